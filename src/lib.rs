@@ -1,0 +1,9 @@
+//! outpost: an offline-first sales force automation CRM for the terminal.
+//!
+//! Layers (dependencies point one way): `model` <- `store` <- `app` <- `cli`.
+//! See ARCHITECTURE.md.
+
+pub mod app;
+pub mod cli;
+pub mod model;
+pub mod store;

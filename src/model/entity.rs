@@ -1,0 +1,329 @@
+//! The entity kinds, the [`Record`] trait every entity implements, and dispatch from a
+//! kind plus a field map (the store's generic form) to the typed record.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::records::{
+    Account, Activity, Contact, Event, Lead, Opportunity, Product, Quote, QuoteLine, User,
+};
+use super::stage::Pipeline;
+use super::validate::Invalid;
+use super::Id;
+
+/// A record's fields in their stored, JSON form.
+pub type Fields = serde_json::Map<String, serde_json::Value>;
+
+/// Every kind of record the store holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    /// A company.
+    Account,
+    /// A person, usually at an account.
+    Contact,
+    /// An unqualified prospect.
+    Lead,
+    /// A potential sale.
+    Opportunity,
+    /// Something sold, with prices per currency.
+    Product,
+    /// A priced proposal for an opportunity.
+    Quote,
+    /// One line of a quote (its own record so concurrent edits both survive).
+    QuoteLine,
+    /// A call, meeting, visit, e-mail, note or task.
+    Activity,
+    /// A calendar event.
+    Event,
+    /// A user of the system (rep, manager, admin).
+    User,
+}
+
+impl EntityKind {
+    /// All kinds, in the order exports and backups use.
+    pub const ALL: [Self; 10] = [
+        Self::User,
+        Self::Account,
+        Self::Contact,
+        Self::Lead,
+        Self::Opportunity,
+        Self::Product,
+        Self::Quote,
+        Self::QuoteLine,
+        Self::Activity,
+        Self::Event,
+    ];
+
+    /// The snake_case name used in trees, JSON and the CLI.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Account => "account",
+            Self::Contact => "contact",
+            Self::Lead => "lead",
+            Self::Opportunity => "opportunity",
+            Self::Product => "product",
+            Self::Quote => "quote",
+            Self::QuoteLine => "quote_line",
+            Self::Activity => "activity",
+            Self::Event => "event",
+            Self::User => "user",
+        }
+    }
+
+    /// Plural for messages ("3 contacts").
+    #[must_use]
+    pub fn plural(self) -> &'static str {
+        match self {
+            Self::Account => "accounts",
+            Self::Contact => "contacts",
+            Self::Lead => "leads",
+            Self::Opportunity => "opportunities",
+            Self::Product => "products",
+            Self::Quote => "quotes",
+            Self::QuoteLine => "quote lines",
+            Self::Activity => "activities",
+            Self::Event => "events",
+            Self::User => "users",
+        }
+    }
+
+    /// A single byte tag used in index keys.
+    #[must_use]
+    pub fn tag(self) -> u8 {
+        match self {
+            Self::Account => 1,
+            Self::Contact => 2,
+            Self::Lead => 3,
+            Self::Opportunity => 4,
+            Self::Product => 5,
+            Self::Quote => 6,
+            Self::QuoteLine => 7,
+            Self::Activity => 8,
+            Self::Event => 9,
+            Self::User => 10,
+        }
+    }
+
+    /// The kind for an index tag.
+    #[must_use]
+    pub fn from_tag(tag: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.tag() == tag)
+    }
+
+    /// Validates and normalises `fields` as a record of this kind. `old` is the record
+    /// before this write, if any. Returns the normalised fields and what the store needs
+    /// to index them.
+    pub fn check(self, fields: &Fields, old: Option<&Fields>, ctx: &Context) -> Result<Checked, Invalid> {
+        match self {
+            Self::Account => check::<Account>(fields, old, ctx),
+            Self::Contact => check::<Contact>(fields, old, ctx),
+            Self::Lead => check::<Lead>(fields, old, ctx),
+            Self::Opportunity => check::<Opportunity>(fields, old, ctx),
+            Self::Product => check::<Product>(fields, old, ctx),
+            Self::Quote => check::<Quote>(fields, old, ctx),
+            Self::QuoteLine => check::<QuoteLine>(fields, old, ctx),
+            Self::Activity => check::<Activity>(fields, old, ctx),
+            Self::Event => check::<Event>(fields, old, ctx),
+            Self::User => check::<User>(fields, old, ctx),
+        }
+    }
+
+    /// Reads the indexable parts of stored fields without validating them (used when
+    /// removing index entries and by the index check).
+    #[must_use]
+    pub fn describe(self, fields: &Fields) -> Option<Checked> {
+        match self {
+            Self::Account => describe::<Account>(fields),
+            Self::Contact => describe::<Contact>(fields),
+            Self::Lead => describe::<Lead>(fields),
+            Self::Opportunity => describe::<Opportunity>(fields),
+            Self::Product => describe::<Product>(fields),
+            Self::Quote => describe::<Quote>(fields),
+            Self::QuoteLine => describe::<QuoteLine>(fields),
+            Self::Activity => describe::<Activity>(fields),
+            Self::Event => describe::<Event>(fields),
+            Self::User => describe::<User>(fields),
+        }
+    }
+}
+
+impl fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for EntityKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let k = s.trim().to_ascii_lowercase().replace('-', "_");
+        let kind = match k.as_str() {
+            "account" | "accounts" => Self::Account,
+            "contact" | "contacts" => Self::Contact,
+            "lead" | "leads" => Self::Lead,
+            "opp" | "opps" | "opportunity" | "opportunities" => Self::Opportunity,
+            "product" | "products" => Self::Product,
+            "quote" | "quotes" => Self::Quote,
+            "quote_line" | "quote_lines" | "line" | "lines" => Self::QuoteLine,
+            "activity" | "activities" => Self::Activity,
+            "event" | "events" => Self::Event,
+            "user" | "users" => Self::User,
+            _ => {
+                return Err(format!(
+                    "unknown record kind '{s}'; use one of: accounts, contacts, leads, opps, \
+                     products, quotes, quote_lines, activities, events, users"
+                ));
+            }
+        };
+        Ok(kind)
+    }
+}
+
+/// What checking needs besides the record: configuration and the time.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// The configured pipeline stages.
+    pub pipeline: Pipeline,
+    /// Now, for stage history.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Self {
+            pipeline: Pipeline::default(),
+            now: chrono::Utc::now(),
+        }
+    }
+}
+
+/// A relation from one record to another, named by its `<rel>_id` field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// The field holding the id (`account_id`).
+    pub field: &'static str,
+    /// The kind it points at.
+    pub kind: EntityKind,
+    /// The id it points at.
+    pub id: Id,
+}
+
+/// Secondary indexes beside the by-parent one that links give.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Index {
+    /// Opportunity stage.
+    Stage,
+    /// Record owner.
+    Owner,
+    /// Opportunity close date.
+    Close,
+    /// Task due date.
+    Due,
+}
+
+impl Index {
+    /// All secondary indexes.
+    pub const ALL: [Self; 4] = [Self::Stage, Self::Owner, Self::Close, Self::Due];
+
+    /// The index's tree name.
+    #[must_use]
+    pub fn tree(self) -> &'static str {
+        match self {
+            Self::Stage => "idx_stage",
+            Self::Owner => "idx_owner",
+            Self::Close => "idx_close",
+            Self::Due => "idx_due",
+        }
+    }
+}
+
+/// A record after checking: normalised fields and what to index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checked {
+    /// The normalised fields.
+    pub fields: Fields,
+    /// Relations to check and index.
+    pub links: Vec<Link>,
+    /// Secondary index values.
+    pub indexes: Vec<(Index, String)>,
+    /// The name people refer to the record by.
+    pub title: String,
+}
+
+/// Implemented by every entity.
+pub trait Record: Serialize + DeserializeOwned {
+    /// Validates and normalises in place. `old` is the record before this write.
+    fn check(&mut self, old: Option<&Self>, ctx: &Context) -> Result<(), Invalid>;
+    /// Relations to other records.
+    fn links(&self) -> Vec<Link>;
+    /// Secondary index values.
+    fn indexes(&self) -> Vec<(Index, String)> {
+        Vec::new()
+    }
+    /// The name people refer to the record by (also a REF).
+    fn title(&self) -> String;
+}
+
+fn parse<R: Record>(fields: &Fields) -> Result<R, Invalid> {
+    R::deserialize(serde_json::Value::Object(fields.clone())).map_err(|e| {
+        let msg = e.to_string();
+        let field = msg
+            .split('`')
+            .nth(1)
+            .filter(|_| msg.contains("missing field") || msg.contains("unknown field"))
+            .unwrap_or("record");
+        Invalid::new(field, msg.clone())
+    })
+}
+
+fn check<R: Record>(fields: &Fields, old: Option<&Fields>, ctx: &Context) -> Result<Checked, Invalid> {
+    let mut record: R = parse(fields)?;
+    let old: Option<R> = old.and_then(|o| parse(o).ok());
+    record.check(old.as_ref(), ctx)?;
+    Ok(summarise(&record))
+}
+
+fn describe<R: Record>(fields: &Fields) -> Option<Checked> {
+    parse::<R>(fields).ok().map(|r| summarise(&r))
+}
+
+fn summarise<R: Record>(record: &R) -> Checked {
+    let fields = match serde_json::to_value(record) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => Fields::new(),
+    };
+    Checked {
+        fields,
+        links: record.links(),
+        indexes: record.indexes(),
+        title: record.title(),
+    }
+}
+
+/// Helper for `links()`: one link if the id is set.
+pub(crate) fn link(out: &mut Vec<Link>, field: &'static str, kind: EntityKind, id: Option<Id>) {
+    if let Some(id) = id {
+        out.push(Link { field, kind, id });
+    }
+}
+
+impl EntityKind {
+    /// All kinds ordered by [`EntityKind::tag`] (1, 2, ...), the store's tree order.
+    pub const ALL_BY_TAG: [Self; 10] = [
+        Self::Account,
+        Self::Contact,
+        Self::Lead,
+        Self::Opportunity,
+        Self::Product,
+        Self::Quote,
+        Self::QuoteLine,
+        Self::Activity,
+        Self::Event,
+        Self::User,
+    ];
+}

@@ -1,0 +1,14 @@
+//! Plain data: ids, clocks, money, the entities, validation and pipeline stages. No I/O.
+
+pub mod clock;
+pub mod entity;
+pub mod id;
+pub mod money;
+pub mod phone;
+pub mod records;
+pub mod stage;
+pub mod validate;
+
+pub use clock::{Hlc, ReplicaId};
+pub use entity::{EntityKind, Fields};
+pub use id::Id;

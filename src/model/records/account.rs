@@ -1,0 +1,50 @@
+use serde::{Deserialize, Serialize};
+
+use super::{opt_email, opt_phone, required, tidy};
+use crate::model::entity::{Context, Index, Link, Record};
+use crate::model::validate::Invalid;
+
+/// A company the team sells to.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Account {
+    /// Company name (unique names make good REFs).
+    pub name: String,
+    /// Industry.
+    pub industry: Option<String>,
+    /// Web site.
+    pub website: Option<String>,
+    /// Main phone number (E.164 when the country is known).
+    pub phone: Option<String>,
+    /// Main e-mail address.
+    pub email: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Country (ISO code or English name).
+    pub country: Option<String>,
+    /// Owning user.
+    pub owner: Option<String>,
+}
+
+impl Record for Account {
+    fn check(&mut self, _old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
+        required("name", &mut self.name)?;
+        for f in [&mut self.industry, &mut self.website, &mut self.city, &mut self.country, &mut self.owner] {
+            tidy(f);
+        }
+        opt_email("email", &mut self.email)?;
+        opt_phone("phone", &mut self.phone, self.country.as_deref())
+    }
+
+    fn links(&self) -> Vec<Link> {
+        Vec::new()
+    }
+
+    fn indexes(&self) -> Vec<(Index, String)> {
+        self.owner.iter().map(|o| (Index::Owner, o.clone())).collect()
+    }
+
+    fn title(&self) -> String {
+        self.name.clone()
+    }
+}

@@ -1,0 +1,77 @@
+//! The entities, one file each.
+
+mod account;
+mod activity;
+mod contact;
+mod event;
+mod lead;
+mod opportunity;
+mod product;
+mod quote;
+mod user;
+
+pub use account::Account;
+pub use activity::{Activity, ActivityKind};
+pub use contact::Contact;
+pub use event::Event;
+pub use lead::{Lead, LeadStatus};
+pub use opportunity::{Opportunity, StageChange};
+pub use product::Product;
+pub use quote::{Quote, QuoteLine, QuoteStatus};
+pub use user::{Role, User};
+
+use super::validate::Invalid;
+
+/// Trims optional text; empty becomes `None`.
+pub(crate) fn tidy(value: &mut Option<String>) {
+    if let Some(v) = value {
+        let t = v.trim();
+        if t.is_empty() {
+            *value = None;
+        } else if t.len() != v.len() {
+            *value = Some(t.to_string());
+        }
+    }
+}
+
+/// Trims a required text field and checks it is not empty.
+pub(crate) fn required(field: &str, value: &mut String) -> Result<(), Invalid> {
+    let t = value.trim();
+    if t.len() != value.len() {
+        *value = t.to_string();
+    }
+    super::validate::non_empty(field, value)
+}
+
+/// Normalises an optional e-mail field.
+pub(crate) fn opt_email(field: &str, value: &mut Option<String>) -> Result<(), Invalid> {
+    tidy(value);
+    if let Some(v) = value {
+        *v = super::validate::email(field, v)?;
+    }
+    Ok(())
+}
+
+/// Normalises an optional phone field.
+pub(crate) fn opt_phone(field: &str, value: &mut Option<String>, country: Option<&str>) -> Result<(), Invalid> {
+    tidy(value);
+    if let Some(v) = value {
+        *v = super::phone::normalise(v, country).map_err(|m| Invalid::new(field, m))?;
+    }
+    Ok(())
+}
+
+/// Normalises a currency field.
+pub(crate) fn currency(field: &str, value: &mut String) -> Result<(), Invalid> {
+    *value = super::money::parse_currency(value).map_err(|m| Invalid::new(field, m))?;
+    Ok(())
+}
+
+/// Checks an amount is not negative.
+pub(crate) fn non_negative(field: &str, value: rust_decimal::Decimal) -> Result<(), Invalid> {
+    if value.is_sign_negative() && !value.is_zero() {
+        Err(Invalid::new(field, format!("{value} is negative; use 0 or more")))
+    } else {
+        Ok(())
+    }
+}

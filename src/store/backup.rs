@@ -1,0 +1,198 @@
+//! `outpost backup` / `restore`: a portable NDJSON dump of records (with clocks and
+//! tombstones), the outbox and meta. Restoring into an empty data dir gives an identical
+//! store; it is also the upgrade path across sled's on-disk formats.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+
+use super::{entity_pos, Change, Store, StoreError, Stored, META, OUTBOX};
+use crate::model::{EntityKind, Fields, Hlc, Id};
+
+const FORMAT: &str = "outpost-backup";
+const FORMAT_VERSION: u32 = 1;
+
+/// One line of a backup file.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum Line {
+    Header { format: String, version: u32, schema: u32 },
+    Meta { key: String, value: String },
+    Record {
+        entity: EntityKind,
+        id: Id,
+        fields: Fields,
+        clocks: BTreeMap<String, Hlc>,
+        deleted: bool,
+    },
+    Outbox { change: Change },
+}
+
+/// Counts of what a backup holds.
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BackupSummary {
+    /// Records (trashed ones included).
+    pub records: usize,
+    /// Outbox changes.
+    pub outbox: usize,
+    /// Meta entries.
+    pub meta: usize,
+}
+
+fn io(e: std::io::Error) -> StoreError {
+    StoreError::Io {
+        path: "backup".into(),
+        source: e,
+    }
+}
+
+/// Writes the whole store to `out`.
+pub fn write_backup(store: &Store, out: &mut dyn Write) -> Result<BackupSummary, StoreError> {
+    let mut summary = BackupSummary::default();
+    let mut emit = |line: &Line| -> Result<(), StoreError> {
+        serde_json::to_writer(&mut *out, line).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        out.write_all(b"\n").map_err(io)
+    };
+    emit(&Line::Header {
+        format: FORMAT.into(),
+        version: FORMAT_VERSION,
+        schema: store.schema_version()?,
+    })?;
+    for item in store.tree(META).iter() {
+        let (k, v) = item?;
+        emit(&Line::Meta {
+            key: String::from_utf8_lossy(&k).into_owned(),
+            value: String::from_utf8_lossy(&v).into_owned(),
+        })?;
+        summary.meta += 1;
+    }
+    for kind in EntityKind::ALL {
+        for item in store.scan(kind) {
+            let (id, s) = item?;
+            emit(&Line::Record {
+                entity: kind,
+                id,
+                fields: s.fields,
+                clocks: s.clocks,
+                deleted: s.deleted,
+            })?;
+            summary.records += 1;
+        }
+    }
+    for change in store.outbox() {
+        emit(&Line::Outbox { change: change? })?;
+        summary.outbox += 1;
+    }
+    out.flush().map_err(io)?;
+    Ok(summary)
+}
+
+/// What a parsed backup holds, ready to load.
+pub struct Parsed {
+    meta: Vec<(String, String)>,
+    records: Vec<(EntityKind, Id, Stored)>,
+    outbox: Vec<Change>,
+}
+
+/// Reads and checks a whole backup before anything is written. Errors name the line.
+pub fn read_backup(input: &mut dyn BufRead) -> Result<Parsed, String> {
+    let mut parsed = Parsed {
+        meta: Vec::new(),
+        records: Vec::new(),
+        outbox: Vec::new(),
+    };
+    let mut seen_header = false;
+    for (n, line) in input.lines().enumerate() {
+        let n = n + 1;
+        let line = line.map_err(|e| format!("line {n}: {e}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed_line: Line = serde_json::from_str(&line).map_err(|e| format!("line {n}: {e}"))?;
+        match parsed_line {
+            Line::Header { format, version, schema } => {
+                if format != FORMAT || version != FORMAT_VERSION {
+                    return Err(format!("line {n}: not an outpost backup (format {format} version {version})"));
+                }
+                if schema > super::SCHEMA_VERSION {
+                    return Err(format!("line {n}: backup of schema {schema}, newer than this outpost (up to {}); install a newer outpost", super::SCHEMA_VERSION));
+                }
+                seen_header = true;
+            }
+            _ if !seen_header => return Err(format!("line {n}: expected the backup header first; is this an outpost backup?")),
+            Line::Meta { key, value } => parsed.meta.push((key, value)),
+            Line::Record { entity, id, fields, clocks, deleted } => {
+                if entity.describe(&fields).is_none() {
+                    return Err(format!("line {n}: {entity} {id} has fields that do not fit a {entity}"));
+                }
+                parsed.records.push((entity, id, Stored { fields, clocks, deleted }));
+            }
+            Line::Outbox { change } => parsed.outbox.push(change),
+        }
+    }
+    if !seen_header {
+        return Err("the file is empty; expected an outpost backup".into());
+    }
+    let mut prev = None;
+    for c in &parsed.outbox {
+        if prev.is_some_and(|p: u64| c.seq != p + 1) {
+            return Err(format!("outbox sequence jumps to {} after {}", c.seq, prev.unwrap_or(0)));
+        }
+        prev = Some(c.seq);
+    }
+    Ok(parsed)
+}
+
+impl Parsed {
+    /// What the backup holds.
+    #[must_use]
+    pub fn summary(&self) -> BackupSummary {
+        BackupSummary {
+            records: self.records.len(),
+            outbox: self.outbox.len(),
+            meta: self.meta.len(),
+        }
+    }
+}
+
+impl Store {
+    /// Loads a parsed backup into this store, which must be empty. One transaction:
+    /// all or nothing. Indexes are rebuilt from the records.
+    pub fn restore(&mut self, parsed: Parsed) -> Result<BackupSummary, StoreError> {
+        let has_records = EntityKind::ALL.iter().any(|k| self.count(*k) > 0) || self.outbox_len() > 0;
+        if has_records {
+            return Err(StoreError::state(
+                0,
+                format!("the store at {} is not empty; restore into a new --data-dir", self.path().display()),
+            ));
+        }
+        let result = self.trees.as_slice().transaction(|trees| {
+            for (k, v) in &parsed.meta {
+                trees[META].insert(k.as_bytes(), v.as_bytes())?;
+            }
+            for (kind, id, stored) in &parsed.records {
+                trees[entity_pos(*kind)].insert(id.as_bytes(), stored.encode())?;
+            }
+            for c in &parsed.outbox {
+                let bytes = serde_json::to_vec(c).unwrap_or_default();
+                trees[OUTBOX].insert(&c.seq.to_be_bytes(), bytes)?;
+            }
+            Ok::<_, ConflictableTransactionError<StoreError>>(())
+        });
+        match result {
+            Ok(()) => {}
+            Err(TransactionError::Abort(e)) => return Err(e),
+            Err(TransactionError::Storage(e)) => return Err(StoreError::Sled(e)),
+        }
+        if let Some(replica) = self.meta(super::meta::K_REPLICA)? {
+            self.replica = replica.parse().map_err(StoreError::Corrupt)?;
+        }
+        self.tree(META)
+            .insert(super::meta::K_SCHEMA, super::SCHEMA_VERSION.to_string().as_bytes())?;
+        self.rebuild_indexes()?;
+        Ok(parsed.summary())
+    }
+}

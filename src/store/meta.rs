@@ -1,0 +1,110 @@
+//! The `meta` tree: schema version, replica id, last clock, next outbox sequence, device
+//! code and quote counter. Values are UTF-8 text.
+
+use super::{Store, StoreError, META};
+use crate::model::{Hlc, ReplicaId};
+
+/// The schema this build writes. History:
+/// 1 — first release; 2 — adds `idx_title` (REF by name), built by migration.
+pub const SCHEMA_VERSION: u32 = 2;
+
+pub const K_SCHEMA: &str = "schema_version";
+pub const K_REPLICA: &str = "replica_id";
+pub const K_LAST_HLC: &str = "last_hlc";
+pub const K_NEXT_SEQ: &str = "next_seq";
+pub const K_DEVICE: &str = "device_code";
+pub const K_QUOTE_COUNTER: &str = "quote_counter";
+
+/// Sets up a new store, or migrates an older one; refuses a newer one. Returns the
+/// replica id.
+pub fn init_or_migrate(store: &Store) -> Result<ReplicaId, StoreError> {
+    let meta = store.tree(META);
+    let Some(version) = get(meta, K_SCHEMA)? else {
+        let replica = ReplicaId::random();
+        let device = format!("{:04X}", replica.0 & 0xFFFF);
+        meta.insert(K_REPLICA, replica.to_string().as_bytes())?;
+        meta.insert(K_DEVICE, device.as_bytes())?;
+        meta.insert(K_NEXT_SEQ, b"1".as_slice())?;
+        meta.insert(K_SCHEMA, SCHEMA_VERSION.to_string().as_bytes())?;
+        meta.flush()?;
+        return Ok(replica);
+    };
+    let found: u32 = version
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("schema version '{version}'")))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: store.path().to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found < SCHEMA_VERSION {
+        migrate(store, found)?;
+    }
+    get(meta, K_REPLICA)?
+        .ok_or_else(|| StoreError::Corrupt("meta has no replica id".into()))?
+        .parse()
+        .map_err(StoreError::Corrupt)
+}
+
+/// Runs every migration step from `from` up to [`SCHEMA_VERSION`].
+fn migrate(store: &Store, from: u32) -> Result<(), StoreError> {
+    let mut version = from;
+    while version < SCHEMA_VERSION {
+        match version {
+            // 1 -> 2: idx_title did not exist; rebuild every index from the records.
+            1 => store.rebuild_indexes()?,
+            _ => return Err(StoreError::Corrupt(format!("no migration from schema {version}"))),
+        }
+        version += 1;
+        store
+            .tree(META)
+            .insert(K_SCHEMA, version.to_string().as_bytes())?;
+    }
+    store.flush()
+}
+
+/// Reads a text value from the meta tree.
+pub fn get(meta: &sled::Tree, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(meta
+        .get(key)?
+        .map(|v| String::from_utf8_lossy(&v).into_owned()))
+}
+
+/// Parses the last clock value (zero if none).
+pub fn parse_hlc(value: Option<&[u8]>) -> Result<Hlc, StoreError> {
+    match value {
+        None => Ok(Hlc::ZERO),
+        Some(v) => String::from_utf8_lossy(v)
+            .parse()
+            .map_err(StoreError::Corrupt),
+    }
+}
+
+/// Parses a counter (default `default`).
+pub fn parse_u64(value: Option<&[u8]>, default: u64) -> Result<u64, StoreError> {
+    match value {
+        None => Ok(default),
+        Some(v) => String::from_utf8_lossy(v)
+            .parse()
+            .map_err(|_| StoreError::Corrupt("meta counter".into())),
+    }
+}
+
+impl Store {
+    /// A meta value (for sync and the CLI).
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        get(self.tree(META), key)
+    }
+
+    /// The last clock value issued or seen.
+    pub fn last_hlc(&self) -> Result<Hlc, StoreError> {
+        parse_hlc(self.tree(META).get(K_LAST_HLC)?.as_deref())
+    }
+
+    /// The schema version on disk.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        Ok(self.meta(K_SCHEMA)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+}

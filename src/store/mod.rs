@@ -1,0 +1,131 @@
+//! The sled store on the laptop: one tree per entity, secondary-index trees, the outbox
+//! and `meta`. Every mutation goes through [`Store::commit`] (see `mutation.rs`); there
+//! is no second write path.
+
+mod backup;
+mod error;
+mod keys;
+mod meta;
+mod mutation;
+mod read;
+mod record;
+mod verify;
+
+use std::path::{Path, PathBuf};
+
+use sled::{Db, Tree};
+
+pub use backup::{read_backup, write_backup, BackupSummary};
+pub use error::StoreError;
+pub use meta::SCHEMA_VERSION;
+pub use mutation::{Change, ChangeOp, Mutation, Op};
+pub use record::Stored;
+pub use verify::VerifyReport;
+
+use crate::model::entity::{Context, Index};
+use crate::model::{EntityKind, ReplicaId};
+
+/// Positions of the fixed trees in [`Store::trees`]; entity trees follow.
+pub(crate) const META: usize = 0;
+pub(crate) const OUTBOX: usize = 1;
+pub(crate) const IDX_PARENT: usize = 2;
+pub(crate) const IDX_TITLE: usize = 3;
+pub(crate) const IDX_FIRST_SECONDARY: usize = 4;
+pub(crate) const ENTITY_BASE: usize = IDX_FIRST_SECONDARY + Index::ALL.len();
+
+/// Names of the fixed trees, in position order.
+const FIXED_TREES: [&str; 4] = ["meta", "outbox", "idx_parent", "idx_title"];
+
+/// The local database.
+pub struct Store {
+    db: Db,
+    trees: Vec<Tree>,
+    path: PathBuf,
+    replica: ReplicaId,
+    ctx: Context,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`, migrating an older schema and
+    /// refusing a newer one.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+        let db = sled::Config::new()
+            .path(dir.join("store"))
+            .mode(sled::Mode::HighThroughput)
+            .cache_capacity(128 * 1024 * 1024)
+            .open()
+            .map_err(|e| StoreError::open(dir, e))?;
+        let mut trees = Vec::new();
+        for name in FIXED_TREES {
+            trees.push(db.open_tree(name)?);
+        }
+        for index in Index::ALL {
+            trees.push(db.open_tree(index.tree())?);
+        }
+        for kind in EntityKind::ALL_BY_TAG {
+            trees.push(db.open_tree(kind.name())?);
+        }
+        let mut store = Self {
+            db,
+            trees,
+            path: dir.to_path_buf(),
+            replica: ReplicaId(0),
+            ctx: Context::default(),
+        };
+        store.replica = meta::init_or_migrate(&store)?;
+        Ok(store)
+    }
+
+    /// The directory the store lives in.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// This store's replica id.
+    #[must_use]
+    pub fn replica(&self) -> ReplicaId {
+        self.replica
+    }
+
+    /// Configuration used when checking records.
+    #[must_use]
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// Replaces the configuration (pipeline stages).
+    pub fn set_context(&mut self, ctx: Context) {
+        self.ctx = ctx;
+    }
+
+    /// Makes everything written so far durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub(crate) fn tree(&self, pos: usize) -> &Tree {
+        &self.trees[pos]
+    }
+
+    pub(crate) fn entity_tree(&self, kind: EntityKind) -> &Tree {
+        &self.trees[entity_pos(kind)]
+    }
+
+    pub(crate) fn index_tree(&self, index: Index) -> &Tree {
+        &self.trees[index_pos(index)]
+    }
+}
+
+pub(crate) fn entity_pos(kind: EntityKind) -> usize {
+    ENTITY_BASE + usize::from(kind.tag() - 1)
+}
+
+pub(crate) fn index_pos(index: Index) -> usize {
+    IDX_FIRST_SECONDARY + Index::ALL.iter().position(|i| *i == index).unwrap_or(0)
+}

@@ -1,0 +1,342 @@
+//! The one write path. [`Store::commit`] validates a batch of mutations and, in one sled
+//! transaction, writes each record and its index entries, stamps every changed field
+//! with a fresh hybrid-logical-clock value, appends the changes to the outbox with
+//! contiguous sequence numbers, and records the last clock; then it flushes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
+
+use super::meta::{parse_hlc, parse_u64, K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, K_QUOTE_COUNTER};
+use super::record::{CREATED, DELETED};
+use super::{entity_pos, keys, Store, StoreError, Stored, META, OUTBOX};
+use crate::model::entity::Checked;
+use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
+
+/// What to do to one record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// Make a new record with these fields.
+    Create(Fields),
+    /// Change these fields (others stay).
+    Update(Fields),
+    /// Move the record to the trash (a tombstone).
+    Delete,
+    /// Take it out of the trash.
+    Restore,
+}
+
+/// One change to one record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mutation {
+    /// Kind of record.
+    pub kind: EntityKind,
+    /// Its id (new for creates).
+    pub id: Id,
+    /// What to do.
+    pub op: Op,
+}
+
+impl Mutation {
+    /// A create with a fresh id.
+    #[must_use]
+    pub fn create(kind: EntityKind, fields: Fields) -> Self {
+        Self {
+            kind,
+            id: Id::new(),
+            op: Op::Create(fields),
+        }
+    }
+
+    /// An update of some fields.
+    #[must_use]
+    pub fn update(kind: EntityKind, id: Id, fields: Fields) -> Self {
+        Self {
+            kind,
+            id,
+            op: Op::Update(fields),
+        }
+    }
+}
+
+/// A recorded change, as kept in the outbox and shipped by sync.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// The replica that made it.
+    pub replica: ReplicaId,
+    /// Contiguous per replica, from 1; with `replica` the idempotency key.
+    pub seq: u64,
+    /// Clock of the change.
+    pub hlc: Hlc,
+    /// Kind of record.
+    pub entity: EntityKind,
+    /// Record id.
+    pub id: Id,
+    /// What changed.
+    #[serde(flatten)]
+    pub op: ChangeOp,
+}
+
+/// What a change does.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum ChangeOp {
+    /// A new record with all its fields.
+    Create {
+        /// The fields.
+        fields: Fields,
+    },
+    /// One field set; `base` is the clock of the value it replaced.
+    Set {
+        /// Field name.
+        field: String,
+        /// New value.
+        value: serde_json::Value,
+        /// Clock of the replaced value.
+        base: Option<Hlc>,
+    },
+    /// The record went to the trash.
+    Delete {
+        /// Clock of the tombstone it replaced.
+        base: Option<Hlc>,
+    },
+    /// The record came back from the trash.
+    Restore {
+        /// Clock of the tombstone it replaced.
+        base: Option<Hlc>,
+    },
+}
+
+/// State carried through one transaction.
+struct Tx<'a> {
+    trees: &'a [TransactionalTree],
+    store: &'a Store,
+    replica: ReplicaId,
+    clock: Hlc,
+    seq: u64,
+    now_ms: u64,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn abort<T>(e: StoreError) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(e))
+}
+
+impl Store {
+    /// Applies `mutations` atomically: all of them or none. Returns the clock of each.
+    pub fn commit(&self, mutations: &[Mutation]) -> Result<Vec<Hlc>, StoreError> {
+        if mutations.is_empty() {
+            return Ok(Vec::new());
+        }
+        let result = self.trees.as_slice().transaction(|trees| {
+            let mut tx = Tx {
+                trees,
+                store: self,
+                replica: self.replica,
+                clock: parse_hlc(trees[META].get(K_LAST_HLC)?.as_deref()).or_else(abort)?,
+                seq: parse_u64(trees[META].get(K_NEXT_SEQ)?.as_deref(), 1).or_else(abort)?,
+                now_ms: Hlc::now_ms(),
+            };
+            let mut clocks = Vec::with_capacity(mutations.len());
+            for (index, m) in mutations.iter().enumerate() {
+                clocks.push(tx.apply(index, m)?);
+            }
+            trees[META].insert(K_LAST_HLC, tx.clock.to_string().as_bytes())?;
+            trees[META].insert(K_NEXT_SEQ, tx.seq.to_string().as_bytes())?;
+            Ok(clocks)
+        });
+        let clocks = match result {
+            Ok(c) => c,
+            Err(TransactionError::Abort(e)) => return Err(e),
+            Err(TransactionError::Storage(e)) => return Err(StoreError::Sled(e)),
+        };
+        self.flush()?;
+        Ok(clocks)
+    }
+}
+
+impl Tx<'_> {
+    fn tick(&mut self) -> Hlc {
+        self.clock = Hlc::tick(self.clock, self.now_ms, self.replica);
+        self.clock
+    }
+
+    fn load(&self, kind: EntityKind, id: Id) -> TxResult<Option<Stored>> {
+        match self.trees[entity_pos(kind)].get(id.as_bytes())? {
+            None => Ok(None),
+            Some(bytes) => Stored::decode(&bytes).map(Some).or_else(abort),
+        }
+    }
+
+    fn outbox(&mut self, hlc: Hlc, kind: EntityKind, id: Id, op: ChangeOp) -> TxResult<()> {
+        let change = Change {
+            replica: self.replica,
+            seq: self.seq,
+            hlc,
+            entity: kind,
+            id,
+            op,
+        };
+        let bytes = serde_json::to_vec(&change).unwrap_or_default();
+        self.trees[OUTBOX].insert(&self.seq.to_be_bytes(), bytes)?;
+        self.seq += 1;
+        Ok(())
+    }
+
+    fn check(&self, index: usize, m: &Mutation, fields: &Fields, old: Option<&Fields>) -> TxResult<Checked> {
+        m.kind
+            .check(fields, old, &self.store.ctx)
+            .or_else(|source| {
+                let title = fields
+                    .get("name")
+                    .or_else(|| fields.get("subject"))
+                    .or_else(|| fields.get("title"))
+                    .and_then(|v| v.as_str())
+                    .map_or_else(|| m.id.to_string(), |s| format!("'{s}'"));
+                abort(StoreError::Invalid {
+                    index,
+                    kind: m.kind,
+                    title,
+                    source,
+                })
+            })
+    }
+
+    /// Every link must point at a record that exists and is not in the trash.
+    fn check_links(&self, index: usize, checked: &Checked, old: Option<&Checked>) -> TxResult<()> {
+        for l in &checked.links {
+            if old.is_some_and(|o| o.links.contains(l)) {
+                continue;
+            }
+            match self.load(l.kind, l.id)? {
+                Some(target) if !target.deleted => {}
+                Some(_) => {
+                    return abort(StoreError::state(
+                        index,
+                        format!("{}: {} {} is in the trash; restore it first (`outpost trash restore {}`)", l.field, l.kind, l.id, l.id),
+                    ));
+                }
+                None => {
+                    return abort(StoreError::state(index, format!("{}: no {} with id {}", l.field, l.kind, l.id)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn index(&self, kind: EntityKind, id: Id, checked: &Checked, add: bool) -> TxResult<()> {
+        for (tree, key) in keys::entries(kind, id, checked) {
+            if add {
+                self.trees[tree].insert(key, &[] as &[u8])?;
+            } else {
+                self.trees[tree].remove(key)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn next_quote_number(&self) -> TxResult<String> {
+        let meta = &self.trees[META];
+        let n = parse_u64(meta.get(K_QUOTE_COUNTER)?.as_deref(), 0).or_else(abort)? + 1;
+        meta.insert(K_QUOTE_COUNTER, n.to_string().as_bytes())?;
+        let device = meta
+            .get(K_DEVICE)?
+            .map_or_else(|| "0000".to_string(), |v| String::from_utf8_lossy(&v).into_owned());
+        Ok(format!("Q-{device}-{n:04}"))
+    }
+
+    fn apply(&mut self, index: usize, m: &Mutation) -> TxResult<Hlc> {
+        let (kind, id) = (m.kind, m.id);
+        let existing = self.load(kind, id)?;
+        let hlc = match &m.op {
+            Op::Create(fields) => {
+                if existing.is_some() {
+                    return abort(StoreError::state(index, format!("{kind} {id} already exists")));
+                }
+                let mut fields = fields.clone();
+                if kind == EntityKind::Quote && fields.get("number").and_then(|v| v.as_str()).is_none_or(str::is_empty) {
+                    fields.insert("number".into(), self.next_quote_number()?.into());
+                }
+                let checked = self.check(index, m, &fields, None)?;
+                self.check_links(index, &checked, None)?;
+                let hlc = self.tick();
+                let mut clocks: BTreeMap<String, Hlc> = checked.fields.keys().map(|k| (k.clone(), hlc)).collect();
+                clocks.insert(CREATED.into(), hlc);
+                self.index(kind, id, &checked, true)?;
+                let stored = Stored {
+                    fields: checked.fields,
+                    clocks,
+                    deleted: false,
+                };
+                self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
+                self.outbox(hlc, kind, id, ChangeOp::Create { fields: stored.fields })?;
+                hlc
+            }
+            Op::Update(changes) => {
+                let Some(mut stored) = existing else {
+                    return abort(StoreError::missing(index, kind, id));
+                };
+                if stored.deleted {
+                    return abort(StoreError::state(index, format!("{kind} {id} is in the trash; restore it first (`outpost trash restore {id}`)")));
+                }
+                let mut merged = stored.fields.clone();
+                for (k, v) in changes {
+                    merged.insert(k.clone(), v.clone());
+                }
+                let old = kind.describe(&stored.fields);
+                let checked = self.check(index, m, &merged, Some(&stored.fields))?;
+                let changed: Vec<String> = checked
+                    .fields
+                    .iter()
+                    .filter(|(k, v)| stored.fields.get(*k) != Some(*v))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                if changed.is_empty() {
+                    return Ok(stored.clocks.values().max().copied().unwrap_or(Hlc::ZERO));
+                }
+                self.check_links(index, &checked, old.as_ref())?;
+                let hlc = self.tick();
+                if let Some(old) = &old {
+                    self.index(kind, id, old, false)?;
+                }
+                self.index(kind, id, &checked, true)?;
+                for field in changed {
+                    let value = checked.fields.get(&field).cloned().unwrap_or_default();
+                    let base = stored.clocks.insert(field.clone(), hlc);
+                    self.outbox(hlc, kind, id, ChangeOp::Set { field, value, base })?;
+                }
+                stored.fields = checked.fields;
+                self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
+                hlc
+            }
+            Op::Delete | Op::Restore => {
+                let delete = m.op == Op::Delete;
+                let Some(mut stored) = existing else {
+                    return abort(StoreError::missing(index, kind, id));
+                };
+                if stored.deleted == delete {
+                    let state = if delete { "already in the trash" } else { "not in the trash" };
+                    return abort(StoreError::state(index, format!("{kind} {id} is {state}")));
+                }
+                let checked = kind
+                    .describe(&stored.fields)
+                    .ok_or_else(|| ConflictableTransactionError::Abort(StoreError::Corrupt(format!("{kind} {id}"))))?;
+                if !delete {
+                    self.check_links(index, &checked, None)?;
+                }
+                self.index(kind, id, &checked, !delete)?;
+                let hlc = self.tick();
+                stored.deleted = delete;
+                let base = stored.clocks.insert(DELETED.into(), hlc);
+                self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
+                let op = if delete { ChangeOp::Delete { base } } else { ChangeOp::Restore { base } };
+                self.outbox(hlc, kind, id, op)?;
+                hlc
+            }
+        };
+        Ok(hlc)
+    }
+}

@@ -1,0 +1,108 @@
+//! Reading: by id, id prefix, title, parent and secondary index; scans; the outbox.
+
+use super::{keys, Change, Store, StoreError, Stored, IDX_PARENT, IDX_TITLE, OUTBOX};
+use crate::model::entity::Index;
+use crate::model::{EntityKind, Id};
+
+impl Store {
+    /// One record by id (including trashed ones).
+    pub fn get(&self, kind: EntityKind, id: Id) -> Result<Option<Stored>, StoreError> {
+        match self.entity_tree(kind).get(id.as_bytes())? {
+            None => Ok(None),
+            Some(bytes) => Stored::decode(&bytes).map(Some),
+        }
+    }
+
+    /// Every record of a kind, in id (creation) order, trashed ones included.
+    pub fn scan(&self, kind: EntityKind) -> impl Iterator<Item = Result<(Id, Stored), StoreError>> + '_ {
+        self.entity_tree(kind).iter().map(|item| {
+            let (k, v) = item?;
+            let id = Id::from_slice(&k).ok_or_else(|| StoreError::Corrupt("record key".into()))?;
+            Ok((id, Stored::decode(&v)?))
+        })
+    }
+
+    /// Every live (not trashed) record of a kind.
+    pub fn live(&self, kind: EntityKind) -> impl Iterator<Item = Result<(Id, Stored), StoreError>> + '_ {
+        self.scan(kind).filter(|r| !matches!(r, Ok((_, s)) if s.deleted))
+    }
+
+    /// How many records of a kind exist (trashed ones included).
+    #[must_use]
+    pub fn count(&self, kind: EntityKind) -> usize {
+        self.entity_tree(kind).len()
+    }
+
+    /// Ids of a kind whose hex form starts with `prefix` (hyphens ignored).
+    pub fn ids_with_prefix(&self, kind: EntityKind, prefix: &str) -> Result<Vec<Id>, StoreError> {
+        let hex: String = prefix.chars().filter(|c| *c != '-').collect::<String>().to_ascii_lowercase();
+        if hex.is_empty() || hex.len() > 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(Vec::new());
+        }
+        let low = format!("{hex:0<32}");
+        let high = format!("{hex:f<32}");
+        let parse = |s: &str| u128::from_str_radix(s, 16).map(u128::to_be_bytes);
+        let (Ok(low), Ok(high)) = (parse(&low), parse(&high)) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for item in self.entity_tree(kind).range(low..=high) {
+            let (k, _) = item?;
+            out.extend(Id::from_slice(&k));
+        }
+        Ok(out)
+    }
+
+    /// Live ids of a kind whose title is `title` (ignoring case).
+    pub fn ids_by_title(&self, kind: EntityKind, title: &str) -> Result<Vec<Id>, StoreError> {
+        self.prefix_ids(IDX_TITLE, &keys::valued_prefix(kind, &keys::title_value(title)))
+    }
+
+    /// Live ids of `child_kind` records linked to `parent`.
+    pub fn children(&self, parent: Id, child_kind: EntityKind) -> Result<Vec<Id>, StoreError> {
+        self.prefix_ids(IDX_PARENT, &keys::parent_prefix(parent, child_kind))
+    }
+
+    /// Live ids of a kind with an index value (e.g. opportunities in stage "Proposal").
+    pub fn ids_by_index(&self, index: Index, kind: EntityKind, value: &str) -> Result<Vec<Id>, StoreError> {
+        self.prefix_ids(keys::secondary(index), &keys::valued_prefix(kind, value))
+    }
+
+    /// Live ids of a kind in an index, ordered by value, with the value (e.g. tasks by due
+    /// date).
+    pub fn index_entries(&self, index: Index, kind: EntityKind) -> Result<Vec<(String, Id)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.index_tree(index).scan_prefix([kind.tag()]) {
+            let (k, _) = item?;
+            let Some(id) = keys::id_of(&k) else { continue };
+            let value = &k[1..k.len().saturating_sub(17)];
+            out.push((String::from_utf8_lossy(value).into_owned(), id));
+        }
+        Ok(out)
+    }
+
+    fn prefix_ids(&self, tree: usize, prefix: &[u8]) -> Result<Vec<Id>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree(tree).scan_prefix(prefix) {
+            let (k, _) = item?;
+            if k.len() == prefix.len() + 16 {
+                out.extend(keys::id_of(&k));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Changes waiting in the outbox, oldest first.
+    pub fn outbox(&self) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
+        self.tree(OUTBOX).iter().map(|item| {
+            let (_, v) = item?;
+            serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("outbox: {e}")))
+        })
+    }
+
+    /// Number of changes waiting in the outbox.
+    #[must_use]
+    pub fn outbox_len(&self) -> usize {
+        self.tree(OUTBOX).len()
+    }
+}

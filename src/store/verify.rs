@@ -1,0 +1,118 @@
+//! Consistency check: every index equals what a full scan says, the outbox is
+//! contiguous, every record decodes. Also the index rebuild used by migrations.
+
+use std::collections::BTreeSet;
+
+use super::{keys, Store, StoreError, ENTITY_BASE, IDX_PARENT, OUTBOX};
+use crate::model::EntityKind;
+
+/// What `outpost check` found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Records read.
+    pub records: usize,
+    /// Index entries read.
+    pub index_entries: usize,
+    /// Changes in the outbox.
+    pub outbox: usize,
+    /// Everything wrong, one line each.
+    pub problems: Vec<String>,
+}
+
+impl VerifyReport {
+    /// True when nothing is wrong.
+    #[must_use]
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+impl Store {
+    /// Index entries a full scan of the records says should exist, per index tree.
+    fn expected_indexes(&self, report: &mut VerifyReport) -> Result<Vec<BTreeSet<Vec<u8>>>, StoreError> {
+        let mut expected = vec![BTreeSet::new(); ENTITY_BASE];
+        for kind in EntityKind::ALL {
+            for item in self.entity_tree(kind).iter() {
+                let (k, v) = item?;
+                report.records += 1;
+                let Some(id) = crate::model::Id::from_slice(&k) else {
+                    report.problems.push(format!("{kind}: a key that is not an id"));
+                    continue;
+                };
+                let stored = match super::Stored::decode(&v) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        report.problems.push(format!("{kind} {id}: {e}"));
+                        continue;
+                    }
+                };
+                if stored.deleted {
+                    continue;
+                }
+                let Some(checked) = kind.describe(&stored.fields) else {
+                    report.problems.push(format!("{kind} {id}: fields do not decode"));
+                    continue;
+                };
+                for (tree, key) in keys::entries(kind, id, &checked) {
+                    expected[tree].insert(key);
+                }
+            }
+        }
+        Ok(expected)
+    }
+
+    /// Checks indexes against a full scan, and the outbox for gaps.
+    pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let mut report = VerifyReport::default();
+        let expected = self.expected_indexes(&mut report)?;
+        for (tree, want) in expected.iter().enumerate().skip(IDX_PARENT) {
+            let mut have = BTreeSet::new();
+            for item in self.tree(tree).iter() {
+                have.insert(item?.0.to_vec());
+            }
+            report.index_entries += have.len();
+            let name = String::from_utf8_lossy(&self.tree(tree).name()).into_owned();
+            let missing = want.difference(&have).count();
+            let extra = have.difference(want).count();
+            if missing > 0 {
+                report.problems.push(format!("index {name}: {missing} entries missing"));
+            }
+            if extra > 0 {
+                report.problems.push(format!("index {name}: {extra} stale entries"));
+            }
+        }
+        let mut previous: Option<u64> = None;
+        for item in self.tree(OUTBOX).iter() {
+            let (k, _) = item?;
+            let seq = u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8]));
+            if let Some(p) = previous.filter(|p| seq != p + 1) {
+                report.problems.push(format!("outbox: gap after sequence {p} (next is {seq})"));
+            }
+            previous = Some(seq);
+            report.outbox += 1;
+        }
+        if let Some(last) = previous {
+            let next: u64 = self.meta(super::meta::K_NEXT_SEQ)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+            if next != last + 1 {
+                report.problems.push(format!("outbox: next sequence is {next} but the last change is {last}"));
+            }
+        }
+        Ok(report)
+    }
+
+    /// Drops and rebuilds every index from the records (migrations, `check --repair`).
+    pub fn rebuild_indexes(&self) -> Result<(), StoreError> {
+        let mut scratch = VerifyReport::default();
+        let expected = self.expected_indexes(&mut scratch)?;
+        for (tree, want) in expected.iter().enumerate().skip(IDX_PARENT) {
+            let t = self.tree(tree);
+            t.clear()?;
+            let mut batch = sled::Batch::default();
+            for key in want {
+                batch.insert(key.as_slice(), &[] as &[u8]);
+            }
+            t.apply_batch(batch)?;
+        }
+        self.flush()
+    }
+}
