@@ -197,9 +197,16 @@ impl Default for Context {
     fn default() -> Self {
         Self {
             pipeline: Pipeline::default(),
-            now: chrono::Utc::now(),
+            now: now_ms(),
         }
     }
+}
+
+/// Now, to the millisecond (stage history needs no more).
+#[must_use]
+pub fn now_ms() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
 }
 
 /// A relation from one record to another, named by its `<rel>_id` field.

@@ -76,6 +76,7 @@ impl Record for Opportunity {
         }
         non_negative("amount", self.amount)?;
         currency("currency", &mut self.currency)?;
+        self.amount = crate::model::money::pad_to_minor(self.amount, &self.currency);
         tidy(&mut self.owner);
         tidy(&mut self.next_step);
         let stage = if self.stage.trim().is_empty() {
