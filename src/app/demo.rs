@@ -103,6 +103,12 @@ impl App {
     /// Fills an empty store with sample data: `contacts` contacts (default 800) and
     /// proportionate other records.
     pub fn demo(&self, seed: u64, contacts: usize) -> Result<DemoSummary, AppError> {
+        self.demo_at(seed, contacts, &Local::now())
+    }
+
+    /// [`App::demo`] as if it were `now` in `now`'s time zone: the same seed and `now` give
+    /// the same records, dates included (tests and screenshots use a fixed `now`).
+    pub fn demo_at<Tz: TimeZone>(&self, seed: u64, contacts: usize, now: &chrono::DateTime<Tz>) -> Result<DemoSummary, AppError> {
         if EntityKind::ALL.iter().any(|k| self.store.count(*k) > 0) {
             return Err(AppError::Invalid(format!(
                 "the store at {} already has records; the demo fills an empty store (try --data-dir /tmp/outpost-demo)",
@@ -111,7 +117,7 @@ impl App {
         }
         let mut g = Gen {
             rng: fastrand::Rng::with_seed(seed),
-            today: Local::now().date_naive(),
+            today: now.date_naive(),
         };
         let counts = plan(contacts);
         let n = |k: EntityKind| counts.iter().find(|(c, _)| *c == k).map_or(0, |(_, n)| *n);
@@ -221,7 +227,7 @@ impl App {
                 ("kind", json!(kind)), ("subject", json!(g.pick(SUBJECTS))), ("account_id", json!(account.to_string())),
                 ("contact_id", json!(contacts_ids[c].to_string())), ("owner", json!(account_meta[contact_account[c]].2)),
             ]);
-            let at = Utc::now() - Duration::minutes(g.rng.i64(0..60 * 24 * 120));
+            let at = now.with_timezone(&Utc) - Duration::minutes(g.rng.i64(0..60 * 24 * 120));
             fields.insert("at".into(), json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
             if kind == "task" {
                 let due = g.day(-10, 21);
@@ -241,10 +247,11 @@ impl App {
             let day = g.day(0, 27);
             let day = if day.weekday().number_from_monday() > 5 { day + Duration::days(2) } else { day };
             let hour = g.rng.u32(8..17);
-            let start = Local
+            let start = now
+                .timezone()
                 .from_local_datetime(&day.and_hms_opt(hour, [0, 30][g.rng.usize(..2)], 0).unwrap_or_default())
                 .earliest()
-                .map_or_else(Utc::now, |d| d.with_timezone(&Utc));
+                .map_or_else(|| now.with_timezone(&Utc), |d| d.with_timezone(&Utc));
             let end = start + Duration::minutes([30, 60, 90, 120][g.rng.usize(..4)]);
             muts.push(Mutation::create(EntityKind::Event, f(&[
                 ("title", json!(g.pick(EVENT_TITLES))), ("start", json!(start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))),

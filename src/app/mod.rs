@@ -2,8 +2,10 @@
 //! lead, log an activity, import, export, backup, demo. Neither front end talks to sled.
 
 pub mod config;
+pub mod dashboard;
 pub mod demo;
 pub mod export;
+pub mod form;
 pub mod import;
 pub mod input;
 pub mod ops;

@@ -1,0 +1,431 @@
+//! Pipeline and forecast figures for the dashboard and the pipeline board.
+//!
+//! The maths are pure functions over plain [`Deal`]s (easy to test); the loaders at the
+//! bottom read deals, tasks and events through the store's read API.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::{App, AppError};
+use crate::model::entity::Index;
+use crate::model::stage::{Pipeline, StageState};
+use crate::model::{EntityKind, Id};
+
+/// An opportunity as the board and the dashboard need it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deal {
+    /// The opportunity's id.
+    pub id: Id,
+    /// Deal name.
+    pub name: String,
+    /// The account's name ("" when unknown).
+    pub account: String,
+    /// Expected amount.
+    pub amount: Decimal,
+    /// ISO 4217 currency of the amount.
+    pub currency: String,
+    /// Pipeline stage name.
+    pub stage: String,
+    /// Win probability in percent.
+    pub probability: u8,
+    /// Expected close date.
+    pub close: Option<NaiveDate>,
+    /// Owning user.
+    pub owner: Option<String>,
+}
+
+impl Deal {
+    /// Amount times probability.
+    #[must_use]
+    pub fn weighted(&self) -> Decimal {
+        self.amount * Decimal::from(self.probability) / Decimal::from(100)
+    }
+}
+
+/// One stage of the pipeline summed up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageSum {
+    /// Stage name.
+    pub stage: String,
+    /// Open, won or lost.
+    pub state: StageState,
+    /// Deals in the stage (every currency).
+    pub count: usize,
+    /// Sum of amounts in the reporting currency.
+    pub sum: Decimal,
+    /// Sum of amount x probability in the reporting currency.
+    pub weighted: Decimal,
+    /// Deals in another currency, counted but not summed.
+    pub other_currency: usize,
+}
+
+/// Open deals expected to close in one month.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MonthSum {
+    /// First day of the month.
+    pub month: NaiveDate,
+    /// Sum of amounts in the reporting currency.
+    pub total: Decimal,
+    /// Sum of amount x probability in the reporting currency.
+    pub weighted: Decimal,
+}
+
+/// Counts and sums per stage, in pipeline order. Amounts in other currencies than
+/// `currency` are counted but not summed (no exchange rates offline).
+#[must_use]
+pub fn pipeline_by_stage(deals: &[Deal], pipeline: &Pipeline, currency: &str) -> Vec<StageSum> {
+    let mut out: Vec<StageSum> = pipeline
+        .stages
+        .iter()
+        .map(|s| StageSum {
+            stage: s.name.clone(),
+            state: s.state,
+            count: 0,
+            sum: Decimal::ZERO,
+            weighted: Decimal::ZERO,
+            other_currency: 0,
+        })
+        .collect();
+    for d in deals {
+        let Some(row) = out.iter_mut().find(|s| s.stage == d.stage) else {
+            continue;
+        };
+        row.count += 1;
+        if d.currency == currency {
+            row.sum += d.amount;
+            row.weighted += d.weighted();
+        } else {
+            row.other_currency += 1;
+        }
+    }
+    out
+}
+
+/// First day of the month of `day`.
+#[must_use]
+pub fn month_start(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+/// First day of the month after `day`'s.
+#[must_use]
+pub fn next_month(day: NaiveDate) -> NaiveDate {
+    let (y, m) = if day.month() == 12 { (day.year() + 1, 1) } else { (day.year(), day.month() + 1) };
+    NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(day)
+}
+
+/// Open deals by expected close month, for `months` months from `today`'s month. An open
+/// deal whose close date has passed still counts, in the current month (it is late, not
+/// lost). Deals without a close date or in another currency are left out.
+#[must_use]
+pub fn forecast_by_month(deals: &[Deal], pipeline: &Pipeline, currency: &str, today: NaiveDate, months: usize) -> Vec<MonthSum> {
+    let mut out = Vec::with_capacity(months);
+    let mut m = month_start(today);
+    for _ in 0..months {
+        out.push(MonthSum {
+            month: m,
+            total: Decimal::ZERO,
+            weighted: Decimal::ZERO,
+        });
+        m = next_month(m);
+    }
+    let open = |stage: &str| pipeline.stages.iter().any(|s| s.name == stage && s.state == StageState::Open);
+    for d in deals.iter().filter(|d| d.currency == currency && open(&d.stage)) {
+        let Some(close) = d.close else { continue };
+        let month = month_start(close).max(month_start(today));
+        if let Some(row) = out.iter_mut().find(|r| r.month == month) {
+            row.total += d.amount;
+            row.weighted += d.weighted();
+        }
+    }
+    out
+}
+
+/// Open deals closing between `from` and `to` (inclusive), soonest first.
+#[must_use]
+pub fn closing_between<'a>(deals: &'a [Deal], pipeline: &Pipeline, from: NaiveDate, to: NaiveDate) -> Vec<&'a Deal> {
+    let open = |stage: &str| pipeline.stages.iter().any(|s| s.name == stage && s.state == StageState::Open);
+    let mut out: Vec<&Deal> = deals
+        .iter()
+        .filter(|d| open(&d.stage) && d.close.is_some_and(|c| c >= from && c <= to))
+        .collect();
+    out.sort_by(|a, b| a.close.cmp(&b.close).then_with(|| b.amount.cmp(&a.amount)));
+    out
+}
+
+/// An open task (an activity of kind task, not done, with a due date).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Task {
+    /// The activity's id.
+    pub id: Id,
+    /// One-line summary.
+    pub subject: String,
+    /// Due date.
+    pub due: NaiveDate,
+    /// Name of the related account, contact, deal or lead ("" when none).
+    pub about: String,
+}
+
+/// A calendar event in a time window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Agenda {
+    /// The event's id.
+    pub id: Id,
+    /// Title.
+    pub title: String,
+    /// Start (UTC).
+    pub start: DateTime<Utc>,
+    /// End (UTC).
+    pub end: DateTime<Utc>,
+    /// Whole-day event.
+    pub all_day: bool,
+    /// Where.
+    pub location: String,
+    /// Name of the related account ("" when none).
+    pub account: String,
+}
+
+/// Everything the dashboard shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dashboard {
+    /// The day it is about.
+    pub today: NaiveDate,
+    /// Events on that day.
+    pub agenda: Vec<Agenda>,
+    /// Open tasks due that day.
+    pub due_today: Vec<Task>,
+    /// Open tasks due before that day, oldest first (at most `limit`).
+    pub overdue: Vec<Task>,
+    /// How many open tasks are overdue in all.
+    pub overdue_total: usize,
+    /// Open deals closing this month, soonest first.
+    pub closing: Vec<Deal>,
+    /// Pipeline by stage.
+    pub stages: Vec<StageSum>,
+    /// Forecast of the next six months.
+    pub forecast: Vec<MonthSum>,
+    /// The reporting currency.
+    pub currency: String,
+    /// Changes waiting in the outbox for the first sync.
+    pub outbox: usize,
+}
+
+/// How many overdue tasks the dashboard loads.
+const OVERDUE_LIMIT: usize = 100;
+
+impl App {
+    /// Every live opportunity as a [`Deal`], with its account's name.
+    pub fn deals(&self) -> Result<Vec<Deal>, AppError> {
+        let mut names: HashMap<Id, String> = HashMap::new();
+        let mut out = Vec::new();
+        for item in self.store.live(EntityKind::Opportunity) {
+            let (id, s) = item?;
+            let account = ref_id(&s.fields, "account_id")
+                .map(|a| names.entry(a).or_insert_with(|| self.title(EntityKind::Account, a)).clone())
+                .unwrap_or_default();
+            out.push(Deal {
+                id,
+                name: s.text("name").to_string(),
+                account,
+                amount: s.text("amount").parse().unwrap_or_default(),
+                currency: s.text("currency").to_string(),
+                stage: s.text("stage").to_string(),
+                probability: s.fields.get("probability").and_then(Value::as_u64).and_then(|p| u8::try_from(p).ok()).unwrap_or(0),
+                close: s.text("close_date").parse().ok(),
+                owner: Some(s.text("owner").to_string()).filter(|o| !o.is_empty()),
+            });
+        }
+        Ok(out)
+    }
+
+    /// One deal by id, or `None` when it is gone or trashed.
+    pub fn deal(&self, id: Id) -> Result<Option<Deal>, AppError> {
+        let Some(s) = self.store.get(EntityKind::Opportunity, id)?.filter(|s| !s.deleted) else {
+            return Ok(None);
+        };
+        let account = ref_id(&s.fields, "account_id").map(|a| self.title(EntityKind::Account, a)).unwrap_or_default();
+        Ok(Some(Deal {
+            id,
+            name: s.text("name").to_string(),
+            account,
+            amount: s.text("amount").parse().unwrap_or_default(),
+            currency: s.text("currency").to_string(),
+            stage: s.text("stage").to_string(),
+            probability: s.fields.get("probability").and_then(Value::as_u64).and_then(|p| u8::try_from(p).ok()).unwrap_or(0),
+            close: s.text("close_date").parse().ok(),
+            owner: Some(s.text("owner").to_string()).filter(|o| !o.is_empty()),
+        }))
+    }
+
+    /// Open tasks due on or before `until`, soonest first, from the due-date index.
+    pub fn open_tasks(&self, until: NaiveDate) -> Result<Vec<Task>, AppError> {
+        let until = until.to_string();
+        let mut out = Vec::new();
+        for (due, id) in self.store.index_entries(Index::Due, EntityKind::Activity)? {
+            if due > until {
+                break;
+            }
+            let Ok(due) = due.parse() else { continue };
+            if let Some(t) = self.task(id, due)? {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    fn task(&self, id: Id, due: NaiveDate) -> Result<Option<Task>, AppError> {
+        let Some(s) = self.store.get(EntityKind::Activity, id)?.filter(|s| !s.deleted) else {
+            return Ok(None);
+        };
+        let about = [
+            ("account_id", EntityKind::Account),
+            ("contact_id", EntityKind::Contact),
+            ("opportunity_id", EntityKind::Opportunity),
+            ("lead_id", EntityKind::Lead),
+        ]
+        .iter()
+        .find_map(|(f, k)| ref_id(&s.fields, f).map(|r| self.title(*k, r)))
+        .unwrap_or_default();
+        Ok(Some(Task {
+            id,
+            subject: s.text("subject").to_string(),
+            due,
+            about,
+        }))
+    }
+
+    /// Events overlapping `[from, to)`, by start time.
+    pub fn agenda(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Agenda>, AppError> {
+        let mut out = Vec::new();
+        for item in self.store.live(EntityKind::Event) {
+            let (id, s) = item?;
+            let time = |f: &str| DateTime::parse_from_rfc3339(s.text(f)).ok().map(|t| t.with_timezone(&Utc));
+            let (Some(start), Some(end)) = (time("start"), time("end")) else { continue };
+            if start >= to || (end <= from && start < from) {
+                continue;
+            }
+            out.push(Agenda {
+                id,
+                title: s.text("title").to_string(),
+                start,
+                end,
+                all_day: s.fields.get("all_day").and_then(Value::as_bool).unwrap_or(false),
+                location: s.text("location").to_string(),
+                account: ref_id(&s.fields, "account_id").map(|a| self.title(EntityKind::Account, a)).unwrap_or_default(),
+            });
+        }
+        out.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.title.cmp(&b.title)));
+        Ok(out)
+    }
+
+    /// The dashboard for `today`, whose local day runs over `[day_start, day_end)` in UTC.
+    pub fn dashboard(&self, today: NaiveDate, day_start: DateTime<Utc>, day_end: DateTime<Utc>) -> Result<Dashboard, AppError> {
+        let deals = self.deals()?;
+        let pipeline = &self.config.pipeline;
+        let currency = self.config.currency.clone();
+        let tasks = self.open_tasks(today)?;
+        let (due_today, overdue): (Vec<Task>, Vec<Task>) = tasks.into_iter().partition(|t| t.due == today);
+        let overdue_total = overdue.len();
+        let last = next_month(today).pred_opt().unwrap_or(today);
+        Ok(Dashboard {
+            today,
+            agenda: self.agenda(day_start, day_end)?,
+            due_today,
+            overdue: overdue.into_iter().take(OVERDUE_LIMIT).collect(),
+            overdue_total,
+            closing: closing_between(&deals, pipeline, month_start(today), last).into_iter().cloned().collect(),
+            stages: pipeline_by_stage(&deals, pipeline, &currency),
+            forecast: forecast_by_month(&deals, pipeline, &currency, today, 6),
+            currency,
+            outbox: self.store.outbox_len(),
+        })
+    }
+}
+
+/// A `<rel>_id` field as an id.
+#[must_use]
+pub fn ref_id(fields: &crate::model::Fields, field: &str) -> Option<Id> {
+    fields.get(field).and_then(Value::as_str).and_then(|s| s.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    fn deal(stage: &str, amount: i64, prob: u8, close: &str, currency: &str) -> Deal {
+        Deal {
+            id: Id::new(),
+            name: format!("{stage} {amount}"),
+            account: "Acme".into(),
+            amount: Decimal::from(amount),
+            currency: currency.into(),
+            stage: stage.into(),
+            probability: prob,
+            close: Some(day(close)),
+            owner: None,
+        }
+    }
+
+    #[test]
+    fn sums_per_stage_in_pipeline_order_and_skips_other_currencies() {
+        let p = Pipeline::default();
+        let deals = [
+            deal("Proposal", 1000, 60, "2026-03-10", "EUR"),
+            deal("Proposal", 500, 50, "2026-03-20", "EUR"),
+            deal("Proposal", 900, 60, "2026-03-20", "USD"),
+            deal("Closed Won", 200, 100, "2026-01-01", "EUR"),
+        ];
+        let s = pipeline_by_stage(&deals, &p, "EUR");
+        assert_eq!(s.len(), p.stages.len());
+        let prop = s.iter().find(|r| r.stage == "Proposal").expect("row");
+        assert_eq!((prop.count, prop.other_currency), (3, 1));
+        assert_eq!(prop.sum, Decimal::from(1500));
+        assert_eq!(prop.weighted, Decimal::from(850));
+        assert_eq!(s[0].stage, "Prospecting");
+        assert_eq!(s[0].count, 0);
+    }
+
+    #[test]
+    fn forecast_counts_open_deals_by_month_and_late_ones_now() {
+        let p = Pipeline::default();
+        let deals = [
+            deal("Proposal", 1000, 60, "2026-03-31", "EUR"),
+            deal("Negotiation", 100, 80, "2026-01-15", "EUR"),
+            deal("Qualification", 400, 20, "2026-05-01", "EUR"),
+            deal("Closed Won", 999, 100, "2026-03-02", "EUR"),
+            deal("Proposal", 50, 60, "2027-01-01", "EUR"),
+        ];
+        let f = forecast_by_month(&deals, &p, "EUR", day("2026-03-05"), 3);
+        assert_eq!(f.iter().map(|m| m.month).collect::<Vec<_>>(), [day("2026-03-01"), day("2026-04-01"), day("2026-05-01")]);
+        assert_eq!(f[0].total, Decimal::from(1100));
+        assert_eq!(f[0].weighted, Decimal::from(680));
+        assert_eq!(f[1].total, Decimal::ZERO);
+        assert_eq!(f[2].weighted, Decimal::from(80));
+    }
+
+    #[test]
+    fn months_roll_over_the_year() {
+        assert_eq!(next_month(day("2026-12-17")), day("2027-01-01"));
+        assert_eq!(month_start(day("2026-02-28")), day("2026-02-01"));
+    }
+
+    #[test]
+    fn closing_lists_open_deals_in_the_window_soonest_first() {
+        let p = Pipeline::default();
+        let deals = [
+            deal("Proposal", 1, 60, "2026-03-20", "EUR"),
+            deal("Proposal", 2, 60, "2026-03-02", "EUR"),
+            deal("Closed Lost", 3, 0, "2026-03-03", "EUR"),
+            deal("Proposal", 4, 60, "2026-04-01", "EUR"),
+        ];
+        let c = closing_between(&deals, &p, day("2026-03-01"), day("2026-03-31"));
+        assert_eq!(c.iter().map(|d| d.amount).collect::<Vec<_>>(), [Decimal::from(2), Decimal::from(1)]);
+    }
+}
