@@ -130,9 +130,7 @@ pub fn data_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let format = cli.format;
     let Some(command) = cli.command else {
-        let mut cmd = <Cli as clap::CommandFactory>::command();
-        cmd.print_help()?;
-        return Ok(());
+        return crate::tui::run(&data_dir(cli.data_dir)?);
     };
     if let Commands::Completions(args) = &command {
         return commands::completions(args);

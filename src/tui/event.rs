@@ -1,0 +1,56 @@
+//! What the event loop takes in: keys and resizes from the terminal (read on their own
+//! thread), and progress and results from the loading worker. Everything arrives on one
+//! channel, so tests can send keys the same way.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use crossterm::event::{self, KeyEventKind};
+
+use super::jobs::{Job, Loaded};
+use super::keys::KeyPress;
+
+/// One input to the state.
+#[derive(Debug)]
+pub enum Event {
+    /// A key.
+    Key(KeyPress),
+    /// The terminal has a new size (columns, rows).
+    Resize(u16, u16),
+    /// A job is part way.
+    Progress(Job, usize, usize),
+    /// A job finished (or failed with a message).
+    Loaded(Job, Result<Loaded, String>),
+}
+
+/// Reads terminal events on a thread and sends them on `tx` until the receiver is gone.
+/// While `paused` is set (an `$EDITOR` owns the terminal) it reads nothing.
+pub fn spawn_input(tx: Sender<Event>, paused: Arc<AtomicBool>) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        loop {
+            if paused.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(30));
+                continue;
+            }
+            match event::poll(Duration::from_millis(50)) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(_) => break,
+            }
+            let Ok(ev) = event::read() else { break };
+            let out = match ev {
+                event::Event::Key(k) if k.kind != KeyEventKind::Release => KeyPress::from_event(k).map(Event::Key),
+                event::Event::Resize(w, h) => Some(Event::Resize(w, h)),
+                _ => None,
+            };
+            if let Some(e) = out {
+                if tx.send(e).is_err() {
+                    break;
+                }
+            }
+        }
+    })
+}

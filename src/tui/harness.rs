@@ -1,0 +1,129 @@
+//! Driving the TUI without a terminal: keys in, state and screen out. Loading jobs run
+//! inline so every step is deterministic. Used by the tests and the benchmark.
+
+use std::sync::Arc;
+
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::Terminal;
+
+use super::action::Action;
+use super::clock::Clock;
+use super::event::Event;
+use super::jobs;
+use super::keymap::Keymap;
+use super::keys::KeyPress;
+use super::state::{Options, State};
+use super::theme::Theme;
+use super::{ui, update};
+use crate::app::App;
+
+/// A TUI session on a test backend.
+pub struct Harness {
+    /// The state under test.
+    pub state: State,
+}
+
+impl Harness {
+    /// A session on `app` at `clock`, `size` columns x rows, built-in keymap and dark
+    /// theme, with the first loading done.
+    #[must_use]
+    pub fn new(app: Arc<App>, clock: Clock, size: (u16, u16)) -> Self {
+        let keymap = Keymap::builtin().unwrap_or_else(|e| panic!("built-in keymap: {e}"));
+        Self::with_options(app, Options {
+            clock,
+            keymap,
+            theme: Theme::builtin("dark", false),
+            no_color: false,
+            size,
+        })
+    }
+
+    /// A session with explicit options.
+    #[must_use]
+    pub fn with_options(app: Arc<App>, options: Options) -> Self {
+        let mut h = Self {
+            state: State::new(app, options),
+        };
+        h.settle();
+        h
+    }
+
+    /// Runs every asked-for job inline, until none is left.
+    pub fn settle(&mut self) {
+        for _ in 0..16 {
+            let todo = self.state.take_jobs();
+            if todo.is_empty() {
+                return;
+            }
+            for job in todo {
+                let result = jobs::run(&self.state.app, &self.state.clock, &job, &mut |_, _| {}).map_err(|e| e.to_string());
+                update::handle_event(&mut self.state, Event::Loaded(job, result));
+            }
+        }
+    }
+
+    /// Presses keys given by name, separated by spaces ("2 L enter ctrl-s").
+    pub fn keys(&mut self, names: &str) {
+        for name in names.split_whitespace() {
+            let key = KeyPress::parse(name).unwrap_or_else(|e| panic!("{e}"));
+            self.key(key);
+        }
+    }
+
+    /// Presses one key.
+    pub fn key(&mut self, key: KeyPress) {
+        update::handle_event(&mut self.state, Event::Key(key));
+        self.settle();
+    }
+
+    /// Types text, one key per character.
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyPress::char(c));
+        }
+    }
+
+    /// Runs an action as if chosen in the palette.
+    pub fn action(&mut self, action: Action) {
+        update::dispatch(&mut self.state, action);
+        self.settle();
+    }
+
+    /// Changes the terminal size.
+    pub fn resize(&mut self, w: u16, h: u16) {
+        update::handle_event(&mut self.state, Event::Resize(w, h));
+        self.settle();
+    }
+
+    /// Draws the screen on a [`TestBackend`] of the current size.
+    #[must_use]
+    pub fn render(&self) -> Buffer {
+        let (w, h) = self.state.size;
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("test backend: {e}"));
+        term.draw(|f| ui::draw(&self.state, f.area(), f.buffer_mut())).unwrap_or_else(|e| panic!("draw: {e}"));
+        term.backend().buffer().clone()
+    }
+
+    /// The screen as text, one line per row, trailing spaces kept.
+    #[must_use]
+    pub fn screen(&self) -> String {
+        let buf = self.render();
+        let area = buf.area;
+        let mut out = String::new();
+        for y in 0..area.height {
+            let mut skip = 0usize;
+            for x in 0..area.width {
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                let sym = buf[(x, y)].symbol();
+                skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
+                out.push_str(sym);
+            }
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,77 @@
+//! Loading work the UI asks for and never waits on: the runtime runs jobs on a worker
+//! thread and feeds the results back as events; tests run them inline.
+
+use chrono::NaiveDate;
+
+use super::clock::Clock;
+use super::rows::{self, ListData};
+use super::popups::search;
+use super::views::{calendar, detail};
+use crate::app::dashboard::{Dashboard, Deal};
+use crate::app::{App, AppError};
+use crate::model::{EntityKind, Id};
+
+/// Something to load.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Job {
+    /// The dashboard figures.
+    Dashboard,
+    /// Every deal, for the board.
+    Deals,
+    /// A record list.
+    List(EntityKind),
+    /// Events and tasks from a day, for some days.
+    Calendar(NaiveDate, u32),
+    /// One record with its related records.
+    Detail(EntityKind, Id),
+    /// Titles of every record, for global search.
+    Titles,
+}
+
+impl Job {
+    /// What the status bar says while it runs.
+    #[must_use]
+    pub fn label(&self) -> String {
+        match self {
+            Self::Dashboard => "Loading the dashboard".into(),
+            Self::Deals => "Loading the pipeline".into(),
+            Self::List(k) => format!("Loading {}", k.plural()),
+            Self::Calendar(..) => "Loading the calendar".into(),
+            Self::Detail(k, _) => format!("Loading the {k}"),
+            Self::Titles => "Indexing records for search".into(),
+        }
+    }
+}
+
+/// What a job produced.
+#[derive(Debug)]
+pub enum Loaded {
+    /// The dashboard.
+    Dashboard(Dashboard),
+    /// Deals for the board.
+    Deals(Vec<Deal>),
+    /// A list.
+    List(ListData),
+    /// Calendar items.
+    Calendar(calendar::CalendarData),
+    /// A record in detail.
+    Detail(Box<detail::DetailData>),
+    /// The search index.
+    Titles(search::Titles),
+}
+
+/// Runs a job. `progress(done, total)` is called now and then for long ones.
+pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, usize)) -> Result<Loaded, AppError> {
+    Ok(match job {
+        Job::Dashboard => {
+            let today = clock.today();
+            let (start, end) = clock.day_bounds(today);
+            Loaded::Dashboard(app.dashboard(today, start, end)?)
+        }
+        Job::Deals => Loaded::Deals(app.deals()?),
+        Job::List(kind) => Loaded::List(rows::load(app, clock, *kind, progress)?),
+        Job::Calendar(from, days) => Loaded::Calendar(calendar::load(app, clock, *from, *days)?),
+        Job::Detail(kind, id) => Loaded::Detail(Box::new(detail::load(app, clock, *kind, *id)?)),
+        Job::Titles => Loaded::Titles(search::load(app, progress)?),
+    })
+}

@@ -1,0 +1,379 @@
+//! A form: labelled inputs (one-line fields, text areas for long text), inline messages
+//! under the fields they are about, Tab/Shift-Tab to move, Ctrl-S to save, Ctrl-E to
+//! edit the field in `$EDITOR`. What the form does on save is its [`Target`]
+//! (see `tui/forms.rs`).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::widgets::{Clear, Widget};
+use ratatui_textarea::{Input as TaInput, Key as TaKey, TextArea};
+
+use crate::app::spec::Spec;
+use crate::model::records::ActivityKind;
+use crate::model::{EntityKind, Id};
+use crate::tui::action::Action;
+use crate::tui::commands::Scope;
+use crate::tui::keys::{Code, KeyPress};
+use crate::tui::popups::Popup;
+use crate::tui::state::{EditorRequest, State};
+use crate::tui::widgets::{centered, fit, line, panel};
+
+/// What saving the form does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Create a record of a kind.
+    Create(EntityKind),
+    /// Change a record.
+    Edit(EntityKind, Id),
+    /// Log a call or visit with a follow-up task, linked to records (field, id).
+    Log(ActivityKind, Vec<(&'static str, Id)>),
+    /// Add a note linked to records.
+    Note(Vec<(&'static str, Id)>),
+    /// Schedule a meeting (a calendar event) linked to records.
+    Meeting(Vec<(&'static str, Id)>),
+    /// Convert a lead.
+    Convert(Id),
+}
+
+/// A field's input.
+#[derive(Debug)]
+pub enum Input {
+    /// One line of text with a cursor (in characters).
+    Line {
+        /// The text.
+        text: String,
+        /// Cursor position in characters.
+        cursor: usize,
+    },
+    /// Several lines.
+    Area(Box<TextArea<'static>>),
+}
+
+impl Input {
+    /// A one-line input holding `text`.
+    #[must_use]
+    pub fn line(text: &str) -> Self {
+        Self::Line {
+            text: text.to_string(),
+            cursor: text.chars().count(),
+        }
+    }
+
+    /// A text area holding `text`.
+    #[must_use]
+    pub fn area(text: &str) -> Self {
+        let lines: Vec<String> = if text.is_empty() { vec![String::new()] } else { text.lines().map(str::to_string).collect() };
+        Self::Area(Box::new(TextArea::new(lines)))
+    }
+
+    /// The text.
+    #[must_use]
+    pub fn text(&self) -> String {
+        match self {
+            Self::Line { text, .. } => text.clone(),
+            Self::Area(a) => a.lines().join("\n"),
+        }
+    }
+}
+
+/// One field of a form.
+#[derive(Debug)]
+pub struct Field {
+    /// JSON name, or a form-only name (`next_step`, `follow_up`...).
+    pub key: &'static str,
+    /// Label.
+    pub label: String,
+    /// The registry spec when the field is a record field.
+    pub spec: Option<&'static Spec>,
+    /// Must not be empty.
+    pub required: bool,
+    /// One line of help.
+    pub help: String,
+    /// The input.
+    pub input: Input,
+    /// Text when the form opened.
+    pub initial: String,
+    /// Sent instead of the text while the text is unchanged (a related record shown by
+    /// name but stored by id).
+    pub hidden: Option<String>,
+    /// The message shown under the field.
+    pub error: Option<String>,
+}
+
+impl Field {
+    /// A one-line field.
+    #[must_use]
+    pub fn new(key: &'static str, label: &str, spec: Option<&'static Spec>, required: bool, help: &str, text: &str) -> Self {
+        Self {
+            key,
+            label: label.to_string(),
+            spec,
+            required,
+            help: help.to_string(),
+            input: Input::line(text),
+            initial: text.to_string(),
+            hidden: None,
+            error: None,
+        }
+    }
+
+    /// The text now.
+    #[must_use]
+    pub fn text(&self) -> String {
+        self.input.text()
+    }
+
+    /// The value to send: the hidden one while the text is unchanged.
+    #[must_use]
+    pub fn value(&self) -> String {
+        let t = self.text();
+        match &self.hidden {
+            Some(h) if t == self.initial => h.clone(),
+            _ => t,
+        }
+    }
+
+    fn is_area(&self) -> bool {
+        matches!(self.input, Input::Area(_))
+    }
+
+    fn height(&self) -> u16 {
+        let base = if self.is_area() { 4 } else { 1 };
+        base + u16::from(self.error.is_some())
+    }
+}
+
+/// An open form.
+#[derive(Debug)]
+pub struct Form {
+    /// Title.
+    pub title: String,
+    /// What saving does.
+    pub target: Target,
+    /// The fields.
+    pub fields: Vec<Field>,
+    /// The focused field.
+    pub focus: usize,
+    /// A message about the whole form.
+    pub error: Option<String>,
+}
+
+impl Form {
+    /// The field named `key`.
+    #[must_use]
+    pub fn field(&self, key: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+
+    /// The field named `key`, to change.
+    pub fn field_mut(&mut self, key: &str) -> Option<&mut Field> {
+        self.fields.iter_mut().find(|f| f.key == key)
+    }
+
+    /// Sets a field's text (tests and `$EDITOR`).
+    pub fn set_text(&mut self, key: &str, text: &str) {
+        if let Some(f) = self.field_mut(key) {
+            f.input = if f.is_area() { Input::area(text) } else { Input::line(text) };
+        }
+    }
+}
+
+fn form(st: &mut State) -> Option<&mut Form> {
+    match st.popups.last_mut() {
+        Some(Popup::Form(f)) => Some(f),
+        _ => None,
+    }
+}
+
+/// Keys while a form is open.
+pub fn handle_key(st: &mut State, key: KeyPress) {
+    let Some(f) = form(st) else { return };
+    let area = f.fields.get(f.focus).is_some_and(Field::is_area);
+    let text_key = area && matches!(key.code, Code::Up | Code::Down | Code::Enter);
+    if !text_key {
+        if let Some(action) = st.keymap.get(Scope::Form, key) {
+            form_action(st, action);
+            return;
+        }
+    }
+    let Some(f) = form(st) else { return };
+    let last = f.focus + 1 == f.fields.len();
+    let Some(field) = f.fields.get_mut(f.focus) else { return };
+    match &mut field.input {
+        Input::Line { text, cursor } => match key.code {
+            Code::Enter => {
+                if last {
+                    crate::tui::forms::submit(st);
+                } else {
+                    form_action(st, Action::NextField);
+                }
+            }
+            Code::Backspace if *cursor > 0 => {
+                let at = byte_at(text, *cursor - 1);
+                text.remove(at);
+                *cursor -= 1;
+            }
+            Code::Delete if *cursor < text.chars().count() => {
+                let at = byte_at(text, *cursor);
+                text.remove(at);
+            }
+            Code::Left => *cursor = cursor.saturating_sub(1),
+            Code::Right => *cursor = (*cursor + 1).min(text.chars().count()),
+            Code::Home => *cursor = 0,
+            Code::End => *cursor = text.chars().count(),
+            Code::Char('u') if key.ctrl => {
+                text.clear();
+                *cursor = 0;
+            }
+            _ => {
+                if let Some(c) = key.text() {
+                    let at = byte_at(text, *cursor);
+                    text.insert(at, c);
+                    *cursor += 1;
+                }
+            }
+        },
+        Input::Area(a) => {
+            a.input(to_textarea(key));
+        }
+    }
+}
+
+fn byte_at(text: &str, chars: usize) -> usize {
+    text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
+}
+
+fn to_textarea(key: KeyPress) -> TaInput {
+    let k = match key.code {
+        Code::Char(c) => TaKey::Char(c),
+        Code::Enter => TaKey::Enter,
+        Code::Backspace => TaKey::Backspace,
+        Code::Delete => TaKey::Delete,
+        Code::Tab => TaKey::Tab,
+        Code::Up => TaKey::Up,
+        Code::Down => TaKey::Down,
+        Code::Left => TaKey::Left,
+        Code::Right => TaKey::Right,
+        Code::Home => TaKey::Home,
+        Code::End => TaKey::End,
+        Code::PageUp => TaKey::PageUp,
+        Code::PageDown => TaKey::PageDown,
+        Code::Esc => TaKey::Esc,
+        Code::F(n) => TaKey::F(n),
+        Code::BackTab => TaKey::Null,
+    };
+    TaInput {
+        key: k,
+        ctrl: key.ctrl,
+        alt: key.alt,
+        shift: key.shift,
+    }
+}
+
+/// Runs a form action (from the keymap or a test).
+pub fn form_action(st: &mut State, action: Action) {
+    let Some(f) = form(st) else { return };
+    match action {
+        Action::NextField | Action::PrevField => {
+            let n = f.fields.len().max(1);
+            let from = f.focus;
+            f.focus = if action == Action::NextField { (f.focus + 1) % n } else { (f.focus + n - 1) % n };
+            crate::tui::forms::check_field(st, from);
+        }
+        Action::Submit => crate::tui::forms::submit(st),
+        Action::OpenEditor => {
+            let text = f.fields.get(f.focus).map(Field::text).unwrap_or_default();
+            st.editor = Some(EditorRequest { text });
+        }
+        Action::Close | Action::Quit => {
+            st.popups.pop();
+            st.say("Nothing saved", crate::tui::state::Level::Info);
+        }
+        _ => {}
+    }
+}
+
+/// Puts text edited in `$EDITOR` into the focused field.
+pub fn editor_done(st: &mut State, text: &str) {
+    if let Some(f) = form(st) {
+        if let Some(field) = f.fields.get_mut(f.focus) {
+            let text = if field.is_area() { text.trim_end_matches('\n').to_string() } else { text.lines().next().unwrap_or("").to_string() };
+            field.input = if field.is_area() { Input::area(&text) } else { Input::line(&text) };
+        }
+    }
+}
+
+/// Draws the form.
+pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
+    let th = &st.theme;
+    let want: u16 = f.fields.iter().map(Field::height).sum::<u16>() + 4 + u16::from(f.error.is_some());
+    let r = centered(area, 72, want.max(8));
+    Clear.render(r, buf);
+    let save = st.keymap.key_text(Scope::Form, Action::Submit).unwrap_or_default();
+    let close = st.keymap.key_text(Scope::Form, Action::Close).unwrap_or_default();
+    let block = panel(format!(" {} ", f.title), th, true)
+        .title_bottom(ratatui::text::Line::from(format!(" {save} save · {close} cancel · tab next field ")).style(th.muted).right_aligned());
+    let inner = block.inner(r);
+    block.render(r, buf);
+    let label_w = 14usize;
+    let input_w = usize::from(inner.width).saturating_sub(label_w + 3);
+    let mut heights: Vec<u16> = f.fields.iter().map(Field::height).collect();
+    heights.push(0);
+    let avail = inner.height.saturating_sub(1 + u16::from(f.error.is_some()));
+    let mut start = 0;
+    while start < f.focus && heights[start..=f.focus].iter().sum::<u16>() > avail {
+        start += 1;
+    }
+    let mut y = inner.y;
+    if let Some(e) = &f.error {
+        line(buf, inner.x + 1, y, inner.width.saturating_sub(1), vec![Span::styled(fit(e, usize::from(inner.width) - 2), th.error)]);
+        y += 1;
+    }
+    for (i, field) in f.fields.iter().enumerate().skip(start) {
+        if y + field.height() > inner.bottom().saturating_sub(1) + 1 {
+            break;
+        }
+        let focused = i == f.focus;
+        let mark = if field.required { "*" } else { " " };
+        let lstyle = if focused { th.accent } else { th.muted };
+        line(buf, inner.x, y, u16::try_from(label_w + 2).unwrap_or(16), vec![Span::styled(format!(" {}{mark}", fit(&field.label, label_w - 1)), lstyle)]);
+        let x = inner.x + u16::try_from(label_w + 2).unwrap_or(16);
+        match &field.input {
+            Input::Line { text, cursor } => {
+                let shown = if text.is_empty() && !focused { field.help.clone() } else { text.clone() };
+                let style = if text.is_empty() && !focused { th.muted } else { th.text };
+                let skip = cursor.saturating_sub(input_w.saturating_sub(1));
+                let visible: String = shown.chars().skip(if focused { skip } else { 0 }).collect();
+                line(buf, x, y, u16::try_from(input_w).unwrap_or(0), vec![Span::styled(fit(&visible, input_w), style)]);
+                if focused {
+                    let cx = x + u16::try_from(cursor - skip).unwrap_or(0);
+                    if cx < inner.right() {
+                        buf[(cx, y)].set_style(th.selection);
+                    }
+                } else {
+                    buf.set_style(Rect::new(x, y, u16::try_from(input_w).unwrap_or(0), 1), ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::UNDERLINED));
+                }
+            }
+            Input::Area(a) => {
+                let rect = Rect::new(x, y, u16::try_from(input_w).unwrap_or(0), 4);
+                let mut shown = (**a).clone();
+                shown.set_cursor_line_style(ratatui::style::Style::default());
+                shown.set_style(th.text);
+                shown.set_block(ratatui::widgets::Block::bordered().border_style(if focused { th.focus } else { th.border }));
+                if !focused {
+                    shown.set_cursor_style(th.text);
+                }
+                (&shown).render(rect, buf);
+            }
+        }
+        y += if field.is_area() { 4 } else { 1 };
+        if let Some(e) = &field.error {
+            line(buf, x, y, u16::try_from(input_w).unwrap_or(0), vec![Span::styled(fit(&format!("↳ {e}"), input_w), th.error)]);
+            y += 1;
+        }
+    }
+    if let Some(field) = f.fields.get(f.focus) {
+        line(buf, inner.x + 1, inner.bottom().saturating_sub(1), inner.width.saturating_sub(1), vec![Span::styled(fit(&field.help, usize::from(inner.width) - 2), th.muted)]);
+    }
+}

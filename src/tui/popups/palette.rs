@@ -1,0 +1,155 @@
+//! The command palette: fuzzy over every command and view by name, with its key.
+
+use nucleo_matcher::Utf32String;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::widgets::{Clear, Widget};
+
+use crate::tui::action::Action;
+use crate::tui::commands::{Scope, COMMANDS};
+use crate::tui::filter::{haystack, Filter};
+use crate::tui::keys::{Code, KeyPress};
+use crate::tui::popups::Popup;
+use crate::tui::state::State;
+use crate::tui::widgets::{centered, fill, fit, line, moved, panel, scrolled};
+
+/// Actions that make no sense from the palette.
+const HIDDEN: [Action; 14] = [
+    Action::Up,
+    Action::Down,
+    Action::Left,
+    Action::Right,
+    Action::PageUp,
+    Action::PageDown,
+    Action::Top,
+    Action::Bottom,
+    Action::NextField,
+    Action::PrevField,
+    Action::Submit,
+    Action::OpenEditor,
+    Action::Palette,
+    Action::Noop,
+];
+
+/// The palette's state.
+#[derive(Debug)]
+pub struct Palette {
+    /// Typed text.
+    pub query: String,
+    /// The commands offered, in registry order.
+    pub entries: Vec<Action>,
+    hay: Vec<Utf32String>,
+    base: Vec<u32>,
+    filter: Filter,
+    /// Selected position among the matches.
+    pub selected: usize,
+}
+
+impl Default for Palette {
+    fn default() -> Self {
+        let entries: Vec<Action> = COMMANDS.iter().filter(|c| !HIDDEN.contains(&c.action)).map(|c| c.action).collect();
+        let hay = COMMANDS
+            .iter()
+            .filter(|c| !HIDDEN.contains(&c.action))
+            .map(|c| haystack(&format!("{} {} {}", c.title, c.help, c.action.name())))
+            .collect();
+        let base = (0..u32::try_from(entries.len()).unwrap_or(0)).collect();
+        Self {
+            query: String::new(),
+            entries,
+            hay,
+            base,
+            filter: Filter::default(),
+            selected: 0,
+        }
+    }
+}
+
+impl Palette {
+    /// The matching commands, best first.
+    #[must_use]
+    pub fn matches(&self) -> Vec<Action> {
+        let idx: &[u32] = if self.filter.is_active() { self.filter.ranked() } else { &self.base };
+        idx.iter().filter_map(|i| self.entries.get(*i as usize).copied()).collect()
+    }
+
+    fn set_query(&mut self, q: String) {
+        self.filter.set_query(&q, &self.hay, &self.base);
+        self.query = q;
+        self.selected = 0;
+    }
+}
+
+/// Keys while the palette is open.
+pub fn handle_key(st: &mut State, key: KeyPress) {
+    let page = st.page();
+    let Some(Popup::Palette(p)) = st.popups.last_mut() else { return };
+    match key.code {
+        Code::Esc => {
+            st.popups.pop();
+        }
+        Code::Enter => {
+            let chosen = p.matches().get(p.selected).copied();
+            st.popups.pop();
+            if let Some(a) = chosen {
+                crate::tui::update::dispatch(st, a);
+            }
+        }
+        Code::Up | Code::Down | Code::PageUp | Code::PageDown => {
+            let a = match key.code {
+                Code::Up => Action::Up,
+                Code::Down => Action::Down,
+                Code::PageUp => Action::PageUp,
+                _ => Action::PageDown,
+            };
+            p.selected = moved(p.selected, p.matches().len(), a, page).unwrap_or(0);
+        }
+        Code::Backspace => {
+            let mut q = p.query.clone();
+            q.pop();
+            p.set_query(q);
+        }
+        _ => {
+            if key.ctrl && key.code == Code::Char('n') {
+                p.selected = moved(p.selected, p.matches().len(), Action::Down, page).unwrap_or(0);
+            } else if key.ctrl && key.code == Code::Char('p') {
+                p.selected = p.selected.saturating_sub(1);
+            } else if let Some(c) = key.text() {
+                let q = format!("{}{c}", p.query);
+                p.set_query(q);
+            }
+        }
+    }
+}
+
+/// Draws the palette.
+pub fn render(st: &State, p: &Palette, area: Rect, buf: &mut Buffer) {
+    let th = &st.theme;
+    let r = centered(Rect { y: area.y + 1, height: area.height.saturating_sub(2), ..area }, 70, 18);
+    let r = Rect { y: area.y + 2, ..r };
+    Clear.render(r, buf);
+    let block = panel(" Commands ", th, true);
+    let inner = block.inner(r);
+    block.render(r, buf);
+    line(buf, inner.x, inner.y, inner.width, vec![Span::styled(" : ", th.key), Span::styled(format!("{}▏", p.query), th.text)]);
+    let matches = p.matches();
+    let h = usize::from(inner.height.saturating_sub(1));
+    let offset = scrolled(0, p.selected, h);
+    let scope = crate::tui::update::scope(st);
+    for (i, a) in matches.iter().enumerate().skip(offset).take(h) {
+        let y = inner.y + 1 + u16::try_from(i - offset).unwrap_or(0);
+        let Some(c) = crate::tui::commands::command(*a) else { continue };
+        let key = st.keymap.key_text(scope, *a).or_else(|| st.keymap.key_text(Scope::Global, *a)).unwrap_or_default();
+        let w = usize::from(inner.width);
+        line(buf, inner.x, y, inner.width, vec![
+            Span::styled(format!(" {:<14}", fit(c.title, 14)), th.accent),
+            Span::styled(fit(c.help, w.saturating_sub(28)), th.text),
+        ]);
+        let kx = inner.right().saturating_sub(u16::try_from(key.chars().count()).unwrap_or(0) + 1);
+        line(buf, kx, y, inner.width, vec![Span::styled(key, th.key)]);
+        if i == p.selected {
+            fill(buf, Rect::new(inner.x, y, inner.width, 1), th.selection);
+        }
+    }
+}

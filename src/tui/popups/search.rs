@@ -1,0 +1,167 @@
+//! Global fuzzy search over the names of every record (from the store's title index, so
+//! no record is decoded until it is shown).
+
+use nucleo_matcher::Utf32String;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::widgets::{Clear, Widget};
+
+use crate::app::{App, AppError};
+use crate::model::{EntityKind, Id};
+use crate::tui::action::Action;
+use crate::tui::filter::{haystack, Filter};
+use crate::tui::jobs::Job;
+use crate::tui::keys::{Code, KeyPress};
+use crate::tui::popups::Popup;
+use crate::tui::state::State;
+use crate::tui::widgets::{centered, fill, fit, line, moved, panel, scrolled};
+
+/// Kinds searched, in this order for equal scores.
+pub const KINDS: [EntityKind; 8] = [
+    EntityKind::Account,
+    EntityKind::Contact,
+    EntityKind::Lead,
+    EntityKind::Opportunity,
+    EntityKind::Quote,
+    EntityKind::Event,
+    EntityKind::Activity,
+    EntityKind::Product,
+];
+
+/// The names of every record.
+#[derive(Debug, Default)]
+pub struct Titles {
+    /// (kind, id) of every record.
+    pub items: Vec<(EntityKind, Id)>,
+    /// Folded names.
+    pub hay: Vec<Utf32String>,
+    /// Identity order.
+    pub base: Vec<u32>,
+}
+
+/// Reads every record's name from the title index.
+pub fn load(app: &App, progress: &mut dyn FnMut(usize, usize)) -> Result<Titles, AppError> {
+    let mut t = Titles::default();
+    for (i, kind) in KINDS.iter().enumerate() {
+        for (title, id) in app.store.index_entries_titles(*kind)? {
+            t.items.push((*kind, id));
+            t.hay.push(haystack(&format!("{title} {}", kind.name())));
+        }
+        progress(i + 1, KINDS.len());
+    }
+    t.base = (0..u32::try_from(t.items.len()).unwrap_or(u32::MAX)).collect();
+    Ok(t)
+}
+
+/// How many results get their proper name looked up.
+const SHOWN: usize = 200;
+
+/// The search popup's state.
+#[derive(Debug, Default)]
+pub struct Search {
+    /// Typed text.
+    pub query: String,
+    /// The index, once loaded.
+    pub titles: Option<Titles>,
+    filter: Filter,
+    /// Best results with their names: (kind, id, name).
+    pub shown: Vec<(EntityKind, Id, String)>,
+    /// How many records match in all.
+    pub total: usize,
+    /// Selected result.
+    pub selected: usize,
+}
+
+impl Search {
+    /// Re-runs the query and looks up the names of the best results.
+    pub fn refresh(&mut self, app: &App) {
+        self.shown.clear();
+        self.selected = 0;
+        self.total = 0;
+        let Some(t) = &self.titles else { return };
+        if self.query.trim().is_empty() {
+            self.filter.clear();
+            return;
+        }
+        self.filter.set_query(&self.query, &t.hay, &t.base);
+        self.total = self.filter.ranked().len();
+        for i in self.filter.ranked().iter().take(SHOWN) {
+            if let Some((kind, id)) = t.items.get(*i as usize) {
+                self.shown.push((*kind, *id, app.title(*kind, *id)));
+            }
+        }
+    }
+}
+
+/// Opens the search popup (loading the index the first time).
+pub fn open(st: &mut State) {
+    st.popups.push(Popup::Search(Box::default()));
+    st.request(Job::Titles);
+}
+
+/// Keys while search is open.
+pub fn handle_key(st: &mut State, key: KeyPress) {
+    let page = st.page();
+    let app = st.app.clone();
+    let Some(Popup::Search(s)) = st.popups.last_mut() else { return };
+    match key.code {
+        Code::Esc => {
+            st.popups.pop();
+        }
+        Code::Enter => {
+            let chosen = s.shown.get(s.selected).map(|(k, id, _)| (*k, *id));
+            if let Some((kind, id)) = chosen {
+                st.popups.pop();
+                crate::tui::views::detail::open(st, kind, id);
+            }
+        }
+        Code::Up | Code::Down | Code::PageUp | Code::PageDown => {
+            let a = match key.code {
+                Code::Up => Action::Up,
+                Code::Down => Action::Down,
+                Code::PageUp => Action::PageUp,
+                _ => Action::PageDown,
+            };
+            s.selected = moved(s.selected, s.shown.len(), a, page).unwrap_or(0);
+        }
+        Code::Backspace => {
+            s.query.pop();
+            s.refresh(&app);
+        }
+        _ => {
+            if let Some(c) = key.text() {
+                s.query.push(c);
+                s.refresh(&app);
+            }
+        }
+    }
+}
+
+/// Draws the search popup.
+pub fn render(st: &State, s: &Search, area: Rect, buf: &mut Buffer) {
+    let th = &st.theme;
+    let r = centered(area, 76, area.height.saturating_sub(4));
+    Clear.render(r, buf);
+    let count = if s.titles.is_none() { "indexing…".to_string() } else { format!("{} found", s.total) };
+    let block = panel(format!(" Search every record · {count} "), th, true);
+    let inner = block.inner(r);
+    block.render(r, buf);
+    line(buf, inner.x, inner.y, inner.width, vec![Span::styled(" ⌕ ", th.key), Span::styled(format!("{}▏", s.query), th.text)]);
+    if s.query.is_empty() {
+        line(buf, inner.x + 1, inner.y + 2, inner.width, vec![Span::styled("Type a name: account, person, lead, deal, quote number, event…", th.muted)]);
+        return;
+    }
+    let h = usize::from(inner.height.saturating_sub(1));
+    let offset = scrolled(0, s.selected, h);
+    for (i, (kind, _, name)) in s.shown.iter().enumerate().skip(offset).take(h) {
+        let y = inner.y + 1 + u16::try_from(i - offset).unwrap_or(0);
+        line(buf, inner.x, y, inner.width, vec![
+            Span::styled(format!(" {:<12}", kind.name()), th.muted),
+            Span::styled(fit(name, usize::from(inner.width).saturating_sub(14)), th.text),
+        ]);
+        if i == s.selected {
+            fill(buf, Rect::new(inner.x, y, inner.width, 1), th.selection);
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! List rows: the columns each record list shows, and loading them once from the store
+//! (names of related records looked up through a cache), with folded haystacks for the
+//! fuzzy filter.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use nucleo_matcher::Utf32String;
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::clock::Clock;
+use super::filter::haystack;
+use crate::app::dashboard::ref_id;
+use crate::app::view::cell;
+use crate::app::{App, AppError};
+use crate::model::money;
+use crate::model::{EntityKind, Id};
+use crate::store::Stored;
+
+/// How a column sorts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    /// Text, ignoring case.
+    Text,
+    /// The row's amount.
+    Amount,
+}
+
+/// One column of a list.
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    /// Heading.
+    pub title: &'static str,
+    /// Share of the width (relative).
+    pub width: u16,
+    /// How it sorts.
+    pub sort: Sort,
+    /// Right-aligned (amounts).
+    pub right: bool,
+}
+
+const fn col(title: &'static str, width: u16) -> Column {
+    Column {
+        title,
+        width,
+        sort: Sort::Text,
+        right: false,
+    }
+}
+
+const AMOUNT: Column = Column {
+    title: "Amount",
+    width: 14,
+    sort: Sort::Amount,
+    right: true,
+};
+
+/// The kinds that have a list view, in tab order.
+pub const LIST_KINDS: [EntityKind; 6] = [
+    EntityKind::Account,
+    EntityKind::Contact,
+    EntityKind::Lead,
+    EntityKind::Opportunity,
+    EntityKind::Quote,
+    EntityKind::Activity,
+];
+
+/// The columns of a kind's list.
+#[must_use]
+pub fn columns(kind: EntityKind) -> &'static [Column] {
+    const ACCOUNT: &[Column] = &[col("Name", 24), col("Industry", 14), col("City", 12), col("Country", 7), col("Owner", 14)];
+    const CONTACT: &[Column] = &[col("Name", 20), col("Account", 24), col("Title", 16), col("E-mail", 26), col("Phone", 15)];
+    const LEAD: &[Column] = &[col("Name", 18), col("Company", 22), col("Status", 12), col("Source", 11), col("Owner", 14)];
+    const OPPORTUNITY: &[Column] = &[col("Deal", 22), col("Account", 22), col("Stage", 14), AMOUNT, col("Close", 10), col("Owner", 14)];
+    const QUOTE: &[Column] = &[col("Number", 12), col("Deal", 22), col("Account", 20), col("Status", 9), col("Valid until", 11)];
+    const ACTIVITY: &[Column] = &[col("When", 16), col("Kind", 6), col("Subject", 28), col("About", 22), col("Due", 10), col("Done", 4)];
+    const OTHER: &[Column] = &[col("Name", 30)];
+    match kind {
+        EntityKind::Account => ACCOUNT,
+        EntityKind::Contact => CONTACT,
+        EntityKind::Lead => LEAD,
+        EntityKind::Opportunity => OPPORTUNITY,
+        EntityKind::Quote => QUOTE,
+        EntityKind::Activity => ACTIVITY,
+        _ => OTHER,
+    }
+}
+
+/// One row of a list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The record.
+    pub id: Id,
+    /// Cell texts, one per column.
+    pub cells: Vec<String>,
+    /// The amount, for amount columns.
+    pub amount: Decimal,
+}
+
+/// A loaded list.
+#[derive(Debug)]
+pub struct ListData {
+    /// The kind listed.
+    pub kind: EntityKind,
+    /// Every live record's row, in id (creation) order.
+    pub rows: Vec<Row>,
+    /// Folded filter text of every row.
+    pub hay: Vec<Utf32String>,
+}
+
+/// Names of related records, looked up once each.
+#[derive(Default)]
+pub struct NameCache {
+    names: HashMap<Id, String>,
+}
+
+impl NameCache {
+    /// The title of `fields[field]`'s record, or "".
+    pub fn of(&mut self, app: &App, fields: &crate::model::Fields, field: &str, kind: EntityKind) -> String {
+        match ref_id(fields, field) {
+            Some(id) => self.names.entry(id).or_insert_with(|| app.title(kind, id)).clone(),
+            None => String::new(),
+        }
+    }
+}
+
+fn text(s: &Stored, field: &str) -> String {
+    s.fields.get(field).map(cell).unwrap_or_default()
+}
+
+/// The first item of a list field.
+fn first(s: &Stored, field: &str) -> String {
+    s.fields
+        .get(field)
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .map(cell)
+        .unwrap_or_default()
+}
+
+/// The row of one record.
+pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id: Id, s: &Stored) -> Row {
+    let f = &s.fields;
+    let mut amount = Decimal::ZERO;
+    let cells = match kind {
+        EntityKind::Account => vec![text(s, "name"), text(s, "industry"), text(s, "city"), text(s, "country"), text(s, "owner")],
+        EntityKind::Contact => vec![
+            format!("{} {}", s.text("first_name"), s.text("last_name")),
+            names.of(app, f, "account_id", EntityKind::Account),
+            text(s, "title"),
+            first(s, "emails"),
+            first(s, "phones"),
+        ],
+        EntityKind::Lead => vec![
+            format!("{} {}", s.text("first_name"), s.text("last_name")),
+            text(s, "company"),
+            text(s, "status"),
+            text(s, "source"),
+            text(s, "owner"),
+        ],
+        EntityKind::Opportunity => {
+            amount = s.text("amount").parse().unwrap_or_default();
+            vec![
+                text(s, "name"),
+                names.of(app, f, "account_id", EntityKind::Account),
+                text(s, "stage"),
+                money::display(amount, s.text("currency")),
+                text(s, "close_date"),
+                text(s, "owner"),
+            ]
+        }
+        EntityKind::Quote => vec![
+            text(s, "number"),
+            names.of(app, f, "opportunity_id", EntityKind::Opportunity),
+            names.of(app, f, "account_id", EntityKind::Account),
+            text(s, "status"),
+            text(s, "valid_until"),
+        ],
+        EntityKind::Activity => {
+            let when = chrono::DateTime::parse_from_rfc3339(s.text("at"))
+                .map(|t| clock.local(t.with_timezone(&chrono::Utc)).format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default();
+            let about = [
+                ("account_id", EntityKind::Account),
+                ("contact_id", EntityKind::Contact),
+                ("opportunity_id", EntityKind::Opportunity),
+                ("lead_id", EntityKind::Lead),
+            ]
+            .iter()
+            .map(|(fl, k)| names.of(app, f, fl, *k))
+            .find(|n| !n.is_empty())
+            .unwrap_or_default();
+            let task = s.text("kind") == "task";
+            let done = f.get("done").and_then(Value::as_bool).unwrap_or(false);
+            vec![
+                when,
+                text(s, "kind"),
+                text(s, "subject"),
+                about,
+                text(s, "due"),
+                if task { if done { "✓" } else { "·" }.to_string() } else { String::new() },
+            ]
+        }
+        _ => vec![app.title(kind, id)],
+    };
+    Row { id, cells, amount }
+}
+
+/// The filter text of a row: every column but dates, flags and amounts.
+#[must_use]
+pub fn search_text(kind: EntityKind, r: &Row) -> String {
+    let skip: &[usize] = match kind {
+        EntityKind::Opportunity => &[3, 4],
+        EntityKind::Quote => &[4],
+        EntityKind::Activity => &[0, 4, 5],
+        _ => &[],
+    };
+    r.cells
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !skip.contains(i))
+        .map(|(_, c)| c.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Loads every live record of `kind` as rows, reporting progress every few thousand.
+pub fn load(app: &App, clock: &Clock, kind: EntityKind, progress: &mut dyn FnMut(usize, usize)) -> Result<ListData, AppError> {
+    let total = app.store.count(kind);
+    let mut names = NameCache::default();
+    let mut rows = Vec::with_capacity(total);
+    let mut hay = Vec::with_capacity(total);
+    for (i, item) in app.store.live(kind).enumerate() {
+        let (id, s) = item?;
+        let r = row(app, clock, &mut names, kind, id, &s);
+        hay.push(haystack(&search_text(kind, &r)));
+        rows.push(r);
+        if i % 5000 == 4999 {
+            progress(i + 1, total);
+        }
+    }
+    Ok(ListData { kind, rows, hay })
+}
+
+/// Compares two rows by a column.
+#[must_use]
+pub fn compare(a: &Row, b: &Row, column: usize, sort: Sort) -> Ordering {
+    match sort {
+        Sort::Amount => a.amount.cmp(&b.amount),
+        Sort::Text => {
+            let x = a.cells.get(column).map_or("", String::as_str);
+            let y = b.cells.get(column).map_or("", String::as_str);
+            x.chars().flat_map(char::to_lowercase).cmp(y.chars().flat_map(char::to_lowercase))
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The terminal edge: set the terminal up (restored on exit, on error and, through
+//! ratatui's panic hook, on panic), run the event loop, hand loading jobs to worker
+//! threads, suspend the screen for `$EDITOR`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::sync::Arc;
+use std::thread;
+
+use anyhow::Context;
+use ratatui::DefaultTerminal;
+
+use super::clock::Clock;
+use super::event::{spawn_input, Event};
+use super::jobs::{self, Job};
+use super::keymap::{config_dir, Keymap};
+use super::popups::form::editor_done;
+use super::state::{Level, Options, State};
+use super::theme::{no_color_env, Theme};
+use super::{ui, update};
+use crate::app::App;
+
+/// Opens the TUI on the store in `data_dir` and runs it until the user quits.
+pub fn run(data_dir: &Path) -> anyhow::Result<()> {
+    let app = Arc::new(App::open(data_dir)?);
+    let config = config_dir();
+    let keymap = Keymap::load(config.as_deref()).map_err(|e| anyhow::anyhow!("keymap: {e}"))?;
+    let no_color = no_color_env();
+    let theme = load_theme(config.as_deref(), no_color)?;
+    let mut terminal = ratatui::try_init().context("cannot set up the terminal (is this a terminal?)")?;
+    let size = terminal.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
+    let options = Options {
+        clock: Clock::system(),
+        keymap,
+        theme,
+        no_color,
+        size,
+    };
+    let result = event_loop(&mut terminal, app, options);
+    ratatui::restore();
+    result
+}
+
+fn load_theme(config: Option<&Path>, no_color: bool) -> anyhow::Result<Theme> {
+    let name = std::env::var("OUTPOST_THEME").unwrap_or_else(|_| "dark".into());
+    let path = config.map(|c| c.join("theme.toml"));
+    let user = match &path {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(t) => Some((p.clone(), t)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(anyhow::anyhow!("{}: {e}", p.display())),
+        },
+        None => None,
+    };
+    Theme::load(&name, user.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), no_color).map_err(|e| anyhow::anyhow!(e))
+}
+
+fn spawn_job(app: Arc<App>, clock: Clock, job: Job, tx: Sender<Event>) {
+    thread::spawn(move || {
+        let progress_tx = tx.clone();
+        let progress_job = job.clone();
+        let mut progress = move |done: usize, total: usize| {
+            let _ = progress_tx.send(Event::Progress(progress_job.clone(), done, total));
+        };
+        let result = jobs::run(&app, &clock, &job, &mut progress).map_err(|e| e.to_string());
+        let _ = tx.send(Event::Loaded(job, result));
+    });
+}
+
+fn event_loop(terminal: &mut DefaultTerminal, app: Arc<App>, options: Options) -> anyhow::Result<()> {
+    let (tx, rx) = mpsc::channel();
+    let paused = Arc::new(AtomicBool::new(false));
+    let _input = spawn_input(tx.clone(), paused.clone());
+    let mut st = State::new(app, options);
+    loop {
+        for job in st.take_jobs() {
+            if st.status.progress.is_none() {
+                st.status.progress = Some((job.label(), None));
+            }
+            spawn_job(st.app.clone(), st.clock, job, tx.clone());
+        }
+        terminal.draw(|f| ui::draw(&st, f.area(), f.buffer_mut()))?;
+        if st.quit {
+            return Ok(());
+        }
+        if let Some(request) = st.editor.take() {
+            match edit_in_editor(terminal, &paused, &request.text) {
+                Ok(text) => editor_done(&mut st, &text),
+                Err(e) => st.say(format!("$EDITOR: {e:#}"), Level::Error),
+            }
+            continue;
+        }
+        let event = rx.recv().context("the input thread stopped")?;
+        update::handle_event(&mut st, event);
+        while let Ok(event) = rx.try_recv() {
+            update::handle_event(&mut st, event);
+        }
+    }
+}
+
+/// Suspends the screen, edits `text` in `$VISUAL` / `$EDITOR` (default vi), and returns
+/// the result.
+fn edit_in_editor(terminal: &mut DefaultTerminal, paused: &AtomicBool, text: &str) -> anyhow::Result<String> {
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .or_else(|| std::env::var("EDITOR").ok().filter(|e| !e.trim().is_empty()))
+        .unwrap_or_else(|| "vi".into());
+    let path: PathBuf = std::env::temp_dir().join(format!("outpost-edit-{}.txt", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&path).with_context(|| path.display().to_string())?;
+        f.write_all(text.as_bytes())?;
+    }
+    paused.store(true, Ordering::SeqCst);
+    ratatui::restore();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&path)
+        .status();
+    let back = crossterm::terminal::enable_raw_mode()
+        .and_then(|()| crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen));
+    paused.store(false, Ordering::SeqCst);
+    back?;
+    terminal.clear()?;
+    let status = status.with_context(|| format!("cannot run '{editor}'"))?;
+    let result = std::fs::read_to_string(&path).with_context(|| path.display().to_string());
+    let _ = std::fs::remove_file(&path);
+    if !status.success() {
+        anyhow::bail!("'{editor}' exited with {status}; the field is unchanged");
+    }
+    result
+}

@@ -1,0 +1,229 @@
+//! The TUI's whole state: which view is shown, the layers over it, each view's state,
+//! the status line and the loading work asked for. Changed only by `update`; drawn by
+//! `ui` without changing it.
+
+use std::sync::Arc;
+
+use super::clock::Clock;
+use super::jobs::Job;
+use super::keymap::Keymap;
+use super::popups::Popup;
+use super::rows::LIST_KINDS;
+use super::theme::Theme;
+use super::views::board::BoardView;
+use super::views::calendar::CalendarView;
+use super::views::dashboard::DashboardView;
+use super::views::detail::DetailView;
+use super::views::list::ListView;
+use crate::app::App;
+use crate::model::EntityKind;
+
+/// The top-level views, in tab order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewId {
+    /// Today, follow-ups, pipeline and forecast.
+    Dashboard,
+    /// Deals as cards in stage columns.
+    Pipeline,
+    /// A record list.
+    List(EntityKind),
+    /// Agenda and week.
+    Calendar,
+}
+
+/// Every top-level view, in tab order.
+pub const VIEWS: [ViewId; 9] = [
+    ViewId::Dashboard,
+    ViewId::Pipeline,
+    ViewId::List(EntityKind::Account),
+    ViewId::List(EntityKind::Contact),
+    ViewId::List(EntityKind::Lead),
+    ViewId::List(EntityKind::Opportunity),
+    ViewId::List(EntityKind::Quote),
+    ViewId::List(EntityKind::Activity),
+    ViewId::Calendar,
+];
+
+impl ViewId {
+    /// Name in tabs and the status bar.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Dashboard => "Dashboard",
+            Self::Pipeline => "Pipeline",
+            Self::List(EntityKind::Account) => "Accounts",
+            Self::List(EntityKind::Contact) => "Contacts",
+            Self::List(EntityKind::Lead) => "Leads",
+            Self::List(EntityKind::Opportunity) => "Opportunities",
+            Self::List(EntityKind::Quote) => "Quotes",
+            Self::List(EntityKind::Activity) => "Activities",
+            Self::List(_) => "Records",
+            Self::Calendar => "Calendar",
+        }
+    }
+
+    /// Short name for narrow terminals.
+    #[must_use]
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::Dashboard => "Dash",
+            Self::Pipeline => "Pipe",
+            Self::List(EntityKind::Account) => "Accts",
+            Self::List(EntityKind::Contact) => "Ppl",
+            Self::List(EntityKind::Lead) => "Leads",
+            Self::List(EntityKind::Opportunity) => "Opps",
+            Self::List(EntityKind::Quote) => "Quotes",
+            Self::List(EntityKind::Activity) => "Acts",
+            Self::List(_) => "Recs",
+            Self::Calendar => "Cal",
+        }
+    }
+}
+
+/// How a status message looks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Neutral.
+    Info,
+    /// Something was saved.
+    Success,
+    /// Something failed.
+    Error,
+}
+
+/// The status line's right side.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    /// The last message.
+    pub message: Option<(String, Level)>,
+    /// Work in progress: label and (done, total) when known.
+    pub progress: Option<(String, Option<(usize, usize)>)>,
+}
+
+/// A request to edit text in `$EDITOR` (the runtime suspends the screen for it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EditorRequest {
+    /// The text to start from.
+    pub text: String,
+}
+
+/// Options for a new session.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Now and the time zone.
+    pub clock: Clock,
+    /// Keys.
+    pub keymap: Keymap,
+    /// Colours.
+    pub theme: Theme,
+    /// `NO_COLOR` was set.
+    pub no_color: bool,
+    /// Terminal size at start.
+    pub size: (u16, u16),
+}
+
+/// The state of the TUI.
+pub struct State {
+    /// The use cases (and through them the store).
+    pub app: Arc<App>,
+    /// Now and the time zone.
+    pub clock: Clock,
+    /// Keys.
+    pub keymap: Keymap,
+    /// Colours.
+    pub theme: Theme,
+    /// `NO_COLOR` was set.
+    pub no_color: bool,
+    /// The view shown.
+    pub view: ViewId,
+    /// Records opened over the view (last on top).
+    pub details: Vec<DetailView>,
+    /// Popups (last on top).
+    pub popups: Vec<Popup>,
+    /// The dashboard.
+    pub dashboard: DashboardView,
+    /// The pipeline board.
+    pub board: BoardView,
+    /// One list per kind in [`LIST_KINDS`] order.
+    pub lists: Vec<ListView>,
+    /// The calendar.
+    pub calendar: CalendarView,
+    /// Message and progress.
+    pub status: Status,
+    /// Loading asked for and not yet handed to the runner.
+    pub jobs: Vec<Job>,
+    /// Loading handed to the runner, not yet back.
+    pub running: Vec<Job>,
+    /// Text waiting to be edited in `$EDITOR`.
+    pub editor: Option<EditorRequest>,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    /// Set when the user quits.
+    pub quit: bool,
+}
+
+impl State {
+    /// A new session showing the dashboard (its loading is queued).
+    #[must_use]
+    pub fn new(app: Arc<App>, options: Options) -> Self {
+        let today = options.clock.today();
+        let mut st = Self {
+            app,
+            clock: options.clock,
+            keymap: options.keymap,
+            theme: options.theme,
+            no_color: options.no_color,
+            view: ViewId::Dashboard,
+            details: Vec::new(),
+            popups: Vec::new(),
+            dashboard: DashboardView::default(),
+            board: BoardView::default(),
+            lists: LIST_KINDS.iter().map(|k| ListView::new(*k)).collect(),
+            calendar: CalendarView::new(today),
+            status: Status::default(),
+            jobs: Vec::new(),
+            running: Vec::new(),
+            editor: None,
+            size: options.size,
+            quit: false,
+        };
+        st.request(Job::Dashboard);
+        st
+    }
+
+    /// Asks for a job unless it is already asked for or running.
+    pub fn request(&mut self, job: Job) {
+        if !self.jobs.contains(&job) && !self.running.contains(&job) {
+            self.jobs.push(job);
+        }
+    }
+
+    /// Takes the jobs to run, remembering them as running.
+    pub fn take_jobs(&mut self) -> Vec<Job> {
+        let jobs = std::mem::take(&mut self.jobs);
+        self.running.extend(jobs.iter().cloned());
+        jobs
+    }
+
+    /// The list of `kind`.
+    #[must_use]
+    pub fn list(&self, kind: EntityKind) -> Option<&ListView> {
+        self.lists.iter().find(|l| l.kind == kind)
+    }
+
+    /// The list of `kind`, to change.
+    pub fn list_mut(&mut self, kind: EntityKind) -> Option<&mut ListView> {
+        self.lists.iter_mut().find(|l| l.kind == kind)
+    }
+
+    /// Shows a message in the status line.
+    pub fn say(&mut self, text: impl Into<String>, level: Level) {
+        self.status.message = Some((text.into(), level));
+    }
+
+    /// Rows available to a scrolling body (screen minus tabs, status and frame).
+    #[must_use]
+    pub fn page(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(7)).max(1)
+    }
+}

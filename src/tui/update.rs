@@ -1,0 +1,308 @@
+//! Changing the state: events in, keys routed by layer (top popup, then the filter being
+//! typed, then the view or open record, then global keys), actions dispatched the same
+//! way, loaded data taken in.
+
+use super::action::Action;
+use super::commands::Scope;
+use super::event::Event;
+use super::forms;
+use super::jobs::{Job, Loaded};
+use super::keys::KeyPress;
+use super::popups::{self, help::Help, palette::Palette, search, Popup};
+use super::state::{Level, State, ViewId, VIEWS};
+use super::theme::Theme;
+use super::views::{board, calendar, dashboard, detail, list};
+use crate::model::records::ActivityKind;
+use crate::model::{EntityKind, Id};
+
+/// Takes in one event.
+pub fn handle_event(st: &mut State, event: Event) {
+    match event {
+        Event::Key(key) => handle_key(st, key),
+        Event::Resize(w, h) => st.size = (w, h),
+        Event::Progress(job, done, total) => {
+            st.status.progress = Some((job.label(), Some((done, total))));
+        }
+        Event::Loaded(job, result) => loaded(st, &job, result),
+    }
+}
+
+/// The keymap section for the current layer.
+#[must_use]
+pub fn scope(st: &State) -> Scope {
+    if matches!(st.popups.last(), Some(Popup::Form(_))) {
+        return Scope::Form;
+    }
+    if !st.details.is_empty() {
+        return Scope::Detail;
+    }
+    match st.view {
+        ViewId::Dashboard => Scope::Dashboard,
+        ViewId::Pipeline => Scope::Board,
+        ViewId::List(_) => Scope::List,
+        ViewId::Calendar => Scope::Calendar,
+    }
+}
+
+/// Routes a key: top popup, then the filter being typed, then the current layer's
+/// binding, then the global one.
+pub fn handle_key(st: &mut State, key: KeyPress) {
+    st.status.message = None;
+    if !st.popups.is_empty() {
+        popups::handle_key(st, key);
+        return;
+    }
+    if let (ViewId::List(kind), true) = (st.view, st.details.is_empty()) {
+        if list::edit_key(st, kind, key) {
+            return;
+        }
+    }
+    let action = st.keymap.get(scope(st), key).or_else(|| st.keymap.get(Scope::Global, key));
+    match action {
+        Some(a) => dispatch(st, a),
+        None => {
+            let help = st.keymap.key_text(Scope::Global, Action::Help).unwrap_or_else(|| "?".into());
+            st.say(format!("'{key}' does nothing here; {help} shows the keys"), Level::Info);
+        }
+    }
+}
+
+/// Runs an action: the open record or the view first, then the global meaning.
+pub fn dispatch(st: &mut State, action: Action) {
+    let handled = if st.details.is_empty() {
+        match st.view {
+            ViewId::Dashboard => dashboard::handle(st, action),
+            ViewId::Pipeline => board::handle(st, action),
+            ViewId::List(kind) => list::handle(st, kind, action),
+            ViewId::Calendar => calendar::handle(st, action),
+        }
+    } else {
+        detail::handle(st, action)
+    };
+    if !handled {
+        global(st, action);
+    }
+}
+
+fn goto(st: &mut State, view: ViewId) {
+    st.details.clear();
+    st.view = view;
+    ensure_view_loaded(st);
+}
+
+fn global(st: &mut State, action: Action) {
+    match action {
+        Action::Quit => st.quit = true,
+        Action::Help => st.popups.push(Popup::Help(Help::default())),
+        Action::Palette => st.popups.push(Popup::Palette(Box::default())),
+        Action::Search => search::open(st),
+        Action::Filter => st.say("Nothing to filter here; the lists (keys 3–8) have filters, s searches everything", Level::Info),
+        Action::GotoDashboard => goto(st, ViewId::Dashboard),
+        Action::GotoPipeline => goto(st, ViewId::Pipeline),
+        Action::GotoAccounts => goto(st, ViewId::List(EntityKind::Account)),
+        Action::GotoContacts => goto(st, ViewId::List(EntityKind::Contact)),
+        Action::GotoLeads => goto(st, ViewId::List(EntityKind::Lead)),
+        Action::GotoOpportunities => goto(st, ViewId::List(EntityKind::Opportunity)),
+        Action::GotoQuotes => goto(st, ViewId::List(EntityKind::Quote)),
+        Action::GotoActivities => goto(st, ViewId::List(EntityKind::Activity)),
+        Action::GotoCalendar => goto(st, ViewId::Calendar),
+        Action::NextView | Action::PrevView => {
+            let i = VIEWS.iter().position(|v| *v == st.view).unwrap_or(0);
+            let n = VIEWS.len();
+            let next = if action == Action::NextView { (i + 1) % n } else { (i + n - 1) % n };
+            goto(st, VIEWS[next]);
+        }
+        Action::Refresh => {
+            changed(st, &EntityKind::ALL);
+            st.say("Reloading", Level::Info);
+        }
+        Action::ToggleTheme => {
+            let next = if st.theme.name == "light" { "dark" } else { "light" };
+            st.theme = Theme::builtin(next, st.no_color);
+            st.say(format!("Theme: {next}"), Level::Info);
+        }
+        Action::New => new_record(st),
+        Action::Edit => match selected(st) {
+            Some((kind, id)) => forms::open_edit(st, kind, id),
+            None => st.say("Select a record to edit", Level::Info),
+        },
+        Action::LogCall | Action::LogVisit | Action::AddNote | Action::ScheduleMeeting => match selected(st) {
+            Some(on) => match action {
+                Action::LogCall => forms::open_log(st, ActivityKind::Call, on),
+                Action::LogVisit => forms::open_log(st, ActivityKind::Visit, on),
+                Action::AddNote => forms::open_note(st, on),
+                _ => forms::open_meeting(st, on),
+            },
+            None => st.say("Select a record first", Level::Info),
+        },
+        Action::ConvertLead => match selected(st) {
+            Some((EntityKind::Lead, id)) => forms::open_convert(st, id),
+            _ => st.say("Select a lead to convert", Level::Info),
+        },
+        Action::MarkDone => {
+            let on = st
+                .details
+                .last()
+                .and_then(|d| d.selected_item().filter(|i| i.kind == EntityKind::Activity).map(|i| (i.kind, i.id)))
+                .or_else(|| selected(st));
+            match on {
+                Some(on) => forms::mark_done(st, on),
+                None => st.say("Select a task to mark it done", Level::Info),
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The record the quick actions work on: the open record, else the selection.
+#[must_use]
+pub fn selected(st: &State) -> Option<(EntityKind, Id)> {
+    if let Some(d) = st.details.last() {
+        return Some((d.kind, d.id));
+    }
+    match st.view {
+        ViewId::Dashboard => st.dashboard.selected(st),
+        ViewId::Pipeline => st.board.selected(&st.app.config.pipeline, st.clock.today()).map(|d| (EntityKind::Opportunity, d.id)),
+        ViewId::List(kind) => st.list(kind).and_then(list::ListView::selected_id).map(|id| (kind, id)),
+        ViewId::Calendar => st.calendar.selected_record(&st.clock),
+    }
+}
+
+fn new_record(st: &mut State) {
+    let tomorrow = (st.clock.today() + chrono::Duration::days(1)).to_string();
+    if let Some(d) = st.details.last() {
+        let (parent_kind, parent) = (d.kind, d.id);
+        let kind = d.data.as_ref().and_then(|x| x.tabs.get(d.tab)).map_or(EntityKind::Activity, |t| t.kind);
+        let mut prefill: Vec<(&str, String, Option<String>)> = Vec::new();
+        if let Some(s) = crate::app::spec::specs(kind).iter().find(|s| s.ty == crate::app::spec::Ty::Ref(parent_kind)) {
+            prefill.push((s.json, st.app.title(parent_kind, parent), Some(parent.to_string())));
+        }
+        if kind == EntityKind::Activity {
+            prefill.push(("kind", "task".into(), None));
+            prefill.push(("due", tomorrow, None));
+        }
+        return forms::open_create(st, kind, &prefill);
+    }
+    match st.view {
+        ViewId::Dashboard => forms::open_create(st, EntityKind::Activity, &[("kind", "task".into(), None), ("due", tomorrow, None)]),
+        ViewId::Pipeline => {
+            let stage = st.app.config.pipeline.stages.get(st.board.col).map(|s| s.name.clone()).unwrap_or_default();
+            forms::open_create(st, EntityKind::Opportunity, &[("stage", stage, None)]);
+        }
+        ViewId::List(kind) => forms::open_create(st, kind, &[]),
+        ViewId::Calendar => {
+            let c = &st.calendar;
+            let start = match c.mode {
+                calendar::Mode::Week => format!("{} {:02}:00", c.day_date(), calendar::FIRST_HOUR + c.slot),
+                calendar::Mode::Agenda => {
+                    let day = c.agenda_lines(&st.clock).get(c.selected).map_or_else(|| st.clock.today(), |(d, _)| *d);
+                    format!("{day} 09:00")
+                }
+            };
+            forms::open_create(st, EntityKind::Event, &[("start", start, None)]);
+        }
+    }
+}
+
+/// Asks for whatever the current view needs and does not have.
+pub fn ensure_view_loaded(st: &mut State) {
+    match st.view {
+        ViewId::Dashboard => {
+            if st.dashboard.data.is_none() || st.dashboard.stale {
+                st.request(Job::Dashboard);
+            }
+        }
+        ViewId::Pipeline => {
+            if st.board.deals.is_none() || st.board.stale {
+                st.request(Job::Deals);
+            }
+        }
+        ViewId::List(kind) => list::ensure_loaded(st, kind),
+        ViewId::Calendar => calendar::ensure_loaded(st),
+    }
+}
+
+/// After a write: marks what shows records of `kinds` as stale and reloads what is on
+/// screen.
+pub fn changed(st: &mut State, kinds: &[EntityKind]) {
+    for kind in kinds {
+        if let Some(l) = st.list_mut(*kind) {
+            l.stale = true;
+        }
+    }
+    if kinds.iter().any(|k| matches!(k, EntityKind::Activity | EntityKind::Event | EntityKind::Opportunity)) {
+        st.dashboard.stale = true;
+    }
+    if kinds.contains(&EntityKind::Opportunity) {
+        st.board.stale = true;
+    }
+    if kinds.iter().any(|k| matches!(k, EntityKind::Activity | EntityKind::Event)) {
+        st.calendar.data = None;
+    }
+    let open: Vec<(EntityKind, Id)> = st.details.iter().map(|d| (d.kind, d.id)).collect();
+    for (kind, id) in open {
+        st.request(Job::Detail(kind, id));
+    }
+    ensure_view_loaded(st);
+}
+
+/// Takes in a finished job.
+pub fn loaded(st: &mut State, job: &Job, result: Result<Loaded, String>) {
+    st.running.retain(|j| j != job);
+    if st.running.is_empty() {
+        st.status.progress = None;
+    }
+    let data = match result {
+        Ok(d) => d,
+        Err(e) => {
+            if let Job::Detail(kind, id) = job {
+                st.details.retain(|d| !(d.kind == *kind && d.id == *id));
+            }
+            st.say(format!("{}: {e}", job.label()), Level::Error);
+            return;
+        }
+    };
+    match data {
+        Loaded::Dashboard(d) => {
+            st.dashboard.data = Some(d);
+            st.dashboard.stale = false;
+            for p in 0..3 {
+                st.dashboard.selected[p] = 0;
+            }
+        }
+        Loaded::Deals(deals) => {
+            st.board.deals = Some(deals);
+            st.board.stale = false;
+        }
+        Loaded::List(data) => {
+            if let Some(l) = st.list_mut(data.kind) {
+                l.set_data(data);
+            }
+        }
+        Loaded::Calendar(data) => st.calendar.data = Some(data),
+        Loaded::Detail(data) => {
+            for d in st.details.iter_mut().filter(|d| d.kind == data.kind && d.id == data.id) {
+                let tabs = data.tabs.len();
+                d.tab = d.tab.min(tabs.saturating_sub(1));
+                let items = data.tabs.get(d.tab).map_or(0, |t| t.items.len());
+                d.selected = d.selected.min(items.saturating_sub(1));
+                d.data = Some((*data).clone());
+            }
+        }
+        Loaded::Titles(titles) => {
+            let app = st.app.clone();
+            let mut titles = Some(titles);
+            for p in &mut st.popups {
+                if let Popup::Search(s) = p {
+                    s.titles = titles.take();
+                    s.refresh(&app);
+                }
+            }
+        }
+    }
+}
+
+/// Opens the palette, for tests and the `:` key.
+pub fn open_palette(st: &mut State) {
+    st.popups.push(Popup::Palette(Box::new(Palette::default())));
+}

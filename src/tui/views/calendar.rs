@@ -1,0 +1,323 @@
+//! The calendar: an agenda (events and due tasks day by day, two weeks) and a week grid
+//! of hour slots. `w` switches, `[`/`]` change week, `n` on a slot creates an event there.
+
+use chrono::{Datelike, Duration, NaiveDate, Timelike};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::widgets::Widget;
+
+use crate::app::dashboard::{Agenda, Task};
+use crate::app::{App, AppError};
+use crate::model::{EntityKind, Id};
+use crate::tui::action::Action;
+use crate::tui::clock::Clock;
+use crate::tui::jobs::Job;
+use crate::tui::state::State;
+use crate::tui::widgets::{fill, fit, line, moved, panel, scrolled};
+
+/// Days loaded at once (two weeks).
+pub const DAYS: u32 = 14;
+/// First hour of the week grid.
+pub const FIRST_HOUR: u32 = 8;
+/// Hour slots in the week grid.
+pub const HOURS: u32 = 12;
+
+/// Events and tasks of a range of days.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalendarData {
+    /// First day.
+    pub from: NaiveDate,
+    /// Events in the range.
+    pub events: Vec<Agenda>,
+    /// Open tasks due in the range.
+    pub tasks: Vec<Task>,
+}
+
+/// Loads `days` days from `from`.
+pub fn load(app: &App, clock: &Clock, from: NaiveDate, days: u32) -> Result<CalendarData, AppError> {
+    let to = from + Duration::days(i64::from(days));
+    let (start, _) = clock.day_bounds(from);
+    let (end, _) = clock.day_bounds(to);
+    let tasks = app
+        .open_tasks(to - Duration::days(1))?
+        .into_iter()
+        .filter(|t| t.due >= from)
+        .collect();
+    Ok(CalendarData {
+        from,
+        events: app.agenda(start, end)?,
+        tasks,
+    })
+}
+
+/// Agenda or week grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Day by day list.
+    Agenda,
+    /// Hour grid of one week.
+    Week,
+}
+
+/// The calendar's state.
+#[derive(Clone, Debug)]
+pub struct CalendarView {
+    /// Agenda or week.
+    pub mode: Mode,
+    /// Monday of the week shown.
+    pub week_start: NaiveDate,
+    /// Selected day of the week (0 = Monday).
+    pub day: usize,
+    /// Selected hour slot (0 = [`FIRST_HOUR`]).
+    pub slot: u32,
+    /// Selected agenda line.
+    pub selected: usize,
+    /// First visible agenda line.
+    pub offset: usize,
+    /// Loaded items.
+    pub data: Option<CalendarData>,
+}
+
+impl CalendarView {
+    /// The calendar on the week of `today`.
+    #[must_use]
+    pub fn new(today: NaiveDate) -> Self {
+        Self {
+            mode: Mode::Agenda,
+            week_start: monday(today),
+            day: today.weekday().num_days_from_monday() as usize,
+            slot: 1,
+            selected: 0,
+            offset: 0,
+            data: None,
+        }
+    }
+
+    /// The selected day.
+    #[must_use]
+    pub fn day_date(&self) -> NaiveDate {
+        self.week_start + Duration::days(i64::try_from(self.day).unwrap_or(0))
+    }
+
+    /// Agenda lines: a day header (`None`) or an item.
+    #[must_use]
+    pub fn agenda_lines(&self, clock: &Clock) -> Vec<(NaiveDate, Option<(EntityKind, Id, String, String)>)> {
+        let mut out = Vec::new();
+        let Some(data) = &self.data else { return out };
+        for i in 0..i64::from(DAYS) {
+            let day = data.from + Duration::days(i);
+            let mut items: Vec<(String, EntityKind, Id, String)> = data
+                .events
+                .iter()
+                .filter(|e| clock.local(e.start).date() == day)
+                .map(|e| {
+                    let t = if e.all_day { "all day".into() } else { format!("{}–{}", clock.local(e.start).format("%H:%M"), clock.local(e.end).format("%H:%M")) };
+                    let place = [e.location.as_str(), e.account.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(", ");
+                    (t, EntityKind::Event, e.id, format!("{}  {place}", e.title))
+                })
+                .collect();
+            items.extend(data.tasks.iter().filter(|t| t.due == day).map(|t| ("task".to_string(), EntityKind::Activity, t.id, format!("{}  {}", t.subject, t.about))));
+            if items.is_empty() {
+                continue;
+            }
+            out.push((day, None));
+            out.extend(items.into_iter().map(|(t, k, id, text)| (day, Some((k, id, t, text)))));
+        }
+        out
+    }
+
+    /// Events starting in the selected slot.
+    #[must_use]
+    pub fn slot_events(&self, clock: &Clock, day: NaiveDate, slot: u32) -> Vec<&Agenda> {
+        self.data
+            .iter()
+            .flat_map(|d| d.events.iter())
+            .filter(|e| {
+                let l = clock.local(e.start);
+                l.date() == day && l.hour() == FIRST_HOUR + slot
+            })
+            .collect()
+    }
+
+    /// The selected record: an agenda item or the first event in the slot.
+    #[must_use]
+    pub fn selected_record(&self, clock: &Clock) -> Option<(EntityKind, Id)> {
+        match self.mode {
+            Mode::Agenda => self.agenda_lines(clock).get(self.selected).and_then(|(_, i)| i.as_ref()).map(|(k, id, ..)| (*k, *id)),
+            Mode::Week => self.slot_events(clock, self.day_date(), self.slot).first().map(|e| (EntityKind::Event, e.id)),
+        }
+    }
+}
+
+/// Monday of `day`'s week.
+#[must_use]
+pub fn monday(day: NaiveDate) -> NaiveDate {
+    day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
+}
+
+/// Asks for the shown range if it is not loaded.
+pub fn ensure_loaded(st: &mut State) {
+    let from = st.calendar.week_start;
+    if st.calendar.data.as_ref().is_none_or(|d| d.from != from) {
+        st.request(Job::Calendar(from, DAYS));
+    }
+}
+
+/// Handles a calendar action.
+pub fn handle(st: &mut State, action: Action) -> bool {
+    let page = st.page();
+    let clock = st.clock;
+    let c = &mut st.calendar;
+    match (c.mode, action) {
+        (_, Action::ToggleCalendar) => {
+            c.mode = if c.mode == Mode::Agenda { Mode::Week } else { Mode::Agenda };
+        }
+        (_, Action::PrevWeek) => c.week_start -= Duration::days(7),
+        (_, Action::NextWeek) => c.week_start += Duration::days(7),
+        (_, Action::Today) => *c = CalendarView { mode: c.mode, ..CalendarView::new(clock.today()) },
+        (Mode::Agenda, a) => {
+            let len = c.agenda_lines(&clock).len();
+            match moved(c.selected, len, a, page) {
+                Some(sel) => {
+                    c.selected = sel;
+                    c.offset = scrolled(c.offset, sel, page);
+                }
+                None if a == Action::Open => {
+                    if let Some((kind, id)) = c.selected_record(&clock) {
+                        super::detail::open(st, kind, id);
+                    }
+                }
+                None => return false,
+            }
+        }
+        (Mode::Week, a) => match a {
+            Action::Left => {
+                if c.day == 0 {
+                    c.week_start -= Duration::days(7);
+                    c.day = 6;
+                } else {
+                    c.day -= 1;
+                }
+            }
+            Action::Right => {
+                if c.day == 6 {
+                    c.week_start += Duration::days(7);
+                    c.day = 0;
+                } else {
+                    c.day += 1;
+                }
+            }
+            Action::Up => c.slot = c.slot.saturating_sub(1),
+            Action::Down => c.slot = (c.slot + 1).min(HOURS - 1),
+            Action::Top => c.slot = 0,
+            Action::Bottom => c.slot = HOURS - 1,
+            Action::Open => {
+                if let Some((kind, id)) = c.selected_record(&clock) {
+                    super::detail::open(st, kind, id);
+                } else {
+                    st.say("No event in this slot; n creates one", crate::tui::state::Level::Info);
+                }
+            }
+            _ => return false,
+        },
+    }
+    ensure_loaded(st);
+    true
+}
+
+/// Draws the calendar.
+pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
+    let th = &st.theme;
+    let c = &st.calendar;
+    let end = c.week_start + Duration::days(i64::from(DAYS) - 1);
+    let mode = if c.mode == Mode::Agenda { "Agenda" } else { "Week" };
+    let range = if c.mode == Mode::Agenda {
+        format!("{} – {}", c.week_start.format("%d %b"), end.format("%d %b %Y"))
+    } else {
+        format!("week {} · {}", c.week_start.iso_week().week(), c.week_start.format("%d %b %Y"))
+    };
+    let block = panel(format!(" Calendar · {mode} · {range} "), th, true);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if c.data.as_ref().is_none_or(|d| d.from != c.week_start) {
+        line(buf, inner.x + 1, inner.y, inner.width, vec![Span::styled("Loading…", th.muted)]);
+        return;
+    }
+    match c.mode {
+        Mode::Agenda => render_agenda(st, inner, buf),
+        Mode::Week => render_week(st, inner, buf),
+    }
+}
+
+fn render_agenda(st: &State, area: Rect, buf: &mut Buffer) {
+    let th = &st.theme;
+    let c = &st.calendar;
+    let lines = c.agenda_lines(&st.clock);
+    if lines.is_empty() {
+        line(buf, area.x + 1, area.y, area.width, vec![Span::styled("Nothing in these two weeks (n schedules an event)", th.muted)]);
+        return;
+    }
+    let h = usize::from(area.height);
+    let offset = scrolled(c.offset, c.selected, h);
+    let today = st.clock.today();
+    for (i, (day, item)) in lines.iter().enumerate().skip(offset).take(h) {
+        let y = area.y + u16::try_from(i - offset).unwrap_or(0);
+        match item {
+            None => {
+                let label = day.format("%A %d %B").to_string();
+                let style = if *day == today { th.accent } else { th.heading };
+                line(buf, area.x, y, area.width, vec![Span::styled(format!(" {label}{}", if *day == today { " · today" } else { "" }), style)]);
+            }
+            Some((kind, _, t, text)) => {
+                let tstyle = if *kind == EntityKind::Activity { th.warning } else { th.accent };
+                line(buf, area.x, y, area.width, vec![
+                    Span::styled(format!("   {t:<12}"), tstyle),
+                    Span::styled(fit(text, usize::from(area.width).saturating_sub(16)), th.text),
+                ]);
+            }
+        }
+        if i == c.selected {
+            fill(buf, Rect::new(area.x, y, area.width, 1), th.selection);
+        }
+    }
+}
+
+fn render_week(st: &State, area: Rect, buf: &mut Buffer) {
+    let th = &st.theme;
+    let c = &st.calendar;
+    let today = st.clock.today();
+    let gutter = 6u16;
+    let col_w = area.width.saturating_sub(gutter) / 7;
+    let cw = usize::from(col_w.saturating_sub(1));
+    for d in 0..7u16 {
+        let day = c.week_start + Duration::days(i64::from(d));
+        let x = area.x + gutter + d * col_w;
+        let style = if day == today { th.accent } else { th.heading };
+        line(buf, x, area.y, col_w, vec![Span::styled(fit(&day.format("%a %d").to_string(), cw), style)]);
+        let tasks = c.data.as_ref().map_or(0, |dt| dt.tasks.iter().filter(|t| t.due == day).count());
+        if tasks > 0 {
+            line(buf, x, area.y + 1, col_w, vec![Span::styled(fit(&format!("{tasks} task{}", if tasks == 1 { "" } else { "s" }), cw), th.warning)]);
+        }
+    }
+    let rows = u32::from(area.height.saturating_sub(2)).min(HOURS);
+    for s in 0..rows {
+        let y = area.y + 2 + u16::try_from(s).unwrap_or(0);
+        line(buf, area.x, y, gutter, vec![Span::styled(format!(" {:02}:00", FIRST_HOUR + s), th.muted)]);
+        for d in 0..7u16 {
+            let day = c.week_start + Duration::days(i64::from(d));
+            let x = area.x + gutter + d * col_w;
+            let events = c.slot_events(&st.clock, day, s);
+            let text = match events.len() {
+                0 => "·".to_string(),
+                1 => events[0].title.clone(),
+                n => format!("{} +{}", events[0].title, n - 1),
+            };
+            let style = if events.is_empty() { th.border } else { th.text };
+            line(buf, x, y, col_w, vec![Span::styled(fit(&text, cw), style)]);
+            if usize::from(d) == c.day && s == c.slot {
+                fill(buf, Rect::new(x, y, col_w.saturating_sub(1), 1), th.selection);
+            }
+        }
+    }
+}

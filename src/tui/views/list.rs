@@ -1,0 +1,296 @@
+//! A record list: sortable columns, `/` fuzzy filter, selection. Rows load once, in the
+//! background, the first time the list is shown.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::widgets::Widget;
+
+use crate::model::{EntityKind, Id};
+use crate::tui::action::Action;
+use crate::tui::filter::Filter;
+use crate::tui::jobs::Job;
+use crate::tui::keys::{Code, KeyPress};
+use crate::tui::rows::{self, columns, ListData};
+use crate::tui::state::{Level, State};
+use crate::tui::widgets::{fill, line, moved, pad, panel, scrolled};
+
+/// The state of one list.
+#[derive(Debug)]
+pub struct ListView {
+    /// The kind listed.
+    pub kind: EntityKind,
+    /// Rows, once loaded.
+    pub data: Option<ListData>,
+    /// Row indices in sort order.
+    pub order: Vec<u32>,
+    /// Sort column and whether descending; `None` is creation order.
+    pub sort: Option<(usize, bool)>,
+    /// The fuzzy filter.
+    pub filter: Filter,
+    /// Typing goes into the filter.
+    pub editing: bool,
+    /// Selected position among the visible rows.
+    pub selected: usize,
+    /// First visible position.
+    pub offset: usize,
+    /// Rows must be loaded again (a record changed).
+    pub stale: bool,
+}
+
+impl ListView {
+    /// An empty, not yet loaded list.
+    #[must_use]
+    pub fn new(kind: EntityKind) -> Self {
+        Self {
+            kind,
+            data: None,
+            order: Vec::new(),
+            sort: None,
+            filter: Filter::default(),
+            editing: false,
+            selected: 0,
+            offset: 0,
+            stale: true,
+        }
+    }
+
+    /// Row indices shown, in order.
+    #[must_use]
+    pub fn visible(&self) -> &[u32] {
+        if self.filter.is_active() { self.filter.ranked() } else { &self.order }
+    }
+
+    /// The selected record.
+    #[must_use]
+    pub fn selected_id(&self) -> Option<Id> {
+        let row = *self.visible().get(self.selected)?;
+        self.data.as_ref()?.rows.get(row as usize).map(|r| r.id)
+    }
+
+    /// Takes freshly loaded rows, keeping sort, filter and (by id) the selection.
+    pub fn set_data(&mut self, data: ListData) {
+        let keep = self.selected_id();
+        self.data = Some(data);
+        self.stale = false;
+        self.resort();
+        if let Some(id) = keep {
+            self.select_id(id);
+        }
+    }
+
+    /// Selects a record by id when it is visible.
+    pub fn select_id(&mut self, id: Id) {
+        let Some(data) = &self.data else { return };
+        if let Some(pos) = self.visible().iter().position(|r| data.rows.get(*r as usize).is_some_and(|row| row.id == id)) {
+            self.selected = pos;
+        }
+    }
+
+    fn resort(&mut self) {
+        let Some(data) = &self.data else { return };
+        let mut order: Vec<u32> = (0..u32::try_from(data.rows.len()).unwrap_or(u32::MAX)).collect();
+        if let Some((col, desc)) = self.sort {
+            let sort = columns(self.kind).get(col).map_or(rows::Sort::Text, |c| c.sort);
+            order.sort_by(|a, b| {
+                let o = rows::compare(&data.rows[*a as usize], &data.rows[*b as usize], col, sort);
+                if desc { o.reverse() } else { o }
+            });
+        }
+        self.order = order;
+        if self.filter.is_active() {
+            self.filter.rerun(&data.hay, &self.order);
+        }
+        self.clamp(usize::MAX);
+    }
+
+    fn clamp(&mut self, page: usize) {
+        let len = self.visible().len();
+        self.selected = self.selected.min(len.saturating_sub(1));
+        if page != usize::MAX {
+            self.offset = scrolled(self.offset, self.selected, page);
+        } else if self.offset > self.selected {
+            self.offset = self.selected;
+        }
+    }
+
+    /// Sets the filter query (incremental).
+    pub fn set_query(&mut self, query: &str) {
+        if let Some(data) = &self.data {
+            self.filter.set_query(query, &data.hay, &self.order);
+        }
+        self.selected = 0;
+        self.offset = 0;
+    }
+}
+
+/// Handles an action in the list of `kind`; `false` when it is not a list action.
+pub fn handle(st: &mut State, kind: EntityKind, action: Action) -> bool {
+    let page = st.page().saturating_sub(1);
+    let Some(list) = st.list_mut(kind) else { return false };
+    if let Some(sel) = moved(list.selected, list.visible().len(), action, page) {
+        list.selected = sel;
+        list.clamp(page);
+        return true;
+    }
+    match action {
+        Action::SortNext => {
+            let n = columns(kind).len();
+            list.sort = Some(match list.sort {
+                None => (0, false),
+                Some((c, _)) if c + 1 < n => (c + 1, false),
+                Some(_) => (0, false),
+            });
+            list.resort();
+            let title = list.sort.and_then(|(c, _)| columns(kind).get(c)).map_or("", |c| c.title);
+            st.say(format!("Sorted by {title}"), Level::Info);
+            true
+        }
+        Action::SortReverse => {
+            list.sort = Some(list.sort.map_or((0, true), |(c, d)| (c, !d)));
+            list.resort();
+            true
+        }
+        Action::Filter => {
+            list.editing = true;
+            true
+        }
+        Action::Close if list.filter.is_active() || list.editing => {
+            list.filter.clear();
+            list.editing = false;
+            list.selected = 0;
+            list.offset = 0;
+            true
+        }
+        Action::Open => {
+            if let Some(id) = list.selected_id() {
+                super::detail::open(st, kind, id);
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Typing while the filter is being edited. `false` leaves the key to the keymap.
+pub fn edit_key(st: &mut State, kind: EntityKind, key: KeyPress) -> bool {
+    let page = st.page().saturating_sub(1);
+    let Some(list) = st.list_mut(kind) else { return false };
+    if !list.editing {
+        return false;
+    }
+    let mut query = list.filter.query().to_string();
+    match key.code {
+        Code::Enter => list.editing = false,
+        Code::Esc => {
+            list.filter.clear();
+            list.editing = false;
+            list.selected = 0;
+            list.offset = 0;
+        }
+        Code::Backspace => {
+            query.pop();
+            list.set_query(&query);
+        }
+        Code::Up | Code::Down | Code::PageUp | Code::PageDown => {
+            let a = match key.code {
+                Code::Up => Action::Up,
+                Code::Down => Action::Down,
+                Code::PageUp => Action::PageUp,
+                _ => Action::PageDown,
+            };
+            if let Some(sel) = moved(list.selected, list.visible().len(), a, page) {
+                list.selected = sel;
+                list.clamp(page);
+            }
+        }
+        _ => match key.text() {
+            Some(c) => {
+                query.push(c);
+                list.set_query(&query);
+            }
+            None if key.ctrl && key.code == Code::Char('u') => list.set_query(""),
+            None => return false,
+        },
+    }
+    true
+}
+
+/// Makes sure the list of `kind` is loaded (or loading).
+pub fn ensure_loaded(st: &mut State, kind: EntityKind) {
+    if st.list(kind).is_some_and(|l| l.stale) {
+        st.request(Job::List(kind));
+    }
+}
+
+/// Draws the list of `kind`.
+pub fn render(st: &State, kind: EntityKind, area: Rect, buf: &mut Buffer) {
+    let th = &st.theme;
+    let Some(list) = st.list(kind) else { return };
+    let count = match &list.data {
+        Some(d) if list.filter.is_active() => format!(" {} of {} ", list.visible().len(), d.rows.len()),
+        Some(d) => format!(" {} ", d.rows.len()),
+        None => String::new(),
+    };
+    let title = format!(" {} ", st.view.title());
+    let block = panel(title, th, true).title_bottom(ratatui::text::Line::from(count).right_aligned().style(th.muted));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let Some(data) = &list.data else {
+        line(buf, inner.x + 1, inner.y + 1, inner.width.saturating_sub(2), vec![Span::styled(format!("Loading {}…", kind.plural()), th.muted)]);
+        return;
+    };
+    let mut y = inner.y;
+    if list.editing || list.filter.is_active() {
+        let cursor = if list.editing { "▏" } else { "" };
+        line(buf, inner.x, y, inner.width, vec![
+            Span::styled(" / ", th.key),
+            Span::styled(format!("{}{cursor}", list.filter.query()), th.text),
+        ]);
+        y += 1;
+    }
+    let cols = columns(kind);
+    let total: u16 = cols.iter().map(|c| c.width).sum();
+    let avail = inner.width.saturating_sub(1 + u16::try_from(cols.len()).unwrap_or(0));
+    let widths: Vec<usize> = cols.iter().map(|c| usize::from(c.width * avail / total.max(1))).collect();
+    let header: Vec<Span> = cols
+        .iter()
+        .zip(&widths)
+        .enumerate()
+        .flat_map(|(i, (c, w))| {
+            let mark = match list.sort {
+                Some((s, desc)) if s == i => if desc { "▼" } else { "▲" },
+                _ => "",
+            };
+            [Span::raw(" "), Span::styled(pad(&format!("{}{mark}", c.title), *w, c.right), th.heading)]
+        })
+        .collect();
+    line(buf, inner.x, y, inner.width, header);
+    y += 1;
+    let rows_h = usize::from(inner.bottom().saturating_sub(y));
+    let visible = list.visible();
+    if visible.is_empty() {
+        let msg = if list.filter.is_active() { "Nothing matches the filter (Esc clears it)" } else { "No records yet (n creates one)" };
+        line(buf, inner.x + 1, y, inner.width.saturating_sub(2), vec![Span::styled(msg, th.muted)]);
+        return;
+    }
+    let offset = scrolled(list.offset, list.selected, rows_h);
+    for (i, row_idx) in visible.iter().enumerate().skip(offset).take(rows_h) {
+        let Some(row) = data.rows.get(*row_idx as usize) else { continue };
+        let yy = y + u16::try_from(i - offset).unwrap_or(0);
+        let selected = i == list.selected;
+        let spans: Vec<Span> = cols
+            .iter()
+            .zip(&widths)
+            .zip(&row.cells)
+            .flat_map(|((c, w), text)| {
+                let style = if c.right { th.money } else { th.text };
+                [Span::raw(" "), Span::styled(pad(text, *w, c.right), style)]
+            })
+            .collect();
+        line(buf, inner.x, yy, inner.width, spans);
+        if selected {
+            fill(buf, Rect::new(inner.x, yy, inner.width, 1), th.selection);
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The views, one file each: state, key handling and drawing.
+
+pub mod board;
+pub mod calendar;
+pub mod dashboard;
+pub mod detail;
+pub mod list;
