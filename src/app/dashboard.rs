@@ -152,7 +152,13 @@ pub fn closing_between<'a>(deals: &'a [Deal], pipeline: &Pipeline, from: NaiveDa
         .iter()
         .filter(|d| open(&d.stage) && d.close.is_some_and(|c| c >= from && c <= to))
         .collect();
-    out.sort_by(|a, b| a.close.cmp(&b.close).then_with(|| b.amount.cmp(&a.amount)));
+    out.sort_by(|a, b| {
+        a.close
+            .cmp(&b.close)
+            .then_with(|| b.amount.cmp(&a.amount))
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.account.cmp(&b.account))
+    });
     out
 }
 
@@ -273,6 +279,7 @@ impl App {
                 out.push(t);
             }
         }
+        out.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.subject.cmp(&b.subject)).then_with(|| a.about.cmp(&b.about)));
         Ok(out)
     }
 
@@ -317,7 +324,7 @@ impl App {
                 account: ref_id(&s.fields, "account_id").map(|a| self.title(EntityKind::Account, a)).unwrap_or_default(),
             });
         }
-        out.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.title.cmp(&b.title)));
+        out.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.title.cmp(&b.title)).then_with(|| a.account.cmp(&b.account)));
         Ok(out)
     }
 

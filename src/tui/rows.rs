@@ -107,6 +107,36 @@ pub struct ListData {
     pub rows: Vec<Row>,
     /// Folded filter text of every row.
     pub hay: Vec<Utf32String>,
+    /// Row indices in the kind's default sort order (sorted off the UI thread).
+    pub order: Vec<u32>,
+}
+
+/// The sort a list starts with: names A–Z, deals by close date, newest activity first.
+#[must_use]
+pub fn default_sort(kind: EntityKind) -> Option<(usize, bool)> {
+    match kind {
+        EntityKind::Opportunity => Some((4, false)),
+        EntityKind::Activity => Some((0, true)),
+        _ => Some((0, false)),
+    }
+}
+
+/// Row indices sorted by `sort`; rows equal in that column are ordered by the other
+/// columns, so equal-looking rows always come out the same way.
+#[must_use]
+pub fn sorted(kind: EntityKind, rows: &[Row], sort: Option<(usize, bool)>) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..u32::try_from(rows.len()).unwrap_or(u32::MAX)).collect();
+    if let Some((col, desc)) = sort {
+        let cols = columns(kind);
+        let how = cols.get(col).map_or(Sort::Text, |c| c.sort);
+        order.sort_by(|a, b| {
+            let (x, y) = (&rows[*a as usize], &rows[*b as usize]);
+            let o = compare(x, y, col, how);
+            let o = if desc { o.reverse() } else { o };
+            o.then_with(|| (0..cols.len()).map(|c| compare(x, y, c, cols[c].sort)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal))
+        });
+    }
+    order
 }
 
 /// Names of related records, looked up once each.
@@ -240,7 +270,8 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, progress: &mut dyn FnMut
             progress(i + 1, total);
         }
     }
-    Ok(ListData { kind, rows, hay })
+    let order = sorted(kind, &rows, default_sort(kind));
+    Ok(ListData { kind, rows, hay, order })
 }
 
 /// Compares two rows by a column.

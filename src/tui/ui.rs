@@ -62,7 +62,7 @@ fn draw_tabs(st: &State, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
     let full: usize = VIEWS.iter().map(|v| v.title().len() + 4).sum::<usize>() + 9;
     let short = full > usize::from(area.width);
-    let mut spans = vec![Span::styled(" outpost ", th.accent)];
+    let mut spans = if short { Vec::new() } else { vec![Span::styled(" outpost ", th.accent)] };
     for (i, v) in VIEWS.iter().enumerate() {
         let name = if short { v.short() } else { v.title() };
         let current = *v == st.view;

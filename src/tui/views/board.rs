@@ -97,7 +97,14 @@ impl BoardView {
             .filter(|d| self.owner.as_ref().is_none_or(|o| d.owner.as_ref() == Some(o)))
             .filter(|d| self.period.contains(d.close, today))
             .collect();
-        out.sort_by(|a, b| a.close.cmp(&b.close).then_with(|| a.name.cmp(&b.name)).then_with(|| a.id.cmp(&b.id)));
+        out.sort_by(|a, b| {
+            a.close
+                .cmp(&b.close)
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.account.cmp(&b.account))
+                .then_with(|| b.amount.cmp(&a.amount))
+                .then_with(|| a.id.cmp(&b.id))
+        });
         out
     }
 

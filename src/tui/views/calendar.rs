@@ -287,7 +287,7 @@ fn render_week(st: &State, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
     let c = &st.calendar;
     let today = st.clock.today();
-    let gutter = 6u16;
+    let gutter = 7u16;
     let col_w = area.width.saturating_sub(gutter) / 7;
     let cw = usize::from(col_w.saturating_sub(1));
     for d in 0..7u16 {

@@ -176,7 +176,7 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     let [overdue, closing, forecast] = Layout::horizontal([Constraint::Percentage(34), Constraint::Percentage(33), Constraint::Percentage(33)]).areas(bottom);
     let d = st.dashboard.data.as_ref();
     let day = st.clock.today().format("%a %d %b %Y").to_string();
-    let sync = d.map(|d| format!(" sync: not set up · {} change{} to send ", d.outbox, if d.outbox == 1 { "" } else { "s" }));
+    let sync = d.map(|d| format!(" sync: not set up · {} to send ", d.outbox));
     list(st, 0, format!(" Today · {day} "), "Nothing planned today", today, buf, sync);
     let n_over = d.map_or(0, |d| d.overdue_total);
     list(st, 1, format!(" Overdue follow-ups ({n_over}) "), "No overdue follow-ups", overdue, buf, None);
@@ -233,7 +233,7 @@ fn render_pipeline(st: &State, area: Rect, buf: &mut Buffer) {
 
 fn render_forecast(st: &State, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
-    let block = panel(" Forecast (weighted ▇ / total ░) ", th, false);
+    let block = panel(" Forecast by month ", th, false).title_bottom(Line::from(" ▇ weighted ░ total ").style(th.muted).right_aligned());
     let inner = block.inner(area);
     block.render(area, buf);
     let Some(d) = &st.dashboard.data else {

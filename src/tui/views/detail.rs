@@ -293,9 +293,21 @@ pub fn render(st: &State, d: &DetailView, area: Rect, buf: &mut Buffer) {
         ]);
         y += 1;
     }
+    let full: usize = data.tabs.iter().map(|t| t.title.chars().count() + 3).sum();
+    let narrow = full + 2 > usize::from(right.width);
     let titles: Vec<Span> = data
         .tabs
         .iter()
+        .map(|t| {
+            if narrow {
+                let (name, count) = t.title.split_once(" (").unwrap_or((t.title.as_str(), ""));
+                Tab { title: format!("{} {}", name.chars().take(4).collect::<String>(), count.trim_end_matches(')')), ..t.clone() }
+            } else {
+                t.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
         .enumerate()
         .flat_map(|(i, t)| {
             let style = if i == d.tab { th.accent } else { th.muted };

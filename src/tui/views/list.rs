@@ -46,7 +46,7 @@ impl ListView {
             kind,
             data: None,
             order: Vec::new(),
-            sort: None,
+            sort: rows::default_sort(kind),
             filter: Filter::default(),
             editing: false,
             selected: 0,
@@ -89,15 +89,11 @@ impl ListView {
 
     fn resort(&mut self) {
         let Some(data) = &self.data else { return };
-        let mut order: Vec<u32> = (0..u32::try_from(data.rows.len()).unwrap_or(u32::MAX)).collect();
-        if let Some((col, desc)) = self.sort {
-            let sort = columns(self.kind).get(col).map_or(rows::Sort::Text, |c| c.sort);
-            order.sort_by(|a, b| {
-                let o = rows::compare(&data.rows[*a as usize], &data.rows[*b as usize], col, sort);
-                if desc { o.reverse() } else { o }
-            });
-        }
-        self.order = order;
+        self.order = if self.sort == rows::default_sort(self.kind) && data.order.len() == data.rows.len() {
+            data.order.clone()
+        } else {
+            rows::sorted(self.kind, &data.rows, self.sort)
+        };
         if self.filter.is_active() {
             self.filter.rerun(&data.hay, &self.order);
         }

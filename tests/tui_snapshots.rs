@@ -1,0 +1,121 @@
+//! Screen tests: every view drawn on a TestBackend at 80x24 and 120x40 from the demo
+//! data at a fixed clock, compared with tests/snapshots/*.txt (UPDATE_SNAPSHOTS=1
+//! rewrites them).
+
+mod common;
+
+use std::sync::{Arc, OnceLock};
+
+use outpost::app::App;
+use outpost::tui::harness::Harness;
+
+fn app() -> Arc<App> {
+    static APP: OnceLock<(tempfile::TempDir, Arc<App>)> = OnceLock::new();
+    APP.get_or_init(common::demo_app).1.clone()
+}
+
+/// Opens a session at each size, presses `keys`, and checks the screen.
+fn check(name: &str, keys: &str) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut s = Harness::new(app(), common::clock(), (w, h));
+        s.keys(keys);
+        common::assert_snapshot(&format!("{name}-{w}x{h}"), &common::mask(&s.screen()));
+    }
+}
+
+#[test]
+fn dashboard() {
+    check("dashboard", "");
+}
+
+#[test]
+fn pipeline_board() {
+    check("pipeline", "2");
+}
+
+#[test]
+fn pipeline_board_filtered_by_owner_and_period() {
+    check("pipeline-filtered", "2 o p");
+}
+
+#[test]
+fn accounts_list() {
+    check("accounts", "3");
+}
+
+#[test]
+fn contacts_list_filtered() {
+    check("contacts-filtered", "4 / m u l l e r enter");
+}
+
+#[test]
+fn leads_list() {
+    check("leads", "5");
+}
+
+#[test]
+fn opportunities_list_sorted_by_amount_descending() {
+    check("opportunities-by-amount", "6 S S S S R");
+}
+
+#[test]
+fn quotes_list() {
+    check("quotes", "7");
+}
+
+#[test]
+fn activities_list() {
+    check("activities", "8");
+}
+
+#[test]
+fn calendar_agenda() {
+    check("calendar-agenda", "9");
+}
+
+#[test]
+fn calendar_week() {
+    check("calendar-week", "9 w");
+}
+
+#[test]
+fn account_detail_with_tabs() {
+    check("account-detail", "3 enter ]");
+}
+
+#[test]
+fn opportunity_detail_timeline() {
+    check("opportunity-detail", "2 enter");
+}
+
+#[test]
+fn help_overlay() {
+    check("help", "?");
+}
+
+#[test]
+fn command_palette() {
+    check("palette", ": p i p e");
+}
+
+#[test]
+fn global_search() {
+    check("search", "s n o r d");
+}
+
+#[test]
+fn new_account_form_with_inline_errors() {
+    check("form-errors", "3 n tab t a b ctrl-s");
+}
+
+#[test]
+fn log_call_form() {
+    check("log-call", "4 c");
+}
+
+#[test]
+fn too_small() {
+    let mut s = Harness::new(app(), common::clock(), (60, 20));
+    s.keys("2");
+    common::assert_snapshot("too-small-60x20", &s.screen());
+}
