@@ -9,7 +9,14 @@ use outpost::tui::state::ViewId;
 use serde_json::Value;
 
 fn stage_of(s: &outpost::tui::harness::Harness, id: Id) -> String {
-    s.state.app.store.get(EntityKind::Opportunity, id).expect("get").expect("deal").text("stage").to_string()
+    s.state
+        .app
+        .store
+        .get(EntityKind::Opportunity, id)
+        .expect("get")
+        .expect("deal")
+        .text("stage")
+        .to_string()
 }
 
 #[test]
@@ -19,56 +26,106 @@ fn moving_a_deal_on_the_board_writes_the_store_and_its_outbox() {
     assert_eq!(s.state.view, ViewId::Pipeline);
     let pipeline = s.state.app.config.pipeline.clone();
     let today = s.state.clock.today();
-    let deal = s.state.board.selected(&pipeline, today).expect("a deal").clone();
+    let deal = s
+        .state
+        .board
+        .selected(&pipeline, today)
+        .expect("a deal")
+        .clone();
     assert_eq!(deal.stage, "Prospecting");
     let outbox_before = s.state.app.store.outbox_len();
 
     s.keys("L");
 
     assert_eq!(stage_of(&s, deal.id), "Qualification");
-    let stored = s.state.app.store.get(EntityKind::Opportunity, deal.id).expect("get").expect("deal");
+    let stored = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Opportunity, deal.id)
+        .expect("get")
+        .expect("deal");
     let history = stored.fields["stage_history"].as_array().expect("history");
-    assert_eq!(history.last().and_then(|h| h["stage"].as_str()), Some("Qualification"));
+    assert_eq!(
+        history.last().and_then(|h| h["stage"].as_str()),
+        Some("Qualification")
+    );
     assert_eq!(stored.fields["probability"], Value::from(20));
-    let changes: Vec<_> = s.state.app.store.outbox().map(|c| c.expect("change")).collect();
+    let changes: Vec<_> = s
+        .state
+        .app
+        .store
+        .outbox()
+        .map(|c| c.expect("change"))
+        .collect();
     assert!(changes.len() > outbox_before);
     let stage_change = changes[outbox_before..]
         .iter()
-        .find(|c| c.id == deal.id && matches!(&c.op, ChangeOp::Set { field, .. } if field == "stage"))
+        .find(|c| {
+            c.id == deal.id && matches!(&c.op, ChangeOp::Set { field, .. } if field == "stage")
+        })
         .expect("a stage change in the outbox");
     match &stage_change.op {
         ChangeOp::Set { value, base, .. } => {
             assert_eq!(value, &Value::from("Qualification"));
-            assert!(base.is_some(), "the change records the clock of the value it replaced");
+            assert!(
+                base.is_some(),
+                "the change records the clock of the value it replaced"
+            );
         }
         other => panic!("unexpected {other:?}"),
     }
     // The selection followed the deal into its new column.
     assert_eq!(s.state.board.col, 1);
-    assert_eq!(s.state.board.selected(&pipeline, today).map(|d| d.id), Some(deal.id));
+    assert_eq!(
+        s.state.board.selected(&pipeline, today).map(|d| d.id),
+        Some(deal.id)
+    );
     assert!(s.screen().contains("to Qualification"));
 
     s.keys("H");
     assert_eq!(stage_of(&s, deal.id), "Prospecting");
     s.keys("H");
-    assert_eq!(stage_of(&s, deal.id), "Prospecting", "nothing before the first stage");
+    assert_eq!(
+        stage_of(&s, deal.id),
+        "Prospecting",
+        "nothing before the first stage"
+    );
 }
 
 #[test]
 fn logging_a_call_needs_a_next_step_and_creates_the_follow_up_task() {
     let (_dir, mut s) = common::session(120, 40);
     s.keys("4");
-    let contact = s.state.list(EntityKind::Contact).and_then(|l| l.selected_id()).expect("contact");
+    let contact = s
+        .state
+        .list(EntityKind::Contact)
+        .and_then(|l| l.selected_id())
+        .expect("contact");
     let before = s.state.app.store.count(EntityKind::Activity);
     s.keys("c");
     assert!(matches!(s.state.popups.last(), Some(Popup::Form(_))));
     s.type_text("Interested");
     s.keys("ctrl-s");
-    let Some(Popup::Form(form)) = s.state.popups.last() else { panic!("the form stays open") };
-    assert_eq!(form.field("next_step").and_then(|f| f.error.clone()).as_deref(), Some("required"));
-    assert_eq!(s.state.app.store.count(EntityKind::Activity), before, "nothing saved");
+    let Some(Popup::Form(form)) = s.state.popups.last() else {
+        panic!("the form stays open")
+    };
+    assert_eq!(
+        form.field("next_step")
+            .and_then(|f| f.error.clone())
+            .as_deref(),
+        Some("required")
+    );
+    assert_eq!(
+        s.state.app.store.count(EntityKind::Activity),
+        before,
+        "nothing saved"
+    );
 
-    assert_eq!(form.fields[form.focus].key, "next_step", "the first field in error gets the focus");
+    assert_eq!(
+        form.fields[form.focus].key, "next_step",
+        "the first field in error gets the focus"
+    );
     s.type_text("Send the quote");
     s.keys("ctrl-s");
     assert!(s.state.popups.is_empty(), "saved and closed");
@@ -80,13 +137,32 @@ fn logging_a_call_needs_a_next_step_and_creates_the_follow_up_task() {
         .children(contact, EntityKind::Activity)
         .expect("children")
         .into_iter()
-        .filter_map(|id| s.state.app.store.get(EntityKind::Activity, id).expect("get"))
+        .filter_map(|id| {
+            s.state
+                .app
+                .store
+                .get(EntityKind::Activity, id)
+                .expect("get")
+        })
         .collect();
-    let call = mine.iter().find(|a| a.text("kind") == "call" && a.text("outcome") == "Interested").expect("the call");
-    assert!(call.fields["account_id"].is_string(), "linked to the contact's account too");
-    let task = mine.iter().find(|a| a.text("subject") == "Send the quote").expect("the follow-up");
+    let call = mine
+        .iter()
+        .find(|a| a.text("kind") == "call" && a.text("outcome") == "Interested")
+        .expect("the call");
+    assert!(
+        call.fields["account_id"].is_string(),
+        "linked to the contact's account too"
+    );
+    let task = mine
+        .iter()
+        .find(|a| a.text("subject") == "Send the quote")
+        .expect("the follow-up");
     assert_eq!(task.text("kind"), "task");
-    assert_eq!(task.text("due"), "2026-03-12", "two days after the injected today");
+    assert_eq!(
+        task.text("due"),
+        "2026-03-12",
+        "two days after the injected today"
+    );
     assert_eq!(task.fields["done"], Value::Bool(false));
 }
 
@@ -98,7 +174,12 @@ fn filtering_narrows_incrementally_and_esc_clears() {
     assert!(list.editing);
     let mu = list.visible().len();
     s.keys("l");
-    let mul = s.state.list(EntityKind::Contact).expect("list").visible().len();
+    let mul = s
+        .state
+        .list(EntityKind::Contact)
+        .expect("list")
+        .visible()
+        .len();
     assert!(mul <= mu && mul > 0, "{mul} of {mu}");
     s.keys("enter");
     assert!(!s.state.list(EntityKind::Contact).expect("list").editing);
@@ -107,8 +188,21 @@ fn filtering_narrows_incrementally_and_esc_clears() {
     s.keys("esc");
     assert!(s.state.details.is_empty());
     s.keys("esc");
-    assert!(!s.state.list(EntityKind::Contact).expect("list").filter.is_active());
-    assert_eq!(s.state.list(EntityKind::Contact).expect("list").visible().len(), 800);
+    assert!(
+        !s.state
+            .list(EntityKind::Contact)
+            .expect("list")
+            .filter
+            .is_active()
+    );
+    assert_eq!(
+        s.state
+            .list(EntityKind::Contact)
+            .expect("list")
+            .visible()
+            .len(),
+        800
+    );
 }
 
 #[test]
@@ -132,8 +226,13 @@ fn the_palette_runs_commands_by_name() {
     s.keys(": c a l e n d a r enter");
     assert_eq!(s.state.view, ViewId::Calendar);
     s.keys(": a c c o u n t s");
-    let Some(Popup::Palette(p)) = s.state.popups.last() else { panic!("palette") };
-    assert_eq!(p.matches().first().map(|a| a.name()), Some("goto_accounts".to_string()));
+    let Some(Popup::Palette(p)) = s.state.popups.last() else {
+        panic!("palette")
+    };
+    assert_eq!(
+        p.matches().first().map(|a| a.name()),
+        Some("goto_accounts".to_string())
+    );
     s.keys("esc");
     assert!(s.state.popups.is_empty());
 }
@@ -141,36 +240,105 @@ fn the_palette_runs_commands_by_name() {
 #[test]
 fn marking_a_task_done_from_the_dashboard() {
     let (_dir, mut s) = common::session(120, 40);
-    let first_task = s.state.dashboard.data.as_ref().expect("loaded").due_today.first().expect("a task due today").id;
-    let events = s.state.dashboard.data.as_ref().expect("loaded").agenda.len();
+    let first_task = s
+        .state
+        .dashboard
+        .data
+        .as_ref()
+        .expect("loaded")
+        .due_today
+        .first()
+        .expect("a task due today")
+        .id;
+    let events = s
+        .state
+        .dashboard
+        .data
+        .as_ref()
+        .expect("loaded")
+        .agenda
+        .len();
     for _ in 0..events {
         s.keys("j");
     }
-    assert_eq!(s.state.dashboard.selected(&s.state), Some((EntityKind::Activity, first_task)));
+    assert_eq!(
+        s.state.dashboard.selected(&s.state),
+        Some((EntityKind::Activity, first_task))
+    );
     s.keys("x");
-    let t = s.state.app.store.get(EntityKind::Activity, first_task).expect("get").expect("task");
+    let t = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Activity, first_task)
+        .expect("get")
+        .expect("task");
     assert_eq!(t.fields["done"], Value::Bool(true));
-    assert!(s.state.dashboard.data.as_ref().expect("reloaded").due_today.iter().all(|t| t.id != first_task));
+    assert!(
+        s.state
+            .dashboard
+            .data
+            .as_ref()
+            .expect("reloaded")
+            .due_today
+            .iter()
+            .all(|t| t.id != first_task)
+    );
 }
 
 #[test]
 fn converting_a_lead_makes_account_contact_and_deal() {
     let (_dir, mut s) = common::session(120, 40);
     s.keys("5");
-    let lead = s.state.list(EntityKind::Lead).and_then(|l| l.selected_id()).expect("lead");
-    let company = s.state.app.store.get(EntityKind::Lead, lead).expect("get").expect("lead").text("company").to_string();
+    let lead = s
+        .state
+        .list(EntityKind::Lead)
+        .and_then(|l| l.selected_id())
+        .expect("lead");
+    let company = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Lead, lead)
+        .expect("get")
+        .expect("lead")
+        .text("company")
+        .to_string();
     s.keys("C");
     s.keys("tab ctrl-u");
     s.type_text("25000");
     s.keys("ctrl-s");
     assert!(s.state.popups.is_empty(), "{:?}", s.state.status);
-    let l = s.state.app.store.get(EntityKind::Lead, lead).expect("get").expect("lead");
+    let l = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Lead, lead)
+        .expect("get")
+        .expect("lead");
     assert_eq!(l.text("status"), "converted");
     let opp: Id = l.text("converted_opportunity_id").parse().expect("deal id");
-    let deal = s.state.app.store.get(EntityKind::Opportunity, opp).expect("get").expect("deal");
+    let deal = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Opportunity, opp)
+        .expect("get")
+        .expect("deal");
     assert_eq!(deal.text("amount"), "25000.00");
-    assert_eq!(s.state.details.last().map(|d| d.kind), Some(EntityKind::Account));
-    assert!(s.state.app.store.ids_by_title(EntityKind::Account, &company).expect("ids").len() == 1);
+    assert_eq!(
+        s.state.details.last().map(|d| d.kind),
+        Some(EntityKind::Account)
+    );
+    assert!(
+        s.state
+            .app
+            .store
+            .ids_by_title(EntityKind::Account, &company)
+            .expect("ids")
+            .len()
+            == 1
+    );
 }
 
 #[test]
@@ -181,37 +349,79 @@ fn creating_and_editing_a_record_through_forms() {
     s.keys("tab tab tab tab");
     s.type_text("not-an-email");
     s.keys("ctrl-s");
-    let Some(Popup::Form(form)) = s.state.popups.last() else { panic!("form stays open") };
-    assert!(form.field("email").and_then(|f| f.error.clone()).is_some_and(|e| e.contains("e-mail")));
+    let Some(Popup::Form(form)) = s.state.popups.last() else {
+        panic!("form stays open")
+    };
+    assert!(
+        form.field("email")
+            .and_then(|f| f.error.clone())
+            .is_some_and(|e| e.contains("e-mail"))
+    );
     s.keys("ctrl-u");
     s.type_text("info@acme.example");
     s.keys("ctrl-s");
     assert!(s.state.popups.is_empty());
-    let ids = s.state.app.store.ids_by_title(EntityKind::Account, "Acme Testwerke GmbH").expect("ids");
+    let ids = s
+        .state
+        .app
+        .store
+        .ids_by_title(EntityKind::Account, "Acme Testwerke GmbH")
+        .expect("ids");
     assert_eq!(ids.len(), 1);
-    assert_eq!(s.state.details.last().map(|d| d.id), Some(ids[0]), "the new record opens");
+    assert_eq!(
+        s.state.details.last().map(|d| d.id),
+        Some(ids[0]),
+        "the new record opens"
+    );
 
     s.keys("e");
-    let Some(Popup::Form(_)) = s.state.popups.last() else { panic!("edit form") };
+    let Some(Popup::Form(_)) = s.state.popups.last() else {
+        panic!("edit form")
+    };
     if let Some(Popup::Form(f)) = s.state.popups.last_mut() {
         f.focus = f.fields.iter().position(|x| x.key == "city").expect("city");
     }
     s.type_text("Leipzig");
     s.keys("ctrl-s");
-    let acct = s.state.app.store.get(EntityKind::Account, ids[0]).expect("get").expect("account");
+    let acct = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Account, ids[0])
+        .expect("get")
+        .expect("account");
     assert_eq!(acct.text("city"), "Leipzig");
-    assert_eq!(acct.text("email"), "info@acme.example", "untouched fields are not rewritten");
+    assert_eq!(
+        acct.text("email"),
+        "info@acme.example",
+        "untouched fields are not rewritten"
+    );
 }
 
 #[test]
 fn scheduling_a_meeting_and_adding_a_note_on_a_deal() {
     let (_dir, mut s) = common::session(120, 40);
     s.keys("6");
-    let deal = s.state.list(EntityKind::Opportunity).and_then(|l| l.selected_id()).expect("deal");
+    let deal = s
+        .state
+        .list(EntityKind::Opportunity)
+        .and_then(|l| l.selected_id())
+        .expect("deal");
     s.keys("m ctrl-s");
-    let events = s.state.app.store.children(deal, EntityKind::Event).expect("events");
+    let events = s
+        .state
+        .app
+        .store
+        .children(deal, EntityKind::Event)
+        .expect("events");
     assert_eq!(events.len(), 1, "{:?}", s.state.status);
-    let ev = s.state.app.store.get(EntityKind::Event, events[0]).expect("get").expect("event");
+    let ev = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Event, events[0])
+        .expect("get")
+        .expect("event");
     assert!(ev.text("title").starts_with("Meeting: "));
     s.keys("N");
     s.type_text("Budget confirmed");
@@ -223,7 +433,13 @@ fn scheduling_a_meeting_and_adding_a_note_on_a_deal() {
         .children(deal, EntityKind::Activity)
         .expect("acts")
         .into_iter()
-        .filter_map(|id| s.state.app.store.get(EntityKind::Activity, id).expect("get"))
+        .filter_map(|id| {
+            s.state
+                .app
+                .store
+                .get(EntityKind::Activity, id)
+                .expect("get")
+        })
         .filter(|a| a.text("kind") == "note")
         .collect();
     assert_eq!(notes.len(), 1);
@@ -234,8 +450,13 @@ fn scheduling_a_meeting_and_adding_a_note_on_a_deal() {
 fn a_new_event_on_a_week_slot_starts_there() {
     let (_dir, mut s) = common::session(120, 40);
     s.keys("9 w l j j n");
-    let Some(Popup::Form(f)) = s.state.popups.last() else { panic!("form") };
-    assert_eq!(f.field("start").map(|x| x.text()).as_deref(), Some("2026-03-11 11:00"));
+    let Some(Popup::Form(f)) = s.state.popups.last() else {
+        panic!("form")
+    };
+    assert_eq!(
+        f.field("start").map(|x| x.text()).as_deref(),
+        Some("2026-03-11 11:00")
+    );
 }
 
 #[test]
@@ -253,13 +474,26 @@ fn resizing_below_the_minimum_says_so_and_recovers() {
 fn sorting_cycles_columns_and_reverses() {
     let (_dir, mut s) = common::session(120, 40);
     s.keys("6");
-    assert_eq!(s.state.list(EntityKind::Opportunity).expect("list").sort, Some((4, false)));
+    assert_eq!(
+        s.state.list(EntityKind::Opportunity).expect("list").sort,
+        Some((4, false))
+    );
     s.keys("S");
-    assert_eq!(s.state.list(EntityKind::Opportunity).expect("list").sort, Some((5, false)));
+    assert_eq!(
+        s.state.list(EntityKind::Opportunity).expect("list").sort,
+        Some((5, false))
+    );
     s.keys("S S S S R");
     let list = s.state.list(EntityKind::Opportunity).expect("list");
     assert_eq!(list.sort, Some((3, true)));
     let data = list.data.as_ref().expect("rows");
-    let amounts: Vec<_> = list.visible().iter().map(|i| data.rows[*i as usize].amount).collect();
-    assert!(amounts.windows(2).all(|w| w[0] >= w[1]), "amounts descending");
+    let amounts: Vec<_> = list
+        .visible()
+        .iter()
+        .map(|i| data.rows[*i as usize].amount)
+        .collect();
+    assert!(
+        amounts.windows(2).all(|w| w[0] >= w[1]),
+        "amounts descending"
+    );
 }

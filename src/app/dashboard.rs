@@ -113,7 +113,11 @@ pub fn month_start(day: NaiveDate) -> NaiveDate {
 /// First day of the month after `day`'s.
 #[must_use]
 pub fn next_month(day: NaiveDate) -> NaiveDate {
-    let (y, m) = if day.month() == 12 { (day.year() + 1, 1) } else { (day.year(), day.month() + 1) };
+    let (y, m) = if day.month() == 12 {
+        (day.year() + 1, 1)
+    } else {
+        (day.year(), day.month() + 1)
+    };
     NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(day)
 }
 
@@ -121,7 +125,13 @@ pub fn next_month(day: NaiveDate) -> NaiveDate {
 /// deal whose close date has passed still counts, in the current month (it is late, not
 /// lost). Deals without a close date or in another currency are left out.
 #[must_use]
-pub fn forecast_by_month(deals: &[Deal], pipeline: &Pipeline, currency: &str, today: NaiveDate, months: usize) -> Vec<MonthSum> {
+pub fn forecast_by_month(
+    deals: &[Deal],
+    pipeline: &Pipeline,
+    currency: &str,
+    today: NaiveDate,
+    months: usize,
+) -> Vec<MonthSum> {
     let mut out = Vec::with_capacity(months);
     let mut m = month_start(today);
     for _ in 0..months {
@@ -132,8 +142,16 @@ pub fn forecast_by_month(deals: &[Deal], pipeline: &Pipeline, currency: &str, to
         });
         m = next_month(m);
     }
-    let open = |stage: &str| pipeline.stages.iter().any(|s| s.name == stage && s.state == StageState::Open);
-    for d in deals.iter().filter(|d| d.currency == currency && open(&d.stage)) {
+    let open = |stage: &str| {
+        pipeline
+            .stages
+            .iter()
+            .any(|s| s.name == stage && s.state == StageState::Open)
+    };
+    for d in deals
+        .iter()
+        .filter(|d| d.currency == currency && open(&d.stage))
+    {
         let Some(close) = d.close else { continue };
         let month = month_start(close).max(month_start(today));
         if let Some(row) = out.iter_mut().find(|r| r.month == month) {
@@ -146,8 +164,18 @@ pub fn forecast_by_month(deals: &[Deal], pipeline: &Pipeline, currency: &str, to
 
 /// Open deals closing between `from` and `to` (inclusive), soonest first.
 #[must_use]
-pub fn closing_between<'a>(deals: &'a [Deal], pipeline: &Pipeline, from: NaiveDate, to: NaiveDate) -> Vec<&'a Deal> {
-    let open = |stage: &str| pipeline.stages.iter().any(|s| s.name == stage && s.state == StageState::Open);
+pub fn closing_between<'a>(
+    deals: &'a [Deal],
+    pipeline: &Pipeline,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<&'a Deal> {
+    let open = |stage: &str| {
+        pipeline
+            .stages
+            .iter()
+            .any(|s| s.name == stage && s.state == StageState::Open)
+    };
     let mut out: Vec<&Deal> = deals
         .iter()
         .filter(|d| open(&d.stage) && d.close.is_some_and(|c| c >= from && c <= to))
@@ -230,7 +258,12 @@ impl App {
         for item in self.store.live(EntityKind::Opportunity) {
             let (id, s) = item?;
             let account = ref_id(&s.fields, "account_id")
-                .map(|a| names.entry(a).or_insert_with(|| self.title(EntityKind::Account, a)).clone())
+                .map(|a| {
+                    names
+                        .entry(a)
+                        .or_insert_with(|| self.title(EntityKind::Account, a))
+                        .clone()
+                })
                 .unwrap_or_default();
             out.push(Deal {
                 id,
@@ -239,7 +272,12 @@ impl App {
                 amount: s.text("amount").parse().unwrap_or_default(),
                 currency: s.text("currency").to_string(),
                 stage: s.text("stage").to_string(),
-                probability: s.fields.get("probability").and_then(Value::as_u64).and_then(|p| u8::try_from(p).ok()).unwrap_or(0),
+                probability: s
+                    .fields
+                    .get("probability")
+                    .and_then(Value::as_u64)
+                    .and_then(|p| u8::try_from(p).ok())
+                    .unwrap_or(0),
                 close: s.text("close_date").parse().ok(),
                 owner: Some(s.text("owner").to_string()).filter(|o| !o.is_empty()),
             });
@@ -249,10 +287,16 @@ impl App {
 
     /// One deal by id, or `None` when it is gone or trashed.
     pub fn deal(&self, id: Id) -> Result<Option<Deal>, AppError> {
-        let Some(s) = self.store.get(EntityKind::Opportunity, id)?.filter(|s| !s.deleted) else {
+        let Some(s) = self
+            .store
+            .get(EntityKind::Opportunity, id)?
+            .filter(|s| !s.deleted)
+        else {
             return Ok(None);
         };
-        let account = ref_id(&s.fields, "account_id").map(|a| self.title(EntityKind::Account, a)).unwrap_or_default();
+        let account = ref_id(&s.fields, "account_id")
+            .map(|a| self.title(EntityKind::Account, a))
+            .unwrap_or_default();
         Ok(Some(Deal {
             id,
             name: s.text("name").to_string(),
@@ -260,7 +304,12 @@ impl App {
             amount: s.text("amount").parse().unwrap_or_default(),
             currency: s.text("currency").to_string(),
             stage: s.text("stage").to_string(),
-            probability: s.fields.get("probability").and_then(Value::as_u64).and_then(|p| u8::try_from(p).ok()).unwrap_or(0),
+            probability: s
+                .fields
+                .get("probability")
+                .and_then(Value::as_u64)
+                .and_then(|p| u8::try_from(p).ok())
+                .unwrap_or(0),
             close: s.text("close_date").parse().ok(),
             owner: Some(s.text("owner").to_string()).filter(|o| !o.is_empty()),
         }))
@@ -279,12 +328,21 @@ impl App {
                 out.push(t);
             }
         }
-        out.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.subject.cmp(&b.subject)).then_with(|| a.about.cmp(&b.about)));
+        out.sort_by(|a, b| {
+            a.due
+                .cmp(&b.due)
+                .then_with(|| a.subject.cmp(&b.subject))
+                .then_with(|| a.about.cmp(&b.about))
+        });
         Ok(out)
     }
 
     fn task(&self, id: Id, due: NaiveDate) -> Result<Option<Task>, AppError> {
-        let Some(s) = self.store.get(EntityKind::Activity, id)?.filter(|s| !s.deleted) else {
+        let Some(s) = self
+            .store
+            .get(EntityKind::Activity, id)?
+            .filter(|s| !s.deleted)
+        else {
             return Ok(None);
         };
         let about = [
@@ -309,8 +367,14 @@ impl App {
         let mut out = Vec::new();
         for item in self.store.live(EntityKind::Event) {
             let (id, s) = item?;
-            let time = |f: &str| DateTime::parse_from_rfc3339(s.text(f)).ok().map(|t| t.with_timezone(&Utc));
-            let (Some(start), Some(end)) = (time("start"), time("end")) else { continue };
+            let time = |f: &str| {
+                DateTime::parse_from_rfc3339(s.text(f))
+                    .ok()
+                    .map(|t| t.with_timezone(&Utc))
+            };
+            let (Some(start), Some(end)) = (time("start"), time("end")) else {
+                continue;
+            };
             if start >= to || (end <= from && start < from) {
                 continue;
             }
@@ -319,22 +383,39 @@ impl App {
                 title: s.text("title").to_string(),
                 start,
                 end,
-                all_day: s.fields.get("all_day").and_then(Value::as_bool).unwrap_or(false),
+                all_day: s
+                    .fields
+                    .get("all_day")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
                 location: s.text("location").to_string(),
-                account: ref_id(&s.fields, "account_id").map(|a| self.title(EntityKind::Account, a)).unwrap_or_default(),
+                account: ref_id(&s.fields, "account_id")
+                    .map(|a| self.title(EntityKind::Account, a))
+                    .unwrap_or_default(),
             });
         }
-        out.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.title.cmp(&b.title)).then_with(|| a.account.cmp(&b.account)));
+        out.sort_by(|a, b| {
+            a.start
+                .cmp(&b.start)
+                .then_with(|| a.title.cmp(&b.title))
+                .then_with(|| a.account.cmp(&b.account))
+        });
         Ok(out)
     }
 
     /// The dashboard for `today`, whose local day runs over `[day_start, day_end)` in UTC.
-    pub fn dashboard(&self, today: NaiveDate, day_start: DateTime<Utc>, day_end: DateTime<Utc>) -> Result<Dashboard, AppError> {
+    pub fn dashboard(
+        &self,
+        today: NaiveDate,
+        day_start: DateTime<Utc>,
+        day_end: DateTime<Utc>,
+    ) -> Result<Dashboard, AppError> {
         let deals = self.deals()?;
         let pipeline = &self.config.pipeline;
         let currency = self.config.currency.clone();
         let tasks = self.open_tasks(today)?;
-        let (due_today, overdue): (Vec<Task>, Vec<Task>) = tasks.into_iter().partition(|t| t.due == today);
+        let (due_today, overdue): (Vec<Task>, Vec<Task>) =
+            tasks.into_iter().partition(|t| t.due == today);
         let overdue_total = overdue.len();
         let last = next_month(today).pred_opt().unwrap_or(today);
         Ok(Dashboard {
@@ -343,7 +424,10 @@ impl App {
             due_today,
             overdue: overdue.into_iter().take(OVERDUE_LIMIT).collect(),
             overdue_total,
-            closing: closing_between(&deals, pipeline, month_start(today), last).into_iter().cloned().collect(),
+            closing: closing_between(&deals, pipeline, month_start(today), last)
+                .into_iter()
+                .cloned()
+                .collect(),
             stages: pipeline_by_stage(&deals, pipeline, &currency),
             forecast: forecast_by_month(&deals, pipeline, &currency, today, 6),
             currency,
@@ -355,7 +439,10 @@ impl App {
 /// A `<rel>_id` field as an id.
 #[must_use]
 pub fn ref_id(fields: &crate::model::Fields, field: &str) -> Option<Id> {
-    fields.get(field).and_then(Value::as_str).and_then(|s| s.parse().ok())
+    fields
+        .get(field)
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
 }
 
 #[cfg(test)]
@@ -410,7 +497,10 @@ mod tests {
             deal("Proposal", 50, 60, "2027-01-01", "EUR"),
         ];
         let f = forecast_by_month(&deals, &p, "EUR", day("2026-03-05"), 3);
-        assert_eq!(f.iter().map(|m| m.month).collect::<Vec<_>>(), [day("2026-03-01"), day("2026-04-01"), day("2026-05-01")]);
+        assert_eq!(
+            f.iter().map(|m| m.month).collect::<Vec<_>>(),
+            [day("2026-03-01"), day("2026-04-01"), day("2026-05-01")]
+        );
         assert_eq!(f[0].total, Decimal::from(1100));
         assert_eq!(f[0].weighted, Decimal::from(680));
         assert_eq!(f[1].total, Decimal::ZERO);
@@ -433,6 +523,9 @@ mod tests {
             deal("Proposal", 4, 60, "2026-04-01", "EUR"),
         ];
         let c = closing_between(&deals, &p, day("2026-03-01"), day("2026-03-31"));
-        assert_eq!(c.iter().map(|d| d.amount).collect::<Vec<_>>(), [Decimal::from(2), Decimal::from(1)]);
+        assert_eq!(
+            c.iter().map(|d| d.amount).collect::<Vec<_>>(),
+            [Decimal::from(2), Decimal::from(1)]
+        );
     }
 }

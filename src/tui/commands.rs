@@ -87,53 +87,203 @@ pub struct Command {
 }
 
 const fn c(action: Action, title: &'static str, help: &'static str, hint: bool) -> Command {
-    Command { action, title, help, hint }
+    Command {
+        action,
+        title,
+        help,
+        hint,
+    }
 }
 
 /// Every command. The order is the palette's and the hint bar's.
 pub const COMMANDS: &[Command] = &[
-    c(Action::Help, "help", "Show every key and what it does", true),
-    c(Action::Palette, "commands", "Open the command palette", true),
-    c(Action::Filter, "filter", "Filter the current list (fuzzy)", true),
-    c(Action::Search, "search", "Search every record (fuzzy)", false),
+    c(
+        Action::Help,
+        "help",
+        "Show every key and what it does",
+        true,
+    ),
+    c(
+        Action::Palette,
+        "commands",
+        "Open the command palette",
+        true,
+    ),
+    c(
+        Action::Filter,
+        "filter",
+        "Filter the current list (fuzzy)",
+        true,
+    ),
+    c(
+        Action::Search,
+        "search",
+        "Search every record (fuzzy)",
+        false,
+    ),
     c(Action::Open, "open", "Open the selected record", true),
     c(Action::New, "new", "Create a record here", true),
     c(Action::Edit, "edit", "Edit the selected record", true),
-    c(Action::StagePrev, "stage ←", "Move the deal to the previous stage", true),
-    c(Action::StageNext, "stage →", "Move the deal to the next stage", true),
-    c(Action::FilterOwner, "owner", "Show one owner's deals (cycles through owners)", true),
-    c(Action::FilterPeriod, "period", "Show deals closing in a period (cycles)", true),
-    c(Action::LogCall, "log call", "Log a call with its outcome and a next step (makes a follow-up task)", true),
-    c(Action::LogVisit, "log visit", "Log a visit with its outcome and a next step (makes a follow-up task)", false),
-    c(Action::AddNote, "note", "Add a note to the selected record", false),
-    c(Action::ScheduleMeeting, "meeting", "Schedule a meeting about the selected record", false),
-    c(Action::ConvertLead, "convert", "Convert the selected lead into account, contact and deal", false),
-    c(Action::MarkDone, "done", "Mark the selected task done (or open again)", true),
+    c(
+        Action::StagePrev,
+        "stage ←",
+        "Move the deal to the previous stage",
+        true,
+    ),
+    c(
+        Action::StageNext,
+        "stage →",
+        "Move the deal to the next stage",
+        true,
+    ),
+    c(
+        Action::FilterOwner,
+        "owner",
+        "Show one owner's deals (cycles through owners)",
+        true,
+    ),
+    c(
+        Action::FilterPeriod,
+        "period",
+        "Show deals closing in a period (cycles)",
+        true,
+    ),
+    c(
+        Action::LogCall,
+        "log call",
+        "Log a call with its outcome and a next step (makes a follow-up task)",
+        true,
+    ),
+    c(
+        Action::LogVisit,
+        "log visit",
+        "Log a visit with its outcome and a next step (makes a follow-up task)",
+        false,
+    ),
+    c(
+        Action::AddNote,
+        "note",
+        "Add a note to the selected record",
+        false,
+    ),
+    c(
+        Action::ScheduleMeeting,
+        "meeting",
+        "Schedule a meeting about the selected record",
+        false,
+    ),
+    c(
+        Action::ConvertLead,
+        "convert",
+        "Convert the selected lead into account, contact and deal",
+        false,
+    ),
+    c(
+        Action::MarkDone,
+        "done",
+        "Mark the selected task done (or open again)",
+        true,
+    ),
     c(Action::SortNext, "sort", "Sort by the next column", true),
-    c(Action::SortReverse, "reverse", "Reverse the sort order", false),
-    c(Action::NextTab, "next tab", "Show the next tab of related records", true),
+    c(
+        Action::SortReverse,
+        "reverse",
+        "Reverse the sort order",
+        false,
+    ),
+    c(
+        Action::NextTab,
+        "next tab",
+        "Show the next tab of related records",
+        true,
+    ),
     c(Action::PrevTab, "prev tab", "Show the previous tab", false),
-    c(Action::ToggleCalendar, "agenda/week", "Switch between agenda and week view", true),
-    c(Action::PrevWeek, "prev week", "Show the previous week", false),
+    c(
+        Action::ToggleCalendar,
+        "agenda/week",
+        "Switch between agenda and week view",
+        true,
+    ),
+    c(
+        Action::PrevWeek,
+        "prev week",
+        "Show the previous week",
+        false,
+    ),
     c(Action::NextWeek, "next week", "Show the next week", false),
     c(Action::Today, "today", "Jump to today", false),
-    c(Action::NextField, "next field", "Go to the next field", true),
-    c(Action::PrevField, "prev field", "Go to the previous field", false),
+    c(
+        Action::NextField,
+        "next field",
+        "Go to the next field",
+        true,
+    ),
+    c(
+        Action::PrevField,
+        "prev field",
+        "Go to the previous field",
+        false,
+    ),
     c(Action::Submit, "save", "Check and save the form", true),
-    c(Action::OpenEditor, "$EDITOR", "Edit the current field in $EDITOR", true),
-    c(Action::GotoDashboard, "dashboard", "Show the dashboard: today, follow-ups, pipeline, forecast", false),
-    c(Action::GotoPipeline, "pipeline", "Show the pipeline board", false),
-    c(Action::GotoAccounts, "accounts", "Show the accounts list", false),
-    c(Action::GotoContacts, "contacts", "Show the contacts list", false),
+    c(
+        Action::OpenEditor,
+        "$EDITOR",
+        "Edit the current field in $EDITOR",
+        true,
+    ),
+    c(
+        Action::GotoDashboard,
+        "dashboard",
+        "Show the dashboard: today, follow-ups, pipeline, forecast",
+        false,
+    ),
+    c(
+        Action::GotoPipeline,
+        "pipeline",
+        "Show the pipeline board",
+        false,
+    ),
+    c(
+        Action::GotoAccounts,
+        "accounts",
+        "Show the accounts list",
+        false,
+    ),
+    c(
+        Action::GotoContacts,
+        "contacts",
+        "Show the contacts list",
+        false,
+    ),
     c(Action::GotoLeads, "leads", "Show the leads list", false),
-    c(Action::GotoOpportunities, "opportunities", "Show the opportunities list", false),
+    c(
+        Action::GotoOpportunities,
+        "opportunities",
+        "Show the opportunities list",
+        false,
+    ),
     c(Action::GotoQuotes, "quotes", "Show the quotes list", false),
-    c(Action::GotoActivities, "activities", "Show the activities list", false),
+    c(
+        Action::GotoActivities,
+        "activities",
+        "Show the activities list",
+        false,
+    ),
     c(Action::GotoCalendar, "calendar", "Show the calendar", false),
     c(Action::NextView, "next view", "Show the next view", false),
-    c(Action::PrevView, "previous view", "Show the previous view", false),
+    c(
+        Action::PrevView,
+        "previous view",
+        "Show the previous view",
+        false,
+    ),
     c(Action::Refresh, "refresh", "Reload from the store", false),
-    c(Action::ToggleTheme, "theme", "Switch between the dark and light theme", false),
+    c(
+        Action::ToggleTheme,
+        "theme",
+        "Switch between the dark and light theme",
+        false,
+    ),
     c(Action::Up, "up", "Move up", false),
     c(Action::Down, "down", "Move down", false),
     c(Action::Left, "left", "Move left", false),
@@ -142,9 +292,19 @@ pub const COMMANDS: &[Command] = &[
     c(Action::PageDown, "page down", "Move a page down", false),
     c(Action::Top, "top", "Go to the first item", false),
     c(Action::Bottom, "bottom", "Go to the last item", false),
-    c(Action::Close, "close", "Close the top layer (popup, filter, detail)", true),
+    c(
+        Action::Close,
+        "close",
+        "Close the top layer (popup, filter, detail)",
+        true,
+    ),
     c(Action::Quit, "quit", "Quit outpost", true),
-    c(Action::Noop, "nothing", "Does nothing (use it to unbind a key)", false),
+    c(
+        Action::Noop,
+        "nothing",
+        "Does nothing (use it to unbind a key)",
+        false,
+    ),
 ];
 
 /// The registry entry of an action.
@@ -162,11 +322,26 @@ mod tests {
         let source = include_str!("action.rs");
         let variants = source
             .lines()
-            .filter(|l| l.starts_with("    ") && !l.starts_with("     ") && l.ends_with(',') && l.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == ','))
+            .filter(|l| {
+                l.starts_with("    ")
+                    && !l.starts_with("     ")
+                    && l.ends_with(',')
+                    && l.trim()
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == ',')
+            })
             .count();
-        assert_eq!(COMMANDS.len(), variants, "a variant of Action is missing from COMMANDS");
+        assert_eq!(
+            COMMANDS.len(),
+            variants,
+            "a variant of Action is missing from COMMANDS"
+        );
         for (i, a) in COMMANDS.iter().enumerate() {
-            assert!(COMMANDS[i + 1..].iter().all(|b| b.action != a.action), "{:?} twice", a.action);
+            assert!(
+                COMMANDS[i + 1..].iter().all(|b| b.action != a.action),
+                "{:?} twice",
+                a.action
+            );
             assert_eq!(Action::from_name(&a.action.name()), Some(a.action));
         }
     }

@@ -2,9 +2,9 @@
 //! thread), and progress and results from the loading worker. Everything arrives on one
 //! channel, so tests can send keys the same way.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -42,7 +42,9 @@ pub fn spawn_input(tx: Sender<Event>, paused: Arc<AtomicBool>) -> thread::JoinHa
             }
             let Ok(ev) = event::read() else { break };
             let out = match ev {
-                event::Event::Key(k) if k.kind != KeyEventKind::Release => KeyPress::from_event(k).map(Event::Key),
+                event::Event::Key(k) if k.kind != KeyEventKind::Release => {
+                    KeyPress::from_event(k).map(Event::Key)
+                }
                 event::Event::Resize(w, h) => Some(Event::Resize(w, h)),
                 _ => None,
             };

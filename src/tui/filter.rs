@@ -17,7 +17,10 @@ use nucleo_matcher::{Config, Matcher, Utf32String};
 /// nucleo's fast path).
 #[must_use]
 pub fn fold(text: &str) -> String {
-    text.chars().map(nucleo_matcher::chars::normalize).flat_map(char::to_lowercase).collect()
+    text.chars()
+        .map(nucleo_matcher::chars::normalize)
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// A folded haystack for one row.
@@ -143,7 +146,12 @@ mod tests {
 
     #[test]
     fn ranks_matches_and_narrows_as_the_query_grows() {
-        let h = hay(&["Anna Müller Acme", "Jürgen Schmidt Nordlicht", "Hanna Weiß Acme", "Zoë Park"]);
+        let h = hay(&[
+            "Anna Müller Acme",
+            "Jürgen Schmidt Nordlicht",
+            "Hanna Weiß Acme",
+            "Zoë Park",
+        ]);
         let base: Vec<u32> = (0..4).collect();
         let mut f = Filter::default();
         f.set_query("mul", &h, &base);

@@ -5,16 +5,16 @@
 use chrono::Duration;
 use serde_json::Value;
 
-use super::popups::form::{Field, Form, Input, Target};
 use super::popups::Popup;
+use super::popups::form::{Field, Form, Input, Target};
 use super::state::{Level, State};
 use super::update::changed;
+use crate::app::ConvertOptions;
 use crate::app::dashboard::ref_id;
 use crate::app::input::{parse_bool, parse_date};
-use crate::app::ops::{spec_of, Values};
+use crate::app::ops::{Values, spec_of};
 use crate::app::spec::{self, Spec, Ty};
 use crate::app::view::cell;
-use crate::app::ConvertOptions;
 use crate::model::money::parse_amount;
 use crate::model::records::ActivityKind;
 use crate::model::{EntityKind, Id};
@@ -23,7 +23,14 @@ use crate::model::{EntityKind, Id};
 const LONG: [&str; 3] = ["body", "description", "notes"];
 
 fn field_for(spec: &'static Spec, text: &str) -> Field {
-    let mut f = Field::new(spec.json, &super::views::detail::label(spec.json), Some(spec), spec.required, spec.help, text);
+    let mut f = Field::new(
+        spec.json,
+        &super::views::detail::label(spec.json),
+        Some(spec),
+        spec.required,
+        spec.help,
+        text,
+    );
     if LONG.contains(&spec.json) {
         f.input = Input::area(text);
     }
@@ -40,37 +47,62 @@ pub fn open_create(st: &mut State, kind: EntityKind, prefill: &[(&str, String, O
     let mut fields: Vec<Field> = spec::specs(kind).iter().map(|s| field_for(s, "")).collect();
     for (key, text, hidden) in prefill {
         if let Some(f) = fields.iter_mut().find(|f| f.key == *key) {
-            f.input = if LONG.contains(key) { Input::area(text) } else { Input::line(text) };
+            f.input = if LONG.contains(key) {
+                Input::area(text)
+            } else {
+                Input::line(text)
+            };
             f.initial.clone_from(text);
             f.hidden.clone_from(hidden);
         }
     }
     let focus = fields.iter().position(|f| f.text().is_empty()).unwrap_or(0);
-    push(st, Form {
-        title: format!("New {}", kind.name().replace('_', " ")),
-        target: Target::Create(kind),
-        fields,
-        focus,
-        error: None,
-    });
+    push(
+        st,
+        Form {
+            title: format!("New {}", kind.name().replace('_', " ")),
+            target: Target::Create(kind),
+            fields,
+            focus,
+            error: None,
+        },
+    );
 }
 
 /// The text a stored value is edited as.
 fn edit_text(st: &State, spec: &Spec, value: Option<&Value>) -> (String, Option<String>) {
-    let Some(v) = value.filter(|v| !v.is_null()) else { return (String::new(), None) };
+    let Some(v) = value.filter(|v| !v.is_null()) else {
+        return (String::new(), None);
+    };
     match spec.ty {
         Ty::Ref(kind) => match v.as_str().and_then(|s| s.parse::<Id>().ok()) {
             Some(id) => (st.app.title(kind, id), Some(id.to_string())),
             None => (String::new(), None),
         },
         Ty::DateTime => {
-            let text = v.as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map_or_else(
-                || cell(v),
-                |t| st.clock.local(t.with_timezone(&chrono::Utc)).format("%Y-%m-%d %H:%M").to_string(),
-            );
+            let text = v
+                .as_str()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map_or_else(
+                    || cell(v),
+                    |t| {
+                        st.clock
+                            .local(t.with_timezone(&chrono::Utc))
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string()
+                    },
+                );
             (text, None)
         }
-        Ty::Bool => ((if v.as_bool().unwrap_or(false) { "yes" } else { "no" }).to_string(), None),
+        Ty::Bool => (
+            (if v.as_bool().unwrap_or(false) {
+                "yes"
+            } else {
+                "no"
+            })
+            .to_string(),
+            None,
+        ),
         _ => (cell(v), None),
     }
 }
@@ -93,19 +125,33 @@ pub fn open_edit(st: &mut State, kind: EntityKind, id: Id) {
             f
         })
         .collect();
-    push(st, Form {
-        title: format!("Edit {} · {}", kind.name().replace('_', " "), st.app.title(kind, id)),
-        target: Target::Edit(kind, id),
-        fields,
-        focus: 0,
-        error: None,
-    });
+    push(
+        st,
+        Form {
+            title: format!(
+                "Edit {} · {}",
+                kind.name().replace('_', " "),
+                st.app.title(kind, id)
+            ),
+            target: Target::Edit(kind, id),
+            fields,
+            focus: 0,
+            error: None,
+        },
+    );
 }
 
 /// The records a new activity or event about `(kind, id)` links to.
 #[must_use]
 pub fn links_of(st: &State, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&'static str, Id)> {
-    let fields = st.app.store.get(kind, id).ok().flatten().map(|s| s.fields).unwrap_or_default();
+    let fields = st
+        .app
+        .store
+        .get(kind, id)
+        .ok()
+        .flatten()
+        .map(|s| s.fields)
+        .unwrap_or_default();
     let mut out: Vec<(&'static str, Id)> = Vec::new();
     let mut add = |f: &'static str, v: Option<Id>| {
         if let Some(v) = v {
@@ -169,19 +215,43 @@ pub fn open_log(st: &mut State, kind: ActivityKind, on: (EntityKind, Id)) {
     let a = |j| spec_of(EntityKind::Activity, j);
     let fields = vec![
         field_for(a("subject"), &subject),
-        Field::new("outcome", "Outcome", Some(a("outcome")), false, "How it went: interested, needs budget, no decision…", ""),
-        Field::new("next_step", "Next step", None, true, "Required: what happens next (becomes a follow-up task)", ""),
-        Field::new("follow_up", "Follow-up due", None, true, "When the next step is due: YYYY-MM-DD, today, tomorrow, +3d, +2w", "+2d"),
+        Field::new(
+            "outcome",
+            "Outcome",
+            Some(a("outcome")),
+            false,
+            "How it went: interested, needs budget, no decision…",
+            "",
+        ),
+        Field::new(
+            "next_step",
+            "Next step",
+            None,
+            true,
+            "Required: what happens next (becomes a follow-up task)",
+            "",
+        ),
+        Field::new(
+            "follow_up",
+            "Follow-up due",
+            None,
+            true,
+            "When the next step is due: YYYY-MM-DD, today, tomorrow, +3d, +2w",
+            "+2d",
+        ),
         field_for(a("body"), ""),
     ];
     let focus = 1;
-    push(st, Form {
-        title: format!("Log {word} · {}", about(st, &links)),
-        target: Target::Log(kind, links),
-        fields,
-        focus,
-        error: None,
-    });
+    push(
+        st,
+        Form {
+            title: format!("Log {word} · {}", about(st, &links)),
+            target: Target::Log(kind, links),
+            fields,
+            focus,
+            error: None,
+        },
+    );
 }
 
 /// Opens the form to add a note about the selected record.
@@ -189,13 +259,16 @@ pub fn open_note(st: &mut State, on: (EntityKind, Id)) {
     let links = links_of(st, on.0, on.1, false);
     let a = |j| spec_of(EntityKind::Activity, j);
     let fields = vec![field_for(a("subject"), ""), field_for(a("body"), "")];
-    push(st, Form {
-        title: format!("Note · {}", about(st, &links)),
-        target: Target::Note(links),
-        fields,
-        focus: 0,
-        error: None,
-    });
+    push(
+        st,
+        Form {
+            title: format!("Note · {}", about(st, &links)),
+            target: Target::Note(links),
+            fields,
+            focus: 0,
+            error: None,
+        },
+    );
 }
 
 /// Opens the form to schedule a meeting about the selected record, tomorrow at 10:00.
@@ -203,7 +276,9 @@ pub fn open_meeting(st: &mut State, on: (EntityKind, Id)) {
     let links = links_of(st, on.0, on.1, true);
     let who = st.app.title(on.0, on.1);
     let e = |j| spec_of(EntityKind::Event, j);
-    let start = (st.clock.today() + Duration::days(1)).format("%Y-%m-%d 10:00").to_string();
+    let start = (st.clock.today() + Duration::days(1))
+        .format("%Y-%m-%d 10:00")
+        .to_string();
     let fields = vec![
         field_for(e("title"), &format!("Meeting: {who}")),
         field_for(e("start"), &start),
@@ -211,35 +286,75 @@ pub fn open_meeting(st: &mut State, on: (EntityKind, Id)) {
         field_for(e("location"), ""),
         field_for(e("description"), ""),
     ];
-    push(st, Form {
-        title: format!("Schedule a meeting · {}", about(st, &links)),
-        target: Target::Meeting(links),
-        fields,
-        focus: 1,
-        error: None,
-    });
+    push(
+        st,
+        Form {
+            title: format!("Schedule a meeting · {}", about(st, &links)),
+            target: Target::Meeting(links),
+            fields,
+            focus: 1,
+            error: None,
+        },
+    );
 }
 
 /// Opens the form to convert a lead.
 pub fn open_convert(st: &mut State, lead: Id) {
     let stored = st.app.store.get(EntityKind::Lead, lead).ok().flatten();
-    let company = stored.as_ref().map(|s| s.text("company").to_string()).unwrap_or_default();
-    if stored.as_ref().is_some_and(|s| s.text("status") == "converted") {
+    let company = stored
+        .as_ref()
+        .map(|s| s.text("company").to_string())
+        .unwrap_or_default();
+    if stored
+        .as_ref()
+        .is_some_and(|s| s.text("status") == "converted")
+    {
         return st.say("This lead is already converted", Level::Info);
     }
     let fields = vec![
-        Field::new("deal", "Create a deal", None, true, "yes or no: also create an opportunity", "yes"),
-        Field::new("opp_name", "Deal name", None, false, "Name of the new opportunity", &format!("{company} - new business")),
-        Field::new("amount", "Amount", None, false, "Expected amount, e.g. 12500", "0"),
-        Field::new("close", "Close date", None, false, "Expected close date: YYYY-MM-DD, +30d…", ""),
+        Field::new(
+            "deal",
+            "Create a deal",
+            None,
+            true,
+            "yes or no: also create an opportunity",
+            "yes",
+        ),
+        Field::new(
+            "opp_name",
+            "Deal name",
+            None,
+            false,
+            "Name of the new opportunity",
+            &format!("{company} - new business"),
+        ),
+        Field::new(
+            "amount",
+            "Amount",
+            None,
+            false,
+            "Expected amount, e.g. 12500",
+            "0",
+        ),
+        Field::new(
+            "close",
+            "Close date",
+            None,
+            false,
+            "Expected close date: YYYY-MM-DD, +30d…",
+            "",
+        ),
     ];
-    push(st, Form {
-        title: format!("Convert lead · {}", st.app.title(EntityKind::Lead, lead)),
-        target: Target::Convert(lead),
-        fields,
-        focus: 1,
-        error: None,
-    });
+    push(
+        st,
+        Form {
+            title: format!("Convert lead · {}", st.app.title(EntityKind::Lead, lead)),
+            target: Target::Convert(lead),
+            fields,
+            focus: 1,
+            error: None,
+        },
+    );
 }
 
 fn current(st: &mut State) -> Option<&mut Form> {
@@ -282,7 +397,10 @@ fn field_problem(st: &State, form: &Form, f: &Field) -> Option<String> {
 /// Checks the field at `index` alone and shows its message.
 pub fn check_field(st: &mut State, index: usize) {
     let problem = match st.popups.last() {
-        Some(Popup::Form(form)) => form.fields.get(index).and_then(|f| field_problem(st, form, f)),
+        Some(Popup::Form(form)) => form
+            .fields
+            .get(index)
+            .and_then(|f| field_problem(st, form, f)),
         _ => return,
     };
     if let Some(form) = current(st) {
@@ -299,20 +417,29 @@ fn values(form: &Form, only_changed: bool) -> Values {
         .filter_map(|f| {
             let spec = f.spec?;
             let text = f.value();
-            let keep = if only_changed { f.text() != f.initial } else { !text.trim().is_empty() || f.required };
+            let keep = if only_changed {
+                f.text() != f.initial
+            } else {
+                !text.trim().is_empty() || f.required
+            };
             keep.then(|| (spec, vec![text]))
         })
         .collect()
 }
 
 fn link_values(kind: EntityKind, links: &[(&'static str, Id)]) -> Values {
-    links.iter().map(|(f, id)| (spec_of(kind, f), vec![id.to_string()])).collect()
+    links
+        .iter()
+        .map(|(f, id)| (spec_of(kind, f), vec![id.to_string()]))
+        .collect()
 }
 
 /// Checks and saves the open form. On problems the form stays open with messages under
 /// the fields; on success it closes and the views reload.
 pub fn submit(st: &mut State) {
-    let Some(Popup::Form(form)) = st.popups.last() else { return };
+    let Some(Popup::Form(form)) = st.popups.last() else {
+        return;
+    };
     let mut issues: Vec<(String, String)> = Vec::new();
     for f in &form.fields {
         if let Some(p) = field_problem(st, form, f) {
@@ -343,7 +470,10 @@ pub fn submit(st: &mut State) {
                 Target::Log(k, _) => *k,
                 _ => ActivityKind::Note,
             };
-            let name = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let name = serde_json::to_value(kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
             check.push((spec_of(EntityKind::Activity, "kind"), vec![name]));
         }
         let id = match &target {
@@ -354,7 +484,11 @@ pub fn submit(st: &mut State) {
             st.popups.pop();
             return st.say("Nothing changed", Level::Info);
         }
-        issues.extend(app.check_form(record_kind, id, &check).into_iter().map(|i| (i.field, i.message)));
+        issues.extend(
+            app.check_form(record_kind, id, &check)
+                .into_iter()
+                .map(|i| (i.field, i.message)),
+        );
     }
     if !issues.is_empty() {
         show_issues(st, &issues);
@@ -364,37 +498,72 @@ pub fn submit(st: &mut State) {
         Some(Popup::Form(f)) => f.field(k).map(Field::value).unwrap_or_default(),
         _ => String::new(),
     };
-    let result: Result<(String, Vec<EntityKind>, Option<(EntityKind, Id)>), crate::app::AppError> = match &target {
-        Target::Create(kind) => app.create(*kind, &vals).map(|id| (format!("Created {} '{}'", kind.name(), app.title(*kind, id)), vec![*kind], Some((*kind, id)))),
-        Target::Edit(kind, id) => app.edit(*kind, *id, &vals).map(|()| (format!("Saved {} '{}'", kind.name(), app.title(*kind, *id)), vec![*kind], None)),
-        Target::Log(kind, _) => {
-            let due = parse_date(&text("follow_up"), st.clock.today()).map_or_else(|_| text("follow_up"), |d| d.to_string());
-            let follow = (text("next_step"), due);
-            app.log_activity(*kind, &vals, Some(follow.clone()))
-                .map(|_| (format!("Logged; follow-up '{}' due {}", follow.0, follow.1), vec![EntityKind::Activity], None))
-        }
-        Target::Note(_) => app.log_activity(ActivityKind::Note, &vals, None).map(|_| ("Note added".to_string(), vec![EntityKind::Activity], None)),
-        Target::Meeting(_) => app
-            .create(EntityKind::Event, &vals)
-            .map(|id| (format!("Scheduled '{}'", app.title(EntityKind::Event, id)), vec![EntityKind::Event], None)),
-        Target::Convert(lead) => {
-            let no_opp = !parse_bool(&text("deal")).unwrap_or(true);
-            let opts = ConvertOptions {
-                no_opp,
-                opp_name: Some(text("opp_name")).filter(|s| !s.trim().is_empty()),
-                amount: Some(text("amount")).filter(|s| !s.trim().is_empty()),
-                close: Some(text("close")).filter(|s| !s.trim().is_empty()),
-            };
-            app.convert_lead(*lead, &opts).map(|c| {
-                let what = if c.opportunity.is_some() { "account, contact and deal" } else { "account and contact" };
+    let result: Result<(String, Vec<EntityKind>, Option<(EntityKind, Id)>), crate::app::AppError> =
+        match &target {
+            Target::Create(kind) => app.create(*kind, &vals).map(|id| {
                 (
-                    format!("Converted into {what}"),
-                    vec![EntityKind::Lead, EntityKind::Account, EntityKind::Contact, EntityKind::Opportunity],
-                    Some((EntityKind::Account, c.account)),
+                    format!("Created {} '{}'", kind.name(), app.title(*kind, id)),
+                    vec![*kind],
+                    Some((*kind, id)),
                 )
-            })
-        }
-    };
+            }),
+            Target::Edit(kind, id) => app.edit(*kind, *id, &vals).map(|()| {
+                (
+                    format!("Saved {} '{}'", kind.name(), app.title(*kind, *id)),
+                    vec![*kind],
+                    None,
+                )
+            }),
+            Target::Log(kind, _) => {
+                let due = parse_date(&text("follow_up"), st.clock.today())
+                    .map_or_else(|_| text("follow_up"), |d| d.to_string());
+                let follow = (text("next_step"), due);
+                app.log_activity(*kind, &vals, Some(follow.clone()))
+                    .map(|_| {
+                        (
+                            format!("Logged; follow-up '{}' due {}", follow.0, follow.1),
+                            vec![EntityKind::Activity],
+                            None,
+                        )
+                    })
+            }
+            Target::Note(_) => app
+                .log_activity(ActivityKind::Note, &vals, None)
+                .map(|_| ("Note added".to_string(), vec![EntityKind::Activity], None)),
+            Target::Meeting(_) => app.create(EntityKind::Event, &vals).map(|id| {
+                (
+                    format!("Scheduled '{}'", app.title(EntityKind::Event, id)),
+                    vec![EntityKind::Event],
+                    None,
+                )
+            }),
+            Target::Convert(lead) => {
+                let no_opp = !parse_bool(&text("deal")).unwrap_or(true);
+                let opts = ConvertOptions {
+                    no_opp,
+                    opp_name: Some(text("opp_name")).filter(|s| !s.trim().is_empty()),
+                    amount: Some(text("amount")).filter(|s| !s.trim().is_empty()),
+                    close: Some(text("close")).filter(|s| !s.trim().is_empty()),
+                };
+                app.convert_lead(*lead, &opts).map(|c| {
+                    let what = if c.opportunity.is_some() {
+                        "account, contact and deal"
+                    } else {
+                        "account and contact"
+                    };
+                    (
+                        format!("Converted into {what}"),
+                        vec![
+                            EntityKind::Lead,
+                            EntityKind::Account,
+                            EntityKind::Contact,
+                            EntityKind::Opportunity,
+                        ],
+                        Some((EntityKind::Account, c.account)),
+                    )
+                })
+            }
+        };
     match result {
         Ok((message, kinds, open)) => {
             st.popups.pop();
@@ -406,7 +575,13 @@ pub fn submit(st: &mut State) {
         }
         Err(e) => {
             let text = e.to_string();
-            show_issues(st, &[("record".into(), text.lines().next().unwrap_or("").to_string())]);
+            show_issues(
+                st,
+                &[(
+                    "record".into(),
+                    text.lines().next().unwrap_or("").to_string(),
+                )],
+            );
         }
     }
 }
@@ -418,7 +593,11 @@ fn show_issues(st: &mut State, issues: &[(String, String)]) {
     }
     let mut general = Vec::new();
     for (field, message) in issues {
-        match form.fields.iter_mut().find(|f| f.key == field.as_str() || f.spec.is_some_and(|s| s.flag == field.as_str())) {
+        match form
+            .fields
+            .iter_mut()
+            .find(|f| f.key == field.as_str() || f.spec.is_some_and(|s| s.flag == field.as_str()))
+        {
             Some(f) => f.error = Some(message.clone()),
             None => general.push(message.clone()),
         }
@@ -426,7 +605,11 @@ fn show_issues(st: &mut State, issues: &[(String, String)]) {
     if let Some(first) = form.fields.iter().position(|f| f.error.is_some()) {
         form.focus = first;
     }
-    form.error = if general.is_empty() { Some("Please fix the marked fields".into()) } else { Some(general.join("; ")) };
+    form.error = if general.is_empty() {
+        Some("Please fix the marked fields".into())
+    } else {
+        Some(general.join("; "))
+    };
     st.say("Not saved: see the form", Level::Error);
 }
 
@@ -435,11 +618,17 @@ pub fn mark_done(st: &mut State, on: (EntityKind, Id)) {
     if on.0 != EntityKind::Activity {
         return st.say("Select a task to mark it done", Level::Info);
     }
-    let Ok(Some(s)) = st.app.store.get(EntityKind::Activity, on.1) else { return };
+    let Ok(Some(s)) = st.app.store.get(EntityKind::Activity, on.1) else {
+        return;
+    };
     if s.text("kind") != "task" {
         return st.say("Only tasks can be marked done", Level::Info);
     }
-    let done = !s.fields.get("done").and_then(Value::as_bool).unwrap_or(false);
+    let done = !s
+        .fields
+        .get("done")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     match st.app.set_done(on.1, done) {
         Ok(()) => {
             changed(st, &[EntityKind::Activity]);

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use ratatui::Terminal;
 
 use super::action::Action;
 use super::clock::Clock;
@@ -30,13 +30,16 @@ impl Harness {
     #[must_use]
     pub fn new(app: Arc<App>, clock: Clock, size: (u16, u16)) -> Self {
         let keymap = Keymap::builtin().unwrap_or_else(|e| panic!("built-in keymap: {e}"));
-        Self::with_options(app, Options {
-            clock,
-            keymap,
-            theme: Theme::builtin("dark", false),
-            no_color: false,
-            size,
-        })
+        Self::with_options(
+            app,
+            Options {
+                clock,
+                keymap,
+                theme: Theme::builtin("dark", false),
+                no_color: false,
+                size,
+            },
+        )
     }
 
     /// A session with explicit options.
@@ -57,7 +60,8 @@ impl Harness {
                 return;
             }
             for job in todo {
-                let result = jobs::run(&self.state.app, &self.state.clock, &job, &mut |_, _| {}).map_err(|e| e.to_string());
+                let result = jobs::run(&self.state.app, &self.state.clock, &job, &mut |_, _| {})
+                    .map_err(|e| e.to_string());
                 update::handle_event(&mut self.state, Event::Loaded(job, result));
             }
         }
@@ -100,8 +104,10 @@ impl Harness {
     #[must_use]
     pub fn render(&self) -> Buffer {
         let (w, h) = self.state.size;
-        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("test backend: {e}"));
-        term.draw(|f| ui::draw(&self.state, f.area(), f.buffer_mut())).unwrap_or_else(|e| panic!("draw: {e}"));
+        let mut term =
+            Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("test backend: {e}"));
+        term.draw(|f| ui::draw(&self.state, f.area(), f.buffer_mut()))
+            .unwrap_or_else(|e| panic!("draw: {e}"));
         term.backend().buffer().clone()
     }
 

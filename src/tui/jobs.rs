@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 
 use super::clock::Clock;
-use super::rows::{self, ListData};
 use super::popups::search;
+use super::rows::{self, ListData};
 use super::views::{calendar, detail};
 use crate::app::dashboard::{Dashboard, Deal};
 use crate::app::{App, AppError};
@@ -61,7 +61,12 @@ pub enum Loaded {
 }
 
 /// Runs a job. `progress(done, total)` is called now and then for long ones.
-pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, usize)) -> Result<Loaded, AppError> {
+pub fn run(
+    app: &App,
+    clock: &Clock,
+    job: &Job,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Loaded, AppError> {
     Ok(match job {
         Job::Dashboard => {
             let today = clock.today();

@@ -115,10 +115,18 @@ impl Keymap {
         for (section, bindings) in &sections {
             let scope = Scope::from_name(section.get_ref()).ok_or_else(|| {
                 let names: Vec<&str> = Scope::ALL.iter().map(|s| s.name()).collect();
-                err(section.span(), format!("unknown section [{}]; sections are: {}", section.get_ref(), names.join(", ")))
+                err(
+                    section.span(),
+                    format!(
+                        "unknown section [{}]; sections are: {}",
+                        section.get_ref(),
+                        names.join(", ")
+                    ),
+                )
             })?;
             for (key_text, action_text) in bindings {
-                let key = KeyPress::parse(key_text.get_ref()).map_err(|m| err(key_text.span(), m))?;
+                let key =
+                    KeyPress::parse(key_text.get_ref()).map_err(|m| err(key_text.span(), m))?;
                 let action = Action::from_name(action_text.get_ref()).ok_or_else(|| {
                     err(
                         action_text.span(),
@@ -133,15 +141,24 @@ impl Keymap {
                 if let Some(first) = seen.insert((scope, key), line) {
                     return Err(err(
                         key_text.span(),
-                        format!("key '{key}' is bound twice in [{}] (first on line {first}); keep one", scope.name()),
+                        format!(
+                            "key '{key}' is bound twice in [{}] (first on line {first}); keep one",
+                            scope.name()
+                        ),
                     ));
                 }
                 if user {
-                    if let Some((_, fixed)) = FIXED.iter().find(|(k, _)| KeyPress::parse(k).is_ok_and(|f| f == key)) {
+                    if let Some((_, fixed)) = FIXED
+                        .iter()
+                        .find(|(k, _)| KeyPress::parse(k).is_ok_and(|f| f == key))
+                    {
                         if action != *fixed {
                             return Err(err(
                                 key_text.span(),
-                                format!("key '{key}' is fixed to '{}' and cannot be rebound; choose another key", fixed.name()),
+                                format!(
+                                    "key '{key}' is fixed to '{}' and cannot be rebound; choose another key",
+                                    fixed.name()
+                                ),
                             ));
                         }
                     }
@@ -161,7 +178,10 @@ impl Keymap {
     /// The action bound to `key` in `scope` (not falling back to global).
     #[must_use]
     pub fn get(&self, scope: Scope, key: KeyPress) -> Option<Action> {
-        self.map.get(&(scope, key)).copied().filter(|a| *a != Action::Noop)
+        self.map
+            .get(&(scope, key))
+            .copied()
+            .filter(|a| *a != Action::Noop)
     }
 
     /// Keys bound to `action` in `scope`, in file order.
@@ -181,7 +201,9 @@ impl Keymap {
         if keys.is_empty() && scope != Scope::Form {
             keys = self.keys_for(Scope::Global, action);
         }
-        keys.sort_by_key(|k| matches!(k.code, Code::Up | Code::Down | Code::Left | Code::Right) || k.ctrl);
+        keys.sort_by_key(|k| {
+            matches!(k.code, Code::Up | Code::Down | Code::Left | Code::Right) || k.ctrl
+        });
         keys.first().map(ToString::to_string)
     }
 
@@ -191,11 +213,14 @@ impl Keymap {
         self.order
             .iter()
             .filter_map(|(s, k)| {
-                self.map.get(&(*s, *k)).filter(|a| **a != Action::Noop).map(|a| Binding {
-                    scope: *s,
-                    key: *k,
-                    action: *a,
-                })
+                self.map
+                    .get(&(*s, *k))
+                    .filter(|a| **a != Action::Noop)
+                    .map(|a| Binding {
+                        scope: *s,
+                        key: *k,
+                        action: *a,
+                    })
             })
             .collect()
     }
@@ -226,15 +251,29 @@ mod tests {
             let key = KeyPress::parse(k).expect("key");
             assert_eq!(map.get(Scope::Global, key), Some(a), "{k}");
         }
-        assert_eq!(map.get(Scope::Board, KeyPress::char('L')), Some(Action::StageNext));
+        assert_eq!(
+            map.get(Scope::Board, KeyPress::char('L')),
+            Some(Action::StageNext)
+        );
     }
 
     #[test]
     fn user_bindings_replace_builtin_ones_key_by_key() {
         let mut map = Keymap::builtin().expect("builtin");
-        map.merge("user.toml", "[board]\n\"ctrl-n\" = \"stage_next\"\n\"L\" = \"noop\"\n", true).expect("merge");
-        assert_eq!(map.get(Scope::Board, KeyPress::ctrl('n')), Some(Action::StageNext));
+        map.merge(
+            "user.toml",
+            "[board]\n\"ctrl-n\" = \"stage_next\"\n\"L\" = \"noop\"\n",
+            true,
+        )
+        .expect("merge");
+        assert_eq!(
+            map.get(Scope::Board, KeyPress::ctrl('n')),
+            Some(Action::StageNext)
+        );
         assert_eq!(map.get(Scope::Board, KeyPress::char('L')), None);
-        assert_eq!(map.get(Scope::Board, KeyPress::char('>')), Some(Action::StageNext));
+        assert_eq!(
+            map.get(Scope::Board, KeyPress::char('>')),
+            Some(Action::StageNext)
+        );
     }
 }

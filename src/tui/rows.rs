@@ -69,12 +69,50 @@ pub const LIST_KINDS: [EntityKind; 6] = [
 /// The columns of a kind's list.
 #[must_use]
 pub fn columns(kind: EntityKind) -> &'static [Column] {
-    const ACCOUNT: &[Column] = &[col("Name", 24), col("Industry", 14), col("City", 12), col("Country", 7), col("Owner", 14)];
-    const CONTACT: &[Column] = &[col("Name", 20), col("Account", 24), col("Title", 16), col("E-mail", 26), col("Phone", 15)];
-    const LEAD: &[Column] = &[col("Name", 18), col("Company", 22), col("Status", 12), col("Source", 11), col("Owner", 14)];
-    const OPPORTUNITY: &[Column] = &[col("Deal", 22), col("Account", 22), col("Stage", 14), AMOUNT, col("Close", 10), col("Owner", 14)];
-    const QUOTE: &[Column] = &[col("Number", 12), col("Deal", 22), col("Account", 20), col("Status", 9), col("Valid until", 11)];
-    const ACTIVITY: &[Column] = &[col("When", 16), col("Kind", 6), col("Subject", 28), col("About", 22), col("Due", 10), col("Done", 4)];
+    const ACCOUNT: &[Column] = &[
+        col("Name", 24),
+        col("Industry", 14),
+        col("City", 12),
+        col("Country", 7),
+        col("Owner", 14),
+    ];
+    const CONTACT: &[Column] = &[
+        col("Name", 20),
+        col("Account", 24),
+        col("Title", 16),
+        col("E-mail", 26),
+        col("Phone", 15),
+    ];
+    const LEAD: &[Column] = &[
+        col("Name", 18),
+        col("Company", 22),
+        col("Status", 12),
+        col("Source", 11),
+        col("Owner", 14),
+    ];
+    const OPPORTUNITY: &[Column] = &[
+        col("Deal", 22),
+        col("Account", 22),
+        col("Stage", 14),
+        AMOUNT,
+        col("Close", 10),
+        col("Owner", 14),
+    ];
+    const QUOTE: &[Column] = &[
+        col("Number", 12),
+        col("Deal", 22),
+        col("Account", 20),
+        col("Status", 9),
+        col("Valid until", 11),
+    ];
+    const ACTIVITY: &[Column] = &[
+        col("When", 16),
+        col("Kind", 6),
+        col("Subject", 28),
+        col("About", 22),
+        col("Due", 10),
+        col("Done", 4),
+    ];
     const OTHER: &[Column] = &[col("Name", 30)];
     match kind {
         EntityKind::Account => ACCOUNT,
@@ -133,7 +171,12 @@ pub fn sorted(kind: EntityKind, rows: &[Row], sort: Option<(usize, bool)>) -> Ve
             let (x, y) = (&rows[*a as usize], &rows[*b as usize]);
             let o = compare(x, y, col, how);
             let o = if desc { o.reverse() } else { o };
-            o.then_with(|| (0..cols.len()).map(|c| compare(x, y, c, cols[c].sort)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal))
+            o.then_with(|| {
+                (0..cols.len())
+                    .map(|c| compare(x, y, c, cols[c].sort))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(Ordering::Equal)
+            })
         });
     }
     order
@@ -147,9 +190,19 @@ pub struct NameCache {
 
 impl NameCache {
     /// The title of `fields[field]`'s record, or "".
-    pub fn of(&mut self, app: &App, fields: &crate::model::Fields, field: &str, kind: EntityKind) -> String {
+    pub fn of(
+        &mut self,
+        app: &App,
+        fields: &crate::model::Fields,
+        field: &str,
+        kind: EntityKind,
+    ) -> String {
         match ref_id(fields, field) {
-            Some(id) => self.names.entry(id).or_insert_with(|| app.title(kind, id)).clone(),
+            Some(id) => self
+                .names
+                .entry(id)
+                .or_insert_with(|| app.title(kind, id))
+                .clone(),
             None => String::new(),
         }
     }
@@ -170,11 +223,24 @@ fn first(s: &Stored, field: &str) -> String {
 }
 
 /// The row of one record.
-pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id: Id, s: &Stored) -> Row {
+pub fn row(
+    app: &App,
+    clock: &Clock,
+    names: &mut NameCache,
+    kind: EntityKind,
+    id: Id,
+    s: &Stored,
+) -> Row {
     let f = &s.fields;
     let mut amount = Decimal::ZERO;
     let cells = match kind {
-        EntityKind::Account => vec![text(s, "name"), text(s, "industry"), text(s, "city"), text(s, "country"), text(s, "owner")],
+        EntityKind::Account => vec![
+            text(s, "name"),
+            text(s, "industry"),
+            text(s, "city"),
+            text(s, "country"),
+            text(s, "owner"),
+        ],
         EntityKind::Contact => vec![
             format!("{} {}", s.text("first_name"), s.text("last_name")),
             names.of(app, f, "account_id", EntityKind::Account),
@@ -209,7 +275,12 @@ pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id
         ],
         EntityKind::Activity => {
             let when = chrono::DateTime::parse_from_rfc3339(s.text("at"))
-                .map(|t| clock.local(t.with_timezone(&chrono::Utc)).format("%Y-%m-%d %H:%M").to_string())
+                .map(|t| {
+                    clock
+                        .local(t.with_timezone(&chrono::Utc))
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
                 .unwrap_or_default();
             let about = [
                 ("account_id", EntityKind::Account),
@@ -229,7 +300,11 @@ pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id
                 text(s, "subject"),
                 about,
                 text(s, "due"),
-                if task { if done { "✓" } else { "·" }.to_string() } else { String::new() },
+                if task {
+                    if done { "✓" } else { "·" }.to_string()
+                } else {
+                    String::new()
+                },
             ]
         }
         _ => vec![app.title(kind, id)],
@@ -256,7 +331,12 @@ pub fn search_text(kind: EntityKind, r: &Row) -> String {
 }
 
 /// Loads every live record of `kind` as rows, reporting progress every few thousand.
-pub fn load(app: &App, clock: &Clock, kind: EntityKind, progress: &mut dyn FnMut(usize, usize)) -> Result<ListData, AppError> {
+pub fn load(
+    app: &App,
+    clock: &Clock,
+    kind: EntityKind,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ListData, AppError> {
     let total = app.store.count(kind);
     let mut names = NameCache::default();
     let mut rows = Vec::with_capacity(total);
@@ -271,7 +351,12 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, progress: &mut dyn FnMut
         }
     }
     let order = sorted(kind, &rows, default_sort(kind));
-    Ok(ListData { kind, rows, hay, order })
+    Ok(ListData {
+        kind,
+        rows,
+        hay,
+        order,
+    })
 }
 
 /// Compares two rows by a column.
@@ -282,7 +367,9 @@ pub fn compare(a: &Row, b: &Row, column: usize, sort: Sort) -> Ordering {
         Sort::Text => {
             let x = a.cells.get(column).map_or("", String::as_str);
             let y = b.cells.get(column).map_or("", String::as_str);
-            x.chars().flat_map(char::to_lowercase).cmp(y.chars().flat_map(char::to_lowercase))
+            x.chars()
+                .flat_map(char::to_lowercase)
+                .cmp(y.chars().flat_map(char::to_lowercase))
         }
     }
 }

@@ -78,28 +78,58 @@ pub struct Theme {
 }
 
 const ROLES: [&str; 17] = [
-    "text", "muted", "accent", "title", "heading", "border", "focus", "selection", "success", "warning", "error",
-    "money", "chart", "chart_weighted", "status", "status_view", "key",
+    "text",
+    "muted",
+    "accent",
+    "title",
+    "heading",
+    "border",
+    "focus",
+    "selection",
+    "success",
+    "warning",
+    "error",
+    "money",
+    "chart",
+    "chart_weighted",
+    "status",
+    "status_view",
+    "key",
 ];
 
 impl Theme {
     /// The dark or light theme (`name`), with `user` (a theme.toml text) merged over it.
     pub fn load(name: &str, user: Option<(&Path, &str)>, no_color: bool) -> Result<Self, String> {
         let user_file: Option<File> = match user {
-            Some((path, text)) => Some(toml::from_str(text).map_err(|e| format!("{}: {}", path.display(), e.to_string().trim()))?),
+            Some((path, text)) => Some(
+                toml::from_str(text)
+                    .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim()))?,
+            ),
             None => None,
         };
-        let base = user_file.as_ref().and_then(|f| f.base.clone()).unwrap_or_else(|| name.to_string());
+        let base = user_file
+            .as_ref()
+            .and_then(|f| f.base.clone())
+            .unwrap_or_else(|| name.to_string());
         let base_text = match base.as_str() {
             "light" => LIGHT,
             "dark" => DARK,
-            other => return Err(format!("theme '{other}' does not exist; use \"dark\" or \"light\"")),
+            other => {
+                return Err(format!(
+                    "theme '{other}' does not exist; use \"dark\" or \"light\""
+                ));
+            }
         };
-        let mut roles = toml::from_str::<File>(base_text).map_err(|e| format!("built-in theme: {e}"))?.roles;
+        let mut roles = toml::from_str::<File>(base_text)
+            .map_err(|e| format!("built-in theme: {e}"))?
+            .roles;
         if let Some(f) = user_file {
             for (k, v) in f.roles {
                 if !ROLES.contains(&k.as_str()) {
-                    return Err(format!("theme.toml: unknown role '{k}'; roles are: {}", ROLES.join(", ")));
+                    return Err(format!(
+                        "theme.toml: unknown role '{k}'; roles are: {}",
+                        ROLES.join(", ")
+                    ));
                 }
                 roles.insert(k, v);
             }
@@ -168,7 +198,11 @@ impl Theme {
 }
 
 fn color(role: &str, text: &str) -> Result<Color, String> {
-    Color::from_str(text).map_err(|_| format!("theme role '{role}': '{text}' is not a colour (a name like cyan, #rrggbb or 0-255)"))
+    Color::from_str(text).map_err(|_| {
+        format!(
+            "theme role '{role}': '{text}' is not a colour (a name like cyan, #rrggbb or 0-255)"
+        )
+    })
 }
 
 fn style(role: &str, spec: &RoleSpec, no_color: bool) -> Result<Style, String> {
@@ -222,10 +256,32 @@ mod tests {
     #[test]
     fn user_roles_override_and_bad_ones_are_refused() {
         let p = Path::new("theme.toml");
-        let t = Theme::load("dark", Some((p, "base = \"light\"\n[roles]\naccent = { fg = \"#ff8800\" }\n")), false).expect("load");
+        let t = Theme::load(
+            "dark",
+            Some((
+                p,
+                "base = \"light\"\n[roles]\naccent = { fg = \"#ff8800\" }\n",
+            )),
+            false,
+        )
+        .expect("load");
         assert_eq!(t.name, "light");
         assert_eq!(t.accent.fg, Some(Color::Rgb(0xff, 0x88, 0)));
-        assert!(Theme::load("dark", Some((p, "[roles]\nshiny = { fg = \"red\" }\n")), false).is_err());
-        assert!(Theme::load("dark", Some((p, "[roles]\naccent = { fg = \"nocolour\" }\n")), false).is_err());
+        assert!(
+            Theme::load(
+                "dark",
+                Some((p, "[roles]\nshiny = { fg = \"red\" }\n")),
+                false
+            )
+            .is_err()
+        );
+        assert!(
+            Theme::load(
+                "dark",
+                Some((p, "[roles]\naccent = { fg = \"nocolour\" }\n")),
+                false
+            )
+            .is_err()
+        );
     }
 }

@@ -8,9 +8,9 @@ use ratatui::text::Span;
 use unicode_width::UnicodeWidthStr;
 
 use super::action::Action;
-use super::commands::{Scope, COMMANDS};
+use super::commands::{COMMANDS, Scope};
 use super::popups;
-use super::state::{Level, State, ViewId, VIEWS};
+use super::state::{Level, State, VIEWS, ViewId};
 use super::update::scope;
 use super::views::{board, calendar, dashboard, detail, list};
 use super::widgets::{fit, line};
@@ -25,7 +25,12 @@ pub fn draw(st: &State, area: Rect, buf: &mut Buffer) {
         too_small(st, area, buf);
         return;
     }
-    let [tabs, body, status] = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let [tabs, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     draw_tabs(st, tabs, buf);
     match st.details.last() {
         Some(d) => detail::render(st, d, body, buf),
@@ -43,16 +48,27 @@ pub fn draw(st: &State, area: Rect, buf: &mut Buffer) {
 fn too_small(st: &State, area: Rect, buf: &mut Buffer) {
     let lines = [
         "Terminal too small".to_string(),
-        format!("{}x{} here; outpost needs at least {}x{}", area.width, area.height, MIN_SIZE.0, MIN_SIZE.1),
+        format!(
+            "{}x{} here; outpost needs at least {}x{}",
+            area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
+        ),
         "Make the window larger (q quits)".to_string(),
     ];
     let top = area.y + area.height.saturating_sub(3) / 2;
     for (i, l) in lines.iter().enumerate() {
         let text = fit(l, usize::from(area.width));
-        let x = area.x + area.width.saturating_sub(u16::try_from(text.width()).unwrap_or(0)) / 2;
+        let x = area.x
+            + area
+                .width
+                .saturating_sub(u16::try_from(text.width()).unwrap_or(0))
+                / 2;
         let y = top + u16::try_from(i).unwrap_or(0);
         if y < area.bottom() {
-            let style = if i == 0 { st.theme.warning } else { st.theme.muted };
+            let style = if i == 0 {
+                st.theme.warning
+            } else {
+                st.theme.muted
+            };
             line(buf, x, y, area.width, vec![Span::styled(text, style)]);
         }
     }
@@ -62,12 +78,22 @@ fn draw_tabs(st: &State, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
     let full: usize = VIEWS.iter().map(|v| v.title().len() + 4).sum::<usize>() + 9;
     let short = full > usize::from(area.width);
-    let mut spans = if short { Vec::new() } else { vec![Span::styled(" outpost ", th.accent)] };
+    let mut spans = if short {
+        Vec::new()
+    } else {
+        vec![Span::styled(" outpost ", th.accent)]
+    };
     for (i, v) in VIEWS.iter().enumerate() {
         let name = if short { v.short() } else { v.title() };
         let current = *v == st.view;
-        spans.push(Span::styled(format!(" {}", i + 1), if current { th.status_view } else { th.key }));
-        spans.push(Span::styled(format!(" {name} "), if current { th.status_view } else { th.muted }));
+        spans.push(Span::styled(
+            format!(" {}", i + 1),
+            if current { th.status_view } else { th.key },
+        ));
+        spans.push(Span::styled(
+            format!(" {name} "),
+            if current { th.status_view } else { th.muted },
+        ));
     }
     line(buf, area.x, area.y, area.width, spans);
 }
@@ -77,8 +103,19 @@ fn hinted_globals(s: Scope) -> &'static [Action] {
     match s {
         Scope::Dashboard => &[Action::Open, Action::LogCall, Action::MarkDone, Action::New],
         Scope::Board => &[Action::Open, Action::LogCall],
-        Scope::List => &[Action::Filter, Action::Open, Action::New, Action::Edit, Action::LogCall],
-        Scope::Detail => &[Action::Edit, Action::LogCall, Action::MarkDone, Action::Close],
+        Scope::List => &[
+            Action::Filter,
+            Action::Open,
+            Action::New,
+            Action::Edit,
+            Action::LogCall,
+        ],
+        Scope::Detail => &[
+            Action::Edit,
+            Action::LogCall,
+            Action::MarkDone,
+            Action::Close,
+        ],
         Scope::Calendar => &[Action::New, Action::Open],
         Scope::Global | Scope::Form => &[],
     }
@@ -90,15 +127,27 @@ pub fn hints(st: &State) -> Vec<(String, &'static str)> {
     let s = scope(st);
     let mut out = Vec::new();
     for c in COMMANDS.iter().filter(|c| c.hint) {
-        let own = st.keymap.keys_for(s, c.action).first().map(ToString::to_string);
-        let key = own.or_else(|| hinted_globals(s).contains(&c.action).then(|| st.keymap.key_text(Scope::Global, c.action)).flatten());
+        let own = st
+            .keymap
+            .keys_for(s, c.action)
+            .first()
+            .map(ToString::to_string);
+        let key = own.or_else(|| {
+            hinted_globals(s)
+                .contains(&c.action)
+                .then(|| st.keymap.key_text(Scope::Global, c.action))
+                .flatten()
+        });
         if let Some(k) = key {
             out.push((k, c.title));
         }
     }
     for a in [Action::Palette, Action::Help, Action::Quit] {
         if s != Scope::Form {
-            if let (Some(k), Some(c)) = (st.keymap.key_text(Scope::Global, a), super::commands::command(a)) {
+            if let (Some(k), Some(c)) = (
+                st.keymap.key_text(Scope::Global, a),
+                super::commands::command(a),
+            ) {
                 out.push((k, c.title));
             }
         }
@@ -113,9 +162,14 @@ fn draw_status(st: &State, area: Rect, buf: &mut Buffer) {
         Some(d) => format!(" {} ", detail::capital(d.kind.name())),
         None => format!(" {} ", st.view.title()),
     };
-    let mut spans = vec![Span::styled(name.clone(), th.status_view), Span::styled(" ", th.status)];
+    let mut spans = vec![
+        Span::styled(name.clone(), th.status_view),
+        Span::styled(" ", th.status),
+    ];
     let right = match (&st.status.progress, &st.status.message) {
-        (Some((label, Some((done, total)))), _) if *total > 0 => Some((format!("⟳ {label} {}% ", done * 100 / total), th.accent)),
+        (Some((label, Some((done, total)))), _) if *total > 0 => {
+            Some((format!("⟳ {label} {}% ", done * 100 / total), th.accent))
+        }
         (Some((label, _)), _) => Some((format!("⟳ {label}… "), th.accent)),
         (None, Some((m, Level::Error))) => Some((format!("✗ {m} "), th.error)),
         (None, Some((m, Level::Success))) => Some((format!("✓ {m} "), th.success)),
@@ -140,7 +194,15 @@ fn draw_status(st: &State, area: Rect, buf: &mut Buffer) {
     }
     line(buf, area.x, area.y, area.width, spans);
     if let Some((t, style)) = right_text {
-        let x = area.right().saturating_sub(u16::try_from(t.width()).unwrap_or(0));
-        line(buf, x, area.y, area.width, vec![Span::styled(t, style.patch(th.status).patch(style))]);
+        let x = area
+            .right()
+            .saturating_sub(u16::try_from(t.width()).unwrap_or(0));
+        line(
+            buf,
+            x,
+            area.y,
+            area.width,
+            vec![Span::styled(t, style.patch(th.status).patch(style))],
+        );
     }
 }

@@ -8,8 +8,8 @@ use super::event::Event;
 use super::forms;
 use super::jobs::{Job, Loaded};
 use super::keys::KeyPress;
-use super::popups::{self, help::Help, palette::Palette, search, Popup};
-use super::state::{Level, State, ViewId, VIEWS};
+use super::popups::{self, Popup, help::Help, palette::Palette, search};
+use super::state::{Level, State, VIEWS, ViewId};
 use super::theme::Theme;
 use super::views::{board, calendar, dashboard, detail, list};
 use crate::model::records::ActivityKind;
@@ -57,12 +57,21 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
             return;
         }
     }
-    let action = st.keymap.get(scope(st), key).or_else(|| st.keymap.get(Scope::Global, key));
+    let action = st
+        .keymap
+        .get(scope(st), key)
+        .or_else(|| st.keymap.get(Scope::Global, key));
     match action {
         Some(a) => dispatch(st, a),
         None => {
-            let help = st.keymap.key_text(Scope::Global, Action::Help).unwrap_or_else(|| "?".into());
-            st.say(format!("'{key}' does nothing here; {help} shows the keys"), Level::Info);
+            let help = st
+                .keymap
+                .key_text(Scope::Global, Action::Help)
+                .unwrap_or_else(|| "?".into());
+            st.say(
+                format!("'{key}' does nothing here; {help} shows the keys"),
+                Level::Info,
+            );
         }
     }
 }
@@ -96,7 +105,10 @@ fn global(st: &mut State, action: Action) {
         Action::Help => st.popups.push(Popup::Help(Help::default())),
         Action::Palette => st.popups.push(Popup::Palette(Box::default())),
         Action::Search => search::open(st),
-        Action::Filter => st.say("Nothing to filter here; the lists (keys 3–8) have filters, s searches everything", Level::Info),
+        Action::Filter => st.say(
+            "Nothing to filter here; the lists (keys 3–8) have filters, s searches everything",
+            Level::Info,
+        ),
         Action::GotoDashboard => goto(st, ViewId::Dashboard),
         Action::GotoPipeline => goto(st, ViewId::Pipeline),
         Action::GotoAccounts => goto(st, ViewId::List(EntityKind::Account)),
@@ -109,7 +121,11 @@ fn global(st: &mut State, action: Action) {
         Action::NextView | Action::PrevView => {
             let i = VIEWS.iter().position(|v| *v == st.view).unwrap_or(0);
             let n = VIEWS.len();
-            let next = if action == Action::NextView { (i + 1) % n } else { (i + n - 1) % n };
+            let next = if action == Action::NextView {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            };
             goto(st, VIEWS[next]);
         }
         Action::Refresh => {
@@ -117,7 +133,11 @@ fn global(st: &mut State, action: Action) {
             st.say("Reloading", Level::Info);
         }
         Action::ToggleTheme => {
-            let next = if st.theme.name == "light" { "dark" } else { "light" };
+            let next = if st.theme.name == "light" {
+                "dark"
+            } else {
+                "light"
+            };
             st.theme = Theme::builtin(next, st.no_color);
             st.say(format!("Theme: {next}"), Level::Info);
         }
@@ -126,15 +146,17 @@ fn global(st: &mut State, action: Action) {
             Some((kind, id)) => forms::open_edit(st, kind, id),
             None => st.say("Select a record to edit", Level::Info),
         },
-        Action::LogCall | Action::LogVisit | Action::AddNote | Action::ScheduleMeeting => match selected(st) {
-            Some(on) => match action {
-                Action::LogCall => forms::open_log(st, ActivityKind::Call, on),
-                Action::LogVisit => forms::open_log(st, ActivityKind::Visit, on),
-                Action::AddNote => forms::open_note(st, on),
-                _ => forms::open_meeting(st, on),
-            },
-            None => st.say("Select a record first", Level::Info),
-        },
+        Action::LogCall | Action::LogVisit | Action::AddNote | Action::ScheduleMeeting => {
+            match selected(st) {
+                Some(on) => match action {
+                    Action::LogCall => forms::open_log(st, ActivityKind::Call, on),
+                    Action::LogVisit => forms::open_log(st, ActivityKind::Visit, on),
+                    Action::AddNote => forms::open_note(st, on),
+                    _ => forms::open_meeting(st, on),
+                },
+                None => st.say("Select a record first", Level::Info),
+            }
+        }
         Action::ConvertLead => match selected(st) {
             Some((EntityKind::Lead, id)) => forms::open_convert(st, id),
             _ => st.say("Select a lead to convert", Level::Info),
@@ -143,7 +165,11 @@ fn global(st: &mut State, action: Action) {
             let on = st
                 .details
                 .last()
-                .and_then(|d| d.selected_item().filter(|i| i.kind == EntityKind::Activity).map(|i| (i.kind, i.id)))
+                .and_then(|d| {
+                    d.selected_item()
+                        .filter(|i| i.kind == EntityKind::Activity)
+                        .map(|i| (i.kind, i.id))
+                })
                 .or_else(|| selected(st));
             match on {
                 Some(on) => forms::mark_done(st, on),
@@ -162,8 +188,14 @@ pub fn selected(st: &State) -> Option<(EntityKind, Id)> {
     }
     match st.view {
         ViewId::Dashboard => st.dashboard.selected(st),
-        ViewId::Pipeline => st.board.selected(&st.app.config.pipeline, st.clock.today()).map(|d| (EntityKind::Opportunity, d.id)),
-        ViewId::List(kind) => st.list(kind).and_then(list::ListView::selected_id).map(|id| (kind, id)),
+        ViewId::Pipeline => st
+            .board
+            .selected(&st.app.config.pipeline, st.clock.today())
+            .map(|d| (EntityKind::Opportunity, d.id)),
+        ViewId::List(kind) => st
+            .list(kind)
+            .and_then(list::ListView::selected_id)
+            .map(|id| (kind, id)),
         ViewId::Calendar => st.calendar.selected_record(&st.clock),
     }
 }
@@ -172,10 +204,21 @@ fn new_record(st: &mut State) {
     let tomorrow = (st.clock.today() + chrono::Duration::days(1)).to_string();
     if let Some(d) = st.details.last() {
         let (parent_kind, parent) = (d.kind, d.id);
-        let kind = d.data.as_ref().and_then(|x| x.tabs.get(d.tab)).map_or(EntityKind::Activity, |t| t.kind);
+        let kind = d
+            .data
+            .as_ref()
+            .and_then(|x| x.tabs.get(d.tab))
+            .map_or(EntityKind::Activity, |t| t.kind);
         let mut prefill: Vec<(&str, String, Option<String>)> = Vec::new();
-        if let Some(s) = crate::app::spec::specs(kind).iter().find(|s| s.ty == crate::app::spec::Ty::Ref(parent_kind)) {
-            prefill.push((s.json, st.app.title(parent_kind, parent), Some(parent.to_string())));
+        if let Some(s) = crate::app::spec::specs(kind)
+            .iter()
+            .find(|s| s.ty == crate::app::spec::Ty::Ref(parent_kind))
+        {
+            prefill.push((
+                s.json,
+                st.app.title(parent_kind, parent),
+                Some(parent.to_string()),
+            ));
         }
         if kind == EntityKind::Activity {
             prefill.push(("kind", "task".into(), None));
@@ -184,18 +227,34 @@ fn new_record(st: &mut State) {
         return forms::open_create(st, kind, &prefill);
     }
     match st.view {
-        ViewId::Dashboard => forms::open_create(st, EntityKind::Activity, &[("kind", "task".into(), None), ("due", tomorrow, None)]),
+        ViewId::Dashboard => forms::open_create(
+            st,
+            EntityKind::Activity,
+            &[("kind", "task".into(), None), ("due", tomorrow, None)],
+        ),
         ViewId::Pipeline => {
-            let stage = st.app.config.pipeline.stages.get(st.board.col).map(|s| s.name.clone()).unwrap_or_default();
+            let stage = st
+                .app
+                .config
+                .pipeline
+                .stages
+                .get(st.board.col)
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
             forms::open_create(st, EntityKind::Opportunity, &[("stage", stage, None)]);
         }
         ViewId::List(kind) => forms::open_create(st, kind, &[]),
         ViewId::Calendar => {
             let c = &st.calendar;
             let start = match c.mode {
-                calendar::Mode::Week => format!("{} {:02}:00", c.day_date(), calendar::FIRST_HOUR + c.slot),
+                calendar::Mode::Week => {
+                    format!("{} {:02}:00", c.day_date(), calendar::FIRST_HOUR + c.slot)
+                }
                 calendar::Mode::Agenda => {
-                    let day = c.agenda_lines(&st.clock).get(c.selected).map_or_else(|| st.clock.today(), |(d, _)| *d);
+                    let day = c
+                        .agenda_lines(&st.clock)
+                        .get(c.selected)
+                        .map_or_else(|| st.clock.today(), |(d, _)| *d);
                     format!("{day} 09:00")
                 }
             };
@@ -230,13 +289,21 @@ pub fn changed(st: &mut State, kinds: &[EntityKind]) {
             l.stale = true;
         }
     }
-    if kinds.iter().any(|k| matches!(k, EntityKind::Activity | EntityKind::Event | EntityKind::Opportunity)) {
+    if kinds.iter().any(|k| {
+        matches!(
+            k,
+            EntityKind::Activity | EntityKind::Event | EntityKind::Opportunity
+        )
+    }) {
         st.dashboard.stale = true;
     }
     if kinds.contains(&EntityKind::Opportunity) {
         st.board.stale = true;
     }
-    if kinds.iter().any(|k| matches!(k, EntityKind::Activity | EntityKind::Event)) {
+    if kinds
+        .iter()
+        .any(|k| matches!(k, EntityKind::Activity | EntityKind::Event))
+    {
         st.calendar.data = None;
     }
     let open: Vec<(EntityKind, Id)> = st.details.iter().map(|d| (d.kind, d.id)).collect();
@@ -281,7 +348,11 @@ pub fn loaded(st: &mut State, job: &Job, result: Result<Loaded, String>) {
         }
         Loaded::Calendar(data) => st.calendar.data = Some(data),
         Loaded::Detail(data) => {
-            for d in st.details.iter_mut().filter(|d| d.kind == data.kind && d.id == data.id) {
+            for d in st
+                .details
+                .iter_mut()
+                .filter(|d| d.kind == data.kind && d.id == data.id)
+            {
                 let tabs = data.tabs.len();
                 d.tab = d.tab.min(tabs.saturating_sub(1));
                 let items = data.tabs.get(d.tab).map_or(0, |t| t.items.len());

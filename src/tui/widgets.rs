@@ -15,7 +15,11 @@ use super::theme::Theme;
 pub fn panel<'a>(title: impl Into<Line<'a>>, theme: &Theme, focused: bool) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
-        .border_type(if focused { BorderType::Thick } else { BorderType::Rounded })
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
         .border_style(if focused { theme.focus } else { theme.border })
         .title(title.into().style(theme.title))
 }
@@ -59,7 +63,16 @@ pub fn pad(text: &str, width: usize, right: bool) -> String {
 #[must_use]
 pub fn moved(selected: usize, len: usize, action: Action, page: usize) -> Option<usize> {
     if len == 0 {
-        return matches!(action, Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom).then_some(0);
+        return matches!(
+            action,
+            Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+        )
+        .then_some(0);
     }
     let last = len - 1;
     Some(match action {

@@ -15,7 +15,9 @@ pub const ZONE: chrono_tz::Tz = chrono_tz::Europe::Berlin;
 
 /// "Now" in every TUI test: Tuesday 10 March 2026, 09:00 in Berlin.
 pub fn now() -> DateTime<chrono_tz::Tz> {
-    ZONE.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).single().expect("valid time")
+    ZONE.with_ymd_and_hms(2026, 3, 10, 9, 0, 0)
+        .single()
+        .expect("valid time")
 }
 
 /// The test clock.
@@ -61,13 +63,24 @@ pub fn mask(screen: &str) -> String {
 /// Compares `text` with `tests/snapshots/NAME.txt` byte for byte; with
 /// `UPDATE_SNAPSHOTS=1` writes it instead.
 pub fn assert_snapshot(name: &str, text: &str) {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "snapshots", &format!("{name}.txt")].iter().collect();
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "tests",
+        "snapshots",
+        &format!("{name}.txt"),
+    ]
+    .iter()
+    .collect();
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v == "1") {
         std::fs::write(&path, text).expect("write snapshot");
         return;
     }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("no snapshot {}; run with UPDATE_SNAPSHOTS=1 to write it", path.display()));
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no snapshot {}; run with UPDATE_SNAPSHOTS=1 to write it",
+            path.display()
+        )
+    });
     if want != text {
         let diff: Vec<String> = want
             .lines()
@@ -77,6 +90,10 @@ pub fn assert_snapshot(name: &str, text: &str) {
             .take(5)
             .map(|(i, (a, b))| format!("line {}:\n  want: {a}\n  got:  {b}", i + 1))
             .collect();
-        panic!("screen differs from {} (UPDATE_SNAPSHOTS=1 rewrites it)\n{}\n\nfull screen:\n{text}", path.display(), diff.join("\n"));
+        panic!(
+            "screen differs from {} (UPDATE_SNAPSHOTS=1 rewrites it)\n{}\n\nfull screen:\n{text}",
+            path.display(),
+            diff.join("\n")
+        );
     }
 }

@@ -63,7 +63,11 @@ impl Input {
     /// A text area holding `text`.
     #[must_use]
     pub fn area(text: &str) -> Self {
-        let lines: Vec<String> = if text.is_empty() { vec![String::new()] } else { text.lines().map(str::to_string).collect() };
+        let lines: Vec<String> = if text.is_empty() {
+            vec![String::new()]
+        } else {
+            text.lines().map(str::to_string).collect()
+        };
         Self::Area(Box::new(TextArea::new(lines)))
     }
 
@@ -104,7 +108,14 @@ pub struct Field {
 impl Field {
     /// A one-line field.
     #[must_use]
-    pub fn new(key: &'static str, label: &str, spec: Option<&'static Spec>, required: bool, help: &str, text: &str) -> Self {
+    pub fn new(
+        key: &'static str,
+        label: &str,
+        spec: Option<&'static Spec>,
+        required: bool,
+        help: &str,
+        text: &str,
+    ) -> Self {
         Self {
             key,
             label: label.to_string(),
@@ -174,7 +185,11 @@ impl Form {
     /// Sets a field's text (tests and `$EDITOR`).
     pub fn set_text(&mut self, key: &str, text: &str) {
         if let Some(f) = self.field_mut(key) {
-            f.input = if f.is_area() { Input::area(text) } else { Input::line(text) };
+            f.input = if f.is_area() {
+                Input::area(text)
+            } else {
+                Input::line(text)
+            };
         }
     }
 }
@@ -199,7 +214,9 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
     }
     let Some(f) = form(st) else { return };
     let last = f.focus + 1 == f.fields.len();
-    let Some(field) = f.fields.get_mut(f.focus) else { return };
+    let Some(field) = f.fields.get_mut(f.focus) else {
+        return;
+    };
     match &mut field.input {
         Input::Line { text, cursor } => match key.code {
             Code::Enter => {
@@ -241,7 +258,9 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
 }
 
 fn byte_at(text: &str, chars: usize) -> usize {
-    text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
+    text.char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(i, _)| i)
 }
 
 fn to_textarea(key: KeyPress) -> TaInput {
@@ -278,7 +297,11 @@ pub fn form_action(st: &mut State, action: Action) {
         Action::NextField | Action::PrevField => {
             let n = f.fields.len().max(1);
             let from = f.focus;
-            f.focus = if action == Action::NextField { (f.focus + 1) % n } else { (f.focus + n - 1) % n };
+            f.focus = if action == Action::NextField {
+                (f.focus + 1) % n
+            } else {
+                (f.focus + n - 1) % n
+            };
             crate::tui::forms::check_field(st, from);
         }
         Action::Submit => crate::tui::forms::submit(st),
@@ -298,8 +321,16 @@ pub fn form_action(st: &mut State, action: Action) {
 pub fn editor_done(st: &mut State, text: &str) {
     if let Some(f) = form(st) {
         if let Some(field) = f.fields.get_mut(f.focus) {
-            let text = if field.is_area() { text.trim_end_matches('\n').to_string() } else { text.lines().next().unwrap_or("").to_string() };
-            field.input = if field.is_area() { Input::area(&text) } else { Input::line(&text) };
+            let text = if field.is_area() {
+                text.trim_end_matches('\n').to_string()
+            } else {
+                text.lines().next().unwrap_or("").to_string()
+            };
+            field.input = if field.is_area() {
+                Input::area(&text)
+            } else {
+                Input::line(&text)
+            };
         }
     }
 }
@@ -307,27 +338,45 @@ pub fn editor_done(st: &mut State, text: &str) {
 /// Draws the form.
 pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
-    let want: u16 = f.fields.iter().map(Field::height).sum::<u16>() + 4 + u16::from(f.error.is_some());
+    let want: u16 =
+        f.fields.iter().map(Field::height).sum::<u16>() + 4 + u16::from(f.error.is_some());
     let r = centered(area, 72, want.max(8));
     Clear.render(r, buf);
-    let save = st.keymap.key_text(Scope::Form, Action::Submit).unwrap_or_default();
-    let close = st.keymap.key_text(Scope::Form, Action::Close).unwrap_or_default();
-    let block = panel(format!(" {} ", f.title), th, true)
-        .title_bottom(ratatui::text::Line::from(format!(" {save} save · {close} cancel · tab next field ")).style(th.muted).right_aligned());
+    let save = st
+        .keymap
+        .key_text(Scope::Form, Action::Submit)
+        .unwrap_or_default();
+    let close = st
+        .keymap
+        .key_text(Scope::Form, Action::Close)
+        .unwrap_or_default();
+    let block = panel(format!(" {} ", f.title), th, true).title_bottom(
+        ratatui::text::Line::from(format!(" {save} save · {close} cancel · tab next field "))
+            .style(th.muted)
+            .right_aligned(),
+    );
     let inner = block.inner(r);
     block.render(r, buf);
     let label_w = 14usize;
     let input_w = usize::from(inner.width).saturating_sub(label_w + 3);
     let mut heights: Vec<u16> = f.fields.iter().map(Field::height).collect();
     heights.push(0);
-    let avail = inner.height.saturating_sub(1 + u16::from(f.error.is_some()));
+    let avail = inner
+        .height
+        .saturating_sub(1 + u16::from(f.error.is_some()));
     let mut start = 0;
     while start < f.focus && heights[start..=f.focus].iter().sum::<u16>() > avail {
         start += 1;
     }
     let mut y = inner.y;
     if let Some(e) = &f.error {
-        line(buf, inner.x + 1, y, inner.width.saturating_sub(1), vec![Span::styled(fit(e, usize::from(inner.width) - 2), th.error)]);
+        line(
+            buf,
+            inner.x + 1,
+            y,
+            inner.width.saturating_sub(1),
+            vec![Span::styled(fit(e, usize::from(inner.width) - 2), th.error)],
+        );
         y += 1;
     }
     for (i, field) in f.fields.iter().enumerate().skip(start) {
@@ -337,22 +386,49 @@ pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
         let focused = i == f.focus;
         let mark = if field.required { "*" } else { " " };
         let lstyle = if focused { th.accent } else { th.muted };
-        line(buf, inner.x, y, u16::try_from(label_w + 2).unwrap_or(16), vec![Span::styled(format!(" {}{mark}", fit(&field.label, label_w - 1)), lstyle)]);
+        line(
+            buf,
+            inner.x,
+            y,
+            u16::try_from(label_w + 2).unwrap_or(16),
+            vec![Span::styled(
+                format!(" {}{mark}", fit(&field.label, label_w - 1)),
+                lstyle,
+            )],
+        );
         let x = inner.x + u16::try_from(label_w + 2).unwrap_or(16);
         match &field.input {
             Input::Line { text, cursor } => {
-                let shown = if text.is_empty() && !focused { field.help.clone() } else { text.clone() };
-                let style = if text.is_empty() && !focused { th.muted } else { th.text };
+                let shown = if text.is_empty() && !focused {
+                    field.help.clone()
+                } else {
+                    text.clone()
+                };
+                let style = if text.is_empty() && !focused {
+                    th.muted
+                } else {
+                    th.text
+                };
                 let skip = cursor.saturating_sub(input_w.saturating_sub(1));
                 let visible: String = shown.chars().skip(if focused { skip } else { 0 }).collect();
-                line(buf, x, y, u16::try_from(input_w).unwrap_or(0), vec![Span::styled(fit(&visible, input_w), style)]);
+                line(
+                    buf,
+                    x,
+                    y,
+                    u16::try_from(input_w).unwrap_or(0),
+                    vec![Span::styled(fit(&visible, input_w), style)],
+                );
                 if focused {
                     let cx = x + u16::try_from(cursor - skip).unwrap_or(0);
                     if cx < inner.right() {
                         buf[(cx, y)].set_style(th.selection);
                     }
                 } else {
-                    buf.set_style(Rect::new(x, y, u16::try_from(input_w).unwrap_or(0), 1), ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::UNDERLINED));
+                    buf.set_style(
+                        Rect::new(x, y, u16::try_from(input_w).unwrap_or(0), 1),
+                        ratatui::style::Style::default()
+                            .add_modifier(ratatui::style::Modifier::UNDERLINED),
+                    );
                 }
             }
             Input::Area(a) => {
@@ -360,7 +436,13 @@ pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
                 let mut shown = (**a).clone();
                 shown.set_cursor_line_style(ratatui::style::Style::default());
                 shown.set_style(th.text);
-                shown.set_block(ratatui::widgets::Block::bordered().border_style(if focused { th.focus } else { th.border }));
+                shown.set_block(
+                    ratatui::widgets::Block::bordered().border_style(if focused {
+                        th.focus
+                    } else {
+                        th.border
+                    }),
+                );
                 if !focused {
                     shown.set_cursor_style(th.text);
                 }
@@ -369,11 +451,26 @@ pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
         }
         y += if field.is_area() { 4 } else { 1 };
         if let Some(e) = &field.error {
-            line(buf, x, y, u16::try_from(input_w).unwrap_or(0), vec![Span::styled(fit(&format!("↳ {e}"), input_w), th.error)]);
+            line(
+                buf,
+                x,
+                y,
+                u16::try_from(input_w).unwrap_or(0),
+                vec![Span::styled(fit(&format!("↳ {e}"), input_w), th.error)],
+            );
             y += 1;
         }
     }
     if let Some(field) = f.fields.get(f.focus) {
-        line(buf, inner.x + 1, inner.bottom().saturating_sub(1), inner.width.saturating_sub(1), vec![Span::styled(fit(&field.help, usize::from(inner.width) - 2), th.muted)]);
+        line(
+            buf,
+            inner.x + 1,
+            inner.bottom().saturating_sub(1),
+            inner.width.saturating_sub(1),
+            vec![Span::styled(
+                fit(&field.help, usize::from(inner.width) - 2),
+                th.muted,
+            )],
+        );
     }
 }

@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Clear, Widget};
 
-use crate::tui::commands::{command, Scope};
+use crate::tui::commands::{Scope, command};
 use crate::tui::keys::{Code, KeyPress};
 use crate::tui::state::State;
 use crate::tui::widgets::{centered, fit, line, moved, panel};
@@ -22,7 +22,12 @@ pub struct Help {
 pub fn lines(st: &State) -> Vec<(Option<String>, String)> {
     let mut out = Vec::new();
     for scope in Scope::ALL {
-        let bindings: Vec<_> = st.keymap.bindings().into_iter().filter(|b| b.scope == scope).collect();
+        let bindings: Vec<_> = st
+            .keymap
+            .bindings()
+            .into_iter()
+            .filter(|b| b.scope == scope)
+            .collect();
         if bindings.is_empty() {
             continue;
         }
@@ -33,7 +38,11 @@ pub fn lines(st: &State) -> Vec<(Option<String>, String)> {
                 continue;
             }
             seen.push(b.action);
-            let keys: Vec<String> = bindings.iter().filter(|x| x.action == b.action).map(|x| x.key.to_string()).collect();
+            let keys: Vec<String> = bindings
+                .iter()
+                .filter(|x| x.action == b.action)
+                .map(|x| x.key.to_string())
+                .collect();
             let help = command(b.action).map_or("", |c| c.help);
             out.push((Some(keys.join(" ")), help.to_string()));
         }
@@ -45,7 +54,9 @@ pub fn lines(st: &State) -> Vec<(Option<String>, String)> {
 pub fn handle_key(st: &mut State, key: KeyPress) {
     let len = lines(st).len();
     let page = st.page();
-    let Some(crate::tui::popups::Popup::Help(h)) = st.popups.last_mut() else { return };
+    let Some(crate::tui::popups::Popup::Help(h)) = st.popups.last_mut() else {
+        return;
+    };
     let action = match key.code {
         Code::Esc | Code::Char('q' | '?') => {
             st.popups.pop();
@@ -72,14 +83,34 @@ pub fn render(st: &State, h: &Help, area: Rect, buf: &mut Buffer) {
     block.render(r, buf);
     let all = lines(st);
     let key_w = 16usize;
-    for (i, (key, text)) in all.iter().skip(h.scroll).take(usize::from(inner.height)).enumerate() {
+    for (i, (key, text)) in all
+        .iter()
+        .skip(h.scroll)
+        .take(usize::from(inner.height))
+        .enumerate()
+    {
         let y = inner.y + u16::try_from(i).unwrap_or(0);
         match key {
-            None => line(buf, inner.x, y, inner.width, vec![Span::styled(format!(" {text}"), th.heading)]),
-            Some(k) => line(buf, inner.x, y, inner.width, vec![
-                Span::styled(format!("  {:<key_w$}", fit(k, key_w)), th.key),
-                Span::styled(fit(text, usize::from(inner.width).saturating_sub(key_w + 3)), th.text),
-            ]),
+            None => line(
+                buf,
+                inner.x,
+                y,
+                inner.width,
+                vec![Span::styled(format!(" {text}"), th.heading)],
+            ),
+            Some(k) => line(
+                buf,
+                inner.x,
+                y,
+                inner.width,
+                vec![
+                    Span::styled(format!("  {:<key_w$}", fit(k, key_w)), th.key),
+                    Span::styled(
+                        fit(text, usize::from(inner.width).saturating_sub(key_w + 3)),
+                        th.text,
+                    ),
+                ],
+            ),
         }
     }
 }

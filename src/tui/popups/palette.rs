@@ -7,8 +7,8 @@ use ratatui::text::Span;
 use ratatui::widgets::{Clear, Widget};
 
 use crate::tui::action::Action;
-use crate::tui::commands::{Scope, COMMANDS};
-use crate::tui::filter::{haystack, Filter};
+use crate::tui::commands::{COMMANDS, Scope};
+use crate::tui::filter::{Filter, haystack};
 use crate::tui::keys::{Code, KeyPress};
 use crate::tui::popups::Popup;
 use crate::tui::state::State;
@@ -48,11 +48,21 @@ pub struct Palette {
 
 impl Default for Palette {
     fn default() -> Self {
-        let entries: Vec<Action> = COMMANDS.iter().filter(|c| !HIDDEN.contains(&c.action)).map(|c| c.action).collect();
+        let entries: Vec<Action> = COMMANDS
+            .iter()
+            .filter(|c| !HIDDEN.contains(&c.action))
+            .map(|c| c.action)
+            .collect();
         let hay = COMMANDS
             .iter()
             .filter(|c| !HIDDEN.contains(&c.action))
-            .map(|c| haystack(&format!("{} {} {}", c.title, c.help, c.action.name())))
+            .map(|c| {
+                haystack(&format!(
+                    "{} {}",
+                    c.title,
+                    c.action.name().replace('_', " ")
+                ))
+            })
             .collect();
         let base = (0..u32::try_from(entries.len()).unwrap_or(0)).collect();
         Self {
@@ -70,8 +80,14 @@ impl Palette {
     /// The matching commands, best first.
     #[must_use]
     pub fn matches(&self) -> Vec<Action> {
-        let idx: &[u32] = if self.filter.is_active() { self.filter.ranked() } else { &self.base };
-        idx.iter().filter_map(|i| self.entries.get(*i as usize).copied()).collect()
+        let idx: &[u32] = if self.filter.is_active() {
+            self.filter.ranked()
+        } else {
+            &self.base
+        };
+        idx.iter()
+            .filter_map(|i| self.entries.get(*i as usize).copied())
+            .collect()
     }
 
     fn set_query(&mut self, q: String) {
@@ -84,7 +100,9 @@ impl Palette {
 /// Keys while the palette is open.
 pub fn handle_key(st: &mut State, key: KeyPress) {
     let page = st.page();
-    let Some(Popup::Palette(p)) = st.popups.last_mut() else { return };
+    let Some(Popup::Palette(p)) = st.popups.last_mut() else {
+        return;
+    };
     match key.code {
         Code::Esc => {
             st.popups.pop();
@@ -126,27 +144,58 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
 /// Draws the palette.
 pub fn render(st: &State, p: &Palette, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
-    let r = centered(Rect { y: area.y + 1, height: area.height.saturating_sub(2), ..area }, 70, 18);
+    let r = centered(
+        Rect {
+            y: area.y + 1,
+            height: area.height.saturating_sub(2),
+            ..area
+        },
+        70,
+        18,
+    );
     let r = Rect { y: area.y + 2, ..r };
     Clear.render(r, buf);
     let block = panel(" Commands ", th, true);
     let inner = block.inner(r);
     block.render(r, buf);
-    line(buf, inner.x, inner.y, inner.width, vec![Span::styled(" : ", th.key), Span::styled(format!("{}▏", p.query), th.text)]);
+    line(
+        buf,
+        inner.x,
+        inner.y,
+        inner.width,
+        vec![
+            Span::styled(" : ", th.key),
+            Span::styled(format!("{}▏", p.query), th.text),
+        ],
+    );
     let matches = p.matches();
     let h = usize::from(inner.height.saturating_sub(1));
     let offset = scrolled(0, p.selected, h);
     let scope = crate::tui::update::scope(st);
     for (i, a) in matches.iter().enumerate().skip(offset).take(h) {
         let y = inner.y + 1 + u16::try_from(i - offset).unwrap_or(0);
-        let Some(c) = crate::tui::commands::command(*a) else { continue };
-        let key = st.keymap.key_text(scope, *a).or_else(|| st.keymap.key_text(Scope::Global, *a)).unwrap_or_default();
+        let Some(c) = crate::tui::commands::command(*a) else {
+            continue;
+        };
+        let key = st
+            .keymap
+            .key_text(scope, *a)
+            .or_else(|| st.keymap.key_text(Scope::Global, *a))
+            .unwrap_or_default();
         let w = usize::from(inner.width);
-        line(buf, inner.x, y, inner.width, vec![
-            Span::styled(format!(" {:<14}", fit(c.title, 14)), th.accent),
-            Span::styled(fit(c.help, w.saturating_sub(28)), th.text),
-        ]);
-        let kx = inner.right().saturating_sub(u16::try_from(key.chars().count()).unwrap_or(0) + 1);
+        line(
+            buf,
+            inner.x,
+            y,
+            inner.width,
+            vec![
+                Span::styled(format!(" {:<14}", fit(c.title, 14)), th.accent),
+                Span::styled(fit(c.help, w.saturating_sub(28)), th.text),
+            ],
+        );
+        let kx = inner
+            .right()
+            .saturating_sub(u16::try_from(key.chars().count()).unwrap_or(0) + 1);
         line(buf, kx, y, inner.width, vec![Span::styled(key, th.key)]);
         if i == p.selected {
             fill(buf, Rect::new(inner.x, y, inner.width, 1), th.selection);

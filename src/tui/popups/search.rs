@@ -10,7 +10,7 @@ use ratatui::widgets::{Clear, Widget};
 use crate::app::{App, AppError};
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
-use crate::tui::filter::{haystack, Filter};
+use crate::tui::filter::{Filter, haystack};
 use crate::tui::jobs::Job;
 use crate::tui::keys::{Code, KeyPress};
 use crate::tui::popups::Popup;
@@ -104,7 +104,9 @@ pub fn open(st: &mut State) {
 pub fn handle_key(st: &mut State, key: KeyPress) {
     let page = st.page();
     let app = st.app.clone();
-    let Some(Popup::Search(s)) = st.popups.last_mut() else { return };
+    let Some(Popup::Search(s)) = st.popups.last_mut() else {
+        return;
+    };
     match key.code {
         Code::Esc => {
             st.popups.pop();
@@ -143,23 +145,54 @@ pub fn render(st: &State, s: &Search, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
     let r = centered(area, 76, area.height.saturating_sub(4));
     Clear.render(r, buf);
-    let count = if s.titles.is_none() { "indexing…".to_string() } else { format!("{} found", s.total) };
+    let count = if s.titles.is_none() {
+        "indexing…".to_string()
+    } else {
+        format!("{} found", s.total)
+    };
     let block = panel(format!(" Search every record · {count} "), th, true);
     let inner = block.inner(r);
     block.render(r, buf);
-    line(buf, inner.x, inner.y, inner.width, vec![Span::styled(" ⌕ ", th.key), Span::styled(format!("{}▏", s.query), th.text)]);
+    line(
+        buf,
+        inner.x,
+        inner.y,
+        inner.width,
+        vec![
+            Span::styled(" ⌕ ", th.key),
+            Span::styled(format!("{}▏", s.query), th.text),
+        ],
+    );
     if s.query.is_empty() {
-        line(buf, inner.x + 1, inner.y + 2, inner.width, vec![Span::styled("Type a name: account, person, lead, deal, quote number, event…", th.muted)]);
+        line(
+            buf,
+            inner.x + 1,
+            inner.y + 2,
+            inner.width,
+            vec![Span::styled(
+                "Type a name: account, person, lead, deal, quote number, event…",
+                th.muted,
+            )],
+        );
         return;
     }
     let h = usize::from(inner.height.saturating_sub(1));
     let offset = scrolled(0, s.selected, h);
     for (i, (kind, _, name)) in s.shown.iter().enumerate().skip(offset).take(h) {
         let y = inner.y + 1 + u16::try_from(i - offset).unwrap_or(0);
-        line(buf, inner.x, y, inner.width, vec![
-            Span::styled(format!(" {:<12}", kind.name()), th.muted),
-            Span::styled(fit(name, usize::from(inner.width).saturating_sub(14)), th.text),
-        ]);
+        line(
+            buf,
+            inner.x,
+            y,
+            inner.width,
+            vec![
+                Span::styled(format!(" {:<12}", kind.name()), th.muted),
+                Span::styled(
+                    fit(name, usize::from(inner.width).saturating_sub(14)),
+                    th.text,
+                ),
+            ],
+        );
         if i == s.selected {
             fill(buf, Rect::new(inner.x, y, inner.width, 1), th.selection);
         }

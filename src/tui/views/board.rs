@@ -9,7 +9,7 @@ use ratatui::text::Span;
 use ratatui::widgets::Widget;
 use rust_decimal::Decimal;
 
-use crate::app::dashboard::{month_start, next_month, Deal};
+use crate::app::dashboard::{Deal, month_start, next_month};
 use crate::model::stage::Pipeline;
 use crate::tui::action::Action;
 use crate::tui::jobs::Job;
@@ -33,7 +33,13 @@ pub enum Period {
 }
 
 impl Period {
-    const ALL: [Self; 5] = [Self::All, Self::ThisMonth, Self::ThisQuarter, Self::Next90, Self::Overdue];
+    const ALL: [Self; 5] = [
+        Self::All,
+        Self::ThisMonth,
+        Self::ThisQuarter,
+        Self::Next90,
+        Self::Overdue,
+    ];
 
     /// Name in the board title.
     #[must_use]
@@ -50,12 +56,15 @@ impl Period {
     /// Whether a close date is in the period as seen on `today`.
     #[must_use]
     pub fn contains(self, close: Option<NaiveDate>, today: NaiveDate) -> bool {
-        let Some(c) = close else { return self == Self::All };
+        let Some(c) = close else {
+            return self == Self::All;
+        };
         match self {
             Self::All => true,
             Self::ThisMonth => c >= month_start(today) && c < next_month(today),
             Self::ThisQuarter => {
-                let q0 = NaiveDate::from_ymd_opt(today.year(), (today.month0() / 3) * 3 + 1, 1).unwrap_or(today);
+                let q0 = NaiveDate::from_ymd_opt(today.year(), (today.month0() / 3) * 3 + 1, 1)
+                    .unwrap_or(today);
                 let q1 = next_month(next_month(next_month(q0)));
                 c >= q0 && c < q1
             }
@@ -87,14 +96,25 @@ pub struct BoardView {
 impl BoardView {
     /// The deals of stage `col` passing the filters, soonest close first.
     #[must_use]
-    pub fn column<'a>(&'a self, pipeline: &Pipeline, col: usize, today: NaiveDate) -> Vec<&'a Deal> {
-        let Some(stage) = pipeline.stages.get(col) else { return Vec::new() };
+    pub fn column<'a>(
+        &'a self,
+        pipeline: &Pipeline,
+        col: usize,
+        today: NaiveDate,
+    ) -> Vec<&'a Deal> {
+        let Some(stage) = pipeline.stages.get(col) else {
+            return Vec::new();
+        };
         let mut out: Vec<&Deal> = self
             .deals
             .iter()
             .flatten()
             .filter(|d| d.stage == stage.name)
-            .filter(|d| self.owner.as_ref().is_none_or(|o| d.owner.as_ref() == Some(o)))
+            .filter(|d| {
+                self.owner
+                    .as_ref()
+                    .is_none_or(|o| d.owner.as_ref() == Some(o))
+            })
             .filter(|d| self.period.contains(d.close, today))
             .collect();
         out.sort_by(|a, b| {
@@ -121,7 +141,12 @@ impl BoardView {
     }
 
     fn owners(&self) -> Vec<String> {
-        let mut o: Vec<String> = self.deals.iter().flatten().filter_map(|d| d.owner.clone()).collect();
+        let mut o: Vec<String> = self
+            .deals
+            .iter()
+            .flatten()
+            .filter_map(|d| d.owner.clone())
+            .collect();
         o.sort();
         o.dedup();
         o
@@ -145,7 +170,12 @@ pub fn handle(st: &mut State, action: Action) -> bool {
     match action {
         Action::Left => b.col = b.col.saturating_sub(1),
         Action::Right => b.col = (b.col + 1).min(n.saturating_sub(1)),
-        Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom => {
             let sel = crate::tui::widgets::moved(b.rows[b.col], len, action, page).unwrap_or(0);
             b.rows[b.col] = sel;
             b.offsets[b.col] = scrolled(b.offsets[b.col], sel, page);
@@ -195,7 +225,13 @@ fn step(st: &mut State, delta: i32) {
         Ok(Some(stage)) => {
             match st.app.deal(deal.id) {
                 Ok(Some(fresh)) => {
-                    if let Some(d) = st.board.deals.iter_mut().flatten().find(|d| d.id == deal.id) {
+                    if let Some(d) = st
+                        .board
+                        .deals
+                        .iter_mut()
+                        .flatten()
+                        .find(|d| d.id == deal.id)
+                    {
                         *d = fresh;
                     }
                 }
@@ -218,7 +254,13 @@ fn step(st: &mut State, delta: i32) {
         }
         Ok(None) => {
             let end = if delta > 0 { "last" } else { "first" };
-            st.say(format!("'{}' is already in the {end} stage it can move to", deal.name), Level::Info);
+            st.say(
+                format!(
+                    "'{}' is already in the {end} stage it can move to",
+                    deal.name
+                ),
+                Level::Info,
+            );
         }
         Err(e) => st.say(e.to_string(), Level::Error),
     }
@@ -231,11 +273,21 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     let pipeline = &st.app.config.pipeline;
     let today = st.clock.today();
     let who = b.owner.clone().unwrap_or_else(|| "every owner".into());
-    let block = panel(format!(" Pipeline · {who} · {} ", b.period.name()), th, true);
+    let block = panel(
+        format!(" Pipeline · {who} · {} ", b.period.name()),
+        th,
+        true,
+    );
     let inner = block.inner(area);
     block.render(area, buf);
     if b.deals.is_none() {
-        line(buf, inner.x + 1, inner.y, inner.width, vec![Span::styled("Loading deals…", th.muted)]);
+        line(
+            buf,
+            inner.x + 1,
+            inner.y,
+            inner.width,
+            vec![Span::styled("Loading deals…", th.muted)],
+        );
         return;
     }
     let n = pipeline.stages.len();
@@ -247,15 +299,38 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     let page = usize::from(inner.height.saturating_sub(3)) / 3;
     for (i, col) in (first..first + fit_cols).enumerate() {
         let x = inner.x + col_w * u16::try_from(i).unwrap_or(0);
-        let w = if i + 1 == fit_cols { inner.right() - x } else { col_w };
+        let w = if i + 1 == fit_cols {
+            inner.right() - x
+        } else {
+            col_w
+        };
         let cards = b.column(pipeline, col, today);
-        let sum: Decimal = cards.iter().filter(|d| &d.currency == currency).map(|d| d.amount).sum();
+        let sum: Decimal = cards
+            .iter()
+            .filter(|d| &d.currency == currency)
+            .map(|d| d.amount)
+            .sum();
         let name = pipeline.stages.get(col).map_or("", |s| s.name.as_str());
         let selected_col = col == b.col;
         let head = if selected_col { th.accent } else { th.heading };
         let cw = usize::from(w.saturating_sub(2));
-        line(buf, x + 1, inner.y, w - 1, vec![Span::styled(fit(name, cw), head)]);
-        line(buf, x + 1, inner.y + 1, w - 1, vec![Span::styled(fit(&format!("{} · {}", cards.len(), short_amount(sum)), cw), th.muted)]);
+        line(
+            buf,
+            x + 1,
+            inner.y,
+            w - 1,
+            vec![Span::styled(fit(name, cw), head)],
+        );
+        line(
+            buf,
+            x + 1,
+            inner.y + 1,
+            w - 1,
+            vec![Span::styled(
+                fit(&format!("{} · {}", cards.len(), short_amount(sum)), cw),
+                th.muted,
+            )],
+        );
         if i > 0 {
             for y in inner.y..inner.bottom() {
                 buf[(x, y)].set_symbol("│").set_style(th.border);
@@ -268,20 +343,51 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
             if y + 1 >= inner.bottom() {
                 break;
             }
-            let close = d.close.map_or_else(|| "no date".into(), |c| c.format("%d %b").to_string());
-            let late = d.close.is_some_and(|c| c < today) && pipeline.stages.get(col).is_some_and(|s| s.state == crate::model::stage::StageState::Open);
-            line(buf, x + 1, y, w - 1, vec![Span::styled(fit(&d.name, cw), th.text)]);
+            let close = d
+                .close
+                .map_or_else(|| "no date".into(), |c| c.format("%d %b").to_string());
+            let late = d.close.is_some_and(|c| c < today)
+                && pipeline
+                    .stages
+                    .get(col)
+                    .is_some_and(|s| s.state == crate::model::stage::StageState::Open);
+            line(
+                buf,
+                x + 1,
+                y,
+                w - 1,
+                vec![Span::styled(fit(&d.name, cw), th.text)],
+            );
             let right = format!("{} {}", short_amount(d.amount), close);
             let right_w = right.chars().count();
-            line(buf, x + 1, y + 1, w - 1, vec![Span::styled(fit(&d.account, cw.saturating_sub(right_w + 1)), th.muted)]);
+            line(
+                buf,
+                x + 1,
+                y + 1,
+                w - 1,
+                vec![Span::styled(
+                    fit(&d.account, cw.saturating_sub(right_w + 1)),
+                    th.muted,
+                )],
+            );
             let rx = x + w.saturating_sub(u16::try_from(right.chars().count()).unwrap_or(0) + 1);
-            line(buf, rx, y + 1, w, vec![
-                Span::styled(short_amount(d.amount), th.money),
-                Span::raw(" "),
-                Span::styled(close, if late { th.warning } else { th.muted }),
-            ]);
+            line(
+                buf,
+                rx,
+                y + 1,
+                w,
+                vec![
+                    Span::styled(short_amount(d.amount), th.money),
+                    Span::raw(" "),
+                    Span::styled(close, if late { th.warning } else { th.muted }),
+                ],
+            );
             if selected_col && k == sel {
-                fill(buf, Rect::new(x + 1, y, w.saturating_sub(1), 2), th.selection);
+                fill(
+                    buf,
+                    Rect::new(x + 1, y, w.saturating_sub(1), 2),
+                    th.selection,
+                );
             }
         }
     }

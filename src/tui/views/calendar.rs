@@ -35,7 +35,12 @@ pub struct CalendarData {
 }
 
 /// Loads `days` days from `from`.
-pub fn load(app: &App, clock: &Clock, from: NaiveDate, days: u32) -> Result<CalendarData, AppError> {
+pub fn load(
+    app: &App,
+    clock: &Clock,
+    from: NaiveDate,
+    days: u32,
+) -> Result<CalendarData, AppError> {
     let to = from + Duration::days(i64::from(days));
     let (start, _) = clock.day_bounds(from);
     let (end, _) = clock.day_bounds(to);
@@ -102,7 +107,10 @@ impl CalendarView {
 
     /// Agenda lines: a day header (`None`) or an item.
     #[must_use]
-    pub fn agenda_lines(&self, clock: &Clock) -> Vec<(NaiveDate, Option<(EntityKind, Id, String, String)>)> {
+    pub fn agenda_lines(
+        &self,
+        clock: &Clock,
+    ) -> Vec<(NaiveDate, Option<(EntityKind, Id, String, String)>)> {
         let mut out = Vec::new();
         let Some(data) = &self.data else { return out };
         for i in 0..i64::from(DAYS) {
@@ -112,17 +120,41 @@ impl CalendarView {
                 .iter()
                 .filter(|e| clock.local(e.start).date() == day)
                 .map(|e| {
-                    let t = if e.all_day { "all day".into() } else { format!("{}–{}", clock.local(e.start).format("%H:%M"), clock.local(e.end).format("%H:%M")) };
-                    let place = [e.location.as_str(), e.account.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(", ");
+                    let t = if e.all_day {
+                        "all day".into()
+                    } else {
+                        format!(
+                            "{}–{}",
+                            clock.local(e.start).format("%H:%M"),
+                            clock.local(e.end).format("%H:%M")
+                        )
+                    };
+                    let place = [e.location.as_str(), e.account.as_str()]
+                        .iter()
+                        .filter(|s| !s.is_empty())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     (t, EntityKind::Event, e.id, format!("{}  {place}", e.title))
                 })
                 .collect();
-            items.extend(data.tasks.iter().filter(|t| t.due == day).map(|t| ("task".to_string(), EntityKind::Activity, t.id, format!("{}  {}", t.subject, t.about))));
+            items.extend(data.tasks.iter().filter(|t| t.due == day).map(|t| {
+                (
+                    "task".to_string(),
+                    EntityKind::Activity,
+                    t.id,
+                    format!("{}  {}", t.subject, t.about),
+                )
+            }));
             if items.is_empty() {
                 continue;
             }
             out.push((day, None));
-            out.extend(items.into_iter().map(|(t, k, id, text)| (day, Some((k, id, t, text)))));
+            out.extend(
+                items
+                    .into_iter()
+                    .map(|(t, k, id, text)| (day, Some((k, id, t, text)))),
+            );
         }
         out
     }
@@ -144,8 +176,15 @@ impl CalendarView {
     #[must_use]
     pub fn selected_record(&self, clock: &Clock) -> Option<(EntityKind, Id)> {
         match self.mode {
-            Mode::Agenda => self.agenda_lines(clock).get(self.selected).and_then(|(_, i)| i.as_ref()).map(|(k, id, ..)| (*k, *id)),
-            Mode::Week => self.slot_events(clock, self.day_date(), self.slot).first().map(|e| (EntityKind::Event, e.id)),
+            Mode::Agenda => self
+                .agenda_lines(clock)
+                .get(self.selected)
+                .and_then(|(_, i)| i.as_ref())
+                .map(|(k, id, ..)| (*k, *id)),
+            Mode::Week => self
+                .slot_events(clock, self.day_date(), self.slot)
+                .first()
+                .map(|e| (EntityKind::Event, e.id)),
         }
     }
 }
@@ -171,11 +210,20 @@ pub fn handle(st: &mut State, action: Action) -> bool {
     let c = &mut st.calendar;
     match (c.mode, action) {
         (_, Action::ToggleCalendar) => {
-            c.mode = if c.mode == Mode::Agenda { Mode::Week } else { Mode::Agenda };
+            c.mode = if c.mode == Mode::Agenda {
+                Mode::Week
+            } else {
+                Mode::Agenda
+            };
         }
         (_, Action::PrevWeek) => c.week_start -= Duration::days(7),
         (_, Action::NextWeek) => c.week_start += Duration::days(7),
-        (_, Action::Today) => *c = CalendarView { mode: c.mode, ..CalendarView::new(clock.today()) },
+        (_, Action::Today) => {
+            *c = CalendarView {
+                mode: c.mode,
+                ..CalendarView::new(clock.today())
+            }
+        }
         (Mode::Agenda, a) => {
             let len = c.agenda_lines(&clock).len();
             match moved(c.selected, len, a, page) {
@@ -216,7 +264,10 @@ pub fn handle(st: &mut State, action: Action) -> bool {
                 if let Some((kind, id)) = c.selected_record(&clock) {
                     super::detail::open(st, kind, id);
                 } else {
-                    st.say("No event in this slot; n creates one", crate::tui::state::Level::Info);
+                    st.say(
+                        "No event in this slot; n creates one",
+                        crate::tui::state::Level::Info,
+                    );
                 }
             }
             _ => return false,
@@ -231,17 +282,35 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
     let c = &st.calendar;
     let end = c.week_start + Duration::days(i64::from(DAYS) - 1);
-    let mode = if c.mode == Mode::Agenda { "Agenda" } else { "Week" };
-    let range = if c.mode == Mode::Agenda {
-        format!("{} – {}", c.week_start.format("%d %b"), end.format("%d %b %Y"))
+    let mode = if c.mode == Mode::Agenda {
+        "Agenda"
     } else {
-        format!("week {} · {}", c.week_start.iso_week().week(), c.week_start.format("%d %b %Y"))
+        "Week"
+    };
+    let range = if c.mode == Mode::Agenda {
+        format!(
+            "{} – {}",
+            c.week_start.format("%d %b"),
+            end.format("%d %b %Y")
+        )
+    } else {
+        format!(
+            "week {} · {}",
+            c.week_start.iso_week().week(),
+            c.week_start.format("%d %b %Y")
+        )
     };
     let block = panel(format!(" Calendar · {mode} · {range} "), th, true);
     let inner = block.inner(area);
     block.render(area, buf);
     if c.data.as_ref().is_none_or(|d| d.from != c.week_start) {
-        line(buf, inner.x + 1, inner.y, inner.width, vec![Span::styled("Loading…", th.muted)]);
+        line(
+            buf,
+            inner.x + 1,
+            inner.y,
+            inner.width,
+            vec![Span::styled("Loading…", th.muted)],
+        );
         return;
     }
     match c.mode {
@@ -255,7 +324,16 @@ fn render_agenda(st: &State, area: Rect, buf: &mut Buffer) {
     let c = &st.calendar;
     let lines = c.agenda_lines(&st.clock);
     if lines.is_empty() {
-        line(buf, area.x + 1, area.y, area.width, vec![Span::styled("Nothing in these two weeks (n schedules an event)", th.muted)]);
+        line(
+            buf,
+            area.x + 1,
+            area.y,
+            area.width,
+            vec![Span::styled(
+                "Nothing in these two weeks (n schedules an event)",
+                th.muted,
+            )],
+        );
         return;
     }
     let h = usize::from(area.height);
@@ -267,14 +345,36 @@ fn render_agenda(st: &State, area: Rect, buf: &mut Buffer) {
             None => {
                 let label = day.format("%A %d %B").to_string();
                 let style = if *day == today { th.accent } else { th.heading };
-                line(buf, area.x, y, area.width, vec![Span::styled(format!(" {label}{}", if *day == today { " · today" } else { "" }), style)]);
+                line(
+                    buf,
+                    area.x,
+                    y,
+                    area.width,
+                    vec![Span::styled(
+                        format!(" {label}{}", if *day == today { " · today" } else { "" }),
+                        style,
+                    )],
+                );
             }
             Some((kind, _, t, text)) => {
-                let tstyle = if *kind == EntityKind::Activity { th.warning } else { th.accent };
-                line(buf, area.x, y, area.width, vec![
-                    Span::styled(format!("   {t:<12}"), tstyle),
-                    Span::styled(fit(text, usize::from(area.width).saturating_sub(16)), th.text),
-                ]);
+                let tstyle = if *kind == EntityKind::Activity {
+                    th.warning
+                } else {
+                    th.accent
+                };
+                line(
+                    buf,
+                    area.x,
+                    y,
+                    area.width,
+                    vec![
+                        Span::styled(format!("   {t:<12}"), tstyle),
+                        Span::styled(
+                            fit(text, usize::from(area.width).saturating_sub(16)),
+                            th.text,
+                        ),
+                    ],
+                );
             }
         }
         if i == c.selected {
@@ -294,16 +394,46 @@ fn render_week(st: &State, area: Rect, buf: &mut Buffer) {
         let day = c.week_start + Duration::days(i64::from(d));
         let x = area.x + gutter + d * col_w;
         let style = if day == today { th.accent } else { th.heading };
-        line(buf, x, area.y, col_w, vec![Span::styled(fit(&day.format("%a %d").to_string(), cw), style)]);
-        let tasks = c.data.as_ref().map_or(0, |dt| dt.tasks.iter().filter(|t| t.due == day).count());
+        line(
+            buf,
+            x,
+            area.y,
+            col_w,
+            vec![Span::styled(
+                fit(&day.format("%a %d").to_string(), cw),
+                style,
+            )],
+        );
+        let tasks = c
+            .data
+            .as_ref()
+            .map_or(0, |dt| dt.tasks.iter().filter(|t| t.due == day).count());
         if tasks > 0 {
-            line(buf, x, area.y + 1, col_w, vec![Span::styled(fit(&format!("{tasks} task{}", if tasks == 1 { "" } else { "s" }), cw), th.warning)]);
+            line(
+                buf,
+                x,
+                area.y + 1,
+                col_w,
+                vec![Span::styled(
+                    fit(
+                        &format!("{tasks} task{}", if tasks == 1 { "" } else { "s" }),
+                        cw,
+                    ),
+                    th.warning,
+                )],
+            );
         }
     }
     let rows = u32::from(area.height.saturating_sub(2)).min(HOURS);
     for s in 0..rows {
         let y = area.y + 2 + u16::try_from(s).unwrap_or(0);
-        line(buf, area.x, y, gutter, vec![Span::styled(format!(" {:02}:00", FIRST_HOUR + s), th.muted)]);
+        line(
+            buf,
+            area.x,
+            y,
+            gutter,
+            vec![Span::styled(format!(" {:02}:00", FIRST_HOUR + s), th.muted)],
+        );
         for d in 0..7u16 {
             let day = c.week_start + Duration::days(i64::from(d));
             let x = area.x + gutter + d * col_w;
@@ -313,10 +443,18 @@ fn render_week(st: &State, area: Rect, buf: &mut Buffer) {
                 1 => events[0].title.clone(),
                 n => format!("{} +{}", events[0].title, n - 1),
             };
-            let style = if events.is_empty() { th.border } else { th.text };
+            let style = if events.is_empty() {
+                th.border
+            } else {
+                th.text
+            };
             line(buf, x, y, col_w, vec![Span::styled(fit(&text, cw), style)]);
             if usize::from(d) == c.day && s == c.slot {
-                fill(buf, Rect::new(x, y, col_w.saturating_sub(1), 1), th.selection);
+                fill(
+                    buf,
+                    Rect::new(x, y, col_w.saturating_sub(1), 1),
+                    th.selection,
+                );
             }
         }
     }

@@ -6,8 +6,8 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 use crate::app::dashboard::Dashboard;
 use crate::model::stage::StageState;
@@ -47,25 +47,39 @@ enum Role {
 
 impl DashboardView {
     fn entries(&self, st: &State, panel: usize) -> Vec<Entry> {
-        let Some(d) = &self.data else { return Vec::new() };
+        let Some(d) = &self.data else {
+            return Vec::new();
+        };
         match panel {
             0 => {
                 let mut out: Vec<Entry> = d
                     .agenda
                     .iter()
                     .map(|e| {
-                        let t = if e.all_day { "all day".to_string() } else { st.clock.local(e.start).format("%H:%M").to_string() };
+                        let t = if e.all_day {
+                            "all day".to_string()
+                        } else {
+                            st.clock.local(e.start).format("%H:%M").to_string()
+                        };
                         Entry {
                             kind: EntityKind::Event,
                             id: e.id,
-                            spans: vec![(format!("{t:>5} "), Role::Accent), (e.title.clone(), Role::Text), (format!("  {}", e.account), Role::Muted)],
+                            spans: vec![
+                                (format!("{t:>5} "), Role::Accent),
+                                (e.title.clone(), Role::Text),
+                                (format!("  {}", e.account), Role::Muted),
+                            ],
                         }
                     })
                     .collect();
                 out.extend(d.due_today.iter().map(|t| Entry {
                     kind: EntityKind::Activity,
                     id: t.id,
-                    spans: vec![(" task ".into(), Role::Warning), (t.subject.clone(), Role::Text), (format!("  {}", t.about), Role::Muted)],
+                    spans: vec![
+                        (" task ".into(), Role::Warning),
+                        (t.subject.clone(), Role::Text),
+                        (format!("  {}", t.about), Role::Muted),
+                    ],
                 }));
                 out
             }
@@ -75,7 +89,11 @@ impl DashboardView {
                 .map(|t| Entry {
                     kind: EntityKind::Activity,
                     id: t.id,
-                    spans: vec![(t.due.format("%d %b ").to_string(), Role::Warning), (t.subject.clone(), Role::Text), (format!("  {}", t.about), Role::Muted)],
+                    spans: vec![
+                        (t.due.format("%d %b ").to_string(), Role::Warning),
+                        (t.subject.clone(), Role::Text),
+                        (format!("  {}", t.about), Role::Muted),
+                    ],
                 })
                 .collect(),
             _ => d
@@ -85,7 +103,11 @@ impl DashboardView {
                     kind: EntityKind::Opportunity,
                     id: o.id,
                     spans: vec![
-                        (o.close.map_or_else(String::new, |c| c.format("%d ").to_string()), Role::Muted),
+                        (
+                            o.close
+                                .map_or_else(String::new, |c| c.format("%d ").to_string()),
+                            Role::Muted,
+                        ),
                         (format!("{:>6} ", short_amount(o.amount)), Role::Money),
                         (o.name.clone(), Role::Text),
                         (format!("  {}", o.account), Role::Muted),
@@ -98,7 +120,9 @@ impl DashboardView {
     /// The selected record (kind, id) in the focused list.
     #[must_use]
     pub fn selected(&self, st: &State) -> Option<(EntityKind, Id)> {
-        self.entries(st, self.panel).get(self.selected[self.panel]).map(|e| (e.kind, e.id))
+        self.entries(st, self.panel)
+            .get(self.selected[self.panel])
+            .map(|e| (e.kind, e.id))
     }
 }
 
@@ -136,7 +160,15 @@ fn style(st: &State, r: Role) -> ratatui::style::Style {
     }
 }
 
-fn list(st: &State, panel_idx: usize, title: String, empty: &str, area: Rect, buf: &mut Buffer, bottom: Option<String>) {
+fn list(
+    st: &State,
+    panel_idx: usize,
+    title: String,
+    empty: &str,
+    area: Rect,
+    buf: &mut Buffer,
+    bottom: Option<String>,
+) {
     let th = &st.theme;
     let focused = st.dashboard.panel == panel_idx;
     let mut block = panel(title, th, focused);
@@ -147,11 +179,23 @@ fn list(st: &State, panel_idx: usize, title: String, empty: &str, area: Rect, bu
     block.render(area, buf);
     let entries = st.dashboard.entries(st, panel_idx);
     if st.dashboard.data.is_none() {
-        line(buf, inner.x + 1, inner.y, inner.width, vec![Span::styled("Loading…", th.muted)]);
+        line(
+            buf,
+            inner.x + 1,
+            inner.y,
+            inner.width,
+            vec![Span::styled("Loading…", th.muted)],
+        );
         return;
     }
     if entries.is_empty() {
-        line(buf, inner.x + 1, inner.y, inner.width, vec![Span::styled(empty.to_string(), th.muted)]);
+        line(
+            buf,
+            inner.x + 1,
+            inner.y,
+            inner.width,
+            vec![Span::styled(empty.to_string(), th.muted)],
+        );
         return;
     }
     let h = usize::from(inner.height);
@@ -160,7 +204,11 @@ fn list(st: &State, panel_idx: usize, title: String, empty: &str, area: Rect, bu
     for (i, e) in entries.iter().enumerate().skip(offset).take(h) {
         let y = inner.y + u16::try_from(i - offset).unwrap_or(0);
         let spans: Vec<Span> = std::iter::once(Span::raw(" "))
-            .chain(e.spans.iter().map(|(t, r)| Span::styled(t.clone(), style(st, *r))))
+            .chain(
+                e.spans
+                    .iter()
+                    .map(|(t, r)| Span::styled(t.clone(), style(st, *r))),
+            )
             .collect();
         line(buf, inner.x, y, inner.width, spans);
         if focused && i == sel {
@@ -172,16 +220,46 @@ fn list(st: &State, panel_idx: usize, title: String, empty: &str, area: Rect, bu
 /// Draws the dashboard.
 pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     let [top, bottom] = Layout::vertical([Constraint::Length(11), Constraint::Min(5)]).areas(area);
-    let [today, pipe] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
-    let [overdue, closing, forecast] = Layout::horizontal([Constraint::Percentage(34), Constraint::Percentage(33), Constraint::Percentage(33)]).areas(bottom);
+    let [today, pipe] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
+    let [overdue, closing, forecast] = Layout::horizontal([
+        Constraint::Percentage(34),
+        Constraint::Percentage(33),
+        Constraint::Percentage(33),
+    ])
+    .areas(bottom);
     let d = st.dashboard.data.as_ref();
     let day = st.clock.today().format("%a %d %b %Y").to_string();
     let sync = d.map(|d| format!(" sync: not set up · {} to send ", d.outbox));
-    list(st, 0, format!(" Today · {day} "), "Nothing planned today", today, buf, sync);
+    list(
+        st,
+        0,
+        format!(" Today · {day} "),
+        "Nothing planned today",
+        today,
+        buf,
+        sync,
+    );
     let n_over = d.map_or(0, |d| d.overdue_total);
-    list(st, 1, format!(" Overdue follow-ups ({n_over}) "), "No overdue follow-ups", overdue, buf, None);
+    list(
+        st,
+        1,
+        format!(" Overdue follow-ups ({n_over}) "),
+        "No overdue follow-ups",
+        overdue,
+        buf,
+        None,
+    );
     let n_close = d.map_or(0, |d| d.closing.len());
-    list(st, 2, format!(" Closing this month ({n_close}) "), "No deals close this month", closing, buf, None);
+    list(
+        st,
+        2,
+        format!(" Closing this month ({n_close}) "),
+        "No deals close this month",
+        closing,
+        buf,
+        None,
+    );
     render_pipeline(st, pipe, buf);
     render_forecast(st, forecast, buf);
 }
@@ -192,15 +270,30 @@ fn render_pipeline(st: &State, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     block.render(area, buf);
     let Some(d) = &st.dashboard.data else {
-        line(buf, inner.x + 1, inner.y, inner.width, vec![Span::styled("Loading…", th.muted)]);
+        line(
+            buf,
+            inner.x + 1,
+            inner.y,
+            inner.width,
+            vec![Span::styled("Loading…", th.muted)],
+        );
         return;
     };
     let w = usize::from(inner.width);
     let name_w = w.saturating_sub(25).max(6);
-    line(buf, inner.x, inner.y, inner.width, vec![
-        Span::styled(format!(" {}", pad("Stage", name_w, false)), th.heading),
-        Span::styled(format!("{:>5} {:>8} {:>8}", "#", "Sum", "Weighted"), th.heading),
-    ]);
+    line(
+        buf,
+        inner.x,
+        inner.y,
+        inner.width,
+        vec![
+            Span::styled(format!(" {}", pad("Stage", name_w, false)), th.heading),
+            Span::styled(
+                format!("{:>5} {:>8} {:>8}", "#", "Sum", "Weighted"),
+                th.heading,
+            ),
+        ],
+    );
     let mut y = inner.y + 1;
     let (mut n, mut sum, mut weighted) = (0usize, Decimal::ZERO, Decimal::ZERO);
     for s in &d.stages {
@@ -217,33 +310,74 @@ fn render_pipeline(st: &State, area: Rect, buf: &mut Buffer) {
             sum += s.sum;
             weighted += s.weighted;
         }
-        line(buf, inner.x, y, inner.width, vec![
-            Span::styled(format!(" {}", pad(&s.stage, name_w, false)), st_style),
-            Span::styled(format!("{:>5} ", s.count), th.text),
-            Span::styled(format!("{:>8} {:>8}", short_amount(s.sum), short_amount(s.weighted)), th.money),
-        ]);
+        line(
+            buf,
+            inner.x,
+            y,
+            inner.width,
+            vec![
+                Span::styled(format!(" {}", pad(&s.stage, name_w, false)), st_style),
+                Span::styled(format!("{:>5} ", s.count), th.text),
+                Span::styled(
+                    format!("{:>8} {:>8}", short_amount(s.sum), short_amount(s.weighted)),
+                    th.money,
+                ),
+            ],
+        );
         y += 1;
     }
-    line(buf, inner.x, y, inner.width, vec![
-        Span::styled(format!(" {}", pad(&format!("Open ({})", d.currency), name_w, false)), th.accent),
-        Span::styled(format!("{n:>5} "), th.accent),
-        Span::styled(format!("{:>8} {:>8}", short_amount(sum), short_amount(weighted)), th.accent),
-    ]);
+    line(
+        buf,
+        inner.x,
+        y,
+        inner.width,
+        vec![
+            Span::styled(
+                format!(" {}", pad(&format!("Open ({})", d.currency), name_w, false)),
+                th.accent,
+            ),
+            Span::styled(format!("{n:>5} "), th.accent),
+            Span::styled(
+                format!("{:>8} {:>8}", short_amount(sum), short_amount(weighted)),
+                th.accent,
+            ),
+        ],
+    );
 }
 
 fn render_forecast(st: &State, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
-    let block = panel(" Forecast by month ", th, false).title_bottom(Line::from(" ▇ weighted ░ total ").style(th.muted).right_aligned());
+    let block = panel(" Forecast by month ", th, false).title_bottom(
+        Line::from(" ▇ weighted ░ total ")
+            .style(th.muted)
+            .right_aligned(),
+    );
     let inner = block.inner(area);
     block.render(area, buf);
     let Some(d) = &st.dashboard.data else {
-        line(buf, inner.x + 1, inner.y, inner.width, vec![Span::styled("Loading…", th.muted)]);
+        line(
+            buf,
+            inner.x + 1,
+            inner.y,
+            inner.width,
+            vec![Span::styled("Loading…", th.muted)],
+        );
         return;
     };
-    let max = d.forecast.iter().map(|m| m.total).max().unwrap_or_default().max(Decimal::ONE);
+    let max = d
+        .forecast
+        .iter()
+        .map(|m| m.total)
+        .max()
+        .unwrap_or_default()
+        .max(Decimal::ONE);
     let bar_w = usize::from(inner.width).saturating_sub(13);
     let cells = |v: Decimal| -> usize {
-        (v * Decimal::from(bar_w) / max).round().to_usize().unwrap_or(0).min(bar_w)
+        (v * Decimal::from(bar_w) / max)
+            .round()
+            .to_usize()
+            .unwrap_or(0)
+            .min(bar_w)
     };
     for (i, m) in d.forecast.iter().enumerate() {
         let y = inner.y + u16::try_from(i).unwrap_or(0);
@@ -252,11 +386,24 @@ fn render_forecast(st: &State, area: Rect, buf: &mut Buffer) {
         }
         let wcells = cells(m.weighted);
         let tcells = cells(m.total).max(wcells);
-        line(buf, inner.x, y, inner.width, vec![
-            Span::styled(format!(" {} ", m.month.format("%b")), th.muted),
-            Span::styled("▇".repeat(wcells), th.chart_weighted),
-            Span::styled("░".repeat(tcells - wcells), th.chart),
-            Span::styled(format!("{}{}", " ".repeat(bar_w - tcells + 1), fit(&short_amount(m.weighted), 7)), th.money),
-        ]);
+        line(
+            buf,
+            inner.x,
+            y,
+            inner.width,
+            vec![
+                Span::styled(format!(" {} ", m.month.format("%b")), th.muted),
+                Span::styled("▇".repeat(wcells), th.chart_weighted),
+                Span::styled("░".repeat(tcells - wcells), th.chart),
+                Span::styled(
+                    format!(
+                        "{}{}",
+                        " ".repeat(bar_w - tcells + 1),
+                        fit(&short_amount(m.weighted), 7)
+                    ),
+                    th.money,
+                ),
+            ],
+        );
     }
 }

@@ -9,7 +9,7 @@ use ratatui::widgets::Widget;
 use serde_json::Value;
 
 use crate::app::spec::{self, Ty};
-use crate::app::view::{cell, Names};
+use crate::app::view::{Names, cell};
 use crate::app::{App, AppError};
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
@@ -80,7 +80,12 @@ impl DetailView {
     /// The selected related item.
     #[must_use]
     pub fn selected_item(&self) -> Option<&Item> {
-        self.data.as_ref()?.tabs.get(self.tab)?.items.get(self.selected)
+        self.data
+            .as_ref()?
+            .tabs
+            .get(self.tab)?
+            .items
+            .get(self.selected)
     }
 }
 
@@ -89,12 +94,19 @@ impl DetailView {
 pub fn label(json: &str) -> String {
     let text = spec::rel_of(json).replace('_', " ");
     let mut c = text.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 fn when(clock: &Clock, text: &str) -> String {
     DateTime::parse_from_rfc3339(text)
-        .map(|t| clock.local(t.with_timezone(&Utc)).format("%Y-%m-%d %H:%M").to_string())
+        .map(|t| {
+            clock
+                .local(t.with_timezone(&Utc))
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
         .unwrap_or_else(|_| text.to_string())
 }
 
@@ -104,13 +116,21 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
         .store
         .get(kind, id)?
         .filter(|s| !s.deleted)
-        .ok_or_else(|| AppError::NotFound(format!("the {kind} is gone (deleted or in the trash)")))?;
+        .ok_or_else(|| {
+            AppError::NotFound(format!("the {kind} is gone (deleted or in the trash)"))
+        })?;
     let mut names = Names::default();
     let view = app.view(kind, id, &stored, &mut names);
     let mut fields = Vec::new();
-    for s in spec::specs(kind).iter().filter(|s| s.ty != Ty::PriceCurrency) {
+    for s in spec::specs(kind)
+        .iter()
+        .filter(|s| s.ty != Ty::PriceCurrency)
+    {
         let value = match s.ty {
-            Ty::Ref(_) => view.get(&format!("{}_name", spec::rel_of(s.json))).map(cell).unwrap_or_default(),
+            Ty::Ref(_) => view
+                .get(&format!("{}_name", spec::rel_of(s.json)))
+                .map(cell)
+                .unwrap_or_default(),
             Ty::DateTime => when(clock, &view.get(s.json).map(cell).unwrap_or_default()),
             Ty::Bool => match view.get(s.json) {
                 Some(Value::Bool(true)) => "yes".into(),
@@ -124,19 +144,31 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
         }
     }
     for d in spec::derived(kind) {
-        if let Some(v) = view.get(&format!("{}_name", spec::rel_of(d))).map(cell).filter(|v| !v.is_empty()) {
+        if let Some(v) = view
+            .get(&format!("{}_name", spec::rel_of(d)))
+            .map(cell)
+            .filter(|v| !v.is_empty())
+        {
             fields.push((label(d), v));
         }
     }
     if let Some(Value::Array(history)) = view.get("stage_history") {
-        let stages: Vec<String> = history.iter().filter_map(|h| h.get("stage").map(cell)).collect();
+        let stages: Vec<String> = history
+            .iter()
+            .filter_map(|h| h.get("stage").map(cell))
+            .collect();
         if !stages.is_empty() {
             fields.push(("Stage history".into(), stages.join(" → ")));
         }
     }
     let mut tabs = vec![timeline(app, clock, id)?];
     let related: &[(EntityKind, &str)] = match kind {
-        EntityKind::Account => &[(EntityKind::Contact, "Contacts"), (EntityKind::Opportunity, "Deals"), (EntityKind::Quote, "Quotes"), (EntityKind::Event, "Events")],
+        EntityKind::Account => &[
+            (EntityKind::Contact, "Contacts"),
+            (EntityKind::Opportunity, "Deals"),
+            (EntityKind::Quote, "Quotes"),
+            (EntityKind::Event, "Events"),
+        ],
         EntityKind::Contact => &[(EntityKind::Event, "Events")],
         EntityKind::Opportunity => &[(EntityKind::Quote, "Quotes"), (EntityKind::Event, "Events")],
         EntityKind::Quote => &[(EntityKind::QuoteLine, "Lines")],
@@ -145,13 +177,36 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
     for (child, title) in related {
         let mut items = Vec::new();
         for cid in app.store.children(id, *child)? {
-            let Some(s) = app.store.get(*child, cid)? else { continue };
+            let Some(s) = app.store.get(*child, cid)? else {
+                continue;
+            };
             let cells = match child {
-                EntityKind::Contact => vec![format!("{} {}", s.text("first_name"), s.text("last_name")), s.text("title").to_string()],
-                EntityKind::Opportunity => vec![s.text("name").to_string(), s.text("stage").to_string(), crate::model::money::display(s.text("amount").parse().unwrap_or_default(), s.text("currency"))],
-                EntityKind::Quote => vec![s.text("number").to_string(), s.text("status").to_string(), s.text("valid_until").to_string()],
-                EntityKind::Event => vec![when(clock, s.text("start")), s.text("title").to_string(), s.text("location").to_string()],
-                EntityKind::QuoteLine => vec![s.text("description").to_string(), format!("{} x {}", s.text("quantity"), s.text("unit_price"))],
+                EntityKind::Contact => vec![
+                    format!("{} {}", s.text("first_name"), s.text("last_name")),
+                    s.text("title").to_string(),
+                ],
+                EntityKind::Opportunity => vec![
+                    s.text("name").to_string(),
+                    s.text("stage").to_string(),
+                    crate::model::money::display(
+                        s.text("amount").parse().unwrap_or_default(),
+                        s.text("currency"),
+                    ),
+                ],
+                EntityKind::Quote => vec![
+                    s.text("number").to_string(),
+                    s.text("status").to_string(),
+                    s.text("valid_until").to_string(),
+                ],
+                EntityKind::Event => vec![
+                    when(clock, s.text("start")),
+                    s.text("title").to_string(),
+                    s.text("location").to_string(),
+                ],
+                EntityKind::QuoteLine => vec![
+                    s.text("description").to_string(),
+                    format!("{} x {}", s.text("quantity"), s.text("unit_price")),
+                ],
                 _ => vec![app.title(*child, cid)],
             };
             items.push(Item {
@@ -184,9 +239,15 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
 fn timeline(app: &App, clock: &Clock, id: Id) -> Result<Tab, AppError> {
     let mut items: Vec<(String, Item)> = Vec::new();
     for aid in app.store.children(id, EntityKind::Activity)? {
-        let Some(s) = app.store.get(EntityKind::Activity, aid)? else { continue };
+        let Some(s) = app.store.get(EntityKind::Activity, aid)? else {
+            continue;
+        };
         let kind = s.text("kind").to_string();
-        let done = s.fields.get("done").and_then(Value::as_bool).unwrap_or(false);
+        let done = s
+            .fields
+            .get("done")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let open_task = kind == "task" && !done;
         let extra = if kind == "task" {
             format!("due {}{}", s.text("due"), if done { " ✓" } else { "" })
@@ -194,12 +255,15 @@ fn timeline(app: &App, clock: &Clock, id: Id) -> Result<Tab, AppError> {
             s.text("outcome").to_string()
         };
         let at = s.text("at").to_string();
-        items.push((at.clone(), Item {
-            kind: EntityKind::Activity,
-            id: aid,
-            cells: vec![when(clock, &at), kind, s.text("subject").to_string(), extra],
-            open_task,
-        }));
+        items.push((
+            at.clone(),
+            Item {
+                kind: EntityKind::Activity,
+                id: aid,
+                cells: vec![when(clock, &at), kind, s.text("subject").to_string(), extra],
+                open_task,
+            },
+        ));
     }
     items.sort_by(|a, b| b.0.cmp(&a.0));
     let items: Vec<Item> = items.into_iter().map(|(_, i)| i).collect();
@@ -212,8 +276,18 @@ fn timeline(app: &App, clock: &Clock, id: Id) -> Result<Tab, AppError> {
 
 /// Opens a record over the current view.
 pub fn open(st: &mut State, kind: EntityKind, id: Id) {
-    if matches!(kind, EntityKind::QuoteLine | EntityKind::User | EntityKind::Product) {
-        st.say(format!("{} have no detail view yet; `outpost {} show` prints one", kind.plural(), kind.name()), crate::tui::state::Level::Info);
+    if matches!(
+        kind,
+        EntityKind::QuoteLine | EntityKind::User | EntityKind::Product
+    ) {
+        st.say(
+            format!(
+                "{} have no detail view yet; `outpost {} show` prints one",
+                kind.plural(),
+                kind.name()
+            ),
+            crate::tui::state::Level::Info,
+        );
         return;
     }
     st.details.push(DetailView {
@@ -230,9 +304,15 @@ pub fn open(st: &mut State, kind: EntityKind, id: Id) {
 /// Handles an action in the top detail view.
 pub fn handle(st: &mut State, action: Action) -> bool {
     let page = st.page().saturating_sub(2);
-    let Some(d) = st.details.last_mut() else { return false };
+    let Some(d) = st.details.last_mut() else {
+        return false;
+    };
     let tabs = d.data.as_ref().map_or(0, |x| x.tabs.len());
-    let len = d.data.as_ref().and_then(|x| x.tabs.get(d.tab)).map_or(0, |t| t.items.len());
+    let len = d
+        .data
+        .as_ref()
+        .and_then(|x| x.tabs.get(d.tab))
+        .map_or(0, |t| t.items.len());
     if let Some(sel) = moved(d.selected, len, action, page) {
         d.selected = sel;
         d.offset = scrolled(d.offset, sel, page);
@@ -272,25 +352,48 @@ pub fn render(st: &State, d: &DetailView, area: Rect, buf: &mut Buffer) {
         let block = panel(format!(" {} ", d.kind), th, true);
         let inner = block.inner(area);
         block.render(area, buf);
-        line(buf, inner.x + 1, inner.y, inner.width, vec![Span::styled("Loading…", th.muted)]);
+        line(
+            buf,
+            inner.x + 1,
+            inner.y,
+            inner.width,
+            vec![Span::styled("Loading…", th.muted)],
+        );
         return;
     };
-    let [left, right] = Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(area);
-    let block = panel(format!(" {} · {} ", capital(data.kind.name()), data.title), th, false);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(area);
+    let block = panel(
+        format!(" {} · {} ", capital(data.kind.name()), data.title),
+        th,
+        false,
+    );
     let inner = block.inner(left);
     block.render(left, buf);
-    let lw = data.fields.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0).min(14);
+    let lw = data
+        .fields
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(14);
     let vw = usize::from(inner.width).saturating_sub(lw + 3);
     let mut y = inner.y;
     for (l, v) in &data.fields {
         if y >= inner.bottom() {
             break;
         }
-        line(buf, inner.x, y, inner.width, vec![
-            Span::styled(format!(" {}", pad(l, lw, false)), th.muted),
-            Span::raw("  "),
-            Span::styled(fit(v, vw), th.text),
-        ]);
+        line(
+            buf,
+            inner.x,
+            y,
+            inner.width,
+            vec![
+                Span::styled(format!(" {}", pad(l, lw, false)), th.muted),
+                Span::raw("  "),
+                Span::styled(fit(v, vw), th.text),
+            ],
+        );
         y += 1;
     }
     let full: usize = data.tabs.iter().map(|t| t.title.chars().count() + 3).sum();
@@ -301,7 +404,14 @@ pub fn render(st: &State, d: &DetailView, area: Rect, buf: &mut Buffer) {
         .map(|t| {
             if narrow {
                 let (name, count) = t.title.split_once(" (").unwrap_or((t.title.as_str(), ""));
-                Tab { title: format!("{} {}", name.chars().take(4).collect::<String>(), count.trim_end_matches(')')), ..t.clone() }
+                Tab {
+                    title: format!(
+                        "{} {}",
+                        name.chars().take(4).collect::<String>(),
+                        count.trim_end_matches(')')
+                    ),
+                    ..t.clone()
+                }
             } else {
                 t.clone()
             }
@@ -312,15 +422,26 @@ pub fn render(st: &State, d: &DetailView, area: Rect, buf: &mut Buffer) {
         .flat_map(|(i, t)| {
             let style = if i == d.tab { th.accent } else { th.muted };
             let sep = if i + 1 < data.tabs.len() { "│" } else { "" };
-            [Span::styled(format!(" {} ", t.title), style), Span::styled(sep, th.border)]
+            [
+                Span::styled(format!(" {} ", t.title), style),
+                Span::styled(sep, th.border),
+            ]
         })
         .collect();
     let block = panel(ratatui::text::Line::from(titles), th, true);
     let inner = block.inner(right);
     block.render(right, buf);
-    let Some(tab) = data.tabs.get(d.tab) else { return };
+    let Some(tab) = data.tabs.get(d.tab) else {
+        return;
+    };
     if tab.items.is_empty() {
-        line(buf, inner.x + 1, inner.y, inner.width, vec![Span::styled("Nothing yet", th.muted)]);
+        line(
+            buf,
+            inner.x + 1,
+            inner.y,
+            inner.width,
+            vec![Span::styled("Nothing yet", th.muted)],
+        );
         return;
     }
     let h = usize::from(inner.height);
@@ -328,9 +449,21 @@ pub fn render(st: &State, d: &DetailView, area: Rect, buf: &mut Buffer) {
     let w = usize::from(inner.width);
     for (i, item) in tab.items.iter().enumerate().skip(offset).take(h) {
         let yy = inner.y + u16::try_from(i - offset).unwrap_or(0);
-        let text = item.cells.iter().filter(|c| !c.is_empty()).cloned().collect::<Vec<_>>().join("  ");
+        let text = item
+            .cells
+            .iter()
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("  ");
         let style = if item.open_task { th.warning } else { th.text };
-        line(buf, inner.x, yy, inner.width, vec![Span::styled(fit(&format!(" {text}"), w), style)]);
+        line(
+            buf,
+            inner.x,
+            yy,
+            inner.width,
+            vec![Span::styled(fit(&format!(" {text}"), w), style)],
+        );
         if i == d.selected {
             fill(buf, Rect::new(inner.x, yy, inner.width, 1), th.selection);
         }
@@ -341,5 +474,7 @@ pub fn render(st: &State, d: &DetailView, area: Rect, buf: &mut Buffer) {
 #[must_use]
 pub fn capital(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }

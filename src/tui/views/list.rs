@@ -11,7 +11,7 @@ use crate::tui::action::Action;
 use crate::tui::filter::Filter;
 use crate::tui::jobs::Job;
 use crate::tui::keys::{Code, KeyPress};
-use crate::tui::rows::{self, columns, ListData};
+use crate::tui::rows::{self, ListData, columns};
 use crate::tui::state::{Level, State};
 use crate::tui::widgets::{fill, line, moved, pad, panel, scrolled};
 
@@ -58,7 +58,11 @@ impl ListView {
     /// Row indices shown, in order.
     #[must_use]
     pub fn visible(&self) -> &[u32] {
-        if self.filter.is_active() { self.filter.ranked() } else { &self.order }
+        if self.filter.is_active() {
+            self.filter.ranked()
+        } else {
+            &self.order
+        }
     }
 
     /// The selected record.
@@ -82,18 +86,23 @@ impl ListView {
     /// Selects a record by id when it is visible.
     pub fn select_id(&mut self, id: Id) {
         let Some(data) = &self.data else { return };
-        if let Some(pos) = self.visible().iter().position(|r| data.rows.get(*r as usize).is_some_and(|row| row.id == id)) {
+        if let Some(pos) = self
+            .visible()
+            .iter()
+            .position(|r| data.rows.get(*r as usize).is_some_and(|row| row.id == id))
+        {
             self.selected = pos;
         }
     }
 
     fn resort(&mut self) {
         let Some(data) = &self.data else { return };
-        self.order = if self.sort == rows::default_sort(self.kind) && data.order.len() == data.rows.len() {
-            data.order.clone()
-        } else {
-            rows::sorted(self.kind, &data.rows, self.sort)
-        };
+        self.order =
+            if self.sort == rows::default_sort(self.kind) && data.order.len() == data.rows.len() {
+                data.order.clone()
+            } else {
+                rows::sorted(self.kind, &data.rows, self.sort)
+            };
         if self.filter.is_active() {
             self.filter.rerun(&data.hay, &self.order);
         }
@@ -123,7 +132,9 @@ impl ListView {
 /// Handles an action in the list of `kind`; `false` when it is not a list action.
 pub fn handle(st: &mut State, kind: EntityKind, action: Action) -> bool {
     let page = st.page().saturating_sub(1);
-    let Some(list) = st.list_mut(kind) else { return false };
+    let Some(list) = st.list_mut(kind) else {
+        return false;
+    };
     if let Some(sel) = moved(list.selected, list.visible().len(), action, page) {
         list.selected = sel;
         list.clamp(page);
@@ -138,7 +149,10 @@ pub fn handle(st: &mut State, kind: EntityKind, action: Action) -> bool {
                 Some(_) => (0, false),
             });
             list.resort();
-            let title = list.sort.and_then(|(c, _)| columns(kind).get(c)).map_or("", |c| c.title);
+            let title = list
+                .sort
+                .and_then(|(c, _)| columns(kind).get(c))
+                .map_or("", |c| c.title);
             st.say(format!("Sorted by {title}"), Level::Info);
             true
         }
@@ -171,7 +185,9 @@ pub fn handle(st: &mut State, kind: EntityKind, action: Action) -> bool {
 /// Typing while the filter is being edited. `false` leaves the key to the keymap.
 pub fn edit_key(st: &mut State, kind: EntityKind, key: KeyPress) -> bool {
     let page = st.page().saturating_sub(1);
-    let Some(list) = st.list_mut(kind) else { return false };
+    let Some(list) = st.list_mut(kind) else {
+        return false;
+    };
     if !list.editing {
         return false;
     }
@@ -224,41 +240,76 @@ pub fn render(st: &State, kind: EntityKind, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
     let Some(list) = st.list(kind) else { return };
     let count = match &list.data {
-        Some(d) if list.filter.is_active() => format!(" {} of {} ", list.visible().len(), d.rows.len()),
+        Some(d) if list.filter.is_active() => {
+            format!(" {} of {} ", list.visible().len(), d.rows.len())
+        }
         Some(d) => format!(" {} ", d.rows.len()),
         None => String::new(),
     };
     let title = format!(" {} ", st.view.title());
-    let block = panel(title, th, true).title_bottom(ratatui::text::Line::from(count).right_aligned().style(th.muted));
+    let block = panel(title, th, true).title_bottom(
+        ratatui::text::Line::from(count)
+            .right_aligned()
+            .style(th.muted),
+    );
     let inner = block.inner(area);
     block.render(area, buf);
     let Some(data) = &list.data else {
-        line(buf, inner.x + 1, inner.y + 1, inner.width.saturating_sub(2), vec![Span::styled(format!("Loading {}…", kind.plural()), th.muted)]);
+        line(
+            buf,
+            inner.x + 1,
+            inner.y + 1,
+            inner.width.saturating_sub(2),
+            vec![Span::styled(
+                format!("Loading {}…", kind.plural()),
+                th.muted,
+            )],
+        );
         return;
     };
     let mut y = inner.y;
     if list.editing || list.filter.is_active() {
         let cursor = if list.editing { "▏" } else { "" };
-        line(buf, inner.x, y, inner.width, vec![
-            Span::styled(" / ", th.key),
-            Span::styled(format!("{}{cursor}", list.filter.query()), th.text),
-        ]);
+        line(
+            buf,
+            inner.x,
+            y,
+            inner.width,
+            vec![
+                Span::styled(" / ", th.key),
+                Span::styled(format!("{}{cursor}", list.filter.query()), th.text),
+            ],
+        );
         y += 1;
     }
     let cols = columns(kind);
     let total: u16 = cols.iter().map(|c| c.width).sum();
-    let avail = inner.width.saturating_sub(1 + u16::try_from(cols.len()).unwrap_or(0));
-    let widths: Vec<usize> = cols.iter().map(|c| usize::from(c.width * avail / total.max(1))).collect();
+    let avail = inner
+        .width
+        .saturating_sub(1 + u16::try_from(cols.len()).unwrap_or(0));
+    let widths: Vec<usize> = cols
+        .iter()
+        .map(|c| usize::from(c.width * avail / total.max(1)))
+        .collect();
     let header: Vec<Span> = cols
         .iter()
         .zip(&widths)
         .enumerate()
         .flat_map(|(i, (c, w))| {
             let mark = match list.sort {
-                Some((s, desc)) if s == i => if desc { "▼" } else { "▲" },
+                Some((s, desc)) if s == i => {
+                    if desc {
+                        "▼"
+                    } else {
+                        "▲"
+                    }
+                }
                 _ => "",
             };
-            [Span::raw(" "), Span::styled(pad(&format!("{}{mark}", c.title), *w, c.right), th.heading)]
+            [
+                Span::raw(" "),
+                Span::styled(pad(&format!("{}{mark}", c.title), *w, c.right), th.heading),
+            ]
         })
         .collect();
     line(buf, inner.x, y, inner.width, header);
@@ -266,13 +317,25 @@ pub fn render(st: &State, kind: EntityKind, area: Rect, buf: &mut Buffer) {
     let rows_h = usize::from(inner.bottom().saturating_sub(y));
     let visible = list.visible();
     if visible.is_empty() {
-        let msg = if list.filter.is_active() { "Nothing matches the filter (Esc clears it)" } else { "No records yet (n creates one)" };
-        line(buf, inner.x + 1, y, inner.width.saturating_sub(2), vec![Span::styled(msg, th.muted)]);
+        let msg = if list.filter.is_active() {
+            "Nothing matches the filter (Esc clears it)"
+        } else {
+            "No records yet (n creates one)"
+        };
+        line(
+            buf,
+            inner.x + 1,
+            y,
+            inner.width.saturating_sub(2),
+            vec![Span::styled(msg, th.muted)],
+        );
         return;
     }
     let offset = scrolled(list.offset, list.selected, rows_h);
     for (i, row_idx) in visible.iter().enumerate().skip(offset).take(rows_h) {
-        let Some(row) = data.rows.get(*row_idx as usize) else { continue };
+        let Some(row) = data.rows.get(*row_idx as usize) else {
+            continue;
+        };
         let yy = y + u16::try_from(i - offset).unwrap_or(0);
         let selected = i == list.selected;
         let spans: Vec<Span> = cols

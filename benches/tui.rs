@@ -1,0 +1,182 @@
+//! TUI figures on a big store (`outpost demo --scale 100000`), printed, not asserted:
+//! time to first frame (open the store, build the state, draw into a TestBackend), the
+//! background loads, and one keystroke of fuzzy filtering over 100k contacts with
+//! nucleo-matcher (used) beside fuzzy-matcher's skim matcher (measured for comparison).
+//!
+//! `cargo bench --bench tui` uses `$OUTPOST_BENCH_STORE` (default
+//! /tmp/outpost-bench-100k) and fills it with the demo first when it is empty (about a
+//! minute).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+use outpost::app::App;
+use outpost::model::EntityKind;
+use outpost::tui::clock::Clock;
+use outpost::tui::event::Event;
+use outpost::tui::harness::Harness;
+use outpost::tui::jobs::{self, Job};
+use outpost::tui::keymap::Keymap;
+use outpost::tui::rows;
+use outpost::tui::state::{Options, State, ViewId};
+use outpost::tui::theme::Theme;
+use outpost::tui::{filter, ui, update};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn options() -> Options {
+    Options {
+        clock: Clock::system(),
+        keymap: Keymap::builtin().expect("keymap"),
+        theme: Theme::builtin("dark", false),
+        no_color: false,
+        size: (120, 40),
+    }
+}
+
+fn draw(st: &State) {
+    let mut term = Terminal::new(TestBackend::new(st.size.0, st.size.1)).expect("backend");
+    term.draw(|f| ui::draw(st, f.area(), f.buffer_mut()))
+        .expect("draw");
+}
+
+fn main() {
+    let dir: PathBuf = std::env::var_os("OUTPOST_BENCH_STORE")
+        .map_or_else(|| "/tmp/outpost-bench-100k".into(), PathBuf::from);
+    {
+        let app = App::open(&dir).expect("open");
+        if app.store.count(EntityKind::Contact) == 0 {
+            eprintln!(
+                "filling {} with the demo at 100,000 contacts (about a minute)…",
+                dir.display()
+            );
+            app.demo(1, 100_000).expect("demo");
+        }
+    }
+
+    // First frame: what `outpost` does before the first draw. Loading is handed to
+    // worker threads there; the frame shows placeholders until it lands.
+    let t0 = Instant::now();
+    let app = Arc::new(App::open(&dir).expect("open"));
+    let opened = t0.elapsed();
+    let mut st = State::new(app.clone(), options());
+    draw(&st);
+    let first = t0.elapsed();
+    println!(
+        "store: {} contacts, {} opportunities, {} activities",
+        app.store.count(EntityKind::Contact),
+        app.store.count(EntityKind::Opportunity),
+        app.store.count(EntityKind::Activity)
+    );
+    println!(
+        "first frame (open store + state + draw 120x40): {} (open alone {})",
+        ms(first),
+        ms(opened)
+    );
+
+    // The background loads, timed one by one.
+    for job in [
+        Job::Dashboard,
+        Job::Deals,
+        Job::List(EntityKind::Contact),
+        Job::Titles,
+    ] {
+        let t = Instant::now();
+        let result = jobs::run(&app, &st.clock, &job, &mut |_, _| {}).map_err(|e| e.to_string());
+        let took = t.elapsed();
+        update::handle_event(&mut st, Event::Loaded(job.clone(), result));
+        println!("background load {:<32} {}", job.label(), ms(took));
+    }
+    let t = Instant::now();
+    draw(&st);
+    println!("dashboard frame with data: {}", ms(t.elapsed()));
+
+    // Keystrokes in the contacts filter.
+    st.view = ViewId::List(EntityKind::Contact);
+    let t = Instant::now();
+    draw(&st);
+    println!(
+        "contacts list frame (100k rows loaded): {}",
+        ms(t.elapsed())
+    );
+    let mut worst = Duration::ZERO;
+    let mut query = String::new();
+    for c in "anna m".chars() {
+        query.push(c);
+        let list = st.list_mut(EntityKind::Contact).expect("list");
+        let t = Instant::now();
+        list.set_query(&query);
+        let took = t.elapsed();
+        let n = list.visible().len();
+        let t2 = Instant::now();
+        draw(&st);
+        let frame = t2.elapsed();
+        worst = worst.max(took);
+        println!(
+            "nucleo keystroke '{query}': {} ({n} matches) + frame {}",
+            ms(took),
+            ms(frame)
+        );
+    }
+    for q in ["m", "zz", "berlin"] {
+        let list = st.list_mut(EntityKind::Contact).expect("list");
+        list.set_query("");
+        let t = Instant::now();
+        list.set_query(q);
+        let took = t.elapsed();
+        worst = worst.max(took);
+        println!(
+            "nucleo first keystroke(s) '{q}' from scratch: {} ({} matches)",
+            ms(took),
+            list.visible().len()
+        );
+    }
+    println!("nucleo worst keystroke: {} (target < 16 ms)", ms(worst));
+
+    // The same rows with fuzzy-matcher, for the record.
+    let list = st.list(EntityKind::Contact).expect("list");
+    let data = list.data.as_ref().expect("rows");
+    let texts: Vec<String> = data
+        .rows
+        .iter()
+        .map(|r| filter::fold(&rows::search_text(EntityKind::Contact, r)))
+        .collect();
+    let skim = SkimMatcherV2::default();
+    for q in ["a", "an", "anna", "anna m"] {
+        let t = Instant::now();
+        let mut scored: Vec<(i64, usize)> = texts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| skim.fuzzy_match(h, q).map(|s| (s, i)))
+            .collect();
+        scored.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        println!(
+            "fuzzy-matcher (skim) '{q}' over all rows: {} ({} matches)",
+            ms(t.elapsed()),
+            scored.len()
+        );
+    }
+
+    // Typing through the harness end to end (key routing included).
+    let mut h = Harness::with_options(
+        app,
+        Options {
+            size: (120, 40),
+            ..options()
+        },
+    );
+    h.keys("4");
+    let t = Instant::now();
+    h.keys("/ a");
+    println!(
+        "harness: '/' then 'a' on 100k contacts incl. routing: {}",
+        ms(t.elapsed())
+    );
+}
