@@ -42,8 +42,22 @@ pub struct Converted {
 impl App {
     /// Reads flag or cell values into fields, resolving REFs.
     pub fn fields_from(&self, values: &Values) -> Result<Fields, AppError> {
-        build(values, &mut |kind, r| self.resolve(kind, r).map_err(|e| e.to_string()))
-            .map_err(|FieldError { field, message }| AppError::Invalid(format!("--{field}: {message}")))
+        let mut ref_error = None;
+        let built = build(values, &mut |kind, r| {
+            self.resolve(kind, r).map_err(|e| {
+                let text = e.to_string();
+                ref_error = Some(e);
+                text
+            })
+        });
+        built.map_err(|FieldError { field, message }| {
+            let text = format!("--{field}: {message}");
+            match ref_error {
+                Some(AppError::NotFound(_)) => AppError::NotFound(text),
+                Some(AppError::Ambiguous(_)) => AppError::Ambiguous(text),
+                _ => AppError::Invalid(text),
+            }
+        })
     }
 
     /// Fills defaults a new record gets from configuration and related records.

@@ -64,10 +64,10 @@ fn field_args(kind: EntityKind, for_add: bool) -> Vec<Arg> {
                 Ty::Ref(_) => arg.value_name("REF"),
                 Ty::Date => arg.value_name("DATE"),
                 Ty::DateTime => arg.value_name("\"YYYY-MM-DD HH:MM\""),
-                Ty::Amount | Ty::Prices => arg.value_name("AMOUNT"),
+                Ty::Amount | Ty::Prices => arg.value_name("AMOUNT").allow_negative_numbers(true),
                 Ty::Currency | Ty::PriceCurrency => arg.value_name("CODE"),
                 Ty::Choice(options) => arg.value_parser(clap::builder::PossibleValuesParser::new(options.iter().copied())),
-                Ty::Int => arg.value_name("N"),
+                Ty::Int => arg.value_name("N").allow_negative_numbers(true),
                 Ty::Text => arg.value_name("TEXT"),
             };
             if for_add && s.required {

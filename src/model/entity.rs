@@ -277,7 +277,9 @@ pub trait Record: Serialize + DeserializeOwned {
 }
 
 fn parse<R: Record>(fields: &Fields) -> Result<R, Invalid> {
-    R::deserialize(serde_json::Value::Object(fields.clone())).map_err(|e| {
+    // A null means "not set": the field takes its default and validation speaks for it.
+    let set: Fields = fields.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect();
+    R::deserialize(serde_json::Value::Object(set)).map_err(|e| {
         let msg = e.to_string();
         let field = msg
             .split('`')
