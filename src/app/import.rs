@@ -120,7 +120,7 @@ impl App {
             for (col, target) in record.iter().zip(&targets) {
                 let Target::Field(spec) = target else { continue };
                 match values.iter_mut().find(|(s, _)| s.json == spec.json) {
-                    Some((_, texts)) if spec.ty == spec::Ty::List => texts.push(col.to_string()),
+                    Some((_, texts)) if matches!(spec.ty, spec::Ty::List | spec::Ty::Ref(_)) => texts.push(col.to_string()),
                     Some((_, texts)) => {
                         if texts.iter().all(|t| t.trim().is_empty()) {
                             *texts = vec![col.to_string()];
@@ -138,6 +138,20 @@ impl App {
                 let flag_or_json = spec::specs(kind).iter().find(|s| s.flag == field || s.json == field).map_or(field, |s| s.json);
                 columns_of.get(flag_or_json).map_or_else(|| field.to_string(), |c| (*c).to_string())
             };
+            // A reference may come from several columns (`account_id`, `account_name`):
+            // the first one that names a record wins.
+            for (spec, texts) in &mut values {
+                if let spec::Ty::Ref(k) = spec.ty {
+                    let candidates: Vec<String> = texts.iter().filter(|t| !t.trim().is_empty()).cloned().collect();
+                    let chosen = candidates
+                        .iter()
+                        .find(|t| refs.entry((k, (*t).clone())).or_insert_with(|| self.resolve(k, t).map_err(|e| e.to_string())).is_ok())
+                        .or(candidates.first())
+                        .cloned()
+                        .unwrap_or_default();
+                    *texts = vec![chosen];
+                }
+            }
             let built = super::input::build(&values, &mut |k, r| {
                 refs.entry((k, r.to_string()))
                     .or_insert_with(|| self.resolve(k, r).map_err(|e| e.to_string()))
