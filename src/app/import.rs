@@ -41,15 +41,27 @@ fn plan(kind: EntityKind, headers: &[String], maps: &[(String, String)]) -> Resu
     let mut targets = Vec::with_capacity(headers.len());
     let mut unknown = Vec::new();
     for h in headers {
-        let mapped = maps.iter().find(|(col, _)| spec::fold(col) == spec::fold(h)).map(|(_, f)| f.as_str());
+        let mapped = maps
+            .iter()
+            .find(|(col, _)| spec::fold(col) == spec::fold(h))
+            .map(|(_, f)| f.as_str());
         let target = match mapped {
             Some("") => Target::Skip,
             Some(field) => Target::Field(spec::lookup(kind, field).ok_or_else(|| {
-                AppError::Invalid(format!("--map {h}={field}: {kind} has no field '{field}'; fields are: {}", field_names(kind)))
+                AppError::Invalid(format!(
+                    "--map {h}={field}: {kind} has no field '{field}'; fields are: {}",
+                    field_names(kind)
+                ))
             })?),
             None => match spec::lookup(kind, h) {
                 Some(s) => Target::Field(s),
-                None if IGNORED.contains(&h.as_str()) || spec::derived(kind).iter().any(|d| *d == h || format!("{}_name", spec::rel_of(d)) == *h) => Target::Skip,
+                None if IGNORED.contains(&h.as_str())
+                    || spec::derived(kind)
+                        .iter()
+                        .any(|d| *d == h || format!("{}_name", spec::rel_of(d)) == *h) =>
+                {
+                    Target::Skip
+                }
                 None => {
                     unknown.push(h.clone());
                     Target::Skip
@@ -69,7 +81,12 @@ fn plan(kind: EntityKind, headers: &[String], maps: &[(String, String)]) -> Resu
     }
     let missing: Vec<&str> = spec::specs(kind)
         .iter()
-        .filter(|s| s.required && !targets.iter().any(|t| matches!(t, Target::Field(f) if f.json == s.json)))
+        .filter(|s| {
+            s.required
+                && !targets
+                    .iter()
+                    .any(|t| matches!(t, Target::Field(f) if f.json == s.json))
+        })
         .map(|s| s.json)
         .collect();
     if !missing.is_empty() {
@@ -87,9 +104,17 @@ fn field_names(kind: EntityKind) -> String {
 
 impl App {
     /// Imports a CSV file of `kind` records.
-    pub fn import_csv(&self, kind: EntityKind, path: &Path, maps: &[(String, String)], dry_run: bool) -> Result<ImportReport, AppError> {
+    pub fn import_csv(
+        &self,
+        kind: EntityKind,
+        path: &Path,
+        maps: &[(String, String)],
+        dry_run: bool,
+    ) -> Result<ImportReport, AppError> {
         let file = std::fs::File::open(path).map_err(|e| AppError::io(path, e))?;
-        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(std::io::BufReader::new(file));
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_reader(std::io::BufReader::new(file));
         let where_ = path.display();
         let headers: Vec<String> = reader
             .headers()
@@ -98,7 +123,9 @@ impl App {
             .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
             .collect();
         if headers.iter().all(String::is_empty) {
-            return Err(AppError::Invalid(format!("{where_}: the file is empty; expected a header row")));
+            return Err(AppError::Invalid(format!(
+                "{where_}: the file is empty; expected a header row"
+            )));
         }
         let targets = plan(kind, &headers, maps)?;
         let mut refs: HashMap<(EntityKind, String), Result<Id, String>> = HashMap::new();
@@ -120,7 +147,9 @@ impl App {
             for (col, target) in record.iter().zip(&targets) {
                 let Target::Field(spec) = target else { continue };
                 match values.iter_mut().find(|(s, _)| s.json == spec.json) {
-                    Some((_, texts)) if matches!(spec.ty, spec::Ty::List | spec::Ty::Ref(_)) => texts.push(col.to_string()),
+                    Some((_, texts)) if matches!(spec.ty, spec::Ty::List | spec::Ty::Ref(_)) => {
+                        texts.push(col.to_string())
+                    }
                     Some((_, texts)) => {
                         if texts.iter().all(|t| t.trim().is_empty()) {
                             *texts = vec![col.to_string()];
@@ -135,8 +164,13 @@ impl App {
                 }
             }
             let column = |field: &str| -> String {
-                let flag_or_json = spec::specs(kind).iter().find(|s| s.flag == field || s.json == field).map_or(field, |s| s.json);
-                columns_of.get(flag_or_json).map_or_else(|| field.to_string(), |c| (*c).to_string())
+                let flag_or_json = spec::specs(kind)
+                    .iter()
+                    .find(|s| s.flag == field || s.json == field)
+                    .map_or(field, |s| s.json);
+                columns_of
+                    .get(flag_or_json)
+                    .map_or_else(|| field.to_string(), |c| (*c).to_string())
             };
             // A reference may come from several columns (`account_id`, `account_name`):
             // the first one that names a record wins.
@@ -145,7 +179,11 @@ impl App {
                     let candidates: Vec<String> = texts.iter().filter(|t| !t.trim().is_empty()).cloned().collect();
                     let chosen = candidates
                         .iter()
-                        .find(|t| refs.entry((k, (*t).clone())).or_insert_with(|| self.resolve(k, t).map_err(|e| e.to_string())).is_ok())
+                        .find(|t| {
+                            refs.entry((k, (*t).clone()))
+                                .or_insert_with(|| self.resolve(k, t).map_err(|e| e.to_string()))
+                                .is_ok()
+                        })
                         .or(candidates.first())
                         .cloned()
                         .unwrap_or_default();
@@ -211,7 +249,9 @@ impl App {
 fn csv_error(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            format!("has {len} fields but the header has {expected_len}; check for an unquoted comma or a missing quote")
+            format!(
+                "has {len} fields but the header has {expected_len}; check for an unquoted comma or a missing quote"
+            )
         }
         csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8; save the file as UTF-8 and try again".to_string(),
         _ => e.to_string(),

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
-use super::meta::{parse_hlc, parse_u64, K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, K_QUOTE_COUNTER};
+use super::meta::{K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, K_QUOTE_COUNTER, parse_hlc, parse_u64};
 use super::record::{CREATED, DELETED};
-use super::{entity_pos, keys, Store, StoreError, Stored, META, OUTBOX};
+use super::{META, OUTBOX, Store, StoreError, Stored, entity_pos, keys};
 use crate::model::entity::Checked;
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
 
@@ -187,22 +187,20 @@ impl Tx<'_> {
     }
 
     fn check(&self, index: usize, m: &Mutation, fields: &Fields, old: Option<&Fields>) -> TxResult<Checked> {
-        m.kind
-            .check(fields, old, &self.store.ctx)
-            .or_else(|source| {
-                let title = fields
-                    .get("name")
-                    .or_else(|| fields.get("subject"))
-                    .or_else(|| fields.get("title"))
-                    .and_then(|v| v.as_str())
-                    .map_or_else(|| m.id.to_string(), |s| format!("'{s}'"));
-                abort(StoreError::Invalid {
-                    index,
-                    kind: m.kind,
-                    title,
-                    source,
-                })
+        m.kind.check(fields, old, &self.store.ctx).or_else(|source| {
+            let title = fields
+                .get("name")
+                .or_else(|| fields.get("subject"))
+                .or_else(|| fields.get("title"))
+                .and_then(|v| v.as_str())
+                .map_or_else(|| m.id.to_string(), |s| format!("'{s}'"));
+            abort(StoreError::Invalid {
+                index,
+                kind: m.kind,
+                title,
+                source,
             })
+        })
     }
 
     /// Every link must point at a record that exists and is not in the trash.
@@ -216,11 +214,17 @@ impl Tx<'_> {
                 Some(_) => {
                     return abort(StoreError::state(
                         index,
-                        format!("{}: {} {} is in the trash; restore it first (`outpost trash restore {}`)", l.field, l.kind, l.id, l.id),
+                        format!(
+                            "{}: {} {} is in the trash; restore it first (`outpost trash restore {}`)",
+                            l.field, l.kind, l.id, l.id
+                        ),
                     ));
                 }
                 None => {
-                    return abort(StoreError::state(index, format!("{}: no {} with id {}", l.field, l.kind, l.id)));
+                    return abort(StoreError::state(
+                        index,
+                        format!("{}: no {} with id {}", l.field, l.kind, l.id),
+                    ));
                 }
             }
         }
@@ -257,7 +261,8 @@ impl Tx<'_> {
                     return abort(StoreError::state(index, format!("{kind} {id} already exists")));
                 }
                 let mut fields = fields.clone();
-                if kind == EntityKind::Quote && fields.get("number").and_then(|v| v.as_str()).is_none_or(str::is_empty) {
+                if kind == EntityKind::Quote && fields.get("number").and_then(|v| v.as_str()).is_none_or(str::is_empty)
+                {
                     fields.insert("number".into(), self.next_quote_number()?.into());
                 }
                 let checked = self.check(index, m, &fields, None)?;
@@ -280,7 +285,10 @@ impl Tx<'_> {
                     return abort(StoreError::missing(index, kind, id));
                 };
                 if stored.deleted {
-                    return abort(StoreError::state(index, format!("{kind} {id} is in the trash; restore it first (`outpost trash restore {id}`)")));
+                    return abort(StoreError::state(
+                        index,
+                        format!("{kind} {id} is in the trash; restore it first (`outpost trash restore {id}`)"),
+                    ));
                 }
                 let mut merged = stored.fields.clone();
                 for (k, v) in changes {
@@ -318,7 +326,11 @@ impl Tx<'_> {
                     return abort(StoreError::missing(index, kind, id));
                 };
                 if stored.deleted == delete {
-                    let state = if delete { "already in the trash" } else { "not in the trash" };
+                    let state = if delete {
+                        "already in the trash"
+                    } else {
+                        "not in the trash"
+                    };
                     return abort(StoreError::state(index, format!("{kind} {id} is {state}")));
                 }
                 let checked = kind
@@ -332,7 +344,11 @@ impl Tx<'_> {
                 stored.deleted = delete;
                 let base = stored.clocks.insert(DELETED.into(), hlc);
                 self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
-                let op = if delete { ChangeOp::Delete { base } } else { ChangeOp::Restore { base } };
+                let op = if delete {
+                    ChangeOp::Delete { base }
+                } else {
+                    ChangeOp::Restore { base }
+                };
                 self.outbox(hlc, kind, id, op)?;
                 hlc
             }
