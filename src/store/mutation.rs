@@ -356,3 +356,157 @@ impl Tx<'_> {
         Ok(hlc)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fields(pairs: &[(&str, serde_json::Value)]) -> Fields {
+        pairs.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect()
+    }
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).expect("open");
+        (dir, store)
+    }
+
+    #[test]
+    fn every_change_is_stamped_and_recorded_with_its_base() {
+        let (_dir, store) = open();
+        let m = Mutation::create(
+            EntityKind::Account,
+            fields(&[("name", json!("Acme")), ("city", json!("Berlin"))]),
+        );
+        let created = store.commit(std::slice::from_ref(&m)).expect("create")[0];
+        let updated = store
+            .commit(&[Mutation::update(
+                EntityKind::Account,
+                m.id,
+                fields(&[("city", json!("Hamburg")), ("name", json!("Acme"))]),
+            )])
+            .expect("update")[0];
+        assert!(updated > created);
+        let stored = store.get(EntityKind::Account, m.id).expect("get").expect("record");
+        assert_eq!(stored.clocks["city"], updated);
+        assert_eq!(stored.clocks["name"], created, "an unchanged field keeps its clock");
+        let outbox: Vec<Change> = store.outbox().map(|c| c.expect("change")).collect();
+        assert_eq!(outbox.len(), 2, "one create, one set (name did not change)");
+        assert_eq!((outbox[0].seq, outbox[1].seq), (1, 2));
+        assert!(matches!(&outbox[0].op, ChangeOp::Create { fields } if fields["name"] == "Acme"));
+        assert_eq!(
+            outbox[1].op,
+            ChangeOp::Set {
+                field: "city".into(),
+                value: json!("Hamburg"),
+                base: Some(created)
+            }
+        );
+        assert_eq!(store.last_hlc().expect("clock"), updated);
+    }
+
+    #[test]
+    fn a_no_op_update_records_nothing() {
+        let (_dir, store) = open();
+        let m = Mutation::create(EntityKind::Account, fields(&[("name", json!("Acme"))]));
+        store.commit(std::slice::from_ref(&m)).expect("create");
+        store
+            .commit(&[Mutation::update(
+                EntityKind::Account,
+                m.id,
+                fields(&[("name", json!(" Acme "))]),
+            )])
+            .expect("update");
+        assert_eq!(store.outbox_len(), 1);
+    }
+
+    #[test]
+    fn a_failing_mutation_rolls_back_the_whole_batch() {
+        let (_dir, store) = open();
+        let good = Mutation::create(EntityKind::Account, fields(&[("name", json!("Acme"))]));
+        let bad = Mutation::create(
+            EntityKind::Contact,
+            fields(&[("first_name", json!("A")), ("last_name", json!(""))]),
+        );
+        let err = store.commit(&[good.clone(), bad]).expect_err("invalid");
+        assert_eq!(err.mutation_index(), Some(1));
+        assert!(store.get(EntityKind::Account, good.id).expect("get").is_none());
+        assert_eq!(store.outbox_len(), 0);
+        assert_eq!(store.last_hlc().expect("clock"), Hlc::ZERO);
+    }
+
+    #[test]
+    fn relations_must_exist_and_not_be_trashed() {
+        let (_dir, store) = open();
+        let account = Mutation::create(EntityKind::Account, fields(&[("name", json!("Acme"))]));
+        let contact = |id: Id| {
+            Mutation::create(
+                EntityKind::Contact,
+                fields(&[
+                    ("first_name", json!("A")),
+                    ("last_name", json!("B")),
+                    ("account_id", json!(id.to_string())),
+                ]),
+            )
+        };
+        assert!(store.commit(&[contact(Id::new())]).is_err(), "dangling account");
+        store
+            .commit(&[account.clone(), contact(account.id)])
+            .expect("created together");
+        store
+            .commit(&[Mutation {
+                kind: EntityKind::Account,
+                id: account.id,
+                op: Op::Delete,
+            }])
+            .expect("delete");
+        let err = store.commit(&[contact(account.id)]).expect_err("trashed account");
+        assert!(err.to_string().contains("trash"), "{err}");
+        store
+            .commit(&[Mutation {
+                kind: EntityKind::Account,
+                id: account.id,
+                op: Op::Restore,
+            }])
+            .expect("restore");
+        store.commit(&[contact(account.id)]).expect("restored account");
+        let ops: Vec<String> = store
+            .outbox()
+            .map(|c| {
+                serde_json::to_value(c.expect("change")).expect("json")["op"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(ops, ["create", "create", "delete", "restore", "create"]);
+        assert!(store.verify().expect("verify").ok());
+    }
+
+    #[test]
+    fn the_clock_survives_a_restart_even_when_the_wall_clock_is_behind() {
+        let dir = tempfile::tempdir().expect("dir");
+        let future = Hlc {
+            wall: Hlc::now_ms() + 86_400_000,
+            counter: 5,
+            replica: ReplicaId(1),
+        };
+        {
+            let store = Store::open(dir.path()).expect("open");
+            store
+                .tree(META)
+                .insert(K_LAST_HLC, future.to_string().as_bytes())
+                .expect("set clock");
+        }
+        let store = Store::open(dir.path()).expect("reopen");
+        let hlc = store
+            .commit(&[Mutation::create(
+                EntityKind::Account,
+                fields(&[("name", json!("Acme"))]),
+            )])
+            .expect("create")[0];
+        assert!(hlc > future, "{hlc} must follow {future}");
+    }
+}
