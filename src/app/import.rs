@@ -232,10 +232,11 @@ impl App {
             .map(|(h, _)| h.clone())
             .collect();
         if !dry_run {
-            self.store.commit(&muts).map_err(|e| match e.mutation_index() {
-                Some(i) => AppError::Invalid(format!("{where_}: row {}: {e}; nothing was imported", i + 2)),
-                None => AppError::from(e),
-            })?;
+            self.commit_all_or_nothing(&muts)
+                .map_err(|(i, e)| match e.mutation_index() {
+                    Some(j) => AppError::Invalid(format!("{where_}: row {}: {e}; nothing was imported", i + j + 2)),
+                    None => AppError::from(e),
+                })?;
         }
         Ok(ImportReport {
             rows,
@@ -243,6 +244,34 @@ impl App {
             skipped_columns,
             dry_run,
         })
+    }
+}
+
+/// Rows written per transaction: large enough to be fast, small enough to keep memory flat.
+const CHUNK: usize = 5_000;
+
+impl App {
+    /// Commits creates in chunks. If a chunk fails (a full disk, say), the chunks already
+    /// written are moved to the trash again through the same write path, so the import
+    /// leaves nothing behind. Returns the failing chunk's first index with the error.
+    fn commit_all_or_nothing(&self, muts: &[Mutation]) -> Result<(), (usize, crate::store::StoreError)> {
+        for (n, chunk) in muts.chunks(CHUNK).enumerate() {
+            if let Err(e) = self.store.commit(chunk) {
+                let undo: Vec<Mutation> = muts[..n * CHUNK]
+                    .iter()
+                    .map(|m| Mutation {
+                        kind: m.kind,
+                        id: m.id,
+                        op: crate::store::Op::Delete,
+                    })
+                    .collect();
+                for part in undo.chunks(CHUNK) {
+                    let _ = self.store.commit(part);
+                }
+                return Err((n * CHUNK, e));
+            }
+        }
+        Ok(())
     }
 }
 
