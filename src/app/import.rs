@@ -250,28 +250,82 @@ impl App {
 /// Rows written per transaction: large enough to be fast, small enough to keep memory flat.
 const CHUNK: usize = 5_000;
 
+/// While an import spans several commits, the records it writes are listed under this
+/// `meta` key; the first chunk sets it and the last clears it, each in the same
+/// transaction. If the process dies between, the next open trashes those records again,
+/// so an interrupted import leaves nothing behind.
+const PENDING: &str = "import_pending";
+
 impl App {
-    /// Commits creates in chunks. If a chunk fails (a full disk, say), the chunks already
-    /// written are moved to the trash again through the same write path, so the import
-    /// leaves nothing behind. Returns the failing chunk's first index with the error.
+    /// Commits creates in chunks of [`CHUNK`]. If a chunk fails (a full disk, say) or the
+    /// process dies, the chunks already written are trashed again through the same write
+    /// path. Returns the failing chunk's first index with the error.
     fn commit_all_or_nothing(&self, muts: &[Mutation]) -> Result<(), (usize, crate::store::StoreError)> {
-        for (n, chunk) in muts.chunks(CHUNK).enumerate() {
-            if let Err(e) = self.store.commit(chunk) {
-                let undo: Vec<Mutation> = muts[..n * CHUNK]
-                    .iter()
-                    .map(|m| Mutation {
-                        kind: m.kind,
-                        id: m.id,
-                        op: crate::store::Op::Delete,
-                    })
-                    .collect();
-                for part in undo.chunks(CHUNK) {
-                    let _ = self.store.commit(part);
+        let list: String = muts.iter().map(|m| format!("{} {}\n", m.kind, m.id)).collect();
+        let chunks: Vec<&[Mutation]> = muts.chunks(CHUNK).collect();
+        for (n, chunk) in chunks.iter().enumerate() {
+            let mut meta: Vec<(&str, Option<&str>)> = Vec::new();
+            if chunks.len() > 1 && n == 0 {
+                meta.push((PENDING, Some(list.as_str())));
+            }
+            if chunks.len() > 1 && n + 1 == chunks.len() {
+                meta.push((PENDING, None));
+            }
+            if let Err(e) = self.store.commit_with_meta(chunk, &meta) {
+                if n > 0 {
+                    let _ = self.undo_import(&muts[..n * CHUNK]);
                 }
                 return Err((n * CHUNK, e));
             }
         }
         Ok(())
+    }
+
+    /// Trashes the records of an import again and clears the marker, in one write path.
+    fn undo_import(&self, written: &[Mutation]) -> Result<(), crate::store::StoreError> {
+        let undo: Vec<Mutation> = written
+            .iter()
+            .filter(|m| self.store.get(m.kind, m.id).ok().flatten().is_some_and(|s| !s.deleted))
+            .map(|m| Mutation {
+                kind: m.kind,
+                id: m.id,
+                op: crate::store::Op::Delete,
+            })
+            .collect();
+        let parts: Vec<&[Mutation]> = undo.chunks(CHUNK).collect();
+        if parts.is_empty() {
+            self.store.commit_with_meta(&[], &[(PENDING, None)])?;
+        }
+        for (n, part) in parts.iter().enumerate() {
+            let clear: &[(&str, Option<&str>)] = if n + 1 == parts.len() { &[(PENDING, None)] } else { &[] };
+            self.store.commit_with_meta(part, clear)?;
+        }
+        Ok(())
+    }
+
+    /// Rolls back an import that a crash interrupted (see [`PENDING`]). Returns how many
+    /// records went back to the trash.
+    pub fn recover_interrupted_import(&self) -> Result<usize, AppError> {
+        let Some(text) = self.store.meta(PENDING)? else {
+            return Ok(0);
+        };
+        let written: Vec<Mutation> = text
+            .lines()
+            .filter_map(|l| {
+                let (kind, id) = l.split_once(' ')?;
+                Some(Mutation {
+                    kind: kind.parse().ok()?,
+                    id: id.parse().ok()?,
+                    op: crate::store::Op::Delete,
+                })
+            })
+            .collect();
+        let live = written
+            .iter()
+            .filter(|m| self.store.get(m.kind, m.id).ok().flatten().is_some_and(|s| !s.deleted))
+            .count();
+        self.undo_import(&written)?;
+        Ok(live)
     }
 }
 

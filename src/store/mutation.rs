@@ -128,7 +128,17 @@ fn abort<T>(e: StoreError) -> TxResult<T> {
 impl Store {
     /// Applies `mutations` atomically: all of them or none. Returns the clock of each.
     pub fn commit(&self, mutations: &[Mutation]) -> Result<Vec<Hlc>, StoreError> {
-        if mutations.is_empty() {
+        self.commit_with_meta(mutations, &[])
+    }
+
+    /// [`Store::commit`] plus bookkeeping in `meta` (set a key, or remove it with `None`)
+    /// in the same transaction, e.g. the marker of an import that spans several commits.
+    pub fn commit_with_meta(
+        &self,
+        mutations: &[Mutation],
+        meta: &[(&str, Option<&str>)],
+    ) -> Result<Vec<Hlc>, StoreError> {
+        if mutations.is_empty() && meta.is_empty() {
             return Ok(Vec::new());
         }
         let result = self.trees.as_slice().transaction(|trees| {
@@ -143,6 +153,12 @@ impl Store {
             let mut clocks = Vec::with_capacity(mutations.len());
             for (index, m) in mutations.iter().enumerate() {
                 clocks.push(tx.apply(index, m)?);
+            }
+            for (key, value) in meta {
+                match value {
+                    Some(v) => trees[META].insert(key.as_bytes(), v.as_bytes())?,
+                    None => trees[META].remove(key.as_bytes())?,
+                };
             }
             trees[META].insert(K_LAST_HLC, tx.clock.to_string().as_bytes())?;
             trees[META].insert(K_NEXT_SEQ, tx.seq.to_string().as_bytes())?;
