@@ -2,7 +2,8 @@
 //! data at a fixed clock, compared with tests/snapshots/*.txt (UPDATE_SNAPSHOTS=1
 //! rewrites them).
 
-mod common;
+mod tui_support;
+use tui_support as common;
 
 use std::sync::{Arc, OnceLock};
 

@@ -1,6 +1,7 @@
 //! State tests: keys in, state and store out, no terminal.
 
-mod common;
+mod tui_support;
+use tui_support as common;
 
 use outpost::model::{EntityKind, Id};
 use outpost::store::ChangeOp;

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::export::Format;
 use crate::app::AppError;
+use crate::app::export::Format;
 
 /// Offline-first sales force automation for the terminal.
 ///

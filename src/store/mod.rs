@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use sled::{Db, Tree};
 
-pub use backup::{read_backup, write_backup, BackupSummary};
+pub use backup::{BackupSummary, read_backup, write_backup};
 pub use error::StoreError;
 pub use meta::SCHEMA_VERSION;
 pub use mutation::{Change, ChangeOp, Mutation, Op};
