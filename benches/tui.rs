@@ -43,13 +43,12 @@ fn options() -> Options {
 
 fn draw(st: &State) {
     let mut term = Terminal::new(TestBackend::new(st.size.0, st.size.1)).expect("backend");
-    term.draw(|f| ui::draw(st, f.area(), f.buffer_mut()))
-        .expect("draw");
+    term.draw(|f| ui::draw(st, f.area(), f.buffer_mut())).expect("draw");
 }
 
 fn main() {
-    let dir: PathBuf = std::env::var_os("OUTPOST_BENCH_STORE")
-        .map_or_else(|| "/tmp/outpost-bench-100k".into(), PathBuf::from);
+    let dir: PathBuf =
+        std::env::var_os("OUTPOST_BENCH_STORE").map_or_else(|| "/tmp/outpost-bench-100k".into(), PathBuf::from);
     {
         let app = App::open(&dir).expect("open");
         if app.store.count(EntityKind::Contact) == 0 {
@@ -82,15 +81,13 @@ fn main() {
     );
 
     // The background loads, timed one by one.
-    for job in [
-        Job::Dashboard,
-        Job::Deals,
-        Job::List(EntityKind::Contact),
-        Job::Titles,
-    ] {
+    for job in [Job::Dashboard, Job::Deals, Job::List(EntityKind::Contact), Job::Titles] {
         let t = Instant::now();
         let result = jobs::run(&app, &st.clock, &job, &mut |_, _| {}).map_err(|e| e.to_string());
         let took = t.elapsed();
+        if let Err(e) = &result {
+            panic!("{}: {e}", job.label());
+        }
         update::handle_event(&mut st, Event::Loaded(job.clone(), result));
         println!("background load {:<32} {}", job.label(), ms(took));
     }
@@ -102,10 +99,7 @@ fn main() {
     st.view = ViewId::List(EntityKind::Contact);
     let t = Instant::now();
     draw(&st);
-    println!(
-        "contacts list frame (100k rows loaded): {}",
-        ms(t.elapsed())
-    );
+    println!("contacts list frame (100k rows loaded): {}", ms(t.elapsed()));
     let mut worst = Duration::ZERO;
     let mut query = String::new();
     for c in "anna m".chars() {
@@ -156,7 +150,7 @@ fn main() {
             .enumerate()
             .filter_map(|(i, h)| skim.fuzzy_match(h, q).map(|s| (s, i)))
             .collect();
-        scored.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        scored.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
         println!(
             "fuzzy-matcher (skim) '{q}' over all rows: {} ({} matches)",
             ms(t.elapsed()),

@@ -14,13 +14,9 @@ fn load(text: &str) -> Result<Keymap, String> {
 
 #[test]
 fn a_duplicate_key_is_refused_with_file_and_line() {
-    let err = load("# mine\n[board]\n\"L\" = \"stage_next\"\n\"shift-l\" = \"stage_prev\"\n")
-        .expect_err("duplicate");
+    let err = load("# mine\n[board]\n\"L\" = \"stage_next\"\n\"shift-l\" = \"stage_prev\"\n").expect_err("duplicate");
     assert!(err.contains("keymap.toml:4:"), "{err}");
-    assert!(
-        err.contains("bound twice") && err.contains("first on line 3"),
-        "{err}"
-    );
+    assert!(err.contains("bound twice") && err.contains("first on line 3"), "{err}");
 }
 
 #[test]
@@ -44,45 +40,28 @@ fn unknown_sections_and_key_names_are_refused() {
         "{err}"
     );
     let err = load("[list]\n\"hyper-x\" = \"edit\"\n").expect_err("key");
-    assert!(
-        err.contains("keymap.toml:2:") && err.contains("not a key"),
-        "{err}"
-    );
+    assert!(err.contains("keymap.toml:2:") && err.contains("not a key"), "{err}");
 }
 
 #[test]
 fn the_fixed_keys_cannot_be_rebound() {
     let err = load("[list]\n\"/\" = \"search\"\n").expect_err("fixed");
-    assert!(
-        err.contains("keymap.toml:2:") && err.contains("fixed"),
-        "{err}"
-    );
+    assert!(err.contains("keymap.toml:2:") && err.contains("fixed"), "{err}");
 }
 
 #[test]
 fn user_bindings_apply_over_the_defaults() {
-    let map =
-        load("[board]\n\"ctrl-l\" = \"stage_next\"\n[global]\n\"n\" = \"noop\"\n").expect("valid");
-    assert_eq!(
-        map.get(Scope::Board, KeyPress::ctrl('l')),
-        Some(Action::StageNext)
-    );
+    let map = load("[board]\n\"ctrl-l\" = \"stage_next\"\n[global]\n\"n\" = \"noop\"\n").expect("valid");
+    assert_eq!(map.get(Scope::Board, KeyPress::ctrl('l')), Some(Action::StageNext));
     assert_eq!(map.get(Scope::Global, KeyPress::char('n')), None);
-    assert_eq!(
-        map.get(Scope::Global, KeyPress::char('?')),
-        Some(Action::Help)
-    );
+    assert_eq!(map.get(Scope::Global, KeyPress::char('?')), Some(Action::Help));
 }
 
 #[test]
 fn the_binary_refuses_a_bad_keymap_before_touching_the_terminal() {
     let config = tempfile::tempdir().expect("tempdir");
     let data = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        config.path().join("keymap.toml"),
-        "[global]\n\"z\" = \"zoom\"\n",
-    )
-    .expect("write");
+    std::fs::write(config.path().join("keymap.toml"), "[global]\n\"z\" = \"zoom\"\n").expect("write");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"))
         .env("OUTPOST_CONFIG_DIR", config.path())
         .env("OUTPOST_DATA_DIR", data.path())

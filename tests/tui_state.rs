@@ -27,12 +27,7 @@ fn moving_a_deal_on_the_board_writes_the_store_and_its_outbox() {
     assert_eq!(s.state.view, ViewId::Pipeline);
     let pipeline = s.state.app.config.pipeline.clone();
     let today = s.state.clock.today();
-    let deal = s
-        .state
-        .board
-        .selected(&pipeline, today)
-        .expect("a deal")
-        .clone();
+    let deal = s.state.board.selected(&pipeline, today).expect("a deal").clone();
     assert_eq!(deal.stage, "Prospecting");
     let outbox_before = s.state.app.store.outbox_len();
 
@@ -47,51 +42,30 @@ fn moving_a_deal_on_the_board_writes_the_store_and_its_outbox() {
         .expect("get")
         .expect("deal");
     let history = stored.fields["stage_history"].as_array().expect("history");
-    assert_eq!(
-        history.last().and_then(|h| h["stage"].as_str()),
-        Some("Qualification")
-    );
+    assert_eq!(history.last().and_then(|h| h["stage"].as_str()), Some("Qualification"));
     assert_eq!(stored.fields["probability"], Value::from(20));
-    let changes: Vec<_> = s
-        .state
-        .app
-        .store
-        .outbox()
-        .map(|c| c.expect("change"))
-        .collect();
+    let changes: Vec<_> = s.state.app.store.outbox().map(|c| c.expect("change")).collect();
     assert!(changes.len() > outbox_before);
     let stage_change = changes[outbox_before..]
         .iter()
-        .find(|c| {
-            c.id == deal.id && matches!(&c.op, ChangeOp::Set { field, .. } if field == "stage")
-        })
+        .find(|c| c.id == deal.id && matches!(&c.op, ChangeOp::Set { field, .. } if field == "stage"))
         .expect("a stage change in the outbox");
     match &stage_change.op {
         ChangeOp::Set { value, base, .. } => {
             assert_eq!(value, &Value::from("Qualification"));
-            assert!(
-                base.is_some(),
-                "the change records the clock of the value it replaced"
-            );
+            assert!(base.is_some(), "the change records the clock of the value it replaced");
         }
         other => panic!("unexpected {other:?}"),
     }
     // The selection followed the deal into its new column.
     assert_eq!(s.state.board.col, 1);
-    assert_eq!(
-        s.state.board.selected(&pipeline, today).map(|d| d.id),
-        Some(deal.id)
-    );
+    assert_eq!(s.state.board.selected(&pipeline, today).map(|d| d.id), Some(deal.id));
     assert!(s.screen().contains("to Qualification"));
 
     s.keys("H");
     assert_eq!(stage_of(&s, deal.id), "Prospecting");
     s.keys("H");
-    assert_eq!(
-        stage_of(&s, deal.id),
-        "Prospecting",
-        "nothing before the first stage"
-    );
+    assert_eq!(stage_of(&s, deal.id), "Prospecting", "nothing before the first stage");
 }
 
 #[test]
@@ -112,16 +86,10 @@ fn logging_a_call_needs_a_next_step_and_creates_the_follow_up_task() {
         panic!("the form stays open")
     };
     assert_eq!(
-        form.field("next_step")
-            .and_then(|f| f.error.clone())
-            .as_deref(),
+        form.field("next_step").and_then(|f| f.error.clone()).as_deref(),
         Some("required")
     );
-    assert_eq!(
-        s.state.app.store.count(EntityKind::Activity),
-        before,
-        "nothing saved"
-    );
+    assert_eq!(s.state.app.store.count(EntityKind::Activity), before, "nothing saved");
 
     assert_eq!(
         form.fields[form.focus].key, "next_step",
@@ -138,13 +106,7 @@ fn logging_a_call_needs_a_next_step_and_creates_the_follow_up_task() {
         .children(contact, EntityKind::Activity)
         .expect("children")
         .into_iter()
-        .filter_map(|id| {
-            s.state
-                .app
-                .store
-                .get(EntityKind::Activity, id)
-                .expect("get")
-        })
+        .filter_map(|id| s.state.app.store.get(EntityKind::Activity, id).expect("get"))
         .collect();
     let call = mine
         .iter()
@@ -159,11 +121,7 @@ fn logging_a_call_needs_a_next_step_and_creates_the_follow_up_task() {
         .find(|a| a.text("subject") == "Send the quote")
         .expect("the follow-up");
     assert_eq!(task.text("kind"), "task");
-    assert_eq!(
-        task.text("due"),
-        "2026-03-12",
-        "two days after the injected today"
-    );
+    assert_eq!(task.text("due"), "2026-03-12", "two days after the injected today");
     assert_eq!(task.fields["done"], Value::Bool(false));
 }
 
@@ -175,12 +133,7 @@ fn filtering_narrows_incrementally_and_esc_clears() {
     assert!(list.editing);
     let mu = list.visible().len();
     s.keys("l");
-    let mul = s
-        .state
-        .list(EntityKind::Contact)
-        .expect("list")
-        .visible()
-        .len();
+    let mul = s.state.list(EntityKind::Contact).expect("list").visible().len();
     assert!(mul <= mu && mul > 0, "{mul} of {mu}");
     s.keys("enter");
     assert!(!s.state.list(EntityKind::Contact).expect("list").editing);
@@ -189,21 +142,8 @@ fn filtering_narrows_incrementally_and_esc_clears() {
     s.keys("esc");
     assert!(s.state.details.is_empty());
     s.keys("esc");
-    assert!(
-        !s.state
-            .list(EntityKind::Contact)
-            .expect("list")
-            .filter
-            .is_active()
-    );
-    assert_eq!(
-        s.state
-            .list(EntityKind::Contact)
-            .expect("list")
-            .visible()
-            .len(),
-        800
-    );
+    assert!(!s.state.list(EntityKind::Contact).expect("list").filter.is_active());
+    assert_eq!(s.state.list(EntityKind::Contact).expect("list").visible().len(), 800);
 }
 
 #[test]
@@ -230,10 +170,7 @@ fn the_palette_runs_commands_by_name() {
     let Some(Popup::Palette(p)) = s.state.popups.last() else {
         panic!("palette")
     };
-    assert_eq!(
-        p.matches().first().map(|a| a.name()),
-        Some("goto_accounts".to_string())
-    );
+    assert_eq!(p.matches().first().map(|a| a.name()), Some("goto_accounts".to_string()));
     s.keys("esc");
     assert!(s.state.popups.is_empty());
 }
@@ -251,14 +188,7 @@ fn marking_a_task_done_from_the_dashboard() {
         .first()
         .expect("a task due today")
         .id;
-    let events = s
-        .state
-        .dashboard
-        .data
-        .as_ref()
-        .expect("loaded")
-        .agenda
-        .len();
+    let events = s.state.dashboard.data.as_ref().expect("loaded").agenda.len();
     for _ in 0..events {
         s.keys("j");
     }
@@ -327,10 +257,7 @@ fn converting_a_lead_makes_account_contact_and_deal() {
         .expect("get")
         .expect("deal");
     assert_eq!(deal.text("amount"), "25000.00");
-    assert_eq!(
-        s.state.details.last().map(|d| d.kind),
-        Some(EntityKind::Account)
-    );
+    assert_eq!(s.state.details.last().map(|d| d.kind), Some(EntityKind::Account));
     assert!(
         s.state
             .app
@@ -409,12 +336,7 @@ fn scheduling_a_meeting_and_adding_a_note_on_a_deal() {
         .and_then(|l| l.selected_id())
         .expect("deal");
     s.keys("m ctrl-s");
-    let events = s
-        .state
-        .app
-        .store
-        .children(deal, EntityKind::Event)
-        .expect("events");
+    let events = s.state.app.store.children(deal, EntityKind::Event).expect("events");
     assert_eq!(events.len(), 1, "{:?}", s.state.status);
     let ev = s
         .state
@@ -434,13 +356,7 @@ fn scheduling_a_meeting_and_adding_a_note_on_a_deal() {
         .children(deal, EntityKind::Activity)
         .expect("acts")
         .into_iter()
-        .filter_map(|id| {
-            s.state
-                .app
-                .store
-                .get(EntityKind::Activity, id)
-                .expect("get")
-        })
+        .filter_map(|id| s.state.app.store.get(EntityKind::Activity, id).expect("get"))
         .filter(|a| a.text("kind") == "note")
         .collect();
     assert_eq!(notes.len(), 1);
@@ -454,10 +370,7 @@ fn a_new_event_on_a_week_slot_starts_there() {
     let Some(Popup::Form(f)) = s.state.popups.last() else {
         panic!("form")
     };
-    assert_eq!(
-        f.field("start").map(|x| x.text()).as_deref(),
-        Some("2026-03-11 11:00")
-    );
+    assert_eq!(f.field("start").map(|x| x.text()).as_deref(), Some("2026-03-11 11:00"));
 }
 
 #[test]
@@ -488,13 +401,6 @@ fn sorting_cycles_columns_and_reverses() {
     let list = s.state.list(EntityKind::Opportunity).expect("list");
     assert_eq!(list.sort, Some((3, true)));
     let data = list.data.as_ref().expect("rows");
-    let amounts: Vec<_> = list
-        .visible()
-        .iter()
-        .map(|i| data.rows[*i as usize].amount)
-        .collect();
-    assert!(
-        amounts.windows(2).all(|w| w[0] >= w[1]),
-        "amounts descending"
-    );
+    let amounts: Vec<_> = list.visible().iter().map(|i| data.rows[*i as usize].amount).collect();
+    assert!(amounts.windows(2).all(|w| w[0] >= w[1]), "amounts descending");
 }

@@ -148,10 +148,7 @@ pub fn forecast_by_month(
             .iter()
             .any(|s| s.name == stage && s.state == StageState::Open)
     };
-    for d in deals
-        .iter()
-        .filter(|d| d.currency == currency && open(&d.stage))
-    {
+    for d in deals.iter().filter(|d| d.currency == currency && open(&d.stage)) {
         let Some(close) = d.close else { continue };
         let month = month_start(close).max(month_start(today));
         if let Some(row) = out.iter_mut().find(|r| r.month == month) {
@@ -164,12 +161,7 @@ pub fn forecast_by_month(
 
 /// Open deals closing between `from` and `to` (inclusive), soonest first.
 #[must_use]
-pub fn closing_between<'a>(
-    deals: &'a [Deal],
-    pipeline: &Pipeline,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Vec<&'a Deal> {
+pub fn closing_between<'a>(deals: &'a [Deal], pipeline: &Pipeline, from: NaiveDate, to: NaiveDate) -> Vec<&'a Deal> {
     let open = |stage: &str| {
         pipeline
             .stages
@@ -287,11 +279,7 @@ impl App {
 
     /// One deal by id, or `None` when it is gone or trashed.
     pub fn deal(&self, id: Id) -> Result<Option<Deal>, AppError> {
-        let Some(s) = self
-            .store
-            .get(EntityKind::Opportunity, id)?
-            .filter(|s| !s.deleted)
-        else {
+        let Some(s) = self.store.get(EntityKind::Opportunity, id)?.filter(|s| !s.deleted) else {
             return Ok(None);
         };
         let account = ref_id(&s.fields, "account_id")
@@ -338,11 +326,7 @@ impl App {
     }
 
     fn task(&self, id: Id, due: NaiveDate) -> Result<Option<Task>, AppError> {
-        let Some(s) = self
-            .store
-            .get(EntityKind::Activity, id)?
-            .filter(|s| !s.deleted)
-        else {
+        let Some(s) = self.store.get(EntityKind::Activity, id)?.filter(|s| !s.deleted) else {
             return Ok(None);
         };
         let about = [
@@ -383,11 +367,7 @@ impl App {
                 title: s.text("title").to_string(),
                 start,
                 end,
-                all_day: s
-                    .fields
-                    .get("all_day")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
+                all_day: s.fields.get("all_day").and_then(Value::as_bool).unwrap_or(false),
                 location: s.text("location").to_string(),
                 account: ref_id(&s.fields, "account_id")
                     .map(|a| self.title(EntityKind::Account, a))
@@ -414,8 +394,7 @@ impl App {
         let pipeline = &self.config.pipeline;
         let currency = self.config.currency.clone();
         let tasks = self.open_tasks(today)?;
-        let (due_today, overdue): (Vec<Task>, Vec<Task>) =
-            tasks.into_iter().partition(|t| t.due == today);
+        let (due_today, overdue): (Vec<Task>, Vec<Task>) = tasks.into_iter().partition(|t| t.due == today);
         let overdue_total = overdue.len();
         let last = next_month(today).pred_opt().unwrap_or(today);
         Ok(Dashboard {
@@ -439,10 +418,7 @@ impl App {
 /// A `<rel>_id` field as an id.
 #[must_use]
 pub fn ref_id(fields: &crate::model::Fields, field: &str) -> Option<Id> {
-    fields
-        .get(field)
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
+    fields.get(field).and_then(Value::as_str).and_then(|s| s.parse().ok())
 }
 
 #[cfg(test)]

@@ -39,8 +39,7 @@ impl App {
             if let Some(tz) = tz.clone().filter(|_| spec.ty == Ty::DateTime) {
                 one.push(tz);
             }
-            let mut resolve =
-                |k: EntityKind, r: &str| self.resolve(k, r).map_err(|e| first_line(&e.to_string()));
+            let mut resolve = |k: EntityKind, r: &str| self.resolve(k, r).map_err(|e| first_line(&e.to_string()));
             if let Err(e) = build(&one, &mut resolve) {
                 issues.push(FieldIssue {
                     field: spec.json.to_string(),
@@ -68,12 +67,7 @@ impl App {
         };
         let mut merged = old.clone().unwrap_or_default();
         merged.extend(fields);
-        if kind == EntityKind::Quote
-            && merged
-                .get("number")
-                .and_then(Value::as_str)
-                .is_none_or(str::is_empty)
-        {
+        if kind == EntityKind::Quote && merged.get("number").and_then(Value::as_str).is_none_or(str::is_empty) {
             merged.insert("number".into(), Value::String("(new)".into()));
         }
         if let Err(e) = kind.check(&merged, old.as_ref(), self.store.context()) {
@@ -108,14 +102,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let app = App::open(dir.path()).expect("open");
         let values: Values = vec![
-            (
-                spec_of(EntityKind::Opportunity, "name"),
-                vec![String::new()],
-            ),
-            (
-                spec_of(EntityKind::Opportunity, "amount"),
-                vec!["lots".into()],
-            ),
+            (spec_of(EntityKind::Opportunity, "name"), vec![String::new()]),
+            (spec_of(EntityKind::Opportunity, "amount"), vec!["lots".into()]),
             (
                 spec_of(EntityKind::Opportunity, "close_date"),
                 vec!["2026-13-01".into()],
@@ -133,10 +121,7 @@ mod tests {
         let app = App::open(dir.path()).expect("open");
         let values: Values = vec![
             (spec_of(EntityKind::Account, "name"), vec!["Acme".into()]),
-            (
-                spec_of(EntityKind::Account, "email"),
-                vec!["not-an-address".into()],
-            ),
+            (spec_of(EntityKind::Account, "email"), vec!["not-an-address".into()]),
         ];
         let issues = app.check_form(EntityKind::Account, None, &values);
         assert_eq!(issues.len(), 1);

@@ -138,10 +138,7 @@ mod tests {
     #[test]
     fn names_round_trip() {
         assert_eq!(Action::StageNext.name(), "stage_next");
-        assert_eq!(
-            Action::from_name("goto_pipeline"),
-            Some(Action::GotoPipeline)
-        );
+        assert_eq!(Action::from_name("goto_pipeline"), Some(Action::GotoPipeline));
         assert_eq!(Action::from_name("fly"), None);
     }
 }

@@ -66,14 +66,8 @@ impl Clock {
     #[must_use]
     pub fn utc(&self, wall: NaiveDateTime) -> DateTime<Utc> {
         let convert = |w: NaiveDateTime| match self.zone {
-            Zone::Local => Local
-                .from_local_datetime(&w)
-                .earliest()
-                .map(|d| d.with_timezone(&Utc)),
-            Zone::Named(tz) => tz
-                .from_local_datetime(&w)
-                .earliest()
-                .map(|d| d.with_timezone(&Utc)),
+            Zone::Local => Local.from_local_datetime(&w).earliest().map(|d| d.with_timezone(&Utc)),
+            Zone::Named(tz) => tz.from_local_datetime(&w).earliest().map(|d| d.with_timezone(&Utc)),
         };
         convert(wall)
             .or_else(|| convert(wall + Duration::hours(1)))
@@ -84,11 +78,7 @@ impl Clock {
     #[must_use]
     pub fn day_bounds(&self, day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
         let start = self.utc(day.and_hms_opt(0, 0, 0).unwrap_or_default());
-        let end = self.utc(
-            (day + Duration::days(1))
-                .and_hms_opt(0, 0, 0)
-                .unwrap_or_default(),
-        );
+        let end = self.utc((day + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default());
         (start, end)
     }
 }
@@ -99,9 +89,7 @@ mod tests {
 
     #[test]
     fn a_fixed_clock_gives_local_days() {
-        let now = "2026-03-10T23:30:00Z"
-            .parse::<DateTime<Utc>>()
-            .expect("time");
+        let now = "2026-03-10T23:30:00Z".parse::<DateTime<Utc>>().expect("time");
         let c = Clock::fixed(now, chrono_tz::Europe::Berlin);
         assert_eq!(c.today().to_string(), "2026-03-11");
         let (s, e) = c.day_bounds(c.today());

@@ -97,30 +97,10 @@ const fn c(action: Action, title: &'static str, help: &'static str, hint: bool) 
 
 /// Every command. The order is the palette's and the hint bar's.
 pub const COMMANDS: &[Command] = &[
-    c(
-        Action::Help,
-        "help",
-        "Show every key and what it does",
-        true,
-    ),
-    c(
-        Action::Palette,
-        "commands",
-        "Open the command palette",
-        true,
-    ),
-    c(
-        Action::Filter,
-        "filter",
-        "Filter the current list (fuzzy)",
-        true,
-    ),
-    c(
-        Action::Search,
-        "search",
-        "Search every record (fuzzy)",
-        false,
-    ),
+    c(Action::Help, "help", "Show every key and what it does", true),
+    c(Action::Palette, "commands", "Open the command palette", true),
+    c(Action::Filter, "filter", "Filter the current list (fuzzy)", true),
+    c(Action::Search, "search", "Search every record (fuzzy)", false),
     c(Action::Open, "open", "Open the selected record", true),
     c(Action::New, "new", "Create a record here", true),
     c(Action::Edit, "edit", "Edit the selected record", true),
@@ -130,12 +110,7 @@ pub const COMMANDS: &[Command] = &[
         "Move the deal to the previous stage",
         true,
     ),
-    c(
-        Action::StageNext,
-        "stage →",
-        "Move the deal to the next stage",
-        true,
-    ),
+    c(Action::StageNext, "stage →", "Move the deal to the next stage", true),
     c(
         Action::FilterOwner,
         "owner",
@@ -160,12 +135,7 @@ pub const COMMANDS: &[Command] = &[
         "Log a visit with its outcome and a next step (makes a follow-up task)",
         false,
     ),
-    c(
-        Action::AddNote,
-        "note",
-        "Add a note to the selected record",
-        false,
-    ),
+    c(Action::AddNote, "note", "Add a note to the selected record", false),
     c(
         Action::ScheduleMeeting,
         "meeting",
@@ -185,12 +155,7 @@ pub const COMMANDS: &[Command] = &[
         true,
     ),
     c(Action::SortNext, "sort", "Sort by the next column", true),
-    c(
-        Action::SortReverse,
-        "reverse",
-        "Reverse the sort order",
-        false,
-    ),
+    c(Action::SortReverse, "reverse", "Reverse the sort order", false),
     c(
         Action::NextTab,
         "next tab",
@@ -204,57 +169,22 @@ pub const COMMANDS: &[Command] = &[
         "Switch between agenda and week view",
         true,
     ),
-    c(
-        Action::PrevWeek,
-        "prev week",
-        "Show the previous week",
-        false,
-    ),
+    c(Action::PrevWeek, "prev week", "Show the previous week", false),
     c(Action::NextWeek, "next week", "Show the next week", false),
     c(Action::Today, "today", "Jump to today", false),
-    c(
-        Action::NextField,
-        "next field",
-        "Go to the next field",
-        true,
-    ),
-    c(
-        Action::PrevField,
-        "prev field",
-        "Go to the previous field",
-        false,
-    ),
+    c(Action::NextField, "next field", "Go to the next field", true),
+    c(Action::PrevField, "prev field", "Go to the previous field", false),
     c(Action::Submit, "save", "Check and save the form", true),
-    c(
-        Action::OpenEditor,
-        "$EDITOR",
-        "Edit the current field in $EDITOR",
-        true,
-    ),
+    c(Action::OpenEditor, "$EDITOR", "Edit the current field in $EDITOR", true),
     c(
         Action::GotoDashboard,
         "dashboard",
         "Show the dashboard: today, follow-ups, pipeline, forecast",
         false,
     ),
-    c(
-        Action::GotoPipeline,
-        "pipeline",
-        "Show the pipeline board",
-        false,
-    ),
-    c(
-        Action::GotoAccounts,
-        "accounts",
-        "Show the accounts list",
-        false,
-    ),
-    c(
-        Action::GotoContacts,
-        "contacts",
-        "Show the contacts list",
-        false,
-    ),
+    c(Action::GotoPipeline, "pipeline", "Show the pipeline board", false),
+    c(Action::GotoAccounts, "accounts", "Show the accounts list", false),
+    c(Action::GotoContacts, "contacts", "Show the contacts list", false),
     c(Action::GotoLeads, "leads", "Show the leads list", false),
     c(
         Action::GotoOpportunities,
@@ -263,20 +193,10 @@ pub const COMMANDS: &[Command] = &[
         false,
     ),
     c(Action::GotoQuotes, "quotes", "Show the quotes list", false),
-    c(
-        Action::GotoActivities,
-        "activities",
-        "Show the activities list",
-        false,
-    ),
+    c(Action::GotoActivities, "activities", "Show the activities list", false),
     c(Action::GotoCalendar, "calendar", "Show the calendar", false),
     c(Action::NextView, "next view", "Show the next view", false),
-    c(
-        Action::PrevView,
-        "previous view",
-        "Show the previous view",
-        false,
-    ),
+    c(Action::PrevView, "previous view", "Show the previous view", false),
     c(Action::Refresh, "refresh", "Reload from the store", false),
     c(
         Action::ToggleTheme,
@@ -299,12 +219,7 @@ pub const COMMANDS: &[Command] = &[
         true,
     ),
     c(Action::Quit, "quit", "Quit outpost", true),
-    c(
-        Action::Noop,
-        "nothing",
-        "Does nothing (use it to unbind a key)",
-        false,
-    ),
+    c(Action::Noop, "nothing", "Does nothing (use it to unbind a key)", false),
 ];
 
 /// The registry entry of an action.
@@ -326,16 +241,10 @@ mod tests {
                 l.starts_with("    ")
                     && !l.starts_with("     ")
                     && l.ends_with(',')
-                    && l.trim()
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == ',')
+                    && l.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == ',')
             })
             .count();
-        assert_eq!(
-            COMMANDS.len(),
-            variants,
-            "a variant of Action is missing from COMMANDS"
-        );
+        assert_eq!(COMMANDS.len(), variants, "a variant of Action is missing from COMMANDS");
         for (i, a) in COMMANDS.iter().enumerate() {
             assert!(
                 COMMANDS[i + 1..].iter().all(|b| b.action != a.action),

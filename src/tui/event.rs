@@ -42,9 +42,7 @@ pub fn spawn_input(tx: Sender<Event>, paused: Arc<AtomicBool>) -> thread::JoinHa
             }
             let Ok(ev) = event::read() else { break };
             let out = match ev {
-                event::Event::Key(k) if k.kind != KeyEventKind::Release => {
-                    KeyPress::from_event(k).map(Event::Key)
-                }
+                event::Event::Key(k) if k.kind != KeyEventKind::Release => KeyPress::from_event(k).map(Event::Key),
                 event::Event::Resize(w, h) => Some(Event::Resize(w, h)),
                 _ => None,
             };

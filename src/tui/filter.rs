@@ -47,7 +47,12 @@ impl Default for Filter {
             candidates: Vec::new(),
             ranked: Vec::new(),
             active: false,
-            matcher: Matcher::new(Config::DEFAULT),
+            matcher: Matcher::new({
+                // Matches at the start of a name rank first ("cal" -> "Calendar").
+                let mut c = Config::DEFAULT;
+                c.prefer_prefix = true;
+                c
+            }),
         }
     }
 }

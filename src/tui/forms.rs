@@ -95,12 +95,7 @@ fn edit_text(st: &State, spec: &Spec, value: Option<&Value>) -> (String, Option<
             (text, None)
         }
         Ty::Bool => (
-            (if v.as_bool().unwrap_or(false) {
-                "yes"
-            } else {
-                "no"
-            })
-            .to_string(),
+            (if v.as_bool().unwrap_or(false) { "yes" } else { "no" }).to_string(),
             None,
         ),
         _ => (cell(v), None),
@@ -128,11 +123,7 @@ pub fn open_edit(st: &mut State, kind: EntityKind, id: Id) {
     push(
         st,
         Form {
-            title: format!(
-                "Edit {} · {}",
-                kind.name().replace('_', " "),
-                st.app.title(kind, id)
-            ),
+            title: format!("Edit {} · {}", kind.name().replace('_', " "), st.app.title(kind, id)),
             target: Target::Edit(kind, id),
             fields,
             focus: 0,
@@ -305,10 +296,7 @@ pub fn open_convert(st: &mut State, lead: Id) {
         .as_ref()
         .map(|s| s.text("company").to_string())
         .unwrap_or_default();
-    if stored
-        .as_ref()
-        .is_some_and(|s| s.text("status") == "converted")
-    {
+    if stored.as_ref().is_some_and(|s| s.text("status") == "converted") {
         return st.say("This lead is already converted", Level::Info);
     }
     let fields = vec![
@@ -328,14 +316,7 @@ pub fn open_convert(st: &mut State, lead: Id) {
             "Name of the new opportunity",
             &format!("{company} - new business"),
         ),
-        Field::new(
-            "amount",
-            "Amount",
-            None,
-            false,
-            "Expected amount, e.g. 12500",
-            "0",
-        ),
+        Field::new("amount", "Amount", None, false, "Expected amount, e.g. 12500", "0"),
         Field::new(
             "close",
             "Close date",
@@ -397,10 +378,7 @@ fn field_problem(st: &State, form: &Form, f: &Field) -> Option<String> {
 /// Checks the field at `index` alone and shows its message.
 pub fn check_field(st: &mut State, index: usize) {
     let problem = match st.popups.last() {
-        Some(Popup::Form(form)) => form
-            .fields
-            .get(index)
-            .and_then(|f| field_problem(st, form, f)),
+        Some(Popup::Form(form)) => form.fields.get(index).and_then(|f| field_problem(st, form, f)),
         _ => return,
     };
     if let Some(form) = current(st) {
@@ -433,6 +411,9 @@ fn link_values(kind: EntityKind, links: &[(&'static str, Id)]) -> Values {
         .map(|(f, id)| (spec_of(kind, f), vec![id.to_string()]))
         .collect()
 }
+
+/// What a save did: the message, the kinds it changed, a record to open.
+type Saved = (String, Vec<EntityKind>, Option<(EntityKind, Id)>);
 
 /// Checks and saves the open form. On problems the form stays open with messages under
 /// the fields; on success it closes and the views reload.
@@ -498,72 +479,70 @@ pub fn submit(st: &mut State) {
         Some(Popup::Form(f)) => f.field(k).map(Field::value).unwrap_or_default(),
         _ => String::new(),
     };
-    let result: Result<(String, Vec<EntityKind>, Option<(EntityKind, Id)>), crate::app::AppError> =
-        match &target {
-            Target::Create(kind) => app.create(*kind, &vals).map(|id| {
+    let result: Result<Saved, crate::app::AppError> = match &target {
+        Target::Create(kind) => app.create(*kind, &vals).map(|id| {
+            (
+                format!("Created {} '{}'", kind.name(), app.title(*kind, id)),
+                vec![*kind],
+                Some((*kind, id)),
+            )
+        }),
+        Target::Edit(kind, id) => app.edit(*kind, *id, &vals).map(|()| {
+            (
+                format!("Saved {} '{}'", kind.name(), app.title(*kind, *id)),
+                vec![*kind],
+                None,
+            )
+        }),
+        Target::Log(kind, _) => {
+            let due =
+                parse_date(&text("follow_up"), st.clock.today()).map_or_else(|_| text("follow_up"), |d| d.to_string());
+            let follow = (text("next_step"), due);
+            app.log_activity(*kind, &vals, Some(follow.clone())).map(|_| {
                 (
-                    format!("Created {} '{}'", kind.name(), app.title(*kind, id)),
-                    vec![*kind],
-                    Some((*kind, id)),
-                )
-            }),
-            Target::Edit(kind, id) => app.edit(*kind, *id, &vals).map(|()| {
-                (
-                    format!("Saved {} '{}'", kind.name(), app.title(*kind, *id)),
-                    vec![*kind],
+                    format!("Logged; follow-up '{}' due {}", follow.0, follow.1),
+                    vec![EntityKind::Activity],
                     None,
                 )
-            }),
-            Target::Log(kind, _) => {
-                let due = parse_date(&text("follow_up"), st.clock.today())
-                    .map_or_else(|_| text("follow_up"), |d| d.to_string());
-                let follow = (text("next_step"), due);
-                app.log_activity(*kind, &vals, Some(follow.clone()))
-                    .map(|_| {
-                        (
-                            format!("Logged; follow-up '{}' due {}", follow.0, follow.1),
-                            vec![EntityKind::Activity],
-                            None,
-                        )
-                    })
-            }
-            Target::Note(_) => app
-                .log_activity(ActivityKind::Note, &vals, None)
-                .map(|_| ("Note added".to_string(), vec![EntityKind::Activity], None)),
-            Target::Meeting(_) => app.create(EntityKind::Event, &vals).map(|id| {
-                (
-                    format!("Scheduled '{}'", app.title(EntityKind::Event, id)),
-                    vec![EntityKind::Event],
-                    None,
-                )
-            }),
-            Target::Convert(lead) => {
-                let no_opp = !parse_bool(&text("deal")).unwrap_or(true);
-                let opts = ConvertOptions {
-                    no_opp,
-                    opp_name: Some(text("opp_name")).filter(|s| !s.trim().is_empty()),
-                    amount: Some(text("amount")).filter(|s| !s.trim().is_empty()),
-                    close: Some(text("close")).filter(|s| !s.trim().is_empty()),
+            })
+        }
+        Target::Note(_) => app
+            .log_activity(ActivityKind::Note, &vals, None)
+            .map(|_| ("Note added".to_string(), vec![EntityKind::Activity], None)),
+        Target::Meeting(_) => app.create(EntityKind::Event, &vals).map(|id| {
+            (
+                format!("Scheduled '{}'", app.title(EntityKind::Event, id)),
+                vec![EntityKind::Event],
+                None,
+            )
+        }),
+        Target::Convert(lead) => {
+            let no_opp = !parse_bool(&text("deal")).unwrap_or(true);
+            let opts = ConvertOptions {
+                no_opp,
+                opp_name: Some(text("opp_name")).filter(|s| !s.trim().is_empty()),
+                amount: Some(text("amount")).filter(|s| !s.trim().is_empty()),
+                close: Some(text("close")).filter(|s| !s.trim().is_empty()),
+            };
+            app.convert_lead(*lead, &opts).map(|c| {
+                let what = if c.opportunity.is_some() {
+                    "account, contact and deal"
+                } else {
+                    "account and contact"
                 };
-                app.convert_lead(*lead, &opts).map(|c| {
-                    let what = if c.opportunity.is_some() {
-                        "account, contact and deal"
-                    } else {
-                        "account and contact"
-                    };
-                    (
-                        format!("Converted into {what}"),
-                        vec![
-                            EntityKind::Lead,
-                            EntityKind::Account,
-                            EntityKind::Contact,
-                            EntityKind::Opportunity,
-                        ],
-                        Some((EntityKind::Account, c.account)),
-                    )
-                })
-            }
-        };
+                (
+                    format!("Converted into {what}"),
+                    vec![
+                        EntityKind::Lead,
+                        EntityKind::Account,
+                        EntityKind::Contact,
+                        EntityKind::Opportunity,
+                    ],
+                    Some((EntityKind::Account, c.account)),
+                )
+            })
+        }
+    };
     match result {
         Ok((message, kinds, open)) => {
             st.popups.pop();
@@ -575,13 +554,7 @@ pub fn submit(st: &mut State) {
         }
         Err(e) => {
             let text = e.to_string();
-            show_issues(
-                st,
-                &[(
-                    "record".into(),
-                    text.lines().next().unwrap_or("").to_string(),
-                )],
-            );
+            show_issues(st, &[("record".into(), text.lines().next().unwrap_or("").to_string())]);
         }
     }
 }
@@ -624,11 +597,7 @@ pub fn mark_done(st: &mut State, on: (EntityKind, Id)) {
     if s.text("kind") != "task" {
         return st.say("Only tasks can be marked done", Level::Info);
     }
-    let done = !s
-        .fields
-        .get("done")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let done = !s.fields.get("done").and_then(Value::as_bool).unwrap_or(false);
     match st.app.set_done(on.1, done) {
         Ok(()) => {
             changed(st, &[EntityKind::Activity]);

@@ -60,8 +60,8 @@ impl Harness {
                 return;
             }
             for job in todo {
-                let result = jobs::run(&self.state.app, &self.state.clock, &job, &mut |_, _| {})
-                    .map_err(|e| e.to_string());
+                let result =
+                    jobs::run(&self.state.app, &self.state.clock, &job, &mut |_, _| {}).map_err(|e| e.to_string());
                 update::handle_event(&mut self.state, Event::Loaded(job, result));
             }
         }
@@ -104,8 +104,7 @@ impl Harness {
     #[must_use]
     pub fn render(&self) -> Buffer {
         let (w, h) = self.state.size;
-        let mut term =
-            Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("test backend: {e}"));
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("test backend: {e}"));
         term.draw(|f| ui::draw(&self.state, f.area(), f.buffer_mut()))
             .unwrap_or_else(|e| panic!("draw: {e}"));
         term.backend().buffer().clone()

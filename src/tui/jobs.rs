@@ -61,12 +61,7 @@ pub enum Loaded {
 }
 
 /// Runs a job. `progress(done, total)` is called now and then for long ones.
-pub fn run(
-    app: &App,
-    clock: &Clock,
-    job: &Job,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<Loaded, AppError> {
+pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, usize)) -> Result<Loaded, AppError> {
     Ok(match job {
         Job::Dashboard => {
             let today = clock.today();

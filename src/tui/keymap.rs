@@ -125,8 +125,7 @@ impl Keymap {
                 )
             })?;
             for (key_text, action_text) in bindings {
-                let key =
-                    KeyPress::parse(key_text.get_ref()).map_err(|m| err(key_text.span(), m))?;
+                let key = KeyPress::parse(key_text.get_ref()).map_err(|m| err(key_text.span(), m))?;
                 let action = Action::from_name(action_text.get_ref()).ok_or_else(|| {
                     err(
                         action_text.span(),
@@ -148,10 +147,7 @@ impl Keymap {
                     ));
                 }
                 if user {
-                    if let Some((_, fixed)) = FIXED
-                        .iter()
-                        .find(|(k, _)| KeyPress::parse(k).is_ok_and(|f| f == key))
-                    {
+                    if let Some((_, fixed)) = FIXED.iter().find(|(k, _)| KeyPress::parse(k).is_ok_and(|f| f == key)) {
                         if action != *fixed {
                             return Err(err(
                                 key_text.span(),
@@ -178,10 +174,7 @@ impl Keymap {
     /// The action bound to `key` in `scope` (not falling back to global).
     #[must_use]
     pub fn get(&self, scope: Scope, key: KeyPress) -> Option<Action> {
-        self.map
-            .get(&(scope, key))
-            .copied()
-            .filter(|a| *a != Action::Noop)
+        self.map.get(&(scope, key)).copied().filter(|a| *a != Action::Noop)
     }
 
     /// Keys bound to `action` in `scope`, in file order.
@@ -201,9 +194,7 @@ impl Keymap {
         if keys.is_empty() && scope != Scope::Form {
             keys = self.keys_for(Scope::Global, action);
         }
-        keys.sort_by_key(|k| {
-            matches!(k.code, Code::Up | Code::Down | Code::Left | Code::Right) || k.ctrl
-        });
+        keys.sort_by_key(|k| matches!(k.code, Code::Up | Code::Down | Code::Left | Code::Right) || k.ctrl);
         keys.first().map(ToString::to_string)
     }
 
@@ -251,10 +242,7 @@ mod tests {
             let key = KeyPress::parse(k).expect("key");
             assert_eq!(map.get(Scope::Global, key), Some(a), "{k}");
         }
-        assert_eq!(
-            map.get(Scope::Board, KeyPress::char('L')),
-            Some(Action::StageNext)
-        );
+        assert_eq!(map.get(Scope::Board, KeyPress::char('L')), Some(Action::StageNext));
     }
 
     #[test]
@@ -266,14 +254,8 @@ mod tests {
             true,
         )
         .expect("merge");
-        assert_eq!(
-            map.get(Scope::Board, KeyPress::ctrl('n')),
-            Some(Action::StageNext)
-        );
+        assert_eq!(map.get(Scope::Board, KeyPress::ctrl('n')), Some(Action::StageNext));
         assert_eq!(map.get(Scope::Board, KeyPress::char('L')), None);
-        assert_eq!(
-            map.get(Scope::Board, KeyPress::char('>')),
-            Some(Action::StageNext)
-        );
+        assert_eq!(map.get(Scope::Board, KeyPress::char('>')), Some(Action::StageNext));
     }
 }

@@ -175,9 +175,7 @@ impl KeyPress {
                 "home" => Code::Home,
                 "end" => Code::End,
                 "space" => Code::Char(' '),
-                f if f.starts_with('f')
-                    && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) =>
-                {
+                f if f.starts_with('f') && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) => {
                     Code::F(f[1..].parse().unwrap_or(1))
                 }
                 _ => {
@@ -245,10 +243,7 @@ mod tests {
     #[test]
     fn parses_and_normalises() {
         assert_eq!(KeyPress::parse("ctrl-s"), Ok(KeyPress::ctrl('s')));
-        assert_eq!(
-            KeyPress::parse("shift-tab"),
-            Ok(KeyPress::plain(Code::BackTab))
-        );
+        assert_eq!(KeyPress::parse("shift-tab"), Ok(KeyPress::plain(Code::BackTab)));
         assert_eq!(KeyPress::parse("shift-l"), Ok(KeyPress::char('L')));
         assert_eq!(KeyPress::parse("L"), Ok(KeyPress::char('L')));
         assert_eq!(KeyPress::parse("-"), Ok(KeyPress::char('-')));

@@ -190,19 +190,9 @@ pub struct NameCache {
 
 impl NameCache {
     /// The title of `fields[field]`'s record, or "".
-    pub fn of(
-        &mut self,
-        app: &App,
-        fields: &crate::model::Fields,
-        field: &str,
-        kind: EntityKind,
-    ) -> String {
+    pub fn of(&mut self, app: &App, fields: &crate::model::Fields, field: &str, kind: EntityKind) -> String {
         match ref_id(fields, field) {
-            Some(id) => self
-                .names
-                .entry(id)
-                .or_insert_with(|| app.title(kind, id))
-                .clone(),
+            Some(id) => self.names.entry(id).or_insert_with(|| app.title(kind, id)).clone(),
             None => String::new(),
         }
     }
@@ -223,14 +213,7 @@ fn first(s: &Stored, field: &str) -> String {
 }
 
 /// The row of one record.
-pub fn row(
-    app: &App,
-    clock: &Clock,
-    names: &mut NameCache,
-    kind: EntityKind,
-    id: Id,
-    s: &Stored,
-) -> Row {
+pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id: Id, s: &Stored) -> Row {
     let f = &s.fields;
     let mut amount = Decimal::ZERO;
     let cells = match kind {
@@ -351,12 +334,7 @@ pub fn load(
         }
     }
     let order = sorted(kind, &rows, default_sort(kind));
-    Ok(ListData {
-        kind,
-        rows,
-        hay,
-        order,
-    })
+    Ok(ListData { kind, rows, hay, order })
 }
 
 /// Compares two rows by a column.

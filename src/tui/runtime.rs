@@ -29,12 +29,8 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     let keymap = Keymap::load(config.as_deref()).map_err(|e| anyhow::anyhow!("keymap: {e}"))?;
     let no_color = no_color_env();
     let theme = load_theme(config.as_deref(), no_color)?;
-    let mut terminal =
-        ratatui::try_init().context("cannot set up the terminal (is this a terminal?)")?;
-    let size = terminal
-        .size()
-        .map(|s| (s.width, s.height))
-        .unwrap_or((80, 24));
+    let mut terminal = ratatui::try_init().context("cannot set up the terminal (is this a terminal?)")?;
+    let size = terminal.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
     let options = Options {
         clock: Clock::system(),
         keymap,
@@ -58,12 +54,7 @@ fn load_theme(config: Option<&Path>, no_color: bool) -> anyhow::Result<Theme> {
         },
         None => None,
     };
-    Theme::load(
-        &name,
-        user.as_ref().map(|(p, t)| (p.as_path(), t.as_str())),
-        no_color,
-    )
-    .map_err(|e| anyhow::anyhow!(e))
+    Theme::load(&name, user.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), no_color).map_err(|e| anyhow::anyhow!(e))
 }
 
 fn spawn_job(app: Arc<App>, clock: Clock, job: Job, tx: Sender<Event>) {
@@ -78,11 +69,7 @@ fn spawn_job(app: Arc<App>, clock: Clock, job: Job, tx: Sender<Event>) {
     });
 }
 
-fn event_loop(
-    terminal: &mut DefaultTerminal,
-    app: Arc<App>,
-    options: Options,
-) -> anyhow::Result<()> {
+fn event_loop(terminal: &mut DefaultTerminal, app: Arc<App>, options: Options) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel();
     let paused = Arc::new(AtomicBool::new(false));
     let _input = spawn_input(tx.clone(), paused.clone());
@@ -115,22 +102,13 @@ fn event_loop(
 
 /// Suspends the screen, edits `text` in `$VISUAL` / `$EDITOR` (default vi), and returns
 /// the result.
-fn edit_in_editor(
-    terminal: &mut DefaultTerminal,
-    paused: &AtomicBool,
-    text: &str,
-) -> anyhow::Result<String> {
+fn edit_in_editor(terminal: &mut DefaultTerminal, paused: &AtomicBool, text: &str) -> anyhow::Result<String> {
     let editor = std::env::var("VISUAL")
         .ok()
         .filter(|e| !e.trim().is_empty())
-        .or_else(|| {
-            std::env::var("EDITOR")
-                .ok()
-                .filter(|e| !e.trim().is_empty())
-        })
+        .or_else(|| std::env::var("EDITOR").ok().filter(|e| !e.trim().is_empty()))
         .unwrap_or_else(|| "vi".into());
-    let path: PathBuf =
-        std::env::temp_dir().join(format!("outpost-edit-{}.txt", std::process::id()));
+    let path: PathBuf = std::env::temp_dir().join(format!("outpost-edit-{}.txt", std::process::id()));
     {
         let mut f = std::fs::File::create(&path).with_context(|| path.display().to_string())?;
         f.write_all(text.as_bytes())?;
@@ -143,9 +121,8 @@ fn edit_in_editor(
         .arg("sh")
         .arg(&path)
         .status();
-    let back = crossterm::terminal::enable_raw_mode().and_then(|()| {
-        crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
-    });
+    let back = crossterm::terminal::enable_raw_mode()
+        .and_then(|()| crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen));
     paused.store(false, Ordering::SeqCst);
     back?;
     terminal.clear()?;

@@ -101,10 +101,9 @@ impl Theme {
     /// The dark or light theme (`name`), with `user` (a theme.toml text) merged over it.
     pub fn load(name: &str, user: Option<(&Path, &str)>, no_color: bool) -> Result<Self, String> {
         let user_file: Option<File> = match user {
-            Some((path, text)) => Some(
-                toml::from_str(text)
-                    .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim()))?,
-            ),
+            Some((path, text)) => {
+                Some(toml::from_str(text).map_err(|e| format!("{}: {}", path.display(), e.to_string().trim()))?)
+            }
             None => None,
         };
         let base = user_file
@@ -115,9 +114,7 @@ impl Theme {
             "light" => LIGHT,
             "dark" => DARK,
             other => {
-                return Err(format!(
-                    "theme '{other}' does not exist; use \"dark\" or \"light\""
-                ));
+                return Err(format!("theme '{other}' does not exist; use \"dark\" or \"light\""));
             }
         };
         let mut roles = toml::from_str::<File>(base_text)
@@ -198,11 +195,8 @@ impl Theme {
 }
 
 fn color(role: &str, text: &str) -> Result<Color, String> {
-    Color::from_str(text).map_err(|_| {
-        format!(
-            "theme role '{role}': '{text}' is not a colour (a name like cyan, #rrggbb or 0-255)"
-        )
-    })
+    Color::from_str(text)
+        .map_err(|_| format!("theme role '{role}': '{text}' is not a colour (a name like cyan, #rrggbb or 0-255)"))
 }
 
 fn style(role: &str, spec: &RoleSpec, no_color: bool) -> Result<Style, String> {
@@ -258,30 +252,13 @@ mod tests {
         let p = Path::new("theme.toml");
         let t = Theme::load(
             "dark",
-            Some((
-                p,
-                "base = \"light\"\n[roles]\naccent = { fg = \"#ff8800\" }\n",
-            )),
+            Some((p, "base = \"light\"\n[roles]\naccent = { fg = \"#ff8800\" }\n")),
             false,
         )
         .expect("load");
         assert_eq!(t.name, "light");
         assert_eq!(t.accent.fg, Some(Color::Rgb(0xff, 0x88, 0)));
-        assert!(
-            Theme::load(
-                "dark",
-                Some((p, "[roles]\nshiny = { fg = \"red\" }\n")),
-                false
-            )
-            .is_err()
-        );
-        assert!(
-            Theme::load(
-                "dark",
-                Some((p, "[roles]\naccent = { fg = \"nocolour\" }\n")),
-                false
-            )
-            .is_err()
-        );
+        assert!(Theme::load("dark", Some((p, "[roles]\nshiny = { fg = \"red\" }\n")), false).is_err());
+        assert!(Theme::load("dark", Some((p, "[roles]\naccent = { fg = \"nocolour\" }\n")), false).is_err());
     }
 }

@@ -25,12 +25,8 @@ pub fn draw(st: &State, area: Rect, buf: &mut Buffer) {
         too_small(st, area, buf);
         return;
     }
-    let [tabs, body, status] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [tabs, body, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
     draw_tabs(st, tabs, buf);
     match st.details.last() {
         Some(d) => detail::render(st, d, body, buf),
@@ -57,18 +53,10 @@ fn too_small(st: &State, area: Rect, buf: &mut Buffer) {
     let top = area.y + area.height.saturating_sub(3) / 2;
     for (i, l) in lines.iter().enumerate() {
         let text = fit(l, usize::from(area.width));
-        let x = area.x
-            + area
-                .width
-                .saturating_sub(u16::try_from(text.width()).unwrap_or(0))
-                / 2;
+        let x = area.x + area.width.saturating_sub(u16::try_from(text.width()).unwrap_or(0)) / 2;
         let y = top + u16::try_from(i).unwrap_or(0);
         if y < area.bottom() {
-            let style = if i == 0 {
-                st.theme.warning
-            } else {
-                st.theme.muted
-            };
+            let style = if i == 0 { st.theme.warning } else { st.theme.muted };
             line(buf, x, y, area.width, vec![Span::styled(text, style)]);
         }
     }
@@ -103,19 +91,8 @@ fn hinted_globals(s: Scope) -> &'static [Action] {
     match s {
         Scope::Dashboard => &[Action::Open, Action::LogCall, Action::MarkDone, Action::New],
         Scope::Board => &[Action::Open, Action::LogCall],
-        Scope::List => &[
-            Action::Filter,
-            Action::Open,
-            Action::New,
-            Action::Edit,
-            Action::LogCall,
-        ],
-        Scope::Detail => &[
-            Action::Edit,
-            Action::LogCall,
-            Action::MarkDone,
-            Action::Close,
-        ],
+        Scope::List => &[Action::Filter, Action::Open, Action::New, Action::Edit, Action::LogCall],
+        Scope::Detail => &[Action::Edit, Action::LogCall, Action::MarkDone, Action::Close],
         Scope::Calendar => &[Action::New, Action::Open],
         Scope::Global | Scope::Form => &[],
     }
@@ -127,11 +104,7 @@ pub fn hints(st: &State) -> Vec<(String, &'static str)> {
     let s = scope(st);
     let mut out = Vec::new();
     for c in COMMANDS.iter().filter(|c| c.hint) {
-        let own = st
-            .keymap
-            .keys_for(s, c.action)
-            .first()
-            .map(ToString::to_string);
+        let own = st.keymap.keys_for(s, c.action).first().map(ToString::to_string);
         let key = own.or_else(|| {
             hinted_globals(s)
                 .contains(&c.action)
@@ -144,10 +117,7 @@ pub fn hints(st: &State) -> Vec<(String, &'static str)> {
     }
     for a in [Action::Palette, Action::Help, Action::Quit] {
         if s != Scope::Form {
-            if let (Some(k), Some(c)) = (
-                st.keymap.key_text(Scope::Global, a),
-                super::commands::command(a),
-            ) {
+            if let (Some(k), Some(c)) = (st.keymap.key_text(Scope::Global, a), super::commands::command(a)) {
                 out.push((k, c.title));
             }
         }
@@ -162,10 +132,7 @@ fn draw_status(st: &State, area: Rect, buf: &mut Buffer) {
         Some(d) => format!(" {} ", detail::capital(d.kind.name())),
         None => format!(" {} ", st.view.title()),
     };
-    let mut spans = vec![
-        Span::styled(name.clone(), th.status_view),
-        Span::styled(" ", th.status),
-    ];
+    let mut spans = vec![Span::styled(name.clone(), th.status_view), Span::styled(" ", th.status)];
     let right = match (&st.status.progress, &st.status.message) {
         (Some((label, Some((done, total)))), _) if *total > 0 => {
             Some((format!("⟳ {label} {}% ", done * 100 / total), th.accent))
@@ -194,9 +161,7 @@ fn draw_status(st: &State, area: Rect, buf: &mut Buffer) {
     }
     line(buf, area.x, area.y, area.width, spans);
     if let Some((t, style)) = right_text {
-        let x = area
-            .right()
-            .saturating_sub(u16::try_from(t.width()).unwrap_or(0));
+        let x = area.right().saturating_sub(u16::try_from(t.width()).unwrap_or(0));
         line(
             buf,
             x,

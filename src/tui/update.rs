@@ -8,7 +8,7 @@ use super::event::Event;
 use super::forms;
 use super::jobs::{Job, Loaded};
 use super::keys::KeyPress;
-use super::popups::{self, Popup, help::Help, palette::Palette, search};
+use super::popups::{self, Popup, help::Help, search};
 use super::state::{Level, State, VIEWS, ViewId};
 use super::theme::Theme;
 use super::views::{board, calendar, dashboard, detail, list};
@@ -68,10 +68,7 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
                 .keymap
                 .key_text(Scope::Global, Action::Help)
                 .unwrap_or_else(|| "?".into());
-            st.say(
-                format!("'{key}' does nothing here; {help} shows the keys"),
-                Level::Info,
-            );
+            st.say(format!("'{key}' does nothing here; {help} shows the keys"), Level::Info);
         }
     }
 }
@@ -133,11 +130,7 @@ fn global(st: &mut State, action: Action) {
             st.say("Reloading", Level::Info);
         }
         Action::ToggleTheme => {
-            let next = if st.theme.name == "light" {
-                "dark"
-            } else {
-                "light"
-            };
+            let next = if st.theme.name == "light" { "dark" } else { "light" };
             st.theme = Theme::builtin(next, st.no_color);
             st.say(format!("Theme: {next}"), Level::Info);
         }
@@ -146,17 +139,15 @@ fn global(st: &mut State, action: Action) {
             Some((kind, id)) => forms::open_edit(st, kind, id),
             None => st.say("Select a record to edit", Level::Info),
         },
-        Action::LogCall | Action::LogVisit | Action::AddNote | Action::ScheduleMeeting => {
-            match selected(st) {
-                Some(on) => match action {
-                    Action::LogCall => forms::open_log(st, ActivityKind::Call, on),
-                    Action::LogVisit => forms::open_log(st, ActivityKind::Visit, on),
-                    Action::AddNote => forms::open_note(st, on),
-                    _ => forms::open_meeting(st, on),
-                },
-                None => st.say("Select a record first", Level::Info),
-            }
-        }
+        Action::LogCall | Action::LogVisit | Action::AddNote | Action::ScheduleMeeting => match selected(st) {
+            Some(on) => match action {
+                Action::LogCall => forms::open_log(st, ActivityKind::Call, on),
+                Action::LogVisit => forms::open_log(st, ActivityKind::Visit, on),
+                Action::AddNote => forms::open_note(st, on),
+                _ => forms::open_meeting(st, on),
+            },
+            None => st.say("Select a record first", Level::Info),
+        },
         Action::ConvertLead => match selected(st) {
             Some((EntityKind::Lead, id)) => forms::open_convert(st, id),
             _ => st.say("Select a lead to convert", Level::Info),
@@ -192,10 +183,7 @@ pub fn selected(st: &State) -> Option<(EntityKind, Id)> {
             .board
             .selected(&st.app.config.pipeline, st.clock.today())
             .map(|d| (EntityKind::Opportunity, d.id)),
-        ViewId::List(kind) => st
-            .list(kind)
-            .and_then(list::ListView::selected_id)
-            .map(|id| (kind, id)),
+        ViewId::List(kind) => st.list(kind).and_then(list::ListView::selected_id).map(|id| (kind, id)),
         ViewId::Calendar => st.calendar.selected_record(&st.clock),
     }
 }
@@ -214,11 +202,7 @@ fn new_record(st: &mut State) {
             .iter()
             .find(|s| s.ty == crate::app::spec::Ty::Ref(parent_kind))
         {
-            prefill.push((
-                s.json,
-                st.app.title(parent_kind, parent),
-                Some(parent.to_string()),
-            ));
+            prefill.push((s.json, st.app.title(parent_kind, parent), Some(parent.to_string())));
         }
         if kind == EntityKind::Activity {
             prefill.push(("kind", "task".into(), None));
@@ -289,12 +273,10 @@ pub fn changed(st: &mut State, kinds: &[EntityKind]) {
             l.stale = true;
         }
     }
-    if kinds.iter().any(|k| {
-        matches!(
-            k,
-            EntityKind::Activity | EntityKind::Event | EntityKind::Opportunity
-        )
-    }) {
+    if kinds
+        .iter()
+        .any(|k| matches!(k, EntityKind::Activity | EntityKind::Event | EntityKind::Opportunity))
+    {
         st.dashboard.stale = true;
     }
     if kinds.contains(&EntityKind::Opportunity) {
@@ -348,11 +330,7 @@ pub fn loaded(st: &mut State, job: &Job, result: Result<Loaded, String>) {
         }
         Loaded::Calendar(data) => st.calendar.data = Some(data),
         Loaded::Detail(data) => {
-            for d in st
-                .details
-                .iter_mut()
-                .filter(|d| d.kind == data.kind && d.id == data.id)
-            {
+            for d in st.details.iter_mut().filter(|d| d.kind == data.kind && d.id == data.id) {
                 let tabs = data.tabs.len();
                 d.tab = d.tab.min(tabs.saturating_sub(1));
                 let items = data.tabs.get(d.tab).map_or(0, |t| t.items.len());
@@ -371,9 +349,4 @@ pub fn loaded(st: &mut State, job: &Job, result: Result<Loaded, String>) {
             }
         }
     }
-}
-
-/// Opens the palette, for tests and the `:` key.
-pub fn open_palette(st: &mut State) {
-    st.popups.push(Popup::Palette(Box::new(Palette::default())));
 }

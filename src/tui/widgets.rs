@@ -65,12 +65,7 @@ pub fn moved(selected: usize, len: usize, action: Action, page: usize) -> Option
     if len == 0 {
         return matches!(
             action,
-            Action::Up
-                | Action::Down
-                | Action::PageUp
-                | Action::PageDown
-                | Action::Top
-                | Action::Bottom
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom
         )
         .then_some(0);
     }

@@ -63,14 +63,9 @@ pub fn mask(screen: &str) -> String {
 /// Compares `text` with `tests/snapshots/NAME.txt` byte for byte; with
 /// `UPDATE_SNAPSHOTS=1` writes it instead.
 pub fn assert_snapshot(name: &str, text: &str) {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "snapshots",
-        &format!("{name}.txt"),
-    ]
-    .iter()
-    .collect();
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "snapshots", &format!("{name}.txt")]
+        .iter()
+        .collect();
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v == "1") {
         std::fs::write(&path, text).expect("write snapshot");
         return;

@@ -258,9 +258,7 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
 }
 
 fn byte_at(text: &str, chars: usize) -> usize {
-    text.char_indices()
-        .nth(chars)
-        .map_or(text.len(), |(i, _)| i)
+    text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
 }
 
 fn to_textarea(key: KeyPress) -> TaInput {
@@ -338,18 +336,11 @@ pub fn editor_done(st: &mut State, text: &str) {
 /// Draws the form.
 pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
-    let want: u16 =
-        f.fields.iter().map(Field::height).sum::<u16>() + 4 + u16::from(f.error.is_some());
+    let want: u16 = f.fields.iter().map(Field::height).sum::<u16>() + 4 + u16::from(f.error.is_some());
     let r = centered(area, 72, want.max(8));
     Clear.render(r, buf);
-    let save = st
-        .keymap
-        .key_text(Scope::Form, Action::Submit)
-        .unwrap_or_default();
-    let close = st
-        .keymap
-        .key_text(Scope::Form, Action::Close)
-        .unwrap_or_default();
+    let save = st.keymap.key_text(Scope::Form, Action::Submit).unwrap_or_default();
+    let close = st.keymap.key_text(Scope::Form, Action::Close).unwrap_or_default();
     let block = panel(format!(" {} ", f.title), th, true).title_bottom(
         ratatui::text::Line::from(format!(" {save} save · {close} cancel · tab next field "))
             .style(th.muted)
@@ -361,9 +352,7 @@ pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
     let input_w = usize::from(inner.width).saturating_sub(label_w + 3);
     let mut heights: Vec<u16> = f.fields.iter().map(Field::height).collect();
     heights.push(0);
-    let avail = inner
-        .height
-        .saturating_sub(1 + u16::from(f.error.is_some()));
+    let avail = inner.height.saturating_sub(1 + u16::from(f.error.is_some()));
     let mut start = 0;
     while start < f.focus && heights[start..=f.focus].iter().sum::<u16>() > avail {
         start += 1;
@@ -404,11 +393,7 @@ pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
                 } else {
                     text.clone()
                 };
-                let style = if text.is_empty() && !focused {
-                    th.muted
-                } else {
-                    th.text
-                };
+                let style = if text.is_empty() && !focused { th.muted } else { th.text };
                 let skip = cursor.saturating_sub(input_w.saturating_sub(1));
                 let visible: String = shown.chars().skip(if focused { skip } else { 0 }).collect();
                 line(
@@ -426,8 +411,7 @@ pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
                 } else {
                     buf.set_style(
                         Rect::new(x, y, u16::try_from(input_w).unwrap_or(0), 1),
-                        ratatui::style::Style::default()
-                            .add_modifier(ratatui::style::Modifier::UNDERLINED),
+                        ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::UNDERLINED),
                     );
                 }
             }
@@ -436,13 +420,11 @@ pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
                 let mut shown = (**a).clone();
                 shown.set_cursor_line_style(ratatui::style::Style::default());
                 shown.set_style(th.text);
-                shown.set_block(
-                    ratatui::widgets::Block::bordered().border_style(if focused {
-                        th.focus
-                    } else {
-                        th.border
-                    }),
-                );
+                shown.set_block(ratatui::widgets::Block::bordered().border_style(if focused {
+                    th.focus
+                } else {
+                    th.border
+                }));
                 if !focused {
                     shown.set_cursor_style(th.text);
                 }
@@ -467,10 +449,7 @@ pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
             inner.x + 1,
             inner.bottom().saturating_sub(1),
             inner.width.saturating_sub(1),
-            vec![Span::styled(
-                fit(&field.help, usize::from(inner.width) - 2),
-                th.muted,
-            )],
+            vec![Span::styled(fit(&field.help, usize::from(inner.width) - 2), th.muted)],
         );
     }
 }

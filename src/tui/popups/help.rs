@@ -22,12 +22,7 @@ pub struct Help {
 pub fn lines(st: &State) -> Vec<(Option<String>, String)> {
     let mut out = Vec::new();
     for scope in Scope::ALL {
-        let bindings: Vec<_> = st
-            .keymap
-            .bindings()
-            .into_iter()
-            .filter(|b| b.scope == scope)
-            .collect();
+        let bindings: Vec<_> = st.keymap.bindings().into_iter().filter(|b| b.scope == scope).collect();
         if bindings.is_empty() {
             continue;
         }
@@ -83,12 +78,7 @@ pub fn render(st: &State, h: &Help, area: Rect, buf: &mut Buffer) {
     block.render(r, buf);
     let all = lines(st);
     let key_w = 16usize;
-    for (i, (key, text)) in all
-        .iter()
-        .skip(h.scroll)
-        .take(usize::from(inner.height))
-        .enumerate()
-    {
+    for (i, (key, text)) in all.iter().skip(h.scroll).take(usize::from(inner.height)).enumerate() {
         let y = inner.y + u16::try_from(i).unwrap_or(0);
         match key {
             None => line(
@@ -105,10 +95,7 @@ pub fn render(st: &State, h: &Help, area: Rect, buf: &mut Buffer) {
                 inner.width,
                 vec![
                     Span::styled(format!("  {:<key_w$}", fit(k, key_w)), th.key),
-                    Span::styled(
-                        fit(text, usize::from(inner.width).saturating_sub(key_w + 3)),
-                        th.text,
-                    ),
+                    Span::styled(fit(text, usize::from(inner.width).saturating_sub(key_w + 3)), th.text),
                 ],
             ),
         }

@@ -56,13 +56,7 @@ impl Default for Palette {
         let hay = COMMANDS
             .iter()
             .filter(|c| !HIDDEN.contains(&c.action))
-            .map(|c| {
-                haystack(&format!(
-                    "{} {}",
-                    c.title,
-                    c.action.name().replace('_', " ")
-                ))
-            })
+            .map(|c| haystack(&format!("{} {}", c.title, c.action.name().replace('_', " "))))
             .collect();
         let base = (0..u32::try_from(entries.len()).unwrap_or(0)).collect();
         Self {

@@ -187,10 +187,7 @@ pub fn render(st: &State, s: &Search, area: Rect, buf: &mut Buffer) {
             inner.width,
             vec![
                 Span::styled(format!(" {:<12}", kind.name()), th.muted),
-                Span::styled(
-                    fit(name, usize::from(inner.width).saturating_sub(14)),
-                    th.text,
-                ),
+                Span::styled(fit(name, usize::from(inner.width).saturating_sub(14)), th.text),
             ],
         );
         if i == s.selected {

@@ -63,8 +63,7 @@ impl Period {
             Self::All => true,
             Self::ThisMonth => c >= month_start(today) && c < next_month(today),
             Self::ThisQuarter => {
-                let q0 = NaiveDate::from_ymd_opt(today.year(), (today.month0() / 3) * 3 + 1, 1)
-                    .unwrap_or(today);
+                let q0 = NaiveDate::from_ymd_opt(today.year(), (today.month0() / 3) * 3 + 1, 1).unwrap_or(today);
                 let q1 = next_month(next_month(next_month(q0)));
                 c >= q0 && c < q1
             }
@@ -96,12 +95,7 @@ pub struct BoardView {
 impl BoardView {
     /// The deals of stage `col` passing the filters, soonest close first.
     #[must_use]
-    pub fn column<'a>(
-        &'a self,
-        pipeline: &Pipeline,
-        col: usize,
-        today: NaiveDate,
-    ) -> Vec<&'a Deal> {
+    pub fn column<'a>(&'a self, pipeline: &Pipeline, col: usize, today: NaiveDate) -> Vec<&'a Deal> {
         let Some(stage) = pipeline.stages.get(col) else {
             return Vec::new();
         };
@@ -110,11 +104,7 @@ impl BoardView {
             .iter()
             .flatten()
             .filter(|d| d.stage == stage.name)
-            .filter(|d| {
-                self.owner
-                    .as_ref()
-                    .is_none_or(|o| d.owner.as_ref() == Some(o))
-            })
+            .filter(|d| self.owner.as_ref().is_none_or(|o| d.owner.as_ref() == Some(o)))
             .filter(|d| self.period.contains(d.close, today))
             .collect();
         out.sort_by(|a, b| {
@@ -141,12 +131,7 @@ impl BoardView {
     }
 
     fn owners(&self) -> Vec<String> {
-        let mut o: Vec<String> = self
-            .deals
-            .iter()
-            .flatten()
-            .filter_map(|d| d.owner.clone())
-            .collect();
+        let mut o: Vec<String> = self.deals.iter().flatten().filter_map(|d| d.owner.clone()).collect();
         o.sort();
         o.dedup();
         o
@@ -170,12 +155,7 @@ pub fn handle(st: &mut State, action: Action) -> bool {
     match action {
         Action::Left => b.col = b.col.saturating_sub(1),
         Action::Right => b.col = (b.col + 1).min(n.saturating_sub(1)),
-        Action::Up
-        | Action::Down
-        | Action::PageUp
-        | Action::PageDown
-        | Action::Top
-        | Action::Bottom => {
+        Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
             let sel = crate::tui::widgets::moved(b.rows[b.col], len, action, page).unwrap_or(0);
             b.rows[b.col] = sel;
             b.offsets[b.col] = scrolled(b.offsets[b.col], sel, page);
@@ -225,13 +205,7 @@ fn step(st: &mut State, delta: i32) {
         Ok(Some(stage)) => {
             match st.app.deal(deal.id) {
                 Ok(Some(fresh)) => {
-                    if let Some(d) = st
-                        .board
-                        .deals
-                        .iter_mut()
-                        .flatten()
-                        .find(|d| d.id == deal.id)
-                    {
+                    if let Some(d) = st.board.deals.iter_mut().flatten().find(|d| d.id == deal.id) {
                         *d = fresh;
                     }
                 }
@@ -255,10 +229,7 @@ fn step(st: &mut State, delta: i32) {
         Ok(None) => {
             let end = if delta > 0 { "last" } else { "first" };
             st.say(
-                format!(
-                    "'{}' is already in the {end} stage it can move to",
-                    deal.name
-                ),
+                format!("'{}' is already in the {end} stage it can move to", deal.name),
                 Level::Info,
             );
         }
@@ -273,11 +244,7 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     let pipeline = &st.app.config.pipeline;
     let today = st.clock.today();
     let who = b.owner.clone().unwrap_or_else(|| "every owner".into());
-    let block = panel(
-        format!(" Pipeline · {who} · {} ", b.period.name()),
-        th,
-        true,
-    );
+    let block = panel(format!(" Pipeline · {who} · {} ", b.period.name()), th, true);
     let inner = block.inner(area);
     block.render(area, buf);
     if b.deals.is_none() {
@@ -299,28 +266,14 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     let page = usize::from(inner.height.saturating_sub(3)) / 3;
     for (i, col) in (first..first + fit_cols).enumerate() {
         let x = inner.x + col_w * u16::try_from(i).unwrap_or(0);
-        let w = if i + 1 == fit_cols {
-            inner.right() - x
-        } else {
-            col_w
-        };
+        let w = if i + 1 == fit_cols { inner.right() - x } else { col_w };
         let cards = b.column(pipeline, col, today);
-        let sum: Decimal = cards
-            .iter()
-            .filter(|d| &d.currency == currency)
-            .map(|d| d.amount)
-            .sum();
+        let sum: Decimal = cards.iter().filter(|d| &d.currency == currency).map(|d| d.amount).sum();
         let name = pipeline.stages.get(col).map_or("", |s| s.name.as_str());
         let selected_col = col == b.col;
         let head = if selected_col { th.accent } else { th.heading };
         let cw = usize::from(w.saturating_sub(2));
-        line(
-            buf,
-            x + 1,
-            inner.y,
-            w - 1,
-            vec![Span::styled(fit(name, cw), head)],
-        );
+        line(buf, x + 1, inner.y, w - 1, vec![Span::styled(fit(name, cw), head)]);
         line(
             buf,
             x + 1,
@@ -351,13 +304,7 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
                     .stages
                     .get(col)
                     .is_some_and(|s| s.state == crate::model::stage::StageState::Open);
-            line(
-                buf,
-                x + 1,
-                y,
-                w - 1,
-                vec![Span::styled(fit(&d.name, cw), th.text)],
-            );
+            line(buf, x + 1, y, w - 1, vec![Span::styled(fit(&d.name, cw), th.text)]);
             let right = format!("{} {}", short_amount(d.amount), close);
             let right_w = right.chars().count();
             line(
@@ -365,10 +312,7 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
                 x + 1,
                 y + 1,
                 w - 1,
-                vec![Span::styled(
-                    fit(&d.account, cw.saturating_sub(right_w + 1)),
-                    th.muted,
-                )],
+                vec![Span::styled(fit(&d.account, cw.saturating_sub(right_w + 1)), th.muted)],
             );
             let rx = x + w.saturating_sub(u16::try_from(right.chars().count()).unwrap_or(0) + 1);
             line(
@@ -383,11 +327,7 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
                 ],
             );
             if selected_col && k == sel {
-                fill(
-                    buf,
-                    Rect::new(x + 1, y, w.saturating_sub(1), 2),
-                    th.selection,
-                );
+                fill(buf, Rect::new(x + 1, y, w.saturating_sub(1), 2), th.selection);
             }
         }
     }

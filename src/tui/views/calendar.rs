@@ -35,12 +35,7 @@ pub struct CalendarData {
 }
 
 /// Loads `days` days from `from`.
-pub fn load(
-    app: &App,
-    clock: &Clock,
-    from: NaiveDate,
-    days: u32,
-) -> Result<CalendarData, AppError> {
+pub fn load(app: &App, clock: &Clock, from: NaiveDate, days: u32) -> Result<CalendarData, AppError> {
     let to = from + Duration::days(i64::from(days));
     let (start, _) = clock.day_bounds(from);
     let (end, _) = clock.day_bounds(to);
@@ -55,6 +50,10 @@ pub fn load(
         tasks,
     })
 }
+
+/// One agenda line: its day and, unless it is the day's heading, the item (kind, id,
+/// time text, description).
+pub type AgendaLine = (NaiveDate, Option<(EntityKind, Id, String, String)>);
 
 /// Agenda or week grid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,10 +106,7 @@ impl CalendarView {
 
     /// Agenda lines: a day header (`None`) or an item.
     #[must_use]
-    pub fn agenda_lines(
-        &self,
-        clock: &Clock,
-    ) -> Vec<(NaiveDate, Option<(EntityKind, Id, String, String)>)> {
+    pub fn agenda_lines(&self, clock: &Clock) -> Vec<AgendaLine> {
         let mut out = Vec::new();
         let Some(data) = &self.data else { return out };
         for i in 0..i64::from(DAYS) {
@@ -150,11 +146,7 @@ impl CalendarView {
                 continue;
             }
             out.push((day, None));
-            out.extend(
-                items
-                    .into_iter()
-                    .map(|(t, k, id, text)| (day, Some((k, id, t, text)))),
-            );
+            out.extend(items.into_iter().map(|(t, k, id, text)| (day, Some((k, id, t, text)))));
         }
         out
     }
@@ -264,10 +256,7 @@ pub fn handle(st: &mut State, action: Action) -> bool {
                 if let Some((kind, id)) = c.selected_record(&clock) {
                     super::detail::open(st, kind, id);
                 } else {
-                    st.say(
-                        "No event in this slot; n creates one",
-                        crate::tui::state::Level::Info,
-                    );
+                    st.say("No event in this slot; n creates one", crate::tui::state::Level::Info);
                 }
             }
             _ => return false,
@@ -282,17 +271,9 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
     let c = &st.calendar;
     let end = c.week_start + Duration::days(i64::from(DAYS) - 1);
-    let mode = if c.mode == Mode::Agenda {
-        "Agenda"
-    } else {
-        "Week"
-    };
+    let mode = if c.mode == Mode::Agenda { "Agenda" } else { "Week" };
     let range = if c.mode == Mode::Agenda {
-        format!(
-            "{} – {}",
-            c.week_start.format("%d %b"),
-            end.format("%d %b %Y")
-        )
+        format!("{} – {}", c.week_start.format("%d %b"), end.format("%d %b %Y"))
     } else {
         format!(
             "week {} · {}",
@@ -369,10 +350,7 @@ fn render_agenda(st: &State, area: Rect, buf: &mut Buffer) {
                     area.width,
                     vec![
                         Span::styled(format!("   {t:<12}"), tstyle),
-                        Span::styled(
-                            fit(text, usize::from(area.width).saturating_sub(16)),
-                            th.text,
-                        ),
+                        Span::styled(fit(text, usize::from(area.width).saturating_sub(16)), th.text),
                     ],
                 );
             }
@@ -399,10 +377,7 @@ fn render_week(st: &State, area: Rect, buf: &mut Buffer) {
             x,
             area.y,
             col_w,
-            vec![Span::styled(
-                fit(&day.format("%a %d").to_string(), cw),
-                style,
-            )],
+            vec![Span::styled(fit(&day.format("%a %d").to_string(), cw), style)],
         );
         let tasks = c
             .data
@@ -415,10 +390,7 @@ fn render_week(st: &State, area: Rect, buf: &mut Buffer) {
                 area.y + 1,
                 col_w,
                 vec![Span::styled(
-                    fit(
-                        &format!("{tasks} task{}", if tasks == 1 { "" } else { "s" }),
-                        cw,
-                    ),
+                    fit(&format!("{tasks} task{}", if tasks == 1 { "" } else { "s" }), cw),
                     th.warning,
                 )],
             );
@@ -443,18 +415,10 @@ fn render_week(st: &State, area: Rect, buf: &mut Buffer) {
                 1 => events[0].title.clone(),
                 n => format!("{} +{}", events[0].title, n - 1),
             };
-            let style = if events.is_empty() {
-                th.border
-            } else {
-                th.text
-            };
+            let style = if events.is_empty() { th.border } else { th.text };
             line(buf, x, y, col_w, vec![Span::styled(fit(&text, cw), style)]);
             if usize::from(d) == c.day && s == c.slot {
-                fill(
-                    buf,
-                    Rect::new(x, y, col_w.saturating_sub(1), 1),
-                    th.selection,
-                );
+                fill(buf, Rect::new(x, y, col_w.saturating_sub(1), 1), th.selection);
             }
         }
     }

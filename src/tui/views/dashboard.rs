@@ -104,8 +104,7 @@ impl DashboardView {
                     id: o.id,
                     spans: vec![
                         (
-                            o.close
-                                .map_or_else(String::new, |c| c.format("%d ").to_string()),
+                            o.close.map_or_else(String::new, |c| c.format("%d ").to_string()),
                             Role::Muted,
                         ),
                         (format!("{:>6} ", short_amount(o.amount)), Role::Money),
@@ -204,11 +203,7 @@ fn list(
     for (i, e) in entries.iter().enumerate().skip(offset).take(h) {
         let y = inner.y + u16::try_from(i - offset).unwrap_or(0);
         let spans: Vec<Span> = std::iter::once(Span::raw(" "))
-            .chain(
-                e.spans
-                    .iter()
-                    .map(|(t, r)| Span::styled(t.clone(), style(st, *r))),
-            )
+            .chain(e.spans.iter().map(|(t, r)| Span::styled(t.clone(), style(st, *r))))
             .collect();
         line(buf, inner.x, y, inner.width, spans);
         if focused && i == sel {
@@ -220,8 +215,7 @@ fn list(
 /// Draws the dashboard.
 pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     let [top, bottom] = Layout::vertical([Constraint::Length(11), Constraint::Min(5)]).areas(area);
-    let [today, pipe] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
+    let [today, pipe] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     let [overdue, closing, forecast] = Layout::horizontal([
         Constraint::Percentage(34),
         Constraint::Percentage(33),
@@ -288,10 +282,7 @@ fn render_pipeline(st: &State, area: Rect, buf: &mut Buffer) {
         inner.width,
         vec![
             Span::styled(format!(" {}", pad("Stage", name_w, false)), th.heading),
-            Span::styled(
-                format!("{:>5} {:>8} {:>8}", "#", "Sum", "Weighted"),
-                th.heading,
-            ),
+            Span::styled(format!("{:>5} {:>8} {:>8}", "#", "Sum", "Weighted"), th.heading),
         ],
     );
     let mut y = inner.y + 1;
@@ -347,11 +338,8 @@ fn render_pipeline(st: &State, area: Rect, buf: &mut Buffer) {
 
 fn render_forecast(st: &State, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
-    let block = panel(" Forecast by month ", th, false).title_bottom(
-        Line::from(" ▇ weighted ░ total ")
-            .style(th.muted)
-            .right_aligned(),
-    );
+    let block = panel(" Forecast by month ", th, false)
+        .title_bottom(Line::from(" ▇ weighted ░ total ").style(th.muted).right_aligned());
     let inner = block.inner(area);
     block.render(area, buf);
     let Some(d) = &st.dashboard.data else {

@@ -80,12 +80,7 @@ impl DetailView {
     /// The selected related item.
     #[must_use]
     pub fn selected_item(&self) -> Option<&Item> {
-        self.data
-            .as_ref()?
-            .tabs
-            .get(self.tab)?
-            .items
-            .get(self.selected)
+        self.data.as_ref()?.tabs.get(self.tab)?.items.get(self.selected)
     }
 }
 
@@ -101,12 +96,7 @@ pub fn label(json: &str) -> String {
 
 fn when(clock: &Clock, text: &str) -> String {
     DateTime::parse_from_rfc3339(text)
-        .map(|t| {
-            clock
-                .local(t.with_timezone(&Utc))
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
+        .map(|t| clock.local(t.with_timezone(&Utc)).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|_| text.to_string())
 }
 
@@ -116,16 +106,11 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
         .store
         .get(kind, id)?
         .filter(|s| !s.deleted)
-        .ok_or_else(|| {
-            AppError::NotFound(format!("the {kind} is gone (deleted or in the trash)"))
-        })?;
+        .ok_or_else(|| AppError::NotFound(format!("the {kind} is gone (deleted or in the trash)")))?;
     let mut names = Names::default();
     let view = app.view(kind, id, &stored, &mut names);
     let mut fields = Vec::new();
-    for s in spec::specs(kind)
-        .iter()
-        .filter(|s| s.ty != Ty::PriceCurrency)
-    {
+    for s in spec::specs(kind).iter().filter(|s| s.ty != Ty::PriceCurrency) {
         let value = match s.ty {
             Ty::Ref(_) => view
                 .get(&format!("{}_name", spec::rel_of(s.json)))
@@ -153,10 +138,7 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
         }
     }
     if let Some(Value::Array(history)) = view.get("stage_history") {
-        let stages: Vec<String> = history
-            .iter()
-            .filter_map(|h| h.get("stage").map(cell))
-            .collect();
+        let stages: Vec<String> = history.iter().filter_map(|h| h.get("stage").map(cell)).collect();
         if !stages.is_empty() {
             fields.push(("Stage history".into(), stages.join(" → ")));
         }
@@ -188,10 +170,7 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
                 EntityKind::Opportunity => vec![
                     s.text("name").to_string(),
                     s.text("stage").to_string(),
-                    crate::model::money::display(
-                        s.text("amount").parse().unwrap_or_default(),
-                        s.text("currency"),
-                    ),
+                    crate::model::money::display(s.text("amount").parse().unwrap_or_default(), s.text("currency")),
                 ],
                 EntityKind::Quote => vec![
                     s.text("number").to_string(),
@@ -243,11 +222,7 @@ fn timeline(app: &App, clock: &Clock, id: Id) -> Result<Tab, AppError> {
             continue;
         };
         let kind = s.text("kind").to_string();
-        let done = s
-            .fields
-            .get("done")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        let done = s.fields.get("done").and_then(Value::as_bool).unwrap_or(false);
         let open_task = kind == "task" && !done;
         let extra = if kind == "task" {
             format!("due {}{}", s.text("due"), if done { " ✓" } else { "" })
@@ -276,10 +251,7 @@ fn timeline(app: &App, clock: &Clock, id: Id) -> Result<Tab, AppError> {
 
 /// Opens a record over the current view.
 pub fn open(st: &mut State, kind: EntityKind, id: Id) {
-    if matches!(
-        kind,
-        EntityKind::QuoteLine | EntityKind::User | EntityKind::Product
-    ) {
+    if matches!(kind, EntityKind::QuoteLine | EntityKind::User | EntityKind::Product) {
         st.say(
             format!(
                 "{} have no detail view yet; `outpost {} show` prints one",
@@ -361,13 +333,8 @@ pub fn render(st: &State, d: &DetailView, area: Rect, buf: &mut Buffer) {
         );
         return;
     };
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(area);
-    let block = panel(
-        format!(" {} · {} ", capital(data.kind.name()), data.title),
-        th,
-        false,
-    );
+    let [left, right] = Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(area);
+    let block = panel(format!(" {} · {} ", capital(data.kind.name()), data.title), th, false);
     let inner = block.inner(left);
     block.render(left, buf);
     let lw = data
@@ -378,11 +345,7 @@ pub fn render(st: &State, d: &DetailView, area: Rect, buf: &mut Buffer) {
         .unwrap_or(0)
         .min(14);
     let vw = usize::from(inner.width).saturating_sub(lw + 3);
-    let mut y = inner.y;
-    for (l, v) in &data.fields {
-        if y >= inner.bottom() {
-            break;
-        }
+    for ((l, v), y) in data.fields.iter().zip(inner.y..inner.bottom()) {
         line(
             buf,
             inner.x,
@@ -394,7 +357,6 @@ pub fn render(st: &State, d: &DetailView, area: Rect, buf: &mut Buffer) {
                 Span::styled(fit(v, vw), th.text),
             ],
         );
-        y += 1;
     }
     let full: usize = data.tabs.iter().map(|t| t.title.chars().count() + 3).sum();
     let narrow = full + 2 > usize::from(right.width);

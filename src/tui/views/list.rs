@@ -97,12 +97,11 @@ impl ListView {
 
     fn resort(&mut self) {
         let Some(data) = &self.data else { return };
-        self.order =
-            if self.sort == rows::default_sort(self.kind) && data.order.len() == data.rows.len() {
-                data.order.clone()
-            } else {
-                rows::sorted(self.kind, &data.rows, self.sort)
-            };
+        self.order = if self.sort == rows::default_sort(self.kind) && data.order.len() == data.rows.len() {
+            data.order.clone()
+        } else {
+            rows::sorted(self.kind, &data.rows, self.sort)
+        };
         if self.filter.is_active() {
             self.filter.rerun(&data.hay, &self.order);
         }
@@ -247,11 +246,7 @@ pub fn render(st: &State, kind: EntityKind, area: Rect, buf: &mut Buffer) {
         None => String::new(),
     };
     let title = format!(" {} ", st.view.title());
-    let block = panel(title, th, true).title_bottom(
-        ratatui::text::Line::from(count)
-            .right_aligned()
-            .style(th.muted),
-    );
+    let block = panel(title, th, true).title_bottom(ratatui::text::Line::from(count).right_aligned().style(th.muted));
     let inner = block.inner(area);
     block.render(area, buf);
     let Some(data) = &list.data else {
@@ -260,10 +255,7 @@ pub fn render(st: &State, kind: EntityKind, area: Rect, buf: &mut Buffer) {
             inner.x + 1,
             inner.y + 1,
             inner.width.saturating_sub(2),
-            vec![Span::styled(
-                format!("Loading {}…", kind.plural()),
-                th.muted,
-            )],
+            vec![Span::styled(format!("Loading {}…", kind.plural()), th.muted)],
         );
         return;
     };
@@ -284,9 +276,7 @@ pub fn render(st: &State, kind: EntityKind, area: Rect, buf: &mut Buffer) {
     }
     let cols = columns(kind);
     let total: u16 = cols.iter().map(|c| c.width).sum();
-    let avail = inner
-        .width
-        .saturating_sub(1 + u16::try_from(cols.len()).unwrap_or(0));
+    let avail = inner.width.saturating_sub(1 + u16::try_from(cols.len()).unwrap_or(0));
     let widths: Vec<usize> = cols
         .iter()
         .map(|c| usize::from(c.width * avail / total.max(1)))
