@@ -158,6 +158,26 @@ fn main() {
         );
     }
 
+    // Global search over every record's name (the index loaded above).
+    let mut search = outpost::tui::popups::search::Search::default();
+    let t = Instant::now();
+    search.titles = Some(outpost::tui::popups::search::load(&st.app, &mut |_, _| {}).expect("titles"));
+    println!(
+        "search index: {} names in {}",
+        search.titles.as_ref().map_or(0, |t| t.items.len()),
+        ms(t.elapsed())
+    );
+    for q in ["n", "no", "nor", "nord"] {
+        search.query = q.to_string();
+        let t = Instant::now();
+        search.refresh(&st.app);
+        println!(
+            "search keystroke '{q}': {} ({} matches, best 200 named)",
+            ms(t.elapsed()),
+            search.total
+        );
+    }
+
     // Typing through the harness end to end (key routing included).
     let mut h = Harness::with_options(
         app,

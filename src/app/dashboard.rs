@@ -253,7 +253,7 @@ impl App {
                 .map(|a| {
                     names
                         .entry(a)
-                        .or_insert_with(|| self.title(EntityKind::Account, a))
+                        .or_insert_with(|| fast_title(self, EntityKind::Account, a))
                         .clone()
                 })
                 .unwrap_or_default();
@@ -283,7 +283,7 @@ impl App {
             return Ok(None);
         };
         let account = ref_id(&s.fields, "account_id")
-            .map(|a| self.title(EntityKind::Account, a))
+            .map(|a| fast_title(self, EntityKind::Account, a))
             .unwrap_or_default();
         Ok(Some(Deal {
             id,
@@ -325,6 +325,50 @@ impl App {
         Ok(out)
     }
 
+    /// Open tasks due `today`, the oldest overdue ones (whole days, at least
+    /// [`OVERDUE_LIMIT`] when there are that many) and how many are overdue in all. Only
+    /// the tasks shown are read; the rest are counted from the due-date index.
+    fn tasks_for(&self, today: NaiveDate) -> Result<(Vec<Task>, Vec<Task>, usize), AppError> {
+        let day = today.to_string();
+        let mut overdue_ids: Vec<(NaiveDate, Id)> = Vec::new();
+        let mut today_ids: Vec<Id> = Vec::new();
+        let mut total = 0;
+        for (due, id) in self.store.index_entries(Index::Due, EntityKind::Activity)? {
+            if due > day {
+                break;
+            }
+            let Ok(d) = due.parse::<NaiveDate>() else { continue };
+            if due == day {
+                today_ids.push(id);
+                continue;
+            }
+            total += 1;
+            let day_done = overdue_ids.len() >= OVERDUE_LIMIT && overdue_ids.last().is_some_and(|(last, _)| *last != d);
+            if !day_done {
+                overdue_ids.push((d, id));
+            }
+        }
+        let sort = |v: &mut Vec<Task>| {
+            v.sort_by(|a, b| {
+                a.due
+                    .cmp(&b.due)
+                    .then_with(|| a.subject.cmp(&b.subject))
+                    .then_with(|| a.about.cmp(&b.about))
+            })
+        };
+        let mut overdue = Vec::new();
+        for (d, id) in overdue_ids {
+            overdue.extend(self.task(id, d)?);
+        }
+        sort(&mut overdue);
+        let mut due_today = Vec::new();
+        for id in today_ids {
+            due_today.extend(self.task(id, today)?);
+        }
+        sort(&mut due_today);
+        Ok((due_today, overdue, total))
+    }
+
     fn task(&self, id: Id, due: NaiveDate) -> Result<Option<Task>, AppError> {
         let Some(s) = self.store.get(EntityKind::Activity, id)?.filter(|s| !s.deleted) else {
             return Ok(None);
@@ -336,7 +380,7 @@ impl App {
             ("lead_id", EntityKind::Lead),
         ]
         .iter()
-        .find_map(|(f, k)| ref_id(&s.fields, f).map(|r| self.title(*k, r)))
+        .find_map(|(f, k)| ref_id(&s.fields, f).map(|r| fast_title(self, *k, r)))
         .unwrap_or_default();
         Ok(Some(Task {
             id,
@@ -370,7 +414,7 @@ impl App {
                 all_day: s.fields.get("all_day").and_then(Value::as_bool).unwrap_or(false),
                 location: s.text("location").to_string(),
                 account: ref_id(&s.fields, "account_id")
-                    .map(|a| self.title(EntityKind::Account, a))
+                    .map(|a| fast_title(self, EntityKind::Account, a))
                     .unwrap_or_default(),
             });
         }
@@ -393,15 +437,13 @@ impl App {
         let deals = self.deals()?;
         let pipeline = &self.config.pipeline;
         let currency = self.config.currency.clone();
-        let tasks = self.open_tasks(today)?;
-        let (due_today, overdue): (Vec<Task>, Vec<Task>) = tasks.into_iter().partition(|t| t.due == today);
-        let overdue_total = overdue.len();
+        let (due_today, overdue, overdue_total) = self.tasks_for(today)?;
         let last = next_month(today).pred_opt().unwrap_or(today);
         Ok(Dashboard {
             today,
             agenda: self.agenda(day_start, day_end)?,
             due_today,
-            overdue: overdue.into_iter().take(OVERDUE_LIMIT).collect(),
+            overdue,
             overdue_total,
             closing: closing_between(&deals, pipeline, month_start(today), last)
                 .into_iter()
@@ -413,6 +455,26 @@ impl App {
             outbox: self.store.outbox_len(),
         })
     }
+}
+
+/// The name people know a record by, read straight from its stored fields (the same text
+/// as [`App::title`] without parsing the whole record; used when listing many).
+#[must_use]
+pub fn fast_title(app: &App, kind: EntityKind, id: Id) -> String {
+    let Ok(Some(s)) = app.store.get(kind, id) else {
+        return id.short();
+    };
+    let t = |f: &str| s.text(f).to_string();
+    let title = match kind {
+        EntityKind::Account | EntityKind::Opportunity | EntityKind::User => t("name"),
+        EntityKind::Contact | EntityKind::Lead => format!("{} {}", s.text("first_name"), s.text("last_name")),
+        EntityKind::Product => t("sku"),
+        EntityKind::Quote => t("number"),
+        EntityKind::QuoteLine => t("description"),
+        EntityKind::Activity => t("subject"),
+        EntityKind::Event => t("title"),
+    };
+    if title.trim().is_empty() { id.short() } else { title }
 }
 
 /// A `<rel>_id` field as an id.
