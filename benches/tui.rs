@@ -100,6 +100,14 @@ fn main() {
     let t = Instant::now();
     draw(&st);
     println!("contacts list frame (100k rows loaded): {}", ms(t.elapsed()));
+    {
+        let data = st
+            .list(EntityKind::Contact)
+            .and_then(|l| l.data.as_ref())
+            .expect("rows");
+        let ascii = data.hay.ascii();
+        println!("contact haystacks: {} of {} ASCII after folding", ascii, data.hay.len());
+    }
     let mut worst = Duration::ZERO;
     let mut query = String::new();
     for c in "anna m".chars() {

@@ -10,29 +10,130 @@
 
 use std::cmp::Reverse;
 
-use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
-use nucleo_matcher::{Config, Matcher, Utf32String};
+use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 /// Folds text for matching: accents off, lower case (so most haystacks are ASCII and take
 /// nucleo's fast path).
 #[must_use]
 pub fn fold(text: &str) -> String {
-    text.chars()
+    let mut out = String::with_capacity(text.len());
+    for c in text
+        .chars()
         .map(nucleo_matcher::chars::normalize)
         .flat_map(char::to_lowercase)
-        .collect()
+    {
+        match c {
+            'ß' => out.push_str("ss"),
+            'æ' => out.push_str("ae"),
+            'œ' => out.push_str("oe"),
+            'ø' => out.push('o'),
+            'ł' => out.push('l'),
+            'ı' => out.push('i'),
+            'đ' | 'ð' => out.push('d'),
+            'þ' => out.push_str("th"),
+            '–' | '—' => out.push('-'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
-/// A folded haystack for one row.
-#[must_use]
-pub fn haystack(text: &str) -> Utf32String {
-    Utf32String::from(fold(text).as_str())
+/// The folded filter text of many rows, stored in one buffer: matching walks memory in
+/// order instead of chasing 100k small allocations (which cost more than the matching).
+/// Rows that stay non-ASCII after folding are kept aside as characters.
+#[derive(Debug, Default, Clone)]
+pub struct Haystacks {
+    text: String,
+    ends: Vec<u32>,
+    wide: std::collections::HashMap<u32, Box<[char]>>,
+}
+
+impl Haystacks {
+    /// Adds the next row's text (folded here).
+    pub fn push(&mut self, raw: &str) {
+        let folded = fold(raw);
+        let row = u32::try_from(self.ends.len()).unwrap_or(u32::MAX);
+        if folded.is_ascii() {
+            self.text.push_str(&folded);
+        } else {
+            self.wide.insert(row, folded.chars().collect());
+        }
+        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    /// How many rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// How many rows are plain ASCII after folding (the fast path).
+    #[must_use]
+    pub fn ascii(&self) -> usize {
+        self.ends.len() - self.wide.len()
+    }
+
+    /// Row `row` for the matcher.
+    #[must_use]
+    pub fn get(&self, row: u32) -> Option<Utf32Str<'_>> {
+        if let Some(w) = self.wide.get(&row) {
+            return Some(Utf32Str::Unicode(w));
+        }
+        let end = *self.ends.get(row as usize)? as usize;
+        let start = if row == 0 {
+            0
+        } else {
+            *self.ends.get(row as usize - 1)? as usize
+        };
+        Some(Utf32Str::Ascii(self.text.as_bytes().get(start..end)?))
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Haystacks {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let mut h = Self::default();
+        for s in iter {
+            h.push(s.as_ref());
+        }
+        h
+    }
+}
+
+/// Above this many rows to score, fuzzy words are matched greedily (fzf's v1 algorithm):
+/// a few times faster than the optimal alignment, ranking nearly the same. Measured on
+/// 100k contacts: 'an' 36 ms optimal, about 12 ms greedy.
+const GREEDY_ABOVE: usize = 20_000;
+
+/// Scores a haystack against every word of the pattern (all must match).
+fn score_pattern(pattern: &Pattern, hay: Utf32Str<'_>, matcher: &mut Matcher, greedy: bool) -> Option<u32> {
+    if !greedy {
+        return pattern.score(hay, matcher);
+    }
+    let mut total = 0u32;
+    for atom in &pattern.atoms {
+        let s = if atom.kind == AtomKind::Fuzzy && !atom.negative {
+            matcher.config.ignore_case = true;
+            matcher.config.normalize = true;
+            matcher.fuzzy_match_greedy(hay, atom.needle_text())?
+        } else {
+            atom.score(hay, matcher)?
+        };
+        total += u32::from(s);
+    }
+    Some(total)
 }
 
 /// The state of one list's filter.
 pub struct Filter {
     query: String,
-    /// (row, position in the base order) of every row matching `query`, in base order.
+    /// (row, position in the base order) of every row matching `query`, in row order.
     candidates: Vec<(u32, u32)>,
     /// Matching rows, best first (ties keep the base order).
     ranked: Vec<u32>,
@@ -95,7 +196,7 @@ impl Filter {
 
     /// Sets the query and re-ranks. `base` is the list's row order (sorted by column);
     /// `hay` the folded haystack of every row.
-    pub fn set_query(&mut self, query: &str, hay: &[Utf32String], base: &[u32]) {
+    pub fn set_query(&mut self, query: &str, hay: &Haystacks, base: &[u32]) {
         let query_trimmed = query.trim();
         if query_trimmed.is_empty() {
             self.clear();
@@ -108,22 +209,35 @@ impl Filter {
             && !self.query.trim_end().ends_with('$')
             && !self.query.trim().is_empty();
         let pattern = Pattern::parse(query_trimmed, CaseMatching::Ignore, Normalization::Smart);
+        let rows = if narrow { self.candidates.len() } else { hay.len() };
+        let greedy = rows > GREEDY_ABOVE;
         let mut scored: Vec<(u32, u32, u32)> = Vec::new();
         let matcher = &mut self.matcher;
         let mut score = |row: u32, pos: u32| {
-            if let Some(h) = hay.get(row as usize) {
-                if let Some(s) = pattern.score(h.slice(..), matcher) {
+            if let Some(h) = hay.get(row) {
+                if let Some(s) = score_pattern(&pattern, h, matcher, greedy) {
                     scored.push((row, pos, s));
                 }
             }
         };
+        // Rows are visited in storage order (memory order of their haystacks), not in the
+        // list's sort order: random access over 100k small allocations costs more than
+        // the matching.
         if narrow {
             for &(row, pos) in &self.candidates {
                 score(row, pos);
             }
         } else {
+            let mut pos_of_row = vec![u32::MAX; hay.len()];
             for (pos, &row) in base.iter().enumerate() {
-                score(row, u32::try_from(pos).unwrap_or(u32::MAX));
+                if let Some(p) = pos_of_row.get_mut(row as usize) {
+                    *p = u32::try_from(pos).unwrap_or(u32::MAX);
+                }
+            }
+            for (row, pos) in pos_of_row.into_iter().enumerate() {
+                if pos != u32::MAX {
+                    score(u32::try_from(row).unwrap_or(u32::MAX), pos);
+                }
             }
         }
         self.candidates = scored.iter().map(|&(r, p, _)| (r, p)).collect();
@@ -134,7 +248,7 @@ impl Filter {
     }
 
     /// Re-runs the query from scratch (after the rows or their order changed).
-    pub fn rerun(&mut self, hay: &[Utf32String], base: &[u32]) {
+    pub fn rerun(&mut self, hay: &Haystacks, base: &[u32]) {
         let q = std::mem::take(&mut self.query);
         self.active = false;
         self.set_query(&q, hay, base);
@@ -145,8 +259,8 @@ impl Filter {
 mod tests {
     use super::*;
 
-    fn hay(items: &[&str]) -> Vec<Utf32String> {
-        items.iter().map(|s| haystack(s)).collect()
+    fn hay(items: &[&str]) -> Haystacks {
+        items.iter().collect()
     }
 
     #[test]
@@ -176,6 +290,7 @@ mod tests {
     #[test]
     fn folding_ignores_accents_and_case() {
         assert_eq!(fold("Zoë MÜLLER"), "zoe muller");
+        assert_eq!(fold("Große Søren Paweł Yılmaz"), "grose soren pawel yilmaz");
         let h = hay(&["Zoë"]);
         let mut f = Filter::default();
         f.set_query("zoe", &h, &[0]);

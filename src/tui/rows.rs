@@ -5,12 +5,11 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use nucleo_matcher::Utf32String;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::clock::Clock;
-use super::filter::haystack;
+use super::filter::Haystacks;
 use crate::app::dashboard::ref_id;
 use crate::app::view::cell;
 use crate::app::{App, AppError};
@@ -144,7 +143,7 @@ pub struct ListData {
     /// Every live record's row, in id (creation) order.
     pub rows: Vec<Row>,
     /// Folded filter text of every row.
-    pub hay: Vec<Utf32String>,
+    pub hay: Haystacks,
     /// Row indices in the kind's default sort order (sorted off the UI thread).
     pub order: Vec<u32>,
 }
@@ -332,11 +331,11 @@ pub fn load(
     let total = app.store.count(kind);
     let mut names = NameCache::default();
     let mut rows = Vec::with_capacity(total);
-    let mut hay = Vec::with_capacity(total);
+    let mut hay = Haystacks::default();
     for (i, item) in app.store.live(kind).enumerate() {
         let (id, s) = item?;
         let r = row(app, clock, &mut names, kind, id, &s);
-        hay.push(haystack(&search_text(kind, &r)));
+        hay.push(&search_text(kind, &r));
         rows.push(r);
         if i % 5000 == 4999 {
             progress(i + 1, total);

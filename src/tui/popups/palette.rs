@@ -1,6 +1,5 @@
 //! The command palette: fuzzy over every command and view by name, with its key.
 
-use nucleo_matcher::Utf32String;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
@@ -8,7 +7,7 @@ use ratatui::widgets::{Clear, Widget};
 
 use crate::tui::action::Action;
 use crate::tui::commands::{COMMANDS, Scope};
-use crate::tui::filter::{Filter, haystack};
+use crate::tui::filter::{Filter, Haystacks};
 use crate::tui::keys::{Code, KeyPress};
 use crate::tui::popups::Popup;
 use crate::tui::state::State;
@@ -39,7 +38,7 @@ pub struct Palette {
     pub query: String,
     /// The commands offered, in registry order.
     pub entries: Vec<Action>,
-    hay: Vec<Utf32String>,
+    hay: Haystacks,
     base: Vec<u32>,
     filter: Filter,
     /// Selected position among the matches.
@@ -56,7 +55,7 @@ impl Default for Palette {
         let hay = COMMANDS
             .iter()
             .filter(|c| !HIDDEN.contains(&c.action))
-            .map(|c| haystack(&format!("{} {}", c.title, c.action.name().replace('_', " "))))
+            .map(|c| format!("{} {}", c.title, c.action.name().replace('_', " ")))
             .collect();
         let base = (0..u32::try_from(entries.len()).unwrap_or(0)).collect();
         Self {

@@ -1,7 +1,6 @@
 //! Global fuzzy search over the names of every record (from the store's title index, so
 //! no record is decoded until it is shown).
 
-use nucleo_matcher::Utf32String;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
@@ -10,7 +9,7 @@ use ratatui::widgets::{Clear, Widget};
 use crate::app::{App, AppError};
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
-use crate::tui::filter::{Filter, haystack};
+use crate::tui::filter::{Filter, Haystacks};
 use crate::tui::jobs::Job;
 use crate::tui::keys::{Code, KeyPress};
 use crate::tui::popups::Popup;
@@ -35,7 +34,7 @@ pub struct Titles {
     /// (kind, id) of every record.
     pub items: Vec<(EntityKind, Id)>,
     /// Folded names.
-    pub hay: Vec<Utf32String>,
+    pub hay: Haystacks,
     /// Identity order.
     pub base: Vec<u32>,
 }
@@ -46,7 +45,7 @@ pub fn load(app: &App, progress: &mut dyn FnMut(usize, usize)) -> Result<Titles,
     for (i, kind) in KINDS.iter().enumerate() {
         for (title, id) in app.store.index_entries_titles(*kind)? {
             t.items.push((*kind, id));
-            t.hay.push(haystack(&format!("{title} {}", kind.name())));
+            t.hay.push(&format!("{title} {}", kind.name()));
         }
         progress(i + 1, KINDS.len());
     }
