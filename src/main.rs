@@ -1,1 +1,5 @@
-fn main() {}
+//! The `outpost` binary.
+
+fn main() {
+    std::process::exit(outpost::cli::main());
+}

@@ -1,1 +1,101 @@
-//! app
+//! Use cases shared by the CLI and the TUI: create, edit, remove, move a deal, convert a
+//! lead, log an activity, import, export, backup, demo. Neither front end talks to sled.
+
+pub mod config;
+pub mod demo;
+pub mod export;
+pub mod import;
+pub mod input;
+pub mod ops;
+pub mod resolve;
+pub mod spec;
+pub mod view;
+
+use std::path::{Path, PathBuf};
+
+pub use config::Config;
+pub use ops::ConvertOptions;
+
+use crate::model::validate::Invalid;
+use crate::store::{Store, StoreError};
+
+/// Errors of the use cases. Each maps to a documented exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input that is not valid (a field, a file); nothing was changed. Exit 3.
+    #[error("{0}")]
+    Invalid(String),
+    /// A REF names nothing. Exit 4.
+    #[error("{0}")]
+    NotFound(String),
+    /// A REF names several records. Exit 4.
+    #[error("{0}")]
+    Ambiguous(String),
+    /// The store failed. Exit 1.
+    #[error(transparent)]
+    Store(StoreError),
+    /// A file could not be read or written. Exit 1.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid { .. } => Self::Invalid(e.to_string()),
+            StoreError::State { message, .. } => Self::Invalid(message),
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(e: Invalid) -> Self {
+        Self::Invalid(e.to_string())
+    }
+}
+
+impl AppError {
+    /// The process exit code for this error (see README "Exit codes").
+    #[must_use]
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Invalid(_) => 3,
+            Self::NotFound(_) | Self::Ambiguous(_) => 4,
+            Self::Store(_) | Self::Io { .. } => 1,
+        }
+    }
+
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The open application: the store plus configuration.
+pub struct App {
+    /// The local store. Writes go through [`Store::commit`] only.
+    pub store: Store,
+    /// Settings (pipeline stages, default currency, owner).
+    pub config: Config,
+}
+
+impl App {
+    /// Opens the store in `data_dir` with its configuration.
+    pub fn open(data_dir: &Path) -> Result<Self, AppError> {
+        let config = Config::load(data_dir)?;
+        let mut store = Store::open(data_dir)?;
+        store.set_context(crate::model::entity::Context {
+            pipeline: config.pipeline.clone(),
+            now: crate::model::entity::now_ms(),
+        });
+        Ok(Self { store, config })
+    }
+}

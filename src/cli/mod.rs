@@ -1,1 +1,166 @@
-//! cli
+//! The command line: clap definitions, dispatch, output and exit codes.
+//!
+//! Exit codes: 0 success; 1 runtime failure (store, file, network); 2 usage (unknown
+//! command or flag, missing argument); 3 invalid data (a field, a file; nothing changed);
+//! 4 unknown or ambiguous REF.
+
+mod commands;
+pub mod entity;
+mod entity_cmd;
+pub mod man;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::export::Format;
+use crate::app::AppError;
+
+/// Offline-first sales force automation for the terminal.
+///
+/// Run with no command to open the TUI. Every record kind has add/list/show/edit/rm;
+/// REF is an id, an unambiguous id prefix, or a unique name.
+#[derive(Parser, Debug)]
+#[command(name = "outpost", version, about, long_about, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Where the local store lives [default: the XDG data dir, e.g. ~/.local/share/outpost].
+    #[arg(long, global = true, env = "OUTPOST_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Output format: table for people; json (one array), ndjson (one object a line) and
+    /// csv (header row, RFC 4180) for scripts.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// What to do (nothing opens the TUI).
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+}
+
+const EXAMPLES: &str = "Examples:
+  outpost demo                                   fill a new store with sample data
+  outpost account add --name \"Acme GmbH\" --city Berlin --country DE
+  outpost opp add --name \"Acme rollout\" --account Acme --amount 12500 --close 2026-12-15
+  outpost opp move \"Acme rollout\" Proposal
+  outpost activity log call --subject \"Price talk\" --account Acme --next-step \"Send quote\"
+  outpost export contacts --format csv > contacts.csv";
+
+/// Every command.
+#[derive(Subcommand, Debug)]
+pub enum Commands {
+    /// Companies you sell to.
+    Account(entity::AccountArgs),
+    /// People, usually at an account.
+    Contact(entity::ContactArgs),
+    /// Unqualified prospects; `lead convert` turns one into account, contact and deal.
+    Lead(entity::LeadArgs),
+    /// Opportunities (deals) in the pipeline.
+    #[command(visible_alias = "opportunity")]
+    Opp(entity::OppArgs),
+    /// Products with prices per currency.
+    Product(entity::ProductArgs),
+    /// Quotes for opportunities, with lines.
+    Quote(entity::QuoteArgs),
+    /// Calls, meetings, visits, e-mails, notes and tasks.
+    Activity(entity::ActivityArgs),
+    /// Calendar events.
+    Event(entity::EventArgs),
+    /// Users (reps, managers) with quotas.
+    User(entity::UserArgs),
+    /// List and restore trashed records.
+    #[command(subcommand)]
+    Trash(commands::TrashCmd),
+    /// Import records from a CSV file (all rows or none).
+    Import(commands::ImportArgs),
+    /// Export all records of a kind in any --format.
+    Export(commands::ExportArgs),
+    /// Write the whole store (records, clocks, outbox) to a portable NDJSON file.
+    Backup(commands::BackupArgs),
+    /// Load a backup into an empty data dir, giving an identical store.
+    Restore(commands::RestoreArgs),
+    /// Fill an empty store with realistic sample data.
+    Demo(commands::DemoArgs),
+    /// Check the store: indexes against a full scan, outbox continuity.
+    Check(commands::CheckArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions(commands::CompletionsArgs),
+    /// Write the man pages into a directory.
+    #[command(hide = true)]
+    Man(commands::ManArgs),
+}
+
+/// Runs the command line and returns the process exit code.
+#[must_use]
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            if let Some(pipe) = e.downcast_ref::<AppError>().and_then(broken_pipe) {
+                return pipe;
+            }
+            eprintln!("error: {e:#}");
+            e.downcast_ref::<AppError>().map_or(1, AppError::exit_code)
+        }
+    }
+}
+
+/// A closed pipe (`outpost export ... | head`) ends quietly.
+fn broken_pipe(e: &AppError) -> Option<i32> {
+    match e {
+        AppError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => Some(0),
+        _ => None,
+    }
+}
+
+/// The data dir from the flag, the environment or the XDG default.
+pub fn data_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(d) = flag {
+        return Ok(d);
+    }
+    directories::ProjectDirs::from("", "", "outpost")
+        .map(|p| p.data_dir().to_path_buf())
+        .ok_or_else(|| anyhow::anyhow!("cannot find a home directory for the data dir; pass --data-dir DIR"))
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let format = cli.format;
+    let Some(command) = cli.command else {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        cmd.print_help()?;
+        return Ok(());
+    };
+    if let Commands::Completions(args) = &command {
+        return commands::completions(args);
+    }
+    if let Commands::Man(args) = &command {
+        return commands::man(args);
+    }
+    let dir = data_dir(cli.data_dir)?;
+    if let Commands::Restore(args) = &command {
+        return commands::restore(&dir, args);
+    }
+    let app = crate::app::App::open(&dir)?;
+    match command {
+        Commands::Account(a) => entity_cmd::run(&app, crate::model::EntityKind::Account, a.0, format),
+        Commands::Contact(a) => entity_cmd::run(&app, crate::model::EntityKind::Contact, a.0, format),
+        Commands::Lead(a) => entity_cmd::run(&app, crate::model::EntityKind::Lead, a.0, format),
+        Commands::Opp(a) => entity_cmd::run(&app, crate::model::EntityKind::Opportunity, a.0, format),
+        Commands::Product(a) => entity_cmd::run(&app, crate::model::EntityKind::Product, a.0, format),
+        Commands::Quote(a) => entity_cmd::run(&app, crate::model::EntityKind::Quote, a.0, format),
+        Commands::Activity(a) => entity_cmd::run(&app, crate::model::EntityKind::Activity, a.0, format),
+        Commands::Event(a) => entity_cmd::run(&app, crate::model::EntityKind::Event, a.0, format),
+        Commands::User(a) => entity_cmd::run(&app, crate::model::EntityKind::User, a.0, format),
+        Commands::Trash(t) => commands::trash(&app, t, format),
+        Commands::Import(a) => commands::import(&app, &a),
+        Commands::Export(a) => commands::export(&app, &a, format),
+        Commands::Backup(a) => commands::backup(&app, &a),
+        Commands::Demo(a) => commands::demo(&app, &a),
+        Commands::Check(a) => commands::check(&app, &a),
+        Commands::Completions(_) | Commands::Man(_) | Commands::Restore(_) => Ok(()),
+    }
+}

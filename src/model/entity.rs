@@ -197,9 +197,16 @@ impl Default for Context {
     fn default() -> Self {
         Self {
             pipeline: Pipeline::default(),
-            now: chrono::Utc::now(),
+            now: now_ms(),
         }
     }
+}
+
+/// Now, to the millisecond (stage history needs no more).
+#[must_use]
+pub fn now_ms() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
 }
 
 /// A relation from one record to another, named by its `<rel>_id` field.
@@ -270,7 +277,9 @@ pub trait Record: Serialize + DeserializeOwned {
 }
 
 fn parse<R: Record>(fields: &Fields) -> Result<R, Invalid> {
-    R::deserialize(serde_json::Value::Object(fields.clone())).map_err(|e| {
+    // A null means "not set": the field takes its default and validation speaks for it.
+    let set: Fields = fields.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect();
+    R::deserialize(serde_json::Value::Object(set)).map_err(|e| {
         let msg = e.to_string();
         let field = msg
             .split('`')

@@ -64,6 +64,17 @@ pub fn round_to_minor(amount: Decimal, currency: &str) -> Decimal {
     )
 }
 
+/// Pads an amount to at least the currency's minor digits ("12500.5" -> "12500.50")
+/// without rounding away extra precision.
+#[must_use]
+pub fn pad_to_minor(mut amount: Decimal, currency: &str) -> Decimal {
+    let digits = minor_digits(currency).unwrap_or(2);
+    if amount.scale() < digits {
+        amount.rescale(digits);
+    }
+    amount
+}
+
 /// Formats an amount for people: thousands separators, the currency's minor digits.
 #[must_use]
 pub fn display(amount: Decimal, currency: &str) -> String {

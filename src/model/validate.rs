@@ -46,7 +46,7 @@ pub fn email(field: &str, value: &str) -> Result<String, Invalid> {
 }
 
 /// Probability in percent, 0..=100.
-pub fn probability(value: u8) -> Result<(), Invalid> {
+pub fn probability(value: u32) -> Result<(), Invalid> {
     if value > 100 {
         Err(Invalid::new("probability", format!("{value} is out of range; use 0 to 100")))
     } else {

@@ -58,6 +58,17 @@ impl Store {
         self.prefix_ids(IDX_TITLE, &keys::valued_prefix(kind, &keys::title_value(title)))
     }
 
+    /// Live ids of a kind whose title starts with `start` (ignoring case).
+    pub fn ids_by_title_prefix(&self, kind: EntityKind, start: &str) -> Result<Vec<Id>, StoreError> {
+        let mut prefix = keys::valued_prefix(kind, &keys::title_value(start));
+        prefix.pop();
+        let mut out = Vec::new();
+        for item in self.tree(IDX_TITLE).scan_prefix(&prefix) {
+            out.extend(keys::id_of(&item?.0));
+        }
+        Ok(out)
+    }
+
     /// Live ids of `child_kind` records linked to `parent`.
     pub fn children(&self, parent: Id, child_kind: EntityKind) -> Result<Vec<Id>, StoreError> {
         self.prefix_ids(IDX_PARENT, &keys::parent_prefix(parent, child_kind))
@@ -104,5 +115,19 @@ impl Store {
     #[must_use]
     pub fn outbox_len(&self) -> usize {
         self.tree(OUTBOX).len()
+    }
+}
+
+impl Store {
+    /// (case-folded title, id) of every live record of a kind, from the title index.
+    pub fn index_entries_titles(&self, kind: EntityKind) -> Result<Vec<(String, Id)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tree(IDX_TITLE).scan_prefix([kind.tag()]) {
+            let (k, _) = item?;
+            let Some(id) = keys::id_of(&k) else { continue };
+            let title = &k[1..k.len().saturating_sub(17)];
+            out.push((String::from_utf8_lossy(title).into_owned(), id));
+        }
+        Ok(out)
     }
 }

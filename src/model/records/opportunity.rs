@@ -32,7 +32,7 @@ pub struct Opportunity {
     /// Pipeline stage (configuration decides the names).
     pub stage: String,
     /// Probability of winning, percent. Follows the stage unless set explicitly.
-    pub probability: u8,
+    pub probability: u32,
     /// Expected close date.
     pub close_date: Option<NaiveDate>,
     /// Owning user.
@@ -76,6 +76,7 @@ impl Record for Opportunity {
         }
         non_negative("amount", self.amount)?;
         currency("currency", &mut self.currency)?;
+        self.amount = crate::model::money::pad_to_minor(self.amount, &self.currency);
         tidy(&mut self.owner);
         tidy(&mut self.next_step);
         let stage = if self.stage.trim().is_empty() {
@@ -90,9 +91,9 @@ impl Record for Opportunity {
             // A stage change resets the probability to the stage's default unless the
             // same write set the probability itself.
             if old.is_some_and(|o| o.probability == self.probability) {
-                self.probability = stage.probability;
+                self.probability = u32::from(stage.probability);
             } else if old.is_none() && self.stage.trim().is_empty() {
-                self.probability = stage.probability;
+                self.probability = u32::from(stage.probability);
             }
             self.stage = stage.name.clone();
             self.stage_history.push(StageChange {

@@ -48,7 +48,8 @@ impl Record for Product {
         for (code, price) in &self.prices {
             let code = parse_currency(code).map_err(|m| Invalid::new("prices", m))?;
             non_negative("prices", *price)?;
-            prices.insert(code, *price);
+            let padded = crate::model::money::pad_to_minor(*price, &code);
+            prices.insert(code, padded);
         }
         self.prices = prices;
         non_negative("tax_pct", self.tax_pct)?;

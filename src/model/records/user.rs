@@ -52,7 +52,9 @@ impl Record for User {
         required("name", &mut self.name)?;
         opt_email("email", &mut self.email)?;
         non_negative("quota", self.quota)?;
-        currency("currency", &mut self.currency)
+        currency("currency", &mut self.currency)?;
+        self.quota = crate::model::money::pad_to_minor(self.quota, &self.currency);
+        Ok(())
     }
 
     fn links(&self) -> Vec<Link> {

@@ -1,0 +1,68 @@
+//! Settings from `config.toml` in the data dir: pipeline stages and defaults.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::AppError;
+use crate::model::money::{parse_currency, DEFAULT_CURRENCY};
+use crate::model::stage::{Pipeline, Stage};
+
+/// Settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Pipeline stages.
+    pub pipeline: Pipeline,
+    /// Currency for new deals, quotes and prices.
+    pub currency: String,
+    /// Owner given to new records when none is set.
+    pub owner: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            pipeline: Pipeline::default(),
+            currency: DEFAULT_CURRENCY.to_string(),
+            owner: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    currency: Option<String>,
+    owner: Option<String>,
+    #[serde(default)]
+    stages: Vec<Stage>,
+}
+
+impl Config {
+    /// Reads `DATA_DIR/config.toml` if it exists; defaults otherwise.
+    pub fn load(data_dir: &Path) -> Result<Self, AppError> {
+        let path = data_dir.join("config.toml");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(AppError::io(&path, e)),
+        };
+        let file: File = toml::from_str(&text).map_err(|e| AppError::Invalid(format!("{}: {e}", path.display())))?;
+        let mut config = Self::default();
+        if let Some(c) = file.currency {
+            config.currency = parse_currency(&c).map_err(|m| AppError::Invalid(format!("{}: currency: {m}", path.display())))?;
+        }
+        config.owner = file.owner;
+        if !file.stages.is_empty() {
+            if let Some(bad) = file.stages.iter().find(|s| s.probability > 100 || s.name.trim().is_empty()) {
+                return Err(AppError::Invalid(format!(
+                    "{}: stage '{}' needs a name and a probability from 0 to 100",
+                    path.display(),
+                    bad.name
+                )));
+            }
+            config.pipeline = Pipeline { stages: file.stages };
+        }
+        Ok(config)
+    }
+}

@@ -1,0 +1,425 @@
+//! The write use cases. Each builds mutations and hands them to `Store::commit`.
+
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+
+use super::input::{build, FieldError};
+use super::spec::{self, Spec};
+use super::{App, AppError};
+use crate::model::records::ActivityKind;
+use crate::model::{EntityKind, Fields, Id};
+use crate::store::{Mutation, Op};
+
+/// Values for one record from flags or a CSV row: (field spec, texts).
+pub type Values = Vec<(&'static Spec, Vec<String>)>;
+
+/// Options for `lead convert`.
+#[derive(Clone, Debug, Default)]
+pub struct ConvertOptions {
+    /// Do not create an opportunity.
+    pub no_opp: bool,
+    /// Name of the opportunity (default: "<company> - new business").
+    pub opp_name: Option<String>,
+    /// Amount of the opportunity (default 0).
+    pub amount: Option<String>,
+    /// Close date of the opportunity.
+    pub close: Option<String>,
+}
+
+/// What `lead convert` made.
+#[derive(Clone, Debug)]
+pub struct Converted {
+    /// The account created or linked.
+    pub account: Id,
+    /// Whether the account was new.
+    pub account_created: bool,
+    /// The contact created.
+    pub contact: Id,
+    /// The opportunity created, if any.
+    pub opportunity: Option<Id>,
+}
+
+impl App {
+    /// Reads flag or cell values into fields, resolving REFs.
+    pub fn fields_from(&self, values: &Values) -> Result<Fields, AppError> {
+        let mut ref_error = None;
+        let built = build(values, &mut |kind, r| {
+            self.resolve(kind, r).map_err(|e| {
+                let text = e.to_string();
+                ref_error = Some(e);
+                text
+            })
+        });
+        built.map_err(|FieldError { field, message }| {
+            let text = format!("--{field}: {message}");
+            match ref_error {
+                Some(AppError::NotFound(_)) => AppError::NotFound(text),
+                Some(AppError::Ambiguous(_)) => AppError::Ambiguous(text),
+                _ => AppError::Invalid(text),
+            }
+        })
+    }
+
+    /// Fills defaults a new record gets from configuration and related records.
+    pub fn complete_new(&self, kind: EntityKind, fields: &mut Fields) -> Result<(), AppError> {
+        let absent = |f: &Fields, k: &str| f.get(k).is_none_or(Value::is_null);
+        if let Some(owner) = &self.config.owner {
+            let has_owner = spec::specs(kind).iter().any(|s| s.json == "owner");
+            if has_owner && absent(fields, "owner") {
+                fields.insert("owner".into(), json!(owner));
+            }
+        }
+        match kind {
+            EntityKind::Contact if absent(fields, "country") => {
+                let account = fields.get("account_id").and_then(Value::as_str).and_then(|s| s.parse::<Id>().ok());
+                if let Some(a) = account.and_then(|a| self.store.get(EntityKind::Account, a).ok().flatten()) {
+                    if let Some(c) = a.fields.get("country").filter(|c| !c.is_null()) {
+                        fields.insert("country".into(), c.clone());
+                    }
+                }
+            }
+            EntityKind::Opportunity => {
+                if absent(fields, "currency") {
+                    fields.insert("currency".into(), json!(self.config.currency));
+                }
+                let stage = match fields.get("stage").and_then(Value::as_str) {
+                    Some(s) => self
+                        .config
+                        .pipeline
+                        .find(s)
+                        .ok_or_else(|| AppError::Invalid(format!("--stage: {}", self.config.pipeline.unknown(s))))?,
+                    None => self.config.pipeline.first(),
+                };
+                fields.insert("stage".into(), json!(stage.name));
+                if absent(fields, "probability") {
+                    fields.insert("probability".into(), json!(stage.probability));
+                }
+            }
+            EntityKind::Quote => {
+                let opp = fields.get("opportunity_id").and_then(Value::as_str).and_then(|s| s.parse::<Id>().ok());
+                if let Some(opp) = opp.and_then(|o| self.store.get(EntityKind::Opportunity, o).ok().flatten()) {
+                    fields.insert("account_id".into(), opp.fields.get("account_id").cloned().unwrap_or(Value::Null));
+                    if absent(fields, "currency") {
+                        fields.insert("currency".into(), opp.fields.get("currency").cloned().unwrap_or(Value::Null));
+                    }
+                }
+            }
+            EntityKind::QuoteLine => self.complete_line(fields)?,
+            EntityKind::Activity => {
+                if absent(fields, "at") {
+                    fields.insert("at".into(), json!(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+                }
+            }
+            EntityKind::Event => {
+                if absent(fields, "end") {
+                    let start = fields
+                        .get("start")
+                        .and_then(Value::as_str)
+                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+                    if let Some(start) = start {
+                        let end = start + Duration::hours(1);
+                        fields.insert("end".into(), json!(end.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A quote line takes description, price and tax from its product when not given.
+    fn complete_line(&self, fields: &mut Fields) -> Result<(), AppError> {
+        let id = |k: &str, f: &Fields| f.get(k).and_then(Value::as_str).and_then(|s| s.parse::<Id>().ok());
+        let Some(product) = id("product_id", fields).and_then(|p| self.store.get(EntityKind::Product, p).ok().flatten()) else {
+            return Ok(());
+        };
+        let currency = id("quote_id", fields)
+            .and_then(|q| self.store.get(EntityKind::Quote, q).ok().flatten())
+            .map(|q| q.text("currency").to_string())
+            .unwrap_or_else(|| self.config.currency.clone());
+        let absent = |f: &Fields, k: &str| f.get(k).is_none_or(Value::is_null);
+        if absent(fields, "description") {
+            fields.insert("description".into(), json!(product.text("name")));
+        }
+        if absent(fields, "unit_price") {
+            let price = product.fields.get("prices").and_then(|p| p.get(&currency)).cloned().ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "--price: product {} has no {currency} price; give --price or add one with `outpost product edit {} --price P --currency {currency}`",
+                    product.text("sku"),
+                    product.text("sku")
+                ))
+            })?;
+            fields.insert("unit_price".into(), price);
+        }
+        if absent(fields, "tax_pct") {
+            fields.insert("tax_pct".into(), product.fields.get("tax_pct").cloned().unwrap_or(json!("0")));
+        }
+        Ok(())
+    }
+
+    /// Creates a record from flag values; returns its id.
+    pub fn create(&self, kind: EntityKind, values: &Values) -> Result<Id, AppError> {
+        let mut fields = self.fields_from(values)?;
+        self.complete_new(kind, &mut fields)?;
+        let m = Mutation::create(kind, fields);
+        self.store.commit(std::slice::from_ref(&m))?;
+        Ok(m.id)
+    }
+
+    /// Changes some fields of a record.
+    pub fn edit(&self, kind: EntityKind, id: Id, values: &Values) -> Result<(), AppError> {
+        let mut fields = self.fields_from(values)?;
+        if fields.is_empty() {
+            return Err(AppError::Invalid(format!(
+                "nothing to change; give at least one field flag (see `outpost {} edit --help`)",
+                super::resolve::cli_name(kind)
+            )));
+        }
+        if let (EntityKind::Product, Some(Value::Object(new))) = (kind, fields.get("prices").cloned()) {
+            let mut prices = self
+                .store
+                .get(kind, id)?
+                .and_then(|s| s.fields.get("prices").and_then(Value::as_object).cloned())
+                .unwrap_or_default();
+            prices.extend(new);
+            fields.insert("prices".into(), Value::Object(prices));
+        }
+        self.store.commit(&[Mutation::update(kind, id, fields)])?;
+        Ok(())
+    }
+
+    /// Live records that point at `id` (and, for quotes, their lines).
+    pub fn dependants(&self, id: Id) -> Result<Vec<(EntityKind, Id)>, AppError> {
+        let mut out = Vec::new();
+        for kind in EntityKind::ALL {
+            for child in self.store.children(id, kind)? {
+                out.push((kind, child));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Moves a record to the trash. Records that point at it are refused unless `cascade`,
+    /// which trashes them too (one transaction).
+    pub fn remove(&self, kind: EntityKind, id: Id, cascade: bool) -> Result<usize, AppError> {
+        let mut doomed = vec![(kind, id)];
+        let mut i = 0;
+        while i < doomed.len() {
+            let deps = self.dependants(doomed[i].1)?;
+            if !deps.is_empty() && !cascade {
+                let mut counts: Vec<(EntityKind, usize)> = Vec::new();
+                for (k, _) in &deps {
+                    match counts.iter_mut().find(|(c, _)| c == k) {
+                        Some((_, n)) => *n += 1,
+                        None => counts.push((*k, 1)),
+                    }
+                }
+                let list: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {}", if *n == 1 { k.name() } else { k.plural() })).collect();
+                return Err(AppError::Invalid(format!(
+                    "{kind} '{}' still has {}; remove or move them first, or use --cascade to trash them too",
+                    self.title(kind, id),
+                    list.join(", ")
+                )));
+            }
+            for d in deps {
+                if !doomed.contains(&d) {
+                    doomed.push(d);
+                }
+            }
+            i += 1;
+        }
+        let muts: Vec<Mutation> = doomed
+            .iter()
+            .rev()
+            .map(|(k, id)| Mutation { kind: *k, id: *id, op: Op::Delete })
+            .collect();
+        self.store.commit(&muts)?;
+        Ok(muts.len())
+    }
+
+    /// Takes a record out of the trash.
+    pub fn restore_from_trash(&self, kind: EntityKind, id: Id) -> Result<(), AppError> {
+        self.store.commit(&[Mutation { kind, id, op: Op::Restore }])?;
+        Ok(())
+    }
+
+    /// Finds a trashed record by id or id prefix, any kind.
+    pub fn find_in_trash(&self, reference: &str) -> Result<(EntityKind, Id), AppError> {
+        let mut found = Vec::new();
+        for kind in EntityKind::ALL {
+            let ids = match reference.parse::<Id>() {
+                Ok(id) => vec![id],
+                Err(_) => self.store.ids_with_prefix(kind, reference)?,
+            };
+            for id in ids {
+                if self.store.get(kind, id)?.is_some_and(|s| s.deleted) {
+                    found.push((kind, id));
+                }
+            }
+        }
+        match found.len() {
+            1 => Ok(found[0]),
+            0 => Err(AppError::NotFound(format!("nothing in the trash matches '{reference}'; `outpost trash list` shows what is there"))),
+            n => Err(AppError::Ambiguous(format!("'{reference}' matches {n} records in the trash; give more of the id"))),
+        }
+    }
+
+    /// Moves a deal to a stage (probability follows the stage; history records it).
+    pub fn move_stage(&self, id: Id, stage: &str) -> Result<String, AppError> {
+        let s = self
+            .config
+            .pipeline
+            .find(stage)
+            .ok_or_else(|| AppError::Invalid(self.config.pipeline.unknown(stage)))?;
+        let mut f = Fields::new();
+        f.insert("stage".into(), json!(s.name));
+        self.store.commit(&[Mutation::update(EntityKind::Opportunity, id, f)])?;
+        Ok(s.name.clone())
+    }
+
+    /// Moves a deal one stage forward (`+1`) or back (`-1`) along the open stages and
+    /// "Closed Won". Returns the new stage, or `None` at either end.
+    pub fn step_stage(&self, id: Id, delta: i32) -> Result<Option<String>, AppError> {
+        let stored = self
+            .store
+            .get(EntityKind::Opportunity, id)?
+            .ok_or_else(|| AppError::NotFound(format!("no opportunity with id {id}")))?;
+        let stages = &self.config.pipeline.stages;
+        let Some(pos) = stages.iter().position(|s| s.name == stored.text("stage")) else {
+            return Ok(None);
+        };
+        let next = i64::try_from(pos).unwrap_or(0) + i64::from(delta);
+        let Some(target) = usize::try_from(next).ok().and_then(|n| stages.get(n)) else {
+            return Ok(None);
+        };
+        self.move_stage(id, &target.name.clone()).map(Some)
+    }
+
+    /// Converts a lead: links or creates the account (by company name), creates the
+    /// contact and, unless `no_opp`, an opportunity; marks the lead converted. One commit.
+    pub fn convert_lead(&self, lead_id: Id, opts: &ConvertOptions) -> Result<Converted, AppError> {
+        let lead = self
+            .store
+            .get(EntityKind::Lead, lead_id)?
+            .ok_or_else(|| AppError::NotFound(format!("no lead with id {lead_id}")))?;
+        if lead.text("status") == "converted" {
+            return Err(AppError::Invalid(format!(
+                "lead '{}' is already converted (contact {})",
+                self.title(EntityKind::Lead, lead_id),
+                lead.text("converted_contact_id")
+            )));
+        }
+        let company = lead.text("company").to_string();
+        let mut muts = Vec::new();
+        let existing = self.store.ids_by_title(EntityKind::Account, &company)?;
+        let (account, account_created) = match existing.as_slice() {
+            [one] => (*one, false),
+            [] => {
+                let mut f = Fields::new();
+                f.insert("name".into(), json!(company));
+                for k in ["phone", "email", "country", "owner"] {
+                    if let Some(v) = lead.fields.get(k).filter(|v| !v.is_null()) {
+                        f.insert(k.into(), v.clone());
+                    }
+                }
+                let m = Mutation::create(EntityKind::Account, f);
+                let id = m.id;
+                muts.push(m);
+                (id, true)
+            }
+            many => {
+                return Err(AppError::Ambiguous(format!(
+                    "{} accounts are named '{company}'; rename one or edit the lead's company first",
+                    many.len()
+                )));
+            }
+        };
+        let mut c = Fields::new();
+        for k in ["first_name", "last_name", "country", "owner"] {
+            c.insert(k.into(), lead.fields.get(k).cloned().unwrap_or(Value::Null));
+        }
+        c.insert("account_id".into(), json!(account.to_string()));
+        let list = |k: &str| lead.fields.get(k).filter(|v| !v.is_null()).map_or_else(Vec::new, |v| vec![v.clone()]);
+        c.insert("emails".into(), Value::Array(list("email")));
+        c.insert("phones".into(), Value::Array(list("phone")));
+        let contact = Mutation::create(EntityKind::Contact, c);
+        let contact_id = contact.id;
+        muts.push(contact);
+        let mut opportunity = None;
+        if !opts.no_opp {
+            let name = opts.opp_name.clone().unwrap_or_else(|| format!("{company} - new business"));
+            let mut values: Values = vec![(spec_of(EntityKind::Opportunity, "name"), vec![name])];
+            values.push((spec_of(EntityKind::Opportunity, "amount"), vec![opts.amount.clone().unwrap_or_else(|| "0".into())]));
+            if let Some(close) = &opts.close {
+                values.push((spec_of(EntityKind::Opportunity, "close_date"), vec![close.clone()]));
+            }
+            let mut o = self.fields_from(&values)?;
+            o.insert("account_id".into(), json!(account.to_string()));
+            if let Some(owner) = lead.fields.get("owner").filter(|v| !v.is_null()) {
+                o.insert("owner".into(), owner.clone());
+            }
+            self.complete_new(EntityKind::Opportunity, &mut o)?;
+            let m = Mutation::create(EntityKind::Opportunity, o);
+            opportunity = Some(m.id);
+            muts.push(m);
+        }
+        let mut l = Fields::new();
+        l.insert("status".into(), json!("converted"));
+        l.insert("converted_account_id".into(), json!(account.to_string()));
+        l.insert("converted_contact_id".into(), json!(contact_id.to_string()));
+        l.insert("converted_opportunity_id".into(), opportunity.map_or(Value::Null, |o| json!(o.to_string())));
+        muts.push(Mutation::update(EntityKind::Lead, lead_id, l));
+        self.store.commit(&muts)?;
+        Ok(Converted {
+            account,
+            account_created,
+            contact: contact_id,
+            opportunity,
+        })
+    }
+
+    /// Logs an activity; with `follow_up` also creates the follow-up task, in one commit.
+    pub fn log_activity(&self, kind: ActivityKind, values: &Values, follow_up: Option<(String, String)>) -> Result<Id, AppError> {
+        let mut fields = self.fields_from(values)?;
+        fields.insert("kind".into(), serde_json::to_value(kind).unwrap_or(Value::Null));
+        if kind != ActivityKind::Task && !fields.contains_key("done") {
+            fields.insert("done".into(), json!(true));
+        }
+        self.complete_new(EntityKind::Activity, &mut fields)?;
+        let main = Mutation::create(EntityKind::Activity, fields.clone());
+        let id = main.id;
+        let mut muts = vec![main];
+        if let Some((subject, due)) = follow_up {
+            let mut task = Fields::new();
+            for k in ["account_id", "contact_id", "opportunity_id", "lead_id", "owner"] {
+                if let Some(v) = fields.get(k) {
+                    task.insert(k.into(), v.clone());
+                }
+            }
+            let due_values: Values = vec![(spec_of(EntityKind::Activity, "due"), vec![due])];
+            task.extend(self.fields_from(&due_values)?);
+            task.insert("kind".into(), json!("task"));
+            task.insert("subject".into(), json!(subject));
+            task.insert("done".into(), json!(false));
+            self.complete_new(EntityKind::Activity, &mut task)?;
+            muts.push(Mutation::create(EntityKind::Activity, task));
+        }
+        self.store.commit(&muts)?;
+        Ok(id)
+    }
+
+    /// Marks a task done (or not).
+    pub fn set_done(&self, id: Id, done: bool) -> Result<(), AppError> {
+        let mut f = Fields::new();
+        f.insert("done".into(), json!(done));
+        self.store.commit(&[Mutation::update(EntityKind::Activity, id, f)])?;
+        Ok(())
+    }
+}
+
+/// The spec of a field by JSON name. Panics never: falls back to the first spec.
+#[must_use]
+pub fn spec_of(kind: EntityKind, json: &str) -> &'static Spec {
+    let all = spec::specs(kind);
+    all.iter().find(|s| s.json == json).unwrap_or(&all[0])
+}

@@ -1,0 +1,135 @@
+//! Records as people and scripts see them: a JSON object with `id`, the fields in
+//! registry order, `<rel>_name` beside every `<rel>_id`, and `created_at`/`updated_at`.
+//! CSV uses the same names as its header.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::spec::{self, Ty};
+use super::App;
+use crate::model::{EntityKind, Id};
+use crate::store::Stored;
+
+/// Remembers titles of related records while rendering many rows.
+#[derive(Default)]
+pub struct Names {
+    cache: HashMap<Id, String>,
+}
+
+impl Names {
+    fn get(&mut self, app: &App, kind: EntityKind, id: Id) -> String {
+        self.cache.entry(id).or_insert_with(|| app.title(kind, id)).clone()
+    }
+}
+
+/// The reference fields of a kind: settable ones and system-set ones.
+fn ref_fields(kind: EntityKind) -> Vec<(&'static str, EntityKind)> {
+    let mut out: Vec<(&'static str, EntityKind)> = spec::specs(kind)
+        .iter()
+        .filter_map(|s| match s.ty {
+            Ty::Ref(k) => Some((s.json, k)),
+            _ => None,
+        })
+        .collect();
+    for d in spec::derived(kind) {
+        let target = match *d {
+            "converted_contact_id" => EntityKind::Contact,
+            "converted_opportunity_id" => EntityKind::Opportunity,
+            _ => EntityKind::Account,
+        };
+        out.push((d, target));
+    }
+    out
+}
+
+/// Column names of a kind in CSV/JSON order.
+#[must_use]
+pub fn columns(kind: EntityKind) -> Vec<String> {
+    let mut cols = vec!["id".to_string()];
+    let mut push_field = |json: &str, is_ref: bool| {
+        cols.push(json.to_string());
+        if is_ref {
+            cols.push(format!("{}_name", spec::rel_of(json)));
+        }
+    };
+    for s in spec::specs(kind) {
+        if s.ty != Ty::PriceCurrency {
+            push_field(s.json, matches!(s.ty, Ty::Ref(_)));
+        }
+    }
+    for d in spec::derived(kind) {
+        push_field(d, true);
+    }
+    cols.push("created_at".into());
+    cols.push("updated_at".into());
+    cols
+}
+
+impl App {
+    /// The record as an output object.
+    pub fn view(&self, kind: EntityKind, id: Id, stored: &Stored, names: &mut Names) -> Map<String, Value> {
+        let mut out = Map::new();
+        out.insert("id".into(), Value::String(id.to_string()));
+        let refs = ref_fields(kind);
+        for col in columns(kind).iter().skip(1) {
+            if col == "created_at" || col == "updated_at" {
+                continue;
+            }
+            if let Some(rel) = col.strip_suffix("_name").filter(|r| refs.iter().any(|(f, _)| spec::rel_of(f) == *r)) {
+                let (field, target) = refs.iter().find(|(f, _)| spec::rel_of(f) == rel).copied().unwrap_or(("", kind));
+                let name = stored
+                    .fields
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.parse::<Id>().ok())
+                    .map_or(Value::Null, |rid| Value::String(names.get(self, target, rid)));
+                out.insert(col.clone(), name);
+                continue;
+            }
+            out.insert(col.clone(), stored.fields.get(col).cloned().unwrap_or(Value::Null));
+        }
+        for (k, v) in &stored.fields {
+            if !out.contains_key(k) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+            t.map_or(Value::Null, |t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+        };
+        out.insert("created_at".into(), time(stored.created_at()));
+        out.insert("updated_at".into(), time(stored.updated_at()));
+        if stored.deleted {
+            out.insert("deleted".into(), Value::Bool(true));
+        }
+        out
+    }
+
+    /// The name people know a record by ("Acme GmbH", "Anna Meyer", "Q-1A2B-0003").
+    #[must_use]
+    pub fn title(&self, kind: EntityKind, id: Id) -> String {
+        self.store
+            .get(kind, id)
+            .ok()
+            .flatten()
+            .and_then(|s| kind.describe(&s.fields))
+            .map_or_else(|| id.short(), |c| c.title)
+    }
+}
+
+/// A value as CSV / table text: arrays joined with "; ", prices as "EUR 100; USD 120".
+#[must_use]
+pub fn cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join("; "),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k} {}", cell(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}

@@ -1,0 +1,280 @@
+//! The non-entity commands: trash, import, export, backup, restore, demo, check,
+//! completions, man.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, CommandFactory, Subcommand};
+
+use crate::app::export::Format;
+use crate::app::view::Names;
+use crate::app::{App, AppError};
+use crate::model::EntityKind;
+
+/// `outpost trash`.
+#[derive(Subcommand, Debug)]
+pub enum TrashCmd {
+    /// List trashed records.
+    List {
+        /// Only this kind (accounts, contacts, ...).
+        #[arg(long, value_name = "KIND")]
+        kind: Option<EntityKind>,
+    },
+    /// Take a record out of the trash.
+    Restore {
+        /// Id or id prefix of the trashed record.
+        #[arg(value_name = "REF")]
+        reference: String,
+    },
+}
+
+/// `outpost import`.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// What the rows are: accounts, contacts, leads, opps, products, activities, events,
+    /// users.
+    pub entity: EntityKind,
+    /// The CSV file (header row first).
+    pub file: PathBuf,
+    /// Map a column to a field (`--map "Org=company"`), or skip it (`--map "Notes="`).
+    #[arg(long = "map", value_name = "COLUMN=FIELD", value_parser = parse_map)]
+    pub maps: Vec<(String, String)>,
+    /// Check every row and report, but write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_map(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(c, f)| (c.trim().to_string(), f.trim().to_string()))
+        .ok_or_else(|| format!("'{s}' is not COLUMN=FIELD"))
+}
+
+/// `outpost export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// What to export: accounts, contacts, leads, opps, products, quotes, quote_lines,
+    /// activities, events, users.
+    pub entity: EntityKind,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `outpost backup`.
+#[derive(Args, Debug)]
+pub struct BackupArgs {
+    /// The file to write (replaced atomically).
+    pub file: PathBuf,
+}
+
+/// `outpost restore`.
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// A file written by `outpost backup`.
+    pub file: PathBuf,
+}
+
+/// `outpost demo`.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Random seed; the same seed gives the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Number of contacts (other records scale with it).
+    #[arg(long, default_value_t = 800, value_parser = clap::value_parser!(u64).range(1..=2_000_000))]
+    pub scale: u64,
+}
+
+/// `outpost check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Rebuild the indexes from the records if they disagree.
+    #[arg(long)]
+    pub repair: bool,
+}
+
+/// `outpost completions`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+/// `outpost man`.
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Directory to write the pages into.
+    pub dir: PathBuf,
+}
+
+pub fn trash(app: &App, cmd: TrashCmd, format: Format) -> anyhow::Result<()> {
+    match cmd {
+        TrashCmd::List { kind } => {
+            let mut rows = Vec::new();
+            for k in EntityKind::ALL.into_iter().filter(|k| kind.is_none_or(|w| w == *k)) {
+                for item in app.store.scan(k) {
+                    let (id, s) = item?;
+                    if s.deleted {
+                        let title = k.describe(&s.fields).map(|c| c.title).unwrap_or_default();
+                        let when = s.clocks.get("_deleted").and_then(|c| chrono::DateTime::from_timestamp_millis(i64::try_from(c.wall).unwrap_or(0)));
+                        rows.push((k, id, title, when));
+                    }
+                }
+            }
+            match format {
+                Format::Table => {
+                    let table: Vec<Vec<String>> = rows
+                        .iter()
+                        .map(|(k, id, t, w)| vec![id.to_string(), k.to_string(), t.clone(), w.map(|w| w.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()])
+                        .collect();
+                    let headers = ["ID", "KIND", "NAME", "DELETED (UTC)"].map(String::from);
+                    print!("{}", crate::app::export::render_table(&headers, &table));
+                }
+                _ => {
+                    let items: Vec<serde_json::Value> = rows
+                        .iter()
+                        .map(|(k, id, t, w)| serde_json::json!({"id": id.to_string(), "kind": k, "name": t, "deleted_at": w.map(|w| w.to_rfc3339())}))
+                        .collect();
+                    if format == Format::Ndjson {
+                        for i in items {
+                            println!("{i}");
+                        }
+                    } else if format == Format::Csv {
+                        let mut w = csv::Writer::from_writer(std::io::stdout());
+                        w.write_record(["id", "kind", "name", "deleted_at"])?;
+                        for (k, id, t, when) in &rows {
+                            w.write_record([id.to_string(), k.to_string(), t.clone(), when.map(|w| w.to_rfc3339()).unwrap_or_default()])?;
+                        }
+                        w.flush()?;
+                    } else {
+                        println!("{}", serde_json::to_string_pretty(&items)?);
+                    }
+                }
+            }
+            Ok(())
+        }
+        TrashCmd::Restore { reference } => {
+            let (kind, id) = app.find_in_trash(&reference)?;
+            app.restore_from_trash(kind, id)?;
+            println!("Restored {kind} '{}'", app.title(kind, id));
+            Ok(())
+        }
+    }
+}
+
+pub fn import(app: &App, args: &ImportArgs) -> anyhow::Result<()> {
+    if args.entity == EntityKind::Quote || args.entity == EntityKind::QuoteLine {
+        return Err(AppError::Invalid("quotes are made with `outpost quote add` and `quote line-add`, not imported".into()).into());
+    }
+    let report = app.import_csv(args.entity, &args.file, &args.maps, args.dry_run)?;
+    let verb = if report.dry_run { "would import" } else { "imported" };
+    eprintln!("{verb} {} {} from {} rows of {}", report.created, args.entity.plural(), report.rows, args.file.display());
+    if !report.skipped_columns.is_empty() {
+        eprintln!("skipped columns: {}", report.skipped_columns.join(", "));
+    }
+    Ok(())
+}
+
+/// Writes `body` to `path` through a temporary file renamed into place, so a failure
+/// never leaves a half-written file behind.
+fn write_atomically(path: &Path, body: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let file = std::fs::File::create(&tmp).map_err(|e| AppError::io(&tmp, e))?;
+        let mut w = std::io::BufWriter::new(file);
+        body(&mut w)?;
+        let file = w.into_inner().map_err(|e| AppError::io(&tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| AppError::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| AppError::io(path, e))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+pub fn export(app: &App, args: &ExportArgs, format: Format) -> anyhow::Result<()> {
+    // A table is for people; exports default to CSV when no format is given.
+    let _ = Names::default();
+    match &args.output {
+        Some(path) => write_atomically(path, |w| {
+            let n = app.export(args.entity, format, w)?;
+            eprintln!("exported {n} {} to {}", args.entity.plural(), path.display());
+            Ok(())
+        }),
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            app.export(args.entity, format, &mut lock)?;
+            Ok(())
+        }
+    }
+}
+
+pub fn backup(app: &App, args: &BackupArgs) -> anyhow::Result<()> {
+    write_atomically(&args.file, |w| {
+        let s = crate::store::write_backup(&app.store, w)?;
+        eprintln!("backed up {} records and {} pending changes to {}", s.records, s.outbox, args.file.display());
+        Ok(())
+    })
+}
+
+pub fn restore(dir: &Path, args: &RestoreArgs) -> anyhow::Result<()> {
+    let file = std::fs::File::open(&args.file).map_err(|e| AppError::io(&args.file, e))?;
+    let parsed = crate::store::read_backup(&mut std::io::BufReader::new(file))
+        .map_err(|m| AppError::Invalid(format!("{}: {m}; nothing was restored", args.file.display())))?;
+    let mut store = crate::store::Store::open(dir)?;
+    let s = store.restore(parsed).map_err(AppError::from)?;
+    eprintln!("restored {} records and {} pending changes into {}", s.records, s.outbox, dir.display());
+    Ok(())
+}
+
+pub fn demo(app: &App, args: &DemoArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let scale = usize::try_from(args.scale).unwrap_or(800);
+    let summary = app.demo(args.seed, scale)?;
+    let parts: Vec<String> = summary.counts.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {}", k.plural())).collect();
+    eprintln!("demo data in {} ({:.1}s): {}", app.store.path().display(), started.elapsed().as_secs_f64(), parts.join(", "));
+    eprintln!("next: run `outpost` to open the TUI, or `outpost opp list` to see the pipeline");
+    Ok(())
+}
+
+pub fn check(app: &App, args: &CheckArgs) -> anyhow::Result<()> {
+    let report = app.store.verify()?;
+    println!("{} records, {} index entries, {} pending changes", report.records, report.index_entries, report.outbox);
+    if report.ok() {
+        println!("ok");
+        return Ok(());
+    }
+    for p in &report.problems {
+        println!("problem: {p}");
+    }
+    if args.repair {
+        app.store.rebuild_indexes()?;
+        let again = app.store.verify()?;
+        if again.ok() {
+            println!("repaired: indexes rebuilt");
+            return Ok(());
+        }
+    }
+    Err(AppError::Invalid(format!("{} problems found; `outpost check --repair` rebuilds the indexes", report.problems.len())).into())
+}
+
+pub fn completions(args: &CompletionsArgs) -> anyhow::Result<()> {
+    let mut cmd = super::Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "outpost", &mut std::io::stdout());
+    Ok(())
+}
+
+pub fn man(args: &ManArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.dir).map_err(|e| AppError::io(&args.dir, e))?;
+    for (name, body) in super::man::pages()? {
+        let path = args.dir.join(name);
+        std::fs::write(&path, body).map_err(|e| AppError::io(&path, e))?;
+    }
+    Ok(())
+}

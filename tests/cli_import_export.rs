@@ -1,0 +1,113 @@
+//! `import` and `export` through the real binary, including bad files.
+
+mod common;
+
+use common::{s, Env};
+
+#[test]
+fn import_matches_aliases_and_flag_names_and_resolves_accounts() {
+    let env = Env::new();
+    env.add(&["account", "add", "--name", "Acme GmbH", "--country", "DE"]);
+    let file = env.write(
+        "contacts.csv",
+        "First Name,Last Name,E-mail Address,Company,Job Title,phone\n\
+         Anna,Meyer,anna@acme.de,Acme GmbH,CEO,030 123456\n\
+         Björn,Åström,bjorn@acme.de;b@acme.de,Acme GmbH,Buyer,\n",
+    );
+    let out = env.run(&["import", "contacts", s(&file)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("imported 2 contacts"));
+    let list = env.json(&["contact", "list", "--sort", "first_name"]);
+    assert_eq!(list[0]["first_name"], "Anna");
+    assert_eq!(list[0]["account_name"], "Acme GmbH");
+    assert_eq!(list[0]["title"], "CEO");
+    assert_eq!(list[1]["emails"], serde_json::json!(["bjorn@acme.de", "b@acme.de"]));
+}
+
+#[test]
+fn import_reports_every_bad_row_and_imports_nothing() {
+    let env = Env::new();
+    let file = env.write(
+        "accounts.csv",
+        "name,email,phone\nGood,ok@x.de,\n,empty@x.de,\nBad mail,nope,\nBad phone,,call me\n",
+    );
+    let err = env.fails(&["import", "accounts", s(&file)], 3);
+    assert!(err.contains("row 3, column name: must not be empty"), "{err}");
+    assert!(err.contains("row 4, column email:"), "{err}");
+    assert!(err.contains("row 5, column phone:"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert_eq!(env.json(&["account", "list"]), serde_json::json!([]));
+}
+
+#[test]
+fn import_map_skip_and_dry_run() {
+    let env = Env::new();
+    let file = env.write("leads.csv", "Vorname,Nachname,Firma,Notes\nKarl,Weiß,Rhein AG,call him\n");
+    let err = env.fails(&["import", "leads", s(&file)], 3);
+    assert!(err.contains("'Vorname'") && err.contains("--map"), "{err}");
+    let args = ["import", "leads", s(&file), "--map", "Vorname=first", "--map", "Nachname=last_name", "--map", "Firma=company", "--map", "Notes="];
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    let out = env.run(&dry);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("would import 1 leads"));
+    assert_eq!(env.json(&["lead", "list"]), serde_json::json!([]));
+    env.ok(&args);
+    assert_eq!(env.json(&["lead", "list"])[0]["last_name"], "Weiß");
+    let err = env.fails(&["import", "leads", s(&file), "--map", "Vorname=shoe_size"], 3);
+    assert!(err.contains("no field 'shoe_size'"), "{err}");
+}
+
+#[test]
+fn malformed_csv_files_get_clear_errors() {
+    let env = Env::new();
+    let ragged = env.write("ragged.csv", "name,city\nAcme,Berlin\nBolt,Paris,extra\n");
+    let err = env.fails(&["import", "accounts", s(&ragged)], 3);
+    assert!(err.contains("row 3") && err.contains("3 fields but the header has 2"), "{err}");
+    let latin1 = env.path("latin1.csv");
+    std::fs::write(&latin1, b"name\nM\xfcller AG\n").expect("write");
+    let err = env.fails(&["import", "accounts", s(&latin1)], 3);
+    assert!(err.contains("row 2") && err.contains("UTF-8"), "{err}");
+    let empty = env.write("empty.csv", "");
+    env.fails(&["import", "accounts", s(&empty)], 3);
+    let no_name = env.write("noname.csv", "city\nBerlin\n");
+    let err = env.fails(&["import", "accounts", s(&no_name)], 3);
+    assert!(err.contains("no column for name"), "{err}");
+    let err = env.fails(&["import", "accounts", "/no/such/file.csv"], 1);
+    assert!(err.contains("/no/such/file.csv"), "{err}");
+    env.fails(&["import", "widgets", s(&ragged)], 2);
+    assert_eq!(env.json(&["account", "list"]), serde_json::json!([]));
+}
+
+#[test]
+fn export_round_trips_through_import() {
+    let src = Env::new();
+    src.ok(&["demo", "--scale", "40", "--seed", "7"]);
+    for entity in ["accounts", "contacts", "leads", "opps", "products", "activities", "events", "quotes", "quote_lines", "users"] {
+        for format in ["csv", "json", "ndjson"] {
+            let out = src.ok(&["export", entity, "--format", format]);
+            assert!(!out.is_empty(), "{entity} {format}");
+        }
+    }
+    let dst = Env::new();
+    for (entity, count) in [("accounts", 10), ("products", 40)] {
+        let file = src.path(&format!("{entity}.csv"));
+        src.ok(&["export", entity, "--format", "csv", "-o", s(&file)]);
+        let out = dst.run(&["import", entity, s(&file)]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(dst.json(&[entity.trim_end_matches('s'), "list"]).as_array().map(Vec::len), Some(count), "{entity}");
+    }
+    let file = src.path("contacts.csv");
+    src.ok(&["export", "contacts", "--format", "csv", "-o", s(&file)]);
+    dst.ok(&["import", "contacts", s(&file)]);
+    let a = src.json(&["export", "contacts"]);
+    let b = dst.json(&["export", "contacts"]);
+    let strip = |v: &serde_json::Value| -> Vec<(String, String, String, String)> {
+        let mut rows: Vec<_> = v.as_array().expect("array").iter().map(|c| (c["first_name"].to_string(), c["last_name"].to_string(), c["emails"].to_string(), c["account_name"].to_string())).collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(strip(&a), strip(&b));
+    let json: serde_json::Value = serde_json::from_str(&src.ok(&["export", "opps", "--format", "json"])).expect("one json array");
+    assert_eq!(json.as_array().map(Vec::len), Some(15));
+}

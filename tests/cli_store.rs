@@ -1,0 +1,152 @@
+//! Backup/restore, migrations, trash, check, demo and completions through the real binary.
+
+mod common;
+
+use common::{s, Env};
+use outpost::model::EntityKind;
+use outpost::store::{Mutation, Store};
+
+#[test]
+fn backup_then_restore_gives_an_identical_store() {
+    let a = Env::new();
+    a.ok(&["demo", "--scale", "60"]);
+    a.ok(&["account", "rm", &a.json(&["account", "list", "--limit", "1"])[0]["id"].as_str().expect("id").to_string(), "--cascade"]);
+    let first = a.path("one.ndjson");
+    a.ok(&["backup", s(&first)]);
+    let b = Env::new();
+    let out = b.run(&["restore", s(&first)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let second = b.path("two.ndjson");
+    b.ok(&["backup", s(&second)]);
+    assert_eq!(std::fs::read(&first).expect("read"), std::fs::read(&second).expect("read"), "backups of original and restored store differ");
+    assert!(b.ok(&["check"]).contains("ok"));
+    assert_eq!(a.ok(&["export", "opps", "--format", "csv"]), b.ok(&["export", "opps", "--format", "csv"]));
+    assert_eq!(a.ok(&["trash", "list", "--format", "csv"]), b.ok(&["trash", "list", "--format", "csv"]));
+    // Restoring over data is refused; the store is untouched.
+    let err = b.fails(&["restore", s(&first)], 3);
+    assert!(err.contains("not empty"), "{err}");
+}
+
+#[test]
+fn broken_backups_are_refused_before_anything_is_written() {
+    let env = Env::new();
+    let good = Env::new();
+    good.ok(&["account", "add", "--name", "Acme"]);
+    let file = good.path("b.ndjson");
+    good.ok(&["backup", s(&file)]);
+    let text = std::fs::read_to_string(&file).expect("read");
+    let cases = [
+        ("garbage.ndjson", "this is not json\n".to_string(), "line 1"),
+        ("noheader.ndjson", text.lines().skip(1).collect::<Vec<_>>().join("\n"), "header"),
+        ("truncated.ndjson", format!("{}{{\"type\":\"record\"", text), "line"),
+        ("empty.ndjson", String::new(), "empty"),
+    ];
+    for (name, body, needle) in cases {
+        let p = env.write(name, &body);
+        let err = env.fails(&["restore", s(&p)], 3);
+        assert!(err.contains(needle) && err.contains("nothing was restored"), "{name}: {err}");
+    }
+    assert_eq!(env.json(&["account", "list"]), serde_json::json!([]));
+    env.fails(&["restore", "/no/such/backup"], 1);
+}
+
+#[test]
+fn an_older_store_is_migrated_and_a_newer_one_refused() {
+    let env = Env::new();
+    {
+        let store = Store::open(&env.data()).expect("open");
+        let mut f = serde_json::Map::new();
+        f.insert("name".into(), "Old Corp".into());
+        store.commit(&[Mutation::create(EntityKind::Account, f)]).expect("commit");
+    }
+    {
+        // Make it look like schema 1: no title index.
+        let db = sled::open(env.data().join("store")).expect("sled");
+        db.open_tree("idx_title").expect("tree").clear().expect("clear");
+        db.open_tree("meta").expect("tree").insert("schema_version", "1").expect("insert");
+        db.flush().expect("flush");
+    }
+    assert!(env.ok(&["account", "show", "Old Corp"]).contains("Old Corp"), "the migration rebuilt the title index");
+    assert!(env.ok(&["check"]).contains("ok"));
+    {
+        let db = sled::open(env.data().join("store")).expect("sled");
+        db.open_tree("meta").expect("tree").insert("schema_version", "99").expect("insert");
+        db.flush().expect("flush");
+    }
+    let err = env.fails(&["account", "list"], 1);
+    assert!(err.contains("schema version 99") && err.contains("newer"), "{err}");
+}
+
+#[test]
+fn trash_list_and_restore() {
+    let env = Env::new();
+    let id = env.add(&["account", "add", "--name", "Acme"]);
+    env.ok(&["account", "rm", "Acme"]);
+    let trash = env.json(&["trash", "list"]);
+    assert_eq!(trash[0]["id"], id.as_str());
+    assert_eq!(trash[0]["kind"], "account");
+    env.fails(&["account", "edit", &id, "--city", "X"], 4);
+    env.ok(&["trash", "restore", &id[..23]]);
+    assert_eq!(env.json(&["account", "show", "Acme"])[0]["name"], "Acme");
+    env.fails(&["trash", "restore", &id], 4);
+}
+
+#[test]
+fn demo_is_reproducible_and_refuses_a_full_store() {
+    let a = Env::new();
+    let b = Env::new();
+    a.ok(&["demo", "--seed", "3", "--scale", "40"]);
+    b.ok(&["demo", "--seed", "3", "--scale", "40"]);
+    let names = |e: &Env| -> Vec<String> {
+        e.json(&["export", "accounts"]).as_array().expect("array").iter().map(|r| r["name"].as_str().expect("name").to_string()).collect()
+    };
+    assert_eq!(names(&a), names(&b));
+    assert!(names(&a).iter().any(|n| !n.is_ascii()), "names from several countries, some non-ASCII");
+    let err = a.fails(&["demo"], 3);
+    assert!(err.contains("already has records"), "{err}");
+    let c = Env::new();
+    c.ok(&["demo"]);
+    for (entity, at_least) in [("account", 200), ("contact", 800), ("lead", 150), ("opp", 300), ("product", 40), ("quote", 60), ("activity", 1500), ("event", 50)] {
+        let n = c.json(&[entity, "list"]).as_array().map_or(0, Vec::len);
+        assert!(n >= at_least, "{entity}: {n}");
+    }
+    let stages: std::collections::BTreeSet<String> = c.json(&["opp", "list"]).as_array().expect("array").iter().map(|o| o["stage"].as_str().expect("stage").to_string()).collect();
+    assert_eq!(stages.len(), 7, "every stage: {stages:?}");
+    assert!(c.ok(&["check"]).contains("ok"));
+}
+
+#[test]
+fn check_finds_and_repairs_a_broken_index() {
+    let env = Env::new();
+    env.ok(&["demo", "--scale", "20"]);
+    {
+        let db = sled::open(env.data().join("store")).expect("sled");
+        let t = db.open_tree("idx_parent").expect("tree");
+        let first = t.first().expect("read").expect("an entry");
+        t.remove(first.0).expect("remove");
+        db.flush().expect("flush");
+    }
+    let out = env.run(&["check"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("idx_parent: 1 entries missing"));
+    assert!(env.ok(&["check", "--repair"]).contains("repaired"));
+    assert!(env.ok(&["check"]).contains("ok"));
+}
+
+#[test]
+fn completions_for_every_shell() {
+    let env = Env::new();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        assert!(env.ok(&["completions", shell]).contains("outpost"), "{shell}");
+    }
+    env.fails(&["completions", "tcsh"], 2);
+}
+
+#[test]
+fn the_store_is_locked_against_a_second_process_with_a_clear_message() {
+    let env = Env::new();
+    env.ok(&["account", "add", "--name", "Acme"]);
+    let _store = Store::open(&env.data()).expect("open");
+    let err = env.fails(&["account", "list"], 1);
+    assert!(err.contains("in use by another outpost process"), "{err}");
+}
