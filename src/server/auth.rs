@@ -78,11 +78,15 @@ pub fn hex(bytes: &[u8]) -> String {
 pub fn check_user_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
     if ok {
         Ok(())
     } else {
-        Err(format!("'{name}' is not a valid user name; use 1-64 letters, digits, '.', '_', '-' or '@'"))
+        Err(format!(
+            "'{name}' is not a valid user name; use 1-64 letters, digits, '.', '_', '-' or '@'"
+        ))
     }
 }
 

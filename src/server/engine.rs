@@ -11,7 +11,7 @@ use super::error::ApiError;
 use crate::model::{EntityKind, Id, ReplicaId};
 use crate::store::{Change, ChangeOp, Conflict, Stored};
 use crate::sync::merge::{self, Detected};
-use crate::sync::wire::{Entry, PushRequest, Refusal, MAX_PUSH_CHANGES};
+use crate::sync::wire::{Entry, MAX_PUSH_CHANGES, PushRequest, Refusal};
 
 /// A record's key on the server.
 pub type Key = (EntityKind, Id);
@@ -72,7 +72,10 @@ pub fn new_changes<'a>(
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
-            format!("{} changes in one push; send at most {MAX_PUSH_CHANGES}", req.changes.len()),
+            format!(
+                "{} changes in one push; send at most {MAX_PUSH_CHANGES}",
+                req.changes.len()
+            ),
         ));
     }
     let mut previous: Option<u64> = None;
@@ -87,7 +90,10 @@ pub fn new_changes<'a>(
             return Err(ApiError::invalid("change sequence numbers start at 1"));
         }
         if let Some(p) = previous.filter(|p| c.seq != p + 1) {
-            return Err(gap(format!("change {} follows change {p} in the push; changes must be contiguous", c.seq)));
+            return Err(gap(format!(
+                "change {} follows change {p} in the push; changes must be contiguous",
+                c.seq
+            )));
         }
         previous = Some(c.seq);
     }
@@ -108,7 +114,11 @@ fn gap(message: String) -> ApiError {
 }
 
 /// A replica belongs to the first user that used it.
-pub fn check_owner(who: &Principal, owner: Option<&str>, replica: ReplicaId) -> Result<(), ApiError> {
+pub fn check_owner(
+    who: &Principal,
+    owner: Option<&str>,
+    replica: ReplicaId,
+) -> Result<(), ApiError> {
     match owner {
         Some(o) if o != who.user => Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -131,7 +141,11 @@ pub fn keys(changes: &[Change]) -> BTreeSet<Key> {
 /// Plans `changes` against `records` (the server's state of the records they touch,
 /// updated in place). Returns one draft per change, and the keys of the records that
 /// changed. Fails, for the whole push, on a change whose values do not fit its entity.
-pub fn plan(who: &Principal, changes: &[Change], records: &mut BTreeMap<Key, Stored>) -> Result<(Vec<Draft>, BTreeSet<Key>), ApiError> {
+pub fn plan(
+    who: &Principal,
+    changes: &[Change],
+    records: &mut BTreeMap<Key, Stored>,
+) -> Result<(Vec<Draft>, BTreeSet<Key>), ApiError> {
     let mut drafts = Vec::with_capacity(changes.len());
     let mut dirty = BTreeSet::new();
     for change in changes {
@@ -150,7 +164,10 @@ pub fn plan(who: &Principal, changes: &[Change], records: &mut BTreeMap<Key, Sto
         }
         if let ChangeOp::Set { field, .. } = &change.op {
             if field.starts_with('_') || field.is_empty() {
-                return Err(ApiError::invalid(format!("change {}: '{field}' is not a field name", change.seq)));
+                return Err(ApiError::invalid(format!(
+                    "change {}: '{field}' is not a field name",
+                    change.seq
+                )));
             }
         }
         let merged = merge::apply(current, change.hlc, &change.op);
@@ -174,7 +191,11 @@ pub fn plan(who: &Principal, changes: &[Change], records: &mut BTreeMap<Key, Sto
 }
 
 fn owner_of(fields: &crate::model::Fields) -> Option<&str> {
-    fields.get("owner").and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty())
+    fields
+        .get("owner")
+        .and_then(|v| v.as_str())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 /// Whether `who` may make `change` to a record in state `current`: managers and admins
@@ -186,13 +207,17 @@ fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Resu
     let Some(current) = current else {
         return match &change.op {
             ChangeOp::Create { fields } => match owner_of(fields) {
-                Some(o) if !who.may_change_anything() && !o.eq_ignore_ascii_case(&who.user) => Err(format!(
-                    "{what}: a rep may only create records they own or unowned ones, and '{}' is not '{o}'",
-                    who.user
-                )),
+                Some(o) if !who.may_change_anything() && !o.eq_ignore_ascii_case(&who.user) => {
+                    Err(format!(
+                        "{what}: a rep may only create records they own or unowned ones, and '{}' is not '{o}'",
+                        who.user
+                    ))
+                }
                 _ => Ok(()),
             },
-            _ => Err(format!("{what}: the server has no such record (its creation never reached the server)")),
+            _ => Err(format!(
+                "{what}: the server has no such record (its creation never reached the server)"
+            )),
         };
     };
     if who.may_change_anything() {

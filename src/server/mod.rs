@@ -83,12 +83,16 @@ pub async fn serve(
         Storage::Sled(dir) => {
             let b = Arc::new(SledBackend::open(dir)?);
             ready(addr, b.server_id_str());
-            run(b, listener, shutdown).await.map_err(BackendError::storage)
+            run(b, listener, shutdown)
+                .await
+                .map_err(BackendError::storage)
         }
         Storage::Postgres(url) => {
             let b = Arc::new(PgBackend::connect(url).await?);
             ready(addr, backend::Changes::server_id(b.as_ref()));
-            run(b, listener, shutdown).await.map_err(BackendError::storage)
+            run(b, listener, shutdown)
+                .await
+                .map_err(BackendError::storage)
         }
     }
 }
@@ -114,7 +118,11 @@ impl Running {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<SocketAddr, String>>();
         let thread = std::thread::spawn(move || {
-            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
                 Ok(rt) => rt,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e.to_string()));
@@ -130,9 +138,16 @@ impl Running {
                     }
                 };
                 let tx = ready_tx.clone();
-                let result = serve(&storage, listener, async move { let _ = stop_rx.await; }, move |a, _| {
-                    let _ = tx.send(Ok(a));
-                })
+                let result = serve(
+                    &storage,
+                    listener,
+                    async move {
+                        let _ = stop_rx.await;
+                    },
+                    move |a, _| {
+                        let _ = tx.send(Ok(a));
+                    },
+                )
                 .await;
                 if let Err(e) = result {
                     let _ = ready_tx.send(Err(e.to_string()));
@@ -146,7 +161,9 @@ impl Running {
                 thread: Some(thread),
             }),
             Ok(Err(e)) => Err(BackendError::Storage(e)),
-            Err(_) => Err(BackendError::storage("the server thread ended before it was ready")),
+            Err(_) => Err(BackendError::storage(
+                "the server thread ended before it was ready",
+            )),
         }
     }
 

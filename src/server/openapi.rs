@@ -1,6 +1,6 @@
 //! The machine-readable API description served at `/v1/openapi.json` (OpenAPI 3.0).
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})

@@ -17,7 +17,7 @@ use super::auth::{self, Principal};
 use super::backend::Backend;
 use super::error::ApiError;
 use crate::model::ReplicaId;
-use crate::sync::wire::{Health, PushRequest, WhoAmI, API_VERSION, MAX_BODY_BYTES, MAX_PAGE};
+use crate::sync::wire::{API_VERSION, Health, MAX_BODY_BYTES, MAX_PAGE, PushRequest, WhoAmI};
 
 /// The router for a backend.
 pub fn router<B: Backend>(backend: Arc<B>) -> Router {
@@ -31,7 +31,12 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server hit a bug; nothing was written").into_response()
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the server hit a bug; nothing was written",
+            )
+            .into_response()
         }))
         .with_state(backend)
 }
@@ -47,11 +52,19 @@ async fn health<B: Backend>(State(b): State<Arc<B>>) -> Json<Health> {
 }
 
 async fn openapi() -> Response {
-    ([("content-type", "application/json")], super::openapi::document()).into_response()
+    (
+        [("content-type", "application/json")],
+        super::openapi::document(),
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see /v1/openapi.json")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; see /v1/openapi.json",
+    )
 }
 
 /// The principal of a request's bearer token.
@@ -59,7 +72,11 @@ async fn principal<B: Backend>(b: &B, headers: &HeaderMap) -> Result<Principal, 
     let value = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::unauthorized("no token; log in with `outpost sync login --server URL --token TOKEN`"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "no token; log in with `outpost sync login --server URL --token TOKEN`",
+            )
+        })?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
@@ -72,7 +89,10 @@ async fn principal<B: Backend>(b: &B, headers: &HeaderMap) -> Result<Principal, 
     })
 }
 
-async fn whoami<B: Backend>(State(b): State<Arc<B>>, headers: HeaderMap) -> Result<Json<WhoAmI>, ApiError> {
+async fn whoami<B: Backend>(
+    State(b): State<Arc<B>>,
+    headers: HeaderMap,
+) -> Result<Json<WhoAmI>, ApiError> {
     let who = principal(b.as_ref(), &headers).await?;
     Ok(Json(WhoAmI {
         user: who.user,
@@ -82,7 +102,9 @@ async fn whoami<B: Backend>(State(b): State<Arc<B>>, headers: HeaderMap) -> Resu
 }
 
 /// Parses a JSON body: malformed JSON is 400, well-formed JSON of the wrong shape 422.
-fn parse<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+fn parse<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -91,14 +113,22 @@ fn parse<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) ->
                 format!("the request body is over {MAX_BODY_BYTES} bytes; send smaller batches"),
             )
         } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "bad_body", format!("could not read the request body: {e}"))
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_body",
+                format!("could not read the request body: {e}"),
+            )
         }
     })?;
     serde_json::from_slice(&bytes).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
             Category::Data => ApiError::invalid(format!("the request does not fit the API: {e}")),
-            _ => ApiError::new(StatusCode::BAD_REQUEST, "bad_json", format!("the request body is not valid JSON: {e}")),
+            _ => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                format!("the request body is not valid JSON: {e}"),
+            ),
         }
     })
 }
@@ -130,12 +160,20 @@ async fn pull<B: Backend>(
 ) -> Result<Response, ApiError> {
     let who = principal(b.as_ref(), &headers).await?;
     let Query(q) = query.map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("{e}; expected ?replica=HEX&after=N&limit=N"))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("{e}; expected ?replica=HEX&after=N&limit=N"),
+        )
     })?;
-    let replica: ReplicaId = q.replica.parse().map_err(|e: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e))?;
+    let replica: ReplicaId = q
+        .replica
+        .parse()
+        .map_err(|e: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e))?;
     let limit = q.limit.unwrap_or(1000).clamp(1, MAX_PAGE);
     let page = b.pull(who, replica, q.after, limit).await?;
-    let mut body = String::with_capacity(page.entries.iter().map(|e| e.len() + 1).sum::<usize>() + 96);
+    let mut body =
+        String::with_capacity(page.entries.iter().map(|e| e.len() + 1).sum::<usize>() + 96);
     body.push_str("{\"entries\":[");
     for (i, e) in page.entries.iter().enumerate() {
         if i > 0 {
@@ -143,6 +181,9 @@ async fn pull<B: Backend>(
         }
         body.push_str(e);
     }
-    body.push_str(&format!("],\"next\":{},\"more\":{},\"head\":{}}}", page.next, page.more, page.head));
+    body.push_str(&format!(
+        "],\"next\":{},\"more\":{},\"head\":{}}}",
+        page.next, page.more, page.head
+    ));
     Ok(([("content-type", "application/json")], body).into_response())
 }

@@ -3,12 +3,15 @@
 //! the outbox once the server acknowledged it. Remote changes skip local relation
 //! checks (the parent may arrive on a later page) but keep every index exact.
 
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::conflict::{self, Conflict, LocalConflict};
-use super::meta::{parse_hlc, parse_u64, K_ACKED_SEQ, K_CURSOR, K_LAST_HLC, K_LAST_SYNC, K_SYNC_SERVER, K_SYNC_USER};
-use super::{entity_pos, write, Store, StoreError, Stored, CONFLICTS, META, OUTBOX};
+use super::meta::{
+    K_ACKED_SEQ, K_CURSOR, K_LAST_HLC, K_LAST_SYNC, K_SYNC_SERVER, K_SYNC_USER, parse_hlc,
+    parse_u64,
+};
+use super::{CONFLICTS, META, OUTBOX, Store, StoreError, Stored, entity_pos, write};
 use crate::model::{EntityKind, Hlc, Id};
 
 /// What applying a remote item does to its record.
@@ -148,7 +151,9 @@ impl Store {
 
     /// The sync bookkeeping.
     pub fn sync_state(&self) -> Result<SyncState, StoreError> {
-        let num = |k: &str| -> Result<u64, StoreError> { Ok(self.meta(k)?.and_then(|v| v.parse().ok()).unwrap_or(0)) };
+        let num = |k: &str| -> Result<u64, StoreError> {
+            Ok(self.meta(k)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+        };
         Ok(SyncState {
             cursor: num(K_CURSOR)?,
             acked_seq: num(K_ACKED_SEQ)?,
@@ -167,9 +172,15 @@ impl Store {
     }
 
     /// Records that a sync completed now.
-    pub fn record_sync_finished(&self, when: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
-        self.tree(META)
-            .insert(K_LAST_SYNC, when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).as_bytes())?;
+    pub fn record_sync_finished(
+        &self,
+        when: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        self.tree(META).insert(
+            K_LAST_SYNC,
+            when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                .as_bytes(),
+        )?;
         self.flush()
     }
 

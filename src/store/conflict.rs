@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::record::DELETED;
-use super::{Store, StoreError, Stored, CONFLICTS};
+use super::{CONFLICTS, Store, StoreError, Stored};
 use crate::model::{EntityKind, Hlc, Id, ReplicaId};
 
 /// What kind of disagreement a conflict records.
@@ -73,7 +73,11 @@ impl Conflict {
     /// The id for the `n`th conflict raised by the change at server cursor `cursor`.
     #[must_use]
     pub fn make_id(cursor: u64, n: usize) -> String {
-        if n == 0 { cursor.to_string() } else { format!("{cursor}-{n}") }
+        if n == 0 {
+            cursor.to_string()
+        } else {
+            format!("{cursor}-{n}")
+        }
     }
 
     /// Splits an id back into (cursor, n).
@@ -94,10 +98,11 @@ impl Conflict {
     pub fn still_holds(&self, record: Option<&Stored>) -> bool {
         match self.kind {
             ConflictKind::Refused => true,
-            ConflictKind::Edit => record.is_some_and(|r| r.clocks.get(&self.field) == self.winner.hlc.as_ref()),
-            ConflictKind::Delete => {
-                record.is_some_and(|r| r.deleted && r.clocks.get(DELETED) == self.winner.hlc.as_ref())
+            ConflictKind::Edit => {
+                record.is_some_and(|r| r.clocks.get(&self.field) == self.winner.hlc.as_ref())
             }
+            ConflictKind::Delete => record
+                .is_some_and(|r| r.deleted && r.clocks.get(DELETED) == self.winner.hlc.as_ref()),
         }
     }
 
@@ -154,7 +159,10 @@ impl Store {
         let Some((cursor, n)) = Conflict::parse_id(id) else {
             return Ok(None);
         };
-        self.tree(CONFLICTS).get(key(cursor, n))?.map(|v| decode(&v)).transpose()
+        self.tree(CONFLICTS)
+            .get(key(cursor, n))?
+            .map(|v| decode(&v))
+            .transpose()
     }
 
     /// Whether a conflict still needs a decision: not resolved here, and the record
@@ -170,7 +178,10 @@ impl Store {
     /// Marks a conflict resolved on this replica (`how` is `mine`, `theirs` or `value`).
     pub fn mark_conflict_resolved(&self, id: &str, how: &str) -> Result<(), StoreError> {
         let Some(mut c) = self.conflict(id)? else {
-            return Err(StoreError::state(0, format!("no conflict with id {id}; see `outpost conflicts list`")));
+            return Err(StoreError::state(
+                0,
+                format!("no conflict with id {id}; see `outpost conflicts list`"),
+            ));
         };
         c.resolved = Some(how.to_string());
         let (k, v) = encode(&c);

@@ -4,7 +4,7 @@
 
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 
-use super::{entity_pos, keys, Stored};
+use super::{Stored, entity_pos, keys};
 use crate::model::entity::Checked;
 use crate::model::{EntityKind, Id};
 
@@ -37,13 +37,19 @@ pub(crate) fn replace(
     old: Option<&Stored>,
     new: Option<&Stored>,
 ) -> Result<(), UnabortableTransactionError> {
-    if let Some(checked) = old.filter(|s| !s.deleted).and_then(|s| kind.describe(&s.fields)) {
+    if let Some(checked) = old
+        .filter(|s| !s.deleted)
+        .and_then(|s| kind.describe(&s.fields))
+    {
         index(trees, kind, id, &checked, false)?;
     }
     match new {
         Some(stored) => {
             trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
-            if let Some(checked) = Some(stored).filter(|s| !s.deleted).and_then(|s| kind.describe(&s.fields)) {
+            if let Some(checked) = Some(stored)
+                .filter(|s| !s.deleted)
+                .and_then(|s| kind.describe(&s.fields))
+            {
                 index(trees, kind, id, &checked, true)?;
             }
         }

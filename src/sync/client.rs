@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use super::error::SyncError;
-use super::wire::{ErrorBody, Health, PullResponse, PushRequest, PushResponse, WhoAmI, MAX_RESPONSE_BYTES};
+use super::wire::{
+    ErrorBody, Health, MAX_RESPONSE_BYTES, PullResponse, PushRequest, PushResponse, WhoAmI,
+};
 use crate::model::ReplicaId;
 
 /// The server calls sync makes.
@@ -19,7 +21,8 @@ pub trait Api {
     /// Sends outbox changes.
     fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError>;
     /// Reads one page after `after`.
-    fn pull(&self, replica: ReplicaId, after: u64, limit: usize) -> Result<PullResponse, SyncError>;
+    fn pull(&self, replica: ReplicaId, after: u64, limit: usize)
+    -> Result<PullResponse, SyncError>;
 }
 
 /// The HTTP implementation.
@@ -79,13 +82,20 @@ impl HttpApi {
                 .read_to_vec()
                 .map_err(|e| self.unreachable(&e))?;
             if (200..300).contains(&status) {
-                return serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(format!("{what}: {e}")));
+                return serde_json::from_slice(&bytes)
+                    .map_err(|e| SyncError::Protocol(format!("{what}: {e}")));
             }
             let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
                 Ok(b) => (b.error.code, b.error.message),
                 Err(_) => (
                     "http".to_string(),
-                    format!("{what}: HTTP {status}: {}", String::from_utf8_lossy(&bytes).chars().take(200).collect::<String>()),
+                    format!(
+                        "{what}: HTTP {status}: {}",
+                        String::from_utf8_lossy(&bytes)
+                            .chars()
+                            .take(200)
+                            .collect::<String>()
+                    ),
                 ),
             };
             if (status == 409 && code == "retry" || status == 503) && attempt < self.retries {
@@ -98,7 +108,11 @@ impl HttpApi {
                     server: self.base.clone(),
                     message,
                 },
-                _ => SyncError::Rejected { status, code, message },
+                _ => SyncError::Rejected {
+                    status,
+                    code,
+                    message,
+                },
             });
         }
     }
@@ -117,7 +131,9 @@ impl Api for HttpApi {
     fn whoami(&self) -> Result<WhoAmI, SyncError> {
         let url = self.url("/v1/whoami");
         let auth = format!("Bearer {}", self.token);
-        self.call("whoami", || self.agent.get(&url).header("Authorization", &auth).call())
+        self.call("whoami", || {
+            self.agent.get(&url).header("Authorization", &auth).call()
+        })
     }
 
     fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError> {
@@ -133,7 +149,12 @@ impl Api for HttpApi {
         })
     }
 
-    fn pull(&self, replica: ReplicaId, after: u64, limit: usize) -> Result<PullResponse, SyncError> {
+    fn pull(
+        &self,
+        replica: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<PullResponse, SyncError> {
         let url = self.url("/v1/pull");
         let auth = format!("Bearer {}", self.token);
         let (replica, after, limit) = (replica.to_string(), after.to_string(), limit.to_string());

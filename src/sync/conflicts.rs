@@ -5,7 +5,9 @@
 use serde_json::Value;
 
 use crate::model::{Fields, ReplicaId};
-use crate::store::{ConflictKind, LocalConflict, Mutation, Op, Store, StoreError, Stored, CREATED, DELETED};
+use crate::store::{
+    CREATED, ConflictKind, DELETED, LocalConflict, Mutation, Op, Store, StoreError, Stored,
+};
 
 /// A conflict with whether it still needs a decision.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -76,11 +78,16 @@ fn state_error(message: String) -> StoreError {
 
 /// Resolves conflict `id` on this replica.
 pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, StoreError> {
-    let local = store
-        .conflict(id)?
-        .ok_or_else(|| state_error(format!("no conflict with id {id}; see `outpost conflicts list`")))?;
+    let local = store.conflict(id)?.ok_or_else(|| {
+        state_error(format!(
+            "no conflict with id {id}; see `outpost conflicts list`"
+        ))
+    })?;
     if local.resolved.is_some() {
-        return Err(state_error(format!("conflict {id} is already resolved ({})", local.resolved.unwrap_or_default())));
+        return Err(state_error(format!(
+            "conflict {id} is already resolved ({})",
+            local.resolved.unwrap_or_default()
+        )));
     }
     let c = &local.conflict;
     let me: ReplicaId = store.replica();
@@ -124,7 +131,12 @@ pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, Sto
             }
             m
         }
-        ConflictKind::Refused => refused(c, choice, kept_side.is_some_and(|s| std::ptr::eq(s, theirs)), record.as_ref())?,
+        ConflictKind::Refused => refused(
+            c,
+            choice,
+            kept_side.is_some_and(|s| std::ptr::eq(s, theirs)),
+            record.as_ref(),
+        )?,
     };
     let wrote = !mutations.is_empty();
     if wrote {
@@ -165,7 +177,11 @@ fn set_field(
     let mut fields = Fields::new();
     let same = record.fields.get(field) == Some(&value);
     fields.insert(field.to_string(), value);
-    let op = if same { Op::Rewrite(fields) } else { Op::Update(fields) };
+    let op = if same {
+        Op::Rewrite(fields)
+    } else {
+        Op::Update(fields)
+    };
     Ok(vec![Mutation { kind, id, op }])
 }
 
@@ -191,15 +207,26 @@ fn refused(
                 id: c.record,
                 op: Op::Create(fields),
             }]),
-            (Some(_), _) => Err(state_error(format!("{} {} exists again; edit it instead", c.entity, c.record))),
-            _ => Err(state_error("only --keep mine or theirs can resolve a refused create".into())),
+            (Some(_), _) => Err(state_error(format!(
+                "{} {} exists again; edit it instead",
+                c.entity, c.record
+            ))),
+            _ => Err(state_error(
+                "only --keep mine or theirs can resolve a refused create".into(),
+            )),
         },
         DELETED => {
             let want_deleted = value.as_bool().unwrap_or(false);
             match record {
-                Some(r) if r.deleted != want_deleted => {
-                    Ok(vec![tomb(c.entity, c.record, if want_deleted { Op::Delete } else { Op::Restore })])
-                }
+                Some(r) if r.deleted != want_deleted => Ok(vec![tomb(
+                    c.entity,
+                    c.record,
+                    if want_deleted {
+                        Op::Delete
+                    } else {
+                        Op::Restore
+                    },
+                )]),
                 _ => Ok(Vec::new()),
             }
         }

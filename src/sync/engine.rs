@@ -10,7 +10,10 @@ use super::error::SyncError;
 use super::merge;
 use super::wire::{Entry, PushRequest, WhoAmI};
 use crate::model::{EntityKind, Hlc, Id};
-use crate::store::{Change, ChangeOp, Conflict, ConflictKind, Outcome, Remote, Side, Store, Stored, CREATED, DELETED};
+use crate::store::{
+    CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Outcome, Remote, Side, Store,
+    Stored,
+};
 
 /// Largest push body the client builds (bytes of JSON), well under the server's limit.
 const MAX_PUSH_BYTES: usize = 2 * 1024 * 1024;
@@ -91,7 +94,13 @@ pub fn check_identity(store: &Store, api: &dyn Api, server: &str) -> Result<WhoA
 }
 
 /// Runs one sync. `progress` is told how far it got.
-pub fn sync(store: &Store, api: &dyn Api, server: &str, opts: Options, progress: &mut dyn FnMut(Progress)) -> Result<Report, SyncError> {
+pub fn sync(
+    store: &Store,
+    api: &dyn Api,
+    server: &str,
+    opts: Options,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report, SyncError> {
     let who = check_identity(store, api, server)?;
     let mut report = Report {
         dry_run: opts.dry_run,
@@ -102,7 +111,11 @@ pub fn sync(store: &Store, api: &dyn Api, server: &str, opts: Options, progress:
         let mut cursor = store.sync_state()?.cursor;
         loop {
             let page = api.pull(store.replica(), cursor, opts.page)?;
-            report.received += page.entries.iter().filter(|e| e.change.replica != store.replica()).count();
+            report.received += page
+                .entries
+                .iter()
+                .filter(|e| e.change.replica != store.replica())
+                .count();
             if !page.more || page.next <= cursor {
                 break;
             }
@@ -120,7 +133,13 @@ pub fn sync(store: &Store, api: &dyn Api, server: &str, opts: Options, progress:
     Ok(report)
 }
 
-fn push(store: &Store, api: &dyn Api, opts: Options, report: &mut Report, progress: &mut dyn FnMut(Progress)) -> Result<(), SyncError> {
+fn push(
+    store: &Store,
+    api: &dyn Api,
+    opts: Options,
+    report: &mut Report,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), SyncError> {
     let total = store.outbox_len();
     let issued = store.next_seq()?.saturating_sub(1);
     loop {
@@ -147,7 +166,11 @@ fn push(store: &Store, api: &dyn Api, opts: Options, report: &mut Report, progre
             return Err(SyncError::Protocol(format!(
                 "the server acknowledged up to change {} of a push ending at {last}{}",
                 resp.acked,
-                if resp.acked < acked_before { " (it lost changes it had acknowledged; was it restored from a backup?)" } else { "" }
+                if resp.acked < acked_before {
+                    " (it lost changes it had acknowledged; was it restored from a backup?)"
+                } else {
+                    ""
+                }
             )));
         }
         store.ack_outbox(resp.acked)?;
@@ -174,16 +197,29 @@ fn trim_to_size(changes: &mut Vec<Change>) {
     changes.truncate(keep);
 }
 
-fn pull(store: &Store, api: &dyn Api, opts: Options, report: &mut Report, progress: &mut dyn FnMut(Progress)) -> Result<(), SyncError> {
+fn pull(
+    store: &Store,
+    api: &dyn Api,
+    opts: Options,
+    report: &mut Report,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), SyncError> {
     let mut cursor = store.sync_state()?.cursor;
     loop {
         let page = api.pull(store.replica(), cursor, opts.page)?;
         if page.next < cursor {
-            return Err(SyncError::Protocol(format!("the server moved the cursor back from {cursor} to {}", page.next)));
+            return Err(SyncError::Protocol(format!(
+                "the server moved the cursor back from {cursor} to {}",
+                page.next
+            )));
         }
         let items: Vec<Incoming> = page.entries.iter().map(Incoming::new).collect();
         let applied = store.apply_remote(&items, page.next)?;
-        report.received += page.entries.iter().filter(|e| e.change.replica != store.replica()).count();
+        report.received += page
+            .entries
+            .iter()
+            .filter(|e| e.change.replica != store.replica())
+            .count();
         report.conflicts += applied.conflicts;
         progress(Progress::Pull {
             cursor: page.next,
@@ -208,7 +244,12 @@ impl<'a> Incoming<'a> {
     pub fn new(entry: &'a Entry) -> Self {
         let mut conflicts = entry.conflicts.clone();
         if let Some(r) = &entry.refused {
-            conflicts.push(refused_conflict(entry, &r.reason, r.current.as_ref(), conflicts.len()));
+            conflicts.push(refused_conflict(
+                entry,
+                &r.reason,
+                r.current.as_ref(),
+                conflicts.len(),
+            ));
         }
         Self { entry, conflicts }
     }
@@ -257,7 +298,9 @@ fn refused_conflict(entry: &Entry, reason: &str, server: Option<&Stored>, n: usi
             field.clone(),
             value.clone(),
             Side {
-                value: server.and_then(|s| s.fields.get(field).cloned()).unwrap_or(Value::Null),
+                value: server
+                    .and_then(|s| s.fields.get(field).cloned())
+                    .unwrap_or(Value::Null),
                 hlc: server.and_then(|s| s.clocks.get(field).copied()),
             },
         ),

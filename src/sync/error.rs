@@ -6,10 +6,14 @@ use crate::store::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     /// No server or token configured.
-    #[error("not logged in to a sync server; run `outpost sync login --server URL --token TOKEN` (or set OUTPOST_SERVER and OUTPOST_TOKEN)")]
+    #[error(
+        "not logged in to a sync server; run `outpost sync login --server URL --token TOKEN` (or set OUTPOST_SERVER and OUTPOST_TOKEN)"
+    )]
     NotLoggedIn,
     /// The server could not be reached.
-    #[error("cannot reach the sync server at {server}: {detail}; check the URL and your network, then run `outpost sync` again (nothing was lost)")]
+    #[error(
+        "cannot reach the sync server at {server}: {detail}; check the URL and your network, then run `outpost sync` again (nothing was lost)"
+    )]
     Unreachable {
         /// Server URL.
         server: String,
@@ -38,7 +42,9 @@ pub enum SyncError {
         server: String,
     },
     /// The store syncs as another user.
-    #[error("this data dir syncs as user '{expected}', but the token is for '{found}'; log in as '{expected}', or use a new --data-dir")]
+    #[error(
+        "this data dir syncs as user '{expected}', but the token is for '{found}'; log in as '{expected}', or use a new --data-dir"
+    )]
     WrongUser {
         /// User the store syncs as.
         expected: String,
@@ -56,7 +62,9 @@ pub enum SyncError {
         message: String,
     },
     /// The server's answer made no sense.
-    #[error("unexpected answer from the sync server: {0}; is the URL an outpost server of the same version?")]
+    #[error(
+        "unexpected answer from the sync server: {0}; is the URL an outpost server of the same version?"
+    )]
     Protocol(String),
     /// The local store failed.
     #[error(transparent)]

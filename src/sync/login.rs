@@ -42,16 +42,22 @@ pub fn path(data_dir: &Path) -> PathBuf {
 pub fn load(data_dir: &Path) -> Result<Option<Login>, SyncError> {
     let p = path(data_dir);
     match std::fs::read_to_string(&p) {
-        Ok(text) => toml::from_str(&text)
-            .map(Some)
-            .map_err(|e| SyncError::Config(format!("{}: {e}; run `outpost sync login` again", p.display()))),
+        Ok(text) => toml::from_str(&text).map(Some).map_err(|e| {
+            SyncError::Config(format!(
+                "{}: {e}; run `outpost sync login` again",
+                p.display()
+            ))
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(SyncError::Config(format!("{}: {e}", p.display()))),
     }
 }
 
 fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// The login to use: the file, with `OUTPOST_SERVER` / `OUTPOST_TOKEN` taking
@@ -59,7 +65,9 @@ fn env(name: &str) -> Option<String> {
 pub fn effective(data_dir: &Path) -> Result<Option<Login>, SyncError> {
     let file = load(data_dir)?;
     let (env_server, env_token) = (env(ENV_SERVER), env(ENV_TOKEN));
-    let token_overridden = env_token.as_ref().is_some_and(|t| file.as_ref().is_none_or(|f| f.token != *t));
+    let token_overridden = env_token
+        .as_ref()
+        .is_some_and(|t| file.as_ref().is_none_or(|f| f.token != *t));
     let mut login = file.unwrap_or_default();
     if let Some(s) = env_server {
         login.server = s;
@@ -78,7 +86,8 @@ pub fn effective(data_dir: &Path) -> Result<Option<Login>, SyncError> {
 pub fn save(data_dir: &Path, login: &Login) -> Result<PathBuf, SyncError> {
     use std::io::Write;
     let p = path(data_dir);
-    std::fs::create_dir_all(data_dir).map_err(|e| SyncError::Config(format!("{}: {e}", data_dir.display())))?;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| SyncError::Config(format!("{}: {e}", data_dir.display())))?;
     let text = toml::to_string(login).map_err(|e| SyncError::Config(e.to_string()))?;
     let tmp = data_dir.join(format!(".{FILE}.tmp"));
     let mut opts = std::fs::OpenOptions::new();
@@ -89,7 +98,9 @@ pub fn save(data_dir: &Path, login: &Login) -> Result<PathBuf, SyncError> {
         opts.mode(0o600);
     }
     let _ = std::fs::remove_file(&tmp);
-    let mut f = opts.open(&tmp).map_err(|e| SyncError::Config(format!("{}: {e}", tmp.display())))?;
+    let mut f = opts
+        .open(&tmp)
+        .map_err(|e| SyncError::Config(format!("{}: {e}", tmp.display())))?;
     f.write_all(text.as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(|e| SyncError::Config(format!("{}: {e}", tmp.display())))?;

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::model::Hlc;
-use crate::store::{ChangeOp, ConflictKind, Outcome, Side, Stored, CREATED, DELETED};
+use crate::store::{CREATED, ChangeOp, ConflictKind, DELETED, Outcome, Side, Stored};
 
 /// A conflict found while merging, before the server gives it an id.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,7 +106,11 @@ pub fn apply(current: Option<&Stored>, hlc: Hlc, op: &ChangeOp) -> Merged {
                     value: cur_value,
                     hlc: Some(c),
                 };
-                let (winner, loser) = if hlc > c { (mine, theirs) } else { (theirs, mine) };
+                let (winner, loser) = if hlc > c {
+                    (mine, theirs)
+                } else {
+                    (theirs, mine)
+                };
                 conflicts.push(Detected {
                     kind: ConflictKind::Edit,
                     field: field.clone(),
@@ -183,7 +187,11 @@ fn unseen_edits(state: &Stored, seen: &BTreeMap<String, Hlc>, hlc: Hlc) -> Vec<D
 #[must_use]
 pub fn outcome(current: Option<&Stored>, hlc: Hlc, op: &ChangeOp) -> Outcome {
     let merged = apply(current, hlc, op);
-    if merged.changed { Outcome::Put(merged.state) } else { Outcome::Unchanged }
+    if merged.changed {
+        Outcome::Put(merged.state)
+    } else {
+        Outcome::Unchanged
+    }
 }
 
 /// Puts back the server's state for what a refused change touched: the whole record for
@@ -191,7 +199,11 @@ pub fn outcome(current: Option<&Stored>, hlc: Hlc, op: &ChangeOp) -> Outcome {
 #[must_use]
 pub fn revert(current: Option<&Stored>, op: &ChangeOp, server: Option<&Stored>) -> Outcome {
     let Some(server) = server else {
-        return if current.is_some() { Outcome::Remove } else { Outcome::Unchanged };
+        return if current.is_some() {
+            Outcome::Remove
+        } else {
+            Outcome::Unchanged
+        };
     };
     let Some(current) = current else {
         return Outcome::Put(server.clone());
@@ -208,7 +220,11 @@ pub fn revert(current: Option<&Stored>, op: &ChangeOp, server: Option<&Stored>) 
             };
         }
     }
-    if state == *current { Outcome::Unchanged } else { Outcome::Put(state) }
+    if state == *current {
+        Outcome::Unchanged
+    } else {
+        Outcome::Put(state)
+    }
 }
 
 fn copy_key(state: &mut Stored, from: &Stored, field: &str) {

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::records::Role;
 use crate::model::ReplicaId;
+use crate::model::records::Role;
 use crate::store::{Change, Conflict, Stored};
 
 /// Version of this protocol, reported by `/v1/health`.
@@ -87,7 +87,11 @@ impl Entry {
     /// that were accepted, and its own ones that carry conflicts or a refusal.
     #[must_use]
     pub fn visible_to(&self, replica: ReplicaId) -> bool {
-        if self.change.replica == replica { self.annotated() } else { self.refused.is_none() }
+        if self.change.replica == replica {
+            self.annotated()
+        } else {
+            self.refused.is_none()
+        }
     }
 }
 

@@ -19,8 +19,8 @@ pub use sled_backend::SledBackend;
 
 use super::auth::{NewToken, Principal};
 use super::error::BackendError;
-use crate::model::records::Role;
 use crate::model::ReplicaId;
+use crate::model::records::Role;
 use crate::sync::wire::{PushRequest, PushResponse};
 
 /// A user as listed by `outpost server user list`.
@@ -64,15 +64,27 @@ pub struct RawPage {
 /// Users and tokens.
 pub trait Accounts: Send + Sync + 'static {
     /// Adds a user with a first token. Fails if the name is taken.
-    fn add_user(&self, name: &str, role: Role, token: &NewToken) -> impl Future<Output = Result<(), BackendError>> + Send;
+    fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        token: &NewToken,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
     /// Issues another token to an existing user.
-    fn add_token(&self, user: &str, token: &NewToken) -> impl Future<Output = Result<(), BackendError>> + Send;
+    fn add_token(
+        &self,
+        user: &str,
+        token: &NewToken,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
     /// Every user with their tokens, by name.
     fn users(&self) -> impl Future<Output = Result<Vec<UserInfo>, BackendError>> + Send;
     /// Revokes a token by id. Returns false if it was unknown or already revoked.
     fn revoke_token(&self, id: &str) -> impl Future<Output = Result<bool, BackendError>> + Send;
     /// The user of a live token, by the token's hash.
-    fn authenticate(&self, hash: &str) -> impl Future<Output = Result<Option<Principal>, BackendError>> + Send;
+    fn authenticate(
+        &self,
+        hash: &str,
+    ) -> impl Future<Output = Result<Option<Principal>, BackendError>> + Send;
 }
 
 /// The change log and the records' merged state.
@@ -82,10 +94,20 @@ pub trait Changes: Send + Sync + 'static {
     /// `sled` or `postgres`.
     fn backend_name(&self) -> &'static str;
     /// Applies a push atomically: all of it or nothing.
-    fn push(&self, who: Principal, req: PushRequest) -> impl Future<Output = Result<PushResponse, BackendError>> + Send;
+    fn push(
+        &self,
+        who: Principal,
+        req: PushRequest,
+    ) -> impl Future<Output = Result<PushResponse, BackendError>> + Send;
     /// Reads the page after `after` that `replica` may see (claiming the replica for
     /// `who` if it is new).
-    fn pull(&self, who: Principal, replica: ReplicaId, after: u64, limit: usize) -> impl Future<Output = Result<RawPage, BackendError>> + Send;
+    fn pull(
+        &self,
+        who: Principal,
+        replica: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<RawPage, BackendError>> + Send;
 }
 
 /// A complete storage backend.
@@ -121,7 +143,11 @@ pub(crate) mod log_value {
         let flags = *bytes.first()?;
         let replica = u64::from_be_bytes(bytes.get(1..9)?.try_into().ok()?);
         let json = bytes.get(9..)?;
-        let show = if replica == reader.0 { flags & ANNOTATED != 0 } else { flags & REFUSED == 0 };
+        let show = if replica == reader.0 {
+            flags & ANNOTATED != 0
+        } else {
+            flags & REFUSED == 0
+        };
         show.then_some(json)
     }
 }

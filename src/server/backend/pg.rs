@@ -9,14 +9,14 @@ use std::collections::BTreeMap;
 use tokio_postgres::error::SqlState;
 
 use super::pg_pool::Pool;
-use super::{pg_schema, time_of, Accounts, Changes, RawPage, TokenInfo, UserInfo};
+use super::{Accounts, Changes, RawPage, TokenInfo, UserInfo, pg_schema, time_of};
 use crate::model::records::Role;
 use crate::model::{EntityKind, Id, ReplicaId};
 use crate::server::auth::{NewToken, Principal};
 use crate::server::engine::{self, Key};
 use crate::server::error::{ApiError, BackendError};
 use crate::store::Stored;
-use crate::sync::wire::{PushRequest, PushResponse, MAX_PAGE_BYTES};
+use crate::sync::wire::{MAX_PAGE_BYTES, PushRequest, PushResponse};
 
 /// PostgreSQL storage.
 pub struct PgBackend {
@@ -34,7 +34,10 @@ pub(crate) fn pg_err(e: tokio_postgres::Error) -> BackendError {
     ];
     match e.code() {
         Some(code) if race.contains(code) => BackendError::Retry(e.to_string()),
-        _ => BackendError::storage(e.as_db_error().map_or_else(|| e.to_string(), ToString::to_string)),
+        _ => BackendError::storage(
+            e.as_db_error()
+                .map_or_else(|| e.to_string(), ToString::to_string),
+        ),
     }
 }
 
@@ -77,7 +80,10 @@ impl PgBackend {
         Ok(Self { pool, server_id })
     }
 
-    async fn load_records(tx: &tokio_postgres::Transaction<'_>, keys: &[Key]) -> Result<BTreeMap<Key, Stored>, BackendError> {
+    async fn load_records(
+        tx: &tokio_postgres::Transaction<'_>,
+        keys: &[Key],
+    ) -> Result<BTreeMap<Key, Stored>, BackendError> {
         let entities: Vec<String> = keys.iter().map(|k| k.0.name().to_string()).collect();
         let ids: Vec<String> = keys.iter().map(|k| k.1.to_string()).collect();
         let rows = tx
@@ -94,15 +100,22 @@ impl PgBackend {
             let id: String = row.get(1);
             let state: String = row.get(2);
             let (Ok(kind), Ok(id)) = (entity.parse::<EntityKind>(), id.parse::<Id>()) else {
-                return Err(BackendError::storage(format!("damaged record key {entity}/{id}")));
+                return Err(BackendError::storage(format!(
+                    "damaged record key {entity}/{id}"
+                )));
             };
-            let state: Stored = serde_json::from_str(&state).map_err(|e| BackendError::storage(format!("damaged record: {e}")))?;
+            let state: Stored = serde_json::from_str(&state)
+                .map_err(|e| BackendError::storage(format!("damaged record: {e}")))?;
             out.insert((kind, id), state);
         }
         Ok(out)
     }
 
-    async fn push_tx(&self, who: &Principal, req: &PushRequest) -> Result<PushResponse, BackendError> {
+    async fn push_tx(
+        &self,
+        who: &Principal,
+        req: &PushRequest,
+    ) -> Result<PushResponse, BackendError> {
         let mut conn = self.pool.get().await?;
         let tx = conn.transaction().await.map_err(pg_err)?;
         let head: i64 = tx
@@ -112,7 +125,10 @@ impl PgBackend {
             .get(0);
         let rkey = req.replica.to_string();
         let row = tx
-            .query_opt("SELECT user_name, acked FROM outpost_replicas WHERE replica = $1", &[&rkey])
+            .query_opt(
+                "SELECT user_name, acked FROM outpost_replicas WHERE replica = $1",
+                &[&rkey],
+            )
             .await
             .map_err(pg_err)?;
         let owner: Option<String> = row.as_ref().map(|r| r.get(0));
@@ -128,8 +144,25 @@ impl PgBackend {
             ..PushResponse::default()
         };
         let mut cursor = as_u64(head);
-        let (mut cursors, mut replicas, mut seqs, mut actors, mut ats, mut annotated, mut refused, mut bodies) =
-            (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (
+            mut cursors,
+            mut replicas,
+            mut seqs,
+            mut actors,
+            mut ats,
+            mut annotated,
+            mut refused,
+            mut bodies,
+        ) = (
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+        );
         for draft in drafts {
             cursor += 1;
             let entry = draft.into_entry(cursor, &who.user, now);
@@ -183,15 +216,24 @@ impl PgBackend {
         )
         .await
         .map_err(pg_err)?;
-        tx.execute("UPDATE outpost_head SET head = $1 WHERE id = 1", &[&as_i64(cursor)])
-            .await
-            .map_err(pg_err)?;
+        tx.execute(
+            "UPDATE outpost_head SET head = $1 WHERE id = 1",
+            &[&as_i64(cursor)],
+        )
+        .await
+        .map_err(pg_err)?;
         tx.commit().await.map_err(pg_err)?;
         response.head = cursor;
         Ok(response)
     }
 
-    async fn pull_tx(&self, who: &Principal, replica: ReplicaId, after: u64, limit: usize) -> Result<RawPage, BackendError> {
+    async fn pull_tx(
+        &self,
+        who: &Principal,
+        replica: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<RawPage, BackendError> {
         let mut conn = self.pool.get().await?;
         let rkey = replica.to_string();
         conn.execute(
@@ -202,7 +244,10 @@ impl PgBackend {
         .await
         .map_err(pg_err)?;
         let owner: String = conn
-            .query_one("SELECT user_name FROM outpost_replicas WHERE replica = $1", &[&rkey])
+            .query_one(
+                "SELECT user_name FROM outpost_replicas WHERE replica = $1",
+                &[&rkey],
+            )
             .await
             .map_err(pg_err)?
             .get(0);
@@ -214,7 +259,12 @@ impl PgBackend {
             .start()
             .await
             .map_err(pg_err)?;
-        let head = as_u64(tx.query_one("SELECT head FROM outpost_head WHERE id = 1", &[]).await.map_err(pg_err)?.get(0));
+        let head = as_u64(
+            tx.query_one("SELECT head FROM outpost_head WHERE id = 1", &[])
+                .await
+                .map_err(pg_err)?
+                .get(0),
+        );
         let rows = tx
             .query(
                 "SELECT cursor, body FROM outpost_log WHERE cursor > $1 AND cursor <= $2 \
@@ -264,7 +314,13 @@ impl Changes for PgBackend {
         self.push_tx(&who, &req).await
     }
 
-    async fn pull(&self, who: Principal, replica: ReplicaId, after: u64, limit: usize) -> Result<RawPage, BackendError> {
+    async fn pull(
+        &self,
+        who: Principal,
+        replica: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<RawPage, BackendError> {
         self.pull_tx(&who, replica, after, limit).await
     }
 }
@@ -319,7 +375,10 @@ impl Accounts for PgBackend {
     async fn users(&self) -> Result<Vec<UserInfo>, BackendError> {
         let conn = self.pool.get().await?;
         let users = conn
-            .query("SELECT name, role, created_ms FROM outpost_users ORDER BY name", &[])
+            .query(
+                "SELECT name, role, created_ms FROM outpost_users ORDER BY name",
+                &[],
+            )
             .await
             .map_err(pg_err)?;
         let tokens = conn

@@ -38,9 +38,16 @@ impl Pool {
 
     /// A connection (waiting while all are in use).
     pub async fn get(&self) -> Result<Conn<'_>, BackendError> {
-        let permit = self.permits.acquire().await.map_err(BackendError::storage)?;
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(BackendError::storage)?;
         let reused = {
-            let mut idle = self.idle.lock().map_err(|_| BackendError::storage("pool poisoned"))?;
+            let mut idle = self
+                .idle
+                .lock()
+                .map_err(|_| BackendError::storage("pool poisoned"))?;
             let mut found = None;
             while let Some(c) = idle.pop() {
                 if !c.is_closed() {
@@ -53,11 +60,9 @@ impl Pool {
         let client = match reused {
             Some(c) => c,
             None => {
-                let (client, connection) = self
-                    .config
-                    .connect(NoTls)
-                    .await
-                    .map_err(|e| BackendError::storage(format!("cannot connect to PostgreSQL: {e}")))?;
+                let (client, connection) = self.config.connect(NoTls).await.map_err(|e| {
+                    BackendError::storage(format!("cannot connect to PostgreSQL: {e}"))
+                })?;
                 tokio::spawn(async move {
                     let _ = connection.await;
                 });
@@ -75,13 +80,17 @@ impl Pool {
 impl Deref for Conn<'_> {
     type Target = Client;
     fn deref(&self) -> &Client {
-        self.client.as_ref().unwrap_or_else(|| unreachable!("a pooled connection is present until dropped"))
+        self.client
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a pooled connection is present until dropped"))
     }
 }
 
 impl DerefMut for Conn<'_> {
     fn deref_mut(&mut self) -> &mut Client {
-        self.client.as_mut().unwrap_or_else(|| unreachable!("a pooled connection is present until dropped"))
+        self.client
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("a pooled connection is present until dropped"))
     }
 }
 

@@ -52,7 +52,9 @@ CREATE TABLE outpost_log (
 /// Returns the server id.
 pub async fn migrate(client: &mut Client) -> Result<String, BackendError> {
     let tx = client.transaction().await.map_err(super::pg::pg_err)?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY]).await.map_err(super::pg::pg_err)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
+        .await
+        .map_err(super::pg::pg_err)?;
     let exists: bool = tx
         .query_one("SELECT to_regclass('outpost_meta') IS NOT NULL", &[])
         .await
@@ -61,10 +63,15 @@ pub async fn migrate(client: &mut Client) -> Result<String, BackendError> {
     let mut version: i64 = 0;
     if exists {
         let row = tx
-            .query_opt("SELECT value FROM outpost_meta WHERE key = 'schema_version'", &[])
+            .query_opt(
+                "SELECT value FROM outpost_meta WHERE key = 'schema_version'",
+                &[],
+            )
             .await
             .map_err(super::pg::pg_err)?;
-        version = row.and_then(|r| r.get::<_, String>(0).parse().ok()).unwrap_or(0);
+        version = row
+            .and_then(|r| r.get::<_, String>(0).parse().ok())
+            .unwrap_or(0);
     }
     if version > VERSION {
         return Err(BackendError::storage(format!(
@@ -82,11 +89,17 @@ pub async fn migrate(client: &mut Client) -> Result<String, BackendError> {
     .await
     .map_err(super::pg::pg_err)?;
     let fresh = crate::server::backend::sled_backend::new_server_id()?;
-    tx.execute("INSERT INTO outpost_meta VALUES ('server_id', $1) ON CONFLICT (key) DO NOTHING", &[&fresh])
-        .await
-        .map_err(super::pg::pg_err)?;
+    tx.execute(
+        "INSERT INTO outpost_meta VALUES ('server_id', $1) ON CONFLICT (key) DO NOTHING",
+        &[&fresh],
+    )
+    .await
+    .map_err(super::pg::pg_err)?;
     let id: String = tx
-        .query_one("SELECT value FROM outpost_meta WHERE key = 'server_id'", &[])
+        .query_one(
+            "SELECT value FROM outpost_meta WHERE key = 'server_id'",
+            &[],
+        )
         .await
         .map_err(super::pg::pg_err)?
         .get(0);
