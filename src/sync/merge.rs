@@ -237,3 +237,7 @@ fn copy_key(state: &mut Stored, from: &Stored, field: &str) {
         None => state.clocks.remove(field),
     };
 }
+
+#[cfg(test)]
+#[path = "merge_tests.rs"]
+mod tests;
