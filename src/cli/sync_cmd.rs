@@ -32,6 +32,9 @@ pub struct SyncArgs {
     /// Changes per push request.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=1000), value_name = "N")]
     pub batch: u16,
+    /// Entries per pull page.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=2000), value_name = "N")]
+    pub page: u16,
 }
 
 /// `outpost sync` subcommands.
@@ -115,8 +118,8 @@ fn sync_now(store: &Store, args: &SyncArgs, format: Format) -> anyhow::Result<()
     let api = HttpApi::new(&login.server, &login.token);
     let opts = Options {
         batch: usize::from(args.batch),
+        page: usize::from(args.page),
         dry_run: args.dry_run,
-        ..Options::default()
     };
     let tty = std::io::stderr().is_terminal();
     let mut progress = |p: Progress| {

@@ -123,3 +123,166 @@ pub fn dir(t: &tempfile::TempDir, name: &str) -> PathBuf {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// A laptop: a data dir and the real binary.
+pub struct Laptop {
+    /// Its data dir.
+    pub dir: PathBuf,
+}
+
+impl Laptop {
+    /// A laptop with a data dir under `t`.
+    pub fn new(t: &tempfile::TempDir, name: &str) -> Self {
+        Self { dir: t.path().join(name) }
+    }
+
+    /// Runs `outpost` on this laptop.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_outpost"))
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .args(args)
+            .env("TZ", "UTC")
+            .env("NO_COLOR", "1")
+            .env_remove("OUTPOST_SERVER")
+            .env_remove("OUTPOST_TOKEN")
+            .env_remove("OUTPOST_DATA_DIR")
+            .output()
+            .expect("run outpost")
+    }
+
+    /// Runs, asserts success, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "outpost {args:?} failed ({:?}):\n{}{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs, asserts failure, returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "outpost {args:?} should fail:\n{}", String::from_utf8_lossy(&out.stdout));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    /// Runs with `--format json` and parses stdout.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        serde_json::from_str(&self.ok(&all)).expect("json output")
+    }
+
+    /// `sync login`.
+    pub fn login(&self, url: &str, token: &str) {
+        self.ok(&["sync", "login", "--server", url, "--token", token]);
+    }
+
+    /// `sync`, returning (sent, received, conflicts).
+    pub fn sync(&self) -> (u64, u64, u64) {
+        let out = self.ok(&["sync"]);
+        let line = out.lines().last().unwrap_or_default().to_string();
+        let nums: Vec<u64> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        assert!(line.starts_with("sent ") && nums.len() == 3, "summary line: {line}");
+        (nums[0], nums[1], nums[2])
+    }
+
+    /// Every live record of a kind as JSON objects, sorted by id.
+    pub fn records(&self, kind: &str) -> Vec<serde_json::Value> {
+        let mut v = match self.json(&["export", kind]) {
+            serde_json::Value::Array(a) => a,
+            other => panic!("export gave {other}"),
+        };
+        v.sort_by_key(|r| r["id"].as_str().unwrap_or_default().to_string());
+        v
+    }
+}
+
+/// `outpost serve` as a child process.
+pub struct ServerProc {
+    child: std::process::Child,
+    /// Base URL.
+    pub url: String,
+    /// Its data dir.
+    pub dir: PathBuf,
+    database: Option<String>,
+}
+
+impl ServerProc {
+    /// Starts `outpost serve` on `listen` (e.g. `127.0.0.1:0`) with data in `dir` or
+    /// the PostgreSQL `database`.
+    pub fn start(dir: &Path, listen: &str, database: Option<&str>) -> Self {
+        use std::io::BufRead;
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"));
+        cmd.arg("--data-dir").arg(dir).args(["serve", "--listen", listen]);
+        if let Some(db) = database {
+            cmd.args(["--database", db]);
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start outpost serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {line}")).to_string();
+        Self {
+            child,
+            url,
+            dir: dir.to_path_buf(),
+            database: database.map(str::to_string),
+        }
+    }
+
+    /// Kills the server abruptly (SIGKILL).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Kills it and starts it again on the same address.
+    pub fn restart(&mut self) {
+        self.kill();
+        let addr = self.url.trim_start_matches("http://").to_string();
+        let mut last = None;
+        for _ in 0..50 {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::start(&self.dir, &addr, self.database.as_deref()))) {
+                Ok(s) => {
+                    *self = s;
+                    return;
+                }
+                Err(e) => last = Some(e),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        std::panic::resume_unwind(last.expect("a failure"));
+    }
+
+    /// A user with a token, added with the real binary; returns the token (last line).
+    pub fn add_user(&self, name: &str, role: &str) -> String {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"));
+        cmd.arg("--data-dir").arg(&self.dir).args(["server", "user", "add", name, "--role", role]);
+        if let Some(db) = &self.database {
+            cmd.args(["--database", db]);
+        }
+        let out = cmd.output().expect("server user add");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_string()
+    }
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
