@@ -97,7 +97,8 @@ pub fn apply(current: Option<&Stored>, hlc: Hlc, op: &ChangeOp) -> Merged {
                         hlc: Some(hlc),
                     },
                 });
-            } else if let Some(c) = cur.filter(|c| *base != Some(*c) && cur_value != *value) {
+            }
+            if let Some(c) = cur.filter(|c| *base != Some(*c) && cur_value != *value) {
                 let mine = Side {
                     value: value.clone(),
                     hlc: Some(hlc),
