@@ -14,11 +14,11 @@ use outpost::model::records::Role;
 use outpost::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
 use outpost::server::{Running, Storage};
 use outpost::store::{ChangeOp, ConflictKind, Mutation, Op, Store, Stored};
+use outpost::sync::SyncError;
 use outpost::sync::client::{Api, HttpApi};
 use outpost::sync::engine::{self, Options};
 use outpost::sync::wire::{Health, PullResponse, PushRequest, PushResponse, WhoAmI};
-use outpost::sync::SyncError;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// Drops requests or responses and repeats requests, at random.
 struct Faulty {
@@ -62,7 +62,12 @@ impl Api for Faulty {
     fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError> {
         self.around(|| self.inner.push(req))
     }
-    fn pull(&self, replica: ReplicaId, after: u64, limit: usize) -> Result<PullResponse, SyncError> {
+    fn pull(
+        &self,
+        replica: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<PullResponse, SyncError> {
         self.around(|| self.inner.pull(replica, after, limit))
     }
 }
@@ -104,7 +109,11 @@ fn record(store: &Store, hlcs: &[Hlc], writes: &mut Vec<Write>) {
 }
 
 fn random_write(r: &mut Replica, rng: &mut fastrand::Rng) {
-    let live: Vec<Id> = r.store.live(EntityKind::Account).map(|x| x.expect("scan").0).collect();
+    let live: Vec<Id> = r
+        .store
+        .live(EntityKind::Account)
+        .map(|x| x.expect("scan").0)
+        .collect();
     let trashed: Vec<Id> = r
         .store
         .scan(EntityKind::Account)
@@ -116,7 +125,10 @@ fn random_write(r: &mut Replica, rng: &mut fastrand::Rng) {
     let m = if live.is_empty() || roll < 20 {
         let mut f = Fields::new();
         f.insert("name".into(), json!(format!("Client {}", rng.u32(..))));
-        f.insert("city".into(), json!(["Berlin", "Munich", "Hamburg"][rng.usize(0..3)]));
+        f.insert(
+            "city".into(),
+            json!(["Berlin", "Munich", "Hamburg"][rng.usize(0..3)]),
+        );
         if rng.bool() {
             f.insert("owner".into(), json!(r.name));
         }
@@ -171,7 +183,10 @@ fn restart(server: Running, storage: &Storage) -> Running {
 }
 
 fn records(store: &Store) -> BTreeMap<Id, Stored> {
-    store.scan(EntityKind::Account).map(|x| x.expect("scan")).collect()
+    store
+        .scan(EntityKind::Account)
+        .map(|x| x.expect("scan"))
+        .collect()
 }
 
 fn conflict_ids(store: &Store) -> BTreeSet<String> {
@@ -186,7 +201,12 @@ fn conflict_ids(store: &Store) -> BTreeSet<String> {
 
 fn simulate(seed: u64, replicas: usize, steps: usize) {
     let t = sync_support::temp();
-    simulate_on(&Storage::Sled(t.path().join("server")), seed, replicas, steps);
+    simulate_on(
+        &Storage::Sled(t.path().join("server")),
+        seed,
+        replicas,
+        steps,
+    );
 }
 
 fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
@@ -218,7 +238,10 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
         }
         if step % 50 == 49 {
             for r in &team {
-                assert!(r.store.verify().expect("verify").ok(), "seed {seed} step {step}");
+                assert!(
+                    r.store.verify().expect("verify").ok(),
+                    "seed {seed} step {step}"
+                );
             }
         }
     }
@@ -226,7 +249,8 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
     let url = server.url();
     for _ in 0..2 {
         for r in &team {
-            sync(r, &url, &mut rng, false).unwrap_or_else(|e| panic!("seed {seed}: final sync failed: {e}"));
+            sync(r, &url, &mut rng, false)
+                .unwrap_or_else(|e| panic!("seed {seed}: final sync failed: {e}"));
         }
     }
     // The server's state, as a fresh replica pulls it.
@@ -242,10 +266,25 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
     let truth = records(&fresh.store);
     let truth_conflicts = conflict_ids(&fresh.store);
     for (i, r) in team.iter().enumerate() {
-        assert_eq!(r.store.outbox_len(), 0, "seed {seed}: replica {i} has unsent changes");
-        assert_eq!(records(&r.store), truth, "seed {seed}: replica {i} differs from the server");
-        assert_eq!(conflict_ids(&r.store), truth_conflicts, "seed {seed}: replica {i} has other conflicts");
-        assert!(r.store.verify().expect("verify").ok(), "seed {seed}: replica {i} fails verify");
+        assert_eq!(
+            r.store.outbox_len(),
+            0,
+            "seed {seed}: replica {i} has unsent changes"
+        );
+        assert_eq!(
+            records(&r.store),
+            truth,
+            "seed {seed}: replica {i} differs from the server"
+        );
+        assert_eq!(
+            conflict_ids(&r.store),
+            truth_conflicts,
+            "seed {seed}: replica {i} has other conflicts"
+        );
+        assert!(
+            r.store.verify().expect("verify").ok(),
+            "seed {seed}: replica {i} fails verify"
+        );
     }
     // Every acknowledged write is accounted for.
     let conflicts = fresh.store.conflicts().expect("conflicts");
@@ -255,8 +294,10 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
         in_conflict.extend(c.conflict.loser.hlc);
     }
     let all_writes: Vec<&Write> = team.iter().flat_map(|r| r.writes.iter()).collect();
-    let superseded: BTreeSet<(Id, &str, Hlc)> =
-        all_writes.iter().filter_map(|w| w.base.map(|b| (w.id, w.field.as_str(), b))).collect();
+    let superseded: BTreeSet<(Id, &str, Hlc)> = all_writes
+        .iter()
+        .filter_map(|w| w.base.map(|b| (w.id, w.field.as_str(), b)))
+        .collect();
     for (i, r) in team.iter().enumerate() {
         let refused: BTreeSet<Hlc> = r
             .store
@@ -276,7 +317,10 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
                 || superseded.contains(&(w.id, w.field.as_str(), w.hlc));
             if !ok {
                 eprintln!("record now: {:?}", rec);
-                for x in all_writes.iter().filter(|x| x.id == w.id && x.field == w.field) {
+                for x in all_writes
+                    .iter()
+                    .filter(|x| x.id == w.id && x.field == w.field)
+                {
                     eprintln!("  write {:?}", x);
                 }
                 for c in conflicts.iter().filter(|c| c.conflict.record == w.id) {
@@ -286,7 +330,13 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
             assert!(ok, "seed {seed}: replica {i}'s write {w:?} was lost");
         }
     }
-    let refused = team[0].store.conflicts().expect("conflicts").iter().filter(|c| c.conflict.kind == ConflictKind::Refused).count();
+    let refused = team[0]
+        .store
+        .conflicts()
+        .expect("conflicts")
+        .iter()
+        .filter(|c| c.conflict.kind == ConflictKind::Refused)
+        .count();
     eprintln!(
         "seed {seed}: {} records, {} writes, {} conflicts, {refused} refused",
         truth.len(),
@@ -313,14 +363,19 @@ fn randomized_team_converges_seed_3() {
 
 #[test]
 fn randomized_team_converges_on_postgres() {
-    let Some(db) = sync_support::PgDb::create("sim") else { return };
+    let Some(db) = sync_support::PgDb::create("sim") else {
+        return;
+    };
     simulate_on(&Storage::Postgres(db.url.clone()), 7, 3, 250);
 }
 
 /// More seeds on demand: `OUTPOST_SIM_SEEDS=50 cargo test --test sync_sim many_seeds`.
 #[test]
 fn many_seeds_when_asked() {
-    let n: u64 = std::env::var("OUTPOST_SIM_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let n: u64 = std::env::var("OUTPOST_SIM_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     for seed in 100..100 + n {
         simulate(seed, 2 + usize::try_from(seed % 3).unwrap_or(0), 250);
     }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::{entity_pos, Change, Store, StoreError, Stored, META, OUTBOX};
+use super::{entity_pos, Change, LocalConflict, Store, StoreError, Stored, CONFLICTS, META, OUTBOX};
 use crate::model::{EntityKind, Fields, Hlc, Id};
 
 const FORMAT: &str = "outpost-backup";
@@ -29,6 +29,8 @@ enum Line {
         deleted: bool,
     },
     Outbox { change: Change },
+    /// A sync conflict this replica holds (schema 3).
+    Conflict { conflict: serde_json::Value },
 }
 
 /// Counts of what a backup holds.
@@ -86,6 +88,10 @@ pub fn write_backup(store: &Store, out: &mut dyn Write) -> Result<BackupSummary,
         emit(&Line::Outbox { change: change? })?;
         summary.outbox += 1;
     }
+    for c in store.conflicts()? {
+        let conflict = serde_json::to_value(&c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        emit(&Line::Conflict { conflict })?;
+    }
     out.flush().map_err(io)?;
     Ok(summary)
 }
@@ -95,6 +101,7 @@ pub struct Parsed {
     meta: Vec<(String, String)>,
     records: Vec<(EntityKind, Id, Stored)>,
     outbox: Vec<Change>,
+    conflicts: Vec<LocalConflict>,
 }
 
 /// Reads and checks a whole backup before anything is written. Errors name the line.
@@ -103,6 +110,7 @@ pub fn read_backup(input: &mut dyn BufRead) -> Result<Parsed, String> {
         meta: Vec::new(),
         records: Vec::new(),
         outbox: Vec::new(),
+        conflicts: Vec::new(),
     };
     let mut seen_header = false;
     for (n, line) in input.lines().enumerate() {
@@ -131,6 +139,9 @@ pub fn read_backup(input: &mut dyn BufRead) -> Result<Parsed, String> {
                 parsed.records.push((entity, id, Stored { fields, clocks, deleted }));
             }
             Line::Outbox { change } => parsed.outbox.push(change),
+            Line::Conflict { conflict } => {
+                parsed.conflicts.push(serde_json::from_value(conflict).map_err(|e| format!("line {n}: conflict: {e}"))?);
+            }
         }
     }
     if !seen_header {
@@ -179,6 +190,10 @@ impl Store {
             for c in &parsed.outbox {
                 let bytes = serde_json::to_vec(c).unwrap_or_default();
                 trees[OUTBOX].insert(&c.seq.to_be_bytes(), bytes)?;
+            }
+            for c in &parsed.conflicts {
+                let (key, value) = super::conflict::encode(c);
+                trees[CONFLICTS].insert(key, value)?;
             }
             Ok::<_, ConflictableTransactionError<StoreError>>(())
         });

@@ -32,8 +32,8 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            batch: 500,
-            page: 1000,
+            batch: 1000,
+            page: 2000,
             dry_run: false,
         }
     }

@@ -27,7 +27,12 @@ struct Op {
 
 fn arb_op() -> impl Strategy<Value = Op> {
     let field = prop_oneof![Just("name"), Just("city"), Just("owner")];
-    let value = prop_oneof![Just(json!("x")), Just(json!("y")), Just(json!(null)), Just(json!(3))];
+    let value = prop_oneof![
+        Just(json!("x")),
+        Just(json!("y")),
+        Just(json!(null)),
+        Just(json!(3))
+    ];
     let base = proptest::option::of((1u64..20, 1u64..4).prop_map(|(w, r)| hlc(w, r)));
     let kind = prop_oneof![
         (field.clone(), value.clone()).prop_map(|(f, v)| {
@@ -175,7 +180,15 @@ fn edit_and_delete_conflict_in_either_order() {
 #[test]
 fn restore_after_delete_by_clock() {
     let s = created(json!({"name": "A"}), hlc(1, 1));
-    let d = apply(Some(&s), hlc(3, 1), &ChangeOp::Delete { base: None, seen: BTreeMap::new() }).state;
+    let d = apply(
+        Some(&s),
+        hlc(3, 1),
+        &ChangeOp::Delete {
+            base: None,
+            seen: BTreeMap::new(),
+        },
+    )
+    .state;
     let r = apply(Some(&d), hlc(2, 2), &ChangeOp::Restore { base: None }).state;
     assert!(r.deleted, "an older restore loses to a newer delete");
     let r2 = apply(Some(&d), hlc(4, 2), &ChangeOp::Restore { base: None }).state;
@@ -186,10 +199,22 @@ fn restore_after_delete_by_clock() {
 fn revert_puts_back_the_servers_field() {
     let c = hlc(1, 1);
     let server = created(json!({"city": "Berlin"}), c);
-    let local = apply(Some(&server), hlc(2, 2), &set("city", json!("Paris"), Some(c))).state;
-    match revert(Some(&local), &set("city", json!("Paris"), Some(c)), Some(&server)) {
+    let local = apply(
+        Some(&server),
+        hlc(2, 2),
+        &set("city", json!("Paris"), Some(c)),
+    )
+    .state;
+    match revert(
+        Some(&local),
+        &set("city", json!("Paris"), Some(c)),
+        Some(&server),
+    ) {
         Outcome::Put(s) => assert_eq!(s, server),
         other => panic!("expected the server's state back, got {other:?}"),
     }
-    assert_eq!(revert(Some(&local), &set("city", json!("Paris"), Some(c)), None), Outcome::Remove);
+    assert_eq!(
+        revert(Some(&local), &set("city", json!("Paris"), Some(c)), None),
+        Outcome::Remove
+    );
 }

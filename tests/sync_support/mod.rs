@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use outpost::model::records::Role;
 use outpost::server::backend::{FileAccounts, PgBackend};
-use outpost::server::{admin, Running, Storage};
+use outpost::server::{Running, Storage, admin};
 
 /// A loopback address with a free port.
 pub fn any_port() -> SocketAddr {
@@ -16,7 +16,10 @@ pub fn any_port() -> SocketAddr {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 /// Adds a user to the storage and returns their token.
@@ -25,11 +28,17 @@ pub fn add_user(storage: &Storage, name: &str, role: Role) -> String {
         match storage {
             Storage::Sled(dir) => {
                 let a = FileAccounts::new(dir).expect("accounts");
-                admin::add_user(&a, name, role).await.expect("add user").secret
+                admin::add_user(&a, name, role)
+                    .await
+                    .expect("add user")
+                    .secret
             }
             Storage::Postgres(url) => {
                 let b = PgBackend::connect(url).await.expect("connect");
-                admin::add_user(&b, name, role).await.expect("add user").secret
+                admin::add_user(&b, name, role)
+                    .await
+                    .expect("add user")
+                    .secret
             }
         }
     })
@@ -69,17 +78,32 @@ impl PgDb {
     /// not set.
     pub fn create(test: &str) -> Option<Self> {
         let Ok(admin_url) = std::env::var("OUTPOST_TEST_PG") else {
-            eprintln!("skipped {test}: set OUTPOST_TEST_PG=postgres://user@host:port/db to run it against PostgreSQL");
+            eprintln!(
+                "skipped {test}: set OUTPOST_TEST_PG=postgres://user@host:port/db to run it against PostgreSQL"
+            );
             return None;
         };
-        let name = format!("outpost_t_{}_{}", test.replace(|c: char| !c.is_ascii_alphanumeric(), "_"), fastrand::u32(..));
+        let name = format!(
+            "outpost_t_{}_{}",
+            test.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+            fastrand::u32(..)
+        );
         rt().block_on(async {
-            let (client, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await.expect("connect to OUTPOST_TEST_PG");
+            let (client, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
+                .await
+                .expect("connect to OUTPOST_TEST_PG");
             tokio::spawn(conn);
-            client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create database");
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create database");
         });
         let url = with_database(&admin_url, &name);
-        Some(Self { admin_url, name, url })
+        Some(Self {
+            admin_url,
+            name,
+            url,
+        })
     }
 }
 
@@ -87,9 +111,13 @@ impl Drop for PgDb {
     fn drop(&mut self) {
         let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
         rt().block_on(async move {
-            if let Ok((client, conn)) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await {
+            if let Ok((client, conn)) =
+                tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await
+            {
                 tokio::spawn(conn);
-                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                let _ = client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
             }
         });
     }
@@ -97,7 +125,9 @@ impl Drop for PgDb {
 
 /// `url` with its database name replaced.
 pub fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[scheme_end..].find('/') {
         Some(i) => &base[..scheme_end + i],
@@ -133,7 +163,9 @@ pub struct Laptop {
 impl Laptop {
     /// A laptop with a data dir under `t`.
     pub fn new(t: &tempfile::TempDir, name: &str) -> Self {
-        Self { dir: t.path().join(name) }
+        Self {
+            dir: t.path().join(name),
+        }
     }
 
     /// Runs `outpost` on this laptop.
@@ -167,7 +199,11 @@ impl Laptop {
     /// Runs, asserts failure, returns stderr.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(!out.status.success(), "outpost {args:?} should fail:\n{}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            !out.status.success(),
+            "outpost {args:?} should fail:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
@@ -192,7 +228,10 @@ impl Laptop {
             .filter(|s| !s.is_empty())
             .filter_map(|s| s.parse().ok())
             .collect();
-        assert!(line.starts_with("sent ") && nums.len() == 3, "summary line: {line}");
+        assert!(
+            line.starts_with("sent ") && nums.len() == 3,
+            "summary line: {line}"
+        );
         (nums[0], nums[1], nums[2])
     }
 
@@ -223,7 +262,9 @@ impl ServerProc {
     pub fn start(dir: &Path, listen: &str, database: Option<&str>) -> Self {
         use std::io::BufRead;
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"));
-        cmd.arg("--data-dir").arg(dir).args(["serve", "--listen", listen]);
+        cmd.arg("--data-dir")
+            .arg(dir)
+            .args(["serve", "--listen", listen]);
         if let Some(db) = database {
             cmd.args(["--database", db]);
         }
@@ -234,8 +275,14 @@ impl ServerProc {
             .expect("start outpost serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
-        let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {line}")).to_string();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_string();
         Self {
             child,
             url,
@@ -256,7 +303,9 @@ impl ServerProc {
         let addr = self.url.trim_start_matches("http://").to_string();
         let mut last = None;
         for _ in 0..50 {
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::start(&self.dir, &addr, self.database.as_deref()))) {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                Self::start(&self.dir, &addr, self.database.as_deref())
+            })) {
                 Ok(s) => {
                     *self = s;
                     return;
@@ -271,13 +320,24 @@ impl ServerProc {
     /// A user with a token, added with the real binary; returns the token (last line).
     pub fn add_user(&self, name: &str, role: &str) -> String {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"));
-        cmd.arg("--data-dir").arg(&self.dir).args(["server", "user", "add", name, "--role", role]);
+        cmd.arg("--data-dir")
+            .arg(&self.dir)
+            .args(["server", "user", "add", name, "--role", role]);
         if let Some(db) = &self.database {
             cmd.args(["--database", db]);
         }
         let out = cmd.output().expect("server user add");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_string()
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
     }
 }
 
