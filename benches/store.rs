@@ -1,1 +1,117 @@
-fn main() {}
+//! Store benchmarks; prints figures (run `cargo bench --bench store`).
+//!
+//! - insert of 100k contacts through `Store::commit`
+//! - CSV import of 100k rows (target < 3 s)
+//! - export of 100k contacts as CSV (target < 1 s)
+//! - open plus first `list` on a 100k store
+//! - `demo --scale 100000`
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use outpost::app::App;
+use outpost::app::export::Format;
+use outpost::app::view::Names;
+use outpost::model::{EntityKind, Fields};
+use outpost::store::Mutation;
+use serde_json::json;
+
+const N: usize = 100_000;
+
+fn time<T>(label: &str, target: Option<f64>, f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = f();
+    let secs = started.elapsed().as_secs_f64();
+    let verdict = target.map_or(String::new(), |t| {
+        format!("  (target < {t} s: {})", if secs < t { "met" } else { "MISSED" })
+    });
+    println!("{label:<44} {secs:>8.3} s{verdict}");
+    out
+}
+
+fn main() {
+    let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    let run = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+
+    if run("insert") {
+        let dir = tempfile::tempdir().expect("dir");
+        let app = App::open(dir.path()).expect("open");
+        let muts: Vec<Mutation> = (0..N)
+            .map(|i| {
+                let f: Fields = [
+                    ("first_name", json!(format!("First{i}"))),
+                    ("last_name", json!(format!("Last{i}"))),
+                    ("emails", json!([format!("p{i}@example.com")])),
+                    ("title", json!("Buyer")),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+                Mutation::create(EntityKind::Contact, f)
+            })
+            .collect();
+        time("insert 100k contacts (commit, 10k a batch)", None, || {
+            for chunk in muts.chunks(10_000) {
+                app.store.commit(chunk).expect("commit");
+            }
+        });
+    }
+
+    let dir = tempfile::tempdir().expect("dir");
+    if run("import") || run("export") || run("open") {
+        let app = App::open(dir.path()).expect("open");
+        let mut csv = String::from("First Name,Last Name,E-mail Address,Phone,Job Title,Country\n");
+        for i in 0..N {
+            let _ = writeln!(csv, "Fïrst{i},Last{i},p{i}@example.com,030 {:07},Buyer,DE", i);
+        }
+        let file = dir.path().join("contacts.csv");
+        std::fs::write(&file, csv).expect("write csv");
+        let report = time("import 100k contact rows from CSV", Some(3.0), || {
+            app.import_csv(EntityKind::Contact, &file, &[], false).expect("import")
+        });
+        assert_eq!(report.created, N);
+        let mut sink = std::io::sink();
+        let n = time("export 100k contacts as CSV", Some(1.0), || {
+            app.export(EntityKind::Contact, Format::Csv, &mut sink).expect("export")
+        });
+        assert_eq!(n, N);
+        time("export 100k contacts as NDJSON", Some(1.0), || {
+            app.export(EntityKind::Contact, Format::Ndjson, &mut sink)
+                .expect("export")
+        });
+    }
+    if run("open") {
+        let app = time("open a 100k store", None, || App::open(dir.path()).expect("open"));
+        time("first list page (50 contacts, table)", None, || {
+            let mut out = Vec::new();
+            let mut s = outpost::app::export::Sink::new(Format::Table, EntityKind::Contact, &mut out).expect("sink");
+            let mut names = Names::default();
+            for item in app.store.live(EntityKind::Contact).take(50) {
+                let (id, rec) = item.expect("record");
+                s.push(&app.view(EntityKind::Contact, id, &rec, &mut names))
+                    .expect("push");
+            }
+            s.finish().expect("finish")
+        });
+        drop(app);
+        time("open + full list of 100k (table)", Some(1.0), || {
+            let app = App::open(dir.path()).expect("open");
+            let mut out = Vec::new();
+            let mut s = outpost::app::export::Sink::new(Format::Table, EntityKind::Contact, &mut out).expect("sink");
+            let mut names = Names::default();
+            for item in app.store.live(EntityKind::Contact) {
+                let (id, rec) = item.expect("record");
+                s.push(&app.view(EntityKind::Contact, id, &rec, &mut names))
+                    .expect("push");
+            }
+            s.finish().expect("finish")
+        });
+    }
+    if run("demo") {
+        let dir = tempfile::tempdir().expect("dir");
+        let app = App::open(dir.path()).expect("open");
+        let summary = time("demo --scale 100000", Some(60.0), || app.demo(1, N).expect("demo"));
+        let total: usize = summary.counts.iter().map(|(_, n)| n).sum();
+        println!("  ({total} records)");
+    }
+}

@@ -27,10 +27,7 @@ fn token(storage: &Storage, name: &str) -> String {
         .expect("runtime");
     rt.block_on(async {
         let a = FileAccounts::new(dir).expect("accounts");
-        admin::add_user(&a, name, Role::Manager)
-            .await
-            .expect("user")
-            .secret
+        admin::add_user(&a, name, Role::Manager).await.expect("user").secret
     })
 }
 
@@ -41,10 +38,7 @@ fn accounts(store: &Store, n: usize, tag: &str) {
             .map(|i| {
                 let mut f = Fields::new();
                 f.insert("name".into(), json!(format!("{tag} client {i:06}")));
-                f.insert(
-                    "city".into(),
-                    json!(["Berlin", "Munich", "Hamburg", "Cologne"][i % 4]),
-                );
+                f.insert("city".into(), json!(["Berlin", "Munich", "Hamburg", "Cologne"][i % 4]));
                 f.insert("industry".into(), json!("Manufacturing"));
                 Mutation::create(EntityKind::Account, f)
             })
@@ -64,18 +58,14 @@ fn main() {
     let t = tempfile::tempdir().expect("temp");
     let storage = Storage::Sled(t.path().join("server"));
     let (ta, tb) = (token(&storage, "a"), token(&storage, "b"));
-    let server =
-        Running::start(storage.clone(), "127.0.0.1:0".parse().expect("addr")).expect("server");
+    let server = Running::start(storage.clone(), "127.0.0.1:0".parse().expect("addr")).expect("server");
     let url = server.url();
 
     // 1. 10,000 changes each way: 2,000 creates + 8,000 edits pushed by A, pulled by B.
     let a = Store::open(&t.path().join("a")).expect("store");
     let b = Store::open(&t.path().join("b")).expect("store");
     accounts(&a, 2000, "A");
-    let ids: Vec<_> = a
-        .live(EntityKind::Account)
-        .map(|r| r.expect("scan").0)
-        .collect();
+    let ids: Vec<_> = a.live(EntityKind::Account).map(|r| r.expect("scan").0).collect();
     let edits: Vec<Mutation> = (0..8000)
         .map(|i| {
             let mut f = Fields::new();
@@ -101,8 +91,7 @@ fn main() {
 
     // 2. First sync of a big store into an empty replica (a fresh server).
     let storage = Storage::Sled(t.path().join("server2"));
-    let server =
-        Running::start(storage.clone(), "127.0.0.1:0".parse().expect("addr")).expect("server");
+    let server = Running::start(storage.clone(), "127.0.0.1:0".parse().expect("addr")).expect("server");
     let url = server.url();
     let n: usize = std::env::var("OUTPOST_BENCH_RECORDS")
         .ok()
@@ -131,8 +120,7 @@ fn main() {
     // 3. 50 replicas at once (a fresh server), each with 100 new records, then each
     // pulls the others'.
     let storage = Storage::Sled(t.path().join("server3"));
-    let server =
-        Running::start(storage.clone(), "127.0.0.1:0".parse().expect("addr")).expect("server");
+    let server = Running::start(storage.clone(), "127.0.0.1:0".parse().expect("addr")).expect("server");
     let url = server.url();
     let count: usize = std::env::var("OUTPOST_BENCH_REPLICAS")
         .ok()

@@ -8,7 +8,26 @@ use serde_json::Value;
 #[test]
 fn account_add_list_show_edit_rm() {
     let env = Env::new();
-    let id = env.add(&["account", "add", "--name", "Acme GmbH", "--industry", "Machines", "--city", "Berlin", "--country", "DE", "--phone", "030 1234567", "--email", "info@acme.de", "--website", "https://acme.de", "--owner", "anna"]);
+    let id = env.add(&[
+        "account",
+        "add",
+        "--name",
+        "Acme GmbH",
+        "--industry",
+        "Machines",
+        "--city",
+        "Berlin",
+        "--country",
+        "DE",
+        "--phone",
+        "030 1234567",
+        "--email",
+        "info@acme.de",
+        "--website",
+        "https://acme.de",
+        "--owner",
+        "anna",
+    ]);
     assert_eq!(id.len(), 36, "add prints the id: {id}");
     let shown = env.json(&["account", "show", "acme"]);
     let rec = &shown[0];
@@ -29,11 +48,45 @@ fn account_add_list_show_edit_rm() {
 fn add_with_json_format_prints_the_whole_record_with_relation_names_and_money() {
     let env = Env::new();
     env.add(&["account", "add", "--name", "Acme GmbH", "--country", "DE"]);
-    let contact = env.json(&["contact", "add", "--first", "Anna", "--last", "Meyer", "--account", "Acme", "--email", "anna@acme.de", "--email", "a.m@acme.de", "--phone", "0171 2345678", "--title", "CEO"]);
+    let contact = env.json(&[
+        "contact",
+        "add",
+        "--first",
+        "Anna",
+        "--last",
+        "Meyer",
+        "--account",
+        "Acme",
+        "--email",
+        "anna@acme.de",
+        "--email",
+        "a.m@acme.de",
+        "--phone",
+        "0171 2345678",
+        "--title",
+        "CEO",
+    ]);
     assert_eq!(contact["account_name"], "Acme GmbH");
     assert_eq!(contact["emails"], serde_json::json!(["anna@acme.de", "a.m@acme.de"]));
-    assert_eq!(contact["phones"], serde_json::json!(["+491712345678"]), "the account's country makes the number E.164");
-    let opp = env.json(&["opp", "add", "--name", "Acme rollout", "--account", "Acme GmbH", "--amount", "12500.5", "--close", "2026-12-15", "--currency", "usd"]);
+    assert_eq!(
+        contact["phones"],
+        serde_json::json!(["+491712345678"]),
+        "the account's country makes the number E.164"
+    );
+    let opp = env.json(&[
+        "opp",
+        "add",
+        "--name",
+        "Acme rollout",
+        "--account",
+        "Acme GmbH",
+        "--amount",
+        "12500.5",
+        "--close",
+        "2026-12-15",
+        "--currency",
+        "usd",
+    ]);
     assert_eq!(opp["amount"], "12500.50");
     assert_eq!(opp["currency"], "USD");
     assert_eq!(opp["stage"], "Prospecting");
@@ -46,23 +99,71 @@ fn add_with_json_format_prints_the_whole_record_with_relation_names_and_money() 
 fn opp_move_follows_stage_probability_and_keeps_history() {
     let env = Env::new();
     env.add(&["account", "add", "--name", "Acme"]);
-    env.add(&["opp", "add", "--name", "Deal", "--account", "Acme", "--amount", "100", "--stage", "qualification"]);
+    env.add(&[
+        "opp",
+        "add",
+        "--name",
+        "Deal",
+        "--account",
+        "Acme",
+        "--amount",
+        "100",
+        "--stage",
+        "qualification",
+    ]);
     env.ok(&["opp", "move", "Deal", "negotiation"]);
     let opp = &env.json(&["opp", "show", "Deal"])[0];
     assert_eq!(opp["stage"], "Negotiation");
     assert_eq!(opp["probability"], 80);
-    let history: Vec<&str> = opp["stage_history"].as_array().expect("history").iter().map(|h| h["stage"].as_str().expect("stage")).collect();
+    let history: Vec<&str> = opp["stage_history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| h["stage"].as_str().expect("stage"))
+        .collect();
     assert_eq!(history, ["Qualification", "Negotiation"]);
     let err = env.fails(&["opp", "move", "Deal", "Party"], 3);
-    assert!(err.contains("unknown stage 'Party'") && err.contains("Closed Won"), "{err}");
-    let err = env.fails(&["opp", "add", "--name", "X", "--account", "Acme", "--amount", "1", "--probability", "150"], 3);
+    assert!(
+        err.contains("unknown stage 'Party'") && err.contains("Closed Won"),
+        "{err}"
+    );
+    let err = env.fails(
+        &[
+            "opp",
+            "add",
+            "--name",
+            "X",
+            "--account",
+            "Acme",
+            "--amount",
+            "1",
+            "--probability",
+            "150",
+        ],
+        3,
+    );
     assert!(err.contains("probability"), "{err}");
 }
 
 #[test]
 fn lead_convert_creates_account_contact_and_opportunity_in_one_go() {
     let env = Env::new();
-    env.add(&["lead", "add", "--first", "José", "--last", "Núñez", "--company", "Iberia Foods", "--email", "jose@iberia.es", "--phone", "+34 91 123 4567", "--source", "Web"]);
+    env.add(&[
+        "lead",
+        "add",
+        "--first",
+        "José",
+        "--last",
+        "Núñez",
+        "--company",
+        "Iberia Foods",
+        "--email",
+        "jose@iberia.es",
+        "--phone",
+        "+34 91 123 4567",
+        "--source",
+        "Web",
+    ]);
     env.ok(&["lead", "convert", "José Núñez", "--amount", "5000"]);
     let lead = &env.json(&["lead", "show", "José Núñez"])[0];
     assert_eq!(lead["status"], "converted");
@@ -76,7 +177,16 @@ fn lead_convert_creates_account_contact_and_opportunity_in_one_go() {
     let err = env.fails(&["lead", "convert", "José Núñez"], 3);
     assert!(err.contains("already converted"), "{err}");
     // A second lead at the same company links the existing account, no opportunity.
-    env.add(&["lead", "add", "--first", "Ana", "--last", "Silva", "--company", "Iberia Foods"]);
+    env.add(&[
+        "lead",
+        "add",
+        "--first",
+        "Ana",
+        "--last",
+        "Silva",
+        "--company",
+        "Iberia Foods",
+    ]);
     env.ok(&["lead", "convert", "Ana Silva", "--no-opp"]);
     assert_eq!(env.json(&["account", "list"]).as_array().map(Vec::len), Some(1));
     assert_eq!(env.json(&["opp", "list"]).as_array().map(Vec::len), Some(1));
@@ -87,7 +197,9 @@ fn products_quotes_and_lines() {
     let env = Env::new();
     env.add(&["account", "add", "--name", "Acme"]);
     env.add(&["opp", "add", "--name", "Deal", "--account", "Acme", "--amount", "100"]);
-    env.add(&["product", "add", "--sku", "GW-1", "--name", "Gateway", "--price", "499", "--tax", "19"]);
+    env.add(&[
+        "product", "add", "--sku", "GW-1", "--name", "Gateway", "--price", "499", "--tax", "19",
+    ]);
     let p = &env.json(&["product", "edit", "GW-1", "--price", "550", "--currency", "USD"])[0];
     assert_eq!(p["prices"], serde_json::json!({"EUR": "499.00", "USD": "550.00"}));
     let q = env.json(&["quote", "add", "--opp", "Deal"]);
@@ -114,9 +226,28 @@ fn products_quotes_and_lines() {
 fn activities_log_with_follow_up_and_done() {
     let env = Env::new();
     env.add(&["account", "add", "--name", "Acme"]);
-    env.add(&["activity", "log", "visit", "--subject", "Plant tour", "--account", "Acme", "--outcome", "Positive", "--next-step", "Send quote", "--next-due", "2026-12-01"]);
+    env.add(&[
+        "activity",
+        "log",
+        "visit",
+        "--subject",
+        "Plant tour",
+        "--account",
+        "Acme",
+        "--outcome",
+        "Positive",
+        "--next-step",
+        "Send quote",
+        "--next-due",
+        "2026-12-01",
+    ]);
     let all = env.json(&["activity", "list", "--sort", "kind"]);
-    let kinds: Vec<&str> = all.as_array().expect("list").iter().map(|a| a["kind"].as_str().expect("kind")).collect();
+    let kinds: Vec<&str> = all
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|a| a["kind"].as_str().expect("kind"))
+        .collect();
     assert_eq!(kinds, ["task", "visit"]);
     let task = &all[0];
     assert_eq!(task["due"], "2026-12-01");
@@ -124,7 +255,16 @@ fn activities_log_with_follow_up_and_done() {
     assert_eq!(task["account_name"], "Acme");
     env.ok(&["activity", "done", "Send quote"]);
     assert_eq!(env.json(&["activity", "show", "Send quote"])[0]["done"], true);
-    let t = env.json(&["activity", "add", "--kind", "task", "--subject", "Call back", "--due", "2026-11-30"]);
+    let t = env.json(&[
+        "activity",
+        "add",
+        "--kind",
+        "task",
+        "--subject",
+        "Call back",
+        "--due",
+        "2026-11-30",
+    ]);
     assert_eq!(t["due"], "2026-11-30");
     env.fails(&["activity", "log", "dance", "--subject", "x"], 2);
 }
@@ -132,12 +272,47 @@ fn activities_log_with_follow_up_and_done() {
 #[test]
 fn events_take_a_time_zone_and_refuse_ending_before_start() {
     let env = Env::new();
-    let e = env.json(&["event", "add", "--title", "Visit", "--start", "2026-07-01 10:00", "--tz", "Europe/Berlin", "--location", "Berlin"]);
+    let e = env.json(&[
+        "event",
+        "add",
+        "--title",
+        "Visit",
+        "--start",
+        "2026-07-01 10:00",
+        "--tz",
+        "Europe/Berlin",
+        "--location",
+        "Berlin",
+    ]);
     assert_eq!(e["start"], "2026-07-01T08:00:00Z");
     assert_eq!(e["end"], "2026-07-01T09:00:00Z", "default one hour");
-    let err = env.fails(&["event", "add", "--title", "T", "--start", "2026-12-01 10:00", "--end", "2026-12-01 09:00"], 3);
+    let err = env.fails(
+        &[
+            "event",
+            "add",
+            "--title",
+            "T",
+            "--start",
+            "2026-12-01 10:00",
+            "--end",
+            "2026-12-01 09:00",
+        ],
+        3,
+    );
     assert!(err.contains("end"), "{err}");
-    let err = env.fails(&["event", "add", "--title", "T", "--start", "2026-12-01 10:00", "--tz", "Mars/Olympus"], 3);
+    let err = env.fails(
+        &[
+            "event",
+            "add",
+            "--title",
+            "T",
+            "--start",
+            "2026-12-01 10:00",
+            "--tz",
+            "Mars/Olympus",
+        ],
+        3,
+    );
     assert!(err.contains("time zone"), "{err}");
     let err = env.fails(&["event", "add", "--title", "T", "--start", "next tuesday"], 3);
     assert!(err.contains("--start"), "{err}");
@@ -146,7 +321,18 @@ fn events_take_a_time_zone_and_refuse_ending_before_start() {
 #[test]
 fn users_have_roles_and_quotas() {
     let env = Env::new();
-    let u = env.json(&["user", "add", "--name", "Anna", "--email", "anna@x.de", "--role", "manager", "--quota", "150000"]);
+    let u = env.json(&[
+        "user",
+        "add",
+        "--name",
+        "Anna",
+        "--email",
+        "anna@x.de",
+        "--role",
+        "manager",
+        "--quota",
+        "150000",
+    ]);
     assert_eq!(u["role"], "manager");
     assert_eq!(u["quota"], "150000.00");
     env.fails(&["user", "add", "--name", "B", "--role", "boss"], 2);
@@ -159,8 +345,14 @@ fn csv_and_ndjson_output() {
     env.add(&["account", "add", "--name", "Plain"]);
     let csv = env.ok(&["account", "list", "--format", "csv"]);
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("id,name,industry,website,phone,email,city,country,owner,created_at,updated_at"));
-    assert!(csv.contains(",\"Comma, Quote \"\"Inc\"\"\",,,,,Köln,"), "RFC 4180 quoting: {csv}");
+    assert_eq!(
+        lines.next(),
+        Some("id,name,industry,website,phone,email,city,country,owner,created_at,updated_at")
+    );
+    assert!(
+        csv.contains(",\"Comma, Quote \"\"Inc\"\"\",,,,,Köln,"),
+        "RFC 4180 quoting: {csv}"
+    );
     let nd = env.ok(&["account", "list", "--format", "ndjson"]);
     assert_eq!(nd.lines().count(), 2);
     for line in nd.lines() {
@@ -175,7 +367,10 @@ fn refs_by_prefix_name_and_ambiguity() {
     let a = env.add(&["account", "add", "--name", "Alpha One"]);
     env.add(&["account", "add", "--name", "Alpha Two"]);
     let err = env.fails(&["account", "show", "alpha"], 4);
-    assert!(err.contains("Alpha One") && err.contains("Alpha Two"), "candidates listed: {err}");
+    assert!(
+        err.contains("Alpha One") && err.contains("Alpha Two"),
+        "candidates listed: {err}"
+    );
     assert!(env.ok(&["account", "show", "ALPHA ONE"]).contains(&a));
     assert!(env.ok(&["account", "show", &a[..30]]).contains("Alpha One"));
     let err = env.fails(&["account", "show", "Omega"], 4);
@@ -188,18 +383,79 @@ fn bad_input_is_refused_with_the_field_and_changes_nothing() {
     env.add(&["account", "add", "--name", "Acme"]);
     let cases: &[(&[&str], i32, &str)] = &[
         (&["account", "add", "--name", "  "], 3, "name"),
-        (&["account", "add", "--name", "X", "--email", "not-an-email"], 3, "e-mail"),
+        (
+            &["account", "add", "--name", "X", "--email", "not-an-email"],
+            3,
+            "e-mail",
+        ),
         (&["account", "add", "--name", "X", "--phone", "call me"], 3, "phone"),
-        (&["contact", "add", "--first", "A", "--last", "B", "--account", "Nope"], 4, "no account matches"),
-        (&["opp", "add", "--name", "X", "--account", "Acme", "--amount", "-5"], 3, "negative"),
-        (&["opp", "add", "--name", "X", "--account", "Acme", "--amount", "ten"], 3, "amount"),
-        (&["opp", "add", "--name", "X", "--account", "Acme", "--amount", "5", "--currency", "XYZ"], 3, "ISO 4217"),
-        (&["opp", "add", "--name", "X", "--account", "Acme", "--amount", "5", "--close", "2026-02-30"], 3, "date"),
+        (
+            &["contact", "add", "--first", "A", "--last", "B", "--account", "Nope"],
+            4,
+            "no account matches",
+        ),
+        (
+            &["opp", "add", "--name", "X", "--account", "Acme", "--amount", "-5"],
+            3,
+            "negative",
+        ),
+        (
+            &["opp", "add", "--name", "X", "--account", "Acme", "--amount", "ten"],
+            3,
+            "amount",
+        ),
+        (
+            &[
+                "opp",
+                "add",
+                "--name",
+                "X",
+                "--account",
+                "Acme",
+                "--amount",
+                "5",
+                "--currency",
+                "XYZ",
+            ],
+            3,
+            "ISO 4217",
+        ),
+        (
+            &[
+                "opp",
+                "add",
+                "--name",
+                "X",
+                "--account",
+                "Acme",
+                "--amount",
+                "5",
+                "--close",
+                "2026-02-30",
+            ],
+            3,
+            "date",
+        ),
         (&["opp", "add", "--name", "X", "--amount", "5"], 2, "--account"),
         (&["account", "add", "--nme", "x"], 2, "--name"),
         (&["account", "edit", "Acme"], 3, "nothing to change"),
         (&["frobnicate"], 2, "unrecognized subcommand"),
-        (&["lead", "add", "--first", "A", "--last", "B", "--company", "C", "--status", "won"], 2, "possible values"),
+        (
+            &[
+                "lead",
+                "add",
+                "--first",
+                "A",
+                "--last",
+                "B",
+                "--company",
+                "C",
+                "--status",
+                "won",
+            ],
+            2,
+            "possible values",
+        ),
     ];
     for (args, code, needle) in cases {
         let err = env.fails(args, *code);
@@ -215,13 +471,45 @@ fn list_filters_sort_and_limit() {
     let env = Env::new();
     env.add(&["account", "add", "--name", "Acme"]);
     env.add(&["account", "add", "--name", "Bolt"]);
-    for (name, account, amount, stage, owner) in [("A1", "Acme", "300", "proposal", "anna"), ("A2", "Acme", "100", "proposal", "tom"), ("B1", "Bolt", "200", "prospecting", "anna")] {
-        env.add(&["opp", "add", "--name", name, "--account", account, "--amount", amount, "--stage", stage, "--owner", owner]);
+    for (name, account, amount, stage, owner) in [
+        ("A1", "Acme", "300", "proposal", "anna"),
+        ("A2", "Acme", "100", "proposal", "tom"),
+        ("B1", "Bolt", "200", "prospecting", "anna"),
+    ] {
+        env.add(&[
+            "opp",
+            "add",
+            "--name",
+            name,
+            "--account",
+            account,
+            "--amount",
+            amount,
+            "--stage",
+            stage,
+            "--owner",
+            owner,
+        ]);
     }
-    let names = |v: Value| -> Vec<String> { v.as_array().expect("array").iter().map(|o| o["name"].as_str().expect("name").to_string()).collect() };
-    assert_eq!(names(env.json(&["opp", "list", "--account", "Acme", "--sort", "amount"])), ["A2", "A1"]);
-    assert_eq!(names(env.json(&["opp", "list", "--stage", "Proposal", "--owner", "anna"])), ["A1"]);
-    assert_eq!(names(env.json(&["opp", "list", "--sort", "amount", "--desc", "--limit", "2"])), ["A1", "B1"]);
+    let names = |v: Value| -> Vec<String> {
+        v.as_array()
+            .expect("array")
+            .iter()
+            .map(|o| o["name"].as_str().expect("name").to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(env.json(&["opp", "list", "--account", "Acme", "--sort", "amount"])),
+        ["A2", "A1"]
+    );
+    assert_eq!(
+        names(env.json(&["opp", "list", "--stage", "Proposal", "--owner", "anna"])),
+        ["A1"]
+    );
+    assert_eq!(
+        names(env.json(&["opp", "list", "--sort", "amount", "--desc", "--limit", "2"])),
+        ["A1", "B1"]
+    );
     assert_eq!(names(env.json(&["opp", "list", "--search", "b1"])), ["B1"]);
     env.fails(&["opp", "list", "--sort", "colour"], 3);
 }

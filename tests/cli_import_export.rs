@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{s, Env};
+use common::{Env, s};
 
 #[test]
 fn import_matches_aliases_and_flag_names_and_resolves_accounts() {
@@ -42,10 +42,25 @@ fn import_reports_every_bad_row_and_imports_nothing() {
 #[test]
 fn import_map_skip_and_dry_run() {
     let env = Env::new();
-    let file = env.write("leads.csv", "Vorname,Nachname,Firma,Notes\nKarl,Weiß,Rhein AG,call him\n");
+    let file = env.write(
+        "leads.csv",
+        "Vorname,Nachname,Firma,Notes\nKarl,Weiß,Rhein AG,call him\n",
+    );
     let err = env.fails(&["import", "leads", s(&file)], 3);
     assert!(err.contains("'Vorname'") && err.contains("--map"), "{err}");
-    let args = ["import", "leads", s(&file), "--map", "Vorname=first", "--map", "Nachname=last_name", "--map", "Firma=company", "--map", "Notes="];
+    let args = [
+        "import",
+        "leads",
+        s(&file),
+        "--map",
+        "Vorname=first",
+        "--map",
+        "Nachname=last_name",
+        "--map",
+        "Firma=company",
+        "--map",
+        "Notes=",
+    ];
     let mut dry = args.to_vec();
     dry.push("--dry-run");
     let out = env.run(&dry);
@@ -63,7 +78,10 @@ fn malformed_csv_files_get_clear_errors() {
     let env = Env::new();
     let ragged = env.write("ragged.csv", "name,city\nAcme,Berlin\nBolt,Paris,extra\n");
     let err = env.fails(&["import", "accounts", s(&ragged)], 3);
-    assert!(err.contains("row 3") && err.contains("3 fields but the header has 2"), "{err}");
+    assert!(
+        err.contains("row 3") && err.contains("3 fields but the header has 2"),
+        "{err}"
+    );
     let latin1 = env.path("latin1.csv");
     std::fs::write(&latin1, b"name\nM\xfcller AG\n").expect("write");
     let err = env.fails(&["import", "accounts", s(&latin1)], 3);
@@ -83,7 +101,18 @@ fn malformed_csv_files_get_clear_errors() {
 fn export_round_trips_through_import() {
     let src = Env::new();
     src.ok(&["demo", "--scale", "40", "--seed", "7"]);
-    for entity in ["accounts", "contacts", "leads", "opps", "products", "activities", "events", "quotes", "quote_lines", "users"] {
+    for entity in [
+        "accounts",
+        "contacts",
+        "leads",
+        "opps",
+        "products",
+        "activities",
+        "events",
+        "quotes",
+        "quote_lines",
+        "users",
+    ] {
         for format in ["csv", "json", "ndjson"] {
             let out = src.ok(&["export", entity, "--format", format]);
             assert!(!out.is_empty(), "{entity} {format}");
@@ -95,7 +124,13 @@ fn export_round_trips_through_import() {
         src.ok(&["export", entity, "--format", "csv", "-o", s(&file)]);
         let out = dst.run(&["import", entity, s(&file)]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(dst.json(&[entity.trim_end_matches('s'), "list"]).as_array().map(Vec::len), Some(count), "{entity}");
+        assert_eq!(
+            dst.json(&[entity.trim_end_matches('s'), "list"])
+                .as_array()
+                .map(Vec::len),
+            Some(count),
+            "{entity}"
+        );
     }
     let file = src.path("contacts.csv");
     src.ok(&["export", "contacts", "--format", "csv", "-o", s(&file)]);
@@ -103,11 +138,24 @@ fn export_round_trips_through_import() {
     let a = src.json(&["export", "contacts"]);
     let b = dst.json(&["export", "contacts"]);
     let strip = |v: &serde_json::Value| -> Vec<(String, String, String, String)> {
-        let mut rows: Vec<_> = v.as_array().expect("array").iter().map(|c| (c["first_name"].to_string(), c["last_name"].to_string(), c["emails"].to_string(), c["account_name"].to_string())).collect();
+        let mut rows: Vec<_> = v
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|c| {
+                (
+                    c["first_name"].to_string(),
+                    c["last_name"].to_string(),
+                    c["emails"].to_string(),
+                    c["account_name"].to_string(),
+                )
+            })
+            .collect();
         rows.sort();
         rows
     };
     assert_eq!(strip(&a), strip(&b));
-    let json: serde_json::Value = serde_json::from_str(&src.ok(&["export", "opps", "--format", "json"])).expect("one json array");
+    let json: serde_json::Value =
+        serde_json::from_str(&src.ok(&["export", "opps", "--format", "json"])).expect("one json array");
     assert_eq!(json.as_array().map(Vec::len), Some(15));
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{s, Env};
+use common::{Env, s};
 use outpost::model::EntityKind;
 use outpost::store::{Mutation, Store};
 
@@ -10,7 +10,11 @@ use outpost::store::{Mutation, Store};
 fn backup_then_restore_gives_an_identical_store() {
     let a = Env::new();
     a.ok(&["demo", "--scale", "60"]);
-    a.ok(&["account", "rm", &a.json(&["account", "list", "--limit", "1"])[0]["id"].as_str().expect("id").to_string(), "--cascade"]);
+    let first = a.json(&["account", "list", "--limit", "1"])[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    a.ok(&["account", "rm", &first, "--cascade"]);
     let first = a.path("one.ndjson");
     a.ok(&["backup", s(&first)]);
     let b = Env::new();
@@ -18,10 +22,20 @@ fn backup_then_restore_gives_an_identical_store() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let second = b.path("two.ndjson");
     b.ok(&["backup", s(&second)]);
-    assert_eq!(std::fs::read(&first).expect("read"), std::fs::read(&second).expect("read"), "backups of original and restored store differ");
+    assert_eq!(
+        std::fs::read(&first).expect("read"),
+        std::fs::read(&second).expect("read"),
+        "backups of original and restored store differ"
+    );
     assert!(b.ok(&["check"]).contains("ok"));
-    assert_eq!(a.ok(&["export", "opps", "--format", "csv"]), b.ok(&["export", "opps", "--format", "csv"]));
-    assert_eq!(a.ok(&["trash", "list", "--format", "csv"]), b.ok(&["trash", "list", "--format", "csv"]));
+    assert_eq!(
+        a.ok(&["export", "opps", "--format", "csv"]),
+        b.ok(&["export", "opps", "--format", "csv"])
+    );
+    assert_eq!(
+        a.ok(&["trash", "list", "--format", "csv"]),
+        b.ok(&["trash", "list", "--format", "csv"])
+    );
     // Restoring over data is refused; the store is untouched.
     let err = b.fails(&["restore", s(&first)], 3);
     assert!(err.contains("not empty"), "{err}");
@@ -37,14 +51,21 @@ fn broken_backups_are_refused_before_anything_is_written() {
     let text = std::fs::read_to_string(&file).expect("read");
     let cases = [
         ("garbage.ndjson", "this is not json\n".to_string(), "line 1"),
-        ("noheader.ndjson", text.lines().skip(1).collect::<Vec<_>>().join("\n"), "header"),
+        (
+            "noheader.ndjson",
+            text.lines().skip(1).collect::<Vec<_>>().join("\n"),
+            "header",
+        ),
         ("truncated.ndjson", format!("{}{{\"type\":\"record\"", text), "line"),
         ("empty.ndjson", String::new(), "empty"),
     ];
     for (name, body, needle) in cases {
         let p = env.write(name, &body);
         let err = env.fails(&["restore", s(&p)], 3);
-        assert!(err.contains(needle) && err.contains("nothing was restored"), "{name}: {err}");
+        assert!(
+            err.contains(needle) && err.contains("nothing was restored"),
+            "{name}: {err}"
+        );
     }
     assert_eq!(env.json(&["account", "list"]), serde_json::json!([]));
     env.fails(&["restore", "/no/such/backup"], 1);
@@ -57,20 +78,31 @@ fn an_older_store_is_migrated_and_a_newer_one_refused() {
         let store = Store::open(&env.data()).expect("open");
         let mut f = serde_json::Map::new();
         f.insert("name".into(), "Old Corp".into());
-        store.commit(&[Mutation::create(EntityKind::Account, f)]).expect("commit");
+        store
+            .commit(&[Mutation::create(EntityKind::Account, f)])
+            .expect("commit");
     }
     {
         // Make it look like schema 1: no title index.
         let db = sled::open(env.data().join("store")).expect("sled");
         db.open_tree("idx_title").expect("tree").clear().expect("clear");
-        db.open_tree("meta").expect("tree").insert("schema_version", "1").expect("insert");
+        db.open_tree("meta")
+            .expect("tree")
+            .insert("schema_version", "1")
+            .expect("insert");
         db.flush().expect("flush");
     }
-    assert!(env.ok(&["account", "show", "Old Corp"]).contains("Old Corp"), "the migration rebuilt the title index");
+    assert!(
+        env.ok(&["account", "show", "Old Corp"]).contains("Old Corp"),
+        "the migration rebuilt the title index"
+    );
     assert!(env.ok(&["check"]).contains("ok"));
     {
         let db = sled::open(env.data().join("store")).expect("sled");
-        db.open_tree("meta").expect("tree").insert("schema_version", "99").expect("insert");
+        db.open_tree("meta")
+            .expect("tree")
+            .insert("schema_version", "99")
+            .expect("insert");
         db.flush().expect("flush");
     }
     let err = env.fails(&["account", "list"], 1);
@@ -98,19 +130,42 @@ fn demo_is_reproducible_and_refuses_a_full_store() {
     a.ok(&["demo", "--seed", "3", "--scale", "40"]);
     b.ok(&["demo", "--seed", "3", "--scale", "40"]);
     let names = |e: &Env| -> Vec<String> {
-        e.json(&["export", "accounts"]).as_array().expect("array").iter().map(|r| r["name"].as_str().expect("name").to_string()).collect()
+        e.json(&["export", "accounts"])
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|r| r["name"].as_str().expect("name").to_string())
+            .collect()
     };
     assert_eq!(names(&a), names(&b));
-    assert!(names(&a).iter().any(|n| !n.is_ascii()), "names from several countries, some non-ASCII");
+    assert!(
+        names(&a).iter().any(|n| !n.is_ascii()),
+        "names from several countries, some non-ASCII"
+    );
     let err = a.fails(&["demo"], 3);
     assert!(err.contains("already has records"), "{err}");
     let c = Env::new();
     c.ok(&["demo"]);
-    for (entity, at_least) in [("account", 200), ("contact", 800), ("lead", 150), ("opp", 300), ("product", 40), ("quote", 60), ("activity", 1500), ("event", 50)] {
+    for (entity, at_least) in [
+        ("account", 200),
+        ("contact", 800),
+        ("lead", 150),
+        ("opp", 300),
+        ("product", 40),
+        ("quote", 60),
+        ("activity", 1500),
+        ("event", 50),
+    ] {
         let n = c.json(&[entity, "list"]).as_array().map_or(0, Vec::len);
         assert!(n >= at_least, "{entity}: {n}");
     }
-    let stages: std::collections::BTreeSet<String> = c.json(&["opp", "list"]).as_array().expect("array").iter().map(|o| o["stage"].as_str().expect("stage").to_string()).collect();
+    let stages: std::collections::BTreeSet<String> = c
+        .json(&["opp", "list"])
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|o| o["stage"].as_str().expect("stage").to_string())
+        .collect();
     assert_eq!(stages.len(), 7, "every stage: {stages:?}");
     assert!(c.ok(&["check"]).contains("ok"));
 }

@@ -23,6 +23,13 @@ fn man_pages_are_up_to_date() {
         }
     }
     let on_disk = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
-    assert!(stale.is_empty(), "stale man pages {stale:?}: run `UPDATE_MAN=1 cargo test --test man_pages`");
-    assert_eq!(on_disk, pages.len(), "man/ holds pages for commands that no longer exist: run `UPDATE_MAN=1 cargo test --test man_pages`");
+    assert!(
+        stale.is_empty(),
+        "stale man pages {stale:?}: run `UPDATE_MAN=1 cargo test --test man_pages`"
+    );
+    assert_eq!(
+        on_disk,
+        pages.len(),
+        "man/ holds pages for commands that no longer exist: run `UPDATE_MAN=1 cargo test --test man_pages`"
+    );
 }

@@ -72,15 +72,8 @@ impl Replica {
     }
 }
 
-fn push(
-    api: &HttpApi,
-    r: &Replica,
-    changes: Vec<Change>,
-) -> Result<outpost::sync::wire::PushResponse, SyncError> {
-    api.push(&PushRequest {
-        replica: r.id,
-        changes,
-    })
+fn push(api: &HttpApi, r: &Replica, changes: Vec<Change>) -> Result<outpost::sync::wire::PushResponse, SyncError> {
+    api.push(&PushRequest { replica: r.id, changes })
 }
 
 fn pull_all(api: &HttpApi, r: ReplicaId) -> PullResponse {
@@ -111,10 +104,7 @@ fn status_of(e: SyncError) -> (u16, String) {
 
 /// Sends raw bytes to /v1/push.
 fn raw_push(server: &Running, token: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let mut resp = agent
         .post(&format!("{}/v1/push", server.url()))
         .header("Authorization", &format!("Bearer {token}"))
@@ -123,10 +113,7 @@ fn raw_push(server: &Running, token: &str, body: Vec<u8>) -> (u16, serde_json::V
         .expect("request");
     let status = resp.status().as_u16();
     let text = resp.body_mut().read_to_string().unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(json!({"raw": text})),
-    )
+    (status, serde_json::from_str(&text).unwrap_or(json!({"raw": text})))
 }
 
 /// Sends a raw GET accepting gzip; returns the response head.
@@ -141,10 +128,7 @@ fn raw_get_head(server: &Running, path: &str) -> String {
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
     let text = String::from_utf8_lossy(&buf);
-    text.split("\r\n\r\n")
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase()
+    text.split("\r\n\r\n").next().unwrap_or_default().to_ascii_lowercase()
 }
 
 fn gzipped(server: &Running, path: &str) -> bool {
@@ -191,12 +175,7 @@ fn suite(storage: &Storage) {
     // Tokens.
     assert_eq!(a.whoami().expect("whoami").user, "alice");
     assert_eq!(
-        status_of(
-            HttpApi::new(&url, "opt_nope")
-                .whoami()
-                .expect_err("bad token")
-        )
-        .0,
+        status_of(HttpApi::new(&url, "opt_nope").whoami().expect_err("bad token")).0,
         401
     );
 
@@ -245,20 +224,12 @@ fn suite(storage: &Storage) {
         status_of(push(&b, &ra, vec![stolen]).expect_err("owned")),
         (403, "replica_owned".into())
     );
-    assert_eq!(
-        status_of(b.pull(ra.id, 0, 10).expect_err("owned pull")).0,
-        403
-    );
+    assert_eq!(status_of(b.pull(ra.id, 0, 10).expect_err("owned pull")).0, 403);
 
     // Malformed bodies get precise 4xx.
     assert_eq!(raw_push(&server, &alice, b"{not json".to_vec()).0, 400);
     assert_eq!(
-        raw_push(
-            &server,
-            &alice,
-            br#"{"replica": 5, "changes": []}"#.to_vec()
-        )
-        .0,
+        raw_push(&server, &alice, br#"{"replica": 5, "changes": []}"#.to_vec()).0,
         422
     );
     assert_eq!(
@@ -296,11 +267,7 @@ fn suite(storage: &Storage) {
         serde_json::to_vec(&json!({"replica": ra.id, "changes": [good, bad]})).expect("json"),
     );
     assert_eq!(status, 422, "{body}");
-    assert_eq!(
-        pull_all(&b, rb.id).head,
-        head,
-        "nothing of the failed push was written"
-    );
+    assert_eq!(pull_all(&b, rb.id).head, head, "nothing of the failed push was written");
     ra.seq -= 2;
 
     // Permissions: a rep may not change another rep's record; the refusal comes back to them.
@@ -313,13 +280,7 @@ fn suite(storage: &Storage) {
         .iter()
         .find(|e| e.refused.is_some())
         .expect("bob sees his refusal");
-    assert!(
-        r.refused
-            .as_ref()
-            .expect("refusal")
-            .reason
-            .contains("owned by 'alice'")
-    );
+    assert!(r.refused.as_ref().expect("refusal").reason.contains("owned by 'alice'"));
     assert!(
         pull_all(&a, ra.id).entries.is_empty(),
         "alice does not see bob's refused change"
@@ -328,10 +289,7 @@ fn suite(storage: &Storage) {
     // A manager may; concurrent edits of the same field raise one conflict both sides see.
     let mut rm = Replica::new(3);
     let by_boss = rm.set(acme, "city", json!("Hamburg"), Some(created_at));
-    assert_eq!(
-        push(&m, &rm, vec![by_boss]).expect("manager push").refused,
-        0
-    );
+    assert_eq!(push(&m, &rm, vec![by_boss]).expect("manager push").refused, 0);
     ra.wall += 100;
     let by_alice = ra.set(acme, "city", json!("Munich"), Some(created_at));
     let pushed = push(&a, &ra, vec![by_alice]).expect("alice push");
@@ -355,10 +313,7 @@ fn suite(storage: &Storage) {
     revoke_user(storage, "bob");
     assert_eq!(status_of(b.whoami().expect_err("revoked")).0, 401);
     let late = rb.set(acme, "name", json!("Bob's"), Some(created_at));
-    assert_eq!(
-        status_of(push(&b, &rb, vec![late]).expect_err("revoked push")).0,
-        401
-    );
+    assert_eq!(status_of(push(&b, &rb, vec![late]).expect_err("revoked push")).0, 401);
     drop(server);
 
     // Restarted, the server has everything.

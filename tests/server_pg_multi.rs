@@ -52,10 +52,7 @@ fn two_servers_one_database_every_change_seen_exactly_once() {
     let puller = {
         let (urls, token, done) = (urls.clone(), tokens[0].clone(), Arc::clone(&done));
         std::thread::spawn(move || {
-            let apis = [
-                HttpApi::new(&urls[0], &token),
-                HttpApi::new(&urls[1], &token),
-            ];
+            let apis = [HttpApi::new(&urls[0], &token), HttpApi::new(&urls[1], &token)];
             let me = ReplicaId(0xfeed);
             let (mut cursor, mut seen, mut n) = (0u64, Vec::new(), 0usize);
             loop {
@@ -76,15 +73,9 @@ fn two_servers_one_database_every_change_seen_exactly_once() {
     };
     let pushers: Vec<_> = (1..=PUSHERS)
         .map(|i| {
-            let (urls, token) = (
-                urls.clone(),
-                tokens[usize::try_from(i).unwrap_or(0)].clone(),
-            );
+            let (urls, token) = (urls.clone(), tokens[usize::try_from(i).unwrap_or(0)].clone());
             std::thread::spawn(move || {
-                let apis = [
-                    HttpApi::new(&urls[0], &token),
-                    HttpApi::new(&urls[1], &token),
-                ];
+                let apis = [HttpApi::new(&urls[0], &token), HttpApi::new(&urls[1], &token)];
                 let replica = ReplicaId(0x1000 + i);
                 let mut rng = fastrand::Rng::with_seed(i);
                 let mut seq = 1;

@@ -22,11 +22,7 @@ fn team() -> Team {
         server.add_user("ben", "rep"),
         server.add_user("boss", "manager"),
     );
-    let (anna, ben, boss) = (
-        Laptop::new(&t, "anna"),
-        Laptop::new(&t, "ben"),
-        Laptop::new(&t, "boss"),
-    );
+    let (anna, ben, boss) = (Laptop::new(&t, "anna"), Laptop::new(&t, "ben"), Laptop::new(&t, "boss"));
     anna.login(&server.url, &ta);
     ben.login(&server.url, &tb);
     boss.login(&server.url, &tm);
@@ -64,11 +60,9 @@ fn edits_to_different_fields_merge_and_new_records_belong_to_their_user() {
         "anna",
         "created after login: owned by the user"
     );
-    tm.anna
-        .ok(&["account", "edit", "Acme GmbH", "--city", "Munich"]);
+    tm.anna.ok(&["account", "edit", "Acme GmbH", "--city", "Munich"]);
     tm.boss.sync();
-    tm.boss
-        .ok(&["account", "edit", "Acme GmbH", "--industry", "Steel"]);
+    tm.boss.ok(&["account", "edit", "Acme GmbH", "--industry", "Steel"]);
     tm.anna.sync();
     tm.boss.sync();
     tm.anna.sync();
@@ -81,11 +75,7 @@ fn edits_to_different_fields_merge_and_new_records_belong_to_their_user() {
         );
         assert!(open_conflicts(l).is_empty());
         let check = l.run(&["check"]);
-        assert!(
-            check.status.success(),
-            "{}",
-            String::from_utf8_lossy(&check.stdout)
-        );
+        assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
     }
 }
 
@@ -96,10 +86,8 @@ fn same_field_gives_one_winner_everywhere_and_a_conflict_both_sides_see() {
         .ok(&["account", "add", "--name", "Acme GmbH", "--city", "Berlin"]);
     tm.anna.sync();
     tm.boss.sync();
-    tm.anna
-        .ok(&["account", "edit", "Acme GmbH", "--city", "Munich"]);
-    tm.boss
-        .ok(&["account", "edit", "Acme GmbH", "--city", "Hamburg"]);
+    tm.anna.ok(&["account", "edit", "Acme GmbH", "--city", "Munich"]);
+    tm.boss.ok(&["account", "edit", "Acme GmbH", "--city", "Hamburg"]);
     tm.anna.sync();
     let (_, _, conflicts) = tm.boss.sync();
     assert_eq!(conflicts, 1);
@@ -138,8 +126,7 @@ fn delete_against_edit_is_a_conflict_not_a_silent_drop() {
         .ok(&["account", "add", "--name", "Acme GmbH", "--city", "Berlin"]);
     tm.anna.sync();
     tm.boss.sync();
-    tm.anna
-        .ok(&["account", "edit", "Acme GmbH", "--city", "Munich"]);
+    tm.anna.ok(&["account", "edit", "Acme GmbH", "--city", "Munich"]);
     tm.boss.ok(&["account", "rm", "Acme GmbH"]);
     tm.boss.sync();
     tm.anna.sync();
@@ -201,8 +188,7 @@ fn a_rep_cannot_change_another_reps_record_and_gets_the_servers_value_back() {
         .ok(&["account", "add", "--name", "Acme GmbH", "--city", "Berlin"]);
     tm.anna.sync();
     tm.ben.sync();
-    tm.ben
-        .ok(&["account", "edit", "Acme GmbH", "--city", "Paris"]);
+    tm.ben.ok(&["account", "edit", "Acme GmbH", "--city", "Paris"]);
     let out = tm.ben.run(&["sync"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("refused 1"));
@@ -214,12 +200,7 @@ fn a_rep_cannot_change_another_reps_record_and_gets_the_servers_value_back() {
     let c = open_conflicts(&tm.ben);
     assert_eq!(c.len(), 1);
     assert_eq!(c[0]["kind"], "refused");
-    assert!(
-        c[0]["reason"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("owned by 'anna'")
-    );
+    assert!(c[0]["reason"].as_str().unwrap_or_default().contains("owned by 'anna'"));
     let status = tm.ben.json(&["sync", "status"]);
     assert_eq!(
         (status["refused"].as_u64(), status["pending"].as_u64()),
@@ -234,14 +215,7 @@ fn a_rep_cannot_change_another_reps_record_and_gets_the_servers_value_back() {
 fn wrong_and_revoked_tokens_and_a_missing_server_change_nothing() {
     let mut tm = team();
     let stranger = Laptop::new(&tm._t, "stranger");
-    let err = stranger.fails(&[
-        "sync",
-        "login",
-        "--server",
-        &tm.server.url,
-        "--token",
-        "opt_wrong",
-    ]);
+    let err = stranger.fails(&["sync", "login", "--server", &tm.server.url, "--token", "opt_wrong"]);
     assert!(err.contains("refused the token"), "{err}");
     assert!(!stranger.dir.join("sync.toml").exists());
     assert!(stranger.fails(&["sync"]).contains("not logged in"));
@@ -298,8 +272,7 @@ fn server_killed_mid_push_and_mid_pull_then_sync_again() {
         text.push_str(&format!("Client {i:03},City {}\n", i % 7));
     }
     std::fs::write(&csv, text).expect("csv");
-    tm.anna
-        .ok(&["import", "accounts", csv.to_str().unwrap_or_default()]);
+    tm.anna.ok(&["import", "accounts", csv.to_str().unwrap_or_default()]);
 
     // Kill the server while anna pushes one change per request.
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"))
@@ -313,15 +286,9 @@ fn server_killed_mid_push_and_mid_pull_then_sync_again() {
     std::thread::sleep(std::time::Duration::from_millis(400));
     tm.server.restart();
     let _ = child.wait_with_output();
-    let pending = tm.anna.json(&["sync", "status"])["pending"]
-        .as_u64()
-        .unwrap_or(0);
+    let pending = tm.anna.json(&["sync", "status"])["pending"].as_u64().unwrap_or(0);
     tm.anna.sync();
-    assert_eq!(
-        tm.anna.json(&["sync", "status"])["pending"],
-        0,
-        "was {pending} before"
-    );
+    assert_eq!(tm.anna.json(&["sync", "status"])["pending"], 0, "was {pending} before");
 
     // Kill it while ben pulls one entry per page.
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"))

@@ -62,12 +62,7 @@ impl Api for Faulty {
     fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError> {
         self.around(|| self.inner.push(req))
     }
-    fn pull(
-        &self,
-        replica: ReplicaId,
-        after: u64,
-        limit: usize,
-    ) -> Result<PullResponse, SyncError> {
+    fn pull(&self, replica: ReplicaId, after: u64, limit: usize) -> Result<PullResponse, SyncError> {
         self.around(|| self.inner.pull(replica, after, limit))
     }
 }
@@ -109,11 +104,7 @@ fn record(store: &Store, hlcs: &[Hlc], writes: &mut Vec<Write>) {
 }
 
 fn random_write(r: &mut Replica, rng: &mut fastrand::Rng) {
-    let live: Vec<Id> = r
-        .store
-        .live(EntityKind::Account)
-        .map(|x| x.expect("scan").0)
-        .collect();
+    let live: Vec<Id> = r.store.live(EntityKind::Account).map(|x| x.expect("scan").0).collect();
     let trashed: Vec<Id> = r
         .store
         .scan(EntityKind::Account)
@@ -125,10 +116,7 @@ fn random_write(r: &mut Replica, rng: &mut fastrand::Rng) {
     let m = if live.is_empty() || roll < 20 {
         let mut f = Fields::new();
         f.insert("name".into(), json!(format!("Client {}", rng.u32(..))));
-        f.insert(
-            "city".into(),
-            json!(["Berlin", "Munich", "Hamburg"][rng.usize(0..3)]),
-        );
+        f.insert("city".into(), json!(["Berlin", "Munich", "Hamburg"][rng.usize(0..3)]));
         if rng.bool() {
             f.insert("owner".into(), json!(r.name));
         }
@@ -183,10 +171,7 @@ fn restart(server: Running, storage: &Storage) -> Running {
 }
 
 fn records(store: &Store) -> BTreeMap<Id, Stored> {
-    store
-        .scan(EntityKind::Account)
-        .map(|x| x.expect("scan"))
-        .collect()
+    store.scan(EntityKind::Account).map(|x| x.expect("scan")).collect()
 }
 
 fn conflict_ids(store: &Store) -> BTreeSet<String> {
@@ -201,12 +186,7 @@ fn conflict_ids(store: &Store) -> BTreeSet<String> {
 
 fn simulate(seed: u64, replicas: usize, steps: usize) {
     let t = sync_support::temp();
-    simulate_on(
-        &Storage::Sled(t.path().join("server")),
-        seed,
-        replicas,
-        steps,
-    );
+    simulate_on(&Storage::Sled(t.path().join("server")), seed, replicas, steps);
 }
 
 fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
@@ -238,10 +218,7 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
         }
         if step % 50 == 49 {
             for r in &team {
-                assert!(
-                    r.store.verify().expect("verify").ok(),
-                    "seed {seed} step {step}"
-                );
+                assert!(r.store.verify().expect("verify").ok(), "seed {seed} step {step}");
             }
         }
     }
@@ -249,8 +226,7 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
     let url = server.url();
     for _ in 0..2 {
         for r in &team {
-            sync(r, &url, &mut rng, false)
-                .unwrap_or_else(|e| panic!("seed {seed}: final sync failed: {e}"));
+            sync(r, &url, &mut rng, false).unwrap_or_else(|e| panic!("seed {seed}: final sync failed: {e}"));
         }
     }
     // The server's state, as a fresh replica pulls it.
@@ -266,11 +242,7 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
     let truth = records(&fresh.store);
     let truth_conflicts = conflict_ids(&fresh.store);
     for (i, r) in team.iter().enumerate() {
-        assert_eq!(
-            r.store.outbox_len(),
-            0,
-            "seed {seed}: replica {i} has unsent changes"
-        );
+        assert_eq!(r.store.outbox_len(), 0, "seed {seed}: replica {i} has unsent changes");
         assert_eq!(
             records(&r.store),
             truth,
@@ -317,10 +289,7 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
                 || superseded.contains(&(w.id, w.field.as_str(), w.hlc));
             if !ok {
                 eprintln!("record now: {:?}", rec);
-                for x in all_writes
-                    .iter()
-                    .filter(|x| x.id == w.id && x.field == w.field)
-                {
+                for x in all_writes.iter().filter(|x| x.id == w.id && x.field == w.field) {
                     eprintln!("  write {:?}", x);
                 }
                 for c in conflicts.iter().filter(|c| c.conflict.record == w.id) {

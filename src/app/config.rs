@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::AppError;
-use crate::model::money::{parse_currency, DEFAULT_CURRENCY};
+use crate::model::money::{DEFAULT_CURRENCY, parse_currency};
 use crate::model::stage::{Pipeline, Stage};
 
 /// Settings.
@@ -50,11 +50,16 @@ impl Config {
         let file: File = toml::from_str(&text).map_err(|e| AppError::Invalid(format!("{}: {e}", path.display())))?;
         let mut config = Self::default();
         if let Some(c) = file.currency {
-            config.currency = parse_currency(&c).map_err(|m| AppError::Invalid(format!("{}: currency: {m}", path.display())))?;
+            config.currency =
+                parse_currency(&c).map_err(|m| AppError::Invalid(format!("{}: currency: {m}", path.display())))?;
         }
         config.owner = file.owner;
         if !file.stages.is_empty() {
-            if let Some(bad) = file.stages.iter().find(|s| s.probability > 100 || s.name.trim().is_empty()) {
+            if let Some(bad) = file
+                .stages
+                .iter()
+                .find(|s| s.probability > 100 || s.name.trim().is_empty())
+            {
                 return Err(AppError::Invalid(format!(
                     "{}: stage '{}' needs a name and a probability from 0 to 100",
                     path.display(),

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
-use super::view::{cell, columns, Names};
+use super::view::{Names, cell, columns};
 use super::{App, AppError};
 use crate::model::EntityKind;
 
@@ -184,11 +184,20 @@ pub fn render_table(headers: &[String], rows: &[Vec<String>]) -> String {
 
 fn table_cell(record: &Map<String, Value>, key: &str) -> String {
     match key {
-        "person" => format!("{} {}", cell(record.get("first_name").unwrap_or(&Value::Null)), cell(record.get("last_name").unwrap_or(&Value::Null))),
+        "person" => format!(
+            "{} {}",
+            cell(record.get("first_name").unwrap_or(&Value::Null)),
+            cell(record.get("last_name").unwrap_or(&Value::Null))
+        ),
         "money" => {
-            let amount = record.get("amount").and_then(Value::as_str).and_then(|a| a.parse().ok());
+            let amount = record
+                .get("amount")
+                .and_then(Value::as_str)
+                .and_then(|a| a.parse().ok());
             let currency = record.get("currency").and_then(Value::as_str).unwrap_or("");
-            amount.map(|a| crate::model::money::display(a, currency)).unwrap_or_default()
+            amount
+                .map(|a| crate::model::money::display(a, currency))
+                .unwrap_or_default()
         }
         "first_email" | "first_phone" => {
             let list = if key == "first_email" { "emails" } else { "phones" };
@@ -200,7 +209,11 @@ fn table_cell(record: &Map<String, Value>, key: &str) -> String {
             .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
             .map(|d| d.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default(),
-        "at_date" => record.get("at").and_then(Value::as_str).map(|s| s.chars().take(10).collect()).unwrap_or_default(),
+        "at_date" => record
+            .get("at")
+            .and_then(Value::as_str)
+            .map(|s| s.chars().take(10).collect())
+            .unwrap_or_default(),
         k => record.get(k).map(cell).unwrap_or_default(),
     }
 }
@@ -209,16 +222,86 @@ fn table_cell(record: &Map<String, Value>, key: &str) -> String {
 #[must_use]
 pub fn table_columns(kind: EntityKind) -> Vec<(&'static str, &'static str)> {
     match kind {
-        EntityKind::Account => vec![("ID", "id"), ("NAME", "name"), ("INDUSTRY", "industry"), ("CITY", "city"), ("COUNTRY", "country"), ("OWNER", "owner")],
-        EntityKind::Contact => vec![("ID", "id"), ("NAME", "person"), ("ACCOUNT", "account_name"), ("TITLE", "title"), ("EMAIL", "first_email"), ("PHONE", "first_phone")],
-        EntityKind::Lead => vec![("ID", "id"), ("NAME", "person"), ("COMPANY", "company"), ("STATUS", "status"), ("SOURCE", "source"), ("EMAIL", "email")],
-        EntityKind::Opportunity => vec![("ID", "id"), ("NAME", "name"), ("ACCOUNT", "account_name"), ("STAGE", "stage"), ("AMOUNT", "money"), ("PROB", "probability"), ("CLOSE", "close_date"), ("OWNER", "owner")],
-        EntityKind::Product => vec![("ID", "id"), ("SKU", "sku"), ("NAME", "name"), ("PRICES", "prices"), ("TAX %", "tax_pct")],
-        EntityKind::Quote => vec![("ID", "id"), ("NUMBER", "number"), ("OPPORTUNITY", "opportunity_name"), ("ACCOUNT", "account_name"), ("STATUS", "status"), ("CURRENCY", "currency")],
-        EntityKind::QuoteLine => vec![("ID", "id"), ("QUOTE", "quote_name"), ("DESCRIPTION", "description"), ("QTY", "quantity"), ("PRICE", "unit_price"), ("DISC %", "discount_pct")],
-        EntityKind::Activity => vec![("ID", "id"), ("KIND", "kind"), ("DATE", "at_date"), ("SUBJECT", "subject"), ("ACCOUNT", "account_name"), ("DUE", "due"), ("DONE", "done")],
-        EntityKind::Event => vec![("ID", "id"), ("START", "local_start"), ("TITLE", "title"), ("LOCATION", "location"), ("ACCOUNT", "account_name")],
-        EntityKind::User => vec![("ID", "id"), ("NAME", "name"), ("EMAIL", "email"), ("ROLE", "role"), ("QUOTA", "quota")],
+        EntityKind::Account => vec![
+            ("ID", "id"),
+            ("NAME", "name"),
+            ("INDUSTRY", "industry"),
+            ("CITY", "city"),
+            ("COUNTRY", "country"),
+            ("OWNER", "owner"),
+        ],
+        EntityKind::Contact => vec![
+            ("ID", "id"),
+            ("NAME", "person"),
+            ("ACCOUNT", "account_name"),
+            ("TITLE", "title"),
+            ("EMAIL", "first_email"),
+            ("PHONE", "first_phone"),
+        ],
+        EntityKind::Lead => vec![
+            ("ID", "id"),
+            ("NAME", "person"),
+            ("COMPANY", "company"),
+            ("STATUS", "status"),
+            ("SOURCE", "source"),
+            ("EMAIL", "email"),
+        ],
+        EntityKind::Opportunity => vec![
+            ("ID", "id"),
+            ("NAME", "name"),
+            ("ACCOUNT", "account_name"),
+            ("STAGE", "stage"),
+            ("AMOUNT", "money"),
+            ("PROB", "probability"),
+            ("CLOSE", "close_date"),
+            ("OWNER", "owner"),
+        ],
+        EntityKind::Product => vec![
+            ("ID", "id"),
+            ("SKU", "sku"),
+            ("NAME", "name"),
+            ("PRICES", "prices"),
+            ("TAX %", "tax_pct"),
+        ],
+        EntityKind::Quote => vec![
+            ("ID", "id"),
+            ("NUMBER", "number"),
+            ("OPPORTUNITY", "opportunity_name"),
+            ("ACCOUNT", "account_name"),
+            ("STATUS", "status"),
+            ("CURRENCY", "currency"),
+        ],
+        EntityKind::QuoteLine => vec![
+            ("ID", "id"),
+            ("QUOTE", "quote_name"),
+            ("DESCRIPTION", "description"),
+            ("QTY", "quantity"),
+            ("PRICE", "unit_price"),
+            ("DISC %", "discount_pct"),
+        ],
+        EntityKind::Activity => vec![
+            ("ID", "id"),
+            ("KIND", "kind"),
+            ("DATE", "at_date"),
+            ("SUBJECT", "subject"),
+            ("ACCOUNT", "account_name"),
+            ("DUE", "due"),
+            ("DONE", "done"),
+        ],
+        EntityKind::Event => vec![
+            ("ID", "id"),
+            ("START", "local_start"),
+            ("TITLE", "title"),
+            ("LOCATION", "location"),
+            ("ACCOUNT", "account_name"),
+        ],
+        EntityKind::User => vec![
+            ("ID", "id"),
+            ("NAME", "name"),
+            ("EMAIL", "email"),
+            ("ROLE", "role"),
+            ("QUOTA", "quota"),
+        ],
     }
 }
 

@@ -1,10 +1,10 @@
 //! Turns text from flags or CSV cells into stored field values, using the field registry.
 
 use chrono::{DateTime, Duration, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::spec::{Spec, Ty};
-use crate::model::money::{parse_amount, parse_currency, DEFAULT_CURRENCY};
+use crate::model::money::{DEFAULT_CURRENCY, parse_amount, parse_currency};
 use crate::model::{EntityKind, Fields, Id};
 
 /// A value that could not be read: which field, and why.
@@ -26,7 +26,14 @@ pub fn build(values: &[(&'static Spec, Vec<String>)], resolve: &mut Resolver<'_>
         .find(|(s, _)| s.json == "tz")
         .and_then(|(_, v)| v.last())
         .filter(|t| !t.trim().is_empty())
-        .map(|t| t.trim().parse::<chrono_tz::Tz>().map_err(|_| err("tz", format!("'{t}' is not a time zone (e.g. Europe/Berlin, America/New_York)"))))
+        .map(|t| {
+            t.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+                err(
+                    "tz",
+                    format!("'{t}' is not a time zone (e.g. Europe/Berlin, America/New_York)"),
+                )
+            })
+        })
         .transpose()?;
     let price_currency = values
         .iter()
@@ -157,19 +164,27 @@ pub fn parse_datetime(text: &str, tz: Option<chrono_tz::Tz>) -> Result<DateTime<
         return Ok(dt.with_timezone(&Utc));
     }
     let bad = || format!("'{text}' is not a date and time (\"YYYY-MM-DD HH:MM\")");
-    let naive = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-        .or_else(|| {
-            let (day, time) = t.split_once(' ').unwrap_or((t, "00:00"));
-            let date = parse_date(day, Local::now().date_naive()).ok()?;
-            let time = NaiveTime::parse_from_str(time, "%H:%M").ok()?;
-            Some(date.and_time(time))
-        })
-        .ok_or_else(bad)?;
+    let naive = [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+    .or_else(|| {
+        let (day, time) = t.split_once(' ').unwrap_or((t, "00:00"));
+        let date = parse_date(day, Local::now().date_naive()).ok()?;
+        let time = NaiveTime::parse_from_str(time, "%H:%M").ok()?;
+        Some(date.and_time(time))
+    })
+    .ok_or_else(bad)?;
     let local = match tz {
         Some(tz) => tz.from_local_datetime(&naive).earliest().map(|d| d.with_timezone(&Utc)),
-        None => Local.from_local_datetime(&naive).earliest().map(|d| d.with_timezone(&Utc)),
+        None => Local
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|d| d.with_timezone(&Utc)),
     };
     local.ok_or_else(|| format!("'{text}' does not exist in that time zone (a daylight-saving gap)"))
 }
@@ -181,9 +196,18 @@ mod tests {
     #[test]
     fn dates_absolute_and_relative() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
-        assert_eq!(parse_date("2026-12-01", today), Ok(NaiveDate::from_ymd_opt(2026, 12, 1).expect("date")));
-        assert_eq!(parse_date("+2w", today), Ok(NaiveDate::from_ymd_opt(2026, 12, 7).expect("date")));
-        assert_eq!(parse_date("tomorrow", today), Ok(NaiveDate::from_ymd_opt(2026, 11, 24).expect("date")));
+        assert_eq!(
+            parse_date("2026-12-01", today),
+            Ok(NaiveDate::from_ymd_opt(2026, 12, 1).expect("date"))
+        );
+        assert_eq!(
+            parse_date("+2w", today),
+            Ok(NaiveDate::from_ymd_opt(2026, 12, 7).expect("date"))
+        );
+        assert_eq!(
+            parse_date("tomorrow", today),
+            Ok(NaiveDate::from_ymd_opt(2026, 11, 24).expect("date"))
+        );
         assert!(parse_date("2026-13-01", today).is_err());
         assert!(parse_date("+xd", today).is_err());
     }
@@ -199,7 +223,10 @@ mod tests {
     #[test]
     fn prices_in_one_or_many_currencies() {
         assert_eq!(parse_prices("100", Some("USD")), Ok(json!({"USD": "100"})));
-        assert_eq!(parse_prices("EUR 10.5; gbp 9", None), Ok(json!({"EUR": "10.5", "GBP": "9"})));
+        assert_eq!(
+            parse_prices("EUR 10.5; gbp 9", None),
+            Ok(json!({"EUR": "10.5", "GBP": "9"}))
+        );
         assert!(parse_prices("EUR x", None).is_err());
     }
 }

@@ -100,6 +100,11 @@ impl App {
             pipeline: config.pipeline.clone(),
             now: crate::model::entity::now_ms(),
         });
-        Ok(Self { store, config })
+        let app = Self { store, config };
+        let undone = app.recover_interrupted_import()?;
+        if undone > 0 {
+            eprintln!("note: an interrupted import was rolled back ({undone} records moved to the trash)");
+        }
+        Ok(app)
     }
 }

@@ -1,9 +1,9 @@
 //! The write use cases. Each builds mutations and hands them to `Store::commit`.
 
 use chrono::{Duration, Utc};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use super::input::{build, FieldError};
+use super::input::{FieldError, build};
 use super::spec::{self, Spec};
 use super::{App, AppError};
 use crate::model::records::ActivityKind;
@@ -71,7 +71,10 @@ impl App {
         }
         match kind {
             EntityKind::Contact if absent(fields, "country") => {
-                let account = fields.get("account_id").and_then(Value::as_str).and_then(|s| s.parse::<Id>().ok());
+                let account = fields
+                    .get("account_id")
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.parse::<Id>().ok());
                 if let Some(a) = account.and_then(|a| self.store.get(EntityKind::Account, a).ok().flatten()) {
                     if let Some(c) = a.fields.get("country").filter(|c| !c.is_null()) {
                         fields.insert("country".into(), c.clone());
@@ -82,44 +85,57 @@ impl App {
                 if absent(fields, "currency") {
                     fields.insert("currency".into(), json!(self.config.currency));
                 }
-                let stage = match fields.get("stage").and_then(Value::as_str) {
-                    Some(s) => self
-                        .config
-                        .pipeline
-                        .find(s)
-                        .ok_or_else(|| AppError::Invalid(format!("--stage: {}", self.config.pipeline.unknown(s))))?,
-                    None => self.config.pipeline.first(),
-                };
+                let stage =
+                    match fields.get("stage").and_then(Value::as_str) {
+                        Some(s) => self.config.pipeline.find(s).ok_or_else(|| {
+                            AppError::Invalid(format!("--stage: {}", self.config.pipeline.unknown(s)))
+                        })?,
+                        None => self.config.pipeline.first(),
+                    };
                 fields.insert("stage".into(), json!(stage.name));
                 if absent(fields, "probability") {
                     fields.insert("probability".into(), json!(stage.probability));
                 }
             }
             EntityKind::Quote => {
-                let opp = fields.get("opportunity_id").and_then(Value::as_str).and_then(|s| s.parse::<Id>().ok());
+                let opp = fields
+                    .get("opportunity_id")
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.parse::<Id>().ok());
                 if let Some(opp) = opp.and_then(|o| self.store.get(EntityKind::Opportunity, o).ok().flatten()) {
-                    fields.insert("account_id".into(), opp.fields.get("account_id").cloned().unwrap_or(Value::Null));
+                    fields.insert(
+                        "account_id".into(),
+                        opp.fields.get("account_id").cloned().unwrap_or(Value::Null),
+                    );
                     if absent(fields, "currency") {
-                        fields.insert("currency".into(), opp.fields.get("currency").cloned().unwrap_or(Value::Null));
+                        fields.insert(
+                            "currency".into(),
+                            opp.fields.get("currency").cloned().unwrap_or(Value::Null),
+                        );
                     }
                 }
             }
             EntityKind::QuoteLine => self.complete_line(fields)?,
-            EntityKind::Activity => {
-                if absent(fields, "at") {
-                    fields.insert("at".into(), json!(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
-                }
+            EntityKind::Activity if absent(fields, "at") => {
+                fields.insert(
+                    "at".into(),
+                    json!(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                );
             }
-            EntityKind::Event => {
-                if absent(fields, "end") {
-                    let start = fields
-                        .get("start")
-                        .and_then(Value::as_str)
-                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
-                    if let Some(start) = start {
-                        let end = start + Duration::hours(1);
-                        fields.insert("end".into(), json!(end.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
-                    }
+            EntityKind::Event if absent(fields, "end") => {
+                let start = fields
+                    .get("start")
+                    .and_then(Value::as_str)
+                    .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+                if let Some(start) = start {
+                    let end = start + Duration::hours(1);
+                    fields.insert(
+                        "end".into(),
+                        json!(
+                            end.with_timezone(&Utc)
+                                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                        ),
+                    );
                 }
             }
             _ => {}
@@ -130,7 +146,9 @@ impl App {
     /// A quote line takes description, price and tax from its product when not given.
     fn complete_line(&self, fields: &mut Fields) -> Result<(), AppError> {
         let id = |k: &str, f: &Fields| f.get(k).and_then(Value::as_str).and_then(|s| s.parse::<Id>().ok());
-        let Some(product) = id("product_id", fields).and_then(|p| self.store.get(EntityKind::Product, p).ok().flatten()) else {
+        let Some(product) =
+            id("product_id", fields).and_then(|p| self.store.get(EntityKind::Product, p).ok().flatten())
+        else {
             return Ok(());
         };
         let currency = id("quote_id", fields)
@@ -152,7 +170,10 @@ impl App {
             fields.insert("unit_price".into(), price);
         }
         if absent(fields, "tax_pct") {
-            fields.insert("tax_pct".into(), product.fields.get("tax_pct").cloned().unwrap_or(json!("0")));
+            fields.insert(
+                "tax_pct".into(),
+                product.fields.get("tax_pct").cloned().unwrap_or(json!("0")),
+            );
         }
         Ok(())
     }
@@ -214,7 +235,10 @@ impl App {
                         None => counts.push((*k, 1)),
                     }
                 }
-                let list: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {}", if *n == 1 { k.name() } else { k.plural() })).collect();
+                let list: Vec<String> = counts
+                    .iter()
+                    .map(|(k, n)| format!("{n} {}", if *n == 1 { k.name() } else { k.plural() }))
+                    .collect();
                 return Err(AppError::Invalid(format!(
                     "{kind} '{}' still has {}; remove or move them first, or use --cascade to trash them too",
                     self.title(kind, id),
@@ -231,7 +255,11 @@ impl App {
         let muts: Vec<Mutation> = doomed
             .iter()
             .rev()
-            .map(|(k, id)| Mutation { kind: *k, id: *id, op: Op::Delete })
+            .map(|(k, id)| Mutation {
+                kind: *k,
+                id: *id,
+                op: Op::Delete,
+            })
             .collect();
         self.store.commit(&muts)?;
         Ok(muts.len())
@@ -239,7 +267,11 @@ impl App {
 
     /// Takes a record out of the trash.
     pub fn restore_from_trash(&self, kind: EntityKind, id: Id) -> Result<(), AppError> {
-        self.store.commit(&[Mutation { kind, id, op: Op::Restore }])?;
+        self.store.commit(&[Mutation {
+            kind,
+            id,
+            op: Op::Restore,
+        }])?;
         Ok(())
     }
 
@@ -259,8 +291,12 @@ impl App {
         }
         match found.len() {
             1 => Ok(found[0]),
-            0 => Err(AppError::NotFound(format!("nothing in the trash matches '{reference}'; `outpost trash list` shows what is there"))),
-            n => Err(AppError::Ambiguous(format!("'{reference}' matches {n} records in the trash; give more of the id"))),
+            0 => Err(AppError::NotFound(format!(
+                "nothing in the trash matches '{reference}'; `outpost trash list` shows what is there"
+            ))),
+            n => Err(AppError::Ambiguous(format!(
+                "'{reference}' matches {n} records in the trash; give more of the id"
+            ))),
         }
     }
 
@@ -339,7 +375,12 @@ impl App {
             c.insert(k.into(), lead.fields.get(k).cloned().unwrap_or(Value::Null));
         }
         c.insert("account_id".into(), json!(account.to_string()));
-        let list = |k: &str| lead.fields.get(k).filter(|v| !v.is_null()).map_or_else(Vec::new, |v| vec![v.clone()]);
+        let list = |k: &str| {
+            lead.fields
+                .get(k)
+                .filter(|v| !v.is_null())
+                .map_or_else(Vec::new, |v| vec![v.clone()])
+        };
         c.insert("emails".into(), Value::Array(list("email")));
         c.insert("phones".into(), Value::Array(list("phone")));
         let contact = Mutation::create(EntityKind::Contact, c);
@@ -347,9 +388,15 @@ impl App {
         muts.push(contact);
         let mut opportunity = None;
         if !opts.no_opp {
-            let name = opts.opp_name.clone().unwrap_or_else(|| format!("{company} - new business"));
+            let name = opts
+                .opp_name
+                .clone()
+                .unwrap_or_else(|| format!("{company} - new business"));
             let mut values: Values = vec![(spec_of(EntityKind::Opportunity, "name"), vec![name])];
-            values.push((spec_of(EntityKind::Opportunity, "amount"), vec![opts.amount.clone().unwrap_or_else(|| "0".into())]));
+            values.push((
+                spec_of(EntityKind::Opportunity, "amount"),
+                vec![opts.amount.clone().unwrap_or_else(|| "0".into())],
+            ));
             if let Some(close) = &opts.close {
                 values.push((spec_of(EntityKind::Opportunity, "close_date"), vec![close.clone()]));
             }
@@ -367,7 +414,10 @@ impl App {
         l.insert("status".into(), json!("converted"));
         l.insert("converted_account_id".into(), json!(account.to_string()));
         l.insert("converted_contact_id".into(), json!(contact_id.to_string()));
-        l.insert("converted_opportunity_id".into(), opportunity.map_or(Value::Null, |o| json!(o.to_string())));
+        l.insert(
+            "converted_opportunity_id".into(),
+            opportunity.map_or(Value::Null, |o| json!(o.to_string())),
+        );
         muts.push(Mutation::update(EntityKind::Lead, lead_id, l));
         self.store.commit(&muts)?;
         Ok(Converted {
@@ -379,7 +429,12 @@ impl App {
     }
 
     /// Logs an activity; with `follow_up` also creates the follow-up task, in one commit.
-    pub fn log_activity(&self, kind: ActivityKind, values: &Values, follow_up: Option<(String, String)>) -> Result<Id, AppError> {
+    pub fn log_activity(
+        &self,
+        kind: ActivityKind,
+        values: &Values,
+        follow_up: Option<(String, String)>,
+    ) -> Result<Id, AppError> {
         let mut fields = self.fields_from(values)?;
         fields.insert("kind".into(), serde_json::to_value(kind).unwrap_or(Value::Null));
         if kind != ActivityKind::Task && !fields.contains_key("done") {

@@ -1,8 +1,8 @@
 //! REF resolution: a full id, a unique name (quote number, product SKU, "First Last" for
 //! people), a unique start of a name, or an unambiguous id prefix. Ambiguous or unknown REFs list candidates.
 
-use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
 
 use super::{App, AppError};
 use crate::model::{EntityKind, Id};
@@ -12,7 +12,9 @@ impl App {
     pub fn resolve(&self, kind: EntityKind, reference: &str) -> Result<Id, AppError> {
         let r = reference.trim();
         if r.is_empty() {
-            return Err(AppError::NotFound(format!("an empty {kind} reference; give an id, id prefix or name")));
+            return Err(AppError::NotFound(format!(
+                "an empty {kind} reference; give an id, id prefix or name"
+            )));
         }
         if let Ok(id) = r.parse::<Id>() {
             return match self.store.get(kind, id)? {
@@ -53,7 +55,11 @@ impl App {
     }
 
     fn ambiguous(&self, kind: EntityKind, r: &str, ids: &[Id]) -> AppError {
-        let mut lines = vec![format!("'{r}' matches {} {}; use the id or a longer id prefix:", ids.len(), kind.plural())];
+        let mut lines = vec![format!(
+            "'{r}' matches {} {}; use the id or a longer id prefix:",
+            ids.len(),
+            kind.plural()
+        )];
         for id in ids.iter().take(10) {
             lines.push(format!("  {id}  {}", self.title(kind, *id)));
         }
@@ -72,7 +78,7 @@ impl App {
             .into_iter()
             .filter_map(|(title, id)| matcher.fuzzy_match(&title, r).map(|s| (s, title, id)))
             .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0));
+        scored.sort_by_key(|s| std::cmp::Reverse(s.0));
         let mut msg = format!("no {kind} matches '{r}'");
         if scored.is_empty() {
             msg.push_str(&format!("; `outpost {} list` shows them all", cli_name(kind)));

@@ -83,114 +83,333 @@ const QUOTE_STATUS: &[&str] = &["draft", "sent", "accepted", "rejected"];
 const ROLES: &[&str] = &["rep", "manager", "admin"];
 
 const EMAIL_ALIASES: &[&str] = &["e-mail", "e-mail address", "email address", "mail", "primary email"];
-const PHONE_ALIASES: &[&str] = &["phone number", "telephone", "tel", "mobile", "mobile phone", "business phone"];
+const PHONE_ALIASES: &[&str] = &[
+    "phone number",
+    "telephone",
+    "tel",
+    "mobile",
+    "mobile phone",
+    "business phone",
+];
 const FIRST_ALIASES: &[&str] = &["first name", "firstname", "given name", "forename"];
 const LAST_ALIASES: &[&str] = &["last name", "lastname", "surname", "family name"];
-const OWNER_ALIASES: &[&str] = &["owner name", "assigned to", "account owner", "opportunity owner", "lead owner"];
-const ACCOUNT_ALIASES: &[&str] = &["account", "account name", "company", "company name", "organization", "organisation"];
+const OWNER_ALIASES: &[&str] = &[
+    "owner name",
+    "assigned to",
+    "account owner",
+    "opportunity owner",
+    "lead owner",
+];
+const ACCOUNT_ALIASES: &[&str] = &[
+    "account",
+    "account name",
+    "company",
+    "company name",
+    "organization",
+    "organisation",
+];
 
 const ACCOUNT: &[Spec] = &[
-    al(req("name", "name", Ty::Text, "Company name"), &["account name", "company", "company name", "organization"]),
+    al(
+        req("name", "name", Ty::Text, "Company name"),
+        &["account name", "company", "company name", "organization"],
+    ),
     f("industry", "industry", Ty::Text, "Industry"),
-    al(f("website", "website", Ty::Text, "Web site"), &["web site", "url", "web"]),
-    al(f("phone", "phone", Ty::Text, "Main phone (normalised to E.164 when the country is known)"), PHONE_ALIASES),
+    al(
+        f("website", "website", Ty::Text, "Web site"),
+        &["web site", "url", "web"],
+    ),
+    al(
+        f(
+            "phone",
+            "phone",
+            Ty::Text,
+            "Main phone (normalised to E.164 when the country is known)",
+        ),
+        PHONE_ALIASES,
+    ),
     al(f("email", "email", Ty::Text, "Main e-mail address"), EMAIL_ALIASES),
     al(f("city", "city", Ty::Text, "City"), &["billing city", "town"]),
-    al(f("country", "country", Ty::Text, "Country (ISO code or English name)"), &["billing country"]),
+    al(
+        f("country", "country", Ty::Text, "Country (ISO code or English name)"),
+        &["billing country"],
+    ),
     al(f("owner", "owner", Ty::Text, "Owning user"), OWNER_ALIASES),
 ];
 
 const CONTACT: &[Spec] = &[
     al(req("first_name", "first", Ty::Text, "Given name"), FIRST_ALIASES),
     al(req("last_name", "last", Ty::Text, "Family name"), LAST_ALIASES),
-    al(f("account_id", "account", Ty::Ref(EntityKind::Account), "Account (id, id prefix or name)"), ACCOUNT_ALIASES),
+    al(
+        f(
+            "account_id",
+            "account",
+            Ty::Ref(EntityKind::Account),
+            "Account (id, id prefix or name)",
+        ),
+        ACCOUNT_ALIASES,
+    ),
     al(f("title", "title", Ty::Text, "Job title"), &["job title", "position"]),
-    al(f("emails", "email", Ty::List, "E-mail address (repeat for more)"), EMAIL_ALIASES),
-    al(f("phones", "phone", Ty::List, "Phone number (repeat for more)"), PHONE_ALIASES),
-    al(f("country", "country", Ty::Text, "Country, for phone numbers"), &["mailing country"]),
+    al(
+        f("emails", "email", Ty::List, "E-mail address (repeat for more)"),
+        EMAIL_ALIASES,
+    ),
+    al(
+        f("phones", "phone", Ty::List, "Phone number (repeat for more)"),
+        PHONE_ALIASES,
+    ),
+    al(
+        f("country", "country", Ty::Text, "Country, for phone numbers"),
+        &["mailing country"],
+    ),
     al(f("owner", "owner", Ty::Text, "Owning user"), OWNER_ALIASES),
 ];
 
 const LEAD: &[Spec] = &[
     al(req("first_name", "first", Ty::Text, "Given name"), FIRST_ALIASES),
     al(req("last_name", "last", Ty::Text, "Family name"), LAST_ALIASES),
-    al(req("company", "company", Ty::Text, "Company"), &["company name", "organization", "organisation", "account name"]),
+    al(
+        req("company", "company", Ty::Text, "Company"),
+        &["company name", "organization", "organisation", "account name"],
+    ),
     al(f("email", "email", Ty::Text, "E-mail address"), EMAIL_ALIASES),
     al(f("phone", "phone", Ty::Text, "Phone number"), PHONE_ALIASES),
-    al(f("source", "source", Ty::Text, "Where the lead came from"), &["lead source", "origin"]),
-    al(f("status", "status", Ty::Choice(LEAD_STATUS), "new, contacted, qualified or disqualified"), &["lead status"]),
+    al(
+        f("source", "source", Ty::Text, "Where the lead came from"),
+        &["lead source", "origin"],
+    ),
+    al(
+        f(
+            "status",
+            "status",
+            Ty::Choice(LEAD_STATUS),
+            "new, contacted, qualified or disqualified",
+        ),
+        &["lead status"],
+    ),
     f("country", "country", Ty::Text, "Country, for the phone number"),
     al(f("owner", "owner", Ty::Text, "Owning user"), OWNER_ALIASES),
 ];
 
 const OPPORTUNITY: &[Spec] = &[
-    al(req("name", "name", Ty::Text, "Deal name"), &["opportunity name", "deal name", "deal"]),
-    al(req("account_id", "account", Ty::Ref(EntityKind::Account), "Account (id, id prefix or name)"), ACCOUNT_ALIASES),
-    al(req("amount", "amount", Ty::Amount, "Expected amount, e.g. 12500.50"), &["value", "deal value", "expected revenue"]),
-    al(f("currency", "currency", Ty::Currency, "ISO 4217 currency (default EUR)"), &["currency code"]),
-    al(f("stage", "stage", Ty::Text, "Pipeline stage (default: the first)"), &["sales stage", "deal stage"]),
-    al(f("close_date", "close", Ty::Date, "Expected close date (YYYY-MM-DD)"), &["close date", "expected close date", "closing date"]),
-    f("probability", "probability", Ty::Int, "Win probability in percent (default: the stage's)"),
+    al(
+        req("name", "name", Ty::Text, "Deal name"),
+        &["opportunity name", "deal name", "deal"],
+    ),
+    al(
+        req(
+            "account_id",
+            "account",
+            Ty::Ref(EntityKind::Account),
+            "Account (id, id prefix or name)",
+        ),
+        ACCOUNT_ALIASES,
+    ),
+    al(
+        req("amount", "amount", Ty::Amount, "Expected amount, e.g. 12500.50"),
+        &["value", "deal value", "expected revenue"],
+    ),
+    al(
+        f("currency", "currency", Ty::Currency, "ISO 4217 currency (default EUR)"),
+        &["currency code"],
+    ),
+    al(
+        f("stage", "stage", Ty::Text, "Pipeline stage (default: the first)"),
+        &["sales stage", "deal stage"],
+    ),
+    al(
+        f("close_date", "close", Ty::Date, "Expected close date (YYYY-MM-DD)"),
+        &["close date", "expected close date", "closing date"],
+    ),
+    f(
+        "probability",
+        "probability",
+        Ty::Int,
+        "Win probability in percent (default: the stage's)",
+    ),
     al(f("owner", "owner", Ty::Text, "Owning user"), OWNER_ALIASES),
-    al(f("next_step", "next-step", Ty::Text, "The agreed next step"), &["next step"]),
+    al(
+        f("next_step", "next-step", Ty::Text, "The agreed next step"),
+        &["next step"],
+    ),
 ];
 
 const PRODUCT: &[Spec] = &[
-    al(req("sku", "sku", Ty::Text, "Stock-keeping unit"), &["product code", "code", "article number"]),
-    al(req("name", "name", Ty::Text, "Product name"), &["product name", "product"]),
-    al(req("prices", "price", Ty::Prices, "Unit price in --currency (CSV: \"EUR 100; USD 120\")"), &["list price", "unit price"]),
-    f("currency", "currency", Ty::PriceCurrency, "Currency of --price (default EUR)"),
-    al(f("tax_pct", "tax", Ty::Amount, "Sales tax in percent"), &["tax rate", "vat"]),
+    al(
+        req("sku", "sku", Ty::Text, "Stock-keeping unit"),
+        &["product code", "code", "article number"],
+    ),
+    al(
+        req("name", "name", Ty::Text, "Product name"),
+        &["product name", "product"],
+    ),
+    al(
+        req(
+            "prices",
+            "price",
+            Ty::Prices,
+            "Unit price in --currency (CSV: \"EUR 100; USD 120\")",
+        ),
+        &["list price", "unit price"],
+    ),
+    f(
+        "currency",
+        "currency",
+        Ty::PriceCurrency,
+        "Currency of --price (default EUR)",
+    ),
+    al(
+        f("tax_pct", "tax", Ty::Amount, "Sales tax in percent"),
+        &["tax rate", "vat"],
+    ),
     f("description", "description", Ty::Text, "Longer description"),
     f("active", "active", Ty::Bool, "Whether it can go on new quotes"),
 ];
 
 const QUOTE: &[Spec] = &[
-    al(req("opportunity_id", "opp", Ty::Ref(EntityKind::Opportunity), "Opportunity (id, id prefix or name)"), &["opportunity", "opportunity name", "deal"]),
-    f("status", "status", Ty::Choice(QUOTE_STATUS), "draft, sent, accepted or rejected"),
-    f("currency", "currency", Ty::Currency, "Currency (default: the opportunity's)"),
-    al(f("valid_until", "valid-until", Ty::Date, "Last day the offer holds"), &["expiration date", "valid until"]),
+    al(
+        req(
+            "opportunity_id",
+            "opp",
+            Ty::Ref(EntityKind::Opportunity),
+            "Opportunity (id, id prefix or name)",
+        ),
+        &["opportunity", "opportunity name", "deal"],
+    ),
+    f(
+        "status",
+        "status",
+        Ty::Choice(QUOTE_STATUS),
+        "draft, sent, accepted or rejected",
+    ),
+    f(
+        "currency",
+        "currency",
+        Ty::Currency,
+        "Currency (default: the opportunity's)",
+    ),
+    al(
+        f("valid_until", "valid-until", Ty::Date, "Last day the offer holds"),
+        &["expiration date", "valid until"],
+    ),
     f("notes", "notes", Ty::Text, "Free text printed on the quote"),
-    f("number", "number", Ty::Text, "Quote number (default: device code + counter)"),
+    f(
+        "number",
+        "number",
+        Ty::Text,
+        "Quote number (default: device code + counter)",
+    ),
 ];
 
 const QUOTE_LINE: &[Spec] = &[
     req("quote_id", "quote", Ty::Ref(EntityKind::Quote), "Quote (number or id)"),
-    f("product_id", "product", Ty::Ref(EntityKind::Product), "Product (SKU or id)"),
-    f("description", "description", Ty::Text, "Line text (default: the product name)"),
+    f(
+        "product_id",
+        "product",
+        Ty::Ref(EntityKind::Product),
+        "Product (SKU or id)",
+    ),
+    f(
+        "description",
+        "description",
+        Ty::Text,
+        "Line text (default: the product name)",
+    ),
     al(f("quantity", "qty", Ty::Amount, "Quantity (default 1)"), &["quantity"]),
-    al(f("unit_price", "price", Ty::Amount, "Unit price (default: the product's in the quote currency)"), &["unit price"]),
-    al(f("discount_pct", "discount", Ty::Amount, "Discount in percent"), &["discount"]),
-    al(f("tax_pct", "tax", Ty::Amount, "Tax in percent (default: the product's)"), &["tax"]),
+    al(
+        f(
+            "unit_price",
+            "price",
+            Ty::Amount,
+            "Unit price (default: the product's in the quote currency)",
+        ),
+        &["unit price"],
+    ),
+    al(
+        f("discount_pct", "discount", Ty::Amount, "Discount in percent"),
+        &["discount"],
+    ),
+    al(
+        f("tax_pct", "tax", Ty::Amount, "Tax in percent (default: the product's)"),
+        &["tax"],
+    ),
     f("position", "position", Ty::Int, "Sort position"),
 ];
 
 const ACTIVITY: &[Spec] = &[
-    al(req("kind", "kind", Ty::Choice(ACTIVITY_KINDS), "call, meeting, visit, email, note or task"), &["type", "activity type"]),
+    al(
+        req(
+            "kind",
+            "kind",
+            Ty::Choice(ACTIVITY_KINDS),
+            "call, meeting, visit, email, note or task",
+        ),
+        &["type", "activity type"],
+    ),
     req("subject", "subject", Ty::Text, "One-line summary"),
     al(f("body", "body", Ty::Text, "Longer text"), &["description", "comments"]),
     f("outcome", "outcome", Ty::Text, "Outcome of a call or visit"),
-    al(f("account_id", "account", Ty::Ref(EntityKind::Account), "Related account"), ACCOUNT_ALIASES),
+    al(
+        f("account_id", "account", Ty::Ref(EntityKind::Account), "Related account"),
+        ACCOUNT_ALIASES,
+    ),
     f("contact_id", "contact", Ty::Ref(EntityKind::Contact), "Related contact"),
-    f("opportunity_id", "opp", Ty::Ref(EntityKind::Opportunity), "Related opportunity"),
+    f(
+        "opportunity_id",
+        "opp",
+        Ty::Ref(EntityKind::Opportunity),
+        "Related opportunity",
+    ),
     f("lead_id", "lead", Ty::Ref(EntityKind::Lead), "Related lead"),
-    al(f("at", "at", Ty::DateTime, "When it happened (default now)"), &["date", "activity date"]),
-    al(f("due", "due", Ty::Date, "Due date (tasks): YYYY-MM-DD, today, tomorrow, +3d"), &["due date"]),
+    al(
+        f("at", "at", Ty::DateTime, "When it happened (default now)"),
+        &["date", "activity date"],
+    ),
+    al(
+        f(
+            "due",
+            "due",
+            Ty::Date,
+            "Due date (tasks): YYYY-MM-DD, today, tomorrow, +3d",
+        ),
+        &["due date"],
+    ),
     f("done", "done", Ty::Bool, "Whether the task is done"),
     al(f("owner", "owner", Ty::Text, "Owning user"), OWNER_ALIASES),
 ];
 
 const EVENT: &[Spec] = &[
     al(req("title", "title", Ty::Text, "Title"), &["subject"]),
-    al(req("start", "start", Ty::DateTime, "Start: \"YYYY-MM-DD HH:MM\" (in --tz or local time)"), &["start time", "start date"]),
-    al(f("end", "end", Ty::DateTime, "End (default: one hour after the start)"), &["end time", "end date"]),
-    f("tz", "tz", Ty::Text, "IANA time zone of --start/--end, e.g. Europe/Berlin"),
+    al(
+        req(
+            "start",
+            "start",
+            Ty::DateTime,
+            "Start: \"YYYY-MM-DD HH:MM\" (in --tz or local time)",
+        ),
+        &["start time", "start date"],
+    ),
+    al(
+        f("end", "end", Ty::DateTime, "End (default: one hour after the start)"),
+        &["end time", "end date"],
+    ),
+    f(
+        "tz",
+        "tz",
+        Ty::Text,
+        "IANA time zone of --start/--end, e.g. Europe/Berlin",
+    ),
     f("all_day", "all-day", Ty::Bool, "Whole-day event"),
     f("location", "location", Ty::Text, "Where"),
     f("attendees", "attendee", Ty::List, "Attendee (repeat for more)"),
     f("account_id", "account", Ty::Ref(EntityKind::Account), "Related account"),
     f("contact_id", "contact", Ty::Ref(EntityKind::Contact), "Related contact"),
-    f("opportunity_id", "opp", Ty::Ref(EntityKind::Opportunity), "Related opportunity"),
+    f(
+        "opportunity_id",
+        "opp",
+        Ty::Ref(EntityKind::Opportunity),
+        "Related opportunity",
+    ),
     f("description", "description", Ty::Text, "Longer text"),
 ];
 
@@ -223,7 +442,11 @@ pub fn specs(kind: EntityKind) -> &'static [Spec] {
 #[must_use]
 pub fn derived(kind: EntityKind) -> &'static [&'static str] {
     match kind {
-        EntityKind::Lead => &["converted_account_id", "converted_contact_id", "converted_opportunity_id"],
+        EntityKind::Lead => &[
+            "converted_account_id",
+            "converted_contact_id",
+            "converted_opportunity_id",
+        ],
         EntityKind::Quote => &["account_id"],
         _ => &[],
     }
@@ -232,7 +455,10 @@ pub fn derived(kind: EntityKind) -> &'static [&'static str] {
 /// Folds a header or flag name for matching: lower case, letters and digits only.
 #[must_use]
 pub fn fold(name: &str) -> String {
-    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Finds the spec a CSV header or flag name means: JSON name, flag, alias, or for
@@ -244,9 +470,8 @@ pub fn lookup(kind: EntityKind, name: &str) -> Option<&'static Spec> {
     all.iter()
         .find(|s| fold(s.json) == key || fold(s.flag) == key)
         .or_else(|| {
-            all.iter().find(|s| {
-                matches!(s.ty, Ty::Ref(_)) && fold(&format!("{}_name", rel_of(s.json))) == key
-            })
+            all.iter()
+                .find(|s| matches!(s.ty, Ty::Ref(_)) && fold(&format!("{}_name", rel_of(s.json))) == key)
         })
         .or_else(|| all.iter().find(|s| s.aliases.iter().any(|a| fold(a) == key)))
 }

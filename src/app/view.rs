@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::spec::{self, Ty};
 use super::App;
+use super::spec::{self, Ty};
 use crate::model::{EntityKind, Id};
 use crate::store::Stored;
 
@@ -66,18 +66,56 @@ pub fn columns(kind: EntityKind) -> Vec<String> {
     cols
 }
 
+/// What one output column holds.
+enum Column {
+    /// A stored field.
+    Field(String),
+    /// The title of the record a reference field points at.
+    Name(String, &'static str, EntityKind),
+}
+
+/// The output columns of each kind, computed once.
+fn layout(kind: EntityKind) -> &'static [Column] {
+    static LAYOUTS: std::sync::OnceLock<Vec<Vec<Column>>> = std::sync::OnceLock::new();
+    let all = LAYOUTS.get_or_init(|| {
+        EntityKind::ALL_BY_TAG
+            .iter()
+            .map(|k| {
+                let refs = ref_fields(*k);
+                columns(*k)
+                    .into_iter()
+                    .skip(1)
+                    .filter(|c| c != "created_at" && c != "updated_at")
+                    .map(|col| {
+                        let target = col
+                            .strip_suffix("_name")
+                            .and_then(|rel| refs.iter().find(|(f, _)| spec::rel_of(f) == rel).copied());
+                        match target {
+                            Some((field, target)) => Column::Name(col, field, target),
+                            None => Column::Field(col),
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    &all[usize::from(kind.tag() - 1)]
+}
+
 impl App {
     /// The record as an output object.
     pub fn view(&self, kind: EntityKind, id: Id, stored: &Stored, names: &mut Names) -> Map<String, Value> {
         let mut out = Map::new();
         out.insert("id".into(), Value::String(id.to_string()));
-        let refs = ref_fields(kind);
-        for col in columns(kind).iter().skip(1) {
-            if col == "created_at" || col == "updated_at" {
-                continue;
-            }
-            if let Some(rel) = col.strip_suffix("_name").filter(|r| refs.iter().any(|(f, _)| spec::rel_of(f) == *r)) {
-                let (field, target) = refs.iter().find(|(f, _)| spec::rel_of(f) == rel).copied().unwrap_or(("", kind));
+        for column in layout(kind) {
+            let (col, field, target) = match column {
+                Column::Field(col) => {
+                    out.insert(col.clone(), stored.fields.get(col).cloned().unwrap_or(Value::Null));
+                    continue;
+                }
+                Column::Name(col, field, target) => (col, *field, *target),
+            };
+            {
                 let name = stored
                     .fields
                     .get(field)
@@ -85,9 +123,7 @@ impl App {
                     .and_then(|s| s.parse::<Id>().ok())
                     .map_or(Value::Null, |rid| Value::String(names.get(self, target, rid)));
                 out.insert(col.clone(), name);
-                continue;
             }
-            out.insert(col.clone(), stored.fields.get(col).cloned().unwrap_or(Value::Null));
         }
         for (k, v) in &stored.fields {
             if !out.contains_key(k) {
@@ -95,7 +131,9 @@ impl App {
             }
         }
         let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
-            t.map_or(Value::Null, |t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+            t.map_or(Value::Null, |t| {
+                Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            })
         };
         out.insert("created_at".into(), time(stored.created_at()));
         out.insert("updated_at".into(), time(stored.updated_at()));

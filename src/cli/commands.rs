@@ -117,7 +117,10 @@ pub fn trash(app: &App, cmd: TrashCmd, format: Format) -> anyhow::Result<()> {
                     let (id, s) = item?;
                     if s.deleted {
                         let title = k.describe(&s.fields).map(|c| c.title).unwrap_or_default();
-                        let when = s.clocks.get("_deleted").and_then(|c| chrono::DateTime::from_timestamp_millis(i64::try_from(c.wall).unwrap_or(0)));
+                        let when = s
+                            .clocks
+                            .get("_deleted")
+                            .and_then(|c| chrono::DateTime::from_timestamp_millis(i64::try_from(c.wall).unwrap_or(0)));
                         rows.push((k, id, title, when));
                     }
                 }
@@ -126,7 +129,14 @@ pub fn trash(app: &App, cmd: TrashCmd, format: Format) -> anyhow::Result<()> {
                 Format::Table => {
                     let table: Vec<Vec<String>> = rows
                         .iter()
-                        .map(|(k, id, t, w)| vec![id.to_string(), k.to_string(), t.clone(), w.map(|w| w.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()])
+                        .map(|(k, id, t, w)| {
+                            vec![
+                                id.to_string(),
+                                k.to_string(),
+                                t.clone(),
+                                w.map(|w| w.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
+                            ]
+                        })
                         .collect();
                     let headers = ["ID", "KIND", "NAME", "DELETED (UTC)"].map(String::from);
                     print!("{}", crate::app::export::render_table(&headers, &table));
@@ -144,7 +154,12 @@ pub fn trash(app: &App, cmd: TrashCmd, format: Format) -> anyhow::Result<()> {
                         let mut w = csv::Writer::from_writer(std::io::stdout());
                         w.write_record(["id", "kind", "name", "deleted_at"])?;
                         for (k, id, t, when) in &rows {
-                            w.write_record([id.to_string(), k.to_string(), t.clone(), when.map(|w| w.to_rfc3339()).unwrap_or_default()])?;
+                            w.write_record([
+                                id.to_string(),
+                                k.to_string(),
+                                t.clone(),
+                                when.map(|w| w.to_rfc3339()).unwrap_or_default(),
+                            ])?;
                         }
                         w.flush()?;
                     } else {
@@ -165,11 +180,20 @@ pub fn trash(app: &App, cmd: TrashCmd, format: Format) -> anyhow::Result<()> {
 
 pub fn import(app: &App, args: &ImportArgs) -> anyhow::Result<()> {
     if args.entity == EntityKind::Quote || args.entity == EntityKind::QuoteLine {
-        return Err(AppError::Invalid("quotes are made with `outpost quote add` and `quote line-add`, not imported".into()).into());
+        return Err(AppError::Invalid(
+            "quotes are made with `outpost quote add` and `quote line-add`, not imported".into(),
+        )
+        .into());
     }
     let report = app.import_csv(args.entity, &args.file, &args.maps, args.dry_run)?;
     let verb = if report.dry_run { "would import" } else { "imported" };
-    eprintln!("{verb} {} {} from {} rows of {}", report.created, args.entity.plural(), report.rows, args.file.display());
+    eprintln!(
+        "{verb} {} {} from {} rows of {}",
+        report.created,
+        args.entity.plural(),
+        report.rows,
+        args.file.display()
+    );
     if !report.skipped_columns.is_empty() {
         eprintln!("skipped columns: {}", report.skipped_columns.join(", "));
     }
@@ -179,8 +203,14 @@ pub fn import(app: &App, args: &ImportArgs) -> anyhow::Result<()> {
 /// Writes `body` to `path` through a temporary file renamed into place, so a failure
 /// never leaves a half-written file behind.
 fn write_atomically(path: &Path, body: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let file = std::fs::File::create(&tmp).map_err(|e| AppError::io(&tmp, e))?;
@@ -218,7 +248,12 @@ pub fn export(app: &App, args: &ExportArgs, format: Format) -> anyhow::Result<()
 pub fn backup(app: &App, args: &BackupArgs) -> anyhow::Result<()> {
     write_atomically(&args.file, |w| {
         let s = crate::store::write_backup(&app.store, w)?;
-        eprintln!("backed up {} records and {} pending changes to {}", s.records, s.outbox, args.file.display());
+        eprintln!(
+            "backed up {} records and {} pending changes to {}",
+            s.records,
+            s.outbox,
+            args.file.display()
+        );
         Ok(())
     })
 }
@@ -229,7 +264,12 @@ pub fn restore(dir: &Path, args: &RestoreArgs) -> anyhow::Result<()> {
         .map_err(|m| AppError::Invalid(format!("{}: {m}; nothing was restored", args.file.display())))?;
     let mut store = crate::store::Store::open(dir)?;
     let s = store.restore(parsed).map_err(AppError::from)?;
-    eprintln!("restored {} records and {} pending changes into {}", s.records, s.outbox, dir.display());
+    eprintln!(
+        "restored {} records and {} pending changes into {}",
+        s.records,
+        s.outbox,
+        dir.display()
+    );
     Ok(())
 }
 
@@ -237,15 +277,28 @@ pub fn demo(app: &App, args: &DemoArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let scale = usize::try_from(args.scale).unwrap_or(800);
     let summary = app.demo(args.seed, scale)?;
-    let parts: Vec<String> = summary.counts.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {}", k.plural())).collect();
-    eprintln!("demo data in {} ({:.1}s): {}", app.store.path().display(), started.elapsed().as_secs_f64(), parts.join(", "));
+    let parts: Vec<String> = summary
+        .counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {}", k.plural()))
+        .collect();
+    eprintln!(
+        "demo data in {} ({:.1}s): {}",
+        app.store.path().display(),
+        started.elapsed().as_secs_f64(),
+        parts.join(", ")
+    );
     eprintln!("next: run `outpost` to open the TUI, or `outpost opp list` to see the pipeline");
     Ok(())
 }
 
 pub fn check(app: &App, args: &CheckArgs) -> anyhow::Result<()> {
     let report = app.store.verify()?;
-    println!("{} records, {} index entries, {} pending changes", report.records, report.index_entries, report.outbox);
+    println!(
+        "{} records, {} index entries, {} pending changes",
+        report.records, report.index_entries, report.outbox
+    );
     if report.ok() {
         println!("ok");
         return Ok(());
@@ -261,7 +314,11 @@ pub fn check(app: &App, args: &CheckArgs) -> anyhow::Result<()> {
             return Ok(());
         }
     }
-    Err(AppError::Invalid(format!("{} problems found; `outpost check --repair` rebuilds the indexes", report.problems.len())).into())
+    Err(AppError::Invalid(format!(
+        "{} problems found; `outpost check --repair` rebuilds the indexes",
+        report.problems.len()
+    ))
+    .into())
 }
 
 pub fn completions(args: &CompletionsArgs) -> anyhow::Result<()> {

@@ -39,12 +39,7 @@ pub enum ConflictsCmd {
         /// The conflict id (from `conflicts list`).
         id: String,
         /// Which side to keep.
-        #[arg(
-            long,
-            value_enum,
-            required_unless_present = "value",
-            conflicts_with = "value"
-        )]
+        #[arg(long, value_enum, required_unless_present = "value", conflicts_with = "value")]
         keep: Option<Keep>,
         /// Write this value instead.
         #[arg(long, value_name = "V")]
@@ -73,8 +68,7 @@ pub fn run(app: &App, args: &ConflictsArgs, format: Format) -> anyhow::Result<()
                 (Some(Keep::Theirs), None) => Choice::Theirs,
                 (None, None) => anyhow::bail!("say --keep mine, --keep theirs or --value V"),
             };
-            let done =
-                conflicts::resolve(&app.store, id, &choice).map_err(crate::app::AppError::from)?;
+            let done = conflicts::resolve(&app.store, id, &choice).map_err(crate::app::AppError::from)?;
             if matches!(format, Format::Json | Format::Ndjson) {
                 println!("{}", serde_json::to_string(&done)?);
             } else if done.wrote {
@@ -132,14 +126,7 @@ fn list(app: &App, all: bool, format: Format) -> anyhow::Result<()> {
         items.push(item);
     }
     if rows.is_empty() && format == Format::Table {
-        println!(
-            "{}",
-            if all {
-                "No conflicts."
-            } else {
-                "No open conflicts."
-            }
-        );
+        println!("{}", if all { "No conflicts." } else { "No open conflicts." });
         return Ok(());
     }
     print_rows(

@@ -66,7 +66,9 @@ fn field_args(kind: EntityKind, for_add: bool) -> Vec<Arg> {
                 Ty::DateTime => arg.value_name("\"YYYY-MM-DD HH:MM\""),
                 Ty::Amount | Ty::Prices => arg.value_name("AMOUNT").allow_negative_numbers(true),
                 Ty::Currency | Ty::PriceCurrency => arg.value_name("CODE"),
-                Ty::Choice(options) => arg.value_parser(clap::builder::PossibleValuesParser::new(options.iter().copied())),
+                Ty::Choice(options) => {
+                    arg.value_parser(clap::builder::PossibleValuesParser::new(options.iter().copied()))
+                }
                 Ty::Int => arg.value_name("N").allow_negative_numbers(true),
                 Ty::Text => arg.value_name("TEXT"),
             };
@@ -89,9 +91,21 @@ pub fn augment(cmd: Command, kind: EntityKind) -> Command {
     };
     cmd.subcommand_required(true)
         .arg_required_else_help(true)
-        .subcommand(Command::new("add").about(format!("Create a {noun}; prints its id")).args(field_args(kind, true)))
-        .subcommand(ListArgs::augment_args(Command::new("list").visible_alias("ls").about(format!("List {}", kind.plural()))))
-        .subcommand(Command::new("show").about(format!("Show one {noun} with its related records")).arg(reference()))
+        .subcommand(
+            Command::new("add")
+                .about(format!("Create a {noun}; prints its id"))
+                .args(field_args(kind, true)),
+        )
+        .subcommand(ListArgs::augment_args(
+            Command::new("list")
+                .visible_alias("ls")
+                .about(format!("List {}", kind.plural())),
+        ))
+        .subcommand(
+            Command::new("show")
+                .about(format!("Show one {noun} with its related records"))
+                .arg(reference()),
+        )
         .subcommand(
             Command::new("edit")
                 .about(format!("Change fields of a {noun}; an empty value clears a field"))
@@ -101,9 +115,16 @@ pub fn augment(cmd: Command, kind: EntityKind) -> Command {
         .subcommand(
             Command::new("rm")
                 .visible_alias("delete")
-                .about(format!("Move a {noun} to the trash (`outpost trash restore` brings it back)"))
+                .about(format!(
+                    "Move a {noun} to the trash (`outpost trash restore` brings it back)"
+                ))
                 .arg(reference())
-                .arg(Arg::new("cascade").long("cascade").action(ArgAction::SetTrue).help("Also trash the records that point at it")),
+                .arg(
+                    Arg::new("cascade")
+                        .long("cascade")
+                        .action(ArgAction::SetTrue)
+                        .help("Also trash the records that point at it"),
+                ),
         )
 }
 
@@ -257,6 +278,7 @@ pub enum LeadExtra {
 
 /// Extra activity commands.
 #[derive(Subcommand, Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum ActivityExtra {
     /// Log a call, visit, meeting, e-mail, note or task, optionally with a follow-up task.
     Log {

@@ -2,14 +2,14 @@
 
 use std::io::Write;
 
-use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
 use serde_json::{Map, Value};
 
 use super::entity::{Action, ActivityExtra, LeadExtra, ListArgs, NoExtra, OppExtra, QuoteExtra};
 use crate::app::export::{Format, Sink};
-use crate::app::ops::{spec_of, Values};
-use crate::app::view::{cell, Names};
+use crate::app::ops::{Values, spec_of};
+use crate::app::view::{Names, cell};
 use crate::app::{App, AppError, ConvertOptions};
 use crate::model::entity::Index;
 use crate::model::{EntityKind, Id};
@@ -43,7 +43,11 @@ pub fn run<E: Extra>(app: &App, kind: EntityKind, action: Action<E>, format: For
             let id = app.resolve(kind, &r)?;
             let title = app.title(kind, id);
             let n = app.remove(kind, id, cascade)?;
-            let also = if n > 1 { format!(" and {} related records", n - 1) } else { String::new() };
+            let also = if n > 1 {
+                format!(" and {} related records", n - 1)
+            } else {
+                String::new()
+            };
             println!("Moved {kind} '{title}'{also} to the trash; `outpost trash restore {id}` brings it back");
             Ok(())
         }
@@ -58,7 +62,10 @@ fn print_new(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Res
         return Ok(());
     }
     if format == Format::Json {
-        let stored = app.store.get(kind, id)?.ok_or_else(|| AppError::NotFound(id.to_string()))?;
+        let stored = app
+            .store
+            .get(kind, id)?
+            .ok_or_else(|| AppError::NotFound(id.to_string()))?;
         let view = app.view(kind, id, &stored, &mut Names::default());
         println!("{}", serde_json::to_string_pretty(&Value::Object(view))?);
         return Ok(());
@@ -96,7 +103,11 @@ fn list(app: &App, kind: EntityKind, args: &ListArgs, format: Format) -> anyhow:
         narrow(app.store.ids_by_index(Index::Owner, kind, o)?);
     }
     if let Some(s) = &args.stage {
-        let stage = app.config.pipeline.find(s).ok_or_else(|| AppError::Invalid(app.config.pipeline.unknown(s)))?;
+        let stage = app
+            .config
+            .pipeline
+            .find(s)
+            .ok_or_else(|| AppError::Invalid(app.config.pipeline.unknown(s)))?;
         narrow(app.store.ids_by_index(Index::Stage, kind, &stage.name)?);
     }
     let mut names = Names::default();
@@ -123,7 +134,7 @@ fn list(app: &App, kind: EntityKind, args: &ListArgs, format: Format) -> anyhow:
             .into_iter()
             .filter_map(|r| matcher.fuzzy_match(&search_text(&r), q).map(|s| (s, r)))
             .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0));
+        scored.sort_by_key(|s| std::cmp::Reverse(s.0));
         rows = scored.into_iter().map(|(_, r)| r).collect();
     }
     if let Some(field) = &args.sort {
@@ -154,20 +165,43 @@ fn list(app: &App, kind: EntityKind, args: &ListArgs, format: Format) -> anyhow:
 
 /// The text a fuzzy `--search` looks at.
 fn search_text(r: &Map<String, Value>) -> String {
-    ["name", "first_name", "last_name", "company", "subject", "title", "sku", "number", "account_name", "emails", "email", "city"]
-        .iter()
-        .filter_map(|k| r.get(*k))
-        .map(cell)
-        .collect::<Vec<_>>()
-        .join(" ")
+    [
+        "name",
+        "first_name",
+        "last_name",
+        "company",
+        "subject",
+        "title",
+        "sku",
+        "number",
+        "account_name",
+        "emails",
+        "email",
+        "city",
+    ]
+    .iter()
+    .filter_map(|k| r.get(*k))
+    .map(cell)
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 /// Orders values: numbers (and numeric strings like amounts) numerically, text by text.
 fn compare(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
-    let num = |v: Option<&Value>| v.and_then(|v| v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse::<rust_decimal::Decimal>().ok()).and_then(|d| d.to_string().parse().ok())));
+    let num = |v: Option<&Value>| {
+        v.and_then(|v| {
+            v.as_f64().or_else(|| {
+                v.as_str()
+                    .and_then(|s| s.parse::<rust_decimal::Decimal>().ok())
+                    .and_then(|d| d.to_string().parse().ok())
+            })
+        })
+    };
     match (num(a), num(b)) {
         (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
-        _ => cell(a.unwrap_or(&Value::Null)).to_lowercase().cmp(&cell(b.unwrap_or(&Value::Null)).to_lowercase()),
+        _ => cell(a.unwrap_or(&Value::Null))
+            .to_lowercase()
+            .cmp(&cell(b.unwrap_or(&Value::Null)).to_lowercase()),
     }
 }
 
@@ -175,7 +209,10 @@ fn show(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Result<(
     if format != Format::Table {
         return print_records(app, kind, &[id], format);
     }
-    let stored = app.store.get(kind, id)?.ok_or_else(|| AppError::NotFound(id.to_string()))?;
+    let stored = app
+        .store
+        .get(kind, id)?
+        .ok_or_else(|| AppError::NotFound(id.to_string()))?;
     let mut names = Names::default();
     let view = app.view(kind, id, &stored, &mut names);
     let mut out: Vec<u8> = Vec::new();
@@ -189,10 +226,22 @@ fn show(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Result<(
     if let Some(Value::Array(history)) = view.get("stage_history") {
         writeln!(out, "\nStage history")?;
         for h in history {
-            writeln!(out, "  {}  {}", cell(h.get("at").unwrap_or(&Value::Null)), cell(h.get("stage").unwrap_or(&Value::Null)))?;
+            writeln!(
+                out,
+                "  {}  {}",
+                cell(h.get("at").unwrap_or(&Value::Null)),
+                cell(h.get("stage").unwrap_or(&Value::Null))
+            )?;
         }
     }
-    for child in [EntityKind::Contact, EntityKind::Opportunity, EntityKind::Quote, EntityKind::QuoteLine, EntityKind::Activity, EntityKind::Event] {
+    for child in [
+        EntityKind::Contact,
+        EntityKind::Opportunity,
+        EntityKind::Quote,
+        EntityKind::QuoteLine,
+        EntityKind::Activity,
+        EntityKind::Event,
+    ] {
         let ids = app.store.children(id, child)?;
         if ids.is_empty() {
             continue;
@@ -206,13 +255,16 @@ fn show(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Result<(
         }
         sink.finish()?;
     }
-    std::io::stdout().write_all(&out).map_err(|e| AppError::io(std::path::Path::new("<stdout>"), e))?;
+    std::io::stdout()
+        .write_all(&out)
+        .map_err(|e| AppError::io(std::path::Path::new("<stdout>"), e))?;
     Ok(())
 }
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map_or_else(String::new, |f| f.to_uppercase().collect::<String>() + c.as_str())
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().collect::<String>() + c.as_str())
 }
 
 impl Extra for NoExtra {
@@ -237,13 +289,35 @@ impl Extra for OppExtra {
 
 impl Extra for LeadExtra {
     fn run(self, app: &App, format: Format) -> anyhow::Result<()> {
-        let LeadExtra::Convert { reference, no_opp, opp_name, amount, close } = self;
+        let LeadExtra::Convert {
+            reference,
+            no_opp,
+            opp_name,
+            amount,
+            close,
+        } = self;
         let id = app.resolve(EntityKind::Lead, &reference)?;
-        let c = app.convert_lead(id, &ConvertOptions { no_opp, opp_name, amount, close })?;
+        let c = app.convert_lead(
+            id,
+            &ConvertOptions {
+                no_opp,
+                opp_name,
+                amount,
+                close,
+            },
+        )?;
         if format == Format::Table {
             let verb = if c.account_created { "created" } else { "linked" };
-            println!("account      {} ({verb} '{}')", c.account, app.title(EntityKind::Account, c.account));
-            println!("contact      {} ('{}')", c.contact, app.title(EntityKind::Contact, c.contact));
+            println!(
+                "account      {} ({verb} '{}')",
+                c.account,
+                app.title(EntityKind::Account, c.account)
+            );
+            println!(
+                "contact      {} ('{}')",
+                c.contact,
+                app.title(EntityKind::Contact, c.contact)
+            );
             if let Some(o) = c.opportunity {
                 println!("opportunity  {o} ('{}')", app.title(EntityKind::Opportunity, o));
             }
@@ -257,10 +331,30 @@ impl Extra for LeadExtra {
 impl Extra for ActivityExtra {
     fn run(self, app: &App, format: Format) -> anyhow::Result<()> {
         match self {
-            ActivityExtra::Log { kind, subject, account, contact, opp, lead, outcome, body, due, next_step, next_due } => {
+            ActivityExtra::Log {
+                kind,
+                subject,
+                account,
+                contact,
+                opp,
+                lead,
+                outcome,
+                body,
+                due,
+                next_step,
+                next_due,
+            } => {
                 let k = EntityKind::Activity;
                 let mut values: Values = vec![(spec_of(k, "subject"), vec![subject])];
-                for (json, v) in [("account_id", account), ("contact_id", contact), ("opportunity_id", opp), ("lead_id", lead), ("outcome", outcome), ("body", body), ("due", due)] {
+                for (json, v) in [
+                    ("account_id", account),
+                    ("contact_id", contact),
+                    ("opportunity_id", opp),
+                    ("lead_id", lead),
+                    ("outcome", outcome),
+                    ("body", body),
+                    ("due", due),
+                ] {
                     if let Some(v) = v {
                         values.push((spec_of(k, json), vec![v]));
                     }
@@ -272,7 +366,11 @@ impl Extra for ActivityExtra {
             ActivityExtra::Done { reference, undo } => {
                 let id = app.resolve(EntityKind::Activity, &reference)?;
                 app.set_done(id, !undo)?;
-                println!("{} '{}'", if undo { "Reopened" } else { "Done:" }, app.title(EntityKind::Activity, id));
+                println!(
+                    "{} '{}'",
+                    if undo { "Reopened" } else { "Done:" },
+                    app.title(EntityKind::Activity, id)
+                );
                 Ok(())
             }
         }
@@ -283,12 +381,25 @@ impl Extra for QuoteExtra {
     fn run(self, app: &App, format: Format) -> anyhow::Result<()> {
         let k = EntityKind::QuoteLine;
         match self {
-            QuoteExtra::LineAdd { reference, product, description, qty, price, discount } => {
+            QuoteExtra::LineAdd {
+                reference,
+                product,
+                description,
+                qty,
+                price,
+                discount,
+            } => {
                 let quote = app.resolve(EntityKind::Quote, &reference)?;
                 let mut values: Values = vec![(spec_of(k, "quote_id"), vec![quote.to_string()])];
                 let position = app.store.children(quote, k)?.len();
                 values.push((spec_of(k, "position"), vec![position.to_string()]));
-                for (json, v) in [("product_id", product), ("description", description), ("quantity", qty), ("unit_price", price), ("discount_pct", discount)] {
+                for (json, v) in [
+                    ("product_id", product),
+                    ("description", description),
+                    ("quantity", qty),
+                    ("unit_price", price),
+                    ("discount_pct", discount),
+                ] {
                     if let Some(v) = v {
                         values.push((spec_of(k, json), vec![v]));
                     }

@@ -17,8 +17,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::export::Format;
 use crate::app::AppError;
+use crate::app::export::Format;
 
 /// Offline-first sales force automation for the terminal.
 ///
@@ -181,6 +181,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Check(a) => commands::check(&app, &a),
         Commands::Sync(a) => sync_cmd::run(&app, &a, format),
         Commands::Conflicts(a) => conflicts_cmd::run(&app, &a, format),
-        Commands::Completions(_) | Commands::Man(_) | Commands::Restore(_) | Commands::Serve(_) | Commands::Server(_) => Ok(()),
+        Commands::Completions(_)
+        | Commands::Man(_)
+        | Commands::Restore(_)
+        | Commands::Serve(_)
+        | Commands::Server(_) => Ok(()),
     }
 }

@@ -26,18 +26,11 @@ pub struct ServeArgs {
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: &ServeArgs, data_dir: &Path) -> anyhow::Result<()> {
     let storage = Storage::choose(args.database.as_deref(), data_dir);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot listen on {}: {e}; pick another --listen address",
-                    args.listen
-                )
-            })?;
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}; pick another --listen address", args.listen))?;
         let described = storage.describe();
         server::serve(&storage, listener, shutdown_signal(), |addr, id| {
             println!("listening on http://{addr}");

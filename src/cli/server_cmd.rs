@@ -78,15 +78,11 @@ pub enum TokenCmd {
 
 /// Runs `outpost server ...`.
 pub fn run(args: &ServerArgs, data_dir: &Path, format: Format) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
         match &args.database {
             Some(url) => {
-                let b = PgBackend::connect(url)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let b = PgBackend::connect(url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 act(&b, &args.command, format).await
             }
             None => {
@@ -97,11 +93,7 @@ pub fn run(args: &ServerArgs, data_dir: &Path, format: Format) -> anyhow::Result
     })
 }
 
-async fn act<A: crate::server::backend::Accounts>(
-    accounts: &A,
-    cmd: &ServerCmd,
-    format: Format,
-) -> anyhow::Result<()> {
+async fn act<A: crate::server::backend::Accounts>(accounts: &A, cmd: &ServerCmd, format: Format) -> anyhow::Result<()> {
     let fail = |e: crate::server::error::BackendError| anyhow::anyhow!("{e}");
     match cmd {
         ServerCmd::User(UserCmd::Add { name, role }) => {
@@ -145,10 +137,7 @@ async fn act<A: crate::server::backend::Accounts>(
         }
         ServerCmd::Token(TokenCmd::Add { user }) => {
             let token = admin::add_token(accounts, user).await.map_err(fail)?;
-            println!(
-                "Issued token {} to {user} (it is shown only once):",
-                token.id
-            );
+            println!("Issued token {} to {user} (it is shown only once):", token.id);
             println!("{}", token.secret);
         }
         ServerCmd::Token(TokenCmd::Revoke { token, user }) => {

@@ -83,9 +83,7 @@ fn login_cmd(store: &Store, server: &str, token: &str) -> anyhow::Result<()> {
     let health = api.health()?;
     let who = engine::check_identity(store, &api, server)?;
     if health.server_id != who.server_id {
-        return Err(
-            SyncError::Protocol("the server changed its id between two requests".into()).into(),
-        );
+        return Err(SyncError::Protocol("the server changed its id between two requests".into()).into());
     }
     let path = login::save(
         store.path(),
@@ -190,14 +188,7 @@ fn status(store: &Store, format: Format) -> anyhow::Result<()> {
         Format::Json | Format::Ndjson => println!("{value}"),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout());
-            w.write_record([
-                "server",
-                "user",
-                "pending",
-                "last_sync",
-                "open_conflicts",
-                "refused",
-            ])?;
+            w.write_record(["server", "user", "pending", "last_sync", "open_conflicts", "refused"])?;
             w.write_record([
                 server.unwrap_or_default(),
                 user.unwrap_or_default(),
@@ -211,21 +202,13 @@ fn status(store: &Store, format: Format) -> anyhow::Result<()> {
         Format::Table => {
             println!(
                 "server:     {}",
-                server
-                    .as_deref()
-                    .unwrap_or("(not logged in; run `outpost sync login`)")
+                server.as_deref().unwrap_or("(not logged in; run `outpost sync login`)")
             );
             println!("user:       {}", user.as_deref().unwrap_or("-"));
             println!("pending:    {pending} change(s) to send");
-            println!(
-                "last sync:  {}",
-                state.last_sync.as_deref().unwrap_or("never")
-            );
+            println!("last sync:  {}", state.last_sync.as_deref().unwrap_or("never"));
             println!("cursor:     {}", state.cursor);
-            println!(
-                "conflicts:  {} open ({refused} refused by the server)",
-                open.len()
-            );
+            println!("conflicts:  {} open ({refused} refused by the server)", open.len());
         }
     }
     Ok(())
@@ -251,11 +234,7 @@ pub(crate) fn print_rows(
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout());
-            w.write_record(
-                headers
-                    .iter()
-                    .map(|h| h.to_ascii_lowercase().replace(' ', "_")),
-            )?;
+            w.write_record(headers.iter().map(|h| h.to_ascii_lowercase().replace(' ', "_")))?;
             for r in rows {
                 w.write_record(r)?;
             }

@@ -131,11 +131,7 @@ impl FromStr for Hlc {
         if parts.next().is_some() {
             return Err(bad());
         }
-        Ok(Self {
-            wall,
-            counter,
-            replica,
-        })
+        Ok(Self { wall, counter, replica })
     }
 }
 

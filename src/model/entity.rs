@@ -7,12 +7,10 @@ use std::str::FromStr;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::records::{
-    Account, Activity, Contact, Event, Lead, Opportunity, Product, Quote, QuoteLine, User,
-};
+use super::Id;
+use super::records::{Account, Activity, Contact, Event, Lead, Opportunity, Product, Quote, QuoteLine, User};
 use super::stage::Pipeline;
 use super::validate::Invalid;
-use super::Id;
 
 /// A record's fields in their stored, JSON form.
 pub type Fields = serde_json::Map<String, serde_json::Value>;
@@ -278,7 +276,11 @@ pub trait Record: Serialize + DeserializeOwned {
 
 fn parse<R: Record>(fields: &Fields) -> Result<R, Invalid> {
     // A null means "not set": the field takes its default and validation speaks for it.
-    let set: Fields = fields.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let set: Fields = fields
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     R::deserialize(serde_json::Value::Object(set)).map_err(|e| {
         let msg = e.to_string();
         let field = msg

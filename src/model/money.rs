@@ -115,6 +115,9 @@ mod tests {
         assert!(parse_amount("abc").is_err());
         assert_eq!(parse_currency("usd"), Ok("USD".into()));
         assert!(parse_currency("XYZ").is_err());
-        assert_eq!(display("1234567.5".parse().expect("decimal"), "EUR"), "1,234,567.50 EUR");
+        assert_eq!(
+            display("1234567.5".parse().expect("decimal"), "EUR"),
+            "1,234,567.50 EUR"
+        );
     }
 }

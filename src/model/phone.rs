@@ -2,22 +2,53 @@
 
 /// Countries by ISO 3166 alpha-2 code, English name and calling code.
 const COUNTRIES: &[(&str, &str, &str)] = &[
-    ("AR", "Argentina", "54"), ("AT", "Austria", "43"), ("AU", "Australia", "61"),
-    ("BE", "Belgium", "32"), ("BR", "Brazil", "55"), ("CA", "Canada", "1"),
-    ("CH", "Switzerland", "41"), ("CL", "Chile", "56"), ("CN", "China", "86"),
-    ("CO", "Colombia", "57"), ("CZ", "Czechia", "420"), ("DE", "Germany", "49"),
-    ("DK", "Denmark", "45"), ("EG", "Egypt", "20"), ("ES", "Spain", "34"),
-    ("FI", "Finland", "358"), ("FR", "France", "33"), ("GB", "United Kingdom", "44"),
-    ("GR", "Greece", "30"), ("HU", "Hungary", "36"), ("ID", "Indonesia", "62"),
-    ("IE", "Ireland", "353"), ("IL", "Israel", "972"), ("IN", "India", "91"),
-    ("IT", "Italy", "39"), ("JP", "Japan", "81"), ("KE", "Kenya", "254"),
-    ("KR", "South Korea", "82"), ("MA", "Morocco", "212"), ("MX", "Mexico", "52"),
-    ("NG", "Nigeria", "234"), ("NL", "Netherlands", "31"), ("NO", "Norway", "47"),
-    ("NZ", "New Zealand", "64"), ("PL", "Poland", "48"), ("PT", "Portugal", "351"),
-    ("RO", "Romania", "40"), ("SA", "Saudi Arabia", "966"), ("SE", "Sweden", "46"),
-    ("SG", "Singapore", "65"), ("TR", "Turkey", "90"), ("TW", "Taiwan", "886"),
-    ("UA", "Ukraine", "380"), ("AE", "United Arab Emirates", "971"),
-    ("US", "United States", "1"), ("VN", "Vietnam", "84"), ("ZA", "South Africa", "27"),
+    ("AR", "Argentina", "54"),
+    ("AT", "Austria", "43"),
+    ("AU", "Australia", "61"),
+    ("BE", "Belgium", "32"),
+    ("BR", "Brazil", "55"),
+    ("CA", "Canada", "1"),
+    ("CH", "Switzerland", "41"),
+    ("CL", "Chile", "56"),
+    ("CN", "China", "86"),
+    ("CO", "Colombia", "57"),
+    ("CZ", "Czechia", "420"),
+    ("DE", "Germany", "49"),
+    ("DK", "Denmark", "45"),
+    ("EG", "Egypt", "20"),
+    ("ES", "Spain", "34"),
+    ("FI", "Finland", "358"),
+    ("FR", "France", "33"),
+    ("GB", "United Kingdom", "44"),
+    ("GR", "Greece", "30"),
+    ("HU", "Hungary", "36"),
+    ("ID", "Indonesia", "62"),
+    ("IE", "Ireland", "353"),
+    ("IL", "Israel", "972"),
+    ("IN", "India", "91"),
+    ("IT", "Italy", "39"),
+    ("JP", "Japan", "81"),
+    ("KE", "Kenya", "254"),
+    ("KR", "South Korea", "82"),
+    ("MA", "Morocco", "212"),
+    ("MX", "Mexico", "52"),
+    ("NG", "Nigeria", "234"),
+    ("NL", "Netherlands", "31"),
+    ("NO", "Norway", "47"),
+    ("NZ", "New Zealand", "64"),
+    ("PL", "Poland", "48"),
+    ("PT", "Portugal", "351"),
+    ("RO", "Romania", "40"),
+    ("SA", "Saudi Arabia", "966"),
+    ("SE", "Sweden", "46"),
+    ("SG", "Singapore", "65"),
+    ("TR", "Turkey", "90"),
+    ("TW", "Taiwan", "886"),
+    ("UA", "Ukraine", "380"),
+    ("AE", "United Arab Emirates", "971"),
+    ("US", "United States", "1"),
+    ("VN", "Vietnam", "84"),
+    ("ZA", "South Africa", "27"),
 ];
 
 /// The calling code of a country given as an alpha-2 code or an English name.
@@ -89,7 +120,10 @@ mod tests {
     #[test]
     fn normalises_to_e164_where_the_country_is_known() {
         assert_eq!(normalise("030 123 4567", Some("DE")), Ok("+49301234567".into()));
-        assert_eq!(normalise("(415) 555-0100", Some("United States")), Ok("+14155550100".into()));
+        assert_eq!(
+            normalise("(415) 555-0100", Some("United States")),
+            Ok("+14155550100".into())
+        );
         assert_eq!(normalise("0044 20 7946 0000", None), Ok("+442079460000".into()));
         assert_eq!(normalise("+33 1 23 45 67 89", Some("DE")), Ok("+33123456789".into()));
         assert_eq!(normalise("555-0100", None), Ok("5550100".into()));

@@ -41,14 +41,19 @@ pub fn email(field: &str, value: &str) -> Result<String, Invalid> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && !v.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'));
+        && !v
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'));
     if ok { Ok(v.to_string()) } else { Err(bad()) }
 }
 
 /// Probability in percent, 0..=100.
 pub fn probability(value: u32) -> Result<(), Invalid> {
     if value > 100 {
-        Err(Invalid::new("probability", format!("{value} is out of range; use 0 to 100")))
+        Err(Invalid::new(
+            "probability",
+            format!("{value} is out of range; use 0 to 100"),
+        ))
     } else {
         Ok(())
     }

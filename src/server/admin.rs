@@ -7,11 +7,7 @@ use super::error::{ApiError, BackendError};
 use crate::model::records::Role;
 
 /// Adds a user and issues their first token (returned once; only its hash is kept).
-pub async fn add_user<A: Accounts>(
-    accounts: &A,
-    name: &str,
-    role: Role,
-) -> Result<NewToken, BackendError> {
+pub async fn add_user<A: Accounts>(accounts: &A, name: &str, role: Role) -> Result<NewToken, BackendError> {
     auth::check_user_name(name).map_err(ApiError::invalid)?;
     let token = auth::issue().map_err(BackendError::Storage)?;
     accounts.add_user(name, role, &token).await?;
@@ -33,11 +29,7 @@ pub async fn users<A: Accounts>(accounts: &A) -> Result<Vec<UserInfo>, BackendEr
 /// Revokes tokens named by `what`: a token itself, a token id or unique id prefix (at
 /// least 4 characters), or — with `all_of_user` — every live token of that user.
 /// Returns the revoked ids.
-pub async fn revoke<A: Accounts>(
-    accounts: &A,
-    what: &str,
-    all_of_user: bool,
-) -> Result<Vec<String>, BackendError> {
+pub async fn revoke<A: Accounts>(accounts: &A, what: &str, all_of_user: bool) -> Result<Vec<String>, BackendError> {
     let users = accounts.users().await?;
     let live = |u: &UserInfo| {
         u.tokens
@@ -47,9 +39,10 @@ pub async fn revoke<A: Accounts>(
             .collect::<Vec<_>>()
     };
     let ids: Vec<String> = if all_of_user {
-        let user = users.iter().find(|u| u.name == what).ok_or_else(|| {
-            ApiError::invalid(format!("no user '{what}'; see `outpost server user list`"))
-        })?;
+        let user = users
+            .iter()
+            .find(|u| u.name == what)
+            .ok_or_else(|| ApiError::invalid(format!("no user '{what}'; see `outpost server user list`")))?;
         live(user)
     } else {
         let what = what.trim();
@@ -59,7 +52,10 @@ pub async fn revoke<A: Accounts>(
             what.to_ascii_lowercase()
         };
         if id.len() < 4 {
-            return Err(ApiError::invalid("give the token, or at least 4 characters of its id (see `outpost server user list`)").into());
+            return Err(ApiError::invalid(
+                "give the token, or at least 4 characters of its id (see `outpost server user list`)",
+            )
+            .into());
         }
         let all: Vec<&str> = users
             .iter()
@@ -73,17 +69,13 @@ pub async fn revoke<A: Accounts>(
             .collect();
         match matching.len() {
             0 => {
-                return Err(ApiError::invalid(format!(
-                    "no token with id '{id}'; see `outpost server user list`"
-                ))
-                .into());
+                return Err(
+                    ApiError::invalid(format!("no token with id '{id}'; see `outpost server user list`")).into(),
+                );
             }
             1 => matching,
             n => {
-                return Err(ApiError::invalid(format!(
-                    "'{id}' matches {n} tokens; give more of the id"
-                ))
-                .into());
+                return Err(ApiError::invalid(format!("'{id}' matches {n} tokens; give more of the id")).into());
             }
         }
     };

@@ -114,11 +114,7 @@ fn gap(message: String) -> ApiError {
 }
 
 /// A replica belongs to the first user that used it.
-pub fn check_owner(
-    who: &Principal,
-    owner: Option<&str>,
-    replica: ReplicaId,
-) -> Result<(), ApiError> {
+pub fn check_owner(who: &Principal, owner: Option<&str>, replica: ReplicaId) -> Result<(), ApiError> {
     match owner {
         Some(o) if o != who.user => Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -207,12 +203,10 @@ fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Resu
     let Some(current) = current else {
         return match &change.op {
             ChangeOp::Create { fields } => match owner_of(fields) {
-                Some(o) if !who.may_change_anything() && !o.eq_ignore_ascii_case(&who.user) => {
-                    Err(format!(
-                        "{what}: a rep may only create records they own or unowned ones, and '{}' is not '{o}'",
-                        who.user
-                    ))
-                }
+                Some(o) if !who.may_change_anything() && !o.eq_ignore_ascii_case(&who.user) => Err(format!(
+                    "{what}: a rep may only create records they own or unowned ones, and '{}' is not '{o}'",
+                    who.user
+                )),
                 _ => Ok(()),
             },
             _ => Err(format!(

@@ -88,9 +88,7 @@ impl From<BackendError> for ApiError {
         match e {
             BackendError::Api(a) => a,
             BackendError::Retry(m) => Self::retry(format!("{m}; retry the request")),
-            BackendError::Storage(m) => {
-                Self::unavailable(format!("the server's storage failed: {m}"))
-            }
+            BackendError::Storage(m) => Self::unavailable(format!("the server's storage failed: {m}")),
         }
     }
 }

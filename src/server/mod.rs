@@ -83,16 +83,12 @@ pub async fn serve(
         Storage::Sled(dir) => {
             let b = Arc::new(SledBackend::open(dir)?);
             ready(addr, b.server_id_str());
-            run(b, listener, shutdown)
-                .await
-                .map_err(BackendError::storage)
+            run(b, listener, shutdown).await.map_err(BackendError::storage)
         }
         Storage::Postgres(url) => {
             let b = Arc::new(PgBackend::connect(url).await?);
             ready(addr, backend::Changes::server_id(b.as_ref()));
-            run(b, listener, shutdown)
-                .await
-                .map_err(BackendError::storage)
+            run(b, listener, shutdown).await.map_err(BackendError::storage)
         }
     }
 }
@@ -161,9 +157,7 @@ impl Running {
                 thread: Some(thread),
             }),
             Ok(Err(e)) => Err(BackendError::Storage(e)),
-            Err(_) => Err(BackendError::storage(
-                "the server thread ended before it was ready",
-            )),
+            Err(_) => Err(BackendError::storage("the server thread ended before it was ready")),
         }
     }
 

@@ -52,11 +52,7 @@ async fn health<B: Backend>(State(b): State<Arc<B>>) -> Json<Health> {
 }
 
 async fn openapi() -> Response {
-    (
-        [("content-type", "application/json")],
-        super::openapi::document(),
-    )
-        .into_response()
+    ([("content-type", "application/json")], super::openapi::document()).into_response()
 }
 
 async fn not_found() -> ApiError {
@@ -73,9 +69,7 @@ async fn principal<B: Backend>(b: &B, headers: &HeaderMap) -> Result<Principal, 
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| {
-            ApiError::unauthorized(
-                "no token; log in with `outpost sync login --server URL --token TOKEN`",
-            )
+            ApiError::unauthorized("no token; log in with `outpost sync login --server URL --token TOKEN`")
         })?;
     let token = value
         .strip_prefix("Bearer ")
@@ -89,10 +83,7 @@ async fn principal<B: Backend>(b: &B, headers: &HeaderMap) -> Result<Principal, 
     })
 }
 
-async fn whoami<B: Backend>(
-    State(b): State<Arc<B>>,
-    headers: HeaderMap,
-) -> Result<Json<WhoAmI>, ApiError> {
+async fn whoami<B: Backend>(State(b): State<Arc<B>>, headers: HeaderMap) -> Result<Json<WhoAmI>, ApiError> {
     let who = principal(b.as_ref(), &headers).await?;
     Ok(Json(WhoAmI {
         user: who.user,
@@ -102,9 +93,7 @@ async fn whoami<B: Backend>(
 }
 
 /// Parses a JSON body: malformed JSON is 400, well-formed JSON of the wrong shape 422.
-fn parse<T: serde::de::DeserializeOwned>(
-    body: Result<Bytes, BytesRejection>,
-) -> Result<T, ApiError> {
+fn parse<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -172,8 +161,7 @@ async fn pull<B: Backend>(
         .map_err(|e: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e))?;
     let limit = q.limit.unwrap_or(1000).clamp(1, MAX_PAGE);
     let page = b.pull(who, replica, q.after, limit).await?;
-    let mut body =
-        String::with_capacity(page.entries.iter().map(|e| e.len() + 1).sum::<usize>() + 96);
+    let mut body = String::with_capacity(page.entries.iter().map(|e| e.len() + 1).sum::<usize>() + 96);
     body.push_str("{\"entries\":[");
     for (i, e) in page.entries.iter().enumerate() {
         if i > 0 {

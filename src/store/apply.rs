@@ -7,10 +7,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::conflict::{self, Conflict, LocalConflict};
-use super::meta::{
-    K_ACKED_SEQ, K_CURSOR, K_LAST_HLC, K_LAST_SYNC, K_SYNC_SERVER, K_SYNC_USER, parse_hlc,
-    parse_u64,
-};
+use super::meta::{K_ACKED_SEQ, K_CURSOR, K_LAST_HLC, K_LAST_SYNC, K_SYNC_SERVER, K_SYNC_USER, parse_hlc, parse_u64};
 use super::{CONFLICTS, META, OUTBOX, Store, StoreError, Stored, entity_pos, write};
 use crate::model::{EntityKind, Hlc, Id};
 
@@ -151,9 +148,7 @@ impl Store {
 
     /// The sync bookkeeping.
     pub fn sync_state(&self) -> Result<SyncState, StoreError> {
-        let num = |k: &str| -> Result<u64, StoreError> {
-            Ok(self.meta(k)?.and_then(|v| v.parse().ok()).unwrap_or(0))
-        };
+        let num = |k: &str| -> Result<u64, StoreError> { Ok(self.meta(k)?.and_then(|v| v.parse().ok()).unwrap_or(0)) };
         Ok(SyncState {
             cursor: num(K_CURSOR)?,
             acked_seq: num(K_ACKED_SEQ)?,
@@ -172,14 +167,10 @@ impl Store {
     }
 
     /// Records that a sync completed now.
-    pub fn record_sync_finished(
-        &self,
-        when: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), StoreError> {
+    pub fn record_sync_finished(&self, when: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
         self.tree(META).insert(
             K_LAST_SYNC,
-            when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                .as_bytes(),
+            when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).as_bytes(),
         )?;
         self.flush()
     }

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::{entity_pos, Change, LocalConflict, Store, StoreError, Stored, CONFLICTS, META, OUTBOX};
+use super::{CONFLICTS, Change, LocalConflict, META, OUTBOX, Store, StoreError, Stored, entity_pos};
 use crate::model::{EntityKind, Fields, Hlc, Id};
 
 const FORMAT: &str = "outpost-backup";
@@ -19,8 +19,15 @@ const FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum Line {
-    Header { format: String, version: u32, schema: u32 },
-    Meta { key: String, value: String },
+    Header {
+        format: String,
+        version: u32,
+        schema: u32,
+    },
+    Meta {
+        key: String,
+        value: String,
+    },
     Record {
         entity: EntityKind,
         id: Id,
@@ -28,9 +35,13 @@ enum Line {
         clocks: BTreeMap<String, Hlc>,
         deleted: bool,
     },
-    Outbox { change: Change },
+    Outbox {
+        change: Change,
+    },
     /// A sync conflict this replica holds (schema 3).
-    Conflict { conflict: serde_json::Value },
+    Conflict {
+        conflict: serde_json::Value,
+    },
 }
 
 /// Counts of what a backup holds.
@@ -121,26 +132,55 @@ pub fn read_backup(input: &mut dyn BufRead) -> Result<Parsed, String> {
         }
         let parsed_line: Line = serde_json::from_str(&line).map_err(|e| format!("line {n}: {e}"))?;
         match parsed_line {
-            Line::Header { format, version, schema } => {
+            Line::Header {
+                format,
+                version,
+                schema,
+            } => {
                 if format != FORMAT || version != FORMAT_VERSION {
-                    return Err(format!("line {n}: not an outpost backup (format {format} version {version})"));
+                    return Err(format!(
+                        "line {n}: not an outpost backup (format {format} version {version})"
+                    ));
                 }
                 if schema > super::SCHEMA_VERSION {
-                    return Err(format!("line {n}: backup of schema {schema}, newer than this outpost (up to {}); install a newer outpost", super::SCHEMA_VERSION));
+                    return Err(format!(
+                        "line {n}: backup of schema {schema}, newer than this outpost (up to {}); install a newer outpost",
+                        super::SCHEMA_VERSION
+                    ));
                 }
                 seen_header = true;
             }
-            _ if !seen_header => return Err(format!("line {n}: expected the backup header first; is this an outpost backup?")),
+            _ if !seen_header => {
+                return Err(format!(
+                    "line {n}: expected the backup header first; is this an outpost backup?"
+                ));
+            }
             Line::Meta { key, value } => parsed.meta.push((key, value)),
-            Line::Record { entity, id, fields, clocks, deleted } => {
+            Line::Record {
+                entity,
+                id,
+                fields,
+                clocks,
+                deleted,
+            } => {
                 if entity.describe(&fields).is_none() {
                     return Err(format!("line {n}: {entity} {id} has fields that do not fit a {entity}"));
                 }
-                parsed.records.push((entity, id, Stored { fields, clocks, deleted }));
+                parsed.records.push((
+                    entity,
+                    id,
+                    Stored {
+                        fields,
+                        clocks,
+                        deleted,
+                    },
+                ));
             }
             Line::Outbox { change } => parsed.outbox.push(change),
             Line::Conflict { conflict } => {
-                parsed.conflicts.push(serde_json::from_value(conflict).map_err(|e| format!("line {n}: conflict: {e}"))?);
+                parsed
+                    .conflicts
+                    .push(serde_json::from_value(conflict).map_err(|e| format!("line {n}: conflict: {e}"))?);
             }
         }
     }
@@ -150,7 +190,11 @@ pub fn read_backup(input: &mut dyn BufRead) -> Result<Parsed, String> {
     let mut prev = None;
     for c in &parsed.outbox {
         if prev.is_some_and(|p: u64| c.seq != p + 1) {
-            return Err(format!("outbox sequence jumps to {} after {}", c.seq, prev.unwrap_or(0)));
+            return Err(format!(
+                "outbox sequence jumps to {} after {}",
+                c.seq,
+                prev.unwrap_or(0)
+            ));
         }
         prev = Some(c.seq);
     }
@@ -177,7 +221,10 @@ impl Store {
         if has_records {
             return Err(StoreError::state(
                 0,
-                format!("the store at {} is not empty; restore into a new --data-dir", self.path().display()),
+                format!(
+                    "the store at {} is not empty; restore into a new --data-dir",
+                    self.path().display()
+                ),
             ));
         }
         let result = self.trees.as_slice().transaction(|trees| {

@@ -98,11 +98,10 @@ impl Conflict {
     pub fn still_holds(&self, record: Option<&Stored>) -> bool {
         match self.kind {
             ConflictKind::Refused => true,
-            ConflictKind::Edit => {
-                record.is_some_and(|r| r.clocks.get(&self.field) == self.winner.hlc.as_ref())
+            ConflictKind::Edit => record.is_some_and(|r| r.clocks.get(&self.field) == self.winner.hlc.as_ref()),
+            ConflictKind::Delete => {
+                record.is_some_and(|r| r.deleted && r.clocks.get(DELETED) == self.winner.hlc.as_ref())
             }
-            ConflictKind::Delete => record
-                .is_some_and(|r| r.deleted && r.clocks.get(DELETED) == self.winner.hlc.as_ref()),
         }
     }
 

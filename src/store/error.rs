@@ -68,7 +68,9 @@ impl StoreError {
     pub(crate) fn open(dir: &Path, e: sled::Error) -> Self {
         match &e {
             sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") => {
-                Self::Locked { path: dir.to_path_buf() }
+                Self::Locked {
+                    path: dir.to_path_buf(),
+                }
             }
             _ => Self::Sled(e),
         }

@@ -1,7 +1,7 @@
 //! The `meta` tree: schema version, replica id, last clock, next outbox sequence, device
 //! code and quote counter. Values are UTF-8 text.
 
-use super::{Store, StoreError, META};
+use super::{META, Store, StoreError};
 use crate::model::{Hlc, ReplicaId};
 
 /// The schema this build writes. History:
@@ -73,27 +73,21 @@ fn migrate(store: &Store, from: u32) -> Result<(), StoreError> {
             _ => return Err(StoreError::Corrupt(format!("no migration from schema {version}"))),
         }
         version += 1;
-        store
-            .tree(META)
-            .insert(K_SCHEMA, version.to_string().as_bytes())?;
+        store.tree(META).insert(K_SCHEMA, version.to_string().as_bytes())?;
     }
     store.flush()
 }
 
 /// Reads a text value from the meta tree.
 pub fn get(meta: &sled::Tree, key: &str) -> Result<Option<String>, StoreError> {
-    Ok(meta
-        .get(key)?
-        .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    Ok(meta.get(key)?.map(|v| String::from_utf8_lossy(&v).into_owned()))
 }
 
 /// Parses the last clock value (zero if none).
 pub fn parse_hlc(value: Option<&[u8]>) -> Result<Hlc, StoreError> {
     match value {
         None => Ok(Hlc::ZERO),
-        Some(v) => String::from_utf8_lossy(v)
-            .parse()
-            .map_err(StoreError::Corrupt),
+        Some(v) => String::from_utf8_lossy(v).parse().map_err(StoreError::Corrupt),
     }
 }
 

@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 use sled::{Db, Tree};
 
 pub use apply::{Applied, Outcome, Remote, SyncState};
-pub use backup::{read_backup, write_backup, BackupSummary};
+pub use backup::{BackupSummary, read_backup, write_backup};
 pub use conflict::{Conflict, ConflictKind, LocalConflict, Side};
 pub use error::StoreError;
 pub use meta::SCHEMA_VERSION;
 pub use mutation::{Change, ChangeOp, Mutation, Op};
-pub use record::{Stored, CREATED, DELETED};
+pub use record::{CREATED, DELETED, Stored};
 pub use verify::VerifyReport;
 
 use crate::model::entity::{Context, Index};

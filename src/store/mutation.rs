@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
-use super::meta::{parse_hlc, parse_u64, K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, K_QUOTE_COUNTER};
+use super::meta::{K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, K_QUOTE_COUNTER, parse_hlc, parse_u64};
 use super::record::{CREATED, DELETED};
-use super::{entity_pos, Store, StoreError, Stored, META, OUTBOX};
+use super::{META, OUTBOX, Store, StoreError, Stored, entity_pos};
 use crate::model::entity::Checked;
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
 
@@ -136,7 +136,17 @@ fn abort<T>(e: StoreError) -> TxResult<T> {
 impl Store {
     /// Applies `mutations` atomically: all of them or none. Returns the clock of each.
     pub fn commit(&self, mutations: &[Mutation]) -> Result<Vec<Hlc>, StoreError> {
-        if mutations.is_empty() {
+        self.commit_with_meta(mutations, &[])
+    }
+
+    /// [`Store::commit`] plus bookkeeping in `meta` (set a key, or remove it with `None`)
+    /// in the same transaction, e.g. the marker of an import that spans several commits.
+    pub fn commit_with_meta(
+        &self,
+        mutations: &[Mutation],
+        meta: &[(&str, Option<&str>)],
+    ) -> Result<Vec<Hlc>, StoreError> {
+        if mutations.is_empty() && meta.is_empty() {
             return Ok(Vec::new());
         }
         let result = self.trees.as_slice().transaction(|trees| {
@@ -151,6 +161,12 @@ impl Store {
             let mut clocks = Vec::with_capacity(mutations.len());
             for (index, m) in mutations.iter().enumerate() {
                 clocks.push(tx.apply(index, m)?);
+            }
+            for (key, value) in meta {
+                match value {
+                    Some(v) => trees[META].insert(key.as_bytes(), v.as_bytes())?,
+                    None => trees[META].remove(key.as_bytes())?,
+                };
             }
             trees[META].insert(K_LAST_HLC, tx.clock.to_string().as_bytes())?;
             trees[META].insert(K_NEXT_SEQ, tx.seq.to_string().as_bytes())?;
@@ -195,22 +211,20 @@ impl Tx<'_> {
     }
 
     fn check(&self, index: usize, m: &Mutation, fields: &Fields, old: Option<&Fields>) -> TxResult<Checked> {
-        m.kind
-            .check(fields, old, &self.store.ctx)
-            .or_else(|source| {
-                let title = fields
-                    .get("name")
-                    .or_else(|| fields.get("subject"))
-                    .or_else(|| fields.get("title"))
-                    .and_then(|v| v.as_str())
-                    .map_or_else(|| m.id.to_string(), |s| format!("'{s}'"));
-                abort(StoreError::Invalid {
-                    index,
-                    kind: m.kind,
-                    title,
-                    source,
-                })
+        m.kind.check(fields, old, &self.store.ctx).or_else(|source| {
+            let title = fields
+                .get("name")
+                .or_else(|| fields.get("subject"))
+                .or_else(|| fields.get("title"))
+                .and_then(|v| v.as_str())
+                .map_or_else(|| m.id.to_string(), |s| format!("'{s}'"));
+            abort(StoreError::Invalid {
+                index,
+                kind: m.kind,
+                title,
+                source,
             })
+        })
     }
 
     /// Every link must point at a record that exists and is not in the trash.
@@ -224,11 +238,17 @@ impl Tx<'_> {
                 Some(_) => {
                     return abort(StoreError::state(
                         index,
-                        format!("{}: {} {} is in the trash; restore it first (`outpost trash restore {}`)", l.field, l.kind, l.id, l.id),
+                        format!(
+                            "{}: {} {} is in the trash; restore it first (`outpost trash restore {}`)",
+                            l.field, l.kind, l.id, l.id
+                        ),
                     ));
                 }
                 None => {
-                    return abort(StoreError::state(index, format!("{}: no {} with id {}", l.field, l.kind, l.id)));
+                    return abort(StoreError::state(
+                        index,
+                        format!("{}: no {} with id {}", l.field, l.kind, l.id),
+                    ));
                 }
             }
         }
@@ -259,7 +279,8 @@ impl Tx<'_> {
                     return abort(StoreError::state(index, format!("{kind} {id} already exists")));
                 }
                 let mut fields = fields.clone();
-                if kind == EntityKind::Quote && fields.get("number").and_then(|v| v.as_str()).is_none_or(str::is_empty) {
+                if kind == EntityKind::Quote && fields.get("number").and_then(|v| v.as_str()).is_none_or(str::is_empty)
+                {
                     fields.insert("number".into(), self.next_quote_number()?.into());
                 }
                 let checked = self.check(index, m, &fields, None)?;
@@ -283,7 +304,10 @@ impl Tx<'_> {
                     return abort(StoreError::missing(index, kind, id));
                 };
                 if stored.deleted {
-                    return abort(StoreError::state(index, format!("{kind} {id} is in the trash; restore it first (`outpost trash restore {id}`)")));
+                    return abort(StoreError::state(
+                        index,
+                        format!("{kind} {id} is in the trash; restore it first (`outpost trash restore {id}`)"),
+                    ));
                 }
                 let mut merged = stored.fields.clone();
                 for (k, v) in changes {
@@ -321,7 +345,11 @@ impl Tx<'_> {
                     return abort(StoreError::missing(index, kind, id));
                 };
                 if stored.deleted == delete {
-                    let state = if delete { "already in the trash" } else { "not in the trash" };
+                    let state = if delete {
+                        "already in the trash"
+                    } else {
+                        "not in the trash"
+                    };
                     return abort(StoreError::state(index, format!("{kind} {id} is {state}")));
                 }
                 let checked = kind
@@ -336,7 +364,12 @@ impl Tx<'_> {
                 let base = stored.clocks.insert(DELETED.into(), hlc);
                 self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
                 let op = if delete {
-                    let seen = stored.clocks.iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, c)| (k.clone(), *c)).collect();
+                    let seen = stored
+                        .clocks
+                        .iter()
+                        .filter(|(k, _)| !k.starts_with('_'))
+                        .map(|(k, c)| (k.clone(), *c))
+                        .collect();
                     ChangeOp::Delete { base, seen }
                 } else {
                     ChangeOp::Restore { base }
@@ -346,5 +379,159 @@ impl Tx<'_> {
             }
         };
         Ok(hlc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fields(pairs: &[(&str, serde_json::Value)]) -> Fields {
+        pairs.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect()
+    }
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).expect("open");
+        (dir, store)
+    }
+
+    #[test]
+    fn every_change_is_stamped_and_recorded_with_its_base() {
+        let (_dir, store) = open();
+        let m = Mutation::create(
+            EntityKind::Account,
+            fields(&[("name", json!("Acme")), ("city", json!("Berlin"))]),
+        );
+        let created = store.commit(std::slice::from_ref(&m)).expect("create")[0];
+        let updated = store
+            .commit(&[Mutation::update(
+                EntityKind::Account,
+                m.id,
+                fields(&[("city", json!("Hamburg")), ("name", json!("Acme"))]),
+            )])
+            .expect("update")[0];
+        assert!(updated > created);
+        let stored = store.get(EntityKind::Account, m.id).expect("get").expect("record");
+        assert_eq!(stored.clocks["city"], updated);
+        assert_eq!(stored.clocks["name"], created, "an unchanged field keeps its clock");
+        let outbox: Vec<Change> = store.outbox().map(|c| c.expect("change")).collect();
+        assert_eq!(outbox.len(), 2, "one create, one set (name did not change)");
+        assert_eq!((outbox[0].seq, outbox[1].seq), (1, 2));
+        assert!(matches!(&outbox[0].op, ChangeOp::Create { fields } if fields["name"] == "Acme"));
+        assert_eq!(
+            outbox[1].op,
+            ChangeOp::Set {
+                field: "city".into(),
+                value: json!("Hamburg"),
+                base: Some(created)
+            }
+        );
+        assert_eq!(store.last_hlc().expect("clock"), updated);
+    }
+
+    #[test]
+    fn a_no_op_update_records_nothing() {
+        let (_dir, store) = open();
+        let m = Mutation::create(EntityKind::Account, fields(&[("name", json!("Acme"))]));
+        store.commit(std::slice::from_ref(&m)).expect("create");
+        store
+            .commit(&[Mutation::update(
+                EntityKind::Account,
+                m.id,
+                fields(&[("name", json!(" Acme "))]),
+            )])
+            .expect("update");
+        assert_eq!(store.outbox_len(), 1);
+    }
+
+    #[test]
+    fn a_failing_mutation_rolls_back_the_whole_batch() {
+        let (_dir, store) = open();
+        let good = Mutation::create(EntityKind::Account, fields(&[("name", json!("Acme"))]));
+        let bad = Mutation::create(
+            EntityKind::Contact,
+            fields(&[("first_name", json!("A")), ("last_name", json!(""))]),
+        );
+        let err = store.commit(&[good.clone(), bad]).expect_err("invalid");
+        assert_eq!(err.mutation_index(), Some(1));
+        assert!(store.get(EntityKind::Account, good.id).expect("get").is_none());
+        assert_eq!(store.outbox_len(), 0);
+        assert_eq!(store.last_hlc().expect("clock"), Hlc::ZERO);
+    }
+
+    #[test]
+    fn relations_must_exist_and_not_be_trashed() {
+        let (_dir, store) = open();
+        let account = Mutation::create(EntityKind::Account, fields(&[("name", json!("Acme"))]));
+        let contact = |id: Id| {
+            Mutation::create(
+                EntityKind::Contact,
+                fields(&[
+                    ("first_name", json!("A")),
+                    ("last_name", json!("B")),
+                    ("account_id", json!(id.to_string())),
+                ]),
+            )
+        };
+        assert!(store.commit(&[contact(Id::new())]).is_err(), "dangling account");
+        store
+            .commit(&[account.clone(), contact(account.id)])
+            .expect("created together");
+        store
+            .commit(&[Mutation {
+                kind: EntityKind::Account,
+                id: account.id,
+                op: Op::Delete,
+            }])
+            .expect("delete");
+        let err = store.commit(&[contact(account.id)]).expect_err("trashed account");
+        assert!(err.to_string().contains("trash"), "{err}");
+        store
+            .commit(&[Mutation {
+                kind: EntityKind::Account,
+                id: account.id,
+                op: Op::Restore,
+            }])
+            .expect("restore");
+        store.commit(&[contact(account.id)]).expect("restored account");
+        let ops: Vec<String> = store
+            .outbox()
+            .map(|c| {
+                serde_json::to_value(c.expect("change")).expect("json")["op"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(ops, ["create", "create", "delete", "restore", "create"]);
+        assert!(store.verify().expect("verify").ok());
+    }
+
+    #[test]
+    fn the_clock_survives_a_restart_even_when_the_wall_clock_is_behind() {
+        let dir = tempfile::tempdir().expect("dir");
+        let future = Hlc {
+            wall: Hlc::now_ms() + 86_400_000,
+            counter: 5,
+            replica: ReplicaId(1),
+        };
+        {
+            let store = Store::open(dir.path()).expect("open");
+            store
+                .tree(META)
+                .insert(K_LAST_HLC, future.to_string().as_bytes())
+                .expect("set clock");
+        }
+        let store = Store::open(dir.path()).expect("reopen");
+        let hlc = store
+            .commit(&[Mutation::create(
+                EntityKind::Account,
+                fields(&[("name", json!("Acme"))]),
+            )])
+            .expect("create")[0];
+        assert!(hlc > future, "{hlc} must follow {future}");
     }
 }

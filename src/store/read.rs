@@ -1,6 +1,6 @@
 //! Reading: by id, id prefix, title, parent and secondary index; scans; the outbox.
 
-use super::{keys, Change, Store, StoreError, Stored, IDX_PARENT, IDX_TITLE, OUTBOX};
+use super::{Change, IDX_PARENT, IDX_TITLE, OUTBOX, Store, StoreError, Stored, keys};
 use crate::model::entity::Index;
 use crate::model::{EntityKind, Id};
 
@@ -35,7 +35,11 @@ impl Store {
 
     /// Ids of a kind whose hex form starts with `prefix` (hyphens ignored).
     pub fn ids_with_prefix(&self, kind: EntityKind, prefix: &str) -> Result<Vec<Id>, StoreError> {
-        let hex: String = prefix.chars().filter(|c| *c != '-').collect::<String>().to_ascii_lowercase();
+        let hex: String = prefix
+            .chars()
+            .filter(|c| *c != '-')
+            .collect::<String>()
+            .to_ascii_lowercase();
         if hex.is_empty() || hex.len() > 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
             return Ok(Vec::new());
         }

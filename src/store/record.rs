@@ -11,7 +11,11 @@ pub const CREATED: &str = "_created";
 pub const DELETED: &str = "_deleted";
 
 /// A record as stored: its fields, the clock of every field, and the tombstone.
+///
+/// On disk the clocks are compact: one `clock` for the record (its creation) and only
+/// the fields whose clock differs; in memory every field has its entry in `clocks`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Disk", into = "Disk")]
 pub struct Stored {
     /// Field values.
     pub fields: Fields,
@@ -20,6 +24,47 @@ pub struct Stored {
     /// Whether the record is in the trash.
     #[serde(default)]
     pub deleted: bool,
+}
+
+/// The on-disk form of [`Stored`].
+#[derive(Serialize, Deserialize)]
+struct Disk {
+    fields: Fields,
+    clock: Hlc,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    clocks: BTreeMap<String, Hlc>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    deleted: bool,
+}
+
+impl From<Stored> for Disk {
+    fn from(s: Stored) -> Self {
+        let clock = s.clocks.get(CREATED).copied().unwrap_or(Hlc::ZERO);
+        let clocks = s.clocks.into_iter().filter(|(_, c)| *c != clock).collect();
+        Self {
+            fields: s.fields,
+            clock,
+            clocks,
+            deleted: s.deleted,
+        }
+    }
+}
+
+impl From<Disk> for Stored {
+    fn from(d: Disk) -> Self {
+        let mut clocks = d.clocks;
+        clocks.entry(CREATED.to_string()).or_insert(d.clock);
+        for k in d.fields.keys() {
+            if !clocks.contains_key(k) {
+                clocks.insert(k.clone(), d.clock);
+            }
+        }
+        Self {
+            fields: d.fields,
+            clocks,
+            deleted: d.deleted,
+        }
+    }
 }
 
 impl Stored {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{keys, Store, StoreError, ENTITY_BASE, IDX_PARENT, OUTBOX};
+use super::{ENTITY_BASE, IDX_PARENT, OUTBOX, Store, StoreError, keys};
 use crate::model::EntityKind;
 
 /// What `outpost check` found.
@@ -81,24 +81,36 @@ impl Store {
                 report.problems.push(format!("index {name}: {extra} stale entries"));
             }
         }
-        let acked: u64 = self.meta(super::meta::K_ACKED_SEQ)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let acked: u64 = self
+            .meta(super::meta::K_ACKED_SEQ)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let mut previous: Option<u64> = (acked > 0).then_some(acked);
         for item in self.tree(OUTBOX).iter() {
             let (k, _) = item?;
             let seq = u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8]));
             if let Some(p) = previous.filter(|p| seq != p + 1) {
-                report.problems.push(format!("outbox: gap after sequence {p} (next is {seq})"));
+                report
+                    .problems
+                    .push(format!("outbox: gap after sequence {p} (next is {seq})"));
             }
             if previous.is_none() && seq != 1 {
-                report.problems.push(format!("outbox: starts at sequence {seq}, expected 1"));
+                report
+                    .problems
+                    .push(format!("outbox: starts at sequence {seq}, expected 1"));
             }
             previous = Some(seq);
             report.outbox += 1;
         }
         if let Some(last) = previous {
-            let next: u64 = self.meta(super::meta::K_NEXT_SEQ)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+            let next: u64 = self
+                .meta(super::meta::K_NEXT_SEQ)?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
             if next != last + 1 {
-                report.problems.push(format!("outbox: next sequence is {next} but the last change is {last}"));
+                report
+                    .problems
+                    .push(format!("outbox: next sequence is {next} but the last change is {last}"));
             }
         }
         Ok(report)

@@ -37,10 +37,7 @@ pub(crate) fn replace(
     old: Option<&Stored>,
     new: Option<&Stored>,
 ) -> Result<(), UnabortableTransactionError> {
-    if let Some(checked) = old
-        .filter(|s| !s.deleted)
-        .and_then(|s| kind.describe(&s.fields))
-    {
+    if let Some(checked) = old.filter(|s| !s.deleted).and_then(|s| kind.describe(&s.fields)) {
         index(trees, kind, id, &checked, false)?;
     }
     match new {

@@ -7,9 +7,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use super::error::SyncError;
-use super::wire::{
-    ErrorBody, Health, MAX_RESPONSE_BYTES, PullResponse, PushRequest, PushResponse, WhoAmI,
-};
+use super::wire::{ErrorBody, Health, MAX_RESPONSE_BYTES, PullResponse, PushRequest, PushResponse, WhoAmI};
 use crate::model::ReplicaId;
 
 /// The server calls sync makes.
@@ -21,8 +19,7 @@ pub trait Api {
     /// Sends outbox changes.
     fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError>;
     /// Reads one page after `after`.
-    fn pull(&self, replica: ReplicaId, after: u64, limit: usize)
-    -> Result<PullResponse, SyncError>;
+    fn pull(&self, replica: ReplicaId, after: u64, limit: usize) -> Result<PullResponse, SyncError>;
 }
 
 /// The HTTP implementation.
@@ -82,8 +79,7 @@ impl HttpApi {
                 .read_to_vec()
                 .map_err(|e| self.unreachable(&e))?;
             if (200..300).contains(&status) {
-                return serde_json::from_slice(&bytes)
-                    .map_err(|e| SyncError::Protocol(format!("{what}: {e}")));
+                return serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(format!("{what}: {e}")));
             }
             let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
                 Ok(b) => (b.error.code, b.error.message),
@@ -91,10 +87,7 @@ impl HttpApi {
                     "http".to_string(),
                     format!(
                         "{what}: HTTP {status}: {}",
-                        String::from_utf8_lossy(&bytes)
-                            .chars()
-                            .take(200)
-                            .collect::<String>()
+                        String::from_utf8_lossy(&bytes).chars().take(200).collect::<String>()
                     ),
                 ),
             };
@@ -108,11 +101,7 @@ impl HttpApi {
                     server: self.base.clone(),
                     message,
                 },
-                _ => SyncError::Rejected {
-                    status,
-                    code,
-                    message,
-                },
+                _ => SyncError::Rejected { status, code, message },
             });
         }
     }
@@ -131,9 +120,7 @@ impl Api for HttpApi {
     fn whoami(&self) -> Result<WhoAmI, SyncError> {
         let url = self.url("/v1/whoami");
         let auth = format!("Bearer {}", self.token);
-        self.call("whoami", || {
-            self.agent.get(&url).header("Authorization", &auth).call()
-        })
+        self.call("whoami", || self.agent.get(&url).header("Authorization", &auth).call())
     }
 
     fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError> {
@@ -149,12 +136,7 @@ impl Api for HttpApi {
         })
     }
 
-    fn pull(
-        &self,
-        replica: ReplicaId,
-        after: u64,
-        limit: usize,
-    ) -> Result<PullResponse, SyncError> {
+    fn pull(&self, replica: ReplicaId, after: u64, limit: usize) -> Result<PullResponse, SyncError> {
         let url = self.url("/v1/pull");
         let auth = format!("Bearer {}", self.token);
         let (replica, after, limit) = (replica.to_string(), after.to_string(), limit.to_string());

@@ -5,9 +5,7 @@
 use serde_json::Value;
 
 use crate::model::{Fields, ReplicaId};
-use crate::store::{
-    CREATED, ConflictKind, DELETED, LocalConflict, Mutation, Op, Store, StoreError, Stored,
-};
+use crate::store::{CREATED, ConflictKind, DELETED, LocalConflict, Mutation, Op, Store, StoreError, Stored};
 
 /// A conflict with whether it still needs a decision.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -78,11 +76,9 @@ fn state_error(message: String) -> StoreError {
 
 /// Resolves conflict `id` on this replica.
 pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, StoreError> {
-    let local = store.conflict(id)?.ok_or_else(|| {
-        state_error(format!(
-            "no conflict with id {id}; see `outpost conflicts list`"
-        ))
-    })?;
+    let local = store
+        .conflict(id)?
+        .ok_or_else(|| state_error(format!("no conflict with id {id}; see `outpost conflicts list`")))?;
     if local.resolved.is_some() {
         return Err(state_error(format!(
             "conflict {id} is already resolved ({})",
@@ -177,11 +173,7 @@ fn set_field(
     let mut fields = Fields::new();
     let same = record.fields.get(field) == Some(&value);
     fields.insert(field.to_string(), value);
-    let op = if same {
-        Op::Rewrite(fields)
-    } else {
-        Op::Update(fields)
-    };
+    let op = if same { Op::Rewrite(fields) } else { Op::Update(fields) };
     Ok(vec![Mutation { kind, id, op }])
 }
 
@@ -221,11 +213,7 @@ fn refused(
                 Some(r) if r.deleted != want_deleted => Ok(vec![tomb(
                     c.entity,
                     c.record,
-                    if want_deleted {
-                        Op::Delete
-                    } else {
-                        Op::Restore
-                    },
+                    if want_deleted { Op::Delete } else { Op::Restore },
                 )]),
                 _ => Ok(Vec::new()),
             }

@@ -10,10 +10,7 @@ use super::error::SyncError;
 use super::merge;
 use super::wire::{Entry, PushRequest, WhoAmI};
 use crate::model::{EntityKind, Hlc, Id};
-use crate::store::{
-    CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Outcome, Remote, Side, Store,
-    Stored,
-};
+use crate::store::{CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Outcome, Remote, Side, Store, Stored};
 
 /// Largest push body the client builds (bytes of JSON), well under the server's limit.
 const MAX_PUSH_BYTES: usize = 2 * 1024 * 1024;
@@ -244,12 +241,7 @@ impl<'a> Incoming<'a> {
     pub fn new(entry: &'a Entry) -> Self {
         let mut conflicts = entry.conflicts.clone();
         if let Some(r) = &entry.refused {
-            conflicts.push(refused_conflict(
-                entry,
-                &r.reason,
-                r.current.as_ref(),
-                conflicts.len(),
-            ));
+            conflicts.push(refused_conflict(entry, &r.reason, r.current.as_ref(), conflicts.len()));
         }
         Self { entry, conflicts }
     }
@@ -298,9 +290,7 @@ fn refused_conflict(entry: &Entry, reason: &str, server: Option<&Stored>, n: usi
             field.clone(),
             value.clone(),
             Side {
-                value: server
-                    .and_then(|s| s.fields.get(field).cloned())
-                    .unwrap_or(Value::Null),
+                value: server.and_then(|s| s.fields.get(field).cloned()).unwrap_or(Value::Null),
                 hlc: server.and_then(|s| s.clocks.get(field).copied()),
             },
         ),

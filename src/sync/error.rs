@@ -62,9 +62,7 @@ pub enum SyncError {
         message: String,
     },
     /// The server's answer made no sense.
-    #[error(
-        "unexpected answer from the sync server: {0}; is the URL an outpost server of the same version?"
-    )]
+    #[error("unexpected answer from the sync server: {0}; is the URL an outpost server of the same version?")]
     Protocol(String),
     /// The local store failed.
     #[error(transparent)]

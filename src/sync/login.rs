@@ -42,12 +42,9 @@ pub fn path(data_dir: &Path) -> PathBuf {
 pub fn load(data_dir: &Path) -> Result<Option<Login>, SyncError> {
     let p = path(data_dir);
     match std::fs::read_to_string(&p) {
-        Ok(text) => toml::from_str(&text).map(Some).map_err(|e| {
-            SyncError::Config(format!(
-                "{}: {e}; run `outpost sync login` again",
-                p.display()
-            ))
-        }),
+        Ok(text) => toml::from_str(&text)
+            .map(Some)
+            .map_err(|e| SyncError::Config(format!("{}: {e}; run `outpost sync login` again", p.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(SyncError::Config(format!("{}: {e}", p.display()))),
     }
@@ -86,8 +83,7 @@ pub fn effective(data_dir: &Path) -> Result<Option<Login>, SyncError> {
 pub fn save(data_dir: &Path, login: &Login) -> Result<PathBuf, SyncError> {
     use std::io::Write;
     let p = path(data_dir);
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| SyncError::Config(format!("{}: {e}", data_dir.display())))?;
+    std::fs::create_dir_all(data_dir).map_err(|e| SyncError::Config(format!("{}: {e}", data_dir.display())))?;
     let text = toml::to_string(login).map_err(|e| SyncError::Config(e.to_string()))?;
     let tmp = data_dir.join(format!(".{FILE}.tmp"));
     let mut opts = std::fs::OpenOptions::new();

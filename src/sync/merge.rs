@@ -107,11 +107,7 @@ pub fn apply(current: Option<&Stored>, hlc: Hlc, op: &ChangeOp) -> Merged {
                     value: cur_value,
                     hlc: Some(c),
                 };
-                let (winner, loser) = if hlc > c {
-                    (mine, theirs)
-                } else {
-                    (theirs, mine)
-                };
+                let (winner, loser) = if hlc > c { (mine, theirs) } else { (theirs, mine) };
                 conflicts.push(Detected {
                     kind: ConflictKind::Edit,
                     field: field.clone(),

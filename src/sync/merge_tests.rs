@@ -27,12 +27,7 @@ struct Op {
 
 fn arb_op() -> impl Strategy<Value = Op> {
     let field = prop_oneof![Just("name"), Just("city"), Just("owner")];
-    let value = prop_oneof![
-        Just(json!("x")),
-        Just(json!("y")),
-        Just(json!(null)),
-        Just(json!(3))
-    ];
+    let value = prop_oneof![Just(json!("x")), Just(json!("y")), Just(json!(null)), Just(json!(3))];
     let base = proptest::option::of((1u64..20, 1u64..4).prop_map(|(w, r)| hlc(w, r)));
     let kind = prop_oneof![
         (field.clone(), value.clone()).prop_map(|(f, v)| {
@@ -199,17 +194,8 @@ fn restore_after_delete_by_clock() {
 fn revert_puts_back_the_servers_field() {
     let c = hlc(1, 1);
     let server = created(json!({"city": "Berlin"}), c);
-    let local = apply(
-        Some(&server),
-        hlc(2, 2),
-        &set("city", json!("Paris"), Some(c)),
-    )
-    .state;
-    match revert(
-        Some(&local),
-        &set("city", json!("Paris"), Some(c)),
-        Some(&server),
-    ) {
+    let local = apply(Some(&server), hlc(2, 2), &set("city", json!("Paris"), Some(c))).state;
+    match revert(Some(&local), &set("city", json!("Paris"), Some(c)), Some(&server)) {
         Outcome::Put(s) => assert_eq!(s, server),
         other => panic!("expected the server's state back, got {other:?}"),
     }

@@ -11,7 +11,9 @@ pub struct Env {
 
 impl Env {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("temp dir") }
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn data(&self) -> PathBuf {
@@ -24,7 +26,9 @@ impl Env {
 
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_outpost"));
-        c.env("OUTPOST_DATA_DIR", self.data()).env("TZ", "UTC").env("NO_COLOR", "1");
+        c.env("OUTPOST_DATA_DIR", self.data())
+            .env("TZ", "UTC")
+            .env("NO_COLOR", "1");
         c
     }
 
@@ -48,7 +52,12 @@ impl Env {
     pub fn fails(&self, args: &[&str], code: i32) -> String {
         let out = self.run(args);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert_eq!(out.status.code(), Some(code), "outpost {args:?}: stdout {} stderr {stderr}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "outpost {args:?}: stdout {} stderr {stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         stderr
     }
 

@@ -28,17 +28,11 @@ pub fn add_user(storage: &Storage, name: &str, role: Role) -> String {
         match storage {
             Storage::Sled(dir) => {
                 let a = FileAccounts::new(dir).expect("accounts");
-                admin::add_user(&a, name, role)
-                    .await
-                    .expect("add user")
-                    .secret
+                admin::add_user(&a, name, role).await.expect("add user").secret
             }
             Storage::Postgres(url) => {
                 let b = PgBackend::connect(url).await.expect("connect");
-                admin::add_user(&b, name, role)
-                    .await
-                    .expect("add user")
-                    .secret
+                admin::add_user(&b, name, role).await.expect("add user").secret
             }
         }
     })
@@ -78,9 +72,7 @@ impl PgDb {
     /// not set.
     pub fn create(test: &str) -> Option<Self> {
         let Ok(admin_url) = std::env::var("OUTPOST_TEST_PG") else {
-            eprintln!(
-                "skipped {test}: set OUTPOST_TEST_PG=postgres://user@host:port/db to run it against PostgreSQL"
-            );
+            eprintln!("skipped {test}: set OUTPOST_TEST_PG=postgres://user@host:port/db to run it against PostgreSQL");
             return None;
         };
         let name = format!(
@@ -99,11 +91,7 @@ impl PgDb {
                 .expect("create database");
         });
         let url = with_database(&admin_url, &name);
-        Some(Self {
-            admin_url,
-            name,
-            url,
-        })
+        Some(Self { admin_url, name, url })
     }
 }
 
@@ -111,9 +99,7 @@ impl Drop for PgDb {
     fn drop(&mut self) {
         let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
         rt().block_on(async move {
-            if let Ok((client, conn)) =
-                tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await
-            {
+            if let Ok((client, conn)) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await {
                 tokio::spawn(conn);
                 let _ = client
                     .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -125,9 +111,7 @@ impl Drop for PgDb {
 
 /// `url` with its database name replaced.
 pub fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[scheme_end..].find('/') {
         Some(i) => &base[..scheme_end + i],
@@ -228,10 +212,7 @@ impl Laptop {
             .filter(|s| !s.is_empty())
             .filter_map(|s| s.parse().ok())
             .collect();
-        assert!(
-            line.starts_with("sent ") && nums.len() == 3,
-            "summary line: {line}"
-        );
+        assert!(line.starts_with("sent ") && nums.len() == 3, "summary line: {line}");
         (nums[0], nums[1], nums[2])
     }
 
@@ -262,9 +243,7 @@ impl ServerProc {
     pub fn start(dir: &Path, listen: &str, database: Option<&str>) -> Self {
         use std::io::BufRead;
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"));
-        cmd.arg("--data-dir")
-            .arg(dir)
-            .args(["serve", "--listen", listen]);
+        cmd.arg("--data-dir").arg(dir).args(["serve", "--listen", listen]);
         if let Some(db) = database {
             cmd.args(["--database", db]);
         }
@@ -327,11 +306,7 @@ impl ServerProc {
             cmd.args(["--database", db]);
         }
         let out = cmd.output().expect("server user add");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .last()

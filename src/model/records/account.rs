@@ -29,7 +29,13 @@ pub struct Account {
 impl Record for Account {
     fn check(&mut self, _old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
         required("name", &mut self.name)?;
-        for f in [&mut self.industry, &mut self.website, &mut self.city, &mut self.country, &mut self.owner] {
+        for f in [
+            &mut self.industry,
+            &mut self.website,
+            &mut self.city,
+            &mut self.country,
+            &mut self.owner,
+        ] {
             tidy(f);
         }
         opt_email("email", &mut self.email)?;

@@ -2,9 +2,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{required, tidy};
-use crate::model::entity::{link, Context, EntityKind, Index, Link, Record};
-use crate::model::validate::Invalid;
 use crate::model::Id;
+use crate::model::entity::{Context, EntityKind, Index, Link, Record, link};
+use crate::model::validate::Invalid;
 
 /// What kind of activity.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]

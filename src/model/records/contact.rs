@@ -1,9 +1,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{required, tidy};
-use crate::model::entity::{link, Context, EntityKind, Index, Link, Record};
+use crate::model::entity::{Context, EntityKind, Index, Link, Record, link};
 use crate::model::validate::{self, Invalid};
-use crate::model::{phone, Id};
+use crate::model::{Id, phone};
 
 /// A person, usually working at an account.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

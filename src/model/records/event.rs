@@ -2,9 +2,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{required, tidy};
-use crate::model::entity::{link, Context, EntityKind, Link, Record};
-use crate::model::validate::Invalid;
 use crate::model::Id;
+use crate::model::entity::{Context, EntityKind, Link, Record, link};
+use crate::model::validate::Invalid;
 
 /// A calendar event.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

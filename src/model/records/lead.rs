@@ -1,9 +1,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{opt_email, opt_phone, required, tidy};
-use crate::model::entity::{link, Context, EntityKind, Index, Link, Record};
-use crate::model::validate::Invalid;
 use crate::model::Id;
+use crate::model::entity::{Context, EntityKind, Index, Link, Record, link};
+use crate::model::validate::Invalid;
 
 /// Where a lead is in qualification.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,16 +63,34 @@ impl Record for Lead {
         opt_email("email", &mut self.email)?;
         opt_phone("phone", &mut self.phone, self.country.as_deref())?;
         if self.status == LeadStatus::Converted && self.converted_contact_id.is_none() {
-            return Err(Invalid::new("status", "a lead becomes converted through `outpost lead convert`"));
+            return Err(Invalid::new(
+                "status",
+                "a lead becomes converted through `outpost lead convert`",
+            ));
         }
         Ok(())
     }
 
     fn links(&self) -> Vec<Link> {
         let mut out = Vec::new();
-        link(&mut out, "converted_account_id", EntityKind::Account, self.converted_account_id);
-        link(&mut out, "converted_contact_id", EntityKind::Contact, self.converted_contact_id);
-        link(&mut out, "converted_opportunity_id", EntityKind::Opportunity, self.converted_opportunity_id);
+        link(
+            &mut out,
+            "converted_account_id",
+            EntityKind::Account,
+            self.converted_account_id,
+        );
+        link(
+            &mut out,
+            "converted_contact_id",
+            EntityKind::Contact,
+            self.converted_contact_id,
+        );
+        link(
+            &mut out,
+            "converted_opportunity_id",
+            EntityKind::Opportunity,
+            self.converted_opportunity_id,
+        );
         out
     }
 

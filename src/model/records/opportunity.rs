@@ -3,10 +3,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{currency, non_negative, required, tidy};
-use crate::model::entity::{link, Context, EntityKind, Index, Link, Record};
+use crate::model::Id;
+use crate::model::entity::{Context, EntityKind, Index, Link, Record, link};
 use crate::model::money::DEFAULT_CURRENCY;
 use crate::model::validate::{self, Invalid};
-use crate::model::Id;
 
 /// One entry of an opportunity's stage history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,7 +72,10 @@ impl Record for Opportunity {
     fn check(&mut self, old: Option<&Self>, ctx: &Context) -> Result<(), Invalid> {
         required("name", &mut self.name)?;
         if self.account_id.is_none() {
-            return Err(Invalid::new("account_id", "an opportunity needs an account (--account REF)"));
+            return Err(Invalid::new(
+                "account_id",
+                "an opportunity needs an account (--account REF)",
+            ));
         }
         non_negative("amount", self.amount)?;
         currency("currency", &mut self.currency)?;
@@ -89,10 +92,8 @@ impl Record for Opportunity {
         let entered = old.is_none_or(|o| o.stage != stage.name);
         if entered {
             // A stage change resets the probability to the stage's default unless the
-            // same write set the probability itself.
+            // same write set the probability itself (new deals get theirs from the app).
             if old.is_some_and(|o| o.probability == self.probability) {
-                self.probability = u32::from(stage.probability);
-            } else if old.is_none() && self.stage.trim().is_empty() {
                 self.probability = u32::from(stage.probability);
             }
             self.stage = stage.name.clone();

@@ -3,10 +3,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{currency, non_negative, tidy};
-use crate::model::entity::{link, Context, EntityKind, Link, Record};
+use crate::model::Id;
+use crate::model::entity::{Context, EntityKind, Link, Record, link};
 use crate::model::money::DEFAULT_CURRENCY;
 use crate::model::validate::Invalid;
-use crate::model::Id;
 
 /// Where a quote is in its life.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +60,10 @@ impl Default for Quote {
 impl Record for Quote {
     fn check(&mut self, _old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
         if self.opportunity_id.is_none() {
-            return Err(Invalid::new("opportunity_id", "a quote needs an opportunity (--opp REF)"));
+            return Err(Invalid::new(
+                "opportunity_id",
+                "a quote needs an opportunity (--opp REF)",
+            ));
         }
         super::required("number", &mut self.number)?;
         currency("currency", &mut self.currency)?;

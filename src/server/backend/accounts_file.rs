@@ -47,8 +47,7 @@ pub struct FileAccounts {
 impl FileAccounts {
     /// Accounts kept in `dir/accounts.json` (created on first write).
     pub fn new(dir: &Path) -> Result<Self, BackendError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| BackendError::storage(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| BackendError::storage(format!("{}: {e}", dir.display())))?;
         Ok(Self {
             path: dir.join("accounts.json"),
             cache: Mutex::new(None),
@@ -66,14 +65,10 @@ impl FileAccounts {
 
     fn read_file(&self) -> Result<File, BackendError> {
         match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                BackendError::storage(format!("{} is damaged: {e}", self.path.display()))
-            }),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| BackendError::storage(format!("{} is damaged: {e}", self.path.display()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(File::default()),
-            Err(e) => Err(BackendError::storage(format!(
-                "{}: {e}",
-                self.path.display()
-            ))),
+            Err(e) => Err(BackendError::storage(format!("{}: {e}", self.path.display()))),
         }
     }
 
@@ -95,17 +90,13 @@ impl FileAccounts {
     }
 
     /// Runs `edit` on the file under the writers' lock and replaces it atomically.
-    fn update<T>(
-        &self,
-        edit: impl FnOnce(&mut File) -> Result<T, BackendError>,
-    ) -> Result<T, BackendError> {
+    fn update<T>(&self, edit: impl FnOnce(&mut File) -> Result<T, BackendError>) -> Result<T, BackendError> {
         let _lock = LockFile::acquire(&self.path.with_extension("lock"))?;
         let mut file = self.read_file()?;
         let out = edit(&mut file)?;
         let tmp = self.path.with_extension("json.tmp");
         let bytes = serde_json::to_vec_pretty(&file).map_err(BackendError::storage)?;
-        write_private(&tmp, &bytes)
-            .map_err(|e| BackendError::storage(format!("{}: {e}", tmp.display())))?;
+        write_private(&tmp, &bytes).map_err(|e| BackendError::storage(format!("{}: {e}", tmp.display())))?;
         std::fs::rename(&tmp, &self.path)
             .map_err(|e| BackendError::storage(format!("{}: {e}", self.path.display())))?;
         if let Ok(mut cache) = self.cache.lock() {
@@ -136,11 +127,7 @@ impl LockFile {
     fn acquire(path: &Path) -> Result<Self, BackendError> {
         let deadline = SystemTime::now() + Duration::from_secs(10);
         loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-            {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
                 Ok(_) => return Ok(Self(path.to_path_buf())),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let stale = std::fs::metadata(path)
@@ -251,11 +238,7 @@ impl Accounts for FileAccounts {
         let now = chrono::Utc::now();
         self.update(|f| {
             let mut done = false;
-            for t in f
-                .tokens
-                .iter_mut()
-                .filter(|t| t.id == id && t.revoked.is_none())
-            {
+            for t in f.tokens.iter_mut().filter(|t| t.id == id && t.revoked.is_none()) {
                 t.revoked = Some(now);
                 done = true;
             }
@@ -265,19 +248,12 @@ impl Accounts for FileAccounts {
 
     async fn authenticate(&self, hash: &str) -> Result<Option<Principal>, BackendError> {
         let f = self.load()?;
-        let Some(token) = f
-            .tokens
-            .iter()
-            .find(|t| t.hash == hash && t.revoked.is_none())
-        else {
+        let Some(token) = f.tokens.iter().find(|t| t.hash == hash && t.revoked.is_none()) else {
             return Ok(None);
         };
-        Ok(f.users
-            .iter()
-            .find(|u| u.name == token.user)
-            .map(|u| Principal {
-                user: u.name.clone(),
-                role: u.role,
-            }))
+        Ok(f.users.iter().find(|u| u.name == token.user).map(|u| Principal {
+            user: u.name.clone(),
+            role: u.role,
+        }))
     }
 }

@@ -71,20 +71,13 @@ pub trait Accounts: Send + Sync + 'static {
         token: &NewToken,
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
     /// Issues another token to an existing user.
-    fn add_token(
-        &self,
-        user: &str,
-        token: &NewToken,
-    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    fn add_token(&self, user: &str, token: &NewToken) -> impl Future<Output = Result<(), BackendError>> + Send;
     /// Every user with their tokens, by name.
     fn users(&self) -> impl Future<Output = Result<Vec<UserInfo>, BackendError>> + Send;
     /// Revokes a token by id. Returns false if it was unknown or already revoked.
     fn revoke_token(&self, id: &str) -> impl Future<Output = Result<bool, BackendError>> + Send;
     /// The user of a live token, by the token's hash.
-    fn authenticate(
-        &self,
-        hash: &str,
-    ) -> impl Future<Output = Result<Option<Principal>, BackendError>> + Send;
+    fn authenticate(&self, hash: &str) -> impl Future<Output = Result<Option<Principal>, BackendError>> + Send;
 }
 
 /// The change log and the records' merged state.
@@ -94,11 +87,8 @@ pub trait Changes: Send + Sync + 'static {
     /// `sled` or `postgres`.
     fn backend_name(&self) -> &'static str;
     /// Applies a push atomically: all of it or nothing.
-    fn push(
-        &self,
-        who: Principal,
-        req: PushRequest,
-    ) -> impl Future<Output = Result<PushResponse, BackendError>> + Send;
+    fn push(&self, who: Principal, req: PushRequest)
+    -> impl Future<Output = Result<PushResponse, BackendError>> + Send;
     /// Reads the page after `after` that `replica` may see (claiming the replica for
     /// `who` if it is new).
     fn pull(

@@ -34,10 +34,7 @@ pub(crate) fn pg_err(e: tokio_postgres::Error) -> BackendError {
     ];
     match e.code() {
         Some(code) if race.contains(code) => BackendError::Retry(e.to_string()),
-        _ => BackendError::storage(
-            e.as_db_error()
-                .map_or_else(|| e.to_string(), ToString::to_string),
-        ),
+        _ => BackendError::storage(e.as_db_error().map_or_else(|| e.to_string(), ToString::to_string)),
     }
 }
 
@@ -100,22 +97,16 @@ impl PgBackend {
             let id: String = row.get(1);
             let state: String = row.get(2);
             let (Ok(kind), Ok(id)) = (entity.parse::<EntityKind>(), id.parse::<Id>()) else {
-                return Err(BackendError::storage(format!(
-                    "damaged record key {entity}/{id}"
-                )));
+                return Err(BackendError::storage(format!("damaged record key {entity}/{id}")));
             };
-            let state: Stored = serde_json::from_str(&state)
-                .map_err(|e| BackendError::storage(format!("damaged record: {e}")))?;
+            let state: Stored =
+                serde_json::from_str(&state).map_err(|e| BackendError::storage(format!("damaged record: {e}")))?;
             out.insert((kind, id), state);
         }
         Ok(out)
     }
 
-    async fn push_tx(
-        &self,
-        who: &Principal,
-        req: &PushRequest,
-    ) -> Result<PushResponse, BackendError> {
+    async fn push_tx(&self, who: &Principal, req: &PushRequest) -> Result<PushResponse, BackendError> {
         let mut conn = self.pool.get().await?;
         let tx = conn.transaction().await.map_err(pg_err)?;
         let head: i64 = tx
@@ -144,25 +135,8 @@ impl PgBackend {
             ..PushResponse::default()
         };
         let mut cursor = as_u64(head);
-        let (
-            mut cursors,
-            mut replicas,
-            mut seqs,
-            mut actors,
-            mut ats,
-            mut annotated,
-            mut refused,
-            mut bodies,
-        ) = (
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-        );
+        let (mut cursors, mut replicas, mut seqs, mut actors, mut ats, mut annotated, mut refused, mut bodies) =
+            (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
         for draft in drafts {
             cursor += 1;
             let entry = draft.into_entry(cursor, &who.user, now);
@@ -216,12 +190,9 @@ impl PgBackend {
         )
         .await
         .map_err(pg_err)?;
-        tx.execute(
-            "UPDATE outpost_head SET head = $1 WHERE id = 1",
-            &[&as_i64(cursor)],
-        )
-        .await
-        .map_err(pg_err)?;
+        tx.execute("UPDATE outpost_head SET head = $1 WHERE id = 1", &[&as_i64(cursor)])
+            .await
+            .map_err(pg_err)?;
         tx.commit().await.map_err(pg_err)?;
         response.head = cursor;
         Ok(response)
@@ -244,10 +215,7 @@ impl PgBackend {
         .await
         .map_err(pg_err)?;
         let owner: String = conn
-            .query_one(
-                "SELECT user_name FROM outpost_replicas WHERE replica = $1",
-                &[&rkey],
-            )
+            .query_one("SELECT user_name FROM outpost_replicas WHERE replica = $1", &[&rkey])
             .await
             .map_err(pg_err)?
             .get(0);
@@ -375,14 +343,14 @@ impl Accounts for PgBackend {
     async fn users(&self) -> Result<Vec<UserInfo>, BackendError> {
         let conn = self.pool.get().await?;
         let users = conn
-            .query(
-                "SELECT name, role, created_ms FROM outpost_users ORDER BY name",
-                &[],
-            )
+            .query("SELECT name, role, created_ms FROM outpost_users ORDER BY name", &[])
             .await
             .map_err(pg_err)?;
         let tokens = conn
-            .query("SELECT id, user_name, created_ms, revoked_ms FROM outpost_tokens ORDER BY created_ms, id", &[])
+            .query(
+                "SELECT id, user_name, created_ms, revoked_ms FROM outpost_tokens ORDER BY created_ms, id",
+                &[],
+            )
             .await
             .map_err(pg_err)?;
         Ok(users

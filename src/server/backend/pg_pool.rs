@@ -38,16 +38,9 @@ impl Pool {
 
     /// A connection (waiting while all are in use).
     pub async fn get(&self) -> Result<Conn<'_>, BackendError> {
-        let permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(BackendError::storage)?;
+        let permit = self.permits.acquire().await.map_err(BackendError::storage)?;
         let reused = {
-            let mut idle = self
-                .idle
-                .lock()
-                .map_err(|_| BackendError::storage("pool poisoned"))?;
+            let mut idle = self.idle.lock().map_err(|_| BackendError::storage("pool poisoned"))?;
             let mut found = None;
             while let Some(c) = idle.pop() {
                 if !c.is_closed() {
@@ -60,9 +53,11 @@ impl Pool {
         let client = match reused {
             Some(c) => c,
             None => {
-                let (client, connection) = self.config.connect(NoTls).await.map_err(|e| {
-                    BackendError::storage(format!("cannot connect to PostgreSQL: {e}"))
-                })?;
+                let (client, connection) = self
+                    .config
+                    .connect(NoTls)
+                    .await
+                    .map_err(|e| BackendError::storage(format!("cannot connect to PostgreSQL: {e}")))?;
                 tokio::spawn(async move {
                     let _ = connection.await;
                 });

@@ -63,15 +63,10 @@ pub async fn migrate(client: &mut Client) -> Result<String, BackendError> {
     let mut version: i64 = 0;
     if exists {
         let row = tx
-            .query_opt(
-                "SELECT value FROM outpost_meta WHERE key = 'schema_version'",
-                &[],
-            )
+            .query_opt("SELECT value FROM outpost_meta WHERE key = 'schema_version'", &[])
             .await
             .map_err(super::pg::pg_err)?;
-        version = row
-            .and_then(|r| r.get::<_, String>(0).parse().ok())
-            .unwrap_or(0);
+        version = row.and_then(|r| r.get::<_, String>(0).parse().ok()).unwrap_or(0);
     }
     if version > VERSION {
         return Err(BackendError::storage(format!(
@@ -96,10 +91,7 @@ pub async fn migrate(client: &mut Client) -> Result<String, BackendError> {
     .await
     .map_err(super::pg::pg_err)?;
     let id: String = tx
-        .query_one(
-            "SELECT value FROM outpost_meta WHERE key = 'server_id'",
-            &[],
-        )
+        .query_one("SELECT value FROM outpost_meta WHERE key = 'server_id'", &[])
         .await
         .map_err(super::pg::pg_err)?
         .get(0);

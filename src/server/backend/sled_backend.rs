@@ -53,9 +53,7 @@ fn record_key(key: &Key) -> Vec<u8> {
 }
 
 fn head_of(bytes: Option<&[u8]>) -> u64 {
-    bytes
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u64::from_be_bytes)
+    bytes.and_then(|b| b.try_into().ok()).map_or(0, u64::from_be_bytes)
 }
 
 impl SledBackend {
@@ -76,10 +74,7 @@ impl SledBackend {
         for name in ["meta", "replicas", "records", "log"] {
             trees.push(db.open_tree(name).map_err(BackendError::storage)?);
         }
-        let server_id = match trees[META]
-            .get(K_SERVER_ID)
-            .map_err(BackendError::storage)?
-        {
+        let server_id = match trees[META].get(K_SERVER_ID).map_err(BackendError::storage)? {
             Some(v) => String::from_utf8_lossy(&v).into_owned(),
             None => {
                 let id = new_server_id()?;
@@ -124,26 +119,18 @@ fn abort(e: impl Into<BackendError>) -> TxError {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, TxError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| abort(BackendError::storage(format!("damaged server data: {e}"))))
+    serde_json::from_slice(bytes).map_err(|e| abort(BackendError::storage(format!("damaged server data: {e}"))))
 }
 
 impl Inner {
     fn push(&self, who: &Principal, req: &PushRequest) -> Result<PushResponse, BackendError> {
-        let _guard = self
-            .lock
-            .write()
-            .map_err(|_| BackendError::storage("lock poisoned"))?;
+        let _guard = self.lock.write().map_err(|_| BackendError::storage("lock poisoned"))?;
         let now = chrono::Utc::now();
         let result = self.trees.as_slice().transaction(|t| {
             let rkey = req.replica.to_string();
-            let row: Option<ReplicaRow> = t[REPLICAS]
-                .get(rkey.as_bytes())?
-                .map(|v| decode(&v))
-                .transpose()?;
+            let row: Option<ReplicaRow> = t[REPLICAS].get(rkey.as_bytes())?.map(|v| decode(&v)).transpose()?;
             let acked = row.as_ref().map_or(0, |r| r.acked);
-            let fresh = engine::new_changes(who, row.as_ref().map(|r| r.user.as_str()), acked, req)
-                .map_err(abort)?;
+            let fresh = engine::new_changes(who, row.as_ref().map(|r| r.user.as_str()), acked, req).map_err(abort)?;
             let mut records = BTreeMap::new();
             for key in engine::keys(fresh) {
                 if let Some(v) = t[RECORDS].get(record_key(&key))? {
@@ -177,10 +164,7 @@ impl Inner {
                 user: who.user.clone(),
                 acked: response.acked,
             };
-            t[REPLICAS].insert(
-                rkey.as_bytes(),
-                serde_json::to_vec(&row).unwrap_or_default(),
-            )?;
+            t[REPLICAS].insert(rkey.as_bytes(), serde_json::to_vec(&row).unwrap_or_default())?;
             t[META].insert(K_HEAD, &head.to_be_bytes())?;
             response.head = head;
             Ok(response)
@@ -211,24 +195,10 @@ impl Inner {
         Ok(())
     }
 
-    fn pull(
-        &self,
-        who: &Principal,
-        replica: ReplicaId,
-        after: u64,
-        limit: usize,
-    ) -> Result<RawPage, BackendError> {
+    fn pull(&self, who: &Principal, replica: ReplicaId, after: u64, limit: usize) -> Result<RawPage, BackendError> {
         self.claim(who, replica)?;
-        let _guard = self
-            .lock
-            .read()
-            .map_err(|_| BackendError::storage("lock poisoned"))?;
-        let head = head_of(
-            self.trees[META]
-                .get(K_HEAD)
-                .map_err(BackendError::storage)?
-                .as_deref(),
-        );
+        let _guard = self.lock.read().map_err(|_| BackendError::storage("lock poisoned"))?;
+        let head = head_of(self.trees[META].get(K_HEAD).map_err(BackendError::storage)?.as_deref());
         let mut page = RawPage {
             next: after,
             head,
@@ -243,8 +213,7 @@ impl Inner {
             }
             if let Some(json) = log_value::visible(&v, replica) {
                 bytes += json.len();
-                page.entries
-                    .push(String::from_utf8_lossy(json).into_owned());
+                page.entries.push(String::from_utf8_lossy(json).into_owned());
             }
             page.next = head_of(Some(&k));
         }
