@@ -102,6 +102,16 @@ fn same_field_gives_one_winner_everywhere_and_a_conflict_both_sides_see() {
         assert_eq!(c[0]["kind"], "edit");
         assert_eq!(c[0]["loser"]["value"], "Munich");
     }
+    // A backup keeps the conflicts (and the sync bookkeeping).
+    let file = tm.anna.dir.with_extension("ndjson");
+    tm.anna.ok(&["backup", file.to_str().unwrap_or_default()]);
+    let copy = Laptop::new(&tm._t, "anna-restored");
+    copy.ok(&["restore", file.to_str().unwrap_or_default()]);
+    assert_eq!(open_conflicts(&copy).len(), 1);
+    assert_eq!(
+        copy.json(&["sync", "status"])["cursor"],
+        tm.anna.json(&["sync", "status"])["cursor"]
+    );
     // Anna keeps hers; the resolution is a normal edit that syncs and settles it everywhere.
     let id = open_conflicts(&tm.anna)[0]["id"]
         .as_str()
