@@ -1,10 +1,13 @@
 //! outpost: an offline-first sales force automation CRM for the terminal.
 //!
-//! Layers (dependencies point one way): `model` <- `store` <- `app` <- { `tui`, `cli` }.
+//! Layers (dependencies point one way): `model` <- `store` <- `sync` <- `app` <- { `tui`, `cli` };
+//! `server` uses `sync`'s wire types and merge core.
 //! See ARCHITECTURE.md.
 
 pub mod app;
 pub mod cli;
 pub mod model;
+pub mod server;
 pub mod store;
+pub mod sync;
 pub mod tui;

@@ -235,8 +235,14 @@ pub struct Dashboard {
     pub forecast: Vec<MonthSum>,
     /// The reporting currency.
     pub currency: String,
-    /// Changes waiting in the outbox for the first sync.
+    /// Changes waiting in the outbox for the next sync.
     pub outbox: usize,
+    /// The sync server logged in to, if any.
+    pub server: Option<String>,
+    /// When the last sync finished.
+    pub last_sync: Option<String>,
+    /// Conflicts not yet resolved.
+    pub open_conflicts: usize,
 }
 
 /// How many overdue tasks the dashboard loads.
@@ -453,6 +459,12 @@ impl App {
             forecast: forecast_by_month(&deals, pipeline, &currency, today, 6),
             currency,
             outbox: self.store.outbox_len(),
+            server: crate::sync::login::effective(self.store.path())
+                .ok()
+                .flatten()
+                .map(|l| l.server),
+            last_sync: self.store.sync_state().ok().and_then(|s| s.last_sync),
+            open_conflicts: crate::sync::conflicts::list(&self.store, false).map_or(0, |c| c.len()),
         })
     }
 }

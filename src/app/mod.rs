@@ -92,8 +92,12 @@ pub struct App {
 impl App {
     /// Opens the store in `data_dir` with its configuration.
     pub fn open(data_dir: &Path) -> Result<Self, AppError> {
-        let config = Config::load(data_dir)?;
+        let mut config = Config::load(data_dir)?;
         let mut store = Store::open(data_dir)?;
+        // Once logged in to a sync server, new records belong to that user.
+        if let Some(user) = crate::sync::default_owner(&store) {
+            config.owner = Some(user);
+        }
         store.set_context(crate::model::entity::Context {
             pipeline: config.pipeline.clone(),
             now: crate::model::entity::now_ms(),

@@ -5,9 +5,13 @@
 //! 4 unknown or ambiguous REF.
 
 mod commands;
+pub mod conflicts_cmd;
 pub mod entity;
 mod entity_cmd;
 pub mod man;
+pub mod serve_cmd;
+pub mod server_cmd;
+pub mod sync_cmd;
 
 use std::path::PathBuf;
 
@@ -80,6 +84,14 @@ pub enum Commands {
     Demo(commands::DemoArgs),
     /// Check the store: indexes against a full scan, outbox continuity.
     Check(commands::CheckArgs),
+    /// Sync with the team's server: push local changes, pull everyone else's.
+    Sync(sync_cmd::SyncArgs),
+    /// List and resolve sync conflicts.
+    Conflicts(conflicts_cmd::ConflictsArgs),
+    /// Run the sync server (sled in --data-dir, or PostgreSQL with --database).
+    Serve(serve_cmd::ServeArgs),
+    /// Manage the sync server's users and tokens.
+    Server(server_cmd::ServerArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions(commands::CompletionsArgs),
     /// Write the man pages into a directory.
@@ -142,6 +154,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Commands::Restore(args) = &command {
         return commands::restore(&dir, args);
     }
+    if let Commands::Serve(args) = &command {
+        return serve_cmd::run(args, &dir);
+    }
+    if let Commands::Server(args) = &command {
+        return server_cmd::run(args, &dir, format);
+    }
     let app = crate::app::App::open(&dir)?;
     match command {
         Commands::Account(a) => entity_cmd::run(&app, crate::model::EntityKind::Account, a.0, format),
@@ -159,6 +177,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Backup(a) => commands::backup(&app, &a),
         Commands::Demo(a) => commands::demo(&app, &a),
         Commands::Check(a) => commands::check(&app, &a),
-        Commands::Completions(_) | Commands::Man(_) | Commands::Restore(_) => Ok(()),
+        Commands::Sync(a) => sync_cmd::run(&app, &a, format),
+        Commands::Conflicts(a) => conflicts_cmd::run(&app, &a, format),
+        Commands::Completions(_)
+        | Commands::Man(_)
+        | Commands::Restore(_)
+        | Commands::Serve(_)
+        | Commands::Server(_) => Ok(()),
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::{Change, META, OUTBOX, Store, StoreError, Stored, entity_pos};
+use super::{CONFLICTS, Change, LocalConflict, META, OUTBOX, Store, StoreError, Stored, entity_pos};
 use crate::model::{EntityKind, Fields, Hlc, Id};
 
 const FORMAT: &str = "outpost-backup";
@@ -37,6 +37,10 @@ enum Line {
     },
     Outbox {
         change: Change,
+    },
+    /// A sync conflict this replica holds (schema 3).
+    Conflict {
+        conflict: serde_json::Value,
     },
 }
 
@@ -95,6 +99,10 @@ pub fn write_backup(store: &Store, out: &mut dyn Write) -> Result<BackupSummary,
         emit(&Line::Outbox { change: change? })?;
         summary.outbox += 1;
     }
+    for c in store.conflicts()? {
+        let conflict = serde_json::to_value(&c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        emit(&Line::Conflict { conflict })?;
+    }
     out.flush().map_err(io)?;
     Ok(summary)
 }
@@ -104,6 +112,7 @@ pub struct Parsed {
     meta: Vec<(String, String)>,
     records: Vec<(EntityKind, Id, Stored)>,
     outbox: Vec<Change>,
+    conflicts: Vec<LocalConflict>,
 }
 
 /// Reads and checks a whole backup before anything is written. Errors name the line.
@@ -112,6 +121,7 @@ pub fn read_backup(input: &mut dyn BufRead) -> Result<Parsed, String> {
         meta: Vec::new(),
         records: Vec::new(),
         outbox: Vec::new(),
+        conflicts: Vec::new(),
     };
     let mut seen_header = false;
     for (n, line) in input.lines().enumerate() {
@@ -167,6 +177,11 @@ pub fn read_backup(input: &mut dyn BufRead) -> Result<Parsed, String> {
                 ));
             }
             Line::Outbox { change } => parsed.outbox.push(change),
+            Line::Conflict { conflict } => {
+                parsed
+                    .conflicts
+                    .push(serde_json::from_value(conflict).map_err(|e| format!("line {n}: conflict: {e}"))?);
+            }
         }
     }
     if !seen_header {
@@ -222,6 +237,10 @@ impl Store {
             for c in &parsed.outbox {
                 let bytes = serde_json::to_vec(c).unwrap_or_default();
                 trees[OUTBOX].insert(&c.seq.to_be_bytes(), bytes)?;
+            }
+            for c in &parsed.conflicts {
+                let (key, value) = super::conflict::encode(c);
+                trees[CONFLICTS].insert(key, value)?;
             }
             Ok::<_, ConflictableTransactionError<StoreError>>(())
         });

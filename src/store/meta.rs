@@ -5,8 +5,11 @@ use super::{META, Store, StoreError};
 use crate::model::{Hlc, ReplicaId};
 
 /// The schema this build writes. History:
-/// 1 — first release; 2 — adds `idx_title` (REF by name), built by migration.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 1 — first release; 2 — adds `idx_title` (REF by name), built by migration;
+/// 3 — sync: the `conflicts` tree, and the outbox may start after `acked_seq` (changes
+/// the server acknowledged are pruned). Nothing to convert: an older store has no
+/// conflicts and nothing acknowledged.
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub const K_SCHEMA: &str = "schema_version";
 pub const K_REPLICA: &str = "replica_id";
@@ -14,6 +17,16 @@ pub const K_LAST_HLC: &str = "last_hlc";
 pub const K_NEXT_SEQ: &str = "next_seq";
 pub const K_DEVICE: &str = "device_code";
 pub const K_QUOTE_COUNTER: &str = "quote_counter";
+/// Highest outbox sequence the sync server acknowledged (pruned from the outbox).
+pub const K_ACKED_SEQ: &str = "acked_seq";
+/// Server cursor up to which remote changes are applied.
+pub const K_CURSOR: &str = "sync_cursor";
+/// Id of the server this store syncs with.
+pub const K_SYNC_SERVER: &str = "sync_server";
+/// User the store last synced as.
+pub const K_SYNC_USER: &str = "sync_user";
+/// When the last complete sync finished.
+pub const K_LAST_SYNC: &str = "last_sync";
 
 /// Sets up a new store, or migrates an older one; refuses a newer one. Returns the
 /// replica id.
@@ -55,6 +68,8 @@ fn migrate(store: &Store, from: u32) -> Result<(), StoreError> {
         match version {
             // 1 -> 2: idx_title did not exist; rebuild every index from the records.
             1 => store.rebuild_indexes()?,
+            // 2 -> 3: the conflicts tree is created empty on open; nothing to convert.
+            2 => {}
             _ => return Err(StoreError::Corrupt(format!("no migration from schema {version}"))),
         }
         version += 1;

@@ -2,7 +2,9 @@
 //! and `meta`. Every mutation goes through [`Store::commit`] (see `mutation.rs`); there
 //! is no second write path.
 
+mod apply;
 mod backup;
+mod conflict;
 mod error;
 mod keys;
 mod meta;
@@ -10,16 +12,19 @@ mod mutation;
 mod read;
 mod record;
 mod verify;
+mod write;
 
 use std::path::{Path, PathBuf};
 
 use sled::{Db, Tree};
 
+pub use apply::{Applied, Outcome, Remote, SyncState};
 pub use backup::{BackupSummary, read_backup, write_backup};
+pub use conflict::{Conflict, ConflictKind, LocalConflict, Side};
 pub use error::StoreError;
 pub use meta::SCHEMA_VERSION;
 pub use mutation::{Change, ChangeOp, Mutation, Op};
-pub use record::Stored;
+pub use record::{CREATED, DELETED, Stored};
 pub use verify::VerifyReport;
 
 use crate::model::entity::{Context, Index};
@@ -32,6 +37,8 @@ pub(crate) const IDX_PARENT: usize = 2;
 pub(crate) const IDX_TITLE: usize = 3;
 pub(crate) const IDX_FIRST_SECONDARY: usize = 4;
 pub(crate) const ENTITY_BASE: usize = IDX_FIRST_SECONDARY + Index::ALL.len();
+/// Trees added after the entity trees, appended at the end so positions stay stable.
+pub(crate) const CONFLICTS: usize = ENTITY_BASE + EntityKind::ALL_BY_TAG.len();
 
 /// Names of the fixed trees, in position order.
 const FIXED_TREES: [&str; 4] = ["meta", "outbox", "idx_parent", "idx_title"];
@@ -69,6 +76,7 @@ impl Store {
         for kind in EntityKind::ALL_BY_TAG {
             trees.push(db.open_tree(kind.name())?);
         }
+        trees.push(db.open_tree("conflicts")?);
         let mut store = Self {
             db,
             trees,

@@ -11,7 +11,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::meta::{K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, K_QUOTE_COUNTER, parse_hlc, parse_u64};
 use super::record::{CREATED, DELETED};
-use super::{META, OUTBOX, Store, StoreError, Stored, entity_pos, keys};
+use super::{META, OUTBOX, Store, StoreError, Stored, entity_pos};
 use crate::model::entity::Checked;
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
 
@@ -26,6 +26,10 @@ pub enum Op {
     Delete,
     /// Take it out of the trash.
     Restore,
+    /// Like [`Op::Update`], but stamps every given field with a fresh clock even when its
+    /// value does not change. Resolving a conflict in favour of the current value uses it,
+    /// so the resolution reaches (and closes the conflict on) every replica.
+    Rewrite(Fields),
 }
 
 /// One change to one record.
@@ -101,6 +105,10 @@ pub enum ChangeOp {
     Delete {
         /// Clock of the tombstone it replaced.
         base: Option<Hlc>,
+        /// The clock of every field as the deleting replica saw it, so a replica that
+        /// holds a newer edit can tell the edit was concurrent with the delete.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        seen: BTreeMap<String, Hlc>,
     },
     /// The record came back from the trash.
     Restore {
@@ -248,13 +256,7 @@ impl Tx<'_> {
     }
 
     fn index(&self, kind: EntityKind, id: Id, checked: &Checked, add: bool) -> TxResult<()> {
-        for (tree, key) in keys::entries(kind, id, checked) {
-            if add {
-                self.trees[tree].insert(key, &[] as &[u8])?;
-            } else {
-                self.trees[tree].remove(key)?;
-            }
-        }
+        super::write::index(self.trees, kind, id, checked, add)?;
         Ok(())
     }
 
@@ -296,7 +298,8 @@ impl Tx<'_> {
                 self.outbox(hlc, kind, id, ChangeOp::Create { fields: stored.fields })?;
                 hlc
             }
-            Op::Update(changes) => {
+            Op::Update(changes) | Op::Rewrite(changes) => {
+                let rewrite = matches!(m.op, Op::Rewrite(_));
                 let Some(mut stored) = existing else {
                     return abort(StoreError::missing(index, kind, id));
                 };
@@ -315,7 +318,7 @@ impl Tx<'_> {
                 let changed: Vec<String> = checked
                     .fields
                     .iter()
-                    .filter(|(k, v)| stored.fields.get(*k) != Some(*v))
+                    .filter(|(k, v)| stored.fields.get(*k) != Some(*v) || (rewrite && changes.contains_key(*k)))
                     .map(|(k, _)| k.clone())
                     .collect();
                 if changed.is_empty() {
@@ -361,7 +364,13 @@ impl Tx<'_> {
                 let base = stored.clocks.insert(DELETED.into(), hlc);
                 self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
                 let op = if delete {
-                    ChangeOp::Delete { base }
+                    let seen = stored
+                        .clocks
+                        .iter()
+                        .filter(|(k, _)| !k.starts_with('_'))
+                        .map(|(k, c)| (k.clone(), *c))
+                        .collect();
+                    ChangeOp::Delete { base, seen }
                 } else {
                     ChangeOp::Restore { base }
                 };

@@ -81,7 +81,11 @@ impl Store {
                 report.problems.push(format!("index {name}: {extra} stale entries"));
             }
         }
-        let mut previous: Option<u64> = None;
+        let acked: u64 = self
+            .meta(super::meta::K_ACKED_SEQ)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut previous: Option<u64> = (acked > 0).then_some(acked);
         for item in self.tree(OUTBOX).iter() {
             let (k, _) = item?;
             let seq = u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8]));
@@ -89,6 +93,11 @@ impl Store {
                 report
                     .problems
                     .push(format!("outbox: gap after sequence {p} (next is {seq})"));
+            }
+            if previous.is_none() && seq != 1 {
+                report
+                    .problems
+                    .push(format!("outbox: starts at sequence {seq}, expected 1"));
             }
             previous = Some(seq);
             report.outbox += 1;

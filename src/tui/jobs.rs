@@ -47,7 +47,7 @@ impl Job {
 #[derive(Debug)]
 pub enum Loaded {
     /// The dashboard.
-    Dashboard(Dashboard),
+    Dashboard(Box<Dashboard>),
     /// Deals for the board.
     Deals(Vec<Deal>),
     /// A list.
@@ -66,7 +66,7 @@ pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, 
         Job::Dashboard => {
             let today = clock.today();
             let (start, end) = clock.day_bounds(today);
-            Loaded::Dashboard(app.dashboard(today, start, end)?)
+            Loaded::Dashboard(Box::new(app.dashboard(today, start, end)?))
         }
         Job::Deals => Loaded::Deals(app.deals()?),
         Job::List(kind) => Loaded::List(rows::load(app, clock, *kind, progress)?),

@@ -313,7 +313,7 @@ pub fn loaded(st: &mut State, job: &Job, result: Result<Loaded, String>) {
     };
     match data {
         Loaded::Dashboard(d) => {
-            st.dashboard.data = Some(d);
+            st.dashboard.data = Some(*d);
             st.dashboard.stale = false;
             for p in 0..3 {
                 st.dashboard.selected[p] = 0;

@@ -1,0 +1,74 @@
+//! `outpost serve`: run the sync server.
+
+use std::io::Write;
+use std::path::Path;
+
+use clap::Args;
+
+use crate::server::{self, Storage};
+
+/// `outpost serve`.
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  outpost serve --listen 0.0.0.0:8780 --data-dir /var/lib/outpost
+  outpost serve --database postgres://outpost@db/outpost   (several servers may share it)
+
+The first line on stdout is `listening on http://ADDR`. Stop with Ctrl-C or SIGTERM.")]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8780", value_name = "ADDR")]
+    pub listen: String,
+    /// PostgreSQL URL; without it the server keeps its data (sled) in --data-dir.
+    #[arg(long, env = "OUTPOST_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(args: &ServeArgs, data_dir: &Path) -> anyhow::Result<()> {
+    let storage = Storage::choose(args.database.as_deref(), data_dir);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}; pick another --listen address", args.listen))?;
+        let described = storage.describe();
+        server::serve(&storage, listener, shutdown_signal(), |addr, id| {
+            println!("listening on http://{addr}");
+            let _ = std::io::stdout().flush();
+            eprintln!("outpost serve: server {id}, {described}");
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    eprintln!("outpost serve: stopping");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn storage_defaults_to_sled_in_the_data_dir() {
+        let s = crate::server::Storage::choose(None, std::path::Path::new("/x"));
+        assert_eq!(s, crate::server::Storage::Sled("/x".into()));
+    }
+}

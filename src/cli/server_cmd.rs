@@ -1,0 +1,158 @@
+//! `outpost server`: users and tokens of the sync server. Acts on the server's storage
+//! directly (`--data-dir` for sled, `--database` for PostgreSQL), also while it runs.
+
+use std::path::Path;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::sync_cmd::print_rows;
+use crate::app::export::Format;
+use crate::model::records::Role;
+use crate::server::admin;
+use crate::server::backend::{FileAccounts, PgBackend};
+
+/// `outpost server`.
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  outpost server user add anna --role rep        prints anna's token on the last line
+  outpost server user list
+  outpost server token add anna                  another token for anna
+  outpost server token revoke 1a2b3c4d           by token id (see `user list`) or the token itself
+  outpost server token revoke --user anna        every token of anna")]
+pub struct ServerArgs {
+    /// PostgreSQL URL of the server; without it, the sled server data in --data-dir.
+    #[arg(long, env = "OUTPOST_DATABASE", value_name = "URL", global = true)]
+    pub database: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ServerCmd,
+}
+
+/// `outpost server` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum ServerCmd {
+    /// Users of the sync server.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Tokens of the sync server.
+    #[command(subcommand)]
+    Token(TokenCmd),
+}
+
+/// `outpost server user`.
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Add a user and print their first token (alone on the last line; shown only once).
+    Add {
+        /// User name; records they own carry it as owner.
+        name: String,
+        /// What they may do: reps change their own and unowned records, managers and
+        /// admins any record.
+        #[arg(long, value_enum, default_value_t = Role::Rep)]
+        role: Role,
+    },
+    /// List users with their token ids.
+    List,
+}
+
+/// `outpost server token`.
+#[derive(Subcommand, Debug)]
+pub enum TokenCmd {
+    /// Issue another token to a user (printed alone on the last line).
+    Add {
+        /// The user.
+        user: String,
+    },
+    /// Revoke a token: give the token, its id or an id prefix; or --user NAME for all of
+    /// a user's tokens. Revoked tokens are refused at once.
+    Revoke {
+        /// Token, token id or id prefix.
+        #[arg(required_unless_present = "user", conflicts_with = "user")]
+        token: Option<String>,
+        /// Revoke every token of this user.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+    },
+}
+
+/// Runs `outpost server ...`.
+pub fn run(args: &ServerArgs, data_dir: &Path, format: Format) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        match &args.database {
+            Some(url) => {
+                let b = PgBackend::connect(url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                act(&b, &args.command, format).await
+            }
+            None => {
+                let b = FileAccounts::new(data_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+                act(&b, &args.command, format).await
+            }
+        }
+    })
+}
+
+async fn act<A: crate::server::backend::Accounts>(accounts: &A, cmd: &ServerCmd, format: Format) -> anyhow::Result<()> {
+    let fail = |e: crate::server::error::BackendError| anyhow::anyhow!("{e}");
+    match cmd {
+        ServerCmd::User(UserCmd::Add { name, role }) => {
+            let token = admin::add_user(accounts, name, *role).await.map_err(fail)?;
+            println!(
+                "Added user {name} ({}), token id {}.",
+                format!("{role:?}").to_lowercase(),
+                token.id
+            );
+            println!("Give {name} this token (it is shown only once):");
+            println!("{}", token.secret);
+        }
+        ServerCmd::User(UserCmd::List) => {
+            let users = admin::users(accounts).await.map_err(fail)?;
+            let rows: Vec<Vec<String>> = users
+                .iter()
+                .map(|u| {
+                    let live: Vec<&str> = u
+                        .tokens
+                        .iter()
+                        .filter(|t| t.revoked.is_none())
+                        .map(|t| t.id.as_str())
+                        .collect();
+                    let revoked = u.tokens.len() - live.len();
+                    vec![
+                        u.name.clone(),
+                        format!("{:?}", u.role).to_lowercase(),
+                        live.join(" "),
+                        revoked.to_string(),
+                        u.created.format("%Y-%m-%d %H:%M").to_string(),
+                    ]
+                })
+                .collect();
+            let items: Vec<serde_json::Value> = users.iter().map(|u| json!(u)).collect();
+            print_rows(
+                format,
+                &["NAME", "ROLE", "TOKENS", "REVOKED", "ADDED (UTC)"],
+                &rows,
+                &items,
+            )?;
+        }
+        ServerCmd::Token(TokenCmd::Add { user }) => {
+            let token = admin::add_token(accounts, user).await.map_err(fail)?;
+            println!("Issued token {} to {user} (it is shown only once):", token.id);
+            println!("{}", token.secret);
+        }
+        ServerCmd::Token(TokenCmd::Revoke { token, user }) => {
+            let (what, all) = match (token, user) {
+                (_, Some(u)) => (u.as_str(), true),
+                (Some(t), None) => (t.as_str(), false),
+                (None, None) => anyhow::bail!("give a token, a token id, or --user NAME"),
+            };
+            let revoked = admin::revoke(accounts, what, all).await.map_err(fail)?;
+            if revoked.is_empty() {
+                println!("Nothing to revoke (already revoked).");
+            } else {
+                println!("Revoked {}.", revoked.join(", "));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! `outpost sync`: log in, sync, status, dry run.
+
+use std::io::IsTerminal;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use crate::app::App;
+use crate::app::export::Format;
+use crate::store::{ConflictKind, Store};
+use crate::sync::client::{Api, HttpApi};
+use crate::sync::engine::{self, Options, Progress};
+use crate::sync::{SyncError, conflicts, login};
+
+/// `outpost sync [--dry-run]` and its subcommands.
+#[derive(Args, Debug)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:
+  outpost sync login --server https://crm.example.com --token opt_...
+  outpost sync                 push local changes, then pull everyone else's
+  outpost sync --dry-run       count what would move; change nothing
+  outpost sync status"
+)]
+pub struct SyncArgs {
+    /// What to do (nothing: sync now).
+    #[command(subcommand)]
+    pub command: Option<SyncCmd>,
+    /// Count what would be sent and received; change nothing locally.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Changes per push request.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=1000), value_name = "N")]
+    pub batch: u16,
+    /// Entries per pull page.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u16).range(1..=2000), value_name = "N")]
+    pub page: u16,
+}
+
+/// `outpost sync` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum SyncCmd {
+    /// Check a server URL and token and save them for this data dir (owner-only file).
+    Login {
+        /// Server base URL, e.g. http://127.0.0.1:8780.
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// Token from `outpost server user add` (or `server token add`).
+        #[arg(long, value_name = "TOKEN")]
+        token: String,
+    },
+    /// Forget the saved login of this data dir.
+    Logout,
+    /// Pending changes, last sync, server, user, open conflicts.
+    Status,
+}
+
+/// Runs `outpost sync ...`.
+pub fn run(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
+    let store = &app.store;
+    match &args.command {
+        Some(SyncCmd::Login { server, token }) => login_cmd(store, server, token),
+        Some(SyncCmd::Logout) => {
+            let p = login::path(store.path());
+            match std::fs::remove_file(&p) {
+                Ok(()) => println!("Logged out ({} removed).", p.display()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => println!("Not logged in."),
+                Err(e) => return Err(anyhow::anyhow!("{}: {e}", p.display())),
+            }
+            Ok(())
+        }
+        Some(SyncCmd::Status) => status(store, format),
+        None => sync_now(store, args, format),
+    }
+}
+
+fn login_cmd(store: &Store, server: &str, token: &str) -> anyhow::Result<()> {
+    let server = server.trim().trim_end_matches('/');
+    if !(server.starts_with("http://") || server.starts_with("https://")) {
+        anyhow::bail!("'{server}' is not a server URL; use http://HOST:PORT or https://HOST");
+    }
+    let api = HttpApi::new(server, token);
+    let health = api.health()?;
+    let who = engine::check_identity(store, &api, server)?;
+    if health.server_id != who.server_id {
+        return Err(SyncError::Protocol("the server changed its id between two requests".into()).into());
+    }
+    let path = login::save(
+        store.path(),
+        &login::Login {
+            server: server.to_string(),
+            token: token.trim().to_string(),
+            user: Some(who.user.clone()),
+            role: Some(who.role),
+        },
+    )?;
+    println!(
+        "Logged in to {server} as {} ({}); saved in {}.",
+        who.user,
+        format!("{:?}", who.role).to_lowercase(),
+        path.display()
+    );
+    println!(
+        "New records will be owned by {} unless --owner says otherwise. Run `outpost sync` now.",
+        who.user
+    );
+    Ok(())
+}
+
+fn current_login(store: &Store) -> Result<login::Login, SyncError> {
+    login::effective(store.path())?.ok_or(SyncError::NotLoggedIn)
+}
+
+fn sync_now(store: &Store, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
+    let login = current_login(store)?;
+    let api = HttpApi::new(&login.server, &login.token);
+    let opts = Options {
+        batch: usize::from(args.batch),
+        page: usize::from(args.page),
+        dry_run: args.dry_run,
+    };
+    let tty = std::io::stderr().is_terminal();
+    let mut progress = |p: Progress| {
+        if tty {
+            match p {
+                Progress::Push { done, total } => eprint!("\rsync: sent {done}/{total}      "),
+                Progress::Pull { cursor, head } => {
+                    eprint!("\rsync: received up to {cursor}/{head}      ")
+                }
+            }
+        }
+    };
+    let result = engine::sync(store, &api, &login.server, opts, &mut progress);
+    if tty {
+        eprint!("\r\x1b[2K");
+    }
+    let report = result?;
+    if matches!(format, Format::Json | Format::Ndjson) {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    if report.dry_run {
+        println!(
+            "dry run: would send {}, would receive {}; nothing changed",
+            report.sent, report.received
+        );
+        return Ok(());
+    }
+    if report.refused > 0 {
+        eprintln!(
+            "the server refused {} change(s); the server's values were put back. See `outpost conflicts list`.",
+            report.refused
+        );
+    }
+    println!(
+        "sent {}, received {}, conflicts {}",
+        report.sent, report.received, report.conflicts
+    );
+    Ok(())
+}
+
+fn status(store: &Store, format: Format) -> anyhow::Result<()> {
+    let login = login::effective(store.path())?;
+    let state = store.sync_state()?;
+    let open = conflicts::list(store, false)?;
+    let refused = open
+        .iter()
+        .filter(|c| c.conflict.conflict.kind == ConflictKind::Refused)
+        .count();
+    let pending = store.outbox_len();
+    let server = login.as_ref().map(|l| l.server.clone());
+    let user = login
+        .as_ref()
+        .and_then(|l| l.user.clone())
+        .or_else(|| state.user.clone());
+    let value = json!({
+        "server": server,
+        "user": user,
+        "server_id": state.server_id,
+        "pending": pending,
+        "last_sync": state.last_sync,
+        "cursor": state.cursor,
+        "acked_seq": state.acked_seq,
+        "open_conflicts": open.len(),
+        "refused": refused,
+    });
+    match format {
+        Format::Json | Format::Ndjson => println!("{value}"),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout());
+            w.write_record(["server", "user", "pending", "last_sync", "open_conflicts", "refused"])?;
+            w.write_record([
+                server.unwrap_or_default(),
+                user.unwrap_or_default(),
+                pending.to_string(),
+                state.last_sync.clone().unwrap_or_default(),
+                open.len().to_string(),
+                refused.to_string(),
+            ])?;
+            w.flush()?;
+        }
+        Format::Table => {
+            println!(
+                "server:     {}",
+                server.as_deref().unwrap_or("(not logged in; run `outpost sync login`)")
+            );
+            println!("user:       {}", user.as_deref().unwrap_or("-"));
+            println!("pending:    {pending} change(s) to send");
+            println!("last sync:  {}", state.last_sync.as_deref().unwrap_or("never"));
+            println!("cursor:     {}", state.cursor);
+            println!("conflicts:  {} open ({refused} refused by the server)", open.len());
+        }
+    }
+    Ok(())
+}
+
+/// Prints rows as a table, or the items as json / ndjson / csv.
+pub(crate) fn print_rows(
+    format: Format,
+    headers: &[&str],
+    rows: &[Vec<String>],
+    items: &[serde_json::Value],
+) -> anyhow::Result<()> {
+    match format {
+        Format::Table => {
+            let headers: Vec<String> = headers.iter().map(|h| (*h).to_string()).collect();
+            print!("{}", crate::app::export::render_table(&headers, rows));
+        }
+        Format::Json => println!("{}", serde_json::to_string_pretty(items)?),
+        Format::Ndjson => {
+            for i in items {
+                println!("{i}");
+            }
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout());
+            w.write_record(headers.iter().map(|h| h.to_ascii_lowercase().replace(' ', "_")))?;
+            for r in rows {
+                w.write_record(r)?;
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! Tokens: random, shown once, stored only as a SHA-256 hash (they carry 160 bits of
+//! entropy, so a fast hash is enough). A token's id is the start of its hash, safe to
+//! show in lists and to name it when revoking.
+
+use sha2::{Digest, Sha256};
+
+use crate::model::records::Role;
+
+/// Prefix of every token, so a leaked one is recognisable.
+pub const TOKEN_PREFIX: &str = "opt_";
+
+/// The user a request acts as, taken from its token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// User name (the `owner` value of their records).
+    pub user: String,
+    /// Their role.
+    pub role: Role,
+}
+
+impl Principal {
+    /// Managers and admins may change any record.
+    #[must_use]
+    pub fn may_change_anything(&self) -> bool {
+        matches!(self.role, Role::Manager | Role::Admin)
+    }
+}
+
+/// A freshly issued token: the secret (shown once) and what the server keeps.
+#[derive(Clone, Debug)]
+pub struct NewToken {
+    /// The secret to give the user.
+    pub secret: String,
+    /// Its hash.
+    pub hash: String,
+    /// Its id.
+    pub id: String,
+}
+
+/// Issues a new random token.
+pub fn issue() -> Result<NewToken, String> {
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no system randomness for a token: {e}"))?;
+    let secret = format!("{TOKEN_PREFIX}{}", hex(&bytes));
+    let hash = hash(&secret);
+    Ok(NewToken {
+        id: token_id(&hash),
+        secret,
+        hash,
+    })
+}
+
+/// The stored form of a token.
+#[must_use]
+pub fn hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.trim().as_bytes()))
+}
+
+/// The id of a token, from its hash.
+#[must_use]
+pub fn token_id(hash: &str) -> String {
+    hash.chars().take(12).collect()
+}
+
+/// Lowercase hex.
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// A user name must be usable as a record owner: 1-64 characters, letters, digits,
+/// `.`, `_`, `-`, `@`.
+pub fn check_user_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{name}' is not a valid user name; use 1-64 letters, digits, '.', '_', '-' or '@'"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hash_to_their_id() {
+        let a = issue().expect("token");
+        let b = issue().expect("token");
+        assert_ne!(a.secret, b.secret);
+        assert!(a.secret.starts_with(TOKEN_PREFIX));
+        assert_eq!(hash(&a.secret), a.hash);
+        assert_eq!(token_id(&a.hash), a.id);
+        assert!(check_user_name("anna.meyer").is_ok());
+        assert!(check_user_name("a b").is_err());
+    }
+}

@@ -1,0 +1,259 @@
+//! Users and tokens of the sled backend, in `accounts.json` in the server's data dir.
+//! A file of its own (not the sled database) so `outpost server user add` works while
+//! the server runs: sled allows one process, the file is replaced atomically and the
+//! server re-reads it when it changes. Writers take a lock file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Accounts, TokenInfo, UserInfo};
+use crate::model::records::Role;
+use crate::server::auth::{NewToken, Principal};
+use crate::server::error::{ApiError, BackendError};
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct File {
+    users: Vec<UserRow>,
+    tokens: Vec<TokenRow>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct UserRow {
+    name: String,
+    role: Role,
+    created: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct TokenRow {
+    id: String,
+    hash: String,
+    user: String,
+    created: chrono::DateTime<chrono::Utc>,
+    revoked: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+type Stamp = (SystemTime, u64, u64);
+
+/// `accounts.json` in a data dir.
+pub struct FileAccounts {
+    path: PathBuf,
+    cache: Mutex<Option<(Stamp, File)>>,
+}
+
+impl FileAccounts {
+    /// Accounts kept in `dir/accounts.json` (created on first write).
+    pub fn new(dir: &Path) -> Result<Self, BackendError> {
+        std::fs::create_dir_all(dir).map_err(|e| BackendError::storage(format!("{}: {e}", dir.display())))?;
+        Ok(Self {
+            path: dir.join("accounts.json"),
+            cache: Mutex::new(None),
+        })
+    }
+
+    fn stamp(&self) -> Option<Stamp> {
+        let m = std::fs::metadata(&self.path).ok()?;
+        #[cfg(unix)]
+        let ino = std::os::unix::fs::MetadataExt::ino(&m);
+        #[cfg(not(unix))]
+        let ino = 0;
+        Some((m.modified().ok()?, m.len(), ino))
+    }
+
+    fn read_file(&self) -> Result<File, BackendError> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| BackendError::storage(format!("{} is damaged: {e}", self.path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(File::default()),
+            Err(e) => Err(BackendError::storage(format!("{}: {e}", self.path.display()))),
+        }
+    }
+
+    /// The current file, re-read only when it changed on disk.
+    fn load(&self) -> Result<File, BackendError> {
+        let stamp = self.stamp();
+        let mut cache = self
+            .cache
+            .lock()
+            .map_err(|_| BackendError::storage("accounts cache poisoned"))?;
+        if let (Some(s), Some((cs, file))) = (stamp, cache.as_ref()) {
+            if s == *cs {
+                return Ok(file.clone());
+            }
+        }
+        let file = self.read_file()?;
+        *cache = stamp.map(|s| (s, file.clone()));
+        Ok(file)
+    }
+
+    /// Runs `edit` on the file under the writers' lock and replaces it atomically.
+    fn update<T>(&self, edit: impl FnOnce(&mut File) -> Result<T, BackendError>) -> Result<T, BackendError> {
+        let _lock = LockFile::acquire(&self.path.with_extension("lock"))?;
+        let mut file = self.read_file()?;
+        let out = edit(&mut file)?;
+        let tmp = self.path.with_extension("json.tmp");
+        let bytes = serde_json::to_vec_pretty(&file).map_err(BackendError::storage)?;
+        write_private(&tmp, &bytes).map_err(|e| BackendError::storage(format!("{}: {e}", tmp.display())))?;
+        std::fs::rename(&tmp, &self.path)
+            .map_err(|e| BackendError::storage(format!("{}: {e}", self.path.display())))?;
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = None;
+        }
+        Ok(out)
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// A lock file held while writing; a lock older than 30 s is taken as stale.
+struct LockFile(PathBuf);
+
+impl LockFile {
+    fn acquire(path: &Path) -> Result<Self, BackendError> {
+        let deadline = SystemTime::now() + Duration::from_secs(10);
+        loop {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+                Ok(_) => return Ok(Self(path.to_path_buf())),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let stale = std::fs::metadata(path)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age > Duration::from_secs(30));
+                    if stale {
+                        let _ = std::fs::remove_file(path);
+                    } else if SystemTime::now() > deadline {
+                        return Err(BackendError::storage(format!(
+                            "{} is held by another outpost command; try again (delete it if no other command runs)",
+                            path.display()
+                        )));
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(BackendError::storage(format!("{}: {e}", path.display()))),
+            }
+        }
+    }
+}
+
+impl Drop for LockFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn no_user(name: &str) -> BackendError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no user '{name}'; see `outpost server user list`"),
+    )
+    .into()
+}
+
+impl Accounts for FileAccounts {
+    async fn add_user(&self, name: &str, role: Role, token: &NewToken) -> Result<(), BackendError> {
+        let now = chrono::Utc::now();
+        self.update(|f| {
+            if f.users.iter().any(|u| u.name == name) {
+                return Err(ApiError::invalid(format!(
+                    "user '{name}' exists; issue another token with `outpost server token add {name}`"
+                ))
+                .into());
+            }
+            f.users.push(UserRow {
+                name: name.to_string(),
+                role,
+                created: now,
+            });
+            f.tokens.push(TokenRow {
+                id: token.id.clone(),
+                hash: token.hash.clone(),
+                user: name.to_string(),
+                created: now,
+                revoked: None,
+            });
+            Ok(())
+        })
+    }
+
+    async fn add_token(&self, user: &str, token: &NewToken) -> Result<(), BackendError> {
+        let now = chrono::Utc::now();
+        self.update(|f| {
+            if !f.users.iter().any(|u| u.name == user) {
+                return Err(no_user(user));
+            }
+            f.tokens.push(TokenRow {
+                id: token.id.clone(),
+                hash: token.hash.clone(),
+                user: user.to_string(),
+                created: now,
+                revoked: None,
+            });
+            Ok(())
+        })
+    }
+
+    async fn users(&self) -> Result<Vec<UserInfo>, BackendError> {
+        let f = self.load()?;
+        let mut out: Vec<UserInfo> = f
+            .users
+            .iter()
+            .map(|u| UserInfo {
+                name: u.name.clone(),
+                role: u.role,
+                created: u.created,
+                tokens: f
+                    .tokens
+                    .iter()
+                    .filter(|t| t.user == u.name)
+                    .map(|t| TokenInfo {
+                        id: t.id.clone(),
+                        created: t.created,
+                        revoked: t.revoked,
+                    })
+                    .collect(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    async fn revoke_token(&self, id: &str) -> Result<bool, BackendError> {
+        let now = chrono::Utc::now();
+        self.update(|f| {
+            let mut done = false;
+            for t in f.tokens.iter_mut().filter(|t| t.id == id && t.revoked.is_none()) {
+                t.revoked = Some(now);
+                done = true;
+            }
+            Ok(done)
+        })
+    }
+
+    async fn authenticate(&self, hash: &str) -> Result<Option<Principal>, BackendError> {
+        let f = self.load()?;
+        let Some(token) = f.tokens.iter().find(|t| t.hash == hash && t.revoked.is_none()) else {
+            return Ok(None);
+        };
+        Ok(f.users.iter().find(|u| u.name == token.user).map(|u| Principal {
+            user: u.name.clone(),
+            role: u.role,
+        }))
+    }
+}

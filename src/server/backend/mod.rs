@@ -1,0 +1,148 @@
+//! Server storage behind one trait pair: [`Accounts`] (users and tokens) and [`Changes`]
+//! (the log, record states, replicas). Two backends implement them: sled in the
+//! server's data dir (one server process) and PostgreSQL (any number of processes).
+//! The push logic itself is shared (`engine.rs`); backends load, lock and store.
+
+mod accounts_file;
+mod pg;
+mod pg_pool;
+mod pg_schema;
+mod sled_backend;
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+pub use accounts_file::FileAccounts;
+pub use pg::PgBackend;
+pub use sled_backend::SledBackend;
+
+use super::auth::{NewToken, Principal};
+use super::error::BackendError;
+use crate::model::ReplicaId;
+use crate::model::records::Role;
+use crate::sync::wire::{PushRequest, PushResponse};
+
+/// A user as listed by `outpost server user list`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// When the user was added.
+    pub created: chrono::DateTime<chrono::Utc>,
+    /// Their tokens.
+    pub tokens: Vec<TokenInfo>,
+}
+
+/// A token as listed (never the secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// Id (start of the hash).
+    pub id: String,
+    /// When it was issued.
+    pub created: chrono::DateTime<chrono::Utc>,
+    /// When it was revoked, if it was.
+    pub revoked: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// One pull page with entries still in their stored JSON form (the server does not
+/// re-encode them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RawPage {
+    /// Entries, each one JSON object.
+    pub entries: Vec<String>,
+    /// Cursor to continue from.
+    pub next: u64,
+    /// Whether more entries are waiting.
+    pub more: bool,
+    /// End of the log when read.
+    pub head: u64,
+}
+
+/// Users and tokens.
+pub trait Accounts: Send + Sync + 'static {
+    /// Adds a user with a first token. Fails if the name is taken.
+    fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        token: &NewToken,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// Issues another token to an existing user.
+    fn add_token(&self, user: &str, token: &NewToken) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// Every user with their tokens, by name.
+    fn users(&self) -> impl Future<Output = Result<Vec<UserInfo>, BackendError>> + Send;
+    /// Revokes a token by id. Returns false if it was unknown or already revoked.
+    fn revoke_token(&self, id: &str) -> impl Future<Output = Result<bool, BackendError>> + Send;
+    /// The user of a live token, by the token's hash.
+    fn authenticate(&self, hash: &str) -> impl Future<Output = Result<Option<Principal>, BackendError>> + Send;
+}
+
+/// The change log and the records' merged state.
+pub trait Changes: Send + Sync + 'static {
+    /// This server's id (a store syncs with one server only).
+    fn server_id(&self) -> &str;
+    /// `sled` or `postgres`.
+    fn backend_name(&self) -> &'static str;
+    /// Applies a push atomically: all of it or nothing.
+    fn push(&self, who: Principal, req: PushRequest)
+    -> impl Future<Output = Result<PushResponse, BackendError>> + Send;
+    /// Reads the page after `after` that `replica` may see (claiming the replica for
+    /// `who` if it is new).
+    fn pull(
+        &self,
+        who: Principal,
+        replica: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<RawPage, BackendError>> + Send;
+}
+
+/// A complete storage backend.
+pub trait Backend: Accounts + Changes {}
+
+impl<T: Accounts + Changes> Backend for T {}
+
+/// Log value layout shared by backends that store bytes: flags, replica, entry JSON.
+pub(crate) mod log_value {
+    use crate::model::ReplicaId;
+    use crate::sync::wire::Entry;
+
+    const REFUSED: u8 = 1;
+    const ANNOTATED: u8 = 2;
+
+    /// Encodes an entry.
+    pub fn encode(entry: &Entry) -> Vec<u8> {
+        let mut flags = 0;
+        if entry.refused.is_some() {
+            flags |= REFUSED;
+        }
+        if entry.annotated() {
+            flags |= ANNOTATED;
+        }
+        let mut out = vec![flags];
+        out.extend_from_slice(&entry.change.replica.0.to_be_bytes());
+        out.extend(serde_json::to_vec(entry).unwrap_or_default());
+        out
+    }
+
+    /// Whether `reader` sees the entry, and its JSON.
+    pub fn visible(bytes: &[u8], reader: ReplicaId) -> Option<&[u8]> {
+        let flags = *bytes.first()?;
+        let replica = u64::from_be_bytes(bytes.get(1..9)?.try_into().ok()?);
+        let json = bytes.get(9..)?;
+        let show = if replica == reader.0 {
+            flags & ANNOTATED != 0
+        } else {
+            flags & REFUSED == 0
+        };
+        show.then_some(json)
+    }
+}
+
+/// Milliseconds to a time (for backends storing integers).
+pub(crate) fn time_of(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}

@@ -1,0 +1,266 @@
+//! The default backend: a sled database in the server's data dir (`server/`), plus
+//! `accounts.json` for users and tokens. One server process; pushes are serialised by a
+//! lock and each is one sled transaction, flushed before the answer.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use super::{Accounts, Changes, FileAccounts, RawPage, UserInfo, log_value};
+use crate::model::ReplicaId;
+use crate::model::records::Role;
+use crate::server::auth::{NewToken, Principal};
+use crate::server::engine::{self, Key};
+use crate::server::error::BackendError;
+use crate::store::Stored;
+use crate::sync::wire::{MAX_PAGE_BYTES, PushRequest, PushResponse};
+
+const META: usize = 0;
+const REPLICAS: usize = 1;
+const RECORDS: usize = 2;
+const LOG: usize = 3;
+const K_HEAD: &[u8] = b"head";
+const K_SERVER_ID: &[u8] = b"server_id";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ReplicaRow {
+    user: String,
+    acked: u64,
+}
+
+struct Inner {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+    server_id: String,
+    /// Pushes write, pulls read: a pull never sees half a push.
+    lock: RwLock<()>,
+}
+
+/// sled storage in a data dir.
+pub struct SledBackend {
+    inner: Arc<Inner>,
+    accounts: FileAccounts,
+}
+
+fn record_key(key: &Key) -> Vec<u8> {
+    let mut k = vec![key.0.tag()];
+    k.extend_from_slice(key.1.as_bytes());
+    k
+}
+
+fn head_of(bytes: Option<&[u8]>) -> u64 {
+    bytes.and_then(|b| b.try_into().ok()).map_or(0, u64::from_be_bytes)
+}
+
+impl SledBackend {
+    /// Opens (creating) the server storage in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, BackendError> {
+        let accounts = FileAccounts::new(dir)?;
+        let db = sled::Config::new()
+            .path(dir.join("server"))
+            .mode(sled::Mode::HighThroughput)
+            .open()
+            .map_err(|e| {
+                BackendError::storage(format!(
+                    "cannot open the server data in {}: {e} (is another `outpost serve` using it?)",
+                    dir.display()
+                ))
+            })?;
+        let mut trees = Vec::new();
+        for name in ["meta", "replicas", "records", "log"] {
+            trees.push(db.open_tree(name).map_err(BackendError::storage)?);
+        }
+        let server_id = match trees[META].get(K_SERVER_ID).map_err(BackendError::storage)? {
+            Some(v) => String::from_utf8_lossy(&v).into_owned(),
+            None => {
+                let id = new_server_id()?;
+                trees[META]
+                    .insert(K_SERVER_ID, id.as_bytes())
+                    .map_err(BackendError::storage)?;
+                db.flush().map_err(BackendError::storage)?;
+                id
+            }
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                trees,
+                server_id,
+                lock: RwLock::new(()),
+            }),
+            accounts,
+        })
+    }
+}
+
+/// A new random server id.
+pub(crate) fn new_server_id() -> Result<String, BackendError> {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).map_err(BackendError::storage)?;
+    Ok(crate::server::auth::hex(&b))
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, BackendError> + Send + 'static,
+) -> Result<T, BackendError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| BackendError::storage(format!("worker failed: {e}")))?
+}
+
+type TxError = ConflictableTransactionError<BackendError>;
+
+fn abort(e: impl Into<BackendError>) -> TxError {
+    ConflictableTransactionError::Abort(e.into())
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, TxError> {
+    serde_json::from_slice(bytes).map_err(|e| abort(BackendError::storage(format!("damaged server data: {e}"))))
+}
+
+impl Inner {
+    fn push(&self, who: &Principal, req: &PushRequest) -> Result<PushResponse, BackendError> {
+        let _guard = self.lock.write().map_err(|_| BackendError::storage("lock poisoned"))?;
+        let now = chrono::Utc::now();
+        let result = self.trees.as_slice().transaction(|t| {
+            let rkey = req.replica.to_string();
+            let row: Option<ReplicaRow> = t[REPLICAS].get(rkey.as_bytes())?.map(|v| decode(&v)).transpose()?;
+            let acked = row.as_ref().map_or(0, |r| r.acked);
+            let fresh = engine::new_changes(who, row.as_ref().map(|r| r.user.as_str()), acked, req).map_err(abort)?;
+            let mut records = BTreeMap::new();
+            for key in engine::keys(fresh) {
+                if let Some(v) = t[RECORDS].get(record_key(&key))? {
+                    records.insert(key, decode::<Stored>(&v)?);
+                }
+            }
+            let (drafts, dirty) = engine::plan(who, fresh, &mut records).map_err(abort)?;
+            let mut head = head_of(t[META].get(K_HEAD)?.as_deref());
+            let mut response = PushResponse {
+                acked: fresh.last().map_or(acked, |c| c.seq),
+                skipped: req.changes.len() - fresh.len(),
+                ..PushResponse::default()
+            };
+            for draft in drafts {
+                head += 1;
+                let entry = draft.into_entry(head, &who.user, now);
+                if entry.refused.is_some() {
+                    response.refused += 1;
+                } else {
+                    response.accepted += 1;
+                }
+                response.conflicts += entry.conflicts.len();
+                t[LOG].insert(&head.to_be_bytes(), log_value::encode(&entry))?;
+            }
+            for key in &dirty {
+                if let Some(state) = records.get(key) {
+                    t[RECORDS].insert(record_key(key), state.encode())?;
+                }
+            }
+            let row = ReplicaRow {
+                user: who.user.clone(),
+                acked: response.acked,
+            };
+            t[REPLICAS].insert(rkey.as_bytes(), serde_json::to_vec(&row).unwrap_or_default())?;
+            t[META].insert(K_HEAD, &head.to_be_bytes())?;
+            response.head = head;
+            Ok(response)
+        });
+        let response = match result {
+            Ok(r) => r,
+            Err(TransactionError::Abort(e)) => return Err(e),
+            Err(TransactionError::Storage(e)) => return Err(BackendError::storage(e)),
+        };
+        self.db.flush().map_err(BackendError::storage)?;
+        Ok(response)
+    }
+
+    fn claim(&self, who: &Principal, replica: ReplicaId) -> Result<(), BackendError> {
+        let key = replica.to_string();
+        let tree = &self.trees[REPLICAS];
+        let row = ReplicaRow {
+            user: who.user.clone(),
+            acked: 0,
+        };
+        let bytes = serde_json::to_vec(&row).unwrap_or_default();
+        let _ = tree
+            .compare_and_swap(key.as_bytes(), None as Option<&[u8]>, Some(bytes))
+            .map_err(BackendError::storage)?;
+        let current = tree.get(key.as_bytes()).map_err(BackendError::storage)?;
+        let owner: Option<ReplicaRow> = current.and_then(|v| serde_json::from_slice(&v).ok());
+        engine::check_owner(who, owner.as_ref().map(|r| r.user.as_str()), replica)?;
+        Ok(())
+    }
+
+    fn pull(&self, who: &Principal, replica: ReplicaId, after: u64, limit: usize) -> Result<RawPage, BackendError> {
+        self.claim(who, replica)?;
+        let _guard = self.lock.read().map_err(|_| BackendError::storage("lock poisoned"))?;
+        let head = head_of(self.trees[META].get(K_HEAD).map_err(BackendError::storage)?.as_deref());
+        let mut page = RawPage {
+            next: after,
+            head,
+            ..RawPage::default()
+        };
+        let mut bytes = 0;
+        for item in self.trees[LOG].range((after + 1).to_be_bytes()..) {
+            let (k, v) = item.map_err(BackendError::storage)?;
+            if page.entries.len() >= limit || bytes >= MAX_PAGE_BYTES {
+                page.more = true;
+                break;
+            }
+            if let Some(json) = log_value::visible(&v, replica) {
+                bytes += json.len();
+                page.entries.push(String::from_utf8_lossy(json).into_owned());
+            }
+            page.next = head_of(Some(&k));
+        }
+        Ok(page)
+    }
+}
+
+impl Changes for SledBackend {
+    fn server_id(&self) -> &str {
+        &self.inner.server_id
+    }
+
+    fn backend_name(&self) -> &'static str {
+        "sled"
+    }
+
+    async fn push(&self, who: Principal, req: PushRequest) -> Result<PushResponse, BackendError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || inner.push(&who, &req)).await
+    }
+
+    async fn pull(
+        &self,
+        who: Principal,
+        replica: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<RawPage, BackendError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || inner.pull(&who, replica, after, limit)).await
+    }
+}
+
+impl Accounts for SledBackend {
+    async fn add_user(&self, name: &str, role: Role, token: &NewToken) -> Result<(), BackendError> {
+        self.accounts.add_user(name, role, token).await
+    }
+    async fn add_token(&self, user: &str, token: &NewToken) -> Result<(), BackendError> {
+        self.accounts.add_token(user, token).await
+    }
+    async fn users(&self) -> Result<Vec<UserInfo>, BackendError> {
+        self.accounts.users().await
+    }
+    async fn revoke_token(&self, id: &str) -> Result<bool, BackendError> {
+        self.accounts.revoke_token(id).await
+    }
+    async fn authenticate(&self, hash: &str) -> Result<Option<Principal>, BackendError> {
+        self.accounts.authenticate(hash).await
+    }
+}

@@ -1,0 +1,226 @@
+//! The push logic both backends share, as pure functions: check a push request against
+//! the replica's state, then decide for each new change whether the actor may make it,
+//! merge it, and collect the conflicts. The backend only loads and stores.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::http::StatusCode;
+
+use super::auth::Principal;
+use super::error::ApiError;
+use crate::model::{EntityKind, Id, ReplicaId};
+use crate::store::{Change, ChangeOp, Conflict, Stored};
+use crate::sync::merge::{self, Detected};
+use crate::sync::wire::{Entry, MAX_PUSH_CHANGES, PushRequest, Refusal};
+
+/// A record's key on the server.
+pub type Key = (EntityKind, Id);
+
+/// One change after planning, before the backend gives it a cursor.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    /// The change.
+    pub change: Change,
+    /// Conflicts it raised.
+    pub conflicts: Vec<Detected>,
+    /// Set when it was refused.
+    pub refused: Option<Refusal>,
+}
+
+impl Draft {
+    /// The log entry for this draft at `cursor`.
+    #[must_use]
+    pub fn into_entry(self, cursor: u64, actor: &str, at: chrono::DateTime<chrono::Utc>) -> Entry {
+        let conflicts = self
+            .conflicts
+            .into_iter()
+            .enumerate()
+            .map(|(n, d)| Conflict {
+                id: Conflict::make_id(cursor, n),
+                kind: d.kind,
+                entity: self.change.entity,
+                record: self.change.id,
+                field: d.field,
+                winner: d.winner,
+                loser: d.loser,
+                actor: actor.to_string(),
+                at,
+                reason: None,
+            })
+            .collect();
+        Entry {
+            cursor,
+            actor: actor.to_string(),
+            at,
+            change: self.change,
+            conflicts,
+            refused: self.refused,
+        }
+    }
+}
+
+/// Checks a push against the replica's owner and acknowledged sequence. Returns the
+/// changes not seen before (a retried push repeats some).
+pub fn new_changes<'a>(
+    who: &Principal,
+    owner: Option<&str>,
+    acked: u64,
+    req: &'a PushRequest,
+) -> Result<&'a [Change], ApiError> {
+    check_owner(who, owner, req.replica)?;
+    if req.changes.len() > MAX_PUSH_CHANGES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "{} changes in one push; send at most {MAX_PUSH_CHANGES}",
+                req.changes.len()
+            ),
+        ));
+    }
+    let mut previous: Option<u64> = None;
+    for c in &req.changes {
+        if c.replica != req.replica || c.hlc.replica != req.replica {
+            return Err(ApiError::invalid(format!(
+                "change {} of replica {} is in a push of replica {}; a replica pushes only its own changes",
+                c.seq, c.replica, req.replica
+            )));
+        }
+        if c.seq == 0 {
+            return Err(ApiError::invalid("change sequence numbers start at 1"));
+        }
+        if let Some(p) = previous.filter(|p| c.seq != p + 1) {
+            return Err(gap(format!(
+                "change {} follows change {p} in the push; changes must be contiguous",
+                c.seq
+            )));
+        }
+        previous = Some(c.seq);
+    }
+    let first = req.changes.first().map_or(acked + 1, |c| c.seq);
+    if first > acked + 1 {
+        return Err(gap(format!(
+            "the server holds replica {} up to change {acked}, the push starts at {first}; send from {} on",
+            req.replica,
+            acked + 1
+        )));
+    }
+    let skip = req.changes.iter().take_while(|c| c.seq <= acked).count();
+    Ok(&req.changes[skip..])
+}
+
+fn gap(message: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "seq_gap", message)
+}
+
+/// A replica belongs to the first user that used it.
+pub fn check_owner(who: &Principal, owner: Option<&str>, replica: ReplicaId) -> Result<(), ApiError> {
+    match owner {
+        Some(o) if o != who.user => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "replica_owned",
+            format!(
+                "replica {replica} belongs to user '{o}', not '{}'; log in as '{o}', or sync from a new data dir",
+                who.user
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The records a set of changes touches.
+#[must_use]
+pub fn keys(changes: &[Change]) -> BTreeSet<Key> {
+    changes.iter().map(|c| (c.entity, c.id)).collect()
+}
+
+/// Plans `changes` against `records` (the server's state of the records they touch,
+/// updated in place). Returns one draft per change, and the keys of the records that
+/// changed. Fails, for the whole push, on a change whose values do not fit its entity.
+pub fn plan(
+    who: &Principal,
+    changes: &[Change],
+    records: &mut BTreeMap<Key, Stored>,
+) -> Result<(Vec<Draft>, BTreeSet<Key>), ApiError> {
+    let mut drafts = Vec::with_capacity(changes.len());
+    let mut dirty = BTreeSet::new();
+    for change in changes {
+        let key = (change.entity, change.id);
+        let current = records.get(&key);
+        if let Err(reason) = permitted(who, current, change) {
+            drafts.push(Draft {
+                change: change.clone(),
+                conflicts: Vec::new(),
+                refused: Some(Refusal {
+                    reason,
+                    current: current.cloned(),
+                }),
+            });
+            continue;
+        }
+        if let ChangeOp::Set { field, .. } = &change.op {
+            if field.starts_with('_') || field.is_empty() {
+                return Err(ApiError::invalid(format!(
+                    "change {}: '{field}' is not a field name",
+                    change.seq
+                )));
+            }
+        }
+        let merged = merge::apply(current, change.hlc, &change.op);
+        if merged.changed {
+            if change.entity.describe(&merged.state.fields).is_none() {
+                return Err(ApiError::invalid(format!(
+                    "change {} ({} {}): a value has the wrong type for a {}; nothing was written",
+                    change.seq, change.entity, change.id, change.entity
+                )));
+            }
+            records.insert(key, merged.state);
+            dirty.insert(key);
+        }
+        drafts.push(Draft {
+            change: change.clone(),
+            conflicts: merged.conflicts,
+            refused: None,
+        });
+    }
+    Ok((drafts, dirty))
+}
+
+fn owner_of(fields: &crate::model::Fields) -> Option<&str> {
+    fields
+        .get("owner")
+        .and_then(|v| v.as_str())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// Whether `who` may make `change` to a record in state `current`: managers and admins
+/// may change anything; a rep what they own or what has no owner. Anything but a create
+/// needs the record to exist on the server.
+fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Result<(), String> {
+    let what = format!("{} {}", change.entity, change.id);
+    let current = current.filter(|s| merge::exists(s));
+    let Some(current) = current else {
+        return match &change.op {
+            ChangeOp::Create { fields } => match owner_of(fields) {
+                Some(o) if !who.may_change_anything() && !o.eq_ignore_ascii_case(&who.user) => Err(format!(
+                    "{what}: a rep may only create records they own or unowned ones, and '{}' is not '{o}'",
+                    who.user
+                )),
+                _ => Ok(()),
+            },
+            _ => Err(format!(
+                "{what}: the server has no such record (its creation never reached the server)"
+            )),
+        };
+    };
+    if who.may_change_anything() {
+        return Ok(());
+    }
+    match owner_of(&current.fields) {
+        Some(o) if !o.eq_ignore_ascii_case(&who.user) => Err(format!(
+            "{what} is owned by '{o}'; a rep may change only their own or unowned records (ask a manager)"
+        )),
+        _ => Ok(()),
+    }
+}

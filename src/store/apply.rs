@@ -1,0 +1,182 @@
+//! Applying what sync brings: a page of remote changes plus the new cursor in ONE sled
+//! transaction (records, clocks, indexes, conflicts, observed clock, cursor), and pruning
+//! the outbox once the server acknowledged it. Remote changes skip local relation
+//! checks (the parent may arrive on a later page) but keep every index exact.
+
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use super::conflict::{self, Conflict, LocalConflict};
+use super::meta::{K_ACKED_SEQ, K_CURSOR, K_LAST_HLC, K_LAST_SYNC, K_SYNC_SERVER, K_SYNC_USER, parse_hlc, parse_u64};
+use super::{CONFLICTS, META, OUTBOX, Store, StoreError, Stored, entity_pos, write};
+use crate::model::{EntityKind, Hlc, Id};
+
+/// What applying a remote item does to its record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Nothing changes (a duplicate, or a value that lost).
+    Unchanged,
+    /// The record becomes this.
+    Put(Stored),
+    /// The record goes away (a refused create the server never had).
+    Remove,
+}
+
+/// One item of a pulled page. The sync layer implements it; the store only applies.
+pub trait Remote {
+    /// The record it touches.
+    fn target(&self) -> (EntityKind, Id);
+    /// Its clock, folded into this replica's clock.
+    fn hlc(&self) -> Hlc;
+    /// Conflicts it raised, to keep.
+    fn conflicts(&self) -> &[Conflict];
+    /// The new state of the record, given the current one. Must be a pure function:
+    /// sled may run a transaction more than once.
+    fn merge(&self, current: Option<&Stored>) -> Outcome;
+}
+
+/// What one applied page did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Items whose record changed.
+    pub changed: usize,
+    /// Conflicts recorded for the first time.
+    pub conflicts: usize,
+}
+
+/// The sync bookkeeping kept in `meta`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncState {
+    /// Server cursor up to which changes are applied.
+    pub cursor: u64,
+    /// Highest outbox sequence the server acknowledged.
+    pub acked_seq: u64,
+    /// Id of the server this store syncs with (set by the first sync).
+    pub server_id: Option<String>,
+    /// User the last sync ran as.
+    pub user: Option<String>,
+    /// When the last complete sync finished (RFC 3339).
+    pub last_sync: Option<String>,
+}
+
+fn fail<E: std::fmt::Display>(e: E) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(StoreError::Corrupt(e.to_string()))
+}
+
+fn finish<T>(result: Result<T, TransactionError<StoreError>>) -> Result<T, StoreError> {
+    match result {
+        Ok(v) => Ok(v),
+        Err(TransactionError::Abort(e)) => Err(e),
+        Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+    }
+}
+
+impl Store {
+    /// Applies `items` (one pulled page, in server order) and stores `cursor`, all in one
+    /// transaction, then flushes. A crash leaves either the whole page or none of it.
+    pub fn apply_remote<R: Remote>(&self, items: &[R], cursor: u64) -> Result<Applied, StoreError> {
+        let result = self.trees.as_slice().transaction(|trees| {
+            let mut applied = Applied::default();
+            let mut clock = parse_hlc(trees[META].get(K_LAST_HLC)?.as_deref()).map_err(fail)?;
+            for item in items {
+                let (kind, id) = item.target();
+                let tree = &trees[entity_pos(kind)];
+                let current = match tree.get(id.as_bytes())? {
+                    Some(bytes) => Some(Stored::decode(&bytes).map_err(fail)?),
+                    None => None,
+                };
+                match item.merge(current.as_ref()) {
+                    Outcome::Unchanged => {}
+                    Outcome::Put(new) => {
+                        write::replace(trees, kind, id, current.as_ref(), Some(&new))?;
+                        applied.changed += 1;
+                    }
+                    Outcome::Remove => {
+                        write::replace(trees, kind, id, current.as_ref(), None)?;
+                        applied.changed += 1;
+                    }
+                }
+                clock = Hlc::observe(clock, item.hlc());
+                for c in item.conflicts() {
+                    let local = LocalConflict {
+                        conflict: c.clone(),
+                        resolved: None,
+                    };
+                    let (k, v) = conflict::encode(&local);
+                    if trees[CONFLICTS].get(&k)?.is_none() {
+                        trees[CONFLICTS].insert(k, v)?;
+                        applied.conflicts += 1;
+                    }
+                }
+            }
+            trees[META].insert(K_LAST_HLC, clock.to_string().as_bytes())?;
+            trees[META].insert(K_CURSOR, cursor.to_string().as_bytes())?;
+            Ok(applied)
+        });
+        let applied = finish(result)?;
+        self.flush()?;
+        Ok(applied)
+    }
+
+    /// Drops outbox changes up to `upto` (the server acknowledged them) and remembers
+    /// `upto`, in one transaction. Returns how many were dropped.
+    pub fn ack_outbox(&self, upto: u64) -> Result<usize, StoreError> {
+        let trees = [self.tree(META).clone(), self.tree(OUTBOX).clone()];
+        let result = trees.as_slice().transaction(|t| {
+            let acked = parse_u64(t[0].get(K_ACKED_SEQ)?.as_deref(), 0).map_err(fail)?;
+            if upto <= acked {
+                return Ok(0);
+            }
+            let mut dropped = 0;
+            for seq in acked + 1..=upto {
+                if t[1].remove(&seq.to_be_bytes())?.is_some() {
+                    dropped += 1;
+                }
+            }
+            t[0].insert(K_ACKED_SEQ, upto.to_string().as_bytes())?;
+            Ok(dropped)
+        });
+        let dropped = finish(result)?;
+        self.flush()?;
+        Ok(dropped)
+    }
+
+    /// Outbox changes after the acknowledged ones, oldest first, at most `limit`.
+    pub fn pending(&self, limit: usize) -> Result<Vec<super::Change>, StoreError> {
+        self.outbox().take(limit).collect()
+    }
+
+    /// The sync bookkeeping.
+    pub fn sync_state(&self) -> Result<SyncState, StoreError> {
+        let num = |k: &str| -> Result<u64, StoreError> { Ok(self.meta(k)?.and_then(|v| v.parse().ok()).unwrap_or(0)) };
+        Ok(SyncState {
+            cursor: num(K_CURSOR)?,
+            acked_seq: num(K_ACKED_SEQ)?,
+            server_id: self.meta(K_SYNC_SERVER)?,
+            user: self.meta(K_SYNC_USER)?,
+            last_sync: self.meta(K_LAST_SYNC)?,
+        })
+    }
+
+    /// Binds this store to a server (first sync) and records the user it syncs as.
+    pub fn bind_server(&self, server_id: &str, user: &str) -> Result<(), StoreError> {
+        let meta = self.tree(META);
+        meta.insert(K_SYNC_SERVER, server_id.as_bytes())?;
+        meta.insert(K_SYNC_USER, user.as_bytes())?;
+        self.flush()
+    }
+
+    /// Records that a sync completed now.
+    pub fn record_sync_finished(&self, when: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+        self.tree(META).insert(
+            K_LAST_SYNC,
+            when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).as_bytes(),
+        )?;
+        self.flush()
+    }
+
+    /// The next outbox sequence this store will use (so the highest issued is one less).
+    pub fn next_seq(&self) -> Result<u64, StoreError> {
+        parse_u64(self.tree(META).get(super::meta::K_NEXT_SEQ)?.as_deref(), 1)
+    }
+}

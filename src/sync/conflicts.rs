@@ -1,0 +1,223 @@
+//! Listing and resolving conflicts. Resolving is a normal write through
+//! [`Store::commit`], so it syncs like any edit and, once other replicas pull it,
+//! settles the conflict there too (their record no longer holds the conflicting state).
+
+use serde_json::Value;
+
+use crate::model::{Fields, ReplicaId};
+use crate::store::{CREATED, ConflictKind, DELETED, LocalConflict, Mutation, Op, Store, StoreError, Stored};
+
+/// A conflict with whether it still needs a decision.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Listed {
+    /// The conflict.
+    #[serde(flatten)]
+    pub conflict: LocalConflict,
+    /// True while it needs a decision.
+    pub open: bool,
+}
+
+/// Conflicts on this replica, oldest first; only open ones unless `all`.
+pub fn list(store: &Store, all: bool) -> Result<Vec<Listed>, StoreError> {
+    let mut out = Vec::new();
+    for c in store.conflicts()? {
+        let open = store.conflict_is_open(&c)?;
+        if all || open {
+            out.push(Listed { conflict: c, open });
+        }
+    }
+    Ok(out)
+}
+
+/// How to resolve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// Keep the value this replica wrote (or the current one if it wrote neither).
+    Mine,
+    /// Keep the other value.
+    Theirs,
+    /// Write this value instead (text, or JSON for numbers and lists).
+    Value(String),
+}
+
+impl Choice {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Mine => "mine",
+            Self::Theirs => "theirs",
+            Self::Value(_) => "value",
+        }
+    }
+}
+
+/// What resolving did.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Resolved {
+    /// The conflict id.
+    pub id: String,
+    /// What was kept, in words.
+    pub kept: String,
+    /// Whether a change was written (and will sync).
+    pub wrote: bool,
+}
+
+/// Reads `text` as a value of the same shape as the values in conflict.
+fn parse_value(text: &str, like: &[&Value]) -> Value {
+    let textual = like.iter().all(|v| v.is_string() || v.is_null());
+    if textual {
+        return Value::String(text.to_string());
+    }
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+fn state_error(message: String) -> StoreError {
+    StoreError::State { index: 0, message }
+}
+
+/// Resolves conflict `id` on this replica.
+pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, StoreError> {
+    let local = store
+        .conflict(id)?
+        .ok_or_else(|| state_error(format!("no conflict with id {id}; see `outpost conflicts list`")))?;
+    if local.resolved.is_some() {
+        return Err(state_error(format!(
+            "conflict {id} is already resolved ({})",
+            local.resolved.unwrap_or_default()
+        )));
+    }
+    let c = &local.conflict;
+    let me: ReplicaId = store.replica();
+    let (mine, theirs) = c.mine_theirs(me);
+    let record = store.get(c.entity, c.record)?;
+    let kept_side = match choice {
+        Choice::Mine => Some(mine),
+        Choice::Theirs => Some(theirs),
+        Choice::Value(_) => None,
+    };
+    let mutations: Vec<Mutation> = match c.kind {
+        ConflictKind::Edit => {
+            let value = match (choice, kept_side) {
+                (Choice::Value(v), _) => parse_value(v, &[&c.winner.value, &c.loser.value]),
+                (_, Some(side)) => side.value.clone(),
+                (_, None) => Value::Null,
+            };
+            set_field(c.entity, c.record, &c.field, value, record.as_ref())?
+        }
+        ConflictKind::Delete => {
+            // The deletion side has value null; the other side is the edit.
+            let keep_delete = kept_side.is_some_and(|s| s.value.is_null() && s.hlc == c.winner.hlc);
+            let mut m = Vec::new();
+            let deleted = record.as_ref().is_some_and(|r| r.deleted);
+            if keep_delete {
+                if deleted {
+                    m.push(tomb(c.entity, c.record, Op::Restore));
+                    m.push(tomb(c.entity, c.record, Op::Delete));
+                }
+            } else {
+                if deleted {
+                    m.push(tomb(c.entity, c.record, Op::Restore));
+                }
+                let value = match choice {
+                    Choice::Value(v) => parse_value(v, &[&c.loser.value]),
+                    _ => c.loser.value.clone(),
+                };
+                let mut fields = Fields::new();
+                fields.insert(c.field.clone(), value);
+                m.push(Mutation::update(c.entity, c.record, fields));
+            }
+            m
+        }
+        ConflictKind::Refused => refused(
+            c,
+            choice,
+            kept_side.is_some_and(|s| std::ptr::eq(s, theirs)),
+            record.as_ref(),
+        )?,
+    };
+    let wrote = !mutations.is_empty();
+    if wrote {
+        store.commit(&mutations)?;
+    }
+    store.mark_conflict_resolved(id, choice.name())?;
+    let kept = match choice {
+        Choice::Value(v) => format!("the value {v}"),
+        _ => format!("{} value", choice.name()),
+    };
+    Ok(Resolved {
+        id: c.id.clone(),
+        kept,
+        wrote,
+    })
+}
+
+fn tomb(kind: crate::model::EntityKind, id: crate::model::Id, op: Op) -> Mutation {
+    Mutation { kind, id, op }
+}
+
+/// A write of `value` to `field`, stamped even if the value does not change.
+fn set_field(
+    kind: crate::model::EntityKind,
+    id: crate::model::Id,
+    field: &str,
+    value: Value,
+    record: Option<&Stored>,
+) -> Result<Vec<Mutation>, StoreError> {
+    let Some(record) = record else {
+        return Err(state_error(format!("{kind} {id} is not in this store")));
+    };
+    if record.deleted {
+        return Err(state_error(format!(
+            "{kind} {id} is in the trash; restore it first (`outpost trash restore {id}`), then resolve"
+        )));
+    }
+    let mut fields = Fields::new();
+    let same = record.fields.get(field) == Some(&value);
+    fields.insert(field.to_string(), value);
+    let op = if same { Op::Rewrite(fields) } else { Op::Update(fields) };
+    Ok(vec![Mutation { kind, id, op }])
+}
+
+/// Refused changes: keeping the server's value needs no write (it is already back);
+/// keeping mine writes it again (the server decides again).
+fn refused(
+    c: &crate::store::Conflict,
+    choice: &Choice,
+    theirs: bool,
+    record: Option<&Stored>,
+) -> Result<Vec<Mutation>, StoreError> {
+    if theirs {
+        return Ok(Vec::new());
+    }
+    let value = match choice {
+        Choice::Value(v) => parse_value(v, &[&c.loser.value]),
+        _ => c.loser.value.clone(),
+    };
+    match c.field.as_str() {
+        CREATED => match (record, value) {
+            (None, Value::Object(fields)) => Ok(vec![Mutation {
+                kind: c.entity,
+                id: c.record,
+                op: Op::Create(fields),
+            }]),
+            (Some(_), _) => Err(state_error(format!(
+                "{} {} exists again; edit it instead",
+                c.entity, c.record
+            ))),
+            _ => Err(state_error(
+                "only --keep mine or theirs can resolve a refused create".into(),
+            )),
+        },
+        DELETED => {
+            let want_deleted = value.as_bool().unwrap_or(false);
+            match record {
+                Some(r) if r.deleted != want_deleted => Ok(vec![tomb(
+                    c.entity,
+                    c.record,
+                    if want_deleted { Op::Delete } else { Op::Restore },
+                )]),
+                _ => Ok(Vec::new()),
+            }
+        }
+        field => set_field(c.entity, c.record, field, value, record),
+    }
+}

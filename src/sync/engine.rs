@@ -1,0 +1,321 @@
+//! The sync procedure: check who and where, push the outbox in bounded batches (each
+//! acknowledged batch is pruned in one transaction), then pull pages until caught up
+//! (each page applied with its cursor in one transaction). Any step may fail and be run
+//! again: pushes are idempotent by (replica, seq), pages by cursor.
+
+use serde_json::Value;
+
+use super::client::Api;
+use super::error::SyncError;
+use super::merge;
+use super::wire::{Entry, PushRequest, WhoAmI};
+use crate::model::{EntityKind, Hlc, Id};
+use crate::store::{CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Outcome, Remote, Side, Store, Stored};
+
+/// Largest push body the client builds (bytes of JSON), well under the server's limit.
+const MAX_PUSH_BYTES: usize = 2 * 1024 * 1024;
+
+/// How to sync.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Changes per push.
+    pub batch: usize,
+    /// Entries per pull page.
+    pub page: usize,
+    /// Count what would move, change nothing locally.
+    pub dry_run: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            batch: 1000,
+            page: 2000,
+            dry_run: false,
+        }
+    }
+}
+
+/// Where a sync is, for progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Pushed `done` of `total` pending changes.
+    Push {
+        /// Sent so far.
+        done: usize,
+        /// Pending at the start.
+        total: usize,
+    },
+    /// Pulled up to `cursor` of `head`.
+    Pull {
+        /// Cursor reached.
+        cursor: u64,
+        /// Server head.
+        head: u64,
+    },
+}
+
+/// What a sync did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    /// Changes the server acknowledged.
+    pub sent: usize,
+    /// Changes of other replicas received.
+    pub received: usize,
+    /// Conflicts recorded for the first time.
+    pub conflicts: usize,
+    /// Local changes the server refused.
+    pub refused: usize,
+    /// Whether this was a dry run (nothing changed locally).
+    pub dry_run: bool,
+}
+
+/// Checks the token and that the store belongs with this server and user.
+pub fn check_identity(store: &Store, api: &dyn Api, server: &str) -> Result<WhoAmI, SyncError> {
+    let who = api.whoami()?;
+    let state = store.sync_state()?;
+    if let Some(expected) = state.server_id.filter(|s| *s != who.server_id) {
+        return Err(SyncError::WrongServer {
+            expected,
+            found: who.server_id,
+            server: server.to_string(),
+        });
+    }
+    if let Some(expected) = state.user.filter(|u| *u != who.user) {
+        return Err(SyncError::WrongUser {
+            expected,
+            found: who.user,
+        });
+    }
+    Ok(who)
+}
+
+/// Runs one sync. `progress` is told how far it got.
+pub fn sync(
+    store: &Store,
+    api: &dyn Api,
+    server: &str,
+    opts: Options,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report, SyncError> {
+    let who = check_identity(store, api, server)?;
+    let mut report = Report {
+        dry_run: opts.dry_run,
+        ..Report::default()
+    };
+    if opts.dry_run {
+        report.sent = store.outbox_len();
+        let mut cursor = store.sync_state()?.cursor;
+        loop {
+            let page = api.pull(store.replica(), cursor, opts.page)?;
+            report.received += page
+                .entries
+                .iter()
+                .filter(|e| e.change.replica != store.replica())
+                .count();
+            if !page.more || page.next <= cursor {
+                break;
+            }
+            cursor = page.next;
+        }
+        return Ok(report);
+    }
+    let state = store.sync_state()?;
+    if state.server_id.is_none() || state.user.is_none() {
+        store.bind_server(&who.server_id, &who.user)?;
+    }
+    push(store, api, opts, &mut report, progress)?;
+    pull(store, api, opts, &mut report, progress)?;
+    store.record_sync_finished(chrono::Utc::now())?;
+    Ok(report)
+}
+
+fn push(
+    store: &Store,
+    api: &dyn Api,
+    opts: Options,
+    report: &mut Report,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), SyncError> {
+    let total = store.outbox_len();
+    let issued = store.next_seq()?.saturating_sub(1);
+    loop {
+        let mut changes = store.pending(opts.batch.max(1))?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        trim_to_size(&mut changes);
+        let last = changes.last().map_or(0, |c| c.seq);
+        let count = changes.len();
+        let acked_before = store.sync_state()?.acked_seq;
+        let resp = api.push(&PushRequest {
+            replica: store.replica(),
+            changes,
+        })?;
+        if resp.acked > issued {
+            return Err(SyncError::Protocol(format!(
+                "the server holds {} changes of this replica but this store made only {issued}; \
+                 was the store restored from an old backup? Restore into a new --data-dir and sync that",
+                resp.acked
+            )));
+        }
+        if resp.acked < last {
+            return Err(SyncError::Protocol(format!(
+                "the server acknowledged up to change {} of a push ending at {last}{}",
+                resp.acked,
+                if resp.acked < acked_before {
+                    " (it lost changes it had acknowledged; was it restored from a backup?)"
+                } else {
+                    ""
+                }
+            )));
+        }
+        store.ack_outbox(resp.acked)?;
+        report.sent += count;
+        report.refused += resp.refused;
+        progress(Progress::Push {
+            done: report.sent.min(total),
+            total,
+        });
+    }
+}
+
+/// Keeps a push under [`MAX_PUSH_BYTES`] (always at least one change).
+fn trim_to_size(changes: &mut Vec<Change>) {
+    let mut bytes = 0;
+    let mut keep = 0;
+    for c in changes.iter() {
+        bytes += serde_json::to_vec(c).map_or(0, |v| v.len()) + 1;
+        if keep > 0 && bytes > MAX_PUSH_BYTES {
+            break;
+        }
+        keep += 1;
+    }
+    changes.truncate(keep);
+}
+
+fn pull(
+    store: &Store,
+    api: &dyn Api,
+    opts: Options,
+    report: &mut Report,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), SyncError> {
+    let mut cursor = store.sync_state()?.cursor;
+    loop {
+        let page = api.pull(store.replica(), cursor, opts.page)?;
+        if page.next < cursor {
+            return Err(SyncError::Protocol(format!(
+                "the server moved the cursor back from {cursor} to {}",
+                page.next
+            )));
+        }
+        let items: Vec<Incoming> = page.entries.iter().map(Incoming::new).collect();
+        let applied = store.apply_remote(&items, page.next)?;
+        report.received += page
+            .entries
+            .iter()
+            .filter(|e| e.change.replica != store.replica())
+            .count();
+        report.conflicts += applied.conflicts;
+        progress(Progress::Pull {
+            cursor: page.next,
+            head: page.head,
+        });
+        if !page.more || page.next == cursor {
+            return Ok(());
+        }
+        cursor = page.next;
+    }
+}
+
+/// A pulled entry as the store applies it.
+pub struct Incoming<'a> {
+    entry: &'a Entry,
+    conflicts: Vec<Conflict>,
+}
+
+impl<'a> Incoming<'a> {
+    /// Wraps an entry; a refusal becomes a conflict of kind `refused`.
+    #[must_use]
+    pub fn new(entry: &'a Entry) -> Self {
+        let mut conflicts = entry.conflicts.clone();
+        if let Some(r) = &entry.refused {
+            conflicts.push(refused_conflict(entry, &r.reason, r.current.as_ref(), conflicts.len()));
+        }
+        Self { entry, conflicts }
+    }
+}
+
+impl Remote for Incoming<'_> {
+    fn target(&self) -> (EntityKind, Id) {
+        (self.entry.change.entity, self.entry.change.id)
+    }
+
+    fn hlc(&self) -> Hlc {
+        self.entry.change.hlc
+    }
+
+    fn conflicts(&self) -> &[Conflict] {
+        &self.conflicts
+    }
+
+    fn merge(&self, current: Option<&Stored>) -> Outcome {
+        let op = &self.entry.change.op;
+        if let Some(r) = &self.entry.refused {
+            return merge::revert(current, op, r.current.as_ref());
+        }
+        if current.is_none() && !matches!(op, ChangeOp::Create { .. }) {
+            // The server never applies a change to a record it does not hold, so this
+            // cannot come from an accepted change; keep no partial record.
+            return Outcome::Unchanged;
+        }
+        merge::outcome(current, self.entry.change.hlc, op)
+    }
+}
+
+/// The conflict a refusal leaves: the server's value kept, the local one set aside.
+fn refused_conflict(entry: &Entry, reason: &str, server: Option<&Stored>, n: usize) -> Conflict {
+    let change = &entry.change;
+    let (field, mine, theirs) = match &change.op {
+        ChangeOp::Create { fields } => (
+            CREATED.to_string(),
+            Value::Object(fields.clone()),
+            Side {
+                value: server.map_or(Value::Null, |s| Value::Object(s.fields.clone())),
+                hlc: server.and_then(|s| s.clocks.get(CREATED).copied()),
+            },
+        ),
+        ChangeOp::Set { field, value, .. } => (
+            field.clone(),
+            value.clone(),
+            Side {
+                value: server.and_then(|s| s.fields.get(field).cloned()).unwrap_or(Value::Null),
+                hlc: server.and_then(|s| s.clocks.get(field).copied()),
+            },
+        ),
+        ChangeOp::Delete { .. } | ChangeOp::Restore { .. } => (
+            DELETED.to_string(),
+            Value::Bool(matches!(change.op, ChangeOp::Delete { .. })),
+            Side {
+                value: Value::Bool(server.is_some_and(|s| s.deleted)),
+                hlc: server.and_then(|s| s.clocks.get(DELETED).copied()),
+            },
+        ),
+    };
+    Conflict {
+        id: Conflict::make_id(entry.cursor, n),
+        kind: ConflictKind::Refused,
+        entity: change.entity,
+        record: change.id,
+        field,
+        winner: theirs,
+        loser: Side {
+            value: mine,
+            hlc: Some(change.hlc),
+        },
+        actor: entry.actor.clone(),
+        at: entry.at,
+        reason: Some(reason.to_string()),
+    }
+}

@@ -1,0 +1,336 @@
+//! Sync through the real binary: a real `outpost serve` on 127.0.0.1 and two or three
+//! laptops (data dirs), as a sales team would use it.
+
+mod sync_support;
+
+use serde_json::Value;
+use sync_support::{Laptop, ServerProc};
+
+struct Team {
+    _t: tempfile::TempDir,
+    server: ServerProc,
+    anna: Laptop,
+    ben: Laptop,
+    boss: Laptop,
+}
+
+fn team() -> Team {
+    let t = sync_support::temp();
+    let server = ServerProc::start(&t.path().join("server"), "127.0.0.1:0", None);
+    let (ta, tb, tm) = (
+        server.add_user("anna", "rep"),
+        server.add_user("ben", "rep"),
+        server.add_user("boss", "manager"),
+    );
+    let (anna, ben, boss) = (Laptop::new(&t, "anna"), Laptop::new(&t, "ben"), Laptop::new(&t, "boss"));
+    anna.login(&server.url, &ta);
+    ben.login(&server.url, &tb);
+    boss.login(&server.url, &tm);
+    Team {
+        _t: t,
+        server,
+        anna,
+        ben,
+        boss,
+    }
+}
+
+fn one(l: &Laptop, kind: &str) -> Value {
+    let r = l.records(kind);
+    assert_eq!(r.len(), 1, "{r:?}");
+    r.into_iter().next().unwrap_or_default()
+}
+
+fn open_conflicts(l: &Laptop) -> Vec<Value> {
+    match l.json(&["conflicts", "list"]) {
+        Value::Array(a) => a,
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn edits_to_different_fields_merge_and_new_records_belong_to_their_user() {
+    let tm = team();
+    tm.anna
+        .ok(&["account", "add", "--name", "Acme GmbH", "--city", "Berlin"]);
+    assert_eq!(tm.anna.sync(), (1, 0, 0));
+    assert_eq!(tm.ben.sync(), (0, 1, 0));
+    assert_eq!(
+        one(&tm.ben, "accounts")["owner"],
+        "anna",
+        "created after login: owned by the user"
+    );
+    tm.anna.ok(&["account", "edit", "Acme GmbH", "--city", "Munich"]);
+    tm.boss.sync();
+    tm.boss.ok(&["account", "edit", "Acme GmbH", "--industry", "Steel"]);
+    tm.anna.sync();
+    tm.boss.sync();
+    tm.anna.sync();
+    tm.ben.sync();
+    for l in [&tm.anna, &tm.ben, &tm.boss] {
+        let a = one(l, "accounts");
+        assert_eq!(
+            (a["city"].as_str(), a["industry"].as_str()),
+            (Some("Munich"), Some("Steel"))
+        );
+        assert!(open_conflicts(l).is_empty());
+        let check = l.run(&["check"]);
+        assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    }
+}
+
+#[test]
+fn same_field_gives_one_winner_everywhere_and_a_conflict_both_sides_see() {
+    let tm = team();
+    tm.anna
+        .ok(&["account", "add", "--name", "Acme GmbH", "--city", "Berlin"]);
+    tm.anna.sync();
+    tm.boss.sync();
+    tm.anna.ok(&["account", "edit", "Acme GmbH", "--city", "Munich"]);
+    tm.boss.ok(&["account", "edit", "Acme GmbH", "--city", "Hamburg"]);
+    tm.anna.sync();
+    let (_, _, conflicts) = tm.boss.sync();
+    assert_eq!(conflicts, 1);
+    tm.anna.sync();
+    tm.ben.sync();
+    let winner = one(&tm.boss, "accounts")["city"].clone();
+    assert_eq!(winner, "Hamburg", "boss wrote last by the clock");
+    for l in [&tm.anna, &tm.ben, &tm.boss] {
+        assert_eq!(one(l, "accounts")["city"], winner);
+        let c = open_conflicts(l);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0]["kind"], "edit");
+        assert_eq!(c[0]["loser"]["value"], "Munich");
+    }
+    // A backup keeps the conflicts (and the sync bookkeeping).
+    let file = tm.anna.dir.with_extension("ndjson");
+    tm.anna.ok(&["backup", file.to_str().unwrap_or_default()]);
+    let copy = Laptop::new(&tm._t, "anna-restored");
+    copy.ok(&["restore", file.to_str().unwrap_or_default()]);
+    assert_eq!(open_conflicts(&copy).len(), 1);
+    assert_eq!(
+        copy.json(&["sync", "status"])["cursor"],
+        tm.anna.json(&["sync", "status"])["cursor"]
+    );
+    // Anna keeps hers; the resolution is a normal edit that syncs and settles it everywhere.
+    let id = open_conflicts(&tm.anna)[0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mine = open_conflicts(&tm.anna)[0]["mine"]["value"].clone();
+    assert_eq!(mine, "Munich");
+    tm.anna.ok(&["conflicts", "resolve", &id, "--keep", "mine"]);
+    tm.anna.sync();
+    tm.boss.sync();
+    tm.ben.sync();
+    for l in [&tm.anna, &tm.ben, &tm.boss] {
+        assert_eq!(one(l, "accounts")["city"], "Munich");
+        assert!(open_conflicts(l).is_empty());
+    }
+}
+
+#[test]
+fn delete_against_edit_is_a_conflict_not_a_silent_drop() {
+    let tm = team();
+    tm.anna
+        .ok(&["account", "add", "--name", "Acme GmbH", "--city", "Berlin"]);
+    tm.anna.sync();
+    tm.boss.sync();
+    tm.anna.ok(&["account", "edit", "Acme GmbH", "--city", "Munich"]);
+    tm.boss.ok(&["account", "rm", "Acme GmbH"]);
+    tm.boss.sync();
+    tm.anna.sync();
+    tm.boss.sync();
+    for l in [&tm.anna, &tm.boss] {
+        assert!(l.records("accounts").is_empty(), "the delete stands");
+        let c = open_conflicts(l);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0]["kind"], "delete");
+        assert_eq!(c[0]["loser"]["value"], "Munich");
+    }
+    // Keeping the edit brings the record back, with the edit, everywhere.
+    let id = open_conflicts(&tm.anna)[0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    tm.anna.ok(&["conflicts", "resolve", &id, "--keep", "mine"]);
+    tm.anna.sync();
+    tm.boss.sync();
+    assert_eq!(one(&tm.boss, "accounts")["city"], "Munich");
+    assert!(open_conflicts(&tm.boss).is_empty());
+}
+
+#[test]
+fn records_created_offline_on_two_laptops_reach_everyone() {
+    let tm = team();
+    tm.anna.ok(&["account", "add", "--name", "Anna's Client"]);
+    tm.anna.ok(&[
+        "contact",
+        "add",
+        "--first",
+        "Eva",
+        "--last",
+        "Kern",
+        "--account",
+        "Anna's Client",
+    ]);
+    tm.ben.ok(&["account", "add", "--name", "Ben's Client"]);
+    tm.anna.sync();
+    tm.ben.sync();
+    tm.anna.sync();
+    tm.boss.sync();
+    for l in [&tm.anna, &tm.ben, &tm.boss] {
+        let names: Vec<String> = l
+            .records("accounts")
+            .iter()
+            .map(|a| a["name"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert_eq!(l.records("contacts").len(), 1);
+    }
+    assert_eq!(tm.anna.sync(), (0, 0, 0), "nothing left to move");
+}
+
+#[test]
+fn a_rep_cannot_change_another_reps_record_and_gets_the_servers_value_back() {
+    let tm = team();
+    tm.anna
+        .ok(&["account", "add", "--name", "Acme GmbH", "--city", "Berlin"]);
+    tm.anna.sync();
+    tm.ben.sync();
+    tm.ben.ok(&["account", "edit", "Acme GmbH", "--city", "Paris"]);
+    let out = tm.ben.run(&["sync"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refused 1"));
+    assert_eq!(
+        one(&tm.ben, "accounts")["city"],
+        "Berlin",
+        "the local value is put back"
+    );
+    let c = open_conflicts(&tm.ben);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0]["kind"], "refused");
+    assert!(c[0]["reason"].as_str().unwrap_or_default().contains("owned by 'anna'"));
+    let status = tm.ben.json(&["sync", "status"]);
+    assert_eq!(
+        (status["refused"].as_u64(), status["pending"].as_u64()),
+        (Some(1), Some(0))
+    );
+    tm.anna.sync();
+    assert_eq!(one(&tm.anna, "accounts")["city"], "Berlin");
+    assert!(open_conflicts(&tm.anna).is_empty());
+}
+
+#[test]
+fn wrong_and_revoked_tokens_and_a_missing_server_change_nothing() {
+    let mut tm = team();
+    let stranger = Laptop::new(&tm._t, "stranger");
+    let err = stranger.fails(&["sync", "login", "--server", &tm.server.url, "--token", "opt_wrong"]);
+    assert!(err.contains("refused the token"), "{err}");
+    assert!(!stranger.dir.join("sync.toml").exists());
+    assert!(stranger.fails(&["sync"]).contains("not logged in"));
+
+    tm.ben.ok(&["account", "add", "--name", "Ben's Client"]);
+    let revoke = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"))
+        .arg("--data-dir")
+        .arg(&tm.server.dir)
+        .args(["server", "token", "revoke", "--user", "ben"])
+        .output()
+        .expect("revoke");
+    assert!(revoke.status.success());
+    let err = tm.ben.fails(&["sync"]);
+    assert!(err.contains("unknown or revoked"), "{err}");
+    assert_eq!(
+        tm.ben.json(&["sync", "status"])["pending"],
+        1,
+        "nothing was sent or lost"
+    );
+
+    tm.server.kill();
+    let err = tm.anna.fails(&["sync"]);
+    assert!(err.contains("cannot reach"), "{err}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(tm.anna.dir.join("sync.toml"))
+            .expect("login file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn a_store_bound_to_one_server_refuses_another() {
+    let tm = team();
+    tm.anna.sync();
+    let t2 = sync_support::temp();
+    let other = ServerProc::start(&t2.path().join("s2"), "127.0.0.1:0", None);
+    let token = other.add_user("anna", "rep");
+    let err = tm
+        .anna
+        .fails(&["sync", "login", "--server", &other.url, "--token", &token]);
+    assert!(err.contains("syncs with server"), "{err}");
+}
+
+#[test]
+fn server_killed_mid_push_and_mid_pull_then_sync_again() {
+    let mut tm = team();
+    let csv = tm.anna.dir.with_extension("csv");
+    let mut text = String::from("name,city\n");
+    for i in 0..400 {
+        text.push_str(&format!("Client {i:03},City {}\n", i % 7));
+    }
+    std::fs::write(&csv, text).expect("csv");
+    tm.anna.ok(&["import", "accounts", csv.to_str().unwrap_or_default()]);
+
+    // Kill the server while anna pushes one change per request.
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"))
+        .arg("--data-dir")
+        .arg(&tm.anna.dir)
+        .args(["sync", "--batch", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sync");
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    tm.server.restart();
+    let _ = child.wait_with_output();
+    let pending = tm.anna.json(&["sync", "status"])["pending"].as_u64().unwrap_or(0);
+    tm.anna.sync();
+    assert_eq!(tm.anna.json(&["sync", "status"])["pending"], 0, "was {pending} before");
+
+    // Kill it while ben pulls one entry per page.
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"))
+        .arg("--data-dir")
+        .arg(&tm.ben.dir)
+        .args(["sync", "--page", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sync");
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    tm.server.restart();
+    let _ = child.wait_with_output();
+    tm.ben.sync();
+    tm.anna.sync();
+    assert_eq!(tm.ben.records("accounts"), tm.anna.records("accounts"));
+    assert_eq!(tm.ben.records("accounts").len(), 400);
+    for l in [&tm.anna, &tm.ben] {
+        assert!(l.run(&["check"]).status.success());
+    }
+}
+
+#[test]
+fn dry_run_counts_and_changes_nothing() {
+    let tm = team();
+    tm.anna.ok(&["account", "add", "--name", "Acme GmbH"]);
+    tm.anna.ok(&["account", "add", "--name", "Beta AG"]);
+    let out = tm.anna.ok(&["sync", "--dry-run"]);
+    assert!(out.contains("would send 2"), "{out}");
+    assert_eq!(tm.anna.json(&["sync", "status"])["pending"], 2);
+    assert_eq!(tm.anna.sync(), (2, 0, 0));
+    let out = tm.ben.ok(&["sync", "--dry-run"]);
+    assert!(out.contains("would receive 2"), "{out}");
+    assert!(tm.ben.records("accounts").is_empty());
+}

@@ -1,0 +1,351 @@
+//! A seeded randomized simulation: several replicas create, edit, delete and restore
+//! offline and sync in random order while requests and responses are dropped or sent
+//! twice and the server restarts. At the end every replica equals the server (a fresh
+//! replica that pulls everything), all hold the same conflicts, every store verifies,
+//! and every acknowledged write is the winning value, a recorded conflict, or was
+//! overwritten by a write that had seen it.
+
+mod sync_support;
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use outpost::model::records::Role;
+use outpost::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
+use outpost::server::{Running, Storage};
+use outpost::store::{ChangeOp, ConflictKind, Mutation, Op, Store, Stored};
+use outpost::sync::SyncError;
+use outpost::sync::client::{Api, HttpApi};
+use outpost::sync::engine::{self, Options};
+use outpost::sync::wire::{Health, PullResponse, PushRequest, PushResponse, WhoAmI};
+use serde_json::{Value, json};
+
+/// Drops requests or responses and repeats requests, at random.
+struct Faulty {
+    inner: HttpApi,
+    rng: RefCell<fastrand::Rng>,
+    on: bool,
+}
+
+impl Faulty {
+    fn lost() -> SyncError {
+        SyncError::Unreachable {
+            server: "sim".into(),
+            detail: "dropped".into(),
+        }
+    }
+
+    /// Before: maybe drop the request. After: maybe send again, maybe drop the answer.
+    fn around<T>(&self, call: impl Fn() -> Result<T, SyncError>) -> Result<T, SyncError> {
+        let roll = |p: f64| self.on && self.rng.borrow_mut().f64() < p;
+        if roll(0.08) {
+            return Err(Self::lost());
+        }
+        let mut result = call();
+        if roll(0.08) {
+            result = call();
+        }
+        if roll(0.08) {
+            return Err(Self::lost());
+        }
+        result
+    }
+}
+
+impl Api for Faulty {
+    fn health(&self) -> Result<Health, SyncError> {
+        self.inner.health()
+    }
+    fn whoami(&self) -> Result<WhoAmI, SyncError> {
+        self.around(|| self.inner.whoami())
+    }
+    fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError> {
+        self.around(|| self.inner.push(req))
+    }
+    fn pull(&self, replica: ReplicaId, after: u64, limit: usize) -> Result<PullResponse, SyncError> {
+        self.around(|| self.inner.pull(replica, after, limit))
+    }
+}
+
+/// One write a replica made, as its outbox recorded it.
+#[derive(Clone, Debug)]
+struct Write {
+    id: Id,
+    field: String,
+    value: Value,
+    hlc: Hlc,
+    base: Option<Hlc>,
+}
+
+struct Replica {
+    _dir: tempfile::TempDir,
+    store: Store,
+    token: String,
+    name: String,
+    writes: Vec<Write>,
+}
+
+fn record(store: &Store, hlcs: &[Hlc], writes: &mut Vec<Write>) {
+    for change in store.outbox() {
+        let c = change.expect("outbox");
+        if !hlcs.contains(&c.hlc) {
+            continue;
+        }
+        if let ChangeOp::Set { field, value, base } = c.op {
+            writes.push(Write {
+                id: c.id,
+                field,
+                value,
+                hlc: c.hlc,
+                base,
+            });
+        }
+    }
+}
+
+fn random_write(r: &mut Replica, rng: &mut fastrand::Rng) {
+    let live: Vec<Id> = r.store.live(EntityKind::Account).map(|x| x.expect("scan").0).collect();
+    let trashed: Vec<Id> = r
+        .store
+        .scan(EntityKind::Account)
+        .map(|x| x.expect("scan"))
+        .filter(|(_, s)| s.deleted)
+        .map(|(id, _)| id)
+        .collect();
+    let roll = rng.u8(0..100);
+    let m = if live.is_empty() || roll < 20 {
+        let mut f = Fields::new();
+        f.insert("name".into(), json!(format!("Client {}", rng.u32(..))));
+        f.insert("city".into(), json!(["Berlin", "Munich", "Hamburg"][rng.usize(0..3)]));
+        if rng.bool() {
+            f.insert("owner".into(), json!(r.name));
+        }
+        Mutation::create(EntityKind::Account, f)
+    } else if roll < 88 {
+        let id = live[rng.usize(0..live.len())];
+        let field = ["city", "industry", "website"][rng.usize(0..3)];
+        let mut f = Fields::new();
+        f.insert(field.into(), json!(format!("{field}-{}", rng.u16(..))));
+        Mutation::update(EntityKind::Account, id, f)
+    } else if roll < 95 || trashed.is_empty() {
+        Mutation {
+            kind: EntityKind::Account,
+            id: live[rng.usize(0..live.len())],
+            op: Op::Delete,
+        }
+    } else {
+        Mutation {
+            kind: EntityKind::Account,
+            id: trashed[rng.usize(0..trashed.len())],
+            op: Op::Restore,
+        }
+    };
+    let hlcs = r.store.commit(&[m]).expect("local write");
+    record(&r.store, &hlcs, &mut r.writes);
+}
+
+fn sync(r: &Replica, url: &str, rng: &mut fastrand::Rng, faults: bool) -> Result<(), SyncError> {
+    let api = Faulty {
+        inner: HttpApi::new(url, &r.token),
+        rng: RefCell::new(fastrand::Rng::with_seed(rng.u64(..))),
+        on: faults,
+    };
+    let opts = Options {
+        batch: rng.usize(1..6),
+        page: rng.usize(1..8),
+        dry_run: false,
+    };
+    engine::sync(&r.store, &api, url, opts, &mut |_| {}).map(|_| ())
+}
+
+fn restart(server: Running, storage: &Storage) -> Running {
+    let addr = server.addr;
+    server.stop();
+    for _ in 0..50 {
+        if let Ok(s) = Running::start(storage.clone(), addr) {
+            return s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the server did not come back on {addr}");
+}
+
+fn records(store: &Store) -> BTreeMap<Id, Stored> {
+    store.scan(EntityKind::Account).map(|x| x.expect("scan")).collect()
+}
+
+fn conflict_ids(store: &Store) -> BTreeSet<String> {
+    store
+        .conflicts()
+        .expect("conflicts")
+        .into_iter()
+        .filter(|c| c.conflict.kind != ConflictKind::Refused)
+        .map(|c| c.conflict.id)
+        .collect()
+}
+
+fn simulate(seed: u64, replicas: usize, steps: usize) {
+    let t = sync_support::temp();
+    simulate_on(&Storage::Sled(t.path().join("server")), seed, replicas, steps);
+}
+
+fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let storage = storage.clone();
+    let mut team: Vec<Replica> = (0..replicas)
+        .map(|i| {
+            let role = if i == 0 { Role::Rep } else { Role::Manager };
+            let dir = sync_support::temp();
+            Replica {
+                store: Store::open(dir.path()).expect("store"),
+                _dir: dir,
+                token: sync_support::add_user(&storage, &format!("user{i}"), role),
+                name: format!("user{i}"),
+                writes: Vec::new(),
+            }
+        })
+        .collect();
+    let mut server = Running::start(storage.clone(), sync_support::any_port()).expect("server");
+    for step in 0..steps {
+        let who = rng.usize(0..team.len());
+        match rng.u8(0..100) {
+            0..=59 => random_write(&mut team[who], &mut rng),
+            60..=96 => {
+                let url = server.url();
+                let _ = sync(&team[who], &url, &mut rng, true);
+            }
+            _ => server = restart(server, &storage),
+        }
+        if step % 50 == 49 {
+            for r in &team {
+                assert!(r.store.verify().expect("verify").ok(), "seed {seed} step {step}");
+            }
+        }
+    }
+    server = restart(server, &storage);
+    let url = server.url();
+    for _ in 0..2 {
+        for r in &team {
+            sync(r, &url, &mut rng, false).unwrap_or_else(|e| panic!("seed {seed}: final sync failed: {e}"));
+        }
+    }
+    // The server's state, as a fresh replica pulls it.
+    let fresh_dir = sync_support::temp();
+    let fresh = Replica {
+        store: Store::open(fresh_dir.path()).expect("store"),
+        _dir: fresh_dir,
+        token: sync_support::add_user(&storage, "auditor", Role::Manager),
+        name: "auditor".into(),
+        writes: Vec::new(),
+    };
+    sync(&fresh, &url, &mut rng, false).expect("fresh sync");
+    let truth = records(&fresh.store);
+    let truth_conflicts = conflict_ids(&fresh.store);
+    for (i, r) in team.iter().enumerate() {
+        assert_eq!(r.store.outbox_len(), 0, "seed {seed}: replica {i} has unsent changes");
+        assert_eq!(
+            records(&r.store),
+            truth,
+            "seed {seed}: replica {i} differs from the server"
+        );
+        assert_eq!(
+            conflict_ids(&r.store),
+            truth_conflicts,
+            "seed {seed}: replica {i} has other conflicts"
+        );
+        assert!(
+            r.store.verify().expect("verify").ok(),
+            "seed {seed}: replica {i} fails verify"
+        );
+    }
+    // Every acknowledged write is accounted for.
+    let conflicts = fresh.store.conflicts().expect("conflicts");
+    let mut in_conflict: BTreeSet<Hlc> = BTreeSet::new();
+    for c in &conflicts {
+        in_conflict.extend(c.conflict.winner.hlc);
+        in_conflict.extend(c.conflict.loser.hlc);
+    }
+    let all_writes: Vec<&Write> = team.iter().flat_map(|r| r.writes.iter()).collect();
+    let superseded: BTreeSet<(Id, &str, Hlc)> = all_writes
+        .iter()
+        .filter_map(|w| w.base.map(|b| (w.id, w.field.as_str(), b)))
+        .collect();
+    for (i, r) in team.iter().enumerate() {
+        let refused: BTreeSet<Hlc> = r
+            .store
+            .conflicts()
+            .expect("conflicts")
+            .into_iter()
+            .filter(|c| c.conflict.kind == ConflictKind::Refused)
+            .filter_map(|c| c.conflict.loser.hlc)
+            .collect();
+        for w in &r.writes {
+            let rec = truth.get(&w.id);
+            let current = rec.and_then(|s| s.fields.get(&w.field)) == Some(&w.value)
+                || rec.and_then(|s| s.clocks.get(&w.field)) == Some(&w.hlc);
+            let ok = current
+                || in_conflict.contains(&w.hlc)
+                || refused.contains(&w.hlc)
+                || superseded.contains(&(w.id, w.field.as_str(), w.hlc));
+            if !ok {
+                eprintln!("record now: {:?}", rec);
+                for x in all_writes.iter().filter(|x| x.id == w.id && x.field == w.field) {
+                    eprintln!("  write {:?}", x);
+                }
+                for c in conflicts.iter().filter(|c| c.conflict.record == w.id) {
+                    eprintln!("  conflict {:?}", c.conflict);
+                }
+            }
+            assert!(ok, "seed {seed}: replica {i}'s write {w:?} was lost");
+        }
+    }
+    let refused = team[0]
+        .store
+        .conflicts()
+        .expect("conflicts")
+        .iter()
+        .filter(|c| c.conflict.kind == ConflictKind::Refused)
+        .count();
+    eprintln!(
+        "seed {seed}: {} records, {} writes, {} conflicts, {refused} refused",
+        truth.len(),
+        all_writes.len(),
+        conflicts.len()
+    );
+    server.stop();
+}
+
+#[test]
+fn randomized_team_converges_seed_1() {
+    simulate(1, 3, 250);
+}
+
+#[test]
+fn randomized_team_converges_seed_2() {
+    simulate(2, 4, 300);
+}
+
+#[test]
+fn randomized_team_converges_seed_3() {
+    simulate(0x5eed, 3, 300);
+}
+
+#[test]
+fn randomized_team_converges_on_postgres() {
+    let Some(db) = sync_support::PgDb::create("sim") else {
+        return;
+    };
+    simulate_on(&Storage::Postgres(db.url.clone()), 7, 3, 250);
+}
+
+/// More seeds on demand: `OUTPOST_SIM_SEEDS=50 cargo test --test sync_sim many_seeds`.
+#[test]
+fn many_seeds_when_asked() {
+    let n: u64 = std::env::var("OUTPOST_SIM_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    for seed in 100..100 + n {
+        simulate(seed, 2 + usize::try_from(seed % 3).unwrap_or(0), 250);
+    }
+}
