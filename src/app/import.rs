@@ -206,11 +206,11 @@ impl App {
                 errors.push(format!("row {row}: {e}"));
                 continue;
             }
-            if kind != EntityKind::Quote {
-                if let Err(e) = kind.check(&fields, None, self.store.context()) {
-                    errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
-                    continue;
-                }
+            if kind != EntityKind::Quote
+                && let Err(e) = kind.check(&fields, None, self.store.context())
+            {
+                errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
+                continue;
             }
             muts.push(Mutation::create(kind, fields));
         }

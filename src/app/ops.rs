@@ -75,10 +75,10 @@ impl App {
                     .get("account_id")
                     .and_then(Value::as_str)
                     .and_then(|s| s.parse::<Id>().ok());
-                if let Some(a) = account.and_then(|a| self.store.get(EntityKind::Account, a).ok().flatten()) {
-                    if let Some(c) = a.fields.get("country").filter(|c| !c.is_null()) {
-                        fields.insert("country".into(), c.clone());
-                    }
+                if let Some(a) = account.and_then(|a| self.store.get(EntityKind::Account, a).ok().flatten())
+                    && let Some(c) = a.fields.get("country").filter(|c| !c.is_null())
+                {
+                    fields.insert("country".into(), c.clone());
                 }
             }
             EntityKind::Opportunity => {

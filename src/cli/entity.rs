@@ -144,10 +144,10 @@ fn ref_hint(kind: EntityKind) -> &'static str {
 pub fn values(kind: EntityKind, m: &ArgMatches) -> Values {
     let mut out = Values::new();
     for s in spec::specs(kind) {
-        if m.try_contains_id(s.flag).unwrap_or(false) {
-            if let Ok(Some(vals)) = m.try_get_many::<String>(s.flag) {
-                out.push((s, vals.cloned().collect()));
-            }
+        if m.try_contains_id(s.flag).unwrap_or(false)
+            && let Ok(Some(vals)) = m.try_get_many::<String>(s.flag)
+        {
+            out.push((s, vals.cloned().collect()));
         }
     }
     out

@@ -158,13 +158,13 @@ pub fn plan(
             });
             continue;
         }
-        if let ChangeOp::Set { field, .. } = &change.op {
-            if field.starts_with('_') || field.is_empty() {
-                return Err(ApiError::invalid(format!(
-                    "change {}: '{field}' is not a field name",
-                    change.seq
-                )));
-            }
+        if let ChangeOp::Set { field, .. } = &change.op
+            && (field.starts_with('_') || field.is_empty())
+        {
+            return Err(ApiError::invalid(format!(
+                "change {}: '{field}' is not a field name",
+                change.seq
+            )));
         }
         let merged = merge::apply(current, change.hlc, &change.op);
         if merged.changed {

@@ -46,10 +46,10 @@ pub fn spawn_input(tx: Sender<Event>, paused: Arc<AtomicBool>) -> thread::JoinHa
                 event::Event::Resize(w, h) => Some(Event::Resize(w, h)),
                 _ => None,
             };
-            if let Some(e) = out {
-                if tx.send(e).is_err() {
-                    break;
-                }
+            if let Some(e) = out
+                && tx.send(e).is_err()
+            {
+                break;
             }
         }
     })

@@ -215,10 +215,10 @@ impl Filter {
         let mut scored: Vec<(u32, u32, u32)> = Vec::new();
         let matcher = &mut self.matcher;
         let mut score = |row: u32, pos: u32| {
-            if let Some(h) = hay.get(row) {
-                if let Some(s) = score_pattern(&pattern, h, matcher, greedy) {
-                    scored.push((row, pos, s));
-                }
+            if let Some(h) = hay.get(row)
+                && let Some(s) = score_pattern(&pattern, h, matcher, greedy)
+            {
+                scored.push((row, pos, s));
             }
         };
         // Rows are visited in storage order (memory order of their haystacks), not in the

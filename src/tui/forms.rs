@@ -145,10 +145,10 @@ pub fn links_of(st: &State, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&
         .unwrap_or_default();
     let mut out: Vec<(&'static str, Id)> = Vec::new();
     let mut add = |f: &'static str, v: Option<Id>| {
-        if let Some(v) = v {
-            if !out.iter().any(|(k, _)| *k == f) {
-                out.push((f, v));
-            }
+        if let Some(v) = v
+            && !out.iter().any(|(k, _)| *k == f)
+        {
+            out.push((f, v));
         }
     };
     match kind {
@@ -381,10 +381,10 @@ pub fn check_field(st: &mut State, index: usize) {
         Some(Popup::Form(form)) => form.fields.get(index).and_then(|f| field_problem(st, form, f)),
         _ => return,
     };
-    if let Some(form) = current(st) {
-        if let Some(f) = form.fields.get_mut(index) {
-            f.error = problem;
-        }
+    if let Some(form) = current(st)
+        && let Some(f) = form.fields.get_mut(index)
+    {
+        f.error = problem;
     }
 }
 

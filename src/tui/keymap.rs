@@ -146,18 +146,17 @@ impl Keymap {
                         ),
                     ));
                 }
-                if user {
-                    if let Some((_, fixed)) = FIXED.iter().find(|(k, _)| KeyPress::parse(k).is_ok_and(|f| f == key)) {
-                        if action != *fixed {
-                            return Err(err(
-                                key_text.span(),
-                                format!(
-                                    "key '{key}' is fixed to '{}' and cannot be rebound; choose another key",
-                                    fixed.name()
-                                ),
-                            ));
-                        }
-                    }
+                if user
+                    && let Some((_, fixed)) = FIXED.iter().find(|(k, _)| KeyPress::parse(k).is_ok_and(|f| f == key))
+                    && action != *fixed
+                {
+                    return Err(err(
+                        key_text.span(),
+                        format!(
+                            "key '{key}' is fixed to '{}' and cannot be rebound; choose another key",
+                            fixed.name()
+                        ),
+                    ));
                 }
                 fresh.push((key_text.span().start, scope, key, action));
             }

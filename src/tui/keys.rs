@@ -185,10 +185,10 @@ impl KeyPress {
                 }
             },
         };
-        if let (Code::Char(c), true) = (key.code, key.shift) {
-            if c.is_ascii_alphabetic() {
-                key.code = Code::Char(c.to_ascii_uppercase());
-            }
+        if let (Code::Char(c), true) = (key.code, key.shift)
+            && c.is_ascii_alphabetic()
+        {
+            key.code = Code::Char(c.to_ascii_uppercase());
         }
         Ok(key.normalise())
     }

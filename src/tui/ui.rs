@@ -116,10 +116,10 @@ pub fn hints(st: &State) -> Vec<(String, &'static str)> {
         }
     }
     for a in [Action::Palette, Action::Help, Action::Quit] {
-        if s != Scope::Form {
-            if let (Some(k), Some(c)) = (st.keymap.key_text(Scope::Global, a), super::commands::command(a)) {
-                out.push((k, c.title));
-            }
+        if s != Scope::Form
+            && let (Some(k), Some(c)) = (st.keymap.key_text(Scope::Global, a), super::commands::command(a))
+        {
+            out.push((k, c.title));
         }
     }
     out

@@ -52,10 +52,10 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
         popups::handle_key(st, key);
         return;
     }
-    if let (ViewId::List(kind), true) = (st.view, st.details.is_empty()) {
-        if list::edit_key(st, kind, key) {
-            return;
-        }
+    if let (ViewId::List(kind), true) = (st.view, st.details.is_empty())
+        && list::edit_key(st, kind, key)
+    {
+        return;
     }
     let action = st
         .keymap

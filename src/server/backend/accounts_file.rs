@@ -79,10 +79,10 @@ impl FileAccounts {
             .cache
             .lock()
             .map_err(|_| BackendError::storage("accounts cache poisoned"))?;
-        if let (Some(s), Some((cs, file))) = (stamp, cache.as_ref()) {
-            if s == *cs {
-                return Ok(file.clone());
-            }
+        if let (Some(s), Some((cs, file))) = (stamp, cache.as_ref())
+            && s == *cs
+        {
+            return Ok(file.clone());
         }
         let file = self.read_file()?;
         *cache = stamp.map(|s| (s, file.clone()));

@@ -91,10 +91,10 @@ impl DerefMut for Conn<'_> {
 
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
-        if let Some(c) = self.client.take().filter(|c| !c.is_closed()) {
-            if let Ok(mut idle) = self.pool.idle.lock() {
-                idle.push(c);
-            }
+        if let Some(c) = self.client.take().filter(|c| !c.is_closed())
+            && let Ok(mut idle) = self.pool.idle.lock()
+        {
+            idle.push(c);
         }
     }
 }

@@ -206,11 +206,9 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
     let Some(f) = form(st) else { return };
     let area = f.fields.get(f.focus).is_some_and(Field::is_area);
     let text_key = area && matches!(key.code, Code::Up | Code::Down | Code::Enter);
-    if !text_key {
-        if let Some(action) = st.keymap.get(Scope::Form, key) {
-            form_action(st, action);
-            return;
-        }
+    if !text_key && let Some(action) = st.keymap.get(Scope::Form, key) {
+        form_action(st, action);
+        return;
     }
     let Some(f) = form(st) else { return };
     let last = f.focus + 1 == f.fields.len();
@@ -317,19 +315,19 @@ pub fn form_action(st: &mut State, action: Action) {
 
 /// Puts text edited in `$EDITOR` into the focused field.
 pub fn editor_done(st: &mut State, text: &str) {
-    if let Some(f) = form(st) {
-        if let Some(field) = f.fields.get_mut(f.focus) {
-            let text = if field.is_area() {
-                text.trim_end_matches('\n').to_string()
-            } else {
-                text.lines().next().unwrap_or("").to_string()
-            };
-            field.input = if field.is_area() {
-                Input::area(&text)
-            } else {
-                Input::line(&text)
-            };
-        }
+    if let Some(f) = form(st)
+        && let Some(field) = f.fields.get_mut(f.focus)
+    {
+        let text = if field.is_area() {
+            text.trim_end_matches('\n').to_string()
+        } else {
+            text.lines().next().unwrap_or("").to_string()
+        };
+        field.input = if field.is_area() {
+            Input::area(&text)
+        } else {
+            Input::line(&text)
+        };
     }
 }
 
