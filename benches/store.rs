@@ -18,6 +18,10 @@ use serde_json::json;
 
 const N: usize = 100_000;
 
+// Same allocator as the `outpost` binary, so the figures match what users see.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn time<T>(label: &str, target: Option<f64>, f: impl FnOnce() -> T) -> T {
     let started = Instant::now();
     let out = f();

@@ -629,7 +629,7 @@ impl App {
                 ]),
             ));
         }
-        for chunk in muts.chunks(20_000) {
+        for chunk in muts.chunks(5_000) {
             self.store.commit(chunk)?;
         }
         let mut summary = DemoSummary::default();
