@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use clap::{Args, CommandFactory, Subcommand};
 
 use crate::app::export::Format;
-use crate::app::view::Names;
 use crate::app::{App, AppError};
 use crate::model::EntityKind;
 
@@ -228,8 +227,6 @@ fn write_atomically(path: &Path, body: impl FnOnce(&mut dyn Write) -> anyhow::Re
 }
 
 pub fn export(app: &App, args: &ExportArgs, format: Format) -> anyhow::Result<()> {
-    // A table is for people; exports default to CSV when no format is given.
-    let _ = Names::default();
     match &args.output {
         Some(path) => write_atomically(path, |w| {
             let n = app.export(args.entity, format, w)?;

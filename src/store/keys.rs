@@ -46,7 +46,7 @@ pub fn id_of(key: &[u8]) -> Option<Id> {
     key.len().checked_sub(16).and_then(|at| Id::from_slice(&key[at..]))
 }
 
-/// Which tree an index entry lives in, and its key. `None` tree means idx_parent.
+/// Every index entry of one record version: (tree position, key).
 pub fn entries(kind: EntityKind, id: Id, checked: &crate::model::entity::Checked) -> Vec<(usize, Vec<u8>)> {
     let mut out = Vec::with_capacity(checked.links.len() + checked.indexes.len() + 1);
     for l in &checked.links {
