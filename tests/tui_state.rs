@@ -464,7 +464,7 @@ fn the_conflicts_inbox_resolves_through_the_store_and_its_outbox() {
     let (message, level) = s.state.status.message.clone().expect("a message");
     assert_eq!(level, Level::Success);
     assert!(
-        message.contains("Conflict 41") && message.contains("kept mine"),
+        message.contains("Conflict 41") && message.contains("kept your value"),
         "{message}"
     );
     // The list refreshed: 41 is gone, the selection is on the next one.

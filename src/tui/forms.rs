@@ -548,9 +548,10 @@ pub fn submit(st: &mut State) {
         }
         Target::Resolve(id, kind) => {
             let row = st.conflicts.rows.iter().flatten().find(|r| &r.id == id).cloned();
-            app.resolve_conflict(id, &Choice::Value(text("value"))).map(|done| {
+            let choice = Choice::Value(text("value"));
+            app.resolve_conflict(id, &choice).map(|done| {
                 let message = match &row {
-                    Some(r) => super::views::conflicts::resolved_message(r, &done),
+                    Some(r) => super::views::conflicts::resolved_message(r, &choice, &done),
                     None => format!("Conflict {}: kept {}", done.id, done.kept),
                 };
                 (message, vec![*kind], None)

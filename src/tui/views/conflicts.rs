@@ -128,7 +128,7 @@ fn resolve(st: &mut State, choice: &Choice) {
     match st.app.resolve_conflict(&row.id, choice) {
         Ok(done) => {
             after_resolve(st, row.entity);
-            st.say(resolved_message(&row, &done), Level::Success);
+            st.say(resolved_message(&row, choice, &done), Level::Success);
         }
         Err(e) => st.say(
             e.to_string().lines().next().unwrap_or_default().to_string(),
@@ -137,17 +137,22 @@ fn resolve(st: &mut State, choice: &Choice) {
     }
 }
 
-/// The status-bar message after resolving `row`.
+/// The status-bar message after resolving `row` with `choice`.
 #[must_use]
-pub fn resolved_message(row: &ConflictRow, done: &Resolved) -> String {
+pub fn resolved_message(row: &ConflictRow, choice: &Choice, done: &Resolved) -> String {
+    let kept = match choice {
+        Choice::Mine => format!("your value '{}'", row.mine),
+        Choice::Theirs => format!("their value '{}'", row.theirs),
+        Choice::Value(v) => format!("the new value '{v}'"),
+    };
     let tail = if done.wrote {
         "syncs with the next `outpost sync`"
     } else {
         "nothing needed to change"
     };
     format!(
-        "Conflict {} on {} '{}' {}: kept {}; {tail}",
-        done.id, row.entity, row.title, row.field, done.kept
+        "Conflict {} ({} '{}' · {}): kept {kept}; {tail}",
+        done.id, row.entity, row.title, row.field
     )
 }
 
@@ -178,7 +183,7 @@ fn columns(width: u16) -> Vec<Col> {
     let w = usize::from(width);
     let wide = w >= 110;
     let col = |title, width| Col { title, width };
-    let fixed = if wide { 6 + 8 + 12 + 16 + 9 } else { 8 + 11 + 7 };
+    let fixed = if wide { 6 + 8 + 12 + 16 + 11 } else { 8 + 11 + 11 };
     let gaps = if wide { 8 } else { 6 };
     let rest = w.saturating_sub(fixed + gaps + 1);
     let record = rest * 2 / 5;
@@ -193,7 +198,7 @@ fn columns(width: u16) -> Vec<Col> {
             col("Mine", mine),
             col("Theirs", theirs),
             col("By / reason", 16),
-            col("Status", 9),
+            col("Status", 11),
         ]
     } else {
         vec![
@@ -202,7 +207,7 @@ fn columns(width: u16) -> Vec<Col> {
             col("Field", 11),
             col("Mine", mine),
             col("Theirs", theirs),
-            col("Status", 7),
+            col("Status", 11),
         ]
     }
 }
@@ -215,8 +220,18 @@ fn kind_style(st: &State, kind: ConflictKind) -> Style {
     }
 }
 
+/// Where a conflict stands, short enough for its column.
+fn short_status(r: &ConflictRow) -> String {
+    match r.status.as_str() {
+        "resolved (mine)" => "kept mine".into(),
+        "resolved (theirs)" => "kept theirs".into(),
+        "resolved (value)" => "new value".into(),
+        other => other.into(),
+    }
+}
+
 fn cells(r: &ConflictRow, wide: bool) -> Vec<String> {
-    let status = if r.open { "open".to_string() } else { r.status.clone() };
+    let status = short_status(r);
     if wide {
         vec![
             r.id.clone(),
@@ -343,8 +358,11 @@ fn render_detail(st: &State, area: Rect, buf: &mut Buffer) {
     let label_w = 9usize;
     let w = usize::from(inner.width).saturating_sub(label_w + 3);
     let what = match r.kind {
-        ConflictKind::Edit => format!("{} changed it too, on {when}", r.actor),
-        ConflictKind::Delete => format!("edit and delete met ({} on {when})", r.actor),
+        ConflictKind::Edit => format!("changed on both sides; found {when} when {} synced", r.actor),
+        ConflictKind::Delete if r.mine == "(deleted)" => {
+            format!("deleted here, edited elsewhere; found {when} when {} synced", r.actor)
+        }
+        ConflictKind::Delete => format!("edited here, deleted elsewhere; found {when} when {} synced", r.actor),
         ConflictKind::Refused => format!(
             "the server refused this change: {}",
             r.reason.as_deref().unwrap_or("no reason given")

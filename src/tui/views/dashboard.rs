@@ -230,7 +230,8 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
         .unwrap_or_default();
     let sync = d.map(|d| {
         let conflicts = if d.open_conflicts > 0 {
-            format!(" · {} conflicts ({inbox} inbox)", d.open_conflicts)
+            let s = if d.open_conflicts == 1 { "" } else { "s" };
+            format!(" · {} conflict{s} [{inbox}]", d.open_conflicts)
         } else {
             String::new()
         };
