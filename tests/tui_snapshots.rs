@@ -120,3 +120,43 @@ fn too_small() {
     s.keys("2");
     common::assert_snapshot("too-small-60x20", &s.screen());
 }
+
+/// A demo store with four conflicts pulled in (see `tui_support::pull_conflicts`).
+fn app_with_conflicts() -> Arc<App> {
+    static APP: OnceLock<(tempfile::TempDir, Arc<App>)> = OnceLock::new();
+    APP.get_or_init(|| {
+        let (dir, app) = common::demo_app();
+        common::pull_conflicts(&app);
+        (dir, app)
+    })
+    .1
+    .clone()
+}
+
+fn check_on(app: &Arc<App>, name: &str, keys: &str) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut s = Harness::new(app.clone(), common::clock(), (w, h));
+        s.keys(keys);
+        common::assert_snapshot(&format!("{name}-{w}x{h}"), &common::mask(&s.screen()));
+    }
+}
+
+#[test]
+fn conflicts_inbox_empty() {
+    check("conflicts-empty", "0");
+}
+
+#[test]
+fn conflicts_inbox() {
+    check_on(&app_with_conflicts(), "conflicts", "0 j j j");
+}
+
+#[test]
+fn conflicts_inbox_value_form() {
+    check_on(&app_with_conflicts(), "conflicts-value", "0 j e");
+}
+
+#[test]
+fn dashboard_with_open_conflicts() {
+    check_on(&app_with_conflicts(), "dashboard-conflicts", "");
+}

@@ -404,3 +404,177 @@ fn sorting_cycles_columns_and_reverses() {
     let amounts: Vec<_> = list.visible().iter().map(|i| data.rows[*i as usize].amount).collect();
     assert!(amounts.windows(2).all(|w| w[0] >= w[1]), "amounts descending");
 }
+
+fn conflict_open(s: &outpost::tui::harness::Harness, id: &str) -> bool {
+    outpost::sync::conflicts::list(&s.state.app.store, false)
+        .expect("conflicts")
+        .iter()
+        .any(|c| c.conflict.conflict.id == id)
+}
+
+fn last_change(s: &outpost::tui::harness::Harness) -> outpost::store::Change {
+    s.state
+        .app
+        .store
+        .outbox()
+        .map(|c| c.expect("change"))
+        .last()
+        .expect("a change in the outbox")
+}
+
+#[test]
+fn the_conflicts_inbox_resolves_through_the_store_and_its_outbox() {
+    use outpost::tui::harness::Harness;
+    use outpost::tui::state::Level;
+
+    let (_dir, app) = common::demo_app();
+    common::pull_conflicts(&app);
+    let mut s = Harness::new(app, common::clock(), (120, 40));
+    // The dashboard counts them and its hint bar leads to the inbox.
+    assert_eq!(s.state.dashboard.data.as_ref().map(|d| d.open_conflicts), Some(4));
+    assert_eq!(
+        outpost::tui::ui::hints(&s.state).first(),
+        Some(&("0".to_string(), "conflicts"))
+    );
+    s.keys("0");
+    assert_eq!(s.state.view, ViewId::Conflicts);
+    let ids: Vec<String> = s.state.conflicts.rows.iter().flatten().map(|r| r.id.clone()).collect();
+    assert_eq!(ids, ["41", "42", "43", "44"]);
+
+    // 41: keep mine — the deal's next step goes back to this laptop's value, as a change
+    // in the outbox that the next sync sends.
+    let row = s.state.conflicts.selected_row().expect("a row").clone();
+    let before = s.state.app.store.outbox_len();
+    s.keys("m");
+    let deal = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Opportunity, row.record)
+        .expect("get")
+        .expect("deal");
+    assert_eq!(deal.text("next_step"), row.mine);
+    assert_eq!(s.state.app.store.outbox_len(), before + 1);
+    let change = last_change(&s);
+    assert_eq!(change.id, row.record);
+    assert!(
+        matches!(&change.op, ChangeOp::Set { field, value, .. } if field == "next_step" && value.as_str() == Some(row.mine.as_str()))
+    );
+    assert!(!conflict_open(&s, "41"));
+    let (message, level) = s.state.status.message.clone().expect("a message");
+    assert_eq!(level, Level::Success);
+    assert!(
+        message.contains("Conflict 41") && message.contains("kept your value"),
+        "{message}"
+    );
+    // The list refreshed: 41 is gone, the selection is on the next one.
+    assert_eq!(s.state.conflicts.rows.as_ref().map(Vec::len), Some(3));
+    assert_eq!(s.state.conflicts.selected_row().map(|r| r.id.as_str()), Some("42"));
+
+    // 42: another value, typed into the small form; Esc first closes only the form.
+    let row = s.state.conflicts.selected_row().expect("a row").clone();
+    s.keys("e");
+    assert!(matches!(s.state.popups.last(), Some(Popup::Form(_))));
+    s.keys("esc");
+    assert!(s.state.popups.is_empty());
+    assert_eq!(s.state.view, ViewId::Conflicts);
+    assert!(conflict_open(&s, "42"));
+    s.keys("e ctrl-u");
+    s.type_text("Plant and Operations Manager");
+    s.keys("enter");
+    assert!(s.state.popups.is_empty(), "the form closed after saving");
+    let contact = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Contact, row.record)
+        .expect("get")
+        .expect("contact");
+    assert_eq!(contact.text("title"), "Plant and Operations Manager");
+    let change = last_change(&s);
+    assert!(matches!(&change.op, ChangeOp::Set { field, .. } if field == "title"));
+    assert!(!conflict_open(&s, "42"));
+    assert!(
+        s.state
+            .status
+            .message
+            .as_ref()
+            .is_some_and(|(m, _)| m.contains("Conflict 42"))
+    );
+
+    // 43: keep mine on a delete conflict brings the activity back with my subject.
+    let row = s.state.conflicts.selected_row().expect("a row").clone();
+    assert_eq!(row.id, "43");
+    s.keys("m");
+    let act = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Activity, row.record)
+        .expect("get")
+        .expect("activity");
+    assert!(!act.deleted);
+    assert_eq!(act.text("subject"), row.mine);
+
+    // 44: the server refused my change; keeping theirs needs no write.
+    let before = s.state.app.store.outbox_len();
+    s.keys("t");
+    assert_eq!(s.state.app.store.outbox_len(), before);
+    assert!(
+        s.state
+            .status
+            .message
+            .as_ref()
+            .is_some_and(|(m, _)| m.contains("nothing needed to change"))
+    );
+    assert_eq!(s.state.conflicts.rows.as_ref().map(Vec::len), Some(0));
+
+    // `a` shows the resolved ones; deciding one again is refused politely.
+    s.keys("a");
+    let statuses: Vec<String> = s
+        .state
+        .conflicts
+        .rows
+        .iter()
+        .flatten()
+        .map(|r| r.status.clone())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "resolved (mine)",
+            "resolved (value)",
+            "resolved (mine)",
+            "resolved (theirs)"
+        ]
+    );
+    s.keys("m");
+    assert!(
+        s.state
+            .status
+            .message
+            .as_ref()
+            .is_some_and(|(m, l)| *l == Level::Info && m.contains("nothing to decide"))
+    );
+
+    // Back on the dashboard the count is gone.
+    s.keys("1");
+    assert_eq!(s.state.dashboard.data.as_ref().map(|d| d.open_conflicts), Some(0));
+}
+
+#[test]
+fn conflict_keys_outside_the_inbox_point_to_it() {
+    let (_dir, mut s) = common::session(120, 40);
+    s.action(outpost::tui::action::Action::KeepMine);
+    assert!(
+        s.state
+            .status
+            .message
+            .as_ref()
+            .is_some_and(|(m, _)| m.contains("conflicts inbox (0 opens it)"))
+    );
+    s.keys("0 tab");
+    assert_eq!(s.state.view, ViewId::Dashboard);
+    s.keys("0 backtab");
+    assert_eq!(s.state.view, ViewId::Calendar);
+}

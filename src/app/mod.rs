@@ -2,6 +2,7 @@
 //! lead, log an activity, import, export, backup, demo. Neither front end talks to sled.
 
 pub mod config;
+pub mod conflicts;
 pub mod dashboard;
 pub mod demo;
 pub mod export;

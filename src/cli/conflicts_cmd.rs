@@ -96,16 +96,8 @@ fn list(app: &App, all: bool, format: Format) -> anyhow::Result<()> {
         let c = &l.conflict.conflict;
         let title = app.title(c.entity, c.record);
         let (mine, theirs) = c.mine_theirs(me);
-        let status = match (&l.conflict.resolved, l.open) {
-            (Some(how), _) => format!("resolved ({how})"),
-            (None, true) => "open".to_string(),
-            (None, false) => "settled".to_string(),
-        };
-        let field = match c.field.as_str() {
-            "_deleted" => "(deleted)".to_string(),
-            "_created" => "(created)".to_string(),
-            f => f.to_string(),
-        };
+        let status = crate::app::conflicts::status_text(&l.conflict, l.open);
+        let field = crate::app::conflicts::field_label(&c.field);
         rows.push(vec![
             c.id.clone(),
             c.kind.name().to_string(),

@@ -59,6 +59,8 @@ pub enum Action {
     GotoActivities,
     /// Show the calendar.
     GotoCalendar,
+    /// Show the conflicts inbox.
+    GotoConflicts,
     /// Sort by the next column.
     SortNext,
     /// Reverse the sort order.
@@ -99,6 +101,14 @@ pub enum Action {
     ConvertLead,
     /// Mark the selected task done (or not).
     MarkDone,
+    /// Conflicts: keep the value this replica wrote.
+    KeepMine,
+    /// Conflicts: keep the other value.
+    KeepTheirs,
+    /// Conflicts: write another value.
+    ResolveValue,
+    /// Conflicts: also show resolved and settled ones (toggles).
+    ToggleSettled,
     /// Reload from the store.
     Refresh,
     /// Switch between the dark and light theme.

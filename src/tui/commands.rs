@@ -22,19 +22,22 @@ pub enum Scope {
     Detail,
     /// The calendar.
     Calendar,
+    /// The conflicts inbox.
+    Conflicts,
     /// An open form.
     Form,
 }
 
 impl Scope {
     /// All scopes, in help order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Global,
         Self::Dashboard,
         Self::Board,
         Self::List,
         Self::Detail,
         Self::Calendar,
+        Self::Conflicts,
         Self::Form,
     ];
 
@@ -48,6 +51,7 @@ impl Scope {
             Self::List => "list",
             Self::Detail => "detail",
             Self::Calendar => "calendar",
+            Self::Conflicts => "conflicts",
             Self::Form => "form",
         }
     }
@@ -62,6 +66,7 @@ impl Scope {
             Self::List => "Lists",
             Self::Detail => "Record detail",
             Self::Calendar => "Calendar",
+            Self::Conflicts => "Conflicts inbox",
             Self::Form => "Forms",
         }
     }
@@ -172,6 +177,30 @@ pub const COMMANDS: &[Command] = &[
     c(Action::PrevWeek, "prev week", "Show the previous week", false),
     c(Action::NextWeek, "next week", "Show the next week", false),
     c(Action::Today, "today", "Jump to today", false),
+    c(
+        Action::KeepMine,
+        "keep mine",
+        "Resolve the conflict with the value this replica wrote",
+        true,
+    ),
+    c(
+        Action::KeepTheirs,
+        "keep theirs",
+        "Resolve the conflict with the other value",
+        true,
+    ),
+    c(
+        Action::ResolveValue,
+        "other value",
+        "Resolve the conflict by writing another value",
+        true,
+    ),
+    c(
+        Action::ToggleSettled,
+        "all",
+        "Also show resolved and settled conflicts (toggles)",
+        true,
+    ),
     c(Action::NextField, "next field", "Go to the next field", true),
     c(Action::PrevField, "prev field", "Go to the previous field", false),
     c(Action::Submit, "save", "Check and save the form", true),
@@ -195,6 +224,12 @@ pub const COMMANDS: &[Command] = &[
     c(Action::GotoQuotes, "quotes", "Show the quotes list", false),
     c(Action::GotoActivities, "activities", "Show the activities list", false),
     c(Action::GotoCalendar, "calendar", "Show the calendar", false),
+    c(
+        Action::GotoConflicts,
+        "conflicts",
+        "Show the conflicts inbox: sync conflicts to decide",
+        false,
+    ),
     c(Action::NextView, "next view", "Show the next view", false),
     c(Action::PrevView, "previous view", "Show the previous view", false),
     c(Action::Refresh, "refresh", "Reload from the store", false),

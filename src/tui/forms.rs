@@ -9,7 +9,9 @@ use super::popups::Popup;
 use super::popups::form::{Field, Form, Input, Target};
 use super::state::{Level, State};
 use super::update::changed;
+use super::widgets::fit;
 use crate::app::ConvertOptions;
+use crate::app::conflicts::ConflictRow;
 use crate::app::dashboard::ref_id;
 use crate::app::input::{parse_bool, parse_date};
 use crate::app::ops::{Values, spec_of};
@@ -18,6 +20,7 @@ use crate::app::view::cell;
 use crate::model::money::parse_amount;
 use crate::model::records::ActivityKind;
 use crate::model::{EntityKind, Id};
+use crate::sync::conflicts::Choice;
 
 /// Fields edited in a text area rather than on one line.
 const LONG: [&str; 3] = ["body", "description", "notes"];
@@ -443,8 +446,9 @@ pub fn submit(st: &mut State) {
             (EntityKind::Event, v)
         }
         Target::Convert(_) => (EntityKind::Lead, Vec::new()),
+        Target::Resolve(_, kind) => (*kind, Vec::new()),
     };
-    if issues.is_empty() && !matches!(target, Target::Convert(_)) {
+    if issues.is_empty() && !matches!(target, Target::Convert(_) | Target::Resolve(..)) {
         let mut check = vals.clone();
         if matches!(target, Target::Log(..) | Target::Note(_)) {
             let kind = match &target {
@@ -542,10 +546,24 @@ pub fn submit(st: &mut State) {
                 )
             })
         }
+        Target::Resolve(id, kind) => {
+            let row = st.conflicts.rows.iter().flatten().find(|r| &r.id == id).cloned();
+            let choice = Choice::Value(text("value"));
+            app.resolve_conflict(id, &choice).map(|done| {
+                let message = match &row {
+                    Some(r) => super::views::conflicts::resolved_message(r, &choice, &done),
+                    None => format!("Conflict {}: kept {}", done.id, done.kept),
+                };
+                (message, vec![*kind], None)
+            })
+        }
     };
     match result {
         Ok((message, kinds, open)) => {
             st.popups.pop();
+            if matches!(target, Target::Resolve(..)) {
+                st.dashboard.stale = true;
+            }
             changed(st, &kinds);
             if let Some((kind, id)) = open {
                 super::views::detail::open(st, kind, id);
@@ -584,6 +602,36 @@ fn show_issues(st: &mut State, issues: &[(String, String)]) {
         Some(general.join("; "))
     };
     st.say("Not saved: see the form", Level::Error);
+}
+
+/// Opens the small form that resolves conflict `row` with another value, starting from
+/// mine.
+pub fn open_resolve(st: &mut State, row: &ConflictRow) {
+    let mut field = Field::new(
+        "value",
+        &format!("New {}", row.field),
+        None,
+        false,
+        "the value to keep (text, or JSON for numbers and lists)",
+        &row.mine,
+    );
+    field.error = None;
+    push(
+        st,
+        Form {
+            title: fit(
+                &format!(
+                    "Resolve conflict {}: {} '{}' · theirs: {}",
+                    row.id, row.entity, row.title, row.theirs
+                ),
+                66,
+            ),
+            target: Target::Resolve(row.id.clone(), row.entity),
+            fields: vec![field],
+            focus: 0,
+            error: None,
+        },
+    );
 }
 
 /// Marks the selected task done, or open again.

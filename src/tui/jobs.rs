@@ -7,6 +7,7 @@ use super::clock::Clock;
 use super::popups::search;
 use super::rows::{self, ListData};
 use super::views::{calendar, detail};
+use crate::app::conflicts::ConflictRow;
 use crate::app::dashboard::{Dashboard, Deal};
 use crate::app::{App, AppError};
 use crate::model::{EntityKind, Id};
@@ -26,6 +27,8 @@ pub enum Job {
     Detail(EntityKind, Id),
     /// Titles of every record, for global search.
     Titles,
+    /// Conflicts: open ones, or all when `true`.
+    Conflicts(bool),
 }
 
 impl Job {
@@ -39,6 +42,7 @@ impl Job {
             Self::Calendar(..) => "Loading the calendar".into(),
             Self::Detail(k, _) => format!("Loading the {k}"),
             Self::Titles => "Indexing records for search".into(),
+            Self::Conflicts(_) => "Loading conflicts".into(),
         }
     }
 }
@@ -58,6 +62,8 @@ pub enum Loaded {
     Detail(Box<detail::DetailData>),
     /// The search index.
     Titles(search::Titles),
+    /// Conflicts (all of them when `true`).
+    Conflicts(bool, Vec<ConflictRow>),
 }
 
 /// Runs a job. `progress(done, total)` is called now and then for long ones.
@@ -73,5 +79,6 @@ pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, 
         Job::Calendar(from, days) => Loaded::Calendar(calendar::load(app, clock, *from, *days)?),
         Job::Detail(kind, id) => Loaded::Detail(Box::new(detail::load(app, clock, *kind, *id)?)),
         Job::Titles => Loaded::Titles(search::load(app, progress)?),
+        Job::Conflicts(all) => Loaded::Conflicts(*all, app.conflict_rows(*all)?),
     })
 }

@@ -10,7 +10,7 @@
 //! - `state.rs` — everything shown; `update.rs` — events and actions change it (routing
 //!   keys top popup -> filter -> view or record -> global); `ui.rs` and the views draw it
 //!   without changing it.
-//! - `views/` — dashboard, pipeline board, lists, record detail, calendar;
+//! - `views/` — dashboard, pipeline board, lists, record detail, calendar, conflicts inbox;
 //!   `popups/` — help, palette, search, forms; `forms.rs` — building and saving forms
 //!   through the app's use cases (quick actions included).
 //! - `jobs.rs` — loading that runs off the UI thread; `rows.rs`, `filter.rs` — list rows

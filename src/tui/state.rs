@@ -12,6 +12,7 @@ use super::rows::LIST_KINDS;
 use super::theme::Theme;
 use super::views::board::BoardView;
 use super::views::calendar::CalendarView;
+use super::views::conflicts::ConflictsView;
 use super::views::dashboard::DashboardView;
 use super::views::detail::DetailView;
 use super::views::list::ListView;
@@ -29,6 +30,9 @@ pub enum ViewId {
     List(EntityKind),
     /// Agenda and week.
     Calendar,
+    /// Sync conflicts to decide (not a tab: its key, the palette and the dashboard lead
+    /// there).
+    Conflicts,
 }
 
 /// Every top-level view, in tab order.
@@ -59,6 +63,7 @@ impl ViewId {
             Self::List(EntityKind::Activity) => "Activities",
             Self::List(_) => "Records",
             Self::Calendar => "Calendar",
+            Self::Conflicts => "Conflicts",
         }
     }
 
@@ -76,6 +81,7 @@ impl ViewId {
             Self::List(EntityKind::Activity) => "Acts",
             Self::List(_) => "Recs",
             Self::Calendar => "Cal",
+            Self::Conflicts => "Confl",
         }
     }
 }
@@ -148,6 +154,8 @@ pub struct State {
     pub lists: Vec<ListView>,
     /// The calendar.
     pub calendar: CalendarView,
+    /// The conflicts inbox.
+    pub conflicts: ConflictsView,
     /// Message and progress.
     pub status: Status,
     /// Loading asked for and not yet handed to the runner.
@@ -180,6 +188,7 @@ impl State {
             board: BoardView::default(),
             lists: LIST_KINDS.iter().map(|k| ListView::new(*k)).collect(),
             calendar: CalendarView::new(today),
+            conflicts: ConflictsView::default(),
             status: Status::default(),
             jobs: Vec::new(),
             running: Vec::new(),

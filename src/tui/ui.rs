@@ -12,7 +12,7 @@ use super::commands::{COMMANDS, Scope};
 use super::popups;
 use super::state::{Level, State, VIEWS, ViewId};
 use super::update::scope;
-use super::views::{board, calendar, dashboard, detail, list};
+use super::views::{board, calendar, conflicts, dashboard, detail, list};
 use super::widgets::{fit, line};
 
 /// The smallest terminal outpost draws in.
@@ -35,6 +35,7 @@ pub fn draw(st: &State, area: Rect, buf: &mut Buffer) {
             ViewId::Pipeline => board::render(st, body, buf),
             ViewId::List(kind) => list::render(st, kind, body, buf),
             ViewId::Calendar => calendar::render(st, body, buf),
+            ViewId::Conflicts => conflicts::render(st, body, buf),
         },
     }
     popups::render(st, body, buf);
@@ -94,6 +95,7 @@ fn hinted_globals(s: Scope) -> &'static [Action] {
         Scope::List => &[Action::Filter, Action::Open, Action::New, Action::Edit, Action::LogCall],
         Scope::Detail => &[Action::Edit, Action::LogCall, Action::MarkDone, Action::Close],
         Scope::Calendar => &[Action::New, Action::Open],
+        Scope::Conflicts => &[Action::Open],
         Scope::Global | Scope::Form => &[],
     }
 }
@@ -103,6 +105,16 @@ fn hinted_globals(s: Scope) -> &'static [Action] {
 pub fn hints(st: &State) -> Vec<(String, &'static str)> {
     let s = scope(st);
     let mut out = Vec::new();
+    // Open conflicts on the dashboard: the way to the inbox comes first.
+    if s == Scope::Dashboard
+        && st.dashboard.data.as_ref().is_some_and(|d| d.open_conflicts > 0)
+        && let (Some(k), Some(c)) = (
+            st.keymap.key_text(Scope::Global, Action::GotoConflicts),
+            super::commands::command(Action::GotoConflicts),
+        )
+    {
+        out.push((k, c.title));
+    }
     for c in COMMANDS.iter().filter(|c| c.hint) {
         let own = st.keymap.keys_for(s, c.action).first().map(ToString::to_string);
         let key = own.or_else(|| {

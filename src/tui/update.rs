@@ -11,7 +11,7 @@ use super::keys::KeyPress;
 use super::popups::{self, Popup, help::Help, search};
 use super::state::{Level, State, VIEWS, ViewId};
 use super::theme::Theme;
-use super::views::{board, calendar, dashboard, detail, list};
+use super::views::{board, calendar, conflicts, dashboard, detail, list};
 use crate::model::records::ActivityKind;
 use crate::model::{EntityKind, Id};
 
@@ -41,6 +41,7 @@ pub fn scope(st: &State) -> Scope {
         ViewId::Pipeline => Scope::Board,
         ViewId::List(_) => Scope::List,
         ViewId::Calendar => Scope::Calendar,
+        ViewId::Conflicts => Scope::Conflicts,
     }
 }
 
@@ -81,6 +82,7 @@ pub fn dispatch(st: &mut State, action: Action) {
             ViewId::Pipeline => board::handle(st, action),
             ViewId::List(kind) => list::handle(st, kind, action),
             ViewId::Calendar => calendar::handle(st, action),
+            ViewId::Conflicts => conflicts::handle(st, action),
         }
     } else {
         detail::handle(st, action)
@@ -115,15 +117,30 @@ fn global(st: &mut State, action: Action) {
         Action::GotoQuotes => goto(st, ViewId::List(EntityKind::Quote)),
         Action::GotoActivities => goto(st, ViewId::List(EntityKind::Activity)),
         Action::GotoCalendar => goto(st, ViewId::Calendar),
+        Action::GotoConflicts => goto(st, ViewId::Conflicts),
         Action::NextView | Action::PrevView => {
-            let i = VIEWS.iter().position(|v| *v == st.view).unwrap_or(0);
             let n = VIEWS.len();
+            // The conflicts inbox is not a tab: from there, tab goes to the first view and
+            // shift-tab to the last.
+            let i = VIEWS.iter().position(|v| *v == st.view).unwrap_or(n - 1);
             let next = if action == Action::NextView {
                 (i + 1) % n
+            } else if st.view == ViewId::Conflicts {
+                n - 1
             } else {
                 (i + n - 1) % n
             };
             goto(st, VIEWS[next]);
+        }
+        Action::KeepMine | Action::KeepTheirs | Action::ResolveValue | Action::ToggleSettled => {
+            let key = st
+                .keymap
+                .key_text(Scope::Global, Action::GotoConflicts)
+                .unwrap_or_else(|| ":".into());
+            st.say(
+                format!("Conflicts are decided in the conflicts inbox ({key} opens it)"),
+                Level::Info,
+            );
         }
         Action::Refresh => {
             changed(st, &EntityKind::ALL);
@@ -185,6 +202,7 @@ pub fn selected(st: &State) -> Option<(EntityKind, Id)> {
             .map(|d| (EntityKind::Opportunity, d.id)),
         ViewId::List(kind) => st.list(kind).and_then(list::ListView::selected_id).map(|id| (kind, id)),
         ViewId::Calendar => st.calendar.selected_record(&st.clock),
+        ViewId::Conflicts => st.conflicts.selected_row().map(|r| (r.entity, r.record)),
     }
 }
 
@@ -244,6 +262,7 @@ fn new_record(st: &mut State) {
             };
             forms::open_create(st, EntityKind::Event, &[("start", start, None)]);
         }
+        ViewId::Conflicts => st.say("Nothing to create here; conflicts come from sync", Level::Info),
     }
 }
 
@@ -262,12 +281,15 @@ pub fn ensure_view_loaded(st: &mut State) {
         }
         ViewId::List(kind) => list::ensure_loaded(st, kind),
         ViewId::Calendar => calendar::ensure_loaded(st),
+        ViewId::Conflicts => conflicts::ensure_loaded(st),
     }
 }
 
 /// After a write: marks what shows records of `kinds` as stale and reloads what is on
 /// screen.
 pub fn changed(st: &mut State, kinds: &[EntityKind]) {
+    // Any write may settle a conflict (the field was written again).
+    st.conflicts.stale = true;
     for kind in kinds {
         if let Some(l) = st.list_mut(*kind) {
             l.stale = true;
@@ -329,6 +351,7 @@ pub fn loaded(st: &mut State, job: &Job, result: Result<Loaded, String>) {
             }
         }
         Loaded::Calendar(data) => st.calendar.data = Some(data),
+        Loaded::Conflicts(all, rows) => st.conflicts.set_data(all, rows),
         Loaded::Detail(data) => {
             for d in st.details.iter_mut().filter(|d| d.kind == data.kind && d.id == data.id) {
                 let tabs = data.tabs.len();

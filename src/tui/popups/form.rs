@@ -34,6 +34,8 @@ pub enum Target {
     Meeting(Vec<(&'static str, Id)>),
     /// Convert a lead.
     Convert(Id),
+    /// Resolve a sync conflict (its id) on a record of a kind by writing another value.
+    Resolve(String, EntityKind),
 }
 
 /// A field's input.

@@ -224,18 +224,25 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     .areas(bottom);
     let d = st.dashboard.data.as_ref();
     let day = st.clock.today().format("%a %d %b %Y").to_string();
-    let sync = d.map(|d| match &d.server {
-        None => format!(" sync: not set up · {} to send ", d.outbox),
-        Some(_) => {
-            let last = d.last_sync.as_deref().map_or("never".to_string(), |t| {
-                t.chars().take(16).collect::<String>().replace('T', " ")
-            });
-            let conflicts = if d.open_conflicts > 0 {
-                format!(" · {} conflicts", d.open_conflicts)
-            } else {
-                String::new()
-            };
-            format!(" synced {last} · {} to send{conflicts} ", d.outbox)
+    let inbox = st
+        .keymap
+        .key_text(crate::tui::commands::Scope::Global, Action::GotoConflicts)
+        .unwrap_or_default();
+    let sync = d.map(|d| {
+        let conflicts = if d.open_conflicts > 0 {
+            let s = if d.open_conflicts == 1 { "" } else { "s" };
+            format!(" · {} conflict{s} [{inbox}]", d.open_conflicts)
+        } else {
+            String::new()
+        };
+        match &d.server {
+            None => format!(" sync: not set up · {} to send{conflicts} ", d.outbox),
+            Some(_) => {
+                let last = d.last_sync.as_deref().map_or("never".to_string(), |t| {
+                    t.chars().take(16).collect::<String>().replace('T', " ")
+                });
+                format!(" synced {last} · {} to send{conflicts} ", d.outbox)
+            }
         }
     });
     list(

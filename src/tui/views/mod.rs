@@ -2,6 +2,7 @@
 
 pub mod board;
 pub mod calendar;
+pub mod conflicts;
 pub mod dashboard;
 pub mod detail;
 pub mod list;

@@ -1,0 +1,106 @@
+//! Conflicts as the front ends show them: one row per conflict with the record's name,
+//! both sides as text and where it stands, and resolving one (a normal write through
+//! `Store::commit`, so it syncs).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::view::cell;
+use super::{App, AppError};
+use crate::model::{EntityKind, Id};
+use crate::store::{ConflictKind, LocalConflict, Side};
+use crate::sync::conflicts::{self, Choice, Resolved};
+
+/// One conflict, ready to show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConflictRow {
+    /// The conflict id (`812`, `812-1`).
+    pub id: String,
+    /// Edit, delete or refused.
+    pub kind: ConflictKind,
+    /// Kind of the record.
+    pub entity: EntityKind,
+    /// The record.
+    pub record: Id,
+    /// The record's name.
+    pub title: String,
+    /// The field as people read it (`amount`, `(deleted)`, `(created)`).
+    pub field: String,
+    /// The value this replica wrote (or the one in the record now), as text.
+    pub mine: String,
+    /// The other value, as text.
+    pub theirs: String,
+    /// The user whose change raised it.
+    pub actor: String,
+    /// Why the server refused the change (refused conflicts only).
+    pub reason: Option<String>,
+    /// When the server accepted the change that raised it.
+    pub at: DateTime<Utc>,
+    /// `open`, `settled` (someone wrote the field since) or `resolved (mine)`.
+    pub status: String,
+    /// True while it needs a decision.
+    pub open: bool,
+}
+
+/// The field name as shown: the tombstone and creation clocks get words.
+#[must_use]
+pub fn field_label(field: &str) -> String {
+    match field {
+        crate::store::DELETED => "(deleted)".to_string(),
+        crate::store::CREATED => "(created)".to_string(),
+        f => f.to_string(),
+    }
+}
+
+/// Where a conflict stands, in words.
+#[must_use]
+pub fn status_text(local: &LocalConflict, open: bool) -> String {
+    match (&local.resolved, open) {
+        (Some(how), _) => format!("resolved ({how})"),
+        (None, true) => "open".to_string(),
+        (None, false) => "settled".to_string(),
+    }
+}
+
+/// One side's value as text: a delete conflict's empty side is the deletion.
+fn side_text(kind: ConflictKind, side: &Side) -> String {
+    match (&side.value, kind) {
+        (Value::Null, ConflictKind::Delete) => "(deleted)".to_string(),
+        (Value::Null, _) => "(empty)".to_string(),
+        (v, _) => cell(v),
+    }
+}
+
+impl App {
+    /// Conflicts on this replica, oldest first; only open ones unless `all`.
+    pub fn conflict_rows(&self, all: bool) -> Result<Vec<ConflictRow>, AppError> {
+        let me = self.store.replica();
+        let mut out = Vec::new();
+        for l in conflicts::list(&self.store, all)? {
+            let c = &l.conflict.conflict;
+            let (mine, theirs) = c.mine_theirs(me);
+            out.push(ConflictRow {
+                id: c.id.clone(),
+                kind: c.kind,
+                entity: c.entity,
+                record: c.record,
+                title: self.title(c.entity, c.record),
+                field: field_label(&c.field),
+                mine: side_text(c.kind, mine),
+                theirs: side_text(c.kind, theirs),
+                actor: c.actor.clone(),
+                reason: c.reason.clone(),
+                at: c.at,
+                status: status_text(&l.conflict, l.open),
+                open: l.open,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Resolves conflict `id`: keeps one side or writes another value, through
+    /// `Store::commit` like any edit.
+    pub fn resolve_conflict(&self, id: &str, choice: &Choice) -> Result<Resolved, AppError> {
+        Ok(conflicts::resolve(&self.store, id, choice)?)
+    }
+}

@@ -1,0 +1,423 @@
+//! The conflicts inbox: sync conflicts to decide, with the selected one in detail.
+//! Keep mine, keep theirs, or write another value (a small form); each is a normal write
+//! through the app, so it syncs. Rows load in the background.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use crate::app::conflicts::ConflictRow;
+use crate::model::EntityKind;
+use crate::store::ConflictKind;
+use crate::sync::conflicts::{Choice, Resolved};
+use crate::tui::action::Action;
+use crate::tui::commands::Scope;
+use crate::tui::jobs::Job;
+use crate::tui::state::{Level, State};
+use crate::tui::update::changed;
+use crate::tui::widgets::{fill, fit, line, moved, pad, panel, scrolled};
+
+/// The inbox's state.
+#[derive(Clone, Debug, Default)]
+pub struct ConflictsView {
+    /// Loaded conflicts, oldest first.
+    pub rows: Option<Vec<ConflictRow>>,
+    /// Resolved and settled ones are shown too.
+    pub all: bool,
+    /// Selected row.
+    pub selected: usize,
+    /// First visible row.
+    pub offset: usize,
+    /// Must load again (something was written).
+    pub stale: bool,
+}
+
+impl ConflictsView {
+    /// The selected conflict.
+    #[must_use]
+    pub fn selected_row(&self) -> Option<&ConflictRow> {
+        self.rows.as_ref()?.get(self.selected)
+    }
+
+    /// Open conflicts among the loaded rows.
+    #[must_use]
+    pub fn open_count(&self) -> usize {
+        self.rows.as_ref().map_or(0, |r| r.iter().filter(|c| c.open).count())
+    }
+
+    /// Takes loaded rows (dropped when they were loaded for the other mode), keeping the
+    /// selection on the same conflict when it is still listed.
+    pub fn set_data(&mut self, all: bool, rows: Vec<ConflictRow>) {
+        if all != self.all {
+            return;
+        }
+        let keep = self.selected_row().map(|r| r.id.clone());
+        if let Some(pos) = keep.and_then(|id| rows.iter().position(|r| r.id == id)) {
+            self.selected = pos;
+        }
+        self.selected = self.selected.min(rows.len().saturating_sub(1));
+        self.offset = self.offset.min(self.selected);
+        self.rows = Some(rows);
+        self.stale = false;
+    }
+}
+
+/// Makes sure the inbox is loaded (or loading).
+pub fn ensure_loaded(st: &mut State) {
+    if st.conflicts.rows.is_none() || st.conflicts.stale {
+        st.request(Job::Conflicts(st.conflicts.all));
+    }
+}
+
+/// Handles an action in the inbox; `false` when it is not an inbox action.
+pub fn handle(st: &mut State, action: Action) -> bool {
+    let page = list_rows(st.size.1);
+    let len = st.conflicts.rows.as_ref().map_or(0, Vec::len);
+    let c = &mut st.conflicts;
+    if let Some(sel) = moved(c.selected, len, action, page) {
+        c.selected = sel;
+        c.offset = scrolled(c.offset, sel, page);
+        return true;
+    }
+    match action {
+        Action::Open => {
+            if let Some(r) = st.conflicts.selected_row() {
+                let (kind, id) = (r.entity, r.record);
+                super::detail::open(st, kind, id);
+            }
+        }
+        Action::KeepMine => resolve(st, &Choice::Mine),
+        Action::KeepTheirs => resolve(st, &Choice::Theirs),
+        Action::ResolveValue => match st.conflicts.selected_row().cloned() {
+            Some(r) if r.open => crate::tui::forms::open_resolve(st, &r),
+            Some(r) => st.say(
+                format!("Conflict {} is {}; nothing to decide", r.id, r.status),
+                Level::Info,
+            ),
+            None => st.say("No conflict selected", Level::Info),
+        },
+        Action::ToggleSettled => {
+            st.conflicts.all = !st.conflicts.all;
+            st.conflicts.stale = true;
+            ensure_loaded(st);
+            let what = if st.conflicts.all {
+                "Showing every conflict, resolved and settled ones too"
+            } else {
+                "Showing open conflicts"
+            };
+            st.say(what, Level::Info);
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Resolves the selected conflict with `choice` and says what happened.
+fn resolve(st: &mut State, choice: &Choice) {
+    let Some(row) = st.conflicts.selected_row().cloned() else {
+        return st.say("No conflict selected", Level::Info);
+    };
+    if !row.open {
+        return st.say(
+            format!("Conflict {} is {}; nothing to decide", row.id, row.status),
+            Level::Info,
+        );
+    }
+    match st.app.resolve_conflict(&row.id, choice) {
+        Ok(done) => {
+            after_resolve(st, row.entity);
+            st.say(resolved_message(&row, choice, &done), Level::Success);
+        }
+        Err(e) => st.say(
+            e.to_string().lines().next().unwrap_or_default().to_string(),
+            Level::Error,
+        ),
+    }
+}
+
+/// The status-bar message after resolving `row` with `choice`.
+#[must_use]
+pub fn resolved_message(row: &ConflictRow, choice: &Choice, done: &Resolved) -> String {
+    let kept = match choice {
+        Choice::Mine => format!("your value '{}'", row.mine),
+        Choice::Theirs => format!("their value '{}'", row.theirs),
+        Choice::Value(v) => format!("the new value '{v}'"),
+    };
+    let tail = if done.wrote {
+        "syncs with the next `outpost sync`"
+    } else {
+        "nothing needed to change"
+    };
+    format!(
+        "Conflict {} ({} '{}' · {}): kept {kept}; {tail}",
+        done.id, row.entity, row.title, row.field
+    )
+}
+
+/// After a conflict was resolved: the record, the inbox and the dashboard's count reload.
+pub fn after_resolve(st: &mut State, kind: EntityKind) {
+    st.conflicts.stale = true;
+    st.dashboard.stale = true;
+    changed(st, &[kind]);
+}
+
+/// Rows the list shows at terminal height `h` (the detail panel takes the rest).
+fn list_rows(h: u16) -> usize {
+    usize::from(h.saturating_sub(2 + DETAIL_H + 3)).max(1)
+}
+
+/// Height of the detail panel.
+const DETAIL_H: u16 = 8;
+
+/// A column: title and width.
+struct Col {
+    title: &'static str,
+    width: usize,
+}
+
+/// The columns at inner width `width`: narrow screens leave out the id and who (the
+/// detail panel shows both) and name the record without its kind.
+fn columns(width: u16) -> Vec<Col> {
+    let w = usize::from(width);
+    let wide = w >= 110;
+    let col = |title, width| Col { title, width };
+    let fixed = if wide { 6 + 8 + 12 + 16 + 11 } else { 8 + 11 + 11 };
+    let gaps = if wide { 8 } else { 6 };
+    let rest = w.saturating_sub(fixed + gaps + 1);
+    let record = rest * 2 / 5;
+    let mine = (rest - record) / 2;
+    let theirs = rest - record - mine;
+    if wide {
+        vec![
+            col("ID", 6),
+            col("Kind", 8),
+            col("Record", record),
+            col("Field", 12),
+            col("Mine", mine),
+            col("Theirs", theirs),
+            col("By / reason", 16),
+            col("Status", 11),
+        ]
+    } else {
+        vec![
+            col("Kind", 8),
+            col("Record", record),
+            col("Field", 11),
+            col("Mine", mine),
+            col("Theirs", theirs),
+            col("Status", 11),
+        ]
+    }
+}
+
+fn kind_style(st: &State, kind: ConflictKind) -> Style {
+    match kind {
+        ConflictKind::Refused => st.theme.error,
+        ConflictKind::Delete => st.theme.warning,
+        ConflictKind::Edit => st.theme.text,
+    }
+}
+
+/// Where a conflict stands, short enough for its column.
+fn short_status(r: &ConflictRow) -> String {
+    match r.status.as_str() {
+        "resolved (mine)" => "kept mine".into(),
+        "resolved (theirs)" => "kept theirs".into(),
+        "resolved (value)" => "new value".into(),
+        other => other.into(),
+    }
+}
+
+fn cells(r: &ConflictRow, wide: bool) -> Vec<String> {
+    let status = short_status(r);
+    if wide {
+        vec![
+            r.id.clone(),
+            r.kind.name().to_string(),
+            format!("{} {}", r.entity, r.title),
+            r.field.clone(),
+            r.mine.clone(),
+            r.theirs.clone(),
+            r.reason.clone().unwrap_or_else(|| r.actor.clone()),
+            status,
+        ]
+    } else {
+        vec![
+            r.kind.name().to_string(),
+            r.title.clone(),
+            r.field.clone(),
+            r.mine.clone(),
+            r.theirs.clone(),
+            status,
+        ]
+    }
+}
+
+/// Draws the inbox.
+pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
+    let [top, bottom] = Layout::vertical([Constraint::Min(4), Constraint::Length(DETAIL_H)]).areas(area);
+    render_list(st, top, buf);
+    render_detail(st, bottom, buf);
+}
+
+fn render_list(st: &State, area: Rect, buf: &mut Buffer) {
+    let th = &st.theme;
+    let v = &st.conflicts;
+    let count = match &v.rows {
+        Some(rows) if v.all => format!(" {} open of {} ", v.open_count(), rows.len()),
+        Some(rows) => format!(" {} open ", rows.len()),
+        None => String::new(),
+    };
+    let block = panel(" Conflicts ", th, true).title_bottom(Line::from(count).right_aligned().style(th.muted));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let Some(rows) = &v.rows else {
+        line(
+            buf,
+            inner.x + 1,
+            inner.y + 1,
+            inner.width.saturating_sub(2),
+            vec![Span::styled("Loading conflicts…", th.muted)],
+        );
+        return;
+    };
+    if rows.is_empty() {
+        let all = st
+            .keymap
+            .key_text(Scope::Conflicts, Action::ToggleSettled)
+            .unwrap_or_default();
+        let lines = if v.all {
+            vec!["No conflicts on this laptop.".to_string()]
+        } else {
+            vec![
+                "No open conflicts.".to_string(),
+                "A conflict appears here after `outpost sync` when someone else changed the same".to_string(),
+                "field, deleted a record you edited, or the server refused a change.".to_string(),
+                format!("{all} shows resolved and settled ones too."),
+            ]
+        };
+        for (i, l) in lines.iter().enumerate() {
+            let y = inner.y + 1 + u16::try_from(i).unwrap_or(0);
+            if y < inner.bottom() {
+                let text = fit(l, usize::from(inner.width.saturating_sub(2)));
+                line(
+                    buf,
+                    inner.x + 1,
+                    y,
+                    inner.width.saturating_sub(2),
+                    vec![Span::styled(text, th.muted)],
+                );
+            }
+        }
+        return;
+    }
+    let cols = columns(inner.width);
+    let wide = cols.len() == 8;
+    let header: Vec<Span> = cols
+        .iter()
+        .flat_map(|c| [Span::raw(" "), Span::styled(pad(c.title, c.width, false), th.heading)])
+        .collect();
+    line(buf, inner.x, inner.y, inner.width, header);
+    let h = usize::from(inner.height.saturating_sub(1));
+    let offset = scrolled(v.offset, v.selected, h);
+    for (i, r) in rows.iter().enumerate().skip(offset).take(h) {
+        let y = inner.y + 1 + u16::try_from(i - offset).unwrap_or(0);
+        let texts = cells(r, wide);
+        let spans: Vec<Span> = cols
+            .iter()
+            .zip(&texts)
+            .flat_map(|(c, t)| {
+                let style = match c.title {
+                    "Kind" => kind_style(st, r.kind),
+                    "Status" if r.open => th.warning,
+                    "ID" => th.muted,
+                    _ if !r.open => th.muted,
+                    _ => th.text,
+                };
+                [Span::raw(" "), Span::styled(pad(t, c.width, false), style)]
+            })
+            .collect();
+        line(buf, inner.x, y, inner.width, spans);
+        if i == v.selected {
+            fill(buf, Rect::new(inner.x, y, inner.width, 1), th.selection);
+        }
+    }
+}
+
+fn render_detail(st: &State, area: Rect, buf: &mut Buffer) {
+    let th = &st.theme;
+    let block = panel(" Selected conflict ", th, false);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let Some(r) = st.conflicts.selected_row() else {
+        return;
+    };
+    let when = st.clock.local(r.at).format("%Y-%m-%d %H:%M").to_string();
+    let label_w = 9usize;
+    let w = usize::from(inner.width).saturating_sub(label_w + 3);
+    let what = match r.kind {
+        ConflictKind::Edit => format!("changed on both sides; found {when} when {} synced", r.actor),
+        ConflictKind::Delete if r.mine == "(deleted)" => {
+            format!("deleted here, edited elsewhere; found {when} when {} synced", r.actor)
+        }
+        ConflictKind::Delete => format!("edited here, deleted elsewhere; found {when} when {} synced", r.actor),
+        ConflictKind::Refused => format!(
+            "the server refused this change: {}",
+            r.reason.as_deref().unwrap_or("no reason given")
+        ),
+    };
+    let mut rows: Vec<(&str, String, Style)> = vec![
+        (
+            "Record",
+            format!(
+                "{} {} · {}",
+                crate::tui::views::detail::capital(r.entity.name()),
+                r.title,
+                r.field
+            ),
+            th.text,
+        ),
+        ("Mine", r.mine.clone(), th.accent),
+        ("Theirs", r.theirs.clone(), th.text),
+        ("Why", what, kind_style(st, r.kind)),
+    ];
+    let status = if r.open {
+        format!("open · conflict {}", r.id)
+    } else {
+        format!("{} · conflict {}", r.status, r.id)
+    };
+    rows.push(("Status", status, if r.open { th.warning } else { th.muted }));
+    let keys: Vec<String> = [Action::KeepMine, Action::KeepTheirs, Action::ResolveValue, Action::Open]
+        .into_iter()
+        .filter_map(|a| {
+            let key = st.keymap.key_text(Scope::Conflicts, a)?;
+            let title = if a == Action::Open {
+                "open the record"
+            } else {
+                crate::tui::commands::command(a)?.title
+            };
+            Some(format!("{key} {title}"))
+        })
+        .collect();
+    if r.open {
+        rows.push(("Decide", keys.join(" · "), th.muted));
+    }
+    for (i, (label, text, style)) in rows.into_iter().enumerate() {
+        let y = inner.y + u16::try_from(i).unwrap_or(0);
+        if y >= inner.bottom() {
+            break;
+        }
+        line(
+            buf,
+            inner.x,
+            y,
+            inner.width,
+            vec![
+                Span::styled(format!(" {}", pad(label, label_w, false)), th.muted),
+                Span::styled(fit(&text, w), style),
+            ],
+        );
+    }
+}
