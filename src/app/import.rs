@@ -25,7 +25,8 @@ pub struct ImportReport {
     pub rows: usize,
     /// Records created.
     pub created: usize,
-    /// Columns skipped, by header.
+    /// Columns skipped with `--map 'COLUMN='` (the export's own id and time columns are
+    /// skipped silently).
     pub skipped_columns: Vec<String>,
     /// Whether nothing was written on purpose.
     pub dry_run: bool,
@@ -228,7 +229,7 @@ impl App {
         let skipped_columns = headers
             .iter()
             .zip(&targets)
-            .filter(|(_, t)| matches!(t, Target::Skip))
+            .filter(|(h, t)| matches!(t, Target::Skip) && maps.iter().any(|(col, _)| spec::fold(col) == spec::fold(h)))
             .map(|(h, _)| h.clone())
             .collect();
         if !dry_run {
