@@ -116,6 +116,29 @@ fn raw_push(server: &Running, token: &str, body: Vec<u8>) -> (u16, serde_json::V
     (status, serde_json::from_str(&text).unwrap_or(json!({"raw": text})))
 }
 
+/// Sends raw bytes to /v1/push marked `Content-Encoding: gzip` (compressed unless `raw`).
+fn gzip_push(server: &Running, token: &str, body: &[u8], raw: bool) -> (u16, serde_json::Value) {
+    use std::io::Write;
+    let bytes = if raw {
+        body.to_vec()
+    } else {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(body).expect("gzip");
+        enc.finish().expect("gzip")
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut resp = agent
+        .post(&format!("{}/v1/push", server.url()))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Encoding", "gzip")
+        .content_type("application/json")
+        .send(&bytes[..])
+        .expect("request");
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(json!({"raw": text})))
+}
+
 /// Sends a raw GET accepting gzip; returns the response head.
 fn raw_get_head(server: &Running, path: &str) -> String {
     use std::io::{Read, Write};
@@ -253,6 +276,12 @@ fn suite(storage: &Storage) {
     let (status, body) = raw_push(&server, &alice, vec![b' '; 9 * 1024 * 1024]);
     assert_eq!(status, 413, "{body}");
     assert_eq!(raw_push(&server, "", b"{}".to_vec()).0, 401);
+    // Compressed bodies: malformed JSON inside, a gzip bomb past the limit, broken gzip.
+    assert_eq!(gzip_push(&server, &alice, b"{not json", false).0, 400);
+    let (status, body) = gzip_push(&server, &alice, &vec![b' '; 9 * 1024 * 1024], false);
+    assert_eq!(status, 413, "the limit counts decompressed bytes: {body}");
+    let (status, body) = gzip_push(&server, &alice, b"this is not gzip", true);
+    assert_eq!(status, 400, "broken gzip: {body}");
 
     // A change whose value does not fit the entity fails the whole push: no partial write.
     let good = ra.create(EntityKind::Account, Id::new(), json!({"name": "Good"}));

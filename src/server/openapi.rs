@@ -33,7 +33,7 @@ pub fn document() -> String {
             "description": "Star-topology sync for outpost. Every request but health and this document carries \
                 `Authorization: Bearer TOKEN`; the actor of a change is the token's user. Push sends a replica's \
                 outbox (contiguous sequences; retries are skipped); pull pages through the log after a cursor. \
-                Responses are gzip-compressed when the client sends `Accept-Encoding: gzip`."
+                Request bodies may be sent with `Content-Encoding: gzip`; the size limit applies after decompression. Responses are gzip-compressed when the client sends `Accept-Encoding: gzip`."
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -1,5 +1,5 @@
 //! The HTTP surface: `/v1/health`, `/v1/openapi.json`, `/v1/whoami`, `/v1/push`,
-//! `/v1/pull`. Requests are size-limited, responses gzip-compressed when the client
+//! `/v1/pull`. Requests are size-limited, request bodies may be gzip-compressed (`Content-Encoding: gzip`), responses gzip-compressed when the client
 //! accepts it, and every failure is a JSON error with a precise status.
 
 use std::sync::Arc;
@@ -29,6 +29,8 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .route("/v1/pull", get(pull::<B>))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Outside the body limit, so the limit counts decompressed bytes (no gzip bombs).
+        .layer(tower_http::decompression::RequestDecompressionLayer::new())
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             ApiError::new(
