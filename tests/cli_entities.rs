@@ -122,6 +122,24 @@ fn opp_move_follows_stage_probability_and_keeps_history() {
         .map(|h| h["stage"].as_str().expect("stage"))
         .collect();
     assert_eq!(history, ["Qualification", "Negotiation"]);
+    env.ok(&["opp", "edit", "Deal", "--stage", "proposal", "--probability", "80"]);
+    assert_eq!(
+        env.json(&["opp", "show", "Deal"])[0]["probability"],
+        80,
+        "an explicit probability wins"
+    );
+    env.ok(&["opp", "edit", "Deal", "--stage", "negotiation", "--probability", "80"]);
+    assert_eq!(
+        env.json(&["opp", "show", "Deal"])[0]["probability"],
+        80,
+        "even when it equals the old one"
+    );
+    env.ok(&["opp", "edit", "Deal", "--stage", "closed won"]);
+    assert_eq!(
+        env.json(&["opp", "show", "Deal"])[0]["probability"],
+        100,
+        "without one it follows the stage"
+    );
     let err = env.fails(&["opp", "move", "Deal", "Party"], 3);
     assert!(
         err.contains("unknown stage 'Party'") && err.contains("Closed Won"),
@@ -353,6 +371,11 @@ fn csv_and_ndjson_output() {
         csv.contains(",\"Comma, Quote \"\"Inc\"\"\",,,,,Köln,"),
         "RFC 4180 quoting: {csv}"
     );
+    assert_eq!(
+        csv.matches("\r\n").count(),
+        3,
+        "CRLF after the header and each record: {csv:?}"
+    );
     let nd = env.ok(&["account", "list", "--format", "ndjson"]);
     assert_eq!(nd.lines().count(), 2);
     for line in nd.lines() {
@@ -403,6 +426,68 @@ fn bad_input_is_refused_with_the_field_and_changes_nothing() {
             &["opp", "add", "--name", "X", "--account", "Acme", "--amount", "ten"],
             3,
             "amount",
+        ),
+        (
+            &[
+                "opp",
+                "add",
+                "--name",
+                "X",
+                "--account",
+                "Acme",
+                "--amount",
+                "79228162514264337593543950335",
+            ],
+            3,
+            "too large",
+        ),
+        (
+            &[
+                "opp",
+                "add",
+                "--name",
+                "X",
+                "--account",
+                "Acme",
+                "--amount",
+                "1",
+                "--close",
+                "+5é",
+            ],
+            3,
+            "not a date",
+        ),
+        (
+            &[
+                "opp",
+                "add",
+                "--name",
+                "X",
+                "--account",
+                "Acme",
+                "--amount",
+                "1",
+                "--close",
+                "+99999999999d",
+            ],
+            3,
+            "too far",
+        ),
+        (
+            &[
+                "opp",
+                "add",
+                "--name",
+                "X",
+                "--account",
+                "Acme",
+                "--amount",
+                "1",
+                "--probability",
+                "99999999999",
+            ],
+            3,
+            "out of range",
         ),
         (
             &[

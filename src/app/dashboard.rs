@@ -41,7 +41,7 @@ impl Deal {
     /// Amount times probability.
     #[must_use]
     pub fn weighted(&self) -> Decimal {
-        self.amount * Decimal::from(self.probability) / Decimal::from(100)
+        self.amount.saturating_mul(Decimal::from(self.probability)) / Decimal::from(100)
     }
 }
 
@@ -95,8 +95,8 @@ pub fn pipeline_by_stage(deals: &[Deal], pipeline: &Pipeline, currency: &str) ->
         };
         row.count += 1;
         if d.currency == currency {
-            row.sum += d.amount;
-            row.weighted += d.weighted();
+            row.sum = row.sum.saturating_add(d.amount);
+            row.weighted = row.weighted.saturating_add(d.weighted());
         } else {
             row.other_currency += 1;
         }
@@ -152,8 +152,8 @@ pub fn forecast_by_month(
         let Some(close) = d.close else { continue };
         let month = month_start(close).max(month_start(today));
         if let Some(row) = out.iter_mut().find(|r| r.month == month) {
-            row.total += d.amount;
-            row.weighted += d.weighted();
+            row.total = row.total.saturating_add(d.amount);
+            row.weighted = row.weighted.saturating_add(d.weighted());
         }
     }
     out

@@ -59,7 +59,7 @@ impl<'w> Sink<'w> {
             count: 0,
         };
         if format == Format::Csv {
-            let mut w = csv::WriterBuilder::new().from_writer(out);
+            let mut w = csv_writer(out);
             w.write_record(&sink.columns).map_err(csv_err)?;
             sink.csv = Some(w);
         } else {
@@ -135,6 +135,13 @@ impl<'w> Sink<'w> {
         self.raw()?.flush().map_err(io)?;
         Ok(count)
     }
+}
+
+/// A CSV writer as RFC 4180 wants it: CRLF line ends, quotes only where needed.
+pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out)
 }
 
 /// Lays out rows under headers, columns padded to their widest cell (max 40 chars).

@@ -87,10 +87,13 @@ fn parse(
         Ty::Text | Ty::List => Value::String(text.to_string()),
         Ty::Amount => Value::String(parse_amount(text)?.to_string()),
         Ty::Currency | Ty::PriceCurrency => Value::String(parse_currency(text)?),
-        Ty::Int => Value::from(
-            text.parse::<u32>()
-                .map_err(|_| format!("'{text}' is not a whole number"))?,
-        ),
+        Ty::Int => Value::from(text.parse::<u32>().map_err(|_| {
+            if text.trim_start_matches('-').chars().all(|c| c.is_ascii_digit()) {
+                format!("{text} is out of range")
+            } else {
+                format!("'{text}' is not a whole number")
+            }
+        })?),
         Ty::Date => Value::String(parse_date(text, Local::now().date_naive())?.to_string()),
         Ty::DateTime => Value::String(parse_datetime(text, tz)?.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         Ty::Bool => Value::Bool(parse_bool(text)?),
@@ -141,14 +144,19 @@ pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     }
     if let Some(rest) = t.strip_prefix('+').or_else(|| t.strip_prefix('-')) {
         let sign = if t.starts_with('-') { -1 } else { 1 };
-        let (num, unit) = rest.split_at(rest.len().saturating_sub(1));
-        let n: i64 = num.parse().map_err(|_| bad())?;
-        let days = match unit {
-            "d" => n,
-            "w" => n * 7,
-            _ => return Err(bad()),
+        let (num, per) = if let Some(n) = rest.strip_suffix('d') {
+            (n, 1)
+        } else if let Some(n) = rest.strip_suffix('w') {
+            (n, 7)
+        } else {
+            return Err(bad());
         };
-        return Ok(today + Duration::days(sign * days));
+        let n: i64 = num.parse().map_err(|_| bad())?;
+        return n
+            .checked_mul(per * sign)
+            .and_then(Duration::try_days)
+            .and_then(|d| today.checked_add_signed(d))
+            .ok_or_else(|| format!("'{text}' is too far away"));
     }
     NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|_| bad())
 }
@@ -210,6 +218,16 @@ mod tests {
         );
         assert!(parse_date("2026-13-01", today).is_err());
         assert!(parse_date("+xd", today).is_err());
+        for bad in [
+            "+5é",
+            "+99999999999d",
+            "+999999999999999999d",
+            "-9223372036854775807w",
+            "+d",
+            "+",
+        ] {
+            assert!(parse_date(bad, today).is_err(), "{bad}");
+        }
     }
 
     #[test]

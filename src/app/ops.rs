@@ -196,6 +196,9 @@ impl App {
                 super::resolve::cli_name(kind)
             )));
         }
+        if kind == EntityKind::Opportunity {
+            self.follow_stage_probability(id, &mut fields)?;
+        }
         if let (EntityKind::Product, Some(Value::Object(new))) = (kind, fields.get("prices").cloned()) {
             let mut prices = self
                 .store
@@ -309,8 +312,27 @@ impl App {
             .ok_or_else(|| AppError::Invalid(self.config.pipeline.unknown(stage)))?;
         let mut f = Fields::new();
         f.insert("stage".into(), json!(s.name));
+        self.follow_stage_probability(id, &mut f)?;
         self.store.commit(&[Mutation::update(EntityKind::Opportunity, id, f)])?;
         Ok(s.name.clone())
+    }
+
+    /// When a write moves a deal to another stage without giving a probability, the
+    /// probability becomes the new stage's default.
+    fn follow_stage_probability(&self, id: Id, fields: &mut Fields) -> Result<(), AppError> {
+        let Some(target) = fields
+            .get("stage")
+            .and_then(Value::as_str)
+            .and_then(|s| self.config.pipeline.find(s))
+        else {
+            return Ok(());
+        };
+        let current = self.store.get(EntityKind::Opportunity, id)?;
+        let moves = current.is_some_and(|c| c.text("stage") != target.name);
+        if moves && fields.get("probability").is_none_or(Value::is_null) {
+            fields.insert("probability".into(), json!(target.probability));
+        }
+        Ok(())
     }
 
     /// Moves a deal one stage forward (`+1`) or back (`-1`) along the open stages and

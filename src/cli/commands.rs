@@ -150,7 +150,7 @@ pub fn trash(app: &App, cmd: TrashCmd, format: Format) -> anyhow::Result<()> {
                             println!("{i}");
                         }
                     } else if format == Format::Csv {
-                        let mut w = csv::Writer::from_writer(std::io::stdout());
+                        let mut w = crate::app::export::csv_writer(std::io::stdout());
                         w.write_record(["id", "kind", "name", "deleted_at"])?;
                         for (k, id, t, when) in &rows {
                             w.write_record([

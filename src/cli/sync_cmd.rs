@@ -187,7 +187,7 @@ fn status(store: &Store, format: Format) -> anyhow::Result<()> {
     match format {
         Format::Json | Format::Ndjson => println!("{value}"),
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(std::io::stdout());
+            let mut w = crate::app::export::csv_writer(std::io::stdout());
             w.write_record(["server", "user", "pending", "last_sync", "open_conflicts", "refused"])?;
             w.write_record([
                 server.unwrap_or_default(),
@@ -233,7 +233,7 @@ pub(crate) fn print_rows(
             }
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(std::io::stdout());
+            let mut w = crate::app::export::csv_writer(std::io::stdout());
             w.write_record(headers.iter().map(|h| h.to_ascii_lowercase().replace(' ', "_")))?;
             for r in rows {
                 w.write_record(r)?;

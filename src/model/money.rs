@@ -39,6 +39,21 @@ pub fn parse_currency(code: &str) -> Result<String, String> {
     }
 }
 
+/// The largest amount accepted anywhere (a trillion times a thousand), far above any deal,
+/// and low enough that sums and weighted sums of many such amounts cannot overflow.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+
+/// Checks an amount is within 0..=[`MAX_AMOUNT`].
+pub fn check_range(value: Decimal) -> Result<(), String> {
+    if value.is_sign_negative() && !value.is_zero() {
+        Err(format!("{value} is negative; amounts must be 0 or more"))
+    } else if value > Decimal::from(MAX_AMOUNT) {
+        Err(format!("{value} is too large; amounts go up to {MAX_AMOUNT}"))
+    } else {
+        Ok(())
+    }
+}
+
 /// Parses a non-negative amount ("12500.50", "1,200", "1 200.5").
 pub fn parse_amount(text: &str) -> Result<Decimal, String> {
     let cleaned: String = text
@@ -49,9 +64,7 @@ pub fn parse_amount(text: &str) -> Result<Decimal, String> {
     let value: Decimal = cleaned
         .parse()
         .map_err(|_| format!("'{text}' is not an amount (use digits and a dot, e.g. 12500.50)"))?;
-    if value.is_sign_negative() && !value.is_zero() {
-        return Err(format!("amount {text} is negative; amounts must be 0 or more"));
-    }
+    check_range(value).map_err(|m| format!("amount {m}"))?;
     Ok(value)
 }
 

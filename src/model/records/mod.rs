@@ -67,11 +67,7 @@ pub(crate) fn currency(field: &str, value: &mut String) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// Checks an amount is not negative.
+/// Checks an amount is not negative and not absurdly large.
 pub(crate) fn non_negative(field: &str, value: rust_decimal::Decimal) -> Result<(), Invalid> {
-    if value.is_sign_negative() && !value.is_zero() {
-        Err(Invalid::new(field, format!("{value} is negative; use 0 or more")))
-    } else {
-        Ok(())
-    }
+    super::money::check_range(value).map_err(|m| Invalid::new(field, m))
 }

@@ -64,7 +64,7 @@ impl Opportunity {
     /// Amount times probability.
     #[must_use]
     pub fn weighted(&self) -> Decimal {
-        self.amount * Decimal::from(self.probability) / Decimal::from(100)
+        self.amount.saturating_mul(Decimal::from(self.probability)) / Decimal::from(100)
     }
 }
 
@@ -91,11 +91,8 @@ impl Record for Opportunity {
         };
         let entered = old.is_none_or(|o| o.stage != stage.name);
         if entered {
-            // A stage change resets the probability to the stage's default unless the
-            // same write set the probability itself (new deals get theirs from the app).
-            if old.is_some_and(|o| o.probability == self.probability) {
-                self.probability = u32::from(stage.probability);
-            }
+            // The probability that goes with a new stage is the app's decision
+            // (`App::move_stage`, `App::edit`), which knows whether the user gave one.
             self.stage = stage.name.clone();
             self.stage_history.push(StageChange {
                 stage: stage.name.clone(),
