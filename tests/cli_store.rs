@@ -58,6 +58,19 @@ fn broken_backups_are_refused_before_anything_is_written() {
         ),
         ("truncated.ndjson", format!("{}{{\"type\":\"record\"", text), "line"),
         ("empty.ndjson", String::new(), "empty"),
+        (
+            "wrongkind.ndjson",
+            text.replace("\"entity\":\"account\"", "\"entity\":\"opportunity\""),
+            "not a field",
+        ),
+        (
+            "noseq.ndjson",
+            text.lines()
+                .filter(|l| !l.contains("\"next_seq\""))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "next is",
+        ),
     ];
     for (name, body, needle) in cases {
         let p = env.write(name, &body);

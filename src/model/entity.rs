@@ -324,6 +324,23 @@ pub(crate) fn link(out: &mut Vec<Link>, field: &'static str, kind: EntityKind, i
 }
 
 impl EntityKind {
+    /// Every field a record of this kind stores.
+    #[must_use]
+    pub fn field_names(self) -> &'static [String] {
+        static NAMES: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
+        let all = NAMES.get_or_init(|| {
+            Self::ALL_BY_TAG
+                .iter()
+                .map(|k| {
+                    k.describe(&Fields::new())
+                        .map(|c| c.fields.keys().cloned().collect())
+                        .unwrap_or_default()
+                })
+                .collect()
+        });
+        &all[usize::from(self.tag() - 1)]
+    }
+
     /// All kinds ordered by [`EntityKind::tag`] (1, 2, ...), the store's tree order.
     pub const ALL_BY_TAG: [Self; 10] = [
         Self::Account,

@@ -166,6 +166,11 @@ pub fn read_backup(input: &mut dyn BufRead) -> Result<Parsed, String> {
                 if entity.describe(&fields).is_none() {
                     return Err(format!("line {n}: {entity} {id} has fields that do not fit a {entity}"));
                 }
+                if let Some(stray) = fields.keys().find(|k| !entity.field_names().contains(k)) {
+                    return Err(format!(
+                        "line {n}: '{stray}' is not a field of a {entity}; is the entity right?"
+                    ));
+                }
                 parsed.records.push((
                     entity,
                     id,
@@ -197,6 +202,29 @@ pub fn read_backup(input: &mut dyn BufRead) -> Result<Parsed, String> {
             ));
         }
         prev = Some(c.seq);
+    }
+    // The outbox must sit exactly between the acknowledged and the next sequence number,
+    // or new changes would overwrite (and lose) pending ones.
+    let meta_u64 = |key: &str, default: u64| -> Result<u64, String> {
+        parsed
+            .meta
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(Ok(default), |(_, v)| {
+                v.parse().map_err(|_| format!("meta {key} is '{v}', not a number"))
+            })
+    };
+    let acked = meta_u64(super::meta::K_ACKED_SEQ, 0)?;
+    let next = meta_u64(super::meta::K_NEXT_SEQ, 0)?;
+    let (first, last) = match (parsed.outbox.first(), parsed.outbox.last()) {
+        (Some(f), Some(l)) => (f.seq, l.seq),
+        _ => (acked + 1, acked),
+    };
+    if first != acked + 1 || next != last + 1 {
+        return Err(format!(
+            "the outbox holds changes {first}..={last}, but meta says {acked} were acknowledged and the next is {next}; \
+             the backup is damaged"
+        ));
     }
     Ok(parsed)
 }
