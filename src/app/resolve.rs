@@ -32,25 +32,20 @@ impl App {
         if by_title.len() > 1 {
             return Err(self.ambiguous(kind, r, &by_title));
         }
-        let by_title_prefix = self.store.ids_by_title_prefix(kind, r)?;
-        if by_title_prefix.len() == 1 {
-            return Ok(by_title_prefix[0]);
-        }
-        if by_title_prefix.len() > 1 {
-            return Err(self.ambiguous(kind, r, &by_title_prefix));
-        }
-        let mut by_prefix = Vec::new();
+        let mut candidates = self.store.ids_by_title_prefix(kind, r)?;
         if r.len() >= 4 {
             for id in self.store.ids_with_prefix(kind, r)? {
-                if self.store.get(kind, id)?.is_some_and(|s| !s.deleted) {
-                    by_prefix.push(id);
+                if !candidates.contains(&id) && self.store.get(kind, id)?.is_some_and(|s| !s.deleted) {
+                    candidates.push(id);
                 }
             }
         }
-        match by_prefix.len() {
-            1 => Ok(by_prefix[0]),
+        // The start of a name and an id prefix are weighed together: a REF like "cafe"
+        // that fits both a name and another record's id is ambiguous, not a guess.
+        match candidates.len() {
+            1 => Ok(candidates[0]),
             0 => Err(self.unknown(kind, r)),
-            _ => Err(self.ambiguous(kind, r, &by_prefix)),
+            _ => Err(self.ambiguous(kind, r, &candidates)),
         }
     }
 
