@@ -334,3 +334,42 @@ fn dry_run_counts_and_changes_nothing() {
     assert!(out.contains("would receive 2"), "{out}");
     assert!(tm.ben.records("accounts").is_empty());
 }
+
+#[test]
+fn a_store_restored_from_a_backup_older_than_its_last_sync_refuses_to_sync_instead_of_losing_edits() {
+    let tm = team();
+    tm.anna.ok(&["account", "add", "--name", "Acme"]);
+    tm.anna.sync();
+    let backup = tm.anna.dir.with_extension("backup.ndjson");
+    tm.anna.ok(&["backup", backup.to_str().expect("path")]);
+    // After the backup, anna syncs more changes.
+    tm.anna.ok(&["account", "edit", "Acme", "--city", "Berlin"]);
+    tm.anna.ok(&["account", "add", "--name", "Bolt"]);
+    tm.anna.sync();
+    // Restoring the old backup (same replica, older change numbers) and editing...
+    let restored = Laptop {
+        dir: tm.anna.dir.with_extension("restored"),
+    };
+    restored.ok(&["restore", backup.to_str().expect("path")]);
+    std::fs::copy(tm.anna.dir.join("sync.toml"), restored.dir.join("sync.toml")).expect("same login");
+    restored.ok(&["account", "edit", "Acme", "--city", "Paris"]);
+    let err = restored.fails(&["sync"]);
+    assert!(err.contains("restored from a backup older than its last sync"), "{err}");
+    assert_eq!(
+        restored.json(&["sync", "status"])["pending"],
+        1,
+        "the edit is still waiting, not lost"
+    );
+    // A backup taken after the last sync restores and syncs normally.
+    let fresh = tm.anna.dir.with_extension("fresh.ndjson");
+    tm.anna.ok(&["backup", fresh.to_str().expect("path")]);
+    let again = Laptop {
+        dir: tm.anna.dir.with_extension("again"),
+    };
+    again.ok(&["restore", fresh.to_str().expect("path")]);
+    std::fs::copy(tm.anna.dir.join("sync.toml"), again.dir.join("sync.toml")).expect("same login");
+    again.ok(&["account", "edit", "Bolt", "--city", "Oslo"]);
+    assert_eq!(again.sync().0, 1);
+    assert_eq!(tm.ben.sync().1, 4, "Acme, its city, Bolt, its city");
+    assert!(tm.ben.records("accounts").iter().any(|a| a["city"] == "Oslo"));
+}

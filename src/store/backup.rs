@@ -76,6 +76,9 @@ pub fn write_backup(store: &Store, out: &mut dyn Write) -> Result<BackupSummary,
     })?;
     for item in store.tree(META).iter() {
         let (k, v) = item?;
+        if k.as_ref() == super::meta::K_RESTORED.as_bytes() {
+            continue;
+        }
         emit(&Line::Meta {
             key: String::from_utf8_lossy(&k).into_owned(),
             value: String::from_utf8_lossy(&v).into_owned(),
@@ -282,6 +285,9 @@ impl Store {
         }
         self.tree(META)
             .insert(super::meta::K_SCHEMA, super::SCHEMA_VERSION.to_string().as_bytes())?;
+        // The first sync after a restore checks that the server has not seen change
+        // numbers beyond this backup (see `sync::engine`).
+        self.tree(META).insert(super::meta::K_RESTORED, b"1".as_slice())?;
         self.rebuild_indexes()?;
         Ok(parsed.summary())
     }

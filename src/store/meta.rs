@@ -19,6 +19,8 @@ pub const K_DEVICE: &str = "device_code";
 pub const K_QUOTE_COUNTER: &str = "quote_counter";
 /// Highest outbox sequence the sync server acknowledged (pruned from the outbox).
 pub const K_ACKED_SEQ: &str = "acked_seq";
+/// Set by `restore`, cleared by the first sync that finds the server agrees with it.
+pub const K_RESTORED: &str = "restored_from_backup";
 /// Server cursor up to which remote changes are applied.
 pub const K_CURSOR: &str = "sync_cursor";
 /// Id of the server this store syncs with.

@@ -7,7 +7,7 @@ mod backup;
 mod conflict;
 mod error;
 mod keys;
-mod meta;
+pub mod meta;
 mod mutation;
 mod read;
 mod record;

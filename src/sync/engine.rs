@@ -139,6 +139,7 @@ fn push(
 ) -> Result<(), SyncError> {
     let total = store.outbox_len();
     let issued = store.next_seq()?.saturating_sub(1);
+    check_after_restore(store, api)?;
     loop {
         let mut changes = store.pending(opts.batch.max(1))?;
         if changes.is_empty() {
@@ -178,6 +179,33 @@ fn push(
             total,
         });
     }
+}
+
+/// After `outpost restore`, the server may already hold change numbers of this replica
+/// that the restored store no longer knows it made (the backup is older than the last
+/// sync). New changes would reuse those numbers and be skipped as retries, so sync stops
+/// instead, before anything is lost; an empty push asks the server how far it is.
+fn check_after_restore(store: &Store, api: &dyn Api) -> Result<(), SyncError> {
+    use crate::store::meta::K_RESTORED;
+    if store.meta(K_RESTORED)?.is_none() {
+        return Ok(());
+    }
+    let acked = store.sync_state()?.acked_seq;
+    let resp = api.push(&PushRequest {
+        replica: store.replica(),
+        changes: Vec::new(),
+    })?;
+    if resp.acked > acked {
+        return Err(SyncError::Protocol(format!(
+            "this store was restored from a backup older than its last sync: the server already holds \
+             changes up to {} from it, the backup only up to {acked}. Syncing now would lose new edits, \
+             so nothing was sent. Keep this data dir for reference, and sync a fresh one \
+             (`outpost --data-dir NEW sync login ...`)",
+            resp.acked
+        )));
+    }
+    store.commit_with_meta(&[], &[(K_RESTORED, None)])?;
+    Ok(())
 }
 
 /// Keeps a push under [`MAX_PUSH_BYTES`] (always at least one change).
