@@ -149,6 +149,14 @@ pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
 pub fn render_table(headers: &[String], rows: &[Vec<String>]) -> String {
     use unicode_width::UnicodeWidthStr;
     let clip = |s: &str| -> String {
+        // One line per row: line breaks inside a value become spaces.
+        let flat;
+        let s = if s.contains(['\n', '\r', '\t']) {
+            flat = s.replace(['\n', '\r', '\t'], " ");
+            flat.as_str()
+        } else {
+            s
+        };
         if s.width() <= 40 {
             s.to_string()
         } else {

@@ -43,6 +43,11 @@ pub fn run<E: Extra>(app: &App, kind: EntityKind, action: Action<E>, format: For
             let id = app.resolve(kind, &r)?;
             let title = app.title(kind, id);
             let n = app.remove(kind, id, cascade)?;
+            if format != Format::Table {
+                let done = serde_json::json!({"id": id.to_string(), "kind": kind, "name": title, "trashed": n});
+                println!("{done}");
+                return Ok(());
+            }
             let also = if n > 1 {
                 format!(" and {} related records", n - 1)
             } else {
