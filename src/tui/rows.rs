@@ -37,6 +37,8 @@ pub struct Column {
     pub sort: Sort,
     /// Right-aligned (amounts).
     pub right: bool,
+    /// Always exactly `width` wide (dates, amounts, flags); other columns share the rest.
+    pub fixed: bool,
 }
 
 const fn col(title: &'static str, width: u16) -> Column {
@@ -45,14 +47,23 @@ const fn col(title: &'static str, width: u16) -> Column {
         width,
         sort: Sort::Text,
         right: false,
+        fixed: false,
     }
+}
+
+/// A column whose values all have one width (a date, a flag).
+const fn fixed(title: &'static str, width: u16) -> Column {
+    let mut c = col(title, width);
+    c.fixed = true;
+    c
 }
 
 const AMOUNT: Column = Column {
     title: "Amount",
-    width: 14,
+    width: 16,
     sort: Sort::Amount,
     right: true,
+    fixed: true,
 };
 
 /// The kinds that have a list view, in tab order.
@@ -72,7 +83,7 @@ pub fn columns(kind: EntityKind) -> &'static [Column] {
         col("Name", 24),
         col("Industry", 14),
         col("City", 12),
-        col("Country", 7),
+        fixed("Country", 7),
         col("Owner", 14),
     ];
     const CONTACT: &[Column] = &[
@@ -94,7 +105,7 @@ pub fn columns(kind: EntityKind) -> &'static [Column] {
         col("Account", 22),
         col("Stage", 14),
         AMOUNT,
-        col("Close", 10),
+        fixed("Close", 10),
         col("Owner", 14),
     ];
     const QUOTE: &[Column] = &[
@@ -102,15 +113,15 @@ pub fn columns(kind: EntityKind) -> &'static [Column] {
         col("Deal", 22),
         col("Account", 20),
         col("Status", 9),
-        col("Valid until", 11),
+        fixed("Valid until", 11),
     ];
     const ACTIVITY: &[Column] = &[
-        col("When", 16),
-        col("Kind", 6),
+        fixed("When", 16),
+        fixed("Kind", 6),
         col("Subject", 28),
         col("About", 22),
-        col("Due", 10),
-        col("Done", 4),
+        fixed("Due", 10),
+        fixed("Done", 4),
     ];
     const OTHER: &[Column] = &[col("Name", 30)];
     match kind {

@@ -275,12 +275,7 @@ pub fn render(st: &State, kind: EntityKind, area: Rect, buf: &mut Buffer) {
         y += 1;
     }
     let cols = columns(kind);
-    let total: u16 = cols.iter().map(|c| c.width).sum();
-    let avail = inner.width.saturating_sub(1 + u16::try_from(cols.len()).unwrap_or(0));
-    let widths: Vec<usize> = cols
-        .iter()
-        .map(|c| usize::from(c.width * avail / total.max(1)))
-        .collect();
+    let widths = column_widths(cols, inner.width);
     let header: Vec<Span> = cols
         .iter()
         .zip(&widths)
@@ -342,4 +337,23 @@ pub fn render(st: &State, kind: EntityKind, area: Rect, buf: &mut Buffer) {
             fill(buf, Rect::new(inner.x, yy, inner.width, 1), th.selection);
         }
     }
+}
+
+/// Fixed columns (dates, amounts) get their width; the others share what is left in
+/// proportion to theirs. If even the fixed ones do not fit, everything shrinks evenly.
+fn column_widths(cols: &[crate::tui::rows::Column], width: u16) -> Vec<usize> {
+    let avail = width.saturating_sub(1 + u16::try_from(cols.len()).unwrap_or(0));
+    let fixed: u16 = cols.iter().filter(|c| c.fixed).map(|c| c.width).sum();
+    let flexible: u16 = cols.iter().filter(|c| !c.fixed).map(|c| c.width).sum();
+    if fixed >= avail || flexible == 0 {
+        let total: u16 = cols.iter().map(|c| c.width).sum();
+        return cols
+            .iter()
+            .map(|c| usize::from(c.width * avail / total.max(1)))
+            .collect();
+    }
+    let rest = avail - fixed;
+    cols.iter()
+        .map(|c| usize::from(if c.fixed { c.width } else { c.width * rest / flexible }))
+        .collect()
 }
