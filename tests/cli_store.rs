@@ -134,6 +134,13 @@ fn trash_list_and_restore() {
     env.ok(&["trash", "restore", &id[..23]]);
     assert_eq!(env.json(&["account", "show", "Acme"])[0]["name"], "Acme");
     env.fails(&["trash", "restore", &id], 4);
+    env.ok(&["account", "rm", "Acme"]);
+    env.ok(&["trash", "restore", "acme"]);
+    assert_eq!(
+        env.json(&["account", "list"]).as_array().map(Vec::len),
+        Some(1),
+        "restored by name"
+    );
 }
 
 #[test]

@@ -278,7 +278,7 @@ impl App {
         Ok(())
     }
 
-    /// Finds a trashed record by id or id prefix, any kind.
+    /// Finds a trashed record by id, id prefix or name, any kind.
     pub fn find_in_trash(&self, reference: &str) -> Result<(EntityKind, Id), AppError> {
         let mut found = Vec::new();
         for kind in EntityKind::ALL {
@@ -292,13 +292,39 @@ impl App {
                 }
             }
         }
+        if found.is_empty() {
+            // Not an id: a name, exactly (ignoring case) or, failing that, its start.
+            let wanted = reference.trim().to_lowercase();
+            let mut starts = Vec::new();
+            for kind in EntityKind::ALL {
+                for item in self.store.scan(kind) {
+                    let (id, s) = item?;
+                    let Some(title) = s
+                        .deleted
+                        .then(|| kind.describe(&s.fields))
+                        .flatten()
+                        .map(|c| c.title.to_lowercase())
+                    else {
+                        continue;
+                    };
+                    if title == wanted {
+                        found.push((kind, id));
+                    } else if title.starts_with(&wanted) {
+                        starts.push((kind, id));
+                    }
+                }
+            }
+            if found.is_empty() {
+                found = starts;
+            }
+        }
         match found.len() {
             1 => Ok(found[0]),
             0 => Err(AppError::NotFound(format!(
                 "nothing in the trash matches '{reference}'; `outpost trash list` shows what is there"
             ))),
             n => Err(AppError::Ambiguous(format!(
-                "'{reference}' matches {n} records in the trash; give more of the id"
+                "'{reference}' matches {n} records in the trash; give the id (`outpost trash list`)"
             ))),
         }
     }

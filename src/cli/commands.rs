@@ -21,7 +21,7 @@ pub enum TrashCmd {
     },
     /// Take a record out of the trash.
     Restore {
-        /// Id or id prefix of the trashed record.
+        /// Id, id prefix or name of the trashed record.
         #[arg(value_name = "REF")]
         reference: String,
     },
