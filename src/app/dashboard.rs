@@ -249,35 +249,55 @@ pub struct Dashboard {
 const OVERDUE_LIMIT: usize = 100;
 
 impl App {
-    /// Every live opportunity as a [`Deal`], with its account's name.
+    /// Every live opportunity as a [`Deal`], with its account's name. Reads only the
+    /// fields a deal needs (at 100k records this is the dashboard's and board's load).
     pub fn deals(&self) -> Result<Vec<Deal>, AppError> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct DealFields {
+            name: String,
+            account_id: Option<Id>,
+            amount: Option<Decimal>,
+            currency: String,
+            stage: String,
+            probability: u64,
+            close_date: Option<NaiveDate>,
+            owner: Option<String>,
+        }
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct NameField {
+            name: String,
+        }
         let mut names: HashMap<Id, String> = HashMap::new();
         let mut out = Vec::new();
-        for item in self.store.live(EntityKind::Opportunity) {
-            let (id, s) = item?;
-            let account = ref_id(&s.fields, "account_id")
-                .map(|a| {
-                    names
-                        .entry(a)
-                        .or_insert_with(|| fast_title(self, EntityKind::Account, a))
-                        .clone()
-                })
-                .unwrap_or_default();
+        for item in self.store.live_fields::<DealFields>(EntityKind::Opportunity) {
+            let (id, d) = item?;
+            let account = match d.account_id {
+                Some(a) => match names.get(&a) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let n = self
+                            .store
+                            .get_fields::<NameField>(EntityKind::Account, a)?
+                            .map(|f| f.name)
+                            .unwrap_or_else(|| a.short());
+                        names.insert(a, n.clone());
+                        n
+                    }
+                },
+                None => String::new(),
+            };
             out.push(Deal {
                 id,
-                name: s.text("name").to_string(),
+                name: d.name,
                 account,
-                amount: s.text("amount").parse().unwrap_or_default(),
-                currency: s.text("currency").to_string(),
-                stage: s.text("stage").to_string(),
-                probability: s
-                    .fields
-                    .get("probability")
-                    .and_then(Value::as_u64)
-                    .and_then(|p| u8::try_from(p).ok())
-                    .unwrap_or(0),
-                close: s.text("close_date").parse().ok(),
-                owner: Some(s.text("owner").to_string()).filter(|o| !o.is_empty()),
+                amount: d.amount.unwrap_or_default(),
+                currency: d.currency,
+                stage: d.stage,
+                probability: u8::try_from(d.probability).unwrap_or(0),
+                close: d.close_date,
+                owner: d.owner.filter(|o| !o.is_empty()),
             });
         }
         Ok(out)
@@ -398,15 +418,20 @@ impl App {
 
     /// Events overlapping `[from, to)`, by start time.
     pub fn agenda(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Agenda>, AppError> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct EventFields {
+            title: String,
+            start: Option<DateTime<Utc>>,
+            end: Option<DateTime<Utc>>,
+            all_day: bool,
+            location: Option<String>,
+            account_id: Option<Id>,
+        }
         let mut out = Vec::new();
-        for item in self.store.live(EntityKind::Event) {
-            let (id, s) = item?;
-            let time = |f: &str| {
-                DateTime::parse_from_rfc3339(s.text(f))
-                    .ok()
-                    .map(|t| t.with_timezone(&Utc))
-            };
-            let (Some(start), Some(end)) = (time("start"), time("end")) else {
+        for item in self.store.live_fields::<EventFields>(EntityKind::Event) {
+            let (id, e) = item?;
+            let (Some(start), Some(end)) = (e.start, e.end) else {
                 continue;
             };
             if start >= to || (end <= from && start < from) {
@@ -414,12 +439,13 @@ impl App {
             }
             out.push(Agenda {
                 id,
-                title: s.text("title").to_string(),
+                title: e.title,
                 start,
                 end,
-                all_day: s.fields.get("all_day").and_then(Value::as_bool).unwrap_or(false),
-                location: s.text("location").to_string(),
-                account: ref_id(&s.fields, "account_id")
+                all_day: e.all_day,
+                location: e.location.unwrap_or_default(),
+                account: e
+                    .account_id
                     .map(|a| fast_title(self, EntityKind::Account, a))
                     .unwrap_or_default(),
             });

@@ -115,10 +115,21 @@ impl Store {
         })
     }
 
-    /// Number of changes waiting in the outbox.
+    /// Number of changes waiting in the outbox. The outbox holds exactly the changes after
+    /// `acked_seq` and before `next_seq` (`verify` checks it), so this is O(1) where
+    /// counting the tree would walk every entry.
     #[must_use]
     pub fn outbox_len(&self) -> usize {
-        self.tree(OUTBOX).len()
+        let meta_u64 = |key: &str| -> Option<u64> {
+            self.tree(super::META)
+                .get(key)
+                .ok()
+                .flatten()
+                .and_then(|v| String::from_utf8_lossy(&v).parse().ok())
+        };
+        let next = meta_u64(super::meta::K_NEXT_SEQ).unwrap_or(1);
+        let acked = meta_u64(super::meta::K_ACKED_SEQ).unwrap_or(0);
+        usize::try_from(next.saturating_sub(1).saturating_sub(acked)).unwrap_or(usize::MAX)
     }
 }
 
@@ -133,5 +144,49 @@ impl Store {
             out.push((String::from_utf8_lossy(title).into_owned(), id));
         }
         Ok(out)
+    }
+}
+
+/// A stored record with only some fields decoded; the clocks are skipped unparsed.
+#[derive(serde::Deserialize)]
+struct Lean<T> {
+    fields: T,
+    #[serde(default)]
+    deleted: bool,
+}
+
+impl Store {
+    /// Live records of a kind with only the fields `T` declares decoded: much cheaper than
+    /// [`Store::live`] when a screen needs a few fields of many records.
+    pub fn live_fields<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: EntityKind,
+    ) -> impl Iterator<Item = Result<(Id, T), StoreError>> + '_ {
+        self.entity_tree(kind).iter().filter_map(|item| {
+            let decoded = item.map_err(StoreError::from).and_then(|(k, v)| {
+                let id = Id::from_slice(&k).ok_or_else(|| StoreError::Corrupt("record key".into()))?;
+                let lean: Lean<T> =
+                    serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?;
+                Ok((id, lean))
+            });
+            match decoded {
+                Ok((_, lean)) if lean.deleted => None,
+                Ok((id, lean)) => Some(Ok((id, lean.fields))),
+                Err(e) => Some(Err(e)),
+            }
+        })
+    }
+
+    /// One record (trashed ones too) with only the fields `T` declares decoded.
+    pub fn get_fields<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: EntityKind,
+        id: Id,
+    ) -> Result<Option<T>, StoreError> {
+        let Some(bytes) = self.entity_tree(kind).get(id.as_bytes())? else {
+            return Ok(None);
+        };
+        let lean: Lean<T> = serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?;
+        Ok(Some(lean.fields))
     }
 }
