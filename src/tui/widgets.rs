@@ -99,6 +99,11 @@ pub fn line(buf: &mut Buffer, x: u16, y: u16, width: u16, spans: Vec<Span<'_>>) 
     buf.set_line(x, y, &Line::from(spans), width);
 }
 
+/// A muted one-line message at the top of a panel ("Loading…", "Nothing yet").
+pub fn placeholder(buf: &mut Buffer, inner: Rect, text: &str, style: Style) {
+    line(buf, inner.x + 1, inner.y, inner.width, vec![Span::styled(text, style)]);
+}
+
 /// Fills a rectangle with a style (selection bars).
 pub fn fill(buf: &mut Buffer, area: Rect, style: Style) {
     buf.set_style(area, style);

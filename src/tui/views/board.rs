@@ -14,7 +14,7 @@ use crate::model::stage::Pipeline;
 use crate::tui::action::Action;
 use crate::tui::jobs::Job;
 use crate::tui::state::{Level, State};
-use crate::tui::widgets::{fill, fit, line, panel, scrolled, short_amount};
+use crate::tui::widgets::{fill, fit, line, panel, placeholder, scrolled, short_amount};
 
 /// Which close dates the board shows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -248,13 +248,7 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     block.render(area, buf);
     if b.deals.is_none() {
-        line(
-            buf,
-            inner.x + 1,
-            inner.y,
-            inner.width,
-            vec![Span::styled("Loading deals…", th.muted)],
-        );
+        placeholder(buf, inner, "Loading deals…", th.muted);
         return;
     }
     let n = pipeline.stages.len();

@@ -14,7 +14,7 @@ use crate::tui::action::Action;
 use crate::tui::clock::Clock;
 use crate::tui::jobs::Job;
 use crate::tui::state::State;
-use crate::tui::widgets::{fill, fit, line, moved, panel, scrolled};
+use crate::tui::widgets::{fill, fit, line, moved, panel, placeholder, scrolled};
 
 /// Days loaded at once (two weeks).
 pub const DAYS: u32 = 14;
@@ -285,13 +285,7 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     block.render(area, buf);
     if c.data.as_ref().is_none_or(|d| d.from != c.week_start) {
-        line(
-            buf,
-            inner.x + 1,
-            inner.y,
-            inner.width,
-            vec![Span::styled("Loading…", th.muted)],
-        );
+        placeholder(buf, inner, "Loading…", th.muted);
         return;
     }
     match c.mode {

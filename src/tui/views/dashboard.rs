@@ -14,7 +14,7 @@ use crate::model::stage::StageState;
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
 use crate::tui::state::State;
-use crate::tui::widgets::{fill, fit, line, moved, pad, panel, scrolled, short_amount};
+use crate::tui::widgets::{fill, fit, line, moved, pad, panel, placeholder, scrolled, short_amount};
 
 /// The dashboard's state.
 #[derive(Clone, Debug, Default)]
@@ -178,23 +178,11 @@ fn list(
     block.render(area, buf);
     let entries = st.dashboard.entries(st, panel_idx);
     if st.dashboard.data.is_none() {
-        line(
-            buf,
-            inner.x + 1,
-            inner.y,
-            inner.width,
-            vec![Span::styled("Loading…", th.muted)],
-        );
+        placeholder(buf, inner, "Loading…", th.muted);
         return;
     }
     if entries.is_empty() {
-        line(
-            buf,
-            inner.x + 1,
-            inner.y,
-            inner.width,
-            vec![Span::styled(empty.to_string(), th.muted)],
-        );
+        placeholder(buf, inner, empty, th.muted);
         return;
     }
     let h = usize::from(inner.height);
@@ -284,13 +272,7 @@ fn render_pipeline(st: &State, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     block.render(area, buf);
     let Some(d) = &st.dashboard.data else {
-        line(
-            buf,
-            inner.x + 1,
-            inner.y,
-            inner.width,
-            vec![Span::styled("Loading…", th.muted)],
-        );
+        placeholder(buf, inner, "Loading…", th.muted);
         return;
     };
     let w = usize::from(inner.width);
@@ -363,13 +345,7 @@ fn render_forecast(st: &State, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     block.render(area, buf);
     let Some(d) = &st.dashboard.data else {
-        line(
-            buf,
-            inner.x + 1,
-            inner.y,
-            inner.width,
-            vec![Span::styled("Loading…", th.muted)],
-        );
+        placeholder(buf, inner, "Loading…", th.muted);
         return;
     };
     let max = d

@@ -16,7 +16,7 @@ use crate::tui::action::Action;
 use crate::tui::clock::Clock;
 use crate::tui::jobs::Job;
 use crate::tui::state::State;
-use crate::tui::widgets::{fill, fit, line, moved, pad, panel, scrolled};
+use crate::tui::widgets::{fill, fit, line, moved, pad, panel, placeholder, scrolled};
 
 /// A related record in a tab.
 #[derive(Clone, Debug, PartialEq)]
@@ -324,13 +324,7 @@ pub fn render(st: &State, d: &DetailView, area: Rect, buf: &mut Buffer) {
         let block = panel(format!(" {} ", d.kind), th, true);
         let inner = block.inner(area);
         block.render(area, buf);
-        line(
-            buf,
-            inner.x + 1,
-            inner.y,
-            inner.width,
-            vec![Span::styled("Loading…", th.muted)],
-        );
+        placeholder(buf, inner, "Loading…", th.muted);
         return;
     };
     let [left, right] = Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(area);
@@ -397,13 +391,7 @@ pub fn render(st: &State, d: &DetailView, area: Rect, buf: &mut Buffer) {
         return;
     };
     if tab.items.is_empty() {
-        line(
-            buf,
-            inner.x + 1,
-            inner.y,
-            inner.width,
-            vec![Span::styled("Nothing yet", th.muted)],
-        );
+        placeholder(buf, inner, "Nothing yet", th.muted);
         return;
     }
     let h = usize::from(inner.height);
