@@ -48,6 +48,18 @@ pub struct PushResponse {
     pub head: u64,
 }
 
+impl PushResponse {
+    /// Counts one logged entry of this push: accepted or refused, and its conflicts.
+    pub fn count(&mut self, entry: &Entry) {
+        if entry.refused.is_some() {
+            self.refused += 1;
+        } else {
+            self.accepted += 1;
+        }
+        self.conflicts += entry.conflicts.len();
+    }
+}
+
 /// Why the server refused a change, and the record as the server has it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Refusal {

@@ -99,6 +99,20 @@ pub fn line(buf: &mut Buffer, x: u16, y: u16, width: u16, spans: Vec<Span<'_>>) 
     buf.set_line(x, y, &Line::from(spans), width);
 }
 
+/// The input line of a popup: a prompt, the query and a cursor.
+pub fn query_line(buf: &mut Buffer, inner: Rect, prompt: &str, query: &str, th: &crate::tui::theme::Theme) {
+    line(
+        buf,
+        inner.x,
+        inner.y,
+        inner.width,
+        vec![
+            Span::styled(prompt.to_string(), th.key),
+            Span::styled(format!("{query}▏"), th.text),
+        ],
+    );
+}
+
 /// A muted one-line message at the top of a panel ("Loading…", "Nothing yet").
 pub fn placeholder(buf: &mut Buffer, inner: Rect, text: &str, style: Style) {
     line(buf, inner.x + 1, inner.y, inner.width, vec![Span::styled(text, style)]);

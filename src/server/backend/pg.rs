@@ -140,12 +140,7 @@ impl PgBackend {
         for draft in drafts {
             cursor += 1;
             let entry = draft.into_entry(cursor, &who.user, now);
-            if entry.refused.is_some() {
-                response.refused += 1;
-            } else {
-                response.accepted += 1;
-            }
-            response.conflicts += entry.conflicts.len();
+            response.count(&entry);
             cursors.push(as_i64(cursor));
             replicas.push(rkey.clone());
             seqs.push(as_i64(entry.change.seq));

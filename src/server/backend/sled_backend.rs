@@ -147,12 +147,7 @@ impl Inner {
             for draft in drafts {
                 head += 1;
                 let entry = draft.into_entry(head, &who.user, now);
-                if entry.refused.is_some() {
-                    response.refused += 1;
-                } else {
-                    response.accepted += 1;
-                }
-                response.conflicts += entry.conflicts.len();
+                response.count(&entry);
                 t[LOG].insert(&head.to_be_bytes(), log_value::encode(&entry))?;
             }
             for key in &dirty {

@@ -11,7 +11,7 @@ use crate::tui::filter::{Filter, Haystacks};
 use crate::tui::keys::{Code, KeyPress};
 use crate::tui::popups::Popup;
 use crate::tui::state::State;
-use crate::tui::widgets::{centered, fill, fit, line, moved, panel, scrolled};
+use crate::tui::widgets::{centered, fill, fit, line, moved, panel, query_line, scrolled};
 
 /// Actions that make no sense from the palette.
 const HIDDEN: [Action; 14] = [
@@ -151,16 +151,7 @@ pub fn render(st: &State, p: &Palette, area: Rect, buf: &mut Buffer) {
     let block = panel(" Commands ", th, true);
     let inner = block.inner(r);
     block.render(r, buf);
-    line(
-        buf,
-        inner.x,
-        inner.y,
-        inner.width,
-        vec![
-            Span::styled(" : ", th.key),
-            Span::styled(format!("{}▏", p.query), th.text),
-        ],
-    );
+    query_line(buf, inner, " : ", &p.query, th);
     let matches = p.matches();
     let h = usize::from(inner.height.saturating_sub(1));
     let offset = scrolled(0, p.selected, h);

@@ -14,7 +14,7 @@ use crate::tui::jobs::Job;
 use crate::tui::keys::{Code, KeyPress};
 use crate::tui::popups::Popup;
 use crate::tui::state::State;
-use crate::tui::widgets::{centered, fill, fit, line, moved, panel, scrolled};
+use crate::tui::widgets::{centered, fill, fit, line, moved, panel, query_line, scrolled};
 
 /// Kinds searched, in this order for equal scores.
 pub const KINDS: [EntityKind; 8] = [
@@ -152,16 +152,7 @@ pub fn render(st: &State, s: &Search, area: Rect, buf: &mut Buffer) {
     let block = panel(format!(" Search every record · {count} "), th, true);
     let inner = block.inner(r);
     block.render(r, buf);
-    line(
-        buf,
-        inner.x,
-        inner.y,
-        inner.width,
-        vec![
-            Span::styled(" ⌕ ", th.key),
-            Span::styled(format!("{}▏", s.query), th.text),
-        ],
-    );
+    query_line(buf, inner, " ⌕ ", &s.query, th);
     if s.query.is_empty() {
         line(
             buf,
