@@ -314,7 +314,7 @@ impl App {
         contacts: usize,
         now: &chrono::DateTime<Tz>,
     ) -> Result<DemoSummary, AppError> {
-        if EntityKind::ALL.iter().any(|k| self.store.count(*k) > 0) {
+        if !self.store.has_no_records() {
             return Err(AppError::Invalid(format!(
                 "the store at {} already has records; the demo fills an empty store (try --data-dir /tmp/outpost-demo)",
                 self.store.path().display()

@@ -133,6 +133,13 @@ impl App {
         let mut errors = Vec::new();
         let mut muts = Vec::new();
         let mut rows = 0;
+        // The header each field came from, for error messages.
+        let mut columns_of: HashMap<&'static str, &str> = HashMap::new();
+        for (h, t) in headers.iter().zip(&targets) {
+            if let Target::Field(s) = t {
+                columns_of.entry(s.json).or_insert(h.as_str());
+            }
+        }
         for (i, record) in reader.records().enumerate() {
             let row = i + 2;
             rows += 1;
@@ -144,7 +151,6 @@ impl App {
                 }
             };
             let mut values: Values = Vec::new();
-            let mut columns_of: HashMap<&'static str, &str> = HashMap::new();
             for (col, target) in record.iter().zip(&targets) {
                 let Target::Field(spec) = target else { continue };
                 match values.iter_mut().find(|(s, _)| s.json == spec.json) {
@@ -157,11 +163,6 @@ impl App {
                         }
                     }
                     None => values.push((spec, vec![col.to_string()])),
-                }
-            }
-            for (h, t) in headers.iter().zip(&targets) {
-                if let Target::Field(s) = t {
-                    columns_of.entry(s.json).or_insert(h.as_str());
                 }
             }
             let column = |field: &str| -> String {

@@ -248,7 +248,7 @@ impl Store {
     /// Loads a parsed backup into this store, which must be empty. One transaction:
     /// all or nothing. Indexes are rebuilt from the records.
     pub fn restore(&mut self, parsed: Parsed) -> Result<BackupSummary, StoreError> {
-        let has_records = EntityKind::ALL.iter().any(|k| self.count(*k) > 0) || self.outbox_len() > 0;
+        let has_records = !self.has_no_records() || self.outbox_len() > 0;
         if has_records {
             return Err(StoreError::state(
                 0,

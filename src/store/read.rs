@@ -27,6 +27,12 @@ impl Store {
         self.scan(kind).filter(|r| !matches!(r, Ok((_, s)) if s.deleted))
     }
 
+    /// Whether the store holds no record of any kind (trashed ones count).
+    #[must_use]
+    pub fn has_no_records(&self) -> bool {
+        EntityKind::ALL.iter().all(|k| self.entity_tree(*k).is_empty())
+    }
+
     /// How many records of a kind exist (trashed ones included).
     #[must_use]
     pub fn count(&self, kind: EntityKind) -> usize {
