@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::view::cell;
 use super::{App, AppError};
 use crate::model::{EntityKind, Id};
-use crate::store::{ConflictKind, LocalConflict, Side};
+use crate::store::{ConflictKind, HeldMark, LocalConflict, Side};
 use crate::sync::conflicts::{self, Choice, Resolved};
 
 /// One conflict, ready to show.
@@ -79,6 +79,7 @@ impl App {
         for l in conflicts::list(&self.store, all)? {
             let c = &l.conflict.conflict;
             let (mine, theirs) = c.mine_theirs(me);
+            let held = c.kind == ConflictKind::Held;
             out.push(ConflictRow {
                 id: c.id.clone(),
                 kind: c.kind,
@@ -86,8 +87,16 @@ impl App {
                 record: c.record,
                 title: self.title(c.entity, c.record),
                 field: field_label(&c.field),
-                mine: side_text(c.kind, mine),
-                theirs: side_text(c.kind, theirs),
+                mine: if held {
+                    "(kept here)".to_string()
+                } else {
+                    side_text(c.kind, mine)
+                },
+                theirs: if held {
+                    "(not on the server)".to_string()
+                } else {
+                    side_text(c.kind, theirs)
+                },
                 actor: c.actor.clone(),
                 reason: c.reason.clone(),
                 at: c.at,
@@ -96,6 +105,21 @@ impl App {
             });
         }
         Ok(out)
+    }
+
+    /// The mark on a held record (the server refused it and does not hold it), while
+    /// it is held and not in the trash.
+    pub fn held(&self, kind: EntityKind, id: Id) -> Result<Option<HeldMark>, AppError> {
+        let Some(mark) = self.store.held(kind, id)? else {
+            return Ok(None);
+        };
+        Ok(self.store.get(kind, id)?.filter(|r| !r.deleted).map(|_| mark))
+    }
+
+    /// Resolves every open conflict `filter` matches with `choice` (one transaction
+    /// each).
+    pub fn resolve_conflicts(&self, filter: conflicts::Filter, choice: &Choice) -> Result<conflicts::Bulk, AppError> {
+        Ok(conflicts::resolve_all(&self.store, filter, choice)?)
     }
 
     /// Resolves conflict `id`: keeps one side or writes another value, through

@@ -241,8 +241,10 @@ pub struct Dashboard {
     pub server: Option<String>,
     /// When the last sync finished.
     pub last_sync: Option<String>,
-    /// Conflicts not yet resolved.
+    /// Conflicts not yet resolved (held records included).
     pub open_conflicts: usize,
+    /// Records held on this laptop: refused by the server, which does not have them.
+    pub held: usize,
 }
 
 /// How many overdue tasks the dashboard loads.
@@ -491,6 +493,7 @@ impl App {
                 .map(|l| l.server),
             last_sync: self.store.sync_state().ok().and_then(|s| s.last_sync),
             open_conflicts: crate::sync::conflicts::list(&self.store, false).map_or(0, |c| c.len()),
+            held: self.store.held_live().map_or(0, |h| h.len()),
         })
     }
 }

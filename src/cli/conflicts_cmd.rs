@@ -7,6 +7,7 @@ use super::sync_cmd::print_rows;
 use crate::app::App;
 use crate::app::export::Format;
 use crate::app::view::cell;
+use crate::store::ConflictKind;
 use crate::sync::conflicts::{self, Choice};
 
 /// `outpost conflicts`.
@@ -16,9 +17,21 @@ use crate::sync::conflicts::{self, Choice};
   outpost conflicts list --all           settled ones too
   outpost conflicts resolve 812 --keep mine
   outpost conflicts resolve 812 --value \"Send the quote Monday\"
+  outpost conflicts resolve --all --kind edit --entity opportunity --keep theirs
+  outpost conflicts resolve 815 --discard    move a held record to the trash
 
 \"mine\" is the value this replica wrote; if it wrote neither, the value in the record now.
-Resolving is a normal edit: it syncs and settles the conflict on every replica.")]
+Resolving is a normal edit: it syncs and settles the conflict on every replica.
+
+Kinds: edit (both sides changed a field), delete (an edit met a delete), refused (the
+server refused an edit of a record it holds: its value was put back, yours is kept
+here), held (the server refused a record it does not hold, e.g. a create: the record
+stays on this laptop exactly as written, and each `outpost sync` sends it again).
+
+Who may create and change what: a rep creates records owned by themselves or unowned,
+and changes records they own or unowned ones; managers and admins create and change any
+record. To fix a held record, edit it (e.g. `--owner` yourself, or empty) and sync; to
+give it up, `--discard` moves it to the trash. Nothing else removes a held record.")]
 pub struct ConflictsArgs {
     /// What to do (nothing: list open conflicts).
     #[command(subcommand)]
@@ -34,17 +47,61 @@ pub enum ConflictsCmd {
         #[arg(long)]
         all: bool,
     },
-    /// Decide a conflict: keep one side, or write another value.
+    /// Decide a conflict (or every open one with --all): keep one side, write another
+    /// value, or discard a held record.
     Resolve {
         /// The conflict id (from `conflicts list`).
-        id: String,
-        /// Which side to keep.
-        #[arg(long, value_enum, required_unless_present = "value", conflicts_with = "value")]
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        /// Resolve every open conflict (narrowed by --kind and --entity).
+        #[arg(long)]
+        all: bool,
+        /// With --all: only conflicts of this kind.
+        #[arg(long, value_enum, requires = "all", value_name = "K")]
+        kind: Option<KindArg>,
+        /// With --all: only conflicts on records of this kind (account, contact, ...).
+        #[arg(long, requires = "all", value_name = "E")]
+        entity: Option<crate::model::EntityKind>,
+        /// Which side to keep. A held record kept as "mine" stays held and is sent
+        /// again by each sync; "theirs" does not apply to it (see --discard).
+        #[arg(
+            long,
+            value_enum,
+            required_unless_present_any = ["value", "discard"],
+            conflicts_with_all = ["value", "discard"]
+        )]
         keep: Option<Keep>,
         /// Write this value instead.
-        #[arg(long, value_name = "V")]
+        #[arg(long, value_name = "V", conflicts_with_all = ["all", "discard"])]
         value: Option<String>,
+        /// Move a held record (one the server refused and does not hold) to the trash.
+        #[arg(long)]
+        discard: bool,
     },
+}
+
+/// A kind of conflict, for `resolve --all --kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Both sides changed a field.
+    Edit,
+    /// An edit met a delete.
+    Delete,
+    /// The server refused an edit of a record it holds.
+    Refused,
+    /// The server refused a record it does not hold; kept here.
+    Held,
+}
+
+impl From<KindArg> for ConflictKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Edit => Self::Edit,
+            KindArg::Delete => Self::Delete,
+            KindArg::Refused => Self::Refused,
+            KindArg::Held => Self::Held,
+        }
+    }
 }
 
 /// A side of a conflict.
@@ -61,16 +118,57 @@ pub fn run(app: &App, args: &ConflictsArgs, format: Format) -> anyhow::Result<()
     match &args.command {
         None => list(app, false, format),
         Some(ConflictsCmd::List { all }) => list(app, *all, format),
-        Some(ConflictsCmd::Resolve { id, keep, value }) => {
-            let choice = match (keep, value) {
-                (_, Some(v)) => Choice::Value(v.clone()),
-                (Some(Keep::Mine), None) => Choice::Mine,
-                (Some(Keep::Theirs), None) => Choice::Theirs,
-                (None, None) => anyhow::bail!("say --keep mine, --keep theirs or --value V"),
+        Some(ConflictsCmd::Resolve {
+            id,
+            all,
+            kind,
+            entity,
+            keep,
+            value,
+            discard,
+        }) => {
+            let choice = match (keep, value, discard) {
+                (_, _, true) => Choice::Discard,
+                (_, Some(v), _) => Choice::Value(v.clone()),
+                (Some(Keep::Mine), None, _) => Choice::Mine,
+                (Some(Keep::Theirs), None, _) => Choice::Theirs,
+                (None, None, false) => anyhow::bail!("say --keep mine, --keep theirs, --value V or --discard"),
             };
+            if *all {
+                let filter = conflicts::Filter {
+                    kind: kind.map(ConflictKind::from),
+                    entity: *entity,
+                };
+                return resolve_all(app, filter, &choice, format);
+            }
+            let id = id.as_deref().unwrap_or_default();
+            if let Some(c) = app.store.conflict(id)? {
+                let held = c.conflict.kind == ConflictKind::Held;
+                if held != (choice == Choice::Discard) && !(held && choice == Choice::Mine) {
+                    return Err(usage(if held {
+                        format!(
+                            "conflict {id} is a held record the server never had: there is no server value to keep. \
+                             Fix it and sync, or move it to the trash with `outpost conflicts resolve {id} --discard`"
+                        )
+                    } else {
+                        format!(
+                            "conflict {id} is a {} conflict, not a held record; --discard only moves a held \
+                             record to the trash (use --keep mine, --keep theirs or --value V)",
+                            c.conflict.kind.name()
+                        )
+                    }));
+                }
+            }
             let done = conflicts::resolve(&app.store, id, &choice).map_err(crate::app::AppError::from)?;
             if matches!(format, Format::Json | Format::Ndjson) {
                 println!("{}", serde_json::to_string(&done)?);
+            } else if choice == Choice::Discard {
+                println!(
+                    "Discarded held record (conflict {}): it is in the trash (`outpost trash list`).",
+                    done.id
+                );
+            } else if matches!(app.store.conflict(&done.id)?, Some(c) if c.conflict.kind == ConflictKind::Held) {
+                println!("Conflict {}: kept {}.", done.id, done.kept);
             } else if done.wrote {
                 println!(
                     "Resolved conflict {}: kept {}; the change syncs with the next `outpost sync`.",
@@ -85,6 +183,46 @@ pub fn run(app: &App, args: &ConflictsArgs, format: Format) -> anyhow::Result<()
             Ok(())
         }
     }
+}
+
+/// A usage error (exit 2), as clap reports its own.
+fn usage(message: String) -> anyhow::Error {
+    clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, format!("{message}\n")).into()
+}
+
+fn resolve_all(app: &App, filter: conflicts::Filter, choice: &Choice, format: Format) -> anyhow::Result<()> {
+    let bulk = conflicts::resolve_all(&app.store, filter, choice).map_err(crate::app::AppError::from)?;
+    if matches!(format, Format::Json | Format::Ndjson) {
+        let skipped: Vec<_> = bulk
+            .skipped
+            .iter()
+            .map(|(id, why)| json!({"id": id, "reason": why}))
+            .collect();
+        println!(
+            "{}",
+            json!({"resolved": bulk.resolved.len(), "skipped": skipped, "items": bulk.resolved})
+        );
+        return Ok(());
+    }
+    let wrote = bulk.resolved.iter().filter(|r| r.wrote).count();
+    let what = if *choice == Choice::Discard {
+        "Discarded"
+    } else {
+        "Resolved"
+    };
+    println!(
+        "{what} {} conflict(s){}.",
+        bulk.resolved.len(),
+        if wrote > 0 {
+            format!("; {wrote} change(s) sync with the next `outpost sync`")
+        } else {
+            String::new()
+        }
+    );
+    for (id, why) in &bulk.skipped {
+        println!("  left {id} open: {why}");
+    }
+    Ok(())
 }
 
 fn list(app: &App, all: bool, format: Format) -> anyhow::Result<()> {
@@ -103,8 +241,16 @@ fn list(app: &App, all: bool, format: Format) -> anyhow::Result<()> {
             c.kind.name().to_string(),
             format!("{} {title}", c.entity),
             field,
-            cell(&mine.value),
-            cell(&theirs.value),
+            if c.kind == ConflictKind::Held {
+                "(kept here)".to_string()
+            } else {
+                cell(&mine.value)
+            },
+            if c.kind == ConflictKind::Held {
+                "(not on the server)".to_string()
+            } else {
+                cell(&theirs.value)
+            },
             c.reason.clone().unwrap_or_else(|| c.actor.clone()),
             status.clone(),
         ]);

@@ -221,6 +221,14 @@ fn show(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Result<(
     let mut names = Names::default();
     let view = app.view(kind, id, &stored, &mut names);
     let mut out: Vec<u8> = Vec::new();
+    if let Some(held) = app.held(kind, id)? {
+        writeln!(
+            out,
+            "HELD: not on the server, kept here as written and sent again by each sync.\n  \
+             Why: {}\n  Fix it and sync, or discard: `outpost conflicts resolve {} --discard`.\n",
+            held.reason, held.conflict
+        )?;
+    }
     let width = view.keys().map(String::len).max().unwrap_or(0);
     for (k, v) in &view {
         let text = cell(v);

@@ -115,6 +115,10 @@ pub fn main() -> i32 {
             if let Some(pipe) = e.downcast_ref::<AppError>().and_then(broken_pipe) {
                 return pipe;
             }
+            if let Some(usage) = e.downcast_ref::<clap::Error>() {
+                let _ = usage.print();
+                return usage.exit_code();
+            }
             eprintln!("error: {e:#}");
             e.downcast_ref::<AppError>().map_or(1, AppError::exit_code)
         }

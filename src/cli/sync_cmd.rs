@@ -20,7 +20,16 @@ use crate::sync::{SyncError, conflicts, login};
   outpost sync login --server https://crm.example.com --token opt_...
   outpost sync                 push local changes, then pull everyone else's
   outpost sync --dry-run       count what would move; change nothing
-  outpost sync status"
+  outpost sync status
+
+Who may create and change what: a rep creates records owned by themselves or unowned,
+and changes records they own or unowned ones; managers and admins create and change any
+record. A refusal never deletes local data. An edit refused on a record the server holds
+is put back to the server's value and yours is kept as a `refused` conflict. A record the
+server refused and does not hold (e.g. a rep's create with someone else's --owner) stays
+here exactly as written, held: `sync status` counts it, `outpost conflicts list` says
+why, and each sync sends it again. Fix it (e.g. edit the owner) and sync, or move it to
+the trash with `outpost conflicts resolve ID --discard`."
 )]
 pub struct SyncArgs {
     /// What to do (nothing: sync now).
@@ -51,7 +60,7 @@ pub enum SyncCmd {
     },
     /// Forget the saved login of this data dir.
     Logout,
-    /// Pending changes, last sync, server, user, open conflicts.
+    /// Pending changes, last sync, server, user, open conflicts, held records.
     Status,
 }
 
@@ -146,10 +155,25 @@ fn sync_now(store: &Store, args: &SyncArgs, format: Format) -> anyhow::Result<()
         );
         return Ok(());
     }
-    if report.refused > 0 {
+    if report.reverted > 0 {
         eprintln!(
-            "the server refused {} change(s); the server's values were put back. See `outpost conflicts list`.",
-            report.refused
+            "the server refused {} change(s) to records it holds; its values were put back here and yours \
+             kept as conflicts. See `outpost conflicts list`.",
+            report.reverted
+        );
+    }
+    if report.unheld > 0 {
+        eprintln!(
+            "{} held record(s) reached the server and are no longer held.",
+            report.unheld
+        );
+    }
+    if report.held > 0 {
+        eprintln!(
+            "{} record(s) held on this laptop: the server refused them (and does not have them); they stay \
+             as you wrote them and each sync sends them again. See why with `outpost conflicts list`; fix \
+             them (e.g. the owner) and sync, or discard with `outpost conflicts resolve ID --discard`.",
+            report.held
         );
     }
     println!(
@@ -167,6 +191,7 @@ fn status(store: &Store, format: Format) -> anyhow::Result<()> {
         .iter()
         .filter(|c| c.conflict.conflict.kind == ConflictKind::Refused)
         .count();
+    let held = store.held_live()?.len();
     let pending = store.outbox_len();
     let server = login.as_ref().map(|l| l.server.clone());
     let user = login
@@ -183,12 +208,21 @@ fn status(store: &Store, format: Format) -> anyhow::Result<()> {
         "acked_seq": state.acked_seq,
         "open_conflicts": open.len(),
         "refused": refused,
+        "held": held,
     });
     match format {
         Format::Json | Format::Ndjson => println!("{value}"),
         Format::Csv => {
             let mut w = crate::app::export::csv_writer(std::io::stdout());
-            w.write_record(["server", "user", "pending", "last_sync", "open_conflicts", "refused"])?;
+            w.write_record([
+                "server",
+                "user",
+                "pending",
+                "last_sync",
+                "open_conflicts",
+                "refused",
+                "held",
+            ])?;
             w.write_record([
                 server.unwrap_or_default(),
                 user.unwrap_or_default(),
@@ -196,6 +230,7 @@ fn status(store: &Store, format: Format) -> anyhow::Result<()> {
                 state.last_sync.clone().unwrap_or_default(),
                 open.len().to_string(),
                 refused.to_string(),
+                held.to_string(),
             ])?;
             w.flush()?;
         }
@@ -209,6 +244,10 @@ fn status(store: &Store, format: Format) -> anyhow::Result<()> {
             println!("last sync:  {}", state.last_sync.as_deref().unwrap_or("never"));
             println!("cursor:     {}", state.cursor);
             println!("conflicts:  {} open ({refused} refused by the server)", open.len());
+            println!(
+                "held:       {held} record(s) the server refused and does not have; kept here, sent again each sync{}",
+                if held > 0 { " (`outpost conflicts list`)" } else { "" }
+            );
         }
     }
     Ok(())

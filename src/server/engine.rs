@@ -224,3 +224,75 @@ fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Resu
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::records::Role;
+    use crate::model::{Hlc, ReplicaId};
+
+    fn create(seq: u64, wall: u64, id: Id, fields: serde_json::Value) -> Change {
+        let serde_json::Value::Object(fields) = fields else {
+            panic!("fields")
+        };
+        Change {
+            replica: ReplicaId(7),
+            seq,
+            hlc: Hlc {
+                wall,
+                counter: 0,
+                replica: ReplicaId(7),
+            },
+            entity: EntityKind::Account,
+            id,
+            op: ChangeOp::Create { fields },
+        }
+    }
+
+    #[test]
+    fn a_create_of_a_record_the_server_holds_merges_field_by_field() {
+        let rep = Principal {
+            user: "sara".into(),
+            role: Role::Rep,
+        };
+        let id = Id::new();
+        let mut records = BTreeMap::new();
+        let first = create(1, 1000, id, json!({"name": "Nordic", "city": "Umeå", "owner": "sara"}));
+        let again = create(2, 2000, id, json!({"name": "Nordic AB", "owner": "sara"}));
+        let (drafts, dirty) = plan(&rep, &[first, again], &mut records).expect("plan");
+        assert!(drafts.iter().all(|d| d.refused.is_none()), "{drafts:?}");
+        assert_eq!(dirty.len(), 1, "one record, not two");
+        let s = &records[&(EntityKind::Account, id)];
+        assert_eq!(s.fields["name"], "Nordic AB", "the newer value wins");
+        assert_eq!(s.fields["city"], "Umeå", "a field the retry does not carry stays");
+        assert_eq!(
+            s.clocks[crate::store::CREATED].wall,
+            1000,
+            "created keeps the first clock"
+        );
+    }
+
+    #[test]
+    fn a_rep_may_create_only_own_or_unowned_records_and_the_refusal_says_the_server_has_none() {
+        let rep = Principal {
+            user: "sara".into(),
+            role: Role::Rep,
+        };
+        let mut records = BTreeMap::new();
+        let theirs = create(1, 1000, Id::new(), json!({"name": "A", "owner": "bob"}));
+        let (drafts, dirty) = plan(&rep, &[theirs], &mut records).expect("plan");
+        let refusal = drafts[0].refused.as_ref().expect("refused");
+        assert!(refusal.reason.contains("own"), "{}", refusal.reason);
+        assert!(refusal.current.is_none(), "the server holds nothing");
+        assert!(dirty.is_empty());
+        let boss = Principal {
+            user: "boss".into(),
+            role: Role::Manager,
+        };
+        let assigned = create(1, 1000, Id::new(), json!({"name": "B", "owner": "bob"}));
+        let (drafts, _) = plan(&boss, &[assigned], &mut records).expect("plan");
+        assert!(drafts[0].refused.is_none(), "a manager may assign");
+    }
+}

@@ -7,8 +7,9 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::conflict::{self, Conflict, LocalConflict};
+use super::held::{self, HeldMark};
 use super::meta::{K_ACKED_SEQ, K_CURSOR, K_LAST_HLC, K_LAST_SYNC, K_SYNC_SERVER, K_SYNC_USER, parse_hlc, parse_u64};
-use super::{CONFLICTS, META, OUTBOX, Store, StoreError, Stored, entity_pos, write};
+use super::{CONFLICTS, HELD, META, OUTBOX, Store, StoreError, Stored, entity_pos, write};
 use crate::model::{EntityKind, Hlc, Id};
 
 /// What applying a remote item does to its record.
@@ -18,8 +19,22 @@ pub enum Outcome {
     Unchanged,
     /// The record becomes this.
     Put(Stored),
-    /// The record goes away (a refused create the server never had).
+    /// The record goes away.
     Remove,
+}
+
+/// A refused change to a record the server does not hold: the record stays as written
+/// and is marked held (see `held.rs`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hold {
+    /// Outbox sequence of the refused change.
+    pub seq: u64,
+    /// Whether it was the record's create (its reason is the one to show); a later
+    /// edit or delete refused only because the create never arrived marks a record
+    /// held only when nothing else did.
+    pub create: bool,
+    /// The `held` conflict that shows it.
+    pub conflict: Conflict,
 }
 
 /// One item of a pulled page. The sync layer implements it; the store only applies.
@@ -33,6 +48,10 @@ pub trait Remote {
     /// The new state of the record, given the current one. Must be a pure function:
     /// sled may run a transaction more than once.
     fn merge(&self, current: Option<&Stored>) -> Outcome;
+    /// Set when the item is a refusal that holds its record instead of changing it.
+    fn hold(&self) -> Option<&Hold> {
+        None
+    }
 }
 
 /// What one applied page did.
@@ -42,6 +61,8 @@ pub struct Applied {
     pub changed: usize,
     /// Conflicts recorded for the first time.
     pub conflicts: usize,
+    /// Records newly marked held (or held again with a new reason).
+    pub held: usize,
 }
 
 /// The sync bookkeeping kept in `meta`.
@@ -59,16 +80,60 @@ pub struct SyncState {
     pub last_sync: Option<String>,
 }
 
-fn fail<E: std::fmt::Display>(e: E) -> ConflictableTransactionError<StoreError> {
+pub(crate) fn fail<E: std::fmt::Display>(e: E) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(StoreError::Corrupt(e.to_string()))
 }
 
-fn finish<T>(result: Result<T, TransactionError<StoreError>>) -> Result<T, StoreError> {
+pub(crate) fn finish<T>(result: Result<T, TransactionError<StoreError>>) -> Result<T, StoreError> {
     match result {
         Ok(v) => Ok(v),
         Err(TransactionError::Abort(e)) => Err(e),
         Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
     }
+}
+
+/// Marks a record held for `h`, unless the refusal is stale or adds nothing. Returns
+/// whether the mark was written.
+fn hold(
+    trees: &[sled::transaction::TransactionalTree],
+    kind: EntityKind,
+    id: Id,
+    current: Option<&Stored>,
+    h: &Hold,
+) -> Result<bool, ConflictableTransactionError<StoreError>> {
+    let Some(current) = current else {
+        return Ok(false);
+    };
+    let k = held::key(kind, id);
+    let mark = match trees[HELD].get(&k)? {
+        Some(v) => Some(held::decode(&v).map_err(fail)?),
+        None => None,
+    };
+    // A refusal of a change older than the pending retry says nothing about the retry.
+    if mark.as_ref().and_then(|m| m.resent).is_some_and(|r| h.seq < r) {
+        return Ok(false);
+    }
+    // An edit or delete refused because the create never arrived adds nothing to a
+    // held record, and holds nothing in the trash (a discarded record stays discarded).
+    if !h.create && (mark.is_some() || current.deleted) {
+        return Ok(false);
+    }
+    let new = HeldMark {
+        entity: kind,
+        id,
+        conflict: h.conflict.id.clone(),
+        reason: h.conflict.reason.clone().unwrap_or_default(),
+        resent: None,
+    };
+    trees[HELD].insert(k, held::encode(&new))?;
+    let (ck, cv) = conflict::encode(&LocalConflict {
+        conflict: h.conflict.clone(),
+        resolved: None,
+    });
+    if trees[CONFLICTS].get(&ck)?.is_none() {
+        trees[CONFLICTS].insert(ck, cv)?;
+    }
+    Ok(true)
 }
 
 impl Store {
@@ -97,6 +162,11 @@ impl Store {
                     }
                 }
                 clock = Hlc::observe(clock, item.hlc());
+                if let Some(h) = item.hold()
+                    && hold(trees, kind, id, current.as_ref(), h)?
+                {
+                    applied.held += 1;
+                }
                 for c in item.conflicts() {
                     let local = LocalConflict {
                         conflict: c.clone(),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::{CONFLICTS, Change, LocalConflict, META, OUTBOX, Store, StoreError, Stored, entity_pos};
+use super::{CONFLICTS, Change, HELD, HeldMark, LocalConflict, META, OUTBOX, Store, StoreError, Stored, entity_pos};
 use crate::model::{EntityKind, Fields, Hlc, Id};
 
 const FORMAT: &str = "outpost-backup";
@@ -41,6 +41,10 @@ enum Line {
     /// A sync conflict this replica holds (schema 3).
     Conflict {
         conflict: serde_json::Value,
+    },
+    /// The mark on a held record.
+    Held {
+        mark: HeldMark,
     },
 }
 
@@ -106,6 +110,9 @@ pub fn write_backup(store: &Store, out: &mut dyn Write) -> Result<BackupSummary,
         let conflict = serde_json::to_value(&c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         emit(&Line::Conflict { conflict })?;
     }
+    for mark in store.held_marks()? {
+        emit(&Line::Held { mark })?;
+    }
     out.flush().map_err(io)?;
     Ok(summary)
 }
@@ -116,6 +123,7 @@ pub struct Parsed {
     records: Vec<(EntityKind, Id, Stored)>,
     outbox: Vec<Change>,
     conflicts: Vec<LocalConflict>,
+    held: Vec<HeldMark>,
 }
 
 /// Reads and checks a whole backup before anything is written. Errors name the line.
@@ -125,6 +133,7 @@ pub fn read_backup(input: &mut dyn BufRead) -> Result<Parsed, String> {
         records: Vec::new(),
         outbox: Vec::new(),
         conflicts: Vec::new(),
+        held: Vec::new(),
     };
     let mut seen_header = false;
     for (n, line) in input.lines().enumerate() {
@@ -185,6 +194,7 @@ pub fn read_backup(input: &mut dyn BufRead) -> Result<Parsed, String> {
                 ));
             }
             Line::Outbox { change } => parsed.outbox.push(change),
+            Line::Held { mark } => parsed.held.push(mark),
             Line::Conflict { conflict } => {
                 parsed
                     .conflicts
@@ -272,6 +282,9 @@ impl Store {
             for c in &parsed.conflicts {
                 let (key, value) = super::conflict::encode(c);
                 trees[CONFLICTS].insert(key, value)?;
+            }
+            for m in &parsed.held {
+                trees[HELD].insert(super::held::key(m.entity, m.id), super::held::encode(m))?;
             }
             Ok::<_, ConflictableTransactionError<StoreError>>(())
         });

@@ -19,6 +19,9 @@ pub enum ConflictKind {
     Delete,
     /// The server refused a local change (permissions); the local value was put back.
     Refused,
+    /// The server refused a record it does not hold (e.g. a create); the record stays
+    /// here as written, held, and each sync sends it again.
+    Held,
 }
 
 impl ConflictKind {
@@ -29,6 +32,7 @@ impl ConflictKind {
             Self::Edit => "edit",
             Self::Delete => "delete",
             Self::Refused => "refused",
+            Self::Held => "held",
         }
     }
 }
@@ -64,7 +68,7 @@ pub struct Conflict {
     pub actor: String,
     /// When the server accepted that change.
     pub at: chrono::DateTime<chrono::Utc>,
-    /// Why the server refused the change (refused conflicts only).
+    /// Why the server refused the change (refused and held conflicts only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -98,6 +102,7 @@ impl Conflict {
     pub fn still_holds(&self, record: Option<&Stored>) -> bool {
         match self.kind {
             ConflictKind::Refused => true,
+            ConflictKind::Held => record.is_some_and(|r| !r.deleted),
             ConflictKind::Edit => record.is_some_and(|r| r.clocks.get(&self.field) == self.winner.hlc.as_ref()),
             ConflictKind::Delete => {
                 record.is_some_and(|r| r.deleted && r.clocks.get(DELETED) == self.winner.hlc.as_ref())
@@ -170,21 +175,15 @@ impl Store {
         if c.resolved.is_some() {
             return Ok(false);
         }
+        if c.conflict.kind == ConflictKind::Held {
+            // Open while the record's mark points at it (a newer refusal replaces it; an
+            // accepted retry or a discard removes it).
+            let mark = self.held(c.conflict.entity, c.conflict.record)?;
+            if mark.is_none_or(|m| m.conflict != c.conflict.id) {
+                return Ok(false);
+            }
+        }
         let record = self.get(c.conflict.entity, c.conflict.record)?;
         Ok(c.conflict.still_holds(record.as_ref()))
-    }
-
-    /// Marks a conflict resolved on this replica (`how` is `mine`, `theirs` or `value`).
-    pub fn mark_conflict_resolved(&self, id: &str, how: &str) -> Result<(), StoreError> {
-        let Some(mut c) = self.conflict(id)? else {
-            return Err(StoreError::state(
-                0,
-                format!("no conflict with id {id}; see `outpost conflicts list`"),
-            ));
-        };
-        c.resolved = Some(how.to_string());
-        let (k, v) = encode(&c);
-        self.tree(CONFLICTS).insert(k, v)?;
-        self.flush()
     }
 }

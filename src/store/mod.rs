@@ -6,6 +6,7 @@ mod apply;
 mod backup;
 mod conflict;
 mod error;
+mod held;
 mod keys;
 pub mod meta;
 mod mutation;
@@ -18,12 +19,13 @@ use std::path::{Path, PathBuf};
 
 use sled::{Db, Tree};
 
-pub use apply::{Applied, Outcome, Remote, SyncState};
+pub use apply::{Applied, Hold, Outcome, Remote, SyncState};
 pub use backup::{BackupSummary, read_backup, write_backup};
 pub use conflict::{Conflict, ConflictKind, LocalConflict, Side};
 pub use error::StoreError;
+pub use held::HeldMark;
 pub use meta::SCHEMA_VERSION;
-pub use mutation::{Change, ChangeOp, Mutation, Op};
+pub use mutation::{Change, ChangeOp, Mutation, Op, Settle};
 pub use record::{CREATED, DELETED, Stored};
 pub use verify::VerifyReport;
 
@@ -39,6 +41,8 @@ pub(crate) const IDX_FIRST_SECONDARY: usize = 4;
 pub(crate) const ENTITY_BASE: usize = IDX_FIRST_SECONDARY + Index::ALL.len();
 /// Trees added after the entity trees, appended at the end so positions stay stable.
 pub(crate) const CONFLICTS: usize = ENTITY_BASE + EntityKind::ALL_BY_TAG.len();
+/// Marks on held records (see `held.rs`).
+pub(crate) const HELD: usize = CONFLICTS + 1;
 
 /// Names of the fixed trees, in position order.
 const FIXED_TREES: [&str; 4] = ["meta", "outbox", "idx_parent", "idx_title"];
@@ -77,6 +81,7 @@ impl Store {
             trees.push(db.open_tree(kind.name())?);
         }
         trees.push(db.open_tree("conflicts")?);
+        trees.push(db.open_tree("held")?);
         let mut store = Self {
             db,
             trees,

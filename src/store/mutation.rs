@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
+use super::conflict::{self, Conflict, ConflictKind, LocalConflict};
+use super::held;
 use super::meta::{K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, K_QUOTE_COUNTER, parse_hlc, parse_u64};
 use super::record::{CREATED, DELETED};
-use super::{META, OUTBOX, Store, StoreError, Stored, entity_pos};
+use super::{CONFLICTS, HELD, META, OUTBOX, Store, StoreError, Stored, entity_pos};
 use crate::model::entity::Checked;
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
 
@@ -30,6 +32,11 @@ pub enum Op {
     /// value does not change. Resolving a conflict in favour of the current value uses it,
     /// so the resolution reaches (and closes the conflict on) every replica.
     Rewrite(Fields),
+    /// Sends a held record again (see `held.rs`): stamps every field with a fresh clock
+    /// and records a `create` carrying the record's current fields (the refused changes
+    /// are already in the server's log, so a new change is needed). The record's mark
+    /// remembers the change, so the sync that sees it accepted clears the mark.
+    Resend,
 }
 
 /// One change to one record.
@@ -117,6 +124,15 @@ pub enum ChangeOp {
     },
 }
 
+/// A conflict a commit settles, in the same transaction as the writes that resolve it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settle {
+    /// The conflict id.
+    pub id: String,
+    /// How it was resolved (`mine`, `theirs`, `value`, `discard`).
+    pub how: String,
+}
+
 /// State carried through one transaction.
 struct Tx<'a> {
     trees: &'a [TransactionalTree],
@@ -136,7 +152,14 @@ fn abort<T>(e: StoreError) -> TxResult<T> {
 impl Store {
     /// Applies `mutations` atomically: all of them or none. Returns the clock of each.
     pub fn commit(&self, mutations: &[Mutation]) -> Result<Vec<Hlc>, StoreError> {
-        self.commit_with_meta(mutations, &[])
+        self.commit_all(mutations, &[], &[])
+    }
+
+    /// [`Store::commit`] that also marks conflicts resolved (and lifts the mark of a held
+    /// record whose `held` conflict it settles), in the same transaction. Fails, writing
+    /// nothing, when a conflict does not exist or is already resolved.
+    pub fn commit_settling(&self, mutations: &[Mutation], settles: &[Settle]) -> Result<Vec<Hlc>, StoreError> {
+        self.commit_all(mutations, &[], settles)
     }
 
     /// [`Store::commit`] plus bookkeeping in `meta` (set a key, or remove it with `None`)
@@ -146,7 +169,16 @@ impl Store {
         mutations: &[Mutation],
         meta: &[(&str, Option<&str>)],
     ) -> Result<Vec<Hlc>, StoreError> {
-        if mutations.is_empty() && meta.is_empty() {
+        self.commit_all(mutations, meta, &[])
+    }
+
+    fn commit_all(
+        &self,
+        mutations: &[Mutation],
+        meta: &[(&str, Option<&str>)],
+        settles: &[Settle],
+    ) -> Result<Vec<Hlc>, StoreError> {
+        if mutations.is_empty() && meta.is_empty() && settles.is_empty() {
             return Ok(Vec::new());
         }
         let result = self.trees.as_slice().transaction(|trees| {
@@ -161,6 +193,9 @@ impl Store {
             let mut clocks = Vec::with_capacity(mutations.len());
             for (index, m) in mutations.iter().enumerate() {
                 clocks.push(tx.apply(index, m)?);
+            }
+            for s in settles {
+                tx.settle(s)?;
             }
             for (key, value) in meta {
                 match value {
@@ -183,6 +218,42 @@ impl Store {
 }
 
 impl Tx<'_> {
+    fn settle(&self, s: &Settle) -> TxResult<()> {
+        let missing = || {
+            abort(StoreError::state(
+                0,
+                format!("no conflict with id {}; see `outpost conflicts list`", s.id),
+            ))
+        };
+        let Some((cursor, n)) = Conflict::parse_id(&s.id) else {
+            return missing();
+        };
+        let Some(bytes) = self.trees[CONFLICTS].get(conflict::key(cursor, n))? else {
+            return missing();
+        };
+        let mut local: LocalConflict = serde_json::from_slice(&bytes)
+            .map_err(|e| ConflictableTransactionError::Abort(StoreError::Corrupt(format!("conflict: {e}"))))?;
+        if let Some(how) = &local.resolved {
+            return abort(StoreError::state(
+                0,
+                format!("conflict {} is already resolved ({how})", s.id),
+            ));
+        }
+        local.resolved = Some(s.how.clone());
+        let (k, v) = conflict::encode(&local);
+        self.trees[CONFLICTS].insert(k, v)?;
+        let c = &local.conflict;
+        if c.kind == ConflictKind::Held {
+            let hk = held::key(c.entity, c.record);
+            if let Some(mark) = self.trees[HELD].get(&hk)?
+                && held::decode(&mark).or_else(abort)?.conflict == c.id
+            {
+                self.trees[HELD].remove(hk)?;
+            }
+        }
+        Ok(())
+    }
+
     fn tick(&mut self) -> Hlc {
         self.clock = Hlc::tick(self.clock, self.now_ms, self.replica);
         self.clock
@@ -337,6 +408,30 @@ impl Tx<'_> {
                 }
                 stored.fields = checked.fields;
                 self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
+                hlc
+            }
+            Op::Resend => {
+                let Some(mut stored) = existing else {
+                    return abort(StoreError::missing(index, kind, id));
+                };
+                if stored.deleted {
+                    return abort(StoreError::state(
+                        index,
+                        format!("{kind} {id} is in the trash; restore it first (`outpost trash restore {id}`)"),
+                    ));
+                }
+                let hlc = self.tick();
+                stored.clocks = stored.fields.keys().map(|k| (k.clone(), hlc)).collect();
+                stored.clocks.insert(CREATED.into(), hlc);
+                self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
+                let seq = self.seq;
+                self.outbox(hlc, kind, id, ChangeOp::Create { fields: stored.fields })?;
+                let hk = held::key(kind, id);
+                if let Some(bytes) = self.trees[HELD].get(&hk)? {
+                    let mut mark = held::decode(&bytes).or_else(abort)?;
+                    mark.resent = Some(seq);
+                    self.trees[HELD].insert(hk, held::encode(&mark))?;
+                }
                 hlc
             }
             Op::Delete | Op::Restore => {

@@ -4,8 +4,10 @@
 
 use serde_json::Value;
 
-use crate::model::{Fields, ReplicaId};
-use crate::store::{CREATED, ConflictKind, DELETED, LocalConflict, Mutation, Op, Store, StoreError, Stored};
+use crate::model::{EntityKind, Fields, ReplicaId};
+use crate::store::{
+    CREATED, Conflict, ConflictKind, DELETED, LocalConflict, Mutation, Op, Settle, Store, StoreError, Stored,
+};
 
 /// A conflict with whether it still needs a decision.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -38,6 +40,8 @@ pub enum Choice {
     Theirs,
     /// Write this value instead (text, or JSON for numbers and lists).
     Value(String),
+    /// Move a held record to the trash (held conflicts only).
+    Discard,
 }
 
 impl Choice {
@@ -46,8 +50,67 @@ impl Choice {
             Self::Mine => "mine",
             Self::Theirs => "theirs",
             Self::Value(_) => "value",
+            Self::Discard => "discard",
         }
     }
+}
+
+/// Which open conflicts a bulk resolve takes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only this kind.
+    pub kind: Option<ConflictKind>,
+    /// Only records of this kind.
+    pub entity: Option<EntityKind>,
+}
+
+impl Filter {
+    /// Whether `c` matches.
+    #[must_use]
+    pub fn matches(&self, c: &Conflict) -> bool {
+        self.kind.is_none_or(|k| k == c.kind) && self.entity.is_none_or(|e| e == c.entity)
+    }
+}
+
+/// What a bulk resolve did.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Bulk {
+    /// Conflicts resolved.
+    pub resolved: Vec<Resolved>,
+    /// Conflicts left open, with why (id, reason).
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Resolves every open conflict `filter` matches with `choice`, one transaction each
+/// (a conflict that an earlier one settled is passed over). Held records are kept with
+/// `mine` (they are sent again by each sync) and passed over with `theirs`: only
+/// `--discard` trashes them.
+pub fn resolve_all(store: &Store, filter: Filter, choice: &Choice) -> Result<Bulk, StoreError> {
+    let mut bulk = Bulk::default();
+    for l in store.conflicts()? {
+        if !filter.matches(&l.conflict) || !store.conflict_is_open(&l)? {
+            continue;
+        }
+        let c = &l.conflict;
+        let held = c.kind == ConflictKind::Held;
+        if held && matches!(choice, Choice::Theirs | Choice::Value(_)) {
+            bulk.skipped.push((
+                c.id.clone(),
+                "held record: the server never had it; discard it with --discard".into(),
+            ));
+            continue;
+        }
+        if !held && *choice == Choice::Discard {
+            bulk.skipped.push((c.id.clone(), "not a held record".into()));
+            continue;
+        }
+        match resolve(store, &c.id, choice) {
+            Ok(done) => bulk.resolved.push(done),
+            Err(StoreError::State { message, .. }) => bulk.skipped.push((c.id.clone(), message)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(bulk)
 }
 
 /// What resolving did.
@@ -92,9 +155,19 @@ pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, Sto
     let kept_side = match choice {
         Choice::Mine => Some(mine),
         Choice::Theirs => Some(theirs),
-        Choice::Value(_) => None,
+        Choice::Value(_) | Choice::Discard => None,
     };
+    if c.kind == ConflictKind::Held {
+        return resolve_held(store, &local, choice, record.as_ref());
+    }
+    if *choice == Choice::Discard {
+        return Err(state_error(format!(
+            "conflict {id} is not a held record; --discard only moves a held record to the trash \
+             (use --keep mine, --keep theirs or --value)"
+        )));
+    }
     let mutations: Vec<Mutation> = match c.kind {
+        ConflictKind::Held => Vec::new(),
         ConflictKind::Edit => {
             let value = match (choice, kept_side) {
                 (Choice::Value(v), _) => parse_value(v, &[&c.winner.value, &c.loser.value]),
@@ -135,10 +208,13 @@ pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, Sto
         )?,
     };
     let wrote = !mutations.is_empty();
-    if wrote {
-        store.commit(&mutations)?;
-    }
-    store.mark_conflict_resolved(id, choice.name())?;
+    store.commit_settling(
+        &mutations,
+        &[Settle {
+            id: id.to_string(),
+            how: choice.name().to_string(),
+        }],
+    )?;
     let kept = match choice {
         Choice::Value(v) => format!("the value {v}"),
         _ => format!("{} value", choice.name()),
@@ -148,6 +224,48 @@ pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, Sto
         kept,
         wrote,
     })
+}
+
+/// A held record: `--discard` moves it to the trash and settles it (one transaction);
+/// `mine` keeps it held (each sync sends it again); `theirs` or a value make no sense
+/// for a record the server never had.
+fn resolve_held(
+    store: &Store,
+    local: &LocalConflict,
+    choice: &Choice,
+    record: Option<&Stored>,
+) -> Result<Resolved, StoreError> {
+    let c = &local.conflict;
+    match choice {
+        Choice::Discard => {
+            let mutations = match record {
+                Some(r) if !r.deleted => vec![tomb(c.entity, c.record, Op::Delete)],
+                _ => Vec::new(),
+            };
+            store.commit_settling(
+                &mutations,
+                &[Settle {
+                    id: c.id.clone(),
+                    how: choice.name().to_string(),
+                }],
+            )?;
+            Ok(Resolved {
+                id: c.id.clone(),
+                kept: "nothing: the record is in the trash".into(),
+                wrote: !mutations.is_empty(),
+            })
+        }
+        Choice::Mine => Ok(Resolved {
+            id: c.id.clone(),
+            kept: "your record, held: each `outpost sync` sends it again until the server accepts it".into(),
+            wrote: false,
+        }),
+        Choice::Theirs | Choice::Value(_) => Err(state_error(format!(
+            "conflict {} is a held record the server never had, so there is no server value to keep; \
+             fix the record and sync, or move it to the trash with `outpost conflicts resolve {} --discard`",
+            c.id, c.id
+        ))),
+    }
 }
 
 fn tomb(kind: crate::model::EntityKind, id: crate::model::Id, op: Op) -> Mutation {

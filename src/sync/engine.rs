@@ -10,7 +10,10 @@ use super::error::SyncError;
 use super::merge;
 use super::wire::{Entry, PushRequest, WhoAmI};
 use crate::model::{EntityKind, Hlc, Id};
-use crate::store::{CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Outcome, Remote, Side, Store, Stored};
+use crate::store::{
+    CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Hold, Mutation, Op, Outcome, Remote, Side, Store,
+    Stored,
+};
 
 /// Largest push body the client builds (bytes of JSON), well under the server's limit.
 const MAX_PUSH_BYTES: usize = 2 * 1024 * 1024;
@@ -66,6 +69,14 @@ pub struct Report {
     pub conflicts: usize,
     /// Local changes the server refused.
     pub refused: usize,
+    /// Refused edits of records the server holds: its values were put back here, and
+    /// the local ones kept as `refused` conflicts.
+    pub reverted: usize,
+    /// Records held on this laptop after this sync: the server refused them and does
+    /// not hold them; they stay as written and are sent again by each sync.
+    pub held: usize,
+    /// Held records that reached the server in this sync.
+    pub unheld: usize,
     /// Whether this was a dry run (nothing changed locally).
     pub dry_run: bool,
 }
@@ -118,16 +129,39 @@ pub fn sync(
             }
             cursor = page.next;
         }
+        report.held = store.held_live()?.len();
         return Ok(report);
     }
     let state = store.sync_state()?;
     if state.server_id.is_none() || state.user.is_none() {
         store.bind_server(&who.server_id, &who.user)?;
     }
+    resend_held(store)?;
     push(store, api, opts, &mut report, progress)?;
     pull(store, api, opts, &mut report, progress)?;
+    // The pull caught up past every change pushed above, so a re-sent record whose
+    // create came back without a refusal is on the server now.
+    report.unheld = store.clear_accepted_held(store.sync_state()?.acked_seq)?;
+    report.held = store.held_live()?.len();
     store.record_sync_finished(chrono::Utc::now())?;
     Ok(report)
+}
+
+/// Queues every held record that is not in the trash (and not already on its way) to
+/// be sent again, through the write path, before the outbox is pushed.
+fn resend_held(store: &Store) -> Result<(), SyncError> {
+    let again: Vec<Mutation> = store
+        .held_live()?
+        .into_iter()
+        .filter(|m| m.resent.is_none())
+        .map(|m| Mutation {
+            kind: m.entity,
+            id: m.id,
+            op: Op::Resend,
+        })
+        .collect();
+    store.commit(&again)?;
+    Ok(())
 }
 
 fn push(
@@ -246,6 +280,7 @@ fn pull(
             .filter(|e| e.change.replica != store.replica())
             .count();
         report.conflicts += applied.conflicts;
+        report.reverted += items.iter().filter(|i| i.reverts()).count();
         progress(Progress::Pull {
             cursor: page.next,
             head: page.head,
@@ -261,17 +296,35 @@ fn pull(
 pub struct Incoming<'a> {
     entry: &'a Entry,
     conflicts: Vec<Conflict>,
+    hold: Option<Hold>,
 }
 
 impl<'a> Incoming<'a> {
-    /// Wraps an entry; a refusal becomes a conflict of kind `refused`.
+    /// Wraps an entry. A refusal of a change to a record the server holds becomes a
+    /// conflict of kind `refused` (the server's value is put back); a refusal of a
+    /// record the server does not hold holds the record as written (kind `held`).
     #[must_use]
     pub fn new(entry: &'a Entry) -> Self {
         let mut conflicts = entry.conflicts.clone();
+        let mut hold = None;
         if let Some(r) = &entry.refused {
-            conflicts.push(refused_conflict(entry, &r.reason, r.current.as_ref(), conflicts.len()));
+            if r.current.as_ref().is_some_and(merge::exists) {
+                conflicts.push(refused_conflict(entry, &r.reason, r.current.as_ref(), conflicts.len()));
+            } else {
+                hold = Some(Hold {
+                    seq: entry.change.seq,
+                    create: matches!(entry.change.op, ChangeOp::Create { .. }),
+                    conflict: held_conflict(entry, &r.reason, conflicts.len()),
+                });
+            }
         }
-        Self { entry, conflicts }
+        Self { entry, conflicts, hold }
+    }
+
+    /// Whether it puts the server's value back over a refused local edit.
+    #[must_use]
+    pub fn reverts(&self) -> bool {
+        self.entry.refused.is_some() && self.hold.is_none()
     }
 }
 
@@ -288,8 +341,16 @@ impl Remote for Incoming<'_> {
         &self.conflicts
     }
 
+    fn hold(&self) -> Option<&Hold> {
+        self.hold.as_ref()
+    }
+
     fn merge(&self, current: Option<&Stored>) -> Outcome {
         let op = &self.entry.change.op;
+        if self.hold.is_some() {
+            // A refusal never deletes local data: the record stays as written.
+            return Outcome::Unchanged;
+        }
         if let Some(r) = &self.entry.refused {
             return merge::revert(current, op, r.current.as_ref());
         }
@@ -299,6 +360,34 @@ impl Remote for Incoming<'_> {
             return Outcome::Unchanged;
         }
         merge::outcome(current, self.entry.change.hlc, op)
+    }
+}
+
+/// The conflict that shows a held record: nothing on the server, the record kept here.
+fn held_conflict(entry: &Entry, reason: &str, n: usize) -> Conflict {
+    let change = &entry.change;
+    let mine = match &change.op {
+        ChangeOp::Create { fields } => Value::Object(fields.clone()),
+        ChangeOp::Set { field, value, .. } => serde_json::json!({ field.as_str(): value }),
+        ChangeOp::Delete { .. } | ChangeOp::Restore { .. } => Value::Null,
+    };
+    Conflict {
+        id: Conflict::make_id(entry.cursor, n),
+        kind: ConflictKind::Held,
+        entity: change.entity,
+        record: change.id,
+        field: CREATED.to_string(),
+        winner: Side {
+            value: Value::Null,
+            hlc: None,
+        },
+        loser: Side {
+            value: mine,
+            hlc: Some(change.hlc),
+        },
+        actor: entry.actor.clone(),
+        at: entry.at,
+        reason: Some(reason.to_string()),
     }
 }
 

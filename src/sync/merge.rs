@@ -192,15 +192,13 @@ pub fn outcome(current: Option<&Stored>, hlc: Hlc, op: &ChangeOp) -> Outcome {
 }
 
 /// Puts back the server's state for what a refused change touched: the whole record for
-/// a create, one field for a set, the tombstone for delete and restore.
+/// a create, one field for a set, the tombstone for delete and restore. A refusal never
+/// deletes local data: without a server state nothing changes (the sync layer holds
+/// such records instead).
 #[must_use]
 pub fn revert(current: Option<&Stored>, op: &ChangeOp, server: Option<&Stored>) -> Outcome {
     let Some(server) = server else {
-        return if current.is_some() {
-            Outcome::Remove
-        } else {
-            Outcome::Unchanged
-        };
+        return Outcome::Unchanged;
     };
     let Some(current) = current else {
         return Outcome::Put(server.clone());

@@ -201,6 +201,17 @@ fn revert_puts_back_the_servers_field() {
     }
     assert_eq!(
         revert(Some(&local), &set("city", json!("Paris"), Some(c)), None),
-        Outcome::Remove
+        Outcome::Unchanged,
+        "a refusal never deletes local data"
+    );
+    assert_eq!(
+        revert(
+            Some(&local),
+            &ChangeOp::Create {
+                fields: local.fields.clone()
+            },
+            None
+        ),
+        Outcome::Unchanged
     );
 }

@@ -109,6 +109,9 @@ pub enum Action {
     ResolveValue,
     /// Conflicts: also show resolved and settled ones (toggles).
     ToggleSettled,
+    /// Conflicts: mark or unmark the selected one; keep mine / keep theirs then apply
+    /// to every marked conflict.
+    ToggleMark,
     /// Reload from the store.
     Refresh,
     /// Switch between the dark and light theme.

@@ -201,6 +201,12 @@ pub const COMMANDS: &[Command] = &[
         "Also show resolved and settled conflicts (toggles)",
         true,
     ),
+    c(
+        Action::ToggleMark,
+        "mark",
+        "Mark or unmark the conflict; keep mine / keep theirs then resolve every marked one",
+        true,
+    ),
     c(Action::NextField, "next field", "Go to the next field", true),
     c(Action::PrevField, "prev field", "Go to the previous field", false),
     c(Action::Submit, "save", "Check and save the form", true),

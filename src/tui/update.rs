@@ -132,7 +132,7 @@ fn global(st: &mut State, action: Action) {
             };
             goto(st, VIEWS[next]);
         }
-        Action::KeepMine | Action::KeepTheirs | Action::ResolveValue | Action::ToggleSettled => {
+        Action::KeepMine | Action::KeepTheirs | Action::ResolveValue | Action::ToggleSettled | Action::ToggleMark => {
             let key = st
                 .keymap
                 .key_text(Scope::Global, Action::GotoConflicts)

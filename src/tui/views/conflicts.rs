@@ -32,6 +32,8 @@ pub struct ConflictsView {
     pub offset: usize,
     /// Must load again (something was written).
     pub stale: bool,
+    /// Ids of the conflicts marked for resolving together.
+    pub marked: std::collections::BTreeSet<String>,
 }
 
 impl ConflictsView {
@@ -59,6 +61,8 @@ impl ConflictsView {
         }
         self.selected = self.selected.min(rows.len().saturating_sub(1));
         self.offset = self.offset.min(self.selected);
+        // Marks stay only on conflicts that are still listed and open.
+        self.marked.retain(|id| rows.iter().any(|r| r.open && r.id == *id));
         self.rows = Some(rows);
         self.stale = false;
     }
@@ -88,8 +92,11 @@ pub fn handle(st: &mut State, action: Action) -> bool {
                 super::detail::open(st, kind, id);
             }
         }
+        Action::KeepMine if !st.conflicts.marked.is_empty() => resolve_marked(st, &Choice::Mine),
+        Action::KeepTheirs if !st.conflicts.marked.is_empty() => resolve_marked(st, &Choice::Theirs),
         Action::KeepMine => resolve(st, &Choice::Mine),
         Action::KeepTheirs => resolve(st, &Choice::Theirs),
+        Action::ToggleMark => toggle_mark(st),
         Action::ResolveValue => match st.conflicts.selected_row().cloned() {
             Some(r) if r.open => crate::tui::forms::open_resolve(st, &r),
             Some(r) => st.say(
@@ -112,6 +119,84 @@ pub fn handle(st: &mut State, action: Action) -> bool {
         _ => return false,
     }
     true
+}
+
+/// Marks or unmarks the selected conflict (open ones only) and moves down.
+fn toggle_mark(st: &mut State) {
+    let Some(row) = st.conflicts.selected_row().cloned() else {
+        return st.say("No conflict selected", Level::Info);
+    };
+    if !row.open {
+        return st.say(
+            format!("Conflict {} is {}; nothing to decide", row.id, row.status),
+            Level::Info,
+        );
+    }
+    let c = &mut st.conflicts;
+    if !c.marked.remove(&row.id) {
+        c.marked.insert(row.id);
+    }
+    let len = c.rows.as_ref().map_or(0, Vec::len);
+    c.selected = (c.selected + 1).min(len.saturating_sub(1));
+    let n = c.marked.len();
+    let keys = [Action::KeepMine, Action::KeepTheirs]
+        .into_iter()
+        .filter_map(|a| st.keymap.key_text(Scope::Conflicts, a))
+        .collect::<Vec<_>>()
+        .join(" / ");
+    st.say(
+        format!("{n} conflict(s) marked; {keys} resolves every marked one"),
+        Level::Info,
+    );
+}
+
+/// Resolves every marked conflict with `choice` (each in its own transaction) and says
+/// how many.
+fn resolve_marked(st: &mut State, choice: &Choice) {
+    let ids = std::mem::take(&mut st.conflicts.marked);
+    let rows: Vec<ConflictRow> = st
+        .conflicts
+        .rows
+        .iter()
+        .flatten()
+        .filter(|r| ids.contains(&r.id))
+        .cloned()
+        .collect();
+    let (mut done, mut left, mut kinds) = (0usize, Vec::new(), Vec::new());
+    for row in &rows {
+        if row.kind == ConflictKind::Held && *choice != Choice::Mine {
+            left.push(format!("{} (held: discard with the CLI)", row.id));
+            continue;
+        }
+        match st.app.resolve_conflict(&row.id, choice) {
+            Ok(_) => {
+                done += 1;
+                if !kinds.contains(&row.entity) {
+                    kinds.push(row.entity);
+                }
+            }
+            Err(e) => left.push(format!(
+                "{} ({})",
+                row.id,
+                e.to_string().lines().next().unwrap_or_default()
+            )),
+        }
+    }
+    st.conflicts.stale = true;
+    st.dashboard.stale = true;
+    changed(st, &kinds);
+    let side = if *choice == Choice::Mine { "mine" } else { "theirs" };
+    if left.is_empty() {
+        st.say(format!("Resolved {done} conflict(s): kept {side}"), Level::Success);
+    } else {
+        st.say(
+            format!(
+                "Resolved {done} conflict(s): kept {side}; left open: {}",
+                left.join(", ")
+            ),
+            Level::Error,
+        );
+    }
 }
 
 /// Resolves the selected conflict with `choice` and says what happened.
@@ -140,10 +225,17 @@ fn resolve(st: &mut State, choice: &Choice) {
 /// The status-bar message after resolving `row` with `choice`.
 #[must_use]
 pub fn resolved_message(row: &ConflictRow, choice: &Choice, done: &Resolved) -> String {
+    if row.kind == ConflictKind::Held {
+        return format!(
+            "Conflict {} ({} '{}'): kept {}",
+            done.id, row.entity, row.title, done.kept
+        );
+    }
     let kept = match choice {
         Choice::Mine => format!("your value '{}'", row.mine),
         Choice::Theirs => format!("their value '{}'", row.theirs),
         Choice::Value(v) => format!("the new value '{v}'"),
+        Choice::Discard => "nothing: the record is in the trash".to_string(),
     };
     let tail = if done.wrote {
         "syncs with the next `outpost sync`"
@@ -214,7 +306,7 @@ fn columns(width: u16) -> Vec<Col> {
 
 fn kind_style(st: &State, kind: ConflictKind) -> Style {
     match kind {
-        ConflictKind::Refused => st.theme.error,
+        ConflictKind::Refused | ConflictKind::Held => st.theme.error,
         ConflictKind::Delete => st.theme.warning,
         ConflictKind::Edit => st.theme.text,
     }
@@ -267,6 +359,7 @@ fn render_list(st: &State, area: Rect, buf: &mut Buffer) {
     let v = &st.conflicts;
     let count = match &v.rows {
         Some(rows) if v.all => format!(" {} open of {} ", v.open_count(), rows.len()),
+        Some(rows) if !v.marked.is_empty() => format!(" {} marked · {} open ", v.marked.len(), rows.len()),
         Some(rows) => format!(" {} open ", rows.len()),
         None => String::new(),
     };
@@ -324,7 +417,12 @@ fn render_list(st: &State, area: Rect, buf: &mut Buffer) {
     let offset = scrolled(v.offset, v.selected, h);
     for (i, r) in rows.iter().enumerate().skip(offset).take(h) {
         let y = inner.y + 1 + u16::try_from(i - offset).unwrap_or(0);
-        let texts = cells(r, wide);
+        let mut texts = cells(r, wide);
+        if v.marked.contains(&r.id)
+            && let Some(first) = texts.first_mut()
+        {
+            *first = format!("*{first}");
+        }
         let spans: Vec<Span> = cols
             .iter()
             .zip(&texts)
@@ -367,6 +465,10 @@ fn render_detail(st: &State, area: Rect, buf: &mut Buffer) {
             "the server refused this change: {}",
             r.reason.as_deref().unwrap_or("no reason given")
         ),
+        ConflictKind::Held => format!(
+            "held here, not on the server: {}",
+            r.reason.as_deref().unwrap_or("no reason given")
+        ),
     };
     let mut rows: Vec<(&str, String, Style)> = vec![
         (
@@ -389,18 +491,24 @@ fn render_detail(st: &State, area: Rect, buf: &mut Buffer) {
         format!("{} · conflict {}", r.status, r.id)
     };
     rows.push(("Status", status, if r.open { th.warning } else { th.muted }));
-    let keys: Vec<String> = [Action::KeepMine, Action::KeepTheirs, Action::ResolveValue, Action::Open]
-        .into_iter()
-        .filter_map(|a| {
-            let key = st.keymap.key_text(Scope::Conflicts, a)?;
-            let title = if a == Action::Open {
-                "open the record"
-            } else {
-                crate::tui::commands::command(a)?.title
-            };
-            Some(format!("{key} {title}"))
-        })
-        .collect();
+    let keys: Vec<String> = [
+        Action::KeepMine,
+        Action::KeepTheirs,
+        Action::ResolveValue,
+        Action::ToggleMark,
+        Action::Open,
+    ]
+    .into_iter()
+    .filter_map(|a| {
+        let key = st.keymap.key_text(Scope::Conflicts, a)?;
+        let title = if a == Action::Open {
+            "open the record"
+        } else {
+            crate::tui::commands::command(a)?.title
+        };
+        Some(format!("{key} {title}"))
+    })
+    .collect();
     if r.open {
         rows.push(("Decide", keys.join(" · "), th.muted));
     }

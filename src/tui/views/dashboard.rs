@@ -219,7 +219,12 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     let sync = d.map(|d| {
         let conflicts = if d.open_conflicts > 0 {
             let s = if d.open_conflicts == 1 { "" } else { "s" };
-            format!(" · {} conflict{s} [{inbox}]", d.open_conflicts)
+            let held = if d.held > 0 {
+                format!(", {} held", d.held)
+            } else {
+                String::new()
+            };
+            format!(" · {} conflict{s}{held} [{inbox}]", d.open_conflicts)
         } else {
             String::new()
         };

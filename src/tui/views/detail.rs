@@ -100,6 +100,9 @@ fn when(clock: &Clock, text: &str) -> String {
         .unwrap_or_else(|_| text.to_string())
 }
 
+/// The label of the line that says a record is held.
+pub const HELD_LABEL: &str = "Held";
+
 /// Loads a record with its timeline and related records.
 pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<DetailData, AppError> {
     let stored = app
@@ -110,6 +113,13 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
     let mut names = Names::default();
     let view = app.view(kind, id, &stored, &mut names);
     let mut fields = Vec::new();
+    if let Some(held) = app.held(kind, id)? {
+        // A record the server refused and does not hold: say so first, and why.
+        fields.push((
+            HELD_LABEL.to_string(),
+            format!("not on the server, sent again each sync: {}", held.reason),
+        ));
+    }
     for s in spec::specs(kind).iter().filter(|s| s.ty != Ty::PriceCurrency) {
         let value = match s.ty {
             Ty::Ref(_) => view
@@ -346,9 +356,12 @@ pub fn render(st: &State, d: &DetailView, area: Rect, buf: &mut Buffer) {
             y,
             inner.width,
             vec![
-                Span::styled(format!(" {}", pad(l, lw, false)), th.muted),
+                Span::styled(
+                    format!(" {}", pad(l, lw, false)),
+                    if l == HELD_LABEL { th.error } else { th.muted },
+                ),
                 Span::raw("  "),
-                Span::styled(fit(v, vw), th.text),
+                Span::styled(fit(v, vw), if l == HELD_LABEL { th.error } else { th.text }),
             ],
         );
     }
