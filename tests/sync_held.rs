@@ -1,0 +1,236 @@
+//! A refusal never deletes local data, and conflicts resolve in bulk: through the real
+//! binary and a real `outpost serve` on 127.0.0.1.
+
+mod sync_support;
+
+use serde_json::Value;
+use sync_support::{Laptop, ServerProc};
+
+struct Team {
+    _t: tempfile::TempDir,
+    _server: ServerProc,
+    anna: Laptop,
+    boss: Laptop,
+}
+
+fn team() -> Team {
+    let t = sync_support::temp();
+    let server = ServerProc::start(&t.path().join("server"), "127.0.0.1:0", None);
+    let (ta, tm) = (server.add_user("anna", "rep"), server.add_user("boss", "manager"));
+    server.add_user("ben", "rep");
+    let (anna, boss) = (Laptop::new(&t, "anna"), Laptop::new(&t, "boss"));
+    anna.login(&server.url, &ta);
+    boss.login(&server.url, &tm);
+    Team {
+        _t: t,
+        _server: server,
+        anna,
+        boss,
+    }
+}
+
+fn array(v: Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a,
+        other => panic!("expected an array, got {other}"),
+    }
+}
+
+fn open_conflicts(l: &Laptop) -> Vec<Value> {
+    array(l.json(&["conflicts", "list"]))
+}
+
+fn held(l: &Laptop) -> Vec<Value> {
+    open_conflicts(l).into_iter().filter(|c| c["kind"] == "held").collect()
+}
+
+fn names(l: &Laptop, kind: &str) -> Vec<String> {
+    let mut n: Vec<String> = l
+        .records(kind)
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    n.sort();
+    n
+}
+
+fn status_held(l: &Laptop) -> u64 {
+    l.json(&["sync", "status"])["held"].as_u64().expect("held count")
+}
+
+#[test]
+fn a_refused_create_stays_held_until_fixed_or_discarded() {
+    let tm = team();
+    tm.anna.ok(&[
+        "account",
+        "add",
+        "--name",
+        "Nordic Paper AB",
+        "--city",
+        "Umeå",
+        "--owner",
+        "ben",
+    ]);
+    tm.anna.ok(&["account", "add", "--name", "Scrap Co", "--owner", "ben"]);
+    tm.anna.ok(&["account", "add", "--name", "Own AB"]);
+    let out = tm.anna.run(&["sync"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 record(s) held"), "{err}");
+    assert!(!err.contains("put back"), "{err}");
+    assert!(err.contains("outpost conflicts list"), "{err}");
+
+    // Nothing was deleted: the rep's records are all here, as written.
+    assert_eq!(names(&tm.anna, "accounts"), ["Nordic Paper AB", "Own AB", "Scrap Co"]);
+    let nordic = tm
+        .anna
+        .records("accounts")
+        .into_iter()
+        .find(|r| r["name"] == "Nordic Paper AB")
+        .expect("nordic");
+    assert_eq!(
+        (nordic["city"].as_str(), nordic["owner"].as_str()),
+        (Some("Umeå"), Some("ben"))
+    );
+    let h = held(&tm.anna);
+    assert_eq!(h.len(), 2, "{h:?}");
+    assert!(
+        h.iter()
+            .all(|c| c["reason"].as_str().is_some_and(|r| r.contains("ben"))),
+        "{h:?}"
+    );
+    assert_eq!(status_held(&tm.anna), 2);
+    let table = tm.anna.ok(&["conflicts", "list"]);
+    assert!(table.contains("held") && table.contains("Nordic Paper AB"), "{table}");
+    let show = tm.anna.ok(&["account", "show", "Nordic Paper AB"]);
+    assert!(show.starts_with("HELD:") && show.contains("ben"), "{show}");
+
+    // Another sync keeps them (they are sent again and refused again).
+    tm.anna.sync();
+    assert_eq!(names(&tm.anna, "accounts").len(), 3);
+    assert_eq!(status_held(&tm.anna), 2);
+    assert_eq!(held(&tm.anna).len(), 2, "one open held conflict per record");
+
+    // The server has only the account it accepted.
+    tm.boss.sync();
+    assert_eq!(names(&tm.boss, "accounts"), ["Own AB"]);
+
+    // The rep fixes one (takes ownership) and syncs: it reaches the server.
+    tm.anna.ok(&["account", "edit", "Nordic Paper AB", "--owner", "anna"]);
+    tm.anna.sync();
+    assert_eq!(status_held(&tm.anna), 1);
+    let h = held(&tm.anna);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0]["title"], "Scrap Co");
+    let show = tm.anna.ok(&["account", "show", "Nordic Paper AB"]);
+    assert!(!show.contains("HELD"), "{show}");
+    tm.boss.sync();
+    assert_eq!(names(&tm.boss, "accounts"), ["Nordic Paper AB", "Own AB"]);
+    let on_boss = tm
+        .boss
+        .records("accounts")
+        .into_iter()
+        .find(|r| r["name"] == "Nordic Paper AB")
+        .expect("nordic on boss");
+    assert_eq!(
+        (on_boss["city"].as_str(), on_boss["owner"].as_str()),
+        (Some("Umeå"), Some("anna"))
+    );
+
+    // Only --discard trashes the other one; --keep theirs is a usage error.
+    let scrap = h[0]["id"].as_str().expect("id").to_string();
+    let out = tm.anna.run(&["conflicts", "resolve", &scrap, "--keep", "theirs"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--discard"));
+    tm.anna.sync();
+    assert_eq!(names(&tm.anna, "accounts").len(), 3, "sync never trashes a held record");
+    tm.anna.ok(&["conflicts", "resolve", &scrap, "--discard"]);
+    assert_eq!(names(&tm.anna, "accounts"), ["Nordic Paper AB", "Own AB"]);
+    assert!(tm.anna.ok(&["trash", "list"]).contains("Scrap Co"));
+    assert_eq!(status_held(&tm.anna), 0);
+    let out = tm.anna.run(&["sync"]);
+    assert!(out.status.success());
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("held"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(open_conflicts(&tm.anna).is_empty(), "{:?}", open_conflicts(&tm.anna));
+    assert_eq!(status_held(&tm.anna), 0);
+    tm.boss.sync();
+    assert_eq!(names(&tm.boss, "accounts"), ["Nordic Paper AB", "Own AB"]);
+}
+
+#[test]
+fn discard_applies_only_to_held_records() {
+    let tm = team();
+    tm.anna.ok(&["account", "add", "--name", "Own AB", "--city", "Berlin"]);
+    tm.anna.sync();
+    tm.boss.sync();
+    tm.boss.ok(&["account", "edit", "Own AB", "--city", "Paris"]);
+    tm.anna.ok(&["account", "edit", "Own AB", "--city", "Rome"]);
+    tm.boss.sync();
+    tm.anna.sync();
+    let c = open_conflicts(&tm.anna);
+    assert_eq!(c.len(), 1, "{c:?}");
+    let id = c[0]["id"].as_str().expect("id");
+    let out = tm.anna.run(&["conflicts", "resolve", id, "--discard"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a held record"));
+    assert_eq!(open_conflicts(&tm.anna).len(), 1, "nothing changed");
+}
+
+#[test]
+fn bulk_resolution_takes_kind_and_entity_filters() {
+    let tm = team();
+    tm.anna.ok(&["account", "add", "--name", "Own AB", "--city", "Berlin"]);
+    tm.anna.ok(&[
+        "contact",
+        "add",
+        "--first",
+        "Eva",
+        "--last",
+        "Berg",
+        "--account",
+        "Own AB",
+        "--title",
+        "CFO",
+    ]);
+    tm.anna.sync();
+    tm.boss.sync();
+    tm.boss.ok(&["account", "edit", "Own AB", "--city", "Paris"]);
+    tm.boss.ok(&["contact", "edit", "Eva Berg", "--title", "CEO"]);
+    tm.anna.ok(&["account", "edit", "Own AB", "--city", "Rome"]);
+    tm.anna.ok(&["contact", "edit", "Eva Berg", "--title", "CTO"]);
+    tm.boss.sync();
+    let (_, _, conflicts) = tm.anna.sync();
+    assert_eq!(conflicts, 2);
+
+    let out = tm
+        .anna
+        .ok(&["conflicts", "resolve", "--all", "--kind", "delete", "--keep", "mine"]);
+    assert!(out.contains("Resolved 0 conflict(s)"), "{out}");
+    let out = tm
+        .anna
+        .ok(&["conflicts", "resolve", "--all", "--entity", "contact", "--keep", "mine"]);
+    assert!(out.contains("Resolved 1 conflict(s)"), "{out}");
+    let left = open_conflicts(&tm.anna);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["entity"], "account");
+    let done = tm
+        .anna
+        .json(&["conflicts", "resolve", "--all", "--kind", "edit", "--keep", "theirs"]);
+    assert_eq!(done["resolved"], 1);
+    assert!(open_conflicts(&tm.anna).is_empty());
+
+    tm.anna.sync();
+    tm.boss.sync();
+    for l in [&tm.anna, &tm.boss] {
+        assert_eq!(l.records("accounts")[0]["city"], "Paris");
+        assert_eq!(l.records("contacts")[0]["title"], "CTO");
+    }
+    let usage = tm
+        .anna
+        .run(&["conflicts", "resolve", "--kind", "edit", "--keep", "mine"]);
+    assert_eq!(usage.status.code(), Some(2), "--kind needs --all");
+}
