@@ -3,7 +3,10 @@
 //! twice and the server restarts. At the end every replica equals the server (a fresh
 //! replica that pulls everything), all hold the same conflicts, every store verifies,
 //! and every acknowledged write is the winning value, a recorded conflict, or was
-//! overwritten by a write that had seen it.
+//! overwritten by a write that had seen it. The rep also creates records owned by
+//! someone else (the server refuses them): those stay on the rep's laptop, held, and
+//! reach everyone once the rep takes ownership; no local write ever vanishes from the
+//! replica that made it.
 
 mod sync_support;
 
@@ -83,6 +86,8 @@ struct Replica {
     token: String,
     name: String,
     writes: Vec<Write>,
+    /// Records this replica created.
+    created: Vec<Id>,
 }
 
 fn record(store: &Store, hlcs: &[Hlc], writes: &mut Vec<Write>) {
@@ -112,15 +117,35 @@ fn random_write(r: &mut Replica, rng: &mut fastrand::Rng) {
         .filter(|(_, s)| s.deleted)
         .map(|(id, _)| id)
         .collect();
+    let rep = r.name == "user0";
+    let held: Vec<Id> = r.store.held_live().expect("held").into_iter().map(|m| m.id).collect();
+    if rep && !held.is_empty() && rng.u8(0..100) < 15 {
+        // The rep fixes a held record: takes ownership (or leaves it unowned).
+        let mut f = Fields::new();
+        let owner = if rng.bool() { json!(r.name) } else { json!("") };
+        f.insert("owner".into(), owner);
+        let m = Mutation::update(EntityKind::Account, held[rng.usize(0..held.len())], f);
+        let hlcs = r.store.commit(&[m]).expect("fix a held record");
+        record(&r.store, &hlcs, &mut r.writes);
+        return;
+    }
     let roll = rng.u8(0..100);
     let m = if live.is_empty() || roll < 20 {
         let mut f = Fields::new();
         f.insert("name".into(), json!(format!("Client {}", rng.u32(..))));
         f.insert("city".into(), json!(["Berlin", "Munich", "Hamburg"][rng.usize(0..3)]));
-        if rng.bool() {
+        if rep && rng.u8(0..100) < 35 {
+            // Someone else's record: the server refuses a rep's create of it.
+            f.insert("owner".into(), json!("user1"));
+        } else if rng.bool() {
             f.insert("owner".into(), json!(r.name));
         }
-        Mutation::create(EntityKind::Account, f)
+        r.created.push(Id::new());
+        Mutation {
+            kind: EntityKind::Account,
+            id: *r.created.last().expect("just pushed"),
+            op: Op::Create(f),
+        }
     } else if roll < 88 {
         let id = live[rng.usize(0..live.len())];
         let field = ["city", "industry", "website"][rng.usize(0..3)];
@@ -158,6 +183,39 @@ fn sync(r: &Replica, url: &str, rng: &mut fastrand::Rng, faults: bool) -> Result
     engine::sync(&r.store, &api, url, opts, &mut |_| {}).map(|_| ())
 }
 
+/// Syncs, and records the writes a sync makes itself: re-sending a held record stamps
+/// every field again (a create carrying the record's values, after seeing them).
+fn sync_tracked(r: &mut Replica, url: &str, rng: &mut fastrand::Rng, faults: bool) -> Result<(), SyncError> {
+    let before: Vec<(Id, Stored)> = r
+        .store
+        .held_live()
+        .expect("held")
+        .into_iter()
+        .filter_map(|m| Some((m.id, r.store.get(EntityKind::Account, m.id).expect("get")?)))
+        .collect();
+    let result = sync(r, url, rng, faults);
+    for (id, old) in before {
+        let Some(now) = r.store.get(EntityKind::Account, id).expect("get") else {
+            continue;
+        };
+        let created = now.clocks.get(outpost::store::CREATED).copied();
+        if created == old.clocks.get(outpost::store::CREATED).copied() {
+            continue;
+        }
+        let hlc = created.expect("created clock");
+        for (field, value) in &now.fields {
+            r.writes.push(Write {
+                id,
+                field: field.clone(),
+                value: value.clone(),
+                hlc,
+                base: old.clocks.get(field).copied(),
+            });
+        }
+    }
+    result
+}
+
 fn restart(server: Running, storage: &Storage) -> Running {
     let addr = server.addr;
     server.stop();
@@ -179,7 +237,7 @@ fn conflict_ids(store: &Store) -> BTreeSet<String> {
         .conflicts()
         .expect("conflicts")
         .into_iter()
-        .filter(|c| c.conflict.kind != ConflictKind::Refused)
+        .filter(|c| !matches!(c.conflict.kind, ConflictKind::Refused | ConflictKind::Held))
         .map(|c| c.conflict.id)
         .collect()
 }
@@ -202,6 +260,7 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
                 token: sync_support::add_user(&storage, &format!("user{i}"), role),
                 name: format!("user{i}"),
                 writes: Vec::new(),
+                created: Vec::new(),
             }
         })
         .collect();
@@ -212,7 +271,7 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
             0..=59 => random_write(&mut team[who], &mut rng),
             60..=96 => {
                 let url = server.url();
-                let _ = sync(&team[who], &url, &mut rng, true);
+                let _ = sync_tracked(&mut team[who], &url, &mut rng, true);
             }
             _ => server = restart(server, &storage),
         }
@@ -225,8 +284,8 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
     server = restart(server, &storage);
     let url = server.url();
     for _ in 0..2 {
-        for r in &team {
-            sync(r, &url, &mut rng, false).unwrap_or_else(|e| panic!("seed {seed}: final sync failed: {e}"));
+        for r in &mut team {
+            sync_tracked(r, &url, &mut rng, false).unwrap_or_else(|e| panic!("seed {seed}: final sync failed: {e}"));
         }
     }
     // The server's state, as a fresh replica pulls it.
@@ -237,17 +296,42 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
         token: sync_support::add_user(&storage, "auditor", Role::Manager),
         name: "auditor".into(),
         writes: Vec::new(),
+        created: Vec::new(),
     };
     sync(&fresh, &url, &mut rng, false).expect("fresh sync");
     let truth = records(&fresh.store);
     let truth_conflicts = conflict_ids(&fresh.store);
+    let mut held_total = 0;
     for (i, r) in team.iter().enumerate() {
         assert_eq!(r.store.outbox_len(), 0, "seed {seed}: replica {i} has unsent changes");
-        assert_eq!(
-            records(&r.store),
-            truth,
-            "seed {seed}: replica {i} differs from the server"
-        );
+        // No record this replica created ever vanishes from it.
+        for id in &r.created {
+            assert!(
+                r.store.get(EntityKind::Account, *id).expect("get").is_some(),
+                "seed {seed}: replica {i} lost its record {id}"
+            );
+        }
+        // What the server does not have is held here (refused, kept as written).
+        let mut mine = records(&r.store);
+        let held: BTreeSet<Id> = r.store.held_marks().expect("held").into_iter().map(|m| m.id).collect();
+        mine.retain(|id, _| {
+            if truth.contains_key(id) {
+                return true;
+            }
+            assert!(
+                held.contains(id),
+                "seed {seed}: replica {i} has {id}, which the server lacks, and it is not held"
+            );
+            false
+        });
+        for id in &held {
+            assert!(
+                !truth.contains_key(id),
+                "seed {seed}: replica {i}'s {id} reached the server but is still held"
+            );
+        }
+        held_total += held.len();
+        assert_eq!(mine, truth, "seed {seed}: replica {i} differs from the server");
         assert_eq!(
             conflict_ids(&r.store),
             truth_conflicts,
@@ -279,8 +363,10 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
             .filter(|c| c.conflict.kind == ConflictKind::Refused)
             .filter_map(|c| c.conflict.loser.hlc)
             .collect();
+        let own = records(&r.store);
         for w in &r.writes {
-            let rec = truth.get(&w.id);
+            // A write to a record the server never accepted is judged on this replica.
+            let rec = truth.get(&w.id).or_else(|| own.get(&w.id));
             let current = rec.and_then(|s| s.fields.get(&w.field)) == Some(&w.value)
                 || rec.and_then(|s| s.clocks.get(&w.field)) == Some(&w.hlc);
             let ok = current
@@ -307,7 +393,7 @@ fn simulate_on(storage: &Storage, seed: u64, replicas: usize, steps: usize) {
         .filter(|c| c.conflict.kind == ConflictKind::Refused)
         .count();
     eprintln!(
-        "seed {seed}: {} records, {} writes, {} conflicts, {refused} refused",
+        "seed {seed}: {} records, {} writes, {} conflicts, {refused} refused, {held_total} held",
         truth.len(),
         all_writes.len(),
         conflicts.len()
