@@ -578,3 +578,49 @@ fn conflict_keys_outside_the_inbox_point_to_it() {
     s.keys("0 backtab");
     assert_eq!(s.state.view, ViewId::Calendar);
 }
+
+#[test]
+fn marked_conflicts_resolve_together() {
+    use outpost::tui::harness::Harness;
+    use outpost::tui::state::Level;
+
+    let (_dir, app) = common::demo_app();
+    common::pull_conflicts(&app);
+    let mut s = Harness::new(app, common::clock(), (120, 40));
+    s.keys("0");
+    // Space marks the selected conflict and moves down; again unmarks.
+    s.keys("space space");
+    assert_eq!(s.state.conflicts.selected_row().map(|r| r.id.as_str()), Some("43"));
+    s.keys("k space");
+    assert_eq!(
+        s.state.conflicts.marked.iter().cloned().collect::<Vec<_>>(),
+        ["41"],
+        "42 unmarked again"
+    );
+    s.keys("k space");
+    assert_eq!(s.state.conflicts.marked.len(), 2);
+    assert_eq!(s.state.conflicts.selected_row().map(|r| r.id.as_str()), Some("43"));
+    assert!(s.screen().contains("2 marked"), "{}", s.screen());
+    let before = s.state.app.store.outbox_len();
+    // Keep theirs applies to every marked conflict, not the selected one (43).
+    s.keys("t");
+    let (message, level) = s.state.status.message.clone().expect("a message");
+    assert_eq!(level, Level::Success, "{message}");
+    assert!(message.contains("Resolved 2 conflict(s)"), "{message}");
+    assert!(s.state.conflicts.marked.is_empty());
+    assert!(!conflict_open(&s, "41") && !conflict_open(&s, "42"));
+    assert!(conflict_open(&s, "43") && conflict_open(&s, "44"));
+    for id in ["41", "42"] {
+        let c = s.state.app.store.conflict(id).expect("read").expect("conflict");
+        assert_eq!(c.resolved.as_deref(), Some("theirs"));
+    }
+    assert_eq!(
+        s.state.app.store.outbox_len(),
+        before + 2,
+        "one rewrite each, so it syncs"
+    );
+    assert_eq!(s.state.conflicts.rows.as_ref().map(Vec::len), Some(2));
+    // Without marks, the keys act on the selected conflict as before.
+    s.keys("m");
+    assert_eq!(s.state.conflicts.rows.as_ref().map(Vec::len), Some(1));
+}

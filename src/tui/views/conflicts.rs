@@ -495,8 +495,8 @@ fn render_detail(st: &State, area: Rect, buf: &mut Buffer) {
         Action::KeepMine,
         Action::KeepTheirs,
         Action::ResolveValue,
-        Action::ToggleMark,
         Action::Open,
+        Action::ToggleMark,
     ]
     .into_iter()
     .filter_map(|a| {
