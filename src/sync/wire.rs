@@ -65,7 +65,9 @@ impl PushResponse {
 pub struct Refusal {
     /// What was refused and why.
     pub reason: String,
-    /// The server's record (absent if it has none); the client puts it back.
+    /// The server's record. When present the client puts back what the change touched;
+    /// when absent (the server never had the record) the client keeps its record as
+    /// written and marks it held: a refusal never deletes local data.
     pub current: Option<Stored>,
 }
 

@@ -98,6 +98,13 @@ pub fn handle(st: &mut State, action: Action) -> bool {
         Action::KeepTheirs => resolve(st, &Choice::Theirs),
         Action::ToggleMark => toggle_mark(st),
         Action::ResolveValue => match st.conflicts.selected_row().cloned() {
+            Some(r) if r.open && r.kind == ConflictKind::Held => st.say(
+                format!(
+                    "Conflict {} is a held record: open it and fix it, then sync (or discard it with the CLI)",
+                    r.id
+                ),
+                Level::Info,
+            ),
             Some(r) if r.open => crate::tui::forms::open_resolve(st, &r),
             Some(r) => st.say(
                 format!("Conflict {} is {}; nothing to decide", r.id, r.status),
@@ -509,7 +516,17 @@ fn render_detail(st: &State, area: Rect, buf: &mut Buffer) {
         Some(format!("{key} {title}"))
     })
     .collect();
-    if r.open {
+    if r.open && r.kind == ConflictKind::Held {
+        let open = st.keymap.key_text(Scope::Conflicts, Action::Open).unwrap_or_default();
+        rows.push((
+            "Decide",
+            format!(
+                "{open} open it, fix it (e.g. the owner) and sync · discard: outpost conflicts resolve {} --discard",
+                r.id
+            ),
+            th.muted,
+        ));
+    } else if r.open {
         rows.push(("Decide", keys.join(" · "), th.muted));
     }
     for (i, (label, text, style)) in rows.into_iter().enumerate() {
