@@ -7,15 +7,19 @@ use serde_json::Value;
 use sync_support::{Laptop, ServerProc};
 
 struct Team {
-    _t: tempfile::TempDir,
     _server: ServerProc,
+    _t: tempfile::TempDir,
     anna: Laptop,
     boss: Laptop,
 }
 
 fn team() -> Team {
+    team_on(None)
+}
+
+fn team_on(database: Option<&str>) -> Team {
     let t = sync_support::temp();
-    let server = ServerProc::start(&t.path().join("server"), "127.0.0.1:0", None);
+    let server = ServerProc::start(&t.path().join("server"), "127.0.0.1:0", database);
     let (ta, tm) = (server.add_user("anna", "rep"), server.add_user("boss", "manager"));
     server.add_user("ben", "rep");
     let (anna, boss) = (Laptop::new(&t, "anna"), Laptop::new(&t, "boss"));
@@ -60,7 +64,18 @@ fn status_held(l: &Laptop) -> u64 {
 
 #[test]
 fn a_refused_create_stays_held_until_fixed_or_discarded() {
-    let tm = team();
+    held_until_fixed_or_discarded(&team());
+}
+
+#[test]
+fn a_refused_create_stays_held_until_fixed_or_discarded_on_postgres() {
+    let Some(db) = sync_support::PgDb::create("held") else {
+        return;
+    };
+    held_until_fixed_or_discarded(&team_on(Some(&db.url)));
+}
+
+fn held_until_fixed_or_discarded(tm: &Team) {
     tm.anna.ok(&[
         "account",
         "add",
