@@ -624,3 +624,85 @@ fn marked_conflicts_resolve_together() {
     s.keys("m");
     assert_eq!(s.state.conflicts.rows.as_ref().map(Vec::len), Some(1));
 }
+
+/// A refusal of a record the server does not hold, as a pull applies it.
+struct HeldRefusal {
+    id: Id,
+    hold: outpost::store::Hold,
+}
+
+impl outpost::store::Remote for HeldRefusal {
+    fn target(&self) -> (EntityKind, Id) {
+        (EntityKind::Account, self.id)
+    }
+    fn hlc(&self) -> outpost::model::Hlc {
+        outpost::model::Hlc::ZERO
+    }
+    fn conflicts(&self) -> &[outpost::store::Conflict] {
+        &[]
+    }
+    fn merge(&self, _: Option<&outpost::store::Stored>) -> outpost::store::Outcome {
+        outpost::store::Outcome::Unchanged
+    }
+    fn hold(&self) -> Option<&outpost::store::Hold> {
+        Some(&self.hold)
+    }
+}
+
+#[test]
+fn a_held_record_shows_in_the_inbox_the_dashboard_and_its_detail() {
+    use outpost::store::{Conflict, ConflictKind, Hold, Side};
+    use outpost::tui::harness::Harness;
+
+    let (_dir, app) = common::demo_app();
+    let id = common::first_unique(&app, EntityKind::Account);
+    let reason = "a rep may only create records they own or unowned ones";
+    let hold = Hold {
+        seq: 1,
+        create: true,
+        conflict: Conflict {
+            id: "90".into(),
+            kind: ConflictKind::Held,
+            entity: EntityKind::Account,
+            record: id,
+            field: outpost::store::CREATED.into(),
+            winner: Side {
+                value: Value::Null,
+                hlc: None,
+            },
+            loser: Side {
+                value: Value::Null,
+                hlc: None,
+            },
+            actor: "anna".into(),
+            at: chrono::Utc::now(),
+            reason: Some(reason.into()),
+        },
+    };
+    app.store.apply_remote(&[HeldRefusal { id, hold }], 90).expect("apply");
+    let mut s = Harness::new(app, common::clock(), (120, 40));
+    let d = s.state.dashboard.data.as_ref().expect("dashboard");
+    assert_eq!((d.open_conflicts, d.held), (1, 1));
+    assert!(s.screen().contains("1 conflict, 1 held"), "{}", s.screen());
+    s.keys("0");
+    let row = s.state.conflicts.selected_row().expect("row").clone();
+    assert_eq!((row.kind, row.reason.as_deref()), (ConflictKind::Held, Some(reason)));
+    assert!(s.screen().contains("held here, not on the server"), "{}", s.screen());
+    // Keep theirs does not apply to a record the server never had: nothing changes.
+    s.keys("t");
+    assert!(
+        s.state
+            .app
+            .store
+            .get(EntityKind::Account, id)
+            .expect("get")
+            .is_some_and(|r| !r.deleted)
+    );
+    assert_eq!(s.state.conflicts.rows.as_ref().map(Vec::len), Some(1));
+    s.keys("enter");
+    let screen = s.screen();
+    assert!(
+        screen.contains("Held") && screen.contains("not on the server"),
+        "{screen}"
+    );
+}

@@ -153,6 +153,12 @@ fn sync_now(store: &Store, args: &SyncArgs, format: Format) -> anyhow::Result<()
             "dry run: would send {}, would receive {}; nothing changed",
             report.sent, report.received
         );
+        if report.held > 0 {
+            println!(
+                "{} held record(s) would be sent again (`outpost conflicts list`)",
+                report.held
+            );
+        }
         return Ok(());
     }
     if report.reverted > 0 {

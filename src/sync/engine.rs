@@ -136,7 +136,6 @@ pub fn sync(
     if state.server_id.is_none() || state.user.is_none() {
         store.bind_server(&who.server_id, &who.user)?;
     }
-    resend_held(store)?;
     push(store, api, opts, &mut report, progress)?;
     pull(store, api, opts, &mut report, progress)?;
     // The pull caught up past every change pushed above, so a re-sent record whose
@@ -171,9 +170,10 @@ fn push(
     report: &mut Report,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), SyncError> {
+    check_after_restore(store, api)?;
+    resend_held(store)?;
     let total = store.outbox_len();
     let issued = store.next_seq()?.saturating_sub(1);
-    check_after_restore(store, api)?;
     loop {
         let mut changes = store.pending(opts.batch.max(1))?;
         if changes.is_empty() {
