@@ -119,6 +119,9 @@ fn held_until_fixed_or_discarded(tm: &Team) {
     assert!(table.contains("held") && table.contains("Nordic Paper AB"), "{table}");
     let show = tm.anna.ok(&["account", "show", "Nordic Paper AB"]);
     assert!(show.starts_with("HELD:") && show.contains("ben"), "{show}");
+    let shown = tm.anna.json(&["account", "show", "Nordic Paper AB"]);
+    let reason = shown[0]["held"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("ben"), "{shown}");
 
     // Another sync keeps them (they are sent again and refused again).
     tm.anna.sync();
@@ -139,6 +142,11 @@ fn held_until_fixed_or_discarded(tm: &Team) {
     assert_eq!(h[0]["title"], "Scrap Co");
     let show = tm.anna.ok(&["account", "show", "Nordic Paper AB"]);
     assert!(!show.contains("HELD"), "{show}");
+    assert!(
+        tm.anna.json(&["account", "show", "Nordic Paper AB"])[0]
+            .get("held")
+            .is_none()
+    );
     tm.boss.sync();
     assert_eq!(names(&tm.boss, "accounts"), ["Nordic Paper AB", "Own AB"]);
     let on_boss = tm

@@ -212,7 +212,22 @@ fn compare(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
 
 fn show(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Result<()> {
     if format != Format::Table {
-        return print_records(app, kind, &[id], format);
+        let held = app.held(kind, id)?.filter(|_| format != Format::Csv);
+        let (Some(held), Some(stored)) = (held, app.store.get(kind, id)?) else {
+            return print_records(app, kind, &[id], format);
+        };
+        // A held record says so: `held` has the server's reason and the conflict id.
+        let mut view = app.view(kind, id, &stored, &mut Names::default());
+        view.insert(
+            "held".into(),
+            serde_json::json!({"reason": held.reason, "conflict": held.conflict}),
+        );
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        let mut sink = Sink::new(format, kind, &mut out)?;
+        sink.push(&view)?;
+        sink.finish()?;
+        return Ok(());
     }
     let stored = app
         .store
