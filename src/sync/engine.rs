@@ -66,6 +66,10 @@ pub struct Report {
     pub conflicts: usize,
     /// Local changes the server refused.
     pub refused: usize,
+    /// Records made owned by the user before the first push (see `adopt.rs`).
+    pub adopted: usize,
+    /// Changes to the server's users (User records) received.
+    pub users: usize,
     /// Whether this was a dry run (nothing changed locally).
     pub dry_run: bool,
 }
@@ -120,6 +124,10 @@ pub fn sync(
         }
         return Ok(report);
     }
+    if super::adopt::holds_unkept_demo(store)? {
+        return Err(SyncError::DemoData(super::adopt::demo_message(store)));
+    }
+    report.adopted = super::adopt::adopt(store, &(&who).into())?;
     let state = store.sync_state()?;
     if state.server_id.is_none() || state.user.is_none() {
         store.bind_server(&who.server_id, &who.user)?;
@@ -240,11 +248,13 @@ fn pull(
         }
         let items: Vec<Incoming> = page.entries.iter().map(Incoming::new).collect();
         let applied = store.apply_remote(&items, page.next)?;
-        report.received += page
+        let (users, others): (Vec<&Entry>, Vec<&Entry>) = page
             .entries
             .iter()
             .filter(|e| e.change.replica != store.replica())
-            .count();
+            .partition(|e| e.actor == super::wire::DIRECTORY_ACTOR);
+        report.received += others.len();
+        report.users += users.len();
         report.conflicts += applied.conflicts;
         progress(Progress::Pull {
             cursor: page.next,
