@@ -112,11 +112,13 @@ pub fn sync(
         let mut cursor = store.sync_state()?.cursor;
         loop {
             let page = api.pull(store.replica(), cursor, opts.page)?;
-            report.received += page
-                .entries
-                .iter()
-                .filter(|e| e.change.replica != store.replica())
-                .count();
+            for e in page.entries.iter().filter(|e| e.change.replica != store.replica()) {
+                if e.actor == super::wire::DIRECTORY_ACTOR {
+                    report.users += 1;
+                } else {
+                    report.received += 1;
+                }
+            }
             if !page.more || page.next <= cursor {
                 break;
             }
