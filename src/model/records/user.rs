@@ -170,9 +170,9 @@ mod tests {
         for bad in ["", "Kenji Mori", "Anna", "a b", "sara@example.com", ".x", "ü"] {
             assert!(check_login(bad).is_err(), "{bad}");
         }
-        let e = check_login("Kenji Mori").unwrap_err();
+        let e = check_login("Kenji Mori").expect_err("invalid");
         assert!(e.contains("kenji.mori") && e.contains("--name \"Kenji Mori\""), "{e}");
-        assert!(check_login("Anna").unwrap_err().contains("`anna`"));
+        assert!(check_login("Anna").expect_err("invalid").contains("`anna`"));
         assert_eq!(suggest_login("sara@example.com").as_deref(), Some("saraexample.com"));
         assert_eq!(suggest_login("  "), None);
         assert!(check_login(&"a".repeat(65)).is_err());
