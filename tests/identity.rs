@@ -367,3 +367,47 @@ fn a_plain_sync_with_the_login_in_the_environment_adopts_offline_work() {
             .is_some_and(Vec::is_empty)
     );
 }
+
+#[test]
+fn a_postgres_database_of_the_previous_schema_keeps_its_users() {
+    let Some(db) = PgDb::create("identity_schema1") else {
+        return;
+    };
+    let t = sync_support::temp();
+    let srv = t.path().join("srv");
+    let token = add_user(&srv, Some(&db.url), &["anna", "--name", "Anna Meyer"]);
+    // Back to schema 1: users had only a name (the login).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(conn);
+        client
+            .batch_execute(
+                "ALTER TABLE outpost_users DROP COLUMN display_name, DROP COLUMN email, DROP COLUMN quota; \
+                 UPDATE outpost_meta SET value = '1' WHERE key = 'schema_version';",
+            )
+            .await
+            .expect("downgrade");
+    });
+    let out = server_cmd(&srv, Some(&db.url), &["--format", "json", "user", "list"]);
+    let users: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (&users[0]["login"], &users[0]["name"]),
+        (&Value::from("anna"), &Value::from("anna"))
+    );
+    let server = ServerProc::start(&srv, "127.0.0.1:0", Some(&db.url));
+    let laptop = Laptop::new(&t, "anna");
+    let out = laptop.ok(&["sync", "login", "--server", &server.url, "--token", &token]);
+    assert!(out.contains("as anna, rep"), "the old token still works: {out}");
+    laptop.sync();
+    let users = laptop.records("users");
+    assert_eq!(
+        (&users[0]["login"], &users[0]["name"]),
+        (&Value::from("anna"), &Value::from("anna"))
+    );
+}
