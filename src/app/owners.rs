@@ -158,6 +158,78 @@ mod tests {
     }
 
     #[test]
+    fn an_app_resolves_owners_once_it_holds_the_servers_users() {
+        use crate::app::spec;
+        use crate::model::records::user_record_id;
+        use crate::store::{Mutation, Op};
+        use serde_json::json;
+
+        let dir = tempfile::tempdir().expect("temp");
+        let mut app = App::open(dir.path()).expect("app");
+        let (name, owner) = (
+            spec::lookup(EntityKind::Account, "name").expect("name"),
+            spec::lookup(EntityKind::Account, "owner").expect("owner"),
+        );
+        let values = |n: &str, o: &str| vec![(name, vec![n.to_string()]), (owner, vec![o.to_string()])];
+        let owner_of = |app: &App, id| {
+            app.store
+                .get(EntityKind::Account, id)
+                .expect("get")
+                .expect("record")
+                .text("owner")
+                .to_string()
+        };
+        let before = app
+            .create(EntityKind::Account, &values("A", "Sara Lindqvist"))
+            .expect("as typed");
+        assert_eq!(owner_of(&app, before), "Sara Lindqvist");
+        let mut f = crate::model::Fields::new();
+        for (k, v) in [
+            ("login", "sara"),
+            ("name", "Sara Lindqvist"),
+            ("email", "sara@example.com"),
+        ] {
+            f.insert(k.into(), json!(v));
+        }
+        app.store
+            .commit(&[Mutation {
+                kind: EntityKind::User,
+                id: user_record_id("sara"),
+                op: Op::Create(f),
+            }])
+            .expect("user");
+        let after = app
+            .create(EntityKind::Account, &values("B", "SARA@example.com"))
+            .expect("by e-mail");
+        assert_eq!(owner_of(&app, after), "sara");
+        assert!(matches!(
+            app.create(EntityKind::Account, &values("C", "Kenji")),
+            Err(AppError::Invalid(_))
+        ));
+        let issues = app.check_form(EntityKind::Account, None, &values("C", "Kenji"));
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].field, "owner");
+        let stored = app.store.get(EntityKind::Account, after).expect("get").expect("record");
+        let view = app.view(
+            EntityKind::Account,
+            after,
+            &stored,
+            &mut super::super::view::Names::default(),
+        );
+        assert_eq!(view["owner_name"], "Sara Lindqvist");
+        app.config.owner = Some("Sara Lindqvist".into());
+        let configured = app
+            .create(EntityKind::Account, &vec![(name, vec!["D".to_string()])])
+            .expect("config owner");
+        assert_eq!(owner_of(&app, configured), "sara");
+        app.config.owner = Some("Nobody".into());
+        let e = app
+            .create(EntityKind::Account, &vec![(name, vec!["E".to_string()])])
+            .expect_err("unknown");
+        assert!(e.to_string().contains("owner in config.toml"), "{e}");
+    }
+
+    #[test]
     fn before_the_first_sync_owners_are_kept_as_typed() {
         let d = Directory::default();
         assert!(!d.known());
