@@ -411,3 +411,104 @@ fn a_postgres_database_of_the_previous_schema_keeps_its_users() {
         (&Value::from("anna"), &Value::from("anna"))
     );
 }
+
+/// Seeded: reps work offline before their first login, naming themselves as owner in
+/// every way people do (no owner, login, display name in any case, e-mail), then sync in
+/// random order. Nothing is refused, nothing vanishes, and every record ends up owned by
+/// its author's login on every replica.
+#[test]
+fn offline_work_naming_its_author_any_way_is_adopted_and_reaches_everyone() {
+    use outpost::app::App;
+    use outpost::app::spec;
+    use outpost::model::EntityKind;
+    use outpost::model::records::Role;
+    use outpost::server::backend::{FileAccounts, NewUser};
+    use outpost::server::{Storage, admin};
+    use outpost::sync::client::HttpApi;
+    use outpost::sync::engine::{self, Options};
+
+    let t = sync_support::temp();
+    let storage = Storage::Sled(t.path().join("srv"));
+    let people = [
+        ("sara", "Sara Lindqvist", "sara@example.com"),
+        ("kenji.mori", "Kenji Mori", "kenji@example.com"),
+        ("asa", "Åsa Öberg", "asa@example.com"),
+    ];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let tokens: Vec<String> = rt.block_on(async {
+        let a = FileAccounts::new(&t.path().join("srv")).expect("accounts");
+        let mut out = Vec::new();
+        for (login, name, email) in people {
+            let user = NewUser {
+                login: login.into(),
+                name: Some(name.into()),
+                email: Some(email.into()),
+                quota: None,
+                role: Role::Rep,
+            };
+            out.push(admin::add(&a, &user).await.expect("add").secret);
+        }
+        out
+    });
+    let server = sync_support::start(&storage);
+    let url = server.url();
+    let (name_spec, owner_spec) = (
+        spec::lookup(EntityKind::Account, "name").expect("name"),
+        spec::lookup(EntityKind::Account, "owner").expect("owner"),
+    );
+    for seed in 0..3u64 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let apps: Vec<App> = (0..people.len())
+            .map(|i| App::open(&t.path().join(format!("s{seed}-{i}"))).expect("app"))
+            .collect();
+        let mut made = Vec::new();
+        for (i, app) in apps.iter().enumerate() {
+            let (login, name, email) = people[i];
+            for n in 0..rng.usize(3..12) {
+                let owner = match rng.usize(0..7) {
+                    0 => String::new(),
+                    1 => login.to_string(),
+                    2 => name.to_string(),
+                    3 => name.to_uppercase(),
+                    4 => format!("  {} ", name.to_lowercase()),
+                    5 => email.to_uppercase(),
+                    _ => login.to_uppercase(),
+                };
+                let record = format!("{seed}-{login}-{n}");
+                let mut values = vec![(name_spec, vec![record.clone()])];
+                if !owner.is_empty() {
+                    values.push((owner_spec, vec![owner]));
+                }
+                app.create(EntityKind::Account, &values).expect("create offline");
+                made.push((record, login));
+            }
+        }
+        // Sync in random order, several rounds; the first sync of each adopts.
+        for _ in 0..3 {
+            let mut order: Vec<usize> = (0..apps.len()).collect();
+            rng.shuffle(&mut order);
+            for i in order {
+                let api = HttpApi::new(&url, &tokens[i]);
+                let report = engine::sync(&apps[i].store, &api, &url, Options::default(), &mut |_| {}).expect("sync");
+                assert_eq!(report.refused, 0, "seed {seed}: {report:?}");
+            }
+        }
+        for app in &apps {
+            let mut have = std::collections::BTreeMap::new();
+            for item in app.store.live(EntityKind::Account) {
+                let (_, s) = item.expect("record");
+                have.insert(s.text("name").to_string(), s.text("owner").to_string());
+            }
+            for (record, login) in &made {
+                assert_eq!(
+                    have.get(record).map(String::as_str),
+                    Some(*login),
+                    "seed {seed}: {record}"
+                );
+            }
+        }
+    }
+}
