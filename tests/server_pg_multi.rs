@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use outpost::model::{EntityKind, Hlc, Id, ReplicaId};
+use outpost::server::directory;
 use outpost::store::{Change, ChangeOp};
 use outpost::sync::client::{Api, HttpApi};
 use outpost::sync::wire::PushRequest;
@@ -98,8 +99,17 @@ fn two_servers_one_database_every_change_seen_exactly_once() {
     let seen = puller.join().expect("puller");
     let unique: BTreeSet<_> = seen.iter().copied().collect();
     assert_eq!(seen.len(), unique.len(), "a change was seen twice");
+    // Both servers write the users as User records; together, once per user.
+    let server_id = HttpApi::new(&urls[0], &tokens[0]).health().expect("health").server_id;
+    let server = directory::replica(&server_id);
+    let users = unique.iter().filter(|(r, _)| *r == server).count();
     assert_eq!(
-        unique.len(),
+        users,
+        usize::try_from(PUSHERS + 1).unwrap_or(0),
+        "each user's record once"
+    );
+    assert_eq!(
+        unique.len() - users,
         usize::try_from(PUSHERS * CHANGES).unwrap_or(0),
         "a change was missed"
     );

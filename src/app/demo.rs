@@ -629,6 +629,9 @@ impl App {
                 ]),
             ));
         }
+        // Marked first, so even an interrupted demo is never pushed by mistake.
+        self.store
+            .commit_with_meta(&[], &[(crate::store::meta::K_DEMO, Some("1"))])?;
         for chunk in muts.chunks(5_000) {
             self.store.commit(chunk)?;
         }

@@ -243,7 +243,7 @@ pub fn table_columns(kind: EntityKind) -> Vec<(&'static str, &'static str)> {
             ("INDUSTRY", "industry"),
             ("CITY", "city"),
             ("COUNTRY", "country"),
-            ("OWNER", "owner"),
+            ("OWNER", "owner_name"),
         ],
         EntityKind::Contact => vec![
             ("ID", "id"),
@@ -269,7 +269,7 @@ pub fn table_columns(kind: EntityKind) -> Vec<(&'static str, &'static str)> {
             ("AMOUNT", "money"),
             ("PROB", "probability"),
             ("CLOSE", "close_date"),
-            ("OWNER", "owner"),
+            ("OWNER", "owner_name"),
         ],
         EntityKind::Product => vec![
             ("ID", "id"),
@@ -312,6 +312,7 @@ pub fn table_columns(kind: EntityKind) -> Vec<(&'static str, &'static str)> {
         ],
         EntityKind::User => vec![
             ("ID", "id"),
+            ("LOGIN", "login"),
             ("NAME", "name"),
             ("EMAIL", "email"),
             ("ROLE", "role"),

@@ -45,6 +45,14 @@ impl App {
                     field: spec.json.to_string(),
                     message: e.message,
                 });
+            } else if spec.json == "owner"
+                && !empty
+                && let Err(e) = self.resolve_owner(&texts.join(" "), "owner")
+            {
+                issues.push(FieldIssue {
+                    field: spec.json.to_string(),
+                    message: first_line(&e.to_string()),
+                });
             }
         }
         if !issues.is_empty() {

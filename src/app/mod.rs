@@ -10,6 +10,7 @@ pub mod form;
 pub mod import;
 pub mod input;
 pub mod ops;
+pub mod owners;
 pub mod resolve;
 pub mod spec;
 pub mod view;
@@ -88,9 +89,34 @@ pub struct App {
     pub store: Store,
     /// Settings (pipeline stages, default currency, owner).
     pub config: Config,
+    /// The known users, with the state they were read at (see [`App::owner_directory`]).
+    owners: std::sync::Mutex<Option<(OwnersKey, std::sync::Arc<owners::Directory>)>>,
 }
 
+/// What the cached user list depends on: the count of User records and the sync cursor.
+type OwnersKey = (usize, Option<String>);
+
 impl App {
+    /// The users this replica knows, read again only after a sync or a change in the
+    /// number of User records (imports resolve an owner per row).
+    pub fn owner_directory(&self) -> Result<std::sync::Arc<owners::Directory>, AppError> {
+        let key = (
+            self.store.count(crate::model::EntityKind::User),
+            self.store.meta(crate::store::meta::K_CURSOR)?,
+        );
+        if let Ok(cache) = self.owners.lock()
+            && let Some((k, d)) = cache.as_ref()
+            && *k == key
+        {
+            return Ok(std::sync::Arc::clone(d));
+        }
+        let dir = std::sync::Arc::new(owners::Directory::load(&self.store)?);
+        if let Ok(mut cache) = self.owners.lock() {
+            *cache = Some((key, std::sync::Arc::clone(&dir)));
+        }
+        Ok(dir)
+    }
+
     /// Opens the store in `data_dir` with its configuration.
     pub fn open(data_dir: &Path) -> Result<Self, AppError> {
         let mut config = Config::load(data_dir)?;
@@ -103,7 +129,11 @@ impl App {
             pipeline: config.pipeline.clone(),
             now: crate::model::entity::now_ms(),
         });
-        let app = Self { store, config };
+        let app = Self {
+            store,
+            config,
+            owners: std::sync::Mutex::new(None),
+        };
         let undone = app.recover_interrupted_import()?;
         if undone > 0 {
             eprintln!("note: an interrupted import was rolled back ({undone} records moved to the trash)");

@@ -50,24 +50,40 @@ impl App {
                 text
             })
         });
-        built.map_err(|FieldError { field, message }| {
+        let mut fields = built.map_err(|FieldError { field, message }| {
             let text = format!("--{field}: {message}");
             match ref_error {
                 Some(AppError::NotFound(_)) => AppError::NotFound(text),
                 Some(AppError::Ambiguous(_)) => AppError::Ambiguous(text),
                 _ => AppError::Invalid(text),
             }
-        })
+        })?;
+        self.owner_to_login(&mut fields, "--owner")?;
+        Ok(fields)
+    }
+
+    /// Replaces an `owner` naming a known user (login, display name or e-mail) with
+    /// the login; an unknown one is an error once the user list is known.
+    fn owner_to_login(&self, fields: &mut Fields, what: &str) -> Result<(), AppError> {
+        if let Some(Value::String(text)) = fields.get("owner") {
+            let login = self.owner_directory()?.resolve(text, what)?;
+            fields.insert("owner".into(), Value::String(login));
+        }
+        Ok(())
     }
 
     /// Fills defaults a new record gets from configuration and related records.
     pub fn complete_new(&self, kind: EntityKind, fields: &mut Fields) -> Result<(), AppError> {
         let absent = |f: &Fields, k: &str| f.get(k).is_none_or(Value::is_null);
-        if let Some(owner) = &self.config.owner {
-            let has_owner = spec::specs(kind).iter().any(|s| s.json == "owner");
-            if has_owner && absent(fields, "owner") {
-                fields.insert("owner".into(), json!(owner));
-            }
+        let has_owner = spec::specs(kind).iter().any(|s| s.json == "owner");
+        if let Some(owner) = &self.config.owner
+            && has_owner
+            && absent(fields, "owner")
+        {
+            fields.insert("owner".into(), json!(owner));
+            self.owner_to_login(fields, "owner in config.toml")?;
+        } else if has_owner {
+            self.owner_to_login(fields, "owner")?;
         }
         match kind {
             EntityKind::Contact if absent(fields, "country") => {

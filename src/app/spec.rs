@@ -414,7 +414,13 @@ const EVENT: &[Spec] = &[
 ];
 
 const USER: &[Spec] = &[
-    req("name", "name", Ty::Text, "User name (used as owner on records)"),
+    req("name", "name", Ty::Text, "Display name (\"Sara Lindqvist\")"),
+    f(
+        "login",
+        "login",
+        Ty::Text,
+        "Login on the sync server: what owner fields store (set by the server for its users)",
+    ),
     f("email", "email", Ty::Text, "E-mail address"),
     f("role", "role", Ty::Choice(ROLES), "rep, manager or admin"),
     f("quota", "quota", Ty::Amount, "Quarterly quota"),

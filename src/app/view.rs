@@ -1,6 +1,7 @@
 //! Records as people and scripts see them: a JSON object with `id`, the fields in
-//! registry order, `<rel>_name` beside every `<rel>_id`, and `created_at`/`updated_at`.
-//! CSV uses the same names as its header.
+//! registry order, `<rel>_name` beside every `<rel>_id`, `owner_name` (the owner's
+//! display name) beside `owner`, and `created_at`/`updated_at`. CSV uses the same names
+//! as its header (without `owner_name`, so an export imports again as it was).
 
 use std::collections::HashMap;
 
@@ -15,11 +16,20 @@ use crate::store::Stored;
 #[derive(Default)]
 pub struct Names {
     cache: HashMap<Id, String>,
+    owners: Option<std::sync::Arc<super::owners::Directory>>,
 }
 
 impl Names {
     fn get(&mut self, app: &App, kind: EntityKind, id: Id) -> String {
         self.cache.entry(id).or_insert_with(|| app.title(kind, id)).clone()
+    }
+
+    /// The display name of an owner login (the value itself for unknown users).
+    fn owner(&mut self, app: &App, owner: &str) -> String {
+        let dir = self
+            .owners
+            .get_or_insert_with(|| app.owner_directory().unwrap_or_default());
+        dir.display(owner).to_string()
     }
 }
 
@@ -109,6 +119,16 @@ impl App {
         out.insert("id".into(), Value::String(id.to_string()));
         for column in layout(kind) {
             let (col, field, target) = match column {
+                Column::Field(col) if col == "owner" => {
+                    let owner = stored.fields.get(col).cloned().unwrap_or(Value::Null);
+                    let name = owner
+                        .as_str()
+                        .filter(|o| !o.is_empty())
+                        .map_or(Value::Null, |o| Value::String(names.owner(self, o)));
+                    out.insert(col.clone(), owner);
+                    out.insert("owner_name".into(), name);
+                    continue;
+                }
                 Column::Field(col) => {
                     out.insert(col.clone(), stored.fields.get(col).cloned().unwrap_or(Value::Null));
                     continue;

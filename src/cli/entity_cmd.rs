@@ -105,7 +105,8 @@ fn list(app: &App, kind: EntityKind, args: &ListArgs, format: Format) -> anyhow:
         narrow(app.store.children(account, kind)?);
     }
     if let Some(o) = &args.owner {
-        narrow(app.store.ids_by_index(Index::Owner, kind, o)?);
+        let login = app.resolve_owner(o, "--owner")?;
+        narrow(app.store.ids_by_index(Index::Owner, kind, &login)?);
     }
     if let Some(s) = &args.stage {
         let stage = app

@@ -7,15 +7,19 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::sync_cmd::print_rows;
+use crate::app::AppError;
 use crate::app::export::Format;
 use crate::model::records::Role;
 use crate::server::admin;
-use crate::server::backend::{FileAccounts, PgBackend};
+use crate::server::backend::{FileAccounts, NewUser, PgBackend};
+use crate::server::error::BackendError;
 
 /// `outpost server`.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
-  outpost server user add anna --role rep        prints anna's token on the last line
+  outpost server user add sara --name \"Sara Lindqvist\" --email sara@example.com
+                                                 prints sara's token on the last line
+  outpost server user add boss --role manager
   outpost server user list
   outpost server token add anna                  another token for anna
   outpost server token revoke 1a2b3c4d           by token id (see `user list`) or the token itself
@@ -44,15 +48,27 @@ pub enum ServerCmd {
 #[derive(Subcommand, Debug)]
 pub enum UserCmd {
     /// Add a user and print their first token (alone on the last line; shown only once).
+    /// Every user becomes a User record that every laptop receives on sync, so records
+    /// can name their owner by login, display name or e-mail.
     Add {
-        /// User name; records they own carry it as owner.
-        name: String,
+        /// Login: lowercase letters, digits, '.', '_', '-' (e.g. sara, kenji.mori). The
+        /// stable id that records' owner fields store.
+        login: String,
         /// What they may do: reps change their own and unowned records, managers and
         /// admins any record.
         #[arg(long, value_enum, default_value_t = Role::Rep)]
         role: Role,
+        /// Display name, any text (default: the login).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// E-mail address.
+        #[arg(long, value_name = "EMAIL")]
+        email: Option<String>,
+        /// Quarterly quota (an amount in the default currency).
+        #[arg(long, value_name = "AMOUNT")]
+        quota: Option<String>,
     },
-    /// List users with their token ids.
+    /// List users: login, name, e-mail, role and token ids.
     List,
 }
 
@@ -61,7 +77,7 @@ pub enum UserCmd {
 pub enum TokenCmd {
     /// Issue another token to a user (printed alone on the last line).
     Add {
-        /// The user.
+        /// The user's login.
         user: String,
     },
     /// Revoke a token: give the token, its id or an id prefix; or --user NAME for all of
@@ -70,8 +86,8 @@ pub enum TokenCmd {
         /// Token, token id or id prefix.
         #[arg(required_unless_present = "user", conflicts_with = "user")]
         token: Option<String>,
-        /// Revoke every token of this user.
-        #[arg(long, value_name = "NAME")]
+        /// Revoke every token of this user (their login).
+        #[arg(long, value_name = "LOGIN")]
         user: Option<String>,
     },
 }
@@ -93,17 +109,41 @@ pub fn run(args: &ServerArgs, data_dir: &Path, format: Format) -> anyhow::Result
     })
 }
 
+/// A backend error as the CLI reports it: invalid input exits 3, an unknown user 4,
+/// the rest 1.
+fn fail(e: BackendError) -> anyhow::Error {
+    match e {
+        BackendError::Api(a) if a.code == "invalid" => AppError::Invalid(a.message).into(),
+        BackendError::Api(a) if a.code == "not_found" => AppError::NotFound(a.message).into(),
+        e => anyhow::anyhow!("{e}"),
+    }
+}
+
 async fn act<A: crate::server::backend::Accounts>(accounts: &A, cmd: &ServerCmd, format: Format) -> anyhow::Result<()> {
-    let fail = |e: crate::server::error::BackendError| anyhow::anyhow!("{e}");
     match cmd {
-        ServerCmd::User(UserCmd::Add { name, role }) => {
-            let token = admin::add_user(accounts, name, *role).await.map_err(fail)?;
+        ServerCmd::User(UserCmd::Add {
+            login,
+            role,
+            name,
+            email,
+            quota,
+        }) => {
+            let user = NewUser {
+                login: login.clone(),
+                name: name.clone(),
+                email: email.clone(),
+                quota: quota.clone(),
+                role: *role,
+            };
+            let token = admin::add(accounts, &user).await.map_err(fail)?;
+            let shown = name.as_deref().map(str::trim).filter(|n| !n.is_empty() && n != login);
             println!(
-                "Added user {name} ({}), token id {}.",
+                "Added user {login}{} ({}), token id {}.",
+                shown.map(|n| format!(" \"{n}\"")).unwrap_or_default(),
                 format!("{role:?}").to_lowercase(),
                 token.id
             );
-            println!("Give {name} this token (it is shown only once):");
+            println!("Give {login} this token (it is shown only once):");
             println!("{}", token.secret);
         }
         ServerCmd::User(UserCmd::List) => {
@@ -119,7 +159,9 @@ async fn act<A: crate::server::backend::Accounts>(accounts: &A, cmd: &ServerCmd,
                         .collect();
                     let revoked = u.tokens.len() - live.len();
                     vec![
+                        u.login.clone(),
                         u.name.clone(),
+                        u.email.clone().unwrap_or_default(),
                         format!("{:?}", u.role).to_lowercase(),
                         live.join(" "),
                         revoked.to_string(),
@@ -130,7 +172,7 @@ async fn act<A: crate::server::backend::Accounts>(accounts: &A, cmd: &ServerCmd,
             let items: Vec<serde_json::Value> = users.iter().map(|u| json!(u)).collect();
             print_rows(
                 format,
-                &["NAME", "ROLE", "TOKENS", "REVOKED", "ADDED (UTC)"],
+                &["LOGIN", "NAME", "EMAIL", "ROLE", "TOKENS", "REVOKED", "ADDED (UTC)"],
                 &rows,
                 &items,
             )?;

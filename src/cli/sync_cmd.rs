@@ -5,12 +5,12 @@ use std::io::IsTerminal;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::app::App;
 use crate::app::export::Format;
+use crate::app::{App, AppError};
 use crate::store::{ConflictKind, Store};
 use crate::sync::client::{Api, HttpApi};
 use crate::sync::engine::{self, Options, Progress};
-use crate::sync::{SyncError, conflicts, login};
+use crate::sync::{SyncError, adopt, conflicts, login};
 
 /// `outpost sync [--dry-run]` and its subcommands.
 #[derive(Args, Debug)]
@@ -50,6 +50,8 @@ pub struct SyncArgs {
 #[derive(Subcommand, Debug)]
 pub enum SyncCmd {
     /// Check a server URL and token and save them for this data dir (owner-only file).
+    /// Records made before the first sync with no owner, or with an owner naming this
+    /// user (login, display name or e-mail, any case), become owned by the login.
     Login {
         /// Server base URL, e.g. http://127.0.0.1:8780.
         #[arg(long, value_name = "URL")]
@@ -57,6 +59,10 @@ pub enum SyncCmd {
         /// Token from `outpost server user add` (or `server token add`).
         #[arg(long, value_name = "TOKEN")]
         token: String,
+        /// Push this store's `outpost demo` data to the server anyway (to try outpost
+        /// with a team); without it, logging in a store holding demo data is refused.
+        #[arg(long)]
+        keep_demo: bool,
     },
     /// Forget the saved login of this data dir.
     Logout,
@@ -68,7 +74,11 @@ pub enum SyncCmd {
 pub fn run(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
     let store = &app.store;
     match &args.command {
-        Some(SyncCmd::Login { server, token }) => login_cmd(store, server, token),
+        Some(SyncCmd::Login {
+            server,
+            token,
+            keep_demo,
+        }) => login_cmd(store, server, token, *keep_demo),
         Some(SyncCmd::Logout) => {
             let p = login::path(store.path());
             match std::fs::remove_file(&p) {
@@ -83,7 +93,7 @@ pub fn run(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
     }
 }
 
-fn login_cmd(store: &Store, server: &str, token: &str) -> anyhow::Result<()> {
+fn login_cmd(store: &Store, server: &str, token: &str, keep_demo: bool) -> anyhow::Result<()> {
     let server = server.trim().trim_end_matches('/');
     if !(server.starts_with("http://") || server.starts_with("https://")) {
         anyhow::bail!("'{server}' is not a server URL; use http://HOST:PORT or https://HOST");
@@ -94,6 +104,13 @@ fn login_cmd(store: &Store, server: &str, token: &str) -> anyhow::Result<()> {
     if health.server_id != who.server_id {
         return Err(SyncError::Protocol("the server changed its id between two requests".into()).into());
     }
+    if adopt::holds_unkept_demo(store)? {
+        if !keep_demo {
+            return Err(AppError::Invalid(adopt::demo_message(store)).into());
+        }
+        adopt::keep_demo(store)?;
+    }
+    let adopted = adopt::adopt(store, &(&who).into())?;
     let path = login::save(
         store.path(),
         &login::Login {
@@ -101,14 +118,26 @@ fn login_cmd(store: &Store, server: &str, token: &str) -> anyhow::Result<()> {
             token: token.trim().to_string(),
             user: Some(who.user.clone()),
             role: Some(who.role),
+            name: who.name.clone(),
+            email: who.email.clone(),
         },
     )?;
+    let shown = match who.name.as_deref().filter(|n| *n != who.user) {
+        Some(n) => format!("{} ({n})", who.user),
+        None => who.user.clone(),
+    };
     println!(
-        "Logged in to {server} as {} ({}); saved in {}.",
-        who.user,
+        "Logged in to {server} as {shown}, {}; saved in {}.",
         format!("{:?}", who.role).to_lowercase(),
         path.display()
     );
+    if adopted > 0 {
+        println!(
+            "adopted {adopted} record{} made before this login: now owned by {}.",
+            if adopted == 1 { "" } else { "s" },
+            who.user
+        );
+    }
     println!(
         "New records will be owned by {} unless --owner says otherwise. Run `outpost sync` now.",
         who.user
@@ -143,7 +172,10 @@ fn sync_now(store: &Store, args: &SyncArgs, format: Format) -> anyhow::Result<()
     if tty {
         eprint!("\r\x1b[2K");
     }
-    let report = result?;
+    let report = match result {
+        Err(SyncError::DemoData(m)) => return Err(AppError::Invalid(m).into()),
+        r => r?,
+    };
     if matches!(format, Format::Json | Format::Ndjson) {
         println!("{}", serde_json::to_string(&report)?);
         return Ok(());
@@ -180,6 +212,13 @@ fn sync_now(store: &Store, args: &SyncArgs, format: Format) -> anyhow::Result<()
              as you wrote them and each sync sends them again. See why with `outpost conflicts list`; fix \
              them (e.g. the owner) and sync, or discard with `outpost conflicts resolve ID --discard`.",
             report.held
+        );
+    }
+    if report.adopted > 0 {
+        println!(
+            "adopted {} record{} made before the first sync",
+            report.adopted,
+            if report.adopted == 1 { "" } else { "s" }
         );
     }
     println!(

@@ -2,16 +2,62 @@
 //! [`Accounts`].
 
 use super::auth::{self, NewToken};
-use super::backend::{Accounts, UserInfo};
+use super::backend::{Accounts, NewUser, UserInfo};
 use super::error::{ApiError, BackendError};
-use crate::model::records::Role;
+use crate::model::records::{Role, check_login};
+
+/// Adds a user with only a login (the display name is the login) and issues their
+/// first token.
+pub async fn add_user<A: Accounts>(accounts: &A, login: &str, role: Role) -> Result<NewToken, BackendError> {
+    add(
+        accounts,
+        &NewUser {
+            login: login.to_string(),
+            role,
+            ..NewUser::default()
+        },
+    )
+    .await
+}
 
 /// Adds a user and issues their first token (returned once; only its hash is kept).
-pub async fn add_user<A: Accounts>(accounts: &A, name: &str, role: Role) -> Result<NewToken, BackendError> {
-    auth::check_user_name(name).map_err(ApiError::invalid)?;
+/// The login must be valid (lowercase letters, digits, `.`, `_`, `-`); the name, e-mail
+/// and quota must fit a User record. Invalid input is a 422 `invalid` error.
+pub async fn add<A: Accounts>(accounts: &A, user: &NewUser) -> Result<NewToken, BackendError> {
+    let user = checked(user).map_err(ApiError::invalid)?;
     let token = auth::issue().map_err(BackendError::Storage)?;
-    accounts.add_user(name, role, &token).await?;
+    accounts.add_user(&user, &token).await?;
     Ok(token)
+}
+
+/// The user with its values checked and tidied.
+fn checked(user: &NewUser) -> Result<NewUser, String> {
+    check_login(&user.login)?;
+    let name = user.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if user.name.is_some() && name.is_none() {
+        return Err("--name must not be empty (leave it out to use the login)".into());
+    }
+    let email = match user.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => Some(crate::model::validate::email("email", e).map_err(|e| format!("--{e}"))?),
+        None => None,
+    };
+    let quota = match user.quota.as_deref().map(str::trim) {
+        Some(q) => {
+            let d: rust_decimal::Decimal = q
+                .parse()
+                .map_err(|_| format!("--quota: '{q}' is not an amount; write it like 150000 or 150000.50"))?;
+            crate::model::money::check_range(d).map_err(|m| format!("--quota: {m}"))?;
+            Some(d.normalize().to_string())
+        }
+        None => None,
+    };
+    Ok(NewUser {
+        login: user.login.clone(),
+        name: name.map(str::to_string),
+        email,
+        quota,
+        role: user.role,
+    })
 }
 
 /// Issues another token to a user.
@@ -41,7 +87,7 @@ pub async fn revoke<A: Accounts>(accounts: &A, what: &str, all_of_user: bool) ->
     let ids: Vec<String> = if all_of_user {
         let user = users
             .iter()
-            .find(|u| u.name == what)
+            .find(|u| u.login == what)
             .ok_or_else(|| ApiError::invalid(format!("no user '{what}'; see `outpost server user list`")))?;
         live(user)
     } else {

@@ -199,11 +199,17 @@ fn owner_of(fields: &crate::model::Fields) -> Option<&str> {
 /// needs the record to exist on the server.
 fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Result<(), String> {
     let what = format!("{} {}", change.entity, change.id);
+    if who.user != super::directory::ACTOR && super::directory::is_managed(current, change) {
+        return Err(format!(
+            "{what} is a user of the sync server; their login, name, e-mail and role change only on the \
+             server (`outpost server user ...`)"
+        ));
+    }
     let current = current.filter(|s| merge::exists(s));
     let Some(current) = current else {
         return match &change.op {
             ChangeOp::Create { fields } => match owner_of(fields) {
-                Some(o) if !who.may_change_anything() && !o.eq_ignore_ascii_case(&who.user) => Err(format!(
+                Some(o) if !who.may_change_anything() && !who.is(o) => Err(format!(
                     "{what}: a rep may only create records they own or unowned ones, and '{}' is not '{o}'",
                     who.user
                 )),
@@ -218,7 +224,7 @@ fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Resu
         return Ok(());
     }
     match owner_of(&current.fields) {
-        Some(o) if !o.eq_ignore_ascii_case(&who.user) => Err(format!(
+        Some(o) if !who.is(o) => Err(format!(
             "{what} is owned by '{o}'; a rep may change only their own or unowned records (ask a manager)"
         )),
         _ => Ok(()),
@@ -256,6 +262,8 @@ mod tests {
         let rep = Principal {
             user: "sara".into(),
             role: Role::Rep,
+            name: None,
+            email: None,
         };
         let id = Id::new();
         let mut records = BTreeMap::new();
@@ -279,6 +287,8 @@ mod tests {
         let rep = Principal {
             user: "sara".into(),
             role: Role::Rep,
+            name: None,
+            email: None,
         };
         let mut records = BTreeMap::new();
         let theirs = create(1, 1000, Id::new(), json!({"name": "A", "owner": "bob"}));
@@ -290,6 +300,8 @@ mod tests {
         let boss = Principal {
             user: "boss".into(),
             role: Role::Manager,
+            name: None,
+            email: None,
         };
         let assigned = create(1, 1000, Id::new(), json!({"name": "B", "owner": "bob"}));
         let (drafts, _) = plan(&boss, &[assigned], &mut records).expect("plan");

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod auth;
 pub mod backend;
+pub mod directory;
 pub mod engine;
 pub mod error;
 pub mod openapi;

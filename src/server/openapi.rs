@@ -77,7 +77,7 @@ pub fn document() -> String {
             "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3 JSON"}}}},
             "/v1/whoami": {"get": {"summary": "The token's user and the server id", "security": [{"bearer": []}],
                 "responses": with_errors(json!({"200": {"description": "who", "content": {"application/json": {"schema": {"type": "object",
-                    "properties": {"user": {"type": "string"}, "role": {"type": "string", "enum": ["rep", "manager", "admin"]}, "server_id": {"type": "string"}}}}}}}))}},
+                    "properties": {"user": {"type": "string", "description": "login, the value `owner` fields store"}, "role": {"type": "string", "enum": ["rep", "manager", "admin"]}, "server_id": {"type": "string"}, "name": {"type": "string", "description": "display name"}, "email": {"type": "string"}}}}}}}))}},
             "/v1/push": {"post": {"summary": "Push a replica's outbox changes (at most 1000, body at most 8 MiB)", "security": [{"bearer": []}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["replica", "changes"],
                     "additionalProperties": false, "properties": {"replica": {"type": "string"}, "changes": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}}}}}}},

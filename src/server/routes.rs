@@ -87,7 +87,10 @@ async fn principal<B: Backend>(b: &B, headers: &HeaderMap) -> Result<Principal, 
 
 async fn whoami<B: Backend>(State(b): State<Arc<B>>, headers: HeaderMap) -> Result<Json<WhoAmI>, ApiError> {
     let who = principal(b.as_ref(), &headers).await?;
+    let me = b.users().await?.into_iter().find(|u| u.login == who.user);
     Ok(Json(WhoAmI {
+        name: me.as_ref().map(|u| u.name.clone()),
+        email: me.and_then(|u| u.email),
         user: who.user,
         role: who.role,
         server_id: b.server_id().to_string(),
@@ -162,6 +165,10 @@ async fn pull<B: Backend>(
         .parse()
         .map_err(|e: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e))?;
     let limit = q.limit.unwrap_or(1000).clamp(1, MAX_PAGE);
+    // Users added or changed since the last pull (also by `outpost server user add` in
+    // another process) become User records before the page is read.
+    let users = b.users().await?;
+    b.reconcile_users(users).await?;
     let page = b.pull(who, replica, q.after, limit).await?;
     let mut body = String::with_capacity(page.entries.iter().map(|e| e.len() + 1).sum::<usize>() + 96);
     body.push_str("{\"entries\":[");

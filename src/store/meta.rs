@@ -29,6 +29,10 @@ pub const K_SYNC_SERVER: &str = "sync_server";
 pub const K_SYNC_USER: &str = "sync_user";
 /// When the last complete sync finished.
 pub const K_LAST_SYNC: &str = "last_sync";
+/// The login that adopted this store's offline work before its first push.
+pub const K_ADOPTED: &str = "adopted_by";
+/// Set by `outpost demo` ("1"); "kept" once `sync login --keep-demo` allowed pushing it.
+pub const K_DEMO: &str = "demo_data";
 
 /// Sets up a new store, or migrates an older one; refuses a newer one. Returns the
 /// replica id.

@@ -77,6 +77,10 @@ pub struct Report {
     pub held: usize,
     /// Held records that reached the server in this sync.
     pub unheld: usize,
+    /// Records made owned by the user before the first push (see `adopt.rs`).
+    pub adopted: usize,
+    /// Changes to the server's users (User records) received.
+    pub users: usize,
     /// Whether this was a dry run (nothing changed locally).
     pub dry_run: bool,
 }
@@ -119,11 +123,13 @@ pub fn sync(
         let mut cursor = store.sync_state()?.cursor;
         loop {
             let page = api.pull(store.replica(), cursor, opts.page)?;
-            report.received += page
-                .entries
-                .iter()
-                .filter(|e| e.change.replica != store.replica())
-                .count();
+            for e in page.entries.iter().filter(|e| e.change.replica != store.replica()) {
+                if e.actor == super::wire::DIRECTORY_ACTOR {
+                    report.users += 1;
+                } else {
+                    report.received += 1;
+                }
+            }
             if !page.more || page.next <= cursor {
                 break;
             }
@@ -132,6 +138,10 @@ pub fn sync(
         report.held = store.held_live()?.len();
         return Ok(report);
     }
+    if super::adopt::holds_unkept_demo(store)? {
+        return Err(SyncError::DemoData(super::adopt::demo_message(store)));
+    }
+    report.adopted = super::adopt::adopt(store, &(&who).into())?;
     let state = store.sync_state()?;
     if state.server_id.is_none() || state.user.is_none() {
         store.bind_server(&who.server_id, &who.user)?;
@@ -274,11 +284,13 @@ fn pull(
         }
         let items: Vec<Incoming> = page.entries.iter().map(Incoming::new).collect();
         let applied = store.apply_remote(&items, page.next)?;
-        report.received += page
+        let (users, others): (Vec<&Entry>, Vec<&Entry>) = page
             .entries
             .iter()
             .filter(|e| e.change.replica != store.replica())
-            .count();
+            .partition(|e| e.actor == super::wire::DIRECTORY_ACTOR);
+        report.received += others.len();
+        report.users += users.len();
         report.conflicts += applied.conflicts;
         report.reverted += items.iter().filter(|i| i.reverts()).count();
         progress(Progress::Pull {

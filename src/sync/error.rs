@@ -67,6 +67,9 @@ pub enum SyncError {
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The store holds `outpost demo` data and the user did not ask to push it.
+    #[error("{0}")]
+    DemoData(String),
     /// The login file could not be read or written.
     #[error("{0}")]
     Config(String),

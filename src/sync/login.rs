@@ -30,6 +30,12 @@ pub struct Login {
     /// Their role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// Their display name, as the server said at login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Their e-mail address, as the server said at login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 /// Where the login of `data_dir` is kept.
@@ -75,6 +81,8 @@ pub fn effective(data_dir: &Path) -> Result<Option<Login>, SyncError> {
     if token_overridden {
         login.user = None;
         login.role = None;
+        login.name = None;
+        login.email = None;
     }
     Ok((!login.server.is_empty() && !login.token.is_empty()).then_some(login))
 }

@@ -3,6 +3,7 @@
 //! batches, then pull pages until caught up, each page applied with its cursor in one
 //! store transaction).
 
+pub mod adopt;
 pub mod client;
 pub mod conflicts;
 pub mod engine;

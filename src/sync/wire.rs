@@ -122,15 +122,25 @@ pub struct PullResponse {
     pub head: u64,
 }
 
+/// The actor of the changes the server itself makes: the User records of its users
+/// (not a valid login, so no token acts as it).
+pub const DIRECTORY_ACTOR: &str = "(server)";
+
 /// `GET /v1/whoami`: who a token belongs to, on which server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WhoAmI {
-    /// The user.
+    /// The user's login (what `owner` fields store).
     pub user: String,
     /// Their role.
     pub role: Role,
     /// The server's id (a store syncs with one server only).
     pub server_id: String,
+    /// Their display name (absent from servers before display names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Their e-mail address, if the server knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 /// `GET /v1/health`.

@@ -196,6 +196,7 @@ pub fn sorted(kind: EntityKind, rows: &[Row], sort: Option<(usize, bool)>) -> Ve
 #[derive(Default)]
 pub struct NameCache {
     names: HashMap<Id, String>,
+    owners: Option<std::sync::Arc<crate::app::owners::Directory>>,
 }
 
 impl NameCache {
@@ -209,6 +210,15 @@ impl NameCache {
                 .clone(),
             None => String::new(),
         }
+    }
+
+    /// The display name of the record's owner ("Sara Lindqvist" for `sara`).
+    pub fn owner(&mut self, app: &App, s: &Stored) -> String {
+        let owner = text(s, "owner");
+        let dir = self
+            .owners
+            .get_or_insert_with(|| app.owner_directory().unwrap_or_default());
+        dir.display(&owner).to_string()
     }
 }
 
@@ -236,7 +246,7 @@ pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id
             text(s, "industry"),
             text(s, "city"),
             text(s, "country"),
-            text(s, "owner"),
+            names.owner(app, s),
         ],
         EntityKind::Contact => vec![
             format!("{} {}", s.text("first_name"), s.text("last_name")),
@@ -250,7 +260,7 @@ pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id
             text(s, "company"),
             text(s, "status"),
             text(s, "source"),
-            text(s, "owner"),
+            names.owner(app, s),
         ],
         EntityKind::Opportunity => {
             amount = s.text("amount").parse().unwrap_or_default();
@@ -260,7 +270,7 @@ pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id
                 text(s, "stage"),
                 money::display(amount, s.text("currency")),
                 text(s, "close_date"),
-                text(s, "owner"),
+                names.owner(app, s),
             ]
         }
         EntityKind::Quote => vec![

@@ -18,7 +18,7 @@ pub use lead::{Lead, LeadStatus};
 pub use opportunity::{Opportunity, StageChange};
 pub use product::Product;
 pub use quote::{Quote, QuoteLine, QuoteStatus};
-pub use user::{Role, User};
+pub use user::{Role, User, check_login, names_person, suggest_login, user_record_id};
 
 use super::validate::Invalid;
 

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Accounts, TokenInfo, UserInfo};
+use super::{Accounts, NewUser, TokenInfo, UserInfo};
 use crate::model::records::Role;
 use crate::server::auth::{NewToken, Principal};
 use crate::server::error::{ApiError, BackendError};
@@ -20,9 +20,17 @@ struct File {
     tokens: Vec<TokenRow>,
 }
 
+/// A user in the file. Files written before logins and display names were separate
+/// have only `name` (the login); reading fills `login` from it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct UserRow {
+    #[serde(default)]
+    login: String,
     name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    quota: Option<String>,
     role: Role,
     created: chrono::DateTime<chrono::Utc>,
 }
@@ -65,8 +73,16 @@ impl FileAccounts {
 
     fn read_file(&self) -> Result<File, BackendError> {
         match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| BackendError::storage(format!("{} is damaged: {e}", self.path.display()))),
+            Ok(bytes) => {
+                let mut file: File = serde_json::from_slice(&bytes)
+                    .map_err(|e| BackendError::storage(format!("{} is damaged: {e}", self.path.display())))?;
+                for u in &mut file.users {
+                    if u.login.is_empty() {
+                        u.login.clone_from(&u.name);
+                    }
+                }
+                Ok(file)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(File::default()),
             Err(e) => Err(BackendError::storage(format!("{}: {e}", self.path.display()))),
         }
@@ -167,24 +183,28 @@ fn no_user(name: &str) -> BackendError {
 }
 
 impl Accounts for FileAccounts {
-    async fn add_user(&self, name: &str, role: Role, token: &NewToken) -> Result<(), BackendError> {
+    async fn add_user(&self, user: &NewUser, token: &NewToken) -> Result<(), BackendError> {
         let now = chrono::Utc::now();
+        let login = user.login.as_str();
         self.update(|f| {
-            if f.users.iter().any(|u| u.name == name) {
+            if f.users.iter().any(|u| u.login == login) {
                 return Err(ApiError::invalid(format!(
-                    "user '{name}' exists; issue another token with `outpost server token add {name}`"
+                    "user '{login}' exists; issue another token with `outpost server token add {login}`"
                 ))
                 .into());
             }
             f.users.push(UserRow {
-                name: name.to_string(),
-                role,
+                login: login.to_string(),
+                name: user.name.clone().unwrap_or_else(|| login.to_string()),
+                email: user.email.clone(),
+                quota: user.quota.clone(),
+                role: user.role,
                 created: now,
             });
             f.tokens.push(TokenRow {
                 id: token.id.clone(),
                 hash: token.hash.clone(),
-                user: name.to_string(),
+                user: login.to_string(),
                 created: now,
                 revoked: None,
             });
@@ -195,7 +215,7 @@ impl Accounts for FileAccounts {
     async fn add_token(&self, user: &str, token: &NewToken) -> Result<(), BackendError> {
         let now = chrono::Utc::now();
         self.update(|f| {
-            if !f.users.iter().any(|u| u.name == user) {
+            if !f.users.iter().any(|u| u.login == user) {
                 return Err(no_user(user));
             }
             f.tokens.push(TokenRow {
@@ -215,13 +235,16 @@ impl Accounts for FileAccounts {
             .users
             .iter()
             .map(|u| UserInfo {
+                login: u.login.clone(),
                 name: u.name.clone(),
+                email: u.email.clone(),
+                quota: u.quota.clone(),
                 role: u.role,
                 created: u.created,
                 tokens: f
                     .tokens
                     .iter()
-                    .filter(|t| t.user == u.name)
+                    .filter(|t| t.user == u.login)
                     .map(|t| TokenInfo {
                         id: t.id.clone(),
                         created: t.created,
@@ -230,7 +253,7 @@ impl Accounts for FileAccounts {
                     .collect(),
             })
             .collect();
-        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out.sort_by(|a, b| a.login.cmp(&b.login));
         Ok(out)
     }
 
@@ -251,9 +274,33 @@ impl Accounts for FileAccounts {
         let Some(token) = f.tokens.iter().find(|t| t.hash == hash && t.revoked.is_none()) else {
             return Ok(None);
         };
-        Ok(f.users.iter().find(|u| u.name == token.user).map(|u| Principal {
-            user: u.name.clone(),
+        Ok(f.users.iter().find(|u| u.login == token.user).map(|u| Principal {
+            user: u.login.clone(),
             role: u.role,
+            name: Some(u.name.clone()),
+            email: u.email.clone(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_old_file_without_logins_reads_with_the_name_as_login() {
+        let dir = tempfile::tempdir().expect("temp");
+        std::fs::write(
+            dir.path().join("accounts.json"),
+            r#"{"users":[{"name":"anna","role":"rep","created":"2026-01-01T00:00:00Z"}],
+               "tokens":[{"id":"abc","hash":"h","user":"anna","created":"2026-01-01T00:00:00Z","revoked":null}]}"#,
+        )
+        .expect("write");
+        let a = FileAccounts::new(dir.path()).expect("accounts");
+        let users = a.users().await.expect("users");
+        assert_eq!((users[0].login.as_str(), users[0].name.as_str()), ("anna", "anna"));
+        assert_eq!(users[0].tokens.len(), 1);
+        let who = a.authenticate("h").await.expect("auth").expect("known");
+        assert_eq!(who.user, "anna");
     }
 }

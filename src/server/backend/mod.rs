@@ -26,8 +26,16 @@ use crate::sync::wire::{PushRequest, PushResponse};
 /// A user as listed by `outpost server user list`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserInfo {
-    /// Name.
+    /// Login: the stable id, what `owner` fields store.
+    pub login: String,
+    /// Display name (the login when none was given).
     pub name: String,
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Quarterly quota (a decimal amount), if one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<String>,
     /// Role.
     pub role: Role,
     /// When the user was added.
@@ -47,6 +55,21 @@ pub struct TokenInfo {
     pub revoked: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// A user to add.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewUser {
+    /// Login (checked by [`crate::model::records::check_login`]).
+    pub login: String,
+    /// Display name; the login when `None`.
+    pub name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Quarterly quota.
+    pub quota: Option<String>,
+    /// Role.
+    pub role: Role,
+}
+
 /// One pull page with entries still in their stored JSON form (the server does not
 /// re-encode them).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,16 +86,11 @@ pub struct RawPage {
 
 /// Users and tokens.
 pub trait Accounts: Send + Sync + 'static {
-    /// Adds a user with a first token. Fails if the name is taken.
-    fn add_user(
-        &self,
-        name: &str,
-        role: Role,
-        token: &NewToken,
-    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// Adds a user with a first token. Fails if the login is taken.
+    fn add_user(&self, user: &NewUser, token: &NewToken) -> impl Future<Output = Result<(), BackendError>> + Send;
     /// Issues another token to an existing user.
     fn add_token(&self, user: &str, token: &NewToken) -> impl Future<Output = Result<(), BackendError>> + Send;
-    /// Every user with their tokens, by name.
+    /// Every user with their tokens, by login.
     fn users(&self) -> impl Future<Output = Result<Vec<UserInfo>, BackendError>> + Send;
     /// Revokes a token by id. Returns false if it was unknown or already revoked.
     fn revoke_token(&self, id: &str) -> impl Future<Output = Result<bool, BackendError>> + Send;
@@ -89,6 +107,9 @@ pub trait Changes: Send + Sync + 'static {
     /// Applies a push atomically: all of it or nothing.
     fn push(&self, who: Principal, req: PushRequest)
     -> impl Future<Output = Result<PushResponse, BackendError>> + Send;
+    /// Makes the User records in the log match `users` (see `server/directory.rs`):
+    /// appends the directory's changes when they differ. Returns how many it appended.
+    fn reconcile_users(&self, users: Vec<UserInfo>) -> impl Future<Output = Result<usize, BackendError>> + Send;
     /// Reads the page after `after` that `replica` may see (claiming the replica for
     /// `who` if it is new).
     fn pull(

@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 use tokio_postgres::error::SqlState;
 
 use super::pg_pool::Pool;
-use super::{Accounts, Changes, RawPage, TokenInfo, UserInfo, pg_schema, time_of};
+use super::{Accounts, Changes, NewUser, RawPage, TokenInfo, UserInfo, pg_schema, time_of};
 use crate::model::records::Role;
 use crate::model::{EntityKind, Id, ReplicaId};
 use crate::server::auth::{NewToken, Principal};
+use crate::server::directory;
 use crate::server::engine::{self, Key};
 use crate::server::error::{ApiError, BackendError};
 use crate::store::Stored;
@@ -22,6 +23,8 @@ use crate::sync::wire::{MAX_PAGE_BYTES, PushRequest, PushResponse};
 pub struct PgBackend {
     pool: Pool,
     server_id: String,
+    /// Fingerprint of the users last written as User records by this process.
+    users_seen: std::sync::Mutex<Option<u64>>,
 }
 
 /// Maps a PostgreSQL error: races to [`BackendError::Retry`], the rest to storage.
@@ -74,7 +77,11 @@ impl PgBackend {
             let mut conn = pool.get().await?;
             pg_schema::migrate(&mut conn).await?
         };
-        Ok(Self { pool, server_id })
+        Ok(Self {
+            pool,
+            server_id,
+            users_seen: std::sync::Mutex::new(None),
+        })
     }
 
     async fn load_records(
@@ -109,11 +116,53 @@ impl PgBackend {
     async fn push_tx(&self, who: &Principal, req: &PushRequest) -> Result<PushResponse, BackendError> {
         let mut conn = self.pool.get().await?;
         let tx = conn.transaction().await.map_err(pg_err)?;
-        let head: i64 = tx
+        let head = Self::lock_head(&tx).await?;
+        let response = Self::push_locked(&tx, head, who, req).await?;
+        tx.commit().await.map_err(pg_err)?;
+        Ok(response)
+    }
+
+    /// Locks the head row for this transaction and returns the head.
+    async fn lock_head(tx: &tokio_postgres::Transaction<'_>) -> Result<i64, BackendError> {
+        Ok(tx
             .query_one("SELECT head FROM outpost_head WHERE id = 1 FOR UPDATE", &[])
             .await
             .map_err(pg_err)?
-            .get(0);
+            .get(0))
+    }
+
+    /// Writes the directory's changes for `users`, in one transaction under the head lock
+    /// (so two server processes reconciling at once write them once).
+    async fn reconcile_tx(&self, users: &[UserInfo]) -> Result<usize, BackendError> {
+        let mut conn = self.pool.get().await?;
+        let tx = conn.transaction().await.map_err(pg_err)?;
+        let head = Self::lock_head(&tx).await?;
+        let replica = directory::replica(&self.server_id);
+        let acked = tx
+            .query_opt(
+                "SELECT acked FROM outpost_replicas WHERE replica = $1",
+                &[&replica.to_string()],
+            )
+            .await
+            .map_err(pg_err)?
+            .map_or(0, |r| as_u64(r.get(0)));
+        let records = Self::load_records(&tx, &directory::keys(users)).await?;
+        let changes = directory::changes(users, &records, acked, replica, crate::model::Hlc::now_ms());
+        if changes.is_empty() {
+            return Ok(0);
+        }
+        let n = changes.len();
+        Self::push_locked(&tx, head, &directory::principal(), &PushRequest { replica, changes }).await?;
+        tx.commit().await.map_err(pg_err)?;
+        Ok(n)
+    }
+
+    async fn push_locked(
+        tx: &tokio_postgres::Transaction<'_>,
+        head: i64,
+        who: &Principal,
+        req: &PushRequest,
+    ) -> Result<PushResponse, BackendError> {
         let rkey = req.replica.to_string();
         let row = tx
             .query_opt(
@@ -126,7 +175,7 @@ impl PgBackend {
         let acked = row.as_ref().map_or(0, |r| as_u64(r.get(1)));
         let fresh = engine::new_changes(who, owner.as_deref(), acked, req)?;
         let keys: Vec<Key> = engine::keys(fresh).into_iter().collect();
-        let mut records = Self::load_records(&tx, &keys).await?;
+        let mut records = Self::load_records(tx, &keys).await?;
         let (drafts, dirty) = engine::plan(who, fresh, &mut records)?;
         let now = chrono::Utc::now();
         let mut response = PushResponse {
@@ -188,7 +237,6 @@ impl PgBackend {
         tx.execute("UPDATE outpost_head SET head = $1 WHERE id = 1", &[&as_i64(cursor)])
             .await
             .map_err(pg_err)?;
-        tx.commit().await.map_err(pg_err)?;
         response.head = cursor;
         Ok(response)
     }
@@ -286,16 +334,37 @@ impl Changes for PgBackend {
     ) -> Result<RawPage, BackendError> {
         self.pull_tx(&who, replica, after, limit).await
     }
+
+    async fn reconcile_users(&self, users: Vec<UserInfo>) -> Result<usize, BackendError> {
+        let print = directory::fingerprint(&users);
+        if self.users_seen.lock().map(|s| *s == Some(print)).unwrap_or(false) {
+            return Ok(0);
+        }
+        let n = self.reconcile_tx(&users).await?;
+        if let Ok(mut s) = self.users_seen.lock() {
+            *s = Some(print);
+        }
+        Ok(n)
+    }
 }
 
 impl Accounts for PgBackend {
-    async fn add_user(&self, name: &str, role: Role, token: &NewToken) -> Result<(), BackendError> {
+    async fn add_user(&self, user: &NewUser, token: &NewToken) -> Result<(), BackendError> {
+        let name = user.login.as_str();
         let mut conn = self.pool.get().await?;
         let tx = conn.transaction().await.map_err(pg_err)?;
         let inserted = tx
             .execute(
-                "INSERT INTO outpost_users (name, role, created_ms) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
-                &[&name, &role_name(role), &now_ms()],
+                "INSERT INTO outpost_users (name, role, created_ms, display_name, email, quota) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING",
+                &[
+                    &name,
+                    &role_name(user.role),
+                    &now_ms(),
+                    &user.name,
+                    &user.email,
+                    &user.quota,
+                ],
             )
             .await
             .map_err(pg_err)?;
@@ -338,7 +407,10 @@ impl Accounts for PgBackend {
     async fn users(&self) -> Result<Vec<UserInfo>, BackendError> {
         let conn = self.pool.get().await?;
         let users = conn
-            .query("SELECT name, role, created_ms FROM outpost_users ORDER BY name", &[])
+            .query(
+                "SELECT name, role, created_ms, display_name, email, quota FROM outpost_users ORDER BY name",
+                &[],
+            )
             .await
             .map_err(pg_err)?;
         let tokens = conn
@@ -353,6 +425,9 @@ impl Accounts for PgBackend {
             .map(|u| {
                 let name: String = u.get(0);
                 UserInfo {
+                    login: name.clone(),
+                    email: u.get(4),
+                    quota: u.get(5),
                     role: role_of(u.get(1)),
                     created: time_of(u.get(2)),
                     tokens: tokens
@@ -364,7 +439,7 @@ impl Accounts for PgBackend {
                             revoked: t.get::<_, Option<i64>>(3).map(time_of),
                         })
                         .collect(),
-                    name,
+                    name: u.get::<_, Option<String>>(3).unwrap_or(name),
                 }
             })
             .collect())
@@ -386,7 +461,8 @@ impl Accounts for PgBackend {
         let conn = self.pool.get().await?;
         let row = conn
             .query_opt(
-                "SELECT u.name, u.role FROM outpost_tokens t JOIN outpost_users u ON u.name = t.user_name \
+                "SELECT u.name, u.role, u.display_name, u.email FROM outpost_tokens t \
+                 JOIN outpost_users u ON u.name = t.user_name \
                  WHERE t.hash = $1 AND t.revoked_ms IS NULL",
                 &[&hash],
             )
@@ -395,6 +471,8 @@ impl Accounts for PgBackend {
         Ok(row.map(|r| Principal {
             user: r.get(0),
             role: role_of(r.get(1)),
+            name: r.get(2),
+            email: r.get(3),
         }))
     }
 }

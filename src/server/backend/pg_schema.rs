@@ -6,12 +6,14 @@ use tokio_postgres::Client;
 use crate::server::error::BackendError;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 const LOCK_KEY: i64 = 0x6f75_7470_6f73_7401;
 
-/// Steps, the first from nothing to version 1.
-const STEPS: &[&str] = &[r"
+/// Steps, the first from nothing to version 1. Version 2: users have a display name,
+/// an e-mail and a quota beside their login (`name`); a missing display name is the login.
+const STEPS: &[&str] = &[
+    r"
 CREATE TABLE outpost_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE outpost_head (id INT PRIMARY KEY, head BIGINT NOT NULL);
 INSERT INTO outpost_head VALUES (1, 0);
@@ -46,7 +48,11 @@ CREATE TABLE outpost_log (
     body TEXT NOT NULL,
     UNIQUE (replica, seq)
 );
-"];
+",
+    r"
+ALTER TABLE outpost_users ADD COLUMN display_name TEXT, ADD COLUMN email TEXT, ADD COLUMN quota TEXT;
+",
+];
 
 /// Creates or migrates the schema; refuses a database written by a newer outpost.
 /// Returns the server id.

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::{Accounts, Changes, FileAccounts, RawPage, UserInfo, log_value};
+use super::{Accounts, Changes, FileAccounts, NewUser, RawPage, UserInfo, log_value};
 use crate::model::ReplicaId;
-use crate::model::records::Role;
 use crate::server::auth::{NewToken, Principal};
+use crate::server::directory;
 use crate::server::engine::{self, Key};
 use crate::server::error::BackendError;
 use crate::store::Stored;
@@ -38,6 +38,8 @@ struct Inner {
     server_id: String,
     /// Pushes write, pulls read: a pull never sees half a push.
     lock: RwLock<()>,
+    /// Fingerprint of the users last written as User records.
+    users_seen: std::sync::Mutex<Option<u64>>,
 }
 
 /// sled storage in a data dir.
@@ -91,6 +93,7 @@ impl SledBackend {
                 trees,
                 server_id,
                 lock: RwLock::new(()),
+                users_seen: std::sync::Mutex::new(None),
             }),
             accounts,
         })
@@ -125,6 +128,39 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, TxError> {
 impl Inner {
     fn push(&self, who: &Principal, req: &PushRequest) -> Result<PushResponse, BackendError> {
         let _guard = self.lock.write().map_err(|_| BackendError::storage("lock poisoned"))?;
+        self.push_locked(who, req)
+    }
+
+    /// Writes the directory's changes for `users` (under the push lock).
+    fn reconcile(&self, users: &[UserInfo]) -> Result<usize, BackendError> {
+        let _guard = self.lock.write().map_err(|_| BackendError::storage("lock poisoned"))?;
+        let replica = directory::replica(&self.server_id);
+        let row: Option<ReplicaRow> = self.trees[REPLICAS]
+            .get(replica.to_string().as_bytes())
+            .map_err(BackendError::storage)?
+            .and_then(|v| serde_json::from_slice(&v).ok());
+        let mut records = BTreeMap::new();
+        for key in directory::keys(users) {
+            if let Some(v) = self.trees[RECORDS]
+                .get(record_key(&key))
+                .map_err(BackendError::storage)?
+            {
+                let state: Stored = serde_json::from_slice(&v)
+                    .map_err(|e| BackendError::storage(format!("damaged server data: {e}")))?;
+                records.insert(key, state);
+            }
+        }
+        let acked = row.map_or(0, |r| r.acked);
+        let changes = directory::changes(users, &records, acked, replica, crate::model::Hlc::now_ms());
+        if changes.is_empty() {
+            return Ok(0);
+        }
+        let n = changes.len();
+        self.push_locked(&directory::principal(), &PushRequest { replica, changes })?;
+        Ok(n)
+    }
+
+    fn push_locked(&self, who: &Principal, req: &PushRequest) -> Result<PushResponse, BackendError> {
         let now = chrono::Utc::now();
         let result = self.trees.as_slice().transaction(|t| {
             let rkey = req.replica.to_string();
@@ -240,11 +276,28 @@ impl Changes for SledBackend {
         let inner = Arc::clone(&self.inner);
         blocking(move || inner.pull(&who, replica, after, limit)).await
     }
+
+    async fn reconcile_users(&self, users: Vec<UserInfo>) -> Result<usize, BackendError> {
+        let print = directory::fingerprint(&users);
+        let seen = |inner: &Inner| inner.users_seen.lock().map(|s| *s == Some(print)).unwrap_or(false);
+        if seen(&self.inner) {
+            return Ok(0);
+        }
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let n = inner.reconcile(&users)?;
+            if let Ok(mut s) = inner.users_seen.lock() {
+                *s = Some(print);
+            }
+            Ok(n)
+        })
+        .await
+    }
 }
 
 impl Accounts for SledBackend {
-    async fn add_user(&self, name: &str, role: Role, token: &NewToken) -> Result<(), BackendError> {
-        self.accounts.add_user(name, role, token).await
+    async fn add_user(&self, user: &NewUser, token: &NewToken) -> Result<(), BackendError> {
+        self.accounts.add_user(user, token).await
     }
     async fn add_token(&self, user: &str, token: &NewToken) -> Result<(), BackendError> {
         self.accounts.add_token(user, token).await

@@ -1,0 +1,198 @@
+//! Adopting offline work: a rep who works before logging in writes records with no owner
+//! or with their own name ("Sara Lindqvist", as `owner` in config.toml). Before the first
+//! push, those become owned by the login the server knows them by, through the normal
+//! write path (so each change is recorded in the outbox and synced). A store holding
+//! `outpost demo` data is not pushed unless the user says so.
+
+use serde_json::{Value, json};
+
+use super::error::SyncError;
+use super::wire::WhoAmI;
+use crate::model::records::names_person;
+use crate::model::{EntityKind, Fields};
+use crate::store::meta::{K_ADOPTED, K_DEMO};
+use crate::store::{Mutation, Store};
+
+/// The kinds of record that have an owner.
+pub const OWNED_KINDS: [EntityKind; 5] = [
+    EntityKind::Account,
+    EntityKind::Contact,
+    EntityKind::Lead,
+    EntityKind::Opportunity,
+    EntityKind::Activity,
+];
+
+/// Mutations per commit while adopting.
+const BATCH: usize = 2000;
+
+/// The user the store is adopted by, as the server describes them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    /// Login.
+    pub login: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+}
+
+impl From<&WhoAmI> for Person {
+    fn from(w: &WhoAmI) -> Self {
+        Self {
+            login: w.user.clone(),
+            name: w.name.clone(),
+            email: w.email.clone(),
+        }
+    }
+}
+
+impl Person {
+    /// Whether a record with this owner value is theirs to adopt: no owner, or one that
+    /// names them (login, display name or e-mail, ignoring case) but is not the login.
+    #[must_use]
+    pub fn adopts(&self, owner: Option<&str>) -> bool {
+        match owner.map(str::trim) {
+            None | Some("") => true,
+            Some(o) => o != self.login && names_person(o, &self.login, self.name.as_deref(), self.email.as_deref()),
+        }
+    }
+}
+
+/// Whether the store has never synced and its offline work is not adopted yet.
+pub fn pending(store: &Store) -> Result<bool, SyncError> {
+    let state = store.sync_state()?;
+    Ok(state.server_id.is_none() && store.meta(K_ADOPTED)?.is_none())
+}
+
+/// The message when a store holding demo data is about to be pushed.
+#[must_use]
+pub fn demo_message(store: &Store) -> String {
+    format!(
+        "the data dir {} holds `outpost demo` sample data; syncing would send it to the team's server. \
+         Start a fresh data dir for real work (`outpost --data-dir NEW sync login ...`), \
+         or pass `--keep-demo` to `outpost sync login` to push the demo data anyway (to try outpost with a team)",
+        store.path().display()
+    )
+}
+
+/// Whether the store holds demo data that may not be pushed (not kept with --keep-demo).
+pub fn holds_unkept_demo(store: &Store) -> Result<bool, SyncError> {
+    Ok(store.meta(K_DEMO)?.as_deref() == Some("1") && store.sync_state()?.server_id.is_none())
+}
+
+/// Allows pushing the demo data of this store.
+pub fn keep_demo(store: &Store) -> Result<(), SyncError> {
+    if store.meta(K_DEMO)?.is_some() {
+        store.commit_with_meta(&[], &[(K_DEMO, Some("kept"))])?;
+    }
+    Ok(())
+}
+
+/// Makes `who` the owner of every live record with no owner or an owner naming them,
+/// through [`Store::commit`], and records that the store was adopted. Returns how many
+/// records changed owner. Does nothing (0) once the store was adopted or has synced.
+pub fn adopt(store: &Store, who: &Person) -> Result<usize, SyncError> {
+    if !pending(store)? {
+        return Ok(0);
+    }
+    let mut muts = Vec::new();
+    for kind in OWNED_KINDS {
+        for item in store.live(kind) {
+            let (id, stored) = item?;
+            let owner = stored.fields.get("owner").and_then(Value::as_str);
+            if who.adopts(owner) {
+                let mut f = Fields::new();
+                f.insert("owner".into(), json!(who.login));
+                muts.push(Mutation::update(kind, id, f));
+            }
+        }
+    }
+    let total = muts.len();
+    let mut chunks = muts.chunks(BATCH).peekable();
+    if chunks.peek().is_none() {
+        store.commit_with_meta(&[], &[(K_ADOPTED, Some(&who.login))])?;
+    }
+    while let Some(chunk) = chunks.next() {
+        let meta: &[(&str, Option<&str>)] = if chunks.peek().is_none() {
+            &[(K_ADOPTED, Some(&who.login))]
+        } else {
+            &[]
+        };
+        store.commit_with_meta(chunk, meta)?;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sara() -> Person {
+        Person {
+            login: "sara".into(),
+            name: Some("Sara Lindqvist".into()),
+            email: Some("sara@example.com".into()),
+        }
+    }
+
+    #[test]
+    fn unowned_records_and_the_persons_names_are_adopted_others_are_not() {
+        let p = sara();
+        assert!(p.adopts(None));
+        assert!(p.adopts(Some("  ")));
+        assert!(p.adopts(Some("Sara Lindqvist")));
+        assert!(p.adopts(Some(" sara lindqvist ")));
+        assert!(p.adopts(Some("SARA@example.com")));
+        assert!(p.adopts(Some("Sara")), "the login in other case");
+        assert!(!p.adopts(Some("sara")), "already the login");
+        assert!(!p.adopts(Some("Ben Okafor")));
+        let old_server = Person {
+            login: "sara".into(),
+            name: None,
+            email: None,
+        };
+        assert!(!old_server.adopts(Some("Sara Lindqvist")));
+    }
+
+    #[test]
+    fn adoption_goes_through_the_write_path_once() {
+        let dir = tempfile::tempdir().expect("temp");
+        let store = Store::open(dir.path()).expect("store");
+        let mine = Mutation::create(EntityKind::Account, {
+            let mut f = Fields::new();
+            f.insert("name".into(), json!("Nordic Paper AB"));
+            f.insert("owner".into(), json!("Sara Lindqvist"));
+            f
+        });
+        let unowned = Mutation::create(EntityKind::Account, {
+            let mut f = Fields::new();
+            f.insert("name".into(), json!("Unowned AB"));
+            f
+        });
+        let theirs = Mutation::create(EntityKind::Account, {
+            let mut f = Fields::new();
+            f.insert("name".into(), json!("Ben's AB"));
+            f.insert("owner".into(), json!("ben"));
+            f
+        });
+        store
+            .commit(&[mine.clone(), unowned.clone(), theirs.clone()])
+            .expect("commit");
+        let before = store.outbox_len();
+        assert_eq!(adopt(&store, &sara()).expect("adopt"), 2);
+        assert_eq!(store.outbox_len(), before + 2, "each adoption is an outbox change");
+        let owner = |m: &Mutation| {
+            store
+                .get(EntityKind::Account, m.id)
+                .expect("get")
+                .expect("record")
+                .text("owner")
+                .to_string()
+        };
+        assert_eq!(
+            (owner(&mine), owner(&unowned), owner(&theirs)),
+            ("sara".into(), "sara".into(), "ben".into())
+        );
+        assert_eq!(adopt(&store, &sara()).expect("again"), 0, "only once");
+    }
+}
