@@ -3,6 +3,7 @@
 mod tui_support;
 use tui_support as common;
 
+use outpost::model::records::StageHistory;
 use outpost::model::{EntityKind, Id};
 use outpost::store::ChangeOp;
 use outpost::tui::popups::Popup;
@@ -41,8 +42,8 @@ fn moving_a_deal_on_the_board_writes_the_store_and_its_outbox() {
         .get(EntityKind::Opportunity, deal.id)
         .expect("get")
         .expect("deal");
-    let history = stored.fields["stage_history"].as_array().expect("history");
-    assert_eq!(history.last().and_then(|h| h["stage"].as_str()), Some("Qualification"));
+    let history = StageHistory::from_value(&stored.fields["stage_history"]);
+    assert_eq!(history.last().map(|h| h.stage.as_str()), Some("Qualification"));
     assert_eq!(stored.fields["probability"], Value::from(20));
     let changes: Vec<_> = s.state.app.store.outbox().map(|c| c.expect("change")).collect();
     assert!(changes.len() > outbox_before);
@@ -66,6 +67,66 @@ fn moving_a_deal_on_the_board_writes_the_store_and_its_outbox() {
     assert_eq!(stage_of(&s, deal.id), "Prospecting");
     s.keys("H");
     assert_eq!(stage_of(&s, deal.id), "Prospecting", "nothing before the first stage");
+}
+
+#[test]
+fn a_stage_move_carries_the_time_of_the_move_not_of_the_session() {
+    let (_dir, mut s) = common::session(120, 40);
+    let opened = common::now().with_timezone(&chrono::Utc);
+    assert_eq!(s.state.clock.now(), opened);
+    s.keys("2");
+    let pipeline = s.state.app.config.pipeline.clone();
+    let deal = s
+        .state
+        .board
+        .selected(&pipeline, s.state.clock.today())
+        .expect("a deal")
+        .clone();
+    let outbox_before = s.state.app.store.outbox_len();
+
+    // The rep leaves the session open for a while before moving the deal.
+    s.state.app.clock().advance(chrono::Duration::minutes(17));
+    let moved_at = opened + chrono::Duration::minutes(17);
+    s.keys("L");
+
+    let stored = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Opportunity, deal.id)
+        .expect("get")
+        .expect("deal");
+    let history = StageHistory::from_value(&stored.fields["stage_history"]);
+    let entry = history.last().expect("an entry");
+    assert_eq!(entry.stage, "Qualification");
+    assert_eq!(entry.from.as_deref(), Some("Prospecting"));
+    assert_eq!(entry.at, moved_at, "the entry carries the time of the move");
+    let changes: Vec<_> = s.state.app.store.outbox().map(|c| c.expect("change")).collect();
+    let stage_set = changes[outbox_before..]
+        .iter()
+        .find(|c| c.id == deal.id && matches!(&c.op, ChangeOp::Set { field, .. } if field == "stage"))
+        .expect("the stage change in the outbox");
+    let wall = u64::try_from(moved_at.timestamp_millis()).expect("after 1970");
+    assert_eq!(stage_set.hlc.wall, wall, "the HLC's wall time is the same clock");
+    assert_eq!(stored.clocks["stage"], stage_set.hlc);
+    // The detail view shows the same time.
+    let json = s
+        .state
+        .app
+        .view(EntityKind::Opportunity, deal.id, &stored, &mut Default::default());
+    let shown = json["stage_history"]
+        .as_array()
+        .expect("array")
+        .last()
+        .cloned()
+        .expect("entry");
+    assert_eq!(shown["stage"], "Qualification");
+    assert_eq!(
+        shown["at"]
+            .as_str()
+            .map(|t| t.parse::<chrono::DateTime<chrono::Utc>>().expect("time")),
+        Some(moved_at)
+    );
 }
 
 #[test]
@@ -429,7 +490,7 @@ fn the_conflicts_inbox_resolves_through_the_store_and_its_outbox() {
 
     let (_dir, app) = common::demo_app();
     common::pull_conflicts(&app);
-    let mut s = Harness::new(app, common::clock(), (120, 40));
+    let mut s = Harness::new(app, common::ZONE, (120, 40));
     // The dashboard counts them and its hint bar leads to the inbox.
     assert_eq!(s.state.dashboard.data.as_ref().map(|d| d.open_conflicts), Some(4));
     assert_eq!(

@@ -119,7 +119,7 @@ impl App {
             EntityKind::Activity if absent(fields, "at") => {
                 fields.insert(
                     "at".into(),
-                    json!(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    json!(self.clock().now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
                 );
             }
             EntityKind::Event if absent(fields, "end") => {

@@ -126,7 +126,7 @@ pub fn sync(
     }
     push(store, api, opts, &mut report, progress)?;
     pull(store, api, opts, &mut report, progress)?;
-    store.record_sync_finished(chrono::Utc::now())?;
+    store.record_sync_finished(store.clock().now())?;
     Ok(report)
 }
 
