@@ -129,6 +129,78 @@ fn a_stage_move_carries_the_time_of_the_move_not_of_the_session() {
     );
 }
 
+fn lose_form_open(s: &outpost::tui::harness::Harness) -> bool {
+    matches!(
+        s.state.popups.last(),
+        Some(Popup::Form(f)) if matches!(f.target, outpost::tui::popups::form::Target::Lose(..))
+    )
+}
+
+#[test]
+fn moving_a_won_deal_to_lost_asks_for_a_reason_and_esc_keeps_it_won() {
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("2");
+    let pipeline = s.state.app.config.pipeline.clone();
+    s.state.board.col = pipeline.position("Closed Won").expect("a won stage");
+    let today = s.state.clock.today();
+    let deal = s.state.board.selected(&pipeline, today).expect("a won deal").clone();
+    let outbox = s.state.app.store.outbox_len();
+
+    s.keys("L");
+    assert!(lose_form_open(&s), "the move asks first");
+    assert!(s.screen().contains("Loss reason"), "{}", s.screen());
+    assert_eq!(stage_of(&s, deal.id), "Closed Won", "nothing moves before the answer");
+    s.keys("esc");
+    assert!(s.state.popups.is_empty());
+    assert_eq!(stage_of(&s, deal.id), "Closed Won");
+    assert_eq!(s.state.app.store.outbox_len(), outbox, "Esc changes nothing");
+
+    // A reason is required.
+    s.keys("L enter");
+    assert!(lose_form_open(&s), "no reason, no move");
+    assert_eq!(stage_of(&s, deal.id), "Closed Won");
+    s.type_text("Budget frozen until Q3");
+    s.keys("enter");
+    assert!(s.state.popups.is_empty());
+    assert_eq!(stage_of(&s, deal.id), "Closed Lost");
+    let stored = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Opportunity, deal.id)
+        .expect("get")
+        .expect("deal");
+    assert_eq!(stored.fields["loss_reason"], "Budget frozen until Q3");
+    let history = StageHistory::from_value(&stored.fields["stage_history"]);
+    let last = history.last().expect("an entry");
+    assert_eq!(
+        (last.stage.as_str(), last.from.as_deref()),
+        ("Closed Lost", Some("Closed Won"))
+    );
+    assert!(s.screen().contains("to Closed Lost"));
+
+    // Back from lost to won asks nothing and clears the reason.
+    s.state.board.col = pipeline.position("Closed Lost").expect("a lost stage");
+    s.state.board.rows[s.state.board.col] = s
+        .state
+        .board
+        .column(&pipeline, s.state.board.col, today)
+        .iter()
+        .position(|d| d.id == deal.id)
+        .expect("the deal is in the lost column");
+    s.keys("H");
+    assert!(!lose_form_open(&s));
+    assert_eq!(stage_of(&s, deal.id), "Closed Won");
+    let stored = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Opportunity, deal.id)
+        .expect("get")
+        .expect("deal");
+    assert!(stored.fields["loss_reason"].is_null());
+}
+
 #[test]
 fn logging_a_call_needs_a_next_step_and_creates_the_follow_up_task() {
     let (_dir, mut s) = common::session(120, 40);
