@@ -147,8 +147,15 @@ fn opp_move_follows_stage_probability_and_keeps_history() {
     env.ok(&["opp", "move", "Deal", "Closed Lost", "--reason", "Budget frozen"]);
     let opp = &env.json(&["opp", "show", "Deal"])[0];
     assert_eq!(opp["loss_reason"], "Budget frozen");
-    let last = opp["stage_history"].as_array().and_then(|h| h.last()).cloned().unwrap_or_default();
-    assert_eq!((&last["stage"], &last["from"]), (&"Closed Lost".into(), &"Closed Won".into()));
+    let last = opp["stage_history"]
+        .as_array()
+        .and_then(|h| h.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (&last["stage"], &last["from"]),
+        (&"Closed Lost".into(), &"Closed Won".into())
+    );
     assert!(env.ok(&["opp", "show", "Deal"]).contains("Budget frozen"));
     env.ok(&["opp", "move", "Deal", "Negotiation"]);
     assert!(env.json(&["opp", "show", "Deal"])[0]["loss_reason"].is_null());
