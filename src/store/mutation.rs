@@ -220,7 +220,7 @@ impl Tx<'_> {
     }
 
     fn check(&self, index: usize, m: &Mutation, fields: &Fields, old: Option<&Fields>) -> TxResult<Checked> {
-        m.kind.check(fields, old, &self.ctx).or_else(|source| {
+        m.kind.check(fields, old, self.ctx).or_else(|source| {
             let title = fields
                 .get("name")
                 .or_else(|| fields.get("subject"))
