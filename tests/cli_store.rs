@@ -159,6 +159,42 @@ fn an_older_stage_history_array_becomes_entries_and_shows_the_same_history() {
     assert_eq!(stages, ["Prospecting", "Negotiation", "Closed Won"]);
     assert_eq!(shown["stage_history"][2]["from"], "Negotiation");
     assert!(env.ok(&["check"]).contains("ok"));
+
+    // A backup written by the older schema (history as an array) restores to entries.
+    let file = env.path("new.ndjson");
+    env.ok(&["backup", s(&file)]);
+    let old_backup: Vec<String> = std::fs::read_to_string(&file)
+        .expect("read")
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).expect("json line");
+            if v["type"] == "header" {
+                v["schema"] = 3.into();
+            }
+            if let Some(h) = v.get_mut("fields").and_then(|f| f.get_mut("stage_history")) {
+                let mut list: Vec<serde_json::Value> = h.as_object().expect("entries").values().cloned().collect();
+                list.reverse();
+                *h = serde_json::Value::Array(list);
+            }
+            v.to_string()
+        })
+        .collect();
+    let restored = Env::new();
+    let old_file = restored.write("old.ndjson", &(old_backup.join("\n") + "\n"));
+    restored.ok(&["restore", s(&old_file)]);
+    let again = restored.json(&["opp", "show", "Old deal"])[0].clone();
+    let strip_ids = |v: &serde_json::Value| -> Vec<(String, String)> {
+        v.as_array()
+            .expect("an array")
+            .iter()
+            .map(|h| (s_of(&h["stage"]), s_of(&h["at"])))
+            .collect()
+    };
+    assert_eq!(strip_ids(&again["stage_history"]), strip_ids(&shown["stage_history"]));
+    assert!(restored.ok(&["check"]).contains("ok"));
+    let store = Store::open(&restored.data()).expect("open");
+    let stored = store.get(EntityKind::Opportunity, opp).expect("get").expect("deal");
+    assert!(stored.fields["stage_history"].is_object(), "restored as entries");
 }
 
 fn s_of(v: &serde_json::Value) -> String {
