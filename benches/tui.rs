@@ -15,7 +15,7 @@ use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 use outpost::app::App;
 use outpost::model::EntityKind;
-use outpost::tui::clock::Clock;
+use outpost::tui::clock::Zone;
 use outpost::tui::event::Event;
 use outpost::tui::harness::Harness;
 use outpost::tui::jobs::{self, Job};
@@ -33,7 +33,7 @@ fn ms(d: Duration) -> String {
 
 fn options() -> Options {
     Options {
-        clock: Clock::system(),
+        zone: Zone::Local,
         keymap: Keymap::builtin().expect("keymap"),
         theme: Theme::builtin("dark", false),
         no_color: false,

@@ -140,6 +140,34 @@ fn opp_move_follows_stage_probability_and_keeps_history() {
         100,
         "without one it follows the stage"
     );
+    // A loss reason goes with a lost stage, is kept on the deal, and is cleared when
+    // the deal reopens.
+    let err = env.fails(&["opp", "move", "Deal", "Proposal", "--reason", "x"], 3);
+    assert!(err.contains("lost stage"), "{err}");
+    env.ok(&["opp", "move", "Deal", "Closed Lost", "--reason", "Budget frozen"]);
+    let opp = &env.json(&["opp", "show", "Deal"])[0];
+    assert_eq!(opp["loss_reason"], "Budget frozen");
+    let last = opp["stage_history"]
+        .as_array()
+        .and_then(|h| h.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (&last["stage"], &last["from"]),
+        (&"Closed Lost".into(), &"Closed Won".into())
+    );
+    assert!(env.ok(&["opp", "show", "Deal"]).contains("Budget frozen"));
+    env.ok(&["opp", "move", "Deal", "Negotiation"]);
+    assert!(env.json(&["opp", "show", "Deal"])[0]["loss_reason"].is_null());
+    let times: Vec<String> = env.json(&["opp", "show", "Deal"])[0]["stage_history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| h["at"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "ordered by time");
     let err = env.fails(&["opp", "move", "Deal", "Party"], 3);
     assert!(
         err.contains("unknown stage 'Party'") && err.contains("Closed Won"),

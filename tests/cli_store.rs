@@ -85,6 +85,123 @@ fn broken_backups_are_refused_before_anything_is_written() {
 }
 
 #[test]
+fn an_older_stage_history_array_becomes_entries_and_shows_the_same_history() {
+    let env = Env::new();
+    let opp = {
+        let store = Store::open(&env.data()).expect("open");
+        let mut a = serde_json::Map::new();
+        a.insert("name".into(), "Old Corp".into());
+        let account = Mutation::create(EntityKind::Account, a);
+        let mut o = serde_json::Map::new();
+        o.insert("name".into(), "Old deal".into());
+        o.insert("account_id".into(), account.id.to_string().into());
+        o.insert("stage".into(), "Negotiation".into());
+        let opp = Mutation::create(EntityKind::Opportunity, o);
+        store.commit(&[account, opp.clone()]).expect("commit");
+        opp.id
+    };
+    let outbox_before = {
+        // Make it look like schema 3: the history is one array field, no loss reason.
+        let db = sled::open(env.data().join("store")).expect("sled");
+        let tree = db.open_tree("opportunity").expect("tree");
+        let bytes = tree.get(opp.as_bytes()).expect("get").expect("record");
+        let mut stored: outpost::store::Stored = serde_json::from_slice(&bytes).expect("decode");
+        stored.fields.remove("loss_reason");
+        stored.fields.insert(
+            "stage_history".into(),
+            serde_json::json!([
+                {"stage": "Negotiation", "at": "2026-02-01T12:30:00Z"},
+                {"stage": "Prospecting", "at": "2026-01-05T10:00:00Z"},
+            ]),
+        );
+        tree.insert(opp.as_bytes(), serde_json::to_vec(&stored).expect("encode"))
+            .expect("insert");
+        db.open_tree("meta")
+            .expect("tree")
+            .insert("schema_version", "3")
+            .expect("insert");
+        db.flush().expect("flush");
+        db.open_tree("outbox").expect("tree").len()
+    };
+    let shown = env.json(&["opp", "show", "Old deal"])[0].clone();
+    let history: Vec<(String, String)> = shown["stage_history"]
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|h| (s_of(&h["stage"]), s_of(&h["at"])))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("Prospecting".to_string(), "2026-01-05T10:00:00Z".to_string()),
+            ("Negotiation".to_string(), "2026-02-01T12:30:00Z".to_string()),
+        ],
+        "the same history, ordered by time"
+    );
+    let table = env.ok(&["opp", "show", "Old deal"]);
+    assert!(table.contains("Stage history"), "{table}");
+    {
+        let store = Store::open(&env.data()).expect("open");
+        assert_eq!(store.schema_version().expect("schema"), outpost::store::SCHEMA_VERSION);
+        let stored = store.get(EntityKind::Opportunity, opp).expect("get").expect("deal");
+        assert!(stored.fields["stage_history"].is_object(), "stored as entries");
+        assert_eq!(store.outbox_len(), outbox_before, "migrating sends nothing");
+    }
+    // A move after the migration adds an entry and keeps the old ones.
+    env.ok(&["opp", "move", "Old deal", "Closed Won"]);
+    let shown = env.json(&["opp", "show", "Old deal"])[0].clone();
+    let stages: Vec<String> = shown["stage_history"]
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|h| s_of(&h["stage"]))
+        .collect();
+    assert_eq!(stages, ["Prospecting", "Negotiation", "Closed Won"]);
+    assert_eq!(shown["stage_history"][2]["from"], "Negotiation");
+    assert!(env.ok(&["check"]).contains("ok"));
+
+    // A backup written by the older schema (history as an array) restores to entries.
+    let file = env.path("new.ndjson");
+    env.ok(&["backup", s(&file)]);
+    let old_backup: Vec<String> = std::fs::read_to_string(&file)
+        .expect("read")
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).expect("json line");
+            if v["type"] == "header" {
+                v["schema"] = 3.into();
+            }
+            if let Some(h) = v.get_mut("fields").and_then(|f| f.get_mut("stage_history")) {
+                let mut list: Vec<serde_json::Value> = h.as_object().expect("entries").values().cloned().collect();
+                list.reverse();
+                *h = serde_json::Value::Array(list);
+            }
+            v.to_string()
+        })
+        .collect();
+    let restored = Env::new();
+    let old_file = restored.write("old.ndjson", &(old_backup.join("\n") + "\n"));
+    restored.ok(&["restore", s(&old_file)]);
+    let again = restored.json(&["opp", "show", "Old deal"])[0].clone();
+    let strip_ids = |v: &serde_json::Value| -> Vec<(String, String)> {
+        v.as_array()
+            .expect("an array")
+            .iter()
+            .map(|h| (s_of(&h["stage"]), s_of(&h["at"])))
+            .collect()
+    };
+    assert_eq!(strip_ids(&again["stage_history"]), strip_ids(&shown["stage_history"]));
+    assert!(restored.ok(&["check"]).contains("ok"));
+    let store = Store::open(&restored.data()).expect("open");
+    let stored = store.get(EntityKind::Opportunity, opp).expect("get").expect("deal");
+    assert!(stored.fields["stage_history"].is_object(), "restored as entries");
+}
+
+fn s_of(v: &serde_json::Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+#[test]
 fn an_older_store_is_migrated_and_a_newer_one_refused() {
     let env = Env::new();
     {

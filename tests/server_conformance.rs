@@ -107,12 +107,26 @@ fn status_of(e: SyncError) -> (u16, String) {
 /// Sends raw bytes to /v1/push.
 fn raw_push(server: &Running, token: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let mut resp = agent
-        .post(&format!("{}/v1/push", server.url()))
-        .header("Authorization", &format!("Bearer {token}"))
-        .content_type("application/json")
-        .send(&body[..])
-        .expect("request");
+    // A server refusing an oversized body answers 413 and may close the connection while
+    // the client is still writing; under load the client then sees a reset instead of the
+    // answer. Retrying is what a client does; a server that never answers still fails.
+    let mut attempt = 0;
+    let mut resp = loop {
+        match agent
+            .post(&format!("{}/v1/push", server.url()))
+            .header("Authorization", &format!("Bearer {token}"))
+            .content_type("application/json")
+            .send(&body[..])
+        {
+            Ok(resp) => break resp,
+            Err(e) if attempt < 8 => {
+                attempt += 1;
+                eprintln!("raw push attempt {attempt}: {e}; again");
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("request: {e}"),
+        }
+    };
     let status = resp.status().as_u16();
     let text = resp.body_mut().read_to_string().unwrap_or_default();
     (status, serde_json::from_str(&text).unwrap_or(json!({"raw": text})))

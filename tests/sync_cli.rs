@@ -15,8 +15,13 @@ struct Team {
 }
 
 fn team() -> Team {
+    team_on(None)
+}
+
+/// A team on a sled server, or a PostgreSQL one given its database URL.
+fn team_on(database: Option<&str>) -> Team {
     let t = sync_support::temp();
-    let server = ServerProc::start(&t.path().join("server"), "127.0.0.1:0", None);
+    let server = ServerProc::start(&t.path().join("server"), "127.0.0.1:0", database);
     let (ta, tb, tm) = (
         server.add_user("anna", "rep"),
         server.add_user("ben", "rep"),
@@ -372,4 +377,88 @@ fn a_store_restored_from_a_backup_older_than_its_last_sync_refuses_to_sync_inste
     assert_eq!(again.sync().0, 1);
     assert_eq!(tm.ben.sync().1, 4, "Acme, its city, Bolt, its city");
     assert!(tm.ben.records("accounts").iter().any(|a| a["city"] == "Oslo"));
+}
+
+/// The stages of a deal's history as a laptop shows it (`opp show --format json`).
+fn history_of(l: &Laptop, deal: &str) -> Vec<(String, String)> {
+    let shown = l.json(&["opp", "show", deal]);
+    shown[0]["stage_history"]
+        .as_array()
+        .expect("stage_history is an array")
+        .iter()
+        .map(|h| {
+            (
+                h["stage"].as_str().unwrap_or_default().to_string(),
+                h["at"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn two_laptops_move_one_deal_offline_and_both_history_entries_survive() {
+    for anna_first in [true, false] {
+        moves_offline(anna_first, None);
+        if let Some(db) = sync_support::PgDb::create("history") {
+            moves_offline(anna_first, Some(&db.url));
+        }
+    }
+}
+
+fn moves_offline(anna_first: bool, database: Option<&str>) {
+    let tm = team_on(database);
+    tm.anna.ok(&["account", "add", "--name", "Nordic Paper AB"]);
+    tm.anna.ok(&[
+        "opp",
+        "add",
+        "--name",
+        "Nordic deal",
+        "--account",
+        "Nordic Paper AB",
+        "--amount",
+        "5000",
+    ]);
+    tm.anna.sync();
+    tm.boss.sync();
+    // Both offline: anna moves the deal on, a little later her manager marks it lost.
+    tm.anna.ok(&["opp", "move", "Nordic deal", "Negotiation"]);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    tm.boss.ok(&["opp", "move", "Nordic deal", "Closed Lost"]);
+    if anna_first {
+        tm.anna.sync();
+        tm.boss.sync();
+    } else {
+        tm.boss.sync();
+        tm.anna.sync();
+    }
+    tm.anna.sync();
+    tm.boss.sync();
+    // Ben's laptop holds exactly what the server holds.
+    tm.ben.sync();
+    let want = history_of(&tm.ben, "Nordic deal");
+    let stages: Vec<&str> = want.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(
+        stages,
+        ["Prospecting", "Negotiation", "Closed Lost"],
+        "anna first: {anna_first}: both moves in the history, ordered by time"
+    );
+    let mut times: Vec<&str> = want.iter().map(|(_, t)| t.as_str()).collect();
+    times.sort_unstable();
+    assert_eq!(times, want.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>());
+    for l in [&tm.anna, &tm.ben, &tm.boss] {
+        assert_eq!(history_of(l, "Nordic deal"), want, "anna first: {anna_first}");
+        let deal = one(l, "opps");
+        assert_eq!(deal["stage"], "Closed Lost", "the later move wins the stage everywhere");
+        let check = l.run(&["check"]);
+        assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    }
+    // The stage itself was a concurrent edit: kept as a conflict, not lost.
+    let conflicts = open_conflicts(&tm.anna);
+    assert!(
+        conflicts
+            .iter()
+            .any(|c| c["field"] == "stage" && c["loser"]["value"] == "Negotiation"),
+        "{conflicts:?}"
+    );
+    assert!(conflicts.iter().all(|c| c["field"] != "stage_history"), "{conflicts:?}");
 }

@@ -18,7 +18,7 @@ fn app() -> Arc<App> {
 /// Opens a session at each size, presses `keys`, and checks the screen.
 fn check(name: &str, keys: &str) {
     for (w, h) in [(80, 24), (120, 40)] {
-        let mut s = Harness::new(app(), common::clock(), (w, h));
+        let mut s = Harness::new(app(), common::ZONE, (w, h));
         s.keys(keys);
         common::assert_snapshot(&format!("{name}-{w}x{h}"), &common::mask(&s.screen()));
     }
@@ -116,7 +116,7 @@ fn log_call_form() {
 
 #[test]
 fn too_small() {
-    let mut s = Harness::new(app(), common::clock(), (60, 20));
+    let mut s = Harness::new(app(), common::ZONE, (60, 20));
     s.keys("2");
     common::assert_snapshot("too-small-60x20", &s.screen());
 }
@@ -135,7 +135,7 @@ fn app_with_conflicts() -> Arc<App> {
 
 fn check_on(app: &Arc<App>, name: &str, keys: &str) {
     for (w, h) in [(80, 24), (120, 40)] {
-        let mut s = Harness::new(app.clone(), common::clock(), (w, h));
+        let mut s = Harness::new(app.clone(), common::ZONE, (w, h));
         s.keys(keys);
         common::assert_snapshot(&format!("{name}-{w}x{h}"), &common::mask(&s.screen()));
     }

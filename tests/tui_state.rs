@@ -3,6 +3,7 @@
 mod tui_support;
 use tui_support as common;
 
+use outpost::model::records::StageHistory;
 use outpost::model::{EntityKind, Id};
 use outpost::store::ChangeOp;
 use outpost::tui::popups::Popup;
@@ -41,8 +42,8 @@ fn moving_a_deal_on_the_board_writes_the_store_and_its_outbox() {
         .get(EntityKind::Opportunity, deal.id)
         .expect("get")
         .expect("deal");
-    let history = stored.fields["stage_history"].as_array().expect("history");
-    assert_eq!(history.last().and_then(|h| h["stage"].as_str()), Some("Qualification"));
+    let history = StageHistory::from_value(&stored.fields["stage_history"]);
+    assert_eq!(history.last().map(|h| h.stage.as_str()), Some("Qualification"));
     assert_eq!(stored.fields["probability"], Value::from(20));
     let changes: Vec<_> = s.state.app.store.outbox().map(|c| c.expect("change")).collect();
     assert!(changes.len() > outbox_before);
@@ -66,6 +67,138 @@ fn moving_a_deal_on_the_board_writes_the_store_and_its_outbox() {
     assert_eq!(stage_of(&s, deal.id), "Prospecting");
     s.keys("H");
     assert_eq!(stage_of(&s, deal.id), "Prospecting", "nothing before the first stage");
+}
+
+#[test]
+fn a_stage_move_carries_the_time_of_the_move_not_of_the_session() {
+    let (_dir, mut s) = common::session(120, 40);
+    let opened = common::now().with_timezone(&chrono::Utc);
+    assert_eq!(s.state.clock.now(), opened);
+    s.keys("2");
+    let pipeline = s.state.app.config.pipeline.clone();
+    let deal = s
+        .state
+        .board
+        .selected(&pipeline, s.state.clock.today())
+        .expect("a deal")
+        .clone();
+    let outbox_before = s.state.app.store.outbox_len();
+
+    // The rep leaves the session open for a while before moving the deal.
+    s.state.app.clock().advance(chrono::Duration::minutes(17));
+    let moved_at = opened + chrono::Duration::minutes(17);
+    s.keys("L");
+
+    let stored = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Opportunity, deal.id)
+        .expect("get")
+        .expect("deal");
+    let history = StageHistory::from_value(&stored.fields["stage_history"]);
+    let entry = history.last().expect("an entry");
+    assert_eq!(entry.stage, "Qualification");
+    assert_eq!(entry.from.as_deref(), Some("Prospecting"));
+    assert_eq!(entry.at, moved_at, "the entry carries the time of the move");
+    let changes: Vec<_> = s.state.app.store.outbox().map(|c| c.expect("change")).collect();
+    let stage_set = changes[outbox_before..]
+        .iter()
+        .find(|c| c.id == deal.id && matches!(&c.op, ChangeOp::Set { field, .. } if field == "stage"))
+        .expect("the stage change in the outbox");
+    let wall = u64::try_from(moved_at.timestamp_millis()).expect("after 1970");
+    assert_eq!(stage_set.hlc.wall, wall, "the HLC's wall time is the same clock");
+    assert_eq!(stored.clocks["stage"], stage_set.hlc);
+    // The detail view shows the same time.
+    let json = s
+        .state
+        .app
+        .view(EntityKind::Opportunity, deal.id, &stored, &mut Default::default());
+    let shown = json["stage_history"]
+        .as_array()
+        .expect("array")
+        .last()
+        .cloned()
+        .expect("entry");
+    assert_eq!(shown["stage"], "Qualification");
+    assert_eq!(
+        shown["at"]
+            .as_str()
+            .map(|t| t.parse::<chrono::DateTime<chrono::Utc>>().expect("time")),
+        Some(moved_at)
+    );
+}
+
+fn lose_form_open(s: &outpost::tui::harness::Harness) -> bool {
+    matches!(
+        s.state.popups.last(),
+        Some(Popup::Form(f)) if matches!(f.target, outpost::tui::popups::form::Target::Lose(..))
+    )
+}
+
+#[test]
+fn moving_a_won_deal_to_lost_asks_for_a_reason_and_esc_keeps_it_won() {
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("2");
+    let pipeline = s.state.app.config.pipeline.clone();
+    s.state.board.col = pipeline.position("Closed Won").expect("a won stage");
+    let today = s.state.clock.today();
+    let deal = s.state.board.selected(&pipeline, today).expect("a won deal").clone();
+    let outbox = s.state.app.store.outbox_len();
+
+    s.keys("L");
+    assert!(lose_form_open(&s), "the move asks first");
+    assert!(s.screen().contains("Loss reason"), "{}", s.screen());
+    assert_eq!(stage_of(&s, deal.id), "Closed Won", "nothing moves before the answer");
+    s.keys("esc");
+    assert!(s.state.popups.is_empty());
+    assert_eq!(stage_of(&s, deal.id), "Closed Won");
+    assert_eq!(s.state.app.store.outbox_len(), outbox, "Esc changes nothing");
+
+    // A reason is required.
+    s.keys("L enter");
+    assert!(lose_form_open(&s), "no reason, no move");
+    assert_eq!(stage_of(&s, deal.id), "Closed Won");
+    s.type_text("Budget frozen until Q3");
+    s.keys("enter");
+    assert!(s.state.popups.is_empty());
+    assert_eq!(stage_of(&s, deal.id), "Closed Lost");
+    let stored = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Opportunity, deal.id)
+        .expect("get")
+        .expect("deal");
+    assert_eq!(stored.fields["loss_reason"], "Budget frozen until Q3");
+    let history = StageHistory::from_value(&stored.fields["stage_history"]);
+    let last = history.last().expect("an entry");
+    assert_eq!(
+        (last.stage.as_str(), last.from.as_deref()),
+        ("Closed Lost", Some("Closed Won"))
+    );
+    assert!(s.screen().contains("to Closed Lost"));
+
+    // Back from lost to won asks nothing and clears the reason.
+    s.state.board.col = pipeline.position("Closed Lost").expect("a lost stage");
+    s.state.board.rows[s.state.board.col] = s
+        .state
+        .board
+        .column(&pipeline, s.state.board.col, today)
+        .iter()
+        .position(|d| d.id == deal.id)
+        .expect("the deal is in the lost column");
+    s.keys("H");
+    assert!(!lose_form_open(&s));
+    assert_eq!(stage_of(&s, deal.id), "Closed Won");
+    let stored = s
+        .state
+        .app
+        .store
+        .get(EntityKind::Opportunity, deal.id)
+        .expect("get")
+        .expect("deal");
+    assert!(stored.fields["loss_reason"].is_null());
 }
 
 #[test]
@@ -429,7 +562,7 @@ fn the_conflicts_inbox_resolves_through_the_store_and_its_outbox() {
 
     let (_dir, app) = common::demo_app();
     common::pull_conflicts(&app);
-    let mut s = Harness::new(app, common::clock(), (120, 40));
+    let mut s = Harness::new(app, common::ZONE, (120, 40));
     // The dashboard counts them and its hint bar leads to the inbox.
     assert_eq!(s.state.dashboard.data.as_ref().map(|d| d.open_conflicts), Some(4));
     assert_eq!(
@@ -586,7 +719,7 @@ fn marked_conflicts_resolve_together() {
 
     let (_dir, app) = common::demo_app();
     common::pull_conflicts(&app);
-    let mut s = Harness::new(app, common::clock(), (120, 40));
+    let mut s = Harness::new(app, common::ZONE, (120, 40));
     s.keys("0");
     // Space marks the selected conflict and moves down; again unmarks.
     s.keys("space space");
@@ -680,7 +813,7 @@ fn a_held_record_shows_in_the_inbox_the_dashboard_and_its_detail() {
         },
     };
     app.store.apply_remote(&[HeldRefusal { id, hold }], 90).expect("apply");
-    let mut s = Harness::new(app, common::clock(), (120, 40));
+    let mut s = Harness::new(app, common::ZONE, (120, 40));
     let d = s.state.dashboard.data.as_ref().expect("dashboard");
     assert_eq!((d.open_conflicts, d.held), (1, 1));
     assert!(s.screen().contains("1 conflict, 1 held"), "{}", s.screen());

@@ -303,7 +303,7 @@ impl App {
     /// Fills an empty store with sample data: `contacts` contacts (default 800) and
     /// proportionate other records.
     pub fn demo(&self, seed: u64, contacts: usize) -> Result<DemoSummary, AppError> {
-        self.demo_at(seed, contacts, &Local::now())
+        self.demo_at(seed, contacts, &self.clock().now().with_timezone(&Local))
     }
 
     /// [`App::demo`] as if it were `now` in `now`'s time zone: the same seed and `now` give

@@ -130,6 +130,7 @@ impl App {
         }
         let targets = plan(kind, &headers, maps)?;
         let mut refs: HashMap<(EntityKind, String), Result<Id, String>> = HashMap::new();
+        let now = self.clock().now();
         let mut errors = Vec::new();
         let mut muts = Vec::new();
         let mut rows = 0;
@@ -192,7 +193,7 @@ impl App {
                     *texts = vec![chosen];
                 }
             }
-            let built = super::input::build(&values, &mut |k, r| {
+            let built = super::input::build(&values, now, &mut |k, r| {
                 refs.entry((k, r.to_string()))
                     .or_insert_with(|| self.resolve(k, r).map_err(|e| e.to_string()))
                     .clone()

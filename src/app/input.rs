@@ -19,8 +19,13 @@ pub struct FieldError {
 /// Resolves a REF (id, id prefix or unique name) of a kind to an id.
 pub type Resolver<'a> = dyn FnMut(EntityKind, &str) -> Result<Id, String> + 'a;
 
-/// Builds stored fields from (spec, texts) pairs. Empty text clears a field.
-pub fn build(values: &[(&'static Spec, Vec<String>)], resolve: &mut Resolver<'_>) -> Result<Fields, FieldError> {
+/// Builds stored fields from (spec, texts) pairs. Empty text clears a field. `now` (the
+/// app's clock) gives meaning to "now", "today" and "+3d".
+pub fn build(
+    values: &[(&'static Spec, Vec<String>)],
+    now: DateTime<Utc>,
+    resolve: &mut Resolver<'_>,
+) -> Result<Fields, FieldError> {
     let tz = values
         .iter()
         .find(|(s, _)| s.json == "tz")
@@ -43,7 +48,7 @@ pub fn build(values: &[(&'static Spec, Vec<String>)], resolve: &mut Resolver<'_>
         .transpose()?;
     let mut fields = Fields::new();
     for (spec, texts) in values {
-        let value = parse(spec, texts, tz, price_currency.as_deref(), resolve).map_err(|m| err(spec.flag, m))?;
+        let value = parse(spec, texts, tz, price_currency.as_deref(), now, resolve).map_err(|m| err(spec.flag, m))?;
         if spec.ty != Ty::PriceCurrency {
             fields.insert(spec.json.to_string(), value);
         }
@@ -63,6 +68,7 @@ fn parse(
     texts: &[String],
     tz: Option<chrono_tz::Tz>,
     price_currency: Option<&str>,
+    now: DateTime<Utc>,
     resolve: &mut Resolver<'_>,
 ) -> Result<Value, String> {
     if spec.ty == Ty::List {
@@ -94,8 +100,10 @@ fn parse(
                 format!("'{text}' is not a whole number")
             }
         })?),
-        Ty::Date => Value::String(parse_date(text, Local::now().date_naive())?.to_string()),
-        Ty::DateTime => Value::String(parse_datetime(text, tz)?.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        Ty::Date => Value::String(parse_date(text, now.with_timezone(&Local).date_naive())?.to_string()),
+        Ty::DateTime => {
+            Value::String(parse_datetime(text, tz, now)?.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        }
         Ty::Bool => Value::Bool(parse_bool(text)?),
         Ty::Ref(kind) => Value::String(resolve(kind, text)?.to_string()),
         Ty::Choice(options) => {
@@ -162,11 +170,11 @@ pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
 }
 
 /// "YYYY-MM-DD HH:MM" (or with T, seconds, or a date alone) in `tz` or the local zone;
-/// RFC 3339 as is; "now".
-pub fn parse_datetime(text: &str, tz: Option<chrono_tz::Tz>) -> Result<DateTime<Utc>, String> {
+/// RFC 3339 as is; "now" (which is `now`).
+pub fn parse_datetime(text: &str, tz: Option<chrono_tz::Tz>, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     let t = text.trim();
     if t.eq_ignore_ascii_case("now") {
-        return Ok(Utc::now());
+        return Ok(now);
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.with_timezone(&Utc));
@@ -182,7 +190,7 @@ pub fn parse_datetime(text: &str, tz: Option<chrono_tz::Tz>) -> Result<DateTime<
     .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
     .or_else(|| {
         let (day, time) = t.split_once(' ').unwrap_or((t, "00:00"));
-        let date = parse_date(day, Local::now().date_naive()).ok()?;
+        let date = parse_date(day, now.with_timezone(&Local).date_naive()).ok()?;
         let time = NaiveTime::parse_from_str(time, "%H:%M").ok()?;
         Some(date.and_time(time))
     })
@@ -233,9 +241,11 @@ mod tests {
     #[test]
     fn datetimes_in_a_zone() {
         let tz: chrono_tz::Tz = "Europe/Berlin".parse().expect("tz");
-        let dt = parse_datetime("2026-07-01 09:30", Some(tz)).expect("parse");
+        let now = "2026-03-10T08:00:00Z".parse::<DateTime<Utc>>().expect("time");
+        let dt = parse_datetime("2026-07-01 09:30", Some(tz), now).expect("parse");
         assert_eq!(dt.to_rfc3339(), "2026-07-01T07:30:00+00:00");
-        assert!(parse_datetime("tomorrow-ish", None).is_err());
+        assert!(parse_datetime("tomorrow-ish", None, now).is_err());
+        assert_eq!(parse_datetime("now", None, now), Ok(now), "now is the given clock's");
     }
 
     #[test]

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 pub use config::Config;
 pub use ops::ConvertOptions;
 
+use crate::model::WallClock;
 use crate::model::validate::Invalid;
 use crate::store::{Store, StoreError};
 
@@ -117,17 +118,24 @@ impl App {
         Ok(dir)
     }
 
-    /// Opens the store in `data_dir` with its configuration.
+    /// Opens the store in `data_dir` with its configuration, on the system clock.
     pub fn open(data_dir: &Path) -> Result<Self, AppError> {
+        Self::open_with_clock(data_dir, WallClock::system())
+    }
+
+    /// [`App::open`] with the clock every write takes its time from (tests and the TUI
+    /// harness pass theirs; see [`App::clock`]).
+    pub fn open_with_clock(data_dir: &Path, clock: WallClock) -> Result<Self, AppError> {
         let mut config = Config::load(data_dir)?;
-        let mut store = Store::open(data_dir)?;
+        let mut store = Store::open_with_clock(data_dir, clock)?;
         // Once logged in to a sync server, new records belong to that user.
         if let Some(user) = crate::sync::default_owner(&store) {
             config.owner = Some(user);
         }
         store.set_context(crate::model::entity::Context {
             pipeline: config.pipeline.clone(),
-            now: crate::model::entity::now_ms(),
+            user: config.owner.clone(),
+            ..Default::default()
         });
         let app = Self {
             store,
@@ -139,5 +147,11 @@ impl App {
             eprintln!("note: an interrupted import was rolled back ({undone} records moved to the trash)");
         }
         Ok(app)
+    }
+
+    /// The one clock: the time of every write, and "now" for the front ends.
+    #[must_use]
+    pub fn clock(&self) -> &WallClock {
+        self.store.clock()
     }
 }

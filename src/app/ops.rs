@@ -7,6 +7,7 @@ use super::input::{FieldError, build};
 use super::spec::{self, Spec};
 use super::{App, AppError};
 use crate::model::records::ActivityKind;
+use crate::model::stage::StageState;
 use crate::model::{EntityKind, Fields, Id};
 use crate::store::{Mutation, Op};
 
@@ -43,7 +44,7 @@ impl App {
     /// Reads flag or cell values into fields, resolving REFs.
     pub fn fields_from(&self, values: &Values) -> Result<Fields, AppError> {
         let mut ref_error = None;
-        let built = build(values, &mut |kind, r| {
+        let built = build(values, self.clock().now(), &mut |kind, r| {
             self.resolve(kind, r).map_err(|e| {
                 let text = e.to_string();
                 ref_error = Some(e);
@@ -135,7 +136,7 @@ impl App {
             EntityKind::Activity if absent(fields, "at") => {
                 fields.insert(
                     "at".into(),
-                    json!(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    json!(self.clock().now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
                 );
             }
             EntityKind::Event if absent(fields, "end") => {
@@ -345,18 +346,44 @@ impl App {
         }
     }
 
-    /// Moves a deal to a stage (probability follows the stage; history records it).
-    pub fn move_stage(&self, id: Id, stage: &str) -> Result<String, AppError> {
+    /// Moves a deal to a stage (probability follows the stage; history records it, with
+    /// the time of the move). `reason` is why it was lost, kept on the deal; it goes only
+    /// with a lost stage. Moving a deal to a stage that is not lost clears an old reason.
+    pub fn move_stage(&self, id: Id, stage: &str, reason: Option<&str>) -> Result<String, AppError> {
         let s = self
             .config
             .pipeline
             .find(stage)
             .ok_or_else(|| AppError::Invalid(self.config.pipeline.unknown(stage)))?;
+        let lost = s.state == StageState::Lost;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if reason.is_some() && !lost {
+            return Err(AppError::Invalid(format!(
+                "a loss reason goes with a lost stage, and '{}' is not one",
+                s.name
+            )));
+        }
         let mut f = Fields::new();
         f.insert("stage".into(), json!(s.name));
+        if let Some(r) = reason {
+            f.insert("loss_reason".into(), json!(r));
+        } else if !lost {
+            f.insert("loss_reason".into(), Value::Null);
+        }
         self.follow_stage_probability(id, &mut f)?;
         self.store.commit(&[Mutation::update(EntityKind::Opportunity, id, f)])?;
         Ok(s.name.clone())
+    }
+
+    /// Whether moving the deal to `stage` takes a won deal to a lost stage: the TUI asks
+    /// for confirmation and a loss reason first.
+    pub fn loses_a_won_deal(&self, id: Id, stage: &str) -> Result<bool, AppError> {
+        let stored = self
+            .store
+            .get(EntityKind::Opportunity, id)?
+            .ok_or_else(|| AppError::NotFound(format!("no opportunity with id {id}")))?;
+        let state = |name: &str| self.config.pipeline.find(name).map(|s| s.state);
+        Ok(state(stored.text("stage")) == Some(StageState::Won) && state(stage) == Some(StageState::Lost))
     }
 
     /// When a write moves a deal to another stage without giving a probability, the
@@ -377,9 +404,17 @@ impl App {
         Ok(())
     }
 
-    /// Moves a deal one stage forward (`+1`) or back (`-1`) along the open stages and
-    /// "Closed Won". Returns the new stage, or `None` at either end.
+    /// Moves a deal one stage forward (`+1`) or back (`-1`) along the pipeline. Returns
+    /// the new stage, or `None` at either end.
     pub fn step_stage(&self, id: Id, delta: i32) -> Result<Option<String>, AppError> {
+        match self.step_target(id, delta)? {
+            Some(target) => self.move_stage(id, &target, None).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The stage one step forward (`+1`) or back (`-1`) from the deal's, if any.
+    pub fn step_target(&self, id: Id, delta: i32) -> Result<Option<String>, AppError> {
         let stored = self
             .store
             .get(EntityKind::Opportunity, id)?
@@ -389,10 +424,10 @@ impl App {
             return Ok(None);
         };
         let next = i64::try_from(pos).unwrap_or(0) + i64::from(delta);
-        let Some(target) = usize::try_from(next).ok().and_then(|n| stages.get(n)) else {
-            return Ok(None);
-        };
-        self.move_stage(id, &target.name.clone()).map(Some)
+        Ok(usize::try_from(next)
+            .ok()
+            .and_then(|n| stages.get(n))
+            .map(|s| s.name.clone()))
     }
 
     /// Converts a lead: links or creates the account (by company name), creates the

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::App;
 use super::spec::{self, Ty};
+use crate::model::records::StageHistory;
 use crate::model::{EntityKind, Id};
 use crate::store::Stored;
 
@@ -149,6 +150,10 @@ impl App {
             if !out.contains_key(k) {
                 out.insert(k.clone(), v.clone());
             }
+        }
+        if let Some(h) = out.get_mut("stage_history") {
+            // Stored as a set keyed by entry id; shown as a list ordered by time.
+            *h = StageHistory::from_value(h).to_output();
         }
         let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
             t.map_or(Value::Null, |t| {

@@ -249,6 +249,10 @@ pub enum OppExtra {
         reference: String,
         /// The stage, e.g. Proposal, "Closed Won", closed-won.
         stage: String,
+        /// Why the deal was lost (only with a lost stage; kept on the deal as
+        /// `loss_reason`).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
     },
 }
 

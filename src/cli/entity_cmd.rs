@@ -304,9 +304,13 @@ impl Extra for NoExtra {
 
 impl Extra for OppExtra {
     fn run(self, app: &App, format: Format) -> anyhow::Result<()> {
-        let OppExtra::Move { reference, stage } = self;
+        let OppExtra::Move {
+            reference,
+            stage,
+            reason,
+        } = self;
         let id = app.resolve(EntityKind::Opportunity, &reference)?;
-        let stage = app.move_stage(id, &stage)?;
+        let stage = app.move_stage(id, &stage, reason.as_deref())?;
         if format == Format::Table {
             println!("Moved '{}' to {stage}", app.title(EntityKind::Opportunity, id));
             Ok(())

@@ -7,6 +7,9 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -100,12 +103,6 @@ impl Hlc {
     pub fn observe(last: Self, seen: Self) -> Self {
         last.max(seen)
     }
-
-    /// Wall milliseconds of the machine now.
-    #[must_use]
-    pub fn now_ms() -> u64 {
-        u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
-    }
 }
 
 impl fmt::Display for Hlc {
@@ -148,6 +145,84 @@ impl<'de> Deserialize<'de> for Hlc {
     }
 }
 
+/// Where "now" comes from: the one clock of an open store. Every write reads it once
+/// (the transaction's time), so the HLC's wall time, stage history and every other
+/// timestamp of that write agree. The real clock reads the system time; tests and the
+/// TUI harness pass a manual one and move it. Clones share the same source.
+#[derive(Clone, Default)]
+pub struct WallClock(Source);
+
+#[derive(Clone, Default)]
+enum Source {
+    #[default]
+    System,
+    Manual(Arc<Mutex<DateTime<Utc>>>),
+    Func(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>),
+}
+
+impl WallClock {
+    /// The machine's clock.
+    #[must_use]
+    pub fn system() -> Self {
+        Self(Source::System)
+    }
+
+    /// A clock that stands at `start` until [`WallClock::set`] or [`WallClock::advance`]
+    /// moves it (every clone sees the move).
+    #[must_use]
+    pub fn manual(start: DateTime<Utc>) -> Self {
+        Self(Source::Manual(Arc::new(Mutex::new(start))))
+    }
+
+    /// A clock reading `f`.
+    #[must_use]
+    pub fn from_fn(f: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        Self(Source::Func(Arc::new(f)))
+    }
+
+    /// Now, to the millisecond (what records and clocks store).
+    #[must_use]
+    pub fn now(&self) -> DateTime<Utc> {
+        let now = match &self.0 {
+            Source::System => Utc::now(),
+            Source::Manual(t) => *t.lock().unwrap_or_else(PoisonError::into_inner),
+            Source::Func(f) => f(),
+        };
+        DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+    }
+
+    /// Now as milliseconds since the Unix epoch (an HLC's wall time).
+    #[must_use]
+    pub fn now_ms(&self) -> u64 {
+        u64::try_from(self.now().timestamp_millis()).unwrap_or(0)
+    }
+
+    /// Moves a manual clock to `t` (other clocks ignore it).
+    pub fn set(&self, t: DateTime<Utc>) {
+        if let Source::Manual(m) = &self.0 {
+            *m.lock().unwrap_or_else(PoisonError::into_inner) = t;
+        }
+    }
+
+    /// Moves a manual clock on by `d` (other clocks ignore it).
+    pub fn advance(&self, d: chrono::Duration) {
+        if let Source::Manual(m) = &self.0 {
+            let mut t = m.lock().unwrap_or_else(PoisonError::into_inner);
+            *t += d;
+        }
+    }
+}
+
+impl fmt::Debug for WallClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Source::System => f.write_str("WallClock(system)"),
+            Source::Manual(_) => write!(f, "WallClock(manual {})", self.now()),
+            Source::Func(_) => f.write_str("WallClock(fn)"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +253,18 @@ mod tests {
         assert_eq!(a.to_string().parse::<Hlc>(), Ok(a));
         assert!(a.to_string() < b.to_string());
         assert!("1.2".parse::<Hlc>().is_err());
+    }
+
+    #[test]
+    fn a_manual_clock_moves_for_every_clone_and_keeps_milliseconds() {
+        let start = DateTime::from_timestamp_millis(1_700_000_000_123).expect("time");
+        let clock = WallClock::manual(start);
+        let other = clock.clone();
+        assert_eq!(other.now_ms(), 1_700_000_000_123);
+        clock.advance(chrono::Duration::minutes(5));
+        assert_eq!(other.now(), start + chrono::Duration::minutes(5));
+        let nanos = DateTime::from_timestamp(1, 999_999).expect("time");
+        clock.set(nanos);
+        assert_eq!(other.now_ms(), 1_000, "sub-millisecond parts are dropped");
     }
 }

@@ -182,29 +182,43 @@ impl FromStr for EntityKind {
     }
 }
 
-/// What checking needs besides the record: configuration and the time.
+/// What checking needs besides the record: configuration, and the time and author of the
+/// write being checked (the store sets both for each transaction, from its one clock).
 #[derive(Clone, Debug)]
 pub struct Context {
     /// The configured pipeline stages.
     pub pipeline: Pipeline,
-    /// Now, for stage history.
+    /// The time of this write (stage history entries carry it).
     pub now: chrono::DateTime<chrono::Utc>,
+    /// Who writes (the configured owner), recorded in stage history entries.
+    pub user: Option<String>,
 }
 
 impl Default for Context {
     fn default() -> Self {
         Self {
             pipeline: Pipeline::default(),
-            now: now_ms(),
+            now: chrono::DateTime::UNIX_EPOCH,
+            user: None,
         }
     }
 }
 
-/// Now, to the millisecond (stage history needs no more).
+/// Fields merged as a set of entries (union by entry id) rather than last-writer-wins:
+/// history that must not be lost under concurrency. Whatever the kind.
 #[must_use]
-pub fn now_ms() -> chrono::DateTime<chrono::Utc> {
-    let now = chrono::Utc::now();
-    chrono::DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+pub fn merges_by_union(field: &str) -> bool {
+    field == "stage_history"
+}
+
+/// The union of two values of a [`merges_by_union`] field (either may be absent, or in
+/// an older form). Commutative, associative and idempotent, so replicas converge.
+#[must_use]
+pub fn union(field: &str, a: Option<&serde_json::Value>, b: &serde_json::Value) -> serde_json::Value {
+    match field {
+        "stage_history" => super::records::StageHistory::union(a, b),
+        _ => b.clone(),
+    }
 }
 
 /// A relation from one record to another, named by its `<rel>_id` field.

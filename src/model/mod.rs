@@ -9,6 +9,6 @@ pub mod records;
 pub mod stage;
 pub mod validate;
 
-pub use clock::{Hlc, ReplicaId};
+pub use clock::{Hlc, ReplicaId, WallClock};
 pub use entity::{EntityKind, Fields};
 pub use id::Id;

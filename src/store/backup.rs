@@ -273,6 +273,9 @@ impl Store {
                 trees[META].insert(k.as_bytes(), v.as_bytes())?;
             }
             for (kind, id, stored) in &parsed.records {
+                // A backup of an older schema holds records in their older form.
+                let mut stored = stored.clone();
+                super::meta::upgrade(*kind, &mut stored);
                 trees[entity_pos(*kind)].insert(id.as_bytes(), stored.encode())?;
             }
             for c in &parsed.outbox {

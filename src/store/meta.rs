@@ -1,15 +1,19 @@
 //! The `meta` tree: schema version, replica id, last clock, next outbox sequence, device
 //! code and quote counter. Values are UTF-8 text.
 
-use super::{META, Store, StoreError};
-use crate::model::{Hlc, ReplicaId};
+use super::{META, Store, StoreError, Stored};
+use crate::model::records::StageHistory;
+use crate::model::{EntityKind, Hlc, ReplicaId};
 
 /// The schema this build writes. History:
 /// 1 — first release; 2 — adds `idx_title` (REF by name), built by migration;
 /// 3 — sync: the `conflicts` tree, and the outbox may start after `acked_seq` (changes
 /// the server acknowledged are pruned). Nothing to convert: an older store has no
-/// conflicts and nothing acknowledged.
-pub const SCHEMA_VERSION: u32 = 3;
+/// conflicts and nothing acknowledged; 4 — an opportunity's `stage_history` is a set of
+/// entries keyed by their own ids (merged by union) instead of an array; migration
+/// gives each entry of an array an id made from its time and stage (the same on every
+/// replica) and changes no clock, so nothing new is sent.
+pub const SCHEMA_VERSION: u32 = 4;
 
 pub const K_SCHEMA: &str = "schema_version";
 pub const K_REPLICA: &str = "replica_id";
@@ -76,12 +80,44 @@ fn migrate(store: &Store, from: u32) -> Result<(), StoreError> {
             1 => store.rebuild_indexes()?,
             // 2 -> 3: the conflicts tree is created empty on open; nothing to convert.
             2 => {}
+            // 3 -> 4: stage history arrays become sets of entries.
+            3 => upgrade_records(store)?,
             _ => return Err(StoreError::Corrupt(format!("no migration from schema {version}"))),
         }
         version += 1;
         store.tree(META).insert(K_SCHEMA, version.to_string().as_bytes())?;
     }
     store.flush()
+}
+
+/// Brings every record written by an older schema to today's form (in place, clocks
+/// untouched).
+fn upgrade_records(store: &Store) -> Result<(), StoreError> {
+    let tree = store.entity_tree(EntityKind::Opportunity);
+    for item in tree.iter() {
+        let (key, bytes) = item?;
+        let mut stored = Stored::decode(&bytes)?;
+        if upgrade(EntityKind::Opportunity, &mut stored) {
+            tree.insert(key, stored.encode())?;
+        }
+    }
+    Ok(())
+}
+
+/// Upgrades one record of an older schema (a store being migrated, a restored backup).
+/// Returns whether it changed.
+pub(crate) fn upgrade(kind: EntityKind, stored: &mut Stored) -> bool {
+    if kind != EntityKind::Opportunity {
+        return false;
+    }
+    match stored.fields.get("stage_history") {
+        Some(v @ serde_json::Value::Array(_)) => {
+            let set = serde_json::to_value(StageHistory::from_value(v)).unwrap_or_default();
+            stored.fields.insert("stage_history".into(), set);
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Reads a text value from the meta tree.

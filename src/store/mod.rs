@@ -30,7 +30,7 @@ pub use record::{CREATED, DELETED, Stored};
 pub use verify::VerifyReport;
 
 use crate::model::entity::{Context, Index};
-use crate::model::{EntityKind, ReplicaId};
+use crate::model::{EntityKind, ReplicaId, WallClock};
 
 /// Positions of the fixed trees in [`Store::trees`]; entity trees follow.
 pub(crate) const META: usize = 0;
@@ -54,12 +54,19 @@ pub struct Store {
     path: PathBuf,
     replica: ReplicaId,
     ctx: Context,
+    clock: WallClock,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `dir`, migrating an older schema and
-    /// refusing a newer one.
+    /// Opens (creating if needed) the store in `dir` on the system clock, migrating an
+    /// older schema and refusing a newer one.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with_clock(dir, WallClock::system())
+    }
+
+    /// [`Store::open`] with the clock every write reads its time from (tests and the
+    /// TUI harness pass theirs).
+    pub fn open_with_clock(dir: &Path, clock: WallClock) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
             path: dir.to_path_buf(),
             source: e,
@@ -88,6 +95,7 @@ impl Store {
             path: dir.to_path_buf(),
             replica: ReplicaId(0),
             ctx: Context::default(),
+            clock,
         };
         store.replica = meta::init_or_migrate(&store)?;
         Ok(store)
@@ -111,7 +119,14 @@ impl Store {
         &self.ctx
     }
 
-    /// Replaces the configuration (pipeline stages).
+    /// The clock every write reads its time from.
+    #[must_use]
+    pub fn clock(&self) -> &WallClock {
+        &self.clock
+    }
+
+    /// Replaces the configuration (pipeline stages, the writing user). Its `now` is
+    /// ignored: each write takes the time from [`Store::clock`].
     pub fn set_context(&mut self, ctx: Context) {
         self.ctx = ctx;
     }

@@ -14,7 +14,7 @@ use super::held;
 use super::meta::{K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, K_QUOTE_COUNTER, parse_hlc, parse_u64};
 use super::record::{CREATED, DELETED};
 use super::{CONFLICTS, HELD, META, OUTBOX, Store, StoreError, Stored, entity_pos};
-use crate::model::entity::Checked;
+use crate::model::entity::{Checked, Context};
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
 
 /// What to do to one record.
@@ -136,11 +136,13 @@ pub struct Settle {
 /// State carried through one transaction.
 struct Tx<'a> {
     trees: &'a [TransactionalTree],
-    store: &'a Store,
     replica: ReplicaId,
     clock: Hlc,
     seq: u64,
+    /// The time of this write, read once from the store's clock.
     now_ms: u64,
+    /// Checking context with this write's time.
+    ctx: &'a Context,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -181,14 +183,21 @@ impl Store {
         if mutations.is_empty() && meta.is_empty() && settles.is_empty() {
             return Ok(Vec::new());
         }
+        // One reading of the clock per write: the HLC's wall time and every time the
+        // write records (stage history) are the same instant.
+        let now = self.clock.now();
+        let ctx = Context {
+            now,
+            ..self.ctx.clone()
+        };
         let result = self.trees.as_slice().transaction(|trees| {
             let mut tx = Tx {
                 trees,
-                store: self,
                 replica: self.replica,
                 clock: parse_hlc(trees[META].get(K_LAST_HLC)?.as_deref()).or_else(abort)?,
                 seq: parse_u64(trees[META].get(K_NEXT_SEQ)?.as_deref(), 1).or_else(abort)?,
-                now_ms: Hlc::now_ms(),
+                now_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
+                ctx: &ctx,
             };
             let mut clocks = Vec::with_capacity(mutations.len());
             for (index, m) in mutations.iter().enumerate() {
@@ -282,7 +291,7 @@ impl Tx<'_> {
     }
 
     fn check(&self, index: usize, m: &Mutation, fields: &Fields, old: Option<&Fields>) -> TxResult<Checked> {
-        m.kind.check(fields, old, &self.store.ctx).or_else(|source| {
+        m.kind.check(fields, old, self.ctx).or_else(|source| {
             let title = fields
                 .get("name")
                 .or_else(|| fields.get("subject"))
@@ -609,7 +618,7 @@ mod tests {
     fn the_clock_survives_a_restart_even_when_the_wall_clock_is_behind() {
         let dir = tempfile::tempdir().expect("dir");
         let future = Hlc {
-            wall: Hlc::now_ms() + 86_400_000,
+            wall: u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0) + 86_400_000,
             counter: 5,
             replica: ReplicaId(1),
         };

@@ -152,7 +152,7 @@ pub fn sync(
     // create came back without a refusal is on the server now.
     report.unheld = store.clear_accepted_held(store.sync_state()?.acked_seq)?;
     report.held = store.held_live()?.len();
-    store.record_sync_finished(chrono::Utc::now())?;
+    store.record_sync_finished(store.clock().now())?;
     Ok(report)
 }
 

@@ -12,12 +12,17 @@
 //! set on a deleted record, or a delete that did not see a field's current value, is an
 //! edit concurrent with a delete. The server runs this in its commit order, so every
 //! replica receives the same conflicts.
+//!
+//! One exception to last-writer-wins: a field that holds history (`stage_history`, see
+//! `model::entity::merges_by_union`) is a set of entries with their own ids, merged by
+//! union under the later clock, so concurrent moves of one deal all stay in its history.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::model::Hlc;
+use crate::model::entity::{merges_by_union, union};
 use crate::store::{CREATED, ChangeOp, ConflictKind, DELETED, Outcome, Side, Stored};
 
 /// A conflict found while merging, before the server gives it an id.
@@ -67,6 +72,10 @@ pub fn apply(current: Option<&Stored>, hlc: Hlc, op: &ChangeOp) -> Merged {
                 if k.starts_with('_') {
                     continue;
                 }
+                if merges_by_union(k) {
+                    changed |= merge_union(&mut state, k, v, hlc);
+                    continue;
+                }
                 if newer(hlc, state.clocks.get(k)) {
                     state.fields.insert(k.clone(), v.clone());
                     state.clocks.insert(k.clone(), hlc);
@@ -82,6 +91,16 @@ pub fn apply(current: Option<&Stored>, hlc: Hlc, op: &ChangeOp) -> Merged {
             let cur = state.clocks.get(field).copied();
             if cur == Some(hlc) || field.starts_with('_') {
                 return unchanged(state);
+            }
+            if merges_by_union(field) {
+                // A set of entries: nothing is lost, so nothing conflicts (the stage
+                // change it goes with raises any conflict there is).
+                changed = merge_union(&mut state, field, value, hlc);
+                return Merged {
+                    state,
+                    changed,
+                    conflicts,
+                };
             }
             let cur_value = state.fields.get(field).cloned().unwrap_or(Value::Null);
             if exists(&state) && state.deleted {
@@ -150,6 +169,22 @@ pub fn apply(current: Option<&Stored>, hlc: Hlc, op: &ChangeOp) -> Merged {
     }
 }
 
+/// Merges a value of a [`merges_by_union`] field: the union of the entries, under the
+/// later of the two clocks. Returns whether anything changed.
+fn merge_union(state: &mut Stored, field: &str, value: &Value, hlc: Hlc) -> bool {
+    let merged = union(field, state.fields.get(field), value);
+    let mut changed = false;
+    if state.fields.get(field) != Some(&merged) {
+        state.fields.insert(field.to_string(), merged);
+        changed = true;
+    }
+    if newer(hlc, state.clocks.get(field)) {
+        state.clocks.insert(field.to_string(), hlc);
+        changed = true;
+    }
+    changed
+}
+
 fn unchanged(state: Stored) -> Merged {
     Merged {
         state,
@@ -164,7 +199,7 @@ fn unseen_edits(state: &Stored, seen: &BTreeMap<String, Hlc>, hlc: Hlc) -> Vec<D
     state
         .clocks
         .iter()
-        .filter(|(k, c)| !k.starts_with('_') && seen.get(*k) != Some(*c))
+        .filter(|(k, c)| !k.starts_with('_') && !merges_by_union(k) && seen.get(*k) != Some(*c))
         .map(|(k, c)| Detected {
             kind: ConflictKind::Delete,
             field: k.clone(),

@@ -26,8 +26,17 @@ struct Op {
 }
 
 fn arb_op() -> impl Strategy<Value = Op> {
-    let field = prop_oneof![Just("name"), Just("city"), Just("owner")];
-    let value = prop_oneof![Just(json!("x")), Just(json!("y")), Just(json!(null)), Just(json!(3))];
+    let field = prop_oneof![Just("name"), Just("city"), Just("owner"), Just("stage_history")];
+    let entry = |stage: &str, min: u32| json!({"stage": stage, "at": format!("2026-03-10T09:{min:02}:00Z")});
+    let value = prop_oneof![
+        Just(json!("x")),
+        Just(json!("y")),
+        Just(json!(null)),
+        Just(json!(3)),
+        Just(json!({"e1": entry("Won", 1)})),
+        Just(json!({"e2": entry("Lost", 2), "e3": entry("Won", 3)})),
+        Just(json!([entry("Prospecting", 0)])),
+    ];
     let base = proptest::option::of((1u64..20, 1u64..4).prop_map(|(w, r)| hlc(w, r)));
     let kind = prop_oneof![
         (field.clone(), value.clone()).prop_map(|(f, v)| {
@@ -214,4 +223,73 @@ fn revert_puts_back_the_servers_field() {
         ),
         Outcome::Unchanged
     );
+}
+
+fn history(value: &serde_json::Value) -> Vec<String> {
+    crate::model::records::StageHistory::from_value(value)
+        .ordered()
+        .into_iter()
+        .map(|(_, c)| c.stage.clone())
+        .collect()
+}
+
+#[test]
+fn concurrent_stage_moves_keep_both_history_entries_and_the_later_stage() {
+    let c = hlc(1, 1);
+    let first = json!({"a0": {"stage": "Prospecting", "at": "2026-03-10T09:00:00Z"}});
+    let s = created(json!({"stage": "Prospecting", "stage_history": first}), c);
+    let mut mine = first.clone();
+    mine["m1"] = json!({"stage": "Negotiation", "at": "2026-03-10T10:00:00Z", "from": "Prospecting"});
+    let mut theirs = first;
+    theirs["t1"] = json!({"stage": "Closed Lost", "at": "2026-03-10T11:00:00Z", "from": "Prospecting"});
+    let a = [
+        (hlc(5, 2), set("stage", json!("Negotiation"), Some(c))),
+        (hlc(5, 2), set("stage_history", mine, Some(c))),
+    ];
+    let b = [
+        (hlc(7, 3), set("stage", json!("Closed Lost"), Some(c))),
+        (hlc(7, 3), set("stage_history", theirs, Some(c))),
+    ];
+    let play = |order: &[&(Hlc, ChangeOp)]| {
+        let mut state = s.clone();
+        let mut conflicts = Vec::new();
+        for (at, op) in order {
+            let m = apply(Some(&state), *at, op);
+            conflicts.extend(m.conflicts.into_iter().map(|d| d.field));
+            state = m.state;
+        }
+        (state, conflicts)
+    };
+    let (ab, ab_conflicts) = play(&[&a[0], &a[1], &b[0], &b[1]]);
+    let (ba, ba_conflicts) = play(&[&b[0], &b[1], &a[0], &a[1]]);
+    assert_eq!(ab, ba, "the same state in either order");
+    assert_eq!(
+        ab.fields["stage"],
+        json!("Closed Lost"),
+        "the stage is the later writer's"
+    );
+    assert_eq!(
+        history(&ab.fields["stage_history"]),
+        ["Prospecting", "Negotiation", "Closed Lost"],
+        "both moves stay in the history, ordered by time"
+    );
+    assert_eq!(ab_conflicts, ["stage"], "the stage is a conflict, the history is not");
+    assert_eq!(ba_conflicts, ["stage"]);
+}
+
+#[test]
+fn an_older_history_array_merges_with_entries() {
+    let legacy = json!([{"stage": "Prospecting", "at": "2026-03-10T09:00:00Z"}]);
+    let s = created(json!({"stage_history": legacy.clone()}), hlc(1, 1));
+    assert!(s.fields["stage_history"].is_object(), "stored as entries");
+    let mut newer = crate::model::records::StageHistory::union(None, &legacy);
+    newer["n1"] = json!({"stage": "Qualification", "at": "2026-03-10T10:00:00Z"});
+    let m = apply(Some(&s), hlc(2, 2), &set("stage_history", newer.clone(), None));
+    assert_eq!(
+        history(&m.state.fields["stage_history"]),
+        ["Prospecting", "Qualification"]
+    );
+    // The same legacy entry converted on two replicas has the same id: no duplicate.
+    let again = apply(Some(&m.state), hlc(3, 3), &set("stage_history", legacy, None));
+    assert_eq!(again.state.fields["stage_history"], newer);
 }

@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Duration, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
+use crate::model::WallClock;
+
 /// A time zone: the machine's, or a named one (tests).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Zone {
@@ -12,38 +14,39 @@ pub enum Zone {
     Named(chrono_tz::Tz),
 }
 
-/// Now and the zone times are shown in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Now and the zone times are shown in. Now is the app's one clock
+/// ([`crate::app::App::clock`]), so what the TUI shows and what it writes agree.
+#[derive(Clone, Debug)]
 pub struct Clock {
-    /// Frozen time, or `None` for the system clock.
-    frozen: Option<DateTime<Utc>>,
+    /// Where now comes from.
+    wall: WallClock,
     /// Zone for showing times.
     pub zone: Zone,
 }
 
 impl Clock {
+    /// `wall` shown in `zone`.
+    #[must_use]
+    pub fn new(wall: WallClock, zone: Zone) -> Self {
+        Self { wall, zone }
+    }
+
     /// The system clock in the local zone.
     #[must_use]
     pub fn system() -> Self {
-        Self {
-            frozen: None,
-            zone: Zone::Local,
-        }
+        Self::new(WallClock::system(), Zone::Local)
     }
 
     /// A clock stopped at `now`, showing times in `zone`.
     #[must_use]
     pub fn fixed(now: DateTime<Utc>, zone: chrono_tz::Tz) -> Self {
-        Self {
-            frozen: Some(now),
-            zone: Zone::Named(zone),
-        }
+        Self::new(WallClock::manual(now), Zone::Named(zone))
     }
 
     /// Now, in UTC.
     #[must_use]
     pub fn now(&self) -> DateTime<Utc> {
-        self.frozen.unwrap_or_else(Utc::now)
+        self.wall.now()
     }
 
     /// Today in the shown zone.

@@ -341,6 +341,30 @@ pub fn open_convert(st: &mut State, lead: Id) {
     );
 }
 
+/// Asks before a won deal goes to a lost stage: the move happens only when a loss
+/// reason is given and saved; Esc leaves the deal as it is.
+pub fn open_lose(st: &mut State, deal: Id, stage: &str) {
+    let name = st.app.title(EntityKind::Opportunity, deal);
+    let fields = vec![Field::new(
+        "reason",
+        "Loss reason",
+        None,
+        true,
+        &format!("Why was this won deal lost? Enter moves it to {stage}, Esc keeps it"),
+        "",
+    )];
+    push(
+        st,
+        Form {
+            title: format!("Won deal to {stage}? · {name}"),
+            target: Target::Lose(deal, stage.to_string()),
+            fields,
+            focus: 0,
+            error: None,
+        },
+    );
+}
+
 fn current(st: &mut State) -> Option<&mut Form> {
     match st.popups.last_mut() {
         Some(Popup::Form(f)) => Some(f),
@@ -447,8 +471,9 @@ pub fn submit(st: &mut State) {
         }
         Target::Convert(_) => (EntityKind::Lead, Vec::new()),
         Target::Resolve(_, kind) => (*kind, Vec::new()),
+        Target::Lose(..) => (EntityKind::Opportunity, Vec::new()),
     };
-    if issues.is_empty() && !matches!(target, Target::Convert(_) | Target::Resolve(..)) {
+    if issues.is_empty() && !matches!(target, Target::Convert(_) | Target::Resolve(..) | Target::Lose(..)) {
         let mut check = vals.clone();
         if matches!(target, Target::Log(..) | Target::Note(_)) {
             let kind = match &target {
@@ -546,6 +571,13 @@ pub fn submit(st: &mut State) {
                 )
             })
         }
+        Target::Lose(deal, stage) => app.move_stage(*deal, stage, Some(&text("reason"))).map(|stage| {
+            (
+                format!("Moved '{}' to {stage}", app.title(EntityKind::Opportunity, *deal)),
+                vec![EntityKind::Opportunity],
+                None,
+            )
+        }),
         Target::Resolve(id, kind) => {
             let row = st.conflicts.rows.iter().flatten().find(|r| &r.id == id).cloned();
             let choice = Choice::Value(text("value"));

@@ -8,7 +8,7 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
 use super::action::Action;
-use super::clock::Clock;
+use super::clock::Zone;
 use super::event::Event;
 use super::jobs;
 use super::keymap::Keymap;
@@ -25,15 +25,16 @@ pub struct Harness {
 }
 
 impl Harness {
-    /// A session on `app` at `clock`, `size` columns x rows, built-in keymap and dark
-    /// theme, with the first loading done.
+    /// A session on `app` showing times in `zone`, `size` columns x rows, built-in keymap
+    /// and dark theme, with the first loading done. Now is the app's clock (open it with
+    /// [`App::open_with_clock`] and a manual clock to move time).
     #[must_use]
-    pub fn new(app: Arc<App>, clock: Clock, size: (u16, u16)) -> Self {
+    pub fn new(app: Arc<App>, zone: chrono_tz::Tz, size: (u16, u16)) -> Self {
         let keymap = Keymap::builtin().unwrap_or_else(|e| panic!("built-in keymap: {e}"));
         Self::with_options(
             app,
             Options {
-                clock,
+                zone: Zone::Named(zone),
                 keymap,
                 theme: Theme::builtin("dark", false),
                 no_color: false,

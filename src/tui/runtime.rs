@@ -12,7 +12,7 @@ use std::thread;
 use anyhow::Context;
 use ratatui::DefaultTerminal;
 
-use super::clock::Clock;
+use super::clock::{Clock, Zone};
 use super::event::{Event, spawn_input};
 use super::jobs::{self, Job};
 use super::keymap::{Keymap, config_dir};
@@ -32,7 +32,7 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     let mut terminal = ratatui::try_init().context("cannot set up the terminal (is this a terminal?)")?;
     let size = terminal.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
     let options = Options {
-        clock: Clock::system(),
+        zone: Zone::Local,
         keymap,
         theme,
         no_color,
@@ -79,7 +79,7 @@ fn event_loop(terminal: &mut DefaultTerminal, app: Arc<App>, options: Options) -
             if st.status.progress.is_none() {
                 st.status.progress = Some((job.label(), None));
             }
-            spawn_job(st.app.clone(), st.clock, job, tx.clone());
+            spawn_job(st.app.clone(), st.clock.clone(), job, tx.clone());
         }
         terminal.draw(|f| ui::draw(&st, f.area(), f.buffer_mut()))?;
         if st.quit {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::clock::Clock;
+use super::clock::{Clock, Zone};
 use super::jobs::Job;
 use super::keymap::Keymap;
 use super::popups::Popup;
@@ -116,8 +116,8 @@ pub struct EditorRequest {
 /// Options for a new session.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Now and the time zone.
-    pub clock: Clock,
+    /// The zone times are shown in (now is the app's clock).
+    pub zone: Zone,
     /// Keys.
     pub keymap: Keymap,
     /// Colours.
@@ -174,10 +174,11 @@ impl State {
     /// A new session showing the dashboard (its loading is queued).
     #[must_use]
     pub fn new(app: Arc<App>, options: Options) -> Self {
-        let today = options.clock.today();
+        let clock = Clock::new(app.clock().clone(), options.zone);
+        let today = clock.today();
         let mut st = Self {
             app,
-            clock: options.clock,
+            clock,
             keymap: options.keymap,
             theme: options.theme,
             no_color: options.no_color,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use outpost::app::App;
-use outpost::tui::clock::Clock;
+use outpost::model::WallClock;
 use outpost::tui::harness::Harness;
 
 /// The zone the tests live in.
@@ -20,15 +20,16 @@ pub fn now() -> DateTime<chrono_tz::Tz> {
         .expect("valid time")
 }
 
-/// The test clock.
-pub fn clock() -> Clock {
-    Clock::fixed(now().with_timezone(&Utc), ZONE)
+/// A clock standing at [`now`]; move it with `advance`/`set` (every clone follows).
+pub fn clock() -> WallClock {
+    WallClock::manual(now().with_timezone(&Utc))
 }
 
-/// A fresh store filled with the demo (seed 7, 800 contacts) as of [`now`].
+/// A fresh store filled with the demo (seed 7, 800 contacts) as of [`now`], on a manual
+/// clock standing at [`now`] (`app.clock()` moves it).
 pub fn demo_app() -> (tempfile::TempDir, Arc<App>) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = App::open(dir.path()).expect("open");
+    let app = App::open_with_clock(dir.path(), clock()).expect("open");
     app.demo_at(7, 800, &now()).expect("demo");
     (dir, Arc::new(app))
 }
@@ -36,7 +37,7 @@ pub fn demo_app() -> (tempfile::TempDir, Arc<App>) {
 /// A session on a fresh demo store.
 pub fn session(w: u16, h: u16) -> (tempfile::TempDir, Harness) {
     let (dir, app) = demo_app();
-    (dir, Harness::new(app, clock(), (w, h)))
+    (dir, Harness::new(app, ZONE, (w, h)))
 }
 
 /// Masks what differs between runs: the device code in quote numbers (Q-1A2B-0001).
@@ -150,7 +151,7 @@ pub fn pull_conflicts(app: &App) -> Vec<String> {
     let store = &app.store;
     let me = store.replica();
     let ben = ReplicaId(0xbe11_0000_0000_0001);
-    let base = Hlc::now_ms() + 60_000;
+    let base = app.clock().now_ms() + 60_000;
     let at = Utc.with_ymd_and_hms(2026, 3, 9, 15, 30, 0).single().expect("time");
     let mut items = Vec::new();
     let mut ids = Vec::new();

@@ -15,7 +15,7 @@ pub use activity::{Activity, ActivityKind};
 pub use contact::Contact;
 pub use event::Event;
 pub use lead::{Lead, LeadStatus};
-pub use opportunity::{Opportunity, StageChange};
+pub use opportunity::{Opportunity, StageChange, StageHistory};
 pub use product::Product;
 pub use quote::{Quote, QuoteLine, QuoteStatus};
 pub use user::{Role, User, check_login, names_person, suggest_login, user_record_id};

@@ -1,6 +1,8 @@
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{currency, non_negative, required, tidy};
 use crate::model::Id;
@@ -13,8 +15,126 @@ use crate::model::validate::{self, Invalid};
 pub struct StageChange {
     /// The stage entered.
     pub stage: String,
-    /// When it was entered.
+    /// When it was entered (the time of the write that moved the deal).
     pub at: DateTime<Utc>,
+    /// The stage left (none for the first entry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Who moved the deal, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+/// The stage history: entries keyed by their own id (a UUIDv7), an append-only set.
+/// Sync merges it by union (`model::entity::merges_by_union`), so two replicas moving
+/// one deal offline both keep their entry. Stored as a JSON object `{id: entry}`; an
+/// older store's array of entries is read too (each entry then gets an id made from its
+/// time and stage, the same on every replica).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct StageHistory(pub BTreeMap<String, StageChange>);
+
+impl<'de> Deserialize<'de> for StageHistory {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Entries(BTreeMap<String, StageChange>),
+            Legacy(Vec<StageChange>),
+        }
+        Ok(match Option::<Form>::deserialize(d)? {
+            None => Self::default(),
+            Some(Form::Entries(map)) => Self(map),
+            Some(Form::Legacy(list)) => Self(list.into_iter().map(|c| (legacy_id(&c), c)).collect()),
+        })
+    }
+}
+
+impl StageHistory {
+    /// The entries ordered by time (then id), as people and reports read them.
+    #[must_use]
+    pub fn ordered(&self) -> Vec<(&str, &StageChange)> {
+        let mut all: Vec<(&str, &StageChange)> = self.0.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        all.sort_by(|a, b| a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(b.0)));
+        all
+    }
+
+    /// The last entry by time.
+    #[must_use]
+    pub fn last(&self) -> Option<&StageChange> {
+        self.ordered().last().map(|(_, c)| *c)
+    }
+
+    /// Adds the entries of `other` this history lacks (an entry never changes).
+    pub fn absorb(&mut self, other: &Self) {
+        for (k, v) in &other.0 {
+            self.0.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+
+    /// A stored value (object, legacy array or null) as a history; unreadable is empty.
+    #[must_use]
+    pub fn from_value(v: &serde_json::Value) -> Self {
+        Self::deserialize(v).unwrap_or_default()
+    }
+
+    /// The union of two stored values, as the stored (object) form. Where both hold an
+    /// id with different entries (which a well-behaved replica never writes), the
+    /// greater entry by its JSON text wins, so the result is the same in any order.
+    #[must_use]
+    pub fn union(a: Option<&serde_json::Value>, b: &serde_json::Value) -> serde_json::Value {
+        let mut out = a.map(Self::from_value).unwrap_or_default();
+        for (k, v) in Self::from_value(b).0 {
+            match out.0.get(&k) {
+                Some(have) if text(have) >= text(&v) => {}
+                _ => {
+                    out.0.insert(k, v);
+                }
+            }
+        }
+        serde_json::to_value(&out).unwrap_or_default()
+    }
+
+    /// The entries as an array ordered by time, each with its `id`: the form output
+    /// (`opp show --format json`) uses.
+    #[must_use]
+    pub fn to_output(&self) -> serde_json::Value {
+        serde_json::Value::Array(
+            self.ordered()
+                .into_iter()
+                .map(|(id, c)| {
+                    let mut v = serde_json::to_value(c).unwrap_or_default();
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("id".into(), id.into());
+                    }
+                    v
+                })
+                .collect(),
+        )
+    }
+}
+
+fn text(c: &StageChange) -> String {
+    serde_json::to_string(c).unwrap_or_default()
+}
+
+/// The id of an entry written before entries had ids: a UUIDv7 at the entry's time
+/// whose other bits hash the stage, so every replica migrating the same entry agrees.
+fn legacy_id(c: &StageChange) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in c.stage.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let ms = u64::try_from(c.at.timestamp_millis()).unwrap_or(0).to_be_bytes();
+    let hb = h.to_be_bytes();
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&ms[2..]);
+    bytes[6] = 0x70 | (hb[0] & 0x0f);
+    bytes[7] = hb[1];
+    bytes[8] = 0x80 | (hb[2] & 0x3f);
+    bytes[9..].copy_from_slice(&hb[1..]);
+    uuid::Uuid::from_bytes(bytes).to_string()
 }
 
 /// A potential sale.
@@ -39,8 +159,10 @@ pub struct Opportunity {
     pub owner: Option<String>,
     /// The agreed next step.
     pub next_step: Option<String>,
-    /// Every stage entered, with its time.
-    pub stage_history: Vec<StageChange>,
+    /// Every stage entered, with its time: entries with their own ids, merged by union.
+    pub stage_history: StageHistory,
+    /// Why the deal was lost (asked when a won deal is moved to a lost stage).
+    pub loss_reason: Option<String>,
 }
 
 impl Default for Opportunity {
@@ -55,7 +177,8 @@ impl Default for Opportunity {
             close_date: None,
             owner: None,
             next_step: None,
-            stage_history: Vec::new(),
+            stage_history: StageHistory::default(),
+            loss_reason: None,
         }
     }
 }
@@ -89,15 +212,25 @@ impl Record for Opportunity {
                 .find(&self.stage)
                 .ok_or_else(|| Invalid::new("stage", ctx.pipeline.unknown(&self.stage)))?
         };
+        tidy(&mut self.loss_reason);
+        // History is append-only: a write never drops an entry it did not see.
+        if let Some(o) = old {
+            self.stage_history.absorb(&o.stage_history);
+        }
         let entered = old.is_none_or(|o| o.stage != stage.name);
         if entered {
             // The probability that goes with a new stage is the app's decision
             // (`App::move_stage`, `App::edit`), which knows whether the user gave one.
             self.stage = stage.name.clone();
-            self.stage_history.push(StageChange {
-                stage: stage.name.clone(),
-                at: ctx.now,
-            });
+            self.stage_history.0.insert(
+                Id::new().to_string(),
+                StageChange {
+                    stage: stage.name.clone(),
+                    at: ctx.now,
+                    from: old.map(|o| o.stage.clone()).filter(|s| !s.is_empty()),
+                    by: ctx.user.clone(),
+                },
+            );
         }
         validate::probability(self.probability)
     }

@@ -147,7 +147,13 @@ impl PgBackend {
             .map_err(pg_err)?
             .map_or(0, |r| as_u64(r.get(0)));
         let records = Self::load_records(&tx, &directory::keys(users)).await?;
-        let changes = directory::changes(users, &records, acked, replica, crate::model::Hlc::now_ms());
+        let changes = directory::changes(
+            users,
+            &records,
+            acked,
+            replica,
+            crate::model::WallClock::system().now_ms(),
+        );
         if changes.is_empty() {
             return Ok(0);
         }

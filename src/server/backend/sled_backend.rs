@@ -151,7 +151,13 @@ impl Inner {
             }
         }
         let acked = row.map_or(0, |r| r.acked);
-        let changes = directory::changes(users, &records, acked, replica, crate::model::Hlc::now_ms());
+        let changes = directory::changes(
+            users,
+            &records,
+            acked,
+            replica,
+            crate::model::WallClock::system().now_ms(),
+        );
         if changes.is_empty() {
             return Ok(0);
         }

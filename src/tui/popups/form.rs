@@ -36,6 +36,8 @@ pub enum Target {
     Convert(Id),
     /// Resolve a sync conflict (its id) on a record of a kind by writing another value.
     Resolve(String, EntityKind),
+    /// Move a won deal to a lost stage, with the loss reason: the confirmation.
+    Lose(Id, String),
 }
 
 /// A field's input.

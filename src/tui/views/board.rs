@@ -201,6 +201,12 @@ fn step(st: &mut State, delta: i32) {
         st.say("No deal selected", Level::Info);
         return;
     };
+    // A won deal does not become lost by a slip of the key: ask, with a reason.
+    if let Ok(Some(target)) = st.app.step_target(deal.id, delta)
+        && st.app.loses_a_won_deal(deal.id, &target).unwrap_or(false)
+    {
+        return crate::tui::forms::open_lose(st, deal.id, &target);
+    }
     match st.app.step_stage(deal.id, delta) {
         Ok(Some(stage)) => {
             match st.app.deal(deal.id) {

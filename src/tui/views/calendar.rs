@@ -198,7 +198,7 @@ pub fn ensure_loaded(st: &mut State) {
 /// Handles a calendar action.
 pub fn handle(st: &mut State, action: Action) -> bool {
     let page = st.page();
-    let clock = st.clock;
+    let clock = st.clock.clone();
     let c = &mut st.calendar;
     match (c.mode, action) {
         (_, Action::ToggleCalendar) => {

@@ -153,6 +153,9 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
             fields.push(("Stage history".into(), stages.join(" → ")));
         }
     }
+    if let Some(reason) = view.get("loss_reason").map(cell).filter(|r| !r.is_empty()) {
+        fields.push(("Loss reason".into(), reason));
+    }
     let mut tabs = vec![timeline(app, clock, id)?];
     let related: &[(EntityKind, &str)] = match kind {
         EntityKind::Account => &[
