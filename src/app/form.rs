@@ -40,7 +40,7 @@ impl App {
                 one.push(tz);
             }
             let mut resolve = |k: EntityKind, r: &str| self.resolve(k, r).map_err(|e| first_line(&e.to_string()));
-            if let Err(e) = build(&one, &mut resolve) {
+            if let Err(e) = build(&one, &self.config.locale, &mut resolve) {
                 issues.push(FieldIssue {
                     field: spec.json.to_string(),
                     message: e.message,

@@ -43,7 +43,7 @@ impl App {
     /// Reads flag or cell values into fields, resolving REFs.
     pub fn fields_from(&self, values: &Values) -> Result<Fields, AppError> {
         let mut ref_error = None;
-        let built = build(values, &mut |kind, r| {
+        let built = build(values, &self.config.locale, &mut |kind, r| {
             self.resolve(kind, r).map_err(|e| {
                 let text = e.to_string();
                 ref_error = Some(e);

@@ -372,7 +372,7 @@ fn field_problem(st: &State, form: &Form, f: &Field) -> Option<String> {
                 .map(|i| i.message)
         }
         (None, "follow_up" | "close") => parse_date(&text, st.clock.today()).err(),
-        (None, "amount") => parse_amount(&text).err(),
+        (None, "amount") => parse_amount(&text, &st.app.config.locale).err(),
         (None, "deal") => parse_bool(&text).err(),
         _ => None,
     }
