@@ -3,12 +3,34 @@
 //! Exit codes: 0 success; 1 runtime failure (store, file, network); 2 usage (unknown
 //! command or flag, missing argument); 3 invalid data (a field, a file; nothing changed);
 //! 4 unknown or ambiguous REF.
+//!
+//! Output: within this module `println!` and `print!` are this crate's own (below), which
+//! write through [`out::print`]: a closed pipe (`outpost ... | head -1`) ends the command
+//! quietly with exit code 0 instead of a panic. Streamed output uses [`out::stdout`].
+
+/// `println!` for the CLI: through [`out::print`], so a closed pipe is a quiet end.
+macro_rules! println {
+    () => {
+        $crate::cli::out::print(format_args!(""), true)
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::out::print(format_args!($($arg)*), true)
+    };
+}
+
+/// `print!` for the CLI: through [`out::print`], so a closed pipe is a quiet end.
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::cli::out::print(format_args!($($arg)*), false)
+    };
+}
 
 mod commands;
 pub mod conflicts_cmd;
 pub mod entity;
 mod entity_cmd;
 pub mod man;
+pub mod out;
 pub mod serve_cmd;
 pub mod server_cmd;
 pub mod sync_cmd;
@@ -112,20 +134,12 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
-            if let Some(pipe) = e.downcast_ref::<AppError>().and_then(broken_pipe) {
-                return pipe;
+            if out::is_broken_pipe(&e) {
+                return 0;
             }
             eprintln!("error: {e:#}");
             e.downcast_ref::<AppError>().map_or(1, AppError::exit_code)
         }
-    }
-}
-
-/// A closed pipe (`outpost export ... | head`) ends quietly.
-fn broken_pipe(e: &AppError) -> Option<i32> {
-    match e {
-        AppError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => Some(0),
-        _ => None,
     }
 }
 
@@ -172,7 +186,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Event(a) => entity_cmd::run(&app, crate::model::EntityKind::Event, a.0, format),
         Commands::User(a) => entity_cmd::run(&app, crate::model::EntityKind::User, a.0, format),
         Commands::Trash(t) => commands::trash(&app, t, format),
-        Commands::Import(a) => commands::import(&app, &a),
+        Commands::Import(a) => commands::import(&app, &a, format),
         Commands::Export(a) => commands::export(&app, &a, format),
         Commands::Backup(a) => commands::backup(&app, &a),
         Commands::Demo(a) => commands::demo(&app, &a),
