@@ -578,3 +578,38 @@ fn conflict_keys_outside_the_inbox_point_to_it() {
     s.keys("0 backtab");
     assert_eq!(s.state.view, ViewId::Calendar);
 }
+
+#[test]
+fn esc_on_a_changed_form_asks_before_discarding_it() {
+    let (_dir, mut s) = common::session(120, 40);
+    let accounts = s.state.app.store.live(EntityKind::Account).count();
+    // An unchanged form closes at once.
+    s.keys("3 n esc");
+    assert!(s.state.popups.is_empty(), "an unchanged form closes on Esc");
+    // A changed one asks; n goes back to the form with the text kept.
+    s.keys("n");
+    s.type_text("Half-typed GmbH");
+    s.keys("esc");
+    let Some(Popup::Form(form)) = s.state.popups.last() else {
+        panic!("the form stays open while asking")
+    };
+    assert!(form.asking_discard);
+    assert!(s.screen().contains("Discard your changes?"));
+    s.keys("n");
+    let Some(Popup::Form(form)) = s.state.popups.last() else {
+        panic!("n goes back to the form")
+    };
+    assert!(!form.asking_discard);
+    assert_eq!(form.field("name").map(|f| f.text()).as_deref(), Some("Half-typed GmbH"));
+    // Esc while asking also goes back; other keys keep asking and type nothing.
+    s.keys("esc x esc");
+    let Some(Popup::Form(form)) = s.state.popups.last() else {
+        panic!("still open")
+    };
+    assert!(!form.asking_discard);
+    assert_eq!(form.field("name").map(|f| f.text()).as_deref(), Some("Half-typed GmbH"));
+    // y discards: the form closes and nothing is written.
+    s.keys("esc y");
+    assert!(s.state.popups.is_empty(), "y discards the form");
+    assert_eq!(s.state.app.store.live(EntityKind::Account).count(), accounts);
+}

@@ -333,6 +333,10 @@ pub fn demo(app: &App, args: &DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `outpost check`: exit 0 when all is well, 3 when it finds problems (indexes, outbox,
+/// records that do not decode, links to records that do not exist). `--repair` rebuilds
+/// the indexes; it never invents or removes records or links, so dangling references
+/// are listed again and still exit 3.
 pub fn check(app: &App, args: &CheckArgs) -> anyhow::Result<()> {
     let report = app.store.verify()?;
     println!(
@@ -346,19 +350,37 @@ pub fn check(app: &App, args: &CheckArgs) -> anyhow::Result<()> {
     for p in &report.problems {
         println!("problem: {p}");
     }
-    if args.repair {
+    let mut report = report;
+    if args.repair && !report.problems.is_empty() {
         app.store.rebuild_indexes()?;
-        let again = app.store.verify()?;
-        if again.ok() {
+        report = app.store.verify()?;
+        if report.problems.is_empty() {
             println!("repaired: indexes rebuilt");
-            return Ok(());
+        }
+        for p in &report.problems {
+            println!("still: {p}");
         }
     }
-    Err(AppError::Invalid(format!(
-        "{} problems found; `outpost check --repair` rebuilds the indexes",
-        report.problems.len()
-    ))
-    .into())
+    for d in &report.dangling {
+        println!("dangling: {d}");
+    }
+    if report.ok() {
+        return Ok(());
+    }
+    let mut parts = Vec::new();
+    if !report.problems.is_empty() {
+        parts.push(format!(
+            "{} problems found; `outpost check --repair` rebuilds the indexes",
+            report.problems.len()
+        ));
+    }
+    if !report.dangling.is_empty() {
+        parts.push(format!(
+            "{} dangling references (links to records that do not exist); --repair does not invent or remove data: point them elsewhere with `outpost KIND edit REF --FIELD ...`, or clear the field",
+            report.dangling.len()
+        ));
+    }
+    Err(AppError::Invalid(parts.join("; ")).into())
 }
 
 pub fn completions(args: &CompletionsArgs) -> anyhow::Result<()> {

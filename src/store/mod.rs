@@ -25,7 +25,7 @@ pub use error::StoreError;
 pub use meta::SCHEMA_VERSION;
 pub use mutation::{Change, ChangeOp, Mutation, Op};
 pub use record::{CREATED, DELETED, Stored};
-pub use verify::VerifyReport;
+pub use verify::{Dangling, VerifyReport};
 
 use crate::model::entity::{Context, Index};
 use crate::model::{EntityKind, ReplicaId};
