@@ -53,7 +53,10 @@ fn every_listing_export_and_show_command_survives_a_closed_pipe() {
         "account", "contact", "lead", "opp", "product", "quote", "activity", "event", "user",
     ] {
         let first = env.json(&[entity, "list", "--limit", "1"]);
-        let id = first[0]["id"].as_str().unwrap_or_else(|| panic!("a {entity}")).to_string();
+        let id = first[0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a {entity}"))
+            .to_string();
         for format in formats {
             push(&[entity, "list", "--format", format]);
             push(&[entity, "show", &id, "--format", format]);

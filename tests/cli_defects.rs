@@ -18,7 +18,16 @@ fn amounts_with_a_decimal_comma_locale() {
     std::fs::create_dir_all(env.data()).expect("data dir");
     std::fs::write(env.data().join("config.toml"), "locale = \"de-DE\"\n").expect("config");
     env.ok(&["account", "add", "--name", "Acme"]);
-    env.ok(&["opp", "add", "--name", "A", "--account", "Acme", "--amount", "12.500,00"]);
+    env.ok(&[
+        "opp",
+        "add",
+        "--name",
+        "A",
+        "--account",
+        "Acme",
+        "--amount",
+        "12.500,00",
+    ]);
     assert_eq!(amount_of(&env, "A"), "12500.00");
     env.ok(&["opp", "add", "--name", "B", "--account", "Acme", "--amount", "1,5"]);
     assert_eq!(amount_of(&env, "B"), "1.50");
@@ -40,7 +49,9 @@ fn amounts_with_a_decimal_comma_locale() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(amount_of(&env, "B"), "2.50");
     // Other decimal fields too: a product's tax.
-    env.ok(&["product", "add", "--sku", "P1", "--name", "Pump", "--price", "1.200,50", "--tax", "7,5"]);
+    env.ok(&[
+        "product", "add", "--sku", "P1", "--name", "Pump", "--price", "1.200,50", "--tax", "7,5",
+    ]);
     let p = env.json(&["product", "show", "P1"]);
     assert_eq!(p[0]["prices"]["EUR"], "1200.50");
     assert_eq!(p[0]["tax_pct"], "7.5");
@@ -90,7 +101,16 @@ fn without_a_locale_a_comma_is_refused_with_both_readings() {
         assert!(err.contains("locale = \"de-DE\""), "{err}");
     }
     let err = env.fails(
-        &["opp", "add", "--name", "A", "--account", "Acme", "--amount", "12.500,00"],
+        &[
+            "opp",
+            "add",
+            "--name",
+            "A",
+            "--account",
+            "Acme",
+            "--amount",
+            "12.500,00",
+        ],
         3,
     );
     assert!(err.contains("12500") && err.contains("12.5"), "{err}");
@@ -136,9 +156,15 @@ fn re_importing_a_file_changes_nothing_the_second_time() {
          Björn,Åström,bjorn@acme.de,Acme GmbH,Buyer\n\
          Carla,Ruiz,,Acme GmbH,CFO\n",
     );
-    assert_eq!(env.ok(&["import", "contacts", s(&file)]).trim(), "create 3, update 0, unchanged 0");
+    assert_eq!(
+        env.ok(&["import", "contacts", s(&file)]).trim(),
+        "create 3, update 0, unchanged 0"
+    );
     let pending = outbox(&env);
-    assert_eq!(env.ok(&["import", "contacts", s(&file)]).trim(), "create 0, update 0, unchanged 3");
+    assert_eq!(
+        env.ok(&["import", "contacts", s(&file)]).trim(),
+        "create 0, update 0, unchanged 3"
+    );
     assert_eq!(outbox(&env), pending, "an unchanged re-import records nothing");
     assert_eq!(env.json(&["contact", "list"]).as_array().map(Vec::len), Some(3));
 
@@ -167,7 +193,10 @@ fn re_importing_a_file_changes_nothing_the_second_time() {
     let export = env.path("export.csv");
     env.ok(&["export", "contacts", "--format", "csv", "-o", s(&export)]);
     let before = outbox(&env);
-    assert_eq!(env.ok(&["import", "contacts", s(&export)]).trim(), "create 0, update 0, unchanged 3");
+    assert_eq!(
+        env.ok(&["import", "contacts", s(&export)]).trim(),
+        "create 0, update 0, unchanged 3"
+    );
     assert_eq!(outbox(&env), before);
 }
 
@@ -185,7 +214,10 @@ fn import_modes_and_conflicting_rows() {
     assert!(err.contains("row 3: matches no existing account"), "{err}");
     assert!(!err.contains("row 2"), "{err}");
     // upsert (the default): one update, one create.
-    assert_eq!(env.ok(&["import", "accounts", s(&file)]).trim(), "create 1, update 1, unchanged 0");
+    assert_eq!(
+        env.ok(&["import", "accounts", s(&file)]).trim(),
+        "create 1, update 1, unchanged 0"
+    );
     assert_eq!(env.json(&["account", "show", "Acme"])[0]["city"], "Berlin");
     // Two rows of one file for one record are an error.
     let twice = env.write("twice.csv", "name,city\nTwin AG,Köln\ntwin ag,Bonn\n");
@@ -197,7 +229,8 @@ fn import_modes_and_conflicting_rows() {
     assert!(err.contains("row 2: matches 2 existing accounts"), "{err}");
     // JSON counts for scripts.
     let ok = env.write("one.csv", "name\nNordic Paper AB\n");
-    let counts: Value = serde_json::from_str(&env.ok(&["import", "accounts", s(&ok), "--format", "json"])).expect("json");
+    let counts: Value =
+        serde_json::from_str(&env.ok(&["import", "accounts", s(&ok), "--format", "json"])).expect("json");
     assert_eq!(counts["unchanged"], 1);
     assert_eq!(counts["create"], 0);
 }
@@ -206,7 +239,16 @@ fn import_modes_and_conflicting_rows() {
 fn check_reports_dangling_references_and_repair_does_not_invent_data() {
     let env = Env::new();
     env.ok(&["account", "add", "--name", "Acme"]);
-    env.ok(&["contact", "add", "--first", "Anna", "--last", "Meyer", "--account", "Acme"]);
+    env.ok(&[
+        "contact",
+        "add",
+        "--first",
+        "Anna",
+        "--last",
+        "Meyer",
+        "--account",
+        "Acme",
+    ]);
     assert!(env.ok(&["check"]).contains("ok"));
     // A backup whose account is missing gives a contact that points at nothing.
     let backup = env.path("b.ndjson");
@@ -241,19 +283,62 @@ fn logging_an_activity_for_a_contact_or_deal_fills_its_account() {
     let env = Env::new();
     let acme = env.add(&["account", "add", "--name", "Acme"]);
     let nordic = env.add(&["account", "add", "--name", "Nordic"]);
-    env.ok(&["contact", "add", "--first", "Anna", "--last", "Meyer", "--account", "Acme"]);
-    env.ok(&["opp", "add", "--name", "Big deal", "--account", "Nordic", "--amount", "100"]);
-    let call = env.json(&["activity", "log", "call", "--subject", "Hello", "--contact", "Anna Meyer"]);
+    env.ok(&[
+        "contact",
+        "add",
+        "--first",
+        "Anna",
+        "--last",
+        "Meyer",
+        "--account",
+        "Acme",
+    ]);
+    env.ok(&[
+        "opp",
+        "add",
+        "--name",
+        "Big deal",
+        "--account",
+        "Nordic",
+        "--amount",
+        "100",
+    ]);
+    let call = env.json(&[
+        "activity",
+        "log",
+        "call",
+        "--subject",
+        "Hello",
+        "--contact",
+        "Anna Meyer",
+    ]);
     assert_eq!(call["account_id"], acme.as_str());
     let visit = env.json(&["activity", "log", "visit", "--subject", "On site", "--opp", "Big deal"]);
     assert_eq!(visit["account_id"], nordic.as_str());
     // A given account is kept.
     let note = env.json(&[
-        "activity", "log", "note", "--subject", "x", "--contact", "Anna Meyer", "--account", "Nordic",
+        "activity",
+        "log",
+        "note",
+        "--subject",
+        "x",
+        "--contact",
+        "Anna Meyer",
+        "--account",
+        "Nordic",
     ]);
     assert_eq!(note["account_id"], nordic.as_str());
     // `activity add` follows the same rule.
-    let task = env.json(&["activity", "add", "--kind", "task", "--subject", "t", "--contact", "Anna Meyer"]);
+    let task = env.json(&[
+        "activity",
+        "add",
+        "--kind",
+        "task",
+        "--subject",
+        "t",
+        "--contact",
+        "Anna Meyer",
+    ]);
     assert_eq!(task["account_id"], acme.as_str());
 }
 
@@ -274,7 +359,10 @@ fn only_tasks_can_be_marked_done() {
 fn list_filters_that_do_not_apply_are_usage_errors() {
     let env = Env::new();
     let err = env.fails(&["account", "list", "--stage", "Proposal"], 2);
-    assert!(err.contains("--stage does not apply to accounts") && err.contains("opportunities"), "{err}");
+    assert!(
+        err.contains("--stage does not apply to accounts") && err.contains("opportunities"),
+        "{err}"
+    );
     let err = env.fails(&["product", "list", "--owner", "sara"], 2);
     assert!(err.contains("--owner does not apply to products"), "{err}");
     env.fails(&["lead", "list", "--account", "Acme"], 2);

@@ -413,7 +413,9 @@ impl App {
             match matched.as_slice() {
                 [] => {
                     if opts.mode == ImportMode::Update {
-                        errors.push(format!("row {row}: matches no existing {kind}; --mode update only changes existing records"));
+                        errors.push(format!(
+                            "row {row}: matches no existing {kind}; --mode update only changes existing records"
+                        ));
                         continue;
                     }
                     let mut fields = fields;

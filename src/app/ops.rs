@@ -559,7 +559,11 @@ impl App {
             return Err(AppError::Invalid(format!(
                 "'{}' is {} {kind}, not a task; only tasks can be marked done",
                 stored.text("subject"),
-                if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+                if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                }
             )));
         }
         let mut f = Fields::new();

@@ -388,7 +388,9 @@ pub fn completions(args: &CompletionsArgs) -> anyhow::Result<()> {
     // clap_complete panics on a failed write; write through the CLI's stdout instead.
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "outpost", &mut script);
-    super::out::stdout().write_all(&script).map_err(|e| AppError::io(Path::new("<stdout>"), e))?;
+    super::out::stdout()
+        .write_all(&script)
+        .map_err(|e| AppError::io(Path::new("<stdout>"), e))?;
     Ok(())
 }
 

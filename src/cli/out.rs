@@ -44,7 +44,9 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
                 _ => None,
             }
         } else {
-            cause.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind)
+            cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
         };
         kind == Some(std::io::ErrorKind::BrokenPipe)
     })

@@ -68,21 +68,20 @@ pub struct NumberLocale {
 
 /// Languages that write a decimal comma (`1.234,56` or `1 234,56`).
 const DECIMAL_COMMA: &[&str] = &[
-    "af", "az", "be", "bg", "bs", "ca", "cs", "da", "de", "el", "es", "et", "eu", "fi", "fo", "fr", "gl", "hr",
-    "hu", "hy", "id", "is", "it", "ka", "kk", "ky", "lb", "lt", "lv", "mk", "mn", "nb", "nl", "nn", "no", "pl",
-    "pt", "ro", "ru", "sk", "sl", "sq", "sr", "sv", "tr", "uk", "uz", "vi",
+    "af", "az", "be", "bg", "bs", "ca", "cs", "da", "de", "el", "es", "et", "eu", "fi", "fo", "fr", "gl", "hr", "hu",
+    "hy", "id", "is", "it", "ka", "kk", "ky", "lb", "lt", "lv", "mk", "mn", "nb", "nl", "nn", "no", "pl", "pt", "ro",
+    "ru", "sk", "sl", "sq", "sr", "sv", "tr", "uk", "uz", "vi",
 ];
 
 /// Languages that write a decimal point (`1,234.56`).
 const DECIMAL_POINT: &[&str] = &[
-    "am", "ar", "bn", "cy", "en", "fa", "ga", "gu", "he", "hi", "ja", "km", "kn", "ko", "lo", "ml", "mr", "ms",
-    "mt", "my", "ne", "pa", "si", "sw", "ta", "te", "th", "tl", "ur", "yo", "zh", "zu",
+    "am", "ar", "bn", "cy", "en", "fa", "ga", "gu", "he", "hi", "ja", "km", "kn", "ko", "lo", "ml", "mr", "ms", "mt",
+    "my", "ne", "pa", "si", "sw", "ta", "te", "th", "tl", "ur", "yo", "zh", "zu",
 ];
 
 /// Language-region pairs that differ from their language.
 const POINT_REGIONS: &[&str] = &[
-    "de-CH", "de-LI", "it-CH", "es-MX", "es-US", "es-PR", "es-DO", "es-GT", "es-HN", "es-NI", "es-PA", "es-SV",
-    "es-PE",
+    "de-CH", "de-LI", "it-CH", "es-MX", "es-US", "es-PR", "es-DO", "es-GT", "es-HN", "es-NI", "es-PA", "es-SV", "es-PE",
 ];
 
 impl NumberLocale {
@@ -380,7 +379,9 @@ mod tests {
         // A lone dot that cannot group thousands is a decimal point (machine-written).
         assert_eq!(parse_decimal("12.5", &de), Ok(d("12.5")));
         assert_eq!(parse_decimal("1500.00", &de), Ok(d("1500.00")));
-        for bad in ["1,234.56", "1.23,4", "12.50.0", "1,2,3", "1.2345,6", ",", "1,", "1.234.5"] {
+        for bad in [
+            "1,234.56", "1.23,4", "12.50.0", "1,2,3", "1.2345,6", ",", "1,", "1.234.5",
+        ] {
             assert!(parse_decimal(bad, &de).is_err(), "{bad}");
         }
     }
@@ -411,7 +412,11 @@ mod tests {
         assert!(message.contains("locale = \"de-DE\""), "{message}");
         let message = parse_decimal("12.500,00", &none).expect_err("refused");
         assert!(message.contains("12500") && message.contains("12.5"), "{message}");
-        assert!(parse_decimal("1,234.56", &none).expect_err("refused").contains("1234.56"));
+        assert!(
+            parse_decimal("1,234.56", &none)
+                .expect_err("refused")
+                .contains("1234.56")
+        );
         for bad in ["1.2.3", "1 23", "12,5x", "1e5", "--1", ""] {
             assert!(parse_decimal(bad, &none).is_err(), "{bad}");
         }

@@ -181,7 +181,10 @@ pub fn links_of(st: &State, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&
 
 fn about(st: &State, links: &[(&'static str, Id)]) -> String {
     // Show the account the app will fill in from the contact or deal.
-    let given: crate::model::Fields = links.iter().map(|(f, id)| ((*f).to_string(), Value::from(id.to_string()))).collect();
+    let given: crate::model::Fields = links
+        .iter()
+        .map(|(f, id)| ((*f).to_string(), Value::from(id.to_string())))
+        .collect();
     let implied = (!given.contains_key("account_id"))
         .then(|| st.app.implied_account(&given))
         .flatten()
