@@ -184,10 +184,30 @@ fn re_importing_a_file_changes_nothing_the_second_time() {
     let bjorn = env.json(&["contact", "show", "Björn Åström"]);
     assert_eq!(bjorn[0]["title"], "Head of Buying");
     assert_eq!(env.json(&["contact", "list"]).as_array().map(Vec::len), Some(3));
-    // Anna matched by e-mail (case ignored); her name is now written as in the file.
+    // Anna matched by e-mail (case ignored); her name is now written as in the file, and
+    // her address, the same ignoring case, is kept as it was.
     let anna = env.json(&["contact", "list", "--search", "anna"]);
     assert_eq!(anna[0]["first_name"], "anna");
-    assert_eq!(anna[0]["emails"], serde_json::json!(["ANNA@acme.de"]));
+    assert_eq!(anna[0]["emails"], serde_json::json!(["anna@acme.de"]));
+
+    // A blank cell leaves its field alone; a new e-mail is added, not swapped in.
+    let partial = env.write(
+        "contacts3.csv",
+        "First Name,Last Name,E-mail Address,Company,Job Title
+         Björn,Åström,bjorn@acme.de;b@acme.de,Acme GmbH,
+",
+    );
+    assert_eq!(
+        env.ok(&["import", "contacts", s(&partial)]).trim(),
+        "create 0, update 1, unchanged 0"
+    );
+    let bjorn = env.json(&["contact", "show", "Björn Åström"]);
+    assert_eq!(bjorn[0]["title"], "Head of Buying");
+    assert_eq!(bjorn[0]["emails"], serde_json::json!(["bjorn@acme.de", "b@acme.de"]));
+    assert_eq!(
+        env.ok(&["import", "contacts", s(&edited)]).trim(),
+        "create 0, update 0, unchanged 3"
+    );
 
     // The export round-trips: matched by id, nothing changes.
     let export = env.path("export.csv");
@@ -222,6 +242,20 @@ fn import_modes_and_conflicting_rows() {
     // Two rows of one file for one record are an error.
     let twice = env.write("twice.csv", "name,city\nTwin AG,Köln\ntwin ag,Bonn\n");
     let err = env.fails(&["import", "accounts", s(&twice)], 3);
+    assert!(err.contains("row 3: the same account as row 2"), "{err}");
+    // Rows matched by id may share a name (two records may), but not an id.
+    let a = env.add(&["account", "add", "--name", "Same Name"]);
+    let b = env.add(&["account", "add", "--name", "Same Name"]);
+    let by_id = env.write(
+        "ids.csv",
+        &format!("id,name,city\n{a},Same Name,Ulm\n{b},Same Name,Jena\n"),
+    );
+    assert_eq!(
+        env.ok(&["import", "accounts", s(&by_id)]).trim(),
+        "create 0, update 2, unchanged 0"
+    );
+    let same = env.write("same.csv", &format!("id,name\n{a},Same Name\n{a},Same Name\n"));
+    let err = env.fails(&["import", "accounts", s(&same)], 3);
     assert!(err.contains("row 3: the same account as row 2"), "{err}");
     // A row that matches several existing records names them.
     env.ok(&["account", "add", "--name", "acme"]);

@@ -4,8 +4,10 @@
 //!
 //! Importing is idempotent: each row is matched to an existing record by its `id` column
 //! when there is one, else by the kind's natural key (see [`natural_key`]); a matched row
-//! updates only the fields that differ, an unmatched one creates a record. Every row is
-//! checked before anything is written; then all rows are written, or none.
+//! updates only the fields that differ, an unmatched one creates a record. In a matched
+//! row a blank cell leaves its field alone, list fields (e-mails, phones) gain items and
+//! never lose them, product prices gain currencies. Every row is checked before anything
+//! is written; then all rows are written, or none.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -348,6 +350,12 @@ impl App {
                     *texts = vec![chosen];
                 }
             }
+            // Blank cells of a matched row leave the field as it is.
+            let blank: Vec<&'static str> = values
+                .iter()
+                .filter(|(_, texts)| texts.iter().all(|t| t.trim().is_empty()))
+                .map(|(spec, _)| spec.json)
+                .collect();
             let built = super::input::build(&values, locale, &mut |k, r| {
                 refs.entry((k, r.to_string()))
                     .or_insert_with(|| self.resolve(k, r).map_err(|e| e.to_string()))
@@ -381,12 +389,16 @@ impl App {
                     None => new_id = Some(id),
                 }
             }
+            let by_id = !matched.is_empty();
             let (emails, name) = natural_key(kind, &fields);
             if matched.is_empty() {
                 matched = existing.matches(&emails, name.as_ref());
             }
-            // Two rows of one file must not be the same record.
-            let own_keys: Vec<String> = if emails.is_empty() {
+            // Two rows of one file must not be the same record: the same natural key (for
+            // rows not matched by id: two records may share a name) or the same record.
+            let own_keys: Vec<String> = if by_id {
+                Vec::new()
+            } else if emails.is_empty() {
                 name.iter().map(|n| format!("name {n}")).collect()
             } else {
                 emails.iter().map(|e| format!("e-mail {e}")).collect()
@@ -449,15 +461,20 @@ impl App {
                     let Some(stored) = self.store.get(kind, *one)? else {
                         continue;
                     };
-                    let mut merged = stored.fields.clone();
-                    merged.extend(fields);
-                    let checked = match kind.check(&merged, Some(&stored.fields), self.store.context()) {
+                    let mut fields = fields;
+                    fields.retain(|k, _| !blank.contains(&k.as_str()));
+                    if kind == EntityKind::Opportunity {
+                        self.follow_stage_probability(*one, &mut fields)?;
+                    }
+                    let merged = merge_row(kind, &stored.fields, fields);
+                    let mut checked = match kind.check(&merged, Some(&stored.fields), self.store.context()) {
                         Ok(c) => c,
                         Err(e) => {
                             errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
                             continue;
                         }
                     };
+                    dedupe_lists(kind, &mut checked.fields);
                     let changed: Fields = checked
                         .fields
                         .into_iter()
@@ -621,6 +638,49 @@ impl App {
             .count();
         self.undo_import(&written)?;
         Ok(live)
+    }
+}
+
+/// A matched row over the stored record: the row's values win, except that lists
+/// (e-mails, phones, attendees) gain the row's items rather than lose their own, and
+/// product prices gain the row's currencies (as `product edit --price` does).
+fn merge_row(kind: EntityKind, stored: &Fields, row: Fields) -> Fields {
+    let mut merged = stored.clone();
+    for (key, value) in row {
+        let is_list = spec::specs(kind)
+            .iter()
+            .any(|s| s.json == key && s.ty == spec::Ty::List);
+        let value = match (stored.get(&key), value) {
+            (Some(Value::Array(old)), Value::Array(new)) if is_list => {
+                Value::Array(old.iter().cloned().chain(new).collect())
+            }
+            (Some(Value::Object(old)), Value::Object(new)) if kind == EntityKind::Product && key == "prices" => {
+                let mut prices = old.clone();
+                prices.extend(new);
+                Value::Object(prices)
+            }
+            (_, value) => value,
+        };
+        merged.insert(key, value);
+    }
+    merged
+}
+
+/// Drops repeated items of list fields (ignoring case), keeping the first.
+fn dedupe_lists(kind: EntityKind, fields: &mut Fields) {
+    for s in spec::specs(kind).iter().filter(|s| s.ty == spec::Ty::List) {
+        if let Some(Value::Array(items)) = fields.get_mut(s.json) {
+            let mut seen: Vec<String> = Vec::new();
+            items.retain(|v| {
+                let key = v.as_str().map_or_else(|| v.to_string(), str::to_lowercase);
+                if seen.contains(&key) {
+                    false
+                } else {
+                    seen.push(key);
+                    true
+                }
+            });
+        }
     }
 }
 

@@ -380,7 +380,7 @@ impl App {
 
     /// When a write moves a deal to another stage without giving a probability, the
     /// probability becomes the new stage's default.
-    fn follow_stage_probability(&self, id: Id, fields: &mut Fields) -> Result<(), AppError> {
+    pub(crate) fn follow_stage_probability(&self, id: Id, fields: &mut Fields) -> Result<(), AppError> {
         let Some(target) = fields
             .get("stage")
             .and_then(Value::as_str)
