@@ -613,3 +613,22 @@ fn esc_on_a_changed_form_asks_before_discarding_it() {
     assert!(s.state.popups.is_empty(), "y discards the form");
     assert_eq!(s.state.app.store.live(EntityKind::Account).count(), accounts);
 }
+
+#[test]
+fn marking_a_call_done_is_refused_by_the_same_rule_as_the_cli() {
+    let (_dir, mut s) = common::session(120, 40);
+    let call = s
+        .state
+        .app
+        .store
+        .live(EntityKind::Activity)
+        .map(|r| r.expect("activity"))
+        .find(|(_, a)| a.text("kind") == "call")
+        .expect("a call in the demo data");
+    let outbox = s.state.app.store.outbox_len();
+    outpost::tui::views::detail::open(&mut s.state, EntityKind::Activity, call.0);
+    s.action(outpost::tui::action::Action::MarkDone);
+    let (message, _) = s.state.status.message.clone().expect("a message");
+    assert!(message.contains("not a task"), "{message}");
+    assert_eq!(s.state.app.store.outbox_len(), outbox, "nothing written");
+}

@@ -116,6 +116,25 @@ mod tests {
     }
 
     #[test]
+    fn form_amounts_are_read_per_locale() {
+        let amount = |text: &str| -> Values { vec![(spec_of(EntityKind::Opportunity, "amount"), vec![text.into()])] };
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("config.toml"), "locale = \"de-DE\"\n").expect("config");
+        let app = App::open(dir.path()).expect("open");
+        let issues = app.check_form(EntityKind::Opportunity, None, &amount("1.234,5"));
+        assert!(issues.iter().all(|i| i.field != "amount"), "{issues:?}");
+        let issues = app.check_form(EntityKind::Opportunity, None, &amount("1,234.5"));
+        assert!(issues.iter().any(|i| i.field == "amount"), "{issues:?}");
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("config.toml"), "locale = \"C\"\n").expect("config");
+        let app = App::open(dir.path()).expect("open");
+        let issues = app.check_form(EntityKind::Opportunity, None, &amount("1,5"));
+        let message = &issues.iter().find(|i| i.field == "amount").expect("refused").message;
+        assert!(message.contains("is it 1.5 or 15?"), "{message}");
+    }
+
+    #[test]
     fn record_rules_point_at_their_field() {
         let dir = tempfile::tempdir().expect("tempdir");
         let app = App::open(dir.path()).expect("open");

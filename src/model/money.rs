@@ -273,6 +273,16 @@ pub fn parse_decimal(text: &str, locale: &NumberLocale) -> Result<Decimal, Strin
     }
 }
 
+/// Writes a stored decimal ("1234.5") with the locale's decimal mark ("1234,5" in
+/// de-DE), without grouping, so that [`parse_decimal`] reads it back as the same number.
+#[must_use]
+pub fn write_decimal(text: &str, locale: &NumberLocale) -> String {
+    match locale.decimal {
+        Some(',') => text.replace('.', ","),
+        _ => text.to_string(),
+    }
+}
+
 /// Parses a non-negative amount written the way `locale` writes numbers
 /// (see [`parse_decimal`]).
 pub fn parse_amount(text: &str, locale: &NumberLocale) -> Result<Decimal, String> {
@@ -399,6 +409,20 @@ mod tests {
         }
         let message = parse_decimal("1,5", &en).expect_err("refused");
         assert!(message.contains("1.5 or 15"), "{message}");
+    }
+
+    #[test]
+    fn written_decimals_read_back_the_same() {
+        for name in ["de-DE", "en-US", "C"] {
+            let l = locale(name);
+            for text in ["1.500", "12500.00", "0.125", "7"] {
+                assert_eq!(
+                    parse_decimal(&write_decimal(text, &l), &l),
+                    Ok(d(text)),
+                    "{name} {text}"
+                );
+            }
+        }
     }
 
     #[test]

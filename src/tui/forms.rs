@@ -102,6 +102,11 @@ fn edit_text(st: &State, spec: &Spec, value: Option<&Value>) -> (String, Option<
             (if v.as_bool().unwrap_or(false) { "yes" } else { "no" }).to_string(),
             None,
         ),
+        // In the locale's own way, so that the text reads back as the same number.
+        Ty::Amount => (
+            crate::model::money::write_decimal(&cell(v), &st.app.config.locale),
+            None,
+        ),
         _ => (cell(v), None),
     }
 }
