@@ -106,7 +106,8 @@ pub struct DemoArgs {
 /// `outpost check`.
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Rebuild the indexes from the records if they disagree.
+    /// Rebuild the indexes from the records if they disagree. Never invents or removes
+    /// data: dangling references are listed for you to fix.
     #[arg(long)]
     pub repair: bool,
 }

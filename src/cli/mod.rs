@@ -104,7 +104,8 @@ pub enum Commands {
     Restore(commands::RestoreArgs),
     /// Fill an empty store with realistic sample data.
     Demo(commands::DemoArgs),
-    /// Check the store: indexes against a full scan, outbox continuity.
+    /// Check the store: indexes against a full scan, outbox continuity, links to records
+    /// that do not exist (exit 3 when anything is wrong).
     Check(commands::CheckArgs),
     /// Sync with the team's server: push local changes, pull everyone else's.
     Sync(sync_cmd::SyncArgs),
