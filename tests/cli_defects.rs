@@ -257,6 +257,18 @@ fn import_modes_and_conflicting_rows() {
     let same = env.write("same.csv", &format!("id,name\n{a},Same Name\n{a},Same Name\n"));
     let err = env.fails(&["import", "accounts", s(&same)], 3);
     assert!(err.contains("row 3: the same account as row 2"), "{err}");
+    // An id of another kind, or one that is not an id at all, is an error.
+    let contact = env.add(&["contact", "add", "--first", "A", "--last", "B"]);
+    let wrong = env.write("wrong.csv", &format!("id,name\n{contact},X\n0015g00000XyZ,Y\n"));
+    let err = env.fails(&["import", "accounts", s(&wrong)], 3);
+    assert!(
+        err.contains("row 2, column id:") && err.contains("a contact, not of accounts"),
+        "{err}"
+    );
+    assert!(
+        err.contains("row 3, column id: '0015g00000XyZ' is not an outpost id"),
+        "{err}"
+    );
     // A row that matches several existing records names them.
     env.ok(&["account", "add", "--name", "acme"]);
     let err = env.fails(&["import", "accounts", s(&file)], 3);

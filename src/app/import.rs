@@ -386,7 +386,21 @@ impl App {
                         continue;
                     }
                     Some(_) => matched.push(id),
-                    None => new_id = Some(id),
+                    None => {
+                        if let Some(other) = self.kind_of(id)? {
+                            errors.push(format!(
+                                "row {row}, column {id_column}: {id} is the id of {} {other}, not of {}",
+                                if other.name().starts_with(['a', 'e', 'i', 'o', 'u']) {
+                                    "an"
+                                } else {
+                                    "a"
+                                },
+                                kind.plural()
+                            ));
+                            continue;
+                        }
+                        new_id = Some(id);
+                    }
                 }
             }
             let by_id = !matched.is_empty();
@@ -543,6 +557,18 @@ impl App {
     }
 }
 
+impl App {
+    /// The kind of the record with this id, if any (trashed ones too).
+    fn kind_of(&self, id: Id) -> Result<Option<EntityKind>, AppError> {
+        for kind in EntityKind::ALL {
+            if self.store.get(kind, id)?.is_some() {
+                return Ok(Some(kind));
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// Rows written per transaction: large enough to be fast, small enough to keep memory flat.
 const CHUNK: usize = 5_000;
 
@@ -693,5 +719,50 @@ fn csv_error(e: &csv::Error) -> String {
         }
         csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8; save the file as UTF-8 and try again".to_string(),
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fields(v: Value) -> Fields {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn natural_keys_fold_case_and_space() {
+        let a = natural_key(EntityKind::Account, &fields(json!({"name": " ACME GmbH "})));
+        assert_eq!(a, (vec![], Some("acme gmbh".to_string())));
+        let c = natural_key(
+            EntityKind::Contact,
+            &fields(json!({"first_name": "Anna", "last_name": "Meyer", "emails": ["Anna@X.de", " "]})),
+        );
+        assert_eq!(c.0, vec!["anna@x.de".to_string()]);
+        assert!(c.1.is_some());
+        let l = natural_key(EntityKind::Lead, &fields(json!({"email": null, "first_name": "J"})));
+        assert!(l.0.is_empty() && l.1.is_some());
+        assert_eq!(
+            natural_key(EntityKind::Activity, &fields(json!({"subject": "x"}))),
+            (vec![], None)
+        );
+        assert_eq!(natural_key(EntityKind::Product, &fields(json!({}))), (vec![], None));
+    }
+
+    #[test]
+    fn matched_rows_add_to_lists_and_prices() {
+        let stored = fields(json!({"emails": ["a@x.de"], "title": "CEO"}));
+        let row = fields(json!({"emails": ["b@x.de"], "title": "CFO"}));
+        let merged = merge_row(EntityKind::Contact, &stored, row);
+        assert_eq!(merged["emails"], json!(["a@x.de", "b@x.de"]));
+        assert_eq!(merged["title"], "CFO");
+        let stored = fields(json!({"prices": {"EUR": "10"}}));
+        let merged = merge_row(EntityKind::Product, &stored, fields(json!({"prices": {"USD": "12"}})));
+        assert_eq!(merged["prices"], json!({"EUR": "10", "USD": "12"}));
+        let mut f = fields(json!({"emails": ["a@x.de", "A@x.de", "b@x.de"]}));
+        dedupe_lists(EntityKind::Contact, &mut f);
+        assert_eq!(f["emails"], json!(["a@x.de", "b@x.de"]));
     }
 }
