@@ -175,7 +175,8 @@ fn strict(text: &str, decimal: char, group: char) -> Option<Decimal> {
     }
     let digits: String = if let Some(&sep) = seps.first() {
         let groups: Vec<&str> = int.split(sep).collect();
-        let first_ok = (1..=3).contains(&groups[0].len());
+        // 1 to 3 digits first, and no leading zero: "0.125" groups nothing.
+        let first_ok = (1..=3).contains(&groups[0].len()) && !groups[0].starts_with('0');
         if !first_ok || groups[1..].iter().any(|g| g.len() != 3) {
             return None;
         }
@@ -389,6 +390,7 @@ mod tests {
         // A lone dot that cannot group thousands is a decimal point (machine-written).
         assert_eq!(parse_decimal("12.5", &de), Ok(d("12.5")));
         assert_eq!(parse_decimal("1500.00", &de), Ok(d("1500.00")));
+        assert_eq!(parse_decimal("0.125", &de), Ok(d("0.125")));
         for bad in [
             "1,234.56", "1.23,4", "12.50.0", "1,2,3", "1.2345,6", ",", "1,", "1.234.5",
         ] {
@@ -404,7 +406,16 @@ mod tests {
         assert_eq!(parse_decimal("1,234,567.5", &en), Ok(d("1234567.5")));
         assert_eq!(parse_decimal("1234.56", &en), Ok(d("1234.56")));
         assert_eq!(parse_decimal(".5", &en), Ok(d("0.5")));
-        for bad in ["1,5", "12.500,00", "1,23.4", "1,2345", "12,50", "1.2.3", "1.5,000"] {
+        for bad in [
+            "1,5",
+            "12.500,00",
+            "1,23.4",
+            "1,2345",
+            "12,50",
+            "1.2.3",
+            "1.5,000",
+            "0,125",
+        ] {
             assert!(parse_decimal(bad, &en).is_err(), "{bad}");
         }
         let message = parse_decimal("1,5", &en).expect_err("refused");
