@@ -71,7 +71,8 @@ fn main() {
         let file = dir.path().join("contacts.csv");
         std::fs::write(&file, csv).expect("write csv");
         let report = time("import 100k contact rows from CSV", Some(3.0), || {
-            app.import_csv(EntityKind::Contact, &file, &[], false).expect("import")
+            app.import_csv(EntityKind::Contact, &file, &Default::default())
+                .expect("import")
         });
         assert_eq!(report.created, N);
         let mut sink = std::io::sink();

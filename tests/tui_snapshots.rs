@@ -110,6 +110,11 @@ fn new_account_form_with_inline_errors() {
 }
 
 #[test]
+fn form_asking_to_discard_changes() {
+    check("form-discard", "3 n A c m e esc");
+}
+
+#[test]
 fn log_call_form() {
     check("log-call", "4 c");
 }

@@ -839,3 +839,57 @@ fn a_held_record_shows_in_the_inbox_the_dashboard_and_its_detail() {
         "{screen}"
     );
 }
+
+#[test]
+fn esc_on_a_changed_form_asks_before_discarding_it() {
+    let (_dir, mut s) = common::session(120, 40);
+    let accounts = s.state.app.store.live(EntityKind::Account).count();
+    // An unchanged form closes at once.
+    s.keys("3 n esc");
+    assert!(s.state.popups.is_empty(), "an unchanged form closes on Esc");
+    // A changed one asks; n goes back to the form with the text kept.
+    s.keys("n");
+    s.type_text("Half-typed GmbH");
+    s.keys("esc");
+    let Some(Popup::Form(form)) = s.state.popups.last() else {
+        panic!("the form stays open while asking")
+    };
+    assert!(form.asking_discard);
+    assert!(s.screen().contains("Discard your changes?"));
+    s.keys("n");
+    let Some(Popup::Form(form)) = s.state.popups.last() else {
+        panic!("n goes back to the form")
+    };
+    assert!(!form.asking_discard);
+    assert_eq!(form.field("name").map(|f| f.text()).as_deref(), Some("Half-typed GmbH"));
+    // Esc while asking also goes back; other keys keep asking and type nothing.
+    s.keys("esc x esc");
+    let Some(Popup::Form(form)) = s.state.popups.last() else {
+        panic!("still open")
+    };
+    assert!(!form.asking_discard);
+    assert_eq!(form.field("name").map(|f| f.text()).as_deref(), Some("Half-typed GmbH"));
+    // y discards: the form closes and nothing is written.
+    s.keys("esc y");
+    assert!(s.state.popups.is_empty(), "y discards the form");
+    assert_eq!(s.state.app.store.live(EntityKind::Account).count(), accounts);
+}
+
+#[test]
+fn marking_a_call_done_is_refused_by_the_same_rule_as_the_cli() {
+    let (_dir, mut s) = common::session(120, 40);
+    let call = s
+        .state
+        .app
+        .store
+        .live(EntityKind::Activity)
+        .map(|r| r.expect("activity"))
+        .find(|(_, a)| a.text("kind") == "call")
+        .expect("a call in the demo data");
+    let outbox = s.state.app.store.outbox_len();
+    outpost::tui::views::detail::open(&mut s.state, EntityKind::Activity, call.0);
+    s.action(outpost::tui::action::Action::MarkDone);
+    let (message, _) = s.state.status.message.clone().expect("a message");
+    assert!(message.contains("not a task"), "{message}");
+    assert_eq!(s.state.app.store.outbox_len(), outbox, "nothing written");
+}

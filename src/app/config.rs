@@ -1,11 +1,12 @@
-//! Settings from `config.toml` in the data dir: pipeline stages and defaults.
+//! Settings from `config.toml` in the data dir: pipeline stages, defaults, and the
+//! locale numbers are typed in.
 
 use std::path::Path;
 
 use serde::Deserialize;
 
 use super::AppError;
-use crate::model::money::{DEFAULT_CURRENCY, parse_currency};
+use crate::model::money::{DEFAULT_CURRENCY, NumberLocale, parse_currency};
 use crate::model::stage::{Pipeline, Stage};
 
 /// Settings.
@@ -17,6 +18,9 @@ pub struct Config {
     pub currency: String,
     /// Owner given to new records when none is set.
     pub owner: Option<String>,
+    /// How typed numbers are read: `locale = "de-DE"` in config.toml, else the shell's
+    /// `LC_ALL` / `LC_NUMERIC` / `LANG`; none means a comma in a number is refused.
+    pub locale: NumberLocale,
 }
 
 impl Default for Config {
@@ -25,6 +29,7 @@ impl Default for Config {
             pipeline: Pipeline::default(),
             currency: DEFAULT_CURRENCY.to_string(),
             owner: None,
+            locale: NumberLocale::none(),
         }
     }
 }
@@ -34,6 +39,7 @@ impl Default for Config {
 struct File {
     currency: Option<String>,
     owner: Option<String>,
+    locale: Option<String>,
     #[serde(default)]
     stages: Vec<Stage>,
 }
@@ -44,7 +50,12 @@ impl Config {
         let path = data_dir.join("config.toml");
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self {
+                    locale: NumberLocale::from_env(),
+                    ..Self::default()
+                });
+            }
             Err(e) => return Err(AppError::io(&path, e)),
         };
         let file: File = toml::from_str(&text).map_err(|e| AppError::Invalid(format!("{}: {e}", path.display())))?;
@@ -54,6 +65,12 @@ impl Config {
                 parse_currency(&c).map_err(|m| AppError::Invalid(format!("{}: currency: {m}", path.display())))?;
         }
         config.owner = file.owner;
+        config.locale = match &file.locale {
+            Some(l) => {
+                NumberLocale::parse(l).map_err(|m| AppError::Invalid(format!("{}: locale: {m}", path.display())))?
+            }
+            None => NumberLocale::from_env(),
+        };
         if !file.stages.is_empty() {
             if let Some(bad) = file
                 .stages

@@ -40,7 +40,7 @@ impl App {
                 one.push(tz);
             }
             let mut resolve = |k: EntityKind, r: &str| self.resolve(k, r).map_err(|e| first_line(&e.to_string()));
-            if let Err(e) = build(&one, self.clock().now(), &mut resolve) {
+            if let Err(e) = build(&one, self.clock().now(), &self.config.locale, &mut resolve) {
                 issues.push(FieldIssue {
                     field: spec.json.to_string(),
                     message: e.message,
@@ -121,6 +121,25 @@ mod tests {
         let fields: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
         assert_eq!(fields, ["name", "amount", "close_date"]);
         assert_eq!(issues[0].message, "required");
+    }
+
+    #[test]
+    fn form_amounts_are_read_per_locale() {
+        let amount = |text: &str| -> Values { vec![(spec_of(EntityKind::Opportunity, "amount"), vec![text.into()])] };
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("config.toml"), "locale = \"de-DE\"\n").expect("config");
+        let app = App::open(dir.path()).expect("open");
+        let issues = app.check_form(EntityKind::Opportunity, None, &amount("1.234,5"));
+        assert!(issues.iter().all(|i| i.field != "amount"), "{issues:?}");
+        let issues = app.check_form(EntityKind::Opportunity, None, &amount("1,234.5"));
+        assert!(issues.iter().any(|i| i.field == "amount"), "{issues:?}");
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("config.toml"), "locale = \"C\"\n").expect("config");
+        let app = App::open(dir.path()).expect("open");
+        let issues = app.check_form(EntityKind::Opportunity, None, &amount("1,5"));
+        let message = &issues.iter().find(|i| i.field == "amount").expect("refused").message;
+        assert!(message.contains("is it 1.5 or 15?"), "{message}");
     }
 
     #[test]

@@ -1,22 +1,56 @@
 //! `import ENTITY FILE`: CSV with a header row. Columns are matched to fields by the
 //! export's names, the `add` flag names or common aliases from other tools; `--map
-//! column=field` covers the rest (`column=` skips one). Every row is checked before
-//! anything is written; then all rows are written in one commit, or none.
+//! column=field` covers the rest (`column=` skips one).
+//!
+//! Importing is idempotent: each row is matched to an existing record by its `id` column
+//! when there is one, else by the kind's natural key (see [`natural_key`]); a matched row
+//! updates only the fields that differ, an unmatched one creates a record. In a matched
+//! row a blank cell leaves its field alone, list fields (e-mails, phones) gain items and
+//! never lose them, product prices gain currencies. Every row is checked before anything
+//! is written; then all rows are written, or none.
 
 use std::collections::HashMap;
 use std::path::Path;
 
+use serde_json::Value;
+
 use super::ops::Values;
 use super::spec::{self, Spec};
 use super::{App, AppError};
-use crate::model::{EntityKind, Id};
+use crate::model::money::NumberLocale;
+use crate::model::{EntityKind, Fields, Id};
 use crate::store::Mutation;
 
-/// Columns the export writes that an import ignores.
-const IGNORED: &[&str] = &["id", "created_at", "updated_at", "deleted", "stage_history", "number"];
+/// Columns the export writes that an import ignores (`id` is used for matching).
+const IGNORED: &[&str] = &["created_at", "updated_at", "deleted", "stage_history", "number"];
 
 /// Most row errors listed before "... and N more".
 const MAX_ERRORS: usize = 50;
+
+/// What an import may do with rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportMode {
+    /// Only create: a row that matches an existing record is an error.
+    Create,
+    /// Only update: a row that matches nothing is an error.
+    Update,
+    /// Update the rows that match, create the others.
+    #[default]
+    Upsert,
+}
+
+/// How to import a file.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    /// `--map COLUMN=FIELD` (an empty FIELD skips the column).
+    pub maps: Vec<(String, String)>,
+    /// Check and count, write nothing.
+    pub dry_run: bool,
+    /// Create, update or both.
+    pub mode: ImportMode,
+    /// How numbers in this file are written; `None` uses the configured locale.
+    pub locale: Option<NumberLocale>,
+}
 
 /// What an import did (or would do, with `--dry-run`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,16 +59,121 @@ pub struct ImportReport {
     pub rows: usize,
     /// Records created.
     pub created: usize,
-    /// Columns skipped with `--map 'COLUMN='` (the export's own id and time columns are
+    /// Existing records changed.
+    pub updated: usize,
+    /// Rows that matched a record with the same values.
+    pub unchanged: usize,
+    /// Columns skipped with `--map 'COLUMN='` (the export's own time columns are
     /// skipped silently).
     pub skipped_columns: Vec<String>,
     /// Whether nothing was written on purpose.
     pub dry_run: bool,
+    /// Whether the kind has no natural key (rows match by the `id` column only).
+    pub id_only: bool,
+}
+
+/// The natural key of a record: e-mail addresses (contacts, leads) and a name key, folded
+/// (trimmed, lower case). Accounts: name; contacts: e-mail, else first + last + account;
+/// leads: e-mail, else first + last + company; products: SKU; opportunities: name +
+/// account. Other kinds have none and match by id only.
+#[must_use]
+pub fn natural_key(kind: EntityKind, fields: &Fields) -> (Vec<String>, Option<String>) {
+    let text = |k: &str| {
+        fields
+            .get(k)
+            .and_then(Value::as_str)
+            .map(|s| s.trim().to_lowercase())
+            .unwrap_or_default()
+    };
+    let join = |parts: &[&str]| {
+        let values: Vec<String> = parts.iter().map(|p| text(p)).collect();
+        values.iter().any(|v| !v.is_empty()).then(|| values.join("\u{1f}"))
+    };
+    let emails = |k: &str| -> Vec<String> {
+        match fields.get(k) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|s| s.trim().to_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            Some(Value::String(s)) if !s.trim().is_empty() => vec![s.trim().to_lowercase()],
+            _ => Vec::new(),
+        }
+    };
+    match kind {
+        EntityKind::Account => (Vec::new(), join(&["name"])),
+        EntityKind::Contact => (emails("emails"), join(&["first_name", "last_name", "account_id"])),
+        EntityKind::Lead => (emails("email"), join(&["first_name", "last_name", "company"])),
+        EntityKind::Product => (Vec::new(), join(&["sku"])),
+        EntityKind::Opportunity => (Vec::new(), join(&["name", "account_id"])),
+        _ => (Vec::new(), None),
+    }
+}
+
+/// Whether records of `kind` have a natural key.
+#[must_use]
+pub fn has_natural_key(kind: EntityKind) -> bool {
+    matches!(
+        kind,
+        EntityKind::Account | EntityKind::Contact | EntityKind::Lead | EntityKind::Product | EntityKind::Opportunity
+    )
+}
+
+/// Existing live records of one kind by natural key.
+#[derive(Default)]
+struct Existing {
+    by_email: HashMap<String, Vec<Id>>,
+    /// Name keys of the records without an e-mail (for accounts, products and deals, of
+    /// every record).
+    by_name: HashMap<String, Vec<Id>>,
+}
+
+impl Existing {
+    fn load(app: &App, kind: EntityKind) -> Result<Self, AppError> {
+        let mut me = Self::default();
+        if !has_natural_key(kind) {
+            return Ok(me);
+        }
+        for item in app.store.live(kind) {
+            let (id, stored) = item?;
+            let (emails, name) = natural_key(kind, &stored.fields);
+            for e in &emails {
+                me.by_email.entry(e.clone()).or_default().push(id);
+            }
+            if let Some(n) = name.filter(|_| emails.is_empty()) {
+                me.by_name.entry(n).or_default().push(id);
+            }
+        }
+        Ok(me)
+    }
+
+    /// Records a row with this key matches: by any of its e-mails; else, by name, among
+    /// records without an e-mail (a row without an e-mail never takes over a record
+    /// that has one).
+    fn matches(&self, emails: &[String], name: Option<&String>) -> Vec<Id> {
+        let mut out: Vec<Id> = Vec::new();
+        for e in emails {
+            for id in self.by_email.get(e).into_iter().flatten() {
+                if !out.contains(id) {
+                    out.push(*id);
+                }
+            }
+        }
+        if out.is_empty()
+            && let Some(n) = name
+        {
+            out.extend(self.by_name.get(n).into_iter().flatten());
+        }
+        out
+    }
 }
 
 /// Where each column goes.
 enum Target {
     Field(&'static Spec),
+    /// The record's id, for matching.
+    Id,
     Skip,
 }
 
@@ -56,6 +195,7 @@ fn plan(kind: EntityKind, headers: &[String], maps: &[(String, String)]) -> Resu
             })?),
             None => match spec::lookup(kind, h) {
                 Some(s) => Target::Field(s),
+                None if h.trim().eq_ignore_ascii_case("id") => Target::Id,
                 None if IGNORED.contains(&h.as_str())
                     || spec::derived(kind)
                         .iter()
@@ -104,14 +244,10 @@ fn field_names(kind: EntityKind) -> String {
 }
 
 impl App {
-    /// Imports a CSV file of `kind` records.
-    pub fn import_csv(
-        &self,
-        kind: EntityKind,
-        path: &Path,
-        maps: &[(String, String)],
-        dry_run: bool,
-    ) -> Result<ImportReport, AppError> {
+    /// Imports a CSV file of `kind` records (see the module docs for matching).
+    pub fn import_csv(&self, kind: EntityKind, path: &Path, opts: &ImportOptions) -> Result<ImportReport, AppError> {
+        let maps = opts.maps.as_slice();
+        let locale = opts.locale.as_ref().unwrap_or(&self.config.locale);
         let file = std::fs::File::open(path).map_err(|e| AppError::io(path, e))?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(false)
@@ -129,11 +265,20 @@ impl App {
             )));
         }
         let targets = plan(kind, &headers, maps)?;
+        let existing = Existing::load(self, kind)?;
         let mut refs: HashMap<(EntityKind, String), Result<Id, String>> = HashMap::new();
         let now = self.clock().now();
         let mut errors = Vec::new();
-        let mut muts = Vec::new();
+        let mut creates = Vec::new();
+        let mut updates = Vec::new();
+        // The file row of each create and each update, for commit errors.
+        let (mut create_rows, mut update_rows) = (Vec::new(), Vec::new());
+        let mut unchanged = 0;
         let mut rows = 0;
+        // Which row claimed an existing record, an id or a natural key, to refuse two
+        // rows that are the same record.
+        let mut claimed: HashMap<Id, usize> = HashMap::new();
+        let mut keys_seen: HashMap<String, usize> = HashMap::new();
         // The header each field came from, for error messages.
         let mut columns_of: HashMap<&'static str, &str> = HashMap::new();
         for (h, t) in headers.iter().zip(&targets) {
@@ -141,6 +286,11 @@ impl App {
                 columns_of.entry(s.json).or_insert(h.as_str());
             }
         }
+        let id_column = headers
+            .iter()
+            .zip(&targets)
+            .find(|(_, t)| matches!(t, Target::Id))
+            .map_or("id", |(h, _)| h.as_str());
         for (i, record) in reader.records().enumerate() {
             let row = i + 2;
             rows += 1;
@@ -152,8 +302,16 @@ impl App {
                 }
             };
             let mut values: Values = Vec::new();
+            let mut given_id: Option<&str> = None;
             for (col, target) in record.iter().zip(&targets) {
-                let Target::Field(spec) = target else { continue };
+                let spec = match target {
+                    Target::Field(spec) => spec,
+                    Target::Id => {
+                        given_id = Some(col.trim()).filter(|c| !c.is_empty());
+                        continue;
+                    }
+                    Target::Skip => continue,
+                };
                 match values.iter_mut().find(|(s, _)| s.json == spec.json) {
                     Some((_, texts)) if matches!(spec.ty, spec::Ty::List | spec::Ty::Ref(_)) => {
                         texts.push(col.to_string())
@@ -193,29 +351,171 @@ impl App {
                     *texts = vec![chosen];
                 }
             }
-            let built = super::input::build(&values, now, &mut |k, r| {
+            // Blank cells of a matched row leave the field as it is.
+            let blank: Vec<&'static str> = values
+                .iter()
+                .filter(|(_, texts)| texts.iter().all(|t| t.trim().is_empty()))
+                .map(|(spec, _)| spec.json)
+                .collect();
+            let built = super::input::build(&values, now, locale, &mut |k, r| {
                 refs.entry((k, r.to_string()))
                     .or_insert_with(|| self.resolve(k, r).map_err(|e| e.to_string()))
                     .clone()
             });
-            let mut fields = match built {
+            let fields = match built {
                 Ok(f) => f,
                 Err(e) => {
                     errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
                     continue;
                 }
             };
-            if let Err(e) = self.complete_new(kind, &mut fields) {
-                errors.push(format!("row {row}: {e}"));
+            // Which existing record this row is: by id, else by natural key.
+            let mut new_id = None;
+            let mut matched: Vec<Id> = Vec::new();
+            if let Some(text) = given_id {
+                let Ok(id) = text.parse::<Id>() else {
+                    errors.push(format!(
+                        "row {row}, column {id_column}: '{text}' is not an outpost id; skip the column with --map '{id_column}='"
+                    ));
+                    continue;
+                };
+                match self.store.get(kind, id)? {
+                    Some(s) if s.deleted => {
+                        errors.push(format!(
+                            "row {row}, column {id_column}: {kind} {id} is in the trash; restore it first (`outpost trash restore {id}`) or skip the column with --map '{id_column}='"
+                        ));
+                        continue;
+                    }
+                    Some(_) => matched.push(id),
+                    None => {
+                        if let Some(other) = self.kind_of(id)? {
+                            errors.push(format!(
+                                "row {row}, column {id_column}: {id} is the id of {} {other}, not of {}",
+                                if other.name().starts_with(['a', 'e', 'i', 'o', 'u']) {
+                                    "an"
+                                } else {
+                                    "a"
+                                },
+                                kind.plural()
+                            ));
+                            continue;
+                        }
+                        new_id = Some(id);
+                    }
+                }
+            }
+            let by_id = !matched.is_empty();
+            let (emails, name) = natural_key(kind, &fields);
+            if matched.is_empty() {
+                matched = existing.matches(&emails, name.as_ref());
+            }
+            // Two rows of one file must not be the same record: the same natural key (for
+            // rows not matched by id: two records may share a name) or the same record.
+            let own_keys: Vec<String> = if by_id {
+                Vec::new()
+            } else if emails.is_empty() {
+                name.iter().map(|n| format!("name {n}")).collect()
+            } else {
+                emails.iter().map(|e| format!("e-mail {e}")).collect()
+            };
+            let twin = own_keys
+                .iter()
+                .find_map(|k| keys_seen.get(k).map(|r| (k.replace('\u{1f}', " "), *r)))
+                .or_else(|| {
+                    matched
+                        .iter()
+                        .chain(&new_id)
+                        .find_map(|m| claimed.get(m).map(|r| (m.to_string(), *r)))
+                });
+            if let Some((key, other)) = twin {
+                errors.push(format!(
+                    "row {row}: the same {kind} as row {other} ({}); merge the two rows",
+                    key.trim()
+                ));
                 continue;
             }
-            if kind != EntityKind::Quote
-                && let Err(e) = kind.check(&fields, None, self.store.context())
-            {
-                errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
-                continue;
+            for k in own_keys {
+                keys_seen.insert(k, row);
             }
-            muts.push(Mutation::create(kind, fields));
+            match matched.as_slice() {
+                [] => {
+                    if opts.mode == ImportMode::Update {
+                        errors.push(format!(
+                            "row {row}: matches no existing {kind}; --mode update only changes existing records"
+                        ));
+                        continue;
+                    }
+                    let mut fields = fields;
+                    if let Err(e) = self.complete_new(kind, &mut fields) {
+                        errors.push(format!("row {row}: {e}"));
+                        continue;
+                    }
+                    if kind != EntityKind::Quote
+                        && let Err(e) = kind.check(&fields, None, self.store.context())
+                    {
+                        errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
+                        continue;
+                    }
+                    let mut m = Mutation::create(kind, fields);
+                    if let Some(id) = new_id {
+                        m.id = id;
+                        claimed.insert(id, row);
+                    }
+                    creates.push(m);
+                    create_rows.push(row);
+                }
+                [one] => {
+                    claimed.insert(*one, row);
+                    if opts.mode == ImportMode::Create {
+                        errors.push(format!(
+                            "row {row}: matches existing {kind} '{}' ({one}); --mode create only adds new records",
+                            self.title(kind, *one)
+                        ));
+                        continue;
+                    }
+                    let Some(stored) = self.store.get(kind, *one)? else {
+                        continue;
+                    };
+                    let mut fields = fields;
+                    fields.retain(|k, _| !blank.contains(&k.as_str()));
+                    if kind == EntityKind::Opportunity {
+                        self.follow_stage_probability(*one, &mut fields)?;
+                    }
+                    let merged = merge_row(kind, &stored.fields, fields);
+                    let mut checked = match kind.check(&merged, Some(&stored.fields), self.store.context()) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
+                            continue;
+                        }
+                    };
+                    dedupe_lists(kind, &mut checked.fields);
+                    let changed: Fields = checked
+                        .fields
+                        .into_iter()
+                        .filter(|(k, v)| stored.fields.get(k) != Some(v))
+                        .collect();
+                    if changed.is_empty() {
+                        unchanged += 1;
+                    } else {
+                        updates.push(Mutation::update(kind, *one, changed));
+                        update_rows.push(row);
+                    }
+                }
+                many => {
+                    let list: Vec<String> = many
+                        .iter()
+                        .take(5)
+                        .map(|id| format!("'{}' ({id})", self.title(kind, *id)))
+                        .collect();
+                    errors.push(format!(
+                        "row {row}: matches {} existing {}: {}; add an id column to say which",
+                        many.len(),
+                        kind.plural(),
+                        list.join(", ")
+                    ));
+                }
+            }
         }
         if !errors.is_empty() {
             let total = errors.len();
@@ -234,19 +534,39 @@ impl App {
             .filter(|(h, t)| matches!(t, Target::Skip) && maps.iter().any(|(col, _)| spec::fold(col) == spec::fold(h)))
             .map(|(h, _)| h.clone())
             .collect();
-        if !dry_run {
-            self.commit_all_or_nothing(&muts)
+        let (created, updated) = (creates.len(), updates.len());
+        if !opts.dry_run {
+            let row_of: Vec<usize> = create_rows.into_iter().chain(update_rows).collect();
+            self.commit_all_or_nothing(&creates, &updates)
                 .map_err(|(i, e)| match e.mutation_index() {
-                    Some(j) => AppError::Invalid(format!("{where_}: row {}: {e}; nothing was imported", i + j + 2)),
+                    Some(j) => AppError::Invalid(format!(
+                        "{where_}: row {}: {e}; nothing was imported",
+                        row_of.get(i + j).copied().unwrap_or(0)
+                    )),
                     None => AppError::from(e),
                 })?;
         }
         Ok(ImportReport {
             rows,
-            created: muts.len(),
+            created,
+            updated,
+            unchanged,
             skipped_columns,
-            dry_run,
+            dry_run: opts.dry_run,
+            id_only: !has_natural_key(kind),
         })
+    }
+}
+
+impl App {
+    /// The kind of the record with this id, if any (trashed ones too).
+    fn kind_of(&self, id: Id) -> Result<Option<EntityKind>, AppError> {
+        for kind in EntityKind::ALL {
+            if self.store.get(kind, id)?.is_some() {
+                return Ok(Some(kind));
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -256,27 +576,43 @@ const CHUNK: usize = 5_000;
 /// While an import spans several commits, the records it writes are listed under this
 /// `meta` key; the first chunk sets it and the last clears it, each in the same
 /// transaction. If the process dies between, the next open trashes those records again,
-/// so an interrupted import leaves nothing behind.
+/// so an interrupted import leaves nothing behind. Updates of existing records all go in
+/// the last chunk, so they are applied together with clearing the marker, or not at all.
 const PENDING: &str = "import_pending";
 
 impl App {
-    /// Commits creates in chunks of [`CHUNK`]. If a chunk fails (a full disk, say) or the
-    /// process dies, the chunks already written are trashed again through the same write
-    /// path. Returns the failing chunk's first index with the error.
-    fn commit_all_or_nothing(&self, muts: &[Mutation]) -> Result<(), (usize, crate::store::StoreError)> {
-        let list: String = muts.iter().map(|m| format!("{} {}\n", m.kind, m.id)).collect();
-        let chunks: Vec<&[Mutation]> = muts.chunks(CHUNK).collect();
-        for (n, chunk) in chunks.iter().enumerate() {
+    /// Commits creates in chunks of [`CHUNK`], and all `updates` with the last chunk, so
+    /// an import that stops part way has changed no existing record. If a chunk fails (a
+    /// full disk, say) or the process dies, the creates already written are trashed again
+    /// through the same write path. Returns the failing chunk's first index (creates
+    /// first, then updates) with the error.
+    fn commit_all_or_nothing(
+        &self,
+        creates: &[Mutation],
+        updates: &[Mutation],
+    ) -> Result<(), (usize, crate::store::StoreError)> {
+        let list: String = creates.iter().map(|m| format!("{} {}\n", m.kind, m.id)).collect();
+        let parts: Vec<&[Mutation]> = creates.chunks(CHUNK).collect();
+        let count = parts.len().max(1);
+        for n in 0..count {
+            let part = parts.get(n).copied().unwrap_or(&[]);
+            let joined: Vec<Mutation>;
+            let chunk = if n + 1 == count && !updates.is_empty() {
+                joined = part.iter().chain(updates).cloned().collect();
+                joined.as_slice()
+            } else {
+                part
+            };
             let mut meta: Vec<(&str, Option<&str>)> = Vec::new();
-            if chunks.len() > 1 && n == 0 {
+            if count > 1 && n == 0 {
                 meta.push((PENDING, Some(list.as_str())));
             }
-            if chunks.len() > 1 && n + 1 == chunks.len() {
+            if count > 1 && n + 1 == count {
                 meta.push((PENDING, None));
             }
             if let Err(e) = self.store.commit_with_meta(chunk, &meta) {
                 if n > 0 {
-                    let _ = self.undo_import(&muts[..n * CHUNK]);
+                    let _ = self.undo_import(&creates[..n * CHUNK]);
                 }
                 return Err((n * CHUNK, e));
             }
@@ -332,6 +668,49 @@ impl App {
     }
 }
 
+/// A matched row over the stored record: the row's values win, except that lists
+/// (e-mails, phones, attendees) gain the row's items rather than lose their own, and
+/// product prices gain the row's currencies (as `product edit --price` does).
+fn merge_row(kind: EntityKind, stored: &Fields, row: Fields) -> Fields {
+    let mut merged = stored.clone();
+    for (key, value) in row {
+        let is_list = spec::specs(kind)
+            .iter()
+            .any(|s| s.json == key && s.ty == spec::Ty::List);
+        let value = match (stored.get(&key), value) {
+            (Some(Value::Array(old)), Value::Array(new)) if is_list => {
+                Value::Array(old.iter().cloned().chain(new).collect())
+            }
+            (Some(Value::Object(old)), Value::Object(new)) if kind == EntityKind::Product && key == "prices" => {
+                let mut prices = old.clone();
+                prices.extend(new);
+                Value::Object(prices)
+            }
+            (_, value) => value,
+        };
+        merged.insert(key, value);
+    }
+    merged
+}
+
+/// Drops repeated items of list fields (ignoring case), keeping the first.
+fn dedupe_lists(kind: EntityKind, fields: &mut Fields) {
+    for s in spec::specs(kind).iter().filter(|s| s.ty == spec::Ty::List) {
+        if let Some(Value::Array(items)) = fields.get_mut(s.json) {
+            let mut seen: Vec<String> = Vec::new();
+            items.retain(|v| {
+                let key = v.as_str().map_or_else(|| v.to_string(), str::to_lowercase);
+                if seen.contains(&key) {
+                    false
+                } else {
+                    seen.push(key);
+                    true
+                }
+            });
+        }
+    }
+}
+
 fn csv_error(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
@@ -341,5 +720,50 @@ fn csv_error(e: &csv::Error) -> String {
         }
         csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8; save the file as UTF-8 and try again".to_string(),
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fields(v: Value) -> Fields {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn natural_keys_fold_case_and_space() {
+        let a = natural_key(EntityKind::Account, &fields(json!({"name": " ACME GmbH "})));
+        assert_eq!(a, (vec![], Some("acme gmbh".to_string())));
+        let c = natural_key(
+            EntityKind::Contact,
+            &fields(json!({"first_name": "Anna", "last_name": "Meyer", "emails": ["Anna@X.de", " "]})),
+        );
+        assert_eq!(c.0, vec!["anna@x.de".to_string()]);
+        assert!(c.1.is_some());
+        let l = natural_key(EntityKind::Lead, &fields(json!({"email": null, "first_name": "J"})));
+        assert!(l.0.is_empty() && l.1.is_some());
+        assert_eq!(
+            natural_key(EntityKind::Activity, &fields(json!({"subject": "x"}))),
+            (vec![], None)
+        );
+        assert_eq!(natural_key(EntityKind::Product, &fields(json!({}))), (vec![], None));
+    }
+
+    #[test]
+    fn matched_rows_add_to_lists_and_prices() {
+        let stored = fields(json!({"emails": ["a@x.de"], "title": "CEO"}));
+        let row = fields(json!({"emails": ["b@x.de"], "title": "CFO"}));
+        let merged = merge_row(EntityKind::Contact, &stored, row);
+        assert_eq!(merged["emails"], json!(["a@x.de", "b@x.de"]));
+        assert_eq!(merged["title"], "CFO");
+        let stored = fields(json!({"prices": {"EUR": "10"}}));
+        let merged = merge_row(EntityKind::Product, &stored, fields(json!({"prices": {"USD": "12"}})));
+        assert_eq!(merged["prices"], json!({"EUR": "10", "USD": "12"}));
+        let mut f = fields(json!({"emails": ["a@x.de", "A@x.de", "b@x.de"]}));
+        dedupe_lists(EntityKind::Contact, &mut f);
+        assert_eq!(f["emails"], json!(["a@x.de", "b@x.de"]));
     }
 }

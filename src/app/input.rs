@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Local, NaiveDate, NaiveDateTime, NaiveTime, Tim
 use serde_json::{Value, json};
 
 use super::spec::{Spec, Ty};
-use crate::model::money::{DEFAULT_CURRENCY, parse_amount, parse_currency};
+use crate::model::money::{DEFAULT_CURRENCY, NumberLocale, parse_amount, parse_currency};
 use crate::model::{EntityKind, Fields, Id};
 
 /// A value that could not be read: which field, and why.
@@ -20,10 +20,12 @@ pub struct FieldError {
 pub type Resolver<'a> = dyn FnMut(EntityKind, &str) -> Result<Id, String> + 'a;
 
 /// Builds stored fields from (spec, texts) pairs. Empty text clears a field. `now` (the
-/// app's clock) gives meaning to "now", "today" and "+3d".
+/// app's clock) gives meaning to "now", "today" and "+3d"; decimal fields are read the
+/// way `locale` writes numbers (see `money::parse_decimal`).
 pub fn build(
     values: &[(&'static Spec, Vec<String>)],
     now: DateTime<Utc>,
+    locale: &NumberLocale,
     resolve: &mut Resolver<'_>,
 ) -> Result<Fields, FieldError> {
     let tz = values
@@ -48,7 +50,8 @@ pub fn build(
         .transpose()?;
     let mut fields = Fields::new();
     for (spec, texts) in values {
-        let value = parse(spec, texts, tz, price_currency.as_deref(), now, resolve).map_err(|m| err(spec.flag, m))?;
+        let value =
+            parse(spec, texts, tz, price_currency.as_deref(), now, locale, resolve).map_err(|m| err(spec.flag, m))?;
         if spec.ty != Ty::PriceCurrency {
             fields.insert(spec.json.to_string(), value);
         }
@@ -69,6 +72,7 @@ fn parse(
     tz: Option<chrono_tz::Tz>,
     price_currency: Option<&str>,
     now: DateTime<Utc>,
+    locale: &NumberLocale,
     resolve: &mut Resolver<'_>,
 ) -> Result<Value, String> {
     if spec.ty == Ty::List {
@@ -91,7 +95,7 @@ fn parse(
     }
     Ok(match spec.ty {
         Ty::Text | Ty::List => Value::String(text.to_string()),
-        Ty::Amount => Value::String(parse_amount(text)?.to_string()),
+        Ty::Amount => Value::String(parse_amount(text, locale)?.to_string()),
         Ty::Currency | Ty::PriceCurrency => Value::String(parse_currency(text)?),
         Ty::Int => Value::from(text.parse::<u32>().map_err(|_| {
             if text.trim_start_matches('-').chars().all(|c| c.is_ascii_digit()) {
@@ -114,19 +118,19 @@ fn parse(
                 return Err(format!("'{text}' is not one of: {}", options.join(", ")));
             }
         }
-        Ty::Prices => parse_prices(text, price_currency)?,
+        Ty::Prices => parse_prices(text, price_currency, locale)?,
     })
 }
 
 /// "100" (in `currency`) or "EUR 100; USD 120.50" -> {"EUR": "100", ...}.
-fn parse_prices(text: &str, currency: Option<&str>) -> Result<Value, String> {
+fn parse_prices(text: &str, currency: Option<&str>, locale: &NumberLocale) -> Result<Value, String> {
     let mut map = serde_json::Map::new();
     for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
         let (code, amount) = match part.split_once(|c: char| c.is_whitespace() || c == '=') {
             Some((a, b)) if a.chars().all(|c| c.is_ascii_alphabetic()) => (parse_currency(a)?, b.trim()),
             _ => (currency.unwrap_or(DEFAULT_CURRENCY).to_string(), part),
         };
-        map.insert(code, Value::String(parse_amount(amount)?.to_string()));
+        map.insert(code, Value::String(parse_amount(amount, locale)?.to_string()));
     }
     Ok(Value::Object(map))
 }
@@ -250,11 +254,15 @@ mod tests {
 
     #[test]
     fn prices_in_one_or_many_currencies() {
-        assert_eq!(parse_prices("100", Some("USD")), Ok(json!({"USD": "100"})));
+        let none = NumberLocale::none();
+        assert_eq!(parse_prices("100", Some("USD"), &none), Ok(json!({"USD": "100"})));
         assert_eq!(
-            parse_prices("EUR 10.5; gbp 9", None),
+            parse_prices("EUR 10.5; gbp 9", None, &none),
             Ok(json!({"EUR": "10.5", "GBP": "9"}))
         );
-        assert!(parse_prices("EUR x", None).is_err());
+        assert!(parse_prices("EUR x", None, &none).is_err());
+        assert!(parse_prices("EUR 1,5", None, &none).is_err());
+        let de = NumberLocale::parse("de-DE").expect("locale");
+        assert_eq!(parse_prices("EUR 1.234,5", None, &de), Ok(json!({"EUR": "1234.5"})));
     }
 }

@@ -44,7 +44,7 @@ impl App {
     /// Reads flag or cell values into fields, resolving REFs.
     pub fn fields_from(&self, values: &Values) -> Result<Fields, AppError> {
         let mut ref_error = None;
-        let built = build(values, self.clock().now(), &mut |kind, r| {
+        let built = build(values, self.clock().now(), &self.config.locale, &mut |kind, r| {
             self.resolve(kind, r).map_err(|e| {
                 let text = e.to_string();
                 ref_error = Some(e);
@@ -133,13 +133,20 @@ impl App {
                 }
             }
             EntityKind::QuoteLine => self.complete_line(fields)?,
-            EntityKind::Activity if absent(fields, "at") => {
-                fields.insert(
-                    "at".into(),
-                    json!(self.clock().now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                );
+            EntityKind::Activity => {
+                if absent(fields, "at") {
+                    fields.insert(
+                        "at".into(),
+                        json!(self.clock().now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    );
+                }
+                self.fill_account(fields);
             }
-            EntityKind::Event if absent(fields, "end") => {
+            EntityKind::Event => {
+                self.fill_account(fields);
+                if !absent(fields, "end") {
+                    return Ok(());
+                }
                 let start = fields
                     .get("start")
                     .and_then(Value::as_str)
@@ -158,6 +165,34 @@ impl App {
             _ => {}
         }
         Ok(())
+    }
+
+    /// An activity or event about a contact or a deal is also about its account: when no
+    /// account is given, it is the contact's (else the deal's). One rule for every front
+    /// end.
+    fn fill_account(&self, fields: &mut Fields) {
+        if fields.get("account_id").is_some_and(|v| !v.is_null()) {
+            return;
+        }
+        if let Some(a) = self.implied_account(fields) {
+            fields.insert("account_id".into(), json!(a.to_string()));
+        }
+    }
+
+    /// The account a new activity or event is about when none is given: the account of
+    /// its contact, else of its deal (see `fill_account`).
+    #[must_use]
+    pub fn implied_account(&self, fields: &Fields) -> Option<Id> {
+        [
+            ("contact_id", EntityKind::Contact),
+            ("opportunity_id", EntityKind::Opportunity),
+        ]
+        .into_iter()
+        .find_map(|(field, kind)| {
+            let id = fields.get(field)?.as_str()?.parse::<Id>().ok()?;
+            let stored = self.store.get(kind, id).ok().flatten()?;
+            stored.fields.get("account_id")?.as_str()?.parse().ok()
+        })
     }
 
     /// A quote line takes description, price and tax from its product when not given.
@@ -388,7 +423,7 @@ impl App {
 
     /// When a write moves a deal to another stage without giving a probability, the
     /// probability becomes the new stage's default.
-    fn follow_stage_probability(&self, id: Id, fields: &mut Fields) -> Result<(), AppError> {
+    pub(crate) fn follow_stage_probability(&self, id: Id, fields: &mut Fields) -> Result<(), AppError> {
         let Some(target) = fields
             .get("stage")
             .and_then(Value::as_str)
@@ -562,8 +597,26 @@ impl App {
         Ok(id)
     }
 
-    /// Marks a task done (or not).
+    /// Marks a task done (or not). Only tasks have a done state people change: marking
+    /// a call, meeting, visit, e-mail or note is refused.
     pub fn set_done(&self, id: Id, done: bool) -> Result<(), AppError> {
+        let stored = self
+            .store
+            .get(EntityKind::Activity, id)?
+            .filter(|s| !s.deleted)
+            .ok_or_else(|| AppError::NotFound(format!("no activity with id {id}")))?;
+        let kind = stored.text("kind");
+        if kind != "task" {
+            return Err(AppError::Invalid(format!(
+                "'{}' is {} {kind}, not a task; only tasks can be marked done",
+                stored.text("subject"),
+                if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                }
+            )));
+        }
         let mut f = Fields::new();
         f.insert("done".into(), json!(done));
         self.store.commit(&[Mutation::update(EntityKind::Activity, id, f)])?;

@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use clap::{Args, CommandFactory, Subcommand};
 
 use crate::app::export::Format;
+use crate::app::import::{ImportMode, ImportOptions};
 use crate::app::{App, AppError};
 use crate::model::EntityKind;
+use crate::model::money::NumberLocale;
 
 /// `outpost trash`.
 #[derive(Subcommand, Debug)]
@@ -38,9 +40,25 @@ pub struct ImportArgs {
     /// Map a column to a field (`--map "Org=company"`), or skip it (`--map "Notes="`).
     #[arg(long = "map", value_name = "COLUMN=FIELD", value_parser = parse_map)]
     pub maps: Vec<(String, String)>,
-    /// Check every row and report, but write nothing.
+    /// Check every row and print what would happen (`create N, update N, unchanged N`),
+    /// but write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// create: only add records (a row that matches one is an error); update: only change
+    /// existing ones (a row that matches none is an error); upsert: both. Rows match by
+    /// the `id` column, else by natural key (account: name; contact, lead: e-mail, else
+    /// first + last + account/company; product: SKU; opportunity: name + account; other
+    /// kinds: id only).
+    #[arg(long, value_enum, default_value_t = ImportMode::Upsert)]
+    pub mode: ImportMode,
+    /// How numbers in this file are written, e.g. de-DE (1.234,56) or en-US (1,234.56);
+    /// C reads only a decimal point [default: `locale` in config.toml, else LANG].
+    #[arg(long, value_name = "LOCALE", value_parser = parse_locale)]
+    pub locale: Option<NumberLocale>,
+}
+
+fn parse_locale(s: &str) -> Result<NumberLocale, String> {
+    NumberLocale::parse(s)
 }
 
 fn parse_map(s: &str) -> Result<(String, String), String> {
@@ -88,7 +106,8 @@ pub struct DemoArgs {
 /// `outpost check`.
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Rebuild the indexes from the records if they disagree.
+    /// Rebuild the indexes from the records if they disagree. Never invents or removes
+    /// data: dangling references are listed for you to fix.
     #[arg(long)]
     pub repair: bool,
 }
@@ -150,7 +169,7 @@ pub fn trash(app: &App, cmd: TrashCmd, format: Format) -> anyhow::Result<()> {
                             println!("{i}");
                         }
                     } else if format == Format::Csv {
-                        let mut w = crate::app::export::csv_writer(std::io::stdout());
+                        let mut w = crate::app::export::csv_writer(super::out::stdout());
                         w.write_record(["id", "kind", "name", "deleted_at"])?;
                         for (k, id, t, when) in &rows {
                             w.write_record([
@@ -177,24 +196,51 @@ pub fn trash(app: &App, cmd: TrashCmd, format: Format) -> anyhow::Result<()> {
     }
 }
 
-pub fn import(app: &App, args: &ImportArgs) -> anyhow::Result<()> {
+pub fn import(app: &App, args: &ImportArgs, format: Format) -> anyhow::Result<()> {
     if args.entity == EntityKind::Quote || args.entity == EntityKind::QuoteLine {
         return Err(AppError::Invalid(
             "quotes are made with `outpost quote add` and `quote line-add`, not imported".into(),
         )
         .into());
     }
-    let report = app.import_csv(args.entity, &args.file, &args.maps, args.dry_run)?;
+    let opts = ImportOptions {
+        maps: args.maps.clone(),
+        dry_run: args.dry_run,
+        mode: args.mode,
+        locale: args.locale.clone(),
+    };
+    let report = app.import_csv(args.entity, &args.file, &opts)?;
     let verb = if report.dry_run { "would import" } else { "imported" };
     eprintln!(
         "{verb} {} {} from {} rows of {}",
-        report.created,
+        report.created + report.updated,
         args.entity.plural(),
         report.rows,
         args.file.display()
     );
     if !report.skipped_columns.is_empty() {
         eprintln!("skipped columns: {}", report.skipped_columns.join(", "));
+    }
+    if report.id_only && report.created > 0 {
+        eprintln!(
+            "note: {} have no natural key; rows are matched by the id column only",
+            args.entity.plural()
+        );
+    }
+    if format == Format::Table {
+        println!(
+            "create {}, update {}, unchanged {}",
+            report.created, report.updated, report.unchanged
+        );
+    } else {
+        let counts = serde_json::json!({
+            "rows": report.rows,
+            "create": report.created,
+            "update": report.updated,
+            "unchanged": report.unchanged,
+            "dry_run": report.dry_run,
+        });
+        println!("{counts}");
     }
     Ok(())
 }
@@ -234,9 +280,7 @@ pub fn export(app: &App, args: &ExportArgs, format: Format) -> anyhow::Result<()
             Ok(())
         }),
         None => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            app.export(args.entity, format, &mut lock)?;
+            app.export(args.entity, format, &mut super::out::stdout())?;
             Ok(())
         }
     }
@@ -290,6 +334,10 @@ pub fn demo(app: &App, args: &DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `outpost check`: exit 0 when all is well, 3 when it finds problems (indexes, outbox,
+/// records that do not decode, links to records that do not exist). `--repair` rebuilds
+/// the indexes; it never invents or removes records or links, so dangling references
+/// are listed again and still exit 3.
 pub fn check(app: &App, args: &CheckArgs) -> anyhow::Result<()> {
     let report = app.store.verify()?;
     println!(
@@ -303,24 +351,47 @@ pub fn check(app: &App, args: &CheckArgs) -> anyhow::Result<()> {
     for p in &report.problems {
         println!("problem: {p}");
     }
-    if args.repair {
+    let mut report = report;
+    if args.repair && !report.problems.is_empty() {
         app.store.rebuild_indexes()?;
-        let again = app.store.verify()?;
-        if again.ok() {
+        report = app.store.verify()?;
+        if report.problems.is_empty() {
             println!("repaired: indexes rebuilt");
-            return Ok(());
+        }
+        for p in &report.problems {
+            println!("still: {p}");
         }
     }
-    Err(AppError::Invalid(format!(
-        "{} problems found; `outpost check --repair` rebuilds the indexes",
-        report.problems.len()
-    ))
-    .into())
+    for d in &report.dangling {
+        println!("dangling: {d}");
+    }
+    if report.ok() {
+        return Ok(());
+    }
+    let mut parts = Vec::new();
+    if !report.problems.is_empty() {
+        parts.push(format!(
+            "{} problems found; `outpost check --repair` rebuilds the indexes",
+            report.problems.len()
+        ));
+    }
+    if !report.dangling.is_empty() {
+        parts.push(format!(
+            "{} dangling references (links to records that do not exist); --repair does not invent or remove data: point them elsewhere with `outpost KIND edit REF --FIELD ...`, or clear the field",
+            report.dangling.len()
+        ));
+    }
+    Err(AppError::Invalid(parts.join("; ")).into())
 }
 
 pub fn completions(args: &CompletionsArgs) -> anyhow::Result<()> {
     let mut cmd = super::Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "outpost", &mut std::io::stdout());
+    // clap_complete panics on a failed write; write through the CLI's stdout instead.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "outpost", &mut script);
+    super::out::stdout()
+        .write_all(&script)
+        .map_err(|e| AppError::io(Path::new("<stdout>"), e))?;
     Ok(())
 }
 

@@ -96,11 +96,7 @@ pub fn augment(cmd: Command, kind: EntityKind) -> Command {
                 .about(format!("Create a {noun}; prints its id"))
                 .args(field_args(kind, true)),
         )
-        .subcommand(ListArgs::augment_args(
-            Command::new("list")
-                .visible_alias("ls")
-                .about(format!("List {}", kind.plural())),
-        ))
+        .subcommand(list_command(kind))
         .subcommand(
             Command::new("show")
                 .about(format!("Show one {noun} with its related records"))
@@ -126,6 +122,46 @@ pub fn augment(cmd: Command, kind: EntityKind) -> Command {
                         .help("Also trash the records that point at it"),
                 ),
         )
+}
+
+/// The list filters that only some kinds have: (flag, the kinds it applies to, whether
+/// `kind` is one of them).
+fn filters(kind: EntityKind) -> [(&'static str, &'static str, bool); 3] {
+    let has = |json: &str| spec::specs(kind).iter().any(|s| s.json == json) || spec::derived(kind).contains(&json);
+    [
+        (
+            "account",
+            "contacts, opportunities, quotes, activities and events",
+            has("account_id"),
+        ),
+        (
+            "owner",
+            "accounts, contacts, leads, opportunities and activities",
+            has("owner"),
+        ),
+        ("stage", "opportunities", kind == EntityKind::Opportunity),
+    ]
+}
+
+/// `list` for `kind`: a filter that does not apply to the kind is not offered (not in
+/// `--help`), and giving it is a usage error that says which kinds have it.
+fn list_command(kind: EntityKind) -> Command {
+    let mut cmd = ListArgs::augment_args(
+        Command::new("list")
+            .visible_alias("ls")
+            .about(format!("List {}", kind.plural())),
+    );
+    for (flag, kinds, applies) in filters(kind) {
+        if !applies {
+            let plural = kind.plural();
+            cmd = cmd.mut_arg(flag, |a| {
+                a.hide(true).value_parser(move |_: &str| -> Result<String, String> {
+                    Err(format!("--{flag} does not apply to {plural}; it filters {kinds}"))
+                })
+            });
+        }
+    }
+    cmd
 }
 
 fn ref_hint(kind: EntityKind) -> &'static str {

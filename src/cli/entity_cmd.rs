@@ -79,8 +79,7 @@ fn print_new(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Res
 }
 
 fn print_records(app: &App, kind: EntityKind, ids: &[Id], format: Format) -> anyhow::Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = super::out::stdout();
     let mut sink = Sink::new(format, kind, &mut out)?;
     let mut names = Names::default();
     for id in ids {
@@ -159,8 +158,7 @@ fn list(app: &App, kind: EntityKind, args: &ListArgs, format: Format) -> anyhow:
     if let Some(n) = args.limit {
         rows.truncate(n);
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = super::out::stdout();
     let mut sink = Sink::new(format, kind, &mut out)?;
     for r in &rows {
         sink.push(r)?;
@@ -284,7 +282,7 @@ fn show(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Result<(
         }
         sink.finish()?;
     }
-    std::io::stdout()
+    super::out::stdout()
         .write_all(&out)
         .map_err(|e| AppError::io(std::path::Path::new("<stdout>"), e))?;
     Ok(())

@@ -3,12 +3,34 @@
 //! Exit codes: 0 success; 1 runtime failure (store, file, network); 2 usage (unknown
 //! command or flag, missing argument); 3 invalid data (a field, a file; nothing changed);
 //! 4 unknown or ambiguous REF.
+//!
+//! Output: within this module `println!` and `print!` are this crate's own (below), which
+//! write through [`out::print`]: a closed pipe (`outpost ... | head -1`) ends the command
+//! quietly with exit code 0 instead of a panic. Streamed output uses [`out::stdout`].
+
+/// `println!` for the CLI: through [`out::print`], so a closed pipe is a quiet end.
+macro_rules! println {
+    () => {
+        $crate::cli::out::print(format_args!(""), true)
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::out::print(format_args!($($arg)*), true)
+    };
+}
+
+/// `print!` for the CLI: through [`out::print`], so a closed pipe is a quiet end.
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::cli::out::print(format_args!($($arg)*), false)
+    };
+}
 
 mod commands;
 pub mod conflicts_cmd;
 pub mod entity;
 mod entity_cmd;
 pub mod man;
+pub mod out;
 pub mod serve_cmd;
 pub mod server_cmd;
 pub mod sync_cmd;
@@ -82,7 +104,8 @@ pub enum Commands {
     Restore(commands::RestoreArgs),
     /// Fill an empty store with realistic sample data.
     Demo(commands::DemoArgs),
-    /// Check the store: indexes against a full scan, outbox continuity.
+    /// Check the store: indexes against a full scan, outbox continuity, links to records
+    /// that do not exist (exit 3 when anything is wrong).
     Check(commands::CheckArgs),
     /// Sync with the team's server: push local changes, pull everyone else's.
     Sync(sync_cmd::SyncArgs),
@@ -112,8 +135,8 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
-            if let Some(pipe) = e.downcast_ref::<AppError>().and_then(broken_pipe) {
-                return pipe;
+            if out::is_broken_pipe(&e) {
+                return 0;
             }
             if let Some(usage) = e.downcast_ref::<clap::Error>() {
                 let _ = usage.print();
@@ -122,14 +145,6 @@ pub fn main() -> i32 {
             eprintln!("error: {e:#}");
             e.downcast_ref::<AppError>().map_or(1, AppError::exit_code)
         }
-    }
-}
-
-/// A closed pipe (`outpost export ... | head`) ends quietly.
-fn broken_pipe(e: &AppError) -> Option<i32> {
-    match e {
-        AppError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => Some(0),
-        _ => None,
     }
 }
 
@@ -176,7 +191,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Event(a) => entity_cmd::run(&app, crate::model::EntityKind::Event, a.0, format),
         Commands::User(a) => entity_cmd::run(&app, crate::model::EntityKind::User, a.0, format),
         Commands::Trash(t) => commands::trash(&app, t, format),
-        Commands::Import(a) => commands::import(&app, &a),
+        Commands::Import(a) => commands::import(&app, &a, format),
         Commands::Export(a) => commands::export(&app, &a, format),
         Commands::Backup(a) => commands::backup(&app, &a),
         Commands::Demo(a) => commands::demo(&app, &a),

@@ -27,7 +27,7 @@ pub use held::HeldMark;
 pub use meta::SCHEMA_VERSION;
 pub use mutation::{Change, ChangeOp, Mutation, Op, Settle};
 pub use record::{CREATED, DELETED, Stored};
-pub use verify::VerifyReport;
+pub use verify::{Dangling, VerifyReport};
 
 use crate::model::entity::{Context, Index};
 use crate::model::{EntityKind, ReplicaId, WallClock};

@@ -1,10 +1,38 @@
 //! Consistency check: every index equals what a full scan says, the outbox is
-//! contiguous, every record decodes. Also the index rebuild used by migrations.
+//! contiguous, every record decodes, every link points at a record that exists. Also the
+//! index rebuild used by migrations.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use super::{ENTITY_BASE, IDX_PARENT, OUTBOX, Store, StoreError, keys};
-use crate::model::EntityKind;
+use crate::model::{EntityKind, Id};
+
+/// A live record whose link names a record that does not exist (not even in the trash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dangling {
+    /// The record's kind.
+    pub kind: EntityKind,
+    /// The record.
+    pub id: Id,
+    /// Its name.
+    pub title: String,
+    /// The field holding the link (`account_id`).
+    pub field: String,
+    /// The kind the link should point at.
+    pub target_kind: EntityKind,
+    /// The id that names nothing.
+    pub missing: Id,
+}
+
+impl std::fmt::Display for Dangling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} '{}': {} points at {} {}, which does not exist",
+            self.kind, self.id, self.title, self.field, self.target_kind, self.missing
+        )
+    }
+}
 
 /// What `outpost check` found.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -15,15 +43,18 @@ pub struct VerifyReport {
     pub index_entries: usize,
     /// Changes in the outbox.
     pub outbox: usize,
-    /// Everything wrong, one line each.
+    /// Everything wrong with indexes, records and the outbox, one line each.
     pub problems: Vec<String>,
+    /// Links to records that do not exist. `check --repair` cannot fix these (it never
+    /// invents or removes data); they are listed for people to fix.
+    pub dangling: Vec<Dangling>,
 }
 
 impl VerifyReport {
     /// True when nothing is wrong.
     #[must_use]
     pub fn ok(&self) -> bool {
-        self.problems.is_empty()
+        self.problems.is_empty() && self.dangling.is_empty()
     }
 }
 
@@ -31,6 +62,9 @@ impl Store {
     /// Index entries a full scan of the records says should exist, per index tree.
     fn expected_indexes(&self, report: &mut VerifyReport) -> Result<Vec<BTreeSet<Vec<u8>>>, StoreError> {
         let mut expected = vec![BTreeSet::new(); ENTITY_BASE];
+        // Every record that exists (trashed ones too), and the links of the live ones.
+        let mut exists: HashSet<(EntityKind, Id)> = HashSet::new();
+        let mut links: Vec<(EntityKind, Id, String, crate::model::entity::Link)> = Vec::new();
         for kind in EntityKind::ALL {
             for item in self.entity_tree(kind).iter() {
                 let (k, v) = item?;
@@ -39,6 +73,7 @@ impl Store {
                     report.problems.push(format!("{kind}: a key that is not an id"));
                     continue;
                 };
+                exists.insert((kind, id));
                 let stored = match super::Stored::decode(&v) {
                     Ok(s) => s,
                     Err(e) => {
@@ -56,6 +91,21 @@ impl Store {
                 for (tree, key) in keys::entries(kind, id, &checked) {
                     expected[tree].insert(key);
                 }
+                for link in &checked.links {
+                    links.push((kind, id, checked.title.clone(), link.clone()));
+                }
+            }
+        }
+        for (kind, id, title, link) in links {
+            if !exists.contains(&(link.kind, link.id)) {
+                report.dangling.push(Dangling {
+                    kind,
+                    id,
+                    title,
+                    field: link.field.to_string(),
+                    target_kind: link.kind,
+                    missing: link.id,
+                });
             }
         }
         Ok(expected)

@@ -68,6 +68,7 @@ pub fn open_create(st: &mut State, kind: EntityKind, prefill: &[(&str, String, O
             fields,
             focus,
             error: None,
+            asking_discard: false,
         },
     );
 }
@@ -101,6 +102,11 @@ fn edit_text(st: &State, spec: &Spec, value: Option<&Value>) -> (String, Option<
             (if v.as_bool().unwrap_or(false) { "yes" } else { "no" }).to_string(),
             None,
         ),
+        // In the locale's own way, so that the text reads back as the same number.
+        Ty::Amount => (
+            crate::model::money::write_decimal(&cell(v), &st.app.config.locale),
+            None,
+        ),
         _ => (cell(v), None),
     }
 }
@@ -131,6 +137,7 @@ pub fn open_edit(st: &mut State, kind: EntityKind, id: Id) {
             fields,
             focus: 0,
             error: None,
+            asking_discard: false,
         },
     );
 }
@@ -156,14 +163,9 @@ pub fn links_of(st: &State, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&
     };
     match kind {
         EntityKind::Account => add("account_id", Some(id)),
-        EntityKind::Contact => {
-            add("contact_id", Some(id));
-            add("account_id", ref_id(&fields, "account_id"));
-        }
-        EntityKind::Opportunity => {
-            add("opportunity_id", Some(id));
-            add("account_id", ref_id(&fields, "account_id"));
-        }
+        // The account of a contact or deal is filled in by the app when saving.
+        EntityKind::Contact => add("contact_id", Some(id)),
+        EntityKind::Opportunity => add("opportunity_id", Some(id)),
         EntityKind::Lead => add("lead_id", Some(id)),
         EntityKind::Quote => {
             add("opportunity_id", ref_id(&fields, "opportunity_id"));
@@ -183,16 +185,27 @@ pub fn links_of(st: &State, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&
 }
 
 fn about(st: &State, links: &[(&'static str, Id)]) -> String {
+    // Show the account the app will fill in from the contact or deal.
+    let given: crate::model::Fields = links
+        .iter()
+        .map(|(f, id)| ((*f).to_string(), Value::from(id.to_string())))
+        .collect();
+    let implied = (!given.contains_key("account_id"))
+        .then(|| st.app.implied_account(&given))
+        .flatten()
+        .map(|a| ("account_id", a));
     links
         .iter()
+        .copied()
+        .chain(implied)
         .map(|(f, id)| {
-            let kind = match *f {
+            let kind = match f {
                 "contact_id" => EntityKind::Contact,
                 "opportunity_id" => EntityKind::Opportunity,
                 "lead_id" => EntityKind::Lead,
                 _ => EntityKind::Account,
             };
-            st.app.title(kind, *id)
+            st.app.title(kind, id)
         })
         .collect::<Vec<_>>()
         .join(" · ")
@@ -244,6 +257,7 @@ pub fn open_log(st: &mut State, kind: ActivityKind, on: (EntityKind, Id)) {
             fields,
             focus,
             error: None,
+            asking_discard: false,
         },
     );
 }
@@ -261,6 +275,7 @@ pub fn open_note(st: &mut State, on: (EntityKind, Id)) {
             fields,
             focus: 0,
             error: None,
+            asking_discard: false,
         },
     );
 }
@@ -288,6 +303,7 @@ pub fn open_meeting(st: &mut State, on: (EntityKind, Id)) {
             fields,
             focus: 1,
             error: None,
+            asking_discard: false,
         },
     );
 }
@@ -337,6 +353,7 @@ pub fn open_convert(st: &mut State, lead: Id) {
             fields,
             focus: 1,
             error: None,
+            asking_discard: false,
         },
     );
 }
@@ -361,6 +378,7 @@ pub fn open_lose(st: &mut State, deal: Id, stage: &str) {
             fields,
             focus: 0,
             error: None,
+            asking_discard: false,
         },
     );
 }
@@ -396,7 +414,7 @@ fn field_problem(st: &State, form: &Form, f: &Field) -> Option<String> {
                 .map(|i| i.message)
         }
         (None, "follow_up" | "close") => parse_date(&text, st.clock.today()).err(),
-        (None, "amount") => parse_amount(&text).err(),
+        (None, "amount") => parse_amount(&text, &st.app.config.locale).err(),
         (None, "deal") => parse_bool(&text).err(),
         _ => None,
     }
@@ -662,6 +680,7 @@ pub fn open_resolve(st: &mut State, row: &ConflictRow) {
             fields: vec![field],
             focus: 0,
             error: None,
+            asking_discard: false,
         },
     );
 }
@@ -674,9 +693,6 @@ pub fn mark_done(st: &mut State, on: (EntityKind, Id)) {
     let Ok(Some(s)) = st.app.store.get(EntityKind::Activity, on.1) else {
         return;
     };
-    if s.text("kind") != "task" {
-        return st.say("Only tasks can be marked done", Level::Info);
-    }
     let done = !s.fields.get("done").and_then(Value::as_bool).unwrap_or(false);
     match st.app.set_done(on.1, done) {
         Ok(()) => {
@@ -684,6 +700,7 @@ pub fn mark_done(st: &mut State, on: (EntityKind, Id)) {
             let word = if done { "Done" } else { "Open again" };
             st.say(format!("{word}: {}", s.text("subject")), Level::Success);
         }
+        Err(e @ crate::app::AppError::Invalid(_)) => st.say(e.to_string(), Level::Info),
         Err(e) => st.say(e.to_string(), Level::Error),
     }
 }

@@ -28,7 +28,11 @@ impl Env {
         let mut c = Command::new(env!("CARGO_BIN_EXE_outpost"));
         c.env("OUTPOST_DATA_DIR", self.data())
             .env("TZ", "UTC")
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            // Numbers are read per locale: tests choose theirs (config.toml or LANG).
+            .env_remove("LC_ALL")
+            .env_remove("LC_NUMERIC")
+            .env_remove("LANG");
         c
     }
 

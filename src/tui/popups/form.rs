@@ -1,7 +1,8 @@
 //! A form: labelled inputs (one-line fields, text areas for long text), inline messages
 //! under the fields they are about, Tab/Shift-Tab to move, Ctrl-S to save, Ctrl-E to
 //! edit the field in `$EDITOR`. What the form does on save is its [`Target`]
-//! (see `tui/forms.rs`).
+//! (see `tui/forms.rs`). Esc on a form with changes asks first (y discards them, n or Esc
+//! goes back to the form); on an unchanged form it closes at once.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -172,6 +173,8 @@ pub struct Form {
     pub focus: usize,
     /// A message about the whole form.
     pub error: Option<String>,
+    /// Esc was pressed with changes: waiting for y (discard) or n (back to the form).
+    pub asking_discard: bool,
 }
 
 impl Form {
@@ -184,6 +187,12 @@ impl Form {
     /// The field named `key`, to change.
     pub fn field_mut(&mut self, key: &str) -> Option<&mut Field> {
         self.fields.iter_mut().find(|f| f.key == key)
+    }
+
+    /// Whether any field differs from what the form opened with.
+    #[must_use]
+    pub fn changed(&self) -> bool {
+        self.fields.iter().any(|f| f.text() != f.initial)
     }
 
     /// Sets a field's text (tests and `$EDITOR`).
@@ -208,6 +217,20 @@ fn form(st: &mut State) -> Option<&mut Form> {
 /// Keys while a form is open.
 pub fn handle_key(st: &mut State, key: KeyPress) {
     let Some(f) = form(st) else { return };
+    if f.asking_discard {
+        match key.code {
+            Code::Char('y' | 'Y') => {
+                st.popups.pop();
+                st.say("Changes discarded", crate::tui::state::Level::Info);
+            }
+            Code::Char('n' | 'N') | Code::Esc => {
+                f.asking_discard = false;
+                st.say("Back to the form", crate::tui::state::Level::Info);
+            }
+            _ => st.say(DISCARD_QUESTION, crate::tui::state::Level::Info),
+        }
+        return;
+    }
     let area = f.fields.get(f.focus).is_some_and(Field::is_area);
     let text_key = area && matches!(key.code, Code::Up | Code::Down | Code::Enter);
     if !text_key && let Some(action) = st.keymap.get(Scope::Form, key) {
@@ -290,6 +313,9 @@ fn to_textarea(key: KeyPress) -> TaInput {
     }
 }
 
+/// What a changed form asks on Esc.
+const DISCARD_QUESTION: &str = "Discard your changes? y discards them · n goes back to the form";
+
 /// Runs a form action (from the keymap or a test).
 pub fn form_action(st: &mut State, action: Action) {
     let Some(f) = form(st) else { return };
@@ -310,8 +336,13 @@ pub fn form_action(st: &mut State, action: Action) {
             st.editor = Some(EditorRequest { text });
         }
         Action::Close | Action::Quit => {
-            st.popups.pop();
-            st.say("Nothing saved", crate::tui::state::Level::Info);
+            if f.changed() {
+                f.asking_discard = true;
+                st.say(DISCARD_QUESTION, crate::tui::state::Level::Info);
+            } else {
+                st.popups.pop();
+                st.say("Nothing saved", crate::tui::state::Level::Info);
+            }
         }
         _ => {}
     }
@@ -343,11 +374,16 @@ pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
     Clear.render(r, buf);
     let save = st.keymap.key_text(Scope::Form, Action::Submit).unwrap_or_default();
     let close = st.keymap.key_text(Scope::Form, Action::Close).unwrap_or_default();
-    let block = panel(format!(" {} ", f.title), th, true).title_bottom(
+    let bottom = if f.asking_discard {
+        ratatui::text::Line::from(" Discard your changes? y discard · n back to the form ")
+            .style(th.error)
+            .right_aligned()
+    } else {
         ratatui::text::Line::from(format!(" {save} save · {close} cancel · tab next field "))
             .style(th.muted)
-            .right_aligned(),
-    );
+            .right_aligned()
+    };
+    let block = panel(format!(" {} ", f.title), th, true).title_bottom(bottom);
     let inner = block.inner(r);
     block.render(r, buf);
     let label_w = 14usize;
