@@ -198,7 +198,8 @@ fn owner_of(fields: &crate::model::Fields) -> Option<&str> {
 /// may change anything; a rep what they own or what has no owner. Anything but a create
 /// needs the record to exist on the server.
 fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Result<(), String> {
-    let what = format!("{} {}", change.entity, change.id);
+    // The client shows the reason beside the record, so it names the kind, not the id.
+    let what = format!("this {}", change.entity);
     if who.user != super::directory::ACTOR && super::directory::is_managed(current, change) {
         return Err(format!(
             "{what} is a user of the sync server; their login, name, e-mail and role change only on the \
@@ -210,13 +211,14 @@ fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Resu
         return match &change.op {
             ChangeOp::Create { fields } => match owner_of(fields) {
                 Some(o) if !who.may_change_anything() && !who.is(o) => Err(format!(
-                    "{what}: a rep may only create records they own or unowned ones, and '{}' is not '{o}'",
+                    "{what} is owned by '{o}', not by you ('{}'): a rep creates only records they own or unowned \
+                     ones; set the owner to yourself or leave it empty, or ask a manager to create it",
                     who.user
                 )),
                 _ => Ok(()),
             },
             _ => Err(format!(
-                "{what}: the server has no such record (its creation never reached the server)"
+                "{what} is not on the server (its creation never reached it)"
             )),
         };
     };

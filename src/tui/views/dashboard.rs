@@ -217,22 +217,29 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
         .key_text(crate::tui::commands::Scope::Global, Action::GotoConflicts)
         .unwrap_or_default();
     let sync = d.map(|d| {
-        let conflicts = if d.open_conflicts > 0 {
-            let s = if d.open_conflicts == 1 { "" } else { "s" };
-            let held = if d.held > 0 {
-                format!(", {} held", d.held)
-            } else {
-                String::new()
-            };
-            format!(" · {} conflict{s}{held} [{inbox}]", d.open_conflicts)
-        } else {
+        // Held records are conflicts of their own kind: count them apart, not twice.
+        let others = d.open_conflicts.saturating_sub(d.held);
+        let mut parts = Vec::new();
+        if d.held > 0 {
+            parts.push(format!("{} held", d.held));
+        }
+        if others > 0 {
+            let s = if others == 1 { "" } else { "s" };
+            parts.push(format!("{others} conflict{s}"));
+        }
+        let conflicts = if parts.is_empty() {
             String::new()
+        } else {
+            format!(" · {} [{inbox}]", parts.join(", "))
         };
         match &d.server {
             None => format!(" sync: not set up · {} to send{conflicts} ", d.outbox),
             Some(_) => {
+                let today = st.clock.today().format("%Y-%m-%d").to_string();
                 let last = d.last_sync.as_deref().map_or("never".to_string(), |t| {
-                    t.chars().take(16).collect::<String>().replace('T', " ")
+                    let t = t.chars().take(16).collect::<String>().replace('T', " ");
+                    // Today's date goes without saying; the panel is narrow.
+                    t.strip_prefix(&format!("{today} ")).map_or(t.clone(), str::to_string)
                 });
                 format!(" synced {last} · {} to send{conflicts} ", d.outbox)
             }
