@@ -211,6 +211,7 @@ fn plan(kind: EntityKind, headers: &[String], maps: &[(String, String)]) -> Resu
         };
         targets.push(target);
     }
+    check_duplicate_columns(headers, &mut targets)?;
     if !unknown.is_empty() {
         return Err(AppError::Invalid(format!(
             "unknown column{} {}; map with --map 'COLUMN=FIELD' or skip with --map 'COLUMN='; {} fields are: {}",
@@ -237,6 +238,43 @@ fn plan(kind: EntityKind, headers: &[String], maps: &[(String, String)]) -> Resu
         )));
     }
     Ok(targets)
+}
+
+/// Two columns that land in one field (`city,city`, or `E-mail` beside `email`) would
+/// keep one value and drop the other: refused, naming both columns. The one pair that
+/// is no clash is an export's relation, `account_id` beside `account_name`: the id
+/// says it exactly, so the name column is skipped.
+fn check_duplicate_columns(headers: &[String], targets: &mut [Target]) -> Result<(), AppError> {
+    for i in 0..targets.len() {
+        let Target::Field(f) = &targets[i] else { continue };
+        let name_col = format!("{}_name", f.json.trim_end_matches("_id"));
+        if f.json.ends_with("_id") && headers[i].trim() == name_col && headers.iter().any(|h| h.trim() == f.json) {
+            targets[i] = Target::Skip;
+        }
+    }
+    let targets = &*targets;
+    for (i, t) in targets.iter().enumerate() {
+        let earlier = targets[..i].iter().position(|e| match (e, t) {
+            (Target::Field(a), Target::Field(b)) => a.json == b.json,
+            (Target::Id, Target::Id) => true,
+            _ => false,
+        });
+        if let Some(j) = earlier {
+            let field = match t {
+                Target::Field(f) => f.json,
+                _ => "id",
+            };
+            return Err(AppError::Invalid(format!(
+                "columns {} ('{}') and {} ('{}') both give {field}; one value would be lost. Remove or \
+                 rename one (a renamed one can be skipped with --map 'NAME=')",
+                j + 1,
+                headers[j],
+                i + 1,
+                headers[i]
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn field_names(kind: EntityKind) -> String {
@@ -478,6 +516,12 @@ impl App {
                     };
                     let mut fields = fields;
                     fields.retain(|k, _| !blank.contains(&k.as_str()));
+                    // An owner cell may name the user as a new row does (display name,
+                    // e-mail): compare and store the login, so a second run is unchanged.
+                    if let Err(e) = self.owner_to_login(&mut fields, "owner") {
+                        errors.push(format!("row {row}, column owner: {e}"));
+                        continue;
+                    }
                     if kind == EntityKind::Opportunity {
                         self.follow_stage_probability(*one, &mut fields)?;
                     }

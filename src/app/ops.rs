@@ -65,7 +65,7 @@ impl App {
 
     /// Replaces an `owner` naming a known user (login, display name or e-mail) with
     /// the login; an unknown one is an error once the user list is known.
-    fn owner_to_login(&self, fields: &mut Fields, what: &str) -> Result<(), AppError> {
+    pub(super) fn owner_to_login(&self, fields: &mut Fields, what: &str) -> Result<(), AppError> {
         if let Some(Value::String(text)) = fields.get("owner") {
             let login = self.owner_directory()?.resolve(text, what)?;
             fields.insert("owner".into(), Value::String(login));
@@ -77,9 +77,11 @@ impl App {
     pub fn complete_new(&self, kind: EntityKind, fields: &mut Fields) -> Result<(), AppError> {
         let absent = |f: &Fields, k: &str| f.get(k).is_none_or(Value::is_null);
         let has_owner = spec::specs(kind).iter().any(|s| s.json == "owner");
+        // An owner given empty (`--owner ""`, a blank cell) means unowned; only a record
+        // that does not say takes the configured owner.
         if let Some(owner) = &self.config.owner
             && has_owner
-            && absent(fields, "owner")
+            && !fields.contains_key("owner")
         {
             fields.insert("owner".into(), json!(owner));
             self.owner_to_login(fields, "owner in config.toml")?;
@@ -251,6 +253,20 @@ impl App {
         if kind == EntityKind::Opportunity {
             self.follow_stage_probability(id, &mut fields)?;
         }
+        if kind == EntityKind::Activity && fields.contains_key("done") {
+            // The same rule as `set_done`: only tasks have a done state to change.
+            let stored = self.store.get(kind, id)?;
+            let kind_now = fields
+                .get("kind")
+                .and_then(Value::as_str)
+                .or_else(|| stored.as_ref().map(|s| s.text("kind")))
+                .unwrap_or("task");
+            if kind_now != "task" {
+                return Err(AppError::Invalid(format!(
+                    "--done: only tasks can be marked done or open, and this activity is a {kind_now}"
+                )));
+            }
+        }
         if let (EntityKind::Product, Some(Value::Object(new))) = (kind, fields.get("prices").cloned()) {
             let mut prices = self
                 .store
@@ -402,11 +418,21 @@ impl App {
         f.insert("stage".into(), json!(s.name));
         if let Some(r) = reason {
             f.insert("loss_reason".into(), json!(r));
-        } else if !lost {
-            f.insert("loss_reason".into(), Value::Null);
         }
         self.follow_stage_probability(id, &mut f)?;
-        self.store.commit(&[Mutation::update(EntityKind::Opportunity, id, f)])?;
+        let mut writes = vec![Mutation::update(EntityKind::Opportunity, id, f)];
+        if !lost {
+            // Written even when it is empty here: another laptop may have lost the deal
+            // with a reason concurrently, and this later move must clear that one too.
+            let mut clear = Fields::new();
+            clear.insert("loss_reason".into(), Value::Null);
+            writes.push(Mutation {
+                kind: EntityKind::Opportunity,
+                id,
+                op: Op::Rewrite(clear),
+            });
+        }
+        self.store.commit(&writes)?;
         Ok(s.name.clone())
     }
 

@@ -81,7 +81,8 @@ pub struct ExportArgs {
 /// `outpost backup`.
 #[derive(Args, Debug)]
 pub struct BackupArgs {
-    /// The file to write (replaced atomically).
+    /// The file to write (a regular file is replaced atomically; `-` writes to stdout,
+    /// where a reader that stops early is an error, not a backup).
     pub file: PathBuf,
 }
 
@@ -246,8 +247,21 @@ pub fn import(app: &App, args: &ImportArgs, format: Format) -> anyhow::Result<()
 }
 
 /// Writes `body` to `path` through a temporary file renamed into place, so a failure
-/// never leaves a half-written file behind.
+/// never leaves a half-written file behind. A path that is not a regular file (a pipe,
+/// a terminal, `/dev/stdout`) is written in place: renaming over it would replace the
+/// device with a file.
 fn write_atomically(path: &Path, body: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| AppError::io(path, e))?;
+        let mut w = std::io::BufWriter::new(file);
+        body(&mut w)?;
+        return w
+            .flush()
+            .map_err(|e| anyhow::anyhow!("{}: {e}; the output is incomplete", path.display()));
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -287,6 +301,23 @@ pub fn export(app: &App, args: &ExportArgs, format: Format) -> anyhow::Result<()
 }
 
 pub fn backup(app: &App, args: &BackupArgs) -> anyhow::Result<()> {
+    if args.file.as_os_str() == "-" {
+        // The backup is the product here: a reader that goes away early leaves an
+        // incomplete one, which must fail loudly (exit 1), never end quietly.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = crate::store::write_backup(&app.store, &mut out);
+        let flushed = out.flush();
+        let s = match (written, flushed) {
+            (Ok(s), Ok(())) => s,
+            (Err(e), _) => anyhow::bail!("the backup to stdout is incomplete: {e}"),
+            (_, Err(e)) => anyhow::bail!("the backup to stdout is incomplete: {e}"),
+        };
+        eprintln!(
+            "backed up {} records and {} pending changes to stdout",
+            s.records, s.outbox
+        );
+        return Ok(());
+    }
     write_atomically(&args.file, |w| {
         let s = crate::store::write_backup(&app.store, w)?;
         eprintln!(

@@ -221,6 +221,13 @@ fn sync_now(store: &Store, args: &SyncArgs, format: Format) -> anyhow::Result<()
             if report.adopted == 1 { "" } else { "s" }
         );
     }
+    if report.owners > 0 {
+        println!(
+            "{} owner{} typed as a name or e-mail now stored as the user's login",
+            report.owners,
+            if report.owners == 1 { "" } else { "s" }
+        );
+    }
     println!(
         "sent {}, received {}, conflicts {}",
         report.sent, report.received, report.conflicts
@@ -288,7 +295,15 @@ fn status(store: &Store, format: Format) -> anyhow::Result<()> {
             println!("pending:    {pending} change(s) to send");
             println!("last sync:  {}", state.last_sync.as_deref().unwrap_or("never"));
             println!("cursor:     {}", state.cursor);
-            println!("conflicts:  {} open ({refused} refused by the server)", open.len());
+            let held_open = open
+                .iter()
+                .filter(|c| c.conflict.conflict.kind == ConflictKind::Held)
+                .count();
+            let concurrent = open.len().saturating_sub(refused + held_open);
+            println!(
+                "conflicts:  {} open ({concurrent} concurrent, {refused} refused edits put back, {held_open} held)",
+                open.len()
+            );
             println!(
                 "held:       {held} record(s) the server refused and does not have; kept here, sent again each sync{}",
                 if held > 0 { " (`outpost conflicts list`)" } else { "" }

@@ -216,9 +216,11 @@ fn readings(text: &str) -> Vec<Decimal> {
 ///
 /// - no locale: `1234.56`, `1 234.56`; any comma is refused.
 /// - decimal point (en-US): `1,234.56`, `1234.56`; commas only in whole groups of three.
-/// - decimal comma (de-DE): `1.234,56`, `1234,56`, `1 234,56`, `12.500` (twelve thousand
-///   five hundred); a lone dot that cannot group thousands (`12.5`, `1500.00`) can only
-///   be a decimal point and is read as one.
+/// - decimal comma (de-DE): `1.234,56`, `1234,56`, `1 234,56`, `1.234.567`; a lone dot
+///   that cannot group thousands (`12.5`, `1500.00`) can only be a decimal point and is
+///   read as one; a lone dot before three digits (`12.500`) reads two ways (twelve
+///   thousand five hundred, or twelve and a half as outpost's exports write it) and is
+///   refused with both readings.
 pub fn parse_decimal(text: &str, locale: &NumberLocale) -> Result<Decimal, String> {
     let t = text.trim();
     let not_a_number = || format!("'{text}' is not a number");
@@ -266,10 +268,26 @@ pub fn parse_decimal(text: &str, locale: &NumberLocale) -> Result<Decimal, Strin
                 return strict(t, ',', '.').ok_or_else(bad);
             }
             // No comma: dots group thousands when they can; a single dot that cannot
-            // is the decimal point of a machine-written number.
-            strict(t, ',', '.')
-                .or_else(|| (t.matches('.').count() == 1).then(|| strict(t, '.', '\u{0}')).flatten())
-                .ok_or_else(bad)
+            // is the decimal point of a machine-written number. A single dot before
+            // exactly three digits ("2.125") could be either, and outpost's own exports
+            // write such numbers: refused, showing both readings, never guessed.
+            let grouped = strict(t, ',', '.');
+            let machine = (t.matches('.').count() == 1).then(|| strict(t, '.', '\u{0}')).flatten();
+            match (grouped, machine) {
+                (Some(g), Some(m)) if g != m => Err(format!(
+                    "\"{text}\" in {}: is it {} (a dot grouping thousands) or {} (a decimal point, as \
+                     outpost's exports write numbers)? write {} or {}; to import a file outpost \
+                     exported, pass --locale C",
+                    locale.name,
+                    g.normalize(),
+                    m.normalize(),
+                    g.normalize(),
+                    write_decimal(&m.normalize().to_string(), locale)
+                )),
+                (Some(g), _) => Ok(g),
+                (None, Some(m)) => Ok(m),
+                (None, None) => Err(bad()),
+            }
         }
     }
 }
@@ -384,7 +402,9 @@ mod tests {
         assert_eq!(parse_decimal("1,5", &de), Ok(d("1.5")));
         assert_eq!(parse_decimal("1234,56", &de), Ok(d("1234.56")));
         assert_eq!(parse_decimal("1 234,56", &de), Ok(d("1234.56")));
-        assert_eq!(parse_decimal("12.500", &de), Ok(d("12500")));
+        let two_ways = parse_decimal("12.500", &de).expect_err("reads two ways");
+        assert!(two_ways.contains("12500") && two_ways.contains("12.5"), "{two_ways}");
+        assert!(parse_decimal("2.125", &de).is_err(), "an export's 2.125 is never 2125");
         assert_eq!(parse_decimal("1.234.567", &de), Ok(d("1234567")));
         assert_eq!(parse_decimal("1500", &de), Ok(d("1500")));
         // A lone dot that cannot group thousands is a decimal point (machine-written).

@@ -25,9 +25,36 @@ pub async fn add_user<A: Accounts>(accounts: &A, login: &str, role: Role) -> Res
 /// and quota must fit a User record. Invalid input is a 422 `invalid` error.
 pub async fn add<A: Accounts>(accounts: &A, user: &NewUser) -> Result<NewToken, BackendError> {
     let user = checked(user).map_err(ApiError::invalid)?;
+    clashes(&user, &accounts.users().await?).map_err(ApiError::invalid)?;
     let token = auth::issue().map_err(BackendError::Storage)?;
     accounts.add_user(&user, &token).await?;
     Ok(token)
+}
+
+/// Refuses a user whose login, display name or e-mail names another user already:
+/// laptops resolve `--owner` by any of the three, so each must name one person (a
+/// display name equal to someone's login would make two people look the same, and
+/// `--owner` ambiguous). The same login is left to the backend's own check.
+fn clashes(user: &NewUser, existing: &[UserInfo]) -> Result<(), String> {
+    let mine = [
+        ("login", Some(user.login.as_str())),
+        ("--name", user.name.as_deref()),
+        ("--email", user.email.as_deref()),
+    ];
+    for other in existing.iter().filter(|o| !o.login.eq_ignore_ascii_case(&user.login)) {
+        for (what, value) in mine {
+            if let Some(v) = value
+                && crate::model::records::names_person(v, &other.login, Some(&other.name), other.email.as_deref())
+            {
+                return Err(format!(
+                    "{what} '{v}' already names user '{}' ({}); give each user a login, name and e-mail of \
+                     their own (e.g. --name \"{v} ({})\")",
+                    other.login, other.name, user.login
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The user with its values checked and tidied.

@@ -26,8 +26,18 @@ impl Principal {
     /// Whether an owner value names this user: their login, display name or e-mail,
     /// ignoring case (a laptop that worked before its first login wrote the name).
     #[must_use]
+    ///
+    /// An owner written like a login (`sara`) names that login's user only: a display
+    /// name that happens to equal another user's login must not open their records.
     pub fn is(&self, owner: &str) -> bool {
-        crate::model::records::names_person(owner, &self.user, self.name.as_deref(), self.email.as_deref())
+        let o = owner.trim();
+        if o.eq_ignore_ascii_case(&self.user) {
+            return true;
+        }
+        if crate::model::records::check_login(o).is_ok() {
+            return false;
+        }
+        crate::model::records::names_person(o, &self.user, self.name.as_deref(), self.email.as_deref())
     }
 
     /// Managers and admins may change any record.

@@ -206,6 +206,9 @@ fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Resu
              server (`outpost server user ...`)"
         ));
     }
+    if change.entity == EntityKind::User && !who.may_change_anything() {
+        return users_a_rep_may_change(who, current, change);
+    }
     let current = current.filter(|s| merge::exists(s));
     let Some(current) = current else {
         return match &change.op {
@@ -217,9 +220,7 @@ fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Resu
                 )),
                 _ => Ok(()),
             },
-            _ => Err(format!(
-                "{what} is not on the server (its creation never reached it)"
-            )),
+            _ => Err(format!("{what} is not on the server (its creation never reached it)")),
         };
     };
     if who.may_change_anything() {
@@ -230,6 +231,30 @@ fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Resu
             "{what} is owned by '{o}'; a rep may change only their own or unowned records (ask a manager)"
         )),
         _ => Ok(()),
+    }
+}
+
+/// Users are the team's directory: a rep may only set their own quota (and its
+/// currency); creating, deleting or renaming users is for managers, admins and the
+/// server's own `outpost server user ...`.
+fn users_a_rep_may_change(who: &Principal, current: Option<&Stored>, change: &Change) -> Result<(), String> {
+    let own = current
+        .filter(|s| merge::exists(s))
+        .and_then(|s| s.fields.get("login"))
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|l| l == who.user);
+    match &change.op {
+        ChangeOp::Set { field, .. } if own && matches!(field.as_str(), "quota" | "currency") => Ok(()),
+        ChangeOp::Set { .. } if own => Err(
+            "a rep may change only the quota of their own user; name, e-mail and role change on the server \
+             (`outpost server user ...`)"
+                .to_string(),
+        ),
+        _ => Err(
+            "users are the team's directory: only managers and admins add or change them (or the server's \
+             `outpost server user add`); a rep may set their own quota"
+                .to_string(),
+        ),
     }
 }
 

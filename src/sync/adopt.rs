@@ -123,6 +123,70 @@ pub fn adopt(store: &Store, who: &Person) -> Result<usize, SyncError> {
     Ok(total)
 }
 
+/// Meta key: set once owners were checked against the server's users (then again only
+/// when a pull brings changed users; owners typed later are resolved as they are typed).
+const K_OWNERS_CHECKED: &str = "owners_checked";
+
+/// Whether owners were checked against the server's users at least once.
+pub fn owners_checked(store: &Store) -> Result<bool, SyncError> {
+    Ok(store.meta(K_OWNERS_CHECKED)?.is_some())
+}
+
+/// The server's users as this replica knows them (the User records with a login).
+fn known_users(store: &Store) -> Result<Vec<Person>, SyncError> {
+    let mut users = Vec::new();
+    for item in store.live(EntityKind::User) {
+        let (_, s) = item?;
+        let login = s.text("login").trim();
+        if !login.is_empty() {
+            users.push(Person {
+                login: login.to_string(),
+                name: Some(s.text("name").trim().to_string()).filter(|n| !n.is_empty()),
+                email: s.fields.get("email").and_then(Value::as_str).map(str::to_string),
+            });
+        }
+    }
+    Ok(users)
+}
+
+/// Once the replica knows the server's users, an owner this laptop wrote as a display
+/// name or e-mail (before the user list was known: a manager assigning "Sara Lindqvist"
+/// offline) becomes that user's login, through the write path, so lists, filters and
+/// the server all see one value. Only owners written on this replica are touched (never
+/// a value another laptop wrote); an owner naming nobody, or several, stays as typed.
+/// Returns how many records changed.
+pub fn owners_to_logins(store: &Store) -> Result<usize, SyncError> {
+    let users = known_users(store)?;
+    if users.is_empty() {
+        return Ok(0);
+    }
+    store.commit_with_meta(&[], &[(K_OWNERS_CHECKED, Some("1"))])?;
+    let mut muts = Vec::new();
+    for kind in OWNED_KINDS {
+        for item in store.live(kind) {
+            let (id, stored) = item?;
+            let owner = stored.text("owner").trim();
+            let written_here = stored.clocks.get("owner").is_some_and(|h| h.replica == store.replica());
+            if owner.is_empty() || !written_here || users.iter().any(|u| u.login == owner) {
+                continue;
+            }
+            let named: Vec<&Person> = users
+                .iter()
+                .filter(|u| names_person(owner, &u.login, u.name.as_deref(), u.email.as_deref()))
+                .collect();
+            if let [one] = named.as_slice() {
+                let mut f = Fields::new();
+                f.insert("owner".into(), json!(one.login));
+                muts.push(Mutation::update(kind, id, f));
+            }
+        }
+    }
+    for chunk in muts.chunks(BATCH) {
+        store.commit(chunk)?;
+    }
+    Ok(muts.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

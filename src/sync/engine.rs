@@ -81,6 +81,9 @@ pub struct Report {
     pub adopted: usize,
     /// Changes to the server's users (User records) received.
     pub users: usize,
+    /// Owners this laptop had typed as a display name or e-mail, made logins once the
+    /// server's users were known (see `adopt::owners_to_logins`).
+    pub owners: usize,
     /// Whether this was a dry run (nothing changed locally).
     pub dry_run: bool,
 }
@@ -148,6 +151,15 @@ pub fn sync(
     }
     push(store, api, opts, &mut report, progress)?;
     pull(store, api, opts, &mut report, progress)?;
+    // The first pull brings the server's users: owners typed as names before then
+    // become logins now, and go out in the same sync.
+    if report.users > 0 || !super::adopt::owners_checked(store)? {
+        report.owners = super::adopt::owners_to_logins(store)?;
+        if report.owners > 0 {
+            push(store, api, opts, &mut report, progress)?;
+            pull(store, api, opts, &mut report, progress)?;
+        }
+    }
     // The pull caught up past every change pushed above, so a re-sent record whose
     // create came back without a refusal is on the server now.
     report.unheld = store.clear_accepted_held(store.sync_state()?.acked_seq)?;
