@@ -18,7 +18,7 @@ use outpost::model::EntityKind;
 use outpost::tui::clock::Zone;
 use outpost::tui::event::Event;
 use outpost::tui::harness::Harness;
-use outpost::tui::jobs::{self, Job};
+use outpost::tui::jobs::{self, Job, Ticket};
 use outpost::tui::keymap::Keymap;
 use outpost::tui::rows;
 use outpost::tui::state::{Options, State, ViewId};
@@ -88,7 +88,12 @@ fn main() {
         if let Err(e) = &result {
             panic!("{}: {e}", job.label());
         }
-        update::handle_event(&mut st, Event::Loaded(job.clone(), result));
+        let ticket = Ticket {
+            job: job.clone(),
+            generation: st.started,
+        };
+        st.started += 1;
+        update::handle_event(&mut st, Event::Loaded(ticket, result));
         println!("background load {:<32} {}", job.label(), ms(took));
     }
     let t = Instant::now();

@@ -893,3 +893,48 @@ fn marking_a_call_done_is_refused_by_the_same_rule_as_the_cli() {
     assert!(message.contains("not a task"), "{message}");
     assert_eq!(s.state.app.store.outbox_len(), outbox, "nothing written");
 }
+
+#[test]
+fn a_write_while_a_list_loads_reloads_it_and_the_rows_show_the_write() {
+    use outpost::tui::event::Event;
+    use outpost::tui::{jobs, update};
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("3");
+    let before = s.state.list(EntityKind::Account).expect("list").visible().len();
+    // A reload starts and reads the store...
+    s.state.list_mut(EntityKind::Account).expect("list").stale = true;
+    update::ensure_view_loaded(&mut s.state);
+    let tickets = s.state.take_jobs();
+    let ticket = tickets
+        .into_iter()
+        .find(|t| t.job == jobs::Job::List(EntityKind::Account))
+        .expect("the accounts are loading");
+    let old = jobs::run(&s.state.app, &s.state.clock, &ticket.job, &mut |_, _| {}).map_err(|e| e.to_string());
+    // ...then an account is created through a form before the load comes back.
+    for key in ["n"] {
+        let key = outpost::tui::keys::KeyPress::parse(key).expect("key");
+        update::handle_event(&mut s.state, Event::Key(key));
+    }
+    for c in "Zebra Neuwerk AG".chars() {
+        update::handle_event(&mut s.state, Event::Key(outpost::tui::keys::KeyPress::char(c)));
+    }
+    let save = outpost::tui::keys::KeyPress::parse("ctrl-s").expect("key");
+    update::handle_event(&mut s.state, Event::Key(save));
+    assert!(s.state.popups.is_empty(), "saved");
+    // The load started before the write comes back: its rows are not taken as fresh.
+    update::handle_event(&mut s.state, Event::Loaded(ticket, old));
+    assert!(
+        s.state.list(EntityKind::Account).expect("list").stale,
+        "rows read before the write are not fresh"
+    );
+    assert!(
+        s.state.jobs.contains(&jobs::Job::List(EntityKind::Account)),
+        "a fresh load is asked for"
+    );
+    s.settle();
+    let list = s.state.list(EntityKind::Account).expect("list");
+    assert!(!list.stale);
+    assert_eq!(list.visible().len(), before + 1, "the rows reflect the write");
+    let rows = &list.data.as_ref().expect("rows").rows;
+    assert!(rows.iter().any(|r| r.cells.iter().any(|c| c == "Zebra Neuwerk AG")));
+}

@@ -47,6 +47,17 @@ impl Job {
     }
 }
 
+/// A job handed to the runner, stamped with its generation: the order in which jobs were
+/// started. A result from a job started before the last write is outdated and never
+/// replaces what a newer job loads (see [`State::take_jobs`](super::state::State)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ticket {
+    /// What to load.
+    pub job: Job,
+    /// When it started, in jobs started so far.
+    pub generation: u64,
+}
+
 /// What a job produced.
 #[derive(Debug)]
 pub enum Loaded {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::clock::{Clock, Zone};
-use super::jobs::Job;
+use super::jobs::{Job, Ticket};
 use super::keymap::Keymap;
 use super::popups::Popup;
 use super::rows::LIST_KINDS;
@@ -161,7 +161,12 @@ pub struct State {
     /// Loading asked for and not yet handed to the runner.
     pub jobs: Vec<Job>,
     /// Loading handed to the runner, not yet back.
-    pub running: Vec<Job>,
+    pub running: Vec<Ticket>,
+    /// Jobs started so far (the next job's generation).
+    pub started: u64,
+    /// The first generation started after the last write: results of older jobs are
+    /// outdated.
+    pub fresh_from: u64,
     /// Text waiting to be edited in `$EDITOR`.
     pub editor: Option<EditorRequest>,
     /// Terminal size (columns, rows).
@@ -193,6 +198,8 @@ impl State {
             status: Status::default(),
             jobs: Vec::new(),
             running: Vec::new(),
+            started: 0,
+            fresh_from: 0,
             editor: None,
             size: options.size,
             quit: false,
@@ -201,18 +208,48 @@ impl State {
         st
     }
 
-    /// Asks for a job unless it is already asked for or running.
+    /// Asks for a job unless it is already asked for, or running and started after the
+    /// last write.
     pub fn request(&mut self, job: Job) {
-        if !self.jobs.contains(&job) && !self.running.contains(&job) {
+        let running = self
+            .running
+            .iter()
+            .any(|t| t.job == job && t.generation >= self.fresh_from);
+        if !self.jobs.contains(&job) && !running {
             self.jobs.push(job);
         }
     }
 
-    /// Takes the jobs to run, remembering them as running.
-    pub fn take_jobs(&mut self) -> Vec<Job> {
+    /// Takes the jobs to run, each stamped with the next generation, remembering them as
+    /// running.
+    pub fn take_jobs(&mut self) -> Vec<Ticket> {
         let jobs = std::mem::take(&mut self.jobs);
-        self.running.extend(jobs.iter().cloned());
-        jobs
+        let tickets: Vec<Ticket> = jobs
+            .into_iter()
+            .map(|job| {
+                let generation = self.started;
+                self.started += 1;
+                Ticket { job, generation }
+            })
+            .collect();
+        self.running.extend(tickets.iter().cloned());
+        tickets
+    }
+
+    /// After a write: every job running now read the store before it, so its result is
+    /// outdated; the same jobs are asked for again.
+    pub fn outdate_running(&mut self) {
+        self.fresh_from = self.started;
+        let again: Vec<Job> = self.running.iter().map(|t| t.job.clone()).collect();
+        for job in again {
+            self.request(job);
+        }
+    }
+
+    /// Whether a result of `ticket` is outdated by a write made after it started.
+    #[must_use]
+    pub fn outdated(&self, ticket: &Ticket) -> bool {
+        ticket.generation < self.fresh_from
     }
 
     /// The list of `kind`.

@@ -6,7 +6,7 @@ use super::action::Action;
 use super::commands::Scope;
 use super::event::Event;
 use super::forms;
-use super::jobs::{Job, Loaded};
+use super::jobs::{Job, Loaded, Ticket};
 use super::keys::KeyPress;
 use super::popups::{self, Popup, help::Help, search};
 use super::state::{Level, State, VIEWS, ViewId};
@@ -23,7 +23,7 @@ pub fn handle_event(st: &mut State, event: Event) {
         Event::Progress(job, done, total) => {
             st.status.progress = Some((job.label(), Some((done, total))));
         }
-        Event::Loaded(job, result) => loaded(st, &job, result),
+        Event::Loaded(ticket, result) => loaded(st, &ticket, result),
     }
 }
 
@@ -288,6 +288,9 @@ pub fn ensure_view_loaded(st: &mut State) {
 /// After a write: marks what shows records of `kinds` as stale and reloads what is on
 /// screen.
 pub fn changed(st: &mut State, kinds: &[EntityKind]) {
+    // What is loading now read the store before this write: it is asked for again and
+    // its result will not replace newer data.
+    st.outdate_running();
     // Any write may settle a conflict (the field was written again).
     st.conflicts.stale = true;
     for kind in kinds {
@@ -318,11 +321,16 @@ pub fn changed(st: &mut State, kinds: &[EntityKind]) {
 }
 
 /// Takes in a finished job.
-pub fn loaded(st: &mut State, job: &Job, result: Result<Loaded, String>) {
-    st.running.retain(|j| j != job);
+pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
+    st.running.retain(|t| t != ticket);
     if st.running.is_empty() {
         st.status.progress = None;
     }
+    if st.outdated(ticket) {
+        // Read before a later write; the job asked for again after it brings the rows.
+        return;
+    }
+    let job = &ticket.job;
     let data = match result {
         Ok(d) => d,
         Err(e) => {
