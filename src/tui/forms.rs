@@ -28,7 +28,7 @@ const LONG: [&str; 3] = ["body", "description", "notes"];
 fn field_for(spec: &'static Spec, text: &str) -> Field {
     let mut f = Field::new(
         spec.json,
-        &super::views::detail::label(spec.json),
+        &super::load::detail::label(spec.json),
         Some(spec),
         spec.required,
         spec.help,

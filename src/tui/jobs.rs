@@ -4,9 +4,8 @@
 use chrono::NaiveDate;
 
 use super::clock::Clock;
-use super::popups::search;
+use super::load::{calendar, detail, search};
 use super::rows::{self, ListData};
-use super::views::{calendar, detail};
 use crate::app::conflicts::ConflictRow;
 use crate::app::dashboard::{Dashboard, Deal};
 use crate::app::{App, AppError};

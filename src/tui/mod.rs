@@ -29,6 +29,7 @@ pub mod harness;
 pub mod jobs;
 pub mod keymap;
 pub mod keys;
+pub mod load;
 pub mod popups;
 pub mod rows;
 pub mod runtime;

@@ -141,7 +141,7 @@ fn draw_status(st: &State, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
     buf.set_style(area, th.status);
     let name = match st.details.last() {
-        Some(d) => format!(" {} ", detail::capital(d.kind.name())),
+        Some(d) => format!(" {} ", super::widgets::capital(d.kind.name())),
         None => format!(" {} ", st.view.title()),
     };
     let mut spans = vec![Span::styled(name.clone(), th.status_view), Span::styled(" ", th.status)];

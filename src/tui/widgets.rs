@@ -150,6 +150,15 @@ pub fn short_amount(amount: rust_decimal::Decimal) -> String {
     }
 }
 
+/// "opportunity" -> "Opportunity".
+#[must_use]
+pub fn capital(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,52 +6,16 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Clear, Widget};
 
-use crate::app::{App, AppError};
+use crate::app::App;
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
-use crate::tui::filter::{Filter, Haystacks};
+use crate::tui::filter::Filter;
 use crate::tui::jobs::Job;
 use crate::tui::keys::{Code, KeyPress};
+use crate::tui::load::search::Titles;
 use crate::tui::popups::Popup;
 use crate::tui::state::State;
 use crate::tui::widgets::{centered, fill, fit, line, moved, panel, query_line, scrolled};
-
-/// Kinds searched, in this order for equal scores.
-pub const KINDS: [EntityKind; 8] = [
-    EntityKind::Account,
-    EntityKind::Contact,
-    EntityKind::Lead,
-    EntityKind::Opportunity,
-    EntityKind::Quote,
-    EntityKind::Event,
-    EntityKind::Activity,
-    EntityKind::Product,
-];
-
-/// The names of every record.
-#[derive(Debug, Default)]
-pub struct Titles {
-    /// (kind, id) of every record.
-    pub items: Vec<(EntityKind, Id)>,
-    /// Folded names.
-    pub hay: Haystacks,
-    /// Identity order.
-    pub base: Vec<u32>,
-}
-
-/// Reads every record's name from the title index.
-pub fn load(app: &App, progress: &mut dyn FnMut(usize, usize)) -> Result<Titles, AppError> {
-    let mut t = Titles::default();
-    for (i, kind) in KINDS.iter().enumerate() {
-        for (title, id) in app.store.index_entries_titles(*kind)? {
-            t.items.push((*kind, id));
-            t.hay.push(&format!("{title} {}", kind.name()));
-        }
-        progress(i + 1, KINDS.len());
-    }
-    t.base = (0..u32::try_from(t.items.len()).unwrap_or(u32::MAX)).collect();
-    Ok(t)
-}
 
 /// How many results get their proper name looked up.
 const SHOWN: usize = 200;

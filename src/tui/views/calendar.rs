@@ -7,12 +7,12 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Widget;
 
-use crate::app::dashboard::{Agenda, Task};
-use crate::app::{App, AppError};
+use crate::app::dashboard::Agenda;
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
 use crate::tui::clock::Clock;
 use crate::tui::jobs::Job;
+use crate::tui::load::calendar::CalendarData;
 use crate::tui::state::State;
 use crate::tui::widgets::{fill, fit, line, moved, panel, placeholder, scrolled};
 
@@ -22,34 +22,6 @@ pub const DAYS: u32 = 14;
 pub const FIRST_HOUR: u32 = 8;
 /// Hour slots in the week grid.
 pub const HOURS: u32 = 12;
-
-/// Events and tasks of a range of days.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CalendarData {
-    /// First day.
-    pub from: NaiveDate,
-    /// Events in the range.
-    pub events: Vec<Agenda>,
-    /// Open tasks due in the range.
-    pub tasks: Vec<Task>,
-}
-
-/// Loads `days` days from `from`.
-pub fn load(app: &App, clock: &Clock, from: NaiveDate, days: u32) -> Result<CalendarData, AppError> {
-    let to = from + Duration::days(i64::from(days));
-    let (start, _) = clock.day_bounds(from);
-    let (end, _) = clock.day_bounds(to);
-    let tasks = app
-        .open_tasks(to - Duration::days(1))?
-        .into_iter()
-        .filter(|t| t.due >= from)
-        .collect();
-    Ok(CalendarData {
-        from,
-        events: app.agenda(start, end)?,
-        tasks,
-    })
-}
 
 /// One agenda line: its day and, unless it is the day's heading, the item (kind, id,
 /// time text, description).

@@ -482,7 +482,7 @@ fn render_detail(st: &State, area: Rect, buf: &mut Buffer) {
             "Record",
             format!(
                 "{} {} · {}",
-                crate::tui::views::detail::capital(r.entity.name()),
+                crate::tui::widgets::capital(r.entity.name()),
                 r.title,
                 r.field
             ),
