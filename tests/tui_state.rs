@@ -326,7 +326,7 @@ fn marking_a_task_done_from_the_dashboard() {
         s.keys("j");
     }
     assert_eq!(
-        s.state.dashboard.selected(&s.state),
+        s.state.dashboard.selected(&s.state.clock),
         Some((EntityKind::Activity, first_task))
     );
     s.keys("x");
@@ -887,7 +887,10 @@ fn marking_a_call_done_is_refused_by_the_same_rule_as_the_cli() {
         .find(|(_, a)| a.text("kind") == "call")
         .expect("a call in the demo data");
     let outbox = s.state.app.store.outbox_len();
-    outpost::tui::views::detail::open(&mut s.state, EntityKind::Activity, call.0);
+    outpost::tui::update::apply(
+        &mut s.state,
+        outpost::tui::effect::Effect::Open(EntityKind::Activity, call.0),
+    );
     s.action(outpost::tui::action::Action::MarkDone);
     let (message, _) = s.state.status.message.clone().expect("a message");
     assert!(message.contains("not a task"), "{message}");

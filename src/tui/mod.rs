@@ -22,6 +22,8 @@
 pub mod action;
 pub mod clock;
 pub mod commands;
+pub mod ctx;
+pub mod effect;
 pub mod event;
 pub mod filter;
 pub mod forms;
@@ -37,6 +39,7 @@ pub mod state;
 pub mod theme;
 pub mod ui;
 pub mod update;
+pub mod view_id;
 pub mod views;
 pub mod widgets;
 

@@ -16,6 +16,7 @@ use super::clock::{Clock, Zone};
 use super::event::{Event, spawn_input};
 use super::jobs::{self, Ticket};
 use super::keymap::{Keymap, config_dir};
+use super::popups::Popup;
 use super::popups::form::editor_done;
 use super::state::{Level, Options, State};
 use super::theme::{Theme, no_color_env};
@@ -87,7 +88,11 @@ fn event_loop(terminal: &mut DefaultTerminal, app: Arc<App>, options: Options) -
         }
         if let Some(request) = st.editor.take() {
             match edit_in_editor(terminal, &paused, &request.text) {
-                Ok(text) => editor_done(&mut st, &text),
+                Ok(text) => {
+                    if let Some(Popup::Form(f)) = st.popups.last_mut() {
+                        editor_done(f, &text);
+                    }
+                }
                 Err(e) => st.say(format!("$EDITOR: {e:#}"), Level::Error),
             }
             continue;

@@ -5,11 +5,15 @@
 use std::sync::Arc;
 
 use super::clock::{Clock, Zone};
+use super::commands::Scope;
+use super::ctx::Ctx;
+pub use super::effect::Level;
 use super::jobs::{Job, Ticket};
 use super::keymap::Keymap;
 use super::popups::Popup;
 use super::rows::LIST_KINDS;
 use super::theme::Theme;
+pub use super::view_id::{VIEWS, ViewId};
 use super::views::board::BoardView;
 use super::views::calendar::CalendarView;
 use super::views::conflicts::ConflictsView;
@@ -18,84 +22,6 @@ use super::views::detail::DetailView;
 use super::views::list::ListView;
 use crate::app::App;
 use crate::model::EntityKind;
-
-/// The top-level views, in tab order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ViewId {
-    /// Today, follow-ups, pipeline and forecast.
-    Dashboard,
-    /// Deals as cards in stage columns.
-    Pipeline,
-    /// A record list.
-    List(EntityKind),
-    /// Agenda and week.
-    Calendar,
-    /// Sync conflicts to decide (not a tab: its key, the palette and the dashboard lead
-    /// there).
-    Conflicts,
-}
-
-/// Every top-level view, in tab order.
-pub const VIEWS: [ViewId; 9] = [
-    ViewId::Dashboard,
-    ViewId::Pipeline,
-    ViewId::List(EntityKind::Account),
-    ViewId::List(EntityKind::Contact),
-    ViewId::List(EntityKind::Lead),
-    ViewId::List(EntityKind::Opportunity),
-    ViewId::List(EntityKind::Quote),
-    ViewId::List(EntityKind::Activity),
-    ViewId::Calendar,
-];
-
-impl ViewId {
-    /// Name in tabs and the status bar.
-    #[must_use]
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::Dashboard => "Dashboard",
-            Self::Pipeline => "Pipeline",
-            Self::List(EntityKind::Account) => "Accounts",
-            Self::List(EntityKind::Contact) => "Contacts",
-            Self::List(EntityKind::Lead) => "Leads",
-            Self::List(EntityKind::Opportunity) => "Opportunities",
-            Self::List(EntityKind::Quote) => "Quotes",
-            Self::List(EntityKind::Activity) => "Activities",
-            Self::List(_) => "Records",
-            Self::Calendar => "Calendar",
-            Self::Conflicts => "Conflicts",
-        }
-    }
-
-    /// Short name for narrow terminals.
-    #[must_use]
-    pub fn short(self) -> &'static str {
-        match self {
-            Self::Dashboard => "Dash",
-            Self::Pipeline => "Pipe",
-            Self::List(EntityKind::Account) => "Accts",
-            Self::List(EntityKind::Contact) => "Ppl",
-            Self::List(EntityKind::Lead) => "Leads",
-            Self::List(EntityKind::Opportunity) => "Opps",
-            Self::List(EntityKind::Quote) => "Quotes",
-            Self::List(EntityKind::Activity) => "Acts",
-            Self::List(_) => "Recs",
-            Self::Calendar => "Cal",
-            Self::Conflicts => "Confl",
-        }
-    }
-}
-
-/// How a status message looks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    /// Neutral.
-    Info,
-    /// Something was saved.
-    Success,
-    /// Something failed.
-    Error,
-}
 
 /// The status line's right side.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -271,6 +197,36 @@ impl State {
     /// Rows available to a scrolling body (screen minus tabs, status and frame).
     #[must_use]
     pub fn page(&self) -> usize {
-        usize::from(self.size.1.saturating_sub(7)).max(1)
+        self.ctx().page()
+    }
+
+    /// What components may read besides their own state.
+    #[must_use]
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            app: &self.app,
+            clock: &self.clock,
+            keymap: &self.keymap,
+            theme: &self.theme,
+            size: self.size,
+        }
+    }
+
+    /// The keymap section for the current layer.
+    #[must_use]
+    pub fn scope(&self) -> Scope {
+        if matches!(self.popups.last(), Some(Popup::Form(_))) {
+            return Scope::Form;
+        }
+        if !self.details.is_empty() {
+            return Scope::Detail;
+        }
+        match self.view {
+            ViewId::Dashboard => Scope::Dashboard,
+            ViewId::Pipeline => Scope::Board,
+            ViewId::List(_) => Scope::List,
+            ViewId::Calendar => Scope::Calendar,
+            ViewId::Conflicts => Scope::Conflicts,
+        }
     }
 }

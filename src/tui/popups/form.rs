@@ -15,9 +15,9 @@ use crate::model::records::ActivityKind;
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
 use crate::tui::commands::Scope;
+use crate::tui::ctx::Ctx;
+use crate::tui::effect::{Effect, Effects, Level};
 use crate::tui::keys::{Code, KeyPress};
-use crate::tui::popups::Popup;
-use crate::tui::state::{EditorRequest, State};
 use crate::tui::widgets::{centered, fit, line, panel};
 
 /// What saving the form does.
@@ -207,37 +207,28 @@ impl Form {
     }
 }
 
-fn form(st: &mut State) -> Option<&mut Form> {
-    match st.popups.last_mut() {
-        Some(Popup::Form(f)) => Some(f),
-        _ => None,
-    }
-}
-
 /// Keys while a form is open.
-pub fn handle_key(st: &mut State, key: KeyPress) {
-    let Some(f) = form(st) else { return };
+pub fn handle_key(f: &mut Form, cx: &Ctx, key: KeyPress, out: &mut Effects) {
     if f.asking_discard {
         match key.code {
             Code::Char('y' | 'Y') => {
-                st.popups.pop();
-                st.say("Changes discarded", crate::tui::state::Level::Info);
+                out.push(Effect::Pop);
+                out.say("Changes discarded", Level::Info);
             }
             Code::Char('n' | 'N') | Code::Esc => {
                 f.asking_discard = false;
-                st.say("Back to the form", crate::tui::state::Level::Info);
+                out.say("Back to the form", Level::Info);
             }
-            _ => st.say(DISCARD_QUESTION, crate::tui::state::Level::Info),
+            _ => out.say(DISCARD_QUESTION, Level::Info),
         }
         return;
     }
     let area = f.fields.get(f.focus).is_some_and(Field::is_area);
     let text_key = area && matches!(key.code, Code::Up | Code::Down | Code::Enter);
-    if !text_key && let Some(action) = st.keymap.get(Scope::Form, key) {
-        form_action(st, action);
+    if !text_key && let Some(action) = cx.keymap.get(Scope::Form, key) {
+        form_action(f, action, out);
         return;
     }
-    let Some(f) = form(st) else { return };
     let last = f.focus + 1 == f.fields.len();
     let Some(field) = f.fields.get_mut(f.focus) else {
         return;
@@ -246,9 +237,9 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
         Input::Line { text, cursor } => match key.code {
             Code::Enter => {
                 if last {
-                    crate::tui::forms::submit(st);
+                    out.push(Effect::Submit);
                 } else {
-                    form_action(st, Action::NextField);
+                    form_action(f, Action::NextField, out);
                 }
             }
             Code::Backspace if *cursor > 0 => {
@@ -317,8 +308,7 @@ fn to_textarea(key: KeyPress) -> TaInput {
 const DISCARD_QUESTION: &str = "Discard your changes? y discards them · n goes back to the form";
 
 /// Runs a form action (from the keymap or a test).
-pub fn form_action(st: &mut State, action: Action) {
-    let Some(f) = form(st) else { return };
+pub fn form_action(f: &mut Form, action: Action, out: &mut Effects) {
     match action {
         Action::NextField | Action::PrevField => {
             let n = f.fields.len().max(1);
@@ -328,20 +318,20 @@ pub fn form_action(st: &mut State, action: Action) {
             } else {
                 (f.focus + n - 1) % n
             };
-            crate::tui::forms::check_field(st, from);
+            out.push(Effect::Check(from));
         }
-        Action::Submit => crate::tui::forms::submit(st),
+        Action::Submit => out.push(Effect::Submit),
         Action::OpenEditor => {
             let text = f.fields.get(f.focus).map(Field::text).unwrap_or_default();
-            st.editor = Some(EditorRequest { text });
+            out.push(Effect::Editor(text));
         }
         Action::Close | Action::Quit => {
             if f.changed() {
                 f.asking_discard = true;
-                st.say(DISCARD_QUESTION, crate::tui::state::Level::Info);
+                out.say(DISCARD_QUESTION, Level::Info);
             } else {
-                st.popups.pop();
-                st.say("Nothing saved", crate::tui::state::Level::Info);
+                out.push(Effect::Pop);
+                out.say("Nothing saved", Level::Info);
             }
         }
         _ => {}
@@ -349,10 +339,8 @@ pub fn form_action(st: &mut State, action: Action) {
 }
 
 /// Puts text edited in `$EDITOR` into the focused field.
-pub fn editor_done(st: &mut State, text: &str) {
-    if let Some(f) = form(st)
-        && let Some(field) = f.fields.get_mut(f.focus)
-    {
+pub fn editor_done(f: &mut Form, text: &str) {
+    if let Some(field) = f.fields.get_mut(f.focus) {
         let text = if field.is_area() {
             text.trim_end_matches('\n').to_string()
         } else {
@@ -367,13 +355,13 @@ pub fn editor_done(st: &mut State, text: &str) {
 }
 
 /// Draws the form.
-pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
+pub fn render(f: &Form, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
     let want: u16 = f.fields.iter().map(Field::height).sum::<u16>() + 4 + u16::from(f.error.is_some());
     let r = centered(area, 72, want.max(8));
     Clear.render(r, buf);
-    let save = st.keymap.key_text(Scope::Form, Action::Submit).unwrap_or_default();
-    let close = st.keymap.key_text(Scope::Form, Action::Close).unwrap_or_default();
+    let save = cx.keymap.key_text(Scope::Form, Action::Submit).unwrap_or_default();
+    let close = cx.keymap.key_text(Scope::Form, Action::Close).unwrap_or_default();
     let bottom = if f.asking_discard {
         ratatui::text::Line::from(" Discard your changes? y discard · n back to the form ")
             .style(th.error)

@@ -7,10 +7,10 @@ use ratatui::widgets::{Clear, Widget};
 
 use crate::tui::action::Action;
 use crate::tui::commands::{COMMANDS, Scope};
+use crate::tui::ctx::Ctx;
+use crate::tui::effect::{Effect, Effects};
 use crate::tui::filter::{Filter, Haystacks};
 use crate::tui::keys::{Code, KeyPress};
-use crate::tui::popups::Popup;
-use crate::tui::state::State;
 use crate::tui::widgets::{centered, fill, fit, line, moved, panel, query_line, scrolled};
 
 /// Actions that make no sense from the palette.
@@ -91,20 +91,15 @@ impl Palette {
 }
 
 /// Keys while the palette is open.
-pub fn handle_key(st: &mut State, key: KeyPress) {
-    let page = st.page();
-    let Some(Popup::Palette(p)) = st.popups.last_mut() else {
-        return;
-    };
+pub fn handle_key(p: &mut Palette, cx: &Ctx, key: KeyPress, out: &mut Effects) {
+    let page = cx.page();
     match key.code {
-        Code::Esc => {
-            st.popups.pop();
-        }
+        Code::Esc => out.push(Effect::Pop),
         Code::Enter => {
             let chosen = p.matches().get(p.selected).copied();
-            st.popups.pop();
+            out.push(Effect::Pop);
             if let Some(a) = chosen {
-                crate::tui::update::dispatch(st, a);
+                out.push(Effect::Run(a));
             }
         }
         Code::Up | Code::Down | Code::PageUp | Code::PageDown => {
@@ -135,8 +130,9 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
 }
 
 /// Draws the palette.
-pub fn render(st: &State, p: &Palette, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
+/// Draws the palette; `scope` is the layer under it (its keys are shown first).
+pub fn render(p: &Palette, cx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
     let r = centered(
         Rect {
             y: area.y + 1,
@@ -155,16 +151,15 @@ pub fn render(st: &State, p: &Palette, area: Rect, buf: &mut Buffer) {
     let matches = p.matches();
     let h = usize::from(inner.height.saturating_sub(1));
     let offset = scrolled(0, p.selected, h);
-    let scope = crate::tui::update::scope(st);
     for (i, a) in matches.iter().enumerate().skip(offset).take(h) {
         let y = inner.y + 1 + u16::try_from(i - offset).unwrap_or(0);
         let Some(c) = crate::tui::commands::command(*a) else {
             continue;
         };
-        let key = st
+        let key = cx
             .keymap
             .key_text(scope, *a)
-            .or_else(|| st.keymap.key_text(Scope::Global, *a))
+            .or_else(|| cx.keymap.key_text(Scope::Global, *a))
             .unwrap_or_default();
         let w = usize::from(inner.width);
         line(

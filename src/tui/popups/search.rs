@@ -9,12 +9,11 @@ use ratatui::widgets::{Clear, Widget};
 use crate::app::App;
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
+use crate::tui::ctx::Ctx;
+use crate::tui::effect::{Effect, Effects};
 use crate::tui::filter::Filter;
-use crate::tui::jobs::Job;
 use crate::tui::keys::{Code, KeyPress};
 use crate::tui::load::search::Titles;
-use crate::tui::popups::Popup;
-use crate::tui::state::State;
 use crate::tui::widgets::{centered, fill, fit, line, moved, panel, query_line, scrolled};
 
 /// How many results get their proper name looked up.
@@ -57,28 +56,17 @@ impl Search {
     }
 }
 
-/// Opens the search popup (loading the index the first time).
-pub fn open(st: &mut State) {
-    st.popups.push(Popup::Search(Box::default()));
-    st.request(Job::Titles);
-}
-
 /// Keys while search is open.
-pub fn handle_key(st: &mut State, key: KeyPress) {
-    let page = st.page();
-    let app = st.app.clone();
-    let Some(Popup::Search(s)) = st.popups.last_mut() else {
-        return;
-    };
+pub fn handle_key(s: &mut Search, cx: &Ctx, key: KeyPress, out: &mut Effects) {
+    let page = cx.page();
+    let app = cx.app;
     match key.code {
-        Code::Esc => {
-            st.popups.pop();
-        }
+        Code::Esc => out.push(Effect::Pop),
         Code::Enter => {
             let chosen = s.shown.get(s.selected).map(|(k, id, _)| (*k, *id));
             if let Some((kind, id)) = chosen {
-                st.popups.pop();
-                crate::tui::views::detail::open(st, kind, id);
+                out.push(Effect::Pop);
+                out.open(kind, id);
             }
         }
         Code::Up | Code::Down | Code::PageUp | Code::PageDown => {
@@ -92,20 +80,20 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
         }
         Code::Backspace => {
             s.query.pop();
-            s.refresh(&app);
+            s.refresh(app);
         }
         _ => {
             if let Some(c) = key.text() {
                 s.query.push(c);
-                s.refresh(&app);
+                s.refresh(app);
             }
         }
     }
 }
 
 /// Draws the search popup.
-pub fn render(st: &State, s: &Search, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
+pub fn render(s: &Search, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
     let r = centered(area, 76, area.height.saturating_sub(4));
     Clear.render(r, buf);
     let count = if s.titles.is_none() {

@@ -8,9 +8,9 @@ use ratatui::widgets::Widget;
 
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
-use crate::tui::jobs::Job;
+use crate::tui::ctx::Ctx;
+use crate::tui::effect::{Effect, Effects};
 use crate::tui::load::detail::{DetailData, HELD_LABEL, Item, Tab};
-use crate::tui::state::State;
 use crate::tui::widgets::{capital, fill, fit, line, moved, pad, panel, placeholder, scrolled};
 
 /// The state of an open record.
@@ -31,6 +31,19 @@ pub struct DetailView {
 }
 
 impl DetailView {
+    /// A record to show, not loaded yet.
+    #[must_use]
+    pub fn new(kind: EntityKind, id: Id) -> Self {
+        Self {
+            kind,
+            id,
+            data: None,
+            tab: 0,
+            selected: 0,
+            offset: 0,
+        }
+    }
+
     /// The selected related item.
     #[must_use]
     pub fn selected_item(&self) -> Option<&Item> {
@@ -38,36 +51,15 @@ impl DetailView {
     }
 }
 
-/// Opens a record over the current view.
-pub fn open(st: &mut State, kind: EntityKind, id: Id) {
-    if matches!(kind, EntityKind::QuoteLine | EntityKind::User | EntityKind::Product) {
-        st.say(
-            format!(
-                "{} have no detail view yet; `outpost {} show` prints one",
-                kind.plural(),
-                kind.name()
-            ),
-            crate::tui::state::Level::Info,
-        );
-        return;
-    }
-    st.details.push(DetailView {
-        kind,
-        id,
-        data: None,
-        tab: 0,
-        selected: 0,
-        offset: 0,
-    });
-    st.request(Job::Detail(kind, id));
+/// Kinds that have no detail view (yet).
+#[must_use]
+pub fn shown(kind: EntityKind) -> bool {
+    !matches!(kind, EntityKind::QuoteLine | EntityKind::User | EntityKind::Product)
 }
 
 /// Handles an action in the top detail view.
-pub fn handle(st: &mut State, action: Action) -> bool {
-    let page = st.page().saturating_sub(2);
-    let Some(d) = st.details.last_mut() else {
-        return false;
-    };
+pub fn handle(d: &mut DetailView, cx: &Ctx, action: Action, out: &mut Effects) -> bool {
+    let page = cx.page().saturating_sub(2);
     let tabs = d.data.as_ref().map_or(0, |x| x.tabs.len());
     let len = d
         .data
@@ -94,12 +86,12 @@ pub fn handle(st: &mut State, action: Action) -> bool {
         }
         Action::Open => {
             if let Some(item) = d.selected_item().cloned() {
-                open(st, item.kind, item.id);
+                out.open(item.kind, item.id);
             }
             true
         }
         Action::Close | Action::Quit => {
-            st.details.pop();
+            out.push(Effect::CloseDetail);
             true
         }
         _ => false,
@@ -107,8 +99,8 @@ pub fn handle(st: &mut State, action: Action) -> bool {
 }
 
 /// Draws the top detail view.
-pub fn render(st: &State, d: &DetailView, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
+pub fn render(d: &DetailView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
     let Some(data) = &d.data else {
         let block = panel(format!(" {} ", d.kind), th, true);
         let inner = block.inner(area);
