@@ -48,7 +48,7 @@ impl Job {
 
 /// A job handed to the runner, stamped with its generation: the order in which jobs were
 /// started. A result from a job started before the last write is outdated and never
-/// replaces what a newer job loads (see [`State::take_jobs`](super::state::State)).
+/// replaces what a newer job loads (the state stamps jobs as it hands them out).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ticket {
     /// What to load.
