@@ -181,7 +181,7 @@ fn main() {
         ms(t.elapsed())
     );
     for q in ["n", "no", "nor", "nord"] {
-        search.query = q.to_string();
+        search.input.set(q);
         let t = Instant::now();
         search.refresh(&st.app);
         println!(

@@ -28,6 +28,7 @@ pub mod event;
 pub mod filter;
 pub mod forms;
 pub mod harness;
+pub mod input;
 pub mod jobs;
 pub mod keymap;
 pub mod keys;

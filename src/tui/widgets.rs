@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, BorderType, Borders};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::action::Action;
+use super::input::TextInput;
 use super::theme::Theme;
 
 /// A bordered panel with a title; the focused one stands out.
@@ -100,7 +101,7 @@ pub fn line(buf: &mut Buffer, x: u16, y: u16, width: u16, spans: Vec<Span<'_>>) 
 }
 
 /// The input line of a popup: a prompt, the query and a cursor.
-pub fn query_line(buf: &mut Buffer, inner: Rect, prompt: &str, query: &str, th: &crate::tui::theme::Theme) {
+pub fn query_line(buf: &mut Buffer, inner: Rect, prompt: &str, input: &TextInput, th: &crate::tui::theme::Theme) {
     line(
         buf,
         inner.x,
@@ -108,7 +109,7 @@ pub fn query_line(buf: &mut Buffer, inner: Rect, prompt: &str, query: &str, th: 
         inner.width,
         vec![
             Span::styled(prompt.to_string(), th.key),
-            Span::styled(format!("{query}▏"), th.text),
+            Span::styled(input.with_bar(), th.text),
         ],
     );
 }

@@ -17,6 +17,7 @@ use crate::tui::action::Action;
 use crate::tui::commands::Scope;
 use crate::tui::ctx::Ctx;
 use crate::tui::effect::{Effect, Effects, Level};
+use crate::tui::input::TextInput;
 use crate::tui::keys::{Code, KeyPress};
 use crate::tui::widgets::{centered, fit, line, panel};
 
@@ -44,13 +45,8 @@ pub enum Target {
 /// A field's input.
 #[derive(Debug)]
 pub enum Input {
-    /// One line of text with a cursor (in characters).
-    Line {
-        /// The text.
-        text: String,
-        /// Cursor position in characters.
-        cursor: usize,
-    },
+    /// One line of text with a cursor: the TUI's one text input.
+    Line(TextInput),
     /// Several lines.
     Area(Box<TextArea<'static>>),
 }
@@ -59,10 +55,7 @@ impl Input {
     /// A one-line input holding `text`.
     #[must_use]
     pub fn line(text: &str) -> Self {
-        Self::Line {
-            text: text.to_string(),
-            cursor: text.chars().count(),
-        }
+        Self::Line(TextInput::new(text))
     }
 
     /// A text area holding `text`.
@@ -80,7 +73,7 @@ impl Input {
     #[must_use]
     pub fn text(&self) -> String {
         match self {
-            Self::Line { text, .. } => text.clone(),
+            Self::Line(input) => input.text().to_string(),
             Self::Area(a) => a.lines().join("\n"),
         }
     }
@@ -234,47 +227,21 @@ pub fn handle_key(f: &mut Form, cx: &Ctx, key: KeyPress, out: &mut Effects) {
         return;
     };
     match &mut field.input {
-        Input::Line { text, cursor } => match key.code {
-            Code::Enter => {
+        Input::Line(input) => {
+            if key.code == Code::Enter && !key.ctrl {
                 if last {
                     out.push(Effect::Submit);
                 } else {
                     form_action(f, Action::NextField, out);
                 }
+            } else {
+                input.handle(key);
             }
-            Code::Backspace if *cursor > 0 => {
-                let at = byte_at(text, *cursor - 1);
-                text.remove(at);
-                *cursor -= 1;
-            }
-            Code::Delete if *cursor < text.chars().count() => {
-                let at = byte_at(text, *cursor);
-                text.remove(at);
-            }
-            Code::Left => *cursor = cursor.saturating_sub(1),
-            Code::Right => *cursor = (*cursor + 1).min(text.chars().count()),
-            Code::Home => *cursor = 0,
-            Code::End => *cursor = text.chars().count(),
-            Code::Char('u') if key.ctrl => {
-                text.clear();
-                *cursor = 0;
-            }
-            _ => {
-                if let Some(c) = key.text() {
-                    let at = byte_at(text, *cursor);
-                    text.insert(at, c);
-                    *cursor += 1;
-                }
-            }
-        },
+        }
         Input::Area(a) => {
             a.input(to_textarea(key));
         }
     }
-}
-
-fn byte_at(text: &str, chars: usize) -> usize {
-    text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
 }
 
 fn to_textarea(key: KeyPress) -> TaInput {
@@ -413,11 +380,12 @@ pub fn render(f: &Form, cx: &Ctx, area: Rect, buf: &mut Buffer) {
         );
         let x = inner.x + u16::try_from(label_w + 2).unwrap_or(16);
         match &field.input {
-            Input::Line { text, cursor } => {
+            Input::Line(input) => {
+                let (text, cursor) = (input.text(), input.cursor());
                 let shown = if text.is_empty() && !focused {
                     field.help.clone()
                 } else {
-                    text.clone()
+                    text.to_string()
                 };
                 let style = if text.is_empty() && !focused { th.muted } else { th.text };
                 let skip = cursor.saturating_sub(input_w.saturating_sub(1));

@@ -10,6 +10,7 @@ use crate::tui::commands::{COMMANDS, Scope};
 use crate::tui::ctx::Ctx;
 use crate::tui::effect::{Effect, Effects};
 use crate::tui::filter::{Filter, Haystacks};
+use crate::tui::input::{Edit, TextInput};
 use crate::tui::keys::{Code, KeyPress};
 use crate::tui::widgets::{centered, fill, fit, line, moved, panel, query_line, scrolled};
 
@@ -35,7 +36,7 @@ const HIDDEN: [Action; 14] = [
 #[derive(Debug)]
 pub struct Palette {
     /// Typed text.
-    pub query: String,
+    pub input: TextInput,
     /// The commands offered, in registry order.
     pub entries: Vec<Action>,
     hay: Haystacks,
@@ -59,7 +60,7 @@ impl Default for Palette {
             .collect();
         let base = (0..u32::try_from(entries.len()).unwrap_or(0)).collect();
         Self {
-            query: String::new(),
+            input: TextInput::default(),
             entries,
             hay,
             base,
@@ -83,9 +84,8 @@ impl Palette {
             .collect()
     }
 
-    fn set_query(&mut self, q: String) {
-        self.filter.set_query(&q, &self.hay, &self.base);
-        self.query = q;
+    fn requery(&mut self) {
+        self.filter.set_query(self.input.text(), &self.hay, &self.base);
         self.selected = 0;
     }
 }
@@ -111,25 +111,18 @@ pub fn handle_key(p: &mut Palette, cx: &Ctx, key: KeyPress, out: &mut Effects) {
             };
             p.selected = moved(p.selected, p.matches().len(), a, page).unwrap_or(0);
         }
-        Code::Backspace => {
-            let mut q = p.query.clone();
-            q.pop();
-            p.set_query(q);
+        _ if key.ctrl && key.code == Code::Char('n') => {
+            p.selected = moved(p.selected, p.matches().len(), Action::Down, page).unwrap_or(0);
         }
+        _ if key.ctrl && key.code == Code::Char('p') => p.selected = p.selected.saturating_sub(1),
         _ => {
-            if key.ctrl && key.code == Code::Char('n') {
-                p.selected = moved(p.selected, p.matches().len(), Action::Down, page).unwrap_or(0);
-            } else if key.ctrl && key.code == Code::Char('p') {
-                p.selected = p.selected.saturating_sub(1);
-            } else if let Some(c) = key.text() {
-                let q = format!("{}{c}", p.query);
-                p.set_query(q);
+            if p.input.handle(key) == Edit::Changed {
+                p.requery();
             }
         }
     }
 }
 
-/// Draws the palette.
 /// Draws the palette; `scope` is the layer under it (its keys are shown first).
 pub fn render(p: &Palette, cx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
     let th = cx.theme;
@@ -147,7 +140,7 @@ pub fn render(p: &Palette, cx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer)
     let block = panel(" Commands ", th, true);
     let inner = block.inner(r);
     block.render(r, buf);
-    query_line(buf, inner, " : ", &p.query, th);
+    query_line(buf, inner, " : ", &p.input, th);
     let matches = p.matches();
     let h = usize::from(inner.height.saturating_sub(1));
     let offset = scrolled(0, p.selected, h);

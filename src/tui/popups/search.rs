@@ -12,6 +12,7 @@ use crate::tui::action::Action;
 use crate::tui::ctx::Ctx;
 use crate::tui::effect::{Effect, Effects};
 use crate::tui::filter::Filter;
+use crate::tui::input::{Edit, TextInput};
 use crate::tui::keys::{Code, KeyPress};
 use crate::tui::load::search::Titles;
 use crate::tui::widgets::{centered, fill, fit, line, moved, panel, query_line, scrolled};
@@ -23,7 +24,7 @@ const SHOWN: usize = 200;
 #[derive(Debug, Default)]
 pub struct Search {
     /// Typed text.
-    pub query: String,
+    pub input: TextInput,
     /// The index, once loaded.
     pub titles: Option<Titles>,
     filter: Filter,
@@ -42,11 +43,11 @@ impl Search {
         self.selected = 0;
         self.total = 0;
         let Some(t) = &self.titles else { return };
-        if self.query.trim().is_empty() {
+        if self.input.text().trim().is_empty() {
             self.filter.clear();
             return;
         }
-        self.filter.set_query(&self.query, &t.hay, &t.base);
+        self.filter.set_query(self.input.text(), &t.hay, &t.base);
         self.total = self.filter.ranked().len();
         for i in self.filter.ranked().iter().take(SHOWN) {
             if let Some((kind, id)) = t.items.get(*i as usize) {
@@ -78,13 +79,8 @@ pub fn handle_key(s: &mut Search, cx: &Ctx, key: KeyPress, out: &mut Effects) {
             };
             s.selected = moved(s.selected, s.shown.len(), a, page).unwrap_or(0);
         }
-        Code::Backspace => {
-            s.query.pop();
-            s.refresh(app);
-        }
         _ => {
-            if let Some(c) = key.text() {
-                s.query.push(c);
+            if s.input.handle(key) == Edit::Changed {
                 s.refresh(app);
             }
         }
@@ -104,8 +100,8 @@ pub fn render(s: &Search, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     let block = panel(format!(" Search every record · {count} "), th, true);
     let inner = block.inner(r);
     block.render(r, buf);
-    query_line(buf, inner, " ⌕ ", &s.query, th);
-    if s.query.is_empty() {
+    query_line(buf, inner, " ⌕ ", &s.input, th);
+    if s.input.is_empty() {
         line(
             buf,
             inner.x + 1,

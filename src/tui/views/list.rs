@@ -11,6 +11,7 @@ use crate::tui::action::Action;
 use crate::tui::ctx::Ctx;
 use crate::tui::effect::{Effects, Level};
 use crate::tui::filter::Filter;
+use crate::tui::input::{Edit, TextInput};
 use crate::tui::jobs::Job;
 use crate::tui::keys::{Code, KeyPress};
 use crate::tui::rows::{self, ListData, columns};
@@ -30,6 +31,8 @@ pub struct ListView {
     pub sort: Option<(usize, bool)>,
     /// The fuzzy filter.
     pub filter: Filter,
+    /// The filter as typed.
+    pub input: TextInput,
     /// Typing goes into the filter.
     pub editing: bool,
     /// Selected position among the visible rows.
@@ -50,6 +53,7 @@ impl ListView {
             order: Vec::new(),
             sort: rows::default_sort(kind),
             filter: Filter::default(),
+            input: TextInput::default(),
             editing: false,
             selected: 0,
             offset: 0,
@@ -120,8 +124,11 @@ impl ListView {
         }
     }
 
-    /// Sets the filter query (incremental).
+    /// Sets the filter query (incremental); the input shows it.
     pub fn set_query(&mut self, query: &str) {
+        if self.input.text() != query {
+            self.input.set(query);
+        }
         if let Some(data) = &self.data {
             self.filter.set_query(query, &data.hay, &self.order);
         }
@@ -166,6 +173,7 @@ pub fn handle(list: &mut ListView, cx: &Ctx, action: Action, out: &mut Effects) 
         }
         Action::Close if list.filter.is_active() || list.editing => {
             list.filter.clear();
+            list.input.clear();
             list.editing = false;
             list.selected = 0;
             list.offset = 0;
@@ -187,18 +195,14 @@ pub fn edit_key(list: &mut ListView, cx: &Ctx, key: KeyPress) -> bool {
     if !list.editing {
         return false;
     }
-    let mut query = list.filter.query().to_string();
     match key.code {
         Code::Enter => list.editing = false,
         Code::Esc => {
             list.filter.clear();
+            list.input.clear();
             list.editing = false;
             list.selected = 0;
             list.offset = 0;
-        }
-        Code::Backspace => {
-            query.pop();
-            list.set_query(&query);
         }
         Code::Up | Code::Down | Code::PageUp | Code::PageDown => {
             let a = match key.code {
@@ -212,13 +216,13 @@ pub fn edit_key(list: &mut ListView, cx: &Ctx, key: KeyPress) -> bool {
                 list.clamp(page);
             }
         }
-        _ => match key.text() {
-            Some(c) => {
-                query.push(c);
+        _ => match list.input.handle(key) {
+            Edit::Changed => {
+                let query = list.input.text().to_string();
                 list.set_query(&query);
             }
-            None if key.ctrl && key.code == Code::Char('u') => list.set_query(""),
-            None => return false,
+            Edit::Moved => {}
+            Edit::Ignored => return false,
         },
     }
     true
@@ -258,16 +262,17 @@ pub fn render(list: &ListView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     };
     let mut y = inner.y;
     if list.editing || list.filter.is_active() {
-        let cursor = if list.editing { "▏" } else { "" };
+        let query = if list.editing {
+            list.input.with_bar()
+        } else {
+            list.input.text().to_string()
+        };
         line(
             buf,
             inner.x,
             y,
             inner.width,
-            vec![
-                Span::styled(" / ", th.key),
-                Span::styled(format!("{}{cursor}", list.filter.query()), th.text),
-            ],
+            vec![Span::styled(" / ", th.key), Span::styled(query, th.text)],
         );
         y += 1;
     }
