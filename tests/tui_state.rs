@@ -914,10 +914,8 @@ fn a_write_while_a_list_loads_reloads_it_and_the_rows_show_the_write() {
         .expect("the accounts are loading");
     let old = jobs::run(&s.state.app, &s.state.clock, &ticket.job, &mut |_, _| {}).map_err(|e| e.to_string());
     // ...then an account is created through a form before the load comes back.
-    for key in ["n"] {
-        let key = outpost::tui::keys::KeyPress::parse(key).expect("key");
-        update::handle_event(&mut s.state, Event::Key(key));
-    }
+    let new = outpost::tui::keys::KeyPress::parse("n").expect("key");
+    update::handle_event(&mut s.state, Event::Key(new));
     for c in "Zebra Neuwerk AG".chars() {
         update::handle_event(&mut s.state, Event::Key(outpost::tui::keys::KeyPress::char(c)));
     }

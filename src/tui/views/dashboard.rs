@@ -161,8 +161,7 @@ fn style(cx: &Ctx, r: Role) -> ratatui::style::Style {
 }
 
 fn list(
-    v: &DashboardView,
-    cx: &Ctx,
+    (v, cx): (&DashboardView, &Ctx),
     panel_idx: usize,
     title: String,
     empty: &str,
@@ -248,8 +247,7 @@ pub fn render(v: &DashboardView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
         }
     });
     list(
-        v,
-        cx,
+        (v, cx),
         0,
         format!(" Today · {day} "),
         "Nothing planned today",
@@ -259,8 +257,7 @@ pub fn render(v: &DashboardView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     );
     let n_over = d.map_or(0, |d| d.overdue_total);
     list(
-        v,
-        cx,
+        (v, cx),
         1,
         format!(" Overdue follow-ups ({n_over}) "),
         "No overdue follow-ups",
@@ -270,8 +267,7 @@ pub fn render(v: &DashboardView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     );
     let n_close = d.map_or(0, |d| d.closing.len());
     list(
-        v,
-        cx,
+        (v, cx),
         2,
         format!(" Closing this month ({n_close}) "),
         "No deals close this month",
