@@ -18,7 +18,7 @@ use outpost::model::EntityKind;
 use outpost::tui::clock::Zone;
 use outpost::tui::event::Event;
 use outpost::tui::harness::Harness;
-use outpost::tui::jobs::{self, Job};
+use outpost::tui::jobs::{self, Job, Ticket};
 use outpost::tui::keymap::Keymap;
 use outpost::tui::rows;
 use outpost::tui::state::{Options, State, ViewId};
@@ -88,7 +88,12 @@ fn main() {
         if let Err(e) = &result {
             panic!("{}: {e}", job.label());
         }
-        update::handle_event(&mut st, Event::Loaded(job.clone(), result));
+        let ticket = Ticket {
+            job: job.clone(),
+            generation: st.started,
+        };
+        st.started += 1;
+        update::handle_event(&mut st, Event::Loaded(ticket, result));
         println!("background load {:<32} {}", job.label(), ms(took));
     }
     let t = Instant::now();
@@ -169,14 +174,14 @@ fn main() {
     // Global search over every record's name (the index loaded above).
     let mut search = outpost::tui::popups::search::Search::default();
     let t = Instant::now();
-    search.titles = Some(outpost::tui::popups::search::load(&st.app, &mut |_, _| {}).expect("titles"));
+    search.titles = Some(outpost::tui::load::search::load(&st.app, &mut |_, _| {}).expect("titles"));
     println!(
         "search index: {} names in {}",
         search.titles.as_ref().map_or(0, |t| t.items.len()),
         ms(t.elapsed())
     );
     for q in ["n", "no", "nor", "nord"] {
-        search.query = q.to_string();
+        search.input.set(q);
         let t = Instant::now();
         search.refresh(&st.app);
         println!(

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crossterm::event::{self, KeyEventKind};
 
-use super::jobs::{Job, Loaded};
+use super::jobs::{Job, Loaded, Ticket};
 use super::keys::KeyPress;
 
 /// One input to the state.
@@ -23,7 +23,7 @@ pub enum Event {
     /// A job is part way.
     Progress(Job, usize, usize),
     /// A job finished (or failed with a message).
-    Loaded(Job, Result<Loaded, String>),
+    Loaded(Ticket, Result<Loaded, String>),
 }
 
 /// Reads terminal events on a thread and sends them on `tx` until the receiver is gone.

@@ -5,10 +5,9 @@
 use chrono::Duration;
 use serde_json::Value;
 
-use super::popups::Popup;
+use super::ctx::Ctx;
+use super::effect::{Effect, Effects, FormRequest, Level};
 use super::popups::form::{Field, Form, Input, Target};
-use super::state::{Level, State};
-use super::update::changed;
 use super::widgets::fit;
 use crate::app::ConvertOptions;
 use crate::app::conflicts::ConflictRow;
@@ -28,7 +27,7 @@ const LONG: [&str; 3] = ["body", "description", "notes"];
 fn field_for(spec: &'static Spec, text: &str) -> Field {
     let mut f = Field::new(
         spec.json,
-        &super::views::detail::label(spec.json),
+        &super::load::detail::label(spec.json),
         Some(spec),
         spec.required,
         spec.help,
@@ -40,13 +39,23 @@ fn field_for(spec: &'static Spec, text: &str) -> Field {
     f
 }
 
-fn push(st: &mut State, form: Form) {
-    st.popups.push(Popup::Form(Box::new(form)));
+/// Builds the form `request` asks for; `None` (with a message) when it cannot open.
+pub fn build(cx: &Ctx, request: &FormRequest, out: &mut Effects) -> Option<Form> {
+    match request {
+        FormRequest::Create(kind, prefill) => Some(open_create(cx, *kind, prefill)),
+        FormRequest::Edit(kind, id) => open_edit(cx, *kind, *id, out),
+        FormRequest::Log(kind, on) => Some(open_log(cx, *kind, *on)),
+        FormRequest::Note(on) => Some(open_note(cx, *on)),
+        FormRequest::Meeting(on) => Some(open_meeting(cx, *on)),
+        FormRequest::Convert(lead) => open_convert(cx, *lead, out),
+        FormRequest::Lose(deal, stage) => Some(open_lose(cx, *deal, stage)),
+        FormRequest::Resolve(row) => Some(open_resolve(row)),
+    }
 }
 
 /// Opens a form to create a record of `kind`, with some fields filled:
 /// (json name, text, hidden value).
-pub fn open_create(st: &mut State, kind: EntityKind, prefill: &[(&str, String, Option<String>)]) {
+fn open_create(_cx: &Ctx, kind: EntityKind, prefill: &[(&'static str, String, Option<String>)]) -> Form {
     let mut fields: Vec<Field> = spec::specs(kind).iter().map(|s| field_for(s, "")).collect();
     for (key, text, hidden) in prefill {
         if let Some(f) = fields.iter_mut().find(|f| f.key == *key) {
@@ -60,27 +69,24 @@ pub fn open_create(st: &mut State, kind: EntityKind, prefill: &[(&str, String, O
         }
     }
     let focus = fields.iter().position(|f| f.text().is_empty()).unwrap_or(0);
-    push(
-        st,
-        Form {
-            title: format!("New {}", kind.name().replace('_', " ")),
-            target: Target::Create(kind),
-            fields,
-            focus,
-            error: None,
-            asking_discard: false,
-        },
-    );
+    Form {
+        title: format!("New {}", kind.name().replace('_', " ")),
+        target: Target::Create(kind),
+        fields,
+        focus,
+        error: None,
+        asking_discard: false,
+    }
 }
 
 /// The text a stored value is edited as.
-fn edit_text(st: &State, spec: &Spec, value: Option<&Value>) -> (String, Option<String>) {
+fn edit_text(cx: &Ctx, spec: &Spec, value: Option<&Value>) -> (String, Option<String>) {
     let Some(v) = value.filter(|v| !v.is_null()) else {
         return (String::new(), None);
     };
     match spec.ty {
         Ty::Ref(kind) => match v.as_str().and_then(|s| s.parse::<Id>().ok()) {
-            Some(id) => (st.app.title(kind, id), Some(id.to_string())),
+            Some(id) => (cx.app.title(kind, id), Some(id.to_string())),
             None => (String::new(), None),
         },
         Ty::DateTime => {
@@ -90,7 +96,7 @@ fn edit_text(st: &State, spec: &Spec, value: Option<&Value>) -> (String, Option<
                 .map_or_else(
                     || cell(v),
                     |t| {
-                        st.clock
+                        cx.clock
                             .local(t.with_timezone(&chrono::Utc))
                             .format("%Y-%m-%d %H:%M")
                             .to_string()
@@ -104,7 +110,7 @@ fn edit_text(st: &State, spec: &Spec, value: Option<&Value>) -> (String, Option<
         ),
         // In the locale's own way, so that the text reads back as the same number.
         Ty::Amount => (
-            crate::model::money::write_decimal(&cell(v), &st.app.config.locale),
+            crate::model::money::write_decimal(&cell(v), &cx.app.config.locale),
             None,
         ),
         _ => (cell(v), None),
@@ -112,40 +118,43 @@ fn edit_text(st: &State, spec: &Spec, value: Option<&Value>) -> (String, Option<
 }
 
 /// Opens a form to edit a record.
-pub fn open_edit(st: &mut State, kind: EntityKind, id: Id) {
-    let stored = match st.app.store.get(kind, id) {
+fn open_edit(cx: &Ctx, kind: EntityKind, id: Id, out: &mut Effects) -> Option<Form> {
+    let stored = match cx.app.store.get(kind, id) {
         Ok(Some(s)) if !s.deleted => s,
-        Ok(_) => return st.say(format!("the {kind} is gone"), Level::Error),
-        Err(e) => return st.say(e.to_string(), Level::Error),
+        Ok(_) => {
+            out.say(format!("the {kind} is gone"), Level::Error);
+            return None;
+        }
+        Err(e) => {
+            out.say(e.to_string(), Level::Error);
+            return None;
+        }
     };
     let fields: Vec<Field> = spec::specs(kind)
         .iter()
         .filter(|s| s.ty != Ty::PriceCurrency)
         .map(|s| {
-            let (text, hidden) = edit_text(st, s, stored.fields.get(s.json));
+            let (text, hidden) = edit_text(cx, s, stored.fields.get(s.json));
             let mut f = field_for(s, &text);
             f.hidden = hidden;
             f.required = s.required;
             f
         })
         .collect();
-    push(
-        st,
-        Form {
-            title: format!("Edit {} · {}", kind.name().replace('_', " "), st.app.title(kind, id)),
-            target: Target::Edit(kind, id),
-            fields,
-            focus: 0,
-            error: None,
-            asking_discard: false,
-        },
-    );
+    Some(Form {
+        title: format!("Edit {} · {}", kind.name().replace('_', " "), cx.app.title(kind, id)),
+        target: Target::Edit(kind, id),
+        fields,
+        focus: 0,
+        error: None,
+        asking_discard: false,
+    })
 }
 
 /// The records a new activity or event about `(kind, id)` links to.
 #[must_use]
-pub fn links_of(st: &State, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&'static str, Id)> {
-    let fields = st
+pub fn links_of(cx: &Ctx, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&'static str, Id)> {
+    let fields = cx
         .app
         .store
         .get(kind, id)
@@ -184,14 +193,14 @@ pub fn links_of(st: &State, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&
     out
 }
 
-fn about(st: &State, links: &[(&'static str, Id)]) -> String {
+fn about(cx: &Ctx, links: &[(&'static str, Id)]) -> String {
     // Show the account the app will fill in from the contact or deal.
     let given: crate::model::Fields = links
         .iter()
         .map(|(f, id)| ((*f).to_string(), Value::from(id.to_string())))
         .collect();
     let implied = (!given.contains_key("account_id"))
-        .then(|| st.app.implied_account(&given))
+        .then(|| cx.app.implied_account(&given))
         .flatten()
         .map(|a| ("account_id", a));
     links
@@ -205,16 +214,16 @@ fn about(st: &State, links: &[(&'static str, Id)]) -> String {
                 "lead_id" => EntityKind::Lead,
                 _ => EntityKind::Account,
             };
-            st.app.title(kind, id)
+            cx.app.title(kind, id)
         })
         .collect::<Vec<_>>()
         .join(" · ")
 }
 
 /// Opens the form to log a call or visit about the selected record.
-pub fn open_log(st: &mut State, kind: ActivityKind, on: (EntityKind, Id)) {
-    let links = links_of(st, on.0, on.1, false);
-    let who = st.app.title(on.0, on.1);
+fn open_log(cx: &Ctx, kind: ActivityKind, on: (EntityKind, Id)) -> Form {
+    let links = links_of(cx, on.0, on.1, false);
+    let who = cx.app.title(on.0, on.1);
     let (word, subject) = match kind {
         ActivityKind::Visit => ("visit", format!("Visit at {who}")),
         _ => ("call", format!("Call with {who}")),
@@ -249,43 +258,37 @@ pub fn open_log(st: &mut State, kind: ActivityKind, on: (EntityKind, Id)) {
         field_for(a("body"), ""),
     ];
     let focus = 1;
-    push(
-        st,
-        Form {
-            title: format!("Log {word} · {}", about(st, &links)),
-            target: Target::Log(kind, links),
-            fields,
-            focus,
-            error: None,
-            asking_discard: false,
-        },
-    );
+    Form {
+        title: format!("Log {word} · {}", about(cx, &links)),
+        target: Target::Log(kind, links),
+        fields,
+        focus,
+        error: None,
+        asking_discard: false,
+    }
 }
 
 /// Opens the form to add a note about the selected record.
-pub fn open_note(st: &mut State, on: (EntityKind, Id)) {
-    let links = links_of(st, on.0, on.1, false);
+fn open_note(cx: &Ctx, on: (EntityKind, Id)) -> Form {
+    let links = links_of(cx, on.0, on.1, false);
     let a = |j| spec_of(EntityKind::Activity, j);
     let fields = vec![field_for(a("subject"), ""), field_for(a("body"), "")];
-    push(
-        st,
-        Form {
-            title: format!("Note · {}", about(st, &links)),
-            target: Target::Note(links),
-            fields,
-            focus: 0,
-            error: None,
-            asking_discard: false,
-        },
-    );
+    Form {
+        title: format!("Note · {}", about(cx, &links)),
+        target: Target::Note(links),
+        fields,
+        focus: 0,
+        error: None,
+        asking_discard: false,
+    }
 }
 
 /// Opens the form to schedule a meeting about the selected record, tomorrow at 10:00.
-pub fn open_meeting(st: &mut State, on: (EntityKind, Id)) {
-    let links = links_of(st, on.0, on.1, true);
-    let who = st.app.title(on.0, on.1);
+fn open_meeting(cx: &Ctx, on: (EntityKind, Id)) -> Form {
+    let links = links_of(cx, on.0, on.1, true);
+    let who = cx.app.title(on.0, on.1);
     let e = |j| spec_of(EntityKind::Event, j);
-    let start = (st.clock.today() + Duration::days(1))
+    let start = (cx.clock.today() + Duration::days(1))
         .format("%Y-%m-%d 10:00")
         .to_string();
     let fields = vec![
@@ -295,28 +298,26 @@ pub fn open_meeting(st: &mut State, on: (EntityKind, Id)) {
         field_for(e("location"), ""),
         field_for(e("description"), ""),
     ];
-    push(
-        st,
-        Form {
-            title: format!("Schedule a meeting · {}", about(st, &links)),
-            target: Target::Meeting(links),
-            fields,
-            focus: 1,
-            error: None,
-            asking_discard: false,
-        },
-    );
+    Form {
+        title: format!("Schedule a meeting · {}", about(cx, &links)),
+        target: Target::Meeting(links),
+        fields,
+        focus: 1,
+        error: None,
+        asking_discard: false,
+    }
 }
 
 /// Opens the form to convert a lead.
-pub fn open_convert(st: &mut State, lead: Id) {
-    let stored = st.app.store.get(EntityKind::Lead, lead).ok().flatten();
+fn open_convert(cx: &Ctx, lead: Id, out: &mut Effects) -> Option<Form> {
+    let stored = cx.app.store.get(EntityKind::Lead, lead).ok().flatten();
     let company = stored
         .as_ref()
         .map(|s| s.text("company").to_string())
         .unwrap_or_default();
     if stored.as_ref().is_some_and(|s| s.text("status") == "converted") {
-        return st.say("This lead is already converted", Level::Info);
+        out.say("This lead is already converted", Level::Info);
+        return None;
     }
     let fields = vec![
         Field::new(
@@ -345,23 +346,20 @@ pub fn open_convert(st: &mut State, lead: Id) {
             "",
         ),
     ];
-    push(
-        st,
-        Form {
-            title: format!("Convert lead · {}", st.app.title(EntityKind::Lead, lead)),
-            target: Target::Convert(lead),
-            fields,
-            focus: 1,
-            error: None,
-            asking_discard: false,
-        },
-    );
+    Some(Form {
+        title: format!("Convert lead · {}", cx.app.title(EntityKind::Lead, lead)),
+        target: Target::Convert(lead),
+        fields,
+        focus: 1,
+        error: None,
+        asking_discard: false,
+    })
 }
 
 /// Asks before a won deal goes to a lost stage: the move happens only when a loss
 /// reason is given and saved; Esc leaves the deal as it is.
-pub fn open_lose(st: &mut State, deal: Id, stage: &str) {
-    let name = st.app.title(EntityKind::Opportunity, deal);
+fn open_lose(cx: &Ctx, deal: Id, stage: &str) -> Form {
+    let name = cx.app.title(EntityKind::Opportunity, deal);
     let fields = vec![Field::new(
         "reason",
         "Loss reason",
@@ -370,28 +368,18 @@ pub fn open_lose(st: &mut State, deal: Id, stage: &str) {
         &format!("Why was this won deal lost? Enter moves it to {stage}, Esc keeps it"),
         "",
     )];
-    push(
-        st,
-        Form {
-            title: format!("Won deal to {stage}? · {name}"),
-            target: Target::Lose(deal, stage.to_string()),
-            fields,
-            focus: 0,
-            error: None,
-            asking_discard: false,
-        },
-    );
-}
-
-fn current(st: &mut State) -> Option<&mut Form> {
-    match st.popups.last_mut() {
-        Some(Popup::Form(f)) => Some(f),
-        _ => None,
+    Form {
+        title: format!("Won deal to {stage}? · {name}"),
+        target: Target::Lose(deal, stage.to_string()),
+        fields,
+        focus: 0,
+        error: None,
+        asking_discard: false,
     }
 }
 
 /// The field's own problem, if any (used when leaving a field).
-fn field_problem(st: &State, form: &Form, f: &Field) -> Option<String> {
+fn field_problem(cx: &Ctx, form: &Form, f: &Field) -> Option<String> {
     let text = f.value();
     if f.required && text.trim().is_empty() {
         return Some("required".into());
@@ -407,28 +395,23 @@ fn field_problem(st: &State, form: &Form, f: &Field) -> Option<String> {
                 _ => EntityKind::Activity,
             };
             let values: Values = vec![(spec, vec![text])];
-            st.app
+            cx.app
                 .check_form(kind, None, &values)
                 .into_iter()
                 .find(|i| i.field == spec.json && i.message != "required")
                 .map(|i| i.message)
         }
-        (None, "follow_up" | "close") => parse_date(&text, st.clock.today()).err(),
-        (None, "amount") => parse_amount(&text, &st.app.config.locale).err(),
+        (None, "follow_up" | "close") => parse_date(&text, cx.clock.today()).err(),
+        (None, "amount") => parse_amount(&text, &cx.app.config.locale).err(),
         (None, "deal") => parse_bool(&text).err(),
         _ => None,
     }
 }
 
 /// Checks the field at `index` alone and shows its message.
-pub fn check_field(st: &mut State, index: usize) {
-    let problem = match st.popups.last() {
-        Some(Popup::Form(form)) => form.fields.get(index).and_then(|f| field_problem(st, form, f)),
-        _ => return,
-    };
-    if let Some(form) = current(st)
-        && let Some(f) = form.fields.get_mut(index)
-    {
+pub fn check_field(cx: &Ctx, form: &mut Form, index: usize) {
+    let problem = form.fields.get(index).and_then(|f| field_problem(cx, form, f));
+    if let Some(f) = form.fields.get_mut(index) {
         f.error = problem;
     }
 }
@@ -462,18 +445,16 @@ type Saved = (String, Vec<EntityKind>, Option<(EntityKind, Id)>);
 
 /// Checks and saves the open form. On problems the form stays open with messages under
 /// the fields; on success it closes and the views reload.
-pub fn submit(st: &mut State) {
-    let Some(Popup::Form(form)) = st.popups.last() else {
-        return;
-    };
+/// `conflicts` are the rows the inbox shows (for the message after resolving one).
+pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Effects) {
     let mut issues: Vec<(String, String)> = Vec::new();
     for f in &form.fields {
-        if let Some(p) = field_problem(st, form, f) {
+        if let Some(p) = field_problem(cx, form, f) {
             issues.push((f.key.to_string(), p));
         }
     }
     let target = form.target.clone();
-    let app = st.app.clone();
+    let app = cx.app;
     let (record_kind, vals) = match &target {
         Target::Create(k) => (*k, values(form, false)),
         Target::Edit(k, _) => (*k, values(form, true)),
@@ -509,8 +490,8 @@ pub fn submit(st: &mut State) {
             _ => None,
         };
         if matches!(target, Target::Edit(..)) && check.is_empty() {
-            st.popups.pop();
-            return st.say("Nothing changed", Level::Info);
+            out.push(Effect::Pop);
+            return out.say("Nothing changed", Level::Info);
         }
         issues.extend(
             app.check_form(record_kind, id, &check)
@@ -519,13 +500,10 @@ pub fn submit(st: &mut State) {
         );
     }
     if !issues.is_empty() {
-        show_issues(st, &issues);
+        show_issues(form, &issues, out);
         return;
     }
-    let text = |k: &str| match st.popups.last() {
-        Some(Popup::Form(f)) => f.field(k).map(Field::value).unwrap_or_default(),
-        _ => String::new(),
-    };
+    let text = |k: &str| form.field(k).map(Field::value).unwrap_or_default();
     let result: Result<Saved, crate::app::AppError> = match &target {
         Target::Create(kind) => app.create(*kind, &vals).map(|id| {
             (
@@ -543,7 +521,7 @@ pub fn submit(st: &mut State) {
         }),
         Target::Log(kind, _) => {
             let due =
-                parse_date(&text("follow_up"), st.clock.today()).map_or_else(|_| text("follow_up"), |d| d.to_string());
+                parse_date(&text("follow_up"), cx.clock.today()).map_or_else(|_| text("follow_up"), |d| d.to_string());
             let follow = (text("next_step"), due);
             app.log_activity(*kind, &vals, Some(follow.clone())).map(|_| {
                 (
@@ -597,7 +575,7 @@ pub fn submit(st: &mut State) {
             )
         }),
         Target::Resolve(id, kind) => {
-            let row = st.conflicts.rows.iter().flatten().find(|r| &r.id == id).cloned();
+            let row = conflicts.iter().find(|r| &r.id == id).cloned();
             let choice = Choice::Value(text("value"));
             app.resolve_conflict(id, &choice).map(|done| {
                 let message = match &row {
@@ -610,25 +588,29 @@ pub fn submit(st: &mut State) {
     };
     match result {
         Ok((message, kinds, open)) => {
-            st.popups.pop();
+            out.push(Effect::Pop);
             if matches!(target, Target::Resolve(..)) {
-                st.dashboard.stale = true;
+                out.push(Effect::Resolved(kinds));
+            } else {
+                out.changed(&kinds);
             }
-            changed(st, &kinds);
             if let Some((kind, id)) = open {
-                super::views::detail::open(st, kind, id);
+                out.open(kind, id);
             }
-            st.say(message, Level::Success);
+            out.say(message, Level::Success);
         }
         Err(e) => {
             let text = e.to_string();
-            show_issues(st, &[("record".into(), text.lines().next().unwrap_or("").to_string())]);
+            show_issues(
+                form,
+                &[("record".into(), text.lines().next().unwrap_or("").to_string())],
+                out,
+            );
         }
     }
 }
 
-fn show_issues(st: &mut State, issues: &[(String, String)]) {
-    let Some(form) = current(st) else { return };
+fn show_issues(form: &mut Form, issues: &[(String, String)], out: &mut Effects) {
     for f in &mut form.fields {
         f.error = None;
     }
@@ -651,12 +633,12 @@ fn show_issues(st: &mut State, issues: &[(String, String)]) {
     } else {
         Some(general.join("; "))
     };
-    st.say("Not saved: see the form", Level::Error);
+    out.say("Not saved: see the form", Level::Error);
 }
 
 /// Opens the small form that resolves conflict `row` with another value, starting from
 /// mine.
-pub fn open_resolve(st: &mut State, row: &ConflictRow) {
+fn open_resolve(row: &ConflictRow) -> Form {
     let mut field = Field::new(
         "value",
         &format!("New {}", row.field),
@@ -666,41 +648,38 @@ pub fn open_resolve(st: &mut State, row: &ConflictRow) {
         &row.mine,
     );
     field.error = None;
-    push(
-        st,
-        Form {
-            title: fit(
-                &format!(
-                    "Resolve conflict {}: {} '{}' · theirs: {}",
-                    row.id, row.entity, row.title, row.theirs
-                ),
-                66,
+    Form {
+        title: fit(
+            &format!(
+                "Resolve conflict {}: {} '{}' · theirs: {}",
+                row.id, row.entity, row.title, row.theirs
             ),
-            target: Target::Resolve(row.id.clone(), row.entity),
-            fields: vec![field],
-            focus: 0,
-            error: None,
-            asking_discard: false,
-        },
-    );
+            66,
+        ),
+        target: Target::Resolve(row.id.clone(), row.entity),
+        fields: vec![field],
+        focus: 0,
+        error: None,
+        asking_discard: false,
+    }
 }
 
 /// Marks the selected task done, or open again.
-pub fn mark_done(st: &mut State, on: (EntityKind, Id)) {
+pub fn mark_done(cx: &Ctx, on: (EntityKind, Id), out: &mut Effects) {
     if on.0 != EntityKind::Activity {
-        return st.say("Select a task to mark it done", Level::Info);
+        return out.say("Select a task to mark it done", Level::Info);
     }
-    let Ok(Some(s)) = st.app.store.get(EntityKind::Activity, on.1) else {
+    let Ok(Some(s)) = cx.app.store.get(EntityKind::Activity, on.1) else {
         return;
     };
     let done = !s.fields.get("done").and_then(Value::as_bool).unwrap_or(false);
-    match st.app.set_done(on.1, done) {
+    match cx.app.set_done(on.1, done) {
         Ok(()) => {
-            changed(st, &[EntityKind::Activity]);
+            out.changed(&[EntityKind::Activity]);
             let word = if done { "Done" } else { "Open again" };
-            st.say(format!("{word}: {}", s.text("subject")), Level::Success);
+            out.say(format!("{word}: {}", s.text("subject")), Level::Success);
         }
-        Err(e @ crate::app::AppError::Invalid(_)) => st.say(e.to_string(), Level::Info),
-        Err(e) => st.say(e.to_string(), Level::Error),
+        Err(e @ crate::app::AppError::Invalid(_)) => out.say(e.to_string(), Level::Info),
+        Err(e) => out.say(e.to_string(), Level::Error),
     }
 }

@@ -60,10 +60,10 @@ impl Harness {
             if todo.is_empty() {
                 return;
             }
-            for job in todo {
-                let result =
-                    jobs::run(&self.state.app, &self.state.clock, &job, &mut |_, _| {}).map_err(|e| e.to_string());
-                update::handle_event(&mut self.state, Event::Loaded(job, result));
+            for ticket in todo {
+                let result = jobs::run(&self.state.app, &self.state.clock, &ticket.job, &mut |_, _| {})
+                    .map_err(|e| e.to_string());
+                update::handle_event(&mut self.state, Event::Loaded(ticket, result));
             }
         }
     }

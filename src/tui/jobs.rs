@@ -4,9 +4,8 @@
 use chrono::NaiveDate;
 
 use super::clock::Clock;
-use super::popups::search;
+use super::load::{calendar, detail, search};
 use super::rows::{self, ListData};
-use super::views::{calendar, detail};
 use crate::app::conflicts::ConflictRow;
 use crate::app::dashboard::{Dashboard, Deal};
 use crate::app::{App, AppError};
@@ -45,6 +44,17 @@ impl Job {
             Self::Conflicts(_) => "Loading conflicts".into(),
         }
     }
+}
+
+/// A job handed to the runner, stamped with its generation: the order in which jobs were
+/// started. A result from a job started before the last write is outdated and never
+/// replaces what a newer job loads (the state stamps jobs as it hands them out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ticket {
+    /// What to load.
+    pub job: Job,
+    /// When it started, in jobs started so far.
+    pub generation: u64,
 }
 
 /// What a job produced.

@@ -14,8 +14,9 @@ use ratatui::DefaultTerminal;
 
 use super::clock::{Clock, Zone};
 use super::event::{Event, spawn_input};
-use super::jobs::{self, Job};
+use super::jobs::{self, Ticket};
 use super::keymap::{Keymap, config_dir};
+use super::popups::Popup;
 use super::popups::form::editor_done;
 use super::state::{Level, Options, State};
 use super::theme::{Theme, no_color_env};
@@ -57,15 +58,15 @@ fn load_theme(config: Option<&Path>, no_color: bool) -> anyhow::Result<Theme> {
     Theme::load(&name, user.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), no_color).map_err(|e| anyhow::anyhow!(e))
 }
 
-fn spawn_job(app: Arc<App>, clock: Clock, job: Job, tx: Sender<Event>) {
+fn spawn_job(app: Arc<App>, clock: Clock, ticket: Ticket, tx: Sender<Event>) {
     thread::spawn(move || {
         let progress_tx = tx.clone();
-        let progress_job = job.clone();
+        let progress_job = ticket.job.clone();
         let mut progress = move |done: usize, total: usize| {
             let _ = progress_tx.send(Event::Progress(progress_job.clone(), done, total));
         };
-        let result = jobs::run(&app, &clock, &job, &mut progress).map_err(|e| e.to_string());
-        let _ = tx.send(Event::Loaded(job, result));
+        let result = jobs::run(&app, &clock, &ticket.job, &mut progress).map_err(|e| e.to_string());
+        let _ = tx.send(Event::Loaded(ticket, result));
     });
 }
 
@@ -75,11 +76,11 @@ fn event_loop(terminal: &mut DefaultTerminal, app: Arc<App>, options: Options) -
     let _input = spawn_input(tx.clone(), paused.clone());
     let mut st = State::new(app, options);
     loop {
-        for job in st.take_jobs() {
+        for ticket in st.take_jobs() {
             if st.status.progress.is_none() {
-                st.status.progress = Some((job.label(), None));
+                st.status.progress = Some((ticket.job.label(), None));
             }
-            spawn_job(st.app.clone(), st.clock.clone(), job, tx.clone());
+            spawn_job(st.app.clone(), st.clock.clone(), ticket, tx.clone());
         }
         terminal.draw(|f| ui::draw(&st, f.area(), f.buffer_mut()))?;
         if st.quit {
@@ -87,7 +88,11 @@ fn event_loop(terminal: &mut DefaultTerminal, app: Arc<App>, options: Options) -
         }
         if let Some(request) = st.editor.take() {
             match edit_in_editor(terminal, &paused, &request.text) {
-                Ok(text) => editor_done(&mut st, &text),
+                Ok(text) => {
+                    if let Some(Popup::Form(f)) = st.popups.last_mut() {
+                        editor_done(f, &text);
+                    }
+                }
                 Err(e) => st.say(format!("$EDITOR: {e:#}"), Level::Error),
             }
             continue;

@@ -5,11 +5,15 @@
 use std::sync::Arc;
 
 use super::clock::{Clock, Zone};
-use super::jobs::Job;
+use super::commands::Scope;
+use super::ctx::Ctx;
+pub use super::effect::Level;
+use super::jobs::{Job, Ticket};
 use super::keymap::Keymap;
 use super::popups::Popup;
 use super::rows::LIST_KINDS;
 use super::theme::Theme;
+pub use super::view_id::{VIEWS, ViewId};
 use super::views::board::BoardView;
 use super::views::calendar::CalendarView;
 use super::views::conflicts::ConflictsView;
@@ -18,84 +22,6 @@ use super::views::detail::DetailView;
 use super::views::list::ListView;
 use crate::app::App;
 use crate::model::EntityKind;
-
-/// The top-level views, in tab order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ViewId {
-    /// Today, follow-ups, pipeline and forecast.
-    Dashboard,
-    /// Deals as cards in stage columns.
-    Pipeline,
-    /// A record list.
-    List(EntityKind),
-    /// Agenda and week.
-    Calendar,
-    /// Sync conflicts to decide (not a tab: its key, the palette and the dashboard lead
-    /// there).
-    Conflicts,
-}
-
-/// Every top-level view, in tab order.
-pub const VIEWS: [ViewId; 9] = [
-    ViewId::Dashboard,
-    ViewId::Pipeline,
-    ViewId::List(EntityKind::Account),
-    ViewId::List(EntityKind::Contact),
-    ViewId::List(EntityKind::Lead),
-    ViewId::List(EntityKind::Opportunity),
-    ViewId::List(EntityKind::Quote),
-    ViewId::List(EntityKind::Activity),
-    ViewId::Calendar,
-];
-
-impl ViewId {
-    /// Name in tabs and the status bar.
-    #[must_use]
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::Dashboard => "Dashboard",
-            Self::Pipeline => "Pipeline",
-            Self::List(EntityKind::Account) => "Accounts",
-            Self::List(EntityKind::Contact) => "Contacts",
-            Self::List(EntityKind::Lead) => "Leads",
-            Self::List(EntityKind::Opportunity) => "Opportunities",
-            Self::List(EntityKind::Quote) => "Quotes",
-            Self::List(EntityKind::Activity) => "Activities",
-            Self::List(_) => "Records",
-            Self::Calendar => "Calendar",
-            Self::Conflicts => "Conflicts",
-        }
-    }
-
-    /// Short name for narrow terminals.
-    #[must_use]
-    pub fn short(self) -> &'static str {
-        match self {
-            Self::Dashboard => "Dash",
-            Self::Pipeline => "Pipe",
-            Self::List(EntityKind::Account) => "Accts",
-            Self::List(EntityKind::Contact) => "Ppl",
-            Self::List(EntityKind::Lead) => "Leads",
-            Self::List(EntityKind::Opportunity) => "Opps",
-            Self::List(EntityKind::Quote) => "Quotes",
-            Self::List(EntityKind::Activity) => "Acts",
-            Self::List(_) => "Recs",
-            Self::Calendar => "Cal",
-            Self::Conflicts => "Confl",
-        }
-    }
-}
-
-/// How a status message looks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    /// Neutral.
-    Info,
-    /// Something was saved.
-    Success,
-    /// Something failed.
-    Error,
-}
 
 /// The status line's right side.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -161,7 +87,12 @@ pub struct State {
     /// Loading asked for and not yet handed to the runner.
     pub jobs: Vec<Job>,
     /// Loading handed to the runner, not yet back.
-    pub running: Vec<Job>,
+    pub running: Vec<Ticket>,
+    /// Jobs started so far (the next job's generation).
+    pub started: u64,
+    /// The first generation started after the last write: results of older jobs are
+    /// outdated.
+    pub fresh_from: u64,
     /// Text waiting to be edited in `$EDITOR`.
     pub editor: Option<EditorRequest>,
     /// Terminal size (columns, rows).
@@ -193,6 +124,8 @@ impl State {
             status: Status::default(),
             jobs: Vec::new(),
             running: Vec::new(),
+            started: 0,
+            fresh_from: 0,
             editor: None,
             size: options.size,
             quit: false,
@@ -201,18 +134,48 @@ impl State {
         st
     }
 
-    /// Asks for a job unless it is already asked for or running.
+    /// Asks for a job unless it is already asked for, or running and started after the
+    /// last write.
     pub fn request(&mut self, job: Job) {
-        if !self.jobs.contains(&job) && !self.running.contains(&job) {
+        let running = self
+            .running
+            .iter()
+            .any(|t| t.job == job && t.generation >= self.fresh_from);
+        if !self.jobs.contains(&job) && !running {
             self.jobs.push(job);
         }
     }
 
-    /// Takes the jobs to run, remembering them as running.
-    pub fn take_jobs(&mut self) -> Vec<Job> {
+    /// Takes the jobs to run, each stamped with the next generation, remembering them as
+    /// running.
+    pub fn take_jobs(&mut self) -> Vec<Ticket> {
         let jobs = std::mem::take(&mut self.jobs);
-        self.running.extend(jobs.iter().cloned());
-        jobs
+        let tickets: Vec<Ticket> = jobs
+            .into_iter()
+            .map(|job| {
+                let generation = self.started;
+                self.started += 1;
+                Ticket { job, generation }
+            })
+            .collect();
+        self.running.extend(tickets.iter().cloned());
+        tickets
+    }
+
+    /// After a write: every job running now read the store before it, so its result is
+    /// outdated; the same jobs are asked for again.
+    pub fn outdate_running(&mut self) {
+        self.fresh_from = self.started;
+        let again: Vec<Job> = self.running.iter().map(|t| t.job.clone()).collect();
+        for job in again {
+            self.request(job);
+        }
+    }
+
+    /// Whether a result of `ticket` is outdated by a write made after it started.
+    #[must_use]
+    pub fn outdated(&self, ticket: &Ticket) -> bool {
+        ticket.generation < self.fresh_from
     }
 
     /// The list of `kind`.
@@ -234,6 +197,36 @@ impl State {
     /// Rows available to a scrolling body (screen minus tabs, status and frame).
     #[must_use]
     pub fn page(&self) -> usize {
-        usize::from(self.size.1.saturating_sub(7)).max(1)
+        self.ctx().page()
+    }
+
+    /// What components may read besides their own state.
+    #[must_use]
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            app: &self.app,
+            clock: &self.clock,
+            keymap: &self.keymap,
+            theme: &self.theme,
+            size: self.size,
+        }
+    }
+
+    /// The keymap section for the current layer.
+    #[must_use]
+    pub fn scope(&self) -> Scope {
+        if matches!(self.popups.last(), Some(Popup::Form(_))) {
+            return Scope::Form;
+        }
+        if !self.details.is_empty() {
+            return Scope::Detail;
+        }
+        match self.view {
+            ViewId::Dashboard => Scope::Dashboard,
+            ViewId::Pipeline => Scope::Board,
+            ViewId::List(_) => Scope::List,
+            ViewId::Calendar => Scope::Calendar,
+            ViewId::Conflicts => Scope::Conflicts,
+        }
     }
 }

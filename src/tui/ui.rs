@@ -11,7 +11,6 @@ use super::action::Action;
 use super::commands::{COMMANDS, Scope};
 use super::popups;
 use super::state::{Level, State, VIEWS, ViewId};
-use super::update::scope;
 use super::views::{board, calendar, conflicts, dashboard, detail, list};
 use super::widgets::{fit, line};
 
@@ -28,17 +27,22 @@ pub fn draw(st: &State, area: Rect, buf: &mut Buffer) {
     let [tabs, body, status] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
     draw_tabs(st, tabs, buf);
+    let cx = st.ctx();
     match st.details.last() {
-        Some(d) => detail::render(st, d, body, buf),
+        Some(d) => detail::render(d, &cx, body, buf),
         None => match st.view {
-            ViewId::Dashboard => dashboard::render(st, body, buf),
-            ViewId::Pipeline => board::render(st, body, buf),
-            ViewId::List(kind) => list::render(st, kind, body, buf),
-            ViewId::Calendar => calendar::render(st, body, buf),
-            ViewId::Conflicts => conflicts::render(st, body, buf),
+            ViewId::Dashboard => dashboard::render(&st.dashboard, &cx, body, buf),
+            ViewId::Pipeline => board::render(&st.board, &cx, body, buf),
+            ViewId::List(kind) => {
+                if let Some(l) = st.list(kind) {
+                    list::render(l, &cx, body, buf);
+                }
+            }
+            ViewId::Calendar => calendar::render(&st.calendar, &cx, body, buf),
+            ViewId::Conflicts => conflicts::render(&st.conflicts, &cx, body, buf),
         },
     }
-    popups::render(st, body, buf);
+    popups::render(&st.popups, &cx, st.scope(), body, buf);
     draw_status(st, status, buf);
 }
 
@@ -103,7 +107,7 @@ fn hinted_globals(s: Scope) -> &'static [Action] {
 /// Key hints for the current layer: (key, title), from the registry and keymap.
 #[must_use]
 pub fn hints(st: &State) -> Vec<(String, &'static str)> {
-    let s = scope(st);
+    let s = st.scope();
     let mut out = Vec::new();
     // Open conflicts on the dashboard: the way to the inbox comes first.
     if s == Scope::Dashboard
@@ -141,7 +145,7 @@ fn draw_status(st: &State, area: Rect, buf: &mut Buffer) {
     let th = &st.theme;
     buf.set_style(area, th.status);
     let name = match st.details.last() {
-        Some(d) => format!(" {} ", detail::capital(d.kind.name())),
+        Some(d) => format!(" {} ", super::widgets::capital(d.kind.name())),
         None => format!(" {} ", st.view.title()),
     };
     let mut spans = vec![Span::styled(name.clone(), th.status_view), Span::styled(" ", th.status)];

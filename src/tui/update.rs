@@ -1,19 +1,39 @@
 //! Changing the state: events in, keys routed by layer (top popup, then the filter being
 //! typed, then the view or open record, then global keys), actions dispatched the same
-//! way, loaded data taken in.
+//! way, loaded data taken in. Components change only their own state and return
+//! [`Effect`]s; this is the one place effects are applied (opening records and popups,
+//! reloading after writes, loading, messages).
 
 use super::action::Action;
 use super::commands::Scope;
+use super::ctx::Ctx;
+use super::effect::{Effect, Effects, FormRequest, Layer};
 use super::event::Event;
 use super::forms;
-use super::jobs::{Job, Loaded};
+use super::jobs::{Job, Loaded, Ticket};
 use super::keys::KeyPress;
-use super::popups::{self, Popup, help::Help, search};
-use super::state::{Level, State, VIEWS, ViewId};
+use super::popups::Popup;
+use super::popups::help::Help;
+use super::state::{EditorRequest, Level, State, VIEWS, ViewId};
 use super::theme::Theme;
-use super::views::{board, calendar, conflicts, dashboard, detail, list};
+use super::views::detail::{self, DetailView};
+use super::views::{board, calendar, conflicts, dashboard, list};
 use crate::model::records::ActivityKind;
 use crate::model::{EntityKind, Id};
+
+/// The read-only context of `$st`, borrowed field by field so that a component's own
+/// state can be borrowed mutably beside it.
+macro_rules! cx {
+    ($st:expr) => {
+        Ctx {
+            app: &$st.app,
+            clock: &$st.clock,
+            keymap: &$st.keymap,
+            theme: &$st.theme,
+            size: $st.size,
+        }
+    };
+}
 
 /// Takes in one event.
 pub fn handle_event(st: &mut State, event: Event) {
@@ -23,44 +43,36 @@ pub fn handle_event(st: &mut State, event: Event) {
         Event::Progress(job, done, total) => {
             st.status.progress = Some((job.label(), Some((done, total))));
         }
-        Event::Loaded(job, result) => loaded(st, &job, result),
+        Event::Loaded(ticket, result) => loaded(st, &ticket, result),
     }
 }
 
 /// The keymap section for the current layer.
 #[must_use]
 pub fn scope(st: &State) -> Scope {
-    if matches!(st.popups.last(), Some(Popup::Form(_))) {
-        return Scope::Form;
-    }
-    if !st.details.is_empty() {
-        return Scope::Detail;
-    }
-    match st.view {
-        ViewId::Dashboard => Scope::Dashboard,
-        ViewId::Pipeline => Scope::Board,
-        ViewId::List(_) => Scope::List,
-        ViewId::Calendar => Scope::Calendar,
-        ViewId::Conflicts => Scope::Conflicts,
-    }
+    st.scope()
 }
 
 /// Routes a key: top popup, then the filter being typed, then the current layer's
 /// binding, then the global one.
 pub fn handle_key(st: &mut State, key: KeyPress) {
     st.status.message = None;
-    if !st.popups.is_empty() {
-        popups::handle_key(st, key);
+    let mut out = Effects::default();
+    let cx = cx!(st);
+    if let Some(top) = st.popups.last_mut() {
+        top.handle_key(&cx, key, &mut out);
+        apply_all(st, out);
         return;
     }
     if let (ViewId::List(kind), true) = (st.view, st.details.is_empty())
-        && list::edit_key(st, kind, key)
+        && let Some(l) = st.lists.iter_mut().find(|l| l.kind == kind)
+        && list::edit_key(l, &cx, key)
     {
         return;
     }
     let action = st
         .keymap
-        .get(scope(st), key)
+        .get(st.scope(), key)
         .or_else(|| st.keymap.get(Scope::Global, key));
     match action {
         Some(a) => dispatch(st, a),
@@ -76,17 +88,23 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
 
 /// Runs an action: the open record or the view first, then the global meaning.
 pub fn dispatch(st: &mut State, action: Action) {
-    let handled = if st.details.is_empty() {
-        match st.view {
-            ViewId::Dashboard => dashboard::handle(st, action),
-            ViewId::Pipeline => board::handle(st, action),
-            ViewId::List(kind) => list::handle(st, kind, action),
-            ViewId::Calendar => calendar::handle(st, action),
-            ViewId::Conflicts => conflicts::handle(st, action),
-        }
-    } else {
-        detail::handle(st, action)
+    let mut out = Effects::default();
+    let cx = cx!(st);
+    let handled = match st.details.last_mut() {
+        Some(d) => detail::handle(d, &cx, action, &mut out),
+        None => match st.view {
+            ViewId::Dashboard => dashboard::handle(&mut st.dashboard, &cx, action, &mut out),
+            ViewId::Pipeline => board::handle(&mut st.board, &cx, action, &mut out),
+            ViewId::List(kind) => st
+                .lists
+                .iter_mut()
+                .find(|l| l.kind == kind)
+                .is_some_and(|l| list::handle(l, &cx, action, &mut out)),
+            ViewId::Calendar => calendar::handle(&mut st.calendar, &cx, action, &mut out),
+            ViewId::Conflicts => conflicts::handle(&mut st.conflicts, &cx, action, &mut out),
+        },
     };
+    apply_all(st, out);
     if !handled {
         global(st, action);
     }
@@ -101,9 +119,9 @@ fn goto(st: &mut State, view: ViewId) {
 fn global(st: &mut State, action: Action) {
     match action {
         Action::Quit => st.quit = true,
-        Action::Help => st.popups.push(Popup::Help(Help::default())),
-        Action::Palette => st.popups.push(Popup::Palette(Box::default())),
-        Action::Search => search::open(st),
+        Action::Help => apply(st, Effect::Push(Layer::Help)),
+        Action::Palette => apply(st, Effect::Push(Layer::Palette)),
+        Action::Search => apply(st, Effect::Push(Layer::Search)),
         Action::Filter => st.say(
             "Nothing to filter here; the lists (keys 3–8) have filters, s searches everything",
             Level::Info,
@@ -153,20 +171,23 @@ fn global(st: &mut State, action: Action) {
         }
         Action::New => new_record(st),
         Action::Edit => match selected(st) {
-            Some((kind, id)) => forms::open_edit(st, kind, id),
+            Some((kind, id)) => open_form(st, FormRequest::Edit(kind, id)),
             None => st.say("Select a record to edit", Level::Info),
         },
         Action::LogCall | Action::LogVisit | Action::AddNote | Action::ScheduleMeeting => match selected(st) {
-            Some(on) => match action {
-                Action::LogCall => forms::open_log(st, ActivityKind::Call, on),
-                Action::LogVisit => forms::open_log(st, ActivityKind::Visit, on),
-                Action::AddNote => forms::open_note(st, on),
-                _ => forms::open_meeting(st, on),
-            },
+            Some(on) => open_form(
+                st,
+                match action {
+                    Action::LogCall => FormRequest::Log(ActivityKind::Call, on),
+                    Action::LogVisit => FormRequest::Log(ActivityKind::Visit, on),
+                    Action::AddNote => FormRequest::Note(on),
+                    _ => FormRequest::Meeting(on),
+                },
+            ),
             None => st.say("Select a record first", Level::Info),
         },
         Action::ConvertLead => match selected(st) {
-            Some((EntityKind::Lead, id)) => forms::open_convert(st, id),
+            Some((EntityKind::Lead, id)) => open_form(st, FormRequest::Convert(id)),
             _ => st.say("Select a lead to convert", Level::Info),
         },
         Action::MarkDone => {
@@ -180,7 +201,11 @@ fn global(st: &mut State, action: Action) {
                 })
                 .or_else(|| selected(st));
             match on {
-                Some(on) => forms::mark_done(st, on),
+                Some(on) => {
+                    let mut out = Effects::default();
+                    forms::mark_done(&st.ctx(), on, &mut out);
+                    apply_all(st, out);
+                }
                 None => st.say("Select a task to mark it done", Level::Info),
             }
         }
@@ -195,7 +220,7 @@ pub fn selected(st: &State) -> Option<(EntityKind, Id)> {
         return Some((d.kind, d.id));
     }
     match st.view {
-        ViewId::Dashboard => st.dashboard.selected(st),
+        ViewId::Dashboard => st.dashboard.selected(&st.clock),
         ViewId::Pipeline => st
             .board
             .selected(&st.app.config.pipeline, st.clock.today())
@@ -215,7 +240,7 @@ fn new_record(st: &mut State) {
             .as_ref()
             .and_then(|x| x.tabs.get(d.tab))
             .map_or(EntityKind::Activity, |t| t.kind);
-        let mut prefill: Vec<(&str, String, Option<String>)> = Vec::new();
+        let mut prefill: Vec<(&'static str, String, Option<String>)> = Vec::new();
         if let Some(s) = crate::app::spec::specs(kind)
             .iter()
             .find(|s| s.ty == crate::app::spec::Ty::Ref(parent_kind))
@@ -226,13 +251,15 @@ fn new_record(st: &mut State) {
             prefill.push(("kind", "task".into(), None));
             prefill.push(("due", tomorrow, None));
         }
-        return forms::open_create(st, kind, &prefill);
+        return open_form(st, FormRequest::Create(kind, prefill));
     }
     match st.view {
-        ViewId::Dashboard => forms::open_create(
+        ViewId::Dashboard => open_form(
             st,
-            EntityKind::Activity,
-            &[("kind", "task".into(), None), ("due", tomorrow, None)],
+            FormRequest::Create(
+                EntityKind::Activity,
+                vec![("kind", "task".into(), None), ("due", tomorrow, None)],
+            ),
         ),
         ViewId::Pipeline => {
             let stage = st
@@ -243,9 +270,12 @@ fn new_record(st: &mut State) {
                 .get(st.board.col)
                 .map(|s| s.name.clone())
                 .unwrap_or_default();
-            forms::open_create(st, EntityKind::Opportunity, &[("stage", stage, None)]);
+            open_form(
+                st,
+                FormRequest::Create(EntityKind::Opportunity, vec![("stage", stage, None)]),
+            );
         }
-        ViewId::List(kind) => forms::open_create(st, kind, &[]),
+        ViewId::List(kind) => open_form(st, FormRequest::Create(kind, Vec::new())),
         ViewId::Calendar => {
             let c = &st.calendar;
             let start = match c.mode {
@@ -260,7 +290,7 @@ fn new_record(st: &mut State) {
                     format!("{day} 09:00")
                 }
             };
-            forms::open_create(st, EntityKind::Event, &[("start", start, None)]);
+            open_form(st, FormRequest::Create(EntityKind::Event, vec![("start", start, None)]));
         }
         ViewId::Conflicts => st.say("Nothing to create here; conflicts come from sync", Level::Info),
     }
@@ -279,15 +309,38 @@ pub fn ensure_view_loaded(st: &mut State) {
                 st.request(Job::Deals);
             }
         }
-        ViewId::List(kind) => list::ensure_loaded(st, kind),
-        ViewId::Calendar => calendar::ensure_loaded(st),
-        ViewId::Conflicts => conflicts::ensure_loaded(st),
+        ViewId::List(kind) => {
+            let mut out = Effects::default();
+            if let Some(l) = st.list(kind) {
+                list::ensure_loaded(l, &mut out);
+            }
+            apply_all(st, out);
+        }
+        ViewId::Calendar => {
+            let mut out = Effects::default();
+            calendar::ensure_loaded(&st.calendar, &mut out);
+            apply_all(st, out);
+        }
+        ViewId::Conflicts => {
+            let mut out = Effects::default();
+            conflicts::ensure_loaded(&st.conflicts, &mut out);
+            apply_all(st, out);
+        }
     }
 }
 
 /// After a write: marks what shows records of `kinds` as stale and reloads what is on
 /// screen.
 pub fn changed(st: &mut State, kinds: &[EntityKind]) {
+    changed_but(st, kinds, false);
+}
+
+/// As [`changed`]; with `board_shows_it` the board already shows the write (a deal it
+/// moved itself) and keeps its rows.
+fn changed_but(st: &mut State, kinds: &[EntityKind], board_shows_it: bool) {
+    // What is loading now read the store before this write: it is asked for again and
+    // its result will not replace newer data.
+    st.outdate_running();
     // Any write may settle a conflict (the field was written again).
     st.conflicts.stale = true;
     for kind in kinds {
@@ -301,7 +354,10 @@ pub fn changed(st: &mut State, kinds: &[EntityKind]) {
     {
         st.dashboard.stale = true;
     }
-    if kinds.contains(&EntityKind::Opportunity) {
+    if board_shows_it {
+        // Not loaded again; a load started before the write is outdated and dropped.
+        st.jobs.retain(|j| *j != Job::Deals);
+    } else if kinds.contains(&EntityKind::Opportunity) {
         st.board.stale = true;
     }
     if kinds
@@ -318,11 +374,16 @@ pub fn changed(st: &mut State, kinds: &[EntityKind]) {
 }
 
 /// Takes in a finished job.
-pub fn loaded(st: &mut State, job: &Job, result: Result<Loaded, String>) {
-    st.running.retain(|j| j != job);
+pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
+    st.running.retain(|t| t != ticket);
     if st.running.is_empty() {
         st.status.progress = None;
     }
+    if st.outdated(ticket) {
+        // Read before a later write; the job asked for again after it brings the rows.
+        return;
+    }
+    let job = &ticket.job;
     let data = match result {
         Ok(d) => d,
         Err(e) => {
@@ -371,5 +432,85 @@ pub fn loaded(st: &mut State, job: &Job, result: Result<Loaded, String>) {
                 }
             }
         }
+    }
+}
+
+/// Opens the form `request` asks for.
+fn open_form(st: &mut State, request: FormRequest) {
+    apply(st, Effect::Push(Layer::Form(request)));
+}
+
+/// Applies effects in order.
+pub fn apply_all(st: &mut State, effects: Effects) {
+    for e in effects.0 {
+        apply(st, e);
+    }
+}
+
+/// Applies one effect: the only place components' requests change the state beyond
+/// their own.
+pub fn apply(st: &mut State, effect: Effect) {
+    match effect {
+        Effect::Open(kind, id) => {
+            if detail::shown(kind) {
+                st.details.push(DetailView::new(kind, id));
+                st.request(Job::Detail(kind, id));
+            } else {
+                st.say(
+                    format!(
+                        "{} have no detail view yet; `outpost {} show` prints one",
+                        kind.plural(),
+                        kind.name()
+                    ),
+                    Level::Info,
+                );
+            }
+        }
+        Effect::Changed(kinds) => changed(st, &kinds),
+        Effect::DealMoved => changed_but(st, &[EntityKind::Opportunity], true),
+        Effect::Resolved(kinds) => {
+            // The dashboard counts conflicts.
+            st.conflicts.stale = true;
+            st.dashboard.stale = true;
+            changed(st, &kinds);
+        }
+        Effect::Load(job) => st.request(job),
+        Effect::Say(text, level) => st.say(text, level),
+        Effect::Push(Layer::Help) => st.popups.push(Popup::Help(Help::default())),
+        Effect::Push(Layer::Palette) => st.popups.push(Popup::Palette(Box::default())),
+        Effect::Push(Layer::Search) => {
+            st.popups.push(Popup::Search(Box::default()));
+            st.request(Job::Titles);
+        }
+        Effect::Push(Layer::Form(request)) => {
+            let mut out = Effects::default();
+            if let Some(form) = forms::build(&st.ctx(), &request, &mut out) {
+                st.popups.push(Popup::Form(Box::new(form)));
+            }
+            apply_all(st, out);
+        }
+        Effect::Pop => {
+            st.popups.pop();
+        }
+        Effect::CloseDetail => {
+            st.details.pop();
+        }
+        Effect::Run(action) => dispatch(st, action),
+        Effect::Submit => {
+            let mut out = Effects::default();
+            let cx = cx!(st);
+            if let Some(Popup::Form(form)) = st.popups.last_mut() {
+                let rows = st.conflicts.rows.as_deref().unwrap_or_default();
+                forms::submit(&cx, form, rows, &mut out);
+            }
+            apply_all(st, out);
+        }
+        Effect::Check(index) => {
+            let cx = cx!(st);
+            if let Some(Popup::Form(form)) = st.popups.last_mut() {
+                forms::check_field(&cx, form, index);
+            }
+        }
+        Effect::Editor(text) => st.editor = Some(EditorRequest { text }),
     }
 }

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, BorderType, Borders};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::action::Action;
+use super::input::TextInput;
 use super::theme::Theme;
 
 /// A bordered panel with a title; the focused one stands out.
@@ -100,7 +101,7 @@ pub fn line(buf: &mut Buffer, x: u16, y: u16, width: u16, spans: Vec<Span<'_>>) 
 }
 
 /// The input line of a popup: a prompt, the query and a cursor.
-pub fn query_line(buf: &mut Buffer, inner: Rect, prompt: &str, query: &str, th: &crate::tui::theme::Theme) {
+pub fn query_line(buf: &mut Buffer, inner: Rect, prompt: &str, input: &TextInput, th: &crate::tui::theme::Theme) {
     line(
         buf,
         inner.x,
@@ -108,7 +109,7 @@ pub fn query_line(buf: &mut Buffer, inner: Rect, prompt: &str, query: &str, th: 
         inner.width,
         vec![
             Span::styled(prompt.to_string(), th.key),
-            Span::styled(format!("{query}▏"), th.text),
+            Span::styled(input.with_bar(), th.text),
         ],
     );
 }
@@ -148,6 +149,15 @@ pub fn short_amount(amount: rust_decimal::Decimal) -> String {
     } else {
         format!("{:.0}", amount.round_dp(0))
     }
+}
+
+/// "opportunity" -> "Opportunity".
+#[must_use]
+pub fn capital(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -15,9 +15,10 @@ use crate::model::records::ActivityKind;
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
 use crate::tui::commands::Scope;
+use crate::tui::ctx::Ctx;
+use crate::tui::effect::{Effect, Effects, Level};
+use crate::tui::input::TextInput;
 use crate::tui::keys::{Code, KeyPress};
-use crate::tui::popups::Popup;
-use crate::tui::state::{EditorRequest, State};
 use crate::tui::widgets::{centered, fit, line, panel};
 
 /// What saving the form does.
@@ -44,13 +45,8 @@ pub enum Target {
 /// A field's input.
 #[derive(Debug)]
 pub enum Input {
-    /// One line of text with a cursor (in characters).
-    Line {
-        /// The text.
-        text: String,
-        /// Cursor position in characters.
-        cursor: usize,
-    },
+    /// One line of text with a cursor: the TUI's one text input.
+    Line(TextInput),
     /// Several lines.
     Area(Box<TextArea<'static>>),
 }
@@ -59,10 +55,7 @@ impl Input {
     /// A one-line input holding `text`.
     #[must_use]
     pub fn line(text: &str) -> Self {
-        Self::Line {
-            text: text.to_string(),
-            cursor: text.chars().count(),
-        }
+        Self::Line(TextInput::new(text))
     }
 
     /// A text area holding `text`.
@@ -80,7 +73,7 @@ impl Input {
     #[must_use]
     pub fn text(&self) -> String {
         match self {
-            Self::Line { text, .. } => text.clone(),
+            Self::Line(input) => input.text().to_string(),
             Self::Area(a) => a.lines().join("\n"),
         }
     }
@@ -207,83 +200,48 @@ impl Form {
     }
 }
 
-fn form(st: &mut State) -> Option<&mut Form> {
-    match st.popups.last_mut() {
-        Some(Popup::Form(f)) => Some(f),
-        _ => None,
-    }
-}
-
 /// Keys while a form is open.
-pub fn handle_key(st: &mut State, key: KeyPress) {
-    let Some(f) = form(st) else { return };
+pub fn handle_key(f: &mut Form, cx: &Ctx, key: KeyPress, out: &mut Effects) {
     if f.asking_discard {
         match key.code {
             Code::Char('y' | 'Y') => {
-                st.popups.pop();
-                st.say("Changes discarded", crate::tui::state::Level::Info);
+                out.push(Effect::Pop);
+                out.say("Changes discarded", Level::Info);
             }
             Code::Char('n' | 'N') | Code::Esc => {
                 f.asking_discard = false;
-                st.say("Back to the form", crate::tui::state::Level::Info);
+                out.say("Back to the form", Level::Info);
             }
-            _ => st.say(DISCARD_QUESTION, crate::tui::state::Level::Info),
+            _ => out.say(DISCARD_QUESTION, Level::Info),
         }
         return;
     }
     let area = f.fields.get(f.focus).is_some_and(Field::is_area);
     let text_key = area && matches!(key.code, Code::Up | Code::Down | Code::Enter);
-    if !text_key && let Some(action) = st.keymap.get(Scope::Form, key) {
-        form_action(st, action);
+    if !text_key && let Some(action) = cx.keymap.get(Scope::Form, key) {
+        form_action(f, action, out);
         return;
     }
-    let Some(f) = form(st) else { return };
     let last = f.focus + 1 == f.fields.len();
     let Some(field) = f.fields.get_mut(f.focus) else {
         return;
     };
     match &mut field.input {
-        Input::Line { text, cursor } => match key.code {
-            Code::Enter => {
+        Input::Line(input) => {
+            if key.code == Code::Enter && !key.ctrl {
                 if last {
-                    crate::tui::forms::submit(st);
+                    out.push(Effect::Submit);
                 } else {
-                    form_action(st, Action::NextField);
+                    form_action(f, Action::NextField, out);
                 }
+            } else {
+                input.handle(key);
             }
-            Code::Backspace if *cursor > 0 => {
-                let at = byte_at(text, *cursor - 1);
-                text.remove(at);
-                *cursor -= 1;
-            }
-            Code::Delete if *cursor < text.chars().count() => {
-                let at = byte_at(text, *cursor);
-                text.remove(at);
-            }
-            Code::Left => *cursor = cursor.saturating_sub(1),
-            Code::Right => *cursor = (*cursor + 1).min(text.chars().count()),
-            Code::Home => *cursor = 0,
-            Code::End => *cursor = text.chars().count(),
-            Code::Char('u') if key.ctrl => {
-                text.clear();
-                *cursor = 0;
-            }
-            _ => {
-                if let Some(c) = key.text() {
-                    let at = byte_at(text, *cursor);
-                    text.insert(at, c);
-                    *cursor += 1;
-                }
-            }
-        },
+        }
         Input::Area(a) => {
             a.input(to_textarea(key));
         }
     }
-}
-
-fn byte_at(text: &str, chars: usize) -> usize {
-    text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
 }
 
 fn to_textarea(key: KeyPress) -> TaInput {
@@ -317,8 +275,7 @@ fn to_textarea(key: KeyPress) -> TaInput {
 const DISCARD_QUESTION: &str = "Discard your changes? y discards them · n goes back to the form";
 
 /// Runs a form action (from the keymap or a test).
-pub fn form_action(st: &mut State, action: Action) {
-    let Some(f) = form(st) else { return };
+pub fn form_action(f: &mut Form, action: Action, out: &mut Effects) {
     match action {
         Action::NextField | Action::PrevField => {
             let n = f.fields.len().max(1);
@@ -328,20 +285,20 @@ pub fn form_action(st: &mut State, action: Action) {
             } else {
                 (f.focus + n - 1) % n
             };
-            crate::tui::forms::check_field(st, from);
+            out.push(Effect::Check(from));
         }
-        Action::Submit => crate::tui::forms::submit(st),
+        Action::Submit => out.push(Effect::Submit),
         Action::OpenEditor => {
             let text = f.fields.get(f.focus).map(Field::text).unwrap_or_default();
-            st.editor = Some(EditorRequest { text });
+            out.push(Effect::Editor(text));
         }
         Action::Close | Action::Quit => {
             if f.changed() {
                 f.asking_discard = true;
-                st.say(DISCARD_QUESTION, crate::tui::state::Level::Info);
+                out.say(DISCARD_QUESTION, Level::Info);
             } else {
-                st.popups.pop();
-                st.say("Nothing saved", crate::tui::state::Level::Info);
+                out.push(Effect::Pop);
+                out.say("Nothing saved", Level::Info);
             }
         }
         _ => {}
@@ -349,10 +306,8 @@ pub fn form_action(st: &mut State, action: Action) {
 }
 
 /// Puts text edited in `$EDITOR` into the focused field.
-pub fn editor_done(st: &mut State, text: &str) {
-    if let Some(f) = form(st)
-        && let Some(field) = f.fields.get_mut(f.focus)
-    {
+pub fn editor_done(f: &mut Form, text: &str) {
+    if let Some(field) = f.fields.get_mut(f.focus) {
         let text = if field.is_area() {
             text.trim_end_matches('\n').to_string()
         } else {
@@ -367,13 +322,13 @@ pub fn editor_done(st: &mut State, text: &str) {
 }
 
 /// Draws the form.
-pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
+pub fn render(f: &Form, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
     let want: u16 = f.fields.iter().map(Field::height).sum::<u16>() + 4 + u16::from(f.error.is_some());
     let r = centered(area, 72, want.max(8));
     Clear.render(r, buf);
-    let save = st.keymap.key_text(Scope::Form, Action::Submit).unwrap_or_default();
-    let close = st.keymap.key_text(Scope::Form, Action::Close).unwrap_or_default();
+    let save = cx.keymap.key_text(Scope::Form, Action::Submit).unwrap_or_default();
+    let close = cx.keymap.key_text(Scope::Form, Action::Close).unwrap_or_default();
     let bottom = if f.asking_discard {
         ratatui::text::Line::from(" Discard your changes? y discard · n back to the form ")
             .style(th.error)
@@ -425,11 +380,12 @@ pub fn render(st: &State, f: &Form, area: Rect, buf: &mut Buffer) {
         );
         let x = inner.x + u16::try_from(label_w + 2).unwrap_or(16);
         match &field.input {
-            Input::Line { text, cursor } => {
+            Input::Line(input) => {
+                let (text, cursor) = (input.text(), input.cursor());
                 let shown = if text.is_empty() && !focused {
                     field.help.clone()
                 } else {
-                    text.clone()
+                    text.to_string()
                 };
                 let style = if text.is_empty() && !focused { th.muted } else { th.text };
                 let skip = cursor.saturating_sub(input_w.saturating_sub(1));

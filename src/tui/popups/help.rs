@@ -6,8 +6,9 @@ use ratatui::text::Span;
 use ratatui::widgets::{Clear, Widget};
 
 use crate::tui::commands::{Scope, command};
+use crate::tui::ctx::Ctx;
+use crate::tui::effect::{Effect, Effects};
 use crate::tui::keys::{Code, KeyPress};
-use crate::tui::state::State;
 use crate::tui::widgets::{centered, fit, line, moved, panel};
 
 /// The help overlay's state.
@@ -19,10 +20,10 @@ pub struct Help {
 
 /// The overlay's lines: a heading (`None` key) or key, title and help.
 #[must_use]
-pub fn lines(st: &State) -> Vec<(Option<String>, String)> {
+pub fn lines(cx: &Ctx) -> Vec<(Option<String>, String)> {
     let mut out = Vec::new();
     for scope in Scope::ALL {
-        let bindings: Vec<_> = st.keymap.bindings().into_iter().filter(|b| b.scope == scope).collect();
+        let bindings: Vec<_> = cx.keymap.bindings().into_iter().filter(|b| b.scope == scope).collect();
         if bindings.is_empty() {
             continue;
         }
@@ -46,15 +47,12 @@ pub fn lines(st: &State) -> Vec<(Option<String>, String)> {
 }
 
 /// Keys while help is open: scroll, or close with Esc, q or ?.
-pub fn handle_key(st: &mut State, key: KeyPress) {
-    let len = lines(st).len();
-    let page = st.page();
-    let Some(crate::tui::popups::Popup::Help(h)) = st.popups.last_mut() else {
-        return;
-    };
+pub fn handle_key(h: &mut Help, cx: &Ctx, key: KeyPress, out: &mut Effects) {
+    let len = lines(cx).len();
+    let page = cx.page();
     let action = match key.code {
         Code::Esc | Code::Char('q' | '?') => {
-            st.popups.pop();
+            out.push(Effect::Pop);
             return;
         }
         Code::Char('j') | Code::Down => crate::tui::action::Action::Down,
@@ -69,14 +67,14 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
 }
 
 /// Draws the overlay.
-pub fn render(st: &State, h: &Help, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
+pub fn render(h: &Help, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
     let r = centered(area, 76, area.height.saturating_sub(2));
     Clear.render(r, buf);
     let block = panel(" Keys · j/k scroll · esc closes ", th, true);
     let inner = block.inner(r);
     block.render(r, buf);
-    let all = lines(st);
+    let all = lines(cx);
     let key_w = 16usize;
     for (i, (key, text)) in all.iter().skip(h.scroll).take(usize::from(inner.height)).enumerate() {
         let y = inner.y + u16::try_from(i).unwrap_or(0);

@@ -1,4 +1,5 @@
-//! Popups over the views, one file each. A popup takes every key while it is on top.
+//! Popups over the views, one file each. A popup owns its state, takes every key while it
+//! is on top and answers with effects; `update` opens and closes popups.
 
 pub mod form;
 pub mod help;
@@ -8,8 +9,10 @@ pub mod search;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use super::commands::Scope;
+use super::ctx::Ctx;
+use super::effect::Effects;
 use super::keys::KeyPress;
-use super::state::State;
 
 /// A popup.
 #[derive(Debug)]
@@ -24,25 +27,26 @@ pub enum Popup {
     Form(Box<form::Form>),
 }
 
-/// Gives a key to the top popup.
-pub fn handle_key(st: &mut State, key: KeyPress) {
-    match st.popups.last() {
-        Some(Popup::Help(_)) => help::handle_key(st, key),
-        Some(Popup::Palette(_)) => palette::handle_key(st, key),
-        Some(Popup::Search(_)) => search::handle_key(st, key),
-        Some(Popup::Form(_)) => form::handle_key(st, key),
-        None => {}
+impl Popup {
+    /// Gives a key to this popup.
+    pub fn handle_key(&mut self, cx: &Ctx, key: KeyPress, out: &mut Effects) {
+        match self {
+            Self::Help(h) => help::handle_key(h, cx, key, out),
+            Self::Palette(p) => palette::handle_key(p, cx, key, out),
+            Self::Search(s) => search::handle_key(s, cx, key, out),
+            Self::Form(f) => form::handle_key(f, cx, key, out),
+        }
     }
 }
 
-/// Draws every popup, bottom first.
-pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
-    for p in &st.popups {
+/// Draws every popup, bottom first; `scope` is the layer under them.
+pub fn render(popups: &[Popup], cx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
+    for p in popups {
         match p {
-            Popup::Help(h) => help::render(st, h, area, buf),
-            Popup::Palette(p) => palette::render(st, p, area, buf),
-            Popup::Search(s) => search::render(st, s, area, buf),
-            Popup::Form(f) => form::render(st, f, area, buf),
+            Popup::Help(h) => help::render(h, cx, area, buf),
+            Popup::Palette(p) => palette::render(p, cx, scope, area, buf),
+            Popup::Search(s) => search::render(s, cx, area, buf),
+            Popup::Form(f) => form::render(f, cx, area, buf),
         }
     }
 }

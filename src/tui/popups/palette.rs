@@ -7,10 +7,11 @@ use ratatui::widgets::{Clear, Widget};
 
 use crate::tui::action::Action;
 use crate::tui::commands::{COMMANDS, Scope};
+use crate::tui::ctx::Ctx;
+use crate::tui::effect::{Effect, Effects};
 use crate::tui::filter::{Filter, Haystacks};
+use crate::tui::input::{Edit, TextInput};
 use crate::tui::keys::{Code, KeyPress};
-use crate::tui::popups::Popup;
-use crate::tui::state::State;
 use crate::tui::widgets::{centered, fill, fit, line, moved, panel, query_line, scrolled};
 
 /// Actions that make no sense from the palette.
@@ -35,7 +36,7 @@ const HIDDEN: [Action; 14] = [
 #[derive(Debug)]
 pub struct Palette {
     /// Typed text.
-    pub query: String,
+    pub input: TextInput,
     /// The commands offered, in registry order.
     pub entries: Vec<Action>,
     hay: Haystacks,
@@ -59,7 +60,7 @@ impl Default for Palette {
             .collect();
         let base = (0..u32::try_from(entries.len()).unwrap_or(0)).collect();
         Self {
-            query: String::new(),
+            input: TextInput::default(),
             entries,
             hay,
             base,
@@ -83,28 +84,22 @@ impl Palette {
             .collect()
     }
 
-    fn set_query(&mut self, q: String) {
-        self.filter.set_query(&q, &self.hay, &self.base);
-        self.query = q;
+    fn requery(&mut self) {
+        self.filter.set_query(self.input.text(), &self.hay, &self.base);
         self.selected = 0;
     }
 }
 
 /// Keys while the palette is open.
-pub fn handle_key(st: &mut State, key: KeyPress) {
-    let page = st.page();
-    let Some(Popup::Palette(p)) = st.popups.last_mut() else {
-        return;
-    };
+pub fn handle_key(p: &mut Palette, cx: &Ctx, key: KeyPress, out: &mut Effects) {
+    let page = cx.page();
     match key.code {
-        Code::Esc => {
-            st.popups.pop();
-        }
+        Code::Esc => out.push(Effect::Pop),
         Code::Enter => {
             let chosen = p.matches().get(p.selected).copied();
-            st.popups.pop();
+            out.push(Effect::Pop);
             if let Some(a) = chosen {
-                crate::tui::update::dispatch(st, a);
+                out.push(Effect::Run(a));
             }
         }
         Code::Up | Code::Down | Code::PageUp | Code::PageDown => {
@@ -116,27 +111,21 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
             };
             p.selected = moved(p.selected, p.matches().len(), a, page).unwrap_or(0);
         }
-        Code::Backspace => {
-            let mut q = p.query.clone();
-            q.pop();
-            p.set_query(q);
+        _ if key.ctrl && key.code == Code::Char('n') => {
+            p.selected = moved(p.selected, p.matches().len(), Action::Down, page).unwrap_or(0);
         }
+        _ if key.ctrl && key.code == Code::Char('p') => p.selected = p.selected.saturating_sub(1),
         _ => {
-            if key.ctrl && key.code == Code::Char('n') {
-                p.selected = moved(p.selected, p.matches().len(), Action::Down, page).unwrap_or(0);
-            } else if key.ctrl && key.code == Code::Char('p') {
-                p.selected = p.selected.saturating_sub(1);
-            } else if let Some(c) = key.text() {
-                let q = format!("{}{c}", p.query);
-                p.set_query(q);
+            if p.input.handle(key) == Edit::Changed {
+                p.requery();
             }
         }
     }
 }
 
-/// Draws the palette.
-pub fn render(st: &State, p: &Palette, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
+/// Draws the palette; `scope` is the layer under it (its keys are shown first).
+pub fn render(p: &Palette, cx: &Ctx, scope: Scope, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
     let r = centered(
         Rect {
             y: area.y + 1,
@@ -151,20 +140,19 @@ pub fn render(st: &State, p: &Palette, area: Rect, buf: &mut Buffer) {
     let block = panel(" Commands ", th, true);
     let inner = block.inner(r);
     block.render(r, buf);
-    query_line(buf, inner, " : ", &p.query, th);
+    query_line(buf, inner, " : ", &p.input, th);
     let matches = p.matches();
     let h = usize::from(inner.height.saturating_sub(1));
     let offset = scrolled(0, p.selected, h);
-    let scope = crate::tui::update::scope(st);
     for (i, a) in matches.iter().enumerate().skip(offset).take(h) {
         let y = inner.y + 1 + u16::try_from(i - offset).unwrap_or(0);
         let Some(c) = crate::tui::commands::command(*a) else {
             continue;
         };
-        let key = st
+        let key = cx
             .keymap
             .key_text(scope, *a)
-            .or_else(|| st.keymap.key_text(Scope::Global, *a))
+            .or_else(|| cx.keymap.key_text(Scope::Global, *a))
             .unwrap_or_default();
         let w = usize::from(inner.width);
         line(

@@ -6,52 +6,16 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Clear, Widget};
 
-use crate::app::{App, AppError};
+use crate::app::App;
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
-use crate::tui::filter::{Filter, Haystacks};
-use crate::tui::jobs::Job;
+use crate::tui::ctx::Ctx;
+use crate::tui::effect::{Effect, Effects};
+use crate::tui::filter::Filter;
+use crate::tui::input::{Edit, TextInput};
 use crate::tui::keys::{Code, KeyPress};
-use crate::tui::popups::Popup;
-use crate::tui::state::State;
+use crate::tui::load::search::Titles;
 use crate::tui::widgets::{centered, fill, fit, line, moved, panel, query_line, scrolled};
-
-/// Kinds searched, in this order for equal scores.
-pub const KINDS: [EntityKind; 8] = [
-    EntityKind::Account,
-    EntityKind::Contact,
-    EntityKind::Lead,
-    EntityKind::Opportunity,
-    EntityKind::Quote,
-    EntityKind::Event,
-    EntityKind::Activity,
-    EntityKind::Product,
-];
-
-/// The names of every record.
-#[derive(Debug, Default)]
-pub struct Titles {
-    /// (kind, id) of every record.
-    pub items: Vec<(EntityKind, Id)>,
-    /// Folded names.
-    pub hay: Haystacks,
-    /// Identity order.
-    pub base: Vec<u32>,
-}
-
-/// Reads every record's name from the title index.
-pub fn load(app: &App, progress: &mut dyn FnMut(usize, usize)) -> Result<Titles, AppError> {
-    let mut t = Titles::default();
-    for (i, kind) in KINDS.iter().enumerate() {
-        for (title, id) in app.store.index_entries_titles(*kind)? {
-            t.items.push((*kind, id));
-            t.hay.push(&format!("{title} {}", kind.name()));
-        }
-        progress(i + 1, KINDS.len());
-    }
-    t.base = (0..u32::try_from(t.items.len()).unwrap_or(u32::MAX)).collect();
-    Ok(t)
-}
 
 /// How many results get their proper name looked up.
 const SHOWN: usize = 200;
@@ -60,7 +24,7 @@ const SHOWN: usize = 200;
 #[derive(Debug, Default)]
 pub struct Search {
     /// Typed text.
-    pub query: String,
+    pub input: TextInput,
     /// The index, once loaded.
     pub titles: Option<Titles>,
     filter: Filter,
@@ -79,11 +43,11 @@ impl Search {
         self.selected = 0;
         self.total = 0;
         let Some(t) = &self.titles else { return };
-        if self.query.trim().is_empty() {
+        if self.input.text().trim().is_empty() {
             self.filter.clear();
             return;
         }
-        self.filter.set_query(&self.query, &t.hay, &t.base);
+        self.filter.set_query(self.input.text(), &t.hay, &t.base);
         self.total = self.filter.ranked().len();
         for i in self.filter.ranked().iter().take(SHOWN) {
             if let Some((kind, id)) = t.items.get(*i as usize) {
@@ -93,28 +57,17 @@ impl Search {
     }
 }
 
-/// Opens the search popup (loading the index the first time).
-pub fn open(st: &mut State) {
-    st.popups.push(Popup::Search(Box::default()));
-    st.request(Job::Titles);
-}
-
 /// Keys while search is open.
-pub fn handle_key(st: &mut State, key: KeyPress) {
-    let page = st.page();
-    let app = st.app.clone();
-    let Some(Popup::Search(s)) = st.popups.last_mut() else {
-        return;
-    };
+pub fn handle_key(s: &mut Search, cx: &Ctx, key: KeyPress, out: &mut Effects) {
+    let page = cx.page();
+    let app = cx.app;
     match key.code {
-        Code::Esc => {
-            st.popups.pop();
-        }
+        Code::Esc => out.push(Effect::Pop),
         Code::Enter => {
             let chosen = s.shown.get(s.selected).map(|(k, id, _)| (*k, *id));
             if let Some((kind, id)) = chosen {
-                st.popups.pop();
-                crate::tui::views::detail::open(st, kind, id);
+                out.push(Effect::Pop);
+                out.open(kind, id);
             }
         }
         Code::Up | Code::Down | Code::PageUp | Code::PageDown => {
@@ -126,22 +79,17 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
             };
             s.selected = moved(s.selected, s.shown.len(), a, page).unwrap_or(0);
         }
-        Code::Backspace => {
-            s.query.pop();
-            s.refresh(&app);
-        }
         _ => {
-            if let Some(c) = key.text() {
-                s.query.push(c);
-                s.refresh(&app);
+            if s.input.handle(key) == Edit::Changed {
+                s.refresh(app);
             }
         }
     }
 }
 
 /// Draws the search popup.
-pub fn render(st: &State, s: &Search, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
+pub fn render(s: &Search, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
     let r = centered(area, 76, area.height.saturating_sub(4));
     Clear.render(r, buf);
     let count = if s.titles.is_none() {
@@ -152,8 +100,8 @@ pub fn render(st: &State, s: &Search, area: Rect, buf: &mut Buffer) {
     let block = panel(format!(" Search every record · {count} "), th, true);
     let inner = block.inner(r);
     block.render(r, buf);
-    query_line(buf, inner, " ⌕ ", &s.query, th);
-    if s.query.is_empty() {
+    query_line(buf, inner, " ⌕ ", &s.input, th);
+    if s.input.is_empty() {
         line(
             buf,
             inner.x + 1,

@@ -12,8 +12,8 @@ use rust_decimal::Decimal;
 use crate::app::dashboard::{Deal, month_start, next_month};
 use crate::model::stage::Pipeline;
 use crate::tui::action::Action;
-use crate::tui::jobs::Job;
-use crate::tui::state::{Level, State};
+use crate::tui::ctx::Ctx;
+use crate::tui::effect::{Effect, Effects, FormRequest, Level};
 use crate::tui::widgets::{fill, fit, line, panel, placeholder, scrolled, short_amount};
 
 /// Which close dates the board shows.
@@ -139,19 +139,18 @@ impl BoardView {
 }
 
 /// Cards per column that fit on screen.
-fn cards_per_page(st: &State) -> usize {
-    (usize::from(st.size.1.saturating_sub(7)) / 3).max(1)
+fn cards_per_page(cx: &Ctx) -> usize {
+    (usize::from(cx.size.1.saturating_sub(7)) / 3).max(1)
 }
 
 /// Handles a board action.
-pub fn handle(st: &mut State, action: Action) -> bool {
-    let pipeline = st.app.config.pipeline.clone();
-    let today = st.clock.today();
-    let page = cards_per_page(st);
+pub fn handle(b: &mut BoardView, cx: &Ctx, action: Action, out: &mut Effects) -> bool {
+    let pipeline = &cx.app.config.pipeline;
+    let today = cx.clock.today();
+    let page = cards_per_page(cx);
     let n = pipeline.stages.len();
-    st.board.fit_rows(n);
-    let b = &mut st.board;
-    let len = b.column(&pipeline, b.col, today).len();
+    b.fit_rows(n);
+    let len = b.column(pipeline, b.col, today).len();
     match action {
         Action::Left => b.col = b.col.saturating_sub(1),
         Action::Right => b.col = (b.col + 1).min(n.saturating_sub(1)),
@@ -161,7 +160,7 @@ pub fn handle(st: &mut State, action: Action) -> bool {
             b.offsets[b.col] = scrolled(b.offsets[b.col], sel, page);
         }
         Action::StageNext | Action::StagePrev => {
-            step(st, if action == Action::StageNext { 1 } else { -1 });
+            step(b, cx, if action == Action::StageNext { 1 } else { -1 }, out);
         }
         Action::FilterOwner => {
             let owners = b.owners();
@@ -172,7 +171,7 @@ pub fn handle(st: &mut State, action: Action) -> bool {
             b.rows.iter_mut().for_each(|r| *r = 0);
             b.offsets.iter_mut().for_each(|r| *r = 0);
             let who = b.owner.clone().unwrap_or_else(|| "every owner".into());
-            st.say(format!("Board: {who}"), Level::Info);
+            out.say(format!("Board: {who}"), Level::Info);
         }
         Action::FilterPeriod => {
             let i = Period::ALL.iter().position(|p| *p == b.period).unwrap_or(0);
@@ -180,12 +179,11 @@ pub fn handle(st: &mut State, action: Action) -> bool {
             b.rows.iter_mut().for_each(|r| *r = 0);
             b.offsets.iter_mut().for_each(|r| *r = 0);
             let name = b.period.name();
-            st.say(format!("Board: {name}"), Level::Info);
+            out.say(format!("Board: {name}"), Level::Info);
         }
         Action::Open => {
-            if let Some(d) = b.selected(&pipeline, today) {
-                let id = d.id;
-                super::detail::open(st, crate::model::EntityKind::Opportunity, id);
+            if let Some(d) = b.selected(pipeline, today) {
+                out.open(crate::model::EntityKind::Opportunity, d.id);
             }
         }
         _ => return false,
@@ -194,61 +192,58 @@ pub fn handle(st: &mut State, action: Action) -> bool {
 }
 
 /// Moves the selected deal one stage on (`+1`) or back (`-1`) and follows it.
-fn step(st: &mut State, delta: i32) {
-    let pipeline = st.app.config.pipeline.clone();
-    let today = st.clock.today();
-    let Some(deal) = st.board.selected(&pipeline, today).cloned() else {
-        st.say("No deal selected", Level::Info);
+fn step(b: &mut BoardView, cx: &Ctx, delta: i32, out: &mut Effects) {
+    let pipeline = &cx.app.config.pipeline;
+    let today = cx.clock.today();
+    let Some(deal) = b.selected(pipeline, today).cloned() else {
+        out.say("No deal selected", Level::Info);
         return;
     };
     // A won deal does not become lost by a slip of the key: ask, with a reason.
-    if let Ok(Some(target)) = st.app.step_target(deal.id, delta)
-        && st.app.loses_a_won_deal(deal.id, &target).unwrap_or(false)
+    if let Ok(Some(target)) = cx.app.step_target(deal.id, delta)
+        && cx.app.loses_a_won_deal(deal.id, &target).unwrap_or(false)
     {
-        return crate::tui::forms::open_lose(st, deal.id, &target);
+        return out.form(FormRequest::Lose(deal.id, target));
     }
-    match st.app.step_stage(deal.id, delta) {
+    match cx.app.step_stage(deal.id, delta) {
         Ok(Some(stage)) => {
-            match st.app.deal(deal.id) {
+            match cx.app.deal(deal.id) {
                 Ok(Some(fresh)) => {
-                    if let Some(d) = st.board.deals.iter_mut().flatten().find(|d| d.id == deal.id) {
+                    if let Some(d) = b.deals.iter_mut().flatten().find(|d| d.id == deal.id) {
                         *d = fresh;
                     }
                 }
                 Ok(None) => {}
-                Err(e) => st.say(e.to_string(), Level::Error),
+                Err(e) => out.say(e.to_string(), Level::Error),
             }
             if let Some(col) = pipeline.position(&stage) {
-                st.board.col = col;
-                let cards = st.board.column(&pipeline, col, today);
+                b.col = col;
+                let cards = b.column(pipeline, col, today);
                 let pos = cards.iter().position(|d| d.id == deal.id).unwrap_or(0);
-                st.board.rows[col] = pos;
-                let page = cards_per_page(st);
-                st.board.offsets[col] = scrolled(st.board.offsets[col], pos, page);
+                b.rows[col] = pos;
+                let page = cards_per_page(cx);
+                b.offsets[col] = scrolled(b.offsets[col], pos, page);
             }
-            crate::tui::update::changed(st, &[crate::model::EntityKind::Opportunity]);
             // The board was patched in place; no need to load every deal again.
-            st.board.stale = false;
-            st.jobs.retain(|j| *j != Job::Deals);
-            st.say(format!("Moved '{}' to {stage}", deal.name), Level::Success);
+            out.push(Effect::DealMoved);
+            out.say(format!("Moved '{}' to {stage}", deal.name), Level::Success);
         }
         Ok(None) => {
             let end = if delta > 0 { "last" } else { "first" };
-            st.say(
+            out.say(
                 format!("'{}' is already in the {end} stage it can move to", deal.name),
                 Level::Info,
             );
         }
-        Err(e) => st.say(e.to_string(), Level::Error),
+        Err(e) => out.say(e.to_string(), Level::Error),
     }
 }
 
 /// Draws the board.
-pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
-    let b = &st.board;
-    let pipeline = &st.app.config.pipeline;
-    let today = st.clock.today();
+pub fn render(b: &BoardView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
+    let pipeline = &cx.app.config.pipeline;
+    let today = cx.clock.today();
     let who = b.owner.clone().unwrap_or_else(|| "every owner".into());
     let block = panel(format!(" Pipeline · {who} · {} ", b.period.name()), th, true);
     let inner = block.inner(area);
@@ -262,7 +257,7 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     let fit_cols = usize::from((inner.width / min_w).max(1)).min(n);
     let first = b.col.saturating_sub(fit_cols - 1).min(n - fit_cols);
     let col_w = inner.width / u16::try_from(fit_cols).unwrap_or(1);
-    let currency = &st.app.config.currency;
+    let currency = &cx.app.config.currency;
     let page = usize::from(inner.height.saturating_sub(3)) / 3;
     for (i, col) in (first..first + fit_cols).enumerate() {
         let x = inner.x + col_w * u16::try_from(i).unwrap_or(0);

@@ -7,13 +7,14 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Widget;
 
-use crate::app::dashboard::{Agenda, Task};
-use crate::app::{App, AppError};
+use crate::app::dashboard::Agenda;
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
 use crate::tui::clock::Clock;
+use crate::tui::ctx::Ctx;
+use crate::tui::effect::{Effects, Level};
 use crate::tui::jobs::Job;
-use crate::tui::state::State;
+use crate::tui::load::calendar::CalendarData;
 use crate::tui::widgets::{fill, fit, line, moved, panel, placeholder, scrolled};
 
 /// Days loaded at once (two weeks).
@@ -22,34 +23,6 @@ pub const DAYS: u32 = 14;
 pub const FIRST_HOUR: u32 = 8;
 /// Hour slots in the week grid.
 pub const HOURS: u32 = 12;
-
-/// Events and tasks of a range of days.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CalendarData {
-    /// First day.
-    pub from: NaiveDate,
-    /// Events in the range.
-    pub events: Vec<Agenda>,
-    /// Open tasks due in the range.
-    pub tasks: Vec<Task>,
-}
-
-/// Loads `days` days from `from`.
-pub fn load(app: &App, clock: &Clock, from: NaiveDate, days: u32) -> Result<CalendarData, AppError> {
-    let to = from + Duration::days(i64::from(days));
-    let (start, _) = clock.day_bounds(from);
-    let (end, _) = clock.day_bounds(to);
-    let tasks = app
-        .open_tasks(to - Duration::days(1))?
-        .into_iter()
-        .filter(|t| t.due >= from)
-        .collect();
-    Ok(CalendarData {
-        from,
-        events: app.agenda(start, end)?,
-        tasks,
-    })
-}
 
 /// One agenda line: its day and, unless it is the day's heading, the item (kind, id,
 /// time text, description).
@@ -188,18 +161,17 @@ pub fn monday(day: NaiveDate) -> NaiveDate {
 }
 
 /// Asks for the shown range if it is not loaded.
-pub fn ensure_loaded(st: &mut State) {
-    let from = st.calendar.week_start;
-    if st.calendar.data.as_ref().is_none_or(|d| d.from != from) {
-        st.request(Job::Calendar(from, DAYS));
+pub fn ensure_loaded(c: &CalendarView, out: &mut Effects) {
+    let from = c.week_start;
+    if c.data.as_ref().is_none_or(|d| d.from != from) {
+        out.load(Job::Calendar(from, DAYS));
     }
 }
 
 /// Handles a calendar action.
-pub fn handle(st: &mut State, action: Action) -> bool {
-    let page = st.page();
-    let clock = st.clock.clone();
-    let c = &mut st.calendar;
+pub fn handle(c: &mut CalendarView, cx: &Ctx, action: Action, out: &mut Effects) -> bool {
+    let page = cx.page();
+    let clock = cx.clock;
     match (c.mode, action) {
         (_, Action::ToggleCalendar) => {
             c.mode = if c.mode == Mode::Agenda {
@@ -217,15 +189,15 @@ pub fn handle(st: &mut State, action: Action) -> bool {
             }
         }
         (Mode::Agenda, a) => {
-            let len = c.agenda_lines(&clock).len();
+            let len = c.agenda_lines(clock).len();
             match moved(c.selected, len, a, page) {
                 Some(sel) => {
                     c.selected = sel;
                     c.offset = scrolled(c.offset, sel, page);
                 }
                 None if a == Action::Open => {
-                    if let Some((kind, id)) = c.selected_record(&clock) {
-                        super::detail::open(st, kind, id);
+                    if let Some((kind, id)) = c.selected_record(clock) {
+                        out.open(kind, id);
                     }
                 }
                 None => return false,
@@ -253,23 +225,22 @@ pub fn handle(st: &mut State, action: Action) -> bool {
             Action::Top => c.slot = 0,
             Action::Bottom => c.slot = HOURS - 1,
             Action::Open => {
-                if let Some((kind, id)) = c.selected_record(&clock) {
-                    super::detail::open(st, kind, id);
+                if let Some((kind, id)) = c.selected_record(clock) {
+                    out.open(kind, id);
                 } else {
-                    st.say("No event in this slot; n creates one", crate::tui::state::Level::Info);
+                    out.say("No event in this slot; n creates one", Level::Info);
                 }
             }
             _ => return false,
         },
     }
-    ensure_loaded(st);
+    ensure_loaded(c, out);
     true
 }
 
 /// Draws the calendar.
-pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
-    let c = &st.calendar;
+pub fn render(c: &CalendarView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
     let end = c.week_start + Duration::days(i64::from(DAYS) - 1);
     let mode = if c.mode == Mode::Agenda { "Agenda" } else { "Week" };
     let range = if c.mode == Mode::Agenda {
@@ -289,15 +260,14 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
         return;
     }
     match c.mode {
-        Mode::Agenda => render_agenda(st, inner, buf),
-        Mode::Week => render_week(st, inner, buf),
+        Mode::Agenda => render_agenda(c, cx, inner, buf),
+        Mode::Week => render_week(c, cx, inner, buf),
     }
 }
 
-fn render_agenda(st: &State, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
-    let c = &st.calendar;
-    let lines = c.agenda_lines(&st.clock);
+fn render_agenda(c: &CalendarView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
+    let lines = c.agenda_lines(cx.clock);
     if lines.is_empty() {
         line(
             buf,
@@ -313,7 +283,7 @@ fn render_agenda(st: &State, area: Rect, buf: &mut Buffer) {
     }
     let h = usize::from(area.height);
     let offset = scrolled(c.offset, c.selected, h);
-    let today = st.clock.today();
+    let today = cx.clock.today();
     for (i, (day, item)) in lines.iter().enumerate().skip(offset).take(h) {
         let y = area.y + u16::try_from(i - offset).unwrap_or(0);
         match item {
@@ -355,10 +325,9 @@ fn render_agenda(st: &State, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn render_week(st: &State, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
-    let c = &st.calendar;
-    let today = st.clock.today();
+fn render_week(c: &CalendarView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
+    let today = cx.clock.today();
     let gutter = 7u16;
     let col_w = area.width.saturating_sub(gutter) / 7;
     let cw = usize::from(col_w.saturating_sub(1));
@@ -403,7 +372,7 @@ fn render_week(st: &State, area: Rect, buf: &mut Buffer) {
         for d in 0..7u16 {
             let day = c.week_start + Duration::days(i64::from(d));
             let x = area.x + gutter + d * col_w;
-            let events = c.slot_events(&st.clock, day, s);
+            let events = c.slot_events(cx.clock, day, s);
             let text = match events.len() {
                 0 => "·".to_string(),
                 1 => events[0].title.clone(),

@@ -9,14 +9,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use crate::app::conflicts::ConflictRow;
-use crate::model::EntityKind;
 use crate::store::ConflictKind;
 use crate::sync::conflicts::{Choice, Resolved};
 use crate::tui::action::Action;
 use crate::tui::commands::Scope;
+use crate::tui::ctx::Ctx;
+use crate::tui::effect::{Effect, Effects, FormRequest, Level};
 use crate::tui::jobs::Job;
-use crate::tui::state::{Level, State};
-use crate::tui::update::changed;
 use crate::tui::widgets::{fill, fit, line, moved, pad, panel, scrolled};
 
 /// The inbox's state.
@@ -69,17 +68,16 @@ impl ConflictsView {
 }
 
 /// Makes sure the inbox is loaded (or loading).
-pub fn ensure_loaded(st: &mut State) {
-    if st.conflicts.rows.is_none() || st.conflicts.stale {
-        st.request(Job::Conflicts(st.conflicts.all));
+pub fn ensure_loaded(c: &ConflictsView, out: &mut Effects) {
+    if c.rows.is_none() || c.stale {
+        out.load(Job::Conflicts(c.all));
     }
 }
 
 /// Handles an action in the inbox; `false` when it is not an inbox action.
-pub fn handle(st: &mut State, action: Action) -> bool {
-    let page = list_rows(st.size.1);
-    let len = st.conflicts.rows.as_ref().map_or(0, Vec::len);
-    let c = &mut st.conflicts;
+pub fn handle(c: &mut ConflictsView, cx: &Ctx, action: Action, out: &mut Effects) -> bool {
+    let page = list_rows(cx.size.1);
+    let len = c.rows.as_ref().map_or(0, Vec::len);
     if let Some(sel) = moved(c.selected, len, action, page) {
         c.selected = sel;
         c.offset = scrolled(c.offset, sel, page);
@@ -87,41 +85,40 @@ pub fn handle(st: &mut State, action: Action) -> bool {
     }
     match action {
         Action::Open => {
-            if let Some(r) = st.conflicts.selected_row() {
-                let (kind, id) = (r.entity, r.record);
-                super::detail::open(st, kind, id);
+            if let Some(r) = c.selected_row() {
+                out.open(r.entity, r.record);
             }
         }
-        Action::KeepMine if !st.conflicts.marked.is_empty() => resolve_marked(st, &Choice::Mine),
-        Action::KeepTheirs if !st.conflicts.marked.is_empty() => resolve_marked(st, &Choice::Theirs),
-        Action::KeepMine => resolve(st, &Choice::Mine),
-        Action::KeepTheirs => resolve(st, &Choice::Theirs),
-        Action::ToggleMark => toggle_mark(st),
-        Action::ResolveValue => match st.conflicts.selected_row().cloned() {
-            Some(r) if r.open && r.kind == ConflictKind::Held => st.say(
+        Action::KeepMine if !c.marked.is_empty() => resolve_marked(c, cx, &Choice::Mine, out),
+        Action::KeepTheirs if !c.marked.is_empty() => resolve_marked(c, cx, &Choice::Theirs, out),
+        Action::KeepMine => resolve(c, cx, &Choice::Mine, out),
+        Action::KeepTheirs => resolve(c, cx, &Choice::Theirs, out),
+        Action::ToggleMark => toggle_mark(c, cx, out),
+        Action::ResolveValue => match c.selected_row().cloned() {
+            Some(r) if r.open && r.kind == ConflictKind::Held => out.say(
                 format!(
                     "Conflict {} is a held record: open it and fix it, then sync (or discard it with the CLI)",
                     r.id
                 ),
                 Level::Info,
             ),
-            Some(r) if r.open => crate::tui::forms::open_resolve(st, &r),
-            Some(r) => st.say(
+            Some(r) if r.open => out.form(FormRequest::Resolve(Box::new(r))),
+            Some(r) => out.say(
                 format!("Conflict {} is {}; nothing to decide", r.id, r.status),
                 Level::Info,
             ),
-            None => st.say("No conflict selected", Level::Info),
+            None => out.say("No conflict selected", Level::Info),
         },
         Action::ToggleSettled => {
-            st.conflicts.all = !st.conflicts.all;
-            st.conflicts.stale = true;
-            ensure_loaded(st);
-            let what = if st.conflicts.all {
+            c.all = !c.all;
+            c.stale = true;
+            ensure_loaded(c, out);
+            let what = if c.all {
                 "Showing every conflict, resolved and settled ones too"
             } else {
                 "Showing open conflicts"
             };
-            st.say(what, Level::Info);
+            out.say(what, Level::Info);
         }
         _ => return false,
     }
@@ -129,17 +126,16 @@ pub fn handle(st: &mut State, action: Action) -> bool {
 }
 
 /// Marks or unmarks the selected conflict (open ones only) and moves down.
-fn toggle_mark(st: &mut State) {
-    let Some(row) = st.conflicts.selected_row().cloned() else {
-        return st.say("No conflict selected", Level::Info);
+fn toggle_mark(c: &mut ConflictsView, cx: &Ctx, out: &mut Effects) {
+    let Some(row) = c.selected_row().cloned() else {
+        return out.say("No conflict selected", Level::Info);
     };
     if !row.open {
-        return st.say(
+        return out.say(
             format!("Conflict {} is {}; nothing to decide", row.id, row.status),
             Level::Info,
         );
     }
-    let c = &mut st.conflicts;
     if !c.marked.remove(&row.id) {
         c.marked.insert(row.id);
     }
@@ -148,10 +144,10 @@ fn toggle_mark(st: &mut State) {
     let n = c.marked.len();
     let keys = [Action::KeepMine, Action::KeepTheirs]
         .into_iter()
-        .filter_map(|a| st.keymap.key_text(Scope::Conflicts, a))
+        .filter_map(|a| cx.keymap.key_text(Scope::Conflicts, a))
         .collect::<Vec<_>>()
         .join(" / ");
-    st.say(
+    out.say(
         format!("{n} conflict(s) marked; {keys} resolves every marked one"),
         Level::Info,
     );
@@ -159,10 +155,9 @@ fn toggle_mark(st: &mut State) {
 
 /// Resolves every marked conflict with `choice` (each in its own transaction) and says
 /// how many.
-fn resolve_marked(st: &mut State, choice: &Choice) {
-    let ids = std::mem::take(&mut st.conflicts.marked);
-    let rows: Vec<ConflictRow> = st
-        .conflicts
+fn resolve_marked(c: &mut ConflictsView, cx: &Ctx, choice: &Choice, out: &mut Effects) {
+    let ids = std::mem::take(&mut c.marked);
+    let rows: Vec<ConflictRow> = c
         .rows
         .iter()
         .flatten()
@@ -175,7 +170,7 @@ fn resolve_marked(st: &mut State, choice: &Choice) {
             left.push(format!("{} (held: discard with the CLI)", row.id));
             continue;
         }
-        match st.app.resolve_conflict(&row.id, choice) {
+        match cx.app.resolve_conflict(&row.id, choice) {
             Ok(_) => {
                 done += 1;
                 if !kinds.contains(&row.entity) {
@@ -189,14 +184,13 @@ fn resolve_marked(st: &mut State, choice: &Choice) {
             )),
         }
     }
-    st.conflicts.stale = true;
-    st.dashboard.stale = true;
-    changed(st, &kinds);
+    c.stale = true;
+    out.push(Effect::Resolved(kinds));
     let side = if *choice == Choice::Mine { "mine" } else { "theirs" };
     if left.is_empty() {
-        st.say(format!("Resolved {done} conflict(s): kept {side}"), Level::Success);
+        out.say(format!("Resolved {done} conflict(s): kept {side}"), Level::Success);
     } else {
-        st.say(
+        out.say(
             format!(
                 "Resolved {done} conflict(s): kept {side}; left open: {}",
                 left.join(", ")
@@ -207,22 +201,23 @@ fn resolve_marked(st: &mut State, choice: &Choice) {
 }
 
 /// Resolves the selected conflict with `choice` and says what happened.
-fn resolve(st: &mut State, choice: &Choice) {
-    let Some(row) = st.conflicts.selected_row().cloned() else {
-        return st.say("No conflict selected", Level::Info);
+fn resolve(c: &mut ConflictsView, cx: &Ctx, choice: &Choice, out: &mut Effects) {
+    let Some(row) = c.selected_row().cloned() else {
+        return out.say("No conflict selected", Level::Info);
     };
     if !row.open {
-        return st.say(
+        return out.say(
             format!("Conflict {} is {}; nothing to decide", row.id, row.status),
             Level::Info,
         );
     }
-    match st.app.resolve_conflict(&row.id, choice) {
+    match cx.app.resolve_conflict(&row.id, choice) {
         Ok(done) => {
-            after_resolve(st, row.entity);
-            st.say(resolved_message(&row, choice, &done), Level::Success);
+            c.stale = true;
+            out.push(Effect::Resolved(vec![row.entity]));
+            out.say(resolved_message(&row, choice, &done), Level::Success);
         }
-        Err(e) => st.say(
+        Err(e) => out.say(
             e.to_string().lines().next().unwrap_or_default().to_string(),
             Level::Error,
         ),
@@ -255,14 +250,6 @@ pub fn resolved_message(row: &ConflictRow, choice: &Choice, done: &Resolved) -> 
     )
 }
 
-/// After a conflict was resolved: the record, the inbox and the dashboard's count reload.
-pub fn after_resolve(st: &mut State, kind: EntityKind) {
-    st.conflicts.stale = true;
-    st.dashboard.stale = true;
-    changed(st, &[kind]);
-}
-
-/// Rows the list shows at terminal height `h` (the detail panel takes the rest).
 fn list_rows(h: u16) -> usize {
     usize::from(h.saturating_sub(2 + DETAIL_H + 3)).max(1)
 }
@@ -311,11 +298,11 @@ fn columns(width: u16) -> Vec<Col> {
     }
 }
 
-fn kind_style(st: &State, kind: ConflictKind) -> Style {
+fn kind_style(cx: &Ctx, kind: ConflictKind) -> Style {
     match kind {
-        ConflictKind::Refused | ConflictKind::Held => st.theme.error,
-        ConflictKind::Delete => st.theme.warning,
-        ConflictKind::Edit => st.theme.text,
+        ConflictKind::Refused | ConflictKind::Held => cx.theme.error,
+        ConflictKind::Delete => cx.theme.warning,
+        ConflictKind::Edit => cx.theme.text,
     }
 }
 
@@ -355,15 +342,14 @@ fn cells(r: &ConflictRow, wide: bool) -> Vec<String> {
 }
 
 /// Draws the inbox.
-pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
+pub fn render(v: &ConflictsView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     let [top, bottom] = Layout::vertical([Constraint::Min(4), Constraint::Length(DETAIL_H)]).areas(area);
-    render_list(st, top, buf);
-    render_detail(st, bottom, buf);
+    render_list(v, cx, top, buf);
+    render_detail(v, cx, bottom, buf);
 }
 
-fn render_list(st: &State, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
-    let v = &st.conflicts;
+fn render_list(v: &ConflictsView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
     let count = match &v.rows {
         Some(rows) if v.all => format!(" {} open of {} ", v.open_count(), rows.len()),
         Some(rows) if !v.marked.is_empty() => format!(" {} marked · {} open ", v.marked.len(), rows.len()),
@@ -384,7 +370,7 @@ fn render_list(st: &State, area: Rect, buf: &mut Buffer) {
         return;
     };
     if rows.is_empty() {
-        let all = st
+        let all = cx
             .keymap
             .key_text(Scope::Conflicts, Action::ToggleSettled)
             .unwrap_or_default();
@@ -435,7 +421,7 @@ fn render_list(st: &State, area: Rect, buf: &mut Buffer) {
             .zip(&texts)
             .flat_map(|(c, t)| {
                 let style = match c.title {
-                    "Kind" => kind_style(st, r.kind),
+                    "Kind" => kind_style(cx, r.kind),
                     "Status" if r.open => th.warning,
                     "ID" => th.muted,
                     _ if !r.open => th.muted,
@@ -451,15 +437,15 @@ fn render_list(st: &State, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn render_detail(st: &State, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
+fn render_detail(v: &ConflictsView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
     let block = panel(" Selected conflict ", th, false);
     let inner = block.inner(area);
     block.render(area, buf);
-    let Some(r) = st.conflicts.selected_row() else {
+    let Some(r) = v.selected_row() else {
         return;
     };
-    let when = st.clock.local(r.at).format("%Y-%m-%d %H:%M").to_string();
+    let when = cx.clock.local(r.at).format("%Y-%m-%d %H:%M").to_string();
     let label_w = 9usize;
     let w = usize::from(inner.width).saturating_sub(label_w + 3);
     let what = match r.kind {
@@ -482,7 +468,7 @@ fn render_detail(st: &State, area: Rect, buf: &mut Buffer) {
             "Record",
             format!(
                 "{} {} · {}",
-                crate::tui::views::detail::capital(r.entity.name()),
+                crate::tui::widgets::capital(r.entity.name()),
                 r.title,
                 r.field
             ),
@@ -490,7 +476,7 @@ fn render_detail(st: &State, area: Rect, buf: &mut Buffer) {
         ),
         ("Mine", r.mine.clone(), th.accent),
         ("Theirs", r.theirs.clone(), th.text),
-        ("Why", what, kind_style(st, r.kind)),
+        ("Why", what, kind_style(cx, r.kind)),
     ];
     let status = if r.open {
         format!("open · conflict {}", r.id)
@@ -507,7 +493,7 @@ fn render_detail(st: &State, area: Rect, buf: &mut Buffer) {
     ]
     .into_iter()
     .filter_map(|a| {
-        let key = st.keymap.key_text(Scope::Conflicts, a)?;
+        let key = cx.keymap.key_text(Scope::Conflicts, a)?;
         let title = if a == Action::Open {
             "open the record"
         } else {
@@ -517,7 +503,7 @@ fn render_detail(st: &State, area: Rect, buf: &mut Buffer) {
     })
     .collect();
     if r.open && r.kind == ConflictKind::Held {
-        let open = st.keymap.key_text(Scope::Conflicts, Action::Open).unwrap_or_default();
+        let open = cx.keymap.key_text(Scope::Conflicts, Action::Open).unwrap_or_default();
         rows.push((
             "Decide",
             format!(

@@ -13,7 +13,9 @@ use crate::app::dashboard::Dashboard;
 use crate::model::stage::StageState;
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
-use crate::tui::state::State;
+use crate::tui::clock::Clock;
+use crate::tui::ctx::Ctx;
+use crate::tui::effect::Effects;
 use crate::tui::widgets::{fill, fit, line, moved, pad, panel, placeholder, scrolled, short_amount};
 
 /// The dashboard's state.
@@ -46,7 +48,7 @@ enum Role {
 }
 
 impl DashboardView {
-    fn entries(&self, st: &State, panel: usize) -> Vec<Entry> {
+    fn entries(&self, clock: &Clock, panel: usize) -> Vec<Entry> {
         let Some(d) = &self.data else {
             return Vec::new();
         };
@@ -59,7 +61,7 @@ impl DashboardView {
                         let t = if e.all_day {
                             "all day".to_string()
                         } else {
-                            st.clock.local(e.start).format("%H:%M").to_string()
+                            clock.local(e.start).format("%H:%M").to_string()
                         };
                         Entry {
                             kind: EntityKind::Event,
@@ -118,19 +120,18 @@ impl DashboardView {
 
     /// The selected record (kind, id) in the focused list.
     #[must_use]
-    pub fn selected(&self, st: &State) -> Option<(EntityKind, Id)> {
-        self.entries(st, self.panel)
+    pub fn selected(&self, clock: &Clock) -> Option<(EntityKind, Id)> {
+        self.entries(clock, self.panel)
             .get(self.selected[self.panel])
             .map(|e| (e.kind, e.id))
     }
 }
 
 /// Handles a dashboard action.
-pub fn handle(st: &mut State, action: Action) -> bool {
-    let page = usize::from(st.size.1.saturating_sub(4)) / 2;
-    let panel = st.dashboard.panel;
-    let len = st.dashboard.entries(st, panel).len();
-    let d = &mut st.dashboard;
+pub fn handle(d: &mut DashboardView, cx: &Ctx, action: Action, out: &mut Effects) -> bool {
+    let page = usize::from(cx.size.1.saturating_sub(4)) / 2;
+    let panel = d.panel;
+    let len = d.entries(cx.clock, panel).len();
     if let Some(sel) = moved(d.selected[panel], len, action, page) {
         d.selected[panel] = sel;
         return true;
@@ -139,8 +140,8 @@ pub fn handle(st: &mut State, action: Action) -> bool {
         Action::Left => d.panel = (d.panel + 2) % 3,
         Action::Right => d.panel = (d.panel + 1) % 3,
         Action::Open => {
-            if let Some((kind, id)) = st.dashboard.selected(st) {
-                super::detail::open(st, kind, id);
+            if let Some((kind, id)) = d.selected(cx.clock) {
+                out.open(kind, id);
             }
         }
         _ => return false,
@@ -148,8 +149,8 @@ pub fn handle(st: &mut State, action: Action) -> bool {
     true
 }
 
-fn style(st: &State, r: Role) -> ratatui::style::Style {
-    let th = &st.theme;
+fn style(cx: &Ctx, r: Role) -> ratatui::style::Style {
+    let th = cx.theme;
     match r {
         Role::Text => th.text,
         Role::Muted => th.muted,
@@ -160,7 +161,7 @@ fn style(st: &State, r: Role) -> ratatui::style::Style {
 }
 
 fn list(
-    st: &State,
+    (v, cx): (&DashboardView, &Ctx),
     panel_idx: usize,
     title: String,
     empty: &str,
@@ -168,16 +169,16 @@ fn list(
     buf: &mut Buffer,
     bottom: Option<String>,
 ) {
-    let th = &st.theme;
-    let focused = st.dashboard.panel == panel_idx;
+    let th = cx.theme;
+    let focused = v.panel == panel_idx;
     let mut block = panel(title, th, focused);
     if let Some(b) = bottom {
         block = block.title_bottom(Line::from(b).style(th.muted).right_aligned());
     }
     let inner = block.inner(area);
     block.render(area, buf);
-    let entries = st.dashboard.entries(st, panel_idx);
-    if st.dashboard.data.is_none() {
+    let entries = v.entries(cx.clock, panel_idx);
+    if v.data.is_none() {
         placeholder(buf, inner, "Loading…", th.muted);
         return;
     }
@@ -186,12 +187,12 @@ fn list(
         return;
     }
     let h = usize::from(inner.height);
-    let sel = st.dashboard.selected[panel_idx];
+    let sel = v.selected[panel_idx];
     let offset = scrolled(0, sel, h);
     for (i, e) in entries.iter().enumerate().skip(offset).take(h) {
         let y = inner.y + u16::try_from(i - offset).unwrap_or(0);
         let spans: Vec<Span> = std::iter::once(Span::raw(" "))
-            .chain(e.spans.iter().map(|(t, r)| Span::styled(t.clone(), style(st, *r))))
+            .chain(e.spans.iter().map(|(t, r)| Span::styled(t.clone(), style(cx, *r))))
             .collect();
         line(buf, inner.x, y, inner.width, spans);
         if focused && i == sel {
@@ -201,7 +202,7 @@ fn list(
 }
 
 /// Draws the dashboard.
-pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
+pub fn render(v: &DashboardView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     let [top, bottom] = Layout::vertical([Constraint::Length(11), Constraint::Min(5)]).areas(area);
     let [today, pipe] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     let [overdue, closing, forecast] = Layout::horizontal([
@@ -210,9 +211,9 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
         Constraint::Percentage(33),
     ])
     .areas(bottom);
-    let d = st.dashboard.data.as_ref();
-    let day = st.clock.today().format("%a %d %b %Y").to_string();
-    let inbox = st
+    let d = v.data.as_ref();
+    let day = cx.clock.today().format("%a %d %b %Y").to_string();
+    let inbox = cx
         .keymap
         .key_text(crate::tui::commands::Scope::Global, Action::GotoConflicts)
         .unwrap_or_default();
@@ -235,7 +236,7 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
         match &d.server {
             None => format!(" sync: not set up · {} to send{conflicts} ", d.outbox),
             Some(_) => {
-                let today = st.clock.today().format("%Y-%m-%d").to_string();
+                let today = cx.clock.today().format("%Y-%m-%d").to_string();
                 let last = d.last_sync.as_deref().map_or("never".to_string(), |t| {
                     let t = t.chars().take(16).collect::<String>().replace('T', " ");
                     // Today's date goes without saying; the panel is narrow.
@@ -246,7 +247,7 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
         }
     });
     list(
-        st,
+        (v, cx),
         0,
         format!(" Today · {day} "),
         "Nothing planned today",
@@ -256,7 +257,7 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     );
     let n_over = d.map_or(0, |d| d.overdue_total);
     list(
-        st,
+        (v, cx),
         1,
         format!(" Overdue follow-ups ({n_over}) "),
         "No overdue follow-ups",
@@ -266,7 +267,7 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
     );
     let n_close = d.map_or(0, |d| d.closing.len());
     list(
-        st,
+        (v, cx),
         2,
         format!(" Closing this month ({n_close}) "),
         "No deals close this month",
@@ -274,16 +275,16 @@ pub fn render(st: &State, area: Rect, buf: &mut Buffer) {
         buf,
         None,
     );
-    render_pipeline(st, pipe, buf);
-    render_forecast(st, forecast, buf);
+    render_pipeline(v, cx, pipe, buf);
+    render_forecast(v, cx, forecast, buf);
 }
 
-fn render_pipeline(st: &State, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
+fn render_pipeline(v: &DashboardView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
     let block = panel(" Pipeline by stage ", th, false);
     let inner = block.inner(area);
     block.render(area, buf);
-    let Some(d) = &st.dashboard.data else {
+    let Some(d) = &v.data else {
         placeholder(buf, inner, "Loading…", th.muted);
         return;
     };
@@ -350,13 +351,13 @@ fn render_pipeline(st: &State, area: Rect, buf: &mut Buffer) {
     );
 }
 
-fn render_forecast(st: &State, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
+fn render_forecast(v: &DashboardView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
     let block = panel(" Forecast by month ", th, false)
         .title_bottom(Line::from(" ▇ weighted ░ total ").style(th.muted).right_aligned());
     let inner = block.inner(area);
     block.render(area, buf);
-    let Some(d) = &st.dashboard.data else {
+    let Some(d) = &v.data else {
         placeholder(buf, inner, "Loading…", th.muted);
         return;
     };

@@ -8,11 +8,14 @@ use ratatui::widgets::Widget;
 
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
+use crate::tui::ctx::Ctx;
+use crate::tui::effect::{Effects, Level};
 use crate::tui::filter::Filter;
+use crate::tui::input::{Edit, TextInput};
 use crate::tui::jobs::Job;
 use crate::tui::keys::{Code, KeyPress};
 use crate::tui::rows::{self, ListData, columns};
-use crate::tui::state::{Level, State};
+use crate::tui::view_id::ViewId;
 use crate::tui::widgets::{fill, line, moved, pad, panel, scrolled};
 
 /// The state of one list.
@@ -28,6 +31,8 @@ pub struct ListView {
     pub sort: Option<(usize, bool)>,
     /// The fuzzy filter.
     pub filter: Filter,
+    /// The filter as typed.
+    pub input: TextInput,
     /// Typing goes into the filter.
     pub editing: bool,
     /// Selected position among the visible rows.
@@ -48,6 +53,7 @@ impl ListView {
             order: Vec::new(),
             sort: rows::default_sort(kind),
             filter: Filter::default(),
+            input: TextInput::default(),
             editing: false,
             selected: 0,
             offset: 0,
@@ -118,8 +124,11 @@ impl ListView {
         }
     }
 
-    /// Sets the filter query (incremental).
+    /// Sets the filter query (incremental); the input shows it.
     pub fn set_query(&mut self, query: &str) {
+        if self.input.text() != query {
+            self.input.set(query);
+        }
         if let Some(data) = &self.data {
             self.filter.set_query(query, &data.hay, &self.order);
         }
@@ -128,12 +137,10 @@ impl ListView {
     }
 }
 
-/// Handles an action in the list of `kind`; `false` when it is not a list action.
-pub fn handle(st: &mut State, kind: EntityKind, action: Action) -> bool {
-    let page = st.page().saturating_sub(1);
-    let Some(list) = st.list_mut(kind) else {
-        return false;
-    };
+/// Handles an action in the list; `false` when it is not a list action.
+pub fn handle(list: &mut ListView, cx: &Ctx, action: Action, out: &mut Effects) -> bool {
+    let page = cx.page().saturating_sub(1);
+    let kind = list.kind;
     if let Some(sel) = moved(list.selected, list.visible().len(), action, page) {
         list.selected = sel;
         list.clamp(page);
@@ -152,7 +159,7 @@ pub fn handle(st: &mut State, kind: EntityKind, action: Action) -> bool {
                 .sort
                 .and_then(|(c, _)| columns(kind).get(c))
                 .map_or("", |c| c.title);
-            st.say(format!("Sorted by {title}"), Level::Info);
+            out.say(format!("Sorted by {title}"), Level::Info);
             true
         }
         Action::SortReverse => {
@@ -166,6 +173,7 @@ pub fn handle(st: &mut State, kind: EntityKind, action: Action) -> bool {
         }
         Action::Close if list.filter.is_active() || list.editing => {
             list.filter.clear();
+            list.input.clear();
             list.editing = false;
             list.selected = 0;
             list.offset = 0;
@@ -173,7 +181,7 @@ pub fn handle(st: &mut State, kind: EntityKind, action: Action) -> bool {
         }
         Action::Open => {
             if let Some(id) = list.selected_id() {
-                super::detail::open(st, kind, id);
+                out.open(kind, id);
             }
             true
         }
@@ -182,26 +190,19 @@ pub fn handle(st: &mut State, kind: EntityKind, action: Action) -> bool {
 }
 
 /// Typing while the filter is being edited. `false` leaves the key to the keymap.
-pub fn edit_key(st: &mut State, kind: EntityKind, key: KeyPress) -> bool {
-    let page = st.page().saturating_sub(1);
-    let Some(list) = st.list_mut(kind) else {
-        return false;
-    };
+pub fn edit_key(list: &mut ListView, cx: &Ctx, key: KeyPress) -> bool {
+    let page = cx.page().saturating_sub(1);
     if !list.editing {
         return false;
     }
-    let mut query = list.filter.query().to_string();
     match key.code {
         Code::Enter => list.editing = false,
         Code::Esc => {
             list.filter.clear();
+            list.input.clear();
             list.editing = false;
             list.selected = 0;
             list.offset = 0;
-        }
-        Code::Backspace => {
-            query.pop();
-            list.set_query(&query);
         }
         Code::Up | Code::Down | Code::PageUp | Code::PageDown => {
             let a = match key.code {
@@ -215,29 +216,29 @@ pub fn edit_key(st: &mut State, kind: EntityKind, key: KeyPress) -> bool {
                 list.clamp(page);
             }
         }
-        _ => match key.text() {
-            Some(c) => {
-                query.push(c);
+        _ => match list.input.handle(key) {
+            Edit::Changed => {
+                let query = list.input.text().to_string();
                 list.set_query(&query);
             }
-            None if key.ctrl && key.code == Code::Char('u') => list.set_query(""),
-            None => return false,
+            Edit::Moved => {}
+            Edit::Ignored => return false,
         },
     }
     true
 }
 
-/// Makes sure the list of `kind` is loaded (or loading).
-pub fn ensure_loaded(st: &mut State, kind: EntityKind) {
-    if st.list(kind).is_some_and(|l| l.stale) {
-        st.request(Job::List(kind));
+/// Makes sure the list is loaded (or loading).
+pub fn ensure_loaded(list: &ListView, out: &mut Effects) {
+    if list.stale {
+        out.load(Job::List(list.kind));
     }
 }
 
 /// Draws the list of `kind`.
-pub fn render(st: &State, kind: EntityKind, area: Rect, buf: &mut Buffer) {
-    let th = &st.theme;
-    let Some(list) = st.list(kind) else { return };
+pub fn render(list: &ListView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
+    let th = cx.theme;
+    let kind = list.kind;
     let count = match &list.data {
         Some(d) if list.filter.is_active() => {
             format!(" {} of {} ", list.visible().len(), d.rows.len())
@@ -245,7 +246,7 @@ pub fn render(st: &State, kind: EntityKind, area: Rect, buf: &mut Buffer) {
         Some(d) => format!(" {} ", d.rows.len()),
         None => String::new(),
     };
-    let title = format!(" {} ", st.view.title());
+    let title = format!(" {} ", ViewId::List(kind).title());
     let block = panel(title, th, true).title_bottom(ratatui::text::Line::from(count).right_aligned().style(th.muted));
     let inner = block.inner(area);
     block.render(area, buf);
@@ -261,16 +262,17 @@ pub fn render(st: &State, kind: EntityKind, area: Rect, buf: &mut Buffer) {
     };
     let mut y = inner.y;
     if list.editing || list.filter.is_active() {
-        let cursor = if list.editing { "▏" } else { "" };
+        let query = if list.editing {
+            list.input.with_bar()
+        } else {
+            list.input.text().to_string()
+        };
         line(
             buf,
             inner.x,
             y,
             inner.width,
-            vec![
-                Span::styled(" / ", th.key),
-                Span::styled(format!("{}{cursor}", list.filter.query()), th.text),
-            ],
+            vec![Span::styled(" / ", th.key), Span::styled(query, th.text)],
         );
         y += 1;
     }

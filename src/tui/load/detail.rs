@@ -1,0 +1,230 @@
+//! Loading a record for the detail view: its fields (labelled), the activity timeline
+//! and the tabs of related records. Runs as a job, off the UI thread.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::app::spec::{self, Ty};
+use crate::app::view::{Names, cell};
+use crate::app::{App, AppError};
+use crate::model::{EntityKind, Id};
+use crate::tui::clock::Clock;
+
+/// A related record in a tab.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    /// Its kind.
+    pub kind: EntityKind,
+    /// Its id.
+    pub id: Id,
+    /// Texts shown.
+    pub cells: Vec<String>,
+    /// An open task (can be marked done).
+    pub open_task: bool,
+}
+
+/// A tab of related records.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tab {
+    /// Tab title.
+    pub title: String,
+    /// Kind of the records in it.
+    pub kind: EntityKind,
+    /// The records.
+    pub items: Vec<Item>,
+}
+
+/// A record loaded for the detail view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DetailData {
+    /// The record's kind.
+    pub kind: EntityKind,
+    /// The record's id.
+    pub id: Id,
+    /// Its name.
+    pub title: String,
+    /// (label, value) of every field with a value.
+    pub fields: Vec<(String, String)>,
+    /// Timeline first, then related records.
+    pub tabs: Vec<Tab>,
+    /// The raw fields, for editing and quick actions.
+    pub raw: crate::model::Fields,
+}
+
+/// A label from a JSON name: `close_date` -> "Close date".
+#[must_use]
+pub fn label(json: &str) -> String {
+    let text = spec::rel_of(json).replace('_', " ");
+    let mut c = text.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn when(clock: &Clock, text: &str) -> String {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| clock.local(t.with_timezone(&Utc)).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| text.to_string())
+}
+
+/// The label of the line that says a record is held.
+pub const HELD_LABEL: &str = "Held";
+
+/// Loads a record with its timeline and related records.
+pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<DetailData, AppError> {
+    let stored = app
+        .store
+        .get(kind, id)?
+        .filter(|s| !s.deleted)
+        .ok_or_else(|| AppError::NotFound(format!("the {kind} is gone (deleted or in the trash)")))?;
+    let mut names = Names::default();
+    let view = app.view(kind, id, &stored, &mut names);
+    let mut fields = Vec::new();
+    if let Some(held) = app.held(kind, id)? {
+        // A record the server refused and does not hold: say so first, and why.
+        fields.push((
+            HELD_LABEL.to_string(),
+            format!("not on the server, sent again each sync: {}", held.reason),
+        ));
+    }
+    for s in spec::specs(kind).iter().filter(|s| s.ty != Ty::PriceCurrency) {
+        let value = match s.ty {
+            Ty::Ref(_) => view
+                .get(&format!("{}_name", spec::rel_of(s.json)))
+                .map(cell)
+                .unwrap_or_default(),
+            Ty::DateTime => when(clock, &view.get(s.json).map(cell).unwrap_or_default()),
+            Ty::Bool => match view.get(s.json) {
+                Some(Value::Bool(true)) => "yes".into(),
+                Some(Value::Bool(false)) => "no".into(),
+                _ => String::new(),
+            },
+            _ => view.get(s.json).map(cell).unwrap_or_default(),
+        };
+        if !value.is_empty() {
+            fields.push((label(s.json), value));
+        }
+    }
+    for d in spec::derived(kind) {
+        if let Some(v) = view
+            .get(&format!("{}_name", spec::rel_of(d)))
+            .map(cell)
+            .filter(|v| !v.is_empty())
+        {
+            fields.push((label(d), v));
+        }
+    }
+    if let Some(Value::Array(history)) = view.get("stage_history") {
+        let stages: Vec<String> = history.iter().filter_map(|h| h.get("stage").map(cell)).collect();
+        if !stages.is_empty() {
+            fields.push(("Stage history".into(), stages.join(" → ")));
+        }
+    }
+    if let Some(reason) = view.get("loss_reason").map(cell).filter(|r| !r.is_empty()) {
+        fields.push(("Loss reason".into(), reason));
+    }
+    let mut tabs = vec![timeline(app, clock, id)?];
+    let related: &[(EntityKind, &str)] = match kind {
+        EntityKind::Account => &[
+            (EntityKind::Contact, "Contacts"),
+            (EntityKind::Opportunity, "Deals"),
+            (EntityKind::Quote, "Quotes"),
+            (EntityKind::Event, "Events"),
+        ],
+        EntityKind::Contact => &[(EntityKind::Event, "Events")],
+        EntityKind::Opportunity => &[(EntityKind::Quote, "Quotes"), (EntityKind::Event, "Events")],
+        EntityKind::Quote => &[(EntityKind::QuoteLine, "Lines")],
+        _ => &[],
+    };
+    for (child, title) in related {
+        let mut items = Vec::new();
+        for cid in app.store.children(id, *child)? {
+            let Some(s) = app.store.get(*child, cid)? else {
+                continue;
+            };
+            let cells = match child {
+                EntityKind::Contact => vec![
+                    format!("{} {}", s.text("first_name"), s.text("last_name")),
+                    s.text("title").to_string(),
+                ],
+                EntityKind::Opportunity => vec![
+                    s.text("name").to_string(),
+                    s.text("stage").to_string(),
+                    crate::model::money::display(s.text("amount").parse().unwrap_or_default(), s.text("currency")),
+                ],
+                EntityKind::Quote => vec![
+                    s.text("number").to_string(),
+                    s.text("status").to_string(),
+                    s.text("valid_until").to_string(),
+                ],
+                EntityKind::Event => vec![
+                    when(clock, s.text("start")),
+                    s.text("title").to_string(),
+                    s.text("location").to_string(),
+                ],
+                EntityKind::QuoteLine => vec![
+                    s.text("description").to_string(),
+                    format!("{} x {}", s.text("quantity"), s.text("unit_price")),
+                ],
+                _ => vec![app.title(*child, cid)],
+            };
+            items.push(Item {
+                kind: *child,
+                id: cid,
+                cells,
+                open_task: false,
+            });
+        }
+        if *child == EntityKind::Event {
+            items.sort_by(|a, b| b.cells[0].cmp(&a.cells[0]));
+        }
+        tabs.push(Tab {
+            title: format!("{title} ({})", items.len()),
+            kind: *child,
+            items,
+        });
+    }
+    Ok(DetailData {
+        kind,
+        id,
+        title: app.title(kind, id),
+        fields,
+        tabs,
+        raw: stored.fields,
+    })
+}
+
+/// The activities about a record, newest first.
+fn timeline(app: &App, clock: &Clock, id: Id) -> Result<Tab, AppError> {
+    let mut items: Vec<(String, Item)> = Vec::new();
+    for aid in app.store.children(id, EntityKind::Activity)? {
+        let Some(s) = app.store.get(EntityKind::Activity, aid)? else {
+            continue;
+        };
+        let kind = s.text("kind").to_string();
+        let done = s.fields.get("done").and_then(Value::as_bool).unwrap_or(false);
+        let open_task = kind == "task" && !done;
+        let extra = if kind == "task" {
+            format!("due {}{}", s.text("due"), if done { " ✓" } else { "" })
+        } else {
+            s.text("outcome").to_string()
+        };
+        let at = s.text("at").to_string();
+        items.push((
+            at.clone(),
+            Item {
+                kind: EntityKind::Activity,
+                id: aid,
+                cells: vec![when(clock, &at), kind, s.text("subject").to_string(), extra],
+                open_task,
+            },
+        ));
+    }
+    items.sort_by(|a, b| b.0.cmp(&a.0));
+    let items: Vec<Item> = items.into_iter().map(|(_, i)| i).collect();
+    Ok(Tab {
+        title: format!("Timeline ({})", items.len()),
+        kind: EntityKind::Activity,
+        items,
+    })
+}
