@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod model;
+pub mod protocol;
 pub mod server;
 pub mod store;
 pub mod sync;

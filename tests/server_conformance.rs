@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use outpost::model::records::Role;
 use outpost::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
+use outpost::protocol::wire::{DIRECTORY_ACTOR, PullResponse, PushRequest};
+use outpost::protocol::{Change, ChangeOp};
 use outpost::server::{Running, Storage};
-use outpost::store::{Change, ChangeOp};
 use outpost::sync::SyncError;
 use outpost::sync::client::{Api, HttpApi};
-use outpost::sync::wire::{DIRECTORY_ACTOR, PullResponse, PushRequest};
 use serde_json::json;
 use sync_support::{PgDb, add_user, revoke_user, start};
 
@@ -72,7 +72,7 @@ impl Replica {
     }
 }
 
-fn push(api: &HttpApi, r: &Replica, changes: Vec<Change>) -> Result<outpost::sync::wire::PushResponse, SyncError> {
+fn push(api: &HttpApi, r: &Replica, changes: Vec<Change>) -> Result<outpost::protocol::wire::PushResponse, SyncError> {
     api.push(&PushRequest { replica: r.id, changes })
 }
 

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use outpost::model::{EntityKind, Hlc, Id, ReplicaId};
+use outpost::protocol::wire::PushRequest;
+use outpost::protocol::{Change, ChangeOp};
 use outpost::server::directory;
-use outpost::store::{Change, ChangeOp};
 use outpost::sync::client::{Api, HttpApi};
-use outpost::sync::wire::PushRequest;
 use serde_json::json;
 use sync_support::{PgDb, ServerProc};
 

@@ -9,9 +9,9 @@ use axum::http::StatusCode;
 use super::auth::Principal;
 use super::error::ApiError;
 use crate::model::{EntityKind, Id, ReplicaId};
-use crate::store::{Change, ChangeOp, Conflict, Stored};
-use crate::sync::merge::{self, Detected};
-use crate::sync::wire::{Entry, MAX_PUSH_CHANGES, PushRequest, Refusal};
+use crate::protocol::merge::{self, Detected};
+use crate::protocol::wire::{Entry, MAX_PUSH_CHANGES, PushRequest, Refusal};
+use crate::protocol::{Change, ChangeOp, Conflict, Stored};
 
 /// A record's key on the server.
 pub type Key = (EntityKind, Id);
@@ -217,9 +217,7 @@ fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Resu
                 )),
                 _ => Ok(()),
             },
-            _ => Err(format!(
-                "{what} is not on the server (its creation never reached it)"
-            )),
+            _ => Err(format!("{what} is not on the server (its creation never reached it)")),
         };
     };
     if who.may_change_anything() {
@@ -278,7 +276,7 @@ mod tests {
         assert_eq!(s.fields["name"], "Nordic AB", "the newer value wins");
         assert_eq!(s.fields["city"], "Umeå", "a field the retry does not carry stays");
         assert_eq!(
-            s.clocks[crate::store::CREATED].wall,
+            s.clocks[crate::protocol::CREATED].wall,
             1000,
             "created keeps the first clock"
         );

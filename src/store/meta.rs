@@ -96,7 +96,7 @@ fn upgrade_records(store: &Store) -> Result<(), StoreError> {
     let tree = store.entity_tree(EntityKind::Opportunity);
     for item in tree.iter() {
         let (key, bytes) = item?;
-        let mut stored = Stored::decode(&bytes)?;
+        let mut stored = super::decode(&bytes)?;
         if upgrade(EntityKind::Opportunity, &mut stored) {
             tree.insert(key, stored.encode())?;
         }

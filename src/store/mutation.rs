@@ -5,17 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
-use super::conflict::{self, Conflict, ConflictKind, LocalConflict};
+use super::conflict::{self, LocalConflict};
 use super::held;
 use super::meta::{K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, K_QUOTE_COUNTER, parse_hlc, parse_u64};
-use super::record::{CREATED, DELETED};
 use super::{CONFLICTS, HELD, META, OUTBOX, Store, StoreError, Stored, entity_pos};
 use crate::model::entity::{Checked, Context};
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
+use crate::protocol::{CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED};
 
 /// What to do to one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,58 +69,6 @@ impl Mutation {
             op: Op::Update(fields),
         }
     }
-}
-
-/// A recorded change, as kept in the outbox and shipped by sync.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Change {
-    /// The replica that made it.
-    pub replica: ReplicaId,
-    /// Contiguous per replica, from 1; with `replica` the idempotency key.
-    pub seq: u64,
-    /// Clock of the change.
-    pub hlc: Hlc,
-    /// Kind of record.
-    pub entity: EntityKind,
-    /// Record id.
-    pub id: Id,
-    /// What changed.
-    #[serde(flatten)]
-    pub op: ChangeOp,
-}
-
-/// What a change does.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum ChangeOp {
-    /// A new record with all its fields.
-    Create {
-        /// The fields.
-        fields: Fields,
-    },
-    /// One field set; `base` is the clock of the value it replaced.
-    Set {
-        /// Field name.
-        field: String,
-        /// New value.
-        value: serde_json::Value,
-        /// Clock of the replaced value.
-        base: Option<Hlc>,
-    },
-    /// The record went to the trash.
-    Delete {
-        /// Clock of the tombstone it replaced.
-        base: Option<Hlc>,
-        /// The clock of every field as the deleting replica saw it, so a replica that
-        /// holds a newer edit can tell the edit was concurrent with the delete.
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        seen: BTreeMap<String, Hlc>,
-    },
-    /// The record came back from the trash.
-    Restore {
-        /// Clock of the tombstone it replaced.
-        base: Option<Hlc>,
-    },
 }
 
 /// A conflict a commit settles, in the same transaction as the writes that resolve it.
@@ -271,7 +218,7 @@ impl Tx<'_> {
     fn load(&self, kind: EntityKind, id: Id) -> TxResult<Option<Stored>> {
         match self.trees[entity_pos(kind)].get(id.as_bytes())? {
             None => Ok(None),
-            Some(bytes) => Stored::decode(&bytes).map(Some).or_else(abort),
+            Some(bytes) => super::decode(&bytes).map(Some).or_else(abort),
         }
     }
 

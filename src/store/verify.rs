@@ -74,7 +74,7 @@ impl Store {
                     continue;
                 };
                 exists.insert((kind, id));
-                let stored = match super::Stored::decode(&v) {
+                let stored = match super::decode(&v) {
                     Ok(s) => s,
                     Err(e) => {
                         report.problems.push(format!("{kind} {id}: {e}"));

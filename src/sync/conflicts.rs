@@ -5,9 +5,8 @@
 use serde_json::Value;
 
 use crate::model::{EntityKind, Fields, ReplicaId};
-use crate::store::{
-    CREATED, Conflict, ConflictKind, DELETED, LocalConflict, Mutation, Op, Settle, Store, StoreError, Stored,
-};
+use crate::protocol::{CREATED, Conflict, ConflictKind, DELETED, Stored};
+use crate::store::{LocalConflict, Mutation, Op, Settle, Store, StoreError};
 
 /// A conflict with whether it still needs a decision.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -298,7 +297,7 @@ fn set_field(
 /// Refused changes: keeping the server's value needs no write (it is already back);
 /// keeping mine writes it again (the server decides again).
 fn refused(
-    c: &crate::store::Conflict,
+    c: &crate::protocol::Conflict,
     choice: &Choice,
     theirs: bool,
     record: Option<&Stored>,

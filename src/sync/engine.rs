@@ -7,13 +7,11 @@ use serde_json::Value;
 
 use super::client::Api;
 use super::error::SyncError;
-use super::merge;
-use super::wire::{Entry, PushRequest, WhoAmI};
 use crate::model::{EntityKind, Hlc, Id};
-use crate::store::{
-    CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Hold, Mutation, Op, Outcome, Remote, Side, Store,
-    Stored,
-};
+use crate::protocol::merge;
+use crate::protocol::wire::{Entry, PushRequest, WhoAmI};
+use crate::protocol::{CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Outcome, Side, Stored};
+use crate::store::{Hold, Mutation, Op, Remote, Store};
 
 /// Largest push body the client builds (bytes of JSON), well under the server's limit.
 const MAX_PUSH_BYTES: usize = 2 * 1024 * 1024;
@@ -124,7 +122,7 @@ pub fn sync(
         loop {
             let page = api.pull(store.replica(), cursor, opts.page)?;
             for e in page.entries.iter().filter(|e| e.change.replica != store.replica()) {
-                if e.actor == super::wire::DIRECTORY_ACTOR {
+                if e.actor == crate::protocol::wire::DIRECTORY_ACTOR {
                     report.users += 1;
                 } else {
                     report.received += 1;
@@ -288,7 +286,7 @@ fn pull(
             .entries
             .iter()
             .filter(|e| e.change.replica != store.replica())
-            .partition(|e| e.actor == super::wire::DIRECTORY_ACTOR);
+            .partition(|e| e.actor == crate::protocol::wire::DIRECTORY_ACTOR);
         report.received += others.len();
         report.users += users.len();
         report.conflicts += applied.conflicts;

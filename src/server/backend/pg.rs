@@ -12,12 +12,12 @@ use super::pg_pool::Pool;
 use super::{Accounts, Changes, NewUser, RawPage, TokenInfo, UserInfo, pg_schema, time_of};
 use crate::model::records::Role;
 use crate::model::{EntityKind, Id, ReplicaId};
+use crate::protocol::Stored;
+use crate::protocol::wire::{MAX_PAGE_BYTES, PushRequest, PushResponse};
 use crate::server::auth::{NewToken, Principal};
 use crate::server::directory;
 use crate::server::engine::{self, Key};
 use crate::server::error::{ApiError, BackendError};
-use crate::store::Stored;
-use crate::sync::wire::{MAX_PAGE_BYTES, PushRequest, PushResponse};
 
 /// PostgreSQL storage.
 pub struct PgBackend {

@@ -12,12 +12,12 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{Accounts, Changes, FileAccounts, NewUser, RawPage, UserInfo, log_value};
 use crate::model::ReplicaId;
+use crate::protocol::Stored;
+use crate::protocol::wire::{MAX_PAGE_BYTES, PushRequest, PushResponse};
 use crate::server::auth::{NewToken, Principal};
 use crate::server::directory;
 use crate::server::engine::{self, Key};
 use crate::server::error::BackendError;
-use crate::store::Stored;
-use crate::sync::wire::{MAX_PAGE_BYTES, PushRequest, PushResponse};
 
 const META: usize = 0;
 const REPLICAS: usize = 1;

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{Change, Conflict, Stored};
 use crate::model::ReplicaId;
 use crate::model::records::Role;
-use crate::store::{Change, Conflict, Stored};
 
 /// Version of this protocol, reported by `/v1/health`.
 pub const API_VERSION: u32 = 1;
