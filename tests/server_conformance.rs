@@ -73,7 +73,7 @@ impl Replica {
 }
 
 fn push(api: &HttpApi, r: &Replica, changes: Vec<Change>) -> Result<outpost::protocol::wire::PushResponse, SyncError> {
-    api.push(&PushRequest { replica: r.id, changes })
+    api.push(&PushRequest::new(r.id, changes))
 }
 
 fn pull_all(api: &HttpApi, r: ReplicaId) -> PullResponse {
@@ -82,6 +82,7 @@ fn pull_all(api: &HttpApi, r: ReplicaId) -> PullResponse {
         next: 0,
         more: false,
         head: 0,
+        unknown: Default::default(),
     };
     loop {
         let page = api.pull(r, all.next, 3).expect("pull");

@@ -81,6 +81,11 @@ pub struct Report {
     pub users: usize,
     /// Whether this was a dry run (nothing changed locally).
     pub dry_run: bool,
+    /// Changes of record kinds one side does not know, per kind: pulled entries this
+    /// outpost skipped (the cursor moves past them), and pushed changes the server
+    /// refused because it does not know the kind.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unknown_kinds: std::collections::BTreeMap<String, usize>,
 }
 
 /// Checks the token and that the store belongs with this server and user.
@@ -191,10 +196,7 @@ fn push(
         let last = changes.last().map_or(0, |c| c.seq);
         let count = changes.len();
         let acked_before = store.sync_state()?.acked_seq;
-        let resp = api.push(&PushRequest {
-            replica: store.replica(),
-            changes,
-        })?;
+        let resp = api.push(&PushRequest::new(store.replica(), changes))?;
         if resp.acked > issued {
             return Err(SyncError::Protocol(format!(
                 "the server holds {} changes of this replica but this store made only {issued}; \
@@ -216,6 +218,9 @@ fn push(
         store.ack_outbox(resp.acked)?;
         report.sent += count;
         report.refused += resp.refused;
+        for r in &resp.refusals {
+            *report.unknown_kinds.entry(r.entity.clone()).or_default() += 1;
+        }
         progress(Progress::Push {
             done: report.sent.min(total),
             total,
@@ -233,10 +238,7 @@ fn check_after_restore(store: &Store, api: &dyn Api) -> Result<(), SyncError> {
         return Ok(());
     }
     let acked = store.sync_state()?.acked_seq;
-    let resp = api.push(&PushRequest {
-        replica: store.replica(),
-        changes: Vec::new(),
-    })?;
+    let resp = api.push(&PushRequest::new(store.replica(), Vec::new()))?;
     if resp.acked > acked {
         return Err(SyncError::Protocol(format!(
             "this store was restored from a backup older than its last sync: the server already holds \
@@ -279,6 +281,9 @@ fn pull(
                 "the server moved the cursor back from {cursor} to {}",
                 page.next
             )));
+        }
+        for (kind, n) in &page.unknown {
+            *report.unknown_kinds.entry(kind.clone()).or_default() += n;
         }
         let items: Vec<Incoming> = page.entries.iter().map(Incoming::new).collect();
         let applied = store.apply_remote(&items, page.next)?;
@@ -444,5 +449,96 @@ fn refused_conflict(entry: &Entry, reason: &str, server: Option<&Stored>, n: usi
         actor: entry.actor.clone(),
         at: entry.at,
         reason: Some(reason.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::ReplicaId;
+    use crate::model::records::Role;
+    use crate::protocol::wire::{Health, PullResponse, PushResponse};
+    use crate::sync::client::Api;
+
+    /// A server whose log holds a change of a kind this build does not know (as a newer
+    /// server would send it), followed by an account.
+    struct NewerServer {
+        page: String,
+        pulls: Cell<usize>,
+    }
+
+    impl Api for NewerServer {
+        fn health(&self) -> Result<Health, SyncError> {
+            unreachable!("sync does not ask")
+        }
+        fn whoami(&self) -> Result<WhoAmI, SyncError> {
+            Ok(WhoAmI {
+                user: "ana".into(),
+                role: Role::Rep,
+                server_id: "srv".into(),
+                name: None,
+                email: None,
+            })
+        }
+        fn push(&self, _: &PushRequest) -> Result<PushResponse, SyncError> {
+            Ok(PushResponse::default())
+        }
+        fn pull(&self, _: ReplicaId, after: u64, _: usize) -> Result<PullResponse, SyncError> {
+            self.pulls.set(self.pulls.get() + 1);
+            if after >= 2 {
+                return Ok(serde_json::from_str(r#"{"entries":[],"next":2,"more":false,"head":2}"#).expect("page"));
+            }
+            // Decoded exactly as the HTTP client decodes a body.
+            Ok(serde_json::from_str(&self.page).expect("tolerant page"))
+        }
+    }
+
+    #[test]
+    fn a_pulled_change_of_an_unknown_kind_is_skipped_and_the_cursor_moves_past_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).expect("open");
+        let other = ReplicaId(77);
+        let hlc = |n: u64| Hlc {
+            wall: 1_700_000_000_000 + n,
+            counter: 0,
+            replica: other,
+        };
+        let account = Id::new();
+        let entry = |cursor: u64, entity: &str, id: Id| {
+            let mut fields = crate::model::Fields::new();
+            fields.insert("name".into(), json!("Nord"));
+            let change = Change {
+                replica: other,
+                seq: cursor,
+                hlc: hlc(cursor),
+                entity: EntityKind::Account,
+                id,
+                op: ChangeOp::Create { fields },
+            };
+            let mut change = serde_json::to_value(change).expect("json");
+            change["entity"] = json!(entity);
+            json!({"cursor": cursor, "actor": "bo", "at": "2026-01-01T00:00:00Z", "change": change})
+        };
+        let page = json!({
+            "entries": [entry(1, "territory", Id::new()), entry(2, "account", account)],
+            "next": 2, "more": false, "head": 2,
+        });
+        let api = NewerServer {
+            page: page.to_string(),
+            pulls: Cell::new(0),
+        };
+        let report = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
+        assert_eq!(report.received, 1, "the account arrived");
+        assert_eq!(report.unknown_kinds.get("territory"), Some(&1), "{report:?}");
+        assert!(store.get(EntityKind::Account, account).expect("get").is_some());
+        assert_eq!(
+            store.sync_state().expect("state").cursor,
+            2,
+            "the cursor moved past both"
+        );
     }
 }

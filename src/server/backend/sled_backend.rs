@@ -162,7 +162,7 @@ impl Inner {
             return Ok(0);
         }
         let n = changes.len();
-        self.push_locked(&directory::principal(), &PushRequest { replica, changes })?;
+        self.push_locked(&directory::principal(), &PushRequest::new(replica, changes))?;
         Ok(n)
     }
 
@@ -186,6 +186,7 @@ impl Inner {
                 skipped: req.changes.len() - fresh.len(),
                 ..PushResponse::default()
             };
+            engine::refuse_unknown(req, acked, &mut response);
             for draft in drafts {
                 head += 1;
                 let entry = draft.into_entry(head, &who.user, now);
