@@ -10,7 +10,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::conflict::{self, LocalConflict};
 use super::held;
-use super::meta::{K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, K_QUOTE_COUNTER, parse_hlc, parse_u64};
+use super::meta::{K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, counter_key, parse_hlc, parse_u64};
 use super::{CONFLICTS, HELD, META, OUTBOX, Store, StoreError, Stored, entity_pos};
 use crate::model::entity::{Checked, Context};
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
@@ -282,19 +282,35 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn index(&self, kind: EntityKind, id: Id, checked: &Checked, add: bool) -> TxResult<()> {
-        super::write::index(self.trees, kind, id, checked, add)?;
+    /// Writes a record through the one record-writing function (`write::replace`), which
+    /// keeps its index entries exact.
+    fn put(&self, kind: EntityKind, id: Id, before: Option<&Stored>, after: &Stored) -> TxResult<()> {
+        super::write::replace(self.trees, kind, id, before, Some(after))?;
         Ok(())
     }
 
-    fn next_quote_number(&self) -> TxResult<String> {
+    /// Fills the number of a kind that is numbered (see `model::numbering`) when the
+    /// create leaves it empty: one counter per kind in `meta`, moved in this transaction.
+    fn number(&self, kind: EntityKind, fields: &mut Fields) -> TxResult<()> {
+        let Some(numbering) = kind.numbering() else {
+            return Ok(());
+        };
+        if fields
+            .get(numbering.field)
+            .and_then(|v| v.as_str())
+            .is_some_and(|s| !s.is_empty())
+        {
+            return Ok(());
+        }
         let meta = &self.trees[META];
-        let n = parse_u64(meta.get(K_QUOTE_COUNTER)?.as_deref(), 0).or_else(abort)? + 1;
-        meta.insert(K_QUOTE_COUNTER, n.to_string().as_bytes())?;
+        let key = counter_key(kind);
+        let n = parse_u64(meta.get(key.as_bytes())?.as_deref(), 0).or_else(abort)? + 1;
+        meta.insert(key.as_bytes(), n.to_string().as_bytes())?;
         let device = meta
             .get(K_DEVICE)?
             .map_or_else(|| "0000".to_string(), |v| String::from_utf8_lossy(&v).into_owned());
-        Ok(format!("Q-{device}-{n:04}"))
+        fields.insert(numbering.field.into(), numbering.format(&device, n).into());
+        Ok(())
     }
 
     fn apply(&mut self, index: usize, m: &Mutation) -> TxResult<Hlc> {
@@ -306,30 +322,27 @@ impl Tx<'_> {
                     return abort(StoreError::state(index, format!("{kind} {id} already exists")));
                 }
                 let mut fields = fields.clone();
-                if kind == EntityKind::Quote && fields.get("number").and_then(|v| v.as_str()).is_none_or(str::is_empty)
-                {
-                    fields.insert("number".into(), self.next_quote_number()?.into());
-                }
+                self.number(kind, &mut fields)?;
                 let checked = self.check(index, m, &fields, None)?;
                 self.check_links(index, &checked, None)?;
                 let hlc = self.tick();
                 let mut clocks: BTreeMap<String, Hlc> = checked.fields.keys().map(|k| (k.clone(), hlc)).collect();
                 clocks.insert(CREATED.into(), hlc);
-                self.index(kind, id, &checked, true)?;
                 let stored = Stored {
                     fields: checked.fields,
                     clocks,
                     deleted: false,
                 };
-                self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
+                self.put(kind, id, None, &stored)?;
                 self.outbox(hlc, kind, id, ChangeOp::Create { fields: stored.fields })?;
                 hlc
             }
             Op::Update(changes) | Op::Rewrite(changes) => {
                 let rewrite = matches!(m.op, Op::Rewrite(_));
-                let Some(mut stored) = existing else {
+                let Some(before) = existing else {
                     return abort(StoreError::missing(index, kind, id));
                 };
+                let mut stored = before.clone();
                 if stored.deleted {
                     return abort(StoreError::state(
                         index,
@@ -353,23 +366,20 @@ impl Tx<'_> {
                 }
                 self.check_links(index, &checked, old.as_ref())?;
                 let hlc = self.tick();
-                if let Some(old) = &old {
-                    self.index(kind, id, old, false)?;
-                }
-                self.index(kind, id, &checked, true)?;
                 for field in changed {
                     let value = checked.fields.get(&field).cloned().unwrap_or_default();
                     let base = stored.clocks.insert(field.clone(), hlc);
                     self.outbox(hlc, kind, id, ChangeOp::Set { field, value, base })?;
                 }
                 stored.fields = checked.fields;
-                self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
+                self.put(kind, id, Some(&before), &stored)?;
                 hlc
             }
             Op::Resend => {
-                let Some(mut stored) = existing else {
+                let Some(before) = existing else {
                     return abort(StoreError::missing(index, kind, id));
                 };
+                let mut stored = before.clone();
                 if stored.deleted {
                     return abort(StoreError::state(
                         index,
@@ -379,7 +389,7 @@ impl Tx<'_> {
                 let hlc = self.tick();
                 stored.clocks = stored.fields.keys().map(|k| (k.clone(), hlc)).collect();
                 stored.clocks.insert(CREATED.into(), hlc);
-                self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
+                self.put(kind, id, Some(&before), &stored)?;
                 let seq = self.seq;
                 self.outbox(hlc, kind, id, ChangeOp::Create { fields: stored.fields })?;
                 let hk = held::key(kind, id);
@@ -392,9 +402,10 @@ impl Tx<'_> {
             }
             Op::Delete | Op::Restore => {
                 let delete = m.op == Op::Delete;
-                let Some(mut stored) = existing else {
+                let Some(before) = existing else {
                     return abort(StoreError::missing(index, kind, id));
                 };
+                let mut stored = before.clone();
                 if stored.deleted == delete {
                     let state = if delete {
                         "already in the trash"
@@ -409,11 +420,10 @@ impl Tx<'_> {
                 if !delete {
                     self.check_links(index, &checked, None)?;
                 }
-                self.index(kind, id, &checked, !delete)?;
                 let hlc = self.tick();
                 stored.deleted = delete;
                 let base = stored.clocks.insert(DELETED.into(), hlc);
-                self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
+                self.put(kind, id, Some(&before), &stored)?;
                 let op = if delete {
                     let seen = stored
                         .clocks
@@ -559,6 +569,55 @@ mod tests {
             .collect();
         assert_eq!(ops, ["create", "create", "delete", "restore", "create"]);
         assert!(store.verify().expect("verify").ok());
+    }
+
+    #[test]
+    fn numbered_kinds_count_per_kind_with_their_prefix_and_the_device() {
+        let (_dir, store) = open();
+        let account = Mutation::create(EntityKind::Account, fields(&[("name", json!("Acme"))]));
+        let opp = Mutation::create(
+            EntityKind::Opportunity,
+            fields(&[
+                ("name", json!("Deal")),
+                ("account_id", json!(account.id.to_string())),
+                ("amount", json!("100")),
+                ("stage", json!("prospecting")),
+                ("close_date", json!("2026-05-01")),
+            ]),
+        );
+        store.commit(&[account.clone(), opp.clone()]).expect("account and deal");
+        let device = store.meta(K_DEVICE).expect("meta").expect("device code");
+        let quote = |number: Option<&str>| {
+            let mut f = fields(&[
+                ("opportunity_id", json!(opp.id.to_string())),
+                ("currency", json!("EUR")),
+            ]);
+            if let Some(n) = number {
+                f.insert("number".into(), json!(n));
+            }
+            Mutation::create(EntityKind::Quote, f)
+        };
+        let number = |m: &Mutation| {
+            store.commit(std::slice::from_ref(m)).expect("quote");
+            let q = store.get(EntityKind::Quote, m.id).expect("get").expect("quote");
+            q.text("number").to_string()
+        };
+        assert_eq!(number(&quote(None)), format!("Q-{device}-0001"));
+        assert_eq!(
+            number(&quote(Some("MY-7"))),
+            "MY-7",
+            "a given number is kept and not counted"
+        );
+        assert_eq!(number(&quote(Some(""))), format!("Q-{device}-0002"));
+        // The counter is the quotes' own (under the key quotes always used), and an
+        // unnumbered kind has none.
+        assert_eq!(store.meta("quote_counter").expect("meta").as_deref(), Some("2"));
+        assert_eq!(counter_key(EntityKind::Quote), "quote_counter");
+        assert_eq!(store.meta(&counter_key(EntityKind::Account)).expect("meta"), None);
+        // A rejected batch does not move the counter.
+        let bad = Mutation::create(EntityKind::Contact, fields(&[("first_name", json!("A"))]));
+        assert!(store.commit(&[quote(None), bad]).is_err());
+        assert_eq!(number(&quote(None)), format!("Q-{device}-0003"));
     }
 
     #[test]
