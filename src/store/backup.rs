@@ -265,13 +265,9 @@ impl Store {
     pub fn restore(&mut self, parsed: Parsed) -> Result<BackupSummary, StoreError> {
         let has_records = !self.has_no_records() || self.outbox_len() > 0;
         if has_records {
-            return Err(StoreError::state(
-                0,
-                format!(
-                    "the store at {} is not empty; restore into a new --data-dir",
-                    self.path().display()
-                ),
-            ));
+            return Err(StoreError::NotEmpty {
+                path: self.path().to_path_buf(),
+            });
         }
         let result = self.trees.as_slice().transaction(|trees| {
             for (k, v) in &parsed.meta {

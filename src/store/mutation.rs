@@ -175,12 +175,7 @@ impl Store {
 
 impl Tx<'_> {
     fn settle(&self, s: &Settle) -> TxResult<()> {
-        let missing = || {
-            abort(StoreError::state(
-                0,
-                format!("no conflict with id {}; see `outpost conflicts list`", s.id),
-            ))
-        };
+        let missing = || abort(StoreError::NoConflict { id: s.id.clone() });
         let Some((cursor, n)) = Conflict::parse_id(&s.id) else {
             return missing();
         };
@@ -190,10 +185,10 @@ impl Tx<'_> {
         let mut local: LocalConflict = serde_json::from_slice(&bytes)
             .map_err(|e| ConflictableTransactionError::Abort(StoreError::Corrupt(format!("conflict: {e}"))))?;
         if let Some(how) = &local.resolved {
-            return abort(StoreError::state(
-                0,
-                format!("conflict {} is already resolved ({how})", s.id),
-            ));
+            return abort(StoreError::AlreadyResolved {
+                id: s.id.clone(),
+                how: how.clone(),
+            });
         }
         local.resolved = Some(s.how.clone());
         let (k, v) = conflict::encode(&local);
@@ -263,19 +258,20 @@ impl Tx<'_> {
             match self.load(l.kind, l.id)? {
                 Some(target) if !target.deleted => {}
                 Some(_) => {
-                    return abort(StoreError::state(
+                    return abort(StoreError::InTrash {
                         index,
-                        format!(
-                            "{}: {} {} is in the trash; restore it first (`outpost trash restore {}`)",
-                            l.field, l.kind, l.id, l.id
-                        ),
-                    ));
+                        kind: l.kind,
+                        id: l.id,
+                        field: Some(l.field.to_string()),
+                    });
                 }
                 None => {
-                    return abort(StoreError::state(
+                    return abort(StoreError::Missing {
                         index,
-                        format!("{}: no {} with id {}", l.field, l.kind, l.id),
-                    ));
+                        kind: l.kind,
+                        id: l.id,
+                        field: Some(l.field.to_string()),
+                    });
                 }
             }
         }
@@ -319,7 +315,7 @@ impl Tx<'_> {
         let hlc = match &m.op {
             Op::Create(fields) => {
                 if existing.is_some() {
-                    return abort(StoreError::state(index, format!("{kind} {id} already exists")));
+                    return abort(StoreError::Exists { index, kind, id });
                 }
                 let mut fields = fields.clone();
                 self.number(kind, &mut fields)?;
@@ -344,10 +340,7 @@ impl Tx<'_> {
                 };
                 let mut stored = before.clone();
                 if stored.deleted {
-                    return abort(StoreError::state(
-                        index,
-                        format!("{kind} {id} is in the trash; restore it first (`outpost trash restore {id}`)"),
-                    ));
+                    return abort(StoreError::in_trash(index, kind, id));
                 }
                 let mut merged = stored.fields.clone();
                 for (k, v) in changes {
@@ -381,10 +374,7 @@ impl Tx<'_> {
                 };
                 let mut stored = before.clone();
                 if stored.deleted {
-                    return abort(StoreError::state(
-                        index,
-                        format!("{kind} {id} is in the trash; restore it first (`outpost trash restore {id}`)"),
-                    ));
+                    return abort(StoreError::in_trash(index, kind, id));
                 }
                 let hlc = self.tick();
                 stored.clocks = stored.fields.keys().map(|k| (k.clone(), hlc)).collect();
@@ -407,12 +397,11 @@ impl Tx<'_> {
                 };
                 let mut stored = before.clone();
                 if stored.deleted == delete {
-                    let state = if delete {
-                        "already in the trash"
+                    return abort(if delete {
+                        StoreError::AlreadyInTrash { index, kind, id }
                     } else {
-                        "not in the trash"
-                    };
-                    return abort(StoreError::state(index, format!("{kind} {id} is {state}")));
+                        StoreError::NotInTrash { index, kind, id }
+                    });
                 }
                 let checked = kind
                     .describe(&stored.fields)

@@ -105,7 +105,7 @@ pub fn resolve_all(store: &Store, filter: Filter, choice: &Choice) -> Result<Bul
         }
         match resolve(store, &c.id, choice) {
             Ok(done) => bulk.resolved.push(done),
-            Err(StoreError::State { message, .. }) => bulk.skipped.push((c.id.clone(), message)),
+            Err(e) if e.is_refusal() => bulk.skipped.push((c.id.clone(), e.to_string())),
             Err(e) => return Err(e),
         }
     }
@@ -140,7 +140,7 @@ fn state_error(message: String) -> StoreError {
 pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, StoreError> {
     let local = store
         .conflict(id)?
-        .ok_or_else(|| state_error(format!("no conflict with id {id}; see `outpost conflicts list`")))?;
+        .ok_or_else(|| StoreError::NoConflict { id: id.to_string() })?;
     if local.resolved.is_some() {
         return Err(state_error(format!(
             "conflict {id} is already resolved ({})",
@@ -283,9 +283,12 @@ fn set_field(
         return Err(state_error(format!("{kind} {id} is not in this store")));
     };
     if record.deleted {
-        return Err(state_error(format!(
-            "{kind} {id} is in the trash; restore it first (`outpost trash restore {id}`), then resolve"
-        )));
+        return Err(StoreError::InTrash {
+            index: 0,
+            kind,
+            id,
+            field: None,
+        });
     }
     let mut fields = Fields::new();
     let same = record.fields.get(field) == Some(&value);
