@@ -1,6 +1,7 @@
 //! The sled store on the laptop: one tree per entity, secondary-index trees, the outbox
-//! and `meta`. Every mutation goes through [`Store::commit`] (see `mutation.rs`); there
-//! is no second write path.
+//! and `meta`. Every local mutation goes through [`Store::commit`] (see `mutation.rs`),
+//! and every record write, local or remote, restore or migration, through
+//! `write::replace`; there is no second write path.
 
 mod apply;
 mod backup;

@@ -177,7 +177,8 @@ impl Store {
         let mut scratch = VerifyReport::default();
         let expected = self.expected_indexes(&mut scratch)?;
         // Per index tree: the entries to remove and the ones to add.
-        let mut diff: Vec<(usize, Vec<Vec<u8>>, Vec<Vec<u8>>)> = Vec::new();
+        type Keys = Vec<Vec<u8>>;
+        let mut diff: Vec<(usize, Keys, Keys)> = Vec::new();
         for (tree, want) in expected.iter().enumerate().skip(IDX_PARENT) {
             let mut have = BTreeSet::new();
             for item in self.tree(tree).iter() {
