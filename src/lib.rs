@@ -1,12 +1,13 @@
 //! outpost: an offline-first sales force automation CRM for the terminal.
 //!
-//! Layers (dependencies point one way): `model` <- `store` <- `sync` <- `app` <- { `tui`, `cli` };
-//! `server` uses `sync`'s wire types and merge core.
+//! Layers (dependencies point one way): `model` <- `protocol` <- `store` <- `sync` <- `app` <-
+//! { `tui`, `cli` }; `server` uses `model` and `protocol` (wire types, merge core) only.
 //! See ARCHITECTURE.md.
 
 pub mod app;
 pub mod cli;
 pub mod model;
+pub mod protocol;
 pub mod server;
 pub mod store;
 pub mod sync;

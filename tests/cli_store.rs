@@ -102,7 +102,7 @@ fn an_older_stage_history_array_becomes_entries_and_shows_the_same_history() {
     };
     let outbox_before = {
         // Make it look like schema 3: the history is one array field, no loss reason.
-        let db = sled::open(env.data().join("store")).expect("sled");
+        let db = open_raw(&env.data().join("store"));
         let tree = db.open_tree("opportunity").expect("tree");
         let bytes = tree.get(opp.as_bytes()).expect("get").expect("record");
         let mut stored: outpost::store::Stored = serde_json::from_slice(&bytes).expect("decode");
@@ -214,7 +214,7 @@ fn an_older_store_is_migrated_and_a_newer_one_refused() {
     }
     {
         // Make it look like schema 1: no title index.
-        let db = sled::open(env.data().join("store")).expect("sled");
+        let db = open_raw(&env.data().join("store"));
         db.open_tree("idx_title").expect("tree").clear().expect("clear");
         db.open_tree("meta")
             .expect("tree")
@@ -228,7 +228,7 @@ fn an_older_store_is_migrated_and_a_newer_one_refused() {
     );
     assert!(env.ok(&["check"]).contains("ok"));
     {
-        let db = sled::open(env.data().join("store")).expect("sled");
+        let db = open_raw(&env.data().join("store"));
         db.open_tree("meta")
             .expect("tree")
             .insert("schema_version", "99")
@@ -312,7 +312,7 @@ fn check_finds_and_repairs_a_broken_index() {
     let env = Env::new();
     env.ok(&["demo", "--scale", "20"]);
     {
-        let db = sled::open(env.data().join("store")).expect("sled");
+        let db = open_raw(&env.data().join("store"));
         let t = db.open_tree("idx_parent").expect("tree");
         let first = t.first().expect("read").expect("an entry");
         t.remove(first.0).expect("remove");
@@ -341,4 +341,18 @@ fn the_store_is_locked_against_a_second_process_with_a_clear_message() {
     let _store = Store::open(&env.data()).expect("open");
     let err = env.fails(&["account", "list"], 1);
     assert!(err.contains("in use by another outpost process"), "{err}");
+}
+
+/// Opens the store's sled database directly. sled lets go of its file lock from a
+/// background thread shortly after the last handle drops, so a busy machine may need a
+/// moment.
+fn open_raw(path: &std::path::Path) -> sled::Db {
+    for _ in 0..100 {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(e) if e.to_string().contains("lock") => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(e) => panic!("sled: {e}"),
+        }
+    }
+    panic!("sled: {} stayed locked", path.display())
 }

@@ -57,3 +57,53 @@ fn sigkill_during_a_large_import_leaves_a_consistent_store() {
     eprintln!("import of {ROWS} rows took {took:?}; (written, live after recovery) for each kill: {outcomes:?}");
     assert!(took > Duration::ZERO);
 }
+
+/// `restore` is one transaction (records, their index entries, outbox and meta): a
+/// restore killed part way leaves an empty store that a second restore fills, or the
+/// whole backup, never part of it.
+#[test]
+fn sigkill_during_a_restore_leaves_nothing_or_everything() {
+    let mut csv = String::from("first,last,email\n");
+    for i in 0..ROWS {
+        let _ = writeln!(csv, "First{i},Last{i},r{i}@example.com");
+    }
+    let source = Env::new();
+    let file = source.write("contacts.csv", &csv);
+    source.ok(&["import", "contacts", s(&file)]);
+    let backup = source.path("backup.ndjson");
+    source.ok(&["backup", s(&backup)]);
+    let full = Env::new();
+    let started = Instant::now();
+    full.ok(&["restore", s(&backup)]);
+    let took = started.elapsed();
+    let mut outcomes = Vec::new();
+    for fraction in [0.3, 0.6, 0.9, 1.0, 1.5] {
+        let env = Env::new();
+        let mut child = env.cmd().args(["restore", s(&backup)]).spawn().expect("spawn");
+        std::thread::sleep(took.mul_f64(fraction));
+        let _ = child.kill(); // SIGKILL on Unix
+        let _ = child.wait();
+        if !env.data().join("store").exists() {
+            outcomes.push(0);
+            continue; // killed before the store was created
+        }
+        let store = Store::open(&env.data()).expect("the store opens after a crash");
+        let report = store.verify().expect("verify");
+        assert!(report.ok(), "after a kill at {fraction}: {:?}", report.problems);
+        let contacts = store.count(EntityKind::Contact);
+        assert!(
+            contacts == 0 || contacts == ROWS,
+            "a torn restore: {contacts} of {ROWS}"
+        );
+        let restored = store.meta("restored_from_backup").expect("meta").is_some();
+        assert_eq!(restored, contacts == ROWS, "the marker lands with the records");
+        drop(store);
+        if contacts == 0 {
+            env.ok(&["restore", s(&backup)]);
+        }
+        assert_eq!(env.json(&["contact", "list"]).as_array().map_or(0, Vec::len), ROWS);
+        assert!(env.ok(&["check"]).contains("ok"));
+        outcomes.push(contacts);
+    }
+    eprintln!("restore of {ROWS} records took {took:?}; records found after each kill: {outcomes:?}");
+}

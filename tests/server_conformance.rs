@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use outpost::model::records::Role;
 use outpost::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
+use outpost::protocol::wire::{DIRECTORY_ACTOR, PullResponse, PushRequest};
+use outpost::protocol::{Change, ChangeOp};
 use outpost::server::{Running, Storage};
-use outpost::store::{Change, ChangeOp};
 use outpost::sync::SyncError;
 use outpost::sync::client::{Api, HttpApi};
-use outpost::sync::wire::{DIRECTORY_ACTOR, PullResponse, PushRequest};
 use serde_json::json;
 use sync_support::{PgDb, add_user, revoke_user, start};
 
@@ -72,8 +72,8 @@ impl Replica {
     }
 }
 
-fn push(api: &HttpApi, r: &Replica, changes: Vec<Change>) -> Result<outpost::sync::wire::PushResponse, SyncError> {
-    api.push(&PushRequest { replica: r.id, changes })
+fn push(api: &HttpApi, r: &Replica, changes: Vec<Change>) -> Result<outpost::protocol::wire::PushResponse, SyncError> {
+    api.push(&PushRequest::new(r.id, changes))
 }
 
 fn pull_all(api: &HttpApi, r: ReplicaId) -> PullResponse {
@@ -82,6 +82,7 @@ fn pull_all(api: &HttpApi, r: ReplicaId) -> PullResponse {
         next: 0,
         more: false,
         head: 0,
+        unknown: Default::default(),
     };
     loop {
         let page = api.pull(r, all.next, 3).expect("pull");
@@ -376,6 +377,37 @@ fn suite(storage: &Storage) {
         None,
         "refused changes are only for their replica"
     );
+
+    // A change of a kind this server does not know (a newer client's) is refused alone,
+    // in the push answer: acknowledged, not logged, and the push's other changes land.
+    let mut rn = Replica::new(4);
+    let known = rn.create(
+        EntityKind::Account,
+        Id::new(),
+        json!({"name": "Known", "owner": "alice"}),
+    );
+    let mut newer =
+        serde_json::to_value(rn.create(EntityKind::Account, Id::new(), json!({"name": "North"}))).expect("json");
+    newer["entity"] = json!("territory");
+    let (status, body) = raw_push(
+        &server,
+        &alice,
+        serde_json::to_vec(&json!({"replica": rn.id, "changes": [known, newer]})).expect("json"),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (
+            body["acked"].as_u64(),
+            body["accepted"].as_u64(),
+            body["refused"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1)),
+        "{body}"
+    );
+    assert_eq!(body["refusals"][0]["entity"], "territory", "{body}");
+    let after = pull_all(&a, ReplicaId(0xffff));
+    assert_eq!(after.head, all.head + 1, "only the known change was logged");
+    assert!(after.entries.iter().all(|e| e.change.entity == EntityKind::Account));
 }
 
 #[test]

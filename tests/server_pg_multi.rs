@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use outpost::model::{EntityKind, Hlc, Id, ReplicaId};
+use outpost::protocol::wire::PushRequest;
+use outpost::protocol::{Change, ChangeOp};
 use outpost::server::directory;
-use outpost::store::{Change, ChangeOp};
 use outpost::sync::client::{Api, HttpApi};
-use outpost::sync::wire::PushRequest;
 use serde_json::json;
 use sync_support::{PgDb, ServerProc};
 
@@ -84,7 +84,7 @@ fn two_servers_one_database_every_change_seen_exactly_once() {
                     let n = rng.u64(1..25).min(CHANGES - seq + 1);
                     let changes: Vec<Change> = (seq..seq + n).map(|s| create(replica, s)).collect();
                     let resp = apis[rng.usize(0..2)]
-                        .push(&PushRequest { replica, changes })
+                        .push(&PushRequest::new(replica, changes))
                         .expect("push");
                     assert_eq!(resp.acked, seq + n - 1);
                     seq += n;

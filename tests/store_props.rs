@@ -258,5 +258,13 @@ proptest! {
         }
         let seqs: Vec<u64> = store.outbox().map(|c| c.expect("change").seq).collect();
         prop_assert_eq!(seqs, (1..=store.outbox_len() as u64).collect::<Vec<_>>());
+        // Rebuilding the indexes (one transaction) changes nothing in exact indexes.
+        let before = store.verify().expect("verify");
+        let records = snapshot(&store);
+        store.rebuild_indexes().expect("rebuild");
+        let after = store.verify().expect("verify");
+        prop_assert!(after.ok(), "after a rebuild: {:?}", after.problems);
+        prop_assert_eq!(before.index_entries, after.index_entries);
+        prop_assert_eq!(records, snapshot(&store), "a rebuild changed records or the outbox");
     }
 }

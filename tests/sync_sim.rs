@@ -15,12 +15,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use outpost::model::records::{Role, StageHistory};
 use outpost::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
+use outpost::protocol::wire::{Health, PullResponse, PushRequest, PushResponse, WhoAmI};
+use outpost::protocol::{ChangeOp, ConflictKind, Stored};
 use outpost::server::{Running, Storage};
-use outpost::store::{ChangeOp, ConflictKind, Mutation, Op, Store, Stored};
+use outpost::store::{Mutation, Op, Store};
 use outpost::sync::SyncError;
 use outpost::sync::client::{Api, HttpApi};
 use outpost::sync::engine::{self, Options};
-use outpost::sync::wire::{Health, PullResponse, PushRequest, PushResponse, WhoAmI};
 use serde_json::{Value, json};
 
 /// Drops requests or responses and repeats requests, at random.

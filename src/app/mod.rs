@@ -54,6 +54,8 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Invalid { .. } => Self::Invalid(e.to_string()),
             StoreError::State { message, .. } => Self::Invalid(message),
+            // Typed refusals (in the trash, missing, ...) stay typed so each front end
+            // can add its own hint; they keep exit code 3 (see `exit_code`).
             other => Self::Store(other),
         }
     }
@@ -71,6 +73,7 @@ impl AppError {
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Invalid(_) => 3,
+            Self::Store(e) if e.is_refusal() => 3,
             Self::NotFound(_) | Self::Ambiguous(_) => 4,
             Self::Store(_) | Self::Io { .. } => 1,
         }

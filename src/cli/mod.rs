@@ -29,6 +29,7 @@ mod commands;
 pub mod conflicts_cmd;
 pub mod entity;
 mod entity_cmd;
+mod hint;
 pub mod man;
 pub mod out;
 pub mod serve_cmd;
@@ -142,7 +143,7 @@ pub fn main() -> i32 {
                 let _ = usage.print();
                 return usage.exit_code();
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {e:#}{}", hint::for_error(&e));
             e.downcast_ref::<AppError>().map_or(1, AppError::exit_code)
         }
     }

@@ -214,6 +214,14 @@ fn sync_now(store: &Store, args: &SyncArgs, format: Format) -> anyhow::Result<()
             report.held
         );
     }
+    if !report.unknown_kinds.is_empty() {
+        let kinds: Vec<String> = report.unknown_kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        eprintln!(
+            "skipped changes of record kinds this outpost or the server does not know ({}); update outpost \
+             (and the server) to sync them.",
+            kinds.join(", ")
+        );
+    }
     if report.adopted > 0 {
         println!(
             "adopted {} record{} made before the first sync",

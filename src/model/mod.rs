@@ -4,6 +4,7 @@ pub mod clock;
 pub mod entity;
 pub mod id;
 pub mod money;
+pub mod numbering;
 pub mod phone;
 pub mod records;
 pub mod stage;

@@ -14,11 +14,11 @@ use super::engine::Key;
 use crate::model::entity::Context;
 use crate::model::records::{Role, user_record_id};
 use crate::model::{EntityKind, Fields, Hlc, ReplicaId};
-use crate::store::{Change, ChangeOp, DELETED, Stored};
-use crate::sync::merge;
+use crate::protocol::merge;
+use crate::protocol::{Change, ChangeOp, DELETED, Stored};
 
 /// The actor of the directory's changes. Not a valid login, so no token can act as it.
-pub const ACTOR: &str = crate::sync::wire::DIRECTORY_ACTOR;
+pub const ACTOR: &str = crate::protocol::wire::DIRECTORY_ACTOR;
 
 /// Fields of a User record the server's accounts decide (quota only when given).
 const OWNED: [&str; 4] = ["login", "name", "email", "role"];

@@ -9,9 +9,9 @@ use axum::http::StatusCode;
 use super::auth::Principal;
 use super::error::ApiError;
 use crate::model::{EntityKind, Id, ReplicaId};
-use crate::store::{Change, ChangeOp, Conflict, Stored};
-use crate::sync::merge::{self, Detected};
-use crate::sync::wire::{Entry, MAX_PUSH_CHANGES, PushRequest, Refusal};
+use crate::protocol::merge::{self, Detected};
+use crate::protocol::wire::{Entry, MAX_PUSH_CHANGES, PushRequest, PushResponse, Refusal, UnknownRefusal};
+use crate::protocol::{Change, ChangeOp, Conflict, Stored};
 
 /// A record's key on the server.
 pub type Key = (EntityKind, Id);
@@ -68,36 +68,43 @@ pub fn new_changes<'a>(
     req: &'a PushRequest,
 ) -> Result<&'a [Change], ApiError> {
     check_owner(who, owner, req.replica)?;
-    if req.changes.len() > MAX_PUSH_CHANGES {
+    let total = req.changes.len() + req.unknown.len();
+    if total > MAX_PUSH_CHANGES {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
-            format!(
-                "{} changes in one push; send at most {MAX_PUSH_CHANGES}",
-                req.changes.len()
-            ),
+            format!("{total} changes in one push; send at most {MAX_PUSH_CHANGES}"),
         ));
     }
+    // Changes of unknown kinds were set aside when decoding; the sequence runs over all.
+    let mut seqs: Vec<(u64, ReplicaId, bool)> = req
+        .changes
+        .iter()
+        .map(|c| (c.seq, c.replica, c.hlc.replica == c.replica))
+        .chain(req.unknown.iter().map(|u| (u.seq, u.replica, true)))
+        .collect();
+    if !req.unknown.is_empty() {
+        seqs.sort_by_key(|s| s.0);
+    }
     let mut previous: Option<u64> = None;
-    for c in &req.changes {
-        if c.replica != req.replica || c.hlc.replica != req.replica {
+    for &(seq, replica, own_clock) in &seqs {
+        if replica != req.replica || !own_clock {
             return Err(ApiError::invalid(format!(
-                "change {} of replica {} is in a push of replica {}; a replica pushes only its own changes",
-                c.seq, c.replica, req.replica
+                "change {seq} of replica {replica} is in a push of replica {}; a replica pushes only its own changes",
+                req.replica
             )));
         }
-        if c.seq == 0 {
+        if seq == 0 {
             return Err(ApiError::invalid("change sequence numbers start at 1"));
         }
-        if let Some(p) = previous.filter(|p| c.seq != p + 1) {
+        if let Some(p) = previous.filter(|p| seq != p + 1) {
             return Err(gap(format!(
-                "change {} follows change {p} in the push; changes must be contiguous",
-                c.seq
+                "change {seq} follows change {p} in the push; changes must be contiguous"
             )));
         }
-        previous = Some(c.seq);
+        previous = Some(seq);
     }
-    let first = req.changes.first().map_or(acked + 1, |c| c.seq);
+    let first = seqs.first().map_or(acked + 1, |s| s.0);
     if first > acked + 1 {
         return Err(gap(format!(
             "the server holds replica {} up to change {acked}, the push starts at {first}; send from {} on",
@@ -107,6 +114,26 @@ pub fn new_changes<'a>(
     }
     let skip = req.changes.iter().take_while(|c| c.seq <= acked).count();
     Ok(&req.changes[skip..])
+}
+
+/// Refuses the changes of kinds this server does not know, in the push answer itself:
+/// they are acknowledged (so the replica's sequence goes on) but not logged, and the
+/// server holds nothing of them. `response.acked` must already cover the known ones.
+pub fn refuse_unknown(req: &PushRequest, acked: u64, response: &mut PushResponse) {
+    for u in req.unknown.iter().filter(|u| u.seq > acked) {
+        response.acked = response.acked.max(u.seq);
+        response.refused += 1;
+        response.refusals.push(UnknownRefusal {
+            seq: u.seq,
+            entity: u.entity.clone(),
+            id: u.id.clone(),
+            reason: format!(
+                "this server does not know records of kind '{}'; update the server to sync them",
+                u.entity
+            ),
+        });
+    }
+    response.skipped += req.unknown.iter().filter(|u| u.seq <= acked).count();
 }
 
 fn gap(message: String) -> ApiError {
@@ -303,7 +330,7 @@ mod tests {
         assert_eq!(s.fields["name"], "Nordic AB", "the newer value wins");
         assert_eq!(s.fields["city"], "Umeå", "a field the retry does not carry stays");
         assert_eq!(
-            s.clocks[crate::store::CREATED].wall,
+            s.clocks[crate::protocol::CREATED].wall,
             1000,
             "created keeps the first clock"
         );

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::sync::wire::{ErrorBody, ErrorDetail};
+use crate::protocol::wire::{ErrorBody, ErrorDetail};
 
 /// An error answer: status, stable code, message for people.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -83,7 +83,8 @@ pub fn document() -> String {
                     "additionalProperties": false, "properties": {"replica": {"type": "string"}, "changes": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}}}}}}},
                 "responses": with_errors(json!({"200": {"description": "acknowledged", "content": {"application/json": {"schema": {"type": "object", "properties": {
                     "acked": {"type": "integer"}, "accepted": {"type": "integer"}, "skipped": {"type": "integer"},
-                    "refused": {"type": "integer"}, "conflicts": {"type": "integer"}, "head": {"type": "integer"}}}}}}}))}},
+                    "refused": {"type": "integer"}, "conflicts": {"type": "integer"}, "head": {"type": "integer"},
+                    "refusals": {"type": "array", "description": "changes of kinds this server does not know: acknowledged, refused, not logged ({seq, entity, id, reason})"}}}}}}}))}},
             "/v1/pull": {"get": {"summary": "One page of the log after a cursor", "security": [{"bearer": []}],
                 "parameters": [
                     {"name": "replica", "in": "query", "required": true, "schema": {"type": "string"}},

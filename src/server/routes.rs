@@ -17,7 +17,7 @@ use super::auth::{self, Principal};
 use super::backend::Backend;
 use super::error::ApiError;
 use crate::model::ReplicaId;
-use crate::sync::wire::{API_VERSION, Health, MAX_BODY_BYTES, MAX_PAGE, PushRequest, WhoAmI};
+use crate::protocol::wire::{API_VERSION, Health, MAX_BODY_BYTES, MAX_PAGE, PushRequest, WhoAmI};
 
 /// The router for a backend.
 pub fn router<B: Backend>(backend: Arc<B>) -> Router {

@@ -6,22 +6,12 @@
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::conflict::{self, Conflict, LocalConflict};
+use super::conflict::{self, LocalConflict};
 use super::held::{self, HeldMark};
 use super::meta::{K_ACKED_SEQ, K_CURSOR, K_LAST_HLC, K_LAST_SYNC, K_SYNC_SERVER, K_SYNC_USER, parse_hlc, parse_u64};
 use super::{CONFLICTS, HELD, META, OUTBOX, Store, StoreError, Stored, entity_pos, write};
 use crate::model::{EntityKind, Hlc, Id};
-
-/// What applying a remote item does to its record.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
-    /// Nothing changes (a duplicate, or a value that lost).
-    Unchanged,
-    /// The record becomes this.
-    Put(Stored),
-    /// The record goes away.
-    Remove,
-}
+use crate::protocol::{Conflict, Outcome};
 
 /// A refused change to a record the server does not hold: the record stays as written
 /// and is marked held (see `held.rs`).
@@ -147,7 +137,7 @@ impl Store {
                 let (kind, id) = item.target();
                 let tree = &trees[entity_pos(kind)];
                 let current = match tree.get(id.as_bytes())? {
-                    Some(bytes) => Some(Stored::decode(&bytes).map_err(fail)?),
+                    Some(bytes) => Some(super::decode(&bytes).map_err(fail)?),
                     None => None,
                 };
                 match item.merge(current.as_ref()) {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::{CONFLICTS, Change, HELD, HeldMark, LocalConflict, META, OUTBOX, Store, StoreError, Stored, entity_pos};
+use super::{CONFLICTS, Change, HELD, HeldMark, LocalConflict, META, OUTBOX, Store, StoreError, Stored};
 use crate::model::{EntityKind, Fields, Hlc, Id};
 
 const FORMAT: &str = "outpost-backup";
@@ -255,18 +255,19 @@ impl Parsed {
 }
 
 impl Store {
-    /// Loads a parsed backup into this store, which must be empty. One transaction:
-    /// all or nothing. Indexes are rebuilt from the records.
+    /// Loads a parsed backup into this store, which must be empty. One transaction: the
+    /// records (through the one record-writing function, so their index entries are
+    /// written with them), outbox, conflicts, held marks and meta (schema version and the
+    /// restored marker included) land together or not at all. sled transactions are
+    /// atomic across a crash too, so an interrupted restore leaves the store empty, and
+    /// restoring again works; there is no half-restored state to detect. A backup is
+    /// held in memory anyway (it is parsed first), so one transaction costs no more.
     pub fn restore(&mut self, parsed: Parsed) -> Result<BackupSummary, StoreError> {
         let has_records = !self.has_no_records() || self.outbox_len() > 0;
         if has_records {
-            return Err(StoreError::state(
-                0,
-                format!(
-                    "the store at {} is not empty; restore into a new --data-dir",
-                    self.path().display()
-                ),
-            ));
+            return Err(StoreError::NotEmpty {
+                path: self.path().to_path_buf(),
+            });
         }
         let result = self.trees.as_slice().transaction(|trees| {
             for (k, v) in &parsed.meta {
@@ -276,7 +277,7 @@ impl Store {
                 // A backup of an older schema holds records in their older form.
                 let mut stored = stored.clone();
                 super::meta::upgrade(*kind, &mut stored);
-                trees[entity_pos(*kind)].insert(id.as_bytes(), stored.encode())?;
+                super::write::replace(trees, *kind, *id, None, Some(&stored))?;
             }
             for c in &parsed.outbox {
                 let bytes = serde_json::to_vec(c).unwrap_or_default();
@@ -289,6 +290,10 @@ impl Store {
             for m in &parsed.held {
                 trees[HELD].insert(super::held::key(m.entity, m.id), super::held::encode(m))?;
             }
+            trees[META].insert(super::meta::K_SCHEMA, super::SCHEMA_VERSION.to_string().as_bytes())?;
+            // The first sync after a restore checks that the server has not seen change
+            // numbers beyond this backup (see `sync::engine`).
+            trees[META].insert(super::meta::K_RESTORED, b"1".as_slice())?;
             Ok::<_, ConflictableTransactionError<StoreError>>(())
         });
         match result {
@@ -296,15 +301,10 @@ impl Store {
             Err(TransactionError::Abort(e)) => return Err(e),
             Err(TransactionError::Storage(e)) => return Err(StoreError::Sled(e)),
         }
+        self.flush()?;
         if let Some(replica) = self.meta(super::meta::K_REPLICA)? {
             self.replica = replica.parse().map_err(StoreError::Corrupt)?;
         }
-        self.tree(META)
-            .insert(super::meta::K_SCHEMA, super::SCHEMA_VERSION.to_string().as_bytes())?;
-        // The first sync after a restore checks that the server has not seen change
-        // numbers beyond this backup (see `sync::engine`).
-        self.tree(META).insert(super::meta::K_RESTORED, b"1".as_slice())?;
-        self.rebuild_indexes()?;
         Ok(parsed.summary())
     }
 }

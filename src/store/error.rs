@@ -3,7 +3,9 @@ use std::path::{Path, PathBuf};
 use crate::model::validate::Invalid;
 use crate::model::{EntityKind, Id};
 
-/// Everything that can go wrong in the store, each saying what to do next.
+/// Everything that can go wrong in the store. The texts say what is wrong in the store's
+/// words, without command or flag names: each front end adds its own hint where it
+/// reports the error (the CLI in `cli::hint`).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A record failed validation; nothing was written.
@@ -18,18 +20,93 @@ pub enum StoreError {
         /// What is wrong.
         source: Invalid,
     },
-    /// The mutation does not fit the record's state (missing, deleted, exists).
+    /// The mutation does not fit the state of the store (other cases than the ones below).
     #[error("{message}")]
     State {
         /// Which mutation of the batch (0-based).
         index: usize,
-        /// What is wrong and what to do.
+        /// What is wrong.
         message: String,
+    },
+    /// A record the mutation needs does not exist. `field` is set when the record is
+    /// the target of one of the record's links.
+    #[error("{}no {kind} with id {id}", prefix(field.as_deref()))]
+    Missing {
+        /// Which mutation of the batch (0-based).
+        index: usize,
+        /// The missing record's kind.
+        kind: EntityKind,
+        /// Its id.
+        id: Id,
+        /// The link field that names it, if any.
+        field: Option<String>,
+    },
+    /// A record the mutation needs (or edits) is in the trash.
+    #[error("{}{kind} {id} is in the trash; restore it first", prefix(field.as_deref()))]
+    InTrash {
+        /// Which mutation of the batch (0-based).
+        index: usize,
+        /// The trashed record's kind.
+        kind: EntityKind,
+        /// Its id.
+        id: Id,
+        /// The link field that names it, if any.
+        field: Option<String>,
+    },
+    /// A delete of a record already in the trash.
+    #[error("{kind} {id} is already in the trash")]
+    AlreadyInTrash {
+        /// Which mutation of the batch (0-based).
+        index: usize,
+        /// The record's kind.
+        kind: EntityKind,
+        /// Its id.
+        id: Id,
+    },
+    /// A restore of a record that is not in the trash.
+    #[error("{kind} {id} is not in the trash")]
+    NotInTrash {
+        /// Which mutation of the batch (0-based).
+        index: usize,
+        /// The record's kind.
+        kind: EntityKind,
+        /// Its id.
+        id: Id,
+    },
+    /// A create of an id that is taken.
+    #[error("{kind} {id} already exists")]
+    Exists {
+        /// Which mutation of the batch (0-based).
+        index: usize,
+        /// The record's kind.
+        kind: EntityKind,
+        /// Its id.
+        id: Id,
+    },
+    /// A conflict to settle does not exist.
+    #[error("no conflict with id {id}")]
+    NoConflict {
+        /// The id asked for.
+        id: String,
+    },
+    /// A conflict to settle is already resolved.
+    #[error("conflict {id} is already resolved ({how})")]
+    AlreadyResolved {
+        /// The conflict id.
+        id: String,
+        /// How it was resolved.
+        how: String,
+    },
+    /// A restore into a store that already holds data.
+    #[error("the store at {} is not empty; restore into a new data directory", path.display())]
+    NotEmpty {
+        /// The store directory.
+        path: PathBuf,
     },
     /// The store was written by a newer outpost.
     #[error(
         "the store at {path} has schema version {found}, newer than this outpost understands \
-         (up to {supported}); install a newer outpost, or restore a backup made with `outpost backup`"
+         (up to {supported}); install a newer outpost, or restore a backup"
     )]
     TooNew {
         /// The store directory.
@@ -49,7 +126,7 @@ pub enum StoreError {
         path: PathBuf,
     },
     /// A stored value could not be read.
-    #[error("corrupt data in the store: {0}; run `outpost check`, and restore a backup if it fails")]
+    #[error("corrupt data in the store: {0}; check the store, and restore a backup if the check fails")]
     Corrupt(String),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
@@ -76,23 +153,59 @@ impl StoreError {
         }
     }
 
-    pub(crate) fn state(index: usize, message: impl Into<String>) -> Self {
-        Self::State {
-            index,
-            message: message.into(),
-        }
-    }
-
     /// Which mutation of a batch failed, if the error is about one.
     #[must_use]
     pub fn mutation_index(&self) -> Option<usize> {
         match self {
-            Self::Invalid { index, .. } | Self::State { index, .. } => Some(*index),
+            Self::Invalid { index, .. }
+            | Self::State { index, .. }
+            | Self::Missing { index, .. }
+            | Self::InTrash { index, .. }
+            | Self::AlreadyInTrash { index, .. }
+            | Self::NotInTrash { index, .. }
+            | Self::Exists { index, .. } => Some(*index),
             _ => None,
         }
     }
 
-    pub(crate) fn missing(index: usize, kind: EntityKind, id: Id) -> Self {
-        Self::state(index, format!("no {kind} with id {id}"))
+    /// Whether the store refused the request because it does not fit what the store
+    /// holds (nothing was written; invalid data, exit 3), as opposed to a failure of
+    /// the store itself.
+    #[must_use]
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::State { .. }
+                | Self::Missing { .. }
+                | Self::InTrash { .. }
+                | Self::AlreadyInTrash { .. }
+                | Self::NotInTrash { .. }
+                | Self::Exists { .. }
+                | Self::NoConflict { .. }
+                | Self::AlreadyResolved { .. }
+                | Self::NotEmpty { .. }
+        )
     }
+
+    pub(crate) fn missing(index: usize, kind: EntityKind, id: Id) -> Self {
+        Self::Missing {
+            index,
+            kind,
+            id,
+            field: None,
+        }
+    }
+
+    pub(crate) fn in_trash(index: usize, kind: EntityKind, id: Id) -> Self {
+        Self::InTrash {
+            index,
+            kind,
+            id,
+            field: None,
+        }
+    }
+}
+
+fn prefix(field: Option<&str>) -> String {
+    field.map(|f| format!("{f}: ")).unwrap_or_default()
 }

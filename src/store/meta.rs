@@ -1,5 +1,8 @@
 //! The `meta` tree: schema version, replica id, last clock, next outbox sequence, device
-//! code and quote counter. Values are UTF-8 text.
+//! code and the counter of each numbered kind. Values are UTF-8 text.
+
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{META, Store, StoreError, Stored};
 use crate::model::records::StageHistory;
@@ -20,7 +23,12 @@ pub const K_REPLICA: &str = "replica_id";
 pub const K_LAST_HLC: &str = "last_hlc";
 pub const K_NEXT_SEQ: &str = "next_seq";
 pub const K_DEVICE: &str = "device_code";
-pub const K_QUOTE_COUNTER: &str = "quote_counter";
+/// The counter of a numbered kind (`quote_counter`: the key quotes always used, so
+/// stores and backups made before the counters were generic keep counting).
+#[must_use]
+pub fn counter_key(kind: EntityKind) -> String {
+    format!("{}_counter", kind.name())
+}
 /// Highest outbox sequence the sync server acknowledged (pruned from the outbox).
 pub const K_ACKED_SEQ: &str = "acked_seq";
 /// Set by `restore`, cleared by the first sync that finds the server agrees with it.
@@ -90,18 +98,36 @@ fn migrate(store: &Store, from: u32) -> Result<(), StoreError> {
     store.flush()
 }
 
-/// Brings every record written by an older schema to today's form (in place, clocks
-/// untouched).
+/// Brings every record written by an older schema to today's form (clocks untouched),
+/// in one transaction through the one record-writing function. Upgrading is
+/// idempotent, so a migration interrupted before its schema bump simply runs again.
 fn upgrade_records(store: &Store) -> Result<(), StoreError> {
-    let tree = store.entity_tree(EntityKind::Opportunity);
-    for item in tree.iter() {
+    let kind = EntityKind::Opportunity;
+    let mut changed = Vec::new();
+    for item in store.entity_tree(kind).iter() {
         let (key, bytes) = item?;
-        let mut stored = Stored::decode(&bytes)?;
-        if upgrade(EntityKind::Opportunity, &mut stored) {
-            tree.insert(key, stored.encode())?;
+        let before = super::decode(&bytes)?;
+        let mut after = before.clone();
+        if upgrade(kind, &mut after) {
+            let id = crate::model::Id::from_slice(&key)
+                .ok_or_else(|| StoreError::Corrupt(format!("{kind}: a key that is not an id")))?;
+            changed.push((id, before, after));
         }
     }
-    Ok(())
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let result = store.trees.as_slice().transaction(|trees| {
+        for (id, before, after) in &changed {
+            super::write::replace(trees, kind, *id, Some(before), Some(after))?;
+        }
+        Ok::<_, ConflictableTransactionError<StoreError>>(())
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(TransactionError::Abort(e)) => Err(e),
+        Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+    }
 }
 
 /// Upgrades one record of an older schema (a store being migrated, a restored backup).

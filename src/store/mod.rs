@@ -1,6 +1,7 @@
 //! The sled store on the laptop: one tree per entity, secondary-index trees, the outbox
-//! and `meta`. Every mutation goes through [`Store::commit`] (see `mutation.rs`); there
-//! is no second write path.
+//! and `meta`. Every local mutation goes through [`Store::commit`] (see `mutation.rs`),
+//! and every record write, local or remote, restore or migration, through
+//! `write::replace`; there is no second write path.
 
 mod apply;
 mod backup;
@@ -11,7 +12,6 @@ mod keys;
 pub mod meta;
 mod mutation;
 mod read;
-mod record;
 mod verify;
 mod write;
 
@@ -19,14 +19,16 @@ use std::path::{Path, PathBuf};
 
 use sled::{Db, Tree};
 
-pub use apply::{Applied, Hold, Outcome, Remote, SyncState};
+/// The protocol types the store keeps, re-exported from [`crate::protocol`] where they
+/// now live (so code that named them through `store` still builds).
+pub use crate::protocol::{CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Outcome, Side, Stored};
+pub use apply::{Applied, Hold, Remote, SyncState};
 pub use backup::{BackupSummary, read_backup, write_backup};
-pub use conflict::{Conflict, ConflictKind, LocalConflict, Side};
+pub use conflict::LocalConflict;
 pub use error::StoreError;
 pub use held::HeldMark;
 pub use meta::SCHEMA_VERSION;
-pub use mutation::{Change, ChangeOp, Mutation, Op, Settle};
-pub use record::{CREATED, DELETED, Stored};
+pub use mutation::{Mutation, Op, Settle};
 pub use verify::{Dangling, VerifyReport};
 
 use crate::model::entity::{Context, Index};
@@ -148,6 +150,11 @@ impl Store {
     pub(crate) fn index_tree(&self, index: Index) -> &Tree {
         &self.trees[index_pos(index)]
     }
+}
+
+/// Reads a stored record; bytes that do not parse are corrupt data.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Stored, StoreError> {
+    Stored::decode(bytes).map_err(|e| StoreError::Corrupt(format!("record: {e}")))
 }
 
 pub(crate) fn entity_pos(kind: EntityKind) -> usize {

@@ -5,17 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
-use super::conflict::{self, Conflict, ConflictKind, LocalConflict};
+use super::conflict::{self, LocalConflict};
 use super::held;
-use super::meta::{K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, K_QUOTE_COUNTER, parse_hlc, parse_u64};
-use super::record::{CREATED, DELETED};
+use super::meta::{K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, counter_key, parse_hlc, parse_u64};
 use super::{CONFLICTS, HELD, META, OUTBOX, Store, StoreError, Stored, entity_pos};
 use crate::model::entity::{Checked, Context};
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
+use crate::protocol::{CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED};
 
 /// What to do to one record.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,58 +69,6 @@ impl Mutation {
             op: Op::Update(fields),
         }
     }
-}
-
-/// A recorded change, as kept in the outbox and shipped by sync.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Change {
-    /// The replica that made it.
-    pub replica: ReplicaId,
-    /// Contiguous per replica, from 1; with `replica` the idempotency key.
-    pub seq: u64,
-    /// Clock of the change.
-    pub hlc: Hlc,
-    /// Kind of record.
-    pub entity: EntityKind,
-    /// Record id.
-    pub id: Id,
-    /// What changed.
-    #[serde(flatten)]
-    pub op: ChangeOp,
-}
-
-/// What a change does.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum ChangeOp {
-    /// A new record with all its fields.
-    Create {
-        /// The fields.
-        fields: Fields,
-    },
-    /// One field set; `base` is the clock of the value it replaced.
-    Set {
-        /// Field name.
-        field: String,
-        /// New value.
-        value: serde_json::Value,
-        /// Clock of the replaced value.
-        base: Option<Hlc>,
-    },
-    /// The record went to the trash.
-    Delete {
-        /// Clock of the tombstone it replaced.
-        base: Option<Hlc>,
-        /// The clock of every field as the deleting replica saw it, so a replica that
-        /// holds a newer edit can tell the edit was concurrent with the delete.
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        seen: BTreeMap<String, Hlc>,
-    },
-    /// The record came back from the trash.
-    Restore {
-        /// Clock of the tombstone it replaced.
-        base: Option<Hlc>,
-    },
 }
 
 /// A conflict a commit settles, in the same transaction as the writes that resolve it.
@@ -228,12 +175,7 @@ impl Store {
 
 impl Tx<'_> {
     fn settle(&self, s: &Settle) -> TxResult<()> {
-        let missing = || {
-            abort(StoreError::state(
-                0,
-                format!("no conflict with id {}; see `outpost conflicts list`", s.id),
-            ))
-        };
+        let missing = || abort(StoreError::NoConflict { id: s.id.clone() });
         let Some((cursor, n)) = Conflict::parse_id(&s.id) else {
             return missing();
         };
@@ -243,10 +185,10 @@ impl Tx<'_> {
         let mut local: LocalConflict = serde_json::from_slice(&bytes)
             .map_err(|e| ConflictableTransactionError::Abort(StoreError::Corrupt(format!("conflict: {e}"))))?;
         if let Some(how) = &local.resolved {
-            return abort(StoreError::state(
-                0,
-                format!("conflict {} is already resolved ({how})", s.id),
-            ));
+            return abort(StoreError::AlreadyResolved {
+                id: s.id.clone(),
+                how: how.clone(),
+            });
         }
         local.resolved = Some(s.how.clone());
         let (k, v) = conflict::encode(&local);
@@ -271,7 +213,7 @@ impl Tx<'_> {
     fn load(&self, kind: EntityKind, id: Id) -> TxResult<Option<Stored>> {
         match self.trees[entity_pos(kind)].get(id.as_bytes())? {
             None => Ok(None),
-            Some(bytes) => Stored::decode(&bytes).map(Some).or_else(abort),
+            Some(bytes) => super::decode(&bytes).map(Some).or_else(abort),
         }
     }
 
@@ -316,38 +258,55 @@ impl Tx<'_> {
             match self.load(l.kind, l.id)? {
                 Some(target) if !target.deleted => {}
                 Some(_) => {
-                    return abort(StoreError::state(
+                    return abort(StoreError::InTrash {
                         index,
-                        format!(
-                            "{}: {} {} is in the trash; restore it first (`outpost trash restore {}`)",
-                            l.field, l.kind, l.id, l.id
-                        ),
-                    ));
+                        kind: l.kind,
+                        id: l.id,
+                        field: Some(l.field.to_string()),
+                    });
                 }
                 None => {
-                    return abort(StoreError::state(
+                    return abort(StoreError::Missing {
                         index,
-                        format!("{}: no {} with id {}", l.field, l.kind, l.id),
-                    ));
+                        kind: l.kind,
+                        id: l.id,
+                        field: Some(l.field.to_string()),
+                    });
                 }
             }
         }
         Ok(())
     }
 
-    fn index(&self, kind: EntityKind, id: Id, checked: &Checked, add: bool) -> TxResult<()> {
-        super::write::index(self.trees, kind, id, checked, add)?;
+    /// Writes a record through the one record-writing function (`write::replace`), which
+    /// keeps its index entries exact.
+    fn put(&self, kind: EntityKind, id: Id, before: Option<&Stored>, after: &Stored) -> TxResult<()> {
+        super::write::replace(self.trees, kind, id, before, Some(after))?;
         Ok(())
     }
 
-    fn next_quote_number(&self) -> TxResult<String> {
+    /// Fills the number of a kind that is numbered (see `model::numbering`) when the
+    /// create leaves it empty: one counter per kind in `meta`, moved in this transaction.
+    fn number(&self, kind: EntityKind, fields: &mut Fields) -> TxResult<()> {
+        let Some(numbering) = kind.numbering() else {
+            return Ok(());
+        };
+        if fields
+            .get(numbering.field)
+            .and_then(|v| v.as_str())
+            .is_some_and(|s| !s.is_empty())
+        {
+            return Ok(());
+        }
         let meta = &self.trees[META];
-        let n = parse_u64(meta.get(K_QUOTE_COUNTER)?.as_deref(), 0).or_else(abort)? + 1;
-        meta.insert(K_QUOTE_COUNTER, n.to_string().as_bytes())?;
+        let key = counter_key(kind);
+        let n = parse_u64(meta.get(key.as_bytes())?.as_deref(), 0).or_else(abort)? + 1;
+        meta.insert(key.as_bytes(), n.to_string().as_bytes())?;
         let device = meta
             .get(K_DEVICE)?
             .map_or_else(|| "0000".to_string(), |v| String::from_utf8_lossy(&v).into_owned());
-        Ok(format!("Q-{device}-{n:04}"))
+        fields.insert(numbering.field.into(), numbering.format(&device, n).into());
+        Ok(())
     }
 
     fn apply(&mut self, index: usize, m: &Mutation) -> TxResult<Hlc> {
@@ -356,38 +315,32 @@ impl Tx<'_> {
         let hlc = match &m.op {
             Op::Create(fields) => {
                 if existing.is_some() {
-                    return abort(StoreError::state(index, format!("{kind} {id} already exists")));
+                    return abort(StoreError::Exists { index, kind, id });
                 }
                 let mut fields = fields.clone();
-                if kind == EntityKind::Quote && fields.get("number").and_then(|v| v.as_str()).is_none_or(str::is_empty)
-                {
-                    fields.insert("number".into(), self.next_quote_number()?.into());
-                }
+                self.number(kind, &mut fields)?;
                 let checked = self.check(index, m, &fields, None)?;
                 self.check_links(index, &checked, None)?;
                 let hlc = self.tick();
                 let mut clocks: BTreeMap<String, Hlc> = checked.fields.keys().map(|k| (k.clone(), hlc)).collect();
                 clocks.insert(CREATED.into(), hlc);
-                self.index(kind, id, &checked, true)?;
                 let stored = Stored {
                     fields: checked.fields,
                     clocks,
                     deleted: false,
                 };
-                self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
+                self.put(kind, id, None, &stored)?;
                 self.outbox(hlc, kind, id, ChangeOp::Create { fields: stored.fields })?;
                 hlc
             }
             Op::Update(changes) | Op::Rewrite(changes) => {
                 let rewrite = matches!(m.op, Op::Rewrite(_));
-                let Some(mut stored) = existing else {
+                let Some(before) = existing else {
                     return abort(StoreError::missing(index, kind, id));
                 };
+                let mut stored = before.clone();
                 if stored.deleted {
-                    return abort(StoreError::state(
-                        index,
-                        format!("{kind} {id} is in the trash; restore it first (`outpost trash restore {id}`)"),
-                    ));
+                    return abort(StoreError::in_trash(index, kind, id));
                 }
                 let mut merged = stored.fields.clone();
                 for (k, v) in changes {
@@ -406,33 +359,27 @@ impl Tx<'_> {
                 }
                 self.check_links(index, &checked, old.as_ref())?;
                 let hlc = self.tick();
-                if let Some(old) = &old {
-                    self.index(kind, id, old, false)?;
-                }
-                self.index(kind, id, &checked, true)?;
                 for field in changed {
                     let value = checked.fields.get(&field).cloned().unwrap_or_default();
                     let base = stored.clocks.insert(field.clone(), hlc);
                     self.outbox(hlc, kind, id, ChangeOp::Set { field, value, base })?;
                 }
                 stored.fields = checked.fields;
-                self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
+                self.put(kind, id, Some(&before), &stored)?;
                 hlc
             }
             Op::Resend => {
-                let Some(mut stored) = existing else {
+                let Some(before) = existing else {
                     return abort(StoreError::missing(index, kind, id));
                 };
+                let mut stored = before.clone();
                 if stored.deleted {
-                    return abort(StoreError::state(
-                        index,
-                        format!("{kind} {id} is in the trash; restore it first (`outpost trash restore {id}`)"),
-                    ));
+                    return abort(StoreError::in_trash(index, kind, id));
                 }
                 let hlc = self.tick();
                 stored.clocks = stored.fields.keys().map(|k| (k.clone(), hlc)).collect();
                 stored.clocks.insert(CREATED.into(), hlc);
-                self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
+                self.put(kind, id, Some(&before), &stored)?;
                 let seq = self.seq;
                 self.outbox(hlc, kind, id, ChangeOp::Create { fields: stored.fields })?;
                 let hk = held::key(kind, id);
@@ -445,16 +392,16 @@ impl Tx<'_> {
             }
             Op::Delete | Op::Restore => {
                 let delete = m.op == Op::Delete;
-                let Some(mut stored) = existing else {
+                let Some(before) = existing else {
                     return abort(StoreError::missing(index, kind, id));
                 };
+                let mut stored = before.clone();
                 if stored.deleted == delete {
-                    let state = if delete {
-                        "already in the trash"
+                    return abort(if delete {
+                        StoreError::AlreadyInTrash { index, kind, id }
                     } else {
-                        "not in the trash"
-                    };
-                    return abort(StoreError::state(index, format!("{kind} {id} is {state}")));
+                        StoreError::NotInTrash { index, kind, id }
+                    });
                 }
                 let checked = kind
                     .describe(&stored.fields)
@@ -462,11 +409,10 @@ impl Tx<'_> {
                 if !delete {
                     self.check_links(index, &checked, None)?;
                 }
-                self.index(kind, id, &checked, !delete)?;
                 let hlc = self.tick();
                 stored.deleted = delete;
                 let base = stored.clocks.insert(DELETED.into(), hlc);
-                self.trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
+                self.put(kind, id, Some(&before), &stored)?;
                 let op = if delete {
                     let seen = stored
                         .clocks
@@ -612,6 +558,55 @@ mod tests {
             .collect();
         assert_eq!(ops, ["create", "create", "delete", "restore", "create"]);
         assert!(store.verify().expect("verify").ok());
+    }
+
+    #[test]
+    fn numbered_kinds_count_per_kind_with_their_prefix_and_the_device() {
+        let (_dir, store) = open();
+        let account = Mutation::create(EntityKind::Account, fields(&[("name", json!("Acme"))]));
+        let opp = Mutation::create(
+            EntityKind::Opportunity,
+            fields(&[
+                ("name", json!("Deal")),
+                ("account_id", json!(account.id.to_string())),
+                ("amount", json!("100")),
+                ("stage", json!("prospecting")),
+                ("close_date", json!("2026-05-01")),
+            ]),
+        );
+        store.commit(&[account.clone(), opp.clone()]).expect("account and deal");
+        let device = store.meta(K_DEVICE).expect("meta").expect("device code");
+        let quote = |number: Option<&str>| {
+            let mut f = fields(&[
+                ("opportunity_id", json!(opp.id.to_string())),
+                ("currency", json!("EUR")),
+            ]);
+            if let Some(n) = number {
+                f.insert("number".into(), json!(n));
+            }
+            Mutation::create(EntityKind::Quote, f)
+        };
+        let number = |m: &Mutation| {
+            store.commit(std::slice::from_ref(m)).expect("quote");
+            let q = store.get(EntityKind::Quote, m.id).expect("get").expect("quote");
+            q.text("number").to_string()
+        };
+        assert_eq!(number(&quote(None)), format!("Q-{device}-0001"));
+        assert_eq!(
+            number(&quote(Some("MY-7"))),
+            "MY-7",
+            "a given number is kept and not counted"
+        );
+        assert_eq!(number(&quote(Some(""))), format!("Q-{device}-0002"));
+        // The counter is the quotes' own (under the key quotes always used), and an
+        // unnumbered kind has none.
+        assert_eq!(store.meta("quote_counter").expect("meta").as_deref(), Some("2"));
+        assert_eq!(counter_key(EntityKind::Quote), "quote_counter");
+        assert_eq!(store.meta(&counter_key(EntityKind::Account)).expect("meta"), None);
+        // A rejected batch does not move the counter.
+        let bad = Mutation::create(EntityKind::Contact, fields(&[("first_name", json!("A"))]));
+        assert!(store.commit(&[quote(None), bad]).is_err());
+        assert_eq!(number(&quote(None)), format!("Q-{device}-0003"));
     }
 
     #[test]

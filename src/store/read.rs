@@ -9,7 +9,7 @@ impl Store {
     pub fn get(&self, kind: EntityKind, id: Id) -> Result<Option<Stored>, StoreError> {
         match self.entity_tree(kind).get(id.as_bytes())? {
             None => Ok(None),
-            Some(bytes) => Stored::decode(&bytes).map(Some),
+            Some(bytes) => super::decode(&bytes).map(Some),
         }
     }
 
@@ -18,7 +18,7 @@ impl Store {
         self.entity_tree(kind).iter().map(|item| {
             let (k, v) = item?;
             let id = Id::from_slice(&k).ok_or_else(|| StoreError::Corrupt("record key".into()))?;
-            Ok((id, Stored::decode(&v)?))
+            Ok((id, super::decode(&v)?))
         })
     }
 

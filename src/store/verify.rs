@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use sled::Transactional;
+
 use super::{ENTITY_BASE, IDX_PARENT, OUTBOX, Store, StoreError, keys};
 use crate::model::{EntityKind, Id};
 
@@ -74,7 +76,7 @@ impl Store {
                     continue;
                 };
                 exists.insert((kind, id));
-                let stored = match super::Stored::decode(&v) {
+                let stored = match super::decode(&v) {
                     Ok(s) => s,
                     Err(e) => {
                         report.problems.push(format!("{kind} {id}: {e}"));
@@ -166,19 +168,78 @@ impl Store {
         Ok(report)
     }
 
-    /// Drops and rebuilds every index from the records (migrations, `check --repair`).
+    /// Rebuilds every index from the records (migrations, `check --repair`), in one
+    /// transaction over the index trees: stale entries are removed and missing ones
+    /// added together, so a crash leaves the old indexes or the new ones, never cleared
+    /// ones. The records are scanned first; the callers (a migration at open, `check
+    /// --repair`) hold the store alone, so no write runs between the scan and the swap.
     pub fn rebuild_indexes(&self) -> Result<(), StoreError> {
         let mut scratch = VerifyReport::default();
         let expected = self.expected_indexes(&mut scratch)?;
+        // Per index tree: the entries to remove and the ones to add.
+        type Keys = Vec<Vec<u8>>;
+        let mut diff: Vec<(usize, Keys, Keys)> = Vec::new();
         for (tree, want) in expected.iter().enumerate().skip(IDX_PARENT) {
-            let t = self.tree(tree);
-            t.clear()?;
-            let mut batch = sled::Batch::default();
-            for key in want {
-                batch.insert(key.as_slice(), &[] as &[u8]);
+            let mut have = BTreeSet::new();
+            for item in self.tree(tree).iter() {
+                have.insert(item?.0.to_vec());
             }
-            t.apply_batch(batch)?;
+            let stale = have.difference(want).cloned().collect();
+            let missing = want.difference(&have).cloned().collect();
+            diff.push((tree, stale, missing));
+        }
+        let trees: Vec<sled::Tree> = (IDX_PARENT..expected.len()).map(|t| self.tree(t).clone()).collect();
+        let result = trees.as_slice().transaction(|tx| {
+            for (tree, stale, missing) in &diff {
+                for key in stale {
+                    tx[tree - IDX_PARENT].remove(key.as_slice())?;
+                }
+                for key in missing {
+                    tx[tree - IDX_PARENT].insert(key.as_slice(), &[] as &[u8])?;
+                }
+            }
+            Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
+        });
+        match result {
+            Ok(()) => {}
+            Err(sled::transaction::TransactionError::Abort(e)) => return Err(e),
+            Err(sled::transaction::TransactionError::Storage(e)) => return Err(StoreError::Sled(e)),
         }
         self.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::{IDX_TITLE, Mutation};
+    use super::*;
+
+    #[test]
+    fn a_rebuild_removes_stale_entries_and_adds_missing_ones_in_one_go() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).expect("open");
+        let mut fields = crate::model::Fields::new();
+        fields.insert("name".into(), json!("Acme"));
+        store
+            .commit(&[Mutation::create(EntityKind::Account, fields)])
+            .expect("create");
+        let good = store.verify().expect("verify");
+        assert!(good.ok());
+        // Damage the title index: drop its real entry, add a stale one.
+        let titles = store.tree(IDX_TITLE);
+        let real: Vec<_> = titles.iter().keys().map(|k| k.expect("key")).collect();
+        assert!(!real.is_empty());
+        for k in &real {
+            titles.remove(k).expect("remove");
+        }
+        titles.insert(b"stale-entry".as_slice(), &[] as &[u8]).expect("insert");
+        let broken = store.verify().expect("verify");
+        assert_eq!(broken.problems.len(), 2, "{:?}", broken.problems);
+        store.rebuild_indexes().expect("rebuild");
+        let fixed = store.verify().expect("verify");
+        assert!(fixed.ok(), "{:?}", fixed.problems);
+        assert_eq!(fixed.index_entries, good.index_entries);
     }
 }

@@ -1,6 +1,8 @@
-//! The one place that writes a record and its index entries inside a transaction. Local
-//! mutations (`mutation.rs`) and remote changes (`apply.rs`) both go through here, so
-//! indexes stay exact whichever way a record changed.
+//! The one place that writes a record and its index entries, always inside a
+//! transaction. Local mutations (`mutation.rs`), remote changes (`apply.rs`, held records
+//! included), `restore` (`backup.rs`) and migrations (`meta.rs`) all go through
+//! [`replace`], so indexes stay exact whichever way a record changed. No other code
+//! writes an entity tree.
 
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 

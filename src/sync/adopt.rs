@@ -7,9 +7,9 @@
 use serde_json::{Value, json};
 
 use super::error::SyncError;
-use super::wire::WhoAmI;
 use crate::model::records::names_person;
 use crate::model::{EntityKind, Fields};
+use crate::protocol::wire::WhoAmI;
 use crate::store::meta::{K_ADOPTED, K_DEMO};
 use crate::store::{Mutation, Store};
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use super::error::SyncError;
-use super::wire::{ErrorBody, Health, MAX_RESPONSE_BYTES, PullResponse, PushRequest, PushResponse, WhoAmI};
 use crate::model::ReplicaId;
+use crate::protocol::wire::{ErrorBody, Health, MAX_RESPONSE_BYTES, PullResponse, PushRequest, PushResponse, WhoAmI};
 
 /// The server calls sync makes.
 pub trait Api {

@@ -5,9 +5,8 @@
 use serde_json::Value;
 
 use crate::model::{EntityKind, Fields, ReplicaId};
-use crate::store::{
-    CREATED, Conflict, ConflictKind, DELETED, LocalConflict, Mutation, Op, Settle, Store, StoreError, Stored,
-};
+use crate::protocol::{CREATED, Conflict, ConflictKind, DELETED, Stored};
+use crate::store::{LocalConflict, Mutation, Op, Settle, Store, StoreError};
 
 /// A conflict with whether it still needs a decision.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -106,7 +105,7 @@ pub fn resolve_all(store: &Store, filter: Filter, choice: &Choice) -> Result<Bul
         }
         match resolve(store, &c.id, choice) {
             Ok(done) => bulk.resolved.push(done),
-            Err(StoreError::State { message, .. }) => bulk.skipped.push((c.id.clone(), message)),
+            Err(e) if e.is_refusal() => bulk.skipped.push((c.id.clone(), e.to_string())),
             Err(e) => return Err(e),
         }
     }
@@ -141,7 +140,7 @@ fn state_error(message: String) -> StoreError {
 pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, StoreError> {
     let local = store
         .conflict(id)?
-        .ok_or_else(|| state_error(format!("no conflict with id {id}; see `outpost conflicts list`")))?;
+        .ok_or_else(|| StoreError::NoConflict { id: id.to_string() })?;
     if local.resolved.is_some() {
         return Err(state_error(format!(
             "conflict {id} is already resolved ({})",
@@ -284,9 +283,12 @@ fn set_field(
         return Err(state_error(format!("{kind} {id} is not in this store")));
     };
     if record.deleted {
-        return Err(state_error(format!(
-            "{kind} {id} is in the trash; restore it first (`outpost trash restore {id}`), then resolve"
-        )));
+        return Err(StoreError::InTrash {
+            index: 0,
+            kind,
+            id,
+            field: None,
+        });
     }
     let mut fields = Fields::new();
     let same = record.fields.get(field) == Some(&value);
@@ -298,7 +300,7 @@ fn set_field(
 /// Refused changes: keeping the server's value needs no write (it is already back);
 /// keeping mine writes it again (the server decides again).
 fn refused(
-    c: &crate::store::Conflict,
+    c: &crate::protocol::Conflict,
     choice: &Choice,
     theirs: bool,
     record: Option<&Stored>,

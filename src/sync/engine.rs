@@ -7,13 +7,11 @@ use serde_json::Value;
 
 use super::client::Api;
 use super::error::SyncError;
-use super::merge;
-use super::wire::{Entry, PushRequest, WhoAmI};
 use crate::model::{EntityKind, Hlc, Id};
-use crate::store::{
-    CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Hold, Mutation, Op, Outcome, Remote, Side, Store,
-    Stored,
-};
+use crate::protocol::merge;
+use crate::protocol::wire::{Entry, PushRequest, WhoAmI};
+use crate::protocol::{CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Outcome, Side, Stored};
+use crate::store::{Hold, Mutation, Op, Remote, Store};
 
 /// Largest push body the client builds (bytes of JSON), well under the server's limit.
 const MAX_PUSH_BYTES: usize = 2 * 1024 * 1024;
@@ -86,6 +84,11 @@ pub struct Report {
     pub owners: usize,
     /// Whether this was a dry run (nothing changed locally).
     pub dry_run: bool,
+    /// Changes of record kinds one side does not know, per kind: pulled entries this
+    /// outpost skipped (the cursor moves past them), and pushed changes the server
+    /// refused because it does not know the kind.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unknown_kinds: std::collections::BTreeMap<String, usize>,
 }
 
 /// Checks the token and that the store belongs with this server and user.
@@ -127,7 +130,7 @@ pub fn sync(
         loop {
             let page = api.pull(store.replica(), cursor, opts.page)?;
             for e in page.entries.iter().filter(|e| e.change.replica != store.replica()) {
-                if e.actor == super::wire::DIRECTORY_ACTOR {
+                if e.actor == crate::protocol::wire::DIRECTORY_ACTOR {
                     report.users += 1;
                 } else {
                     report.received += 1;
@@ -205,10 +208,7 @@ fn push(
         let last = changes.last().map_or(0, |c| c.seq);
         let count = changes.len();
         let acked_before = store.sync_state()?.acked_seq;
-        let resp = api.push(&PushRequest {
-            replica: store.replica(),
-            changes,
-        })?;
+        let resp = api.push(&PushRequest::new(store.replica(), changes))?;
         if resp.acked > issued {
             return Err(SyncError::Protocol(format!(
                 "the server holds {} changes of this replica but this store made only {issued}; \
@@ -230,6 +230,9 @@ fn push(
         store.ack_outbox(resp.acked)?;
         report.sent += count;
         report.refused += resp.refused;
+        for r in &resp.refusals {
+            *report.unknown_kinds.entry(r.entity.clone()).or_default() += 1;
+        }
         progress(Progress::Push {
             done: report.sent.min(total),
             total,
@@ -247,10 +250,7 @@ fn check_after_restore(store: &Store, api: &dyn Api) -> Result<(), SyncError> {
         return Ok(());
     }
     let acked = store.sync_state()?.acked_seq;
-    let resp = api.push(&PushRequest {
-        replica: store.replica(),
-        changes: Vec::new(),
-    })?;
+    let resp = api.push(&PushRequest::new(store.replica(), Vec::new()))?;
     if resp.acked > acked {
         return Err(SyncError::Protocol(format!(
             "this store was restored from a backup older than its last sync: the server already holds \
@@ -294,13 +294,16 @@ fn pull(
                 page.next
             )));
         }
+        for (kind, n) in &page.unknown {
+            *report.unknown_kinds.entry(kind.clone()).or_default() += n;
+        }
         let items: Vec<Incoming> = page.entries.iter().map(Incoming::new).collect();
         let applied = store.apply_remote(&items, page.next)?;
         let (users, others): (Vec<&Entry>, Vec<&Entry>) = page
             .entries
             .iter()
             .filter(|e| e.change.replica != store.replica())
-            .partition(|e| e.actor == super::wire::DIRECTORY_ACTOR);
+            .partition(|e| e.actor == crate::protocol::wire::DIRECTORY_ACTOR);
         report.received += others.len();
         report.users += users.len();
         report.conflicts += applied.conflicts;
@@ -458,5 +461,96 @@ fn refused_conflict(entry: &Entry, reason: &str, server: Option<&Stored>, n: usi
         actor: entry.actor.clone(),
         at: entry.at,
         reason: Some(reason.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::ReplicaId;
+    use crate::model::records::Role;
+    use crate::protocol::wire::{Health, PullResponse, PushResponse};
+    use crate::sync::client::Api;
+
+    /// A server whose log holds a change of a kind this build does not know (as a newer
+    /// server would send it), followed by an account.
+    struct NewerServer {
+        page: String,
+        pulls: Cell<usize>,
+    }
+
+    impl Api for NewerServer {
+        fn health(&self) -> Result<Health, SyncError> {
+            unreachable!("sync does not ask")
+        }
+        fn whoami(&self) -> Result<WhoAmI, SyncError> {
+            Ok(WhoAmI {
+                user: "ana".into(),
+                role: Role::Rep,
+                server_id: "srv".into(),
+                name: None,
+                email: None,
+            })
+        }
+        fn push(&self, _: &PushRequest) -> Result<PushResponse, SyncError> {
+            Ok(PushResponse::default())
+        }
+        fn pull(&self, _: ReplicaId, after: u64, _: usize) -> Result<PullResponse, SyncError> {
+            self.pulls.set(self.pulls.get() + 1);
+            if after >= 2 {
+                return Ok(serde_json::from_str(r#"{"entries":[],"next":2,"more":false,"head":2}"#).expect("page"));
+            }
+            // Decoded exactly as the HTTP client decodes a body.
+            Ok(serde_json::from_str(&self.page).expect("tolerant page"))
+        }
+    }
+
+    #[test]
+    fn a_pulled_change_of_an_unknown_kind_is_skipped_and_the_cursor_moves_past_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).expect("open");
+        let other = ReplicaId(77);
+        let hlc = |n: u64| Hlc {
+            wall: 1_700_000_000_000 + n,
+            counter: 0,
+            replica: other,
+        };
+        let account = Id::new();
+        let entry = |cursor: u64, entity: &str, id: Id| {
+            let mut fields = crate::model::Fields::new();
+            fields.insert("name".into(), json!("Nord"));
+            let change = Change {
+                replica: other,
+                seq: cursor,
+                hlc: hlc(cursor),
+                entity: EntityKind::Account,
+                id,
+                op: ChangeOp::Create { fields },
+            };
+            let mut change = serde_json::to_value(change).expect("json");
+            change["entity"] = json!(entity);
+            json!({"cursor": cursor, "actor": "bo", "at": "2026-01-01T00:00:00Z", "change": change})
+        };
+        let page = json!({
+            "entries": [entry(1, "territory", Id::new()), entry(2, "account", account)],
+            "next": 2, "more": false, "head": 2,
+        });
+        let api = NewerServer {
+            page: page.to_string(),
+            pulls: Cell::new(0),
+        };
+        let report = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
+        assert_eq!(report.received, 1, "the account arrived");
+        assert_eq!(report.unknown_kinds.get("territory"), Some(&1), "{report:?}");
+        assert!(store.get(EntityKind::Account, account).expect("get").is_some());
+        assert_eq!(
+            store.sync_state().expect("state").cursor,
+            2,
+            "the cursor moved past both"
+        );
     }
 }

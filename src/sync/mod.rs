@@ -9,8 +9,9 @@ pub mod conflicts;
 pub mod engine;
 pub mod error;
 pub mod login;
-pub mod merge;
-pub mod wire;
 
+/// Moved to [`crate::protocol`]; re-exported so `sync::merge` and `sync::wire` keep
+/// working for code written before the move.
+pub use crate::protocol::{merge, wire};
 pub use error::SyncError;
 pub use login::default_owner;

@@ -21,7 +21,7 @@ use super::auth::{NewToken, Principal};
 use super::error::BackendError;
 use crate::model::ReplicaId;
 use crate::model::records::Role;
-use crate::sync::wire::{PushRequest, PushResponse};
+use crate::protocol::wire::{PushRequest, PushResponse};
 
 /// A user as listed by `outpost server user list`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,7 +129,7 @@ impl<T: Accounts + Changes> Backend for T {}
 /// Log value layout shared by backends that store bytes: flags, replica, entry JSON.
 pub(crate) mod log_value {
     use crate::model::ReplicaId;
-    use crate::sync::wire::Entry;
+    use crate::protocol::wire::Entry;
 
     const REFUSED: u8 = 1;
     const ANNOTATED: u8 = 2;

@@ -12,12 +12,12 @@ use super::pg_pool::Pool;
 use super::{Accounts, Changes, NewUser, RawPage, TokenInfo, UserInfo, pg_schema, time_of};
 use crate::model::records::Role;
 use crate::model::{EntityKind, Id, ReplicaId};
+use crate::protocol::Stored;
+use crate::protocol::wire::{MAX_PAGE_BYTES, PushRequest, PushResponse};
 use crate::server::auth::{NewToken, Principal};
 use crate::server::directory;
 use crate::server::engine::{self, Key};
 use crate::server::error::{ApiError, BackendError};
-use crate::store::Stored;
-use crate::sync::wire::{MAX_PAGE_BYTES, PushRequest, PushResponse};
 
 /// PostgreSQL storage.
 pub struct PgBackend {
@@ -158,7 +158,7 @@ impl PgBackend {
             return Ok(0);
         }
         let n = changes.len();
-        Self::push_locked(&tx, head, &directory::principal(), &PushRequest { replica, changes }).await?;
+        Self::push_locked(&tx, head, &directory::principal(), &PushRequest::new(replica, changes)).await?;
         tx.commit().await.map_err(pg_err)?;
         Ok(n)
     }
@@ -189,6 +189,7 @@ impl PgBackend {
             skipped: req.changes.len() - fresh.len(),
             ..PushResponse::default()
         };
+        engine::refuse_unknown(req, acked, &mut response);
         let mut cursor = as_u64(head);
         let (mut cursors, mut replicas, mut seqs, mut actors, mut ats, mut annotated, mut refused, mut bodies) =
             (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);

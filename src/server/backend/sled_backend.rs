@@ -12,12 +12,12 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{Accounts, Changes, FileAccounts, NewUser, RawPage, UserInfo, log_value};
 use crate::model::ReplicaId;
+use crate::protocol::Stored;
+use crate::protocol::wire::{MAX_PAGE_BYTES, PushRequest, PushResponse};
 use crate::server::auth::{NewToken, Principal};
 use crate::server::directory;
 use crate::server::engine::{self, Key};
 use crate::server::error::BackendError;
-use crate::store::Stored;
-use crate::sync::wire::{MAX_PAGE_BYTES, PushRequest, PushResponse};
 
 const META: usize = 0;
 const REPLICAS: usize = 1;
@@ -162,7 +162,7 @@ impl Inner {
             return Ok(0);
         }
         let n = changes.len();
-        self.push_locked(&directory::principal(), &PushRequest { replica, changes })?;
+        self.push_locked(&directory::principal(), &PushRequest::new(replica, changes))?;
         Ok(n)
     }
 
@@ -186,6 +186,7 @@ impl Inner {
                 skipped: req.changes.len() - fresh.len(),
                 ..PushResponse::default()
             };
+            engine::refuse_unknown(req, acked, &mut response);
             for draft in drafts {
                 head += 1;
                 let entry = draft.into_entry(head, &who.user, now);

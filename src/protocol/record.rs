@@ -1,8 +1,9 @@
+//! The stored record: fields, the clock of each field, the tombstone.
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::StoreError;
 use crate::model::{Fields, Hlc};
 
 /// Clock key for the record's creation.
@@ -68,11 +69,14 @@ impl From<Disk> for Stored {
 }
 
 impl Stored {
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
-        serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("record: {e}")))
+    /// Reads a record from its stored (JSON) bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
     }
 
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    /// The stored (JSON) bytes of a record.
+    #[must_use]
+    pub fn encode(&self) -> Vec<u8> {
         serde_json::to_vec(self).unwrap_or_default()
     }
 

@@ -21,9 +21,20 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::{CREATED, ChangeOp, ConflictKind, DELETED, Side, Stored};
 use crate::model::Hlc;
 use crate::model::entity::{merges_by_union, union};
-use crate::store::{CREATED, ChangeOp, ConflictKind, DELETED, Outcome, Side, Stored};
+
+/// What applying a remote item does to its record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Nothing changes (a duplicate, or a value that lost).
+    Unchanged,
+    /// The record becomes this.
+    Put(Stored),
+    /// The record goes away.
+    Remove,
+}
 
 /// A conflict found while merging, before the server gives it an id.
 #[derive(Clone, Debug, PartialEq)]
