@@ -840,6 +840,24 @@ fn a_held_record_shows_in_the_inbox_the_dashboard_and_its_detail() {
         screen.contains("Held") && screen.contains("not on the server"),
         "{screen}"
     );
+    // Discarding asks once: d, then any other key keeps it; d d moves it to the trash.
+    let live = |s: &Harness| {
+        s.state
+            .app
+            .store
+            .get(EntityKind::Account, id)
+            .expect("get")
+            .is_some_and(|r| !r.deleted)
+    };
+    s.keys("esc 0 d");
+    let (message, _) = s.state.status.message.clone().expect("asks");
+    assert!(message.contains("again moves it to the trash"), "{message}");
+    s.keys("j d");
+    assert!(live(&s), "another key in between keeps it");
+    s.keys("d");
+    assert!(!live(&s), "d d discards it");
+    let (message, _) = s.state.status.message.clone().expect("said");
+    assert!(message.contains("to the trash"), "{message}");
 }
 
 #[test]

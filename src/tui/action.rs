@@ -112,6 +112,9 @@ pub enum Action {
     /// Conflicts: mark or unmark the selected one; keep mine / keep theirs then apply
     /// to every marked conflict.
     ToggleMark,
+    /// Conflicts: move a held record (one the server never had) to the trash; asks
+    /// once more first.
+    DiscardHeld,
     /// Reload from the store.
     Refresh,
     /// Switch between the dark and light theme.

@@ -207,6 +207,12 @@ pub const COMMANDS: &[Command] = &[
         "Mark or unmark the conflict; keep mine / keep theirs then resolve every marked one",
         true,
     ),
+    c(
+        Action::DiscardHeld,
+        "discard",
+        "Move the held record to the trash (press twice; `outpost trash restore` brings it back)",
+        false,
+    ),
     c(Action::NextField, "next field", "Go to the next field", true),
     c(Action::PrevField, "prev field", "Go to the previous field", false),
     c(Action::Submit, "save", "Check and save the form", true),

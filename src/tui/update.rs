@@ -58,6 +58,10 @@ pub fn scope(st: &State) -> Scope {
 pub fn handle_key(st: &mut State, key: KeyPress) {
     st.status.message = None;
     let mut out = Effects::default();
+    if st.keymap.get(Scope::Conflicts, key) != Some(Action::DiscardHeld) {
+        // A discard asked for in the inbox is confirmed only by the very next key.
+        st.conflicts.discarding = None;
+    }
     let cx = cx!(st);
     if let Some(top) = st.popups.last_mut() {
         top.handle_key(&cx, key, &mut out);
@@ -150,7 +154,12 @@ fn global(st: &mut State, action: Action) {
             };
             goto(st, VIEWS[next]);
         }
-        Action::KeepMine | Action::KeepTheirs | Action::ResolveValue | Action::ToggleSettled | Action::ToggleMark => {
+        Action::KeepMine
+        | Action::KeepTheirs
+        | Action::ResolveValue
+        | Action::ToggleSettled
+        | Action::ToggleMark
+        | Action::DiscardHeld => {
             let key = st
                 .keymap
                 .key_text(Scope::Global, Action::GotoConflicts)

@@ -33,6 +33,8 @@ pub struct ConflictsView {
     pub stale: bool,
     /// Ids of the conflicts marked for resolving together.
     pub marked: std::collections::BTreeSet<String>,
+    /// A held conflict whose discard was asked for once; the same key again discards.
+    pub discarding: Option<String>,
 }
 
 impl ConflictsView {
@@ -76,6 +78,8 @@ pub fn ensure_loaded(c: &ConflictsView, out: &mut Effects) {
 
 /// Handles an action in the inbox; `false` when it is not an inbox action.
 pub fn handle(c: &mut ConflictsView, cx: &Ctx, action: Action, out: &mut Effects) -> bool {
+    // A discard asked for once is confirmed only by the very next key.
+    let asked = c.discarding.take();
     let page = list_rows(cx.size.1);
     let len = c.rows.as_ref().map_or(0, Vec::len);
     if let Some(sel) = moved(c.selected, len, action, page) {
@@ -89,6 +93,7 @@ pub fn handle(c: &mut ConflictsView, cx: &Ctx, action: Action, out: &mut Effects
                 out.open(r.entity, r.record);
             }
         }
+        Action::DiscardHeld => discard(c, cx, asked, out),
         Action::KeepMine if !c.marked.is_empty() => resolve_marked(c, cx, &Choice::Mine, out),
         Action::KeepTheirs if !c.marked.is_empty() => resolve_marked(c, cx, &Choice::Theirs, out),
         Action::KeepMine => resolve(c, cx, &Choice::Mine, out),
@@ -97,7 +102,7 @@ pub fn handle(c: &mut ConflictsView, cx: &Ctx, action: Action, out: &mut Effects
         Action::ResolveValue => match c.selected_row().cloned() {
             Some(r) if r.open && r.kind == ConflictKind::Held => out.say(
                 format!(
-                    "Conflict {} is a held record: open it and fix it, then sync (or discard it with the CLI)",
+                    "Conflict {} is a held record: open it and fix it, then sync (or discard it with d)",
                     r.id
                 ),
                 Level::Info,
@@ -123,6 +128,57 @@ pub fn handle(c: &mut ConflictsView, cx: &Ctx, action: Action, out: &mut Effects
         _ => return false,
     }
     true
+}
+
+/// Discards the selected held record: the first press asks, the second (on the same
+/// row) moves the record to the trash and settles the conflict in one write.
+fn discard(c: &mut ConflictsView, cx: &Ctx, asked: Option<String>, out: &mut Effects) {
+    let Some(row) = c.selected_row().cloned() else {
+        return out.say("No conflict selected", Level::Info);
+    };
+    if !(row.open && row.kind == ConflictKind::Held) {
+        return out.say(
+            format!(
+                "Conflict {} is not an open held record; only a record the server never had can be discarded",
+                row.id
+            ),
+            Level::Info,
+        );
+    }
+    let key = cx
+        .keymap
+        .key_text(Scope::Conflicts, Action::DiscardHeld)
+        .unwrap_or_else(|| "d".into());
+    if asked.as_deref() != Some(row.id.as_str()) {
+        c.discarding = Some(row.id.clone());
+        return out.say(
+            format!(
+                "Discard held {} '{}'? {key} again moves it to the trash (the server never had it); any other key keeps it",
+                row.entity.name(),
+                row.title
+            ),
+            Level::Info,
+        );
+    }
+    match cx.app.resolve_conflict(&row.id, &Choice::Discard) {
+        Ok(_) => {
+            c.stale = true;
+            c.marked.remove(&row.id);
+            out.push(Effect::Resolved(vec![row.entity]));
+            out.say(
+                format!(
+                    "Moved held {} '{}' to the trash (`outpost trash restore` brings it back)",
+                    row.entity.name(),
+                    row.title
+                ),
+                Level::Success,
+            );
+        }
+        Err(e) => out.say(
+            e.to_string().lines().next().unwrap_or_default().to_string(),
+            Level::Error,
+        ),
+    }
 }
 
 /// Marks or unmarks the selected conflict (open ones only) and moves down.
@@ -167,7 +223,7 @@ fn resolve_marked(c: &mut ConflictsView, cx: &Ctx, choice: &Choice, out: &mut Ef
     let (mut done, mut left, mut kinds) = (0usize, Vec::new(), Vec::new());
     for row in &rows {
         if row.kind == ConflictKind::Held && *choice != Choice::Mine {
-            left.push(format!("{} (held: discard with the CLI)", row.id));
+            left.push(format!("{} (held: fix it, or discard it with d)", row.id));
             continue;
         }
         match cx.app.resolve_conflict(&row.id, choice) {
@@ -504,12 +560,13 @@ fn render_detail(v: &ConflictsView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     .collect();
     if r.open && r.kind == ConflictKind::Held {
         let open = cx.keymap.key_text(Scope::Conflicts, Action::Open).unwrap_or_default();
+        let discard = cx
+            .keymap
+            .key_text(Scope::Conflicts, Action::DiscardHeld)
+            .unwrap_or_default();
         rows.push((
             "Decide",
-            format!(
-                "{open} open it, fix it (e.g. the owner) and sync · discard: outpost conflicts resolve {} --discard",
-                r.id
-            ),
+            format!("{open} open it, fix it (e.g. the owner) and sync · {discard} discard it (to the trash)"),
             th.muted,
         ));
     } else if r.open {
