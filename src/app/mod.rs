@@ -9,6 +9,7 @@ pub mod export;
 pub mod form;
 pub mod import;
 pub mod input;
+pub mod kinds;
 pub mod ops;
 pub mod owners;
 pub mod resolve;

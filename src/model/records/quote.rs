@@ -23,6 +23,11 @@ pub enum QuoteStatus {
     Rejected,
 }
 
+impl QuoteStatus {
+    /// The serde names of every variant, in order (the registry's choices).
+    pub const CHOICES: &'static [&'static str] = &["draft", "sent", "accepted", "rejected"];
+}
+
 /// A priced proposal for an opportunity. Its lines are [`QuoteLine`] records.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
