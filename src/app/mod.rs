@@ -14,6 +14,7 @@ pub mod ops;
 pub mod owners;
 pub mod resolve;
 pub mod spec;
+pub mod territory;
 pub mod view;
 
 use std::path::{Path, PathBuf};

@@ -251,6 +251,9 @@ impl App {
         if kind == EntityKind::Opportunity {
             self.follow_stage_probability(id, &mut fields)?;
         }
+        if kind == EntityKind::Territory {
+            self.check_territory_parent(Some(id), &fields)?;
+        }
         if let (EntityKind::Product, Some(Value::Object(new))) = (kind, fields.get("prices").cloned()) {
             let mut prices = self
                 .store

@@ -6,7 +6,7 @@ use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 use serde_json::{Map, Value};
 
-use super::entity::{Action, ActivityExtra, LeadExtra, ListArgs, NoExtra, OppExtra, QuoteExtra};
+use super::entity::{Action, ActivityExtra, LeadExtra, ListArgs, NoExtra, OppExtra, QuoteExtra, TerritoryExtra};
 use crate::app::export::{Format, Sink};
 use crate::app::ops::{Values, spec_of};
 use crate::app::view::{Names, cell};
@@ -169,21 +169,8 @@ fn list(app: &App, kind: EntityKind, args: &ListArgs, format: Format) -> anyhow:
 
 /// The text a fuzzy `--search` looks at.
 fn search_text(r: &Map<String, Value>) -> String {
-    [
-        "name",
-        "first_name",
-        "last_name",
-        "company",
-        "subject",
-        "title",
-        "sku",
-        "number",
-        "account_name",
-        "emails",
-        "email",
-        "city",
-    ]
-    .iter()
+    crate::app::kinds::SEARCH
+        .iter()
     .filter_map(|k| r.get(*k))
     .map(cell)
     .collect::<Vec<_>>()
@@ -261,14 +248,7 @@ fn show(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Result<(
             )?;
         }
     }
-    for child in [
-        EntityKind::Contact,
-        EntityKind::Opportunity,
-        EntityKind::Quote,
-        EntityKind::QuoteLine,
-        EntityKind::Activity,
-        EntityKind::Event,
-    ] {
+    for child in crate::app::kinds::children(kind) {
         let ids = app.store.children(id, child)?;
         if ids.is_empty() {
             continue;
@@ -292,6 +272,43 @@ fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next()
         .map_or_else(String::new, |f| f.to_uppercase().collect::<String>() + c.as_str())
+}
+
+impl Extra for TerritoryExtra {
+    fn run(self, app: &App, format: Format) -> anyhow::Result<()> {
+        let Self::Assign { dry_run } = self;
+        let changes = app.assign_territories(dry_run)?;
+        if format != Format::Table {
+            let mut out = super::out::stdout();
+            for c in &changes {
+                let line = serde_json::json!({
+                    "account_id": c.account_id.to_string(),
+                    "account_name": c.account_name,
+                    "old_territory_id": c.old_id.map(|i| i.to_string()),
+                    "old_territory_name": c.old_name,
+                    "territory_id": c.new_id.to_string(),
+                    "territory_name": c.new_name,
+                    "dry_run": dry_run,
+                });
+                writeln!(out, "{line}").map_err(|e| AppError::io(std::path::Path::new("<stdout>"), e))?;
+            }
+            return Ok(());
+        }
+        for c in &changes {
+            let old = if c.old_name.is_empty() { "(none)" } else { &c.old_name };
+            println!("{}: {old} -> {}", c.account_name, c.new_name);
+        }
+        let verb = if dry_run { "would change" } else { "changed" };
+        println!(
+            "{} {verb}{}",
+            match changes.len() {
+                1 => "1 account".to_string(),
+                n => format!("{n} accounts"),
+            },
+            if dry_run { " (dry run: nothing written)" } else { "" }
+        );
+        Ok(())
+    }
 }
 
 impl Extra for NoExtra {

@@ -91,6 +91,9 @@ pub enum Commands {
     Event(entity::EventArgs),
     /// Users (reps, managers) with quotas.
     User(entity::UserArgs),
+    /// Sales territories: members and rules; `territory assign` places accounts by the
+    /// rules (the most specific rule wins).
+    Territory(entity::TerritoryArgs),
     /// List and restore trashed records.
     #[command(subcommand)]
     Trash(commands::TrashCmd),
@@ -190,6 +193,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Activity(a) => entity_cmd::run(&app, crate::model::EntityKind::Activity, a.0, format),
         Commands::Event(a) => entity_cmd::run(&app, crate::model::EntityKind::Event, a.0, format),
         Commands::User(a) => entity_cmd::run(&app, crate::model::EntityKind::User, a.0, format),
+        Commands::Territory(a) => entity_cmd::run(&app, crate::model::EntityKind::Territory, a.0, format),
         Commands::Trash(t) => commands::trash(&app, t, format),
         Commands::Import(a) => commands::import(&app, &a, format),
         Commands::Export(a) => commands::export(&app, &a, format),
