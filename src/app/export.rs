@@ -197,6 +197,18 @@ pub fn render_table(headers: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// The table cells of an output row (the registry's columns without the id), as the
+/// table format and the TUI's generic lists show them.
+#[must_use]
+pub fn table_cells(kind: EntityKind, record: &Map<String, Value>) -> Vec<String> {
+    super::kinds::def(kind)
+        .columns
+        .iter()
+        .filter(|(_, key)| *key != "id")
+        .map(|(_, key)| table_cell(record, key))
+        .collect()
+}
+
 fn table_cell(record: &Map<String, Value>, key: &str) -> String {
     match key {
         "person" => format!(

@@ -144,7 +144,7 @@ pub(super) const ACCOUNT: &[Spec] = &[
         "territory_id",
         "territory",
         Ty::Ref(EntityKind::Territory),
-        "Sales territory (id, id prefix or name); `territory assign` sets it from the rules",
+        "Sales territory (id, id prefix or name)",
     ),
 ];
 

@@ -172,7 +172,7 @@ pub fn links_of(st: &State, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&
             add("account_id", ref_id(&fields, "account_id"));
         }
         EntityKind::Activity | EntityKind::Event => {
-            for f in ["account_id", "contact_id", "opportunity_id", "lead_id"] {
+            for (f, _) in crate::app::kinds::ABOUT {
                 add(f, ref_id(&fields, f));
             }
         }
@@ -199,12 +199,7 @@ fn about(st: &State, links: &[(&'static str, Id)]) -> String {
         .copied()
         .chain(implied)
         .map(|(f, id)| {
-            let kind = match f {
-                "contact_id" => EntityKind::Contact,
-                "opportunity_id" => EntityKind::Opportunity,
-                "lead_id" => EntityKind::Lead,
-                _ => EntityKind::Account,
-            };
+            let kind = crate::app::kinds::target(EntityKind::Activity, f).unwrap_or(EntityKind::Account);
             st.app.title(kind, id)
         })
         .collect::<Vec<_>>()
