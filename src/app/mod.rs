@@ -12,7 +12,9 @@ pub mod input;
 pub mod kinds;
 pub mod ops;
 pub mod owners;
+pub mod queries;
 pub mod resolve;
+pub mod session;
 pub mod spec;
 pub mod territory;
 pub mod view;
@@ -41,6 +43,9 @@ pub enum AppError {
     /// The store failed. Exit 1.
     #[error(transparent)]
     Store(StoreError),
+    /// Syncing failed (server, network, login). Exit 1.
+    #[error(transparent)]
+    Sync(crate::sync::SyncError),
     /// A file could not be read or written. Exit 1.
     #[error("{path}: {source}")]
     Io {
@@ -74,7 +79,7 @@ impl AppError {
         match self {
             Self::Invalid(_) => 3,
             Self::NotFound(_) | Self::Ambiguous(_) => 4,
-            Self::Store(_) | Self::Io { .. } => 1,
+            Self::Store(_) | Self::Sync(_) | Self::Io { .. } => 1,
         }
     }
 
