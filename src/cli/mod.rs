@@ -145,7 +145,7 @@ pub fn main() -> i32 {
                 let _ = usage.print();
                 return usage.exit_code();
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {e:#}{}", e.downcast_ref::<AppError>().map(flag_hint).unwrap_or_default());
             e.downcast_ref::<AppError>().map_or(1, AppError::exit_code)
         }
     }
@@ -208,4 +208,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         | Commands::Serve(_)
         | Commands::Server(_) => Ok(()),
     }
+}
+
+/// The CLI's hint for a field error: the flag that sets a missing reference
+/// (" (--account REF)"); the app's errors name fields, not flags.
+fn flag_hint(e: &AppError) -> String {
+    let AppError::Field {
+        kind: Some(kind), field, ..
+    } = e
+    else {
+        return String::new();
+    };
+    crate::app::spec::specs(*kind)
+        .iter()
+        .find(|s| s.json == field.as_str() && matches!(s.ty, crate::app::spec::Ty::Ref(_)))
+        .map(|s| format!(" (--{} REF)", s.flag))
+        .unwrap_or_default()
 }

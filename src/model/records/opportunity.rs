@@ -197,7 +197,7 @@ impl Record for Opportunity {
         if self.account_id.is_none() {
             return Err(Invalid::new(
                 "account_id",
-                "an opportunity needs an account (--account REF)",
+                "an opportunity needs an account",
             ));
         }
         non_negative("amount", self.amount)?;

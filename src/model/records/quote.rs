@@ -67,7 +67,7 @@ impl Record for Quote {
         if self.opportunity_id.is_none() {
             return Err(Invalid::new(
                 "opportunity_id",
-                "a quote needs an opportunity (--opp REF)",
+                "a quote needs an opportunity",
             ));
         }
         super::required("number", &mut self.number)?;
