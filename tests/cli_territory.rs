@@ -79,20 +79,105 @@ fn territories_are_added_listed_shown_edited_and_removed() {
 fn assign_picks_the_most_specific_rule_and_dry_run_writes_nothing() {
     let env = Env::new();
     env.add(&["territory", "add", "--name", "DACH", "--countries", "DE,AT"]);
-    env.add(&["territory", "add", "--name", "Bavaria", "--parent", "DACH", "--countries", "DE", "--postcodes", "8"]);
-    env.add(&["territory", "add", "--name", "Munich", "--parent", "Bavaria", "--postcodes", "80,81"]);
+    env.add(&[
+        "territory",
+        "add",
+        "--name",
+        "Bavaria",
+        "--parent",
+        "DACH",
+        "--countries",
+        "DE",
+        "--postcodes",
+        "8",
+    ]);
+    env.add(&[
+        "territory",
+        "add",
+        "--name",
+        "Munich",
+        "--parent",
+        "Bavaria",
+        "--postcodes",
+        "80,81",
+    ]);
     env.add(&["territory", "add", "--name", "Retail", "--industries", "Retail"]);
     // Same rule as DACH but deeper in the tree: wins the tie.
-    env.add(&["territory", "add", "--name", "Austria", "--parent", "DACH", "--countries", "AT"]);
-    env.add(&["territory", "add", "--name", "Hand", "--countries", "JP", "--industries", "Mining"]);
+    env.add(&[
+        "territory",
+        "add",
+        "--name",
+        "Austria",
+        "--parent",
+        "DACH",
+        "--countries",
+        "AT",
+    ]);
+    env.add(&[
+        "territory",
+        "add",
+        "--name",
+        "Hand",
+        "--countries",
+        "JP",
+        "--industries",
+        "Mining",
+    ]);
 
-    env.add(&["account", "add", "--name", "Munich Shop", "--country", "DE", "--postcode", "80331", "--industry", "Retail"]);
-    env.add(&["account", "add", "--name", "Augsburg AG", "--country", "Germany", "--postcode", "86150"]);
-    env.add(&["account", "add", "--name", "Berlin GmbH", "--country", "DE", "--postcode", "10115"]);
+    env.add(&[
+        "account",
+        "add",
+        "--name",
+        "Munich Shop",
+        "--country",
+        "DE",
+        "--postcode",
+        "80331",
+        "--industry",
+        "Retail",
+    ]);
+    env.add(&[
+        "account",
+        "add",
+        "--name",
+        "Augsburg AG",
+        "--country",
+        "Germany",
+        "--postcode",
+        "86150",
+    ]);
+    env.add(&[
+        "account",
+        "add",
+        "--name",
+        "Berlin GmbH",
+        "--country",
+        "DE",
+        "--postcode",
+        "10115",
+    ]);
     env.add(&["account", "add", "--name", "Wien AG", "--country", "AT"]);
-    env.add(&["account", "add", "--name", "Paris Retail", "--country", "FR", "--industry", "retail"]);
+    env.add(&[
+        "account",
+        "add",
+        "--name",
+        "Paris Retail",
+        "--country",
+        "FR",
+        "--industry",
+        "retail",
+    ]);
     // A hand-set territory no rule matches stays.
-    env.add(&["account", "add", "--name", "Tokyo KK", "--country", "US", "--territory", "Hand"]);
+    env.add(&[
+        "account",
+        "add",
+        "--name",
+        "Tokyo KK",
+        "--country",
+        "US",
+        "--territory",
+        "Hand",
+    ]);
     assert_eq!(account(&env, "Tokyo KK")["territory_name"], "Hand");
 
     let dry = env.ok(&["territory", "assign", "--dry-run"]);
@@ -124,10 +209,33 @@ fn assign_picks_the_most_specific_rule_and_dry_run_writes_nothing() {
 #[test]
 fn territories_and_account_territories_survive_export_and_import() {
     let env = Env::new();
-    env.add(&["territory", "add", "--name", "DACH", "--countries", "DE,AT", "--member", "anna"]);
-    env.add(&["account", "add", "--name", "Acme", "--country", "DE", "--postcode", "80331", "--territory", "DACH"]);
+    env.add(&[
+        "territory",
+        "add",
+        "--name",
+        "DACH",
+        "--countries",
+        "DE,AT",
+        "--member",
+        "anna",
+    ]);
+    env.add(&[
+        "account",
+        "add",
+        "--name",
+        "Acme",
+        "--country",
+        "DE",
+        "--postcode",
+        "80331",
+        "--territory",
+        "DACH",
+    ]);
     let territories = env.ok(&["export", "territories", "--format", "csv"]);
-    assert!(territories.starts_with("id,name,parent_id,parent_name,members,countries"), "{territories}");
+    assert!(
+        territories.starts_with("id,name,parent_id,parent_name,members,countries"),
+        "{territories}"
+    );
     let accounts = env.ok(&["export", "accounts", "--format", "csv"]);
     assert!(accounts.contains("territory_id,territory_name"), "{accounts}");
     assert!(accounts.contains(",DACH,"), "{accounts}");
@@ -166,7 +274,16 @@ fn a_territory_syncs_between_two_laptops() {
     let ben = sync_support::Laptop::new(&t, "ben");
     anna.login(&server.url, &ta);
     ben.login(&server.url, &tb);
-    anna.ok(&["territory", "add", "--name", "Nordics", "--countries", "SE,NO", "--member", "anna"]);
+    anna.ok(&[
+        "territory",
+        "add",
+        "--name",
+        "Nordics",
+        "--countries",
+        "SE,NO",
+        "--member",
+        "anna",
+    ]);
     anna.ok(&["account", "add", "--name", "Volvo AB", "--country", "SE"]);
     anna.ok(&["territory", "assign"]);
     anna.sync();

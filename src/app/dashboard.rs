@@ -403,8 +403,8 @@ impl App {
         };
         let about = super::kinds::ABOUT
             .iter()
-        .find_map(|(f, k)| ref_id(&s.fields, f).map(|r| fast_title(self, *k, r)))
-        .unwrap_or_default();
+            .find_map(|(f, k)| ref_id(&s.fields, f).map(|r| fast_title(self, *k, r)))
+            .unwrap_or_default();
         Ok(Some(Task {
             id,
             subject: s.text("subject").to_string(),

@@ -102,9 +102,9 @@ pub fn natural_key(kind: EntityKind, fields: &Fields) -> (Vec<String>, Option<St
             _ => Vec::new(),
         }
     };
-    super::kinds::def(kind)
-        .natural_key
-        .map_or((Vec::new(), None), |k| (k.emails.map(emails).unwrap_or_default(), join(k.name)))
+    super::kinds::def(kind).natural_key.map_or((Vec::new(), None), |k| {
+        (k.emails.map(emails).unwrap_or_default(), join(k.name))
+    })
 }
 
 /// Whether records of `kind` have a natural key.

@@ -29,8 +29,11 @@ pub struct Def {
     pub kind: EntityKind,
     /// Settable fields, in display order (flags, CSV headers, forms).
     pub fields: &'static [Spec],
-    /// Reference fields set by the system (shown with `<rel>_name`, not settable).
-    pub derived: &'static [&'static str],
+    /// The CLI command (`opp` for opportunities).
+    pub cli: &'static str,
+    /// Reference fields set by the system (shown with `<rel>_name`, not settable), with
+    /// the kind each points at.
+    pub derived: &'static [(&'static str, EntityKind)],
     /// Other stored fields the system keeps (neither settable nor shown as references).
     pub system: &'static [&'static str],
     /// Every relation the record stores: (`<rel>_id` field, kind it points at).
@@ -83,6 +86,7 @@ pub const SEARCH: &[&str] = &[
 ];
 
 const ACCOUNT: Def = Def {
+    cli: "account",
     kind: EntityKind::Account,
     fields: spec::ACCOUNT,
     derived: &[],
@@ -110,6 +114,7 @@ const ACCOUNT: Def = Def {
 };
 
 const CONTACT: Def = Def {
+    cli: "contact",
     kind: EntityKind::Contact,
     fields: spec::CONTACT,
     derived: &[],
@@ -132,12 +137,13 @@ const CONTACT: Def = Def {
 };
 
 const LEAD: Def = Def {
+    cli: "lead",
     kind: EntityKind::Lead,
     fields: spec::LEAD,
     derived: &[
-        "converted_account_id",
-        "converted_contact_id",
-        "converted_opportunity_id",
+        ("converted_account_id", EntityKind::Account),
+        ("converted_contact_id", EntityKind::Contact),
+        ("converted_opportunity_id", EntityKind::Opportunity),
     ],
     system: &[],
     links: &[],
@@ -158,6 +164,7 @@ const LEAD: Def = Def {
 };
 
 const OPPORTUNITY: Def = Def {
+    cli: "opp",
     kind: EntityKind::Opportunity,
     fields: spec::OPPORTUNITY,
     derived: &[],
@@ -182,6 +189,7 @@ const OPPORTUNITY: Def = Def {
 };
 
 const PRODUCT: Def = Def {
+    cli: "product",
     kind: EntityKind::Product,
     fields: spec::PRODUCT,
     derived: &[],
@@ -203,9 +211,10 @@ const PRODUCT: Def = Def {
 };
 
 const QUOTE: Def = Def {
+    cli: "quote",
     kind: EntityKind::Quote,
     fields: spec::QUOTE,
-    derived: &["account_id"],
+    derived: &[("account_id", EntityKind::Account)],
     system: &[],
     links: &[
         ("opportunity_id", EntityKind::Opportunity),
@@ -225,6 +234,7 @@ const QUOTE: Def = Def {
 };
 
 const QUOTE_LINE: Def = Def {
+    cli: "quote line",
     kind: EntityKind::QuoteLine,
     fields: spec::QUOTE_LINE,
     derived: &[],
@@ -244,6 +254,7 @@ const QUOTE_LINE: Def = Def {
 };
 
 const ACTIVITY: Def = Def {
+    cli: "activity",
     kind: EntityKind::Activity,
     fields: spec::ACTIVITY,
     derived: &[],
@@ -264,6 +275,7 @@ const ACTIVITY: Def = Def {
 };
 
 const EVENT: Def = Def {
+    cli: "event",
     kind: EntityKind::Event,
     fields: spec::EVENT,
     derived: &[],
@@ -286,6 +298,7 @@ const EVENT: Def = Def {
 };
 
 const USER: Def = Def {
+    cli: "user",
     kind: EntityKind::User,
     fields: spec::USER,
     derived: &[],
@@ -305,6 +318,7 @@ const USER: Def = Def {
 };
 
 const TERRITORY: Def = Def {
+    cli: "territory",
     kind: EntityKind::Territory,
     fields: spec::TERRITORY,
     derived: &[],
@@ -320,7 +334,10 @@ const TERRITORY: Def = Def {
         ("INDUSTRIES", "industries"),
         ("MEMBERS", "members"),
     ],
-    tabs: &[(EntityKind::Account, "Accounts"), (EntityKind::Territory, "Territories")],
+    tabs: &[
+        (EntityKind::Account, "Accounts"),
+        (EntityKind::Territory, "Territories"),
+    ],
     natural_key: Some(NaturalKey {
         emails: None,
         name: &["name"],
@@ -391,7 +408,7 @@ mod tests {
                 .iter()
                 .filter(|s| s.ty != Ty::PriceCurrency)
                 .map(|s| s.json)
-                .chain(d.derived.iter().copied())
+                .chain(d.derived.iter().map(|(f, _)| *f))
                 .chain(d.system.iter().copied())
                 .collect();
             stored.sort_unstable();

@@ -73,7 +73,9 @@ pub enum AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Invalid { kind, title, source, .. } => Self::Field {
+            StoreError::Invalid {
+                kind, title, source, ..
+            } => Self::Field {
                 kind: Some(kind),
                 title,
                 field: source.field,

@@ -162,7 +162,13 @@ impl App {
                     );
                 }
             }
-            _ => {}
+            // Nothing to fill in: listed so a new kind makes the compiler ask.
+            EntityKind::Contact
+            | EntityKind::Account
+            | EntityKind::Lead
+            | EntityKind::Product
+            | EntityKind::User
+            | EntityKind::Territory => {}
         }
         Ok(())
     }

@@ -165,7 +165,12 @@ impl App {
                         .clocks
                         .get("_deleted")
                         .and_then(|c| chrono::DateTime::from_timestamp_millis(i64::try_from(c.wall).unwrap_or(0)));
-                    rows.push(Trashed { kind: k, id, title, when });
+                    rows.push(Trashed {
+                        kind: k,
+                        id,
+                        title,
+                        when,
+                    });
                 }
             }
         }

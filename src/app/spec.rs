@@ -132,8 +132,20 @@ pub(super) const ACCOUNT: &[Spec] = &[
     al(f("email", "email", Ty::Text, "Main e-mail address"), EMAIL_ALIASES),
     al(f("city", "city", Ty::Text, "City"), &["billing city", "town"]),
     al(
-        f("postcode", "postcode", Ty::Text, "Postcode (territory rules match its start)"),
-        &["billing postal code", "postal code", "zip", "zip code", "post code", "billing zip"],
+        f(
+            "postcode",
+            "postcode",
+            Ty::Text,
+            "Postcode (territory rules match its start)",
+        ),
+        &[
+            "billing postal code",
+            "postal code",
+            "zip",
+            "zip code",
+            "post code",
+            "billing zip",
+        ],
     ),
     al(
         f("country", "country", Ty::Text, "Country (ISO code or English name)"),
@@ -439,7 +451,10 @@ pub(super) const USER: &[Spec] = &[
 ];
 
 pub(super) const TERRITORY: &[Spec] = &[
-    al(req("name", "name", Ty::Text, "Territory name"), &["territory", "territory name"]),
+    al(
+        req("name", "name", Ty::Text, "Territory name"),
+        &["territory", "territory name"],
+    ),
     al(
         f(
             "parent_id",
@@ -487,7 +502,14 @@ pub fn specs(kind: EntityKind) -> &'static [Spec] {
 /// Fields set by the system, shown in output but not settable: (kind, json name).
 #[must_use]
 pub fn derived(kind: EntityKind) -> &'static [&'static str] {
-    super::kinds::def(kind).derived
+    static NAMES: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    let all = NAMES.get_or_init(|| {
+        EntityKind::ALL_BY_TAG
+            .iter()
+            .map(|k| super::kinds::def(*k).derived.iter().map(|(f, _)| *f).collect())
+            .collect()
+    });
+    &all[usize::from(kind.tag() - 1)]
 }
 
 /// Folds a header or flag name for matching: lower case, letters and digits only.

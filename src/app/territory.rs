@@ -124,7 +124,11 @@ impl App {
                     "parent_id: a territory cannot lie in itself or in one of its own sub-territories".into(),
                 ));
             }
-            match self.store.get(EntityKind::Territory, parent)?.and_then(|s| id_of(&s.fields, "parent_id")) {
+            match self
+                .store
+                .get(EntityKind::Territory, parent)?
+                .and_then(|s| id_of(&s.fields, "parent_id"))
+            {
                 Some(p) => parent = p,
                 None => return Ok(()),
             }

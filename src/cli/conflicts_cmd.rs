@@ -6,8 +6,8 @@ use serde_json::json;
 use super::sync_cmd::print_rows;
 use crate::app::App;
 use crate::app::conflicts::ChoiceProblem;
-use crate::app::export::Format;
 use crate::app::conflicts::ConflictKind;
+use crate::app::export::Format;
 use crate::sync::conflicts::{self, Choice};
 
 /// `outpost conflicts`.

@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::entity::{Action, ActivityExtra, LeadExtra, ListArgs, NoExtra, OppExtra, QuoteExtra, TerritoryExtra};
 use crate::app::export::{Format, Sink};
 use crate::app::ops::{Values, spec_of};
-use crate::app::view::{Names, cell};
 use crate::app::queries::ListQuery;
+use crate::app::view::{Names, cell};
 use crate::app::{App, AppError, ConvertOptions};
 use crate::model::{EntityKind, Id};
 

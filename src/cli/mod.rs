@@ -145,7 +145,10 @@ pub fn main() -> i32 {
                 let _ = usage.print();
                 return usage.exit_code();
             }
-            eprintln!("error: {e:#}{}", e.downcast_ref::<AppError>().map(flag_hint).unwrap_or_default());
+            eprintln!(
+                "error: {e:#}{}",
+                e.downcast_ref::<AppError>().map(flag_hint).unwrap_or_default()
+            );
             e.downcast_ref::<AppError>().map_or(1, AppError::exit_code)
         }
     }
@@ -214,7 +217,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 /// (" (--account REF)"); the app's errors name fields, not flags.
 fn flag_hint(e: &AppError) -> String {
     let AppError::Field {
-        kind: Some(kind), field, ..
+        kind: Some(kind),
+        field,
+        ..
     } = e
     else {
         return String::new();

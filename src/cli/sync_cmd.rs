@@ -5,8 +5,8 @@ use std::io::IsTerminal;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::app::export::Format;
 use crate::app::App;
+use crate::app::export::Format;
 use crate::app::session::{LoggedIn, SyncStatus};
 use crate::sync::engine::{Options, Progress};
 

@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::Id;
-use super::records::{Account, Activity, Contact, Event, Lead, Opportunity, Product, Quote, QuoteLine, Territory, User};
+use super::records::{
+    Account, Activity, Contact, Event, Lead, Opportunity, Product, Quote, QuoteLine, Territory, User,
+};
 use super::stage::Pipeline;
 use super::validate::Invalid;
 

@@ -217,9 +217,7 @@ fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Resu
                 )),
                 _ => Ok(()),
             },
-            _ => Err(format!(
-                "{what} is not on the server (its creation never reached it)"
-            )),
+            _ => Err(format!("{what} is not on the server (its creation never reached it)")),
         };
     };
     if who.may_change_anything() {

@@ -317,9 +317,9 @@ pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id
                 .unwrap_or_default();
             let about = crate::app::kinds::ABOUT
                 .iter()
-            .map(|(fl, k)| names.of(app, f, fl, *k))
-            .find(|n| !n.is_empty())
-            .unwrap_or_default();
+                .map(|(fl, k)| names.of(app, f, fl, *k))
+                .find(|n| !n.is_empty())
+                .unwrap_or_default();
             let task = s.text("kind") == "task";
             let done = f.get("done").and_then(Value::as_bool).unwrap_or(false);
             vec![

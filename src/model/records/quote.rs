@@ -65,10 +65,7 @@ impl Default for Quote {
 impl Record for Quote {
     fn check(&mut self, _old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
         if self.opportunity_id.is_none() {
-            return Err(Invalid::new(
-                "opportunity_id",
-                "a quote needs an opportunity",
-            ));
+            return Err(Invalid::new("opportunity_id", "a quote needs an opportunity"));
         }
         super::required("number", &mut self.number)?;
         currency("currency", &mut self.currency)?;

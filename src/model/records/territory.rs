@@ -229,7 +229,10 @@ mod tests {
             countries: vec!["Atlantis".into()],
             ..Territory::default()
         };
-        assert_eq!(bad.check(None, &Context::default()).expect_err("bad").field, "countries");
+        assert_eq!(
+            bad.check(None, &Context::default()).expect_err("bad").field,
+            "countries"
+        );
         let mut bad = Territory {
             name: "X".into(),
             members: vec!["Sara L".into()],
