@@ -393,7 +393,10 @@ fn csv_and_ndjson_output() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("id,name,industry,website,phone,email,city,country,owner,created_at,updated_at")
+        // Issue 8 added postcode and territory to accounts.
+        Some(
+            "id,name,industry,website,phone,email,city,postcode,country,owner,territory_id,territory_name,created_at,updated_at"
+        )
     );
     assert!(
         csv.contains(",\"Comma, Quote \"\"Inc\"\"\",,,,,Köln,"),

@@ -388,7 +388,7 @@ fn suite(storage: &Storage) {
     );
     let mut newer =
         serde_json::to_value(rn.create(EntityKind::Account, Id::new(), json!({"name": "North"}))).expect("json");
-    newer["entity"] = json!("territory");
+    newer["entity"] = json!("hovercraft");
     let (status, body) = raw_push(
         &server,
         &alice,
@@ -404,7 +404,7 @@ fn suite(storage: &Storage) {
         (Some(2), Some(1), Some(1)),
         "{body}"
     );
-    assert_eq!(body["refusals"][0]["entity"], "territory", "{body}");
+    assert_eq!(body["refusals"][0]["entity"], "hovercraft", "{body}");
     let after = pull_all(&a, ReplicaId(0xffff));
     assert_eq!(after.head, all.head + 1, "only the known change was logged");
     assert!(after.entries.iter().all(|e| e.change.entity == EntityKind::Account));

@@ -8,7 +8,8 @@ use serde_json::Value;
 use super::view::cell;
 use super::{App, AppError};
 use crate::model::{EntityKind, Id};
-use crate::store::{ConflictKind, HeldMark, LocalConflict, Side};
+pub use crate::store::ConflictKind;
+use crate::store::{HeldMark, LocalConflict, Side};
 use crate::sync::conflicts::{self, Choice, Resolved};
 
 /// One conflict, ready to show.
@@ -40,6 +41,29 @@ pub struct ConflictRow {
     pub status: String,
     /// True while it needs a decision.
     pub open: bool,
+}
+
+/// Why a resolution does not apply to a conflict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChoiceProblem {
+    /// A held record the server never had: there is no server value to keep or
+    /// change; fix and sync, or discard.
+    NoServerValue,
+    /// Discarding applies to held records only; this conflict is of another kind.
+    NotHeld(ConflictKind),
+}
+
+/// A conflict as listed: the stored conflict, its row, and both sides.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    /// The conflict as the store keeps it, and whether it is open.
+    pub listed: conflicts::Listed,
+    /// The row people see.
+    pub row: ConflictRow,
+    /// This replica's side.
+    pub mine: Side,
+    /// The other side.
+    pub theirs: Side,
 }
 
 /// The field name as shown: the tombstone and creation clocks get words.
@@ -74,13 +98,19 @@ fn side_text(kind: ConflictKind, side: &Side) -> String {
 impl App {
     /// Conflicts on this replica, oldest first; only open ones unless `all`.
     pub fn conflict_rows(&self, all: bool) -> Result<Vec<ConflictRow>, AppError> {
+        Ok(self.conflicts(all)?.into_iter().map(|c| c.row).collect())
+    }
+
+    /// Conflicts on this replica with everything scripts get: the stored conflict, the
+    /// row people see, and both sides as this replica sees them (mine, theirs).
+    pub fn conflicts(&self, all: bool) -> Result<Vec<Listed>, AppError> {
         let me = self.store.replica();
         let mut out = Vec::new();
         for l in conflicts::list(&self.store, all)? {
             let c = &l.conflict.conflict;
             let (mine, theirs) = c.mine_theirs(me);
             let held = c.kind == ConflictKind::Held;
-            out.push(ConflictRow {
+            let row = ConflictRow {
                 id: c.id.clone(),
                 kind: c.kind,
                 entity: c.entity,
@@ -102,9 +132,39 @@ impl App {
                 at: c.at,
                 status: status_text(&l.conflict, l.open),
                 open: l.open,
+            };
+            let (mine, theirs) = (mine.clone(), theirs.clone());
+            out.push(Listed {
+                listed: l,
+                row,
+                mine,
+                theirs,
             });
         }
         Ok(out)
+    }
+
+    /// The kind of conflict `id`, if there is one.
+    pub fn conflict_kind(&self, id: &str) -> Result<Option<ConflictKind>, AppError> {
+        Ok(self.store.conflict(id)?.map(|c| c.conflict.kind))
+    }
+
+    /// Why `choice` does not apply to conflict `id`, if it does not: a held record (the
+    /// server never had it) can only be kept (mine) or discarded, and only a held
+    /// record can be discarded. One rule for every front end; each words it its way.
+    pub fn choice_problem(&self, id: &str, choice: &Choice) -> Result<Option<ChoiceProblem>, AppError> {
+        let Some(kind) = self.conflict_kind(id)? else {
+            return Ok(None);
+        };
+        let held = kind == ConflictKind::Held;
+        if held == (*choice == Choice::Discard) || (held && *choice == Choice::Mine) {
+            return Ok(None);
+        }
+        Ok(Some(if held {
+            ChoiceProblem::NoServerValue
+        } else {
+            ChoiceProblem::NotHeld(kind)
+        }))
     }
 
     /// The mark on a held record (the server refused it and does not hold it), while

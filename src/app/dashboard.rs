@@ -401,15 +401,10 @@ impl App {
         let Some(s) = self.store.get(EntityKind::Activity, id)?.filter(|s| !s.deleted) else {
             return Ok(None);
         };
-        let about = [
-            ("account_id", EntityKind::Account),
-            ("contact_id", EntityKind::Contact),
-            ("opportunity_id", EntityKind::Opportunity),
-            ("lead_id", EntityKind::Lead),
-        ]
-        .iter()
-        .find_map(|(f, k)| ref_id(&s.fields, f).map(|r| fast_title(self, *k, r)))
-        .unwrap_or_default();
+        let about = super::kinds::ABOUT
+            .iter()
+            .find_map(|(f, k)| ref_id(&s.fields, f).map(|r| fast_title(self, *k, r)))
+            .unwrap_or_default();
         Ok(Some(Task {
             id,
             subject: s.text("subject").to_string(),
@@ -505,16 +500,7 @@ pub fn fast_title(app: &App, kind: EntityKind, id: Id) -> String {
     let Ok(Some(s)) = app.store.get(kind, id) else {
         return id.short();
     };
-    let t = |f: &str| s.text(f).to_string();
-    let title = match kind {
-        EntityKind::Account | EntityKind::Opportunity | EntityKind::User => t("name"),
-        EntityKind::Contact | EntityKind::Lead => format!("{} {}", s.text("first_name"), s.text("last_name")),
-        EntityKind::Product => t("sku"),
-        EntityKind::Quote => t("number"),
-        EntityKind::QuoteLine => t("description"),
-        EntityKind::Activity => t("subject"),
-        EntityKind::Event => t("title"),
-    };
+    let title = super::kinds::title_of(kind, &s.fields);
     if title.trim().is_empty() { id.short() } else { title }
 }
 

@@ -197,6 +197,18 @@ pub fn render_table(headers: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// The table cells of an output row (the registry's columns without the id), as the
+/// table format and the TUI's generic lists show them.
+#[must_use]
+pub fn table_cells(kind: EntityKind, record: &Map<String, Value>) -> Vec<String> {
+    super::kinds::def(kind)
+        .columns
+        .iter()
+        .filter(|(_, key)| *key != "id")
+        .map(|(_, key)| table_cell(record, key))
+        .collect()
+}
+
 fn table_cell(record: &Map<String, Value>, key: &str) -> String {
     match key {
         "person" => format!(
@@ -236,89 +248,7 @@ fn table_cell(record: &Map<String, Value>, key: &str) -> String {
 /// (header, key) of the table view of a kind.
 #[must_use]
 pub fn table_columns(kind: EntityKind) -> Vec<(&'static str, &'static str)> {
-    match kind {
-        EntityKind::Account => vec![
-            ("ID", "id"),
-            ("NAME", "name"),
-            ("INDUSTRY", "industry"),
-            ("CITY", "city"),
-            ("COUNTRY", "country"),
-            ("OWNER", "owner_name"),
-        ],
-        EntityKind::Contact => vec![
-            ("ID", "id"),
-            ("NAME", "person"),
-            ("ACCOUNT", "account_name"),
-            ("TITLE", "title"),
-            ("EMAIL", "first_email"),
-            ("PHONE", "first_phone"),
-        ],
-        EntityKind::Lead => vec![
-            ("ID", "id"),
-            ("NAME", "person"),
-            ("COMPANY", "company"),
-            ("STATUS", "status"),
-            ("SOURCE", "source"),
-            ("EMAIL", "email"),
-        ],
-        EntityKind::Opportunity => vec![
-            ("ID", "id"),
-            ("NAME", "name"),
-            ("ACCOUNT", "account_name"),
-            ("STAGE", "stage"),
-            ("AMOUNT", "money"),
-            ("PROB", "probability"),
-            ("CLOSE", "close_date"),
-            ("OWNER", "owner_name"),
-        ],
-        EntityKind::Product => vec![
-            ("ID", "id"),
-            ("SKU", "sku"),
-            ("NAME", "name"),
-            ("PRICES", "prices"),
-            ("TAX %", "tax_pct"),
-        ],
-        EntityKind::Quote => vec![
-            ("ID", "id"),
-            ("NUMBER", "number"),
-            ("OPPORTUNITY", "opportunity_name"),
-            ("ACCOUNT", "account_name"),
-            ("STATUS", "status"),
-            ("CURRENCY", "currency"),
-        ],
-        EntityKind::QuoteLine => vec![
-            ("ID", "id"),
-            ("QUOTE", "quote_name"),
-            ("DESCRIPTION", "description"),
-            ("QTY", "quantity"),
-            ("PRICE", "unit_price"),
-            ("DISC %", "discount_pct"),
-        ],
-        EntityKind::Activity => vec![
-            ("ID", "id"),
-            ("KIND", "kind"),
-            ("DATE", "at_date"),
-            ("SUBJECT", "subject"),
-            ("ACCOUNT", "account_name"),
-            ("DUE", "due"),
-            ("DONE", "done"),
-        ],
-        EntityKind::Event => vec![
-            ("ID", "id"),
-            ("START", "local_start"),
-            ("TITLE", "title"),
-            ("LOCATION", "location"),
-            ("ACCOUNT", "account_name"),
-        ],
-        EntityKind::User => vec![
-            ("ID", "id"),
-            ("LOGIN", "login"),
-            ("NAME", "name"),
-            ("EMAIL", "email"),
-            ("ROLE", "role"),
-            ("QUOTA", "quota"),
-        ],
-    }
+    super::kinds::def(kind).columns.to_vec()
 }
 
 impl App {

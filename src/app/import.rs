@@ -75,7 +75,8 @@ pub struct ImportReport {
 /// The natural key of a record: e-mail addresses (contacts, leads) and a name key, folded
 /// (trimmed, lower case). Accounts: name; contacts: e-mail, else first + last + account;
 /// leads: e-mail, else first + last + company; products: SKU; opportunities: name +
-/// account. Other kinds have none and match by id only.
+/// account; territories: name. Other kinds have none and match by id only. The keys are
+/// in each kind's definition (`kinds::Def::natural_key`).
 #[must_use]
 pub fn natural_key(kind: EntityKind, fields: &Fields) -> (Vec<String>, Option<String>) {
     let text = |k: &str| {
@@ -101,23 +102,15 @@ pub fn natural_key(kind: EntityKind, fields: &Fields) -> (Vec<String>, Option<St
             _ => Vec::new(),
         }
     };
-    match kind {
-        EntityKind::Account => (Vec::new(), join(&["name"])),
-        EntityKind::Contact => (emails("emails"), join(&["first_name", "last_name", "account_id"])),
-        EntityKind::Lead => (emails("email"), join(&["first_name", "last_name", "company"])),
-        EntityKind::Product => (Vec::new(), join(&["sku"])),
-        EntityKind::Opportunity => (Vec::new(), join(&["name", "account_id"])),
-        _ => (Vec::new(), None),
-    }
+    super::kinds::def(kind).natural_key.map_or((Vec::new(), None), |k| {
+        (k.emails.map(emails).unwrap_or_default(), join(k.name))
+    })
 }
 
 /// Whether records of `kind` have a natural key.
 #[must_use]
 pub fn has_natural_key(kind: EntityKind) -> bool {
-    matches!(
-        kind,
-        EntityKind::Account | EntityKind::Contact | EntityKind::Lead | EntityKind::Product | EntityKind::Opportunity
-    )
+    super::kinds::def(kind).natural_key.is_some()
 }
 
 /// Existing live records of one kind by natural key.

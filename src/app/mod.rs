@@ -9,10 +9,14 @@ pub mod export;
 pub mod form;
 pub mod import;
 pub mod input;
+pub mod kinds;
 pub mod ops;
 pub mod owners;
+pub mod queries;
 pub mod resolve;
+pub mod session;
 pub mod spec;
+pub mod territory;
 pub mod view;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +34,20 @@ pub enum AppError {
     /// Input that is not valid (a field, a file); nothing was changed. Exit 3.
     #[error("{0}")]
     Invalid(String),
+    /// A record breaks a rule of its kind (`field` is its JSON name); nothing was
+    /// written. Exit 3. Front ends add their hint: the CLI the flag, the TUI marks the
+    /// form field.
+    #[error("{}", field_text(.kind.as_ref(), .title, .field, .reason))]
+    Field {
+        /// The record's kind, when known.
+        kind: Option<crate::model::EntityKind>,
+        /// The record's name or id ("" when unknown).
+        title: String,
+        /// The field, by JSON name.
+        field: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
     /// A REF names nothing. Exit 4.
     #[error("{0}")]
     NotFound(String),
@@ -39,6 +57,9 @@ pub enum AppError {
     /// The store failed. Exit 1.
     #[error(transparent)]
     Store(StoreError),
+    /// Syncing failed (server, network, login). Exit 1.
+    #[error(transparent)]
+    Sync(crate::sync::SyncError),
     /// A file could not be read or written. Exit 1.
     #[error("{path}: {source}")]
     Io {
@@ -52,7 +73,14 @@ pub enum AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Invalid { .. } => Self::Invalid(e.to_string()),
+            StoreError::Invalid {
+                kind, title, source, ..
+            } => Self::Field {
+                kind: Some(kind),
+                title,
+                field: source.field,
+                reason: source.message,
+            },
             StoreError::State { message, .. } => Self::Invalid(message),
             // Typed refusals (in the trash, missing, ...) stay typed so each front end
             // can add its own hint; they keep exit code 3 (see `exit_code`).
@@ -63,7 +91,19 @@ impl From<StoreError> for AppError {
 
 impl From<Invalid> for AppError {
     fn from(e: Invalid) -> Self {
-        Self::Invalid(e.to_string())
+        Self::Field {
+            kind: None,
+            title: String::new(),
+            field: e.field,
+            reason: e.message,
+        }
+    }
+}
+
+fn field_text(kind: Option<&crate::model::EntityKind>, title: &str, field: &str, reason: &str) -> String {
+    match kind {
+        Some(k) => format!("{k} {title}: {field}: {reason}"),
+        None => format!("{field}: {reason}"),
     }
 }
 
@@ -72,10 +112,10 @@ impl AppError {
     #[must_use]
     pub fn exit_code(&self) -> i32 {
         match self {
-            Self::Invalid(_) => 3,
+            Self::Invalid(_) | Self::Field { .. } => 3,
             Self::Store(e) if e.is_refusal() => 3,
             Self::NotFound(_) | Self::Ambiguous(_) => 4,
-            Self::Store(_) | Self::Io { .. } => 1,
+            Self::Store(_) | Self::Sync(_) | Self::Io { .. } => 1,
         }
     }
 

@@ -164,7 +164,13 @@ impl App {
                     );
                 }
             }
-            _ => {}
+            // Nothing to fill in: listed so a new kind makes the compiler ask.
+            EntityKind::Contact
+            | EntityKind::Account
+            | EntityKind::Lead
+            | EntityKind::Product
+            | EntityKind::User
+            | EntityKind::Territory => {}
         }
         Ok(())
     }
@@ -266,6 +272,9 @@ impl App {
                     "--done: only tasks can be marked done or open, and this activity is a {kind_now}"
                 )));
             }
+        }
+        if kind == EntityKind::Territory {
+            self.check_territory_parent(Some(id), &fields)?;
         }
         if let (EntityKind::Product, Some(Value::Object(new))) = (kind, fields.get("prices").cloned()) {
             let mut prices = self

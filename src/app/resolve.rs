@@ -90,9 +90,5 @@ impl App {
 /// The CLI command for a kind (`opp` for opportunities).
 #[must_use]
 pub fn cli_name(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::Opportunity => "opp",
-        EntityKind::QuoteLine => "quote line",
-        k => k.name(),
-    }
+    super::kinds::def(kind).cli
 }

@@ -3,6 +3,7 @@
 //! CSV import header matching, CSV export columns and the table view.
 
 use crate::model::EntityKind;
+use crate::model::records::{ActivityKind, LeadStatus, QuoteStatus, Role};
 
 /// How a field's text is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,10 +78,10 @@ const fn al(mut s: Spec, aliases: &'static [&'static str]) -> Spec {
     s
 }
 
-const ACTIVITY_KINDS: &[&str] = &["call", "meeting", "visit", "email", "note", "task"];
-const LEAD_STATUS: &[&str] = &["new", "contacted", "qualified", "disqualified"];
-const QUOTE_STATUS: &[&str] = &["draft", "sent", "accepted", "rejected"];
-const ROLES: &[&str] = &["rep", "manager", "admin"];
+const ACTIVITY_KINDS: &[&str] = ActivityKind::CHOICES;
+const LEAD_STATUS: &[&str] = LeadStatus::CHOICES;
+const QUOTE_STATUS: &[&str] = QuoteStatus::CHOICES;
+const ROLES: &[&str] = Role::CHOICES;
 
 const EMAIL_ALIASES: &[&str] = &["e-mail", "e-mail address", "email address", "mail", "primary email"];
 const PHONE_ALIASES: &[&str] = &[
@@ -109,7 +110,7 @@ const ACCOUNT_ALIASES: &[&str] = &[
     "organisation",
 ];
 
-const ACCOUNT: &[Spec] = &[
+pub(super) const ACCOUNT: &[Spec] = &[
     al(
         req("name", "name", Ty::Text, "Company name"),
         &["account name", "company", "company name", "organization"],
@@ -131,13 +132,35 @@ const ACCOUNT: &[Spec] = &[
     al(f("email", "email", Ty::Text, "Main e-mail address"), EMAIL_ALIASES),
     al(f("city", "city", Ty::Text, "City"), &["billing city", "town"]),
     al(
+        f(
+            "postcode",
+            "postcode",
+            Ty::Text,
+            "Postcode (territory rules match its start)",
+        ),
+        &[
+            "billing postal code",
+            "postal code",
+            "zip",
+            "zip code",
+            "post code",
+            "billing zip",
+        ],
+    ),
+    al(
         f("country", "country", Ty::Text, "Country (ISO code or English name)"),
         &["billing country"],
     ),
     al(f("owner", "owner", Ty::Text, "Owning user"), OWNER_ALIASES),
+    f(
+        "territory_id",
+        "territory",
+        Ty::Ref(EntityKind::Territory),
+        "Sales territory (id, id prefix or name)",
+    ),
 ];
 
-const CONTACT: &[Spec] = &[
+pub(super) const CONTACT: &[Spec] = &[
     al(req("first_name", "first", Ty::Text, "Given name"), FIRST_ALIASES),
     al(req("last_name", "last", Ty::Text, "Family name"), LAST_ALIASES),
     al(
@@ -165,7 +188,7 @@ const CONTACT: &[Spec] = &[
     al(f("owner", "owner", Ty::Text, "Owning user"), OWNER_ALIASES),
 ];
 
-const LEAD: &[Spec] = &[
+pub(super) const LEAD: &[Spec] = &[
     al(req("first_name", "first", Ty::Text, "Given name"), FIRST_ALIASES),
     al(req("last_name", "last", Ty::Text, "Family name"), LAST_ALIASES),
     al(
@@ -191,7 +214,7 @@ const LEAD: &[Spec] = &[
     al(f("owner", "owner", Ty::Text, "Owning user"), OWNER_ALIASES),
 ];
 
-const OPPORTUNITY: &[Spec] = &[
+pub(super) const OPPORTUNITY: &[Spec] = &[
     al(
         req("name", "name", Ty::Text, "Deal name"),
         &["opportunity name", "deal name", "deal"],
@@ -234,7 +257,7 @@ const OPPORTUNITY: &[Spec] = &[
     ),
 ];
 
-const PRODUCT: &[Spec] = &[
+pub(super) const PRODUCT: &[Spec] = &[
     al(
         req("sku", "sku", Ty::Text, "Stock-keeping unit"),
         &["product code", "code", "article number"],
@@ -266,7 +289,7 @@ const PRODUCT: &[Spec] = &[
     f("active", "active", Ty::Bool, "Whether it can go on new quotes"),
 ];
 
-const QUOTE: &[Spec] = &[
+pub(super) const QUOTE: &[Spec] = &[
     al(
         req(
             "opportunity_id",
@@ -301,7 +324,7 @@ const QUOTE: &[Spec] = &[
     ),
 ];
 
-const QUOTE_LINE: &[Spec] = &[
+pub(super) const QUOTE_LINE: &[Spec] = &[
     req("quote_id", "quote", Ty::Ref(EntityKind::Quote), "Quote (number or id)"),
     f(
         "product_id",
@@ -336,7 +359,7 @@ const QUOTE_LINE: &[Spec] = &[
     f("position", "position", Ty::Int, "Sort position"),
 ];
 
-const ACTIVITY: &[Spec] = &[
+pub(super) const ACTIVITY: &[Spec] = &[
     al(
         req(
             "kind",
@@ -378,7 +401,7 @@ const ACTIVITY: &[Spec] = &[
     al(f("owner", "owner", Ty::Text, "Owning user"), OWNER_ALIASES),
 ];
 
-const EVENT: &[Spec] = &[
+pub(super) const EVENT: &[Spec] = &[
     al(req("title", "title", Ty::Text, "Title"), &["subject"]),
     al(
         req(
@@ -413,7 +436,7 @@ const EVENT: &[Spec] = &[
     f("description", "description", Ty::Text, "Longer text"),
 ];
 
-const USER: &[Spec] = &[
+pub(super) const USER: &[Spec] = &[
     req("name", "name", Ty::Text, "Display name (\"Sara Lindqvist\")"),
     f(
         "login",
@@ -427,35 +450,66 @@ const USER: &[Spec] = &[
     f("currency", "currency", Ty::Currency, "Currency of the quota"),
 ];
 
+pub(super) const TERRITORY: &[Spec] = &[
+    al(
+        req("name", "name", Ty::Text, "Territory name"),
+        &["territory", "territory name"],
+    ),
+    al(
+        f(
+            "parent_id",
+            "parent",
+            Ty::Ref(EntityKind::Territory),
+            "The territory this one lies in (id, id prefix or name)",
+        ),
+        &["parent territory"],
+    ),
+    f(
+        "members",
+        "member",
+        Ty::List,
+        "Login of a user working it (repeat for more)",
+    ),
+    f(
+        "countries",
+        "countries",
+        Ty::List,
+        "Rule: ISO country codes, comma-separated (DE,AT)",
+    ),
+    al(
+        f(
+            "postcodes",
+            "postcodes",
+            Ty::List,
+            "Rule: postcode prefixes, comma-separated (80,81)",
+        ),
+        &["postcode prefixes", "zip prefixes"],
+    ),
+    f(
+        "industries",
+        "industries",
+        Ty::List,
+        "Rule: industries, comma-separated (Retail)",
+    ),
+];
+
 /// The settable fields of a kind, in display order.
 #[must_use]
 pub fn specs(kind: EntityKind) -> &'static [Spec] {
-    match kind {
-        EntityKind::Account => ACCOUNT,
-        EntityKind::Contact => CONTACT,
-        EntityKind::Lead => LEAD,
-        EntityKind::Opportunity => OPPORTUNITY,
-        EntityKind::Product => PRODUCT,
-        EntityKind::Quote => QUOTE,
-        EntityKind::QuoteLine => QUOTE_LINE,
-        EntityKind::Activity => ACTIVITY,
-        EntityKind::Event => EVENT,
-        EntityKind::User => USER,
-    }
+    super::kinds::def(kind).fields
 }
 
 /// Fields set by the system, shown in output but not settable: (kind, json name).
 #[must_use]
 pub fn derived(kind: EntityKind) -> &'static [&'static str] {
-    match kind {
-        EntityKind::Lead => &[
-            "converted_account_id",
-            "converted_contact_id",
-            "converted_opportunity_id",
-        ],
-        EntityKind::Quote => &["account_id"],
-        _ => &[],
-    }
+    static NAMES: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    let all = NAMES.get_or_init(|| {
+        EntityKind::ALL_BY_TAG
+            .iter()
+            .map(|k| super::kinds::def(*k).derived.iter().map(|(f, _)| *f).collect())
+            .collect()
+    });
+    &all[usize::from(kind.tag() - 1)]
 }
 
 /// Folds a header or flag name for matching: lower case, letters and digits only.

@@ -43,14 +43,7 @@ fn ref_fields(kind: EntityKind) -> Vec<(&'static str, EntityKind)> {
             _ => None,
         })
         .collect();
-    for d in spec::derived(kind) {
-        let target = match *d {
-            "converted_contact_id" => EntityKind::Contact,
-            "converted_opportunity_id" => EntityKind::Opportunity,
-            _ => EntityKind::Account,
-        };
-        out.push((d, target));
-    }
+    out.extend(super::kinds::def(kind).derived.iter().copied());
     out
 }
 

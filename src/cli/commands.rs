@@ -130,20 +130,11 @@ pub struct ManArgs {
 pub fn trash(app: &App, cmd: TrashCmd, format: Format) -> anyhow::Result<()> {
     match cmd {
         TrashCmd::List { kind } => {
-            let mut rows = Vec::new();
-            for k in EntityKind::ALL.into_iter().filter(|k| kind.is_none_or(|w| w == *k)) {
-                for item in app.store.scan(k) {
-                    let (id, s) = item?;
-                    if s.deleted {
-                        let title = k.describe(&s.fields).map(|c| c.title).unwrap_or_default();
-                        let when = s
-                            .clocks
-                            .get("_deleted")
-                            .and_then(|c| chrono::DateTime::from_timestamp_millis(i64::try_from(c.wall).unwrap_or(0)));
-                        rows.push((k, id, title, when));
-                    }
-                }
-            }
+            let rows: Vec<_> = app
+                .trash(kind)?
+                .into_iter()
+                .map(|t| (t.kind, t.id, t.title, t.when))
+                .collect();
             match format {
                 Format::Table => {
                     let table: Vec<Vec<String>> = rows
@@ -305,7 +296,7 @@ pub fn backup(app: &App, args: &BackupArgs) -> anyhow::Result<()> {
         // The backup is the product here: a reader that goes away early leaves an
         // incomplete one, which must fail loudly (exit 1), never end quietly.
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        let written = crate::store::write_backup(&app.store, &mut out);
+        let written = app.backup(&mut out);
         let flushed = out.flush();
         let s = match (written, flushed) {
             (Ok(s), Ok(())) => s,
@@ -319,7 +310,7 @@ pub fn backup(app: &App, args: &BackupArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     write_atomically(&args.file, |w| {
-        let s = crate::store::write_backup(&app.store, w)?;
+        let s = app.backup(w)?;
         eprintln!(
             "backed up {} records and {} pending changes to {}",
             s.records,
@@ -332,10 +323,7 @@ pub fn backup(app: &App, args: &BackupArgs) -> anyhow::Result<()> {
 
 pub fn restore(dir: &Path, args: &RestoreArgs) -> anyhow::Result<()> {
     let file = std::fs::File::open(&args.file).map_err(|e| AppError::io(&args.file, e))?;
-    let parsed = crate::store::read_backup(&mut std::io::BufReader::new(file))
-        .map_err(|m| AppError::Invalid(format!("{}: {m}; nothing was restored", args.file.display())))?;
-    let mut store = crate::store::Store::open(dir)?;
-    let s = store.restore(parsed).map_err(AppError::from)?;
+    let s = crate::app::queries::restore(dir, &args.file, &mut std::io::BufReader::new(file))?;
     eprintln!(
         "restored {} records and {} pending changes into {}",
         s.records,
@@ -357,7 +345,7 @@ pub fn demo(app: &App, args: &DemoArgs) -> anyhow::Result<()> {
         .collect();
     eprintln!(
         "demo data in {} ({:.1}s): {}",
-        app.store.path().display(),
+        app.data_path().display(),
         started.elapsed().as_secs_f64(),
         parts.join(", ")
     );
@@ -370,7 +358,7 @@ pub fn demo(app: &App, args: &DemoArgs) -> anyhow::Result<()> {
 /// the indexes; it never invents or removes records or links, so dangling references
 /// are listed again and still exit 3.
 pub fn check(app: &App, args: &CheckArgs) -> anyhow::Result<()> {
-    let report = app.store.verify()?;
+    let report = app.verify()?;
     println!(
         "{} records, {} index entries, {} pending changes",
         report.records, report.index_entries, report.outbox
@@ -384,8 +372,8 @@ pub fn check(app: &App, args: &CheckArgs) -> anyhow::Result<()> {
     }
     let mut report = report;
     if args.repair && !report.problems.is_empty() {
-        app.store.rebuild_indexes()?;
-        report = app.store.verify()?;
+        app.rebuild_indexes()?;
+        report = app.verify()?;
         if report.problems.is_empty() {
             println!("repaired: indexes rebuilt");
         }

@@ -5,9 +5,9 @@ use serde_json::json;
 
 use super::sync_cmd::print_rows;
 use crate::app::App;
+use crate::app::conflicts::ChoiceProblem;
+use crate::app::conflicts::ConflictKind;
 use crate::app::export::Format;
-use crate::app::view::cell;
-use crate::store::ConflictKind;
 use crate::sync::conflicts::{self, Choice};
 
 /// `outpost conflicts`.
@@ -142,24 +142,20 @@ pub fn run(app: &App, args: &ConflictsArgs, format: Format) -> anyhow::Result<()
                 return resolve_all(app, filter, &choice, format);
             }
             let id = id.as_deref().unwrap_or_default();
-            if let Some(c) = app.store.conflict(id)? {
-                let held = c.conflict.kind == ConflictKind::Held;
-                if held != (choice == Choice::Discard) && !(held && choice == Choice::Mine) {
-                    return Err(usage(if held {
-                        format!(
-                            "conflict {id} is a held record the server never had: there is no server value to keep. \
-                             Fix it and sync, or move it to the trash with `outpost conflicts resolve {id} --discard`"
-                        )
-                    } else {
-                        format!(
-                            "conflict {id} is a {} conflict, not a held record; --discard only moves a held \
-                             record to the trash (use --keep mine, --keep theirs or --value V)",
-                            c.conflict.kind.name()
-                        )
-                    }));
-                }
+            if let Some(problem) = app.choice_problem(id, &choice)? {
+                return Err(usage(match problem {
+                    ChoiceProblem::NoServerValue => format!(
+                        "conflict {id} is a held record the server never had: there is no server value to keep. \
+                         Fix it and sync, or move it to the trash with `outpost conflicts resolve {id} --discard`"
+                    ),
+                    ChoiceProblem::NotHeld(kind) => format!(
+                        "conflict {id} is a {} conflict, not a held record; --discard only moves a held \
+                         record to the trash (use --keep mine, --keep theirs or --value V)",
+                        kind.name()
+                    ),
+                }));
             }
-            let done = conflicts::resolve(&app.store, id, &choice).map_err(crate::app::AppError::from)?;
+            let done = app.resolve_conflict(id, &choice)?;
             if matches!(format, Format::Json | Format::Ndjson) {
                 println!("{}", serde_json::to_string(&done)?);
             } else if choice == Choice::Discard {
@@ -167,7 +163,7 @@ pub fn run(app: &App, args: &ConflictsArgs, format: Format) -> anyhow::Result<()
                     "Discarded held record (conflict {}): it is in the trash (`outpost trash list`).",
                     done.id
                 );
-            } else if matches!(app.store.conflict(&done.id)?, Some(c) if c.conflict.kind == ConflictKind::Held) {
+            } else if app.conflict_kind(&done.id)? == Some(ConflictKind::Held) {
                 println!("Conflict {}: kept {}.", done.id, done.kept);
             } else if done.wrote {
                 println!(
@@ -191,7 +187,7 @@ fn usage(message: String) -> anyhow::Error {
 }
 
 fn resolve_all(app: &App, filter: conflicts::Filter, choice: &Choice, format: Format) -> anyhow::Result<()> {
-    let bulk = conflicts::resolve_all(&app.store, filter, choice).map_err(crate::app::AppError::from)?;
+    let bulk = app.resolve_conflicts(filter, choice)?;
     if matches!(format, Format::Json | Format::Ndjson) {
         let skipped: Vec<_> = bulk
             .skipped
@@ -226,40 +222,26 @@ fn resolve_all(app: &App, filter: conflicts::Filter, choice: &Choice, format: Fo
 }
 
 fn list(app: &App, all: bool, format: Format) -> anyhow::Result<()> {
-    let listed = conflicts::list(&app.store, all)?;
-    let me = app.store.replica();
     let mut rows = Vec::new();
     let mut items = Vec::new();
-    for l in &listed {
-        let c = &l.conflict.conflict;
-        let title = app.title(c.entity, c.record);
-        let (mine, theirs) = c.mine_theirs(me);
-        let status = crate::app::conflicts::status_text(&l.conflict, l.open);
-        let field = crate::app::conflicts::field_label(&c.field);
+    for l in app.conflicts(all)? {
+        let r = &l.row;
         rows.push(vec![
-            c.id.clone(),
-            c.kind.name().to_string(),
-            format!("{} {title}", c.entity),
-            field,
-            if c.kind == ConflictKind::Held {
-                "(kept here)".to_string()
-            } else {
-                cell(&mine.value)
-            },
-            if c.kind == ConflictKind::Held {
-                "(not on the server)".to_string()
-            } else {
-                cell(&theirs.value)
-            },
-            c.reason.clone().unwrap_or_else(|| c.actor.clone()),
-            status.clone(),
+            r.id.clone(),
+            r.kind.name().to_string(),
+            format!("{} {}", r.entity, r.title),
+            r.field.clone(),
+            r.mine.clone(),
+            r.theirs.clone(),
+            r.reason.clone().unwrap_or_else(|| r.actor.clone()),
+            r.status.clone(),
         ]);
-        let mut item = json!(l);
+        let mut item = json!(l.listed);
         if let Some(map) = item.as_object_mut() {
-            map.insert("title".into(), json!(title));
-            map.insert("mine".into(), json!(mine));
-            map.insert("theirs".into(), json!(theirs));
-            map.insert("status".into(), json!(status));
+            map.insert("title".into(), json!(r.title));
+            map.insert("mine".into(), json!(l.mine));
+            map.insert("theirs".into(), json!(l.theirs));
+            map.insert("status".into(), json!(r.status));
         }
         items.push(item);
     }

@@ -165,12 +165,13 @@ fn list_command(kind: EntityKind) -> Command {
 }
 
 fn ref_hint(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::Contact | EntityKind::Lead => "\"First Last\"",
-        EntityKind::Quote => "quote number",
-        EntityKind::Product => "SKU",
-        EntityKind::Event => "title",
-        EntityKind::Activity => "subject",
+    // From the fields the kind's title is made of (see `app::kinds`).
+    match crate::app::kinds::def(kind).title {
+        ["first_name", "last_name"] => "\"First Last\"",
+        ["number"] => "quote number",
+        ["sku"] => "SKU",
+        ["title"] => "title",
+        ["subject"] => "subject",
         _ => "name",
     }
 }
@@ -273,6 +274,23 @@ entity_args!(/// `outpost event ...`
     EventArgs, EntityKind::Event, NoExtra);
 entity_args!(/// `outpost user ...`
     UserArgs, EntityKind::User, NoExtra);
+entity_args!(/// `outpost territory ...`
+    TerritoryArgs, EntityKind::Territory, TerritoryExtra);
+
+/// Extra territory commands.
+#[derive(Subcommand, Debug, Clone)]
+pub enum TerritoryExtra {
+    /// Set each account's territory from the rules and print what changed (account,
+    /// old -> new). Among the territories whose rules all match an account, the longest
+    /// matching postcode prefix wins, then a country match, then an industry match; a
+    /// tie goes to the deeper territory in the tree, then to the name. An account no
+    /// rule matches keeps the territory it has.
+    Assign {
+        /// Print what would change without writing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
 
 /// Extra opportunity commands.
 #[derive(Subcommand, Debug, Clone)]

@@ -2,16 +2,14 @@
 
 use std::io::Write;
 
-use fuzzy_matcher::FuzzyMatcher;
-use fuzzy_matcher::skim::SkimMatcherV2;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::entity::{Action, ActivityExtra, LeadExtra, ListArgs, NoExtra, OppExtra, QuoteExtra};
+use super::entity::{Action, ActivityExtra, LeadExtra, ListArgs, NoExtra, OppExtra, QuoteExtra, TerritoryExtra};
 use crate::app::export::{Format, Sink};
 use crate::app::ops::{Values, spec_of};
+use crate::app::queries::ListQuery;
 use crate::app::view::{Names, cell};
 use crate::app::{App, AppError, ConvertOptions};
-use crate::model::entity::Index;
 use crate::model::{EntityKind, Id};
 
 /// The entity's own commands.
@@ -67,11 +65,7 @@ fn print_new(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Res
         return Ok(());
     }
     if format == Format::Json {
-        let stored = app
-            .store
-            .get(kind, id)?
-            .ok_or_else(|| AppError::NotFound(id.to_string()))?;
-        let view = app.view(kind, id, &stored, &mut Names::default());
+        let view = app.record_view(kind, id, &mut Names::default())?;
         println!("{}", serde_json::to_string_pretty(&Value::Object(view))?);
         return Ok(());
     }
@@ -81,67 +75,21 @@ fn print_new(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Res
 fn print_records(app: &App, kind: EntityKind, ids: &[Id], format: Format) -> anyhow::Result<()> {
     let mut out = super::out::stdout();
     let mut sink = Sink::new(format, kind, &mut out)?;
-    let mut names = Names::default();
-    for id in ids {
-        if let Some(stored) = app.store.get(kind, *id)? {
-            sink.push(&app.view(kind, *id, &stored, &mut names))?;
-        }
+    for view in app.views(kind, ids, &mut Names::default())? {
+        sink.push(&view)?;
     }
     sink.finish()?;
     Ok(())
 }
 
 fn list(app: &App, kind: EntityKind, args: &ListArgs, format: Format) -> anyhow::Result<()> {
-    let mut filter: Option<Vec<Id>> = None;
-    let mut narrow = |ids: Vec<Id>| {
-        filter = Some(match filter.take() {
-            None => ids,
-            Some(prev) => prev.into_iter().filter(|i| ids.contains(i)).collect(),
-        });
+    let query = ListQuery {
+        account: args.account.clone(),
+        owner: args.owner.clone(),
+        stage: args.stage.clone(),
+        search: args.search.clone(),
     };
-    if let Some(a) = &args.account {
-        let account = app.resolve(EntityKind::Account, a)?;
-        narrow(app.store.children(account, kind)?);
-    }
-    if let Some(o) = &args.owner {
-        let login = app.resolve_owner(o, "--owner")?;
-        narrow(app.store.ids_by_index(Index::Owner, kind, &login)?);
-    }
-    if let Some(s) = &args.stage {
-        let stage = app
-            .config
-            .pipeline
-            .find(s)
-            .ok_or_else(|| AppError::Invalid(app.config.pipeline.unknown(s)))?;
-        narrow(app.store.ids_by_index(Index::Stage, kind, &stage.name)?);
-    }
-    let mut names = Names::default();
-    let mut rows: Vec<Map<String, Value>> = Vec::new();
-    match filter {
-        Some(mut ids) => {
-            ids.sort();
-            for id in ids {
-                if let Some(s) = app.store.get(kind, id)?.filter(|s| !s.deleted) {
-                    rows.push(app.view(kind, id, &s, &mut names));
-                }
-            }
-        }
-        None => {
-            for item in app.store.live(kind) {
-                let (id, s) = item?;
-                rows.push(app.view(kind, id, &s, &mut names));
-            }
-        }
-    }
-    if let Some(q) = &args.search {
-        let matcher = SkimMatcherV2::default();
-        let mut scored: Vec<(i64, Map<String, Value>)> = rows
-            .into_iter()
-            .filter_map(|r| matcher.fuzzy_match(&search_text(&r), q).map(|s| (s, r)))
-            .collect();
-        scored.sort_by_key(|s| std::cmp::Reverse(s.0));
-        rows = scored.into_iter().map(|(_, r)| r).collect();
-    }
+    let mut rows = app.list(kind, &query)?;
     if let Some(field) = &args.sort {
         if !rows.is_empty() && !rows[0].contains_key(field) {
             return Err(AppError::Invalid(format!(
@@ -167,29 +115,6 @@ fn list(app: &App, kind: EntityKind, args: &ListArgs, format: Format) -> anyhow:
     Ok(())
 }
 
-/// The text a fuzzy `--search` looks at.
-fn search_text(r: &Map<String, Value>) -> String {
-    [
-        "name",
-        "first_name",
-        "last_name",
-        "company",
-        "subject",
-        "title",
-        "sku",
-        "number",
-        "account_name",
-        "emails",
-        "email",
-        "city",
-    ]
-    .iter()
-    .filter_map(|k| r.get(*k))
-    .map(cell)
-    .collect::<Vec<_>>()
-    .join(" ")
-}
-
 /// Orders values: numbers (and numeric strings like amounts) numerically, text by text.
 fn compare(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
     let num = |v: Option<&Value>| {
@@ -212,11 +137,10 @@ fn compare(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
 fn show(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Result<()> {
     if format != Format::Table {
         let held = app.held(kind, id)?.filter(|_| format != Format::Csv);
-        let (Some(held), Some(stored)) = (held, app.store.get(kind, id)?) else {
+        let (Some(held), Some(mut view)) = (held, app.views(kind, &[id], &mut Names::default())?.pop()) else {
             return print_records(app, kind, &[id], format);
         };
         // A held record says so: `held` has the server's reason and the conflict id.
-        let mut view = app.view(kind, id, &stored, &mut Names::default());
         view.insert(
             "held".into(),
             serde_json::json!({"reason": held.reason, "conflict": held.conflict}),
@@ -228,12 +152,8 @@ fn show(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Result<(
         sink.finish()?;
         return Ok(());
     }
-    let stored = app
-        .store
-        .get(kind, id)?
-        .ok_or_else(|| AppError::NotFound(id.to_string()))?;
     let mut names = Names::default();
-    let view = app.view(kind, id, &stored, &mut names);
+    let view = app.record_view(kind, id, &mut names)?;
     let mut out: Vec<u8> = Vec::new();
     if let Some(held) = app.held(kind, id)? {
         writeln!(
@@ -261,24 +181,15 @@ fn show(app: &App, kind: EntityKind, id: Id, format: Format) -> anyhow::Result<(
             )?;
         }
     }
-    for child in [
-        EntityKind::Contact,
-        EntityKind::Opportunity,
-        EntityKind::Quote,
-        EntityKind::QuoteLine,
-        EntityKind::Activity,
-        EntityKind::Event,
-    ] {
-        let ids = app.store.children(id, child)?;
+    for child in crate::app::kinds::children(kind) {
+        let ids = app.children_ids(id, child)?;
         if ids.is_empty() {
             continue;
         }
         writeln!(out, "\n{} ({})", capitalise(child.plural()), ids.len())?;
         let mut sink = Sink::new(Format::Table, child, &mut out)?;
-        for cid in ids.iter().take(50) {
-            if let Some(s) = app.store.get(child, *cid)? {
-                sink.push(&app.view(child, *cid, &s, &mut names))?;
-            }
+        for view in app.views(child, &ids[..ids.len().min(50)], &mut names)? {
+            sink.push(&view)?;
         }
         sink.finish()?;
     }
@@ -292,6 +203,43 @@ fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next()
         .map_or_else(String::new, |f| f.to_uppercase().collect::<String>() + c.as_str())
+}
+
+impl Extra for TerritoryExtra {
+    fn run(self, app: &App, format: Format) -> anyhow::Result<()> {
+        let Self::Assign { dry_run } = self;
+        let changes = app.assign_territories(dry_run)?;
+        if format != Format::Table {
+            let mut out = super::out::stdout();
+            for c in &changes {
+                let line = serde_json::json!({
+                    "account_id": c.account_id.to_string(),
+                    "account_name": c.account_name,
+                    "old_territory_id": c.old_id.map(|i| i.to_string()),
+                    "old_territory_name": c.old_name,
+                    "territory_id": c.new_id.to_string(),
+                    "territory_name": c.new_name,
+                    "dry_run": dry_run,
+                });
+                writeln!(out, "{line}").map_err(|e| AppError::io(std::path::Path::new("<stdout>"), e))?;
+            }
+            return Ok(());
+        }
+        for c in &changes {
+            let old = if c.old_name.is_empty() { "(none)" } else { &c.old_name };
+            println!("{}: {old} -> {}", c.account_name, c.new_name);
+        }
+        let verb = if dry_run { "would change" } else { "changed" };
+        println!(
+            "{} {verb}{}",
+            match changes.len() {
+                1 => "1 account".to_string(),
+                n => format!("{n} accounts"),
+            },
+            if dry_run { " (dry run: nothing written)" } else { "" }
+        );
+        Ok(())
+    }
 }
 
 impl Extra for NoExtra {
@@ -422,7 +370,7 @@ impl Extra for QuoteExtra {
             } => {
                 let quote = app.resolve(EntityKind::Quote, &reference)?;
                 let mut values: Values = vec![(spec_of(k, "quote_id"), vec![quote.to_string()])];
-                let position = app.store.children(quote, k)?.len();
+                let position = app.children_ids(quote, k)?.len();
                 values.push((spec_of(k, "position"), vec![position.to_string()]));
                 for (json, v) in [
                     ("product_id", product),
@@ -440,8 +388,7 @@ impl Extra for QuoteExtra {
             }
             QuoteExtra::Lines { reference } => {
                 let quote = app.resolve(EntityKind::Quote, &reference)?;
-                let mut ids = app.store.children(quote, k)?;
-                ids.sort();
+                let ids = app.quote_lines(quote)?;
                 print_records(app, k, &ids, format)
             }
             QuoteExtra::LineRm { line } => {

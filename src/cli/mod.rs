@@ -92,6 +92,9 @@ pub enum Commands {
     Event(entity::EventArgs),
     /// Users (reps, managers) with quotas.
     User(entity::UserArgs),
+    /// Sales territories: members and rules; `territory assign` places accounts by the
+    /// rules (the most specific rule wins).
+    Territory(entity::TerritoryArgs),
     /// List and restore trashed records.
     #[command(subcommand)]
     Trash(commands::TrashCmd),
@@ -143,7 +146,11 @@ pub fn main() -> i32 {
                 let _ = usage.print();
                 return usage.exit_code();
             }
-            eprintln!("error: {e:#}{}", hint::for_error(&e));
+            eprintln!(
+                "error: {e:#}{}{}",
+                hint::for_error(&e),
+                e.downcast_ref::<AppError>().map(flag_hint).unwrap_or_default()
+            );
             e.downcast_ref::<AppError>().map_or(1, AppError::exit_code)
         }
     }
@@ -191,6 +198,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Activity(a) => entity_cmd::run(&app, crate::model::EntityKind::Activity, a.0, format),
         Commands::Event(a) => entity_cmd::run(&app, crate::model::EntityKind::Event, a.0, format),
         Commands::User(a) => entity_cmd::run(&app, crate::model::EntityKind::User, a.0, format),
+        Commands::Territory(a) => entity_cmd::run(&app, crate::model::EntityKind::Territory, a.0, format),
         Commands::Trash(t) => commands::trash(&app, t, format),
         Commands::Import(a) => commands::import(&app, &a, format),
         Commands::Export(a) => commands::export(&app, &a, format),
@@ -205,4 +213,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         | Commands::Serve(_)
         | Commands::Server(_) => Ok(()),
     }
+}
+
+/// The CLI's hint for a field error: the flag that sets a missing reference
+/// (" (--account REF)"); the app's errors name fields, not flags.
+fn flag_hint(e: &AppError) -> String {
+    let AppError::Field {
+        kind: Some(kind),
+        field,
+        ..
+    } = e
+    else {
+        return String::new();
+    };
+    crate::app::spec::specs(*kind)
+        .iter()
+        .find(|s| s.json == field.as_str() && matches!(s.ty, crate::app::spec::Ty::Ref(_)))
+        .map(|s| format!(" (--{} REF)", s.flag))
+        .unwrap_or_default()
 }

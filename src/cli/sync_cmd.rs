@@ -5,12 +5,10 @@ use std::io::IsTerminal;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
+use crate::app::App;
 use crate::app::export::Format;
-use crate::app::{App, AppError};
-use crate::store::{ConflictKind, Store};
-use crate::sync::client::{Api, HttpApi};
-use crate::sync::engine::{self, Options, Progress};
-use crate::sync::{SyncError, adopt, conflicts, login};
+use crate::app::session::{LoggedIn, SyncStatus};
+use crate::sync::engine::{Options, Progress};
 
 /// `outpost sync [--dry-run]` and its subcommands.
 #[derive(Args, Debug)]
@@ -72,56 +70,31 @@ pub enum SyncCmd {
 
 /// Runs `outpost sync ...`.
 pub fn run(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
-    let store = &app.store;
     match &args.command {
         Some(SyncCmd::Login {
             server,
             token,
             keep_demo,
-        }) => login_cmd(store, server, token, *keep_demo),
+        }) => login_cmd(app, server, token, *keep_demo),
         Some(SyncCmd::Logout) => {
-            let p = login::path(store.path());
-            match std::fs::remove_file(&p) {
-                Ok(()) => println!("Logged out ({} removed).", p.display()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => println!("Not logged in."),
-                Err(e) => return Err(anyhow::anyhow!("{}: {e}", p.display())),
+            match app.logout()? {
+                Some(p) => println!("Logged out ({} removed).", p.display()),
+                None => println!("Not logged in."),
             }
             Ok(())
         }
-        Some(SyncCmd::Status) => status(store, format),
-        None => sync_now(store, args, format),
+        Some(SyncCmd::Status) => status(app, format),
+        None => sync_now(app, args, format),
     }
 }
 
-fn login_cmd(store: &Store, server: &str, token: &str, keep_demo: bool) -> anyhow::Result<()> {
-    let server = server.trim().trim_end_matches('/');
-    if !(server.starts_with("http://") || server.starts_with("https://")) {
-        anyhow::bail!("'{server}' is not a server URL; use http://HOST:PORT or https://HOST");
-    }
-    let api = HttpApi::new(server, token);
-    let health = api.health()?;
-    let who = engine::check_identity(store, &api, server)?;
-    if health.server_id != who.server_id {
-        return Err(SyncError::Protocol("the server changed its id between two requests".into()).into());
-    }
-    if adopt::holds_unkept_demo(store)? {
-        if !keep_demo {
-            return Err(AppError::Invalid(adopt::demo_message(store)).into());
-        }
-        adopt::keep_demo(store)?;
-    }
-    let adopted = adopt::adopt(store, &(&who).into())?;
-    let path = login::save(
-        store.path(),
-        &login::Login {
-            server: server.to_string(),
-            token: token.trim().to_string(),
-            user: Some(who.user.clone()),
-            role: Some(who.role),
-            name: who.name.clone(),
-            email: who.email.clone(),
-        },
-    )?;
+fn login_cmd(app: &App, server: &str, token: &str, keep_demo: bool) -> anyhow::Result<()> {
+    let LoggedIn {
+        server,
+        who,
+        path,
+        adopted,
+    } = app.login(server, token, keep_demo)?;
     let shown = match who.name.as_deref().filter(|n| *n != who.user) {
         Some(n) => format!("{} ({n})", who.user),
         None => who.user.clone(),
@@ -145,13 +118,7 @@ fn login_cmd(store: &Store, server: &str, token: &str, keep_demo: bool) -> anyho
     Ok(())
 }
 
-fn current_login(store: &Store) -> Result<login::Login, SyncError> {
-    login::effective(store.path())?.ok_or(SyncError::NotLoggedIn)
-}
-
-fn sync_now(store: &Store, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
-    let login = current_login(store)?;
-    let api = HttpApi::new(&login.server, &login.token);
+fn sync_now(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
     let opts = Options {
         batch: usize::from(args.batch),
         page: usize::from(args.page),
@@ -168,14 +135,11 @@ fn sync_now(store: &Store, args: &SyncArgs, format: Format) -> anyhow::Result<()
             }
         }
     };
-    let result = engine::sync(store, &api, &login.server, opts, &mut progress);
+    let result = app.sync(opts, &mut progress);
     if tty {
         eprint!("\r\x1b[2K");
     }
-    let report = match result {
-        Err(SyncError::DemoData(m)) => return Err(AppError::Invalid(m).into()),
-        r => r?,
-    };
+    let report = result?;
     if matches!(format, Format::Json | Format::Ndjson) {
         println!("{}", serde_json::to_string(&report)?);
         return Ok(());
@@ -243,21 +207,17 @@ fn sync_now(store: &Store, args: &SyncArgs, format: Format) -> anyhow::Result<()
     Ok(())
 }
 
-fn status(store: &Store, format: Format) -> anyhow::Result<()> {
-    let login = login::effective(store.path())?;
-    let state = store.sync_state()?;
-    let open = conflicts::list(store, false)?;
-    let refused = open
-        .iter()
-        .filter(|c| c.conflict.conflict.kind == ConflictKind::Refused)
-        .count();
-    let held = store.held_live()?.len();
-    let pending = store.outbox_len();
-    let server = login.as_ref().map(|l| l.server.clone());
-    let user = login
-        .as_ref()
-        .and_then(|l| l.user.clone())
-        .or_else(|| state.user.clone());
+fn status(app: &App, format: Format) -> anyhow::Result<()> {
+    let SyncStatus {
+        server,
+        user,
+        state,
+        pending,
+        open_conflicts,
+        refused,
+        held,
+        held_open,
+    } = app.sync_status()?;
     let value = json!({
         "server": server,
         "user": user,
@@ -266,7 +226,7 @@ fn status(store: &Store, format: Format) -> anyhow::Result<()> {
         "last_sync": state.last_sync,
         "cursor": state.cursor,
         "acked_seq": state.acked_seq,
-        "open_conflicts": open.len(),
+        "open_conflicts": open_conflicts,
         "refused": refused,
         "held": held,
     });
@@ -288,7 +248,7 @@ fn status(store: &Store, format: Format) -> anyhow::Result<()> {
                 user.unwrap_or_default(),
                 pending.to_string(),
                 state.last_sync.clone().unwrap_or_default(),
-                open.len().to_string(),
+                open_conflicts.to_string(),
                 refused.to_string(),
                 held.to_string(),
             ])?;
@@ -303,14 +263,9 @@ fn status(store: &Store, format: Format) -> anyhow::Result<()> {
             println!("pending:    {pending} change(s) to send");
             println!("last sync:  {}", state.last_sync.as_deref().unwrap_or("never"));
             println!("cursor:     {}", state.cursor);
-            let held_open = open
-                .iter()
-                .filter(|c| c.conflict.conflict.kind == ConflictKind::Held)
-                .count();
-            let concurrent = open.len().saturating_sub(refused + held_open);
+            let concurrent = open_conflicts.saturating_sub(refused + held_open);
             println!(
-                "conflicts:  {} open ({concurrent} concurrent, {refused} refused edits put back, {held_open} held)",
-                open.len()
+                "conflicts:  {open_conflicts} open ({concurrent} concurrent, {refused} refused edits put back, {held_open} held)"
             );
             println!(
                 "held:       {held} record(s) the server refused and does not have; kept here, sent again each sync{}",

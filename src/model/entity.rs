@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::Id;
-use super::records::{Account, Activity, Contact, Event, Lead, Opportunity, Product, Quote, QuoteLine, User};
+use super::records::{
+    Account, Activity, Contact, Event, Lead, Opportunity, Product, Quote, QuoteLine, Territory, User,
+};
 use super::stage::Pipeline;
 use super::validate::Invalid;
 
@@ -39,12 +41,15 @@ pub enum EntityKind {
     Event,
     /// A user of the system (rep, manager, admin).
     User,
+    /// A sales territory: members and the rules that place accounts in it.
+    Territory,
 }
 
 impl EntityKind {
     /// All kinds, in the order exports and backups use.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::User,
+        Self::Territory,
         Self::Account,
         Self::Contact,
         Self::Lead,
@@ -70,6 +75,7 @@ impl EntityKind {
             Self::Activity => "activity",
             Self::Event => "event",
             Self::User => "user",
+            Self::Territory => "territory",
         }
     }
 
@@ -87,6 +93,7 @@ impl EntityKind {
             Self::Activity => "activities",
             Self::Event => "events",
             Self::User => "users",
+            Self::Territory => "territories",
         }
     }
 
@@ -104,6 +111,7 @@ impl EntityKind {
             Self::Activity => 8,
             Self::Event => 9,
             Self::User => 10,
+            Self::Territory => 11,
         }
     }
 
@@ -128,6 +136,7 @@ impl EntityKind {
             Self::Activity => check::<Activity>(fields, old, ctx),
             Self::Event => check::<Event>(fields, old, ctx),
             Self::User => check::<User>(fields, old, ctx),
+            Self::Territory => check::<Territory>(fields, old, ctx),
         }
     }
 
@@ -146,6 +155,7 @@ impl EntityKind {
             Self::Activity => describe::<Activity>(fields),
             Self::Event => describe::<Event>(fields),
             Self::User => describe::<User>(fields),
+            Self::Territory => describe::<Territory>(fields),
         }
     }
 }
@@ -171,10 +181,11 @@ impl FromStr for EntityKind {
             "activity" | "activities" => Self::Activity,
             "event" | "events" => Self::Event,
             "user" | "users" => Self::User,
+            "territory" | "territories" => Self::Territory,
             _ => {
                 return Err(format!(
                     "unknown record kind '{s}'; use one of: accounts, contacts, leads, opps, \
-                     products, quotes, quote_lines, activities, events, users"
+                     products, quotes, quote_lines, activities, events, users, territories"
                 ));
             }
         };
@@ -356,7 +367,7 @@ impl EntityKind {
     }
 
     /// All kinds ordered by [`EntityKind::tag`] (1, 2, ...), the store's tree order.
-    pub const ALL_BY_TAG: [Self; 10] = [
+    pub const ALL_BY_TAG: [Self; 11] = [
         Self::Account,
         Self::Contact,
         Self::Lead,
@@ -367,5 +378,6 @@ impl EntityKind {
         Self::Activity,
         Self::Event,
         Self::User,
+        Self::Territory,
     ];
 }

@@ -54,6 +54,17 @@ const COUNTRIES: &[(&str, &str, &str)] = &[
 /// The calling code of a country given as an alpha-2 code or an English name.
 #[must_use]
 pub fn calling_code(country: &str) -> Option<&'static str> {
+    find(country).map(|(_, _, cc)| *cc)
+}
+
+/// The ISO 3166 alpha-2 code of a country given as a code or an English name, when the
+/// country is one this table knows.
+#[must_use]
+pub fn country_code(country: &str) -> Option<&'static str> {
+    find(country).map(|(code, _, _)| *code)
+}
+
+fn find(country: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
     let c = country.trim();
     let alias = match c.to_ascii_lowercase().as_str() {
         "uk" | "england" | "great britain" => "GB",
@@ -69,7 +80,6 @@ pub fn calling_code(country: &str) -> Option<&'static str> {
     COUNTRIES
         .iter()
         .find(|(code, name, _)| code.eq_ignore_ascii_case(alias) || name.eq_ignore_ascii_case(alias))
-        .map(|(_, _, cc)| *cc)
 }
 
 /// Normalises a phone number. International forms (`+49 30 1234`, `0049 30 1234`) become

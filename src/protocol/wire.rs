@@ -340,12 +340,12 @@ mod tests {
     fn a_push_sets_changes_of_unknown_kinds_aside_and_keeps_the_rest() {
         let known = change(1);
         let mut unknown = serde_json::to_value(change(2)).expect("json");
-        unknown["entity"] = json!("territory");
+        unknown["entity"] = json!("hovercraft");
         let body = json!({"replica": ReplicaId(0xaa), "changes": [known.clone(), unknown]});
         let req: PushRequest = serde_json::from_value(body).expect("tolerant");
         assert_eq!(req.changes, vec![known]);
         assert_eq!(req.unknown.len(), 1);
-        assert_eq!((req.unknown[0].seq, req.unknown[0].entity.as_str()), (2, "territory"));
+        assert_eq!((req.unknown[0].seq, req.unknown[0].entity.as_str()), (2, "hovercraft"));
         // The wire format of a known push is unchanged.
         let plain = PushRequest::new(ReplicaId(0xaa), vec![change(3)]);
         let text = serde_json::to_string(&plain).expect("json");
@@ -367,13 +367,13 @@ mod tests {
             json!({"cursor": cursor, "actor": "bo", "at": "2026-01-01T00:00:00Z", "change": change})
         };
         let body = json!({
-            "entries": [entry(1, "territory"), entry(2, "account"), entry(3, "territory")],
+            "entries": [entry(1, "hovercraft"), entry(2, "account"), entry(3, "hovercraft")],
             "next": 3, "more": false, "head": 3,
         });
         let page: PullResponse = serde_json::from_value(body).expect("tolerant");
         assert_eq!(page.entries.len(), 1);
         assert_eq!(page.entries[0].cursor, 2);
-        assert_eq!(page.unknown.get("territory"), Some(&2));
+        assert_eq!(page.unknown.get("hovercraft"), Some(&2));
         assert_eq!(page.next, 3, "the cursor still covers the skipped entries");
         // A malformed entry of a known kind still fails the page.
         let bad =

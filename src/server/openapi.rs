@@ -9,6 +9,7 @@ fn error_response(description: &str) -> Value {
 /// The document, as JSON text.
 #[must_use]
 pub fn document() -> String {
+    let kinds: Vec<&str> = crate::model::EntityKind::ALL_BY_TAG.iter().map(|k| k.name()).collect();
     let errors = json!({
         "400": error_response("Malformed JSON or query (`bad_json`, `bad_query`)."),
         "401": error_response("No token, or an unknown or revoked one (`unauthorized`)."),
@@ -45,7 +46,7 @@ pub fn document() -> String {
                     "replica": {"type": "string", "description": "16 hex digits"},
                     "seq": {"type": "integer", "minimum": 1},
                     "hlc": {"$ref": "#/components/schemas/Hlc"},
-                    "entity": {"type": "string", "enum": ["account", "contact", "lead", "opportunity", "product", "quote", "quote_line", "activity", "event", "user"]},
+                    "entity": {"type": "string", "enum": kinds},
                     "id": {"type": "string", "format": "uuid"},
                     "op": {"type": "string", "enum": ["create", "set", "delete", "restore"]},
                     "fields": {"type": "object", "description": "create: every field"},

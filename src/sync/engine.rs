@@ -536,7 +536,7 @@ mod tests {
             json!({"cursor": cursor, "actor": "bo", "at": "2026-01-01T00:00:00Z", "change": change})
         };
         let page = json!({
-            "entries": [entry(1, "territory", Id::new()), entry(2, "account", account)],
+            "entries": [entry(1, "hovercraft", Id::new()), entry(2, "account", account)],
             "next": 2, "more": false, "head": 2,
         });
         let api = NewerServer {
@@ -545,7 +545,7 @@ mod tests {
         };
         let report = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
         assert_eq!(report.received, 1, "the account arrived");
-        assert_eq!(report.unknown_kinds.get("territory"), Some(&1), "{report:?}");
+        assert_eq!(report.unknown_kinds.get("hovercraft"), Some(&1), "{report:?}");
         assert!(store.get(EntityKind::Account, account).expect("get").is_some());
         assert_eq!(
             store.sync_state().expect("state").cursor,

@@ -57,6 +57,8 @@ pub enum Action {
     GotoQuotes,
     /// Show activities.
     GotoActivities,
+    /// Show territories.
+    GotoTerritories,
     /// Show the calendar.
     GotoCalendar,
     /// Show the conflicts inbox.

@@ -235,6 +235,12 @@ pub const COMMANDS: &[Command] = &[
     ),
     c(Action::GotoQuotes, "quotes", "Show the quotes list", false),
     c(Action::GotoActivities, "activities", "Show the activities list", false),
+    c(
+        Action::GotoTerritories,
+        "territories",
+        "Show the territories list",
+        false,
+    ),
     c(Action::GotoCalendar, "calendar", "Show the calendar", false),
     c(
         Action::GotoConflicts,

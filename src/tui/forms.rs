@@ -181,7 +181,7 @@ pub fn links_of(cx: &Ctx, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&'s
             add("account_id", ref_id(&fields, "account_id"));
         }
         EntityKind::Activity | EntityKind::Event => {
-            for f in ["account_id", "contact_id", "opportunity_id", "lead_id"] {
+            for (f, _) in crate::app::kinds::ABOUT {
                 add(f, ref_id(&fields, f));
             }
         }
@@ -208,12 +208,7 @@ fn about(cx: &Ctx, links: &[(&'static str, Id)]) -> String {
         .copied()
         .chain(implied)
         .map(|(f, id)| {
-            let kind = match f {
-                "contact_id" => EntityKind::Contact,
-                "opportunity_id" => EntityKind::Opportunity,
-                "lead_id" => EntityKind::Lead,
-                _ => EntityKind::Account,
-            };
+            let kind = crate::app::kinds::target(EntityKind::Activity, f).unwrap_or(EntityKind::Account);
             cx.app.title(kind, id)
         })
         .collect::<Vec<_>>()

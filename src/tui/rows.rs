@@ -67,13 +67,14 @@ const AMOUNT: Column = Column {
 };
 
 /// The kinds that have a list view, in tab order.
-pub const LIST_KINDS: [EntityKind; 6] = [
+pub const LIST_KINDS: [EntityKind; 7] = [
     EntityKind::Account,
     EntityKind::Contact,
     EntityKind::Lead,
     EntityKind::Opportunity,
     EntityKind::Quote,
     EntityKind::Activity,
+    EntityKind::Territory,
 ];
 
 /// The columns of a kind's list.
@@ -123,7 +124,6 @@ pub fn columns(kind: EntityKind) -> &'static [Column] {
         fixed("Due", 10),
         fixed("Done", 4),
     ];
-    const OTHER: &[Column] = &[col("Name", 30)];
     match kind {
         EntityKind::Account => ACCOUNT,
         EntityKind::Contact => CONTACT,
@@ -131,8 +131,34 @@ pub fn columns(kind: EntityKind) -> &'static [Column] {
         EntityKind::Opportunity => OPPORTUNITY,
         EntityKind::Quote => QUOTE,
         EntityKind::Activity => ACTIVITY,
-        _ => OTHER,
+        _ => registry_columns(kind),
     }
+}
+
+/// The columns of a kind without a list layout of its own: its table columns from the
+/// registry (`app::kinds`), without the id.
+fn registry_columns(kind: EntityKind) -> &'static [Column] {
+    static ALL: std::sync::OnceLock<Vec<Vec<Column>>> = std::sync::OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        EntityKind::ALL_BY_TAG
+            .iter()
+            .map(|k| {
+                crate::app::kinds::def(*k)
+                    .columns
+                    .iter()
+                    .filter(|(_, key)| *key != "id")
+                    .map(|(head, _)| {
+                        let mut t = head.to_lowercase();
+                        if let Some(f) = t.get(..1) {
+                            t = f.to_uppercase() + &t[1..];
+                        }
+                        col(Box::leak(t.into_boxed_str()), 16)
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    &all[usize::from(kind.tag() - 1)]
 }
 
 /// One row of a list.
@@ -289,16 +315,11 @@ pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id
                         .to_string()
                 })
                 .unwrap_or_default();
-            let about = [
-                ("account_id", EntityKind::Account),
-                ("contact_id", EntityKind::Contact),
-                ("opportunity_id", EntityKind::Opportunity),
-                ("lead_id", EntityKind::Lead),
-            ]
-            .iter()
-            .map(|(fl, k)| names.of(app, f, fl, *k))
-            .find(|n| !n.is_empty())
-            .unwrap_or_default();
+            let about = crate::app::kinds::ABOUT
+                .iter()
+                .map(|(fl, k)| names.of(app, f, fl, *k))
+                .find(|n| !n.is_empty())
+                .unwrap_or_default();
             let task = s.text("kind") == "task";
             let done = f.get("done").and_then(Value::as_bool).unwrap_or(false);
             vec![
@@ -314,7 +335,7 @@ pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id
                 },
             ]
         }
-        _ => vec![app.title(kind, id)],
+        _ => crate::app::export::table_cells(kind, &app.view(kind, id, s, &mut crate::app::view::Names::default())),
     };
     Row { id, cells, amount }
 }

@@ -138,6 +138,7 @@ fn global(st: &mut State, action: Action) {
         Action::GotoOpportunities => goto(st, ViewId::List(EntityKind::Opportunity)),
         Action::GotoQuotes => goto(st, ViewId::List(EntityKind::Quote)),
         Action::GotoActivities => goto(st, ViewId::List(EntityKind::Activity)),
+        Action::GotoTerritories => goto(st, ViewId::List(EntityKind::Territory)),
         Action::GotoCalendar => goto(st, ViewId::Calendar),
         Action::GotoConflicts => goto(st, ViewId::Conflicts),
         Action::NextView | Action::PrevView => {

@@ -1,7 +1,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{opt_email, opt_phone, required, tidy};
-use crate::model::entity::{Context, Index, Link, Record};
+use crate::model::Id;
+use crate::model::entity::{Context, EntityKind, Index, Link, Record, link};
 use crate::model::validate::Invalid;
 
 /// A company the team sells to.
@@ -20,10 +21,14 @@ pub struct Account {
     pub email: Option<String>,
     /// City.
     pub city: Option<String>,
+    /// Postcode (territory rules match its prefix).
+    pub postcode: Option<String>,
     /// Country (ISO code or English name).
     pub country: Option<String>,
     /// Owning user.
     pub owner: Option<String>,
+    /// The sales territory (set by hand or by `territory assign`).
+    pub territory_id: Option<Id>,
 }
 
 impl Record for Account {
@@ -33,6 +38,7 @@ impl Record for Account {
             &mut self.industry,
             &mut self.website,
             &mut self.city,
+            &mut self.postcode,
             &mut self.country,
             &mut self.owner,
         ] {
@@ -43,7 +49,9 @@ impl Record for Account {
     }
 
     fn links(&self) -> Vec<Link> {
-        Vec::new()
+        let mut out = Vec::new();
+        link(&mut out, "territory_id", EntityKind::Territory, self.territory_id);
+        out
     }
 
     fn indexes(&self) -> Vec<(Index, String)> {

@@ -25,6 +25,11 @@ pub enum ActivityKind {
     Task,
 }
 
+impl ActivityKind {
+    /// The serde names of every variant, in order (the registry's choices).
+    pub const CHOICES: &'static [&'static str] = &["call", "meeting", "visit", "email", "note", "task"];
+}
+
 /// A call, meeting, visit, e-mail, note or task.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

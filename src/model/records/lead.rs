@@ -22,6 +22,11 @@ pub enum LeadStatus {
     Converted,
 }
 
+impl LeadStatus {
+    /// The serde names people may set (`converted` is set by converting).
+    pub const CHOICES: &'static [&'static str] = &["new", "contacted", "qualified", "disqualified"];
+}
+
 /// An unqualified prospect.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

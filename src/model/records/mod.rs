@@ -8,6 +8,7 @@ mod lead;
 mod opportunity;
 mod product;
 mod quote;
+mod territory;
 mod user;
 
 pub use account::Account;
@@ -18,6 +19,7 @@ pub use lead::{Lead, LeadStatus};
 pub use opportunity::{Opportunity, StageChange, StageHistory};
 pub use product::Product;
 pub use quote::{Quote, QuoteLine, QuoteStatus};
+pub use territory::{Place, Score, Territory, country_code, fold_postcode};
 pub use user::{Role, User, check_login, names_person, suggest_login, user_record_id};
 
 use super::validate::Invalid;

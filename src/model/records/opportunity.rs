@@ -195,10 +195,7 @@ impl Record for Opportunity {
     fn check(&mut self, old: Option<&Self>, ctx: &Context) -> Result<(), Invalid> {
         required("name", &mut self.name)?;
         if self.account_id.is_none() {
-            return Err(Invalid::new(
-                "account_id",
-                "an opportunity needs an account (--account REF)",
-            ));
+            return Err(Invalid::new("account_id", "an opportunity needs an account"));
         }
         non_negative("amount", self.amount)?;
         currency("currency", &mut self.currency)?;

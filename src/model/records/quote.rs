@@ -23,6 +23,11 @@ pub enum QuoteStatus {
     Rejected,
 }
 
+impl QuoteStatus {
+    /// The serde names of every variant, in order (the registry's choices).
+    pub const CHOICES: &'static [&'static str] = &["draft", "sent", "accepted", "rejected"];
+}
+
 /// A priced proposal for an opportunity. Its lines are [`QuoteLine`] records.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -60,10 +65,7 @@ impl Default for Quote {
 impl Record for Quote {
     fn check(&mut self, _old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
         if self.opportunity_id.is_none() {
-            return Err(Invalid::new(
-                "opportunity_id",
-                "a quote needs an opportunity (--opp REF)",
-            ));
+            return Err(Invalid::new("opportunity_id", "a quote needs an opportunity"));
         }
         super::required("number", &mut self.number)?;
         currency("currency", &mut self.currency)?;

@@ -20,6 +20,11 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// The serde names of every variant, in order (the registry's choices).
+    pub const CHOICES: &'static [&'static str] = &["rep", "manager", "admin"];
+}
+
 /// A user of the system, with a sales quota. Users of the sync server are User records
 /// every replica receives: `login` is their stable id (what `owner` stores), `name` how
 /// people see them.

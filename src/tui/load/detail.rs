@@ -124,18 +124,7 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
         fields.push(("Loss reason".into(), reason));
     }
     let mut tabs = vec![timeline(app, clock, id)?];
-    let related: &[(EntityKind, &str)] = match kind {
-        EntityKind::Account => &[
-            (EntityKind::Contact, "Contacts"),
-            (EntityKind::Opportunity, "Deals"),
-            (EntityKind::Quote, "Quotes"),
-            (EntityKind::Event, "Events"),
-        ],
-        EntityKind::Contact => &[(EntityKind::Event, "Events")],
-        EntityKind::Opportunity => &[(EntityKind::Quote, "Quotes"), (EntityKind::Event, "Events")],
-        EntityKind::Quote => &[(EntityKind::QuoteLine, "Lines")],
-        _ => &[],
-    };
+    let related = crate::app::kinds::def(kind).tabs;
     for (child, title) in related {
         let mut items = Vec::new();
         for cid in app.store.children(id, *child)? {

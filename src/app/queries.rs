@@ -1,0 +1,209 @@
+//! Read-side use cases the front ends call instead of reading the store: one record,
+//! filtered lists (index intersection, fuzzy search), a record's children, the trash,
+//! and the store's housekeeping (backup, restore, check).
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+use serde_json::{Map, Value};
+
+use super::view::{Names, cell};
+use super::{App, AppError};
+use crate::model::entity::Index;
+use crate::model::{EntityKind, Id};
+use crate::store::{BackupSummary, Stored, VerifyReport};
+
+/// What `list` narrows by (all optional; given filters intersect).
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    /// Records related to this account (REF).
+    pub account: Option<String>,
+    /// Records owned by this user (login, name or e-mail).
+    pub owner: Option<String>,
+    /// Deals in this stage.
+    pub stage: Option<String>,
+    /// Fuzzy search over the kind's search fields; best matches first.
+    pub search: Option<String>,
+}
+
+/// A trashed record.
+#[derive(Clone, Debug)]
+pub struct Trashed {
+    /// Its kind.
+    pub kind: EntityKind,
+    /// Its id.
+    pub id: Id,
+    /// Its name.
+    pub title: String,
+    /// When it was trashed.
+    pub when: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The text a fuzzy search looks at in an output row: the registry's search fields.
+#[must_use]
+pub fn search_text(r: &Map<String, Value>) -> String {
+    super::kinds::SEARCH
+        .iter()
+        .filter_map(|k| r.get(*k))
+        .map(cell)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Ranks rows by a fuzzy `query` (skim's algorithm, as `fuzzy-matcher` scores it): rows
+/// that do not match are dropped, the best match comes first, ties keep their order.
+#[must_use]
+pub fn rank(rows: Vec<Map<String, Value>>, query: &str) -> Vec<Map<String, Value>> {
+    let matcher = SkimMatcherV2::default();
+    let mut scored: Vec<(i64, Map<String, Value>)> = rows
+        .into_iter()
+        .filter_map(|r| matcher.fuzzy_match(&search_text(&r), query).map(|s| (s, r)))
+        .collect();
+    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
+    scored.into_iter().map(|(_, r)| r).collect()
+}
+
+impl App {
+    /// One record as stored (live or trashed), if it exists.
+    pub fn record(&self, kind: EntityKind, id: Id) -> Result<Option<Stored>, AppError> {
+        Ok(self.store.get(kind, id)?)
+    }
+
+    /// One record as an output object; `NotFound` when it does not exist.
+    pub fn record_view(&self, kind: EntityKind, id: Id, names: &mut Names) -> Result<Map<String, Value>, AppError> {
+        let stored = self
+            .store
+            .get(kind, id)?
+            .ok_or_else(|| AppError::NotFound(id.to_string()))?;
+        Ok(self.view(kind, id, &stored, names))
+    }
+
+    /// Output objects of the records with these ids that exist (trashed ones too).
+    pub fn views(&self, kind: EntityKind, ids: &[Id], names: &mut Names) -> Result<Vec<Map<String, Value>>, AppError> {
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(stored) = self.store.get(kind, *id)? {
+                out.push(self.view(kind, *id, &stored, names));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Live records of a kind as output objects, narrowed by `query` (filters intersect
+    /// through the indexes; a search ranks by fuzzy score).
+    pub fn list(&self, kind: EntityKind, query: &ListQuery) -> Result<Vec<Map<String, Value>>, AppError> {
+        let mut filter: Option<Vec<Id>> = None;
+        let mut narrow = |ids: Vec<Id>| {
+            filter = Some(match filter.take() {
+                None => ids,
+                Some(prev) => prev.into_iter().filter(|i| ids.contains(i)).collect(),
+            });
+        };
+        if let Some(a) = &query.account {
+            let account = self.resolve(EntityKind::Account, a)?;
+            narrow(self.store.children(account, kind)?);
+        }
+        if let Some(o) = &query.owner {
+            let login = self.resolve_owner(o, "--owner")?;
+            narrow(self.store.ids_by_index(Index::Owner, kind, &login)?);
+        }
+        if let Some(s) = &query.stage {
+            let stage = self
+                .config
+                .pipeline
+                .find(s)
+                .ok_or_else(|| AppError::Invalid(self.config.pipeline.unknown(s)))?;
+            narrow(self.store.ids_by_index(Index::Stage, kind, &stage.name)?);
+        }
+        let mut names = Names::default();
+        let mut rows: Vec<Map<String, Value>> = Vec::new();
+        match filter {
+            Some(mut ids) => {
+                ids.sort();
+                for id in ids {
+                    if let Some(s) = self.store.get(kind, id)?.filter(|s| !s.deleted) {
+                        rows.push(self.view(kind, id, &s, &mut names));
+                    }
+                }
+            }
+            None => {
+                for item in self.store.live(kind) {
+                    let (id, s) = item?;
+                    rows.push(self.view(kind, id, &s, &mut names));
+                }
+            }
+        }
+        if let Some(q) = &query.search {
+            rows = rank(rows, q);
+        }
+        Ok(rows)
+    }
+
+    /// Ids of the records of `child` kind that point at `parent` (live or not).
+    pub fn children_ids(&self, parent: Id, child: EntityKind) -> Result<Vec<Id>, AppError> {
+        Ok(self.store.children(parent, child)?)
+    }
+
+    /// The live lines of a quote, in id order.
+    pub fn quote_lines(&self, quote: Id) -> Result<Vec<Id>, AppError> {
+        let mut ids = self.store.children(quote, EntityKind::QuoteLine)?;
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Trashed records, of one kind or all, in export order.
+    pub fn trash(&self, kind: Option<EntityKind>) -> Result<Vec<Trashed>, AppError> {
+        let mut rows = Vec::new();
+        for k in EntityKind::ALL.into_iter().filter(|k| kind.is_none_or(|w| w == *k)) {
+            for item in self.store.scan(k) {
+                let (id, s) = item?;
+                if s.deleted {
+                    let title = k.describe(&s.fields).map(|c| c.title).unwrap_or_default();
+                    let when = s
+                        .clocks
+                        .get("_deleted")
+                        .and_then(|c| chrono::DateTime::from_timestamp_millis(i64::try_from(c.wall).unwrap_or(0)));
+                    rows.push(Trashed {
+                        kind: k,
+                        id,
+                        title,
+                        when,
+                    });
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Where the data lives.
+    #[must_use]
+    pub fn data_path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// Writes a portable backup of everything (records, clocks, outbox).
+    pub fn backup(&self, out: &mut dyn Write) -> Result<BackupSummary, AppError> {
+        Ok(crate::store::write_backup(&self.store, out)?)
+    }
+
+    /// Checks indexes, outbox, records and links.
+    pub fn verify(&self) -> Result<VerifyReport, AppError> {
+        Ok(self.store.verify()?)
+    }
+
+    /// Rebuilds the indexes from the records.
+    pub fn rebuild_indexes(&self) -> Result<(), AppError> {
+        Ok(self.store.rebuild_indexes()?)
+    }
+}
+
+/// Restores a backup into the (empty) store at `dir`; `file` names the input in
+/// messages. Nothing is restored when the file does not parse.
+pub fn restore(dir: &Path, file: &Path, input: &mut dyn BufRead) -> Result<BackupSummary, AppError> {
+    let parsed = crate::store::read_backup(input)
+        .map_err(|m| AppError::Invalid(format!("{}: {m}; nothing was restored", file.display())))?;
+    let mut store = crate::store::Store::open(dir).map_err(AppError::Store)?;
+    Ok(store.restore(parsed)?)
+}

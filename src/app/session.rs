@@ -1,0 +1,152 @@
+//! The sync session as use cases: log in (check the server, adopt work done before the
+//! first login, save the login), log out, sync, and the sync status. The CLI prints what
+//! these return; it does not touch the store.
+
+use std::path::PathBuf;
+
+use super::{App, AppError};
+use crate::store::{ConflictKind, SyncState};
+use crate::sync::client::{Api, HttpApi};
+use crate::sync::engine::{self, Options, Progress, Report};
+use crate::sync::wire::WhoAmI;
+use crate::sync::{SyncError, adopt, conflicts, login};
+
+/// What a login did.
+#[derive(Debug)]
+pub struct LoggedIn {
+    /// The server URL, tidied.
+    pub server: String,
+    /// Who the token belongs to.
+    pub who: WhoAmI,
+    /// Where the login was saved.
+    pub path: PathBuf,
+    /// Records made before this login and now owned by the user.
+    pub adopted: usize,
+}
+
+/// Where syncing stands.
+#[derive(Debug)]
+pub struct SyncStatus {
+    /// The server logged in to.
+    pub server: Option<String>,
+    /// The user synced as.
+    pub user: Option<String>,
+    /// Cursor, acknowledged sequence, server id and last sync.
+    pub state: SyncState,
+    /// Changes waiting to be sent.
+    pub pending: usize,
+    /// Open conflicts.
+    pub open_conflicts: usize,
+    /// Of those, refused by the server.
+    pub refused: usize,
+    /// Records the server refused and does not hold.
+    pub held: usize,
+    /// Open conflicts of kind `held` (one per held record, trashed ones included).
+    pub held_open: usize,
+}
+
+impl From<SyncError> for AppError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::DemoData(m) => Self::Invalid(m),
+            other => Self::Sync(other),
+        }
+    }
+}
+
+impl App {
+    /// Logs this data dir in to `server` with `token`: checks the server and the
+    /// identity before anything is written, refuses a store holding demo data unless
+    /// `keep_demo`, adopts work done before the first login, saves the login.
+    pub fn login(&self, server: &str, token: &str, keep_demo: bool) -> Result<LoggedIn, AppError> {
+        let store = &self.store;
+        let server = server.trim().trim_end_matches('/');
+        if !(server.starts_with("http://") || server.starts_with("https://")) {
+            return Err(AppError::Invalid(format!(
+                "'{server}' is not a server URL; use http://HOST:PORT or https://HOST"
+            )));
+        }
+        let api = HttpApi::new(server, token);
+        let health = api.health().map_err(AppError::Sync)?;
+        let who = engine::check_identity(store, &api, server).map_err(AppError::Sync)?;
+        if health.server_id != who.server_id {
+            return Err(AppError::Sync(SyncError::Protocol(
+                "the server changed its id between two requests".into(),
+            )));
+        }
+        if adopt::holds_unkept_demo(store).map_err(AppError::Sync)? {
+            if !keep_demo {
+                return Err(AppError::Invalid(adopt::demo_message(store)));
+            }
+            adopt::keep_demo(store).map_err(AppError::Sync)?;
+        }
+        let adopted = adopt::adopt(store, &(&who).into()).map_err(AppError::Sync)?;
+        let path = login::save(
+            store.path(),
+            &login::Login {
+                server: server.to_string(),
+                token: token.trim().to_string(),
+                user: Some(who.user.clone()),
+                role: Some(who.role),
+                name: who.name.clone(),
+                email: who.email.clone(),
+            },
+        )
+        .map_err(AppError::Sync)?;
+        Ok(LoggedIn {
+            server: server.to_string(),
+            who,
+            path,
+            adopted,
+        })
+    }
+
+    /// Forgets the saved login; the removed file, or `None` when there was none.
+    pub fn logout(&self) -> Result<Option<PathBuf>, AppError> {
+        let p = login::path(self.store.path());
+        match std::fs::remove_file(&p) {
+            Ok(()) => Ok(Some(p)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(AppError::io(&p, e)),
+        }
+    }
+
+    /// Pushes local changes and pulls everyone else's (or counts them, `dry_run`).
+    pub fn sync(&self, opts: Options, progress: &mut dyn FnMut(Progress)) -> Result<Report, AppError> {
+        let login = login::effective(self.store.path())
+            .map_err(AppError::Sync)?
+            .ok_or(AppError::Sync(SyncError::NotLoggedIn))?;
+        let api = HttpApi::new(&login.server, &login.token);
+        Ok(engine::sync(&self.store, &api, &login.server, opts, progress)?)
+    }
+
+    /// Where syncing stands.
+    pub fn sync_status(&self) -> Result<SyncStatus, AppError> {
+        let store = &self.store;
+        let login = login::effective(store.path()).map_err(AppError::Sync)?;
+        let state = store.sync_state()?;
+        let open = conflicts::list(store, false)?;
+        let refused = open
+            .iter()
+            .filter(|c| c.conflict.conflict.kind == ConflictKind::Refused)
+            .count();
+        let held = store.held_live()?.len();
+        let held_open = open
+            .iter()
+            .filter(|c| c.conflict.conflict.kind == ConflictKind::Held)
+            .count();
+        Ok(SyncStatus {
+            held_open,
+            server: login.as_ref().map(|l| l.server.clone()),
+            user: login
+                .as_ref()
+                .and_then(|l| l.user.clone())
+                .or_else(|| state.user.clone()),
+            pending: store.outbox_len(),
+            open_conflicts: open.len(),
+            refused,
+            held,
+            state,
+        })
+    }
+}
