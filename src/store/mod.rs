@@ -23,7 +23,7 @@ pub use apply::{Applied, Hold, Outcome, Remote, SyncState};
 pub use backup::{BackupSummary, read_backup, write_backup};
 pub use conflict::{Conflict, ConflictKind, LocalConflict, Side};
 pub use error::StoreError;
-pub use held::HeldMark;
+pub use held::{HeldMark, K_USERS_AT};
 pub use meta::SCHEMA_VERSION;
 pub use mutation::{Change, ChangeOp, Mutation, Op, Settle};
 pub use record::{CREATED, DELETED, Stored};

@@ -104,7 +104,8 @@ pub fn resolve_all(store: &Store, filter: Filter, choice: &Choice) -> Result<Bul
             bulk.skipped.push((c.id.clone(), "not a held record".into()));
             continue;
         }
-        match resolve(store, &c.id, choice) {
+        // Discarding every held record (no entity filter) takes the children too.
+        match resolve_with(store, &c.id, choice, filter.entity.is_none()) {
             Ok(done) => bulk.resolved.push(done),
             Err(StoreError::State { message, .. }) => bulk.skipped.push((c.id.clone(), message)),
             Err(e) => return Err(e),
@@ -137,8 +138,16 @@ fn state_error(message: String) -> StoreError {
     StoreError::State { index: 0, message }
 }
 
-/// Resolves conflict `id` on this replica.
+/// Resolves conflict `id` on this replica (a held record with held records linking to
+/// it is not discarded: see [`resolve_with`]).
 pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, StoreError> {
+    resolve_with(store, id, choice, false)
+}
+
+/// Resolves conflict `id` on this replica. With `cascade`, discarding a held record
+/// also discards the held records that link to it (a contact of a held account), which
+/// could never reach the server without it; without, such a discard is refused.
+pub fn resolve_with(store: &Store, id: &str, choice: &Choice, cascade: bool) -> Result<Resolved, StoreError> {
     let local = store
         .conflict(id)?
         .ok_or_else(|| state_error(format!("no conflict with id {id}; see `outpost conflicts list`")))?;
@@ -146,6 +155,12 @@ pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, Sto
         return Err(state_error(format!(
             "conflict {id} is already resolved ({})",
             local.resolved.unwrap_or_default()
+        )));
+    }
+    if local.conflict.kind == ConflictKind::Held && !store.conflict_is_open(&local)? {
+        return Err(state_error(format!(
+            "conflict {id} is settled: the record is no longer held under this conflict (it reached the \
+             server, was discarded, or a newer conflict shows it); see `outpost conflicts list`"
         )));
     }
     let c = &local.conflict;
@@ -158,7 +173,7 @@ pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, Sto
         Choice::Value(_) | Choice::Discard => None,
     };
     if c.kind == ConflictKind::Held {
-        return resolve_held(store, &local, choice, record.as_ref());
+        return resolve_held(store, &local, choice, record.as_ref(), cascade);
     }
     if *choice == Choice::Discard {
         return Err(state_error(format!(
@@ -234,24 +249,53 @@ fn resolve_held(
     local: &LocalConflict,
     choice: &Choice,
     record: Option<&Stored>,
+    cascade: bool,
 ) -> Result<Resolved, StoreError> {
     let c = &local.conflict;
     match choice {
         Choice::Discard => {
-            let mutations = match record {
+            let mut mutations = match record {
                 Some(r) if !r.deleted => vec![tomb(c.entity, c.record, Op::Delete)],
                 _ => Vec::new(),
             };
-            store.commit_settling(
-                &mutations,
-                &[Settle {
-                    id: c.id.clone(),
+            let mut settle = vec![Settle {
+                id: c.id.clone(),
+                how: choice.name().to_string(),
+            }];
+            let children = held_children(store, c.entity, c.record)?;
+            if !children.is_empty() && !cascade {
+                let list: Vec<String> = children
+                    .iter()
+                    .map(|m| format!("{} {} (conflict {})", m.entity, m.id, m.conflict))
+                    .collect();
+                return Err(state_error(format!(
+                    "{} held record(s) link to this {}: {}; they could never reach the server without it. \
+                     Discard them too with `outpost conflicts resolve {} --discard --cascade`, or link them \
+                     elsewhere first",
+                    children.len(),
+                    c.entity,
+                    list.join(", "),
+                    c.id
+                )));
+            }
+            for m in &children {
+                mutations.push(tomb(m.entity, m.id, Op::Delete));
+                settle.push(Settle {
+                    id: m.conflict.clone(),
                     how: choice.name().to_string(),
-                }],
-            )?;
+                });
+            }
+            store.commit_settling(&mutations, &settle)?;
             Ok(Resolved {
                 id: c.id.clone(),
-                kept: "nothing: the record is in the trash".into(),
+                kept: if children.is_empty() {
+                    "nothing: the record is in the trash".into()
+                } else {
+                    format!(
+                        "nothing: the record and {} held record(s) linking to it are in the trash",
+                        children.len()
+                    )
+                },
                 wrote: !mutations.is_empty(),
             })
         }
@@ -266,6 +310,32 @@ fn resolve_held(
             c.id, c.id
         ))),
     }
+}
+
+/// The live held records that link to `kind` `id`, directly or through other held
+/// records (children before grandchildren).
+fn held_children(
+    store: &Store,
+    kind: crate::model::EntityKind,
+    id: crate::model::Id,
+) -> Result<Vec<crate::store::HeldMark>, StoreError> {
+    let marks = store.held_live()?;
+    let mut parents = vec![(kind, id)];
+    let mut out: Vec<crate::store::HeldMark> = Vec::new();
+    while let Some(p) = parents.pop() {
+        for m in &marks {
+            if (m.entity, m.id) == (kind, id) || out.iter().any(|o| (o.entity, o.id) == (m.entity, m.id)) {
+                continue;
+            }
+            let Some(r) = store.get(m.entity, m.id)? else { continue };
+            let links = m.entity.describe(&r.fields).map(|c| c.links).unwrap_or_default();
+            if links.iter().any(|l| (l.kind, l.id) == p) {
+                parents.push((m.entity, m.id));
+                out.push(m.clone());
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn tomb(kind: crate::model::EntityKind, id: crate::model::Id, op: Op) -> Mutation {
