@@ -242,7 +242,7 @@ pub fn resolve_with(store: &Store, id: &str, choice: &Choice, cascade: bool) -> 
 }
 
 /// A held record: `--discard` moves it to the trash and settles it (one transaction);
-/// `mine` keeps it held (each sync sends it again); `theirs` or a value make no sense
+/// `mine` keeps it held (a sync sends it again after an edit); `theirs` or a value make no sense
 /// for a record the server never had.
 fn resolve_held(
     store: &Store,
@@ -301,7 +301,7 @@ fn resolve_held(
         }
         Choice::Mine => Ok(Resolved {
             id: c.id.clone(),
-            kept: "your record, held: each `outpost sync` sends it again until the server accepts it".into(),
+            kept: "your record, held: `outpost sync` sends it again once you edit it (or with --retry-held)".into(),
             wrote: false,
         }),
         Choice::Theirs | Choice::Value(_) => Err(state_error(format!(

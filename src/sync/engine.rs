@@ -76,7 +76,8 @@ pub struct Report {
     /// the local ones kept as `refused` conflicts.
     pub reverted: usize,
     /// Records held on this laptop after this sync: the server refused them and does
-    /// not hold them; they stay as written and are sent again by each sync.
+    /// not hold them; they stay as written and are sent again once the answer may
+    /// differ (see `due_held`), whether or not this sync sent them.
     pub held: usize,
     /// Held records that reached the server in this sync.
     pub unheld: usize,
