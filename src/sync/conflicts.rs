@@ -313,25 +313,26 @@ fn resolve_held(
 }
 
 /// The live held records that link to `kind` `id`, directly or through other held
-/// records (children before grandchildren).
+/// records (children before grandchildren), found through the by-parent index.
 fn held_children(
     store: &Store,
     kind: crate::model::EntityKind,
     id: crate::model::Id,
 ) -> Result<Vec<crate::store::HeldMark>, StoreError> {
-    let marks = store.held_live()?;
-    let mut parents = vec![(kind, id)];
-    let mut out: Vec<crate::store::HeldMark> = Vec::new();
+    let mut parents = vec![id];
+    let mut seen = std::collections::BTreeSet::from([(kind, id)]);
+    let mut out = Vec::new();
     while let Some(p) = parents.pop() {
-        for m in &marks {
-            if (m.entity, m.id) == (kind, id) || out.iter().any(|o| (o.entity, o.id) == (m.entity, m.id)) {
-                continue;
-            }
-            let Some(r) = store.get(m.entity, m.id)? else { continue };
-            let links = m.entity.describe(&r.fields).map(|c| c.links).unwrap_or_default();
-            if links.iter().any(|l| (l.kind, l.id) == p) {
-                parents.push((m.entity, m.id));
-                out.push(m.clone());
+        for child_kind in crate::model::EntityKind::ALL {
+            for child in store.children(p, child_kind)? {
+                if !seen.insert((child_kind, child)) {
+                    continue;
+                }
+                let live = store.get(child_kind, child)?.is_some_and(|r| !r.deleted);
+                if let Some(mark) = store.held(child_kind, child)?.filter(|_| live) {
+                    parents.push(child);
+                    out.push(mark);
+                }
             }
         }
     }
