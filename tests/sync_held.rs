@@ -424,3 +424,25 @@ fn held_family(tm: &Team) {
     let out = tm.boss.run(&["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn a_settled_edit_conflict_is_not_resolved_again() {
+    let tm = team();
+    tm.anna.ok(&["account", "add", "--name", "Own AB", "--city", "Berlin"]);
+    tm.anna.sync();
+    tm.boss.sync();
+    tm.boss.ok(&["account", "edit", "Own AB", "--city", "Paris"]);
+    tm.anna.ok(&["account", "edit", "Own AB", "--city", "Rome"]);
+    tm.boss.sync();
+    tm.anna.sync();
+    let c = open_conflicts(&tm.anna);
+    assert_eq!(c.len(), 1, "{c:?}");
+    let id = c[0]["id"].as_str().expect("id").to_string();
+    // Writing the field again settles it; resolving it would write a stale value.
+    tm.anna.ok(&["account", "edit", "Own AB", "--city", "Oslo"]);
+    assert!(open_conflicts(&tm.anna).is_empty());
+    let out = tm.anna.run(&["conflicts", "resolve", &id, "--keep", "theirs"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("settled"));
+    assert_eq!(tm.anna.records("accounts")[0]["city"], "Oslo", "nothing was written");
+}

@@ -157,11 +157,15 @@ pub fn resolve_with(store: &Store, id: &str, choice: &Choice, cascade: bool) -> 
             local.resolved.unwrap_or_default()
         )));
     }
-    if local.conflict.kind == ConflictKind::Held && !store.conflict_is_open(&local)? {
-        return Err(state_error(format!(
-            "conflict {id} is settled: the record is no longer held under this conflict (it reached the \
-             server, was discarded, or a newer conflict shows it); see `outpost conflicts list`"
-        )));
+    if !store.conflict_is_open(&local)? {
+        return Err(state_error(if local.conflict.kind == ConflictKind::Held {
+            format!(
+                "conflict {id} is settled: the record is no longer held (it reached the server, or was \
+                 discarded); see `outpost conflicts list`"
+            )
+        } else {
+            format!("conflict {id} is settled: the field was written again since; see `outpost conflicts list --all`")
+        }));
     }
     let c = &local.conflict;
     let me: ReplicaId = store.replica();
