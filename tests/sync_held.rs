@@ -123,7 +123,7 @@ fn held_until_fixed_or_discarded(tm: &Team) {
     let reason = shown[0]["held"]["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("ben"), "{shown}");
 
-    // Another sync keeps them (they are sent again and refused again).
+    // Another sync keeps them (unchanged, they are not even sent again).
     tm.anna.sync();
     assert_eq!(names(&tm.anna, "accounts").len(), 3);
     assert_eq!(status_held(&tm.anna), 2);
@@ -256,4 +256,193 @@ fn bulk_resolution_takes_kind_and_entity_filters() {
         .anna
         .run(&["conflicts", "resolve", "--kind", "edit", "--keep", "mine"]);
     assert_eq!(usage.status.code(), Some(2), "--kind needs --all");
+}
+
+fn cursor(l: &Laptop) -> u64 {
+    l.json(&["sync", "status"])["cursor"].as_u64().expect("cursor")
+}
+
+fn held_id(l: &Laptop) -> String {
+    let h = held(l);
+    assert_eq!(h.len(), 1, "{h:?}");
+    h[0]["id"].as_str().expect("id").to_string()
+}
+
+#[test]
+fn an_unchanged_held_record_is_not_sent_again() {
+    unchanged_held_is_quiet(&team());
+}
+
+#[test]
+fn an_unchanged_held_record_is_not_sent_again_on_postgres() {
+    let Some(db) = sync_support::PgDb::create("held_quiet") else {
+        return;
+    };
+    unchanged_held_is_quiet(&team_on(Some(&db.url)));
+}
+
+fn unchanged_held_is_quiet(tm: &Team) {
+    tm.anna.ok(&["account", "add", "--name", "Held2", "--owner", "ben"]);
+    let (sent, _, _) = tm.anna.sync();
+    assert_eq!(sent, 1);
+    let first = held_id(&tm.anna);
+    let head = cursor(&tm.anna);
+
+    // Unchanged, it is not sent again: nothing sent, the server log does not grow, and
+    // the held conflict keeps its id.
+    for _ in 0..3 {
+        let out = tm.anna.run(&["sync"]);
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("1 record(s) held"), "still reported: {err}");
+        let line = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string();
+        assert!(line.starts_with("sent 0"), "{line} {err}");
+        assert_eq!(cursor(&tm.anna), head, "the server log did not grow");
+        assert_eq!(held_id(&tm.anna), first);
+        assert_eq!(status_held(&tm.anna), 1);
+    }
+    let table = tm.anna.ok(&["conflicts", "list", "--all"]);
+    assert_eq!(table.matches("held").count(), 1, "one held conflict, ever: {table}");
+
+    // An edit makes the next sync send it again (the edit, then the record), refused
+    // again under the same conflict; then it is quiet again.
+    tm.anna.ok(&["account", "edit", "Held2", "--city", "Oslo"]);
+    let (sent, _, _) = tm.anna.sync();
+    assert_eq!(sent, 2, "the edit and the re-sent record");
+    assert_eq!(held_id(&tm.anna), first);
+    let head = cursor(&tm.anna);
+    assert_eq!(tm.anna.sync().0, 0);
+    assert_eq!(cursor(&tm.anna), head);
+
+    // --retry-held sends it again on demand.
+    let out = tm.anna.ok(&["sync", "--retry-held"]);
+    assert!(out.lines().last().unwrap_or_default().starts_with("sent 1"), "{out}");
+    assert_eq!(held_id(&tm.anna), first);
+    assert_eq!(tm.anna.sync().0, 0);
+
+    // A change to the server's users may change the answer: the sync after the one that
+    // pulled it sends the record again.
+    tm._server.add_user("kenji", "rep");
+    assert_eq!(tm.anna.sync().0, 0, "this sync pulls the new user");
+    assert_eq!(tm.anna.sync().0, 1, "and the next one tries again");
+    assert_eq!(tm.anna.sync().0, 0);
+    assert_eq!(held_id(&tm.anna), first);
+
+    // Fixed, it reaches the server; its conflict is settled and its id refused.
+    tm.anna.ok(&["account", "edit", "Held2", "--owner", "anna"]);
+    tm.anna.sync();
+    assert_eq!(status_held(&tm.anna), 0);
+    for how in [&["--keep", "mine"][..], &["--discard"][..]] {
+        let mut argv = vec!["conflicts", "resolve", first.as_str()];
+        argv.extend_from_slice(how);
+        let out = tm.anna.run(&argv);
+        assert_eq!(out.status.code(), Some(3), "{argv:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("settled"), "{err}");
+    }
+    assert_eq!(names(&tm.anna, "accounts"), ["Held2"], "nothing was trashed");
+    tm.boss.sync();
+    assert_eq!(names(&tm.boss, "accounts"), ["Held2"]);
+}
+
+#[test]
+fn children_of_a_held_record_are_held_and_go_with_it() {
+    held_family(&team());
+}
+
+#[test]
+fn children_of_a_held_record_are_held_and_go_with_it_on_postgres() {
+    let Some(db) = sync_support::PgDb::create("held_family") else {
+        return;
+    };
+    held_family(&team_on(Some(&db.url)));
+}
+
+fn held_family(tm: &Team) {
+    tm.anna.ok(&["account", "add", "--name", "Held Co", "--owner", "ben"]);
+    tm.anna
+        .ok(&["contact", "add", "--first", "A", "--last", "B", "--account", "Held Co"]);
+    tm.anna
+        .ok(&["opp", "add", "--name", "D", "--account", "Held Co", "--amount", "100"]);
+    tm.anna.ok(&["account", "add", "--name", "Gone Co", "--owner", "ben"]);
+    tm.anna
+        .ok(&["contact", "add", "--first", "C", "--last", "D", "--account", "Gone Co"]);
+    let (sent, _, _) = tm.anna.sync();
+    assert_eq!(sent, 5);
+    assert_eq!(status_held(&tm.anna), 5, "the children are held with their parents");
+    let h = held(&tm.anna);
+    let child = h.iter().find(|c| c["title"] == "A B").expect("held contact");
+    assert!(
+        child["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("its account is not on the server")),
+        "{child}"
+    );
+    assert_eq!(tm.anna.records("contacts").len(), 2, "kept as written");
+
+    // Nothing dangles on the manager's laptop.
+    tm.boss.sync();
+    assert!(tm.boss.records("contacts").is_empty());
+    assert!(tm.boss.records("opportunities").is_empty());
+    let out = tm.boss.run(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // Unchanged, nothing is sent again.
+    assert_eq!(tm.anna.sync().0, 0);
+
+    // Discarding a parent that held records link to needs --cascade.
+    let gone = h
+        .iter()
+        .find(|c| c["title"] == "Gone Co")
+        .and_then(|c| c["id"].as_str())
+        .expect("gone")
+        .to_string();
+    let out = tm.anna.run(&["conflicts", "resolve", &gone, "--discard"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--cascade") && err.contains("contact"), "{err}");
+    assert_eq!(status_held(&tm.anna), 5, "nothing was discarded");
+    let out = tm.anna.ok(&["conflicts", "resolve", &gone, "--discard", "--cascade"]);
+    assert!(out.contains("1 held record(s) linking to it"), "{out}");
+    assert_eq!(status_held(&tm.anna), 3);
+    let trash = tm.anna.ok(&["trash", "list"]);
+    assert!(trash.contains("Gone Co") && trash.contains("C D"), "{trash}");
+
+    // The parent is fixed: one sync brings the whole family across, parents first.
+    tm.anna.ok(&["account", "edit", "Held Co", "--owner", "anna"]);
+    tm.anna.sync();
+    assert_eq!(status_held(&tm.anna), 0);
+    assert!(held(&tm.anna).is_empty());
+    tm.boss.sync();
+    assert_eq!(names(&tm.boss, "accounts"), ["Held Co"]);
+    assert_eq!(tm.boss.records("contacts").len(), 1);
+    assert_eq!(tm.boss.records("opportunities").len(), 1);
+    let out = tm.boss.run(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn a_settled_edit_conflict_is_not_resolved_again() {
+    let tm = team();
+    tm.anna.ok(&["account", "add", "--name", "Own AB", "--city", "Berlin"]);
+    tm.anna.sync();
+    tm.boss.sync();
+    tm.boss.ok(&["account", "edit", "Own AB", "--city", "Paris"]);
+    tm.anna.ok(&["account", "edit", "Own AB", "--city", "Rome"]);
+    tm.boss.sync();
+    tm.anna.sync();
+    let c = open_conflicts(&tm.anna);
+    assert_eq!(c.len(), 1, "{c:?}");
+    let id = c[0]["id"].as_str().expect("id").to_string();
+    // Writing the field again settles it; resolving it would write a stale value.
+    tm.anna.ok(&["account", "edit", "Own AB", "--city", "Oslo"]);
+    assert!(open_conflicts(&tm.anna).is_empty());
+    let out = tm.anna.run(&["conflicts", "resolve", &id, "--keep", "theirs"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("settled"));
+    assert_eq!(tm.anna.records("accounts")[0]["city"], "Oslo", "nothing was written");
 }

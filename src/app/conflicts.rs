@@ -185,6 +185,12 @@ impl App {
     /// Resolves conflict `id`: keeps one side or writes another value, through
     /// `Store::commit` like any edit.
     pub fn resolve_conflict(&self, id: &str, choice: &Choice) -> Result<Resolved, AppError> {
-        Ok(conflicts::resolve(&self.store, id, choice)?)
+        self.resolve_conflict_cascading(id, choice, false)
+    }
+
+    /// [`App::resolve_conflict`]; with `cascade`, discarding a held record also discards
+    /// the held records that link to it (else that is refused, listing them).
+    pub fn resolve_conflict_cascading(&self, id: &str, choice: &Choice, cascade: bool) -> Result<Resolved, AppError> {
+        Ok(conflicts::resolve_with(&self.store, id, choice, cascade)?)
     }
 }

@@ -26,7 +26,9 @@ Resolving is a normal edit: it syncs and settles the conflict on every replica.
 Kinds: edit (both sides changed a field), delete (an edit met a delete), refused (the
 server refused an edit of a record it holds: its value was put back, yours is kept
 here), held (the server refused a record it does not hold, e.g. a create: the record
-stays on this laptop exactly as written, and each `outpost sync` sends it again).
+stays on this laptop exactly as written; `outpost sync` sends it again after you edit
+it, or with --retry-held). A record linking to a held one is held too; discarding a
+held record that held records link to needs --cascade, which discards them as well.
 
 Who may create and change what: a rep creates records owned by themselves or unowned,
 and changes records they own or unowned ones; managers and admins create and change any
@@ -77,6 +79,11 @@ pub enum ConflictsCmd {
         /// Move a held record (one the server refused and does not hold) to the trash.
         #[arg(long)]
         discard: bool,
+        /// With --discard: also discard the held records that link to it (a held
+        /// account's held contacts); without, such a discard is refused. `--all
+        /// --discard` without --entity discards them all anyway.
+        #[arg(long, requires = "discard")]
+        cascade: bool,
     },
 }
 
@@ -126,6 +133,7 @@ pub fn run(app: &App, args: &ConflictsArgs, format: Format) -> anyhow::Result<()
             keep,
             value,
             discard,
+            cascade,
         }) => {
             let choice = match (keep, value, discard) {
                 (_, _, true) => Choice::Discard,
@@ -155,13 +163,14 @@ pub fn run(app: &App, args: &ConflictsArgs, format: Format) -> anyhow::Result<()
                     ),
                 }));
             }
-            let done = app.resolve_conflict(id, &choice)?;
+            let done = app.resolve_conflict_cascading(id, &choice, *cascade)?;
             if matches!(format, Format::Json | Format::Ndjson) {
                 println!("{}", serde_json::to_string(&done)?);
             } else if choice == Choice::Discard {
                 println!(
-                    "Discarded held record (conflict {}): it is in the trash (`outpost trash list`).",
-                    done.id
+                    "Discarded held record (conflict {}): {} (`outpost trash list`).",
+                    done.id,
+                    done.kept.trim_start_matches("nothing: ")
                 );
             } else if app.conflict_kind(&done.id)? == Some(ConflictKind::Held) {
                 println!("Conflict {}: kept {}.", done.id, done.kept);

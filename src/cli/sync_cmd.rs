@@ -26,8 +26,12 @@ record. A refusal never deletes local data. An edit refused on a record the serv
 is put back to the server's value and yours is kept as a `refused` conflict. A record the
 server refused and does not hold (e.g. a rep's create with someone else's --owner) stays
 here exactly as written, held: `sync status` counts it, `outpost conflicts list` says
-why, and each sync sends it again. Fix it (e.g. edit the owner) and sync, or move it to
-the trash with `outpost conflicts resolve ID --discard`."
+why. A sync sends it again once it may be accepted: after you edit it, or after the
+server's users or roles changed; `outpost sync --retry-held` sends every held record
+again now. A record that links to a held one (a contact of a held account) is held too,
+and goes with its parent. Fix it (e.g. edit the owner) and sync, or move it to the trash
+with `outpost conflicts resolve ID --discard` (`--cascade` to discard the held records
+that link to it as well)."
 )]
 pub struct SyncArgs {
     /// What to do (nothing: sync now).
@@ -36,6 +40,10 @@ pub struct SyncArgs {
     /// Count what would be sent and received; change nothing locally.
     #[arg(long)]
     pub dry_run: bool,
+    /// Send every held record again, even unchanged ones (a held record is otherwise
+    /// sent again only after an edit, or after the server's users or roles changed).
+    #[arg(long)]
+    pub retry_held: bool,
     /// Changes per push request.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=1000), value_name = "N")]
     pub batch: u16,
@@ -123,6 +131,7 @@ fn sync_now(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
         batch: usize::from(args.batch),
         page: usize::from(args.page),
         dry_run: args.dry_run,
+        retry_held: args.retry_held,
     };
     let tty = std::io::stderr().is_terminal();
     let mut progress = |p: Progress| {
@@ -151,7 +160,7 @@ fn sync_now(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
         );
         if report.held > 0 {
             println!(
-                "{} held record(s) would be sent again (`outpost conflicts list`)",
+                "{} held record(s) stay on this laptop (`outpost conflicts list`)",
                 report.held
             );
         }
@@ -173,7 +182,7 @@ fn sync_now(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
     if report.held > 0 {
         eprintln!(
             "{} record(s) held on this laptop: the server refused them (and does not have them); they stay \
-             as you wrote them and each sync sends them again. See why with `outpost conflicts list`; fix \
+             as you wrote them and a sync sends them again after you edit them (or `sync --retry-held`). See why with `outpost conflicts list`; fix \
              them (e.g. the owner) and sync, or discard with `outpost conflicts resolve ID --discard`.",
             report.held
         );

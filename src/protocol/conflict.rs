@@ -18,7 +18,7 @@ pub enum ConflictKind {
     /// The server refused a local change (permissions); the local value was put back.
     Refused,
     /// The server refused a record it does not hold (e.g. a create); the record stays
-    /// here as written, held, and each sync sends it again.
+    /// here as written, held, and a sync sends it again once the answer may differ.
     Held,
 }
 

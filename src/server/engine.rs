@@ -161,6 +161,69 @@ pub fn keys(changes: &[Change]) -> BTreeSet<Key> {
     changes.iter().map(|c| (c.entity, c.id)).collect()
 }
 
+/// The records a set of changes touches, and the records their links name (creates and
+/// sets of a link field): the backend loads both, so [`plan`] can refuse a child whose
+/// parent the server does not hold.
+#[must_use]
+pub fn keys_with_links(changes: &[Change]) -> BTreeSet<Key> {
+    let mut out = keys(changes);
+    for c in changes {
+        match &c.op {
+            ChangeOp::Create { fields } => {
+                if let Some(checked) = c.entity.describe(fields) {
+                    out.extend(checked.links.iter().map(|l| (l.kind, l.id)));
+                }
+            }
+            ChangeOp::Set { field, value, .. } if field.ends_with("_id") => {
+                if let Some(id) = value.as_str().and_then(|s| s.parse::<Id>().ok()) {
+                    // The kind is not known without the record; every kind is cheap to ask.
+                    out.extend(EntityKind::ALL.iter().map(|k| (*k, id)));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A link of `change` (a create, or a set of a link field) to a record the server does
+/// not hold, live or in its trash: `records` holds what the push loaded and created so
+/// far (a parent created earlier in the same push counts). Returns the refusal reason.
+fn missing_link(change: &Change, current: Option<&Stored>, records: &BTreeMap<Key, Stored>) -> Option<String> {
+    let (fields, only) = match &change.op {
+        ChangeOp::Create { fields } => (fields.clone(), None),
+        ChangeOp::Set { field, value, .. } if field.ends_with("_id") => {
+            let mut f = current.map(|s| s.fields.clone()).unwrap_or_default();
+            f.insert(field.clone(), value.clone());
+            (f, Some(field.as_str()))
+        }
+        _ => return None,
+    };
+    let checked = change.entity.describe(&fields)?;
+    for link in &checked.links {
+        if only.is_some_and(|f| f != link.field) {
+            continue;
+        }
+        // A link the server's record already has was checked when it was written.
+        let unchanged = current
+            .filter(|s| merge::exists(s))
+            .and_then(|s| s.fields.get(link.field))
+            .and_then(|v| v.as_str())
+            .is_some_and(|v| v == link.id.to_string());
+        if unchanged {
+            continue;
+        }
+        if !records.get(&(link.kind, link.id)).is_some_and(merge::exists) {
+            return Some(format!(
+                "its {} is not on the server (held on your laptop?): it goes once its {} does; \
+                 fix or discard the {} first",
+                link.kind, link.kind, link.kind
+            ));
+        }
+    }
+    None
+}
+
 /// Plans `changes` against `records` (the server's state of the records they touch,
 /// updated in place). Returns one draft per change, and the keys of the records that
 /// changed. Fails, for the whole push, on a change whose values do not fit its entity.
@@ -174,7 +237,9 @@ pub fn plan(
     for change in changes {
         let key = (change.entity, change.id);
         let current = records.get(&key);
-        if let Err(reason) = permitted(who, current, change) {
+        if let Err(reason) =
+            permitted(who, current, change).and_then(|()| missing_link(change, current, records).map_or(Ok(()), Err))
+        {
             drafts.push(Draft {
                 change: change.clone(),
                 conflicts: Vec::new(),
@@ -360,5 +425,45 @@ mod tests {
         let assigned = create(1, 1000, Id::new(), json!({"name": "B", "owner": "bob"}));
         let (drafts, _) = plan(&boss, &[assigned], &mut records).expect("plan");
         assert!(drafts[0].refused.is_none(), "a manager may assign");
+    }
+
+    #[test]
+    fn a_child_whose_parent_the_server_does_not_hold_is_refused_unless_the_push_creates_it() {
+        let rep = Principal {
+            user: "sara".into(),
+            role: Role::Rep,
+            name: None,
+            email: None,
+        };
+        let (parent, child) = (Id::new(), Id::new());
+        let contact = |seq: u64| {
+            let mut c = create(
+                seq,
+                2000,
+                child,
+                json!({"first_name": "A", "last_name": "B", "account_id": parent.to_string(), "owner": "sara"}),
+            );
+            c.entity = EntityKind::Contact;
+            c
+        };
+        let mut records = BTreeMap::new();
+        let mut load: BTreeMap<Key, Stored> = BTreeMap::new();
+        assert!(
+            keys_with_links(&[contact(1)]).contains(&(EntityKind::Account, parent)),
+            "loads the parent"
+        );
+        let (drafts, dirty) = plan(&rep, &[contact(1)], &mut load).expect("plan");
+        let refusal = drafts[0].refused.as_ref().expect("refused");
+        assert!(
+            refusal.reason.contains("its account is not on the server"),
+            "{}",
+            refusal.reason
+        );
+        assert!(refusal.current.is_none() && dirty.is_empty());
+
+        let account = create(1, 1000, parent, json!({"name": "Held Co", "owner": "sara"}));
+        let (drafts, dirty) = plan(&rep, &[account, contact(2)], &mut records).expect("plan");
+        assert!(drafts.iter().all(|d| d.refused.is_none()), "{drafts:?}");
+        assert_eq!(dirty.len(), 2, "the parent created first in the same push counts");
     }
 }

@@ -108,12 +108,39 @@ fn hold(
     if !h.create && (mark.is_some() || current.deleted) {
         return Ok(false);
     }
+    let refused_at = Conflict::parse_id(&h.conflict.id).map_or(0, |(c, _)| c);
+    let sent = h.conflict.loser.hlc.or(mark.as_ref().and_then(|m| m.sent));
+    // One held conflict per record: a refusal of a record already held updates the
+    // conflict that shows it (its reason) and keeps its id.
+    if let Some(m) = &mark
+        && let Some(ck) = Conflict::parse_id(&m.conflict).map(|(c, n)| conflict::key(c, n))
+        && let Some(bytes) = trees[CONFLICTS].get(&ck)?
+    {
+        let mut existing: LocalConflict = serde_json::from_slice(&bytes).map_err(fail)?;
+        if existing.resolved.is_none() && existing.conflict.kind == h.conflict.kind {
+            existing.conflict.reason.clone_from(&h.conflict.reason);
+            existing.conflict.loser = h.conflict.loser.clone();
+            existing.conflict.at = h.conflict.at;
+            trees[CONFLICTS].insert(ck, conflict::encode(&existing).1)?;
+            let new = HeldMark {
+                reason: h.conflict.reason.clone().unwrap_or_default(),
+                resent: None,
+                sent,
+                refused_at,
+                ..m.clone()
+            };
+            trees[HELD].insert(k, held::encode(&new))?;
+            return Ok(true);
+        }
+    }
     let new = HeldMark {
         entity: kind,
         id,
         conflict: h.conflict.id.clone(),
         reason: h.conflict.reason.clone().unwrap_or_default(),
         resent: None,
+        sent,
+        refused_at,
     };
     trees[HELD].insert(k, held::encode(&new))?;
     let (ck, cv) = conflict::encode(&LocalConflict {

@@ -25,6 +25,28 @@ pub struct HeldMark {
     /// awaited; a sync that pulls past it without a refusal clears the mark.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resent: Option<u64>,
+    /// Clock of the create last sent (the refused one, or the last re-send): a record
+    /// none of whose clocks is newer is unchanged since, and is not sent again unless
+    /// something that could change the server's answer happened (see `sync::engine`).
+    /// None on marks written before it was kept: such a record is sent again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<crate::model::Hlc>,
+    /// Server cursor of the newest refusal: changes to the server's users pulled after
+    /// it may change the answer.
+    #[serde(default)]
+    pub refused_at: u64,
+}
+
+/// Meta key: the server cursor a sync had reached when it saw the server's users (User
+/// records, roles) change.
+pub const K_USERS_AT: &str = "users_changed_at";
+
+impl HeldMark {
+    /// Whether `record` was written since its create was last sent.
+    #[must_use]
+    pub fn edited_since_sent(&self, record: &super::Stored) -> bool {
+        self.sent.is_none_or(|sent| record.clocks.values().any(|c| *c > sent))
+    }
 }
 
 /// The key of a record's mark: entity tag, then id.
@@ -252,7 +274,7 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_retry_stays_held_with_the_new_reason() {
+    fn a_refused_retry_stays_held_with_the_new_reason_under_the_same_conflict() {
         let (_d, store) = open();
         let id = account(&store);
         store
@@ -269,10 +291,30 @@ mod tests {
             .apply_remote(&[refused(id, 9, 2, true, "still not yours")], 9)
             .expect("apply");
         let mark = store.held(EntityKind::Account, id).expect("held").expect("mark");
-        assert_eq!((mark.conflict.as_str(), mark.resent), ("9", None));
-        assert!(is_open(&store, "9"));
-        assert!(!is_open(&store, "5"), "the older refusal is superseded");
+        assert_eq!(
+            (mark.conflict.as_str(), mark.resent),
+            ("5", None),
+            "one stable conflict"
+        );
+        assert_eq!((mark.reason.as_str(), mark.refused_at), ("still not yours", 9));
+        assert!(is_open(&store, "5"));
+        let shown = store.conflict("5").expect("read").expect("conflict");
+        assert_eq!(
+            shown.conflict.reason.as_deref(),
+            Some("still not yours"),
+            "the reason is updated"
+        );
+        assert!(store.conflict("9").expect("read").is_none(), "no second conflict");
         assert_eq!(store.clear_accepted_held(2).expect("clear"), 0);
+        let record = store.get(EntityKind::Account, id).expect("get").expect("record");
+        assert!(!mark.edited_since_sent(&record), "unchanged since the retry");
+        let mut f = crate::model::Fields::new();
+        f.insert("owner".into(), json!("sara"));
+        store
+            .commit(&[Mutation::update(EntityKind::Account, id, f)])
+            .expect("edit");
+        let record = store.get(EntityKind::Account, id).expect("get").expect("record");
+        assert!(mark.edited_since_sent(&record), "an edit makes it due");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub use apply::{Applied, Hold, Remote, SyncState};
 pub use backup::{BackupSummary, read_backup, write_backup};
 pub use conflict::LocalConflict;
 pub use error::StoreError;
-pub use held::HeldMark;
+pub use held::{HeldMark, K_USERS_AT};
 pub use meta::SCHEMA_VERSION;
 pub use mutation::{Mutation, Op, Settle};
 pub use verify::{Dangling, VerifyReport};

@@ -386,6 +386,7 @@ impl Tx<'_> {
                 if let Some(bytes) = self.trees[HELD].get(&hk)? {
                     let mut mark = held::decode(&bytes).or_else(abort)?;
                     mark.resent = Some(seq);
+                    mark.sent = Some(hlc);
                     self.trees[HELD].insert(hk, held::encode(&mark))?;
                 }
                 hlc

@@ -103,7 +103,8 @@ pub fn resolve_all(store: &Store, filter: Filter, choice: &Choice) -> Result<Bul
             bulk.skipped.push((c.id.clone(), "not a held record".into()));
             continue;
         }
-        match resolve(store, &c.id, choice) {
+        // Discarding every held record (no entity filter) takes the children too.
+        match resolve_with(store, &c.id, choice, filter.entity.is_none()) {
             Ok(done) => bulk.resolved.push(done),
             Err(e) if e.is_refusal() => bulk.skipped.push((c.id.clone(), e.to_string())),
             Err(e) => return Err(e),
@@ -136,8 +137,16 @@ fn state_error(message: String) -> StoreError {
     StoreError::State { index: 0, message }
 }
 
-/// Resolves conflict `id` on this replica.
+/// Resolves conflict `id` on this replica (a held record with held records linking to
+/// it is not discarded: see [`resolve_with`]).
 pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, StoreError> {
+    resolve_with(store, id, choice, false)
+}
+
+/// Resolves conflict `id` on this replica. With `cascade`, discarding a held record
+/// also discards the held records that link to it (a contact of a held account), which
+/// could never reach the server without it; without, such a discard is refused.
+pub fn resolve_with(store: &Store, id: &str, choice: &Choice, cascade: bool) -> Result<Resolved, StoreError> {
     let local = store
         .conflict(id)?
         .ok_or_else(|| StoreError::NoConflict { id: id.to_string() })?;
@@ -146,6 +155,16 @@ pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, Sto
             "conflict {id} is already resolved ({})",
             local.resolved.unwrap_or_default()
         )));
+    }
+    if !store.conflict_is_open(&local)? {
+        return Err(state_error(if local.conflict.kind == ConflictKind::Held {
+            format!(
+                "conflict {id} is settled: the record is no longer held (it reached the server, or was \
+                 discarded); see `outpost conflicts list`"
+            )
+        } else {
+            format!("conflict {id} is settled: the field was written again since; see `outpost conflicts list --all`")
+        }));
     }
     let c = &local.conflict;
     let me: ReplicaId = store.replica();
@@ -157,7 +176,7 @@ pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, Sto
         Choice::Value(_) | Choice::Discard => None,
     };
     if c.kind == ConflictKind::Held {
-        return resolve_held(store, &local, choice, record.as_ref());
+        return resolve_held(store, &local, choice, record.as_ref(), cascade);
     }
     if *choice == Choice::Discard {
         return Err(state_error(format!(
@@ -226,37 +245,66 @@ pub fn resolve(store: &Store, id: &str, choice: &Choice) -> Result<Resolved, Sto
 }
 
 /// A held record: `--discard` moves it to the trash and settles it (one transaction);
-/// `mine` keeps it held (each sync sends it again); `theirs` or a value make no sense
+/// `mine` keeps it held (a sync sends it again after an edit); `theirs` or a value make no sense
 /// for a record the server never had.
 fn resolve_held(
     store: &Store,
     local: &LocalConflict,
     choice: &Choice,
     record: Option<&Stored>,
+    cascade: bool,
 ) -> Result<Resolved, StoreError> {
     let c = &local.conflict;
     match choice {
         Choice::Discard => {
-            let mutations = match record {
+            let mut mutations = match record {
                 Some(r) if !r.deleted => vec![tomb(c.entity, c.record, Op::Delete)],
                 _ => Vec::new(),
             };
-            store.commit_settling(
-                &mutations,
-                &[Settle {
-                    id: c.id.clone(),
+            let mut settle = vec![Settle {
+                id: c.id.clone(),
+                how: choice.name().to_string(),
+            }];
+            let children = held_children(store, c.entity, c.record)?;
+            if !children.is_empty() && !cascade {
+                let list: Vec<String> = children
+                    .iter()
+                    .map(|m| format!("{} {} (conflict {})", m.entity, m.id, m.conflict))
+                    .collect();
+                return Err(state_error(format!(
+                    "{} held record(s) link to this {}: {}; they could never reach the server without it. \
+                     Discard them too with `outpost conflicts resolve {} --discard --cascade`, or link them \
+                     elsewhere first",
+                    children.len(),
+                    c.entity,
+                    list.join(", "),
+                    c.id
+                )));
+            }
+            for m in &children {
+                mutations.push(tomb(m.entity, m.id, Op::Delete));
+                settle.push(Settle {
+                    id: m.conflict.clone(),
                     how: choice.name().to_string(),
-                }],
-            )?;
+                });
+            }
+            store.commit_settling(&mutations, &settle)?;
             Ok(Resolved {
                 id: c.id.clone(),
-                kept: "nothing: the record is in the trash".into(),
+                kept: if children.is_empty() {
+                    "nothing: the record is in the trash".into()
+                } else {
+                    format!(
+                        "nothing: the record and {} held record(s) linking to it are in the trash",
+                        children.len()
+                    )
+                },
                 wrote: !mutations.is_empty(),
             })
         }
         Choice::Mine => Ok(Resolved {
             id: c.id.clone(),
-            kept: "your record, held: each `outpost sync` sends it again until the server accepts it".into(),
+            kept: "your record, held: `outpost sync` sends it again once you edit it (or with --retry-held)".into(),
             wrote: false,
         }),
         Choice::Theirs | Choice::Value(_) => Err(state_error(format!(
@@ -265,6 +313,33 @@ fn resolve_held(
             c.id, c.id
         ))),
     }
+}
+
+/// The live held records that link to `kind` `id`, directly or through other held
+/// records (children before grandchildren), found through the by-parent index.
+fn held_children(
+    store: &Store,
+    kind: crate::model::EntityKind,
+    id: crate::model::Id,
+) -> Result<Vec<crate::store::HeldMark>, StoreError> {
+    let mut parents = vec![id];
+    let mut seen = std::collections::BTreeSet::from([(kind, id)]);
+    let mut out = Vec::new();
+    while let Some(p) = parents.pop() {
+        for child_kind in crate::model::EntityKind::ALL {
+            for child in store.children(p, child_kind)? {
+                if !seen.insert((child_kind, child)) {
+                    continue;
+                }
+                let live = store.get(child_kind, child)?.is_some_and(|r| !r.deleted);
+                if let Some(mark) = store.held(child_kind, child)?.filter(|_| live) {
+                    parents.push(child);
+                    out.push(mark);
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn tomb(kind: crate::model::EntityKind, id: crate::model::Id, op: Op) -> Mutation {

@@ -25,6 +25,8 @@ pub struct Options {
     pub page: usize,
     /// Count what would move, change nothing locally.
     pub dry_run: bool,
+    /// Send every held record again, changed or not.
+    pub retry_held: bool,
 }
 
 impl Default for Options {
@@ -33,6 +35,7 @@ impl Default for Options {
             batch: 1000,
             page: 2000,
             dry_run: false,
+            retry_held: false,
         }
     }
 }
@@ -71,7 +74,8 @@ pub struct Report {
     /// the local ones kept as `refused` conflicts.
     pub reverted: usize,
     /// Records held on this laptop after this sync: the server refused them and does
-    /// not hold them; they stay as written and are sent again by each sync.
+    /// not hold them; they stay as written and are sent again once the answer may
+    /// differ (see `due_held`), whether or not this sync sent them.
     pub held: usize,
     /// Held records that reached the server in this sync.
     pub unheld: usize,
@@ -154,6 +158,7 @@ pub fn sync(
     }
     push(store, api, opts, &mut report, progress)?;
     pull(store, api, opts, &mut report, progress)?;
+    note_users_changed(store)?;
     // The first pull brings the server's users: owners typed as names before then
     // become logins now, and go out in the same sync.
     if report.users > 0 || !super::adopt::owners_checked(store)? {
@@ -171,21 +176,92 @@ pub fn sync(
     Ok(report)
 }
 
-/// Queues every held record that is not in the trash (and not already on its way) to
-/// be sent again, through the write path, before the outbox is pushed.
-fn resend_held(store: &Store) -> Result<(), SyncError> {
-    let again: Vec<Mutation> = store
-        .held_live()?
+/// Queues held records to be sent again, through the write path, before the outbox is
+/// pushed: only those the server may now accept (see [`due_held`]), parents before the
+/// records that link to them, so a fixed parent brings its whole family in one sync.
+fn resend_held(store: &Store, retry_all: bool) -> Result<(), SyncError> {
+    let again: Vec<Mutation> = due_held(store, retry_all)?
         .into_iter()
-        .filter(|m| m.resent.is_none())
-        .map(|m| Mutation {
-            kind: m.entity,
-            id: m.id,
+        .map(|(kind, id)| Mutation {
+            kind,
+            id,
             op: Op::Resend,
         })
         .collect();
     store.commit(&again)?;
     Ok(())
+}
+
+/// The held records to send again, parents first. An unchanged held record is not sent
+/// again (the server would refuse it again): it goes when it was edited since it was
+/// last sent, when changes to the server's users (roles, logins) were pulled after its
+/// refusal, when a held record it links to goes, or when `retry_all` asks.
+fn due_held(store: &Store, retry_all: bool) -> Result<Vec<(EntityKind, Id)>, SyncError> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let users_at: u64 = store
+        .meta(crate::store::K_USERS_AT)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    // Every live held record not already on its way, with the held records it links to.
+    let mut links: BTreeMap<(EntityKind, Id), Vec<(EntityKind, Id)>> = BTreeMap::new();
+    let mut due = BTreeSet::new();
+    let marks = store.held_live()?;
+    let held: BTreeSet<(EntityKind, Id)> = marks.iter().map(|m| (m.entity, m.id)).collect();
+    for m in marks.iter().filter(|m| m.resent.is_none()) {
+        let Some(record) = store.get(m.entity, m.id)? else {
+            continue;
+        };
+        let parents = m
+            .entity
+            .describe(&record.fields)
+            .map(|c| {
+                c.links
+                    .iter()
+                    .map(|l| (l.kind, l.id))
+                    .filter(|k| held.contains(k))
+                    .collect()
+            })
+            .unwrap_or_default();
+        links.insert((m.entity, m.id), parents);
+        if retry_all || m.edited_since_sent(&record) || users_at > m.refused_at {
+            due.insert((m.entity, m.id));
+        }
+    }
+    // A record goes with any held record it links to.
+    loop {
+        let more: Vec<_> = links
+            .iter()
+            .filter(|(k, ps)| !due.contains(*k) && ps.iter().any(|p| due.contains(p)))
+            .map(|(k, _)| *k)
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        due.extend(more);
+    }
+    // Parents first: a record after every due record it links to (depth-first; a
+    // cycle, which the model does not make, is broken where it is found).
+    fn visit(
+        k: (EntityKind, Id),
+        links: &BTreeMap<(EntityKind, Id), Vec<(EntityKind, Id)>>,
+        due: &BTreeSet<(EntityKind, Id)>,
+        seen: &mut BTreeSet<(EntityKind, Id)>,
+        out: &mut Vec<(EntityKind, Id)>,
+    ) {
+        if !due.contains(&k) || !seen.insert(k) {
+            return;
+        }
+        for p in links.get(&k).into_iter().flatten() {
+            visit(*p, links, due, seen, out);
+        }
+        out.push(k);
+    }
+    let mut out = Vec::with_capacity(due.len());
+    let mut seen = BTreeSet::new();
+    for k in &due {
+        visit(*k, &links, &due, &mut seen, &mut out);
+    }
+    Ok(out)
 }
 
 fn push(
@@ -196,7 +272,7 @@ fn push(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), SyncError> {
     check_after_restore(store, api)?;
-    resend_held(store)?;
+    resend_held(store, opts.retry_held)?;
     let total = store.outbox_len();
     let issued = store.next_seq()?.saturating_sub(1);
     loop {
@@ -318,6 +394,36 @@ fn pull(
         cursor = page.next;
     }
 }
+
+/// After a pull: if the server's users (the User records pulled, with their roles)
+/// differ from what the previous sync saw, remembers the cursor now reached, so held
+/// records refused before it are sent again (see [`due_held`]). The first sync only
+/// records what it saw: the refusals it brought were decided with those users.
+fn note_users_changed(store: &Store) -> Result<(), SyncError> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for item in store.scan(EntityKind::User) {
+        let (id, s) = item?;
+        id.to_string().hash(&mut h);
+        serde_json::to_string(&s.fields).unwrap_or_default().hash(&mut h);
+        s.deleted.hash(&mut h);
+    }
+    let fp = format!("{:016x}", h.finish());
+    let seen = store.meta(K_USERS_SEEN)?;
+    if seen.as_deref() == Some(fp.as_str()) {
+        return Ok(());
+    }
+    let at = store.sync_state()?.cursor.to_string();
+    let mut meta = vec![(K_USERS_SEEN, Some(fp.as_str()))];
+    if seen.is_some() {
+        meta.push((crate::store::K_USERS_AT, Some(at.as_str())));
+    }
+    store.commit_with_meta(&[], &meta)?;
+    Ok(())
+}
+
+/// Meta key: fingerprint of the server's users as the last sync saw them.
+const K_USERS_SEEN: &str = "users_seen";
 
 /// A pulled entry as the store applies it.
 pub struct Incoming<'a> {

@@ -180,7 +180,7 @@ impl PgBackend {
         let owner: Option<String> = row.as_ref().map(|r| r.get(0));
         let acked = row.as_ref().map_or(0, |r| as_u64(r.get(1)));
         let fresh = engine::new_changes(who, owner.as_deref(), acked, req)?;
-        let keys: Vec<Key> = engine::keys(fresh).into_iter().collect();
+        let keys: Vec<Key> = engine::keys_with_links(fresh).into_iter().collect();
         let mut records = Self::load_records(tx, &keys).await?;
         let (drafts, dirty) = engine::plan(who, fresh, &mut records)?;
         let now = chrono::Utc::now();

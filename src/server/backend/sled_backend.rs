@@ -174,7 +174,7 @@ impl Inner {
             let acked = row.as_ref().map_or(0, |r| r.acked);
             let fresh = engine::new_changes(who, row.as_ref().map(|r| r.user.as_str()), acked, req).map_err(abort)?;
             let mut records = BTreeMap::new();
-            for key in engine::keys(fresh) {
+            for key in engine::keys_with_links(fresh) {
                 if let Some(v) = t[RECORDS].get(record_key(&key))? {
                     records.insert(key, decode::<Stored>(&v)?);
                 }
