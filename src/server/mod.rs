@@ -8,8 +8,10 @@ pub mod backend;
 pub mod directory;
 pub mod engine;
 pub mod error;
+pub mod listen;
 pub mod openapi;
 pub mod routes;
+pub mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,6 +20,25 @@ use std::sync::Arc;
 
 use backend::{Backend, PgBackend, SledBackend};
 use error::BackendError;
+pub use listen::Limits;
+use tls::TlsFiles;
+
+/// How the server talks to clients: its limits, and TLS when it serves HTTPS.
+#[derive(Clone, Default)]
+pub struct Transport {
+    /// Timeouts and caps.
+    pub limits: Limits,
+    /// The certificate and key when serving HTTPS.
+    pub tls: Option<Arc<TlsFiles>>,
+}
+
+impl Transport {
+    /// `https` or `http`.
+    #[must_use]
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+}
 
 /// Where the server keeps its data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,17 +86,18 @@ pub fn redact(url: &str) -> String {
 pub async fn run<B: Backend>(
     backend: Arc<B>,
     listener: tokio::net::TcpListener,
+    transport: &Transport,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, routes::router(backend))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = routes::router(backend, &transport.limits);
+    listen::serve(app, listener, transport.tls.clone(), &transport.limits, shutdown).await
 }
 
 /// Opens the storage and serves it on `listener`; `ready` is told the bound address.
 pub async fn serve(
     storage: &Storage,
     listener: tokio::net::TcpListener,
+    transport: &Transport,
     shutdown: impl Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(SocketAddr, &str),
 ) -> Result<(), BackendError> {
@@ -84,12 +106,12 @@ pub async fn serve(
         Storage::Sled(dir) => {
             let b = Arc::new(SledBackend::open(dir)?);
             ready(addr, b.server_id_str());
-            run(b, listener, shutdown).await.map_err(BackendError::storage)
+            run(b, listener, transport, shutdown).await.map_err(BackendError::storage)
         }
         Storage::Postgres(url) => {
             let b = Arc::new(PgBackend::connect(url).await?);
             ready(addr, backend::Changes::server_id(b.as_ref()));
-            run(b, listener, shutdown).await.map_err(BackendError::storage)
+            run(b, listener, transport, shutdown).await.map_err(BackendError::storage)
         }
     }
 }
@@ -112,6 +134,12 @@ pub struct Running {
 impl Running {
     /// Starts a server for `storage` on `addr` (port 0 picks a free port).
     pub fn start(storage: Storage, addr: SocketAddr) -> Result<Self, BackendError> {
+        Self::start_with(storage, addr, Limits::default())
+    }
+
+    /// Starts a server with these limits (plain HTTP).
+    pub fn start_with(storage: Storage, addr: SocketAddr, limits: Limits) -> Result<Self, BackendError> {
+        let transport = Transport { limits, tls: None };
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<SocketAddr, String>>();
         let thread = std::thread::spawn(move || {
@@ -138,6 +166,7 @@ impl Running {
                 let result = serve(
                     &storage,
                     listener,
+                    &transport,
                     async move {
                         let _ = stop_rx.await;
                     },

@@ -1,17 +1,26 @@
-//! The HTTP surface: `/v1/health`, `/v1/openapi.json`, `/v1/whoami`, `/v1/push`,
-//! `/v1/pull`. Requests are size-limited, request bodies may be gzip-compressed (`Content-Encoding: gzip`), responses gzip-compressed when the client
-//! accepts it, and every failure is a JSON error with a precise status.
+//! The HTTP surface: `/v1/live`, `/v1/ready` (= `/v1/health`), `/v1/openapi.json`,
+//! `/v1/whoami`, `/v1/push`, `/v1/pull`. Requests are size-limited (a `Content-Length`
+//! over the limit is answered 413 before any body is read, so `Expect: 100-continue`
+//! gets no `100 Continue`), request bodies may be gzip-compressed
+//! (`Content-Encoding: gzip`), push bodies are JSON only and read within a deadline, at
+//! most a few at once; responses are gzip-compressed when the client accepts it, and every
+//! failure is a JSON error with a precise status.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
+use tokio::sync::Semaphore;
+
+use super::listen::Limits;
 
 use super::auth::{self, Principal};
 use super::backend::Backend;
@@ -19,10 +28,26 @@ use super::error::ApiError;
 use crate::model::ReplicaId;
 use crate::protocol::wire::{API_VERSION, Health, MAX_BODY_BYTES, MAX_PAGE, PushRequest, WhoAmI};
 
+/// How long `/v1/ready` waits for the storage.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What the push handler needs to bound request bodies.
+struct BodyLimits {
+    timeout: Duration,
+    bodies: Semaphore,
+}
+
 /// The router for a backend.
-pub fn router<B: Backend>(backend: Arc<B>) -> Router {
+pub fn router<B: Backend>(backend: Arc<B>, limits: &Limits) -> Router {
+    let bodies = Arc::new(BodyLimits {
+        timeout: limits.body_timeout,
+        bodies: Semaphore::new(limits.max_bodies.max(1)),
+    });
+    let requests = Arc::new(Semaphore::new(limits.max_requests.max(1)));
     Router::new()
-        .route("/v1/health", get(health::<B>))
+        .route("/v1/health", get(ready::<B>))
+        .route("/v1/ready", get(ready::<B>))
+        .route("/v1/live", get(live::<B>))
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/whoami", get(whoami::<B>))
         .route("/v1/push", post(push::<B>))
@@ -40,17 +65,73 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
             )
             .into_response()
         }))
+        .layer(Extension(bodies))
+        .layer(middleware::from_fn_with_state(requests, limit_requests))
+        .layer(middleware::from_fn(refuse_large))
         .with_state(backend)
 }
 
-async fn health<B: Backend>(State(b): State<Arc<B>>) -> Json<Health> {
-    Json(Health {
+/// 413 for a declared body over the limit, before anything reads it (so a client
+/// waiting on `Expect: 100-continue` is told no instead of `100 Continue`).
+async fn refuse_large(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().parse::<u64>().unwrap_or(u64::MAX));
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return too_large().into_response();
+    }
+    next.run(req).await
+}
+
+/// `503 busy` when the server is already handling its maximum of requests.
+async fn limit_requests(State(requests): State<Arc<Semaphore>>, req: Request, next: Next) -> Response {
+    match requests.try_acquire() {
+        Ok(_permit) => next.run(req).await,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "the server is handling as many requests as it takes; retry in a moment",
+        )
+        .into_response(),
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the request body is over {MAX_BODY_BYTES} bytes; send smaller batches"),
+    )
+}
+
+fn health_of<B: Backend>(b: &B) -> Health {
+    Health {
         status: "ok".into(),
         server_id: b.server_id().to_string(),
         api: API_VERSION,
         version: env!("CARGO_PKG_VERSION").into(),
         backend: b.backend_name().into(),
-    })
+    }
+}
+
+/// The process is up and answering (no storage check).
+async fn live<B: Backend>(State(b): State<Arc<B>>) -> Json<Health> {
+    Json(health_of(b.as_ref()))
+}
+
+/// The storage answers (a read on sled, `SELECT 1` on PostgreSQL, within 2 s): 200, or
+/// 503 so that a load balancer sends the traffic elsewhere.
+async fn ready<B: Backend>(State(b): State<Arc<B>>) -> Result<Json<Health>, ApiError> {
+    match tokio::time::timeout(READY_TIMEOUT, b.ping()).await {
+        Ok(Ok(())) => Ok(Json(health_of(b.as_ref()))),
+        Ok(Err(e)) => Err(ApiError::unavailable(format!("the server's storage does not answer: {e}"))),
+        Err(_) => Err(ApiError::unavailable(format!(
+            "the server's storage did not answer within {} s",
+            READY_TIMEOUT.as_secs()
+        ))),
+    }
 }
 
 async fn openapi() -> Response {
@@ -101,11 +182,7 @@ async fn whoami<B: Backend>(State(b): State<Arc<B>>, headers: HeaderMap) -> Resu
 fn parse<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("the request body is over {MAX_BODY_BYTES} bytes; send smaller batches"),
-            )
+            too_large()
         } else {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -127,12 +204,56 @@ fn parse<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) ->
     })
 }
 
+/// 415 unless the body is declared `application/json` (parameters such as a charset
+/// are allowed).
+fn json_only(headers: &HeaderMap) -> Result<(), ApiError> {
+    let declared = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let media = declared.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "the body must be `Content-Type: application/json`, not `{}`",
+                if declared.is_empty() { "(none)" } else { declared }
+            ),
+        ))
+    }
+}
+
 async fn push<B: Backend>(
     State(b): State<Arc<B>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Extension(limits): Extension<Arc<BodyLimits>>,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    let headers = request.headers().clone();
     let who = principal(b.as_ref(), &headers).await?;
+    json_only(&headers)?;
+    let busy = || {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "the server is reading as many pushes as it takes; retry in a moment",
+        )
+    };
+    let _permit = tokio::time::timeout(limits.timeout, limits.bodies.acquire())
+        .await
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
+    let body = tokio::time::timeout(limits.timeout, Bytes::from_request(request, &()))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the request body did not arrive within {} s; send smaller batches or retry",
+                    limits.timeout.as_secs()
+                ),
+            )
+        })?;
     let req: PushRequest = parse(body)?;
     let response = b.push(who, req).await?;
     Ok(Json(response).into_response())

@@ -18,10 +18,12 @@ pub use pg::PgBackend;
 pub use sled_backend::SledBackend;
 
 use super::auth::{NewToken, Principal};
-use super::error::BackendError;
+use super::error::{ApiError, BackendError};
 use crate::model::ReplicaId;
 use crate::model::records::Role;
-use crate::protocol::wire::{PushRequest, PushResponse};
+use crate::protocol::Change;
+use crate::protocol::wire::{Entry, PushRequest, PushResponse};
+use axum::http::StatusCode;
 
 /// A user as listed by `outpost server user list`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,8 +112,11 @@ pub trait Changes: Send + Sync + 'static {
     /// Makes the User records in the log match `users` (see `server/directory.rs`):
     /// appends the directory's changes when they differ. Returns how many it appended.
     fn reconcile_users(&self, users: Vec<UserInfo>) -> impl Future<Output = Result<usize, BackendError>> + Send;
+    /// Checks that the storage answers: a read on sled, `SELECT 1` on PostgreSQL.
+    fn ping(&self) -> impl Future<Output = Result<(), BackendError>> + Send;
     /// Reads the page after `after` that `replica` may see (claiming the replica for
-    /// `who` if it is new).
+    /// `who` if it is new). A cursor beyond the end of the log is refused (400
+    /// `bad_cursor`): a client never received it from this server.
     fn pull(
         &self,
         who: Principal,
@@ -125,6 +130,51 @@ pub trait Changes: Send + Sync + 'static {
 pub trait Backend: Accounts + Changes {}
 
 impl<T: Accounts + Changes> Backend for T {}
+
+/// Refuses a pull cursor beyond the end of the log.
+pub(crate) fn check_cursor(after: u64, head: u64) -> Result<(), BackendError> {
+    if after > head {
+        return Err(BackendError::Api(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_cursor",
+            format!(
+                "cursor {after} is beyond the end of this server's log ({head}); a client only continues \
+                 from a cursor this server gave it"
+            ),
+        )));
+    }
+    Ok(())
+}
+
+/// The changes of a push the replica's acknowledged sequence already covers (a retry).
+pub(crate) fn replayed(req: &PushRequest, acked: u64) -> impl Iterator<Item = &Change> {
+    req.changes.iter().filter(move |c| c.seq <= acked)
+}
+
+/// Compares a replayed change with the entry the server logged for its `(replica, seq)`
+/// (JSON): the same change is skipped, a different one is a replica fault (409
+/// `replay_mismatch`, logged), never silently dropped.
+pub(crate) fn check_replay(pushed: &Change, stored: &[u8]) -> Result<(), BackendError> {
+    let Ok(entry) = serde_json::from_slice::<Entry>(stored) else {
+        return Ok(());
+    };
+    if entry.change == *pushed {
+        return Ok(());
+    }
+    eprintln!(
+        "outpost serve: replica {} pushed change {} again with different content (logged at cursor {}); refused",
+        pushed.replica, pushed.seq, entry.cursor
+    );
+    Err(BackendError::Api(ApiError::new(
+        StatusCode::CONFLICT,
+        "replay_mismatch",
+        format!(
+            "change {} of replica {} was acknowledged with other content; a replica never reuses a sequence \
+             number (was this data dir restored or copied?)",
+            pushed.seq, pushed.replica
+        ),
+    )))
+}
 
 /// Log value layout shared by backends that store bytes: flags, replica, entry JSON.
 pub(crate) mod log_value {

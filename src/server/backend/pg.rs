@@ -180,6 +180,24 @@ impl PgBackend {
         let owner: Option<String> = row.as_ref().map(|r| r.get(0));
         let acked = row.as_ref().map_or(0, |r| as_u64(r.get(1)));
         let fresh = engine::new_changes(who, owner.as_deref(), acked, req)?;
+        let old: Vec<&crate::protocol::Change> = super::replayed(req, acked).collect();
+        if !old.is_empty() {
+            let seqs: Vec<i64> = old.iter().map(|c| as_i64(c.seq)).collect();
+            let rows = tx
+                .query(
+                    "SELECT seq, body FROM outpost_log WHERE replica = $1 AND seq = ANY($2)",
+                    &[&rkey, &seqs],
+                )
+                .await
+                .map_err(pg_err)?;
+            for row in rows {
+                let seq = as_u64(row.get(0));
+                let body: String = row.get(1);
+                if let Some(c) = old.iter().find(|c| c.seq == seq) {
+                    super::check_replay(c, body.as_bytes())?;
+                }
+            }
+        }
         let keys: Vec<Key> = engine::keys_with_links(fresh).into_iter().collect();
         let mut records = Self::load_records(tx, &keys).await?;
         let (drafts, dirty) = engine::plan(who, fresh, &mut records)?;
@@ -283,6 +301,10 @@ impl PgBackend {
                 .map_err(pg_err)?
                 .get(0),
         );
+        if let Err(e) = super::check_cursor(after, head) {
+            let _ = tx.commit().await;
+            return Err(e);
+        }
         let rows = tx
             .query(
                 "SELECT cursor, body FROM outpost_log WHERE cursor > $1 AND cursor <= $2 \
@@ -340,6 +362,12 @@ impl Changes for PgBackend {
         limit: usize,
     ) -> Result<RawPage, BackendError> {
         self.pull_tx(&who, replica, after, limit).await
+    }
+
+    async fn ping(&self) -> Result<(), BackendError> {
+        let conn = self.pool.get().await?;
+        conn.simple_query("SELECT 1").await.map_err(pg_err)?;
+        Ok(())
     }
 
     async fn reconcile_users(&self, users: Vec<UserInfo>) -> Result<usize, BackendError> {

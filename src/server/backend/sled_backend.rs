@@ -23,6 +23,8 @@ const META: usize = 0;
 const REPLICAS: usize = 1;
 const RECORDS: usize = 2;
 const LOG: usize = 3;
+/// `(replica, seq)` (16 bytes, big-endian) to the cursor of its log entry.
+const SEQS: usize = 4;
 const K_HEAD: &[u8] = b"head";
 const K_SERVER_ID: &[u8] = b"server_id";
 
@@ -54,6 +56,13 @@ fn record_key(key: &Key) -> Vec<u8> {
     k
 }
 
+fn seq_key(replica: ReplicaId, seq: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&replica.0.to_be_bytes());
+    k[8..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
 fn head_of(bytes: Option<&[u8]>) -> u64 {
     bytes.and_then(|b| b.try_into().ok()).map_or(0, u64::from_be_bytes)
 }
@@ -73,7 +82,7 @@ impl SledBackend {
                 ))
             })?;
         let mut trees = Vec::new();
-        for name in ["meta", "replicas", "records", "log"] {
+        for name in ["meta", "replicas", "records", "log", "seqs"] {
             trees.push(db.open_tree(name).map_err(BackendError::storage)?);
         }
         let server_id = match trees[META].get(K_SERVER_ID).map_err(BackendError::storage)? {
@@ -173,6 +182,14 @@ impl Inner {
             let row: Option<ReplicaRow> = t[REPLICAS].get(rkey.as_bytes())?.map(|v| decode(&v)).transpose()?;
             let acked = row.as_ref().map_or(0, |r| r.acked);
             let fresh = engine::new_changes(who, row.as_ref().map(|r| r.user.as_str()), acked, req).map_err(abort)?;
+            for old in super::replayed(req, acked) {
+                if let Some(cursor) = t[SEQS].get(seq_key(old.replica, old.seq))?
+                    && let Some(v) = t[LOG].get(cursor)?
+                    && let Some(json) = v.get(9..)
+                {
+                    super::check_replay(old, json).map_err(abort)?;
+                }
+            }
             let mut records = BTreeMap::new();
             for key in engine::keys_with_links(fresh) {
                 if let Some(v) = t[RECORDS].get(record_key(&key))? {
@@ -192,6 +209,7 @@ impl Inner {
                 let entry = draft.into_entry(head, &who.user, now);
                 response.count(&entry);
                 t[LOG].insert(&head.to_be_bytes(), log_value::encode(&entry))?;
+                t[SEQS].insert(&seq_key(entry.change.replica, entry.change.seq), &head.to_be_bytes())?;
             }
             for key in &dirty {
                 if let Some(state) = records.get(key) {
@@ -237,13 +255,14 @@ impl Inner {
         self.claim(who, replica)?;
         let _guard = self.lock.read().map_err(|_| BackendError::storage("lock poisoned"))?;
         let head = head_of(self.trees[META].get(K_HEAD).map_err(BackendError::storage)?.as_deref());
+        super::check_cursor(after, head)?;
         let mut page = RawPage {
             next: after,
             head,
             ..RawPage::default()
         };
         let mut bytes = 0;
-        for item in self.trees[LOG].range((after + 1).to_be_bytes()..) {
+        for item in self.trees[LOG].range(after.saturating_add(1).to_be_bytes()..) {
             let (k, v) = item.map_err(BackendError::storage)?;
             if page.entries.len() >= limit || bytes >= MAX_PAGE_BYTES {
                 page.more = true;
@@ -282,6 +301,15 @@ impl Changes for SledBackend {
     ) -> Result<RawPage, BackendError> {
         let inner = Arc::clone(&self.inner);
         blocking(move || inner.pull(&who, replica, after, limit)).await
+    }
+
+    async fn ping(&self) -> Result<(), BackendError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            inner.trees[META].get(K_SERVER_ID).map_err(BackendError::storage)?;
+            Ok(())
+        })
+        .await
     }
 
     async fn reconcile_users(&self, users: Vec<UserInfo>) -> Result<usize, BackendError> {
