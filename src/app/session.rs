@@ -57,8 +57,17 @@ impl From<SyncError> for AppError {
 impl App {
     /// Logs this data dir in to `server` with `token`: checks the server and the
     /// identity before anything is written, refuses a store holding demo data unless
-    /// `keep_demo`, adopts work done before the first login, saves the login.
-    pub fn login(&self, server: &str, token: &str, keep_demo: bool) -> Result<LoggedIn, AppError> {
+    /// `keep_demo`, adopts work done before the first login, saves the login. Plain
+    /// `http://` to a host that is not loopback is refused unless `insecure_http`;
+    /// `ca_cert` is a private CA trusted besides the system roots.
+    pub fn login(
+        &self,
+        server: &str,
+        token: &str,
+        keep_demo: bool,
+        ca_cert: Option<&std::path::Path>,
+        insecure_http: bool,
+    ) -> Result<LoggedIn, AppError> {
         let store = &self.store;
         let server = server.trim().trim_end_matches('/');
         if !(server.starts_with("http://") || server.starts_with("https://")) {
@@ -66,7 +75,14 @@ impl App {
                 "'{server}' is not a server URL; use http://HOST:PORT or https://HOST"
             )));
         }
-        let api = HttpApi::new(server, token);
+        let ca_cert = match ca_cert {
+            Some(p) => Some(std::path::absolute(p).map_err(|e| AppError::io(p, e))?),
+            None => None,
+        };
+        let api = HttpApi::secured(server, token, ca_cert.as_deref(), insecure_http).map_err(|e| match e {
+            SyncError::Config(m) => AppError::Invalid(m),
+            other => AppError::Sync(other),
+        })?;
         let health = api.health().map_err(AppError::Sync)?;
         let who = engine::check_identity(store, &api, server).map_err(AppError::Sync)?;
         if health.server_id != who.server_id {
@@ -90,6 +106,8 @@ impl App {
                 role: Some(who.role),
                 name: who.name.clone(),
                 email: who.email.clone(),
+                ca_cert,
+                insecure_http,
             },
         )
         .map_err(AppError::Sync)?;
@@ -116,7 +134,7 @@ impl App {
         let login = login::effective(self.store.path())
             .map_err(AppError::Sync)?
             .ok_or(AppError::Sync(SyncError::NotLoggedIn))?;
-        let api = HttpApi::new(&login.server, &login.token);
+        let api = HttpApi::for_login(&login)?;
         Ok(engine::sync(&self.store, &api, &login.server, opts, progress)?)
     }
 

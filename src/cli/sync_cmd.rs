@@ -59,7 +59,8 @@ pub enum SyncCmd {
     /// Records made before the first sync with no owner, or with an owner naming this
     /// user (login, display name or e-mail, any case), become owned by the login.
     Login {
-        /// Server base URL, e.g. http://127.0.0.1:8780.
+        /// Server base URL, e.g. https://crm.example.com (plain http:// only to a loopback
+        /// address such as http://127.0.0.1:8780, unless --insecure-http).
         #[arg(long, value_name = "URL")]
         server: String,
         /// Token from `outpost server user add` (or `server token add`).
@@ -69,6 +70,14 @@ pub enum SyncCmd {
         /// with a team); without it, logging in a store holding demo data is refused.
         #[arg(long)]
         keep_demo: bool,
+        /// Trust this CA (a PEM file) besides the system roots, for a server whose
+        /// certificate a private CA signed; saved with the login.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<std::path::PathBuf>,
+        /// Allow plain http:// to a host that is not a loopback address: the token and the
+        /// data cross the network unencrypted. Only on a network you trust; saved with the login.
+        #[arg(long)]
+        insecure_http: bool,
     },
     /// Forget the saved login of this data dir.
     Logout,
@@ -83,7 +92,9 @@ pub fn run(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
             server,
             token,
             keep_demo,
-        }) => login_cmd(app, server, token, *keep_demo),
+            ca_cert,
+            insecure_http,
+        }) => login_cmd(app, server, token, *keep_demo, ca_cert.as_deref(), *insecure_http),
         Some(SyncCmd::Logout) => {
             match app.logout()? {
                 Some(p) => println!("Logged out ({} removed).", p.display()),
@@ -96,13 +107,20 @@ pub fn run(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
     }
 }
 
-fn login_cmd(app: &App, server: &str, token: &str, keep_demo: bool) -> anyhow::Result<()> {
+fn login_cmd(
+    app: &App,
+    server: &str,
+    token: &str,
+    keep_demo: bool,
+    ca_cert: Option<&std::path::Path>,
+    insecure_http: bool,
+) -> anyhow::Result<()> {
     let LoggedIn {
         server,
         who,
         path,
         adopted,
-    } = app.login(server, token, keep_demo)?;
+    } = app.login(server, token, keep_demo, ca_cert, insecure_http)?;
     let shown = match who.name.as_deref().filter(|n| *n != who.user) {
         Some(n) => format!("{} ({n})", who.user),
         None => who.user.clone(),

@@ -11,21 +11,32 @@ fn error_response(description: &str) -> Value {
 pub fn document() -> String {
     let kinds: Vec<&str> = crate::model::EntityKind::ALL_BY_TAG.iter().map(|k| k.name()).collect();
     let errors = json!({
-        "400": error_response("Malformed JSON or query (`bad_json`, `bad_query`)."),
+        "400": error_response("Malformed JSON or query (`bad_json`, `bad_query`), an unreadable body (`bad_body`), or a pull cursor beyond the end of the log (`bad_cursor`)."),
         "401": error_response("No token, or an unknown or revoked one (`unauthorized`)."),
         "403": error_response("The replica belongs to another user (`replica_owned`)."),
-        "409": error_response("A race with another server process (`retry`); retrying is safe."),
-        "413": error_response("Body or batch too large (`too_large`)."),
+        "408": error_response("The body did not arrive within the server's body deadline (`body_timeout`)."),
+        "409": error_response("A race with another server process (`retry`; retrying is safe), or an acknowledged change sent again with other content (`replay_mismatch`; a replica fault, logged)."),
+        "413": error_response("Body or batch too large (`too_large`); a `Content-Length` over the limit is refused before the body is read (no `100 Continue`)."),
+        "415": error_response("The body is not `Content-Type: application/json` (`unsupported_media_type`)."),
         "422": error_response("Valid JSON that does not fit (`invalid`), or a sequence gap (`seq_gap`)."),
-        "503": error_response("Storage unavailable (`unavailable`)."),
+        "503": error_response("Storage unavailable (`unavailable`), or the server is at its limit of concurrent requests or push bodies (`busy`; retry)."),
     });
-    let with_errors = |ok: Value| {
-        let mut responses = errors.clone();
-        if let (Some(map), Value::Object(ok)) = (responses.as_object_mut(), ok) {
-            map.extend(ok);
+    let with_errors = |codes: &[&str], ok: Value| {
+        let mut responses = serde_json::Map::new();
+        for code in codes {
+            if let Some(e) = errors.get(*code) {
+                responses.insert((*code).to_string(), e.clone());
+            }
         }
-        responses
+        if let Value::Object(ok) = ok {
+            responses.extend(ok);
+        }
+        Value::Object(responses)
     };
+    let health_schema = json!({"type": "object", "required": ["status", "server_id", "api", "version", "backend"], "properties": {
+        "status": {"type": "string", "enum": ["ok"]}, "server_id": {"type": "string"}, "api": {"type": "integer"},
+        "version": {"type": "string"}, "backend": {"type": "string", "enum": ["sled", "postgres"]}}});
+    let health_ok = json!({"200": {"description": "ok", "content": {"application/json": {"schema": health_schema}}}});
     let doc = json!({
         "openapi": "3.0.3",
         "info": {
@@ -34,7 +45,9 @@ pub fn document() -> String {
             "description": "Star-topology sync for outpost. Every request but health and this document carries \
                 `Authorization: Bearer TOKEN`; the actor of a change is the token's user. Push sends a replica's \
                 outbox (contiguous sequences; retries are skipped); pull pages through the log after a cursor. \
-                Request bodies may be sent with `Content-Encoding: gzip`; the size limit applies after decompression. Responses are gzip-compressed when the client sends `Accept-Encoding: gzip`."
+                Request bodies may be sent with `Content-Encoding: gzip`; the size limit applies after decompression. Responses are gzip-compressed when the client sends `Accept-Encoding: gzip`. \
+                Any request declaring a body over 8 MiB is answered 413 before the body is read; a client that sends \
+                its request head too slowly is disconnected."
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -71,27 +84,29 @@ pub fn document() -> String {
             }
         },
         "paths": {
-            "/v1/health": {"get": {"summary": "Liveness and server identity", "responses": {"200": {"description": "ok",
-                "content": {"application/json": {"schema": {"type": "object", "properties": {
-                    "status": {"type": "string"}, "server_id": {"type": "string"}, "api": {"type": "integer"},
-                    "version": {"type": "string"}, "backend": {"type": "string"}}}}}}}}},
+            "/v1/live": {"get": {"summary": "The process answers (no storage check); server identity",
+                "responses": with_errors(&["503"], health_ok.clone())}},
+            "/v1/ready": {"get": {"summary": "The storage answers (a read on sled, `SELECT 1` on PostgreSQL, within 2 s); 503 otherwise",
+                "responses": with_errors(&["503"], health_ok.clone())}},
+            "/v1/health": {"get": {"summary": "Same as /v1/ready: the storage answers; server identity",
+                "responses": with_errors(&["503"], health_ok.clone())}},
             "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3 JSON"}}}},
             "/v1/whoami": {"get": {"summary": "The token's user and the server id", "security": [{"bearer": []}],
-                "responses": with_errors(json!({"200": {"description": "who", "content": {"application/json": {"schema": {"type": "object",
+                "responses": with_errors(&["401", "503"], json!({"200": {"description": "who", "content": {"application/json": {"schema": {"type": "object",
                     "properties": {"user": {"type": "string", "description": "login, the value `owner` fields store"}, "role": {"type": "string", "enum": ["rep", "manager", "admin"]}, "server_id": {"type": "string"}, "name": {"type": "string", "description": "display name"}, "email": {"type": "string"}}}}}}}))}},
             "/v1/push": {"post": {"summary": "Push a replica's outbox changes (at most 1000, body at most 8 MiB)", "security": [{"bearer": []}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["replica", "changes"],
                     "additionalProperties": false, "properties": {"replica": {"type": "string"}, "changes": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}}}}}}},
-                "responses": with_errors(json!({"200": {"description": "acknowledged", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "responses": with_errors(&["400", "401", "403", "408", "409", "413", "415", "422", "503"], json!({"200": {"description": "acknowledged", "content": {"application/json": {"schema": {"type": "object", "properties": {
                     "acked": {"type": "integer"}, "accepted": {"type": "integer"}, "skipped": {"type": "integer"},
                     "refused": {"type": "integer"}, "conflicts": {"type": "integer"}, "head": {"type": "integer"},
                     "refusals": {"type": "array", "description": "changes of kinds this server does not know: acknowledged, refused, not logged ({seq, entity, id, reason})"}}}}}}}))}},
             "/v1/pull": {"get": {"summary": "One page of the log after a cursor", "security": [{"bearer": []}],
                 "parameters": [
                     {"name": "replica", "in": "query", "required": true, "schema": {"type": "string"}},
-                    {"name": "after", "in": "query", "schema": {"type": "integer", "default": 0}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 1000, "maximum": 2000}}],
-                "responses": with_errors(json!({"200": {"description": "a page", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    {"name": "after", "in": "query", "description": "a cursor this server gave (`next` of a page); beyond `head` is 400 `bad_cursor`", "schema": {"type": "integer", "default": 0, "minimum": 0}},
+                    {"name": "limit", "in": "query", "description": "clamped to 1..2000", "schema": {"type": "integer", "default": 1000, "maximum": 2000}}],
+                "responses": with_errors(&["400", "401", "403", "409", "503"], json!({"200": {"description": "a page", "content": {"application/json": {"schema": {"type": "object", "properties": {
                     "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}},
                     "next": {"type": "integer"}, "more": {"type": "boolean"}, "head": {"type": "integer"}}}}}}}))}}
         }

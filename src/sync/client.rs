@@ -1,7 +1,15 @@
 //! The HTTP client (ureq, blocking, rustls). [`Api`] is what the sync procedure needs;
 //! [`HttpApi`] implements it over HTTP, retrying `409 retry` and `503` with backoff.
 //! Tests wrap it to drop or repeat requests.
+//!
+//! Transport security ([`HttpApi::for_login`]): plain `http://` is refused to anything
+//! but a loopback address (`127.0.0.0/8`, `::1`, `localhost`) unless the login says
+//! `insecure_http`. HTTPS trusts Mozilla's root certificates, compiled in (ureq's
+//! `webpki-roots`; the OS store is not read), and with a login's `ca_cert` that private
+//! CA plus the system's PEM bundle (`SSL_CERT_FILE`, else the usual distribution paths)
+//! in place of the compiled-in roots.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -31,22 +39,48 @@ pub struct HttpApi {
 }
 
 impl HttpApi {
-    /// A client for the server at `base` (`http://host:port`) with `token`.
+    /// A client for the server at `base` (`http://host:port`) with `token`, trusting
+    /// the compiled-in roots. No transport check: [`HttpApi::for_login`] is what the
+    /// application uses.
     #[must_use]
     pub fn new(base: &str, token: &str) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        Self::with_roots(base, token, None)
+    }
+
+    fn with_roots(base: &str, token: &str, roots: Option<ureq::tls::RootCerts>) -> Self {
+        let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .https_only(false)
             .timeout_connect(Some(Duration::from_secs(5)))
             .timeout_global(Some(Duration::from_secs(120)))
-            .user_agent(concat!("outpost/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+            .user_agent(concat!("outpost/", env!("CARGO_PKG_VERSION")));
+        if let Some(roots) = roots {
+            config = config.tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build());
+        }
+        let agent: ureq::Agent = config.build().into();
         Self {
             base: base.trim_end_matches('/').to_string(),
             token: token.trim().to_string(),
             agent,
             retries: 8,
         }
+    }
+
+    /// A client for `server` with `token` that checks the transport first: refuses plain
+    /// `http://` to a host that is not a loopback address unless `insecure_http`, and
+    /// trusts `ca_cert` (PEM) besides the system roots when given.
+    pub fn secured(server: &str, token: &str, ca_cert: Option<&Path>, insecure_http: bool) -> Result<Self, SyncError> {
+        check_transport(server, insecure_http)?;
+        let roots = match ca_cert {
+            Some(path) => Some(roots_with(path)?),
+            None => None,
+        };
+        Ok(Self::with_roots(server, token, roots))
+    }
+
+    /// [`HttpApi::secured`] for a saved login.
+    pub fn for_login(login: &super::login::Login) -> Result<Self, SyncError> {
+        Self::secured(&login.server, &login.token, login.ca_cert.as_deref(), login.insecure_http)
     }
 
     /// The server URL.
@@ -160,4 +194,89 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>, SyncError> {
     enc.write_all(bytes)
         .and_then(|()| enc.finish())
         .map_err(|e| SyncError::Protocol(format!("compressing a push: {e}")))
+}
+
+/// Whether `host` (as in a URL, IPv6 in brackets or not) is a loopback address.
+#[must_use]
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses `http://` to a non-loopback host unless `insecure_http`; refuses any other
+/// scheme.
+pub fn check_transport(server: &str, insecure_http: bool) -> Result<(), SyncError> {
+    let uri: ureq::http::Uri = server
+        .parse()
+        .map_err(|e| SyncError::Config(format!("'{server}' is not a server URL: {e}")))?;
+    let host = uri.host().unwrap_or("");
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if is_loopback(host) || insecure_http => Ok(()),
+        Some("http") => Err(SyncError::Config(format!(
+            "refusing plain http:// to {host}: the token and your customers' data would cross the network \
+             unencrypted (anyone on the same Wi-Fi could read them); use https:// (the server runs \
+             `outpost serve --tls-cert FILE --tls-key FILE`, or sits behind a TLS proxy), or, on a network you \
+             trust, log in again with `outpost sync login --server {server} --token TOKEN --insecure-http`"
+        ))),
+        _ => Err(SyncError::Config(format!(
+            "'{server}' is not a server URL; use https://HOST (or http://127.0.0.1:PORT)"
+        ))),
+    }
+}
+
+/// The certificates of a PEM file; the error names the file.
+fn pem_certs(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, String> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    CertificateDer::pem_slice_iter(&bytes)
+        .map(|c| {
+            c.map(|der| ureq::tls::Certificate::from_der(&der).to_owned())
+                .map_err(|e| format!("{}: {e}", path.display()))
+        })
+        .collect()
+}
+
+/// Where the system's PEM bundle of root certificates is, if anywhere.
+#[must_use]
+pub fn system_bundle() -> Option<PathBuf> {
+    let from_env = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
+    let known = [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/ca-bundle.pem",
+        "/etc/ssl/cert.pem",
+        "/usr/local/etc/openssl/cert.pem",
+    ];
+    from_env
+        .into_iter()
+        .chain(known.iter().map(PathBuf::from))
+        .find(|p| p.is_file())
+}
+
+/// Checks that `path` holds at least one PEM certificate (for `sync login --ca-cert`).
+pub fn check_ca_file(path: &Path) -> Result<usize, SyncError> {
+    let certs = pem_certs(path).map_err(SyncError::Config)?;
+    if certs.is_empty() {
+        return Err(SyncError::Config(format!(
+            "{}: no PEM certificate (-----BEGIN CERTIFICATE-----) in the file; give the CA certificate that \
+             signed the server's certificate",
+            path.display()
+        )));
+    }
+    Ok(certs.len())
+}
+
+/// The CA of `path` plus the system bundle's roots (when one is found).
+fn roots_with(path: &Path) -> Result<ureq::tls::RootCerts, SyncError> {
+    check_ca_file(path)?;
+    let mut certs = pem_certs(path).map_err(SyncError::Config)?;
+    if let Some(bundle) = system_bundle() {
+        certs.extend(pem_certs(&bundle).unwrap_or_default());
+    }
+    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
 }

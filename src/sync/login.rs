@@ -36,6 +36,13 @@ pub struct Login {
     /// Their e-mail address, as the server said at login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// A private CA (PEM file) trusted besides the system roots (`--ca-cert`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<PathBuf>,
+    /// Plain `http://` to a host that is not loopback was allowed at login
+    /// (`--insecure-http`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_http: bool,
 }
 
 /// Where the login of `data_dir` is kept.
