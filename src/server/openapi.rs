@@ -16,7 +16,7 @@ pub fn document() -> String {
         "403": error_response("The replica belongs to another user (`replica_owned`)."),
         "408": error_response("The body did not arrive within the server's body deadline (`body_timeout`)."),
         "409": error_response("A race with another server process (`retry`; retrying is safe), or an acknowledged change sent again with other content (`replay_mismatch`; a replica fault, logged)."),
-        "413": error_response("Body or batch too large (`too_large`); a `Content-Length` over the limit is refused before the body is read (no `100 Continue`)."),
+        "413": error_response("Body or batch too large (`too_large`); with `Expect: 100-continue`, a `Content-Length` over the limit is refused before the body is read (no `100 Continue`)."),
         "415": error_response("The body is not `Content-Type: application/json` (`unsupported_media_type`)."),
         "422": error_response("Valid JSON that does not fit (`invalid`), or a sequence gap (`seq_gap`)."),
         "503": error_response("Storage unavailable (`unavailable`), or the server is at its limit of concurrent requests or push bodies (`busy`; retry)."),
@@ -46,7 +46,7 @@ pub fn document() -> String {
                 `Authorization: Bearer TOKEN`; the actor of a change is the token's user. Push sends a replica's \
                 outbox (contiguous sequences; retries are skipped); pull pages through the log after a cursor. \
                 Request bodies may be sent with `Content-Encoding: gzip`; the size limit applies after decompression. Responses are gzip-compressed when the client sends `Accept-Encoding: gzip`. \
-                Any request declaring a body over 8 MiB is answered 413 before the body is read; a client that sends \
+                A request with `Expect: 100-continue` declaring a body over 8 MiB is answered 413 before the body is read; a client that sends \
                 its request head too slowly is disconnected."
         },
         "components": {

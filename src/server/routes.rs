@@ -1,7 +1,7 @@
 //! The HTTP surface: `/v1/live`, `/v1/ready` (= `/v1/health`), `/v1/openapi.json`,
-//! `/v1/whoami`, `/v1/push`, `/v1/pull`. Requests are size-limited (a `Content-Length`
-//! over the limit is answered 413 before any body is read, so `Expect: 100-continue`
-//! gets no `100 Continue`), request bodies may be gzip-compressed
+//! `/v1/whoami`, `/v1/push`, `/v1/pull`. Requests are size-limited (with
+//! `Expect: 100-continue`, a `Content-Length` over the limit is answered 413 before any
+//! body is read, without `100 Continue`), request bodies may be gzip-compressed
 //! (`Content-Encoding: gzip`), push bodies are JSON only and read within a deadline, at
 //! most a few at once; responses are gzip-compressed when the client accepts it, and every
 //! failure is a JSON error with a precise status.
@@ -71,9 +71,19 @@ pub fn router<B: Backend>(backend: Arc<B>, limits: &Limits) -> Router {
         .with_state(backend)
 }
 
-/// 413 for a declared body over the limit, before anything reads it (so a client
-/// waiting on `Expect: 100-continue` is told no instead of `100 Continue`).
+/// 413 for a declared body over the limit from a client waiting on
+/// `Expect: 100-continue`, before anything reads the body: it is told no instead of
+/// `100 Continue`. A client already sending its body is refused by the body limit (at
+/// most `MAX_BODY_BYTES` read), so it gets to read the answer instead of a reset.
 async fn refuse_large(req: Request, next: Next) -> Response {
+    let expects = req
+        .headers()
+        .get("expect")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"));
+    if !expects {
+        return next.run(req).await;
+    }
     let declared = req
         .headers()
         .get("content-length")
