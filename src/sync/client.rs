@@ -90,9 +90,15 @@ impl HttpApi {
     }
 
     fn unreachable(&self, e: &ureq::Error) -> SyncError {
+        let mut detail = e.to_string();
+        if detail.contains("certificate") || detail.contains("UnknownIssuer") {
+            detail.push_str(
+                " (a server whose certificate a private CA signed needs `outpost sync login --ca-cert FILE`)",
+            );
+        }
         SyncError::Unreachable {
             server: self.base.clone(),
-            detail: e.to_string(),
+            detail,
         }
     }
 
