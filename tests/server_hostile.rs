@@ -154,14 +154,24 @@ fn suite(storage: &Storage) {
     // What the hostile cases must leave alone: alice's account, created and renamed.
     let ra = ReplicaId(0xa11ce);
     let id = Id::new();
-    let create = change(ra, 1, id, ChangeOp::Create {
-        fields: fields(json!({"name": "Acme"})),
-    });
-    let rename = change(ra, 2, id, ChangeOp::Set {
-        field: "city".into(),
-        value: json!("Lyon"),
-        base: None,
-    });
+    let create = change(
+        ra,
+        1,
+        id,
+        ChangeOp::Create {
+            fields: fields(json!({"name": "Acme"})),
+        },
+    );
+    let rename = change(
+        ra,
+        2,
+        id,
+        ChangeOp::Set {
+            field: "city".into(),
+            value: json!("Lyon"),
+            base: None,
+        },
+    );
     let api = HttpApi::new(&url, &alice);
     let first = api
         .push(&PushRequest::new(ra, vec![create.clone(), rename.clone()]))
@@ -206,12 +216,17 @@ fn suite(storage: &Storage) {
 
     // A slow body: the request is answered 408 within the body deadline.
     let mut slow = connect(addr);
-    slow.write_all(push_head(addr, &alice, 1000, "").as_bytes()).expect("write");
+    slow.write_all(push_head(addr, &alice, 1000, "").as_bytes())
+        .expect("write");
     slow.write_all(b"{\"replica\":").expect("write");
     let start = Instant::now();
     let head = read_head(&mut slow);
     assert!(head.starts_with("HTTP/1.1 408"), "slow body: {head}");
-    assert!(start.elapsed() < BODY_TIMEOUT + Duration::from_secs(3), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < BODY_TIMEOUT + Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
     unchanged("a slow body");
 
     // Expect: 100-continue with a 10 GB body: 413 at once, never `100 Continue`.
@@ -220,16 +235,27 @@ fn suite(storage: &Storage) {
         .write_all(push_head(addr, &alice, 10_000_000_000, "Expect: 100-continue\r\n").as_bytes())
         .expect("write");
     let head = read_head(&mut greedy);
-    assert!(head.starts_with("HTTP/1.1 413"), "Expect: 100-continue of 10 GB: {head}");
+    assert!(
+        head.starts_with("HTTP/1.1 413"),
+        "Expect: 100-continue of 10 GB: {head}"
+    );
     assert!(!head.contains("100 Continue"));
     unchanged("a huge Expect: 100-continue");
 
     // Only JSON is pushed: text/plain (even holding valid JSON) and no type at all are 415.
-    let body = serde_json::to_vec(&PushRequest::new(ra, vec![change(ra, 3, id, ChangeOp::Set {
-        field: "city".into(),
-        value: json!("Nice"),
-        base: None,
-    })]))
+    let body = serde_json::to_vec(&PushRequest::new(
+        ra,
+        vec![change(
+            ra,
+            3,
+            id,
+            ChangeOp::Set {
+                field: "city".into(),
+                value: json!("Nice"),
+                base: None,
+            },
+        )],
+    ))
     .expect("json");
     for ct in [Some("text/plain"), None, Some("application/x-www-form-urlencoded")] {
         let (status, reply) = post(&url, &alice, ct, &body);
@@ -242,7 +268,11 @@ fn suite(storage: &Storage) {
     // Cursors beyond the end of the log are refused on both backends (no wrap to 1).
     let head = before["head"].as_u64().expect("head");
     let obs = ReplicaId(0x0b5e);
-    for after in [u64::MAX.to_string(), (head + 1).to_string(), (i64::MAX as u64).to_string()] {
+    for after in [
+        u64::MAX.to_string(),
+        (head + 1).to_string(),
+        (i64::MAX as u64).to_string(),
+    ] {
         let (status, reply) = get(&format!("{url}/v1/pull?replica={obs}&after={after}"), Some(&bob));
         assert_eq!(status, 400, "after={after}: {reply}");
         assert_eq!(reply["error"]["code"], "bad_cursor");
@@ -250,7 +280,10 @@ fn suite(storage: &Storage) {
     let (status, reply) = get(&format!("{url}/v1/pull?replica={obs}&after={head}"), Some(&bob));
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["entries"], json!([]));
-    let (status, _) = get(&format!("{url}/v1/pull?replica={obs}&after=18446744073709551616"), Some(&bob));
+    let (status, _) = get(
+        &format!("{url}/v1/pull?replica={obs}&after=18446744073709551616"),
+        Some(&bob),
+    );
     assert_eq!(status, 400);
     unchanged("cursors beyond the log");
 
@@ -278,7 +311,8 @@ fn suite(storage: &Storage) {
     let mut holders: Vec<TcpStream> = (0..3)
         .map(|_| {
             let mut s = connect(addr);
-            s.write_all(push_head(addr, &alice, 1000, "").as_bytes()).expect("write");
+            s.write_all(push_head(addr, &alice, 1000, "").as_bytes())
+                .expect("write");
             s.write_all(b"{").expect("write");
             s
         })
@@ -299,11 +333,15 @@ fn suite(storage: &Storage) {
 
     // Push bodies at once are capped: a push waits while a slow body holds the slot.
     let mut holder = connect(addr);
-    holder.write_all(push_head(addr, &alice, 1000, "").as_bytes()).expect("write");
+    holder
+        .write_all(push_head(addr, &alice, 1000, "").as_bytes())
+        .expect("write");
     holder.write_all(b"{").expect("write");
     std::thread::sleep(Duration::from_millis(300));
     let start = Instant::now();
-    let retried = api.push(&PushRequest::new(ra, vec![rename])).expect("push after the slot frees");
+    let retried = api
+        .push(&PushRequest::new(ra, vec![rename]))
+        .expect("push after the slot frees");
     assert_eq!(retried.acked, 2);
     assert!(
         start.elapsed() >= Duration::from_millis(800),

@@ -33,7 +33,9 @@ fn ca(name: &str) -> Ca {
 fn leaf(ca: &Ca) -> (String, String) {
     let key = KeyPair::generate().expect("key");
     let mut params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).expect("params");
-    params.distinguished_name.push(DnType::CommonName, "outpost test server");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "outpost test server");
     let cert = params.signed_by(&key, &ca.issuer).expect("signed");
     (cert.pem(), key.serialize_pem())
 }
@@ -135,14 +137,32 @@ fn laptops_sync_over_https_with_a_private_ca_and_rotation_on_sighup() {
     assert!(!a.dir.join("sync.toml").exists());
 
     let ca_arg = ca_file.to_str().expect("utf-8 path");
-    a.ok(&["sync", "login", "--server", &server.url, "--token", &anna, "--ca-cert", ca_arg]);
+    a.ok(&[
+        "sync",
+        "login",
+        "--server",
+        &server.url,
+        "--token",
+        &anna,
+        "--ca-cert",
+        ca_arg,
+    ]);
     let saved = std::fs::read_to_string(a.dir.join("sync.toml")).expect("login file");
     assert!(saved.contains("ca_cert"), "{saved}");
     a.ok(&["account", "add", "--name", "Secure Ltd", "--city", "Oslo"]);
     assert_eq!(a.sync().0, 1);
 
     let b = Laptop::new(&t, "b");
-    b.ok(&["sync", "login", "--server", &server.url, "--token", &ben, "--ca-cert", ca_arg]);
+    b.ok(&[
+        "sync",
+        "login",
+        "--server",
+        &server.url,
+        "--token",
+        &ben,
+        "--ca-cert",
+        ca_arg,
+    ]);
     b.sync();
     let names: Vec<String> = b
         .records("account")
@@ -163,7 +183,10 @@ fn laptops_sync_over_https_with_a_private_ca_and_rotation_on_sighup() {
         if !out.status.success() {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the old CA is still trusted after SIGHUP");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old CA is still trusted after SIGHUP"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let ca2_file = write(&pki, "ca2.pem", &second.pem);
@@ -189,7 +212,10 @@ fn plain_http_to_a_non_loopback_host_is_refused_before_connecting() {
     let out = a.run(&["sync", "login", "--server", "http://10.255.255.1:1", "--token", "opt_x"]);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("refusing plain http://") && err.contains("--insecure-http"), "{err}");
+    assert!(
+        err.contains("refusing plain http://") && err.contains("--insecure-http"),
+        "{err}"
+    );
     assert!(!a.dir.join("sync.toml").exists());
 
     // A saved login (e.g. from an older outpost) is refused the same way at sync.

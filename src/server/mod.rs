@@ -106,12 +106,16 @@ pub async fn serve(
         Storage::Sled(dir) => {
             let b = Arc::new(SledBackend::open(dir)?);
             ready(addr, b.server_id_str());
-            run(b, listener, transport, shutdown).await.map_err(BackendError::storage)
+            run(b, listener, transport, shutdown)
+                .await
+                .map_err(BackendError::storage)
         }
         Storage::Postgres(url) => {
             let b = Arc::new(PgBackend::connect(url).await?);
             ready(addr, backend::Changes::server_id(b.as_ref()));
-            run(b, listener, transport, shutdown).await.map_err(BackendError::storage)
+            run(b, listener, transport, shutdown)
+                .await
+                .map_err(BackendError::storage)
         }
     }
 }

@@ -136,7 +136,9 @@ async fn live<B: Backend>(State(b): State<Arc<B>>) -> Json<Health> {
 async fn ready<B: Backend>(State(b): State<Arc<B>>) -> Result<Json<Health>, ApiError> {
     match tokio::time::timeout(READY_TIMEOUT, b.ping()).await {
         Ok(Ok(())) => Ok(Json(health_of(b.as_ref()))),
-        Ok(Err(e)) => Err(ApiError::unavailable(format!("the server's storage does not answer: {e}"))),
+        Ok(Err(e)) => Err(ApiError::unavailable(format!(
+            "the server's storage does not answer: {e}"
+        ))),
         Err(_) => Err(ApiError::unavailable(format!(
             "the server's storage did not answer within {} s",
             READY_TIMEOUT.as_secs()

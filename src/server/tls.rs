@@ -33,7 +33,10 @@ impl TlsFiles {
     /// Reads the files again; on failure the previous pair stays in use.
     pub fn reload(&self) -> Result<(), String> {
         let config = config(&self.cert, &self.key)?;
-        let mut current = self.current.write().map_err(|_| "the TLS state is poisoned".to_string())?;
+        let mut current = self
+            .current
+            .write()
+            .map_err(|_| "the TLS state is poisoned".to_string())?;
         *current = Arc::new(config);
         Ok(())
     }

@@ -80,7 +80,12 @@ impl HttpApi {
 
     /// [`HttpApi::secured`] for a saved login.
     pub fn for_login(login: &super::login::Login) -> Result<Self, SyncError> {
-        Self::secured(&login.server, &login.token, login.ca_cert.as_deref(), login.insecure_http)
+        Self::secured(
+            &login.server,
+            &login.token,
+            login.ca_cert.as_deref(),
+            login.insecure_http,
+        )
     }
 
     /// The server URL.
