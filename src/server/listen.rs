@@ -85,10 +85,12 @@ pub async fn serve(
             let _permit = permit;
             match acceptor {
                 None => connection(TokioIo::new(stream), app, header_timeout, stop).await,
-                Some(acceptor) => match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(s)) => connection(TokioIo::new(s), app, header_timeout, stop).await,
-                    _ => {}
-                },
+                Some(acceptor) => {
+                    // A handshake gets as long as a request head; a failed one just ends.
+                    if let Ok(Ok(s)) = tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                        connection(TokioIo::new(s), app, header_timeout, stop).await;
+                    }
+                }
             }
         });
     }
