@@ -383,6 +383,42 @@ fn ready_fails_when_postgres_is_gone_and_live_does_not() {
 }
 
 #[test]
+fn connections_over_the_cap_are_closed_at_once() {
+    let t = sync_support::temp();
+    let small = Limits {
+        max_connections: 4,
+        ..limits()
+    };
+    let server = Running::start_with(Storage::Sled(t.path().join("s")), any_port(), small).expect("server");
+    let held: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = connect(server.addr);
+            s.write_all(b"GET /v1/live HTTP/1.1\r\n").expect("write");
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut extra = connect(server.addr);
+    let _ = extra.write_all(b"GET /v1/live HTTP/1.1\r\nHost: x\r\n\r\n");
+    let (got, waited, closed) = read_to_close(&mut extra);
+    assert!(closed && got.is_empty(), "the fifth connection was served: {got}");
+    assert!(waited < HEADER_TIMEOUT, "{waited:?}");
+    // The partial heads time out, and the server answers again.
+    drop(held);
+    let deadline = Instant::now() + HEADER_TIMEOUT + Duration::from_secs(5);
+    loop {
+        let mut s = connect(server.addr);
+        let _ = s.write_all(b"GET /v1/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let (got, _, _) = read_to_close(&mut s);
+        if got.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not answer again: {got}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
 fn openapi_lists_the_hygiene_statuses() {
     let t = sync_support::temp();
     let server = Running::start_with(Storage::Sled(t.path().join("s")), any_port(), limits()).expect("server");

@@ -291,3 +291,37 @@ fn roots_with(path: &Path) -> Result<ureq::tls::RootCerts, SyncError> {
     }
     Ok(ureq::tls::RootCerts::new_with_certs(&certs))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{check_transport, is_loopback};
+
+    #[test]
+    fn loopback_hosts_are_the_loopback_addresses_and_localhost() {
+        for host in ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "LOCALHOST"] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "10.255.255.1",
+            "192.168.1.2",
+            "example.com",
+            "localhost.evil.com",
+            "",
+            "0.0.0.0",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn plain_http_goes_only_to_loopback_unless_allowed() {
+        assert!(check_transport("http://127.0.0.1:8780", false).is_ok());
+        assert!(check_transport("http://[::1]:8780", false).is_ok());
+        assert!(check_transport("https://crm.example.com", false).is_ok());
+        let refused = check_transport("http://10.255.255.1:1", false).expect_err("refused");
+        assert!(refused.to_string().contains("--insecure-http"), "{refused}");
+        assert!(check_transport("http://server:8780", false).is_err());
+        assert!(check_transport("http://server:8780", true).is_ok());
+        assert!(check_transport("ftp://server", true).is_err());
+    }
+}
