@@ -23,7 +23,9 @@ const META: usize = 0;
 const REPLICAS: usize = 1;
 const RECORDS: usize = 2;
 const LOG: usize = 3;
-/// `(replica, seq)` (16 bytes, big-endian) to the cursor of its log entry.
+/// `(replica, seq)` (16 bytes, big-endian) to the cursor of its log entry, so a replayed
+/// change is compared with what was logged. Entries logged before this tree existed
+/// have no key here; a replay of one is skipped uncompared, as it always was.
 const SEQS: usize = 4;
 const K_HEAD: &[u8] = b"head";
 const K_SERVER_ID: &[u8] = b"server_id";
