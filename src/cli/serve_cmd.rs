@@ -21,11 +21,16 @@ pub struct ServeArgs {
     /// PostgreSQL URL; without it the server keeps its data (sled) in --data-dir.
     #[arg(long, env = "OUTPOST_DATABASE", value_name = "URL")]
     pub database: Option<String>,
+    /// Refuse changes whose clock is more than this ahead of the server's (e.g. 1d, 36h,
+    /// 90m): a laptop with a wrong clock must not move everyone's clocks.
+    #[arg(long, default_value = "1d", value_name = "DURATION", value_parser = crate::model::clock::parse_duration_ms)]
+    pub max_clock_skew: u64,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: &ServeArgs, data_dir: &Path) -> anyhow::Result<()> {
     let storage = Storage::choose(args.database.as_deref(), data_dir);
+    server::engine::set_max_clock_skew(args.max_clock_skew);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.listen)
