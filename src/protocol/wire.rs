@@ -304,6 +304,13 @@ pub struct WhoAmI {
     /// Their e-mail address, if the server knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The server's clock when it answered (absent from older servers): a laptop whose
+    /// clock is far ahead of it is told at sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// How far ahead of the server's clock a change's clock may be, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_clock_skew_ms: Option<u64>,
 }
 
 /// `GET /v1/health`.

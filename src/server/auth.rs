@@ -23,15 +23,17 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// Whether an owner value names this user. Logins compare exactly (`ANNA` is not
-    /// `anna`). An owner that is not a valid login (a laptop that worked before its
-    /// first login wrote the display name or e-mail, until adoption turns it into the
-    /// login) names the user whose display name or e-mail it is, ignoring case.
+    /// Whether an owner value names this user. A valid owner login compares exactly.
+    /// An owner that is not a valid login was written by a laptop before its first
+    /// login (the display name, the e-mail or the login typed in capitals), until
+    /// adoption turns it into the login at that laptop's first sync: it names the user
+    /// whose login, display name or e-mail it is, ignoring case.
     ///
     /// An owner written like a login (`sara`) names that login's user only: a display
     /// name that happens to equal another user's login must not open their records.
-    /// And a user whose own login is not valid (a mixed-case login of an old accounts
-    /// file, see `outpost server doctor`) owns only what carries exactly that login.
+    /// A user whose own login is not valid (a mixed-case login of an old accounts
+    /// file, which `outpost server doctor` reports) owns only what carries exactly
+    /// that login: `ANNA` never acts as `anna`.
     #[must_use]
     pub fn is(&self, owner: &str) -> bool {
         let o = owner.trim();
@@ -42,9 +44,7 @@ impl Principal {
         if valid(o) || !valid(&self.user) {
             return false;
         }
-        // The login itself in another case is not a name: only the display name and
-        // e-mail are compared ignoring case.
-        crate::model::records::names_person(o, "", self.name.as_deref(), self.email.as_deref())
+        crate::model::records::names_person(o, &self.user, self.name.as_deref(), self.email.as_deref())
     }
 
     /// Managers and admins may change any record.
@@ -115,12 +115,8 @@ mod tests {
         };
         assert!(anna.is("anna") && anna.is(" anna "));
         assert!(anna.is("Anna Berg") && anna.is("anna berg") && anna.is("ANNA@example.com"));
-        assert!(!anna.is("ANNA") && !anna.is("Anna"), "a login is exact");
-        let named = Principal {
-            name: Some("Anna".into()),
-            ..anna.clone()
-        };
-        assert!(named.is("ANNA"), "a display name compares ignoring case");
+        assert!(anna.is("ANNA"), "written offline before the first login, adopted at its first sync");
+        assert!(!anna.is("bob") && !anna.is("Bob Berg"));
         let shouty = Principal {
             user: "ANNA".into(),
             role: Role::Rep,
@@ -128,7 +124,7 @@ mod tests {
             email: None,
         };
         assert!(!shouty.is("anna"), "ANNA never acts as anna");
-        assert!(!shouty.is("Anna"));
+        assert!(!shouty.is("Anna") && !shouty.is("anna "));
         assert!(shouty.is("ANNA"));
     }
 

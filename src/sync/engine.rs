@@ -112,7 +112,49 @@ pub fn check_identity(store: &Store, api: &dyn Api, server: &str) -> Result<WhoA
             found: who.user,
         });
     }
+    check_clock(store, &who)?;
     Ok(who)
+}
+
+/// A laptop whose clock (or last clock value issued) is further ahead of the server's
+/// clock than the server tolerates would have every change refused: say so before
+/// anything is sent. Servers that do not tell their time are not checked.
+fn check_clock(store: &Store, who: &WhoAmI) -> Result<(), SyncError> {
+    let Some(server_now) = who.now else {
+        return Ok(());
+    };
+    let skew = who.max_clock_skew_ms.unwrap_or(Hlc::DEFAULT_MAX_SKEW_MS);
+    let server_ms = u64::try_from(server_now.timestamp_millis()).unwrap_or(0);
+    let local = store.clock().now();
+    let local_ms = u64::try_from(local.timestamp_millis()).unwrap_or(0);
+    let issued = store.last_hlc()?.wall;
+    let ahead = local_ms.max(issued).saturating_sub(server_ms);
+    if ahead <= skew {
+        return Ok(());
+    }
+    let span = |ms: u64| {
+        crate::model::clock::describe_duration(chrono::Duration::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX)))
+    };
+    let what = if local_ms > server_ms.saturating_add(skew) {
+        format!(
+            "this laptop's clock reads {}, the server's {}: {} ahead",
+            local.format("%Y-%m-%d %H:%M UTC"),
+            server_now.format("%Y-%m-%d %H:%M UTC"),
+            span(ahead)
+        )
+    } else {
+        format!(
+            "this laptop wrote changes stamped {} ahead of the server's clock (its clock was wrong when they were made)",
+            span(ahead)
+        )
+    };
+    Err(SyncError::ClockAhead(format!(
+        "{what}; the server refuses changes more than {} ahead of its clock, so nothing was sent. \
+         Set this computer's date and time (automatic time), then run `outpost sync` again; changes \
+         stamped while the clock was wrong are held with the reason and need editing again once \
+         the time has caught up",
+        span(skew)
+    )))
 }
 
 /// Runs one sync. `progress` is told how far it got.
@@ -280,11 +322,13 @@ fn push(
         if changes.is_empty() {
             return Ok(());
         }
-        trim_to_size(&mut changes);
-        let last = changes.last().map_or(0, |c| c.seq);
-        let count = changes.len();
+        let withheld = trim_to_size(&mut changes);
+        let last = changes.iter().map(|c| c.seq).chain(withheld.iter().map(|w| w.change.seq)).max().unwrap_or(0);
+        let count = changes.len() + withheld.len();
         let acked_before = store.sync_state()?.acked_seq;
-        let resp = api.push(&PushRequest::new(store.replica(), changes))?;
+        let mut req = PushRequest::new(store.replica(), changes);
+        req.withheld = withheld.iter().map(Withheld::envelope).collect();
+        let resp = api.push(&req)?;
         if resp.acked > issued {
             return Err(SyncError::Protocol(format!(
                 "the server holds {} changes of this replica but this store made only {issued}; \
@@ -303,10 +347,17 @@ fn push(
                 }
             )));
         }
+        // Withheld changes hold their records here (they stay as written) in the same
+        // step as the acknowledgement makes them leave the outbox.
+        if !withheld.is_empty() {
+            let cursor = store.sync_state()?.cursor;
+            store.apply_remote(&withheld, cursor)?;
+        }
         store.ack_outbox(resp.acked)?;
         report.sent += count;
         report.refused += resp.refused;
-        for r in &resp.refusals {
+        let withheld_seqs: Vec<u64> = withheld.iter().map(|w| w.change.seq).collect();
+        for r in resp.refusals.iter().filter(|r| !withheld_seqs.contains(&r.seq)) {
             *report.unknown_kinds.entry(r.entity.clone()).or_default() += 1;
         }
         progress(Progress::Push {
@@ -340,18 +391,117 @@ fn check_after_restore(store: &Store, api: &dyn Api) -> Result<(), SyncError> {
     Ok(())
 }
 
-/// Keeps a push under [`MAX_PUSH_BYTES`] (always at least one change).
-fn trim_to_size(changes: &mut Vec<Change>) {
+/// Keeps a push under [`MAX_PUSH_BYTES`] of JSON as sent (escapes counted; the body is
+/// not assumed to be compressed), always at least one change. A change larger than
+/// [`MAX_CHANGE_BYTES`] can never be sent: it is taken out and returned, to be withheld
+/// (its sequence number acknowledged, its record held here with the reason) instead of
+/// failing every later sync. Changes after the first one kept that would not fit stay
+/// for the next push.
+fn trim_to_size(changes: &mut Vec<Change>) -> Vec<Withheld> {
     let mut bytes = 0;
-    let mut keep = 0;
-    for c in changes.iter() {
-        bytes += serde_json::to_vec(c).map_or(0, |v| v.len()) + 1;
-        if keep > 0 && bytes > MAX_PUSH_BYTES {
+    let mut keep = Vec::with_capacity(changes.len());
+    let mut withheld = Vec::new();
+    for c in changes.drain(..) {
+        let size = crate::model::validate::json_len(&serde_json::to_value(&c).unwrap_or_default()) + 1;
+        if size > MAX_CHANGE_BYTES {
+            withheld.push(Withheld::new(c, size));
+            continue;
+        }
+        if !keep.is_empty() && bytes + size > MAX_PUSH_BYTES {
             break;
         }
-        keep += 1;
+        bytes += size;
+        keep.push(c);
     }
-    changes.truncate(keep);
+    // Sequence numbers must stay contiguous: nothing after the first change left out.
+    let end = keep.last().map_or(0, |c: &Change| c.seq);
+    withheld.retain(|w| keep.is_empty() || w.change.seq < end);
+    if keep.is_empty() {
+        withheld.truncate(1);
+    }
+    *changes = keep;
+    withheld
+}
+
+/// Largest change the client sends, as JSON: half the server's body limit. A change
+/// this large can only come from a record written before the size limits (the model
+/// keeps fields to 64 KiB and records to 1 MiB).
+const MAX_CHANGE_BYTES: usize = crate::protocol::wire::MAX_BODY_BYTES / 2;
+
+/// A change too large to send: the push carries only its envelope and the reason, and
+/// applying it here holds its record as written (see `held.rs`).
+struct Withheld {
+    change: Change,
+    hold: Hold,
+}
+
+impl Withheld {
+    fn new(change: Change, size: usize) -> Self {
+        let largest = match &change.op {
+            ChangeOp::Create { fields } => fields
+                .iter()
+                .map(|(k, v)| (k.clone(), crate::model::validate::json_len(v)))
+                .max_by_key(|(_, n)| *n),
+            ChangeOp::Set { field, value, .. } => Some((field.clone(), crate::model::validate::json_len(value))),
+            _ => None,
+        };
+        let reason = match largest {
+            Some((field, n)) => format!(
+                "{field}: the change is {size} bytes, too large to send (at most {} KiB per field, {} KiB per \
+                 record); its field '{field}' is {n} bytes: shorten it (`edit`), or discard the record",
+                crate::model::validate::MAX_FIELD_BYTES / 1024,
+                crate::model::validate::MAX_RECORD_BYTES / 1024
+            ),
+            None => format!("the change is {size} bytes, too large to send"),
+        };
+        let entry = Entry {
+            cursor: 0,
+            actor: String::new(),
+            at: chrono::Utc::now(),
+            change: change.clone(),
+            conflicts: Vec::new(),
+            refused: None,
+        };
+        let mut conflict = held_conflict(&entry, &reason, 0);
+        // Cursor 0 is never a server's, and the sequence number keeps ids apart.
+        conflict.id = Conflict::make_id(0, usize::try_from(change.seq).unwrap_or(usize::MAX));
+        conflict.at = chrono::Utc::now();
+        let hold = Hold {
+            seq: change.seq,
+            create: matches!(change.op, ChangeOp::Create { .. }),
+            conflict,
+        };
+        Self { change, hold }
+    }
+
+    fn envelope(&self) -> crate::protocol::wire::UnknownChange {
+        crate::protocol::wire::UnknownChange {
+            replica: self.change.replica,
+            seq: self.change.seq,
+            entity: self.change.entity.to_string(),
+            id: self.change.id.to_string(),
+            reason: self.hold.conflict.reason.clone(),
+        }
+    }
+}
+
+impl Remote for Withheld {
+    fn target(&self) -> (EntityKind, Id) {
+        (self.change.entity, self.change.id)
+    }
+    fn hlc(&self) -> Hlc {
+        self.change.hlc
+    }
+    fn conflicts(&self) -> &[Conflict] {
+        &[]
+    }
+    fn merge(&self, _current: Option<&Stored>) -> Outcome {
+        // A refusal never deletes local data: the record stays as written.
+        Outcome::Unchanged
+    }
+    fn hold(&self) -> Option<&Hold> {
+        Some(&self.hold)
+    }
 }
 
 fn pull(
@@ -600,6 +750,8 @@ mod tests {
                 server_id: "srv".into(),
                 name: None,
                 email: None,
+                now: None,
+                max_clock_skew_ms: None,
             })
         }
         fn push(&self, _: &PushRequest) -> Result<PushResponse, SyncError> {
