@@ -244,6 +244,24 @@ pub fn max_clock_skew() -> u64 {
     MAX_SKEW_MS.load(Ordering::Relaxed)
 }
 
+/// The pipeline stages the server accepts (`outpost serve --stages`): the built-in
+/// stages unless configured; `None` accepts any non-empty stage name.
+static STAGES: std::sync::OnceLock<Option<Pipeline>> = std::sync::OnceLock::new();
+
+/// Sets the stages the server accepts, once, before serving (`None`: any name).
+pub fn set_stages(stages: Option<Vec<String>>) {
+    let _ = STAGES.set(stages.map(|names| Pipeline {
+        stages: names
+            .into_iter()
+            .map(|name| Stage {
+                name,
+                probability: 0,
+                state: StageState::Open,
+            })
+            .collect(),
+    }));
+}
+
 /// What [`plan`] checks a push against besides the records: the server's clock and
 /// tolerated skew, and the record schema the pushing client speaks.
 #[derive(Clone, Copy, Debug)]
@@ -269,9 +287,9 @@ impl Policy {
 }
 
 /// The model's checks of a record as the server would hold it after `change`: the same
-/// `EntityKind::check` the laptop runs before it writes. The server has no pipeline
-/// configuration (stages are the laptops' configuration), so it accepts any non-empty
-/// stage name and checks everything else. Returns the refusal reason, naming the field.
+/// `EntityKind::check` the laptop runs before it writes. Stages are checked against the
+/// server's stages (`outpost serve --stages`, the built-in ones by default; `any`
+/// accepts any non-empty name). Returns the refusal reason, naming the field.
 fn invalid(change: &Change, state: &Stored, old: Option<&Stored>, policy: &Policy) -> Option<String> {
     if !matches!(change.op, ChangeOp::Create { .. } | ChangeOp::Set { .. }) {
         return None;
@@ -280,14 +298,24 @@ fn invalid(change: &Change, state: &Stored, old: Option<&Stored>, policy: &Polic
         now: chrono::DateTime::from_timestamp_millis(i64::try_from(policy.now_ms).unwrap_or(0)).unwrap_or_default(),
         ..Context::default()
     };
-    if let Some(stage) = state.fields.get("stage").and_then(|v| v.as_str()).filter(|s| !s.trim().is_empty()) {
-        ctx.pipeline = Pipeline {
-            stages: vec![Stage {
-                name: stage.trim().to_string(),
-                probability: 0,
-                state: StageState::Open,
-            }],
-        };
+    if change.entity == EntityKind::Opportunity {
+        match STAGES.get() {
+            None => {}
+            Some(Some(p)) => ctx.pipeline = p.clone(),
+            Some(None) => {
+                // Any non-empty name: a pipeline of that one stage.
+                let stage = state.fields.get("stage").and_then(|v| v.as_str()).map(str::trim);
+                if let Some(name) = stage.filter(|s| !s.is_empty()) {
+                    ctx.pipeline = Pipeline {
+                        stages: vec![Stage {
+                            name: name.to_string(),
+                            probability: 0,
+                            state: StageState::Open,
+                        }],
+                    };
+                }
+            }
+        }
     }
     let old = old.filter(|s| merge::exists(s)).map(|s| &s.fields);
     change
