@@ -327,3 +327,75 @@ fn the_laptop_refuses_what_the_server_refuses() {
     }
     assert!(l.records("accounts").is_empty());
 }
+
+fn server_cmd(dir: &std::path::Path, db: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"));
+    cmd.arg("--data-dir").arg(dir).arg("server");
+    if let Some(db) = db {
+        cmd.args(["--database", db]);
+    }
+    cmd.args(args).env_remove("OUTPOST_DATABASE").output().expect("outpost server")
+}
+
+/// An accounts file of an older version holds `ANNA` beside `anna`: `ANNA` never acts
+/// as `anna`, a new login differing only in case is refused, and `server doctor`
+/// reports it (exit 1) until it is dealt with.
+#[test]
+fn a_mixed_case_login_never_acts_as_the_lowercase_one() {
+    let tm = team(None);
+    let srv = tm.server.dir.clone();
+    let zed = tm.server.add_user("zed", "rep");
+    let out = server_cmd(&srv, None, &["doctor"]);
+    assert!(out.status.success(), "{out:?}");
+    let file = srv.join("accounts.json");
+    let text = std::fs::read_to_string(&file).expect("accounts").replace("\"zed\"", "\"ANNA\"");
+    std::fs::write(&file, text).expect("write");
+    let out = server_cmd(&srv, None, &["doctor"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("ANNA") && shown.contains("not a valid login"), "{shown}");
+    let out = server_cmd(&srv, None, &["user", "add", "Anna"]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+
+    tm.anna.ok(&["account", "add", "--name", "AnnaCo", "--city", "Oslo", "--owner", "anna"]);
+    tm.anna.sync();
+    let before = everything(&tm.anna);
+    let shouty = Laptop::new(&tm.t2, "shouty");
+    shouty.login(&tm.server.url, &zed);
+    shouty.sync();
+    shouty.ok(&["account", "edit", "AnnaCo", "--city", "Taken"]);
+    shouty.sync();
+    let status = shouty.json(&["sync", "status"]);
+    assert_eq!(status["pending"], 0, "{status}");
+    assert_eq!(status["refused"], 1, "the edit was refused and put back: {status}");
+    let back = shouty.records("accounts");
+    assert_eq!(back[0]["city"], "Oslo", "{back:?}");
+    tm.anna.sync();
+    assert_eq!(everything(&tm.anna), before, "anna's record is unchanged");
+}
+
+#[test]
+fn server_doctor_reports_mixed_case_logins_on_postgres() {
+    let Some(db) = PgDb::create("doctor") else {
+        return;
+    };
+    let t = sync_support::temp();
+    let server = ServerProc::start(&t.path().join("srv"), "127.0.0.1:0", Some(&db.url));
+    server.add_user("anna", "rep");
+    let out = server_cmd(&server.dir, Some(&db.url), &["doctor"]);
+    assert!(out.status.success(), "{out:?}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls).await.expect("connect");
+        tokio::spawn(conn);
+        client
+            .batch_execute("INSERT INTO outpost_users (name, role, created_ms) VALUES ('Anna', 'rep', 0)")
+            .await
+            .expect("legacy user");
+    });
+    let out = server_cmd(&server.dir, Some(&db.url), &["--format", "json", "doctor"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let found: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let logins: Vec<&str> = found.as_array().expect("rows").iter().filter_map(|f| f["login"].as_str()).collect();
+    assert!(logins.contains(&"Anna"), "{found}");
+}
