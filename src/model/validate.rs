@@ -59,6 +59,33 @@ pub fn probability(value: u32) -> Result<(), Invalid> {
     }
 }
 
+/// Checks a date has a four-digit year (1000 to 9999): year 0000 is a typing error.
+pub fn date(field: &str, value: chrono::NaiveDate) -> Result<(), Invalid> {
+    use chrono::Datelike;
+    if (1000..=9999).contains(&value.year()) {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            field,
+            format!("{value} is out of range; a date's year goes from 1000 to 9999"),
+        ))
+    }
+}
+
+/// Checks a time: a date [`date`] accepts, and no leap second (`23:59:60`), which
+/// outpost's clocks and calendars never produce.
+pub fn instant(field: &str, value: &chrono::DateTime<chrono::Utc>) -> Result<(), Invalid> {
+    use chrono::Timelike;
+    date(field, value.date_naive())?;
+    if value.nanosecond() >= 1_000_000_000 {
+        return Err(Invalid::new(
+            field,
+            format!("{} is a leap second (:60); use :59 or the next minute", value.format("%Y-%m-%d %H:%M")),
+        ));
+    }
+    Ok(())
+}
+
 /// Largest value of one field, as JSON (escapes counted): 64 KiB. Fields merged as a
 /// set (`stage_history`) count only towards the record's limit.
 pub const MAX_FIELD_BYTES: usize = 64 * 1024;
@@ -187,6 +214,16 @@ mod tests {
         for bad in ["", "no-at", "a@b", "a b@c.de", "@x.de", "a@.de", "a@x..de", "a@b@c.de"] {
             assert!(email("email", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn dates_have_four_digit_years_and_no_leap_seconds() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        assert!(date("close_date", d(0, 1, 1)).is_err());
+        assert!(date("close_date", d(2026, 2, 28)).is_ok());
+        let leap: chrono::DateTime<chrono::Utc> = "2026-06-30T23:59:60Z".parse().expect("chrono reads :60");
+        assert!(instant("start", &leap).is_err());
+        assert!(instant("start", &"2026-06-30T23:59:59Z".parse().expect("time")).is_ok());
     }
 
     #[test]

@@ -93,6 +93,17 @@ pub struct Report {
     /// refused because it does not know the kind.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub unknown_kinds: std::collections::BTreeMap<String, usize>,
+    /// Pulled changes whose clock was out of bounds (more than a day ahead of this
+    /// laptop's clock, or past the documented ranges): applied, but their clock not
+    /// adopted, so this laptop's own clock stays true (a server of an older version
+    /// may pass such changes on).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub future_clocks: usize,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Checks the token and that the store belongs with this server and user.
@@ -533,6 +544,7 @@ fn pull(
         report.received += others.len();
         report.users += users.len();
         report.conflicts += applied.conflicts;
+        report.future_clocks += applied.future_clocks;
         report.reverted += items.iter().filter(|i| i.reverts()).count();
         progress(Progress::Pull {
             cursor: page.next,
@@ -810,5 +822,154 @@ mod tests {
             2,
             "the cursor moved past both"
         );
+    }
+
+    /// A server at a given time that records what was pushed.
+    struct TimedServer {
+        now: chrono::DateTime<chrono::Utc>,
+        page: String,
+        pushed: Cell<usize>,
+    }
+
+    impl Api for TimedServer {
+        fn health(&self) -> Result<Health, SyncError> {
+            unreachable!("sync does not ask")
+        }
+        fn whoami(&self) -> Result<WhoAmI, SyncError> {
+            Ok(WhoAmI {
+                user: "ana".into(),
+                role: Role::Rep,
+                server_id: "srv".into(),
+                name: None,
+                email: None,
+                now: Some(self.now),
+                max_clock_skew_ms: Some(Hlc::DEFAULT_MAX_SKEW_MS),
+            })
+        }
+        fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError> {
+            self.pushed.set(self.pushed.get() + req.changes.len());
+            Ok(PushResponse {
+                acked: req.changes.last().map_or(0, |c| c.seq),
+                ..PushResponse::default()
+            })
+        }
+        fn pull(&self, _: ReplicaId, _: u64, _: usize) -> Result<PullResponse, SyncError> {
+            Ok(serde_json::from_str(&self.page).expect("page"))
+        }
+    }
+
+    fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+        text.parse().expect("time")
+    }
+
+    fn account(store: &Store, name: &str) {
+        let mut f = crate::model::Fields::new();
+        f.insert("name".into(), json!(name));
+        store.commit(&[Mutation::create(EntityKind::Account, f)]).expect("commit");
+    }
+
+    #[test]
+    fn a_laptop_whose_clock_is_days_ahead_is_told_and_sends_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let clock = crate::model::WallClock::manual(at("2026-03-10T12:00:00Z"));
+        let store = Store::open_with_clock(dir.path(), clock.clone()).expect("open");
+        account(&store, "Ahead AB");
+        let api = TimedServer {
+            now: at("2026-03-06T12:00:00Z"),
+            page: r#"{"entries":[],"next":0,"more":false,"head":0}"#.into(),
+            pushed: Cell::new(0),
+        };
+        let err = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect_err("refused");
+        let text = err.to_string();
+        assert!(text.contains("4 days ahead") && text.contains("date and time"), "{text}");
+        assert_eq!(api.pushed.get(), 0);
+        // The clock set right: the changes it stamped are still days ahead of the server.
+        clock.set(at("2026-03-06T12:00:00Z"));
+        let err = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect_err("refused");
+        assert!(err.to_string().contains("stamped 4 days ahead"), "{err}");
+        // Within the tolerated skew all goes.
+        let api = TimedServer {
+            now: at("2026-03-10T11:00:00Z"),
+            ..api
+        };
+        sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
+        assert!(api.pushed.get() >= 1, "the account (and its adoption) went");
+    }
+
+    #[test]
+    fn a_pulled_clock_far_in_the_future_is_applied_but_never_adopted() {
+        let dir = tempfile::tempdir().expect("dir");
+        let clock = crate::model::WallClock::manual(at("2026-03-10T12:00:00Z"));
+        let store = Store::open_with_clock(dir.path(), clock).expect("open");
+        let other = ReplicaId(0xbad);
+        let id = Id::new();
+        let entry = |cursor: u64, wall: u64, counter: u32| {
+            let mut fields = crate::model::Fields::new();
+            fields.insert("name".into(), json!(format!("Far {cursor}")));
+            let change = Change {
+                replica: other,
+                seq: cursor,
+                hlc: Hlc {
+                    wall,
+                    counter,
+                    replica: other,
+                },
+                entity: EntityKind::Account,
+                id: if cursor == 1 { id } else { Id::new() },
+                op: ChangeOp::Create { fields },
+            };
+            json!({"cursor": cursor, "actor": "bo", "at": "2026-01-01T00:00:00Z", "change": change})
+        };
+        let page = json!({
+            "entries": [entry(1, 9_999_999_999_999, 0), entry(2, u64::MAX, u32::MAX)],
+            "next": 2, "more": false, "head": 2,
+        });
+        let api = TimedServer {
+            now: at("2026-03-10T12:00:00Z"),
+            page: page.to_string(),
+            pushed: Cell::new(0),
+        };
+        let report = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
+        assert_eq!(report.future_clocks, 2, "{report:?}");
+        assert!(store.get(EntityKind::Account, id).expect("get").is_some(), "the record is kept");
+        assert!(store.last_hlc().expect("hlc").wall < 1_800_000_000_000, "the clock stays true");
+        account(&store, "Later AB");
+        let later = store.pending(10).expect("outbox");
+        assert!(later.iter().all(|c| c.hlc.wall < 1_800_000_000_000), "{later:?}");
+    }
+
+    #[test]
+    fn a_change_too_large_for_any_push_is_withheld_and_the_sequence_stays_contiguous() {
+        let change = |seq: u64, len: usize| {
+            let mut fields = crate::model::Fields::new();
+            fields.insert("name".into(), json!("x".repeat(len)));
+            Change {
+                replica: ReplicaId(5),
+                seq,
+                hlc: Hlc {
+                    wall: 1,
+                    counter: 0,
+                    replica: ReplicaId(5),
+                },
+                entity: EntityKind::Account,
+                id: Id::new(),
+                op: ChangeOp::Create { fields },
+            }
+        };
+        let big = MAX_CHANGE_BYTES + 10;
+        // Control characters are six bytes once escaped: counted as sent.
+        let mut escaped = change(3, 0);
+        if let ChangeOp::Create { fields } = &mut escaped.op {
+            fields.insert("name".into(), json!("\u{1}".repeat(MAX_CHANGE_BYTES / 6 + 10)));
+        }
+        let mut changes = vec![change(1, big), change(2, 10), escaped, change(4, 10), change(5, MAX_PUSH_BYTES)];
+        let withheld = trim_to_size(&mut changes);
+        let seqs: Vec<u64> = changes.iter().map(|c| c.seq).collect();
+        let held: Vec<u64> = withheld.iter().map(|w| w.change.seq).collect();
+        assert_eq!((seqs, held), (vec![2, 4], vec![1, 3]), "5 waits for the next push");
+        assert!(withheld[0].envelope().reason.is_some_and(|r| r.contains("name") && r.contains("too large")));
+        let mut alone = vec![change(7, big), change(8, big)];
+        let withheld = trim_to_size(&mut alone);
+        assert!(alone.is_empty() && withheld.len() == 1 && withheld[0].change.seq == 7);
     }
 }
