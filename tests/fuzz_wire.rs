@@ -78,7 +78,8 @@ fn mutated_push() -> impl Strategy<Value = Value> {
             }
             let mut body = json!({"replica": REPLICA, "changes": changes, "schema": 1});
             if withheld {
-                body["withheld"] = json!([{"replica": REPLICA, "seq": 99, "entity": "contact", "id": "x", "reason": "big\u{0}"}]);
+                body["withheld"] =
+                    json!([{"replica": REPLICA, "seq": 99, "entity": "contact", "id": "x", "reason": "big\u{0}"}]);
             }
             body
         })

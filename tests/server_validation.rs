@@ -148,32 +148,79 @@ fn hostile_pushes_are_refused_with_reasons(db: Option<&str>) {
     ];
     let (status, answer) = push(&url, &tm.bob_token, &h.body(changes));
     assert_eq!(status, 200, "{answer}");
-    assert_eq!((answer["accepted"].as_u64(), answer["refused"].as_u64()), (Some(0), Some(2)), "{answer}");
+    assert_eq!(
+        (answer["accepted"].as_u64(), answer["refused"].as_u64()),
+        (Some(0), Some(2)),
+        "{answer}"
+    );
     let why = refusals(&url, &tm.bob_token, &h.replica);
     assert_eq!(why.len(), 2, "{why:?}");
     assert!(why[0].1.contains("counter above"), "{why:?}");
-    assert!(why[1].1.contains("2286-11-20") && why[1].1.contains("ahead of the server"), "{why:?}");
+    assert!(
+        why[1].1.contains("2286-11-20") && why[1].1.contains("ahead of the server"),
+        "{why:?}"
+    );
 
     // 2. Records the model refuses, each alone, each naming the field.
     let mut h = Hostile::new(2);
     let account = json!({"name": "Bob's", "owner": "bob"});
     let cases: Vec<(&str, Value, &str)> = vec![
-        ("contact", json!({"first_name": "", "last_name": "X", "owner": "bob"}), "first_name"),
-        ("contact", json!({"first_name": "A", "last_name": "B", "emails": ["not an email"], "owner": "bob"}), "emails"),
-        ("contact", json!({"first_name": "A\u{0}", "last_name": "B", "owner": "bob"}), "first_name"),
+        (
+            "contact",
+            json!({"first_name": "", "last_name": "X", "owner": "bob"}),
+            "first_name",
+        ),
+        (
+            "contact",
+            json!({"first_name": "A", "last_name": "B", "emails": ["not an email"], "owner": "bob"}),
+            "emails",
+        ),
+        (
+            "contact",
+            json!({"first_name": "A\u{0}", "last_name": "B", "owner": "bob"}),
+            "first_name",
+        ),
         ("account", json!({"name": "Line\nbreak", "owner": "bob"}), "name"),
-        ("account", json!({"name": "Nul field", "ci\u{0}ty": "x", "owner": "bob"}), "field name"),
-        ("account", json!({"name": "Extra", "shoe_size": 44, "owner": "bob"}), "shoe_size"),
-        ("opportunity", json!({"name": "Neg", "account_id": "ACC", "amount": "-5.00", "owner": "bob"}), "amount"),
-        ("opportunity", json!({"name": "Stage", "account_id": "ACC", "stage": "NoSuchStage", "owner": "bob"}), "stage"),
-        ("opportunity", json!({"name": "Prob", "account_id": "ACC", "probability": 900, "owner": "bob"}), "probability"),
-        ("opportunity", json!({"name": "Cur", "account_id": "ACC", "currency": "XXX", "owner": "bob"}), "currency"),
+        (
+            "account",
+            json!({"name": "Nul field", "ci\u{0}ty": "x", "owner": "bob"}),
+            "field name",
+        ),
+        (
+            "account",
+            json!({"name": "Extra", "shoe_size": 44, "owner": "bob"}),
+            "shoe_size",
+        ),
+        (
+            "opportunity",
+            json!({"name": "Neg", "account_id": "ACC", "amount": "-5.00", "owner": "bob"}),
+            "amount",
+        ),
+        (
+            "opportunity",
+            json!({"name": "Stage", "account_id": "ACC", "stage": "NoSuchStage", "owner": "bob"}),
+            "stage",
+        ),
+        (
+            "opportunity",
+            json!({"name": "Prob", "account_id": "ACC", "probability": 900, "owner": "bob"}),
+            "probability",
+        ),
+        (
+            "opportunity",
+            json!({"name": "Cur", "account_id": "ACC", "currency": "XXX", "owner": "bob"}),
+            "currency",
+        ),
         (
             "event",
             json!({"title": "Backwards", "start": "2026-05-02T10:00:00Z", "end": "2026-05-01T10:00:00Z"}),
             "end",
         ),
-        ("account", json!({"name": "x".repeat(70 * 1024), "owner": "bob"}), "name"),
+        (
+            "account",
+            json!({"name": "x".repeat(70 * 1024), "owner": "bob"}),
+            "name",
+        ),
     ];
     let parent = h.create("account", account, None);
     let parent_id = parent["id"].as_str().expect("id").to_string();
@@ -189,7 +236,11 @@ fn hostile_pushes_are_refused_with_reasons(db: Option<&str>) {
     let why = refusals(&url, &tm.bob_token, &h.replica);
     assert_eq!(why.len(), cases.len(), "{why:?}");
     for ((_, fields, field), (_, reason)) in cases.iter().zip(&why) {
-        let shown = if *field == "field name" { "not a field name" } else { field };
+        let shown = if *field == "field name" {
+            "not a field name"
+        } else {
+            field
+        };
         assert!(reason.contains(shown), "{fields}: {reason}");
     }
 
@@ -202,9 +253,17 @@ fn hostile_pushes_are_refused_with_reasons(db: Option<&str>) {
         "hlc": format!("{:013}.00000.{anna_replica}", Hostile::now_ms()),
         "entity": "account", "id": acme, "op": "set", "field": "name", "value": "", "base": null,
     });
-    let (status, answer) = push(&url, &tm.anna_token, &json!({"replica": anna_replica, "changes": [set]}));
+    let (status, answer) = push(
+        &url,
+        &tm.anna_token,
+        &json!({"replica": anna_replica, "changes": [set]}),
+    );
     assert_eq!((status, answer["refused"].as_u64()), (200, Some(1)), "{answer}");
-    assert!(refusals(&url, &tm.anna_token, anna_replica)[0].1.contains("name: must not be empty"));
+    assert!(
+        refusals(&url, &tm.anna_token, anna_replica)[0]
+            .1
+            .contains("name: must not be empty")
+    );
 
     // Nobody else's data changed: anna receives only bob's valid account, and a fresh
     // laptop gets exactly what anna has.
@@ -256,7 +315,12 @@ fn a_poisoned_clock_moves_nobody_and_the_last_edit_wins(db: Option<&str>) {
     assert_eq!(accounts[0]["city"], "Three", "the second edit wins everywhere");
     // New records are stamped with today's date, not 2286.
     tm.fresh.ok(&["account", "add", "--name", "Later"]);
-    let later = tm.fresh.records("accounts").into_iter().find(|a| a["name"] == "Later").expect("later");
+    let later = tm
+        .fresh
+        .records("accounts")
+        .into_iter()
+        .find(|a| a["name"] == "Later")
+        .expect("later");
     let created = later["created_at"].as_str().unwrap_or_default().to_string();
     let year = chrono::Utc::now().format("%Y").to_string();
     assert!(created.is_empty() || created.starts_with(&year), "{later}");
@@ -284,7 +348,9 @@ fn a_record_too_large_to_send_is_held_and_sync_goes_on(db: Option<&str>) {
     let file = tm.t2.path().join("old.ndjson");
     old.ok(&["backup", file.to_str().expect("path")]);
     let huge = "L".repeat(9 * 1024 * 1024);
-    let text = std::fs::read_to_string(&file).expect("backup").replace("\"SHORT\"", &format!("\"{huge}\""));
+    let text = std::fs::read_to_string(&file)
+        .expect("backup")
+        .replace("\"SHORT\"", &format!("\"{huge}\""));
     std::fs::write(&file, text).expect("write");
     let laptop = Laptop::new(&tm.t2, "restored");
     laptop.ok(&["restore", file.to_str().expect("path")]);
@@ -299,16 +365,30 @@ fn a_record_too_large_to_send_is_held_and_sync_goes_on(db: Option<&str>) {
     let status = laptop.json(&["sync", "status"]);
     assert_eq!(status["held"], 1, "{status}");
     assert_eq!(status["pending"].as_u64().unwrap_or(0), 0, "{status}");
-    let held: Vec<Value> = laptop.json(&["conflicts", "list"]).as_array().cloned().unwrap_or_default();
+    let held: Vec<Value> = laptop
+        .json(&["conflicts", "list"])
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let reason = held[0]["reason"].as_str().unwrap_or_default().to_string();
     assert!(reason.contains("last_name") && reason.contains("too large"), "{held:?}");
     // Later changes go on syncing; the big record stays here as written.
     laptop.ok(&["contact", "add", "--first", "Later", "--last", "Two"]);
     laptop.sync();
-    assert!(laptop.records("contacts").iter().any(|c| c["last_name"].as_str().is_some_and(|l| l.len() == huge.len())));
+    assert!(
+        laptop
+            .records("contacts")
+            .iter()
+            .any(|c| c["last_name"].as_str().is_some_and(|l| l.len() == huge.len()))
+    );
     tm.fresh.login(&url, &tm.bob_token);
     tm.fresh.sync();
-    let names: Vec<String> = tm.fresh.records("contacts").iter().map(|c| c["first_name"].to_string()).collect();
+    let names: Vec<String> = tm
+        .fresh
+        .records("contacts")
+        .iter()
+        .map(|c| c["first_name"].to_string())
+        .collect();
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(!names.iter().any(|n| n.contains("Big")), "{names:?}");
 }
@@ -320,7 +400,16 @@ fn the_laptop_refuses_what_the_server_refuses() {
     for args in [
         vec!["account", "add", "--name", "Nordic\u{1}AB"],
         vec!["account", "add", "--name", "Two\nlines"],
-        vec!["contact", "add", "--first", "A", "--last", "B", "--email", "not an email"],
+        vec![
+            "contact",
+            "add",
+            "--first",
+            "A",
+            "--last",
+            "B",
+            "--email",
+            "not an email",
+        ],
     ] {
         let out = l.run(&args);
         assert_eq!(out.status.code(), Some(3), "{args:?}: {out:?}");
@@ -334,7 +423,10 @@ fn server_cmd(dir: &std::path::Path, db: Option<&str>, args: &[&str]) -> std::pr
     if let Some(db) = db {
         cmd.args(["--database", db]);
     }
-    cmd.args(args).env_remove("OUTPOST_DATABASE").output().expect("outpost server")
+    cmd.args(args)
+        .env_remove("OUTPOST_DATABASE")
+        .output()
+        .expect("outpost server")
 }
 
 /// An accounts file of an older version holds `ANNA` beside `anna`: `ANNA` never acts
@@ -348,7 +440,9 @@ fn a_mixed_case_login_never_acts_as_the_lowercase_one() {
     let out = server_cmd(&srv, None, &["doctor"]);
     assert!(out.status.success(), "{out:?}");
     let file = srv.join("accounts.json");
-    let text = std::fs::read_to_string(&file).expect("accounts").replace("\"zed\"", "\"ANNA\"");
+    let text = std::fs::read_to_string(&file)
+        .expect("accounts")
+        .replace("\"zed\"", "\"ANNA\"");
     std::fs::write(&file, text).expect("write");
     let out = server_cmd(&srv, None, &["doctor"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
@@ -357,7 +451,9 @@ fn a_mixed_case_login_never_acts_as_the_lowercase_one() {
     let out = server_cmd(&srv, None, &["user", "add", "Anna"]);
     assert_eq!(out.status.code(), Some(3), "{out:?}");
 
-    tm.anna.ok(&["account", "add", "--name", "AnnaCo", "--city", "Oslo", "--owner", "anna"]);
+    tm.anna.ok(&[
+        "account", "add", "--name", "AnnaCo", "--city", "Oslo", "--owner", "anna",
+    ]);
     tm.anna.sync();
     let before = everything(&tm.anna);
     let shouty = Laptop::new(&tm.t2, "shouty");
@@ -384,9 +480,14 @@ fn server_doctor_reports_mixed_case_logins_on_postgres() {
     server.add_user("anna", "rep");
     let out = server_cmd(&server.dir, Some(&db.url), &["doctor"]);
     assert!(out.status.success(), "{out:?}");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
     rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls).await.expect("connect");
+        let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
         tokio::spawn(conn);
         client
             .batch_execute("INSERT INTO outpost_users (name, role, created_ms) VALUES ('Anna', 'rep', 0)")
@@ -396,6 +497,11 @@ fn server_doctor_reports_mixed_case_logins_on_postgres() {
     let out = server_cmd(&server.dir, Some(&db.url), &["--format", "json", "doctor"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let found: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let logins: Vec<&str> = found.as_array().expect("rows").iter().filter_map(|f| f["login"].as_str()).collect();
+    let logins: Vec<&str> = found
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|f| f["login"].as_str())
+        .collect();
     assert!(logins.contains(&"Anna"), "{found}");
 }

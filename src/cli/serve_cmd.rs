@@ -41,8 +41,11 @@ pub fn run(args: &ServeArgs, data_dir: &Path) -> anyhow::Result<()> {
         None => {}
         Some("any") => server::engine::set_stages(None),
         Some(list) => {
-            let names: Vec<String> =
-                list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            let names: Vec<String> = list
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
             if names.is_empty() {
                 anyhow::bail!("--stages: give stage names separated by commas, or `any`");
             }

@@ -196,7 +196,10 @@ async fn act<A: crate::server::backend::Accounts>(accounts: &A, cmd: &ServerCmd,
                 print_rows(format, &["LOGIN", "PROBLEM", "FIX"], &rows, &items)?;
             }
             if !found.is_empty() {
-                anyhow::bail!("{} problem(s) with the server's users need attention (see above)", found.len());
+                anyhow::bail!(
+                    "{} problem(s) with the server's users need attention (see above)",
+                    found.len()
+                );
             }
         }
         ServerCmd::Token(TokenCmd::Add { user }) => {

@@ -135,7 +135,9 @@ impl Hlc {
                 "its clock ({at}) is {} ahead of the server's; more than {} is refused. The laptop's clock is \
                  wrong: set its date and time, then edit the record again (or discard it)",
                 describe_duration(ahead),
-                describe_duration(chrono::Duration::milliseconds(i64::try_from(max_skew_ms).unwrap_or(i64::MAX)))
+                describe_duration(chrono::Duration::milliseconds(
+                    i64::try_from(max_skew_ms).unwrap_or(i64::MAX)
+                ))
             ));
         }
         Ok(())
@@ -346,7 +348,9 @@ mod tests {
     #[test]
     fn bounds_refuse_saturated_and_future_clocks_and_the_counter_rolls_over() {
         let now = 1_700_000_000_000;
-        let poison: Hlc = "18446744073709551615.4294967295.0000000000000001".parse().expect("decodes");
+        let poison: Hlc = "18446744073709551615.4294967295.0000000000000001"
+            .parse()
+            .expect("decodes");
         assert!(poison.check_bounds(now, Hlc::DEFAULT_MAX_SKEW_MS).is_err());
         let future = Hlc {
             wall: 9_999_999_999_999,

@@ -80,7 +80,10 @@ pub fn instant(field: &str, value: &chrono::DateTime<chrono::Utc>) -> Result<(),
     if value.nanosecond() >= 1_000_000_000 {
         return Err(Invalid::new(
             field,
-            format!("{} is a leap second (:60); use :59 or the next minute", value.format("%Y-%m-%d %H:%M")),
+            format!(
+                "{} is a leap second (:60); use :59 or the next minute",
+                value.format("%Y-%m-%d %H:%M")
+            ),
         ));
     }
     Ok(())
@@ -94,7 +97,15 @@ pub const MAX_FIELD_BYTES: usize = 64 * 1024;
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
 /// Fields that may hold line breaks (and tabs); every other text is one line.
-pub const MULTI_LINE: &[&str] = &["description", "notes", "body", "next_step", "terms", "address", "loss_reason"];
+pub const MULTI_LINE: &[&str] = &[
+    "description",
+    "notes",
+    "body",
+    "next_step",
+    "terms",
+    "address",
+    "loss_reason",
+];
 
 /// Checks a field name: not empty, no control characters, not starting with `_`.
 pub fn field_name(name: &str) -> Result<(), Invalid> {

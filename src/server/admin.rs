@@ -132,7 +132,10 @@ pub async fn doctor<A: Accounts>(accounts: &A) -> Result<Vec<Finding>, BackendEr
                 ),
             });
         }
-        for o in users.iter().filter(|o| o.login < u.login && o.login.eq_ignore_ascii_case(&u.login)) {
+        for o in users
+            .iter()
+            .filter(|o| o.login < u.login && o.login.eq_ignore_ascii_case(&u.login))
+        {
             out.push(Finding {
                 login: u.login.clone(),
                 problem: format!("differs from user '{}' only in case", o.login),

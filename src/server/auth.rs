@@ -115,7 +115,10 @@ mod tests {
         };
         assert!(anna.is("anna") && anna.is(" anna "));
         assert!(anna.is("Anna Berg") && anna.is("anna berg") && anna.is("ANNA@example.com"));
-        assert!(anna.is("ANNA"), "written offline before the first login, adopted at its first sync");
+        assert!(
+            anna.is("ANNA"),
+            "written offline before the first login, adopted at its first sync"
+        );
         assert!(!anna.is("bob") && !anna.is("Bob Berg"));
         let shouty = Principal {
             user: "ANNA".into(),

@@ -250,15 +250,17 @@ static STAGES: std::sync::OnceLock<Option<Pipeline>> = std::sync::OnceLock::new(
 
 /// Sets the stages the server accepts, once, before serving (`None`: any name).
 pub fn set_stages(stages: Option<Vec<String>>) {
-    let _ = STAGES.set(stages.map(|names| Pipeline {
-        stages: names
-            .into_iter()
-            .map(|name| Stage {
-                name,
-                probability: 0,
-                state: StageState::Open,
-            })
-            .collect(),
+    let _ = STAGES.set(stages.map(|names| {
+        Pipeline {
+            stages: names
+                .into_iter()
+                .map(|name| Stage {
+                    name,
+                    probability: 0,
+                    state: StageState::Open,
+                })
+                .collect(),
+        }
     }));
 }
 

@@ -334,7 +334,12 @@ fn push(
             return Ok(());
         }
         let withheld = trim_to_size(&mut changes);
-        let last = changes.iter().map(|c| c.seq).chain(withheld.iter().map(|w| w.change.seq)).max().unwrap_or(0);
+        let last = changes
+            .iter()
+            .map(|c| c.seq)
+            .chain(withheld.iter().map(|w| w.change.seq))
+            .max()
+            .unwrap_or(0);
         let count = changes.len() + withheld.len();
         let acked_before = store.sync_state()?.acked_seq;
         let mut req = PushRequest::new(store.replica(), changes);
@@ -865,7 +870,9 @@ mod tests {
     fn account(store: &Store, name: &str) {
         let mut f = crate::model::Fields::new();
         f.insert("name".into(), json!(name));
-        store.commit(&[Mutation::create(EntityKind::Account, f)]).expect("commit");
+        store
+            .commit(&[Mutation::create(EntityKind::Account, f)])
+            .expect("commit");
     }
 
     #[test]
@@ -881,7 +888,10 @@ mod tests {
         };
         let err = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect_err("refused");
         let text = err.to_string();
-        assert!(text.contains("4 days ahead") && text.contains("date and time"), "{text}");
+        assert!(
+            text.contains("4 days ahead") && text.contains("date and time"),
+            "{text}"
+        );
         assert_eq!(api.pushed.get(), 0);
         // The clock set right: the changes it stamped are still days ahead of the server.
         clock.set(at("2026-03-06T12:00:00Z"));
@@ -931,8 +941,14 @@ mod tests {
         };
         let report = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
         assert_eq!(report.future_clocks, 2, "{report:?}");
-        assert!(store.get(EntityKind::Account, id).expect("get").is_some(), "the record is kept");
-        assert!(store.last_hlc().expect("hlc").wall < 1_800_000_000_000, "the clock stays true");
+        assert!(
+            store.get(EntityKind::Account, id).expect("get").is_some(),
+            "the record is kept"
+        );
+        assert!(
+            store.last_hlc().expect("hlc").wall < 1_800_000_000_000,
+            "the clock stays true"
+        );
         account(&store, "Later AB");
         let later = store.pending(10).expect("outbox");
         assert!(later.iter().all(|c| c.hlc.wall < 1_800_000_000_000), "{later:?}");
@@ -962,12 +978,23 @@ mod tests {
         if let ChangeOp::Create { fields } = &mut escaped.op {
             fields.insert("name".into(), json!("\u{1}".repeat(MAX_CHANGE_BYTES / 6 + 10)));
         }
-        let mut changes = vec![change(1, big), change(2, 10), escaped, change(4, 10), change(5, MAX_PUSH_BYTES)];
+        let mut changes = vec![
+            change(1, big),
+            change(2, 10),
+            escaped,
+            change(4, 10),
+            change(5, MAX_PUSH_BYTES),
+        ];
         let withheld = trim_to_size(&mut changes);
         let seqs: Vec<u64> = changes.iter().map(|c| c.seq).collect();
         let held: Vec<u64> = withheld.iter().map(|w| w.change.seq).collect();
         assert_eq!((seqs, held), (vec![2, 4], vec![1, 3]), "5 waits for the next push");
-        assert!(withheld[0].envelope().reason.is_some_and(|r| r.contains("name") && r.contains("too large")));
+        assert!(
+            withheld[0]
+                .envelope()
+                .reason
+                .is_some_and(|r| r.contains("name") && r.contains("too large"))
+        );
         let mut alone = vec![change(7, big), change(8, big)];
         let withheld = trim_to_size(&mut alone);
         assert!(alone.is_empty() && withheld.len() == 1 && withheld[0].change.seq == 7);
