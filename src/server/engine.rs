@@ -593,4 +593,80 @@ mod tests {
         assert!(drafts.iter().all(|d| d.refused.is_none()), "{drafts:?}");
         assert_eq!(dirty.len(), 2, "the parent created first in the same push counts");
     }
+
+    fn sara() -> Principal {
+        Principal {
+            user: "sara".into(),
+            role: Role::Rep,
+            name: None,
+            email: None,
+        }
+    }
+
+    #[test]
+    fn a_newer_clients_unknown_field_is_kept_and_an_older_or_equal_ones_refused() {
+        let fields = json!({"name": "Nordic", "owner": "sara", "shoe_size": 44});
+        let mut records = BTreeMap::new();
+        let same = create(1, 1000, Id::new(), fields.clone());
+        let (drafts, dirty) = plan(&sara(), &[same], &mut records, &policy()).expect("plan");
+        let why = &drafts[0].refused.as_ref().expect("refused").reason;
+        assert!(why.contains("shoe_size"), "{why}");
+        assert!(dirty.is_empty());
+        let newer = Policy {
+            schema: SCHEMA + 1,
+            ..policy()
+        };
+        let id = Id::new();
+        let (drafts, dirty) = plan(&sara(), &[create(1, 1000, id, fields)], &mut records, &newer).expect("plan");
+        assert!(drafts[0].refused.is_none(), "{drafts:?}");
+        assert_eq!(dirty.len(), 1);
+        assert_eq!(records[&(EntityKind::Account, id)].fields["shoe_size"], 44, "kept");
+        // Known fields are still checked for a newer client.
+        let bad = create(2, 1000, Id::new(), json!({"name": "", "shoe_size": 1}));
+        let (drafts, _) = plan(&sara(), &[bad], &mut records, &newer).expect("plan");
+        assert!(
+            drafts[0]
+                .refused
+                .as_ref()
+                .is_some_and(|r| r.reason.starts_with("name:"))
+        );
+    }
+
+    #[test]
+    fn an_invalid_set_on_a_held_record_is_refused_with_the_servers_record_and_clocks_are_bounded() {
+        let id = Id::new();
+        let mut records = BTreeMap::new();
+        let first = create(1, 1000, id, json!({"name": "Nordic", "owner": "sara"}));
+        plan(&sara(), &[first], &mut records, &policy()).expect("plan");
+        let mut set = create(2, 2000, id, json!({}));
+        set.op = ChangeOp::Set {
+            field: "email".into(),
+            value: json!("not an email"),
+            base: None,
+        };
+        let (drafts, dirty) = plan(&sara(), &[set], &mut records, &policy()).expect("plan");
+        let r = drafts[0].refused.as_ref().expect("refused");
+        assert!(r.reason.starts_with("email:"), "{}", r.reason);
+        assert_eq!(
+            r.current.as_ref().map(|s| s.fields["name"].clone()),
+            Some(json!("Nordic"))
+        );
+        assert!(dirty.is_empty() && records[&(EntityKind::Account, id)].fields.get("email").is_none());
+        let p = policy();
+        let ahead = create(
+            3,
+            p.now_ms + p.max_skew_ms + 1,
+            Id::new(),
+            json!({"name": "Soon", "owner": "sara"}),
+        );
+        let within = create(
+            4,
+            p.now_ms + p.max_skew_ms,
+            Id::new(),
+            json!({"name": "Fine", "owner": "sara"}),
+        );
+        let (drafts, _) = plan(&sara(), &[ahead, within], &mut records, &p).expect("plan");
+        assert!(drafts[0].refused.as_ref().is_some_and(|r| r.reason.contains("ahead")));
+        assert!(drafts[1].refused.is_none());
+    }
 }
