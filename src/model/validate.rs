@@ -163,7 +163,7 @@ pub fn clean_text(field: &str, value: &serde_json::Value) -> Result<(), Invalid>
 
 /// The size of a value as JSON, escapes counted.
 #[must_use]
-pub fn json_len(value: &serde_json::Value) -> usize {
+pub fn json_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -418,7 +418,7 @@ fn trim_to_size(changes: &mut Vec<Change>) -> Vec<Withheld> {
     let mut keep = Vec::with_capacity(changes.len());
     let mut withheld = Vec::new();
     for c in changes.drain(..) {
-        let size = crate::model::validate::json_len(&serde_json::to_value(&c).unwrap_or_default()) + 1;
+        let size = crate::model::validate::json_len(&c) + 1;
         if size > MAX_CHANGE_BYTES {
             withheld.push(Withheld::new(c, size));
             continue;
