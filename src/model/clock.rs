@@ -132,8 +132,9 @@ impl Hlc {
             let at = DateTime::from_timestamp_millis(i64::try_from(self.wall).unwrap_or(i64::MAX))
                 .map_or_else(|| self.wall.to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
             return Err(format!(
-                "its clock ({at}) is {} ahead of the server's; more than {} is refused. The laptop's clock is \
-                 wrong: set its date and time, then edit the record again (or discard it)",
+                "its clock ({at}) is {} ahead of the server's; more than {} is refused. The laptop's clock was \
+                 wrong when it was written: set the date and time, and edit the record again once its clock \
+                 has caught up (or discard it)",
                 describe_duration(ahead),
                 describe_duration(chrono::Duration::milliseconds(
                     i64::try_from(max_skew_ms).unwrap_or(i64::MAX)

@@ -127,9 +127,12 @@ pub fn check_identity(store: &Store, api: &dyn Api, server: &str) -> Result<WhoA
     Ok(who)
 }
 
-/// A laptop whose clock (or last clock value issued) is further ahead of the server's
-/// clock than the server tolerates would have every change refused: say so before
-/// anything is sent. Servers that do not tell their time are not checked.
+/// A laptop whose clock is further ahead of the server's clock than the server
+/// tolerates would have every change refused: say so before anything is sent, so the
+/// user sets the time (nothing is lost; the sync runs once the clock is right). Servers
+/// that do not tell their time are not checked. Changes stamped while the clock was
+/// wrong are not blocked here: the server refuses them with the reason and the laptop
+/// holds them, and the rest syncs.
 fn check_clock(store: &Store, who: &WhoAmI) -> Result<(), SyncError> {
     let Some(server_now) = who.now else {
         return Ok(());
@@ -138,32 +141,19 @@ fn check_clock(store: &Store, who: &WhoAmI) -> Result<(), SyncError> {
     let server_ms = u64::try_from(server_now.timestamp_millis()).unwrap_or(0);
     let local = store.clock().now();
     let local_ms = u64::try_from(local.timestamp_millis()).unwrap_or(0);
-    let issued = store.last_hlc()?.wall;
-    let ahead = local_ms.max(issued).saturating_sub(server_ms);
-    if ahead <= skew {
+    if local_ms <= server_ms.saturating_add(skew) {
         return Ok(());
     }
     let span = |ms: u64| {
         crate::model::clock::describe_duration(chrono::Duration::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX)))
     };
-    let what = if local_ms > server_ms.saturating_add(skew) {
-        format!(
-            "this laptop's clock reads {}, the server's {}: {} ahead",
-            local.format("%Y-%m-%d %H:%M UTC"),
-            server_now.format("%Y-%m-%d %H:%M UTC"),
-            span(ahead)
-        )
-    } else {
-        format!(
-            "this laptop wrote changes stamped {} ahead of the server's clock (its clock was wrong when they were made)",
-            span(ahead)
-        )
-    };
     Err(SyncError::ClockAhead(format!(
-        "{what}; the server refuses changes more than {} ahead of its clock, so nothing was sent. \
-         Set this computer's date and time (automatic time), then run `outpost sync` again; changes \
-         stamped while the clock was wrong are held with the reason and need editing again once \
-         the time has caught up",
+        "this laptop's clock reads {}, the server's {}: {} ahead; the server refuses changes more than {} \
+         ahead of its clock, so nothing was sent. Set this computer's date and time (automatic time), then \
+         run `outpost sync` again",
+        local.format("%Y-%m-%d %H:%M UTC"),
+        server_now.format("%Y-%m-%d %H:%M UTC"),
+        span(local_ms - server_ms),
         span(skew)
     )))
 }
@@ -893,15 +883,9 @@ mod tests {
             "{text}"
         );
         assert_eq!(api.pushed.get(), 0);
-        // The clock set right: the changes it stamped are still days ahead of the server.
+        // The clock set right, the sync runs (what was stamped while it was wrong is the
+        // server's to refuse, with the reason; the laptop holds it).
         clock.set(at("2026-03-06T12:00:00Z"));
-        let err = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect_err("refused");
-        assert!(err.to_string().contains("stamped 4 days ahead"), "{err}");
-        // Within the tolerated skew all goes.
-        let api = TimedServer {
-            now: at("2026-03-10T11:00:00Z"),
-            ..api
-        };
         sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
         assert!(api.pushed.get() >= 1, "the account (and its adoption) went");
     }
