@@ -3,6 +3,8 @@
 //! Layers (dependencies point one way): `model` <- `protocol` <- `store` <- `sync` <- `app` <-
 //! { `tui`, `cli` }; `server` uses `model` and `protocol` (wire types, merge core) only.
 //! See ARCHITECTURE.md.
+// The OpenAPI description is one `json!` literal, deeper than the default limit.
+#![recursion_limit = "256"]
 
 pub mod app;
 pub mod cli;

@@ -51,6 +51,16 @@ pub struct ServeArgs {
     /// by request bodies); further pushes wait.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024), value_name = "N")]
     pub max_bodies: u64,
+    /// Refuse changes whose clock is more than this ahead of the server's (e.g. 1d, 36h,
+    /// 90m): a laptop with a wrong clock must not move everyone's clocks.
+    #[arg(long, default_value = "1d", value_name = "DURATION", value_parser = crate::model::clock::parse_duration_ms)]
+    pub max_clock_skew: u64,
+    /// Pipeline stages accepted on opportunities, comma-separated (the `stages` of the
+    /// laptops' config.toml); `any` accepts any non-empty stage. Default: the built-in
+    /// stages (Prospecting, Qualification, Needs Analysis, Proposal, Negotiation,
+    /// Closed Won, Closed Lost).
+    #[arg(long, value_name = "LIST")]
+    pub stages: Option<String>,
 }
 
 impl ServeArgs {
@@ -69,6 +79,22 @@ impl ServeArgs {
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: &ServeArgs, data_dir: &Path) -> anyhow::Result<()> {
     let storage = Storage::choose(args.database.as_deref(), data_dir);
+    server::engine::set_max_clock_skew(args.max_clock_skew);
+    match args.stages.as_deref().map(str::trim) {
+        None => {}
+        Some("any") => server::engine::set_stages(None),
+        Some(list) => {
+            let names: Vec<String> = list
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if names.is_empty() {
+                anyhow::bail!("--stages: give stage names separated by commas, or `any`");
+            }
+            server::engine::set_stages(Some(names));
+        }
+    }
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(Arc::new(
             TlsFiles::load(cert, key).map_err(|e| anyhow::anyhow!("cannot serve HTTPS: {e}"))?,

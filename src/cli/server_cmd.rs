@@ -23,7 +23,8 @@ use crate::server::error::BackendError;
   outpost server user list
   outpost server token add anna                  another token for anna
   outpost server token revoke 1a2b3c4d           by token id (see `user list`) or the token itself
-  outpost server token revoke --user anna        every token of anna")]
+  outpost server token revoke --user anna        every token of anna
+  outpost server doctor                          report users older versions allowed (mixed-case logins)")]
 pub struct ServerArgs {
     /// PostgreSQL URL of the server; without it, the sled server data in --data-dir.
     #[arg(long, env = "OUTPOST_DATABASE", value_name = "URL", global = true)]
@@ -42,6 +43,11 @@ pub enum ServerCmd {
     /// Tokens of the sync server.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Check the server's users for what older versions allowed: logins that are not
+    /// valid today (mixed case: ownership compares exact logins, so `ANNA` never acts
+    /// as `anna`), logins equal ignoring case, names or e-mails naming another user.
+    /// Exits 1 when something needs attention, and says what to do.
+    Doctor,
 }
 
 /// `outpost server user`.
@@ -176,6 +182,25 @@ async fn act<A: crate::server::backend::Accounts>(accounts: &A, cmd: &ServerCmd,
                 &rows,
                 &items,
             )?;
+        }
+        ServerCmd::Doctor => {
+            let found = admin::doctor(accounts).await.map_err(fail)?;
+            let rows: Vec<Vec<String>> = found
+                .iter()
+                .map(|f| vec![f.login.clone(), f.problem.clone(), f.fix.clone()])
+                .collect();
+            let items: Vec<serde_json::Value> = found.iter().map(|f| json!(f)).collect();
+            if found.is_empty() && matches!(format, Format::Table) {
+                println!("ok: every login is valid and names one user");
+            } else {
+                print_rows(format, &["LOGIN", "PROBLEM", "FIX"], &rows, &items)?;
+            }
+            if !found.is_empty() {
+                anyhow::bail!(
+                    "{} problem(s) with the server's users need attention (see above)",
+                    found.len()
+                );
+            }
         }
         ServerCmd::Token(TokenCmd::Add { user }) => {
             let token = admin::add_token(accounts, user).await.map_err(fail)?;

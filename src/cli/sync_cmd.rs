@@ -205,6 +205,13 @@ fn sync_now(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
             report.held
         );
     }
+    if report.future_clocks > 0 {
+        eprintln!(
+            "{} received change(s) carry a clock far ahead of this laptop's; their clocks were not adopted \
+             (a laptop with a wrong clock, or a faulty client, made them).",
+            report.future_clocks
+        );
+    }
     if !report.unknown_kinds.is_empty() {
         let kinds: Vec<String> = report.unknown_kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
         eprintln!(

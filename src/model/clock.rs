@@ -79,6 +79,15 @@ impl Hlc {
         replica: ReplicaId(0),
     };
 
+    /// Largest wall time a clock may carry: 9999-12-31T23:59:59.999Z.
+    pub const MAX_WALL: u64 = 253_402_300_799_999;
+    /// Largest counter: five digits, so the text form sorts like the value. A replica
+    /// that would count past it moves its wall time on by one millisecond instead.
+    pub const MAX_COUNTER: u32 = 99_999;
+    /// How far ahead of the receiver's own clock a clock may be, unless configured
+    /// otherwise (`outpost serve --max-clock-skew`): one day.
+    pub const DEFAULT_MAX_SKEW_MS: u64 = 24 * 60 * 60 * 1000;
+
     /// The next value after `last` on `replica`, given the wall clock `now_ms`.
     #[must_use]
     pub fn tick(last: Self, now_ms: u64, replica: ReplicaId) -> Self {
@@ -88,13 +97,51 @@ impl Hlc {
                 counter: 0,
                 replica,
             }
+        } else if last.counter >= Self::MAX_COUNTER {
+            Self {
+                wall: last.wall.saturating_add(1),
+                counter: 0,
+                replica,
+            }
         } else {
             Self {
                 wall: last.wall,
-                counter: last.counter.saturating_add(1),
+                counter: last.counter + 1,
                 replica,
             }
         }
+    }
+
+    /// Whether this value is one a replica whose clock reads `now_ms` may accept: its
+    /// wall time within [`Hlc::MAX_WALL`] and at most `max_skew_ms` ahead of `now_ms`,
+    /// its counter within [`Hlc::MAX_COUNTER`]. The error says what is wrong.
+    pub fn check_bounds(self, now_ms: u64, max_skew_ms: u64) -> Result<(), String> {
+        if self.counter > Self::MAX_COUNTER {
+            return Err(format!(
+                "its clock {self} has a counter above {}; the change was not made by a well-behaved outpost",
+                Self::MAX_COUNTER
+            ));
+        }
+        if self.wall > Self::MAX_WALL {
+            return Err(format!(
+                "its clock {self} is past the year 9999; the change was not made by a well-behaved outpost"
+            ));
+        }
+        if self.wall > now_ms.saturating_add(max_skew_ms) {
+            let ahead = chrono::Duration::milliseconds(i64::try_from(self.wall - now_ms).unwrap_or(i64::MAX));
+            let at = DateTime::from_timestamp_millis(i64::try_from(self.wall).unwrap_or(i64::MAX))
+                .map_or_else(|| self.wall.to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+            return Err(format!(
+                "its clock ({at}) is {} ahead of the server's; more than {} is refused. The laptop's clock was \
+                 wrong when it was written: set the date and time, and edit the record again once its clock \
+                 has caught up (or discard it)",
+                describe_duration(ahead),
+                describe_duration(chrono::Duration::milliseconds(
+                    i64::try_from(max_skew_ms).unwrap_or(i64::MAX)
+                ))
+            ));
+        }
+        Ok(())
     }
 
     /// Folds a value received from elsewhere into the local clock, so the next local value
@@ -103,6 +150,50 @@ impl Hlc {
     pub fn observe(last: Self, seen: Self) -> Self {
         last.max(seen)
     }
+
+    /// [`Hlc::observe`] that never adopts a value out of bounds ([`Hlc::check_bounds`]
+    /// with [`Hlc::DEFAULT_MAX_SKEW_MS`] against `now_ms`): such a value is left out
+    /// and `None` returned, so the caller can report it.
+    #[must_use]
+    pub fn observe_bounded(last: Self, seen: Self, now_ms: u64) -> Option<Self> {
+        seen.check_bounds(now_ms, Self::DEFAULT_MAX_SKEW_MS)
+            .ok()
+            .map(|()| Self::observe(last, seen))
+    }
+}
+
+/// "3 days", "5 hours", "12 minutes", "40 seconds": the largest whole unit.
+#[must_use]
+pub fn describe_duration(d: chrono::Duration) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if d.num_days() >= 1 {
+        plural(d.num_days(), "day")
+    } else if d.num_hours() >= 1 {
+        plural(d.num_hours(), "hour")
+    } else if d.num_minutes() >= 1 {
+        plural(d.num_minutes(), "minute")
+    } else {
+        plural(d.num_seconds(), "second")
+    }
+}
+
+/// Parses a duration like `1d`, `36h`, `90m`, `45s` or `500ms` (what
+/// `--max-clock-skew` takes) into milliseconds.
+pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let bad = || format!("'{text}' is not a duration; write it like 1d, 36h, 90m, 45s or 500ms");
+    let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let per: u64 = match unit.trim() {
+        "ms" => 1,
+        "s" => 1000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(per).ok_or_else(bad)
 }
 
 impl fmt::Display for Hlc {
@@ -253,6 +344,51 @@ mod tests {
         assert_eq!(a.to_string().parse::<Hlc>(), Ok(a));
         assert!(a.to_string() < b.to_string());
         assert!("1.2".parse::<Hlc>().is_err());
+    }
+
+    #[test]
+    fn bounds_refuse_saturated_and_future_clocks_and_the_counter_rolls_over() {
+        let now = 1_700_000_000_000;
+        let poison: Hlc = "18446744073709551615.4294967295.0000000000000001"
+            .parse()
+            .expect("decodes");
+        assert!(poison.check_bounds(now, Hlc::DEFAULT_MAX_SKEW_MS).is_err());
+        let future = Hlc {
+            wall: 9_999_999_999_999,
+            counter: 0,
+            replica: ReplicaId(1),
+        };
+        let e = future.check_bounds(now, Hlc::DEFAULT_MAX_SKEW_MS).expect_err("refused");
+        assert!(e.contains("2286-11-20") && e.contains("ahead"), "{e}");
+        assert!(Hlc::observe_bounded(Hlc::ZERO, future, now).is_none());
+        let fine = Hlc {
+            wall: now + 3_600_000,
+            counter: 3,
+            replica: ReplicaId(1),
+        };
+        assert_eq!(Hlc::observe_bounded(Hlc::ZERO, fine, now), Some(fine));
+        let full = Hlc {
+            wall: now,
+            counter: Hlc::MAX_COUNTER,
+            replica: ReplicaId(1),
+        };
+        let next = Hlc::tick(full, now, ReplicaId(1));
+        assert!(next > full && next.counter == 0 && next.wall == now + 1);
+        assert_eq!(parse_duration_ms("1d"), Ok(86_400_000));
+        assert_eq!(parse_duration_ms("90m"), Ok(5_400_000));
+        assert!(parse_duration_ms("d").is_err() && parse_duration_ms("5y").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn clock_text_never_panics_and_round_trips(s in "\\PC{0,40}", wall in 0u64..=Hlc::MAX_WALL, counter in 0u32..=Hlc::MAX_COUNTER, r in 1u64..) {
+            let _ = s.parse::<Hlc>();
+            let _ = parse_duration_ms(&s);
+            let h = Hlc { wall, counter, replica: ReplicaId(r) };
+            proptest::prop_assert_eq!(h.to_string().parse::<Hlc>(), Ok(h));
+            let next = Hlc::tick(h, wall, ReplicaId(r));
+            proptest::prop_assert!(next > h && next.counter <= Hlc::MAX_COUNTER);
+        }
     }
 
     #[test]

@@ -124,7 +124,58 @@ impl EntityKind {
     /// Validates and normalises `fields` as a record of this kind. `old` is the record
     /// before this write, if any. Returns the normalised fields and what the store needs
     /// to index them.
+    ///
+    /// Every kind shares the shape checks of [`EntityKind::check_shape`] (known field
+    /// names, no control characters, sizes), so the laptop and the server refuse the same.
     pub fn check(self, fields: &Fields, old: Option<&Fields>, ctx: &Context) -> Result<Checked, Invalid> {
+        self.check_shape(fields, false)?;
+        self.check_typed(fields, old, ctx)
+    }
+
+    /// [`EntityKind::check`] for a record pushed by a client of record schema `schema`:
+    /// a field this build does not know is refused, unless the client's schema is newer
+    /// than [`SCHEMA`] (then it is a newer client's field: kept, not checked).
+    pub fn check_pushed(
+        self,
+        fields: &Fields,
+        old: Option<&Fields>,
+        ctx: &Context,
+        schema: u32,
+    ) -> Result<Checked, Invalid> {
+        let newer = schema > SCHEMA;
+        self.check_shape(fields, newer)?;
+        if newer {
+            let known = self.field_names();
+            let only: Fields = fields
+                .iter()
+                .filter(|(k, _)| known.contains(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            return self.check_typed(&only, old, ctx);
+        }
+        self.check_typed(fields, old, ctx)
+    }
+
+    /// The checks every kind shares: field names (known to this kind unless
+    /// `unknown_ok`, no control characters), text without control characters, and the
+    /// field and record sizes (`model::validate::MAX_FIELD_BYTES`, `MAX_RECORD_BYTES`).
+    pub fn check_shape(self, fields: &Fields, unknown_ok: bool) -> Result<(), Invalid> {
+        let known = self.field_names();
+        for (name, value) in fields {
+            super::validate::field_name(name)?;
+            if !unknown_ok && !known.iter().any(|k| k == name) {
+                return Err(Invalid::new(
+                    name,
+                    format!("a {} has no field '{name}'; its fields are: {}", self, known.join(", ")),
+                ));
+            }
+            super::validate::field_size(name, value)?;
+            super::validate::clean_text(name, value)?;
+        }
+        super::validate::record_size(fields)
+    }
+
+    fn check_typed(self, fields: &Fields, old: Option<&Fields>, ctx: &Context) -> Result<Checked, Invalid> {
         match self {
             Self::Account => check::<Account>(fields, old, ctx),
             Self::Contact => check::<Contact>(fields, old, ctx),
@@ -192,6 +243,11 @@ impl FromStr for EntityKind {
         Ok(kind)
     }
 }
+
+/// Version of the record schema (the fields of each kind). A push says which schema
+/// its client speaks; a server of an older schema keeps a newer client's fields it does
+/// not know instead of refusing them (README, "Mixed versions").
+pub const SCHEMA: u32 = 1;
 
 /// What checking needs besides the record: configuration, and the time and author of the
 /// write being checked (the store sets both for each transaction, from its one clock).

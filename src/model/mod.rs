@@ -1,6 +1,7 @@
 //! Plain data: ids, clocks, money, the entities, validation and pipeline stages. No I/O.
 
 pub mod clock;
+pub mod country;
 pub mod entity;
 pub mod id;
 pub mod money;

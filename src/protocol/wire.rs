@@ -35,9 +35,19 @@ pub struct PushRequest {
     pub replica: ReplicaId,
     /// Its changes; sequences already acknowledged are skipped, a gap is refused.
     pub changes: Vec<Change>,
-    /// Changes of kinds this build does not know (filled when decoding; never sent).
+    /// Changes of kinds this build does not know (filled when decoding; never sent),
+    /// and the changes the client withheld (see [`PushRequest::withheld`]).
     #[serde(skip)]
     pub unknown: Vec<UnknownChange>,
+    /// The record schema the client speaks (`model::entity::SCHEMA`); absent means the
+    /// server's own. A server older than the client keeps fields it does not know.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<u32>,
+    /// Changes the client cannot send (too large for any push): their envelopes with
+    /// the reason, so the server acknowledges their sequence numbers and refuses them
+    /// in the answer, as it does changes of unknown kinds; the laptop holds the records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<UnknownChange>,
 }
 
 impl PushRequest {
@@ -48,6 +58,9 @@ impl PushRequest {
             replica,
             changes,
             unknown: Vec::new(),
+            // The first schema goes unsaid, so servers older than the field accept it.
+            schema: (crate::model::entity::SCHEMA > 1).then_some(crate::model::entity::SCHEMA),
+            withheld: Vec::new(),
         }
     }
 }
@@ -63,6 +76,9 @@ pub struct UnknownChange {
     pub entity: String,
     /// The record id, as sent.
     pub id: String,
+    /// Why the client withheld it (only on withheld changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +86,10 @@ pub struct UnknownChange {
 struct RawPush {
     replica: ReplicaId,
     changes: Vec<Value>,
+    #[serde(default)]
+    schema: Option<u32>,
+    #[serde(default)]
+    withheld: Vec<UnknownChange>,
 }
 
 impl TryFrom<RawPush> for PushRequest {
@@ -77,6 +97,13 @@ impl TryFrom<RawPush> for PushRequest {
 
     fn try_from(raw: RawPush) -> Result<Self, Self::Error> {
         let mut req = Self::new(raw.replica, Vec::with_capacity(raw.changes.len()));
+        req.schema = raw.schema;
+        for mut w in raw.withheld {
+            let why = w.reason.take().unwrap_or_default();
+            let why: String = why.chars().filter(|c| !c.is_control()).take(500).collect();
+            w.reason = Some(format!("the laptop could not send it: {why}"));
+            req.unknown.push(w);
+        }
         for v in raw.changes {
             if let Some(entity) = unknown_kind(&v) {
                 #[derive(Deserialize)]
@@ -92,6 +119,7 @@ impl TryFrom<RawPush> for PushRequest {
                     seq: e.seq,
                     entity,
                     id: e.id.as_str().unwrap_or_default().to_string(),
+                    reason: None,
                 });
             } else {
                 req.changes.push(serde_json::from_value(v)?);
@@ -276,6 +304,13 @@ pub struct WhoAmI {
     /// Their e-mail address, if the server knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The server's clock when it answered (absent from older servers): a laptop whose
+    /// clock is far ahead of it is told at sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// How far ahead of the server's clock a change's clock may be, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_clock_skew_ms: Option<u64>,
 }
 
 /// `GET /v1/health`.

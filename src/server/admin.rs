@@ -25,7 +25,19 @@ pub async fn add_user<A: Accounts>(accounts: &A, login: &str, role: Role) -> Res
 /// and quota must fit a User record. Invalid input is a 422 `invalid` error.
 pub async fn add<A: Accounts>(accounts: &A, user: &NewUser) -> Result<NewToken, BackendError> {
     let user = checked(user).map_err(ApiError::invalid)?;
-    clashes(&user, &accounts.users().await?).map_err(ApiError::invalid)?;
+    let existing = accounts.users().await?;
+    if let Some(other) = existing
+        .iter()
+        .find(|o| o.login != user.login && o.login.eq_ignore_ascii_case(&user.login))
+    {
+        return Err(ApiError::invalid(format!(
+            "login '{}' differs from the existing user '{}' only in case; logins are unique ignoring case \
+             (see `outpost server doctor`)",
+            user.login, other.login
+        ))
+        .into());
+    }
+    clashes(&user, &existing).map_err(ApiError::invalid)?;
     let token = auth::issue().map_err(BackendError::Storage)?;
     accounts.add_user(&user, &token).await?;
     Ok(token)
@@ -85,6 +97,72 @@ fn checked(user: &NewUser) -> Result<NewUser, String> {
         quota,
         role: user.role,
     })
+}
+
+/// Something `outpost server doctor` found that needs attention.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// The user concerned.
+    pub login: String,
+    /// What is wrong.
+    pub problem: String,
+    /// What to do about it.
+    pub fix: String,
+}
+
+/// Checks the users of an accounts store made by older versions: logins that are not
+/// valid today (mixed case, spaces), logins equal ignoring case, and display names or
+/// e-mails that name another user. Ownership compares exact logins, so a user `ANNA`
+/// never acts as `anna`; a login is never renamed here, because records store it.
+pub async fn doctor<A: Accounts>(accounts: &A) -> Result<Vec<Finding>, BackendError> {
+    let users = accounts.users().await?;
+    let mut out = Vec::new();
+    for u in &users {
+        let live = u.tokens.iter().any(|t| t.revoked.is_none());
+        if let Err(why) = check_login(&u.login) {
+            out.push(Finding {
+                login: u.login.clone(),
+                problem: format!("{why}. Records it owns carry exactly '{}'", u.login),
+                fix: format!(
+                    "add the person under a valid login (`outpost server user add {} ...`), reassign their records \
+                     (`--owner`), then revoke the old login's tokens (`outpost server token revoke --user {}`){}",
+                    crate::model::records::suggest_login(&u.login).unwrap_or_else(|| "LOGIN".into()),
+                    u.login,
+                    if live { "" } else { " (it has no live token)" }
+                ),
+            });
+        }
+        for o in users
+            .iter()
+            .filter(|o| o.login < u.login && o.login.eq_ignore_ascii_case(&u.login))
+        {
+            out.push(Finding {
+                login: u.login.clone(),
+                problem: format!("differs from user '{}' only in case", o.login),
+                fix: format!(
+                    "keep one of them: revoke the other's tokens (`outpost server token revoke --user {}`)",
+                    u.login
+                ),
+            });
+        }
+        if let Err(why) = clashes(
+            &NewUser {
+                login: u.login.clone(),
+                name: Some(u.name.clone()).filter(|n| *n != u.login),
+                email: u.email.clone(),
+                quota: None,
+                role: u.role,
+            },
+            &users.iter().filter(|o| o.login != u.login).cloned().collect::<Vec<_>>(),
+        ) {
+            out.push(Finding {
+                login: u.login.clone(),
+                problem: why,
+                fix: "give each user a display name and e-mail of their own".into(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Issues another token to a user.

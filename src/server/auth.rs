@@ -23,18 +23,25 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// Whether an owner value names this user: their login, display name or e-mail,
-    /// ignoring case (a laptop that worked before its first login wrote the name).
-    #[must_use]
+    /// Whether an owner value names this user. A valid owner login compares exactly.
+    /// An owner that is not a valid login was written by a laptop before its first
+    /// login (the display name, the e-mail or the login typed in capitals), until
+    /// adoption turns it into the login at that laptop's first sync: it names the user
+    /// whose login, display name or e-mail it is, ignoring case.
     ///
     /// An owner written like a login (`sara`) names that login's user only: a display
     /// name that happens to equal another user's login must not open their records.
+    /// A user whose own login is not valid (a mixed-case login of an old accounts
+    /// file, which `outpost server doctor` reports) owns only what carries exactly
+    /// that login: `ANNA` never acts as `anna`.
+    #[must_use]
     pub fn is(&self, owner: &str) -> bool {
         let o = owner.trim();
-        if o.eq_ignore_ascii_case(&self.user) {
+        if o == self.user {
             return true;
         }
-        if crate::model::records::check_login(o).is_ok() {
+        let valid = |l: &str| crate::model::records::check_login(l).is_ok();
+        if valid(o) || !valid(&self.user) {
             return false;
         }
         crate::model::records::names_person(o, &self.user, self.name.as_deref(), self.email.as_deref())
@@ -97,6 +104,32 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owners_compare_exact_logins_and_names_only_for_valid_logins() {
+        let anna = Principal {
+            user: "anna".into(),
+            role: Role::Rep,
+            name: Some("Anna Berg".into()),
+            email: Some("anna@example.com".into()),
+        };
+        assert!(anna.is("anna") && anna.is(" anna "));
+        assert!(anna.is("Anna Berg") && anna.is("anna berg") && anna.is("ANNA@example.com"));
+        assert!(
+            anna.is("ANNA"),
+            "written offline before the first login, adopted at its first sync"
+        );
+        assert!(!anna.is("bob") && !anna.is("Bob Berg"));
+        let shouty = Principal {
+            user: "ANNA".into(),
+            role: Role::Rep,
+            name: Some("Anna".into()),
+            email: None,
+        };
+        assert!(!shouty.is("anna"), "ANNA never acts as anna");
+        assert!(!shouty.is("Anna") && !shouty.is("anna "));
+        assert!(shouty.is("ANNA"));
+    }
 
     #[test]
     fn tokens_are_random_and_hash_to_their_id() {

@@ -3,12 +3,15 @@
 //! merge it, and collect the conflicts. The backend only loads and stores.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::http::StatusCode;
 
 use super::auth::Principal;
 use super::error::ApiError;
-use crate::model::{EntityKind, Id, ReplicaId};
+use crate::model::entity::{Context, SCHEMA};
+use crate::model::stage::{Pipeline, Stage, StageState};
+use crate::model::{EntityKind, Hlc, Id, ReplicaId};
 use crate::protocol::merge::{self, Detected};
 use crate::protocol::wire::{Entry, MAX_PUSH_CHANGES, PushRequest, PushResponse, Refusal, UnknownRefusal};
 use crate::protocol::{Change, ChangeOp, Conflict, Stored};
@@ -127,10 +130,12 @@ pub fn refuse_unknown(req: &PushRequest, acked: u64, response: &mut PushResponse
             seq: u.seq,
             entity: u.entity.clone(),
             id: u.id.clone(),
-            reason: format!(
-                "this server does not know records of kind '{}'; update the server to sync them",
-                u.entity
-            ),
+            reason: u.reason.clone().unwrap_or_else(|| {
+                format!(
+                    "this server does not know records of kind '{}'; update the server to sync them",
+                    u.entity
+                )
+            }),
         });
     }
     response.skipped += req.unknown.iter().filter(|u| u.seq <= acked).count();
@@ -224,21 +229,124 @@ fn missing_link(change: &Change, current: Option<&Stored>, records: &BTreeMap<Ke
     None
 }
 
+/// How far ahead of the server's clock a pushed change's clock may be, in
+/// milliseconds (`outpost serve --max-clock-skew`, default one day).
+static MAX_SKEW_MS: AtomicU64 = AtomicU64::new(Hlc::DEFAULT_MAX_SKEW_MS);
+
+/// Sets the clock skew the server tolerates (`outpost serve --max-clock-skew`).
+pub fn set_max_clock_skew(ms: u64) {
+    MAX_SKEW_MS.store(ms, Ordering::Relaxed);
+}
+
+/// The clock skew the server tolerates, in milliseconds.
+#[must_use]
+pub fn max_clock_skew() -> u64 {
+    MAX_SKEW_MS.load(Ordering::Relaxed)
+}
+
+/// The pipeline stages the server accepts (`outpost serve --stages`): the built-in
+/// stages unless configured; `None` accepts any non-empty stage name.
+static STAGES: std::sync::OnceLock<Option<Pipeline>> = std::sync::OnceLock::new();
+
+/// Sets the stages the server accepts, once, before serving (`None`: any name).
+pub fn set_stages(stages: Option<Vec<String>>) {
+    let _ = STAGES.set(stages.map(|names| {
+        Pipeline {
+            stages: names
+                .into_iter()
+                .map(|name| Stage {
+                    name,
+                    probability: 0,
+                    state: StageState::Open,
+                })
+                .collect(),
+        }
+    }));
+}
+
+/// What [`plan`] checks a push against besides the records: the server's clock and
+/// tolerated skew, and the record schema the pushing client speaks.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    /// The server's clock, milliseconds since the epoch.
+    pub now_ms: u64,
+    /// How far ahead of `now_ms` a change's clock may be.
+    pub max_skew_ms: u64,
+    /// The client's record schema (`model::entity::SCHEMA` when the push does not say).
+    pub schema: u32,
+}
+
+impl Policy {
+    /// The policy for `req`, now.
+    #[must_use]
+    pub fn of(req: &PushRequest) -> Self {
+        Self {
+            now_ms: u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0),
+            max_skew_ms: max_clock_skew(),
+            schema: req.schema.unwrap_or(SCHEMA),
+        }
+    }
+}
+
+/// The model's checks of a record as the server would hold it after `change`: the same
+/// `EntityKind::check` the laptop runs before it writes. Stages are checked against the
+/// server's stages (`outpost serve --stages`, the built-in ones by default; `any`
+/// accepts any non-empty name). Returns the refusal reason, naming the field.
+fn invalid(change: &Change, state: &Stored, old: Option<&Stored>, policy: &Policy) -> Option<String> {
+    if !matches!(change.op, ChangeOp::Create { .. } | ChangeOp::Set { .. }) {
+        return None;
+    }
+    let mut ctx = Context {
+        now: chrono::DateTime::from_timestamp_millis(i64::try_from(policy.now_ms).unwrap_or(0)).unwrap_or_default(),
+        ..Context::default()
+    };
+    if change.entity == EntityKind::Opportunity {
+        match STAGES.get() {
+            None => {}
+            Some(Some(p)) => ctx.pipeline = p.clone(),
+            Some(None) => {
+                // Any non-empty name: a pipeline of that one stage.
+                let stage = state.fields.get("stage").and_then(|v| v.as_str()).map(str::trim);
+                if let Some(name) = stage.filter(|s| !s.is_empty()) {
+                    ctx.pipeline = Pipeline {
+                        stages: vec![Stage {
+                            name: name.to_string(),
+                            probability: 0,
+                            state: StageState::Open,
+                        }],
+                    };
+                }
+            }
+        }
+    }
+    let old = old.filter(|s| merge::exists(s)).map(|s| &s.fields);
+    change
+        .entity
+        .check_pushed(&state.fields, old, &ctx, policy.schema)
+        .err()
+        .map(|e| format!("{}: {}", e.field, e.message))
+}
+
 /// Plans `changes` against `records` (the server's state of the records they touch,
 /// updated in place). Returns one draft per change, and the keys of the records that
-/// changed. Fails, for the whole push, on a change whose values do not fit its entity.
+/// changed. Fails, for the whole push, on a change whose values do not fit its entity
+/// (types that do not parse, a field name starting with `_`). A change the model's
+/// checks refuse, or whose clock is out of bounds, is refused alone, with the reason.
 pub fn plan(
     who: &Principal,
     changes: &[Change],
     records: &mut BTreeMap<Key, Stored>,
+    policy: &Policy,
 ) -> Result<(Vec<Draft>, BTreeSet<Key>), ApiError> {
     let mut drafts = Vec::with_capacity(changes.len());
     let mut dirty = BTreeSet::new();
     for change in changes {
         let key = (change.entity, change.id);
         let current = records.get(&key);
-        if let Err(reason) =
-            permitted(who, current, change).and_then(|()| missing_link(change, current, records).map_or(Ok(()), Err))
+        let clock = change.hlc.check_bounds(policy.now_ms, policy.max_skew_ms);
+        if let Err(reason) = clock
+            .and_then(|()| permitted(who, current, change))
+            .and_then(|()| missing_link(change, current, records).map_or(Ok(()), Err))
         {
             drafts.push(Draft {
                 change: change.clone(),
@@ -265,6 +373,17 @@ pub fn plan(
                     "change {} ({} {}): a value has the wrong type for a {}; nothing was written",
                     change.seq, change.entity, change.id, change.entity
                 )));
+            }
+            if let Some(reason) = invalid(change, &merged.state, current, policy) {
+                drafts.push(Draft {
+                    change: change.clone(),
+                    conflicts: Vec::new(),
+                    refused: Some(Refusal {
+                        reason,
+                        current: current.cloned(),
+                    }),
+                });
+                continue;
             }
             records.insert(key, merged.state);
             dirty.insert(key);
@@ -358,6 +477,14 @@ mod tests {
     use crate::model::records::Role;
     use crate::model::{Hlc, ReplicaId};
 
+    fn policy() -> Policy {
+        Policy {
+            now_ms: 1_700_000_000_000,
+            max_skew_ms: Hlc::DEFAULT_MAX_SKEW_MS,
+            schema: SCHEMA,
+        }
+    }
+
     fn create(seq: u64, wall: u64, id: Id, fields: serde_json::Value) -> Change {
         let serde_json::Value::Object(fields) = fields else {
             panic!("fields")
@@ -388,7 +515,7 @@ mod tests {
         let mut records = BTreeMap::new();
         let first = create(1, 1000, id, json!({"name": "Nordic", "city": "Umeå", "owner": "sara"}));
         let again = create(2, 2000, id, json!({"name": "Nordic AB", "owner": "sara"}));
-        let (drafts, dirty) = plan(&rep, &[first, again], &mut records).expect("plan");
+        let (drafts, dirty) = plan(&rep, &[first, again], &mut records, &policy()).expect("plan");
         assert!(drafts.iter().all(|d| d.refused.is_none()), "{drafts:?}");
         assert_eq!(dirty.len(), 1, "one record, not two");
         let s = &records[&(EntityKind::Account, id)];
@@ -411,7 +538,7 @@ mod tests {
         };
         let mut records = BTreeMap::new();
         let theirs = create(1, 1000, Id::new(), json!({"name": "A", "owner": "bob"}));
-        let (drafts, dirty) = plan(&rep, &[theirs], &mut records).expect("plan");
+        let (drafts, dirty) = plan(&rep, &[theirs], &mut records, &policy()).expect("plan");
         let refusal = drafts[0].refused.as_ref().expect("refused");
         assert!(refusal.reason.contains("own"), "{}", refusal.reason);
         assert!(refusal.current.is_none(), "the server holds nothing");
@@ -423,7 +550,7 @@ mod tests {
             email: None,
         };
         let assigned = create(1, 1000, Id::new(), json!({"name": "B", "owner": "bob"}));
-        let (drafts, _) = plan(&boss, &[assigned], &mut records).expect("plan");
+        let (drafts, _) = plan(&boss, &[assigned], &mut records, &policy()).expect("plan");
         assert!(drafts[0].refused.is_none(), "a manager may assign");
     }
 
@@ -452,7 +579,7 @@ mod tests {
             keys_with_links(&[contact(1)]).contains(&(EntityKind::Account, parent)),
             "loads the parent"
         );
-        let (drafts, dirty) = plan(&rep, &[contact(1)], &mut load).expect("plan");
+        let (drafts, dirty) = plan(&rep, &[contact(1)], &mut load, &policy()).expect("plan");
         let refusal = drafts[0].refused.as_ref().expect("refused");
         assert!(
             refusal.reason.contains("its account is not on the server"),
@@ -462,8 +589,84 @@ mod tests {
         assert!(refusal.current.is_none() && dirty.is_empty());
 
         let account = create(1, 1000, parent, json!({"name": "Held Co", "owner": "sara"}));
-        let (drafts, dirty) = plan(&rep, &[account, contact(2)], &mut records).expect("plan");
+        let (drafts, dirty) = plan(&rep, &[account, contact(2)], &mut records, &policy()).expect("plan");
         assert!(drafts.iter().all(|d| d.refused.is_none()), "{drafts:?}");
         assert_eq!(dirty.len(), 2, "the parent created first in the same push counts");
+    }
+
+    fn sara() -> Principal {
+        Principal {
+            user: "sara".into(),
+            role: Role::Rep,
+            name: None,
+            email: None,
+        }
+    }
+
+    #[test]
+    fn a_newer_clients_unknown_field_is_kept_and_an_older_or_equal_ones_refused() {
+        let fields = json!({"name": "Nordic", "owner": "sara", "shoe_size": 44});
+        let mut records = BTreeMap::new();
+        let same = create(1, 1000, Id::new(), fields.clone());
+        let (drafts, dirty) = plan(&sara(), &[same], &mut records, &policy()).expect("plan");
+        let why = &drafts[0].refused.as_ref().expect("refused").reason;
+        assert!(why.contains("shoe_size"), "{why}");
+        assert!(dirty.is_empty());
+        let newer = Policy {
+            schema: SCHEMA + 1,
+            ..policy()
+        };
+        let id = Id::new();
+        let (drafts, dirty) = plan(&sara(), &[create(1, 1000, id, fields)], &mut records, &newer).expect("plan");
+        assert!(drafts[0].refused.is_none(), "{drafts:?}");
+        assert_eq!(dirty.len(), 1);
+        assert_eq!(records[&(EntityKind::Account, id)].fields["shoe_size"], 44, "kept");
+        // Known fields are still checked for a newer client.
+        let bad = create(2, 1000, Id::new(), json!({"name": "", "shoe_size": 1}));
+        let (drafts, _) = plan(&sara(), &[bad], &mut records, &newer).expect("plan");
+        assert!(
+            drafts[0]
+                .refused
+                .as_ref()
+                .is_some_and(|r| r.reason.starts_with("name:"))
+        );
+    }
+
+    #[test]
+    fn an_invalid_set_on_a_held_record_is_refused_with_the_servers_record_and_clocks_are_bounded() {
+        let id = Id::new();
+        let mut records = BTreeMap::new();
+        let first = create(1, 1000, id, json!({"name": "Nordic", "owner": "sara"}));
+        plan(&sara(), &[first], &mut records, &policy()).expect("plan");
+        let mut set = create(2, 2000, id, json!({}));
+        set.op = ChangeOp::Set {
+            field: "email".into(),
+            value: json!("not an email"),
+            base: None,
+        };
+        let (drafts, dirty) = plan(&sara(), &[set], &mut records, &policy()).expect("plan");
+        let r = drafts[0].refused.as_ref().expect("refused");
+        assert!(r.reason.starts_with("email:"), "{}", r.reason);
+        assert_eq!(
+            r.current.as_ref().map(|s| s.fields["name"].clone()),
+            Some(json!("Nordic"))
+        );
+        assert!(dirty.is_empty() && records[&(EntityKind::Account, id)].fields.get("email").is_none());
+        let p = policy();
+        let ahead = create(
+            3,
+            p.now_ms + p.max_skew_ms + 1,
+            Id::new(),
+            json!({"name": "Soon", "owner": "sara"}),
+        );
+        let within = create(
+            4,
+            p.now_ms + p.max_skew_ms,
+            Id::new(),
+            json!({"name": "Fine", "owner": "sara"}),
+        );
+        let (drafts, _) = plan(&sara(), &[ahead, within], &mut records, &p).expect("plan");
+        assert!(drafts[0].refused.as_ref().is_some_and(|r| r.reason.contains("ahead")));
+        assert!(drafts[1].refused.is_none());
     }
 }

@@ -187,6 +187,8 @@ async fn whoami<B: Backend>(State(b): State<Arc<B>>, headers: HeaderMap) -> Resu
         user: who.user,
         role: who.role,
         server_id: b.server_id().to_string(),
+        now: Some(chrono::Utc::now()),
+        max_clock_skew_ms: Some(super::engine::max_clock_skew()),
     }))
 }
 

@@ -53,6 +53,9 @@ pub struct Applied {
     pub conflicts: usize,
     /// Records newly marked held (or held again with a new reason).
     pub held: usize,
+    /// Items whose clock was out of bounds (far in the future, or past the documented
+    /// ranges): applied, but their clock not adopted (`Hlc::observe_bounded`).
+    pub future_clocks: usize,
 }
 
 /// The sync bookkeeping kept in `meta`.
@@ -157,6 +160,7 @@ impl Store {
     /// Applies `items` (one pulled page, in server order) and stores `cursor`, all in one
     /// transaction, then flushes. A crash leaves either the whole page or none of it.
     pub fn apply_remote<R: Remote>(&self, items: &[R], cursor: u64) -> Result<Applied, StoreError> {
+        let now_ms = self.clock.now_ms();
         let result = self.trees.as_slice().transaction(|trees| {
             let mut applied = Applied::default();
             let mut clock = parse_hlc(trees[META].get(K_LAST_HLC)?.as_deref()).map_err(fail)?;
@@ -178,7 +182,12 @@ impl Store {
                         applied.changed += 1;
                     }
                 }
-                clock = Hlc::observe(clock, item.hlc());
+                // A clock far in the future is never adopted: it would stamp every later
+                // local write with it (and freeze last-writer-wins for the whole team).
+                match Hlc::observe_bounded(clock, item.hlc(), now_ms) {
+                    Some(c) => clock = c,
+                    None => applied.future_clocks += 1,
+                }
                 if let Some(h) = item.hold()
                     && hold(trees, kind, id, current.as_ref(), h)?
                 {

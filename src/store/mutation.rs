@@ -173,6 +173,16 @@ impl Store {
     }
 }
 
+/// A title as an error message shows it: control characters escaped, at most 60
+/// characters (the title may be the very field that is too long).
+fn shown_title(s: &str) -> String {
+    let mut out: String = s.chars().flat_map(char::escape_debug).take(60).collect();
+    if s.chars().flat_map(char::escape_debug).nth(60).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 impl Tx<'_> {
     fn settle(&self, s: &Settle) -> TxResult<()> {
         let missing = || abort(StoreError::NoConflict { id: s.id.clone() });
@@ -239,7 +249,7 @@ impl Tx<'_> {
                 .or_else(|| fields.get("subject"))
                 .or_else(|| fields.get("title"))
                 .and_then(|v| v.as_str())
-                .map_or_else(|| m.id.to_string(), |s| format!("'{s}'"));
+                .map_or_else(|| m.id.to_string(), |s| format!("'{}'", shown_title(s)));
             abort(StoreError::Invalid {
                 index,
                 kind: m.kind,

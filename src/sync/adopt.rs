@@ -100,7 +100,7 @@ pub fn adopt(store: &Store, who: &Person) -> Result<usize, SyncError> {
         for item in store.live(kind) {
             let (id, stored) = item?;
             let owner = stored.fields.get("owner").and_then(Value::as_str);
-            if who.adopts(owner) {
+            if who.adopts(owner) && fits(store, kind, &stored.fields, &who.login) {
                 let mut f = Fields::new();
                 f.insert("owner".into(), json!(who.login));
                 muts.push(Mutation::update(kind, id, f));
@@ -121,6 +121,15 @@ pub fn adopt(store: &Store, who: &Person) -> Result<usize, SyncError> {
         store.commit_with_meta(chunk, meta)?;
     }
     Ok(total)
+}
+
+/// Whether the record, owned by `login`, passes the model's checks: a record written
+/// before a check existed (a field over today's size limit) keeps its owner rather than
+/// failing the whole adoption; it is held when it is sent.
+fn fits(store: &Store, kind: EntityKind, fields: &Fields, login: &str) -> bool {
+    let mut f = fields.clone();
+    f.insert("owner".into(), json!(login));
+    kind.check(&f, Some(fields), store.context()).is_ok()
 }
 
 /// Meta key: set once owners were checked against the server's users (then again only
@@ -174,7 +183,9 @@ pub fn owners_to_logins(store: &Store) -> Result<usize, SyncError> {
                 .iter()
                 .filter(|u| names_person(owner, &u.login, u.name.as_deref(), u.email.as_deref()))
                 .collect();
-            if let [one] = named.as_slice() {
+            if let [one] = named.as_slice()
+                && fits(store, kind, &stored.fields, &one.login)
+            {
                 let mut f = Fields::new();
                 f.insert("owner".into(), json!(one.login));
                 muts.push(Mutation::update(kind, id, f));

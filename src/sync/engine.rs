@@ -93,6 +93,17 @@ pub struct Report {
     /// refused because it does not know the kind.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub unknown_kinds: std::collections::BTreeMap<String, usize>,
+    /// Pulled changes whose clock was out of bounds (more than a day ahead of this
+    /// laptop's clock, or past the documented ranges): applied, but their clock not
+    /// adopted, so this laptop's own clock stays true (a server of an older version
+    /// may pass such changes on).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub future_clocks: usize,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Checks the token and that the store belongs with this server and user.
@@ -112,7 +123,39 @@ pub fn check_identity(store: &Store, api: &dyn Api, server: &str) -> Result<WhoA
             found: who.user,
         });
     }
+    check_clock(store, &who)?;
     Ok(who)
+}
+
+/// A laptop whose clock is further ahead of the server's clock than the server
+/// tolerates would have every change refused: say so before anything is sent, so the
+/// user sets the time (nothing is lost; the sync runs once the clock is right). Servers
+/// that do not tell their time are not checked. Changes stamped while the clock was
+/// wrong are not blocked here: the server refuses them with the reason and the laptop
+/// holds them, and the rest syncs.
+fn check_clock(store: &Store, who: &WhoAmI) -> Result<(), SyncError> {
+    let Some(server_now) = who.now else {
+        return Ok(());
+    };
+    let skew = who.max_clock_skew_ms.unwrap_or(Hlc::DEFAULT_MAX_SKEW_MS);
+    let server_ms = u64::try_from(server_now.timestamp_millis()).unwrap_or(0);
+    let local = store.clock().now();
+    let local_ms = u64::try_from(local.timestamp_millis()).unwrap_or(0);
+    if local_ms <= server_ms.saturating_add(skew) {
+        return Ok(());
+    }
+    let span = |ms: u64| {
+        crate::model::clock::describe_duration(chrono::Duration::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX)))
+    };
+    Err(SyncError::ClockAhead(format!(
+        "this laptop's clock reads {}, the server's {}: {} ahead; the server refuses changes more than {} \
+         ahead of its clock, so nothing was sent. Set this computer's date and time (automatic time), then \
+         run `outpost sync` again",
+        local.format("%Y-%m-%d %H:%M UTC"),
+        server_now.format("%Y-%m-%d %H:%M UTC"),
+        span(local_ms - server_ms),
+        span(skew)
+    )))
 }
 
 /// Runs one sync. `progress` is told how far it got.
@@ -280,11 +323,18 @@ fn push(
         if changes.is_empty() {
             return Ok(());
         }
-        trim_to_size(&mut changes);
-        let last = changes.last().map_or(0, |c| c.seq);
-        let count = changes.len();
+        let withheld = trim_to_size(&mut changes);
+        let last = changes
+            .iter()
+            .map(|c| c.seq)
+            .chain(withheld.iter().map(|w| w.change.seq))
+            .max()
+            .unwrap_or(0);
+        let count = changes.len() + withheld.len();
         let acked_before = store.sync_state()?.acked_seq;
-        let resp = api.push(&PushRequest::new(store.replica(), changes))?;
+        let mut req = PushRequest::new(store.replica(), changes);
+        req.withheld = withheld.iter().map(Withheld::envelope).collect();
+        let resp = api.push(&req)?;
         if resp.acked > issued {
             return Err(SyncError::Protocol(format!(
                 "the server holds {} changes of this replica but this store made only {issued}; \
@@ -303,10 +353,17 @@ fn push(
                 }
             )));
         }
+        // Withheld changes hold their records here (they stay as written) in the same
+        // step as the acknowledgement makes them leave the outbox.
+        if !withheld.is_empty() {
+            let cursor = store.sync_state()?.cursor;
+            store.apply_remote(&withheld, cursor)?;
+        }
         store.ack_outbox(resp.acked)?;
         report.sent += count;
         report.refused += resp.refused;
-        for r in &resp.refusals {
+        let withheld_seqs: Vec<u64> = withheld.iter().map(|w| w.change.seq).collect();
+        for r in resp.refusals.iter().filter(|r| !withheld_seqs.contains(&r.seq)) {
             *report.unknown_kinds.entry(r.entity.clone()).or_default() += 1;
         }
         progress(Progress::Push {
@@ -340,18 +397,117 @@ fn check_after_restore(store: &Store, api: &dyn Api) -> Result<(), SyncError> {
     Ok(())
 }
 
-/// Keeps a push under [`MAX_PUSH_BYTES`] (always at least one change).
-fn trim_to_size(changes: &mut Vec<Change>) {
+/// Keeps a push under [`MAX_PUSH_BYTES`] of JSON as sent (escapes counted; the body is
+/// not assumed to be compressed), always at least one change. A change larger than
+/// [`MAX_CHANGE_BYTES`] can never be sent: it is taken out and returned, to be withheld
+/// (its sequence number acknowledged, its record held here with the reason) instead of
+/// failing every later sync. Changes after the first one kept that would not fit stay
+/// for the next push.
+fn trim_to_size(changes: &mut Vec<Change>) -> Vec<Withheld> {
     let mut bytes = 0;
-    let mut keep = 0;
-    for c in changes.iter() {
-        bytes += serde_json::to_vec(c).map_or(0, |v| v.len()) + 1;
-        if keep > 0 && bytes > MAX_PUSH_BYTES {
+    let mut keep = Vec::with_capacity(changes.len());
+    let mut withheld = Vec::new();
+    for c in changes.drain(..) {
+        let size = crate::model::validate::json_len(&c) + 1;
+        if size > MAX_CHANGE_BYTES {
+            withheld.push(Withheld::new(c, size));
+            continue;
+        }
+        if !keep.is_empty() && bytes + size > MAX_PUSH_BYTES {
             break;
         }
-        keep += 1;
+        bytes += size;
+        keep.push(c);
     }
-    changes.truncate(keep);
+    // Sequence numbers must stay contiguous: nothing after the first change left out.
+    let end = keep.last().map_or(0, |c: &Change| c.seq);
+    withheld.retain(|w| keep.is_empty() || w.change.seq < end);
+    if keep.is_empty() {
+        withheld.truncate(1);
+    }
+    *changes = keep;
+    withheld
+}
+
+/// Largest change the client sends, as JSON: half the server's body limit. A change
+/// this large can only come from a record written before the size limits (the model
+/// keeps fields to 64 KiB and records to 1 MiB).
+const MAX_CHANGE_BYTES: usize = crate::protocol::wire::MAX_BODY_BYTES / 2;
+
+/// A change too large to send: the push carries only its envelope and the reason, and
+/// applying it here holds its record as written (see `held.rs`).
+struct Withheld {
+    change: Change,
+    hold: Hold,
+}
+
+impl Withheld {
+    fn new(change: Change, size: usize) -> Self {
+        let largest = match &change.op {
+            ChangeOp::Create { fields } => fields
+                .iter()
+                .map(|(k, v)| (k.clone(), crate::model::validate::json_len(v)))
+                .max_by_key(|(_, n)| *n),
+            ChangeOp::Set { field, value, .. } => Some((field.clone(), crate::model::validate::json_len(value))),
+            _ => None,
+        };
+        let reason = match largest {
+            Some((field, n)) => format!(
+                "{field}: the change is {size} bytes, too large to send (at most {} KiB per field, {} KiB per \
+                 record); its field '{field}' is {n} bytes: shorten it (`edit`), or discard the record",
+                crate::model::validate::MAX_FIELD_BYTES / 1024,
+                crate::model::validate::MAX_RECORD_BYTES / 1024
+            ),
+            None => format!("the change is {size} bytes, too large to send"),
+        };
+        let entry = Entry {
+            cursor: 0,
+            actor: String::new(),
+            at: chrono::Utc::now(),
+            change: change.clone(),
+            conflicts: Vec::new(),
+            refused: None,
+        };
+        let mut conflict = held_conflict(&entry, &reason, 0);
+        // Cursor 0 is never a server's, and the sequence number keeps ids apart.
+        conflict.id = Conflict::make_id(0, usize::try_from(change.seq).unwrap_or(usize::MAX));
+        conflict.at = chrono::Utc::now();
+        let hold = Hold {
+            seq: change.seq,
+            create: matches!(change.op, ChangeOp::Create { .. }),
+            conflict,
+        };
+        Self { change, hold }
+    }
+
+    fn envelope(&self) -> crate::protocol::wire::UnknownChange {
+        crate::protocol::wire::UnknownChange {
+            replica: self.change.replica,
+            seq: self.change.seq,
+            entity: self.change.entity.to_string(),
+            id: self.change.id.to_string(),
+            reason: self.hold.conflict.reason.clone(),
+        }
+    }
+}
+
+impl Remote for Withheld {
+    fn target(&self) -> (EntityKind, Id) {
+        (self.change.entity, self.change.id)
+    }
+    fn hlc(&self) -> Hlc {
+        self.change.hlc
+    }
+    fn conflicts(&self) -> &[Conflict] {
+        &[]
+    }
+    fn merge(&self, _current: Option<&Stored>) -> Outcome {
+        // A refusal never deletes local data: the record stays as written.
+        Outcome::Unchanged
+    }
+    fn hold(&self) -> Option<&Hold> {
+        Some(&self.hold)
+    }
 }
 
 fn pull(
@@ -383,6 +539,7 @@ fn pull(
         report.received += others.len();
         report.users += users.len();
         report.conflicts += applied.conflicts;
+        report.future_clocks += applied.future_clocks;
         report.reverted += items.iter().filter(|i| i.reverts()).count();
         progress(Progress::Pull {
             cursor: page.next,
@@ -600,6 +757,8 @@ mod tests {
                 server_id: "srv".into(),
                 name: None,
                 email: None,
+                now: None,
+                max_clock_skew_ms: None,
             })
         }
         fn push(&self, _: &PushRequest) -> Result<PushResponse, SyncError> {
@@ -658,5 +817,170 @@ mod tests {
             2,
             "the cursor moved past both"
         );
+    }
+
+    /// A server at a given time that records what was pushed.
+    struct TimedServer {
+        now: chrono::DateTime<chrono::Utc>,
+        page: String,
+        pushed: Cell<usize>,
+    }
+
+    impl Api for TimedServer {
+        fn health(&self) -> Result<Health, SyncError> {
+            unreachable!("sync does not ask")
+        }
+        fn whoami(&self) -> Result<WhoAmI, SyncError> {
+            Ok(WhoAmI {
+                user: "ana".into(),
+                role: Role::Rep,
+                server_id: "srv".into(),
+                name: None,
+                email: None,
+                now: Some(self.now),
+                max_clock_skew_ms: Some(Hlc::DEFAULT_MAX_SKEW_MS),
+            })
+        }
+        fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError> {
+            self.pushed.set(self.pushed.get() + req.changes.len());
+            Ok(PushResponse {
+                acked: req.changes.last().map_or(0, |c| c.seq),
+                ..PushResponse::default()
+            })
+        }
+        fn pull(&self, _: ReplicaId, _: u64, _: usize) -> Result<PullResponse, SyncError> {
+            Ok(serde_json::from_str(&self.page).expect("page"))
+        }
+    }
+
+    fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+        text.parse().expect("time")
+    }
+
+    fn account(store: &Store, name: &str) {
+        let mut f = crate::model::Fields::new();
+        f.insert("name".into(), json!(name));
+        store
+            .commit(&[Mutation::create(EntityKind::Account, f)])
+            .expect("commit");
+    }
+
+    #[test]
+    fn a_laptop_whose_clock_is_days_ahead_is_told_and_sends_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let clock = crate::model::WallClock::manual(at("2026-03-10T12:00:00Z"));
+        let store = Store::open_with_clock(dir.path(), clock.clone()).expect("open");
+        account(&store, "Ahead AB");
+        let api = TimedServer {
+            now: at("2026-03-06T12:00:00Z"),
+            page: r#"{"entries":[],"next":0,"more":false,"head":0}"#.into(),
+            pushed: Cell::new(0),
+        };
+        let err = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect_err("refused");
+        let text = err.to_string();
+        assert!(
+            text.contains("4 days ahead") && text.contains("date and time"),
+            "{text}"
+        );
+        assert_eq!(api.pushed.get(), 0);
+        // The clock set right, the sync runs (what was stamped while it was wrong is the
+        // server's to refuse, with the reason; the laptop holds it).
+        clock.set(at("2026-03-06T12:00:00Z"));
+        sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
+        assert!(api.pushed.get() >= 1, "the account (and its adoption) went");
+    }
+
+    #[test]
+    fn a_pulled_clock_far_in_the_future_is_applied_but_never_adopted() {
+        let dir = tempfile::tempdir().expect("dir");
+        let clock = crate::model::WallClock::manual(at("2026-03-10T12:00:00Z"));
+        let store = Store::open_with_clock(dir.path(), clock).expect("open");
+        let other = ReplicaId(0xbad);
+        let id = Id::new();
+        let entry = |cursor: u64, wall: u64, counter: u32| {
+            let mut fields = crate::model::Fields::new();
+            fields.insert("name".into(), json!(format!("Far {cursor}")));
+            let change = Change {
+                replica: other,
+                seq: cursor,
+                hlc: Hlc {
+                    wall,
+                    counter,
+                    replica: other,
+                },
+                entity: EntityKind::Account,
+                id: if cursor == 1 { id } else { Id::new() },
+                op: ChangeOp::Create { fields },
+            };
+            json!({"cursor": cursor, "actor": "bo", "at": "2026-01-01T00:00:00Z", "change": change})
+        };
+        let page = json!({
+            "entries": [entry(1, 9_999_999_999_999, 0), entry(2, u64::MAX, u32::MAX)],
+            "next": 2, "more": false, "head": 2,
+        });
+        let api = TimedServer {
+            now: at("2026-03-10T12:00:00Z"),
+            page: page.to_string(),
+            pushed: Cell::new(0),
+        };
+        let report = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
+        assert_eq!(report.future_clocks, 2, "{report:?}");
+        assert!(
+            store.get(EntityKind::Account, id).expect("get").is_some(),
+            "the record is kept"
+        );
+        assert!(
+            store.last_hlc().expect("hlc").wall < 1_800_000_000_000,
+            "the clock stays true"
+        );
+        account(&store, "Later AB");
+        let later = store.pending(10).expect("outbox");
+        assert!(later.iter().all(|c| c.hlc.wall < 1_800_000_000_000), "{later:?}");
+    }
+
+    #[test]
+    fn a_change_too_large_for_any_push_is_withheld_and_the_sequence_stays_contiguous() {
+        let change = |seq: u64, len: usize| {
+            let mut fields = crate::model::Fields::new();
+            fields.insert("name".into(), json!("x".repeat(len)));
+            Change {
+                replica: ReplicaId(5),
+                seq,
+                hlc: Hlc {
+                    wall: 1,
+                    counter: 0,
+                    replica: ReplicaId(5),
+                },
+                entity: EntityKind::Account,
+                id: Id::new(),
+                op: ChangeOp::Create { fields },
+            }
+        };
+        let big = MAX_CHANGE_BYTES + 10;
+        // Control characters are six bytes once escaped: counted as sent.
+        let mut escaped = change(3, 0);
+        if let ChangeOp::Create { fields } = &mut escaped.op {
+            fields.insert("name".into(), json!("\u{1}".repeat(MAX_CHANGE_BYTES / 6 + 10)));
+        }
+        let mut changes = vec![
+            change(1, big),
+            change(2, 10),
+            escaped,
+            change(4, 10),
+            change(5, MAX_PUSH_BYTES),
+        ];
+        let withheld = trim_to_size(&mut changes);
+        let seqs: Vec<u64> = changes.iter().map(|c| c.seq).collect();
+        let held: Vec<u64> = withheld.iter().map(|w| w.change.seq).collect();
+        assert_eq!((seqs, held), (vec![2, 4], vec![1, 3]), "5 waits for the next push");
+        assert!(
+            withheld[0]
+                .envelope()
+                .reason
+                .is_some_and(|r| r.contains("name") && r.contains("too large"))
+        );
+        let mut alone = vec![change(7, big), change(8, big)];
+        let withheld = trim_to_size(&mut alone);
+        assert!(alone.is_empty() && withheld.len() == 1 && withheld[0].change.seq == 7);
     }
 }

@@ -70,6 +70,9 @@ pub enum SyncError {
     /// The store holds `outpost demo` data and the user did not ask to push it.
     #[error("{0}")]
     DemoData(String),
+    /// This laptop's clock is far ahead of the server's: what it writes would be refused.
+    #[error("{0}")]
+    ClockAhead(String),
     /// The login file could not be read or written.
     #[error("{0}")]
     Config(String),

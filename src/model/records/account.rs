@@ -32,7 +32,7 @@ pub struct Account {
 }
 
 impl Record for Account {
-    fn check(&mut self, _old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
+    fn check(&mut self, old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
         required("name", &mut self.name)?;
         for f in [
             &mut self.industry,
@@ -45,6 +45,11 @@ impl Record for Account {
             tidy(f);
         }
         opt_email("email", &mut self.email)?;
+        crate::model::country::check(
+            "country",
+            self.country.as_deref(),
+            old.and_then(|o| o.country.as_deref()),
+        )?;
         opt_phone("phone", &mut self.phone, self.country.as_deref())
     }
 

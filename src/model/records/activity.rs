@@ -63,6 +63,12 @@ pub struct Activity {
 impl Record for Activity {
     fn check(&mut self, _old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
         required("subject", &mut self.subject)?;
+        if let Some(at) = &self.at {
+            crate::model::validate::instant("at", at)?;
+        }
+        if let Some(due) = self.due {
+            crate::model::validate::date("due", due)?;
+        }
         for f in [&mut self.body, &mut self.outcome, &mut self.owner] {
             tidy(f);
         }

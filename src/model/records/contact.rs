@@ -28,12 +28,17 @@ pub struct Contact {
 }
 
 impl Record for Contact {
-    fn check(&mut self, _old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
+    fn check(&mut self, old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
         required("first_name", &mut self.first_name)?;
         required("last_name", &mut self.last_name)?;
         for f in [&mut self.title, &mut self.country, &mut self.owner] {
             tidy(f);
         }
+        crate::model::country::check(
+            "country",
+            self.country.as_deref(),
+            old.and_then(|o| o.country.as_deref()),
+        )?;
         self.emails.retain(|e| !e.trim().is_empty());
         for e in &mut self.emails {
             *e = validate::email("emails", e)?;

@@ -37,6 +37,8 @@ pub struct Event {
 impl Record for Event {
     fn check(&mut self, _old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
         required("title", &mut self.title)?;
+        crate::model::validate::instant("start", &self.start)?;
+        crate::model::validate::instant("end", &self.end)?;
         for f in [&mut self.tz, &mut self.location, &mut self.description] {
             tidy(f);
         }

@@ -58,7 +58,7 @@ pub struct Lead {
 }
 
 impl Record for Lead {
-    fn check(&mut self, _old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
+    fn check(&mut self, old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
         required("first_name", &mut self.first_name)?;
         required("last_name", &mut self.last_name)?;
         required("company", &mut self.company)?;
@@ -66,6 +66,11 @@ impl Record for Lead {
             tidy(f);
         }
         opt_email("email", &mut self.email)?;
+        crate::model::country::check(
+            "country",
+            self.country.as_deref(),
+            old.and_then(|o| o.country.as_deref()),
+        )?;
         opt_phone("phone", &mut self.phone, self.country.as_deref())?;
         if self.status == LeadStatus::Converted && self.converted_contact_id.is_none() {
             return Err(Invalid::new(

@@ -194,6 +194,9 @@ impl Opportunity {
 impl Record for Opportunity {
     fn check(&mut self, old: Option<&Self>, ctx: &Context) -> Result<(), Invalid> {
         required("name", &mut self.name)?;
+        if let Some(d) = self.close_date {
+            validate::date("close_date", d)?;
+        }
         if self.account_id.is_none() {
             return Err(Invalid::new("account_id", "an opportunity needs an account"));
         }

@@ -68,6 +68,9 @@ impl Record for Quote {
             return Err(Invalid::new("opportunity_id", "a quote needs an opportunity"));
         }
         super::required("number", &mut self.number)?;
+        if let Some(d) = self.valid_until {
+            crate::model::validate::date("valid_until", d)?;
+        }
         currency("currency", &mut self.currency)?;
         tidy(&mut self.notes);
         Ok(())

@@ -200,7 +200,7 @@ impl PgBackend {
         }
         let keys: Vec<Key> = engine::keys_with_links(fresh).into_iter().collect();
         let mut records = Self::load_records(tx, &keys).await?;
-        let (drafts, dirty) = engine::plan(who, fresh, &mut records)?;
+        let (drafts, dirty) = engine::plan(who, fresh, &mut records, &engine::Policy::of(req))?;
         let now = chrono::Utc::now();
         let mut response = PushResponse {
             acked: fresh.last().map_or(acked, |c| c.seq),

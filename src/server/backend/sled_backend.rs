@@ -198,7 +198,7 @@ impl Inner {
                     records.insert(key, decode::<Stored>(&v)?);
                 }
             }
-            let (drafts, dirty) = engine::plan(who, fresh, &mut records).map_err(abort)?;
+            let (drafts, dirty) = engine::plan(who, fresh, &mut records, &engine::Policy::of(req)).map_err(abort)?;
             let mut head = head_of(t[META].get(K_HEAD)?.as_deref());
             let mut response = PushResponse {
                 acked: fresh.last().map_or(acked, |c| c.seq),
