@@ -51,7 +51,7 @@ fn main() {
         std::env::var_os("OUTPOST_BENCH_STORE").map_or_else(|| "/tmp/outpost-bench-100k".into(), PathBuf::from);
     {
         let app = App::open(&dir).expect("open");
-        if app.store.count(EntityKind::Contact) == 0 {
+        if app.count(EntityKind::Contact) == 0 {
             eprintln!(
                 "filling {} with the demo at 100,000 contacts (about a minute)…",
                 dir.display()
@@ -70,9 +70,9 @@ fn main() {
     let first = t0.elapsed();
     println!(
         "store: {} contacts, {} opportunities, {} activities",
-        app.store.count(EntityKind::Contact),
-        app.store.count(EntityKind::Opportunity),
-        app.store.count(EntityKind::Activity)
+        app.count(EntityKind::Contact),
+        app.count(EntityKind::Opportunity),
+        app.count(EntityKind::Activity)
     );
     println!(
         "first frame (open store + state + draw 120x40): {} (open alone {})",

@@ -177,6 +177,35 @@ impl App {
         Ok(rows)
     }
 
+    /// How many records of a kind the store holds (trashed ones included; a cheap count
+    /// for progress bars).
+    #[must_use]
+    pub fn count(&self, kind: EntityKind) -> usize {
+        self.store.count(kind)
+    }
+
+    /// The live records of a kind, in id (creation) order, decoded one at a time.
+    pub fn live(&self, kind: EntityKind) -> impl Iterator<Item = Result<(Id, Stored), AppError>> + '_ {
+        self.store.live(kind).map(|r| r.map_err(AppError::from))
+    }
+
+    /// The live records of `child` kind that point at `parent`, in id order.
+    pub fn children(&self, parent: Id, child: EntityKind) -> Result<Vec<(Id, Stored)>, AppError> {
+        let mut out = Vec::new();
+        for id in self.store.children(parent, child)? {
+            if let Some(s) = self.store.get(child, id)?.filter(|s| !s.deleted) {
+                out.push((id, s));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every live record's folded (lower-case) title of a kind with its id, from the
+    /// title index (no record is decoded), in title order.
+    pub fn titles(&self, kind: EntityKind) -> Result<Vec<(String, Id)>, AppError> {
+        Ok(self.store.index_entries_titles(kind)?)
+    }
+
     /// Where the data lives.
     #[must_use]
     pub fn data_path(&self) -> &Path {

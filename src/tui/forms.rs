@@ -119,7 +119,7 @@ fn edit_text(cx: &Ctx, spec: &Spec, value: Option<&Value>) -> (String, Option<St
 
 /// Opens a form to edit a record.
 fn open_edit(cx: &Ctx, kind: EntityKind, id: Id, out: &mut Effects) -> Option<Form> {
-    let stored = match cx.app.store.get(kind, id) {
+    let stored = match cx.app.record(kind, id) {
         Ok(Some(s)) if !s.deleted => s,
         Ok(_) => {
             out.say(format!("the {kind} is gone"), Level::Error);
@@ -156,8 +156,7 @@ fn open_edit(cx: &Ctx, kind: EntityKind, id: Id, out: &mut Effects) -> Option<Fo
 pub fn links_of(cx: &Ctx, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&'static str, Id)> {
     let fields = cx
         .app
-        .store
-        .get(kind, id)
+        .record(kind, id)
         .ok()
         .flatten()
         .map(|s| s.fields)
@@ -305,7 +304,7 @@ fn open_meeting(cx: &Ctx, on: (EntityKind, Id)) -> Form {
 
 /// Opens the form to convert a lead.
 fn open_convert(cx: &Ctx, lead: Id, out: &mut Effects) -> Option<Form> {
-    let stored = cx.app.store.get(EntityKind::Lead, lead).ok().flatten();
+    let stored = cx.app.record(EntityKind::Lead, lead).ok().flatten();
     let company = stored
         .as_ref()
         .map(|s| s.text("company").to_string())
@@ -664,7 +663,7 @@ pub fn mark_done(cx: &Ctx, on: (EntityKind, Id), out: &mut Effects) {
     if on.0 != EntityKind::Activity {
         return out.say("Select a task to mark it done", Level::Info);
     }
-    let Ok(Some(s)) = cx.app.store.get(EntityKind::Activity, on.1) else {
+    let Ok(Some(s)) = cx.app.record(EntityKind::Activity, on.1) else {
         return;
     };
     let done = !s.fields.get("done").and_then(Value::as_bool).unwrap_or(false);

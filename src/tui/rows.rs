@@ -370,11 +370,11 @@ pub fn load(
     kind: EntityKind,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ListData, AppError> {
-    let total = app.store.count(kind);
+    let total = app.count(kind);
     let mut names = NameCache::default();
     let mut rows = Vec::with_capacity(total);
     let mut hay = Haystacks::default();
-    for (i, item) in app.store.live(kind).enumerate() {
+    for (i, item) in app.live(kind).enumerate() {
         let (id, s) = item?;
         let r = row(app, clock, &mut names, kind, id, &s);
         hay.push(&search_text(kind, &r));

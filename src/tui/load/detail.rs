@@ -73,8 +73,7 @@ pub const HELD_LABEL: &str = "Held";
 /// Loads a record with its timeline and related records.
 pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<DetailData, AppError> {
     let stored = app
-        .store
-        .get(kind, id)?
+        .record(kind, id)?
         .filter(|s| !s.deleted)
         .ok_or_else(|| AppError::NotFound(format!("the {kind} is gone (deleted or in the trash)")))?;
     let mut names = Names::default();
@@ -127,10 +126,7 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
     let related = crate::app::kinds::def(kind).tabs;
     for (child, title) in related {
         let mut items = Vec::new();
-        for cid in app.store.children(id, *child)? {
-            let Some(s) = app.store.get(*child, cid)? else {
-                continue;
-            };
+        for (cid, s) in app.children(id, *child)? {
             let cells = match child {
                 EntityKind::Contact => vec![
                     format!("{} {}", s.text("first_name"), s.text("last_name")),
@@ -186,10 +182,7 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
 /// The activities about a record, newest first.
 fn timeline(app: &App, clock: &Clock, id: Id) -> Result<Tab, AppError> {
     let mut items: Vec<(String, Item)> = Vec::new();
-    for aid in app.store.children(id, EntityKind::Activity)? {
-        let Some(s) = app.store.get(EntityKind::Activity, aid)? else {
-            continue;
-        };
+    for (aid, s) in app.children(id, EntityKind::Activity)? {
         let kind = s.text("kind").to_string();
         let done = s.fields.get("done").and_then(Value::as_bool).unwrap_or(false);
         let open_task = kind == "task" && !done;

@@ -32,7 +32,7 @@ pub struct Titles {
 pub fn load(app: &App, progress: &mut dyn FnMut(usize, usize)) -> Result<Titles, AppError> {
     let mut t = Titles::default();
     for (i, kind) in KINDS.iter().enumerate() {
-        for (title, id) in app.store.index_entries_titles(*kind)? {
+        for (title, id) in app.titles(*kind)? {
             t.items.push((*kind, id));
             t.hay.push(&format!("{title} {}", kind.name()));
         }
