@@ -20,7 +20,6 @@ use outpost::tui::event::Event;
 use outpost::tui::harness::Harness;
 use outpost::tui::jobs::{self, Job, Ticket};
 use outpost::tui::keymap::Keymap;
-use outpost::tui::rows;
 use outpost::tui::state::{Options, State, ViewId};
 use outpost::tui::theme::Theme;
 use outpost::tui::{filter, ui, update};
@@ -148,12 +147,13 @@ fn main() {
     println!("nucleo worst keystroke: {} (target < 16 ms)", ms(worst));
 
     // The same rows with fuzzy-matcher, for the record.
-    let list = st.list(EntityKind::Contact).expect("list");
-    let data = list.data.as_ref().expect("rows");
-    let texts: Vec<String> = data
-        .rows
-        .iter()
-        .map(|r| filter::fold(&rows::search_text(EntityKind::Contact, r)))
+    let texts: Vec<String> = app
+        .live(EntityKind::Contact)
+        .map(|r| {
+            let (_, s) = r.expect("contact");
+            let mut names = outpost::app::view::Names::default();
+            filter::fold(&outpost::app::search::text_from(&app, EntityKind::Contact, &s, &mut names))
+        })
         .collect();
     let skim = SkimMatcherV2::default();
     for q in ["a", "an", "anna", "anna m"] {

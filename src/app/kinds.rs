@@ -46,6 +46,9 @@ pub struct Def {
     pub tabs: &'static [(EntityKind, &'static str)],
     /// How import matches a row without an id; `None`: by id only.
     pub natural_key: Option<NaturalKey>,
+    /// The keys of the output row a search looks at (`list -s`, the TUI's filter and
+    /// global search; see `app::search`).
+    pub search: &'static [&'static str],
 }
 
 /// What an activity or event is "about", most telling first (the TUI rows, the
@@ -67,22 +70,6 @@ const CHILD_ORDER: &[EntityKind] = &[
     EntityKind::Event,
     EntityKind::Territory,
     EntityKind::Account,
-];
-
-/// The fields of an output row a fuzzy `--search` (and the TUI's search) looks at.
-pub const SEARCH: &[&str] = &[
-    "name",
-    "first_name",
-    "last_name",
-    "company",
-    "subject",
-    "title",
-    "sku",
-    "number",
-    "account_name",
-    "emails",
-    "email",
-    "city",
 ];
 
 const ACCOUNT: Def = Def {
@@ -111,6 +98,7 @@ const ACCOUNT: Def = Def {
         emails: None,
         name: &["name"],
     }),
+    search: &["name", "industry", "city", "owner_name"],
 };
 
 const CONTACT: Def = Def {
@@ -134,6 +122,7 @@ const CONTACT: Def = Def {
         emails: Some("emails"),
         name: &["first_name", "last_name", "account_id"],
     }),
+    search: &["first_name", "last_name", "account_name", "title", "emails", "phones"],
 };
 
 const LEAD: Def = Def {
@@ -161,6 +150,7 @@ const LEAD: Def = Def {
         emails: Some("email"),
         name: &["first_name", "last_name", "company"],
     }),
+    search: &["first_name", "last_name", "company", "status", "source", "email"],
 };
 
 const OPPORTUNITY: Def = Def {
@@ -186,6 +176,7 @@ const OPPORTUNITY: Def = Def {
         emails: None,
         name: &["name", "account_id"],
     }),
+    search: &["name", "account_name", "stage", "owner_name"],
 };
 
 const PRODUCT: Def = Def {
@@ -208,6 +199,7 @@ const PRODUCT: Def = Def {
         emails: None,
         name: &["sku"],
     }),
+    search: &["sku", "name"],
 };
 
 const QUOTE: Def = Def {
@@ -231,6 +223,7 @@ const QUOTE: Def = Def {
     ],
     tabs: &[(EntityKind::QuoteLine, "Lines")],
     natural_key: None,
+    search: &["number", "opportunity_name", "account_name", "status"],
 };
 
 const QUOTE_LINE: Def = Def {
@@ -251,6 +244,7 @@ const QUOTE_LINE: Def = Def {
     ],
     tabs: &[],
     natural_key: None,
+    search: &["description", "quote_name"],
 };
 
 const ACTIVITY: Def = Def {
@@ -272,6 +266,7 @@ const ACTIVITY: Def = Def {
     ],
     tabs: &[],
     natural_key: None,
+    search: &["kind", "subject", "account_name", "contact_name", "opportunity_name", "lead_name"],
 };
 
 const EVENT: Def = Def {
@@ -295,6 +290,7 @@ const EVENT: Def = Def {
     ],
     tabs: &[],
     natural_key: None,
+    search: &["title", "location", "account_name"],
 };
 
 const USER: Def = Def {
@@ -315,6 +311,7 @@ const USER: Def = Def {
     ],
     tabs: &[],
     natural_key: None,
+    search: &["login", "name", "email"],
 };
 
 const TERRITORY: Def = Def {
@@ -342,6 +339,7 @@ const TERRITORY: Def = Def {
         emails: None,
         name: &["name"],
     }),
+    search: &["name", "parent_name", "countries", "postcodes", "industries", "members"],
 };
 
 /// The definition of a kind: the registry's one line per kind.

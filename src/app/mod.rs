@@ -14,6 +14,7 @@ pub mod ops;
 pub mod owners;
 pub mod queries;
 pub mod resolve;
+pub mod search;
 pub mod session;
 pub mod spec;
 pub mod territory;

@@ -1,6 +1,6 @@
-//! List rows: the columns each record list shows, and loading them once from the store
-//! (names of related records looked up through a cache), with folded haystacks for the
-//! fuzzy filter.
+//! List rows: the columns each record list shows, and loading them once through `app`
+//! (names of related records looked up through a cache), with the folded search text of
+//! each record for the filter (`app::search`, the same text `list -s` matches).
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -340,29 +340,6 @@ pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id
     Row { id, cells, amount }
 }
 
-/// The filter text of a row: every column but dates, flags and amounts.
-#[must_use]
-pub fn search_text(kind: EntityKind, r: &Row) -> String {
-    // Short haystacks keep a keystroke over 100k rows fast (and fuzzy matches meaningful):
-    // contacts match on name, account and title, not on e-mail and phone.
-    let skip: &[usize] = match kind {
-        EntityKind::Contact => &[3, 4],
-        EntityKind::Account => &[3],
-        EntityKind::Lead => &[4],
-        EntityKind::Opportunity => &[3, 4],
-        EntityKind::Quote => &[4],
-        EntityKind::Activity => &[0, 4, 5],
-        _ => &[],
-    };
-    r.cells
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !skip.contains(i))
-        .map(|(_, c)| c.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Loads every live record of `kind` as rows, reporting progress every few thousand.
 pub fn load(
     app: &App,
@@ -374,10 +351,11 @@ pub fn load(
     let mut names = NameCache::default();
     let mut rows = Vec::with_capacity(total);
     let mut hay = Haystacks::default();
+    let mut search_names = crate::app::view::Names::default();
     for (i, item) in app.live(kind).enumerate() {
         let (id, s) = item?;
         let r = row(app, clock, &mut names, kind, id, &s);
-        hay.push(&search_text(kind, &r));
+        hay.push(&crate::app::search::text_from(app, kind, &s, &mut search_names));
         rows.push(r);
         if i % 5000 == 4999 {
             progress(i + 1, total);

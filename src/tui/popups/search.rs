@@ -1,5 +1,5 @@
-//! Global fuzzy search over the names of every record (from the store's title index, so
-//! no record is decoded until it is shown).
+//! Global search over every record's search fields (`app::search`: the syntax and
+//! ranking of the list filter and `list -s`).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
