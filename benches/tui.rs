@@ -152,7 +152,12 @@ fn main() {
         .map(|r| {
             let (_, s) = r.expect("contact");
             let mut names = outpost::app::view::Names::default();
-            filter::fold(&outpost::app::search::text_from(&app, EntityKind::Contact, &s, &mut names))
+            filter::fold(&outpost::app::search::text_from(
+                &app,
+                EntityKind::Contact,
+                &s,
+                &mut names,
+            ))
         })
         .collect();
     let skim = SkimMatcherV2::default();

@@ -71,3 +71,38 @@ fn a_trashed_child_is_not_listed() {
             .all(|(_, id)| *id != gone)
     );
 }
+
+#[test]
+fn search_covers_the_registrys_search_fields_not_names_only() {
+    use outpost::app::queries::ListQuery;
+    use outpost::app::search;
+    let (_dir, app) = demo();
+    let (pid, product) = app.live(EntityKind::Product).next().expect("a product").expect("read");
+    let (cid, contact) = app.live(EntityKind::Contact).next().expect("a contact").expect("read");
+    let phone = contact.fields["phones"][0].as_str().expect("phone").to_string();
+    let email = contact.fields["emails"][0].as_str().expect("e-mail").to_string();
+    let index = app
+        .search_index(&[EntityKind::Product, EntityKind::Contact], &mut |_, _| {})
+        .expect("index");
+    for (query, want) in [
+        (format!("'{}", product.text("sku")), (EntityKind::Product, pid)),
+        (format!("'{phone}"), (EntityKind::Contact, cid)),
+        (format!("'{email}"), (EntityKind::Contact, cid)),
+    ] {
+        let mut f = search::Filter::default();
+        f.set_query(&query, &index.hay, &index.base);
+        let found: Vec<_> = f.ranked().iter().map(|i| index.items[*i as usize]).collect();
+        assert!(found.contains(&want), "{query}: {found:?}");
+        // list -s finds it too.
+        let listed = app
+            .list(
+                want.0,
+                &ListQuery {
+                    search: Some(query.clone()),
+                    ..Default::default()
+                },
+            )
+            .expect("list");
+        assert!(listed.iter().any(|r| r["id"] == want.1.to_string()), "{query}");
+    }
+}

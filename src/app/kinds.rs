@@ -266,7 +266,14 @@ const ACTIVITY: Def = Def {
     ],
     tabs: &[],
     natural_key: None,
-    search: &["kind", "subject", "account_name", "contact_name", "opportunity_name", "lead_name"],
+    search: &[
+        "kind",
+        "subject",
+        "account_name",
+        "contact_name",
+        "opportunity_name",
+        "lead_name",
+    ],
 };
 
 const EVENT: Def = Def {
