@@ -169,22 +169,19 @@ pub fn links_of(cx: &Ctx, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&'s
             out.push((f, v));
         }
     };
-    match kind {
-        EntityKind::Account => add("account_id", Some(id)),
-        // The account of a contact or deal is filled in by the app when saving.
-        EntityKind::Contact => add("contact_id", Some(id)),
-        EntityKind::Opportunity => add("opportunity_id", Some(id)),
-        EntityKind::Lead => add("lead_id", Some(id)),
-        EntityKind::Quote => {
-            add("opportunity_id", ref_id(&fields, "opportunity_id"));
-            add("account_id", ref_id(&fields, "account_id"));
-        }
-        EntityKind::Activity | EntityKind::Event => {
-            for (f, _) in crate::app::kinds::ABOUT {
-                add(f, ref_id(&fields, f));
+    // A record an activity can be about is linked itself (the app fills in the account
+    // of a contact or deal when saving); any other record lends the links it has that
+    // an activity can carry, in its definition's order.
+    let about = crate::app::kinds::ABOUT;
+    match about.iter().find(|(_, k)| *k == kind) {
+        Some((f, _)) => add(f, Some(id)),
+        None => {
+            for (f, _) in crate::app::kinds::def(kind).links {
+                if about.iter().any(|(a, _)| a == f) {
+                    add(f, ref_id(&fields, f));
+                }
             }
         }
-        _ => {}
     }
     if for_event {
         out.retain(|(f, _)| *f != "lead_id");

@@ -9,6 +9,7 @@ use crate::app::view::{Names, cell};
 use crate::app::{App, AppError};
 use crate::model::{EntityKind, Id};
 use crate::tui::clock::Clock;
+use crate::tui::rows::{NameCache, cell_text};
 
 /// A related record in a tab.
 #[derive(Clone, Debug, PartialEq)]
@@ -123,36 +124,18 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
         fields.push(("Loss reason".into(), reason));
     }
     let mut tabs = vec![timeline(app, clock, id)?];
+    let mut names = NameCache::default();
     let related = crate::app::kinds::def(kind).tabs;
     for (child, title) in related {
         let mut items = Vec::new();
         for (cid, s) in app.children(id, *child)? {
-            let cells = match child {
-                EntityKind::Contact => vec![
-                    format!("{} {}", s.text("first_name"), s.text("last_name")),
-                    s.text("title").to_string(),
-                ],
-                EntityKind::Opportunity => vec![
-                    s.text("name").to_string(),
-                    s.text("stage").to_string(),
-                    crate::model::money::display(s.text("amount").parse().unwrap_or_default(), s.text("currency")),
-                ],
-                EntityKind::Quote => vec![
-                    s.text("number").to_string(),
-                    s.text("status").to_string(),
-                    s.text("valid_until").to_string(),
-                ],
-                EntityKind::Event => vec![
-                    when(clock, s.text("start")),
-                    s.text("title").to_string(),
-                    s.text("location").to_string(),
-                ],
-                EntityKind::QuoteLine => vec![
-                    s.text("description").to_string(),
-                    format!("{} x {}", s.text("quantity"), s.text("unit_price")),
-                ],
-                _ => vec![app.title(*child, cid)],
-            };
+            let mut amount = rust_decimal::Decimal::ZERO;
+            let cells = crate::app::kinds::def(*child)
+                .tui
+                .tab_cells
+                .iter()
+                .map(|c| cell_text(app, clock, &mut names, *child, cid, &s, *c, &mut amount))
+                .collect();
             items.push(Item {
                 kind: *child,
                 id: cid,
@@ -160,7 +143,7 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
                 open_task: false,
             });
         }
-        if *child == EntityKind::Event {
+        if crate::app::kinds::def(*child).tui.tab_newest_first {
             items.sort_by(|a, b| b.cells[0].cmp(&a.cells[0]));
         }
         tabs.push(Tab {
