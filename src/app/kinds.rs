@@ -9,6 +9,7 @@
 //! as `account_name`, CSV aliases).
 
 use crate::model::EntityKind;
+use crate::model::records::fields;
 
 use super::spec::{self, Spec};
 
@@ -160,10 +161,10 @@ pub struct Def {
 /// What an activity or event is "about", most telling first (the TUI rows, the
 /// dashboard's tasks and the forms' titles name the first one set).
 pub const ABOUT: &[(&str, EntityKind)] = &[
-    ("account_id", EntityKind::Account),
-    ("contact_id", EntityKind::Contact),
-    ("opportunity_id", EntityKind::Opportunity),
-    ("lead_id", EntityKind::Lead),
+    (fields::shared::ACCOUNT_ID, EntityKind::Account),
+    (fields::shared::CONTACT_ID, EntityKind::Contact),
+    (fields::shared::OPPORTUNITY_ID, EntityKind::Opportunity),
+    (fields::activity::LEAD_ID, EntityKind::Lead),
 ];
 
 /// The order `show` lists children in (those linking to the shown record).
@@ -665,6 +666,52 @@ mod tests {
             stored.sort_unstable();
             defined.sort_unstable();
             assert_eq!(stored, defined, "{kind}: serde fields vs definition");
+        }
+    }
+
+    /// The field-name constants (`model::records::fields`) are each struct's serde
+    /// fields, and a shared name is a field of several kinds.
+    #[test]
+    fn field_constants_equal_the_serde_fields() {
+        use crate::model::records::fields as f;
+        for kind in EntityKind::ALL {
+            let all: &[&str] = match kind {
+                EntityKind::Account => f::account::ALL,
+                EntityKind::Contact => f::contact::ALL,
+                EntityKind::Lead => f::lead::ALL,
+                EntityKind::Opportunity => f::opportunity::ALL,
+                EntityKind::Product => f::product::ALL,
+                EntityKind::Quote => f::quote::ALL,
+                EntityKind::QuoteLine => f::quote_line::ALL,
+                EntityKind::Activity => f::activity::ALL,
+                EntityKind::Event => f::event::ALL,
+                EntityKind::User => f::user::ALL,
+                EntityKind::Territory => f::territory::ALL,
+            };
+            let mut consts: Vec<&str> = all.to_vec();
+            let mut stored: Vec<&str> = kind.field_names().iter().map(String::as_str).collect();
+            consts.sort_unstable();
+            stored.sort_unstable();
+            assert_eq!(consts, stored, "{kind}: field constants vs serde fields");
+        }
+        for name in [
+            f::shared::OWNER,
+            f::shared::ACCOUNT_ID,
+            f::shared::CONTACT_ID,
+            f::shared::OPPORTUNITY_ID,
+            f::shared::FIRST_NAME,
+            f::shared::LAST_NAME,
+            f::shared::CURRENCY,
+            f::shared::NAME,
+        ] {
+            let kinds = EntityKind::ALL
+                .iter()
+                .filter(|k| k.field_names().iter().any(|n| n == name))
+                .count();
+            assert!(kinds >= 2, "{name} is shared by {kinds} kinds");
+        }
+        for (field, _) in ABOUT {
+            assert!(f::activity::ALL.contains(field), "{field}");
         }
     }
 

@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 
 use super::view::{Names, cell};
 use super::{App, AppError};
+use crate::model::records::fields;
 use crate::model::{EntityKind, Id};
 use crate::store::Stored;
 
@@ -46,7 +47,7 @@ pub fn text_of(kind: EntityKind, row: &Map<String, Value>) -> String {
 pub fn text_from(app: &App, kind: EntityKind, stored: &Stored, names: &mut Names) -> String {
     join(fields(kind).iter().map(|k| {
         if *k == "owner_name" {
-            let owner = stored.text("owner");
+            let owner = stored.text(fields::shared::OWNER);
             return if owner.is_empty() {
                 String::new()
             } else {

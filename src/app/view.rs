@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::App;
 use super::spec::{self, Ty};
 use crate::model::records::StageHistory;
+use crate::model::records::fields;
 use crate::model::{EntityKind, Id};
 use crate::store::Stored;
 
@@ -154,7 +155,7 @@ impl App {
                 out.insert(k.clone(), v.clone());
             }
         }
-        if let Some(h) = out.get_mut("stage_history") {
+        if let Some(h) = out.get_mut(fields::opportunity::STAGE_HISTORY) {
             // Stored as a set keyed by entry id; shown as a list ordered by time.
             *h = StageHistory::from_value(h).to_output();
         }

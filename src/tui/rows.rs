@@ -18,6 +18,7 @@ use crate::model::{EntityKind, Id};
 use crate::store::Stored;
 
 pub use crate::app::kinds::{Cell, ListColumn as Column, Sort};
+use crate::model::records::fields;
 
 /// The kinds that have a list view, in tab order.
 pub const LIST_KINDS: [EntityKind; 7] = [
@@ -146,7 +147,7 @@ impl NameCache {
 
     /// The display name of the record's owner ("Sara Lindqvist" for `sara`).
     pub fn owner(&mut self, app: &App, s: &Stored) -> String {
-        let owner = text(s, "owner");
+        let owner = text(s, fields::shared::OWNER);
         let dir = self
             .owners
             .get_or_insert_with(|| app.owner_directory().unwrap_or_default());
@@ -189,8 +190,8 @@ pub fn cell_text(
         Cell::Owner => names.owner(app, s),
         Cell::First(field) => first(s, field),
         Cell::Money => {
-            *amount = s.text("amount").parse().unwrap_or_default();
-            money::display(*amount, s.text("currency"))
+            *amount = s.text(fields::opportunity::AMOUNT).parse().unwrap_or_default();
+            money::display(*amount, s.text(fields::shared::CURRENCY))
         }
         Cell::Local { field, raw } => chrono::DateTime::parse_from_rfc3339(s.text(field)).map_or_else(
             |_| if raw { s.text(field).to_string() } else { String::new() },
@@ -208,7 +209,7 @@ pub fn cell_text(
             .unwrap_or_default(),
         Cell::TaskDone => {
             let task = s.text("kind") == "task";
-            let done = f.get("done").and_then(Value::as_bool).unwrap_or(false);
+            let done = f.get(fields::activity::DONE).and_then(Value::as_bool).unwrap_or(false);
             if task {
                 if done { "✓" } else { "·" }.to_string()
             } else {

@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::app::spec::{self, Ty};
 use crate::app::view::{Names, cell};
 use crate::app::{App, AppError};
+use crate::model::records::fields;
 use crate::model::{EntityKind, Id};
 use crate::tui::clock::Clock;
 use crate::tui::rows::{NameCache, cell_text};
@@ -114,13 +115,20 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
             fields.push((label(d), v));
         }
     }
-    if let Some(Value::Array(history)) = view.get("stage_history") {
-        let stages: Vec<String> = history.iter().filter_map(|h| h.get("stage").map(cell)).collect();
+    if let Some(Value::Array(history)) = view.get(fields::opportunity::STAGE_HISTORY) {
+        let stages: Vec<String> = history
+            .iter()
+            .filter_map(|h| h.get(fields::opportunity::STAGE).map(cell))
+            .collect();
         if !stages.is_empty() {
             fields.push(("Stage history".into(), stages.join(" → ")));
         }
     }
-    if let Some(reason) = view.get("loss_reason").map(cell).filter(|r| !r.is_empty()) {
+    if let Some(reason) = view
+        .get(fields::opportunity::LOSS_REASON)
+        .map(cell)
+        .filter(|r| !r.is_empty())
+    {
         fields.push(("Loss reason".into(), reason));
     }
     let mut tabs = vec![timeline(app, clock, id)?];
@@ -167,12 +175,16 @@ fn timeline(app: &App, clock: &Clock, id: Id) -> Result<Tab, AppError> {
     let mut items: Vec<(String, Item)> = Vec::new();
     for (aid, s) in app.children(id, EntityKind::Activity)? {
         let kind = s.text("kind").to_string();
-        let done = s.fields.get("done").and_then(Value::as_bool).unwrap_or(false);
+        let done = s
+            .fields
+            .get(fields::activity::DONE)
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let open_task = kind == "task" && !done;
         let extra = if kind == "task" {
             format!("due {}{}", s.text("due"), if done { " ✓" } else { "" })
         } else {
-            s.text("outcome").to_string()
+            s.text(fields::activity::OUTCOME).to_string()
         };
         let at = s.text("at").to_string();
         items.push((
@@ -180,7 +192,12 @@ fn timeline(app: &App, clock: &Clock, id: Id) -> Result<Tab, AppError> {
             Item {
                 kind: EntityKind::Activity,
                 id: aid,
-                cells: vec![when(clock, &at), kind, s.text("subject").to_string(), extra],
+                cells: vec![
+                    when(clock, &at),
+                    kind,
+                    s.text(fields::activity::SUBJECT).to_string(),
+                    extra,
+                ],
                 open_task,
             },
         ));
