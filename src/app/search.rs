@@ -20,7 +20,7 @@
 
 use std::cmp::Reverse;
 
-use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
+use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 use serde_json::{Map, Value};
 
@@ -240,30 +240,70 @@ impl<S: AsRef<str>> FromIterator<S> for Haystacks {
 /// 100k contacts: 'an' 36 ms optimal, about 12 ms greedy.
 const GREEDY_ABOVE: usize = 20_000;
 
-/// Scores a haystack against every word of the pattern (all must match).
-fn score_pattern(pattern: &Pattern, hay: Utf32Str<'_>, matcher: &mut Matcher, greedy: bool) -> Option<u32> {
-    if !greedy {
-        return pattern.score(hay, matcher);
+/// Scores a haystack against one word of a pattern.
+fn score_atom(atom: &Atom, hay: Utf32Str<'_>, matcher: &mut Matcher, greedy: bool) -> Option<u32> {
+    if greedy && atom.kind == AtomKind::Fuzzy && !atom.negative {
+        matcher.config.ignore_case = true;
+        matcher.config.normalize = true;
+        matcher.fuzzy_match_greedy(hay, atom.needle_text()).map(u32::from)
+    } else {
+        atom.score(hay, matcher).map(u32::from)
     }
+}
+
+/// Scores a haystack against every word of the pattern (all must match): the sum of
+/// the words' scores, as `Pattern::score` adds them.
+fn score_pattern(pattern: &Pattern, hay: Utf32Str<'_>, matcher: &mut Matcher, greedy: bool) -> Option<u32> {
     let mut total = 0u32;
     for atom in &pattern.atoms {
-        let s = if atom.kind == AtomKind::Fuzzy && !atom.negative {
-            matcher.config.ignore_case = true;
-            matcher.config.normalize = true;
-            matcher.fuzzy_match_greedy(hay, atom.needle_text())?
-        } else {
-            atom.score(hay, matcher)?
-        };
-        total += u32::from(s);
+        total += score_atom(atom, hay, matcher, greedy)?;
     }
     Some(total)
+}
+
+/// One matching row: where it is, and its score split into the words before the last
+/// and the last word, so a growing query rescores only its last word.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    row: u32,
+    pos: u32,
+    before_last: u32,
+    last: u32,
+}
+
+/// How a new query relates to the previous one, when it only grew.
+enum Growth {
+    /// The same words (a space was typed): nothing to rescore.
+    Same,
+    /// The last word grew: rescore it.
+    LastWord,
+    /// A new word after the previous ones: score only it.
+    NewWord,
+    /// Anything else: score every word.
+    Other,
+}
+
+fn growth(old: &[String], new: &[String]) -> Growth {
+    let n = new.len();
+    if old == new {
+        Growth::Same
+    } else if n > 0 && old.len() == n && old[..n - 1] == new[..n - 1] {
+        Growth::LastWord
+    } else if n > 0 && old.len() + 1 == n && old[..] == new[..n - 1] {
+        Growth::NewWord
+    } else {
+        Growth::Other
+    }
 }
 
 /// The state of one list's filter.
 pub struct Filter {
     query: String,
-    /// (row, position in the base order) of every row matching `query`, in row order.
-    candidates: Vec<(u32, u32)>,
+    /// Every row matching `query`, in row order.
+    candidates: Vec<Candidate>,
+    /// The words of `query` as scored, and whether greedily (see [`GREEDY_ABOVE`]).
+    words: Vec<String>,
+    greedy: bool,
     /// Matching rows, best first (ties keep the base order).
     ranked: Vec<u32>,
     active: bool,
@@ -275,6 +315,8 @@ impl Default for Filter {
         Self {
             query: String::new(),
             candidates: Vec::new(),
+            words: Vec::new(),
+            greedy: false,
             ranked: Vec::new(),
             active: false,
             matcher: Matcher::new({
@@ -338,40 +380,92 @@ impl Filter {
             && !self.query.trim_end().ends_with('$')
             && !self.query.trim().is_empty();
         let pattern = Pattern::parse(query_trimmed, CaseMatching::Ignore, Normalization::Smart);
+        let words: Vec<String> = query_trimmed.split_whitespace().map(str::to_string).collect();
         let rows = if narrow { self.candidates.len() } else { hay.len() };
         let greedy = rows > GREEDY_ABOVE;
-        let mut scored: Vec<(u32, u32, u32)> = Vec::new();
-        let matcher = &mut self.matcher;
-        let mut score = |row: u32, pos: u32| {
-            if let Some(h) = hay.get(row)
-                && let Some(s) = score_pattern(&pattern, h, matcher, greedy)
-            {
-                scored.push((row, pos, s));
-            }
-        };
-        // Rows are visited in storage order (memory order of their haystacks), not in the
-        // list's sort order: random access over 100k small allocations costs more than
-        // the matching.
-        if narrow {
-            for &(row, pos) in &self.candidates {
-                score(row, pos);
-            }
+        // Reuse the previous words' scores when only the last word changed or a word was
+        // added, scored the same way (the words split as nucleo parses them).
+        let reuse = if narrow && greedy == self.greedy && words.len() == pattern.atoms.len() {
+            growth(&self.words, &words)
         } else {
-            let mut pos_of_row = vec![u32::MAX; hay.len()];
-            for (pos, &row) in base.iter().enumerate() {
-                if let Some(p) = pos_of_row.get_mut(row as usize) {
-                    *p = u32::try_from(pos).unwrap_or(u32::MAX);
+            Growth::Other
+        };
+        let matcher = &mut self.matcher;
+        let mut next: Vec<Candidate> = Vec::new();
+        match (reuse, pattern.atoms.last()) {
+            (Growth::Same, _) => next = std::mem::take(&mut self.candidates),
+            (Growth::LastWord, Some(atom)) => {
+                for c in &self.candidates {
+                    if let Some(h) = hay.get(c.row)
+                        && let Some(last) = score_atom(atom, h, matcher, greedy)
+                    {
+                        next.push(Candidate { last, ..*c });
+                    }
                 }
             }
-            for (row, pos) in pos_of_row.into_iter().enumerate() {
-                if pos != u32::MAX {
-                    score(u32::try_from(row).unwrap_or(u32::MAX), pos);
+            (Growth::NewWord, Some(atom)) => {
+                for c in &self.candidates {
+                    if let Some(h) = hay.get(c.row)
+                        && let Some(last) = score_atom(atom, h, matcher, greedy)
+                    {
+                        next.push(Candidate {
+                            before_last: c.before_last + c.last,
+                            last,
+                            ..*c
+                        });
+                    }
+                }
+            }
+            _ => {
+                let (init, last_atom) = match pattern.atoms.split_last() {
+                    Some((last, init)) => (init, Some(last)),
+                    None => (&pattern.atoms[..], None),
+                };
+                let mut score = |row: u32, pos: u32| {
+                    let h = hay.get(row)?;
+                    let mut before_last = 0u32;
+                    for atom in init {
+                        before_last += score_atom(atom, h, matcher, greedy)?;
+                    }
+                    let last = match last_atom {
+                        Some(atom) => score_atom(atom, h, matcher, greedy)?,
+                        None => 0,
+                    };
+                    Some(Candidate {
+                        row,
+                        pos,
+                        before_last,
+                        last,
+                    })
+                };
+                // Rows are visited in storage order (memory order of their haystacks),
+                // not in the list's sort order: random access over 100k small
+                // allocations costs more than the matching.
+                if narrow {
+                    for c in &self.candidates {
+                        next.extend(score(c.row, c.pos));
+                    }
+                } else {
+                    let mut pos_of_row = vec![u32::MAX; hay.len()];
+                    for (pos, &row) in base.iter().enumerate() {
+                        if let Some(p) = pos_of_row.get_mut(row as usize) {
+                            *p = u32::try_from(pos).unwrap_or(u32::MAX);
+                        }
+                    }
+                    for (row, pos) in pos_of_row.into_iter().enumerate() {
+                        if pos != u32::MAX {
+                            next.extend(score(u32::try_from(row).unwrap_or(u32::MAX), pos));
+                        }
+                    }
                 }
             }
         }
-        self.candidates = scored.iter().map(|&(r, p, _)| (r, p)).collect();
-        scored.sort_unstable_by_key(|&(_, pos, s)| (Reverse(s), pos));
-        self.ranked = scored.into_iter().map(|(r, _, _)| r).collect();
+        let mut ranked: Vec<(u32, u32, u32)> = next.iter().map(|c| (c.row, c.pos, c.before_last + c.last)).collect();
+        ranked.sort_unstable_by_key(|&(_, pos, s)| (Reverse(s), pos));
+        self.ranked = ranked.into_iter().map(|(r, _, _)| r).collect();
+        self.candidates = next;
+        self.words = words;
+        self.greedy = greedy;
         self.query = query.to_string();
         self.active = true;
     }
@@ -414,6 +508,26 @@ mod tests {
         assert_eq!(f.ranked(), [0]);
         f.set_query("", &h, &base);
         assert!(!f.is_active());
+    }
+
+    /// Narrowing as the query grows (rescoring only the last word, or only a new word)
+    /// ranks exactly as scoring the whole query from scratch.
+    #[test]
+    fn growing_a_query_ranks_as_scoring_it_afresh() {
+        let texts: Vec<String> = (0..500)
+            .map(|i| format!("anna{} m{} nord {} berlin {}", i % 7, i % 13, i * 37 % 101, i % 3))
+            .collect();
+        let h: Haystacks = texts.iter().collect();
+        let base: Vec<u32> = (0..500).rev().collect();
+        let mut grown = Filter::default();
+        let mut typed = String::new();
+        for c in "anna m1 nord 4".chars() {
+            typed.push(c);
+            grown.set_query(&typed, &h, &base);
+            let mut fresh = Filter::default();
+            fresh.set_query(&typed, &h, &base);
+            assert_eq!(grown.ranked(), fresh.ranked(), "'{typed}'");
+        }
     }
 
     #[test]
