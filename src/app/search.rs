@@ -127,7 +127,7 @@ impl App {
             let mut texts: Vec<(String, Id, String)> = Vec::new();
             for item in self.store.live(*kind) {
                 let (id, s) = item?;
-                let title = kind.describe(&s.fields).map(|c| c.title).unwrap_or_default();
+                let title = super::kinds::title_of(*kind, &s.fields);
                 texts.push((title.trim().to_lowercase(), id, text_from(self, *kind, &s, &mut names)));
             }
             texts.sort_by(|a, b| (&a.0, a.1.as_bytes()).cmp(&(&b.0, b.1.as_bytes())));
