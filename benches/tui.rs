@@ -176,12 +176,12 @@ fn main() {
         );
     }
 
-    // Global search over every record's name (the index loaded above).
+    // Global search over every record's search fields (the index loaded above).
     let mut search = outpost::tui::popups::search::Search::default();
     let t = Instant::now();
     search.titles = Some(outpost::tui::load::search::load(&st.app, &mut |_, _| {}).expect("titles"));
     println!(
-        "search index: {} names in {}",
+        "search index: {} records in {}",
         search.titles.as_ref().map_or(0, |t| t.items.len()),
         ms(t.elapsed())
     );
