@@ -631,20 +631,16 @@ impl App {
         let mut muts = vec![main];
         if let Some((subject, due)) = follow_up {
             let mut task = Fields::new();
-            for k in [
-                fields::shared::ACCOUNT_ID,
-                fields::shared::CONTACT_ID,
-                fields::shared::OPPORTUNITY_ID,
-                fields::activity::LEAD_ID,
-                fields::shared::OWNER,
-            ] {
+            // The follow-up is about what the activity is about, and has its owner.
+            let about = super::kinds::ABOUT.iter().map(|(f, _)| *f);
+            for k in about.chain([fields::shared::OWNER]) {
                 if let Some(v) = fields.get(k) {
                     task.insert(k.into(), v.clone());
                 }
             }
             let due_values: Values = vec![(spec_of(EntityKind::Activity, fields::activity::DUE), vec![due])];
             task.extend(self.fields_from(&due_values)?);
-            task.insert("kind".into(), json!("task"));
+            task.insert(fields::activity::KIND.into(), json!("task"));
             task.insert(fields::activity::SUBJECT.into(), json!(subject));
             task.insert(fields::activity::DONE.into(), json!(false));
             self.complete_new(EntityKind::Activity, &mut task)?;
