@@ -56,7 +56,7 @@ fn main() {
             .collect();
         time("insert 100k contacts (commit, 10k a batch)", None, || {
             for chunk in muts.chunks(10_000) {
-                app.store.commit(chunk).expect("commit");
+                app.store_for_tests().commit(chunk).expect("commit");
             }
         });
     }
@@ -91,7 +91,7 @@ fn main() {
             let mut out = Vec::new();
             let mut s = outpost::app::export::Sink::new(Format::Table, EntityKind::Contact, &mut out).expect("sink");
             let mut names = Names::default();
-            for item in app.store.live(EntityKind::Contact).take(50) {
+            for item in app.live(EntityKind::Contact).take(50) {
                 let (id, rec) = item.expect("record");
                 s.push(&app.view(EntityKind::Contact, id, &rec, &mut names))
                     .expect("push");
@@ -104,7 +104,7 @@ fn main() {
             let mut out = Vec::new();
             let mut s = outpost::app::export::Sink::new(Format::Table, EntityKind::Contact, &mut out).expect("sink");
             let mut names = Names::default();
-            for item in app.store.live(EntityKind::Contact) {
+            for item in app.live(EntityKind::Contact) {
                 let (id, rec) = item.expect("record");
                 s.push(&app.view(EntityKind::Contact, id, &rec, &mut names))
                     .expect("push");

@@ -20,7 +20,6 @@ use outpost::tui::event::Event;
 use outpost::tui::harness::Harness;
 use outpost::tui::jobs::{self, Job, Ticket};
 use outpost::tui::keymap::Keymap;
-use outpost::tui::rows;
 use outpost::tui::state::{Options, State, ViewId};
 use outpost::tui::theme::Theme;
 use outpost::tui::{filter, ui, update};
@@ -51,7 +50,7 @@ fn main() {
         std::env::var_os("OUTPOST_BENCH_STORE").map_or_else(|| "/tmp/outpost-bench-100k".into(), PathBuf::from);
     {
         let app = App::open(&dir).expect("open");
-        if app.store.count(EntityKind::Contact) == 0 {
+        if app.count(EntityKind::Contact) == 0 {
             eprintln!(
                 "filling {} with the demo at 100,000 contacts (about a minute)…",
                 dir.display()
@@ -70,9 +69,9 @@ fn main() {
     let first = t0.elapsed();
     println!(
         "store: {} contacts, {} opportunities, {} activities",
-        app.store.count(EntityKind::Contact),
-        app.store.count(EntityKind::Opportunity),
-        app.store.count(EntityKind::Activity)
+        app.count(EntityKind::Contact),
+        app.count(EntityKind::Opportunity),
+        app.count(EntityKind::Activity)
     );
     println!(
         "first frame (open store + state + draw 120x40): {} (open alone {})",
@@ -148,12 +147,18 @@ fn main() {
     println!("nucleo worst keystroke: {} (target < 16 ms)", ms(worst));
 
     // The same rows with fuzzy-matcher, for the record.
-    let list = st.list(EntityKind::Contact).expect("list");
-    let data = list.data.as_ref().expect("rows");
-    let texts: Vec<String> = data
-        .rows
-        .iter()
-        .map(|r| filter::fold(&rows::search_text(EntityKind::Contact, r)))
+    let texts: Vec<String> = app
+        .live(EntityKind::Contact)
+        .map(|r| {
+            let (_, s) = r.expect("contact");
+            let mut names = outpost::app::view::Names::default();
+            filter::fold(&outpost::app::search::text_from(
+                &app,
+                EntityKind::Contact,
+                &s,
+                &mut names,
+            ))
+        })
         .collect();
     let skim = SkimMatcherV2::default();
     for q in ["a", "an", "anna", "anna m"] {
@@ -171,12 +176,12 @@ fn main() {
         );
     }
 
-    // Global search over every record's name (the index loaded above).
+    // Global search over every record's search fields (the index loaded above).
     let mut search = outpost::tui::popups::search::Search::default();
     let t = Instant::now();
     search.titles = Some(outpost::tui::load::search::load(&st.app, &mut |_, _| {}).expect("titles"));
     println!(
-        "search index: {} names in {}",
+        "search index: {} records in {}",
         search.titles.as_ref().map_or(0, |t| t.items.len()),
         ms(t.elapsed())
     );

@@ -492,13 +492,14 @@ fn offline_work_naming_its_author_any_way_is_adopted_and_reaches_everyone() {
             rng.shuffle(&mut order);
             for i in order {
                 let api = HttpApi::new(&url, &tokens[i]);
-                let report = engine::sync(&apps[i].store, &api, &url, Options::default(), &mut |_| {}).expect("sync");
+                let report =
+                    engine::sync(apps[i].store_for_tests(), &api, &url, Options::default(), &mut |_| {}).expect("sync");
                 assert_eq!(report.refused, 0, "seed {seed}: {report:?}");
             }
         }
         for app in &apps {
             let mut have = std::collections::BTreeMap::new();
-            for item in app.store.live(EntityKind::Account) {
+            for item in app.live(EntityKind::Account) {
                 let (_, s) = item.expect("record");
                 have.insert(s.text("name").to_string(), s.text("owner").to_string());
             }

@@ -13,8 +13,7 @@ use serde_json::Value;
 fn stage_of(s: &outpost::tui::harness::Harness, id: Id) -> String {
     s.state
         .app
-        .store
-        .get(EntityKind::Opportunity, id)
+        .record(EntityKind::Opportunity, id)
         .expect("get")
         .expect("deal")
         .text("stage")
@@ -30,7 +29,7 @@ fn moving_a_deal_on_the_board_writes_the_store_and_its_outbox() {
     let today = s.state.clock.today();
     let deal = s.state.board.selected(&pipeline, today).expect("a deal").clone();
     assert_eq!(deal.stage, "Prospecting");
-    let outbox_before = s.state.app.store.outbox_len();
+    let outbox_before = s.state.app.store_for_tests().outbox_len();
 
     s.keys("L");
 
@@ -38,14 +37,19 @@ fn moving_a_deal_on_the_board_writes_the_store_and_its_outbox() {
     let stored = s
         .state
         .app
-        .store
-        .get(EntityKind::Opportunity, deal.id)
+        .record(EntityKind::Opportunity, deal.id)
         .expect("get")
         .expect("deal");
     let history = StageHistory::from_value(&stored.fields["stage_history"]);
     assert_eq!(history.last().map(|h| h.stage.as_str()), Some("Qualification"));
     assert_eq!(stored.fields["probability"], Value::from(20));
-    let changes: Vec<_> = s.state.app.store.outbox().map(|c| c.expect("change")).collect();
+    let changes: Vec<_> = s
+        .state
+        .app
+        .store_for_tests()
+        .outbox()
+        .map(|c| c.expect("change"))
+        .collect();
     assert!(changes.len() > outbox_before);
     let stage_change = changes[outbox_before..]
         .iter()
@@ -82,7 +86,7 @@ fn a_stage_move_carries_the_time_of_the_move_not_of_the_session() {
         .selected(&pipeline, s.state.clock.today())
         .expect("a deal")
         .clone();
-    let outbox_before = s.state.app.store.outbox_len();
+    let outbox_before = s.state.app.store_for_tests().outbox_len();
 
     // The rep leaves the session open for a while before moving the deal.
     s.state.app.clock().advance(chrono::Duration::minutes(17));
@@ -92,8 +96,7 @@ fn a_stage_move_carries_the_time_of_the_move_not_of_the_session() {
     let stored = s
         .state
         .app
-        .store
-        .get(EntityKind::Opportunity, deal.id)
+        .record(EntityKind::Opportunity, deal.id)
         .expect("get")
         .expect("deal");
     let history = StageHistory::from_value(&stored.fields["stage_history"]);
@@ -101,7 +104,13 @@ fn a_stage_move_carries_the_time_of_the_move_not_of_the_session() {
     assert_eq!(entry.stage, "Qualification");
     assert_eq!(entry.from.as_deref(), Some("Prospecting"));
     assert_eq!(entry.at, moved_at, "the entry carries the time of the move");
-    let changes: Vec<_> = s.state.app.store.outbox().map(|c| c.expect("change")).collect();
+    let changes: Vec<_> = s
+        .state
+        .app
+        .store_for_tests()
+        .outbox()
+        .map(|c| c.expect("change"))
+        .collect();
     let stage_set = changes[outbox_before..]
         .iter()
         .find(|c| c.id == deal.id && matches!(&c.op, ChangeOp::Set { field, .. } if field == "stage"))
@@ -144,7 +153,7 @@ fn moving_a_won_deal_to_lost_asks_for_a_reason_and_esc_keeps_it_won() {
     s.state.board.col = pipeline.position("Closed Won").expect("a won stage");
     let today = s.state.clock.today();
     let deal = s.state.board.selected(&pipeline, today).expect("a won deal").clone();
-    let outbox = s.state.app.store.outbox_len();
+    let outbox = s.state.app.store_for_tests().outbox_len();
 
     s.keys("L");
     assert!(lose_form_open(&s), "the move asks first");
@@ -153,7 +162,11 @@ fn moving_a_won_deal_to_lost_asks_for_a_reason_and_esc_keeps_it_won() {
     s.keys("esc");
     assert!(s.state.popups.is_empty());
     assert_eq!(stage_of(&s, deal.id), "Closed Won");
-    assert_eq!(s.state.app.store.outbox_len(), outbox, "Esc changes nothing");
+    assert_eq!(
+        s.state.app.store_for_tests().outbox_len(),
+        outbox,
+        "Esc changes nothing"
+    );
 
     // A reason is required.
     s.keys("L enter");
@@ -166,8 +179,7 @@ fn moving_a_won_deal_to_lost_asks_for_a_reason_and_esc_keeps_it_won() {
     let stored = s
         .state
         .app
-        .store
-        .get(EntityKind::Opportunity, deal.id)
+        .record(EntityKind::Opportunity, deal.id)
         .expect("get")
         .expect("deal");
     assert_eq!(stored.fields["loss_reason"], "Budget frozen until Q3");
@@ -194,8 +206,7 @@ fn moving_a_won_deal_to_lost_asks_for_a_reason_and_esc_keeps_it_won() {
     let stored = s
         .state
         .app
-        .store
-        .get(EntityKind::Opportunity, deal.id)
+        .record(EntityKind::Opportunity, deal.id)
         .expect("get")
         .expect("deal");
     assert!(stored.fields["loss_reason"].is_null());
@@ -210,7 +221,7 @@ fn logging_a_call_needs_a_next_step_and_creates_the_follow_up_task() {
         .list(EntityKind::Contact)
         .and_then(|l| l.selected_id())
         .expect("contact");
-    let before = s.state.app.store.count(EntityKind::Activity);
+    let before = s.state.app.count(EntityKind::Activity);
     s.keys("c");
     assert!(matches!(s.state.popups.last(), Some(Popup::Form(_))));
     s.type_text("Interested");
@@ -222,7 +233,7 @@ fn logging_a_call_needs_a_next_step_and_creates_the_follow_up_task() {
         form.field("next_step").and_then(|f| f.error.clone()).as_deref(),
         Some("required")
     );
-    assert_eq!(s.state.app.store.count(EntityKind::Activity), before, "nothing saved");
+    assert_eq!(s.state.app.count(EntityKind::Activity), before, "nothing saved");
 
     assert_eq!(
         form.fields[form.focus].key, "next_step",
@@ -231,15 +242,15 @@ fn logging_a_call_needs_a_next_step_and_creates_the_follow_up_task() {
     s.type_text("Send the quote");
     s.keys("ctrl-s");
     assert!(s.state.popups.is_empty(), "saved and closed");
-    assert_eq!(s.state.app.store.count(EntityKind::Activity), before + 2);
+    assert_eq!(s.state.app.count(EntityKind::Activity), before + 2);
     let mine: Vec<_> = s
         .state
         .app
-        .store
+        .store_for_tests()
         .children(contact, EntityKind::Activity)
         .expect("children")
         .into_iter()
-        .filter_map(|id| s.state.app.store.get(EntityKind::Activity, id).expect("get"))
+        .filter_map(|id| s.state.app.record(EntityKind::Activity, id).expect("get"))
         .collect();
     let call = mine
         .iter()
@@ -333,8 +344,7 @@ fn marking_a_task_done_from_the_dashboard() {
     let t = s
         .state
         .app
-        .store
-        .get(EntityKind::Activity, first_task)
+        .record(EntityKind::Activity, first_task)
         .expect("get")
         .expect("task");
     assert_eq!(t.fields["done"], Value::Bool(true));
@@ -362,8 +372,7 @@ fn converting_a_lead_makes_account_contact_and_deal() {
     let company = s
         .state
         .app
-        .store
-        .get(EntityKind::Lead, lead)
+        .record(EntityKind::Lead, lead)
         .expect("get")
         .expect("lead")
         .text("company")
@@ -373,20 +382,13 @@ fn converting_a_lead_makes_account_contact_and_deal() {
     s.type_text("25000");
     s.keys("ctrl-s");
     assert!(s.state.popups.is_empty(), "{:?}", s.state.status);
-    let l = s
-        .state
-        .app
-        .store
-        .get(EntityKind::Lead, lead)
-        .expect("get")
-        .expect("lead");
+    let l = s.state.app.record(EntityKind::Lead, lead).expect("get").expect("lead");
     assert_eq!(l.text("status"), "converted");
     let opp: Id = l.text("converted_opportunity_id").parse().expect("deal id");
     let deal = s
         .state
         .app
-        .store
-        .get(EntityKind::Opportunity, opp)
+        .record(EntityKind::Opportunity, opp)
         .expect("get")
         .expect("deal");
     assert_eq!(deal.text("amount"), "25000.00");
@@ -394,7 +396,7 @@ fn converting_a_lead_makes_account_contact_and_deal() {
     assert!(
         s.state
             .app
-            .store
+            .store_for_tests()
             .ids_by_title(EntityKind::Account, &company)
             .expect("ids")
             .len()
@@ -425,7 +427,7 @@ fn creating_and_editing_a_record_through_forms() {
     let ids = s
         .state
         .app
-        .store
+        .store_for_tests()
         .ids_by_title(EntityKind::Account, "Acme Testwerke GmbH")
         .expect("ids");
     assert_eq!(ids.len(), 1);
@@ -447,8 +449,7 @@ fn creating_and_editing_a_record_through_forms() {
     let acct = s
         .state
         .app
-        .store
-        .get(EntityKind::Account, ids[0])
+        .record(EntityKind::Account, ids[0])
         .expect("get")
         .expect("account");
     assert_eq!(acct.text("city"), "Leipzig");
@@ -469,13 +470,17 @@ fn scheduling_a_meeting_and_adding_a_note_on_a_deal() {
         .and_then(|l| l.selected_id())
         .expect("deal");
     s.keys("m ctrl-s");
-    let events = s.state.app.store.children(deal, EntityKind::Event).expect("events");
+    let events = s
+        .state
+        .app
+        .store_for_tests()
+        .children(deal, EntityKind::Event)
+        .expect("events");
     assert_eq!(events.len(), 1, "{:?}", s.state.status);
     let ev = s
         .state
         .app
-        .store
-        .get(EntityKind::Event, events[0])
+        .record(EntityKind::Event, events[0])
         .expect("get")
         .expect("event");
     assert!(ev.text("title").starts_with("Meeting: "));
@@ -485,11 +490,11 @@ fn scheduling_a_meeting_and_adding_a_note_on_a_deal() {
     let notes: Vec<_> = s
         .state
         .app
-        .store
+        .store_for_tests()
         .children(deal, EntityKind::Activity)
         .expect("acts")
         .into_iter()
-        .filter_map(|id| s.state.app.store.get(EntityKind::Activity, id).expect("get"))
+        .filter_map(|id| s.state.app.record(EntityKind::Activity, id).expect("get"))
         .filter(|a| a.text("kind") == "note")
         .collect();
     assert_eq!(notes.len(), 1);
@@ -539,7 +544,7 @@ fn sorting_cycles_columns_and_reverses() {
 }
 
 fn conflict_open(s: &outpost::tui::harness::Harness, id: &str) -> bool {
-    outpost::sync::conflicts::list(&s.state.app.store, false)
+    outpost::sync::conflicts::list(s.state.app.store_for_tests(), false)
         .expect("conflicts")
         .iter()
         .any(|c| c.conflict.conflict.id == id)
@@ -548,7 +553,7 @@ fn conflict_open(s: &outpost::tui::harness::Harness, id: &str) -> bool {
 fn last_change(s: &outpost::tui::harness::Harness) -> outpost::store::Change {
     s.state
         .app
-        .store
+        .store_for_tests()
         .outbox()
         .map(|c| c.expect("change"))
         .last()
@@ -577,17 +582,16 @@ fn the_conflicts_inbox_resolves_through_the_store_and_its_outbox() {
     // 41: keep mine — the deal's next step goes back to this laptop's value, as a change
     // in the outbox that the next sync sends.
     let row = s.state.conflicts.selected_row().expect("a row").clone();
-    let before = s.state.app.store.outbox_len();
+    let before = s.state.app.store_for_tests().outbox_len();
     s.keys("m");
     let deal = s
         .state
         .app
-        .store
-        .get(EntityKind::Opportunity, row.record)
+        .record(EntityKind::Opportunity, row.record)
         .expect("get")
         .expect("deal");
     assert_eq!(deal.text("next_step"), row.mine);
-    assert_eq!(s.state.app.store.outbox_len(), before + 1);
+    assert_eq!(s.state.app.store_for_tests().outbox_len(), before + 1);
     let change = last_change(&s);
     assert_eq!(change.id, row.record);
     assert!(
@@ -619,8 +623,7 @@ fn the_conflicts_inbox_resolves_through_the_store_and_its_outbox() {
     let contact = s
         .state
         .app
-        .store
-        .get(EntityKind::Contact, row.record)
+        .record(EntityKind::Contact, row.record)
         .expect("get")
         .expect("contact");
     assert_eq!(contact.text("title"), "Plant and Operations Manager");
@@ -642,17 +645,16 @@ fn the_conflicts_inbox_resolves_through_the_store_and_its_outbox() {
     let act = s
         .state
         .app
-        .store
-        .get(EntityKind::Activity, row.record)
+        .record(EntityKind::Activity, row.record)
         .expect("get")
         .expect("activity");
     assert!(!act.deleted);
     assert_eq!(act.text("subject"), row.mine);
 
     // 44: the server refused my change; keeping theirs needs no write.
-    let before = s.state.app.store.outbox_len();
+    let before = s.state.app.store_for_tests().outbox_len();
     s.keys("t");
-    assert_eq!(s.state.app.store.outbox_len(), before);
+    assert_eq!(s.state.app.store_for_tests().outbox_len(), before);
     assert!(
         s.state
             .status
@@ -734,7 +736,7 @@ fn marked_conflicts_resolve_together() {
     assert_eq!(s.state.conflicts.marked.len(), 2);
     assert_eq!(s.state.conflicts.selected_row().map(|r| r.id.as_str()), Some("43"));
     assert!(s.screen().contains("2 marked"), "{}", s.screen());
-    let before = s.state.app.store.outbox_len();
+    let before = s.state.app.store_for_tests().outbox_len();
     // Keep theirs applies to every marked conflict, not the selected one (43).
     s.keys("t");
     let (message, level) = s.state.status.message.clone().expect("a message");
@@ -744,11 +746,17 @@ fn marked_conflicts_resolve_together() {
     assert!(!conflict_open(&s, "41") && !conflict_open(&s, "42"));
     assert!(conflict_open(&s, "43") && conflict_open(&s, "44"));
     for id in ["41", "42"] {
-        let c = s.state.app.store.conflict(id).expect("read").expect("conflict");
+        let c = s
+            .state
+            .app
+            .store_for_tests()
+            .conflict(id)
+            .expect("read")
+            .expect("conflict");
         assert_eq!(c.resolved.as_deref(), Some("theirs"));
     }
     assert_eq!(
-        s.state.app.store.outbox_len(),
+        s.state.app.store_for_tests().outbox_len(),
         before + 2,
         "one rewrite each, so it syncs"
     );
@@ -812,7 +820,9 @@ fn a_held_record_shows_in_the_inbox_the_dashboard_and_its_detail() {
             reason: Some(reason.into()),
         },
     };
-    app.store.apply_remote(&[HeldRefusal { id, hold }], 90).expect("apply");
+    app.store_for_tests()
+        .apply_remote(&[HeldRefusal { id, hold }], 90)
+        .expect("apply");
     let mut s = Harness::new(app, common::ZONE, (120, 40));
     let d = s.state.dashboard.data.as_ref().expect("dashboard");
     assert_eq!((d.open_conflicts, d.held), (1, 1));
@@ -828,8 +838,7 @@ fn a_held_record_shows_in_the_inbox_the_dashboard_and_its_detail() {
     assert!(
         s.state
             .app
-            .store
-            .get(EntityKind::Account, id)
+            .record(EntityKind::Account, id)
             .expect("get")
             .is_some_and(|r| !r.deleted)
     );
@@ -844,8 +853,7 @@ fn a_held_record_shows_in_the_inbox_the_dashboard_and_its_detail() {
     let live = |s: &Harness| {
         s.state
             .app
-            .store
-            .get(EntityKind::Account, id)
+            .record(EntityKind::Account, id)
             .expect("get")
             .is_some_and(|r| !r.deleted)
     };
@@ -863,7 +871,7 @@ fn a_held_record_shows_in_the_inbox_the_dashboard_and_its_detail() {
 #[test]
 fn esc_on_a_changed_form_asks_before_discarding_it() {
     let (_dir, mut s) = common::session(120, 40);
-    let accounts = s.state.app.store.live(EntityKind::Account).count();
+    let accounts = s.state.app.live(EntityKind::Account).count();
     // An unchanged form closes at once.
     s.keys("3 n esc");
     assert!(s.state.popups.is_empty(), "an unchanged form closes on Esc");
@@ -892,7 +900,7 @@ fn esc_on_a_changed_form_asks_before_discarding_it() {
     // y discards: the form closes and nothing is written.
     s.keys("esc y");
     assert!(s.state.popups.is_empty(), "y discards the form");
-    assert_eq!(s.state.app.store.live(EntityKind::Account).count(), accounts);
+    assert_eq!(s.state.app.live(EntityKind::Account).count(), accounts);
 }
 
 #[test]
@@ -901,12 +909,11 @@ fn marking_a_call_done_is_refused_by_the_same_rule_as_the_cli() {
     let call = s
         .state
         .app
-        .store
         .live(EntityKind::Activity)
         .map(|r| r.expect("activity"))
         .find(|(_, a)| a.text("kind") == "call")
         .expect("a call in the demo data");
-    let outbox = s.state.app.store.outbox_len();
+    let outbox = s.state.app.store_for_tests().outbox_len();
     outpost::tui::update::apply(
         &mut s.state,
         outpost::tui::effect::Effect::Open(EntityKind::Activity, call.0),
@@ -914,7 +921,7 @@ fn marking_a_call_done_is_refused_by_the_same_rule_as_the_cli() {
     s.action(outpost::tui::action::Action::MarkDone);
     let (message, _) = s.state.status.message.clone().expect("a message");
     assert!(message.contains("not a task"), "{message}");
-    assert_eq!(s.state.app.store.outbox_len(), outbox, "nothing written");
+    assert_eq!(s.state.app.store_for_tests().outbox_len(), outbox, "nothing written");
 }
 
 #[test]

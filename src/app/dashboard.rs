@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::{App, AppError};
 use crate::model::entity::Index;
+use crate::model::records::fields;
 use crate::model::stage::{Pipeline, StageState};
 use crate::model::{EntityKind, Id};
 
@@ -310,24 +311,24 @@ impl App {
         let Some(s) = self.store.get(EntityKind::Opportunity, id)?.filter(|s| !s.deleted) else {
             return Ok(None);
         };
-        let account = ref_id(&s.fields, "account_id")
+        let account = ref_id(&s.fields, fields::shared::ACCOUNT_ID)
             .map(|a| fast_title(self, EntityKind::Account, a))
             .unwrap_or_default();
         Ok(Some(Deal {
             id,
             name: s.text("name").to_string(),
             account,
-            amount: s.text("amount").parse().unwrap_or_default(),
-            currency: s.text("currency").to_string(),
-            stage: s.text("stage").to_string(),
+            amount: s.text(fields::opportunity::AMOUNT).parse().unwrap_or_default(),
+            currency: s.text(fields::shared::CURRENCY).to_string(),
+            stage: s.text(fields::opportunity::STAGE).to_string(),
             probability: s
                 .fields
-                .get("probability")
+                .get(fields::opportunity::PROBABILITY)
                 .and_then(Value::as_u64)
                 .and_then(|p| u8::try_from(p).ok())
                 .unwrap_or(0),
-            close: s.text("close_date").parse().ok(),
-            owner: Some(s.text("owner").to_string()).filter(|o| !o.is_empty()),
+            close: s.text(fields::opportunity::CLOSE_DATE).parse().ok(),
+            owner: Some(s.text(fields::shared::OWNER).to_string()).filter(|o| !o.is_empty()),
         }))
     }
 
@@ -407,7 +408,7 @@ impl App {
             .unwrap_or_default();
         Ok(Some(Task {
             id,
-            subject: s.text("subject").to_string(),
+            subject: s.text(fields::activity::SUBJECT).to_string(),
             due,
             about,
         }))

@@ -7,6 +7,7 @@ use super::App;
 use super::input::build;
 use super::ops::Values;
 use super::spec::Ty;
+use crate::model::records::fields;
 use crate::model::{EntityKind, Id};
 
 /// A problem with one field of a form.
@@ -45,9 +46,9 @@ impl App {
                     field: spec.json.to_string(),
                     message: e.message,
                 });
-            } else if spec.json == "owner"
+            } else if spec.json == fields::shared::OWNER
                 && !empty
-                && let Err(e) = self.resolve_owner(&texts.join(" "), "owner")
+                && let Err(e) = self.resolve_owner(&texts.join(" "), fields::shared::OWNER)
             {
                 issues.push(FieldIssue {
                     field: spec.json.to_string(),
@@ -75,8 +76,13 @@ impl App {
         };
         let mut merged = old.clone().unwrap_or_default();
         merged.extend(fields);
-        if kind == EntityKind::Quote && merged.get("number").and_then(Value::as_str).is_none_or(str::is_empty) {
-            merged.insert("number".into(), Value::String("(new)".into()));
+        if kind == EntityKind::Quote
+            && merged
+                .get(fields::quote::NUMBER)
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        {
+            merged.insert(fields::quote::NUMBER.into(), Value::String("(new)".into()));
         }
         if let Err(e) = kind.check(&merged, old.as_ref(), self.store.context()) {
             issues.push(FieldIssue {

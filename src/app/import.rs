@@ -511,7 +511,7 @@ impl App {
                     fields.retain(|k, _| !blank.contains(&k.as_str()));
                     // An owner cell may name the user as a new row does (display name,
                     // e-mail): compare and store the login, so a second run is unchanged.
-                    if let Err(e) = self.owner_to_login(&mut fields, "owner") {
+                    if let Err(e) = self.owner_to_login(&mut fields, crate::model::records::fields::shared::OWNER) {
                         errors.push(format!("row {row}, column owner: {e}"));
                         continue;
                     }

@@ -9,6 +9,7 @@
 //! as `account_name`, CSV aliases).
 
 use crate::model::EntityKind;
+use crate::model::records::fields;
 
 use super::spec::{self, Spec};
 
@@ -20,6 +21,110 @@ pub struct NaturalKey {
     pub emails: Option<&'static str>,
     /// Fields whose folded values together identify the record.
     pub name: &'static [&'static str],
+}
+
+/// How a list column sorts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    /// Text, ignoring case.
+    Text,
+    /// The row's amount.
+    Amount,
+}
+
+/// What a cell of a record list or a detail tab shows, read from the stored record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cell {
+    /// A field's value as text (lists joined by "; ").
+    Field(&'static str),
+    /// "First Last".
+    Person,
+    /// The title of the record a reference field points at.
+    Link(&'static str, EntityKind),
+    /// The owner's display name.
+    Owner,
+    /// The first item of a list field.
+    First(&'static str),
+    /// `amount` in `currency` (also the row's amount, for sorting).
+    Money,
+    /// A UTC time field in the user's zone ("2026-03-10 15:30"); `raw` shows an
+    /// unreadable value as it is instead of leaving the cell empty.
+    Local {
+        /// The field.
+        field: &'static str,
+        /// Show an unreadable value as stored.
+        raw: bool,
+    },
+    /// The first record an activity or event is about ([`ABOUT`] order).
+    About,
+    /// A task's done mark (✓ done, · open); empty for other activities.
+    TaskDone,
+    /// "a x b" of two fields (a quote line's quantity and price).
+    Times(&'static str, &'static str),
+    /// The record's title.
+    Title,
+}
+
+/// One column of the TUI's list of a kind.
+#[derive(Clone, Copy, Debug)]
+pub struct ListColumn {
+    /// Heading.
+    pub title: &'static str,
+    /// Share of the width (relative).
+    pub width: u16,
+    /// How it sorts.
+    pub sort: Sort,
+    /// Right-aligned (amounts).
+    pub right: bool,
+    /// Always exactly `width` wide (dates, amounts, flags); other columns share the rest.
+    pub fixed: bool,
+    /// What it shows.
+    pub cell: Cell,
+}
+
+const fn col(title: &'static str, width: u16, cell: Cell) -> ListColumn {
+    ListColumn {
+        title,
+        width,
+        sort: Sort::Text,
+        right: false,
+        fixed: false,
+        cell,
+    }
+}
+
+/// A column whose values all have one width (a date, a flag).
+const fn fixed(title: &'static str, width: u16, cell: Cell) -> ListColumn {
+    let mut c = col(title, width, cell);
+    c.fixed = true;
+    c
+}
+
+const AMOUNT: ListColumn = ListColumn {
+    title: "Amount",
+    width: 16,
+    sort: Sort::Amount,
+    right: true,
+    fixed: true,
+    cell: Cell::Money,
+};
+
+/// How the TUI shows a kind: its list (columns, first sort, tab names) and its records'
+/// cells in another record's detail tab.
+#[derive(Clone, Copy, Debug)]
+pub struct Tui {
+    /// The list's name in tabs and the status bar.
+    pub title: &'static str,
+    /// The short name for narrow terminals.
+    pub short: &'static str,
+    /// The list's columns; empty: the table columns (`Def::columns`), 16 wide each.
+    pub list: &'static [ListColumn],
+    /// The sort a list starts with: (column, descending).
+    pub sort: (usize, bool),
+    /// Cells of one of its records in a detail tab.
+    pub tab_cells: &'static [Cell],
+    /// A detail tab lists its records by the first cell, newest first (else id order).
+    pub tab_newest_first: bool,
 }
 
 /// One record kind's definition.
@@ -46,15 +151,20 @@ pub struct Def {
     pub tabs: &'static [(EntityKind, &'static str)],
     /// How import matches a row without an id; `None`: by id only.
     pub natural_key: Option<NaturalKey>,
+    /// The keys of the output row a search looks at (`list -s`, the TUI's filter and
+    /// global search; see `app::search`).
+    pub search: &'static [&'static str],
+    /// How the TUI lists and shows it.
+    pub tui: Tui,
 }
 
 /// What an activity or event is "about", most telling first (the TUI rows, the
 /// dashboard's tasks and the forms' titles name the first one set).
 pub const ABOUT: &[(&str, EntityKind)] = &[
-    ("account_id", EntityKind::Account),
-    ("contact_id", EntityKind::Contact),
-    ("opportunity_id", EntityKind::Opportunity),
-    ("lead_id", EntityKind::Lead),
+    (fields::shared::ACCOUNT_ID, EntityKind::Account),
+    (fields::shared::CONTACT_ID, EntityKind::Contact),
+    (fields::shared::OPPORTUNITY_ID, EntityKind::Opportunity),
+    (fields::activity::LEAD_ID, EntityKind::Lead),
 ];
 
 /// The order `show` lists children in (those linking to the shown record).
@@ -67,22 +177,6 @@ const CHILD_ORDER: &[EntityKind] = &[
     EntityKind::Event,
     EntityKind::Territory,
     EntityKind::Account,
-];
-
-/// The fields of an output row a fuzzy `--search` (and the TUI's search) looks at.
-pub const SEARCH: &[&str] = &[
-    "name",
-    "first_name",
-    "last_name",
-    "company",
-    "subject",
-    "title",
-    "sku",
-    "number",
-    "account_name",
-    "emails",
-    "email",
-    "city",
 ];
 
 const ACCOUNT: Def = Def {
@@ -111,6 +205,21 @@ const ACCOUNT: Def = Def {
         emails: None,
         name: &["name"],
     }),
+    search: &["name", "industry", "city", "owner_name"],
+    tui: Tui {
+        title: "Accounts",
+        short: "Accts",
+        list: &[
+            col("Name", 24, Cell::Field("name")),
+            col("Industry", 14, Cell::Field("industry")),
+            col("City", 12, Cell::Field("city")),
+            fixed("Country", 7, Cell::Field("country")),
+            col("Owner", 14, Cell::Owner),
+        ],
+        sort: (0, false),
+        tab_cells: &[Cell::Title],
+        tab_newest_first: false,
+    },
 };
 
 const CONTACT: Def = Def {
@@ -134,6 +243,21 @@ const CONTACT: Def = Def {
         emails: Some("emails"),
         name: &["first_name", "last_name", "account_id"],
     }),
+    search: &["first_name", "last_name", "account_name", "title", "emails", "phones"],
+    tui: Tui {
+        title: "Contacts",
+        short: "Ppl",
+        list: &[
+            col("Name", 20, Cell::Person),
+            col("Account", 24, Cell::Link("account_id", EntityKind::Account)),
+            col("Title", 16, Cell::Field("title")),
+            col("E-mail", 26, Cell::First("emails")),
+            col("Phone", 15, Cell::First("phones")),
+        ],
+        sort: (0, false),
+        tab_cells: &[Cell::Person, Cell::Field("title")],
+        tab_newest_first: false,
+    },
 };
 
 const LEAD: Def = Def {
@@ -161,6 +285,21 @@ const LEAD: Def = Def {
         emails: Some("email"),
         name: &["first_name", "last_name", "company"],
     }),
+    search: &["first_name", "last_name", "company", "status", "source", "email"],
+    tui: Tui {
+        title: "Leads",
+        short: "Leads",
+        list: &[
+            col("Name", 18, Cell::Person),
+            col("Company", 22, Cell::Field("company")),
+            col("Status", 12, Cell::Field("status")),
+            col("Source", 11, Cell::Field("source")),
+            col("Owner", 14, Cell::Owner),
+        ],
+        sort: (0, false),
+        tab_cells: &[Cell::Title],
+        tab_newest_first: false,
+    },
 };
 
 const OPPORTUNITY: Def = Def {
@@ -186,6 +325,22 @@ const OPPORTUNITY: Def = Def {
         emails: None,
         name: &["name", "account_id"],
     }),
+    search: &["name", "account_name", "stage", "owner_name"],
+    tui: Tui {
+        title: "Opportunities",
+        short: "Opps",
+        list: &[
+            col("Deal", 22, Cell::Field("name")),
+            col("Account", 22, Cell::Link("account_id", EntityKind::Account)),
+            col("Stage", 14, Cell::Field("stage")),
+            AMOUNT,
+            fixed("Close", 10, Cell::Field("close_date")),
+            col("Owner", 14, Cell::Owner),
+        ],
+        sort: (4, false),
+        tab_cells: &[Cell::Field("name"), Cell::Field("stage"), Cell::Money],
+        tab_newest_first: false,
+    },
 };
 
 const PRODUCT: Def = Def {
@@ -208,6 +363,15 @@ const PRODUCT: Def = Def {
         emails: None,
         name: &["sku"],
     }),
+    search: &["sku", "name"],
+    tui: Tui {
+        title: "Products",
+        short: "Prods",
+        list: &[],
+        sort: (0, false),
+        tab_cells: &[Cell::Title],
+        tab_newest_first: false,
+    },
 };
 
 const QUOTE: Def = Def {
@@ -231,6 +395,21 @@ const QUOTE: Def = Def {
     ],
     tabs: &[(EntityKind::QuoteLine, "Lines")],
     natural_key: None,
+    search: &["number", "opportunity_name", "account_name", "status"],
+    tui: Tui {
+        title: "Quotes",
+        short: "Quotes",
+        list: &[
+            col("Number", 12, Cell::Field("number")),
+            col("Deal", 22, Cell::Link("opportunity_id", EntityKind::Opportunity)),
+            col("Account", 20, Cell::Link("account_id", EntityKind::Account)),
+            col("Status", 9, Cell::Field("status")),
+            fixed("Valid until", 11, Cell::Field("valid_until")),
+        ],
+        sort: (0, false),
+        tab_cells: &[Cell::Field("number"), Cell::Field("status"), Cell::Field("valid_until")],
+        tab_newest_first: false,
+    },
 };
 
 const QUOTE_LINE: Def = Def {
@@ -251,6 +430,15 @@ const QUOTE_LINE: Def = Def {
     ],
     tabs: &[],
     natural_key: None,
+    search: &["description", "quote_name"],
+    tui: Tui {
+        title: "Quote lines",
+        short: "Lines",
+        list: &[],
+        sort: (0, false),
+        tab_cells: &[Cell::Field("description"), Cell::Times("quantity", "unit_price")],
+        tab_newest_first: false,
+    },
 };
 
 const ACTIVITY: Def = Def {
@@ -272,6 +460,36 @@ const ACTIVITY: Def = Def {
     ],
     tabs: &[],
     natural_key: None,
+    search: &[
+        "kind",
+        "subject",
+        "account_name",
+        "contact_name",
+        "opportunity_name",
+        "lead_name",
+    ],
+    tui: Tui {
+        title: "Activities",
+        short: "Acts",
+        list: &[
+            fixed(
+                "When",
+                16,
+                Cell::Local {
+                    field: "at",
+                    raw: false,
+                },
+            ),
+            fixed("Kind", 6, Cell::Field("kind")),
+            col("Subject", 28, Cell::Field("subject")),
+            col("About", 22, Cell::About),
+            fixed("Due", 10, Cell::Field("due")),
+            fixed("Done", 4, Cell::TaskDone),
+        ],
+        sort: (0, true),
+        tab_cells: &[Cell::Title],
+        tab_newest_first: false,
+    },
 };
 
 const EVENT: Def = Def {
@@ -295,6 +513,22 @@ const EVENT: Def = Def {
     ],
     tabs: &[],
     natural_key: None,
+    search: &["title", "location", "account_name"],
+    tui: Tui {
+        title: "Events",
+        short: "Events",
+        list: &[],
+        sort: (0, false),
+        tab_cells: &[
+            Cell::Local {
+                field: "start",
+                raw: true,
+            },
+            Cell::Field("title"),
+            Cell::Field("location"),
+        ],
+        tab_newest_first: true,
+    },
 };
 
 const USER: Def = Def {
@@ -315,6 +549,15 @@ const USER: Def = Def {
     ],
     tabs: &[],
     natural_key: None,
+    search: &["login", "name", "email"],
+    tui: Tui {
+        title: "Users",
+        short: "Users",
+        list: &[],
+        sort: (0, false),
+        tab_cells: &[Cell::Title],
+        tab_newest_first: false,
+    },
 };
 
 const TERRITORY: Def = Def {
@@ -342,6 +585,15 @@ const TERRITORY: Def = Def {
         emails: None,
         name: &["name"],
     }),
+    search: &["name", "parent_name", "countries", "postcodes", "industries", "members"],
+    tui: Tui {
+        title: "Territories",
+        short: "Terrs",
+        list: &[],
+        sort: (0, false),
+        tab_cells: &[Cell::Title],
+        tab_newest_first: false,
+    },
 };
 
 /// The definition of a kind: the registry's one line per kind.
@@ -414,6 +666,52 @@ mod tests {
             stored.sort_unstable();
             defined.sort_unstable();
             assert_eq!(stored, defined, "{kind}: serde fields vs definition");
+        }
+    }
+
+    /// The field-name constants (`model::records::fields`) are each struct's serde
+    /// fields, and a shared name is a field of several kinds.
+    #[test]
+    fn field_constants_equal_the_serde_fields() {
+        use crate::model::records::fields as f;
+        for kind in EntityKind::ALL {
+            let all: &[&str] = match kind {
+                EntityKind::Account => f::account::ALL,
+                EntityKind::Contact => f::contact::ALL,
+                EntityKind::Lead => f::lead::ALL,
+                EntityKind::Opportunity => f::opportunity::ALL,
+                EntityKind::Product => f::product::ALL,
+                EntityKind::Quote => f::quote::ALL,
+                EntityKind::QuoteLine => f::quote_line::ALL,
+                EntityKind::Activity => f::activity::ALL,
+                EntityKind::Event => f::event::ALL,
+                EntityKind::User => f::user::ALL,
+                EntityKind::Territory => f::territory::ALL,
+            };
+            let mut consts: Vec<&str> = all.to_vec();
+            let mut stored: Vec<&str> = kind.field_names().iter().map(String::as_str).collect();
+            consts.sort_unstable();
+            stored.sort_unstable();
+            assert_eq!(consts, stored, "{kind}: field constants vs serde fields");
+        }
+        for name in [
+            f::shared::OWNER,
+            f::shared::ACCOUNT_ID,
+            f::shared::CONTACT_ID,
+            f::shared::OPPORTUNITY_ID,
+            f::shared::FIRST_NAME,
+            f::shared::LAST_NAME,
+            f::shared::CURRENCY,
+            f::shared::NAME,
+        ] {
+            let kinds = EntityKind::ALL
+                .iter()
+                .filter(|k| k.field_names().iter().any(|n| n == name))
+                .count();
+            assert!(kinds >= 2, "{name} is shared by {kinds} kinds");
+        }
+        for (field, _) in ABOUT {
+            assert!(f::activity::ALL.contains(field), "{field}");
         }
     }
 

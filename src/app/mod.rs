@@ -14,6 +14,7 @@ pub mod ops;
 pub mod owners;
 pub mod queries;
 pub mod resolve;
+pub mod search;
 pub mod session;
 pub mod spec;
 pub mod territory;
@@ -129,8 +130,9 @@ impl AppError {
 
 /// The open application: the store plus configuration.
 pub struct App {
-    /// The local store. Writes go through [`Store::commit`] only.
-    pub store: Store,
+    /// The local store. Writes go through [`Store::commit`] only; the front ends reach it
+    /// through `app` queries and commands, never directly.
+    store: Store,
     /// Settings (pipeline stages, default currency, owner).
     pub config: Config,
     /// The known users, with the state they were read at (see [`App::owner_directory`]).
@@ -190,6 +192,14 @@ impl App {
             eprintln!("note: an interrupted import was rolled back ({undone} records moved to the trash)");
         }
         Ok(app)
+    }
+
+    /// The store, for tests and benchmarks that set up or inspect what no use case
+    /// offers (raw commits, the outbox, applied remote pages). Not for front ends.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn store_for_tests(&self) -> &Store {
+        &self.store
     }
 
     /// The one clock: the time of every write, and "now" for the front ends.

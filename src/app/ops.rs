@@ -7,6 +7,7 @@ use super::input::{FieldError, build};
 use super::spec::{self, Spec};
 use super::{App, AppError};
 use crate::model::records::ActivityKind;
+use crate::model::records::fields;
 use crate::model::stage::StageState;
 use crate::model::{EntityKind, Fields, Id};
 use crate::store::{Mutation, Op};
@@ -66,9 +67,9 @@ impl App {
     /// Replaces an `owner` naming a known user (login, display name or e-mail) with
     /// the login; an unknown one is an error once the user list is known.
     pub(super) fn owner_to_login(&self, fields: &mut Fields, what: &str) -> Result<(), AppError> {
-        if let Some(Value::String(text)) = fields.get("owner") {
+        if let Some(Value::String(text)) = fields.get(fields::shared::OWNER) {
             let login = self.owner_directory()?.resolve(text, what)?;
-            fields.insert("owner".into(), Value::String(login));
+            fields.insert(fields::shared::OWNER.into(), Value::String(login));
         }
         Ok(())
     }
@@ -76,22 +77,22 @@ impl App {
     /// Fills defaults a new record gets from configuration and related records.
     pub fn complete_new(&self, kind: EntityKind, fields: &mut Fields) -> Result<(), AppError> {
         let absent = |f: &Fields, k: &str| f.get(k).is_none_or(Value::is_null);
-        let has_owner = spec::specs(kind).iter().any(|s| s.json == "owner");
+        let has_owner = spec::specs(kind).iter().any(|s| s.json == fields::shared::OWNER);
         // An owner given empty (`--owner ""`, a blank cell) means unowned; only a record
         // that does not say takes the configured owner.
         if let Some(owner) = &self.config.owner
             && has_owner
-            && !fields.contains_key("owner")
+            && !fields.contains_key(fields::shared::OWNER)
         {
-            fields.insert("owner".into(), json!(owner));
+            fields.insert(fields::shared::OWNER.into(), json!(owner));
             self.owner_to_login(fields, "owner in config.toml")?;
         } else if has_owner {
-            self.owner_to_login(fields, "owner")?;
+            self.owner_to_login(fields, fields::shared::OWNER)?;
         }
         match kind {
             EntityKind::Contact if absent(fields, "country") => {
                 let account = fields
-                    .get("account_id")
+                    .get(fields::shared::ACCOUNT_ID)
                     .and_then(Value::as_str)
                     .and_then(|s| s.parse::<Id>().ok());
                 if let Some(a) = account.and_then(|a| self.store.get(EntityKind::Account, a).ok().flatten())
@@ -101,35 +102,38 @@ impl App {
                 }
             }
             EntityKind::Opportunity => {
-                if absent(fields, "currency") {
-                    fields.insert("currency".into(), json!(self.config.currency));
+                if absent(fields, fields::shared::CURRENCY) {
+                    fields.insert(fields::shared::CURRENCY.into(), json!(self.config.currency));
                 }
                 let stage =
-                    match fields.get("stage").and_then(Value::as_str) {
+                    match fields.get(fields::opportunity::STAGE).and_then(Value::as_str) {
                         Some(s) => self.config.pipeline.find(s).ok_or_else(|| {
                             AppError::Invalid(format!("--stage: {}", self.config.pipeline.unknown(s)))
                         })?,
                         None => self.config.pipeline.first(),
                     };
-                fields.insert("stage".into(), json!(stage.name));
-                if absent(fields, "probability") {
-                    fields.insert("probability".into(), json!(stage.probability));
+                fields.insert(fields::opportunity::STAGE.into(), json!(stage.name));
+                if absent(fields, fields::opportunity::PROBABILITY) {
+                    fields.insert(fields::opportunity::PROBABILITY.into(), json!(stage.probability));
                 }
             }
             EntityKind::Quote => {
                 let opp = fields
-                    .get("opportunity_id")
+                    .get(fields::shared::OPPORTUNITY_ID)
                     .and_then(Value::as_str)
                     .and_then(|s| s.parse::<Id>().ok());
                 if let Some(opp) = opp.and_then(|o| self.store.get(EntityKind::Opportunity, o).ok().flatten()) {
                     fields.insert(
-                        "account_id".into(),
-                        opp.fields.get("account_id").cloned().unwrap_or(Value::Null),
+                        fields::shared::ACCOUNT_ID.into(),
+                        opp.fields
+                            .get(fields::shared::ACCOUNT_ID)
+                            .cloned()
+                            .unwrap_or(Value::Null),
                     );
-                    if absent(fields, "currency") {
+                    if absent(fields, fields::shared::CURRENCY) {
                         fields.insert(
-                            "currency".into(),
-                            opp.fields.get("currency").cloned().unwrap_or(Value::Null),
+                            fields::shared::CURRENCY.into(),
+                            opp.fields.get(fields::shared::CURRENCY).cloned().unwrap_or(Value::Null),
                         );
                     }
                 }
@@ -150,7 +154,7 @@ impl App {
                     return Ok(());
                 }
                 let start = fields
-                    .get("start")
+                    .get(fields::event::START)
                     .and_then(Value::as_str)
                     .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
                 if let Some(start) = start {
@@ -179,11 +183,11 @@ impl App {
     /// account is given, it is the contact's (else the deal's). One rule for every front
     /// end.
     fn fill_account(&self, fields: &mut Fields) {
-        if fields.get("account_id").is_some_and(|v| !v.is_null()) {
+        if fields.get(fields::shared::ACCOUNT_ID).is_some_and(|v| !v.is_null()) {
             return;
         }
         if let Some(a) = self.implied_account(fields) {
-            fields.insert("account_id".into(), json!(a.to_string()));
+            fields.insert(fields::shared::ACCOUNT_ID.into(), json!(a.to_string()));
         }
     }
 
@@ -192,42 +196,42 @@ impl App {
     #[must_use]
     pub fn implied_account(&self, fields: &Fields) -> Option<Id> {
         [
-            ("contact_id", EntityKind::Contact),
-            ("opportunity_id", EntityKind::Opportunity),
+            (fields::shared::CONTACT_ID, EntityKind::Contact),
+            (fields::shared::OPPORTUNITY_ID, EntityKind::Opportunity),
         ]
         .into_iter()
         .find_map(|(field, kind)| {
             let id = fields.get(field)?.as_str()?.parse::<Id>().ok()?;
             let stored = self.store.get(kind, id).ok().flatten()?;
-            stored.fields.get("account_id")?.as_str()?.parse().ok()
+            stored.fields.get(fields::shared::ACCOUNT_ID)?.as_str()?.parse().ok()
         })
     }
 
     /// A quote line takes description, price and tax from its product when not given.
     fn complete_line(&self, fields: &mut Fields) -> Result<(), AppError> {
         let id = |k: &str, f: &Fields| f.get(k).and_then(Value::as_str).and_then(|s| s.parse::<Id>().ok());
-        let Some(product) =
-            id("product_id", fields).and_then(|p| self.store.get(EntityKind::Product, p).ok().flatten())
+        let Some(product) = id(fields::quote_line::PRODUCT_ID, fields)
+            .and_then(|p| self.store.get(EntityKind::Product, p).ok().flatten())
         else {
             return Ok(());
         };
-        let currency = id("quote_id", fields)
+        let currency = id(fields::quote_line::QUOTE_ID, fields)
             .and_then(|q| self.store.get(EntityKind::Quote, q).ok().flatten())
-            .map(|q| q.text("currency").to_string())
+            .map(|q| q.text(fields::shared::CURRENCY).to_string())
             .unwrap_or_else(|| self.config.currency.clone());
         let absent = |f: &Fields, k: &str| f.get(k).is_none_or(Value::is_null);
         if absent(fields, "description") {
             fields.insert("description".into(), json!(product.text("name")));
         }
-        if absent(fields, "unit_price") {
+        if absent(fields, fields::quote_line::UNIT_PRICE) {
             let price = product.fields.get("prices").and_then(|p| p.get(&currency)).cloned().ok_or_else(|| {
                 AppError::Invalid(format!(
                     "--price: product {} has no {currency} price; give --price or add one with `outpost product edit {} --price P --currency {currency}`",
-                    product.text("sku"),
-                    product.text("sku")
+                    product.text(fields::product::SKU),
+                    product.text(fields::product::SKU)
                 ))
             })?;
-            fields.insert("unit_price".into(), price);
+            fields.insert(fields::quote_line::UNIT_PRICE.into(), price);
         }
         if absent(fields, "tax_pct") {
             fields.insert(
@@ -259,7 +263,7 @@ impl App {
         if kind == EntityKind::Opportunity {
             self.follow_stage_probability(id, &mut fields)?;
         }
-        if kind == EntityKind::Activity && fields.contains_key("done") {
+        if kind == EntityKind::Activity && fields.contains_key(fields::activity::DONE) {
             // The same rule as `set_done`: only tasks have a done state to change.
             let stored = self.store.get(kind, id)?;
             let kind_now = fields
@@ -424,9 +428,9 @@ impl App {
             )));
         }
         let mut f = Fields::new();
-        f.insert("stage".into(), json!(s.name));
+        f.insert(fields::opportunity::STAGE.into(), json!(s.name));
         if let Some(r) = reason {
-            f.insert("loss_reason".into(), json!(r));
+            f.insert(fields::opportunity::LOSS_REASON.into(), json!(r));
         }
         self.follow_stage_probability(id, &mut f)?;
         let mut writes = vec![Mutation::update(EntityKind::Opportunity, id, f)];
@@ -434,7 +438,7 @@ impl App {
             // Written even when it is empty here: another laptop may have lost the deal
             // with a reason concurrently, and this later move must clear that one too.
             let mut clear = Fields::new();
-            clear.insert("loss_reason".into(), Value::Null);
+            clear.insert(fields::opportunity::LOSS_REASON.into(), Value::Null);
             writes.push(Mutation {
                 kind: EntityKind::Opportunity,
                 id,
@@ -453,23 +457,24 @@ impl App {
             .get(EntityKind::Opportunity, id)?
             .ok_or_else(|| AppError::NotFound(format!("no opportunity with id {id}")))?;
         let state = |name: &str| self.config.pipeline.find(name).map(|s| s.state);
-        Ok(state(stored.text("stage")) == Some(StageState::Won) && state(stage) == Some(StageState::Lost))
+        Ok(state(stored.text(fields::opportunity::STAGE)) == Some(StageState::Won)
+            && state(stage) == Some(StageState::Lost))
     }
 
     /// When a write moves a deal to another stage without giving a probability, the
     /// probability becomes the new stage's default.
     pub(crate) fn follow_stage_probability(&self, id: Id, fields: &mut Fields) -> Result<(), AppError> {
         let Some(target) = fields
-            .get("stage")
+            .get(fields::opportunity::STAGE)
             .and_then(Value::as_str)
             .and_then(|s| self.config.pipeline.find(s))
         else {
             return Ok(());
         };
         let current = self.store.get(EntityKind::Opportunity, id)?;
-        let moves = current.is_some_and(|c| c.text("stage") != target.name);
-        if moves && fields.get("probability").is_none_or(Value::is_null) {
-            fields.insert("probability".into(), json!(target.probability));
+        let moves = current.is_some_and(|c| c.text(fields::opportunity::STAGE) != target.name);
+        if moves && fields.get(fields::opportunity::PROBABILITY).is_none_or(Value::is_null) {
+            fields.insert(fields::opportunity::PROBABILITY.into(), json!(target.probability));
         }
         Ok(())
     }
@@ -490,7 +495,10 @@ impl App {
             .get(EntityKind::Opportunity, id)?
             .ok_or_else(|| AppError::NotFound(format!("no opportunity with id {id}")))?;
         let stages = &self.config.pipeline.stages;
-        let Some(pos) = stages.iter().position(|s| s.name == stored.text("stage")) else {
+        let Some(pos) = stages
+            .iter()
+            .position(|s| s.name == stored.text(fields::opportunity::STAGE))
+        else {
             return Ok(None);
         };
         let next = i64::try_from(pos).unwrap_or(0) + i64::from(delta);
@@ -511,10 +519,10 @@ impl App {
             return Err(AppError::Invalid(format!(
                 "lead '{}' is already converted (contact {})",
                 self.title(EntityKind::Lead, lead_id),
-                lead.text("converted_contact_id")
+                lead.text(fields::lead::CONVERTED_CONTACT_ID)
             )));
         }
-        let company = lead.text("company").to_string();
+        let company = lead.text(fields::lead::COMPANY).to_string();
         let mut muts = Vec::new();
         let existing = self.store.ids_by_title(EntityKind::Account, &company)?;
         let (account, account_created) = match existing.as_slice() {
@@ -522,7 +530,7 @@ impl App {
             [] => {
                 let mut f = Fields::new();
                 f.insert("name".into(), json!(company));
-                for k in ["phone", "email", "country", "owner"] {
+                for k in ["phone", "email", "country", fields::shared::OWNER] {
                     if let Some(v) = lead.fields.get(k).filter(|v| !v.is_null()) {
                         f.insert(k.into(), v.clone());
                     }
@@ -540,18 +548,23 @@ impl App {
             }
         };
         let mut c = Fields::new();
-        for k in ["first_name", "last_name", "country", "owner"] {
+        for k in [
+            fields::shared::FIRST_NAME,
+            fields::shared::LAST_NAME,
+            "country",
+            fields::shared::OWNER,
+        ] {
             c.insert(k.into(), lead.fields.get(k).cloned().unwrap_or(Value::Null));
         }
-        c.insert("account_id".into(), json!(account.to_string()));
+        c.insert(fields::shared::ACCOUNT_ID.into(), json!(account.to_string()));
         let list = |k: &str| {
             lead.fields
                 .get(k)
                 .filter(|v| !v.is_null())
                 .map_or_else(Vec::new, |v| vec![v.clone()])
         };
-        c.insert("emails".into(), Value::Array(list("email")));
-        c.insert("phones".into(), Value::Array(list("phone")));
+        c.insert(fields::contact::EMAILS.into(), Value::Array(list("email")));
+        c.insert(fields::contact::PHONES.into(), Value::Array(list("phone")));
         let contact = Mutation::create(EntityKind::Contact, c);
         let contact_id = contact.id;
         muts.push(contact);
@@ -563,16 +576,19 @@ impl App {
                 .unwrap_or_else(|| format!("{company} - new business"));
             let mut values: Values = vec![(spec_of(EntityKind::Opportunity, "name"), vec![name])];
             values.push((
-                spec_of(EntityKind::Opportunity, "amount"),
+                spec_of(EntityKind::Opportunity, fields::opportunity::AMOUNT),
                 vec![opts.amount.clone().unwrap_or_else(|| "0".into())],
             ));
             if let Some(close) = &opts.close {
-                values.push((spec_of(EntityKind::Opportunity, "close_date"), vec![close.clone()]));
+                values.push((
+                    spec_of(EntityKind::Opportunity, fields::opportunity::CLOSE_DATE),
+                    vec![close.clone()],
+                ));
             }
             let mut o = self.fields_from(&values)?;
-            o.insert("account_id".into(), json!(account.to_string()));
-            if let Some(owner) = lead.fields.get("owner").filter(|v| !v.is_null()) {
-                o.insert("owner".into(), owner.clone());
+            o.insert(fields::shared::ACCOUNT_ID.into(), json!(account.to_string()));
+            if let Some(owner) = lead.fields.get(fields::shared::OWNER).filter(|v| !v.is_null()) {
+                o.insert(fields::shared::OWNER.into(), owner.clone());
             }
             self.complete_new(EntityKind::Opportunity, &mut o)?;
             let m = Mutation::create(EntityKind::Opportunity, o);
@@ -581,10 +597,10 @@ impl App {
         }
         let mut l = Fields::new();
         l.insert("status".into(), json!("converted"));
-        l.insert("converted_account_id".into(), json!(account.to_string()));
-        l.insert("converted_contact_id".into(), json!(contact_id.to_string()));
+        l.insert(fields::lead::CONVERTED_ACCOUNT_ID.into(), json!(account.to_string()));
+        l.insert(fields::lead::CONVERTED_CONTACT_ID.into(), json!(contact_id.to_string()));
         l.insert(
-            "converted_opportunity_id".into(),
+            fields::lead::CONVERTED_OPPORTUNITY_ID.into(),
             opportunity.map_or(Value::Null, |o| json!(o.to_string())),
         );
         muts.push(Mutation::update(EntityKind::Lead, lead_id, l));
@@ -606,8 +622,8 @@ impl App {
     ) -> Result<Id, AppError> {
         let mut fields = self.fields_from(values)?;
         fields.insert("kind".into(), serde_json::to_value(kind).unwrap_or(Value::Null));
-        if kind != ActivityKind::Task && !fields.contains_key("done") {
-            fields.insert("done".into(), json!(true));
+        if kind != ActivityKind::Task && !fields.contains_key(fields::activity::DONE) {
+            fields.insert(fields::activity::DONE.into(), json!(true));
         }
         self.complete_new(EntityKind::Activity, &mut fields)?;
         let main = Mutation::create(EntityKind::Activity, fields.clone());
@@ -615,16 +631,18 @@ impl App {
         let mut muts = vec![main];
         if let Some((subject, due)) = follow_up {
             let mut task = Fields::new();
-            for k in ["account_id", "contact_id", "opportunity_id", "lead_id", "owner"] {
+            // The follow-up is about what the activity is about, and has its owner.
+            let about = super::kinds::ABOUT.iter().map(|(f, _)| *f);
+            for k in about.chain([fields::shared::OWNER]) {
                 if let Some(v) = fields.get(k) {
                     task.insert(k.into(), v.clone());
                 }
             }
-            let due_values: Values = vec![(spec_of(EntityKind::Activity, "due"), vec![due])];
+            let due_values: Values = vec![(spec_of(EntityKind::Activity, fields::activity::DUE), vec![due])];
             task.extend(self.fields_from(&due_values)?);
-            task.insert("kind".into(), json!("task"));
-            task.insert("subject".into(), json!(subject));
-            task.insert("done".into(), json!(false));
+            task.insert(fields::activity::KIND.into(), json!("task"));
+            task.insert(fields::activity::SUBJECT.into(), json!(subject));
+            task.insert(fields::activity::DONE.into(), json!(false));
             self.complete_new(EntityKind::Activity, &mut task)?;
             muts.push(Mutation::create(EntityKind::Activity, task));
         }
@@ -644,7 +662,7 @@ impl App {
         if kind != "task" {
             return Err(AppError::Invalid(format!(
                 "'{}' is {} {kind}, not a task; only tasks can be marked done",
-                stored.text("subject"),
+                stored.text(fields::activity::SUBJECT),
                 if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
                     "an"
                 } else {
@@ -653,7 +671,7 @@ impl App {
             )));
         }
         let mut f = Fields::new();
-        f.insert("done".into(), json!(done));
+        f.insert(fields::activity::DONE.into(), json!(done));
         self.store.commit(&[Mutation::update(EntityKind::Activity, id, f)])?;
         Ok(())
     }

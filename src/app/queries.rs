@@ -5,11 +5,9 @@
 use std::io::{BufRead, Write};
 use std::path::Path;
 
-use fuzzy_matcher::FuzzyMatcher;
-use fuzzy_matcher::skim::SkimMatcherV2;
 use serde_json::{Map, Value};
 
-use super::view::{Names, cell};
+use super::view::Names;
 use super::{App, AppError};
 use crate::model::entity::Index;
 use crate::model::{EntityKind, Id};
@@ -24,7 +22,8 @@ pub struct ListQuery {
     pub owner: Option<String>,
     /// Deals in this stage.
     pub stage: Option<String>,
-    /// Fuzzy search over the kind's search fields; best matches first.
+    /// Search over the kind's search fields (`app::search`: fzf syntax); best matches
+    /// first.
     pub search: Option<String>,
 }
 
@@ -39,30 +38,6 @@ pub struct Trashed {
     pub title: String,
     /// When it was trashed.
     pub when: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// The text a fuzzy search looks at in an output row: the registry's search fields.
-#[must_use]
-pub fn search_text(r: &Map<String, Value>) -> String {
-    super::kinds::SEARCH
-        .iter()
-        .filter_map(|k| r.get(*k))
-        .map(cell)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Ranks rows by a fuzzy `query` (skim's algorithm, as `fuzzy-matcher` scores it): rows
-/// that do not match are dropped, the best match comes first, ties keep their order.
-#[must_use]
-pub fn rank(rows: Vec<Map<String, Value>>, query: &str) -> Vec<Map<String, Value>> {
-    let matcher = SkimMatcherV2::default();
-    let mut scored: Vec<(i64, Map<String, Value>)> = rows
-        .into_iter()
-        .filter_map(|r| matcher.fuzzy_match(&search_text(&r), query).map(|s| (s, r)))
-        .collect();
-    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
-    scored.into_iter().map(|(_, r)| r).collect()
 }
 
 impl App {
@@ -136,7 +111,7 @@ impl App {
             }
         }
         if let Some(q) = &query.search {
-            rows = rank(rows, q);
+            rows = super::search::rank(kind, rows, q);
         }
         Ok(rows)
     }
@@ -175,6 +150,35 @@ impl App {
             }
         }
         Ok(rows)
+    }
+
+    /// How many records of a kind the store holds (trashed ones included; a cheap count
+    /// for progress bars).
+    #[must_use]
+    pub fn count(&self, kind: EntityKind) -> usize {
+        self.store.count(kind)
+    }
+
+    /// The live records of a kind, in id (creation) order, decoded one at a time.
+    pub fn live(&self, kind: EntityKind) -> impl Iterator<Item = Result<(Id, Stored), AppError>> + '_ {
+        self.store.live(kind).map(|r| r.map_err(AppError::from))
+    }
+
+    /// The live records of `child` kind that point at `parent`, in id order.
+    pub fn children(&self, parent: Id, child: EntityKind) -> Result<Vec<(Id, Stored)>, AppError> {
+        let mut out = Vec::new();
+        for id in self.store.children(parent, child)? {
+            if let Some(s) = self.store.get(child, id)?.filter(|s| !s.deleted) {
+                out.push((id, s));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every live record's folded (lower-case) title of a kind with its id, from the
+    /// title index (no record is decoded), in title order.
+    pub fn titles(&self, kind: EntityKind) -> Result<Vec<(String, Id)>, AppError> {
+        Ok(self.store.index_entries_titles(kind)?)
     }
 
     /// Where the data lives.

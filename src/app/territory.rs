@@ -10,6 +10,7 @@
 use serde_json::{Value, json};
 
 use super::{App, AppError};
+use crate::model::records::fields;
 use crate::model::records::{Place, Territory};
 use crate::model::{EntityKind, Fields, Id};
 use crate::store::Mutation;
@@ -69,8 +70,8 @@ impl App {
             let text = |k: &str| stored.fields.get(k).and_then(Value::as_str);
             let place = Place {
                 country: text("country"),
-                postcode: text("postcode"),
-                industry: text("industry"),
+                postcode: text(fields::account::POSTCODE),
+                industry: text(fields::account::INDUSTRY),
             };
             let best = territories
                 .iter()
@@ -81,7 +82,7 @@ impl App {
                         .then_with(|| b.2.name.cmp(&a.2.name))
                         .then_with(|| b.3.cmp(&a.3))
                 });
-            let old = id_of(&stored.fields, "territory_id");
+            let old = id_of(&stored.fields, fields::account::TERRITORY_ID);
             if let Some((_, _, t, new)) = best
                 && old != Some(new)
             {
@@ -100,7 +101,7 @@ impl App {
                 .iter()
                 .map(|a| {
                     let mut f = Fields::new();
-                    f.insert("territory_id".into(), json!(a.new_id.to_string()));
+                    f.insert(fields::account::TERRITORY_ID.into(), json!(a.new_id.to_string()));
                     Mutation::update(EntityKind::Account, a.account_id, f)
                 })
                 .collect();
@@ -112,7 +113,7 @@ impl App {
     /// Refuses a territory parent that would make a loop (itself or one of its own
     /// descendants).
     pub(crate) fn check_territory_parent(&self, id: Option<Id>, fields: &Fields) -> Result<(), AppError> {
-        let Some(mut parent) = id_of(fields, "parent_id") else {
+        let Some(mut parent) = id_of(fields, fields::territory::PARENT_ID) else {
             return Ok(());
         };
         let Some(me) = id else {
@@ -127,7 +128,7 @@ impl App {
             match self
                 .store
                 .get(EntityKind::Territory, parent)?
-                .and_then(|s| id_of(&s.fields, "parent_id"))
+                .and_then(|s| id_of(&s.fields, fields::territory::PARENT_ID))
             {
                 Some(p) => parent = p,
                 None => return Ok(()),

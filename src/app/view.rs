@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::App;
 use super::spec::{self, Ty};
 use crate::model::records::StageHistory;
+use crate::model::records::fields;
 use crate::model::{EntityKind, Id};
 use crate::store::Stored;
 
@@ -21,12 +22,13 @@ pub struct Names {
 }
 
 impl Names {
-    fn get(&mut self, app: &App, kind: EntityKind, id: Id) -> String {
+    /// The title of a linked record, looked up once.
+    pub(crate) fn title(&mut self, app: &App, kind: EntityKind, id: Id) -> String {
         self.cache.entry(id).or_insert_with(|| app.title(kind, id)).clone()
     }
 
     /// The display name of an owner login (the value itself for unknown users).
-    fn owner(&mut self, app: &App, owner: &str) -> String {
+    pub(crate) fn owner(&mut self, app: &App, owner: &str) -> String {
         let dir = self
             .owners
             .get_or_insert_with(|| app.owner_directory().unwrap_or_default());
@@ -45,6 +47,15 @@ fn ref_fields(kind: EntityKind) -> Vec<(&'static str, EntityKind)> {
         .collect();
     out.extend(super::kinds::def(kind).derived.iter().copied());
     out
+}
+
+/// The kind the output key `<rel>_name` names (`account` -> Account), for any kind.
+#[must_use]
+pub fn ref_target(kind: EntityKind, rel: &str) -> Option<EntityKind> {
+    ref_fields(kind)
+        .into_iter()
+        .find(|(f, _)| spec::rel_of(f) == rel)
+        .map(|(_, k)| k)
 }
 
 /// Column names of a kind in CSV/JSON order.
@@ -135,7 +146,7 @@ impl App {
                     .get(field)
                     .and_then(Value::as_str)
                     .and_then(|s| s.parse::<Id>().ok())
-                    .map_or(Value::Null, |rid| Value::String(names.get(self, target, rid)));
+                    .map_or(Value::Null, |rid| Value::String(names.title(self, target, rid)));
                 out.insert(col.clone(), name);
             }
         }
@@ -144,7 +155,7 @@ impl App {
                 out.insert(k.clone(), v.clone());
             }
         }
-        if let Some(h) = out.get_mut("stage_history") {
+        if let Some(h) = out.get_mut(fields::opportunity::STAGE_HISTORY) {
             // Stored as a set keyed by entry id; shown as a list ordered by time.
             *h = StageHistory::from_value(h).to_output();
         }

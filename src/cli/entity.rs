@@ -12,7 +12,8 @@ use crate::model::EntityKind;
 /// Options of `list`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ListArgs {
-    /// Fuzzy filter over the record's name and main fields.
+    /// Fuzzy filter over the kind's search fields, best match first (the TUI's syntax:
+    /// words ANDed, 'exact, ^start, end$, !not).
     #[arg(long, short = 's', value_name = "TEXT")]
     pub search: Option<String>,
     /// Only records linked to this account (id, id prefix or name).

@@ -18,6 +18,7 @@ use crate::app::spec::{self, Spec, Ty};
 use crate::app::view::cell;
 use crate::model::money::parse_amount;
 use crate::model::records::ActivityKind;
+use crate::model::records::fields;
 use crate::model::{EntityKind, Id};
 use crate::sync::conflicts::Choice;
 
@@ -119,7 +120,7 @@ fn edit_text(cx: &Ctx, spec: &Spec, value: Option<&Value>) -> (String, Option<St
 
 /// Opens a form to edit a record.
 fn open_edit(cx: &Ctx, kind: EntityKind, id: Id, out: &mut Effects) -> Option<Form> {
-    let stored = match cx.app.store.get(kind, id) {
+    let stored = match cx.app.record(kind, id) {
         Ok(Some(s)) if !s.deleted => s,
         Ok(_) => {
             out.say(format!("the {kind} is gone"), Level::Error);
@@ -156,8 +157,7 @@ fn open_edit(cx: &Ctx, kind: EntityKind, id: Id, out: &mut Effects) -> Option<Fo
 pub fn links_of(cx: &Ctx, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&'static str, Id)> {
     let fields = cx
         .app
-        .store
-        .get(kind, id)
+        .record(kind, id)
         .ok()
         .flatten()
         .map(|s| s.fields)
@@ -170,25 +170,22 @@ pub fn links_of(cx: &Ctx, kind: EntityKind, id: Id, for_event: bool) -> Vec<(&'s
             out.push((f, v));
         }
     };
-    match kind {
-        EntityKind::Account => add("account_id", Some(id)),
-        // The account of a contact or deal is filled in by the app when saving.
-        EntityKind::Contact => add("contact_id", Some(id)),
-        EntityKind::Opportunity => add("opportunity_id", Some(id)),
-        EntityKind::Lead => add("lead_id", Some(id)),
-        EntityKind::Quote => {
-            add("opportunity_id", ref_id(&fields, "opportunity_id"));
-            add("account_id", ref_id(&fields, "account_id"));
-        }
-        EntityKind::Activity | EntityKind::Event => {
-            for (f, _) in crate::app::kinds::ABOUT {
-                add(f, ref_id(&fields, f));
+    // A record an activity can be about is linked itself (the app fills in the account
+    // of a contact or deal when saving); any other record lends the links it has that
+    // an activity can carry, in its definition's order.
+    let about = crate::app::kinds::ABOUT;
+    match about.iter().find(|(_, k)| *k == kind) {
+        Some((f, _)) => add(f, Some(id)),
+        None => {
+            for (f, _) in crate::app::kinds::def(kind).links {
+                if about.iter().any(|(a, _)| a == f) {
+                    add(f, ref_id(&fields, f));
+                }
             }
         }
-        _ => {}
     }
     if for_event {
-        out.retain(|(f, _)| *f != "lead_id");
+        out.retain(|(f, _)| *f != fields::activity::LEAD_ID);
     }
     out
 }
@@ -199,10 +196,10 @@ fn about(cx: &Ctx, links: &[(&'static str, Id)]) -> String {
         .iter()
         .map(|(f, id)| ((*f).to_string(), Value::from(id.to_string())))
         .collect();
-    let implied = (!given.contains_key("account_id"))
+    let implied = (!given.contains_key(fields::shared::ACCOUNT_ID))
         .then(|| cx.app.implied_account(&given))
         .flatten()
-        .map(|a| ("account_id", a));
+        .map(|a| (fields::shared::ACCOUNT_ID, a));
     links
         .iter()
         .copied()
@@ -225,17 +222,17 @@ fn open_log(cx: &Ctx, kind: ActivityKind, on: (EntityKind, Id)) -> Form {
     };
     let a = |j| spec_of(EntityKind::Activity, j);
     let fields = vec![
-        field_for(a("subject"), &subject),
+        field_for(a(fields::activity::SUBJECT), &subject),
         Field::new(
-            "outcome",
+            fields::activity::OUTCOME,
             "Outcome",
-            Some(a("outcome")),
+            Some(a(fields::activity::OUTCOME)),
             false,
             "How it went: interested, needs budget, no decision…",
             "",
         ),
         Field::new(
-            "next_step",
+            fields::opportunity::NEXT_STEP,
             "Next step",
             None,
             true,
@@ -267,7 +264,7 @@ fn open_log(cx: &Ctx, kind: ActivityKind, on: (EntityKind, Id)) -> Form {
 fn open_note(cx: &Ctx, on: (EntityKind, Id)) -> Form {
     let links = links_of(cx, on.0, on.1, false);
     let a = |j| spec_of(EntityKind::Activity, j);
-    let fields = vec![field_for(a("subject"), ""), field_for(a("body"), "")];
+    let fields = vec![field_for(a(fields::activity::SUBJECT), ""), field_for(a("body"), "")];
     Form {
         title: format!("Note · {}", about(cx, &links)),
         target: Target::Note(links),
@@ -288,9 +285,9 @@ fn open_meeting(cx: &Ctx, on: (EntityKind, Id)) -> Form {
         .to_string();
     let fields = vec![
         field_for(e("title"), &format!("Meeting: {who}")),
-        field_for(e("start"), &start),
+        field_for(e(fields::event::START), &start),
         field_for(e("end"), ""),
-        field_for(e("location"), ""),
+        field_for(e(fields::event::LOCATION), ""),
         field_for(e("description"), ""),
     ];
     Form {
@@ -305,10 +302,10 @@ fn open_meeting(cx: &Ctx, on: (EntityKind, Id)) -> Form {
 
 /// Opens the form to convert a lead.
 fn open_convert(cx: &Ctx, lead: Id, out: &mut Effects) -> Option<Form> {
-    let stored = cx.app.store.get(EntityKind::Lead, lead).ok().flatten();
+    let stored = cx.app.record(EntityKind::Lead, lead).ok().flatten();
     let company = stored
         .as_ref()
-        .map(|s| s.text("company").to_string())
+        .map(|s| s.text(fields::lead::COMPANY).to_string())
         .unwrap_or_default();
     if stored.as_ref().is_some_and(|s| s.text("status") == "converted") {
         out.say("This lead is already converted", Level::Info);
@@ -331,7 +328,14 @@ fn open_convert(cx: &Ctx, lead: Id, out: &mut Effects) -> Option<Form> {
             "Name of the new opportunity",
             &format!("{company} - new business"),
         ),
-        Field::new("amount", "Amount", None, false, "Expected amount, e.g. 12500", "0"),
+        Field::new(
+            fields::opportunity::AMOUNT,
+            "Amount",
+            None,
+            false,
+            "Expected amount, e.g. 12500",
+            "0",
+        ),
         Field::new(
             "close",
             "Close date",
@@ -517,7 +521,7 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
         Target::Log(kind, _) => {
             let due =
                 parse_date(&text("follow_up"), cx.clock.today()).map_or_else(|_| text("follow_up"), |d| d.to_string());
-            let follow = (text("next_step"), due);
+            let follow = (text(fields::opportunity::NEXT_STEP), due);
             app.log_activity(*kind, &vals, Some(follow.clone())).map(|_| {
                 (
                     format!("Logged; follow-up '{}' due {}", follow.0, follow.1),
@@ -541,7 +545,7 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
             let opts = ConvertOptions {
                 no_opp,
                 opp_name: Some(text("opp_name")).filter(|s| !s.trim().is_empty()),
-                amount: Some(text("amount")).filter(|s| !s.trim().is_empty()),
+                amount: Some(text(fields::opportunity::AMOUNT)).filter(|s| !s.trim().is_empty()),
                 close: Some(text("close")).filter(|s| !s.trim().is_empty()),
             };
             app.convert_lead(*lead, &opts).map(|c| {
@@ -664,10 +668,14 @@ pub fn mark_done(cx: &Ctx, on: (EntityKind, Id), out: &mut Effects) {
     if on.0 != EntityKind::Activity {
         return out.say("Select a task to mark it done", Level::Info);
     }
-    let Ok(Some(s)) = cx.app.store.get(EntityKind::Activity, on.1) else {
+    let Ok(Some(s)) = cx.app.record(EntityKind::Activity, on.1) else {
         return;
     };
-    let done = !s.fields.get("done").and_then(Value::as_bool).unwrap_or(false);
+    let done = !s
+        .fields
+        .get(fields::activity::DONE)
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     match cx.app.set_done(on.1, done) {
         Ok(()) => {
             out.changed(&[EntityKind::Activity]);

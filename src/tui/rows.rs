@@ -1,6 +1,6 @@
-//! List rows: the columns each record list shows, and loading them once from the store
-//! (names of related records looked up through a cache), with folded haystacks for the
-//! fuzzy filter.
+//! List rows: the columns each record list shows, and loading them once through `app`
+//! (names of related records looked up through a cache), with the folded search text of
+//! each record for the filter (`app::search`, the same text `list -s` matches).
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -17,54 +17,8 @@ use crate::model::money;
 use crate::model::{EntityKind, Id};
 use crate::store::Stored;
 
-/// How a column sorts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sort {
-    /// Text, ignoring case.
-    Text,
-    /// The row's amount.
-    Amount,
-}
-
-/// One column of a list.
-#[derive(Clone, Copy, Debug)]
-pub struct Column {
-    /// Heading.
-    pub title: &'static str,
-    /// Share of the width (relative).
-    pub width: u16,
-    /// How it sorts.
-    pub sort: Sort,
-    /// Right-aligned (amounts).
-    pub right: bool,
-    /// Always exactly `width` wide (dates, amounts, flags); other columns share the rest.
-    pub fixed: bool,
-}
-
-const fn col(title: &'static str, width: u16) -> Column {
-    Column {
-        title,
-        width,
-        sort: Sort::Text,
-        right: false,
-        fixed: false,
-    }
-}
-
-/// A column whose values all have one width (a date, a flag).
-const fn fixed(title: &'static str, width: u16) -> Column {
-    let mut c = col(title, width);
-    c.fixed = true;
-    c
-}
-
-const AMOUNT: Column = Column {
-    title: "Amount",
-    width: 16,
-    sort: Sort::Amount,
-    right: true,
-    fixed: true,
-};
+pub use crate::app::kinds::{Cell, ListColumn as Column, Sort};
+use crate::model::records::fields;
 
 /// The kinds that have a list view, in tab order.
 pub const LIST_KINDS: [EntityKind; 7] = [
@@ -77,62 +31,11 @@ pub const LIST_KINDS: [EntityKind; 7] = [
     EntityKind::Territory,
 ];
 
-/// The columns of a kind's list.
+/// The columns of a kind's list (`app::kinds`: the kind's TUI list layout).
 #[must_use]
 pub fn columns(kind: EntityKind) -> &'static [Column] {
-    const ACCOUNT: &[Column] = &[
-        col("Name", 24),
-        col("Industry", 14),
-        col("City", 12),
-        fixed("Country", 7),
-        col("Owner", 14),
-    ];
-    const CONTACT: &[Column] = &[
-        col("Name", 20),
-        col("Account", 24),
-        col("Title", 16),
-        col("E-mail", 26),
-        col("Phone", 15),
-    ];
-    const LEAD: &[Column] = &[
-        col("Name", 18),
-        col("Company", 22),
-        col("Status", 12),
-        col("Source", 11),
-        col("Owner", 14),
-    ];
-    const OPPORTUNITY: &[Column] = &[
-        col("Deal", 22),
-        col("Account", 22),
-        col("Stage", 14),
-        AMOUNT,
-        fixed("Close", 10),
-        col("Owner", 14),
-    ];
-    const QUOTE: &[Column] = &[
-        col("Number", 12),
-        col("Deal", 22),
-        col("Account", 20),
-        col("Status", 9),
-        fixed("Valid until", 11),
-    ];
-    const ACTIVITY: &[Column] = &[
-        fixed("When", 16),
-        fixed("Kind", 6),
-        col("Subject", 28),
-        col("About", 22),
-        fixed("Due", 10),
-        fixed("Done", 4),
-    ];
-    match kind {
-        EntityKind::Account => ACCOUNT,
-        EntityKind::Contact => CONTACT,
-        EntityKind::Lead => LEAD,
-        EntityKind::Opportunity => OPPORTUNITY,
-        EntityKind::Quote => QUOTE,
-        EntityKind::Activity => ACTIVITY,
-        _ => registry_columns(kind),
-    }
+    let list = crate::app::kinds::def(kind).tui.list;
+    if list.is_empty() { registry_columns(kind) } else { list }
 }
 
 /// The columns of a kind without a list layout of its own: its table columns from the
@@ -152,7 +55,14 @@ fn registry_columns(kind: EntityKind) -> &'static [Column] {
                         if let Some(f) = t.get(..1) {
                             t = f.to_uppercase() + &t[1..];
                         }
-                        col(Box::leak(t.into_boxed_str()), 16)
+                        Column {
+                            title: Box::leak(t.into_boxed_str()),
+                            width: 16,
+                            sort: Sort::Text,
+                            right: false,
+                            fixed: false,
+                            cell: Cell::Title,
+                        }
                     })
                     .collect()
             })
@@ -185,14 +95,11 @@ pub struct ListData {
     pub order: Vec<u32>,
 }
 
-/// The sort a list starts with: names A–Z, deals by close date, newest activity first.
+/// The sort a list starts with (`app::kinds`): names A–Z, deals by close date, newest
+/// activity first.
 #[must_use]
 pub fn default_sort(kind: EntityKind) -> Option<(usize, bool)> {
-    match kind {
-        EntityKind::Opportunity => Some((4, false)),
-        EntityKind::Activity => Some((0, true)),
-        _ => Some((0, false)),
-    }
+    Some(crate::app::kinds::def(kind).tui.sort)
 }
 
 /// Row indices sorted by `sort`; rows equal in that column are ordered by the other
@@ -240,7 +147,7 @@ impl NameCache {
 
     /// The display name of the record's owner ("Sara Lindqvist" for `sara`).
     pub fn owner(&mut self, app: &App, s: &Stored) -> String {
-        let owner = text(s, "owner");
+        let owner = text(s, fields::shared::OWNER);
         let dir = self
             .owners
             .get_or_insert_with(|| app.owner_directory().unwrap_or_default());
@@ -262,105 +169,71 @@ fn first(s: &Stored, field: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The row of one record.
-pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id: Id, s: &Stored) -> Row {
+/// The text of one cell of a record (a list column or a detail tab's cell); `amount`
+/// takes the record's amount when the cell shows money.
+#[allow(clippy::too_many_arguments)]
+pub fn cell_text(
+    app: &App,
+    clock: &Clock,
+    names: &mut NameCache,
+    kind: EntityKind,
+    id: Id,
+    s: &Stored,
+    cell: Cell,
+    amount: &mut Decimal,
+) -> String {
     let f = &s.fields;
-    let mut amount = Decimal::ZERO;
-    let cells = match kind {
-        EntityKind::Account => vec![
-            text(s, "name"),
-            text(s, "industry"),
-            text(s, "city"),
-            text(s, "country"),
-            names.owner(app, s),
-        ],
-        EntityKind::Contact => vec![
-            format!("{} {}", s.text("first_name"), s.text("last_name")),
-            names.of(app, f, "account_id", EntityKind::Account),
-            text(s, "title"),
-            first(s, "emails"),
-            first(s, "phones"),
-        ],
-        EntityKind::Lead => vec![
-            format!("{} {}", s.text("first_name"), s.text("last_name")),
-            text(s, "company"),
-            text(s, "status"),
-            text(s, "source"),
-            names.owner(app, s),
-        ],
-        EntityKind::Opportunity => {
-            amount = s.text("amount").parse().unwrap_or_default();
-            vec![
-                text(s, "name"),
-                names.of(app, f, "account_id", EntityKind::Account),
-                text(s, "stage"),
-                money::display(amount, s.text("currency")),
-                text(s, "close_date"),
-                names.owner(app, s),
-            ]
+    match cell {
+        Cell::Field(field) => text(s, field),
+        Cell::Person => format!("{} {}", s.text("first_name"), s.text("last_name")),
+        Cell::Link(field, target) => names.of(app, f, field, target),
+        Cell::Owner => names.owner(app, s),
+        Cell::First(field) => first(s, field),
+        Cell::Money => {
+            *amount = s.text(fields::opportunity::AMOUNT).parse().unwrap_or_default();
+            money::display(*amount, s.text(fields::shared::CURRENCY))
         }
-        EntityKind::Quote => vec![
-            text(s, "number"),
-            names.of(app, f, "opportunity_id", EntityKind::Opportunity),
-            names.of(app, f, "account_id", EntityKind::Account),
-            text(s, "status"),
-            text(s, "valid_until"),
-        ],
-        EntityKind::Activity => {
-            let when = chrono::DateTime::parse_from_rfc3339(s.text("at"))
-                .map(|t| {
-                    clock
-                        .local(t.with_timezone(&chrono::Utc))
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string()
-                })
-                .unwrap_or_default();
-            let about = crate::app::kinds::ABOUT
-                .iter()
-                .map(|(fl, k)| names.of(app, f, fl, *k))
-                .find(|n| !n.is_empty())
-                .unwrap_or_default();
+        Cell::Local { field, raw } => chrono::DateTime::parse_from_rfc3339(s.text(field)).map_or_else(
+            |_| if raw { s.text(field).to_string() } else { String::new() },
+            |t| {
+                clock
+                    .local(t.with_timezone(&chrono::Utc))
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            },
+        ),
+        Cell::About => crate::app::kinds::ABOUT
+            .iter()
+            .map(|(fl, k)| names.of(app, f, fl, *k))
+            .find(|n| !n.is_empty())
+            .unwrap_or_default(),
+        Cell::TaskDone => {
             let task = s.text("kind") == "task";
-            let done = f.get("done").and_then(Value::as_bool).unwrap_or(false);
-            vec![
-                when,
-                text(s, "kind"),
-                text(s, "subject"),
-                about,
-                text(s, "due"),
-                if task {
-                    if done { "✓" } else { "·" }.to_string()
-                } else {
-                    String::new()
-                },
-            ]
+            let done = f.get(fields::activity::DONE).and_then(Value::as_bool).unwrap_or(false);
+            if task {
+                if done { "✓" } else { "·" }.to_string()
+            } else {
+                String::new()
+            }
         }
-        _ => crate::app::export::table_cells(kind, &app.view(kind, id, s, &mut crate::app::view::Names::default())),
-    };
-    Row { id, cells, amount }
+        Cell::Times(a, b) => format!("{} x {}", s.text(a), s.text(b)),
+        Cell::Title => app.title(kind, id),
+    }
 }
 
-/// The filter text of a row: every column but dates, flags and amounts.
-#[must_use]
-pub fn search_text(kind: EntityKind, r: &Row) -> String {
-    // Short haystacks keep a keystroke over 100k rows fast (and fuzzy matches meaningful):
-    // contacts match on name, account and title, not on e-mail and phone.
-    let skip: &[usize] = match kind {
-        EntityKind::Contact => &[3, 4],
-        EntityKind::Account => &[3],
-        EntityKind::Lead => &[4],
-        EntityKind::Opportunity => &[3, 4],
-        EntityKind::Quote => &[4],
-        EntityKind::Activity => &[0, 4, 5],
-        _ => &[],
+/// The row of one record: its list layout's cells, or its table columns when the
+/// registry gives it no list layout.
+pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id: Id, s: &Stored) -> Row {
+    let mut amount = Decimal::ZERO;
+    let list = crate::app::kinds::def(kind).tui.list;
+    let cells = if list.is_empty() {
+        crate::app::export::table_cells(kind, &app.view(kind, id, s, &mut crate::app::view::Names::default()))
+    } else {
+        list.iter()
+            .map(|c| cell_text(app, clock, names, kind, id, s, c.cell, &mut amount))
+            .collect()
     };
-    r.cells
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !skip.contains(i))
-        .map(|(_, c)| c.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
+    Row { id, cells, amount }
 }
 
 /// Loads every live record of `kind` as rows, reporting progress every few thousand.
@@ -370,14 +243,15 @@ pub fn load(
     kind: EntityKind,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ListData, AppError> {
-    let total = app.store.count(kind);
+    let total = app.count(kind);
     let mut names = NameCache::default();
     let mut rows = Vec::with_capacity(total);
     let mut hay = Haystacks::default();
-    for (i, item) in app.store.live(kind).enumerate() {
+    let mut search_names = crate::app::view::Names::default();
+    for (i, item) in app.live(kind).enumerate() {
         let (id, s) = item?;
         let r = row(app, clock, &mut names, kind, id, &s);
-        hay.push(&search_text(kind, &r));
+        hay.push(&crate::app::search::text_from(app, kind, &s, &mut search_names));
         rows.push(r);
         if i % 5000 == 4999 {
             progress(i + 1, total);

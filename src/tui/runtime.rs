@@ -118,7 +118,7 @@ fn edit_in_editor(terminal: &mut DefaultTerminal, paused: &AtomicBool, text: &st
         let mut f = std::fs::File::create(&path).with_context(|| path.display().to_string())?;
         f.write_all(text.as_bytes())?;
     }
-    paused.store(true, Ordering::SeqCst);
+    AtomicBool::store(paused, true, Ordering::SeqCst);
     ratatui::restore();
     let status = std::process::Command::new("sh")
         .arg("-c")
@@ -128,7 +128,7 @@ fn edit_in_editor(terminal: &mut DefaultTerminal, paused: &AtomicBool, text: &st
         .status();
     let back = crossterm::terminal::enable_raw_mode()
         .and_then(|()| crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen));
-    paused.store(false, Ordering::SeqCst);
+    AtomicBool::store(paused, false, Ordering::SeqCst);
     back?;
     terminal.clear()?;
     let status = status.with_context(|| format!("cannot run '{editor}'"))?;

@@ -38,13 +38,7 @@ impl ViewId {
         match self {
             Self::Dashboard => "Dashboard",
             Self::Pipeline => "Pipeline",
-            Self::List(EntityKind::Account) => "Accounts",
-            Self::List(EntityKind::Contact) => "Contacts",
-            Self::List(EntityKind::Lead) => "Leads",
-            Self::List(EntityKind::Opportunity) => "Opportunities",
-            Self::List(EntityKind::Quote) => "Quotes",
-            Self::List(EntityKind::Activity) => "Activities",
-            Self::List(_) => "Records",
+            Self::List(kind) => crate::app::kinds::def(kind).tui.title,
             Self::Calendar => "Calendar",
             Self::Conflicts => "Conflicts",
         }
@@ -56,13 +50,7 @@ impl ViewId {
         match self {
             Self::Dashboard => "Dash",
             Self::Pipeline => "Pipe",
-            Self::List(EntityKind::Account) => "Accts",
-            Self::List(EntityKind::Contact) => "Ppl",
-            Self::List(EntityKind::Lead) => "Leads",
-            Self::List(EntityKind::Opportunity) => "Opps",
-            Self::List(EntityKind::Quote) => "Quotes",
-            Self::List(EntityKind::Activity) => "Acts",
-            Self::List(_) => "Recs",
+            Self::List(kind) => crate::app::kinds::def(kind).tui.short,
             Self::Calendar => "Cal",
             Self::Conflicts => "Confl",
         }

@@ -123,12 +123,12 @@ impl outpost::store::Remote for Pulled {
 /// on those, so that what the tests show does not depend on random ids.
 pub fn first_unique(app: &App, kind: outpost::model::EntityKind) -> outpost::model::Id {
     let mut keys: Vec<(String, outpost::model::Id)> = app
-        .store
+        .store_for_tests()
         .index_entries_titles(kind)
         .expect("titles")
         .into_iter()
         .map(|(title, id)| {
-            let s = app.store.get(kind, id).expect("get").expect("record");
+            let s = app.record(kind, id).expect("get").expect("record");
             (format!("{title}|{}|{}", s.text("at"), s.text("due")), id)
         })
         .collect();
@@ -148,7 +148,7 @@ pub fn pull_conflicts(app: &App) -> Vec<String> {
     use outpost::store::{Conflict, ConflictKind, DELETED, Side};
     use serde_json::{Value, json};
 
-    let store = &app.store;
+    let store = app.store_for_tests();
     let me = store.replica();
     let ben = ReplicaId(0xbe11_0000_0000_0001);
     let base = app.clock().now_ms() + 60_000;

@@ -4,6 +4,7 @@ mod account;
 mod activity;
 mod contact;
 mod event;
+pub mod fields;
 mod lead;
 mod opportunity;
 mod product;

@@ -7,8 +7,10 @@ use serde_json::Value;
 use crate::app::spec::{self, Ty};
 use crate::app::view::{Names, cell};
 use crate::app::{App, AppError};
+use crate::model::records::fields;
 use crate::model::{EntityKind, Id};
 use crate::tui::clock::Clock;
+use crate::tui::rows::{NameCache, cell_text};
 
 /// A related record in a tab.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,8 +75,7 @@ pub const HELD_LABEL: &str = "Held";
 /// Loads a record with its timeline and related records.
 pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<DetailData, AppError> {
     let stored = app
-        .store
-        .get(kind, id)?
+        .record(kind, id)?
         .filter(|s| !s.deleted)
         .ok_or_else(|| AppError::NotFound(format!("the {kind} is gone (deleted or in the trash)")))?;
     let mut names = Names::default();
@@ -114,49 +115,35 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
             fields.push((label(d), v));
         }
     }
-    if let Some(Value::Array(history)) = view.get("stage_history") {
-        let stages: Vec<String> = history.iter().filter_map(|h| h.get("stage").map(cell)).collect();
+    if let Some(Value::Array(history)) = view.get(fields::opportunity::STAGE_HISTORY) {
+        let stages: Vec<String> = history
+            .iter()
+            .filter_map(|h| h.get(fields::opportunity::STAGE).map(cell))
+            .collect();
         if !stages.is_empty() {
             fields.push(("Stage history".into(), stages.join(" → ")));
         }
     }
-    if let Some(reason) = view.get("loss_reason").map(cell).filter(|r| !r.is_empty()) {
+    if let Some(reason) = view
+        .get(fields::opportunity::LOSS_REASON)
+        .map(cell)
+        .filter(|r| !r.is_empty())
+    {
         fields.push(("Loss reason".into(), reason));
     }
     let mut tabs = vec![timeline(app, clock, id)?];
+    let mut names = NameCache::default();
     let related = crate::app::kinds::def(kind).tabs;
     for (child, title) in related {
         let mut items = Vec::new();
-        for cid in app.store.children(id, *child)? {
-            let Some(s) = app.store.get(*child, cid)? else {
-                continue;
-            };
-            let cells = match child {
-                EntityKind::Contact => vec![
-                    format!("{} {}", s.text("first_name"), s.text("last_name")),
-                    s.text("title").to_string(),
-                ],
-                EntityKind::Opportunity => vec![
-                    s.text("name").to_string(),
-                    s.text("stage").to_string(),
-                    crate::model::money::display(s.text("amount").parse().unwrap_or_default(), s.text("currency")),
-                ],
-                EntityKind::Quote => vec![
-                    s.text("number").to_string(),
-                    s.text("status").to_string(),
-                    s.text("valid_until").to_string(),
-                ],
-                EntityKind::Event => vec![
-                    when(clock, s.text("start")),
-                    s.text("title").to_string(),
-                    s.text("location").to_string(),
-                ],
-                EntityKind::QuoteLine => vec![
-                    s.text("description").to_string(),
-                    format!("{} x {}", s.text("quantity"), s.text("unit_price")),
-                ],
-                _ => vec![app.title(*child, cid)],
-            };
+        for (cid, s) in app.children(id, *child)? {
+            let mut amount = rust_decimal::Decimal::ZERO;
+            let cells = crate::app::kinds::def(*child)
+                .tui
+                .tab_cells
+                .iter()
+                .map(|c| cell_text(app, clock, &mut names, *child, cid, &s, *c, &mut amount))
+                .collect();
             items.push(Item {
                 kind: *child,
                 id: cid,
@@ -164,7 +151,7 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
                 open_task: false,
             });
         }
-        if *child == EntityKind::Event {
+        if crate::app::kinds::def(*child).tui.tab_newest_first {
             items.sort_by(|a, b| b.cells[0].cmp(&a.cells[0]));
         }
         tabs.push(Tab {
@@ -186,17 +173,18 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
 /// The activities about a record, newest first.
 fn timeline(app: &App, clock: &Clock, id: Id) -> Result<Tab, AppError> {
     let mut items: Vec<(String, Item)> = Vec::new();
-    for aid in app.store.children(id, EntityKind::Activity)? {
-        let Some(s) = app.store.get(EntityKind::Activity, aid)? else {
-            continue;
-        };
+    for (aid, s) in app.children(id, EntityKind::Activity)? {
         let kind = s.text("kind").to_string();
-        let done = s.fields.get("done").and_then(Value::as_bool).unwrap_or(false);
+        let done = s
+            .fields
+            .get(fields::activity::DONE)
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let open_task = kind == "task" && !done;
         let extra = if kind == "task" {
             format!("due {}{}", s.text("due"), if done { " ✓" } else { "" })
         } else {
-            s.text("outcome").to_string()
+            s.text(fields::activity::OUTCOME).to_string()
         };
         let at = s.text("at").to_string();
         items.push((
@@ -204,7 +192,12 @@ fn timeline(app: &App, clock: &Clock, id: Id) -> Result<Tab, AppError> {
             Item {
                 kind: EntityKind::Activity,
                 id: aid,
-                cells: vec![when(clock, &at), kind, s.text("subject").to_string(), extra],
+                cells: vec![
+                    when(clock, &at),
+                    kind,
+                    s.text(fields::activity::SUBJECT).to_string(),
+                    extra,
+                ],
                 open_task,
             },
         ));

@@ -1,9 +1,8 @@
-//! Loading the global search index: the names of every record, from the store's title
-//! index, so no record is decoded until it is shown.
+//! Loading the global search index: every record's search text (the registry's search
+//! fields, as `outpost <kind> list -s` and the list filter match them), from `app`.
 
 use crate::app::{App, AppError};
-use crate::model::{EntityKind, Id};
-use crate::tui::filter::Haystacks;
+use crate::model::EntityKind;
 
 /// Kinds searched, in this order for equal scores.
 pub const KINDS: [EntityKind; 8] = [
@@ -17,27 +16,10 @@ pub const KINDS: [EntityKind; 8] = [
     EntityKind::Product,
 ];
 
-/// The names of every record.
-#[derive(Debug, Default)]
-pub struct Titles {
-    /// (kind, id) of every record.
-    pub items: Vec<(EntityKind, Id)>,
-    /// Folded names.
-    pub hay: Haystacks,
-    /// Identity order.
-    pub base: Vec<u32>,
-}
+/// Every searched record with its search text (`app::search`).
+pub type Titles = crate::app::search::Index;
 
-/// Reads every record's name from the title index.
+/// Reads every record's search text (the registry's search fields of each kind).
 pub fn load(app: &App, progress: &mut dyn FnMut(usize, usize)) -> Result<Titles, AppError> {
-    let mut t = Titles::default();
-    for (i, kind) in KINDS.iter().enumerate() {
-        for (title, id) in app.store.index_entries_titles(*kind)? {
-            t.items.push((*kind, id));
-            t.hay.push(&format!("{title} {}", kind.name()));
-        }
-        progress(i + 1, KINDS.len());
-    }
-    t.base = (0..u32::try_from(t.items.len()).unwrap_or(u32::MAX)).collect();
-    Ok(t)
+    app.search_index(&KINDS, progress)
 }

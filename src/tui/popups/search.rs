@@ -1,5 +1,5 @@
-//! Global fuzzy search over the names of every record (from the store's title index, so
-//! no record is decoded until it is shown).
+//! Global search over every record's search fields (`app::search`: the syntax and
+//! ranking of the list filter and `list -s`).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -37,6 +37,19 @@ pub struct Search {
 }
 
 impl Search {
+    /// Every matching record, best first (`shown` holds the first few with names).
+    pub fn matches(&self) -> Vec<(EntityKind, Id)> {
+        let Some(t) = &self.titles else { return Vec::new() };
+        if !self.filter.is_active() {
+            return Vec::new();
+        }
+        self.filter
+            .ranked()
+            .iter()
+            .filter_map(|i| t.items.get(*i as usize).copied())
+            .collect()
+    }
+
     /// Re-runs the query and looks up the names of the best results.
     pub fn refresh(&mut self, app: &App) {
         self.shown.clear();
