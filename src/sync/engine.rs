@@ -271,7 +271,7 @@ fn push(
     report: &mut Report,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), SyncError> {
-    check_after_restore(store, api)?;
+    check_after_restore(store, api, opts, report)?;
     resend_held(store, opts.retry_held)?;
     let total = store.outbox_len();
     let issued = store.next_seq()?.saturating_sub(1);
@@ -316,27 +316,73 @@ fn push(
     }
 }
 
-/// After `outpost restore`, the server may already hold change numbers of this replica
-/// that the restored store no longer knows it made (the backup is older than the last
-/// sync). New changes would reuse those numbers and be skipped as retries, so sync stops
-/// instead, before anything is lost; an empty push asks the server how far it is.
-fn check_after_restore(store: &Store, api: &dyn Api) -> Result<(), SyncError> {
-    use crate::store::meta::K_RESTORED;
-    if store.meta(K_RESTORED)?.is_none() {
+/// After `outpost restore`: the backed-up store may have synced after the backup, so the
+/// server may hold change numbers of its replica that this store no longer knows it made.
+/// The restored store stamps its own new changes as a new replica (see
+/// `store::meta::K_RESTORED`), so nothing it does can reuse those numbers. Here, first,
+/// the backup's own pending changes go under the old replica with their original
+/// numbers and clocks: the server skips, by sequence number, those it already holds
+/// (the backed-up store sent the very same changes), so nothing applies twice and
+/// nothing raises a conflict, and applies the rest. Then the store takes its new
+/// identity (the changes made since the restore numbered from 1), and the pull that
+/// follows brings what the old replica did after the backup. A marker of an older
+/// outpost (no new replica) keeps the old refusal.
+fn check_after_restore(store: &Store, api: &dyn Api, opts: Options, report: &mut Report) -> Result<(), SyncError> {
+    let Some(restored) = store.restored()? else {
         return Ok(());
-    }
+    };
     let acked = store.sync_state()?.acked_seq;
-    let resp = api.push(&PushRequest::new(store.replica(), Vec::new()))?;
-    if resp.acked > acked {
+    let resp = api.push(&PushRequest::new(restored.old, Vec::new()))?;
+    if resp.acked < acked {
         return Err(SyncError::Protocol(format!(
-            "this store was restored from a backup older than its last sync: the server already holds \
-             changes up to {} from it, the backup only up to {acked}. Syncing now would lose new edits, \
-             so nothing was sent. Keep this data dir for reference, and sync a fresh one \
-             (`outpost --data-dir NEW sync login ...`)",
+            "the server holds changes of this store only up to {}, the backup says {acked} were acknowledged; \
+             was the server restored from a backup? Nothing was sent",
             resp.acked
         )));
     }
-    store.commit_with_meta(&[], &[(K_RESTORED, None)])?;
+    if restored.new == restored.old {
+        if resp.acked > acked {
+            return Err(SyncError::Protocol(format!(
+                "this store was restored (by an older outpost) from a backup older than its last sync: the \
+                 server already holds changes up to {} from it, the backup only up to {acked}. Syncing now \
+                 would lose new edits, so nothing was sent. Restore the backup again with this outpost, \
+                 which gives the restored store a new identity",
+                resp.acked
+            )));
+        }
+        store.commit_with_meta(&[], &[(crate::store::meta::K_RESTORED, None)])?;
+        return Ok(());
+    }
+    // The backup's pending changes the server already holds are pruned unsent.
+    let last_old = restored.next.saturating_sub(1);
+    store.ack_outbox(resp.acked.min(last_old))?;
+    loop {
+        let mut changes: Vec<Change> = store
+            .pending(opts.batch.max(1))?
+            .into_iter()
+            .take_while(|c| c.seq <= last_old && c.replica == restored.old)
+            .collect();
+        if changes.is_empty() {
+            break;
+        }
+        trim_to_size(&mut changes);
+        let last = changes.last().map_or(0, |c| c.seq);
+        let count = changes.len();
+        let resp = api.push(&PushRequest::new(restored.old, changes))?;
+        if resp.acked < last {
+            return Err(SyncError::Protocol(format!(
+                "the server acknowledged up to change {} of a push ending at {last}",
+                resp.acked
+            )));
+        }
+        store.ack_outbox(resp.acked.min(last_old))?;
+        report.sent += count;
+        report.refused += resp.refused;
+        for r in &resp.refusals {
+            *report.unknown_kinds.entry(r.entity.clone()).or_default() += 1;
+        }
+    }
+    store.take_restored_identity()?;
     Ok(())
 }
 
