@@ -84,6 +84,7 @@ pub const K_SYNC_USER: &str = "sync_user";
 pub const K_LAST_SYNC: &str = "last_sync";
 /// The login that adopted this store's offline work before its first push.
 pub const K_ADOPTED: &str = "adopted_by";
+pub use super::staged::K_STAGED;
 /// Set by `outpost demo` ("1"); "kept" once `sync login --keep-demo` allowed pushing it.
 pub const K_DEMO: &str = "demo_data";
 

@@ -12,6 +12,7 @@ mod keys;
 pub mod meta;
 mod mutation;
 mod read;
+mod staged;
 mod verify;
 mod write;
 
@@ -28,6 +29,7 @@ pub use conflict::LocalConflict;
 pub use error::StoreError;
 pub use held::{HeldMark, K_USERS_AT};
 pub use meta::SCHEMA_VERSION;
+pub use staged::Staging;
 pub use mutation::{Mutation, Op, Settle};
 pub use verify::{Dangling, VerifyReport};
 
@@ -45,6 +47,9 @@ pub(crate) const ENTITY_BASE: usize = IDX_FIRST_SECONDARY + Index::ALL.len();
 pub(crate) const CONFLICTS: usize = ENTITY_BASE + EntityKind::ALL_BY_TAG.len();
 /// Marks on held records (see `held.rs`).
 pub(crate) const HELD: usize = CONFLICTS + 1;
+/// Changes of a write that spans several transactions, kept out of the outbox until it
+/// completes (see `staged.rs`).
+pub(crate) const STAGED: usize = HELD + 1;
 
 /// Names of the fixed trees, in position order.
 const FIXED_TREES: [&str; 4] = ["meta", "outbox", "idx_parent", "idx_title"];
@@ -91,6 +96,7 @@ impl Store {
         }
         trees.push(db.open_tree("conflicts")?);
         trees.push(db.open_tree("held")?);
+        trees.push(db.open_tree("outbox_staged")?);
         let mut store = Self {
             db,
             trees,

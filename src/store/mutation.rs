@@ -90,6 +90,9 @@ struct Tx<'a> {
     now_ms: u64,
     /// Checking context with this write's time.
     ctx: &'a Context,
+    /// Set when the changes go to the staging tree (numbered there by this counter)
+    /// instead of the outbox, see `staged.rs`.
+    staged: Option<u64>,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -127,6 +130,26 @@ impl Store {
         meta: &[(&str, Option<&str>)],
         settles: &[Settle],
     ) -> Result<Vec<Hlc>, StoreError> {
+        self.commit_inner(mutations, meta, settles, false)
+    }
+
+    /// [`Store::commit_with_meta`] whose changes are staged instead of appended to the
+    /// outbox: one part of a write that spans several transactions (see `staged.rs`).
+    pub fn commit_staged(
+        &self,
+        mutations: &[Mutation],
+        meta: &[(&str, Option<&str>)],
+    ) -> Result<Vec<Hlc>, StoreError> {
+        self.commit_inner(mutations, meta, &[], true)
+    }
+
+    fn commit_inner(
+        &self,
+        mutations: &[Mutation],
+        meta: &[(&str, Option<&str>)],
+        settles: &[Settle],
+        staged: bool,
+    ) -> Result<Vec<Hlc>, StoreError> {
         if mutations.is_empty() && meta.is_empty() && settles.is_empty() {
             return Ok(Vec::new());
         }
@@ -145,6 +168,11 @@ impl Store {
                 seq: parse_u64(trees[META].get(K_NEXT_SEQ)?.as_deref(), 1).or_else(abort)?,
                 now_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
                 ctx: &ctx,
+                staged: if staged {
+                    Some(parse_u64(trees[META].get(super::staged::K_STAGED_NEXT)?.as_deref(), 1).or_else(abort)?)
+                } else {
+                    None
+                },
             };
             let mut clocks = Vec::with_capacity(mutations.len());
             for (index, m) in mutations.iter().enumerate() {
@@ -161,6 +189,9 @@ impl Store {
             }
             trees[META].insert(K_LAST_HLC, tx.clock.to_string().as_bytes())?;
             trees[META].insert(K_NEXT_SEQ, tx.seq.to_string().as_bytes())?;
+            if let Some(n) = tx.staged {
+                trees[META].insert(super::staged::K_STAGED_NEXT, n.to_string().as_bytes())?;
+            }
             Ok(clocks)
         });
         let clocks = match result {
@@ -218,6 +249,22 @@ impl Tx<'_> {
     }
 
     fn outbox(&mut self, hlc: Hlc, kind: EntityKind, id: Id, op: ChangeOp) -> TxResult<()> {
+        if let Some(n) = self.staged {
+            // Numbered when published (see `staged.rs`): a staged change takes no
+            // outbox sequence number, so dropping it leaves no gap.
+            let change = Change {
+                replica: self.replica,
+                seq: 0,
+                hlc,
+                entity: kind,
+                id,
+                op,
+            };
+            let bytes = serde_json::to_vec(&change).unwrap_or_default();
+            self.trees[super::STAGED].insert(&n.to_be_bytes(), bytes)?;
+            self.staged = Some(n + 1);
+            return Ok(());
+        }
         let change = Change {
             replica: self.replica,
             seq: self.seq,
