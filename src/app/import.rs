@@ -50,6 +50,9 @@ pub struct ImportOptions {
     pub mode: ImportMode,
     /// How numbers in this file are written; `None` uses the configured locale.
     pub locale: Option<NumberLocale>,
+    /// Keep cells as they are: no removing of the `'` that CSV export puts before a
+    /// formula (see `export::escape_cell`).
+    pub raw: bool,
 }
 
 /// What an import did (or would do, with `--dry-run`).
@@ -334,7 +337,7 @@ impl App {
             };
             let mut values: Values = Vec::new();
             let mut given_id: Option<&str> = None;
-            for (col, target) in record.iter().zip(&targets) {
+            for (n, (col, target)) in record.iter().zip(&targets).enumerate() {
                 let spec = match target {
                     Target::Field(spec) => spec,
                     Target::Id => {
@@ -343,6 +346,15 @@ impl App {
                     }
                     Target::Skip => continue,
                 };
+                if let Some(c) = col.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+                    errors.push(format!(
+                        "row {row}, column '{}': control character U+{:04X} in the text; remove it",
+                        headers.get(n).map_or("", String::as_str),
+                        u32::from(c)
+                    ));
+                    continue;
+                }
+                let col = if opts.raw { col } else { super::export::unescape_cell(col) };
                 match values.iter_mut().find(|(s, _)| s.json == spec.json) {
                     Some((_, texts)) if matches!(spec.ty, spec::Ty::List | spec::Ty::Ref(_)) => {
                         texts.push(col.to_string())
