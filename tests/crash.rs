@@ -93,7 +93,10 @@ fn sigkill_during_a_large_demo_leaves_nothing_and_a_rerun_works() {
     let took = started.elapsed();
     let store = Store::open(&full.data()).expect("open");
     let total: usize = EntityKind::ALL.iter().map(|k| store.count(*k)).sum();
-    assert!(total > 5_000 * 2, "the demo spans several transactions: {total} records");
+    assert!(
+        total > 5_000 * 2,
+        "the demo spans several transactions: {total} records"
+    );
     assert_eq!(store.outbox_len(), total);
     drop(store);
     let mut outcomes = Vec::new();
@@ -106,7 +109,10 @@ fn sigkill_during_a_large_demo_leaves_nothing_and_a_rerun_works() {
         let contacts_raw = Store::open(&env.data()).map_or(0, |s| s.count(EntityKind::Contact));
         // The next command finishes or rolls back; then the store is all or nothing.
         let live = env.json(&["contact", "list"]).as_array().map_or(0, Vec::len);
-        assert!(live == 0 || live == 8_000, "after a kill at {fraction}: {live} contacts");
+        assert!(
+            live == 0 || live == 8_000,
+            "after a kill at {fraction}: {live} contacts"
+        );
         assert!(env.ok(&["check"]).contains("ok"));
         let store = Store::open(&env.data()).expect("open");
         assert_eq!(store.staged_len(), 0);

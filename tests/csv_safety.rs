@@ -50,7 +50,16 @@ fn source() -> Env {
     for name in NAMES {
         env.ok(&["account", "add", &format!("--name={name}")]);
     }
-    env.ok(&["contact", "add", "--first", "Ana", "--last", "Lind", "--phone", "+49 30 1234567"]);
+    env.ok(&[
+        "contact",
+        "add",
+        "--first",
+        "Ana",
+        "--last",
+        "Lind",
+        "--phone",
+        "+49 30 1234567",
+    ]);
     env
 }
 
@@ -100,7 +109,11 @@ fn export_escapes_formulas_and_import_takes_the_escape_back() {
     let d = Env::new();
     let file = d.write("escaped.csv", &text);
     d.ok(&["import", "accounts", "--raw", s(&file)]);
-    assert!(fields(&d, "account", "name").iter().any(|n| n.starts_with("'=HYPERLINK")));
+    assert!(
+        fields(&d, "account", "name")
+            .iter()
+            .any(|n| n.starts_with("'=HYPERLINK"))
+    );
 }
 
 #[test]

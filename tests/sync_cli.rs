@@ -358,7 +358,14 @@ fn accounts(l: &Laptop) -> Vec<(String, String)> {
 
 #[test]
 fn a_store_restored_from_a_backup_older_than_its_last_sync_syncs_as_a_new_replica_and_loses_nothing() {
-    let tm = team();
+    restored_laptop_syncs(None);
+    if let Some(db) = sync_support::PgDb::create("restored") {
+        restored_laptop_syncs(Some(&db.url));
+    }
+}
+
+fn restored_laptop_syncs(database: Option<&str>) {
+    let tm = team_on(database);
     tm.anna.ok(&["account", "add", "--name", "Acme"]);
     tm.anna.sync();
     // Pending at the backup: a new account and an edit the server has not seen yet.
@@ -380,7 +387,10 @@ fn a_store_restored_from_a_backup_older_than_its_last_sync_syncs_as_a_new_replic
     restored.ok(&["account", "add", "--name", "Cargo"]);
     assert_eq!(restored.json(&["sync", "status"])["pending"], 4);
     let (sent, _, _) = restored.sync();
-    assert_eq!(sent, 2, "the backup's pending changes were on the server already: not sent again");
+    assert_eq!(
+        sent, 2,
+        "the backup's pending changes were on the server already: not sent again"
+    );
     assert_eq!(restored.json(&["sync", "status"])["pending"], 0);
     tm.anna.sync();
     tm.ben.sync();
@@ -392,8 +402,18 @@ fn a_store_restored_from_a_backup_older_than_its_last_sync_syncs_as_a_new_replic
         ("Pending".to_string(), "Paris".to_string()),
     ];
     for l in [&restored, &tm.anna, &tm.ben, &tm.boss] {
-        assert_eq!(accounts(l), expected, "{}: nothing lost, nothing twice", l.dir.display());
-        assert!(open_conflicts(l).is_empty(), "{}: {:?}", l.dir.display(), open_conflicts(l));
+        assert_eq!(
+            accounts(l),
+            expected,
+            "{}: nothing lost, nothing twice",
+            l.dir.display()
+        );
+        assert!(
+            open_conflicts(l).is_empty(),
+            "{}: {:?}",
+            l.dir.display(),
+            open_conflicts(l)
+        );
     }
     // The restored store goes on as a replica of its own; later edits flow both ways.
     restored.ok(&["account", "edit", "Bolt", "--city", "Oslo"]);
@@ -404,7 +424,10 @@ fn a_store_restored_from_a_backup_older_than_its_last_sync_syncs_as_a_new_replic
     tm.ben.sync();
     for l in [&restored, &tm.anna, &tm.ben] {
         let a = accounts(l);
-        assert!(a.contains(&("Bolt".into(), "Oslo".into())) && a.contains(&("Cargo".into(), "Riga".into())), "{a:?}");
+        assert!(
+            a.contains(&("Bolt".into(), "Oslo".into())) && a.contains(&("Cargo".into(), "Riga".into())),
+            "{a:?}"
+        );
         assert_eq!(a.len(), 4);
     }
 
@@ -422,7 +445,10 @@ fn a_store_restored_from_a_backup_older_than_its_last_sync_syncs_as_a_new_replic
     assert_eq!(second.sync().0, 2);
     tm.ben.sync();
     let a = accounts(&tm.ben);
-    assert!(a.contains(&("Unsent".into(), String::new())) && a.contains(&("Acme".into(), "Kiel".into())), "{a:?}");
+    assert!(
+        a.contains(&("Unsent".into(), String::new())) && a.contains(&("Acme".into(), "Kiel".into())),
+        "{a:?}"
+    );
     assert!(open_conflicts(&tm.ben).is_empty());
 
     // A backup taken after the last sync restores and syncs normally.

@@ -60,7 +60,8 @@ pub fn is_formula(cell: &str) -> bool {
 /// cell (so a value that itself starts with `'=` survives the round trip).
 #[must_use]
 pub fn is_escaped(cell: &str) -> bool {
-    cell.strip_prefix('\'').is_some_and(|rest| is_formula(rest) || is_escaped(rest))
+    cell.strip_prefix('\'')
+        .is_some_and(|rest| is_formula(rest) || is_escaped(rest))
 }
 
 /// A cell as CSV output writes it: a formula (see [`is_formula`]) or an escaped-looking
@@ -338,7 +339,16 @@ mod tests {
 
     #[test]
     fn formulas_are_escaped_numbers_and_phones_are_not_and_the_escape_round_trips() {
-        for plain in ["-5.00", "+49 30 1234567", "-1,234.50", "(030) 123-45", "", "Acme", "'quoted'", "1+1"] {
+        for plain in [
+            "-5.00",
+            "+49 30 1234567",
+            "-1,234.50",
+            "(030) 123-45",
+            "",
+            "Acme",
+            "'quoted'",
+            "1+1",
+        ] {
             assert_eq!(escape_cell(plain.to_string()), plain, "{plain}");
         }
         for formula in ["=1+1", "+A1", "-A1", "@SUM(A1)", "\tx", "\rx", "-", "+", "=", "-5.00x"] {

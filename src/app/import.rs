@@ -354,7 +354,11 @@ impl App {
                     ));
                     continue;
                 }
-                let col = if opts.raw { col } else { super::export::unescape_cell(col) };
+                let col = if opts.raw {
+                    col
+                } else {
+                    super::export::unescape_cell(col)
+                };
                 match values.iter_mut().find(|(s, _)| s.json == spec.json) {
                     Some((_, texts)) if matches!(spec.ty, spec::Ty::List | spec::Ty::Ref(_)) => {
                         texts.push(col.to_string())

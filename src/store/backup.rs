@@ -360,7 +360,7 @@ impl Store {
                 let mut m = m.clone();
                 // A re-send of the old replica went with its changes (acknowledged):
                 // the next complete sync sees whether it was refused.
-                m.resent = Some(if seq > shift { seq - shift } else { 0 });
+                m.resent = Some(seq.saturating_sub(shift));
                 trees[HELD].insert(super::held::key(m.entity, m.id), super::held::encode(&m))?;
             }
             let meta = &trees[META];

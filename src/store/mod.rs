@@ -29,8 +29,8 @@ pub use conflict::LocalConflict;
 pub use error::StoreError;
 pub use held::{HeldMark, K_USERS_AT};
 pub use meta::SCHEMA_VERSION;
-pub use staged::Staging;
 pub use mutation::{Mutation, Op, Settle};
+pub use staged::Staging;
 pub use verify::{Dangling, VerifyReport};
 
 use crate::model::entity::{Context, Index};

@@ -135,11 +135,7 @@ impl Store {
 
     /// [`Store::commit_with_meta`] whose changes are staged instead of appended to the
     /// outbox: one part of a write that spans several transactions (see `staged.rs`).
-    pub fn commit_staged(
-        &self,
-        mutations: &[Mutation],
-        meta: &[(&str, Option<&str>)],
-    ) -> Result<Vec<Hlc>, StoreError> {
+    pub fn commit_staged(&self, mutations: &[Mutation], meta: &[(&str, Option<&str>)]) -> Result<Vec<Hlc>, StoreError> {
         self.commit_inner(mutations, meta, &[], true)
     }
 

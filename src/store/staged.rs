@@ -88,9 +88,14 @@ impl Store {
     /// the marker). Returns how many moved (0 when nothing was staged).
     pub fn publish_staged(&self, limit: usize, done: &[(&str, Option<&str>)]) -> Result<usize, StoreError> {
         let (batch, more) = self.staged_batch(limit.max(1))?;
-        let trees = [self.tree(META).clone(), self.tree(OUTBOX).clone(), self.tree(STAGED).clone()];
+        let trees = [
+            self.tree(META).clone(),
+            self.tree(OUTBOX).clone(),
+            self.tree(STAGED).clone(),
+        ];
         let result = trees.as_slice().transaction(|t| -> Tx<usize> {
-            let mut seq = parse_u64(t[0].get(K_NEXT_SEQ)?.as_deref(), 1).map_err(ConflictableTransactionError::Abort)?;
+            let mut seq =
+                parse_u64(t[0].get(K_NEXT_SEQ)?.as_deref(), 1).map_err(ConflictableTransactionError::Abort)?;
             for (k, c) in &batch {
                 let mut c = c.clone();
                 c.seq = seq;
