@@ -631,16 +631,13 @@ const CHUNK: usize = 5_000;
 /// (its records go to the trash through the write path).
 const PENDING: &str = "import_pending";
 
-/// Changes moved from staging to the outbox per transaction.
-const PUBLISH: usize = 20_000;
-
 impl App {
     /// Commits creates in chunks of [`CHUNK`], and all `updates` with the last chunk, so
     /// an import that stops part way has changed no existing record. An import of more
-    /// than one chunk is staged (see `store::staged`): its changes stay out of the outbox
-    /// until the last chunk is in, so a failure (a full disk, say) or a crash part way
-    /// removes what was written and nothing of it is ever sent. Returns the failing
-    /// chunk's first index (creates first, then updates) with the error.
+    /// than one chunk is staged (see `store::staged`): its changes enter the outbox with
+    /// the last chunk, so a failure (a full disk, say) or a crash part way removes what
+    /// was written and nothing of it is ever sent. Returns the failing chunk's first
+    /// index (creates first, then updates) with the error.
     fn commit_all_or_nothing(
         &self,
         creates: &[Mutation],
@@ -666,43 +663,30 @@ impl App {
             return self.store.commit(&all).map(|_| ()).map_err(|e| (0, e));
         }
         let staging = Staging::Staging(what.to_string()).value();
-        let publishing = Staging::Publishing(what.to_string()).value();
         for (n, part) in parts.iter().enumerate() {
+            let last = n + 1 == count;
             let joined: Vec<Mutation>;
-            let chunk = if n + 1 == count && !updates.is_empty() {
+            let chunk = if last && !updates.is_empty() {
                 joined = part.iter().chain(updates).cloned().collect();
                 joined.as_slice()
             } else {
                 part
             };
-            let mut meta: Vec<(&str, Option<&str>)> = Vec::new();
-            if n == 0 {
-                meta.push((K_STAGED, Some(staging.as_str())));
-            }
-            if n + 1 == count {
-                meta.push((K_STAGED, Some(publishing.as_str())));
-            }
-            if let Err(e) = self.store.commit_staged(chunk, &meta) {
+            let meta: &[(&str, Option<&str>)] = if n == 0 {
+                &[(K_STAGED, Some(staging.as_str()))]
+            } else if last {
+                &[(K_STAGED, None)]
+            } else {
+                &[]
+            };
+            if let Err(e) = self.store.commit_staged(chunk, meta, last) {
                 if n > 0 {
                     let _ = self.discard_staged_write();
                 }
                 return Err((n * CHUNK, e));
             }
         }
-        self.publish_staged_write().map(|_| ()).map_err(|e| (0, e))
-    }
-
-    /// Moves a complete staged write's changes to the outbox, batch by batch.
-    fn publish_staged_write(&self) -> Result<usize, crate::store::StoreError> {
-        let done = [(crate::store::meta::K_STAGED, None)];
-        let mut moved = 0;
-        loop {
-            let n = self.store.publish_staged(PUBLISH, &done)?;
-            moved += n;
-            if n < PUBLISH {
-                return Ok(moved);
-            }
-        }
+        Ok(())
     }
 
     /// Removes what an unfinished staged write wrote, batch by batch; the outbox is not
@@ -747,25 +731,15 @@ impl App {
         Ok(())
     }
 
-    /// Finishes what a crash interrupted: a staged write (an import or `demo`) that was
-    /// complete is published, one that was not is rolled back (its records removed,
-    /// nothing sent); an older version's interrupted import is trashed again. Returns
-    /// what was done, for a note.
+    /// Rolls back what a crash interrupted: a staged write (an import or `demo`) has its
+    /// records removed, nothing sent; an older version's interrupted import is trashed
+    /// again. Returns what was done, for a note.
     pub fn recover_interrupted_import(&self) -> Result<Option<String>, AppError> {
-        match self.store.staging()? {
-            Some(crate::store::Staging::Publishing(what)) => {
-                let n = self.publish_staged_write()?;
-                return Ok(Some(format!(
-                    "an interrupted {what} was complete and is kept ({n} changes queued for sync)"
-                )));
-            }
-            Some(crate::store::Staging::Staging(what)) => {
-                let n = self.discard_staged_write()?;
-                return Ok(Some(format!(
-                    "an interrupted {what} was rolled back ({n} records removed; none of it was sent)"
-                )));
-            }
-            None => {}
+        if let Some(crate::store::Staging::Staging(what)) = self.store.staging()? {
+            let n = self.discard_staged_write()?;
+            return Ok(Some(format!(
+                "an interrupted {what} was rolled back ({n} records removed; none of it was sent)"
+            )));
         }
         let Some(text) = self.store.meta(PENDING)? else {
             return Ok(None);

@@ -47,9 +47,6 @@ pub(crate) const ENTITY_BASE: usize = IDX_FIRST_SECONDARY + Index::ALL.len();
 pub(crate) const CONFLICTS: usize = ENTITY_BASE + EntityKind::ALL_BY_TAG.len();
 /// Marks on held records (see `held.rs`).
 pub(crate) const HELD: usize = CONFLICTS + 1;
-/// Changes of a write that spans several transactions, kept out of the outbox until it
-/// completes (see `staged.rs`).
-pub(crate) const STAGED: usize = HELD + 1;
 
 /// Names of the fixed trees, in position order.
 const FIXED_TREES: [&str; 4] = ["meta", "outbox", "idx_parent", "idx_title"];
@@ -96,7 +93,6 @@ impl Store {
         }
         trees.push(db.open_tree("conflicts")?);
         trees.push(db.open_tree("held")?);
-        trees.push(db.open_tree("outbox_staged")?);
         let mut store = Self {
             db,
             trees,

@@ -10,7 +10,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::conflict::{self, LocalConflict};
 use super::held;
-use super::meta::{K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, counter_key, parse_hlc, parse_u64};
+use super::meta::{K_DEVICE, K_LAST_HLC, counter_key, parse_hlc, parse_u64};
 use super::{CONFLICTS, HELD, META, OUTBOX, Store, StoreError, Stored, entity_pos};
 use crate::model::entity::{Checked, Context};
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
@@ -90,9 +90,6 @@ struct Tx<'a> {
     now_ms: u64,
     /// Checking context with this write's time.
     ctx: &'a Context,
-    /// Set when the changes go to the staging tree (numbered there by this counter)
-    /// instead of the outbox, see `staged.rs`.
-    staged: Option<u64>,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -130,13 +127,25 @@ impl Store {
         meta: &[(&str, Option<&str>)],
         settles: &[Settle],
     ) -> Result<Vec<Hlc>, StoreError> {
-        self.commit_inner(mutations, meta, settles, false)
+        self.commit_inner(mutations, meta, settles, super::staged::Seq::Outbox)
     }
 
-    /// [`Store::commit_with_meta`] whose changes are staged instead of appended to the
-    /// outbox: one part of a write that spans several transactions (see `staged.rs`).
-    pub fn commit_staged(&self, mutations: &[Mutation], meta: &[(&str, Option<&str>)]) -> Result<Vec<Hlc>, StoreError> {
-        self.commit_inner(mutations, meta, &[], true)
+    /// [`Store::commit_with_meta`] as one part of a write that spans several
+    /// transactions (see `staged.rs`): its changes are staged (numbered after the
+    /// outbox, but not in it yet) until the part with `publish` set, which puts them
+    /// all in the outbox at once.
+    pub fn commit_staged(
+        &self,
+        mutations: &[Mutation],
+        meta: &[(&str, Option<&str>)],
+        publish: bool,
+    ) -> Result<Vec<Hlc>, StoreError> {
+        let how = if publish {
+            super::staged::Seq::Publish
+        } else {
+            super::staged::Seq::Stage
+        };
+        self.commit_inner(mutations, meta, &[], how)
     }
 
     fn commit_inner(
@@ -144,7 +153,7 @@ impl Store {
         mutations: &[Mutation],
         meta: &[(&str, Option<&str>)],
         settles: &[Settle],
-        staged: bool,
+        staged: super::staged::Seq,
     ) -> Result<Vec<Hlc>, StoreError> {
         if mutations.is_empty() && meta.is_empty() && settles.is_empty() {
             return Ok(Vec::new());
@@ -161,14 +170,9 @@ impl Store {
                 trees,
                 replica: self.replica,
                 clock: parse_hlc(trees[META].get(K_LAST_HLC)?.as_deref()).or_else(abort)?,
-                seq: parse_u64(trees[META].get(K_NEXT_SEQ)?.as_deref(), 1).or_else(abort)?,
+                seq: super::staged::first_seq(&trees[META], staged).or_else(abort)?,
                 now_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
                 ctx: &ctx,
-                staged: if staged {
-                    Some(parse_u64(trees[META].get(super::staged::K_STAGED_NEXT)?.as_deref(), 1).or_else(abort)?)
-                } else {
-                    None
-                },
             };
             let mut clocks = Vec::with_capacity(mutations.len());
             for (index, m) in mutations.iter().enumerate() {
@@ -184,10 +188,7 @@ impl Store {
                 };
             }
             trees[META].insert(K_LAST_HLC, tx.clock.to_string().as_bytes())?;
-            trees[META].insert(K_NEXT_SEQ, tx.seq.to_string().as_bytes())?;
-            if let Some(n) = tx.staged {
-                trees[META].insert(super::staged::K_STAGED_NEXT, n.to_string().as_bytes())?;
-            }
+            super::staged::record_seq(&trees[META], staged, tx.seq)?;
             Ok(clocks)
         });
         let clocks = match result {
@@ -245,22 +246,6 @@ impl Tx<'_> {
     }
 
     fn outbox(&mut self, hlc: Hlc, kind: EntityKind, id: Id, op: ChangeOp) -> TxResult<()> {
-        if let Some(n) = self.staged {
-            // Numbered when published (see `staged.rs`): a staged change takes no
-            // outbox sequence number, so dropping it leaves no gap.
-            let change = Change {
-                replica: self.replica,
-                seq: 0,
-                hlc,
-                entity: kind,
-                id,
-                op,
-            };
-            let bytes = serde_json::to_vec(&change).unwrap_or_default();
-            self.trees[super::STAGED].insert(&n.to_be_bytes(), bytes)?;
-            self.staged = Some(n + 1);
-            return Ok(());
-        }
         let change = Change {
             replica: self.replica,
             seq: self.seq,
