@@ -386,6 +386,16 @@ fn restored_laptop_syncs(database: Option<&str>) {
     restored.ok(&["account", "edit", "Pending", "--city", "Paris"]);
     restored.ok(&["account", "add", "--name", "Cargo"]);
     assert_eq!(restored.json(&["sync", "status"])["pending"], 4);
+    // Backed up again before its first sync and restored once more (the new laptop
+    // died too): the copy goes on where the restored store was.
+    let again = tm.anna.dir.with_extension("again.ndjson");
+    restored.ok(&["backup", again.to_str().expect("path")]);
+    let restored = Laptop {
+        dir: tm.anna.dir.with_extension("restored2"),
+    };
+    restored.ok(&["restore", again.to_str().expect("path")]);
+    std::fs::copy(tm.anna.dir.join("sync.toml"), restored.dir.join("sync.toml")).expect("same login");
+    assert_eq!(restored.json(&["sync", "status"])["pending"], 4);
     let (sent, _, _) = restored.sync();
     assert_eq!(
         sent, 2,

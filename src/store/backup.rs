@@ -78,9 +78,15 @@ pub fn write_backup(store: &Store, out: &mut dyn Write) -> Result<BackupSummary,
         version: FORMAT_VERSION,
         schema: store.schema_version()?,
     })?;
+    // A restored store's marker is kept only once it made changes of its own since the
+    // restore (stamped as its new replica): a store restored from this backup must go
+    // on as that replica. Without such changes, a restore of this backup is a restore
+    // of the original one, and gets a new identity of its own.
+    let keep_marker = store.restored()?.is_some_and(|r| r.new != r.old)
+        && store.next_seq()? > store.restored()?.map_or(u64::MAX, |r| r.next);
     for item in store.tree(META).iter() {
         let (k, v) = item?;
-        if k.as_ref() == super::meta::K_RESTORED.as_bytes() {
+        if k.as_ref() == super::meta::K_RESTORED.as_bytes() && !keep_marker {
             continue;
         }
         emit(&Line::Meta {
@@ -269,13 +275,21 @@ impl Store {
                 path: self.path().to_path_buf(),
             });
         }
-        let new_replica = ReplicaId::random();
         let next: u64 = parsed
             .meta
             .iter()
             .find(|(k, _)| k == super::meta::K_NEXT_SEQ)
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(1);
+        // A backup of a restored store that made changes since keeps its marker (see
+        // `write_backup`): the restored copy goes on as that store's new replica.
+        let kept = parsed
+            .meta
+            .iter()
+            .find(|(k, _)| k == super::meta::K_RESTORED)
+            .and_then(|(_, v)| v.split_once(' '))
+            .and_then(|(r, n)| Some((r.parse::<ReplicaId>().ok()?, n.parse::<u64>().ok()?)));
+        let (new_replica, next) = kept.unwrap_or_else(|| (ReplicaId::random(), next));
         let marker = format!("{new_replica} {next}");
         let result = self.trees.as_slice().transaction(|trees| {
             for (k, v) in &parsed.meta {
