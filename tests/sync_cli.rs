@@ -386,6 +386,11 @@ fn restored_laptop_syncs(database: Option<&str>) {
     restored.ok(&["account", "edit", "Pending", "--city", "Paris"]);
     restored.ok(&["account", "add", "--name", "Cargo"]);
     assert_eq!(restored.json(&["sync", "status"])["pending"], 4);
+    let replica_device = |l: &Laptop| {
+        let store = outpost::store::Store::open(&l.dir).expect("open");
+        format!("{:04X}", store.replica().0 & 0xFFFF)
+    };
+    assert_ne!(replica_device(&restored), replica_device(&tm.anna), "a new identity");
     // Backed up again before its first sync and restored once more (the new laptop
     // died too): the copy goes on where the restored store was.
     let again = tm.anna.dir.with_extension("again.ndjson");

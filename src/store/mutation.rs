@@ -333,6 +333,13 @@ impl Tx<'_> {
         let device = meta
             .get(K_DEVICE)?
             .map_or_else(|| "0000".to_string(), |v| String::from_utf8_lossy(&v).into_owned());
+        // A restored store numbers with its new replica's device code at once, so its
+        // numbers never repeat the ones the backed-up store made after the backup.
+        let device = if meta.get(super::meta::K_RESTORED)?.is_none() {
+            device
+        } else {
+            format!("{:04X}", self.replica.0 & 0xFFFF)
+        };
         fields.insert(numbering.field.into(), numbering.format(&device, n).into());
         Ok(())
     }
