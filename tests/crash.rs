@@ -29,6 +29,8 @@ fn sigkill_during_a_large_import_leaves_a_consistent_store() {
     for fraction in [0.2, 0.5, 0.8, 0.95, 1.0, 1.05] {
         let env = Env::new();
         env.ok(&["account", "add", "--name", "Before the crash"]);
+        let outbox_before = outbox(&env);
+        assert_eq!(outbox_before.len(), 1);
         let file = env.write("contacts.csv", &csv);
         let mut child = env.cmd().args(["import", "contacts", s(&file)]).spawn().expect("spawn");
         std::thread::sleep(took.mul_f64(fraction));
@@ -52,10 +54,80 @@ fn sigkill_during_a_large_import_leaves_a_consistent_store() {
             "after recovery: {live} of {ROWS} (raw {contacts})"
         );
         assert!(env.ok(&["check"]).contains("ok"));
+        // A rolled-back import sent nothing: the outbox is exactly what it was before,
+        // and its records are gone, not in the trash. A completed one queued each row.
+        let after = outbox(&env);
+        if live == 0 {
+            assert_eq!(after, outbox_before, "after a kill at {fraction}");
+            assert_eq!(env.json(&["trash", "list"]).as_array().map_or(0, Vec::len), 0);
+        } else {
+            assert_eq!(after.len(), 1 + ROWS, "after a kill at {fraction}");
+            assert_eq!(after[..1], outbox_before[..]);
+        }
+        let store = Store::open(&env.data()).expect("open");
+        assert_eq!(store.staged_len(), 0, "nothing left staged");
+        assert_eq!(store.outbox_len(), after.len(), "what `sync --dry-run` would send");
+        drop(store);
         outcomes.push((contacts, live));
     }
     eprintln!("import of {ROWS} rows took {took:?}; (written, live after recovery) for each kill: {outcomes:?}");
     assert!(took > Duration::ZERO);
+}
+
+/// The outbox as raw changes (JSON), oldest first.
+fn outbox(env: &Env) -> Vec<String> {
+    let store = Store::open(&env.data()).expect("open");
+    store
+        .outbox()
+        .map(|c| serde_json::to_string(&c.expect("change")).expect("json"))
+        .collect()
+}
+
+/// `outpost demo` writes all or nothing: killed part way, the next command removes what
+/// it wrote (nothing of it in the outbox), and running it again works.
+#[test]
+fn sigkill_during_a_large_demo_leaves_nothing_and_a_rerun_works() {
+    let full = Env::new();
+    let started = Instant::now();
+    full.ok(&["demo", "--scale", "8000"]);
+    let took = started.elapsed();
+    let store = Store::open(&full.data()).expect("open");
+    let total: usize = EntityKind::ALL.iter().map(|k| store.count(*k)).sum();
+    assert!(
+        total > 5_000 * 2,
+        "the demo spans several transactions: {total} records"
+    );
+    assert_eq!(store.outbox_len(), total);
+    drop(store);
+    let mut outcomes = Vec::new();
+    for fraction in [0.2, 0.5, 0.8, 1.2] {
+        let env = Env::new();
+        let mut child = env.cmd().args(["demo", "--scale", "8000"]).spawn().expect("spawn");
+        std::thread::sleep(took.mul_f64(fraction));
+        let _ = child.kill();
+        let _ = child.wait();
+        let contacts_raw = Store::open(&env.data()).map_or(0, |s| s.count(EntityKind::Contact));
+        // The next command finishes or rolls back; then the store is all or nothing.
+        let live = env.json(&["contact", "list"]).as_array().map_or(0, Vec::len);
+        assert!(
+            live == 0 || live == 8_000,
+            "after a kill at {fraction}: {live} contacts"
+        );
+        assert!(env.ok(&["check"]).contains("ok"));
+        let store = Store::open(&env.data()).expect("open");
+        assert_eq!(store.staged_len(), 0);
+        if live == 0 {
+            assert!(store.has_no_records(), "nothing left behind");
+            assert_eq!(store.outbox_len(), 0);
+            drop(store);
+            env.ok(&["demo", "--scale", "8000"]);
+            assert_eq!(env.json(&["contact", "list"]).as_array().map_or(0, Vec::len), 8_000);
+        } else {
+            assert!(store.outbox_len() > 8_000);
+        }
+        outcomes.push((contacts_raw, live));
+    }
+    eprintln!("demo took {took:?}; (contacts written, live after recovery) per kill: {outcomes:?}");
 }
 
 /// `restore` is one transaction (records, their index entries, outbox and meta): a

@@ -629,12 +629,15 @@ impl App {
                 ]),
             ));
         }
-        // Marked first, so even an interrupted demo is never pushed by mistake.
+        // All or nothing: staged (see `store::staged`) and marked as demo data in the
+        // first transaction, so an interrupted demo is rolled back on the next open and
+        // a completed one is never pushed by mistake.
         self.store
             .commit_with_meta(&[], &[(crate::store::meta::K_DEMO, Some("1"))])?;
-        for chunk in muts.chunks(5_000) {
-            self.store.commit(chunk)?;
-        }
+        self.commit_staged_write("demo", &muts, &[]).map_err(|(_, e)| {
+            let _ = self.store.commit_with_meta(&[], &[(crate::store::meta::K_DEMO, None)]);
+            AppError::from(e)
+        })?;
         let mut summary = DemoSummary::default();
         for kind in EntityKind::ALL {
             summary

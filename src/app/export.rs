@@ -33,6 +33,52 @@ pub struct Sink<'w> {
     csv: Option<csv::Writer<&'w mut dyn Write>>,
     rows: Vec<Vec<String>>,
     count: usize,
+    /// CSV cells as stored, without the formula escape (`export --raw`).
+    raw_cells: bool,
+}
+
+/// Whether a CSV cell would be read as a formula by a spreadsheet: it starts with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return (OWASP's list), and is not a plain number
+/// or phone number (digits, spaces and `+ - . , ( ) /` only, with at least one digit:
+/// `-5.00`, `+49 30 1234567` stay as they are).
+#[must_use]
+pub fn is_formula(cell: &str) -> bool {
+    let Some(first) = cell.chars().next() else {
+        return false;
+    };
+    if !matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r') {
+        return false;
+    }
+    let numeric = cell.chars().any(|c| c.is_ascii_digit())
+        && cell
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '.' | ',' | '(' | ')' | '/'));
+    !numeric
+}
+
+/// Whether a cell is an escaped one: a `'` before a formula, or before another escaped
+/// cell (so a value that itself starts with `'=` survives the round trip).
+#[must_use]
+pub fn is_escaped(cell: &str) -> bool {
+    cell.strip_prefix('\'')
+        .is_some_and(|rest| is_formula(rest) || is_escaped(rest))
+}
+
+/// A cell as CSV output writes it: a formula (see [`is_formula`]) or an escaped-looking
+/// cell gets a leading `'`, which spreadsheets show as text and `outpost import` removes.
+#[must_use]
+pub fn escape_cell(cell: String) -> String {
+    if is_formula(&cell) || is_escaped(&cell) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// A cell as `outpost import` reads it: the `'` that [`escape_cell`] added is removed.
+#[must_use]
+pub fn unescape_cell(cell: &str) -> &str {
+    if is_escaped(cell) { &cell[1..] } else { cell }
 }
 
 fn csv_err(e: csv::Error) -> AppError {
@@ -57,6 +103,7 @@ impl<'w> Sink<'w> {
             csv: None,
             rows: Vec::new(),
             count: 0,
+            raw_cells: false,
         };
         if format == Format::Csv {
             let mut w = csv_writer(out);
@@ -69,6 +116,13 @@ impl<'w> Sink<'w> {
             sink.out = Some(out);
         }
         Ok(sink)
+    }
+
+    /// Writes CSV cells as stored, without the formula escape (`export --raw`).
+    #[must_use]
+    pub fn raw_cells(mut self, raw: bool) -> Self {
+        self.raw_cells = raw;
+        self
     }
 
     fn raw(&mut self) -> Result<&mut dyn Write, AppError> {
@@ -93,9 +147,13 @@ impl<'w> Sink<'w> {
                 out.write_all(b"\n").map_err(io)?;
             }
             Format::Csv => {
+                let raw = self.raw_cells;
                 if let Some(w) = self.csv.as_mut() {
-                    w.write_record(self.columns.iter().map(|c| record.get(c).map(cell).unwrap_or_default()))
-                        .map_err(csv_err)?;
+                    w.write_record(self.columns.iter().map(|c| {
+                        let text = record.get(c).map(cell).unwrap_or_default();
+                        if raw { text } else { escape_cell(text) }
+                    }))
+                    .map_err(csv_err)?;
                 }
             }
             Format::Table => {
@@ -254,12 +312,53 @@ pub fn table_columns(kind: EntityKind) -> Vec<(&'static str, &'static str)> {
 impl App {
     /// Writes every live record of a kind (`export ENTITY`).
     pub fn export(&self, kind: EntityKind, format: Format, out: &mut dyn Write) -> Result<usize, AppError> {
-        let mut sink = Sink::new(format, kind, out)?;
+        self.export_with(kind, format, false, out)
+    }
+
+    /// [`App::export`]; `raw` writes CSV cells without the formula escape.
+    pub fn export_with(
+        &self,
+        kind: EntityKind,
+        format: Format,
+        raw: bool,
+        out: &mut dyn Write,
+    ) -> Result<usize, AppError> {
+        let mut sink = Sink::new(format, kind, out)?.raw_cells(raw);
         let mut names = Names::default();
         for item in self.store.live(kind) {
             let (id, stored) = item?;
             sink.push(&self.view(kind, id, &stored, &mut names))?;
         }
         sink.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_escaped_numbers_and_phones_are_not_and_the_escape_round_trips() {
+        for plain in [
+            "-5.00",
+            "+49 30 1234567",
+            "-1,234.50",
+            "(030) 123-45",
+            "",
+            "Acme",
+            "'quoted'",
+            "1+1",
+        ] {
+            assert_eq!(escape_cell(plain.to_string()), plain, "{plain}");
+        }
+        for formula in ["=1+1", "+A1", "-A1", "@SUM(A1)", "\tx", "\rx", "-", "+", "=", "-5.00x"] {
+            assert_eq!(escape_cell(formula.to_string()), format!("'{formula}"), "{formula:?}");
+        }
+        for v in [
+            "=1+1", "'=1+1", "''=1+1", "'x", "-5.00", "'-5.00", "'@", "@", "plain", "'", "''",
+        ] {
+            let out = escape_cell(v.to_string());
+            assert_eq!(unescape_cell(&out), v, "{v:?} -> {out:?}");
+        }
     }
 }

@@ -50,6 +50,9 @@ pub struct ImportOptions {
     pub mode: ImportMode,
     /// How numbers in this file are written; `None` uses the configured locale.
     pub locale: Option<NumberLocale>,
+    /// Keep cells as they are: no removing of the `'` that CSV export puts before a
+    /// formula (see `export::escape_cell`).
+    pub raw: bool,
 }
 
 /// What an import did (or would do, with `--dry-run`).
@@ -334,7 +337,7 @@ impl App {
             };
             let mut values: Values = Vec::new();
             let mut given_id: Option<&str> = None;
-            for (col, target) in record.iter().zip(&targets) {
+            for (n, (col, target)) in record.iter().zip(&targets).enumerate() {
                 let spec = match target {
                     Target::Field(spec) => spec,
                     Target::Id => {
@@ -342,6 +345,19 @@ impl App {
                         continue;
                     }
                     Target::Skip => continue,
+                };
+                if let Some(c) = col.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+                    errors.push(format!(
+                        "row {row}, column '{}': control character U+{:04X} in the text; remove it",
+                        headers.get(n).map_or("", String::as_str),
+                        u32::from(c)
+                    ));
+                    continue;
+                }
+                let col = if opts.raw {
+                    col
+                } else {
+                    super::export::unescape_cell(col)
                 };
                 match values.iter_mut().find(|(s, _)| s.json == spec.json) {
                     Some((_, texts)) if matches!(spec.ty, spec::Ty::List | spec::Ty::Ref(_)) => {
@@ -610,46 +626,62 @@ impl App {
 /// Rows written per transaction: large enough to be fast, small enough to keep memory flat.
 const CHUNK: usize = 5_000;
 
-/// While an import spans several commits, the records it writes are listed under this
-/// `meta` key; the first chunk sets it and the last clears it, each in the same
-/// transaction. If the process dies between, the next open trashes those records again,
-/// so an interrupted import leaves nothing behind. Updates of existing records all go in
-/// the last chunk, so they are applied together with clearing the marker, or not at all.
+/// Written by older versions while an import spanned several commits: the records it
+/// wrote, one per line. An interrupted import of theirs is still rolled back the old way
+/// (its records go to the trash through the write path).
 const PENDING: &str = "import_pending";
 
 impl App {
     /// Commits creates in chunks of [`CHUNK`], and all `updates` with the last chunk, so
-    /// an import that stops part way has changed no existing record. If a chunk fails (a
-    /// full disk, say) or the process dies, the creates already written are trashed again
-    /// through the same write path. Returns the failing chunk's first index (creates
-    /// first, then updates) with the error.
+    /// an import that stops part way has changed no existing record. An import of more
+    /// than one chunk is staged (see `store::staged`): its changes enter the outbox with
+    /// the last chunk, so a failure (a full disk, say) or a crash part way removes what
+    /// was written and nothing of it is ever sent. Returns the failing chunk's first
+    /// index (creates first, then updates) with the error.
     fn commit_all_or_nothing(
         &self,
         creates: &[Mutation],
         updates: &[Mutation],
     ) -> Result<(), (usize, crate::store::StoreError)> {
-        let list: String = creates.iter().map(|m| format!("{} {}\n", m.kind, m.id)).collect();
+        self.commit_staged_write("import", creates, updates)
+    }
+
+    /// Writes `creates` then `updates` (with the last chunk) all or nothing, staged when
+    /// they take more than one transaction. `what` names the write in the marker.
+    pub(crate) fn commit_staged_write(
+        &self,
+        what: &str,
+        creates: &[Mutation],
+        updates: &[Mutation],
+    ) -> Result<(), (usize, crate::store::StoreError)> {
+        use crate::store::Staging;
+        use crate::store::meta::K_STAGED;
         let parts: Vec<&[Mutation]> = creates.chunks(CHUNK).collect();
         let count = parts.len().max(1);
-        for n in 0..count {
-            let part = parts.get(n).copied().unwrap_or(&[]);
+        if count == 1 {
+            let all: Vec<Mutation> = creates.iter().chain(updates).cloned().collect();
+            return self.store.commit(&all).map(|_| ()).map_err(|e| (0, e));
+        }
+        let staging = Staging::Staging(what.to_string()).value();
+        for (n, part) in parts.iter().enumerate() {
+            let last = n + 1 == count;
             let joined: Vec<Mutation>;
-            let chunk = if n + 1 == count && !updates.is_empty() {
+            let chunk = if last && !updates.is_empty() {
                 joined = part.iter().chain(updates).cloned().collect();
                 joined.as_slice()
             } else {
                 part
             };
-            let mut meta: Vec<(&str, Option<&str>)> = Vec::new();
-            if count > 1 && n == 0 {
-                meta.push((PENDING, Some(list.as_str())));
-            }
-            if count > 1 && n + 1 == count {
-                meta.push((PENDING, None));
-            }
-            if let Err(e) = self.store.commit_with_meta(chunk, &meta) {
+            let meta: &[(&str, Option<&str>)] = if n == 0 {
+                &[(K_STAGED, Some(staging.as_str()))]
+            } else if last {
+                &[(K_STAGED, None)]
+            } else {
+                &[]
+            };
+            if let Err(e) = self.store.commit_staged(chunk, meta, last) {
                 if n > 0 {
-                    let _ = self.undo_import(&creates[..n * CHUNK]);
+                    let _ = self.discard_staged_write();
                 }
                 return Err((n * CHUNK, e));
             }
@@ -657,7 +689,27 @@ impl App {
         Ok(())
     }
 
-    /// Trashes the records of an import again and clears the marker, in one write path.
+    /// Removes what an unfinished staged write wrote, batch by batch; the outbox is not
+    /// touched. A demo's marker goes with it (the store is empty again).
+    fn discard_staged_write(&self) -> Result<usize, crate::store::StoreError> {
+        use crate::store::meta::{K_DEMO, K_STAGED};
+        let demo = matches!(self.store.staging()?, Some(crate::store::Staging::Staging(w)) if w == "demo");
+        let mut done = vec![(K_STAGED, None)];
+        if demo {
+            done.push((K_DEMO, None));
+        }
+        let mut removed = 0;
+        loop {
+            let (n, more) = self.store.discard_staged(CHUNK, &done)?;
+            removed += n;
+            if !more {
+                return Ok(removed);
+            }
+        }
+    }
+
+    /// Trashes the records of an older version's interrupted import and clears its
+    /// marker, through the write path.
     fn undo_import(&self, written: &[Mutation]) -> Result<(), crate::store::StoreError> {
         let undo: Vec<Mutation> = written
             .iter()
@@ -679,11 +731,18 @@ impl App {
         Ok(())
     }
 
-    /// Rolls back an import that a crash interrupted (see [`PENDING`]). Returns how many
-    /// records went back to the trash.
-    pub fn recover_interrupted_import(&self) -> Result<usize, AppError> {
+    /// Rolls back what a crash interrupted: a staged write (an import or `demo`) has its
+    /// records removed, nothing sent; an older version's interrupted import is trashed
+    /// again. Returns what was done, for a note.
+    pub fn recover_interrupted_import(&self) -> Result<Option<String>, AppError> {
+        if let Some(crate::store::Staging::Staging(what)) = self.store.staging()? {
+            let n = self.discard_staged_write()?;
+            return Ok(Some(format!(
+                "an interrupted {what} was rolled back ({n} records removed; none of it was sent)"
+            )));
+        }
         let Some(text) = self.store.meta(PENDING)? else {
-            return Ok(0);
+            return Ok(None);
         };
         let written: Vec<Mutation> = text
             .lines()
@@ -701,7 +760,9 @@ impl App {
             .filter(|m| self.store.get(m.kind, m.id).ok().flatten().is_some_and(|s| !s.deleted))
             .count();
         self.undo_import(&written)?;
-        Ok(live)
+        Ok(Some(format!(
+            "an interrupted import was rolled back ({live} records moved to the trash)"
+        )))
     }
 }
 

@@ -187,9 +187,8 @@ impl App {
             config,
             owners: std::sync::Mutex::new(None),
         };
-        let undone = app.recover_interrupted_import()?;
-        if undone > 0 {
-            eprintln!("note: an interrupted import was rolled back ({undone} records moved to the trash)");
+        if let Some(note) = app.recover_interrupted_import()? {
+            eprintln!("note: {note}");
         }
         Ok(app)
     }

@@ -55,6 +55,11 @@ pub struct ImportArgs {
     /// C reads only a decimal point [default: `locale` in config.toml, else LANG].
     #[arg(long, value_name = "LOCALE", value_parser = parse_locale)]
     pub locale: Option<NumberLocale>,
+    /// Take cells as they are. Without it, a cell that starts with `'` followed by `=`,
+    /// `+`, `-`, `@`, a tab or a carriage return loses that `'` (the escape `export`
+    /// adds against spreadsheet formulas), so an exported file imports unchanged.
+    #[arg(long)]
+    pub raw: bool,
 }
 
 fn parse_locale(s: &str) -> Result<NumberLocale, String> {
@@ -76,6 +81,13 @@ pub struct ExportArgs {
     /// Write to this file (atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// CSV: write cells as stored. Without it, a text cell that starts with `=`, `+`,
+    /// `-`, `@`, a tab or a carriage return (and is not a plain number or phone number
+    /// such as `-5.00` or `+49 30 1234567`) gets a leading `'`, so a spreadsheet shows
+    /// it as text instead of running it as a formula; `outpost import` removes the `'`
+    /// again (`import --raw` keeps it).
+    #[arg(long)]
+    pub raw: bool,
 }
 
 /// `outpost backup`.
@@ -200,6 +212,7 @@ pub fn import(app: &App, args: &ImportArgs, format: Format) -> anyhow::Result<()
         dry_run: args.dry_run,
         mode: args.mode,
         locale: args.locale.clone(),
+        raw: args.raw,
     };
     let report = app.import_csv(args.entity, &args.file, &opts)?;
     let verb = if report.dry_run { "would import" } else { "imported" };
@@ -242,6 +255,19 @@ pub fn import(app: &App, args: &ImportArgs, format: Format) -> anyhow::Result<()
 /// a terminal, `/dev/stdout`) is written in place: renaming over it would replace the
 /// device with a file.
 fn write_atomically(path: &Path, body: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let trailing_slash = path.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR);
+    if path.is_dir() || trailing_slash {
+        // A usage error (exit 2), before anything is written or read.
+        return Err(clap::Error::raw(
+            clap::error::ErrorKind::InvalidValue,
+            format!(
+                "{}: names a directory; give a file name, e.g. {}\n",
+                path.display(),
+                path.join("out.csv").display()
+            ),
+        )
+        .into());
+    }
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
         let file = std::fs::OpenOptions::new()
             .write(true)
@@ -280,12 +306,12 @@ fn write_atomically(path: &Path, body: impl FnOnce(&mut dyn Write) -> anyhow::Re
 pub fn export(app: &App, args: &ExportArgs, format: Format) -> anyhow::Result<()> {
     match &args.output {
         Some(path) => write_atomically(path, |w| {
-            let n = app.export(args.entity, format, w)?;
+            let n = app.export_with(args.entity, format, args.raw, w)?;
             eprintln!("exported {n} {} to {}", args.entity.plural(), path.display());
             Ok(())
         }),
         None => {
-            app.export(args.entity, format, &mut super::out::stdout())?;
+            app.export_with(args.entity, format, args.raw, &mut super::out::stdout())?;
             Ok(())
         }
     }

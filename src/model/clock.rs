@@ -156,7 +156,13 @@ impl Hlc {
     /// and `None` returned, so the caller can report it.
     #[must_use]
     pub fn observe_bounded(last: Self, seen: Self, now_ms: u64) -> Option<Self> {
-        seen.check_bounds(now_ms, Self::DEFAULT_MAX_SKEW_MS)
+        Self::observe_within(last, seen, now_ms, Self::DEFAULT_MAX_SKEW_MS)
+    }
+
+    /// [`Hlc::observe_bounded`] with the bound `max_skew_ms` ahead of `now_ms`.
+    #[must_use]
+    pub fn observe_within(last: Self, seen: Self, now_ms: u64, max_skew_ms: u64) -> Option<Self> {
+        seen.check_bounds(now_ms, max_skew_ms)
             .ok()
             .map(|()| Self::observe(last, seen))
     }

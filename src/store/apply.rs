@@ -160,7 +160,22 @@ impl Store {
     /// Applies `items` (one pulled page, in server order) and stores `cursor`, all in one
     /// transaction, then flushes. A crash leaves either the whole page or none of it.
     pub fn apply_remote<R: Remote>(&self, items: &[R], cursor: u64) -> Result<Applied, StoreError> {
-        let now_ms = self.clock.now_ms();
+        self.apply_remote_within(items, cursor, None, Hlc::DEFAULT_MAX_SKEW_MS)
+    }
+
+    /// [`Store::apply_remote`], adopting a pulled clock when it is at most `skew_ms` ahead
+    /// of the later of this laptop's clock and `server_now_ms` (the server's clock, as it
+    /// told it). The server accepted every change it serves within its own bound, so a
+    /// laptop whose clock runs slow still adopts them: else its next edit of such a value
+    /// would carry an older clock than the value it replaces, and be dropped everywhere.
+    pub fn apply_remote_within<R: Remote>(
+        &self,
+        items: &[R],
+        cursor: u64,
+        server_now_ms: Option<u64>,
+        skew_ms: u64,
+    ) -> Result<Applied, StoreError> {
+        let now_ms = self.clock.now_ms().max(server_now_ms.unwrap_or(0));
         let result = self.trees.as_slice().transaction(|trees| {
             let mut applied = Applied::default();
             let mut clock = parse_hlc(trees[META].get(K_LAST_HLC)?.as_deref()).map_err(fail)?;
@@ -184,7 +199,7 @@ impl Store {
                 }
                 // A clock far in the future is never adopted: it would stamp every later
                 // local write with it (and freeze last-writer-wins for the whole team).
-                match Hlc::observe_bounded(clock, item.hlc(), now_ms) {
+                match Hlc::observe_within(clock, item.hlc(), now_ms, skew_ms) {
                     Some(c) => clock = c,
                     None => applied.future_clocks += 1,
                 }
@@ -274,5 +289,59 @@ impl Store {
     /// The next outbox sequence this store will use (so the highest issued is one less).
     pub fn next_seq(&self) -> Result<u64, StoreError> {
         parse_u64(self.tree(META).get(super::meta::K_NEXT_SEQ)?.as_deref(), 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EntityKind, Id, ReplicaId, WallClock};
+    use crate::protocol::{Conflict, Outcome, Stored};
+
+    /// A pulled change that only carries a clock.
+    struct Clocked(Hlc);
+
+    impl Remote for Clocked {
+        fn target(&self) -> (EntityKind, Id) {
+            (EntityKind::Account, Id::from_slice(&[7; 16]).expect("id"))
+        }
+        fn hlc(&self) -> Hlc {
+            self.0
+        }
+        fn conflicts(&self) -> &[Conflict] {
+            &[]
+        }
+        fn merge(&self, _: Option<&Stored>) -> Outcome {
+            Outcome::Unchanged
+        }
+    }
+
+    /// A laptop whose clock runs 3 hours slow pulls a change another laptop stamped 23
+    /// hours ahead (accepted by the server within its one-day bound): it must adopt that
+    /// clock, or its next edit of the value would carry an older clock and be dropped.
+    #[test]
+    fn a_slow_laptop_adopts_a_clock_the_server_accepted() {
+        let dir = tempfile::tempdir().expect("temp");
+        let server_now = chrono::DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        let clock = WallClock::manual(server_now - chrono::Duration::hours(3));
+        let store = Store::open_with_clock(dir.path(), clock).expect("store");
+        let ahead = Hlc {
+            wall: u64::try_from((server_now + chrono::Duration::hours(23)).timestamp_millis()).expect("ms"),
+            counter: 0,
+            replica: ReplicaId(42),
+        };
+        let server_ms = u64::try_from(server_now.timestamp_millis()).expect("ms");
+        // Against the laptop's own clock alone it is 26 hours ahead: not adopted.
+        let before = store.apply_remote(&[Clocked(ahead)], 1).expect("apply");
+        assert_eq!(before.future_clocks, 1);
+        assert!(store.last_hlc().expect("hlc") < ahead);
+        // Against the server's clock it is within the bound: adopted.
+        let after = store
+            .apply_remote_within(&[Clocked(ahead)], 2, Some(server_ms), Hlc::DEFAULT_MAX_SKEW_MS)
+            .expect("apply");
+        assert_eq!(after.future_clocks, 0);
+        assert!(store.last_hlc().expect("hlc") >= ahead);
     }
 }

@@ -10,7 +10,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{CONFLICTS, Change, HELD, HeldMark, LocalConflict, META, OUTBOX, Store, StoreError, Stored};
-use crate::model::{EntityKind, Fields, Hlc, Id};
+use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
 
 const FORMAT: &str = "outpost-backup";
 const FORMAT_VERSION: u32 = 1;
@@ -78,9 +78,15 @@ pub fn write_backup(store: &Store, out: &mut dyn Write) -> Result<BackupSummary,
         version: FORMAT_VERSION,
         schema: store.schema_version()?,
     })?;
+    // A restored store's marker is kept only once it made changes of its own since the
+    // restore (stamped as its new replica): a store restored from this backup must go
+    // on as that replica. Without such changes, a restore of this backup is a restore
+    // of the original one, and gets a new identity of its own.
+    let keep_marker = store.restored()?.is_some_and(|r| r.new != r.old)
+        && store.next_seq()? > store.restored()?.map_or(u64::MAX, |r| r.next);
     for item in store.tree(META).iter() {
         let (k, v) = item?;
-        if k.as_ref() == super::meta::K_RESTORED.as_bytes() {
+        if k.as_ref() == super::meta::K_RESTORED.as_bytes() && !keep_marker {
             continue;
         }
         emit(&Line::Meta {
@@ -269,6 +275,22 @@ impl Store {
                 path: self.path().to_path_buf(),
             });
         }
+        let next: u64 = parsed
+            .meta
+            .iter()
+            .find(|(k, _)| k == super::meta::K_NEXT_SEQ)
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(1);
+        // A backup of a restored store that made changes since keeps its marker (see
+        // `write_backup`): the restored copy goes on as that store's new replica.
+        let kept = parsed
+            .meta
+            .iter()
+            .find(|(k, _)| k == super::meta::K_RESTORED)
+            .and_then(|(_, v)| v.split_once(' '))
+            .and_then(|(r, n)| Some((r.parse::<ReplicaId>().ok()?, n.parse::<u64>().ok()?)));
+        let (new_replica, next) = kept.unwrap_or_else(|| (ReplicaId::random(), next));
+        let marker = format!("{new_replica} {next}");
         let result = self.trees.as_slice().transaction(|trees| {
             for (k, v) in &parsed.meta {
                 trees[META].insert(k.as_bytes(), v.as_bytes())?;
@@ -291,9 +313,10 @@ impl Store {
                 trees[HELD].insert(super::held::key(m.entity, m.id), super::held::encode(m))?;
             }
             trees[META].insert(super::meta::K_SCHEMA, super::SCHEMA_VERSION.to_string().as_bytes())?;
-            // The first sync after a restore checks that the server has not seen change
-            // numbers beyond this backup (see `sync::engine`).
-            trees[META].insert(super::meta::K_RESTORED, b"1".as_slice())?;
+            // New changes are stamped as a new replica; the first sync sends the backup's
+            // pending changes under the old one and then takes the new identity (see
+            // `meta::K_RESTORED` and `sync::engine`).
+            trees[META].insert(super::meta::K_RESTORED, marker.as_bytes())?;
             Ok::<_, ConflictableTransactionError<StoreError>>(())
         });
         match result {
@@ -302,9 +325,71 @@ impl Store {
             Err(TransactionError::Storage(e)) => return Err(StoreError::Sled(e)),
         }
         self.flush()?;
-        if let Some(replica) = self.meta(super::meta::K_REPLICA)? {
-            self.replica = replica.parse().map_err(StoreError::Corrupt)?;
-        }
+        self.replica = new_replica;
         Ok(parsed.summary())
+    }
+
+    /// What the restore marker says, if this store was restored and has not synced since
+    /// (see [`super::meta::K_RESTORED`]).
+    pub fn restored(&self) -> Result<Option<super::meta::Restored>, StoreError> {
+        super::meta::restored(self.tree(META))
+    }
+
+    /// Ends the restore: once every pending change of the old replica is on the server
+    /// (acknowledged and pruned), the store takes its new identity for good. In one
+    /// transaction the changes made since the restore (stamped with the new replica) are
+    /// numbered from 1 as that replica's, nothing is acknowledged yet, the device code
+    /// (quote numbers) is the new replica's, the held marks follow their changes, and
+    /// the marker goes. Fails, changing nothing, if a change of another replica is
+    /// still pending.
+    pub fn take_restored_identity(&self) -> Result<(), StoreError> {
+        let Some(r) = self.restored()? else {
+            return Ok(());
+        };
+        let pending: Vec<Change> = self.outbox().collect::<Result<_, _>>()?;
+        if let Some(c) = pending.iter().find(|c| c.replica != r.new || c.hlc.replica != r.new) {
+            return Err(StoreError::Corrupt(format!(
+                "change {} of replica {} is still pending; it must reach the server before this restored \
+                 store takes its new identity {}",
+                c.seq, c.replica, r.new
+            )));
+        }
+        // Everything below `next` was the old replica's and is on the server now.
+        let shift = r.next.saturating_sub(1);
+        let marks = self.held_marks()?;
+        let device = format!("{:04X}", r.new.0 & 0xFFFF);
+        let next = pending.len() as u64 + 1;
+        let result = self.trees.as_slice().transaction(|trees| {
+            for c in &pending {
+                trees[OUTBOX].remove(&c.seq.to_be_bytes())?;
+            }
+            for c in &pending {
+                let mut c = c.clone();
+                c.seq = c.seq.saturating_sub(shift);
+                let bytes = serde_json::to_vec(&c).unwrap_or_default();
+                trees[OUTBOX].insert(&c.seq.to_be_bytes(), bytes)?;
+            }
+            for m in &marks {
+                let Some(seq) = m.resent else { continue };
+                let mut m = m.clone();
+                // A re-send of the old replica went with its changes (acknowledged):
+                // the next complete sync sees whether it was refused.
+                m.resent = Some(seq.saturating_sub(shift));
+                trees[HELD].insert(super::held::key(m.entity, m.id), super::held::encode(&m))?;
+            }
+            let meta = &trees[META];
+            meta.insert(super::meta::K_REPLICA, r.new.to_string().as_bytes())?;
+            meta.insert(super::meta::K_DEVICE, device.as_bytes())?;
+            meta.insert(super::meta::K_NEXT_SEQ, next.to_string().as_bytes())?;
+            meta.insert(super::meta::K_ACKED_SEQ, b"0".as_slice())?;
+            meta.remove(super::meta::K_RESTORED)?;
+            Ok::<_, ConflictableTransactionError<StoreError>>(())
+        });
+        match result {
+            Ok(()) => {}
+            Err(TransactionError::Abort(e)) => return Err(e),
+            Err(TransactionError::Storage(e)) => return Err(StoreError::Sled(e)),
+        }
+        self.flush()
     }
 }

@@ -31,8 +31,49 @@ pub fn counter_key(kind: EntityKind) -> String {
 }
 /// Highest outbox sequence the sync server acknowledged (pruned from the outbox).
 pub const K_ACKED_SEQ: &str = "acked_seq";
-/// Set by `restore`, cleared by the first sync that finds the server agrees with it.
+/// Set by `restore` to "<new replica> <next seq>": the restored store stamps its new
+/// changes as a new replica (so they never collide with what the backed-up store did
+/// after the backup), and the outbox entries before `<next seq>` are the backup's own
+/// pending changes of the old replica. The first sync sends those under the old replica
+/// (the server skips the ones it already holds, by sequence number), then the store
+/// takes the new identity for good and the marker goes (see `sync::engine`). Written
+/// as "1" by older versions (no new replica: the old refusal applies). Never backed up.
 pub const K_RESTORED: &str = "restored_from_backup";
+
+/// What the [`K_RESTORED`] marker says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Restored {
+    /// The identity the backup was made under (`replica_id`).
+    pub old: ReplicaId,
+    /// The identity the restored store stamps with (the old one on a legacy marker).
+    pub new: ReplicaId,
+    /// Outbox sequence numbers below this are the backup's own pending changes.
+    pub next: u64,
+}
+
+/// Reads the [`K_RESTORED`] marker.
+pub fn restored(meta: &sled::Tree) -> Result<Option<Restored>, StoreError> {
+    let Some(text) = get(meta, K_RESTORED)? else {
+        return Ok(None);
+    };
+    let old: ReplicaId = get(meta, K_REPLICA)?
+        .ok_or_else(|| StoreError::Corrupt("meta has no replica id".into()))?
+        .parse()
+        .map_err(StoreError::Corrupt)?;
+    let marker = || StoreError::Corrupt(format!("meta {K_RESTORED} is '{text}'"));
+    match text.split_once(' ') {
+        Some((new, next)) => Ok(Some(Restored {
+            old,
+            new: new.parse().map_err(|_| marker())?,
+            next: next.parse().map_err(|_| marker())?,
+        })),
+        None => Ok(Some(Restored {
+            old,
+            new: old,
+            next: u64::MAX,
+        })),
+    }
+}
 /// Server cursor up to which remote changes are applied.
 pub const K_CURSOR: &str = "sync_cursor";
 /// Id of the server this store syncs with.
@@ -43,11 +84,13 @@ pub const K_SYNC_USER: &str = "sync_user";
 pub const K_LAST_SYNC: &str = "last_sync";
 /// The login that adopted this store's offline work before its first push.
 pub const K_ADOPTED: &str = "adopted_by";
+pub use super::staged::K_STAGED;
 /// Set by `outpost demo` ("1"); "kept" once `sync login --keep-demo` allowed pushing it.
 pub const K_DEMO: &str = "demo_data";
 
 /// Sets up a new store, or migrates an older one; refuses a newer one. Returns the
-/// replica id.
+/// replica id new changes are stamped with (a restored store's new one, see
+/// [`K_RESTORED`]).
 pub fn init_or_migrate(store: &Store) -> Result<ReplicaId, StoreError> {
     let meta = store.tree(META);
     let Some(version) = get(meta, K_SCHEMA)? else {
@@ -72,6 +115,9 @@ pub fn init_or_migrate(store: &Store) -> Result<ReplicaId, StoreError> {
     }
     if found < SCHEMA_VERSION {
         migrate(store, found)?;
+    }
+    if let Some(r) = restored(meta)? {
+        return Ok(r.new);
     }
     get(meta, K_REPLICA)?
         .ok_or_else(|| StoreError::Corrupt("meta has no replica id".into()))?

@@ -12,6 +12,7 @@ mod keys;
 pub mod meta;
 mod mutation;
 mod read;
+mod staged;
 mod verify;
 mod write;
 
@@ -29,6 +30,7 @@ pub use error::StoreError;
 pub use held::{HeldMark, K_USERS_AT};
 pub use meta::SCHEMA_VERSION;
 pub use mutation::{Mutation, Op, Settle};
+pub use staged::Staging;
 pub use verify::{Dangling, VerifyReport};
 
 use crate::model::entity::{Context, Index};

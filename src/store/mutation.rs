@@ -10,7 +10,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::conflict::{self, LocalConflict};
 use super::held;
-use super::meta::{K_DEVICE, K_LAST_HLC, K_NEXT_SEQ, counter_key, parse_hlc, parse_u64};
+use super::meta::{K_DEVICE, K_LAST_HLC, counter_key, parse_hlc, parse_u64};
 use super::{CONFLICTS, HELD, META, OUTBOX, Store, StoreError, Stored, entity_pos};
 use crate::model::entity::{Checked, Context};
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
@@ -127,6 +127,34 @@ impl Store {
         meta: &[(&str, Option<&str>)],
         settles: &[Settle],
     ) -> Result<Vec<Hlc>, StoreError> {
+        self.commit_inner(mutations, meta, settles, super::staged::Seq::Outbox)
+    }
+
+    /// [`Store::commit_with_meta`] as one part of a write that spans several
+    /// transactions (see `staged.rs`): its changes are staged (numbered after the
+    /// outbox, but not in it yet) until the part with `publish` set, which puts them
+    /// all in the outbox at once.
+    pub fn commit_staged(
+        &self,
+        mutations: &[Mutation],
+        meta: &[(&str, Option<&str>)],
+        publish: bool,
+    ) -> Result<Vec<Hlc>, StoreError> {
+        let how = if publish {
+            super::staged::Seq::Publish
+        } else {
+            super::staged::Seq::Stage
+        };
+        self.commit_inner(mutations, meta, &[], how)
+    }
+
+    fn commit_inner(
+        &self,
+        mutations: &[Mutation],
+        meta: &[(&str, Option<&str>)],
+        settles: &[Settle],
+        staged: super::staged::Seq,
+    ) -> Result<Vec<Hlc>, StoreError> {
         if mutations.is_empty() && meta.is_empty() && settles.is_empty() {
             return Ok(Vec::new());
         }
@@ -142,7 +170,7 @@ impl Store {
                 trees,
                 replica: self.replica,
                 clock: parse_hlc(trees[META].get(K_LAST_HLC)?.as_deref()).or_else(abort)?,
-                seq: parse_u64(trees[META].get(K_NEXT_SEQ)?.as_deref(), 1).or_else(abort)?,
+                seq: super::staged::first_seq(&trees[META], staged).or_else(abort)?,
                 now_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
                 ctx: &ctx,
             };
@@ -160,7 +188,7 @@ impl Store {
                 };
             }
             trees[META].insert(K_LAST_HLC, tx.clock.to_string().as_bytes())?;
-            trees[META].insert(K_NEXT_SEQ, tx.seq.to_string().as_bytes())?;
+            super::staged::record_seq(&trees[META], staged, tx.seq)?;
             Ok(clocks)
         });
         let clocks = match result {
@@ -315,6 +343,13 @@ impl Tx<'_> {
         let device = meta
             .get(K_DEVICE)?
             .map_or_else(|| "0000".to_string(), |v| String::from_utf8_lossy(&v).into_owned());
+        // A restored store numbers with its new replica's device code at once, so its
+        // numbers never repeat the ones the backed-up store made after the backup.
+        let device = if meta.get(super::meta::K_RESTORED)?.is_none() {
+            device
+        } else {
+            format!("{:04X}", self.replica.0 & 0xFFFF)
+        };
         fields.insert(numbering.field.into(), numbering.format(&device, n).into());
         Ok(())
     }

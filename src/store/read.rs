@@ -1,6 +1,6 @@
 //! Reading: by id, id prefix, title, parent and secondary index; scans; the outbox.
 
-use super::{Change, IDX_PARENT, IDX_TITLE, OUTBOX, Store, StoreError, Stored, keys};
+use super::{Change, IDX_PARENT, IDX_TITLE, Store, StoreError, Stored, keys};
 use crate::model::entity::Index;
 use crate::model::{EntityKind, Id};
 
@@ -115,7 +115,9 @@ impl Store {
 
     /// Changes waiting in the outbox, oldest first.
     pub fn outbox(&self) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
-        self.tree(OUTBOX).iter().map(|item| {
+        // Bounded by `next_seq`: changes of a staged write after it are not in the
+        // outbox yet (see `staged.rs`).
+        self.published_outbox().map(|item| {
             let (_, v) = item?;
             serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("outbox: {e}")))
         })

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use sled::Transactional;
 
-use super::{ENTITY_BASE, IDX_PARENT, OUTBOX, Store, StoreError, keys};
+use super::{ENTITY_BASE, IDX_PARENT, Store, StoreError, keys};
 use crate::model::{EntityKind, Id};
 
 /// A live record whose link names a record that does not exist (not even in the trash).
@@ -138,7 +138,7 @@ impl Store {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let mut previous: Option<u64> = (acked > 0).then_some(acked);
-        for item in self.tree(OUTBOX).iter() {
+        for item in self.published_outbox() {
             let (k, _) = item?;
             let seq = u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8]));
             if let Some(p) = previous.filter(|p| seq != p + 1) {

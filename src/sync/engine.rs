@@ -200,7 +200,7 @@ pub fn sync(
         store.bind_server(&who.server_id, &who.user)?;
     }
     push(store, api, opts, &mut report, progress)?;
-    pull(store, api, opts, &mut report, progress)?;
+    pull(store, api, opts, (&who).into(), &mut report, progress)?;
     note_users_changed(store)?;
     // The first pull brings the server's users: owners typed as names before then
     // become logins now, and go out in the same sync.
@@ -208,7 +208,7 @@ pub fn sync(
         report.owners = super::adopt::owners_to_logins(store)?;
         if report.owners > 0 {
             push(store, api, opts, &mut report, progress)?;
-            pull(store, api, opts, &mut report, progress)?;
+            pull(store, api, opts, (&who).into(), &mut report, progress)?;
         }
     }
     // The pull caught up past every change pushed above, so a re-sent record whose
@@ -314,7 +314,7 @@ fn push(
     report: &mut Report,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), SyncError> {
-    check_after_restore(store, api)?;
+    check_after_restore(store, api, opts, report)?;
     resend_held(store, opts.retry_held)?;
     let total = store.outbox_len();
     let issued = store.next_seq()?.saturating_sub(1);
@@ -373,27 +373,86 @@ fn push(
     }
 }
 
-/// After `outpost restore`, the server may already hold change numbers of this replica
-/// that the restored store no longer knows it made (the backup is older than the last
-/// sync). New changes would reuse those numbers and be skipped as retries, so sync stops
-/// instead, before anything is lost; an empty push asks the server how far it is.
-fn check_after_restore(store: &Store, api: &dyn Api) -> Result<(), SyncError> {
-    use crate::store::meta::K_RESTORED;
-    if store.meta(K_RESTORED)?.is_none() {
+/// After `outpost restore`: the backed-up store may have synced after the backup, so the
+/// server may hold change numbers of its replica that this store no longer knows it made.
+/// The restored store stamps its own new changes as a new replica (see
+/// `store::meta::K_RESTORED`), so nothing it does can reuse those numbers. Here, first,
+/// the backup's own pending changes go under the old replica with their original
+/// numbers and clocks: the server skips, by sequence number, those it already holds
+/// (the backed-up store sent the very same changes), so nothing applies twice and
+/// nothing raises a conflict, and applies the rest. Then the store takes its new
+/// identity (the changes made since the restore numbered from 1), and the pull that
+/// follows brings what the old replica did after the backup. A marker of an older
+/// outpost (no new replica) keeps the old refusal.
+fn check_after_restore(store: &Store, api: &dyn Api, opts: Options, report: &mut Report) -> Result<(), SyncError> {
+    let Some(restored) = store.restored()? else {
         return Ok(());
-    }
+    };
     let acked = store.sync_state()?.acked_seq;
-    let resp = api.push(&PushRequest::new(store.replica(), Vec::new()))?;
-    if resp.acked > acked {
+    let resp = api.push(&PushRequest::new(restored.old, Vec::new()))?;
+    if resp.acked < acked {
         return Err(SyncError::Protocol(format!(
-            "this store was restored from a backup older than its last sync: the server already holds \
-             changes up to {} from it, the backup only up to {acked}. Syncing now would lose new edits, \
-             so nothing was sent. Keep this data dir for reference, and sync a fresh one \
-             (`outpost --data-dir NEW sync login ...`)",
+            "the server holds changes of this store only up to {}, the backup says {acked} were acknowledged; \
+             was the server restored from a backup? Nothing was sent",
             resp.acked
         )));
     }
-    store.commit_with_meta(&[], &[(K_RESTORED, None)])?;
+    if restored.new == restored.old {
+        if resp.acked > acked {
+            return Err(SyncError::Protocol(format!(
+                "this store was restored (by an older outpost) from a backup older than its last sync: the \
+                 server already holds changes up to {} from it, the backup only up to {acked}. Syncing now \
+                 would lose new edits, so nothing was sent. Restore the backup again with this outpost, \
+                 which gives the restored store a new identity",
+                resp.acked
+            )));
+        }
+        store.commit_with_meta(&[], &[(crate::store::meta::K_RESTORED, None)])?;
+        return Ok(());
+    }
+    // The backup's pending changes the server already holds are pruned unsent.
+    let last_old = restored.next.saturating_sub(1);
+    store.ack_outbox(resp.acked.min(last_old))?;
+    loop {
+        let mut changes: Vec<Change> = store
+            .pending(opts.batch.max(1))?
+            .into_iter()
+            .take_while(|c| c.seq <= last_old && c.replica == restored.old)
+            .collect();
+        if changes.is_empty() {
+            break;
+        }
+        // As in `push`: a change too large for any push is withheld (acknowledged, its
+        // record held here), never left to block the queue.
+        let withheld = trim_to_size(&mut changes);
+        let last = changes
+            .iter()
+            .map(|c| c.seq)
+            .chain(withheld.iter().map(|w| w.change.seq))
+            .max()
+            .unwrap_or(0);
+        let count = changes.len() + withheld.len();
+        let mut req = PushRequest::new(restored.old, changes);
+        req.withheld = withheld.iter().map(Withheld::envelope).collect();
+        let resp = api.push(&req)?;
+        if resp.acked < last {
+            return Err(SyncError::Protocol(format!(
+                "the server acknowledged up to change {} of a push ending at {last}",
+                resp.acked
+            )));
+        }
+        if !withheld.is_empty() {
+            let cursor = store.sync_state()?.cursor;
+            store.apply_remote(&withheld, cursor)?;
+        }
+        store.ack_outbox(resp.acked.min(last_old))?;
+        report.sent += count;
+        report.refused += resp.refused;
+        for r in &resp.refusals {
+            *report.unknown_kinds.entry(r.entity.clone()).or_default() += 1;
+        }
+    }
+    store.take_restored_identity()?;
     Ok(())
 }
 
@@ -510,10 +569,28 @@ impl Remote for Withheld {
     }
 }
 
+/// The server's clock and bound, as whoami told them: pulled clocks within them are
+/// adopted even when this laptop's clock runs slow.
+#[derive(Clone, Copy, Debug)]
+struct ServerClock {
+    now_ms: Option<u64>,
+    skew_ms: u64,
+}
+
+impl From<&WhoAmI> for ServerClock {
+    fn from(who: &WhoAmI) -> Self {
+        Self {
+            now_ms: who.now.and_then(|t| u64::try_from(t.timestamp_millis()).ok()),
+            skew_ms: who.max_clock_skew_ms.unwrap_or(Hlc::DEFAULT_MAX_SKEW_MS),
+        }
+    }
+}
+
 fn pull(
     store: &Store,
     api: &dyn Api,
     opts: Options,
+    server: ServerClock,
     report: &mut Report,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), SyncError> {
@@ -530,7 +607,7 @@ fn pull(
             *report.unknown_kinds.entry(kind.clone()).or_default() += n;
         }
         let items: Vec<Incoming> = page.entries.iter().map(Incoming::new).collect();
-        let applied = store.apply_remote(&items, page.next)?;
+        let applied = store.apply_remote_within(&items, page.next, server.now_ms, server.skew_ms)?;
         let (users, others): (Vec<&Entry>, Vec<&Entry>) = page
             .entries
             .iter()
