@@ -1,0 +1,351 @@
+//! `outpost report NAME`: forecasts and pipeline health from `app::report`.
+
+use chrono::NaiveDate;
+use clap::{Args, Subcommand};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::app::export::Format;
+use crate::app::report::forecast::{self, Period};
+use crate::app::report::{self, CATEGORIES, ids, money_text, pipeline};
+
+/// `outpost report`.
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  outpost report forecast --by month          open, weighted, categories, quota per month
+  outpost report forecast --owner sara --format json
+  outpost report winrate --from 2026-01-01 --to 2026-03-31
+  outpost report stale --days 30 --format csv
+
+Amounts in another currency than `currency` in config.toml are converted with its
+[rates] table (`USD = 0.92`: one USD is 0.92 of the base currency); a currency without
+a rate gets rows of its own and is never added to another. Amounts are decimal strings
+in json, ndjson and csv. Every row carries the ids of the records behind it.")]
+pub struct ReportArgs {
+    /// Which report.
+    #[command(subcommand)]
+    pub command: ReportCmd,
+}
+
+/// The reports.
+#[derive(Subcommand, Debug)]
+pub enum ReportCmd {
+    /// Open and weighted pipeline, forecast categories and closed won against quota, by
+    /// month or quarter of the close date, per owner and in total.
+    ///
+    /// Each row is one period, one owner (or the total) and one currency. Open
+    /// opportunities with a close date count in its period; won ones count as closed
+    /// won there; the rows with period "all" sum every open opportunity whatever its
+    /// period. The forecast category is the opportunity's `forecast_category` when set,
+    /// else from its stage: won is Closed, lost is Omitted, open at 80 % or more is
+    /// Commit, at 50 % or more Best Case, else Pipeline. Quota is the User record's
+    /// quarterly quota (a third of it per month), matched by login.
+    ///
+    /// JSON fields: period ("2026-03", "2026-Q1" or "all"), owner (login, null for the
+    /// total), currency, count, open, weighted, pipeline, best_case, commit, closed,
+    /// omitted (amounts per category), closed_won, quota, attainment_pct,
+    /// opportunity_ids, user_ids (whose quota is counted).
+    Forecast {
+        /// Period length.
+        #[arg(long, value_enum, default_value_t = Period::Quarter)]
+        by: Period,
+        /// Only this owner's opportunities and quota (a login).
+        #[arg(long, value_name = "U")]
+        owner: Option<String>,
+    },
+    /// Opportunities per stage and currency: count, amount and weighted amount.
+    ///
+    /// JSON fields: stage, state (open, won, lost), currency, count, amount, weighted,
+    /// opportunity_ids.
+    Pipeline,
+    /// Win rate by count and by value of deals closed in a period, per owner and in
+    /// total, with average deal size, sales cycle and pipeline velocity.
+    ///
+    /// A deal's close day is the day it entered its closed stage (stage history), else
+    /// its close date. Velocity is open deals x win rate x average deal / cycle days.
+    ///
+    /// JSON fields: owner (null for all), currency, won, lost, win_rate_count_pct,
+    /// won_value, closed_value, win_rate_value_pct, avg_deal, avg_cycle_days, open,
+    /// velocity_per_day, won_ids, lost_ids, open_ids.
+    Winrate {
+        /// First close day counted (inclusive).
+        #[arg(long, value_name = "D")]
+        from: Option<NaiveDate>,
+        /// Last close day counted (inclusive).
+        #[arg(long, value_name = "D")]
+        to: Option<NaiveDate>,
+    },
+    /// Days spent in each stage (from the stage history) and the average sales cycle
+    /// (first stage history entry -> first entry into a won stage).
+    ///
+    /// An entry lasts until the next; the last one of an open deal until now.
+    ///
+    /// JSON fields: stage (or "created -> won"), deals, avg_days, total_days,
+    /// opportunity_ids.
+    Cycle,
+    /// Stage conversion funnel: deals that reached each open or won stage (a lost deal
+    /// counts up to the furthest stage it was in); counts never increase down the
+    /// stages.
+    ///
+    /// JSON fields: stage, reached, conversion_pct (from the stage before),
+    /// opportunity_ids.
+    Funnel,
+    /// Open deals with no activity and no stage change in N days, or whose close date
+    /// has passed; the longest idle first.
+    ///
+    /// JSON fields: opportunity_id, name, owner, stage, last_touch, idle_days,
+    /// close_date, reasons, activity_id (the last activity about it).
+    Stale {
+        /// Days without activity or stage change.
+        #[arg(long, value_name = "N", default_value_t = 21)]
+        days: u32,
+    },
+}
+
+/// Runs `outpost report`.
+pub fn run(app: &App, args: &ReportArgs, format: Format) -> anyhow::Result<()> {
+    let data = app.report_data()?;
+    let now = app.clock().now();
+    let (headers, rows, items) = match &args.command {
+        ReportCmd::Forecast { by, owner } => forecast_rows(&data, *by, owner.as_deref()),
+        ReportCmd::Pipeline => pipeline_rows(&data),
+        ReportCmd::Winrate { from, to } => winrate_rows(&data, *from, *to),
+        ReportCmd::Cycle => cycle_rows(&data, now),
+        ReportCmd::Funnel => funnel_rows(&data),
+        ReportCmd::Stale { days } => stale_rows(&data, now.date_naive(), i64::from(*days)),
+    };
+    emit(format, &headers, &rows, &items)
+}
+
+type Table = (Vec<&'static str>, Vec<Vec<String>>, Vec<Value>);
+
+fn m(d: Decimal) -> String {
+    money_text(d)
+}
+
+fn opt(d: Option<Decimal>) -> String {
+    d.map(money_text).unwrap_or_default()
+}
+
+fn jopt(d: Option<Decimal>) -> Value {
+    d.map_or(Value::Null, |d| Value::String(money_text(d)))
+}
+
+fn forecast_rows(data: &report::Data, by: Period, owner: Option<&str>) -> Table {
+    let headers = vec![
+        "Period",
+        "Owner",
+        "Currency",
+        "Count",
+        "Open",
+        "Weighted",
+        "Pipeline",
+        "Best Case",
+        "Commit",
+        "Closed",
+        "Omitted",
+        "Closed Won",
+        "Quota",
+        "Attainment %",
+    ];
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    for r in forecast::forecast(data, by, owner) {
+        let cat = |c: &str| r.categories.get(c).copied().unwrap_or_default();
+        let mut row = vec![
+            r.period.clone(),
+            r.owner.clone().unwrap_or_else(|| "(total)".into()),
+            r.currency.clone(),
+            r.count.to_string(),
+            m(r.open),
+            m(r.weighted),
+        ];
+        row.extend(CATEGORIES.iter().map(|c| m(cat(c))));
+        row.extend([m(r.closed_won), opt(r.quota), opt(r.attainment_pct)]);
+        rows.push(row);
+        items.push(json!({
+            "period": r.period,
+            "owner": r.owner,
+            "currency": r.currency,
+            "count": r.count,
+            "open": m(r.open),
+            "weighted": m(r.weighted),
+            "pipeline": m(cat("Pipeline")),
+            "best_case": m(cat("Best Case")),
+            "commit": m(cat("Commit")),
+            "closed": m(cat("Closed")),
+            "omitted": m(cat("Omitted")),
+            "closed_won": m(r.closed_won),
+            "quota": jopt(r.quota),
+            "attainment_pct": jopt(r.attainment_pct),
+            "opportunity_ids": ids(&r.opportunity_ids),
+            "user_ids": ids(&r.user_ids),
+        }));
+    }
+    (headers, rows, items)
+}
+
+fn pipeline_rows(data: &report::Data) -> Table {
+    let headers = vec!["Stage", "State", "Currency", "Count", "Amount", "Weighted"];
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    for r in pipeline::pipeline(data) {
+        rows.push(vec![
+            r.stage.clone(),
+            r.state.clone(),
+            r.currency.clone(),
+            r.count.to_string(),
+            m(r.amount),
+            m(r.weighted),
+        ]);
+        items.push(json!({
+            "stage": r.stage, "state": r.state, "currency": r.currency, "count": r.count,
+            "amount": m(r.amount), "weighted": m(r.weighted), "opportunity_ids": ids(&r.opportunity_ids),
+        }));
+    }
+    (headers, rows, items)
+}
+
+fn winrate_rows(data: &report::Data, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Table {
+    let headers = vec![
+        "Owner",
+        "Currency",
+        "Won",
+        "Lost",
+        "Win % (count)",
+        "Won Value",
+        "Closed Value",
+        "Win % (value)",
+        "Avg Deal",
+        "Avg Cycle Days",
+        "Open",
+        "Velocity/Day",
+    ];
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    for r in pipeline::winrate(data, from, to) {
+        rows.push(vec![
+            r.owner.clone().unwrap_or_else(|| "(total)".into()),
+            r.currency.clone(),
+            r.won.to_string(),
+            r.lost.to_string(),
+            opt(r.win_rate_count_pct),
+            m(r.won_value),
+            m(r.closed_value),
+            opt(r.win_rate_value_pct),
+            opt(r.avg_deal),
+            opt(r.avg_cycle_days),
+            r.open.to_string(),
+            opt(r.velocity_per_day),
+        ]);
+        items.push(json!({
+            "owner": r.owner, "currency": r.currency, "won": r.won, "lost": r.lost,
+            "win_rate_count_pct": jopt(r.win_rate_count_pct), "won_value": m(r.won_value),
+            "closed_value": m(r.closed_value), "win_rate_value_pct": jopt(r.win_rate_value_pct),
+            "avg_deal": jopt(r.avg_deal), "avg_cycle_days": jopt(r.avg_cycle_days), "open": r.open,
+            "velocity_per_day": jopt(r.velocity_per_day), "won_ids": ids(&r.won_ids),
+            "lost_ids": ids(&r.lost_ids), "open_ids": ids(&r.open_ids),
+        }));
+    }
+    (headers, rows, items)
+}
+
+fn cycle_rows(data: &report::Data, now: chrono::DateTime<chrono::Utc>) -> Table {
+    let headers = vec!["Stage", "Deals", "Avg Days", "Total Days"];
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    for r in pipeline::cycle(data, now) {
+        rows.push(vec![r.stage.clone(), r.deals.to_string(), opt(r.avg_days), m(r.total_days)]);
+        items.push(json!({
+            "stage": r.stage, "deals": r.deals, "avg_days": jopt(r.avg_days),
+            "total_days": m(r.total_days), "opportunity_ids": ids(&r.opportunity_ids),
+        }));
+    }
+    (headers, rows, items)
+}
+
+fn funnel_rows(data: &report::Data) -> Table {
+    let headers = vec!["Stage", "Reached", "Conversion %"];
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    for r in pipeline::funnel(data) {
+        rows.push(vec![r.stage.clone(), r.reached.to_string(), opt(r.conversion_pct)]);
+        items.push(json!({
+            "stage": r.stage, "reached": r.reached, "conversion_pct": jopt(r.conversion_pct),
+            "opportunity_ids": ids(&r.opportunity_ids),
+        }));
+    }
+    (headers, rows, items)
+}
+
+fn stale_rows(data: &report::Data, today: NaiveDate, days: i64) -> Table {
+    let headers = vec![
+        "Opportunity",
+        "Name",
+        "Owner",
+        "Stage",
+        "Last Touch",
+        "Idle Days",
+        "Close Date",
+        "Reasons",
+    ];
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    let day = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    for r in pipeline::stale(data, today, days) {
+        rows.push(vec![
+            r.opportunity_id.to_string(),
+            r.name.clone(),
+            r.owner.clone().unwrap_or_default(),
+            r.stage.clone(),
+            day(r.last_touch),
+            r.idle_days.map(|d| d.to_string()).unwrap_or_default(),
+            day(r.close_date),
+            r.reasons.join("; "),
+        ]);
+        items.push(json!({
+            "opportunity_id": r.opportunity_id.to_string(), "name": r.name, "owner": r.owner,
+            "stage": r.stage, "last_touch": r.last_touch.map(|d| d.to_string()),
+            "idle_days": r.idle_days, "close_date": r.close_date.map(|d| d.to_string()),
+            "reasons": r.reasons, "activity_id": r.activity_id.map(|a| a.to_string()),
+        }));
+    }
+    (headers, rows, items)
+}
+
+/// Writes rows through [`super::out::stdout`] (a closed pipe ends quietly).
+fn emit(format: Format, headers: &[&str], rows: &[Vec<String>], items: &[Value]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = super::out::stdout();
+    match format {
+        Format::Table => {
+            let headers: Vec<String> = headers.iter().map(|h| (*h).to_string()).collect();
+            out.write_all(crate::app::export::render_table(&headers, rows).as_bytes())?;
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, items)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Ndjson => {
+            for i in items {
+                serde_json::to_writer(&mut out, i)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Format::Csv => {
+            let mut w = crate::app::export::csv_writer(out);
+            w.write_record(headers.iter().map(|h| {
+                h.to_ascii_lowercase()
+                    .replace(" %", "_pct")
+                    .replace(['(', ')'], "")
+                    .replace(['/', ' '], "_")
+            }))?;
+            for r in rows {
+                w.write_record(r)?;
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
+}

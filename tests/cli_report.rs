@@ -1,0 +1,150 @@
+//! `outpost report NAME` through the real binary: every report in every format, with
+//! figures checked by hand (several currencies, with and without a rate).
+
+mod common;
+
+use common::Env;
+use serde_json::Value;
+
+const REPORTS: [&[&str]; 6] = [
+    &["forecast"],
+    &["pipeline"],
+    &["winrate"],
+    &["cycle"],
+    &["funnel"],
+    &["stale"],
+];
+
+fn json(env: &Env, args: &[&str]) -> Vec<Value> {
+    let mut full = vec!["report"];
+    full.extend_from_slice(args);
+    full.extend_from_slice(&["--format", "json"]);
+    serde_json::from_str(&env.ok(&full)).expect("json array")
+}
+
+fn store() -> Env {
+    let env = Env::new();
+    env.ok(&["user", "add", "--name", "Ana", "--login", "ana", "--quota", "1000"]);
+    env.ok(&["account", "add", "--name", "Acme"]);
+    env.ok(&[
+        "opp", "add", "--account", "Acme", "--name", "Won", "--amount", "300", "--stage", "Closed Won", "--close", "2024-02-29", "--owner",
+        "ana",
+    ]);
+    env.ok(&[
+        "opp", "add", "--account", "Acme", "--name", "Open EUR", "--amount", "1000", "--stage", "Proposal", "--close", "2024-03-31",
+        "--owner", "ana",
+    ]);
+    env.ok(&[
+        "opp", "add", "--account", "Acme", "--name", "Open USD", "--amount", "100", "--currency", "USD", "--stage", "Negotiation", "--close",
+        "2024-04-01", "--owner", "ana",
+    ]);
+    env
+}
+
+#[test]
+fn every_report_in_every_format() {
+    let env = store();
+    for args in REPORTS {
+        for format in ["table", "json", "ndjson", "csv"] {
+            let mut full = vec!["report"];
+            full.extend_from_slice(args);
+            full.extend_from_slice(&["--format", format]);
+            let out = env.ok(&full);
+            match format {
+                "json" => assert!(serde_json::from_str::<Vec<Value>>(&out).is_ok(), "{args:?}: {out}"),
+                "ndjson" => {
+                    for line in out.lines() {
+                        let v: Value = serde_json::from_str(line).expect("ndjson line");
+                        assert!(v.is_object());
+                    }
+                }
+                "csv" => assert!(out.lines().next().is_some_and(|h| h.contains(',')), "{args:?}: {out}"),
+                _ => assert!(!out.is_empty()),
+            }
+        }
+    }
+    // An empty store: every report runs.
+    let empty = Env::new();
+    for args in REPORTS {
+        let mut full = vec!["report"];
+        full.extend_from_slice(args);
+        empty.ok(&full);
+    }
+}
+
+#[test]
+fn forecast_keeps_currencies_apart_without_a_rate_and_converts_with_one() {
+    let env = store();
+    let rows = json(&env, &["forecast"]);
+    let all: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .filter(|r| r["period"] == "all" && r["owner"].is_null())
+        .map(|r| {
+            (
+                r["currency"].as_str().unwrap(),
+                r["open"].as_str().unwrap(),
+                r["weighted"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(all, vec![("EUR", "1000", "600"), ("USD", "100", "80")]);
+    let q1 = rows
+        .iter()
+        .find(|r| r["period"] == "2024-Q1" && r["owner"] == "ana" && r["currency"] == "EUR")
+        .expect("ana's Q1");
+    assert_eq!(q1["closed_won"], "300");
+    assert_eq!(q1["quota"], "1000");
+    assert_eq!(q1["attainment_pct"], "30");
+    assert_eq!(q1["best_case"], "1000");
+    assert_eq!(q1["opportunity_ids"].as_array().map(Vec::len), Some(2));
+    assert_eq!(q1["user_ids"].as_array().map(Vec::len), Some(1));
+
+    std::fs::write(env.data().join("config.toml"), "currency = \"EUR\"\n[rates]\nUSD = 0.92\n").unwrap();
+    let rows = json(&env, &["forecast", "--by", "month"]);
+    let all: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .filter(|r| r["period"] == "all" && r["owner"].is_null())
+        .map(|r| {
+            (
+                r["currency"].as_str().unwrap(),
+                r["open"].as_str().unwrap(),
+                r["weighted"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(all, vec![("EUR", "1092", "673.6")]);
+    assert!(rows.iter().any(|r| r["period"] == "2024-02"));
+
+    std::fs::write(env.data().join("config.toml"), "[rates]\nUSD = -1\n").unwrap();
+    let err = env.fails(&["report", "forecast"], 3);
+    assert!(err.contains("rates"), "{err}");
+}
+
+#[test]
+fn pipeline_funnel_winrate_and_stale_figures() {
+    let env = store();
+    let p = json(&env, &["pipeline"]);
+    let got: Vec<(&str, &str, i64)> = p
+        .iter()
+        .map(|r| (r["stage"].as_str().unwrap(), r["currency"].as_str().unwrap(), r["count"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(got, vec![("Proposal", "EUR", 1), ("Negotiation", "USD", 1), ("Closed Won", "EUR", 1)]);
+    let f = json(&env, &["funnel"]);
+    let reached: Vec<i64> = f.iter().map(|r| r["reached"].as_i64().unwrap()).collect();
+    assert!(reached.windows(2).all(|w| w[1] <= w[0]), "{reached:?}");
+    assert_eq!(reached.last(), Some(&1));
+    let w = json(&env, &["winrate"]);
+    let total = w
+        .iter()
+        .find(|r| r["owner"].is_null() && r["currency"] == "EUR")
+        .expect("total EUR");
+    assert_eq!((total["won"].as_i64(), total["lost"].as_i64()), (Some(1), Some(0)));
+    assert_eq!(total["win_rate_count_pct"], "100");
+    // The close dates of 2024 have passed: both open deals are listed as late.
+    let s = json(&env, &["stale"]);
+    assert_eq!(s.len(), 2);
+    assert!(s.iter().all(|r| r["reasons"].to_string().contains("close date passed")));
+    assert!(s.iter().all(|r| r["opportunity_id"].is_string()));
+    // A bad date is a usage error.
+    env.fails(&["report", "winrate", "--from", "2024-02-30"], 2);
+}
