@@ -148,3 +148,21 @@ fn pipeline_funnel_winrate_and_stale_figures() {
     // A bad date is a usage error.
     env.fails(&["report", "winrate", "--from", "2024-02-30"], 2);
 }
+
+#[test]
+fn forecast_category_set_on_the_opportunity_wins_over_the_stage() {
+    let env = store();
+    env.ok(&["opp", "edit", "Open EUR", "--forecast-category", "commit"]);
+    let shown: Value = serde_json::from_str(&env.ok(&["opp", "show", "Open EUR", "--format", "json"])).unwrap();
+    let shown = if shown.is_array() { shown[0].clone() } else { shown };
+    assert_eq!(shown["forecast_category"], "commit");
+    let rows = json(&env, &["forecast"]);
+    let all = rows
+        .iter()
+        .find(|r| r["period"] == "all" && r["owner"].is_null() && r["currency"] == "EUR")
+        .unwrap();
+    assert_eq!((all["commit"].as_str(), all["best_case"].as_str()), (Some("1000"), Some("0")));
+    // Clap knows the choices: an unknown one is a usage error.
+    let err = env.fails(&["opp", "edit", "Open EUR", "--forecast-category", "maybe"], 2);
+    assert!(err.contains("best_case"), "{err}");
+}
