@@ -166,3 +166,42 @@ fn forecast_category_set_on_the_opportunity_wins_over_the_stage() {
     let err = env.fails(&["opp", "edit", "Open EUR", "--forecast-category", "maybe"], 2);
     assert!(err.contains("best_case"), "{err}");
 }
+
+#[test]
+fn customers_rfm_at_risk_and_cross_sell() {
+    let env = Env::new();
+    env.ok(&["account", "add", "--name", "Acme"]);
+    env.ok(&["account", "add", "--name", "Beta"]);
+    for (name, close) in [("A1", "2024-01-01"), ("A2", "2024-01-31"), ("A3", "2024-03-01")] {
+        env.ok(&[
+            "opp", "add", "--account", "Acme", "--name", name, "--amount", "100", "--stage", "Closed Won", "--close",
+            close,
+        ]);
+    }
+    env.ok(&[
+        "opp", "add", "--account", "Beta", "--name", "B1", "--amount", "50", "--currency", "USD", "--stage",
+        "Closed Won", "--close", "2024-02-29",
+    ]);
+    let rows = json(&env, &["rfm"]);
+    assert_eq!(rows.len(), 2);
+    let acme = rows.iter().find(|r| r["account"] == "Acme").unwrap();
+    assert_eq!((acme["frequency"].as_i64(), acme["monetary"].as_str()), (Some(3), Some("300")));
+    assert_eq!(acme["opportunity_ids"].as_array().map(Vec::len), Some(3));
+    let beta = rows.iter().find(|r| r["account"] == "Beta").unwrap();
+    assert_eq!(beta["monetary"], "0");
+    assert_eq!(beta["other_currencies"]["USD"], "50");
+    // Acme bought every 30 days; the last in March 2024 is long ago.
+    let risk = json(&env, &["at-risk"]);
+    assert_eq!(risk.len(), 1);
+    assert_eq!(risk[0]["usual_interval_days"], 30);
+    assert!(risk[0]["reason"].as_str().unwrap().contains("usually every 30 days"));
+    // No quotes: no cross-sell; an unknown account is exit 4.
+    assert!(json(&env, &["cross-sell"]).is_empty());
+    assert!(json(&env, &["cross-sell", "--account", "Acme"]).is_empty());
+    env.fails(&["report", "cross-sell", "--account", "Nobody"], 4);
+    for format in ["table", "ndjson", "csv"] {
+        for r in ["rfm", "at-risk", "cross-sell"] {
+            env.ok(&["report", r, "--format", format]);
+        }
+    }
+}

@@ -116,7 +116,8 @@ pub enum Commands {
     Sync(sync_cmd::SyncArgs),
     /// List and resolve sync conflicts.
     Conflicts(conflicts_cmd::ConflictsArgs),
-    /// Forecasts and pipeline health: forecast, pipeline, winrate, cycle, funnel, stale.
+    /// Forecasts, pipeline health and customer analytics (forecast, pipeline, winrate,
+    /// cycle, funnel, stale, rfm, at-risk, cross-sell).
     Report(report_cmd::ReportArgs),
     /// Run the sync server (sled in --data-dir, or PostgreSQL with --database).
     Serve(serve_cmd::ServeArgs),

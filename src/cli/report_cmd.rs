@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::app::export::Format;
 use crate::app::report::forecast::{self, Period};
-use crate::app::report::{self, CATEGORIES, ids, money_text, pipeline};
+use crate::app::report::{self, CATEGORIES, customers, ids, money_text, pipeline};
 
 /// `outpost report`.
 #[derive(Args, Debug)]
@@ -62,8 +62,8 @@ pub enum ReportCmd {
     /// Win rate by count and by value of deals closed in a period, per owner and in
     /// total, with average deal size, sales cycle and pipeline velocity.
     ///
-    /// A deal's close day is the day it entered its closed stage (stage history), else
-    /// its close date. Velocity is open deals x win rate x average deal / cycle days.
+    /// A deal's close day is its close date, else the day it entered its closed stage
+    /// (stage history). Velocity is open deals x win rate x average deal / cycle days.
     ///
     /// JSON fields: owner (null for all), currency, won, lost, win_rate_count_pct,
     /// won_value, closed_value, win_rate_value_pct, avg_deal, avg_cycle_days, open,
@@ -101,6 +101,42 @@ pub enum ReportCmd {
         #[arg(long, value_name = "N", default_value_t = 21)]
         days: u32,
     },
+    /// RFM segmentation of the accounts with purchases, with customer value.
+    ///
+    /// A purchase is a won opportunity of the account (its day: its close date, else
+    /// when it entered the won stage). Recency, frequency and monetary are scored 1-5 in
+    /// fifths: the share of accounts the value is at least as good as (ties score the
+    /// same). Segments by recency R and frequency F: Champions (R>=4, F>=4), Loyal
+    /// (R>=3, F>=3), Promising (R>=4), At Risk (R<=2, F>=3), Needs Attention (R=3),
+    /// Hibernating (R=2), Lost (R=1). Monetary is in the base currency; amounts in a
+    /// currency without a rate are listed apart.
+    ///
+    /// JSON fields: account_id, account, segment, r, f, m, recency_days, frequency,
+    /// monetary (revenue to date), avg_order, first_purchase, last_purchase,
+    /// other_currencies ({currency: amount}), opportunity_ids.
+    Rfm,
+    /// Accounts buying less often than their own usual interval: at least three
+    /// purchases, and more than 1.5 times the median gap between them since the last.
+    ///
+    /// JSON fields: account_id, account, last_purchase, days_since,
+    /// usual_interval_days, overdue_ratio, purchases, reason, opportunity_ids.
+    AtRisk,
+    /// Products often bought together: rules "bought A -> also bought B" over the
+    /// accounts (seen in two accounts at least), or with --account the products that
+    /// account has not bought, each with its best rule.
+    ///
+    /// What an account bought: the products on the lines of its accepted quotes and of
+    /// the quotes of its won opportunities. support = accounts with both / accounts
+    /// that bought anything; confidence = accounts with both / accounts with A; lift =
+    /// confidence / share of accounts with B.
+    ///
+    /// JSON fields: account_id (null for the rules), product_a, product_b, together,
+    /// support, confidence, lift, account_ids (the accounts that bought both).
+    CrossSell {
+        /// Hints for this account (id, id prefix or name).
+        #[arg(long, value_name = "REF")]
+        account: Option<String>,
+    },
 }
 
 /// Runs `outpost report`.
@@ -114,6 +150,15 @@ pub fn run(app: &App, args: &ReportArgs, format: Format) -> anyhow::Result<()> {
         ReportCmd::Cycle => cycle_rows(&data, now),
         ReportCmd::Funnel => funnel_rows(&data),
         ReportCmd::Stale { days } => stale_rows(&data, now.date_naive(), i64::from(*days)),
+        ReportCmd::Rfm => rfm_rows(&data, now.date_naive()),
+        ReportCmd::AtRisk => at_risk_rows(&data, now.date_naive()),
+        ReportCmd::CrossSell { account } => {
+            let account = match account {
+                Some(r) => Some(app.resolve(crate::model::EntityKind::Account, r)?),
+                None => None,
+            };
+            cross_sell_rows(&data, account)
+        }
     };
     emit(format, &headers, &rows, &items)
 }
@@ -309,6 +354,100 @@ fn stale_rows(data: &report::Data, today: NaiveDate, days: i64) -> Table {
             "stage": r.stage, "last_touch": r.last_touch.map(|d| d.to_string()),
             "idle_days": r.idle_days, "close_date": r.close_date.map(|d| d.to_string()),
             "reasons": r.reasons, "activity_id": r.activity_id.map(|a| a.to_string()),
+        }));
+    }
+    (headers, rows, items)
+}
+
+fn rfm_rows(data: &report::Data, today: NaiveDate) -> Table {
+    let headers = vec![
+        "Account",
+        "Segment",
+        "R",
+        "F",
+        "M",
+        "Recency Days",
+        "Frequency",
+        "Monetary",
+        "Avg Order",
+        "Last Purchase",
+        "Other Currencies",
+    ];
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    for r in customers::rfm(data, today) {
+        let other: Vec<String> = r.other_currencies.iter().map(|(c, a)| format!("{c} {}", m(*a))).collect();
+        rows.push(vec![
+            r.account.clone(),
+            r.segment.to_string(),
+            r.r.to_string(),
+            r.f.to_string(),
+            r.m.to_string(),
+            r.recency_days.to_string(),
+            r.frequency.to_string(),
+            m(r.monetary),
+            opt(r.avg_order),
+            r.last_purchase.to_string(),
+            other.join("; "),
+        ]);
+        let other: serde_json::Map<String, Value> =
+            r.other_currencies.iter().map(|(c, a)| (c.clone(), Value::String(m(*a)))).collect();
+        items.push(json!({
+            "account_id": r.account_id.to_string(), "account": r.account, "segment": r.segment,
+            "r": r.r, "f": r.f, "m": r.m, "recency_days": r.recency_days, "frequency": r.frequency,
+            "monetary": m(r.monetary), "avg_order": jopt(r.avg_order),
+            "first_purchase": r.first_purchase.to_string(), "last_purchase": r.last_purchase.to_string(),
+            "other_currencies": other, "opportunity_ids": ids(&r.opportunity_ids),
+        }));
+    }
+    (headers, rows, items)
+}
+
+fn at_risk_rows(data: &report::Data, today: NaiveDate) -> Table {
+    let headers = vec!["Account", "Last Purchase", "Days Since", "Usual Interval Days", "Overdue Ratio", "Reason"];
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    for r in customers::at_risk(data, today) {
+        rows.push(vec![
+            r.account.clone(),
+            r.last_purchase.to_string(),
+            r.days_since.to_string(),
+            r.usual_interval_days.to_string(),
+            m(r.overdue_ratio),
+            r.reason.clone(),
+        ]);
+        items.push(json!({
+            "account_id": r.account_id.to_string(), "account": r.account,
+            "last_purchase": r.last_purchase.to_string(), "days_since": r.days_since,
+            "usual_interval_days": r.usual_interval_days, "overdue_ratio": m(r.overdue_ratio),
+            "purchases": r.purchases, "reason": r.reason, "opportunity_ids": ids(&r.opportunity_ids),
+        }));
+    }
+    (headers, rows, items)
+}
+
+fn cross_sell_rows(data: &report::Data, account: Option<crate::model::Id>) -> Table {
+    let headers = vec!["Account", "Product A", "Product B", "Together", "Support", "Confidence", "Lift"];
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    let name = |id: &crate::model::Id| data.product_names.get(id).cloned().unwrap_or_else(|| id.short());
+    for r in customers::cross_sell(data, account) {
+        rows.push(vec![
+            r.account_id
+                .map(|a| data.account_names.get(&a).cloned().unwrap_or_else(|| a.short()))
+                .unwrap_or_default(),
+            name(&r.product_a),
+            name(&r.product_b),
+            r.together.to_string(),
+            r.support.normalize().to_string(),
+            r.confidence.normalize().to_string(),
+            r.lift.normalize().to_string(),
+        ]);
+        items.push(json!({
+            "account_id": r.account_id.map(|a| a.to_string()), "product_a": r.product_a.to_string(),
+            "product_b": r.product_b.to_string(), "together": r.together,
+            "support": r.support.normalize().to_string(), "confidence": r.confidence.normalize().to_string(),
+            "lift": r.lift.normalize().to_string(), "account_ids": ids(&r.account_ids),
         }));
     }
     (headers, rows, items)

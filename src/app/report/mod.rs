@@ -7,10 +7,11 @@
 //! is 0.92 of the base currency); a currency without a rate is kept apart, never added
 //! to another.
 
+pub mod customers;
 pub mod forecast;
 pub mod pipeline;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -86,6 +87,36 @@ pub struct Data {
     pub pipeline: Pipeline,
     /// Currency conversion.
     pub money: Money,
+    /// Account names by id.
+    pub account_names: HashMap<Id, String>,
+    /// Product names (SKU and name) by id.
+    pub product_names: HashMap<Id, String>,
+    /// Live quotes.
+    pub quotes: Vec<QuoteRef>,
+    /// Live quote lines.
+    pub lines: Vec<QuoteLineRef>,
+}
+
+/// A quote: what it belongs to and whether it was accepted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuoteRef {
+    /// The quote's id.
+    pub id: Id,
+    /// Its opportunity.
+    pub opportunity_id: Option<Id>,
+    /// Its account.
+    pub account_id: Option<Id>,
+    /// Status accepted.
+    pub accepted: bool,
+}
+
+/// A quote line: its quote and product.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuoteLineRef {
+    /// The quote.
+    pub quote_id: Option<Id>,
+    /// The product.
+    pub product_id: Option<Id>,
 }
 
 /// The base currency and the rates to it.
@@ -243,6 +274,54 @@ impl App {
                 id,
                 opportunity_id: f.opportunity_id,
                 at: f.at,
+            });
+        }
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct NameFields {
+            name: String,
+        }
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct QuoteFields {
+            opportunity_id: Option<Id>,
+            account_id: Option<Id>,
+            status: String,
+        }
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct LineFields {
+            quote_id: Option<Id>,
+            product_id: Option<Id>,
+        }
+        for item in self.store.live_fields::<NameFields>(EntityKind::Account) {
+            let (id, f) = item?;
+            data.account_names.insert(id, f.name);
+        }
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct ProductFields {
+            sku: String,
+            name: String,
+        }
+        for item in self.store.live_fields::<ProductFields>(EntityKind::Product) {
+            let (id, f) = item?;
+            data.product_names.insert(id, format!("{} {}", f.sku, f.name).trim().to_string());
+        }
+        for item in self.store.live_fields::<QuoteFields>(EntityKind::Quote) {
+            let (id, f) = item?;
+            data.quotes.push(QuoteRef {
+                id,
+                opportunity_id: f.opportunity_id,
+                account_id: f.account_id,
+                accepted: f.status == "accepted",
+            });
+        }
+        for item in self.store.live_fields::<LineFields>(EntityKind::QuoteLine) {
+            let (_, f) = item?;
+            data.lines.push(QuoteLineRef {
+                quote_id: f.quote_id,
+                product_id: f.product_id,
             });
         }
         Ok(data)

@@ -66,15 +66,17 @@ pub fn pipeline(data: &Data) -> Vec<StageRow> {
     out
 }
 
-/// When a closed deal closed: its last entry into a closed stage, else its close date.
+/// When a closed deal closed: its close date, else the day of its last entry into its
+/// (closed) stage.
 #[must_use]
 pub fn closed_on(o: &Opp) -> Option<NaiveDate> {
-    o.history
-        .iter()
-        .rev()
-        .find(|c| c.stage == o.stage)
-        .map(|c| c.at.date_naive())
-        .or(o.close)
+    o.close.or_else(|| {
+        o.history
+            .iter()
+            .rev()
+            .find(|c| c.stage == o.stage)
+            .map(|c| c.at.date_naive())
+    })
 }
 
 /// When the deal was created: its first stage history entry.
