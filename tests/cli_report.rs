@@ -205,3 +205,24 @@ fn customers_rfm_at_risk_and_cross_sell() {
         }
     }
 }
+
+#[test]
+fn changes_since_a_day_through_the_binary() {
+    let env = Env::new();
+    env.ok(&["account", "add", "--name", "Acme"]);
+    let today = chrono::Utc::now().date_naive().to_string();
+    env.ok(&["opp", "add", "--account", "Acme", "--name", "Now", "--amount", "10", "--close", &today]);
+    env.ok(&["opp", "add", "--account", "Acme", "--name", "Later", "--amount", "10", "--close", "2999-01-01"]);
+    let rows = json(&env, &["changes", "--since", "2000-01-01"]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0]["name"].as_str(), rows[0]["direction"].as_str()), (Some("Now"), Some("in")));
+    assert_eq!(rows[0]["reasons"][0], "created");
+    env.ok(&["opp", "edit", "Now", "--close", "2999-01-02"]);
+    let rows = json(&env, &["changes", "--since", "2000-01-01"]);
+    assert!(rows.is_empty(), "created since and not in the quarter: {rows:?}");
+    assert!(json(&env, &["changes", "--since", "2999-01-01"]).is_empty());
+    for format in ["table", "ndjson", "csv"] {
+        env.ok(&["report", "changes", "--since", "2000-01-01", "--format", format]);
+    }
+    env.fails(&["report", "changes"], 2);
+}

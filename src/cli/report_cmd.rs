@@ -137,11 +137,30 @@ pub enum ReportCmd {
         #[arg(long, value_name = "REF")]
         account: Option<String>,
     },
+    /// What moved into or out of this quarter's forecast since a day, and why.
+    ///
+    /// The store keeps when each field got its current value, not the older values,
+    /// and the stage history; so a row lists what changed since the day (created,
+    /// amount, stage from -> to, close date, probability, forecast category) and where
+    /// the deal stands now. direction: "in" (in this quarter now: created, close date
+    /// moved, or back from a lost stage), "out" (close date moved out of the quarter,
+    /// or lost), "changed" (in it before and now).
+    ///
+    /// JSON fields: opportunity_id, name, owner, direction, reasons, stage, amount,
+    /// currency, close_date, changed_at.
+    Changes {
+        /// The day to compare with (inclusive).
+        #[arg(long, value_name = "D")]
+        since: NaiveDate,
+    },
 }
 
 /// Runs `outpost report`.
 pub fn run(app: &App, args: &ReportArgs, format: Format) -> anyhow::Result<()> {
-    let data = app.report_data()?;
+    let mut data = app.report_data()?;
+    if matches!(args.command, ReportCmd::Changes { .. }) {
+        app.report_field_times(&mut data)?;
+    }
     let now = app.clock().now();
     let (headers, rows, items) = match &args.command {
         ReportCmd::Forecast { by, owner } => forecast_rows(&data, *by, owner.as_deref()),
@@ -150,6 +169,7 @@ pub fn run(app: &App, args: &ReportArgs, format: Format) -> anyhow::Result<()> {
         ReportCmd::Cycle => cycle_rows(&data, now),
         ReportCmd::Funnel => funnel_rows(&data),
         ReportCmd::Stale { days } => stale_rows(&data, now.date_naive(), i64::from(*days)),
+        ReportCmd::Changes { since } => changes_rows(&data, *since, now.date_naive()),
         ReportCmd::Rfm => rfm_rows(&data, now.date_naive()),
         ReportCmd::AtRisk => at_risk_rows(&data, now.date_naive()),
         ReportCmd::CrossSell { account } => {
@@ -448,6 +468,45 @@ fn cross_sell_rows(data: &report::Data, account: Option<crate::model::Id>) -> Ta
             "product_b": r.product_b.to_string(), "together": r.together,
             "support": r.support.normalize().to_string(), "confidence": r.confidence.normalize().to_string(),
             "lift": r.lift.normalize().to_string(), "account_ids": ids(&r.account_ids),
+        }));
+    }
+    (headers, rows, items)
+}
+
+fn changes_rows(data: &report::Data, since: NaiveDate, today: NaiveDate) -> Table {
+    let headers = vec![
+        "Opportunity",
+        "Name",
+        "Owner",
+        "Direction",
+        "Reasons",
+        "Stage",
+        "Amount",
+        "Close Date",
+        "Changed At",
+    ];
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    for r in report::changes::changes(data, since, today) {
+        let at = r
+            .changed_at
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        rows.push(vec![
+            r.opportunity_id.to_string(),
+            r.name.clone(),
+            r.owner.clone().unwrap_or_default(),
+            r.direction.to_string(),
+            r.reasons.join("; "),
+            r.stage.clone(),
+            format!("{} {}", r.currency, m(r.amount)),
+            r.close_date.map(|d| d.to_string()).unwrap_or_default(),
+            at.clone(),
+        ]);
+        items.push(json!({
+            "opportunity_id": r.opportunity_id.to_string(), "name": r.name, "owner": r.owner,
+            "direction": r.direction, "reasons": r.reasons, "stage": r.stage, "amount": m(r.amount),
+            "currency": r.currency, "close_date": r.close_date.map(|d| d.to_string()), "changed_at": at,
         }));
     }
     (headers, rows, items)

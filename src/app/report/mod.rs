@@ -7,6 +7,7 @@
 //! is 0.92 of the base currency); a currency without a rate is kept apart, never added
 //! to another.
 
+pub mod changes;
 pub mod customers;
 pub mod forecast;
 pub mod pipeline;
@@ -95,6 +96,9 @@ pub struct Data {
     pub quotes: Vec<QuoteRef>,
     /// Live quote lines.
     pub lines: Vec<QuoteLineRef>,
+    /// When each field of each opportunity got its current value (`_created`: when the
+    /// record was made). Read only for `report changes` ([`App::report_field_times`]).
+    pub field_times: HashMap<Id, BTreeMap<String, DateTime<Utc>>>,
 }
 
 /// A quote: what it belongs to and whether it was accepted.
@@ -325,6 +329,25 @@ impl App {
             });
         }
         Ok(data)
+    }
+}
+
+impl App {
+    /// Fills [`Data::field_times`] from the opportunities' field clocks.
+    pub fn report_field_times(&self, data: &mut Data) -> Result<(), AppError> {
+        for item in self.store.live(EntityKind::Opportunity) {
+            let (id, s) = item?;
+            let times = s
+                .clocks
+                .iter()
+                .filter_map(|(f, c)| {
+                    let ms = i64::try_from(c.wall).ok()?;
+                    Some((f.clone(), DateTime::<Utc>::from_timestamp_millis(ms)?))
+                })
+                .collect();
+            data.field_times.insert(id, times);
+        }
+        Ok(())
     }
 }
 
