@@ -6,13 +6,21 @@ mod common;
 use common::Env;
 use serde_json::Value;
 
-const REPORTS: [&[&str]; 6] = [
+const REPORTS: [&[&str]; 14] = [
     &["forecast"],
+    &["forecast", "--by", "month"],
     &["pipeline"],
     &["winrate"],
     &["cycle"],
     &["funnel"],
     &["stale"],
+    &["rfm"],
+    &["at-risk"],
+    &["cross-sell"],
+    &["changes", "--since", "2024-01-01"],
+    &["activity"],
+    &["activity", "--show", "overdue"],
+    &["activity", "--show", "no-next-step"],
 ];
 
 fn json(env: &Env, args: &[&str]) -> Vec<Value> {
@@ -225,4 +233,38 @@ fn changes_since_a_day_through_the_binary() {
         env.ok(&["report", "changes", "--since", "2000-01-01", "--format", format]);
     }
     env.fails(&["report", "changes"], 2);
+}
+
+#[test]
+fn activity_weeks_overdue_and_no_next_step() {
+    let env = store();
+    for (kind, at) in [("call", "2024-02-29 10:00"), ("visit", "2024-03-03 10:00"), ("meeting", "2024-03-04 09:00")] {
+        env.ok(&[
+            "activity", "add", "--kind", kind, "--subject", kind, "--account", "Acme", "--at", at, "--owner", "ana",
+        ]);
+    }
+    env.ok(&[
+        "activity", "add", "--kind", "task", "--subject", "Send offer", "--account", "Acme", "--due", "2024-01-01",
+        "--owner", "ana",
+    ]);
+    let weeks = json(&env, &["activity"]);
+    let got: Vec<(&str, i64, i64, i64)> = weeks
+        .iter()
+        .map(|r| {
+            (
+                r["week"].as_str().unwrap(),
+                r["calls"].as_i64().unwrap(),
+                r["meetings"].as_i64().unwrap(),
+                r["visits"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, vec![("2024-W09", 1, 0, 1), ("2024-W10", 0, 1, 0)]);
+    assert!(weeks.iter().all(|r| r["owner"] == "ana"));
+    let overdue = json(&env, &["activity", "--show", "overdue"]);
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0]["subject"], "Send offer");
+    // Both open deals of the store have no next step.
+    let open = json(&env, &["activity", "--show", "no-next-step"]);
+    assert_eq!(open.len(), 2);
 }

@@ -153,6 +153,28 @@ pub enum ReportCmd {
         #[arg(long, value_name = "D")]
         since: NaiveDate,
     },
+    /// Calls, meetings and visits per rep per ISO week; with --show, follow-ups overdue
+    /// or open deals with no next step.
+    ///
+    /// JSON fields, weeks: week ("2026-W05"), owner, calls, meetings, visits,
+    /// activity_ids. overdue: activity_id, subject, owner, due, days_overdue,
+    /// opportunity_id. no-next-step: opportunity_id, name, owner, stage, close_date.
+    Activity {
+        /// Which list.
+        #[arg(long, value_enum, default_value_t = ActivityShow::Weeks)]
+        show: ActivityShow,
+    },
+}
+
+/// `report activity --show`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ActivityShow {
+    /// Calls, meetings and visits per rep per week.
+    Weeks,
+    /// Activities not done past their due date.
+    Overdue,
+    /// Open deals with no next step.
+    NoNextStep,
 }
 
 /// Runs `outpost report`.
@@ -170,6 +192,7 @@ pub fn run(app: &App, args: &ReportArgs, format: Format) -> anyhow::Result<()> {
         ReportCmd::Funnel => funnel_rows(&data),
         ReportCmd::Stale { days } => stale_rows(&data, now.date_naive(), i64::from(*days)),
         ReportCmd::Changes { since } => changes_rows(&data, *since, now.date_naive()),
+        ReportCmd::Activity { show } => activity_rows(&data, *show, now.date_naive()),
         ReportCmd::Rfm => rfm_rows(&data, now.date_naive()),
         ReportCmd::AtRisk => at_risk_rows(&data, now.date_naive()),
         ReportCmd::CrossSell { account } => {
@@ -509,6 +532,66 @@ fn changes_rows(data: &report::Data, since: NaiveDate, today: NaiveDate) -> Tabl
             "currency": r.currency, "close_date": r.close_date.map(|d| d.to_string()), "changed_at": at,
         }));
     }
+    (headers, rows, items)
+}
+
+fn activity_rows(data: &report::Data, show: ActivityShow, today: NaiveDate) -> Table {
+    use report::activity;
+    let s = |o: &Option<String>| o.clone().unwrap_or_default();
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    let headers = match show {
+        ActivityShow::Weeks => {
+            for r in activity::weekly(data) {
+                rows.push(vec![
+                    r.week.clone(),
+                    s(&r.owner),
+                    r.calls.to_string(),
+                    r.meetings.to_string(),
+                    r.visits.to_string(),
+                ]);
+                items.push(json!({
+                    "week": r.week, "owner": r.owner, "calls": r.calls, "meetings": r.meetings,
+                    "visits": r.visits, "activity_ids": ids(&r.activity_ids),
+                }));
+            }
+            vec!["Week", "Owner", "Calls", "Meetings", "Visits"]
+        }
+        ActivityShow::Overdue => {
+            for r in activity::overdue(data, today) {
+                rows.push(vec![
+                    r.activity_id.to_string(),
+                    r.subject.clone(),
+                    s(&r.owner),
+                    r.due.to_string(),
+                    r.days_overdue.to_string(),
+                ]);
+                items.push(json!({
+                    "activity_id": r.activity_id.to_string(), "subject": r.subject, "owner": r.owner,
+                    "due": r.due.to_string(), "days_overdue": r.days_overdue,
+                    "opportunity_id": r.opportunity_id.map(|o| o.to_string()),
+                }));
+            }
+            vec!["Activity", "Subject", "Owner", "Due", "Days Overdue"]
+        }
+        ActivityShow::NoNextStep => {
+            for r in activity::no_next_step(data) {
+                let close = r.close_date.map(|d| d.to_string());
+                rows.push(vec![
+                    r.opportunity_id.to_string(),
+                    r.name.clone(),
+                    s(&r.owner),
+                    r.stage.clone(),
+                    close.clone().unwrap_or_default(),
+                ]);
+                items.push(json!({
+                    "opportunity_id": r.opportunity_id.to_string(), "name": r.name, "owner": r.owner,
+                    "stage": r.stage, "close_date": close,
+                }));
+            }
+            vec!["Opportunity", "Name", "Owner", "Stage", "Close Date"]
+        }
+    };
     (headers, rows, items)
 }
 

@@ -7,6 +7,7 @@
 //! is 0.92 of the base currency); a currency without a rate is kept apart, never added
 //! to another.
 
+pub mod activity;
 pub mod changes;
 pub mod customers;
 pub mod forecast;
@@ -71,8 +72,18 @@ pub struct Touch {
     pub id: Id,
     /// The deal it is about.
     pub opportunity_id: Option<Id>,
-    /// When it happened (or is due).
+    /// When it happened.
     pub at: Option<DateTime<Utc>>,
+    /// call, meeting, visit, email, note or task.
+    pub kind: String,
+    /// Who did it (or has to).
+    pub owner: Option<String>,
+    /// Due date (follow-ups and tasks).
+    pub due: Option<NaiveDate>,
+    /// Done.
+    pub done: bool,
+    /// One-line summary.
+    pub subject: String,
 }
 
 /// Everything the reports read, gathered once.
@@ -237,6 +248,11 @@ impl App {
         struct TouchFields {
             opportunity_id: Option<Id>,
             at: Option<DateTime<Utc>>,
+            kind: String,
+            owner: Option<String>,
+            due: Option<NaiveDate>,
+            done: bool,
+            subject: String,
         }
         let mut data = Data {
             pipeline: self.config.pipeline.clone(),
@@ -278,6 +294,11 @@ impl App {
                 id,
                 opportunity_id: f.opportunity_id,
                 at: f.at,
+                kind: f.kind,
+                owner: f.owner.filter(|o| !o.is_empty()),
+                due: f.due,
+                done: f.done,
+                subject: f.subject,
             });
         }
         #[derive(serde::Deserialize, Default)]

@@ -549,6 +549,11 @@ mod tests {
             id: id(9),
             opportunity_id: Some(id(2)),
             at: Some(at("2026-03-20")),
+            kind: "call".into(),
+            owner: None,
+            due: None,
+            done: true,
+            subject: String::new(),
         }];
         let rows = stale(&dt, today, 21);
         let got: Vec<(Id, Option<i64>, Vec<String>)> =
