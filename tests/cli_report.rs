@@ -35,16 +35,54 @@ fn store() -> Env {
     env.ok(&["user", "add", "--name", "Ana", "--login", "ana", "--quota", "1000"]);
     env.ok(&["account", "add", "--name", "Acme"]);
     env.ok(&[
-        "opp", "add", "--account", "Acme", "--name", "Won", "--amount", "300", "--stage", "Closed Won", "--close", "2024-02-29", "--owner",
+        "opp",
+        "add",
+        "--account",
+        "Acme",
+        "--name",
+        "Won",
+        "--amount",
+        "300",
+        "--stage",
+        "Closed Won",
+        "--close",
+        "2024-02-29",
+        "--owner",
         "ana",
     ]);
     env.ok(&[
-        "opp", "add", "--account", "Acme", "--name", "Open EUR", "--amount", "1000", "--stage", "Proposal", "--close", "2024-03-31",
-        "--owner", "ana",
+        "opp",
+        "add",
+        "--account",
+        "Acme",
+        "--name",
+        "Open EUR",
+        "--amount",
+        "1000",
+        "--stage",
+        "Proposal",
+        "--close",
+        "2024-03-31",
+        "--owner",
+        "ana",
     ]);
     env.ok(&[
-        "opp", "add", "--account", "Acme", "--name", "Open USD", "--amount", "100", "--currency", "USD", "--stage", "Negotiation", "--close",
-        "2024-04-01", "--owner", "ana",
+        "opp",
+        "add",
+        "--account",
+        "Acme",
+        "--name",
+        "Open USD",
+        "--amount",
+        "100",
+        "--currency",
+        "USD",
+        "--stage",
+        "Negotiation",
+        "--close",
+        "2024-04-01",
+        "--owner",
+        "ana",
     ]);
     env
 }
@@ -107,7 +145,11 @@ fn forecast_keeps_currencies_apart_without_a_rate_and_converts_with_one() {
     assert_eq!(q1["opportunity_ids"].as_array().map(Vec::len), Some(2));
     assert_eq!(q1["user_ids"].as_array().map(Vec::len), Some(1));
 
-    std::fs::write(env.data().join("config.toml"), "currency = \"EUR\"\n[rates]\nUSD = 0.92\n").unwrap();
+    std::fs::write(
+        env.data().join("config.toml"),
+        "currency = \"EUR\"\n[rates]\nUSD = 0.92\n",
+    )
+    .unwrap();
     let rows = json(&env, &["forecast", "--by", "month"]);
     let all: Vec<(&str, &str, &str)> = rows
         .iter()
@@ -134,9 +176,22 @@ fn pipeline_funnel_winrate_and_stale_figures() {
     let p = json(&env, &["pipeline"]);
     let got: Vec<(&str, &str, i64)> = p
         .iter()
-        .map(|r| (r["stage"].as_str().unwrap(), r["currency"].as_str().unwrap(), r["count"].as_i64().unwrap()))
+        .map(|r| {
+            (
+                r["stage"].as_str().unwrap(),
+                r["currency"].as_str().unwrap(),
+                r["count"].as_i64().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(got, vec![("Proposal", "EUR", 1), ("Negotiation", "USD", 1), ("Closed Won", "EUR", 1)]);
+    assert_eq!(
+        got,
+        vec![
+            ("Proposal", "EUR", 1),
+            ("Negotiation", "USD", 1),
+            ("Closed Won", "EUR", 1)
+        ]
+    );
     let f = json(&env, &["funnel"]);
     let reached: Vec<i64> = f.iter().map(|r| r["reached"].as_i64().unwrap()).collect();
     assert!(reached.windows(2).all(|w| w[1] <= w[0]), "{reached:?}");
@@ -169,7 +224,10 @@ fn forecast_category_set_on_the_opportunity_wins_over_the_stage() {
         .iter()
         .find(|r| r["period"] == "all" && r["owner"].is_null() && r["currency"] == "EUR")
         .unwrap();
-    assert_eq!((all["commit"].as_str(), all["best_case"].as_str()), (Some("1000"), Some("0")));
+    assert_eq!(
+        (all["commit"].as_str(), all["best_case"].as_str()),
+        (Some("1000"), Some("0"))
+    );
     // Clap knows the choices: an unknown one is a usage error.
     let err = env.fails(&["opp", "edit", "Open EUR", "--forecast-category", "maybe"], 2);
     assert!(err.contains("best_case"), "{err}");
@@ -182,18 +240,43 @@ fn customers_rfm_at_risk_and_cross_sell() {
     env.ok(&["account", "add", "--name", "Beta"]);
     for (name, close) in [("A1", "2024-01-01"), ("A2", "2024-01-31"), ("A3", "2024-03-01")] {
         env.ok(&[
-            "opp", "add", "--account", "Acme", "--name", name, "--amount", "100", "--stage", "Closed Won", "--close",
+            "opp",
+            "add",
+            "--account",
+            "Acme",
+            "--name",
+            name,
+            "--amount",
+            "100",
+            "--stage",
+            "Closed Won",
+            "--close",
             close,
         ]);
     }
     env.ok(&[
-        "opp", "add", "--account", "Beta", "--name", "B1", "--amount", "50", "--currency", "USD", "--stage",
-        "Closed Won", "--close", "2024-02-29",
+        "opp",
+        "add",
+        "--account",
+        "Beta",
+        "--name",
+        "B1",
+        "--amount",
+        "50",
+        "--currency",
+        "USD",
+        "--stage",
+        "Closed Won",
+        "--close",
+        "2024-02-29",
     ]);
     let rows = json(&env, &["rfm"]);
     assert_eq!(rows.len(), 2);
     let acme = rows.iter().find(|r| r["account"] == "Acme").unwrap();
-    assert_eq!((acme["frequency"].as_i64(), acme["monetary"].as_str()), (Some(3), Some("300")));
+    assert_eq!(
+        (acme["frequency"].as_i64(), acme["monetary"].as_str()),
+        (Some(3), Some("300"))
+    );
     assert_eq!(acme["opportunity_ids"].as_array().map(Vec::len), Some(3));
     let beta = rows.iter().find(|r| r["account"] == "Beta").unwrap();
     assert_eq!(beta["monetary"], "0");
@@ -219,11 +302,36 @@ fn changes_since_a_day_through_the_binary() {
     let env = Env::new();
     env.ok(&["account", "add", "--name", "Acme"]);
     let today = chrono::Utc::now().date_naive().to_string();
-    env.ok(&["opp", "add", "--account", "Acme", "--name", "Now", "--amount", "10", "--close", &today]);
-    env.ok(&["opp", "add", "--account", "Acme", "--name", "Later", "--amount", "10", "--close", "2999-01-01"]);
+    env.ok(&[
+        "opp",
+        "add",
+        "--account",
+        "Acme",
+        "--name",
+        "Now",
+        "--amount",
+        "10",
+        "--close",
+        &today,
+    ]);
+    env.ok(&[
+        "opp",
+        "add",
+        "--account",
+        "Acme",
+        "--name",
+        "Later",
+        "--amount",
+        "10",
+        "--close",
+        "2999-01-01",
+    ]);
     let rows = json(&env, &["changes", "--since", "2000-01-01"]);
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!((rows[0]["name"].as_str(), rows[0]["direction"].as_str()), (Some("Now"), Some("in")));
+    assert_eq!(
+        (rows[0]["name"].as_str(), rows[0]["direction"].as_str()),
+        (Some("Now"), Some("in"))
+    );
     assert_eq!(rows[0]["reasons"][0], "created");
     env.ok(&["opp", "edit", "Now", "--close", "2999-01-02"]);
     let rows = json(&env, &["changes", "--since", "2000-01-01"]);
@@ -238,14 +346,39 @@ fn changes_since_a_day_through_the_binary() {
 #[test]
 fn activity_weeks_overdue_and_no_next_step() {
     let env = store();
-    for (kind, at) in [("call", "2024-02-29 10:00"), ("visit", "2024-03-03 10:00"), ("meeting", "2024-03-04 09:00")] {
+    for (kind, at) in [
+        ("call", "2024-02-29 10:00"),
+        ("visit", "2024-03-03 10:00"),
+        ("meeting", "2024-03-04 09:00"),
+    ] {
         env.ok(&[
-            "activity", "add", "--kind", kind, "--subject", kind, "--account", "Acme", "--at", at, "--owner", "ana",
+            "activity",
+            "add",
+            "--kind",
+            kind,
+            "--subject",
+            kind,
+            "--account",
+            "Acme",
+            "--at",
+            at,
+            "--owner",
+            "ana",
         ]);
     }
     env.ok(&[
-        "activity", "add", "--kind", "task", "--subject", "Send offer", "--account", "Acme", "--due", "2024-01-01",
-        "--owner", "ana",
+        "activity",
+        "add",
+        "--kind",
+        "task",
+        "--subject",
+        "Send offer",
+        "--account",
+        "Acme",
+        "--due",
+        "2024-01-01",
+        "--owner",
+        "ana",
     ]);
     let weeks = json(&env, &["activity"]);
     let got: Vec<(&str, i64, i64, i64)> = weeks
@@ -267,4 +400,36 @@ fn activity_weeks_overdue_and_no_next_step() {
     // Both open deals of the store have no next step.
     let open = json(&env, &["activity", "--show", "no-next-step"]);
     assert_eq!(open.len(), 2);
+}
+
+#[test]
+fn forecast_for_one_owner() {
+    let env = store();
+    env.ok(&["user", "add", "--name", "Bo", "--login", "bo"]);
+    env.ok(&["account", "add", "--name", "Other"]);
+    env.ok(&[
+        "opp",
+        "add",
+        "--account",
+        "Other",
+        "--name",
+        "Bo's",
+        "--amount",
+        "5",
+        "--close",
+        "2024-03-01",
+        "--owner",
+        "bo",
+    ]);
+    let rows = json(&env, &["forecast", "--owner", "ana"]);
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter().all(|r| r["owner"].is_null() || r["owner"] == "ana"),
+        "{rows:?}"
+    );
+    let all = rows
+        .iter()
+        .find(|r| r["period"] == "all" && r["owner"].is_null() && r["currency"] == "EUR")
+        .unwrap();
+    assert_eq!(all["open"], "1000");
 }

@@ -72,8 +72,8 @@ impl Config {
         }
         config.owner = file.owner;
         for (code, rate) in &file.rates {
-            let code = parse_currency(code)
-                .map_err(|m| AppError::Invalid(format!("{}: rates: {m}", path.display())))?;
+            let code =
+                parse_currency(code).map_err(|m| AppError::Invalid(format!("{}: rates: {m}", path.display())))?;
             let parsed: Option<rust_decimal::Decimal> = match rate {
                 toml::Value::Float(f) => f.to_string().parse().ok(),
                 toml::Value::Integer(i) => Some((*i).into()),

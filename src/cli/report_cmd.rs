@@ -19,8 +19,10 @@ use crate::app::report::{self, CATEGORIES, customers, ids, money_text, pipeline}
   outpost report stale --days 30 --format csv
 
 Amounts in another currency than `currency` in config.toml are converted with its
-[rates] table (`USD = 0.92`: one USD is 0.92 of the base currency); a currency without
-a rate gets rows of its own and is never added to another. Amounts are decimal strings
+[rates] table (`USD = 0.92`: one USD is 0.92 of the base currency; each amount is
+converted, then rounded to cents); a currency without a rate gets rows of its own and
+is never added to another. Weighted amounts (amount x probability / 100) are rounded to
+cents per opportunity. Amounts are decimal strings
 in json, ndjson and csv. Every row carries the ids of the records behind it.")]
 pub struct ReportArgs {
     /// Which report.
@@ -50,7 +52,8 @@ pub enum ReportCmd {
         /// Period length.
         #[arg(long, value_enum, default_value_t = Period::Quarter)]
         by: Period,
-        /// Only this owner's opportunities and quota (a login).
+        /// Only this owner's opportunities and quota (a login, display name or e-mail of
+        /// a user the sync server sent; else the owner value as stored).
         #[arg(long, value_name = "U")]
         owner: Option<String>,
     },
@@ -179,13 +182,26 @@ pub enum ActivityShow {
 
 /// Runs `outpost report`.
 pub fn run(app: &App, args: &ReportArgs, format: Format) -> anyhow::Result<()> {
-    let mut data = app.report_data()?;
+    let parts = report::Parts {
+        activities: matches!(args.command, ReportCmd::Stale { .. } | ReportCmd::Activity { .. }),
+        customers: matches!(
+            args.command,
+            ReportCmd::Rfm | ReportCmd::AtRisk | ReportCmd::CrossSell { .. }
+        ),
+    };
+    let mut data = app.report_data_with(parts)?;
     if matches!(args.command, ReportCmd::Changes { .. }) {
         app.report_field_times(&mut data)?;
     }
     let now = app.clock().now();
     let (headers, rows, items) = match &args.command {
-        ReportCmd::Forecast { by, owner } => forecast_rows(&data, *by, owner.as_deref()),
+        ReportCmd::Forecast { by, owner } => {
+            let owner = match owner {
+                Some(o) => Some(app.resolve_owner(o, "--owner")?),
+                None => None,
+            };
+            forecast_rows(&data, *by, owner.as_deref())
+        }
         ReportCmd::Pipeline => pipeline_rows(&data),
         ReportCmd::Winrate { from, to } => winrate_rows(&data, *from, *to),
         ReportCmd::Cycle => cycle_rows(&data, now),
@@ -344,7 +360,12 @@ fn cycle_rows(data: &report::Data, now: chrono::DateTime<chrono::Utc>) -> Table 
     let mut rows = Vec::new();
     let mut items = Vec::new();
     for r in pipeline::cycle(data, now) {
-        rows.push(vec![r.stage.clone(), r.deals.to_string(), opt(r.avg_days), m(r.total_days)]);
+        rows.push(vec![
+            r.stage.clone(),
+            r.deals.to_string(),
+            opt(r.avg_days),
+            m(r.total_days),
+        ]);
         items.push(json!({
             "stage": r.stage, "deals": r.deals, "avg_days": jopt(r.avg_days),
             "total_days": m(r.total_days), "opportunity_ids": ids(&r.opportunity_ids),
@@ -419,7 +440,11 @@ fn rfm_rows(data: &report::Data, today: NaiveDate) -> Table {
     let mut rows = Vec::new();
     let mut items = Vec::new();
     for r in customers::rfm(data, today) {
-        let other: Vec<String> = r.other_currencies.iter().map(|(c, a)| format!("{c} {}", m(*a))).collect();
+        let other: Vec<String> = r
+            .other_currencies
+            .iter()
+            .map(|(c, a)| format!("{c} {}", m(*a)))
+            .collect();
         rows.push(vec![
             r.account.clone(),
             r.segment.to_string(),
@@ -433,8 +458,11 @@ fn rfm_rows(data: &report::Data, today: NaiveDate) -> Table {
             r.last_purchase.to_string(),
             other.join("; "),
         ]);
-        let other: serde_json::Map<String, Value> =
-            r.other_currencies.iter().map(|(c, a)| (c.clone(), Value::String(m(*a)))).collect();
+        let other: serde_json::Map<String, Value> = r
+            .other_currencies
+            .iter()
+            .map(|(c, a)| (c.clone(), Value::String(m(*a))))
+            .collect();
         items.push(json!({
             "account_id": r.account_id.to_string(), "account": r.account, "segment": r.segment,
             "r": r.r, "f": r.f, "m": r.m, "recency_days": r.recency_days, "frequency": r.frequency,
@@ -447,7 +475,14 @@ fn rfm_rows(data: &report::Data, today: NaiveDate) -> Table {
 }
 
 fn at_risk_rows(data: &report::Data, today: NaiveDate) -> Table {
-    let headers = vec!["Account", "Last Purchase", "Days Since", "Usual Interval Days", "Overdue Ratio", "Reason"];
+    let headers = vec![
+        "Account",
+        "Last Purchase",
+        "Days Since",
+        "Usual Interval Days",
+        "Overdue Ratio",
+        "Reason",
+    ];
     let mut rows = Vec::new();
     let mut items = Vec::new();
     for r in customers::at_risk(data, today) {
@@ -470,7 +505,15 @@ fn at_risk_rows(data: &report::Data, today: NaiveDate) -> Table {
 }
 
 fn cross_sell_rows(data: &report::Data, account: Option<crate::model::Id>) -> Table {
-    let headers = vec!["Account", "Product A", "Product B", "Together", "Support", "Confidence", "Lift"];
+    let headers = vec![
+        "Account",
+        "Product A",
+        "Product B",
+        "Together",
+        "Support",
+        "Confidence",
+        "Lift",
+    ];
     let mut rows = Vec::new();
     let mut items = Vec::new();
     let name = |id: &crate::model::Id| data.product_names.get(id).cloned().unwrap_or_else(|| id.short());

@@ -43,13 +43,11 @@ pub fn weekly(data: &Data) -> Vec<WeekRow> {
             continue;
         }
         let week = iso_week(at.date_naive());
-        let r = rows
-            .entry((week.clone(), t.owner.clone()))
-            .or_insert_with(|| WeekRow {
-                week,
-                owner: t.owner.clone(),
-                ..WeekRow::default()
-            });
+        let r = rows.entry((week.clone(), t.owner.clone())).or_insert_with(|| WeekRow {
+            week,
+            owner: t.owner.clone(),
+            ..WeekRow::default()
+        });
         match t.kind.as_str() {
             "call" => r.calls += 1,
             "meeting" => r.meetings += 1,

@@ -60,7 +60,9 @@ pub fn changes(data: &Data, since: NaiveDate, today: NaiveDate) -> Vec<ChangeRow
     let since_at = since.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_default();
     let mut out = Vec::new();
     for o in &data.opps {
-        let Some(clocks) = data.field_times.get(&o.id) else { continue };
+        let Some(clocks) = data.field_times.get(&o.id) else {
+            continue;
+        };
         let after = |f: &str| clocks.get(f).is_some_and(|t| *t >= since_at);
         let created = after("_created");
         let mut reasons = Vec::new();
@@ -75,7 +77,11 @@ pub fn changes(data: &Data, since: NaiveDate, today: NaiveDate) -> Vec<ChangeRow
             .map(|c| c.stage.clone());
         let stage_moved = o.history.iter().any(|c| c.at >= since_at) && !created;
         if stage_moved {
-            reasons.push(format!("stage {} -> {}", then_stage.clone().unwrap_or_default(), o.stage));
+            reasons.push(format!(
+                "stage {} -> {}",
+                then_stage.clone().unwrap_or_default(),
+                o.stage
+            ));
         }
         for (f, label) in [
             ("amount", "amount"),
@@ -97,7 +103,11 @@ pub fn changes(data: &Data, since: NaiveDate, today: NaiveDate) -> Vec<ChangeRow
             .is_some_and(|s| state_of(&data.pipeline, s) == StageState::Lost);
         let close_moved = !created && after("close_date");
         let direction = if in_now {
-            if created || close_moved || was_lost { "in" } else { "changed" }
+            if created || close_moved || was_lost {
+                "in"
+            } else {
+                "changed"
+            }
         } else if close_moved || (stage_moved && state == StageState::Lost) {
             "out"
         } else {
@@ -186,23 +196,36 @@ mod tests {
             (id(1), BTreeMap::from([("_created".to_string(), t("2024-03-02"))])),
             (
                 id(2),
-                BTreeMap::from([("_created".to_string(), t("2024-01-02")), ("close_date".to_string(), t("2024-03-05"))]),
+                BTreeMap::from([
+                    ("_created".to_string(), t("2024-01-02")),
+                    ("close_date".to_string(), t("2024-03-05")),
+                ]),
             ),
             (
                 id(3),
-                BTreeMap::from([("_created".to_string(), t("2024-01-02")), ("amount".to_string(), t("2024-03-04"))]),
+                BTreeMap::from([
+                    ("_created".to_string(), t("2024-01-02")),
+                    ("amount".to_string(), t("2024-03-04")),
+                ]),
             ),
             (id(4), BTreeMap::from([("_created".to_string(), t("2024-01-02"))])),
         ]
         .into_iter()
         .collect();
         let rows = changes(&dt, since, today);
-        let got: Vec<(Id, &str, Vec<String>)> = rows.iter().map(|r| (r.opportunity_id, r.direction, r.reasons.clone())).collect();
+        let got: Vec<(Id, &str, Vec<String>)> = rows
+            .iter()
+            .map(|r| (r.opportunity_id, r.direction, r.reasons.clone()))
+            .collect();
         assert_eq!(
             got,
             vec![
                 (id(2), "out", vec!["close date".to_string()]),
-                (id(3), "changed", vec!["stage Proposal -> Negotiation".to_string(), "amount".to_string()]),
+                (
+                    id(3),
+                    "changed",
+                    vec!["stage Proposal -> Negotiation".to_string(), "amount".to_string()]
+                ),
                 (id(1), "in", vec!["created".to_string()]),
             ]
         );

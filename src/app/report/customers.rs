@@ -32,7 +32,9 @@ fn purchases(data: &Data) -> BTreeMap<Id, Vec<Purchase>> {
         if state_of(&data.pipeline, &o.stage) != StageState::Won {
             continue;
         }
-        let Some(day) = super::pipeline::closed_on(o) else { continue };
+        let Some(day) = super::pipeline::closed_on(o) else {
+            continue;
+        };
         let (currency, amount) = data.money.convert(o.amount, &o.currency);
         out.entry(account).or_default().push(Purchase {
             day,
@@ -313,7 +315,9 @@ fn baskets(data: &Data) -> BTreeMap<Id, BTreeSet<Id>> {
     }
     let mut out: BTreeMap<Id, BTreeSet<Id>> = BTreeMap::new();
     for l in &data.lines {
-        let (Some(q), Some(p)) = (l.quote_id, l.product_id) else { continue };
+        let (Some(q), Some(p)) = (l.quote_id, l.product_id) else {
+            continue;
+        };
         if let Some(a) = quote_account.get(&q) {
             out.entry(*a).or_default().insert(p);
         }
@@ -403,7 +407,7 @@ pub fn cross_sell(data: &Data, account: Option<Id>) -> Vec<CrossSellRow> {
 #[cfg(test)]
 mod tests {
     use super::super::testdata::{data, id, opp};
-    use super::super::{QuoteRef, QuoteLineRef};
+    use super::super::{QuoteLineRef, QuoteRef};
     use super::*;
     use proptest::prelude::*;
 
@@ -428,7 +432,10 @@ mod tests {
         let rows = rfm(&data(vec![won(1, 100, 500, "EUR", "2025-12-01")]), today);
         assert_eq!(rows.len(), 1);
         let r = &rows[0];
-        assert_eq!((r.recency_days, r.frequency, r.monetary, r.r, r.f, r.m), (31, 1, d("500"), 5, 5, 5));
+        assert_eq!(
+            (r.recency_days, r.frequency, r.monetary, r.r, r.f, r.m),
+            (31, 1, d("500"), 5, 5, 5)
+        );
         assert_eq!(r.segment, "Champions");
         assert_eq!(r.avg_order, Some(d("500")));
     }
@@ -458,7 +465,10 @@ mod tests {
 
     #[test]
     fn other_currencies_are_kept_apart() {
-        let mut dt = data(vec![won(1, 100, 100, "EUR", "2026-01-01"), won(2, 100, 100, "USD", "2026-02-01")]);
+        let mut dt = data(vec![
+            won(1, 100, 100, "EUR", "2026-01-01"),
+            won(2, 100, 100, "USD", "2026-02-01"),
+        ]);
         let r = rfm(&dt, day("2026-03-01"));
         assert_eq!((r[0].monetary, r[0].frequency), (d("100"), 2));
         assert_eq!(r[0].other_currencies.get("USD"), Some(&d("100")));
@@ -481,7 +491,10 @@ mod tests {
         let dt = data(opps);
         let rows = at_risk(&dt, day("2024-04-16")); // 46 days: > 45
         assert_eq!(rows.len(), 1);
-        assert_eq!((rows[0].account_id, rows[0].usual_interval_days, rows[0].days_since), (id(100), 30, 46));
+        assert_eq!(
+            (rows[0].account_id, rows[0].usual_interval_days, rows[0].days_since),
+            (id(100), 30, 46)
+        );
         assert!(rows[0].reason.contains("usually every 30 days"), "{}", rows[0].reason);
         assert!(at_risk(&dt, day("2024-04-15")).is_empty()); // exactly 45: not yet
     }
@@ -524,7 +537,10 @@ mod tests {
         let rules = cross_sell(&dt, None);
         let r12 = rules.iter().find(|r| r.product_a == p1 && r.product_b == p2).unwrap();
         // support 3/5, confidence 3/4, lift 0.75 / (3/5) = 1.25
-        assert_eq!((r12.together, r12.support, r12.confidence, r12.lift), (3, d("0.6"), d("0.75"), d("1.25")));
+        assert_eq!(
+            (r12.together, r12.support, r12.confidence, r12.lift),
+            (3, d("0.6"), d("0.75"), d("1.25"))
+        );
         let r21 = rules.iter().find(|r| r.product_a == p2 && r.product_b == p1).unwrap();
         assert_eq!((r21.confidence, r21.lift), (d("1"), d("1.25")));
         let hints = cross_sell(&dt, Some(id(4)));

@@ -185,7 +185,10 @@ mod tests {
         );
         assert_eq!(rows.len(), 4);
         assert_eq!((rows[0].period.as_str(), rows[0].owner.as_deref()), ("2026-Q1", None));
-        assert_eq!((rows[1].period.as_str(), rows[1].owner.as_deref()), ("2026-Q1", Some("ana")));
+        assert_eq!(
+            (rows[1].period.as_str(), rows[1].owner.as_deref()),
+            ("2026-Q1", Some("ana"))
+        );
         assert_eq!((rows[2].period.as_str(), rows[2].owner.as_deref()), ("all", None));
         for r in &rows {
             assert_eq!((r.open, r.weighted, r.count), (d("1000"), d("600"), 1));
@@ -203,11 +206,8 @@ mod tests {
             opp(4, 800, "EUR", "Proposal", 60, "2024-12-31", "ana"),
         ];
         let q = forecast(&data(opps.clone()), Period::Quarter, None);
-        let total = |rows: &[ForecastRow], p: &str| {
-            rows.iter()
-                .find(|r| r.period == p && r.owner.is_none())
-                .map(|r| r.open)
-        };
+        let total =
+            |rows: &[ForecastRow], p: &str| rows.iter().find(|r| r.period == p && r.owner.is_none()).map(|r| r.open);
         assert_eq!(total(&q, "2024-Q1"), Some(d("300")));
         assert_eq!(total(&q, "2024-Q2"), Some(d("400")));
         assert_eq!(total(&q, "2024-Q4"), Some(d("800")));
@@ -271,10 +271,16 @@ mod tests {
                 .unwrap()
         };
         let ana = get(&q, "2026-Q1", Some("ana"));
-        assert_eq!((ana.closed_won, ana.quota, ana.attainment_pct), (d("3000"), Some(d("12000")), Some(d("25"))));
+        assert_eq!(
+            (ana.closed_won, ana.quota, ana.attainment_pct),
+            (d("3000"), Some(d("12000")), Some(d("25")))
+        );
         assert_eq!(ana.categories.get("Omitted"), Some(&d("1000")));
         let total = get(&q, "2026-Q1", None);
-        assert_eq!((total.closed_won, total.quota, total.attainment_pct), (d("12000"), Some(d("20000")), Some(d("60"))));
+        assert_eq!(
+            (total.closed_won, total.quota, total.attainment_pct),
+            (d("12000"), Some(d("20000")), Some(d("60")))
+        );
         assert_eq!(total.user_ids, vec![id(10), id(11)]);
         let m = forecast(&dt, Period::Month, Some("bo"));
         let bo = get(&m, "2026-02", Some("bo"));

@@ -194,7 +194,12 @@ pub fn default_category(state: StageState, probability: u8) -> &'static str {
 /// stage's default.
 #[must_use]
 pub fn category(pipeline: &Pipeline, o: &Opp) -> &'static str {
-    let key = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let key = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
     if let Some(set) = o.forecast_category.as_deref() {
         if let Some(c) = CATEGORIES.iter().find(|c| key(c) == key(set)) {
             return c;
@@ -217,9 +222,31 @@ pub fn money_text(d: Decimal) -> String {
     d.round_dp(2).normalize().to_string()
 }
 
+/// Which records besides opportunities and users a report reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parts {
+    /// Activities (stale, activity).
+    pub activities: bool,
+    /// Accounts, products, quotes and quote lines (customers).
+    pub customers: bool,
+}
+
+impl Parts {
+    /// Everything.
+    pub const ALL: Self = Self {
+        activities: true,
+        customers: true,
+    };
+}
+
 impl App {
     /// Reads every record the reports need, once.
     pub fn report_data(&self) -> Result<Data, AppError> {
+        self.report_data_with(Parts::ALL)
+    }
+
+    /// Reads the opportunities and users, and the `parts` asked for.
+    pub fn report_data_with(&self, parts: Parts) -> Result<Data, AppError> {
         #[derive(serde::Deserialize, Default)]
         #[serde(default)]
         struct OppFields {
@@ -242,17 +269,6 @@ impl App {
             name: String,
             quota: Option<Decimal>,
             currency: String,
-        }
-        #[derive(serde::Deserialize, Default)]
-        #[serde(default)]
-        struct TouchFields {
-            opportunity_id: Option<Id>,
-            at: Option<DateTime<Utc>>,
-            kind: String,
-            owner: Option<String>,
-            due: Option<NaiveDate>,
-            done: bool,
-            subject: String,
         }
         let mut data = Data {
             pipeline: self.config.pipeline.clone(),
@@ -288,6 +304,27 @@ impl App {
                 currency: f.currency,
             });
         }
+        if parts.activities {
+            self.read_touches(&mut data)?;
+        }
+        if parts.customers {
+            self.read_customers(&mut data)?;
+        }
+        Ok(data)
+    }
+
+    fn read_touches(&self, data: &mut Data) -> Result<(), AppError> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct TouchFields {
+            opportunity_id: Option<Id>,
+            at: Option<DateTime<Utc>>,
+            kind: String,
+            owner: Option<String>,
+            due: Option<NaiveDate>,
+            done: bool,
+            subject: String,
+        }
         for item in self.store.live_fields::<TouchFields>(EntityKind::Activity) {
             let (id, f) = item?;
             data.touches.push(Touch {
@@ -301,6 +338,10 @@ impl App {
                 subject: f.subject,
             });
         }
+        Ok(())
+    }
+
+    fn read_customers(&self, data: &mut Data) -> Result<(), AppError> {
         #[derive(serde::Deserialize, Default)]
         #[serde(default)]
         struct NameFields {
@@ -331,7 +372,8 @@ impl App {
         }
         for item in self.store.live_fields::<ProductFields>(EntityKind::Product) {
             let (id, f) = item?;
-            data.product_names.insert(id, format!("{} {}", f.sku, f.name).trim().to_string());
+            data.product_names
+                .insert(id, format!("{} {}", f.sku, f.name).trim().to_string());
         }
         for item in self.store.live_fields::<QuoteFields>(EntityKind::Quote) {
             let (id, f) = item?;
@@ -349,7 +391,7 @@ impl App {
                 product_id: f.product_id,
             });
         }
-        Ok(data)
+        Ok(())
     }
 }
 

@@ -152,7 +152,11 @@ pub fn winrate(data: &Data, from: Option<NaiveDate>, to: Option<NaiveDate>) -> V
                 continue;
             }
         }
-        let owners = if o.owner.is_some() { vec![None, o.owner.clone()] } else { vec![None] };
+        let owners = if o.owner.is_some() {
+            vec![None, o.owner.clone()]
+        } else {
+            vec![None]
+        };
         for who in owners {
             let key = (who.clone(), cur.clone());
             let r = rows.entry(key.clone()).or_insert_with(|| WinRow {
@@ -366,7 +370,9 @@ pub struct StaleRow {
 pub fn stale(data: &Data, today: NaiveDate, days: i64) -> Vec<StaleRow> {
     let mut last_act: HashMap<Id, (NaiveDate, Id)> = HashMap::new();
     for t in &data.touches {
-        let (Some(o), Some(at)) = (t.opportunity_id, t.at) else { continue };
+        let (Some(o), Some(at)) = (t.opportunity_id, t.at) else {
+            continue;
+        };
         let day = at.date_naive();
         if day > today {
             continue;
@@ -377,7 +383,11 @@ pub fn stale(data: &Data, today: NaiveDate, days: i64) -> Vec<StaleRow> {
         }
     }
     let mut out = Vec::new();
-    for o in data.opps.iter().filter(|o| state_of(&data.pipeline, &o.stage) == StageState::Open) {
+    for o in data
+        .opps
+        .iter()
+        .filter(|o| state_of(&data.pipeline, &o.stage) == StageState::Open)
+    {
         let moved = o.history.last().map(|c| c.at.date_naive());
         let act = last_act.get(&o.id).copied();
         let last = moved.max(act.map(|a| a.0));
@@ -481,14 +491,21 @@ mod tests {
         let rows = winrate(&dt, None, None);
         let a = rows.iter().find(|r| r.owner.as_deref() == Some("a")).unwrap();
         assert_eq!((a.won, a.lost, a.win_rate_count_pct), (1, 1, Some(d("50"))));
-        assert_eq!((a.won_value, a.closed_value, a.win_rate_value_pct), (d("300"), d("400"), Some(d("75"))));
+        assert_eq!(
+            (a.won_value, a.closed_value, a.win_rate_value_pct),
+            (d("300"), d("400"), Some(d("75")))
+        );
         assert_eq!(a.avg_cycle_days, Some(d("28")));
         // 1 open x 50 % x 300 / 28 days
         assert_eq!(a.velocity_per_day, Some(d("5.36")));
         let all = rows.iter().find(|r| r.owner.is_none()).unwrap();
         assert_eq!((all.won, all.lost, all.win_rate_count_pct), (1, 2, Some(d("33.3"))));
         // The period: only the leap day.
-        let rows = winrate(&dt, Some("2024-02-29".parse().unwrap()), Some("2024-02-29".parse().unwrap()));
+        let rows = winrate(
+            &dt,
+            Some("2024-02-29".parse().unwrap()),
+            Some("2024-02-29".parse().unwrap()),
+        );
         let all = rows.iter().find(|r| r.owner.is_none()).unwrap();
         assert_eq!((all.won, all.lost), (1, 0));
     }
@@ -496,11 +513,16 @@ mod tests {
     #[test]
     fn time_in_stage_and_cycle() {
         let mut a = opp(1, 1, "EUR", "Closed Won", 100, "", "");
-        a.history = hist(&[("Prospecting", "2024-02-27"), ("Proposal", "2024-03-01"), ("Closed Won", "2024-03-11")]);
+        a.history = hist(&[
+            ("Prospecting", "2024-02-27"),
+            ("Proposal", "2024-03-01"),
+            ("Closed Won", "2024-03-11"),
+        ]);
         let mut b = opp(2, 1, "EUR", "Proposal", 60, "", "");
         b.history = hist(&[("Prospecting", "2024-03-01"), ("Proposal", "2024-03-02")]);
         let rows = cycle(&data(vec![a, b]), at("2024-03-06"));
-        let got: Vec<(&str, usize, Option<Decimal>)> = rows.iter().map(|r| (r.stage.as_str(), r.deals, r.avg_days)).collect();
+        let got: Vec<(&str, usize, Option<Decimal>)> =
+            rows.iter().map(|r| (r.stage.as_str(), r.deals, r.avg_days)).collect();
         assert_eq!(
             got,
             vec![
@@ -514,7 +536,11 @@ mod tests {
     #[test]
     fn funnel_counts_the_furthest_stage() {
         let mut lost = opp(1, 1, "EUR", "Closed Lost", 0, "", "");
-        lost.history = hist(&[("Prospecting", "2024-01-01"), ("Proposal", "2024-01-02"), ("Closed Lost", "2024-01-03")]);
+        lost.history = hist(&[
+            ("Prospecting", "2024-01-01"),
+            ("Proposal", "2024-01-02"),
+            ("Closed Lost", "2024-01-03"),
+        ]);
         let won = opp(2, 1, "EUR", "Closed Won", 100, "", "");
         let early = opp(3, 1, "EUR", "Prospecting", 10, "", "");
         let rows = funnel(&data(vec![lost, won, early]));
@@ -556,12 +582,18 @@ mod tests {
             subject: String::new(),
         }];
         let rows = stale(&dt, today, 21);
-        let got: Vec<(Id, Option<i64>, Vec<String>)> =
-            rows.iter().map(|r| (r.opportunity_id, r.idle_days, r.reasons.clone())).collect();
+        let got: Vec<(Id, Option<i64>, Vec<String>)> = rows
+            .iter()
+            .map(|r| (r.opportunity_id, r.idle_days, r.reasons.clone()))
+            .collect();
         assert_eq!(
             got,
             vec![
-                (id(1), Some(21), vec!["no activity or stage change in 21 days".to_string()]),
+                (
+                    id(1),
+                    Some(21),
+                    vec!["no activity or stage change in 21 days".to_string()]
+                ),
                 (id(3), Some(1), vec!["close date passed".to_string()]),
             ]
         );
