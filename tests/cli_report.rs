@@ -127,9 +127,9 @@ fn forecast_keeps_currencies_apart_without_a_rate_and_converts_with_one() {
         .filter(|r| r["period"] == "all" && r["owner"].is_null())
         .map(|r| {
             (
-                r["currency"].as_str().unwrap(),
-                r["open"].as_str().unwrap(),
-                r["weighted"].as_str().unwrap(),
+                r["currency"].as_str().expect("test data"),
+                r["open"].as_str().expect("test data"),
+                r["weighted"].as_str().expect("test data"),
             )
         })
         .collect();
@@ -149,23 +149,23 @@ fn forecast_keeps_currencies_apart_without_a_rate_and_converts_with_one() {
         env.data().join("config.toml"),
         "currency = \"EUR\"\n[rates]\nUSD = 0.92\n",
     )
-    .unwrap();
+    .expect("test data");
     let rows = json(&env, &["forecast", "--by", "month"]);
     let all: Vec<(&str, &str, &str)> = rows
         .iter()
         .filter(|r| r["period"] == "all" && r["owner"].is_null())
         .map(|r| {
             (
-                r["currency"].as_str().unwrap(),
-                r["open"].as_str().unwrap(),
-                r["weighted"].as_str().unwrap(),
+                r["currency"].as_str().expect("test data"),
+                r["open"].as_str().expect("test data"),
+                r["weighted"].as_str().expect("test data"),
             )
         })
         .collect();
     assert_eq!(all, vec![("EUR", "1092", "673.6")]);
     assert!(rows.iter().any(|r| r["period"] == "2024-02"));
 
-    std::fs::write(env.data().join("config.toml"), "[rates]\nUSD = -1\n").unwrap();
+    std::fs::write(env.data().join("config.toml"), "[rates]\nUSD = -1\n").expect("test data");
     let err = env.fails(&["report", "forecast"], 3);
     assert!(err.contains("rates"), "{err}");
 }
@@ -178,9 +178,9 @@ fn pipeline_funnel_winrate_and_stale_figures() {
         .iter()
         .map(|r| {
             (
-                r["stage"].as_str().unwrap(),
-                r["currency"].as_str().unwrap(),
-                r["count"].as_i64().unwrap(),
+                r["stage"].as_str().expect("test data"),
+                r["currency"].as_str().expect("test data"),
+                r["count"].as_i64().expect("test data"),
             )
         })
         .collect();
@@ -193,7 +193,7 @@ fn pipeline_funnel_winrate_and_stale_figures() {
         ]
     );
     let f = json(&env, &["funnel"]);
-    let reached: Vec<i64> = f.iter().map(|r| r["reached"].as_i64().unwrap()).collect();
+    let reached: Vec<i64> = f.iter().map(|r| r["reached"].as_i64().expect("test data")).collect();
     assert!(reached.windows(2).all(|w| w[1] <= w[0]), "{reached:?}");
     assert_eq!(reached.last(), Some(&1));
     let w = json(&env, &["winrate"]);
@@ -216,14 +216,15 @@ fn pipeline_funnel_winrate_and_stale_figures() {
 fn forecast_category_set_on_the_opportunity_wins_over_the_stage() {
     let env = store();
     env.ok(&["opp", "edit", "Open EUR", "--forecast-category", "commit"]);
-    let shown: Value = serde_json::from_str(&env.ok(&["opp", "show", "Open EUR", "--format", "json"])).unwrap();
+    let shown: Value =
+        serde_json::from_str(&env.ok(&["opp", "show", "Open EUR", "--format", "json"])).expect("test data");
     let shown = if shown.is_array() { shown[0].clone() } else { shown };
     assert_eq!(shown["forecast_category"], "commit");
     let rows = json(&env, &["forecast"]);
     let all = rows
         .iter()
         .find(|r| r["period"] == "all" && r["owner"].is_null() && r["currency"] == "EUR")
-        .unwrap();
+        .expect("test data");
     assert_eq!(
         (all["commit"].as_str(), all["best_case"].as_str()),
         (Some("1000"), Some("0"))
@@ -272,20 +273,25 @@ fn customers_rfm_at_risk_and_cross_sell() {
     ]);
     let rows = json(&env, &["rfm"]);
     assert_eq!(rows.len(), 2);
-    let acme = rows.iter().find(|r| r["account"] == "Acme").unwrap();
+    let acme = rows.iter().find(|r| r["account"] == "Acme").expect("test data");
     assert_eq!(
         (acme["frequency"].as_i64(), acme["monetary"].as_str()),
         (Some(3), Some("300"))
     );
     assert_eq!(acme["opportunity_ids"].as_array().map(Vec::len), Some(3));
-    let beta = rows.iter().find(|r| r["account"] == "Beta").unwrap();
+    let beta = rows.iter().find(|r| r["account"] == "Beta").expect("test data");
     assert_eq!(beta["monetary"], "0");
     assert_eq!(beta["other_currencies"]["USD"], "50");
     // Acme bought every 30 days; the last in March 2024 is long ago.
     let risk = json(&env, &["at-risk"]);
     assert_eq!(risk.len(), 1);
     assert_eq!(risk[0]["usual_interval_days"], 30);
-    assert!(risk[0]["reason"].as_str().unwrap().contains("usually every 30 days"));
+    assert!(
+        risk[0]["reason"]
+            .as_str()
+            .expect("test data")
+            .contains("usually every 30 days")
+    );
     // No quotes: no cross-sell; an unknown account is exit 4.
     assert!(json(&env, &["cross-sell"]).is_empty());
     assert!(json(&env, &["cross-sell", "--account", "Acme"]).is_empty());
@@ -385,10 +391,10 @@ fn activity_weeks_overdue_and_no_next_step() {
         .iter()
         .map(|r| {
             (
-                r["week"].as_str().unwrap(),
-                r["calls"].as_i64().unwrap(),
-                r["meetings"].as_i64().unwrap(),
-                r["visits"].as_i64().unwrap(),
+                r["week"].as_str().expect("test data"),
+                r["calls"].as_i64().expect("test data"),
+                r["meetings"].as_i64().expect("test data"),
+                r["visits"].as_i64().expect("test data"),
             )
         })
         .collect();
@@ -430,6 +436,6 @@ fn forecast_for_one_owner() {
     let all = rows
         .iter()
         .find(|r| r["period"] == "all" && r["owner"].is_null() && r["currency"] == "EUR")
-        .unwrap();
+        .expect("test data");
     assert_eq!(all["open"], "1000");
 }

@@ -153,7 +153,7 @@ mod tests {
         Touch {
             id: id(n),
             opportunity_id: None,
-            at: Some(format!("{at}T10:00:00Z").parse().unwrap()),
+            at: Some(format!("{at}T10:00:00Z").parse().expect("test data")),
             kind: kind.into(),
             owner: Some(owner.to_string()),
             due: None,
@@ -189,7 +189,7 @@ mod tests {
 
     #[test]
     fn overdue_follow_ups_and_deals_without_next_step() {
-        let today: NaiveDate = "2024-03-01".parse().unwrap();
+        let today: NaiveDate = "2024-03-01".parse().expect("test data");
         let mut dt = data(vec![
             opp(1, 1, "EUR", "Proposal", 60, "2024-03-10", "a"),
             opp(2, 1, "EUR", "Closed Won", 100, "2024-03-10", "a"),
@@ -198,7 +198,7 @@ mod tests {
         dt.opps[2].next_step = Some("Call back".into());
         let mut late = touch(7, "task", "2024-01-01", "a");
         late.done = false;
-        late.due = Some("2024-02-29".parse().unwrap());
+        late.due = Some("2024-02-29".parse().expect("test data"));
         let mut today_due = late.clone();
         today_due.id = id(8);
         today_due.due = Some(today);

@@ -143,10 +143,10 @@ mod tests {
     use crate::model::records::StageChange;
 
     fn at(s: &str) -> DateTime<Utc> {
-        format!("{s}T12:00:00Z").parse().unwrap()
+        format!("{s}T12:00:00Z").parse().expect("test data")
     }
     fn day(s: &str) -> NaiveDate {
-        s.parse().unwrap()
+        s.parse().expect("test data")
     }
 
     #[test]

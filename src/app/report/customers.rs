@@ -412,10 +412,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn day(s: &str) -> NaiveDate {
-        s.parse().unwrap()
+        s.parse().expect("test data")
     }
     fn d(s: &str) -> Decimal {
-        s.parse().unwrap()
+        s.parse().expect("test data")
     }
     fn won(n: u128, account: u128, amount: i64, currency: &str, close: &str) -> super::super::Opp {
         let mut o = opp(n, amount, currency, "Closed Won", 100, close, "");
@@ -535,13 +535,19 @@ mod tests {
             product_id: Some(p3),
         });
         let rules = cross_sell(&dt, None);
-        let r12 = rules.iter().find(|r| r.product_a == p1 && r.product_b == p2).unwrap();
+        let r12 = rules
+            .iter()
+            .find(|r| r.product_a == p1 && r.product_b == p2)
+            .expect("test data");
         // support 3/5, confidence 3/4, lift 0.75 / (3/5) = 1.25
         assert_eq!(
             (r12.together, r12.support, r12.confidence, r12.lift),
             (3, d("0.6"), d("0.75"), d("1.25"))
         );
-        let r21 = rules.iter().find(|r| r.product_a == p2 && r.product_b == p1).unwrap();
+        let r21 = rules
+            .iter()
+            .find(|r| r.product_a == p2 && r.product_b == p1)
+            .expect("test data");
         assert_eq!((r21.confidence, r21.lift), (d("1"), d("1.25")));
         let hints = cross_sell(&dt, Some(id(4)));
         assert_eq!(hints.len(), 1);

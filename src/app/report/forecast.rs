@@ -168,7 +168,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn d(s: &str) -> Decimal {
-        s.parse().unwrap()
+        s.parse().expect("test data")
     }
 
     #[test]
@@ -268,7 +268,7 @@ mod tests {
             rows.iter()
                 .find(|r| r.period == p && r.owner.as_deref() == o)
                 .cloned()
-                .unwrap()
+                .expect("test data")
         };
         let ana = get(&q, "2026-Q1", Some("ana"));
         assert_eq!(

@@ -200,10 +200,10 @@ pub fn category(pipeline: &Pipeline, o: &Opp) -> &'static str {
             .flat_map(char::to_lowercase)
             .collect::<String>()
     };
-    if let Some(set) = o.forecast_category.as_deref() {
-        if let Some(c) = CATEGORIES.iter().find(|c| key(c) == key(set)) {
-            return c;
-        }
+    if let Some(set) = o.forecast_category.as_deref()
+        && let Some(c) = CATEGORIES.iter().find(|c| key(c) == key(set))
+    {
+        return c;
     }
     default_category(state_of(pipeline, &o.stage), o.probability)
 }
@@ -466,7 +466,7 @@ mod tests {
             rates: BTreeMap::new(),
         };
         assert_eq!(m.convert(Decimal::from(100), "USD"), ("USD".into(), Decimal::from(100)));
-        m.rates.insert("USD".into(), "0.92".parse().unwrap());
+        m.rates.insert("USD".into(), "0.92".parse().expect("test data"));
         assert_eq!(m.convert(Decimal::from(100), "USD"), ("EUR".into(), Decimal::from(92)));
         assert_eq!(m.convert(Decimal::from(7), "EUR"), ("EUR".into(), Decimal::from(7)));
     }

@@ -203,10 +203,10 @@ pub fn winrate(data: &Data, from: Option<NaiveDate>, to: Option<NaiveDate>) -> V
             let sum: Decimal = c.iter().copied().sum();
             r.avg_cycle_days = Some((sum / Decimal::from(c.len())).round_dp(1));
         }
-        if let (Some(rate), Some(avg), Some(cycle)) = (r.win_rate_count_pct, r.avg_deal, r.avg_cycle_days) {
-            if cycle > Decimal::ZERO {
-                r.velocity_per_day = Some((Decimal::from(r.open) * rate / hundred * avg / cycle).round_dp(2));
-            }
+        if let (Some(rate), Some(avg), Some(cycle)) = (r.win_rate_count_pct, r.avg_deal, r.avg_cycle_days)
+            && cycle > Decimal::ZERO
+        {
+            r.velocity_per_day = Some((Decimal::from(r.open) * rate / hundred * avg / cycle).round_dp(2));
         }
         r.won_ids.sort();
         r.lost_ids.sort();
@@ -433,10 +433,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn d(s: &str) -> Decimal {
-        s.parse().unwrap()
+        s.parse().expect("test data")
     }
     fn at(s: &str) -> DateTime<Utc> {
-        format!("{s}T00:00:00Z").parse().unwrap()
+        format!("{s}T00:00:00Z").parse().expect("test data")
     }
     fn hist(list: &[(&str, &str)]) -> Vec<StageChange> {
         list.iter()
@@ -456,7 +456,7 @@ mod tests {
         assert!(winrate(&e, None, None).is_empty());
         assert_eq!(cycle(&e, at("2026-01-01")).len(), 1);
         assert!(funnel(&e).iter().all(|r| r.reached == 0));
-        assert!(stale(&e, "2026-01-01".parse().unwrap(), 21).is_empty());
+        assert!(stale(&e, "2026-01-01".parse().expect("test data"), 21).is_empty());
     }
 
     #[test]
@@ -489,7 +489,10 @@ mod tests {
         let open = opp(4, 100, "EUR", "Proposal", 60, "2024-05-01", "a");
         let dt = data(vec![won, lost, lost2, open]);
         let rows = winrate(&dt, None, None);
-        let a = rows.iter().find(|r| r.owner.as_deref() == Some("a")).unwrap();
+        let a = rows
+            .iter()
+            .find(|r| r.owner.as_deref() == Some("a"))
+            .expect("test data");
         assert_eq!((a.won, a.lost, a.win_rate_count_pct), (1, 1, Some(d("50"))));
         assert_eq!(
             (a.won_value, a.closed_value, a.win_rate_value_pct),
@@ -498,15 +501,15 @@ mod tests {
         assert_eq!(a.avg_cycle_days, Some(d("28")));
         // 1 open x 50 % x 300 / 28 days
         assert_eq!(a.velocity_per_day, Some(d("5.36")));
-        let all = rows.iter().find(|r| r.owner.is_none()).unwrap();
+        let all = rows.iter().find(|r| r.owner.is_none()).expect("test data");
         assert_eq!((all.won, all.lost, all.win_rate_count_pct), (1, 2, Some(d("33.3"))));
         // The period: only the leap day.
         let rows = winrate(
             &dt,
-            Some("2024-02-29".parse().unwrap()),
-            Some("2024-02-29".parse().unwrap()),
+            Some("2024-02-29".parse().expect("test data")),
+            Some("2024-02-29".parse().expect("test data")),
         );
-        let all = rows.iter().find(|r| r.owner.is_none()).unwrap();
+        let all = rows.iter().find(|r| r.owner.is_none()).expect("test data");
         assert_eq!((all.won, all.lost), (1, 0));
     }
 
@@ -562,7 +565,7 @@ mod tests {
 
     #[test]
     fn stale_and_overdue_deals() {
-        let today: NaiveDate = "2026-03-31".parse().unwrap();
+        let today: NaiveDate = "2026-03-31".parse().expect("test data");
         let mut quiet = opp(1, 1, "EUR", "Proposal", 60, "2026-06-01", "a");
         quiet.history = hist(&[("Proposal", "2026-03-10")]); // 21 days: stale
         let mut busy = opp(2, 1, "EUR", "Proposal", 60, "2026-06-01", "a");
