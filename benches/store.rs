@@ -5,6 +5,8 @@
 //! - export of 100k contacts as CSV (target < 1 s)
 //! - open plus first `list` on a 100k store
 //! - `demo --scale 100000`
+//! - every `report` over that demo store: loading the records once, then each report
+//!   (target < 300 ms each)
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -118,5 +120,64 @@ fn main() {
         let summary = time("demo --scale 100000", Some(60.0), || app.demo(1, N).expect("demo"));
         let total: usize = summary.counts.iter().map(|(_, n)| n).sum();
         println!("  ({total} records)");
+    }
+    if run("report") {
+        use outpost::app::report::{activity, changes, customers, forecast, pipeline};
+        let dir = tempfile::tempdir().expect("dir");
+        let app = App::open(dir.path()).expect("open");
+        app.demo(1, N).expect("demo");
+        let today = app.clock().now().date_naive();
+        let now = app.clock().now();
+        let parts = outpost::app::report::Parts {
+            activities: false,
+            customers: false,
+        };
+        time("report: load deals and users (forecast ...)", Some(0.3), || {
+            app.report_data_with(parts).expect("load")
+        });
+        let customers = outpost::app::report::Parts {
+            activities: false,
+            customers: true,
+        };
+        time("report: load with customers (rfm ...)", Some(0.3), || {
+            app.report_data_with(customers).expect("load")
+        });
+        let mut data = time("report: load with activities too", Some(0.3), || {
+            app.report_data().expect("load")
+        });
+        time("report: load field times (changes only)", Some(0.3), || {
+            app.report_field_times(&mut data).expect("field times")
+        });
+        println!(
+            "  ({} opportunities, {} activities)",
+            data.opps.len(),
+            data.touches.len()
+        );
+        let month = forecast::Period::Month;
+        time("report forecast --by month", Some(0.3), || {
+            forecast::forecast(&data, month, None).len()
+        });
+        time("report forecast", Some(0.3), || {
+            forecast::forecast(&data, forecast::Period::Quarter, None).len()
+        });
+        time("report pipeline", Some(0.3), || pipeline::pipeline(&data).len());
+        time("report winrate", Some(0.3), || {
+            pipeline::winrate(&data, None, None).len()
+        });
+        time("report cycle", Some(0.3), || pipeline::cycle(&data, now).len());
+        time("report funnel", Some(0.3), || pipeline::funnel(&data).len());
+        time("report stale", Some(0.3), || pipeline::stale(&data, today, 21).len());
+        time("report changes", Some(0.3), || {
+            changes::changes(&data, today, today).len()
+        });
+        time("report rfm", Some(0.3), || customers::rfm(&data, today).len());
+        time("report at-risk", Some(0.3), || customers::at_risk(&data, today).len());
+        time("report cross-sell", Some(0.3), || {
+            customers::cross_sell(&data, None).len()
+        });
+        time("report activity", Some(0.3), || activity::weekly(&data).len());
+        time("report activity --show overdue", Some(0.3), || {
+            activity::overdue(&data, today).len()
+        });
     }
 }

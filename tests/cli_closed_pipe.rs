@@ -88,6 +88,9 @@ fn every_listing_export_and_show_command_survives_a_closed_pipe() {
         push(&["trash", "list", "--format", format]);
         push(&["sync", "status", "--format", format]);
         push(&["quote", "lines", &quote, "--format", format]);
+        for report in ["forecast", "pipeline", "funnel", "rfm", "cross-sell", "activity"] {
+            push(&["report", report, "--format", format]);
+        }
     }
     push(&["conflicts", "list"]);
     push(&["check"]);

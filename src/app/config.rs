@@ -21,6 +21,9 @@ pub struct Config {
     /// How typed numbers are read: `locale = "de-DE"` in config.toml, else the shell's
     /// `LC_ALL` / `LC_NUMERIC` / `LANG`; none means a comma in a number is refused.
     pub locale: NumberLocale,
+    /// Exchange rates for reports: `[rates]` `USD = 0.92` means one USD is 0.92 of
+    /// `currency`. A currency without a rate is reported apart.
+    pub rates: std::collections::BTreeMap<String, rust_decimal::Decimal>,
 }
 
 impl Default for Config {
@@ -30,6 +33,7 @@ impl Default for Config {
             currency: DEFAULT_CURRENCY.to_string(),
             owner: None,
             locale: NumberLocale::none(),
+            rates: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -42,6 +46,8 @@ struct File {
     locale: Option<String>,
     #[serde(default)]
     stages: Vec<Stage>,
+    #[serde(default)]
+    rates: std::collections::BTreeMap<String, toml::Value>,
 }
 
 impl Config {
@@ -65,6 +71,28 @@ impl Config {
                 parse_currency(&c).map_err(|m| AppError::Invalid(format!("{}: currency: {m}", path.display())))?;
         }
         config.owner = file.owner;
+        for (code, rate) in &file.rates {
+            let code =
+                parse_currency(code).map_err(|m| AppError::Invalid(format!("{}: rates: {m}", path.display())))?;
+            let parsed: Option<rust_decimal::Decimal> = match rate {
+                toml::Value::Float(f) => f.to_string().parse().ok(),
+                toml::Value::Integer(i) => Some((*i).into()),
+                toml::Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            };
+            match parsed.filter(|r| *r > rust_decimal::Decimal::ZERO) {
+                Some(r) => {
+                    config.rates.insert(code, r);
+                }
+                None => {
+                    return Err(AppError::Invalid(format!(
+                        "{}: rates: {code} = {rate}: a rate is a positive number (1 {code} in {})",
+                        path.display(),
+                        config.currency
+                    )));
+                }
+            }
+        }
         config.locale = match &file.locale {
             Some(l) => {
                 NumberLocale::parse(l).map_err(|m| AppError::Invalid(format!("{}: locale: {m}", path.display())))?

@@ -124,7 +124,8 @@ pub fn next_month(day: NaiveDate) -> NaiveDate {
 
 /// Open deals by expected close month, for `months` months from `today`'s month. An open
 /// deal whose close date has passed still counts, in the current month (it is late, not
-/// lost). Deals without a close date or in another currency are left out.
+/// lost). Deals without a close date or in another currency are left out. The sums are
+/// [`report::forecast::forecast`]'s (the `report forecast` figures).
 #[must_use]
 pub fn forecast_by_month(
     deals: &[Deal],
@@ -133,29 +134,48 @@ pub fn forecast_by_month(
     today: NaiveDate,
     months: usize,
 ) -> Vec<MonthSum> {
+    use super::report::{self, forecast};
+    let this_month = month_start(today);
+    let data = report::Data {
+        opps: deals
+            .iter()
+            .filter(|d| d.currency == currency && d.close.is_some())
+            .map(|d| report::Opp {
+                id: d.id,
+                name: String::new(),
+                account_id: None,
+                amount: d.amount,
+                currency: d.currency.clone(),
+                stage: d.stage.clone(),
+                probability: d.probability,
+                close: d.close.map(|c| c.max(this_month)),
+                owner: None,
+                next_step: None,
+                forecast_category: None,
+                history: Vec::new(),
+            })
+            .collect(),
+        pipeline: pipeline.clone(),
+        money: report::Money {
+            base: currency.to_string(),
+            rates: std::collections::BTreeMap::new(),
+        },
+        ..report::Data::default()
+    };
+    let rows = forecast::forecast(&data, forecast::Period::Month, None);
     let mut out = Vec::with_capacity(months);
-    let mut m = month_start(today);
+    let mut m = this_month;
     for _ in 0..months {
+        let label = forecast::period_of(m, forecast::Period::Month);
+        let row = rows
+            .iter()
+            .find(|r| r.period == label && r.owner.is_none() && r.currency == currency);
         out.push(MonthSum {
             month: m,
-            total: Decimal::ZERO,
-            weighted: Decimal::ZERO,
+            total: row.map_or(Decimal::ZERO, |r| r.open),
+            weighted: row.map_or(Decimal::ZERO, |r| r.weighted),
         });
         m = next_month(m);
-    }
-    let open = |stage: &str| {
-        pipeline
-            .stages
-            .iter()
-            .any(|s| s.name == stage && s.state == StageState::Open)
-    };
-    for d in deals.iter().filter(|d| d.currency == currency && open(&d.stage)) {
-        let Some(close) = d.close else { continue };
-        let month = month_start(close).max(month_start(today));
-        if let Some(row) = out.iter_mut().find(|r| r.month == month) {
-            row.total = row.total.saturating_add(d.amount);
-            row.weighted = row.weighted.saturating_add(d.weighted());
-        }
     }
     out
 }

@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod ops;
 pub mod owners;
 pub mod queries;
+pub mod report;
 pub mod resolve;
 pub mod search;
 pub mod session;

@@ -82,6 +82,7 @@ const ACTIVITY_KINDS: &[&str] = ActivityKind::CHOICES;
 const LEAD_STATUS: &[&str] = LeadStatus::CHOICES;
 const QUOTE_STATUS: &[&str] = QuoteStatus::CHOICES;
 const ROLES: &[&str] = Role::CHOICES;
+const FORECAST_CATEGORIES: &[&str] = crate::model::records::FORECAST_CATEGORIES;
 
 const EMAIL_ALIASES: &[&str] = &["e-mail", "e-mail address", "email address", "mail", "primary email"];
 const PHONE_ALIASES: &[&str] = &[
@@ -254,6 +255,15 @@ pub(super) const OPPORTUNITY: &[Spec] = &[
     al(
         f("next_step", "next-step", Ty::Text, "The agreed next step"),
         &["next step"],
+    ),
+    al(
+        f(
+            "forecast_category",
+            "forecast-category",
+            Ty::Choice(FORECAST_CATEGORIES),
+            "pipeline, best_case, commit, closed or omitted (default: from the stage)",
+        ),
+        &["forecast category"],
     ),
 ];
 

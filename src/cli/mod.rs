@@ -32,6 +32,7 @@ mod entity_cmd;
 mod hint;
 pub mod man;
 pub mod out;
+pub mod report_cmd;
 pub mod serve_cmd;
 pub mod server_cmd;
 pub mod sync_cmd;
@@ -115,6 +116,9 @@ pub enum Commands {
     Sync(sync_cmd::SyncArgs),
     /// List and resolve sync conflicts.
     Conflicts(conflicts_cmd::ConflictsArgs),
+    /// Forecasts, pipeline health and customer analytics (forecast, pipeline, winrate,
+    /// cycle, funnel, stale, rfm, at-risk, cross-sell).
+    Report(report_cmd::ReportArgs),
     /// Run the sync server (sled in --data-dir, or PostgreSQL with --database).
     Serve(serve_cmd::ServeArgs),
     /// Manage the sync server's users and tokens.
@@ -207,6 +211,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Check(a) => commands::check(&app, &a),
         Commands::Sync(a) => sync_cmd::run(&app, &a, format),
         Commands::Conflicts(a) => conflicts_cmd::run(&app, &a, format),
+        Commands::Report(a) => report_cmd::run(&app, &a, format),
         Commands::Completions(_)
         | Commands::Man(_)
         | Commands::Restore(_)

@@ -213,6 +213,8 @@ pub mod opportunity {
     pub const STAGE_HISTORY: &str = "stage_history";
     /// `loss_reason`.
     pub const LOSS_REASON: &str = "loss_reason";
+    /// `forecast_category`.
+    pub const FORECAST_CATEGORY: &str = "forecast_category";
     /// Every field, in struct order.
     pub const ALL: &[&str] = &[
         NAME,
@@ -226,6 +228,7 @@ pub mod opportunity {
         NEXT_STEP,
         STAGE_HISTORY,
         LOSS_REASON,
+        FORECAST_CATEGORY,
     ];
 }
 

@@ -17,7 +17,7 @@ pub use activity::{Activity, ActivityKind};
 pub use contact::Contact;
 pub use event::Event;
 pub use lead::{Lead, LeadStatus};
-pub use opportunity::{Opportunity, StageChange, StageHistory};
+pub use opportunity::{FORECAST_CATEGORIES, Opportunity, StageChange, StageHistory};
 pub use product::Product;
 pub use quote::{Quote, QuoteLine, QuoteStatus};
 pub use territory::{Place, Score, Territory, country_code, fold_postcode};

@@ -163,7 +163,13 @@ pub struct Opportunity {
     pub stage_history: StageHistory,
     /// Why the deal was lost (asked when a won deal is moved to a lost stage).
     pub loss_reason: Option<String>,
+    /// Forecast category (one of [`FORECAST_CATEGORIES`]); none follows the stage
+    /// (see `app::report::default_category`).
+    pub forecast_category: Option<String>,
 }
+
+/// The forecast categories as stored, in order of confidence.
+pub const FORECAST_CATEGORIES: &[&str] = &["pipeline", "best_case", "commit", "closed", "omitted"];
 
 impl Default for Opportunity {
     fn default() -> Self {
@@ -179,6 +185,7 @@ impl Default for Opportunity {
             next_step: None,
             stage_history: StageHistory::default(),
             loss_reason: None,
+            forecast_category: None,
         }
     }
 }
@@ -213,6 +220,21 @@ impl Record for Opportunity {
                 .ok_or_else(|| Invalid::new("stage", ctx.pipeline.unknown(&self.stage)))?
         };
         tidy(&mut self.loss_reason);
+        tidy(&mut self.forecast_category);
+        if let Some(c) = &self.forecast_category {
+            let key: String = c
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect();
+            let Some(known) = FORECAST_CATEGORIES.iter().find(|k| k.replace('_', "") == key) else {
+                return Err(Invalid::new(
+                    "forecast_category",
+                    format!("'{c}' is not one of: {}", FORECAST_CATEGORIES.join(", ")),
+                ));
+            };
+            self.forecast_category = Some((*known).to_string());
+        }
         // History is append-only: a write never drops an entry it did not see.
         if let Some(o) = old {
             self.stage_history.absorb(&o.stage_history);
