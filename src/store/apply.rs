@@ -201,6 +201,8 @@ impl Store {
                 // local write with it (and freeze last-writer-wins for the whole team).
                 match Hlc::observe_within(clock, item.hlc(), now_ms, skew_ms) {
                     Some(c) => clock = c,
+                    // This laptop's own refused changes come back too: not news to it.
+                    None if item.hlc().replica == self.replica => {}
                     None => applied.future_clocks += 1,
                 }
                 if let Some(h) = item.hold()

@@ -226,8 +226,80 @@ impl Store {
         parse_hlc(self.tree(META).get(K_LAST_HLC)?.as_deref())
     }
 
+    /// Brings back a clock that a wrong wall clock pushed past `ceiling_ms` (the latest
+    /// time the server accepts now). The new clock is the latest record clock at or below
+    /// the ceiling (so a new edit still follows every value the team holds) or the wall
+    /// time now, whichever is later. Values stamped beyond the ceiling were this laptop's
+    /// own (the server refuses and the laptop holds them): they are sent again later with
+    /// the new clock. Returns (old, new) when the clock moved back, else `None`. Scans
+    /// every record, so it runs only when the clock is beyond the ceiling.
+    pub fn rewind_clock(&self, ceiling_ms: u64) -> Result<Option<(Hlc, Hlc)>, StoreError> {
+        let old = self.last_hlc()?;
+        if old.wall <= ceiling_ms {
+            return Ok(None);
+        }
+        let mut latest = Hlc {
+            wall: self.clock().now_ms().min(ceiling_ms),
+            counter: 0,
+            replica: self.replica(),
+        };
+        for kind in crate::model::EntityKind::ALL {
+            for item in self.scan(kind) {
+                let (_, stored) = item?;
+                for h in stored.clocks.values().filter(|h| h.wall <= ceiling_ms) {
+                    latest = latest.max(*h);
+                }
+            }
+        }
+        if latest >= old {
+            return Ok(None);
+        }
+        self.tree(META).insert(K_LAST_HLC, latest.to_string().as_bytes())?;
+        self.db.flush()?;
+        Ok(Some((old, latest)))
+    }
+
     /// The schema version on disk.
     pub fn schema_version(&self) -> Result<u32, StoreError> {
         Ok(self.meta(K_SCHEMA)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use crate::model::{EntityKind, WallClock};
+    use crate::store::{Mutation, Store};
+
+    /// A laptop that wrote with its clock three days ahead gets its clock back to the time
+    /// now once its wall clock is right; a clock within the ceiling is left alone.
+    #[test]
+    fn a_clock_run_ahead_is_set_back_to_what_the_server_accepts() {
+        let dir = tempfile::tempdir().expect("temp");
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        let clock = WallClock::manual(now + chrono::Duration::days(3));
+        let store = Store::open_with_clock(dir.path(), clock.clone()).expect("store");
+        let mut f = serde_json::Map::new();
+        f.insert("name".into(), "FutureCo".into());
+        store
+            .commit(&[Mutation::create(EntityKind::Account, f)])
+            .expect("commit");
+        let ahead = store.last_hlc().expect("hlc");
+        clock.set(now);
+        let now_ms = u64::try_from(now.timestamp_millis()).expect("ms");
+        let ceiling = now_ms + 24 * 3600 * 1000;
+        let (old, new) = store.rewind_clock(ceiling).expect("rewind").expect("moved back");
+        assert_eq!(old, ahead);
+        assert_eq!(new.wall, now_ms, "back to the time now");
+        assert_eq!(store.last_hlc().expect("hlc"), new);
+        // A new write is stamped with the time now, not three days ahead.
+        let mut f = serde_json::Map::new();
+        f.insert("name".into(), "TodayCo".into());
+        let stamped = store
+            .commit(&[Mutation::create(EntityKind::Account, f)])
+            .expect("commit");
+        assert!(stamped[0].wall < ceiling, "{}", stamped[0]);
+        assert_eq!(store.rewind_clock(ceiling).expect("again"), None, "nothing to do");
     }
 }

@@ -133,6 +133,35 @@ pub fn check_identity(store: &Store, api: &dyn Api, server: &str) -> Result<WhoA
 /// that do not tell their time are not checked. Changes stamped while the clock was
 /// wrong are not blocked here: the server refuses them with the reason and the laptop
 /// holds them, and the rest syncs.
+/// A laptop whose clock was ahead when it wrote keeps issuing clocks from that time, and
+/// the server refuses every later change until real time catches up. Once its wall clock
+/// is right again (`check_clock` passed), its clock is brought back to what the server
+/// accepts and held records are sent again in this sync, with the time now.
+fn rewind_clock(store: &Store, who: &WhoAmI, mut opts: Options) -> Result<(Options, bool), SyncError> {
+    let Some(server_now) = who.now else {
+        return Ok((opts, false));
+    };
+    let skew = who.max_clock_skew_ms.unwrap_or(Hlc::DEFAULT_MAX_SKEW_MS);
+    let ceiling = u64::try_from(server_now.timestamp_millis())
+        .unwrap_or(0)
+        .saturating_add(skew);
+    if let Some((old, new)) = store.rewind_clock(ceiling)? {
+        let at = |h: Hlc| {
+            chrono::DateTime::from_timestamp_millis(i64::try_from(h.wall).unwrap_or(0))
+                .map_or_else(|| h.wall.to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        };
+        eprintln!(
+            "this laptop's clock ran ahead (to {}) when changes were written; it is set back to {}, and changes \
+             the server refused for their time are sent again with the time now",
+            at(old),
+            at(new)
+        );
+        opts.retry_held = true;
+        return Ok((opts, true));
+    }
+    Ok((opts, false))
+}
+
 fn check_clock(store: &Store, who: &WhoAmI) -> Result<(), SyncError> {
     let Some(server_now) = who.now else {
         return Ok(());
@@ -194,6 +223,7 @@ pub fn sync(
     if super::adopt::holds_unkept_demo(store)? {
         return Err(SyncError::DemoData(super::adopt::demo_message(store)));
     }
+    let (opts, rewound) = rewind_clock(store, &who, opts)?;
     report.adopted = super::adopt::adopt(store, &(&who).into())?;
     let state = store.sync_state()?;
     if state.server_id.is_none() || state.user.is_none() {
@@ -210,6 +240,12 @@ pub fn sync(
             push(store, api, opts, &mut report, progress)?;
             pull(store, api, opts, (&who).into(), &mut report, progress)?;
         }
+    }
+    // Changes stamped while the clock ran ahead came back refused in the pull above;
+    // with the clock set back they go out again now, in the same sync.
+    if rewound && !store.held_live()?.is_empty() {
+        push(store, api, opts, &mut report, progress)?;
+        pull(store, api, opts, (&who).into(), &mut report, progress)?;
     }
     // The pull caught up past every change pushed above, so a re-sent record whose
     // create came back without a refusal is on the server now.
