@@ -302,7 +302,7 @@ fn status(app: &App, format: Format) -> anyhow::Result<()> {
                 "conflicts:  {open_conflicts} open ({concurrent} concurrent, {refused} refused edits put back, {held_open} held)"
             );
             println!(
-                "held:       {held} record(s) the server refused and does not have; kept here, sent again each sync{}",
+                "held:       {held} record(s) the server refused and does not have; kept here, sent again once edited (or with `sync --retry-held`){}",
                 if held > 0 { " (`outpost conflicts list`)" } else { "" }
             );
         }

@@ -85,7 +85,7 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
         // A record the server refused and does not hold: say so first, and why.
         fields.push((
             HELD_LABEL.to_string(),
-            format!("not on the server, sent again each sync: {}", held.reason),
+            format!("not on the server (sent again once you edit it): {}", held.reason),
         ));
     }
     for s in spec::specs(kind).iter().filter(|s| s.ty != Ty::PriceCurrency) {
