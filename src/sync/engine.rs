@@ -355,22 +355,17 @@ fn push(
     let total = store.outbox_len();
     let issued = store.next_seq()?.saturating_sub(1);
     loop {
-        let mut changes = store.pending(opts.batch.max(1))?;
+        let changes = store.pending(opts.batch.max(1))?;
         if changes.is_empty() {
             return Ok(());
         }
-        let withheld = trim_to_size(&mut changes);
-        let last = changes
-            .iter()
-            .map(|c| c.seq)
-            .chain(withheld.iter().map(|w| w.change.seq))
-            .max()
-            .unwrap_or(0);
-        let count = changes.len() + withheld.len();
         let acked_before = store.sync_state()?.acked_seq;
-        let mut req = PushRequest::new(store.replica(), changes);
-        req.withheld = withheld.iter().map(Withheld::envelope).collect();
-        let resp = api.push(&req)?;
+        let Batch {
+            resp,
+            withheld,
+            last,
+            count,
+        } = push_batch(api, store.replica(), changes)?;
         if resp.acked > issued {
             return Err(SyncError::Protocol(format!(
                 "the server holds {} changes of this replica but this store made only {issued}; \
@@ -389,12 +384,7 @@ fn push(
                 }
             )));
         }
-        // Withheld changes hold their records here (they stay as written) in the same
-        // step as the acknowledgement makes them leave the outbox.
-        if !withheld.is_empty() {
-            let cursor = store.sync_state()?.cursor;
-            store.apply_remote(&withheld, cursor)?;
-        }
+        hold_withheld(store, &withheld)?;
         store.ack_outbox(resp.acked)?;
         report.sent += count;
         report.refused += resp.refused;
@@ -450,7 +440,7 @@ fn check_after_restore(store: &Store, api: &dyn Api, opts: Options, report: &mut
     let last_old = restored.next.saturating_sub(1);
     store.ack_outbox(resp.acked.min(last_old))?;
     loop {
-        let mut changes: Vec<Change> = store
+        let changes: Vec<Change> = store
             .pending(opts.batch.max(1))?
             .into_iter()
             .take_while(|c| c.seq <= last_old && c.replica == restored.old)
@@ -458,29 +448,19 @@ fn check_after_restore(store: &Store, api: &dyn Api, opts: Options, report: &mut
         if changes.is_empty() {
             break;
         }
-        // As in `push`: a change too large for any push is withheld (acknowledged, its
-        // record held here), never left to block the queue.
-        let withheld = trim_to_size(&mut changes);
-        let last = changes
-            .iter()
-            .map(|c| c.seq)
-            .chain(withheld.iter().map(|w| w.change.seq))
-            .max()
-            .unwrap_or(0);
-        let count = changes.len() + withheld.len();
-        let mut req = PushRequest::new(restored.old, changes);
-        req.withheld = withheld.iter().map(Withheld::envelope).collect();
-        let resp = api.push(&req)?;
+        let Batch {
+            resp,
+            withheld,
+            last,
+            count,
+        } = push_batch(api, restored.old, changes)?;
         if resp.acked < last {
             return Err(SyncError::Protocol(format!(
                 "the server acknowledged up to change {} of a push ending at {last}",
                 resp.acked
             )));
         }
-        if !withheld.is_empty() {
-            let cursor = store.sync_state()?.cursor;
-            store.apply_remote(&withheld, cursor)?;
-        }
+        hold_withheld(store, &withheld)?;
         store.ack_outbox(resp.acked.min(last_old))?;
         report.sent += count;
         report.refused += resp.refused;
@@ -489,6 +469,51 @@ fn check_after_restore(store: &Store, api: &dyn Api, opts: Options, report: &mut
         }
     }
     store.take_restored_identity()?;
+    Ok(())
+}
+
+/// One push and what went into it.
+struct Batch {
+    /// The server's answer.
+    resp: crate::protocol::wire::PushResponse,
+    /// Changes too large for any push, sent as withheld envelopes.
+    withheld: Vec<Withheld>,
+    /// The last sequence number in the batch (sent or withheld).
+    last: u64,
+    /// How many changes it carried (sent or withheld).
+    count: usize,
+}
+
+/// Pushes `changes` as `replica`, trimmed to size: a change too large for any push goes
+/// as a withheld envelope (the server acknowledges its place), never left to block the
+/// queue. The caller checks the answer, then [`hold_withheld`] and acknowledges.
+fn push_batch(api: &dyn Api, replica: crate::model::ReplicaId, mut changes: Vec<Change>) -> Result<Batch, SyncError> {
+    let withheld = trim_to_size(&mut changes);
+    let last = changes
+        .iter()
+        .map(|c| c.seq)
+        .chain(withheld.iter().map(|w| w.change.seq))
+        .max()
+        .unwrap_or(0);
+    let count = changes.len() + withheld.len();
+    let mut req = PushRequest::new(replica, changes);
+    req.withheld = withheld.iter().map(Withheld::envelope).collect();
+    let resp = api.push(&req)?;
+    Ok(Batch {
+        resp,
+        withheld,
+        last,
+        count,
+    })
+}
+
+/// Withheld changes hold their records here (they stay as written), in the step before
+/// the acknowledgement makes them leave the outbox.
+fn hold_withheld(store: &Store, withheld: &[Withheld]) -> Result<(), SyncError> {
+    if !withheld.is_empty() {
+        let cursor = store.sync_state()?.cursor;
+        store.apply_remote(withheld, cursor)?;
+    }
     Ok(())
 }
 
