@@ -10,35 +10,7 @@ use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
-use sync_support::{Laptop, PgDb, ServerProc};
-
-/// Runs `outpost --data-dir DIR [--database URL] server ARGS`.
-fn server_cmd(dir: &Path, database: Option<&str>, args: &[&str]) -> Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"));
-    cmd.arg("--data-dir").arg(dir).arg("server").args(args);
-    if let Some(db) = database {
-        cmd.args(["--database", db]);
-    }
-    cmd.env_remove("OUTPOST_DATABASE").output().expect("outpost server")
-}
-
-/// Adds a user with `server user add` and returns the token (the last line).
-fn add_user(dir: &Path, database: Option<&str>, args: &[&str]) -> String {
-    let mut all = vec!["user", "add"];
-    all.extend_from_slice(args);
-    let out = server_cmd(dir, database, &all);
-    assert!(
-        out.status.success(),
-        "server user add {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .trim()
-        .to_string()
-}
+use sync_support::{Laptop, PgDb, ServerProc, server_cmd, server_user_add as add_user};
 
 fn text(out: &Output) -> (String, String) {
     (

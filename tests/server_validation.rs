@@ -437,18 +437,6 @@ fn the_laptop_refuses_what_the_server_refuses() {
     assert!(l.records("events").is_empty());
 }
 
-fn server_cmd(dir: &std::path::Path, db: Option<&str>, args: &[&str]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"));
-    cmd.arg("--data-dir").arg(dir).arg("server");
-    if let Some(db) = db {
-        cmd.args(["--database", db]);
-    }
-    cmd.args(args)
-        .env_remove("OUTPOST_DATABASE")
-        .output()
-        .expect("outpost server")
-}
-
 /// An accounts file of an older version holds `ANNA` beside `anna`: `ANNA` never acts
 /// as `anna`, a new login differing only in case is refused, and `server doctor`
 /// reports it (exit 1) until it is dealt with.
@@ -457,18 +445,18 @@ fn a_mixed_case_login_never_acts_as_the_lowercase_one() {
     let tm = team(None);
     let srv = tm.server.dir.clone();
     let zed = tm.server.add_user("zed", "rep");
-    let out = server_cmd(&srv, None, &["doctor"]);
+    let out = sync_support::server_cmd(&srv, None, &["doctor"]);
     assert!(out.status.success(), "{out:?}");
     let file = srv.join("accounts.json");
     let text = std::fs::read_to_string(&file)
         .expect("accounts")
         .replace("\"zed\"", "\"ANNA\"");
     std::fs::write(&file, text).expect("write");
-    let out = server_cmd(&srv, None, &["doctor"]);
+    let out = sync_support::server_cmd(&srv, None, &["doctor"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(shown.contains("ANNA") && shown.contains("not a valid login"), "{shown}");
-    let out = server_cmd(&srv, None, &["user", "add", "Anna"]);
+    let out = sync_support::server_cmd(&srv, None, &["user", "add", "Anna"]);
     assert_eq!(out.status.code(), Some(3), "{out:?}");
 
     tm.anna.ok(&[
@@ -498,7 +486,7 @@ fn server_doctor_reports_mixed_case_logins_on_postgres() {
     let t = sync_support::temp();
     let server = ServerProc::start(&t.path().join("srv"), "127.0.0.1:0", Some(&db.url));
     server.add_user("anna", "rep");
-    let out = server_cmd(&server.dir, Some(&db.url), &["doctor"]);
+    let out = sync_support::server_cmd(&server.dir, Some(&db.url), &["doctor"]);
     assert!(out.status.success(), "{out:?}");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -514,7 +502,7 @@ fn server_doctor_reports_mixed_case_logins_on_postgres() {
             .await
             .expect("legacy user");
     });
-    let out = server_cmd(&server.dir, Some(&db.url), &["--format", "json", "doctor"]);
+    let out = sync_support::server_cmd(&server.dir, Some(&db.url), &["--format", "json", "doctor"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let found: Value = serde_json::from_slice(&out.stdout).expect("json");
     let logins: Vec<&str> = found

@@ -9,28 +9,14 @@ use std::process::Output;
 use serde_json::Value;
 use sync_support::{Laptop, ServerProc};
 
+/// `server ARGS` on the sled server data in `dir`.
 fn server_cmd(dir: &Path, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_outpost"))
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("server")
-        .args(args)
-        .env_remove("OUTPOST_DATABASE")
-        .output()
-        .expect("outpost server")
+    sync_support::server_cmd(dir, None, args)
 }
 
+/// `server user add ARGS` on the sled server data in `dir`; returns the token.
 fn add_user(dir: &Path, args: &[&str]) -> String {
-    let mut all = vec!["user", "add"];
-    all.extend_from_slice(args);
-    let out = server_cmd(dir, &all);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .trim()
-        .to_string()
+    sync_support::server_user_add(dir, None, args)
 }
 
 fn stderr(out: &Output) -> String {

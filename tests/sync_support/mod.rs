@@ -321,3 +321,31 @@ impl Drop for ServerProc {
         self.kill();
     }
 }
+
+/// Runs `outpost --data-dir DIR server ARGS [--database URL]`, as an admin would.
+pub fn server_cmd(dir: &Path, database: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"));
+    cmd.arg("--data-dir").arg(dir).arg("server").args(args);
+    if let Some(db) = database {
+        cmd.args(["--database", db]);
+    }
+    cmd.env_remove("OUTPOST_DATABASE").output().expect("outpost server")
+}
+
+/// `outpost server user add ARGS`, asserting success; returns the token (the last line).
+pub fn server_user_add(dir: &Path, database: Option<&str>, args: &[&str]) -> String {
+    let mut all = vec!["user", "add"];
+    all.extend_from_slice(args);
+    let out = server_cmd(dir, database, &all);
+    assert!(
+        out.status.success(),
+        "server user add {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
