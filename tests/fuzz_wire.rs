@@ -104,6 +104,7 @@ fn serve(body: &[u8]) {
         now_ms: 1_700_000_000_000,
         max_skew_ms: Hlc::DEFAULT_MAX_SKEW_MS,
         schema: req.schema.unwrap_or(1),
+        logins: Some(std::sync::Arc::new(["sara".to_string()].into_iter().collect())),
     };
     let _ = engine::plan(&sara, fresh, &mut records, &policy);
     let _ = engine::keys_with_links(fresh);

@@ -513,3 +513,123 @@ fn server_doctor_reports_mixed_case_logins_on_postgres() {
         .collect();
     assert!(logins.contains(&"Anna"), "{found}");
 }
+
+/// An `owner` must be a server user's login, exactly (issue 14): a push naming nobody, or
+/// a mixed-case form of a login (`ANNA` for `anna`), is refused alone with the field named,
+/// whoever pushes it; the laptop holds such a record as written; and the laptop itself
+/// turns an owner typed in capitals into the login before it writes, so nothing typed is
+/// lost and nothing is refused.
+fn owners_must_be_server_logins(db: Option<&str>) {
+    let tm = team(db);
+    let url = tm.server.url.clone();
+    let boss_token = tm.server.add_user("boss", "manager");
+    tm.anna.ok(&["account", "add", "--name", "Acme", "--owner", "anna"]);
+    tm.anna.sync();
+    let acme = tm.anna.records("accounts")[0]["id"].as_str().expect("id").to_string();
+    let before = everything(&tm.anna);
+
+    // A manager may assign records to anyone, but only to someone who exists.
+    let mut h = Hostile::new(20);
+    let changes = vec![
+        h.create("account", json!({"name": "Ghostly", "owner": "ghost"}), None),
+        h.create("account", json!({"name": "Shouty", "owner": "ANNA"}), None),
+        h.create("account", json!({"name": "Padded", "owner": " anna"}), None),
+        h.create("account", json!({"name": "Fine", "owner": "anna"}), None),
+        h.create("account", json!({"name": "Nobody's", "owner": ""}), None),
+    ];
+    let (status, answer) = push(&url, &boss_token, &h.body(changes));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        (answer["accepted"].as_u64(), answer["refused"].as_u64()),
+        (Some(2), Some(3)),
+        "{answer}"
+    );
+    let why = refusals(&url, &boss_token, &h.replica);
+    assert_eq!(why.iter().map(|w| w.0).collect::<Vec<_>>(), vec![1, 2, 3], "{why:?}");
+    assert!(why.iter().all(|w| w.1.starts_with("owner: ")), "{why:?}");
+    assert!(why[0].1.contains("'ghost' is not a user of this server"), "{why:?}");
+    assert!(why[1].1.contains("did you mean 'anna'"), "{why:?}");
+
+    // A rep cannot create or take records as a mixed-case form of their own login.
+    let anna_replica = "00000000000aaa20";
+    let hlc = || format!("{:013}.00000.{anna_replica}", Hostile::now_ms());
+    let changes = vec![
+        json!({"replica": anna_replica, "seq": 1, "hlc": hlc(), "entity": "account",
+               "id": uuid::Uuid::now_v7().to_string(), "op": "create", "fields": {"name": "Mine?", "owner": "ANNA"}}),
+        json!({"replica": anna_replica, "seq": 2, "hlc": hlc(), "entity": "account",
+               "id": acme, "op": "set", "field": "owner", "value": "ANNA", "base": null}),
+    ];
+    let (status, answer) = push(
+        &url,
+        &tm.anna_token,
+        &json!({"replica": anna_replica, "changes": changes}),
+    );
+    assert_eq!((status, answer["refused"].as_u64()), (200, Some(2)), "{answer}");
+    let why = refusals(&url, &tm.anna_token, anna_replica);
+    assert!(
+        why.len() == 2 && why.iter().all(|w| w.1.starts_with("owner: ")),
+        "{why:?}"
+    );
+
+    // Through the laptop: the owner typed in capitals becomes the login at write time.
+    tm.anna.ok(&["account", "add", "--name", "Capitals", "--owner", "ANNA"]);
+    tm.anna.ok(&["account", "edit", "Acme", "--owner", "Anna"]);
+    let mine = tm.anna.records("accounts");
+    assert!(mine.iter().all(|a| a["owner"] == "anna"), "{mine:?}");
+    let (_, _, refused) = tm.anna.sync();
+    assert_eq!(refused, 0);
+
+    // A manager's laptop that wrote an owner nobody is before it logged in holds the
+    // record as written, with the reason, and sends everything else.
+    let boss = Laptop::new(&tm.t2, "boss");
+    boss.ok(&["account", "add", "--name", "Phantom", "--owner", "ghost"]);
+    boss.ok(&["account", "add", "--name", "Real", "--owner", "bob"]);
+    boss.login(&url, &boss_token);
+    boss.sync();
+    let status = boss.json(&["sync", "status"]);
+    assert_eq!(
+        (status["held"].as_u64(), status["pending"].as_u64()),
+        (Some(1), Some(0)),
+        "{status}"
+    );
+    let held = boss.json(&["conflicts", "list"]).to_string();
+    assert!(held.contains("owner") && held.contains("ghost"), "{held}");
+    let phantom = boss.records("accounts").into_iter().find(|a| a["name"] == "Phantom");
+    assert_eq!(
+        phantom.map(|p| p["owner"].clone()),
+        Some(json!("ghost")),
+        "kept as written"
+    );
+
+    // Everyone else sees only what is valid.
+    tm.anna.sync();
+    let names: std::collections::BTreeSet<String> = tm
+        .anna
+        .records("accounts")
+        .iter()
+        .map(|a| a["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let expected: std::collections::BTreeSet<String> = ["Acme", "Capitals", "Fine", "Nobody's", "Real"]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect();
+    assert_eq!(names, expected);
+    assert!(
+        tm.anna.records("accounts").iter().all(|a| a["owner"] != "ANNA"),
+        "no ANNA anywhere"
+    );
+    assert_ne!(everything(&tm.anna), before);
+}
+
+#[test]
+fn owners_must_be_server_logins_on_sled() {
+    owners_must_be_server_logins(None);
+}
+
+#[test]
+fn owners_must_be_server_logins_on_postgres() {
+    let Some(db) = PgDb::create("owners") else {
+        return;
+    };
+    owners_must_be_server_logins(Some(&db.url));
+}

@@ -401,6 +401,14 @@ fn restored_laptop_syncs(database: Option<&str>) {
     restored.ok(&["restore", again.to_str().expect("path")]);
     std::fs::copy(tm.anna.dir.join("sync.toml"), restored.dir.join("sync.toml")).expect("same login");
     assert_eq!(restored.json(&["sync", "status"])["pending"], 4);
+    // A dry run counts what the first sync of the restored identity really sends.
+    let dry = restored.json(&["sync", "--dry-run"]);
+    assert_eq!(dry["sent"], 2, "{dry}");
+    assert_eq!(
+        restored.json(&["sync", "status"])["pending"],
+        4,
+        "the dry run changed nothing"
+    );
     let (sent, _, _) = restored.sync();
     assert_eq!(
         sent, 2,

@@ -165,3 +165,28 @@ fn conflicts_inbox_value_form() {
 fn dashboard_with_open_conflicts() {
     check_on(&app_with_conflicts(), "dashboard-conflicts", "");
 }
+
+#[test]
+fn reports_forecast_chart() {
+    check("reports-forecast", "r");
+}
+
+#[test]
+fn reports_funnel_chart() {
+    check("reports-funnel", "r ]");
+}
+
+#[test]
+fn reports_win_rate_sparkline() {
+    check("reports-winrate", "r ] ] ]");
+}
+
+#[test]
+fn reports_stale_deals() {
+    check("reports-stale", "r l l l l l j");
+}
+
+#[test]
+fn reports_records_behind_a_row() {
+    check("reports-drill", "r ] ] enter");
+}

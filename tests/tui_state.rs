@@ -966,3 +966,85 @@ fn a_write_while_a_list_loads_reloads_it_and_the_rows_show_the_write() {
     let rows = &list.data.as_ref().expect("rows").rows;
     assert!(rows.iter().any(|r| r.cells.iter().any(|c| c == "Zebra Neuwerk AG")));
 }
+
+/// The reports view: `r` and the palette lead there, the figures are computed by a job
+/// (not while drawing), `]`/`[` and `l`/`h` switch reports, enter opens the record behind
+/// a row, or lists them when there are several (enter opens one, esc goes back), and a
+/// write makes the reports compute again.
+#[test]
+fn the_reports_view_opens_the_records_behind_its_rows() {
+    use outpost::tui::jobs::Job;
+    use outpost::tui::load::reports::NAMES;
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys(": r e p o r t s enter");
+    assert_eq!(s.state.view, ViewId::Reports);
+    let tables = &s.state.reports.data.as_ref().expect("computed by the job").tables;
+    assert_eq!(tables.len(), NAMES.len());
+    assert!(tables.iter().any(|t| !t.rows.is_empty()), "the demo data has figures");
+    s.keys("1 r");
+    assert_eq!(s.state.view, ViewId::Reports);
+
+    // The funnel: a row behind several deals lists them; enter opens one.
+    s.keys("]");
+    assert_eq!(s.state.reports.report, 1);
+    let funnel = s.state.reports.table().expect("funnel").clone();
+    let row = funnel
+        .rows
+        .iter()
+        .position(|r| r.records.len() > 1)
+        .expect("a stage reached by several deals");
+    for _ in 0..row {
+        s.keys("j");
+    }
+    s.keys("enter");
+    let drill = s.state.reports.drill.clone().expect("a list of the deals");
+    assert_eq!(drill.items.len(), funnel.rows[row].records.len().min(500));
+    assert!(s.state.details.is_empty());
+    s.keys("j enter");
+    assert_eq!(s.state.details.len(), 1, "enter opens the record");
+    assert_eq!(
+        (s.state.details[0].kind, s.state.details[0].id),
+        (drill.items[1].0, drill.items[1].1)
+    );
+    s.keys("esc");
+    assert!(
+        s.state.details.is_empty() && s.state.reports.drill.is_some(),
+        "back in the list"
+    );
+    s.keys("esc");
+    assert!(s.state.reports.drill.is_none(), "back in the table");
+
+    // A report whose first row is one record (a deal without a next step, a change):
+    // enter opens it directly.
+    let single = s
+        .state
+        .reports
+        .data
+        .as_ref()
+        .expect("data")
+        .tables
+        .iter()
+        .position(|t| t.rows.first().is_some_and(|r| r.records.len() == 1));
+    let single = single.expect("a report with a row behind one record");
+    while s.state.reports.report != single {
+        s.keys("l");
+    }
+    let table = s.state.reports.table().expect("table").clone();
+    s.keys("g enter");
+    assert_eq!(s.state.details.len(), 1);
+    assert_eq!(
+        (s.state.details[0].kind, s.state.details[0].id),
+        table.rows[0].records[0]
+    );
+    s.keys("esc h");
+    assert_eq!(s.state.reports.report, (single + NAMES.len() - 1) % NAMES.len());
+
+    // A write elsewhere makes the reports compute again when shown.
+    s.keys("3 n");
+    s.type_text("Reports Test AB");
+    s.keys("ctrl-s");
+    assert!(s.state.reports.stale);
+    s.keys("r");
+    assert!(!s.state.reports.stale);
+    assert!(!s.state.jobs.contains(&Job::Reports));
+}

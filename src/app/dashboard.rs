@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::{App, AppError};
+use super::{App, AppError, report};
 use crate::model::entity::Index;
 use crate::model::records::fields;
 use crate::model::stage::{Pipeline, StageState};
@@ -74,10 +74,13 @@ pub struct MonthSum {
     pub weighted: Decimal,
 }
 
-/// Counts and sums per stage, in pipeline order. Amounts in other currencies than
-/// `currency` are counted but not summed (no exchange rates offline).
+/// Counts and sums per stage, in pipeline order: [`report::pipeline::pipeline`]'s rows
+/// (the `report pipeline` figures) folded per stage. Amounts in the reporting currency
+/// (`money.base`, or converted with its rates) are summed; deals in a currency without a
+/// rate are counted but not summed.
 #[must_use]
-pub fn pipeline_by_stage(deals: &[Deal], pipeline: &Pipeline, currency: &str) -> Vec<StageSum> {
+pub fn pipeline_by_stage(deals: &[Deal], pipeline: &Pipeline, money: &report::Money) -> Vec<StageSum> {
+    let data = report_data(deals, pipeline, money.clone(), |d| d.close);
     let mut out: Vec<StageSum> = pipeline
         .stages
         .iter()
@@ -90,19 +93,50 @@ pub fn pipeline_by_stage(deals: &[Deal], pipeline: &Pipeline, currency: &str) ->
             other_currency: 0,
         })
         .collect();
-    for d in deals {
-        let Some(row) = out.iter_mut().find(|s| s.stage == d.stage) else {
+    for r in report::pipeline::pipeline(&data) {
+        let Some(row) = out.iter_mut().find(|s| s.stage == r.stage) else {
             continue;
         };
-        row.count += 1;
-        if d.currency == currency {
-            row.sum = row.sum.saturating_add(d.amount);
-            row.weighted = row.weighted.saturating_add(d.weighted());
+        row.count += r.count;
+        if r.currency == money.base {
+            row.sum = row.sum.saturating_add(r.amount);
+            row.weighted = row.weighted.saturating_add(r.weighted);
         } else {
-            row.other_currency += 1;
+            row.other_currency += r.count;
         }
     }
     out
+}
+
+/// The reports' view of `deals` (close dates through `close`).
+fn report_data(
+    deals: &[Deal],
+    pipeline: &Pipeline,
+    money: report::Money,
+    close: impl Fn(&Deal) -> Option<NaiveDate>,
+) -> report::Data {
+    report::Data {
+        opps: deals
+            .iter()
+            .map(|d| report::Opp {
+                id: d.id,
+                name: String::new(),
+                account_id: None,
+                amount: d.amount,
+                currency: d.currency.clone(),
+                stage: d.stage.clone(),
+                probability: d.probability,
+                close: close(d),
+                owner: d.owner.clone(),
+                next_step: None,
+                forecast_category: None,
+                history: Vec::new(),
+            })
+            .collect(),
+        pipeline: pipeline.clone(),
+        money,
+        ..report::Data::default()
+    }
 }
 
 /// First day of the month of `day`.
@@ -134,34 +168,18 @@ pub fn forecast_by_month(
     today: NaiveDate,
     months: usize,
 ) -> Vec<MonthSum> {
-    use super::report::{self, forecast};
+    use super::report::forecast;
     let this_month = month_start(today);
-    let data = report::Data {
-        opps: deals
-            .iter()
-            .filter(|d| d.currency == currency && d.close.is_some())
-            .map(|d| report::Opp {
-                id: d.id,
-                name: String::new(),
-                account_id: None,
-                amount: d.amount,
-                currency: d.currency.clone(),
-                stage: d.stage.clone(),
-                probability: d.probability,
-                close: d.close.map(|c| c.max(this_month)),
-                owner: None,
-                next_step: None,
-                forecast_category: None,
-                history: Vec::new(),
-            })
-            .collect(),
-        pipeline: pipeline.clone(),
-        money: report::Money {
-            base: currency.to_string(),
-            rates: std::collections::BTreeMap::new(),
-        },
-        ..report::Data::default()
+    let only: Vec<Deal> = deals
+        .iter()
+        .filter(|d| d.currency == currency && d.close.is_some())
+        .cloned()
+        .collect();
+    let money = report::Money {
+        base: currency.to_string(),
+        rates: std::collections::BTreeMap::new(),
     };
+    let data = report_data(&only, pipeline, money, |d| d.close.map(|c| c.max(this_month)));
     let rows = forecast::forecast(&data, forecast::Period::Month, None);
     let mut out = Vec::with_capacity(months);
     let mut m = this_month;
@@ -499,7 +517,14 @@ impl App {
                 .into_iter()
                 .cloned()
                 .collect(),
-            stages: pipeline_by_stage(&deals, pipeline, &currency),
+            stages: pipeline_by_stage(
+                &deals,
+                pipeline,
+                &report::Money {
+                    base: currency.clone(),
+                    rates: self.config.rates.clone(),
+                },
+            ),
             forecast: forecast_by_month(&deals, pipeline, &currency, today, 6),
             currency,
             outbox: self.store.outbox_len(),
@@ -562,7 +587,11 @@ mod tests {
             deal("Proposal", 900, 60, "2026-03-20", "USD"),
             deal("Closed Won", 200, 100, "2026-01-01", "EUR"),
         ];
-        let s = pipeline_by_stage(&deals, &p, "EUR");
+        let mut money = report::Money {
+            base: "EUR".into(),
+            rates: std::collections::BTreeMap::new(),
+        };
+        let s = pipeline_by_stage(&deals, &p, &money);
         assert_eq!(s.len(), p.stages.len());
         let prop = s.iter().find(|r| r.stage == "Proposal").expect("row");
         assert_eq!((prop.count, prop.other_currency), (3, 1));
@@ -570,6 +599,13 @@ mod tests {
         assert_eq!(prop.weighted, Decimal::from(850));
         assert_eq!(s[0].stage, "Prospecting");
         assert_eq!(s[0].count, 0);
+        // With a rate the USD deal is summed too, as `report pipeline` sums it.
+        money.rates.insert("USD".into(), Decimal::from(2));
+        let s = pipeline_by_stage(&deals, &p, &money);
+        let prop = s.iter().find(|r| r.stage == "Proposal").expect("row");
+        assert_eq!((prop.count, prop.other_currency), (3, 0));
+        assert_eq!(prop.sum, Decimal::from(3300));
+        assert_eq!(prop.weighted, Decimal::from(1930));
     }
 
     #[test]

@@ -40,9 +40,13 @@ impl fmt::Debug for ReplicaId {
 impl FromStr for ReplicaId {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        u64::from_str_radix(s, 16)
+        // 1 to 16 hex digits, nothing else (no sign, no padding beyond 16): what
+        // `server::openapi::REPLICA_PATTERN` says.
+        Some(s)
+            .filter(|s| (1..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|s| u64::from_str_radix(s, 16).ok())
             .map(Self)
-            .map_err(|_| format!("'{s}' is not a replica id (16 hex digits)"))
+            .ok_or_else(|| format!("'{s}' is not a replica id (16 hex digits)"))
     }
 }
 
@@ -218,9 +222,19 @@ impl FromStr for Hlc {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || format!("'{s}' is not a clock value (WALL.COUNTER.REPLICA)");
+        // Digits only (no sign), at most 20 and 10 of them: `server::openapi::HLC_PATTERN`.
+        let digits = |p: &str, most: usize| !p.is_empty() && p.len() <= most && p.bytes().all(|b| b.is_ascii_digit());
         let mut parts = s.split('.');
-        let wall = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-        let counter = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let wall = parts
+            .next()
+            .filter(|p| digits(p, 20))
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(bad)?;
+        let counter = parts
+            .next()
+            .filter(|p| digits(p, 10))
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(bad)?;
         let replica = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
         if parts.next().is_some() {
             return Err(bad());

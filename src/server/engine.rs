@@ -265,8 +265,8 @@ pub fn set_stages(stages: Option<Vec<String>>) {
 }
 
 /// What [`plan`] checks a push against besides the records: the server's clock and
-/// tolerated skew, and the record schema the pushing client speaks.
-#[derive(Clone, Copy, Debug)]
+/// tolerated skew, the record schema the pushing client speaks, and the server's users.
+#[derive(Clone, Debug)]
 pub struct Policy {
     /// The server's clock, milliseconds since the epoch.
     pub now_ms: u64,
@@ -274,18 +274,53 @@ pub struct Policy {
     pub max_skew_ms: u64,
     /// The client's record schema (`model::entity::SCHEMA` when the push does not say).
     pub schema: u32,
+    /// The logins of the server's users: an `owner` a change sets must be one of them,
+    /// exactly. `None` checks nothing (the server's own directory changes).
+    pub logins: Option<std::sync::Arc<BTreeSet<String>>>,
 }
 
 impl Policy {
-    /// The policy for `req`, now.
+    /// The policy for `req`, now, checking owners against `users` when given.
     #[must_use]
-    pub fn of(req: &PushRequest) -> Self {
+    pub fn of(req: &PushRequest, users: Option<&[super::backend::UserInfo]>) -> Self {
         Self {
             now_ms: u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0),
             max_skew_ms: max_clock_skew(),
             schema: req.schema.unwrap_or(SCHEMA),
+            logins: users.map(|u| std::sync::Arc::new(u.iter().map(|u| u.login.clone()).collect())),
         }
     }
+}
+
+/// An `owner` that `change` sets (a create's, or a set of the field) and that is no
+/// server user's login, exactly: the refusal reason, naming the field. Logins are
+/// lowercase and ownership compares them exactly, so `ANNA` is not `anna`; the laptop
+/// turns an owner typed any way into the login before it writes, and this refuses
+/// what a laptop (or anything else) sends otherwise. An empty owner is "unowned".
+fn unknown_owner(change: &Change, policy: &Policy) -> Option<String> {
+    let logins = policy.logins.as_ref()?;
+    if change.entity == EntityKind::User {
+        return None;
+    }
+    let owner = match &change.op {
+        ChangeOp::Create { fields } => fields.get("owner")?,
+        ChangeOp::Set { field, value, .. } if field == "owner" => value,
+        _ => return None,
+    };
+    let text = owner.as_str()?;
+    if text.is_empty() || logins.contains(text) {
+        return None;
+    }
+    let printable: String = text.chars().filter(|c| !c.is_control()).take(80).collect();
+    let hint = logins
+        .iter()
+        .find(|l| l.eq_ignore_ascii_case(text.trim()))
+        .map(|l| format!(" (logins are lowercase and compared exactly: did you mean '{l}'?)"))
+        .unwrap_or_default();
+    Some(format!(
+        "owner: '{printable}' is not a user of this server{hint}; set the owner to a user's login \
+         (`outpost server user list`) or leave it empty"
+    ))
 }
 
 /// The model's checks of a record as the server would hold it after `change`: the same
@@ -346,6 +381,7 @@ pub fn plan(
         let clock = change.hlc.check_bounds(policy.now_ms, policy.max_skew_ms);
         if let Err(reason) = clock
             .and_then(|()| permitted(who, current, change))
+            .and_then(|()| unknown_owner(change, policy).map_or(Ok(()), Err))
             .and_then(|()| missing_link(change, current, records).map_or(Ok(()), Err))
         {
             drafts.push(Draft {
@@ -482,6 +518,7 @@ mod tests {
             now_ms: 1_700_000_000_000,
             max_skew_ms: Hlc::DEFAULT_MAX_SKEW_MS,
             schema: SCHEMA,
+            logins: None,
         }
     }
 

@@ -299,7 +299,14 @@ async fn pull<B: Backend>(
         .replica
         .parse()
         .map_err(|e: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e))?;
-    let limit = q.limit.unwrap_or(1000).clamp(1, MAX_PAGE);
+    let limit = q.limit.unwrap_or(1000);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("limit {limit} is outside 1..{MAX_PAGE}"),
+        ));
+    }
     // Users added or changed since the last pull (also by `outpost server user add` in
     // another process) become User records before the page is read.
     let users = b.users().await?;

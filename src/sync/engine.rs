@@ -201,7 +201,7 @@ pub fn sync(
         ..Report::default()
     };
     if opts.dry_run {
-        report.sent = store.outbox_len();
+        report.sent = would_send(store, api)?;
         let mut cursor = store.sync_state()?.cursor;
         loop {
             let page = api.pull(store.replica(), cursor, opts.page)?;
@@ -224,12 +224,13 @@ pub fn sync(
         return Err(SyncError::DemoData(super::adopt::demo_message(store)));
     }
     let (opts, rewound) = rewind_clock(store, &who, opts)?;
-    report.adopted = super::adopt::adopt(store, &(&who).into())?;
+    let me: super::adopt::Person = (&who).into();
+    report.adopted = super::adopt::adopt(store, &me)?;
     let state = store.sync_state()?;
     if state.server_id.is_none() || state.user.is_none() {
         store.bind_server(&who.server_id, &who.user)?;
     }
-    push(store, api, opts, &mut report, progress)?;
+    push(store, api, opts, &me, &mut report, progress)?;
     pull(store, api, opts, (&who).into(), &mut report, progress)?;
     note_users_changed(store)?;
     // The first pull brings the server's users: owners typed as names before then
@@ -237,14 +238,14 @@ pub fn sync(
     if report.users > 0 || !super::adopt::owners_checked(store)? {
         report.owners = super::adopt::owners_to_logins(store)?;
         if report.owners > 0 {
-            push(store, api, opts, &mut report, progress)?;
+            push(store, api, opts, &me, &mut report, progress)?;
             pull(store, api, opts, (&who).into(), &mut report, progress)?;
         }
     }
     // Changes stamped while the clock ran ahead came back refused in the pull above;
     // with the clock set back they go out again now, in the same sync.
     if rewound && !store.held_live()?.is_empty() {
-        push(store, api, opts, &mut report, progress)?;
+        push(store, api, opts, &me, &mut report, progress)?;
         pull(store, api, opts, (&who).into(), &mut report, progress)?;
     }
     // The pull caught up past every change pushed above, so a re-sent record whose
@@ -253,6 +254,26 @@ pub fn sync(
     report.held = store.held_live()?.len();
     store.record_sync_finished(store.clock().now())?;
     Ok(report)
+}
+
+/// How many changes a sync would send now: the outbox, less, on a store restored from a
+/// backup, the backup's pending changes the server already holds (the restored
+/// identity's first sync prunes them unsent, [`check_after_restore`]). Asking the
+/// server is an empty push of the old replica, which changes nothing there; a store
+/// that never synced has nothing on the server to ask about.
+fn would_send(store: &Store, api: &dyn Api) -> Result<usize, SyncError> {
+    let pending = store.outbox_len();
+    let Some(restored) = store.restored()? else {
+        return Ok(pending);
+    };
+    let state = store.sync_state()?;
+    if restored.new == restored.old || state.server_id.is_none() {
+        return Ok(pending);
+    }
+    let on_server = api.push(&PushRequest::new(restored.old, Vec::new()))?.acked;
+    let last_old = restored.next.saturating_sub(1);
+    let already = on_server.min(last_old).saturating_sub(state.acked_seq);
+    Ok(pending.saturating_sub(usize::try_from(already).unwrap_or(usize::MAX)))
 }
 
 /// Queues held records to be sent again, through the write path, before the outbox is
@@ -347,10 +368,11 @@ fn push(
     store: &Store,
     api: &dyn Api,
     opts: Options,
+    me: &super::adopt::Person,
     report: &mut Report,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), SyncError> {
-    check_after_restore(store, api, opts, report)?;
+    check_after_restore(store, api, opts, me, report)?;
     resend_held(store, opts.retry_held)?;
     let total = store.outbox_len();
     let issued = store.next_seq()?.saturating_sub(1);
@@ -365,7 +387,7 @@ fn push(
             withheld,
             last,
             count,
-        } = push_batch(api, store.replica(), changes)?;
+        } = push_batch(api, store.replica(), changes, me)?;
         if resp.acked > issued {
             return Err(SyncError::Protocol(format!(
                 "the server holds {} changes of this replica but this store made only {issued}; \
@@ -410,7 +432,13 @@ fn push(
 /// identity (the changes made since the restore numbered from 1), and the pull that
 /// follows brings what the old replica did after the backup. A marker of an older
 /// outpost (no new replica) keeps the old refusal.
-fn check_after_restore(store: &Store, api: &dyn Api, opts: Options, report: &mut Report) -> Result<(), SyncError> {
+fn check_after_restore(
+    store: &Store,
+    api: &dyn Api,
+    opts: Options,
+    me: &super::adopt::Person,
+    report: &mut Report,
+) -> Result<(), SyncError> {
     let Some(restored) = store.restored()? else {
         return Ok(());
     };
@@ -453,7 +481,7 @@ fn check_after_restore(store: &Store, api: &dyn Api, opts: Options, report: &mut
             withheld,
             last,
             count,
-        } = push_batch(api, restored.old, changes)?;
+        } = push_batch(api, restored.old, changes, me)?;
         if resp.acked < last {
             return Err(SyncError::Protocol(format!(
                 "the server acknowledged up to change {} of a push ending at {last}",
@@ -487,7 +515,13 @@ struct Batch {
 /// Pushes `changes` as `replica`, trimmed to size: a change too large for any push goes
 /// as a withheld envelope (the server acknowledges its place), never left to block the
 /// queue. The caller checks the answer, then [`hold_withheld`] and acknowledges.
-fn push_batch(api: &dyn Api, replica: crate::model::ReplicaId, mut changes: Vec<Change>) -> Result<Batch, SyncError> {
+fn push_batch(
+    api: &dyn Api,
+    replica: crate::model::ReplicaId,
+    mut changes: Vec<Change>,
+    me: &super::adopt::Person,
+) -> Result<Batch, SyncError> {
+    owners_as_login(&mut changes, me);
     let withheld = trim_to_size(&mut changes);
     let last = changes
         .iter()
@@ -505,6 +539,27 @@ fn push_batch(api: &dyn Api, replica: crate::model::ReplicaId, mut changes: Vec<
         last,
         count,
     })
+}
+
+/// An owner written before this replica knew its user's login, naming them another way
+/// (display name, e-mail, the login in capitals: what adoption turns into the login), is
+/// sent as the login. The server holds owners to exact logins (`ANNA` is no user); the
+/// adoption's own change of the owner follows in the outbox, so the record ends the same
+/// here and on the server, and nothing the user typed is lost: it named them. Owners
+/// naming anyone else are sent as written (and refused if they name no user).
+fn owners_as_login(changes: &mut [Change], me: &super::adopt::Person) {
+    for c in changes.iter_mut().filter(|c| c.entity != EntityKind::User) {
+        let value = match &mut c.op {
+            ChangeOp::Create { fields } => fields.get_mut("owner"),
+            ChangeOp::Set { field, value, .. } if field == "owner" => Some(value),
+            _ => None,
+        };
+        if let Some(v) = value
+            && v.as_str().is_some_and(|o| !o.trim().is_empty() && me.adopts(Some(o)))
+        {
+            *v = serde_json::Value::String(me.login.clone());
+        }
+    }
 }
 
 /// Withheld changes hold their records here (they stay as written), in the step before

@@ -63,6 +63,8 @@ pub enum Action {
     GotoCalendar,
     /// Show the conflicts inbox.
     GotoConflicts,
+    /// Show the reports.
+    GotoReports,
     /// Sort by the next column.
     SortNext,
     /// Reverse the sort order.

@@ -24,13 +24,15 @@ pub enum Scope {
     Calendar,
     /// The conflicts inbox.
     Conflicts,
+    /// The reports.
+    Reports,
     /// An open form.
     Form,
 }
 
 impl Scope {
     /// All scopes, in help order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Global,
         Self::Dashboard,
         Self::Board,
@@ -38,6 +40,7 @@ impl Scope {
         Self::Detail,
         Self::Calendar,
         Self::Conflicts,
+        Self::Reports,
         Self::Form,
     ];
 
@@ -52,6 +55,7 @@ impl Scope {
             Self::Detail => "detail",
             Self::Calendar => "calendar",
             Self::Conflicts => "conflicts",
+            Self::Reports => "reports",
             Self::Form => "form",
         }
     }
@@ -67,6 +71,7 @@ impl Scope {
             Self::Detail => "Record detail",
             Self::Calendar => "Calendar",
             Self::Conflicts => "Conflicts inbox",
+            Self::Reports => "Reports",
             Self::Form => "Forms",
         }
     }
@@ -246,6 +251,12 @@ pub const COMMANDS: &[Command] = &[
         Action::GotoConflicts,
         "conflicts",
         "Show the conflicts inbox: sync conflicts to decide",
+        false,
+    ),
+    c(
+        Action::GotoReports,
+        "reports",
+        "Show the reports: forecast, funnel, win rate, stale deals, customers, activity",
         false,
     ),
     c(Action::NextView, "next view", "Show the next view", false),

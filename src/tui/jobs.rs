@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::clock::Clock;
-use super::load::{calendar, detail, search};
+use super::load::{calendar, detail, reports, search};
 use super::rows::{self, ListData};
 use crate::app::conflicts::ConflictRow;
 use crate::app::dashboard::{Dashboard, Deal};
@@ -28,6 +28,8 @@ pub enum Job {
     Titles,
     /// Conflicts: open ones, or all when `true`.
     Conflicts(bool),
+    /// Every report.
+    Reports,
 }
 
 impl Job {
@@ -42,6 +44,7 @@ impl Job {
             Self::Detail(k, _) => format!("Loading the {k}"),
             Self::Titles => "Indexing records for search".into(),
             Self::Conflicts(_) => "Loading conflicts".into(),
+            Self::Reports => "Computing the reports".into(),
         }
     }
 }
@@ -74,6 +77,8 @@ pub enum Loaded {
     Titles(search::Titles),
     /// Conflicts (all of them when `true`).
     Conflicts(bool, Vec<ConflictRow>),
+    /// The reports.
+    Reports(Box<reports::ReportsData>),
 }
 
 /// Runs a job. `progress(done, total)` is called now and then for long ones.
@@ -90,5 +95,6 @@ pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, 
         Job::Detail(kind, id) => Loaded::Detail(Box::new(detail::load(app, clock, *kind, *id)?)),
         Job::Titles => Loaded::Titles(search::load(app, progress)?),
         Job::Conflicts(all) => Loaded::Conflicts(*all, app.conflict_rows(*all)?),
+        Job::Reports => Loaded::Reports(Box::new(reports::load(app, clock, progress)?)),
     })
 }

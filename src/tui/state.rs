@@ -20,6 +20,7 @@ use super::views::conflicts::ConflictsView;
 use super::views::dashboard::DashboardView;
 use super::views::detail::DetailView;
 use super::views::list::ListView;
+use super::views::reports::ReportsView;
 use crate::app::App;
 use crate::model::EntityKind;
 
@@ -82,6 +83,8 @@ pub struct State {
     pub calendar: CalendarView,
     /// The conflicts inbox.
     pub conflicts: ConflictsView,
+    /// The reports.
+    pub reports: ReportsView,
     /// Message and progress.
     pub status: Status,
     /// Loading asked for and not yet handed to the runner.
@@ -121,6 +124,7 @@ impl State {
             lists: LIST_KINDS.iter().map(|k| ListView::new(*k)).collect(),
             calendar: CalendarView::new(today),
             conflicts: ConflictsView::default(),
+            reports: ReportsView::default(),
             status: Status::default(),
             jobs: Vec::new(),
             running: Vec::new(),
@@ -227,6 +231,7 @@ impl State {
             ViewId::List(_) => Scope::List,
             ViewId::Calendar => Scope::Calendar,
             ViewId::Conflicts => Scope::Conflicts,
+            ViewId::Reports => Scope::Reports,
         }
     }
 }

@@ -11,7 +11,7 @@ use super::action::Action;
 use super::commands::{COMMANDS, Scope};
 use super::popups;
 use super::state::{Level, State, VIEWS, ViewId};
-use super::views::{board, calendar, conflicts, dashboard, detail, list};
+use super::views::{board, calendar, conflicts, dashboard, detail, list, reports};
 use super::widgets::{fit, line};
 
 /// The smallest terminal outpost draws in.
@@ -40,6 +40,7 @@ pub fn draw(st: &State, area: Rect, buf: &mut Buffer) {
             }
             ViewId::Calendar => calendar::render(&st.calendar, &cx, body, buf),
             ViewId::Conflicts => conflicts::render(&st.conflicts, &cx, body, buf),
+            ViewId::Reports => reports::render(&st.reports, &cx, body, buf),
         },
     }
     popups::render(&st.popups, &cx, st.scope(), body, buf);
@@ -100,6 +101,7 @@ fn hinted_globals(s: Scope) -> &'static [Action] {
         Scope::Detail => &[Action::Edit, Action::LogCall, Action::MarkDone, Action::Close],
         Scope::Calendar => &[Action::New, Action::Open],
         Scope::Conflicts => &[Action::Open],
+        Scope::Reports => &[Action::Open, Action::Right],
         Scope::Global | Scope::Form => &[],
     }
 }

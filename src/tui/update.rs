@@ -17,7 +17,7 @@ use super::popups::help::Help;
 use super::state::{EditorRequest, Level, State, VIEWS, ViewId};
 use super::theme::Theme;
 use super::views::detail::{self, DetailView};
-use super::views::{board, calendar, conflicts, dashboard, list};
+use super::views::{board, calendar, conflicts, dashboard, list, reports};
 use crate::model::records::ActivityKind;
 use crate::model::{EntityKind, Id};
 
@@ -106,6 +106,7 @@ pub fn dispatch(st: &mut State, action: Action) {
                 .is_some_and(|l| list::handle(l, &cx, action, &mut out)),
             ViewId::Calendar => calendar::handle(&mut st.calendar, &cx, action, &mut out),
             ViewId::Conflicts => conflicts::handle(&mut st.conflicts, &cx, action, &mut out),
+            ViewId::Reports => reports::handle(&mut st.reports, &cx, action, &mut out),
         },
     };
     apply_all(st, out);
@@ -141,6 +142,7 @@ fn global(st: &mut State, action: Action) {
         Action::GotoTerritories => goto(st, ViewId::List(EntityKind::Territory)),
         Action::GotoCalendar => goto(st, ViewId::Calendar),
         Action::GotoConflicts => goto(st, ViewId::Conflicts),
+        Action::GotoReports => goto(st, ViewId::Reports),
         Action::NextView | Action::PrevView => {
             let n = VIEWS.len();
             // The conflicts inbox is not a tab: from there, tab goes to the first view and
@@ -148,7 +150,7 @@ fn global(st: &mut State, action: Action) {
             let i = VIEWS.iter().position(|v| *v == st.view).unwrap_or(n - 1);
             let next = if action == Action::NextView {
                 (i + 1) % n
-            } else if st.view == ViewId::Conflicts {
+            } else if matches!(st.view, ViewId::Conflicts | ViewId::Reports) {
                 n - 1
             } else {
                 (i + n - 1) % n
@@ -238,6 +240,7 @@ pub fn selected(st: &State) -> Option<(EntityKind, Id)> {
         ViewId::List(kind) => st.list(kind).and_then(list::ListView::selected_id).map(|id| (kind, id)),
         ViewId::Calendar => st.calendar.selected_record(&st.clock),
         ViewId::Conflicts => st.conflicts.selected_row().map(|r| (r.entity, r.record)),
+        ViewId::Reports => st.reports.selected_record(),
     }
 }
 
@@ -303,6 +306,10 @@ fn new_record(st: &mut State) {
             open_form(st, FormRequest::Create(EntityKind::Event, vec![("start", start, None)]));
         }
         ViewId::Conflicts => st.say("Nothing to create here; conflicts come from sync", Level::Info),
+        ViewId::Reports => st.say(
+            "Nothing to create here; reports are computed from the records",
+            Level::Info,
+        ),
     }
 }
 
@@ -336,6 +343,11 @@ pub fn ensure_view_loaded(st: &mut State) {
             conflicts::ensure_loaded(&st.conflicts, &mut out);
             apply_all(st, out);
         }
+        ViewId::Reports => {
+            let mut out = Effects::default();
+            reports::ensure_loaded(&st.reports, &mut out);
+            apply_all(st, out);
+        }
     }
 }
 
@@ -351,8 +363,9 @@ fn changed_but(st: &mut State, kinds: &[EntityKind], board_shows_it: bool) {
     // What is loading now read the store before this write: it is asked for again and
     // its result will not replace newer data.
     st.outdate_running();
-    // Any write may settle a conflict (the field was written again).
+    // Any write may settle a conflict (the field was written again), and change a report.
     st.conflicts.stale = true;
+    st.reports.stale = true;
     for kind in kinds {
         if let Some(l) = st.list_mut(*kind) {
             l.stale = true;
@@ -423,6 +436,7 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
         }
         Loaded::Calendar(data) => st.calendar.data = Some(data),
         Loaded::Conflicts(all, rows) => st.conflicts.set_data(all, rows),
+        Loaded::Reports(data) => st.reports.set_data(*data),
         Loaded::Detail(data) => {
             for d in st.details.iter_mut().filter(|d| d.kind == data.kind && d.id == data.id) {
                 let tabs = data.tabs.len();

@@ -16,6 +16,9 @@ pub enum ViewId {
     /// Sync conflicts to decide (not a tab: its key, the palette and the dashboard lead
     /// there).
     Conflicts,
+    /// Forecast, funnel and the other reports (not a tab: its key and the palette lead
+    /// there).
+    Reports,
 }
 
 /// Every top-level view, in tab order.
@@ -41,6 +44,7 @@ impl ViewId {
             Self::List(kind) => crate::app::kinds::def(kind).tui.title,
             Self::Calendar => "Calendar",
             Self::Conflicts => "Conflicts",
+            Self::Reports => "Reports",
         }
     }
 
@@ -53,6 +57,7 @@ impl ViewId {
             Self::List(kind) => crate::app::kinds::def(kind).tui.short,
             Self::Calendar => "Cal",
             Self::Conflicts => "Confl",
+            Self::Reports => "Rep",
         }
     }
 }

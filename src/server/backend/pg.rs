@@ -114,10 +114,12 @@ impl PgBackend {
     }
 
     async fn push_tx(&self, who: &Principal, req: &PushRequest) -> Result<PushResponse, BackendError> {
+        let users = self.users().await?;
+        let policy = engine::Policy::of(req, Some(&users));
         let mut conn = self.pool.get().await?;
         let tx = conn.transaction().await.map_err(pg_err)?;
         let head = Self::lock_head(&tx).await?;
-        let response = Self::push_locked(&tx, head, who, req).await?;
+        let response = Self::push_locked(&tx, head, who, req, &policy).await?;
         tx.commit().await.map_err(pg_err)?;
         Ok(response)
     }
@@ -158,7 +160,15 @@ impl PgBackend {
             return Ok(0);
         }
         let n = changes.len();
-        Self::push_locked(&tx, head, &directory::principal(), &PushRequest::new(replica, changes)).await?;
+        let req = PushRequest::new(replica, changes);
+        Self::push_locked(
+            &tx,
+            head,
+            &directory::principal(),
+            &req,
+            &engine::Policy::of(&req, None),
+        )
+        .await?;
         tx.commit().await.map_err(pg_err)?;
         Ok(n)
     }
@@ -168,6 +178,7 @@ impl PgBackend {
         head: i64,
         who: &Principal,
         req: &PushRequest,
+        policy: &engine::Policy,
     ) -> Result<PushResponse, BackendError> {
         let rkey = req.replica.to_string();
         let row = tx
@@ -200,7 +211,7 @@ impl PgBackend {
         }
         let keys: Vec<Key> = engine::keys_with_links(fresh).into_iter().collect();
         let mut records = Self::load_records(tx, &keys).await?;
-        let (drafts, dirty) = engine::plan(who, fresh, &mut records, &engine::Policy::of(req))?;
+        let (drafts, dirty) = engine::plan(who, fresh, &mut records, policy)?;
         let now = chrono::Utc::now();
         let mut response = PushResponse {
             acked: fresh.last().map_or(acked, |c| c.seq),

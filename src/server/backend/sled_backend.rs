@@ -137,9 +137,9 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, TxError> {
 }
 
 impl Inner {
-    fn push(&self, who: &Principal, req: &PushRequest) -> Result<PushResponse, BackendError> {
+    fn push(&self, who: &Principal, req: &PushRequest, policy: &engine::Policy) -> Result<PushResponse, BackendError> {
         let _guard = self.lock.write().map_err(|_| BackendError::storage("lock poisoned"))?;
-        self.push_locked(who, req)
+        self.push_locked(who, req, policy)
     }
 
     /// Writes the directory's changes for `users` (under the push lock).
@@ -173,11 +173,17 @@ impl Inner {
             return Ok(0);
         }
         let n = changes.len();
-        self.push_locked(&directory::principal(), &PushRequest::new(replica, changes))?;
+        let req = PushRequest::new(replica, changes);
+        self.push_locked(&directory::principal(), &req, &engine::Policy::of(&req, None))?;
         Ok(n)
     }
 
-    fn push_locked(&self, who: &Principal, req: &PushRequest) -> Result<PushResponse, BackendError> {
+    fn push_locked(
+        &self,
+        who: &Principal,
+        req: &PushRequest,
+        policy: &engine::Policy,
+    ) -> Result<PushResponse, BackendError> {
         let now = chrono::Utc::now();
         let result = self.trees.as_slice().transaction(|t| {
             let rkey = req.replica.to_string();
@@ -198,7 +204,7 @@ impl Inner {
                     records.insert(key, decode::<Stored>(&v)?);
                 }
             }
-            let (drafts, dirty) = engine::plan(who, fresh, &mut records, &engine::Policy::of(req)).map_err(abort)?;
+            let (drafts, dirty) = engine::plan(who, fresh, &mut records, policy).map_err(abort)?;
             let mut head = head_of(t[META].get(K_HEAD)?.as_deref());
             let mut response = PushResponse {
                 acked: fresh.last().map_or(acked, |c| c.seq),
@@ -290,8 +296,10 @@ impl Changes for SledBackend {
     }
 
     async fn push(&self, who: Principal, req: PushRequest) -> Result<PushResponse, BackendError> {
+        let users = self.accounts.users().await?;
+        let policy = engine::Policy::of(&req, Some(&users));
         let inner = Arc::clone(&self.inner);
-        blocking(move || inner.push(&who, &req)).await
+        blocking(move || inner.push(&who, &req, &policy)).await
     }
 
     async fn pull(

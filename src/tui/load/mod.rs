@@ -3,4 +3,5 @@
 
 pub mod calendar;
 pub mod detail;
+pub mod reports;
 pub mod search;

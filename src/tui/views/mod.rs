@@ -6,3 +6,4 @@ pub mod conflicts;
 pub mod dashboard;
 pub mod detail;
 pub mod list;
+pub mod reports;
