@@ -185,6 +185,45 @@ impl Store {
         })
     }
 
+    /// As [`Store::live_fields`], collected, in key order, with the decoding spread over
+    /// the machine's cores (at most four threads; the records are read in order on this
+    /// one): for reading every record of a big kind at once (reports).
+    pub fn live_fields_all<T: serde::de::DeserializeOwned + Send>(
+        &self,
+        kind: EntityKind,
+    ) -> Result<Vec<(Id, T)>, StoreError> {
+        let raw: Vec<(sled::IVec, sled::IVec)> = self.entity_tree(kind).iter().collect::<Result<_, _>>()?;
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 4);
+        let decode = |part: &[(sled::IVec, sled::IVec)]| -> Result<Vec<(Id, T)>, StoreError> {
+            let mut out = Vec::with_capacity(part.len());
+            for (k, v) in part {
+                let id = Id::from_slice(k).ok_or_else(|| StoreError::Corrupt("record key".into()))?;
+                let lean: Lean<T> =
+                    serde_json::from_slice(v).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?;
+                if !lean.deleted {
+                    out.push((id, lean.fields));
+                }
+            }
+            Ok(out)
+        };
+        if threads == 1 || raw.len() < 4096 {
+            return decode(&raw);
+        }
+        let size = raw.len().div_ceil(threads);
+        let parts: Vec<Result<Vec<(Id, T)>, StoreError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = raw.chunks(size).map(|part| scope.spawn(move || decode(part))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(StoreError::Corrupt("a decoding thread failed".into()))))
+                .collect()
+        });
+        let mut out = Vec::with_capacity(raw.len());
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
+    }
+
     /// One record (trashed ones too) with only the fields `T` declares decoded.
     pub fn get_fields<T: serde::de::DeserializeOwned>(
         &self,

@@ -278,8 +278,7 @@ impl App {
             },
             ..Data::default()
         };
-        for item in self.store.live_fields::<OppFields>(EntityKind::Opportunity) {
-            let (id, f) = item?;
+        for (id, f) in self.store.live_fields_all::<OppFields>(EntityKind::Opportunity)? {
             data.opps.push(Opp {
                 id,
                 name: f.name,
@@ -325,8 +324,7 @@ impl App {
             done: bool,
             subject: String,
         }
-        for item in self.store.live_fields::<TouchFields>(EntityKind::Activity) {
-            let (id, f) = item?;
+        for (id, f) in self.store.live_fields_all::<TouchFields>(EntityKind::Activity)? {
             data.touches.push(Touch {
                 id,
                 opportunity_id: f.opportunity_id,
@@ -360,8 +358,7 @@ impl App {
             quote_id: Option<Id>,
             product_id: Option<Id>,
         }
-        for item in self.store.live_fields::<NameFields>(EntityKind::Account) {
-            let (id, f) = item?;
+        for (id, f) in self.store.live_fields_all::<NameFields>(EntityKind::Account)? {
             data.account_names.insert(id, f.name);
         }
         #[derive(serde::Deserialize, Default)]
@@ -375,8 +372,7 @@ impl App {
             data.product_names
                 .insert(id, format!("{} {}", f.sku, f.name).trim().to_string());
         }
-        for item in self.store.live_fields::<QuoteFields>(EntityKind::Quote) {
-            let (id, f) = item?;
+        for (id, f) in self.store.live_fields_all::<QuoteFields>(EntityKind::Quote)? {
             data.quotes.push(QuoteRef {
                 id,
                 opportunity_id: f.opportunity_id,
@@ -384,8 +380,7 @@ impl App {
                 accepted: f.status == "accepted",
             });
         }
-        for item in self.store.live_fields::<LineFields>(EntityKind::QuoteLine) {
-            let (_, f) = item?;
+        for (_, f) in self.store.live_fields_all::<LineFields>(EntityKind::QuoteLine)? {
             data.lines.push(QuoteLineRef {
                 quote_id: f.quote_id,
                 product_id: f.product_id,
