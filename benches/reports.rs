@@ -31,6 +31,9 @@ const CUSTOMERS: Parts = Parts {
     customers: true,
 };
 
+/// A report: its name, what it reads (and whether the field clocks), and its rows.
+type Report = (&'static str, Parts, bool, Box<dyn Fn(&report::Data) -> usize>);
+
 /// Best of three runs of `f`: (read, compute, rows).
 fn time(app: &App, parts: Parts, field_times: bool, f: &dyn Fn(&report::Data) -> usize) -> (Duration, Duration, usize) {
     let mut best = (Duration::MAX, Duration::MAX, 0);
@@ -52,8 +55,8 @@ fn time(app: &App, parts: Parts, field_times: bool, f: &dyn Fn(&report::Data) ->
 }
 
 fn main() {
-    let dir: PathBuf = std::env::var_os("OUTPOST_BENCH_STORE")
-        .map_or_else(|| "/tmp/outpost-bench-reports-100k".into(), PathBuf::from);
+    let dir: PathBuf =
+        std::env::var_os("OUTPOST_BENCH_STORE").map_or_else(|| "/tmp/outpost-bench-reports-100k".into(), PathBuf::from);
     {
         let app = App::open(&dir).expect("open");
         if app.count(EntityKind::Contact) == 0 {
@@ -72,23 +75,66 @@ fn main() {
         app.count(EntityKind::Quote)
     );
     let since = changes::quarter(today).0;
-    let reports: Vec<(&str, Parts, bool, Box<dyn Fn(&report::Data) -> usize>)> = vec![
-        ("forecast", OPPS, false, Box::new(|d| forecast::forecast(d, forecast::Period::Quarter, None).len())),
+    let reports: Vec<Report> = vec![
+        (
+            "forecast",
+            OPPS,
+            false,
+            Box::new(|d| forecast::forecast(d, forecast::Period::Quarter, None).len()),
+        ),
         ("pipeline", OPPS, false, Box::new(|d| pipeline::pipeline(d).len())),
-        ("winrate", OPPS, false, Box::new(|d| pipeline::winrate(d, None, None).len())),
+        (
+            "winrate",
+            OPPS,
+            false,
+            Box::new(|d| pipeline::winrate(d, None, None).len()),
+        ),
         ("cycle", OPPS, false, Box::new(move |d| pipeline::cycle(d, now).len())),
         ("funnel", OPPS, false, Box::new(|d| pipeline::funnel(d).len())),
-        ("stale", ACTIVITIES, false, Box::new(move |d| pipeline::stale(d, today, 21).len())),
-        ("rfm", CUSTOMERS, false, Box::new(move |d| customers::rfm(d, today).len())),
-        ("at-risk", CUSTOMERS, false, Box::new(move |d| customers::at_risk(d, today).len())),
-        ("cross-sell", CUSTOMERS, false, Box::new(|d| customers::cross_sell(d, None).len())),
+        (
+            "stale",
+            ACTIVITIES,
+            false,
+            Box::new(move |d| pipeline::stale(d, today, 21).len()),
+        ),
+        (
+            "rfm",
+            CUSTOMERS,
+            false,
+            Box::new(move |d| customers::rfm(d, today).len()),
+        ),
+        (
+            "at-risk",
+            CUSTOMERS,
+            false,
+            Box::new(move |d| customers::at_risk(d, today).len()),
+        ),
+        (
+            "cross-sell",
+            CUSTOMERS,
+            false,
+            Box::new(|d| customers::cross_sell(d, None).len()),
+        ),
         ("activity", ACTIVITIES, false, Box::new(|d| activity::weekly(d).len())),
-        ("changes", OPPS, true, Box::new(move |d| changes::changes(d, since, today).len())),
+        (
+            "changes",
+            OPPS,
+            true,
+            Box::new(move |d| changes::changes(d, since, today).len()),
+        ),
     ];
-    println!("{:<12} {:>11} {:>11} {:>11} {:>7}", "report", "read", "compute", "total", "rows");
+    println!(
+        "{:<12} {:>11} {:>11} {:>11} {:>7}",
+        "report", "read", "compute", "total", "rows"
+    );
     for (name, parts, times, f) in &reports {
         let (read, compute, rows) = time(&app, *parts, *times, f.as_ref());
-        println!("{name:<12} {} {} {} {rows:>7}", ms(read), ms(compute), ms(read + compute));
+        println!(
+            "{name:<12} {} {} {} {rows:>7}",
+            ms(read),
+            ms(compute),
+            ms(read + compute)
+        );
     }
     let clock = Clock::new(app.clock().clone(), outpost::tui::clock::Zone::Local);
     let t0 = Instant::now();

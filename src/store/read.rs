@@ -193,7 +193,9 @@ impl Store {
         kind: EntityKind,
     ) -> Result<Vec<(Id, T)>, StoreError> {
         let raw: Vec<(sled::IVec, sled::IVec)> = self.entity_tree(kind).iter().collect::<Result<_, _>>()?;
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 4);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .clamp(1, 4);
         let decode = |part: &[(sled::IVec, sled::IVec)]| -> Result<Vec<(Id, T)>, StoreError> {
             let mut out = Vec::with_capacity(part.len());
             for (k, v) in part {
@@ -214,7 +216,10 @@ impl Store {
             let handles: Vec<_> = raw.chunks(size).map(|part| scope.spawn(move || decode(part))).collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(StoreError::Corrupt("a decoding thread failed".into()))))
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(StoreError::Corrupt("a decoding thread failed".into())))
+                })
                 .collect()
         });
         let mut out = Vec::with_capacity(raw.len());

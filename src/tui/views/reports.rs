@@ -379,7 +379,7 @@ fn render_chart(chart: &Chart, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     }
 }
 
-/// A bar's value in at most four columns: 950, 12k, 1.2M, 34M.
+/// A bar's value in at most four columns: 950, 12k, 1.2M, 34M, 999G, 1T+.
 #[must_use]
 pub fn compact(v: u64) -> String {
     #[allow(clippy::cast_precision_loss)]
@@ -389,7 +389,8 @@ pub fn compact(v: u64) -> String {
         1_000..1_000_000 => format!("{}k", v / 1_000),
         1_000_000..10_000_000 => format!("{:.1}M", f / 1e6),
         10_000_000..1_000_000_000 => format!("{}M", v / 1_000_000),
-        _ => format!("{}G", v / 1_000_000_000),
+        1_000_000_000..1_000_000_000_000 => format!("{}G", v / 1_000_000_000),
+        _ => "1T+".to_string(),
     }
 }
 
