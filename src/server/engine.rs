@@ -641,6 +641,69 @@ mod tests {
     }
 
     #[test]
+    fn an_owner_must_be_a_login_of_the_server_exactly() {
+        let with_users = Policy {
+            logins: Some(std::sync::Arc::new(
+                ["sara".to_string(), "bob".to_string()].into_iter().collect(),
+            )),
+            ..policy()
+        };
+        let boss = Principal {
+            user: "boss".into(),
+            role: Role::Manager,
+            name: None,
+            email: None,
+        };
+        let mut records = BTreeMap::new();
+        let changes: Vec<Change> = ["bob", "", "ghost", "SARA", "sara "]
+            .iter()
+            .enumerate()
+            .map(|(n, o)| {
+                create(
+                    n as u64 + 1,
+                    1000,
+                    Id::new(),
+                    json!({"name": format!("A{n}"), "owner": o}),
+                )
+            })
+            .collect();
+        let (drafts, dirty) = plan(&boss, &changes, &mut records, &with_users).expect("plan");
+        let refused: Vec<Option<&str>> = drafts
+            .iter()
+            .map(|d| d.refused.as_ref().map(|r| r.reason.as_str()))
+            .collect();
+        assert!(refused[0].is_none() && refused[1].is_none(), "{refused:?}");
+        assert!(
+            refused[2].is_some_and(|r| r.starts_with("owner: 'ghost' is not a user")),
+            "{refused:?}"
+        );
+        assert!(
+            refused[3].is_some_and(|r| r.contains("did you mean 'sara'")),
+            "{refused:?}"
+        );
+        assert!(refused[4].is_some_and(|r| r.starts_with("owner: ")), "{refused:?}");
+        assert_eq!(dirty.len(), 2);
+        // A set of the owner is checked the same way; other fields are not.
+        let id = *dirty.iter().next().map(|(_, id)| id).expect("id");
+        let set = |seq: u64, field: &str, value: &str| Change {
+            op: ChangeOp::Set {
+                field: field.into(),
+                value: json!(value),
+                base: None,
+            },
+            ..create(seq, 2000, id, json!({}))
+        };
+        let (drafts, _) = plan(
+            &boss,
+            &[set(6, "owner", "Bob"), set(7, "city", "Oslo")],
+            &mut records,
+            &with_users,
+        )
+        .expect("plan");
+        assert!(drafts[0].refused.is_some() && drafts[1].refused.is_none(), "{drafts:?}");
+    }
+
+    #[test]
     fn a_newer_clients_unknown_field_is_kept_and_an_older_or_equal_ones_refused() {
         let fields = json!({"name": "Nordic", "owner": "sara", "shoe_size": 44});
         let mut records = BTreeMap::new();
