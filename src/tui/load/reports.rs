@@ -64,6 +64,9 @@ pub struct Table {
     pub rows: Vec<Row>,
     /// Charts drawn above the table.
     pub charts: Vec<Chart>,
+    /// The row selected when the view first shows the report (the forecast starts at
+    /// this month).
+    pub first: usize,
 }
 
 /// Every report.
@@ -209,6 +212,10 @@ fn forecast_table(data: &report::Data, today: NaiveDate) -> Table {
             title: format!("won / weighted / quota by month ({base})"),
             groups,
         }],
+        first: rows
+            .iter()
+            .position(|r| r.period.as_str() >= forecast::period_of(today, Period::Month).as_str())
+            .unwrap_or(0),
     }
 }
 
@@ -219,6 +226,7 @@ fn funnel_table(data: &report::Data) -> Table {
         about: "Deals that reached each stage (by their stage history), and the conversion from the stage before"
             .into(),
         headers: vec!["Stage", "Reached", "Conv %"],
+        first: 0,
         charts: vec![Chart::Bars {
             title: "deals reaching each stage".into(),
             groups: vec![(
@@ -256,6 +264,7 @@ fn pipeline_table(data: &report::Data) -> Table {
             })
             .collect(),
         charts: Vec::new(),
+        first: 0,
     }
 }
 
@@ -308,6 +317,7 @@ fn winrate_table(data: &report::Data, today: NaiveDate) -> Table {
                 }
             })
             .collect(),
+        first: 0,
         charts: vec![Chart::Spark {
             title: format!("deals won per week, last {WEEKS} weeks"),
             values: won_per_week(data, today),
@@ -333,6 +343,7 @@ fn cycle_table(data: &report::Data, now: chrono::DateTime<chrono::Utc>) -> Table
             })
             .collect(),
         charts: Vec::new(),
+        first: 0,
     }
 }
 
@@ -360,6 +371,7 @@ fn stale_table(data: &report::Data, today: NaiveDate) -> Table {
             })
             .collect(),
         charts: Vec::new(),
+        first: 0,
     }
 }
 
@@ -389,6 +401,7 @@ fn rfm_table(data: &report::Data, today: NaiveDate) -> Table {
             "Revenue",
             "Avg order",
         ],
+        first: 0,
         charts: vec![Chart::Bars {
             title: "accounts per segment".into(),
             groups: vec![(
@@ -436,6 +449,7 @@ fn at_risk_table(data: &report::Data, today: NaiveDate) -> Table {
             })
             .collect(),
         charts: Vec::new(),
+        first: 0,
     }
 }
 
@@ -464,6 +478,7 @@ fn cross_sell_table(data: &report::Data) -> Table {
             })
             .collect(),
         charts: Vec::new(),
+        first: 0,
     }
 }
 
@@ -498,6 +513,7 @@ fn activity_table(data: &report::Data, today: NaiveDate) -> Table {
                 records: r.activity_ids.iter().map(|a| (EntityKind::Activity, *a)).collect(),
             })
             .collect(),
+        first: 0,
         charts: vec![Chart::Spark {
             title: format!("calls, meetings and visits per week, last {WEEKS} weeks"),
             values,
@@ -527,6 +543,7 @@ fn overdue_table(data: &report::Data, today: NaiveDate) -> Table {
             })
             .collect(),
         charts: Vec::new(),
+        first: 0,
     }
 }
 
@@ -548,6 +565,7 @@ fn no_next_step_table(data: &report::Data) -> Table {
             })
             .collect(),
         charts: Vec::new(),
+        first: 0,
     }
 }
 
@@ -573,6 +591,7 @@ fn changes_table(data: &report::Data, today: NaiveDate) -> Table {
             })
             .collect(),
         charts: Vec::new(),
+        first: 0,
     }
 }
 

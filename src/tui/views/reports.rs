@@ -78,6 +78,9 @@ impl ReportsView {
 
     /// Takes computed reports, keeping the report shown and the selections in range.
     pub fn set_data(&mut self, data: ReportsData) {
+        if self.data.is_none() {
+            self.selected = data.tables.iter().map(|t| t.first).collect();
+        }
         self.selected.resize(data.tables.len(), 0);
         for (sel, t) in self.selected.iter_mut().zip(&data.tables) {
             *sel = (*sel).min(t.rows.len().saturating_sub(1));
