@@ -117,6 +117,12 @@ pub enum Action {
     /// Conflicts: move a held record (one the server never had) to the trash; asks
     /// once more first.
     DiscardHeld,
+    /// Undo the last change made in this session.
+    Undo,
+    /// Make the last undone change again.
+    Redo,
+    /// Move the selected record to the trash (asks first).
+    Delete,
     /// Reload from the store.
     Refresh,
     /// Switch between the dark and light theme.

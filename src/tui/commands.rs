@@ -250,6 +250,19 @@ pub const COMMANDS: &[Command] = &[
     ),
     c(Action::NextView, "next view", "Show the next view", false),
     c(Action::PrevView, "previous view", "Show the previous view", false),
+    c(
+        Action::Undo,
+        "undo",
+        "Undo the last change made in this session (a new write that syncs)",
+        true,
+    ),
+    c(Action::Redo, "redo", "Make the last undone change again", false),
+    c(
+        Action::Delete,
+        "delete",
+        "Move the selected record to the trash (asks first; undo brings it back)",
+        false,
+    ),
     c(Action::Refresh, "refresh", "Reload from the store", false),
     c(
         Action::ToggleTheme,

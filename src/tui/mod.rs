@@ -47,6 +47,7 @@ pub mod forms;
 pub mod harness;
 pub mod input;
 pub mod jobs;
+pub mod journal;
 pub mod keymap;
 pub mod keys;
 pub mod load;

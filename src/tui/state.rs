@@ -9,6 +9,7 @@ use super::commands::Scope;
 use super::ctx::Ctx;
 pub use super::effect::Level;
 use super::jobs::{Job, Ticket};
+use super::journal::Journal;
 use super::keymap::Keymap;
 use super::popups::Popup;
 use super::rows::LIST_KINDS;
@@ -99,6 +100,8 @@ pub struct State {
     pub size: (u16, u16),
     /// Set when the user quits.
     pub quit: bool,
+    /// This session's changes, for undo and redo.
+    pub journal: Journal,
 }
 
 impl State {
@@ -129,6 +132,7 @@ impl State {
             editor: None,
             size: options.size,
             quit: false,
+            journal: Journal::default(),
         };
         st.request(Job::Dashboard);
         st

@@ -11,6 +11,7 @@ use super::effect::{Effect, Effects, FormRequest, Layer};
 use super::event::Event;
 use super::forms;
 use super::jobs::{Job, Loaded, Ticket};
+use super::journal::Way;
 use super::keys::KeyPress;
 use super::popups::Popup;
 use super::popups::help::Help;
@@ -179,6 +180,27 @@ fn global(st: &mut State, action: Action) {
             st.theme = Theme::builtin(next, st.no_color);
             st.say(format!("Theme: {next}"), Level::Info);
         }
+        Action::Undo | Action::Redo => {
+            let way = if action == Action::Undo { Way::Undo } else { Way::Redo };
+            let app = st.app.clone();
+            match st.journal.apply(&app, way) {
+                Ok((label, kinds)) => {
+                    changed(st, &kinds);
+                    let (done, key) = match way {
+                        Way::Undo => ("Undone", Action::Redo),
+                        Way::Redo => ("Redone", Action::Undo),
+                    };
+                    let again = st.keymap.key_text(Scope::Global, key).unwrap_or_default();
+                    let word = if key == Action::Redo { "redoes" } else { "undoes" };
+                    st.say(format!("{done}: {label} ({again} {word} it)"), Level::Success);
+                }
+                Err(message) => st.say(message, Level::Info),
+            }
+        }
+        Action::Delete => match selected(st) {
+            Some((kind, id)) => open_form(st, FormRequest::Trash(kind, id)),
+            None => st.say("Select a record to move it to the trash", Level::Info),
+        },
         Action::New => new_record(st),
         Action::Edit => match selected(st) {
             Some((kind, id)) => open_form(st, FormRequest::Edit(kind, id)),
@@ -522,5 +544,6 @@ pub fn apply(st: &mut State, effect: Effect) {
             }
         }
         Effect::Editor(text) => st.editor = Some(EditorRequest { text }),
+        Effect::Wrote(step) => st.journal.record(step),
     }
 }

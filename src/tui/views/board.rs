@@ -10,10 +10,12 @@ use ratatui::widgets::Widget;
 use rust_decimal::Decimal;
 
 use crate::app::dashboard::{Deal, month_start, next_month};
-use crate::model::stage::Pipeline;
+use crate::model::EntityKind;
+use crate::model::stage::{Pipeline, StageState};
 use crate::tui::action::Action;
 use crate::tui::ctx::Ctx;
 use crate::tui::effect::{Effect, Effects, FormRequest, Level};
+use crate::tui::journal::Step;
 use crate::tui::widgets::{fill, fit, line, panel, placeholder, scrolled, short_amount};
 
 /// Which close dates the board shows.
@@ -199,12 +201,19 @@ fn step(b: &mut BoardView, cx: &Ctx, delta: i32, out: &mut Effects) {
         out.say("No deal selected", Level::Info);
         return;
     };
-    // A won deal does not become lost by a slip of the key: ask, with a reason.
-    if let Ok(Some(target)) = cx.app.step_target(deal.id, delta)
-        && cx.app.loses_a_won_deal(deal.id, &target).unwrap_or(false)
-    {
-        return out.form(FormRequest::Lose(deal.id, target));
+    // A deal is not closed by a slip of the key: a closed stage asks first (and a lost
+    // one asks why).
+    let target = cx.app.step_target(deal.id, delta).ok().flatten();
+    match target.as_deref().and_then(|t| pipeline.find(t)).map(|s| s.state) {
+        Some(StageState::Lost) => return out.form(FormRequest::Lose(deal.id, target.unwrap_or_default())),
+        Some(StageState::Won) => return out.form(FormRequest::Win(deal.id, target.unwrap_or_default())),
+        _ => {}
     }
+    let step = Step::before(
+        cx.app,
+        format!("move '{}' from {}", deal.name, deal.stage),
+        &[(EntityKind::Opportunity, deal.id)],
+    );
     match cx.app.step_stage(deal.id, delta) {
         Ok(Some(stage)) => {
             match cx.app.deal(deal.id) {
@@ -226,6 +235,9 @@ fn step(b: &mut BoardView, cx: &Ctx, delta: i32, out: &mut Effects) {
             }
             // The board was patched in place; no need to load every deal again.
             out.push(Effect::DealMoved);
+            if let Some(step) = step {
+                out.push(Effect::Wrote(step));
+            }
             out.say(format!("Moved '{}' to {stage}", deal.name), Level::Success);
         }
         Ok(None) => {
