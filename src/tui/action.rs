@@ -79,6 +79,8 @@ pub enum Action {
     FilterOwner,
     /// Show deals closing in a period (cycles).
     FilterPeriod,
+    /// Collapse or show the closed stages on the board (toggles).
+    ToggleClosed,
     /// Switch agenda and week view.
     ToggleCalendar,
     /// Previous week or day range.

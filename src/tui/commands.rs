@@ -129,6 +129,12 @@ pub const COMMANDS: &[Command] = &[
         true,
     ),
     c(
+        Action::ToggleClosed,
+        "closed",
+        "Collapse Closed Won/Lost to a count and a sum, or show their deals (toggles)",
+        true,
+    ),
+    c(
         Action::LogCall,
         "log call",
         "Log a call with its outcome and a next step (makes a follow-up task)",
