@@ -119,6 +119,8 @@ pub enum Action {
     /// Conflicts: move a held record (one the server never had) to the trash; asks
     /// once more first.
     DiscardHeld,
+    /// Sync with the server now (in the background).
+    Sync,
     /// Undo the last change made in this session.
     Undo,
     /// Make the last undone change again.

@@ -257,6 +257,12 @@ pub const COMMANDS: &[Command] = &[
     c(Action::NextView, "next view", "Show the next view", false),
     c(Action::PrevView, "previous view", "Show the previous view", false),
     c(
+        Action::Sync,
+        "sync",
+        "Sync with the server now: send changes, receive everyone else's (in the background)",
+        false,
+    ),
+    c(
         Action::Undo,
         "undo",
         "Undo the last change made in this session (a new write that syncs)",

@@ -24,6 +24,8 @@ pub enum Event {
     Progress(Job, usize, usize),
     /// A job finished (or failed with a message).
     Loaded(Ticket, Result<Loaded, String>),
+    /// Time passed (sent now and then, so `sync_every` can start a sync).
+    Tick,
 }
 
 /// Reads terminal events on a thread and sends them on `tx` until the receiver is gone.

@@ -28,6 +28,10 @@ pub enum Job {
     Titles,
     /// Conflicts: open ones, or all when `true`.
     Conflicts(bool),
+    /// Sync with the server (`outpost sync`); not a read: never outdated or repeated.
+    Sync,
+    /// Ask the server whether it answers.
+    Reach,
 }
 
 impl Job {
@@ -42,6 +46,8 @@ impl Job {
             Self::Detail(k, _) => format!("Loading the {k}"),
             Self::Titles => "Indexing records for search".into(),
             Self::Conflicts(_) => "Loading conflicts".into(),
+            Self::Sync => "Syncing".into(),
+            Self::Reach => "Checking the server".into(),
         }
     }
 }
@@ -74,6 +80,10 @@ pub enum Loaded {
     Titles(search::Titles),
     /// Conflicts (all of them when `true`).
     Conflicts(bool, Vec<ConflictRow>),
+    /// What a sync did.
+    Synced(Box<crate::sync::engine::Report>),
+    /// Whether the server answers (`None`: no server set up).
+    Reach(Option<bool>),
 }
 
 /// Runs a job. `progress(done, total)` is called now and then for long ones.
@@ -90,5 +100,18 @@ pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, 
         Job::Detail(kind, id) => Loaded::Detail(Box::new(detail::load(app, clock, *kind, *id)?)),
         Job::Titles => Loaded::Titles(search::load(app, progress)?),
         Job::Conflicts(all) => Loaded::Conflicts(*all, app.conflict_rows(*all)?),
+        Job::Sync => {
+            let mut report = |p: crate::sync::engine::Progress| match p {
+                crate::sync::engine::Progress::Push { done, total } => progress(done, total),
+                crate::sync::engine::Progress::Pull { cursor, head } => progress(
+                    usize::try_from(cursor).unwrap_or(usize::MAX),
+                    usize::try_from(head).unwrap_or(usize::MAX),
+                ),
+            };
+            Loaded::Synced(Box::new(
+                app.sync(crate::sync::engine::Options::default(), &mut report)?,
+            ))
+        }
+        Job::Reach => Loaded::Reach(app.server_reachable()?),
     })
 }

@@ -74,6 +74,15 @@ fn event_loop(terminal: &mut DefaultTerminal, app: Arc<App>, options: Options) -
     let (tx, rx) = mpsc::channel();
     let paused = Arc::new(AtomicBool::new(false));
     let _input = spawn_input(tx.clone(), paused.clone());
+    if app.config.sync_every.is_some() {
+        // `sync_every`: a tick now and then lets the state start a sync when one is due.
+        let tick = tx.clone();
+        thread::spawn(move || {
+            while tick.send(Event::Tick).is_ok() {
+                thread::sleep(std::time::Duration::from_secs(20));
+            }
+        });
+    }
     let mut st = State::new(app, options);
     loop {
         for ticket in st.take_jobs() {

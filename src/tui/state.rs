@@ -102,6 +102,8 @@ pub struct State {
     pub quit: bool,
     /// This session's changes, for undo and redo.
     pub journal: Journal,
+    /// When this session last started a sync (`sync_every` counts from it).
+    pub sync_started: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl State {
@@ -133,8 +135,10 @@ impl State {
             size: options.size,
             quit: false,
             journal: Journal::default(),
+            sync_started: None,
         };
         st.request(Job::Dashboard);
+        st.request(Job::Reach);
         st
     }
 
@@ -170,7 +174,12 @@ impl State {
     /// outdated; the same jobs are asked for again.
     pub fn outdate_running(&mut self) {
         self.fresh_from = self.started;
-        let again: Vec<Job> = self.running.iter().map(|t| t.job.clone()).collect();
+        let again: Vec<Job> = self
+            .running
+            .iter()
+            .map(|t| t.job.clone())
+            .filter(|j| !matches!(j, Job::Sync | Job::Reach))
+            .collect();
         for job in again {
             self.request(job);
         }

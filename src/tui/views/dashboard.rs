@@ -29,6 +29,9 @@ pub struct DashboardView {
     pub selected: [usize; 3],
     /// Must load again.
     pub stale: bool,
+    /// Whether the sync server answered when last asked (`None`: not asked, or no
+    /// server set up).
+    pub reachable: Option<bool>,
 }
 
 /// One line of a dashboard list.
@@ -242,7 +245,12 @@ pub fn render(v: &DashboardView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
                     // Today's date goes without saying; the panel is narrow.
                     t.strip_prefix(&format!("{today} ")).map_or(t.clone(), str::to_string)
                 });
-                format!(" synced {last} · {} to send{conflicts} ", d.outbox)
+                let reach = match v.reachable {
+                    Some(true) => " · server up",
+                    Some(false) => " · server unreachable",
+                    None => "",
+                };
+                format!(" synced {last}{reach} · {} to send{conflicts} ", d.outbox)
             }
         }
     });

@@ -1,0 +1,121 @@
+//! The TUI through a rep's day (issue 12): syncing from the TUI against a real server,
+//! on a key and on its own with `sync_every`.
+
+mod sync_support;
+mod tui_support;
+
+use std::sync::Arc;
+
+use outpost::app::App;
+use outpost::model::EntityKind;
+use outpost::model::records::Role;
+use outpost::server::Storage;
+use outpost::tui::event::Event;
+use outpost::tui::harness::Harness;
+use outpost::tui::update;
+use sync_support::Laptop;
+
+/// A server with one user, a colleague's laptop that has pushed an account, and this
+/// laptop logged in (by the CLI) but never synced.
+fn setup(t: &tempfile::TempDir, config: &str) -> (outpost::server::Running, Laptop, Laptop) {
+    let storage = Storage::Sled(t.path().join("srv"));
+    let token = sync_support::add_user(&storage, "rep", Role::Rep);
+    let server = sync_support::start(&storage);
+    let url = server.url();
+    let other = Laptop::new(t, "other");
+    other.login(&url, &token);
+    other.ok(&["account", "add", "--name", "Colleague Works AB"]);
+    other.sync();
+    let me = Laptop::new(t, "me");
+    std::fs::create_dir_all(&me.dir).expect("mkdir");
+    std::fs::write(me.dir.join("config.toml"), config).expect("config");
+    me.login(&url, &token);
+    (server, other, me)
+}
+
+fn session(me: &Laptop) -> Harness {
+    let app = Arc::new(App::open_with_clock(&me.dir, tui_support::clock()).expect("open"));
+    Harness::new(app, tui_support::ZONE, (120, 40))
+}
+
+fn has_account(s: &Harness, name: &str) -> bool {
+    s.state
+        .app
+        .store_for_tests()
+        .ids_by_title(EntityKind::Account, name)
+        .is_ok_and(|ids| !ids.is_empty())
+}
+
+#[test]
+fn a_key_syncs_in_the_background_and_says_what_moved() {
+    let t = sync_support::temp();
+    let (_server, _other, me) = setup(&t, "");
+    let mut s = session(&me);
+    assert_eq!(s.state.dashboard.reachable, Some(true), "the dashboard asks the server");
+    assert!(s.screen().contains("server up"), "{}", s.screen());
+    assert!(!has_account(&s, "Colleague Works AB"));
+
+    // A change made here goes up, the colleague's comes down.
+    s.keys("3 n");
+    s.type_text("Mine Ltd");
+    s.keys("ctrl-s esc");
+    s.keys("Y");
+    let (message, _) = s.state.status.message.clone().expect("a message");
+    assert_eq!(
+        message,
+        "Synced: sent 1, received 1, conflicts 0, held 0",
+        "{}",
+        s.screen()
+    );
+    assert!(has_account(&s, "Colleague Works AB"));
+    let list = s
+        .state
+        .list(EntityKind::Account)
+        .and_then(|l| l.data.as_ref())
+        .expect("rows");
+    assert_eq!(list.rows.len(), 2, "the list shows what the sync brought");
+
+    // The palette runs the same sync.
+    s.keys(":");
+    s.type_text("sync");
+    s.keys("enter");
+    let (message, _) = s.state.status.message.clone().expect("a message");
+    assert_eq!(message, "Synced: sent 0, received 0, conflicts 0, held 0");
+    s.keys("1");
+    assert!(!s.screen().contains("synced never"), "{}", s.screen());
+}
+
+#[test]
+fn sync_every_syncs_on_its_own_when_due() {
+    let t = sync_support::temp();
+    let (_server, other, me) = setup(&t, "sync_every = \"15m\"\n");
+    let mut s = session(&me);
+    // Never synced: due at the first tick.
+    update::handle_event(&mut s.state, Event::Tick);
+    s.settle();
+    assert!(has_account(&s, "Colleague Works AB"));
+    let first = s.state.sync_started.expect("started");
+
+    // Not again before 15 minutes.
+    other.ok(&["account", "add", "--name", "Later Works AB"]);
+    other.sync();
+    s.state.app.clock().advance(chrono::Duration::minutes(10));
+    update::handle_event(&mut s.state, Event::Tick);
+    s.settle();
+    assert_eq!(s.state.sync_started, Some(first));
+    assert!(!has_account(&s, "Later Works AB"));
+    s.state.app.clock().advance(chrono::Duration::minutes(6));
+    update::handle_event(&mut s.state, Event::Tick);
+    s.settle();
+    assert!(has_account(&s, "Later Works AB"), "synced after 15 minutes");
+}
+
+#[test]
+fn without_a_server_the_key_says_how_to_set_one_up() {
+    let (_dir, mut s) = tui_support::session(120, 40);
+    assert_eq!(s.state.dashboard.reachable, None);
+    s.keys("Y");
+    let (message, level) = s.state.status.message.clone().expect("a message");
+    assert!(message.contains("sync login"), "{message}");
+    assert_eq!(level, outpost::tui::state::Level::Error);
+}
