@@ -119,3 +119,83 @@ fn without_a_server_the_key_says_how_to_set_one_up() {
     assert!(message.contains("sync login"), "{message}");
     assert_eq!(level, outpost::tui::state::Level::Error);
 }
+
+#[test]
+fn the_palette_offers_sync_and_undo_and_ctrl_u_clears_it() {
+    let (_dir, mut s) = tui_support::session(120, 40);
+    s.keys(":");
+    s.type_text("undo");
+    let Some(outpost::tui::popups::Popup::Palette(p)) = s.state.popups.last() else {
+        panic!("palette")
+    };
+    assert_eq!(p.matches().first(), Some(&outpost::tui::action::Action::Undo));
+    s.keys("ctrl-u");
+    let Some(outpost::tui::popups::Popup::Palette(p)) = s.state.popups.last() else {
+        panic!("palette")
+    };
+    assert_eq!(p.input.text(), "", "ctrl-u clears the input");
+    s.type_text("sync");
+    let Some(outpost::tui::popups::Popup::Palette(p)) = s.state.popups.last() else {
+        panic!("palette")
+    };
+    assert_eq!(p.matches().first(), Some(&outpost::tui::action::Action::Sync));
+}
+
+#[test]
+fn help_stops_at_its_last_page() {
+    let (_dir, mut s) = tui_support::session(120, 40);
+    s.keys("? G");
+    let Some(outpost::tui::popups::Popup::Help(h)) = s.state.popups.last() else {
+        panic!("help")
+    };
+    let len = outpost::tui::popups::help::lines(&s.state.ctx()).len();
+    assert_eq!(h.scroll, len - (40 - 6), "the last line sits on the last row");
+    let screen = s.screen();
+    assert!(screen.contains("Does nothing") || screen.contains("Forms"), "{screen}");
+    s.keys("G j j");
+    let Some(outpost::tui::popups::Popup::Help(h2)) = s.state.popups.last() else {
+        panic!("help")
+    };
+    assert_eq!(h2.scroll, len - 34, "no further");
+}
+
+#[test]
+fn opportunities_open_on_open_deals_from_today_on() {
+    let (_dir, mut s) = tui_support::session(120, 40);
+    s.keys("6");
+    let id = s
+        .state
+        .list(EntityKind::Opportunity)
+        .and_then(|l| l.selected_id())
+        .expect("a deal");
+    let deal = s
+        .state
+        .app
+        .record(EntityKind::Opportunity, id)
+        .expect("get")
+        .expect("deal");
+    let today = s.state.clock.today().to_string();
+    assert!(deal.text("close_date") >= today.as_str(), "{}", deal.text("close_date"));
+    let stage = s.state.app.config.pipeline.find(deal.text("stage")).expect("stage");
+    assert_eq!(stage.state, outpost::model::stage::StageState::Open);
+    let l = s.state.list(EntityKind::Opportunity).expect("list");
+    assert_eq!(l.offset, l.selected, "shown at the top");
+    assert!(l.selected > 0, "older deals are above, not gone");
+}
+
+#[test]
+fn the_today_panel_counts_and_hints_at_more() {
+    let (_dir, s) = tui_support::session(80, 24);
+    let n = s
+        .state
+        .dashboard
+        .data
+        .as_ref()
+        .map(|d| d.agenda.len() + d.due_today.len())
+        .expect("data");
+    let screen = s.screen();
+    assert!(screen.contains(&format!("({n})")), "{screen}");
+    if n > 9 {
+        assert!(screen.contains("more"), "{screen}");
+    }
+}

@@ -533,8 +533,13 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
             st.board.stale = false;
         }
         Loaded::List(data) => {
+            let (pipeline, today) = (st.app.config.pipeline.clone(), st.clock.today());
             if let Some(l) = st.list_mut(data.kind) {
+                let first = l.data.is_none();
                 l.set_data(data);
+                if first && l.kind == EntityKind::Opportunity {
+                    l.start_at_open_deals(&pipeline, today);
+                }
             }
         }
         Loaded::Calendar(data) => st.calendar.data = Some(data),
