@@ -199,3 +199,94 @@ fn the_today_panel_counts_and_hints_at_more() {
         assert!(screen.contains("more"), "{screen}");
     }
 }
+
+/// Runs the real binary on `dir` in a thread (it waits for the TUI's answer).
+fn cli_in_thread(dir: &std::path::Path, args: &[&str]) -> std::thread::JoinHandle<std::process::Output> {
+    let dir = dir.to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
+    std::thread::spawn(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_outpost"))
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .env_remove("OUTPOST_DATA_DIR")
+            .output()
+            .expect("run outpost")
+    })
+}
+
+/// Answers one request from the socket in the session, as the TUI's event loop does.
+fn answer_one(s: &mut Harness, rx: &std::sync::mpsc::Receiver<Event>) {
+    let event = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("a command arrives on the socket");
+    assert!(matches!(event, Event::Remote(..)));
+    update::handle_event(&mut s.state, event);
+    s.settle();
+}
+
+#[test]
+fn cli_commands_run_in_the_open_tui_over_its_socket_and_the_tui_refreshes() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, app) = tui_support::demo_app();
+    let mut s = Harness::new(app, tui_support::ZONE, (120, 40));
+    s.state.remote = Some(outpost::cli::remote::handler());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sock = outpost::tui::remote::listen(dir.path(), tx).expect("listen");
+    let mode = std::fs::metadata(&sock).expect("socket").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "this user only");
+    s.keys("4");
+    let before = s
+        .state
+        .list(EntityKind::Contact)
+        .and_then(|l| l.data.as_ref())
+        .map(|d| d.rows.len());
+
+    // A write: same output and exit code as without the TUI, and the list shows it.
+    let cli = cli_in_thread(dir.path(), &["contact", "add", "--first", "Zed", "--last", "Remote"]);
+    answer_one(&mut s, &rx);
+    let out = cli.join().expect("cli");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(id.parse::<outpost::model::Id>().is_ok(), "prints the new id: {id}");
+    let after = s
+        .state
+        .list(EntityKind::Contact)
+        .and_then(|l| l.data.as_ref())
+        .map(|d| d.rows.len());
+    assert_eq!(after, before.map(|n| n + 1), "the open list reloaded");
+    assert!(s.screen().contains("another terminal"), "{}", s.screen());
+
+    // A read in JSON, relative paths from the caller's directory.
+    let cli = cli_in_thread(dir.path(), &["contact", "show", &id, "--format", "json"]);
+    answer_one(&mut s, &rx);
+    let out = cli.join().expect("cli");
+    assert_eq!(out.status.code(), Some(0));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(shown[0]["first_name"], "Zed");
+
+    // Errors keep their exit codes and go to stderr.
+    let cli = cli_in_thread(dir.path(), &["contact", "show", "nobody-by-this-name"]);
+    answer_one(&mut s, &rx);
+    let out = cli.join().expect("cli");
+    assert_eq!(out.status.code(), Some(4));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+    let cli = cli_in_thread(dir.path(), &["contact", "edit", &id, "--email", "not-an-email"]);
+    answer_one(&mut s, &rx);
+    let out = cli.join().expect("cli");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "invalid data: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // With nobody answering, the message names the process holding the store.
+    outpost::tui::remote::stop(&sock);
+    let out = cli_in_thread(dir.path(), &["contact", "list"]).join().expect("cli");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+}

@@ -52,6 +52,7 @@ pub mod keymap;
 pub mod keys;
 pub mod load;
 pub mod popups;
+pub mod remote;
 pub mod rows;
 pub mod runtime;
 pub mod state;

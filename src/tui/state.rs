@@ -104,6 +104,8 @@ pub struct State {
     pub journal: Journal,
     /// When this session last started a sync (`sync_every` counts from it).
     pub sync_started: Option<chrono::DateTime<chrono::Utc>>,
+    /// Runs CLI commands sent by other processes while this TUI holds the store.
+    pub remote: Option<super::remote::Handler>,
 }
 
 impl State {
@@ -136,6 +138,7 @@ impl State {
             quit: false,
             journal: Journal::default(),
             sync_started: None,
+            remote: None,
         };
         st.request(Job::Dashboard);
         st.request(Job::Reach);

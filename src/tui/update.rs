@@ -46,6 +46,19 @@ pub fn handle_event(st: &mut State, event: Event) {
         }
         Event::Loaded(ticket, result) => loaded(st, &ticket, result),
         Event::Tick => auto_sync(st),
+        Event::Remote(request, reply) => {
+            let (answer, wrote) = match &st.remote {
+                Some(run) => run(&st.app, &request),
+                None => (Vec::new(), false),
+            };
+            let _ = reply.send(answer);
+            if wrote {
+                // What is on screen shows the change.
+                st.dashboard.stale = true;
+                changed(st, &EntityKind::ALL);
+                st.say("Updated by a command from another terminal", Level::Info);
+            }
+        }
     }
 }
 
