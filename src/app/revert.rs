@@ -39,7 +39,8 @@ impl App {
                 op: Op::Restore,
             });
         }
-        if !fields.is_empty() && !(now.deleted && to.deleted) {
+        let stays_in_trash = now.deleted && to.deleted;
+        if !fields.is_empty() && !stays_in_trash {
             muts.push(Mutation::update(kind, id, fields));
         }
         if !now.deleted && to.deleted {

@@ -321,10 +321,13 @@ pub fn fit_middle(text: &str, width: usize) -> String {
     format!("{}…{}", head.trim_end(), tail.trim_start())
 }
 
-/// Where the columns go at a width: (stage index, x offset, width, folded) for each
-/// column shown, and how many open stages are scrolled off to the left and right.
+/// One column shown: (stage index, x offset, width, folded).
+pub type Placed = (usize, u16, u16, bool);
+
+/// Where the columns go at a width: each column shown, and how many open stages are
+/// scrolled off to the left and right.
 #[must_use]
-pub fn layout(b: &BoardView, pipeline: &Pipeline, width: u16) -> (Vec<(usize, u16, u16, bool)>, usize, usize) {
+pub fn layout(b: &BoardView, pipeline: &Pipeline, width: u16) -> (Vec<Placed>, usize, usize) {
     let n = pipeline.stages.len();
     if n == 0 {
         return (Vec::new(), 0, 0);
