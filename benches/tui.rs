@@ -131,7 +131,7 @@ fn main() {
             ms(frame)
         );
     }
-    for q in ["m", "zz", "berlin"] {
+    for q in ["m", "zz", "berlin", "+4930", "iberia"] {
         let list = st.list_mut(EntityKind::Contact).expect("list");
         list.set_query("");
         let t = Instant::now();

@@ -98,3 +98,75 @@ fn accounts_with_fzf_syntax() {
 fn deals_by_account() {
     check(EntityKind::Opportunity, "6", "'harbor");
 }
+
+#[test]
+fn the_issue_examples_agree_everywhere() {
+    check(EntityKind::Account, "3", "iberia");
+    check(EntityKind::Contact, "4", "+49");
+    check(EntityKind::Activity, "8", "renewal");
+}
+
+#[test]
+fn search_finds_what_a_person_looks_for_and_cuts_the_scattered_tail() {
+    let (_dir, app) = common::demo_app();
+    let names = |kind: EntityKind, q: &str| -> Vec<String> {
+        app.list(
+            kind,
+            &ListQuery {
+                search: Some(q.into()),
+                ..Default::default()
+            },
+        )
+        .expect("list")
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+    };
+    // `/iberia`: only accounts with the word (or a word starting with it) in a field,
+    // never "Bright Robotics GmbH ... Berlin" for its scattered letters.
+    let iberia = names(EntityKind::Account, "iberia");
+    assert!(!iberia.is_empty());
+    let all = app.list(EntityKind::Account, &ListQuery::default()).expect("list");
+    for name in &iberia {
+        let row = all.iter().find(|r| r["name"] == name.as_str()).expect("row");
+        assert!(
+            search::text_of(EntityKind::Account, row)
+                .to_lowercase()
+                .contains("iberia"),
+            "'{name}' does not contain iberia"
+        );
+    }
+    assert!(iberia[0].starts_with("Iberia"), "the names first: {iberia:?}");
+    // A product by a word of its name.
+    let licence = names(EntityKind::Product, "licence");
+    assert!(
+        !licence.is_empty() && licence.iter().all(|n| n.contains("Licence")),
+        "{licence:?}"
+    );
+
+    // A phone in any spacing: the first account's number, typed without spaces.
+    let row = &all[0];
+    let phone = row["phone"].as_str().expect("a demo phone").to_string();
+    let compact: String = phone.chars().filter(|c| *c != ' ').collect();
+    let typed = &compact[..compact.len() - 3];
+    let found = names(EntityKind::Account, typed);
+    assert!(
+        found.contains(&row["name"].as_str().expect("name").to_string()),
+        "{typed}: {found:?}"
+    );
+
+    // Global search says why a record matched.
+    let mut g = outpost::tui::harness::Harness::new(app.clone(), common::ZONE, (120, 40));
+    g.keys("s");
+    g.type_text(typed);
+    let Some(Popup::Search(popup)) = g.state.popups.last() else {
+        panic!("search is open")
+    };
+    let i = popup
+        .shown
+        .iter()
+        .position(|(k, id, _)| *k == EntityKind::Account && *id == id_of(row))
+        .expect("the account is found");
+    assert_eq!(popup.why[i], "phone");
+    assert!(g.screen().contains("· phone"), "{}", g.screen());
+}

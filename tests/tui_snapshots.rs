@@ -190,3 +190,49 @@ fn reports_stale_deals() {
 fn reports_records_behind_a_row() {
     check("reports-drill", "r ] ] enter");
 }
+
+/// A demo store with a deal whose name and account are longer than any card: it closes
+/// soonest, so it is the first card of Prospecting.
+fn app_with_long_names() -> Arc<App> {
+    static APP: OnceLock<(tempfile::TempDir, Arc<App>)> = OnceLock::new();
+    APP.get_or_init(|| {
+        let (dir, app) = common::demo_app();
+        let spec = |k, f| outpost::app::ops::spec_of(k, f);
+        use outpost::model::EntityKind::{Account, Opportunity};
+        let acc = app
+            .create(
+                Account,
+                &vec![(
+                    spec(Account, "name"),
+                    vec!["Iberian Foods Distribución Mayorista S.L.".into()],
+                )],
+            )
+            .expect("account");
+        app.create(
+            Opportunity,
+            &vec![
+                (
+                    spec(Opportunity, "name"),
+                    vec!["Upgrade – December 2026 multi-site rollout".into()],
+                ),
+                (spec(Opportunity, "account_id"), vec![acc.to_string()]),
+                (spec(Opportunity, "amount"), vec!["42000".into()]),
+                (spec(Opportunity, "close_date"), vec!["2026-03-11".into()]),
+            ],
+        )
+        .expect("deal");
+        (dir, app)
+    })
+    .1
+    .clone()
+}
+
+#[test]
+fn pipeline_board_with_long_names() {
+    check_on(&app_with_long_names(), "pipeline-long-names", "2");
+}
+
+#[test]
+fn pipeline_board_scrolled_right_with_closed_stages_shown() {
+    check_on(&app_with_long_names(), "pipeline-scrolled", "2 z l l l l l");
+}

@@ -191,7 +191,7 @@ fn moving_a_won_deal_to_lost_asks_for_a_reason_and_esc_keeps_it_won() {
     );
     assert!(s.screen().contains("to Closed Lost"));
 
-    // Back from lost to won asks nothing and clears the reason.
+    // Back from lost to won asks too (a closed stage), and clears the reason.
     s.state.board.col = pipeline.position("Closed Lost").expect("a lost stage");
     s.state.board.rows[s.state.board.col] = s
         .state
@@ -202,6 +202,10 @@ fn moving_a_won_deal_to_lost_asks_for_a_reason_and_esc_keeps_it_won() {
         .expect("the deal is in the lost column");
     s.keys("H");
     assert!(!lose_form_open(&s));
+    assert!(confirm_open(&s), "a won stage asks first");
+    assert_eq!(stage_of(&s, deal.id), "Closed Lost");
+    s.keys("enter");
+    assert!(s.state.popups.is_empty());
     assert_eq!(stage_of(&s, deal.id), "Closed Won");
     let stored = s
         .state
@@ -1047,4 +1051,185 @@ fn the_reports_view_opens_the_records_behind_its_rows() {
     s.keys("r");
     assert!(!s.state.reports.stale);
     assert!(!s.state.jobs.contains(&Job::Reports));
+}
+
+fn confirm_open(s: &outpost::tui::harness::Harness) -> bool {
+    matches!(
+        s.state.popups.last(),
+        Some(Popup::Form(f)) if matches!(f.target, outpost::tui::popups::form::Target::Win(..) | outpost::tui::popups::form::Target::Trash(..))
+    )
+}
+
+/// Selects the deal of `stage` whose card is first in its column.
+fn select_column(s: &mut outpost::tui::harness::Harness, stage: &str) -> outpost::app::dashboard::Deal {
+    let pipeline = s.state.app.config.pipeline.clone();
+    let today = s.state.clock.today();
+    s.state.board.col = pipeline.position(stage).expect("stage");
+    s.state.board.selected(&pipeline, today).expect("a deal").clone()
+}
+
+#[test]
+fn moving_an_open_deal_to_won_or_lost_asks_first() {
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("2");
+    let deal = select_column(&mut s, "Negotiation");
+    let outbox = s.state.app.store_for_tests().outbox_len();
+    s.keys("L");
+    assert!(confirm_open(&s), "won asks first");
+    assert!(s.screen().contains("Closed Won?"), "{}", s.screen());
+    s.keys("esc");
+    assert!(s.state.popups.is_empty());
+    assert_eq!(stage_of(&s, deal.id), "Negotiation");
+    assert_eq!(
+        s.state.app.store_for_tests().outbox_len(),
+        outbox,
+        "Esc changes nothing"
+    );
+    s.keys("L enter");
+    assert_eq!(stage_of(&s, deal.id), "Closed Won");
+
+    // An open deal to lost (one step back from nowhere: set it there through the board's
+    // column after won) asks for the reason.
+    let deal = select_column(&mut s, "Closed Won");
+    s.keys("L");
+    assert!(lose_form_open(&s));
+    s.keys("esc");
+    assert_eq!(stage_of(&s, deal.id), "Closed Won");
+}
+
+#[test]
+fn undo_and_redo_a_stage_move_as_new_recorded_writes() {
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("2");
+    let deal = select_column(&mut s, "Prospecting");
+    s.keys("L");
+    assert_eq!(stage_of(&s, deal.id), "Qualification");
+    let outbox = s.state.app.store_for_tests().outbox_len();
+
+    s.keys("u");
+    assert_eq!(stage_of(&s, deal.id), "Prospecting");
+    assert!(s.screen().contains("Undone: move"), "{}", s.screen());
+    let after_undo = s.state.app.store_for_tests().outbox_len();
+    assert!(after_undo > outbox, "the undo is a new change in the outbox (it syncs)");
+    let stored = s
+        .state
+        .app
+        .record(EntityKind::Opportunity, deal.id)
+        .expect("get")
+        .expect("deal");
+    assert_eq!(stored.fields["probability"], Value::from(10));
+    let history = StageHistory::from_value(&stored.fields["stage_history"]);
+    assert_eq!(
+        history.last().map(|h| h.stage.as_str()),
+        Some("Prospecting"),
+        "history keeps both moves"
+    );
+    assert!(
+        s.state
+            .board
+            .deals
+            .as_ref()
+            .is_some_and(|d| d.iter().any(|x| x.id == deal.id && x.stage == "Prospecting")),
+        "the board shows the undo"
+    );
+
+    s.keys("U");
+    assert_eq!(stage_of(&s, deal.id), "Qualification");
+    s.keys("u u");
+    assert_eq!(stage_of(&s, deal.id), "Prospecting");
+    assert!(s.screen().contains("Nothing to undo"), "{}", s.screen());
+}
+
+#[test]
+fn undo_takes_back_an_edit_a_done_mark_and_a_delete() {
+    let (_dir, mut s) = common::session(120, 40);
+    // An edit.
+    s.keys("3");
+    let id = s
+        .state
+        .list(EntityKind::Account)
+        .and_then(|l| l.selected_id())
+        .expect("an account");
+    let city = s
+        .state
+        .app
+        .record(EntityKind::Account, id)
+        .expect("get")
+        .expect("acc")
+        .text("city")
+        .to_string();
+    s.keys("e");
+    if let Some(Popup::Form(f)) = s.state.popups.last_mut() {
+        f.focus = f.fields.iter().position(|x| x.key == "city").expect("city");
+    }
+    s.keys("ctrl-u");
+    s.type_text("Reykjavik");
+    s.keys("ctrl-s");
+    let city_now = |s: &outpost::tui::harness::Harness| {
+        s.state
+            .app
+            .record(EntityKind::Account, id)
+            .expect("get")
+            .expect("acc")
+            .text("city")
+            .to_string()
+    };
+    assert_eq!(city_now(&s), "Reykjavik");
+
+    // A delete of a record nothing points at: a new account.
+    s.keys("n");
+    s.type_text("Short Lived Ltd");
+    s.keys("ctrl-s");
+    let gone = s.state.details.last().map(|d| d.id).expect("the new account opens");
+    s.keys("D");
+    assert!(confirm_open(&s), "delete asks first");
+    s.keys("enter");
+    let trashed = |s: &outpost::tui::harness::Harness| {
+        s.state
+            .app
+            .record(EntityKind::Account, gone)
+            .expect("get")
+            .expect("acc")
+            .deleted
+    };
+    assert!(trashed(&s));
+    assert!(s.state.details.is_empty(), "the trashed record closes");
+
+    // A done mark.
+    s.keys("1");
+    let task = s
+        .state
+        .dashboard
+        .data
+        .as_ref()
+        .expect("loaded")
+        .due_today
+        .first()
+        .expect("a task")
+        .id;
+    let events = s.state.dashboard.data.as_ref().expect("loaded").agenda.len();
+    for _ in 0..events {
+        s.keys("j");
+    }
+    s.keys("x");
+    let done = |s: &outpost::tui::harness::Harness| {
+        s.state
+            .app
+            .record(EntityKind::Activity, task)
+            .expect("get")
+            .expect("task")
+            .fields["done"]
+            .clone()
+    };
+    assert_eq!(done(&s), Value::Bool(true));
+
+    s.keys("u");
+    assert_eq!(done(&s), Value::Bool(false), "done undone");
+    s.keys("u");
+    assert!(!trashed(&s), "delete undone");
+    s.keys("u");
+    assert_eq!(city_now(&s), city, "edit undone");
+    s.keys("U U");
+    assert_eq!(city_now(&s), "Reykjavik");
+    assert!(trashed(&s));
 }

@@ -24,6 +24,44 @@ pub struct Config {
     /// Exchange rates for reports: `[rates]` `USD = 0.92` means one USD is 0.92 of
     /// `currency`. A currency without a rate is reported apart.
     pub rates: std::collections::BTreeMap<String, rust_decimal::Decimal>,
+    /// `sync_every = "15m"`: the TUI syncs on its own this often while a server is set up
+    /// and reachable.
+    pub sync_every: Option<std::time::Duration>,
+}
+
+/// Reads an interval like `15m`, `1h`, `90s` or `1h30m` (at least a minute).
+pub fn parse_every(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let mut secs = 0u64;
+    let mut digits = String::new();
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => {
+                return Err(format!(
+                    "'{t}' is not an interval; write it like \"15m\", \"1h\" or \"90s\""
+                ));
+            }
+        };
+        let n: u64 = digits
+            .parse()
+            .map_err(|_| format!("'{t}' is not an interval; write it like \"15m\", \"1h\" or \"90s\""))?;
+        secs = secs.saturating_add(n.saturating_mul(unit));
+        digits.clear();
+    }
+    if !digits.is_empty() || t.is_empty() {
+        return Err(format!("'{t}' needs a unit: s, m or h (\"15m\")"));
+    }
+    if secs < 60 {
+        return Err(format!("'{t}' is too often; sync at most once a minute (\"1m\")"));
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 impl Default for Config {
@@ -34,6 +72,7 @@ impl Default for Config {
             owner: None,
             locale: NumberLocale::none(),
             rates: std::collections::BTreeMap::new(),
+            sync_every: None,
         }
     }
 }
@@ -48,6 +87,7 @@ struct File {
     stages: Vec<Stage>,
     #[serde(default)]
     rates: std::collections::BTreeMap<String, toml::Value>,
+    sync_every: Option<String>,
 }
 
 impl Config {
@@ -71,6 +111,11 @@ impl Config {
                 parse_currency(&c).map_err(|m| AppError::Invalid(format!("{}: currency: {m}", path.display())))?;
         }
         config.owner = file.owner;
+        if let Some(every) = &file.sync_every {
+            config.sync_every = Some(
+                parse_every(every).map_err(|m| AppError::Invalid(format!("{}: sync_every: {m}", path.display())))?,
+            );
+        }
         for (code, rate) in &file.rates {
             let code =
                 parse_currency(code).map_err(|m| AppError::Invalid(format!("{}: rates: {m}", path.display())))?;
@@ -114,5 +159,17 @@ impl Config {
             config.pipeline = Pipeline { stages: file.stages };
         }
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sync_every_reads_minutes_hours_and_refuses_nonsense() {
+        assert_eq!(super::parse_every("15m"), Ok(std::time::Duration::from_secs(900)));
+        assert_eq!(super::parse_every("1h30m"), Ok(std::time::Duration::from_secs(5400)));
+        assert!(super::parse_every("15").is_err_and(|e| e.contains("unit")));
+        assert!(super::parse_every("10s").is_err_and(|e| e.contains("once a minute")));
+        assert!(super::parse_every("soon").is_err());
     }
 }

@@ -15,6 +15,7 @@ pub mod owners;
 pub mod queries;
 pub mod report;
 pub mod resolve;
+pub mod revert;
 pub mod search;
 pub mod session;
 pub mod spec;

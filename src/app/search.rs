@@ -36,10 +36,54 @@ pub fn fields(kind: EntityKind) -> &'static [&'static str] {
     super::kinds::def(kind).search
 }
 
-/// The searched text of an output row: its search fields' values, joined by a space.
+/// Separates the fields in a searched text, so a match can say which field it is in.
+/// Never part of a value (fields refuse control characters).
+pub const SEP: char = '\u{1f}';
+
+/// The searched text of an output row: its search fields' values, in registry order,
+/// separated by [`SEP`].
 #[must_use]
 pub fn text_of(kind: EntityKind, row: &Map<String, Value>) -> String {
-    join(fields(kind).iter().map(|k| row.get(*k).map(cell).unwrap_or_default()))
+    join(
+        fields(kind)
+            .iter()
+            .map(|k| part(k, row.get(*k).map(cell).unwrap_or_default())),
+    )
+}
+
+/// A field's searched text: phone numbers are also searched without their spacing, so
+/// `+351912` finds `+351 912 345 678`.
+fn part(key: &str, text: String) -> String {
+    if !key.contains("phone") || text.is_empty() {
+        return text;
+    }
+    let mut out = text.clone();
+    for number in text.split(',') {
+        let compact: String = number
+            .trim()
+            .chars()
+            .enumerate()
+            .filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+'))
+            .map(|(_, c)| c)
+            .collect();
+        if compact.len() > 1 && compact != number.trim() {
+            out.push(' ');
+            out.push_str(&compact);
+        }
+    }
+    out
+}
+
+/// A search field's name as shown beside a result ("account", "e-mails", "next step").
+#[must_use]
+pub fn field_label(key: &str) -> String {
+    match key {
+        "emails" | "email" => "e-mail".into(),
+        "owner_name" => "owner".into(),
+        "sku" => "SKU".into(),
+        "body" => "notes".into(),
+        k => k.strip_suffix("_name").unwrap_or(k).replace('_', " "),
+    }
 }
 
 /// The same text as [`text_of`], read from a stored record: names of linked records and
@@ -65,12 +109,14 @@ pub fn text_from(app: &App, kind: EntityKind, stored: &Stored, names: &mut Names
                 .map(|id| names.title(app, target, id))
                 .unwrap_or_default();
         }
-        stored.fields.get(*k).map(cell).unwrap_or_default()
+        part(k, stored.fields.get(*k).map(cell).unwrap_or_default())
     }))
 }
 
 fn join(parts: impl Iterator<Item = String>) -> String {
-    parts.filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ")
+    let mut out = parts.collect::<Vec<_>>().join(&SEP.to_string());
+    out.truncate(out.trim_end_matches(SEP).len());
+    out
 }
 
 /// Ranks output rows of a kind by `query`: rows that do not match are dropped, the best
@@ -99,7 +145,8 @@ pub fn score(query: &str, text: &str) -> Option<u32> {
     let hay: Haystacks = std::iter::once(text).collect();
     let pattern = Pattern::parse(query.trim(), CaseMatching::Ignore, Normalization::Smart);
     let mut matcher = Filter::default().matcher;
-    score_pattern(&pattern, hay.get(0)?, &mut matcher, false)
+    let needles = Needle::all(&pattern);
+    score_pattern(&pattern, &needles, hay.get(0)?, &mut matcher, false).map(|s| s.0)
 }
 
 /// Every live record of some kinds with its searched text, for a search across kinds.
@@ -240,25 +287,166 @@ impl<S: AsRef<str>> FromIterator<S> for Haystacks {
 /// 100k contacts: 'an' 36 ms optimal, about 12 ms greedy.
 const GREEDY_ABOVE: usize = 20_000;
 
-/// Scores a haystack against one word of a pattern.
-fn score_atom(atom: &Atom, hay: Utf32Str<'_>, matcher: &mut Matcher, greedy: bool) -> Option<u32> {
-    if greedy && atom.kind == AtomKind::Fuzzy && !atom.negative {
-        matcher.config.ignore_case = true;
-        matcher.config.normalize = true;
-        matcher.fuzzy_match_greedy(hay, atom.needle_text()).map(u32::from)
-    } else {
-        atom.score(hay, matcher).map(u32::from)
+/// How well one word matched, best last: scattered letters (fuzzy), inside a word, the
+/// start of a word, a whole word. The tier decides the rank before the fuzzy score does,
+/// and weak tiers are cut when stronger matches exist (see [`Filter::set_query`]).
+pub mod tier {
+    /// Letters in order with gaps.
+    pub const FUZZY: u8 = 0;
+    /// Inside a word.
+    pub const INSIDE: u8 = 1;
+    /// The start of a word.
+    pub const PREFIX: u8 = 2;
+    /// A whole word (or an fzf anchor: `^`, `$`, `'`).
+    pub const WORD: u8 = 3;
+}
+
+/// A word's score per tier; the fuzzy score stays below one step.
+const TIER_STEP: u32 = 1_000;
+
+/// A query word folded as haystacks are, for the word-match search.
+#[derive(Clone, Debug)]
+struct Needle(Vec<char>);
+
+impl Needle {
+    fn all(pattern: &Pattern) -> Vec<Self> {
+        pattern
+            .atoms
+            .iter()
+            .map(|a| {
+                let text: String = a.needle_text().chars().collect();
+                Self(fold(&text).chars().collect())
+            })
+            .collect()
+    }
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// The best occurrence of `needle` in `hay` as a run of characters: (tier, field index,
+/// characters in that field). `None` when it does not occur.
+fn find_word(hay: Utf32Str<'_>, needle: &[char]) -> Option<(u8, usize, usize)> {
+    match hay {
+        Utf32Str::Ascii(bytes) => {
+            let mut ascii = Vec::with_capacity(needle.len());
+            for c in needle {
+                ascii.push(u8::try_from(u32::from(*c)).ok().filter(u8::is_ascii)?);
+            }
+            find_in(bytes, &ascii, 0x1f, |b| b.is_ascii_alphanumeric())
+        }
+        Utf32Str::Unicode(chars) => find_in(chars, needle, SEP, is_word),
+    }
+}
+
+fn find_in<T: Copy + PartialEq>(
+    hay: &[T],
+    needle: &[T],
+    sep: T,
+    word: impl Fn(T) -> bool,
+) -> Option<(u8, usize, usize)> {
+    let (n, m) = (hay.len(), needle.len());
+    if m == 0 || m > n {
+        return None;
+    }
+    let first = needle[0];
+    let mut best: Option<(u8, usize)> = None;
+    for i in 0..=n - m {
+        if hay[i] != first || hay[i..i + m] != *needle {
+            continue;
+        }
+        let start = i == 0 || !word(hay[i - 1]);
+        let end = i + m == n || !word(hay[i + m]);
+        let t = match (start, end) {
+            (true, true) => tier::WORD,
+            (true, false) => tier::PREFIX,
+            _ => tier::INSIDE,
+        };
+        if best.is_none_or(|b| t > b.0) {
+            best = Some((t, i));
+            if t == tier::WORD {
+                break;
+            }
+        }
+    }
+    let (t, i) = best?;
+    let field = hay[..i].iter().filter(|c| **c == sep).count();
+    let from = hay[..i].iter().rposition(|c| *c == sep).map_or(0, |p| p + 1);
+    let to = hay[i..].iter().position(|c| *c == sep).map_or(n, |p| i + p);
+    Some((t, field, to - from))
+}
+
+/// The haystack without leading and trailing empty fields, for fzf's anchors.
+fn trimmed(hay: Utf32Str<'_>) -> Utf32Str<'_> {
+    let n = hay.len();
+    let at = |i: usize| hay.get(u32::try_from(i).unwrap_or(u32::MAX));
+    let mut a = 0;
+    while a < n && at(a) == SEP {
+        a += 1;
+    }
+    let mut b = n;
+    while b > a && at(b - 1) == SEP {
+        b -= 1;
+    }
+    hay.slice(a..b)
+}
+
+/// Scores a haystack against one word of a pattern: (score, tier). A word found as a
+/// run of characters scores by tier, then by how early its field is (the name first) and
+/// how much of the field it covers; otherwise by nucleo's fuzzy score.
+fn score_atom(
+    atom: &Atom,
+    needle: &Needle,
+    hay: Utf32Str<'_>,
+    matcher: &mut Matcher,
+    greedy: bool,
+) -> Option<(u32, u8)> {
+    if atom.negative {
+        return atom.score(hay, matcher).map(|s| (u32::from(s), tier::WORD));
+    }
+    match atom.kind {
+        AtomKind::Fuzzy | AtomKind::Substring => {
+            if let Some((t, field, len)) = find_word(hay, &needle.0) {
+                let early = 300u32.saturating_sub(30 * u32::try_from(field).unwrap_or(10));
+                let cover = u32::try_from(100 * needle.0.len() / len.max(1)).unwrap_or(100);
+                return Some((u32::from(t) * TIER_STEP + early + cover, t));
+            }
+            if atom.kind == AtomKind::Substring {
+                return None;
+            }
+            let s = if greedy {
+                matcher.config.ignore_case = true;
+                matcher.config.normalize = true;
+                matcher.fuzzy_match_greedy(hay, atom.needle_text())
+            } else {
+                atom.score(hay, matcher)
+            };
+            s.map(|s| (u32::from(s).min(TIER_STEP - 1), tier::FUZZY))
+        }
+        _ => atom
+            .score(trimmed(hay), matcher)
+            .map(|s| (u32::from(tier::WORD) * TIER_STEP + u32::from(s), tier::WORD)),
     }
 }
 
 /// Scores a haystack against every word of the pattern (all must match): the sum of
-/// the words' scores, as `Pattern::score` adds them.
-fn score_pattern(pattern: &Pattern, hay: Utf32Str<'_>, matcher: &mut Matcher, greedy: bool) -> Option<u32> {
+/// the words' scores and the weakest word's tier.
+fn score_pattern(
+    pattern: &Pattern,
+    needles: &[Needle],
+    hay: Utf32Str<'_>,
+    matcher: &mut Matcher,
+    greedy: bool,
+) -> Option<(u32, u8)> {
     let mut total = 0u32;
-    for atom in &pattern.atoms {
-        total += score_atom(atom, hay, matcher, greedy)?;
+    let mut weakest = tier::WORD;
+    for (atom, needle) in pattern.atoms.iter().zip(needles) {
+        let (s, t) = score_atom(atom, needle, hay, matcher, greedy)?;
+        total += s;
+        weakest = weakest.min(t);
     }
-    Some(total)
+    Some((total, weakest))
 }
 
 /// One matching row: where it is, and its score split into the words before the last
@@ -269,6 +457,9 @@ struct Candidate {
     pos: u32,
     before_last: u32,
     last: u32,
+    /// The weakest tier of the words before the last, and the last word's.
+    tier_before: u8,
+    tier_last: u8,
 }
 
 /// How a new query relates to the previous one, when it only grew.
@@ -308,6 +499,9 @@ pub struct Filter {
     ranked: Vec<u32>,
     active: bool,
     matcher: Matcher,
+    /// The query's words as parsed, and folded for the word search (for [`Filter::why`]).
+    atoms: Vec<Atom>,
+    needles: Vec<Needle>,
 }
 
 impl Default for Filter {
@@ -319,6 +513,8 @@ impl Default for Filter {
             greedy: false,
             ranked: Vec::new(),
             active: false,
+            atoms: Vec::new(),
+            needles: Vec::new(),
             matcher: Matcher::new({
                 // Matches at the start of a name rank first ("cal" -> "Calendar").
                 let mut c = Config::DEFAULT;
@@ -390,52 +586,60 @@ impl Filter {
         } else {
             Growth::Other
         };
+        let needles = Needle::all(&pattern);
         let matcher = &mut self.matcher;
         let mut next: Vec<Candidate> = Vec::new();
         match (reuse, pattern.atoms.last()) {
             (Growth::Same, _) => next = std::mem::take(&mut self.candidates),
             (Growth::LastWord, Some(atom)) => {
+                let needle = needles.last().cloned().unwrap_or(Needle(Vec::new()));
                 for c in &self.candidates {
                     if let Some(h) = hay.get(c.row)
-                        && let Some(last) = score_atom(atom, h, matcher, greedy)
+                        && let Some((last, tier_last)) = score_atom(atom, &needle, h, matcher, greedy)
                     {
-                        next.push(Candidate { last, ..*c });
+                        next.push(Candidate { last, tier_last, ..*c });
                     }
                 }
             }
             (Growth::NewWord, Some(atom)) => {
+                let needle = needles.last().cloned().unwrap_or(Needle(Vec::new()));
                 for c in &self.candidates {
                     if let Some(h) = hay.get(c.row)
-                        && let Some(last) = score_atom(atom, h, matcher, greedy)
+                        && let Some((last, tier_last)) = score_atom(atom, &needle, h, matcher, greedy)
                     {
                         next.push(Candidate {
                             before_last: c.before_last + c.last,
                             last,
+                            tier_before: c.tier_before.min(c.tier_last),
+                            tier_last,
                             ..*c
                         });
                     }
                 }
             }
             _ => {
-                let (init, last_atom) = match pattern.atoms.split_last() {
-                    Some((last, init)) => (init, Some(last)),
-                    None => (&pattern.atoms[..], None),
-                };
+                let n = pattern.atoms.len();
                 let mut score = |row: u32, pos: u32| {
                     let h = hay.get(row)?;
                     let mut before_last = 0u32;
-                    for atom in init {
-                        before_last += score_atom(atom, h, matcher, greedy)?;
+                    let mut tier_before = tier::WORD;
+                    let (mut last, mut tier_last) = (0, tier::WORD);
+                    for (k, (atom, needle)) in pattern.atoms.iter().zip(&needles).enumerate() {
+                        let (s, t) = score_atom(atom, needle, h, matcher, greedy)?;
+                        if k + 1 == n {
+                            (last, tier_last) = (s, t);
+                        } else {
+                            before_last += s;
+                            tier_before = tier_before.min(t);
+                        }
                     }
-                    let last = match last_atom {
-                        Some(atom) => score_atom(atom, h, matcher, greedy)?,
-                        None => 0,
-                    };
                     Some(Candidate {
                         row,
                         pos,
                         before_last,
                         last,
+                        tier_before,
+                        tier_last,
                     })
                 };
                 // Rows are visited in storage order (memory order of their haystacks),
@@ -460,14 +664,61 @@ impl Filter {
                 }
             }
         }
-        let mut ranked: Vec<(u32, u32, u32)> = next.iter().map(|c| (c.row, c.pos, c.before_last + c.last)).collect();
+        // The weak tail is cut: when some rows match every word at least inside a word,
+        // rows where a word only matches as scattered letters are dropped; when every
+        // row is such a scattered match, those under half the best score are.
+        let strongest = next
+            .iter()
+            .map(|c| c.tier_before.min(c.tier_last))
+            .max()
+            .unwrap_or(tier::FUZZY);
+        let best = next.iter().map(|c| c.before_last + c.last).max().unwrap_or(0);
+        let mut ranked: Vec<(u32, u32, u32)> = next
+            .iter()
+            .filter(|c| {
+                if strongest > tier::FUZZY {
+                    c.tier_before.min(c.tier_last) > tier::FUZZY
+                } else {
+                    (c.before_last + c.last) * 2 >= best
+                }
+            })
+            .map(|c| (c.row, c.pos, c.before_last + c.last))
+            .collect();
         ranked.sort_unstable_by_key(|&(_, pos, s)| (Reverse(s), pos));
         self.ranked = ranked.into_iter().map(|(r, _, _)| r).collect();
         self.candidates = next;
+        self.atoms = pattern.atoms.clone();
+        self.needles = needles;
         self.words = words;
         self.greedy = greedy;
         self.query = query.to_string();
         self.active = true;
+    }
+
+    /// Which search field (index into the kind's [`fields`]) made `hay` match the
+    /// current query: where its strongest word was found. `None` without a query.
+    pub fn why(&mut self, hay: Utf32Str<'_>) -> Option<usize> {
+        let mut best: Option<(u8, usize)> = None;
+        for (atom, needle) in self.atoms.iter().zip(&self.needles) {
+            if atom.negative {
+                continue;
+            }
+            let found = find_word(hay, &needle.0).map(|(t, field, _)| (t, field)).or_else(|| {
+                let mut at = Vec::new();
+                atom.indices(hay, &mut self.matcher, &mut at)?;
+                let first = *at.first()? as usize;
+                let seps = (0..first)
+                    .filter(|i| hay.get(u32::try_from(*i).unwrap_or(u32::MAX)) == SEP)
+                    .count();
+                Some((tier::FUZZY, seps))
+            });
+            if let Some(f) = found
+                && best.is_none_or(|b| f.0 > b.0)
+            {
+                best = Some(f);
+            }
+        }
+        best.map(|b| b.1)
     }
 
     /// Re-runs the query from scratch (after the rows or their order changed).
@@ -538,5 +789,86 @@ mod tests {
         let mut f = Filter::default();
         f.set_query("zoe", &h, &[0]);
         assert_eq!(f.ranked(), [0]);
+    }
+
+    /// A fixed corpus of account texts as the registry builds them (name, city, industry,
+    /// e-mail, phone), fields separated as in the real haystacks.
+    fn corpus() -> (Vec<String>, Haystacks) {
+        let rows: Vec<String> = [
+            ["Bright Robotics GmbH", "Berlin", "Robotics", "info@bright.example", ""],
+            ["Iberia Motors SARL", "Madrid", "Automotive", "", "+351 912 345 678"],
+            ["Iberian Foods S.L.", "Sevilla", "Food", "", ""],
+            ["Nordlicht Iberia Trading", "Hamburg", "Trade", "", ""],
+            ["Libera Art", "Roma", "Art", "", ""],
+            [
+                "Harbor Hotels Ltd",
+                "Lisboa",
+                "Hotels",
+                "sales@harbor.example",
+                "+351 21 000 1111",
+            ],
+        ]
+        .iter()
+        .map(|r| {
+            join(
+                r.iter()
+                    .zip(["name", "city", "industry", "email", "phone"])
+                    .map(|(v, k)| part(k, (*v).to_string())),
+            )
+        })
+        .collect();
+        let hay = rows.iter().collect();
+        (rows, hay)
+    }
+
+    fn ranked(query: &str) -> Vec<u32> {
+        let (rows, hay) = corpus();
+        let base: Vec<u32> = (0..u32::try_from(rows.len()).expect("rows")).collect();
+        let mut f = Filter::default();
+        f.set_query(query, &hay, &base);
+        f.ranked().to_vec()
+    }
+
+    #[test]
+    fn whole_words_and_word_starts_rank_above_scattered_letters_which_are_cut() {
+        // "iberia": the whole word first (the name before another field), the prefix of
+        // "Iberian" next; "Libera" (inside a word) after; "Bright Robotics GmbH ... Berlin"
+        // only has the letters scattered and is cut.
+        assert_eq!(ranked("iberia"), [1, 3, 2]);
+        assert!(!ranked("iberia").contains(&0));
+        // With no strong match, scattered matches stay (a typo still finds something).
+        assert!(!ranked("ibrmtrs").is_empty());
+        // Two words: both must match.
+        assert_eq!(ranked("iberia madrid"), [1]);
+    }
+
+    #[test]
+    fn phones_match_in_any_spacing_and_say_which_field() {
+        assert_eq!(ranked("+351912"), [1]);
+        assert_eq!(ranked("912 345"), [1]);
+        assert_eq!(ranked("+351"), [1, 5]);
+        let (_, hay) = corpus();
+        let mut f = Filter::default();
+        f.set_query("+351912", &hay, &[0, 1, 2, 3, 4, 5]);
+        assert_eq!(f.why(hay.get(1).expect("row")), Some(4), "the phone field");
+        f.set_query("sevilla", &hay, &[0, 1, 2, 3, 4, 5]);
+        assert_eq!(f.ranked(), [2]);
+        assert_eq!(f.why(hay.get(2).expect("row")), Some(1), "the city field");
+        f.set_query("bright.example", &hay, &[0, 1, 2, 3, 4, 5]);
+        assert_eq!(f.why(hay.get(0).expect("row")), Some(3), "the e-mail field");
+    }
+
+    #[test]
+    fn fzf_anchors_ignore_empty_fields() {
+        assert_eq!(ranked("^harbor"), [5]);
+        assert_eq!(ranked("'robotics !bright"), Vec::<u32>::new());
+        assert!(score("sarl$", "Iberia Motors SARL\u{1f}\u{1f}").is_some());
+        assert!(
+            score(
+                "sarl$",
+                &join(["Iberia Motors SARL".to_string(), String::new()].into_iter())
+            )
+            .is_some()
+        );
     }
 }

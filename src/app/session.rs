@@ -138,6 +138,15 @@ impl App {
         Ok(engine::sync(&self.store, &api, &login.server, opts, progress)?)
     }
 
+    /// Whether the server logged in to answers: `None` when no server is set up.
+    pub fn server_reachable(&self) -> Result<Option<bool>, AppError> {
+        let Some(login) = login::effective(self.store.path()).map_err(AppError::Sync)? else {
+            return Ok(None);
+        };
+        let api = HttpApi::for_login(&login)?;
+        Ok(Some(api.health().is_ok()))
+    }
+
     /// Where syncing stands.
     pub fn sync_status(&self) -> Result<SyncStatus, AppError> {
         let store = &self.store;

@@ -84,6 +84,12 @@ fn field_args(kind: EntityKind, for_add: bool) -> Vec<Arg> {
 /// Builds `add/list/show/edit/rm` for `kind` onto `cmd`.
 pub fn augment(cmd: Command, kind: EntityKind) -> Command {
     let noun = kind.name().replace('_', " ");
+    // "an account", "a contact", "a user".
+    let a = if noun.starts_with(['a', 'e', 'i', 'o']) {
+        "an"
+    } else {
+        "a"
+    };
     let reference = || {
         Arg::new("ref")
             .value_name("REF")
@@ -94,7 +100,7 @@ pub fn augment(cmd: Command, kind: EntityKind) -> Command {
         .arg_required_else_help(true)
         .subcommand(
             Command::new("add")
-                .about(format!("Create a {noun}; prints its id"))
+                .about(format!("Create {a} {noun}; prints its id"))
                 .args(field_args(kind, true)),
         )
         .subcommand(list_command(kind))
@@ -105,7 +111,7 @@ pub fn augment(cmd: Command, kind: EntityKind) -> Command {
         )
         .subcommand(
             Command::new("edit")
-                .about(format!("Change fields of a {noun}; an empty value clears a field"))
+                .about(format!("Change fields of {a} {noun}; an empty value clears a field"))
                 .arg(reference())
                 .args(field_args(kind, false)),
         )
@@ -113,7 +119,7 @@ pub fn augment(cmd: Command, kind: EntityKind) -> Command {
             Command::new("rm")
                 .visible_alias("delete")
                 .about(format!(
-                    "Move a {noun} to the trash (`outpost trash restore` brings it back)"
+                    "Move {a} {noun} to the trash (`outpost trash restore` brings it back)"
                 ))
                 .arg(reference())
                 .arg(

@@ -25,6 +25,14 @@ macro_rules! print {
     };
 }
 
+/// `eprintln!` for the CLI: through [`out::eprint`], so a command run for another
+/// process through the open TUI writes to that process's stderr.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {
+        $crate::cli::out::eprint(format_args!($($arg)*), true)
+    };
+}
+
 mod commands;
 pub mod conflicts_cmd;
 pub mod entity;
@@ -32,6 +40,7 @@ mod entity_cmd;
 mod hint;
 pub mod man;
 pub mod out;
+pub mod remote;
 pub mod report_cmd;
 pub mod serve_cmd;
 pub mod server_cmd;
@@ -140,14 +149,20 @@ pub fn main() -> i32 {
             return e.exit_code();
         }
     };
-    match run(cli) {
+    finish(run(cli))
+}
+
+/// The exit code of a command's result, its error printed (to stderr, or the captured
+/// stderr of a command run through the open TUI).
+fn finish(result: anyhow::Result<()>) -> i32 {
+    match result {
         Ok(()) => 0,
         Err(e) => {
             if out::is_broken_pipe(&e) {
                 return 0;
             }
             if let Some(usage) = e.downcast_ref::<clap::Error>() {
-                let _ = usage.print();
+                remote::print_clap(usage);
                 return usage.exit_code();
             }
             eprintln!(
@@ -173,7 +188,8 @@ pub fn data_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let format = cli.format;
     let Some(command) = cli.command else {
-        return crate::tui::run(&data_dir(cli.data_dir)?);
+        let dir = std::path::absolute(data_dir(cli.data_dir)?)?;
+        return crate::tui::run(&dir, Some(remote::handler()));
     };
     if let Commands::Completions(args) = &command {
         return commands::completions(args);
@@ -191,27 +207,40 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Commands::Server(args) = &command {
         return server_cmd::run(args, &dir, format);
     }
-    let app = crate::app::App::open(&dir)?;
+    let app = match crate::app::App::open(&dir) {
+        Ok(app) => app,
+        Err(AppError::Store(crate::store::StoreError::Locked { path })) => {
+            // Held by an open TUI: it runs the command and answers.
+            let code = remote::forward(&dir, &path)?;
+            std::process::exit(code);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    dispatch(&app, command, format)
+}
+
+/// Runs a command that needs the store on `app`.
+fn dispatch(app: &crate::app::App, command: Commands, format: Format) -> anyhow::Result<()> {
     match command {
-        Commands::Account(a) => entity_cmd::run(&app, crate::model::EntityKind::Account, a.0, format),
-        Commands::Contact(a) => entity_cmd::run(&app, crate::model::EntityKind::Contact, a.0, format),
-        Commands::Lead(a) => entity_cmd::run(&app, crate::model::EntityKind::Lead, a.0, format),
-        Commands::Opp(a) => entity_cmd::run(&app, crate::model::EntityKind::Opportunity, a.0, format),
-        Commands::Product(a) => entity_cmd::run(&app, crate::model::EntityKind::Product, a.0, format),
-        Commands::Quote(a) => entity_cmd::run(&app, crate::model::EntityKind::Quote, a.0, format),
-        Commands::Activity(a) => entity_cmd::run(&app, crate::model::EntityKind::Activity, a.0, format),
-        Commands::Event(a) => entity_cmd::run(&app, crate::model::EntityKind::Event, a.0, format),
-        Commands::User(a) => entity_cmd::run(&app, crate::model::EntityKind::User, a.0, format),
-        Commands::Territory(a) => entity_cmd::run(&app, crate::model::EntityKind::Territory, a.0, format),
-        Commands::Trash(t) => commands::trash(&app, t, format),
-        Commands::Import(a) => commands::import(&app, &a, format),
-        Commands::Export(a) => commands::export(&app, &a, format),
-        Commands::Backup(a) => commands::backup(&app, &a),
-        Commands::Demo(a) => commands::demo(&app, &a),
-        Commands::Check(a) => commands::check(&app, &a),
-        Commands::Sync(a) => sync_cmd::run(&app, &a, format),
-        Commands::Conflicts(a) => conflicts_cmd::run(&app, &a, format),
-        Commands::Report(a) => report_cmd::run(&app, &a, format),
+        Commands::Account(a) => entity_cmd::run(app, crate::model::EntityKind::Account, a.0, format),
+        Commands::Contact(a) => entity_cmd::run(app, crate::model::EntityKind::Contact, a.0, format),
+        Commands::Lead(a) => entity_cmd::run(app, crate::model::EntityKind::Lead, a.0, format),
+        Commands::Opp(a) => entity_cmd::run(app, crate::model::EntityKind::Opportunity, a.0, format),
+        Commands::Product(a) => entity_cmd::run(app, crate::model::EntityKind::Product, a.0, format),
+        Commands::Quote(a) => entity_cmd::run(app, crate::model::EntityKind::Quote, a.0, format),
+        Commands::Activity(a) => entity_cmd::run(app, crate::model::EntityKind::Activity, a.0, format),
+        Commands::Event(a) => entity_cmd::run(app, crate::model::EntityKind::Event, a.0, format),
+        Commands::User(a) => entity_cmd::run(app, crate::model::EntityKind::User, a.0, format),
+        Commands::Territory(a) => entity_cmd::run(app, crate::model::EntityKind::Territory, a.0, format),
+        Commands::Trash(t) => commands::trash(app, t, format),
+        Commands::Import(a) => commands::import(app, &a, format),
+        Commands::Export(a) => commands::export(app, &a, format),
+        Commands::Backup(a) => commands::backup(app, &a),
+        Commands::Demo(a) => commands::demo(app, &a),
+        Commands::Check(a) => commands::check(app, &a),
+        Commands::Sync(a) => sync_cmd::run(app, &a, format),
+        Commands::Conflicts(a) => conflicts_cmd::run(app, &a, format),
+        Commands::Report(a) => report_cmd::run(app, &a, format),
         Commands::Completions(_)
         | Commands::Man(_)
         | Commands::Restore(_)

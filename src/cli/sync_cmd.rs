@@ -1,7 +1,5 @@
 //! `outpost sync`: log in, sync, status, dry run.
 
-use std::io::IsTerminal;
-
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -151,7 +149,7 @@ fn sync_now(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
         dry_run: args.dry_run,
         retry_held: args.retry_held,
     };
-    let tty = std::io::stderr().is_terminal();
+    let tty = super::out::stderr_is_terminal();
     let mut progress = |p: Progress| {
         if tty {
             match p {

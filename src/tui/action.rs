@@ -81,6 +81,8 @@ pub enum Action {
     FilterOwner,
     /// Show deals closing in a period (cycles).
     FilterPeriod,
+    /// Collapse or show the closed stages on the board (toggles).
+    ToggleClosed,
     /// Switch agenda and week view.
     ToggleCalendar,
     /// Previous week or day range.
@@ -119,6 +121,14 @@ pub enum Action {
     /// Conflicts: move a held record (one the server never had) to the trash; asks
     /// once more first.
     DiscardHeld,
+    /// Sync with the server now (in the background).
+    Sync,
+    /// Undo the last change made in this session.
+    Undo,
+    /// Make the last undone change again.
+    Redo,
+    /// Move the selected record to the trash (asks first).
+    Delete,
     /// Reload from the store.
     Refresh,
     /// Switch between the dark and light theme.

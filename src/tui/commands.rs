@@ -134,6 +134,12 @@ pub const COMMANDS: &[Command] = &[
         true,
     ),
     c(
+        Action::ToggleClosed,
+        "closed",
+        "Collapse Closed Won/Lost to a count and a sum, or show their deals (toggles)",
+        true,
+    ),
+    c(
         Action::LogCall,
         "log call",
         "Log a call with its outcome and a next step (makes a follow-up task)",
@@ -261,6 +267,25 @@ pub const COMMANDS: &[Command] = &[
     ),
     c(Action::NextView, "next view", "Show the next view", false),
     c(Action::PrevView, "previous view", "Show the previous view", false),
+    c(
+        Action::Sync,
+        "sync",
+        "Sync with the server now: send changes, receive everyone else's (in the background)",
+        false,
+    ),
+    c(
+        Action::Undo,
+        "undo",
+        "Undo the last change made in this session (a new write that syncs)",
+        true,
+    ),
+    c(Action::Redo, "redo", "Make the last undone change again", false),
+    c(
+        Action::Delete,
+        "delete",
+        "Move the selected record to the trash (asks first; undo brings it back)",
+        false,
+    ),
     c(Action::Refresh, "refresh", "Reload from the store", false),
     c(
         Action::ToggleTheme,

@@ -5,6 +5,7 @@
 
 use super::action::Action;
 use super::jobs::Job;
+use super::journal::Step;
 use crate::app::conflicts::ConflictRow;
 use crate::model::records::ActivityKind;
 use crate::model::{EntityKind, Id};
@@ -35,8 +36,12 @@ pub enum FormRequest {
     Meeting((EntityKind, Id)),
     /// Convert a lead.
     Convert(Id),
-    /// Move a won deal to a lost stage, asking why.
+    /// Move a deal to a lost stage, asking why.
     Lose(Id, String),
+    /// Move a deal to a won stage: the confirmation.
+    Win(Id, String),
+    /// Move a record to the trash: the confirmation.
+    Trash(EntityKind, Id),
     /// Resolve a conflict with another value.
     Resolve(Box<ConflictRow>),
 }
@@ -85,6 +90,8 @@ pub enum Effect {
     Check(usize),
     /// Edit text in `$EDITOR` (the runtime suspends the screen for it).
     Editor(String),
+    /// A change was written: it can be undone (the records as they were before it).
+    Wrote(Step),
 }
 
 /// The effects a component returned, in order.

@@ -24,6 +24,11 @@ pub enum Event {
     Progress(Job, usize, usize),
     /// A job finished (or failed with a message).
     Loaded(Ticket, Result<Loaded, String>),
+    /// Time passed (sent now and then, so `sync_every` can start a sync).
+    Tick,
+    /// A CLI command from another process (`remote.rs`): the request, and where its
+    /// answer goes.
+    Remote(Vec<u8>, Sender<Vec<u8>>),
 }
 
 /// Reads terminal events on a thread and sends them on `tx` until the receiver is gone.

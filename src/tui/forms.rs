@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::ctx::Ctx;
 use super::effect::{Effect, Effects, FormRequest, Level};
+use super::journal::Step;
 use super::popups::form::{Field, Form, Input, Target};
 use super::widgets::fit;
 use crate::app::ConvertOptions;
@@ -50,6 +51,21 @@ pub fn build(cx: &Ctx, request: &FormRequest, out: &mut Effects) -> Option<Form>
         FormRequest::Meeting(on) => Some(open_meeting(cx, *on)),
         FormRequest::Convert(lead) => open_convert(cx, *lead, out),
         FormRequest::Lose(deal, stage) => Some(open_lose(cx, *deal, stage)),
+        FormRequest::Win(deal, stage) => Some(confirm(
+            format!(
+                "Move '{}' to {stage}? Enter moves it · Esc keeps it",
+                cx.app.title(EntityKind::Opportunity, *deal)
+            ),
+            Target::Win(*deal, stage.clone()),
+        )),
+        FormRequest::Trash(kind, id) => Some(confirm(
+            format!(
+                "Move {} '{}' to the trash? Enter trashes it · Esc keeps it",
+                kind.name(),
+                cx.app.title(*kind, *id)
+            ),
+            Target::Trash(*kind, *id),
+        )),
         FormRequest::Resolve(row) => Some(open_resolve(row)),
     }
 }
@@ -355,8 +371,20 @@ fn open_convert(cx: &Ctx, lead: Id, out: &mut Effects) -> Option<Form> {
     })
 }
 
-/// Asks before a won deal goes to a lost stage: the move happens only when a loss
-/// reason is given and saved; Esc leaves the deal as it is.
+/// A question with no fields: Enter (or y) does `target`, Esc does nothing.
+fn confirm(title: String, target: Target) -> Form {
+    Form {
+        title: fit(&title, 68),
+        target,
+        fields: Vec::new(),
+        focus: 0,
+        error: None,
+        asking_discard: false,
+    }
+}
+
+/// Asks before a deal goes to a lost stage: the move happens only when a loss reason is
+/// given and saved; Esc leaves the deal as it is.
 fn open_lose(cx: &Ctx, deal: Id, stage: &str) -> Form {
     let name = cx.app.title(EntityKind::Opportunity, deal);
     let fields = vec![Field::new(
@@ -364,11 +392,11 @@ fn open_lose(cx: &Ctx, deal: Id, stage: &str) -> Form {
         "Loss reason",
         None,
         true,
-        &format!("Why was this won deal lost? Enter moves it to {stage}, Esc keeps it"),
+        &format!("Why was this deal lost? Enter moves it to {stage}, Esc keeps it"),
         "",
     )];
     Form {
-        title: format!("Won deal to {stage}? · {name}"),
+        title: fit(&format!("Move to {stage}? · {name}"), 68),
         target: Target::Lose(deal, stage.to_string()),
         fields,
         focus: 0,
@@ -469,9 +497,15 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
         }
         Target::Convert(_) => (EntityKind::Lead, Vec::new()),
         Target::Resolve(_, kind) => (*kind, Vec::new()),
-        Target::Lose(..) => (EntityKind::Opportunity, Vec::new()),
+        Target::Lose(..) | Target::Win(..) => (EntityKind::Opportunity, Vec::new()),
+        Target::Trash(kind, _) => (*kind, Vec::new()),
     };
-    if issues.is_empty() && !matches!(target, Target::Convert(_) | Target::Resolve(..) | Target::Lose(..)) {
+    if issues.is_empty()
+        && !matches!(
+            target,
+            Target::Convert(_) | Target::Resolve(..) | Target::Lose(..) | Target::Win(..) | Target::Trash(..)
+        )
+    {
         let mut check = vals.clone();
         if matches!(target, Target::Log(..) | Target::Note(_)) {
             let kind = match &target {
@@ -503,6 +537,20 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
         return;
     }
     let text = |k: &str| form.field(k).map(Field::value).unwrap_or_default();
+    // The changes undo can take back: the records as they were before.
+    let undoable = match &target {
+        Target::Edit(kind, id) => Some((*kind, *id, "edit")),
+        Target::Lose(deal, _) | Target::Win(deal, _) => Some((EntityKind::Opportunity, *deal, "move")),
+        Target::Trash(kind, id) => Some((*kind, *id, "delete")),
+        _ => None,
+    };
+    let step = undoable.and_then(|(kind, id, verb)| {
+        Step::before(
+            app,
+            format!("{verb} {} '{}'", kind.name(), app.title(kind, id)),
+            &[(kind, id)],
+        )
+    });
     let result: Result<Saved, crate::app::AppError> = match &target {
         Target::Create(kind) => app.create(*kind, &vals).map(|id| {
             (
@@ -573,6 +621,24 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
                 None,
             )
         }),
+        Target::Win(deal, stage) => app.move_stage(*deal, stage, None).map(|stage| {
+            (
+                format!("Moved '{}' to {stage}", app.title(EntityKind::Opportunity, *deal)),
+                vec![EntityKind::Opportunity],
+                None,
+            )
+        }),
+        Target::Trash(kind, id) => app.remove(*kind, *id, false).map(|_| {
+            (
+                format!(
+                    "Moved {} '{}' to the trash; u undoes it",
+                    kind.name(),
+                    app.title(*kind, *id)
+                ),
+                vec![*kind],
+                None,
+            )
+        }),
         Target::Resolve(id, kind) => {
             let row = conflicts.iter().find(|r| &r.id == id).cloned();
             let choice = Choice::Value(text("value"));
@@ -588,6 +654,12 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
     match result {
         Ok((message, kinds, open)) => {
             out.push(Effect::Pop);
+            if let Some(step) = step {
+                out.push(Effect::Wrote(step));
+            }
+            if matches!(target, Target::Trash(..)) {
+                out.push(Effect::CloseDetail);
+            }
             if matches!(target, Target::Resolve(..)) {
                 out.push(Effect::Resolved(kinds));
             } else {
@@ -676,8 +748,13 @@ pub fn mark_done(cx: &Ctx, on: (EntityKind, Id), out: &mut Effects) {
         .get(fields::activity::DONE)
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    let word = if done { "done" } else { "open" };
+    let step = Step::before(cx.app, format!("mark '{}' {word}", s.text("subject")), &[on]);
     match cx.app.set_done(on.1, done) {
         Ok(()) => {
+            if let Some(step) = step {
+                out.push(Effect::Wrote(step));
+            }
             out.changed(&[EntityKind::Activity]);
             let word = if done { "Done" } else { "Open again" };
             out.say(format!("{word}: {}", s.text("subject")), Level::Success);

@@ -30,6 +30,10 @@ pub enum Job {
     Conflicts(bool),
     /// Every report.
     Reports,
+    /// Sync with the server (`outpost sync`); not a read: never outdated or repeated.
+    Sync,
+    /// Ask the server whether it answers.
+    Reach,
 }
 
 impl Job {
@@ -45,6 +49,8 @@ impl Job {
             Self::Titles => "Indexing records for search".into(),
             Self::Conflicts(_) => "Loading conflicts".into(),
             Self::Reports => "Computing the reports".into(),
+            Self::Sync => "Syncing".into(),
+            Self::Reach => "Checking the server".into(),
         }
     }
 }
@@ -79,6 +85,10 @@ pub enum Loaded {
     Conflicts(bool, Vec<ConflictRow>),
     /// The reports.
     Reports(Box<reports::ReportsData>),
+    /// What a sync did.
+    Synced(Box<crate::sync::engine::Report>),
+    /// Whether the server answers (`None`: no server set up).
+    Reach(Option<bool>),
 }
 
 /// Runs a job. `progress(done, total)` is called now and then for long ones.
@@ -96,5 +106,18 @@ pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, 
         Job::Titles => Loaded::Titles(search::load(app, progress)?),
         Job::Conflicts(all) => Loaded::Conflicts(*all, app.conflict_rows(*all)?),
         Job::Reports => Loaded::Reports(Box::new(reports::load(app, clock, progress)?)),
+        Job::Sync => {
+            let mut report = |p: crate::sync::engine::Progress| match p {
+                crate::sync::engine::Progress::Push { done, total } => progress(done, total),
+                crate::sync::engine::Progress::Pull { cursor, head } => progress(
+                    usize::try_from(cursor).unwrap_or(usize::MAX),
+                    usize::try_from(head).unwrap_or(usize::MAX),
+                ),
+            };
+            Loaded::Synced(Box::new(
+                app.sync(crate::sync::engine::Options::default(), &mut report)?,
+            ))
+        }
+        Job::Reach => Loaded::Reach(app.server_reachable()?),
     })
 }

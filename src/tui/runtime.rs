@@ -23,8 +23,9 @@ use super::theme::{Theme, no_color_env};
 use super::{ui, update};
 use crate::app::App;
 
-/// Opens the TUI on the store in `data_dir` and runs it until the user quits.
-pub fn run(data_dir: &Path) -> anyhow::Result<()> {
+/// Opens the TUI on the store in `data_dir` and runs it until the user quits. With
+/// `remote`, CLI commands from other processes run here while it is open (`remote.rs`).
+pub fn run(data_dir: &Path, remote: Option<super::remote::Handler>) -> anyhow::Result<()> {
     let app = Arc::new(App::open(data_dir)?);
     let config = config_dir();
     let keymap = Keymap::load(config.as_deref()).map_err(|e| anyhow::anyhow!("keymap: {e}"))?;
@@ -39,7 +40,7 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
         no_color,
         size,
     };
-    let result = event_loop(&mut terminal, app, options);
+    let result = event_loop(&mut terminal, app, options, remote.map(|r| (data_dir, r)));
     ratatui::restore();
     result
 }
@@ -70,11 +71,48 @@ fn spawn_job(app: Arc<App>, clock: Clock, ticket: Ticket, tx: Sender<Event>) {
     });
 }
 
-fn event_loop(terminal: &mut DefaultTerminal, app: Arc<App>, options: Options) -> anyhow::Result<()> {
+fn event_loop(
+    terminal: &mut DefaultTerminal,
+    app: Arc<App>,
+    options: Options,
+    remote: Option<(&Path, super::remote::Handler)>,
+) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel();
+    let mut socket = None;
+    let mut handler = None;
+    if let Some((dir, run)) = remote {
+        // Without the socket the TUI still works; other processes are told it is open.
+        socket = super::remote::listen(dir, tx.clone()).ok();
+        handler = Some(run);
+    }
+    let result = event_loop_inner(terminal, app, options, handler, tx, &rx);
+    if let Some(path) = &socket {
+        super::remote::stop(path);
+    }
+    result
+}
+
+fn event_loop_inner(
+    terminal: &mut DefaultTerminal,
+    app: Arc<App>,
+    options: Options,
+    handler: Option<super::remote::Handler>,
+    tx: Sender<Event>,
+    rx: &mpsc::Receiver<Event>,
+) -> anyhow::Result<()> {
     let paused = Arc::new(AtomicBool::new(false));
     let _input = spawn_input(tx.clone(), paused.clone());
+    if app.config.sync_every.is_some() {
+        // `sync_every`: a tick now and then lets the state start a sync when one is due.
+        let tick = tx.clone();
+        thread::spawn(move || {
+            while tick.send(Event::Tick).is_ok() {
+                thread::sleep(std::time::Duration::from_secs(20));
+            }
+        });
+    }
     let mut st = State::new(app, options);
+    st.remote = handler;
     loop {
         for ticket in st.take_jobs() {
             if st.status.progress.is_none() {

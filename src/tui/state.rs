@@ -9,6 +9,7 @@ use super::commands::Scope;
 use super::ctx::Ctx;
 pub use super::effect::Level;
 use super::jobs::{Job, Ticket};
+use super::journal::Journal;
 use super::keymap::Keymap;
 use super::popups::Popup;
 use super::rows::LIST_KINDS;
@@ -102,6 +103,12 @@ pub struct State {
     pub size: (u16, u16),
     /// Set when the user quits.
     pub quit: bool,
+    /// This session's changes, for undo and redo.
+    pub journal: Journal,
+    /// When this session last started a sync (`sync_every` counts from it).
+    pub sync_started: Option<chrono::DateTime<chrono::Utc>>,
+    /// Runs CLI commands sent by other processes while this TUI holds the store.
+    pub remote: Option<super::remote::Handler>,
 }
 
 impl State {
@@ -133,8 +140,12 @@ impl State {
             editor: None,
             size: options.size,
             quit: false,
+            journal: Journal::default(),
+            sync_started: None,
+            remote: None,
         };
         st.request(Job::Dashboard);
+        st.request(Job::Reach);
         st
     }
 
@@ -170,7 +181,12 @@ impl State {
     /// outdated; the same jobs are asked for again.
     pub fn outdate_running(&mut self) {
         self.fresh_from = self.started;
-        let again: Vec<Job> = self.running.iter().map(|t| t.job.clone()).collect();
+        let again: Vec<Job> = self
+            .running
+            .iter()
+            .map(|t| t.job.clone())
+            .filter(|j| !matches!(j, Job::Sync | Job::Reach))
+            .collect();
         for job in again {
             self.request(job);
         }

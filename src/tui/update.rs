@@ -11,6 +11,7 @@ use super::effect::{Effect, Effects, FormRequest, Layer};
 use super::event::Event;
 use super::forms;
 use super::jobs::{Job, Loaded, Ticket};
+use super::journal::Way;
 use super::keys::KeyPress;
 use super::popups::Popup;
 use super::popups::help::Help;
@@ -44,6 +45,95 @@ pub fn handle_event(st: &mut State, event: Event) {
             st.status.progress = Some((job.label(), Some((done, total))));
         }
         Event::Loaded(ticket, result) => loaded(st, &ticket, result),
+        Event::Tick => auto_sync(st),
+        Event::Remote(request, reply) => {
+            let (answer, wrote) = match &st.remote {
+                Some(run) => run(&st.app, &request),
+                None => (Vec::new(), false),
+            };
+            let _ = reply.send(answer);
+            if wrote {
+                // What is on screen shows the change.
+                st.dashboard.stale = true;
+                changed(st, &EntityKind::ALL);
+                st.say("Updated by a command from another terminal", Level::Info);
+            }
+        }
+    }
+}
+
+/// With `sync_every` in config.toml and a server set up and answering, starts a sync
+/// when the last one (this session's, or the store's last complete one) is that old.
+pub fn auto_sync(st: &mut State) {
+    let Some(every) = st.app.config.sync_every else { return };
+    if st.dashboard.reachable.is_none() || st.running.iter().any(|t| t.job == Job::Sync) {
+        // No server set up (or not asked yet), or a sync is running.
+        if st.dashboard.reachable.is_none() {
+            st.request(Job::Reach);
+        }
+        return;
+    }
+    let now = st.clock.now();
+    let last_sync = st
+        .dashboard
+        .data
+        .as_ref()
+        .and_then(|d| d.last_sync.as_deref())
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc));
+    let since = st.sync_started.max(last_sync);
+    let due = since.is_none_or(|t| now - t >= chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX));
+    if due {
+        st.sync_started = Some(now);
+        if st.dashboard.reachable == Some(false) {
+            // Ask first; the answer starts the sync when the server is back.
+            st.request(Job::Reach);
+        } else {
+            st.request(Job::Sync);
+        }
+    }
+}
+
+/// Starts a sync now (the key or the palette).
+fn sync_now(st: &mut State) {
+    if st.running.iter().any(|t| t.job == Job::Sync) || st.jobs.contains(&Job::Sync) {
+        return st.say("A sync is already running", Level::Info);
+    }
+    st.sync_started = Some(st.clock.now());
+    st.request(Job::Sync);
+    st.status.progress = Some((Job::Sync.label(), None));
+}
+
+/// Takes in what a sync did: the message, and everything reloads.
+fn synced(st: &mut State, result: Result<Loaded, String>) {
+    match result {
+        Ok(Loaded::Synced(r)) => {
+            st.dashboard.reachable = Some(true);
+            st.dashboard.stale = true;
+            changed(st, &EntityKind::ALL);
+            let mut text = format!(
+                "Synced: sent {}, received {}, conflicts {}, held {}",
+                r.sent, r.received, r.conflicts, r.held
+            );
+            if r.refused > 0 {
+                text.push_str(&format!(", refused {}", r.refused));
+            }
+            let level = if r.conflicts > 0 || r.held > 0 || r.refused > 0 {
+                Level::Info
+            } else {
+                Level::Success
+            };
+            st.say(text, level);
+        }
+        Ok(_) => {}
+        Err(e) => {
+            if e.contains("not logged in") || e.contains("outpost login") {
+                st.dashboard.reachable = None;
+            } else if e.contains("cannot reach") {
+                st.dashboard.reachable = Some(false);
+            }
+            st.say(format!("Sync failed: {e}"), Level::Error);
+        }
     }
 }
 
@@ -181,6 +271,28 @@ fn global(st: &mut State, action: Action) {
             st.theme = Theme::builtin(next, st.no_color);
             st.say(format!("Theme: {next}"), Level::Info);
         }
+        Action::Sync => sync_now(st),
+        Action::Undo | Action::Redo => {
+            let way = if action == Action::Undo { Way::Undo } else { Way::Redo };
+            let app = st.app.clone();
+            match st.journal.apply(&app, way) {
+                Ok((label, kinds)) => {
+                    changed(st, &kinds);
+                    let (done, key) = match way {
+                        Way::Undo => ("Undone", Action::Redo),
+                        Way::Redo => ("Redone", Action::Undo),
+                    };
+                    let again = st.keymap.key_text(Scope::Global, key).unwrap_or_default();
+                    let word = if key == Action::Redo { "redoes" } else { "undoes" };
+                    st.say(format!("{done}: {label} ({again} {word} it)"), Level::Success);
+                }
+                Err(message) => st.say(message, Level::Info),
+            }
+        }
+        Action::Delete => match selected(st) {
+            Some((kind, id)) => open_form(st, FormRequest::Trash(kind, id)),
+            None => st.say("Select a record to move it to the trash", Level::Info),
+        },
         Action::New => new_record(st),
         Action::Edit => match selected(st) {
             Some((kind, id)) => open_form(st, FormRequest::Edit(kind, id)),
@@ -402,6 +514,23 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
     if st.running.is_empty() {
         st.status.progress = None;
     }
+    // A sync is a write, not a read: never outdated.
+    match ticket.job {
+        Job::Sync => return synced(st, result),
+        Job::Reach => {
+            let was = st.dashboard.reachable;
+            st.dashboard.reachable = result.ok().and_then(|l| match l {
+                Loaded::Reach(r) => r,
+                _ => None,
+            });
+            // Back after being unreachable while a sync was due: sync now.
+            if was == Some(false) && st.dashboard.reachable == Some(true) && st.app.config.sync_every.is_some() {
+                st.request(Job::Sync);
+            }
+            return;
+        }
+        _ => {}
+    }
     if st.outdated(ticket) {
         // Read before a later write; the job asked for again after it brings the rows.
         return;
@@ -430,13 +559,19 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
             st.board.stale = false;
         }
         Loaded::List(data) => {
+            let (pipeline, today) = (st.app.config.pipeline.clone(), st.clock.today());
             if let Some(l) = st.list_mut(data.kind) {
+                let first = l.data.is_none();
                 l.set_data(data);
+                if first && l.kind == EntityKind::Opportunity {
+                    l.start_at_open_deals(&pipeline, today);
+                }
             }
         }
         Loaded::Calendar(data) => st.calendar.data = Some(data),
         Loaded::Conflicts(all, rows) => st.conflicts.set_data(all, rows),
         Loaded::Reports(data) => st.reports.set_data(*data),
+        Loaded::Synced(_) | Loaded::Reach(_) => {}
         Loaded::Detail(data) => {
             for d in st.details.iter_mut().filter(|d| d.kind == data.kind && d.id == data.id) {
                 let tabs = data.tabs.len();
@@ -536,5 +671,6 @@ pub fn apply(st: &mut State, effect: Effect) {
             }
         }
         Effect::Editor(text) => st.editor = Some(EditorRequest { text }),
+        Effect::Wrote(step) => st.journal.record(step),
     }
 }

@@ -38,8 +38,12 @@ pub enum Target {
     Convert(Id),
     /// Resolve a sync conflict (its id) on a record of a kind by writing another value.
     Resolve(String, EntityKind),
-    /// Move a won deal to a lost stage, with the loss reason: the confirmation.
+    /// Move a deal to a lost stage, with the loss reason: the confirmation.
     Lose(Id, String),
+    /// Move a deal to a won stage: the confirmation (no fields; Enter moves it).
+    Win(Id, String),
+    /// Move a record to the trash: the confirmation (no fields; Enter trashes it).
+    Trash(EntityKind, Id),
 }
 
 /// A field's input.
@@ -224,6 +228,10 @@ pub fn handle_key(f: &mut Form, cx: &Ctx, key: KeyPress, out: &mut Effects) {
     }
     let last = f.focus + 1 == f.fields.len();
     let Some(field) = f.fields.get_mut(f.focus) else {
+        // A confirmation has no fields: Enter (or y) says yes.
+        if matches!(key.code, Code::Enter | Code::Char('y' | 'Y')) && !key.ctrl {
+            out.push(Effect::Submit);
+        }
         return;
     };
     match &mut field.input {

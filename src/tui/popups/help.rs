@@ -63,7 +63,15 @@ pub fn handle_key(h: &mut Help, cx: &Ctx, key: KeyPress, out: &mut Effects) {
         Code::Char('G') | Code::End => crate::tui::action::Action::Bottom,
         _ => return,
     };
-    h.scroll = moved(h.scroll, len, action, page).unwrap_or(h.scroll);
+    // The last page ends with the last line: never scrolled past it.
+    let last_top = len.saturating_sub(visible(cx));
+    h.scroll = moved(h.scroll, len, action, page).unwrap_or(h.scroll).min(last_top);
+}
+
+/// Lines the overlay shows at once (the screen minus tabs, status, margin and frame, as
+/// `render` lays it out).
+fn visible(cx: &Ctx) -> usize {
+    usize::from(cx.size.1.saturating_sub(6)).max(1)
 }
 
 /// Draws the overlay.

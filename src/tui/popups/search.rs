@@ -30,6 +30,8 @@ pub struct Search {
     filter: Filter,
     /// Best results with their names: (kind, id, name).
     pub shown: Vec<(EntityKind, Id, String)>,
+    /// Beside each shown result: the field it matched in ("city", "phones").
+    pub why: Vec<String>,
     /// How many records match in all.
     pub total: usize,
     /// Selected result.
@@ -53,6 +55,7 @@ impl Search {
     /// Re-runs the query and looks up the names of the best results.
     pub fn refresh(&mut self, app: &App) {
         self.shown.clear();
+        self.why.clear();
         self.selected = 0;
         self.total = 0;
         let Some(t) = &self.titles else { return };
@@ -62,9 +65,17 @@ impl Search {
         }
         self.filter.set_query(self.input.text(), &t.hay, &t.base);
         self.total = self.filter.ranked().len();
-        for i in self.filter.ranked().iter().take(SHOWN) {
-            if let Some((kind, id)) = t.items.get(*i as usize) {
+        let best: Vec<u32> = self.filter.ranked().iter().take(SHOWN).copied().collect();
+        for i in best {
+            if let Some((kind, id)) = t.items.get(i as usize) {
                 self.shown.push((*kind, *id, app.title(*kind, *id)));
+                let field = t
+                    .hay
+                    .get(i)
+                    .and_then(|h| self.filter.why(h))
+                    .and_then(|f| crate::app::search::fields(*kind).get(f));
+                self.why
+                    .push(field.map(|f| crate::app::search::field_label(f)).unwrap_or_default());
             }
         }
     }
@@ -121,7 +132,7 @@ pub fn render(s: &Search, cx: &Ctx, area: Rect, buf: &mut Buffer) {
             inner.y + 2,
             inner.width,
             vec![Span::styled(
-                "Type a name: account, person, lead, deal, quote number, event…",
+                "Type a name, e-mail, phone, SKU, quote number, city, note…",
                 th.muted,
             )],
         );
@@ -131,6 +142,8 @@ pub fn render(s: &Search, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     let offset = scrolled(0, s.selected, h);
     for (i, (kind, _, name)) in s.shown.iter().enumerate().skip(offset).take(h) {
         let y = inner.y + 1 + u16::try_from(i - offset).unwrap_or(0);
+        let why = s.why.get(i).map_or("", String::as_str);
+        let why_w = if why.is_empty() { 0 } else { why.chars().count() + 4 };
         line(
             buf,
             inner.x,
@@ -138,9 +151,19 @@ pub fn render(s: &Search, cx: &Ctx, area: Rect, buf: &mut Buffer) {
             inner.width,
             vec![
                 Span::styled(format!(" {:<12}", kind.name()), th.muted),
-                Span::styled(fit(name, usize::from(inner.width).saturating_sub(14)), th.text),
+                Span::styled(fit(name, usize::from(inner.width).saturating_sub(14 + why_w)), th.text),
             ],
         );
+        if !why.is_empty() {
+            let x = inner.right().saturating_sub(u16::try_from(why_w).unwrap_or(0));
+            line(
+                buf,
+                x,
+                y,
+                u16::try_from(why_w).unwrap_or(0),
+                vec![Span::styled(format!(" · {why}"), th.muted)],
+            );
+        }
         if i == s.selected {
             fill(buf, Rect::new(inner.x, y, inner.width, 1), th.selection);
         }

@@ -10,10 +10,12 @@ use ratatui::widgets::Widget;
 use rust_decimal::Decimal;
 
 use crate::app::dashboard::{Deal, month_start, next_month};
-use crate::model::stage::Pipeline;
+use crate::model::EntityKind;
+use crate::model::stage::{Pipeline, StageState};
 use crate::tui::action::Action;
 use crate::tui::ctx::Ctx;
 use crate::tui::effect::{Effect, Effects, FormRequest, Level};
+use crate::tui::journal::Step;
 use crate::tui::widgets::{fill, fit, line, panel, placeholder, scrolled, short_amount};
 
 /// Which close dates the board shows.
@@ -74,7 +76,7 @@ impl Period {
 }
 
 /// The board's state.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct BoardView {
     /// Every deal, once loaded.
     pub deals: Option<Vec<Deal>>,
@@ -90,6 +92,23 @@ pub struct BoardView {
     pub offsets: Vec<usize>,
     /// Must load again.
     pub stale: bool,
+    /// Closed stages (won, lost) show as a count and a sum unless selected.
+    pub fold_closed: bool,
+}
+
+impl Default for BoardView {
+    fn default() -> Self {
+        Self {
+            deals: None,
+            owner: None,
+            period: Period::All,
+            col: 0,
+            rows: Vec::new(),
+            offsets: Vec::new(),
+            stale: false,
+            fold_closed: true,
+        }
+    }
 }
 
 impl BoardView {
@@ -140,7 +159,7 @@ impl BoardView {
 
 /// Cards per column that fit on screen.
 fn cards_per_page(cx: &Ctx) -> usize {
-    (usize::from(cx.size.1.saturating_sub(7)) / 3).max(1)
+    (usize::from(cx.size.1.saturating_sub(7)) / CARD_H).max(1)
 }
 
 /// Handles a board action.
@@ -173,6 +192,15 @@ pub fn handle(b: &mut BoardView, cx: &Ctx, action: Action, out: &mut Effects) ->
             let who = b.owner.clone().unwrap_or_else(|| "every owner".into());
             out.say(format!("Board: {who}"), Level::Info);
         }
+        Action::ToggleClosed => {
+            b.fold_closed = !b.fold_closed;
+            let how = if b.fold_closed {
+                "show a count and a sum"
+            } else {
+                "show their deals"
+            };
+            out.say(format!("Closed stages {how}"), Level::Info);
+        }
         Action::FilterPeriod => {
             let i = Period::ALL.iter().position(|p| *p == b.period).unwrap_or(0);
             b.period = Period::ALL[(i + 1) % Period::ALL.len()];
@@ -199,12 +227,19 @@ fn step(b: &mut BoardView, cx: &Ctx, delta: i32, out: &mut Effects) {
         out.say("No deal selected", Level::Info);
         return;
     };
-    // A won deal does not become lost by a slip of the key: ask, with a reason.
-    if let Ok(Some(target)) = cx.app.step_target(deal.id, delta)
-        && cx.app.loses_a_won_deal(deal.id, &target).unwrap_or(false)
-    {
-        return out.form(FormRequest::Lose(deal.id, target));
+    // A deal is not closed by a slip of the key: a closed stage asks first (and a lost
+    // one asks why).
+    let target = cx.app.step_target(deal.id, delta).ok().flatten();
+    match target.as_deref().and_then(|t| pipeline.find(t)).map(|s| s.state) {
+        Some(StageState::Lost) => return out.form(FormRequest::Lose(deal.id, target.unwrap_or_default())),
+        Some(StageState::Won) => return out.form(FormRequest::Win(deal.id, target.unwrap_or_default())),
+        _ => {}
     }
+    let step = Step::before(
+        cx.app,
+        format!("move '{}' from {}", deal.name, deal.stage),
+        &[(EntityKind::Opportunity, deal.id)],
+    );
     match cx.app.step_stage(deal.id, delta) {
         Ok(Some(stage)) => {
             match cx.app.deal(deal.id) {
@@ -226,6 +261,9 @@ fn step(b: &mut BoardView, cx: &Ctx, delta: i32, out: &mut Effects) {
             }
             // The board was patched in place; no need to load every deal again.
             out.push(Effect::DealMoved);
+            if let Some(step) = step {
+                out.push(Effect::Wrote(step));
+            }
             out.say(format!("Moved '{}' to {stage}", deal.name), Level::Success);
         }
         Ok(None) => {
@@ -239,91 +277,267 @@ fn step(b: &mut BoardView, cx: &Ctx, delta: i32, out: &mut Effects) {
     }
 }
 
+/// The narrowest an open column gets before columns scroll off the board.
+const MIN_COL_W: u16 = 22;
+/// The width of a collapsed closed column (name, count, sum).
+const FOLDED_W: u16 = 13;
+/// Rows per card: deal, account, amount and close date, then a gap.
+const CARD_H: usize = 4;
+
+/// `text` cut to `width` columns in the middle ("Iberian …ón S.L."), so both the start
+/// and the end of a long name stay readable.
+#[must_use]
+pub fn fit_middle(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= width {
+        return text.to_string();
+    }
+    if width < 5 {
+        return fit(text, width);
+    }
+    let keep = width - 1;
+    let (head_w, tail_w) = (keep.div_ceil(2), keep / 2);
+    let mut head = String::new();
+    let mut used = 0;
+    for ch in text.chars() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > head_w {
+            break;
+        }
+        head.push(ch);
+        used += w;
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for ch in text.chars().rev() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > tail_w {
+            break;
+        }
+        tail.push(ch);
+        used += w;
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    format!("{}…{}", head.trim_end(), tail.trim_start())
+}
+
+/// One column shown: (stage index, x offset, width, folded).
+pub type Placed = (usize, u16, u16, bool);
+
+/// Where the columns go at a width: each column shown, and how many open stages are
+/// scrolled off to the left and right.
+#[must_use]
+pub fn layout(b: &BoardView, pipeline: &Pipeline, width: u16) -> (Vec<Placed>, usize, usize) {
+    let n = pipeline.stages.len();
+    if n == 0 {
+        return (Vec::new(), 0, 0);
+    }
+    let folded =
+        |i: usize| b.fold_closed && i != b.col && pipeline.stages.get(i).is_some_and(|s| s.state != StageState::Open);
+    let wide: Vec<usize> = (0..n).filter(|i| !folded(*i)).collect();
+    let narrow = u16::try_from(n - wide.len()).unwrap_or(0);
+    let room = width.saturating_sub(narrow * FOLDED_W);
+    let fit_cols = usize::from((room / MIN_COL_W).max(1)).min(wide.len().max(1));
+    let pos = wide.iter().position(|i| *i == b.col).unwrap_or(0);
+    let first = pos
+        .saturating_sub(fit_cols - 1)
+        .min(wide.len().saturating_sub(fit_cols));
+    let shown: Vec<usize> = wide.iter().skip(first).take(fit_cols).copied().collect();
+    let left = first;
+    let right = wide.len().saturating_sub(first + shown.len());
+    let col_w = room / u16::try_from(shown.len().max(1)).unwrap_or(1);
+    let mut out = Vec::new();
+    let mut x = 0u16;
+    let cols: Vec<usize> = (0..n).filter(|i| shown.contains(i) || folded(*i)).collect();
+    let last = cols.last().copied();
+    for i in cols {
+        let f = folded(i);
+        let w = if Some(i) == last {
+            width.saturating_sub(x)
+        } else if f {
+            FOLDED_W
+        } else {
+            col_w
+        };
+        out.push((i, x, w, f));
+        x += w;
+    }
+    (out, left, right)
+}
+
+/// "‹ 2 stages" / "1 stage ›".
+fn more(n: usize, left: bool) -> String {
+    let word = if n == 1 { "stage" } else { "stages" };
+    if left {
+        format!(" ‹ {n} more {word} ")
+    } else {
+        format!(" {n} more {word} › ")
+    }
+}
+
 /// Draws the board.
 pub fn render(b: &BoardView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     let th = cx.theme;
     let pipeline = &cx.app.config.pipeline;
     let today = cx.clock.today();
     let who = b.owner.clone().unwrap_or_else(|| "every owner".into());
-    let block = panel(format!(" Pipeline · {who} · {} ", b.period.name()), th, true);
+    let mut block = panel(format!(" Pipeline · {who} · {} ", b.period.name()), th, true);
+    let (cols, left, right) = layout(b, pipeline, area.width.saturating_sub(2));
+    if left > 0 {
+        block = block.title_bottom(
+            ratatui::text::Line::from(more(left, true))
+                .style(th.accent)
+                .left_aligned(),
+        );
+    }
+    if right > 0 {
+        block = block.title_bottom(
+            ratatui::text::Line::from(more(right, false))
+                .style(th.accent)
+                .right_aligned(),
+        );
+    }
     let inner = block.inner(area);
     block.render(area, buf);
     if b.deals.is_none() {
         placeholder(buf, inner, "Loading deals…", th.muted);
         return;
     }
-    let n = pipeline.stages.len();
-    let min_w = 19u16;
-    let fit_cols = usize::from((inner.width / min_w).max(1)).min(n);
-    let first = b.col.saturating_sub(fit_cols - 1).min(n - fit_cols);
-    let col_w = inner.width / u16::try_from(fit_cols).unwrap_or(1);
     let currency = &cx.app.config.currency;
-    let page = usize::from(inner.height.saturating_sub(3)) / 3;
-    for (i, col) in (first..first + fit_cols).enumerate() {
-        let x = inner.x + col_w * u16::try_from(i).unwrap_or(0);
-        let w = if i + 1 == fit_cols { inner.right() - x } else { col_w };
+    let page = (usize::from(inner.height.saturating_sub(3)) / CARD_H).max(1);
+    for (i, &(col, dx, w, folded)) in cols.iter().enumerate() {
+        let x = inner.x + dx;
         let cards = b.column(pipeline, col, today);
         let sum: Decimal = cards.iter().filter(|d| &d.currency == currency).map(|d| d.amount).sum();
         let name = pipeline.stages.get(col).map_or("", |s| s.name.as_str());
         let selected_col = col == b.col;
         let head = if selected_col { th.accent } else { th.heading };
         let cw = usize::from(w.saturating_sub(2));
-        line(buf, x + 1, inner.y, w - 1, vec![Span::styled(fit(name, cw), head)]);
         line(
             buf,
             x + 1,
-            inner.y + 1,
-            w - 1,
-            vec![Span::styled(
-                fit(&format!("{} · {}", cards.len(), short_amount(sum)), cw),
-                th.muted,
-            )],
+            inner.y,
+            w.saturating_sub(1),
+            vec![Span::styled(fit(name, cw), head)],
         );
         if i > 0 {
             for y in inner.y..inner.bottom() {
                 buf[(x, y)].set_symbol("│").set_style(th.border);
             }
         }
+        if folded {
+            let deals = if cards.len() == 1 { "deal" } else { "deals" };
+            line(
+                buf,
+                x + 1,
+                inner.y + 1,
+                w.saturating_sub(1),
+                vec![Span::styled(fit(&format!("{} {deals}", cards.len()), cw), th.muted)],
+            );
+            line(
+                buf,
+                x + 1,
+                inner.y + 2,
+                w.saturating_sub(1),
+                vec![Span::styled(
+                    fit(&format!("{} {currency}", short_amount(sum)), cw),
+                    th.money,
+                )],
+            );
+            continue;
+        }
+        line(
+            buf,
+            x + 1,
+            inner.y + 1,
+            w.saturating_sub(1),
+            vec![Span::styled(
+                fit(&format!("{} · {}", cards.len(), short_amount(sum)), cw),
+                th.muted,
+            )],
+        );
         let sel = b.rows.get(col).copied().unwrap_or(0);
-        let offset = scrolled(b.offsets.get(col).copied().unwrap_or(0), sel, page.max(1));
-        for (k, d) in cards.iter().enumerate().skip(offset).take(page.max(1)) {
-            let y = inner.y + 3 + u16::try_from((k - offset) * 3).unwrap_or(0);
-            if y + 1 >= inner.bottom() {
+        let offset = scrolled(b.offsets.get(col).copied().unwrap_or(0), sel, page);
+        for (k, d) in cards.iter().enumerate().skip(offset).take(page) {
+            let y = inner.y + 3 + u16::try_from((k - offset) * CARD_H).unwrap_or(0);
+            if y + 2 >= inner.bottom() {
                 break;
             }
             let close = d
                 .close
                 .map_or_else(|| "no date".into(), |c| c.format("%d %b").to_string());
             let late = d.close.is_some_and(|c| c < today)
-                && pipeline
-                    .stages
-                    .get(col)
-                    .is_some_and(|s| s.state == crate::model::stage::StageState::Open);
-            line(buf, x + 1, y, w - 1, vec![Span::styled(fit(&d.name, cw), th.text)]);
-            let right = format!("{} {}", short_amount(d.amount), close);
-            let right_w = right.chars().count();
+                && pipeline.stages.get(col).is_some_and(|s| s.state == StageState::Open);
+            line(
+                buf,
+                x + 1,
+                y,
+                w - 1,
+                vec![Span::styled(fit_middle(&d.name, cw), th.text)],
+            );
             line(
                 buf,
                 x + 1,
                 y + 1,
                 w - 1,
-                vec![Span::styled(fit(&d.account, cw.saturating_sub(right_w + 1)), th.muted)],
+                vec![Span::styled(fit_middle(&d.account, cw), th.muted)],
             );
-            let rx = x + w.saturating_sub(u16::try_from(right.chars().count()).unwrap_or(0) + 1);
+            let amount = if &d.currency == currency {
+                short_amount(d.amount)
+            } else {
+                format!("{} {}", short_amount(d.amount), d.currency)
+            };
             line(
                 buf,
-                rx,
-                y + 1,
-                w,
+                x + 1,
+                y + 2,
+                w - 1,
                 vec![
-                    Span::styled(short_amount(d.amount), th.money),
-                    Span::raw(" "),
+                    Span::styled(amount, th.money),
+                    Span::styled(" · ", th.muted),
                     Span::styled(close, if late { th.warning } else { th.muted }),
                 ],
             );
             if selected_col && k == sel {
-                fill(buf, Rect::new(x + 1, y, w.saturating_sub(1), 2), th.selection);
+                fill(buf, Rect::new(x + 1, y, w.saturating_sub(1), 3), th.selection);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_lose_their_middle_not_their_end() {
+        assert_eq!(fit_middle("Iberian Foods Distribución S.L.", 16), "Iberian…ón S.L.");
+        assert_eq!(fit_middle("Acme", 16), "Acme");
+        assert_eq!(fit_middle("東京都港区六本木", 9), "東京…本木");
+        assert_eq!(fit_middle("abcdefgh", 4), "abc…");
+    }
+
+    #[test]
+    fn columns_that_do_not_fit_scroll_and_are_counted() {
+        let pipeline = Pipeline::default();
+        let mut b = BoardView::default();
+        // Folded: both closed stages are narrow; two open stages fit in 78 columns.
+        let (cols, left, right) = layout(&b, &pipeline, 78);
+        assert_eq!(cols.iter().map(|c| c.0).collect::<Vec<_>>(), vec![0, 1, 5, 6]);
+        assert_eq!((left, right), (0, 3));
+        assert_eq!(cols.iter().map(|c| c.2).sum::<u16>(), 78, "the columns fill the width");
+        // Selecting the last open stage scrolls.
+        b.col = 4;
+        let (cols, left, right) = layout(&b, &pipeline, 78);
+        assert_eq!(cols.iter().map(|c| c.0).collect::<Vec<_>>(), vec![3, 4, 5, 6]);
+        assert_eq!((left, right), (3, 0));
+        // A selected closed stage opens; unfolded, every stage takes a full column.
+        b.col = 6;
+        let (cols, _, _) = layout(&b, &pipeline, 78);
+        assert!(cols.iter().any(|c| c.0 == 6 && !c.3));
+        b.fold_closed = false;
+        let (cols, left, right) = layout(&b, &pipeline, 118);
+        assert_eq!(cols.len(), 5);
+        assert_eq!((left, right), (2, 0));
     }
 }

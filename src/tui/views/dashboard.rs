@@ -29,6 +29,9 @@ pub struct DashboardView {
     pub selected: [usize; 3],
     /// Must load again.
     pub stale: bool,
+    /// Whether the sync server answered when last asked (`None`: not asked, or no
+    /// server set up).
+    pub reachable: Option<bool>,
 }
 
 /// One line of a dashboard list.
@@ -172,12 +175,30 @@ fn list(
     let th = cx.theme;
     let focused = v.panel == panel_idx;
     let mut block = panel(title, th, focused);
+    let has_bottom = bottom.is_some();
     if let Some(b) = bottom {
         block = block.title_bottom(Line::from(b).style(th.muted).right_aligned());
     }
+    let entries = v.entries(cx.clock, panel_idx);
+    let h = usize::from(area.height.saturating_sub(2));
+    let offset = scrolled(0, v.selected[panel_idx], h.max(1));
+    // More than fits: say how many lines are above and below.
+    let (above, below) = (offset, entries.len().saturating_sub(offset + h));
+    if v.data.is_some() && (above > 0 || below > 0) {
+        let arrows = match (above, below) {
+            (0, b) => format!("↓ {b}"),
+            (a, 0) => format!("↑ {a}"),
+            (a, b) => format!("↑ {a} ↓ {b}"),
+        };
+        // Under the list when the bottom edge is free, else beside the title.
+        block = if has_bottom {
+            block.title(Line::from(format!(" {arrows} ")).style(th.accent).right_aligned())
+        } else {
+            block.title_bottom(Line::from(format!(" {arrows} more ")).style(th.accent).left_aligned())
+        };
+    }
     let inner = block.inner(area);
     block.render(area, buf);
-    let entries = v.entries(cx.clock, panel_idx);
     if v.data.is_none() {
         placeholder(buf, inner, "Loading…", th.muted);
         return;
@@ -186,9 +207,7 @@ fn list(
         placeholder(buf, inner, empty, th.muted);
         return;
     }
-    let h = usize::from(inner.height);
     let sel = v.selected[panel_idx];
-    let offset = scrolled(0, sel, h);
     for (i, e) in entries.iter().enumerate().skip(offset).take(h) {
         let y = inner.y + u16::try_from(i - offset).unwrap_or(0);
         let spans: Vec<Span> = std::iter::once(Span::raw(" "))
@@ -242,14 +261,19 @@ pub fn render(v: &DashboardView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
                     // Today's date goes without saying; the panel is narrow.
                     t.strip_prefix(&format!("{today} ")).map_or(t.clone(), str::to_string)
                 });
-                format!(" synced {last} · {} to send{conflicts} ", d.outbox)
+                let reach = match v.reachable {
+                    Some(true) => " · server up",
+                    Some(false) => " · server unreachable",
+                    None => "",
+                };
+                format!(" synced {last}{reach} · {} to send{conflicts} ", d.outbox)
             }
         }
     });
     list(
         (v, cx),
         0,
-        format!(" Today · {day} "),
+        format!(" Today · {day} ({}) ", v.entries(cx.clock, 0).len()),
         "Nothing planned today",
         today,
         buf,

@@ -89,6 +89,30 @@ impl ListView {
         }
     }
 
+    /// Deals open on the first open deal closing today or later (the list is sorted by
+    /// close date, so deals closed long ago come first otherwise), shown at the top.
+    pub fn start_at_open_deals(&mut self, pipeline: &crate::model::stage::Pipeline, today: chrono::NaiveDate) {
+        use crate::app::kinds::Cell;
+        let cols = rows::columns(self.kind);
+        let at = |field: &'static str| cols.iter().position(|c| c.cell == Cell::Field(field));
+        let (Some(stage), Some(close), Some(data)) = (at("stage"), at("close_date"), &self.data) else {
+            return;
+        };
+        let today = today.to_string();
+        let first = self.order.iter().position(|r| {
+            data.rows.get(*r as usize).is_some_and(|row| {
+                let open = pipeline
+                    .find(&row.cells[stage])
+                    .is_some_and(|s| s.state == crate::model::stage::StageState::Open);
+                open && row.cells[close].as_str() >= today.as_str()
+            })
+        });
+        if let Some(pos) = first {
+            self.selected = pos;
+            self.offset = pos;
+        }
+    }
+
     /// Selects a record by id when it is visible.
     pub fn select_id(&mut self, id: Id) {
         let Some(data) = &self.data else { return };
