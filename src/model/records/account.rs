@@ -47,7 +47,7 @@ impl Record for Account {
         opt_email("email", &mut self.email)?;
         crate::model::country::check(
             "country",
-            self.country.as_deref(),
+            &mut self.country,
             old.and_then(|o| o.country.as_deref()),
         )?;
         opt_phone("phone", &mut self.phone, self.country.as_deref())

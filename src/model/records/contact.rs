@@ -36,7 +36,7 @@ impl Record for Contact {
         }
         crate::model::country::check(
             "country",
-            self.country.as_deref(),
+            &mut self.country,
             old.and_then(|o| o.country.as_deref()),
         )?;
         self.emails.retain(|e| !e.trim().is_empty());
