@@ -1,6 +1,7 @@
 //! Use cases shared by the CLI and the TUI: create, edit, remove, move a deal, convert a
 //! lead, log an activity, import, export, backup, demo. Neither front end talks to sled.
 
+pub mod calendar;
 pub mod config;
 pub mod conflicts;
 pub mod dashboard;

@@ -148,7 +148,7 @@ pub fn trash(app: &App, cmd: TrashCmd, format: Format) -> anyhow::Result<()> {
                 .map(|t| (t.kind, t.id, t.title, t.when))
                 .collect();
             match format {
-                Format::Table => {
+                Format::Table | Format::Ics | Format::Vcf => {
                     let table: Vec<Vec<String>> = rows
                         .iter()
                         .map(|(k, id, t, w)| {

@@ -25,6 +25,7 @@ macro_rules! print {
     };
 }
 
+mod calendar_cmd;
 mod commands;
 pub mod conflicts_cmd;
 pub mod entity;
@@ -89,8 +90,10 @@ pub enum Commands {
     Quote(entity::QuoteArgs),
     /// Calls, meetings, visits, e-mails, notes and tasks.
     Activity(entity::ActivityArgs),
-    /// Calendar events.
+    /// Calendar events (recurring with --rrule and --exdate).
     Event(entity::EventArgs),
+    /// Event occurrences and open tasks due in the next days, in your time zone.
+    Agenda(calendar_cmd::AgendaArgs),
     /// Users (reps, managers) with quotas.
     User(entity::UserArgs),
     /// Sales territories: members and rules; `territory assign` places accounts by the
@@ -181,6 +184,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Commands::Man(args) = &command {
         return commands::man(args);
     }
+    if matches!(format, Format::Ics | Format::Vcf) && !matches!(command, Commands::Export(_)) {
+        return Err(clap::Error::raw(
+            clap::error::ErrorKind::InvalidValue,
+            "--format ics and vcf are for `outpost export` (ics: event, activity; vcf: contact); use table, json, ndjson or csv here\n",
+        )
+        .into());
+    }
     let dir = data_dir(cli.data_dir)?;
     if let Commands::Restore(args) = &command {
         return commands::restore(&dir, args);
@@ -203,6 +213,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Event(a) => entity_cmd::run(&app, crate::model::EntityKind::Event, a.0, format),
         Commands::User(a) => entity_cmd::run(&app, crate::model::EntityKind::User, a.0, format),
         Commands::Territory(a) => entity_cmd::run(&app, crate::model::EntityKind::Territory, a.0, format),
+        Commands::Agenda(a) => calendar_cmd::agenda(&app, &a, format),
         Commands::Trash(t) => commands::trash(&app, t, format),
         Commands::Import(a) => commands::import(&app, &a, format),
         Commands::Export(a) => commands::export(&app, &a, format),
