@@ -81,7 +81,63 @@ impl AgendaItem {
     }
 }
 
+/// The machine's IANA zone: `TZ` when it names one, else the system's setting.
+#[must_use]
+pub fn local_zone() -> Option<chrono_tz::Tz> {
+    std::env::var("TZ")
+        .ok()
+        .and_then(|t| t.trim_start_matches(':').parse().ok())
+        .or_else(|| iana_time_zone::get_timezone().ok().and_then(|t| t.parse().ok()))
+}
+
 impl App {
+    /// A new event's defaults: the machine's zone when none is given (times without a
+    /// zone were read in it), and an attendee that names a contact (id, id prefix or
+    /// name, not an e-mail address) becomes "First Last <e-mail>".
+    pub(crate) fn complete_new_event(&self, fields: &mut crate::model::Fields) -> Result<(), AppError> {
+        if fields.get(fields::event::TZ).is_none_or(Value::is_null)
+            && let Some(z) = local_zone()
+        {
+            fields.insert(fields::event::TZ.into(), json!(z.name()));
+        }
+        self.attendees_from_contacts(fields)
+    }
+
+    /// Replaces attendees that name a contact with "First Last <e-mail>".
+    pub(crate) fn attendees_from_contacts(&self, fields: &mut crate::model::Fields) -> Result<(), AppError> {
+        let Some(Value::Array(list)) = fields.get(fields::event::ATTENDEES) else {
+            return Ok(());
+        };
+        let mut out = Vec::new();
+        for a in list.clone() {
+            let Some(text) = a.as_str() else { continue };
+            if text.contains('@') {
+                out.push(a);
+                continue;
+            }
+            match self.resolve(EntityKind::Contact, text) {
+                Ok(id) => {
+                    let s = self.store.get(EntityKind::Contact, id)?;
+                    let f = s.map(|s| s.fields).unwrap_or_default();
+                    let name = super::kinds::title_of(EntityKind::Contact, &f);
+                    let mail = f
+                        .get(fields::contact::EMAILS)
+                        .and_then(Value::as_array)
+                        .and_then(|l| l.first())
+                        .and_then(Value::as_str);
+                    out.push(json!(match mail {
+                        Some(m) => format!("{name} <{m}>"),
+                        None => name,
+                    }));
+                }
+                Err(AppError::Ambiguous(m)) => return Err(AppError::Invalid(format!("--attendee: {m}"))),
+                Err(_) => out.push(a),
+            }
+        }
+        fields.insert(fields::event::ATTENDEES.into(), Value::Array(out));
+        Ok(())
+    }
+
     /// The login `--mine` means: the logged-in user, else `owner` in config.toml.
     pub fn me(&self) -> Result<String, AppError> {
         self.config.owner.clone().ok_or_else(|| {

@@ -3,11 +3,13 @@
 
 pub mod calendar;
 pub mod config;
+pub mod contentline;
 pub mod conflicts;
 pub mod dashboard;
 pub mod demo;
 pub mod export;
 pub mod form;
+pub mod ical;
 pub mod import;
 pub mod input;
 pub mod kinds;
@@ -20,6 +22,7 @@ pub mod search;
 pub mod session;
 pub mod spec;
 pub mod territory;
+pub mod vcard;
 pub mod view;
 
 use std::path::{Path, PathBuf};

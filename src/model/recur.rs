@@ -503,7 +503,7 @@ impl Series<'_> {
         };
         let mut out: Vec<DateTime<Utc>> = Vec::new();
         let keep = |i: DateTime<Utc>, out: &mut Vec<DateTime<Utc>>| {
-            if i < to && i + duration > from && !excluded(i) && out.last() != Some(&i) {
+            if i < to && (i + duration > from || i >= from) && !excluded(i) && out.last() != Some(&i) {
                 out.push(i);
             }
         };
