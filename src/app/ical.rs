@@ -119,6 +119,11 @@ fn time_prop(name: &str, at: DateTime<Utc>, tz: Option<Tz>, all_day: bool) -> St
     match (all_day, tz) {
         (true, Some(z)) => format!("{name};VALUE=DATE:{}", at.with_timezone(&z).format("%Y%m%d")),
         (true, None) => format!("{name};VALUE=DATE:{}", at.format("%Y%m%d")),
+        // The second of a doubled local time (fall back) does not read back as itself
+        // from a local time: UTC says it exactly.
+        (false, Some(z)) if local_instant(&z, at.with_timezone(&z).naive_local()) != at => {
+            format!("{name}:{}", ical_utc(at))
+        }
         (false, Some(z)) => format!("{name};TZID={}:{}", z.name(), ical_local(at.with_timezone(&z).naive_local())),
         (false, None) => format!("{name}:{}", ical_utc(at)),
     }
@@ -211,6 +216,10 @@ fn write_event(out: &mut String, id: Id, e: &Event, stamp: &str, series_uid: Opt
     }
     if let Some(u) = &e.uid {
         fold_into(out, &format!("X-OUTPOST-SOURCE-UID:{}", escape(u)));
+    }
+    if let (true, Some(z)) = (e.all_day, tz) {
+        // DATE values carry no zone: the one the day is taken in.
+        fold_into(out, &format!("X-OUTPOST-TZ:{}", z.name()));
     }
     for r in &e.reminders {
         if let Ok(m) = reminder_minutes(r) {
@@ -520,9 +529,13 @@ fn read_event(c: &Component) -> Result<Read, String> {
     };
     let tz = match start {
         When::Date(d) => {
-            // A whole day in this machine's zone, as `event add --all-day` stores it.
+            // A whole day in its zone (X-OUTPOST-TZ) or this machine's, as `event add
+            // --all-day` stores it.
             e.all_day = true;
-            let tz = super::calendar::local_zone();
+            let tz = c
+                .get("X-OUTPOST-TZ")
+                .and_then(|l| l.value.trim().parse::<Tz>().ok())
+                .or_else(super::calendar::local_zone);
             e.start = instant_of(d.and_time(chrono::NaiveTime::MIN), tz);
             tz
         }
@@ -553,7 +566,14 @@ fn read_event(c: &Component) -> Result<Read, String> {
         e.end = e.start;
     }
     if let Some(l) = c.get("RRULE") {
-        let rule = Rule::parse(&l.value, tz).map_err(|m| format!("line {}: RRULE: {m}", l.number))?;
+        let mut rule = Rule::parse(&l.value, tz).map_err(|m| format!("line {}: RRULE: {m}", l.number))?;
+        // The end of a local day is that day (the form `export_rule` writes a date in).
+        if let Some(Until::Instant(u)) = rule.until {
+            let local = local_of(u, tz);
+            if local.time() == chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default() {
+                rule.until = Some(Until::Date(local.date()));
+            }
+        }
         e.rrule = Some(rule.to_text());
     }
     let start_local = local_of(e.start, tz);
