@@ -393,9 +393,10 @@ fn csv_and_ndjson_output() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        // Issue 8 added postcode and territory to accounts.
+        // Issue 8 added postcode and territory to accounts, issue 10 the rest of the
+        // billing address and the shipping address.
         Some(
-            "id,name,industry,website,phone,email,city,postcode,country,owner,territory_id,territory_name,created_at,updated_at"
+            "id,name,industry,website,phone,email,city,postcode,country,owner,territory_id,territory_name,street,region,shipping_street,shipping_postcode,shipping_city,shipping_region,shipping_country,created_at,updated_at"
         )
     );
     assert!(

@@ -214,6 +214,8 @@ pub struct Task {
     pub due: NaiveDate,
     /// Name of the related account, contact, deal or lead ("" when none).
     pub about: String,
+    /// Owner's login.
+    pub owner: Option<String>,
 }
 
 /// A calendar event in a time window.
@@ -438,6 +440,11 @@ impl App {
             subject: s.text(fields::activity::SUBJECT).to_string(),
             due,
             about,
+            owner: s
+                .fields
+                .get(fields::shared::OWNER)
+                .and_then(Value::as_str)
+                .map(str::to_string),
         }))
     }
 

@@ -421,7 +421,7 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
                 l.set_data(data);
             }
         }
-        Loaded::Calendar(data) => st.calendar.data = Some(data),
+        Loaded::Calendar(data) => st.calendar.loaded(data, &st.clock),
         Loaded::Conflicts(all, rows) => st.conflicts.set_data(all, rows),
         Loaded::Detail(data) => {
             for d in st.details.iter_mut().filter(|d| d.kind == data.kind && d.id == data.id) {
