@@ -396,7 +396,7 @@ fn csv_and_ndjson_output() {
         // Issue 8 added postcode and territory to accounts, issue 10 the rest of the
         // billing address and the shipping address.
         Some(
-            "id,name,industry,website,phone,email,city,postcode,country,owner,territory_id,territory_name,street,region,shipping_street,shipping_postcode,shipping_city,shipping_region,shipping_country,created_at,updated_at"
+            "id,name,industry,website,phone,email,street,city,postcode,region,country,owner,territory_id,territory_name,shipping_street,shipping_postcode,shipping_city,shipping_region,shipping_country,created_at,updated_at"
         )
     );
     assert!(

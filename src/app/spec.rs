@@ -131,7 +131,11 @@ pub(super) const ACCOUNT: &[Spec] = &[
         PHONE_ALIASES,
     ),
     al(f("email", "email", Ty::Text, "Main e-mail address"), EMAIL_ALIASES),
-    al(f("city", "city", Ty::Text, "City"), &["billing city", "town"]),
+    al(
+        f("street", "street", Ty::Text, "Billing address: street"),
+        &["billing street", "billing address", "address", "street address"],
+    ),
+    al(f("city", "city", Ty::Text, "Billing address: city"), &["billing city", "town"]),
     al(
         f(
             "postcode",
@@ -149,6 +153,10 @@ pub(super) const ACCOUNT: &[Spec] = &[
         ],
     ),
     al(
+        f("region", "region", Ty::Text, "Billing address: region, state or province"),
+        &["billing state", "billing state/province", "state", "province"],
+    ),
+    al(
         f(
             "country",
             "country",
@@ -163,14 +171,6 @@ pub(super) const ACCOUNT: &[Spec] = &[
         "territory",
         Ty::Ref(EntityKind::Territory),
         "Sales territory (id, id prefix or name)",
-    ),
-    al(
-        f("street", "street", Ty::Text, "Billing address: street"),
-        &["billing street", "billing address", "address", "street address"],
-    ),
-    al(
-        f("region", "region", Ty::Text, "Billing address: region, state or province"),
-        &["billing state", "billing state/province", "state", "province"],
     ),
     al(
         f("shipping_street", "shipping-street", Ty::Text, "Shipping address: street"),
