@@ -60,21 +60,30 @@ fn main() {
         }
     });
     let mut ics = Vec::new();
-    let n = time("export 10k events as .ics", || app.export_events_ics(&mut ics).expect("export"));
+    let n = time("export 10k events as .ics", || {
+        app.export_events_ics(&mut ics).expect("export")
+    });
     println!("  {n} events, {} bytes", ics.len());
     let from = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("from");
     let to = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).single().expect("to");
-    let occ = time("agenda of a year (expand every occurrence)", || app.agenda(from, to).expect("agenda"));
+    let occ = time("agenda of a year (expand every occurrence)", || {
+        app.agenda(from, to).expect("agenda")
+    });
     println!("  {} occurrences", occ.len());
     let week = time("agenda of a week", || {
-        app.agenda(from + Duration::days(60), from + Duration::days(67)).expect("agenda")
+        app.agenda(from + Duration::days(60), from + Duration::days(67))
+            .expect("agenda")
     });
     println!("  {} occurrences", week.len());
     let file = dir.path().join("e.ics");
     std::fs::write(&file, &ics).expect("write");
     let other = App::open(&dir.path().join("b")).expect("open");
-    let r = time("import that .ics into an empty store", || other.import_ics(&file, false, false).expect("import"));
+    let r = time("import that .ics into an empty store", || {
+        other.import_ics(&file, false, false).expect("import")
+    });
     println!("  created {}", r.created);
-    let r = time("import it again (all unchanged)", || other.import_ics(&file, false, false).expect("import"));
+    let r = time("import it again (all unchanged)", || {
+        other.import_ics(&file, false, false).expect("import")
+    });
     println!("  unchanged {}", r.unchanged);
 }

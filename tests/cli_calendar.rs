@@ -32,9 +32,29 @@ fn starts(agenda: &Value) -> Vec<String> {
 fn addresses_store_country_codes_and_refuse_unknown_countries() {
     let env = Env::new();
     let id = env.add(&[
-        "account", "add", "--name", "Acme", "--street", "Hauptstr. 1", "--postcode", "10115", "--city", "Berlin",
-        "--region", "Berlin", "--country", "Germany", "--shipping-street", "1 Main St", "--shipping-city",
-        "Springfield", "--shipping-region", "IL", "--shipping-postcode", "62701", "--shipping-country",
+        "account",
+        "add",
+        "--name",
+        "Acme",
+        "--street",
+        "Hauptstr. 1",
+        "--postcode",
+        "10115",
+        "--city",
+        "Berlin",
+        "--region",
+        "Berlin",
+        "--country",
+        "Germany",
+        "--shipping-street",
+        "1 Main St",
+        "--shipping-city",
+        "Springfield",
+        "--shipping-region",
+        "IL",
+        "--shipping-postcode",
+        "62701",
+        "--shipping-country",
         "United States",
     ]);
     let a = env.json(&["account", "show", &id]);
@@ -43,11 +63,26 @@ fn addresses_store_country_codes_and_refuse_unknown_countries() {
     assert_eq!(a["shipping_country"], "US");
     assert_eq!(a["street"], "Hauptstr. 1");
     assert_eq!(a["shipping_city"], "Springfield");
-    let err = env.fails(&["account", "add", "--name", "Nowhere", "--shipping-country", "Narnia"], 3);
+    let err = env.fails(
+        &["account", "add", "--name", "Nowhere", "--shipping-country", "Narnia"],
+        3,
+    );
     assert!(err.contains("shipping_country") && err.contains("Narnia"), "{err}");
     let c = env.add(&[
-        "contact", "add", "--first", "Jo", "--last", "Lee", "--street", "Rue 2", "--city", "Paris", "--postcode",
-        "75001", "--country", "France",
+        "contact",
+        "add",
+        "--first",
+        "Jo",
+        "--last",
+        "Lee",
+        "--street",
+        "Rue 2",
+        "--city",
+        "Paris",
+        "--postcode",
+        "75001",
+        "--country",
+        "France",
     ]);
     let c = env.json(&["contact", "show", &c]);
     let c = if c.is_array() { c[0].clone() } else { c };
@@ -62,8 +97,20 @@ fn recurring_event_expands_in_the_agenda_across_the_berlin_spring_forward() {
         &env,
         "Europe/Berlin",
         &[
-            "event", "add", "--title", "Standup", "--start", "2026-03-02 09:00", "--rrule",
-            "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10", "--exdate", "2026-03-04", "--reminder", "15m", "--owner", "sara",
+            "event",
+            "add",
+            "--title",
+            "Standup",
+            "--start",
+            "2026-03-02 09:00",
+            "--rrule",
+            "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10",
+            "--exdate",
+            "2026-03-04",
+            "--reminder",
+            "15m",
+            "--owner",
+            "sara",
         ],
     );
     let id = id.trim().lines().last().expect("id").to_string();
@@ -90,7 +137,10 @@ fn recurring_event_expands_in_the_agenda_across_the_berlin_spring_forward() {
     );
     for item in agenda.as_array().expect("array") {
         assert_eq!(item["event_id"], id.as_str());
-        assert!(item["end"].as_str().expect("end").ends_with(":00+01:00") || item["end"].as_str().expect("end").ends_with(":00+02:00"));
+        assert!(
+            item["end"].as_str().expect("end").ends_with(":00+01:00")
+                || item["end"].as_str().expect("end").ends_with(":00+02:00")
+        );
     }
     // The same occurrences seen from New York carry New York's offsets.
     let ny: Value = serde_json::from_str(&in_zone(
@@ -101,26 +151,78 @@ fn recurring_event_expands_in_the_agenda_across_the_berlin_spring_forward() {
     .expect("json");
     assert_eq!(starts(&ny), ["2026-03-30T03:00:00-04:00"]);
     // --owner and --mine filter; a task due in the window is listed too.
-    env.add(&["activity", "add", "--kind", "task", "--subject", "Call back", "--due", "2026-03-03", "--owner", "sara"]);
-    let mine: Value =
-        serde_json::from_str(&env.ok(&["agenda", "--from", "2026-03-02", "--days", "2", "--owner", "sara", "--format", "json"]))
-            .expect("json");
-    let kinds: Vec<&str> = mine.as_array().expect("a").iter().map(|i| i["type"].as_str().expect("t")).collect();
+    env.add(&[
+        "activity",
+        "add",
+        "--kind",
+        "task",
+        "--subject",
+        "Call back",
+        "--due",
+        "2026-03-03",
+        "--owner",
+        "sara",
+    ]);
+    let mine: Value = serde_json::from_str(&env.ok(&[
+        "agenda",
+        "--from",
+        "2026-03-02",
+        "--days",
+        "2",
+        "--owner",
+        "sara",
+        "--format",
+        "json",
+    ]))
+    .expect("json");
+    let kinds: Vec<&str> = mine
+        .as_array()
+        .expect("a")
+        .iter()
+        .map(|i| i["type"].as_str().expect("t"))
+        .collect();
     assert_eq!(kinds, ["event", "task"]);
-    let none: Value =
-        serde_json::from_str(&env.ok(&["agenda", "--from", "2026-03-02", "--days", "2", "--owner", "bob", "--format", "json"]))
-            .expect("json");
+    let none: Value = serde_json::from_str(&env.ok(&[
+        "agenda",
+        "--from",
+        "2026-03-02",
+        "--days",
+        "2",
+        "--owner",
+        "bob",
+        "--format",
+        "json",
+    ]))
+    .expect("json");
     assert_eq!(none, serde_json::json!([]));
     let err = env.fails(&["agenda", "--mine"], 3);
     assert!(err.contains("--mine"), "{err}");
     // A bad rule names the part.
     let err = env.fails(
-        &["event", "add", "--title", "x", "--start", "2026-03-02 09:00", "--rrule", "FREQ=WEEKLY;BYSETPOS=1"],
+        &[
+            "event",
+            "add",
+            "--title",
+            "x",
+            "--start",
+            "2026-03-02 09:00",
+            "--rrule",
+            "FREQ=WEEKLY;BYSETPOS=1",
+        ],
         3,
     );
     assert!(err.contains("rrule") && err.contains("BYSETPOS"), "{err}");
     let err = env.fails(
-        &["event", "add", "--title", "x", "--start", "2026-03-02 09:00", "--exdate", "someday"],
+        &[
+            "event",
+            "add",
+            "--title",
+            "x",
+            "--start",
+            "2026-03-02 09:00",
+            "--exdate",
+            "someday",
+        ],
         3,
     );
     assert!(err.contains("someday"), "{err}");
@@ -136,24 +238,61 @@ fn sydney_and_new_york_doubled_and_missing_times() {
     in_zone(
         &env,
         "Australia/Sydney",
-        &["event", "add", "--title", "Night job", "--start", "2026-04-04 02:30", "--rrule", "FREQ=DAILY;COUNT=3"],
+        &[
+            "event",
+            "add",
+            "--title",
+            "Night job",
+            "--start",
+            "2026-04-04 02:30",
+            "--rrule",
+            "FREQ=DAILY;COUNT=3",
+        ],
     );
-    let out = in_zone(&env, "Australia/Sydney", &["agenda", "--from", "2026-04-04", "--days", "3", "--format", "json"]);
+    let out = in_zone(
+        &env,
+        "Australia/Sydney",
+        &["agenda", "--from", "2026-04-04", "--days", "3", "--format", "json"],
+    );
     assert_eq!(
         starts(&serde_json::from_str(&out).expect("json")),
-        ["2026-04-04T02:30:00+11:00", "2026-04-05T02:30:00+11:00", "2026-04-06T02:30:00+10:00"]
+        [
+            "2026-04-04T02:30:00+11:00",
+            "2026-04-05T02:30:00+11:00",
+            "2026-04-06T02:30:00+10:00"
+        ]
     );
     in_zone(
         &env,
         "America/New_York",
-        &["event", "add", "--title", "Early", "--start", "2026-03-07 02:15", "--rrule", "FREQ=DAILY;COUNT=3"],
+        &[
+            "event",
+            "add",
+            "--title",
+            "Early",
+            "--start",
+            "2026-03-07 02:15",
+            "--rrule",
+            "FREQ=DAILY;COUNT=3",
+        ],
     );
-    let out = in_zone(&env, "America/New_York", &["agenda", "--from", "2026-03-07", "--days", "3", "--format", "json"]);
+    let out = in_zone(
+        &env,
+        "America/New_York",
+        &["agenda", "--from", "2026-03-07", "--days", "3", "--format", "json"],
+    );
     let got: Vec<String> = starts(&serde_json::from_str(&out).expect("json"))
         .into_iter()
         .filter(|s| s.contains("02:15") || s.contains("03:15"))
         .collect();
-    assert_eq!(got, ["2026-03-07T02:15:00-05:00", "2026-03-08T03:15:00-04:00", "2026-03-09T02:15:00-04:00"]);
+    assert_eq!(
+        got,
+        [
+            "2026-03-07T02:15:00-05:00",
+            "2026-03-08T03:15:00-04:00",
+            "2026-03-09T02:15:00-04:00"
+        ]
+    );
 }
 
 fn strip(v: &Value) -> Vec<Value> {
@@ -179,18 +318,63 @@ fn seed_events(env: &Env) {
         env,
         "Europe/Berlin",
         &[
-            "event", "add", "--title", "Review, weekly; team", "--start", "2026-03-02 09:00", "--rrule",
-            "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10", "--exdate", "2026-03-04", "--reminder", "15m", "--reminder", "1d",
-            "--attendee", "Sara Lind <sara@example.com>", "--attendee", "Bob", "--account", "Acme", "--location",
-            "Room 1", "--description", "Line one\nline two, with a long text that is folded: Grüße aus Berlin — ünïcödé",
-            "--owner", "sara",
+            "event",
+            "add",
+            "--title",
+            "Review, weekly; team",
+            "--start",
+            "2026-03-02 09:00",
+            "--rrule",
+            "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10",
+            "--exdate",
+            "2026-03-04",
+            "--reminder",
+            "15m",
+            "--reminder",
+            "1d",
+            "--attendee",
+            "Sara Lind <sara@example.com>",
+            "--attendee",
+            "Bob",
+            "--account",
+            "Acme",
+            "--location",
+            "Room 1",
+            "--description",
+            "Line one\nline two, with a long text that is folded: Grüße aus Berlin — ünïcödé",
+            "--owner",
+            "sara",
         ],
     );
-    in_zone(env, "Europe/Berlin", &["event", "add", "--title", "Holiday", "--start", "2026-05-01", "--all-day", "true"]);
     in_zone(
         env,
         "Europe/Berlin",
-        &["event", "add", "--title", "NY call", "--start", "2026-11-01 01:30", "--tz", "America/New_York", "--rrule", "FREQ=MONTHLY;BYDAY=1SU;UNTIL=20270301"],
+        &[
+            "event",
+            "add",
+            "--title",
+            "Holiday",
+            "--start",
+            "2026-05-01",
+            "--all-day",
+            "true",
+        ],
+    );
+    in_zone(
+        env,
+        "Europe/Berlin",
+        &[
+            "event",
+            "add",
+            "--title",
+            "NY call",
+            "--start",
+            "2026-11-01 01:30",
+            "--tz",
+            "America/New_York",
+            "--rrule",
+            "FREQ=MONTHLY;BYDAY=1SU;UNTIL=20270301",
+        ],
     );
     let _ = out;
 }
@@ -337,7 +521,12 @@ fn imports_what_calendar_programs_write_with_moved_and_cancelled_occurrences() {
         .as_array()
         .expect("a")
         .iter()
-        .map(|i| (i["title"].as_str().expect("t").to_string(), i["start"].as_str().expect("s").to_string()))
+        .map(|i| {
+            (
+                i["title"].as_str().expect("t").to_string(),
+                i["start"].as_str().expect("s").to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -366,7 +555,10 @@ fn imports_what_calendar_programs_write_with_moved_and_cancelled_occurrences() {
     assert!(out.contains("create 0") && out.contains("unchanged 3"), "{out}");
     // The export carries the moved occurrence under the series' UID.
     let ics = env.ok(&["export", "event", "--format", "ics"]);
-    assert!(ics.contains("UID:abc123@google.com\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260316T100000\r\n"), "{ics}");
+    assert!(
+        ics.contains("UID:abc123@google.com\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260316T100000\r\n"),
+        "{ics}"
+    );
 }
 
 #[test]
@@ -386,13 +578,26 @@ fn malformed_files_name_lines_and_import_nothing_unless_partial() {
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not imported: line 29"), "{stderr}");
-    assert_eq!(env.json(&["event", "list"]).as_array().expect("a").len(), 0, "the moved occurrence has no series");
-    let file = env.write("broken.ics", "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nthis is no content line\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+    assert_eq!(
+        env.json(&["event", "list"]).as_array().expect("a").len(),
+        0,
+        "the moved occurrence has no series"
+    );
+    let file = env.write(
+        "broken.ics",
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nthis is no content line\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    );
     let err = env.fails(&["import", "event", s(&file)], 3);
     assert!(err.contains("line 3"), "{err}");
-    let file = env.write("open.ics", "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20260101T100000Z\r\nEND:VCALENDAR\r\n");
+    let file = env.write(
+        "open.ics",
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20260101T100000Z\r\nEND:VCALENDAR\r\n",
+    );
     let err = env.fails(&["import", "event", s(&file)], 3);
-    assert!(err.contains("line 4") && err.contains("BEGIN:VEVENT of line 2"), "{err}");
+    assert!(
+        err.contains("line 4") && err.contains("BEGIN:VEVENT of line 2"),
+        "{err}"
+    );
 }
 
 const OLD_PHONE: &str = "BEGIN:VCARD\r
@@ -428,7 +633,16 @@ fn vcards_from_old_phones_import_match_and_round_trip() {
     let env = Env::new();
     let acme = env.add(&["account", "add", "--name", "Acme"]);
     // An existing contact with Ann's e-mail: the card updates her.
-    let ann = env.add(&["contact", "add", "--first", "Ann", "--last", "Lee", "--email", "ANN@acme.test"]);
+    let ann = env.add(&[
+        "contact",
+        "add",
+        "--first",
+        "Ann",
+        "--last",
+        "Lee",
+        "--email",
+        "ANN@acme.test",
+    ]);
     let file = env.write("phone.vcf", OLD_PHONE);
     let out = env.ok(&["import", "contact", s(&file)]);
     assert_eq!(out.trim(), "create 2, update 1, unchanged 0, skipped 0, bad 0");
@@ -460,7 +674,10 @@ fn vcards_from_old_phones_import_match_and_round_trip() {
         let vcf = env.ok(&["export", "contact", "--format", "vcf", "--vcard-version", version]);
         assert!(vcf.contains(&format!("VERSION:{version}\r\n")));
         assert!(vcf.contains(&format!("UID:{ann}\r\n")));
-        assert!(vcf.contains("ADR;TYPE=work:;;Hauptstraße 5;Berlin;;10115;DE\r\n"), "{vcf}");
+        assert!(
+            vcf.contains("ADR;TYPE=work:;;Hauptstraße 5;Berlin;;10115;DE\r\n"),
+            "{vcf}"
+        );
         assert!(vcf.contains("ORG:Acme\r\n"));
         let fresh = Env::new();
         fresh.add(&["account", "add", "--name", "Acme"]);
@@ -477,12 +694,36 @@ fn vcards_from_old_phones_import_match_and_round_trip() {
                 })
                 .collect()
         };
-        assert_eq!(cleaned(&fresh.json(&["export", "contact"])), cleaned(&env.json(&["export", "contact"])));
+        assert_eq!(
+            cleaned(&fresh.json(&["export", "contact"])),
+            cleaned(&env.json(&["export", "contact"]))
+        );
     }
     // Two contacts with one phone: the card is skipped and reported.
-    env.add(&["contact", "add", "--first", "Twin", "--last", "One", "--phone", "+46 8 999 999"]);
-    env.add(&["contact", "add", "--first", "Twin", "--last", "Two", "--phone", "+46 8 999 999"]);
-    let f = env.write("twin.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Twin X\r\nTEL:+46 8 999 999\r\nEND:VCARD\r\n");
+    env.add(&[
+        "contact",
+        "add",
+        "--first",
+        "Twin",
+        "--last",
+        "One",
+        "--phone",
+        "+46 8 999 999",
+    ]);
+    env.add(&[
+        "contact",
+        "add",
+        "--first",
+        "Twin",
+        "--last",
+        "Two",
+        "--phone",
+        "+46 8 999 999",
+    ]);
+    let f = env.write(
+        "twin.vcf",
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Twin X\r\nTEL:+46 8 999 999\r\nEND:VCARD\r\n",
+    );
     let out = env.run(&["import", "contact", s(&f)]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("matches 2 contacts"), "{stderr}");
@@ -508,7 +749,12 @@ fn python() -> Option<String> {
 }
 
 fn run_python(py: &str, script: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new(py).arg("-c").arg(script).args(args).output().expect("python");
+    let out = std::process::Command::new(py)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python");
     assert!(
         out.status.success(),
         "python failed:\n{}\n{}",
@@ -523,10 +769,33 @@ fn third_party_parsers_read_our_files_and_we_read_theirs() {
     let Some(py) = python() else { return };
     let env = Env::new();
     seed_events(&env);
-    env.add(&["activity", "add", "--kind", "task", "--subject", "Send quote, today", "--due", "2026-03-03"]);
     env.add(&[
-        "contact", "add", "--first", "Jürgen", "--last", "Müller", "--email", "j@example.de", "--phone", "+49 30 1234",
-        "--street", "Hauptstraße 5", "--city", "Berlin", "--country", "DE",
+        "activity",
+        "add",
+        "--kind",
+        "task",
+        "--subject",
+        "Send quote, today",
+        "--due",
+        "2026-03-03",
+    ]);
+    env.add(&[
+        "contact",
+        "add",
+        "--first",
+        "Jürgen",
+        "--last",
+        "Müller",
+        "--email",
+        "j@example.de",
+        "--phone",
+        "+49 30 1234",
+        "--street",
+        "Hauptstraße 5",
+        "--city",
+        "Berlin",
+        "--country",
+        "DE",
     ]);
     let ics = env.path("e.ics");
     env.ok(&["export", "event", "--format", "ics", "-o", s(&ics)]);
@@ -549,17 +818,34 @@ for path in sys.argv[1:]:
     let out = run_python(&py, check_ics, &[s(&ics), s(&tasks)]);
     assert!(out.contains("VEVENT") && out.contains("Review, weekly; team"), "{out}");
     assert!(out.contains(" start 2026-03-02T09:00:00+01:00"), "{out}");
-    assert!(out.contains("occurrences ['2026-03-02T09:00:00+01:00', '2026-03-09T09:00:00+01:00', '2026-03-11T09:00:00+01:00']"), "{out}");
+    assert!(
+        out.contains(
+            "occurrences ['2026-03-02T09:00:00+01:00', '2026-03-09T09:00:00+01:00', '2026-03-11T09:00:00+01:00']"
+        ),
+        "{out}"
+    );
     assert!(out.contains("VTODO") && out.contains("Send quote, today"), "{out}");
     for version in ["4.0", "3.0"] {
         let vcf = env.path(&format!("c{version}.vcf"));
-        env.ok(&["export", "contact", "--format", "vcf", "--vcard-version", version, "-o", s(&vcf)]);
+        env.ok(&[
+            "export",
+            "contact",
+            "--format",
+            "vcf",
+            "--vcard-version",
+            version,
+            "-o",
+            s(&vcf),
+        ]);
         let out = run_python(
             &py,
             "import sys, vobject\nfor c in vobject.readComponents(open(sys.argv[1], encoding='utf-8').read()):\n    print(c.fn.value, c.uid.value, [e.value for e in c.email_list], [t.value for t in c.tel_list], c.adr.value.street, c.adr.value.country)",
             &[s(&vcf)],
         );
-        assert!(out.contains("Jürgen Müller") && out.contains("['j@example.de']") && out.contains("Hauptstraße 5 DE"), "{out}");
+        assert!(
+            out.contains("Jürgen Müller") && out.contains("['j@example.de']") && out.contains("Hauptstraße 5 DE"),
+            "{out}"
+        );
     }
     // Files the Python packages write come in.
     let theirs_ics = env.path("theirs.ics");
@@ -607,7 +893,14 @@ open(sys.argv[2], 'w', encoding='utf-8', newline='').write(out)
         .filter(|i| i["title"] == "Python meeting; with, punctuation")
         .map(|i| i["start"].as_str().expect("s").to_string())
         .collect();
-    assert_eq!(py_starts, ["2026-03-28T02:30:00-04:00", "2026-03-29T02:30:00-04:00", "2026-03-30T02:30:00-04:00"]);
+    assert_eq!(
+        py_starts,
+        [
+            "2026-03-28T02:30:00-04:00",
+            "2026-03-29T02:30:00-04:00",
+            "2026-03-30T02:30:00-04:00"
+        ]
+    );
     let out = env.ok(&["import", "contact", s(&theirs_vcf)]);
     assert!(out.starts_with("create 2,"), "{out}");
     let zola = env.json(&["contact", "list", "-s", "Zola"]);

@@ -34,14 +34,31 @@ fn crowded() -> (tempfile::TempDir, Harness) {
     let mut app = App::open_with_clock(dir.path(), common::clock()).expect("open");
     app.config.owner = Some("sara".into());
     let berlin = common::ZONE;
-    let wed_10 = berlin.with_ymd_and_hms(2026, 3, 11, 10, 0, 0).single().expect("t").with_timezone(&Utc);
+    let wed_10 = berlin
+        .with_ymd_and_hms(2026, 3, 11, 10, 0, 0)
+        .single()
+        .expect("t")
+        .with_timezone(&Utc);
     let mut muts: Vec<Mutation> = (0..10)
         .map(|i| event(&format!("Overlap {i}"), wed_10, if i < 4 { "sara" } else { "bob" }, &[]))
         .collect();
-    let wed = berlin.with_ymd_and_hms(2026, 3, 11, 0, 0, 0).single().expect("t").with_timezone(&Utc);
+    let wed = berlin
+        .with_ymd_and_hms(2026, 3, 11, 0, 0, 0)
+        .single()
+        .expect("t")
+        .with_timezone(&Utc);
     muts.push(event("Trade fair", wed, "bob", &[("all_day", json!(true))]));
-    let early = berlin.with_ymd_and_hms(2026, 3, 9, 7, 0, 0).single().expect("t").with_timezone(&Utc);
-    muts.push(event("Early run", early, "sara", &[("rrule", json!("FREQ=DAILY;COUNT=5"))]));
+    let early = berlin
+        .with_ymd_and_hms(2026, 3, 9, 7, 0, 0)
+        .single()
+        .expect("t")
+        .with_timezone(&Utc);
+    muts.push(event(
+        "Early run",
+        early,
+        "sara",
+        &[("rrule", json!("FREQ=DAILY;COUNT=5"))],
+    ));
     app.store_for_tests().commit(&muts).expect("commit");
     let s = Harness::new(Arc::new(app), common::ZONE, (120, 40));
     (dir, s)
@@ -54,7 +71,10 @@ fn crowded_slots_and_days_open_in_the_agenda_with_every_event() {
     assert_eq!(s.state.calendar.mode, Mode::Week);
     let screen = s.screen();
     assert!(screen.contains("Overlap 0 +9"), "{screen}");
-    assert!(screen.contains("+2 more"), "the all-day fair and the 07:00 run: {screen}");
+    assert!(
+        screen.contains("+2 more"),
+        "the all-day fair and the 07:00 run: {screen}"
+    );
     // Wednesday 10:00 (today is Tuesday; the grid starts at 08:00, the cursor at 09:00).
     s.keys("l j");
     assert_eq!(s.state.calendar.day, 2);
@@ -74,19 +94,36 @@ fn crowded_slots_and_days_open_in_the_agenda_with_every_event() {
     // Only mine, then the team's again.
     s.keys("o");
     let mine = s.state.calendar.agenda_lines(&clock);
-    let titles: Vec<String> = mine.iter().filter_map(|(_, i)| i.as_ref().map(|i| i.3.clone())).collect();
-    assert!(titles.iter().all(|t| !t.contains("Overlap 7") && !t.contains("Trade fair")), "{titles:?}");
+    let titles: Vec<String> = mine
+        .iter()
+        .filter_map(|(_, i)| i.as_ref().map(|i| i.3.clone()))
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .all(|t| !t.contains("Overlap 7") && !t.contains("Trade fair")),
+        "{titles:?}"
+    );
     assert!(titles.iter().any(|t| t.contains("Overlap 3")));
     assert!(s.screen().contains("Agenda · sara"));
     s.keys("o");
     assert!(s.state.calendar.owner.is_none());
     // t: today in either mode.
     s.keys("] ] t");
-    assert_eq!(s.state.calendar.week_start, chrono::NaiveDate::from_ymd_opt(2026, 3, 9).expect("d"));
+    assert_eq!(
+        s.state.calendar.week_start,
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 9).expect("d")
+    );
     let lines = s.state.calendar.agenda_lines(&clock);
-    assert_eq!(lines[s.state.calendar.selected].0, chrono::NaiveDate::from_ymd_opt(2026, 3, 10).expect("d"));
+    assert_eq!(
+        lines[s.state.calendar.selected].0,
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 10).expect("d")
+    );
     s.keys("w ] t");
     assert_eq!(s.state.calendar.mode, Mode::Week);
     assert_eq!(s.state.calendar.day, 1, "Tuesday");
-    assert_eq!(s.state.calendar.week_start, chrono::NaiveDate::from_ymd_opt(2026, 3, 9).expect("d"));
+    assert_eq!(
+        s.state.calendar.week_start,
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 9).expect("d")
+    );
 }

@@ -36,7 +36,9 @@ impl AgendaItem {
     pub fn sort_key<Z: TimeZone>(&self, zone: &Z) -> DateTime<Utc> {
         match self {
             AgendaItem::Event(a) => a.start,
-            AgendaItem::Task { due, .. } => crate::model::recur::local_instant(zone, due.and_time(chrono::NaiveTime::MIN)),
+            AgendaItem::Task { due, .. } => {
+                crate::model::recur::local_instant(zone, due.and_time(chrono::NaiveTime::MIN))
+            }
         }
     }
 
@@ -142,7 +144,8 @@ impl App {
     pub fn me(&self) -> Result<String, AppError> {
         self.config.owner.clone().ok_or_else(|| {
             AppError::Invalid(
-                "--mine needs a user: log in with `outpost sync login`, set `owner` in config.toml, or give --owner".into(),
+                "--mine needs a user: log in with `outpost sync login`, set `owner` in config.toml, or give --owner"
+                    .into(),
             )
         })
     }

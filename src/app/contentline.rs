@@ -125,7 +125,10 @@ fn parse_line(number: usize, line: &str) -> Result<Line, LineError> {
     let name = parts.next().unwrap_or_default();
     let name = name.rsplit('.').next().unwrap_or("").trim().to_ascii_uppercase();
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(bad(&format!("'{}' is not a property name", head.chars().take(40).collect::<String>())));
+        return Err(bad(&format!(
+            "'{}' is not a property name",
+            head.chars().take(40).collect::<String>()
+        )));
     }
     let mut params = Vec::new();
     for p in parts {
@@ -234,7 +237,7 @@ pub fn quoted_printable(text: &str, charset: Option<&str>) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'='
-            && i + 2 < bytes.len() + 0
+            && i + 2 < bytes.len()
             && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
         {
             out.push(h * 16 + l);
@@ -305,7 +308,10 @@ mod tests {
         let text = "BEGIN:VCARD\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=\n=C3=BCrgen\nTEL;WORK;VOICE:+49 30 1\nEND:VCARD\n";
         let lines = parse(text).expect("parse");
         assert_eq!(lines[1].number, 2);
-        assert_eq!(quoted_printable(&lines[1].value, lines[1].param("CHARSET")), "Müller;Jürgen");
+        assert_eq!(
+            quoted_printable(&lines[1].value, lines[1].param("CHARSET")),
+            "Müller;Jürgen"
+        );
         assert_eq!(lines[2].types(), ["WORK", "VOICE"]);
         assert_eq!(lines[2].number, 4);
         let e = parse("BEGIN:VCARD\nFN:x\nbroken line\n").expect_err("bad");

@@ -455,7 +455,10 @@ impl App {
         use crate::model::recur::{Exdate, Series};
         let mut events = Vec::new();
         let mut moved: std::collections::HashMap<Id, Vec<Exdate>> = std::collections::HashMap::new();
-        for item in self.store.live_fields::<crate::model::records::Event>(EntityKind::Event) {
+        for item in self
+            .store
+            .live_fields::<crate::model::records::Event>(EntityKind::Event)
+        {
             let (id, e) = item?;
             if let (Some(series), Some(at)) = (e.series_id, e.recurrence_id) {
                 moved.entry(series).or_default().push(Exdate::Instant(at));

@@ -66,28 +66,35 @@ fn offset_text(secs: i32) -> String {
 fn vtimezone(out: &mut String, tz: Tz, from: i32, to: i32) {
     let offset_at = |t: DateTime<Utc>| {
         let o = tz.offset_from_utc_datetime(&t.naive_utc());
-        (o.fix().local_minus_utc(), !o.dst_offset().is_zero(), o.abbreviation().map(str::to_string))
+        (
+            o.fix().local_minus_utc(),
+            !o.dst_offset().is_zero(),
+            o.abbreviation().map(str::to_string),
+        )
     };
     fold_into(out, "BEGIN:VTIMEZONE");
     fold_into(out, &format!("TZID:{}", tz.name()));
-    let Some(mut t) = NaiveDate::from_ymd_opt(from, 1, 1).map(|d| Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN))) else {
+    let Some(mut t) =
+        NaiveDate::from_ymd_opt(from, 1, 1).map(|d| Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN)))
+    else {
         fold_into(out, "END:VTIMEZONE");
         return;
     };
-    let end = NaiveDate::from_ymd_opt(to + 1, 1, 1)
-        .map_or(t, |d| Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN)));
-    let observance = |out: &mut String, at: DateTime<Utc>, before: i32, (after, dst, name): &(i32, bool, Option<String>)| {
-        let kind = if *dst { "DAYLIGHT" } else { "STANDARD" };
-        fold_into(out, &format!("BEGIN:{kind}"));
-        let local = at.naive_utc() + Duration::seconds(i64::from(before));
-        fold_into(out, &format!("DTSTART:{}", ical_local(local)));
-        fold_into(out, &format!("TZOFFSETFROM:{}", offset_text(before)));
-        fold_into(out, &format!("TZOFFSETTO:{}", offset_text(*after)));
-        if let Some(n) = name.as_deref().filter(|n| !n.starts_with(['+', '-'])) {
-            fold_into(out, &format!("TZNAME:{}", escape(n)));
-        }
-        fold_into(out, &format!("END:{kind}"));
-    };
+    let end =
+        NaiveDate::from_ymd_opt(to + 1, 1, 1).map_or(t, |d| Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN)));
+    let observance =
+        |out: &mut String, at: DateTime<Utc>, before: i32, (after, dst, name): &(i32, bool, Option<String>)| {
+            let kind = if *dst { "DAYLIGHT" } else { "STANDARD" };
+            fold_into(out, &format!("BEGIN:{kind}"));
+            let local = at.naive_utc() + Duration::seconds(i64::from(before));
+            fold_into(out, &format!("DTSTART:{}", ical_local(local)));
+            fold_into(out, &format!("TZOFFSETFROM:{}", offset_text(before)));
+            fold_into(out, &format!("TZOFFSETTO:{}", offset_text(*after)));
+            if let Some(n) = name.as_deref().filter(|n| !n.starts_with(['+', '-'])) {
+                fold_into(out, &format!("TZNAME:{}", escape(n)));
+            }
+            fold_into(out, &format!("END:{kind}"));
+        };
     let mut current = offset_at(t);
     observance(out, t, current.0, &current);
     while t < end {
@@ -124,7 +131,11 @@ fn time_prop(name: &str, at: DateTime<Utc>, tz: Option<Tz>, all_day: bool) -> St
         (false, Some(z)) if local_instant(&z, at.with_timezone(&z).naive_local()) != at => {
             format!("{name}:{}", ical_utc(at))
         }
-        (false, Some(z)) => format!("{name};TZID={}:{}", z.name(), ical_local(at.with_timezone(&z).naive_local())),
+        (false, Some(z)) => format!(
+            "{name};TZID={}:{}",
+            z.name(),
+            ical_local(at.with_timezone(&z).naive_local())
+        ),
         (false, None) => format!("{name}:{}", ical_utc(at)),
     }
 }
@@ -141,7 +152,11 @@ fn instant_of(local: NaiveDateTime, tz: Option<Tz>) -> DateTime<Utc> {
 fn all_day_end(e: &Event, tz: Option<Tz>) -> NaiveDate {
     let start = local_of(e.start, tz).date();
     let end = local_of(e.end, tz);
-    let last = if end.time() == chrono::NaiveTime::MIN { end.date() } else { end.date() + Duration::days(1) };
+    let last = if end.time() == chrono::NaiveTime::MIN {
+        end.date()
+    } else {
+        end.date() + Duration::days(1)
+    };
     last.max(start + Duration::days(1))
 }
 
@@ -170,7 +185,10 @@ fn write_event(out: &mut String, id: Id, e: &Event, stamp: &str, series_uid: Opt
     fold_into(out, &format!("DTSTAMP:{stamp}"));
     fold_into(out, &time_prop("DTSTART", e.start, tz, e.all_day));
     if e.all_day {
-        fold_into(out, &format!("DTEND;VALUE=DATE:{}", all_day_end(e, tz).format("%Y%m%d")));
+        fold_into(
+            out,
+            &format!("DTEND;VALUE=DATE:{}", all_day_end(e, tz).format("%Y%m%d")),
+        );
     } else {
         fold_into(out, &time_prop("DTEND", e.end, tz, false));
     }
@@ -196,7 +214,9 @@ fn write_event(out: &mut String, id: Id, e: &Event, stamp: &str, series_uid: Opt
     for a in &e.attendees {
         match split_attendee(a) {
             (name, Some(mail)) => {
-                let cn = name.map(|n| format!(";CN=\"{}\"", n.replace('"', "'"))).unwrap_or_default();
+                let cn = name
+                    .map(|n| format!(";CN=\"{}\"", n.replace('"', "'")))
+                    .unwrap_or_default();
                 fold_into(out, &format!("ATTENDEE{cn}:mailto:{mail}"));
             }
             (_, None) => fold_into(out, &format!("X-OUTPOST-ATTENDEE:{}", escape(a))),
@@ -264,12 +284,7 @@ fn calendar_head(out: &mut String, zones: &BTreeMap<String, (i32, i32)>) {
 }
 
 /// Writes events (and, with `tasks`, open and done tasks as VTODO) as one VCALENDAR.
-pub fn write_calendar(
-    events: &[(Id, Event)],
-    tasks: &[(Id, Fields)],
-    now: DateTime<Utc>,
-    out: &mut String,
-) {
+pub fn write_calendar(events: &[(Id, Event)], tasks: &[(Id, Fields)], now: DateTime<Utc>, out: &mut String) {
     let mut zones: BTreeMap<String, (i32, i32)> = BTreeMap::new();
     for (_, e) in events {
         if let Some(z) = e.zone().filter(|_| !e.all_day) {
@@ -285,9 +300,11 @@ pub fn write_calendar(
     for (id, e) in events {
         // A moved occurrence carries its series' UID: the series' foreign UID when it
         // was imported with one, else its id.
-        let series_uid = e
-            .series_id
-            .map(|s| ids.get(&s).and_then(|se| se.uid.clone()).unwrap_or_else(|| s.to_string()));
+        let series_uid = e.series_id.map(|s| {
+            ids.get(&s)
+                .and_then(|se| se.uid.clone())
+                .unwrap_or_else(|| s.to_string())
+        });
         write_event(out, *id, e, &stamp, series_uid);
     }
     for (id, t) in tasks {
@@ -309,7 +326,14 @@ fn write_todo(out: &mut String, id: Id, t: &Fields, stamp: &str) {
         fold_into(out, &format!("DUE;VALUE=DATE:{}", d.format("%Y%m%d")));
     }
     let done = t.get("done").and_then(Value::as_bool) == Some(true);
-    fold_into(out, if done { "STATUS:COMPLETED" } else { "STATUS:NEEDS-ACTION" });
+    fold_into(
+        out,
+        if done {
+            "STATUS:COMPLETED"
+        } else {
+            "STATUS:NEEDS-ACTION"
+        },
+    );
     for (prop, k) in [
         ("X-OUTPOST-ACCOUNT-ID", "account_id"),
         ("X-OUTPOST-CONTACT-ID", "contact_id"),
@@ -447,9 +471,12 @@ enum When {
 fn read_when(value: &str, line: &Line) -> Result<When, String> {
     let v = value.trim();
     let bad = || format!("line {}: {} '{v}' is not a date or date-time", line.number, line.name);
-    let is_date = line.param("VALUE").is_some_and(|p| p.eq_ignore_ascii_case("DATE")) || (v.len() == 8 && !v.contains('T'));
+    let is_date =
+        line.param("VALUE").is_some_and(|p| p.eq_ignore_ascii_case("DATE")) || (v.len() == 8 && !v.contains('T'));
     if is_date {
-        return NaiveDate::parse_from_str(v, "%Y%m%d").map(When::Date).map_err(|_| bad());
+        return NaiveDate::parse_from_str(v, "%Y%m%d")
+            .map(When::Date)
+            .map_err(|_| bad());
     }
     if let Some(z) = v.strip_suffix('Z').or_else(|| v.strip_suffix('z')) {
         let n = NaiveDateTime::parse_from_str(z, "%Y%m%dT%H%M%S").map_err(|_| bad())?;
@@ -460,7 +487,8 @@ fn read_when(value: &str, line: &Line) -> Result<When, String> {
         .map_err(|_| bad())?;
     match line.param("TZID") {
         Some(id) => {
-            let tz = zone_of(id).ok_or_else(|| format!("line {}: TZID '{id}' is not a time zone outpost knows", line.number))?;
+            let tz = zone_of(id)
+                .ok_or_else(|| format!("line {}: TZID '{id}' is not a time zone outpost knows", line.number))?;
             Ok(When::At(local_instant(&tz, n), Some(tz)))
         }
         // A floating time: the local zone of this machine.
@@ -584,7 +612,11 @@ fn read_event(c: &Component) -> Result<Read, String> {
                 When::At(i, z) => {
                     let local = local_of(i, z.or(tz));
                     // An EXDATE at the series' own time of day is that day.
-                    let x = if local.time() == start_local.time() { Exdate::Date(local.date()) } else { Exdate::Instant(i) };
+                    let x = if local.time() == start_local.time() {
+                        Exdate::Date(local.date())
+                    } else {
+                        Exdate::Instant(i)
+                    };
                     e.exdates.push(x.to_text());
                 }
             }
@@ -631,10 +663,16 @@ fn read_event(c: &Component) -> Result<Read, String> {
         }),
         None => None,
     };
-    let cancelled = c.get("STATUS").is_some_and(|s| s.value.trim().eq_ignore_ascii_case("CANCELLED"));
+    let cancelled = c
+        .get("STATUS")
+        .is_some_and(|s| s.value.trim().eq_ignore_ascii_case("CANCELLED"));
     Ok(Read {
         line: c.line,
-        uid: c.get("UID").map(|l| unescape(&l.value)).filter(|u| !u.trim().is_empty()).or_else(|| text("X-OUTPOST-SOURCE-UID")),
+        uid: c
+            .get("UID")
+            .map(|l| unescape(&l.value))
+            .filter(|u| !u.trim().is_empty())
+            .or_else(|| text("X-OUTPOST-SOURCE-UID")),
         recurrence_id,
         cancelled,
         own_id: id_prop("X-OUTPOST-ID"),
@@ -648,10 +686,19 @@ fn event_fields(e: &Event) -> Fields {
     };
     let mut f: Fields = map.into_iter().collect();
     // Instants as the CLI writes them (whole seconds, Z).
-    f.insert("start".into(), json!(e.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
-    f.insert("end".into(), json!(e.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+    f.insert(
+        "start".into(),
+        json!(e.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    );
+    f.insert(
+        "end".into(),
+        json!(e.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    );
     if let Some(r) = e.recurrence_id {
-        f.insert("recurrence_id".into(), json!(r.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        f.insert(
+            "recurrence_id".into(),
+            json!(r.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
     }
     f
 }
@@ -667,7 +714,8 @@ impl App {
         events.sort_by_key(|(id, e)| (e.series_id.unwrap_or(*id), e.series_id.is_some(), *id));
         let mut text = String::new();
         write_calendar(&events, &[], self.clock().now(), &mut text);
-        out.write_all(text.as_bytes()).map_err(|e| AppError::io(std::path::Path::new("-"), e))?;
+        out.write_all(text.as_bytes())
+            .map_err(|e| AppError::io(std::path::Path::new("-"), e))?;
         Ok(events.len())
     }
 
@@ -682,7 +730,8 @@ impl App {
         }
         let mut text = String::new();
         write_calendar(&[], &tasks, self.clock().now(), &mut text);
-        out.write_all(text.as_bytes()).map_err(|e| AppError::io(std::path::Path::new("-"), e))?;
+        out.write_all(text.as_bytes())
+            .map_err(|e| AppError::io(std::path::Path::new("-"), e))?;
         Ok(tasks.len())
     }
 
@@ -698,7 +747,10 @@ impl App {
         let mut calendars = 0;
         for cal in &tree {
             if cal.name != "VCALENDAR" {
-                report.errors.push(format!("line {}: BEGIN:{} where BEGIN:VCALENDAR was expected", cal.line, cal.name));
+                report.errors.push(format!(
+                    "line {}: BEGIN:{} where BEGIN:VCALENDAR was expected",
+                    cal.line, cal.name
+                ));
                 continue;
             }
             calendars += 1;
@@ -717,7 +769,9 @@ impl App {
             report.errors.push("line 1: no BEGIN:VCALENDAR in the file".into());
         }
         if todo > 0 {
-            report.skipped.push(format!("{todo} VTODO (tasks are not imported from .ics)"));
+            report
+                .skipped
+                .push(format!("{todo} VTODO (tasks are not imported from .ics)"));
         }
         // Existing events by id and by source UID, and moved occurrences by (series, at).
         let mut by_uid: HashMap<String, Id> = HashMap::new();
@@ -746,7 +800,12 @@ impl App {
                 file_uids
                     .get(u)
                     .copied()
-                    .or_else(|| u.trim().parse::<Id>().ok().filter(|i| existing.contains_key(i) || planned.contains_key(i)))
+                    .or_else(|| {
+                        u.trim()
+                            .parse::<Id>()
+                            .ok()
+                            .filter(|i| existing.contains_key(i) || planned.contains_key(i))
+                    })
                     .or_else(|| by_uid.get(u).copied())
             };
             let mut e = r.event;
@@ -757,9 +816,11 @@ impl App {
                 ("opportunity", EntityKind::Opportunity, &mut e.opportunity_id),
             ] {
                 if let Some(id) = *slot
-                    && !self.store.get(kind, id)?.is_some_and(|s| !s.deleted)
+                    && self.store.get(kind, id)?.is_none_or(|s| s.deleted)
                 {
-                    report.skipped.push(format!("line {line}: the {name} link {id} names no record here; left out"));
+                    report.skipped.push(format!(
+                        "line {line}: the {name} link {id} names no record here; left out"
+                    ));
                     *slot = None;
                 }
             }
@@ -773,10 +834,18 @@ impl App {
                 };
                 if r.cancelled {
                     // A cancelled occurrence is an EXDATE of its series.
-                    let mut s = planned.get(&series).or_else(|| existing.get(&series)).cloned().unwrap_or_default();
+                    let mut s = planned
+                        .get(&series)
+                        .or_else(|| existing.get(&series))
+                        .cloned()
+                        .unwrap_or_default();
                     let tz = s.zone();
                     let local = local_of(rid, tz);
-                    let x = if local.time() == local_of(s.start, tz).time() { Exdate::Date(local.date()) } else { Exdate::Instant(rid) };
+                    let x = if local.time() == local_of(s.start, tz).time() {
+                        Exdate::Date(local.date())
+                    } else {
+                        Exdate::Instant(rid)
+                    };
                     if !s.exdates.contains(&x.to_text()) {
                         s.exdates.push(x.to_text());
                         s.exdates.sort();
@@ -787,12 +856,18 @@ impl App {
                 e.series_id = Some(series);
                 e.recurrence_id = Some(rid);
                 e.uid = None;
-                let id = moved.get(&(series, rid)).copied().or(r.own_id.filter(|i| !existing.contains_key(i))).unwrap_or_else(Id::new);
+                let id = moved
+                    .get(&(series, rid))
+                    .copied()
+                    .or(r.own_id.filter(|i| !existing.contains_key(i)))
+                    .unwrap_or_else(Id::new);
                 planned.insert(id, e);
                 continue;
             }
             if r.cancelled {
-                report.skipped.push(format!("line {line}: '{}' is cancelled (STATUS:CANCELLED)", e.title));
+                report
+                    .skipped
+                    .push(format!("line {line}: '{}' is cancelled (STATUS:CANCELLED)", e.title));
                 continue;
             }
             let id = match uid.as_deref().and_then(target_of_uid) {
@@ -837,7 +912,9 @@ impl App {
             if let Some(old) = existing.get(&id) {
                 let mut checked = e.clone();
                 if let Err(inv) = crate::model::entity::Record::check(&mut checked, Some(old), self.store.context()) {
-                    report.errors.push(format!("'{}': {}: {}", e.title, inv.field, inv.message));
+                    report
+                        .errors
+                        .push(format!("'{}': {}: {}", e.title, inv.field, inv.message));
                     continue;
                 }
                 fields = event_fields(&checked);
@@ -851,7 +928,10 @@ impl App {
                 }
             } else {
                 if self.store.get(EntityKind::Event, id)?.is_some_and(|s| s.deleted) {
-                    report.skipped.push(format!("'{}' ({id}) is in the trash; restore it to import it again", e.title));
+                    report.skipped.push(format!(
+                        "'{}' ({id}) is in the trash; restore it to import it again",
+                        e.title
+                    ));
                     continue;
                 }
                 if let Err(err) = self.complete_new(EntityKind::Event, &mut fields) {
@@ -859,7 +939,9 @@ impl App {
                     continue;
                 }
                 if let Err(inv) = EntityKind::Event.check(&fields, None, self.store.context()) {
-                    report.errors.push(format!("'{}': {}: {}", e.title, inv.field, inv.message));
+                    report
+                        .errors
+                        .push(format!("'{}': {}: {}", e.title, inv.field, inv.message));
                     continue;
                 }
                 let mut m = Mutation::create(EntityKind::Event, fields);
@@ -869,7 +951,12 @@ impl App {
             }
         }
         if !report.errors.is_empty() && !partial {
-            let mut msg = format!("{}: {} bad entr{}; nothing imported (--partial imports the good ones):", path.display(), report.errors.len(), if report.errors.len() == 1 { "y" } else { "ies" });
+            let mut msg = format!(
+                "{}: {} bad entr{}; nothing imported (--partial imports the good ones):",
+                path.display(),
+                report.errors.len(),
+                if report.errors.len() == 1 { "y" } else { "ies" }
+            );
             for e in &report.errors {
                 let _ = write!(msg, "\n  {e}");
             }
@@ -890,12 +977,26 @@ mod tests {
     fn vtimezone_lists_the_real_transitions() {
         let mut out = String::new();
         vtimezone(&mut out, "Europe/Berlin".parse().expect("tz"), 2026, 2026);
-        assert!(out.contains("BEGIN:DAYLIGHT\r\nDTSTART:20260329T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST"), "{out}");
-        assert!(out.contains("BEGIN:STANDARD\r\nDTSTART:20261025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100"), "{out}");
+        assert!(
+            out.contains(
+                "BEGIN:DAYLIGHT\r\nDTSTART:20260329T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("BEGIN:STANDARD\r\nDTSTART:20261025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100"),
+            "{out}"
+        );
         let mut out = String::new();
         vtimezone(&mut out, "Australia/Sydney".parse().expect("tz"), 2026, 2026);
-        assert!(out.contains("DTSTART:20260405T030000\r\nTZOFFSETFROM:+1100\r\nTZOFFSETTO:+1000"), "{out}");
-        assert!(out.contains("DTSTART:20261004T020000\r\nTZOFFSETFROM:+1000\r\nTZOFFSETTO:+1100"), "{out}");
+        assert!(
+            out.contains("DTSTART:20260405T030000\r\nTZOFFSETFROM:+1100\r\nTZOFFSETTO:+1000"),
+            "{out}"
+        );
+        assert!(
+            out.contains("DTSTART:20261004T020000\r\nTZOFFSETFROM:+1000\r\nTZOFFSETTO:+1100"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -905,10 +1006,19 @@ mod tests {
         assert_eq!(duration_secs("P1W"), Some(604_800));
         assert_eq!(duration_secs("P1DT2H"), Some(93_600));
         assert_eq!(duration_secs("1H"), None);
-        assert_eq!(zone_of("/mozilla.org/20050126_1/Europe/Berlin").map(|z| z.name()), Some("Europe/Berlin"));
-        assert_eq!(zone_of("W. Europe Standard Time").map(|z| z.name()), Some("Europe/Berlin"));
+        assert_eq!(
+            zone_of("/mozilla.org/20050126_1/Europe/Berlin").map(|z| z.name()),
+            Some("Europe/Berlin")
+        );
+        assert_eq!(
+            zone_of("W. Europe Standard Time").map(|z| z.name()),
+            Some("Europe/Berlin")
+        );
         assert_eq!(zone_of("Narnia/Cair"), None);
-        assert_eq!(split_attendee("Sara Lind <sara@example.com>"), (Some("Sara Lind"), Some("sara@example.com")));
+        assert_eq!(
+            split_attendee("Sara Lind <sara@example.com>"),
+            (Some("Sara Lind"), Some("sara@example.com"))
+        );
         assert_eq!(split_attendee("sara@example.com"), (None, Some("sara@example.com")));
         assert_eq!(split_attendee("Sara"), (Some("Sara"), None));
     }

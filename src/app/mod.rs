@@ -3,8 +3,8 @@
 
 pub mod calendar;
 pub mod config;
-pub mod contentline;
 pub mod conflicts;
+pub mod contentline;
 pub mod dashboard;
 pub mod demo;
 pub mod export;

@@ -135,7 +135,10 @@ pub(super) const ACCOUNT: &[Spec] = &[
         f("street", "street", Ty::Text, "Billing address: street"),
         &["billing street", "billing address", "address", "street address"],
     ),
-    al(f("city", "city", Ty::Text, "Billing address: city"), &["billing city", "town"]),
+    al(
+        f("city", "city", Ty::Text, "Billing address: city"),
+        &["billing city", "town"],
+    ),
     al(
         f(
             "postcode",
@@ -153,7 +156,12 @@ pub(super) const ACCOUNT: &[Spec] = &[
         ],
     ),
     al(
-        f("region", "region", Ty::Text, "Billing address: region, state or province"),
+        f(
+            "region",
+            "region",
+            Ty::Text,
+            "Billing address: region, state or province",
+        ),
         &["billing state", "billing state/province", "state", "province"],
     ),
     al(
@@ -173,16 +181,31 @@ pub(super) const ACCOUNT: &[Spec] = &[
         "Sales territory (id, id prefix or name)",
     ),
     al(
-        f("shipping_street", "shipping-street", Ty::Text, "Shipping address: street"),
+        f(
+            "shipping_street",
+            "shipping-street",
+            Ty::Text,
+            "Shipping address: street",
+        ),
         &["shipping address"],
     ),
     al(
-        f("shipping_postcode", "shipping-postcode", Ty::Text, "Shipping address: postcode"),
+        f(
+            "shipping_postcode",
+            "shipping-postcode",
+            Ty::Text,
+            "Shipping address: postcode",
+        ),
         &["shipping postal code", "shipping zip"],
     ),
     f("shipping_city", "shipping-city", Ty::Text, "Shipping address: city"),
     al(
-        f("shipping_region", "shipping-region", Ty::Text, "Shipping address: region"),
+        f(
+            "shipping_region",
+            "shipping-region",
+            Ty::Text,
+            "Shipping address: region",
+        ),
         &["shipping state", "shipping state/province"],
     ),
     f(
@@ -234,7 +257,12 @@ pub(super) const CONTACT: &[Spec] = &[
     ),
     al(f("city", "city", Ty::Text, "Mailing address: city"), &["mailing city"]),
     al(
-        f("region", "region", Ty::Text, "Mailing address: region, state or province"),
+        f(
+            "region",
+            "region",
+            Ty::Text,
+            "Mailing address: region, state or province",
+        ),
         &["mailing state", "mailing state/province", "state"],
     ),
 ];

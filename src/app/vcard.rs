@@ -66,7 +66,11 @@ pub fn write_card(out: &mut String, id: Id, c: &Fields, org: Option<&str>, versi
             (0, false) => ",pref",
             _ => "",
         };
-        let ty = if v4 { format!(";TYPE=work{pref}") } else { format!(";TYPE=INTERNET,work{pref}") };
+        let ty = if v4 {
+            format!(";TYPE=work{pref}")
+        } else {
+            format!(";TYPE=INTERNET,work{pref}")
+        };
         fold_into(out, &format!("EMAIL{ty}:{}", escape(e)));
     }
     for (i, p) in list(c, f::PHONES).iter().enumerate() {
@@ -80,7 +84,10 @@ pub fn write_card(out: &mut String, id: Id, c: &Fields, org: Option<&str>, versi
     let adr = [f::STREET, f::CITY, f::REGION, f::POSTCODE, f::COUNTRY].map(|k| text(c, k));
     if adr.iter().any(Option::is_some) {
         let [street, city, region, postcode, country] = adr.map(|v| escape(v.unwrap_or("")));
-        fold_into(out, &format!("ADR;TYPE=work:;;{street};{city};{region};{postcode};{country}"));
+        fold_into(
+            out,
+            &format!("ADR;TYPE=work:;;{street};{city};{region};{postcode};{country}"),
+        );
     }
     if let Some(o) = text(c, f::OWNER) {
         fold_into(out, &format!("X-OUTPOST-OWNER:{}", escape(o)));
@@ -110,7 +117,11 @@ fn decoded(l: &Line) -> String {
         .param("ENCODING")
         .is_some_and(|e| e.eq_ignore_ascii_case("QUOTED-PRINTABLE"))
         || l.params.iter().any(|(n, v)| n == "QUOTED-PRINTABLE" && v.is_empty());
-    if qp { quoted_printable(&l.value, l.param("CHARSET")) } else { l.value.clone() }
+    if qp {
+        quoted_printable(&l.value, l.param("CHARSET"))
+    } else {
+        l.value.clone()
+    }
 }
 
 fn read_cards(text: &str) -> Result<(Vec<Result<Card, String>>, usize), String> {
@@ -141,7 +152,12 @@ fn read_cards(text: &str) -> Result<(Vec<Result<Card, String>>, usize), String> 
             _ => match current.as_mut() {
                 Some((_, props)) if depth == 0 => props.push(l),
                 Some(_) => {}
-                None => return Err(format!("line {}: {} outside BEGIN:VCARD ... END:VCARD", l.number, l.name)),
+                None => {
+                    return Err(format!(
+                        "line {}: {} outside BEGIN:VCARD ... END:VCARD",
+                        l.number, l.name
+                    ));
+                }
             },
         }
     }
@@ -157,7 +173,11 @@ fn card(start: usize, props: &[Line]) -> Result<Card, String> {
     let version = get("VERSION").map(|l| l.value.trim().to_string());
     match version.as_deref() {
         Some("2.1" | "3.0" | "4.0") => {}
-        Some(v) => return Err(format!("line {start}: VERSION:{v} is not a vCard version outpost reads (2.1, 3.0, 4.0)")),
+        Some(v) => {
+            return Err(format!(
+                "line {start}: VERSION:{v} is not a vCard version outpost reads (2.1, 3.0, 4.0)"
+            ));
+        }
         None => return Err(format!("line {start}: the card has no VERSION")),
     }
     let mut c = Card {
@@ -191,7 +211,14 @@ fn card(start: usize, props: &[Line]) -> Result<Card, String> {
         return Err(format!("line {start}: the card has no name (FN or N)"));
     }
     c.org = get("ORG")
-        .map(|l| split_structured(&decoded(l)).into_iter().next().unwrap_or_default().trim().to_string())
+        .map(|l| {
+            split_structured(&decoded(l))
+                .into_iter()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        })
         .filter(|o| !o.is_empty());
     c.title = get("TITLE").map(value).filter(|t| !t.is_empty());
     // Preferred first: PREF=1 (4.0) or TYPE=pref (2.1, 3.0).
@@ -214,7 +241,11 @@ fn card(start: usize, props: &[Line]) -> Result<Card, String> {
     if let Some(a) = adrs.first() {
         let p = split_structured(&decoded(a));
         let at = |i: usize| p.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
-        let street = [at(1), at(2)].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\n");
+        let street = [at(1), at(2)]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
         c.adr = Some([street, at(3), at(4), at(5), at(6)]);
     }
     c.uid = get("UID").map(value).filter(|u| !u.is_empty());
@@ -243,11 +274,13 @@ impl App {
             write_card(&mut text, id, &s.fields, org.as_deref(), version);
             n += 1;
             if text.len() > 1 << 20 {
-                out.write_all(text.as_bytes()).map_err(|e| AppError::io(std::path::Path::new("-"), e))?;
+                out.write_all(text.as_bytes())
+                    .map_err(|e| AppError::io(std::path::Path::new("-"), e))?;
                 text.clear();
             }
         }
-        out.write_all(text.as_bytes()).map_err(|e| AppError::io(std::path::Path::new("-"), e))?;
+        out.write_all(text.as_bytes())
+            .map_err(|e| AppError::io(std::path::Path::new("-"), e))?;
         Ok(n)
     }
 
@@ -302,7 +335,12 @@ impl App {
                 fields.insert(f::PHONES.into(), json!(c.phones));
             }
             if let Some([street, city, region, postcode, country]) = &c.adr {
-                for (k, v) in [(f::STREET, street), (f::CITY, city), (f::REGION, region), (f::POSTCODE, postcode)] {
+                for (k, v) in [
+                    (f::STREET, street),
+                    (f::CITY, city),
+                    (f::REGION, region),
+                    (f::POSTCODE, postcode),
+                ] {
                     if !v.is_empty() {
                         fields.insert(k.into(), json!(v));
                     }
@@ -312,20 +350,28 @@ impl App {
                         Some(code) => {
                             fields.insert(f::COUNTRY.into(), json!(code));
                         }
-                        None => report
-                            .skipped
-                            .push(format!("line {line}: {who}: the country '{country}' is not one outpost knows; left out")),
+                        None => report.skipped.push(format!(
+                            "line {line}: {who}: the country '{country}' is not one outpost knows; left out"
+                        )),
                     }
                 }
             }
             if let Some(o) = &c.org {
-                let found: Vec<Id> = accounts.iter().filter(|(t, _)| t.eq_ignore_ascii_case(o)).map(|(_, i)| *i).collect();
+                let found: Vec<Id> = accounts
+                    .iter()
+                    .filter(|(t, _)| t.eq_ignore_ascii_case(o))
+                    .map(|(_, i)| *i)
+                    .collect();
                 match found.as_slice() {
                     [one] => {
                         fields.insert(f::ACCOUNT_ID.into(), json!(one.to_string()));
                     }
-                    [] => report.skipped.push(format!("line {line}: {who}: ORG '{o}' names no account here; not linked")),
-                    _ => report.skipped.push(format!("line {line}: {who}: ORG '{o}' names several accounts; not linked")),
+                    [] => report.skipped.push(format!(
+                        "line {line}: {who}: ORG '{o}' names no account here; not linked"
+                    )),
+                    _ => report.skipped.push(format!(
+                        "line {line}: {who}: ORG '{o}' names several accounts; not linked"
+                    )),
                 }
             }
             if let Some(o) = &c.owner {
@@ -339,7 +385,11 @@ impl App {
             // Match: UID, then e-mail, then phone.
             let mut matched: Vec<Id> = uid_id.filter(|i| existing.contains_key(i)).into_iter().collect();
             if matched.is_empty() {
-                let mut m: Vec<Id> = c.emails.iter().flat_map(|e| by_email.get(&fold_email(e)).cloned().unwrap_or_default()).collect();
+                let mut m: Vec<Id> = c
+                    .emails
+                    .iter()
+                    .flat_map(|e| by_email.get(&fold_email(e)).cloned().unwrap_or_default())
+                    .collect();
                 m.sort();
                 m.dedup();
                 matched = m;
@@ -360,7 +410,9 @@ impl App {
                 [] => {
                     let id = uid_id.unwrap_or_else(Id::new);
                     if self.store.get(EntityKind::Contact, id)?.is_some_and(|s| s.deleted) {
-                        report.skipped.push(format!("line {line}: {who} ({id}) is in the trash; restore it to import it again"));
+                        report.skipped.push(format!(
+                            "line {line}: {who} ({id}) is in the trash; restore it to import it again"
+                        ));
                         continue;
                     }
                     if let Err(e) = self.complete_new(EntityKind::Contact, &mut fields) {
@@ -368,7 +420,9 @@ impl App {
                         continue;
                     }
                     if let Err(inv) = EntityKind::Contact.check(&fields, None, self.store.context()) {
-                        report.errors.push(format!("line {line}: {who}: {}: {}", inv.field, inv.message));
+                        report
+                            .errors
+                            .push(format!("line {line}: {who}: {}: {}", inv.field, inv.message));
                         continue;
                     }
                     let mut m = Mutation::create(EntityKind::Contact, fields);
@@ -390,7 +444,9 @@ impl App {
                     let normal = match EntityKind::Contact.check(&merged, Some(&old), self.store.context()) {
                         Ok(checked) => checked.fields,
                         Err(inv) => {
-                            report.errors.push(format!("line {line}: {who}: {}: {}", inv.field, inv.message));
+                            report
+                                .errors
+                                .push(format!("line {line}: {who}: {}: {}", inv.field, inv.message));
                             continue;
                         }
                     };
@@ -460,10 +516,14 @@ BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Prince\r\nUID:urn:uuid:0192f1a0-0000-7000-8000-
 
     #[test]
     fn bad_cards_name_their_lines() {
-        let (cards, _) = read_cards("BEGIN:VCARD\nVERSION:5.0\nFN:x\nEND:VCARD\nBEGIN:VCARD\nVERSION:3.0\nEND:VCARD\n").expect("parse");
+        let (cards, _) = read_cards("BEGIN:VCARD\nVERSION:5.0\nFN:x\nEND:VCARD\nBEGIN:VCARD\nVERSION:3.0\nEND:VCARD\n")
+            .expect("parse");
         let errs: Vec<String> = cards.into_iter().filter_map(Result::err).collect();
         assert!(errs[0].starts_with("line 1:") && errs[0].contains("5.0"), "{errs:?}");
-        assert!(errs[1].starts_with("line 5:") && errs[1].contains("no name"), "{errs:?}");
+        assert!(
+            errs[1].starts_with("line 5:") && errs[1].contains("no name"),
+            "{errs:?}"
+        );
         let e = read_cards("BEGIN:VCARD\nVERSION:3.0\nFN:x\n").expect_err("open");
         assert!(e.starts_with("line 1:"), "{e}");
     }

@@ -74,7 +74,10 @@ fn row(item: &AgendaItem) -> Vec<String> {
             let (when, until) = if a.all_day {
                 (start.format("%Y-%m-%d").to_string(), "all day".to_string())
             } else if start.date_naive() == end.date_naive() {
-                (start.format("%Y-%m-%d %a %H:%M").to_string(), end.format("%H:%M").to_string())
+                (
+                    start.format("%Y-%m-%d %a %H:%M").to_string(),
+                    end.format("%H:%M").to_string(),
+                )
             } else {
                 (
                     start.format("%Y-%m-%d %a %H:%M").to_string(),

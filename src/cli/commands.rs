@@ -218,7 +218,9 @@ pub fn import(app: &App, args: &ImportArgs, format: Format) -> anyhow::Result<()
         return import_file(app, args, kind, format);
     }
     if args.partial {
-        return Err(AppError::Invalid("--partial is for .ics and .vcf files; a CSV import is all rows or none".into()).into());
+        return Err(
+            AppError::Invalid("--partial is for .ics and .vcf files; a CSV import is all rows or none".into()).into(),
+        );
     }
     let opts = ImportOptions {
         maps: args.maps.clone(),
@@ -373,7 +375,11 @@ fn import_file(app: &App, args: &ImportArgs, kind: &str, format: Format) -> anyh
                 "{} is an {k} file, which holds no {}; import it with {}",
                 args.file.display(),
                 e.plural(),
-                if k == "ics" { "`import event`" } else { "`import contact`" }
+                if k == "ics" {
+                    "`import event`"
+                } else {
+                    "`import contact`"
+                }
             ))
             .into());
         }

@@ -70,9 +70,7 @@ fn day_code(d: Weekday) -> &'static str {
 }
 
 fn parse_day(text: &str) -> Option<Weekday> {
-    DAYS.iter()
-        .find(|(c, _)| c.eq_ignore_ascii_case(text))
-        .map(|(_, w)| *w)
+    DAYS.iter().find(|(c, _)| c.eq_ignore_ascii_case(text)).map(|(_, w)| *w)
 }
 
 /// Reads an UNTIL value: `YYYYMMDD`, `YYYYMMDDTHHMMSSZ`, a local `YYYYMMDDTHHMMSS` (read
@@ -332,7 +330,11 @@ impl Rule {
             days.retain(|d| self.by_month.iter().any(|m| u32::from(*m) == d.month()));
         }
         if !self.by_month_day.is_empty() && self.freq == Freq::Daily {
-            days.retain(|d| self.by_month_day.iter().any(|n| month_day(d.year(), d.month(), *n) == Some(*d)));
+            days.retain(|d| {
+                self.by_month_day
+                    .iter()
+                    .any(|n| month_day(d.year(), d.month(), *n) == Some(*d))
+            });
         }
         days
     }
@@ -364,7 +366,9 @@ impl Rule {
 
 fn last_of_month(y: i32, m: u32) -> NaiveDate {
     let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    NaiveDate::from_ymd_opt(ny, nm, 1).and_then(|d| d.pred_opt()).unwrap_or(NaiveDate::MIN)
+    NaiveDate::from_ymd_opt(ny, nm, 1)
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(NaiveDate::MIN)
 }
 
 fn month_day(y: i32, m: u32, n: i8) -> Option<NaiveDate> {
@@ -381,7 +385,11 @@ fn month_day(y: i32, m: u32, n: i8) -> Option<NaiveDate> {
 fn nth_days(a: NaiveDate, b: NaiveDate, by_day: &[(Option<i8>, Weekday)]) -> Vec<NaiveDate> {
     let mut out = Vec::new();
     for (ord, wd) in by_day {
-        let all: Vec<NaiveDate> = a.iter_days().take_while(|d| *d <= b).filter(|d| d.weekday() == *wd).collect();
+        let all: Vec<NaiveDate> = a
+            .iter_days()
+            .take_while(|d| *d <= b)
+            .filter(|d| d.weekday() == *wd)
+            .collect();
         match ord {
             None => out.extend(all),
             Some(n) if *n > 0 => out.extend(all.get(usize::try_from(*n - 1).unwrap_or(usize::MAX)).copied()),
@@ -580,17 +588,26 @@ mod tests {
             rule: Some(&rule),
             exdates: &exdates,
         };
-        s.starts(Duration::hours(1), utc("1990-01-01T00:00:00Z"), utc("2100-01-01T00:00:00Z"))
-            .iter()
-            .map(|i| i.with_timezone(&z).to_rfc3339())
-            .collect()
+        s.starts(
+            Duration::hours(1),
+            utc("1990-01-01T00:00:00Z"),
+            utc("2100-01-01T00:00:00Z"),
+        )
+        .iter()
+        .map(|i| i.with_timezone(&z).to_rfc3339())
+        .collect()
     }
 
     #[test]
     fn weekly_by_day_with_count_matches_a_hand_written_list() {
         // Monday 2 March 2026 09:00 Berlin; Mondays and Wednesdays, ten times, across
         // the spring-forward of 29 March: the local time stays 09:00.
-        let got = expand("2026-03-02T08:00:00Z", "Europe/Berlin", "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10", &[]);
+        let got = expand(
+            "2026-03-02T08:00:00Z",
+            "Europe/Berlin",
+            "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10",
+            &[],
+        );
         assert_eq!(
             got,
             [
@@ -637,7 +654,12 @@ mod tests {
 
     #[test]
     fn weekly_across_the_gap_and_a_repeated_day_give_each_instant_once() {
-        let got = expand("2026-03-22T01:30:00Z", "Europe/Berlin", "FREQ=WEEKLY;BYDAY=SU,SU;COUNT=3", &[]);
+        let got = expand(
+            "2026-03-22T01:30:00Z",
+            "Europe/Berlin",
+            "FREQ=WEEKLY;BYDAY=SU,SU;COUNT=3",
+            &[],
+        );
         assert_eq!(
             got,
             [
@@ -728,7 +750,12 @@ mod tests {
             ]
         );
         // BYMONTHDAY=-1: the last day of each month.
-        let got = expand("2026-01-31T12:00:00Z", "UTC", "FREQ=MONTHLY;BYMONTHDAY=1,-1;COUNT=4", &[]);
+        let got = expand(
+            "2026-01-31T12:00:00Z",
+            "UTC",
+            "FREQ=MONTHLY;BYMONTHDAY=1,-1;COUNT=4",
+            &[],
+        );
         assert_eq!(
             got,
             [
@@ -749,7 +776,12 @@ mod tests {
             ]
         );
         // Daily every third day until an instant (inclusive).
-        let got = expand("2026-06-01T10:00:00Z", "UTC", "FREQ=DAILY;INTERVAL=3;UNTIL=20260607T100000Z", &[]);
+        let got = expand(
+            "2026-06-01T10:00:00Z",
+            "UTC",
+            "FREQ=DAILY;INTERVAL=3;UNTIL=20260607T100000Z",
+            &[],
+        );
         assert_eq!(
             got,
             [
@@ -759,7 +791,12 @@ mod tests {
             ]
         );
         // US Thanksgiving: yearly, fourth Thursday of November.
-        let got = expand("2026-11-26T17:00:00Z", "UTC", "FREQ=YEARLY;BYMONTH=11;BYDAY=4TH;COUNT=3", &[]);
+        let got = expand(
+            "2026-11-26T17:00:00Z",
+            "UTC",
+            "FREQ=YEARLY;BYMONTH=11;BYDAY=4TH;COUNT=3",
+            &[],
+        );
         assert_eq!(
             got,
             [
@@ -781,7 +818,9 @@ mod tests {
             assert_eq!(Rule::parse(text, None).expect(text).to_text(), text);
         }
         assert_eq!(
-            Rule::parse("rrule:freq=weekly;byday=mo", None).expect("lower").to_text(),
+            Rule::parse("rrule:freq=weekly;byday=mo", None)
+                .expect("lower")
+                .to_text(),
             "FREQ=WEEKLY;BYDAY=MO"
         );
         for (bad, says) in [
@@ -801,7 +840,12 @@ mod tests {
 
     #[test]
     fn a_rule_that_never_matches_ends() {
-        let got = expand("2026-01-31T09:00:00Z", "UTC", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=31", &[]);
+        let got = expand(
+            "2026-01-31T09:00:00Z",
+            "UTC",
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=31",
+            &[],
+        );
         assert_eq!(got, ["2026-01-31T09:00:00+00:00"]);
     }
 
@@ -815,10 +859,18 @@ mod tests {
             rule: Some(&rule),
             exdates: &[],
         };
-        let got = s.starts(Duration::hours(1), utc("2026-01-09T00:00:00Z"), utc("2026-02-01T00:00:00Z"));
+        let got = s.starts(
+            Duration::hours(1),
+            utc("2026-01-09T00:00:00Z"),
+            utc("2026-02-01T00:00:00Z"),
+        );
         assert_eq!(got, [utc("2026-01-09T08:00:00Z"), utc("2026-01-10T08:00:00Z")]);
         // An occurrence that started before the window and still runs is in it.
-        let got = s.starts(Duration::hours(2), utc("2026-01-05T09:00:00Z"), utc("2026-01-05T10:00:00Z"));
+        let got = s.starts(
+            Duration::hours(2),
+            utc("2026-01-05T09:00:00Z"),
+            utc("2026-01-05T10:00:00Z"),
+        );
         assert_eq!(got, [utc("2026-01-05T08:00:00Z")]);
     }
 }

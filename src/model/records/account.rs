@@ -67,11 +67,7 @@ impl Record for Account {
             tidy(f);
         }
         opt_email("email", &mut self.email)?;
-        crate::model::country::check(
-            "country",
-            &mut self.country,
-            old.and_then(|o| o.country.as_deref()),
-        )?;
+        crate::model::country::check("country", &mut self.country, old.and_then(|o| o.country.as_deref()))?;
         crate::model::country::check(
             "shipping_country",
             &mut self.shipping_country,

@@ -50,11 +50,7 @@ impl Record for Contact {
         ] {
             tidy(f);
         }
-        crate::model::country::check(
-            "country",
-            &mut self.country,
-            old.and_then(|o| o.country.as_deref()),
-        )?;
+        crate::model::country::check("country", &mut self.country, old.and_then(|o| o.country.as_deref()))?;
         self.emails.retain(|e| !e.trim().is_empty());
         for e in &mut self.emails {
             *e = validate::email("emails", e)?;

@@ -145,14 +145,19 @@ impl CalendarView {
                     (t, EntityKind::Event, e.id, format!("{}  {place}", e.title))
                 })
                 .collect();
-            items.extend(data.tasks.iter().filter(|t| t.due == day && self.shown(t.owner.as_deref())).map(|t| {
-                (
-                    "task".to_string(),
-                    EntityKind::Activity,
-                    t.id,
-                    format!("{}  {}", t.subject, t.about),
-                )
-            }));
+            items.extend(
+                data.tasks
+                    .iter()
+                    .filter(|t| t.due == day && self.shown(t.owner.as_deref()))
+                    .map(|t| {
+                        (
+                            "task".to_string(),
+                            EntityKind::Activity,
+                            t.id,
+                            format!("{}  {}", t.subject, t.about),
+                        )
+                    }),
+            );
             if items.is_empty() {
                 continue;
             }
@@ -249,7 +254,10 @@ pub fn handle(c: &mut CalendarView, cx: &Ctx, action: Action, out: &mut Effects)
                 c.owner = None;
                 out.say("Calendar: the team's events and tasks", Level::Info);
             } else if let Some(me) = cx.app.config.owner.clone() {
-                out.say(format!("Calendar: only {me}'s events and tasks (o: the team's)"), Level::Info);
+                out.say(
+                    format!("Calendar: only {me}'s events and tasks (o: the team's)"),
+                    Level::Info,
+                );
                 c.owner = Some(me);
             } else {
                 out.say("Log in (or set owner in config.toml) to see only yours", Level::Info);
