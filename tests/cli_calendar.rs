@@ -907,3 +907,68 @@ open(sys.argv[2], 'w', encoding='utf-8', newline='').write(out)
     assert_eq!(zola[0]["first_name"], "Émile");
     assert_eq!(zola[0]["country"], "FR");
 }
+
+#[test]
+fn one_occurrence_is_cancelled_or_moved_and_both_survive_an_ics_round_trip() {
+    let env = Env::new();
+    let berlin = |args: &[&str]| in_zone(&env, "Europe/Berlin", args);
+    let id = berlin(&[
+        "event",
+        "add",
+        "--title",
+        "Standup",
+        "--start",
+        "2026-03-02 09:00",
+        "--rrule",
+        "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=6",
+    ]);
+    let id = id.trim().lines().last().expect("id").to_string();
+    berlin(&["event", "cancel", &id, "--on", "2026-03-09"]);
+    let moved = berlin(&["event", "move", &id, "--on", "2026-03-11", "--to", "2026-03-12 14:00"]);
+    let moved = moved.trim().to_string();
+    // Moving it again updates the same record.
+    let again = berlin(&["event", "move", &id, "--on", "2026-03-11", "--to", "2026-03-12 15:00"]);
+    assert_eq!(again.trim(), moved);
+    let agenda = |env: &Env| -> Vec<(String, String)> {
+        let out = in_zone(
+            env,
+            "Europe/Berlin",
+            &["agenda", "--from", "2026-03-01", "--days", "30", "--format", "json"],
+        );
+        let v: Value = serde_json::from_str(&out).expect("json");
+        v.as_array()
+            .expect("a")
+            .iter()
+            .map(|i| {
+                (
+                    i["start"].as_str().expect("s").to_string(),
+                    i["event_id"].as_str().expect("id").to_string(),
+                )
+            })
+            .collect()
+    };
+    let want = vec![
+        ("2026-03-02T09:00:00+01:00".to_string(), id.clone()),
+        ("2026-03-04T09:00:00+01:00".to_string(), id.clone()),
+        ("2026-03-12T15:00:00+01:00".to_string(), moved.clone()),
+        ("2026-03-16T09:00:00+01:00".to_string(), id.clone()),
+        ("2026-03-18T09:00:00+01:00".to_string(), id.clone()),
+    ];
+    assert_eq!(agenda(&env), want);
+    let err = env.fails(&["event", "cancel", &id, "--on", "2026-03-10"], 3);
+    assert!(err.contains("no occurrence on 2026-03-10"), "{err}");
+    let ics = env.ok(&["export", "event", "--format", "ics"]);
+    assert!(
+        ics.contains(&format!(
+            "UID:{id}\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260311T090000\r\nX-OUTPOST-ID:{moved}\r\n"
+        )),
+        "{ics}"
+    );
+    assert!(ics.contains("EXDATE;TZID=Europe/Berlin:20260309T090000\r\n"), "{ics}");
+    let fresh = Env::new();
+    let f = fresh.write("s.ics", &ics);
+    in_zone(&fresh, "Europe/Berlin", &["import", "event", s(&f)]);
+    assert_eq!(agenda(&fresh), want, "the same ids and times after the round trip");
+    let out = in_zone(&fresh, "Europe/Berlin", &["import", "event", s(&f)]);
+    assert_eq!(out.trim(), "create 0, update 0, unchanged 2, skipped 0, bad 0");
+}

@@ -140,6 +140,120 @@ impl App {
         Ok(())
     }
 
+    /// The series event `id` and the start of its occurrence on the local day `on`.
+    fn occurrence_on(&self, id: Id, on: &str) -> Result<(crate::model::records::Event, DateTime<Utc>), AppError> {
+        use crate::model::recur::Series;
+        let day = NaiveDate::parse_from_str(on.trim(), "%Y-%m-%d")
+            .map_err(|_| AppError::Invalid(format!("--on: '{on}' is not a date (YYYY-MM-DD)")))?;
+        let stored = self
+            .store
+            .get(EntityKind::Event, id)?
+            .filter(|s| !s.deleted)
+            .ok_or_else(|| AppError::NotFound(format!("no event {id}")))?;
+        let e: crate::model::records::Event =
+            serde_json::from_value(Value::Object(stored.fields.into_iter().collect()))
+                .map_err(|err| AppError::Invalid(format!("event {id} cannot be read: {err}")))?;
+        let Some(rule) = e.rule() else {
+            return Err(AppError::Invalid(format!(
+                "'{}' does not repeat; edit it with `event edit`",
+                e.title
+            )));
+        };
+        let tz = e.zone();
+        let local = |d: NaiveDate| match tz {
+            Some(z) => crate::model::recur::local_instant(&z, d.and_time(chrono::NaiveTime::MIN)),
+            None => Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN)),
+        };
+        let exdates = e.exdate_list();
+        let series = Series {
+            start: e.start,
+            tz,
+            rule: Some(&rule),
+            exdates: &exdates,
+        };
+        let from = local(day);
+        let to = local(day + chrono::Duration::days(1));
+        let start = series
+            .starts(chrono::Duration::zero(), from, to)
+            .into_iter()
+            .find(|s| *s >= from)
+            .ok_or_else(|| AppError::Invalid(format!("'{}' has no occurrence on {day}", e.title)))?;
+        Ok((e, start))
+    }
+
+    /// Cancels the occurrence of recurring event `id` on the local day `on` (an EXDATE).
+    pub fn cancel_occurrence(&self, id: Id, on: &str) -> Result<NaiveDate, AppError> {
+        let (e, _) = self.occurrence_on(id, on)?;
+        let day = NaiveDate::parse_from_str(on.trim(), "%Y-%m-%d")
+            .map_err(|_| AppError::Invalid(format!("--on: '{on}' is not a date")))?;
+        let mut exdates = e.exdates.clone();
+        exdates.push(day.to_string());
+        let mut f = crate::model::Fields::new();
+        f.insert(fields::event::EXDATES.into(), json!(exdates));
+        self.store
+            .commit(&[crate::store::Mutation::update(EntityKind::Event, id, f)])?;
+        Ok(day)
+    }
+
+    /// Moves the occurrence of recurring event `id` on the local day `on` to `to` (in
+    /// the event's zone): an event of its own with `series_id` and `recurrence_id`,
+    /// updated when that occurrence was moved before. Returns its id.
+    pub fn move_occurrence(&self, id: Id, on: &str, to: &str, end: Option<&str>) -> Result<Id, AppError> {
+        let (e, original) = self.occurrence_on(id, on)?;
+        let now = self.clock().now();
+        let tz = e.zone();
+        let start = super::input::parse_datetime(to, tz, now).map_err(|m| AppError::Invalid(format!("--to: {m}")))?;
+        let end = match end {
+            Some(t) => {
+                super::input::parse_datetime(t, tz, now).map_err(|m| AppError::Invalid(format!("--end: {m}")))?
+            }
+            None => start + (e.end - e.start),
+        };
+        let mut f = crate::model::Fields::new();
+        f.insert(
+            fields::event::START.into(),
+            json!(start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
+        f.insert(
+            fields::event::END.into(),
+            json!(end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
+        let existing = self
+            .store
+            .live_fields::<crate::model::records::Event>(EntityKind::Event)
+            .filter_map(Result::ok)
+            .find(|(_, m)| m.series_id == Some(id) && m.recurrence_id == Some(original))
+            .map(|(mid, _)| mid);
+        if let Some(mid) = existing {
+            self.store
+                .commit(&[crate::store::Mutation::update(EntityKind::Event, mid, f)])?;
+            return Ok(mid);
+        }
+        let copy = crate::model::records::Event {
+            rrule: None,
+            exdates: Vec::new(),
+            uid: None,
+            series_id: Some(id),
+            recurrence_id: Some(original),
+            start,
+            end,
+            ..e
+        };
+        let Value::Object(map) = serde_json::to_value(&copy).unwrap_or(Value::Null) else {
+            return Err(AppError::Invalid("the occurrence cannot be written".into()));
+        };
+        let mut all: crate::model::Fields = map.into_iter().collect();
+        all.extend(f);
+        all.insert(
+            fields::event::RECURRENCE_ID.into(),
+            json!(original.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
+        let m = crate::store::Mutation::create(EntityKind::Event, all);
+        let new = m.id;
+        self.store.commit(&[m])?;
+        Ok(new)
+    }
+
     /// The login `--mine` means: the logged-in user, else `owner` in config.toml.
     pub fn me(&self) -> Result<String, AppError> {
         self.config.owner.clone().ok_or_else(|| {
