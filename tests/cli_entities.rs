@@ -400,7 +400,7 @@ fn csv_and_ndjson_output() {
         )
     );
     assert!(
-        csv.contains(",\"Comma, Quote \"\"Inc\"\"\",,,,,Köln,"),
+        csv.contains(",\"Comma, Quote \"\"Inc\"\"\",,,,,,Köln,"),
         "RFC 4180 quoting: {csv}"
     );
     assert_eq!(

@@ -510,7 +510,7 @@ BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Prince\r\nUID:urn:uuid:0192f1a0-0000-7000-8000-
             c[1].adr.clone().expect("adr"),
             ["Main St 1", "Springfield", "IL", "62701", "United States"].map(String::from)
         );
-        assert_eq!(c[1].line, 7);
+        assert_eq!(c[1].line, 8);
         assert_eq!((c[2].first.as_str(), c[2].last.as_str()), ("Prince", "Prince"));
     }
 
