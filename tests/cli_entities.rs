@@ -393,13 +393,14 @@ fn csv_and_ndjson_output() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        // Issue 8 added postcode and territory to accounts.
+        // Issue 8 added postcode and territory to accounts, issue 10 the rest of the
+        // billing address and the shipping address.
         Some(
-            "id,name,industry,website,phone,email,city,postcode,country,owner,territory_id,territory_name,created_at,updated_at"
+            "id,name,industry,website,phone,email,street,city,postcode,region,country,owner,territory_id,territory_name,shipping_street,shipping_postcode,shipping_city,shipping_region,shipping_country,created_at,updated_at"
         )
     );
     assert!(
-        csv.contains(",\"Comma, Quote \"\"Inc\"\"\",,,,,Köln,"),
+        csv.contains(",\"Comma, Quote \"\"Inc\"\"\",,,,,,Köln,"),
         "RFC 4180 quoting: {csv}"
     );
     assert_eq!(

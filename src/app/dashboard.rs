@@ -232,6 +232,8 @@ pub struct Task {
     pub due: NaiveDate,
     /// Name of the related account, contact, deal or lead ("" when none).
     pub about: String,
+    /// Owner's login.
+    pub owner: Option<String>,
 }
 
 /// A calendar event in a time window.
@@ -251,6 +253,13 @@ pub struct Agenda {
     pub location: String,
     /// Name of the related account ("" when none).
     pub account: String,
+    /// Owning user's login (`None`: unowned).
+    pub owner: Option<String>,
+    /// The event's IANA zone, if it has one.
+    pub tz: Option<String>,
+    /// The occurrence belongs to a series: a recurring event, or a moved occurrence of
+    /// one (then `id` is the moved occurrence's own record).
+    pub recurring: bool,
 }
 
 /// Everything the dashboard shows.
@@ -449,48 +458,74 @@ impl App {
             subject: s.text(fields::activity::SUBJECT).to_string(),
             due,
             about,
+            owner: s
+                .fields
+                .get(fields::shared::OWNER)
+                .and_then(Value::as_str)
+                .map(str::to_string),
         }))
     }
 
-    /// Events overlapping `[from, to)`, by start time.
+    /// Event occurrences overlapping `[from, to)`, by start time: a recurring event
+    /// is expanded (`model::recur`), without its EXDATEs and the occurrences moved to
+    /// records of their own (which appear at their new time).
     pub fn agenda(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Agenda>, AppError> {
-        #[derive(serde::Deserialize, Default)]
-        #[serde(default)]
-        struct EventFields {
-            title: String,
-            start: Option<DateTime<Utc>>,
-            end: Option<DateTime<Utc>>,
-            all_day: bool,
-            location: Option<String>,
-            account_id: Option<Id>,
+        use crate::model::recur::{Exdate, Series};
+        let mut events = Vec::new();
+        let mut moved: std::collections::HashMap<Id, Vec<Exdate>> = std::collections::HashMap::new();
+        for item in self
+            .store
+            .live_fields::<crate::model::records::Event>(EntityKind::Event)
+        {
+            let (id, e) = item?;
+            if let (Some(series), Some(at)) = (e.series_id, e.recurrence_id) {
+                moved.entry(series).or_default().push(Exdate::Instant(at));
+            }
+            events.push((id, e));
         }
         let mut out = Vec::new();
-        for item in self.store.live_fields::<EventFields>(EntityKind::Event) {
-            let (id, e) = item?;
-            let (Some(start), Some(end)) = (e.start, e.end) else {
-                continue;
+        for (id, e) in events {
+            let rule = e.rule();
+            let mut exdates = e.exdate_list();
+            if let Some(m) = moved.get(&id) {
+                exdates.extend(m.iter().copied());
+            }
+            let series = Series {
+                start: e.start,
+                tz: e.zone(),
+                rule: rule.as_ref(),
+                exdates: &exdates,
             };
-            if start >= to || (end <= from && start < from) {
+            let duration = (e.end - e.start).max(chrono::Duration::zero());
+            let starts = series.starts(duration, from, to);
+            if starts.is_empty() {
                 continue;
             }
-            out.push(Agenda {
-                id,
-                title: e.title,
-                start,
-                end,
-                all_day: e.all_day,
-                location: e.location.unwrap_or_default(),
-                account: e
-                    .account_id
-                    .map(|a| fast_title(self, EntityKind::Account, a))
-                    .unwrap_or_default(),
-            });
+            let account = e
+                .account_id
+                .map(|a| fast_title(self, EntityKind::Account, a))
+                .unwrap_or_default();
+            for start in starts {
+                out.push(Agenda {
+                    id,
+                    title: e.title.clone(),
+                    start,
+                    end: start + duration,
+                    all_day: e.all_day,
+                    location: e.location.clone().unwrap_or_default(),
+                    account: account.clone(),
+                    owner: e.owner.clone(),
+                    tz: e.tz.clone(),
+                    recurring: rule.is_some() || e.series_id.is_some(),
+                });
+            }
         }
         out.sort_by(|a, b| {
             a.start
                 .cmp(&b.start)
                 .then_with(|| a.title.cmp(&b.title))
                 .then_with(|| a.account.cmp(&b.account))
+                .then_with(|| a.id.cmp(&b.id))
         });
         Ok(out)
     }

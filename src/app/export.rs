@@ -22,6 +22,10 @@ pub enum Format {
     Ndjson,
     /// Header row plus one row per record, RFC 4180 quoting.
     Csv,
+    /// iCalendar (RFC 5545): `export event`, `export activity` (tasks as VTODO).
+    Ics,
+    /// vCard 4.0 (`--vcard-version 3.0`): `export contact`.
+    Vcf,
 }
 
 /// Writes a stream of record objects in a format.
@@ -95,6 +99,12 @@ fn io(e: std::io::Error) -> AppError {
 impl<'w> Sink<'w> {
     /// A sink for records of `kind`.
     pub fn new(format: Format, kind: EntityKind, out: &'w mut dyn Write) -> Result<Self, AppError> {
+        if matches!(format, Format::Ics | Format::Vcf) {
+            return Err(AppError::Invalid(format!(
+                "--format {} is for `export event|activity` (ics) and `export contact` (vcf)",
+                if format == Format::Ics { "ics" } else { "vcf" }
+            )));
+        }
         let mut sink = Self {
             format,
             out: None,
@@ -156,7 +166,7 @@ impl<'w> Sink<'w> {
                     .map_err(csv_err)?;
                 }
             }
-            Format::Table => {
+            Format::Table | Format::Ics | Format::Vcf => {
                 let row = self
                     .table_columns
                     .iter()
@@ -183,7 +193,7 @@ impl<'w> Sink<'w> {
                 }
                 return Ok(count);
             }
-            Format::Table => {
+            Format::Table | Format::Ics | Format::Vcf => {
                 let headers: Vec<String> = self.table_columns.iter().map(|(h, _)| (*h).to_string()).collect();
                 let text = render_table(&headers, &self.rows);
                 self.raw()?.write_all(text.as_bytes()).map_err(io)?;

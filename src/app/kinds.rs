@@ -525,7 +525,7 @@ const EVENT: Def = Def {
     kind: EntityKind::Event,
     fields: spec::EVENT,
     derived: &[],
-    system: &[],
+    system: &["series_id", "recurrence_id", "uid"],
     links: &[
         ("account_id", EntityKind::Account),
         ("contact_id", EntityKind::Contact),

@@ -1,12 +1,15 @@
 //! Use cases shared by the CLI and the TUI: create, edit, remove, move a deal, convert a
 //! lead, log an activity, import, export, backup, demo. Neither front end talks to sled.
 
+pub mod calendar;
 pub mod config;
 pub mod conflicts;
+pub mod contentline;
 pub mod dashboard;
 pub mod demo;
 pub mod export;
 pub mod form;
+pub mod ical;
 pub mod import;
 pub mod input;
 pub mod kinds;
@@ -20,6 +23,7 @@ pub mod search;
 pub mod session;
 pub mod spec;
 pub mod territory;
+pub mod vcard;
 pub mod view;
 
 use std::path::{Path, PathBuf};

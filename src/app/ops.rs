@@ -149,6 +149,7 @@ impl App {
                 self.fill_account(fields);
             }
             EntityKind::Event => {
+                self.complete_new_event(fields)?;
                 self.fill_account(fields);
                 if !absent(fields, "end") {
                     return Ok(());
@@ -158,7 +159,9 @@ impl App {
                     .and_then(Value::as_str)
                     .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
                 if let Some(start) = start {
-                    let end = start + Duration::hours(1);
+                    // A whole-day event takes its day (the end is the next midnight).
+                    let all_day = fields.get("all_day").and_then(Value::as_bool) == Some(true);
+                    let end = start + if all_day { Duration::days(1) } else { Duration::hours(1) };
                     fields.insert(
                         "end".into(),
                         json!(

@@ -131,7 +131,14 @@ pub(super) const ACCOUNT: &[Spec] = &[
         PHONE_ALIASES,
     ),
     al(f("email", "email", Ty::Text, "Main e-mail address"), EMAIL_ALIASES),
-    al(f("city", "city", Ty::Text, "City"), &["billing city", "town"]),
+    al(
+        f("street", "street", Ty::Text, "Billing address: street"),
+        &["billing street", "billing address", "address", "street address"],
+    ),
+    al(
+        f("city", "city", Ty::Text, "Billing address: city"),
+        &["billing city", "town"],
+    ),
     al(
         f(
             "postcode",
@@ -149,7 +156,21 @@ pub(super) const ACCOUNT: &[Spec] = &[
         ],
     ),
     al(
-        f("country", "country", Ty::Text, "Country (ISO code or English name)"),
+        f(
+            "region",
+            "region",
+            Ty::Text,
+            "Billing address: region, state or province",
+        ),
+        &["billing state", "billing state/province", "state", "province"],
+    ),
+    al(
+        f(
+            "country",
+            "country",
+            Ty::Text,
+            "Billing country (ISO code or English name, stored as the code)",
+        ),
         &["billing country"],
     ),
     al(f("owner", "owner", Ty::Text, "Owning user"), OWNER_ALIASES),
@@ -158,6 +179,40 @@ pub(super) const ACCOUNT: &[Spec] = &[
         "territory",
         Ty::Ref(EntityKind::Territory),
         "Sales territory (id, id prefix or name)",
+    ),
+    al(
+        f(
+            "shipping_street",
+            "shipping-street",
+            Ty::Text,
+            "Shipping address: street",
+        ),
+        &["shipping address"],
+    ),
+    al(
+        f(
+            "shipping_postcode",
+            "shipping-postcode",
+            Ty::Text,
+            "Shipping address: postcode",
+        ),
+        &["shipping postal code", "shipping zip"],
+    ),
+    f("shipping_city", "shipping-city", Ty::Text, "Shipping address: city"),
+    al(
+        f(
+            "shipping_region",
+            "shipping-region",
+            Ty::Text,
+            "Shipping address: region",
+        ),
+        &["shipping state", "shipping state/province"],
+    ),
+    f(
+        "shipping_country",
+        "shipping-country",
+        Ty::Text,
+        "Shipping address: country (ISO code or English name, stored as the code)",
     ),
 ];
 
@@ -183,10 +238,33 @@ pub(super) const CONTACT: &[Spec] = &[
         PHONE_ALIASES,
     ),
     al(
-        f("country", "country", Ty::Text, "Country, for phone numbers"),
+        f(
+            "country",
+            "country",
+            Ty::Text,
+            "Country of the mailing address and phone numbers (ISO code or English name, stored as the code)",
+        ),
         &["mailing country"],
     ),
     al(f("owner", "owner", Ty::Text, "Owning user"), OWNER_ALIASES),
+    al(
+        f("street", "street", Ty::Text, "Mailing address: street"),
+        &["mailing street", "mailing address", "address", "street address"],
+    ),
+    al(
+        f("postcode", "postcode", Ty::Text, "Mailing address: postcode"),
+        &["mailing postal code", "mailing zip", "postal code", "zip", "zip code"],
+    ),
+    al(f("city", "city", Ty::Text, "Mailing address: city"), &["mailing city"]),
+    al(
+        f(
+            "region",
+            "region",
+            Ty::Text,
+            "Mailing address: region, state or province",
+        ),
+        &["mailing state", "mailing state/province", "state"],
+    ),
 ];
 
 pub(super) const LEAD: &[Spec] = &[
@@ -444,6 +522,25 @@ pub(super) const EVENT: &[Spec] = &[
         "Related opportunity",
     ),
     f("description", "description", Ty::Text, "Longer text"),
+    al(f("owner", "owner", Ty::Text, "Owning user"), OWNER_ALIASES),
+    f(
+        "rrule",
+        "rrule",
+        Ty::Text,
+        "Recurrence rule, e.g. \"FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10\" (FREQ DAILY/WEEKLY/MONTHLY/YEARLY; INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, BYMONTH)",
+    ),
+    f(
+        "exdates",
+        "exdate",
+        Ty::List,
+        "Skip the occurrence on this date, YYYY-MM-DD (repeat for more)",
+    ),
+    f(
+        "reminders",
+        "reminder",
+        Ty::List,
+        "Reminder before the start: 15m, 2h, 1d (repeat for more)",
+    ),
 ];
 
 pub(super) const USER: &[Spec] = &[

@@ -55,6 +55,10 @@ pub struct ImportArgs {
     /// C reads only a decimal point [default: `locale` in config.toml, else LANG].
     #[arg(long, value_name = "LOCALE", value_parser = parse_locale)]
     pub locale: Option<NumberLocale>,
+    /// .ics and .vcf files: import the good entries and report the bad ones (without
+    /// it, a file with a bad entry imports nothing).
+    #[arg(long)]
+    pub partial: bool,
     /// Take cells as they are. Without it, a cell that starts with `'` followed by `=`,
     /// `+`, `-`, `@`, a tab or a carriage return loses that `'` (the escape `export`
     /// adds against spreadsheet formulas), so an exported file imports unchanged.
@@ -88,6 +92,9 @@ pub struct ExportArgs {
     /// again (`import --raw` keeps it).
     #[arg(long)]
     pub raw: bool,
+    /// The vCard version of `export contact --format vcf` (4.0, or 3.0 for older phones).
+    #[arg(long, value_enum, default_value_t = crate::app::vcard::VcardVersion::V4)]
+    pub vcard_version: crate::app::vcard::VcardVersion,
 }
 
 /// `outpost backup`.
@@ -148,7 +155,7 @@ pub fn trash(app: &App, cmd: TrashCmd, format: Format) -> anyhow::Result<()> {
                 .map(|t| (t.kind, t.id, t.title, t.when))
                 .collect();
             match format {
-                Format::Table => {
+                Format::Table | Format::Ics | Format::Vcf => {
                     let table: Vec<Vec<String>> = rows
                         .iter()
                         .map(|(k, id, t, w)| {
@@ -206,6 +213,14 @@ pub fn import(app: &App, args: &ImportArgs, format: Format) -> anyhow::Result<()
             "quotes are made with `outpost quote add` and `quote line-add`, not imported".into(),
         )
         .into());
+    }
+    if let Some(kind) = file_type(&args.file) {
+        return import_file(app, args, kind, format);
+    }
+    if args.partial {
+        return Err(
+            AppError::Invalid("--partial is for .ics and .vcf files; a CSV import is all rows or none".into()).into(),
+        );
     }
     let opts = ImportOptions {
         maps: args.maps.clone(),
@@ -304,17 +319,103 @@ fn write_atomically(path: &Path, body: impl FnOnce(&mut dyn Write) -> anyhow::Re
 }
 
 pub fn export(app: &App, args: &ExportArgs, format: Format) -> anyhow::Result<()> {
+    let run = |w: &mut dyn std::io::Write| -> Result<usize, AppError> {
+        match (format, args.entity) {
+            (Format::Ics, EntityKind::Event) => app.export_events_ics(w),
+            (Format::Ics, EntityKind::Activity) => app.export_tasks_ics(w),
+            (Format::Vcf, EntityKind::Contact) => app.export_contacts_vcf(args.vcard_version, w),
+            (Format::Ics | Format::Vcf, kind) => Err(AppError::Invalid(format!(
+                "{} cannot be written as {}: ics is for events and activities (tasks), vcf for contacts",
+                kind.plural(),
+                if format == Format::Ics { "ics" } else { "vcf" }
+            ))),
+            _ => app.export_with(args.entity, format, args.raw, w),
+        }
+    };
     match &args.output {
         Some(path) => write_atomically(path, |w| {
-            let n = app.export_with(args.entity, format, args.raw, w)?;
+            let n = run(w)?;
             eprintln!("exported {n} {} to {}", args.entity.plural(), path.display());
             Ok(())
         }),
         None => {
-            app.export_with(args.entity, format, args.raw, &mut super::out::stdout())?;
+            run(&mut super::out::stdout())?;
             Ok(())
         }
     }
+}
+
+/// Whether a file is iCalendar or vCard: by its name, else by its first line.
+fn file_type(path: &std::path::Path) -> Option<&'static str> {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("ics" | "ical" | "ifb" | "icalendar") => return Some("ics"),
+        Some("vcf" | "vcard") => return Some("vcf"),
+        Some("csv") => return None,
+        _ => {}
+    }
+    let head = std::fs::read(path).ok()?;
+    let text = String::from_utf8_lossy(&head[..head.len().min(256)]).to_ascii_uppercase();
+    let first = text.trim_start_matches('\u{feff}').trim_start();
+    if first.starts_with("BEGIN:VCALENDAR") {
+        Some("ics")
+    } else if first.starts_with("BEGIN:VCARD") {
+        Some("vcf")
+    } else {
+        None
+    }
+}
+
+fn import_file(app: &App, args: &ImportArgs, kind: &str, format: Format) -> anyhow::Result<()> {
+    let report = match (kind, args.entity) {
+        ("ics", EntityKind::Event) => app.import_ics(&args.file, args.partial, args.dry_run)?,
+        ("vcf", EntityKind::Contact) => app.import_vcf(&args.file, args.partial, args.dry_run)?,
+        (k, e) => {
+            return Err(AppError::Invalid(format!(
+                "{} is an {k} file, which holds no {}; import it with {}",
+                args.file.display(),
+                e.plural(),
+                if k == "ics" {
+                    "`import event`"
+                } else {
+                    "`import contact`"
+                }
+            ))
+            .into());
+        }
+    };
+    let verb = if args.dry_run { "would import" } else { "imported" };
+    eprintln!(
+        "{verb} {} {} from {}",
+        report.created + report.updated,
+        args.entity.plural(),
+        args.file.display()
+    );
+    for s in &report.skipped {
+        eprintln!("skipped: {s}");
+    }
+    for e in &report.errors {
+        eprintln!("not imported: {e}");
+    }
+    let value = serde_json::json!({
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "skipped": report.skipped,
+        "errors": report.errors,
+    });
+    match format {
+        Format::Json | Format::Ndjson => println!("{value}"),
+        _ => println!(
+            "create {}, update {}, unchanged {}, skipped {}, bad {}",
+            report.created,
+            report.updated,
+            report.unchanged,
+            report.skipped.len(),
+            report.errors.len()
+        ),
+    }
+    Ok(())
 }
 
 pub fn backup(app: &App, args: &BackupArgs) -> anyhow::Result<()> {

@@ -278,7 +278,7 @@ entity_args!(/// `outpost quote ...`
 entity_args!(/// `outpost activity ...`
     ActivityArgs, EntityKind::Activity, ActivityExtra);
 entity_args!(/// `outpost event ...`
-    EventArgs, EntityKind::Event, NoExtra);
+    EventArgs, EntityKind::Event, EventExtra);
 entity_args!(/// `outpost user ...`
     UserArgs, EntityKind::User, NoExtra);
 entity_args!(/// `outpost territory ...`
@@ -389,6 +389,37 @@ pub enum ActivityExtra {
         /// Reopen instead.
         #[arg(long)]
         undo: bool,
+    },
+}
+
+/// Extra event commands: exceptions of a recurring event.
+#[derive(Subcommand, Debug, Clone)]
+pub enum EventExtra {
+    /// Cancel one occurrence of a recurring event (adds its day to the EXDATEs).
+    Cancel {
+        /// The recurring event: id, unique id prefix, or title.
+        #[arg(value_name = "REF")]
+        reference: String,
+        /// The day of the occurrence: YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        on: String,
+    },
+    /// Move one occurrence of a recurring event to another time (it becomes an event of
+    /// its own, linked to the series by `series_id` and `recurrence_id`; the series is
+    /// unchanged). Moving it again updates that event.
+    Move {
+        /// The recurring event: id, unique id prefix, or title.
+        #[arg(value_name = "REF")]
+        reference: String,
+        /// The day of the occurrence: YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        on: String,
+        /// New start: "YYYY-MM-DD HH:MM" in the event's zone, or RFC 3339.
+        #[arg(long, value_name = "WHEN")]
+        to: String,
+        /// New end [default: the new start plus the occurrence's length].
+        #[arg(long, value_name = "WHEN")]
+        end: Option<String>,
     },
 }
 

@@ -4,7 +4,9 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use super::entity::{Action, ActivityExtra, LeadExtra, ListArgs, NoExtra, OppExtra, QuoteExtra, TerritoryExtra};
+use super::entity::{
+    Action, ActivityExtra, EventExtra, LeadExtra, ListArgs, NoExtra, OppExtra, QuoteExtra, TerritoryExtra,
+};
 use crate::app::export::{Format, Sink};
 use crate::app::ops::{Values, spec_of};
 use crate::app::queries::ListQuery;
@@ -238,6 +240,24 @@ impl Extra for TerritoryExtra {
             },
             if dry_run { " (dry run: nothing written)" } else { "" }
         );
+        Ok(())
+    }
+}
+
+impl Extra for EventExtra {
+    fn run(self, app: &App, _format: Format) -> anyhow::Result<()> {
+        match self {
+            EventExtra::Cancel { reference, on } => {
+                let id = app.resolve(EntityKind::Event, &reference)?;
+                let day = app.cancel_occurrence(id, &on)?;
+                println!("Cancelled '{}' on {day}", app.title(EntityKind::Event, id));
+            }
+            EventExtra::Move { reference, on, to, end } => {
+                let id = app.resolve(EntityKind::Event, &reference)?;
+                let moved = app.move_occurrence(id, &on, &to, end.as_deref())?;
+                println!("{moved}");
+            }
+        }
         Ok(())
     }
 }

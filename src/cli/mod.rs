@@ -33,6 +33,7 @@ macro_rules! eprintln {
     };
 }
 
+mod calendar_cmd;
 mod commands;
 pub mod conflicts_cmd;
 pub mod entity;
@@ -98,8 +99,10 @@ pub enum Commands {
     Quote(entity::QuoteArgs),
     /// Calls, meetings, visits, e-mails, notes and tasks.
     Activity(entity::ActivityArgs),
-    /// Calendar events.
+    /// Calendar events (recurring with --rrule and --exdate).
     Event(entity::EventArgs),
+    /// Event occurrences and open tasks due in the next days, in your time zone.
+    Agenda(calendar_cmd::AgendaArgs),
     /// Users (reps, managers) with quotas.
     User(entity::UserArgs),
     /// Sales territories: members and rules; `territory assign` places accounts by the
@@ -197,6 +200,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Commands::Man(args) = &command {
         return commands::man(args);
     }
+    if matches!(format, Format::Ics | Format::Vcf) && !matches!(command, Commands::Export(_)) {
+        return Err(clap::Error::raw(
+            clap::error::ErrorKind::InvalidValue,
+            "--format ics and vcf are for `outpost export` (ics: event, activity; vcf: contact); use table, json, ndjson or csv here\n",
+        )
+        .into());
+    }
     let dir = data_dir(cli.data_dir)?;
     if let Commands::Restore(args) = &command {
         return commands::restore(&dir, args);
@@ -241,6 +251,7 @@ fn dispatch(app: &crate::app::App, command: Commands, format: Format) -> anyhow:
         Commands::Sync(a) => sync_cmd::run(app, &a, format),
         Commands::Conflicts(a) => conflicts_cmd::run(app, &a, format),
         Commands::Report(a) => report_cmd::run(app, &a, format),
+        Commands::Agenda(a) => calendar_cmd::agenda(app, &a, format),
         Commands::Completions(_)
         | Commands::Man(_)
         | Commands::Restore(_)

@@ -639,11 +639,11 @@ fn activity_rows(data: &report::Data, show: ActivityShow, today: NaiveDate) -> T
 }
 
 /// Writes rows through [`super::out::stdout`] (a closed pipe ends quietly).
-fn emit(format: Format, headers: &[&str], rows: &[Vec<String>], items: &[Value]) -> anyhow::Result<()> {
+pub(super) fn emit(format: Format, headers: &[&str], rows: &[Vec<String>], items: &[Value]) -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = super::out::stdout();
     match format {
-        Format::Table => {
+        Format::Table | Format::Ics | Format::Vcf => {
             let headers: Vec<String> = headers.iter().map(|h| (*h).to_string()).collect();
             out.write_all(crate::app::export::render_table(&headers, rows).as_bytes())?;
         }

@@ -286,7 +286,7 @@ fn status(app: &App, format: Format) -> anyhow::Result<()> {
             ])?;
             w.flush()?;
         }
-        Format::Table => {
+        Format::Table | Format::Ics | Format::Vcf => {
             println!(
                 "server:     {}",
                 server.as_deref().unwrap_or("(not logged in; run `outpost sync login`)")
@@ -316,7 +316,7 @@ pub(crate) fn print_rows(
     items: &[serde_json::Value],
 ) -> anyhow::Result<()> {
     match format {
-        Format::Table => {
+        Format::Table | Format::Ics | Format::Vcf => {
             let headers: Vec<String> = headers.iter().map(|h| (*h).to_string()).collect();
             print!("{}", crate::app::export::render_table(&headers, rows));
         }

@@ -8,6 +8,7 @@ pub mod money;
 pub mod numbering;
 pub mod phone;
 pub mod records;
+pub mod recur;
 pub mod stage;
 pub mod validate;
 

@@ -568,7 +568,7 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
                 }
             }
         }
-        Loaded::Calendar(data) => st.calendar.data = Some(data),
+        Loaded::Calendar(data) => st.calendar.loaded(data, &st.clock),
         Loaded::Conflicts(all, rows) => st.conflicts.set_data(all, rows),
         Loaded::Reports(data) => st.reports.set_data(*data),
         Loaded::Synced(_) | Loaded::Reach(_) => {}

@@ -19,16 +19,31 @@ pub struct Account {
     pub phone: Option<String>,
     /// Main e-mail address.
     pub email: Option<String>,
-    /// City.
+    /// Billing address: city.
     pub city: Option<String>,
-    /// Postcode (territory rules match its prefix).
+    /// Billing address: postcode (territory rules match its prefix).
     pub postcode: Option<String>,
-    /// Country (ISO code or English name).
+    /// Billing address: country, an ISO 3166 code (an English name given is stored as
+    /// its code).
     pub country: Option<String>,
     /// Owning user.
     pub owner: Option<String>,
     /// The sales territory (set by hand or by `territory assign`).
     pub territory_id: Option<Id>,
+    /// Billing address: street (lines separated by newlines).
+    pub street: Option<String>,
+    /// Billing address: region, state or province.
+    pub region: Option<String>,
+    /// Shipping address: street.
+    pub shipping_street: Option<String>,
+    /// Shipping address: postcode.
+    pub shipping_postcode: Option<String>,
+    /// Shipping address: city.
+    pub shipping_city: Option<String>,
+    /// Shipping address: region.
+    pub shipping_region: Option<String>,
+    /// Shipping address: country (ISO code).
+    pub shipping_country: Option<String>,
 }
 
 impl Record for Account {
@@ -41,14 +56,22 @@ impl Record for Account {
             &mut self.postcode,
             &mut self.country,
             &mut self.owner,
+            &mut self.street,
+            &mut self.region,
+            &mut self.shipping_street,
+            &mut self.shipping_postcode,
+            &mut self.shipping_city,
+            &mut self.shipping_region,
+            &mut self.shipping_country,
         ] {
             tidy(f);
         }
         opt_email("email", &mut self.email)?;
+        crate::model::country::check("country", &mut self.country, old.and_then(|o| o.country.as_deref()))?;
         crate::model::country::check(
-            "country",
-            self.country.as_deref(),
-            old.and_then(|o| o.country.as_deref()),
+            "shipping_country",
+            &mut self.shipping_country,
+            old.and_then(|o| o.shipping_country.as_deref()),
         )?;
         opt_phone("phone", &mut self.phone, self.country.as_deref())
     }

@@ -21,24 +21,36 @@ pub struct Contact {
     pub emails: Vec<String>,
     /// Phone numbers, the first is the main one.
     pub phones: Vec<String>,
-    /// Country, for phone numbers.
+    /// Country (ISO code): of the mailing address, and for phone numbers.
     pub country: Option<String>,
     /// Owning user.
     pub owner: Option<String>,
+    /// Mailing address: street (lines separated by newlines).
+    pub street: Option<String>,
+    /// Mailing address: postcode.
+    pub postcode: Option<String>,
+    /// Mailing address: city.
+    pub city: Option<String>,
+    /// Mailing address: region, state or province.
+    pub region: Option<String>,
 }
 
 impl Record for Contact {
     fn check(&mut self, old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
         required("first_name", &mut self.first_name)?;
         required("last_name", &mut self.last_name)?;
-        for f in [&mut self.title, &mut self.country, &mut self.owner] {
+        for f in [
+            &mut self.title,
+            &mut self.country,
+            &mut self.owner,
+            &mut self.street,
+            &mut self.postcode,
+            &mut self.city,
+            &mut self.region,
+        ] {
             tidy(f);
         }
-        crate::model::country::check(
-            "country",
-            self.country.as_deref(),
-            old.and_then(|o| o.country.as_deref()),
-        )?;
+        crate::model::country::check("country", &mut self.country, old.and_then(|o| o.country.as_deref()))?;
         self.emails.retain(|e| !e.trim().is_empty());
         for e in &mut self.emails {
             *e = validate::email("emails", e)?;

@@ -26,6 +26,20 @@ pub mod account {
     pub const OWNER: &str = "owner";
     /// `territory_id`.
     pub const TERRITORY_ID: &str = "territory_id";
+    /// `street`.
+    pub const STREET: &str = "street";
+    /// `region`.
+    pub const REGION: &str = "region";
+    /// `shipping_street`.
+    pub const SHIPPING_STREET: &str = "shipping_street";
+    /// `shipping_postcode`.
+    pub const SHIPPING_POSTCODE: &str = "shipping_postcode";
+    /// `shipping_city`.
+    pub const SHIPPING_CITY: &str = "shipping_city";
+    /// `shipping_region`.
+    pub const SHIPPING_REGION: &str = "shipping_region";
+    /// `shipping_country`.
+    pub const SHIPPING_COUNTRY: &str = "shipping_country";
     /// Every field, in struct order.
     pub const ALL: &[&str] = &[
         NAME,
@@ -38,6 +52,13 @@ pub mod account {
         COUNTRY,
         OWNER,
         TERRITORY_ID,
+        STREET,
+        REGION,
+        SHIPPING_STREET,
+        SHIPPING_POSTCODE,
+        SHIPPING_CITY,
+        SHIPPING_REGION,
+        SHIPPING_COUNTRY,
     ];
 }
 
@@ -102,8 +123,18 @@ pub mod contact {
     pub const COUNTRY: &str = "country";
     /// `owner`.
     pub const OWNER: &str = "owner";
+    /// `street`.
+    pub const STREET: &str = "street";
+    /// `postcode`.
+    pub const POSTCODE: &str = "postcode";
+    /// `city`.
+    pub const CITY: &str = "city";
+    /// `region`.
+    pub const REGION: &str = "region";
     /// Every field, in struct order.
-    pub const ALL: &[&str] = &[FIRST_NAME, LAST_NAME, ACCOUNT_ID, TITLE, EMAILS, PHONES, COUNTRY, OWNER];
+    pub const ALL: &[&str] = &[
+        FIRST_NAME, LAST_NAME, ACCOUNT_ID, TITLE, EMAILS, PHONES, COUNTRY, OWNER, STREET, POSTCODE, CITY, REGION,
+    ];
 }
 
 /// The fields of an event (`Event`).
@@ -130,6 +161,20 @@ pub mod event {
     pub const OPPORTUNITY_ID: &str = "opportunity_id";
     /// `description`.
     pub const DESCRIPTION: &str = "description";
+    /// `owner`.
+    pub const OWNER: &str = "owner";
+    /// `rrule`.
+    pub const RRULE: &str = "rrule";
+    /// `exdates`.
+    pub const EXDATES: &str = "exdates";
+    /// `reminders`.
+    pub const REMINDERS: &str = "reminders";
+    /// `series_id`.
+    pub const SERIES_ID: &str = "series_id";
+    /// `recurrence_id`.
+    pub const RECURRENCE_ID: &str = "recurrence_id";
+    /// `uid`.
+    pub const UID: &str = "uid";
     /// Every field, in struct order.
     pub const ALL: &[&str] = &[
         TITLE,
@@ -143,6 +188,13 @@ pub mod event {
         CONTACT_ID,
         OPPORTUNITY_ID,
         DESCRIPTION,
+        OWNER,
+        RRULE,
+        EXDATES,
+        REMINDERS,
+        SERIES_ID,
+        RECURRENCE_ID,
+        UID,
     ];
 }
 

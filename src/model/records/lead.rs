@@ -66,11 +66,7 @@ impl Record for Lead {
             tidy(f);
         }
         opt_email("email", &mut self.email)?;
-        crate::model::country::check(
-            "country",
-            self.country.as_deref(),
-            old.and_then(|o| o.country.as_deref()),
-        )?;
+        crate::model::country::check("country", &mut self.country, old.and_then(|o| o.country.as_deref()))?;
         opt_phone("phone", &mut self.phone, self.country.as_deref())?;
         if self.status == LeadStatus::Converted && self.converted_contact_id.is_none() {
             return Err(Invalid::new(

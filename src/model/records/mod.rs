@@ -15,7 +15,7 @@ mod user;
 pub use account::Account;
 pub use activity::{Activity, ActivityKind};
 pub use contact::Contact;
-pub use event::Event;
+pub use event::{Event, reminder_minutes, reminder_text};
 pub use lead::{Lead, LeadStatus};
 pub use opportunity::{FORECAST_CATEGORIES, Opportunity, StageChange, StageHistory};
 pub use product::Product;

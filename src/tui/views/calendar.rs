@@ -1,5 +1,9 @@
 //! The calendar: an agenda (events and due tasks day by day, two weeks) and a week grid
-//! of hour slots. `w` switches, `[`/`]` change week, `n` on a slot creates an event there.
+//! of hour slots. `w` switches, `[`/`]` change week, `t` goes to today, `o` shows only
+//! your events and tasks or the team's, `n` on a slot creates an event there. A slot with
+//! several events shows "+N", and events outside the grid's hours (or all day) are
+//! counted in the day's heading; Enter on such a slot or heading opens the day in the
+//! agenda, where every one is listed.
 
 use chrono::{Datelike, Duration, NaiveDate, Timelike};
 use ratatui::buffer::Buffer;
@@ -54,6 +58,10 @@ pub struct CalendarView {
     pub offset: usize,
     /// Loaded items.
     pub data: Option<CalendarData>,
+    /// Only this owner's events and tasks (`o` toggles mine / team).
+    pub owner: Option<String>,
+    /// The agenda day to select once the range is loaded (`t`).
+    pub pending_day: Option<NaiveDate>,
 }
 
 impl CalendarView {
@@ -68,7 +76,36 @@ impl CalendarView {
             selected: 0,
             offset: 0,
             data: None,
+            owner: None,
+            pending_day: None,
         }
+    }
+
+    /// Takes loaded items, and selects the day `t` asked for.
+    pub fn loaded(&mut self, data: CalendarData, clock: &Clock) {
+        self.data = Some(data);
+        if let Some(day) = self.pending_day.take() {
+            self.open_day(clock, day);
+        }
+    }
+
+    /// Whether an item of `owner` is shown under the owner filter.
+    fn shown(&self, owner: Option<&str>) -> bool {
+        self.owner.is_none() || self.owner.as_deref() == owner
+    }
+
+    /// The events of a day the grid cannot place: all day, or outside its hours.
+    #[must_use]
+    pub fn off_grid(&self, clock: &Clock, day: NaiveDate) -> usize {
+        self.data
+            .iter()
+            .flat_map(|d| d.events.iter())
+            .filter(|e| self.shown(e.owner.as_deref()))
+            .filter(|e| {
+                let l = clock.local(e.start);
+                l.date() == day && (e.all_day || l.hour() < FIRST_HOUR || l.hour() >= FIRST_HOUR + HOURS)
+            })
+            .count()
     }
 
     /// The selected day.
@@ -87,6 +124,7 @@ impl CalendarView {
             let mut items: Vec<(String, EntityKind, Id, String)> = data
                 .events
                 .iter()
+                .filter(|e| self.shown(e.owner.as_deref()))
                 .filter(|e| clock.local(e.start).date() == day)
                 .map(|e| {
                     let t = if e.all_day {
@@ -107,14 +145,19 @@ impl CalendarView {
                     (t, EntityKind::Event, e.id, format!("{}  {place}", e.title))
                 })
                 .collect();
-            items.extend(data.tasks.iter().filter(|t| t.due == day).map(|t| {
-                (
-                    "task".to_string(),
-                    EntityKind::Activity,
-                    t.id,
-                    format!("{}  {}", t.subject, t.about),
-                )
-            }));
+            items.extend(
+                data.tasks
+                    .iter()
+                    .filter(|t| t.due == day && self.shown(t.owner.as_deref()))
+                    .map(|t| {
+                        (
+                            "task".to_string(),
+                            EntityKind::Activity,
+                            t.id,
+                            format!("{}  {}", t.subject, t.about),
+                        )
+                    }),
+            );
             if items.is_empty() {
                 continue;
             }
@@ -124,15 +167,26 @@ impl CalendarView {
         out
     }
 
+    /// Selects the first line of `day` in the agenda (or the first after it).
+    pub fn open_day(&mut self, clock: &Clock, day: NaiveDate) {
+        let lines = self.agenda_lines(clock);
+        self.selected = lines
+            .iter()
+            .position(|(d, item)| *d >= day && (item.is_some() || *d > day))
+            .unwrap_or(0);
+        self.offset = self.selected.saturating_sub(1);
+    }
+
     /// Events starting in the selected slot.
     #[must_use]
     pub fn slot_events(&self, clock: &Clock, day: NaiveDate, slot: u32) -> Vec<&Agenda> {
         self.data
             .iter()
             .flat_map(|d| d.events.iter())
+            .filter(|e| self.shown(e.owner.as_deref()))
             .filter(|e| {
                 let l = clock.local(e.start);
-                l.date() == day && l.hour() == FIRST_HOUR + slot
+                !e.all_day && l.date() == day && l.hour() == FIRST_HOUR + slot
             })
             .collect()
     }
@@ -185,8 +239,31 @@ pub fn handle(c: &mut CalendarView, cx: &Ctx, action: Action, out: &mut Effects)
         (_, Action::Today) => {
             *c = CalendarView {
                 mode: c.mode,
+                owner: c.owner.take(),
+                data: c.data.take().filter(|d| d.from == monday(clock.today())),
                 ..CalendarView::new(clock.today())
+            };
+            if c.data.is_some() {
+                c.open_day(clock, clock.today());
+            } else {
+                c.pending_day = Some(clock.today());
             }
+        }
+        (_, Action::FilterOwner) => {
+            if c.owner.is_some() {
+                c.owner = None;
+                out.say("Calendar: the team's events and tasks", Level::Info);
+            } else if let Some(me) = cx.app.config.owner.clone() {
+                out.say(
+                    format!("Calendar: only {me}'s events and tasks (o: the team's)"),
+                    Level::Info,
+                );
+                c.owner = Some(me);
+            } else {
+                out.say("Log in (or set owner in config.toml) to see only yours", Level::Info);
+            }
+            c.selected = 0;
+            c.offset = 0;
         }
         (Mode::Agenda, a) => {
             let len = c.agenda_lines(clock).len();
@@ -225,7 +302,13 @@ pub fn handle(c: &mut CalendarView, cx: &Ctx, action: Action, out: &mut Effects)
             Action::Top => c.slot = 0,
             Action::Bottom => c.slot = HOURS - 1,
             Action::Open => {
-                if let Some((kind, id)) = c.selected_record(clock) {
+                let day = c.day_date();
+                let crowded = c.slot_events(clock, day, c.slot).len() > 1;
+                if crowded || (c.slot_events(clock, day, c.slot).is_empty() && c.off_grid(clock, day) > 0) {
+                    // "+N" or events the grid cannot place: the day, every one listed.
+                    c.mode = Mode::Agenda;
+                    c.open_day(clock, day);
+                } else if let Some((kind, id)) = c.selected_record(clock) {
                     out.open(kind, id);
                 } else {
                     out.say("No event in this slot; n creates one", Level::Info);
@@ -242,7 +325,12 @@ pub fn handle(c: &mut CalendarView, cx: &Ctx, action: Action, out: &mut Effects)
 pub fn render(c: &CalendarView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     let th = cx.theme;
     let end = c.week_start + Duration::days(i64::from(DAYS) - 1);
-    let mode = if c.mode == Mode::Agenda { "Agenda" } else { "Week" };
+    let mode = match (c.mode, &c.owner) {
+        (Mode::Agenda, None) => "Agenda".to_string(),
+        (Mode::Week, None) => "Week".to_string(),
+        (Mode::Agenda, Some(o)) => format!("Agenda · {o}"),
+        (Mode::Week, Some(o)) => format!("Week · {o}"),
+    };
     let range = if c.mode == Mode::Agenda {
         format!("{} – {}", c.week_start.format("%d %b"), end.format("%d %b %Y"))
     } else {
@@ -342,21 +430,27 @@ fn render_week(c: &CalendarView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
             col_w,
             vec![Span::styled(fit(&day.format("%a %d").to_string(), cw), style)],
         );
-        let tasks = c
-            .data
-            .as_ref()
-            .map_or(0, |dt| dt.tasks.iter().filter(|t| t.due == day).count());
+        let tasks = c.data.as_ref().map_or(0, |dt| {
+            dt.tasks
+                .iter()
+                .filter(|t| t.due == day && c.shown(t.owner.as_deref()))
+                .count()
+        });
+        let more = c.off_grid(cx.clock, day);
+        let mut parts = Vec::new();
         if tasks > 0 {
-            line(
-                buf,
-                x,
-                area.y + 1,
-                col_w,
-                vec![Span::styled(
-                    fit(&format!("{tasks} task{}", if tasks == 1 { "" } else { "s" }), cw),
-                    th.warning,
-                )],
-            );
+            parts.push(Span::styled(
+                format!("{tasks} task{} ", if tasks == 1 { "" } else { "s" }),
+                th.warning,
+            ));
+        }
+        if more > 0 {
+            parts.push(Span::styled(format!("+{more} more"), th.accent));
+        }
+        if !parts.is_empty() {
+            let text: String = parts.iter().map(|s| s.content.as_ref()).collect();
+            let style = parts.first().map_or(th.text, |s| s.style);
+            line(buf, x, area.y + 1, col_w, vec![Span::styled(fit(&text, cw), style)]);
         }
     }
     let rows = u32::from(area.height.saturating_sub(2)).min(HOURS);

@@ -1,0 +1,1033 @@
+//! iCalendar (RFC 5545): `export event|activity --format ics` and `import event FILE.ics`.
+//!
+//! Export writes one VCALENDAR: a VEVENT per event (UID = record id; a moved occurrence
+//! is a VEVENT with its series' UID and RECURRENCE-ID), RRULE and EXDATE kept, VALARM per
+//! reminder, times with TZID and a VTIMEZONE (its transitions from the tz database) for
+//! events with a zone, UTC otherwise; a VTODO per task. CRLF, folded at 75 octets, TEXT
+//! escaped. Fields iCalendar has no property for travel as `X-OUTPOST-*`.
+//!
+//! Import reads VEVENTs as common calendar programs write them (TZID as IANA name, as a
+//! path ending in one, or a Windows name; floating and UTC times; DATE values; DURATION;
+//! several EXDATE lines); unknown properties and components are ignored. A UID that is an
+//! outpost id is that record (created with that id when missing); another UID is kept in
+//! `uid`, so importing the file again updates instead of duplicating.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono_tz::{OffsetComponents, OffsetName, Tz};
+use serde_json::{Value, json};
+
+use super::contentline::{self, Line, escape, fold_into, unescape};
+use super::{App, AppError};
+use crate::model::records::{Event, reminder_minutes, reminder_text};
+use crate::model::recur::{Exdate, Rule, Until, local_instant};
+use crate::model::{EntityKind, Fields, Id};
+use crate::store::Mutation;
+
+const PRODID: &str = "-//outpost//outpost CRM//EN";
+
+/// What an import of a file did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileReport {
+    /// Records created.
+    pub created: usize,
+    /// Records changed.
+    pub updated: usize,
+    /// Records already equal.
+    pub unchanged: usize,
+    /// Entries not imported, with why (a match in the trash, a cancelled event).
+    pub skipped: Vec<String>,
+    /// Bad entries (`line N: ...`); with `--partial` the rest were imported.
+    pub errors: Vec<String>,
+}
+
+fn ical_local(t: NaiveDateTime) -> String {
+    t.format("%Y%m%dT%H%M%S").to_string()
+}
+
+fn ical_utc(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+fn offset_text(secs: i32) -> String {
+    let sign = if secs < 0 { '-' } else { '+' };
+    let a = secs.abs();
+    if a % 60 == 0 {
+        format!("{sign}{:02}{:02}", a / 3600, (a % 3600) / 60)
+    } else {
+        format!("{sign}{:02}{:02}{:02}", a / 3600, (a % 3600) / 60, a % 60)
+    }
+}
+
+/// The VTIMEZONE of `tz` for the years `from..=to`: an observance at the start, then one
+/// per transition the tz database has in those years.
+fn vtimezone(out: &mut String, tz: Tz, from: i32, to: i32) {
+    let offset_at = |t: DateTime<Utc>| {
+        let o = tz.offset_from_utc_datetime(&t.naive_utc());
+        (
+            o.fix().local_minus_utc(),
+            !o.dst_offset().is_zero(),
+            o.abbreviation().map(str::to_string),
+        )
+    };
+    fold_into(out, "BEGIN:VTIMEZONE");
+    fold_into(out, &format!("TZID:{}", tz.name()));
+    let Some(mut t) =
+        NaiveDate::from_ymd_opt(from, 1, 1).map(|d| Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN)))
+    else {
+        fold_into(out, "END:VTIMEZONE");
+        return;
+    };
+    let end =
+        NaiveDate::from_ymd_opt(to + 1, 1, 1).map_or(t, |d| Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN)));
+    let observance =
+        |out: &mut String, at: DateTime<Utc>, before: i32, (after, dst, name): &(i32, bool, Option<String>)| {
+            let kind = if *dst { "DAYLIGHT" } else { "STANDARD" };
+            fold_into(out, &format!("BEGIN:{kind}"));
+            let local = at.naive_utc() + Duration::seconds(i64::from(before));
+            fold_into(out, &format!("DTSTART:{}", ical_local(local)));
+            fold_into(out, &format!("TZOFFSETFROM:{}", offset_text(before)));
+            fold_into(out, &format!("TZOFFSETTO:{}", offset_text(*after)));
+            if let Some(n) = name.as_deref().filter(|n| !n.starts_with(['+', '-'])) {
+                fold_into(out, &format!("TZNAME:{}", escape(n)));
+            }
+            fold_into(out, &format!("END:{kind}"));
+        };
+    let mut current = offset_at(t);
+    observance(out, t, current.0, &current);
+    while t < end {
+        let next = t + Duration::days(1);
+        let n = offset_at(next);
+        if n.0 != current.0 || n.1 != current.1 {
+            // The transition lies in (t, next]: find its second.
+            let (mut lo, mut hi) = (t, next);
+            while hi - lo > Duration::seconds(1) {
+                let mid = lo + (hi - lo) / 2;
+                if offset_at(mid).0 == current.0 && offset_at(mid).1 == current.1 {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            let after = offset_at(hi);
+            observance(out, hi, current.0, &after);
+            current = after;
+        }
+        t = next;
+    }
+    fold_into(out, "END:VTIMEZONE");
+}
+
+/// Writes DTSTART-like property `name` for an instant: DATE for all-day, TZID local
+/// time with a zone, UTC otherwise.
+fn time_prop(name: &str, at: DateTime<Utc>, tz: Option<Tz>, all_day: bool) -> String {
+    match (all_day, tz) {
+        (true, Some(z)) => format!("{name};VALUE=DATE:{}", at.with_timezone(&z).format("%Y%m%d")),
+        (true, None) => format!("{name};VALUE=DATE:{}", at.format("%Y%m%d")),
+        // The second of a doubled local time (fall back) does not read back as itself
+        // from a local time: UTC says it exactly.
+        (false, Some(z)) if local_instant(&z, at.with_timezone(&z).naive_local()) != at => {
+            format!("{name}:{}", ical_utc(at))
+        }
+        (false, Some(z)) => format!(
+            "{name};TZID={}:{}",
+            z.name(),
+            ical_local(at.with_timezone(&z).naive_local())
+        ),
+        (false, None) => format!("{name}:{}", ical_utc(at)),
+    }
+}
+
+fn local_of(at: DateTime<Utc>, tz: Option<Tz>) -> NaiveDateTime {
+    tz.map_or(at.naive_utc(), |z| at.with_timezone(&z).naive_local())
+}
+
+fn instant_of(local: NaiveDateTime, tz: Option<Tz>) -> DateTime<Utc> {
+    tz.map_or_else(|| Utc.from_utc_datetime(&local), |z| local_instant(&z, local))
+}
+
+/// The end of an all-day event as the exclusive DATE after its last day.
+fn all_day_end(e: &Event, tz: Option<Tz>) -> NaiveDate {
+    let start = local_of(e.start, tz).date();
+    let end = local_of(e.end, tz);
+    let last = if end.time() == chrono::NaiveTime::MIN {
+        end.date()
+    } else {
+        end.date() + Duration::days(1)
+    };
+    last.max(start + Duration::days(1))
+}
+
+/// The RRULE as exported: a date UNTIL of a timed event becomes the end of that local
+/// day in UTC (RFC 5545 wants UNTIL of the DTSTART's type).
+fn export_rule(rule: &Rule, tz: Option<Tz>, all_day: bool) -> String {
+    let mut r = rule.clone();
+    if !all_day && let Some(Until::Date(d)) = r.until {
+        let last = d.and_hms_opt(23, 59, 59).unwrap_or_default();
+        r.until = Some(Until::Instant(instant_of(last, tz)));
+    }
+    r.to_text()
+}
+
+fn write_event(out: &mut String, id: Id, e: &Event, stamp: &str, series_uid: Option<String>) {
+    let tz = e.zone();
+    fold_into(out, "BEGIN:VEVENT");
+    match (&series_uid, e.recurrence_id) {
+        (Some(uid), Some(rid)) => {
+            fold_into(out, &format!("UID:{uid}"));
+            fold_into(out, &time_prop("RECURRENCE-ID", rid, tz, e.all_day));
+            fold_into(out, &format!("X-OUTPOST-ID:{id}"));
+        }
+        _ => fold_into(out, &format!("UID:{id}")),
+    }
+    fold_into(out, &format!("DTSTAMP:{stamp}"));
+    fold_into(out, &time_prop("DTSTART", e.start, tz, e.all_day));
+    if e.all_day {
+        fold_into(
+            out,
+            &format!("DTEND;VALUE=DATE:{}", all_day_end(e, tz).format("%Y%m%d")),
+        );
+    } else {
+        fold_into(out, &time_prop("DTEND", e.end, tz, false));
+    }
+    fold_into(out, &format!("SUMMARY:{}", escape(&e.title)));
+    if let Some(l) = &e.location {
+        fold_into(out, &format!("LOCATION:{}", escape(l)));
+    }
+    if let Some(d) = &e.description {
+        fold_into(out, &format!("DESCRIPTION:{}", escape(d)));
+    }
+    if let Some(rule) = e.rule() {
+        fold_into(out, &format!("RRULE:{}", export_rule(&rule, tz, e.all_day)));
+    }
+    let start_time = local_of(e.start, tz).time();
+    for x in e.exdate_list() {
+        let line = match (x, e.all_day) {
+            (Exdate::Date(d), true) => format!("EXDATE;VALUE=DATE:{}", d.format("%Y%m%d")),
+            (Exdate::Date(d), false) => time_prop("EXDATE", instant_of(d.and_time(start_time), tz), tz, false),
+            (Exdate::Instant(i), all_day) => time_prop("EXDATE", i, tz, all_day),
+        };
+        fold_into(out, &line);
+    }
+    for a in &e.attendees {
+        match split_attendee(a) {
+            (name, Some(mail)) => {
+                let cn = name
+                    .map(|n| format!(";CN=\"{}\"", n.replace('"', "'")))
+                    .unwrap_or_default();
+                fold_into(out, &format!("ATTENDEE{cn}:mailto:{mail}"));
+            }
+            (_, None) => fold_into(out, &format!("X-OUTPOST-ATTENDEE:{}", escape(a))),
+        }
+    }
+    for (prop, v) in [
+        ("X-OUTPOST-ACCOUNT-ID", e.account_id),
+        ("X-OUTPOST-CONTACT-ID", e.contact_id),
+        ("X-OUTPOST-OPPORTUNITY-ID", e.opportunity_id),
+    ] {
+        if let Some(v) = v {
+            fold_into(out, &format!("{prop}:{v}"));
+        }
+    }
+    if let Some(o) = &e.owner {
+        fold_into(out, &format!("X-OUTPOST-OWNER:{}", escape(o)));
+    }
+    if let Some(u) = &e.uid {
+        fold_into(out, &format!("X-OUTPOST-SOURCE-UID:{}", escape(u)));
+    }
+    if let (true, Some(z)) = (e.all_day, tz) {
+        // DATE values carry no zone: the one the day is taken in.
+        fold_into(out, &format!("X-OUTPOST-TZ:{}", z.name()));
+    }
+    for r in &e.reminders {
+        if let Ok(m) = reminder_minutes(r) {
+            fold_into(out, "BEGIN:VALARM");
+            fold_into(out, "ACTION:DISPLAY");
+            fold_into(out, &format!("DESCRIPTION:{}", escape(&e.title)));
+            fold_into(out, &format!("TRIGGER:-PT{m}M"));
+            fold_into(out, "END:VALARM");
+        }
+    }
+    fold_into(out, "END:VEVENT");
+}
+
+/// `"Name <a@b>"` -> (Some(Name), Some(a@b)); `"a@b"` -> (None, Some(a@b)); a name alone
+/// -> (Some(name), None).
+fn split_attendee(a: &str) -> (Option<&str>, Option<&str>) {
+    let a = a.trim();
+    if let Some((name, rest)) = a.rsplit_once('<')
+        && let Some(mail) = rest.strip_suffix('>')
+        && mail.contains('@')
+    {
+        let n = name.trim().trim_matches('"').trim();
+        return ((!n.is_empty()).then_some(n), Some(mail.trim()));
+    }
+    if a.contains('@') && !a.contains(' ') {
+        return (None, Some(a.strip_prefix("mailto:").unwrap_or(a)));
+    }
+    (Some(a), None)
+}
+
+/// Opens a VCALENDAR with the VTIMEZONEs of `zones` over the years `years`.
+fn calendar_head(out: &mut String, zones: &BTreeMap<String, (i32, i32)>) {
+    fold_into(out, "BEGIN:VCALENDAR");
+    fold_into(out, "VERSION:2.0");
+    fold_into(out, &format!("PRODID:{PRODID}"));
+    fold_into(out, "CALSCALE:GREGORIAN");
+    for (name, (lo, hi)) in zones {
+        if let Ok(tz) = name.parse::<Tz>() {
+            vtimezone(out, tz, *lo - 1, (*hi + 10).min(*lo + 60));
+        }
+    }
+}
+
+/// Writes events (and, with `tasks`, open and done tasks as VTODO) as one VCALENDAR.
+pub fn write_calendar(events: &[(Id, Event)], tasks: &[(Id, Fields)], now: DateTime<Utc>, out: &mut String) {
+    let mut zones: BTreeMap<String, (i32, i32)> = BTreeMap::new();
+    for (_, e) in events {
+        if let Some(z) = e.zone().filter(|_| !e.all_day) {
+            let y = e.start.year();
+            let entry = zones.entry(z.name().to_string()).or_insert((y, y));
+            entry.0 = entry.0.min(y);
+            entry.1 = entry.1.max(y);
+        }
+    }
+    calendar_head(out, &zones);
+    let stamp = ical_utc(now);
+    let ids: HashMap<Id, &Event> = events.iter().map(|(i, e)| (*i, e)).collect();
+    for (id, e) in events {
+        // A moved occurrence carries its series' UID: the series' foreign UID when it
+        // was imported with one, else its id.
+        let series_uid = e.series_id.map(|s| {
+            ids.get(&s)
+                .and_then(|se| se.uid.clone())
+                .unwrap_or_else(|| s.to_string())
+        });
+        write_event(out, *id, e, &stamp, series_uid);
+    }
+    for (id, t) in tasks {
+        write_todo(out, *id, t, &stamp);
+    }
+    fold_into(out, "END:VCALENDAR");
+}
+
+fn write_todo(out: &mut String, id: Id, t: &Fields, stamp: &str) {
+    let text = |k: &str| t.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    fold_into(out, "BEGIN:VTODO");
+    fold_into(out, &format!("UID:{id}"));
+    fold_into(out, &format!("DTSTAMP:{stamp}"));
+    fold_into(out, &format!("SUMMARY:{}", escape(text("subject").unwrap_or(""))));
+    if let Some(b) = text("body") {
+        fold_into(out, &format!("DESCRIPTION:{}", escape(b)));
+    }
+    if let Some(d) = text("due").and_then(|d| d.parse::<NaiveDate>().ok()) {
+        fold_into(out, &format!("DUE;VALUE=DATE:{}", d.format("%Y%m%d")));
+    }
+    let done = t.get("done").and_then(Value::as_bool) == Some(true);
+    fold_into(
+        out,
+        if done {
+            "STATUS:COMPLETED"
+        } else {
+            "STATUS:NEEDS-ACTION"
+        },
+    );
+    for (prop, k) in [
+        ("X-OUTPOST-ACCOUNT-ID", "account_id"),
+        ("X-OUTPOST-CONTACT-ID", "contact_id"),
+        ("X-OUTPOST-OPPORTUNITY-ID", "opportunity_id"),
+        ("X-OUTPOST-LEAD-ID", "lead_id"),
+    ] {
+        if let Some(v) = text(k) {
+            fold_into(out, &format!("{prop}:{v}"));
+        }
+    }
+    if let Some(o) = text("owner") {
+        fold_into(out, &format!("X-OUTPOST-OWNER:{}", escape(o)));
+    }
+    fold_into(out, "END:VTODO");
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+/// One component read from a file.
+#[derive(Debug, Default)]
+struct Component {
+    name: String,
+    line: usize,
+    props: Vec<Line>,
+    children: Vec<Component>,
+}
+
+impl Component {
+    fn get(&self, name: &str) -> Option<&Line> {
+        self.props.iter().find(|p| p.name == name)
+    }
+
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Line> + 'a {
+        self.props.iter().filter(move |p| p.name == name)
+    }
+}
+
+/// Parses the component tree; BEGIN/END must pair up.
+fn components(text: &str) -> Result<Vec<Component>, String> {
+    let lines = contentline::parse(text).map_err(|e| format!("line {}: {}", e.line, e.message))?;
+    let mut stack: Vec<Component> = Vec::new();
+    let mut top = Vec::new();
+    for l in lines {
+        match l.name.as_str() {
+            "BEGIN" => stack.push(Component {
+                name: l.value.trim().to_ascii_uppercase(),
+                line: l.number,
+                ..Component::default()
+            }),
+            "END" => {
+                let name = l.value.trim().to_ascii_uppercase();
+                let Some(c) = stack.pop() else {
+                    return Err(format!("line {}: END:{name} without BEGIN", l.number));
+                };
+                if c.name != name {
+                    return Err(format!(
+                        "line {}: END:{name} closes BEGIN:{} of line {}",
+                        l.number, c.name, c.line
+                    ));
+                }
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(c),
+                    None => top.push(c),
+                }
+            }
+            _ => match stack.last_mut() {
+                Some(c) => c.props.push(l),
+                None => return Err(format!("line {}: {} outside BEGIN:VCALENDAR", l.number, l.name)),
+            },
+        }
+    }
+    if let Some(open) = stack.last() {
+        return Err(format!("line {}: BEGIN:{} is never ended", open.line, open.name));
+    }
+    Ok(top)
+}
+
+/// Common Windows zone names (Outlook, Exchange) and their IANA zones.
+const WINDOWS_ZONES: &[(&str, &str)] = &[
+    ("W. Europe Standard Time", "Europe/Berlin"),
+    ("Romance Standard Time", "Europe/Paris"),
+    ("Central Europe Standard Time", "Europe/Budapest"),
+    ("Central European Standard Time", "Europe/Warsaw"),
+    ("GMT Standard Time", "Europe/London"),
+    ("Greenwich Standard Time", "Atlantic/Reykjavik"),
+    ("E. Europe Standard Time", "Europe/Chisinau"),
+    ("FLE Standard Time", "Europe/Kiev"),
+    ("Russian Standard Time", "Europe/Moscow"),
+    ("Eastern Standard Time", "America/New_York"),
+    ("Central Standard Time", "America/Chicago"),
+    ("Mountain Standard Time", "America/Denver"),
+    ("US Mountain Standard Time", "America/Phoenix"),
+    ("Pacific Standard Time", "America/Los_Angeles"),
+    ("Alaskan Standard Time", "America/Anchorage"),
+    ("Hawaiian Standard Time", "Pacific/Honolulu"),
+    ("AUS Eastern Standard Time", "Australia/Sydney"),
+    ("E. Australia Standard Time", "Australia/Brisbane"),
+    ("Cen. Australia Standard Time", "Australia/Adelaide"),
+    ("W. Australia Standard Time", "Australia/Perth"),
+    ("New Zealand Standard Time", "Pacific/Auckland"),
+    ("Tokyo Standard Time", "Asia/Tokyo"),
+    ("China Standard Time", "Asia/Shanghai"),
+    ("India Standard Time", "Asia/Kolkata"),
+    ("Singapore Standard Time", "Asia/Singapore"),
+    ("UTC", "UTC"),
+];
+
+/// A TZID as an IANA zone: the name itself, a path ending in one
+/// (`/mozilla.org/20050126_1/Europe/Berlin`), or a Windows name.
+fn zone_of(tzid: &str) -> Option<Tz> {
+    let t = tzid.trim().trim_matches('"');
+    if let Ok(z) = t.parse::<Tz>() {
+        return Some(z);
+    }
+    let parts: Vec<&str> = t.split('/').collect();
+    for i in 1..parts.len() {
+        if let Ok(z) = parts[i..].join("/").parse::<Tz>() {
+            return Some(z);
+        }
+    }
+    WINDOWS_ZONES
+        .iter()
+        .find(|(w, _)| w.eq_ignore_ascii_case(t))
+        .and_then(|(_, z)| z.parse().ok())
+}
+
+/// A DATE or DATE-TIME value with its parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum When {
+    Date(NaiveDate),
+    At(DateTime<Utc>, Option<Tz>),
+}
+
+fn read_when(value: &str, line: &Line) -> Result<When, String> {
+    let v = value.trim();
+    let bad = || format!("line {}: {} '{v}' is not a date or date-time", line.number, line.name);
+    let is_date =
+        line.param("VALUE").is_some_and(|p| p.eq_ignore_ascii_case("DATE")) || (v.len() == 8 && !v.contains('T'));
+    if is_date {
+        return NaiveDate::parse_from_str(v, "%Y%m%d")
+            .map(When::Date)
+            .map_err(|_| bad());
+    }
+    if let Some(z) = v.strip_suffix('Z').or_else(|| v.strip_suffix('z')) {
+        let n = NaiveDateTime::parse_from_str(z, "%Y%m%dT%H%M%S").map_err(|_| bad())?;
+        return Ok(When::At(Utc.from_utc_datetime(&n), None));
+    }
+    let n = NaiveDateTime::parse_from_str(v, "%Y%m%dT%H%M%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(v, "%Y%m%dT%H%M"))
+        .map_err(|_| bad())?;
+    match line.param("TZID") {
+        Some(id) => {
+            let tz = zone_of(id)
+                .ok_or_else(|| format!("line {}: TZID '{id}' is not a time zone outpost knows", line.number))?;
+            Ok(When::At(local_instant(&tz, n), Some(tz)))
+        }
+        // A floating time: the local zone of this machine.
+        None => {
+            let tz = super::calendar::local_zone();
+            Ok(When::At(instant_of(n, tz), tz))
+        }
+    }
+}
+
+/// Reads an RFC 5545 DURATION (`PT1H30M`, `P1D`, `-PT15M`, `P1W`) as seconds.
+fn duration_secs(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (sign, t) = match t.strip_prefix('-') {
+        Some(r) => (-1, r),
+        None => (1, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let t = t.strip_prefix('P')?;
+    let mut total = 0i64;
+    let mut num = String::new();
+    let mut in_time = false;
+    for c in t.chars() {
+        match c {
+            'T' => in_time = true,
+            d if d.is_ascii_digit() => num.push(d),
+            u => {
+                let n: i64 = num.parse().ok()?;
+                num.clear();
+                total += n * match (u, in_time) {
+                    ('W', false) => 604_800,
+                    ('D', false) => 86_400,
+                    ('H', true) => 3600,
+                    ('M', true) => 60,
+                    ('S', true) => 1,
+                    _ => return None,
+                };
+            }
+        }
+    }
+    num.is_empty().then_some(sign * total)
+}
+
+/// A VEVENT read from a file.
+#[derive(Debug)]
+struct Read {
+    line: usize,
+    uid: Option<String>,
+    recurrence_id: Option<DateTime<Utc>>,
+    cancelled: bool,
+    event: Event,
+    /// X-OUTPOST-ID of a moved occurrence.
+    own_id: Option<Id>,
+}
+
+fn read_event(c: &Component) -> Result<Read, String> {
+    let text = |n: &str| c.get(n).map(|l| unescape(&l.value)).filter(|s| !s.trim().is_empty());
+    let start_line = c
+        .get("DTSTART")
+        .ok_or_else(|| format!("line {}: the VEVENT has no DTSTART", c.line))?;
+    let start = read_when(&start_line.value, start_line)?;
+    let mut e = Event {
+        title: text("SUMMARY").unwrap_or_else(|| "(no title)".into()),
+        location: text("LOCATION"),
+        description: text("DESCRIPTION"),
+        ..Event::default()
+    };
+    let tz = match start {
+        When::Date(d) => {
+            // A whole day in its zone (X-OUTPOST-TZ) or this machine's, as `event add
+            // --all-day` stores it.
+            e.all_day = true;
+            let tz = c
+                .get("X-OUTPOST-TZ")
+                .and_then(|l| l.value.trim().parse::<Tz>().ok())
+                .or_else(super::calendar::local_zone);
+            e.start = instant_of(d.and_time(chrono::NaiveTime::MIN), tz);
+            tz
+        }
+        When::At(i, tz) => {
+            e.start = i;
+            tz
+        }
+    };
+    e.tz = tz.map(|z| z.name().to_string());
+    let end = match c.get("DTEND") {
+        Some(l) => Some(read_when(&l.value, l)?),
+        None => None,
+    };
+    e.end = match (end, start) {
+        (Some(When::Date(d)), When::Date(s)) => {
+            // DTEND is the (exclusive) midnight after the last day.
+            instant_of(d.max(s + Duration::days(1)).and_time(chrono::NaiveTime::MIN), tz)
+        }
+        (Some(When::At(i, _)), _) => i,
+        (Some(When::Date(d)), When::At(..)) => instant_of(d.and_time(chrono::NaiveTime::MIN), tz),
+        (None, _) => match c.get("DURATION").and_then(|l| duration_secs(&l.value)) {
+            Some(s) => e.start + Duration::seconds(s),
+            None if e.all_day => e.start + Duration::days(1),
+            None => e.start,
+        },
+    };
+    if e.end < e.start {
+        e.end = e.start;
+    }
+    if let Some(l) = c.get("RRULE") {
+        let mut rule = Rule::parse(&l.value, tz).map_err(|m| format!("line {}: RRULE: {m}", l.number))?;
+        // The end of a local day is that day (the form `export_rule` writes a date in).
+        if let Some(Until::Instant(u)) = rule.until {
+            let local = local_of(u, tz);
+            if local.time() == chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default() {
+                rule.until = Some(Until::Date(local.date()));
+            }
+        }
+        e.rrule = Some(rule.to_text());
+    }
+    let start_local = local_of(e.start, tz);
+    for l in c.all("EXDATE") {
+        for v in l.value.split(',') {
+            match read_when(v, l)? {
+                When::Date(d) => e.exdates.push(d.to_string()),
+                When::At(i, z) => {
+                    let local = local_of(i, z.or(tz));
+                    // An EXDATE at the series' own time of day is that day.
+                    let x = if local.time() == start_local.time() {
+                        Exdate::Date(local.date())
+                    } else {
+                        Exdate::Instant(i)
+                    };
+                    e.exdates.push(x.to_text());
+                }
+            }
+        }
+    }
+    for l in c.all("ATTENDEE") {
+        let mail = l.value.trim();
+        let mail = mail
+            .get(..7)
+            .filter(|p| p.eq_ignore_ascii_case("mailto:"))
+            .map_or(mail, |_| &mail[7..]);
+        let name = l.param("CN").map(str::trim).filter(|n| !n.is_empty());
+        let who = match (name, mail.is_empty()) {
+            (Some(n), false) if n != mail => format!("{n} <{mail}>"),
+            (Some(n), true) => n.to_string(),
+            _ => mail.to_string(),
+        };
+        if !who.is_empty() {
+            e.attendees.push(who);
+        }
+    }
+    for l in c.all("X-OUTPOST-ATTENDEE") {
+        e.attendees.push(unescape(&l.value));
+    }
+    let id_prop = |n: &str| c.get(n).and_then(|l| l.value.trim().parse::<Id>().ok());
+    e.account_id = id_prop("X-OUTPOST-ACCOUNT-ID");
+    e.contact_id = id_prop("X-OUTPOST-CONTACT-ID");
+    e.opportunity_id = id_prop("X-OUTPOST-OPPORTUNITY-ID");
+    e.owner = text("X-OUTPOST-OWNER");
+    for a in c.children.iter().filter(|a| a.name == "VALARM") {
+        if let Some(t) = a.get("TRIGGER")
+            && !t.param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE-TIME"))
+            && !t.param("RELATED").is_some_and(|v| v.eq_ignore_ascii_case("END"))
+            && let Some(s) = duration_secs(&t.value)
+            && s <= 0
+        {
+            e.reminders.push(reminder_text(-s / 60));
+        }
+    }
+    let recurrence_id = match c.get("RECURRENCE-ID") {
+        Some(l) => Some(match read_when(&l.value, l)? {
+            When::Date(d) => instant_of(d.and_time(chrono::NaiveTime::MIN), tz),
+            When::At(i, _) => i,
+        }),
+        None => None,
+    };
+    let cancelled = c
+        .get("STATUS")
+        .is_some_and(|s| s.value.trim().eq_ignore_ascii_case("CANCELLED"));
+    Ok(Read {
+        line: c.line,
+        uid: c
+            .get("UID")
+            .map(|l| unescape(&l.value))
+            .filter(|u| !u.trim().is_empty())
+            .or_else(|| text("X-OUTPOST-SOURCE-UID")),
+        recurrence_id,
+        cancelled,
+        own_id: id_prop("X-OUTPOST-ID"),
+        event: e,
+    })
+}
+
+fn event_fields(e: &Event) -> Fields {
+    let Value::Object(map) = serde_json::to_value(e).unwrap_or(Value::Null) else {
+        return Fields::new();
+    };
+    let mut f: Fields = map.into_iter().collect();
+    // Instants as the CLI writes them (whole seconds, Z).
+    f.insert(
+        "start".into(),
+        json!(e.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    );
+    f.insert(
+        "end".into(),
+        json!(e.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    );
+    if let Some(r) = e.recurrence_id {
+        f.insert(
+            "recurrence_id".into(),
+            json!(r.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
+    }
+    f
+}
+
+impl App {
+    /// Writes every live event as one VCALENDAR (RFC 5545).
+    pub fn export_events_ics(&self, out: &mut dyn std::io::Write) -> Result<usize, AppError> {
+        let mut events = Vec::new();
+        for item in self.store.live_fields::<Event>(EntityKind::Event) {
+            events.push(item?);
+        }
+        // A series before its moved occurrences.
+        events.sort_by_key(|(id, e)| (e.series_id.unwrap_or(*id), e.series_id.is_some(), *id));
+        let mut text = String::new();
+        write_calendar(&events, &[], self.clock().now(), &mut text);
+        out.write_all(text.as_bytes())
+            .map_err(|e| AppError::io(std::path::Path::new("-"), e))?;
+        Ok(events.len())
+    }
+
+    /// Writes every live task (activities of kind task) as VTODOs in one VCALENDAR.
+    pub fn export_tasks_ics(&self, out: &mut dyn std::io::Write) -> Result<usize, AppError> {
+        let mut tasks = Vec::new();
+        for item in self.store.live(EntityKind::Activity) {
+            let (id, s) = item?;
+            if s.fields.get("kind").and_then(Value::as_str) == Some("task") {
+                tasks.push((id, s.fields));
+            }
+        }
+        let mut text = String::new();
+        write_calendar(&[], &tasks, self.clock().now(), &mut text);
+        out.write_all(text.as_bytes())
+            .map_err(|e| AppError::io(std::path::Path::new("-"), e))?;
+        Ok(tasks.len())
+    }
+
+    /// Imports the VEVENTs of an .ics file. Every entry is checked first; with errors
+    /// nothing is written (`partial`: the good ones are, and the report lists the rest).
+    pub fn import_ics(&self, path: &std::path::Path, partial: bool, dry_run: bool) -> Result<FileReport, AppError> {
+        let bytes = std::fs::read(path).map_err(|e| AppError::io(path, e))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let tree = components(&text).map_err(|m| AppError::Invalid(format!("{}: {m}", path.display())))?;
+        let mut report = FileReport::default();
+        let mut reads: Vec<Read> = Vec::new();
+        let mut todo = 0;
+        let mut calendars = 0;
+        for cal in &tree {
+            if cal.name != "VCALENDAR" {
+                report.errors.push(format!(
+                    "line {}: BEGIN:{} where BEGIN:VCALENDAR was expected",
+                    cal.line, cal.name
+                ));
+                continue;
+            }
+            calendars += 1;
+            for c in &cal.children {
+                match c.name.as_str() {
+                    "VEVENT" => match read_event(c) {
+                        Ok(r) => reads.push(r),
+                        Err(m) => report.errors.push(m),
+                    },
+                    "VTODO" => todo += 1,
+                    _ => {}
+                }
+            }
+        }
+        if calendars == 0 && report.errors.is_empty() {
+            report.errors.push("line 1: no BEGIN:VCALENDAR in the file".into());
+        }
+        if todo > 0 {
+            report
+                .skipped
+                .push(format!("{todo} VTODO (tasks are not imported from .ics)"));
+        }
+        // Existing events by id and by source UID, and moved occurrences by (series, at).
+        let mut by_uid: HashMap<String, Id> = HashMap::new();
+        let mut existing: HashMap<Id, Event> = HashMap::new();
+        let mut moved: HashMap<(Id, DateTime<Utc>), Id> = HashMap::new();
+        for item in self.store.live_fields::<Event>(EntityKind::Event) {
+            let (id, e) = item?;
+            if let Some(u) = &e.uid {
+                by_uid.insert(u.clone(), id);
+            }
+            if let (Some(s), Some(r)) = (e.series_id, e.recurrence_id) {
+                moved.insert((s, r), id);
+            }
+            existing.insert(id, e);
+        }
+        // Series first, so their moved occurrences find them.
+        reads.sort_by_key(|r| r.recurrence_id.is_some());
+        let mut muts: Vec<Mutation> = Vec::new();
+        let mut planned: HashMap<Id, Event> = HashMap::new();
+        let mut file_uids: HashMap<String, Id> = HashMap::new();
+        for r in reads {
+            let line = r.line;
+            let uid = r.uid.clone();
+            let outpost_id = uid.as_deref().and_then(|u| u.trim().parse::<Id>().ok());
+            let target_of_uid = |u: &str| -> Option<Id> {
+                file_uids
+                    .get(u)
+                    .copied()
+                    .or_else(|| {
+                        u.trim()
+                            .parse::<Id>()
+                            .ok()
+                            .filter(|i| existing.contains_key(i) || planned.contains_key(i))
+                    })
+                    .or_else(|| by_uid.get(u).copied())
+            };
+            let mut e = r.event;
+            // Links to records this store does not hold are dropped, with a note.
+            for (name, kind, slot) in [
+                ("account", EntityKind::Account, &mut e.account_id),
+                ("contact", EntityKind::Contact, &mut e.contact_id),
+                ("opportunity", EntityKind::Opportunity, &mut e.opportunity_id),
+            ] {
+                if let Some(id) = *slot
+                    && self.store.get(kind, id)?.is_none_or(|s| s.deleted)
+                {
+                    report.skipped.push(format!(
+                        "line {line}: the {name} link {id} names no record here; left out"
+                    ));
+                    *slot = None;
+                }
+            }
+            if let Some(rid) = r.recurrence_id {
+                let Some(series) = uid.as_deref().and_then(target_of_uid) else {
+                    report.errors.push(format!(
+                        "line {line}: an occurrence (RECURRENCE-ID) of UID '{}' whose series is neither in the file nor here",
+                        uid.unwrap_or_default()
+                    ));
+                    continue;
+                };
+                if r.cancelled {
+                    // A cancelled occurrence is an EXDATE of its series.
+                    let mut s = planned
+                        .get(&series)
+                        .or_else(|| existing.get(&series))
+                        .cloned()
+                        .unwrap_or_default();
+                    let tz = s.zone();
+                    let local = local_of(rid, tz);
+                    let x = if local.time() == local_of(s.start, tz).time() {
+                        Exdate::Date(local.date())
+                    } else {
+                        Exdate::Instant(rid)
+                    };
+                    if !s.exdates.contains(&x.to_text()) {
+                        s.exdates.push(x.to_text());
+                        s.exdates.sort();
+                    }
+                    planned.insert(series, s);
+                    continue;
+                }
+                e.series_id = Some(series);
+                e.recurrence_id = Some(rid);
+                e.uid = None;
+                let id = moved
+                    .get(&(series, rid))
+                    .copied()
+                    .or(r.own_id.filter(|i| !existing.contains_key(i)))
+                    .unwrap_or_else(Id::new);
+                planned.insert(id, e);
+                continue;
+            }
+            if r.cancelled {
+                report
+                    .skipped
+                    .push(format!("line {line}: '{}' is cancelled (STATUS:CANCELLED)", e.title));
+                continue;
+            }
+            let id = match uid.as_deref().and_then(target_of_uid) {
+                Some(id) => id,
+                None => outpost_id.unwrap_or_else(Id::new),
+            };
+            // A foreign UID is kept, so the next import of the file finds the record.
+            e.uid = if outpost_id.is_some() { None } else { uid.clone() };
+            if let Some(u) = &uid {
+                file_uids.insert(u.clone(), id);
+            }
+            if let Some(prev) = planned.get(&id) {
+                // A cancelled occurrence read before its series: keep those EXDATEs.
+                for x in &prev.exdates {
+                    if !e.exdates.contains(x) {
+                        e.exdates.push(x.clone());
+                    }
+                }
+            }
+            planned.insert(id, e);
+        }
+        // Check every planned record; build creates and updates.
+        let mut order: Vec<(Id, Event)> = planned.into_iter().collect();
+        order.sort_by_key(|(id, e)| (e.series_id.is_some(), *id));
+        for (id, mut e) in order {
+            if let Some(old) = existing.get(&id) {
+                // Keep what the file cannot say.
+                if e.owner.is_none() {
+                    e.owner.clone_from(&old.owner);
+                }
+                for (new, old) in [
+                    (&mut e.account_id, old.account_id),
+                    (&mut e.contact_id, old.contact_id),
+                    (&mut e.opportunity_id, old.opportunity_id),
+                ] {
+                    if new.is_none() {
+                        *new = old;
+                    }
+                }
+            }
+            let mut fields = event_fields(&e);
+            if let Some(old) = existing.get(&id) {
+                let mut checked = e.clone();
+                if let Err(inv) = crate::model::entity::Record::check(&mut checked, Some(old), self.store.context()) {
+                    report
+                        .errors
+                        .push(format!("'{}': {}: {}", e.title, inv.field, inv.message));
+                    continue;
+                }
+                fields = event_fields(&checked);
+                let old_fields = event_fields(old);
+                fields.retain(|k, v| old_fields.get(k) != Some(v));
+                if fields.is_empty() {
+                    report.unchanged += 1;
+                } else {
+                    report.updated += 1;
+                    muts.push(Mutation::update(EntityKind::Event, id, fields));
+                }
+            } else {
+                if self.store.get(EntityKind::Event, id)?.is_some_and(|s| s.deleted) {
+                    report.skipped.push(format!(
+                        "'{}' ({id}) is in the trash; restore it to import it again",
+                        e.title
+                    ));
+                    continue;
+                }
+                if let Err(err) = self.complete_new(EntityKind::Event, &mut fields) {
+                    report.errors.push(format!("'{}': {err}", e.title));
+                    continue;
+                }
+                if let Err(inv) = EntityKind::Event.check(&fields, None, self.store.context()) {
+                    report
+                        .errors
+                        .push(format!("'{}': {}: {}", e.title, inv.field, inv.message));
+                    continue;
+                }
+                let mut m = Mutation::create(EntityKind::Event, fields);
+                m.id = id;
+                report.created += 1;
+                muts.push(m);
+            }
+        }
+        if !report.errors.is_empty() && !partial {
+            let mut msg = format!(
+                "{}: {} bad entr{}; nothing imported (--partial imports the good ones):",
+                path.display(),
+                report.errors.len(),
+                if report.errors.len() == 1 { "y" } else { "ies" }
+            );
+            for e in &report.errors {
+                let _ = write!(msg, "\n  {e}");
+            }
+            return Err(AppError::Invalid(msg));
+        }
+        if !dry_run && !muts.is_empty() {
+            self.store.commit(&muts)?;
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vtimezone_lists_the_real_transitions() {
+        let mut out = String::new();
+        vtimezone(&mut out, "Europe/Berlin".parse().expect("tz"), 2026, 2026);
+        assert!(
+            out.contains(
+                "BEGIN:DAYLIGHT\r\nDTSTART:20260329T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("BEGIN:STANDARD\r\nDTSTART:20261025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100"),
+            "{out}"
+        );
+        let mut out = String::new();
+        vtimezone(&mut out, "Australia/Sydney".parse().expect("tz"), 2026, 2026);
+        assert!(
+            out.contains("DTSTART:20260405T030000\r\nTZOFFSETFROM:+1100\r\nTZOFFSETTO:+1000"),
+            "{out}"
+        );
+        assert!(
+            out.contains("DTSTART:20261004T020000\r\nTZOFFSETFROM:+1000\r\nTZOFFSETTO:+1100"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn durations_zones_and_attendees_are_read() {
+        assert_eq!(duration_secs("PT1H30M"), Some(5400));
+        assert_eq!(duration_secs("-PT15M"), Some(-900));
+        assert_eq!(duration_secs("P1W"), Some(604_800));
+        assert_eq!(duration_secs("P1DT2H"), Some(93_600));
+        assert_eq!(duration_secs("1H"), None);
+        assert_eq!(
+            zone_of("/mozilla.org/20050126_1/Europe/Berlin").map(|z| z.name()),
+            Some("Europe/Berlin")
+        );
+        assert_eq!(
+            zone_of("W. Europe Standard Time").map(|z| z.name()),
+            Some("Europe/Berlin")
+        );
+        assert_eq!(zone_of("Narnia/Cair"), None);
+        assert_eq!(
+            split_attendee("Sara Lind <sara@example.com>"),
+            (Some("Sara Lind"), Some("sara@example.com"))
+        );
+        assert_eq!(split_attendee("sara@example.com"), (None, Some("sara@example.com")));
+        assert_eq!(split_attendee("Sara"), (Some("Sara"), None));
+    }
+
+    #[test]
+    fn structure_errors_name_their_lines() {
+        let e = components("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nEND:VCALENDAR\r\n").expect_err("bad");
+        assert!(e.starts_with("line 3:"), "{e}");
+        let e = components("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n").expect_err("bad");
+        assert!(e.starts_with("line 2:"), "{e}");
+    }
+}
