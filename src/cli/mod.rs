@@ -86,7 +86,10 @@ pub enum Commands {
     /// Products with prices per currency.
     Product(entity::ProductArgs),
     /// Quotes for opportunities, with lines.
+    #[command(after_long_help = crate::model::totals::RULE)]
     Quote(entity::QuoteArgs),
+    /// Orders made from accepted quotes: `order add --quote Q`, `order status`.
+    Order(entity::OrderArgs),
     /// Calls, meetings, visits, e-mails, notes and tasks.
     Activity(entity::ActivityArgs),
     /// Calendar events.
@@ -203,6 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Event(a) => entity_cmd::run(&app, crate::model::EntityKind::Event, a.0, format),
         Commands::User(a) => entity_cmd::run(&app, crate::model::EntityKind::User, a.0, format),
         Commands::Territory(a) => entity_cmd::run(&app, crate::model::EntityKind::Territory, a.0, format),
+        Commands::Order(a) => entity_cmd::run(&app, crate::model::EntityKind::Order, a.0, format),
         Commands::Trash(t) => commands::trash(&app, t, format),
         Commands::Import(a) => commands::import(&app, &a, format),
         Commands::Export(a) => commands::export(&app, &a, format),

@@ -9,6 +9,7 @@ pub mod numbering;
 pub mod phone;
 pub mod records;
 pub mod stage;
+pub mod totals;
 pub mod validate;
 
 pub use clock::{Hlc, ReplicaId, WallClock};
