@@ -469,7 +469,8 @@ mod tests {
             let t = totals(cur, &lines, Decimal::from(q)).expect("totals");
             let grand = format!("{} {cur}", t.grand_total);
             let json = totals_json(&d.totals);
-            proptest::prop_assert_eq!(json["grand_total"].as_str(), Some(t.grand_total.to_string().as_str()));
+            let want = t.grand_total.to_string();
+            proptest::prop_assert_eq!(json["grand_total"].as_str(), Some(want.as_str()));
             let s = sheet(&d, &NumberLocale::none());
             proptest::prop_assert_eq!(&s.grand_total, &grand);
             let md = markdown(&s);
@@ -484,7 +485,8 @@ mod tests {
             }
             for (i, n) in t.line_nets.iter().enumerate() {
                 proptest::prop_assert_eq!(&s.rows[i][6], &n.to_string());
-                proptest::prop_assert!(html.contains(&format!("<td class=\"num\">{n}</td>")));
+                let cell = format!("<td class=\"num\">{n}</td>");
+                proptest::prop_assert!(html.contains(&cell));
             }
         }
     }

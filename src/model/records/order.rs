@@ -205,7 +205,7 @@ mod tests {
         assert_eq!(moved(&[Confirmed, Paid]).next(), [Shipped, Cancelled]);
         assert_eq!(moved(&[Confirmed, Shipped]).next(), [Paid, Delivered, Cancelled]);
         assert_eq!(moved(&[Confirmed, Shipped, Paid]).next(), [Delivered, Cancelled]);
-        assert_eq!(moved(&[Confirmed, Paid, Shipped, Delivered]).next(), []);
+        assert!(moved(&[Confirmed, Paid, Shipped, Delivered]).next().is_empty());
         assert_eq!(moved(&[Confirmed, Shipped, Delivered]).next(), [Paid]);
         assert!(moved(&[Confirmed, Cancelled]).next().is_empty());
         for (i, c) in OrderStatus::CHOICES.iter().enumerate() {
