@@ -98,7 +98,7 @@ pub fn sheet(doc: &QuoteDoc, locale: &NumberLocale) -> Sheet {
                 l.position.to_string(),
                 desc,
                 number(l.line.quantity.normalize(), locale),
-                number(l.line.unit_price, locale),
+                number(crate::model::money::pad_to_minor(l.line.unit_price, cur), locale),
                 format!("{}%", number(l.line.discount_pct.normalize(), locale)),
                 format!("{}%", number(l.line.tax_pct.normalize(), locale)),
                 number(l.net, locale),
