@@ -27,6 +27,11 @@ pub struct Config {
     /// `sync_every = "15m"`: the TUI syncs on its own this often while a server is set up
     /// and reachable.
     pub sync_every: Option<std::time::Duration>,
+    /// The locale documents print amounts in: `locale` in config.toml only (not the
+    /// shell's); none prints a dot.
+    pub document_locale: NumberLocale,
+    /// `[quotes]`: discount limits per role, the seller, terms and the PDF font.
+    pub quotes: QuotesConfig,
 }
 
 /// Reads an interval like `15m`, `1h`, `90s` or `1h30m` (at least a minute).
@@ -64,6 +69,64 @@ pub fn parse_every(text: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs(secs))
 }
 
+/// `[quotes]` in config.toml.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotesConfig {
+    /// The largest discount (percent, see `totals::max_discount`) each role may give
+    /// without approval: `discount_limits = { rep = 15, manager = 30 }`. A role not
+    /// listed has no limit.
+    #[serde(default, deserialize_with = "decimal_map")]
+    pub discount_limits: std::collections::BTreeMap<String, rust_decimal::Decimal>,
+    /// Role of this laptop's user when not logged in to a server (default `rep`).
+    pub role: Option<String>,
+    /// Terms printed under the totals.
+    pub terms: Option<String>,
+    /// The TrueType/OpenType font (or collection) PDFs are set in; default the
+    /// WenQuanYi Micro Hei of Debian's `fonts-wqy-microhei`.
+    pub font: Option<std::path::PathBuf>,
+    /// Which face of a font collection (`.ttc`), default 0.
+    #[serde(default)]
+    pub font_index: u32,
+    /// The seller printed on documents.
+    #[serde(default)]
+    pub seller: Seller,
+}
+
+/// Reads `{ rep = 15, manager = "30.5" }`: TOML integers, floats or decimal strings.
+fn decimal_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<std::collections::BTreeMap<String, rust_decimal::Decimal>, D::Error> {
+    let raw = std::collections::BTreeMap::<String, toml::Value>::deserialize(d)?;
+    raw.into_iter()
+        .map(|(k, v)| {
+            let parsed: Option<rust_decimal::Decimal> = match &v {
+                toml::Value::Float(f) => f.to_string().parse().ok(),
+                toml::Value::Integer(i) => Some((*i).into()),
+                toml::Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            };
+            parsed
+                .map(|p| (k.clone(), p))
+                .ok_or_else(|| serde::de::Error::custom(format!("{k} = {v}: a limit is a number (percent)")))
+        })
+        .collect()
+}
+
+/// `[quotes.seller]`: who sells, as printed on documents.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seller {
+    /// Company name.
+    pub name: Option<String>,
+    /// Postal address; lines separated by newlines.
+    pub address: Option<String>,
+    /// VAT or tax id.
+    pub tax_id: Option<String>,
+    /// A PNG or JPEG logo (HTML documents link it; PDF and Markdown print the name).
+    pub logo: Option<std::path::PathBuf>,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -73,6 +136,8 @@ impl Default for Config {
             locale: NumberLocale::none(),
             rates: std::collections::BTreeMap::new(),
             sync_every: None,
+            quotes: QuotesConfig::default(),
+            document_locale: NumberLocale::none(),
         }
     }
 }
@@ -88,6 +153,8 @@ struct File {
     #[serde(default)]
     rates: std::collections::BTreeMap<String, toml::Value>,
     sync_every: Option<String>,
+    #[serde(default)]
+    quotes: QuotesConfig,
 }
 
 impl Config {
@@ -116,6 +183,31 @@ impl Config {
                 parse_every(every).map_err(|m| AppError::Invalid(format!("{}: sync_every: {m}", path.display())))?,
             );
         }
+        for (role, limit) in &file.quotes.discount_limits {
+            if !crate::model::records::Role::CHOICES.contains(&role.as_str()) {
+                return Err(AppError::Invalid(format!(
+                    "{}: quotes.discount_limits: '{role}' is not a role; roles are {}",
+                    path.display(),
+                    crate::model::records::Role::CHOICES.join(", ")
+                )));
+            }
+            if limit.is_sign_negative() || *limit > rust_decimal::Decimal::ONE_HUNDRED {
+                return Err(AppError::Invalid(format!(
+                    "{}: quotes.discount_limits.{role} = {limit}: a limit is a percentage from 0 to 100",
+                    path.display()
+                )));
+            }
+        }
+        if let Some(role) = &file.quotes.role
+            && !crate::model::records::Role::CHOICES.contains(&role.as_str())
+        {
+            return Err(AppError::Invalid(format!(
+                "{}: quotes.role: '{role}' is not a role; roles are {}",
+                path.display(),
+                crate::model::records::Role::CHOICES.join(", ")
+            )));
+        }
+        config.quotes = file.quotes;
         for (code, rate) in &file.rates {
             let code =
                 parse_currency(code).map_err(|m| AppError::Invalid(format!("{}: rates: {m}", path.display())))?;
@@ -144,6 +236,9 @@ impl Config {
             }
             None => NumberLocale::from_env(),
         };
+        if file.locale.is_some() {
+            config.document_locale = config.locale.clone();
+        }
         if !file.stages.is_empty() {
             if let Some(bad) = file
                 .stages

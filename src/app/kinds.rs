@@ -173,6 +173,7 @@ const CHILD_ORDER: &[EntityKind] = &[
     EntityKind::Opportunity,
     EntityKind::Quote,
     EntityKind::QuoteLine,
+    EntityKind::Order,
     EntityKind::Activity,
     EntityKind::Event,
     EntityKind::Territory,
@@ -199,6 +200,7 @@ const ACCOUNT: Def = Def {
         (EntityKind::Contact, "Contacts"),
         (EntityKind::Opportunity, "Deals"),
         (EntityKind::Quote, "Quotes"),
+        (EntityKind::Order, "Orders"),
         (EntityKind::Event, "Events"),
     ],
     natural_key: Some(NaturalKey {
@@ -346,7 +348,11 @@ const OPPORTUNITY: Def = Def {
         ("CLOSE", "close_date"),
         ("OWNER", "owner_name"),
     ],
-    tabs: &[(EntityKind::Quote, "Quotes"), (EntityKind::Event, "Events")],
+    tabs: &[
+        (EntityKind::Quote, "Quotes"),
+        (EntityKind::Order, "Orders"),
+        (EntityKind::Event, "Events"),
+    ],
     natural_key: Some(NaturalKey {
         emails: None,
         name: &["name", "account_id"],
@@ -404,11 +410,20 @@ const QUOTE: Def = Def {
     cli: "quote",
     kind: EntityKind::Quote,
     fields: spec::QUOTE,
-    derived: &[("account_id", EntityKind::Account)],
-    system: &[],
+    derived: &[("account_id", EntityKind::Account), ("revises_id", EntityKind::Quote)],
+    system: &[
+        fields::quote::REVISION,
+        fields::quote::APPROVED_DISCOUNT_PCT,
+        fields::quote::APPROVED_BY,
+        fields::quote::APPROVAL_COMMENT,
+        fields::quote::SENT_AT,
+        fields::quote::CLOSED_AT,
+    ],
     links: &[
         ("opportunity_id", EntityKind::Opportunity),
         ("account_id", EntityKind::Account),
+        ("contact_id", EntityKind::Contact),
+        ("revises_id", EntityKind::Quote),
     ],
     title: &["number"],
     columns: &[
@@ -419,7 +434,7 @@ const QUOTE: Def = Def {
         ("STATUS", "status"),
         ("CURRENCY", "currency"),
     ],
-    tabs: &[(EntityKind::QuoteLine, "Lines")],
+    tabs: &[(EntityKind::QuoteLine, "Lines"), (EntityKind::Order, "Orders")],
     natural_key: None,
     search: &["number", "opportunity_name", "account_name", "status", "notes"],
     tui: Tui {
@@ -463,6 +478,58 @@ const QUOTE_LINE: Def = Def {
         list: &[],
         sort: (0, false),
         tab_cells: &[Cell::Field("description"), Cell::Times("quantity", "unit_price")],
+        tab_newest_first: false,
+    },
+};
+
+const ORDER: Def = Def {
+    cli: "order",
+    kind: EntityKind::Order,
+    fields: spec::ORDER,
+    derived: &[
+        ("opportunity_id", EntityKind::Opportunity),
+        ("account_id", EntityKind::Account),
+    ],
+    system: &[
+        fields::order::NUMBER,
+        fields::order::STATUS,
+        fields::order::CURRENCY,
+        fields::order::DISCOUNT_PCT,
+        fields::order::LINES,
+        fields::order::HISTORY,
+    ],
+    links: &[
+        ("quote_id", EntityKind::Quote),
+        ("opportunity_id", EntityKind::Opportunity),
+        ("account_id", EntityKind::Account),
+    ],
+    title: &["number"],
+    columns: &[
+        ("ID", "id"),
+        ("NUMBER", "number"),
+        ("QUOTE", "quote_name"),
+        ("ACCOUNT", "account_name"),
+        ("STATUS", "status"),
+        ("CURRENCY", "currency"),
+    ],
+    tabs: &[],
+    natural_key: None,
+    search: &["number", "quote_name", "account_name", "status"],
+    tui: Tui {
+        title: "Orders",
+        short: "Orders",
+        list: &[
+            col("Number", 12, Cell::Field("number")),
+            col("Quote", 14, Cell::Link("quote_id", EntityKind::Quote)),
+            col("Account", 20, Cell::Link("account_id", EntityKind::Account)),
+            col("Status", 10, Cell::Field("status")),
+        ],
+        sort: (0, false),
+        tab_cells: &[
+            Cell::Field("number"),
+            Cell::Field("status"),
+            Cell::Link("quote_id", EntityKind::Quote),
+        ],
         tab_newest_first: false,
     },
 };
@@ -639,6 +706,7 @@ pub fn def(kind: EntityKind) -> &'static Def {
         EntityKind::Event => &EVENT,
         EntityKind::User => &USER,
         EntityKind::Territory => &TERRITORY,
+        EntityKind::Order => &ORDER,
     }
 }
 
@@ -661,12 +729,21 @@ pub fn target(kind: EntityKind, field: &str) -> Option<EntityKind> {
 /// The title of a record from its stored fields (the same text as `Record::title`).
 #[must_use]
 pub fn title_of(kind: EntityKind, fields: &crate::model::Fields) -> String {
-    def(kind)
+    let mut title = def(kind)
         .title
         .iter()
         .map(|f| fields.get(*f).and_then(serde_json::Value::as_str).unwrap_or(""))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    // A quote's second and later revisions: `Q-AB12-0001-R2` (`Quote::display_number`).
+    if let Some(r) = fields
+        .get(fields::quote::REVISION)
+        .and_then(serde_json::Value::as_u64)
+        .filter(|r| *r > 1)
+    {
+        title.push_str(&format!("-R{r}"));
+    }
+    title
 }
 
 #[cfg(test)]
@@ -715,6 +792,7 @@ mod tests {
                 EntityKind::Event => f::event::ALL,
                 EntityKind::User => f::user::ALL,
                 EntityKind::Territory => f::territory::ALL,
+                EntityKind::Order => f::order::ALL,
             };
             let mut consts: Vec<&str> = all.to_vec();
             let mut stored: Vec<&str> = kind.field_names().iter().map(String::as_str).collect();
@@ -798,7 +876,7 @@ mod tests {
             let _: Role = serde_json::from_value(serde_json::json!(c)).expect("role");
         }
         assert_eq!(ActivityKind::CHOICES.len(), 6);
-        assert_eq!(QuoteStatus::CHOICES.len(), 4);
+        assert_eq!(QuoteStatus::CHOICES.len(), 7);
         assert_eq!(Role::CHOICES.len(), 3);
     }
 }

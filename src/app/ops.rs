@@ -118,6 +118,9 @@ impl App {
                 }
             }
             EntityKind::Quote => {
+                if absent(fields, fields::quote::DATE) {
+                    fields.insert(fields::quote::DATE.into(), json!(self.today().to_string()));
+                }
                 let opp = fields
                     .get(fields::shared::OPPORTUNITY_ID)
                     .and_then(Value::as_str)
@@ -136,9 +139,21 @@ impl App {
                             opp.fields.get(fields::shared::CURRENCY).cloned().unwrap_or(Value::Null),
                         );
                     }
+                    let account = opp
+                        .fields
+                        .get(fields::shared::ACCOUNT_ID)
+                        .and_then(Value::as_str)
+                        .and_then(|s| s.parse::<Id>().ok());
+                    if absent(fields, fields::quote::CONTACT_ID)
+                        && let Some(a) = account
+                        && let Some(c) = self.children(a, EntityKind::Contact)?.into_iter().map(|(i, _)| i).min()
+                    {
+                        fields.insert(fields::quote::CONTACT_ID.into(), json!(c.to_string()));
+                    }
                 }
             }
             EntityKind::QuoteLine => self.complete_line(fields)?,
+            EntityKind::Order => self.complete_order(fields)?,
             EntityKind::Activity => {
                 if absent(fields, "at") {
                     fields.insert(
@@ -210,37 +225,62 @@ impl App {
         })
     }
 
-    /// A quote line takes description, price and tax from its product when not given.
+    /// A quote line takes description, price and tax from its product when not given:
+    /// the price from its price book, valid on the quote's date for the line's quantity
+    /// (`Product::price_for`). An inactive product is not offered on new lines.
     fn complete_line(&self, fields: &mut Fields) -> Result<(), AppError> {
         let id = |k: &str, f: &Fields| f.get(k).and_then(Value::as_str).and_then(|s| s.parse::<Id>().ok());
-        let Some(product) = id(fields::quote_line::PRODUCT_ID, fields)
+        let Some(stored) = id(fields::quote_line::PRODUCT_ID, fields)
             .and_then(|p| self.store.get(EntityKind::Product, p).ok().flatten())
         else {
             return Ok(());
         };
-        let currency = id(fields::quote_line::QUOTE_ID, fields)
-            .and_then(|q| self.store.get(EntityKind::Quote, q).ok().flatten())
+        let sku = stored.text(fields::product::SKU).to_string();
+        let product: crate::model::records::Product = serde_json::from_value(Value::Object(
+            stored
+                .fields
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ))
+        .map_err(|e| AppError::Invalid(format!("product {sku} cannot be read: {e}")))?;
+        if !product.active {
+            return Err(AppError::Invalid(format!(
+                "--product: {sku} is inactive and not offered on new lines; `outpost product edit {sku} --active yes` offers it again"
+            )));
+        }
+        let quote =
+            id(fields::quote_line::QUOTE_ID, fields).and_then(|q| self.store.get(EntityKind::Quote, q).ok().flatten());
+        let currency = quote
+            .as_ref()
             .map(|q| q.text(fields::shared::CURRENCY).to_string())
             .unwrap_or_else(|| self.config.currency.clone());
+        let date = quote
+            .as_ref()
+            .and_then(|q| q.fields.get(fields::quote::DATE))
+            .and_then(Value::as_str)
+            .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+            .unwrap_or_else(|| self.today());
         let absent = |f: &Fields, k: &str| f.get(k).is_none_or(Value::is_null);
         if absent(fields, "description") {
-            fields.insert("description".into(), json!(product.text("name")));
+            fields.insert("description".into(), json!(product.name));
         }
         if absent(fields, fields::quote_line::UNIT_PRICE) {
-            let price = product.fields.get("prices").and_then(|p| p.get(&currency)).cloned().ok_or_else(|| {
+            let qty = fields
+                .get(fields::quote_line::QUANTITY)
+                .and_then(Value::as_str)
+                .and_then(|q| q.parse::<rust_decimal::Decimal>().ok())
+                .unwrap_or(rust_decimal::Decimal::ONE);
+            let price = product.price_for(&currency, qty, date).ok_or_else(|| {
                 AppError::Invalid(format!(
-                    "--price: product {} has no {currency} price; give --price or add one with `outpost product edit {} --price P --currency {currency}`",
-                    product.text(fields::product::SKU),
-                    product.text(fields::product::SKU)
+                    "--price: product {sku} has no {currency} price for {qty} on {date}; give --price or add one with `outpost product edit {sku} --price P --currency {currency}`"
                 ))
             })?;
-            fields.insert(fields::quote_line::UNIT_PRICE.into(), price);
+            fields.insert(fields::quote_line::UNIT_PRICE.into(), json!(price.to_string()));
         }
         if absent(fields, "tax_pct") {
-            fields.insert(
-                "tax_pct".into(),
-                product.fields.get("tax_pct").cloned().unwrap_or(json!("0")),
-            );
+            fields.insert("tax_pct".into(), json!(product.tax_pct.to_string()));
         }
         Ok(())
     }
@@ -248,6 +288,7 @@ impl App {
     /// Creates a record from flag values; returns its id.
     pub fn create(&self, kind: EntityKind, values: &Values) -> Result<Id, AppError> {
         let mut fields = self.fields_from(values)?;
+        self.check_quote_write(kind, None, Some(&fields))?;
         self.complete_new(kind, &mut fields)?;
         let m = Mutation::create(kind, fields);
         self.store.commit(std::slice::from_ref(&m))?;
@@ -263,6 +304,7 @@ impl App {
                 super::resolve::cli_name(kind)
             )));
         }
+        self.check_quote_write(kind, Some(id), Some(&fields))?;
         if kind == EntityKind::Opportunity {
             self.follow_stage_probability(id, &mut fields)?;
         }
@@ -310,6 +352,9 @@ impl App {
     /// Moves a record to the trash. Records that point at it are refused unless `cascade`,
     /// which trashes them too (one transaction).
     pub fn remove(&self, kind: EntityKind, id: Id, cascade: bool) -> Result<usize, AppError> {
+        if kind == EntityKind::QuoteLine {
+            self.check_quote_write(kind, Some(id), None)?;
+        }
         let mut doomed = vec![(kind, id)];
         let mut i = 0;
         while i < doomed.len() {

@@ -375,6 +375,15 @@ pub(super) const PRODUCT: &[Spec] = &[
     ),
     f("description", "description", Ty::Text, "Longer description"),
     f("active", "active", Ty::Bool, "Whether it can go on new quotes"),
+    al(
+        f(
+            "price_book",
+            "price-book",
+            Ty::List,
+            "Price-book entry \"CUR PRICE [N+] [FROM..TO]\", e.g. \"EUR 90 10+ 2026-01-01..2026-06-30\" (repeat; CSV: ;-separated; edit replaces the list)",
+        ),
+        &["price book", "tiers"],
+    ),
 ];
 
 pub(super) const QUOTE: &[Spec] = &[
@@ -388,10 +397,16 @@ pub(super) const QUOTE: &[Spec] = &[
         &["opportunity", "opportunity name", "deal"],
     ),
     f(
+        "contact_id",
+        "contact",
+        Ty::Ref(EntityKind::Contact),
+        "Contact it is addressed to (default: the account's first)",
+    ),
+    f(
         "status",
         "status",
         Ty::Choice(QUOTE_STATUS),
-        "draft, sent, accepted or rejected",
+        "Set by `quote submit/approve/send/accept/reject`, not by edit",
     ),
     f(
         "currency",
@@ -404,6 +419,18 @@ pub(super) const QUOTE: &[Spec] = &[
         &["expiration date", "valid until"],
     ),
     f("notes", "notes", Ty::Text, "Free text printed on the quote"),
+    f(
+        "discount_pct",
+        "discount",
+        Ty::Amount,
+        "Quote discount in percent, on the subtotal",
+    ),
+    f(
+        "date",
+        "date",
+        Ty::Date,
+        "Quote date: prices valid on it (default: today)",
+    ),
     f(
         "number",
         "number",
@@ -445,6 +472,16 @@ pub(super) const QUOTE_LINE: &[Spec] = &[
         &["tax"],
     ),
     f("position", "position", Ty::Int, "Sort position"),
+];
+
+pub(super) const ORDER: &[Spec] = &[
+    req(
+        "quote_id",
+        "quote",
+        Ty::Ref(EntityKind::Quote),
+        "The accepted quote (number or id)",
+    ),
+    f("notes", "notes", Ty::Text, "Free text"),
 ];
 
 pub(super) const ACTIVITY: &[Spec] = &[

@@ -222,6 +222,12 @@ pub fn import(app: &App, args: &ImportArgs, format: Format) -> anyhow::Result<()
             AppError::Invalid("--partial is for .ics and .vcf files; a CSV import is all rows or none".into()).into(),
         );
     }
+    if args.entity == EntityKind::Order {
+        return Err(AppError::Invalid(
+            "orders are made from accepted quotes (`outpost order add --quote`), not imported".into(),
+        )
+        .into());
+    }
     let opts = ImportOptions {
         maps: args.maps.clone(),
         dry_run: args.dry_run,

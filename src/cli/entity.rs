@@ -275,6 +275,8 @@ entity_args!(/// `outpost product ...`
     ProductArgs, EntityKind::Product, NoExtra);
 entity_args!(/// `outpost quote ...`
     QuoteArgs, EntityKind::Quote, QuoteExtra);
+entity_args!(/// `outpost order ...`
+    OrderArgs, EntityKind::Order, OrderExtra);
 entity_args!(/// `outpost activity ...`
     ActivityArgs, EntityKind::Activity, ActivityExtra);
 entity_args!(/// `outpost event ...`
@@ -423,40 +425,171 @@ pub enum EventExtra {
     },
 }
 
+/// Extra order commands.
+#[derive(Subcommand, Debug, Clone)]
+pub enum OrderExtra {
+    /// Move an order on: confirmed -> paid | shipped -> delivered (paid and shipped in
+    /// either order), or cancelled before delivery; the time of each change is kept
+    /// (`history`).
+    Status {
+        /// The order: number or id.
+        #[arg(value_name = "ORDER")]
+        reference: String,
+        /// paid, shipped, delivered or cancelled.
+        #[arg(value_name = "STATUS", value_parser = ["paid", "shipped", "delivered", "cancelled"])]
+        status: String,
+    },
+}
+
 /// Extra quote commands.
 #[derive(Subcommand, Debug, Clone)]
 pub enum QuoteExtra {
-    /// Add a line to a quote (description, price and tax default to the product's).
+    /// Add a line to a draft quote (description, price and tax default to the product's;
+    /// the price is the product's price-book entry valid on the quote's date for the
+    /// quantity).
     LineAdd {
         /// The quote: number or id.
-        #[arg(value_name = "REF")]
+        #[arg(value_name = "QUOTE")]
         reference: String,
         /// Product: SKU or id.
-        #[arg(long, value_name = "REF")]
+        #[arg(long, value_name = "SKU")]
         product: Option<String>,
         /// Line text.
-        #[arg(long)]
+        #[arg(long, value_name = "D")]
         description: Option<String>,
         /// Quantity (default 1).
         #[arg(long, value_name = "N")]
         qty: Option<String>,
         /// Unit price in the quote currency.
-        #[arg(long, value_name = "AMOUNT")]
+        #[arg(long, value_name = "P")]
         price: Option<String>,
-        /// Discount in percent.
+        /// Line discount in percent.
         #[arg(long, value_name = "PCT")]
         discount: Option<String>,
+        /// Tax rate in percent.
+        #[arg(long, value_name = "PCT")]
+        tax: Option<String>,
+        /// Put it at this place (1 = first) instead of last.
+        #[arg(long, value_name = "N")]
+        at: Option<usize>,
     },
-    /// List the lines of a quote.
+    /// Change a line of a draft quote, named by its place (as `quote show` numbers them).
+    LineEdit {
+        /// The quote: number or id.
+        #[arg(value_name = "QUOTE")]
+        reference: String,
+        /// The line's place, 1 = first.
+        #[arg(value_name = "N")]
+        place: usize,
+        /// Line text.
+        #[arg(long, value_name = "D")]
+        description: Option<String>,
+        /// Quantity.
+        #[arg(long, value_name = "N")]
+        qty: Option<String>,
+        /// Unit price.
+        #[arg(long, value_name = "P")]
+        price: Option<String>,
+        /// Line discount in percent.
+        #[arg(long, value_name = "PCT")]
+        discount: Option<String>,
+        /// Tax rate in percent.
+        #[arg(long, value_name = "PCT")]
+        tax: Option<String>,
+    },
+    /// Move a line of a draft quote from one place to another (the lines between shift).
+    LineMove {
+        /// The quote: number or id.
+        #[arg(value_name = "QUOTE")]
+        reference: String,
+        /// The line's place now, 1 = first.
+        #[arg(value_name = "FROM")]
+        from: usize,
+        /// Its new place.
+        #[arg(value_name = "TO")]
+        to: usize,
+    },
+    /// List the lines of a quote, in order.
     Lines {
         /// The quote: number or id.
-        #[arg(value_name = "REF")]
+        #[arg(value_name = "QUOTE")]
         reference: String,
     },
-    /// Remove a line from a quote.
+    /// Remove a line from a draft quote: `line-rm QUOTE N` (its place) or `line-rm LINE`
+    /// (the line's id or id prefix).
     LineRm {
-        /// The line's id or id prefix.
-        #[arg(value_name = "LINE")]
+        /// The quote (with N), or the line's id or id prefix.
+        #[arg(value_name = "QUOTE|LINE")]
         line: String,
+        /// The line's place on the quote, 1 = first.
+        #[arg(value_name = "N")]
+        place: Option<usize>,
+    },
+    /// Ask a manager to approve a discount over your limit (`[quotes] discount_limits`).
+    Submit {
+        /// The quote: number or id.
+        #[arg(value_name = "QUOTE")]
+        reference: String,
+    },
+    /// Quotes waiting for a manager's approval.
+    Approvals,
+    /// Approve the discount of a quote waiting for approval (managers and admins).
+    Approve {
+        /// The quote: number or id.
+        #[arg(value_name = "QUOTE")]
+        reference: String,
+        /// A note for the rep.
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
+    /// Send a quote waiting for approval back to draft (managers and admins).
+    Reject {
+        /// The quote: number or id.
+        #[arg(value_name = "QUOTE")]
+        reference: String,
+        /// Why, for the rep.
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+    },
+    /// Mark a quote sent; it is frozen from then on (`quote revise` makes a new draft).
+    Send {
+        /// The quote: number or id.
+        #[arg(value_name = "QUOTE")]
+        reference: String,
+    },
+    /// The customer accepted: the deal's amount becomes the quote's grand total.
+    Accept {
+        /// The quote: number or id.
+        #[arg(value_name = "QUOTE")]
+        reference: String,
+        /// Also close the deal won.
+        #[arg(long)]
+        win: bool,
+        /// Also make an order from it (`order add --quote`).
+        #[arg(long)]
+        order: bool,
+    },
+    /// The customer turned the quote down.
+    Decline {
+        /// The quote: number or id.
+        #[arg(value_name = "QUOTE")]
+        reference: String,
+    },
+    /// Make the next revision (-R2, -R3, ...) as a new draft with the same lines; prints
+    /// its id.
+    Revise {
+        /// The quote: number or id.
+        #[arg(value_name = "QUOTE")]
+        reference: String,
+    },
+    /// Write the quote as a document: PDF, HTML or Markdown by the file's extension
+    /// (.pdf, .html or .htm, .md).
+    Render {
+        /// The quote: number or id.
+        #[arg(value_name = "QUOTE")]
+        reference: String,
+        /// The file to write.
+        #[arg(long, short, value_name = "FILE")]
+        output: std::path::PathBuf,
     },
 }

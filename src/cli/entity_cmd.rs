@@ -5,7 +5,7 @@ use std::io::Write;
 use serde_json::Value;
 
 use super::entity::{
-    Action, ActivityExtra, EventExtra, LeadExtra, ListArgs, NoExtra, OppExtra, QuoteExtra, TerritoryExtra,
+    Action, ActivityExtra, EventExtra, LeadExtra, ListArgs, NoExtra, OppExtra, OrderExtra, QuoteExtra, TerritoryExtra,
 };
 use crate::app::export::{Format, Sink};
 use crate::app::ops::{Values, spec_of};
@@ -28,6 +28,8 @@ pub fn run<E: Extra>(app: &App, kind: EntityKind, action: Action<E>, format: For
             print_new(app, kind, id, format)
         }
         Action::List(args) => list(app, kind, &args, format),
+        Action::Show(r) if kind == EntityKind::Quote => show_quote(app, app.resolve(kind, &r)?, format),
+        Action::Show(r) if kind == EntityKind::Order => show_order(app, app.resolve(kind, &r)?, format),
         Action::Show(r) => show(app, kind, app.resolve(kind, &r)?, format),
         Action::Edit(r, values) => {
             let id = app.resolve(kind, &r)?;
@@ -379,6 +381,13 @@ impl Extra for ActivityExtra {
 impl Extra for QuoteExtra {
     fn run(self, app: &App, format: Format) -> anyhow::Result<()> {
         let k = EntityKind::QuoteLine;
+        let quote_of = |r: &str| app.resolve(EntityKind::Quote, r);
+        let line_values = |pairs: [(&str, Option<String>); 6]| -> Values {
+            pairs
+                .into_iter()
+                .filter_map(|(json, v)| v.map(|v| (spec_of(k, json), vec![v])))
+                .collect()
+        };
         match self {
             QuoteExtra::LineAdd {
                 reference,
@@ -387,36 +396,275 @@ impl Extra for QuoteExtra {
                 qty,
                 price,
                 discount,
+                tax,
+                at,
             } => {
-                let quote = app.resolve(EntityKind::Quote, &reference)?;
-                let mut values: Values = vec![(spec_of(k, "quote_id"), vec![quote.to_string()])];
-                let position = app.children_ids(quote, k)?.len();
-                values.push((spec_of(k, "position"), vec![position.to_string()]));
-                for (json, v) in [
+                let quote = quote_of(&reference)?;
+                let values = line_values([
                     ("product_id", product),
                     ("description", description),
                     ("quantity", qty),
                     ("unit_price", price),
                     ("discount_pct", discount),
-                ] {
-                    if let Some(v) = v {
-                        values.push((spec_of(k, json), vec![v]));
-                    }
-                }
-                let id = app.create(k, &values)?;
+                    ("tax_pct", tax),
+                ]);
+                let id = app.add_line(quote, &values, at)?;
                 print_new(app, k, id, format)
             }
+            QuoteExtra::LineEdit {
+                reference,
+                place,
+                description,
+                qty,
+                price,
+                discount,
+                tax,
+            } => {
+                let quote = quote_of(&reference)?;
+                let id = app.line_at(quote, place)?;
+                let values = line_values([
+                    ("description", description),
+                    ("quantity", qty),
+                    ("unit_price", price),
+                    ("discount_pct", discount),
+                    ("tax_pct", tax),
+                    ("product_id", None),
+                ]);
+                app.edit(k, id, &values)?;
+                show_quote(app, quote, format)
+            }
+            QuoteExtra::LineMove { reference, from, to } => {
+                let quote = quote_of(&reference)?;
+                app.move_line(quote, from, to)?;
+                show_quote(app, quote, format)
+            }
             QuoteExtra::Lines { reference } => {
-                let quote = app.resolve(EntityKind::Quote, &reference)?;
-                let ids = app.quote_lines(quote)?;
+                let quote = quote_of(&reference)?;
+                let ids: Vec<Id> = app.ordered_lines(quote)?.into_iter().map(|(i, _)| i).collect();
                 print_records(app, k, &ids, format)
             }
-            QuoteExtra::LineRm { line } => {
-                let id = app.resolve(k, &line)?;
+            QuoteExtra::LineRm { line, place } => {
+                let id = match place {
+                    Some(n) => app.line_at(quote_of(&line)?, n)?,
+                    None => app.resolve(k, &line)?,
+                };
                 app.remove(k, id, false)?;
                 println!("Moved the line to the trash; `outpost trash restore {id}` brings it back");
                 Ok(())
             }
+            QuoteExtra::Submit { reference } => {
+                let id = quote_of(&reference)?;
+                app.submit_quote(id)?;
+                println!(
+                    "Quote {} needs approval; a manager sees it in `outpost quote approvals` after you sync",
+                    app.title(EntityKind::Quote, id)
+                );
+                Ok(())
+            }
+            QuoteExtra::Approvals => {
+                let docs = app.approvals()?;
+                let rows: Vec<serde_json::Map<String, Value>> = docs
+                    .iter()
+                    .map(|d| {
+                        let mut m = serde_json::Map::new();
+                        m.insert("id".into(), d.id.to_string().into());
+                        m.insert("number".into(), d.quote.display_number().into());
+                        m.insert("account_name".into(), d.account.clone().unwrap_or_default().into());
+                        m.insert(
+                            "opportunity_name".into(),
+                            d.opportunity.clone().unwrap_or_default().into(),
+                        );
+                        m.insert("max_discount_pct".into(), d.max_discount.to_string().into());
+                        m.insert("grand_total".into(), d.totals.grand_total.to_string().into());
+                        m.insert("currency".into(), d.quote.currency.clone().into());
+                        m
+                    })
+                    .collect();
+                if format == Format::Table {
+                    if rows.is_empty() {
+                        println!("No quotes are waiting for approval");
+                    }
+                    for d in &docs {
+                        println!(
+                            "{}  {}  {}  discount {}%  total {} {}",
+                            d.quote.display_number(),
+                            d.account.as_deref().unwrap_or("-"),
+                            d.opportunity.as_deref().unwrap_or("-"),
+                            d.max_discount,
+                            d.totals.grand_total,
+                            d.quote.currency
+                        );
+                    }
+                    return Ok(());
+                }
+                let mut out = super::out::stdout();
+                let mut sink = Sink::new(format, EntityKind::Quote, &mut out)?;
+                for r in &rows {
+                    sink.push(r)?;
+                }
+                sink.finish()?;
+                Ok(())
+            }
+            QuoteExtra::Approve { reference, comment } => {
+                let id = quote_of(&reference)?;
+                app.decide_approval(id, true, comment.as_deref())?;
+                println!(
+                    "Approved quote {}; the rep can send it after their next sync",
+                    app.title(EntityKind::Quote, id)
+                );
+                Ok(())
+            }
+            QuoteExtra::Reject { reference, comment } => {
+                let id = quote_of(&reference)?;
+                app.decide_approval(id, false, comment.as_deref())?;
+                println!(
+                    "Rejected the discount of quote {}; it is a draft again",
+                    app.title(EntityKind::Quote, id)
+                );
+                Ok(())
+            }
+            QuoteExtra::Send { reference } => {
+                let id = quote_of(&reference)?;
+                app.send_quote(id)?;
+                println!(
+                    "Sent quote {}; it is frozen now (`outpost quote revise` makes a new draft)",
+                    app.title(EntityKind::Quote, id)
+                );
+                Ok(())
+            }
+            QuoteExtra::Accept { reference, win, order } => {
+                let id = quote_of(&reference)?;
+                let totals = app.accept_quote(id, win)?;
+                println!(
+                    "Accepted quote {}; the deal's amount is now {} {}{}",
+                    app.title(EntityKind::Quote, id),
+                    totals.grand_total,
+                    totals.currency,
+                    if win { " and it is won" } else { "" }
+                );
+                if order {
+                    let values: Values = vec![(spec_of(EntityKind::Order, "quote_id"), vec![id.to_string()])];
+                    let o = app.create(EntityKind::Order, &values)?;
+                    println!("Order {} ({o})", app.title(EntityKind::Order, o));
+                }
+                Ok(())
+            }
+            QuoteExtra::Decline { reference } => {
+                let id = quote_of(&reference)?;
+                app.decline_quote(id)?;
+                println!("Quote {} is rejected", app.title(EntityKind::Quote, id));
+                Ok(())
+            }
+            QuoteExtra::Revise { reference } => {
+                let id = quote_of(&reference)?;
+                let new = app.revise_quote(id)?;
+                if format == Format::Table {
+                    println!("{new}");
+                    return Ok(());
+                }
+                show_quote(app, new, format)
+            }
+            QuoteExtra::Render { reference, output } => {
+                let id = quote_of(&reference)?;
+                let kind = app.render_quote(id, &output)?;
+                eprintln!("Wrote {} ({kind})", output.display());
+                Ok(())
+            }
         }
     }
+}
+
+impl Extra for OrderExtra {
+    fn run(self, app: &App, format: Format) -> anyhow::Result<()> {
+        let Self::Status { reference, status } = self;
+        let id = app.resolve(EntityKind::Order, &reference)?;
+        let to: crate::model::records::OrderStatus = serde_json::from_value(Value::String(status))?;
+        app.set_order_status(id, to)?;
+        show_order(app, id, format)
+    }
+}
+
+/// `order show`: the order, its lines with their nets, the totals and its status history.
+fn show_order(app: &App, id: Id, format: Format) -> anyhow::Result<()> {
+    let view = app.order_json(id)?;
+    if format != Format::Table {
+        if format == Format::Json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&Value::Array(vec![Value::Object(view)]))?
+            );
+            return Ok(());
+        }
+        let mut out = super::out::stdout();
+        let mut sink = Sink::new(format, EntityKind::Order, &mut out)?;
+        sink.push(&view)?;
+        sink.finish()?;
+        return Ok(());
+    }
+    let o = app.order(id)?;
+    let t = app.order_totals(&o)?;
+    let mut text = format!(
+        "Order {}  {}\nQuote  {}\nAccount  {}\n\n",
+        o.number,
+        o.status.name(),
+        cell(view.get("quote_name").unwrap_or(&Value::Null)),
+        cell(view.get("account_name").unwrap_or(&Value::Null)),
+    );
+    for (i, l) in o.lines.iter().enumerate() {
+        text.push_str(&format!(
+            "{:>3}  {}  {} x {}  -{}%  tax {}%  {}\n",
+            i + 1,
+            l.description,
+            l.quantity.normalize(),
+            l.unit_price,
+            l.discount_pct.normalize(),
+            l.tax_pct.normalize(),
+            t.line_nets[i]
+        ));
+    }
+    text.push_str(&format!(
+        "\nSubtotal  {} {cur}\nDiscount  {} {cur}\nTax  {} {cur}\nGrand total  {} {cur}\n\nHistory\n",
+        t.subtotal,
+        t.discount,
+        t.tax,
+        t.grand_total,
+        cur = t.currency
+    ));
+    for e in &o.history {
+        text.push_str(&format!(
+            "  {}  {}\n",
+            e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            e.status.name()
+        ));
+    }
+    super::out::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| AppError::io(std::path::Path::new("<stdout>"), e))?;
+    Ok(())
+}
+
+/// `quote show`: the header, the lines in order with their nets, and the totals, all
+/// from `App::quote_doc` (JSON: the record plus `lines` and `totals`).
+fn show_quote(app: &App, id: Id, format: Format) -> anyhow::Result<()> {
+    if format != Format::Table {
+        let view = app.quote_json(id)?;
+        if format == Format::Json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&Value::Array(vec![Value::Object(view)]))?
+            );
+            return Ok(());
+        }
+        let mut out = super::out::stdout();
+        let mut sink = Sink::new(format, EntityKind::Quote, &mut out)?;
+        sink.push(&view)?;
+        sink.finish()?;
+        return Ok(());
+    }
+    let doc = app.quote_doc(id)?;
+    let text = crate::app::render::text(&doc);
+    super::out::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| AppError::io(std::path::Path::new("<stdout>"), e))?;
+    Ok(())
 }

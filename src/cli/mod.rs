@@ -96,7 +96,10 @@ pub enum Commands {
     /// Products with prices per currency.
     Product(entity::ProductArgs),
     /// Quotes for opportunities, with lines.
+    #[command(after_long_help = crate::model::totals::RULE)]
     Quote(entity::QuoteArgs),
+    /// Orders made from accepted quotes: `order add --quote Q`, `order status`.
+    Order(entity::OrderArgs),
     /// Calls, meetings, visits, e-mails, notes and tasks.
     Activity(entity::ActivityArgs),
     /// Calendar events (recurring with --rrule and --exdate).
@@ -252,6 +255,7 @@ fn dispatch(app: &crate::app::App, command: Commands, format: Format) -> anyhow:
         Commands::Conflicts(a) => conflicts_cmd::run(app, &a, format),
         Commands::Report(a) => report_cmd::run(app, &a, format),
         Commands::Agenda(a) => calendar_cmd::agenda(app, &a, format),
+        Commands::Order(a) => entity_cmd::run(app, crate::model::EntityKind::Order, a.0, format),
         Commands::Completions(_)
         | Commands::Man(_)
         | Commands::Restore(_)

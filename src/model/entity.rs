@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Id;
 use super::records::{
-    Account, Activity, Contact, Event, Lead, Opportunity, Product, Quote, QuoteLine, Territory, User,
+    Account, Activity, Contact, Event, Lead, Opportunity, Order, Product, Quote, QuoteLine, Territory, User,
 };
 use super::stage::Pipeline;
 use super::validate::Invalid;
@@ -43,11 +43,13 @@ pub enum EntityKind {
     User,
     /// A sales territory: members and the rules that place accounts in it.
     Territory,
+    /// An order made from an accepted quote.
+    Order,
 }
 
 impl EntityKind {
     /// All kinds, in the order exports and backups use.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::User,
         Self::Territory,
         Self::Account,
@@ -57,6 +59,7 @@ impl EntityKind {
         Self::Product,
         Self::Quote,
         Self::QuoteLine,
+        Self::Order,
         Self::Activity,
         Self::Event,
     ];
@@ -76,6 +79,7 @@ impl EntityKind {
             Self::Event => "event",
             Self::User => "user",
             Self::Territory => "territory",
+            Self::Order => "order",
         }
     }
 
@@ -94,6 +98,7 @@ impl EntityKind {
             Self::Event => "events",
             Self::User => "users",
             Self::Territory => "territories",
+            Self::Order => "orders",
         }
     }
 
@@ -112,6 +117,7 @@ impl EntityKind {
             Self::Event => 9,
             Self::User => 10,
             Self::Territory => 11,
+            Self::Order => 12,
         }
     }
 
@@ -188,6 +194,7 @@ impl EntityKind {
             Self::Event => check::<Event>(fields, old, ctx),
             Self::User => check::<User>(fields, old, ctx),
             Self::Territory => check::<Territory>(fields, old, ctx),
+            Self::Order => check::<Order>(fields, old, ctx),
         }
     }
 
@@ -207,6 +214,7 @@ impl EntityKind {
             Self::Event => describe::<Event>(fields),
             Self::User => describe::<User>(fields),
             Self::Territory => describe::<Territory>(fields),
+            Self::Order => describe::<Order>(fields),
         }
     }
 }
@@ -233,10 +241,11 @@ impl FromStr for EntityKind {
             "event" | "events" => Self::Event,
             "user" | "users" => Self::User,
             "territory" | "territories" => Self::Territory,
+            "order" | "orders" => Self::Order,
             _ => {
                 return Err(format!(
                     "unknown record kind '{s}'; use one of: accounts, contacts, leads, opps, \
-                     products, quotes, quote_lines, activities, events, users, territories"
+                     products, quotes, quote_lines, orders, activities, events, users, territories"
                 ));
             }
         };
@@ -423,7 +432,7 @@ impl EntityKind {
     }
 
     /// All kinds ordered by [`EntityKind::tag`] (1, 2, ...), the store's tree order.
-    pub const ALL_BY_TAG: [Self; 11] = [
+    pub const ALL_BY_TAG: [Self; 12] = [
         Self::Account,
         Self::Contact,
         Self::Lead,
@@ -435,5 +444,6 @@ impl EntityKind {
         Self::Event,
         Self::User,
         Self::Territory,
+        Self::Order,
     ];
 }

@@ -10,6 +10,7 @@ pub mod phone;
 pub mod records;
 pub mod recur;
 pub mod stage;
+pub mod totals;
 pub mod validate;
 
 pub use clock::{Hlc, ReplicaId, WallClock};

@@ -31,6 +31,10 @@ impl EntityKind {
                 field: "number",
                 prefix: "Q",
             }),
+            Self::Order => Some(Numbering {
+                field: "number",
+                prefix: "O",
+            }),
             _ => None,
         }
     }

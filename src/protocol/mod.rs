@@ -8,6 +8,7 @@
 
 pub mod change;
 pub mod conflict;
+pub mod frozen;
 pub mod merge;
 pub mod record;
 pub mod wire;

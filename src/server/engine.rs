@@ -229,6 +229,20 @@ fn missing_link(change: &Change, current: Option<&Stored>, records: &BTreeMap<Ke
     None
 }
 
+/// A change to a frozen (sent) quote or a line added to one: refused, with the reason
+/// (`protocol::frozen`).
+fn frozen_quote(change: &Change, current: Option<&Stored>, records: &BTreeMap<Key, Stored>) -> Option<String> {
+    let quote = match &change.op {
+        ChangeOp::Create { fields } if change.entity == EntityKind::QuoteLine => fields
+            .get(crate::model::records::fields::quote_line::QUOTE_ID)
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse::<Id>().ok())
+            .and_then(|q| records.get(&(EntityKind::Quote, q))),
+        _ => None,
+    };
+    crate::protocol::frozen::refusal(change.entity, current.filter(|s| merge::exists(s)), quote, &change.op)
+}
+
 /// How far ahead of the server's clock a pushed change's clock may be, in
 /// milliseconds (`outpost serve --max-clock-skew`, default one day).
 static MAX_SKEW_MS: AtomicU64 = AtomicU64::new(Hlc::DEFAULT_MAX_SKEW_MS);
@@ -383,6 +397,7 @@ pub fn plan(
             .and_then(|()| permitted(who, current, change))
             .and_then(|()| unknown_owner(change, policy).map_or(Ok(()), Err))
             .and_then(|()| missing_link(change, current, records).map_or(Ok(()), Err))
+            .and_then(|()| frozen_quote(change, current, records).map_or(Ok(()), Err))
         {
             drafts.push(Draft {
                 change: change.clone(),
@@ -451,6 +466,12 @@ fn permitted(who: &Principal, current: Option<&Stored>, change: &Change) -> Resu
         return Err(format!(
             "{what} is a user of the sync server; their login, name, e-mail and role change only on the \
              server (`outpost server user ...`)"
+        ));
+    }
+    if !who.may_change_anything() && crate::protocol::frozen::approves(change.entity, &change.op) {
+        return Err(format!(
+            "approving {what}'s discount is for managers and admins, and '{}' is a rep; `outpost quote submit` asks one",
+            who.user
         ));
     }
     if change.entity == EntityKind::User && !who.may_change_anything() {

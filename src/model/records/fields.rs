@@ -298,8 +298,10 @@ pub mod product {
     pub const DESCRIPTION: &str = "description";
     /// `active`.
     pub const ACTIVE: &str = "active";
+    /// `price_book`.
+    pub const PRICE_BOOK: &str = "price_book";
     /// Every field, in struct order.
-    pub const ALL: &[&str] = &[SKU, NAME, PRICES, TAX_PCT, DESCRIPTION, ACTIVE];
+    pub const ALL: &[&str] = &[SKU, NAME, PRICES, TAX_PCT, DESCRIPTION, ACTIVE, PRICE_BOOK];
 }
 
 /// The fields of a quote (`Quote`).
@@ -318,8 +320,83 @@ pub mod quote {
     pub const VALID_UNTIL: &str = "valid_until";
     /// `notes`.
     pub const NOTES: &str = "notes";
+    /// `discount_pct`.
+    pub const DISCOUNT_PCT: &str = "discount_pct";
+    /// `contact_id`.
+    pub const CONTACT_ID: &str = "contact_id";
+    /// `date`.
+    pub const DATE: &str = "date";
+    /// `revision`.
+    pub const REVISION: &str = "revision";
+    /// `revises_id`.
+    pub const REVISES_ID: &str = "revises_id";
+    /// `approved_discount_pct`.
+    pub const APPROVED_DISCOUNT_PCT: &str = "approved_discount_pct";
+    /// `approved_by`.
+    pub const APPROVED_BY: &str = "approved_by";
+    /// `approval_comment`.
+    pub const APPROVAL_COMMENT: &str = "approval_comment";
+    /// `sent_at`.
+    pub const SENT_AT: &str = "sent_at";
+    /// `closed_at`.
+    pub const CLOSED_AT: &str = "closed_at";
     /// Every field, in struct order.
-    pub const ALL: &[&str] = &[NUMBER, OPPORTUNITY_ID, ACCOUNT_ID, STATUS, CURRENCY, VALID_UNTIL, NOTES];
+    pub const ALL: &[&str] = &[
+        NUMBER,
+        OPPORTUNITY_ID,
+        ACCOUNT_ID,
+        CONTACT_ID,
+        STATUS,
+        CURRENCY,
+        VALID_UNTIL,
+        NOTES,
+        DISCOUNT_PCT,
+        DATE,
+        REVISION,
+        REVISES_ID,
+        APPROVED_DISCOUNT_PCT,
+        APPROVED_BY,
+        APPROVAL_COMMENT,
+        SENT_AT,
+        CLOSED_AT,
+    ];
+}
+
+/// The fields of an order (`Order`).
+pub mod order {
+    /// `number`.
+    pub const NUMBER: &str = "number";
+    /// `quote_id`.
+    pub const QUOTE_ID: &str = "quote_id";
+    /// `opportunity_id`.
+    pub const OPPORTUNITY_ID: &str = "opportunity_id";
+    /// `account_id`.
+    pub const ACCOUNT_ID: &str = "account_id";
+    /// `status`.
+    pub const STATUS: &str = "status";
+    /// `currency`.
+    pub const CURRENCY: &str = "currency";
+    /// `discount_pct`.
+    pub const DISCOUNT_PCT: &str = "discount_pct";
+    /// `lines`.
+    pub const LINES: &str = "lines";
+    /// `history`.
+    pub const HISTORY: &str = "history";
+    /// `notes`.
+    pub const NOTES: &str = "notes";
+    /// Every field, in struct order.
+    pub const ALL: &[&str] = &[
+        NUMBER,
+        QUOTE_ID,
+        OPPORTUNITY_ID,
+        ACCOUNT_ID,
+        STATUS,
+        CURRENCY,
+        DISCOUNT_PCT,
+        LINES,
+        HISTORY,
+        NOTES,
+    ];
 }
 
 /// The fields of a quote line (`QuoteLine`).

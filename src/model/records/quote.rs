@@ -1,4 +1,4 @@
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -15,17 +15,53 @@ pub enum QuoteStatus {
     /// Being written.
     #[default]
     Draft,
-    /// Sent to the customer.
+    /// Its discount is over the writer's limit: waiting for a manager.
+    NeedsApproval,
+    /// A manager approved its discount; it can be sent.
+    Approved,
+    /// Sent to the customer (frozen).
     Sent,
     /// Accepted by the customer.
     Accepted,
     /// Turned down.
     Rejected,
+    /// Sent and past `valid_until` without an answer (shown, not stored: see
+    /// [`Quote::status_on`]).
+    Expired,
 }
 
 impl QuoteStatus {
     /// The serde names of every variant, in order (the registry's choices).
-    pub const CHOICES: &'static [&'static str] = &["draft", "sent", "accepted", "rejected"];
+    pub const CHOICES: &'static [&'static str] = &[
+        "draft",
+        "needs_approval",
+        "approved",
+        "sent",
+        "accepted",
+        "rejected",
+        "expired",
+    ];
+
+    /// The serde name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::NeedsApproval => "needs_approval",
+            Self::Approved => "approved",
+            Self::Sent => "sent",
+            Self::Accepted => "accepted",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Sent and accepted quotes are frozen: their fields and lines do not change (a
+    /// revision is a new draft). Rejected and expired ones are closed too.
+    #[must_use]
+    pub fn frozen(self) -> bool {
+        matches!(self, Self::Sent | Self::Accepted | Self::Rejected | Self::Expired)
+    }
 }
 
 /// A priced proposal for an opportunity. Its lines are [`QuoteLine`] records.
@@ -38,7 +74,9 @@ pub struct Quote {
     pub opportunity_id: Option<Id>,
     /// The account (taken from the opportunity).
     pub account_id: Option<Id>,
-    /// Draft, sent, accepted, rejected.
+    /// The customer's contact the quote is addressed to.
+    pub contact_id: Option<Id>,
+    /// Draft, needs approval, approved, sent, accepted, rejected.
     pub status: QuoteStatus,
     /// Currency of every line.
     pub currency: String,
@@ -46,6 +84,45 @@ pub struct Quote {
     pub valid_until: Option<NaiveDate>,
     /// Free text printed on the quote.
     pub notes: Option<String>,
+    /// Quote-level discount in percent, on the subtotal.
+    pub discount_pct: Decimal,
+    /// The quote's date: prices are those valid on it (default: the day it was made).
+    pub date: Option<NaiveDate>,
+    /// Revision: 1 for the first, N+1 for `quote revise` (shown as `-R2`).
+    pub revision: u32,
+    /// The revision this one replaces.
+    pub revises_id: Option<Id>,
+    /// The largest discount a manager approved (see `totals::max_discount`).
+    pub approved_discount_pct: Option<Decimal>,
+    /// Who approved or rejected the discount (login or name).
+    pub approved_by: Option<String>,
+    /// The approver's comment.
+    pub approval_comment: Option<String>,
+    /// When it was sent.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// When the customer accepted or rejected it.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl Quote {
+    /// The status as of `today`: a sent quote past `valid_until` is expired.
+    #[must_use]
+    pub fn status_on(&self, today: NaiveDate) -> QuoteStatus {
+        match (self.status, self.valid_until) {
+            (QuoteStatus::Sent, Some(until)) if until < today => QuoteStatus::Expired,
+            (s, _) => s,
+        }
+    }
+
+    /// The number people see: `Q-AB12-0001`, `Q-AB12-0001-R2` from the second revision.
+    #[must_use]
+    pub fn display_number(&self) -> String {
+        if self.revision > 1 {
+            format!("{}-R{}", self.number, self.revision)
+        } else {
+            self.number.clone()
+        }
+    }
 }
 
 impl Default for Quote {
@@ -54,10 +131,20 @@ impl Default for Quote {
             number: String::new(),
             opportunity_id: None,
             account_id: None,
+            contact_id: None,
             status: QuoteStatus::Draft,
             currency: DEFAULT_CURRENCY.to_string(),
             valid_until: None,
             notes: None,
+            discount_pct: Decimal::ZERO,
+            date: None,
+            revision: 1,
+            revises_id: None,
+            approved_discount_pct: None,
+            approved_by: None,
+            approval_comment: None,
+            sent_at: None,
+            closed_at: None,
         }
     }
 }
@@ -73,6 +160,15 @@ impl Record for Quote {
         }
         currency("currency", &mut self.currency)?;
         tidy(&mut self.notes);
+        tidy(&mut self.approved_by);
+        tidy(&mut self.approval_comment);
+        percent("discount_pct", self.discount_pct)?;
+        if let Some(d) = self.date {
+            crate::model::validate::date("date", d)?;
+        }
+        if self.revision == 0 {
+            self.revision = 1;
+        }
         Ok(())
     }
 
@@ -80,11 +176,13 @@ impl Record for Quote {
         let mut out = Vec::new();
         link(&mut out, "opportunity_id", EntityKind::Opportunity, self.opportunity_id);
         link(&mut out, "account_id", EntityKind::Account, self.account_id);
+        link(&mut out, "contact_id", EntityKind::Contact, self.contact_id);
+        link(&mut out, "revises_id", EntityKind::Quote, self.revises_id);
         out
     }
 
     fn title(&self) -> String {
-        self.number.clone()
+        self.display_number()
     }
 }
 
@@ -133,11 +231,8 @@ impl Record for QuoteLine {
         super::required("description", &mut self.description)?;
         non_negative("quantity", self.quantity)?;
         non_negative("unit_price", self.unit_price)?;
-        non_negative("discount_pct", self.discount_pct)?;
-        non_negative("tax_pct", self.tax_pct)?;
-        if self.discount_pct > Decimal::from(100) {
-            return Err(Invalid::new("discount_pct", "a discount is at most 100%"));
-        }
+        percent("discount_pct", self.discount_pct)?;
+        percent("tax_pct", self.tax_pct)?;
         Ok(())
     }
 
@@ -150,5 +245,27 @@ impl Record for QuoteLine {
 
     fn title(&self) -> String {
         self.description.clone()
+    }
+}
+
+/// A percentage: 0 to 100.
+fn percent(field: &str, value: Decimal) -> Result<(), Invalid> {
+    non_negative(field, value)?;
+    if value > Decimal::ONE_HUNDRED {
+        return Err(Invalid::new(field, format!("{value}% is over 100%")));
+    }
+    Ok(())
+}
+
+impl QuoteLine {
+    /// What the totals need of this line.
+    #[must_use]
+    pub fn totals_input(&self) -> crate::model::totals::LineIn {
+        crate::model::totals::LineIn {
+            quantity: self.quantity,
+            unit_price: self.unit_price,
+            discount_pct: self.discount_pct,
+            tax_pct: self.tax_pct,
+        }
     }
 }
