@@ -24,7 +24,7 @@ use sled::{Db, Tree};
 /// now live (so code that named them through `store` still builds).
 pub use crate::protocol::{CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Outcome, Side, Stored};
 pub use apply::{Applied, Hold, Remote, SyncState};
-pub use backup::{BackupSummary, read_backup, write_backup};
+pub use backup::{BackupSummary, RestoreError, write_backup};
 pub use conflict::LocalConflict;
 pub use error::StoreError;
 pub use held::{HeldMark, K_USERS_AT};
@@ -101,6 +101,10 @@ impl Store {
             ctx: Context::default(),
             clock,
         };
+        if store.tree(META).contains_key(backup::K_RESTORING)? {
+            // A restore was killed part way: the store goes back to empty.
+            store.discard_restore()?;
+        }
         store.replica = meta::init_or_migrate(&store)?;
         Ok(store)
     }
