@@ -321,7 +321,10 @@ impl<'a> Writer<'a> {
     fn push(&mut self, m: Mutation) -> Result<(), AppError> {
         if m.kind == EntityKind::Opportunity
             && let crate::store::Op::Create(fl) = &m.op
-            && let Some(a) = fl.get("account_id").and_then(Value::as_str).and_then(|s| s.parse().ok())
+            && let Some(a) = fl
+                .get("account_id")
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse().ok())
         {
             self.opps.push((m.id, a));
         }

@@ -650,7 +650,12 @@ fn self_referencing(kind: EntityKind, targets: &[Target]) -> bool {
 
 /// A failed write of an import as the user sees it: the row of the mutation that failed
 /// (`rows` are the rows of the mutations written, from index `first`).
-fn commit_error(where_: &impl std::fmt::Display, rows: &[usize], first: usize, e: crate::store::StoreError) -> AppError {
+fn commit_error(
+    where_: &impl std::fmt::Display,
+    rows: &[usize],
+    first: usize,
+    e: crate::store::StoreError,
+) -> AppError {
     match e.mutation_index() {
         Some(j) => AppError::Invalid(format!(
             "{where_}: row {}: {e}; nothing was imported",
@@ -663,7 +668,12 @@ fn commit_error(where_: &impl std::fmt::Display, rows: &[usize], first: usize, e
 impl App {
     /// Writes one staged part of a large write (`what`: "import"); the first sets the
     /// staging marker. The last part is published by the caller.
-    pub(crate) fn stage_part(&self, what: &str, part: &[Mutation], first: bool) -> Result<(), crate::store::StoreError> {
+    pub(crate) fn stage_part(
+        &self,
+        what: &str,
+        part: &[Mutation],
+        first: bool,
+    ) -> Result<(), crate::store::StoreError> {
         use crate::store::Staging;
         use crate::store::meta::K_STAGED;
         let staging = Staging::Staging(what.to_string()).value();

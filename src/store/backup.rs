@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
-
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};

@@ -51,6 +51,9 @@ pub(crate) const HELD: usize = CONFLICTS + 1;
 /// Names of the fixed trees, in position order.
 const FIXED_TREES: [&str; 4] = ["meta", "outbox", "idx_parent", "idx_title"];
 
+/// sled's page cache.
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// The local database.
 pub struct Store {
     db: Db,
@@ -78,7 +81,8 @@ impl Store {
         let db = sled::Config::new()
             .path(dir.join("store"))
             .mode(sled::Mode::HighThroughput)
-            .cache_capacity(128 * 1024 * 1024)
+            // A smaller page cache for the 150 MB memory budget of issue 13.
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| StoreError::open(dir, e))?;
         let mut trees = Vec::new();
