@@ -130,7 +130,7 @@ fn sigkill_during_a_large_demo_leaves_nothing_and_a_rerun_works() {
     eprintln!("demo took {took:?}; (contacts written, live after recovery) per kill: {outcomes:?}");
 }
 
-/// `restore` is one transaction (records, their index entries, outbox and meta): a
+/// `restore` streams in transactions, meta last, and a killed one is emptied on open: a
 /// restore killed part way leaves an empty store that a second restore fills, or the
 /// whole backup, never part of it.
 #[test]

@@ -295,8 +295,91 @@ fn f(pairs: &[(&str, Value)]) -> Fields {
     pairs.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect()
 }
 
-fn ids(muts: &[Mutation], kind: EntityKind) -> Vec<Id> {
-    muts.iter().filter(|m| m.kind == kind).map(|m| m.id).collect()
+/// Writes the demo as it is generated, in staged parts (see `store::staged`), so memory
+/// stays flat whatever the scale: the ids of each kind and the deals' accounts are all
+/// that is kept. The last part publishes the whole demo at once.
+struct Writer<'a> {
+    app: &'a App,
+    part: Vec<Mutation>,
+    parts: usize,
+    ids: Vec<(EntityKind, Vec<Id>)>,
+    /// (deal, its account), for the quotes.
+    opps: Vec<(Id, Id)>,
+}
+
+impl<'a> Writer<'a> {
+    fn new(app: &'a App) -> Self {
+        Self {
+            app,
+            part: Vec::with_capacity(super::import::CHUNK),
+            parts: 0,
+            ids: Vec::new(),
+            opps: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, m: Mutation) -> Result<(), AppError> {
+        if m.kind == EntityKind::Opportunity
+            && let crate::store::Op::Create(fl) = &m.op
+            && let Some(a) = fl
+                .get("account_id")
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse().ok())
+        {
+            self.opps.push((m.id, a));
+        }
+        match self.ids.iter_mut().find(|(k, _)| *k == m.kind) {
+            Some((_, ids)) => ids.push(m.id),
+            None => self.ids.push((m.kind, vec![m.id])),
+        }
+        self.part.push(m);
+        if self.part.len() >= super::import::CHUNK {
+            self.app
+                .stage_part("demo", &self.part, self.parts == 0)
+                .map_err(|e| self.failed(e))?;
+            self.parts += 1;
+            self.part.clear();
+        }
+        Ok(())
+    }
+
+    fn extend(&mut self, muts: Vec<Mutation>) -> Result<(), AppError> {
+        muts.into_iter().try_for_each(|m| self.push(m))
+    }
+
+    fn ids(&self, kind: EntityKind) -> Vec<Id> {
+        self.ids
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, ids)| ids.clone())
+            .unwrap_or_default()
+    }
+
+    /// Removes what was written (and the demo marker) after a failed part.
+    fn failed(&self, e: crate::store::StoreError) -> AppError {
+        if self.parts > 0 {
+            let _ = self.app.discard_staged_write();
+        }
+        let _ = self
+            .app
+            .store
+            .commit_with_meta(&[], &[(crate::store::meta::K_DEMO, None)]);
+        AppError::from(e)
+    }
+
+    /// Writes the last part; the whole demo enters the outbox.
+    fn finish(self) -> Result<Vec<(EntityKind, usize)>, AppError> {
+        let result = if self.parts == 0 {
+            self.app.store.commit(&self.part).map(|_| ())
+        } else {
+            self.app
+                .store
+                .commit_staged(&self.part, &[(crate::store::meta::K_STAGED, None)], true)
+                .map(|_| ())
+        };
+        result.map_err(|e| self.failed(e))?;
+        Ok(self.ids.iter().map(|(k, ids)| (*k, ids.len())).collect())
+    }
 }
 
 impl App {
@@ -326,7 +409,12 @@ impl App {
         };
         let counts = plan(contacts);
         let n = |k: EntityKind| counts.iter().find(|(c, _)| *c == k).map_or(0, |(_, n)| *n);
-        let mut muts: Vec<Mutation> = Vec::new();
+        // All or nothing: staged (see `store::staged`) and marked as demo data in the
+        // first transaction, so an interrupted demo is rolled back on the next open and
+        // a completed one is never pushed by mistake.
+        self.store
+            .commit_with_meta(&[], &[(crate::store::meta::K_DEMO, Some("1"))])?;
+        let mut muts = Writer::new(self);
         for (i, owner) in OWNERS.iter().enumerate() {
             let role = if i == 0 { "manager" } else { "rep" };
             let email = format!(
@@ -342,7 +430,7 @@ impl App {
                     ("quota", json!(format!("{}", 150_000 + 25_000 * i))),
                     ("currency", json!("EUR")),
                 ]),
-            ));
+            ))?;
         }
         let mut account_meta = Vec::new();
         for i in 0..n(EntityKind::Account) {
@@ -378,9 +466,9 @@ impl App {
                     ("country", json!(country)),
                     ("owner", json!(owner)),
                 ]),
-            ));
+            ))?;
         }
-        let accounts = ids(&muts, EntityKind::Account);
+        let accounts = muts.ids(EntityKind::Account);
         let mut contact_account = Vec::new();
         for i in 0..n(EntityKind::Contact) {
             let a = g.rng.usize(..accounts.len());
@@ -410,9 +498,9 @@ impl App {
                     ("country", json!(country)),
                     ("owner", json!(owner)),
                 ]),
-            ));
+            ))?;
         }
-        let contacts_ids = ids(&muts, EntityKind::Contact);
+        let contacts_ids = muts.ids(EntityKind::Contact);
         for _ in 0..n(EntityKind::Lead) {
             let (first, last) = (g.pick(FIRST), g.pick(LAST));
             let company = format!(
@@ -445,7 +533,7 @@ impl App {
                     ("status", json!(status)),
                     ("owner", json!(g.pick(OWNERS))),
                 ]),
-            ));
+            ))?;
         }
         let mut product_prices = Vec::new();
         for i in 0..n(EntityKind::Product) {
@@ -468,9 +556,9 @@ impl App {
                     ("tax_pct", json!(if i % 5 == 0 { "7" } else { "19" })),
                     ("active", json!(true)),
                 ]),
-            ));
+            ))?;
         }
-        let products = ids(&muts, EntityKind::Product);
+        let products = muts.ids(EntityKind::Product);
         let pipeline = self.config.pipeline.clone();
         for i in 0..n(EntityKind::Opportunity) {
             let a = g.rng.usize(..accounts.len());
@@ -514,20 +602,9 @@ impl App {
                         ])),
                     ),
                 ]),
-            ));
+            ))?;
         }
-        let opps: Vec<(Id, Id)> = muts
-            .iter()
-            .filter(|m| m.kind == EntityKind::Opportunity)
-            .filter_map(|m| match &m.op {
-                crate::store::Op::Create(fl) => fl
-                    .get("account_id")
-                    .and_then(Value::as_str)
-                    .and_then(|s| s.parse().ok())
-                    .map(|a| (m.id, a)),
-                _ => None,
-            })
-            .collect();
+        let opps: Vec<(Id, Id)> = std::mem::take(&mut muts.opps);
         let mut line_muts = Vec::new();
         for _ in 0..n(EntityKind::Quote) {
             let (opp, account) = opps[g.rng.usize(..opps.len())];
@@ -567,9 +644,9 @@ impl App {
                     ]),
                 ));
             }
-            muts.push(q);
+            muts.push(q)?;
         }
-        muts.extend(line_muts);
+        muts.extend(line_muts)?;
         for i in 0..n(EntityKind::Activity) {
             let c = g.rng.usize(..contacts_ids.len());
             let account = accounts[contact_account[c]];
@@ -596,7 +673,7 @@ impl App {
                     fields.insert("outcome".into(), json!(g.pick(OUTCOMES)));
                 }
             }
-            muts.push(Mutation::create(EntityKind::Activity, fields));
+            muts.push(Mutation::create(EntityKind::Activity, fields))?;
         }
         for _ in 0..n(EntityKind::Event) {
             let a = g.rng.usize(..accounts.len());
@@ -627,22 +704,13 @@ impl App {
                     ),
                     ("account_id", json!(accounts[a].to_string())),
                 ]),
-            ));
+            ))?;
         }
-        // All or nothing: staged (see `store::staged`) and marked as demo data in the
-        // first transaction, so an interrupted demo is rolled back on the next open and
-        // a completed one is never pushed by mistake.
-        self.store
-            .commit_with_meta(&[], &[(crate::store::meta::K_DEMO, Some("1"))])?;
-        self.commit_staged_write("demo", &muts, &[]).map_err(|(_, e)| {
-            let _ = self.store.commit_with_meta(&[], &[(crate::store::meta::K_DEMO, None)]);
-            AppError::from(e)
-        })?;
+        let written = muts.finish()?;
         let mut summary = DemoSummary::default();
         for kind in EntityKind::ALL {
-            summary
-                .counts
-                .push((kind, muts.iter().filter(|m| m.kind == kind).count()));
+            let n = written.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n);
+            summary.counts.push((kind, n));
         }
         Ok(summary)
     }

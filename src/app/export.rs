@@ -333,13 +333,52 @@ impl App {
         raw: bool,
         out: &mut dyn Write,
     ) -> Result<usize, AppError> {
-        let mut sink = Sink::new(format, kind, out)?.raw_cells(raw);
         let mut names = Names::default();
+        // Relation names come from one pass over each related kind, not a lookup a row.
+        names.preload(self, kind, self.store.count(kind));
+        if format == Format::Csv {
+            return self.export_csv(kind, raw, out, &mut names);
+        }
+        let mut sink = Sink::new(format, kind, out)?.raw_cells(raw);
         for item in self.store.live(kind) {
             let (id, stored) = item?;
             sink.push(&self.view(kind, id, &stored, &mut names))?;
         }
         sink.finish()
+    }
+
+    /// CSV straight from the stored records: the cells [`Sink`] writes for
+    /// [`App::view`]'s object, without building the object, one record at a time.
+    fn export_csv(
+        &self,
+        kind: EntityKind,
+        raw: bool,
+        out: &mut dyn Write,
+        names: &mut Names,
+    ) -> Result<usize, AppError> {
+        let mut w = csv_writer(out);
+        w.write_record(columns(kind)).map_err(csv_err)?;
+        let mut count = 0;
+        for item in self.store.live(kind) {
+            let (id, stored) = item?;
+            let mut cells = Vec::with_capacity(24);
+            self.csv_cells(kind, id, &stored, names, &mut cells);
+            if !raw {
+                for c in &mut cells {
+                    if is_formula(c) || is_escaped(c) {
+                        *c = std::borrow::Cow::Owned(format!("'{c}"));
+                    }
+                }
+            }
+            w.write_record(cells.into_iter().map(|c| match c {
+                std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.as_bytes()),
+                std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o.into_bytes()),
+            }))
+            .map_err(csv_err)?;
+            count += 1;
+        }
+        w.flush().map_err(io)?;
+        Ok(count)
     }
 }
 

@@ -6,8 +6,10 @@
 //! when there is one, else by the kind's natural key (see [`natural_key`]); a matched row
 //! updates only the fields that differ, an unmatched one creates a record. In a matched
 //! row a blank cell leaves its field alone, list fields (e-mails, phones) gain items and
-//! never lose them, product prices gain currencies. Every row is checked before anything
-//! is written; then all rows are written, or none.
+//! never lose them, product prices gain currencies. All rows are written, or none: a
+//! large import is checked and written in one streaming pass of staged parts (memory
+//! does not grow with the file) that enter the outbox together with the last one, and
+//! a row error anywhere removes what was written (see `store::staged`).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -304,6 +306,15 @@ impl App {
         let now = self.clock().now();
         let mut errors = Vec::new();
         let mut creates = Vec::new();
+        // Creates are written as they are read, in staged parts of [`CHUNK`] rows (see
+        // `store::staged`: nothing enters the outbox until the last part, and a failure
+        // or a crash removes what was written), so memory does not grow with the file.
+        // Not for a kind whose rows may name records of the same kind (an account's
+        // parent): a row must never resolve to a record an earlier row of this import
+        // created.
+        let stream = !opts.dry_run && !self_referencing(kind, &targets);
+        let mut staged_parts = 0usize;
+        let mut created = 0usize;
         let mut updates = Vec::new();
         // The file row of each create and each update, for commit errors.
         let (mut create_rows, mut update_rows) = (Vec::new(), Vec::new());
@@ -508,8 +519,20 @@ impl App {
                         m.id = id;
                         claimed.insert(id, row);
                     }
-                    creates.push(m);
-                    create_rows.push(row);
+                    created += 1;
+                    if errors.is_empty() && !opts.dry_run {
+                        creates.push(m);
+                        create_rows.push(row);
+                    }
+                    if stream && errors.is_empty() && creates.len() >= CHUNK {
+                        if let Err(e) = self.stage_part("import", &creates, staged_parts == 0) {
+                            let _ = self.discard_staged_write();
+                            return Err(commit_error(&where_, &create_rows, 0, e));
+                        }
+                        staged_parts += 1;
+                        creates.clear();
+                        create_rows.clear();
+                    }
                 }
                 [one] => {
                     claimed.insert(*one, row);
@@ -571,6 +594,9 @@ impl App {
             }
         }
         if !errors.is_empty() {
+            if staged_parts > 0 {
+                self.discard_staged_write()?;
+            }
             let total = errors.len();
             errors.truncate(MAX_ERRORS);
             if total > MAX_ERRORS {
@@ -587,17 +613,21 @@ impl App {
             .filter(|(h, t)| matches!(t, Target::Skip) && maps.iter().any(|(col, _)| spec::fold(col) == spec::fold(h)))
             .map(|(h, _)| h.clone())
             .collect();
-        let (created, updated) = (creates.len(), updates.len());
-        if !opts.dry_run {
-            let row_of: Vec<usize> = create_rows.into_iter().chain(update_rows).collect();
+        let updated = updates.len();
+        let row_of: Vec<usize> = create_rows.into_iter().chain(update_rows).collect();
+        if opts.dry_run {
+        } else if staged_parts > 0 {
+            // The last part: the rest of the creates and every update, and the whole
+            // import enters the outbox.
+            let last: Vec<Mutation> = creates.into_iter().chain(updates).collect();
+            let done = [(crate::store::meta::K_STAGED, None)];
+            if let Err(e) = self.store.commit_staged(&last, &done, true) {
+                let _ = self.discard_staged_write();
+                return Err(commit_error(&where_, &row_of, 0, e));
+            }
+        } else {
             self.commit_all_or_nothing(&creates, &updates)
-                .map_err(|(i, e)| match e.mutation_index() {
-                    Some(j) => AppError::Invalid(format!(
-                        "{where_}: row {}: {e}; nothing was imported",
-                        row_of.get(i + j).copied().unwrap_or(0)
-                    )),
-                    None => AppError::from(e),
-                })?;
+                .map_err(|(i, e)| commit_error(&where_, &row_of, i, e))?;
         }
         Ok(ImportReport {
             rows,
@@ -611,7 +641,47 @@ impl App {
     }
 }
 
+/// Whether an import of `kind` with these columns may name records of its own kind.
+fn self_referencing(kind: EntityKind, targets: &[Target]) -> bool {
+    targets
+        .iter()
+        .any(|t| matches!(t, Target::Field(s) if s.ty == spec::Ty::Ref(kind)))
+}
+
+/// A failed write of an import as the user sees it: the row of the mutation that failed
+/// (`rows` are the rows of the mutations written, from index `first`).
+fn commit_error(
+    where_: &impl std::fmt::Display,
+    rows: &[usize],
+    first: usize,
+    e: crate::store::StoreError,
+) -> AppError {
+    match e.mutation_index() {
+        Some(j) => AppError::Invalid(format!(
+            "{where_}: row {}: {e}; nothing was imported",
+            rows.get(first + j).copied().unwrap_or(0)
+        )),
+        None => AppError::from(e),
+    }
+}
+
 impl App {
+    /// Writes one staged part of a large write (`what`: "import"); the first sets the
+    /// staging marker. The last part is published by the caller.
+    pub(crate) fn stage_part(
+        &self,
+        what: &str,
+        part: &[Mutation],
+        first: bool,
+    ) -> Result<(), crate::store::StoreError> {
+        use crate::store::Staging;
+        use crate::store::meta::K_STAGED;
+        let staging = Staging::Staging(what.to_string()).value();
+        let marker = [(K_STAGED, Some(staging.as_str()))];
+        let meta: &[(&str, Option<&str>)] = if first { &marker } else { &[] };
+        self.store.commit_staged(part, meta, false).map(|_| ())
+    }
+
     /// The kind of the record with this id, if any (trashed ones too).
     fn kind_of(&self, id: Id) -> Result<Option<EntityKind>, AppError> {
         for kind in EntityKind::ALL {
@@ -624,7 +694,7 @@ impl App {
 }
 
 /// Rows written per transaction: large enough to be fast, small enough to keep memory flat.
-const CHUNK: usize = 5_000;
+pub(crate) const CHUNK: usize = 10_000;
 
 /// Written by older versions while an import spanned several commits: the records it
 /// wrote, one per line. An interrupted import of theirs is still rolled back the old way
@@ -691,7 +761,7 @@ impl App {
 
     /// Removes what an unfinished staged write wrote, batch by batch; the outbox is not
     /// touched. A demo's marker goes with it (the store is empty again).
-    fn discard_staged_write(&self) -> Result<usize, crate::store::StoreError> {
+    pub(crate) fn discard_staged_write(&self) -> Result<usize, crate::store::StoreError> {
         use crate::store::meta::{K_DEMO, K_STAGED};
         let demo = matches!(self.store.staging()?, Some(crate::store::Staging::Staging(w)) if w == "demo");
         let mut done = vec![(K_STAGED, None)];

@@ -204,10 +204,13 @@ impl App {
 }
 
 /// Restores a backup into the (empty) store at `dir`; `file` names the input in
-/// messages. Nothing is restored when the file does not parse.
+/// messages. Nothing is restored when the file does not parse (see `Store::restore`).
 pub fn restore(dir: &Path, file: &Path, input: &mut dyn BufRead) -> Result<BackupSummary, AppError> {
-    let parsed = crate::store::read_backup(input)
-        .map_err(|m| AppError::Invalid(format!("{}: {m}; nothing was restored", file.display())))?;
     let mut store = crate::store::Store::open(dir).map_err(AppError::Store)?;
-    Ok(store.restore(parsed)?)
+    store.restore(input).map_err(|e| match e {
+        crate::store::RestoreError::Invalid(m) => {
+            AppError::Invalid(format!("{}: {m}; nothing was restored", file.display()))
+        }
+        crate::store::RestoreError::Store(e) => AppError::Store(e),
+    })
 }

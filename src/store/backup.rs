@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
+use super::apply::finish;
 use super::{CONFLICTS, Change, HELD, HeldMark, LocalConflict, META, OUTBOX, Store, StoreError, Stored};
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
 
@@ -123,210 +124,284 @@ pub fn write_backup(store: &Store, out: &mut dyn Write) -> Result<BackupSummary,
     Ok(summary)
 }
 
-/// What a parsed backup holds, ready to load.
-pub struct Parsed {
-    meta: Vec<(String, String)>,
+/// Meta key: a restore is under way. Set (and flushed) before the first record is
+/// written and removed by the restore's last transaction; a store opened with it set
+/// was interrupted mid-restore and is emptied again ([`Store::discard_restore`]).
+pub(crate) const K_RESTORING: &str = "restore_under_way";
+
+/// Lines written per transaction while restoring.
+const RESTORE_BATCH: usize = 2_000;
+
+/// Why a restore failed.
+#[derive(Debug)]
+pub enum RestoreError {
+    /// The file is not a whole, consistent backup (the message names the line).
+    Invalid(String),
+    /// The store could not be written, or is not empty.
+    Store(StoreError),
+}
+
+impl From<StoreError> for RestoreError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<sled::Error> for RestoreError {
+    fn from(e: sled::Error) -> Self {
+        Self::Store(StoreError::Sled(e))
+    }
+}
+
+/// The lines read since the last written part.
+#[derive(Default)]
+struct Part {
     records: Vec<(EntityKind, Id, Stored)>,
     outbox: Vec<Change>,
     conflicts: Vec<LocalConflict>,
     held: Vec<HeldMark>,
 }
 
-/// Reads and checks a whole backup before anything is written. Errors name the line.
-pub fn read_backup(input: &mut dyn BufRead) -> Result<Parsed, String> {
-    let mut parsed = Parsed {
-        meta: Vec::new(),
-        records: Vec::new(),
-        outbox: Vec::new(),
-        conflicts: Vec::new(),
-        held: Vec::new(),
-    };
-    let mut seen_header = false;
-    for (n, line) in input.lines().enumerate() {
-        let n = n + 1;
-        let line = line.map_err(|e| format!("line {n}: {e}"))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed_line: Line = serde_json::from_str(&line).map_err(|e| format!("line {n}: {e}"))?;
-        match parsed_line {
-            Line::Header {
-                format,
-                version,
-                schema,
-            } => {
-                if format != FORMAT || version != FORMAT_VERSION {
-                    return Err(format!(
-                        "line {n}: not an outpost backup (format {format} version {version})"
-                    ));
-                }
-                if schema > super::SCHEMA_VERSION {
-                    return Err(format!(
-                        "line {n}: backup of schema {schema}, newer than this outpost (up to {}); install a newer outpost",
-                        super::SCHEMA_VERSION
-                    ));
-                }
-                seen_header = true;
-            }
-            _ if !seen_header => {
-                return Err(format!(
-                    "line {n}: expected the backup header first; is this an outpost backup?"
-                ));
-            }
-            Line::Meta { key, value } => parsed.meta.push((key, value)),
-            Line::Record {
-                entity,
-                id,
-                fields,
-                clocks,
-                deleted,
-            } => {
-                if entity.describe(&fields).is_none() {
-                    return Err(format!("line {n}: {entity} {id} has fields that do not fit a {entity}"));
-                }
-                if let Some(stray) = fields.keys().find(|k| !entity.field_names().contains(k)) {
-                    return Err(format!(
-                        "line {n}: '{stray}' is not a field of a {entity}; is the entity right?"
-                    ));
-                }
-                parsed.records.push((
-                    entity,
-                    id,
-                    Stored {
-                        fields,
-                        clocks,
-                        deleted,
-                    },
-                ));
-            }
-            Line::Outbox { change } => parsed.outbox.push(change),
-            Line::Held { mark } => parsed.held.push(mark),
-            Line::Conflict { conflict } => {
-                parsed
-                    .conflicts
-                    .push(serde_json::from_value(conflict).map_err(|e| format!("line {n}: conflict: {e}"))?);
-            }
-        }
+impl Part {
+    fn len(&self) -> usize {
+        self.records.len() + self.outbox.len() + self.conflicts.len() + self.held.len()
     }
-    if !seen_header {
-        return Err("the file is empty; expected an outpost backup".into());
-    }
-    let mut prev = None;
-    for c in &parsed.outbox {
-        if prev.is_some_and(|p: u64| c.seq != p + 1) {
-            return Err(format!(
-                "outbox sequence jumps to {} after {}",
-                c.seq,
-                prev.unwrap_or(0)
-            ));
-        }
-        prev = Some(c.seq);
-    }
-    // The outbox must sit exactly between the acknowledged and the next sequence number,
-    // or new changes would overwrite (and lose) pending ones.
-    let meta_u64 = |key: &str, default: u64| -> Result<u64, String> {
-        parsed
-            .meta
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or(Ok(default), |(_, v)| {
-                v.parse().map_err(|_| format!("meta {key} is '{v}', not a number"))
-            })
-    };
-    let acked = meta_u64(super::meta::K_ACKED_SEQ, 0)?;
-    let next = meta_u64(super::meta::K_NEXT_SEQ, 0)?;
-    let (first, last) = match (parsed.outbox.first(), parsed.outbox.last()) {
-        (Some(f), Some(l)) => (f.seq, l.seq),
-        _ => (acked + 1, acked),
-    };
-    if first != acked + 1 || next != last + 1 {
-        return Err(format!(
-            "the outbox holds changes {first}..={last}, but meta says {acked} were acknowledged and the next is {next}; \
-             the backup is damaged"
-        ));
-    }
-    Ok(parsed)
 }
 
-impl Parsed {
-    /// What the backup holds.
-    #[must_use]
-    pub fn summary(&self) -> BackupSummary {
-        BackupSummary {
-            records: self.records.len(),
-            outbox: self.outbox.len(),
-            meta: self.meta.len(),
-        }
+/// Checks one record line's fields against its kind.
+fn check_record(n: usize, entity: EntityKind, id: Id, fields: &Fields) -> Result<(), String> {
+    if entity.describe(fields).is_none() {
+        return Err(format!("line {n}: {entity} {id} has fields that do not fit a {entity}"));
     }
+    if let Some(stray) = fields.keys().find(|k| !entity.field_names().contains(k)) {
+        return Err(format!(
+            "line {n}: '{stray}' is not a field of a {entity}; is the entity right?"
+        ));
+    }
+    Ok(())
 }
 
 impl Store {
-    /// Loads a parsed backup into this store, which must be empty. One transaction: the
-    /// records (through the one record-writing function, so their index entries are
-    /// written with them), outbox, conflicts, held marks and meta (schema version and the
-    /// restored marker included) land together or not at all. sled transactions are
-    /// atomic across a crash too, so an interrupted restore leaves the store empty, and
-    /// restoring again works; there is no half-restored state to detect. A backup is
-    /// held in memory anyway (it is parsed first), so one transaction costs no more.
-    pub fn restore(&mut self, parsed: Parsed) -> Result<BackupSummary, StoreError> {
+    /// Restores a backup into this store, which must be empty, reading it line by line:
+    /// memory stays bounded whatever the backup's size. The lines are checked as they
+    /// are read and written in transactions of a few thousand (records through the one
+    /// record-writing function, with their index entries; outbox, conflicts, held
+    /// marks); the last transaction writes meta (schema version and the restored marker
+    /// included) and ends the restore. Until then [`K_RESTORING`] is set: a restore that
+    /// fails (a bad line, a damaged outbox) empties the store again before it returns,
+    /// and one that is killed is emptied when the store is next opened. So a restore
+    /// leaves an empty store or the whole backup, never part of it, and restoring again
+    /// works.
+    pub fn restore(&mut self, input: &mut dyn BufRead) -> Result<BackupSummary, RestoreError> {
         let has_records = !self.has_no_records() || self.outbox_len() > 0;
         if has_records {
-            return Err(StoreError::NotEmpty {
+            return Err(RestoreError::Store(StoreError::NotEmpty {
                 path: self.path().to_path_buf(),
-            });
+            }));
         }
-        let next: u64 = parsed
-            .meta
+        self.tree(META).insert(K_RESTORING, b"1".as_slice())?;
+        self.flush()?;
+        match self.restore_lines(input) {
+            Ok(summary) => Ok(summary),
+            Err(e) => {
+                self.discard_restore()?;
+                Err(e)
+            }
+        }
+    }
+
+    fn restore_lines(&mut self, input: &mut dyn BufRead) -> Result<BackupSummary, RestoreError> {
+        let invalid = RestoreError::Invalid;
+        let mut summary = BackupSummary::default();
+        let mut meta: Vec<(String, String)> = Vec::new();
+        let mut part = Part::default();
+        let mut seen_header = false;
+        let (mut first_seq, mut last_seq): (Option<u64>, Option<u64>) = (None, None);
+        let mut line = String::new();
+        let mut n = 0;
+        loop {
+            line.clear();
+            n += 1;
+            let read = input
+                .read_line(&mut line)
+                .map_err(|e| invalid(format!("line {n}: {e}")))?;
+            if read == 0 {
+                break;
+            }
+            if line.trim().is_empty() {
+                continue;
+            }
+            let parsed_line: Line = serde_json::from_str(&line).map_err(|e| invalid(format!("line {n}: {e}")))?;
+            match parsed_line {
+                Line::Header {
+                    format,
+                    version,
+                    schema,
+                } => {
+                    if format != FORMAT || version != FORMAT_VERSION {
+                        return Err(invalid(format!(
+                            "line {n}: not an outpost backup (format {format} version {version})"
+                        )));
+                    }
+                    if schema > super::SCHEMA_VERSION {
+                        return Err(invalid(format!(
+                            "line {n}: backup of schema {schema}, newer than this outpost (up to {}); install a newer outpost",
+                            super::SCHEMA_VERSION
+                        )));
+                    }
+                    seen_header = true;
+                }
+                _ if !seen_header => {
+                    return Err(invalid(format!(
+                        "line {n}: expected the backup header first; is this an outpost backup?"
+                    )));
+                }
+                Line::Meta { key, value } => {
+                    if key == K_RESTORING {
+                        return Err(invalid(format!("line {n}: meta {key} is not part of a backup")));
+                    }
+                    meta.push((key, value));
+                }
+                Line::Record {
+                    entity,
+                    id,
+                    fields,
+                    clocks,
+                    deleted,
+                } => {
+                    check_record(n, entity, id, &fields).map_err(invalid)?;
+                    part.records.push((
+                        entity,
+                        id,
+                        Stored {
+                            fields,
+                            clocks,
+                            deleted,
+                        },
+                    ));
+                    summary.records += 1;
+                }
+                Line::Outbox { change } => {
+                    if let Some(p) = last_seq
+                        && change.seq != p + 1
+                    {
+                        return Err(invalid(format!("outbox sequence jumps to {} after {p}", change.seq)));
+                    }
+                    first_seq.get_or_insert(change.seq);
+                    last_seq = Some(change.seq);
+                    part.outbox.push(change);
+                    summary.outbox += 1;
+                }
+                Line::Held { mark } => part.held.push(mark),
+                Line::Conflict { conflict } => {
+                    part.conflicts.push(
+                        serde_json::from_value(conflict).map_err(|e| invalid(format!("line {n}: conflict: {e}")))?,
+                    );
+                }
+            }
+            if part.len() >= RESTORE_BATCH {
+                self.write_part(&mut part)?;
+            }
+        }
+        if !seen_header {
+            return Err(invalid("the file is empty; expected an outpost backup".into()));
+        }
+        // The outbox must sit exactly between the acknowledged and the next sequence
+        // number, or new changes would overwrite (and lose) pending ones.
+        let meta_u64 = |key: &str, default: u64| -> Result<u64, RestoreError> {
+            meta.iter().find(|(k, _)| k == key).map_or(Ok(default), |(_, v)| {
+                v.parse()
+                    .map_err(|_| invalid(format!("meta {key} is '{v}', not a number")))
+            })
+        };
+        let acked = meta_u64(super::meta::K_ACKED_SEQ, 0)?;
+        let next = meta_u64(super::meta::K_NEXT_SEQ, 0)?;
+        let (first, last) = match (first_seq, last_seq) {
+            (Some(f), Some(l)) => (f, l),
+            _ => (acked + 1, acked),
+        };
+        if first != acked + 1 || next != last + 1 {
+            return Err(invalid(format!(
+                "the outbox holds changes {first}..={last}, but meta says {acked} were acknowledged and the next is {next}; \
+                 the backup is damaged"
+            )));
+        }
+        self.write_part(&mut part)?;
+        summary.meta = meta.len();
+        let next: u64 = meta
             .iter()
             .find(|(k, _)| k == super::meta::K_NEXT_SEQ)
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(1);
         // A backup of a restored store that made changes since keeps its marker (see
         // `write_backup`): the restored copy goes on as that store's new replica.
-        let kept = parsed
-            .meta
+        let kept = meta
             .iter()
             .find(|(k, _)| k == super::meta::K_RESTORED)
             .and_then(|(_, v)| v.split_once(' '))
             .and_then(|(r, n)| Some((r.parse::<ReplicaId>().ok()?, n.parse::<u64>().ok()?)));
         let (new_replica, next) = kept.unwrap_or_else(|| (ReplicaId::random(), next));
         let marker = format!("{new_replica} {next}");
-        let result = self.trees.as_slice().transaction(|trees| {
-            for (k, v) in &parsed.meta {
-                trees[META].insert(k.as_bytes(), v.as_bytes())?;
+        let result = self.tree(META).transaction(|tree| {
+            for (k, v) in &meta {
+                tree.insert(k.as_bytes(), v.as_bytes())?;
             }
-            for (kind, id, stored) in &parsed.records {
-                // A backup of an older schema holds records in their older form.
-                let mut stored = stored.clone();
-                super::meta::upgrade(*kind, &mut stored);
-                super::write::replace(trees, *kind, *id, None, Some(&stored))?;
-            }
-            for c in &parsed.outbox {
-                let bytes = serde_json::to_vec(c).unwrap_or_default();
-                trees[OUTBOX].insert(&c.seq.to_be_bytes(), bytes)?;
-            }
-            for c in &parsed.conflicts {
-                let (key, value) = super::conflict::encode(c);
-                trees[CONFLICTS].insert(key, value)?;
-            }
-            for m in &parsed.held {
-                trees[HELD].insert(super::held::key(m.entity, m.id), super::held::encode(m))?;
-            }
-            trees[META].insert(super::meta::K_SCHEMA, super::SCHEMA_VERSION.to_string().as_bytes())?;
+            tree.insert(super::meta::K_SCHEMA, super::SCHEMA_VERSION.to_string().as_bytes())?;
             // New changes are stamped as a new replica; the first sync sends the backup's
             // pending changes under the old one and then takes the new identity (see
             // `meta::K_RESTORED` and `sync::engine`).
-            trees[META].insert(super::meta::K_RESTORED, marker.as_bytes())?;
+            tree.insert(super::meta::K_RESTORED, marker.as_bytes())?;
+            tree.remove(K_RESTORING)?;
             Ok::<_, ConflictableTransactionError<StoreError>>(())
         });
-        match result {
-            Ok(()) => {}
-            Err(TransactionError::Abort(e)) => return Err(e),
-            Err(TransactionError::Storage(e)) => return Err(StoreError::Sled(e)),
-        }
+        finish(result)?;
         self.flush()?;
         self.replica = new_replica;
-        Ok(parsed.summary())
+        Ok(summary)
+    }
+
+    /// Writes the lines read so far in one transaction (not flushed: until the restore's
+    /// last transaction, an interrupted restore is emptied anyway).
+    fn write_part(&self, part: &mut Part) -> Result<(), StoreError> {
+        if part.len() == 0 {
+            return Ok(());
+        }
+        for (kind, _, stored) in &mut part.records {
+            // A backup of an older schema holds records in their older form.
+            super::meta::upgrade(*kind, stored);
+        }
+        let result = self.trees.as_slice().transaction(|trees| {
+            for (kind, id, stored) in &part.records {
+                super::write::replace(trees, *kind, *id, None, Some(stored))?;
+            }
+            for c in &part.outbox {
+                let bytes = serde_json::to_vec(c).unwrap_or_default();
+                trees[OUTBOX].insert(&c.seq.to_be_bytes(), bytes)?;
+            }
+            for c in &part.conflicts {
+                let (key, value) = super::conflict::encode(c);
+                trees[CONFLICTS].insert(key, value)?;
+            }
+            for m in &part.held {
+                trees[HELD].insert(super::held::key(m.entity, m.id), super::held::encode(m))?;
+            }
+            Ok::<_, ConflictableTransactionError<StoreError>>(())
+        });
+        finish(result)?;
+        *part = Part::default();
+        Ok(())
+    }
+
+    /// Empties a store whose restore did not finish: every tree but `meta` (which the
+    /// restore writes only in its last transaction) is cleared, then the marker goes.
+    /// Run by a failed restore and, for a killed one, when the store is opened.
+    pub(crate) fn discard_restore(&self) -> Result<(), StoreError> {
+        for tree in &self.trees[META + 1..] {
+            tree.clear()?;
+        }
+        self.flush()?;
+        self.tree(META).remove(K_RESTORING)?;
+        self.flush()
     }
 
     /// What the restore marker says, if this store was restored and has not synced since

@@ -381,9 +381,8 @@ mod tests {
             .expect("apply");
         let mut out = Vec::new();
         crate::store::write_backup(&store, &mut out).expect("backup");
-        let parsed = crate::store::read_backup(&mut out.as_slice()).expect("parse");
         let (_d2, mut fresh) = open();
-        fresh.restore(parsed).expect("restore");
+        fresh.restore(&mut out.as_slice()).expect("restore");
         assert_eq!(fresh.held_marks().expect("marks"), store.held_marks().expect("marks"));
         assert!(is_open(&fresh, "5"));
     }

@@ -24,7 +24,7 @@ use sled::{Db, Tree};
 /// now live (so code that named them through `store` still builds).
 pub use crate::protocol::{CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Outcome, Side, Stored};
 pub use apply::{Applied, Hold, Remote, SyncState};
-pub use backup::{BackupSummary, read_backup, write_backup};
+pub use backup::{BackupSummary, RestoreError, write_backup};
 pub use conflict::LocalConflict;
 pub use error::StoreError;
 pub use held::{HeldMark, K_USERS_AT};
@@ -50,6 +50,9 @@ pub(crate) const HELD: usize = CONFLICTS + 1;
 
 /// Names of the fixed trees, in position order.
 const FIXED_TREES: [&str; 4] = ["meta", "outbox", "idx_parent", "idx_title"];
+
+/// sled's page cache.
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The local database.
 pub struct Store {
@@ -78,7 +81,8 @@ impl Store {
         let db = sled::Config::new()
             .path(dir.join("store"))
             .mode(sled::Mode::HighThroughput)
-            .cache_capacity(128 * 1024 * 1024)
+            // A smaller page cache for the 150 MB memory budget of issue 13.
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| StoreError::open(dir, e))?;
         let mut trees = Vec::new();
@@ -101,6 +105,10 @@ impl Store {
             ctx: Context::default(),
             clock,
         };
+        if store.tree(META).contains_key(backup::K_RESTORING)? {
+            // A restore was killed part way: the store goes back to empty.
+            store.discard_restore()?;
+        }
         store.replica = meta::init_or_migrate(&store)?;
         Ok(store)
     }
