@@ -1,6 +1,6 @@
 //! Territories in the TUI, through the generic list and detail: the palette's
 //! `territories` opens the list (columns from the registry), Enter opens a territory with
-//! its accounts.
+//! its accounts; products and orders are reached the same way.
 
 mod tui_support;
 use tui_support as common;
@@ -36,4 +36,17 @@ fn the_palette_opens_the_territories_list_and_a_territory_shows_its_accounts() {
     s.keys("enter");
     let screen = s.screen();
     assert!(screen.contains(&format!("Accounts ({})", changed.len())), "{screen}");
+}
+
+/// Products and orders have no tab but a list through the palette, like territories.
+#[test]
+fn the_palette_opens_the_products_and_orders_lists() {
+    let (_dir, app) = common::demo_app();
+    let mut s = Harness::new(app, common::ZONE, (120, 40));
+    s.keys(": p r o d u c t s enter");
+    assert_eq!(s.state.view, ViewId::List(EntityKind::Product));
+    let list = s.state.list(EntityKind::Product).expect("list");
+    assert!(!list.visible().is_empty(), "the demo has products");
+    s.keys(": o r d e r s enter");
+    assert_eq!(s.state.view, ViewId::List(EntityKind::Order));
 }

@@ -59,6 +59,10 @@ pub enum Action {
     GotoActivities,
     /// Show territories.
     GotoTerritories,
+    /// Show products.
+    GotoProducts,
+    /// Show orders.
+    GotoOrders,
     /// Show the calendar.
     GotoCalendar,
     /// Show the conflicts inbox.

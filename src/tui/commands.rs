@@ -252,6 +252,8 @@ pub const COMMANDS: &[Command] = &[
         "Show the territories list",
         false,
     ),
+    c(Action::GotoProducts, "products", "Show the products list", false),
+    c(Action::GotoOrders, "orders", "Show the orders list", false),
     c(Action::GotoCalendar, "calendar", "Show the calendar", false),
     c(
         Action::GotoConflicts,

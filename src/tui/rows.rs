@@ -21,7 +21,7 @@ pub use crate::app::kinds::{Cell, ListColumn as Column, Sort};
 use crate::model::records::fields;
 
 /// The kinds that have a list view, in tab order.
-pub const LIST_KINDS: [EntityKind; 7] = [
+pub const LIST_KINDS: [EntityKind; 9] = [
     EntityKind::Account,
     EntityKind::Contact,
     EntityKind::Lead,
@@ -29,6 +29,8 @@ pub const LIST_KINDS: [EntityKind; 7] = [
     EntityKind::Quote,
     EntityKind::Activity,
     EntityKind::Territory,
+    EntityKind::Product,
+    EntityKind::Order,
 ];
 
 /// The columns of a kind's list (`app::kinds`: the kind's TUI list layout).

@@ -230,6 +230,8 @@ fn global(st: &mut State, action: Action) {
         Action::GotoQuotes => goto(st, ViewId::List(EntityKind::Quote)),
         Action::GotoActivities => goto(st, ViewId::List(EntityKind::Activity)),
         Action::GotoTerritories => goto(st, ViewId::List(EntityKind::Territory)),
+        Action::GotoProducts => goto(st, ViewId::List(EntityKind::Product)),
+        Action::GotoOrders => goto(st, ViewId::List(EntityKind::Order)),
         Action::GotoCalendar => goto(st, ViewId::Calendar),
         Action::GotoConflicts => goto(st, ViewId::Conflicts),
         Action::GotoReports => goto(st, ViewId::Reports),
