@@ -43,6 +43,38 @@ pub struct FileReport {
     pub errors: Vec<String>,
 }
 
+impl FileReport {
+    /// The end of a file import: with bad entries and no `--partial`, an error listing
+    /// them and nothing written; else `muts` committed in one write (none on a dry run).
+    /// `entries` names what the file holds, singular and plural ("card", "cards").
+    pub(super) fn finish(
+        self,
+        app: &App,
+        path: &std::path::Path,
+        entries: (&str, &str),
+        muts: &[Mutation],
+        partial: bool,
+        dry_run: bool,
+    ) -> Result<Self, AppError> {
+        if !self.errors.is_empty() && !partial {
+            let noun = if self.errors.len() == 1 { entries.0 } else { entries.1 };
+            let mut msg = format!(
+                "{}: {} bad {noun}; nothing imported (--partial imports the good ones):",
+                path.display(),
+                self.errors.len(),
+            );
+            for e in &self.errors {
+                let _ = write!(msg, "\n  {e}");
+            }
+            return Err(AppError::Invalid(msg));
+        }
+        if !dry_run && !muts.is_empty() {
+            app.store.commit(muts)?;
+        }
+        Ok(self)
+    }
+}
+
 fn ical_local(t: NaiveDateTime) -> String {
     t.format("%Y%m%dT%H%M%S").to_string()
 }
@@ -950,22 +982,7 @@ impl App {
                 muts.push(m);
             }
         }
-        if !report.errors.is_empty() && !partial {
-            let mut msg = format!(
-                "{}: {} bad entr{}; nothing imported (--partial imports the good ones):",
-                path.display(),
-                report.errors.len(),
-                if report.errors.len() == 1 { "y" } else { "ies" }
-            );
-            for e in &report.errors {
-                let _ = write!(msg, "\n  {e}");
-            }
-            return Err(AppError::Invalid(msg));
-        }
-        if !dry_run && !muts.is_empty() {
-            self.store.commit(&muts)?;
-        }
-        Ok(report)
+        report.finish(self, path, ("entry", "entries"), &muts, partial, dry_run)
     }
 }
 

@@ -9,7 +9,6 @@
 //! phone, and updates it; a card matching several contacts is skipped and reported.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
@@ -471,22 +470,7 @@ impl App {
                 }
             }
         }
-        if !report.errors.is_empty() && !partial {
-            let mut msg = format!(
-                "{}: {} bad card{}; nothing imported (--partial imports the good ones):",
-                path.display(),
-                report.errors.len(),
-                if report.errors.len() == 1 { "" } else { "s" }
-            );
-            for e in &report.errors {
-                let _ = write!(msg, "\n  {e}");
-            }
-            return Err(AppError::Invalid(msg));
-        }
-        if !dry_run && !muts.is_empty() {
-            self.store.commit(&muts)?;
-        }
-        Ok(report)
+        report.finish(self, path, ("card", "cards"), &muts, partial, dry_run)
     }
 }
 
