@@ -86,6 +86,23 @@ fn print_records(app: &App, kind: EntityKind, ids: &[Id], format: Format) -> any
     Ok(())
 }
 
+/// One record's output object (a `show` that adds to the stored fields, like a quote's
+/// totals) in any format but the table: JSON as a one-element array, like every `show`.
+fn print_view(kind: EntityKind, view: serde_json::Map<String, Value>, format: Format) -> anyhow::Result<()> {
+    if format == Format::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&Value::Array(vec![Value::Object(view)]))?
+        );
+        return Ok(());
+    }
+    let mut out = super::out::stdout();
+    let mut sink = Sink::new(format, kind, &mut out)?;
+    sink.push(&view)?;
+    sink.finish()?;
+    Ok(())
+}
+
 fn list(app: &App, kind: EntityKind, args: &ListArgs, format: Format) -> anyhow::Result<()> {
     let query = ListQuery {
         account: args.account.clone(),
@@ -588,18 +605,7 @@ impl Extra for OrderExtra {
 fn show_order(app: &App, id: Id, format: Format) -> anyhow::Result<()> {
     let view = app.order_json(id)?;
     if format != Format::Table {
-        if format == Format::Json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&Value::Array(vec![Value::Object(view)]))?
-            );
-            return Ok(());
-        }
-        let mut out = super::out::stdout();
-        let mut sink = Sink::new(format, EntityKind::Order, &mut out)?;
-        sink.push(&view)?;
-        sink.finish()?;
-        return Ok(());
+        return print_view(EntityKind::Order, view, format);
     }
     let o = app.order(id)?;
     let t = app.order_totals(&o)?;
@@ -647,19 +653,7 @@ fn show_order(app: &App, id: Id, format: Format) -> anyhow::Result<()> {
 /// from `App::quote_doc` (JSON: the record plus `lines` and `totals`).
 fn show_quote(app: &App, id: Id, format: Format) -> anyhow::Result<()> {
     if format != Format::Table {
-        let view = app.quote_json(id)?;
-        if format == Format::Json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&Value::Array(vec![Value::Object(view)]))?
-            );
-            return Ok(());
-        }
-        let mut out = super::out::stdout();
-        let mut sink = Sink::new(format, EntityKind::Quote, &mut out)?;
-        sink.push(&view)?;
-        sink.finish()?;
-        return Ok(());
+        return print_view(EntityKind::Quote, app.quote_json(id)?, format);
     }
     let doc = app.quote_doc(id)?;
     let text = crate::app::render::text(&doc);
