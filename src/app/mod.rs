@@ -178,6 +178,20 @@ impl App {
         Self::open_with_clock(data_dir, WallClock::system())
     }
 
+    /// Whether this session wrote enough that the next open would replay a long log:
+    /// then [`App::settle`] after dropping it (the CLI does, after any command).
+    #[must_use]
+    pub fn wrote_much(&self) -> bool {
+        const SETTLE_AFTER_BYTES: u64 = 16 * 1024 * 1024;
+        self.store.grown() > SETTLE_AFTER_BYTES
+    }
+
+    /// Opens and closes the store in `data_dir` so its next open is quick
+    /// ([`Store::settle`]).
+    pub fn settle(data_dir: &Path) -> Result<(), AppError> {
+        Ok(Store::settle(data_dir)?)
+    }
+
     /// [`App::open`] with the clock every write takes its time from (tests and the TUI
     /// harness pass theirs; see [`App::clock`]).
     pub fn open_with_clock(data_dir: &Path, clock: WallClock) -> Result<Self, AppError> {
