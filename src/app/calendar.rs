@@ -181,6 +181,49 @@ impl App {
         Ok((e, start))
     }
 
+    /// The start and end of the occurrence of recurring event `id` on the local day `on`
+    /// (in the event's zone), and that zone: what a "this occurrence" form shows.
+    pub fn occurrence(
+        &self,
+        id: Id,
+        on: &str,
+    ) -> Result<(DateTime<Utc>, DateTime<Utc>, Option<chrono_tz::Tz>), AppError> {
+        let (e, start) = self.occurrence_on(id, on)?;
+        Ok((start, start + (e.end - e.start), e.zone()))
+    }
+
+    /// The local day (in the event's zone) of the first occurrence of recurring event `id`
+    /// on or after `from`, within ten years; `None` for an event that does not repeat or
+    /// has no occurrence left.
+    pub fn next_occurrence_day(&self, id: Id, from: NaiveDate) -> Result<Option<NaiveDate>, AppError> {
+        use crate::model::recur::Series;
+        let Some(stored) = self.store.get(EntityKind::Event, id)?.filter(|s| !s.deleted) else {
+            return Ok(None);
+        };
+        let Ok(e) = serde_json::from_value::<crate::model::records::Event>(Value::Object(stored.fields)) else {
+            return Ok(None);
+        };
+        let Some(rule) = e.rule() else { return Ok(None) };
+        let tz = e.zone();
+        let exdates = e.exdate_list();
+        let series = Series {
+            start: e.start,
+            tz,
+            rule: Some(&rule),
+            exdates: &exdates,
+        };
+        let at = |d: NaiveDate| crate::protocol::ical::instant_of(d.and_time(chrono::NaiveTime::MIN), tz);
+        let starts = series.starts(
+            chrono::Duration::zero(),
+            at(from),
+            at(from + chrono::Duration::days(3653)),
+        );
+        Ok(starts
+            .into_iter()
+            .find(|s| *s >= at(from))
+            .map(|s| crate::protocol::ical::local_of(s, tz).date()))
+    }
+
     /// Cancels the occurrence of recurring event `id` on the local day `on` (an EXDATE).
     pub fn cancel_occurrence(&self, id: Id, on: &str) -> Result<NaiveDate, AppError> {
         let (e, _) = self.occurrence_on(id, on)?;
