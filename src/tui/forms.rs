@@ -651,7 +651,11 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
             )
         }),
         Target::MoveOccurrence(id) => {
-            let end = Some(text("end")).filter(|e| !e.trim().is_empty());
+            // An end left as it opened keeps the occurrence's length.
+            let end = form
+                .field("end")
+                .filter(|f| f.text() != f.initial && !f.text().trim().is_empty())
+                .map(Field::text);
             app.move_occurrence(*id, &text("on"), &text("start"), end.as_deref())
                 .map(|_| {
                     (

@@ -115,7 +115,7 @@ pub fn move_form(cx: &Ctx, id: Id, day: Option<NaiveDate>) -> Form {
                 "YYYY-MM-DD HH:MM in the event's zone (or +1d, tomorrow 10:00)",
                 &start,
             ),
-            Field::new("end", "New end", None, false, "Empty: the same length as before", &end),
+            Field::new("end", "New end", None, false, "Left as it is (or empty): the same length as before", &end),
         ],
         focus: 1,
         error: None,
