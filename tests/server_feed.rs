@@ -32,7 +32,16 @@ fn get(url: &str, token: Option<&str>) -> (u16, String, String) {
 }
 
 fn event(laptop: &Laptop, title: &str, start: &str, extra: &[&str]) {
-    let mut args = vec!["event", "add", "--title", title, "--start", start, "--tz", "Europe/Berlin"];
+    let mut args = vec![
+        "event",
+        "add",
+        "--title",
+        title,
+        "--start",
+        start,
+        "--tz",
+        "Europe/Berlin",
+    ];
     args.extend_from_slice(extra);
     laptop.ok(&args);
 }
@@ -62,13 +71,25 @@ fn team(t: &tempfile::TempDir, database: Option<&str>) -> (ServerProc, (Laptop, 
         &["--rrule", "FREQ=WEEKLY;BYDAY=MO;COUNT=10", "--exdate", "2026-03-16"],
     );
     anna.ok(&[
-        "activity", "add", "--kind", "task", "--subject", "Send the quote", "--due", "2026-03-03",
+        "activity",
+        "add",
+        "--kind",
+        "task",
+        "--subject",
+        "Send the quote",
+        "--due",
+        "2026-03-03",
     ]);
+    anna.ok(&["activity", "add", "--kind", "task", "--subject", "Undated chore"]);
     anna.ok(&[
-        "activity", "add", "--kind", "task", "--subject", "Undated chore",
-    ]);
-    anna.ok(&[
-        "activity", "add", "--kind", "call", "--subject", "A call, not a task", "--due", "2026-03-03",
+        "activity",
+        "add",
+        "--kind",
+        "call",
+        "--subject",
+        "A call, not a task",
+        "--due",
+        "2026-03-03",
     ]);
     anna.sync();
     let bob = Laptop::new(t, "bob");
@@ -80,7 +101,16 @@ fn team(t: &tempfile::TempDir, database: Option<&str>) -> (ServerProc, (Laptop, 
         "2026-03-04 14:00",
         &["--attendee", "Anna Berg <anna@example.com>"],
     );
-    bob.ok(&["activity", "add", "--kind", "task", "--subject", "Bob's task", "--due", "2026-03-05"]);
+    bob.ok(&[
+        "activity",
+        "add",
+        "--kind",
+        "task",
+        "--subject",
+        "Bob's task",
+        "--due",
+        "2026-03-05",
+    ]);
     bob.sync();
     (server, (anna, anna_token), (bob, bob_token))
 }
@@ -105,13 +135,22 @@ fn the_feed_is_the_users_and_only_opens_with_its_secret(database: Option<&str>) 
     let (status, ctype, ics) = get(&url, None);
     assert_eq!(status, 200, "{ics}");
     assert!(ctype.starts_with("text/calendar"), "{ctype}");
-    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.ends_with("END:VCALENDAR\r\n"), "{ics}");
+    assert!(
+        ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.ends_with("END:VCALENDAR\r\n"),
+        "{ics}"
+    );
     assert!(ics.contains("SUMMARY:Weekly review"), "{ics}");
-    assert!(ics.contains("RRULE:FREQ=WEEKLY;COUNT=10;BYDAY=MO") || ics.contains("RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=10"), "{ics}");
+    assert!(
+        ics.contains("RRULE:FREQ=WEEKLY;COUNT=10;BYDAY=MO") || ics.contains("RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=10"),
+        "{ics}"
+    );
     assert!(ics.contains("EXDATE;TZID=Europe/Berlin:20260316T090000"), "{ics}");
     assert!(ics.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin"), "{ics}");
     assert!(ics.contains("SUMMARY:Joint visit"), "attended: {ics}");
-    assert!(ics.contains("BEGIN:VTODO") && ics.contains("SUMMARY:Send the quote"), "{ics}");
+    assert!(
+        ics.contains("BEGIN:VTODO") && ics.contains("SUMMARY:Send the quote"),
+        "{ics}"
+    );
     for absent in ["Bob alone", "Bob's task", "Undated chore", "A call, not a task"] {
         assert!(!ics.contains(absent), "{absent} is not anna's: {ics}");
     }
@@ -124,16 +163,27 @@ fn the_feed_is_the_users_and_only_opens_with_its_secret(database: Option<&str>) 
     assert!(!bob_ics.contains("Weekly review") && !bob_ics.contains("Send the quote"));
 
     // A token does not open a feed; a feed secret does not authorize sync.
-    let secret = url.rsplit('/').next().unwrap_or_default().trim_end_matches(".ics").to_string();
+    let secret = url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(".ics")
+        .to_string();
     for guess in [
         format!("{}/v1/feed/{anna_token}.ics", server.url),
-        format!("{}/v1/feed/{}.ics", server.url, "opf_0123456789abcdef0123456789abcdef01234567"),
+        format!(
+            "{}/v1/feed/{}.ics",
+            server.url, "opf_0123456789abcdef0123456789abcdef01234567"
+        ),
         format!("{}/v1/feed/{secret}", server.url),
         format!("{}/v1/feed/{}.ics", server.url, &secret[..secret.len() - 1]),
     ] {
         let (status, ctype, body) = get(&guess, Some(&anna_token));
         assert_eq!(status, 404, "{guess}: {body}");
-        assert!(ctype.starts_with("application/json") && !body.contains("VCALENDAR"), "{body}");
+        assert!(
+            ctype.starts_with("application/json") && !body.contains("VCALENDAR"),
+            "{body}"
+        );
     }
     for path in ["/v1/whoami", "/v1/pull?replica=00000000000000ab", "/v1/feed"] {
         let (status, _, body) = get(&format!("{}{path}", server.url), Some(&secret));
@@ -148,7 +198,16 @@ fn the_feed_is_the_users_and_only_opens_with_its_secret(database: Option<&str>) 
     assert_eq!(refused.status().as_u16(), 401);
 
     // The feed follows the data: a synced change shows on the next read.
-    anna.ok(&["activity", "add", "--kind", "task", "--subject", "Later task", "--due", "2026-03-09"]);
+    anna.ok(&[
+        "activity",
+        "add",
+        "--kind",
+        "task",
+        "--subject",
+        "Later task",
+        "--due",
+        "2026-03-09",
+    ]);
     anna.sync();
     assert!(get(&url, None).2.contains("SUMMARY:Later task"));
 

@@ -215,9 +215,15 @@ fn editing_an_occurrence_asks_which_and_this_one_stores_the_clis_exception() {
     select(&mut s, 16, "Weekly review");
     s.keys("e");
     let q = question_text(&s);
-    assert!(q.contains("'Weekly review' repeats") && q.contains("this occurrence or the series"), "{q}");
+    assert!(
+        q.contains("'Weekly review' repeats") && q.contains("this occurrence or the series"),
+        "{q}"
+    );
     let screen = s.screen();
-    assert!(screen.contains("This occurrence (Mon 16 Mar): move it; the series stays"), "{screen}");
+    assert!(
+        screen.contains("This occurrence (Mon 16 Mar): move it; the series stays"),
+        "{screen}"
+    );
     assert!(screen.contains("The whole series: edit the event"), "{screen}");
     // Esc: nothing happens.
     s.keys("esc");
@@ -269,11 +275,19 @@ fn editing_an_occurrence_asks_which_and_this_one_stores_the_clis_exception() {
     assert_eq!(form_value(&s, "on"), "2026-03-23");
     s.keys("enter");
     assert!(s.state.popups.is_empty(), "{:?}", s.state.status);
-    let series = stored_events(&s).into_iter().find(|(id, _)| *id == review).expect("series").1;
+    let series = stored_events(&s)
+        .into_iter()
+        .find(|(id, _)| *id == review)
+        .expect("series")
+        .1;
     assert_eq!(series["exdates"], json!(["2026-03-23"]));
     // u takes the cancellation back.
     s.keys("u");
-    let series = stored_events(&s).into_iter().find(|(id, _)| *id == review).expect("series").1;
+    let series = stored_events(&s)
+        .into_iter()
+        .find(|(id, _)| *id == review)
+        .expect("series")
+        .1;
     assert!(series["exdates"].as_array().is_none_or(Vec::is_empty), "{series}");
 
     // "The series": the usual edit form of the event, and the usual trash confirmation.
@@ -329,6 +343,9 @@ fn the_question_on_screen() {
         s.keys("9");
         select(&mut s, 16, "Weekly review");
         s.keys("e");
-        common::assert_snapshot(&format!("calendar-occurrence-question-{w}x{h}"), &common::mask(&s.screen()));
+        common::assert_snapshot(
+            &format!("calendar-occurrence-question-{w}x{h}"),
+            &common::mask(&s.screen()),
+        );
     }
 }

@@ -11,6 +11,17 @@ use crate::model::entity::Index;
 use crate::model::records::fields;
 use crate::model::{EntityKind, Id};
 
+/// One occurrence of a recurring event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Occurrence {
+    /// Its start.
+    pub start: DateTime<Utc>,
+    /// Its end.
+    pub end: DateTime<Utc>,
+    /// The event's zone (UTC when none).
+    pub tz: Option<chrono_tz::Tz>,
+}
+
 /// One line of the agenda.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AgendaItem {
@@ -183,13 +194,13 @@ impl App {
 
     /// The start and end of the occurrence of recurring event `id` on the local day `on`
     /// (in the event's zone), and that zone: what a "this occurrence" form shows.
-    pub fn occurrence(
-        &self,
-        id: Id,
-        on: &str,
-    ) -> Result<(DateTime<Utc>, DateTime<Utc>, Option<chrono_tz::Tz>), AppError> {
+    pub fn occurrence(&self, id: Id, on: &str) -> Result<Occurrence, AppError> {
         let (e, start) = self.occurrence_on(id, on)?;
-        Ok((start, start + (e.end - e.start), e.zone()))
+        Ok(Occurrence {
+            start,
+            end: start + (e.end - e.start),
+            tz: e.zone(),
+        })
     }
 
     /// The local day (in the event's zone) of the first occurrence of recurring event `id`

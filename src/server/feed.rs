@@ -19,10 +19,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::Value;
 
 use super::auth::{self, Principal};
@@ -59,14 +59,19 @@ fn concerns(who: &Principal, e: &Event) -> bool {
     })
 }
 
+/// What one user's feed holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Selection {
+    /// Events, each series with its moved occurrences.
+    pub events: Vec<(Id, Event)>,
+    /// Tasks (activity fields).
+    pub tasks: Vec<(Id, Fields)>,
+}
+
 /// The user's part of what the server holds: their events (owned or attended; moved
 /// occurrences with their series) and their open tasks with a due date.
 #[must_use]
-pub fn select(
-    who: &Principal,
-    events: Vec<(Id, Fields)>,
-    activities: Vec<(Id, Fields)>,
-) -> (Vec<(Id, Event)>, Vec<(Id, Fields)>) {
+pub fn select(who: &Principal, events: Vec<(Id, Fields)>, activities: Vec<(Id, Fields)>) -> Selection {
     let events: Vec<(Id, Event)> = events
         .into_iter()
         .filter_map(|(id, f)| serde_json::from_value::<Event>(Value::Object(f)).ok().map(|e| (id, e)))
@@ -90,7 +95,7 @@ pub fn select(
                 && who.is(&text(f, "owner"))
         })
         .collect();
-    (events, tasks)
+    Selection { events, tasks }
 }
 
 /// `GET /v1/feed`: the token's user's feed, 404 `no_feed` without one.
@@ -141,9 +146,9 @@ pub async fn calendar<B: Backend>(State(b): State<Arc<B>>, Path(file): Path<Stri
     let who = b.feed_user(secret).await?.ok_or_else(no_feed)?;
     let events = b.live_records(EntityKind::Event).await?;
     let activities = b.live_records(EntityKind::Activity).await?;
-    let (events, tasks) = select(&who, events, activities);
+    let feed = select(&who, events, activities);
     let mut text = String::new();
-    write_calendar(&events, &tasks, chrono::Utc::now(), &mut text);
+    write_calendar(&feed.events, &feed.tasks, chrono::Utc::now(), &mut text);
     Ok((
         [
             ("content-type", "text/calendar; charset=utf-8"),
@@ -211,11 +216,8 @@ mod tests {
             task("Bob's task", json!({"owner": "bob"})),
             task("A call", json!({"kind": "call"})),
         ];
-        let (events, tasks) = select(
-            &anna(),
-            vec![own, attended, other, unowned, moved, orphan],
-            activities,
-        );
+        let Selection { events, tasks } =
+            select(&anna(), vec![own, attended, other, unowned, moved, orphan], activities);
         let titles: Vec<&str> = events.iter().map(|(_, e)| e.title.as_str()).collect();
         assert_eq!(titles, ["Own", "Attended", "Own, moved"]);
         let subjects: Vec<&str> = tasks

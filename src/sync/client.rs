@@ -173,7 +173,9 @@ impl HttpApi {
     pub fn rotate_feed(&self) -> Result<FeedInfo, SyncError> {
         let url = self.url("/v1/feed");
         let auth = format!("Bearer {}", self.token);
-        self.call("feed", || self.agent.post(&url).header("Authorization", &auth).send_empty())
+        self.call("feed", || {
+            self.agent.post(&url).header("Authorization", &auth).send_empty()
+        })
     }
 
     /// Revokes the token's user's calendar feed (`DELETE /v1/feed`).

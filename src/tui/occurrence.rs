@@ -94,9 +94,9 @@ pub fn move_form(cx: &Ctx, id: Id, day: Option<NaiveDate>) -> Form {
     let on = day.map(|d| d.to_string()).unwrap_or_default();
     let (start, end) = day
         .and_then(|d| cx.app.occurrence(id, &d.to_string()).ok())
-        .map(|(s, e, tz)| {
-            let text = |t| local_of(t, tz).format("%Y-%m-%d %H:%M").to_string();
-            (text(s), text(e))
+        .map(|o| {
+            let text = |t| local_of(t, o.tz).format("%Y-%m-%d %H:%M").to_string();
+            (text(o.start), text(o.end))
         })
         .unwrap_or_default();
     Form {
@@ -115,7 +115,14 @@ pub fn move_form(cx: &Ctx, id: Id, day: Option<NaiveDate>) -> Form {
                 "YYYY-MM-DD HH:MM in the event's zone (or +1d, tomorrow 10:00)",
                 &start,
             ),
-            Field::new("end", "New end", None, false, "Left as it is (or empty): the same length as before", &end),
+            Field::new(
+                "end",
+                "New end",
+                None,
+                false,
+                "Left as it is (or empty): the same length as before",
+                &end,
+            ),
         ],
         focus: 1,
         error: None,

@@ -670,9 +670,13 @@ pub fn apply(st: &mut State, effect: Effect) {
             }
             apply_all(st, out);
         }
-        Effect::Push(Layer::Question(question)) => st.popups.push(Popup::Choice(Box::new(
-            crate::tui::popups::choice::Choice { question, selected: 0 },
-        ))),
+        Effect::Push(Layer::Question(question)) => {
+            st.popups
+                .push(Popup::Choice(Box::new(crate::tui::popups::choice::Choice {
+                    question,
+                    selected: 0,
+                })))
+        }
         Effect::Pop => {
             st.popups.pop();
         }

@@ -299,7 +299,11 @@ impl Accounts for FileAccounts {
 
     async fn set_feed_secret(&self, user: &str, secret: Option<&str>) -> Result<(), BackendError> {
         self.update(|f| {
-            let u = f.users.iter_mut().find(|u| u.login == user).ok_or_else(|| no_user(user))?;
+            let u = f
+                .users
+                .iter_mut()
+                .find(|u| u.login == user)
+                .ok_or_else(|| no_user(user))?;
             u.feed = secret.map(str::to_string);
             Ok(())
         })

@@ -19,8 +19,8 @@ pub use sled_backend::SledBackend;
 
 use super::auth::{NewToken, Principal};
 use super::error::{ApiError, BackendError};
-use crate::model::{EntityKind, Fields, Id, ReplicaId};
 use crate::model::records::Role;
+use crate::model::{EntityKind, Fields, Id, ReplicaId};
 use crate::protocol::Change;
 use crate::protocol::wire::{Entry, PushRequest, PushResponse};
 use axum::http::StatusCode;

@@ -400,7 +400,7 @@ impl Changes for PgBackend {
         Ok(out)
     }
 
-        async fn ping(&self) -> Result<(), BackendError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         let conn = self.pool.get().await?;
         conn.simple_query("SELECT 1").await.map_err(pg_err)?;
         Ok(())

@@ -324,7 +324,8 @@ impl Changes for SledBackend {
                     .get(1..)
                     .and_then(Id::from_slice)
                     .ok_or_else(|| BackendError::storage("damaged server data: a record key"))?;
-                let state = Stored::decode(&v).map_err(|e| BackendError::storage(format!("damaged server data: {e}")))?;
+                let state =
+                    Stored::decode(&v).map_err(|e| BackendError::storage(format!("damaged server data: {e}")))?;
                 if !state.deleted {
                     out.push((id, state.fields));
                 }

@@ -87,7 +87,11 @@ pub fn render(c: &Choice, cx: &Ctx, area: Rect, buf: &mut Buffer) {
             ],
         );
         if i == c.selected {
-            fill(buf, Rect::new(inner.x + 1, y, inner.width.saturating_sub(2), 1), th.selection);
+            fill(
+                buf,
+                Rect::new(inner.x + 1, y, inner.width.saturating_sub(2), 1),
+                th.selection,
+            );
         }
     }
 }
