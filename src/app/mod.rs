@@ -4,7 +4,6 @@
 pub mod calendar;
 pub mod config;
 pub mod conflicts;
-pub mod contentline;
 pub mod dashboard;
 pub mod demo;
 pub mod export;
@@ -32,6 +31,7 @@ pub mod view;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::protocol::contentline;
 pub use config::Config;
 pub use ops::ConvertOptions;
 

@@ -42,8 +42,36 @@ pub enum FormRequest {
     Win(Id, String),
     /// Move a record to the trash: the confirmation.
     Trash(EntityKind, Id),
+    /// Move one occurrence of a repeating event (its id; the day when known): an
+    /// exception of the series, as `outpost event move`.
+    MoveOccurrence(Id, Option<chrono::NaiveDate>),
+    /// Cancel one occurrence of a repeating event (an exception date), as
+    /// `outpost event cancel`.
+    CancelOccurrence(Id, Option<chrono::NaiveDate>),
     /// Resolve a conflict with another value.
     Resolve(Box<ConflictRow>),
+}
+
+/// One answer of a [`Question`]: its key, what it says, and the form it opens.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    /// The letter that picks it.
+    pub key: char,
+    /// What it says.
+    pub label: String,
+    /// The form it opens.
+    pub then: FormRequest,
+}
+
+/// A question whose answers each open a form ("this occurrence or the series").
+#[derive(Clone, Debug, PartialEq)]
+pub struct Question {
+    /// The panel's title.
+    pub title: String,
+    /// The question.
+    pub text: String,
+    /// The answers, in order.
+    pub answers: Vec<Answer>,
 }
 
 /// A popup to open.
@@ -57,6 +85,8 @@ pub enum Layer {
     Search,
     /// A form.
     Form(FormRequest),
+    /// A question whose answers open forms.
+    Question(Question),
 }
 
 /// One thing a component asks `update` to do.

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::ctx::Ctx;
 use super::effect::{Effect, Effects, FormRequest, Level};
 use super::journal::Step;
+use super::occurrence;
 use super::popups::form::{Field, Form, Input, Target};
 use super::widgets::fit;
 use crate::app::ConvertOptions;
@@ -67,6 +68,8 @@ pub fn build(cx: &Ctx, request: &FormRequest, out: &mut Effects) -> Option<Form>
             Target::Trash(*kind, *id),
         )),
         FormRequest::Resolve(row) => Some(open_resolve(row)),
+        FormRequest::MoveOccurrence(id, day) => Some(occurrence::move_form(cx, *id, *day)),
+        FormRequest::CancelOccurrence(id, day) => Some(occurrence::cancel_form(cx, *id, *day)),
     }
 }
 
@@ -499,11 +502,18 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
         Target::Resolve(_, kind) => (*kind, Vec::new()),
         Target::Lose(..) | Target::Win(..) => (EntityKind::Opportunity, Vec::new()),
         Target::Trash(kind, _) => (*kind, Vec::new()),
+        Target::MoveOccurrence(_) | Target::CancelOccurrence(_) => (EntityKind::Event, Vec::new()),
     };
     if issues.is_empty()
         && !matches!(
             target,
-            Target::Convert(_) | Target::Resolve(..) | Target::Lose(..) | Target::Win(..) | Target::Trash(..)
+            Target::Convert(_)
+                | Target::Resolve(..)
+                | Target::Lose(..)
+                | Target::Win(..)
+                | Target::Trash(..)
+                | Target::MoveOccurrence(_)
+                | Target::CancelOccurrence(_)
         )
     {
         let mut check = vals.clone();
@@ -542,6 +552,7 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
         Target::Edit(kind, id) => Some((*kind, *id, "edit")),
         Target::Lose(deal, _) | Target::Win(deal, _) => Some((EntityKind::Opportunity, *deal, "move")),
         Target::Trash(kind, id) => Some((*kind, *id, "delete")),
+        Target::CancelOccurrence(id) => Some((EntityKind::Event, *id, "cancel an occurrence of")),
         _ => None,
     };
     let step = undoable.and_then(|(kind, id, verb)| {
@@ -636,6 +647,35 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
                     app.title(*kind, *id)
                 ),
                 vec![*kind],
+                None,
+            )
+        }),
+        Target::MoveOccurrence(id) => {
+            // An end left as it opened keeps the occurrence's length.
+            let end = form
+                .field("end")
+                .filter(|f| f.text() != f.initial && !f.text().trim().is_empty())
+                .map(Field::text);
+            app.move_occurrence(*id, &text("on"), &text("start"), end.as_deref())
+                .map(|_| {
+                    (
+                        format!(
+                            "Moved the occurrence of '{}' on {}; the rest of the series stays",
+                            app.title(EntityKind::Event, *id),
+                            text("on").trim()
+                        ),
+                        vec![EntityKind::Event],
+                        None,
+                    )
+                })
+        }
+        Target::CancelOccurrence(id) => app.cancel_occurrence(*id, &text("on")).map(|day| {
+            (
+                format!(
+                    "Cancelled '{}' on {day}; the rest of the series stays (u undoes it)",
+                    app.title(EntityKind::Event, *id)
+                ),
+                vec![EntityKind::Event],
                 None,
             )
         }),

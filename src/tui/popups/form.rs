@@ -44,6 +44,10 @@ pub enum Target {
     Win(Id, String),
     /// Move a record to the trash: the confirmation (no fields; Enter trashes it).
     Trash(EntityKind, Id),
+    /// Move one occurrence of a repeating event (fields `on`, `start`, `end`).
+    MoveOccurrence(Id),
+    /// Cancel one occurrence of a repeating event (field `on`).
+    CancelOccurrence(Id),
 }
 
 /// A field's input.
