@@ -26,6 +26,10 @@ use outpost::tui::{filter, ui, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+// The allocator the `outpost` binary uses (src/main.rs), so the figures are the TUI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
@@ -158,7 +162,7 @@ fn main() {
             filter::fold(&outpost::app::search::text_from(
                 &app,
                 EntityKind::Contact,
-                &s,
+                &s.fields,
                 &mut names,
             ))
         })

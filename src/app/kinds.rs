@@ -726,6 +726,16 @@ pub fn target(kind: EntityKind, field: &str) -> Option<EntityKind> {
     def(kind).links.iter().find(|(f, _)| *f == field).map(|(_, k)| *k)
 }
 
+/// The stored fields [`title_of`] reads.
+#[must_use]
+pub fn title_keys(kind: EntityKind) -> Vec<&'static str> {
+    let mut keys = def(kind).title.to_vec();
+    if kind == EntityKind::Quote {
+        keys.push(fields::quote::REVISION);
+    }
+    keys
+}
+
 /// The title of a record from its stored fields (the same text as `Record::title`).
 #[must_use]
 pub fn title_of(kind: EntityKind, fields: &crate::model::Fields) -> String {

@@ -25,8 +25,7 @@ use serde_json::{Map, Value};
 use super::view::{Names, cell};
 use super::{App, AppError};
 use crate::model::records::fields;
-use crate::model::{EntityKind, Id};
-use crate::store::Stored;
+use crate::model::{EntityKind, Fields, Id};
 
 /// The keys of a kind's output row a search looks at (the registry's search fields).
 #[must_use]
@@ -84,30 +83,81 @@ pub fn field_label(key: &str) -> String {
     }
 }
 
-/// The same text as [`text_of`], read from a stored record: names of linked records and
-/// owners are looked up through `names` (a cache), no output row is built.
-pub fn text_from(app: &App, kind: EntityKind, stored: &Stored, names: &mut Names) -> String {
-    join(fields(kind).iter().map(|k| {
-        if *k == "owner_name" {
-            let owner = stored.text(fields::shared::OWNER);
-            return if owner.is_empty() {
-                String::new()
-            } else {
-                names.owner(app, owner)
-            };
+/// Where a search field's text comes from in a stored record.
+enum Source {
+    /// The owner's display name (`owner_name`).
+    Owner,
+    /// A linked record's title: its id field and kind (`account_name`).
+    Link(&'static str, EntityKind),
+    /// The field itself.
+    Field(&'static str),
+}
+
+/// The sources of each kind's search fields, worked out once.
+fn sources(kind: EntityKind) -> &'static [Source] {
+    static ALL: std::sync::OnceLock<Vec<Vec<Source>>> = std::sync::OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        EntityKind::ALL_BY_TAG
+            .iter()
+            .map(|k| {
+                fields(*k)
+                    .iter()
+                    .map(|key| {
+                        if *key == "owner_name" {
+                            return Source::Owner;
+                        }
+                        if let Some(rel) = key.strip_suffix("_name")
+                            && let Some((id_key, target)) = super::view::ref_field(*k, rel)
+                        {
+                            return Source::Link(id_key, target);
+                        }
+                        Source::Field(key)
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    &all[usize::from(kind.tag() - 1)]
+}
+
+/// The stored fields [`text_from`] reads for `kind`, and those of its title.
+#[must_use]
+pub fn stored_keys(kind: EntityKind) -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = super::kinds::title_keys(kind);
+    for source in sources(kind) {
+        let key: &'static str = match source {
+            Source::Owner => fields::shared::OWNER,
+            Source::Link(id, _) => id,
+            Source::Field(k) => k,
+        };
+        if !keys.contains(&key) {
+            keys.push(key);
         }
-        if let Some(rel) = k.strip_suffix("_name")
-            && let Some(target) = super::view::ref_target(kind, rel)
-        {
-            return stored
-                .fields
-                .get(&format!("{rel}_id"))
+    }
+    keys
+}
+
+/// The same text as [`text_of`], read from a stored record's fields: names of linked
+/// records and owners are looked up through `names` (a cache), no output row is built.
+pub fn text_from(app: &App, kind: EntityKind, record: &Fields, names: &mut Names) -> String {
+    join(sources(kind).iter().zip(fields(kind)).map(|(source, key)| {
+        match source {
+            Source::Owner => {
+                let owner = record.get(fields::shared::OWNER).and_then(Value::as_str).unwrap_or("");
+                if owner.is_empty() {
+                    String::new()
+                } else {
+                    names.owner(app, owner)
+                }
+            }
+            Source::Link(id_key, target) => record
+                .get(*id_key)
                 .and_then(Value::as_str)
                 .and_then(|s| s.parse::<Id>().ok())
-                .map(|id| names.title(app, target, id))
-                .unwrap_or_default();
+                .map(|id| names.title(app, *target, id))
+                .unwrap_or_default(),
+            Source::Field(k) => part(key, record.get(*k).map(cell).unwrap_or_default()),
         }
-        part(k, stored.fields.get(*k).map(cell).unwrap_or_default())
     }))
 }
 
@@ -169,11 +219,13 @@ impl App {
         let mut index = Index::default();
         let mut names = Names::default();
         for (i, kind) in kinds.iter().enumerate() {
+            names.preload_links(self, *kind, self.store.count(*kind));
             let mut texts: Vec<(String, Id, String)> = Vec::new();
-            for item in self.store.live(*kind) {
-                let (id, s) = item?;
-                let title = super::kinds::title_of(*kind, &s.fields);
-                texts.push((title.trim().to_lowercase(), id, text_from(self, *kind, &s, &mut names)));
+            let keys = stored_keys(*kind);
+            for item in self.store.live_picked(*kind, &keys) {
+                let (id, f) = item?;
+                let title = super::kinds::title_of(*kind, &f);
+                texts.push((title.trim().to_lowercase(), id, text_from(self, *kind, &f, &mut names)));
             }
             texts.sort_by(|a, b| (&a.0, a.1.as_bytes()).cmp(&(&b.0, b.1.as_bytes())));
             for (_, id, text) in texts {
@@ -191,6 +243,9 @@ impl App {
 /// nucleo's fast path).
 #[must_use]
 pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text
         .chars()
@@ -257,7 +312,9 @@ impl Haystacks {
     /// Row `row` for the matcher.
     #[must_use]
     pub fn get(&self, row: u32) -> Option<Utf32Str<'_>> {
-        if let Some(w) = self.wide.get(&row) {
+        if !self.wide.is_empty()
+            && let Some(w) = self.wide.get(&row)
+        {
             return Some(Utf32Str::Unicode(w));
         }
         let end = *self.ends.get(row as usize)? as usize;
@@ -312,6 +369,9 @@ impl<S: AsRef<str>> FromIterator<S> for Haystacks {
 /// a few times faster than the optimal alignment, ranking nearly the same. Measured on
 /// 100k contacts: 'an' 36 ms optimal, about 12 ms greedy.
 const GREEDY_ABOVE: usize = 20_000;
+
+/// Above this many rows holding a word, they are scored on two threads.
+const PARALLEL_ABOVE: usize = 30_000;
 
 /// How well one word matched, best last: scattered letters (fuzzy), inside a word, the
 /// start of a word, a whole word. The tier decides the rank before the fuzzy score does,
@@ -578,8 +638,11 @@ pub struct Filter {
     /// The words of `query` as scored, and whether greedily (see [`GREEDY_ABOVE`]).
     words: Vec<String>,
     greedy: bool,
-    /// Matching rows, best first (ties keep the base order).
+    /// Matching rows, best first (ties keep the base order); only the best `limit`
+    /// when a limit is set, of `total`.
     ranked: Vec<u32>,
+    total: usize,
+    limit: Option<usize>,
     active: bool,
     matcher: Matcher,
     /// The query's words as parsed, and folded for the word search (for [`Filter::why`]).
@@ -596,6 +659,8 @@ impl Default for Filter {
             words: Vec::new(),
             greedy: false,
             ranked: Vec::new(),
+            total: 0,
+            limit: None,
             active: false,
             atoms: Vec::new(),
             needles: Vec::new(),
@@ -637,11 +702,29 @@ impl Filter {
         &self.ranked
     }
 
+    /// A filter that ranks only the best `limit` matches (and counts the rest): for a
+    /// search that shows a few hundred results of many, sorting only those.
+    #[must_use]
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            limit: Some(limit),
+            ..Self::default()
+        }
+    }
+
+    /// How many rows match in all (more than [`Filter::ranked`] holds when a limit is
+    /// set).
+    #[must_use]
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
     /// Drops the query.
     pub fn clear(&mut self) {
         self.query.clear();
         self.candidates.clear();
         self.ranked.clear();
+        self.total = 0;
         self.active = false;
     }
 
@@ -673,15 +756,31 @@ impl Filter {
         if let Some(finder) = runs {
             let greedy = hay.len() > GREEDY_ABOVE;
             let pos = positions(base, hay.len());
-            let next: Vec<Candidate> = hay
-                .rows_containing(finder)
-                .into_iter()
-                .filter_map(|row| {
-                    let p = *pos.get(row as usize)?;
-                    (p != u32::MAX).then_some(())?;
-                    candidate(&pattern, &needles, hay.get(row)?, &mut self.matcher, greedy, row, p)
+            let rows = hay.rows_containing(finder);
+            let score_rows = |part: &[u32], matcher: &mut Matcher| -> Vec<Candidate> {
+                part.iter()
+                    .filter_map(|&row| {
+                        let p = *pos.get(row as usize)?;
+                        (p != u32::MAX).then_some(())?;
+                        candidate(&pattern, &needles, hay.get(row)?, matcher, greedy, row, p)
+                    })
+                    .collect()
+            };
+            // Many rows (a first letter over 100k): the second half on another core.
+            let next: Vec<Candidate> = if rows.len() > PARALLEL_ABOVE {
+                let (a, b) = rows.split_at(rows.len() / 2);
+                let config = self.matcher.config.clone();
+                let matcher = &mut self.matcher;
+                std::thread::scope(|scope| {
+                    let other = scope.spawn(|| score_rows(b, &mut Matcher::new(config)));
+                    let mut first = score_rows(a, matcher);
+                    // A thread that panicked scored nothing: score its half here.
+                    first.extend(other.join().unwrap_or_else(|_| score_rows(b, matcher)));
+                    first
                 })
-                .collect();
+            } else {
+                score_rows(&rows, &mut self.matcher)
+            };
             if next.iter().any(|c| c.tier_before.min(c.tier_last) > tier::FUZZY) {
                 self.finish(query, next, false, pattern, needles, words, greedy);
                 return;
@@ -790,6 +889,11 @@ impl Filter {
                 ((score << 32) | u64::from(c.pos), c.row)
             })
             .collect();
+        self.total = ranked.len();
+        if let Some(limit) = self.limit.filter(|l| *l < ranked.len()) {
+            ranked.select_nth_unstable_by_key(limit, |&(key, _)| key);
+            ranked.truncate(limit);
+        }
         ranked.sort_unstable_by_key(|&(key, _)| key);
         self.ranked = ranked.into_iter().map(|(_, r)| r).collect();
         self.candidates = next;
