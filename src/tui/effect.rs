@@ -44,6 +44,25 @@ pub enum FormRequest {
     Trash(EntityKind, Id),
     /// Resolve a conflict with another value.
     Resolve(Box<ConflictRow>),
+    /// Add a line for product `1` to quote `0`: quantity, discount, price (the price
+    /// book's by default).
+    AddLine(Id, Id),
+    /// Change a quote line: quantity, unit price, discount, tax, description.
+    Line(Id),
+    /// Write quote `0` to a file (the extension picks PDF, HTML or Markdown).
+    Render(Id),
+    /// A manager's answer to a quote waiting for approval: approve (`true`) or reject,
+    /// with a comment.
+    Decide(Id, bool),
+    /// Move an order to its next status.
+    OrderStatus(Id),
+}
+
+/// A picker to open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PickRequest {
+    /// A product for a new line on a quote.
+    Product(Id),
 }
 
 /// A popup to open.
@@ -57,6 +76,8 @@ pub enum Layer {
     Search,
     /// A form.
     Form(FormRequest),
+    /// A fuzzy picker.
+    Picker(PickRequest),
 }
 
 /// One thing a component asks `update` to do.
@@ -82,6 +103,8 @@ pub enum Effect {
     Pop,
     /// Close the top record.
     CloseDetail,
+    /// A record went to the trash: close it wherever it is open.
+    Trashed(EntityKind, Id),
     /// Run an action as if its key was pressed (the palette).
     Run(Action),
     /// Check and save the form on top.

@@ -4,6 +4,7 @@
 pub mod form;
 pub mod help;
 pub mod palette;
+pub mod picker;
 pub mod search;
 
 use ratatui::buffer::Buffer;
@@ -25,6 +26,8 @@ pub enum Popup {
     Search(Box<search::Search>),
     /// A form.
     Form(Box<form::Form>),
+    /// A fuzzy picker (a product for a new quote line).
+    Picker(Box<picker::Picker>),
 }
 
 impl Popup {
@@ -35,6 +38,7 @@ impl Popup {
             Self::Palette(p) => palette::handle_key(p, cx, key, out),
             Self::Search(s) => search::handle_key(s, cx, key, out),
             Self::Form(f) => form::handle_key(f, cx, key, out),
+            Self::Picker(p) => picker::handle_key(p, cx, key, out),
         }
     }
 }
@@ -47,6 +51,7 @@ pub fn render(popups: &[Popup], cx: &Ctx, scope: Scope, area: Rect, buf: &mut Bu
             Popup::Palette(p) => palette::render(p, cx, scope, area, buf),
             Popup::Search(s) => search::render(s, cx, area, buf),
             Popup::Form(f) => form::render(f, cx, area, buf),
+            Popup::Picker(p) => picker::render(p, cx, area, buf),
         }
     }
 }
