@@ -123,6 +123,13 @@ pub fn picker(cx: &Ctx, request: &PickRequest, out: &mut Effects) -> Option<Pick
 /// tax empty take the product's (the price from its price book for that quantity on the
 /// quote's date), as `outpost quote line-add` does.
 fn open_add_line(cx: &Ctx, quote: Id, product: Id) -> Form {
+    let name = cx
+        .app
+        .record(EntityKind::Product, product)
+        .ok()
+        .flatten()
+        .map(|s| format!("{} {}", s.text(fields::product::SKU), s.text(fields::shared::NAME)))
+        .unwrap_or_default();
     let l = |j| spec_of(EntityKind::QuoteLine, j);
     let mut price = field_for(l(fields::quote_line::UNIT_PRICE), "");
     price.help = "Empty: the price book's for this quantity on the quote's date".into();
@@ -137,8 +144,7 @@ fn open_add_line(cx: &Ctx, quote: Id, product: Id) -> Form {
     Form {
         title: fit(
             &format!(
-                "Add {} · quote {}",
-                cx.app.title(EntityKind::Product, product),
+                "Add {name} · quote {}",
                 cx.app.title(EntityKind::Quote, quote)
             ),
             68,

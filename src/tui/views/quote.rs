@@ -149,19 +149,31 @@ fn say_no_line(cx: &Ctx, out: &mut Effects) {
     out.say(format!("No line selected; {key} adds one"), Level::Info);
 }
 
+/// The lines of the quote as stored now, in position order: keys pressed faster than
+/// the editor reloads work on what is stored, not on what was last drawn.
+fn lines_now(v: &QuoteView, cx: &Ctx, out: &mut Effects) -> Option<Vec<(Id, crate::model::records::QuoteLine)>> {
+    match cx.app.ordered_lines(v.id) {
+        Ok(lines) => Some(lines),
+        Err(e) => {
+            failed(&e, out);
+            None
+        }
+    }
+}
+
 /// One more or one fewer of the selected line (`quote line-edit --qty`).
 fn step_quantity(v: &QuoteView, cx: &Ctx, up: bool, out: &mut Effects) {
-    let Some(data) = &v.data else { return };
-    let Some(l) = data.doc.lines.get(v.selected) else {
-        return say_no_line(cx, out);
-    };
     if refused(v, cx, "changing its lines", out) {
         return;
     }
+    let Some(lines) = lines_now(v, cx, out) else { return };
+    let Some((id, l)) = lines.get(v.selected) else {
+        return say_no_line(cx, out);
+    };
     let qty = if up {
-        l.line.quantity + Decimal::ONE
+        l.quantity + Decimal::ONE
     } else {
-        l.line.quantity - Decimal::ONE
+        l.quantity - Decimal::ONE
     };
     if qty <= Decimal::ZERO {
         let key = cx.keymap.key_text(Scope::Global, Action::Delete).unwrap_or_default();
@@ -174,16 +186,16 @@ fn step_quantity(v: &QuoteView, cx: &Ctx, up: bool, out: &mut Effects) {
         spec_of(EntityKind::QuoteLine, fields::quote_line::QUANTITY),
         vec![qty.normalize().to_string()],
     )];
-    let label = format!("quantity of '{}'", l.line.description);
-    let step = Step::before(cx.app, format!("change {label}"), &[(EntityKind::QuoteLine, l.id)]);
-    match cx.app.edit(EntityKind::QuoteLine, l.id, &values) {
+    let label = format!("quantity of '{}'", l.description);
+    let step = Step::before(cx.app, format!("change {label}"), &[(EntityKind::QuoteLine, *id)]);
+    match cx.app.edit(EntityKind::QuoteLine, *id, &values) {
         Ok(()) => {
             if let Some(step) = step {
                 out.push(Effect::Wrote(step));
             }
             out.changed(&[EntityKind::QuoteLine]);
             out.say(
-                format!("Quantity {}: {}", qty.normalize(), l.line.description),
+                format!("Quantity {}: {}", qty.normalize(), l.description),
                 Level::Success,
             );
         }
@@ -302,7 +314,8 @@ fn lines_page(cx: &Ctx) -> usize {
 /// Widths of the line columns: #, SKU, description, qty, unit price, disc %, tax %, net.
 fn columns(width: usize) -> [usize; 8] {
     let fixed = [3, 10, 0, 7, 11, 6, 5, 12];
-    let used: usize = fixed.iter().sum::<usize>() + 8;
+    // A space before the first column and after each.
+    let used: usize = fixed.iter().sum::<usize>() + 9;
     let desc = width.saturating_sub(used).max(8);
     [3, 10, desc, 7, 11, 6, 5, 12]
 }
@@ -499,7 +512,7 @@ pub fn render(v: &QuoteView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
                 l.sku.as_deref().unwrap_or(""),
                 &l.line.description,
                 &l.line.quantity.normalize().to_string(),
-                &l.line.unit_price.to_string(),
+                &crate::model::money::pad_to_minor(l.line.unit_price, &q.currency).to_string(),
                 &l.line.discount_pct.normalize().to_string(),
                 &l.line.tax_pct.normalize().to_string(),
                 &l.net.to_string(),
