@@ -51,13 +51,21 @@ fn new_quote(app: &App, discount: &str) -> Id {
             &values(EntityKind::Quote, &[("opportunity_id", &opp.to_string())]),
         )
         .expect("quote");
-    for (sku, qty, disc) in [("SKU-1002", "3", "0"), ("SKU-1009", "2", discount), ("SKU-1010", "5", "0")] {
+    for (sku, qty, disc) in [
+        ("SKU-1002", "3", "0"),
+        ("SKU-1009", "2", discount),
+        ("SKU-1010", "5", "0"),
+    ] {
         let p = app.resolve(EntityKind::Product, sku).expect("product");
         app.add_line(
             q,
             &values(
                 EntityKind::QuoteLine,
-                &[("product_id", &p.to_string()), ("quantity", qty), ("discount_pct", disc)],
+                &[
+                    ("product_id", &p.to_string()),
+                    ("quantity", qty),
+                    ("discount_pct", disc),
+                ],
             ),
             None,
         )
@@ -76,7 +84,12 @@ fn editing(app: &Arc<App>, q: Id, size: (u16, u16)) -> Harness {
 
 /// The grand total the open editor shows.
 fn shown_total(s: &Harness) -> Decimal {
-    let q = s.state.details.last().and_then(|d| d.quote.as_ref()).expect("the quote editor");
+    let q = s
+        .state
+        .details
+        .last()
+        .and_then(|d| d.quote.as_ref())
+        .expect("the quote editor");
     q.data.as_ref().expect("loaded").doc.totals.grand_total
 }
 
@@ -113,10 +126,16 @@ fn adding_a_line_by_sku_takes_the_price_books_price_and_the_totals_follow() {
     let before = shown_total(&s);
 
     s.keys("a");
-    assert!(matches!(s.state.popups.last(), Some(Popup::Picker(_))), "a opens the product picker");
+    assert!(
+        matches!(s.state.popups.last(), Some(Popup::Picker(_))),
+        "a opens the product picker"
+    );
     s.type_text("1011");
     s.keys("enter");
-    assert!(matches!(s.state.popups.last(), Some(Popup::Form(_))), "the line's form opens");
+    assert!(
+        matches!(s.state.popups.last(), Some(Popup::Form(_))),
+        "the line's form opens"
+    );
     s.keys("backspace");
     s.type_text("4");
     s.keys("ctrl-s");
@@ -132,7 +151,10 @@ fn adding_a_line_by_sku_takes_the_price_books_price_and_the_totals_follow() {
         .find(|p| p.sku == "SKU-1011")
         .and_then(|p| p.price)
         .expect("a EUR price");
-    assert_eq!(added.line.unit_price, price, "the price book's price, as `quote line-add`");
+    assert_eq!(
+        added.line.unit_price, price,
+        "the price book's price, as `quote line-add`"
+    );
     assert_eq!(added.line.quantity, Decimal::from(4));
     assert_eq!(added.position, 4);
     assert_eq!(shown_total(&s), doc.totals.grand_total);
@@ -188,20 +210,36 @@ fn lines_move_up_and_down_like_quote_line_move() {
 
     s.keys("G K");
     assert_eq!(skus(&app, q), ["SKU-1002", "SKU-1010", "SKU-1009"]);
-    let positions: Vec<u32> = app.ordered_lines(q).expect("lines").iter().map(|l| l.1.position).collect();
+    let positions: Vec<u32> = app
+        .ordered_lines(q)
+        .expect("lines")
+        .iter()
+        .map(|l| l.1.position)
+        .collect();
     assert_eq!(positions, [1, 2, 3]);
     s.keys("K");
-    assert_eq!(skus(&app, q), ["SKU-1010", "SKU-1002", "SKU-1009"], "the selection follows the line");
+    assert_eq!(
+        skus(&app, q),
+        ["SKU-1010", "SKU-1002", "SKU-1009"],
+        "the selection follows the line"
+    );
     s.keys("K");
     assert!(message(&s).contains("first already"));
     s.keys("J");
     assert_eq!(skus(&app, q), ["SKU-1002", "SKU-1010", "SKU-1009"]);
     s.keys("u u u");
-    assert_eq!(skus(&app, q), ["SKU-1002", "SKU-1009", "SKU-1010"], "undo puts them back");
+    assert_eq!(
+        skus(&app, q),
+        ["SKU-1002", "SKU-1009", "SKU-1010"],
+        "undo puts them back"
+    );
     // Removing the selected line asks first.
     s.keys("g D enter");
     assert_eq!(skus(&app, q), ["SKU-1009", "SKU-1010"]);
-    assert!(s.state.details.last().is_some_and(|d| d.quote.is_some()), "the quote stays open");
+    assert!(
+        s.state.details.last().is_some_and(|d| d.quote.is_some()),
+        "the quote stays open"
+    );
 }
 
 #[test]
@@ -211,7 +249,12 @@ fn a_sent_quote_refuses_changes_with_the_clis_message_and_offers_a_revision() {
     let q = new_quote(&app, "5");
     let mut s = editing(&app, q, (120, 40));
     s.keys("S");
-    assert_eq!(app.quote(q).expect("quote").status, QuoteStatus::Sent, "{}", message(&s));
+    assert_eq!(
+        app.quote(q).expect("quote").status,
+        QuoteStatus::Sent,
+        "{}",
+        message(&s)
+    );
     let qty = app.ordered_lines(q).expect("lines")[0].1.quantity;
 
     s.keys("+");
@@ -264,12 +307,26 @@ fn a_discount_over_the_reps_limit_goes_to_a_manager_who_approves_it_from_the_que
     assert!(s.screen().contains("2 quotes to approve"), "the dashboard counts them");
     s.keys(": a p p r o v a l s enter");
     assert_eq!(s.state.view, ViewId::Approvals);
-    let rows: Vec<Id> = s.state.approvals.rows.as_ref().expect("rows").iter().map(|r| r.id).collect();
-    assert_eq!(rows, app.approvals().expect("queue").iter().map(|d| d.id).collect::<Vec<_>>());
+    let rows: Vec<Id> = s
+        .state
+        .approvals
+        .rows
+        .as_ref()
+        .expect("rows")
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(
+        rows,
+        app.approvals().expect("queue").iter().map(|d| d.id).collect::<Vec<_>>()
+    );
     let first = s.state.approvals.selected_row().expect("a row").id;
 
     s.keys("a");
-    assert!(matches!(s.state.popups.last(), Some(Popup::Form(_))), "asks for a comment");
+    assert!(
+        matches!(s.state.popups.last(), Some(Popup::Form(_))),
+        "asks for a comment"
+    );
     s.type_text("ok for Q2");
     s.keys("ctrl-s");
     let decided = app.quote(first).expect("quote");
@@ -306,8 +363,17 @@ fn an_order_moves_on_from_its_detail_and_shows_under_its_account() {
     let mut s = Harness::new(app.clone(), common::ZONE, (120, 40));
     update::apply(&mut s.state, Effect::Open(EntityKind::Account, account));
     s.settle();
-    let tabs = &s.state.details.last().and_then(|d| d.data.as_ref()).expect("loaded").tabs;
-    let orders = tabs.iter().find(|t| t.kind == EntityKind::Order).expect("an Orders tab");
+    let tabs = &s
+        .state
+        .details
+        .last()
+        .and_then(|d| d.data.as_ref())
+        .expect("loaded")
+        .tabs;
+    let orders = tabs
+        .iter()
+        .find(|t| t.kind == EntityKind::Order)
+        .expect("an Orders tab");
     assert!(orders.items.iter().any(|i| i.id == order));
 
     update::apply(&mut s.state, Effect::Open(EntityKind::Order, order));
@@ -322,7 +388,10 @@ fn an_order_moves_on_from_its_detail_and_shows_under_its_account() {
     }
     s.type_text("lost");
     s.keys("ctrl-s");
-    assert!(matches!(s.state.popups.last(), Some(Popup::Form(_))), "a wrong status keeps the form open");
+    assert!(
+        matches!(s.state.popups.last(), Some(Popup::Form(_))),
+        "a wrong status keeps the form open"
+    );
     assert_eq!(app.order(order).expect("order").status.name(), "paid");
     s.keys("esc y");
     s.keys("u");
@@ -350,10 +419,22 @@ fn a_product_opens_with_its_price_book() {
     let tab = &d.data.as_ref().expect("loaded").tabs[0];
     assert_eq!(tab.title, "Price book (3)");
     let rows: Vec<String> = tab.items.iter().map(|i| i.cells.join(" ")).collect();
-    assert!(rows.iter().any(|r| r.contains("EUR") && r.contains("80.00") && r.contains("from 10") && r.contains("2026-01-01..2026-06-30")), "{rows:?}");
-    assert!(rows.iter().any(|r| r.contains("USD") && r.contains("always")), "{rows:?}");
+    assert!(
+        rows.iter().any(|r| r.contains("EUR")
+            && r.contains("80.00")
+            && r.contains("from 10")
+            && r.contains("2026-01-01..2026-06-30")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().any(|r| r.contains("USD") && r.contains("always")),
+        "{rows:?}"
+    );
     let screen = s.screen();
-    assert!(screen.contains("Active") && screen.contains("Price book (3)"), "{screen}");
+    assert!(
+        screen.contains("Active") && screen.contains("Price book (3)"),
+        "{screen}"
+    );
     s.keys("enter");
     assert_eq!(s.state.details.len(), 1, "a price row opens nothing");
 }

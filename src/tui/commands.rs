@@ -295,8 +295,8 @@ pub const COMMANDS: &[Command] = &[
     c(
         Action::OrderStatus,
         "order status",
-        "Move the order to its next status",
-        true,
+        "An open order: move it to its next status (paid, shipped, delivered, cancelled)",
+        false,
     ),
     c(Action::NextField, "next field", "Go to the next field", true),
     c(Action::PrevField, "prev field", "Go to the previous field", false),

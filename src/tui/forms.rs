@@ -143,10 +143,7 @@ fn open_add_line(cx: &Ctx, quote: Id, product: Id) -> Form {
     ];
     Form {
         title: fit(
-            &format!(
-                "Add {name} · quote {}",
-                cx.app.title(EntityKind::Quote, quote)
-            ),
+            &format!("Add {name} · quote {}", cx.app.title(EntityKind::Quote, quote)),
             68,
         ),
         target: Target::AddLine(quote, product),

@@ -256,7 +256,13 @@ fn global(st: &mut State, action: Action) {
         | Action::ReviseQuote
         | Action::RenderQuote => st.say("Open a quote to edit it (the quotes list, key 7)", Level::Info),
         Action::ApproveQuote | Action::RejectQuote => {
-            st.say("Quotes are approved in the approvals queue (: approvals)", Level::Info)
+            // Quotes are decided in the queue: go there.
+            goto(st, ViewId::Approvals);
+            let key = st.keymap.key_text(Scope::Approvals, action).unwrap_or_default();
+            st.say(
+                format!("Approvals: select a quote and press {key} to decide it"),
+                Level::Info,
+            );
         }
         Action::NextView | Action::PrevView => {
             let n = VIEWS.len();

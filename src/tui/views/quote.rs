@@ -108,7 +108,7 @@ pub fn handle(v: &mut QuoteView, cx: &Ctx, action: Action, out: &mut Effects) ->
     match action {
         Action::Close | Action::Quit => out.push(Effect::CloseDetail),
         _ if !loaded => out.say("The quote is still loading", Level::Info),
-        Action::AddLine => {
+        Action::AddLine | Action::New => {
             if !refused(v, cx, "adding a line", out) {
                 out.push(Effect::Push(Layer::Picker(PickRequest::Product(v.id))));
             }
