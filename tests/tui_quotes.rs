@@ -118,17 +118,60 @@ fn a_quote_opened_from_the_list_shows_the_editor_with_the_one_functions_totals()
 }
 
 #[test]
+fn a_quote_opens_in_the_editor_from_its_deal() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = open_as(dir.path(), "rep", true);
+    let q = new_quote(&app, "0");
+    let deal = app.quote(q).expect("quote").opportunity_id.expect("deal");
+    let mut s = Harness::new(app.clone(), common::ZONE, (120, 40));
+    update::apply(&mut s.state, Effect::Open(EntityKind::Opportunity, deal));
+    s.settle();
+    let tabs = &s.state.details[0].data.as_ref().expect("loaded").tabs;
+    let quotes = tabs
+        .iter()
+        .position(|t| t.kind == EntityKind::Quote)
+        .expect("a Quotes tab");
+    let row = tabs[quotes].items.iter().position(|i| i.id == q).expect("the quote");
+    for _ in 0..quotes {
+        s.keys("]");
+    }
+    for _ in 0..row {
+        s.keys("j");
+    }
+    s.keys("enter");
+    let top = s.state.details.last().expect("opened");
+    assert_eq!((top.id, top.quote.is_some()), (q, true), "the quote editor");
+    s.keys("esc");
+    assert_eq!(
+        s.state.details.last().map(|d| d.kind),
+        Some(EntityKind::Opportunity),
+        "back to the deal"
+    );
+}
+
+#[test]
 fn adding_a_line_by_sku_takes_the_price_books_price_and_the_totals_follow() {
     let dir = tempfile::tempdir().expect("dir");
     let app = open_as(dir.path(), "rep", true);
     let q = new_quote(&app, "0");
+    let inactive = app.resolve(EntityKind::Product, "SKU-1000").expect("product");
+    app.edit(
+        EntityKind::Product,
+        inactive,
+        &values(EntityKind::Product, &[("active", "no")]),
+    )
+    .expect("deactivate");
     let mut s = editing(&app, q, (120, 40));
     let before = shown_total(&s);
 
     s.keys("a");
+    let Some(Popup::Picker(p)) = s.state.popups.last() else {
+        panic!("a opens the product picker");
+    };
+    assert!(p.choices.iter().any(|c| c.text.starts_with("SKU-1011")));
     assert!(
-        matches!(s.state.popups.last(), Some(Popup::Picker(_))),
-        "a opens the product picker"
+        !p.choices.iter().any(|c| c.id == inactive),
+        "inactive products are not offered"
     );
     s.type_text("1011");
     s.keys("enter");
