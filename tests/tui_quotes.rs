@@ -533,3 +533,29 @@ fn snapshots_of_the_quote_editor_and_the_approvals_queue() {
         common::assert_snapshot(&format!("approvals-{w}x{h}"), &common::mask(&s.screen()));
     }
 }
+
+#[test]
+fn the_header_form_sets_the_quote_discount_and_the_totals_follow() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = open_as(dir.path(), "rep", true);
+    let q = new_quote(&app, "0");
+    let mut s = editing(&app, q, (80, 24));
+    let before = shown_total(&s);
+    s.keys("E");
+    let Some(Popup::Form(f)) = s.state.popups.last() else {
+        panic!("E opens the header form");
+    };
+    let keys: Vec<&str> = f.fields.iter().map(|f| f.key).collect();
+    assert_eq!(keys, ["discount_pct", "valid_until", "contact_id", "date", "notes"]);
+    s.keys("backspace");
+    s.type_text("10");
+    s.keys("ctrl-s");
+    assert_eq!(app.quote(q).expect("quote").discount_pct, Decimal::from(10));
+    let t = app.quote_totals(q).expect("totals");
+    assert_eq!(shown_total(&s), t.grand_total);
+    assert!(shown_total(&s) < before);
+    assert!(
+        s.screen().contains(&format!("-{}", t.discount)),
+        "the discount line shows"
+    );
+}

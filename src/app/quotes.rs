@@ -292,11 +292,15 @@ impl App {
         let q = self.quote(quote)?;
         let status = q.status_on(self.today());
         if status.frozen() {
+            let name = status.name().replace('_', " ");
+            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
             return Err(AppError::Invalid(format!(
-                "quote {} is {}: {what} is refused on a {} quote; `outpost quote revise {}` makes a new draft revision",
+                "quote {} is {name}: {what} is refused on {article} {name} quote; `outpost quote revise {}` makes a new draft revision",
                 q.display_number(),
-                status.name().replace('_', " "),
-                status.name().replace('_', " "),
                 q.display_number()
             )));
         }

@@ -49,6 +49,8 @@ pub enum FormRequest {
     AddLine(Id, Id),
     /// Change a quote line: quantity, unit price, discount, tax, description.
     Line(Id),
+    /// Change a quote's header: quote discount, validity, contact, date, notes.
+    QuoteHeader(Id),
     /// Write quote `0` to a file (the extension picks PDF, HTML or Markdown).
     Render(Id),
     /// A manager's answer to a quote waiting for approval: approve (`true`) or reject,

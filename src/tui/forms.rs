@@ -70,6 +70,7 @@ pub fn build(cx: &Ctx, request: &FormRequest, out: &mut Effects) -> Option<Form>
         FormRequest::Resolve(row) => Some(open_resolve(row)),
         FormRequest::AddLine(quote, product) => Some(open_add_line(cx, *quote, *product)),
         FormRequest::Line(line) => open_line(cx, *line, out),
+        FormRequest::QuoteHeader(quote) => open_header(cx, *quote, out),
         FormRequest::Render(quote) => Some(open_render(cx, *quote)),
         FormRequest::Decide(quote, approve) => Some(open_decide(cx, *quote, *approve)),
         FormRequest::OrderStatus(order) => open_order_status(cx, *order, out),
@@ -157,12 +158,16 @@ fn open_add_line(cx: &Ctx, quote: Id, product: Id) -> Form {
 /// The fields of a quote line one changes in the editor, in the form's order.
 const LINE_FIELDS: [&str; 5] = ["quantity", "discount_pct", "unit_price", "tax_pct", "description"];
 
-/// The form that changes a quote line (`outpost quote line-edit`): saved as an edit.
-fn open_line(cx: &Ctx, line: Id, out: &mut Effects) -> Option<Form> {
-    let stored = match cx.app.record(EntityKind::QuoteLine, line) {
+/// The fields of a quote's header one changes in the editor (its status moves only by
+/// the lifecycle keys).
+const HEADER_FIELDS: [&str; 5] = ["discount_pct", "valid_until", "contact_id", "date", "notes"];
+
+/// A form that edits some fields of a record (`json` names, in order), saved as an edit.
+fn open_some(cx: &Ctx, kind: EntityKind, id: Id, json: &[&str], title: &str, out: &mut Effects) -> Option<Form> {
+    let stored = match cx.app.record(kind, id) {
         Ok(Some(s)) if !s.deleted => s,
         Ok(_) => {
-            out.say("the line is gone", Level::Error);
+            out.say(format!("the {} is gone", kind.name().replace('_', " ")), Level::Error);
             return None;
         }
         Err(e) => {
@@ -170,10 +175,10 @@ fn open_line(cx: &Ctx, line: Id, out: &mut Effects) -> Option<Form> {
             return None;
         }
     };
-    let fields = LINE_FIELDS
+    let fields = json
         .iter()
         .map(|j| {
-            let s = spec_of(EntityKind::QuoteLine, j);
+            let s = spec_of(kind, j);
             let (text, hidden) = edit_text(cx, s, stored.fields.get(s.json));
             let mut f = field_for(s, &text);
             f.hidden = hidden;
@@ -181,13 +186,25 @@ fn open_line(cx: &Ctx, line: Id, out: &mut Effects) -> Option<Form> {
         })
         .collect();
     Some(Form {
-        title: fit(&format!("Line · {}", stored.text(fields::quote_line::DESCRIPTION)), 68),
-        target: Target::Edit(EntityKind::QuoteLine, line),
+        title: fit(title, 68),
+        target: Target::Edit(kind, id),
         fields,
         focus: 0,
         error: None,
         asking_discard: false,
     })
+}
+
+/// The form that changes a quote line (`outpost quote line-edit`).
+fn open_line(cx: &Ctx, line: Id, out: &mut Effects) -> Option<Form> {
+    let title = format!("Line · {}", cx.app.title(EntityKind::QuoteLine, line));
+    open_some(cx, EntityKind::QuoteLine, line, &LINE_FIELDS, &title, out)
+}
+
+/// The form that changes a quote's header (`outpost quote edit`).
+fn open_header(cx: &Ctx, quote: Id, out: &mut Effects) -> Option<Form> {
+    let title = format!("Quote {}", cx.app.title(EntityKind::Quote, quote));
+    open_some(cx, EntityKind::Quote, quote, &HEADER_FIELDS, &title, out)
 }
 
 /// Asks where to write a quote (`outpost quote render --output FILE`).
@@ -985,7 +1002,12 @@ fn show_issues(form: &mut Form, issues: &[(String, String)], out: &mut Effects) 
     } else {
         Some(general.join("; "))
     };
-    out.say("Not saved: see the form", Level::Error);
+    // A problem with no field of its own (a file that cannot be written) may be longer
+    // than the form is wide: the status line carries it whole.
+    match general.as_slice() {
+        [one] => out.say(format!("Not saved: {one}"), Level::Error),
+        _ => out.say("Not saved: see the form", Level::Error),
+    }
 }
 
 /// Opens the small form that resolves conflict `row` with another value, starting from

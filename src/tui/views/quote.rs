@@ -133,7 +133,7 @@ pub fn handle(v: &mut QuoteView, cx: &Ctx, action: Action, out: &mut Effects) ->
         },
         Action::EditQuote => {
             if !refused(v, cx, "editing", out) {
-                out.form(FormRequest::Edit(EntityKind::Quote, v.id));
+                out.form(FormRequest::QuoteHeader(v.id));
             }
         }
         Action::SubmitQuote | Action::SendQuote | Action::AcceptQuote => lifecycle(v, cx, action, out),
