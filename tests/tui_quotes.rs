@@ -559,3 +559,73 @@ fn the_header_form_sets_the_quote_discount_and_the_totals_follow() {
         "the discount line shows"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+    /// Whatever the lines, the editor prints the one function's figures: every line's
+    /// net, the tax per rate and the grand total, as `quote show --format json` has them
+    /// (`App::quote_json`), in EUR, JPY and KWD.
+    #[test]
+    fn the_editor_prints_the_one_functions_totals(
+        raw in proptest::collection::vec(
+            (1u32..500, 0i64..5_000_000, 0u32..=60, proptest::sample::select(vec![0u32, 7, 19, 21])),
+            1..8,
+        ),
+        q in 0u32..=30,
+        cur in proptest::sample::select(vec![("EUR", 2u32), ("JPY", 0), ("KWD", 3)]),
+    ) {
+        let dir = tempfile::tempdir().expect("dir");
+        let app = Arc::new(App::open_with_clock(dir.path(), common::clock()).expect("open"));
+        let account = app
+            .create(EntityKind::Account, &values(EntityKind::Account, &[("name", "Łódź Müller 王")]))
+            .expect("account");
+        let opp = app
+            .create(
+                EntityKind::Opportunity,
+                &values(EntityKind::Opportunity, &[("name", "Deal"), ("account_id", &account.to_string())]),
+            )
+            .expect("deal");
+        let quote = app
+            .create(
+                EntityKind::Quote,
+                &values(
+                    EntityKind::Quote,
+                    &[("opportunity_id", &opp.to_string()), ("currency", cur.0), ("discount_pct", &q.to_string())],
+                ),
+            )
+            .expect("quote");
+        for (n, p, dsc, tax) in &raw {
+            let price = Decimal::new(*p, cur.1).to_string();
+            app.add_line(
+                quote,
+                &values(
+                    EntityKind::QuoteLine,
+                    &[
+                        ("description", "Item"),
+                        ("quantity", &n.to_string()),
+                        ("unit_price", &price),
+                        ("discount_pct", &dsc.to_string()),
+                        ("tax_pct", &tax.to_string()),
+                    ],
+                ),
+                None,
+            )
+            .expect("line");
+        }
+        let s = editing(&app, quote, (120, 40));
+        let screen = s.screen();
+        let json = app.quote_json(quote).expect("json");
+        let grand = json["totals"]["grand_total"].as_str().expect("grand total").to_string();
+        proptest::prop_assert_eq!(shown_total(&s).to_string(), grand.clone());
+        let want = format!("{grand} {}", cur.0);
+        proptest::prop_assert!(screen.contains(&want), "{} not on\n{}", want, screen);
+        for t in json["totals"]["taxes"].as_array().expect("taxes") {
+            let tax = t["tax"].as_str().expect("tax");
+            proptest::prop_assert!(screen.contains(tax), "tax {} not on\n{}", tax, screen);
+        }
+        for l in json["lines"].as_array().expect("lines") {
+            let net = l["net"].as_str().expect("net");
+            proptest::prop_assert!(screen.contains(net), "net {} not on\n{}", net, screen);
+        }
+    }
+}

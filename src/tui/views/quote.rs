@@ -13,6 +13,7 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::Widget;
 use rust_decimal::Decimal;
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::ops::{Values, spec_of};
 use crate::model::records::{QuoteStatus, fields};
@@ -416,13 +417,13 @@ pub fn render(v: &QuoteView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     };
     let dash = |s: Option<&String>| s.cloned().unwrap_or_else(|| "-".into());
     let mut first = pair("Account", &dash(doc.account.as_ref()), half);
-    let used: usize = first.iter().map(|s| s.content.chars().count()).sum();
+    let used: usize = first.iter().map(|s| s.content.width()).sum();
     first.push(Span::raw(" ".repeat(half.saturating_sub(used))));
     first.extend(pair("Deal", &dash(doc.opportunity.as_ref()), w - half));
     line(buf, inner.x, y, inner.width, first);
     y += 1;
     let mut second = pair("Contact", &dash(doc.contact.as_ref()), half);
-    let used: usize = second.iter().map(|s| s.content.chars().count()).sum();
+    let used: usize = second.iter().map(|s| s.content.width()).sum();
     second.push(Span::raw(" ".repeat(half.saturating_sub(used))));
     let valid = q.valid_until.map_or_else(|| "-".to_string(), |d| d.to_string());
     second.extend(pair(
@@ -536,9 +537,7 @@ pub fn render(v: &QuoteView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
             break;
         }
         let text = format!("{} {} ", pad(label, 28, true), pad(amount, 18, true));
-        let x = inner
-            .right()
-            .saturating_sub(u16::try_from(text.chars().count()).unwrap_or(0));
+        let x = inner.right().saturating_sub(u16::try_from(text.width()).unwrap_or(0));
         line(buf, x.max(inner.x), yy, inner.width, vec![Span::styled(text, *style)]);
     }
 }
