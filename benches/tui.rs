@@ -56,6 +56,9 @@ fn main() {
                 dir.display()
             );
             app.demo(1, 100_000).expect("demo");
+            // As `outpost demo` does after writing (`App::settle`).
+            drop(app);
+            App::settle(&dir).expect("settle");
         }
     }
 

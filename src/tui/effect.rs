@@ -42,6 +42,12 @@ pub enum FormRequest {
     Win(Id, String),
     /// Move a record to the trash: the confirmation.
     Trash(EntityKind, Id),
+    /// Move one occurrence of a repeating event (its id; the day when known): an
+    /// exception of the series, as `outpost event move`.
+    MoveOccurrence(Id, Option<chrono::NaiveDate>),
+    /// Cancel one occurrence of a repeating event (an exception date), as
+    /// `outpost event cancel`.
+    CancelOccurrence(Id, Option<chrono::NaiveDate>),
     /// Resolve a conflict with another value.
     Resolve(Box<ConflictRow>),
     /// Add a line for product `1` to quote `0`: quantity, discount, price (the price
@@ -67,6 +73,28 @@ pub enum PickRequest {
     Product(Id),
 }
 
+/// One answer of a [`Question`]: its key, what it says, and the form it opens.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    /// The letter that picks it.
+    pub key: char,
+    /// What it says.
+    pub label: String,
+    /// The form it opens.
+    pub then: FormRequest,
+}
+
+/// A question whose answers each open a form ("this occurrence or the series").
+#[derive(Clone, Debug, PartialEq)]
+pub struct Question {
+    /// The panel's title.
+    pub title: String,
+    /// The question.
+    pub text: String,
+    /// The answers, in order.
+    pub answers: Vec<Answer>,
+}
+
 /// A popup to open.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Layer {
@@ -80,6 +108,8 @@ pub enum Layer {
     Form(FormRequest),
     /// A fuzzy picker.
     Picker(PickRequest),
+    /// A question whose answers open forms.
+    Question(Question),
 }
 
 /// One thing a component asks `update` to do.

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::ctx::Ctx;
 use super::effect::{Effect, Effects, FormRequest, Level, PickRequest};
 use super::journal::Step;
+use super::occurrence;
 use super::popups::form::{Field, Form, Input, Target};
 use super::popups::picker::{self, Picker, Purpose};
 use super::widgets::{fit, pad};
@@ -74,6 +75,8 @@ pub fn build(cx: &Ctx, request: &FormRequest, out: &mut Effects) -> Option<Form>
         FormRequest::Render(quote) => Some(open_render(cx, *quote)),
         FormRequest::Decide(quote, approve) => Some(open_decide(cx, *quote, *approve)),
         FormRequest::OrderStatus(order) => open_order_status(cx, *order, out),
+        FormRequest::MoveOccurrence(id, day) => Some(occurrence::move_form(cx, *id, *day)),
+        FormRequest::CancelOccurrence(id, day) => Some(occurrence::cancel_form(cx, *id, *day)),
     }
 }
 
@@ -735,6 +738,7 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
         }
         Target::Render(_) | Target::Decide(..) => (EntityKind::Quote, Vec::new()),
         Target::OrderStatus(_) => (EntityKind::Order, Vec::new()),
+        Target::MoveOccurrence(_) | Target::CancelOccurrence(_) => (EntityKind::Event, Vec::new()),
     };
     if issues.is_empty()
         && !matches!(
@@ -748,6 +752,8 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
                 | Target::Render(_)
                 | Target::Decide(..)
                 | Target::OrderStatus(_)
+                | Target::MoveOccurrence(_)
+                | Target::CancelOccurrence(_)
         )
     {
         let mut check = vals.clone();
@@ -789,6 +795,7 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
         Target::Decide(quote, true) => Some((EntityKind::Quote, *quote, "approve")),
         Target::Decide(quote, false) => Some((EntityKind::Quote, *quote, "reject")),
         Target::OrderStatus(order) => Some((EntityKind::Order, *order, "move")),
+        Target::CancelOccurrence(id) => Some((EntityKind::Event, *id, "cancel an occurrence of")),
         _ => None,
     };
     // A line added: undo takes it off again.
@@ -934,6 +941,35 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
                     app.title(*kind, *id)
                 ),
                 vec![*kind],
+                None,
+            )
+        }),
+        Target::MoveOccurrence(id) => {
+            // An end left as it opened keeps the occurrence's length.
+            let end = form
+                .field("end")
+                .filter(|f| f.text() != f.initial && !f.text().trim().is_empty())
+                .map(Field::text);
+            app.move_occurrence(*id, &text("on"), &text("start"), end.as_deref())
+                .map(|_| {
+                    (
+                        format!(
+                            "Moved the occurrence of '{}' on {}; the rest of the series stays",
+                            app.title(EntityKind::Event, *id),
+                            text("on").trim()
+                        ),
+                        vec![EntityKind::Event],
+                        None,
+                    )
+                })
+        }
+        Target::CancelOccurrence(id) => app.cancel_occurrence(*id, &text("on")).map(|day| {
+            (
+                format!(
+                    "Cancelled '{}' on {day}; the rest of the series stays (u undoes it)",
+                    app.title(EntityKind::Event, *id)
+                ),
+                vec![EntityKind::Event],
                 None,
             )
         }),

@@ -13,6 +13,7 @@ use super::forms;
 use super::jobs::{Job, Loaded, Ticket};
 use super::journal::Way;
 use super::keys::KeyPress;
+use super::occurrence;
 use super::popups::Popup;
 use super::popups::help::Help;
 use super::state::{EditorRequest, Level, State, VIEWS, ViewId};
@@ -321,11 +322,13 @@ fn global(st: &mut State, action: Action) {
             }
         }
         Action::Delete => match selected(st) {
+            Some((EntityKind::Event, id)) if ask_which(st, id, occurrence::Change::Delete) => {}
             Some((kind, id)) => open_form(st, FormRequest::Trash(kind, id)),
             None => st.say("Select a record to move it to the trash", Level::Info),
         },
         Action::New => new_record(st),
         Action::Edit => match selected(st) {
+            Some((EntityKind::Event, id)) if ask_which(st, id, occurrence::Change::Edit) => {}
             Some((kind, id)) => open_form(st, FormRequest::Edit(kind, id)),
             None => st.say("Select a record to edit", Level::Info),
         },
@@ -365,6 +368,23 @@ fn global(st: &mut State, action: Action) {
             }
         }
         _ => {}
+    }
+}
+
+/// For a repeating event, asks "this occurrence or the series" (the occurrence the
+/// calendar has selected, when the calendar is where it was chosen) and says true.
+fn ask_which(st: &mut State, id: Id, change: occurrence::Change) -> bool {
+    let day = if st.details.is_empty() && st.view == ViewId::Calendar {
+        st.calendar.selected_occurrence_day(&st.clock)
+    } else {
+        None
+    };
+    match occurrence::question(&st.ctx(), id, day, change) {
+        Some(q) => {
+            apply(st, Effect::Push(Layer::Question(q)));
+            true
+        }
+        None => false,
     }
 }
 
@@ -721,6 +741,13 @@ pub fn apply(st: &mut State, effect: Effect) {
                 st.popups.push(Popup::Form(Box::new(form)));
             }
             apply_all(st, out);
+        }
+        Effect::Push(Layer::Question(question)) => {
+            st.popups
+                .push(Popup::Choice(Box::new(crate::tui::popups::choice::Choice {
+                    question,
+                    selected: 0,
+                })))
         }
         Effect::Pop => {
             st.popups.pop();

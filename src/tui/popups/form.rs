@@ -52,6 +52,10 @@ pub enum Target {
     Decide(Id, bool),
     /// Move an order to the status given.
     OrderStatus(Id),
+    /// Move one occurrence of a repeating event (fields `on`, `start`, `end`).
+    MoveOccurrence(Id),
+    /// Cancel one occurrence of a repeating event (field `on`).
+    CancelOccurrence(Id),
 }
 
 /// A field's input.

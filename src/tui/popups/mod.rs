@@ -1,6 +1,7 @@
 //! Popups over the views, one file each. A popup owns its state, takes every key while it
 //! is on top and answers with effects; `update` opens and closes popups.
 
+pub mod choice;
 pub mod form;
 pub mod help;
 pub mod palette;
@@ -28,6 +29,8 @@ pub enum Popup {
     Form(Box<form::Form>),
     /// A fuzzy picker (a product for a new quote line).
     Picker(Box<picker::Picker>),
+    /// A question whose answers open forms.
+    Choice(Box<choice::Choice>),
 }
 
 impl Popup {
@@ -39,6 +42,7 @@ impl Popup {
             Self::Search(s) => search::handle_key(s, cx, key, out),
             Self::Form(f) => form::handle_key(f, cx, key, out),
             Self::Picker(p) => picker::handle_key(p, cx, key, out),
+            Self::Choice(c) => choice::handle_key(c, cx, key, out),
         }
     }
 }
@@ -52,6 +56,7 @@ pub fn render(popups: &[Popup], cx: &Ctx, scope: Scope, area: Rect, buf: &mut Bu
             Popup::Search(s) => search::render(s, cx, area, buf),
             Popup::Form(f) => form::render(f, cx, area, buf),
             Popup::Picker(p) => picker::render(p, cx, area, buf),
+            Popup::Choice(c) => choice::render(c, cx, area, buf),
         }
     }
 }
