@@ -291,6 +291,8 @@ pub struct Dashboard {
     pub open_conflicts: usize,
     /// Records held on this laptop: refused by the server, which does not have them.
     pub held: usize,
+    /// Quotes waiting for a manager's approval.
+    pub approvals: usize,
 }
 
 /// How many overdue tasks the dashboard loads.
@@ -555,6 +557,7 @@ impl App {
             last_sync: self.store.sync_state().ok().and_then(|s| s.last_sync),
             open_conflicts: crate::sync::conflicts::list(&self.store, false).map_or(0, |c| c.len()),
             held: self.store.held_live().map_or(0, |h| h.len()),
+            approvals: self.approvals_waiting()?,
         })
     }
 }

@@ -63,6 +63,8 @@ pub enum Cell {
     Times(&'static str, &'static str),
     /// The record's title.
     Title,
+    /// A yes/no field as "yes" or "no" (`default` when it is not set).
+    Flag(&'static str, bool),
 }
 
 /// One column of the TUI's list of a kind.
@@ -399,7 +401,13 @@ const PRODUCT: Def = Def {
     tui: Tui {
         title: "Products",
         short: "Prods",
-        list: &[],
+        list: &[
+            col("SKU", 12, Cell::Field("sku")),
+            col("Name", 24, Cell::Field("name")),
+            col("Prices", 24, Cell::Field("prices")),
+            fixed("Tax %", 5, Cell::Field("tax_pct")),
+            fixed("Active", 6, Cell::Flag("active", true)),
+        ],
         sort: (0, false),
         tab_cells: &[Cell::Title],
         tab_newest_first: false,

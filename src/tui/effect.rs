@@ -50,6 +50,27 @@ pub enum FormRequest {
     CancelOccurrence(Id, Option<chrono::NaiveDate>),
     /// Resolve a conflict with another value.
     Resolve(Box<ConflictRow>),
+    /// Add a line for product `1` to quote `0`: quantity, discount, price (the price
+    /// book's by default).
+    AddLine(Id, Id),
+    /// Change a quote line: quantity, unit price, discount, tax, description.
+    Line(Id),
+    /// Change a quote's header: quote discount, validity, contact, date, notes.
+    QuoteHeader(Id),
+    /// Write quote `0` to a file (the extension picks PDF, HTML or Markdown).
+    Render(Id),
+    /// A manager's answer to a quote waiting for approval: approve (`true`) or reject,
+    /// with a comment.
+    Decide(Id, bool),
+    /// Move an order to its next status.
+    OrderStatus(Id),
+}
+
+/// A picker to open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PickRequest {
+    /// A product for a new line on a quote.
+    Product(Id),
 }
 
 /// One answer of a [`Question`]: its key, what it says, and the form it opens.
@@ -85,6 +106,8 @@ pub enum Layer {
     Search,
     /// A form.
     Form(FormRequest),
+    /// A fuzzy picker.
+    Picker(PickRequest),
     /// A question whose answers open forms.
     Question(Question),
 }
@@ -112,6 +135,8 @@ pub enum Effect {
     Pop,
     /// Close the top record.
     CloseDetail,
+    /// A record went to the trash: close it wherever it is open.
+    Trashed(EntityKind, Id),
     /// Run an action as if its key was pressed (the palette).
     Run(Action),
     /// Check and save the form on top.

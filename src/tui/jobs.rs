@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::clock::Clock;
-use super::load::{calendar, detail, reports, search};
+use super::load::{calendar, detail, quote, reports, search};
 use super::rows::{self, ListData};
 use crate::app::conflicts::ConflictRow;
 use crate::app::dashboard::{Dashboard, Deal};
@@ -24,6 +24,10 @@ pub enum Job {
     Calendar(NaiveDate, u32),
     /// One record with its related records.
     Detail(EntityKind, Id),
+    /// A quote for the quote editor: lines, nets and totals.
+    Quote(Id),
+    /// The quotes waiting for approval.
+    Approvals,
     /// Titles of every record, for global search.
     Titles,
     /// Conflicts: open ones, or all when `true`.
@@ -46,6 +50,8 @@ impl Job {
             Self::List(k) => format!("Loading {}", k.plural()),
             Self::Calendar(..) => "Loading the calendar".into(),
             Self::Detail(k, _) => format!("Loading the {k}"),
+            Self::Quote(_) => "Loading the quote".into(),
+            Self::Approvals => "Loading the approvals".into(),
             Self::Titles => "Indexing records for search".into(),
             Self::Conflicts(_) => "Loading conflicts".into(),
             Self::Reports => "Computing the reports".into(),
@@ -79,6 +85,10 @@ pub enum Loaded {
     Calendar(calendar::CalendarData),
     /// A record in detail.
     Detail(Box<detail::DetailData>),
+    /// A quote for the editor.
+    Quote(Box<quote::QuoteData>),
+    /// The approvals queue.
+    Approvals(Vec<quote::ApprovalRow>),
     /// The search index.
     Titles(search::Titles),
     /// Conflicts (all of them when `true`).
@@ -103,6 +113,8 @@ pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, 
         Job::List(kind) => Loaded::List(rows::load(app, clock, *kind, progress)?),
         Job::Calendar(from, days) => Loaded::Calendar(calendar::load(app, clock, *from, *days)?),
         Job::Detail(kind, id) => Loaded::Detail(Box::new(detail::load(app, clock, *kind, *id)?)),
+        Job::Quote(id) => Loaded::Quote(Box::new(quote::load(app, *id)?)),
+        Job::Approvals => Loaded::Approvals(quote::approvals(app)?),
         Job::Titles => Loaded::Titles(search::load(app, progress)?),
         Job::Conflicts(all) => Loaded::Conflicts(*all, app.conflict_rows(*all)?),
         Job::Reports => Loaded::Reports(Box::new(reports::load(app, clock, progress)?)),

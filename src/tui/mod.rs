@@ -15,8 +15,9 @@
 //! - `effect.rs` — what components ask for: open a record, records changed, load, say,
 //!   push a popup (by request), pop; `ctx.rs` — what they may read (app, clock, keys,
 //!   theme, size); `view_id.rs` — the tabs.
-//! - `views/` (dashboard, pipeline board, lists, record detail, calendar, conflicts inbox)
-//!   and `popups/` (help, palette, search, form, choice): each owns its state, handles keys or
+//! - `views/` (dashboard, pipeline board, lists, record detail, quote editor, calendar,
+//!   conflicts inbox, approvals queue, reports) and `popups/` (help, palette, search,
+//!   form, choice, picker): each owns its state, handles keys or
 //!   actions as `fn(&mut OwnState, &Ctx, …, &mut Effects)` and draws as
 //!   `fn(&OwnState, &Ctx, area, buf)`. None calls another or sees the whole state.
 //! - `forms.rs` — builds forms from the field registry for a `FormRequest` and saves them

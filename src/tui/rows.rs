@@ -222,6 +222,10 @@ pub fn cell_text(
         }
         Cell::Times(a, b) => format!("{} x {}", s.text(a), s.text(b)),
         Cell::Title => app.title(kind, id),
+        Cell::Flag(field, default) => {
+            let on = f.get(field).and_then(Value::as_bool).unwrap_or(default);
+            (if on { "yes" } else { "no" }).to_string()
+        }
     }
 }
 
