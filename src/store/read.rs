@@ -155,8 +155,16 @@ impl Store {
 impl Store {
     /// (case-folded title, id) of every live record of a kind, from the title index.
     pub fn index_entries_titles(&self, kind: EntityKind) -> Result<Vec<(String, Id)>, StoreError> {
+        self.first_titles(kind, usize::MAX)
+    }
+
+    /// The first `n` of [`Store::index_entries_titles`], reading no further.
+    pub fn first_titles(&self, kind: EntityKind, n: usize) -> Result<Vec<(String, Id)>, StoreError> {
         let mut out = Vec::new();
         for item in self.tree(IDX_TITLE).scan_prefix([kind.tag()]) {
+            if out.len() >= n {
+                break;
+            }
             let (k, _) = item?;
             let Some(id) = keys::id_of(&k) else { continue };
             let title = &k[1..k.len().saturating_sub(17)];
