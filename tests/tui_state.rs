@@ -1240,15 +1240,14 @@ fn undo_takes_back_an_edit_a_done_mark_and_a_delete() {
 #[test]
 fn a_big_list_shows_its_first_page_while_the_rest_loads() {
     use outpost::tui::event::Event;
-    use outpost::tui::jobs::{Loaded, Ticket};
+    use outpost::tui::jobs::{Job, Loaded, Ticket};
     use outpost::tui::{rows, update};
     let (_dir, mut s) = common::session(120, 40);
     let full = rows::load(&s.state.app, &s.state.clock, EntityKind::Contact, &mut |_, _| {}).expect("rows");
     let head = rows::load_head_above(&s.state.app, &s.state.clock, EntityKind::Contact, 0)
         .expect("head")
         .expect("contacts open sorted by name");
-    let total = s.state.app.count(EntityKind::Contact);
-    assert_eq!(head.head_of, Some(total));
+    assert!(head.head);
     let names = |d: &rows::ListData, n: usize| -> Vec<String> {
         d.order
             .iter()
@@ -1257,23 +1256,19 @@ fn a_big_list_shows_its_first_page_while_the_rest_loads() {
             .collect()
     };
     let shown = head.rows.len().min(20);
+    let head_rows = head.rows.len();
     assert!(shown > 1, "the session has contacts");
     assert_eq!(
         names(&head, shown),
         names(&full, shown),
         "the first page is the list's first rows"
     );
+    let small = rows::load_head(&s.state.app, &s.state.clock, EntityKind::Contact).expect("head");
+    assert!(small.is_none(), "a small list loads whole");
+    let by_date = rows::load_head_above(&s.state.app, &s.state.clock, EntityKind::Activity, 0).expect("head");
     assert!(
-        rows::load_head(&s.state.app, &s.state.clock, EntityKind::Contact)
-            .expect("head")
-            .is_none(),
-        "a small list loads whole"
-    );
-    assert!(
-        rows::load_head_above(&s.state.app, &s.state.clock, EntityKind::Activity, 0)
-            .expect("head")
-            .is_none(),
-        "activities open newest first, not by title: no first page from the title index"
+        by_date.is_none(),
+        "activities open newest first: no first page from the title index"
     );
     let ticket = |job| Ticket {
         job,
@@ -1281,40 +1276,33 @@ fn a_big_list_shows_its_first_page_while_the_rest_loads() {
     };
     s.keys("4");
     s.state.list_mut(EntityKind::Contact).expect("list").data = None;
+    let first = Ok(Loaded::ListHead(EntityKind::Contact, Some(head)));
     update::handle_event(
         &mut s.state,
-        Event::Loaded(
-            ticket(outpost::tui::jobs::Job::ListHead(EntityKind::Contact)),
-            Ok(Loaded::ListHead(EntityKind::Contact, Some(head))),
-        ),
+        Event::Loaded(ticket(Job::ListHead(EntityKind::Contact)), first),
     );
     let screen = s.screen();
     assert!(
-        screen.contains(&format!("first {} of {total}, loading…", rows::HEAD_ROWS)),
+        screen.contains(&format!("first {head_rows}, loading the rest…")),
         "{screen}"
     );
+    let whole = Ok(Loaded::List(full));
     update::handle_event(
         &mut s.state,
-        Event::Loaded(
-            ticket(outpost::tui::jobs::Job::List(EntityKind::Contact)),
-            Ok(Loaded::List(full)),
-        ),
+        Event::Loaded(ticket(Job::List(EntityKind::Contact)), whole),
     );
     let list = s.state.list(EntityKind::Contact).expect("list");
-    assert_eq!(list.data.as_ref().and_then(|d| d.head_of), None, "the whole list");
+    assert!(list.data.as_ref().is_some_and(|d| !d.head), "the whole list");
     let late = rows::load_head_above(&s.state.app, &s.state.clock, EntityKind::Contact, 0).expect("head");
+    let late = Ok(Loaded::ListHead(EntityKind::Contact, late));
     update::handle_event(
         &mut s.state,
-        Event::Loaded(
-            ticket(outpost::tui::jobs::Job::ListHead(EntityKind::Contact)),
-            Ok(Loaded::ListHead(EntityKind::Contact, late)),
-        ),
+        Event::Loaded(ticket(Job::ListHead(EntityKind::Contact)), late),
     );
     let list = s.state.list(EntityKind::Contact).expect("list");
-    assert_eq!(
-        list.data.as_ref().and_then(|d| d.head_of),
-        None,
+    assert!(
+        list.data.as_ref().is_some_and(|d| !d.head),
         "a late first page is dropped"
     );
-    assert!(!s.screen().contains("loading…"));
+    assert!(!s.screen().contains("loading the rest"));
 }

@@ -152,11 +152,17 @@ impl App {
         Ok(rows)
     }
 
-    /// How many records of a kind the store holds (trashed ones included; a cheap count
-    /// for progress bars).
+    /// How many records of a kind the store holds (trashed ones included; for progress
+    /// bars: it walks every record's key).
     #[must_use]
     pub fn count(&self, kind: EntityKind) -> usize {
         self.store.count(kind)
+    }
+
+    /// [`App::count`] up to `limit`, walking no further.
+    #[must_use]
+    pub fn count_at_most(&self, kind: EntityKind, limit: usize) -> usize {
+        self.store.count_at_most(kind, limit)
     }
 
     /// The live records of a kind, in id (creation) order, decoded one at a time.

@@ -94,9 +94,8 @@ pub struct ListData {
     pub hay: Haystacks,
     /// Row indices in the kind's default sort order (sorted off the UI thread).
     pub order: Vec<u32>,
-    /// Only the first page of a big list ([`load_head`]), of `total` records: the rest
-    /// is loading.
-    pub head_of: Option<usize>,
+    /// Only the first page of a big list ([`load_head`]): the rest is loading.
+    pub head: bool,
 }
 
 /// The sort a list starts with (`app::kinds`): names A–Z, deals by close date, newest
@@ -256,7 +255,8 @@ pub fn load(
 ) -> Result<ListData, AppError> {
     let total = app.count(kind);
     let mut names = NameCache::default();
-    names.names.preload_links(app, kind, total);
+    // The whole list is read: so is every name it links to.
+    names.names.preload_links(app, kind, usize::MAX / 4);
     let mut rows = Vec::with_capacity(total);
     let mut hay = Haystacks::default();
     for (i, item) in app.live(kind).enumerate() {
@@ -274,7 +274,7 @@ pub fn load(
         rows,
         hay,
         order,
-        head_of: None,
+        head: false,
     })
 }
 
@@ -294,12 +294,11 @@ pub fn load_head(app: &App, clock: &Clock, kind: EntityKind) -> Result<Option<Li
 
 /// [`load_head`] for lists of more than `above` records (tests use small lists).
 pub fn load_head_above(app: &App, clock: &Clock, kind: EntityKind, above: usize) -> Result<Option<ListData>, AppError> {
-    let total = app.count(kind);
     let by_title = default_sort(kind) == Some((0, false))
         && columns(kind)
             .first()
             .is_some_and(|c| matches!(c.cell, Cell::Person | Cell::Title | Cell::Field("name")));
-    if total <= above || !by_title {
+    if !by_title || app.count_at_most(kind, above + 1) <= above {
         return Ok(None);
     }
     let mut names = NameCache::default();
@@ -317,7 +316,7 @@ pub fn load_head_above(app: &App, clock: &Clock, kind: EntityKind, above: usize)
         rows,
         hay,
         order,
-        head_of: Some(total),
+        head: true,
     }))
 }
 

@@ -270,9 +270,7 @@ pub fn render(list: &ListView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
         Some(d) if list.filter.is_active() => {
             format!(" {} of {} ", list.visible().len(), d.rows.len())
         }
-        Some(ListData {
-            head_of: Some(total), ..
-        }) => format!(" first {} of {total}, loading… ", rows::HEAD_ROWS),
+        Some(d) if d.head => format!(" first {}, loading the rest… ", d.rows.len()),
         Some(d) => format!(" {} ", d.rows.len()),
         None => String::new(),
     };
