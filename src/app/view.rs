@@ -83,15 +83,7 @@ impl Names {
             }
         }
         for target in targets {
-            if app.store.count(target) > rows.saturating_mul(2).max(1_000) {
-                continue;
-            }
-            self.cache.reserve(app.store.count(target));
-            for (id, stored) in app.store.scan(target).flatten() {
-                let title = super::kinds::title_of(target, &stored.fields);
-                self.cache
-                    .insert(id, if title.trim().is_empty() { id.short() } else { title });
-            }
+            self.preload_kind(app, target, rows);
         }
     }
 
