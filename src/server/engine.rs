@@ -229,18 +229,49 @@ fn missing_link(change: &Change, current: Option<&Stored>, records: &BTreeMap<Ke
     None
 }
 
-/// A change to a frozen (sent) quote or a line added to one: refused, with the reason
-/// (`protocol::frozen`).
-fn frozen_quote(change: &Change, current: Option<&Stored>, records: &BTreeMap<Key, Stored>) -> Option<String> {
-    let quote = match &change.op {
-        ChangeOp::Create { fields } if change.entity == EntityKind::QuoteLine => fields
-            .get(crate::model::records::fields::quote_line::QUOTE_ID)
-            .and_then(|v| v.as_str())
-            .and_then(|s| s.parse::<Id>().ok())
-            .and_then(|q| records.get(&(EntityKind::Quote, q))),
+/// The quote ids a change to a quote line touches: the one its record (live or in the
+/// trash) is on, and the one a create or a change of `quote_id` names.
+fn line_quotes(change: &Change, current: Option<&Stored>) -> Vec<Id> {
+    use crate::model::records::fields::quote_line::QUOTE_ID;
+    if change.entity != EntityKind::QuoteLine {
+        return Vec::new();
+    }
+    let named = match &change.op {
+        ChangeOp::Create { fields } => fields.get(QUOTE_ID),
+        ChangeOp::Set { field, value, .. } if field == QUOTE_ID => Some(value),
         _ => None,
     };
-    crate::protocol::frozen::refusal(change.entity, current.filter(|s| merge::exists(s)), quote, &change.op)
+    let mut out: Vec<Id> = current
+        .and_then(|s| s.fields.get(QUOTE_ID))
+        .into_iter()
+        .chain(named)
+        .filter_map(|v| v.as_str().and_then(|s| s.parse::<Id>().ok()))
+        .collect();
+    out.dedup();
+    out
+}
+
+/// The quotes of the lines `changes` touch that `records` (as loaded for
+/// [`keys_with_links`]) names but does not hold yet: the backend loads them too, so
+/// [`plan`] can refuse a change to a line of a quote that is frozen on the server.
+#[must_use]
+pub fn line_quote_keys(changes: &[Change], records: &BTreeMap<Key, Stored>) -> BTreeSet<Key> {
+    changes
+        .iter()
+        .flat_map(|c| line_quotes(c, records.get(&(c.entity, c.id))))
+        .map(|q| (EntityKind::Quote, q))
+        .filter(|k| !records.contains_key(k))
+        .collect()
+}
+
+/// A change to a frozen (sent) quote, or to a line of one (a line added, edited, moved,
+/// removed or restored): refused, with the reason (`protocol::frozen`).
+fn frozen_quote(change: &Change, current: Option<&Stored>, records: &BTreeMap<Key, Stored>) -> Option<String> {
+    let quotes: Vec<&Stored> = line_quotes(change, current)
+        .into_iter()
+        .filter_map(|q| records.get(&(EntityKind::Quote, q)))
+        .collect();
+    crate::protocol::frozen::refusal(change.entity, current.filter(|s| merge::exists(s)), &quotes, &change.op)
 }
 
 /// How far ahead of the server's clock a pushed change's clock may be, in
