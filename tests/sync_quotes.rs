@@ -57,8 +57,20 @@ fn team_on(t: &tempfile::TempDir, database: Option<&str>) -> (ServerProc, Laptop
 
 #[test]
 fn two_laptops_add_lines_to_one_draft_and_both_stay() {
+    both_lines_stay(None);
+}
+
+#[test]
+fn two_laptops_add_lines_to_one_draft_and_both_stay_on_postgres() {
+    let Some(db) = PgDb::create("both_lines") else {
+        return;
+    };
+    both_lines_stay(Some(&db.url));
+}
+
+fn both_lines_stay(database: Option<&str>) {
     let t = sync_support::temp();
-    let (_server, rita, max, q) = team(&t);
+    let (_server, rita, max, q) = team_on(&t, database);
     rita.ok(&[
         "quote",
         "line-add",
@@ -93,8 +105,20 @@ fn two_laptops_add_lines_to_one_draft_and_both_stay() {
 
 #[test]
 fn a_discount_approval_round_trip() {
+    approval_round_trip(None);
+}
+
+#[test]
+fn a_discount_approval_round_trip_on_postgres() {
+    let Some(db) = PgDb::create("approval") else {
+        return;
+    };
+    approval_round_trip(Some(&db.url));
+}
+
+fn approval_round_trip(database: Option<&str>) {
     let t = sync_support::temp();
-    let (_server, rita, max, q) = team(&t);
+    let (_server, rita, max, q) = team_on(&t, database);
     rita.ok(&[
         "quote",
         "line-add",
@@ -321,6 +345,23 @@ fn changes_to_a_sent_quote(database: Option<&str>) {
         "{table}"
     );
     assert!(table.contains("new line: 9") && table.contains("Max's extra"), "{table}");
+
+    // So does the quote editor in his TUI.
+    {
+        let app = std::sync::Arc::new(outpost::app::App::open(&max.dir).expect("open"));
+        let id = app.resolve(outpost::model::EntityKind::Quote, &q).expect("quote");
+        let mut s = outpost::tui::harness::Harness::new(app, chrono_tz::UTC, (120, 40));
+        outpost::tui::update::apply(
+            &mut s.state,
+            outpost::tui::effect::Effect::Open(outpost::model::EntityKind::Quote, id),
+        );
+        s.settle();
+        let screen = s.screen();
+        assert!(
+            screen.contains("6 change(s) made here wait in the inbox") && screen.contains("Third"),
+            "{screen}"
+        );
+    }
 
     // Revising carries his changes into the new draft and empties the inbox.
     let new = max.ok(&["quote", "revise", &q]).trim().to_string();
