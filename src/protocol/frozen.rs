@@ -236,7 +236,7 @@ mod tests {
             set("tax_pct", json!("8")),
             set("description", json!("Other")),
             set("position", json!(3)),
-            set("product_id", Value::Null),
+            set("product_id", json!("another")),
             set("quote_id", json!("elsewhere")),
             ChangeOp::Delete {
                 base: None,

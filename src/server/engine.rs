@@ -683,6 +683,90 @@ mod tests {
         assert_eq!(dirty.len(), 2, "the parent created first in the same push counts");
     }
 
+    /// A record as the server holds it, created at wall 500 by another replica.
+    fn held_by_server(fields: serde_json::Value) -> Stored {
+        let serde_json::Value::Object(fields) = fields else {
+            panic!("fields")
+        };
+        let mut s = Stored::default();
+        let at = Hlc {
+            wall: 500,
+            counter: 0,
+            replica: ReplicaId(9),
+        };
+        for k in fields.keys() {
+            s.clocks.insert(k.clone(), at);
+        }
+        s.clocks.insert(crate::protocol::CREATED.into(), at);
+        s.fields = fields;
+        s
+    }
+
+    #[test]
+    fn a_change_to_a_line_of_a_quote_sent_meanwhile_is_refused_and_the_quote_is_loaded_for_it() {
+        let boss = Principal {
+            user: "boss".into(),
+            role: Role::Manager,
+            name: None,
+            email: None,
+        };
+        let (quote, line) = (Id::new(), Id::new());
+        let line_state = held_by_server(json!({
+            "quote_id": quote.to_string(), "description": "Gateway", "quantity": "2",
+            "unit_price": "100", "discount_pct": "0", "tax_pct": "23", "position": 1
+        }));
+        let change = |seq: u64, op: ChangeOp| Change {
+            replica: ReplicaId(7),
+            seq,
+            hlc: Hlc {
+                wall: 1000 + seq,
+                counter: 0,
+                replica: ReplicaId(7),
+            },
+            entity: EntityKind::QuoteLine,
+            id: line,
+            op,
+        };
+        let qty = change(
+            1,
+            ChangeOp::Set {
+                field: "quantity".into(),
+                value: json!("5"),
+                base: None,
+            },
+        );
+        let removal = change(
+            2,
+            ChangeOp::Delete {
+                base: None,
+                seen: BTreeMap::new(),
+            },
+        );
+        // The backend loads the line first, then the quote it is on.
+        let mut records = BTreeMap::from([((EntityKind::QuoteLine, line), line_state.clone())]);
+        let wanted = line_quote_keys(std::slice::from_ref(&qty), &records);
+        assert_eq!(wanted, BTreeSet::from([(EntityKind::Quote, quote)]));
+        for (status, refused) in [("sent", true), ("accepted", true), ("draft", false)] {
+            let mut records = records.clone();
+            records.insert(
+                (EntityKind::Quote, quote),
+                held_by_server(json!({"number": "Q-1", "status": status, "currency": "EUR"})),
+            );
+            assert!(line_quote_keys(std::slice::from_ref(&qty), &records).is_empty());
+            let (drafts, dirty) =
+                plan(&boss, &[qty.clone(), removal.clone()], &mut records, &policy()).expect("plan");
+            assert_eq!(drafts.iter().all(|d| d.refused.is_some()), refused, "{status}: {drafts:?}");
+            if refused {
+                let why = &drafts[0].refused.as_ref().expect("refused").reason;
+                assert!(why.contains("line's quantity") && why.contains(status), "{why}");
+                assert!(dirty.is_empty());
+                assert_eq!(records[&(EntityKind::QuoteLine, line)], line_state, "the line is as sent");
+            }
+        }
+        records.clear();
+        assert!(line_quote_keys(&[qty], &records).is_empty(), "no line loaded, no quote to load");
+    }
+
     fn sara() -> Principal {
         Principal {
             user: "sara".into(),
