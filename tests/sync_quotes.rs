@@ -399,6 +399,19 @@ fn dropping_the_refused_changes_leaves_the_sent_quote() {
     max.ok(&["quote", "line-add", &q, "--product", "GW-1", "--qty", "9"]);
     max.ok(&["sync"]);
     assert_eq!(max.json(&["conflicts", "list"]).as_array().map(Vec::len), Some(2));
+    // Keeping his value would change the sent quote: refused, alone or in bulk.
+    let open = max.json(&["conflicts", "list"]);
+    let refused = open
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["kind"] == "refused"))
+        .and_then(|c| c["id"].as_str())
+        .expect("a refused edit")
+        .to_string();
+    let err = max.fails(&["conflicts", "resolve", &refused, "--keep", "mine"]);
+    assert!(err.contains("is sent") && err.contains("quote revise"), "{err}");
+    max.run(&["conflicts", "resolve", "--all", "--kind", "refused", "--keep", "mine"]);
+    assert_eq!(max.json(&["conflicts", "list"]).as_array().map(Vec::len), Some(2));
+    assert_eq!(lines_of(&show(&max, &q))[0].1, "2");
     // As the inbox says: theirs for the refused edit, discard for the held line.
     max.ok(&["conflicts", "resolve", "--all", "--kind", "refused", "--keep", "theirs"]);
     max.ok(&["conflicts", "resolve", "--all", "--kind", "held", "--discard"]);

@@ -235,3 +235,44 @@ impl App {
         Ok(out)
     }
 }
+
+impl App {
+    /// Why `choice` cannot settle conflict `c`: keeping (or writing) this laptop's value
+    /// of a refused edit of a quote, or of one of its lines, that is frozen here would
+    /// change a sent document, and the server would refuse it again. `quote revise`
+    /// carries it into a new draft; `--keep theirs` drops it.
+    pub(super) fn frozen_keep(
+        &self,
+        c: &crate::protocol::Conflict,
+        choice: &crate::sync::conflicts::Choice,
+    ) -> Result<Option<String>, AppError> {
+        use crate::sync::conflicts::Choice;
+        if c.kind != ConflictKind::Refused || !matches!(choice, Choice::Mine | Choice::Value(_)) {
+            return Ok(None);
+        }
+        if c.entity == EntityKind::Quote && LIFECYCLE.contains(&c.field.as_str()) {
+            return Ok(None);
+        }
+        let quote = match c.entity {
+            EntityKind::Quote => Some(c.record),
+            EntityKind::QuoteLine => self
+                .store
+                .get(EntityKind::QuoteLine, c.record)?
+                .and_then(|s| s.text(fields::quote_line::QUOTE_ID).parse::<Id>().ok()),
+            _ => None,
+        };
+        let Some(q) = quote.and_then(|q| self.quote(q).ok()) else {
+            return Ok(None);
+        };
+        let status = q.status_on(self.today());
+        if !status.frozen() {
+            return Ok(None);
+        }
+        let n = q.display_number();
+        Ok(Some(format!(
+            "quote {n} is {}: keeping your value would change a sent document (and the server refuses it); \
+             `outpost quote revise {n}` carries it into a new draft, `--keep theirs` drops it",
+            status.name().replace('_', " ")
+        )))
+    }
+}
