@@ -294,11 +294,7 @@ fn changes_to_a_sent_quote(database: Option<&str>) {
     // Each change is in his inbox with the reason.
     let open = max.json(&["conflicts", "list"]);
     let open = open.as_array().expect("conflicts");
-    let about = |field: &str, kind: &str| {
-        open.iter()
-            .filter(|c| c["field"] == field && c["kind"] == kind)
-            .count()
-    };
+    let about = |field: &str, kind: &str| open.iter().filter(|c| c["field"] == field && c["kind"] == kind).count();
     assert_eq!(about("quantity", "refused"), 1, "{open:#?}");
     assert_eq!(about("_deleted", "refused"), 1, "{open:#?}");
     assert!(about("position", "refused") >= 2, "{open:#?}");
@@ -344,7 +340,10 @@ fn changes_to_a_sent_quote(database: Option<&str>) {
         table.contains("Not on this quote") && table.contains("line 1 quantity: 7") && table.contains("line 2 removed"),
         "{table}"
     );
-    assert!(table.contains("new line: 9") && table.contains("Max's extra"), "{table}");
+    assert!(
+        table.contains("new line: 9") && table.contains("Max's extra"),
+        "{table}"
+    );
 
     // So does the quote editor in his TUI.
     {

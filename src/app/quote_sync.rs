@@ -139,12 +139,7 @@ impl App {
     /// quote's lines (less those removed here, with the edits made here) and the held
     /// lines added here, in the order this laptop gave them, numbered 1..n; and the held
     /// originals moved to the trash (their copies are the revision's).
-    pub(super) fn revision_lines(
-        &self,
-        id: Id,
-        new_id: Id,
-        carried: &Carried,
-    ) -> Result<Vec<Mutation>, AppError> {
+    pub(super) fn revision_lines(&self, id: Id, new_id: Id, carried: &Carried) -> Result<Vec<Mutation>, AppError> {
         let mut lines: Vec<(u64, usize, Fields)> = Vec::new();
         let sources = self
             .ordered_lines(id)?

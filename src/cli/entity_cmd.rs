@@ -688,12 +688,7 @@ fn quote_conflicts_text(rows: &[crate::app::quote_sync::QuoteConflict], doc: &cr
         let text = match r.what.as_str() {
             "added" => {
                 let f = |k: &str| r.mine.get(k).map(cell).unwrap_or_default();
-                format!(
-                    "new line: {} x {} {}",
-                    f("quantity"),
-                    f("unit_price"),
-                    f("description")
-                )
+                format!("new line: {} x {} {}", f("quantity"), f("unit_price"), f("description"))
             }
             "removed" => format!("{place} removed"),
             what => format!("{place} {what}: {} (sent: {})", cell(&r.mine), cell(&r.sent)),

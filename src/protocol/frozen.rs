@@ -77,7 +77,12 @@ pub fn refusal(entity: EntityKind, current: Option<&Stored>, quotes: &[&Stored],
             if LIFECYCLE.contains(&field.as_str()) || cur.fields.get(field).unwrap_or(&Value::Null) == value {
                 return None;
             }
-            refuse(cur, status, &format!("this change to its {field} arrived"), "make the change there")
+            refuse(
+                cur,
+                status,
+                &format!("this change to its {field} arrived"),
+                "make the change there",
+            )
         }
         (EntityKind::QuoteLine, ChangeOp::Create { .. }) => {
             let (q, status) = first_frozen(quotes)?;
@@ -270,7 +275,13 @@ mod tests {
             // A line moved from a draft onto a frozen quote is refused too.
             let draft = quote("draft");
             assert!(
-                refusal(EntityKind::QuoteLine, Some(&l), &[&draft, &q], &set("quote_id", json!("q2"))).is_some()
+                refusal(
+                    EntityKind::QuoteLine,
+                    Some(&l),
+                    &[&draft, &q],
+                    &set("quote_id", json!("q2"))
+                )
+                .is_some()
             );
         }
         for status in ["draft", "needs_approval", "approved"] {

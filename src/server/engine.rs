@@ -753,18 +753,28 @@ mod tests {
                 held_by_server(json!({"number": "Q-1", "status": status, "currency": "EUR"})),
             );
             assert!(line_quote_keys(std::slice::from_ref(&qty), &records).is_empty());
-            let (drafts, dirty) =
-                plan(&boss, &[qty.clone(), removal.clone()], &mut records, &policy()).expect("plan");
-            assert_eq!(drafts.iter().all(|d| d.refused.is_some()), refused, "{status}: {drafts:?}");
+            let (drafts, dirty) = plan(&boss, &[qty.clone(), removal.clone()], &mut records, &policy()).expect("plan");
+            assert_eq!(
+                drafts.iter().all(|d| d.refused.is_some()),
+                refused,
+                "{status}: {drafts:?}"
+            );
             if refused {
                 let why = &drafts[0].refused.as_ref().expect("refused").reason;
                 assert!(why.contains("line's quantity") && why.contains(status), "{why}");
                 assert!(dirty.is_empty());
-                assert_eq!(records[&(EntityKind::QuoteLine, line)], line_state, "the line is as sent");
+                assert_eq!(
+                    records[&(EntityKind::QuoteLine, line)],
+                    line_state,
+                    "the line is as sent"
+                );
             }
         }
         records.clear();
-        assert!(line_quote_keys(&[qty], &records).is_empty(), "no line loaded, no quote to load");
+        assert!(
+            line_quote_keys(&[qty], &records).is_empty(),
+            "no line loaded, no quote to load"
+        );
     }
 
     fn sara() -> Principal {
