@@ -87,7 +87,13 @@ fn main() {
     );
 
     // The background loads, timed one by one.
-    for job in [Job::Dashboard, Job::Deals, Job::List(EntityKind::Contact), Job::Titles] {
+    for job in [
+        Job::Dashboard,
+        Job::Deals,
+        Job::ListHead(EntityKind::Contact),
+        Job::List(EntityKind::Contact),
+        Job::Titles,
+    ] {
         let t = Instant::now();
         let result = jobs::run(&app, &st.clock, &job, &mut |_, _| {}).map_err(|e| e.to_string());
         let took = t.elapsed();

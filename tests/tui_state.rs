@@ -1233,3 +1233,76 @@ fn undo_takes_back_an_edit_a_done_mark_and_a_delete() {
     assert_eq!(city_now(&s), "Reykjavik");
     assert!(trashed(&s));
 }
+
+/// A big list shows its first page, read from the title index, while the whole list
+/// loads; the whole list replaces it, and a first page that comes back after the whole
+/// list is dropped.
+#[test]
+fn a_big_list_shows_its_first_page_while_the_rest_loads() {
+    use outpost::tui::event::Event;
+    use outpost::tui::jobs::{Job, Loaded, Ticket};
+    use outpost::tui::{rows, update};
+    let (_dir, mut s) = common::session(120, 40);
+    let full = rows::load(&s.state.app, &s.state.clock, EntityKind::Contact, &mut |_, _| {}).expect("rows");
+    let head = rows::load_head_above(&s.state.app, &s.state.clock, EntityKind::Contact, 0)
+        .expect("head")
+        .expect("contacts open sorted by name");
+    assert!(head.head);
+    let names = |d: &rows::ListData, n: usize| -> Vec<String> {
+        d.order
+            .iter()
+            .take(n)
+            .map(|r| d.rows[*r as usize].cells[0].clone())
+            .collect()
+    };
+    let shown = head.rows.len().min(20);
+    let head_rows = head.rows.len();
+    assert!(shown > 1, "the session has contacts");
+    assert_eq!(
+        names(&head, shown),
+        names(&full, shown),
+        "the first page is the list's first rows"
+    );
+    let small = rows::load_head(&s.state.app, &s.state.clock, EntityKind::Contact).expect("head");
+    assert!(small.is_none(), "a small list loads whole");
+    let by_date = rows::load_head_above(&s.state.app, &s.state.clock, EntityKind::Activity, 0).expect("head");
+    assert!(
+        by_date.is_none(),
+        "activities open newest first: no first page from the title index"
+    );
+    let ticket = |job| Ticket {
+        job,
+        generation: u64::MAX,
+    };
+    s.keys("4");
+    s.state.list_mut(EntityKind::Contact).expect("list").data = None;
+    let first = Ok(Loaded::ListHead(EntityKind::Contact, Some(head)));
+    update::handle_event(
+        &mut s.state,
+        Event::Loaded(ticket(Job::ListHead(EntityKind::Contact)), first),
+    );
+    let screen = s.screen();
+    assert!(
+        screen.contains(&format!("first {head_rows}, loading the rest…")),
+        "{screen}"
+    );
+    let whole = Ok(Loaded::List(full));
+    update::handle_event(
+        &mut s.state,
+        Event::Loaded(ticket(Job::List(EntityKind::Contact)), whole),
+    );
+    let list = s.state.list(EntityKind::Contact).expect("list");
+    assert!(list.data.as_ref().is_some_and(|d| !d.head), "the whole list");
+    let late = rows::load_head_above(&s.state.app, &s.state.clock, EntityKind::Contact, 0).expect("head");
+    let late = Ok(Loaded::ListHead(EntityKind::Contact, late));
+    update::handle_event(
+        &mut s.state,
+        Event::Loaded(ticket(Job::ListHead(EntityKind::Contact)), late),
+    );
+    let list = s.state.list(EntityKind::Contact).expect("list");
+    assert!(
+        list.data.as_ref().is_some_and(|d| !d.head),
+        "a late first page is dropped"
+    );
+    assert!(!s.screen().contains("loading the rest"));
+}

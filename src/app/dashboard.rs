@@ -314,11 +314,14 @@ impl App {
             close_date: Option<NaiveDate>,
             owner: Option<String>,
         }
+        let deals: Vec<(Id, DealFields)> = self
+            .store
+            .live_fields::<DealFields>(EntityKind::Opportunity)
+            .collect::<Result<_, _>>()?;
         let mut names = super::view::Names::default();
-        names.preload_links(self, EntityKind::Opportunity, self.store.count(EntityKind::Opportunity));
-        let mut out = Vec::new();
-        for item in self.store.live_fields::<DealFields>(EntityKind::Opportunity) {
-            let (id, d) = item?;
+        names.preload_links(self, EntityKind::Opportunity, deals.len());
+        let mut out = Vec::with_capacity(deals.len());
+        for (id, d) in deals {
             let account = d
                 .account_id
                 .map(|a| names.title(self, EntityKind::Account, a))

@@ -152,11 +152,17 @@ impl App {
         Ok(rows)
     }
 
-    /// How many records of a kind the store holds (trashed ones included; a cheap count
-    /// for progress bars).
+    /// How many records of a kind the store holds (trashed ones included; for progress
+    /// bars: it walks every record's key).
     #[must_use]
     pub fn count(&self, kind: EntityKind) -> usize {
         self.store.count(kind)
+    }
+
+    /// [`App::count`] up to `limit`, walking no further.
+    #[must_use]
+    pub fn count_at_most(&self, kind: EntityKind, limit: usize) -> usize {
+        self.store.count_at_most(kind, limit)
     }
 
     /// The live records of a kind, in id (creation) order, decoded one at a time.
@@ -179,6 +185,17 @@ impl App {
     /// title index (no record is decoded), in title order.
     pub fn titles(&self, kind: EntityKind) -> Result<Vec<(String, Id)>, AppError> {
         Ok(self.store.index_entries_titles(kind)?)
+    }
+
+    /// The first `n` live records of a kind in title order (case-folded), from the
+    /// title index: a big list's first page without reading the rest.
+    pub fn first_by_title(&self, kind: EntityKind, n: usize) -> Result<Vec<Id>, AppError> {
+        Ok(self
+            .store
+            .first_titles(kind, n)?
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect())
     }
 
     /// Where the data lives.

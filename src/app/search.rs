@@ -14,9 +14,13 @@
 //! ASCII-folded) one keystroke took 60–130 ms with fuzzy-matcher's skim matcher and
 //! 3–15 ms with nucleo-matcher on the same loaded 2-core machine (`cargo bench --bench
 //! tui` prints both); `fuzzy-matcher` ranks REF candidates (`app::resolve`). Haystacks
-//! are folded once when rows load (lower case, accents off) into one buffer, above 20k
-//! rows fuzzy words match greedily, and when the query only grows, matching narrows from
-//! the previous result instead of starting over.
+//! are folded once when rows load (lower case, accents off) into one buffer. A word is
+//! first looked for as a run of characters over the whole buffer in one SIMD pass
+//! (memchr): since weak matches are cut when strong ones exist, the rows holding it are
+//! the whole answer whenever one of them matches every word at least inside a word, and
+//! nucleo's fuzzy scoring runs over every row only when none does (a typo). Above 20k
+//! rows fuzzy words match greedily, and when the query only grows, fuzzy matching narrows
+//! from the previous result instead of starting over.
 
 use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
@@ -219,7 +223,8 @@ impl App {
         let mut index = Index::default();
         let mut names = Names::default();
         for (i, kind) in kinds.iter().enumerate() {
-            names.preload_links(self, *kind, self.store.count(*kind));
+            // Every record of the kind is read: so is every name it links to.
+            names.preload_links(self, *kind, usize::MAX / 4);
             let mut texts: Vec<(String, Id, String)> = Vec::new();
             let keys = stored_keys(*kind);
             for item in self.store.live_picked(*kind, &keys) {

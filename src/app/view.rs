@@ -37,10 +37,10 @@ impl Names {
             .or_insert_with(|| super::dashboard::fast_title(app, kind, id))
     }
 
-    /// Fills the names of every live record of each kind `kind` links to, one pass over
+    /// Fills the names of the live records of each kind `kind` links to, one pass over
     /// each (reading only the fields), when about to name the links of `rows` records
-    /// of `kind`: a sequential scan instead of a random read per distinct link. A kind
-    /// much larger than the rows is left to the lookups.
+    /// of `kind`: a sequential scan instead of a random read per distinct link, of at
+    /// most twice `rows` records per kind (the rest are looked up one by one).
     pub fn preload_links(&mut self, app: &App, kind: EntityKind, rows: usize) {
         let mut targets: Vec<EntityKind> = Vec::new();
         for (_, target) in ref_fields(kind) {
@@ -54,14 +54,15 @@ impl Names {
     }
 
     fn preload_kind(&mut self, app: &App, target: EntityKind, rows: usize) {
-        let count = app.store.count(target);
-        if count > rows.saturating_mul(2).max(1_000) || self.loaded.contains(&target) {
+        if self.loaded.contains(&target) {
             return;
         }
         self.loaded.push(target);
-        self.cache.reserve(count);
+        // At most twice as many names as rows: beyond that, looking up the links one by
+        // one reads less (the names read so far stay cached).
         let keys = super::kinds::title_keys(target);
-        for (id, fields) in app.store.live_picked(target, &keys).flatten() {
+        let limit = rows.saturating_mul(2).max(1_000);
+        for (id, fields) in app.store.live_picked(target, &keys).take(limit).flatten() {
             let title = super::kinds::title_of(target, &fields);
             self.cache
                 .insert(id, if title.trim().is_empty() { id.short() } else { title });

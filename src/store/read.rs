@@ -33,10 +33,18 @@ impl Store {
         EntityKind::ALL.iter().all(|k| self.entity_tree(*k).is_empty())
     }
 
-    /// How many records of a kind exist (trashed ones included).
+    /// How many records of a kind exist (trashed ones included). sled counts by walking
+    /// the whole tree (100k records: tens of milliseconds): see [`Store::count_at_most`].
     #[must_use]
     pub fn count(&self, kind: EntityKind) -> usize {
         self.entity_tree(kind).len()
+    }
+
+    /// [`Store::count`], walking no further than `limit` records: "more than N?" in
+    /// time proportional to N.
+    #[must_use]
+    pub fn count_at_most(&self, kind: EntityKind, limit: usize) -> usize {
+        self.entity_tree(kind).iter().keys().take(limit).count()
     }
 
     /// Ids of a kind whose hex form starts with `prefix` (hyphens ignored).
@@ -155,8 +163,16 @@ impl Store {
 impl Store {
     /// (case-folded title, id) of every live record of a kind, from the title index.
     pub fn index_entries_titles(&self, kind: EntityKind) -> Result<Vec<(String, Id)>, StoreError> {
+        self.first_titles(kind, usize::MAX)
+    }
+
+    /// The first `n` of [`Store::index_entries_titles`], reading no further.
+    pub fn first_titles(&self, kind: EntityKind, n: usize) -> Result<Vec<(String, Id)>, StoreError> {
         let mut out = Vec::new();
         for item in self.tree(IDX_TITLE).scan_prefix([kind.tag()]) {
+            if out.len() >= n {
+                break;
+            }
             let (k, _) = item?;
             let Some(id) = keys::id_of(&k) else { continue };
             let title = &k[1..k.len().saturating_sub(17)];

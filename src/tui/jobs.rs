@@ -20,6 +20,8 @@ pub enum Job {
     Deals,
     /// A record list.
     List(EntityKind),
+    /// The first page of a big record list, shown while [`Job::List`] loads the rest.
+    ListHead(EntityKind),
     /// Events and tasks from a day, for some days.
     Calendar(NaiveDate, u32),
     /// One record with its related records.
@@ -47,7 +49,7 @@ impl Job {
         match self {
             Self::Dashboard => "Loading the dashboard".into(),
             Self::Deals => "Loading the pipeline".into(),
-            Self::List(k) => format!("Loading {}", k.plural()),
+            Self::List(k) | Self::ListHead(k) => format!("Loading {}", k.plural()),
             Self::Calendar(..) => "Loading the calendar".into(),
             Self::Detail(k, _) => format!("Loading the {k}"),
             Self::Quote(_) => "Loading the quote".into(),
@@ -81,6 +83,8 @@ pub enum Loaded {
     Deals(Vec<Deal>),
     /// A list.
     List(ListData),
+    /// A big list's first page (`None`: the list has none; wait for all of it).
+    ListHead(EntityKind, Option<ListData>),
     /// Calendar items.
     Calendar(calendar::CalendarData),
     /// A record in detail.
@@ -111,6 +115,7 @@ pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, 
         }
         Job::Deals => Loaded::Deals(app.deals()?),
         Job::List(kind) => Loaded::List(rows::load(app, clock, *kind, progress)?),
+        Job::ListHead(kind) => Loaded::ListHead(*kind, rows::load_head(app, clock, *kind)?),
         Job::Calendar(from, days) => Loaded::Calendar(calendar::load(app, clock, *from, *days)?),
         Job::Detail(kind, id) => Loaded::Detail(Box::new(detail::load(app, clock, *kind, *id)?)),
         Job::Quote(id) => Loaded::Quote(Box::new(quote::load(app, *id)?)),

@@ -94,6 +94,8 @@ pub struct ListData {
     pub hay: Haystacks,
     /// Row indices in the kind's default sort order (sorted off the UI thread).
     pub order: Vec<u32>,
+    /// Only the first page of a big list ([`load_head`]): the rest is loading.
+    pub head: bool,
 }
 
 /// The sort a list starts with (`app::kinds`): names A–Z, deals by close date, newest
@@ -253,7 +255,8 @@ pub fn load(
 ) -> Result<ListData, AppError> {
     let total = app.count(kind);
     let mut names = NameCache::default();
-    names.names.preload_links(app, kind, total);
+    // The whole list is read: so is every name it links to.
+    names.names.preload_links(app, kind, usize::MAX / 4);
     let mut rows = Vec::with_capacity(total);
     let mut hay = Haystacks::default();
     for (i, item) in app.live(kind).enumerate() {
@@ -266,7 +269,55 @@ pub fn load(
         }
     }
     let order = sorted(kind, &rows, default_sort(kind));
-    Ok(ListData { kind, rows, hay, order })
+    Ok(ListData {
+        kind,
+        rows,
+        hay,
+        order,
+        head: false,
+    })
+}
+
+/// How many rows the first page of a big list holds.
+pub const HEAD_ROWS: usize = 200;
+
+/// Lists of more records than this show their first page while the rest loads.
+const HEAD_ABOVE: usize = 5_000;
+
+/// The first page of a big list that opens sorted by its records' titles A–Z, read
+/// from the title index without decoding the rest: on screen in milliseconds while
+/// [`load`] reads every record behind it. `None` for small lists and lists that open
+/// in another order.
+pub fn load_head(app: &App, clock: &Clock, kind: EntityKind) -> Result<Option<ListData>, AppError> {
+    load_head_above(app, clock, kind, HEAD_ABOVE)
+}
+
+/// [`load_head`] for lists of more than `above` records (tests use small lists).
+pub fn load_head_above(app: &App, clock: &Clock, kind: EntityKind, above: usize) -> Result<Option<ListData>, AppError> {
+    let by_title = default_sort(kind) == Some((0, false))
+        && columns(kind)
+            .first()
+            .is_some_and(|c| matches!(c.cell, Cell::Person | Cell::Title | Cell::Field("name")));
+    if !by_title || app.count_at_most(kind, above + 1) <= above {
+        return Ok(None);
+    }
+    let mut names = NameCache::default();
+    let mut rows = Vec::with_capacity(HEAD_ROWS);
+    let mut hay = Haystacks::default();
+    for id in app.first_by_title(kind, HEAD_ROWS)? {
+        if let Some(s) = app.record(kind, id)?.filter(|s| !s.deleted) {
+            rows.push(row(app, clock, &mut names, kind, id, &s));
+            hay.push(&crate::app::search::text_from(app, kind, &s.fields, &mut names.names));
+        }
+    }
+    let order = sorted(kind, &rows, default_sort(kind));
+    Ok(Some(ListData {
+        kind,
+        rows,
+        hay,
+        order,
+        head: true,
+    }))
 }
 
 /// Compares two rows by a column.

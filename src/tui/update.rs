@@ -633,6 +633,14 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
             st.board.deals = Some(deals);
             st.board.stale = false;
         }
+        Loaded::ListHead(kind, Some(data)) => {
+            // Only while nothing better is there: the whole list may have come first.
+            if let Some(l) = st.list_mut(kind).filter(|l| l.data.is_none()) {
+                l.set_data(data);
+                l.stale = true;
+            }
+        }
+        Loaded::ListHead(_, None) => {}
         Loaded::List(data) => {
             let (pipeline, today) = (st.app.config.pipeline.clone(), st.clock.today());
             if let Some(l) = st.list_mut(data.kind) {
