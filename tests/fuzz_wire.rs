@@ -108,6 +108,7 @@ fn serve(body: &[u8]) {
     };
     let _ = engine::plan(&sara, fresh, &mut records, &policy);
     let _ = engine::keys_with_links(fresh);
+    let _ = engine::line_quote_keys(fresh, &records);
 }
 
 proptest! {

@@ -179,7 +179,14 @@ impl App {
     /// Resolves every open conflict `filter` matches with `choice` (one transaction
     /// each).
     pub fn resolve_conflicts(&self, filter: conflicts::Filter, choice: &Choice) -> Result<conflicts::Bulk, AppError> {
-        Ok(conflicts::resolve_all(&self.store, filter, choice)?)
+        let veto = |c: &crate::protocol::Conflict| {
+            self.frozen_keep(c, choice)
+                .map_err(|e| crate::store::StoreError::State {
+                    index: 0,
+                    message: e.to_string(),
+                })
+        };
+        Ok(conflicts::resolve_all_but(&self.store, filter, choice, &veto)?)
     }
 
     /// Resolves conflict `id`: keeps one side or writes another value, through
@@ -191,6 +198,11 @@ impl App {
     /// [`App::resolve_conflict`]; with `cascade`, discarding a held record also discards
     /// the held records that link to it (else that is refused, listing them).
     pub fn resolve_conflict_cascading(&self, id: &str, choice: &Choice, cascade: bool) -> Result<Resolved, AppError> {
+        if let Some(c) = self.store.conflict(id)?
+            && let Some(why) = self.frozen_keep(&c.conflict, choice)?
+        {
+            return Err(AppError::Invalid(format!("conflict {id}: {why}")));
+        }
         Ok(conflicts::resolve_with(&self.store, id, choice, cascade)?)
     }
 }

@@ -17,6 +17,7 @@ pub mod orders;
 pub mod owners;
 pub mod pdf;
 pub mod queries;
+pub mod quote_sync;
 pub mod quotes;
 pub mod render;
 pub mod report;

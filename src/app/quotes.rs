@@ -196,10 +196,17 @@ impl App {
     }
 
     /// The live lines of a quote in position order (then id: two laptops that added a
-    /// line at the same place both keep theirs).
+    /// line at the same place both keep theirs). A frozen quote's lines are the ones it
+    /// was sent with: a line this laptop added that the server refused (held, in the
+    /// inbox) is not on it (`App::held_lines`).
     pub fn ordered_lines(&self, quote: Id) -> Result<Vec<(Id, QuoteLine)>, AppError> {
+        let frozen = self.quote(quote).is_ok_and(|q| q.status_on(self.today()).frozen());
+        let held = if frozen { self.held_lines(quote)? } else { Vec::new() };
         let mut out = Vec::new();
         for (id, s) in self.children(quote, EntityKind::QuoteLine)? {
+            if held.contains(&id) {
+                continue;
+            }
             out.push((id, parse::<QuoteLine>(EntityKind::QuoteLine, id, &s)?));
         }
         out.sort_by(|a, b| a.1.position.cmp(&b.1.position).then(a.0.cmp(&b.0)));
@@ -283,6 +290,10 @@ impl App {
         view.insert("max_discount_pct".into(), d(doc.max_discount));
         view.insert("lines".into(), doc.lines_json());
         view.insert("totals".into(), doc.totals_json());
+        let conflicts = self.quote_conflict_rows(&doc)?;
+        if !conflicts.is_empty() {
+            view.insert("conflicts".into(), json!(conflicts));
+        }
         Ok(view)
     }
 
@@ -681,9 +692,13 @@ impl App {
     }
 
     /// `quote revise`: revision N+1 (N the highest of its number) as a new draft with the
-    /// same header and lines. Returns the new quote's id.
+    /// same header and lines. Revising a quote that was sent on another laptop while
+    /// this one changed it carries those changes (its open conflicts: refused edits,
+    /// removed lines, held new lines) into the draft and settles them. Returns the new
+    /// quote's id.
     pub fn revise_quote(&self, id: Id) -> Result<Id, AppError> {
         let q = self.quote(id)?;
+        let carried = self.carried(id)?;
         let mut revision = q.revision;
         for item in self.live(EntityKind::Quote) {
             let (_, s) = item?;
@@ -717,6 +732,7 @@ impl App {
                 f.insert(k.into(), v.clone());
             }
         }
+        f.extend(carried.header.clone());
         f.insert(fields::quote::STATUS.into(), json!("draft"));
         f.insert(fields::quote::REVISION.into(), json!(revision));
         f.insert(fields::quote::REVISES_ID.into(), json!(id.to_string()));
@@ -724,16 +740,8 @@ impl App {
         let new = Mutation::create(EntityKind::Quote, f);
         let new_id = new.id;
         let mut writes = vec![new];
-        for (i, (lid, _)) in self.ordered_lines(id)?.iter().enumerate() {
-            let Some(s) = self.store.get(EntityKind::QuoteLine, *lid)? else {
-                continue;
-            };
-            let mut lf = s.fields.clone();
-            lf.insert(fields::quote_line::QUOTE_ID.into(), json!(new_id.to_string()));
-            lf.insert(fields::quote_line::POSITION.into(), json!(i + 1));
-            writes.push(Mutation::create(EntityKind::QuoteLine, lf));
-        }
-        self.store.commit(&writes)?;
+        writes.extend(self.revision_lines(id, new_id, &carried)?);
+        self.store.commit_settling(&writes, &carried.settle)?;
         Ok(new_id)
     }
 }

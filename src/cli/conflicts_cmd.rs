@@ -33,7 +33,14 @@ held record that held records link to needs --cascade, which discards them as we
 Who may create and change what: a rep creates records owned by themselves or unowned,
 and changes records they own or unowned ones; managers and admins create and change any
 record. To fix a held record, edit it (e.g. `--owner` yourself, or empty) and sync; to
-give it up, `--discard` moves it to the trash. Nothing else removes a held record.")]
+give it up, `--discard` moves it to the trash. Nothing else removes a held record.
+
+A sent quote does not change: an edit of it or of its lines (quantity, price, discount,
+description, position, a line removed) made here before another laptop's `quote send`
+reached you is refused, and a line added to it is held. `outpost quote show` lists them
+under the quote; `outpost quote revise QUOTE` carries them all into a new draft and
+settles them; `--keep theirs` (or `--discard` for a new line) drops one. Keeping yours
+is refused: it would change the sent document.")]
 pub struct ConflictsArgs {
     /// What to do (nothing: list open conflicts).
     #[command(subcommand)]

@@ -576,7 +576,8 @@ pub enum QuoteExtra {
         reference: String,
     },
     /// Make the next revision (-R2, -R3, ...) as a new draft with the same lines; prints
-    /// its id.
+    /// its id. Of a quote sent on another laptop while this one changed it, the revision
+    /// takes those changes (waiting in `outpost conflicts`) and settles them.
     Revise {
         /// The quote: number or id.
         #[arg(value_name = "QUOTE")]

@@ -656,9 +656,44 @@ fn show_quote(app: &App, id: Id, format: Format) -> anyhow::Result<()> {
         return print_view(EntityKind::Quote, app.quote_json(id)?, format);
     }
     let doc = app.quote_doc(id)?;
-    let text = crate::app::render::text(&doc);
+    let mut text = crate::app::render::text(&doc);
+    text.push_str(&quote_conflicts_text(&app.quote_conflict_rows(&doc)?, &doc));
     super::out::stdout()
         .write_all(text.as_bytes())
         .map_err(|e| AppError::io(std::path::Path::new("<stdout>"), e))?;
     Ok(())
+}
+
+/// Under a quote's document, what waits in the inbox for it: changes made here that the
+/// server refused because another laptop sent the quote first, and lines added here it
+/// never took (none: nothing).
+fn quote_conflicts_text(rows: &[crate::app::quote_sync::QuoteConflict], doc: &crate::app::quotes::QuoteDoc) -> String {
+    use std::fmt::Write as _;
+    if rows.is_empty() {
+        return String::new();
+    }
+    let n = doc.quote.display_number();
+    let mut out = format!(
+        "\nNot on this quote: {} change(s) made here wait in the inbox (`outpost conflicts list`).\n\
+         `outpost quote revise {n}` carries them into a new draft; `outpost conflicts resolve ID --keep theirs` \
+         (or `--discard` for an added line) drops one.\n",
+        rows.len()
+    );
+    for r in rows {
+        let place = match (r.entity, r.line) {
+            (EntityKind::Quote, _) => "header".to_string(),
+            (_, Some(p)) => format!("line {p}"),
+            (_, None) => "a line".to_string(),
+        };
+        let text = match r.what.as_str() {
+            "added" => {
+                let f = |k: &str| r.mine.get(k).map(cell).unwrap_or_default();
+                format!("new line: {} x {} {}", f("quantity"), f("unit_price"), f("description"))
+            }
+            "removed" => format!("{place} removed"),
+            what => format!("{place} {what}: {} (sent: {})", cell(&r.mine), cell(&r.sent)),
+        };
+        let _ = writeln!(out, "  {}  {:<8} {}", r.id, r.kind, text.trim_end());
+    }
+    out
 }

@@ -1,6 +1,8 @@
 //! The sync rules of sent documents, pure: a quote that is sent, accepted or rejected is
 //! frozen, so a change made on a laptop that had not seen it frozen (an edit of its
-//! content, a line added to it) is refused by the server instead of merged. The laptop
+//! header, a line added to it, and any change to one of its lines: quantity, price,
+//! discount, tax, description, position, product, moving it to another quote, removing
+//! it or bringing it back from the trash) is refused by the server instead of merged. The laptop
 //! gets the refusal like any other: a `refused` conflict in its inbox with the reason
 //! (the quote's value put back) or a `held` line kept there as written, never a silent
 //! change to a sent document. Its lifecycle fields (status, times, approval) still move.
@@ -49,10 +51,25 @@ fn number(quote: &Stored) -> String {
     }
 }
 
-/// Why the server refuses `op` on a record of `entity` in state `current`, whose quote
-/// (for a line being created) is `quote`; `None` when the rule allows it.
+/// The first of `quotes` that is frozen, with its status.
+fn first_frozen<'a>(quotes: &[&'a Stored]) -> Option<(&'a Stored, &'a str)> {
+    quotes.iter().find_map(|q| frozen_status(q).map(|s| (*q, s)))
+}
+
+/// Why the server refuses `op` on a record of `entity` in state `current` (live, else
+/// `None`); for a quote line, `quotes` are the quotes it touches as the server holds
+/// them (the one it is on, and the one a create or a change of `quote_id` names).
+/// `None` when the rule allows it. A change that sets a value the record already has is
+/// no change and always allowed.
 #[must_use]
-pub fn refusal(entity: EntityKind, current: Option<&Stored>, quote: Option<&Stored>, op: &ChangeOp) -> Option<String> {
+pub fn refusal(entity: EntityKind, current: Option<&Stored>, quotes: &[&Stored], op: &ChangeOp) -> Option<String> {
+    let refuse = |q: &Stored, status: &str, what: &str, instead: &str| {
+        let n = number(q);
+        Some(format!(
+            "quote {n} was {status} on another laptop before {what}: a sent quote does not change; \
+             revise it (`outpost quote revise {n}`) and {instead}"
+        ))
+    };
     match (entity, op) {
         (EntityKind::Quote, ChangeOp::Set { field, value, .. }) => {
             let cur = current?;
@@ -60,22 +77,47 @@ pub fn refusal(entity: EntityKind, current: Option<&Stored>, quote: Option<&Stor
             if LIFECYCLE.contains(&field.as_str()) || cur.fields.get(field).unwrap_or(&Value::Null) == value {
                 return None;
             }
-            Some(format!(
-                "quote {} was {status} on another laptop before this change to its {field} arrived: a sent quote does not change; \
-                 revise it (`outpost quote revise {}`) and make the change there",
-                number(cur),
-                number(cur)
-            ))
+            refuse(
+                cur,
+                status,
+                &format!("this change to its {field} arrived"),
+                "make the change there",
+            )
         }
         (EntityKind::QuoteLine, ChangeOp::Create { .. }) => {
-            let q = quote?;
-            let status = frozen_status(q)?;
-            Some(format!(
-                "quote {} was {status} on another laptop before this line reached it: a sent quote does not change; \
-                 revise it (`outpost quote revise {}`) and add the line there, or discard this one",
-                number(q),
-                number(q)
-            ))
+            let (q, status) = first_frozen(quotes)?;
+            refuse(
+                q,
+                status,
+                "this line reached it",
+                "add the line there, or discard this one",
+            )
+        }
+        (EntityKind::QuoteLine, ChangeOp::Set { field, value, .. }) => {
+            if current.is_some_and(|c| c.fields.get(field).unwrap_or(&Value::Null) == value) {
+                return None;
+            }
+            let (q, status) = first_frozen(quotes)?;
+            refuse(
+                q,
+                status,
+                &format!("this change to a line's {field} arrived"),
+                "make the change there",
+            )
+        }
+        (EntityKind::QuoteLine, ChangeOp::Delete { .. }) => {
+            current?;
+            let (q, status) = first_frozen(quotes)?;
+            refuse(q, status, "this line's removal arrived", "remove the line there")
+        }
+        (EntityKind::QuoteLine, ChangeOp::Restore { .. }) => {
+            let (q, status) = first_frozen(quotes)?;
+            refuse(
+                q,
+                status,
+                "this line's return from the trash arrived",
+                "add the line there",
+            )
         }
         _ => None,
     }
@@ -129,7 +171,7 @@ mod tests {
     fn a_frozen_quote_keeps_its_content_and_lines() {
         for status in ["sent", "accepted", "rejected"] {
             let q = quote(status);
-            let why = refusal(EntityKind::Quote, Some(&q), None, &set("notes", json!("new"))).expect("refused");
+            let why = refusal(EntityKind::Quote, Some(&q), &[], &set("notes", json!("new"))).expect("refused");
             assert!(
                 why.contains("Q-A-0001-R2") && why.contains(status) && why.contains("quote revise"),
                 "{why}"
@@ -137,43 +179,124 @@ mod tests {
             let line = ChangeOp::Create {
                 fields: Default::default(),
             };
-            assert!(refusal(EntityKind::QuoteLine, None, Some(&q), &line).is_some());
+            assert!(refusal(EntityKind::QuoteLine, None, &[&q], &line).is_some());
             // The lifecycle moves on, and a value it already has is no change.
             assert_eq!(
-                refusal(EntityKind::Quote, Some(&q), None, &set("status", json!("accepted"))),
+                refusal(EntityKind::Quote, Some(&q), &[], &set("status", json!("accepted"))),
                 None
             );
             assert_eq!(
                 refusal(
                     EntityKind::Quote,
                     Some(&q),
-                    None,
+                    &[],
                     &set("closed_at", json!("2026-01-01T00:00:00Z"))
                 ),
                 None
             );
             assert_eq!(
-                refusal(EntityKind::Quote, Some(&q), None, &set("notes", json!("old"))),
+                refusal(EntityKind::Quote, Some(&q), &[], &set("notes", json!("old"))),
                 None
             );
         }
         for status in ["draft", "needs_approval", "approved"] {
             let q = quote(status);
             assert_eq!(
-                refusal(EntityKind::Quote, Some(&q), None, &set("notes", json!("new"))),
+                refusal(EntityKind::Quote, Some(&q), &[], &set("notes", json!("new"))),
                 None
             );
             let line = ChangeOp::Create {
                 fields: Default::default(),
             };
-            assert_eq!(refusal(EntityKind::QuoteLine, None, Some(&q), &line), None);
+            assert_eq!(refusal(EntityKind::QuoteLine, None, &[&q], &line), None);
         }
         let mut gone = quote("sent");
         gone.deleted = true;
         assert_eq!(
-            refusal(EntityKind::Quote, Some(&gone), None, &set("notes", json!("new"))),
+            refusal(EntityKind::Quote, Some(&gone), &[], &set("notes", json!("new"))),
             None
         );
+    }
+
+    fn line() -> Stored {
+        let mut s = Stored::default();
+        for (k, v) in [
+            ("quote_id", json!("q")),
+            ("quantity", json!("2")),
+            ("unit_price", json!("100")),
+            ("position", json!(1)),
+        ] {
+            s.fields.insert(k.into(), v);
+        }
+        s
+    }
+
+    #[test]
+    fn a_frozen_quote_keeps_every_line_as_sent() {
+        let l = line();
+        let changes = [
+            set("quantity", json!("5")),
+            set("unit_price", json!("90")),
+            set("discount_pct", json!("10")),
+            set("tax_pct", json!("8")),
+            set("description", json!("Other")),
+            set("position", json!(3)),
+            set("product_id", json!("another")),
+            set("quote_id", json!("elsewhere")),
+            ChangeOp::Delete {
+                base: None,
+                seen: Default::default(),
+            },
+        ];
+        for status in ["sent", "accepted", "rejected"] {
+            let q = quote(status);
+            for op in &changes {
+                let why = refusal(EntityKind::QuoteLine, Some(&l), &[&q], op).expect("refused");
+                assert!(
+                    why.contains("Q-A-0001-R2") && why.contains(status) && why.contains("quote revise"),
+                    "{why}"
+                );
+            }
+            let why = refusal(EntityKind::QuoteLine, Some(&l), &[&q], &set("quantity", json!("5"))).unwrap_or_default();
+            assert!(why.contains("line's quantity"), "{why}");
+            // Back from the trash (the line is not live, so no current state).
+            let back = ChangeOp::Restore { base: None };
+            assert!(refusal(EntityKind::QuoteLine, None, &[&q], &back).is_some());
+            // A value the line already has is no change; a line already gone is not removed again.
+            assert_eq!(
+                refusal(EntityKind::QuoteLine, Some(&l), &[&q], &set("quantity", json!("2"))),
+                None
+            );
+            let gone = ChangeOp::Delete {
+                base: None,
+                seen: Default::default(),
+            };
+            assert_eq!(refusal(EntityKind::QuoteLine, None, &[&q], &gone), None);
+            // A line moved from a draft onto a frozen quote is refused too.
+            let draft = quote("draft");
+            assert!(
+                refusal(
+                    EntityKind::QuoteLine,
+                    Some(&l),
+                    &[&draft, &q],
+                    &set("quote_id", json!("q2"))
+                )
+                .is_some()
+            );
+        }
+        for status in ["draft", "needs_approval", "approved"] {
+            let q = quote(status);
+            for op in &changes {
+                assert_eq!(refusal(EntityKind::QuoteLine, Some(&l), &[&q], op), None, "{op:?}");
+            }
+        }
+        // A line of a quote in the trash, or of no quote the server holds, is not frozen.
+        let mut gone = quote("sent");
+        gone.deleted = true;
+        for op in &changes {
+            assert_eq!(refusal(EntityKind::QuoteLine, Some(&l), &[&gone], op), None);
+            assert_eq!(refusal(EntityKind::QuoteLine, Some(&l), &[], op), None);
+        }
     }
 
     #[test]

@@ -229,18 +229,49 @@ fn missing_link(change: &Change, current: Option<&Stored>, records: &BTreeMap<Ke
     None
 }
 
-/// A change to a frozen (sent) quote or a line added to one: refused, with the reason
-/// (`protocol::frozen`).
-fn frozen_quote(change: &Change, current: Option<&Stored>, records: &BTreeMap<Key, Stored>) -> Option<String> {
-    let quote = match &change.op {
-        ChangeOp::Create { fields } if change.entity == EntityKind::QuoteLine => fields
-            .get(crate::model::records::fields::quote_line::QUOTE_ID)
-            .and_then(|v| v.as_str())
-            .and_then(|s| s.parse::<Id>().ok())
-            .and_then(|q| records.get(&(EntityKind::Quote, q))),
+/// The quote ids a change to a quote line touches: the one its record (live or in the
+/// trash) is on, and the one a create or a change of `quote_id` names.
+fn line_quotes(change: &Change, current: Option<&Stored>) -> Vec<Id> {
+    use crate::model::records::fields::quote_line::QUOTE_ID;
+    if change.entity != EntityKind::QuoteLine {
+        return Vec::new();
+    }
+    let named = match &change.op {
+        ChangeOp::Create { fields } => fields.get(QUOTE_ID),
+        ChangeOp::Set { field, value, .. } if field == QUOTE_ID => Some(value),
         _ => None,
     };
-    crate::protocol::frozen::refusal(change.entity, current.filter(|s| merge::exists(s)), quote, &change.op)
+    let mut out: Vec<Id> = current
+        .and_then(|s| s.fields.get(QUOTE_ID))
+        .into_iter()
+        .chain(named)
+        .filter_map(|v| v.as_str().and_then(|s| s.parse::<Id>().ok()))
+        .collect();
+    out.dedup();
+    out
+}
+
+/// The quotes of the lines `changes` touch that `records` (as loaded for
+/// [`keys_with_links`]) names but does not hold yet: the backend loads them too, so
+/// [`plan`] can refuse a change to a line of a quote that is frozen on the server.
+#[must_use]
+pub fn line_quote_keys(changes: &[Change], records: &BTreeMap<Key, Stored>) -> BTreeSet<Key> {
+    changes
+        .iter()
+        .flat_map(|c| line_quotes(c, records.get(&(c.entity, c.id))))
+        .map(|q| (EntityKind::Quote, q))
+        .filter(|k| !records.contains_key(k))
+        .collect()
+}
+
+/// A change to a frozen (sent) quote, or to a line of one (a line added, edited, moved,
+/// removed or restored): refused, with the reason (`protocol::frozen`).
+fn frozen_quote(change: &Change, current: Option<&Stored>, records: &BTreeMap<Key, Stored>) -> Option<String> {
+    let quotes: Vec<&Stored> = line_quotes(change, current)
+        .into_iter()
+        .filter_map(|q| records.get(&(EntityKind::Quote, q)))
+        .collect();
+    crate::protocol::frozen::refusal(change.entity, current.filter(|s| merge::exists(s)), &quotes, &change.op)
 }
 
 /// How far ahead of the server's clock a pushed change's clock may be, in
@@ -650,6 +681,100 @@ mod tests {
         let (drafts, dirty) = plan(&rep, &[account, contact(2)], &mut records, &policy()).expect("plan");
         assert!(drafts.iter().all(|d| d.refused.is_none()), "{drafts:?}");
         assert_eq!(dirty.len(), 2, "the parent created first in the same push counts");
+    }
+
+    /// A record as the server holds it, created at wall 500 by another replica.
+    fn held_by_server(fields: serde_json::Value) -> Stored {
+        let serde_json::Value::Object(fields) = fields else {
+            panic!("fields")
+        };
+        let mut s = Stored::default();
+        let at = Hlc {
+            wall: 500,
+            counter: 0,
+            replica: ReplicaId(9),
+        };
+        for k in fields.keys() {
+            s.clocks.insert(k.clone(), at);
+        }
+        s.clocks.insert(crate::protocol::CREATED.into(), at);
+        s.fields = fields;
+        s
+    }
+
+    #[test]
+    fn a_change_to_a_line_of_a_quote_sent_meanwhile_is_refused_and_the_quote_is_loaded_for_it() {
+        let boss = Principal {
+            user: "boss".into(),
+            role: Role::Manager,
+            name: None,
+            email: None,
+        };
+        let (quote, line) = (Id::new(), Id::new());
+        let line_state = held_by_server(json!({
+            "quote_id": quote.to_string(), "description": "Gateway", "quantity": "2",
+            "unit_price": "100", "discount_pct": "0", "tax_pct": "23", "position": 1
+        }));
+        let change = |seq: u64, op: ChangeOp| Change {
+            replica: ReplicaId(7),
+            seq,
+            hlc: Hlc {
+                wall: 1000 + seq,
+                counter: 0,
+                replica: ReplicaId(7),
+            },
+            entity: EntityKind::QuoteLine,
+            id: line,
+            op,
+        };
+        let qty = change(
+            1,
+            ChangeOp::Set {
+                field: "quantity".into(),
+                value: json!("5"),
+                base: None,
+            },
+        );
+        let removal = change(
+            2,
+            ChangeOp::Delete {
+                base: None,
+                seen: BTreeMap::new(),
+            },
+        );
+        // The backend loads the line first, then the quote it is on.
+        let mut records = BTreeMap::from([((EntityKind::QuoteLine, line), line_state.clone())]);
+        let wanted = line_quote_keys(std::slice::from_ref(&qty), &records);
+        assert_eq!(wanted, BTreeSet::from([(EntityKind::Quote, quote)]));
+        for (status, refused) in [("sent", true), ("accepted", true), ("draft", false)] {
+            let mut records = records.clone();
+            records.insert(
+                (EntityKind::Quote, quote),
+                held_by_server(json!({"number": "Q-1", "status": status, "currency": "EUR"})),
+            );
+            assert!(line_quote_keys(std::slice::from_ref(&qty), &records).is_empty());
+            let (drafts, dirty) = plan(&boss, &[qty.clone(), removal.clone()], &mut records, &policy()).expect("plan");
+            assert_eq!(
+                drafts.iter().all(|d| d.refused.is_some()),
+                refused,
+                "{status}: {drafts:?}"
+            );
+            if refused {
+                let why = &drafts[0].refused.as_ref().expect("refused").reason;
+                assert!(why.contains("line's quantity") && why.contains(status), "{why}");
+                assert!(dirty.is_empty());
+                assert_eq!(
+                    records[&(EntityKind::QuoteLine, line)],
+                    line_state,
+                    "the line is as sent"
+                );
+            }
+        }
+        records.clear();
+        assert!(
+            line_quote_keys(&[qty], &records).is_empty(),
+            "no line loaded, no quote to load"
+        );
     }
 
     fn sara() -> Principal {

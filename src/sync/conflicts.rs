@@ -85,12 +85,27 @@ pub struct Bulk {
 /// `mine` (they are sent again by each sync) and passed over with `theirs`: only
 /// `--discard` trashes them.
 pub fn resolve_all(store: &Store, filter: Filter, choice: &Choice) -> Result<Bulk, StoreError> {
+    resolve_all_but(store, filter, choice, &|_| Ok(None))
+}
+
+/// [`resolve_all`], passing over the conflicts `veto` gives a reason for (a rule of the
+/// layer above, e.g. that a sent quote does not take a refused value back).
+pub fn resolve_all_but(
+    store: &Store,
+    filter: Filter,
+    choice: &Choice,
+    veto: &dyn Fn(&Conflict) -> Result<Option<String>, StoreError>,
+) -> Result<Bulk, StoreError> {
     let mut bulk = Bulk::default();
     for l in store.conflicts()? {
         if !filter.matches(&l.conflict) || !store.conflict_is_open(&l)? {
             continue;
         }
         let c = &l.conflict;
+        if let Some(why) = veto(c)? {
+            bulk.skipped.push((c.id.clone(), why));
+            continue;
+        }
         let held = c.kind == ConflictKind::Held;
         if held && matches!(choice, Choice::Theirs | Choice::Value(_)) {
             bulk.skipped.push((

@@ -211,6 +211,10 @@ impl PgBackend {
         }
         let keys: Vec<Key> = engine::keys_with_links(fresh).into_iter().collect();
         let mut records = Self::load_records(tx, &keys).await?;
+        let quotes: Vec<Key> = engine::line_quote_keys(fresh, &records).into_iter().collect();
+        if !quotes.is_empty() {
+            records.extend(Self::load_records(tx, &quotes).await?);
+        }
         let (drafts, dirty) = engine::plan(who, fresh, &mut records, policy)?;
         let now = chrono::Utc::now();
         let mut response = PushResponse {

@@ -204,6 +204,11 @@ impl Inner {
                     records.insert(key, decode::<Stored>(&v)?);
                 }
             }
+            for key in engine::line_quote_keys(fresh, &records) {
+                if let Some(v) = t[RECORDS].get(record_key(&key))? {
+                    records.insert(key, decode::<Stored>(&v)?);
+                }
+            }
             let (drafts, dirty) = engine::plan(who, fresh, &mut records, policy).map_err(abort)?;
             let mut head = head_of(t[META].get(K_HEAD)?.as_deref());
             let mut response = PushResponse {

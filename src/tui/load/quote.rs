@@ -18,6 +18,9 @@ pub struct QuoteData {
     pub role: Role,
     /// The largest discount that role may give without approval (`None`: no limit).
     pub limit: Option<Decimal>,
+    /// Changes made here that wait in the inbox (`App::quote_conflicts`): refused edits
+    /// and held lines of a quote another laptop sent first.
+    pub inbox: usize,
 }
 
 impl QuoteData {
@@ -36,6 +39,7 @@ pub fn load(app: &App, id: Id) -> Result<QuoteData, AppError> {
         doc: app.quote_doc(id)?,
         role,
         limit: app.discount_limit(role),
+        inbox: app.quote_conflicts(id)?.len(),
     })
 }
 

@@ -339,6 +339,16 @@ fn notice(data: &QuoteData, cx: &Ctx) -> Option<(String, Style)> {
     let q = &data.doc.quote;
     let max = data.doc.max_discount.normalize();
     match data.doc.status {
+        s if s.frozen() && data.inbox > 0 => Some((
+            format!(
+                "{} change(s) made here wait in the inbox: the quote was {} elsewhere first · {} carries them into revision {}",
+                data.inbox,
+                s.name().replace('_', " "),
+                key(Action::ReviseQuote),
+                q.revision + 1
+            ),
+            th.warning,
+        )),
         s if s.frozen() => Some((
             format!(
                 "{} quotes do not change · {} makes revision {}",
