@@ -127,9 +127,25 @@ impl Store {
     /// sled replays everything written since its last snapshot on every open until an
     /// open writes a new one, so after a big write (a demo of 409k records: 1.4 s) the
     /// command that wrote it pays that once, not the TUI's first frame.
+    ///
+    /// sled lets go of its lock file a moment after the last handle is dropped (its
+    /// flusher thread ends on its own), so a store still locked is tried again for up
+    /// to two seconds.
     pub fn settle(dir: &Path) -> Result<(), StoreError> {
-        drop(Self::open(dir)?);
-        Ok(())
+        let mut tries = 0;
+        loop {
+            match Self::open(dir) {
+                Ok(store) => {
+                    drop(store);
+                    return Ok(());
+                }
+                Err(StoreError::Locked { .. }) if tries < 40 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// The directory the store lives in.
