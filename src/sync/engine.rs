@@ -289,6 +289,9 @@ fn would_send(store: &Store, api: &dyn Api) -> Result<usize, SyncError> {
 /// Queues held records to be sent again, through the write path, before the outbox is
 /// pushed: only those the server may now accept (see [`due_held`]), parents before the
 /// records that link to them, so a fixed parent brings its whole family in one sync.
+/// Committed a few thousand at a time: each re-send stands alone (a record not yet
+/// queued is still due at the next sync), and one transaction over hundreds of
+/// thousands of held records took gigabytes (issue 13).
 fn resend_held(store: &Store, retry_all: bool) -> Result<(), SyncError> {
     let again: Vec<Mutation> = due_held(store, retry_all)?
         .into_iter()
@@ -298,9 +301,14 @@ fn resend_held(store: &Store, retry_all: bool) -> Result<(), SyncError> {
             op: Op::Resend,
         })
         .collect();
-    store.commit(&again)?;
+    for chunk in again.chunks(RESEND_BATCH) {
+        store.commit(chunk)?;
+    }
     Ok(())
 }
+
+/// Held records queued again per transaction.
+const RESEND_BATCH: usize = 2000;
 
 /// The held records to send again, parents first. An unchanged held record is not sent
 /// again (the server would refuse it again): it goes when it was edited since it was
