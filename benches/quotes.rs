@@ -2,7 +2,8 @@
 //!
 //! - totals of 10k quotes of 20 lines each through `model::totals::totals`
 //! - a 200-line quote: `App::quote_doc` plus rendering it as PDF (krilla, WenQuanYi
-//!   Micro Hei subset), HTML and Markdown
+//!   Micro Hei subset), HTML and Markdown, and opening and changing it in the TUI's
+//!   quote editor
 
 use std::time::Instant;
 
@@ -96,4 +97,18 @@ fn main() {
         });
         println!("  ({} bytes)", std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0));
     }
+
+    // The TUI's quote editor on the same quote: open (load + draw), then one quantity
+    // change (the write, the reload of the document and totals, the draw).
+    let app = std::sync::Arc::new(app);
+    let mut s = outpost::tui::harness::Harness::new(app.clone(), chrono_tz::UTC, (120, 40));
+    time("TUI: open the 200-line quote in the editor", || {
+        outpost::tui::update::apply(&mut s.state, outpost::tui::effect::Effect::Open(EntityKind::Quote, q));
+        s.settle();
+        s.screen()
+    });
+    time("TUI: + on a line (write, reload, draw)", || {
+        s.keys("+");
+        s.screen()
+    });
 }

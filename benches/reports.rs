@@ -6,6 +6,10 @@
 //! `cargo bench --bench reports` uses `$OUTPOST_BENCH_STORE` (default
 //! /tmp/outpost-bench-reports-100k) and fills it with the demo first when it is empty.
 
+// The allocator the `outpost` binary uses (src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

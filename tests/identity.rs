@@ -372,7 +372,8 @@ fn a_postgres_database_of_the_previous_schema_keeps_its_users() {
         tokio::spawn(conn);
         client
             .batch_execute(
-                "ALTER TABLE outpost_users DROP COLUMN display_name, DROP COLUMN email, DROP COLUMN quota; \
+                "ALTER TABLE outpost_users DROP COLUMN display_name, DROP COLUMN email, DROP COLUMN quota, \
+                 DROP COLUMN feed_secret, DROP COLUMN feed_hash; \
                  UPDATE outpost_meta SET value = '1' WHERE key = 'schema_version';",
             )
             .await

@@ -1233,3 +1233,88 @@ fn undo_takes_back_an_edit_a_done_mark_and_a_delete() {
     assert_eq!(city_now(&s), "Reykjavik");
     assert!(trashed(&s));
 }
+
+/// A big list shows its first page, read from the title index, while the whole list
+/// loads; the whole list replaces it, and a first page that comes back after the whole
+/// list is dropped.
+#[test]
+fn a_big_list_shows_its_first_page_while_the_rest_loads() {
+    use outpost::tui::event::Event;
+    use outpost::tui::jobs::{Loaded, Ticket};
+    use outpost::tui::{rows, update};
+    let (_dir, mut s) = common::session(120, 40);
+    let full = rows::load(&s.state.app, &s.state.clock, EntityKind::Contact, &mut |_, _| {}).expect("rows");
+    let head = rows::load_head_above(&s.state.app, &s.state.clock, EntityKind::Contact, 0)
+        .expect("head")
+        .expect("contacts open sorted by name");
+    let total = s.state.app.count(EntityKind::Contact);
+    assert_eq!(head.head_of, Some(total));
+    let names = |d: &rows::ListData, n: usize| -> Vec<String> {
+        d.order
+            .iter()
+            .take(n)
+            .map(|r| d.rows[*r as usize].cells[0].clone())
+            .collect()
+    };
+    let shown = head.rows.len().min(20);
+    assert!(shown > 1, "the session has contacts");
+    assert_eq!(
+        names(&head, shown),
+        names(&full, shown),
+        "the first page is the list's first rows"
+    );
+    assert!(
+        rows::load_head(&s.state.app, &s.state.clock, EntityKind::Contact)
+            .expect("head")
+            .is_none(),
+        "a small list loads whole"
+    );
+    assert!(
+        rows::load_head_above(&s.state.app, &s.state.clock, EntityKind::Activity, 0)
+            .expect("head")
+            .is_none(),
+        "activities open newest first, not by title: no first page from the title index"
+    );
+    let ticket = |job| Ticket {
+        job,
+        generation: u64::MAX,
+    };
+    s.keys("4");
+    s.state.list_mut(EntityKind::Contact).expect("list").data = None;
+    update::handle_event(
+        &mut s.state,
+        Event::Loaded(
+            ticket(outpost::tui::jobs::Job::ListHead(EntityKind::Contact)),
+            Ok(Loaded::ListHead(EntityKind::Contact, Some(head))),
+        ),
+    );
+    let screen = s.screen();
+    assert!(
+        screen.contains(&format!("first {} of {total}, loading…", rows::HEAD_ROWS)),
+        "{screen}"
+    );
+    update::handle_event(
+        &mut s.state,
+        Event::Loaded(
+            ticket(outpost::tui::jobs::Job::List(EntityKind::Contact)),
+            Ok(Loaded::List(full)),
+        ),
+    );
+    let list = s.state.list(EntityKind::Contact).expect("list");
+    assert_eq!(list.data.as_ref().and_then(|d| d.head_of), None, "the whole list");
+    let late = rows::load_head_above(&s.state.app, &s.state.clock, EntityKind::Contact, 0).expect("head");
+    update::handle_event(
+        &mut s.state,
+        Event::Loaded(
+            ticket(outpost::tui::jobs::Job::ListHead(EntityKind::Contact)),
+            Ok(Loaded::ListHead(EntityKind::Contact, late)),
+        ),
+    );
+    let list = s.state.list(EntityKind::Contact).expect("list");
+    assert_eq!(
+        list.data.as_ref().and_then(|d| d.head_of),
+        None,
+        "a late first page is dropped"
+    );
+    assert!(!s.screen().contains("loading…"));
+}

@@ -11,6 +11,17 @@ use crate::model::entity::Index;
 use crate::model::records::fields;
 use crate::model::{EntityKind, Id};
 
+/// One occurrence of a recurring event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Occurrence {
+    /// Its start.
+    pub start: DateTime<Utc>,
+    /// Its end.
+    pub end: DateTime<Utc>,
+    /// The event's zone (UTC when none).
+    pub tz: Option<chrono_tz::Tz>,
+}
+
 /// One line of the agenda.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AgendaItem {
@@ -179,6 +190,49 @@ impl App {
             .find(|s| *s >= from)
             .ok_or_else(|| AppError::Invalid(format!("'{}' has no occurrence on {day}", e.title)))?;
         Ok((e, start))
+    }
+
+    /// The start and end of the occurrence of recurring event `id` on the local day `on`
+    /// (in the event's zone), and that zone: what a "this occurrence" form shows.
+    pub fn occurrence(&self, id: Id, on: &str) -> Result<Occurrence, AppError> {
+        let (e, start) = self.occurrence_on(id, on)?;
+        Ok(Occurrence {
+            start,
+            end: start + (e.end - e.start),
+            tz: e.zone(),
+        })
+    }
+
+    /// The local day (in the event's zone) of the first occurrence of recurring event `id`
+    /// on or after `from`, within ten years; `None` for an event that does not repeat or
+    /// has no occurrence left.
+    pub fn next_occurrence_day(&self, id: Id, from: NaiveDate) -> Result<Option<NaiveDate>, AppError> {
+        use crate::model::recur::Series;
+        let Some(stored) = self.store.get(EntityKind::Event, id)?.filter(|s| !s.deleted) else {
+            return Ok(None);
+        };
+        let Ok(e) = serde_json::from_value::<crate::model::records::Event>(Value::Object(stored.fields)) else {
+            return Ok(None);
+        };
+        let Some(rule) = e.rule() else { return Ok(None) };
+        let tz = e.zone();
+        let exdates = e.exdate_list();
+        let series = Series {
+            start: e.start,
+            tz,
+            rule: Some(&rule),
+            exdates: &exdates,
+        };
+        let at = |d: NaiveDate| crate::protocol::ical::instant_of(d.and_time(chrono::NaiveTime::MIN), tz);
+        let starts = series.starts(
+            chrono::Duration::zero(),
+            at(from),
+            at(from + chrono::Duration::days(3653)),
+        );
+        Ok(starts
+            .into_iter()
+            .find(|s| *s >= at(from))
+            .map(|s| crate::protocol::ical::local_of(s, tz).date()))
     }
 
     /// Cancels the occurrence of recurring event `id` on the local day `on` (an EXDATE).

@@ -114,7 +114,7 @@ fn decimal_map<'de, D: serde::Deserializer<'de>>(
 }
 
 /// `[quotes.seller]`: who sells, as printed on documents.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Seller {
     /// Company name.

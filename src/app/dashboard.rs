@@ -3,8 +3,6 @@
 //! The maths are pure functions over plain [`Deal`]s (easy to test); the loaders at the
 //! bottom read deals, tasks and events through the store's read API.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -293,6 +291,8 @@ pub struct Dashboard {
     pub open_conflicts: usize,
     /// Records held on this laptop: refused by the server, which does not have them.
     pub held: usize,
+    /// Quotes waiting for a manager's approval.
+    pub approvals: usize,
 }
 
 /// How many overdue tasks the dashboard loads.
@@ -314,30 +314,15 @@ impl App {
             close_date: Option<NaiveDate>,
             owner: Option<String>,
         }
-        #[derive(serde::Deserialize, Default)]
-        #[serde(default)]
-        struct NameField {
-            name: String,
-        }
-        let mut names: HashMap<Id, String> = HashMap::new();
+        let mut names = super::view::Names::default();
+        names.preload_links(self, EntityKind::Opportunity, self.store.count(EntityKind::Opportunity));
         let mut out = Vec::new();
         for item in self.store.live_fields::<DealFields>(EntityKind::Opportunity) {
             let (id, d) = item?;
-            let account = match d.account_id {
-                Some(a) => match names.get(&a) {
-                    Some(n) => n.clone(),
-                    None => {
-                        let n = self
-                            .store
-                            .get_fields::<NameField>(EntityKind::Account, a)?
-                            .map(|f| f.name)
-                            .unwrap_or_else(|| a.short());
-                        names.insert(a, n.clone());
-                        n
-                    }
-                },
-                None => String::new(),
-            };
+            let account = d
+                .account_id
+                .map(|a| names.title(self, EntityKind::Account, a))
+                .unwrap_or_default();
             out.push(Deal {
                 id,
                 name: d.name,
@@ -383,7 +368,8 @@ impl App {
     pub fn open_tasks(&self, until: NaiveDate) -> Result<Vec<Task>, AppError> {
         let until = until.to_string();
         let mut out = Vec::new();
-        for (due, id) in self.store.index_entries(Index::Due, EntityKind::Activity)? {
+        for entry in self.store.index_iter(Index::Due, EntityKind::Activity) {
+            let (due, id) = entry?;
             if due > until {
                 break;
             }
@@ -409,7 +395,8 @@ impl App {
         let mut overdue_ids: Vec<(NaiveDate, Id)> = Vec::new();
         let mut today_ids: Vec<Id> = Vec::new();
         let mut total = 0;
-        for (due, id) in self.store.index_entries(Index::Due, EntityKind::Activity)? {
+        for entry in self.store.index_iter(Index::Due, EntityKind::Activity) {
+            let (due, id) = entry?;
             if due > day {
                 break;
             }
@@ -570,6 +557,7 @@ impl App {
             last_sync: self.store.sync_state().ok().and_then(|s| s.last_sync),
             open_conflicts: crate::sync::conflicts::list(&self.store, false).map_or(0, |c| c.len()),
             held: self.store.held_live().map_or(0, |h| h.len()),
+            approvals: self.approvals_waiting()?,
         })
     }
 }

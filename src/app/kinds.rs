@@ -63,6 +63,8 @@ pub enum Cell {
     Times(&'static str, &'static str),
     /// The record's title.
     Title,
+    /// A yes/no field as "yes" or "no" (`default` when it is not set).
+    Flag(&'static str, bool),
 }
 
 /// One column of the TUI's list of a kind.
@@ -399,7 +401,13 @@ const PRODUCT: Def = Def {
     tui: Tui {
         title: "Products",
         short: "Prods",
-        list: &[],
+        list: &[
+            col("SKU", 12, Cell::Field("sku")),
+            col("Name", 24, Cell::Field("name")),
+            col("Prices", 24, Cell::Field("prices")),
+            fixed("Tax %", 5, Cell::Field("tax_pct")),
+            fixed("Active", 6, Cell::Flag("active", true)),
+        ],
         sort: (0, false),
         tab_cells: &[Cell::Title],
         tab_newest_first: false,
@@ -724,6 +732,16 @@ pub fn children(kind: EntityKind) -> Vec<EntityKind> {
 #[must_use]
 pub fn target(kind: EntityKind, field: &str) -> Option<EntityKind> {
     def(kind).links.iter().find(|(f, _)| *f == field).map(|(_, k)| *k)
+}
+
+/// The stored fields [`title_of`] reads.
+#[must_use]
+pub fn title_keys(kind: EntityKind) -> Vec<&'static str> {
+    let mut keys = def(kind).title.to_vec();
+    if kind == EntityKind::Quote {
+        keys.push(fields::quote::REVISION);
+    }
+    keys
 }
 
 /// The title of a record from its stored fields (the same text as `Record::title`).

@@ -4,7 +4,6 @@
 pub mod calendar;
 pub mod config;
 pub mod conflicts;
-pub mod contentline;
 pub mod dashboard;
 pub mod demo;
 pub mod export;
@@ -32,6 +31,7 @@ pub mod view;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::protocol::contentline;
 pub use config::Config;
 pub use ops::ConvertOptions;
 
@@ -176,6 +176,20 @@ impl App {
     /// Opens the store in `data_dir` with its configuration, on the system clock.
     pub fn open(data_dir: &Path) -> Result<Self, AppError> {
         Self::open_with_clock(data_dir, WallClock::system())
+    }
+
+    /// Whether this session wrote enough that the next open would replay a long log:
+    /// then [`App::settle`] after dropping it (the CLI does, after any command).
+    #[must_use]
+    pub fn wrote_much(&self) -> bool {
+        const SETTLE_AFTER_BYTES: u64 = 16 * 1024 * 1024;
+        self.store.grown() > SETTLE_AFTER_BYTES
+    }
+
+    /// Opens and closes the store in `data_dir` so its next open is quick
+    /// ([`Store::settle`]).
+    pub fn settle(data_dir: &Path) -> Result<(), AppError> {
+        Ok(Store::settle(data_dir)?)
     }
 
     /// [`App::open`] with the clock every write takes its time from (tests and the TUI

@@ -181,6 +181,17 @@ impl App {
         Ok(self.store.index_entries_titles(kind)?)
     }
 
+    /// The first `n` live records of a kind in title order (case-folded), from the
+    /// title index: a big list's first page without reading the rest.
+    pub fn first_by_title(&self, kind: EntityKind, n: usize) -> Result<Vec<Id>, AppError> {
+        Ok(self
+            .store
+            .first_titles(kind, n)?
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect())
+    }
+
     /// Where the data lives.
     #[must_use]
     pub fn data_path(&self) -> &Path {

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::config::Seller;
 use super::{App, AppError};
-use crate::model::records::{Quote, QuoteLine, QuoteStatus, Role, fields};
+use crate::model::records::{PriceEntry, Product, Quote, QuoteLine, QuoteStatus, Role, fields};
 use crate::model::stage::StageState;
 use crate::model::totals::{self, Totals};
 use crate::model::{EntityKind, Fields, Id};
@@ -35,7 +35,7 @@ pub struct DocLine {
 }
 
 /// A quote with everything its documents show.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct QuoteDoc {
     /// The quote's id.
     pub id: Id,
@@ -61,6 +61,20 @@ pub struct QuoteDoc {
     pub seller: Seller,
     /// Terms (config `[quotes] terms`).
     pub terms: Option<String>,
+}
+
+/// A product offered for a new quote line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineProduct {
+    /// The product.
+    pub id: Id,
+    /// Its SKU.
+    pub sku: String,
+    /// Its name.
+    pub name: String,
+    /// The price of one on the quote's date in its currency (`None`: the price book has
+    /// none).
+    pub price: Option<Decimal>,
 }
 
 /// Decimal as the JSON string every amount is.
@@ -272,16 +286,21 @@ impl App {
         Ok(view)
     }
 
-    /// Refuses a change to a frozen quote, naming what to do instead.
-    fn refuse_frozen(&self, quote: Id, what: &str) -> Result<(), AppError> {
+    /// Refuses a change to a frozen quote, naming what to do instead (the CLI's and the
+    /// TUI's message: the TUI asks before it opens a form that would be refused).
+    pub fn refuse_frozen(&self, quote: Id, what: &str) -> Result<(), AppError> {
         let q = self.quote(quote)?;
         let status = q.status_on(self.today());
         if status.frozen() {
+            let name = status.name().replace('_', " ");
+            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
             return Err(AppError::Invalid(format!(
-                "quote {} is {}: {what} is refused on a {} quote; `outpost quote revise {}` makes a new draft revision",
+                "quote {} is {name}: {what} is refused on {article} {name} quote; `outpost quote revise {}` makes a new draft revision",
                 q.display_number(),
-                status.name().replace('_', " "),
-                status.name().replace('_', " "),
                 q.display_number()
             )));
         }
@@ -492,6 +511,69 @@ impl App {
                 out.push(self.quote_doc(id)?);
             }
         }
+        Ok(out)
+    }
+
+    /// How many quotes wait for a manager's approval (the dashboard's count; the same
+    /// test as [`App::approvals`], without building the documents).
+    pub fn approvals_waiting(&self) -> Result<usize, AppError> {
+        let mut n = 0;
+        for item in self.live(EntityKind::Quote) {
+            let (_, s) = item?;
+            if s.text(fields::quote::STATUS) == QuoteStatus::NeedsApproval.name() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// The price book of a product as rows: its plain price per currency (from 1, no
+    /// dates), then its tiered and dated entries, as `Product::price_for` reads them.
+    /// `None` for a record that is not a product.
+    pub fn price_rows(&self, kind: EntityKind, id: Id) -> Result<Option<Vec<PriceEntry>>, AppError> {
+        if kind != EntityKind::Product {
+            return Ok(None);
+        }
+        let Some(s) = self.store.get(EntityKind::Product, id)?.filter(|s| !s.deleted) else {
+            return Ok(None);
+        };
+        let p: Product = parse(EntityKind::Product, id, &s)?;
+        let mut rows: Vec<PriceEntry> = p
+            .prices
+            .iter()
+            .map(|(currency, price)| PriceEntry {
+                currency: currency.clone(),
+                price: *price,
+                min_qty: Decimal::ONE,
+                valid_from: None,
+                valid_to: None,
+            })
+            .collect();
+        rows.extend(p.price_book.iter().filter_map(|t| PriceEntry::parse(t).ok()));
+        Ok(Some(rows))
+    }
+
+    /// The products a new line on `quote` can take, by SKU, each with the price of one
+    /// on the quote's date in its currency as `quote line-add` would take it. Inactive
+    /// products are left out.
+    pub fn line_products(&self, quote: Id) -> Result<Vec<LineProduct>, AppError> {
+        let q = self.quote(quote)?;
+        let date = q.date.unwrap_or_else(|| self.today());
+        let mut out = Vec::new();
+        for item in self.live(EntityKind::Product) {
+            let (id, s) = item?;
+            let p: Product = parse(EntityKind::Product, id, &s)?;
+            if p.active {
+                let price = p.price_for(&q.currency, Decimal::ONE, date);
+                out.push(LineProduct {
+                    id,
+                    sku: p.sku,
+                    name: p.name,
+                    price,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.sku.cmp(&b.sku));
         Ok(out)
     }
 

@@ -18,8 +18,6 @@
 //! rows fuzzy words match greedily, and when the query only grows, matching narrows from
 //! the previous result instead of starting over.
 
-use std::cmp::Reverse;
-
 use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 use serde_json::{Map, Value};
@@ -27,8 +25,7 @@ use serde_json::{Map, Value};
 use super::view::{Names, cell};
 use super::{App, AppError};
 use crate::model::records::fields;
-use crate::model::{EntityKind, Id};
-use crate::store::Stored;
+use crate::model::{EntityKind, Fields, Id};
 
 /// The keys of a kind's output row a search looks at (the registry's search fields).
 #[must_use]
@@ -86,30 +83,81 @@ pub fn field_label(key: &str) -> String {
     }
 }
 
-/// The same text as [`text_of`], read from a stored record: names of linked records and
-/// owners are looked up through `names` (a cache), no output row is built.
-pub fn text_from(app: &App, kind: EntityKind, stored: &Stored, names: &mut Names) -> String {
-    join(fields(kind).iter().map(|k| {
-        if *k == "owner_name" {
-            let owner = stored.text(fields::shared::OWNER);
-            return if owner.is_empty() {
-                String::new()
-            } else {
-                names.owner(app, owner)
-            };
+/// Where a search field's text comes from in a stored record.
+enum Source {
+    /// The owner's display name (`owner_name`).
+    Owner,
+    /// A linked record's title: its id field and kind (`account_name`).
+    Link(&'static str, EntityKind),
+    /// The field itself.
+    Field(&'static str),
+}
+
+/// The sources of each kind's search fields, worked out once.
+fn sources(kind: EntityKind) -> &'static [Source] {
+    static ALL: std::sync::OnceLock<Vec<Vec<Source>>> = std::sync::OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        EntityKind::ALL_BY_TAG
+            .iter()
+            .map(|k| {
+                fields(*k)
+                    .iter()
+                    .map(|key| {
+                        if *key == "owner_name" {
+                            return Source::Owner;
+                        }
+                        if let Some(rel) = key.strip_suffix("_name")
+                            && let Some((id_key, target)) = super::view::ref_field(*k, rel)
+                        {
+                            return Source::Link(id_key, target);
+                        }
+                        Source::Field(key)
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    &all[usize::from(kind.tag() - 1)]
+}
+
+/// The stored fields [`text_from`] reads for `kind`, and those of its title.
+#[must_use]
+pub fn stored_keys(kind: EntityKind) -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = super::kinds::title_keys(kind);
+    for source in sources(kind) {
+        let key: &'static str = match source {
+            Source::Owner => fields::shared::OWNER,
+            Source::Link(id, _) => id,
+            Source::Field(k) => k,
+        };
+        if !keys.contains(&key) {
+            keys.push(key);
         }
-        if let Some(rel) = k.strip_suffix("_name")
-            && let Some(target) = super::view::ref_target(kind, rel)
-        {
-            return stored
-                .fields
-                .get(&format!("{rel}_id"))
+    }
+    keys
+}
+
+/// The same text as [`text_of`], read from a stored record's fields: names of linked
+/// records and owners are looked up through `names` (a cache), no output row is built.
+pub fn text_from(app: &App, kind: EntityKind, record: &Fields, names: &mut Names) -> String {
+    join(sources(kind).iter().zip(fields(kind)).map(|(source, key)| {
+        match source {
+            Source::Owner => {
+                let owner = record.get(fields::shared::OWNER).and_then(Value::as_str).unwrap_or("");
+                if owner.is_empty() {
+                    String::new()
+                } else {
+                    names.owner(app, owner)
+                }
+            }
+            Source::Link(id_key, target) => record
+                .get(*id_key)
                 .and_then(Value::as_str)
                 .and_then(|s| s.parse::<Id>().ok())
-                .map(|id| names.title(app, target, id))
-                .unwrap_or_default();
+                .map(|id| names.title(app, *target, id))
+                .unwrap_or_default(),
+            Source::Field(k) => part(key, record.get(*k).map(cell).unwrap_or_default()),
         }
-        part(k, stored.fields.get(*k).map(cell).unwrap_or_default())
     }))
 }
 
@@ -171,11 +219,13 @@ impl App {
         let mut index = Index::default();
         let mut names = Names::default();
         for (i, kind) in kinds.iter().enumerate() {
+            names.preload_links(self, *kind, self.store.count(*kind));
             let mut texts: Vec<(String, Id, String)> = Vec::new();
-            for item in self.store.live(*kind) {
-                let (id, s) = item?;
-                let title = super::kinds::title_of(*kind, &s.fields);
-                texts.push((title.trim().to_lowercase(), id, text_from(self, *kind, &s, &mut names)));
+            let keys = stored_keys(*kind);
+            for item in self.store.live_picked(*kind, &keys) {
+                let (id, f) = item?;
+                let title = super::kinds::title_of(*kind, &f);
+                texts.push((title.trim().to_lowercase(), id, text_from(self, *kind, &f, &mut names)));
             }
             texts.sort_by(|a, b| (&a.0, a.1.as_bytes()).cmp(&(&b.0, b.1.as_bytes())));
             for (_, id, text) in texts {
@@ -193,6 +243,9 @@ impl App {
 /// nucleo's fast path).
 #[must_use]
 pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text
         .chars()
@@ -259,7 +312,9 @@ impl Haystacks {
     /// Row `row` for the matcher.
     #[must_use]
     pub fn get(&self, row: u32) -> Option<Utf32Str<'_>> {
-        if let Some(w) = self.wide.get(&row) {
+        if !self.wide.is_empty()
+            && let Some(w) = self.wide.get(&row)
+        {
             return Some(Utf32Str::Unicode(w));
         }
         let end = *self.ends.get(row as usize)? as usize;
@@ -269,6 +324,34 @@ impl Haystacks {
             *self.ends.get(row as usize - 1)? as usize
         };
         Some(Utf32Str::Ascii(self.text.as_bytes().get(start..end)?))
+    }
+}
+
+impl Haystacks {
+    /// The rows that may hold `needle`'s run of characters, ascending: the ASCII rows
+    /// that do, found in one pass of a SIMD byte search over the shared buffer instead
+    /// of row by row, and every non-ASCII row (to be looked at one by one).
+    fn rows_containing(&self, needle: &memchr::memmem::Finder<'_>) -> Vec<u32> {
+        let bytes = self.text.as_bytes();
+        let m = needle.needle().len();
+        let mut out: Vec<u32> = self.wide.keys().copied().collect();
+        let mut at = 0;
+        while let Some(hit) = bytes.get(at..).and_then(|rest| needle.find(rest)) {
+            let start = at + hit;
+            // The row whose text holds `start`: the first whose end is past it.
+            let row = self.ends.partition_point(|&e| e as usize <= start);
+            let Some(&end) = self.ends.get(row) else { break };
+            let end = end as usize;
+            if start + m <= end {
+                out.push(u32::try_from(row).unwrap_or(u32::MAX));
+                at = end;
+            } else {
+                // Across two rows' texts: not a match; look again from the next byte.
+                at = start + 1;
+            }
+        }
+        out.sort_unstable();
+        out
     }
 }
 
@@ -287,6 +370,9 @@ impl<S: AsRef<str>> FromIterator<S> for Haystacks {
 /// 100k contacts: 'an' 36 ms optimal, about 12 ms greedy.
 const GREEDY_ABOVE: usize = 20_000;
 
+/// Above this many rows holding a word, they are scored on two threads.
+const PARALLEL_ABOVE: usize = 30_000;
+
 /// How well one word matched, best last: scattered letters (fuzzy), inside a word, the
 /// start of a word, a whole word. The tier decides the rank before the fuzzy score does,
 /// and weak tiers are cut when stronger matches exist (see [`Filter::set_query`]).
@@ -304,19 +390,28 @@ pub mod tier {
 /// A word's score per tier; the fuzzy score stays below one step.
 const TIER_STEP: u32 = 1_000;
 
-/// A query word folded as haystacks are, for the word-match search.
+/// A query word folded as haystacks are, for the word-match search, with a prepared
+/// byte search for ASCII haystacks when the word is ASCII.
 #[derive(Clone, Debug)]
-struct Needle(Vec<char>);
+struct Needle {
+    chars: Vec<char>,
+    ascii: Option<memchr::memmem::Finder<'static>>,
+}
 
 impl Needle {
+    fn new(folded: &str) -> Self {
+        Self {
+            chars: folded.chars().collect(),
+            ascii: (folded.is_ascii() && !folded.is_empty())
+                .then(|| memchr::memmem::Finder::new(folded.as_bytes()).into_owned()),
+        }
+    }
+
     fn all(pattern: &Pattern) -> Vec<Self> {
         pattern
             .atoms
             .iter()
-            .map(|a| {
-                let text: String = a.needle_text().chars().collect();
-                Self(fold(&text).chars().collect())
-            })
+            .map(|a| Self::new(&fold(&a.needle_text().chars().collect::<String>())))
             .collect()
     }
 }
@@ -327,35 +422,35 @@ fn is_word(c: char) -> bool {
 
 /// The best occurrence of `needle` in `hay` as a run of characters: (tier, field index,
 /// characters in that field). `None` when it does not occur.
-fn find_word(hay: Utf32Str<'_>, needle: &[char]) -> Option<(u8, usize, usize)> {
+fn find_word(hay: Utf32Str<'_>, needle: &Needle) -> Option<(u8, usize, usize)> {
     match hay {
         Utf32Str::Ascii(bytes) => {
-            let mut ascii = Vec::with_capacity(needle.len());
-            for c in needle {
-                ascii.push(u8::try_from(u32::from(*c)).ok().filter(u8::is_ascii)?);
-            }
-            find_in(bytes, &ascii, 0x1f, |b| b.is_ascii_alphanumeric())
+            let finder = needle.ascii.as_ref()?;
+            let m = finder.needle().len();
+            best_run(bytes, m, finder.find_iter(bytes), 0x1f, |b| b.is_ascii_alphanumeric())
         }
-        Utf32Str::Unicode(chars) => find_in(chars, needle, SEP, is_word),
+        Utf32Str::Unicode(chars) => {
+            let m = needle.chars.len();
+            let starts = (0..(chars.len() + 1).saturating_sub(m)).filter(|&i| chars[i..i + m] == *needle.chars);
+            best_run(chars, m, starts, SEP, is_word)
+        }
     }
 }
 
-fn find_in<T: Copy + PartialEq>(
+/// The best of the occurrences (`starts`, ascending) of an `m`-long run in `hay`, by tier.
+fn best_run<T: Copy + PartialEq>(
     hay: &[T],
-    needle: &[T],
+    m: usize,
+    starts: impl Iterator<Item = usize>,
     sep: T,
     word: impl Fn(T) -> bool,
 ) -> Option<(u8, usize, usize)> {
-    let (n, m) = (hay.len(), needle.len());
+    let n = hay.len();
     if m == 0 || m > n {
         return None;
     }
-    let first = needle[0];
     let mut best: Option<(u8, usize)> = None;
-    for i in 0..=n - m {
-        if hay[i] != first || hay[i..i + m] != *needle {
-            continue;
-        }
+    for i in starts {
         let start = i == 0 || !word(hay[i - 1]);
         let end = i + m == n || !word(hay[i + m]);
         let t = match (start, end) {
@@ -407,9 +502,9 @@ fn score_atom(
     }
     match atom.kind {
         AtomKind::Fuzzy | AtomKind::Substring => {
-            if let Some((t, field, len)) = find_word(hay, &needle.0) {
+            if let Some((t, field, len)) = find_word(hay, needle) {
                 let early = 300u32.saturating_sub(30 * u32::try_from(field).unwrap_or(10));
-                let cover = u32::try_from(100 * needle.0.len() / len.max(1)).unwrap_or(100);
+                let cover = u32::try_from(100 * needle.chars.len() / len.max(1)).unwrap_or(100);
                 return Some((u32::from(t) * TIER_STEP + early + cover, t));
             }
             if atom.kind == AtomKind::Substring {
@@ -462,6 +557,51 @@ struct Candidate {
     tier_last: u8,
 }
 
+/// Scores row `row` (at `pos` in the list's order) against every word of the pattern,
+/// keeping the last word's score apart (see [`Candidate`]).
+fn candidate(
+    pattern: &Pattern,
+    needles: &[Needle],
+    h: Utf32Str<'_>,
+    matcher: &mut Matcher,
+    greedy: bool,
+    row: u32,
+    pos: u32,
+) -> Option<Candidate> {
+    let n = pattern.atoms.len();
+    let mut before_last = 0u32;
+    let mut tier_before = tier::WORD;
+    let (mut last, mut tier_last) = (0, tier::WORD);
+    for (k, (atom, needle)) in pattern.atoms.iter().zip(needles).enumerate() {
+        let (s, t) = score_atom(atom, needle, h, matcher, greedy)?;
+        if k + 1 == n {
+            (last, tier_last) = (s, t);
+        } else {
+            before_last += s;
+            tier_before = tier_before.min(t);
+        }
+    }
+    Some(Candidate {
+        row,
+        pos,
+        before_last,
+        last,
+        tier_before,
+        tier_last,
+    })
+}
+
+/// Each row's place in the list's order `base` (`u32::MAX`: not listed).
+fn positions(base: &[u32], rows: usize) -> Vec<u32> {
+    let mut pos_of_row = vec![u32::MAX; rows];
+    for (pos, &row) in base.iter().enumerate() {
+        if let Some(p) = pos_of_row.get_mut(row as usize) {
+            *p = u32::try_from(pos).unwrap_or(u32::MAX);
+        }
+    }
+    pos_of_row
+}
+
 /// How a new query relates to the previous one, when it only grew.
 enum Growth {
     /// The same words (a space was typed): nothing to rescore.
@@ -490,13 +630,19 @@ fn growth(old: &[String], new: &[String]) -> Growth {
 /// The state of one list's filter.
 pub struct Filter {
     query: String,
-    /// Every row matching `query`, in row order.
+    /// Rows matching `query`, in row order: every one when `complete`, else only those
+    /// where each word matched as a run of characters (the fast path of
+    /// [`Filter::set_query`]), which a growing query cannot narrow from.
     candidates: Vec<Candidate>,
+    complete: bool,
     /// The words of `query` as scored, and whether greedily (see [`GREEDY_ABOVE`]).
     words: Vec<String>,
     greedy: bool,
-    /// Matching rows, best first (ties keep the base order).
+    /// Matching rows, best first (ties keep the base order); only the best `limit`
+    /// when a limit is set, of `total`.
     ranked: Vec<u32>,
+    total: usize,
+    limit: Option<usize>,
     active: bool,
     matcher: Matcher,
     /// The query's words as parsed, and folded for the word search (for [`Filter::why`]).
@@ -509,9 +655,12 @@ impl Default for Filter {
         Self {
             query: String::new(),
             candidates: Vec::new(),
+            complete: false,
             words: Vec::new(),
             greedy: false,
             ranked: Vec::new(),
+            total: 0,
+            limit: None,
             active: false,
             atoms: Vec::new(),
             needles: Vec::new(),
@@ -553,16 +702,39 @@ impl Filter {
         &self.ranked
     }
 
+    /// A filter that ranks only the best `limit` matches (and counts the rest): for a
+    /// search that shows a few hundred results of many, sorting only those.
+    #[must_use]
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            limit: Some(limit),
+            ..Self::default()
+        }
+    }
+
+    /// How many rows match in all (more than [`Filter::ranked`] holds when a limit is
+    /// set).
+    #[must_use]
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
     /// Drops the query.
     pub fn clear(&mut self) {
         self.query.clear();
         self.candidates.clear();
         self.ranked.clear();
+        self.total = 0;
         self.active = false;
     }
 
     /// Sets the query and re-ranks. `base` is the list's row order (sorted by column);
     /// `hay` the folded haystack of every row.
+    ///
+    /// Weak matches are cut when strong ones exist (see [`Filter::finish`]), so when a
+    /// word is ASCII the rows holding it as a run of characters are found first, in one
+    /// pass over the shared buffer; when one of them matches every word at least inside
+    /// a word, those are the whole answer, with no fuzzy scoring of the other rows.
     pub fn set_query(&mut self, query: &str, hay: &Haystacks, base: &[u32]) {
         let query_trimmed = query.trim();
         if query_trimmed.is_empty() {
@@ -570,13 +742,56 @@ impl Filter {
             self.query = query.to_string();
             return;
         }
+        let pattern = Pattern::parse(query_trimmed, CaseMatching::Ignore, Normalization::Smart);
+        let words: Vec<String> = query_trimmed.split_whitespace().map(str::to_string).collect();
+        let needles = Needle::all(&pattern);
+        // The most selective (longest) ASCII word that must occur as a run.
+        let runs = pattern
+            .atoms
+            .iter()
+            .zip(&needles)
+            .filter(|(a, _)| !a.negative && matches!(a.kind, AtomKind::Fuzzy | AtomKind::Substring))
+            .filter_map(|(_, n)| n.ascii.as_ref())
+            .max_by_key(|f| f.needle().len());
+        if let Some(finder) = runs {
+            let greedy = hay.len() > GREEDY_ABOVE;
+            let pos = positions(base, hay.len());
+            let rows = hay.rows_containing(finder);
+            let score_rows = |part: &[u32], matcher: &mut Matcher| -> Vec<Candidate> {
+                part.iter()
+                    .filter_map(|&row| {
+                        let p = *pos.get(row as usize)?;
+                        (p != u32::MAX).then_some(())?;
+                        candidate(&pattern, &needles, hay.get(row)?, matcher, greedy, row, p)
+                    })
+                    .collect()
+            };
+            // Many rows (a first letter over 100k): the second half on another core.
+            let next: Vec<Candidate> = if rows.len() > PARALLEL_ABOVE {
+                let (a, b) = rows.split_at(rows.len() / 2);
+                let config = self.matcher.config.clone();
+                let matcher = &mut self.matcher;
+                std::thread::scope(|scope| {
+                    let other = scope.spawn(|| score_rows(b, &mut Matcher::new(config)));
+                    let mut first = score_rows(a, matcher);
+                    // A thread that panicked scored nothing: score its half here.
+                    first.extend(other.join().unwrap_or_else(|_| score_rows(b, matcher)));
+                    first
+                })
+            } else {
+                score_rows(&rows, &mut self.matcher)
+            };
+            if next.iter().any(|c| c.tier_before.min(c.tier_last) > tier::FUZZY) {
+                self.finish(query, next, false, pattern, needles, words, greedy);
+                return;
+            }
+        }
         let narrow = self.active
+            && self.complete
             && query.starts_with(self.query.as_str())
             && !query.contains('!')
             && !self.query.trim_end().ends_with('$')
             && !self.query.trim().is_empty();
-        let pattern = Pattern::parse(query_trimmed, CaseMatching::Ignore, Normalization::Smart);
-        let words: Vec<String> = query_trimmed.split_whitespace().map(str::to_string).collect();
         let rows = if narrow { self.candidates.len() } else { hay.len() };
         let greedy = rows > GREEDY_ABOVE;
         // Reuse the previous words' scores when only the last word changed or a word was
@@ -586,13 +801,12 @@ impl Filter {
         } else {
             Growth::Other
         };
-        let needles = Needle::all(&pattern);
         let matcher = &mut self.matcher;
         let mut next: Vec<Candidate> = Vec::new();
         match (reuse, pattern.atoms.last()) {
             (Growth::Same, _) => next = std::mem::take(&mut self.candidates),
             (Growth::LastWord, Some(atom)) => {
-                let needle = needles.last().cloned().unwrap_or(Needle(Vec::new()));
+                let needle = needles.last().cloned().unwrap_or_else(|| Needle::new(""));
                 for c in &self.candidates {
                     if let Some(h) = hay.get(c.row)
                         && let Some((last, tier_last)) = score_atom(atom, &needle, h, matcher, greedy)
@@ -602,7 +816,7 @@ impl Filter {
                 }
             }
             (Growth::NewWord, Some(atom)) => {
-                let needle = needles.last().cloned().unwrap_or(Needle(Vec::new()));
+                let needle = needles.last().cloned().unwrap_or_else(|| Needle::new(""));
                 for c in &self.candidates {
                     if let Some(h) = hay.get(c.row)
                         && let Some((last, tier_last)) = score_atom(atom, &needle, h, matcher, greedy)
@@ -618,30 +832,8 @@ impl Filter {
                 }
             }
             _ => {
-                let n = pattern.atoms.len();
-                let mut score = |row: u32, pos: u32| {
-                    let h = hay.get(row)?;
-                    let mut before_last = 0u32;
-                    let mut tier_before = tier::WORD;
-                    let (mut last, mut tier_last) = (0, tier::WORD);
-                    for (k, (atom, needle)) in pattern.atoms.iter().zip(&needles).enumerate() {
-                        let (s, t) = score_atom(atom, needle, h, matcher, greedy)?;
-                        if k + 1 == n {
-                            (last, tier_last) = (s, t);
-                        } else {
-                            before_last += s;
-                            tier_before = tier_before.min(t);
-                        }
-                    }
-                    Some(Candidate {
-                        row,
-                        pos,
-                        before_last,
-                        last,
-                        tier_before,
-                        tier_last,
-                    })
-                };
+                let mut score =
+                    |row: u32, pos: u32| candidate(&pattern, &needles, hay.get(row)?, matcher, greedy, row, pos);
                 // Rows are visited in storage order (memory order of their haystacks),
                 // not in the list's sort order: random access over 100k small
                 // allocations costs more than the matching.
@@ -650,13 +842,7 @@ impl Filter {
                         next.extend(score(c.row, c.pos));
                     }
                 } else {
-                    let mut pos_of_row = vec![u32::MAX; hay.len()];
-                    for (pos, &row) in base.iter().enumerate() {
-                        if let Some(p) = pos_of_row.get_mut(row as usize) {
-                            *p = u32::try_from(pos).unwrap_or(u32::MAX);
-                        }
-                    }
-                    for (row, pos) in pos_of_row.into_iter().enumerate() {
+                    for (row, pos) in positions(base, hay.len()).into_iter().enumerate() {
                         if pos != u32::MAX {
                             next.extend(score(u32::try_from(row).unwrap_or(u32::MAX), pos));
                         }
@@ -664,16 +850,32 @@ impl Filter {
                 }
             }
         }
-        // The weak tail is cut: when some rows match every word at least inside a word,
-        // rows where a word only matches as scattered letters are dropped; when every
-        // row is such a scattered match, those under half the best score are.
+        self.finish(query, next, true, pattern, needles, words, greedy);
+    }
+
+    /// Ranks the matching rows `next` and keeps the query's state. The weak tail is
+    /// cut: when some rows match every word at least inside a word, rows where a word
+    /// only matches as scattered letters are dropped; when every row is such a scattered
+    /// match, those under half the best score are.
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &mut self,
+        query: &str,
+        next: Vec<Candidate>,
+        complete: bool,
+        pattern: Pattern,
+        needles: Vec<Needle>,
+        words: Vec<String>,
+        greedy: bool,
+    ) {
         let strongest = next
             .iter()
             .map(|c| c.tier_before.min(c.tier_last))
             .max()
             .unwrap_or(tier::FUZZY);
         let best = next.iter().map(|c| c.before_last + c.last).max().unwrap_or(0);
-        let mut ranked: Vec<(u32, u32, u32)> = next
+        // One sort key per row: the score descending, then the list's order.
+        let mut ranked: Vec<(u64, u32)> = next
             .iter()
             .filter(|c| {
                 if strongest > tier::FUZZY {
@@ -682,12 +884,21 @@ impl Filter {
                     (c.before_last + c.last) * 2 >= best
                 }
             })
-            .map(|c| (c.row, c.pos, c.before_last + c.last))
+            .map(|c| {
+                let score = u64::from(u32::MAX - (c.before_last + c.last));
+                ((score << 32) | u64::from(c.pos), c.row)
+            })
             .collect();
-        ranked.sort_unstable_by_key(|&(_, pos, s)| (Reverse(s), pos));
-        self.ranked = ranked.into_iter().map(|(r, _, _)| r).collect();
+        self.total = ranked.len();
+        if let Some(limit) = self.limit.filter(|l| *l < ranked.len()) {
+            ranked.select_nth_unstable_by_key(limit, |&(key, _)| key);
+            ranked.truncate(limit);
+        }
+        ranked.sort_unstable_by_key(|&(key, _)| key);
+        self.ranked = ranked.into_iter().map(|(_, r)| r).collect();
         self.candidates = next;
-        self.atoms = pattern.atoms.clone();
+        self.complete = complete;
+        self.atoms = pattern.atoms;
         self.needles = needles;
         self.words = words;
         self.greedy = greedy;
@@ -703,7 +914,7 @@ impl Filter {
             if atom.negative {
                 continue;
             }
-            let found = find_word(hay, &needle.0).map(|(t, field, _)| (t, field)).or_else(|| {
+            let found = find_word(hay, needle).map(|(t, field, _)| (t, field)).or_else(|| {
                 let mut at = Vec::new();
                 atom.indices(hay, &mut self.matcher, &mut at)?;
                 let first = *at.first()? as usize;
@@ -732,6 +943,7 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cmp::Reverse;
 
     fn hay(items: &[&str]) -> Haystacks {
         items.iter().collect()
@@ -778,6 +990,82 @@ mod tests {
             let mut fresh = Filter::default();
             fresh.set_query(&typed, &h, &base);
             assert_eq!(grown.ranked(), fresh.ranked(), "'{typed}'");
+        }
+    }
+
+    /// The ranking a plain reading of the rules gives: every row scored on every word,
+    /// the weak tail cut, best first and ties in list order.
+    fn reference(query: &str, hay: &Haystacks, base: &[u32]) -> Vec<u32> {
+        let pattern = Pattern::parse(query.trim(), CaseMatching::Ignore, Normalization::Smart);
+        let needles = Needle::all(&pattern);
+        let mut matcher = Filter::default().matcher;
+        let greedy = hay.len() > GREEDY_ABOVE;
+        let scored: Vec<(u32, u32, u32, u8)> = base
+            .iter()
+            .enumerate()
+            .filter_map(|(pos, &row)| {
+                let (s, t) = score_pattern(&pattern, &needles, hay.get(row)?, &mut matcher, greedy)?;
+                Some((row, u32::try_from(pos).ok()?, s, t))
+            })
+            .collect();
+        let strongest = scored.iter().map(|r| r.3).max().unwrap_or(tier::FUZZY);
+        let best = scored.iter().map(|r| r.2).max().unwrap_or(0);
+        let mut kept: Vec<_> = scored
+            .into_iter()
+            .filter(|r| {
+                if strongest > tier::FUZZY {
+                    r.3 > tier::FUZZY
+                } else {
+                    r.2 * 2 >= best
+                }
+            })
+            .collect();
+        kept.sort_by_key(|r| (Reverse(r.2), r.1));
+        kept.into_iter().map(|r| r.0).collect()
+    }
+
+    /// The fast path (rows holding a word found in one pass over the buffer) and the
+    /// narrowing of a growing query rank exactly as scoring every row afresh, for
+    /// queries with strong matches, only scattered ones, typos, anchors and negations,
+    /// over ASCII and non-ASCII rows.
+    #[test]
+    fn every_path_ranks_as_the_plain_rules() {
+        let texts: Vec<String> = (0..400)
+            .map(|i| {
+                let first = ["anna", "ann", "hanna", "jörg", "zoë", "nora", "an", "manon"][i % 8];
+                let last = ["nordmann", "berg", "mann", "øster", "anders", "berlin"][i % 6];
+                let city = ["berlin", "bern", "lisboa", "oslo", "annaberg"][i % 5];
+                format!("{first} {last}{SEP}{city}{SEP}+49 30 {i:04}")
+            })
+            .collect();
+        let hay: Haystacks = texts.iter().collect();
+        let base: Vec<u32> = (0..400).rev().collect();
+        for query in [
+            "anna b",
+            "ann",
+            "nord",
+            "nrdmn",
+            "berlin !anna",
+            "^hanna",
+            "oslo$",
+            "'mann",
+            "+4930 00",
+            "zoe",
+            "oster",
+            "an ber",
+            "xyz",
+            "a n n a",
+        ] {
+            let mut grown = Filter::default();
+            let mut typed = String::new();
+            for c in query.chars() {
+                typed.push(c);
+                grown.set_query(&typed, &hay, &base);
+                assert_eq!(grown.ranked(), reference(&typed, &hay, &base), "grown '{typed}'");
+                let mut fresh = Filter::default();
+                fresh.set_query(&typed, &hay, &base);
+                assert_eq!(fresh.ranked(), reference(&typed, &hay, &base), "fresh '{typed}'");
+            }
         }
     }
 

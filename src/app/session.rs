@@ -45,6 +45,28 @@ pub struct SyncStatus {
     pub held_open: usize,
 }
 
+/// What `outpost sync feed` asks of the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeedAction {
+    /// The feed's URL (made when there is none yet).
+    Show,
+    /// A new secret: the old URL stops answering.
+    Rotate,
+    /// No feed: its URL stops answering.
+    Revoke,
+}
+
+/// The calendar feed after a [`FeedAction`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Feed {
+    /// The URL a calendar app subscribes to (`None` after a revoke).
+    pub url: Option<String>,
+    /// A new secret was made (the first time, or a rotate).
+    pub created: bool,
+    /// A revoke found a feed to revoke.
+    pub revoked: bool,
+}
+
 impl From<SyncError> for AppError {
     fn from(e: SyncError) -> Self {
         match e {
@@ -136,6 +158,40 @@ impl App {
             .ok_or(AppError::Sync(SyncError::NotLoggedIn))?;
         let api = HttpApi::for_login(&login)?;
         Ok(engine::sync(&self.store, &api, &login.server, opts, progress)?)
+    }
+
+    /// The logged-in user's calendar feed on the server: its URL (carrying a read-only
+    /// secret, never the sync token), a new one, or none.
+    pub fn calendar_feed(&self, action: FeedAction) -> Result<Feed, AppError> {
+        let login = login::effective(self.store.path())
+            .map_err(AppError::Sync)?
+            .ok_or(AppError::Sync(SyncError::NotLoggedIn))?;
+        let api = HttpApi::for_login(&login)?;
+        let url = |path: &str| format!("{}{path}", login.server.trim_end_matches('/'));
+        Ok(match action {
+            FeedAction::Show => match api.feed()? {
+                Some(f) => Feed {
+                    url: Some(url(&f.path)),
+                    created: false,
+                    revoked: false,
+                },
+                None => Feed {
+                    url: Some(url(&api.rotate_feed()?.path)),
+                    created: true,
+                    revoked: false,
+                },
+            },
+            FeedAction::Rotate => Feed {
+                url: Some(url(&api.rotate_feed()?.path)),
+                created: true,
+                revoked: false,
+            },
+            FeedAction::Revoke => Feed {
+                url: None,
+                created: false,
+                revoked: api.revoke_feed()?.revoked,
+            },
+        })
     }
 
     /// Whether the server logged in to answers: `None` when no server is set up.

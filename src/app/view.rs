@@ -19,6 +19,8 @@ use crate::store::Stored;
 #[derive(Default)]
 pub struct Names {
     cache: HashMap<Id, String>,
+    /// Kinds whose names are all in `cache` (see [`Names::preload_links`]).
+    loaded: Vec<EntityKind>,
     owners: Option<std::sync::Arc<super::owners::Directory>>,
 }
 
@@ -30,7 +32,40 @@ impl Names {
 
     /// [`Names::title`], borrowed.
     pub(crate) fn title_ref(&mut self, app: &App, kind: EntityKind, id: Id) -> &str {
-        self.cache.entry(id).or_insert_with(|| app.title(kind, id))
+        self.cache
+            .entry(id)
+            .or_insert_with(|| super::dashboard::fast_title(app, kind, id))
+    }
+
+    /// Fills the names of every live record of each kind `kind` links to, one pass over
+    /// each (reading only the fields), when about to name the links of `rows` records
+    /// of `kind`: a sequential scan instead of a random read per distinct link. A kind
+    /// much larger than the rows is left to the lookups.
+    pub fn preload_links(&mut self, app: &App, kind: EntityKind, rows: usize) {
+        let mut targets: Vec<EntityKind> = Vec::new();
+        for (_, target) in ref_fields(kind) {
+            if !targets.contains(&target) {
+                targets.push(target);
+            }
+        }
+        for target in targets {
+            self.preload_kind(app, target, rows);
+        }
+    }
+
+    fn preload_kind(&mut self, app: &App, target: EntityKind, rows: usize) {
+        let count = app.store.count(target);
+        if count > rows.saturating_mul(2).max(1_000) || self.loaded.contains(&target) {
+            return;
+        }
+        self.loaded.push(target);
+        self.cache.reserve(count);
+        let keys = super::kinds::title_keys(target);
+        for (id, fields) in app.store.live_picked(target, &keys).flatten() {
+            let title = super::kinds::title_of(target, &fields);
+            self.cache
+                .insert(id, if title.trim().is_empty() { id.short() } else { title });
+        }
     }
 
     /// Fills the names of every record of the kinds that `kind`'s output columns name,
@@ -52,8 +87,9 @@ impl Names {
             }
             self.cache.reserve(app.store.count(target));
             for (id, stored) in app.store.scan(target).flatten() {
-                let title = target.describe(&stored.fields).map_or_else(|| id.short(), |c| c.title);
-                self.cache.insert(id, title);
+                let title = super::kinds::title_of(target, &stored.fields);
+                self.cache
+                    .insert(id, if title.trim().is_empty() { id.short() } else { title });
             }
         }
     }
@@ -83,10 +119,14 @@ fn ref_fields(kind: EntityKind) -> Vec<(&'static str, EntityKind)> {
 /// The kind the output key `<rel>_name` names (`account` -> Account), for any kind.
 #[must_use]
 pub fn ref_target(kind: EntityKind, rel: &str) -> Option<EntityKind> {
-    ref_fields(kind)
-        .into_iter()
-        .find(|(f, _)| spec::rel_of(f) == rel)
-        .map(|(_, k)| k)
+    ref_field(kind, rel).map(|(_, k)| k)
+}
+
+/// The reference field behind the output key `<rel>_name` (`account` ->
+/// (`account_id`, Account)), for any kind.
+#[must_use]
+pub fn ref_field(kind: EntityKind, rel: &str) -> Option<(&'static str, EntityKind)> {
+    ref_fields(kind).into_iter().find(|(f, _)| spec::rel_of(f) == rel)
 }
 
 /// Column names of a kind in CSV/JSON order.

@@ -457,6 +457,7 @@ pub fn backup(app: &App, args: &BackupArgs) -> anyhow::Result<()> {
 pub fn restore(dir: &Path, args: &RestoreArgs) -> anyhow::Result<()> {
     let file = std::fs::File::open(&args.file).map_err(|e| AppError::io(&args.file, e))?;
     let s = crate::app::queries::restore(dir, &args.file, &mut std::io::BufReader::new(file))?;
+    App::settle(dir)?;
     eprintln!(
         "restored {} records and {} pending changes into {}",
         s.records,

@@ -229,7 +229,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Err(e) => return Err(e.into()),
     };
-    dispatch(&app, command, format)
+    let result = dispatch(&app, command, format);
+    // After a big write (demo, import, a first sync), the next open (the TUI's first
+    // frame) would replay it all: pay that here, once.
+    let settle = app.wrote_much();
+    drop(app);
+    if settle {
+        crate::app::App::settle(&dir)?;
+    }
+    result
 }
 
 /// Runs a command that needs the store on `app`.

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::app::export::Format;
-use crate::app::session::{LoggedIn, SyncStatus};
+use crate::app::session::{FeedAction, LoggedIn, SyncStatus};
 use crate::sync::engine::{Options, Progress};
 
 /// `outpost sync [--dry-run]` and its subcommands.
@@ -81,6 +81,24 @@ pub enum SyncCmd {
     Logout,
     /// Pending changes, last sync, server, user, open conflicts, held records.
     Status,
+    /// Print the URL of your calendar feed on the server (made the first time): your
+    /// events (owned or attended, with recurrence) and open tasks with a due date, as
+    /// iCalendar, for a phone or calendar app to subscribe to. The URL carries a
+    /// read-only secret, not your sync token; anyone holding it can read the feed, so
+    /// --rotate (or --revoke) when it leaks.
+    #[command(after_help = "Examples:
+  outpost sync feed              print the URL (subscribe to it; webcal:// works too)
+  outpost sync feed --rotate     a new URL; the old one answers 404 from now on
+  outpost sync feed --revoke     no feed until `outpost sync feed` again
+  outpost sync feed --format json")]
+    Feed {
+        /// Make a new secret: the old URL stops answering.
+        #[arg(long, conflicts_with = "revoke")]
+        rotate: bool,
+        /// Remove the feed: its URL stops answering.
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 /// Runs `outpost sync ...`.
@@ -101,8 +119,40 @@ pub fn run(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
             Ok(())
         }
         Some(SyncCmd::Status) => status(app, format),
+        Some(SyncCmd::Feed { rotate, revoke }) => feed_cmd(app, *rotate, *revoke, format),
         None => sync_now(app, args, format),
     }
+}
+
+fn feed_cmd(app: &App, rotate: bool, revoke: bool, format: Format) -> anyhow::Result<()> {
+    let action = match (rotate, revoke) {
+        (true, _) => FeedAction::Rotate,
+        (_, true) => FeedAction::Revoke,
+        _ => FeedAction::Show,
+    };
+    let feed = app.calendar_feed(action)?;
+    if matches!(format, Format::Json | Format::Ndjson) {
+        println!(
+            "{}",
+            json!({"url": feed.url, "created": feed.created, "revoked": feed.revoked})
+        );
+        return Ok(());
+    }
+    match (&feed.url, action) {
+        (Some(url), FeedAction::Rotate) => {
+            println!("{url}");
+            eprintln!("A new feed URL; the old one answers 404 from now on.");
+        }
+        (Some(url), _) => {
+            println!("{url}");
+            if feed.created {
+                eprintln!("Subscribe to it in your calendar app; `outpost sync feed --rotate` replaces it.");
+            }
+        }
+        (None, _) if feed.revoked => println!("Calendar feed revoked; its URL answers 404 from now on."),
+        (None, _) => println!("No calendar feed to revoke."),
+    }
+    Ok(())
 }
 
 fn login_cmd(

@@ -290,6 +290,26 @@ impl TryFrom<RawPull> for PullResponse {
 /// (not a valid login, so no token acts as it).
 pub const DIRECTORY_ACTOR: &str = "(server)";
 
+/// `GET`/`POST /v1/feed`: the token's user's calendar feed, an iCalendar URL a phone
+/// subscribes to. Its secret is read-only (it opens the feed and nothing else) and is
+/// not the sync token; `POST` replaces it, so the old URL stops answering.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedInfo {
+    /// The secret in the feed's URL.
+    pub secret: String,
+    /// The feed's path on the server, `/v1/feed/SECRET.ics`.
+    pub path: String,
+}
+
+/// `DELETE /v1/feed`: whether there was a feed to revoke.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedRevoked {
+    /// False when the user had no feed.
+    pub revoked: bool,
+}
+
 /// `GET /v1/whoami`: who a token belongs to, on which server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WhoAmI {

@@ -8,6 +8,8 @@ use crate::model::records::Role;
 
 /// Prefix of every token, so a leaked one is recognisable.
 pub const TOKEN_PREFIX: &str = "opt_";
+/// Prefix of every calendar feed secret (read-only; never a token).
+pub const FEED_PREFIX: &str = "opf_";
 
 /// The user a request acts as, taken from its token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,6 +80,25 @@ pub fn issue() -> Result<NewToken, String> {
     })
 }
 
+/// A new calendar feed secret: 160 random bits, hex, after [`FEED_PREFIX`].
+pub fn issue_feed_secret() -> Result<String, String> {
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no system randomness for a feed secret: {e}"))?;
+    Ok(format!("{FEED_PREFIX}{}", hex(&bytes)))
+}
+
+/// Whether two secrets are equal, in time that depends on their lengths only (not on
+/// where they first differ).
+#[must_use]
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
 /// The stored form of a token.
 #[must_use]
 pub fn hash(secret: &str) -> String {
@@ -129,6 +150,18 @@ mod tests {
         assert!(!shouty.is("anna"), "ANNA never acts as anna");
         assert!(!shouty.is("Anna") && !shouty.is("anna "));
         assert!(shouty.is("ANNA"));
+    }
+
+    #[test]
+    fn feed_secrets_are_random_long_and_not_tokens() {
+        let a = issue_feed_secret().expect("secret");
+        let b = issue_feed_secret().expect("secret");
+        assert_ne!(a, b);
+        assert!(a.starts_with(FEED_PREFIX) && !a.starts_with(TOKEN_PREFIX));
+        assert_eq!(a.len(), FEED_PREFIX.len() + 40, "160 bits in hex");
+        assert!(same_secret(&a, &a.clone()));
+        assert!(!same_secret(&a, &b));
+        assert!(!same_secret(&a, &a[..a.len() - 1]));
     }
 
     #[test]

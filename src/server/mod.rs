@@ -8,6 +8,7 @@ pub mod backend;
 pub mod directory;
 pub mod engine;
 pub mod error;
+pub mod feed;
 pub mod listen;
 pub mod openapi;
 pub mod routes;

@@ -5,6 +5,8 @@
 //! every status code a route answers is listed with the error codes behind it, and the
 //! answers' required fields are the ones the server always writes. `tests/server_schemathesis.rs`
 //! runs schemathesis against it on both backends.
+//!
+//! The calendar feed (`/v1/feed/{file}`) answers `text/calendar`, not JSON.
 
 use serde_json::{Value, json};
 
@@ -15,6 +17,8 @@ pub const REPLICA_PATTERN: &str = "^[0-9a-fA-F]{1,16}$";
 /// A clock as the decoder accepts it: `WALL.COUNTER.REPLICA` (wall at most 20 digits
 /// and a `u64`, counter at most 10 digits and a `u32`).
 pub const HLC_PATTERN: &str = "^[0-9]{1,20}\\.[0-9]{1,10}\\.[0-9a-fA-F]{1,16}$";
+/// A calendar feed secret: `opf_` and 40 lowercase hex digits (160 random bits).
+pub const FEED_SECRET_PATTERN: &str = "^opf_[0-9a-f]{40}$";
 /// A record id: a UUID, hyphenated or not, optionally braced or as a URN.
 pub const ID_PATTERN: &str =
     "^(urn:uuid:|\\{)?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\\}?$";
@@ -54,6 +58,7 @@ pub fn document() -> String {
         "400": error_response("Malformed JSON or query (`bad_json`, `bad_query`: a replica id that is not hex, `limit` outside 1..2000, an unknown parameter), an unreadable body (`bad_body`), or a pull cursor beyond the end of the log (`bad_cursor`)."),
         "401": error_response("No token, or an unknown or revoked one (`unauthorized`)."),
         "403": error_response("The replica belongs to another user (`replica_owned`)."),
+        "404": error_response("The token's user has no calendar feed (`no_feed`; `POST /v1/feed` makes one), or no feed has this secret (`not_found`: unknown, replaced or revoked)."),
         "408": error_response("The body did not arrive within the server's body deadline (`body_timeout`)."),
         "409": error_response("A race with another server process (`retry`; retrying is safe), or an acknowledged change sent again with other content (`replay_mismatch`; a replica fault, logged)."),
         "413": error_response("Body or batch too large (`too_large`); with `Expect: 100-continue`, a `Content-Length` over the limit is refused before the body is read (no `100 Continue`)."),
@@ -94,6 +99,11 @@ pub fn document() -> String {
     let page = json!({"type": "object", "additionalProperties": false, "required": ["entries", "next", "more", "head"], "properties": {
         "entries": {"type": "array", "maxItems": MAX_PAGE, "items": {"$ref": "#/components/schemas/Entry"}},
         "next": u64_schema(), "more": {"type": "boolean"}, "head": u64_schema()}});
+    let feed = json!({"type": "object", "additionalProperties": false, "required": ["secret", "path"], "properties": {
+        "secret": {"type": "string", "pattern": FEED_SECRET_PATTERN, "description": "read-only: opens this feed and nothing else; not a token"},
+        "path": {"type": "string", "pattern": "^/v1/feed/opf_[0-9a-f]{40}\\.ics$", "description": "the feed's path on this server"}}});
+    let revoked = json!({"type": "object", "additionalProperties": false, "required": ["revoked"], "properties": {
+        "revoked": {"type": "boolean", "description": "false when there was no feed"}}});
     let doc = json!({
         "openapi": "3.0.3",
         "info": {
@@ -178,7 +188,20 @@ pub fn document() -> String {
                         "schema": {"type": "integer", "default": 0, "minimum": 0, "maximum": u64::MAX}},
                     {"name": "limit", "in": "query", "description": "most entries in the page",
                         "schema": {"type": "integer", "default": 1000, "minimum": 1, "maximum": MAX_PAGE}}],
-                "responses": responses(&errors, &["400", "401", "403", "409", "503"], json_ok("a page", page))}}
+                "responses": responses(&errors, &["400", "401", "403", "409", "503"], json_ok("a page", page))}},
+            "/v1/feed": {
+                "get": {"summary": "The token's user's calendar feed: its secret and path (404 `no_feed` when there is none)", "security": [{"bearer": []}],
+                    "responses": responses(&errors, &["401", "404", "503"], json_ok("the feed", feed.clone()))},
+                "post": {"summary": "A new calendar feed secret for the token's user; the old URL answers 404 from now on", "security": [{"bearer": []}],
+                    "responses": responses(&errors, &["401", "503"], json_ok("the new feed", feed))},
+                "delete": {"summary": "Revoke the token's user's calendar feed: its URL answers 404 from now on", "security": [{"bearer": []}],
+                    "responses": responses(&errors, &["401", "503"], json_ok("done", revoked))}},
+            "/v1/feed/{file}": {"get": {
+                "summary": "A user's calendar feed (RFC 5545): the events they own or attend, with recurrence, and their open tasks with a due date. No token: the secret in the path is the key (a sync token does not open it, and the secret opens nothing else)",
+                "parameters": [{"name": "file", "in": "path", "required": true, "description": "the feed secret followed by `.ics`",
+                    "schema": {"type": "string", "pattern": "^opf_[0-9a-f]{40}\\.ics$"}, "example": "opf_0123456789abcdef0123456789abcdef01234567.ics"}],
+                "responses": responses(&errors, &["404", "503"], json!({"200": {"description": "the calendar",
+                    "content": {"text/calendar": {"schema": {"type": "string", "description": "BEGIN:VCALENDAR ... END:VCALENDAR, CRLF lines folded at 75 octets"}}}}}))}}
         }
     });
     doc.to_string()

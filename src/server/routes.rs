@@ -1,10 +1,11 @@
 //! The HTTP surface: `/v1/live`, `/v1/ready` (= `/v1/health`), `/v1/openapi.json`,
-//! `/v1/whoami`, `/v1/push`, `/v1/pull`. Requests are size-limited (with
-//! `Expect: 100-continue`, a `Content-Length` over the limit is answered 413 before any
-//! body is read, without `100 Continue`), request bodies may be gzip-compressed
-//! (`Content-Encoding: gzip`), push bodies are JSON only and read within a deadline, at
-//! most a few at once; responses are gzip-compressed when the client accepts it, and every
-//! failure is a JSON error with a precise status.
+//! `/v1/whoami`, `/v1/push`, `/v1/pull`, and the calendar feed (`/v1/feed`, see
+//! `feed.rs`). Requests are size-limited (with `Expect: 100-continue`, a
+//! `Content-Length` over the limit is answered 413 before any body is read, without
+//! `100 Continue`), request bodies may be gzip-compressed (`Content-Encoding: gzip`),
+//! push bodies are JSON only and read within a deadline, at most a few at once;
+//! responses are gzip-compressed when the client accepts it, and every failure is a
+//! JSON error with a precise status.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+
+use super::feed;
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use tokio::sync::Semaphore;
@@ -52,6 +55,11 @@ pub fn router<B: Backend>(backend: Arc<B>, limits: &Limits) -> Router {
         .route("/v1/whoami", get(whoami::<B>))
         .route("/v1/push", post(push::<B>))
         .route("/v1/pull", get(pull::<B>))
+        .route(
+            "/v1/feed",
+            get(feed::show::<B>).post(feed::rotate::<B>).delete(feed::revoke::<B>),
+        )
+        .route("/v1/feed/{file}", get(feed::calendar::<B>))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Outside the body limit, so the limit counts decompressed bytes (no gzip bombs).
@@ -161,7 +169,7 @@ async fn not_found() -> ApiError {
 }
 
 /// The principal of a request's bearer token.
-async fn principal<B: Backend>(b: &B, headers: &HeaderMap) -> Result<Principal, ApiError> {
+pub(super) async fn principal<B: Backend>(b: &B, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let value = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())

@@ -92,14 +92,25 @@ impl Store {
     /// Live ids of a kind in an index, ordered by value, with the value (e.g. tasks by due
     /// date).
     pub fn index_entries(&self, index: Index, kind: EntityKind) -> Result<Vec<(String, Id)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.index_tree(index).scan_prefix([kind.tag()]) {
-            let (k, _) = item?;
-            let Some(id) = keys::id_of(&k) else { continue };
+        self.index_iter(index, kind).collect()
+    }
+
+    /// [`Store::index_entries`] one at a time, for a reader that stops early (tasks due
+    /// up to today).
+    pub fn index_iter(
+        &self,
+        index: Index,
+        kind: EntityKind,
+    ) -> impl Iterator<Item = Result<(String, Id), StoreError>> + '_ {
+        self.index_tree(index).scan_prefix([kind.tag()]).filter_map(|item| {
+            let k = match item {
+                Ok((k, _)) => k,
+                Err(e) => return Some(Err(e.into())),
+            };
+            let id = keys::id_of(&k)?;
             let value = &k[1..k.len().saturating_sub(17)];
-            out.push((String::from_utf8_lossy(value).into_owned(), id));
-        }
-        Ok(out)
+            Some(Ok((String::from_utf8_lossy(value).into_owned(), id)))
+        })
     }
 
     fn prefix_ids(&self, tree: usize, prefix: &[u8]) -> Result<Vec<Id>, StoreError> {
@@ -144,8 +155,16 @@ impl Store {
 impl Store {
     /// (case-folded title, id) of every live record of a kind, from the title index.
     pub fn index_entries_titles(&self, kind: EntityKind) -> Result<Vec<(String, Id)>, StoreError> {
+        self.first_titles(kind, usize::MAX)
+    }
+
+    /// The first `n` of [`Store::index_entries_titles`], reading no further.
+    pub fn first_titles(&self, kind: EntityKind, n: usize) -> Result<Vec<(String, Id)>, StoreError> {
         let mut out = Vec::new();
         for item in self.tree(IDX_TITLE).scan_prefix([kind.tag()]) {
+            if out.len() >= n {
+                break;
+            }
             let (k, _) = item?;
             let Some(id) = keys::id_of(&k) else { continue };
             let title = &k[1..k.len().saturating_sub(17)];
@@ -161,6 +180,91 @@ struct Lean<T> {
     fields: T,
     #[serde(default)]
     deleted: bool,
+}
+
+/// A record's `fields` object with only the named fields decoded; the others (and the
+/// clocks) are skipped unparsed. For reading a few fields named at run time (the search
+/// fields of a kind) from many records.
+struct Pick<'k>(&'k [&'k str]);
+
+/// An object key, borrowed from the input when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Pick<'_> {
+    type Value = crate::model::Fields;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Pick<'_> {
+    type Value = crate::model::Fields;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a record's fields")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = crate::model::Fields::new();
+        while let Some(Key(key)) = map.next_key()? {
+            if self.0.contains(&key.as_ref()) {
+                out.insert(key.into_owned(), map.next_value()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A stored record read through [`Pick`]: (fields picked, deleted).
+struct PickRecord<'k>(Pick<'k>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for PickRecord<'_> {
+    type Value = (crate::model::Fields, bool);
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for PickRecord<'_> {
+    type Value = (crate::model::Fields, bool);
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a stored record")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut fields, mut deleted) = (None, false);
+        while let Some(Key(key)) = map.next_key()? {
+            match key.as_ref() {
+                "fields" => fields = Some(map.next_value_seed(Pick(self.0.0))?),
+                "deleted" => deleted = map.next_value()?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok((
+            fields.ok_or_else(|| serde::de::Error::missing_field("fields"))?,
+            deleted,
+        ))
+    }
 }
 
 impl Store {
@@ -180,6 +284,32 @@ impl Store {
             match decoded {
                 Ok((_, lean)) if lean.deleted => None,
                 Ok((id, lean)) => Some(Ok((id, lean.fields))),
+                Err(e) => Some(Err(e)),
+            }
+        })
+    }
+
+    /// Live records of a kind with only the fields named in `keys` decoded (the rest,
+    /// and the clocks, skipped unparsed): [`Store::live_fields`] for fields named at run
+    /// time.
+    pub fn live_picked<'a>(
+        &'a self,
+        kind: EntityKind,
+        keys: &'a [&'a str],
+    ) -> impl Iterator<Item = Result<(Id, crate::model::Fields), StoreError>> + 'a {
+        use serde::de::DeserializeSeed;
+        self.entity_tree(kind).iter().filter_map(move |item| {
+            let decoded = item.map_err(StoreError::from).and_then(|(k, v)| {
+                let id = Id::from_slice(&k).ok_or_else(|| StoreError::Corrupt("record key".into()))?;
+                let mut de = serde_json::Deserializer::from_slice(&v);
+                let picked = PickRecord(Pick(keys))
+                    .deserialize(&mut de)
+                    .map_err(|e| StoreError::Corrupt(format!("record: {e}")))?;
+                Ok((id, picked))
+            });
+            match decoded {
+                Ok((_, (_, true))) => None,
+                Ok((id, (fields, false))) => Some(Ok((id, fields))),
                 Err(e) => Some(Err(e)),
             }
         })

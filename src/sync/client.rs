@@ -16,7 +16,9 @@ use serde::de::DeserializeOwned;
 
 use super::error::SyncError;
 use crate::model::ReplicaId;
-use crate::protocol::wire::{ErrorBody, Health, MAX_RESPONSE_BYTES, PullResponse, PushRequest, PushResponse, WhoAmI};
+use crate::protocol::wire::{
+    ErrorBody, FeedInfo, FeedRevoked, Health, MAX_RESPONSE_BYTES, PullResponse, PushRequest, PushResponse, WhoAmI,
+};
 
 /// The server calls sync makes.
 pub trait Api {
@@ -153,6 +155,34 @@ impl HttpApi {
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The token's user's calendar feed (`GET /v1/feed`): `None` when they have none.
+    pub fn feed(&self) -> Result<Option<FeedInfo>, SyncError> {
+        let url = self.url("/v1/feed");
+        let auth = format!("Bearer {}", self.token);
+        match self.call("feed", || self.agent.get(&url).header("Authorization", &auth).call()) {
+            Ok(f) => Ok(Some(f)),
+            Err(SyncError::Rejected { status: 404, code, .. }) if code == "no_feed" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A new calendar feed secret for the token's user (`POST /v1/feed`); the old URL
+    /// stops answering.
+    pub fn rotate_feed(&self) -> Result<FeedInfo, SyncError> {
+        let url = self.url("/v1/feed");
+        let auth = format!("Bearer {}", self.token);
+        self.call("feed", || {
+            self.agent.post(&url).header("Authorization", &auth).send_empty()
+        })
+    }
+
+    /// Revokes the token's user's calendar feed (`DELETE /v1/feed`).
+    pub fn revoke_feed(&self) -> Result<FeedRevoked, SyncError> {
+        let url = self.url("/v1/feed");
+        let auth = format!("Bearer {}", self.token);
+        self.call("feed", || self.agent.delete(&url).header("Authorization", &auth).call())
     }
 }
 

@@ -69,6 +69,8 @@ pub enum Action {
     GotoConflicts,
     /// Show the reports.
     GotoReports,
+    /// Show the quotes waiting for a manager's approval.
+    GotoApprovals,
     /// Sort by the next column.
     SortNext,
     /// Reverse the sort order.
@@ -125,6 +127,34 @@ pub enum Action {
     /// Conflicts: move a held record (one the server never had) to the trash; asks
     /// once more first.
     DiscardHeld,
+    /// Quote editor: add a line by picking a product (price from its price book).
+    AddLine,
+    /// Quote editor: one more of the selected line.
+    QtyUp,
+    /// Quote editor: one fewer of the selected line.
+    QtyDown,
+    /// Quote editor: move the selected line up.
+    LineUp,
+    /// Quote editor: move the selected line down.
+    LineDown,
+    /// Quote editor: edit the quote's header (discount, validity, notes).
+    EditQuote,
+    /// Quote editor: ask a manager to approve the quote's discount.
+    SubmitQuote,
+    /// Quote editor: mark the quote sent (it is frozen afterwards).
+    SendQuote,
+    /// Quote editor: the customer accepted; the deal's amount becomes the grand total.
+    AcceptQuote,
+    /// Quote editor: make the next revision as a new draft.
+    ReviseQuote,
+    /// Quote editor: write the quote as PDF, HTML or Markdown (by the file's extension).
+    RenderQuote,
+    /// Approvals: approve the selected quote's discount, with a comment.
+    ApproveQuote,
+    /// Approvals: reject the selected quote's discount, with a comment.
+    RejectQuote,
+    /// An order in detail: move it to its next status.
+    OrderStatus,
     /// Sync with the server now (in the background).
     Sync,
     /// Undo the last change made in this session.

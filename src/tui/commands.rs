@@ -26,20 +26,26 @@ pub enum Scope {
     Conflicts,
     /// The reports.
     Reports,
+    /// A quote open in the quote editor.
+    Quote,
+    /// The approvals queue.
+    Approvals,
     /// An open form.
     Form,
 }
 
 impl Scope {
     /// All scopes, in help order.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::Global,
         Self::Dashboard,
         Self::Board,
         Self::List,
         Self::Detail,
+        Self::Quote,
         Self::Calendar,
         Self::Conflicts,
+        Self::Approvals,
         Self::Reports,
         Self::Form,
     ];
@@ -56,6 +62,8 @@ impl Scope {
             Self::Calendar => "calendar",
             Self::Conflicts => "conflicts",
             Self::Reports => "reports",
+            Self::Quote => "quote",
+            Self::Approvals => "approvals",
             Self::Form => "form",
         }
     }
@@ -72,6 +80,8 @@ impl Scope {
             Self::Calendar => "Calendar",
             Self::Conflicts => "Conflicts inbox",
             Self::Reports => "Reports",
+            Self::Quote => "Quote editor",
+            Self::Approvals => "Approvals queue",
             Self::Form => "Forms",
         }
     }
@@ -224,6 +234,70 @@ pub const COMMANDS: &[Command] = &[
         "Move the held record to the trash (press twice; `outpost trash restore` brings it back)",
         false,
     ),
+    c(
+        Action::AddLine,
+        "add line",
+        "Add a line: pick a product by SKU or name",
+        true,
+    ),
+    c(Action::QtyUp, "qty +1", "One more of the selected line", true),
+    c(Action::QtyDown, "qty -1", "One fewer of the selected line", false),
+    c(Action::LineUp, "line ↑", "Move the selected line up", false),
+    c(Action::LineDown, "line ↓", "Move the selected line down", false),
+    c(
+        Action::EditQuote,
+        "edit quote",
+        "Edit the quote's header: discount, validity, notes",
+        false,
+    ),
+    c(
+        Action::SubmitQuote,
+        "ask approval",
+        "Ask a manager to approve a discount over your limit",
+        false,
+    ),
+    c(
+        Action::SendQuote,
+        "send",
+        "Mark the quote sent (frozen afterwards)",
+        true,
+    ),
+    c(
+        Action::AcceptQuote,
+        "accept",
+        "The customer accepted: the deal's amount becomes the grand total",
+        false,
+    ),
+    c(
+        Action::ReviseQuote,
+        "revise",
+        "Make the next revision of the quote as a new draft",
+        true,
+    ),
+    c(
+        Action::RenderQuote,
+        "render",
+        "Write the quote as PDF, HTML or Markdown (by the file's extension)",
+        true,
+    ),
+    c(
+        Action::ApproveQuote,
+        "approve",
+        "Approve the selected quote's discount, with a comment",
+        true,
+    ),
+    c(
+        Action::RejectQuote,
+        "reject",
+        "Reject the selected quote's discount, with a comment",
+        true,
+    ),
+    c(
+        Action::OrderStatus,
+        "order status",
+        "An open order: move it to its next status (paid, shipped, delivered, cancelled)",
+        false,
+    ),
     c(Action::NextField, "next field", "Go to the next field", true),
     c(Action::PrevField, "prev field", "Go to the previous field", false),
     c(Action::Submit, "save", "Check and save the form", true),
@@ -254,6 +328,12 @@ pub const COMMANDS: &[Command] = &[
     ),
     c(Action::GotoProducts, "products", "Show the products list", false),
     c(Action::GotoOrders, "orders", "Show the orders list", false),
+    c(
+        Action::GotoApprovals,
+        "approvals",
+        "Show the quotes waiting for a manager's approval",
+        false,
+    ),
     c(Action::GotoCalendar, "calendar", "Show the calendar", false),
     c(
         Action::GotoConflicts,

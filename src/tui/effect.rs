@@ -42,8 +42,57 @@ pub enum FormRequest {
     Win(Id, String),
     /// Move a record to the trash: the confirmation.
     Trash(EntityKind, Id),
+    /// Move one occurrence of a repeating event (its id; the day when known): an
+    /// exception of the series, as `outpost event move`.
+    MoveOccurrence(Id, Option<chrono::NaiveDate>),
+    /// Cancel one occurrence of a repeating event (an exception date), as
+    /// `outpost event cancel`.
+    CancelOccurrence(Id, Option<chrono::NaiveDate>),
     /// Resolve a conflict with another value.
     Resolve(Box<ConflictRow>),
+    /// Add a line for product `1` to quote `0`: quantity, discount, price (the price
+    /// book's by default).
+    AddLine(Id, Id),
+    /// Change a quote line: quantity, unit price, discount, tax, description.
+    Line(Id),
+    /// Change a quote's header: quote discount, validity, contact, date, notes.
+    QuoteHeader(Id),
+    /// Write quote `0` to a file (the extension picks PDF, HTML or Markdown).
+    Render(Id),
+    /// A manager's answer to a quote waiting for approval: approve (`true`) or reject,
+    /// with a comment.
+    Decide(Id, bool),
+    /// Move an order to its next status.
+    OrderStatus(Id),
+}
+
+/// A picker to open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PickRequest {
+    /// A product for a new line on a quote.
+    Product(Id),
+}
+
+/// One answer of a [`Question`]: its key, what it says, and the form it opens.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    /// The letter that picks it.
+    pub key: char,
+    /// What it says.
+    pub label: String,
+    /// The form it opens.
+    pub then: FormRequest,
+}
+
+/// A question whose answers each open a form ("this occurrence or the series").
+#[derive(Clone, Debug, PartialEq)]
+pub struct Question {
+    /// The panel's title.
+    pub title: String,
+    /// The question.
+    pub text: String,
+    /// The answers, in order.
+    pub answers: Vec<Answer>,
 }
 
 /// A popup to open.
@@ -57,6 +106,10 @@ pub enum Layer {
     Search,
     /// A form.
     Form(FormRequest),
+    /// A fuzzy picker.
+    Picker(PickRequest),
+    /// A question whose answers open forms.
+    Question(Question),
 }
 
 /// One thing a component asks `update` to do.
@@ -82,6 +135,8 @@ pub enum Effect {
     Pop,
     /// Close the top record.
     CloseDetail,
+    /// A record went to the trash: close it wherever it is open.
+    Trashed(EntityKind, Id),
     /// Run an action as if its key was pressed (the palette).
     Run(Action),
     /// Check and save the form on top.

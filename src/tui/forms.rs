@@ -6,10 +6,12 @@ use chrono::Duration;
 use serde_json::Value;
 
 use super::ctx::Ctx;
-use super::effect::{Effect, Effects, FormRequest, Level};
+use super::effect::{Effect, Effects, FormRequest, Level, PickRequest};
 use super::journal::Step;
+use super::occurrence;
 use super::popups::form::{Field, Form, Input, Target};
-use super::widgets::fit;
+use super::popups::picker::{self, Picker, Purpose};
+use super::widgets::{fit, pad};
 use crate::app::ConvertOptions;
 use crate::app::conflicts::ConflictRow;
 use crate::app::dashboard::ref_id;
@@ -18,8 +20,8 @@ use crate::app::ops::{Values, spec_of};
 use crate::app::spec::{self, Spec, Ty};
 use crate::app::view::cell;
 use crate::model::money::parse_amount;
-use crate::model::records::ActivityKind;
 use crate::model::records::fields;
+use crate::model::records::{ActivityKind, OrderStatus};
 use crate::model::{EntityKind, Id};
 use crate::sync::conflicts::Choice;
 
@@ -67,7 +69,233 @@ pub fn build(cx: &Ctx, request: &FormRequest, out: &mut Effects) -> Option<Form>
             Target::Trash(*kind, *id),
         )),
         FormRequest::Resolve(row) => Some(open_resolve(row)),
+        FormRequest::AddLine(quote, product) => Some(open_add_line(cx, *quote, *product)),
+        FormRequest::Line(line) => open_line(cx, *line, out),
+        FormRequest::QuoteHeader(quote) => open_header(cx, *quote, out),
+        FormRequest::Render(quote) => Some(open_render(cx, *quote)),
+        FormRequest::Decide(quote, approve) => Some(open_decide(cx, *quote, *approve)),
+        FormRequest::OrderStatus(order) => open_order_status(cx, *order, out),
+        FormRequest::MoveOccurrence(id, day) => Some(occurrence::move_form(cx, *id, *day)),
+        FormRequest::CancelOccurrence(id, day) => Some(occurrence::cancel_form(cx, *id, *day)),
     }
+}
+
+/// Builds the picker `request` asks for; `None` (with a message) when it cannot open,
+/// as for a frozen quote (the app's own refusal, as the CLI prints it).
+pub fn picker(cx: &Ctx, request: &PickRequest, out: &mut Effects) -> Option<Picker> {
+    match request {
+        PickRequest::Product(quote) => {
+            if let Err(e) = cx.app.refuse_frozen(*quote, "adding a line") {
+                out.say(e.to_string(), Level::Error);
+                return None;
+            }
+            let currency = cx.app.quote(*quote).map(|q| q.currency).unwrap_or_default();
+            let products = match cx.app.line_products(*quote) {
+                Ok(p) => p,
+                Err(e) => {
+                    out.say(e.to_string(), Level::Error);
+                    return None;
+                }
+            };
+            if products.is_empty() {
+                out.say("No active products; `outpost product add` makes one", Level::Info);
+                return None;
+            }
+            let choices = products
+                .into_iter()
+                .map(|p| picker::Choice {
+                    id: p.id,
+                    text: format!(
+                        "{}  {}  {}",
+                        pad(&p.sku, 12, false),
+                        pad(&p.name, 28, false),
+                        p.price
+                            .map_or_else(|| format!("no {currency} price"), |x| format!("{currency} {x}"))
+                    ),
+                })
+                .collect();
+            Some(Picker::new(
+                format!("Add a line · {}", cx.app.title(EntityKind::Quote, *quote)),
+                Purpose::LineOn(*quote),
+                choices,
+            ))
+        }
+    }
+}
+
+/// The form of a new line for `product` on `quote`: quantity first; price, discount and
+/// tax empty take the product's (the price from its price book for that quantity on the
+/// quote's date), as `outpost quote line-add` does.
+fn open_add_line(cx: &Ctx, quote: Id, product: Id) -> Form {
+    let name = cx
+        .app
+        .record(EntityKind::Product, product)
+        .ok()
+        .flatten()
+        .map(|s| format!("{} {}", s.text(fields::product::SKU), s.text(fields::shared::NAME)))
+        .unwrap_or_default();
+    let l = |j| spec_of(EntityKind::QuoteLine, j);
+    let mut price = field_for(l(fields::quote_line::UNIT_PRICE), "");
+    price.help = "Empty: the price book's for this quantity on the quote's date".into();
+    let mut tax = field_for(l("tax_pct"), "");
+    tax.help = "Empty: the product's tax rate".into();
+    let fields = vec![
+        field_for(l(fields::quote_line::QUANTITY), "1"),
+        field_for(l("discount_pct"), ""),
+        price,
+        tax,
+    ];
+    Form {
+        title: fit(
+            &format!("Add {name} · quote {}", cx.app.title(EntityKind::Quote, quote)),
+            68,
+        ),
+        target: Target::AddLine(quote, product),
+        fields,
+        focus: 0,
+        error: None,
+        asking_discard: false,
+    }
+}
+
+/// The fields of a quote line one changes in the editor, in the form's order.
+const LINE_FIELDS: [&str; 5] = ["quantity", "discount_pct", "unit_price", "tax_pct", "description"];
+
+/// The fields of a quote's header one changes in the editor (its status moves only by
+/// the lifecycle keys).
+const HEADER_FIELDS: [&str; 5] = ["discount_pct", "valid_until", "contact_id", "date", "notes"];
+
+/// A form that edits some fields of a record (`json` names, in order), saved as an edit.
+fn open_some(cx: &Ctx, kind: EntityKind, id: Id, json: &[&str], title: &str, out: &mut Effects) -> Option<Form> {
+    let stored = match cx.app.record(kind, id) {
+        Ok(Some(s)) if !s.deleted => s,
+        Ok(_) => {
+            out.say(format!("the {} is gone", kind.name().replace('_', " ")), Level::Error);
+            return None;
+        }
+        Err(e) => {
+            out.say(e.to_string(), Level::Error);
+            return None;
+        }
+    };
+    let fields = json
+        .iter()
+        .map(|j| {
+            let s = spec_of(kind, j);
+            let (text, hidden) = edit_text(cx, s, stored.fields.get(s.json));
+            let mut f = field_for(s, &text);
+            f.hidden = hidden;
+            f
+        })
+        .collect();
+    Some(Form {
+        title: fit(title, 68),
+        target: Target::Edit(kind, id),
+        fields,
+        focus: 0,
+        error: None,
+        asking_discard: false,
+    })
+}
+
+/// The form that changes a quote line (`outpost quote line-edit`).
+fn open_line(cx: &Ctx, line: Id, out: &mut Effects) -> Option<Form> {
+    let title = format!("Line · {}", cx.app.title(EntityKind::QuoteLine, line));
+    open_some(cx, EntityKind::QuoteLine, line, &LINE_FIELDS, &title, out)
+}
+
+/// The form that changes a quote's header (`outpost quote edit`).
+fn open_header(cx: &Ctx, quote: Id, out: &mut Effects) -> Option<Form> {
+    let title = format!("Quote {}", cx.app.title(EntityKind::Quote, quote));
+    open_some(cx, EntityKind::Quote, quote, &HEADER_FIELDS, &title, out)
+}
+
+/// Asks where to write a quote (`outpost quote render --output FILE`).
+fn open_render(cx: &Ctx, quote: Id) -> Form {
+    let number = cx
+        .app
+        .quote(quote)
+        .map(|q| q.display_number())
+        .unwrap_or_else(|_| "quote".into());
+    let fields = vec![Field::new(
+        "path",
+        "File",
+        None,
+        true,
+        "Where to write it: .pdf, .html or .md picks the format (relative to where outpost started)",
+        &format!("{number}.pdf"),
+    )];
+    Form {
+        title: fit(&format!("Render quote {number}"), 68),
+        target: Target::Render(quote),
+        fields,
+        focus: 0,
+        error: None,
+        asking_discard: false,
+    }
+}
+
+/// A manager's answer to a quote waiting for approval, with a comment.
+fn open_decide(cx: &Ctx, quote: Id, approve: bool) -> Form {
+    let fields = vec![Field::new(
+        "comment",
+        "Comment",
+        None,
+        false,
+        "What the rep reads with your answer (optional)",
+        "",
+    )];
+    let word = if approve { "Approve" } else { "Reject" };
+    Form {
+        title: fit(
+            &format!(
+                "{word} the discount of quote {}?",
+                cx.app.title(EntityKind::Quote, quote)
+            ),
+            68,
+        ),
+        target: Target::Decide(quote, approve),
+        fields,
+        focus: 0,
+        error: None,
+        asking_discard: false,
+    }
+}
+
+/// Asks for an order's next status (`outpost order status`), offering the ones it can
+/// go to.
+fn open_order_status(cx: &Ctx, order: Id, out: &mut Effects) -> Option<Form> {
+    let o = match cx.app.order(order) {
+        Ok(o) => o,
+        Err(e) => {
+            out.say(e.to_string(), Level::Error);
+            return None;
+        }
+    };
+    let next: Vec<&str> = o.next().iter().map(|s| s.name()).collect();
+    let Some(first) = next.first() else {
+        out.say(
+            format!("Order {} is {}; it goes nowhere from there", o.number, o.status.name()),
+            Level::Info,
+        );
+        return None;
+    };
+    let fields = vec![Field::new(
+        "status",
+        "New status",
+        None,
+        true,
+        &format!("One of: {}", next.join(", ")),
+        first,
+    )];
+    Some(Form {
+        title: fit(&format!("Order {} is {}", o.number, o.status.name()), 68),
+        target: Target::OrderStatus(order),
+        fields,
+        focus: 0,
+        error: None,
+        asking_discard: false,
+    })
 }
 
 /// Opens a form to create a record of `kind`, with some fields filled:
@@ -418,6 +646,7 @@ fn field_problem(cx: &Ctx, form: &Form, f: &Field) -> Option<String> {
         (Some(spec), _) => {
             let kind = match &form.target {
                 Target::Create(k) | Target::Edit(k, _) => *k,
+                Target::AddLine(..) => EntityKind::QuoteLine,
                 Target::Meeting(_) => EntityKind::Event,
                 _ => EntityKind::Activity,
             };
@@ -499,11 +728,32 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
         Target::Resolve(_, kind) => (*kind, Vec::new()),
         Target::Lose(..) | Target::Win(..) => (EntityKind::Opportunity, Vec::new()),
         Target::Trash(kind, _) => (*kind, Vec::new()),
+        Target::AddLine(_, product) => {
+            let mut v = values(form, false);
+            v.push((
+                spec_of(EntityKind::QuoteLine, fields::quote_line::PRODUCT_ID),
+                vec![product.to_string()],
+            ));
+            (EntityKind::QuoteLine, v)
+        }
+        Target::Render(_) | Target::Decide(..) => (EntityKind::Quote, Vec::new()),
+        Target::OrderStatus(_) => (EntityKind::Order, Vec::new()),
+        Target::MoveOccurrence(_) | Target::CancelOccurrence(_) => (EntityKind::Event, Vec::new()),
     };
     if issues.is_empty()
         && !matches!(
             target,
-            Target::Convert(_) | Target::Resolve(..) | Target::Lose(..) | Target::Win(..) | Target::Trash(..)
+            Target::Convert(_)
+                | Target::Resolve(..)
+                | Target::Lose(..)
+                | Target::Win(..)
+                | Target::Trash(..)
+                | Target::AddLine(..)
+                | Target::Render(_)
+                | Target::Decide(..)
+                | Target::OrderStatus(_)
+                | Target::MoveOccurrence(_)
+                | Target::CancelOccurrence(_)
         )
     {
         let mut check = vals.clone();
@@ -542,8 +792,14 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
         Target::Edit(kind, id) => Some((*kind, *id, "edit")),
         Target::Lose(deal, _) | Target::Win(deal, _) => Some((EntityKind::Opportunity, *deal, "move")),
         Target::Trash(kind, id) => Some((*kind, *id, "delete")),
+        Target::Decide(quote, true) => Some((EntityKind::Quote, *quote, "approve")),
+        Target::Decide(quote, false) => Some((EntityKind::Quote, *quote, "reject")),
+        Target::OrderStatus(order) => Some((EntityKind::Order, *order, "move")),
+        Target::CancelOccurrence(id) => Some((EntityKind::Event, *id, "cancel an occurrence of")),
         _ => None,
     };
+    // A line added: undo takes it off again.
+    let mut created: Option<Step> = None;
     let step = undoable.and_then(|(kind, id, verb)| {
         Step::before(
             app,
@@ -628,6 +884,55 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
                 None,
             )
         }),
+        Target::AddLine(quote, _) => app.add_line(*quote, &vals, None).map(|id| {
+            let line = app.title(EntityKind::QuoteLine, id);
+            created = Step::created(
+                app,
+                format!("add line '{line}' to quote '{}'", app.title(EntityKind::Quote, *quote)),
+                &[(EntityKind::QuoteLine, id)],
+            );
+            (format!("Added line '{line}'"), vec![EntityKind::QuoteLine], None)
+        }),
+        Target::Render(quote) => {
+            let path = text("path");
+            let path = path.trim();
+            app.render_quote(*quote, std::path::Path::new(path))
+                .map(|kind| (format!("Wrote {path} ({kind})"), Vec::new(), None))
+        }
+        Target::Decide(quote, approve) => {
+            let comment = text("comment");
+            let comment = Some(comment.trim()).filter(|c| !c.is_empty());
+            app.decide_approval(*quote, *approve, comment).map(|()| {
+                let title = app.title(EntityKind::Quote, *quote);
+                let message = if *approve {
+                    format!("Approved quote {title}; the rep can send it after their next sync")
+                } else {
+                    format!("Rejected the discount of quote {title}; it is a draft again")
+                };
+                (message, vec![EntityKind::Quote], None)
+            })
+        }
+        Target::OrderStatus(order) => {
+            let asked = text("status").trim().to_lowercase();
+            match serde_json::from_value::<OrderStatus>(Value::String(asked.clone())) {
+                Ok(to) => app.set_order_status(*order, to).map(|()| {
+                    (
+                        format!("Order {} is {asked} now", app.title(EntityKind::Order, *order)),
+                        vec![EntityKind::Order],
+                        None,
+                    )
+                }),
+                Err(_) => {
+                    let help = form.field("status").map(|f| f.help.clone()).unwrap_or_default();
+                    show_issues(
+                        form,
+                        &[("status".into(), format!("'{asked}' is not a status; {help}"))],
+                        out,
+                    );
+                    return;
+                }
+            }
+        }
         Target::Trash(kind, id) => app.remove(*kind, *id, false).map(|_| {
             (
                 format!(
@@ -636,6 +941,35 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
                     app.title(*kind, *id)
                 ),
                 vec![*kind],
+                None,
+            )
+        }),
+        Target::MoveOccurrence(id) => {
+            // An end left as it opened keeps the occurrence's length.
+            let end = form
+                .field("end")
+                .filter(|f| f.text() != f.initial && !f.text().trim().is_empty())
+                .map(Field::text);
+            app.move_occurrence(*id, &text("on"), &text("start"), end.as_deref())
+                .map(|_| {
+                    (
+                        format!(
+                            "Moved the occurrence of '{}' on {}; the rest of the series stays",
+                            app.title(EntityKind::Event, *id),
+                            text("on").trim()
+                        ),
+                        vec![EntityKind::Event],
+                        None,
+                    )
+                })
+        }
+        Target::CancelOccurrence(id) => app.cancel_occurrence(*id, &text("on")).map(|day| {
+            (
+                format!(
+                    "Cancelled '{}' on {day}; the rest of the series stays (u undoes it)",
+                    app.title(EntityKind::Event, *id)
+                ),
+                vec![EntityKind::Event],
                 None,
             )
         }),
@@ -654,11 +988,11 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
     match result {
         Ok((message, kinds, open)) => {
             out.push(Effect::Pop);
-            if let Some(step) = step {
+            if let Some(step) = step.or(created) {
                 out.push(Effect::Wrote(step));
             }
-            if matches!(target, Target::Trash(..)) {
-                out.push(Effect::CloseDetail);
+            if let Target::Trash(kind, id) = target {
+                out.push(Effect::Trashed(kind, id));
             }
             if matches!(target, Target::Resolve(..)) {
                 out.push(Effect::Resolved(kinds));
@@ -704,7 +1038,12 @@ fn show_issues(form: &mut Form, issues: &[(String, String)], out: &mut Effects) 
     } else {
         Some(general.join("; "))
     };
-    out.say("Not saved: see the form", Level::Error);
+    // A problem with no field of its own (a file that cannot be written) may be longer
+    // than the form is wide: the status line carries it whole.
+    match general.as_slice() {
+        [one] => out.say(format!("Not saved: {one}"), Level::Error),
+        _ => out.say("Not saved: see the form", Level::Error),
+    }
 }
 
 /// Opens the small form that resolves conflict `row` with another value, starting from

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::clock::Clock;
-use super::load::{calendar, detail, reports, search};
+use super::load::{calendar, detail, quote, reports, search};
 use super::rows::{self, ListData};
 use crate::app::conflicts::ConflictRow;
 use crate::app::dashboard::{Dashboard, Deal};
@@ -20,10 +20,16 @@ pub enum Job {
     Deals,
     /// A record list.
     List(EntityKind),
+    /// The first page of a big record list, shown while [`Job::List`] loads the rest.
+    ListHead(EntityKind),
     /// Events and tasks from a day, for some days.
     Calendar(NaiveDate, u32),
     /// One record with its related records.
     Detail(EntityKind, Id),
+    /// A quote for the quote editor: lines, nets and totals.
+    Quote(Id),
+    /// The quotes waiting for approval.
+    Approvals,
     /// Titles of every record, for global search.
     Titles,
     /// Conflicts: open ones, or all when `true`.
@@ -43,9 +49,11 @@ impl Job {
         match self {
             Self::Dashboard => "Loading the dashboard".into(),
             Self::Deals => "Loading the pipeline".into(),
-            Self::List(k) => format!("Loading {}", k.plural()),
+            Self::List(k) | Self::ListHead(k) => format!("Loading {}", k.plural()),
             Self::Calendar(..) => "Loading the calendar".into(),
             Self::Detail(k, _) => format!("Loading the {k}"),
+            Self::Quote(_) => "Loading the quote".into(),
+            Self::Approvals => "Loading the approvals".into(),
             Self::Titles => "Indexing records for search".into(),
             Self::Conflicts(_) => "Loading conflicts".into(),
             Self::Reports => "Computing the reports".into(),
@@ -75,10 +83,16 @@ pub enum Loaded {
     Deals(Vec<Deal>),
     /// A list.
     List(ListData),
+    /// A big list's first page (`None`: the list has none; wait for all of it).
+    ListHead(EntityKind, Option<ListData>),
     /// Calendar items.
     Calendar(calendar::CalendarData),
     /// A record in detail.
     Detail(Box<detail::DetailData>),
+    /// A quote for the editor.
+    Quote(Box<quote::QuoteData>),
+    /// The approvals queue.
+    Approvals(Vec<quote::ApprovalRow>),
     /// The search index.
     Titles(search::Titles),
     /// Conflicts (all of them when `true`).
@@ -101,8 +115,11 @@ pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, 
         }
         Job::Deals => Loaded::Deals(app.deals()?),
         Job::List(kind) => Loaded::List(rows::load(app, clock, *kind, progress)?),
+        Job::ListHead(kind) => Loaded::ListHead(*kind, rows::load_head(app, clock, *kind)?),
         Job::Calendar(from, days) => Loaded::Calendar(calendar::load(app, clock, *from, *days)?),
         Job::Detail(kind, id) => Loaded::Detail(Box::new(detail::load(app, clock, *kind, *id)?)),
+        Job::Quote(id) => Loaded::Quote(Box::new(quote::load(app, *id)?)),
+        Job::Approvals => Loaded::Approvals(quote::approvals(app)?),
         Job::Titles => Loaded::Titles(search::load(app, progress)?),
         Job::Conflicts(all) => Loaded::Conflicts(*all, app.conflict_rows(*all)?),
         Job::Reports => Loaded::Reports(Box::new(reports::load(app, clock, progress)?)),

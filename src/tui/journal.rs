@@ -30,6 +30,17 @@ impl Step {
         })
     }
 
+    /// Records a change just created: before it they were not there, which undo writes
+    /// back as the record in the trash (redo restores it).
+    #[must_use]
+    pub fn created(app: &App, label: impl Into<String>, records: &[(EntityKind, Id)]) -> Option<Self> {
+        let mut step = Self::before(app, label, records)?;
+        for (_, _, stored) in &mut step.records {
+            stored.deleted = true;
+        }
+        Some(step)
+    }
+
     /// The kinds the step touches.
     #[must_use]
     pub fn kinds(&self) -> Vec<EntityKind> {

@@ -15,12 +15,14 @@
 //! - `effect.rs` — what components ask for: open a record, records changed, load, say,
 //!   push a popup (by request), pop; `ctx.rs` — what they may read (app, clock, keys,
 //!   theme, size); `view_id.rs` — the tabs.
-//! - `views/` (dashboard, pipeline board, lists, record detail, calendar, conflicts inbox)
-//!   and `popups/` (help, palette, search, form): each owns its state, handles keys or
+//! - `views/` (dashboard, pipeline board, lists, record detail, quote editor, calendar,
+//!   conflicts inbox, approvals queue, reports) and `popups/` (help, palette, search,
+//!   form, choice, picker): each owns its state, handles keys or
 //!   actions as `fn(&mut OwnState, &Ctx, …, &mut Effects)` and draws as
 //!   `fn(&OwnState, &Ctx, area, buf)`. None calls another or sees the whole state.
 //! - `forms.rs` — builds forms from the field registry for a `FormRequest` and saves them
-//!   through the app's use cases (quick actions included).
+//!   through the app's use cases (quick actions included); `occurrence.rs` — "this
+//!   occurrence or the series" for a repeating event, and the occurrence's own forms.
 //! - `state.rs` — the views, the popup stack, status and jobs; `update.rs` — routes events
 //!   (top popup -> filter -> view or record -> global keys) and is the one place effects
 //!   are applied; `ui.rs` draws the whole screen.
@@ -51,6 +53,7 @@ pub mod journal;
 pub mod keymap;
 pub mod keys;
 pub mod load;
+pub mod occurrence;
 pub mod popups;
 pub mod remote;
 pub mod rows;

@@ -3,7 +3,6 @@
 //! each record for the filter (`app::search`, the same text `list -s` matches).
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -95,6 +94,9 @@ pub struct ListData {
     pub hay: Haystacks,
     /// Row indices in the kind's default sort order (sorted off the UI thread).
     pub order: Vec<u32>,
+    /// Only the first page of a big list ([`load_head`]), of `total` records: the rest
+    /// is loading.
+    pub head_of: Option<usize>,
 }
 
 /// The sort a list starts with (`app::kinds`): names A–Z, deals by close date, newest
@@ -112,9 +114,24 @@ pub fn sorted(kind: EntityKind, rows: &[Row], sort: Option<(usize, bool)>) -> Ve
     if let Some((col, desc)) = sort {
         let cols = columns(kind);
         let how = cols.get(col).map_or(Sort::Text, |c| c.sort);
+        // The sort column's text folded to lower case once per row, not per comparison.
+        let keys: Vec<String> = if how == Sort::Text {
+            rows.iter()
+                .map(|r| {
+                    r.cells
+                        .get(col)
+                        .map_or(String::new(), |c| c.chars().flat_map(char::to_lowercase).collect())
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         order.sort_by(|a, b| {
             let (x, y) = (&rows[*a as usize], &rows[*b as usize]);
-            let o = compare(x, y, col, how);
+            let o = match (keys.get(*a as usize), keys.get(*b as usize)) {
+                (Some(p), Some(q)) => p.cmp(q),
+                _ => compare(x, y, col, how),
+            };
             let o = if desc { o.reverse() } else { o };
             o.then_with(|| {
                 (0..cols.len())
@@ -130,30 +147,18 @@ pub fn sorted(kind: EntityKind, rows: &[Row], sort: Option<(usize, bool)>) -> Ve
 /// Names of related records, looked up once each.
 #[derive(Default)]
 pub struct NameCache {
-    names: HashMap<Id, String>,
-    owners: Option<std::sync::Arc<crate::app::owners::Directory>>,
+    names: crate::app::view::Names,
 }
 
 impl NameCache {
     /// The title of `fields[field]`'s record, or "".
     pub fn of(&mut self, app: &App, fields: &crate::model::Fields, field: &str, kind: EntityKind) -> String {
-        match ref_id(fields, field) {
-            Some(id) => self
-                .names
-                .entry(id)
-                .or_insert_with(|| crate::app::dashboard::fast_title(app, kind, id))
-                .clone(),
-            None => String::new(),
-        }
+        ref_id(fields, field).map_or_else(String::new, |id| self.names.title(app, kind, id))
     }
 
     /// The display name of the record's owner ("Sara Lindqvist" for `sara`).
     pub fn owner(&mut self, app: &App, s: &Stored) -> String {
-        let owner = text(s, fields::shared::OWNER);
-        let dir = self
-            .owners
-            .get_or_insert_with(|| app.owner_directory().unwrap_or_default());
-        dir.display(&owner).to_string()
+        self.names.owner(app, &text(s, fields::shared::OWNER))
     }
 }
 
@@ -220,6 +225,10 @@ pub fn cell_text(
         }
         Cell::Times(a, b) => format!("{} x {}", s.text(a), s.text(b)),
         Cell::Title => app.title(kind, id),
+        Cell::Flag(field, default) => {
+            let on = f.get(field).and_then(Value::as_bool).unwrap_or(default);
+            (if on { "yes" } else { "no" }).to_string()
+        }
     }
 }
 
@@ -247,20 +256,69 @@ pub fn load(
 ) -> Result<ListData, AppError> {
     let total = app.count(kind);
     let mut names = NameCache::default();
+    names.names.preload_links(app, kind, total);
     let mut rows = Vec::with_capacity(total);
     let mut hay = Haystacks::default();
-    let mut search_names = crate::app::view::Names::default();
     for (i, item) in app.live(kind).enumerate() {
         let (id, s) = item?;
         let r = row(app, clock, &mut names, kind, id, &s);
-        hay.push(&crate::app::search::text_from(app, kind, &s, &mut search_names));
+        hay.push(&crate::app::search::text_from(app, kind, &s.fields, &mut names.names));
         rows.push(r);
         if i % 5000 == 4999 {
             progress(i + 1, total);
         }
     }
     let order = sorted(kind, &rows, default_sort(kind));
-    Ok(ListData { kind, rows, hay, order })
+    Ok(ListData {
+        kind,
+        rows,
+        hay,
+        order,
+        head_of: None,
+    })
+}
+
+/// How many rows the first page of a big list holds.
+pub const HEAD_ROWS: usize = 200;
+
+/// Lists of more records than this show their first page while the rest loads.
+const HEAD_ABOVE: usize = 5_000;
+
+/// The first page of a big list that opens sorted by its records' titles A–Z, read
+/// from the title index without decoding the rest: on screen in milliseconds while
+/// [`load`] reads every record behind it. `None` for small lists and lists that open
+/// in another order.
+pub fn load_head(app: &App, clock: &Clock, kind: EntityKind) -> Result<Option<ListData>, AppError> {
+    load_head_above(app, clock, kind, HEAD_ABOVE)
+}
+
+/// [`load_head`] for lists of more than `above` records (tests use small lists).
+pub fn load_head_above(app: &App, clock: &Clock, kind: EntityKind, above: usize) -> Result<Option<ListData>, AppError> {
+    let total = app.count(kind);
+    let by_title = default_sort(kind) == Some((0, false))
+        && columns(kind)
+            .first()
+            .is_some_and(|c| matches!(c.cell, Cell::Person | Cell::Title | Cell::Field("name")));
+    if total <= above || !by_title {
+        return Ok(None);
+    }
+    let mut names = NameCache::default();
+    let mut rows = Vec::with_capacity(HEAD_ROWS);
+    let mut hay = Haystacks::default();
+    for id in app.first_by_title(kind, HEAD_ROWS)? {
+        if let Some(s) = app.record(kind, id)?.filter(|s| !s.deleted) {
+            rows.push(row(app, clock, &mut names, kind, id, &s));
+            hay.push(&crate::app::search::text_from(app, kind, &s.fields, &mut names.names));
+        }
+    }
+    let order = sorted(kind, &rows, default_sort(kind));
+    Ok(Some(ListData {
+        kind,
+        rows,
+        hay,
+        order,
+        head_of: Some(total),
+    }))
 }
 
 /// Compares two rows by a column.

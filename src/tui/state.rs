@@ -15,6 +15,7 @@ use super::popups::Popup;
 use super::rows::LIST_KINDS;
 use super::theme::Theme;
 pub use super::view_id::{VIEWS, ViewId};
+use super::views::approvals::ApprovalsView;
 use super::views::board::BoardView;
 use super::views::calendar::CalendarView;
 use super::views::conflicts::ConflictsView;
@@ -86,6 +87,8 @@ pub struct State {
     pub conflicts: ConflictsView,
     /// The reports.
     pub reports: ReportsView,
+    /// The approvals queue.
+    pub approvals: ApprovalsView,
     /// Message and progress.
     pub status: Status,
     /// Loading asked for and not yet handed to the runner.
@@ -132,6 +135,7 @@ impl State {
             calendar: CalendarView::new(today),
             conflicts: ConflictsView::default(),
             reports: ReportsView::default(),
+            approvals: ApprovalsView::default(),
             status: Status::default(),
             jobs: Vec::new(),
             running: Vec::new(),
@@ -238,8 +242,8 @@ impl State {
         if matches!(self.popups.last(), Some(Popup::Form(_))) {
             return Scope::Form;
         }
-        if !self.details.is_empty() {
-            return Scope::Detail;
+        if let Some(d) = self.details.last() {
+            return if d.quote.is_some() { Scope::Quote } else { Scope::Detail };
         }
         match self.view {
             ViewId::Dashboard => Scope::Dashboard,
@@ -248,6 +252,7 @@ impl State {
             ViewId::Calendar => Scope::Calendar,
             ViewId::Conflicts => Scope::Conflicts,
             ViewId::Reports => Scope::Reports,
+            ViewId::Approvals => Scope::Approvals,
         }
     }
 }

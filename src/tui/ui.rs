@@ -11,7 +11,7 @@ use super::action::Action;
 use super::commands::{COMMANDS, Scope};
 use super::popups;
 use super::state::{Level, State, VIEWS, ViewId};
-use super::views::{board, calendar, conflicts, dashboard, detail, list, reports};
+use super::views::{approvals, board, calendar, conflicts, dashboard, detail, list, quote, reports};
 use super::widgets::{fit, line};
 
 /// The smallest terminal outpost draws in.
@@ -29,7 +29,10 @@ pub fn draw(st: &State, area: Rect, buf: &mut Buffer) {
     draw_tabs(st, tabs, buf);
     let cx = st.ctx();
     match st.details.last() {
-        Some(d) => detail::render(d, &cx, body, buf),
+        Some(d) => match &d.quote {
+            Some(q) => quote::render(q, &cx, body, buf),
+            None => detail::render(d, &cx, body, buf),
+        },
         None => match st.view {
             ViewId::Dashboard => dashboard::render(&st.dashboard, &cx, body, buf),
             ViewId::Pipeline => board::render(&st.board, &cx, body, buf),
@@ -41,6 +44,7 @@ pub fn draw(st: &State, area: Rect, buf: &mut Buffer) {
             ViewId::Calendar => calendar::render(&st.calendar, &cx, body, buf),
             ViewId::Conflicts => conflicts::render(&st.conflicts, &cx, body, buf),
             ViewId::Reports => reports::render(&st.reports, &cx, body, buf),
+            ViewId::Approvals => approvals::render(&st.approvals, &cx, body, buf),
         },
     }
     popups::render(&st.popups, &cx, st.scope(), body, buf);
@@ -102,6 +106,8 @@ fn hinted_globals(s: Scope) -> &'static [Action] {
         Scope::Calendar => &[Action::New, Action::Open],
         Scope::Conflicts => &[Action::Open],
         Scope::Reports => &[Action::Open, Action::Right],
+        Scope::Quote => &[Action::Edit, Action::Delete, Action::Close],
+        Scope::Approvals => &[Action::Open],
         Scope::Global | Scope::Form => &[],
     }
 }

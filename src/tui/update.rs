@@ -13,12 +13,13 @@ use super::forms;
 use super::jobs::{Job, Loaded, Ticket};
 use super::journal::Way;
 use super::keys::KeyPress;
+use super::occurrence;
 use super::popups::Popup;
 use super::popups::help::Help;
 use super::state::{EditorRequest, Level, State, VIEWS, ViewId};
 use super::theme::Theme;
 use super::views::detail::{self, DetailView};
-use super::views::{board, calendar, conflicts, dashboard, list, reports};
+use super::views::{approvals, board, calendar, conflicts, dashboard, list, quote, reports};
 use crate::model::records::ActivityKind;
 use crate::model::{EntityKind, Id};
 
@@ -185,7 +186,10 @@ pub fn dispatch(st: &mut State, action: Action) {
     let mut out = Effects::default();
     let cx = cx!(st);
     let handled = match st.details.last_mut() {
-        Some(d) => detail::handle(d, &cx, action, &mut out),
+        Some(d) => match &mut d.quote {
+            Some(q) => quote::handle(q, &cx, action, &mut out),
+            None => detail::handle(d, &cx, action, &mut out),
+        },
         None => match st.view {
             ViewId::Dashboard => dashboard::handle(&mut st.dashboard, &cx, action, &mut out),
             ViewId::Pipeline => board::handle(&mut st.board, &cx, action, &mut out),
@@ -197,6 +201,7 @@ pub fn dispatch(st: &mut State, action: Action) {
             ViewId::Calendar => calendar::handle(&mut st.calendar, &cx, action, &mut out),
             ViewId::Conflicts => conflicts::handle(&mut st.conflicts, &cx, action, &mut out),
             ViewId::Reports => reports::handle(&mut st.reports, &cx, action, &mut out),
+            ViewId::Approvals => approvals::handle(&mut st.approvals, &cx, action, &mut out),
         },
     };
     apply_all(st, out);
@@ -235,6 +240,31 @@ fn global(st: &mut State, action: Action) {
         Action::GotoCalendar => goto(st, ViewId::Calendar),
         Action::GotoConflicts => goto(st, ViewId::Conflicts),
         Action::GotoReports => goto(st, ViewId::Reports),
+        Action::GotoApprovals => goto(st, ViewId::Approvals),
+        Action::OrderStatus => match selected(st) {
+            Some((EntityKind::Order, id)) => open_form(st, FormRequest::OrderStatus(id)),
+            _ => st.say("Open an order to change its status", Level::Info),
+        },
+        Action::AddLine
+        | Action::QtyUp
+        | Action::QtyDown
+        | Action::LineUp
+        | Action::LineDown
+        | Action::EditQuote
+        | Action::SubmitQuote
+        | Action::SendQuote
+        | Action::AcceptQuote
+        | Action::ReviseQuote
+        | Action::RenderQuote => st.say("Open a quote to edit it (the quotes list, key 7)", Level::Info),
+        Action::ApproveQuote | Action::RejectQuote => {
+            // Quotes are decided in the queue: go there.
+            goto(st, ViewId::Approvals);
+            let key = st.keymap.key_text(Scope::Approvals, action).unwrap_or_default();
+            st.say(
+                format!("Approvals: select a quote and press {key} to decide it"),
+                Level::Info,
+            );
+        }
         Action::NextView | Action::PrevView => {
             let n = VIEWS.len();
             // The conflicts inbox is not a tab: from there, tab goes to the first view and
@@ -242,7 +272,7 @@ fn global(st: &mut State, action: Action) {
             let i = VIEWS.iter().position(|v| *v == st.view).unwrap_or(n - 1);
             let next = if action == Action::NextView {
                 (i + 1) % n
-            } else if matches!(st.view, ViewId::Conflicts | ViewId::Reports) {
+            } else if matches!(st.view, ViewId::Conflicts | ViewId::Reports | ViewId::Approvals) {
                 n - 1
             } else {
                 (i + n - 1) % n
@@ -292,11 +322,13 @@ fn global(st: &mut State, action: Action) {
             }
         }
         Action::Delete => match selected(st) {
+            Some((EntityKind::Event, id)) if ask_which(st, id, occurrence::Change::Delete) => {}
             Some((kind, id)) => open_form(st, FormRequest::Trash(kind, id)),
             None => st.say("Select a record to move it to the trash", Level::Info),
         },
         Action::New => new_record(st),
         Action::Edit => match selected(st) {
+            Some((EntityKind::Event, id)) if ask_which(st, id, occurrence::Change::Edit) => {}
             Some((kind, id)) => open_form(st, FormRequest::Edit(kind, id)),
             None => st.say("Select a record to edit", Level::Info),
         },
@@ -339,6 +371,23 @@ fn global(st: &mut State, action: Action) {
     }
 }
 
+/// For a repeating event, asks "this occurrence or the series" (the occurrence the
+/// calendar has selected, when the calendar is where it was chosen) and says true.
+fn ask_which(st: &mut State, id: Id, change: occurrence::Change) -> bool {
+    let day = if st.details.is_empty() && st.view == ViewId::Calendar {
+        st.calendar.selected_occurrence_day(&st.clock)
+    } else {
+        None
+    };
+    match occurrence::question(&st.ctx(), id, day, change) {
+        Some(q) => {
+            apply(st, Effect::Push(Layer::Question(q)));
+            true
+        }
+        None => false,
+    }
+}
+
 /// The record the quick actions work on: the open record, else the selection.
 #[must_use]
 pub fn selected(st: &State) -> Option<(EntityKind, Id)> {
@@ -355,6 +404,7 @@ pub fn selected(st: &State) -> Option<(EntityKind, Id)> {
         ViewId::Calendar => st.calendar.selected_record(&st.clock),
         ViewId::Conflicts => st.conflicts.selected_row().map(|r| (r.entity, r.record)),
         ViewId::Reports => st.reports.selected_record(),
+        ViewId::Approvals => st.approvals.selected_row().map(|r| (EntityKind::Quote, r.id)),
     }
 }
 
@@ -424,6 +474,10 @@ fn new_record(st: &mut State) {
             "Nothing to create here; reports are computed from the records",
             Level::Info,
         ),
+        ViewId::Approvals => st.say(
+            "Nothing to create here; quotes come here when a rep asks for approval",
+            Level::Info,
+        ),
     }
 }
 
@@ -462,6 +516,11 @@ pub fn ensure_view_loaded(st: &mut State) {
             reports::ensure_loaded(&st.reports, &mut out);
             apply_all(st, out);
         }
+        ViewId::Approvals => {
+            let mut out = Effects::default();
+            approvals::ensure_loaded(&st.approvals, &mut out);
+            apply_all(st, out);
+        }
     }
 }
 
@@ -480,6 +539,10 @@ fn changed_but(st: &mut State, kinds: &[EntityKind], board_shows_it: bool) {
     // Any write may settle a conflict (the field was written again), and change a report.
     st.conflicts.stale = true;
     st.reports.stale = true;
+    if kinds.contains(&EntityKind::Quote) {
+        st.approvals.stale = true;
+        st.dashboard.stale = true;
+    }
     for kind in kinds {
         if let Some(l) = st.list_mut(*kind) {
             l.stale = true;
@@ -503,11 +566,19 @@ fn changed_but(st: &mut State, kinds: &[EntityKind], board_shows_it: bool) {
     {
         st.calendar.data = None;
     }
-    let open: Vec<(EntityKind, Id)> = st.details.iter().map(|d| (d.kind, d.id)).collect();
-    for (kind, id) in open {
-        st.request(Job::Detail(kind, id));
+    let open: Vec<Job> = st.details.iter().map(detail_job).collect();
+    for job in open {
+        st.request(job);
     }
     ensure_view_loaded(st);
+}
+
+/// What loads an open record: the quote editor's data for a quote, else the detail.
+fn detail_job(d: &DetailView) -> Job {
+    match &d.quote {
+        Some(q) => Job::Quote(q.id),
+        None => Job::Detail(d.kind, d.id),
+    }
 }
 
 /// Takes in a finished job.
@@ -541,8 +612,10 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
     let data = match result {
         Ok(d) => d,
         Err(e) => {
-            if let Job::Detail(kind, id) = job {
-                st.details.retain(|d| !(d.kind == *kind && d.id == *id));
+            match job {
+                Job::Detail(kind, id) => st.details.retain(|d| !(d.kind == *kind && d.id == *id)),
+                Job::Quote(id) => st.details.retain(|d| !(d.quote.is_some() && d.id == *id)),
+                _ => {}
             }
             st.say(format!("{}: {e}", job.label()), Level::Error);
             return;
@@ -560,6 +633,14 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
             st.board.deals = Some(deals);
             st.board.stale = false;
         }
+        Loaded::ListHead(kind, Some(data)) => {
+            // Only while nothing better is there: the whole list may have come first.
+            if let Some(l) = st.list_mut(kind).filter(|l| l.data.is_none()) {
+                l.set_data(data);
+                l.stale = true;
+            }
+        }
+        Loaded::ListHead(_, None) => {}
         Loaded::List(data) => {
             let (pipeline, today) = (st.app.config.pipeline.clone(), st.clock.today());
             if let Some(l) = st.list_mut(data.kind) {
@@ -573,6 +654,14 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
         Loaded::Calendar(data) => st.calendar.loaded(data, &st.clock),
         Loaded::Conflicts(all, rows) => st.conflicts.set_data(all, rows),
         Loaded::Reports(data) => st.reports.set_data(*data),
+        Loaded::Approvals(rows) => st.approvals.set_data(rows),
+        Loaded::Quote(data) => {
+            for d in &mut st.details {
+                if let Some(q) = d.quote.as_mut().filter(|q| q.id == data.doc.id) {
+                    q.set_data((*data).clone());
+                }
+            }
+        }
         Loaded::Synced(_) | Loaded::Reach(_) => {}
         Loaded::Detail(data) => {
             for d in st.details.iter_mut().filter(|d| d.kind == data.kind && d.id == data.id) {
@@ -612,6 +701,10 @@ pub fn apply_all(st: &mut State, effects: Effects) {
 /// their own.
 pub fn apply(st: &mut State, effect: Effect) {
     match effect {
+        Effect::Open(EntityKind::Quote, id) => {
+            st.details.push(DetailView::quote(id));
+            st.request(Job::Quote(id));
+        }
         Effect::Open(kind, id) => {
             if detail::shown(kind) {
                 st.details.push(DetailView::new(kind, id));
@@ -643,6 +736,13 @@ pub fn apply(st: &mut State, effect: Effect) {
             st.popups.push(Popup::Search(Box::default()));
             st.request(Job::Titles);
         }
+        Effect::Push(Layer::Picker(request)) => {
+            let mut out = Effects::default();
+            if let Some(p) = forms::picker(&st.ctx(), &request, &mut out) {
+                st.popups.push(Popup::Picker(Box::new(p)));
+            }
+            apply_all(st, out);
+        }
         Effect::Push(Layer::Form(request)) => {
             let mut out = Effects::default();
             if let Some(form) = forms::build(&st.ctx(), &request, &mut out) {
@@ -650,12 +750,20 @@ pub fn apply(st: &mut State, effect: Effect) {
             }
             apply_all(st, out);
         }
+        Effect::Push(Layer::Question(question)) => {
+            st.popups
+                .push(Popup::Choice(Box::new(crate::tui::popups::choice::Choice {
+                    question,
+                    selected: 0,
+                })))
+        }
         Effect::Pop => {
             st.popups.pop();
         }
         Effect::CloseDetail => {
             st.details.pop();
         }
+        Effect::Trashed(kind, id) => st.details.retain(|d| !(d.kind == kind && d.id == id)),
         Effect::Run(action) => dispatch(st, action),
         Effect::Submit => {
             let mut out = Effects::default();

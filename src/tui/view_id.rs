@@ -19,6 +19,9 @@ pub enum ViewId {
     /// Forecast, funnel and the other reports (not a tab: its key and the palette lead
     /// there).
     Reports,
+    /// Quotes waiting for a manager's approval (not a tab: the palette and the
+    /// dashboard lead there).
+    Approvals,
 }
 
 /// Every top-level view, in tab order.
@@ -45,6 +48,7 @@ impl ViewId {
             Self::Calendar => "Calendar",
             Self::Conflicts => "Conflicts",
             Self::Reports => "Reports",
+            Self::Approvals => "Approvals",
         }
     }
 
@@ -58,6 +62,7 @@ impl ViewId {
             Self::Calendar => "Cal",
             Self::Conflicts => "Confl",
             Self::Reports => "Rep",
+            Self::Approvals => "Appr",
         }
     }
 }

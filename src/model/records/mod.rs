@@ -20,7 +20,7 @@ pub use event::{Event, reminder_minutes, reminder_text};
 pub use lead::{Lead, LeadStatus};
 pub use opportunity::{FORECAST_CATEGORIES, Opportunity, StageChange, StageHistory};
 pub use order::{Order, OrderEvent, OrderLine, OrderStatus};
-pub use product::Product;
+pub use product::{PriceEntry, Product};
 pub use quote::{Quote, QuoteLine, QuoteStatus};
 pub use territory::{Place, Score, Territory, country_code, fold_postcode};
 pub use user::{Role, User, check_login, names_person, suggest_login, user_record_id};

@@ -33,6 +33,10 @@ struct UserRow {
     quota: Option<String>,
     role: Role,
     created: chrono::DateTime<chrono::Utc>,
+    /// The calendar feed secret (read-only; kept so `outpost sync feed` can print the
+    /// URL again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    feed: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -182,6 +186,15 @@ fn no_user(name: &str) -> BackendError {
     .into()
 }
 
+fn principal_of(u: &UserRow) -> Principal {
+    Principal {
+        user: u.login.clone(),
+        role: u.role,
+        name: Some(u.name.clone()),
+        email: u.email.clone(),
+    }
+}
+
 impl Accounts for FileAccounts {
     async fn add_user(&self, user: &NewUser, token: &NewToken) -> Result<(), BackendError> {
         let now = chrono::Utc::now();
@@ -200,6 +213,7 @@ impl Accounts for FileAccounts {
                 quota: user.quota.clone(),
                 role: user.role,
                 created: now,
+                feed: None,
             });
             f.tokens.push(TokenRow {
                 id: token.id.clone(),
@@ -274,12 +288,40 @@ impl Accounts for FileAccounts {
         let Some(token) = f.tokens.iter().find(|t| t.hash == hash && t.revoked.is_none()) else {
             return Ok(None);
         };
-        Ok(f.users.iter().find(|u| u.login == token.user).map(|u| Principal {
-            user: u.login.clone(),
-            role: u.role,
-            name: Some(u.name.clone()),
-            email: u.email.clone(),
-        }))
+        Ok(f.users.iter().find(|u| u.login == token.user).map(principal_of))
+    }
+
+    async fn feed_secret(&self, user: &str) -> Result<Option<String>, BackendError> {
+        let f = self.load()?;
+        let u = f.users.iter().find(|u| u.login == user).ok_or_else(|| no_user(user))?;
+        Ok(u.feed.clone())
+    }
+
+    async fn set_feed_secret(&self, user: &str, secret: Option<&str>) -> Result<(), BackendError> {
+        self.update(|f| {
+            let u = f
+                .users
+                .iter_mut()
+                .find(|u| u.login == user)
+                .ok_or_else(|| no_user(user))?;
+            u.feed = secret.map(str::to_string);
+            Ok(())
+        })
+    }
+
+    async fn feed_user(&self, secret: &str) -> Result<Option<Principal>, BackendError> {
+        let f = self.load()?;
+        // Every user's secret is compared, each in constant time: how long this takes
+        // says nothing about which one (or how much of one) matched.
+        let mut found = None;
+        for u in &f.users {
+            if let Some(s) = &u.feed
+                && crate::server::auth::same_secret(s, secret)
+            {
+                found = Some(principal_of(u));
+            }
+        }
+        Ok(found)
     }
 }
 

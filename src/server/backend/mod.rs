@@ -19,8 +19,8 @@ pub use sled_backend::SledBackend;
 
 use super::auth::{NewToken, Principal};
 use super::error::{ApiError, BackendError};
-use crate::model::ReplicaId;
 use crate::model::records::Role;
+use crate::model::{EntityKind, Fields, Id, ReplicaId};
 use crate::protocol::Change;
 use crate::protocol::wire::{Entry, PushRequest, PushResponse};
 use axum::http::StatusCode;
@@ -98,6 +98,17 @@ pub trait Accounts: Send + Sync + 'static {
     fn revoke_token(&self, id: &str) -> impl Future<Output = Result<bool, BackendError>> + Send;
     /// The user of a live token, by the token's hash.
     fn authenticate(&self, hash: &str) -> impl Future<Output = Result<Option<Principal>, BackendError>> + Send;
+    /// The user's calendar feed secret, if they have one.
+    fn feed_secret(&self, user: &str) -> impl Future<Output = Result<Option<String>, BackendError>> + Send;
+    /// Sets (`Some`) or removes (`None`) the user's calendar feed secret; the one it
+    /// replaces opens nothing from then on. Fails for an unknown user.
+    fn set_feed_secret(
+        &self,
+        user: &str,
+        secret: Option<&str>,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// The user whose calendar feed secret `secret` is (compared in constant time).
+    fn feed_user(&self, secret: &str) -> impl Future<Output = Result<Option<Principal>, BackendError>> + Send;
 }
 
 /// The change log and the records' merged state.
@@ -112,6 +123,9 @@ pub trait Changes: Send + Sync + 'static {
     /// Makes the User records in the log match `users` (see `server/directory.rs`):
     /// appends the directory's changes when they differ. Returns how many it appended.
     fn reconcile_users(&self, users: Vec<UserInfo>) -> impl Future<Output = Result<usize, BackendError>> + Send;
+    /// Every record of `kind` the server holds that is not in the trash, with its
+    /// fields (for the calendar feed).
+    fn live_records(&self, kind: EntityKind) -> impl Future<Output = Result<Vec<(Id, Fields)>, BackendError>> + Send;
     /// Checks that the storage answers: a read on sled, `SELECT 1` on PostgreSQL.
     fn ping(&self) -> impl Future<Output = Result<(), BackendError>> + Send;
     /// Reads the page after `after` that `replica` may see (claiming the replica for

@@ -11,7 +11,7 @@ use tokio_postgres::error::SqlState;
 use super::pg_pool::Pool;
 use super::{Accounts, Changes, NewUser, RawPage, TokenInfo, UserInfo, pg_schema, time_of};
 use crate::model::records::Role;
-use crate::model::{EntityKind, Id, ReplicaId};
+use crate::model::{EntityKind, Fields, Id, ReplicaId};
 use crate::protocol::Stored;
 use crate::protocol::wire::{MAX_PAGE_BYTES, PushRequest, PushResponse};
 use crate::server::auth::{NewToken, Principal};
@@ -375,6 +375,31 @@ impl Changes for PgBackend {
         self.pull_tx(&who, replica, after, limit).await
     }
 
+    async fn live_records(&self, kind: EntityKind) -> Result<Vec<(Id, Fields)>, BackendError> {
+        let conn = self.pool.get().await?;
+        let rows = conn
+            .query(
+                "SELECT id, state FROM outpost_records WHERE entity = $1",
+                &[&kind.name()],
+            )
+            .await
+            .map_err(pg_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: String = row.get(0);
+            let state: String = row.get(1);
+            let id: Id = id
+                .parse()
+                .map_err(|_| BackendError::storage(format!("damaged record key {}/{id}", kind.name())))?;
+            let state: Stored =
+                serde_json::from_str(&state).map_err(|e| BackendError::storage(format!("damaged record: {e}")))?;
+            if !state.deleted {
+                out.push((id, state.fields));
+            }
+        }
+        Ok(out)
+    }
+
     async fn ping(&self) -> Result<(), BackendError> {
         let conn = self.pool.get().await?;
         conn.simple_query("SELECT 1").await.map_err(pg_err)?;
@@ -521,4 +546,63 @@ impl Accounts for PgBackend {
             email: r.get(3),
         }))
     }
+
+    async fn feed_secret(&self, user: &str) -> Result<Option<String>, BackendError> {
+        let conn = self.pool.get().await?;
+        let row = conn
+            .query_opt("SELECT feed_secret FROM outpost_users WHERE name = $1", &[&user])
+            .await
+            .map_err(pg_err)?
+            .ok_or_else(|| no_user(user))?;
+        Ok(row.get(0))
+    }
+
+    async fn set_feed_secret(&self, user: &str, secret: Option<&str>) -> Result<(), BackendError> {
+        let conn = self.pool.get().await?;
+        let hash = secret.map(crate::server::auth::hash);
+        let n = conn
+            .execute(
+                "UPDATE outpost_users SET feed_secret = $2, feed_hash = $3 WHERE name = $1",
+                &[&user, &secret, &hash],
+            )
+            .await
+            .map_err(pg_err)?;
+        if n == 0 {
+            return Err(no_user(user));
+        }
+        Ok(())
+    }
+
+    async fn feed_user(&self, secret: &str) -> Result<Option<Principal>, BackendError> {
+        let conn = self.pool.get().await?;
+        // Found by the secret's hash (an index lookup reveals nothing of the secret),
+        // then the secret itself compared in constant time.
+        let row = conn
+            .query_opt(
+                "SELECT name, role, display_name, email, feed_secret FROM outpost_users WHERE feed_hash = $1",
+                &[&crate::server::auth::hash(secret)],
+            )
+            .await
+            .map_err(pg_err)?;
+        Ok(row
+            .filter(|r| {
+                r.get::<_, Option<String>>(4)
+                    .is_some_and(|s| crate::server::auth::same_secret(&s, secret))
+            })
+            .map(|r| Principal {
+                user: r.get(0),
+                role: role_of(r.get(1)),
+                name: r.get(2),
+                email: r.get(3),
+            }))
+    }
+}
+
+fn no_user(user: &str) -> BackendError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no user '{user}'; see `outpost server user list`"),
+    )
+    .into()
 }

@@ -6,12 +6,14 @@ use tokio_postgres::Client;
 use crate::server::error::BackendError;
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 const LOCK_KEY: i64 = 0x6f75_7470_6f73_7401;
 
 /// Steps, the first from nothing to version 1. Version 2: users have a display name,
 /// an e-mail and a quota beside their login (`name`); a missing display name is the login.
+/// Version 3: a user's calendar feed secret (`feed_secret`, printed again by `outpost
+/// sync feed`) and its SHA-256 (`feed_hash`, unique: the feed's lookup).
 const STEPS: &[&str] = &[
     r"
 CREATE TABLE outpost_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,6 +53,9 @@ CREATE TABLE outpost_log (
 ",
     r"
 ALTER TABLE outpost_users ADD COLUMN display_name TEXT, ADD COLUMN email TEXT, ADD COLUMN quota TEXT;
+",
+    r"
+ALTER TABLE outpost_users ADD COLUMN feed_secret TEXT, ADD COLUMN feed_hash TEXT UNIQUE;
 ",
 ];
 

@@ -11,7 +11,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{Accounts, Changes, FileAccounts, NewUser, RawPage, UserInfo, log_value};
-use crate::model::ReplicaId;
+use crate::model::{EntityKind, Fields, Id, ReplicaId};
 use crate::protocol::Stored;
 use crate::protocol::wire::{MAX_PAGE_BYTES, PushRequest, PushResponse};
 use crate::server::auth::{NewToken, Principal};
@@ -317,6 +317,28 @@ impl Changes for SledBackend {
         blocking(move || inner.pull(&who, replica, after, limit)).await
     }
 
+    async fn live_records(&self, kind: EntityKind) -> Result<Vec<(Id, Fields)>, BackendError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let _guard = inner.lock.read().map_err(|_| BackendError::storage("lock poisoned"))?;
+            let mut out = Vec::new();
+            for item in inner.trees[RECORDS].scan_prefix([kind.tag()]) {
+                let (k, v) = item.map_err(BackendError::storage)?;
+                let id = k
+                    .get(1..)
+                    .and_then(Id::from_slice)
+                    .ok_or_else(|| BackendError::storage("damaged server data: a record key"))?;
+                let state =
+                    Stored::decode(&v).map_err(|e| BackendError::storage(format!("damaged server data: {e}")))?;
+                if !state.deleted {
+                    out.push((id, state.fields));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn ping(&self) -> Result<(), BackendError> {
         let inner = Arc::clone(&self.inner);
         blocking(move || {
@@ -359,5 +381,14 @@ impl Accounts for SledBackend {
     }
     async fn authenticate(&self, hash: &str) -> Result<Option<Principal>, BackendError> {
         self.accounts.authenticate(hash).await
+    }
+    async fn feed_secret(&self, user: &str) -> Result<Option<String>, BackendError> {
+        self.accounts.feed_secret(user).await
+    }
+    async fn set_feed_secret(&self, user: &str, secret: Option<&str>) -> Result<(), BackendError> {
+        self.accounts.set_feed_secret(user, secret).await
+    }
+    async fn feed_user(&self, secret: &str) -> Result<Option<Principal>, BackendError> {
+        self.accounts.feed_user(secret).await
     }
 }

@@ -160,6 +160,38 @@ pub fn load(app: &App, clock: &Clock, kind: EntityKind, id: Id) -> Result<Detail
             items,
         });
     }
+    if let Some(prices) = app.price_rows(kind, id)? {
+        // A product: its price book first (rows about the product itself).
+        let items: Vec<Item> = prices
+            .iter()
+            .map(|p| {
+                let day = |d: Option<chrono::NaiveDate>| d.map_or_else(String::new, |d| d.to_string());
+                let validity = if p.valid_from.is_none() && p.valid_to.is_none() {
+                    "always".to_string()
+                } else {
+                    format!("{}..{}", day(p.valid_from), day(p.valid_to))
+                };
+                Item {
+                    kind,
+                    id,
+                    cells: vec![
+                        format!("{} {:>12}", p.currency, p.price),
+                        format!("from {:<6}", p.min_qty.normalize()),
+                        validity,
+                    ],
+                    open_task: false,
+                }
+            })
+            .collect();
+        tabs.insert(
+            0,
+            Tab {
+                title: format!("Price book ({})", items.len()),
+                kind,
+                items,
+            },
+        );
+    }
     Ok(DetailData {
         kind,
         id,

@@ -3,5 +3,6 @@
 
 pub mod calendar;
 pub mod detail;
+pub mod quote;
 pub mod reports;
 pub mod search;

@@ -44,6 +44,18 @@ pub enum Target {
     Win(Id, String),
     /// Move a record to the trash: the confirmation (no fields; Enter trashes it).
     Trash(EntityKind, Id),
+    /// Add a line for product `1` to quote `0` (`App::add_line`, as `quote line-add`).
+    AddLine(Id, Id),
+    /// Write quote `0` to the file given.
+    Render(Id),
+    /// Approve (`true`) or reject the discount of a quote, with a comment.
+    Decide(Id, bool),
+    /// Move an order to the status given.
+    OrderStatus(Id),
+    /// Move one occurrence of a repeating event (fields `on`, `start`, `end`).
+    MoveOccurrence(Id),
+    /// Cancel one occurrence of a repeating event (field `on`).
+    CancelOccurrence(Id),
 }
 
 /// A field's input.

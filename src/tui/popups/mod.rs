@@ -1,9 +1,11 @@
 //! Popups over the views, one file each. A popup owns its state, takes every key while it
 //! is on top and answers with effects; `update` opens and closes popups.
 
+pub mod choice;
 pub mod form;
 pub mod help;
 pub mod palette;
+pub mod picker;
 pub mod search;
 
 use ratatui::buffer::Buffer;
@@ -25,6 +27,10 @@ pub enum Popup {
     Search(Box<search::Search>),
     /// A form.
     Form(Box<form::Form>),
+    /// A fuzzy picker (a product for a new quote line).
+    Picker(Box<picker::Picker>),
+    /// A question whose answers open forms.
+    Choice(Box<choice::Choice>),
 }
 
 impl Popup {
@@ -35,6 +41,8 @@ impl Popup {
             Self::Palette(p) => palette::handle_key(p, cx, key, out),
             Self::Search(s) => search::handle_key(s, cx, key, out),
             Self::Form(f) => form::handle_key(f, cx, key, out),
+            Self::Picker(p) => picker::handle_key(p, cx, key, out),
+            Self::Choice(c) => choice::handle_key(c, cx, key, out),
         }
     }
 }
@@ -47,6 +55,8 @@ pub fn render(popups: &[Popup], cx: &Ctx, scope: Scope, area: Rect, buf: &mut Bu
             Popup::Palette(p) => palette::render(p, cx, scope, area, buf),
             Popup::Search(s) => search::render(s, cx, area, buf),
             Popup::Form(f) => form::render(f, cx, area, buf),
+            Popup::Picker(p) => picker::render(p, cx, area, buf),
+            Popup::Choice(c) => choice::render(c, cx, area, buf),
         }
     }
 }

@@ -20,8 +20,12 @@ use crate::tui::widgets::{centered, fill, fit, line, moved, panel, query_line, s
 /// How many results get their proper name looked up.
 const SHOWN: usize = 200;
 
+/// How many of the matches are ranked (the rest are only counted): sorting 400k
+/// matches of a first letter costs more than a keystroke may.
+pub const RANKED: usize = 1_000;
+
 /// The search popup's state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Search {
     /// Typed text.
     pub input: TextInput,
@@ -38,8 +42,23 @@ pub struct Search {
     pub selected: usize,
 }
 
+impl Default for Search {
+    fn default() -> Self {
+        Self {
+            input: TextInput::default(),
+            titles: None,
+            filter: Filter::with_limit(RANKED),
+            shown: Vec::new(),
+            why: Vec::new(),
+            total: 0,
+            selected: 0,
+        }
+    }
+}
+
 impl Search {
-    /// Every matching record, best first (`shown` holds the first few with names).
+    /// The best matching records, best first (at most [`RANKED`]; `shown` holds the
+    /// first few with names).
     pub fn matches(&self) -> Vec<(EntityKind, Id)> {
         let Some(t) = &self.titles else { return Vec::new() };
         if !self.filter.is_active() {
@@ -64,7 +83,7 @@ impl Search {
             return;
         }
         self.filter.set_query(self.input.text(), &t.hay, &t.base);
-        self.total = self.filter.ranked().len();
+        self.total = self.filter.total();
         let best: Vec<u32> = self.filter.ranked().iter().take(SHOWN).copied().collect();
         for i in best {
             if let Some((kind, id)) = t.items.get(i as usize) {

@@ -3,7 +3,8 @@
 //! your events and tasks or the team's, `n` on a slot creates an event there. A slot with
 //! several events shows "+N", and events outside the grid's hours (or all day) are
 //! counted in the day's heading; Enter on such a slot or heading opens the day in the
-//! agenda, where every one is listed.
+//! agenda, where every one is listed. Editing (`e`) or deleting (`D`) an occurrence of a
+//! repeating event asks "this occurrence or the series" (`tui/occurrence.rs`).
 
 use chrono::{Datelike, Duration, NaiveDate, Timelike};
 use ratatui::buffer::Buffer;
@@ -189,6 +190,27 @@ impl CalendarView {
                 !e.all_day && l.date() == day && l.hour() == FIRST_HOUR + slot
             })
             .collect()
+    }
+
+    /// The day (in the event's own zone, as `outpost event move --on` takes it) of the
+    /// selected event occurrence.
+    #[must_use]
+    pub fn selected_occurrence_day(&self, clock: &Clock) -> Option<NaiveDate> {
+        let (kind, id) = self.selected_record(clock)?;
+        if kind != EntityKind::Event {
+            return None;
+        }
+        let day = match self.mode {
+            Mode::Agenda => self.agenda_lines(clock).get(self.selected)?.0,
+            Mode::Week => self.day_date(),
+        };
+        let occurrence = self
+            .data
+            .iter()
+            .flat_map(|d| d.events.iter())
+            .find(|e| e.id == id && clock.local(e.start).date() == day)?;
+        let tz = occurrence.tz.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+        Some(crate::protocol::ical::local_of(occurrence.start, tz).date())
     }
 
     /// The selected record: an agenda item or the first event in the slot.

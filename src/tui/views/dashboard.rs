@@ -247,11 +247,20 @@ pub fn render(v: &DashboardView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
             let s = if others == 1 { "" } else { "s" };
             parts.push(format!("{others} conflict{s}"));
         }
-        let conflicts = if parts.is_empty() {
+        let mut conflicts = if parts.is_empty() {
             String::new()
         } else {
             format!(" · {} [{inbox}]", parts.join(", "))
         };
+        if d.approvals > 0 {
+            // Quotes waiting for a manager: the palette's `approvals` leads there.
+            let key = cx
+                .keymap
+                .key_text(crate::tui::commands::Scope::Global, Action::GotoApprovals)
+                .unwrap_or_else(|| ":approvals".into());
+            let s = if d.approvals == 1 { "" } else { "s" };
+            conflicts.push_str(&format!(" · {} quote{s} to approve [{key}]", d.approvals));
+        }
         match &d.server {
             None => format!(" sync: not set up · {} to send{conflicts} ", d.outbox),
             Some(_) => {

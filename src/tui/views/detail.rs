@@ -11,6 +11,7 @@ use crate::tui::action::Action;
 use crate::tui::ctx::Ctx;
 use crate::tui::effect::{Effect, Effects};
 use crate::tui::load::detail::{DetailData, HELD_LABEL, Item, Tab};
+use crate::tui::views::quote::QuoteView;
 use crate::tui::widgets::{capital, fill, fit, line, moved, pad, panel, placeholder, scrolled};
 
 /// The state of an open record.
@@ -28,6 +29,8 @@ pub struct DetailView {
     pub selected: usize,
     /// First visible item.
     pub offset: usize,
+    /// A quote opens in the quote editor instead of the fields and tabs.
+    pub quote: Option<QuoteView>,
 }
 
 impl DetailView {
@@ -41,6 +44,16 @@ impl DetailView {
             tab: 0,
             selected: 0,
             offset: 0,
+            quote: None,
+        }
+    }
+
+    /// A quote in the quote editor, not loaded yet.
+    #[must_use]
+    pub fn quote(id: Id) -> Self {
+        Self {
+            quote: Some(QuoteView::new(id)),
+            ..Self::new(EntityKind::Quote, id)
         }
     }
 
@@ -54,7 +67,7 @@ impl DetailView {
 /// Kinds that have no detail view (yet).
 #[must_use]
 pub fn shown(kind: EntityKind) -> bool {
-    !matches!(kind, EntityKind::QuoteLine | EntityKind::User | EntityKind::Product)
+    !matches!(kind, EntityKind::QuoteLine | EntityKind::User)
 }
 
 /// Handles an action in the top detail view.
@@ -85,7 +98,8 @@ pub fn handle(d: &mut DetailView, cx: &Ctx, action: Action, out: &mut Effects) -
             true
         }
         Action::Open => {
-            if let Some(item) = d.selected_item().cloned() {
+            // Rows about the record itself (a product's price book) open nothing.
+            if let Some(item) = d.selected_item().cloned().filter(|i| (i.kind, i.id) != (d.kind, d.id)) {
                 out.open(item.kind, item.id);
             }
             true

@@ -255,6 +255,9 @@ pub fn edit_key(list: &mut ListView, cx: &Ctx, key: KeyPress) -> bool {
 /// Makes sure the list is loaded (or loading).
 pub fn ensure_loaded(list: &ListView, out: &mut Effects) {
     if list.stale {
+        if list.data.is_none() {
+            out.load(Job::ListHead(list.kind));
+        }
         out.load(Job::List(list.kind));
     }
 }
@@ -267,6 +270,9 @@ pub fn render(list: &ListView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
         Some(d) if list.filter.is_active() => {
             format!(" {} of {} ", list.visible().len(), d.rows.len())
         }
+        Some(ListData {
+            head_of: Some(total), ..
+        }) => format!(" first {} of {total}, loading… ", rows::HEAD_ROWS),
         Some(d) => format!(" {} ", d.rows.len()),
         None => String::new(),
     };
