@@ -7,6 +7,8 @@
 #   export contact --format csv  vs  sqlite3 -csv 'select * from contacts'
 #   import contact (100k new rows: first,last,title,email,phone)  vs  sqlite3 .import --csv
 #   backup, restore (into an empty data dir)
+#   sync: push to an empty server, pull into an empty laptop, and the server's peak RSS
+#   (benches/sync_compare.sh; skip with SKIP_SYNC=1)
 #   TUI figures from `cargo bench --bench tui` (skip with SKIP_TUI=1)
 #
 # Usage: benches/compare.sh [SCALE]   (default 100000; RUNS=3 takes medians of 3 runs,
@@ -108,6 +110,12 @@ bt="$(median backup 2)"
 rt="$(median restore 2)"
 awk -v a="$rt" -v b="$bt" 'BEGIN { if (b > 0) printf "restore / backup: %.1fx (target <= 2x)\n", a / b }'
 echo "peak RSS targets: 150 MB for every command, 300 MB for demo"
+
+if [ -z "${SKIP_SYNC:-}" ]; then
+    echo
+    echo "sync (benches/sync_compare.sh, on a copy of this demo store):"
+    STORE="$WORK/store" OUTPOST_BIN="$BIN" SKIP_BACKUP=1 TMPDIR="$WORK" benches/sync_compare.sh "$SCALE"
+fi
 
 if [ -z "${SKIP_TUI:-}" ]; then
     echo

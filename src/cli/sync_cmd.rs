@@ -43,7 +43,7 @@ pub struct SyncArgs {
     #[arg(long)]
     pub retry_held: bool,
     /// Changes per push request.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=1000), value_name = "N")]
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u16).range(1..=5000), value_name = "N")]
     pub batch: u16,
     /// Entries per pull page.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u16).range(1..=2000), value_name = "N")]

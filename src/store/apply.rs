@@ -274,6 +274,10 @@ impl Store {
     /// Binds this store to a server (first sync) and records the user it syncs as.
     pub fn bind_server(&self, server_id: &str, user: &str) -> Result<(), StoreError> {
         let meta = self.tree(META);
+        if meta.get(K_SYNC_SERVER)?.is_none() && meta.get(super::fold::K_PUSHED)?.is_none() {
+            // Bound before any push: creates not sent yet may still take folded fields.
+            meta.insert(super::fold::K_PUSHED, b"0".as_slice())?;
+        }
         meta.insert(K_SYNC_SERVER, server_id.as_bytes())?;
         meta.insert(K_SYNC_USER, user.as_bytes())?;
         self.flush()

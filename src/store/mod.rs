@@ -7,6 +7,7 @@ mod apply;
 mod backup;
 mod conflict;
 mod error;
+mod fold;
 mod held;
 mod keys;
 pub mod meta;
@@ -54,6 +55,18 @@ const FIXED_TREES: [&str; 4] = ["meta", "outbox", "idx_parent", "idx_title"];
 /// sled's page cache.
 const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
+/// sled's page cache: `default`, or `OUTPOST_CACHE_MB` megabytes when that is set to a
+/// whole number from 1 to 4096 (to trade speed for memory on a small machine, or to
+/// measure; the laptop's store and `outpost serve`'s sled data both read it).
+#[must_use]
+pub fn cache_bytes(default: u64) -> u64 {
+    std::env::var("OUTPOST_CACHE_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|mb| (1..=4096).contains(mb))
+        .map_or(default, |mb| mb * 1024 * 1024)
+}
+
 /// The local database.
 pub struct Store {
     db: Db,
@@ -84,7 +97,7 @@ impl Store {
             .path(dir.join("store"))
             .mode(sled::Mode::HighThroughput)
             // A smaller page cache for the 150 MB memory budget of issue 13.
-            .cache_capacity(CACHE_BYTES)
+            .cache_capacity(cache_bytes(CACHE_BYTES))
             .open()
             .map_err(|e| StoreError::open(dir, e))?;
         let mut trees = Vec::new();

@@ -108,7 +108,7 @@ impl Store {
     }
 
     /// The outbox's first `next_seq` key: changes from there on are staged ones.
-    fn published_end(&self) -> Result<[u8; 8], StoreError> {
+    pub(super) fn published_end(&self) -> Result<[u8; 8], StoreError> {
         Ok(super::meta::parse_u64(self.tree(META).get(K_NEXT_SEQ)?.as_deref(), 1)?.to_be_bytes())
     }
 

@@ -7,26 +7,7 @@
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 
 use super::{Stored, entity_pos, keys};
-use crate::model::entity::Checked;
 use crate::model::{EntityKind, Id};
-
-/// Adds (or removes) the index entries of one record version.
-pub(crate) fn index(
-    trees: &[TransactionalTree],
-    kind: EntityKind,
-    id: Id,
-    checked: &Checked,
-    add: bool,
-) -> Result<(), UnabortableTransactionError> {
-    for (tree, key) in keys::entries(kind, id, checked) {
-        if add {
-            trees[tree].insert(key, &[] as &[u8])?;
-        } else {
-            trees[tree].remove(key)?;
-        }
-    }
-    Ok(())
-}
 
 /// Replaces `old` by `new` (either may be absent): drops the index entries of the old
 /// version if it was live, writes or removes the record, and indexes the new version if
@@ -39,22 +20,27 @@ pub(crate) fn replace(
     old: Option<&Stored>,
     new: Option<&Stored>,
 ) -> Result<(), UnabortableTransactionError> {
-    if let Some(checked) = old.filter(|s| !s.deleted).and_then(|s| kind.describe(&s.fields)) {
-        index(trees, kind, id, &checked, false)?;
+    let entries = |s: Option<&Stored>| {
+        s.filter(|s| !s.deleted)
+            .and_then(|s| kind.describe(&s.fields))
+            .map(|checked| keys::entries(kind, id, &checked))
+            .unwrap_or_default()
+    };
+    // Only the entries that differ are written: an edit of one field leaves the rest.
+    let (before, after) = (entries(old), entries(new));
+    for (tree, key) in before.iter().filter(|e| !after.contains(e)) {
+        trees[*tree].remove(key.as_slice())?;
     }
     match new {
         Some(stored) => {
             trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
-            if let Some(checked) = Some(stored)
-                .filter(|s| !s.deleted)
-                .and_then(|s| kind.describe(&s.fields))
-            {
-                index(trees, kind, id, &checked, true)?;
-            }
         }
         None => {
             trees[entity_pos(kind)].remove(id.as_bytes())?;
         }
+    }
+    for (tree, key) in after.iter().filter(|e| !before.contains(e)) {
+        trees[*tree].insert(key.as_slice(), &[] as &[u8])?;
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use crate::model::records::names_person;
 use crate::model::{EntityKind, Fields};
 use crate::protocol::wire::WhoAmI;
 use crate::store::meta::{K_ADOPTED, K_DEMO};
-use crate::store::{Mutation, Store};
+use crate::store::{Mutation, Store, Stored};
 
 /// The kinds of record that have an owner.
 pub const OWNED_KINDS: [EntityKind; 5] = [
@@ -95,6 +95,12 @@ pub fn adopt(store: &Store, who: &Person) -> Result<usize, SyncError> {
     if !pending(store)? {
         return Ok(0);
     }
+    // Records whose create was never sent take the owner inside that create.
+    let login = json!(who.login);
+    let folded = store.fold_into_creates(&OWNED_KINDS, "owner", &|kind, stored| {
+        let owner = stored.fields.get("owner").and_then(Value::as_str);
+        (who.adopts(owner) && fits(store, kind, &stored.fields, &who.login)).then(|| login.clone())
+    })?;
     let mut muts = Vec::new();
     for kind in OWNED_KINDS {
         for item in store.live(kind) {
@@ -107,7 +113,7 @@ pub fn adopt(store: &Store, who: &Person) -> Result<usize, SyncError> {
             }
         }
     }
-    let total = muts.len();
+    let total = folded + muts.len();
     let mut chunks = muts.chunks(BATCH).peekable();
     if chunks.peek().is_none() {
         store.commit_with_meta(&[], &[(K_ADOPTED, Some(&who.login))])?;
@@ -170,24 +176,18 @@ pub fn owners_to_logins(store: &Store) -> Result<usize, SyncError> {
         return Ok(0);
     }
     store.commit_with_meta(&[], &[(K_OWNERS_CHECKED, Some("1"))])?;
+    // Before the first push (the first sync pulls the users first), the login goes
+    // inside the records' unsent creates.
+    let folded = store.fold_into_creates(&OWNED_KINDS, "owner", &|kind, stored| {
+        login_for(store, &users, kind, stored).map(|login| json!(login))
+    })?;
     let mut muts = Vec::new();
     for kind in OWNED_KINDS {
         for item in store.live(kind) {
             let (id, stored) = item?;
-            let owner = stored.text("owner").trim();
-            let written_here = stored.clocks.get("owner").is_some_and(|h| h.replica == store.replica());
-            if owner.is_empty() || !written_here || users.iter().any(|u| u.login == owner) {
-                continue;
-            }
-            let named: Vec<&Person> = users
-                .iter()
-                .filter(|u| names_person(owner, &u.login, u.name.as_deref(), u.email.as_deref()))
-                .collect();
-            if let [one] = named.as_slice()
-                && fits(store, kind, &stored.fields, &one.login)
-            {
+            if let Some(login) = login_for(store, &users, kind, &stored) {
                 let mut f = Fields::new();
-                f.insert("owner".into(), json!(one.login));
+                f.insert("owner".into(), json!(login));
                 muts.push(Mutation::update(kind, id, f));
             }
         }
@@ -195,7 +195,28 @@ pub fn owners_to_logins(store: &Store) -> Result<usize, SyncError> {
     for chunk in muts.chunks(BATCH) {
         store.commit(chunk)?;
     }
-    Ok(muts.len())
+    Ok(folded + muts.len())
+}
+
+/// The login a record's owner becomes: an owner written on this replica that is no
+/// login but names exactly one of `users` (and the record fits with it).
+fn login_for<'u>(store: &Store, users: &'u [Person], kind: EntityKind, stored: &Stored) -> Option<&'u str> {
+    if !OWNED_KINDS.contains(&kind) {
+        return None;
+    }
+    let owner = stored.text("owner").trim();
+    let written_here = stored.clocks.get("owner").is_some_and(|h| h.replica == store.replica());
+    if owner.is_empty() || !written_here || users.iter().any(|u| u.login == owner) {
+        return None;
+    }
+    let named: Vec<&Person> = users
+        .iter()
+        .filter(|u| names_person(owner, &u.login, u.name.as_deref(), u.email.as_deref()))
+        .collect();
+    match named.as_slice() {
+        [one] if fits(store, kind, &stored.fields, &one.login) => Some(one.login.as_str()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -255,7 +276,24 @@ mod tests {
             .expect("commit");
         let before = store.outbox_len();
         assert_eq!(adopt(&store, &sara()).expect("adopt"), 2);
-        assert_eq!(store.outbox_len(), before + 2, "each adoption is an outbox change");
+        assert_eq!(
+            store.outbox_len(),
+            before,
+            "nothing was sent yet: the owner goes inside each create, no change is added"
+        );
+        let sent_owner = |m: &Mutation| {
+            store
+                .pending(10)
+                .expect("outbox")
+                .into_iter()
+                .find(|c| c.id == m.id)
+                .and_then(|c| match c.op {
+                    crate::protocol::ChangeOp::Create { fields } => fields.get("owner").cloned(),
+                    _ => None,
+                })
+        };
+        assert_eq!(sent_owner(&unowned), Some(json!("sara")));
+        assert_eq!(sent_owner(&theirs), Some(json!("ben")));
         let owner = |m: &Mutation| {
             store
                 .get(EntityKind::Account, m.id)
@@ -269,5 +307,35 @@ mod tests {
             ("sara".into(), "sara".into(), "ben".into())
         );
         assert_eq!(adopt(&store, &sara()).expect("again"), 0, "only once");
+        let check = store.verify().expect("verify");
+        assert!(check.ok(), "indexes follow the folded owner: {:?}", check.problems);
+    }
+
+    #[test]
+    fn once_a_push_may_have_gone_adoption_adds_changes_instead() {
+        let dir = tempfile::tempdir().expect("temp");
+        let store = Store::open(dir.path()).expect("store");
+        let unowned = Mutation::create(EntityKind::Account, {
+            let mut f = Fields::new();
+            f.insert("name".into(), json!("Unowned AB"));
+            f
+        });
+        store.commit(std::slice::from_ref(&unowned)).expect("commit");
+        // An owner edited after the create is not the create's to carry.
+        let edited = Mutation::create(EntityKind::Account, {
+            let mut f = Fields::new();
+            f.insert("name".into(), json!("Edited AB"));
+            f
+        });
+        store.commit(std::slice::from_ref(&edited)).expect("commit");
+        let mut f = Fields::new();
+        f.insert("owner".into(), json!("Sara Lindqvist"));
+        store
+            .commit(&[Mutation::update(EntityKind::Account, edited.id, f)])
+            .expect("edit");
+        store.mark_pushed().expect("mark");
+        let before = store.outbox_len();
+        assert_eq!(adopt(&store, &sara()).expect("adopt"), 2);
+        assert_eq!(store.outbox_len(), before + 2, "each adoption is an outbox change");
     }
 }

@@ -13,8 +13,8 @@ use crate::protocol::wire::{Entry, PushRequest, WhoAmI};
 use crate::protocol::{CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Outcome, Side, Stored};
 use crate::store::{Hold, Mutation, Op, Remote, Store};
 
-/// Largest push body the client builds (bytes of JSON), well under the server's limit.
-const MAX_PUSH_BYTES: usize = 2 * 1024 * 1024;
+/// Largest push body the client builds (bytes of JSON), half the server's limit.
+const MAX_PUSH_BYTES: usize = 4 * 1024 * 1024;
 
 /// How to sync.
 #[derive(Clone, Copy, Debug)]
@@ -32,7 +32,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            batch: 1000,
+            batch: crate::protocol::wire::MAX_PUSH_CHANGES,
             page: 2000,
             dry_run: false,
             retry_held: false,
@@ -230,13 +230,23 @@ pub fn sync(
     if state.server_id.is_none() || state.user.is_none() {
         store.bind_server(&who.server_id, &who.user)?;
     }
+    // Before a store's first push, its first pull brings the server's users, so owners
+    // typed as names become logins inside the creates not sent yet: a big first sync
+    // sends one change per record (see `store/fold.rs`).
+    let mut users_seen = 0;
+    if store.nothing_sent()? && !super::adopt::owners_checked(store)? {
+        pull(store, api, opts, (&who).into(), &mut report, progress)?;
+        note_users_changed(store)?;
+        report.owners = super::adopt::owners_to_logins(store)?;
+        users_seen = report.users;
+    }
     push(store, api, opts, &me, &mut report, progress)?;
     pull(store, api, opts, (&who).into(), &mut report, progress)?;
     note_users_changed(store)?;
     // The first pull brings the server's users: owners typed as names before then
     // become logins now, and go out in the same sync.
-    if report.users > 0 || !super::adopt::owners_checked(store)? {
-        report.owners = super::adopt::owners_to_logins(store)?;
+    if report.users > users_seen || !super::adopt::owners_checked(store)? {
+        report.owners += super::adopt::owners_to_logins(store)?;
         if report.owners > 0 {
             push(store, api, opts, &me, &mut report, progress)?;
             pull(store, api, opts, (&who).into(), &mut report, progress)?;
@@ -279,6 +289,9 @@ fn would_send(store: &Store, api: &dyn Api) -> Result<usize, SyncError> {
 /// Queues held records to be sent again, through the write path, before the outbox is
 /// pushed: only those the server may now accept (see [`due_held`]), parents before the
 /// records that link to them, so a fixed parent brings its whole family in one sync.
+/// Committed a few thousand at a time: each re-send stands alone (a record not yet
+/// queued is still due at the next sync), and one transaction over hundreds of
+/// thousands of held records took gigabytes (issue 13).
 fn resend_held(store: &Store, retry_all: bool) -> Result<(), SyncError> {
     let again: Vec<Mutation> = due_held(store, retry_all)?
         .into_iter()
@@ -288,9 +301,14 @@ fn resend_held(store: &Store, retry_all: bool) -> Result<(), SyncError> {
             op: Op::Resend,
         })
         .collect();
-    store.commit(&again)?;
+    for chunk in again.chunks(RESEND_BATCH) {
+        store.commit(chunk)?;
+    }
     Ok(())
 }
+
+/// Held records queued again per transaction.
+const RESEND_BATCH: usize = 2000;
 
 /// The held records to send again, parents first. An unchanged held record is not sent
 /// again (the server would refuse it again): it goes when it was edited since it was
@@ -376,18 +394,27 @@ fn push(
     resend_held(store, opts.retry_held)?;
     let total = store.outbox_len();
     let issued = store.next_seq()?.saturating_sub(1);
+    let mut limit = opts.batch.max(1);
     loop {
-        let changes = store.pending(opts.batch.max(1))?;
+        let changes = store.pending(limit)?;
         if changes.is_empty() {
             return Ok(());
         }
         let acked_before = store.sync_state()?.acked_seq;
+        store.mark_pushed()?;
         let Batch {
             resp,
             withheld,
             last,
             count,
-        } = push_batch(api, store.replica(), changes, me)?;
+        } = match push_batch(api, store.replica(), changes, me) {
+            // A server that takes fewer changes per push (1000 before issue 13).
+            Err(SyncError::Rejected { status: 413, .. }) if limit > 1 => {
+                limit = (limit / 2).max(1);
+                continue;
+            }
+            other => other?,
+        };
         if resp.acked > issued {
             return Err(SyncError::Protocol(format!(
                 "the server holds {} changes of this replica but this store made only {issued}; \
@@ -476,6 +503,7 @@ fn check_after_restore(
         if changes.is_empty() {
             break;
         }
+        store.mark_pushed()?;
         let Batch {
             resp,
             withheld,
@@ -1041,8 +1069,16 @@ mod tests {
                 ..PushResponse::default()
             })
         }
-        fn pull(&self, _: ReplicaId, _: u64, _: usize) -> Result<PullResponse, SyncError> {
-            Ok(serde_json::from_str(&self.page).expect("page"))
+        fn pull(&self, _: ReplicaId, after: u64, _: usize) -> Result<PullResponse, SyncError> {
+            let page: PullResponse = serde_json::from_str(&self.page).expect("page");
+            if after > 0 && after >= page.next {
+                // Like a real server, nothing at or before the cursor again.
+                return Ok(
+                    serde_json::from_value(json!({"entries": [], "next": after, "more": false, "head": after}))
+                        .expect("empty page"),
+                );
+            }
+            Ok(page)
         }
     }
 
@@ -1129,6 +1165,76 @@ mod tests {
         account(&store, "Later AB");
         let later = store.pending(10).expect("outbox");
         assert!(later.iter().all(|c| c.hlc.wall < 1_800_000_000_000), "{later:?}");
+    }
+
+    /// A server of before issue 13, which takes at most 1000 changes per push and
+    /// answers 413 to more.
+    struct SmallPushes {
+        largest: Cell<usize>,
+        acked: Cell<u64>,
+    }
+
+    impl Api for SmallPushes {
+        fn health(&self) -> Result<Health, SyncError> {
+            unreachable!("sync does not ask")
+        }
+        fn whoami(&self) -> Result<WhoAmI, SyncError> {
+            Ok(WhoAmI {
+                user: "ana".into(),
+                role: Role::Manager,
+                server_id: "srv".into(),
+                name: None,
+                email: None,
+                now: None,
+                max_clock_skew_ms: None,
+            })
+        }
+        fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError> {
+            if req.changes.len() > 1000 {
+                return Err(SyncError::Rejected {
+                    status: 413,
+                    code: "too_large".into(),
+                    message: format!("{} changes in one push; send at most 1000", req.changes.len()),
+                });
+            }
+            self.largest.set(self.largest.get().max(req.changes.len()));
+            if let Some(last) = req.changes.last() {
+                self.acked.set(last.seq);
+            }
+            Ok(PushResponse {
+                acked: self.acked.get(),
+                ..PushResponse::default()
+            })
+        }
+        fn pull(&self, _: ReplicaId, _: u64, _: usize) -> Result<PullResponse, SyncError> {
+            Ok(serde_json::from_str(r#"{"entries":[],"next":0,"more":false,"head":0}"#).expect("page"))
+        }
+    }
+
+    #[test]
+    fn a_server_that_takes_fewer_changes_per_push_gets_smaller_pushes() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).expect("open");
+        let muts: Vec<Mutation> = (0..2500)
+            .map(|i| {
+                let mut f = crate::model::Fields::new();
+                f.insert("name".into(), json!(format!("Account {i}")));
+                Mutation::create(EntityKind::Account, f)
+            })
+            .collect();
+        store.commit(&muts).expect("commit");
+        let api = SmallPushes {
+            largest: Cell::new(0),
+            acked: Cell::new(0),
+        };
+        let report = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
+        assert_eq!(report.sent, 2500, "{report:?}");
+        assert!(
+            api.largest.get() <= 1000 && api.largest.get() >= 500,
+            "{}",
+            api.largest.get()
+        );
+        assert_eq!(store.outbox_len(), 0);
     }
 
     #[test]
