@@ -361,10 +361,7 @@ impl Store {
     /// The clock of every field (and `_created`, `_deleted`) of every live record of a
     /// kind, as [`Stored::clocks`](super::Stored) holds them, without decoding the
     /// values; read as [`Store::live_fields_all`] reads.
-    pub fn live_clocks_all(
-        &self,
-        kind: EntityKind,
-    ) -> Result<Vec<(Id, std::collections::BTreeMap<String, crate::model::Hlc>)>, StoreError> {
+    pub fn live_clocks_all(&self, kind: EntityKind) -> Result<Vec<(Id, FieldClocks)>, StoreError> {
         self.decode_all(kind, |v| {
             let c: Clocks = serde_json::from_slice(v).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?;
             if c.deleted {
@@ -446,6 +443,9 @@ impl Store {
     }
 }
 
+/// The clock of each field of a record, with `_created` and `_deleted`.
+pub type FieldClocks = std::collections::BTreeMap<String, crate::model::Hlc>;
+
 /// A key range of the record tree: from, to.
 type Slice = (std::ops::Bound<[u8; 16]>, std::ops::Bound<[u8; 16]>);
 
@@ -498,7 +498,9 @@ mod tests {
         let store = Store::open(dir.path()).expect("open");
         let mut ids = Vec::new();
         for i in 0..n {
-            let f = [("name".to_string(), json!(format!("account {i}")))].into_iter().collect();
+            let f = [("name".to_string(), json!(format!("account {i}")))]
+                .into_iter()
+                .collect();
             let m = Mutation::create(EntityKind::Account, f);
             store.commit(std::slice::from_ref(&m)).expect("create");
             ids.push(m.id);
@@ -558,7 +560,12 @@ mod tests {
     fn an_empty_kind_reads_as_nothing() {
         let dir = tempfile::tempdir().expect("dir");
         let store = Store::open(dir.path()).expect("open");
-        assert!(store.live_fields_all::<Name>(EntityKind::Account).expect("all").is_empty());
+        assert!(
+            store
+                .live_fields_all::<Name>(EntityKind::Account)
+                .expect("all")
+                .is_empty()
+        );
         assert!(store.live_clocks_all(EntityKind::Account).expect("clocks").is_empty());
     }
 }
