@@ -128,16 +128,14 @@ fn main() {
         app.demo(1, N).expect("demo");
         let today = app.clock().now().date_naive();
         let now = app.clock().now();
-        let parts = outpost::app::report::Parts {
-            activities: false,
-            customers: false,
-        };
+        let parts = outpost::app::report::Parts::DEALS;
         time("report: load deals and users (forecast ...)", Some(0.3), || {
             app.report_data_with(parts).expect("load")
         });
         let customers = outpost::app::report::Parts {
-            activities: false,
             customers: true,
+            baskets: true,
+            ..outpost::app::report::Parts::DEALS
         };
         time("report: load with customers (rfm ...)", Some(0.3), || {
             app.report_data_with(customers).expect("load")

@@ -186,8 +186,9 @@ pub fn run(app: &App, args: &ReportArgs, format: Format) -> anyhow::Result<()> {
         activities: matches!(args.command, ReportCmd::Stale { .. } | ReportCmd::Activity { .. }),
         customers: matches!(
             args.command,
-            ReportCmd::Rfm | ReportCmd::AtRisk | ReportCmd::CrossSell { .. }
+            ReportCmd::Rfm | ReportCmd::AtRisk | ReportCmd::CrossSell { account: Some(_) }
         ),
+        baskets: matches!(args.command, ReportCmd::CrossSell { .. }),
     };
     let mut data = app.report_data_with(parts)?;
     if matches!(args.command, ReportCmd::Changes { .. }) {

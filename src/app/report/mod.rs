@@ -227,8 +227,10 @@ pub fn money_text(d: Decimal) -> String {
 pub struct Parts {
     /// Activities (stale, activity).
     pub activities: bool,
-    /// Accounts, products, quotes and quote lines (customers).
+    /// Account names (rfm, at-risk, cross-sell for one account).
     pub customers: bool,
+    /// Products, quotes and quote lines: what each account bought (cross-sell).
+    pub baskets: bool,
 }
 
 impl Parts {
@@ -236,6 +238,15 @@ impl Parts {
     pub const ALL: Self = Self {
         activities: true,
         customers: true,
+        baskets: true,
+    };
+
+    /// Opportunities and users only (forecast, pipeline, win rate, cycle, funnel,
+    /// changes).
+    pub const DEALS: Self = Self {
+        activities: false,
+        customers: false,
+        baskets: false,
     };
 }
 
@@ -307,7 +318,10 @@ impl App {
             self.read_touches(&mut data)?;
         }
         if parts.customers {
-            self.read_customers(&mut data)?;
+            self.read_account_names(&mut data)?;
+        }
+        if parts.baskets {
+            self.read_baskets(&mut data)?;
         }
         Ok(data)
     }
@@ -339,12 +353,19 @@ impl App {
         Ok(())
     }
 
-    fn read_customers(&self, data: &mut Data) -> Result<(), AppError> {
+    fn read_account_names(&self, data: &mut Data) -> Result<(), AppError> {
         #[derive(serde::Deserialize, Default)]
         #[serde(default)]
         struct NameFields {
             name: String,
         }
+        for (id, f) in self.store.live_fields_all::<NameFields>(EntityKind::Account)? {
+            data.account_names.insert(id, f.name);
+        }
+        Ok(())
+    }
+
+    fn read_baskets(&self, data: &mut Data) -> Result<(), AppError> {
         #[derive(serde::Deserialize, Default)]
         #[serde(default)]
         struct QuoteFields {
@@ -357,9 +378,6 @@ impl App {
         struct LineFields {
             quote_id: Option<Id>,
             product_id: Option<Id>,
-        }
-        for (id, f) in self.store.live_fields_all::<NameFields>(EntityKind::Account)? {
-            data.account_names.insert(id, f.name);
         }
         #[derive(serde::Deserialize, Default)]
         #[serde(default)]
@@ -393,14 +411,13 @@ impl App {
 impl App {
     /// Fills [`Data::field_times`] from the opportunities' field clocks.
     pub fn report_field_times(&self, data: &mut Data) -> Result<(), AppError> {
-        for item in self.store.live(EntityKind::Opportunity) {
-            let (id, s) = item?;
-            let times = s
-                .clocks
-                .iter()
+        // Only the clocks and field names are decoded, not the values.
+        for (id, clocks) in self.store.live_clocks_all(EntityKind::Opportunity)? {
+            let times = clocks
+                .into_iter()
                 .filter_map(|(f, c)| {
                     let ms = i64::try_from(c.wall).ok()?;
-                    Some((f.clone(), DateTime::<Utc>::from_timestamp_millis(ms)?))
+                    Some((f, DateTime::<Utc>::from_timestamp_millis(ms)?))
                 })
                 .collect();
             data.field_times.insert(id, times);
