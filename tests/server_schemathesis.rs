@@ -16,11 +16,14 @@ use std::process::Command;
 
 use sync_support::{PgDb, ServerProc};
 
-/// Expected answers to schema-valid requests, beyond 2xx.
+/// Expected answers to schema-valid requests beyond 2xx, and to invalid ones.
 const CONFIG: &str = r#"
 [[operations]]
 include-path = "/v1/push"
 checks.positive_data_acceptance.expected-statuses = [200, 403, 413, 422]
+# A push over the 8 MB body cap is refused as too large (413) before its shape is read:
+# a rejection too (5,000 generated changes can exceed it).
+checks.negative_data_rejection.expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429, "5xx"]
 
 [[operations]]
 include-path = "/v1/pull"

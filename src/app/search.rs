@@ -340,11 +340,14 @@ impl Haystacks {
         let bytes = self.text.as_bytes();
         let m = needle.needle().len();
         let mut out: Vec<u32> = self.wide.keys().copied().collect();
-        let mut at = 0;
+        let (mut at, mut row) = (0, 0);
         while let Some(hit) = bytes.get(at..).and_then(|rest| needle.find(rest)) {
             let start = at + hit;
-            // The row whose text holds `start`: the first whose end is past it.
-            let row = self.ends.partition_point(|&e| e as usize <= start);
+            // The row whose text holds `start`: the first whose end is past it (hits come
+            // in order, so the row only moves forward).
+            while self.ends.get(row).is_some_and(|&e| e as usize <= start) {
+                row += 1;
+            }
             let Some(&end) = self.ends.get(row) else { break };
             let end = end as usize;
             if start + m <= end {
@@ -471,8 +474,14 @@ fn best_run<T: Copy + PartialEq>(
         }
     }
     let (t, i) = best?;
-    let field = hay[..i].iter().filter(|c| **c == sep).count();
-    let from = hay[..i].iter().rposition(|c| *c == sep).map_or(0, |p| p + 1);
+    // The field the run is in (separators before it) and where that field starts.
+    let (mut field, mut from) = (0, 0);
+    for (k, c) in hay[..i].iter().enumerate() {
+        if *c == sep {
+            field += 1;
+            from = k + 1;
+        }
+    }
     let to = hay[i..].iter().position(|c| *c == sep).map_or(n, |p| i + p);
     Some((t, field, to - from))
 }
