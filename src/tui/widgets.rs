@@ -9,6 +9,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::action::Action;
 use super::input::TextInput;
+use super::keys::{Code, KeyPress};
 use super::theme::Theme;
 
 /// A bordered panel with a title; the focused one stands out.
@@ -80,6 +81,22 @@ pub fn moved(selected: usize, len: usize, action: Action, page: usize) -> Option
         Action::Bottom => last,
         _ => return None,
     })
+}
+
+/// The new selection when `key` moves it in a popup's list (arrows, page keys, ctrl-n and
+/// ctrl-p); `None` for any other key.
+#[must_use]
+pub fn popup_moved(selected: usize, len: usize, key: &KeyPress, page: usize) -> Option<usize> {
+    let action = match key.code {
+        Code::Up => Action::Up,
+        Code::Down => Action::Down,
+        Code::PageUp => Action::PageUp,
+        Code::PageDown => Action::PageDown,
+        Code::Char('n') if key.ctrl => Action::Down,
+        Code::Char('p') if key.ctrl => Action::Up,
+        _ => return None,
+    };
+    Some(moved(selected, len, action, page).unwrap_or(0))
 }
 
 /// The first row to show so that `selected` is visible in `page` rows.

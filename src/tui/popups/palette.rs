@@ -12,7 +12,7 @@ use crate::tui::effect::{Effect, Effects};
 use crate::tui::filter::{Filter, Haystacks};
 use crate::tui::input::{Edit, TextInput};
 use crate::tui::keys::{Code, KeyPress};
-use crate::tui::widgets::{centered, fill, fit, line, moved, panel, query_line, scrolled};
+use crate::tui::widgets::{centered, fill, fit, line, panel, popup_moved, query_line, scrolled};
 
 /// Actions that make no sense from the palette.
 const HIDDEN: [Action; 14] = [
@@ -93,6 +93,10 @@ impl Palette {
 /// Keys while the palette is open.
 pub fn handle_key(p: &mut Palette, cx: &Ctx, key: KeyPress, out: &mut Effects) {
     let page = cx.page();
+    if let Some(selected) = popup_moved(p.selected, p.matches().len(), &key, page) {
+        p.selected = selected;
+        return;
+    }
     match key.code {
         Code::Esc => out.push(Effect::Pop),
         Code::Enter => {
@@ -102,19 +106,6 @@ pub fn handle_key(p: &mut Palette, cx: &Ctx, key: KeyPress, out: &mut Effects) {
                 out.push(Effect::Run(a));
             }
         }
-        Code::Up | Code::Down | Code::PageUp | Code::PageDown => {
-            let a = match key.code {
-                Code::Up => Action::Up,
-                Code::Down => Action::Down,
-                Code::PageUp => Action::PageUp,
-                _ => Action::PageDown,
-            };
-            p.selected = moved(p.selected, p.matches().len(), a, page).unwrap_or(0);
-        }
-        _ if key.ctrl && key.code == Code::Char('n') => {
-            p.selected = moved(p.selected, p.matches().len(), Action::Down, page).unwrap_or(0);
-        }
-        _ if key.ctrl && key.code == Code::Char('p') => p.selected = p.selected.saturating_sub(1),
         _ => {
             if p.input.handle(key) == Edit::Changed {
                 p.requery();

@@ -8,13 +8,12 @@ use ratatui::text::Span;
 use ratatui::widgets::{Clear, Widget};
 
 use crate::model::Id;
-use crate::tui::action::Action;
 use crate::tui::ctx::Ctx;
 use crate::tui::effect::{Effect, Effects, FormRequest, Layer};
 use crate::tui::filter::{Filter, Haystacks};
 use crate::tui::input::{Edit, TextInput};
 use crate::tui::keys::{Code, KeyPress};
-use crate::tui::widgets::{centered, fill, fit, line, moved, panel, placeholder, query_line, scrolled};
+use crate::tui::widgets::{centered, fill, fit, line, panel, placeholder, popup_moved, query_line, scrolled};
 
 /// What the picked choice is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +82,10 @@ impl Picker {
 /// Keys while the picker is open.
 pub fn handle_key(p: &mut Picker, cx: &Ctx, key: KeyPress, out: &mut Effects) {
     let page = cx.page().saturating_sub(4);
+    if let Some(selected) = popup_moved(p.selected, p.matches().len(), &key, page) {
+        p.selected = selected;
+        return;
+    }
     match key.code {
         Code::Esc => out.push(Effect::Pop),
         Code::Enter => {
@@ -97,19 +100,6 @@ pub fn handle_key(p: &mut Picker, cx: &Ctx, key: KeyPress, out: &mut Effects) {
                 Purpose::LineOn(quote) => out.push(Effect::Push(Layer::Form(FormRequest::AddLine(quote, chosen)))),
             }
         }
-        Code::Up | Code::Down | Code::PageUp | Code::PageDown => {
-            let a = match key.code {
-                Code::Up => Action::Up,
-                Code::Down => Action::Down,
-                Code::PageUp => Action::PageUp,
-                _ => Action::PageDown,
-            };
-            p.selected = moved(p.selected, p.matches().len(), a, page).unwrap_or(0);
-        }
-        _ if key.ctrl && key.code == Code::Char('n') => {
-            p.selected = moved(p.selected, p.matches().len(), Action::Down, page).unwrap_or(0);
-        }
-        _ if key.ctrl && key.code == Code::Char('p') => p.selected = p.selected.saturating_sub(1),
         _ => {
             if p.input.handle(key) == Edit::Changed {
                 p.filter.set_query(p.input.text(), &p.hay, &p.base);
