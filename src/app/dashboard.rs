@@ -341,38 +341,6 @@ impl App {
         Ok(out)
     }
 
-    /// Every live opportunity's figures (amount, currency, stage, probability, close
-    /// date, owner) as a [`Deal`] without its name and account: what the pipeline and
-    /// forecast sums read, at a fraction of [`App::deals`]'s cost.
-    fn deal_figures(&self) -> Result<Vec<Deal>, AppError> {
-        #[derive(serde::Deserialize, Default)]
-        #[serde(default)]
-        struct Figures {
-            amount: Option<Decimal>,
-            currency: String,
-            stage: String,
-            probability: u64,
-            close_date: Option<NaiveDate>,
-            owner: Option<String>,
-        }
-        let mut out = Vec::new();
-        for item in self.store.live_fields::<Figures>(EntityKind::Opportunity) {
-            let (id, d) = item?;
-            out.push(Deal {
-                id,
-                name: String::new(),
-                account: String::new(),
-                amount: d.amount.unwrap_or_default(),
-                currency: d.currency,
-                stage: d.stage,
-                probability: u8::try_from(d.probability).unwrap_or(0),
-                close: d.close_date,
-                owner: d.owner.filter(|o| !o.is_empty()),
-            });
-        }
-        Ok(out)
-    }
-
     /// One deal by id, or `None` when it is gone or trashed.
     pub fn deal(&self, id: Id) -> Result<Option<Deal>, AppError> {
         let Some(s) = self.store.get(EntityKind::Opportunity, id)?.filter(|s| !s.deleted) else {
@@ -559,7 +527,7 @@ impl App {
         day_start: DateTime<Utc>,
         day_end: DateTime<Utc>,
     ) -> Result<Dashboard, AppError> {
-        let deals = self.deal_figures()?;
+        let deals = self.deals()?;
         let pipeline = &self.config.pipeline;
         let currency = self.config.currency.clone();
         let (due_today, overdue, overdue_total) = self.tasks_for(today)?;
@@ -570,17 +538,10 @@ impl App {
             due_today,
             overdue,
             overdue_total,
-            closing: {
-                // Only the deals shown are read whole (name and account).
-                let mut shown = Vec::new();
-                for d in closing_between(&deals, pipeline, month_start(today), last) {
-                    shown.extend(self.deal(d.id)?);
-                }
-                closing_between(&shown, pipeline, month_start(today), last)
-                    .into_iter()
-                    .cloned()
-                    .collect()
-            },
+            closing: closing_between(&deals, pipeline, month_start(today), last)
+                .into_iter()
+                .cloned()
+                .collect(),
             stages: pipeline_by_stage(
                 &deals,
                 pipeline,

@@ -335,7 +335,7 @@ impl App {
     ) -> Result<usize, AppError> {
         let mut names = Names::default();
         // Relation names come from one pass over each related kind, not a lookup a row.
-        names.preload(self, kind, self.store.count(kind));
+        names.preload_links(self, kind, self.store.count(kind));
         if format == Format::Csv {
             return self.export_csv(kind, raw, out, &mut names);
         }

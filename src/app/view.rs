@@ -69,24 +69,6 @@ impl Names {
         }
     }
 
-    /// Fills the names of every record of the kinds that `kind`'s output columns name,
-    /// each in one pass over that kind, when writing `rows` records (an export): one
-    /// scan instead of a lookup per row. A kind much larger than the rows is left to
-    /// the lookups.
-    pub(crate) fn preload(&mut self, app: &App, kind: EntityKind, rows: usize) {
-        let mut targets: Vec<EntityKind> = Vec::new();
-        for column in layout(kind) {
-            if let Column::Name(_, _, target) = column
-                && !targets.contains(target)
-            {
-                targets.push(*target);
-            }
-        }
-        for target in targets {
-            self.preload_kind(app, target, rows);
-        }
-    }
-
     /// The display name of an owner login (the value itself for unknown users).
     pub(crate) fn owner(&mut self, app: &App, owner: &str) -> String {
         let dir = self
