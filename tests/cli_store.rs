@@ -240,6 +240,35 @@ fn an_older_store_is_migrated_and_a_newer_one_refused() {
 }
 
 #[test]
+fn a_schema_4_store_gets_its_activity_digests_back() {
+    let env = Env::new();
+    env.ok(&["demo", "--scale", "60"]);
+    let before = [
+        env.ok(&["report", "activity", "--format", "json"]),
+        env.ok(&["report", "stale", "--format", "json"]),
+    ];
+    assert!(before[0].contains("activity_ids"), "{}", before[0]);
+    {
+        // Schema 4 had no idx_touch: the reports would see no activity at all.
+        let db = open_raw(&env.data().join("store"));
+        let touch = db.open_tree("idx_touch").expect("tree");
+        assert!(!touch.is_empty(), "activities are digested as they are written");
+        touch.clear().expect("clear");
+        db.open_tree("meta")
+            .expect("tree")
+            .insert("schema_version", "4")
+            .expect("insert");
+        db.flush().expect("flush");
+    }
+    let after = [
+        env.ok(&["report", "activity", "--format", "json"]),
+        env.ok(&["report", "stale", "--format", "json"]),
+    ];
+    assert_eq!(before, after, "the migration wrote every digest again");
+    assert!(env.ok(&["check"]).contains("ok"));
+}
+
+#[test]
 fn trash_list_and_restore() {
     let env = Env::new();
     let id = env.add(&["account", "add", "--name", "Acme"]);

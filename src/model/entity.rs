@@ -319,11 +319,14 @@ pub enum Index {
     Close,
     /// Task due date.
     Due,
+    /// What the stale and activity reports read of an activity
+    /// ([`crate::model::records::TouchDigest`]), so they need not read the records.
+    Touch,
 }
 
 impl Index {
     /// All secondary indexes.
-    pub const ALL: [Self; 4] = [Self::Stage, Self::Owner, Self::Close, Self::Due];
+    pub const ALL: [Self; 5] = [Self::Stage, Self::Owner, Self::Close, Self::Due, Self::Touch];
 
     /// The index's tree name.
     #[must_use]
@@ -333,6 +336,7 @@ impl Index {
             Self::Owner => "idx_owner",
             Self::Close => "idx_close",
             Self::Due => "idx_due",
+            Self::Touch => "idx_touch",
         }
     }
 }

@@ -5,6 +5,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{META, Store, StoreError, Stored};
+use crate::model::entity::Index;
 use crate::model::records::StageHistory;
 use crate::model::{EntityKind, Hlc, ReplicaId};
 
@@ -16,7 +17,7 @@ use crate::model::{EntityKind, Hlc, ReplicaId};
 /// entries keyed by their own ids (merged by union) instead of an array; migration
 /// gives each entry of an array an id made from its time and stage (the same on every
 /// replica) and changes no clock, so nothing new is sent.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 pub const K_SCHEMA: &str = "schema_version";
 pub const K_REPLICA: &str = "replica_id";
@@ -136,6 +137,8 @@ fn migrate(store: &Store, from: u32) -> Result<(), StoreError> {
             2 => {}
             // 3 -> 4: stage history arrays become sets of entries.
             3 => upgrade_records(store)?,
+            // 4 -> 5: idx_touch (what the stale and activity reports read of activities).
+            4 => store.fill_index(Index::Touch, EntityKind::Activity)?,
             _ => return Err(StoreError::Corrupt(format!("no migration from schema {version}"))),
         }
         version += 1;

@@ -12,6 +12,7 @@ mod held;
 mod keys;
 pub mod meta;
 mod mutation;
+mod packed;
 mod read;
 mod staged;
 mod verify;
@@ -204,10 +205,6 @@ impl Store {
     pub(crate) fn entity_tree(&self, kind: EntityKind) -> &Tree {
         &self.trees[entity_pos(kind)]
     }
-
-    pub(crate) fn index_tree(&self, index: Index) -> &Tree {
-        &self.trees[index_pos(index)]
-    }
 }
 
 /// Reads a stored record; bytes that do not parse are corrupt data.
@@ -221,4 +218,10 @@ pub(crate) fn entity_pos(kind: EntityKind) -> usize {
 
 pub(crate) fn index_pos(index: Index) -> usize {
     IDX_FIRST_SECONDARY + Index::ALL.iter().position(|i| *i == index).unwrap_or(0)
+}
+
+/// Whether the index tree at `pos` keeps its keys packed in buckets (`packed.rs`): the
+/// indexes that are read whole.
+pub(crate) fn is_packed(pos: usize) -> bool {
+    pos == index_pos(Index::Touch)
 }

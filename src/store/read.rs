@@ -97,8 +97,8 @@ impl Store {
         self.prefix_ids(keys::secondary(index), &keys::valued_prefix(kind, value))
     }
 
-    /// Live ids of a kind in an index, ordered by value, with the value (e.g. tasks by due
-    /// date).
+    /// Live ids of a kind in an index, ordered by value (a packed index, `idx_touch`: in
+    /// no order), with the value (e.g. tasks by due date).
     pub fn index_entries(&self, index: Index, kind: EntityKind) -> Result<Vec<(String, Id)>, StoreError> {
         self.index_iter(index, kind).collect()
     }
@@ -110,10 +110,20 @@ impl Store {
         index: Index,
         kind: EntityKind,
     ) -> impl Iterator<Item = Result<(String, Id), StoreError>> + '_ {
-        self.index_tree(index).scan_prefix([kind.tag()]).filter_map(|item| {
+        let pos = keys::secondary(index);
+        let keys: Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>>> = if super::is_packed(pos) {
+            Box::new(super::packed::keys(self.tree(pos), vec![kind.tag()]))
+        } else {
+            Box::new(
+                self.tree(pos)
+                    .scan_prefix([kind.tag()])
+                    .map(|item| item.map(|(k, _)| k.to_vec()).map_err(StoreError::from)),
+            )
+        };
+        keys.filter_map(|item| {
             let k = match item {
-                Ok((k, _)) => k,
-                Err(e) => return Some(Err(e.into())),
+                Ok(k) => k,
+                Err(e) => return Some(Err(e)),
             };
             let id = keys::id_of(&k)?;
             let value = &k[1..k.len().saturating_sub(17)];

@@ -6,7 +6,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use sled::Transactional;
 
-use super::{ENTITY_BASE, IDX_PARENT, Store, StoreError, keys};
+use super::{ENTITY_BASE, IDX_PARENT, Store, StoreError, is_packed, keys, packed};
+use crate::model::entity::Index;
 use crate::model::{EntityKind, Id};
 
 /// A live record whose link names a record that does not exist (not even in the trash).
@@ -118,10 +119,7 @@ impl Store {
         let mut report = VerifyReport::default();
         let expected = self.expected_indexes(&mut report)?;
         for (tree, want) in expected.iter().enumerate().skip(IDX_PARENT) {
-            let mut have = BTreeSet::new();
-            for item in self.tree(tree).iter() {
-                have.insert(item?.0.to_vec());
-            }
+            let have = self.index_keys(tree)?;
             report.index_entries += have.len();
             let name = String::from_utf8_lossy(&self.tree(tree).name()).into_owned();
             let missing = want.difference(&have).count();
@@ -180,10 +178,7 @@ impl Store {
         type Keys = Vec<Vec<u8>>;
         let mut diff: Vec<(usize, Keys, Keys)> = Vec::new();
         for (tree, want) in expected.iter().enumerate().skip(IDX_PARENT) {
-            let mut have = BTreeSet::new();
-            for item in self.tree(tree).iter() {
-                have.insert(item?.0.to_vec());
-            }
+            let have = self.index_keys(tree)?;
             let stale = have.difference(want).cloned().collect();
             let missing = want.difference(&have).cloned().collect();
             diff.push((tree, stale, missing));
@@ -191,11 +186,20 @@ impl Store {
         let trees: Vec<sled::Tree> = (IDX_PARENT..expected.len()).map(|t| self.tree(t).clone()).collect();
         let result = trees.as_slice().transaction(|tx| {
             for (tree, stale, missing) in &diff {
+                let tx = &tx[tree - IDX_PARENT];
                 for key in stale {
-                    tx[tree - IDX_PARENT].remove(key.as_slice())?;
+                    if is_packed(*tree) {
+                        packed::remove(tx, key)?;
+                    } else {
+                        tx.remove(key.as_slice())?;
+                    }
                 }
                 for key in missing {
-                    tx[tree - IDX_PARENT].insert(key.as_slice(), &[] as &[u8])?;
+                    if is_packed(*tree) {
+                        packed::insert(tx, key)?;
+                    } else {
+                        tx.insert(key.as_slice(), &[] as &[u8])?;
+                    }
                 }
             }
             Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
@@ -206,6 +210,70 @@ impl Store {
             Err(sled::transaction::TransactionError::Storage(e)) => return Err(StoreError::Sled(e)),
         }
         self.flush()
+    }
+}
+
+impl Store {
+    /// Builds one secondary index afresh from the records of `kind` (a migration that
+    /// adds an index): empties its tree, then writes the entries in batches of 2,000 while
+    /// streaming the records, so memory stays flat whatever the store's size. Callers
+    /// hold the store alone; one interrupted before its schema bump runs again.
+    pub(crate) fn fill_index(&self, index: Index, kind: EntityKind) -> Result<(), StoreError> {
+        const BATCH: usize = 2_000;
+        let pos = keys::secondary(index);
+        let tree = self.tree(pos);
+        tree.clear()?;
+        let write = |chunk: &[Vec<u8>]| {
+            let result = tree.transaction(|tx| {
+                for key in chunk {
+                    if is_packed(pos) {
+                        packed::insert(tx, key)?;
+                    } else {
+                        tx.insert(key.as_slice(), &[] as &[u8])?;
+                    }
+                }
+                Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
+            });
+            result.map_err(|e| match e {
+                sled::transaction::TransactionError::Abort(e) => e,
+                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+            })
+        };
+        let mut chunk = Vec::with_capacity(BATCH);
+        for item in self.entity_tree(kind).iter() {
+            let (key, bytes) = item?;
+            let stored = super::decode(&bytes)?;
+            let (Some(id), false) = (Id::from_slice(&key), stored.deleted) else {
+                continue;
+            };
+            let Some(checked) = kind.describe(&stored.fields) else {
+                continue;
+            };
+            chunk.extend(
+                keys::entries(kind, id, &checked)
+                    .into_iter()
+                    .filter(|(t, _)| *t == pos)
+                    .map(|(_, k)| k),
+            );
+            if chunk.len() >= BATCH {
+                write(&chunk)?;
+                chunk.clear();
+            }
+        }
+        write(&chunk)?;
+        self.flush()
+    }
+
+    /// The keys of the index tree at `pos` (unpacked, for a packed one).
+    fn index_keys(&self, pos: usize) -> Result<BTreeSet<Vec<u8>>, StoreError> {
+        if is_packed(pos) {
+            return packed::keys(self.tree(pos), Vec::new()).collect();
+        }
+        let mut have = BTreeSet::new();
+        for item in self.tree(pos).iter() {
+            have.insert(item?.0.to_vec());
+        }
+        Ok(have)
     }
 }
 

@@ -6,7 +6,7 @@
 
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 
-use super::{Stored, entity_pos, keys};
+use super::{Stored, entity_pos, is_packed, keys, packed};
 use crate::model::{EntityKind, Id};
 
 /// Replaces `old` by `new` (either may be absent): drops the index entries of the old
@@ -29,7 +29,11 @@ pub(crate) fn replace(
     // Only the entries that differ are written: an edit of one field leaves the rest.
     let (before, after) = (entries(old), entries(new));
     for (tree, key) in before.iter().filter(|e| !after.contains(e)) {
-        trees[*tree].remove(key.as_slice())?;
+        if is_packed(*tree) {
+            packed::remove(&trees[*tree], key)?;
+        } else {
+            trees[*tree].remove(key.as_slice())?;
+        }
     }
     match new {
         Some(stored) => {
@@ -40,7 +44,11 @@ pub(crate) fn replace(
         }
     }
     for (tree, key) in after.iter().filter(|e| !before.contains(e)) {
-        trees[*tree].insert(key.as_slice(), &[] as &[u8])?;
+        if is_packed(*tree) {
+            packed::insert(&trees[*tree], key)?;
+        } else {
+            trees[*tree].insert(key.as_slice(), &[] as &[u8])?;
+        }
     }
     Ok(())
 }

@@ -28,6 +28,22 @@ pub enum ActivityKind {
 impl ActivityKind {
     /// The serde names of every variant, in order (the registry's choices).
     pub const CHOICES: &'static [&'static str] = &["call", "meeting", "visit", "email", "note", "task"];
+
+    /// Every variant, in [`ActivityKind::CHOICES`] order.
+    pub const ALL: [Self; 6] = [
+        Self::Call,
+        Self::Meeting,
+        Self::Visit,
+        Self::Email,
+        Self::Note,
+        Self::Task,
+    ];
+
+    /// The serde name ("call").
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        Self::CHOICES[self as usize]
+    }
 }
 
 /// A call, meeting, visit, e-mail, note or task.
@@ -92,10 +108,166 @@ impl Record for Activity {
         if let Some(o) = &self.owner {
             out.push((Index::Owner, o.clone()));
         }
+        out.push((Index::Touch, TouchDigest::of(self).encode()));
         out
     }
 
     fn title(&self) -> String {
         self.subject.clone()
+    }
+}
+
+/// What the stale and activity reports read of an activity: when, what kind, done, due,
+/// the deal, the owner, and the subject of an open follow-up (the overdue list names it;
+/// other subjects are left out to keep the index small). Kept as the `idx_touch` index
+/// value, so those reports scan a few megabytes of keys instead of every activity.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TouchDigest {
+    /// When it happened.
+    pub at: Option<DateTime<Utc>>,
+    /// Call, meeting, visit, email, note or task.
+    pub kind: ActivityKind,
+    /// Done.
+    pub done: bool,
+    /// Due date.
+    pub due: Option<NaiveDate>,
+    /// The deal it is about.
+    pub opportunity_id: Option<Id>,
+    /// Owner (login).
+    pub owner: Option<String>,
+    /// The subject, for an open activity with a due date only.
+    pub subject: Option<String>,
+}
+
+/// Between the digest's parts: a control character, which no field may hold
+/// (`validate::check_shape`), so no part can contain it.
+const SEP: char = '\u{1f}';
+
+impl TouchDigest {
+    /// The digest of `a`.
+    #[must_use]
+    pub fn of(a: &Activity) -> Self {
+        Self {
+            at: a.at,
+            kind: a.kind,
+            done: a.done,
+            due: a.due,
+            opportunity_id: a.opportunity_id,
+            owner: a.owner.clone().filter(|o| !o.is_empty()),
+            subject: (a.due.is_some() && !a.done).then(|| a.subject.clone()),
+        }
+    }
+
+    /// The index value: the parts joined by U+001F, the subject last.
+    #[must_use]
+    pub fn encode(&self) -> String {
+        let at = self
+            .at
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            .unwrap_or_default();
+        let kind = self.kind.name();
+        let due = self.due.map(|d| d.to_string()).unwrap_or_default();
+        let deal = self.opportunity_id.map(|i| i.to_string()).unwrap_or_default();
+        let done = if self.done { "1" } else { "0" };
+        let owner = self.owner.as_deref().unwrap_or_default();
+        let mut out = [at.as_str(), kind, done, due.as_str(), deal.as_str(), owner].join(&SEP.to_string());
+        if let Some(s) = &self.subject {
+            out.push(SEP);
+            out.push_str(s);
+        }
+        out
+    }
+
+    /// Reads [`TouchDigest::encode`]'s text; `None` if it is not one.
+    #[must_use]
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.splitn(7, SEP);
+        let mut next = || parts.next();
+        let at = match next()? {
+            "" => None,
+            t => Some(DateTime::parse_from_rfc3339(t).ok()?.with_timezone(&Utc)),
+        };
+        let kind = next()?;
+        let kind = ActivityKind::ALL.into_iter().find(|k| k.name() == kind)?;
+        let done = match next()? {
+            "1" => true,
+            "0" => false,
+            _ => return None,
+        };
+        let due = match next()? {
+            "" => None,
+            d => Some(d.parse().ok()?),
+        };
+        let opportunity_id = match next()? {
+            "" => None,
+            i => Some(i.parse().ok()?),
+        };
+        let owner = Some(next()?.to_string()).filter(|o| !o.is_empty());
+        let subject = next().map(str::to_string);
+        Some(Self {
+            at,
+            kind,
+            done,
+            due,
+            opportunity_id,
+            owner,
+            subject,
+        })
+    }
+}
+
+#[cfg(test)]
+mod digest_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn kinds_follow_the_choices() {
+        for (k, name) in ActivityKind::ALL.iter().zip(ActivityKind::CHOICES) {
+            assert_eq!(serde_json::to_value(k).expect("kind"), serde_json::json!(name));
+            assert_eq!(k.name(), *name);
+        }
+    }
+
+    #[test]
+    fn an_open_follow_up_keeps_its_subject_and_others_do_not() {
+        let mut a = Activity {
+            kind: ActivityKind::Task,
+            subject: "Send the offer".into(),
+            due: "2026-03-01".parse().ok(),
+            ..Activity::default()
+        };
+        assert_eq!(TouchDigest::of(&a).subject.as_deref(), Some("Send the offer"));
+        a.done = true;
+        assert_eq!(TouchDigest::of(&a).subject, None);
+        assert_eq!(TouchDigest::decode("garbage"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn a_digest_reads_back_as_written(
+            secs in proptest::option::of(-2_000_000_000i64..4_000_000_000),
+            nanos in 0u32..1_000_000_000,
+            kind in 0usize..6,
+            done: bool,
+            due in proptest::option::of(-100_000i32..100_000),
+            deal: Option<u128>,
+            owner in "[^\\x00-\\x1f]{0,12}",
+            subject in "[^\\x00-\\x1f]{0,20}",
+        ) {
+            let a = Activity {
+                kind: ActivityKind::ALL[kind],
+                subject,
+                at: secs.and_then(|s| DateTime::from_timestamp(s, nanos)),
+                due: due.and_then(|d| NaiveDate::from_num_days_from_ce_opt(730_000 + d)),
+                done,
+                opportunity_id: deal.and_then(|d| Id::from_slice(&d.to_be_bytes())),
+                owner: Some(owner),
+                ..Activity::default()
+            };
+            let d = TouchDigest::of(&a);
+            prop_assert_eq!(TouchDigest::decode(&d.encode()), Some(d));
+        }
     }
 }

@@ -14,7 +14,7 @@ mod territory;
 mod user;
 
 pub use account::Account;
-pub use activity::{Activity, ActivityKind};
+pub use activity::{Activity, ActivityKind, TouchDigest};
 pub use contact::Contact;
 pub use event::{Event, reminder_minutes, reminder_text};
 pub use lead::{Lead, LeadStatus};
