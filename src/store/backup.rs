@@ -10,6 +10,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::apply::finish;
+use super::write::{Pending, TreeWrite};
 use super::{CONFLICTS, Change, HELD, HeldMark, LocalConflict, META, OUTBOX, Store, StoreError, Stored};
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
 
@@ -360,34 +361,34 @@ impl Store {
         Ok(summary)
     }
 
-    /// Writes the lines read so far in one transaction (not flushed: until the restore's
-    /// last transaction, an interrupted restore is emptied anyway).
+    /// Writes the lines read so far as one sled batch per tree, not in a transaction:
+    /// until the restore's last transaction the marker makes it all-or-nothing (an
+    /// interrupted restore is emptied), and sled's transactional insert reads every key
+    /// before writing it. Not flushed, for the same reason.
     fn write_part(&self, part: &mut Part) -> Result<(), StoreError> {
         if part.len() == 0 {
             return Ok(());
         }
-        for (kind, _, stored) in &mut part.records {
+        let trees: Vec<Pending<'_>> = self.trees.iter().map(Pending::new).collect();
+        for (kind, id, stored) in &mut part.records {
             // A backup of an older schema holds records in their older form.
             super::meta::upgrade(*kind, stored);
+            super::write::replace(&trees, *kind, *id, None, Some(stored))?;
         }
-        let result = self.trees.as_slice().transaction(|trees| {
-            for (kind, id, stored) in &part.records {
-                super::write::replace(trees, *kind, *id, None, Some(stored))?;
-            }
-            for c in &part.outbox {
-                let bytes = serde_json::to_vec(c).unwrap_or_default();
-                trees[OUTBOX].insert(&c.seq.to_be_bytes(), bytes)?;
-            }
-            for c in &part.conflicts {
-                let (key, value) = super::conflict::encode(c);
-                trees[CONFLICTS].insert(key, value)?;
-            }
-            for m in &part.held {
-                trees[HELD].insert(super::held::key(m.entity, m.id), super::held::encode(m))?;
-            }
-            Ok::<_, ConflictableTransactionError<StoreError>>(())
-        });
-        finish(result)?;
+        for c in &part.outbox {
+            let bytes = serde_json::to_vec(c).unwrap_or_default();
+            trees[OUTBOX].insert(&c.seq.to_be_bytes(), bytes)?;
+        }
+        for c in &part.conflicts {
+            let (key, value) = super::conflict::encode(c);
+            trees[CONFLICTS].insert(&key, value)?;
+        }
+        for m in &part.held {
+            trees[HELD].insert(&super::held::key(m.entity, m.id), super::held::encode(m))?;
+        }
+        for tree in trees {
+            tree.apply()?;
+        }
         *part = Part::default();
         Ok(())
     }

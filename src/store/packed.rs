@@ -8,9 +8,9 @@
 //! rewrites one bucket of a few kilobytes.
 
 use sled::Tree;
-use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 
 use super::StoreError;
+use super::write::TreeWrite;
 
 /// The bucket of an index key (kind tag, value, 0, 16-byte id): the kind tag and the
 /// id's last 12 bits.
@@ -48,32 +48,30 @@ fn pack(keys: impl Iterator<Item = impl AsRef<[u8]>>) -> Vec<u8> {
 }
 
 /// Adds `key` to its bucket (nothing if it is there).
-pub(crate) fn insert(tree: &TransactionalTree, key: &[u8]) -> Result<(), UnabortableTransactionError> {
+pub(crate) fn insert<T: TreeWrite>(tree: &T, key: &[u8]) -> Result<(), T::Error> {
     let b = bucket(key);
-    let old = tree.get(b)?;
+    let old = tree.get(&b)?;
     let old = old.as_deref().unwrap_or_default();
     if unpack(old).any(|k| k == key) {
         return Ok(());
     }
     let value = pack(unpack(old).chain(std::iter::once(key)));
-    tree.insert(&b[..], value)?;
-    Ok(())
+    tree.insert(&b[..], value)
 }
 
 /// Removes `key` from its bucket, and the bucket when it is empty then.
-pub(crate) fn remove(tree: &TransactionalTree, key: &[u8]) -> Result<(), UnabortableTransactionError> {
+pub(crate) fn remove<T: TreeWrite>(tree: &T, key: &[u8]) -> Result<(), T::Error> {
     let b = bucket(key);
-    let Some(old) = tree.get(b)? else { return Ok(()) };
+    let Some(old) = tree.get(&b)? else { return Ok(()) };
     if !unpack(&old).any(|k| k == key) {
         return Ok(());
     }
     let value = pack(unpack(&old).filter(|k| *k != key));
     if value.is_empty() {
-        tree.remove(&b[..])?;
+        tree.remove(&b[..])
     } else {
-        tree.insert(&b[..], value)?;
+        tree.insert(&b[..], value)
     }
-    Ok(())
 }
 
 /// Every key of the packed `tree` that starts with `prefix` (a kind tag, or nothing),

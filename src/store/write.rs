@@ -1,25 +1,110 @@
-//! The one place that writes a record and its index entries, always inside a
-//! transaction. Local mutations (`mutation.rs`), remote changes (`apply.rs`, held records
-//! included), `restore` (`backup.rs`) and migrations (`meta.rs`) all go through
-//! [`replace`], so indexes stay exact whichever way a record changed. No other code
-//! writes an entity tree.
+//! The one place that writes a record and its index entries. Local mutations
+//! (`mutation.rs`), remote changes (`apply.rs`, held records included), `restore`
+//! (`backup.rs`) and migrations (`meta.rs`) all go through [`replace`], so indexes stay
+//! exact whichever way a record changed. No other code writes an entity tree.
+//!
+//! It writes through [`TreeWrite`]: a transaction's trees, or [`Pending`] writes that
+//! are applied tree by tree afterwards. The latter only where something else makes the
+//! whole write all-or-nothing: a restore into an empty store, which its marker empties
+//! again if it does not finish. sled's transactional insert reads every key before it
+//! writes it; a restore of 409k records and their 2 million keys does not need that.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
+use sled::{IVec, Tree};
 
-use super::{Stored, entity_pos, is_packed, keys, packed};
+use super::{StoreError, Stored, entity_pos, is_packed, keys, packed};
 use crate::model::{EntityKind, Id};
+
+/// One tree as [`replace`] writes it.
+pub(crate) trait TreeWrite {
+    /// What a read or write can fail with.
+    type Error;
+    /// The value of `key`, with this write's own changes.
+    fn get(&self, key: &[u8]) -> Result<Option<IVec>, Self::Error>;
+    /// Sets `key`.
+    fn insert(&self, key: &[u8], value: Vec<u8>) -> Result<(), Self::Error>;
+    /// Removes `key`.
+    fn remove(&self, key: &[u8]) -> Result<(), Self::Error>;
+}
+
+impl TreeWrite for TransactionalTree {
+    type Error = UnabortableTransactionError;
+    fn get(&self, key: &[u8]) -> Result<Option<IVec>, Self::Error> {
+        TransactionalTree::get(self, key)
+    }
+    fn insert(&self, key: &[u8], value: Vec<u8>) -> Result<(), Self::Error> {
+        TransactionalTree::insert(self, key, value).map(drop)
+    }
+    fn remove(&self, key: &[u8]) -> Result<(), Self::Error> {
+        TransactionalTree::remove(self, key).map(drop)
+    }
+}
+
+/// Writes to one tree held back until [`Pending::apply`] (see the module's comment for
+/// where that is allowed).
+pub(crate) struct Pending<'t> {
+    tree: &'t Tree,
+    writes: RefCell<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+}
+
+impl<'t> Pending<'t> {
+    /// Nothing pending yet on `tree`.
+    pub(crate) fn new(tree: &'t Tree) -> Self {
+        Self {
+            tree,
+            writes: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// Writes what is pending as one sled batch, in key order.
+    pub(crate) fn apply(self) -> Result<(), StoreError> {
+        let writes = self.writes.into_inner();
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for (k, v) in writes {
+            match v {
+                Some(v) => batch.insert(k, v),
+                None => batch.remove(k),
+            }
+        }
+        Ok(self.tree.apply_batch(batch)?)
+    }
+}
+
+impl TreeWrite for Pending<'_> {
+    type Error = StoreError;
+    fn get(&self, key: &[u8]) -> Result<Option<IVec>, Self::Error> {
+        if let Some(v) = self.writes.borrow().get(key) {
+            return Ok(v.as_deref().map(IVec::from));
+        }
+        Ok(self.tree.get(key)?)
+    }
+    fn insert(&self, key: &[u8], value: Vec<u8>) -> Result<(), Self::Error> {
+        self.writes.borrow_mut().insert(key.to_vec(), Some(value));
+        Ok(())
+    }
+    fn remove(&self, key: &[u8]) -> Result<(), Self::Error> {
+        self.writes.borrow_mut().insert(key.to_vec(), None);
+        Ok(())
+    }
+}
 
 /// Replaces `old` by `new` (either may be absent): drops the index entries of the old
 /// version if it was live, writes or removes the record, and indexes the new version if
 /// it is live. Index values are read with `describe`, without validation: remote records
 /// were validated where they were written.
-pub(crate) fn replace(
-    trees: &[TransactionalTree],
+pub(crate) fn replace<T: TreeWrite>(
+    trees: &[T],
     kind: EntityKind,
     id: Id,
     old: Option<&Stored>,
     new: Option<&Stored>,
-) -> Result<(), UnabortableTransactionError> {
+) -> Result<(), T::Error> {
     let entries = |s: Option<&Stored>| {
         s.filter(|s| !s.deleted)
             .and_then(|s| kind.describe(&s.fields))
@@ -32,22 +117,18 @@ pub(crate) fn replace(
         if is_packed(*tree) {
             packed::remove(&trees[*tree], key)?;
         } else {
-            trees[*tree].remove(key.as_slice())?;
+            trees[*tree].remove(key)?;
         }
     }
     match new {
-        Some(stored) => {
-            trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?;
-        }
-        None => {
-            trees[entity_pos(kind)].remove(id.as_bytes())?;
-        }
+        Some(stored) => trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?,
+        None => trees[entity_pos(kind)].remove(id.as_bytes())?,
     }
     for (tree, key) in after.iter().filter(|e| !before.contains(e)) {
         if is_packed(*tree) {
             packed::insert(&trees[*tree], key)?;
         } else {
-            trees[*tree].insert(key.as_slice(), &[] as &[u8])?;
+            trees[*tree].insert(key, Vec::new())?;
         }
     }
     Ok(())
