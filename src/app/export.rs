@@ -6,9 +6,21 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
-use super::view::{Names, cell, columns};
+use super::view::{CsvPlan, Names, cell, columns};
 use super::{App, AppError};
 use crate::model::EntityKind;
+use crate::protocol::record::Cells;
+use crate::store::StoreError;
+
+/// Records of a kind beyond which an export reads every name of its linked kinds in one
+/// pass (below, it looks each one up).
+const PRELOAD_ABOVE: usize = 2_000;
+
+/// Records read from sled in one go by [`App::export_csv`]'s reading thread.
+const READ_BATCH: usize = 1_024;
+
+/// A batch of stored records, as read.
+type RawBatch = Vec<(crate::model::Id, sled::IVec)>;
 
 /// Output format (`--format`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -334,11 +346,10 @@ impl App {
         out: &mut dyn Write,
     ) -> Result<usize, AppError> {
         let mut names = Names::default();
-        // Relation names come from one pass over each related kind, not a lookup a row.
-        names.preload_links(self, kind, self.store.count(kind));
         if format == Format::Csv {
             return self.export_csv(kind, raw, out, &mut names);
         }
+        self.preload_names(kind, &mut names);
         let mut sink = Sink::new(format, kind, out)?.raw_cells(raw);
         for item in self.store.live(kind) {
             let (id, stored) = item?;
@@ -347,8 +358,17 @@ impl App {
         sink.finish()
     }
 
+    /// Relation names come from one pass over each related kind, not a lookup a row
+    /// (for a few records, a lookup a row). Counting a big kind would walk it all.
+    fn preload_names(&self, kind: EntityKind, names: &mut Names) {
+        let few = self.store.count_at_most(kind, PRELOAD_ABOVE);
+        names.preload_links(self, kind, if few < PRELOAD_ABOVE { few } else { usize::MAX / 4 });
+    }
+
     /// CSV straight from the stored records: the cells [`Sink`] writes for
-    /// [`App::view`]'s object, without building the object, one record at a time.
+    /// [`App::view`]'s object, without building the object or decoding the fields no
+    /// column shows. The records are read from sled on a second thread, in batches,
+    /// while this one decodes and writes (and first reads the linked names).
     fn export_csv(
         &self,
         kind: EntityKind,
@@ -358,27 +378,77 @@ impl App {
     ) -> Result<usize, AppError> {
         let mut w = csv_writer(out);
         w.write_record(columns(kind)).map_err(csv_err)?;
-        let mut count = 0;
-        for item in self.store.live(kind) {
-            let (id, stored) = item?;
-            let mut cells = Vec::with_capacity(24);
-            self.csv_cells(kind, id, &stored, names, &mut cells);
-            if !raw {
-                for c in &mut cells {
-                    if is_formula(c) || is_escaped(c) {
-                        *c = std::borrow::Cow::Owned(format!("'{c}"));
+        let plan = CsvPlan::new(kind);
+        let store = &self.store;
+        let count = std::thread::scope(|scope| -> Result<usize, AppError> {
+            // Bounded: at most a few batches wait, so memory stays flat.
+            let (send, batches) = std::sync::mpsc::sync_channel::<Result<RawBatch, StoreError>>(4);
+            scope.spawn(move || {
+                let mut batch = Vec::with_capacity(READ_BATCH);
+                for item in store.scan_bytes(kind) {
+                    let full = match item {
+                        Ok(record) => {
+                            batch.push(record);
+                            batch.len() == READ_BATCH
+                        }
+                        Err(e) => {
+                            let _ = send.send(Err(e));
+                            return;
+                        }
+                    };
+                    // A send fails when the writer stopped (an error): reading stops too.
+                    if full
+                        && send
+                            .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(READ_BATCH))))
+                            .is_err()
+                    {
+                        return;
                     }
                 }
+                if !batch.is_empty() {
+                    let _ = send.send(Ok(batch));
+                }
+            });
+            self.preload_names(kind, names);
+            let mut count = 0;
+            for batch in batches {
+                for (id, bytes) in batch? {
+                    // Only the columns' fields are decoded, text borrowed from the bytes.
+                    let record =
+                        Cells::decode(&bytes, &plan.wanted).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?;
+                    if record.deleted {
+                        continue;
+                    }
+                    self.write_csv_row(&mut w, &plan, id, &record, names, raw)?;
+                    count += 1;
+                }
             }
-            w.write_record(cells.into_iter().map(|c| match c {
-                std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.as_bytes()),
-                std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o.into_bytes()),
-            }))
-            .map_err(csv_err)?;
-            count += 1;
-        }
+            Ok(count)
+        })?;
         w.flush().map_err(io)?;
         Ok(count)
+    }
+
+    /// One CSV row of [`App::export_csv`].
+    fn write_csv_row(
+        &self,
+        w: &mut csv::Writer<&mut dyn Write>,
+        plan: &CsvPlan,
+        id: crate::model::Id,
+        record: &Cells<'_>,
+        names: &mut Names,
+        raw: bool,
+    ) -> Result<(), AppError> {
+        let mut cells = Vec::with_capacity(24);
+        self.csv_cells_of(plan, id, record, names, &mut cells);
+        if !raw {
+            for c in &mut cells {
+                if is_formula(c) || is_escaped(c) {
+                    *c = std::borrow::Cow::Owned(format!("'{c}"));
+                }
+            }
+        }
+        w.write_record(cells.iter().map(|c| c.as_bytes())).map_err(csv_err)
     }
 }
 
