@@ -367,8 +367,10 @@ impl App {
 
     /// CSV straight from the stored records: the cells [`Sink`] writes for
     /// [`App::view`]'s object, without building the object or decoding the fields no
-    /// column shows. The records are read from sled on a second thread, in batches,
-    /// while this one decodes and writes (and first reads the linked names).
+    /// column shows. Three threads: one reads the records from sled in batches; this one
+    /// reads the linked names, then turns every other batch into CSV text while a
+    /// second thread does the batches between, and writes them all in order. Each
+    /// channel holds a few batches, so memory stays flat.
     fn export_csv(
         &self,
         kind: EntityKind,
@@ -376,79 +378,111 @@ impl App {
         out: &mut dyn Write,
         names: &mut Names,
     ) -> Result<usize, AppError> {
-        let mut w = csv_writer(out);
-        w.write_record(columns(kind)).map_err(csv_err)?;
+        let mut header = csv_writer(Vec::new());
+        header.write_record(columns(kind)).map_err(csv_err)?;
+        out.write_all(&header.into_inner().map_err(|e| io(e.into_error()))?)
+            .map_err(io)?;
         let plan = CsvPlan::new(kind);
         let store = &self.store;
         let count = std::thread::scope(|scope| -> Result<usize, AppError> {
-            // Bounded: at most a few batches wait, so memory stays flat.
-            let (send, batches) = std::sync::mpsc::sync_channel::<Result<RawBatch, StoreError>>(4);
+            type Raw = Result<RawBatch, StoreError>;
+            // Batches go to this thread and the helper by turns: even ones here, odd ones
+            // there (the helper's come back as text, in order).
+            let (to_here, here) = std::sync::mpsc::sync_channel::<Raw>(2);
+            let (to_helper, helper_in) = std::sync::mpsc::sync_channel::<Raw>(2);
             scope.spawn(move || {
+                let senders = [to_here, to_helper];
+                let mut turn = 0;
                 let mut batch = Vec::with_capacity(READ_BATCH);
                 for item in store.scan_bytes(kind) {
-                    let full = match item {
-                        Ok(record) => {
-                            batch.push(record);
-                            batch.len() == READ_BATCH
-                        }
+                    match item {
+                        Ok(record) => batch.push(record),
                         Err(e) => {
-                            let _ = send.send(Err(e));
+                            let _ = senders[turn % 2].send(Err(e));
                             return;
                         }
-                    };
-                    // A send fails when the writer stopped (an error): reading stops too.
-                    if full
-                        && send
-                            .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(READ_BATCH))))
-                            .is_err()
-                    {
-                        return;
+                    }
+                    if batch.len() == READ_BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(READ_BATCH));
+                        // A send fails when the writer stopped (an error): reading stops.
+                        if senders[turn % 2].send(Ok(full)).is_err() {
+                            return;
+                        }
+                        turn += 1;
                     }
                 }
                 if !batch.is_empty() {
-                    let _ = send.send(Ok(batch));
+                    let _ = senders[turn % 2].send(Ok(batch));
                 }
             });
             self.preload_names(kind, names);
-            let mut count = 0;
-            for batch in batches {
-                for (id, bytes) in batch? {
-                    // Only the columns' fields are decoded, text borrowed from the bytes.
-                    let record =
-                        Cells::decode(&bytes, &plan.wanted).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?;
-                    if record.deleted {
-                        continue;
+            let names: &Names = names;
+            let plan = &plan;
+            let (to_writer, from_helper) = std::sync::mpsc::sync_channel::<Result<(Vec<u8>, usize), AppError>>(2);
+            scope.spawn(move || {
+                for batch in helper_in {
+                    let text = batch
+                        .map_err(AppError::from)
+                        .and_then(|b| self.csv_batch(plan, &b, names, raw));
+                    if to_writer.send(text).is_err() {
+                        return;
                     }
-                    self.write_csv_row(&mut w, &plan, id, &record, names, raw)?;
-                    count += 1;
                 }
+            });
+            let mut count = 0;
+            for turn in 0.. {
+                let text = if turn % 2 == 0 {
+                    match here.recv() {
+                        Ok(batch) => self.csv_batch(plan, &batch?, names, raw),
+                        Err(_) => break,
+                    }
+                } else {
+                    match from_helper.recv() {
+                        Ok(text) => text,
+                        Err(_) => break,
+                    }
+                };
+                let (text, n) = text?;
+                out.write_all(&text).map_err(io)?;
+                count += n;
             }
             Ok(count)
         })?;
-        w.flush().map_err(io)?;
+        out.flush().map_err(io)?;
         Ok(count)
     }
 
-    /// One CSV row of [`App::export_csv`].
-    fn write_csv_row(
+    /// The CSV text of a batch of stored records (the trashed ones left out) and how many
+    /// rows it holds.
+    fn csv_batch(
         &self,
-        w: &mut csv::Writer<&mut dyn Write>,
         plan: &CsvPlan,
-        id: crate::model::Id,
-        record: &Cells<'_>,
-        names: &mut Names,
+        batch: &[(crate::model::Id, sled::IVec)],
+        names: &Names,
         raw: bool,
-    ) -> Result<(), AppError> {
-        let mut cells = Vec::with_capacity(24);
-        self.csv_cells_of(plan, id, record, names, &mut cells);
-        if !raw {
-            for c in &mut cells {
-                if is_formula(c) || is_escaped(c) {
-                    *c = std::borrow::Cow::Owned(format!("'{c}"));
+    ) -> Result<(Vec<u8>, usize), AppError> {
+        let mut w = csv_writer(Vec::with_capacity(batch.len() * 256));
+        let mut rows = 0;
+        for (id, bytes) in batch {
+            // Only the columns' fields are decoded, text borrowed from the bytes.
+            let record = Cells::decode(bytes, &plan.wanted).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?;
+            if record.deleted {
+                continue;
+            }
+            let mut cells = Vec::with_capacity(24);
+            self.csv_cells_of(plan, *id, &record, names, &mut cells);
+            if !raw {
+                for c in &mut cells {
+                    if is_formula(c) || is_escaped(c) {
+                        *c = std::borrow::Cow::Owned(format!("'{c}"));
+                    }
                 }
             }
+            w.write_record(cells.iter().map(|c| c.as_bytes())).map_err(csv_err)?;
+            rows += 1;
         }
-        w.write_record(cells.iter().map(|c| c.as_bytes())).map_err(csv_err)
+        let text = w.into_inner().map_err(|e| io(e.into_error()))?;
+        Ok((text, rows))
     }
 }
 

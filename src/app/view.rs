@@ -329,20 +329,12 @@ impl App {
         plan: &CsvPlan,
         id: Id,
         record: &'a Cells<'a>,
-        names: &'a mut Names,
+        names: &'a Names,
         out: &mut Vec<Cow<'a, str>>,
     ) {
         out.clear();
         out.push(Cow::Owned(id.to_string()));
         let columns = layout(plan.kind);
-        for (column, slot) in columns.iter().zip(&plan.slots) {
-            if let Column::Name(_, _, target) = column
-                && let Some(rid) = ref_id(record.values[*slot].as_ref())
-            {
-                names.title_ref(self, *target, rid);
-            }
-        }
-        let names: &'a Names = names;
         for (column, slot) in columns.iter().zip(&plan.slots) {
             let value = record.values[*slot].as_ref();
             match column {
@@ -361,17 +353,28 @@ impl App {
                     Some(CellValue::Text(t)) => Cow::Borrowed(t.as_ref()),
                     Some(CellValue::Other(o)) => cell_cow(o),
                 }),
-                Column::Name(..) => {
-                    let name = ref_id(value).and_then(|rid| names.cache.get(&rid));
-                    out.push(name.map_or(Cow::Borrowed(""), |n| Cow::Borrowed(n.as_str())));
-                }
+                Column::Name(_, _, target) => out.push(match ref_id(value) {
+                    // A name the preload did not read is looked up (not kept: `names`
+                    // is shared by the threads that write an export).
+                    Some(rid) => names.cache.get(&rid).map_or_else(
+                        || Cow::Owned(super::dashboard::fast_title(self, *target, rid)),
+                        |n| Cow::Borrowed(n.as_str()),
+                    ),
+                    None => Cow::Borrowed(""),
+                }),
             }
         }
         let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
-            Cow::Owned(t.map_or_else(String::new, |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+            t.map_or_else(String::new, |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         };
-        out.push(time(record.created_at()));
-        out.push(time(record.updated_at()));
+        let created = time(record.created_at());
+        let updated = if record.updated == record.created {
+            created.clone()
+        } else {
+            time(record.updated_at())
+        };
+        out.push(Cow::Owned(created));
+        out.push(Cow::Owned(updated));
     }
 }
 
@@ -454,10 +457,10 @@ mod tests {
                 assert_eq!(cells.deleted, stored.deleted, "{kind} {id}");
                 assert_eq!(cells.created_at(), stored.created_at(), "{kind} {id}");
                 assert_eq!(cells.updated_at(), stored.updated_at(), "{kind} {id}");
-                let (mut names, mut names2) = (Names::default(), Names::default());
+                let (mut names, names2) = (Names::default(), Names::default());
                 let (mut whole, mut lean) = (Vec::new(), Vec::new());
                 app.csv_cells(kind, id, &stored, &mut names, &mut whole);
-                app.csv_cells_of(&plan, id, &cells, &mut names2, &mut lean);
+                app.csv_cells_of(&plan, id, &cells, &names2, &mut lean);
                 assert_eq!(whole, lean, "{kind} {id}");
                 assert_eq!(lean.len(), columns(kind).len(), "{kind}");
                 seen += 1;
