@@ -6,9 +6,21 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
-use super::view::{Names, cell, columns};
+use super::view::{CsvPlan, Names, cell, columns};
 use super::{App, AppError};
 use crate::model::EntityKind;
+use crate::protocol::record::Cells;
+use crate::store::StoreError;
+
+/// Records of a kind beyond which an export reads every name of its linked kinds in one
+/// pass (below, it looks each one up).
+const PRELOAD_ABOVE: usize = 2_000;
+
+/// Records read from sled in one go by [`App::export_csv`]'s reading thread.
+const READ_BATCH: usize = 1_024;
+
+/// A batch of stored records, as read.
+type RawBatch = Vec<(crate::model::Id, sled::IVec)>;
 
 /// Output format (`--format`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -334,11 +346,10 @@ impl App {
         out: &mut dyn Write,
     ) -> Result<usize, AppError> {
         let mut names = Names::default();
-        // Relation names come from one pass over each related kind, not a lookup a row.
-        names.preload_links(self, kind, self.store.count(kind));
         if format == Format::Csv {
             return self.export_csv(kind, raw, out, &mut names);
         }
+        self.preload_names(kind, &mut names);
         let mut sink = Sink::new(format, kind, out)?.raw_cells(raw);
         for item in self.store.live(kind) {
             let (id, stored) = item?;
@@ -347,8 +358,19 @@ impl App {
         sink.finish()
     }
 
+    /// Relation names come from one pass over each related kind, not a lookup a row
+    /// (for a few records, a lookup a row). Counting a big kind would walk it all.
+    fn preload_names(&self, kind: EntityKind, names: &mut Names) {
+        let few = self.store.count_at_most(kind, PRELOAD_ABOVE);
+        names.preload_links(self, kind, if few < PRELOAD_ABOVE { few } else { usize::MAX / 4 });
+    }
+
     /// CSV straight from the stored records: the cells [`Sink`] writes for
-    /// [`App::view`]'s object, without building the object, one record at a time.
+    /// [`App::view`]'s object, without building the object or decoding the fields no
+    /// column shows. Three threads: one reads the records from sled in batches; this one
+    /// reads the linked names, then turns every other batch into CSV text while a
+    /// second thread does the batches between, and writes them all in order. Each
+    /// channel holds a few batches, so memory stays flat.
     fn export_csv(
         &self,
         kind: EntityKind,
@@ -356,13 +378,99 @@ impl App {
         out: &mut dyn Write,
         names: &mut Names,
     ) -> Result<usize, AppError> {
-        let mut w = csv_writer(out);
-        w.write_record(columns(kind)).map_err(csv_err)?;
-        let mut count = 0;
-        for item in self.store.live(kind) {
-            let (id, stored) = item?;
+        let mut header = csv_writer(Vec::new());
+        header.write_record(columns(kind)).map_err(csv_err)?;
+        out.write_all(&header.into_inner().map_err(|e| io(e.into_error()))?)
+            .map_err(io)?;
+        let plan = CsvPlan::new(kind);
+        let store = &self.store;
+        let count = std::thread::scope(|scope| -> Result<usize, AppError> {
+            type Raw = Result<RawBatch, StoreError>;
+            // Batches go to this thread and the helper by turns: even ones here, odd ones
+            // there (the helper's come back as text, in order).
+            let (to_here, here) = std::sync::mpsc::sync_channel::<Raw>(2);
+            let (to_helper, helper_in) = std::sync::mpsc::sync_channel::<Raw>(2);
+            scope.spawn(move || {
+                let senders = [to_here, to_helper];
+                let mut turn = 0;
+                let mut batch = Vec::with_capacity(READ_BATCH);
+                for item in store.scan_bytes(kind) {
+                    match item {
+                        Ok(record) => batch.push(record),
+                        Err(e) => {
+                            let _ = senders[turn % 2].send(Err(e));
+                            return;
+                        }
+                    }
+                    if batch.len() == READ_BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(READ_BATCH));
+                        // A send fails when the writer stopped (an error): reading stops.
+                        if senders[turn % 2].send(Ok(full)).is_err() {
+                            return;
+                        }
+                        turn += 1;
+                    }
+                }
+                if !batch.is_empty() {
+                    let _ = senders[turn % 2].send(Ok(batch));
+                }
+            });
+            self.preload_names(kind, names);
+            let names: &Names = names;
+            let plan = &plan;
+            let (to_writer, from_helper) = std::sync::mpsc::sync_channel::<Result<(Vec<u8>, usize), AppError>>(2);
+            scope.spawn(move || {
+                for batch in helper_in {
+                    let text = batch
+                        .map_err(AppError::from)
+                        .and_then(|b| self.csv_batch(plan, &b, names, raw));
+                    if to_writer.send(text).is_err() {
+                        return;
+                    }
+                }
+            });
+            let mut count = 0;
+            for turn in 0.. {
+                let text = if turn % 2 == 0 {
+                    match here.recv() {
+                        Ok(batch) => self.csv_batch(plan, &batch?, names, raw),
+                        Err(_) => break,
+                    }
+                } else {
+                    match from_helper.recv() {
+                        Ok(text) => text,
+                        Err(_) => break,
+                    }
+                };
+                let (text, n) = text?;
+                out.write_all(&text).map_err(io)?;
+                count += n;
+            }
+            Ok(count)
+        })?;
+        out.flush().map_err(io)?;
+        Ok(count)
+    }
+
+    /// The CSV text of a batch of stored records (the trashed ones left out) and how many
+    /// rows it holds.
+    fn csv_batch(
+        &self,
+        plan: &CsvPlan,
+        batch: &[(crate::model::Id, sled::IVec)],
+        names: &Names,
+        raw: bool,
+    ) -> Result<(Vec<u8>, usize), AppError> {
+        let mut w = csv_writer(Vec::with_capacity(batch.len() * 256));
+        let mut rows = 0;
+        for (id, bytes) in batch {
+            // Only the columns' fields are decoded, text borrowed from the bytes.
+            let record = Cells::decode(bytes, &plan.wanted).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?;
+            if record.deleted {
+                continue;
+            }
             let mut cells = Vec::with_capacity(24);
-            self.csv_cells(kind, id, &stored, names, &mut cells);
+            self.csv_cells_of(plan, *id, &record, names, &mut cells);
             if !raw {
                 for c in &mut cells {
                     if is_formula(c) || is_escaped(c) {
@@ -370,15 +478,11 @@ impl App {
                     }
                 }
             }
-            w.write_record(cells.into_iter().map(|c| match c {
-                std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.as_bytes()),
-                std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o.into_bytes()),
-            }))
-            .map_err(csv_err)?;
-            count += 1;
+            w.write_record(cells.iter().map(|c| c.as_bytes())).map_err(csv_err)?;
+            rows += 1;
         }
-        w.flush().map_err(io)?;
-        Ok(count)
+        let text = w.into_inner().map_err(|e| io(e.into_error()))?;
+        Ok((text, rows))
     }
 }
 

@@ -133,9 +133,15 @@ impl Existing {
         if !has_natural_key(kind) {
             return Ok(me);
         }
-        for item in app.store.live(kind) {
-            let (id, stored) = item?;
-            let (emails, name) = natural_key(kind, &stored.fields);
+        // Only the key's fields are decoded (a full decode of 100k contacts cost a
+        // tenth of an import's time).
+        let keys: Vec<&str> = super::kinds::def(kind)
+            .natural_key
+            .map(|k| k.emails.into_iter().chain(k.name.iter().copied()).collect())
+            .unwrap_or_default();
+        for item in app.store.live_picked(kind, &keys) {
+            let (id, fields) = item?;
+            let (emails, name) = natural_key(kind, &fields);
             for e in &emails {
                 me.by_email.entry(e.clone()).or_default().push(id);
             }
@@ -693,8 +699,10 @@ impl App {
     }
 }
 
-/// Rows written per transaction: large enough to be fast, small enough to keep memory flat.
-pub(crate) const CHUNK: usize = 10_000;
+/// Rows written per transaction: large enough to be fast, small enough to keep memory flat
+/// (sled holds what a transaction replaced until it ends: 10,000 contacts a part took
+/// 490 MB at the peak, 2,000 take 310 MB, in the same time).
+pub(crate) const CHUNK: usize = 2_000;
 
 /// Written by older versions while an import spanned several commits: the records it
 /// wrote, one per line. An interrupted import of theirs is still rolled back the old way

@@ -22,6 +22,19 @@ impl Store {
         })
     }
 
+    /// Every record of a kind as stored bytes, in id order, trashed ones included: for
+    /// reading many records with a decoder of their own (`protocol::record::Cells`).
+    pub(crate) fn scan_bytes(
+        &self,
+        kind: EntityKind,
+    ) -> impl Iterator<Item = Result<(Id, sled::IVec), StoreError>> + '_ {
+        self.entity_tree(kind).iter().map(|item| {
+            let (k, v) = item?;
+            let id = Id::from_slice(&k).ok_or_else(|| StoreError::Corrupt("record key".into()))?;
+            Ok((id, v))
+        })
+    }
+
     /// Every live (not trashed) record of a kind.
     pub fn live(&self, kind: EntityKind) -> impl Iterator<Item = Result<(Id, Stored), StoreError>> + '_ {
         self.scan(kind).filter(|r| !matches!(r, Ok((_, s)) if s.deleted))
