@@ -67,10 +67,7 @@ fn time(app: &App, parts: Parts, field_times: bool, f: &dyn Fn(&report::Data) ->
     for _ in 0..5 {
         let c0 = cpu();
         let t0 = Instant::now();
-        let mut data = app.report_data_with(parts).expect("read");
-        if field_times {
-            app.report_field_times(&mut data).expect("field times");
-        }
+        let data = app.report_data_with(Parts { field_times, ..parts }).expect("read");
         let read = t0.elapsed();
         let t1 = Instant::now();
         let rows = f(&data);

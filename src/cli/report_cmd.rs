@@ -189,11 +189,9 @@ pub fn run(app: &App, args: &ReportArgs, format: Format) -> anyhow::Result<()> {
             ReportCmd::Rfm | ReportCmd::AtRisk | ReportCmd::CrossSell { account: Some(_) }
         ),
         baskets: matches!(args.command, ReportCmd::CrossSell { .. }),
+        field_times: matches!(args.command, ReportCmd::Changes { .. }),
     };
-    let mut data = app.report_data_with(parts)?;
-    if matches!(args.command, ReportCmd::Changes { .. }) {
-        app.report_field_times(&mut data)?;
-    }
+    let data = app.report_data_with(parts)?;
     let now = app.clock().now();
     let (headers, rows, items) = match &args.command {
         ReportCmd::Forecast { by, owner } => {

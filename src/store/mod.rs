@@ -32,6 +32,7 @@ pub use error::StoreError;
 pub use held::{HeldMark, K_USERS_AT};
 pub use meta::SCHEMA_VERSION;
 pub use mutation::{Mutation, Op, Settle};
+pub use read::FieldClocks;
 pub use staged::Staging;
 pub use verify::{Dangling, VerifyReport};
 

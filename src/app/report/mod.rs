@@ -109,7 +109,7 @@ pub struct Data {
     /// Live quote lines.
     pub lines: Vec<QuoteLineRef>,
     /// When each field of each opportunity got its current value (`_created`: when the
-    /// record was made). Read only for `report changes` ([`App::report_field_times`]).
+    /// record was made). Read only for `report changes` ([`Parts::field_times`]).
     pub field_times: HashMap<Id, BTreeMap<String, DateTime<Utc>>>,
 }
 
@@ -232,6 +232,9 @@ pub struct Parts {
     pub customers: bool,
     /// Products, quotes and quote lines: what each account bought (cross-sell).
     pub baskets: bool,
+    /// When each opportunity field got its value (changes), read in the opportunities'
+    /// scan.
+    pub field_times: bool,
 }
 
 impl Parts {
@@ -240,6 +243,7 @@ impl Parts {
         activities: true,
         customers: true,
         baskets: true,
+        field_times: true,
     };
 
     /// Opportunities and users only (forecast, pipeline, win rate, cycle, funnel,
@@ -248,6 +252,7 @@ impl Parts {
         activities: false,
         customers: false,
         baskets: false,
+        field_times: false,
     };
 }
 
@@ -290,7 +295,19 @@ impl App {
             },
             ..Data::default()
         };
-        for (id, f) in self.store.live_fields_all::<OppFields>(EntityKind::Opportunity)? {
+        let opps: Vec<(Id, OppFields, Option<crate::store::FieldClocks>)> = if parts.field_times {
+            let all = self
+                .store
+                .live_fields_clocks_all::<OppFields>(EntityKind::Opportunity)?;
+            all.into_iter().map(|(id, (f, c))| (id, f, Some(c))).collect()
+        } else {
+            let all = self.store.live_fields_all::<OppFields>(EntityKind::Opportunity)?;
+            all.into_iter().map(|(id, f)| (id, f, None)).collect()
+        };
+        for (id, f, clocks) in opps {
+            if let Some(clocks) = clocks {
+                data.field_times.insert(id, field_times(clocks));
+            }
             data.opps.push(Opp {
                 id,
                 name: f.name,
@@ -406,22 +423,16 @@ impl App {
     }
 }
 
-impl App {
-    /// Fills [`Data::field_times`] from the opportunities' field clocks.
-    pub fn report_field_times(&self, data: &mut Data) -> Result<(), AppError> {
-        // Only the clocks and field names are decoded, not the values.
-        for (id, clocks) in self.store.live_clocks_all(EntityKind::Opportunity)? {
-            let times = clocks
-                .into_iter()
-                .filter_map(|(f, c)| {
-                    let ms = i64::try_from(c.wall).ok()?;
-                    Some((f, DateTime::<Utc>::from_timestamp_millis(ms)?))
-                })
-                .collect();
-            data.field_times.insert(id, times);
-        }
-        Ok(())
-    }
+/// When each field got its current value, from its clock (`_created`: when the record
+/// was made).
+fn field_times(clocks: crate::store::FieldClocks) -> BTreeMap<String, DateTime<Utc>> {
+    clocks
+        .into_iter()
+        .filter_map(|(f, c)| {
+            let ms = i64::try_from(c.wall).ok()?;
+            Some((f, DateTime::<Utc>::from_timestamp_millis(ms)?))
+        })
+        .collect()
 }
 
 #[cfg(test)]

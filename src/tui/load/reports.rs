@@ -119,8 +119,7 @@ fn who(o: Option<&String>) -> String {
 pub fn load(app: &App, clock: &Clock, progress: &mut dyn FnMut(usize, usize)) -> Result<ReportsData, AppError> {
     let steps = NAMES.len() + 1;
     progress(0, steps);
-    let mut data = app.report_data()?;
-    app.report_field_times(&mut data)?;
+    let data = app.report_data()?;
     let today = clock.today();
     let now = clock.now();
     let mut tables = Vec::with_capacity(NAMES.len());
