@@ -27,7 +27,18 @@ fn open_as(dir: &Path, role: &str, fresh: bool) -> Arc<App> {
         format!("[quotes]\nrole = \"{role}\"\ndiscount_limits = {{ rep = 15, manager = 40 }}\n"),
     )
     .expect("config");
-    let app = App::open_with_clock(dir, common::clock()).expect("open");
+    // A session just dropped may still have a loading job holding the store for a moment
+    // (sled lets go of its lock when the last handle goes), as a TUI quit and reopened.
+    let mut tries = 0;
+    let app = loop {
+        match App::open_with_clock(dir, common::clock()) {
+            Err(outpost::app::AppError::Store(outpost::store::StoreError::Locked { .. })) if tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => break other.expect("open"),
+        }
+    };
     if fresh {
         app.demo_at(7, 800, &common::now()).expect("demo");
     }
