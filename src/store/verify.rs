@@ -6,6 +6,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use sled::Transactional;
 
+use super::apply::finish;
+use super::write::{add_index_key, remove_index_key};
 use super::{ENTITY_BASE, IDX_PARENT, Store, StoreError, is_packed, keys, packed};
 use crate::model::entity::Index;
 use crate::model::{EntityKind, Id};
@@ -188,27 +190,15 @@ impl Store {
             for (tree, stale, missing) in &diff {
                 let tx = &tx[tree - IDX_PARENT];
                 for key in stale {
-                    if is_packed(*tree) {
-                        packed::remove(tx, key)?;
-                    } else {
-                        tx.remove(key.as_slice())?;
-                    }
+                    remove_index_key(tx, *tree, key)?;
                 }
                 for key in missing {
-                    if is_packed(*tree) {
-                        packed::insert(tx, key)?;
-                    } else {
-                        tx.insert(key.as_slice(), &[] as &[u8])?;
-                    }
+                    add_index_key(tx, *tree, key)?;
                 }
             }
             Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
         });
-        match result {
-            Ok(()) => {}
-            Err(sled::transaction::TransactionError::Abort(e)) => return Err(e),
-            Err(sled::transaction::TransactionError::Storage(e)) => return Err(StoreError::Sled(e)),
-        }
+        finish(result)?;
         self.flush()
     }
 }
@@ -224,20 +214,12 @@ impl Store {
         let tree = self.tree(pos);
         tree.clear()?;
         let write = |chunk: &[Vec<u8>]| {
-            let result = tree.transaction(|tx| {
+            finish(tree.transaction(|tx| {
                 for key in chunk {
-                    if is_packed(pos) {
-                        packed::insert(tx, key)?;
-                    } else {
-                        tx.insert(key.as_slice(), &[] as &[u8])?;
-                    }
+                    add_index_key(tx, pos, key)?;
                 }
                 Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
-            });
-            result.map_err(|e| match e {
-                sled::transaction::TransactionError::Abort(e) => e,
-                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
-            })
+            }))
         };
         let mut chunk = Vec::with_capacity(BATCH);
         for item in self.entity_tree(kind).iter() {

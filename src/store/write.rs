@@ -114,22 +114,33 @@ pub(crate) fn replace<T: TreeWrite>(
     // Only the entries that differ are written: an edit of one field leaves the rest.
     let (before, after) = (entries(old), entries(new));
     for (tree, key) in before.iter().filter(|e| !after.contains(e)) {
-        if is_packed(*tree) {
-            packed::remove(&trees[*tree], key)?;
-        } else {
-            trees[*tree].remove(key)?;
-        }
+        remove_index_key(&trees[*tree], *tree, key)?;
     }
     match new {
         Some(stored) => trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())?,
         None => trees[entity_pos(kind)].remove(id.as_bytes())?,
     }
     for (tree, key) in after.iter().filter(|e| !before.contains(e)) {
-        if is_packed(*tree) {
-            packed::insert(&trees[*tree], key)?;
-        } else {
-            trees[*tree].insert(key, Vec::new())?;
-        }
+        add_index_key(&trees[*tree], *tree, key)?;
     }
     Ok(())
+}
+
+/// Adds `key` to the index tree at `pos`: in its bucket if the tree is packed, else as
+/// a key of its own.
+pub(crate) fn add_index_key<T: TreeWrite>(tree: &T, pos: usize, key: &[u8]) -> Result<(), T::Error> {
+    if is_packed(pos) {
+        packed::insert(tree, key)
+    } else {
+        tree.insert(key, Vec::new())
+    }
+}
+
+/// Removes `key` from the index tree at `pos` (see [`add_index_key`]).
+pub(crate) fn remove_index_key<T: TreeWrite>(tree: &T, pos: usize, key: &[u8]) -> Result<(), T::Error> {
+    if is_packed(pos) {
+        packed::remove(tree, key)
+    } else {
+        tree.remove(key)
+    }
 }
