@@ -245,7 +245,7 @@ fn demo_data_is_not_pushed_unless_the_user_keeps_it() {
     let token = add_user(&srv, None, &["boss", "--role", "manager", "--name", "Maja Berg"]);
     let server = ServerProc::start(&srv, "127.0.0.1:0", None);
     let laptop = Laptop::new(&t, "demo");
-    laptop.ok(&["demo", "--scale", "5"]);
+    laptop.ok(&["demo", "--scale", "200"]);
     let out = laptop.run(&["sync", "login", "--server", &server.url, "--token", &token]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
@@ -292,7 +292,19 @@ fn demo_data_is_not_pushed_unless_the_user_keeps_it() {
         &token,
         "--keep-demo",
     ]);
-    laptop.sync();
+    // Small pushes, so a quote and its lines go in different requests: the demo writes
+    // them as a rep does (a draft, its lines, then the status), so no line reaches the
+    // server after its quote was sent and none is refused.
+    let out = laptop.ok(&["sync", "--batch", "40"]);
+    assert!(!out.contains("held"), "{out}");
+    let held = laptop.json(&["conflicts", "list"]);
+    let held = held.as_array().expect("a list");
+    assert!(
+        held.is_empty(),
+        "nothing is held, yet {} records are: {}",
+        held.len(),
+        held[0]["reason"]
+    );
     let other = Laptop::new(&t, "other");
     other.login(&server.url, &token_for(&srv, "boss"));
     other.sync();
@@ -301,6 +313,21 @@ fn demo_data_is_not_pushed_unless_the_user_keeps_it() {
         accounts,
         "kept demo data reaches the team"
     );
+    for kind in ["quotes", "quote_lines"] {
+        let mine = laptop.records(kind);
+        assert!(!mine.is_empty(), "the demo has {kind}");
+        assert_eq!(
+            other.records(kind).len(),
+            mine.len(),
+            "every one of the {kind} reaches the team"
+        );
+    }
+    let sent = laptop
+        .records("quotes")
+        .iter()
+        .filter(|q| q["status"] != "draft")
+        .count();
+    assert!(sent > 0, "the demo has sent quotes");
 }
 
 fn token_for(srv: &Path, login: &str) -> String {

@@ -328,9 +328,11 @@ impl<'a> Writer<'a> {
         {
             self.opps.push((m.id, a));
         }
-        match self.ids.iter_mut().find(|(k, _)| *k == m.kind) {
-            Some((_, ids)) => ids.push(m.id),
-            None => self.ids.push((m.kind, vec![m.id])),
+        if matches!(m.op, crate::store::Op::Create(_)) {
+            match self.ids.iter_mut().find(|(k, _)| *k == m.kind) {
+                Some((_, ids)) => ids.push(m.id),
+                None => self.ids.push((m.kind, vec![m.id])),
+            }
         }
         self.part.push(m);
         if self.part.len() >= super::import::CHUNK {
@@ -606,21 +608,29 @@ impl App {
         }
         let opps: Vec<(Id, Id)> = std::mem::take(&mut muts.opps);
         let mut line_muts = Vec::new();
+        // As a rep makes them: a draft, its lines, then the status. A quote created sent
+        // would freeze on the server before its lines arrive in a later push.
+        let mut statuses = Vec::new();
         for _ in 0..n(EntityKind::Quote) {
             let (opp, account) = opps[g.rng.usize(..opps.len())];
+            let status = g.pick(&["draft", "draft", "sent", "accepted", "rejected"]);
             let q = Mutation::create(
                 EntityKind::Quote,
                 f(&[
                     ("opportunity_id", json!(opp.to_string())),
                     ("account_id", json!(account.to_string())),
                     ("currency", json!("EUR")),
-                    (
-                        "status",
-                        json!(g.pick(&["draft", "draft", "sent", "accepted", "rejected"])),
-                    ),
+                    ("status", json!("draft")),
                     ("valid_until", json!(g.day(7, 60).to_string())),
                 ]),
             );
+            if status != "draft" {
+                statuses.push(Mutation::update(
+                    EntityKind::Quote,
+                    q.id,
+                    f(&[("status", json!(status))]),
+                ));
+            }
             for pos in 0..g.rng.u32(1..=5) {
                 let p = g.rng.usize(..products.len());
                 line_muts.push(Mutation::create(
@@ -647,6 +657,7 @@ impl App {
             muts.push(q)?;
         }
         muts.extend(line_muts)?;
+        muts.extend(statuses)?;
         for i in 0..n(EntityKind::Activity) {
             let c = g.rng.usize(..contacts_ids.len());
             let account = accounts[contact_account[c]];
