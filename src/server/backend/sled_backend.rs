@@ -28,8 +28,10 @@ const LOG: usize = 3;
 /// have no key here; a replay of one is skipped uncompared, as it always was.
 const SEQS: usize = 4;
 const K_HEAD: &[u8] = b"head";
-/// sled's page cache for the server's data.
-const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// sled's page cache for the server's data. Pushes write and pulls read the log in
+/// order, so a larger cache buys little: at 100k records (409k changes pushed), 24 MB
+/// instead of 64 MB kept the push's time and took the server's peak from 318 to 273 MB.
+const CACHE_BYTES: u64 = 24 * 1024 * 1024;
 const K_SERVER_ID: &[u8] = b"server_id";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
