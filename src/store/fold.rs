@@ -55,43 +55,70 @@ impl Store {
         &self,
         kinds: &[EntityKind],
         field: &str,
-        pick: &dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value>,
+        pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
     ) -> Result<usize, StoreError> {
         if !self.nothing_sent()? {
             return Ok(0);
         }
-        let mut folded = 0;
-        let mut from = 0u64;
-        loop {
-            // One batch of creates to fold, read outside the transaction.
-            let mut batch: Vec<Candidate> = Vec::new();
-            let mut read = 0;
-            let mut last = None;
-            for item in self.tree(OUTBOX).range(from.to_be_bytes()..self.published_end()?) {
-                let (k, v) = item?;
-                read += 1;
-                last = <[u8; 8]>::try_from(k.as_ref()).ok().map(u64::from_be_bytes);
-                let change: Change =
-                    serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("outbox: {e}")))?;
-                if kinds.contains(&change.entity)
-                    && let Some(candidate) = self.fold_candidate(change, field, pick)?
-                {
-                    batch.push(candidate);
+        // The next batch's candidates are read (decoded, picked) on a second thread while
+        // this one writes the last batch; each batch checks its records again when it
+        // writes, so reading ahead never overtakes a change.
+        let (to_write, batches) = std::sync::mpsc::sync_channel::<Result<Vec<Candidate>, StoreError>>(0);
+        let folded = std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut from = 0u64;
+                loop {
+                    let read = self.fold_candidates(from, kinds, field, pick);
+                    let next = read.as_ref().ok().and_then(|(_, next)| *next);
+                    if to_write.send(read.map(|(batch, _)| batch)).is_err() {
+                        return;
+                    }
+                    match next {
+                        Some(seq) => from = seq,
+                        None => return,
+                    }
                 }
-                if read == BATCH {
-                    break;
-                }
+            });
+            let mut folded = 0;
+            for batch in batches {
+                folded += self.fold_batch(&batch?, field)?;
             }
-            folded += self.fold_batch(&batch, field)?;
-            match last {
-                Some(seq) if read == BATCH => from = seq + 1,
-                _ => break,
-            }
-        }
+            Ok::<_, StoreError>(folded)
+        })?;
         if folded > 0 {
             self.flush()?;
         }
         Ok(folded)
+    }
+
+    /// The candidates among [`BATCH`] outbox entries from sequence number `from`, and
+    /// where the next batch starts (`None` at the end of the outbox).
+    fn fold_candidates(
+        &self,
+        from: u64,
+        kinds: &[EntityKind],
+        field: &str,
+        pick: &dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value>,
+    ) -> Result<(Vec<Candidate>, Option<u64>), StoreError> {
+        let mut batch: Vec<Candidate> = Vec::new();
+        let mut read = 0;
+        let mut last = None;
+        for item in self.tree(OUTBOX).range(from.to_be_bytes()..self.published_end()?) {
+            let (k, v) = item?;
+            read += 1;
+            last = <[u8; 8]>::try_from(k.as_ref()).ok().map(u64::from_be_bytes);
+            let change: Change = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("outbox: {e}")))?;
+            if kinds.contains(&change.entity)
+                && let Some(candidate) = self.fold_candidate(change, field, pick)?
+            {
+                batch.push(candidate);
+            }
+            if read == BATCH {
+                break;
+            }
+        }
+        let next = last.filter(|_| read == BATCH).map(|seq| seq + 1);
+        Ok((batch, next))
     }
 
     /// The record of a create whose `field` may be folded, with the new value.

@@ -9,7 +9,7 @@ use super::client::Api;
 use super::error::SyncError;
 use crate::model::{EntityKind, Hlc, Id};
 use crate::protocol::merge;
-use crate::protocol::wire::{Entry, PushRequest, WhoAmI};
+use crate::protocol::wire::{Entry, PullResponse, PushRequest, WhoAmI};
 use crate::protocol::{CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED, Outcome, Side, Stored};
 use crate::store::{Hold, Mutation, Op, Remote, Store};
 
@@ -738,6 +738,49 @@ fn pull(
     report: &mut Report,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), SyncError> {
+    // Pages are fetched here and applied in order on a second thread, so the next page
+    // crosses the network (and is decoded) while the last one is written; the hand-over
+    // waits for the applying thread, so at most two pages are held. A page is applied
+    // with its cursor in one transaction, so a failure on either side leaves the store
+    // at the last page applied.
+    let (to_apply, pages) = std::sync::mpsc::sync_channel::<PullResponse>(0);
+    let (to_report, applied) = std::sync::mpsc::channel::<Result<PageReport, SyncError>>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for page in pages {
+                let result = apply_page(store, &page, server);
+                let failed = result.is_err();
+                if to_report.send(result).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let fetched = fetch_pages(store, api, opts, report, &to_apply, &applied, progress);
+        drop(to_apply);
+        // What was fetched is applied before the sync answers, even after a fetch failed.
+        let mut outcome = fetched;
+        for result in applied {
+            match result {
+                Ok(page) => page.add_to(report, progress),
+                Err(e) => outcome = outcome.and(Err(e)),
+            }
+        }
+        outcome
+    })
+}
+
+/// Fetches pages after the store's cursor and hands them to the applying thread,
+/// reporting the pages it has applied meanwhile; stops at the end of the log, or with
+/// the applying thread's error.
+fn fetch_pages(
+    store: &Store,
+    api: &dyn Api,
+    opts: Options,
+    report: &mut Report,
+    to_apply: &std::sync::mpsc::SyncSender<PullResponse>,
+    applied: &std::sync::mpsc::Receiver<Result<PageReport, SyncError>>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), SyncError> {
     let mut cursor = store.sync_state()?.cursor;
     loop {
         let page = api.pull(store.replica(), cursor, opts.page)?;
@@ -750,27 +793,63 @@ fn pull(
         for (kind, n) in &page.unknown {
             *report.unknown_kinds.entry(kind.clone()).or_default() += n;
         }
-        let items: Vec<Incoming> = page.entries.iter().map(Incoming::new).collect();
-        let applied = store.apply_remote_within(&items, page.next, server.now_ms, server.skew_ms)?;
-        let (users, others): (Vec<&Entry>, Vec<&Entry>) = page
-            .entries
-            .iter()
-            .filter(|e| e.change.replica != store.replica())
-            .partition(|e| e.actor == crate::protocol::wire::DIRECTORY_ACTOR);
-        report.received += others.len();
-        report.users += users.len();
-        report.conflicts += applied.conflicts;
-        report.future_clocks += applied.future_clocks;
-        report.reverted += items.iter().filter(|i| i.reverts()).count();
-        progress(Progress::Pull {
-            cursor: page.next,
-            head: page.head,
-        });
-        if !page.more || page.next == cursor {
+        let last = !page.more || page.next == cursor;
+        cursor = page.next;
+        if to_apply.send(page).is_err() {
+            return Ok(()); // the applying thread stopped on an error, which `pull` reports
+        }
+        while let Ok(page) = applied.try_recv() {
+            page?.add_to(report, progress);
+        }
+        if last {
             return Ok(());
         }
-        cursor = page.next;
     }
+}
+
+/// What applying one pulled page did.
+struct PageReport {
+    received: usize,
+    users: usize,
+    conflicts: usize,
+    future_clocks: usize,
+    reverted: usize,
+    cursor: u64,
+    head: u64,
+}
+
+impl PageReport {
+    fn add_to(&self, report: &mut Report, progress: &mut dyn FnMut(Progress)) {
+        report.received += self.received;
+        report.users += self.users;
+        report.conflicts += self.conflicts;
+        report.future_clocks += self.future_clocks;
+        report.reverted += self.reverted;
+        progress(Progress::Pull {
+            cursor: self.cursor,
+            head: self.head,
+        });
+    }
+}
+
+/// Applies one pulled page with its cursor (one transaction).
+fn apply_page(store: &Store, page: &PullResponse, server: ServerClock) -> Result<PageReport, SyncError> {
+    let items: Vec<Incoming> = page.entries.iter().map(Incoming::new).collect();
+    let applied = store.apply_remote_within(&items, page.next, server.now_ms, server.skew_ms)?;
+    let (users, others): (Vec<&Entry>, Vec<&Entry>) = page
+        .entries
+        .iter()
+        .filter(|e| e.change.replica != store.replica())
+        .partition(|e| e.actor == crate::protocol::wire::DIRECTORY_ACTOR);
+    Ok(PageReport {
+        received: others.len(),
+        users: users.len(),
+        conflicts: applied.conflicts,
+        future_clocks: applied.future_clocks,
+        reverted: items.iter().filter(|i| i.reverts()).count(),
+        cursor: page.next,
+        head: page.head,
+    })
 }
 
 /// After a pull: if the server's users (the User records pulled, with their roles)
@@ -1038,6 +1117,100 @@ mod tests {
             2,
             "the cursor moved past both"
         );
+    }
+
+    /// A server whose log holds `pages` pages of one account each; the page after
+    /// `fails_after` pages never arrives.
+    struct PagedServer {
+        pages: u64,
+        fails_after: u64,
+        pulls: Cell<usize>,
+    }
+
+    impl Api for PagedServer {
+        fn health(&self) -> Result<Health, SyncError> {
+            unreachable!("sync does not ask")
+        }
+        fn whoami(&self) -> Result<WhoAmI, SyncError> {
+            NewerServer {
+                page: String::new(),
+                pulls: Cell::new(0),
+            }
+            .whoami()
+        }
+        fn push(&self, _: &PushRequest) -> Result<PushResponse, SyncError> {
+            Ok(PushResponse::default())
+        }
+        fn pull(&self, _: ReplicaId, after: u64, _: usize) -> Result<PullResponse, SyncError> {
+            self.pulls.set(self.pulls.get() + 1);
+            if after >= self.fails_after {
+                return Err(SyncError::Unreachable {
+                    server: "srv".into(),
+                    detail: "connection reset".into(),
+                });
+            }
+            if after >= self.pages {
+                let end = json!({"entries": [], "next": after, "more": false, "head": self.pages});
+                return Ok(serde_json::from_value(end).expect("page"));
+            }
+            let cursor = after + 1;
+            let mut fields = crate::model::Fields::new();
+            fields.insert("name".into(), json!(format!("Page {cursor}")));
+            let other = ReplicaId(78);
+            let change = Change {
+                replica: other,
+                seq: cursor,
+                hlc: Hlc {
+                    wall: 1_700_000_000_000 + cursor,
+                    counter: 0,
+                    replica: other,
+                },
+                entity: EntityKind::Account,
+                id: Id::new(),
+                op: ChangeOp::Create { fields },
+            };
+            let page = json!({
+                "entries": [{"cursor": cursor, "actor": "bo", "at": "2026-01-01T00:00:00Z", "change": change}],
+                "next": cursor, "more": cursor < self.pages, "head": self.pages,
+            });
+            Ok(serde_json::from_value(page).expect("page"))
+        }
+    }
+
+    #[test]
+    fn pages_fetched_while_others_are_written_all_land_in_order_and_a_lost_page_stops_at_the_last_one() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).expect("open");
+        let api = PagedServer {
+            pages: 5,
+            fails_after: 3,
+            pulls: Cell::new(0),
+        };
+        let mut seen = Vec::new();
+        let err = sync(&store, &api, "http://srv", Options::default(), &mut |p| {
+            if let Progress::Pull { cursor, .. } = p {
+                seen.push(cursor);
+            }
+        })
+        .expect_err("the fourth page is lost");
+        assert!(err.to_string().contains("connection reset"), "{err}");
+        assert_eq!(
+            seen,
+            [1, 2, 3],
+            "the pages fetched before the failure were applied, in order"
+        );
+        assert_eq!(store.sync_state().expect("state").cursor, 3);
+        assert_eq!(store.live(EntityKind::Account).count(), 3);
+        // The next sync goes on from there.
+        let api = PagedServer {
+            pages: 5,
+            fails_after: u64::MAX,
+            pulls: Cell::new(0),
+        };
+        let report = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
+        assert_eq!(report.received, 2, "from the cursor on");
+        assert_eq!(store.sync_state().expect("state").cursor, 5);
+        assert_eq!(store.live(EntityKind::Account).count(), 5);
     }
 
     /// A server at a given time that records what was pushed.
