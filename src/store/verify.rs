@@ -4,8 +4,6 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use sled::Transactional;
-
 use super::apply::finish;
 use super::write::{add_index_key, remove_index_key};
 use super::{ENTITY_BASE, IDX_PARENT, Store, StoreError, is_packed, keys, packed};
@@ -63,13 +61,45 @@ impl VerifyReport {
     }
 }
 
+/// An order-independent summary of a set of index keys: their number and the wrapping
+/// sum of a 128-bit hash of each. Two trees with equal digests hold the same keys (a
+/// false match needs a 128-bit collision), so a healthy store is checked without
+/// holding its keys; only a tree whose digest differs is compared key by key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Digest {
+    count: usize,
+    sum: u128,
+}
+
+impl Digest {
+    fn add(&mut self, key: &[u8]) {
+        use std::hash::{Hash, Hasher};
+        let half = |salt: u8| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            salt.hash(&mut h);
+            key.hash(&mut h);
+            h.finish()
+        };
+        self.count += 1;
+        self.sum = self.sum.wrapping_add(u128::from(half(0)) << 64 | u128::from(half(1)));
+    }
+}
+
+/// A live record's link, kept while the scan learns which records exist.
+struct LinkFrom {
+    kind: EntityKind,
+    id: Id,
+    link: crate::model::entity::Link,
+}
+
 impl Store {
-    /// Index entries a full scan of the records says should exist, per index tree.
-    fn expected_indexes(&self, report: &mut VerifyReport) -> Result<Vec<BTreeSet<Vec<u8>>>, StoreError> {
-        let mut expected = vec![BTreeSet::new(); ENTITY_BASE];
+    /// Scans every record once: counts them, reports the ones that do not decode and the
+    /// links that name no record, and hands each live record's index entries (tree,
+    /// key) to `entry`, one record at a time.
+    fn scan_records(&self, report: &mut VerifyReport, entry: &mut dyn FnMut(usize, Vec<u8>)) -> Result<(), StoreError> {
         // Every record that exists (trashed ones too), and the links of the live ones.
         let mut exists: HashSet<(EntityKind, Id)> = HashSet::new();
-        let mut links: Vec<(EntityKind, Id, String, crate::model::entity::Link)> = Vec::new();
+        let mut links: Vec<LinkFrom> = Vec::new();
         for kind in EntityKind::ALL {
             for item in self.entity_tree(kind).iter() {
                 let (k, v) = item?;
@@ -93,16 +123,28 @@ impl Store {
                     report.problems.push(format!("{kind} {id}: fields do not decode"));
                     continue;
                 };
-                for (tree, key) in keys::entries(kind, id, &checked) {
-                    expected[tree].insert(key);
+                let mut entries = keys::entries(kind, id, &checked);
+                entries.sort_unstable();
+                entries.dedup();
+                for (tree, key) in entries {
+                    entry(tree, key);
                 }
-                for link in &checked.links {
-                    links.push((kind, id, checked.title.clone(), link.clone()));
-                }
+                links.extend(checked.links.iter().map(|link| LinkFrom {
+                    kind,
+                    id,
+                    link: link.clone(),
+                }));
             }
         }
-        for (kind, id, title, link) in links {
+        for LinkFrom { kind, id, link } in links {
             if !exists.contains(&(link.kind, link.id)) {
+                let title = self
+                    .entity_tree(kind)
+                    .get(id.as_bytes())?
+                    .and_then(|v| super::decode(&v).ok())
+                    .and_then(|s| kind.describe(&s.fields))
+                    .map(|c| c.title)
+                    .unwrap_or_default();
                 report.dangling.push(Dangling {
                     kind,
                     id,
@@ -113,26 +155,82 @@ impl Store {
                 });
             }
         }
-        Ok(expected)
+        Ok(())
+    }
+
+    /// The digest of the entries a full scan of the records says each index tree should
+    /// hold (see [`Store::scan_records`] for what goes into `report`).
+    fn expected_digests(&self, report: &mut VerifyReport) -> Result<Vec<Digest>, StoreError> {
+        let mut digests = vec![Digest::default(); ENTITY_BASE];
+        self.scan_records(report, &mut |tree, key| digests[tree].add(&key))?;
+        Ok(digests)
+    }
+
+    /// The entries a full scan of the records says the index tree at `pos` should hold.
+    fn expected_keys(&self, pos: usize) -> Result<BTreeSet<Vec<u8>>, StoreError> {
+        let mut want = BTreeSet::new();
+        self.scan_records(&mut VerifyReport::default(), &mut |tree, key| {
+            if tree == pos {
+                want.insert(key);
+            }
+        })?;
+        Ok(want)
+    }
+
+    /// The digest of what the index tree at `pos` holds.
+    fn index_digest(&self, pos: usize) -> Result<Digest, StoreError> {
+        let mut digest = Digest::default();
+        if is_packed(pos) {
+            for key in packed::keys(self.tree(pos), Vec::new()) {
+                digest.add(&key?);
+            }
+        } else {
+            for item in self.tree(pos).iter() {
+                digest.add(&item?.0);
+            }
+        }
+        Ok(digest)
+    }
+
+    /// The index trees whose entries differ from what the records say, each with the
+    /// entries it holds that it should not (stale) and the ones it lacks (missing). Held
+    /// in memory one tree at a time, and only for a tree that differs.
+    fn index_differences(
+        &self,
+        report: &mut VerifyReport,
+        mut each: impl FnMut(usize, Vec<Vec<u8>>, Vec<Vec<u8>>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let expected = self.expected_digests(report)?;
+        for (tree, want) in expected.iter().enumerate().skip(IDX_PARENT) {
+            let have = self.index_digest(tree)?;
+            report.index_entries += have.count;
+            if have == *want {
+                continue;
+            }
+            let want = self.expected_keys(tree)?;
+            let have = self.index_keys(tree)?;
+            let stale = have.difference(&want).cloned().collect();
+            let missing = want.difference(&have).cloned().collect();
+            each(tree, stale, missing)?;
+        }
+        Ok(())
     }
 
     /// Checks indexes against a full scan, and the outbox for gaps.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let mut report = VerifyReport::default();
-        let expected = self.expected_indexes(&mut report)?;
-        for (tree, want) in expected.iter().enumerate().skip(IDX_PARENT) {
-            let have = self.index_keys(tree)?;
-            report.index_entries += have.len();
+        let mut problems = Vec::new();
+        self.index_differences(&mut report, |tree, stale, missing| {
             let name = String::from_utf8_lossy(&self.tree(tree).name()).into_owned();
-            let missing = want.difference(&have).count();
-            let extra = have.difference(want).count();
-            if missing > 0 {
-                report.problems.push(format!("index {name}: {missing} entries missing"));
+            if !missing.is_empty() {
+                problems.push(format!("index {name}: {} entries missing", missing.len()));
             }
-            if extra > 0 {
-                report.problems.push(format!("index {name}: {extra} stale entries"));
+            if !stale.is_empty() {
+                problems.push(format!("index {name}: {} stale entries", stale.len()));
             }
-        }
+            Ok(())
+        })?;
+        report.problems.extend(problems);
         let acked: u64 = self
             .meta(super::meta::K_ACKED_SEQ)?
             .and_then(|v| v.parse().ok())
@@ -168,37 +266,25 @@ impl Store {
         Ok(report)
     }
 
-    /// Rebuilds every index from the records (migrations, `check --repair`), in one
-    /// transaction over the index trees: stale entries are removed and missing ones
-    /// added together, so a crash leaves the old indexes or the new ones, never cleared
-    /// ones. The records are scanned first; the callers (a migration at open, `check
-    /// --repair`) hold the store alone, so no write runs between the scan and the swap.
+    /// Rebuilds every index from the records (migrations, `check --repair`): in each index
+    /// tree that differs from what the records say, stale entries are removed and
+    /// missing ones added in one transaction, so a crash leaves that tree old or new,
+    /// never cleared (a migration bumps the schema after, so an interrupted one runs
+    /// again). The callers (a migration at open, `check --repair`) hold the store alone,
+    /// so no write runs between the scan and the swap.
     pub fn rebuild_indexes(&self) -> Result<(), StoreError> {
-        let mut scratch = VerifyReport::default();
-        let expected = self.expected_indexes(&mut scratch)?;
-        // Per index tree: the entries to remove and the ones to add.
-        type Keys = Vec<Vec<u8>>;
-        let mut diff: Vec<(usize, Keys, Keys)> = Vec::new();
-        for (tree, want) in expected.iter().enumerate().skip(IDX_PARENT) {
-            let have = self.index_keys(tree)?;
-            let stale = have.difference(want).cloned().collect();
-            let missing = want.difference(&have).cloned().collect();
-            diff.push((tree, stale, missing));
-        }
-        let trees: Vec<sled::Tree> = (IDX_PARENT..expected.len()).map(|t| self.tree(t).clone()).collect();
-        let result = trees.as_slice().transaction(|tx| {
-            for (tree, stale, missing) in &diff {
-                let tx = &tx[tree - IDX_PARENT];
-                for key in stale {
-                    remove_index_key(tx, *tree, key)?;
+        self.index_differences(&mut VerifyReport::default(), |pos, stale, missing| {
+            let tree = self.tree(pos);
+            finish(tree.transaction(|tx| {
+                for key in &stale {
+                    remove_index_key(tx, pos, key)?;
                 }
-                for key in missing {
-                    add_index_key(tx, *tree, key)?;
+                for key in &missing {
+                    add_index_key(tx, pos, key)?;
                 }
-            }
-            Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
-        });
-        finish(result)?;
+                Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
+            }))
+        })?;
         self.flush()
     }
 }
@@ -291,5 +377,50 @@ mod tests {
         let fixed = store.verify().expect("verify");
         assert!(fixed.ok(), "{:?}", fixed.problems);
         assert_eq!(fixed.index_entries, good.index_entries);
+    }
+
+    #[test]
+    fn a_packed_index_with_a_key_swapped_for_another_is_found_and_repaired() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).expect("open");
+        let mut muts = Vec::new();
+        for i in 0..50 {
+            let mut fields = crate::model::Fields::new();
+            fields.insert("kind".into(), json!("call"));
+            fields.insert("subject".into(), json!(format!("Call {i}")));
+            muts.push(Mutation::create(EntityKind::Activity, fields));
+        }
+        store.commit(&muts).expect("create");
+        let good = store.verify().expect("verify");
+        assert!(good.ok(), "{:?}", good.problems);
+        let pos = super::super::index_pos(Index::Touch);
+        let tree = store.tree(pos);
+        let keys: Vec<Vec<u8>> = packed::keys(tree, Vec::new()).map(|k| k.expect("key")).collect();
+        assert_eq!(keys.len(), 50);
+        // As many keys as before, one of them wrong: the count alone would not tell.
+        let mut wrong = keys[7].clone();
+        *wrong.last_mut().expect("a key") ^= 0x55;
+        finish(tree.transaction(|tx| {
+            packed::remove(tx, &keys[7])?;
+            packed::insert(tx, &wrong)?;
+            Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
+        }))
+        .expect("damage");
+        let broken = store.verify().expect("verify");
+        assert_eq!(broken.index_entries, good.index_entries);
+        assert_eq!(broken.problems.len(), 2, "{:?}", broken.problems);
+        assert!(
+            broken
+                .problems
+                .iter()
+                .any(|p| p.contains("idx_touch: 1 entries missing")),
+            "{:?}",
+            broken.problems
+        );
+        store.rebuild_indexes().expect("rebuild");
+        let fixed = store.verify().expect("verify");
+        assert!(fixed.ok(), "{:?}", fixed.problems);
+        let again: Vec<Vec<u8>> = packed::keys(tree, Vec::new()).map(|k| k.expect("key")).collect();
+        assert_eq!(again, keys, "the packed index holds exactly its keys again");
     }
 }
