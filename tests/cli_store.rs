@@ -385,3 +385,40 @@ fn open_raw(path: &std::path::Path) -> sled::Db {
     }
     panic!("sled: {} stayed locked", path.display())
 }
+
+/// `list` in the store's order streams its rows: with `--limit` it gives the first rows
+/// of the whole list, in every format and with filters, and sorting still sees them all.
+#[test]
+fn a_limited_list_is_the_start_of_the_whole_one() {
+    let env = Env::new();
+    env.ok(&["demo", "--scale", "60"]);
+    let all = env.json(&["contact", "list"]);
+    let all = all.as_array().expect("a list");
+    assert!(all.len() > 20);
+    let five = env.json(&["contact", "list", "--limit", "5"]);
+    assert_eq!(five.as_array().expect("a list").as_slice(), &all[..5]);
+    assert_eq!(env.json(&["contact", "list", "--limit", "0"]), serde_json::json!([]));
+    let ndjson = env.ok(&["contact", "list", "--format", "ndjson", "--limit", "3"]);
+    let lines: Vec<serde_json::Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("ndjson line"))
+        .collect();
+    assert_eq!(lines.as_slice(), &all[..3]);
+    let csv = env.ok(&["contact", "list", "--format", "csv", "--limit", "2"]);
+    assert_eq!(csv.lines().count(), 3, "a header and two rows: {csv}");
+    // Sorted or reversed, the limit applies to the whole list.
+    let last = env.json(&["contact", "list", "--desc", "--limit", "1"]);
+    assert_eq!(last[0], all[all.len() - 1]);
+    let by_name = env.json(&["contact", "list", "--sort", "last_name", "--limit", "1"]);
+    let first_name = all
+        .iter()
+        .filter_map(|c| c["last_name"].as_str())
+        .min_by_key(|n| n.to_lowercase())
+        .expect("names");
+    assert_eq!(by_name[0]["last_name"], first_name);
+    // With a filter, the first rows of the filtered list.
+    let account = all[0]["account_id"].as_str().expect("an account").to_string();
+    let theirs = env.json(&["contact", "list", "--account", &account]);
+    let one = env.json(&["contact", "list", "--account", &account, "--limit", "1"]);
+    assert_eq!(one[0], theirs[0]);
+}

@@ -69,6 +69,34 @@ impl App {
     /// Live records of a kind as output objects, narrowed by `query` (filters intersect
     /// through the indexes; a search ranks by fuzzy score).
     pub fn list(&self, kind: EntityKind, query: &ListQuery) -> Result<Vec<Map<String, Value>>, AppError> {
+        let mut rows = Vec::new();
+        let unranked = ListQuery {
+            search: None,
+            ..query.clone()
+        };
+        self.list_each(kind, &unranked, &mut |row| {
+            rows.push(row);
+            Ok(true)
+        })?;
+        if let Some(q) = &query.search {
+            rows = super::search::rank(kind, rows, q);
+        }
+        Ok(rows)
+    }
+
+    /// The records `query` narrows to, in id order, each handed to `row` as it is read,
+    /// until `row` answers false: a listing of a few records of a large store reads no
+    /// further, and a long one is never held whole. A search ranks every match first, so
+    /// it is for [`App::list`].
+    pub fn list_each(
+        &self,
+        kind: EntityKind,
+        query: &ListQuery,
+        row: &mut dyn FnMut(Map<String, Value>) -> Result<bool, AppError>,
+    ) -> Result<(), AppError> {
+        if query.search.is_some() {
+            return Err(AppError::Invalid("a search ranks the whole list: use `list`".into()));
+        }
         let mut filter: Option<Vec<Id>> = None;
         let mut narrow = |ids: Vec<Id>| {
             filter = Some(match filter.take() {
@@ -93,27 +121,27 @@ impl App {
             narrow(self.store.ids_by_index(Index::Stage, kind, &stage.name)?);
         }
         let mut names = Names::default();
-        let mut rows: Vec<Map<String, Value>> = Vec::new();
         match filter {
             Some(mut ids) => {
                 ids.sort();
                 for id in ids {
-                    if let Some(s) = self.store.get(kind, id)?.filter(|s| !s.deleted) {
-                        rows.push(self.view(kind, id, &s, &mut names));
+                    if let Some(s) = self.store.get(kind, id)?.filter(|s| !s.deleted)
+                        && !row(self.view(kind, id, &s, &mut names))?
+                    {
+                        break;
                     }
                 }
             }
             None => {
                 for item in self.store.live(kind) {
                     let (id, s) = item?;
-                    rows.push(self.view(kind, id, &s, &mut names));
+                    if !row(self.view(kind, id, &s, &mut names))? {
+                        break;
+                    }
                 }
             }
         }
-        if let Some(q) = &query.search {
-            rows = super::search::rank(kind, rows, q);
-        }
-        Ok(rows)
+        Ok(())
     }
 
     /// Ids of the records of `child` kind that point at `parent` (live or not).

@@ -110,6 +110,21 @@ fn list(app: &App, kind: EntityKind, args: &ListArgs, format: Format) -> anyhow:
         stage: args.stage.clone(),
         search: args.search.clone(),
     };
+    if query.search.is_none() && args.sort.is_none() && !args.desc {
+        // In the store's order: rows go out as they are read, and a --limit reads no more.
+        let mut out = super::out::stdout();
+        let mut sink = Sink::new(format, kind, &mut out)?;
+        let mut left = args.limit.unwrap_or(usize::MAX);
+        if left > 0 {
+            app.list_each(kind, &query, &mut |row| {
+                sink.push(&row)?;
+                left -= 1;
+                Ok(left > 0)
+            })?;
+        }
+        sink.finish()?;
+        return Ok(());
+    }
     let mut rows = app.list(kind, &query)?;
     if let Some(field) = &args.sort {
         if !rows.is_empty() && !rows[0].contains_key(field) {
