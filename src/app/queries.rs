@@ -69,30 +69,50 @@ impl App {
     /// Live records of a kind as output objects, narrowed by `query` (filters intersect
     /// through the indexes; a search ranks by fuzzy score).
     pub fn list(&self, kind: EntityKind, query: &ListQuery) -> Result<Vec<Map<String, Value>>, AppError> {
-        let mut rows = Vec::new();
         let unranked = ListQuery {
             search: None,
             ..query.clone()
         };
-        self.list_each(kind, &unranked, &mut |row| {
-            rows.push(row);
+        let mut rows = Vec::new();
+        let Some(q) = &query.search else {
+            self.list_each(kind, &unranked, &mut |_, row| {
+                rows.push(row);
+                Ok(true)
+            })?;
+            return Ok(rows);
+        };
+        // A search keeps each row's searched text, not the row, while it reads them all,
+        // then makes again the rows that match.
+        let mut ids = Vec::new();
+        let mut hay = super::search::Haystacks::default();
+        self.list_each(kind, &unranked, &mut |id, row| {
+            hay.push(&super::search::text_of(kind, &row));
+            ids.push(id);
             Ok(true)
         })?;
-        if let Some(q) = &query.search {
-            rows = super::search::rank(kind, rows, q);
+        let ranked = super::search::rank_texts(&hay, q)
+            .unwrap_or_else(|| (0..u32::try_from(ids.len()).unwrap_or(u32::MAX)).collect());
+        let mut names = Names::default();
+        for i in ranked {
+            let Some(id) = ids.get(i as usize).copied() else {
+                continue;
+            };
+            if let Some(s) = self.store.get(kind, id)?.filter(|s| !s.deleted) {
+                rows.push(self.view(kind, id, &s, &mut names));
+            }
         }
         Ok(rows)
     }
 
-    /// The records `query` narrows to, in id order, each handed to `row` as it is read,
-    /// until `row` answers false: a listing of a few records of a large store reads no
-    /// further, and a long one is never held whole. A search ranks every match first, so
-    /// it is for [`App::list`].
+    /// The records `query` narrows to, in id order, each handed to `row` (with its id) as
+    /// it is read, until `row` answers false: a listing of a few records of a large store
+    /// reads no further, and a long one is never held whole. A search ranks every match
+    /// first, so it is for [`App::list`].
     pub fn list_each(
         &self,
         kind: EntityKind,
         query: &ListQuery,
-        row: &mut dyn FnMut(Map<String, Value>) -> Result<bool, AppError>,
+        row: &mut dyn FnMut(Id, Map<String, Value>) -> Result<bool, AppError>,
     ) -> Result<(), AppError> {
         if query.search.is_some() {
             return Err(AppError::Invalid("a search ranks the whole list: use `list`".into()));
@@ -126,7 +146,7 @@ impl App {
                 ids.sort();
                 for id in ids {
                     if let Some(s) = self.store.get(kind, id)?.filter(|s| !s.deleted)
-                        && !row(self.view(kind, id, &s, &mut names))?
+                        && !row(id, self.view(kind, id, &s, &mut names))?
                     {
                         break;
                     }
@@ -135,7 +155,7 @@ impl App {
             None => {
                 for item in self.store.live(kind) {
                     let (id, s) = item?;
-                    if !row(self.view(kind, id, &s, &mut names))? {
+                    if !row(id, self.view(kind, id, &s, &mut names))? {
                         break;
                     }
                 }

@@ -116,7 +116,7 @@ fn list(app: &App, kind: EntityKind, args: &ListArgs, format: Format) -> anyhow:
         let mut sink = Sink::new(format, kind, &mut out)?;
         let mut left = args.limit.unwrap_or(usize::MAX);
         if left > 0 {
-            app.list_each(kind, &query, &mut |row| {
+            app.list_each(kind, &query, &mut |_, row| {
                 sink.push(&row)?;
                 left -= 1;
                 Ok(left > 0)
