@@ -22,7 +22,7 @@ use super::{App, AppError};
 use crate::model::records::{Event, reminder_text};
 use crate::model::recur::{Exdate, Rule, Until, local_instant};
 use crate::model::{EntityKind, Fields, Id};
-use crate::protocol::ical::{instant_of, local_of, write_calendar};
+use crate::protocol::ical::{TaskCalendar, instant_of, local_of, write_calendar};
 use crate::store::Mutation;
 
 /// What an import of a file did.
@@ -440,19 +440,26 @@ impl App {
     }
 
     /// Writes every live task (activities of kind task) as VTODOs in one VCALENDAR.
+    /// The tasks are written as they are read, so memory stays flat whatever their number.
     pub fn export_tasks_ics(&self, out: &mut dyn std::io::Write) -> Result<usize, AppError> {
-        let mut tasks = Vec::new();
+        let mut write = |text: String| {
+            out.write_all(text.as_bytes())
+                .map_err(|e| AppError::io(std::path::Path::new("-"), e))
+        };
+        let mut calendar = TaskCalendar::new(self.clock().now());
+        let mut count = 0;
         for item in self.store.live(EntityKind::Activity) {
             let (id, s) = item?;
             if s.fields.get("kind").and_then(Value::as_str) == Some("task") {
-                tasks.push((id, s.fields));
+                calendar.push(id, &s.fields);
+                count += 1;
+                if let Some(text) = calendar.ready() {
+                    write(text)?;
+                }
             }
         }
-        let mut text = String::new();
-        write_calendar(&[], &tasks, self.clock().now(), &mut text);
-        out.write_all(text.as_bytes())
-            .map_err(|e| AppError::io(std::path::Path::new("-"), e))?;
-        Ok(tasks.len())
+        write(calendar.finish())?;
+        Ok(count)
     }
 
     /// Imports the VEVENTs of an .ics file. Every entry is checked first; with errors

@@ -300,6 +300,44 @@ pub fn write_calendar(events: &[(Id, Event)], tasks: &[(Id, Fields)], now: DateT
     fold_into(out, "END:VCALENDAR");
 }
 
+/// A calendar of tasks only, written as they come: what [`write_calendar`] writes for no
+/// events and these tasks, for a caller that reads them one at a time (`flush` gets the
+/// text so far, every few thousand tasks, and the end).
+pub struct TaskCalendar {
+    text: String,
+    stamp: String,
+}
+
+impl TaskCalendar {
+    /// The calendar's head, stamped `now`.
+    #[must_use]
+    pub fn new(now: DateTime<Utc>) -> Self {
+        let mut text = String::new();
+        calendar_head(&mut text, &BTreeMap::new());
+        Self {
+            text,
+            stamp: ical_utc(now),
+        }
+    }
+
+    /// Adds a task (an activity's fields) as a VTODO.
+    pub fn push(&mut self, id: Id, task: &Fields) {
+        write_todo(&mut self.text, id, task, &self.stamp);
+    }
+
+    /// The text written since the last call, once it is long enough to be worth writing.
+    pub fn ready(&mut self) -> Option<String> {
+        (self.text.len() >= 64 * 1024).then(|| std::mem::take(&mut self.text))
+    }
+
+    /// The rest of the text, with the calendar's end.
+    #[must_use]
+    pub fn finish(mut self) -> String {
+        fold_into(&mut self.text, "END:VCALENDAR");
+        self.text
+    }
+}
+
 fn write_todo(out: &mut String, id: Id, t: &Fields, stamp: &str) {
     let text = |k: &str| t.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
     fold_into(out, "BEGIN:VTODO");
@@ -340,6 +378,36 @@ fn write_todo(out: &mut String, id: Id, t: &Fields, stamp: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_task_calendar_written_as_the_tasks_come_is_the_calendar_of_those_tasks() {
+        let now: DateTime<Utc> = "2026-03-10T12:00:00Z".parse().expect("time");
+        let tasks: Vec<(Id, Fields)> = (0..2000)
+            .map(|i| {
+                let mut f = Fields::new();
+                f.insert("kind".into(), serde_json::json!("task"));
+                f.insert(
+                    "subject".into(),
+                    serde_json::json!(format!("Call back, then write; number {i} — ünïcode")),
+                );
+                f.insert("due".into(), serde_json::json!("2026-03-12"));
+                f.insert("done".into(), serde_json::json!(i % 3 == 0));
+                (Id::new(), f)
+            })
+            .collect();
+        let mut whole = String::new();
+        write_calendar(&[], &tasks, now, &mut whole);
+        let mut streamed = String::new();
+        let mut cal = TaskCalendar::new(now);
+        for (id, f) in &tasks {
+            cal.push(*id, f);
+            if let Some(part) = cal.ready() {
+                streamed.push_str(&part);
+            }
+        }
+        streamed.push_str(&cal.finish());
+        assert_eq!(streamed, whole);
+    }
 
     #[test]
     fn vtimezone_lists_the_real_transitions() {
