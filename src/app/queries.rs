@@ -180,9 +180,13 @@ impl App {
     pub fn trash(&self, kind: Option<EntityKind>) -> Result<Vec<Trashed>, AppError> {
         let mut rows = Vec::new();
         for k in EntityKind::ALL.into_iter().filter(|k| kind.is_none_or(|w| w == *k)) {
-            for item in self.store.scan(k) {
-                let (id, s) = item?;
-                if s.deleted {
+            for item in self.store.scan_bytes(k) {
+                let (id, bytes) = item?;
+                // Most records are live: only whether it is trashed is read of each.
+                let lean = crate::protocol::record::Cells::decode(&bytes, &[])
+                    .map_err(|e| crate::store::StoreError::Corrupt(format!("{k} {id}: {e}")))?;
+                if lean.deleted {
+                    let s = crate::store::decode(&bytes)?;
                     let title = k.describe(&s.fields).map(|c| c.title).unwrap_or_default();
                     let when = s
                         .clocks
