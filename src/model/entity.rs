@@ -217,6 +217,27 @@ impl EntityKind {
             Self::Order => describe::<Order>(fields),
         }
     }
+
+    /// The links of stored fields, read without validating them: what
+    /// [`EntityKind::describe`] gives as `links`, without normalising the rest (the
+    /// sync server reads the links of every pushed create).
+    #[must_use]
+    pub fn links(self, fields: &Fields) -> Option<Vec<Link>> {
+        match self {
+            Self::Account => links_of::<Account>(fields),
+            Self::Contact => links_of::<Contact>(fields),
+            Self::Lead => links_of::<Lead>(fields),
+            Self::Opportunity => links_of::<Opportunity>(fields),
+            Self::Product => links_of::<Product>(fields),
+            Self::Quote => links_of::<Quote>(fields),
+            Self::QuoteLine => links_of::<QuoteLine>(fields),
+            Self::Activity => links_of::<Activity>(fields),
+            Self::Event => links_of::<Event>(fields),
+            Self::User => links_of::<User>(fields),
+            Self::Territory => links_of::<Territory>(fields),
+            Self::Order => links_of::<Order>(fields),
+        }
+    }
 }
 
 impl fmt::Display for EntityKind {
@@ -395,6 +416,10 @@ fn check<R: Record>(fields: &Fields, old: Option<&Fields>, ctx: &Context) -> Res
 
 fn describe<R: Record>(fields: &Fields) -> Option<Checked> {
     parse::<R>(fields).ok().map(|r| summarise(&r))
+}
+
+fn links_of<R: Record>(fields: &Fields) -> Option<Vec<Link>> {
+    parse::<R>(fields).ok().map(|r| r.links())
 }
 
 fn summarise<R: Record>(record: &R) -> Checked {
