@@ -391,12 +391,12 @@ pub trait Record: Serialize + DeserializeOwned {
 
 fn parse<R: Record>(fields: &Fields) -> Result<R, Invalid> {
     // A null means "not set": the field takes its default and validation speaks for it.
-    let set: Fields = fields
+    // The fields are read where they are, not copied first.
+    let set = fields
         .iter()
         .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    R::deserialize(serde_json::Value::Object(set)).map_err(|e| {
+        .map(|(k, v)| (k.as_str(), v));
+    R::deserialize(serde::de::value::MapDeserializer::<_, serde_json::Error>::new(set)).map_err(|e| {
         let msg = e.to_string();
         let field = msg
             .split('`')
