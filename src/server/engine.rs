@@ -2,6 +2,7 @@
 //! the replica's state, then decide for each new change whether the actor may make it,
 //! merge it, and collect the conflicts. The backend only loads and stores.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -435,39 +436,71 @@ enum ModelCheck {
     Refused(String),
 }
 
+/// What the model's checks read besides the record, built once per push: the server's
+/// clock, and the stages an opportunity is checked against (`outpost serve --stages`,
+/// the built-in ones by default; `any` accepts any non-empty name).
+struct Contexts {
+    /// For any record the server's configured stages do not concern.
+    plain: Context,
+    /// For opportunities, when the server configures its stages.
+    stages: Option<Context>,
+}
+
+impl Contexts {
+    fn new(policy: &Policy) -> Self {
+        let plain = Context {
+            now: chrono::DateTime::from_timestamp_millis(i64::try_from(policy.now_ms).unwrap_or(0)).unwrap_or_default(),
+            ..Context::default()
+        };
+        let stages = match STAGES.get() {
+            Some(Some(p)) => Some(Context {
+                pipeline: p.clone(),
+                ..plain.clone()
+            }),
+            _ => None,
+        };
+        Self { plain, stages }
+    }
+
+    /// The context to check `state`, a record of `kind`, in.
+    fn of(&self, kind: EntityKind, state: &Stored) -> Cow<'_, Context> {
+        if kind != EntityKind::Opportunity {
+            return Cow::Borrowed(&self.plain);
+        }
+        if let Some(ctx) = &self.stages {
+            return Cow::Borrowed(ctx);
+        }
+        if !matches!(STAGES.get(), Some(None)) {
+            return Cow::Borrowed(&self.plain);
+        }
+        // Any non-empty name: a pipeline of that one stage.
+        let stage = state.fields.get("stage").and_then(|v| v.as_str()).map(str::trim);
+        match stage.filter(|s| !s.is_empty()) {
+            Some(name) => Cow::Owned(Context {
+                pipeline: Pipeline {
+                    stages: vec![Stage {
+                        name: name.to_string(),
+                        probability: 0,
+                        state: StageState::Open,
+                    }],
+                },
+                ..self.plain.clone()
+            }),
+            None => Cow::Borrowed(&self.plain),
+        }
+    }
+}
+
 /// The model's checks of a record as the server would hold it after `change`: the same
-/// `EntityKind::check` the laptop runs before it writes. Stages are checked against the
-/// server's stages (`outpost serve --stages`, the built-in ones by default; `any`
-/// accepts any non-empty name).
-fn invalid(change: &Change, state: &Stored, old: Option<&Stored>, policy: &Policy) -> ModelCheck {
+/// `EntityKind::check` the laptop runs before it writes, in the context
+/// [`Contexts::of`] gives.
+fn invalid(change: &Change, state: &Stored, old: Option<&Stored>, contexts: &Contexts, schema: u32) -> ModelCheck {
     if !matches!(change.op, ChangeOp::Create { .. } | ChangeOp::Set { .. }) {
         return ModelCheck::NotRun;
     }
-    let mut ctx = Context {
-        now: chrono::DateTime::from_timestamp_millis(i64::try_from(policy.now_ms).unwrap_or(0)).unwrap_or_default(),
-        ..Context::default()
-    };
-    if change.entity == EntityKind::Opportunity {
-        match STAGES.get() {
-            None => {}
-            Some(Some(p)) => ctx.pipeline = p.clone(),
-            Some(None) => {
-                // Any non-empty name: a pipeline of that one stage.
-                let stage = state.fields.get("stage").and_then(|v| v.as_str()).map(str::trim);
-                if let Some(name) = stage.filter(|s| !s.is_empty()) {
-                    ctx.pipeline = Pipeline {
-                        stages: vec![Stage {
-                            name: name.to_string(),
-                            probability: 0,
-                            state: StageState::Open,
-                        }],
-                    };
-                }
-            }
-        }
-    }
+    let ctx = contexts.of(change.entity, state);
     let old = old.filter(|s| merge::exists(s)).map(|s| &s.fields);
-    match change.entity.check_pushed(&state.fields, old, &ctx, policy.schema) {
+    match change.entity.check_pushed(&state.fields, old, &ctx, schema) {
         Ok(_) => ModelCheck::Passed,
         Err(e) => ModelCheck::Refused(format!("{}: {}", e.field, e.message)),
     }
@@ -476,11 +509,17 @@ fn invalid(change: &Change, state: &Stored, old: Option<&Stored>, policy: &Polic
 /// The model's verdict on the record `state` that `change` makes: a value of the wrong
 /// type for its kind fails the whole push; a record the model's checks refuse is
 /// refused alone (`Some(reason)`).
-fn verdict(change: &Change, state: &Stored, old: Option<&Stored>, policy: &Policy) -> Result<Option<String>, ApiError> {
-    let check = invalid(change, state, old, policy);
+fn verdict(
+    change: &Change,
+    state: &Stored,
+    old: Option<&Stored>,
+    contexts: &Contexts,
+    schema: u32,
+) -> Result<Option<String>, ApiError> {
+    let check = invalid(change, state, old, contexts, schema);
     // Checks that passed with this server's schema read every field of `state` as its
     // kind, which is all `describe` asks: no need to read them again.
-    let typed = check == ModelCheck::Passed && policy.schema <= SCHEMA;
+    let typed = check == ModelCheck::Passed && schema <= SCHEMA;
     if !typed && change.entity.describe(&state.fields).is_none() {
         return Err(ApiError::invalid(format!(
             "change {} ({} {}): a value has the wrong type for a {}; nothing was written",
@@ -521,6 +560,7 @@ pub fn plan_batch(
 ) -> Result<(Vec<Draft>, BTreeSet<Key>), ApiError> {
     let mut drafts = Vec::with_capacity(batch.changes.len());
     let mut dirty = BTreeSet::new();
+    let contexts = Contexts::new(policy);
     for (change, created) in batch.changes.iter().zip(&batch.created) {
         let key = (change.entity, change.id);
         let current = records.get(&key);
@@ -546,7 +586,7 @@ pub fn plan_batch(
         }
         let merged = merge::apply(current, change.hlc, &change.op);
         if merged.changed {
-            if let Some(reason) = verdict(change, &merged.state, current, policy)? {
+            if let Some(reason) = verdict(change, &merged.state, current, &contexts, policy.schema)? {
                 drafts.push(refused(change, reason, current));
                 continue;
             }
