@@ -200,8 +200,10 @@ impl<'a> Batch<'a> {
     }
 
     /// The records the links of creates and of sets of a link field name, besides
-    /// `loaded` (already read in full): the server need only say which it holds, so
-    /// [`plan_batch`] can refuse a child whose parent the server does not hold.
+    /// `loaded` (already read in full) and the records the changes touch (which
+    /// [`plan_batch`] knows from `loaded` and what the push creates): the server need
+    /// only say which it holds, so [`plan_batch`] can refuse a child whose parent the
+    /// server does not hold.
     #[must_use]
     pub fn link_keys(&self, loaded: &BTreeMap<Key, Stored>) -> BTreeSet<Key> {
         let mut out = BTreeSet::new();
@@ -216,7 +218,8 @@ impl<'a> Batch<'a> {
                 out.extend(EntityKind::ALL.iter().map(|k| (*k, id)));
             }
         }
-        out.retain(|k| !loaded.contains_key(k));
+        let touched = self.keys();
+        out.retain(|k| !loaded.contains_key(k) && !touched.contains(k));
         out
     }
 }
@@ -835,6 +838,12 @@ mod tests {
             batch.link_keys(&BTreeMap::new()),
             BTreeSet::from([(EntityKind::Account, parent)]),
             "the parent is asked for, not the child"
+        );
+        let account = create(1, 500, parent, json!({"name": "Held Co", "owner": "sara"}));
+        let both = [account, changes[0].clone()];
+        assert!(
+            Batch::new(&both).link_keys(&BTreeMap::new()).is_empty(),
+            "a parent the push itself touches is not asked for"
         );
         let held = BTreeSet::from([(EntityKind::Account, parent)]);
         let (drafts, dirty) =
