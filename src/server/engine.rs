@@ -2,6 +2,7 @@
 //! the replica's state, then decide for each new change whether the actor may make it,
 //! merge it, and collect the conflicts. The backend only loads and stores.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -9,7 +10,7 @@ use axum::http::StatusCode;
 
 use super::auth::Principal;
 use super::error::ApiError;
-use crate::model::entity::{Context, SCHEMA};
+use crate::model::entity::{Context, Link, SCHEMA};
 use crate::model::stage::{Pipeline, Stage, StageState};
 use crate::model::{EntityKind, Hlc, Id, ReplicaId};
 use crate::protocol::merge::{self, Detected};
@@ -166,49 +167,108 @@ pub fn keys(changes: &[Change]) -> BTreeSet<Key> {
     changes.iter().map(|c| (c.entity, c.id)).collect()
 }
 
+/// A push's new changes with the links each create names, read once per push: the
+/// backend loads the records the changes touch ([`Batch::keys`]) in full and asks only
+/// whether it holds the records their links name ([`Batch::link_keys`]); [`plan_batch`]
+/// checks the links without reading the creates again.
+#[derive(Debug)]
+pub struct Batch<'a> {
+    changes: &'a [Change],
+    /// Per change: the links a create names (`None` for any other change, and for a
+    /// create whose values do not fit its kind, which [`plan_batch`] refuses anyway).
+    created: Vec<Option<Vec<Link>>>,
+}
+
+impl<'a> Batch<'a> {
+    /// Reads the links of the creates in `changes`.
+    #[must_use]
+    pub fn new(changes: &'a [Change]) -> Self {
+        let created = changes
+            .iter()
+            .map(|c| match &c.op {
+                ChangeOp::Create { fields } => c.entity.links(fields),
+                _ => None,
+            })
+            .collect();
+        Self { changes, created }
+    }
+
+    /// The records the changes touch.
+    #[must_use]
+    pub fn keys(&self) -> BTreeSet<Key> {
+        keys(self.changes)
+    }
+
+    /// The records the links of creates and of sets of a link field name, besides
+    /// `loaded` (already read in full) and the records the changes touch (which
+    /// [`plan_batch`] knows from `loaded` and what the push creates): the server need
+    /// only say which it holds, so [`plan_batch`] can refuse a child whose parent the
+    /// server does not hold.
+    #[must_use]
+    pub fn link_keys(&self, loaded: &BTreeMap<Key, Stored>) -> BTreeSet<Key> {
+        let mut out = BTreeSet::new();
+        for (c, created) in self.changes.iter().zip(&self.created) {
+            if let Some(links) = created {
+                out.extend(links.iter().map(|l| (l.kind, l.id)));
+            } else if let ChangeOp::Set { field, value, .. } = &c.op
+                && field.ends_with("_id")
+                && let Some(id) = value.as_str().and_then(|s| s.parse::<Id>().ok())
+            {
+                // The kind is not known without the record; every kind is cheap to ask.
+                out.extend(EntityKind::ALL.iter().map(|k| (*k, id)));
+            }
+        }
+        let touched = self.keys();
+        out.retain(|k| !loaded.contains_key(k) && !touched.contains(k));
+        out
+    }
+}
+
 /// The records a set of changes touches, and the records their links name (creates and
-/// sets of a link field): the backend loads both, so [`plan`] can refuse a child whose
-/// parent the server does not hold.
+/// sets of a link field): what the push's rules read.
 #[must_use]
 pub fn keys_with_links(changes: &[Change]) -> BTreeSet<Key> {
     let mut out = keys(changes);
-    for c in changes {
-        match &c.op {
-            ChangeOp::Create { fields } => {
-                if let Some(checked) = c.entity.describe(fields) {
-                    out.extend(checked.links.iter().map(|l| (l.kind, l.id)));
-                }
-            }
-            ChangeOp::Set { field, value, .. } if field.ends_with("_id") => {
-                if let Some(id) = value.as_str().and_then(|s| s.parse::<Id>().ok()) {
-                    // The kind is not known without the record; every kind is cheap to ask.
-                    out.extend(EntityKind::ALL.iter().map(|k| (*k, id)));
-                }
-            }
-            _ => {}
-        }
-    }
+    out.extend(Batch::new(changes).link_keys(&BTreeMap::new()));
     out
 }
 
-/// A link of `change` (a create, or a set of a link field) to a record the server does
-/// not hold, live or in its trash: `records` holds what the push loaded and created so
-/// far (a parent created earlier in the same push counts). Returns the refusal reason.
-fn missing_link(change: &Change, current: Option<&Stored>, records: &BTreeMap<Key, Stored>) -> Option<String> {
-    let (fields, only) = match &change.op {
-        ChangeOp::Create { fields } => (fields.clone(), None),
+/// Whether the server holds `key` (live or in its trash): `records` holds what the push
+/// loaded in full and created so far (a parent created earlier in the same push
+/// counts), `linked` the other records the push's links name that the server holds.
+fn holds(key: &Key, records: &BTreeMap<Key, Stored>, linked: &BTreeSet<Key>) -> bool {
+    records.get(key).map_or_else(|| linked.contains(key), merge::exists)
+}
+
+/// A link of `change` (a create, whose links are `created`, or a set of a link field)
+/// to a record the server does not hold, live or in its trash (see [`holds`]). Returns
+/// the refusal reason.
+fn missing_link(
+    change: &Change,
+    created: Option<&[Link]>,
+    current: Option<&Stored>,
+    held: impl Fn(&Key) -> bool,
+) -> Option<String> {
+    match &change.op {
+        ChangeOp::Create { .. } => first_missing(created?, current, held),
         ChangeOp::Set { field, value, .. } if field.ends_with("_id") => {
-            let mut f = current.map(|s| s.fields.clone()).unwrap_or_default();
-            f.insert(field.clone(), value.clone());
-            (f, Some(field.as_str()))
+            let mut fields = current.map(|s| s.fields.clone()).unwrap_or_default();
+            fields.insert(field.clone(), value.clone());
+            let set: Vec<Link> = change
+                .entity
+                .links(&fields)?
+                .into_iter()
+                .filter(|l| l.field == field)
+                .collect();
+            first_missing(&set, current, held)
         }
-        _ => return None,
-    };
-    let checked = change.entity.describe(&fields)?;
-    for link in &checked.links {
-        if only.is_some_and(|f| f != link.field) {
-            continue;
-        }
+        _ => None,
+    }
+}
+
+/// The refusal reason for the first of `links` to a record the server does not hold.
+fn first_missing(links: &[Link], current: Option<&Stored>, held: impl Fn(&Key) -> bool) -> Option<String> {
+    for link in links {
         // A link the server's record already has was checked when it was written.
         let unchanged = current
             .filter(|s| merge::exists(s))
@@ -218,7 +278,7 @@ fn missing_link(change: &Change, current: Option<&Stored>, records: &BTreeMap<Ke
         if unchanged {
             continue;
         }
-        if !records.get(&(link.kind, link.id)).is_some_and(merge::exists) {
+        if !held(&(link.kind, link.id)) {
             return Some(format!(
                 "its {} is not on the server (held on your laptop?): it goes once its {} does; \
                  fix or discard the {} first",
@@ -368,76 +428,155 @@ fn unknown_owner(change: &Change, policy: &Policy) -> Option<String> {
     ))
 }
 
-/// The model's checks of a record as the server would hold it after `change`: the same
-/// `EntityKind::check` the laptop runs before it writes. Stages are checked against the
-/// server's stages (`outpost serve --stages`, the built-in ones by default; `any`
-/// accepts any non-empty name). Returns the refusal reason, naming the field.
-fn invalid(change: &Change, state: &Stored, old: Option<&Stored>, policy: &Policy) -> Option<String> {
-    if !matches!(change.op, ChangeOp::Create { .. } | ChangeOp::Set { .. }) {
-        return None;
-    }
-    let mut ctx = Context {
-        now: chrono::DateTime::from_timestamp_millis(i64::try_from(policy.now_ms).unwrap_or(0)).unwrap_or_default(),
-        ..Context::default()
-    };
-    if change.entity == EntityKind::Opportunity {
-        match STAGES.get() {
-            None => {}
-            Some(Some(p)) => ctx.pipeline = p.clone(),
-            Some(None) => {
-                // Any non-empty name: a pipeline of that one stage.
-                let stage = state.fields.get("stage").and_then(|v| v.as_str()).map(str::trim);
-                if let Some(name) = stage.filter(|s| !s.is_empty()) {
-                    ctx.pipeline = Pipeline {
-                        stages: vec![Stage {
-                            name: name.to_string(),
-                            probability: 0,
-                            state: StageState::Open,
-                        }],
-                    };
-                }
-            }
-        }
-    }
-    let old = old.filter(|s| merge::exists(s)).map(|s| &s.fields);
-    change
-        .entity
-        .check_pushed(&state.fields, old, &ctx, policy.schema)
-        .err()
-        .map(|e| format!("{}: {}", e.field, e.message))
+/// What the model's checks said of a record as the server would hold it after a change.
+#[derive(Debug, PartialEq)]
+enum ModelCheck {
+    /// Only creates and sets are checked.
+    NotRun,
+    /// The checks passed.
+    Passed,
+    /// The checks refused the record: the reason, naming the field.
+    Refused(String),
 }
 
-/// Plans `changes` against `records` (the server's state of the records they touch,
-/// updated in place). Returns one draft per change, and the keys of the records that
-/// changed. Fails, for the whole push, on a change whose values do not fit its entity
-/// (types that do not parse, a field name starting with `_`). A change the model's
-/// checks refuse, or whose clock is out of bounds, is refused alone, with the reason.
+/// What the model's checks read besides the record, built once per push: the server's
+/// clock, and the stages an opportunity is checked against (`outpost serve --stages`,
+/// the built-in ones by default; `any` accepts any non-empty name).
+struct Contexts {
+    /// For any record the server's configured stages do not concern.
+    plain: Context,
+    /// For opportunities, when the server configures its stages.
+    stages: Option<Context>,
+}
+
+impl Contexts {
+    fn new(policy: &Policy) -> Self {
+        let plain = Context {
+            now: chrono::DateTime::from_timestamp_millis(i64::try_from(policy.now_ms).unwrap_or(0)).unwrap_or_default(),
+            ..Context::default()
+        };
+        let stages = match STAGES.get() {
+            Some(Some(p)) => Some(Context {
+                pipeline: p.clone(),
+                ..plain.clone()
+            }),
+            _ => None,
+        };
+        Self { plain, stages }
+    }
+
+    /// The context to check `state`, a record of `kind`, in.
+    fn of(&self, kind: EntityKind, state: &Stored) -> Cow<'_, Context> {
+        if kind != EntityKind::Opportunity {
+            return Cow::Borrowed(&self.plain);
+        }
+        if let Some(ctx) = &self.stages {
+            return Cow::Borrowed(ctx);
+        }
+        if !matches!(STAGES.get(), Some(None)) {
+            return Cow::Borrowed(&self.plain);
+        }
+        // Any non-empty name: a pipeline of that one stage.
+        let stage = state.fields.get("stage").and_then(|v| v.as_str()).map(str::trim);
+        match stage.filter(|s| !s.is_empty()) {
+            Some(name) => Cow::Owned(Context {
+                pipeline: Pipeline {
+                    stages: vec![Stage {
+                        name: name.to_string(),
+                        probability: 0,
+                        state: StageState::Open,
+                    }],
+                },
+                ..self.plain.clone()
+            }),
+            None => Cow::Borrowed(&self.plain),
+        }
+    }
+}
+
+/// The model's checks of a record as the server would hold it after `change`: the same
+/// `EntityKind::check` the laptop runs before it writes, in the context
+/// [`Contexts::of`] gives.
+fn invalid(change: &Change, state: &Stored, old: Option<&Stored>, contexts: &Contexts, schema: u32) -> ModelCheck {
+    if !matches!(change.op, ChangeOp::Create { .. } | ChangeOp::Set { .. }) {
+        return ModelCheck::NotRun;
+    }
+    let ctx = contexts.of(change.entity, state);
+    let old = old.filter(|s| merge::exists(s)).map(|s| &s.fields);
+    match change.entity.check_pushed(&state.fields, old, &ctx, schema) {
+        Ok(_) => ModelCheck::Passed,
+        Err(e) => ModelCheck::Refused(format!("{}: {}", e.field, e.message)),
+    }
+}
+
+/// The model's verdict on the record `state` that `change` makes: a value of the wrong
+/// type for its kind fails the whole push; a record the model's checks refuse is
+/// refused alone (`Some(reason)`).
+fn verdict(
+    change: &Change,
+    state: &Stored,
+    old: Option<&Stored>,
+    contexts: &Contexts,
+    schema: u32,
+) -> Result<Option<String>, ApiError> {
+    let check = invalid(change, state, old, contexts, schema);
+    // Checks that passed with this server's schema read every field of `state` as its
+    // kind, which is all `describe` asks: no need to read them again.
+    let typed = check == ModelCheck::Passed && schema <= SCHEMA;
+    if !typed && change.entity.describe(&state.fields).is_none() {
+        return Err(ApiError::invalid(format!(
+            "change {} ({} {}): a value has the wrong type for a {}; nothing was written",
+            change.seq, change.entity, change.id, change.entity
+        )));
+    }
+    Ok(match check {
+        ModelCheck::Refused(reason) => Some(reason),
+        ModelCheck::NotRun | ModelCheck::Passed => None,
+    })
+}
+
+/// Plans `changes` against `records` (the server's state of the records they touch and
+/// of the records their links name, updated in place): [`plan_batch`] with every record
+/// loaded in full.
 pub fn plan(
     who: &Principal,
     changes: &[Change],
     records: &mut BTreeMap<Key, Stored>,
     policy: &Policy,
 ) -> Result<(Vec<Draft>, BTreeSet<Key>), ApiError> {
-    let mut drafts = Vec::with_capacity(changes.len());
+    plan_batch(who, &Batch::new(changes), records, &BTreeSet::new(), policy)
+}
+
+/// Plans the changes of `batch` against `records` (the server's state of the records
+/// they touch, and of the quotes of the lines they touch, updated in place) and
+/// `linked` (the other records their links name that the server holds). Returns one
+/// draft per change, and the keys of the records that changed. Fails, for the whole
+/// push, on a change whose values do not fit its entity (types that do not parse, a
+/// field name starting with `_`). A change the model's checks refuse, or whose clock is
+/// out of bounds, is refused alone, with the reason.
+pub fn plan_batch(
+    who: &Principal,
+    batch: &Batch<'_>,
+    records: &mut BTreeMap<Key, Stored>,
+    linked: &BTreeSet<Key>,
+    policy: &Policy,
+) -> Result<(Vec<Draft>, BTreeSet<Key>), ApiError> {
+    let mut drafts = Vec::with_capacity(batch.changes.len());
     let mut dirty = BTreeSet::new();
-    for change in changes {
+    let contexts = Contexts::new(policy);
+    for (change, created) in batch.changes.iter().zip(&batch.created) {
         let key = (change.entity, change.id);
         let current = records.get(&key);
         let clock = change.hlc.check_bounds(policy.now_ms, policy.max_skew_ms);
         if let Err(reason) = clock
             .and_then(|()| permitted(who, current, change))
             .and_then(|()| unknown_owner(change, policy).map_or(Ok(()), Err))
-            .and_then(|()| missing_link(change, current, records).map_or(Ok(()), Err))
+            .and_then(|()| {
+                missing_link(change, created.as_deref(), current, |k| holds(k, records, linked)).map_or(Ok(()), Err)
+            })
             .and_then(|()| frozen_quote(change, current, records).map_or(Ok(()), Err))
         {
-            drafts.push(Draft {
-                change: change.clone(),
-                conflicts: Vec::new(),
-                refused: Some(Refusal {
-                    reason,
-                    current: current.cloned(),
-                }),
-            });
+            drafts.push(refused(change, reason, current));
             continue;
         }
         if let ChangeOp::Set { field, .. } = &change.op
@@ -450,21 +589,8 @@ pub fn plan(
         }
         let merged = merge::apply(current, change.hlc, &change.op);
         if merged.changed {
-            if change.entity.describe(&merged.state.fields).is_none() {
-                return Err(ApiError::invalid(format!(
-                    "change {} ({} {}): a value has the wrong type for a {}; nothing was written",
-                    change.seq, change.entity, change.id, change.entity
-                )));
-            }
-            if let Some(reason) = invalid(change, &merged.state, current, policy) {
-                drafts.push(Draft {
-                    change: change.clone(),
-                    conflicts: Vec::new(),
-                    refused: Some(Refusal {
-                        reason,
-                        current: current.cloned(),
-                    }),
-                });
+            if let Some(reason) = verdict(change, &merged.state, current, &contexts, policy.schema)? {
+                drafts.push(refused(change, reason, current));
                 continue;
             }
             records.insert(key, merged.state);
@@ -477,6 +603,18 @@ pub fn plan(
         });
     }
     Ok((drafts, dirty))
+}
+
+/// The draft of a refused change, with the server's record as it is.
+fn refused(change: &Change, reason: String, current: Option<&Stored>) -> Draft {
+    Draft {
+        change: change.clone(),
+        conflicts: Vec::new(),
+        refused: Some(Refusal {
+            reason,
+            current: current.cloned(),
+        }),
+    }
 }
 
 fn owner_of(fields: &crate::model::Fields) -> Option<&str> {
@@ -681,6 +819,95 @@ mod tests {
         let (drafts, dirty) = plan(&rep, &[account, contact(2)], &mut records, &policy()).expect("plan");
         assert!(drafts.iter().all(|d| d.refused.is_none()), "{drafts:?}");
         assert_eq!(dirty.len(), 2, "the parent created first in the same push counts");
+    }
+
+    #[test]
+    fn a_linked_record_the_server_holds_counts_unread_and_one_it_does_not_is_refused() {
+        let (parent, other, child) = (Id::new(), Id::new(), Id::new());
+        let mut contact = create(
+            1,
+            1000,
+            child,
+            json!({"first_name": "A", "last_name": "B", "account_id": parent.to_string(), "owner": "sara"}),
+        );
+        contact.entity = EntityKind::Contact;
+        let changes = [contact];
+        let batch = Batch::new(&changes);
+        assert_eq!(batch.keys(), BTreeSet::from([(EntityKind::Contact, child)]));
+        assert_eq!(
+            batch.link_keys(&BTreeMap::new()),
+            BTreeSet::from([(EntityKind::Account, parent)]),
+            "the parent is asked for, not the child"
+        );
+        let account = create(1, 500, parent, json!({"name": "Held Co", "owner": "sara"}));
+        let both = [account, changes[0].clone()];
+        assert!(
+            Batch::new(&both).link_keys(&BTreeMap::new()).is_empty(),
+            "a parent the push itself touches is not asked for"
+        );
+        let held = BTreeSet::from([(EntityKind::Account, parent)]);
+        let (drafts, dirty) =
+            plan_batch(&sara(), &batch, &mut BTreeMap::new(), &BTreeSet::new(), &policy()).expect("plan");
+        assert!(drafts[0].refused.is_some() && dirty.is_empty(), "{drafts:?}");
+        let mut records = BTreeMap::new();
+        let (drafts, dirty) = plan_batch(&sara(), &batch, &mut records, &held, &policy()).expect("plan");
+        assert!(drafts[0].refused.is_none() && dirty.len() == 1, "{drafts:?}");
+
+        // A set of a link field asks for every kind of the id it names.
+        let set = Change {
+            seq: 2,
+            hlc: Hlc {
+                wall: 2000,
+                counter: 0,
+                replica: ReplicaId(7),
+            },
+            op: ChangeOp::Set {
+                field: "account_id".into(),
+                value: json!(other.to_string()),
+                base: None,
+            },
+            ..changes[0].clone()
+        };
+        let sets = [set];
+        let batch = Batch::new(&sets);
+        let asked = batch.link_keys(&records);
+        assert_eq!(asked.len(), EntityKind::ALL.len());
+        assert!(asked.contains(&(EntityKind::Account, other)));
+        let (drafts, _) = plan_batch(&sara(), &batch, &mut records.clone(), &held, &policy()).expect("plan");
+        let why = &drafts[0].refused.as_ref().expect("refused").reason;
+        assert!(why.contains("its account is not on the server"), "{why}");
+        let held = BTreeSet::from([(EntityKind::Account, other)]);
+        let (drafts, dirty) = plan_batch(&sara(), &batch, &mut records, &held, &policy()).expect("plan");
+        assert!(drafts[0].refused.is_none() && dirty.len() == 1, "{drafts:?}");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_fails_the_whole_push_for_any_client_schema() {
+        let newer = Policy {
+            schema: SCHEMA + 1,
+            ..policy()
+        };
+        for p in [policy(), newer] {
+            let bad = create(1, 1000, Id::new(), json!({"name": 5, "owner": "sara"}));
+            let err = plan(&sara(), &[bad], &mut BTreeMap::new(), &p).expect_err("fails");
+            assert!(format!("{err:?}").contains("wrong type"), "{err:?}");
+        }
+        // A delete is not checked by the model, but the record it leaves must still read as its kind.
+        let id = Id::new();
+        let mut records = BTreeMap::from([((EntityKind::Account, id), held_by_server(json!({"name": 5})))]);
+        let mut delete = create(1, 1000, id, json!({}));
+        delete.op = ChangeOp::Delete {
+            base: None,
+            seen: BTreeMap::new(),
+        };
+        let boss = Principal {
+            user: "boss".into(),
+            role: Role::Manager,
+            name: None,
+            email: None,
+        };
+        let err = plan(&boss, &[delete], &mut records, &policy()).expect_err("fails");
+        assert!(format!("{err:?}").contains("wrong type"), "{err:?}");
     }
 
     /// A record as the server holds it, created at wall 500 by another replica.

@@ -202,8 +202,12 @@ async fn whoami<B: Backend>(State(b): State<Arc<B>>, headers: HeaderMap) -> Resu
     }))
 }
 
-/// Parses a JSON body: malformed JSON is 400, well-formed JSON of the wrong shape 422.
-fn parse<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+/// Parses a JSON body with `decode`: malformed JSON is 400, well-formed JSON of the wrong
+/// shape 422.
+fn parse<T>(
+    body: Result<Bytes, BytesRejection>,
+    decode: impl FnOnce(&[u8]) -> serde_json::Result<T>,
+) -> Result<T, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large()
@@ -215,7 +219,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) ->
             )
         }
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    decode(&bytes).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
             Category::Data => ApiError::invalid(format!("the request does not fit the API: {e}")),
@@ -278,7 +282,7 @@ async fn push<B: Backend>(
                 ),
             )
         })?;
-    let req: PushRequest = parse(body)?;
+    let req = parse(body, PushRequest::from_json)?;
     let response = b.push(who, req).await?;
     Ok(Json(response).into_response())
 }

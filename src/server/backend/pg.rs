@@ -4,7 +4,7 @@
 //! committed late. A race that PostgreSQL reports (serialization failure, deadlock,
 //! unique violation) becomes `409 retry`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tokio_postgres::error::SqlState;
 
@@ -61,6 +61,14 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// A record's key from its `entity` and `id` columns.
+fn record_key(entity: &str, id: &str) -> Result<Key, BackendError> {
+    match (entity.parse::<EntityKind>(), id.parse::<Id>()) {
+        (Ok(kind), Ok(id)) => Ok((kind, id)),
+        _ => Err(BackendError::storage(format!("damaged record key {entity}/{id}"))),
+    }
+}
+
 fn as_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
@@ -100,17 +108,34 @@ impl PgBackend {
             .map_err(pg_err)?;
         let mut out = BTreeMap::new();
         for row in rows {
-            let entity: String = row.get(0);
-            let id: String = row.get(1);
+            let key = record_key(row.get(0), row.get(1))?;
             let state: String = row.get(2);
-            let (Ok(kind), Ok(id)) = (entity.parse::<EntityKind>(), id.parse::<Id>()) else {
-                return Err(BackendError::storage(format!("damaged record key {entity}/{id}")));
-            };
             let state: Stored =
                 serde_json::from_str(&state).map_err(|e| BackendError::storage(format!("damaged record: {e}")))?;
-            out.insert((kind, id), state);
+            out.insert(key, state);
         }
         Ok(out)
+    }
+
+    /// The keys of `keys` the server holds a record of (live or in the trash), unread.
+    async fn held_records(
+        tx: &tokio_postgres::Transaction<'_>,
+        keys: &BTreeSet<Key>,
+    ) -> Result<BTreeSet<Key>, BackendError> {
+        if keys.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let entities: Vec<&str> = keys.iter().map(|k| k.0.name()).collect();
+        let ids: Vec<String> = keys.iter().map(|k| k.1.to_string()).collect();
+        let rows = tx
+            .query(
+                "SELECT r.entity, r.id FROM outpost_records r \
+                 JOIN unnest($1::text[], $2::text[]) AS k(entity, id) ON r.entity = k.entity AND r.id = k.id",
+                &[&entities, &ids],
+            )
+            .await
+            .map_err(pg_err)?;
+        rows.iter().map(|row| record_key(row.get(0), row.get(1))).collect()
     }
 
     async fn push_tx(&self, who: &Principal, req: &PushRequest) -> Result<PushResponse, BackendError> {
@@ -209,13 +234,15 @@ impl PgBackend {
                 }
             }
         }
-        let keys: Vec<Key> = engine::keys_with_links(fresh).into_iter().collect();
+        let batch = engine::Batch::new(fresh);
+        let keys: Vec<Key> = batch.keys().into_iter().collect();
         let mut records = Self::load_records(tx, &keys).await?;
         let quotes: Vec<Key> = engine::line_quote_keys(fresh, &records).into_iter().collect();
         if !quotes.is_empty() {
             records.extend(Self::load_records(tx, &quotes).await?);
         }
-        let (drafts, dirty) = engine::plan(who, fresh, &mut records, policy)?;
+        let linked = Self::held_records(tx, &batch.link_keys(&records)).await?;
+        let (drafts, dirty) = engine::plan_batch(who, &batch, &mut records, &linked, policy)?;
         let now = chrono::Utc::now();
         let mut response = PushResponse {
             acked: fresh.last().map_or(acked, |c| c.seq),

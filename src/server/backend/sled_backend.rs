@@ -2,7 +2,7 @@
 //! `accounts.json` for users and tokens. One server process; pushes are serialised by a
 //! lock and each is one sled transaction, flushed before the answer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
@@ -142,6 +142,28 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, TxError> {
     serde_json::from_slice(bytes).map_err(|e| abort(BackendError::storage(format!("damaged server data: {e}"))))
 }
 
+/// The records of `keys` the tree holds, in full.
+fn load(tree: &sled::transaction::TransactionalTree, keys: BTreeSet<Key>) -> Result<BTreeMap<Key, Stored>, TxError> {
+    let mut out = BTreeMap::new();
+    for key in keys {
+        if let Some(v) = tree.get(record_key(&key))? {
+            out.insert(key, decode::<Stored>(&v)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The keys of `keys` the tree holds a record of (live or in the trash), unread.
+fn held(tree: &sled::transaction::TransactionalTree, keys: BTreeSet<Key>) -> Result<BTreeSet<Key>, TxError> {
+    let mut out = BTreeSet::new();
+    for key in keys {
+        if tree.get(record_key(&key))?.is_some() {
+            out.insert(key);
+        }
+    }
+    Ok(out)
+}
+
 impl Inner {
     fn push(&self, who: &Principal, req: &PushRequest, policy: &engine::Policy) -> Result<PushResponse, BackendError> {
         let _guard = self.lock.write().map_err(|_| BackendError::storage("lock poisoned"))?;
@@ -204,18 +226,11 @@ impl Inner {
                     super::check_replay(old, json).map_err(abort)?;
                 }
             }
-            let mut records = BTreeMap::new();
-            for key in engine::keys_with_links(fresh) {
-                if let Some(v) = t[RECORDS].get(record_key(&key))? {
-                    records.insert(key, decode::<Stored>(&v)?);
-                }
-            }
-            for key in engine::line_quote_keys(fresh, &records) {
-                if let Some(v) = t[RECORDS].get(record_key(&key))? {
-                    records.insert(key, decode::<Stored>(&v)?);
-                }
-            }
-            let (drafts, dirty) = engine::plan(who, fresh, &mut records, policy).map_err(abort)?;
+            let batch = engine::Batch::new(fresh);
+            let mut records = load(&t[RECORDS], batch.keys())?;
+            records.extend(load(&t[RECORDS], engine::line_quote_keys(fresh, &records))?);
+            let linked = held(&t[RECORDS], batch.link_keys(&records))?;
+            let (drafts, dirty) = engine::plan_batch(who, &batch, &mut records, &linked, policy).map_err(abort)?;
             let mut head = head_of(t[META].get(K_HEAD)?.as_deref());
             let mut response = PushResponse {
                 acked: fresh.last().map_or(acked, |c| c.seq),
