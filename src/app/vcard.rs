@@ -261,6 +261,8 @@ impl App {
     pub fn export_contacts_vcf(&self, version: VcardVersion, out: &mut dyn std::io::Write) -> Result<usize, AppError> {
         let mut text = String::new();
         let mut n = 0;
+        // Each account's name is looked up once, however many contacts it has.
+        let mut orgs: HashMap<Id, String> = HashMap::new();
         for item in self.store.live(EntityKind::Contact) {
             let (id, s) = item?;
             let org = s
@@ -268,9 +270,13 @@ impl App {
                 .get(f::ACCOUNT_ID)
                 .and_then(Value::as_str)
                 .and_then(|a| a.parse::<Id>().ok())
-                .map(|a| self.title(EntityKind::Account, a))
+                .map(|a| {
+                    orgs.entry(a)
+                        .or_insert_with(|| self.title(EntityKind::Account, a))
+                        .as_str()
+                })
                 .filter(|t| !t.is_empty());
-            write_card(&mut text, id, &s.fields, org.as_deref(), version);
+            write_card(&mut text, id, &s.fields, org, version);
             n += 1;
             if text.len() > 1 << 20 {
                 out.write_all(text.as_bytes())
