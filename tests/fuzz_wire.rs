@@ -107,7 +107,7 @@ fn serve(body: &[u8]) {
         logins: Some(std::sync::Arc::new(["sara".to_string()].into_iter().collect())),
     };
     let _ = engine::plan(&sara, fresh, &mut records, &policy);
-    let _ = engine::keys_with_links(fresh);
+    let _ = engine::Batch::new(fresh).link_keys(&records);
     let _ = engine::line_quote_keys(fresh, &records);
 }
 

@@ -224,15 +224,6 @@ impl<'a> Batch<'a> {
     }
 }
 
-/// The records a set of changes touches, and the records their links name (creates and
-/// sets of a link field): what the push's rules read.
-#[must_use]
-pub fn keys_with_links(changes: &[Change]) -> BTreeSet<Key> {
-    let mut out = keys(changes);
-    out.extend(Batch::new(changes).link_keys(&BTreeMap::new()));
-    out
-}
-
 /// Whether the server holds `key` (live or in its trash): `records` holds what the push
 /// loaded in full and created so far (a parent created earlier in the same push
 /// counts), `linked` the other records the push's links name that the server holds.
@@ -312,7 +303,7 @@ fn line_quotes(change: &Change, current: Option<&Stored>) -> Vec<Id> {
 }
 
 /// The quotes of the lines `changes` touch that `records` (as loaded for
-/// [`keys_with_links`]) names but does not hold yet: the backend loads them too, so
+/// [`Batch::keys`]) names but does not hold yet: the backend loads them too, so
 /// [`plan`] can refuse a change to a line of a quote that is frozen on the server.
 #[must_use]
 pub fn line_quote_keys(changes: &[Change], records: &BTreeMap<Key, Stored>) -> BTreeSet<Key> {
@@ -803,7 +794,9 @@ mod tests {
         let mut records = BTreeMap::new();
         let mut load: BTreeMap<Key, Stored> = BTreeMap::new();
         assert!(
-            keys_with_links(&[contact(1)]).contains(&(EntityKind::Account, parent)),
+            Batch::new(&[contact(1)])
+                .link_keys(&BTreeMap::new())
+                .contains(&(EntityKind::Account, parent)),
             "loads the parent"
         );
         let (drafts, dirty) = plan(&rep, &[contact(1)], &mut load, &policy()).expect("plan");

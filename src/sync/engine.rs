@@ -1039,6 +1039,19 @@ mod tests {
     use crate::protocol::wire::{Health, PullResponse, PushResponse};
     use crate::sync::client::Api;
 
+    /// The user `ana` of server `srv`, in `role`, as whoami describes her.
+    fn ana(role: Role) -> WhoAmI {
+        WhoAmI {
+            user: "ana".into(),
+            role,
+            server_id: "srv".into(),
+            name: None,
+            email: None,
+            now: None,
+            max_clock_skew_ms: None,
+        }
+    }
+
     /// A server whose log holds a change of a kind this build does not know (as a newer
     /// server would send it), followed by an account.
     struct NewerServer {
@@ -1051,15 +1064,7 @@ mod tests {
             unreachable!("sync does not ask")
         }
         fn whoami(&self) -> Result<WhoAmI, SyncError> {
-            Ok(WhoAmI {
-                user: "ana".into(),
-                role: Role::Rep,
-                server_id: "srv".into(),
-                name: None,
-                email: None,
-                now: None,
-                max_clock_skew_ms: None,
-            })
+            Ok(ana(Role::Rep))
         }
         fn push(&self, _: &PushRequest) -> Result<PushResponse, SyncError> {
             Ok(PushResponse::default())
@@ -1124,7 +1129,6 @@ mod tests {
     struct PagedServer {
         pages: u64,
         fails_after: u64,
-        pulls: Cell<usize>,
     }
 
     impl Api for PagedServer {
@@ -1132,17 +1136,12 @@ mod tests {
             unreachable!("sync does not ask")
         }
         fn whoami(&self) -> Result<WhoAmI, SyncError> {
-            NewerServer {
-                page: String::new(),
-                pulls: Cell::new(0),
-            }
-            .whoami()
+            Ok(ana(Role::Rep))
         }
         fn push(&self, _: &PushRequest) -> Result<PushResponse, SyncError> {
             Ok(PushResponse::default())
         }
         fn pull(&self, _: ReplicaId, after: u64, _: usize) -> Result<PullResponse, SyncError> {
-            self.pulls.set(self.pulls.get() + 1);
             if after >= self.fails_after {
                 return Err(SyncError::Unreachable {
                     server: "srv".into(),
@@ -1184,7 +1183,6 @@ mod tests {
         let api = PagedServer {
             pages: 5,
             fails_after: 3,
-            pulls: Cell::new(0),
         };
         let mut seen = Vec::new();
         let err = sync(&store, &api, "http://srv", Options::default(), &mut |p| {
@@ -1205,7 +1203,6 @@ mod tests {
         let api = PagedServer {
             pages: 5,
             fails_after: u64::MAX,
-            pulls: Cell::new(0),
         };
         let report = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
         assert_eq!(report.received, 2, "from the cursor on");
@@ -1226,13 +1223,9 @@ mod tests {
         }
         fn whoami(&self) -> Result<WhoAmI, SyncError> {
             Ok(WhoAmI {
-                user: "ana".into(),
-                role: Role::Rep,
-                server_id: "srv".into(),
-                name: None,
-                email: None,
                 now: Some(self.now),
                 max_clock_skew_ms: Some(Hlc::DEFAULT_MAX_SKEW_MS),
+                ..ana(Role::Rep)
             })
         }
         fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError> {
@@ -1352,15 +1345,7 @@ mod tests {
             unreachable!("sync does not ask")
         }
         fn whoami(&self) -> Result<WhoAmI, SyncError> {
-            Ok(WhoAmI {
-                user: "ana".into(),
-                role: Role::Manager,
-                server_id: "srv".into(),
-                name: None,
-                email: None,
-                now: None,
-                max_clock_skew_ms: None,
-            })
+            Ok(ana(Role::Manager))
         }
         fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError> {
             if req.changes.len() > 1000 {
