@@ -1,6 +1,6 @@
 //! Crash test: an import killed with SIGKILL part way leaves a store that opens, passes
 //! the index check, and holds only whole records (an import commits in transactions of
-//! 2,000 rows); the next start of outpost rolls the interrupted import back.
+//! `store::WRITE_BATCH` rows); the next start of outpost rolls the interrupted import back.
 
 mod common;
 
@@ -40,7 +40,11 @@ fn sigkill_during_a_large_import_leaves_a_consistent_store() {
         let report = store.verify().expect("verify");
         assert!(report.ok(), "after a kill at {fraction}: {:?}", report.problems);
         let contacts = store.count(EntityKind::Contact);
-        assert_eq!(contacts % 2_000, 0, "a torn transaction: {contacts} of {ROWS}");
+        assert_eq!(
+            contacts % outpost::store::WRITE_BATCH,
+            0,
+            "a torn transaction: {contacts} of {ROWS}"
+        );
         for item in store.live(EntityKind::Contact) {
             let (_, rec) = item.expect("every record decodes");
             assert!(rec.text("first_name").starts_with("Fïrst") && rec.text("last_name").starts_with("Last"));

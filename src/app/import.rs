@@ -699,10 +699,8 @@ impl App {
     }
 }
 
-/// Rows written per transaction: large enough to be fast, small enough to keep memory flat
-/// (sled holds what a transaction replaced until it ends: 10,000 contacts a part took
-/// 490 MB at the peak, 2,000 take 310 MB, in the same time).
-pub(crate) const CHUNK: usize = 2_000;
+/// Rows written per transaction (see [`crate::store::WRITE_BATCH`]).
+pub(crate) const CHUNK: usize = crate::store::WRITE_BATCH;
 
 /// Written by older versions while an import spanned several commits: the records it
 /// wrote, one per line. An interrupted import of theirs is still rolled back the old way

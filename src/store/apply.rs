@@ -157,8 +157,13 @@ fn hold(
 }
 
 impl Store {
-    /// Applies `items` (one pulled page, in server order) and stores `cursor`, all in one
-    /// transaction, then flushes. A crash leaves either the whole page or none of it.
+    /// Applies `items` (one pulled page, in server order) in transactions of
+    /// [`super::WRITE_BATCH`] items, the last of which stores `cursor`, then flushes (one
+    /// transaction for a page of 2,000 held every node copy it replaced: 290 MB at the peak
+    /// of a 100k-record pull, 156 MB in parts). A crash part way leaves the cursor before
+    /// the page: the next pull fetches it again and merging what was applied once more
+    /// changes nothing (a merge of a change the record already holds is `Unchanged`, and a
+    /// conflict or a hold already stored is not stored twice).
     pub fn apply_remote<R: Remote>(&self, items: &[R], cursor: u64) -> Result<Applied, StoreError> {
         self.apply_remote_within(items, cursor, None, Hlc::DEFAULT_MAX_SKEW_MS)
     }
@@ -176,6 +181,34 @@ impl Store {
         skew_ms: u64,
     ) -> Result<Applied, StoreError> {
         let now_ms = self.clock.now_ms().max(server_now_ms.unwrap_or(0));
+        // An empty page still moves the cursor.
+        let parts: Vec<&[R]> = if items.is_empty() {
+            vec![&[]]
+        } else {
+            items.chunks(super::WRITE_BATCH).collect()
+        };
+        let last = parts.len() - 1;
+        let mut total = Applied::default();
+        for (n, part) in parts.into_iter().enumerate() {
+            let applied = self.apply_part(part, (n == last).then_some(cursor), now_ms, skew_ms)?;
+            total.changed += applied.changed;
+            total.conflicts += applied.conflicts;
+            total.held += applied.held;
+            total.future_clocks += applied.future_clocks;
+        }
+        self.flush()?;
+        Ok(total)
+    }
+
+    /// One transaction of [`Store::apply_remote_within`]: `items`, and `cursor` when it is
+    /// the page's last part.
+    fn apply_part<R: Remote>(
+        &self,
+        items: &[R],
+        cursor: Option<u64>,
+        now_ms: u64,
+        skew_ms: u64,
+    ) -> Result<Applied, StoreError> {
         let result = self.trees.as_slice().transaction(|trees| {
             let mut applied = Applied::default();
             let mut clock = parse_hlc(trees[META].get(K_LAST_HLC)?.as_deref()).map_err(fail)?;
@@ -223,33 +256,40 @@ impl Store {
                 }
             }
             trees[META].insert(K_LAST_HLC, clock.to_string().as_bytes())?;
-            trees[META].insert(K_CURSOR, cursor.to_string().as_bytes())?;
+            if let Some(cursor) = cursor {
+                trees[META].insert(K_CURSOR, cursor.to_string().as_bytes())?;
+            }
             Ok(applied)
         });
-        let applied = finish(result)?;
-        self.flush()?;
-        Ok(applied)
+        finish(result)
     }
 
     /// Drops outbox changes up to `upto` (the server acknowledged them) and remembers
-    /// `upto`, in one transaction. Returns how many were dropped.
+    /// `upto`, in transactions of [`super::WRITE_BATCH`] changes, the last of which
+    /// remembers `upto` (a crash part way leaves acknowledged changes that the next
+    /// acknowledgement drops). Returns how many were dropped.
     pub fn ack_outbox(&self, upto: u64) -> Result<usize, StoreError> {
         let trees = [self.tree(META).clone(), self.tree(OUTBOX).clone()];
-        let result = trees.as_slice().transaction(|t| {
-            let acked = parse_u64(t[0].get(K_ACKED_SEQ)?.as_deref(), 0).map_err(fail)?;
-            if upto <= acked {
-                return Ok(0);
-            }
-            let mut dropped = 0;
-            for seq in acked + 1..=upto {
-                if t[1].remove(&seq.to_be_bytes())?.is_some() {
-                    dropped += 1;
+        let acked = parse_u64(self.tree(META).get(K_ACKED_SEQ)?.as_deref(), 0)?;
+        let mut dropped = 0;
+        let mut from = acked + 1;
+        while from <= upto {
+            let to = upto.min(from + super::WRITE_BATCH as u64 - 1);
+            let result = trees.as_slice().transaction(|t| {
+                let mut n = 0;
+                for seq in from..=to {
+                    if t[1].remove(&seq.to_be_bytes())?.is_some() {
+                        n += 1;
+                    }
                 }
-            }
-            t[0].insert(K_ACKED_SEQ, upto.to_string().as_bytes())?;
-            Ok(dropped)
-        });
-        let dropped = finish(result)?;
+                if to == upto {
+                    t[0].insert(K_ACKED_SEQ, upto.to_string().as_bytes())?;
+                }
+                Ok(n)
+            });
+            dropped += finish(result)?;
+            from = to + 1;
+        }
         self.flush()?;
         Ok(dropped)
     }
@@ -320,6 +360,65 @@ mod tests {
         fn merge(&self, _: Option<&Stored>) -> Outcome {
             Outcome::Unchanged
         }
+    }
+
+    /// A pulled change merged the way the sync engine merges it.
+    struct Merging {
+        id: Id,
+        hlc: Hlc,
+        op: crate::protocol::ChangeOp,
+    }
+
+    impl Remote for Merging {
+        fn target(&self) -> (EntityKind, Id) {
+            (EntityKind::Account, self.id)
+        }
+        fn hlc(&self) -> Hlc {
+            self.hlc
+        }
+        fn conflicts(&self) -> &[Conflict] {
+            &[]
+        }
+        fn merge(&self, current: Option<&Stored>) -> Outcome {
+            crate::protocol::merge::outcome(current, self.hlc, &self.op)
+        }
+    }
+
+    /// A page larger than one transaction is written in parts; the cursor moves with the
+    /// last. Pulling the page again (after a crash between parts) changes nothing.
+    #[test]
+    fn a_page_in_parts_moves_the_cursor_last_and_applies_again_as_a_no_op() {
+        let dir = tempfile::tempdir().expect("temp");
+        let store = Store::open(dir.path()).expect("store");
+        let page: Vec<Merging> = (0..super::super::WRITE_BATCH * 2 + 7)
+            .map(|n| {
+                let mut id = [0u8; 16];
+                id[..8].copy_from_slice(&(n as u64 + 1).to_be_bytes());
+                let mut fields = crate::model::Fields::new();
+                fields.insert("name".into(), serde_json::json!(format!("Account {n}")));
+                Merging {
+                    id: Id::from_slice(&id).expect("id"),
+                    hlc: Hlc {
+                        wall: 1_700_000_000_000 + n as u64,
+                        counter: 0,
+                        replica: ReplicaId(9),
+                    },
+                    op: crate::protocol::ChangeOp::Create { fields },
+                }
+            })
+            .collect();
+        // A crash after the first part: its records are there, the cursor is not.
+        store
+            .apply_part(&page[..super::super::WRITE_BATCH], None, 0, Hlc::DEFAULT_MAX_SKEW_MS)
+            .expect("part");
+        assert_eq!(store.sync_state().expect("state").cursor, 0);
+        let again = store.apply_remote(&page, 3).expect("pull the page again");
+        assert_eq!(again.changed, page.len() - super::super::WRITE_BATCH);
+        assert_eq!(store.sync_state().expect("state").cursor, 3);
+        assert_eq!(store.count(EntityKind::Account), page.len());
+        let once_more = store.apply_remote(&page, 3).expect("and again");
+        assert_eq!(once_more, Applied::default());
+        assert!(store.verify().expect("verify").ok());
     }
 
     /// A laptop whose clock runs 3 hours slow pulls a change another laptop stamped 23

@@ -130,8 +130,8 @@ pub fn write_backup(store: &Store, out: &mut dyn Write) -> Result<BackupSummary,
 /// was interrupted mid-restore and is emptied again ([`Store::discard_restore`]).
 pub(crate) const K_RESTORING: &str = "restore_under_way";
 
-/// Lines written per transaction while restoring.
-const RESTORE_BATCH: usize = 2_000;
+/// Lines written per batch while restoring.
+const RESTORE_BATCH: usize = super::WRITE_BATCH;
 
 /// Why a restore failed.
 #[derive(Debug)]

@@ -22,7 +22,7 @@ use crate::model::EntityKind;
 use crate::protocol::{Change, ChangeOp};
 
 /// Outbox entries read per transaction.
-const BATCH: usize = 2_000;
+const BATCH: usize = super::WRITE_BATCH;
 
 impl Store {
     /// Whether nothing in the outbox can have reached a server (see the module text).

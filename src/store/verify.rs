@@ -291,11 +291,10 @@ impl Store {
 
 impl Store {
     /// Builds one secondary index afresh from the records of `kind` (a migration that
-    /// adds an index): empties its tree, then writes the entries in batches of 2,000 while
+    /// adds an index): empties its tree, then writes the entries in batches of [`super::WRITE_BATCH`] while
     /// streaming the records, so memory stays flat whatever the store's size. Callers
     /// hold the store alone; one interrupted before its schema bump runs again.
     pub(crate) fn fill_index(&self, index: Index, kind: EntityKind) -> Result<(), StoreError> {
-        const BATCH: usize = 2_000;
         let pos = keys::secondary(index);
         let tree = self.tree(pos);
         tree.clear()?;
@@ -307,7 +306,7 @@ impl Store {
                 Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
             }))
         };
-        let mut chunk = Vec::with_capacity(BATCH);
+        let mut chunk = Vec::with_capacity(super::WRITE_BATCH);
         for item in self.entity_tree(kind).iter() {
             let (key, bytes) = item?;
             let stored = super::decode(&bytes)?;
@@ -323,7 +322,7 @@ impl Store {
                     .filter(|(t, _)| *t == pos)
                     .map(|(_, k)| k),
             );
-            if chunk.len() >= BATCH {
+            if chunk.len() >= super::WRITE_BATCH {
                 write(&chunk)?;
                 chunk.clear();
             }
