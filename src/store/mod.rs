@@ -61,11 +61,10 @@ const FIXED_TREES: [&str; 4] = ["meta", "outbox", "idx_parent", "idx_title"];
 /// 200 at 145 and 157 MB, in the same time.
 pub const WRITE_BATCH: usize = 200;
 
-/// sled's page cache. Small on purpose: sled 0.34 keeps pages beyond it anyway (its LRU
-/// has 256 shards that each count a page only after 64 accesses are queued, about 50 MB
-/// of pages at 100k records), so 8 MB instead of 32 took 27-37 MB off `import`,
-/// `backup` and `demo` at 100k with no measurable change in the TUI's loads or keystrokes
-/// (`cargo bench --bench tui`).
+/// sled's page cache on the laptop. 8 MB instead of 32 took 27-37 MB off `import`,
+/// `backup` and `demo` at 100k records, with no measurable change in the TUI's loads or
+/// keystrokes (`cargo bench --bench tui`); a first pull of 100k records takes about 20%
+/// longer. (sled's cache keeps to this size only as patched in `vendor/sled`.)
 const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// sled's page cache: `default`, or `OUTPOST_CACHE_MB` megabytes when that is set to a
