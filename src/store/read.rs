@@ -395,10 +395,12 @@ impl Store {
 
     /// [`Store::live_fields_all`] with the clock of every field (and `_created`,
     /// `_deleted`) of each record, as [`Stored::clocks`](super::Stored) holds them, in
-    /// the same scan: the clocks are read without decoding the values again.
+    /// the same scan: the clocks are read without decoding the values again. `keep`
+    /// names the clocks to keep (`None`: all of them).
     pub fn live_fields_clocks_all<T: serde::de::DeserializeOwned + Send>(
         &self,
         kind: EntityKind,
+        keep: Option<&[&str]>,
     ) -> Result<FieldsAndClocks<T>, StoreError> {
         self.decode_all(kind, |v| {
             let lean: Lean<T> = serde_json::from_slice(v).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?;
@@ -414,6 +416,9 @@ impl Store {
                 .or_insert(c.clock);
             for k in c.fields.0 {
                 clocks.entry(k).or_insert(c.clock);
+            }
+            if let Some(keep) = keep {
+                clocks.retain(|k, _| keep.contains(&k.as_str()));
             }
             Ok(Some((lean.fields, clocks)))
         })
@@ -535,7 +540,19 @@ mod tests {
             .expect("one");
         assert_eq!(all, one);
         assert_eq!(all.len(), 8, "the trashed one is left out");
-        let both: Vec<(Id, (Name, FieldClocks))> = store.live_fields_clocks_all(EntityKind::Account).expect("clocks");
+        let both: Vec<(Id, (Name, FieldClocks))> =
+            store.live_fields_clocks_all(EntityKind::Account, None).expect("clocks");
+        let some: Vec<(Id, (Name, FieldClocks))> = store
+            .live_fields_clocks_all(EntityKind::Account, Some(&["_created", "city"]))
+            .expect("some clocks");
+        for ((_, (_, all)), (_, (_, kept))) in both.iter().zip(&some) {
+            let wanted: FieldClocks = all
+                .iter()
+                .filter(|(k, _)| *k == "_created" || *k == "city")
+                .map(|(k, c)| (k.clone(), *c))
+                .collect();
+            assert_eq!(kept, &wanted, "only the clocks asked for, as they are");
+        }
         let clocks: Vec<(Id, FieldClocks)> = both.iter().map(|(id, (_, c))| (*id, c.clone())).collect();
         let full: Vec<(Id, std::collections::BTreeMap<String, crate::model::Hlc>)> = store
             .live(EntityKind::Account)
@@ -559,7 +576,7 @@ mod tests {
         );
         assert!(
             store
-                .live_fields_clocks_all::<Name>(EntityKind::Account)
+                .live_fields_clocks_all::<Name>(EntityKind::Account, None)
                 .expect("clocks")
                 .is_empty()
         );

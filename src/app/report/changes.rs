@@ -52,6 +52,15 @@ pub fn quarter(day: NaiveDate) -> (NaiveDate, NaiveDate) {
     (start, next.and_then(|n| n.pred_opt()).unwrap_or(day))
 }
 
+/// The field clocks [`changes`] reads (the only ones `report_data` keeps).
+pub(crate) const CLOCKED: [&str; 5] = [
+    crate::protocol::record::CREATED,
+    "amount",
+    "close_date",
+    "probability",
+    "forecast_category",
+];
+
 /// Deals changed since `since` (inclusive) that are in `today`'s quarter now or were
 /// moved out of it; the latest change first.
 #[must_use]

@@ -277,7 +277,12 @@ impl App {
             owner: Option<String>,
             next_step: Option<String>,
             forecast_category: Option<String>,
-            stage_history: crate::model::records::StageHistory,
+            #[serde(deserialize_with = "ordered_history")]
+            stage_history: Vec<StageChange>,
+        }
+        fn ordered_history<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<StageChange>, D::Error> {
+            use serde::Deserialize;
+            Ok(crate::model::records::StageHistory::deserialize(d)?.into_ordered())
         }
         #[derive(serde::Deserialize, Default)]
         #[serde(default)]
@@ -298,7 +303,7 @@ impl App {
         let opps: Vec<(Id, OppFields, Option<crate::store::FieldClocks>)> = if parts.field_times {
             let all = self
                 .store
-                .live_fields_clocks_all::<OppFields>(EntityKind::Opportunity)?;
+                .live_fields_clocks_all::<OppFields>(EntityKind::Opportunity, Some(&changes::CLOCKED))?;
             all.into_iter().map(|(id, (f, c))| (id, f, Some(c))).collect()
         } else {
             let all = self.store.live_fields_all::<OppFields>(EntityKind::Opportunity)?;
@@ -320,7 +325,7 @@ impl App {
                 owner: f.owner.filter(|o| !o.is_empty()),
                 next_step: f.next_step.filter(|s| !s.trim().is_empty()),
                 forecast_category: f.forecast_category.filter(|s| !s.is_empty()),
-                history: f.stage_history.ordered().into_iter().map(|(_, c)| c.clone()).collect(),
+                history: f.stage_history,
             });
         }
         for item in self.store.live_fields::<UserFields>(EntityKind::User) {
