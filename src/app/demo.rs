@@ -311,7 +311,7 @@ impl<'a> Writer<'a> {
     fn new(app: &'a App) -> Self {
         Self {
             app,
-            part: Vec::with_capacity(super::import::CHUNK),
+            part: Vec::with_capacity(crate::store::WRITE_BATCH),
             parts: 0,
             ids: Vec::new(),
             opps: Vec::new(),
@@ -335,7 +335,7 @@ impl<'a> Writer<'a> {
             }
         }
         self.part.push(m);
-        if self.part.len() >= super::import::CHUNK {
+        if self.part.len() >= crate::store::WRITE_BATCH {
             self.app
                 .stage_part("demo", &self.part, self.parts == 0)
                 .map_err(|e| self.failed(e))?;

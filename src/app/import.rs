@@ -21,7 +21,7 @@ use super::spec::{self, Spec};
 use super::{App, AppError};
 use crate::model::money::NumberLocale;
 use crate::model::{EntityKind, Fields, Id};
-use crate::store::Mutation;
+use crate::store::{Mutation, WRITE_BATCH};
 
 /// Columns the export writes that an import ignores (`id` is used for matching).
 const IGNORED: &[&str] = &["created_at", "updated_at", "deleted", "stage_history", "number"];
@@ -312,7 +312,7 @@ impl App {
         let now = self.clock().now();
         let mut errors = Vec::new();
         let mut creates = Vec::new();
-        // Creates are written as they are read, in staged parts of [`CHUNK`] rows (see
+        // Creates are written as they are read, in staged parts of [`WRITE_BATCH`] rows (see
         // `store::staged`: nothing enters the outbox until the last part, and a failure
         // or a crash removes what was written), so memory does not grow with the file.
         // Not for a kind whose rows may name records of the same kind (an account's
@@ -530,7 +530,7 @@ impl App {
                         creates.push(m);
                         create_rows.push(row);
                     }
-                    if stream && errors.is_empty() && creates.len() >= CHUNK {
+                    if stream && errors.is_empty() && creates.len() >= WRITE_BATCH {
                         if let Err(e) = self.stage_part("import", &creates, staged_parts == 0) {
                             let _ = self.discard_staged_write();
                             return Err(commit_error(&where_, &create_rows, 0, e));
@@ -699,16 +699,13 @@ impl App {
     }
 }
 
-/// Rows written per transaction (see [`crate::store::WRITE_BATCH`]).
-pub(crate) const CHUNK: usize = crate::store::WRITE_BATCH;
-
 /// Written by older versions while an import spanned several commits: the records it
 /// wrote, one per line. An interrupted import of theirs is still rolled back the old way
 /// (its records go to the trash through the write path).
 const PENDING: &str = "import_pending";
 
 impl App {
-    /// Commits creates in chunks of [`CHUNK`], and all `updates` with the last chunk, so
+    /// Commits creates in chunks of [`WRITE_BATCH`], and all `updates` with the last chunk, so
     /// an import that stops part way has changed no existing record. An import of more
     /// than one chunk is staged (see `store::staged`): its changes enter the outbox with
     /// the last chunk, so a failure (a full disk, say) or a crash part way removes what
@@ -732,7 +729,7 @@ impl App {
     ) -> Result<(), (usize, crate::store::StoreError)> {
         use crate::store::Staging;
         use crate::store::meta::K_STAGED;
-        let parts: Vec<&[Mutation]> = creates.chunks(CHUNK).collect();
+        let parts: Vec<&[Mutation]> = creates.chunks(WRITE_BATCH).collect();
         let count = parts.len().max(1);
         if count == 1 {
             let all: Vec<Mutation> = creates.iter().chain(updates).cloned().collect();
@@ -759,7 +756,7 @@ impl App {
                 if n > 0 {
                     let _ = self.discard_staged_write();
                 }
-                return Err((n * CHUNK, e));
+                return Err((n * WRITE_BATCH, e));
             }
         }
         Ok(())
@@ -776,7 +773,7 @@ impl App {
         }
         let mut removed = 0;
         loop {
-            let (n, more) = self.store.discard_staged(CHUNK, &done)?;
+            let (n, more) = self.store.discard_staged(WRITE_BATCH, &done)?;
             removed += n;
             if !more {
                 return Ok(removed);
@@ -796,7 +793,7 @@ impl App {
                 op: crate::store::Op::Delete,
             })
             .collect();
-        let parts: Vec<&[Mutation]> = undo.chunks(CHUNK).collect();
+        let parts: Vec<&[Mutation]> = undo.chunks(WRITE_BATCH).collect();
         if parts.is_empty() {
             self.store.commit_with_meta(&[], &[(PENDING, None)])?;
         }

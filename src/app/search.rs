@@ -171,24 +171,9 @@ fn join(parts: impl Iterator<Item = String>) -> String {
     out
 }
 
-/// Ranks output rows of a kind by `query`: rows that do not match are dropped, the best
-/// match comes first, ties keep their order.
-#[must_use]
-pub fn rank(kind: EntityKind, rows: Vec<Map<String, Value>>, query: &str) -> Vec<Map<String, Value>> {
-    let hay: Haystacks = rows.iter().map(|r| text_of(kind, r)).collect();
-    let Some(ranked) = rank_texts(&hay, query) else {
-        return rows;
-    };
-    let mut rows: Vec<Option<Map<String, Value>>> = rows.into_iter().map(Some).collect();
-    ranked
-        .iter()
-        .filter_map(|i| rows.get_mut(*i as usize).and_then(Option::take))
-        .collect()
-}
-
 /// The positions of the texts in `hay` that match `query`, best first, ties in order;
-/// `None` when the query filters nothing (blank). The ranking [`rank`] applies to rows,
-/// for a caller that keeps only each row's text while it reads them.
+/// `None` when the query filters nothing (blank). For a caller that keeps only each
+/// row's text while it reads them (`App::list`).
 #[must_use]
 pub fn rank_texts(hay: &Haystacks, query: &str) -> Option<Vec<u32>> {
     let base: Vec<u32> = (0..u32::try_from(hay.len()).unwrap_or(u32::MAX)).collect();

@@ -58,6 +58,15 @@ pub struct Applied {
     pub future_clocks: usize,
 }
 
+impl std::ops::AddAssign for Applied {
+    fn add_assign(&mut self, other: Self) {
+        self.changed += other.changed;
+        self.conflicts += other.conflicts;
+        self.held += other.held;
+        self.future_clocks += other.future_clocks;
+    }
+}
+
 /// The sync bookkeeping kept in `meta`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SyncState {
@@ -190,11 +199,7 @@ impl Store {
         let last = parts.len() - 1;
         let mut total = Applied::default();
         for (n, part) in parts.into_iter().enumerate() {
-            let applied = self.apply_part(part, (n == last).then_some(cursor), now_ms, skew_ms)?;
-            total.changed += applied.changed;
-            total.conflicts += applied.conflicts;
-            total.held += applied.held;
-            total.future_clocks += applied.future_clocks;
+            total += self.apply_part(part, (n == last).then_some(cursor), now_ms, skew_ms)?;
         }
         self.flush()?;
         Ok(total)

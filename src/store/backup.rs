@@ -130,9 +130,6 @@ pub fn write_backup(store: &Store, out: &mut dyn Write) -> Result<BackupSummary,
 /// was interrupted mid-restore and is emptied again ([`Store::discard_restore`]).
 pub(crate) const K_RESTORING: &str = "restore_under_way";
 
-/// Lines written per batch while restoring.
-const RESTORE_BATCH: usize = super::WRITE_BATCH;
-
 /// Why a restore failed.
 #[derive(Debug)]
 pub enum RestoreError {
@@ -300,7 +297,7 @@ impl Store {
                     );
                 }
             }
-            if part.len() >= RESTORE_BATCH {
+            if part.len() >= super::WRITE_BATCH {
                 self.write_part(&mut part)?;
             }
         }

@@ -21,9 +21,6 @@ use super::{META, OUTBOX, Store, StoreError, Stored, entity_pos, write};
 use crate::model::EntityKind;
 use crate::protocol::{Change, ChangeOp};
 
-/// Outbox entries read per transaction.
-const BATCH: usize = super::WRITE_BATCH;
-
 impl Store {
     /// Whether nothing in the outbox can have reached a server (see the module text).
     pub fn nothing_sent(&self) -> Result<bool, StoreError> {
@@ -91,7 +88,7 @@ impl Store {
         Ok(folded)
     }
 
-    /// The candidates among [`BATCH`] outbox entries from sequence number `from`, and
+    /// The candidates among [`super::WRITE_BATCH`] outbox entries from sequence number `from`, and
     /// where the next batch starts (`None` at the end of the outbox).
     fn fold_candidates(
         &self,
@@ -113,11 +110,11 @@ impl Store {
             {
                 batch.push(candidate);
             }
-            if read == BATCH {
+            if read == super::WRITE_BATCH {
                 break;
             }
         }
-        let next = last.filter(|_| read == BATCH).map(|seq| seq + 1);
+        let next = last.filter(|_| read == super::WRITE_BATCH).map(|seq| seq + 1);
         Ok((batch, next))
     }
 

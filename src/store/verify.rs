@@ -291,9 +291,10 @@ impl Store {
 
 impl Store {
     /// Builds one secondary index afresh from the records of `kind` (a migration that
-    /// adds an index): empties its tree, then writes the entries in batches of [`super::WRITE_BATCH`] while
-    /// streaming the records, so memory stays flat whatever the store's size. Callers
-    /// hold the store alone; one interrupted before its schema bump runs again.
+    /// adds an index): empties its tree, then writes the entries in batches of
+    /// [`super::WRITE_BATCH`] while streaming the records, so memory stays flat whatever
+    /// the store's size. Callers hold the store alone; one interrupted before its schema
+    /// bump runs again.
     pub(crate) fn fill_index(&self, index: Index, kind: EntityKind) -> Result<(), StoreError> {
         let pos = keys::secondary(index);
         let tree = self.tree(pos);

@@ -50,12 +50,17 @@ impl<'de> Deserialize<'de> for StageHistory {
     }
 }
 
+/// The order people and reports read a history in: by time, then by entry id.
+fn by_time(a: (&str, &StageChange), b: (&str, &StageChange)) -> std::cmp::Ordering {
+    a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(b.0))
+}
+
 impl StageHistory {
     /// The entries ordered by time (then id), as people and reports read them.
     #[must_use]
     pub fn ordered(&self) -> Vec<(&str, &StageChange)> {
         let mut all: Vec<(&str, &StageChange)> = self.0.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        all.sort_by(|a, b| a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(b.0)));
+        all.sort_by(|a, b| by_time(*a, *b));
         all
     }
 
@@ -64,7 +69,7 @@ impl StageHistory {
     #[must_use]
     pub fn into_ordered(self) -> Vec<StageChange> {
         let mut all: Vec<(String, StageChange)> = self.0.into_iter().collect();
-        all.sort_by(|a, b| a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(&b.0)));
+        all.sort_by(|a, b| by_time((&a.0, &a.1), (&b.0, &b.1)));
         all.into_iter().map(|(_, c)| c).collect()
     }
 
