@@ -597,15 +597,17 @@ impl Node {
     }
 
     pub(crate) fn should_split(&self) -> bool {
-        let threshold = if cfg!(any(test, feature = "lock_free_delays")) {
-            2
+        let size_checks = if cfg!(any(test, feature = "lock_free_delays")) {
+            self.data.len() > 2
         } else if self.data.is_index() {
-            256
+            self.data.len() > 256
         } else {
-            16
+            // outpost: a leaf of small items (index keys) holds up to 64 of them,
+            // one of larger items (records) splits past 16 as before.
+            self.data.len() > 64
+                || (self.data.len() > 16 && self.data.rss() > 4096)
         };
 
-        let size_checks = self.data.len() > threshold;
         let safety_checks = self.merging_child.is_none() && !self.merging;
 
         size_checks && safety_checks
