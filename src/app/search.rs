@@ -288,6 +288,20 @@ impl Haystacks {
         self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
     }
 
+    /// Makes room for `rows` rows in all, at the mean length of the rows so far (and a
+    /// sixteenth more): the text of a big list grows once instead of doubling, and the
+    /// last doubling held both copies (20 MB over 187k activities).
+    pub fn reserve_rows(&mut self, rows: usize) {
+        let n = self.ends.len();
+        if n == 0 {
+            return;
+        }
+        let more = rows.saturating_sub(n);
+        let bytes = more.saturating_mul(self.text.len().div_ceil(n));
+        self.text.reserve(bytes.saturating_add(bytes / 16));
+        self.ends.reserve(more);
+    }
+
     /// How many rows.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -953,6 +967,27 @@ mod tests {
 
     fn hay(items: &[&str]) -> Haystacks {
         items.iter().collect()
+    }
+
+    #[test]
+    fn room_made_ahead_changes_no_row() {
+        let rows = ["Anna Müller Acme", "Zoë Park", "", "Hanna Weiß Acme"];
+        let mut grown = Haystacks::default();
+        grown.push(rows[0]);
+        grown.reserve_rows(1_000);
+        Haystacks::default().reserve_rows(10);
+        for r in &rows[1..] {
+            grown.push(r);
+        }
+        let plain = hay(&rows);
+        assert_eq!(grown.len(), plain.len());
+        for i in 0..4 {
+            assert_eq!(grown.get(i).map(|t| t.to_string()), plain.get(i).map(|t| t.to_string()));
+        }
+        assert!(
+            grown.text.capacity() >= 999 * rows[0].len(),
+            "room for the rest at once"
+        );
     }
 
     #[test]

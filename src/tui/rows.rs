@@ -78,9 +78,72 @@ pub struct Row {
     /// The record.
     pub id: Id,
     /// Cell texts, one per column.
-    pub cells: Vec<String>,
+    pub cells: Cells,
     /// The amount, for amount columns.
     pub amount: Decimal,
+}
+
+/// A row's cell texts in one allocation (a `Vec<String>` took a heap block per cell:
+/// 100-150 bytes more per row, 28 MB over 187k activities).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cells {
+    /// The texts one after the other.
+    text: Box<str>,
+    /// Where each cell ends in `text`.
+    ends: Box<[u32]>,
+}
+
+impl Cells {
+    /// The text of cell `i`, if there is one.
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = usize::try_from(*self.ends.get(i)?).ok()?;
+        let start = match i.checked_sub(1) {
+            Some(p) => usize::try_from(self.ends[p]).ok()?,
+            None => 0,
+        };
+        self.text.get(start..end)
+    }
+
+    /// How many cells.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The texts in column order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).map(|i| self.get(i).unwrap_or_default())
+    }
+}
+
+impl std::ops::Index<usize> for Cells {
+    type Output = str;
+
+    fn index(&self, i: usize) -> &str {
+        self.get(i).unwrap_or_default()
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Cells {
+    fn from_iter<I: IntoIterator<Item = S>>(cells: I) -> Self {
+        let mut text = String::new();
+        let mut ends = Vec::new();
+        for c in cells {
+            text.push_str(c.as_ref());
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        Self {
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        }
+    }
 }
 
 /// A loaded list.
@@ -113,13 +176,17 @@ pub fn sorted(kind: EntityKind, rows: &[Row], sort: Option<(usize, bool)>) -> Ve
     if let Some((col, desc)) = sort {
         let cols = columns(kind);
         let how = cols.get(col).map_or(Sort::Text, |c| c.sort);
-        // The sort column's text folded to lower case once per row, not per comparison.
-        let keys: Vec<String> = if how == Sort::Text {
+        // The sort column's text folded to lower case once per row, not per comparison
+        // (borrowed where folding changes nothing: dates, numbers).
+        let keys: Vec<std::borrow::Cow<'_, str>> = if how == Sort::Text {
             rows.iter()
                 .map(|r| {
-                    r.cells
-                        .get(col)
-                        .map_or(String::new(), |c| c.chars().flat_map(char::to_lowercase).collect())
+                    let c = r.cells.get(col).unwrap_or_default();
+                    if c.chars().any(|ch| ch.to_lowercase().ne(std::iter::once(ch))) {
+                        std::borrow::Cow::Owned(c.chars().flat_map(char::to_lowercase).collect())
+                    } else {
+                        std::borrow::Cow::Borrowed(c)
+                    }
                 })
                 .collect()
         } else {
@@ -238,6 +305,8 @@ pub fn row(app: &App, clock: &Clock, names: &mut NameCache, kind: EntityKind, id
     let list = crate::app::kinds::def(kind).tui.list;
     let cells = if list.is_empty() {
         crate::app::export::table_cells(kind, &app.view(kind, id, s, &mut crate::app::view::Names::default()))
+            .into_iter()
+            .collect()
     } else {
         list.iter()
             .map(|c| cell_text(app, clock, names, kind, id, s, c.cell, &mut amount))
@@ -264,10 +333,15 @@ pub fn load(
         let r = row(app, clock, &mut names, kind, id, &s);
         hay.push(&crate::app::search::text_from(app, kind, &s.fields, &mut names.names));
         rows.push(r);
+        if i == 999 {
+            hay.reserve_rows(total);
+        }
         if i % 5000 == 4999 {
             progress(i + 1, total);
         }
     }
+    // The linked names (100k contacts' for the activities) go before the sort.
+    drop(names);
     let order = sorted(kind, &rows, default_sort(kind));
     Ok(ListData {
         kind,
@@ -326,11 +400,52 @@ pub fn compare(a: &Row, b: &Row, column: usize, sort: Sort) -> Ordering {
     match sort {
         Sort::Amount => a.amount.cmp(&b.amount),
         Sort::Text => {
-            let x = a.cells.get(column).map_or("", String::as_str);
-            let y = b.cells.get(column).map_or("", String::as_str);
+            let x = a.cells.get(column).unwrap_or_default();
+            let y = b.cells.get(column).unwrap_or_default();
             x.chars()
                 .flat_map(char::to_lowercase)
                 .cmp(y.chars().flat_map(char::to_lowercase))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_keep_each_text_empty_ones_and_wide_characters() {
+        let cells: Cells = ["Müller", "", "東京 GmbH", "1.5M"].into_iter().collect();
+        assert_eq!(cells.len(), 4);
+        assert_eq!(&cells[0], "Müller");
+        assert_eq!(&cells[1], "");
+        assert_eq!(cells.get(2), Some("東京 GmbH"));
+        assert_eq!(&cells[3], "1.5M");
+        assert_eq!(cells.get(4), None, "past the last cell");
+        assert_eq!(&cells[9], "", "indexing past the end is empty, not a panic");
+        assert_eq!(cells.iter().collect::<Vec<_>>(), ["Müller", "", "東京 GmbH", "1.5M"]);
+        assert!(Cells::default().is_empty());
+    }
+
+    #[test]
+    fn a_text_sort_folds_case_and_keeps_ties_in_the_other_columns_order() {
+        let row = |n: u128, name: &str, city: &str| Row {
+            id: Id(uuid::Uuid::from_u128(n)),
+            cells: [name, city].into_iter().collect(),
+            amount: Decimal::ZERO,
+        };
+        let rows = [
+            row(1, "beta", "x"),
+            row(2, "Alpha", "z"),
+            row(3, "alpha", "y"),
+            row(4, "2024-01-02", ""),
+        ];
+        let names =
+            |order: Vec<u32>| -> Vec<String> { order.iter().map(|i| rows[*i as usize].cells[0].to_string()).collect() };
+        let kind = EntityKind::Territory;
+        assert_eq!(
+            names(sorted(kind, &rows, Some((0, false)))),
+            ["2024-01-02", "alpha", "Alpha", "beta"].map(String::from)
+        );
     }
 }

@@ -16,6 +16,7 @@ use super::keys::KeyPress;
 use super::occurrence;
 use super::popups::Popup;
 use super::popups::help::Help;
+use super::rows::ListData;
 use super::state::{EditorRequest, Level, State, VIEWS, ViewId};
 use super::theme::Theme;
 use super::views::detail::{self, DetailView};
@@ -213,6 +214,9 @@ pub fn dispatch(st: &mut State, action: Action) {
 fn goto(st: &mut State, view: ViewId) {
     st.details.clear();
     st.view = view;
+    for l in st.lists.iter_mut().filter(|l| ViewId::List(l.kind) != view) {
+        l.unload();
+    }
     ensure_view_loaded(st);
 }
 
@@ -633,6 +637,8 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
             st.board.deals = Some(deals);
             st.board.stale = false;
         }
+        // Rows of a list the user has left are dropped: it loads again when shown.
+        Loaded::ListHead(kind, _) | Loaded::List(ListData { kind, .. }) if st.view != ViewId::List(kind) => {}
         Loaded::ListHead(kind, Some(data)) => {
             // Only while nothing better is there: the whole list may have come first.
             if let Some(l) = st.list_mut(kind).filter(|l| l.data.is_none()) {
@@ -644,7 +650,7 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
         Loaded::List(data) => {
             let (pipeline, today) = (st.app.config.pipeline.clone(), st.clock.today());
             if let Some(l) = st.list_mut(data.kind) {
-                let first = l.data.is_none();
+                let first = l.data.is_none() && l.return_to.is_none();
                 l.set_data(data);
                 if first && l.kind == EntityKind::Opportunity {
                     l.start_at_open_deals(&pipeline, today);

@@ -41,6 +41,9 @@ pub struct ListView {
     pub offset: usize,
     /// Rows must be loaded again (a record changed).
     pub stale: bool,
+    /// The record selected when the rows were freed ([`ListView::unload`]), selected
+    /// again once they are back.
+    pub return_to: Option<Id>,
 }
 
 impl ListView {
@@ -58,7 +61,21 @@ impl ListView {
             selected: 0,
             offset: 0,
             stale: true,
+            return_to: None,
         }
+    }
+
+    /// Frees the rows of a list that is no longer shown: its sort, filter and selected
+    /// record stay, and the rows load again when it is shown. A list of 100k records holds
+    /// 40-60 MB, and browsing every view kept them all (issue 13: 150 MB).
+    pub fn unload(&mut self) {
+        if self.data.is_none() {
+            return;
+        }
+        self.return_to = self.selected_id().or(self.return_to);
+        self.data = None;
+        self.order = Vec::new();
+        self.stale = true;
     }
 
     /// Row indices shown, in order.
@@ -80,12 +97,17 @@ impl ListView {
 
     /// Takes freshly loaded rows, keeping sort, filter and (by id) the selection.
     pub fn set_data(&mut self, data: ListData) {
-        let keep = self.selected_id();
+        let keep = self.return_to.take().or_else(|| self.selected_id());
+        let head = data.head;
         self.data = Some(data);
         self.stale = false;
         self.resort();
-        if let Some(id) = keep {
-            self.select_id(id);
+        if let Some(id) = keep
+            && !self.select_id(id)
+            && head
+        {
+            // Not among the first rows: selected once the rest is there.
+            self.return_to = Some(id);
         }
     }
 
@@ -104,7 +126,7 @@ impl ListView {
                 let open = pipeline
                     .find(&row.cells[stage])
                     .is_some_and(|s| s.state == crate::model::stage::StageState::Open);
-                open && row.cells[close].as_str() >= today.as_str()
+                open && &row.cells[close] >= today.as_str()
             })
         });
         if let Some(pos) = first {
@@ -114,15 +136,16 @@ impl ListView {
     }
 
     /// Selects a record by id when it is visible.
-    pub fn select_id(&mut self, id: Id) {
-        let Some(data) = &self.data else { return };
-        if let Some(pos) = self
+    pub fn select_id(&mut self, id: Id) -> bool {
+        let Some(data) = &self.data else { return false };
+        let found = self
             .visible()
             .iter()
-            .position(|r| data.rows.get(*r as usize).is_some_and(|row| row.id == id))
-        {
+            .position(|r| data.rows.get(*r as usize).is_some_and(|row| row.id == id));
+        if let Some(pos) = found {
             self.selected = pos;
         }
+        found.is_some()
     }
 
     fn resort(&mut self) {
@@ -356,7 +379,7 @@ pub fn render(list: &ListView, cx: &Ctx, area: Rect, buf: &mut Buffer) {
         let spans: Vec<Span> = cols
             .iter()
             .zip(&widths)
-            .zip(&row.cells)
+            .zip(row.cells.iter())
             .flat_map(|((c, w), text)| {
                 let style = if c.right { th.money } else { th.text };
                 [Span::raw(" "), Span::styled(pad(text, *w, c.right), style)]
