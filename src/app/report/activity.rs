@@ -39,16 +39,17 @@ pub fn weekly(data: &Data) -> Vec<WeekRow> {
     let mut rows: BTreeMap<(String, Option<String>), WeekRow> = BTreeMap::new();
     for t in &data.touches {
         let Some(at) = t.at else { continue };
-        if !matches!(t.kind.as_str(), "call" | "meeting" | "visit") {
+        if !matches!(t.kind, "call" | "meeting" | "visit") {
             continue;
         }
         let week = iso_week(at.date_naive());
-        let r = rows.entry((week.clone(), t.owner.clone())).or_insert_with(|| WeekRow {
+        let owner = t.owner.as_deref().map(str::to_string);
+        let r = rows.entry((week.clone(), owner.clone())).or_insert_with(|| WeekRow {
             week,
-            owner: t.owner.clone(),
+            owner,
             ..WeekRow::default()
         });
-        match t.kind.as_str() {
+        match t.kind {
             "call" => r.calls += 1,
             "meeting" => r.meetings += 1,
             _ => r.visits += 1,
@@ -90,8 +91,8 @@ pub fn overdue(data: &Data, today: NaiveDate) -> Vec<OverdueRow> {
             let due = t.due.filter(|d| *d < today)?;
             Some(OverdueRow {
                 activity_id: t.id,
-                subject: t.subject.clone(),
-                owner: t.owner.clone(),
+                subject: t.subject.to_string(),
+                owner: t.owner.as_deref().map(str::to_string),
                 due,
                 days_overdue: (today - due).num_days(),
                 opportunity_id: t.opportunity_id,
@@ -149,16 +150,16 @@ mod tests {
     use super::super::testdata::{data, id, opp};
     use super::*;
 
-    fn touch(n: u128, kind: &str, at: &str, owner: &str) -> Touch {
+    fn touch(n: u128, kind: &'static str, at: &str, owner: &str) -> Touch {
         Touch {
             id: id(n),
             opportunity_id: None,
             at: Some(format!("{at}T10:00:00Z").parse().expect("test data")),
-            kind: kind.into(),
-            owner: Some(owner.to_string()),
+            kind,
+            owner: Some(owner.into()),
             due: None,
             done: true,
-            subject: format!("t{n}"),
+            subject: format!("t{n}").into(),
         }
     }
 

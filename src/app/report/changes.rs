@@ -61,6 +61,37 @@ pub(crate) const CLOCKED: [&str; 5] = [
     "forecast_category",
 ];
 
+/// When each of the [`CLOCKED`] fields of a deal got its current value: five times in
+/// place, where a map of field names took 400 bytes a deal (15 MB at 37,500 deals).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FieldTimes([Option<DateTime<Utc>>; CLOCKED.len()]);
+
+impl FieldTimes {
+    /// When `field` got its value, if it is one of [`CLOCKED`] and its time is known.
+    #[must_use]
+    pub fn get(&self, field: &str) -> Option<DateTime<Utc>> {
+        CLOCKED.iter().position(|f| *f == field).and_then(|i| self.0[i])
+    }
+
+    /// The known times.
+    pub fn times(&self) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        self.0.iter().flatten().copied()
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<(S, DateTime<Utc>)> for FieldTimes {
+    /// Times of fields not in [`CLOCKED`] are left out.
+    fn from_iter<I: IntoIterator<Item = (S, DateTime<Utc>)>>(times: I) -> Self {
+        let mut out = Self::default();
+        for (field, at) in times {
+            if let Some(i) = CLOCKED.iter().position(|f| *f == field.as_ref()) {
+                out.0[i] = Some(at);
+            }
+        }
+        out
+    }
+}
+
 /// Deals changed since `since` (inclusive) that are in `today`'s quarter now or were
 /// moved out of it; the latest change first.
 #[must_use]
@@ -72,7 +103,7 @@ pub fn changes(data: &Data, since: NaiveDate, today: NaiveDate) -> Vec<ChangeRow
         let Some(clocks) = data.field_times.get(&o.id) else {
             continue;
         };
-        let after = |f: &str| clocks.get(f).is_some_and(|t| *t >= since_at);
+        let after = |f: &str| clocks.get(f).is_some_and(|t| t >= since_at);
         let created = after("_created");
         let mut reasons = Vec::new();
         if created {
@@ -132,7 +163,7 @@ pub fn changes(data: &Data, since: NaiveDate, today: NaiveDate) -> Vec<ChangeRow
             amount: o.amount,
             currency: o.currency.clone(),
             close_date: o.close,
-            changed_at: clocks.values().filter(|t| **t >= since_at).max().copied(),
+            changed_at: clocks.times().filter(|t| *t >= since_at).max(),
         });
     }
     out.sort_by(|a, b| {
@@ -145,7 +176,6 @@ pub fn changes(data: &Data, since: NaiveDate, today: NaiveDate) -> Vec<ChangeRow
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::super::testdata::{data, id, opp};
     use super::*;
@@ -156,6 +186,21 @@ mod tests {
     }
     fn day(s: &str) -> NaiveDate {
         s.parse().expect("test data")
+    }
+
+    #[test]
+    fn field_times_keep_the_clocked_fields_only() {
+        let at = |d: &str| format!("{d}T10:00:00Z").parse::<DateTime<Utc>>().expect("test data");
+        let t = FieldTimes::from_iter([
+            ("amount", at("2024-03-04")),
+            ("name", at("2024-03-05")),
+            ("_created", at("2024-01-02")),
+        ]);
+        assert_eq!(t.get("amount"), Some(at("2024-03-04")));
+        assert_eq!(t.get("_created"), Some(at("2024-01-02")));
+        assert_eq!(t.get("name"), None, "not a field the report reads");
+        assert_eq!(t.get("close_date"), None);
+        assert_eq!(t.times().max(), Some(at("2024-03-04")));
     }
 
     #[test]
@@ -202,22 +247,16 @@ mod tests {
         let mut dt = data(vec![new, pushed, bigger, untouched]);
         let t = |s: &str| at(s);
         dt.field_times = [
-            (id(1), BTreeMap::from([("_created".to_string(), t("2024-03-02"))])),
+            (id(1), FieldTimes::from_iter([("_created", t("2024-03-02"))])),
             (
                 id(2),
-                BTreeMap::from([
-                    ("_created".to_string(), t("2024-01-02")),
-                    ("close_date".to_string(), t("2024-03-05")),
-                ]),
+                FieldTimes::from_iter([("_created", t("2024-01-02")), ("close_date", t("2024-03-05"))]),
             ),
             (
                 id(3),
-                BTreeMap::from([
-                    ("_created".to_string(), t("2024-01-02")),
-                    ("amount".to_string(), t("2024-03-04")),
-                ]),
+                FieldTimes::from_iter([("_created", t("2024-01-02")), ("amount", t("2024-03-04"))]),
             ),
-            (id(4), BTreeMap::from([("_created".to_string(), t("2024-01-02"))])),
+            (id(4), FieldTimes::from_iter([("_created", t("2024-01-02"))])),
         ]
         .into_iter()
         .collect();

@@ -76,15 +76,16 @@ pub struct Touch {
     /// When it happened.
     pub at: Option<DateTime<Utc>>,
     /// call, meeting, visit, email, note or task.
-    pub kind: String,
-    /// Who did it (or has to).
-    pub owner: Option<String>,
+    pub kind: &'static str,
+    /// Who did it (or has to): one shared text per owner (a few logins over 187k
+    /// activities).
+    pub owner: Option<std::sync::Arc<str>>,
     /// Due date (follow-ups and tasks).
     pub due: Option<NaiveDate>,
     /// Done.
     pub done: bool,
     /// One-line summary.
-    pub subject: String,
+    pub subject: Box<str>,
 }
 
 /// Everything the reports read, gathered once.
@@ -110,7 +111,7 @@ pub struct Data {
     pub lines: Vec<QuoteLineRef>,
     /// When each field of each opportunity got its current value (`_created`: when the
     /// record was made). Read only for `report changes` ([`Parts::field_times`]).
-    pub field_times: HashMap<Id, BTreeMap<String, DateTime<Utc>>>,
+    pub field_times: HashMap<Id, changes::FieldTimes>,
 }
 
 /// A quote: what it belongs to and whether it was accepted.
@@ -309,6 +310,7 @@ impl App {
             let all = self.store.live_fields_all::<OppFields>(EntityKind::Opportunity)?;
             all.into_iter().map(|(id, f)| (id, f, None)).collect()
         };
+        data.opps.reserve_exact(opps.len());
         for (id, f, clocks) in opps {
             if let Some(clocks) = clocks {
                 data.field_times.insert(id, field_times(clocks));
@@ -352,6 +354,7 @@ impl App {
     /// The activities from their digests in `idx_touch` (a few megabytes of keys), not
     /// from the records: at 100k contacts those are 190k records and 70 MB.
     fn read_touches(&self, data: &mut Data) -> Result<(), AppError> {
+        let mut owners: HashMap<String, std::sync::Arc<str>> = HashMap::new();
         for entry in self.store.index_iter(Index::Touch, EntityKind::Activity) {
             let (value, id) = entry?;
             let d = TouchDigest::decode(&value).ok_or_else(|| {
@@ -363,11 +366,13 @@ impl App {
                 id,
                 opportunity_id: d.opportunity_id,
                 at: d.at,
-                kind: d.kind.name().to_string(),
-                owner: d.owner,
+                kind: d.kind.name(),
+                owner: d
+                    .owner
+                    .map(|o| owners.entry(o).or_insert_with_key(|o| o.as_str().into()).clone()),
                 due: d.due,
                 done: d.done,
-                subject: d.subject.unwrap_or_default(),
+                subject: d.subject.unwrap_or_default().into_boxed_str(),
             });
         }
         Ok(())
@@ -430,7 +435,7 @@ impl App {
 
 /// When each field got its current value, from its clock (`_created`: when the record
 /// was made).
-fn field_times(clocks: crate::store::FieldClocks) -> BTreeMap<String, DateTime<Utc>> {
+fn field_times(clocks: crate::store::FieldClocks) -> changes::FieldTimes {
     clocks
         .into_iter()
         .filter_map(|(f, c)| {

@@ -578,11 +578,11 @@ mod tests {
             id: id(9),
             opportunity_id: Some(id(2)),
             at: Some(at("2026-03-20")),
-            kind: "call".into(),
+            kind: "call",
             owner: None,
             due: None,
             done: true,
-            subject: String::new(),
+            subject: Box::default(),
         }];
         let rows = stale(&dt, today, 21);
         let got: Vec<(Id, Option<i64>, Vec<String>)> = rows
