@@ -1323,6 +1323,16 @@ fn leaving_a_list_frees_its_rows_and_coming_back_keeps_the_selected_record() {
     assert!(list.data.is_some());
 
     s.keys("3");
+    // A contact that sorts first is added meanwhile: the selected place now holds
+    // another contact, and the selection must follow the record, not the place.
+    let spec = |f: &str| outpost::app::ops::spec_of(EntityKind::Contact, f);
+    let values: outpost::app::ops::Values = [
+        (spec("first_name"), vec!["Aaron".to_string()]),
+        (spec("last_name"), vec!["Aaberg".to_string()]),
+    ]
+    .into_iter()
+    .collect();
+    s.state.app.create(EntityKind::Contact, &values).expect("a contact");
     let left = s.state.list(EntityKind::Contact).expect("list");
     assert!(left.data.is_none() && left.order.is_empty(), "the rows went");
     assert!(left.stale);
