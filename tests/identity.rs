@@ -295,8 +295,13 @@ fn demo_data_is_not_pushed_unless_the_user_keeps_it() {
     // Small pushes, so a quote and its lines go in different requests: the demo writes
     // them as a rep does (a draft, its lines, then the status), so no line reaches the
     // server after its quote was sent and none is refused.
+    // The owners' names become logins inside the creates while the first creates are
+    // already being sent (the fold runs beside the push): one change per record.
+    let pending = laptop.json(&["sync", "status"])["pending"].as_u64().expect("pending");
     let out = laptop.ok(&["sync", "--batch", "40"]);
     assert!(!out.contains("held"), "{out}");
+    assert!(out.contains(&format!("sent {pending},")), "{out}");
+    assert!(out.contains("owners typed as a name"), "{out}");
     let held = laptop.json(&["conflicts", "list"]);
     let held = held.as_array().expect("a list");
     assert!(
@@ -313,6 +318,17 @@ fn demo_data_is_not_pushed_unless_the_user_keeps_it() {
         accounts,
         "kept demo data reaches the team"
     );
+    let team = ["anna", "tom", "marie", "kenji", "sara"];
+    for kind in ["accounts", "contacts", "opportunities", "activities"] {
+        let theirs = other.records(kind);
+        assert!(
+            theirs
+                .iter()
+                .all(|r| team.contains(&r["owner"].as_str().unwrap_or_default())),
+            "every one of the {kind} is owned by a login"
+        );
+        assert_eq!(theirs, laptop.records(kind), "the {kind} are the same on both laptops");
+    }
     for kind in ["quotes", "quote_lines"] {
         let mine = laptop.records(kind);
         assert!(!mine.is_empty(), "the demo has {kind}");

@@ -301,7 +301,15 @@ impl Store {
 
     /// Outbox changes after the acknowledged ones, oldest first, at most `limit`.
     pub fn pending(&self, limit: usize) -> Result<Vec<super::Change>, StoreError> {
-        self.outbox().take(limit).collect()
+        self.pending_through(limit, u64::MAX)
+    }
+
+    /// [`Store::pending`], only changes numbered up to `through`.
+    pub fn pending_through(&self, limit: usize, through: u64) -> Result<Vec<super::Change>, StoreError> {
+        self.outbox()
+            .take_while(|c| c.as_ref().map_or(true, |c| c.seq <= through))
+            .take(limit)
+            .collect()
     }
 
     /// The sync bookkeeping.

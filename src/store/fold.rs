@@ -12,11 +12,20 @@
 //! overtaken; the value keeps the create's clock. Records and their index entries are
 //! written through `write::replace`, a few thousand per transaction, reading the
 //! outbox in order (memory stays bounded whatever the store's size).
+//!
+//! A first sync folds and sends at once ([`Folded`]): the fold runs on a second thread
+//! while the push sends only changes the fold has passed, so the laptop folds the next
+//! part while the server applies the last. Before each push request the store records
+//! the highest sequence number it may carry ([`K_PUSHED_THROUGH`]); a create after it
+//! cannot have been sent, and may still take a folded field.
+
+use std::sync::{Condvar, Mutex, PoisonError};
 
 use sled::Transactional;
+use sled::transaction::UnabortableTransactionError;
 
 use super::apply::{fail, finish};
-use super::meta::{K_ACKED_SEQ, K_RESTORED, K_SYNC_SERVER};
+use super::meta::{K_ACKED_SEQ, K_RESTORED, K_SYNC_SERVER, parse_u64};
 use super::{META, OUTBOX, Store, StoreError, Stored, entity_pos, write};
 use crate::model::EntityKind;
 use crate::protocol::{Change, ChangeOp};
@@ -24,13 +33,7 @@ use crate::protocol::{Change, ChangeOp};
 impl Store {
     /// Whether nothing in the outbox can have reached a server (see the module text).
     pub fn nothing_sent(&self) -> Result<bool, StoreError> {
-        let pushed = self.meta(K_PUSHED)?;
-        Ok(unsent(
-            self.meta(K_SYNC_SERVER)?.is_some(),
-            pushed.as_deref(),
-            self.meta(K_RESTORED)?.is_some(),
-            self.meta(K_ACKED_SEQ)?.as_deref(),
-        ))
+        Ok(Sent::read(|k| self.meta(k))?.none)
     }
 
     /// Records, before a push request is first made, that this store's outbox may have
@@ -41,6 +44,20 @@ impl Store {
             self.flush()?;
         }
         Ok(())
+    }
+
+    /// Records, before a push request carrying changes up to sequence number `last` is
+    /// made, that they may have reached a server: [`K_PUSHED`], and [`K_PUSHED_THROUGH`]
+    /// (which never moves back).
+    pub fn mark_pushed_through(&self, last: u64) -> Result<(), StoreError> {
+        let through = parse_u64(self.tree(META).get(K_PUSHED_THROUGH)?.as_deref(), 0)?;
+        if self.meta(K_PUSHED)?.as_deref() == Some("1") && through >= last {
+            return Ok(());
+        }
+        let meta = self.tree(META);
+        meta.insert(K_PUSHED_THROUGH, last.max(through).to_string().as_bytes())?;
+        meta.insert(K_PUSHED, b"1".as_slice())?;
+        self.flush()
     }
 
     /// Sets `field` of the records of `kinds` that `pick` chooses (given the kind and the record, it
@@ -57,17 +74,46 @@ impl Store {
         if !self.nothing_sent()? {
             return Ok(0);
         }
+        self.fold_into_creates_sharing(kinds, field, pick, &Folded::default())
+    }
+
+    /// [`Store::fold_into_creates`] for a push running beside it on another thread:
+    /// `folded` tells it how far the fold has come, and tells the fold to stop. Each
+    /// part folds only creates no push request may have carried, so this may start
+    /// after a push began; the caller checks [`Store::nothing_sent`] first.
+    pub fn fold_into_creates_sharing(
+        &self,
+        kinds: &[EntityKind],
+        field: &str,
+        pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
+        folded: &Folded,
+    ) -> Result<usize, StoreError> {
+        let result = self.fold_parts(kinds, field, pick, folded);
+        folded.finish(result.is_ok());
+        result
+    }
+
+    fn fold_parts(
+        &self,
+        kinds: &[EntityKind],
+        field: &str,
+        pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
+        shared: &Folded,
+    ) -> Result<usize, StoreError> {
         // The next batch's candidates are read (decoded, picked) on a second thread while
         // this one writes the last batch; each batch checks its records again when it
         // writes, so reading ahead never overtakes a change.
-        let (to_write, batches) = std::sync::mpsc::sync_channel::<Result<Vec<Candidate>, StoreError>>(0);
+        let Some(first) = Sent::read(|k| self.meta(k))?.first_unsent() else {
+            return Ok(0);
+        };
+        let (to_write, batches) = std::sync::mpsc::sync_channel::<Result<Part, StoreError>>(0);
         let folded = std::thread::scope(|scope| {
             scope.spawn(move || {
-                let mut from = 0u64;
-                loop {
+                let mut from = first;
+                while !shared.stopped() {
                     let read = self.fold_candidates(from, kinds, field, pick);
-                    let next = read.as_ref().ok().and_then(|(_, next)| *next);
-                    if to_write.send(read.map(|(batch, _)| batch)).is_err() {
+                    let next = read.as_ref().ok().and_then(|part| part.next);
+                    if to_write.send(read).is_err() {
                         return;
                     }
                     match next {
@@ -77,8 +123,12 @@ impl Store {
                 }
             });
             let mut folded = 0;
-            for batch in batches {
-                folded += self.fold_batch(&batch?, field)?;
+            for part in batches {
+                let part = part?;
+                folded += self.fold_batch(&part.candidates, field)?;
+                if let Some(next) = part.next {
+                    shared.advance(next - 1);
+                }
             }
             Ok::<_, StoreError>(folded)
         })?;
@@ -96,7 +146,7 @@ impl Store {
         kinds: &[EntityKind],
         field: &str,
         pick: &dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value>,
-    ) -> Result<(Vec<Candidate>, Option<u64>), StoreError> {
+    ) -> Result<Part, StoreError> {
         let mut batch: Vec<Candidate> = Vec::new();
         let mut read = 0;
         let mut last = None;
@@ -115,7 +165,10 @@ impl Store {
             }
         }
         let next = last.filter(|_| read == super::WRITE_BATCH).map(|seq| seq + 1);
-        Ok((batch, next))
+        Ok(Part {
+            candidates: batch,
+            next,
+        })
     }
 
     /// The record of a create whose `field` may be folded, with the new value.
@@ -143,23 +196,17 @@ impl Store {
         }))
     }
 
-    /// Rewrites one batch in one transaction, checking again that nothing was sent and
-    /// that each record is as read.
+    /// Rewrites one batch in one transaction, checking again that no push request may
+    /// have carried each create and that each record is as read.
     fn fold_batch(&self, batch: &[Candidate], field: &str) -> Result<usize, StoreError> {
         if batch.is_empty() {
             return Ok(0);
         }
         let result = self.trees.as_slice().transaction(|trees| {
-            let text = |v: Option<sled::IVec>| v.map(|b| String::from_utf8_lossy(&b).into_owned());
-            let unsent = unsent(
-                trees[META].get(K_SYNC_SERVER)?.is_some(),
-                text(trees[META].get(K_PUSHED)?).as_deref(),
-                trees[META].get(K_RESTORED)?.is_some(),
-                text(trees[META].get(K_ACKED_SEQ)?).as_deref(),
-            );
-            if !unsent {
-                return Ok(0);
-            }
+            let sent = Sent::read(|k| {
+                let v = trees[META].get(k)?;
+                Ok::<_, UnabortableTransactionError>(v.map(|b| String::from_utf8_lossy(&b).into_owned()))
+            })?;
             let mut n = 0;
             for Candidate {
                 change,
@@ -168,6 +215,9 @@ impl Store {
                 value,
             } in batch
             {
+                if !sent.unsent(change.seq) {
+                    continue; // a push request may have carried it: left to the caller's commit
+                }
                 let tree = &trees[entity_pos(change.entity)];
                 if tree.get(change.id.as_bytes())?.as_ref() != Some(bytes) {
                     continue; // changed since it was read: left to the caller's commit
@@ -190,6 +240,13 @@ impl Store {
     }
 }
 
+/// The candidates of one part of the outbox, and where the next part starts (`None`
+/// after the last).
+struct Part {
+    candidates: Vec<Candidate>,
+    next: Option<u64>,
+}
+
 /// A create to fold: the change, the record as read (bytes and decoded), the new value.
 struct Candidate {
     change: Change,
@@ -203,15 +260,102 @@ struct Candidate {
 /// outpost has none, and counts as having pushed.
 pub const K_PUSHED: &str = "pushed";
 
-/// Whether nothing can have been sent, from the meta entries: no push request made
-/// (`pushed` is "0", or absent on a store bound to no server); not restored from a
-/// backup; nothing acknowledged.
-fn unsent(bound: bool, pushed: Option<&str>, restored: bool, acked: Option<&str>) -> bool {
-    let never_pushed = match pushed {
-        Some(p) => p == "0",
-        None => !bound,
-    };
-    never_pushed && !restored && acked.is_none_or(|v| v == "0")
+/// Meta key: the highest sequence number a push request may have carried, written
+/// before the request. A store that pushed before it was kept has none (and folds
+/// nothing once it pushed).
+pub const K_PUSHED_THROUGH: &str = "pushed_through";
+
+/// What may have reached a server, from the meta entries.
+struct Sent {
+    /// Nothing: no push request made (`pushed` is "0", or absent on a store bound to no
+    /// server), not restored from a backup, nothing acknowledged.
+    none: bool,
+    /// Changes up to this number may have (not on a restored store: its backup's
+    /// changes may have been sent from the store it was taken of).
+    through: Option<u64>,
+}
+
+impl Sent {
+    fn read<E>(meta: impl Fn(&str) -> Result<Option<String>, E>) -> Result<Self, E> {
+        let never_pushed = match meta(K_PUSHED)?.as_deref() {
+            Some(p) => p == "0",
+            None => meta(K_SYNC_SERVER)?.is_none(),
+        };
+        let restored = meta(K_RESTORED)?.is_some();
+        let nothing_acked = meta(K_ACKED_SEQ)?.is_none_or(|v| v == "0");
+        let through = meta(K_PUSHED_THROUGH)?.and_then(|v| v.parse().ok());
+        Ok(Self {
+            none: never_pushed && !restored && nothing_acked,
+            through: through.filter(|_| !restored),
+        })
+    }
+
+    /// Whether the change numbered `seq` cannot have been sent.
+    fn unsent(&self, seq: u64) -> bool {
+        self.none || self.through.is_some_and(|t| seq > t)
+    }
+
+    /// The first change number that cannot have been sent, if any is known.
+    fn first_unsent(&self) -> Option<u64> {
+        if self.none {
+            Some(0)
+        } else {
+            self.through.map(|t| t.saturating_add(1))
+        }
+    }
+}
+
+/// How far a fold running beside a push has come ([`Store::fold_into_creates_sharing`]).
+#[derive(Debug, Default)]
+pub struct Folded {
+    state: Mutex<FoldState>,
+    moved: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct FoldState {
+    /// Every create up to this sequence number was folded (or left).
+    through: u64,
+    /// `Some(true)` once the fold finished, `Some(false)` if it failed.
+    ended: Option<bool>,
+    /// The push stopped: the fold should too.
+    stop: bool,
+}
+
+impl Folded {
+    /// Waits until the fold passed sequence number `seq` or ended, and answers up to
+    /// which number changes may be sent (`u64::MAX` once it finished), or `None` if it
+    /// failed (its error is the fold's to report).
+    pub fn wait_for(&self, seq: u64) -> Option<u64> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            match state.ended {
+                Some(true) => return Some(u64::MAX),
+                Some(false) => return None,
+                None if state.through >= seq => return Some(state.through),
+                None => state = self.moved.wait(state).unwrap_or_else(PoisonError::into_inner),
+            }
+        }
+    }
+
+    /// Tells the fold to stop after the part it is writing.
+    pub fn stop(&self) {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).stop = true;
+    }
+
+    fn stopped(&self) -> bool {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).stop
+    }
+
+    fn advance(&self, through: u64) {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).through = through;
+        self.moved.notify_all();
+    }
+
+    fn finish(&self, ok: bool) {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).ended = Some(ok);
+        self.moved.notify_all();
+    }
 }
 
 /// Whether `field` of `stored` still holds what `create` wrote: its clock is the

@@ -29,6 +29,7 @@ pub use apply::{Applied, Hold, Remote, SyncState};
 pub use backup::{BackupSummary, RestoreError, write_backup};
 pub use conflict::LocalConflict;
 pub use error::StoreError;
+pub use fold::Folded;
 pub use held::{HeldMark, K_USERS_AT};
 pub use meta::SCHEMA_VERSION;
 pub use mutation::{Mutation, Op, Settle};

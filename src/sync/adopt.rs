@@ -11,7 +11,7 @@ use crate::model::records::names_person;
 use crate::model::{EntityKind, Fields};
 use crate::protocol::wire::WhoAmI;
 use crate::store::meta::{K_ADOPTED, K_DEMO};
-use crate::store::{Mutation, Store, Stored};
+use crate::store::{Folded, Mutation, Store, Stored};
 
 /// The kinds of record that have an owner.
 pub const OWNED_KINDS: [EntityKind; 5] = [
@@ -175,17 +175,57 @@ pub fn owners_to_logins(store: &Store) -> Result<usize, SyncError> {
     if users.is_empty() {
         return Ok(0);
     }
-    store.commit_with_meta(&[], &[(K_OWNERS_CHECKED, Some("1"))])?;
     // Before the first push (the first sync pulls the users first), the login goes
     // inside the records' unsent creates.
     let folded = store.fold_into_creates(&OWNED_KINDS, "owner", &|kind, stored| {
         login_for(store, &users, kind, stored).map(|login| json!(login))
     })?;
+    let changed = commit_logins(store, &users)?;
+    store.commit_with_meta(&[], &[(K_OWNERS_CHECKED, Some("1"))])?;
+    Ok(folded + changed)
+}
+
+/// [`owners_to_logins`] before a push, the first time the server's users are known:
+/// the logins are folded into the creates no push request carried, on a second thread,
+/// while `send` pushes the creates the fold has passed (see `store/fold.rs`), so the
+/// laptop folds while the server applies. `send` gets `None` when no user is known. The
+/// owners the fold could not take are changed after `send` returns, and go out with the
+/// next push. Only once all that is done are the owners checked, so a sync cut short
+/// does the rest on the next.
+pub fn owners_to_logins_sending(
+    store: &Store,
+    send: impl FnOnce(Option<&Folded>) -> Result<(), SyncError>,
+) -> Result<usize, SyncError> {
+    let users = known_users(store)?;
+    if users.is_empty() {
+        send(None)?;
+        return Ok(0);
+    }
+    let pick = |kind: EntityKind, stored: &Stored| login_for(store, &users, kind, stored).map(|login| json!(login));
+    let folding = Folded::default();
+    let (folded, sent) = std::thread::scope(|scope| {
+        let fold = scope.spawn(|| store.fold_into_creates_sharing(&OWNED_KINDS, "owner", &pick, &folding));
+        let sent = send(Some(&folding));
+        if sent.is_err() {
+            folding.stop();
+        }
+        let folded = fold.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (folded, sent)
+    });
+    let folded = folded?;
+    sent?;
+    let changed = commit_logins(store, &users)?;
+    store.commit_with_meta(&[], &[(K_OWNERS_CHECKED, Some("1"))])?;
+    Ok(folded + changed)
+}
+
+/// Changes, through the write path, each owner that [`login_for`] turns into a login.
+fn commit_logins(store: &Store, users: &[Person]) -> Result<usize, SyncError> {
     let mut muts = Vec::new();
     for kind in OWNED_KINDS {
         for item in store.live(kind) {
             let (id, stored) = item?;
-            if let Some(login) = login_for(store, &users, kind, &stored) {
+            if let Some(login) = login_for(store, users, kind, &stored) {
                 let mut f = Fields::new();
                 f.insert("owner".into(), json!(login));
                 muts.push(Mutation::update(kind, id, f));
@@ -195,7 +235,7 @@ pub fn owners_to_logins(store: &Store) -> Result<usize, SyncError> {
     for chunk in muts.chunks(BATCH) {
         store.commit(chunk)?;
     }
-    Ok(folded + muts.len())
+    Ok(muts.len())
 }
 
 /// The login a record's owner becomes: an owner written on this replica that is no
@@ -337,5 +377,79 @@ mod tests {
         let before = store.outbox_len();
         assert_eq!(adopt(&store, &sara()).expect("adopt"), 2);
         assert_eq!(store.outbox_len(), before + 2, "each adoption is an outbox change");
+    }
+
+    #[test]
+    fn a_fold_beside_a_push_takes_only_creates_no_push_request_carried() {
+        let dir = tempfile::tempdir().expect("temp");
+        let store = Store::open(dir.path()).expect("store");
+        let accounts: Vec<Mutation> = ["Alpha AB", "Beta AB", "Gamma AB"]
+            .iter()
+            .map(|name| {
+                Mutation::create(EntityKind::Account, {
+                    let mut f = Fields::new();
+                    f.insert("name".into(), json!(name));
+                    f.insert("owner".into(), json!("Sara Lindqvist"));
+                    f
+                })
+            })
+            .collect();
+        store.commit(&accounts).expect("commit");
+        let first = store.pending(1).expect("outbox")[0].seq;
+        // A push request carried the first create; the fold may no longer change it.
+        store.mark_pushed_through(first).expect("mark");
+        assert!(!store.nothing_sent().expect("sent"));
+        assert_eq!(
+            store
+                .fold_into_creates(&OWNED_KINDS, "owner", &|_, _| Some(json!("sara")))
+                .expect("fold"),
+            0,
+            "the whole-outbox fold waits for a store that sent nothing"
+        );
+        let folding = Folded::default();
+        let folded = store
+            .fold_into_creates_sharing(&OWNED_KINDS, "owner", &|_, _| Some(json!("sara")), &folding)
+            .expect("fold");
+        assert_eq!(folded, 2);
+        assert_eq!(folding.wait_for(u64::MAX), Some(u64::MAX), "it ended");
+        let creates: Vec<Option<serde_json::Value>> = store
+            .pending(10)
+            .expect("outbox")
+            .into_iter()
+            .map(|c| match c.op {
+                crate::protocol::ChangeOp::Create { fields } => fields.get("owner").cloned(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            creates,
+            [json!("Sara Lindqvist"), json!("sara"), json!("sara")].map(Some)
+        );
+        let owners: Vec<String> = accounts
+            .iter()
+            .map(|m| {
+                store
+                    .get(EntityKind::Account, m.id)
+                    .expect("get")
+                    .expect("record")
+                    .text("owner")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(owners, ["Sara Lindqvist", "sara", "sara"]);
+        // The push marker never moves back.
+        store.mark_pushed_through(0).expect("mark");
+        let folding = Folded::default();
+        let again = store
+            .fold_into_creates_sharing(&OWNED_KINDS, "owner", &|_, _| Some(json!("ana")), &folding)
+            .expect("fold");
+        assert_eq!(again, 2, "the marker did not move back to before the first create");
+        let first_owner = store
+            .get(EntityKind::Account, accounts[0].id)
+            .expect("get")
+            .expect("record");
+        assert_eq!(first_owner.text("owner"), "Sara Lindqvist");
+        let check = store.verify().expect("verify");
+        assert!(check.ok(), "{:?}", check.problems);
     }
 }

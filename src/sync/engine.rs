@@ -232,15 +232,21 @@ pub fn sync(
     }
     // Before a store's first push, its first pull brings the server's users, so owners
     // typed as names become logins inside the creates not sent yet: a big first sync
-    // sends one change per record (see `store/fold.rs`).
+    // sends one change per record (see `store/fold.rs`), and sends while it folds. A
+    // first sync cut short folds the rest on the next.
     let mut users_seen = 0;
-    if store.nothing_sent()? && !super::adopt::owners_checked(store)? {
-        pull(store, api, opts, (&who).into(), &mut report, progress)?;
-        note_users_changed(store)?;
-        report.owners = super::adopt::owners_to_logins(store)?;
-        users_seen = report.users;
+    if !super::adopt::owners_checked(store)? {
+        if store.nothing_sent()? {
+            pull(store, api, opts, (&who).into(), &mut report, progress)?;
+            note_users_changed(store)?;
+            users_seen = report.users;
+        }
+        let owners = super::adopt::owners_to_logins_sending(store, |folding| {
+            push(store, api, opts, &me, &mut report, progress, folding)
+        })?;
+        report.owners = owners;
     }
-    push(store, api, opts, &me, &mut report, progress)?;
+    push(store, api, opts, &me, &mut report, progress, None)?;
     pull(store, api, opts, (&who).into(), &mut report, progress)?;
     note_users_changed(store)?;
     // The first pull brings the server's users: owners typed as names before then
@@ -248,14 +254,14 @@ pub fn sync(
     if report.users > users_seen || !super::adopt::owners_checked(store)? {
         report.owners += super::adopt::owners_to_logins(store)?;
         if report.owners > 0 {
-            push(store, api, opts, &me, &mut report, progress)?;
+            push(store, api, opts, &me, &mut report, progress, None)?;
             pull(store, api, opts, (&who).into(), &mut report, progress)?;
         }
     }
     // Changes stamped while the clock ran ahead came back refused in the pull above;
     // with the clock set back they go out again now, in the same sync.
     if rewound && !store.held_live()?.is_empty() {
-        push(store, api, opts, &me, &mut report, progress)?;
+        push(store, api, opts, &me, &mut report, progress, None)?;
         pull(store, api, opts, (&who).into(), &mut report, progress)?;
     }
     // The pull caught up past every change pushed above, so a re-sent record whose
@@ -382,6 +388,9 @@ fn due_held(store: &Store, retry_all: bool) -> Result<Vec<(EntityKind, Id)>, Syn
     Ok(out)
 }
 
+/// Sends the outbox in batches. With `folding`, a fold of owners into the creates runs
+/// on another thread (see `store/fold.rs`): only changes it has passed are sent, each
+/// batch once the fold passed a whole batch or ended.
 fn push(
     store: &Store,
     api: &dyn Api,
@@ -389,19 +398,26 @@ fn push(
     me: &super::adopt::Person,
     report: &mut Report,
     progress: &mut dyn FnMut(Progress),
+    folding: Option<&crate::store::Folded>,
 ) -> Result<(), SyncError> {
     check_after_restore(store, api, opts, me, report)?;
     resend_held(store, opts.retry_held)?;
     let total = store.outbox_len();
-    let issued = store.next_seq()?.saturating_sub(1);
     let mut limit = opts.batch.max(1);
     loop {
-        let changes = store.pending(limit)?;
+        let acked_before = store.sync_state()?.acked_seq;
+        let through = match folding {
+            None => u64::MAX,
+            Some(f) => f
+                .wait_for(acked_before.saturating_add(limit as u64))
+                .ok_or_else(|| SyncError::Protocol("the owners could not be folded into the creates".into()))?,
+        };
+        let changes = store.pending_through(limit, through)?;
         if changes.is_empty() {
             return Ok(());
         }
-        let acked_before = store.sync_state()?.acked_seq;
-        store.mark_pushed()?;
+        let issued = store.next_seq()?.saturating_sub(1);
+        store.mark_pushed_through(changes.iter().map(|c| c.seq).max().unwrap_or(0))?;
         let Batch {
             resp,
             withheld,
@@ -1439,5 +1455,91 @@ mod tests {
         let mut alone = vec![change(7, big), change(8, big)];
         let withheld = trim_to_size(&mut alone);
         assert!(alone.is_empty() && withheld.len() == 1 && withheld[0].change.seq == 7);
+    }
+
+    /// A server that records what it takes, and loses the network on push `fail_at`.
+    struct CutShort {
+        fail_at: Cell<usize>,
+        pushes: Cell<usize>,
+        acked: Cell<u64>,
+        took: std::cell::RefCell<Vec<Change>>,
+    }
+
+    impl Api for CutShort {
+        fn health(&self) -> Result<Health, SyncError> {
+            unreachable!("sync does not ask")
+        }
+        fn whoami(&self) -> Result<WhoAmI, SyncError> {
+            Ok(ana(Role::Manager))
+        }
+        fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError> {
+            self.pushes.set(self.pushes.get() + 1);
+            if self.pushes.get() == self.fail_at.get() {
+                return Err(SyncError::Unreachable {
+                    server: "http://srv".into(),
+                    detail: "the network went away".into(),
+                });
+            }
+            self.took.borrow_mut().extend(req.changes.iter().cloned());
+            if let Some(last) = req.changes.last() {
+                self.acked.set(last.seq);
+            }
+            Ok(PushResponse {
+                acked: self.acked.get(),
+                ..PushResponse::default()
+            })
+        }
+        fn pull(&self, _: ReplicaId, _: u64, _: usize) -> Result<PullResponse, SyncError> {
+            Ok(serde_json::from_str(r#"{"entries":[],"next":0,"more":false,"head":0}"#).expect("page"))
+        }
+    }
+
+    #[test]
+    fn a_first_sync_cut_short_while_folding_owners_folds_the_rest_on_the_next() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).expect("open");
+        let mut sara = crate::model::Fields::new();
+        sara.insert("login".into(), json!("sara"));
+        sara.insert("name".into(), json!("Sara Lindqvist"));
+        store.commit(&[Mutation::create(EntityKind::User, sara)]).expect("user");
+        // More than one part of the fold (`store::WRITE_BATCH`), pushed 100 at a time.
+        let muts: Vec<Mutation> = (0..450)
+            .map(|i| {
+                let mut f = crate::model::Fields::new();
+                f.insert("name".into(), json!(format!("Account {i}")));
+                f.insert("owner".into(), json!("Sara Lindqvist"));
+                Mutation::create(EntityKind::Account, f)
+            })
+            .collect();
+        store.commit(&muts).expect("commit");
+        let api = CutShort {
+            fail_at: Cell::new(2),
+            pushes: Cell::new(0),
+            acked: Cell::new(0),
+            took: std::cell::RefCell::new(Vec::new()),
+        };
+        let opts = Options {
+            batch: 100,
+            ..Options::default()
+        };
+        let cut = sync(&store, &api, "http://srv", opts, &mut |_| {});
+        assert!(matches!(cut, Err(SyncError::Unreachable { .. })), "{cut:?}");
+        api.fail_at.set(0);
+        let report = sync(&store, &api, "http://srv", opts, &mut |_| {}).expect("sync");
+        assert_eq!(store.outbox_len(), 0, "{report:?}");
+        let took = api.took.borrow();
+        let accounts: Vec<&Change> = took.iter().filter(|c| c.entity == EntityKind::Account).collect();
+        assert_eq!(accounts.len(), 450, "one change per account, each create once");
+        for change in accounts {
+            match &change.op {
+                ChangeOp::Create { fields } => assert_eq!(fields.get("owner"), Some(&json!("sara"))),
+                other => panic!("only creates go: {other:?}"),
+            }
+        }
+        for m in &muts {
+            let stored = store.get(EntityKind::Account, m.id).expect("get").expect("record");
+            assert_eq!(stored.text("owner"), "sara");
+        }
+        assert!(store.verify().expect("verify").ok());
     }
 }
