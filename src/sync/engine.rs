@@ -388,6 +388,11 @@ fn due_held(store: &Store, retry_all: bool) -> Result<Vec<(EntityKind, Id)>, Syn
     Ok(out)
 }
 
+/// The most changes a push carries while a fold runs beside it. The fold, not the
+/// server, sets the pace then, and a batch of 5,000 beside the fold's part took the
+/// first push of 409k records to 147-149 MB (2,000: 137-140 MB, 5% slower).
+const FOLDING_BATCH: usize = 2000;
+
 /// Sends the outbox in batches. With `folding`, a fold of owners into the creates runs
 /// on another thread (see `store/fold.rs`): only changes it has passed are sent, each
 /// batch once the fold passed a whole batch or ended.
@@ -404,6 +409,9 @@ fn push(
     resend_held(store, opts.retry_held)?;
     let total = store.outbox_len();
     let mut limit = opts.batch.max(1);
+    if folding.is_some() {
+        limit = limit.min(FOLDING_BATCH);
+    }
     loop {
         let acked_before = store.sync_state()?.acked_seq;
         let through = match folding {
