@@ -88,9 +88,12 @@ impl Store {
         pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
         folded: &Folded,
     ) -> Result<usize, StoreError> {
-        let result = self.fold_parts(kinds, field, pick, folded);
-        folded.finish(result.is_ok());
-        result
+        // The push waits on `folded`: it hears the end even if the fold panics.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.fold_parts(kinds, field, pick, folded)
+        }));
+        folded.finish(matches!(result, Ok(Ok(_))));
+        result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     }
 
     fn fold_parts(

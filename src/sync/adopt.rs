@@ -452,4 +452,28 @@ mod tests {
         let check = store.verify().expect("verify");
         assert!(check.ok(), "{:?}", check.problems);
     }
+
+    #[test]
+    fn a_push_waiting_on_a_fold_that_panics_hears_that_it_ended() {
+        let dir = tempfile::tempdir().expect("temp");
+        let store = Store::open(dir.path()).expect("store");
+        let mut f = Fields::new();
+        f.insert("name".into(), json!("Alpha AB"));
+        f.insert("owner".into(), json!("Sara Lindqvist"));
+        store
+            .commit(&[Mutation::create(EntityKind::Account, f)])
+            .expect("commit");
+        let folding = Folded::default();
+        let (heard, joined) = std::thread::scope(|scope| {
+            let fold = scope.spawn(|| {
+                store.fold_into_creates_sharing(&OWNED_KINDS, "owner", &|_, _| panic!("a bug in a pick"), &folding)
+            });
+            (folding.wait_for(u64::MAX), fold.join())
+        });
+        assert_eq!(
+            heard, None,
+            "the push hears the fold failed instead of waiting for ever"
+        );
+        assert!(joined.is_err(), "the panic goes on to whoever joins the fold");
+    }
 }
