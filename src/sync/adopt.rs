@@ -180,9 +180,7 @@ pub fn owners_to_logins(store: &Store) -> Result<usize, SyncError> {
     let folded = store.fold_into_creates(&OWNED_KINDS, "owner", &|kind, stored| {
         login_for(store, &users, kind, stored).map(|login| json!(login))
     })?;
-    let changed = commit_logins(store, &users)?;
-    store.commit_with_meta(&[], &[(K_OWNERS_CHECKED, Some("1"))])?;
-    Ok(folded + changed)
+    Ok(folded + commit_logins(store, &users)?)
 }
 
 /// [`owners_to_logins`] before a push, the first time the server's users are known:
@@ -214,12 +212,11 @@ pub fn owners_to_logins_sending(
     });
     let folded = folded?;
     sent?;
-    let changed = commit_logins(store, &users)?;
-    store.commit_with_meta(&[], &[(K_OWNERS_CHECKED, Some("1"))])?;
-    Ok(folded + changed)
+    Ok(folded + commit_logins(store, &users)?)
 }
 
-/// Changes, through the write path, each owner that [`login_for`] turns into a login.
+/// Changes, through the write path, each owner that [`login_for`] turns into a login,
+/// then records that the owners were checked.
 fn commit_logins(store: &Store, users: &[Person]) -> Result<usize, SyncError> {
     let mut muts = Vec::new();
     for kind in OWNED_KINDS {
@@ -235,6 +232,7 @@ fn commit_logins(store: &Store, users: &[Person]) -> Result<usize, SyncError> {
     for chunk in muts.chunks(BATCH) {
         store.commit(chunk)?;
     }
+    store.commit_with_meta(&[], &[(K_OWNERS_CHECKED, Some("1"))])?;
     Ok(muts.len())
 }
 
@@ -262,6 +260,16 @@ fn login_for<'u>(store: &Store, users: &'u [Person], kind: EntityKind, stored: &
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The create of an account named `name`, owned by `owner`.
+    fn account(name: &str, owner: Option<&str>) -> Mutation {
+        let mut f = Fields::new();
+        f.insert("name".into(), json!(name));
+        if let Some(owner) = owner {
+            f.insert("owner".into(), json!(owner));
+        }
+        Mutation::create(EntityKind::Account, f)
+    }
 
     fn sara() -> Person {
         Person {
@@ -294,23 +302,9 @@ mod tests {
     fn adoption_goes_through_the_write_path_once() {
         let dir = tempfile::tempdir().expect("temp");
         let store = Store::open(dir.path()).expect("store");
-        let mine = Mutation::create(EntityKind::Account, {
-            let mut f = Fields::new();
-            f.insert("name".into(), json!("Nordic Paper AB"));
-            f.insert("owner".into(), json!("Sara Lindqvist"));
-            f
-        });
-        let unowned = Mutation::create(EntityKind::Account, {
-            let mut f = Fields::new();
-            f.insert("name".into(), json!("Unowned AB"));
-            f
-        });
-        let theirs = Mutation::create(EntityKind::Account, {
-            let mut f = Fields::new();
-            f.insert("name".into(), json!("Ben's AB"));
-            f.insert("owner".into(), json!("ben"));
-            f
-        });
+        let mine = account("Nordic Paper AB", Some("Sara Lindqvist"));
+        let unowned = account("Unowned AB", None);
+        let theirs = account("Ben's AB", Some("ben"));
         store
             .commit(&[mine.clone(), unowned.clone(), theirs.clone()])
             .expect("commit");
@@ -355,18 +349,10 @@ mod tests {
     fn once_a_push_may_have_gone_adoption_adds_changes_instead() {
         let dir = tempfile::tempdir().expect("temp");
         let store = Store::open(dir.path()).expect("store");
-        let unowned = Mutation::create(EntityKind::Account, {
-            let mut f = Fields::new();
-            f.insert("name".into(), json!("Unowned AB"));
-            f
-        });
+        let unowned = account("Unowned AB", None);
         store.commit(std::slice::from_ref(&unowned)).expect("commit");
         // An owner edited after the create is not the create's to carry.
-        let edited = Mutation::create(EntityKind::Account, {
-            let mut f = Fields::new();
-            f.insert("name".into(), json!("Edited AB"));
-            f
-        });
+        let edited = account("Edited AB", None);
         store.commit(std::slice::from_ref(&edited)).expect("commit");
         let mut f = Fields::new();
         f.insert("owner".into(), json!("Sara Lindqvist"));
@@ -385,14 +371,7 @@ mod tests {
         let store = Store::open(dir.path()).expect("store");
         let accounts: Vec<Mutation> = ["Alpha AB", "Beta AB", "Gamma AB"]
             .iter()
-            .map(|name| {
-                Mutation::create(EntityKind::Account, {
-                    let mut f = Fields::new();
-                    f.insert("name".into(), json!(name));
-                    f.insert("owner".into(), json!("Sara Lindqvist"));
-                    f
-                })
-            })
+            .map(|name| account(name, Some("Sara Lindqvist")))
             .collect();
         store.commit(&accounts).expect("commit");
         let first = store.pending(1).expect("outbox")[0].seq;
@@ -457,11 +436,8 @@ mod tests {
     fn a_push_waiting_on_a_fold_that_panics_hears_that_it_ended() {
         let dir = tempfile::tempdir().expect("temp");
         let store = Store::open(dir.path()).expect("store");
-        let mut f = Fields::new();
-        f.insert("name".into(), json!("Alpha AB"));
-        f.insert("owner".into(), json!("Sara Lindqvist"));
         store
-            .commit(&[Mutation::create(EntityKind::Account, f)])
+            .commit(&[account("Alpha AB", Some("Sara Lindqvist"))])
             .expect("commit");
         let folding = Folded::default();
         let (heard, joined) = std::thread::scope(|scope| {

@@ -1357,14 +1357,32 @@ mod tests {
         assert!(later.iter().all(|c| c.hlc.wall < 1_800_000_000_000), "{later:?}");
     }
 
-    /// A server of before issue 13, which takes at most 1000 changes per push and
-    /// answers 413 to more.
-    struct SmallPushes {
+    /// A server that takes at most `most` changes per push (answering 413 to more, as
+    /// servers of before issue 13 did above 1000), loses the network on push number
+    /// `fail_at`, and records what it takes.
+    struct TestServer {
+        most: usize,
+        fail_at: Cell<usize>,
+        pushes: Cell<usize>,
         largest: Cell<usize>,
         acked: Cell<u64>,
+        took: std::cell::RefCell<Vec<Change>>,
     }
 
-    impl Api for SmallPushes {
+    impl TestServer {
+        fn new(most: usize) -> Self {
+            Self {
+                most,
+                fail_at: Cell::new(0),
+                pushes: Cell::new(0),
+                largest: Cell::new(0),
+                acked: Cell::new(0),
+                took: std::cell::RefCell::new(Vec::new()),
+            }
+        }
+    }
+
+    impl Api for TestServer {
         fn health(&self) -> Result<Health, SyncError> {
             unreachable!("sync does not ask")
         }
@@ -1372,14 +1390,22 @@ mod tests {
             Ok(ana(Role::Manager))
         }
         fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError> {
-            if req.changes.len() > 1000 {
+            if req.changes.len() > self.most {
                 return Err(SyncError::Rejected {
                     status: 413,
                     code: "too_large".into(),
-                    message: format!("{} changes in one push; send at most 1000", req.changes.len()),
+                    message: format!("{} changes in one push; send at most {}", req.changes.len(), self.most),
+                });
+            }
+            self.pushes.set(self.pushes.get() + 1);
+            if self.pushes.get() == self.fail_at.get() {
+                return Err(SyncError::Unreachable {
+                    server: "http://srv".into(),
+                    detail: "the network went away".into(),
                 });
             }
             self.largest.set(self.largest.get().max(req.changes.len()));
+            self.took.borrow_mut().extend(req.changes.iter().cloned());
             if let Some(last) = req.changes.last() {
                 self.acked.set(last.seq);
             }
@@ -1405,10 +1431,7 @@ mod tests {
             })
             .collect();
         store.commit(&muts).expect("commit");
-        let api = SmallPushes {
-            largest: Cell::new(0),
-            acked: Cell::new(0),
-        };
+        let api = TestServer::new(1000);
         let report = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
         assert_eq!(report.sent, 2500, "{report:?}");
         assert!(
@@ -1465,43 +1488,6 @@ mod tests {
         assert!(alone.is_empty() && withheld.len() == 1 && withheld[0].change.seq == 7);
     }
 
-    /// A server that records what it takes, and loses the network on push `fail_at`.
-    struct CutShort {
-        fail_at: Cell<usize>,
-        pushes: Cell<usize>,
-        acked: Cell<u64>,
-        took: std::cell::RefCell<Vec<Change>>,
-    }
-
-    impl Api for CutShort {
-        fn health(&self) -> Result<Health, SyncError> {
-            unreachable!("sync does not ask")
-        }
-        fn whoami(&self) -> Result<WhoAmI, SyncError> {
-            Ok(ana(Role::Manager))
-        }
-        fn push(&self, req: &PushRequest) -> Result<PushResponse, SyncError> {
-            self.pushes.set(self.pushes.get() + 1);
-            if self.pushes.get() == self.fail_at.get() {
-                return Err(SyncError::Unreachable {
-                    server: "http://srv".into(),
-                    detail: "the network went away".into(),
-                });
-            }
-            self.took.borrow_mut().extend(req.changes.iter().cloned());
-            if let Some(last) = req.changes.last() {
-                self.acked.set(last.seq);
-            }
-            Ok(PushResponse {
-                acked: self.acked.get(),
-                ..PushResponse::default()
-            })
-        }
-        fn pull(&self, _: ReplicaId, _: u64, _: usize) -> Result<PullResponse, SyncError> {
-            Ok(serde_json::from_str(r#"{"entries":[],"next":0,"more":false,"head":0}"#).expect("page"))
-        }
-    }
-
     #[test]
     fn a_first_sync_cut_short_while_folding_owners_folds_the_rest_on_the_next() {
         let dir = tempfile::tempdir().expect("dir");
@@ -1520,12 +1506,8 @@ mod tests {
             })
             .collect();
         store.commit(&muts).expect("commit");
-        let api = CutShort {
-            fail_at: Cell::new(2),
-            pushes: Cell::new(0),
-            acked: Cell::new(0),
-            took: std::cell::RefCell::new(Vec::new()),
-        };
+        let api = TestServer::new(usize::MAX);
+        api.fail_at.set(2);
         let opts = Options {
             batch: 100,
             ..Options::default()

@@ -176,7 +176,6 @@ pub fn changes(data: &Data, since: NaiveDate, today: NaiveDate) -> Vec<ChangeRow
 
 #[cfg(test)]
 mod tests {
-
     use super::super::testdata::{data, id, opp};
     use super::*;
     use crate::model::records::StageChange;
