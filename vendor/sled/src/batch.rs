@@ -1,11 +1,8 @@
 #![allow(unused_results)]
 
-#[cfg(not(feature = "testing"))]
-use std::collections::HashMap as Map;
-
-// we avoid HashMap while testing because
-// it makes tests non-deterministic
-#[cfg(feature = "testing")]
+// outpost: always a BTreeMap (sled used one only while testing). A batch is then
+// applied in key order, so keys written in ascending order (the outbox, a log, records
+// under time-ordered ids) go into one leaf after another instead of all over the tree.
 use std::collections::BTreeMap as Map;
 
 use super::*;

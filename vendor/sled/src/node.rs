@@ -164,17 +164,28 @@ impl Node {
     }
 
     pub(crate) fn split(mut self) -> (Node, Node) {
+
         fn split_inner<T>(
             keys: &mut Vec<IVec>,
             values: &mut Vec<T>,
             old_prefix: &[u8],
             old_hi: &[u8],
             suffix_truncation: bool,
+            min_right: usize,
         ) -> (IVec, u8, Vec<IVec>, Vec<T>)
         where
             T: Clone + Ord,
         {
-            let split_point = keys.len() / 2 + 1;
+            // outpost: the rightmost node of a level (no upper bound) keeps all but the
+            // fewest items a node may hold without being merged back, so keys written
+            // in ascending order (the outbox, the server's log, records under
+            // time-ordered ids) fill their nodes instead of leaving each one half
+            // empty; other nodes split in the middle as before.
+            let split_point = if old_hi.is_empty() && keys.len() > 2 * min_right {
+                keys.len() - min_right
+            } else {
+                keys.len() / 2 + 1
+            };
             let right_keys = keys.split_off(split_point);
             let right_values = values.split_off(split_point);
             let right_min = &right_keys[0];
@@ -252,6 +263,7 @@ impl Node {
                         prefixed_lo,
                         prefixed_hi,
                         false,
+                        merge_threshold(true),
                     );
 
                 (
@@ -271,6 +283,7 @@ impl Node {
                         prefixed_lo,
                         prefixed_hi,
                         true,
+                        merge_threshold(false),
                     );
 
                 (
@@ -614,13 +627,7 @@ impl Node {
     }
 
     pub(crate) fn should_merge(&self) -> bool {
-        let threshold = if cfg!(any(test, feature = "lock_free_delays")) {
-            1
-        } else if self.data.is_index() {
-            64
-        } else {
-            4
-        };
+        let threshold = merge_threshold(self.data.is_index());
 
         let size_checks = self.data.len() < threshold;
         let safety_checks = self.merging_child.is_none() && !self.merging;
@@ -643,6 +650,18 @@ impl Node {
         let pos = search.expect("failed to traverse index");
 
         (pos, index.pointers[pos])
+    }
+}
+
+/// outpost: a node of fewer items than this is merged into its left sibling (sled's
+/// thresholds, named so the rightmost split can keep its right side above them).
+fn merge_threshold(is_index: bool) -> usize {
+    if cfg!(any(test, feature = "lock_free_delays")) {
+        1
+    } else if is_index {
+        64
+    } else {
+        4
     }
 }
 

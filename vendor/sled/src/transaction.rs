@@ -75,12 +75,9 @@
 #![allow(clippy::module_name_repetitions)]
 use std::{cell::RefCell, fmt, rc::Rc};
 
-#[cfg(not(feature = "testing"))]
-use std::collections::HashMap as Map;
-
-// we avoid HashMap while testing because
-// it makes tests non-deterministic
-#[cfg(feature = "testing")]
+// outpost: always a BTreeMap (sled used one only while testing). A transaction's writes is then
+// applied in key order, so keys written in ascending order (the outbox, a log, records
+// under time-ordered ids) go into one leaf after another instead of all over the tree.
 use std::collections::BTreeMap as Map;
 
 use crate::{
