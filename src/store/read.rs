@@ -396,12 +396,15 @@ impl Store {
     /// [`Store::live_fields_all`] with the clock of every field (and `_created`,
     /// `_deleted`) of each record, as [`Stored::clocks`](super::Stored) holds them, in
     /// the same scan: the clocks are read without decoding the values again. `keep`
-    /// names the clocks to keep (`None`: all of them).
-    pub fn live_fields_clocks_all<T: serde::de::DeserializeOwned + Send>(
+    /// names the clocks to keep (`None`: all of them). Each record's fields and clocks
+    /// go through `then` as they are decoded, so a caller that keeps less than a map of
+    /// clocks per record (the reports: five times per deal) never holds every map at once.
+    pub fn live_fields_clocks_all<T: serde::de::DeserializeOwned, U: Send>(
         &self,
         kind: EntityKind,
         keep: Option<&[&str]>,
-    ) -> Result<FieldsAndClocks<T>, StoreError> {
+        then: impl Fn(T, FieldClocks) -> U + Sync,
+    ) -> Result<Vec<(Id, U)>, StoreError> {
         self.decode_all(kind, |v| {
             let lean: Lean<T> = serde_json::from_slice(v).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?;
             if lean.deleted {
@@ -420,7 +423,7 @@ impl Store {
             if let Some(keep) = keep {
                 clocks.retain(|k, _| keep.contains(&k.as_str()));
             }
-            Ok(Some((lean.fields, clocks)))
+            Ok(Some(then(lean.fields, clocks)))
         })
     }
 
@@ -486,10 +489,6 @@ impl Store {
 /// The clock of each field of a record, with `_created` and `_deleted`.
 pub type FieldClocks = std::collections::BTreeMap<String, crate::model::Hlc>;
 
-/// What [`Store::live_fields_clocks_all`] gives: each live record's id, its chosen fields
-/// and its field clocks.
-pub type FieldsAndClocks<T> = Vec<(Id, (T, FieldClocks))>;
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -540,10 +539,11 @@ mod tests {
             .expect("one");
         assert_eq!(all, one);
         assert_eq!(all.len(), 8, "the trashed one is left out");
-        let both: Vec<(Id, (Name, FieldClocks))> =
-            store.live_fields_clocks_all(EntityKind::Account, None).expect("clocks");
+        let both: Vec<(Id, (Name, FieldClocks))> = store
+            .live_fields_clocks_all(EntityKind::Account, None, |f, c| (f, c))
+            .expect("clocks");
         let some: Vec<(Id, (Name, FieldClocks))> = store
-            .live_fields_clocks_all(EntityKind::Account, Some(&["_created", "city"]))
+            .live_fields_clocks_all(EntityKind::Account, Some(&["_created", "city"]), |f, c| (f, c))
             .expect("some clocks");
         for ((_, (_, all)), (_, (_, kept))) in both.iter().zip(&some) {
             let wanted: FieldClocks = all
@@ -576,7 +576,7 @@ mod tests {
         );
         assert!(
             store
-                .live_fields_clocks_all::<Name>(EntityKind::Account, None)
+                .live_fields_clocks_all::<Name, _>(EntityKind::Account, None, |f, c| (f, c))
                 .expect("clocks")
                 .is_empty()
         );
