@@ -164,7 +164,6 @@ impl Node {
     }
 
     pub(crate) fn split(mut self) -> (Node, Node) {
-
         fn split_inner<T>(
             keys: &mut Vec<IVec>,
             values: &mut Vec<T>,
