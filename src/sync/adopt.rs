@@ -271,6 +271,16 @@ mod tests {
         Mutation::create(EntityKind::Account, f)
     }
 
+    /// The stored owner of an account.
+    fn owner_of(store: &Store, id: crate::model::Id) -> String {
+        store
+            .get(EntityKind::Account, id)
+            .expect("get")
+            .expect("record")
+            .text("owner")
+            .to_string()
+    }
+
     fn sara() -> Person {
         Person {
             login: "sara".into(),
@@ -328,14 +338,7 @@ mod tests {
         };
         assert_eq!(sent_owner(&unowned), Some(json!("sara")));
         assert_eq!(sent_owner(&theirs), Some(json!("ben")));
-        let owner = |m: &Mutation| {
-            store
-                .get(EntityKind::Account, m.id)
-                .expect("get")
-                .expect("record")
-                .text("owner")
-                .to_string()
-        };
+        let owner = |m: &Mutation| owner_of(&store, m.id);
         assert_eq!(
             (owner(&mine), owner(&unowned), owner(&theirs)),
             ("sara".into(), "sara".into(), "ben".into())
@@ -404,17 +407,7 @@ mod tests {
             creates,
             [json!("Sara Lindqvist"), json!("sara"), json!("sara")].map(Some)
         );
-        let owners: Vec<String> = accounts
-            .iter()
-            .map(|m| {
-                store
-                    .get(EntityKind::Account, m.id)
-                    .expect("get")
-                    .expect("record")
-                    .text("owner")
-                    .to_string()
-            })
-            .collect();
+        let owners: Vec<String> = accounts.iter().map(|m| owner_of(&store, m.id)).collect();
         assert_eq!(owners, ["Sara Lindqvist", "sara", "sara"]);
         // The push marker never moves back.
         store.mark_pushed_through(0).expect("mark");
@@ -423,11 +416,7 @@ mod tests {
             .fold_into_creates_sharing(&OWNED_KINDS, "owner", &|_, _| Some(json!("ana")), &folding)
             .expect("fold");
         assert_eq!(again, 2, "the marker did not move back to before the first create");
-        let first_owner = store
-            .get(EntityKind::Account, accounts[0].id)
-            .expect("get")
-            .expect("record");
-        assert_eq!(first_owner.text("owner"), "Sara Lindqvist");
+        assert_eq!(owner_of(&store, accounts[0].id), "Sara Lindqvist");
         let check = store.verify().expect("verify");
         assert!(check.ok(), "{:?}", check.problems);
     }
