@@ -274,7 +274,7 @@ impl App {
 
 /// Restores a backup into the (empty) store at `dir`; `file` names the input in
 /// messages. Nothing is restored when the file does not parse (see `Store::restore`).
-pub fn restore(dir: &Path, file: &Path, input: &mut dyn BufRead) -> Result<BackupSummary, AppError> {
+pub fn restore(dir: &Path, file: &Path, input: &mut (dyn BufRead + Send)) -> Result<BackupSummary, AppError> {
     let mut store = crate::store::Store::open(dir).map_err(AppError::Store)?;
     store.restore(input).map_err(|e| match e {
         crate::store::RestoreError::Invalid(m) => {

@@ -11,7 +11,9 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::apply::finish;
 use super::write::{Pending, TreeWrite};
-use super::{CONFLICTS, Change, HELD, HeldMark, LocalConflict, META, OUTBOX, Store, StoreError, Stored};
+use super::{
+    CONFLICTS, Change, ENTITY_BASE, HELD, HeldMark, IDX_PARENT, LocalConflict, META, OUTBOX, Store, StoreError, Stored,
+};
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
 
 const FORMAT: &str = "outpost-backup";
@@ -166,6 +168,63 @@ impl Part {
     }
 }
 
+/// One line of a backup as [`read_lines`] parsed it: its number, what it says, and for a
+/// record, whether its fields fit its kind.
+struct Parsed {
+    n: usize,
+    line: Line,
+    check: Result<(), String>,
+}
+
+/// Lines parsed per message from the reader to the writer.
+const PARSED_PER_PART: usize = 256;
+
+/// What the reader of a backup sends the writer.
+enum Read {
+    /// The next lines.
+    Lines(Vec<Parsed>),
+    /// The file ended here.
+    End,
+    /// A line could not be read or parsed (the message names it).
+    Failed(String),
+}
+
+/// Reads and parses the lines of a backup on the restore's second thread, sending them
+/// in parts, then the end of the file; a line that cannot be read or parsed ends them
+/// with its error instead (the lines before it are sent first, so the writer meets the
+/// errors in line order).
+fn read_lines(input: &mut (dyn BufRead + Send), to: &std::sync::mpsc::SyncSender<Read>) {
+    let mut part = Vec::with_capacity(PARSED_PER_PART);
+    let mut text = String::new();
+    let mut n = 0;
+    let error = loop {
+        text.clear();
+        n += 1;
+        match input.read_line(&mut text) {
+            Ok(0) => break None,
+            Ok(_) if text.trim().is_empty() => continue,
+            Ok(_) => {}
+            Err(e) => break Some(format!("line {n}: {e}")),
+        }
+        let line: Line = match serde_json::from_str(&text) {
+            Ok(line) => line,
+            Err(e) => break Some(format!("line {n}: {e}")),
+        };
+        let check = match &line {
+            Line::Record { entity, id, fields, .. } => check_record(n, *entity, *id, fields),
+            _ => Ok(()),
+        };
+        part.push(Parsed { n, line, check });
+        if part.len() == PARSED_PER_PART && to.send(Read::Lines(std::mem::take(&mut part))).is_err() {
+            return;
+        }
+    };
+    if !part.is_empty() && to.send(Read::Lines(part)).is_err() {
+        return;
+    }
+    let _ = to.send(error.map_or(Read::End, Read::Failed));
+}
+
 /// Checks one record line's fields against its kind.
 fn check_record(n: usize, entity: EntityKind, id: Id, fields: &Fields) -> Result<(), String> {
     if entity.describe(fields).is_none() {
@@ -181,16 +240,17 @@ fn check_record(n: usize, entity: EntityKind, id: Id, fields: &Fields) -> Result
 
 impl Store {
     /// Restores a backup into this store, which must be empty, reading it line by line:
-    /// memory stays bounded whatever the backup's size. The lines are checked as they
-    /// are read and written in transactions of a few thousand (records through the one
-    /// record-writing function, with their index entries; outbox, conflicts, held
-    /// marks); the last transaction writes meta (schema version and the restored marker
-    /// included) and ends the restore. Until then [`K_RESTORING`] is set: a restore that
-    /// fails (a bad line, a damaged outbox) empties the store again before it returns,
-    /// and one that is killed is emptied when the store is next opened. So a restore
-    /// leaves an empty store or the whole backup, never part of it, and restoring again
-    /// works.
-    pub fn restore(&mut self, input: &mut dyn BufRead) -> Result<BackupSummary, RestoreError> {
+    /// memory stays bounded whatever the backup's size. A second thread reads and
+    /// parses the lines while this one checks and writes them in parts of
+    /// [`super::WRITE_BATCH`] (records through the one record-writing function; outbox,
+    /// conflicts, held marks); once every record is written, the index trees are filled
+    /// from them in key order ([`Store::fill_indexes`]); the last transaction writes meta
+    /// (schema version and the restored marker included) and ends the restore. Until
+    /// then [`K_RESTORING`] is set: a restore that fails (a bad line, a damaged outbox)
+    /// empties the store again before it returns, and one that is killed is emptied when
+    /// the store is next opened. So a restore leaves an empty store or the whole backup,
+    /// never part of it, and restoring again works.
+    pub fn restore(&mut self, input: &mut (dyn BufRead + Send)) -> Result<BackupSummary, RestoreError> {
         let has_records = !self.has_no_records() || self.outbox_len() > 0;
         if has_records {
             return Err(RestoreError::Store(StoreError::NotEmpty {
@@ -208,97 +268,105 @@ impl Store {
         }
     }
 
-    fn restore_lines(&mut self, input: &mut dyn BufRead) -> Result<BackupSummary, RestoreError> {
+    fn restore_lines(&mut self, input: &mut (dyn BufRead + Send)) -> Result<BackupSummary, RestoreError> {
+        std::thread::scope(|scope| {
+            let (to_writer, parsed) = std::sync::mpsc::sync_channel(4);
+            // The reader stops when this thread stops listening (an error here).
+            scope.spawn(move || read_lines(input, &to_writer));
+            self.restore_parsed(parsed.into_iter())
+        })
+    }
+
+    /// Checks and writes the lines [`read_lines`] parsed (see [`Store::restore`]).
+    fn restore_parsed(&mut self, parts: impl Iterator<Item = Read>) -> Result<BackupSummary, RestoreError> {
         let invalid = RestoreError::Invalid;
         let mut summary = BackupSummary::default();
         let mut meta: Vec<(String, String)> = Vec::new();
         let mut part = Part::default();
         let mut seen_header = false;
         let (mut first_seq, mut last_seq): (Option<u64>, Option<u64>) = (None, None);
-        let mut line = String::new();
-        let mut n = 0;
+        let mut parts = parts;
         loop {
-            line.clear();
-            n += 1;
-            let read = input
-                .read_line(&mut line)
-                .map_err(|e| invalid(format!("line {n}: {e}")))?;
-            if read == 0 {
-                break;
-            }
-            if line.trim().is_empty() {
-                continue;
-            }
-            let parsed_line: Line = serde_json::from_str(&line).map_err(|e| invalid(format!("line {n}: {e}")))?;
-            match parsed_line {
-                Line::Header {
-                    format,
-                    version,
-                    schema,
-                } => {
-                    if format != FORMAT || version != FORMAT_VERSION {
+            let lines = match parts.next() {
+                Some(Read::Lines(lines)) => lines,
+                Some(Read::End) => break,
+                Some(Read::Failed(e)) => return Err(invalid(e)),
+                // The reader stopped without saying why (it panicked): not the file's end.
+                None => return Err(invalid("the backup's reader stopped part way".into())),
+            };
+            for Parsed { n, line, check } in lines {
+                match line {
+                    Line::Header {
+                        format,
+                        version,
+                        schema,
+                    } => {
+                        if format != FORMAT || version != FORMAT_VERSION {
+                            return Err(invalid(format!(
+                                "line {n}: not an outpost backup (format {format} version {version})"
+                            )));
+                        }
+                        if schema > super::SCHEMA_VERSION {
+                            return Err(invalid(format!(
+                                "line {n}: backup of schema {schema}, newer than this outpost (up to {}); install a newer outpost",
+                                super::SCHEMA_VERSION
+                            )));
+                        }
+                        seen_header = true;
+                    }
+                    _ if !seen_header => {
                         return Err(invalid(format!(
-                            "line {n}: not an outpost backup (format {format} version {version})"
+                            "line {n}: expected the backup header first; is this an outpost backup?"
                         )));
                     }
-                    if schema > super::SCHEMA_VERSION {
-                        return Err(invalid(format!(
-                            "line {n}: backup of schema {schema}, newer than this outpost (up to {}); install a newer outpost",
-                            super::SCHEMA_VERSION
-                        )));
+                    Line::Meta { key, value } => {
+                        if key == K_RESTORING {
+                            return Err(invalid(format!("line {n}: meta {key} is not part of a backup")));
+                        }
+                        meta.push((key, value));
                     }
-                    seen_header = true;
-                }
-                _ if !seen_header => {
-                    return Err(invalid(format!(
-                        "line {n}: expected the backup header first; is this an outpost backup?"
-                    )));
-                }
-                Line::Meta { key, value } => {
-                    if key == K_RESTORING {
-                        return Err(invalid(format!("line {n}: meta {key} is not part of a backup")));
-                    }
-                    meta.push((key, value));
-                }
-                Line::Record {
-                    entity,
-                    id,
-                    fields,
-                    clocks,
-                    deleted,
-                } => {
-                    check_record(n, entity, id, &fields).map_err(invalid)?;
-                    part.records.push((
+                    Line::Record {
                         entity,
                         id,
-                        Stored {
-                            fields,
-                            clocks,
-                            deleted,
-                        },
-                    ));
-                    summary.records += 1;
-                }
-                Line::Outbox { change } => {
-                    if let Some(p) = last_seq
-                        && change.seq != p + 1
-                    {
-                        return Err(invalid(format!("outbox sequence jumps to {} after {p}", change.seq)));
+                        fields,
+                        clocks,
+                        deleted,
+                    } => {
+                        // Checked as the line was read; reported here, in line order.
+                        check.map_err(invalid)?;
+                        part.records.push((
+                            entity,
+                            id,
+                            Stored {
+                                fields,
+                                clocks,
+                                deleted,
+                            },
+                        ));
+                        summary.records += 1;
                     }
-                    first_seq.get_or_insert(change.seq);
-                    last_seq = Some(change.seq);
-                    part.outbox.push(change);
-                    summary.outbox += 1;
+                    Line::Outbox { change } => {
+                        if let Some(p) = last_seq
+                            && change.seq != p + 1
+                        {
+                            return Err(invalid(format!("outbox sequence jumps to {} after {p}", change.seq)));
+                        }
+                        first_seq.get_or_insert(change.seq);
+                        last_seq = Some(change.seq);
+                        part.outbox.push(change);
+                        summary.outbox += 1;
+                    }
+                    Line::Held { mark } => part.held.push(mark),
+                    Line::Conflict { conflict } => {
+                        part.conflicts.push(
+                            serde_json::from_value(conflict)
+                                .map_err(|e| invalid(format!("line {n}: conflict: {e}")))?,
+                        );
+                    }
                 }
-                Line::Held { mark } => part.held.push(mark),
-                Line::Conflict { conflict } => {
-                    part.conflicts.push(
-                        serde_json::from_value(conflict).map_err(|e| invalid(format!("line {n}: conflict: {e}")))?,
-                    );
+                if part.len() >= super::WRITE_BATCH {
+                    self.write_part(&mut part)?;
                 }
-            }
-            if part.len() >= super::WRITE_BATCH {
-                self.write_part(&mut part)?;
             }
         }
         if !seen_header {
@@ -325,6 +393,7 @@ impl Store {
             )));
         }
         self.write_part(&mut part)?;
+        self.fill_indexes(&EntityKind::ALL_BY_TAG, |_| true)?;
         summary.meta = meta.len();
         let next: u64 = meta
             .iter()
@@ -358,10 +427,11 @@ impl Store {
         Ok(summary)
     }
 
-    /// Writes the lines read so far as one sled batch per tree, not in a transaction:
+    /// Writes the lines read so far, tree by tree ([`Pending`]), not in a transaction:
     /// until the restore's last transaction the marker makes it all-or-nothing (an
     /// interrupted restore is emptied), and sled's transactional insert reads every key
-    /// before writing it. Not flushed, for the same reason.
+    /// before writing it. Not flushed, for the same reason. The records' index entries
+    /// are left to [`Store::fill_indexes`].
     fn write_part(&self, part: &mut Part) -> Result<(), StoreError> {
         if part.len() == 0 {
             return Ok(());
@@ -383,8 +453,12 @@ impl Store {
         for m in &part.held {
             trees[HELD].insert(&super::held::key(m.entity, m.id), super::held::encode(m))?;
         }
-        for tree in trees {
-            tree.apply()?;
+        // The index trees are filled once every record is written (`fill_indexes`), in
+        // key order: the entries gathered here are dropped.
+        for (pos, tree) in trees.into_iter().enumerate() {
+            if !(IDX_PARENT..ENTITY_BASE).contains(&pos) {
+                tree.apply()?;
+            }
         }
         *part = Part::default();
         Ok(())

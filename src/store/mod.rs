@@ -7,6 +7,7 @@ mod apply;
 mod backup;
 mod conflict;
 mod error;
+mod fill;
 mod fold;
 mod held;
 mod keys;

@@ -14,7 +14,7 @@ use super::write::TreeWrite;
 
 /// The bucket of an index key (kind tag, value, 0, 16-byte id): the kind tag and the
 /// id's last 12 bits.
-fn bucket(key: &[u8]) -> [u8; 3] {
+pub(crate) fn bucket(key: &[u8]) -> [u8; 3] {
     let n = key.len();
     match (key.first(), n >= 17) {
         (Some(tag), true) => [*tag, key[n - 2] & 0x0f, key[n - 1]],

@@ -291,44 +291,13 @@ impl Store {
 
 impl Store {
     /// Builds one secondary index afresh from the records of `kind` (a migration that
-    /// adds an index): empties its tree, then writes the entries in batches of
-    /// [`super::WRITE_BATCH`] while streaming the records, so memory stays flat whatever
-    /// the store's size. Callers hold the store alone; one interrupted before its schema
-    /// bump runs again.
+    /// adds an index): empties its tree, then fills it in key order
+    /// ([`Store::fill_indexes`]), with memory flat whatever the store's size. Callers
+    /// hold the store alone; one interrupted before its schema bump runs again.
     pub(crate) fn fill_index(&self, index: Index, kind: EntityKind) -> Result<(), StoreError> {
         let pos = keys::secondary(index);
-        let tree = self.tree(pos);
-        tree.clear()?;
-        let write = |chunk: &[Vec<u8>]| {
-            finish(tree.transaction(|tx| {
-                for key in chunk {
-                    add_index_key(tx, pos, key)?;
-                }
-                Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
-            }))
-        };
-        let mut chunk = Vec::with_capacity(super::WRITE_BATCH);
-        for item in self.entity_tree(kind).iter() {
-            let (key, bytes) = item?;
-            let stored = super::decode(&bytes)?;
-            let (Some(id), false) = (Id::from_slice(&key), stored.deleted) else {
-                continue;
-            };
-            let Some(checked) = kind.describe(&stored.fields) else {
-                continue;
-            };
-            chunk.extend(
-                keys::entries(kind, id, &checked)
-                    .into_iter()
-                    .filter(|(t, _)| *t == pos)
-                    .map(|(_, k)| k),
-            );
-            if chunk.len() >= super::WRITE_BATCH {
-                write(&chunk)?;
-                chunk.clear();
-            }
-        }
-        write(&chunk)?;
+        self.tree(pos).clear()?;
+        self.fill_indexes(&[kind], |p| p == pos)?;
         self.flush()
     }
 
