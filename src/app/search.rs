@@ -611,6 +611,41 @@ fn candidate(
     })
 }
 
+/// Scores `rows` (ascending) that are listed (`pos`: each row's place, see
+/// [`positions`]) against the pattern. Many rows (a first letter, or a query scored
+/// letter by letter over 100k): the second half on another core.
+fn score_rows(
+    rows: &[u32],
+    pos: &[u32],
+    hay: &Haystacks,
+    pattern: &Pattern,
+    needles: &[Needle],
+    greedy: bool,
+    matcher: &mut Matcher,
+) -> Vec<Candidate> {
+    let score = |part: &[u32], matcher: &mut Matcher| -> Vec<Candidate> {
+        part.iter()
+            .filter_map(|&row| {
+                let p = *pos.get(row as usize)?;
+                (p != u32::MAX).then_some(())?;
+                candidate(pattern, needles, hay.get(row)?, matcher, greedy, row, p)
+            })
+            .collect()
+    };
+    if rows.len() <= PARALLEL_ABOVE {
+        return score(rows, matcher);
+    }
+    let (a, b) = rows.split_at(rows.len() / 2);
+    let config = matcher.config.clone();
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| score(b, &mut Matcher::new(config)));
+        let mut first = score(a, matcher);
+        // A thread that panicked scored nothing: score its half here.
+        first.extend(other.join().unwrap_or_else(|_| score(b, matcher)));
+        first
+    })
+}
+
 /// Each row's place in the list's order `base` (`u32::MAX`: not listed).
 fn positions(base: &[u32], rows: usize) -> Vec<u32> {
     let mut pos_of_row = vec![u32::MAX; rows];
@@ -777,30 +812,7 @@ impl Filter {
             let greedy = hay.len() > GREEDY_ABOVE;
             let pos = positions(base, hay.len());
             let rows = hay.rows_containing(finder);
-            let score_rows = |part: &[u32], matcher: &mut Matcher| -> Vec<Candidate> {
-                part.iter()
-                    .filter_map(|&row| {
-                        let p = *pos.get(row as usize)?;
-                        (p != u32::MAX).then_some(())?;
-                        candidate(&pattern, &needles, hay.get(row)?, matcher, greedy, row, p)
-                    })
-                    .collect()
-            };
-            // Many rows (a first letter over 100k): the second half on another core.
-            let next: Vec<Candidate> = if rows.len() > PARALLEL_ABOVE {
-                let (a, b) = rows.split_at(rows.len() / 2);
-                let config = self.matcher.config.clone();
-                let matcher = &mut self.matcher;
-                std::thread::scope(|scope| {
-                    let other = scope.spawn(|| score_rows(b, &mut Matcher::new(config)));
-                    let mut first = score_rows(a, matcher);
-                    // A thread that panicked scored nothing: score its half here.
-                    first.extend(other.join().unwrap_or_else(|_| score_rows(b, matcher)));
-                    first
-                })
-            } else {
-                score_rows(&rows, &mut self.matcher)
-            };
+            let next = score_rows(&rows, &pos, hay, &pattern, &needles, greedy, &mut self.matcher);
             if next.iter().any(|c| c.tier_before.min(c.tier_last) > tier::FUZZY) {
                 self.finish(query, next, false, pattern, needles, words, greedy);
                 return;
@@ -852,21 +864,20 @@ impl Filter {
                 }
             }
             _ => {
-                let mut score =
-                    |row: u32, pos: u32| candidate(&pattern, &needles, hay.get(row)?, matcher, greedy, row, pos);
                 // Rows are visited in storage order (memory order of their haystacks),
                 // not in the list's sort order: random access over 100k small
                 // allocations costs more than the matching.
                 if narrow {
                     for c in &self.candidates {
-                        next.extend(score(c.row, c.pos));
+                        next.extend(
+                            hay.get(c.row)
+                                .and_then(|h| candidate(&pattern, &needles, h, matcher, greedy, c.row, c.pos)),
+                        );
                     }
                 } else {
-                    for (row, pos) in positions(base, hay.len()).into_iter().enumerate() {
-                        if pos != u32::MAX {
-                            next.extend(score(u32::try_from(row).unwrap_or(u32::MAX), pos));
-                        }
-                    }
+                    let pos = positions(base, hay.len());
+                    let rows: Vec<u32> = (0..u32::try_from(hay.len()).unwrap_or(u32::MAX)).collect();
+                    next = score_rows(&rows, &pos, hay, &pattern, &needles, greedy, matcher);
                 }
             }
         }
@@ -1107,6 +1118,32 @@ mod tests {
                 fresh.set_query(&typed, &hay, &base);
                 assert_eq!(fresh.ranked(), reference(&typed, &hay, &base), "fresh '{typed}'");
             }
+        }
+    }
+
+    /// Over more rows than one core scores ([`PARALLEL_ABOVE`]), in a list order that
+    /// is not the rows' order and leaves some rows out, both the word search and the
+    /// scattered-letters pass rank as the plain rules.
+    #[test]
+    fn many_rows_scored_on_two_cores_rank_as_the_plain_rules() {
+        let rows = PARALLEL_ABOVE + 10_001;
+        let texts: Vec<String> = (0..rows)
+            .map(|i| {
+                let first = ["anna", "jörg", "nora", "manon", "zeta"][i % 5];
+                let last = ["nordmann", "berg", "mann", "berlin"][i % 4];
+                format!("{first} {last}{i}{SEP}+49 30 {i:05}")
+            })
+            .collect();
+        let hay: Haystacks = texts.iter().collect();
+        let base: Vec<u32> = (0..u32::try_from(rows).expect("rows"))
+            .rev()
+            .filter(|r| r % 97 != 0)
+            .collect();
+        for query in ["a", "n", "zt", "nrdmn", "anna b"] {
+            let mut fresh = Filter::default();
+            fresh.set_query(query, &hay, &base);
+            assert_eq!(fresh.ranked(), reference(query, &hay, &base), "'{query}'");
+            assert!(!fresh.ranked().is_empty(), "'{query}' matches");
         }
     }
 
