@@ -278,14 +278,13 @@ impl Store {
     }
 
     /// Checks and writes the lines [`read_lines`] parsed (see [`Store::restore`]).
-    fn restore_parsed(&mut self, parts: impl Iterator<Item = Read>) -> Result<BackupSummary, RestoreError> {
+    fn restore_parsed(&mut self, mut parts: impl Iterator<Item = Read>) -> Result<BackupSummary, RestoreError> {
         let invalid = RestoreError::Invalid;
         let mut summary = BackupSummary::default();
         let mut meta: Vec<(String, String)> = Vec::new();
         let mut part = Part::default();
         let mut seen_header = false;
         let (mut first_seq, mut last_seq): (Option<u64>, Option<u64>) = (None, None);
-        let mut parts = parts;
         loop {
             let lines = match parts.next() {
                 Some(Read::Lines(lines)) => lines,

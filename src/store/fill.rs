@@ -19,9 +19,9 @@ use crate::model::{EntityKind, Id};
 /// are held beside them).
 const GATHER_BYTES: usize = 16 * 1024 * 1024;
 
-/// Keys written per sled batch: about the entries of the [`super::WRITE_BATCH`]
-/// records other large writes put in one.
-const KEYS_PER_BATCH: usize = 2_000;
+/// Keys gathered in one [`Pending`] before it is written: a packed tree's bucket is
+/// rewritten once per part in memory, not once per key in sled.
+const KEYS_PER_PART: usize = 2_000;
 
 /// The keys gathered for one index tree, in one buffer.
 #[derive(Default)]
@@ -55,7 +55,7 @@ impl Gathered {
             order.sort_unstable_by(|a, b| self.key(*a).cmp(self.key(*b)));
         }
         order.dedup_by(|a, b| self.key(*a) == self.key(*b));
-        for part in order.chunks(KEYS_PER_BATCH) {
+        for part in order.chunks(KEYS_PER_PART) {
             let pending = Pending::new(store.tree(pos));
             for k in part {
                 add_index_key(&pending, pos, self.key(*k))?;
@@ -121,7 +121,6 @@ impl Store {
         budget: usize,
     ) -> Result<(), StoreError> {
         let mut trees: Vec<Gathered> = (0..ENTITY_BASE).map(|_| Gathered::default()).collect();
-        let write_all = |trees: &mut Vec<Gathered>| self.write_gathered(trees);
         let mut held = 0usize;
         for &kind in kinds {
             for item in self.entity_tree(kind).iter() {
@@ -140,12 +139,12 @@ impl Store {
                     }
                 }
                 if held >= budget {
-                    write_all(&mut trees)?;
+                    self.write_gathered(&mut trees)?;
                     held = 0;
                 }
             }
             // The next kind's valued keys sort after this one's (its tag is higher).
-            write_all(&mut trees)?;
+            self.write_gathered(&mut trees)?;
             held = 0;
         }
         Ok(())
@@ -157,12 +156,8 @@ mod tests {
     use serde_json::json;
 
     use super::super::Mutation;
+    use super::super::mutation::tests::fields;
     use super::*;
-    use crate::model::Fields;
-
-    fn fields(pairs: &[(&str, serde_json::Value)]) -> Fields {
-        pairs.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect()
-    }
 
     /// Every index tree's keys (a packed one's unpacked and sorted).
     fn index_contents(store: &Store) -> Vec<Vec<Vec<u8>>> {

@@ -479,12 +479,13 @@ impl Tx<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use serde_json::json;
 
     use super::*;
 
-    fn fields(pairs: &[(&str, serde_json::Value)]) -> Fields {
+    /// Fields from (name, value) pairs (also for the other store modules' tests).
+    pub(crate) fn fields(pairs: &[(&str, serde_json::Value)]) -> Fields {
         pairs.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect()
     }
 
