@@ -11,9 +11,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::apply::finish;
 use super::write::{Pending, TreeWrite};
-use super::{
-    CONFLICTS, Change, ENTITY_BASE, HELD, HeldMark, IDX_PARENT, LocalConflict, META, OUTBOX, Store, StoreError, Stored,
-};
+use super::{CONFLICTS, Change, HELD, HeldMark, LocalConflict, META, OUTBOX, Store, StoreError, Stored};
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
 
 const FORMAT: &str = "outpost-backup";
@@ -242,8 +240,8 @@ impl Store {
     /// Restores a backup into this store, which must be empty, reading it line by line:
     /// memory stays bounded whatever the backup's size. A second thread reads and
     /// parses the lines while this one checks and writes them in parts of
-    /// [`super::WRITE_BATCH`] (records through the one record-writing function; outbox,
-    /// conflicts, held marks); once every record is written, the index trees are filled
+    /// [`super::WRITE_BATCH`] (records without their index entries, outbox, conflicts,
+    /// held marks); once every record is written, the index trees are filled
     /// from them in key order ([`Store::fill_indexes`]); the last transaction writes meta
     /// (schema version and the restored marker included) and ends the restore. Until
     /// then [`K_RESTORING`] is set: a restore that fails (a bad line, a damaged outbox)
@@ -439,7 +437,7 @@ impl Store {
         for (kind, id, stored) in &mut part.records {
             // A backup of an older schema holds records in their older form.
             super::meta::upgrade(*kind, stored);
-            super::write::replace(&trees, *kind, *id, None, Some(stored))?;
+            super::write::put_unindexed(&trees, *kind, *id, stored)?;
         }
         for c in &part.outbox {
             let bytes = serde_json::to_vec(c).unwrap_or_default();
@@ -452,12 +450,9 @@ impl Store {
         for m in &part.held {
             trees[HELD].insert(&super::held::key(m.entity, m.id), super::held::encode(m))?;
         }
-        // The index trees are filled once every record is written (`fill_indexes`), in
-        // key order: the entries gathered here are dropped.
-        for (pos, tree) in trees.into_iter().enumerate() {
-            if !(IDX_PARENT..ENTITY_BASE).contains(&pos) {
-                tree.apply()?;
-            }
+        // The index trees stay empty until every record is written (`fill_indexes`).
+        for tree in trees {
+            tree.apply()?;
         }
         *part = Part::default();
         Ok(())

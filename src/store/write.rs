@@ -1,10 +1,10 @@
 //! The one place that writes a record and its index entries. Local mutations
-//! (`mutation.rs`), remote changes (`apply.rs`, held records included), `restore`
-//! (`backup.rs`) and migrations (`meta.rs`) all go through [`replace`], so indexes stay
-//! exact whichever way a record changed. No other code writes an entity tree. Where the
-//! index trees start empty (a restore, a migration that adds an index), their entries
-//! are written afterwards from the records, in key order (`fill.rs`), through the same
-//! [`add_index_key`].
+//! (`mutation.rs`), remote changes (`apply.rs`, held records included) and migrations
+//! (`meta.rs`) all go through [`replace`], so indexes stay exact whichever way a record
+//! changed. No other code writes an entity tree. Where the index trees start empty (a
+//! restore, a migration that adds an index), their entries are written afterwards from
+//! the records, in key order (`fill.rs`), through the same [`add_index_key`]; a restore
+//! writes its records with [`put_unindexed`].
 //!
 //! It writes through [`TreeWrite`]: a transaction's trees, or [`Pending`] writes that
 //! are applied tree by tree afterwards. The latter only where something else makes the
@@ -128,6 +128,19 @@ pub(crate) fn replace<T: TreeWrite>(
         add_index_key(&trees[*tree], *tree, key)?;
     }
     Ok(())
+}
+
+/// Writes the record `stored` alone, without its index entries: only where the index
+/// trees are filled from the records once all are written ([`super::Store::fill_indexes`],
+/// a restore into an empty store), so computing each record's entries here would be
+/// work thrown away.
+pub(crate) fn put_unindexed<T: TreeWrite>(
+    trees: &[T],
+    kind: EntityKind,
+    id: Id,
+    stored: &Stored,
+) -> Result<(), T::Error> {
+    trees[entity_pos(kind)].insert(id.as_bytes(), stored.encode())
 }
 
 /// Adds `key` to the index tree at `pos`: in its bucket if the tree is packed, else as
