@@ -176,7 +176,7 @@ fn join(parts: impl Iterator<Item = String>) -> String {
 /// row's text while it reads them (`App::list`).
 #[must_use]
 pub fn rank_texts(hay: &Haystacks, query: &str) -> Option<Vec<u32>> {
-    let base: Vec<u32> = (0..u32::try_from(hay.len()).unwrap_or(u32::MAX)).collect();
+    let base = hay.every_row();
     let mut filter = Filter::default();
     filter.set_query(query, hay, &base);
     filter.is_active().then(|| filter.ranked().to_vec())
@@ -306,6 +306,11 @@ impl Haystacks {
     #[must_use]
     pub fn len(&self) -> usize {
         self.ends.len()
+    }
+
+    /// Every row's number, ascending.
+    fn every_row(&self) -> Vec<u32> {
+        (0..u32::try_from(self.len()).unwrap_or(u32::MAX)).collect()
     }
 
     /// Whether there are no rows.
@@ -823,7 +828,7 @@ impl Filter {
                 // One letter (a first keystroke): nearly every row holds it, and scoring
                 // finds it in each row anyway; a pass over the shared text first would
                 // stop at nearly every row, on one core (7.5 of 41 ms at 386k rows).
-                (0..u32::try_from(hay.len()).unwrap_or(u32::MAX)).collect()
+                hay.every_row()
             } else {
                 hay.rows_containing(finder)
             };
@@ -891,8 +896,7 @@ impl Filter {
                     }
                 } else {
                     let pos = positions(base, hay.len());
-                    let rows: Vec<u32> = (0..u32::try_from(hay.len()).unwrap_or(u32::MAX)).collect();
-                    next = score_rows(&rows, &pos, hay, &pattern, &needles, greedy, matcher);
+                    next = score_rows(&hay.every_row(), &pos, hay, &pattern, &needles, greedy, matcher);
                 }
             }
         }
