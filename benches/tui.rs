@@ -1,7 +1,9 @@
 //! TUI figures on a big store (`outpost demo --scale 100000`), printed, not asserted:
 //! time to first frame (open the store, build the state, draw into a TestBackend), the
 //! background loads, and one keystroke of fuzzy filtering over 100k contacts with
-//! nucleo-matcher (used) beside fuzzy-matcher's skim matcher (measured for comparison).
+//! nucleo-matcher (used) beside fuzzy-matcher's skim matcher (measured for comparison),
+//! and the global search typed into its popup: each keystroke (drawn) and its results
+//! (scored on the worker).
 //!
 //! `cargo bench --bench tui` uses `$OUTPOST_BENCH_STORE` (default
 //! /tmp/outpost-bench-100k) and fills it with the demo first when it is empty (about a
@@ -192,23 +194,42 @@ fn main() {
         );
     }
 
-    // Global search over every record's search fields (the index loaded above).
-    let mut search = outpost::tui::popups::search::Search::default();
+    // Global search over every record's search fields, typed into the popup: the
+    // keystroke (the input echoed and drawn, the query handed to a worker) and its
+    // results (the query scored and the best 200 named, on the worker).
+    let mut h = Harness::with_options(app.clone(), options());
     let t = Instant::now();
-    search.titles = Some(outpost::tui::load::search::load(&st.app, &mut |_, _| {}).expect("titles"));
+    h.keys("s");
+    let Some(outpost::tui::popups::Popup::Search(popup)) = h.state.popups.last() else {
+        panic!("the search popup is open")
+    };
     println!(
         "search index: {} records in {}",
-        search.titles.as_ref().map_or(0, |t| t.items.len()),
+        popup
+            .searcher
+            .as_ref()
+            .map_or(0, outpost::tui::load::search::Searcher::len),
         ms(t.elapsed())
     );
-    for q in ["n", "no", "nor", "nord"] {
-        search.input.set(q);
+    for c in ['n', 'o', 'r', 'd'] {
         let t = Instant::now();
-        search.refresh(&st.app);
+        update::handle_event(&mut h.state, Event::Key(outpost::tui::keys::KeyPress::char(c)));
+        draw(&h.state);
+        let keystroke = t.elapsed();
+        for ticket in h.state.take_jobs() {
+            let result =
+                jobs::run(&h.state.app, &h.state.clock, &ticket.job, &mut |_, _| {}).map_err(|e| e.to_string());
+            update::handle_event(&mut h.state, Event::Loaded(ticket, result));
+        }
+        let Some(outpost::tui::popups::Popup::Search(popup)) = h.state.popups.last() else {
+            panic!("the search popup is open")
+        };
         println!(
-            "search keystroke '{q}': {} ({} matches, best 200 named)",
+            "search keystroke '{}': {} drawn, results in {} ({} matches, best 200 named)",
+            popup.input.text(),
+            ms(keystroke),
             ms(t.elapsed()),
-            search.total
+            popup.total()
         );
     }
 

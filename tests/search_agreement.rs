@@ -62,11 +62,12 @@ fn check(kind: EntityKind, tab: &str, query: &str) {
     };
     let global: Vec<Id> = popup
         .matches()
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|(k, _)| *k == kind)
         .map(|(_, id)| id)
         .collect();
-    assert_eq!(popup.total, popup.matches().len());
+    assert_eq!(popup.total(), popup.matches().len());
 
     let mut want = scored(query, &cli, &texts);
     want.sort_by_key(|(s, id)| (std::cmp::Reverse(*s), *id));
@@ -163,10 +164,10 @@ fn search_finds_what_a_person_looks_for_and_cuts_the_scattered_tail() {
         panic!("search is open")
     };
     let i = popup
-        .shown
+        .shown()
         .iter()
         .position(|(k, id, _)| *k == EntityKind::Account && *id == id_of(row))
         .expect("the account is found");
-    assert_eq!(popup.why[i], "phone");
+    assert_eq!(popup.why()[i], "phone");
     assert!(g.screen().contains("· phone"), "{}", g.screen());
 }

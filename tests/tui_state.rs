@@ -1356,3 +1356,67 @@ fn leaving_a_list_frees_its_rows_and_coming_back_keeps_the_selected_record() {
         "the accounts went in their turn"
     );
 }
+
+#[test]
+fn keys_typed_ahead_of_the_search_are_answered_by_the_newest_query_alone() {
+    use outpost::tui::event::Event;
+    use outpost::tui::keys::KeyPress;
+    use outpost::tui::update::handle_event;
+
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("s");
+    let search = |s: &outpost::tui::harness::Harness| match s.state.popups.last() {
+        Some(Popup::Search(p)) => (
+            p.input.text().to_string(),
+            p.searching(),
+            p.total(),
+            p.found.query.clone(),
+        ),
+        _ => panic!("the search popup is open"),
+    };
+    // Three keys before any query is scored, as when typing faster than a search of a
+    // big store: the keystrokes are taken at once and say the search is under way.
+    for c in "mul".chars() {
+        handle_event(&mut s.state, Event::Key(KeyPress::char(c)));
+    }
+    let (text, searching, _, shown_for) = search(&s);
+    assert_eq!(text, "mul");
+    assert!(searching, "results of '{shown_for}' are not those of 'mul'");
+    assert!(s.screen().contains("searching…"), "{}", s.screen());
+    // The older queries are superseded: scoring them finds nothing to show.
+    let tickets = s.state.take_jobs();
+    assert_eq!(tickets.len(), 3, "{tickets:?}");
+    let app = s.state.app.clone();
+    let found: Vec<bool> = tickets
+        .iter()
+        .map(
+            |t| match outpost::tui::jobs::run(&app, &s.state.clock, &t.job, &mut |_, _| {}) {
+                Ok(outpost::tui::jobs::Loaded::Found(f)) => f.is_some(),
+                other => panic!("{other:?}"),
+            },
+        )
+        .collect();
+    assert_eq!(found, [false, false, true]);
+    // Run as the runner does, the last answers alone, and the screen shows it.
+    for t in tickets {
+        let result = outpost::tui::jobs::run(&app, &s.state.clock, &t.job, &mut |_, _| {}).map_err(|e| e.to_string());
+        handle_event(&mut s.state, Event::Loaded(t, result));
+    }
+    let (_, searching, total, shown_for) = search(&s);
+    assert!(!searching);
+    assert_eq!(shown_for, "mul");
+    assert!(total > 0, "'mul' finds the demo's Müllers");
+    assert!(s.screen().contains(&format!("{total} found")), "{}", s.screen());
+
+    // Emptying the input drops the results at once, and a late answer to an older
+    // query does not bring them back.
+    handle_event(&mut s.state, Event::Key(KeyPress::char('x')));
+    let late = s.state.take_jobs();
+    s.keys("backspace backspace backspace backspace");
+    for t in late {
+        let result = outpost::tui::jobs::run(&app, &s.state.clock, &t.job, &mut |_, _| {}).map_err(|e| e.to_string());
+        handle_event(&mut s.state, Event::Loaded(t, result));
+    }
+    let (text, searching, total, _) = search(&s);
+    assert_eq!((text.as_str(), searching, total), ("", false, 0));
+}

@@ -32,6 +32,8 @@ pub enum Job {
     Approvals,
     /// Titles of every record, for global search.
     Titles,
+    /// A query of the global search, scored over its index.
+    Search(search::Query),
     /// Conflicts: open ones, or all when `true`.
     Conflicts(bool),
     /// Every report.
@@ -55,6 +57,7 @@ impl Job {
             Self::Quote(_) => "Loading the quote".into(),
             Self::Approvals => "Loading the approvals".into(),
             Self::Titles => "Indexing records for search".into(),
+            Self::Search(_) => "Searching".into(),
             Self::Conflicts(_) => "Loading conflicts".into(),
             Self::Reports => "Computing the reports".into(),
             Self::Sync => "Syncing".into(),
@@ -95,6 +98,8 @@ pub enum Loaded {
     Approvals(Vec<quote::ApprovalRow>),
     /// The search index.
     Titles(search::Titles),
+    /// What a global search query found (`None`: a newer query superseded it).
+    Found(Option<Box<search::Found>>),
     /// Conflicts (all of them when `true`).
     Conflicts(bool, Vec<ConflictRow>),
     /// The reports.
@@ -121,6 +126,7 @@ pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, 
         Job::Quote(id) => Loaded::Quote(Box::new(quote::load(app, *id)?)),
         Job::Approvals => Loaded::Approvals(quote::approvals(app)?),
         Job::Titles => Loaded::Titles(search::load(app, progress)?),
+        Job::Search(query) => Loaded::Found(query.run(app).map(Box::new)),
         Job::Conflicts(all) => Loaded::Conflicts(*all, app.conflict_rows(*all)?),
         Job::Reports => Loaded::Reports(Box::new(reports::load(app, clock, progress)?)),
         Job::Sync => {

@@ -115,7 +115,9 @@ fn event_loop_inner(
     st.remote = handler;
     loop {
         for ticket in st.take_jobs() {
-            if st.status.progress.is_none() {
+            // A search query is shown as searching in its popup, not in the status line
+            // at each keystroke.
+            if st.status.progress.is_none() && !matches!(ticket.job, jobs::Job::Search(_)) {
                 st.status.progress = Some((ticket.job.label(), None));
             }
             spawn_job(st.app.clone(), st.clock.clone(), ticket, tx.clone());

@@ -13,9 +13,11 @@ use super::forms;
 use super::jobs::{Job, Loaded, Ticket};
 use super::journal::Way;
 use super::keys::KeyPress;
+use super::load::search::Searcher;
 use super::occurrence;
 use super::popups::Popup;
 use super::popups::help::Help;
+use super::popups::search::Search;
 use super::rows::ListData;
 use super::state::{EditorRequest, Level, State, VIEWS, ViewId};
 use super::theme::Theme;
@@ -679,16 +681,28 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
             }
         }
         Loaded::Titles(titles) => {
-            let app = st.app.clone();
-            let mut titles = Some(titles);
-            for p in &mut st.popups {
-                if let Popup::Search(s) = p {
-                    s.titles = titles.take();
-                    s.refresh(&app);
+            if let Some(s) = search_popup(st) {
+                s.searcher = Some(Searcher::new(titles));
+                if let Some(job) = s.ask() {
+                    st.request(job);
                 }
             }
         }
+        Loaded::Found(None) => {}
+        Loaded::Found(Some(found)) => {
+            if let Some(s) = search_popup(st) {
+                s.set_found(*found);
+            }
+        }
     }
+}
+
+/// The global search popup, when open.
+fn search_popup(st: &mut State) -> Option<&mut Search> {
+    st.popups.iter_mut().find_map(|p| match p {
+        Popup::Search(s) => Some(&mut **s),
+        _ => None,
+    })
 }
 
 /// Opens the form `request` asks for.

@@ -6,96 +6,84 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Clear, Widget};
 
-use crate::app::App;
 use crate::model::{EntityKind, Id};
 use crate::tui::action::Action;
 use crate::tui::ctx::Ctx;
 use crate::tui::effect::{Effect, Effects};
-use crate::tui::filter::Filter;
 use crate::tui::input::{Edit, TextInput};
+use crate::tui::jobs::Job;
 use crate::tui::keys::{Code, KeyPress};
-use crate::tui::load::search::Titles;
+#[cfg(doc)]
+use crate::tui::load::search::RANKED;
+use crate::tui::load::search::{Found, Searcher};
 use crate::tui::widgets::{centered, fill, fit, line, moved, panel, query_line, scrolled};
 
-/// How many results get their proper name looked up.
-const SHOWN: usize = 200;
-
-/// How many of the matches are ranked (the rest are only counted): sorting 400k
-/// matches of a first letter costs more than a keystroke may.
-pub const RANKED: usize = 1_000;
-
 /// The search popup's state.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Search {
     /// Typed text.
     pub input: TextInput,
-    /// The index, once loaded.
-    pub titles: Option<Titles>,
-    filter: Filter,
-    /// Best results with their names: (kind, id, name).
-    pub shown: Vec<(EntityKind, Id, String)>,
-    /// Beside each shown result: the field it matched in ("city", "phones").
-    pub why: Vec<String>,
-    /// How many records match in all.
-    pub total: usize,
+    /// The index, once loaded, and the worker's filter over it.
+    pub searcher: Option<Searcher>,
+    /// What the last query scored found (its `query` is behind the input while a newer
+    /// query is scored).
+    pub found: Found,
     /// Selected result.
     pub selected: usize,
 }
 
-impl Default for Search {
-    fn default() -> Self {
-        Self {
-            input: TextInput::default(),
-            titles: None,
-            filter: Filter::with_limit(RANKED),
-            shown: Vec::new(),
-            why: Vec::new(),
-            total: 0,
-            selected: 0,
-        }
-    }
-}
-
 impl Search {
-    /// The best matching records, best first (at most [`RANKED`]; `shown` holds the
-    /// first few with names).
-    pub fn matches(&self) -> Vec<(EntityKind, Id)> {
-        let Some(t) = &self.titles else { return Vec::new() };
-        if !self.filter.is_active() {
-            return Vec::new();
-        }
-        self.filter
-            .ranked()
-            .iter()
-            .filter_map(|i| t.items.get(*i as usize).copied())
-            .collect()
+    /// The best matching records, best first (at most [`RANKED`]; the first few are
+    /// shown with names).
+    #[must_use]
+    pub fn matches(&self) -> &[(EntityKind, Id)] {
+        &self.found.matches
     }
 
-    /// Re-runs the query and looks up the names of the best results.
-    pub fn refresh(&mut self, app: &App) {
-        self.shown.clear();
-        self.why.clear();
-        self.selected = 0;
-        self.total = 0;
-        let Some(t) = &self.titles else { return };
+    /// The shown results: (kind, id, name).
+    #[must_use]
+    pub fn shown(&self) -> &[(EntityKind, Id, String)] {
+        &self.found.shown
+    }
+
+    /// Beside each shown result, the field it matched in.
+    #[must_use]
+    pub fn why(&self) -> &[String] {
+        &self.found.why
+    }
+
+    /// How many records match in all.
+    #[must_use]
+    pub fn total(&self) -> usize {
+        self.found.total
+    }
+
+    /// Whether the results shown are for an older query than the one typed.
+    #[must_use]
+    pub fn searching(&self) -> bool {
+        self.searcher.is_some() && self.found.query != self.input.text()
+    }
+
+    /// The job that scores the typed query, or none: no index yet, or an empty query,
+    /// whose (empty) results are set at once.
+    pub fn ask(&mut self) -> Option<Job> {
+        let searcher = self.searcher.as_ref()?;
         if self.input.text().trim().is_empty() {
-            self.filter.clear();
-            return;
+            searcher.supersede();
+            self.set_found(Found {
+                query: self.input.text().to_string(),
+                ..Found::default()
+            });
+            return None;
         }
-        self.filter.set_query(self.input.text(), &t.hay, &t.base);
-        self.total = self.filter.total();
-        let best: Vec<u32> = self.filter.ranked().iter().take(SHOWN).copied().collect();
-        for i in best {
-            if let Some((kind, id)) = t.items.get(i as usize) {
-                self.shown.push((*kind, *id, app.title(*kind, *id)));
-                let field = t
-                    .hay
-                    .get(i)
-                    .and_then(|h| self.filter.why(h))
-                    .and_then(|f| crate::app::search::fields(*kind).get(f));
-                self.why
-                    .push(field.map(|f| crate::app::search::field_label(f)).unwrap_or_default());
-            }
+        Some(Job::Search(searcher.ask(self.input.text())))
+    }
+
+    /// Takes in what a query found, unless the input has changed since it was asked.
+    pub fn set_found(&mut self, found: Found) {
+        if found.query == self.input.text() {
+            self.found = found;
+            self.selected = 0;
         }
     }
 }
@@ -103,11 +91,10 @@ impl Search {
 /// Keys while search is open.
 pub fn handle_key(s: &mut Search, cx: &Ctx, key: KeyPress, out: &mut Effects) {
     let page = cx.page();
-    let app = cx.app;
     match key.code {
         Code::Esc => out.push(Effect::Pop),
         Code::Enter => {
-            let chosen = s.shown.get(s.selected).map(|(k, id, _)| (*k, *id));
+            let chosen = s.shown().get(s.selected).map(|(k, id, _)| (*k, *id));
             if let Some((kind, id)) = chosen {
                 out.push(Effect::Pop);
                 out.open(kind, id);
@@ -120,11 +107,13 @@ pub fn handle_key(s: &mut Search, cx: &Ctx, key: KeyPress, out: &mut Effects) {
                 Code::PageUp => Action::PageUp,
                 _ => Action::PageDown,
             };
-            s.selected = moved(s.selected, s.shown.len(), a, page).unwrap_or(0);
+            s.selected = moved(s.selected, s.shown().len(), a, page).unwrap_or(0);
         }
         _ => {
-            if s.input.handle(key) == Edit::Changed {
-                s.refresh(app);
+            if s.input.handle(key) == Edit::Changed
+                && let Some(job) = s.ask()
+            {
+                out.push(Effect::Load(job));
             }
         }
     }
@@ -135,10 +124,12 @@ pub fn render(s: &Search, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     let th = cx.theme;
     let r = centered(area, 76, area.height.saturating_sub(4));
     Clear.render(r, buf);
-    let count = if s.titles.is_none() {
+    let count = if s.searcher.is_none() {
         "indexing…".to_string()
+    } else if s.searching() {
+        "searching…".to_string()
     } else {
-        format!("{} found", s.total)
+        format!("{} found", s.total())
     };
     let block = panel(format!(" Search every record · {count} "), th, true);
     let inner = block.inner(r);
@@ -159,9 +150,9 @@ pub fn render(s: &Search, cx: &Ctx, area: Rect, buf: &mut Buffer) {
     }
     let h = usize::from(inner.height.saturating_sub(1));
     let offset = scrolled(0, s.selected, h);
-    for (i, (kind, _, name)) in s.shown.iter().enumerate().skip(offset).take(h) {
+    for (i, (kind, _, name)) in s.shown().iter().enumerate().skip(offset).take(h) {
         let y = inner.y + 1 + u16::try_from(i - offset).unwrap_or(0);
-        let why = s.why.get(i).map_or("", String::as_str);
+        let why = s.why().get(i).map_or("", String::as_str);
         let why_w = if why.is_empty() { 0 } else { why.chars().count() + 4 };
         line(
             buf,
