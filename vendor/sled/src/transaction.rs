@@ -270,6 +270,24 @@ impl TransactionalTree {
         Ok(old)
     }
 
+    /// Set a key to a new value without reading the value it replaces
+    /// (outpost's patch: a transaction runs under the global write lock
+    /// taken in `stage`, so `insert`'s read only serves the old value it
+    /// returns, which a caller that drops it pays for in a tree descent).
+    pub fn insert_blind<K, V>(&self, key: K, value: V)
+    where
+        K: Into<IVec>,
+        V: Into<IVec>,
+    {
+        let _last_write =
+            self.writes.borrow_mut().insert(key.into(), Some(value.into()));
+    }
+
+    /// Remove a key without reading the value it had (see `insert_blind`).
+    pub fn remove_blind<K: Into<IVec>>(&self, key: K) {
+        let _last_write = self.writes.borrow_mut().insert(key.into(), None);
+    }
+
     /// Remove a key
     pub fn remove<K>(
         &self,
