@@ -1408,15 +1408,65 @@ fn keys_typed_ahead_of_the_search_are_answered_by_the_newest_query_alone() {
     assert!(total > 0, "'mul' finds the demo's Müllers");
     assert!(s.screen().contains(&format!("{total} found")), "{}", s.screen());
 
-    // Emptying the input drops the results at once, and a late answer to an older
-    // query does not bring them back.
+    // A late answer to a query the input has moved past is not shown: a query scored
+    // before the next key (not superseded when it ran) and answered after it.
     handle_event(&mut s.state, Event::Key(KeyPress::char('x')));
-    let late = s.state.take_jobs();
+    let late: Vec<_> = s
+        .state
+        .take_jobs()
+        .into_iter()
+        .map(|t| {
+            let result =
+                outpost::tui::jobs::run(&app, &s.state.clock, &t.job, &mut |_, _| {}).map_err(|e| e.to_string());
+            (t, result)
+        })
+        .collect();
+    assert!(matches!(
+        &late[..],
+        [(_, Ok(outpost::tui::jobs::Loaded::Found(Some(_))))]
+    ));
+    // Emptying the input drops the results at once.
     s.keys("backspace backspace backspace backspace");
-    for t in late {
-        let result = outpost::tui::jobs::run(&app, &s.state.clock, &t.job, &mut |_, _| {}).map_err(|e| e.to_string());
+    for (t, result) in late {
         handle_event(&mut s.state, Event::Loaded(t, result));
     }
     let (text, searching, total, _) = search(&s);
     assert_eq!((text.as_str(), searching, total), ("", false, 0));
+}
+
+#[test]
+fn enter_typed_before_the_search_answers_opens_the_best_result_of_what_was_typed() {
+    use outpost::tui::event::Event;
+    use outpost::tui::keys::KeyPress;
+    use outpost::tui::update::handle_event;
+
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("s");
+    // Typed and entered in one burst, as a paste or a fast typist does: every key is
+    // taken before the first query is scored.
+    for c in "mul".chars() {
+        handle_event(&mut s.state, Event::Key(KeyPress::char(c)));
+    }
+    handle_event(&mut s.state, Event::Key(KeyPress::parse("enter").expect("key")));
+    assert!(
+        matches!(s.state.popups.last(), Some(Popup::Search(_))),
+        "nothing to open yet"
+    );
+    s.settle();
+    assert!(s.state.popups.is_empty(), "the search closed");
+    let opened = s
+        .state
+        .details
+        .last()
+        .map(|d| (d.kind, d.id))
+        .expect("a record is open");
+    // The best result of 'mul', as the same search typed key by key shows it first.
+    s.keys("esc");
+    assert!(s.state.details.is_empty());
+    s.keys("s m u l");
+    let Some(Popup::Search(p)) = s.state.popups.last() else {
+        panic!("the search popup is open")
+    };
+    let best = p.shown().first().map(|b| (b.0, b.1)).expect("'mul' finds something");
+    assert_eq!(opened, best);
 }

@@ -59,10 +59,11 @@ pub struct Applied {
 }
 
 /// Pulled changes applied per transaction. sled holds every node copy a transaction
-/// replaces until it ends, and a pulled record brings its index keys to random leaves:
-/// a first pull of 409k records peaked at 137-165 MB in parts of 200 (with blind
-/// writes), 119-147 MB in parts of 100 and 111-113 MB in parts of 50, in the same time
-/// within this machine's noise (23-25 s).
+/// replaces until it ends, and a pulled record brings its index keys to random leaves.
+/// A first pull of 409k records peaked at 124-129 MB in parts of 200, and at 137-165 MB
+/// once keys were written blind (`write.rs`: faster, so more copies waited at once);
+/// with blind writes, 119-147 MB in parts of 100 and 107-113 MB in parts of 50, in the
+/// same time or less (19-25 s against 25-30 s, within this machine's noise).
 const PULL_PART: usize = 50;
 
 impl std::ops::AddAssign for Applied {
@@ -176,7 +177,7 @@ impl Store {
     /// Applies `items` (one pulled page, in server order) in transactions of
     /// [`PULL_PART`] items, the last of which stores `cursor`, then flushes (one
     /// transaction for a page of 2,000 held every node copy it replaced: 290 MB at the peak
-    /// of a 100k-record pull, 156 MB in parts). A crash part way leaves the cursor before
+    /// of a 100k-record pull, 107-113 MB in parts of 50). A crash part way leaves the cursor before
     /// the page: the next pull fetches it again and merging what was applied once more
     /// changes nothing (a merge of a change the record already holds is `Unchanged`, and a
     /// conflict or a hold already stored is not stored twice).

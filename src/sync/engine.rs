@@ -765,8 +765,9 @@ fn pull(
     // Pages are fetched here and applied in order on a second thread, so the next page
     // crosses the network (and is decoded) while the last one is written; the hand-over
     // waits for the applying thread, so at most two pages are held. A page is applied
-    // with its cursor in one transaction, so a failure on either side leaves the store
-    // at the last page applied.
+    // in transactions of `PULL_PART` changes, the last with its cursor, so a failure on
+    // either side leaves the cursor at the last page applied whole (applying part of a
+    // page again changes nothing, see `Store::apply_remote`).
     let (to_apply, pages) = std::sync::mpsc::sync_channel::<PullResponse>(0);
     let (to_report, applied) = std::sync::mpsc::channel::<Result<PageReport, SyncError>>();
     std::thread::scope(|scope| {

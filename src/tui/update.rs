@@ -690,8 +690,10 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
         }
         Loaded::Found(None) => {}
         Loaded::Found(Some(found)) => {
-            if let Some(s) = search_popup(st) {
-                s.set_found(*found);
+            let entered = search_popup(st).and_then(|s| s.set_found(*found));
+            if let Some((kind, id)) = entered {
+                apply(st, Effect::Pop);
+                apply(st, Effect::Open(kind, id));
             }
         }
     }

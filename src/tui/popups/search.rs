@@ -30,6 +30,9 @@ pub struct Search {
     pub found: Found,
     /// Selected result.
     pub selected: usize,
+    /// Enter was pressed before the typed query was answered: its best result opens
+    /// when the answer comes.
+    open_on_answer: bool,
 }
 
 impl Search {
@@ -58,10 +61,11 @@ impl Search {
         self.found.total
     }
 
-    /// Whether the results shown are for an older query than the one typed.
+    /// Whether the results shown are for an older query than the one typed (or the
+    /// index is still loading).
     #[must_use]
     pub fn searching(&self) -> bool {
-        self.searcher.is_some() && self.found.query != self.input.text()
+        self.found.query != self.input.text()
     }
 
     /// The job that scores the typed query, or none: no index yet, or an empty query,
@@ -70,7 +74,7 @@ impl Search {
         let searcher = self.searcher.as_ref()?;
         if self.input.text().trim().is_empty() {
             searcher.supersede();
-            self.set_found(Found {
+            let _nothing_to_open = self.set_found(Found {
                 query: self.input.text().to_string(),
                 ..Found::default()
             });
@@ -80,11 +84,22 @@ impl Search {
     }
 
     /// Takes in what a query found, unless the input has changed since it was asked.
-    pub fn set_found(&mut self, found: Found) {
-        if found.query == self.input.text() {
-            self.found = found;
+    /// Returns the record to open when Enter was pressed while it was scored.
+    #[must_use]
+    pub fn set_found(&mut self, found: Found) -> Option<(EntityKind, Id)> {
+        if found.query != self.input.text() {
+            return None;
+        }
+        // The same query answered again (after a write): the selection stays.
+        if found.query != self.found.query {
             self.selected = 0;
         }
+        self.found = found;
+        self.selected = self.selected.min(self.found.shown.len().saturating_sub(1));
+        if !std::mem::take(&mut self.open_on_answer) {
+            return None;
+        }
+        self.shown().get(self.selected).map(|(k, id, _)| (*k, *id))
     }
 }
 
@@ -93,6 +108,8 @@ pub fn handle_key(s: &mut Search, cx: &Ctx, key: KeyPress, out: &mut Effects) {
     let page = cx.page();
     match key.code {
         Code::Esc => out.push(Effect::Pop),
+        // Typed and entered before the answer came: the answer opens its best result.
+        Code::Enter if s.searching() => s.open_on_answer = true,
         Code::Enter => {
             let chosen = s.shown().get(s.selected).map(|(k, id, _)| (*k, *id));
             if let Some((kind, id)) = chosen {
@@ -110,10 +127,11 @@ pub fn handle_key(s: &mut Search, cx: &Ctx, key: KeyPress, out: &mut Effects) {
             s.selected = moved(s.selected, s.shown().len(), a, page).unwrap_or(0);
         }
         _ => {
-            if s.input.handle(key) == Edit::Changed
-                && let Some(job) = s.ask()
-            {
-                out.push(Effect::Load(job));
+            if s.input.handle(key) == Edit::Changed {
+                s.open_on_answer = false;
+                if let Some(job) = s.ask() {
+                    out.push(Effect::Load(job));
+                }
             }
         }
     }
