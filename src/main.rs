@@ -6,7 +6,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     allocator::lean();
-    outpost::tuning::on_bulk_write(allocator::bulk);
+    outpost::tuning::on_churn(allocator::churn);
     std::process::exit(outpost::cli::main());
 }
 
@@ -15,13 +15,18 @@ fn main() {
 /// 2 MB of resident memory), and here told to give freed memory back to the system at
 /// once instead of a second later. Together they took `export contact` at 100k records
 /// from 215 to 158 MB and `report activity` from 271 to 187 MB, at no measurable cost in
-/// time. A long bulk write (restore, import, demo) keeps freed memory for 100 ms instead
-/// (`bulk`): it frees and allocates sled's node copies all the time, and giving each
-/// page back at once and faulting it in again kept a restore 6 of its 25 s of CPU in the
-/// kernel (2 s with the delay).
-/// At 100k records: `restore` 15.1-16.2 -> 11.8-13.5 s (peak 110-141 -> 124-142 MB),
-/// `import` of 100k rows 5.9-6.1 -> 4.3-4.7 s (93 -> 112-114 MB). The TUI and the other
-/// commands keep the lean setting. The only unsafe code of the crate: calls into C.
+/// time. A long write keeps freed memory a little (`churn`): it frees and allocates
+/// sled's node copies all the time, and giving each page back at once and faulting it in
+/// again kept a restore 6 of its 25 s of CPU in the kernel (2 s with a 100 ms delay).
+/// - restore, import, demo: 100 ms. At 100k records: `restore` 15.1-16.2 -> 11.8-13.5 s
+///   (peak 110-141 -> 124-142 MB), `import` of 100k rows 5.9-6.1 -> 4.3-4.7 s (93 ->
+///   112-114 MB).
+/// - `outpost sync`: 25 ms (100 ms took a first pull to 142-153 MB). A first push of
+///   409k records 43.3-45.5 -> 39.8-40.9 s (103-110 -> 120-122 MB), the first pull into
+///   an empty laptop 23.6-25.2 -> 22.5-23.2 s (108-118 -> 112-124 MB).
+///
+/// The TUI (its syncs included) and the other commands keep the lean setting. The only
+/// unsafe code of the crate: calls into C.
 #[allow(unsafe_code)]
 mod allocator {
     use std::ffi::{c_int, c_long};
@@ -36,10 +41,11 @@ mod allocator {
     const PURGE_DELAY: c_int = 15;
     /// mimalloc 3's default purge delay, in milliseconds.
     const DEFAULT_PURGE_DELAY: c_long = 1000;
-    /// The purge delay of a long bulk write, in milliseconds.
+    /// The purge delay of a long bulk write and of a sync, in milliseconds.
     const BULK_PURGE_DELAY: c_long = 100;
+    const SYNC_PURGE_DELAY: c_long = 25;
 
-    /// Whether [`lean`] set the purge delay (so [`bulk`] may change it again).
+    /// Whether [`lean`] set the purge delay (so [`churn`] may change it again).
     static LEAN: AtomicBool = AtomicBool::new(false);
 
     pub fn lean() {
@@ -54,10 +60,14 @@ mod allocator {
         }
     }
 
-    pub fn bulk() {
+    pub fn churn(kind: outpost::tuning::Churn) {
+        let delay = match kind {
+            outpost::tuning::Churn::Bulk => BULK_PURGE_DELAY,
+            outpost::tuning::Churn::Sync => SYNC_PURGE_DELAY,
+        };
         if LEAN.load(Ordering::Relaxed) {
             // SAFETY: as in `lean`; mimalloc reads the option each time it purges.
-            unsafe { mi_option_set(PURGE_DELAY, BULK_PURGE_DELAY) }
+            unsafe { mi_option_set(PURGE_DELAY, delay) }
         }
     }
 }
