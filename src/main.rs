@@ -25,8 +25,9 @@ fn main() {
 ///   409k records 43.3-45.5 -> 39.8-40.9 s (103-110 -> 120-122 MB), the first pull into
 ///   an empty laptop 23.6-25.2 -> 22.5-23.2 s (108-118 -> 112-124 MB).
 ///
-/// The TUI (its syncs included) and the other commands keep the lean setting. The only
-/// unsafe code of the crate: calls into C.
+/// The TUI (its syncs included) and the other commands keep the lean setting; a command
+/// the open TUI runs for another process goes back to it when it ends. The only unsafe
+/// code of the crate: calls into C.
 #[allow(unsafe_code)]
 mod allocator {
     use std::ffi::{c_int, c_long};
@@ -60,10 +61,13 @@ mod allocator {
         }
     }
 
-    pub fn churn(kind: outpost::tuning::Churn) {
+    /// A long write starts (`Some`) or ends (`None`: back to the lean setting, for a
+    /// command the open TUI ran for another process).
+    pub fn churn(kind: Option<outpost::tuning::Churn>) {
         let delay = match kind {
-            outpost::tuning::Churn::Bulk => BULK_PURGE_DELAY,
-            outpost::tuning::Churn::Sync => SYNC_PURGE_DELAY,
+            Some(outpost::tuning::Churn::Bulk) => BULK_PURGE_DELAY,
+            Some(outpost::tuning::Churn::Sync) => SYNC_PURGE_DELAY,
+            None => 0,
         };
         if LEAN.load(Ordering::Relaxed) {
             // SAFETY: as in `lean`; mimalloc reads the option each time it purges.

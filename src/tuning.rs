@@ -1,7 +1,7 @@
 //! What the binary tunes for a long write whose memory churns for seconds. The library
-//! says when one starts ([`churn`]); the binary, which owns the allocator, says what that
-//! changes ([`on_churn`]). Tests and other users of the library register nothing, and
-//! nothing changes for them.
+//! says when one starts and ends ([`churn`], and the guard it returns); the binary, which
+//! owns the allocator, says what that changes ([`on_churn`]). Tests and other users of
+//! the library register nothing, and nothing changes for them.
 
 use std::sync::OnceLock;
 
@@ -10,24 +10,42 @@ use std::sync::OnceLock;
 pub enum Churn {
     /// A restore, a big import, the demo: one process writing as fast as it can.
     Bulk,
-    /// `outpost sync` (the command, not the TUI's sync): writes paced by the network
-    /// and the server beside them, with the pages of a pull or a push in memory.
+    /// The `sync` command (not the TUI's own sync): writes paced by the network and the
+    /// server beside them, with the pages of a pull or a push in memory.
     Sync,
 }
 
-static HOOK: OnceLock<fn(Churn)> = OnceLock::new();
+/// What the binary does when a long write starts (`Some`) and when it ends (`None`).
+static HOOK: OnceLock<fn(Option<Churn>)> = OnceLock::new();
 
-/// Registers what to do when a long write starts (once; later calls are ignored).
-pub fn on_churn(hook: fn(Churn)) {
+/// Registers what to do when a long write starts and ends (once; later calls are
+/// ignored).
+pub fn on_churn(hook: fn(Option<Churn>)) {
     let _ = HOOK.set(hook);
 }
 
-/// Says that a long write of kind `kind` starts in this process: the binary trades a
-/// little memory for time.
-pub fn churn(kind: Churn) {
-    if let Some(hook) = HOOK.get() {
-        hook(kind);
+/// A long write under way; it ends when this is dropped. A command the open TUI runs for
+/// another process (`outpost import` beside the TUI) ends so, and the TUI goes back to
+/// its own setting.
+#[must_use = "the long write ends when this is dropped"]
+#[derive(Debug)]
+pub struct Churning(());
+
+impl Drop for Churning {
+    fn drop(&mut self) {
+        if let Some(hook) = HOOK.get() {
+            hook(None);
+        }
     }
+}
+
+/// Says that a long write of kind `kind` starts in this process, until the returned
+/// guard drops: the binary trades a little memory for time meanwhile.
+pub fn churn(kind: Churn) -> Churning {
+    if let Some(hook) = HOOK.get() {
+        hook(Some(kind));
+    }
+    Churning(())
 }
 
 #[cfg(test)]
@@ -38,30 +56,36 @@ mod tests {
 
     static BULK: AtomicUsize = AtomicUsize::new(0);
     static SYNC: AtomicUsize = AtomicUsize::new(0);
+    static ENDED: AtomicUsize = AtomicUsize::new(0);
 
-    fn count(kind: Churn) {
+    fn count(kind: Option<Churn>) {
         match kind {
-            Churn::Bulk => BULK.fetch_add(1, Ordering::Relaxed),
-            Churn::Sync => SYNC.fetch_add(1, Ordering::Relaxed),
+            Some(Churn::Bulk) => BULK.fetch_add(1, Ordering::Relaxed),
+            Some(Churn::Sync) => SYNC.fetch_add(1, Ordering::Relaxed),
+            None => ENDED.fetch_add(1, Ordering::Relaxed),
         };
     }
 
-    /// The registered hook runs at each long write, told its kind; a second
-    /// registration is ignored.
+    /// The registered hook runs when a long write starts, told its kind, and when its
+    /// guard drops; a second registration is ignored.
     #[test]
-    fn a_long_write_runs_the_registered_hook_with_its_kind() {
-        fn other(_: Churn) {
+    fn a_long_write_runs_the_registered_hook_at_its_start_and_end() {
+        fn other(_: Option<Churn>) {
             BULK.fetch_add(1_000, Ordering::Relaxed);
         }
         super::on_churn(count);
         super::on_churn(other);
         let (bulk, sync) = (BULK.load(Ordering::Relaxed), SYNC.load(Ordering::Relaxed));
-        super::churn(Churn::Bulk);
-        super::churn(Churn::Bulk);
-        super::churn(Churn::Sync);
+        let ended = ENDED.load(Ordering::Relaxed);
+        {
+            let _a = super::churn(Churn::Bulk);
+            let _b = super::churn(Churn::Bulk);
+            let _c = super::churn(Churn::Sync);
+        }
         // Other tests in this binary may write in bulk meanwhile: each adds 1.
         let added = BULK.load(Ordering::Relaxed) - bulk;
         assert!((2..1_000).contains(&added), "{added}");
         assert!(SYNC.load(Ordering::Relaxed) > sync);
+        assert!(ENDED.load(Ordering::Relaxed) - ended >= 3);
     }
 }

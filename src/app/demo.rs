@@ -405,7 +405,7 @@ impl App {
                 self.store.path().display()
             )));
         }
-        crate::tuning::churn(crate::tuning::Churn::Bulk);
+        let _churn = crate::tuning::churn(crate::tuning::Churn::Bulk);
         let mut g = Gen {
             rng: fastrand::Rng::with_seed(seed),
             today: now.date_naive(),

@@ -291,7 +291,7 @@ impl App {
         let maps = opts.maps.as_slice();
         let locale = opts.locale.as_ref().unwrap_or(&self.config.locale);
         let file = std::fs::File::open(path).map_err(|e| AppError::io(path, e))?;
-        crate::tuning::churn(crate::tuning::Churn::Bulk);
+        let _churn = crate::tuning::churn(crate::tuning::Churn::Bulk);
         let mut reader = csv::ReaderBuilder::new()
             .flexible(false)
             .from_reader(std::io::BufReader::new(file));

@@ -276,7 +276,7 @@ impl App {
 /// messages. Nothing is restored when the file does not parse (see `Store::restore`).
 pub fn restore(dir: &Path, file: &Path, input: &mut (dyn BufRead + Send)) -> Result<BackupSummary, AppError> {
     let mut store = crate::store::Store::open(dir).map_err(AppError::Store)?;
-    crate::tuning::churn(crate::tuning::Churn::Bulk);
+    let _churn = crate::tuning::churn(crate::tuning::Churn::Bulk);
     store.restore(input).map_err(|e| match e {
         crate::store::RestoreError::Invalid(m) => {
             AppError::Invalid(format!("{}: {m}; nothing was restored", file.display()))

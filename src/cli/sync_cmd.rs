@@ -210,7 +210,7 @@ fn sync_now(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
             }
         }
     };
-    crate::tuning::churn(crate::tuning::Churn::Sync);
+    let _churn = crate::tuning::churn(crate::tuning::Churn::Sync);
     let result = app.sync(opts, &mut progress);
     if tty {
         eprint!("\r\x1b[2K");
