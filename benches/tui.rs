@@ -217,9 +217,8 @@ fn main() {
         draw(&h.state);
         let keystroke = t.elapsed();
         for ticket in h.state.take_jobs() {
-            let result =
-                jobs::run(&h.state.app, &h.state.clock, &ticket.job, &mut |_, _| {}).map_err(|e| e.to_string());
-            update::handle_event(&mut h.state, Event::Loaded(ticket, result));
+            let result = h.run(&ticket);
+            h.deliver(ticket, result);
         }
         let Some(outpost::tui::popups::Popup::Search(popup)) = h.state.popups.last() else {
             panic!("the search popup is open")

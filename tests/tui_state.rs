@@ -943,7 +943,7 @@ fn a_write_while_a_list_loads_reloads_it_and_the_rows_show_the_write() {
         .into_iter()
         .find(|t| t.job == jobs::Job::List(EntityKind::Account))
         .expect("the accounts are loading");
-    let old = jobs::run(&s.state.app, &s.state.clock, &ticket.job, &mut |_, _| {}).map_err(|e| e.to_string());
+    let old = s.run(&ticket);
     // ...then an account is created through a form before the load comes back.
     let new = outpost::tui::keys::KeyPress::parse("n").expect("key");
     update::handle_event(&mut s.state, Event::Key(new));
@@ -954,7 +954,7 @@ fn a_write_while_a_list_loads_reloads_it_and_the_rows_show_the_write() {
     update::handle_event(&mut s.state, Event::Key(save));
     assert!(s.state.popups.is_empty(), "saved");
     // The load started before the write comes back: its rows are not taken as fresh.
-    update::handle_event(&mut s.state, Event::Loaded(ticket, old));
+    s.deliver(ticket, old);
     assert!(
         s.state.list(EntityKind::Account).expect("list").stale,
         "rows read before the write are not fresh"
@@ -1386,21 +1386,24 @@ fn keys_typed_ahead_of_the_search_are_answered_by_the_newest_query_alone() {
     // The older queries are superseded: scoring them finds nothing to show.
     let tickets = s.state.take_jobs();
     assert_eq!(tickets.len(), 3, "{tickets:?}");
-    let app = s.state.app.clone();
-    let found: Vec<bool> = tickets
+    let answers: Vec<_> = tickets
+        .into_iter()
+        .map(|t| {
+            let result = s.run(&t);
+            (t, result)
+        })
+        .collect();
+    let found: Vec<bool> = answers
         .iter()
-        .map(
-            |t| match outpost::tui::jobs::run(&app, &s.state.clock, &t.job, &mut |_, _| {}) {
-                Ok(outpost::tui::jobs::Loaded::Found(f)) => f.is_some(),
-                other => panic!("{other:?}"),
-            },
-        )
+        .map(|(_, result)| match result {
+            Ok(outpost::tui::jobs::Loaded::Found(f)) => f.is_some(),
+            other => panic!("{other:?}"),
+        })
         .collect();
     assert_eq!(found, [false, false, true]);
-    // Run as the runner does, the last answers alone, and the screen shows it.
-    for t in tickets {
-        let result = outpost::tui::jobs::run(&app, &s.state.clock, &t.job, &mut |_, _| {}).map_err(|e| e.to_string());
-        handle_event(&mut s.state, Event::Loaded(t, result));
+    // Taken in as the runner does, the last answers alone, and the screen shows it.
+    for (t, result) in answers {
+        s.deliver(t, result);
     }
     let (_, searching, total, shown_for) = search(&s);
     assert!(!searching);
@@ -1416,8 +1419,7 @@ fn keys_typed_ahead_of_the_search_are_answered_by_the_newest_query_alone() {
         .take_jobs()
         .into_iter()
         .map(|t| {
-            let result =
-                outpost::tui::jobs::run(&app, &s.state.clock, &t.job, &mut |_, _| {}).map_err(|e| e.to_string());
+            let result = s.run(&t);
             (t, result)
         })
         .collect();
@@ -1428,7 +1430,7 @@ fn keys_typed_ahead_of_the_search_are_answered_by_the_newest_query_alone() {
     // Emptying the input drops the results at once.
     s.keys("backspace backspace backspace backspace");
     for (t, result) in late {
-        handle_event(&mut s.state, Event::Loaded(t, result));
+        s.deliver(t, result);
     }
     let (text, searching, total, _) = search(&s);
     assert_eq!((text.as_str(), searching, total), ("", false, 0));

@@ -10,7 +10,7 @@ use ratatui::buffer::Buffer;
 use super::action::Action;
 use super::clock::Zone;
 use super::event::Event;
-use super::jobs;
+use super::jobs::{self, Loaded, Ticket};
 use super::keymap::Keymap;
 use super::keys::KeyPress;
 use super::state::{Options, State};
@@ -61,11 +61,21 @@ impl Harness {
                 return;
             }
             for ticket in todo {
-                let result = jobs::run(&self.state.app, &self.state.clock, &ticket.job, &mut |_, _| {})
-                    .map_err(|e| e.to_string());
-                update::handle_event(&mut self.state, Event::Loaded(ticket, result));
+                let result = self.run(&ticket);
+                self.deliver(ticket, result);
             }
         }
+    }
+
+    /// Runs one handed-out job, as the runtime's worker does, without taking in its
+    /// result (a test or bench may deliver it later, or out of order).
+    pub fn run(&self, ticket: &Ticket) -> Result<Loaded, String> {
+        jobs::run(&self.state.app, &self.state.clock, &ticket.job, &mut |_, _| {}).map_err(|e| e.to_string())
+    }
+
+    /// Takes in a job's result, as the runtime does when its worker sends it.
+    pub fn deliver(&mut self, ticket: Ticket, result: Result<Loaded, String>) {
+        update::handle_event(&mut self.state, Event::Loaded(ticket, result));
     }
 
     /// Presses keys given by name, separated by spaces ("2 L enter ctrl-s").

@@ -45,6 +45,13 @@ pub enum Job {
 }
 
 impl Job {
+    /// Whether the status line shows it while it runs: not a search query, which its
+    /// popup shows as searching (the status line would flash at each keystroke).
+    #[must_use]
+    pub fn in_status_line(&self) -> bool {
+        !matches!(self, Self::Search(_))
+    }
+
     /// What the status bar says while it runs.
     #[must_use]
     pub fn label(&self) -> String {

@@ -115,9 +115,7 @@ fn event_loop_inner(
     st.remote = handler;
     loop {
         for ticket in st.take_jobs() {
-            // A search query is shown as searching in its popup, not in the status line
-            // at each keystroke.
-            if st.status.progress.is_none() && !matches!(ticket.job, jobs::Job::Search(_)) {
+            if st.status.progress.is_none() && ticket.job.in_status_line() {
                 st.status.progress = Some((ticket.job.label(), None));
             }
             spawn_job(st.app.clone(), st.clock.clone(), ticket, tx.clone());

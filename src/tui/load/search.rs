@@ -175,13 +175,7 @@ impl Query {
             return None;
         }
         let Engine { titles, filter } = &mut *engine;
-        if self.text.trim().is_empty() {
-            filter.clear();
-            return Some(Found {
-                query: self.text.clone(),
-                ..Found::default()
-            });
-        }
+        // An empty query clears the filter, which then ranks nothing.
         filter.set_query(&self.text, &titles.hay, &titles.base);
         let mut found = Found {
             query: self.text.clone(),

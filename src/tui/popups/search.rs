@@ -74,10 +74,11 @@ impl Search {
         let searcher = self.searcher.as_ref()?;
         if self.input.text().trim().is_empty() {
             searcher.supersede();
-            let _nothing_to_open = self.set_found(Found {
+            self.found = Found {
                 query: self.input.text().to_string(),
                 ..Found::default()
-            });
+            };
+            self.selected = 0;
             return None;
         }
         Some(Job::Search(searcher.ask(self.input.text())))
