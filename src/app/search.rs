@@ -196,17 +196,20 @@ pub fn score(query: &str, text: &str) -> Option<u32> {
 /// Every live record of some kinds with its searched text, for a search across kinds.
 #[derive(Debug, Default)]
 pub struct Index {
-    /// (kind, id) of every record, kinds in the order asked, each kind in title order.
+    /// (kind, id) of every record, kinds in the order asked, each kind as stored.
     pub items: Vec<(EntityKind, Id)>,
     /// Their folded search texts.
     pub hay: Haystacks,
-    /// Identity order.
+    /// The rows in the order equal matches rank in: kinds in the order asked, each kind
+    /// by title (then id).
     pub base: Vec<u32>,
 }
 
 impl App {
     /// The search index over the live records of `kinds` (global search), reporting
-    /// progress after each kind.
+    /// progress after each kind. Each text goes into the index as it is read: only the
+    /// titles are held for the sort, which orders `base`, not the texts (holding every
+    /// text of the 187k activities until they were sorted took 30 MB).
     pub fn search_index(
         &self,
         kinds: &[EntityKind],
@@ -217,22 +220,56 @@ impl App {
         for (i, kind) in kinds.iter().enumerate() {
             // Every record of the kind is read: so is every name it links to.
             names.preload_links(self, *kind, usize::MAX / 4);
-            let mut texts: Vec<(String, Id, String)> = Vec::new();
+            let first = index.items.len();
+            let mut titles = Titles::default();
             let keys = stored_keys(*kind);
             for item in self.store.live_picked(*kind, &keys) {
                 let (id, f) = item?;
-                let title = super::kinds::title_of(*kind, &f);
-                texts.push((title.trim().to_lowercase(), id, text_from(self, *kind, &f, &mut names)));
-            }
-            texts.sort_by(|a, b| (&a.0, a.1.as_bytes()).cmp(&(&b.0, b.1.as_bytes())));
-            for (_, id, text) in texts {
+                titles.push(&super::kinds::title_of(*kind, &f));
                 index.items.push((*kind, id));
-                index.hay.push(&text);
+                index.hay.push(&text_from(self, *kind, &f, &mut names));
             }
+            let items = &index.items[first..];
+            let mut order: Vec<u32> = (0..u32::try_from(items.len()).unwrap_or(u32::MAX)).collect();
+            order.sort_unstable_by(|a, b| {
+                let id = |i: u32| items.get(i as usize).map(|(_, id)| *id.as_bytes());
+                titles.get(*a).cmp(titles.get(*b)).then_with(|| id(*a).cmp(&id(*b)))
+            });
+            let first = u32::try_from(first).unwrap_or(u32::MAX);
+            index.base.extend(order.into_iter().map(|i| first + i));
             progress(i + 1, kinds.len());
         }
-        index.base = (0..u32::try_from(index.items.len()).unwrap_or(u32::MAX)).collect();
         Ok(index)
+    }
+}
+
+/// The sort keys of one kind's records (title, trimmed and lower case) in one buffer.
+#[derive(Default)]
+struct Titles {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Titles {
+    fn push(&mut self, title: &str) {
+        let title = title.trim();
+        if title.is_ascii() {
+            self.text.extend(title.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            self.text.push_str(&title.to_lowercase());
+        }
+        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends.get(i - 1).map_or(0, |e| *e as usize)
+        };
+        let end = self.ends.get(i).map_or(start, |e| *e as usize);
+        self.text.get(start..end).unwrap_or("")
     }
 }
 
@@ -265,14 +302,30 @@ pub fn fold(text: &str) -> String {
     out
 }
 
-/// The folded filter text of many rows, stored in one buffer: matching walks memory in
-/// order instead of chasing 100k small allocations (which cost more than the matching).
-/// Rows that stay non-ASCII after folding are kept aside as characters.
+/// Bytes of text in one chunk of [`Haystacks`] (a power of two).
+const CHUNK: usize = 1 << 20;
+
+/// The folded filter text of many rows, stored in a few large buffers: matching walks
+/// memory in order instead of chasing 100k small allocations (which cost more than the
+/// matching). The text grows a chunk of [`CHUNK`] bytes at a time, never by doubling
+/// one buffer, whose last copy held both the old and the new buffer (16 + 33 MB as the
+/// global search's index of 386k rows grew). Rows that stay non-ASCII after folding,
+/// or that are longer than a chunk, are kept aside as characters.
 #[derive(Debug, Default, Clone)]
 pub struct Haystacks {
-    text: String,
+    /// Chunk `k` holds the text from offset `k * CHUNK`; a row never spans two chunks
+    /// (the next row starts a new chunk when it would not fit), so a chunk may end
+    /// short of [`CHUNK`].
+    chunks: Vec<Vec<u8>>,
+    /// Where each row's text ends, as an offset over the chunks. A row starts where the
+    /// one before it ends, or at its own chunk's start when it moved to a new chunk.
     ends: Vec<u32>,
     wide: std::collections::HashMap<u32, Box<[char]>>,
+}
+
+/// The offset where the chunk holding offset `at` starts.
+fn chunk_start(at: usize) -> usize {
+    at & !(CHUNK - 1)
 }
 
 impl Haystacks {
@@ -280,26 +333,24 @@ impl Haystacks {
     pub fn push(&mut self, raw: &str) {
         let folded = fold(raw);
         let row = u32::try_from(self.ends.len()).unwrap_or(u32::MAX);
-        if folded.is_ascii() {
-            self.text.push_str(&folded);
+        let mut end = self.ends.last().map_or(0, |e| *e as usize);
+        if folded.is_ascii() && folded.len() <= CHUNK {
+            if !folded.is_empty() {
+                let mut start = end;
+                if start - chunk_start(start) + folded.len() > CHUNK {
+                    start = chunk_start(start) + CHUNK;
+                }
+                let k = start / CHUNK;
+                while self.chunks.len() <= k {
+                    self.chunks.push(Vec::new());
+                }
+                self.chunks[k].extend_from_slice(folded.as_bytes());
+                end = start + folded.len();
+            }
         } else {
             self.wide.insert(row, folded.chars().collect());
         }
-        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
-    }
-
-    /// Makes room for `rows` rows in all, at the mean length of the rows so far (and a
-    /// sixteenth more): the text of a big list grows once instead of doubling, and the
-    /// last doubling held both copies (20 MB over 187k activities).
-    pub fn reserve_rows(&mut self, rows: usize) {
-        let n = self.ends.len();
-        if n == 0 {
-            return;
-        }
-        let more = rows.saturating_sub(n);
-        let bytes = more.saturating_mul(self.text.len().div_ceil(n));
-        self.text.reserve(bytes.saturating_add(bytes / 16));
-        self.ends.reserve(more);
+        self.ends.push(u32::try_from(end).unwrap_or(u32::MAX));
     }
 
     /// How many rows.
@@ -329,46 +380,53 @@ impl Haystacks {
     #[must_use]
     pub fn get(&self, row: u32) -> Option<Utf32Str<'_>> {
         let end = *self.ends.get(row as usize)? as usize;
-        let start = if row == 0 {
+        let before = if row == 0 {
             0
         } else {
             *self.ends.get(row as usize - 1)? as usize
         };
-        // A wide row takes no room in the shared text: only an empty row is looked up
-        // (a hash per row cost more than matching a short one).
-        if start == end
-            && let Some(w) = self.wide.get(&row)
-        {
-            return Some(Utf32Str::Unicode(w));
+        // A wide row takes no room in the text: only an empty row is looked up (a hash
+        // per row cost more than matching a short one).
+        if before == end {
+            return Some(match self.wide.get(&row) {
+                Some(w) => Utf32Str::Unicode(w),
+                None => Utf32Str::Ascii(&[]),
+            });
         }
-        Some(Utf32Str::Ascii(self.text.as_bytes().get(start..end)?))
+        let first = chunk_start(end - 1);
+        let start = before.max(first);
+        let chunk = self.chunks.get(first / CHUNK)?;
+        Some(Utf32Str::Ascii(chunk.get(start - first..end - first)?))
     }
 }
 
 impl Haystacks {
     /// The rows that may hold `needle`'s run of characters, ascending: the ASCII rows
-    /// that do, found in one pass of a SIMD byte search over the shared buffer instead
-    /// of row by row, and every non-ASCII row (to be looked at one by one).
+    /// that do, found by a SIMD byte search over each chunk instead of row by row, and
+    /// every non-ASCII row (to be looked at one by one).
     fn rows_containing(&self, needle: &memchr::memmem::Finder<'_>) -> Vec<u32> {
-        let bytes = self.text.as_bytes();
         let m = needle.needle().len();
         let mut out: Vec<u32> = self.wide.keys().copied().collect();
-        let (mut at, mut row) = (0, 0);
-        while let Some(hit) = bytes.get(at..).and_then(|rest| needle.find(rest)) {
-            let start = at + hit;
-            // The row whose text holds `start`: the first whose end is past it (hits come
-            // in order, so the row only moves forward).
-            while self.ends.get(row).is_some_and(|&e| e as usize <= start) {
-                row += 1;
-            }
-            let Some(&end) = self.ends.get(row) else { break };
-            let end = end as usize;
-            if start + m <= end {
-                out.push(u32::try_from(row).unwrap_or(u32::MAX));
-                at = end;
-            } else {
-                // Across two rows' texts: not a match; look again from the next byte.
-                at = start + 1;
+        let mut row = 0;
+        for (k, bytes) in self.chunks.iter().enumerate() {
+            let first = k * CHUNK;
+            let mut at = 0;
+            while let Some(hit) = bytes.get(at..).and_then(|rest| needle.find(rest)) {
+                let start = first + at + hit;
+                // The row whose text holds `start`: the first whose end is past it (hits
+                // come in order, so the row only moves forward).
+                while self.ends.get(row).is_some_and(|&e| e as usize <= start) {
+                    row += 1;
+                }
+                let Some(&end) = self.ends.get(row) else { break };
+                let end = end as usize;
+                if start + m <= end {
+                    out.push(u32::try_from(row).unwrap_or(u32::MAX));
+                    at = end - first;
+                } else {
+                    // Across two rows' texts: not a match; look again from the next byte.
+                    at = start - first + 1;
+                }
             }
         }
         out.sort_unstable();
@@ -1000,24 +1058,38 @@ mod tests {
     }
 
     #[test]
-    fn room_made_ahead_changes_no_row() {
-        let rows = ["Anna Müller Acme", "Zoë Park", "", "Hanna Weiß Acme"];
-        let mut grown = Haystacks::default();
-        grown.push(rows[0]);
-        grown.reserve_rows(1_000);
-        Haystacks::default().reserve_rows(10);
-        for r in &rows[1..] {
-            grown.push(r);
+    fn rows_read_back_and_are_found_on_both_sides_of_a_chunks_end() {
+        let rows: Vec<String> = vec![
+            "Anna".into(),
+            "x".repeat(CHUNK - 10),
+            // 8 bytes, 6 left in the first chunk: starts the second.
+            "Bernhard".into(),
+            // A whole chunk: does not fit after "bernhard", starts the third.
+            "x".repeat(CHUNK),
+            "Carla".into(),
+            // Longer than a chunk: kept aside.
+            "y".repeat(CHUNK + 1),
+            String::new(),
+            "Dora xx".into(),
+        ];
+        let h: Haystacks = rows.iter().collect();
+        for (i, raw) in rows.iter().enumerate() {
+            let row = h.get(u32::try_from(i).expect("row")).expect("row");
+            assert_eq!(row.to_string(), fold(raw), "row {i}");
         }
-        let plain = hay(&rows);
-        assert_eq!(grown.len(), plain.len());
-        for i in 0..4 {
-            assert_eq!(grown.get(i).map(|t| t.to_string()), plain.get(i).map(|t| t.to_string()));
-        }
-        assert!(
-            grown.text.capacity() >= 999 * rows[0].len(),
-            "room for the rest at once"
-        );
+        assert_eq!(h.chunks.len(), 4);
+        assert_eq!(h.ascii(), rows.len() - 1);
+        let holding = |needle: &str| h.rows_containing(&memchr::memmem::Finder::new(needle.as_bytes()));
+        // The wide row (5) is always a candidate.
+        assert_eq!(holding("ar"), [2, 4, 5]);
+        assert_eq!(holding("xx"), [1, 3, 5, 7]);
+        // "anna" then the x's lie side by side in the first chunk: not a match.
+        assert_eq!(holding("ax"), [5]);
+        let mut f = Filter::default();
+        f.set_query("carla", &h, &h.every_row());
+        assert_eq!(f.ranked(), [4]);
+        f.set_query("bernhard", &h, &h.every_row());
+        assert_eq!(f.ranked(), [2]);
     }
 
     #[test]

@@ -316,9 +316,6 @@ pub fn load(
         let r = row(app, clock, &mut names, kind, id, &s);
         hay.push(&crate::app::search::text_from(app, kind, &s.fields, &mut names.names));
         rows.push(r);
-        if i == 999 {
-            hay.reserve_rows(total);
-        }
         if i % 5000 == 4999 {
             progress(i + 1, total);
         }
