@@ -1472,3 +1472,86 @@ fn enter_typed_before_the_search_answers_opens_the_best_result_of_what_was_typed
     let best = p.shown().first().map(|b| (b.0, b.1)).expect("'mul' finds something");
     assert_eq!(opened, best);
 }
+
+#[test]
+fn the_search_frees_the_list_behind_it_and_shows_a_picture_of_it_meanwhile() {
+    use outpost::tui::event::Event;
+    use outpost::tui::jobs::{Job, Loaded, Ticket};
+    use outpost::tui::{rows, update};
+
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("4 j j");
+    let picked = s
+        .state
+        .list(EntityKind::Contact)
+        .and_then(|l| l.selected_id())
+        .expect("a contact");
+    let before = s.screen();
+    let left_of_popup =
+        |screen: &str| -> Vec<String> { screen.lines().map(|l| l.chars().take(20).collect()).collect() };
+
+    s.keys("s");
+    let list = s.state.list(EntityKind::Contact).expect("list");
+    assert!(list.data.is_none(), "the rows are freed while the search is open");
+    assert!(s.state.backdrop.is_some());
+    // Behind the popup the list looks as it did (its left side is not covered).
+    let during = s.screen();
+    assert_eq!(left_of_popup(&during)[..35], left_of_popup(&before)[..35], "{during}");
+    assert!(!during.contains("Loading contacts"), "{during}");
+
+    // A write meanwhile (a sync, a command from another terminal) loads nothing, and
+    // rows of a job that ran before the search are not kept.
+    update::changed(&mut s.state, &[EntityKind::Contact]);
+    assert!(
+        s.state
+            .jobs
+            .iter()
+            .all(|j| !matches!(j, Job::List(_) | Job::ListHead(_))),
+        "{:?}",
+        s.state.jobs
+    );
+    let late = rows::load(&s.state.app, &s.state.clock, EntityKind::Contact, &mut |_, _| {}).expect("rows");
+    let ticket = Ticket {
+        job: Job::List(EntityKind::Contact),
+        generation: u64::MAX,
+    };
+    update::handle_event(&mut s.state, Event::Loaded(ticket, Ok(Loaded::List(late))));
+    assert!(s.state.list(EntityKind::Contact).expect("list").data.is_none());
+    s.keys("m u l");
+    assert!(s.state.list(EntityKind::Contact).expect("list").data.is_none());
+
+    // Closed, the search gives the list back: its rows load again, the same contact
+    // selected.
+    s.keys("esc");
+    assert!(s.state.backdrop.is_none());
+    let back = s.state.list(EntityKind::Contact).expect("list");
+    assert!(back.data.is_some(), "loaded again");
+    assert_eq!(back.selected_id(), Some(picked));
+    assert_eq!(s.screen(), before);
+
+    // Opening a result closes the search too: the record opens over the list, whose
+    // rows are back beneath it.
+    s.keys("s m u l enter");
+    assert!(s.state.popups.is_empty());
+    assert!(s.state.backdrop.is_none());
+    assert!(!s.state.details.is_empty(), "a record is open");
+    assert!(s.state.list(EntityKind::Contact).expect("list").data.is_some());
+    s.keys("esc");
+    assert_eq!(
+        s.state.list(EntityKind::Contact).and_then(|l| l.selected_id()),
+        Some(picked)
+    );
+}
+
+#[test]
+fn a_search_opened_over_a_list_then_resized_draws_the_list_loading_behind_it() {
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("4 s");
+    s.resize(100, 30);
+    let screen = s.screen();
+    assert!(screen.contains("Search every record"), "{screen}");
+    // The picture no longer fits: the list says its rows come when the search closes.
+    assert!(screen.contains("┃ Loading co"), "{screen}");
+    s.keys("esc");
+    assert!(s.state.list(EntityKind::Contact).expect("list").data.is_some());
+}

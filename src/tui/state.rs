@@ -112,6 +112,11 @@ pub struct State {
     pub sync_started: Option<chrono::DateTime<chrono::Utc>>,
     /// Runs CLI commands sent by other processes while this TUI holds the store.
     pub remote: Option<super::remote::Handler>,
+    /// While the global search is open over a list: a picture of the screen behind it,
+    /// drawn in place of the list, whose rows are freed meanwhile. The search's index of
+    /// every record (about 50 MB at 100k contacts) beside a 100k-row list (30-46 MB)
+    /// went past the 150 MB of issue 13; the rows load again when the search closes.
+    pub backdrop: Option<ratatui::buffer::Buffer>,
 }
 
 impl State {
@@ -147,6 +152,7 @@ impl State {
             journal: Journal::default(),
             sync_started: None,
             remote: None,
+            backdrop: None,
         };
         st.request(Job::Dashboard);
         st.request(Job::Reach);

@@ -24,9 +24,23 @@ pub fn draw(st: &State, area: Rect, buf: &mut Buffer) {
         too_small(st, area, buf);
         return;
     }
-    let [tabs, body, status] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let [tabs, body, status] = layout(area);
     draw_tabs(st, tabs, buf);
+    match &st.backdrop {
+        Some(picture) if picture.area == body => buf.merge(picture),
+        _ => draw_body(st, body, buf),
+    }
+    popups::render(&st.popups, &st.ctx(), st.scope(), body, buf);
+    draw_status(st, status, buf);
+}
+
+/// The screen's tabs, body (the view or open record) and status bar.
+fn layout(area: Rect) -> [Rect; 3] {
+    Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area)
+}
+
+/// The view, or the record opened over it.
+fn draw_body(st: &State, body: Rect, buf: &mut Buffer) {
     let cx = st.ctx();
     match st.details.last() {
         Some(d) => match &d.quote {
@@ -47,8 +61,17 @@ pub fn draw(st: &State, area: Rect, buf: &mut Buffer) {
             ViewId::Approvals => approvals::render(&st.approvals, &cx, body, buf),
         },
     }
-    popups::render(&st.popups, &cx, st.scope(), body, buf);
-    draw_status(st, status, buf);
+}
+
+/// A picture of the view (or open record) as drawn now, to stand in for it while its
+/// data is freed (see [`State::backdrop`]).
+#[must_use]
+pub fn picture(st: &State) -> Buffer {
+    let [_, body, _] = layout(Rect::new(0, 0, st.size.0, st.size.1));
+    let mut buf = Buffer::empty(body);
+    buf.set_style(body, st.theme.text);
+    draw_body(st, body, &mut buf);
+    buf
 }
 
 fn too_small(st: &State, area: Rect, buf: &mut Buffer) {

@@ -487,8 +487,25 @@ fn new_record(st: &mut State) {
     }
 }
 
-/// Asks for whatever the current view needs and does not have.
+/// Frees the rows of the list the global search opens over, and keeps a picture of the
+/// screen to show behind the search instead (see [`State::backdrop`]).
+fn free_list_behind_search(st: &mut State) {
+    let ViewId::List(kind) = st.view else { return };
+    if st.backdrop.is_some() {
+        return;
+    }
+    st.backdrop = Some(super::ui::picture(st));
+    if let Some(l) = st.list_mut(kind) {
+        l.unload();
+    }
+}
+
+/// Asks for whatever the current view needs and does not have (nothing while the
+/// search hides it: see [`State::backdrop`]).
 pub fn ensure_view_loaded(st: &mut State) {
+    if st.backdrop.is_some() {
+        return;
+    }
     match st.view {
         ViewId::Dashboard => {
             if st.dashboard.data.is_none() || st.dashboard.stale {
@@ -639,8 +656,10 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
             st.board.deals = Some(deals);
             st.board.stale = false;
         }
-        // Rows of a list the user has left are dropped: it loads again when shown.
-        Loaded::ListHead(kind, _) | Loaded::List(ListData { kind, .. }) if st.view != ViewId::List(kind) => {}
+        // Rows of a list the user has left, or that the search hides, are dropped: it
+        // loads again when shown.
+        Loaded::ListHead(kind, _) | Loaded::List(ListData { kind, .. })
+            if st.view != ViewId::List(kind) || st.backdrop.is_some() => {}
         Loaded::ListHead(kind, Some(data)) => {
             // Only while nothing better is there: the whole list may have come first.
             if let Some(l) = st.list_mut(kind).filter(|l| l.data.is_none()) {
@@ -755,6 +774,7 @@ pub fn apply(st: &mut State, effect: Effect) {
         Effect::Push(Layer::Help) => st.popups.push(Popup::Help(Help::default())),
         Effect::Push(Layer::Palette) => st.popups.push(Popup::Palette(Box::default())),
         Effect::Push(Layer::Search) => {
+            free_list_behind_search(st);
             st.popups.push(Popup::Search(Box::default()));
             st.request(Job::Titles);
         }
@@ -781,6 +801,11 @@ pub fn apply(st: &mut State, effect: Effect) {
         }
         Effect::Pop => {
             st.popups.pop();
+            if st.backdrop.is_some() && !st.popups.iter().any(|p| matches!(p, Popup::Search(_))) {
+                // The search closed: the list behind it loads again.
+                st.backdrop = None;
+                ensure_view_loaded(st);
+            }
         }
         Effect::CloseDetail => {
             st.details.pop();
