@@ -117,6 +117,31 @@ pub enum Loaded {
     Reach(Option<bool>),
 }
 
+/// [`run`] on a worker thread: its error as text, and a panic of the job (a bug) turned
+/// into an error too, so that the TUI goes on and says which job failed instead of
+/// losing its worker's answer (the job would look under way forever).
+pub fn run_caught(
+    app: &App,
+    clock: &Clock,
+    job: &Job,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Loaded, String> {
+    caught(|| run(app, clock, job, progress).map_err(|e| e.to_string()))
+}
+
+fn caught(job: impl FnOnce() -> Result<Loaded, String>) -> Result<Loaded, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Err(format!(
+            "internal error ({what}); the rest of outpost goes on, please report this"
+        ))
+    })
+}
+
 /// Runs a job. `progress(done, total)` is called now and then for long ones.
 pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, usize)) -> Result<Loaded, AppError> {
     Ok(match job {
@@ -150,4 +175,19 @@ pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, 
         }
         Job::Reach => Loaded::Reach(app.server_reachable()?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_that_panics_answers_with_an_error_that_says_so() {
+        let answer = caught(|| panic!("index out of bounds"));
+        let Err(e) = answer else { panic!("{answer:?}") };
+        assert!(e.contains("internal error (index out of bounds)"), "{e}");
+        let formatted = caught(|| panic!("row {} of {}", 3, 2));
+        assert!(matches!(formatted, Err(e) if e.contains("(row 3 of 2)")));
+        assert!(matches!(caught(|| Err("no store".into())), Err(e) if e == "no store"));
+    }
 }

@@ -1,5 +1,5 @@
 //! The terminal edge: set the terminal up (restored on exit, on error and, through
-//! ratatui's panic hook, on panic), run the event loop, hand loading jobs to worker
+//! ratatui's panic hook, on a panic of the UI), run the event loop, hand loading jobs to worker
 //! threads, suspend the screen for `$EDITOR`.
 
 use std::io::Write;
@@ -32,6 +32,7 @@ pub fn run(data_dir: &Path, remote: Option<super::remote::Handler>) -> anyhow::R
     let no_color = no_color_env();
     let theme = load_theme(config.as_deref(), no_color)?;
     let mut terminal = ratatui::try_init().context("cannot set up the terminal (is this a terminal?)")?;
+    jobs_panic_quietly();
     let size = terminal.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
     let options = Options {
         zone: Zone::Local,
@@ -59,16 +60,36 @@ fn load_theme(config: Option<&Path>, no_color: bool) -> anyhow::Result<Theme> {
     Theme::load(&name, user.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), no_color).map_err(|e| anyhow::anyhow!(e))
 }
 
+/// The name of the threads jobs run on (see [`jobs_panic_quietly`]).
+const JOB_THREAD: &str = "outpost-job";
+
+/// A job that panics answers with an error ([`jobs::run_caught`]) and the TUI goes on:
+/// ratatui's panic hook, which restores the terminal for a panic of the UI, must not
+/// run for it (nor print over the screen), so the hook skips the job threads.
+fn jobs_panic_quietly() {
+    let ui_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if thread::current().name() != Some(JOB_THREAD) {
+            ui_hook(info);
+        }
+    }));
+}
+
 fn spawn_job(app: Arc<App>, clock: Clock, ticket: Ticket, tx: Sender<Event>) {
-    thread::spawn(move || {
+    let (lost, lost_tx) = (ticket.clone(), tx.clone());
+    let worker = move || {
         let progress_tx = tx.clone();
         let progress_job = ticket.job.clone();
         let mut progress = move |done: usize, total: usize| {
             let _ = progress_tx.send(Event::Progress(progress_job.clone(), done, total));
         };
-        let result = jobs::run(&app, &clock, &ticket.job, &mut progress).map_err(|e| e.to_string());
+        let result = jobs::run_caught(&app, &clock, &ticket.job, &mut progress);
         let _ = tx.send(Event::Loaded(ticket, result));
-    });
+    };
+    if let Err(e) = thread::Builder::new().name(JOB_THREAD.into()).spawn(worker) {
+        // No thread to be had (the system's limit): the job answers so.
+        let _ = lost_tx.send(Event::Loaded(lost, Err(format!("cannot start a thread: {e}"))));
+    }
 }
 
 fn event_loop(
