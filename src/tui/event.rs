@@ -31,10 +31,14 @@ pub enum Event {
     Remote(Vec<u8>, Sender<Vec<u8>>),
 }
 
+/// The name of the thread that reads the terminal: a panic there, as on the UI thread,
+/// restores the terminal (the TUI could take no more keys).
+pub const INPUT_THREAD: &str = "outpost-input";
+
 /// Reads terminal events on a thread and sends them on `tx` until the receiver is gone.
 /// While `paused` is set (an `$EDITOR` owns the terminal) it reads nothing.
-pub fn spawn_input(tx: Sender<Event>, paused: Arc<AtomicBool>) -> thread::JoinHandle<()> {
-    thread::spawn(move || {
+pub fn spawn_input(tx: Sender<Event>, paused: Arc<AtomicBool>) -> std::io::Result<thread::JoinHandle<()>> {
+    thread::Builder::new().name(INPUT_THREAD.into()).spawn(move || {
         loop {
             if paused.load(Ordering::SeqCst) {
                 thread::sleep(Duration::from_millis(30));

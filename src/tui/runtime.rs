@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::thread;
@@ -13,7 +14,7 @@ use anyhow::Context;
 use ratatui::DefaultTerminal;
 
 use super::clock::{Clock, Zone};
-use super::event::{Event, spawn_input};
+use super::event::{Event, INPUT_THREAD, spawn_input};
 use super::jobs::{self, Ticket};
 use super::keymap::{Keymap, config_dir};
 use super::popups::Popup;
@@ -32,7 +33,7 @@ pub fn run(data_dir: &Path, remote: Option<super::remote::Handler>) -> anyhow::R
     let no_color = no_color_env();
     let theme = load_theme(config.as_deref(), no_color)?;
     let mut terminal = ratatui::try_init().context("cannot set up the terminal (is this a terminal?)")?;
-    jobs_panic_quietly();
+    panics_spare_the_screen();
     let size = terminal.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
     let options = Options {
         zone: Zone::Local,
@@ -43,6 +44,7 @@ pub fn run(data_dir: &Path, remote: Option<super::remote::Handler>) -> anyhow::R
     };
     let result = event_loop(&mut terminal, app, options, remote.map(|r| (data_dir, r)));
     ratatui::restore();
+    report_quiet_panics();
     result
 }
 
@@ -60,19 +62,36 @@ fn load_theme(config: Option<&Path>, no_color: bool) -> anyhow::Result<Theme> {
     Theme::load(&name, user.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), no_color).map_err(|e| anyhow::anyhow!(e))
 }
 
-/// The name of the threads jobs run on (see [`jobs_panic_quietly`]).
-const JOB_THREAD: &str = "outpost-job";
+/// Panics of threads other than the UI's and the input's, as the panic hook saw them
+/// (thread, place and message), printed once the terminal is restored on exit.
+static QUIET_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-/// A job that panics answers with an error ([`jobs::run_caught`]) and the TUI goes on:
-/// ratatui's panic hook, which restores the terminal for a panic of the UI, must not
-/// run for it (nor print over the screen), so the hook skips the job threads.
-fn jobs_panic_quietly() {
+/// ratatui's panic hook restores the terminal, and must, for a panic of the UI thread
+/// or of the input thread (the TUI could not go on). A panic of any other thread (a job,
+/// or a thread a job started) leaves the screen alone: the job answers with an error
+/// ([`jobs::run_caught`]) and the TUI goes on; what the hook saw is printed on exit.
+fn panics_spare_the_screen() {
+    let ui = thread::current().id();
     let ui_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if thread::current().name() != Some(JOB_THREAD) {
+        let me = thread::current();
+        if me.id() == ui || me.name() == Some(INPUT_THREAD) {
             ui_hook(info);
+        } else if let Ok(mut seen) = QUIET_PANICS.try_lock() {
+            seen.push(format!("{} {info}", me.name().unwrap_or("a worker thread")));
         }
     }));
+}
+
+/// Prints the panics [`panics_spare_the_screen`] kept off the screen.
+fn report_quiet_panics() {
+    let seen = QUIET_PANICS
+        .lock()
+        .map(|mut s| std::mem::take(&mut *s))
+        .unwrap_or_default();
+    for panic in seen {
+        eprintln!("outpost: {panic}\n(the TUI went on; please report this)");
+    }
 }
 
 fn spawn_job(app: Arc<App>, clock: Clock, ticket: Ticket, tx: Sender<Event>) {
@@ -86,7 +105,7 @@ fn spawn_job(app: Arc<App>, clock: Clock, ticket: Ticket, tx: Sender<Event>) {
         let result = jobs::run_caught(&app, &clock, &ticket.job, &mut progress);
         let _ = tx.send(Event::Loaded(ticket, result));
     };
-    if let Err(e) = thread::Builder::new().name(JOB_THREAD.into()).spawn(worker) {
+    if let Err(e) = thread::Builder::new().name("outpost-job".into()).spawn(worker) {
         // No thread to be had (the system's limit): the job answers so.
         let _ = lost_tx.send(Event::Loaded(lost, Err(format!("cannot start a thread: {e}"))));
     }
@@ -122,7 +141,7 @@ fn event_loop_inner(
     rx: &mpsc::Receiver<Event>,
 ) -> anyhow::Result<()> {
     let paused = Arc::new(AtomicBool::new(false));
-    let _input = spawn_input(tx.clone(), paused.clone());
+    let _input = spawn_input(tx.clone(), paused.clone()).context("cannot start the thread that reads keys")?;
     if app.config.sync_every.is_some() {
         // `sync_every`: a tick now and then lets the state start a sync when one is due.
         let tick = tx.clone();
