@@ -342,7 +342,10 @@ impl Haystacks {
                 }
                 let k = start / CHUNK;
                 while self.chunks.len() <= k {
-                    self.chunks.push(Vec::new());
+                    // The first chunk grows as needed (a picker's few rows); the next
+                    // ones are taken whole, not grown (and copied) size by size.
+                    let room = if self.chunks.is_empty() { 0 } else { CHUNK };
+                    self.chunks.push(Vec::with_capacity(room));
                 }
                 self.chunks[k].extend_from_slice(folded.as_bytes());
                 end = start + folded.len();

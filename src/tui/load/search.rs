@@ -254,6 +254,32 @@ mod tests {
         assert_eq!(found.total, f.total());
     }
 
+    /// Equal matches rank by title within a kind, whatever order the records are
+    /// stored in (the index keeps texts as read, and the title order in `base`).
+    #[test]
+    fn equal_matches_rank_by_title_not_by_storage_order() {
+        let (_dir, app) = app();
+        let names = ["Acme South", "Acme North", "Acme Mitte"];
+        let mut ids = Vec::new();
+        for name in names {
+            let values = [(
+                crate::app::ops::spec_of(EntityKind::Account, "name"),
+                vec![name.to_string()],
+            )]
+            .into_iter()
+            .collect();
+            ids.push(app.create(EntityKind::Account, &values).expect("account"));
+            // Ids (UUIDv7) order by the millisecond they were made in.
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let index = load(&app, &mut |_, _| {}).expect("index");
+        let stored: Vec<Id> = index.items.iter().map(|(_, id)| *id).collect();
+        assert_eq!(stored, ids, "texts kept in the order they were stored");
+        let found = Searcher::new(index).ask("acme").run(&app).expect("found");
+        let titles: Vec<&str> = found.shown.iter().map(|(_, _, t)| t.as_str()).collect();
+        assert_eq!(titles, ["Acme Mitte", "Acme North", "Acme South"]);
+    }
+
     #[test]
     fn a_query_that_panicked_leaves_a_searcher_that_still_answers() {
         let (_dir, app) = app();
