@@ -9,7 +9,8 @@
 #   backup, restore (into an empty data dir)
 #   sync: push to an empty server, pull into an empty laptop, and the server's peak RSS
 #   (benches/sync_compare.sh; skip with SKIP_SYNC=1)
-#   TUI figures from `cargo bench --bench tui` (skip with SKIP_TUI=1)
+#   TUI figures from `cargo bench --bench tui` and its peak memory from
+#   benches/tui_memory.sh (skip both with SKIP_TUI=1)
 #
 # Usage: benches/compare.sh [SCALE]   (default 100000; RUNS=3 takes medians of 3 runs,
 # alternating outpost and sqlite3). Needs sqlite3 and GNU time (/usr/bin/time).
@@ -123,4 +124,10 @@ if [ -z "${SKIP_TUI:-}" ]; then
     rm -rf "$WORK/tui"
     cp -r "$WORK/store" "$WORK/tui"
     OUTPOST_BENCH_STORE="$WORK/tui" cargo bench --quiet --bench tui 2>/dev/null
+    if command -v tmux >/dev/null; then
+        echo
+        STORE="$WORK/tui" OUTPOST_BIN="$BIN" benches/tui_memory.sh
+    else
+        echo "(tmux is not installed: the TUI's peak memory is not measured)"
+    fi
 fi

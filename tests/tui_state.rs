@@ -1499,9 +1499,17 @@ fn the_search_frees_the_list_behind_it_and_shows_a_picture_of_it_meanwhile() {
     assert_eq!(left_of_popup(&during)[..35], left_of_popup(&before)[..35], "{during}");
     assert!(!during.contains("Loading contacts"), "{during}");
 
-    // A write meanwhile (a sync, a command from another terminal) loads nothing, and
-    // rows of a job that ran before the search are not kept.
+    // A write meanwhile (a sync, a command from another terminal) loads nothing, not
+    // even again a load that was running when the search opened, and rows of a job
+    // that ran before the search are not kept.
+    // Started before the write, so the write outdates it.
+    let running = Ticket {
+        job: Job::List(EntityKind::Contact),
+        generation: s.state.started - 1,
+    };
+    s.state.running.push(running.clone());
     update::changed(&mut s.state, &[EntityKind::Contact]);
+    s.state.running.retain(|t| *t != running);
     assert!(
         s.state
             .jobs
@@ -1554,4 +1562,30 @@ fn a_search_opened_over_a_list_then_resized_draws_the_list_loading_behind_it() {
     assert!(screen.contains("┃ Loading co"), "{screen}");
     s.keys("esc");
     assert!(s.state.list(EntityKind::Contact).expect("list").data.is_some());
+}
+
+/// The reports hold about 40 MB at 100k contacts: leaving the view frees them, and they
+/// are computed again when it is shown, on the report and rows the user left; the
+/// global search opened over them frees them too while it is open.
+#[test]
+fn the_reports_are_freed_when_left_and_come_back_as_they_were() {
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("r ] j j");
+    let (report, row) = (s.state.reports.report, s.state.reports.row());
+    assert_eq!((report, row), (1, 2));
+    let shown = s.screen();
+
+    s.keys("4");
+    assert!(s.state.reports.data.is_none(), "freed when left");
+    s.keys("r");
+    assert!(s.state.reports.data.is_some(), "computed again");
+    assert_eq!((s.state.reports.report, s.state.reports.row()), (report, row));
+    assert_eq!(s.screen(), shown);
+
+    s.keys("s");
+    assert!(s.state.reports.data.is_none(), "freed behind the search");
+    assert!(s.state.backdrop.is_some());
+    s.keys("esc");
+    assert!(s.state.reports.data.is_some());
+    assert_eq!(s.screen(), shown);
 }

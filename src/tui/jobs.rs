@@ -52,6 +52,13 @@ impl Job {
         !matches!(self, Self::Search(_))
     }
 
+    /// Whether it loads the data of a list or of the reports, which the global search
+    /// frees while it is open over them (`State::backdrop`).
+    #[must_use]
+    pub fn fills_a_view(&self) -> bool {
+        matches!(self, Self::List(_) | Self::ListHead(_) | Self::Reports)
+    }
+
     /// What the status bar says while it runs.
     #[must_use]
     pub fn label(&self) -> String {

@@ -112,10 +112,11 @@ pub struct State {
     pub sync_started: Option<chrono::DateTime<chrono::Utc>>,
     /// Runs CLI commands sent by other processes while this TUI holds the store.
     pub remote: Option<super::remote::Handler>,
-    /// While the global search is open over a list: a picture of the screen behind it,
-    /// drawn in place of the list, whose rows are freed meanwhile. The search's index of
-    /// every record (about 50 MB at 100k contacts) beside a 100k-row list (30-46 MB)
-    /// went past the 150 MB of issue 13; the rows load again when the search closes.
+    /// While the global search is open over a list or the reports: a picture of the
+    /// screen behind it, drawn in place of the view, whose data is freed meanwhile. The
+    /// search's index of every record (about 50 MB at 100k contacts) beside a 100k-row
+    /// list (30-46 MB) went past the 150 MB of issue 13; the data loads again when the
+    /// search closes.
     pub backdrop: Option<ratatui::buffer::Buffer>,
 }
 
@@ -196,6 +197,8 @@ impl State {
             .iter()
             .map(|t| t.job.clone())
             .filter(|j| !matches!(j, Job::Sync | Job::Reach))
+            // The view behind the search loads when the search closes.
+            .filter(|j| self.backdrop.is_none() || !j.fills_a_view())
             .collect();
         for job in again {
             self.request(job);

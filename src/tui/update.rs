@@ -219,6 +219,9 @@ fn goto(st: &mut State, view: ViewId) {
     for l in st.lists.iter_mut().filter(|l| ViewId::List(l.kind) != view) {
         l.unload();
     }
+    if view != ViewId::Reports {
+        st.reports.unload();
+    }
     ensure_view_loaded(st);
 }
 
@@ -487,16 +490,23 @@ fn new_record(st: &mut State) {
     }
 }
 
-/// Frees the rows of the list the global search opens over, and keeps a picture of the
-/// screen to show behind the search instead (see [`State::backdrop`]).
-fn free_list_behind_search(st: &mut State) {
-    let ViewId::List(kind) = st.view else { return };
-    if st.backdrop.is_some() {
+/// Frees the data of the list or reports the global search opens over, and keeps a
+/// picture of the screen to show behind the search instead (see [`State::backdrop`]).
+fn free_view_behind_search(st: &mut State) {
+    if st.backdrop.is_some() || !matches!(st.view, ViewId::List(_) | ViewId::Reports) {
         return;
     }
     st.backdrop = Some(super::ui::picture(st));
-    if let Some(l) = st.list_mut(kind) {
-        l.unload();
+    // Not loaded while hidden: a load asked for is dropped (one already running is
+    // dropped when it answers), and the view loads again when the search closes.
+    st.jobs.retain(|j| !j.fills_a_view());
+    match st.view {
+        ViewId::List(kind) => {
+            if let Some(l) = st.list_mut(kind) {
+                l.unload();
+            }
+        }
+        _ => st.reports.unload(),
     }
 }
 
@@ -680,6 +690,9 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
         }
         Loaded::Calendar(data) => st.calendar.loaded(data, &st.clock),
         Loaded::Conflicts(all, rows) => st.conflicts.set_data(all, rows),
+        // Reports of a view the user has left, or that the search hides, are dropped
+        // as rows are.
+        Loaded::Reports(_) if st.view != ViewId::Reports || st.backdrop.is_some() => {}
         Loaded::Reports(data) => st.reports.set_data(*data),
         Loaded::Approvals(rows) => st.approvals.set_data(rows),
         Loaded::Quote(data) => {
@@ -774,7 +787,7 @@ pub fn apply(st: &mut State, effect: Effect) {
         Effect::Push(Layer::Help) => st.popups.push(Popup::Help(Help::default())),
         Effect::Push(Layer::Palette) => st.popups.push(Popup::Palette(Box::default())),
         Effect::Push(Layer::Search) => {
-            free_list_behind_search(st);
+            free_view_behind_search(st);
             st.popups.push(Popup::Search(Box::default()));
             st.request(Job::Titles);
         }
@@ -802,7 +815,7 @@ pub fn apply(st: &mut State, effect: Effect) {
         Effect::Pop => {
             st.popups.pop();
             if st.backdrop.is_some() && !st.popups.iter().any(|p| matches!(p, Popup::Search(_))) {
-                // The search closed: the list behind it loads again.
+                // The search closed: the view behind it loads again.
                 st.backdrop = None;
                 ensure_view_loaded(st);
             }
