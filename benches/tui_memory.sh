@@ -25,32 +25,34 @@ fi
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 CONFIG="$(mktemp -d)"
 SESSION="outpost-memory-$$"
+KEEP="keep-outpost-memory-$$"
 # A session kept open throughout keeps tmux's server up between measurements.
-tmux new-session -d -s "$SESSION-keep" "sleep 86400"
-trap 'tmux kill-session -t "$SESSION" 2>/dev/null || true; tmux kill-session -t "$SESSION-keep" 2>/dev/null || true; rm -rf "$CONFIG"' EXIT
+tmux new-session -d -s "$KEEP" "sleep 86400"
+trap 'tmux kill-session -t "=$SESSION" 2>/dev/null || true; tmux kill-session -t "=$KEEP" 2>/dev/null || true; rm -rf "$CONFIG"' EXIT
 
 peak() { awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$PID/status"; }
 
-# Waits until nothing on screen is loading and the screen stops changing (60 s at most).
+# Waits until nothing on screen is loading (no job's label in the status line, no list
+# loading the rest, no search indexing) and the screen stops changing (60 s at most).
 settle() {
     local last="" now i
     for i in $(seq 1 600); do
         sleep 0.1
-        now="$(tmux capture-pane -p -t "$SESSION")"
-        if ! grep -qE 'Loading|loading|indexing|searching' <<<"$now" && [ "$now" = "$last" ]; then
+        now="$(tmux capture-pane -p -t "=$SESSION:")"
+        if ! grep -qE 'Loading|loading|Indexing|indexing|searching|Computing|Syncing|Checking' <<<"$now" && [ "$now" = "$last" ]; then
             return 0
         fi
         last="$now"
     done
     echo "the screen did not settle in 60 s:" >&2
-    tmux capture-pane -p -t "$SESSION" >&2
+    tmux capture-pane -p -t "=$SESSION:" >&2
     exit 1
 }
 
 keys() {
     local k
     for k in "$@"; do
-        tmux send-keys -t "$SESSION" "$k"
+        tmux send-keys -t "=$SESSION:" "$k"
         settle
         [ -z "${VERBOSE:-}" ] || echo "  after $k: rss $(awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$PID/status") MB, peak $(peak) MB" >&2
     done
@@ -59,9 +61,8 @@ keys() {
 # measure LABEL BROWSE(yes/no) KEY: KEY is the view the search opens over.
 measure() {
     local label="$1" browse="$2" view="$3" after_browsing="-"
-    tmux new-session -d -s "$SESSION" -x 160 -y 45 \
-        "exec env OUTPOST_CONFIG_DIR='$CONFIG' '$BIN' --data-dir '$STORE'"
-    PID="$(tmux list-panes -t "$SESSION" -F '#{pane_pid}')"
+    PID="$(tmux new-session -d -P -F '#{pane_pid}' -s "$SESSION" -x 160 -y 45 \
+        "exec env OUTPOST_CONFIG_DIR='$CONFIG' '$BIN' --data-dir '$STORE'")"
     settle
     if [ "$browse" = yes ]; then
         keys 2 3 4 5 6 7 8 9 0 r 1
@@ -70,9 +71,15 @@ measure() {
     keys "$view" s n o r d
     printf '%-44s after browsing %4s MB   with the search open %4s MB\n' \
         "$label" "$after_browsing" "$(peak)"
-    tmux send-keys -t "$SESSION" Escape q
-    sleep 1
-    tmux kill-session -t "$SESSION" 2>/dev/null || true
+    keys Escape
+    tmux send-keys -t "=$SESSION:" q
+    local i
+    for i in $(seq 1 100); do
+        [ -e "/proc/$PID" ] || break
+        [ "$i" -lt 50 ] || tmux kill-session -t "=$SESSION" 2>/dev/null || true
+        sleep 0.1
+    done
+    tmux kill-session -t "=$SESSION" 2>/dev/null || true
 }
 
 echo "TUI peak RSS on $STORE (target: 150 MB)"

@@ -1589,3 +1589,22 @@ fn the_reports_are_freed_when_left_and_come_back_as_they_were() {
     assert!(s.state.reports.data.is_some());
     assert_eq!(s.screen(), shown);
 }
+
+/// The board's deals are freed when the pipeline is left and load again when it is
+/// shown, on the column and card the user left.
+#[test]
+fn the_board_is_freed_when_left_and_comes_back_as_it_was() {
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("2 l j");
+    let shown = s.screen();
+    let pipeline = s.state.app.config.pipeline.clone();
+    let today = s.state.clock.today();
+    let picked = s.state.board.selected(&pipeline, today).map(|d| d.id);
+    assert!(picked.is_some());
+    s.keys("4");
+    assert!(s.state.board.deals.is_none(), "freed when left");
+    s.keys("2");
+    assert!(s.state.board.deals.is_some(), "loaded again");
+    assert_eq!(s.state.board.selected(&pipeline, today).map(|d| d.id), picked);
+    assert_eq!(s.screen(), shown);
+}

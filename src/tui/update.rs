@@ -222,6 +222,9 @@ fn goto(st: &mut State, view: ViewId) {
     if view != ViewId::Reports {
         st.reports.unload();
     }
+    if view != ViewId::Pipeline {
+        st.board.unload();
+    }
     ensure_view_loaded(st);
 }
 
@@ -662,6 +665,8 @@ pub fn loaded(st: &mut State, ticket: &Ticket, result: Result<Loaded, String>) {
                 st.dashboard.selected[p] = 0;
             }
         }
+        // Deals of a board the user has left are dropped, as rows are.
+        Loaded::Deals(_) if st.view != ViewId::Pipeline => {}
         Loaded::Deals(deals) => {
             st.board.deals = Some(deals);
             st.board.stale = false;

