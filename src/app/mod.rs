@@ -27,6 +27,7 @@ pub mod search;
 pub mod session;
 pub mod spec;
 pub mod territory;
+pub mod texts;
 pub mod vcard;
 pub mod view;
 

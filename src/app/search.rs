@@ -221,11 +221,12 @@ impl App {
             // Every record of the kind is read: so is every name it links to.
             names.preload_links(self, *kind, usize::MAX / 4);
             let first = index.items.len();
-            let mut titles = Titles::default();
+            // Sort keys: titles trimmed and lower case (past 4 GB of them, empty).
+            let mut titles = super::texts::Texts::default();
             let keys = stored_keys(*kind);
             for item in self.store.live_picked(*kind, &keys) {
                 let (id, f) = item?;
-                titles.push(&super::kinds::title_of(*kind, &f));
+                titles.push(&super::kinds::title_of(*kind, &f).trim().to_lowercase());
                 index.items.push((*kind, id));
                 index.hay.push(&text_from(self, *kind, &f, &mut names));
             }
@@ -236,40 +237,10 @@ impl App {
                 titles.get(*a).cmp(titles.get(*b)).then_with(|| id(*a).cmp(&id(*b)))
             });
             let first = u32::try_from(first).unwrap_or(u32::MAX);
-            index.base.extend(order.into_iter().map(|i| first + i));
+            index.base.extend(order.into_iter().map(|i| first.saturating_add(i)));
             progress(i + 1, kinds.len());
         }
         Ok(index)
-    }
-}
-
-/// The sort keys of one kind's records (title, trimmed and lower case) in one buffer.
-#[derive(Default)]
-struct Titles {
-    text: String,
-    ends: Vec<u32>,
-}
-
-impl Titles {
-    fn push(&mut self, title: &str) {
-        let title = title.trim();
-        if title.is_ascii() {
-            self.text.extend(title.chars().map(|c| c.to_ascii_lowercase()));
-        } else {
-            self.text.push_str(&title.to_lowercase());
-        }
-        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
-    }
-
-    fn get(&self, i: u32) -> &str {
-        let i = i as usize;
-        let start = if i == 0 {
-            0
-        } else {
-            self.ends.get(i - 1).map_or(0, |e| *e as usize)
-        };
-        let end = self.ends.get(i).map_or(start, |e| *e as usize);
-        self.text.get(start..end).unwrap_or("")
     }
 }
 

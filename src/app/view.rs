@@ -83,32 +83,25 @@ impl Names {
     }
 }
 
-/// Names by id, all in one buffer: a `HashMap<Id, String>` of the 190k names a global
-/// search links to took 14.5 MB, this about 9.5.
+/// Names by id, all in one buffer ([`super::texts::Texts`]).
 #[derive(Default)]
 struct NameTable {
-    at: HashMap<Id, (u32, u32)>,
-    text: String,
+    at: HashMap<Id, u32>,
+    names: super::texts::Texts,
 }
 
 impl NameTable {
     fn get(&self, id: Id) -> Option<&str> {
-        let (start, end) = *self.at.get(&id)?;
-        self.text.get(start as usize..end as usize)
+        self.at.get(&id).map(|i| self.names.get(*i))
     }
 
-    /// Keeps `name` for `id` (a name already kept stays).
+    /// Keeps `name` for `id` (a name already kept stays; past 4 GB of names, a name is
+    /// looked up again each time instead).
     fn insert(&mut self, id: Id, name: &str) {
-        let (Ok(start), Ok(end)) = (
-            u32::try_from(self.text.len()),
-            u32::try_from(self.text.len() + name.len()),
-        ) else {
-            // Past 4 GB of names: looked up again each time instead.
-            return;
-        };
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.at.entry(id) {
-            slot.insert((start, end));
-            self.text.push_str(name);
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.at.entry(id)
+            && let Some(i) = self.names.push(name)
+        {
+            slot.insert(i);
         }
     }
 }

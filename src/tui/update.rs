@@ -509,7 +509,8 @@ fn free_view_behind_search(st: &mut State) {
                 l.unload();
             }
         }
-        _ => st.reports.unload(),
+        ViewId::Reports => st.reports.unload(),
+        _ => {}
     }
 }
 
