@@ -21,13 +21,7 @@ set -euo pipefail
 SCALE="${1:-100000}"
 RUNS="${RUNS:-1}"
 cd "$(dirname "$0")/.."
-TARGET="${CARGO_TARGET_DIR:-target}"
-if [ -n "${OUTPOST_BIN:-}" ]; then
-    BIN="$OUTPOST_BIN" # another build, e.g. to measure before and after a change
-else
-    cargo build --release --quiet
-    BIN="$TARGET/release/outpost"
-fi
+. benches/outpost_bin.sh
 command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed (apt-get install sqlite3)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time is not installed (apt-get install time)" >&2; exit 1; }
 

@@ -19,13 +19,7 @@ set -euo pipefail
 
 SCALE="${1:-100000}"
 cd "$(dirname "$0")/.."
-TARGET="${CARGO_TARGET_DIR:-target}"
-if [ -n "${OUTPOST_BIN:-}" ]; then
-    BIN="$OUTPOST_BIN"
-else
-    cargo build --release --quiet
-    BIN="$TARGET/release/outpost"
-fi
+. benches/outpost_bin.sh
 [ -x /usr/bin/time ] || { echo "GNU time is not installed (apt-get install time)" >&2; exit 1; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/outpost-sync.XXXXXX")"

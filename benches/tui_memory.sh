@@ -15,14 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${STORE:?STORE=DIR of a demo store (outpost --data-dir DIR demo --scale 100000)}"
 command -v tmux >/dev/null || { echo "tmux is not installed (apt-get install tmux)" >&2; exit 1; }
-TARGET="${CARGO_TARGET_DIR:-target}"
-if [ -n "${OUTPOST_BIN:-}" ]; then
-    BIN="$OUTPOST_BIN"
-else
-    cargo build --release --quiet
-    BIN="$TARGET/release/outpost"
-fi
-BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
+. benches/outpost_bin.sh
 CONFIG="$(mktemp -d)"
 SESSION="outpost-memory-$$"
 KEEP="keep-outpost-memory-$$"

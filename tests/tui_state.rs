@@ -1307,15 +1307,24 @@ fn a_big_list_shows_its_first_page_while_the_rest_loads() {
     assert!(!s.screen().contains("loading the rest"));
 }
 
+/// Delivers the contacts' rows as read now, as a list job that ran late answers.
+fn deliver_contacts_read_now(s: &mut outpost::tui::harness::Harness) {
+    use outpost::tui::jobs::{Job, Loaded, Ticket};
+    let rows =
+        outpost::tui::rows::load(&s.state.app, &s.state.clock, EntityKind::Contact, &mut |_, _| {}).expect("rows");
+    let ticket = Ticket {
+        job: Job::List(EntityKind::Contact),
+        generation: u64::MAX,
+    };
+    s.deliver(ticket, Ok(Loaded::List(rows)));
+}
+
 /// Leaving a list frees its rows (issue 13: browsing every view of a 100k store kept every
 /// list, 286 MB); its sort and filter stay, and coming back loads the rows again and
 /// selects the record selected before. Rows that come back while the user is elsewhere
 /// are not kept.
 #[test]
 fn leaving_a_list_frees_its_rows_and_coming_back_keeps_the_selected_record() {
-    use outpost::tui::event::Event;
-    use outpost::tui::jobs::{Job, Loaded, Ticket};
-    use outpost::tui::{rows, update};
     let (_dir, mut s) = common::session(120, 40);
     s.keys("4 S j j j");
     let list = s.state.list(EntityKind::Contact).expect("list");
@@ -1338,12 +1347,7 @@ fn leaving_a_list_frees_its_rows_and_coming_back_keeps_the_selected_record() {
     assert!(left.stale);
     assert_eq!(left.sort, sort, "the sort stays");
     // Rows that arrive after the user left are not kept.
-    let late = rows::load(&s.state.app, &s.state.clock, EntityKind::Contact, &mut |_, _| {}).expect("rows");
-    let ticket = Ticket {
-        job: Job::List(EntityKind::Contact),
-        generation: u64::MAX,
-    };
-    update::handle_event(&mut s.state, Event::Loaded(ticket, Ok(Loaded::List(late))));
+    deliver_contacts_read_now(&mut s);
     assert!(s.state.list(EntityKind::Contact).expect("list").data.is_none());
 
     s.keys("4");
@@ -1475,17 +1479,12 @@ fn enter_typed_before_the_search_answers_opens_the_best_result_of_what_was_typed
 
 #[test]
 fn the_search_frees_the_list_behind_it_and_shows_a_picture_of_it_meanwhile() {
-    use outpost::tui::event::Event;
-    use outpost::tui::jobs::{Job, Loaded, Ticket};
-    use outpost::tui::{rows, update};
+    use outpost::tui::jobs::{Job, Ticket};
+    use outpost::tui::update;
 
     let (_dir, mut s) = common::session(120, 40);
     s.keys("4 j j");
-    let picked = s
-        .state
-        .list(EntityKind::Contact)
-        .and_then(|l| l.selected_id())
-        .expect("a contact");
+    let picked = update::selected(&s.state).expect("a contact");
     let before = s.screen();
     let left_of_popup =
         |screen: &str| -> Vec<String> { screen.lines().map(|l| l.chars().take(20).collect()).collect() };
@@ -1518,12 +1517,7 @@ fn the_search_frees_the_list_behind_it_and_shows_a_picture_of_it_meanwhile() {
         "{:?}",
         s.state.jobs
     );
-    let late = rows::load(&s.state.app, &s.state.clock, EntityKind::Contact, &mut |_, _| {}).expect("rows");
-    let ticket = Ticket {
-        job: Job::List(EntityKind::Contact),
-        generation: u64::MAX,
-    };
-    update::handle_event(&mut s.state, Event::Loaded(ticket, Ok(Loaded::List(late))));
+    deliver_contacts_read_now(&mut s);
     assert!(s.state.list(EntityKind::Contact).expect("list").data.is_none());
     s.keys("m u l");
     assert!(s.state.list(EntityKind::Contact).expect("list").data.is_none());
@@ -1534,7 +1528,7 @@ fn the_search_frees_the_list_behind_it_and_shows_a_picture_of_it_meanwhile() {
     assert!(s.state.backdrop.is_none());
     let back = s.state.list(EntityKind::Contact).expect("list");
     assert!(back.data.is_some(), "loaded again");
-    assert_eq!(back.selected_id(), Some(picked));
+    assert_eq!(update::selected(&s.state), Some(picked));
     assert_eq!(s.screen(), before);
 
     // Opening a result closes the search too: the record opens over the list, whose
@@ -1545,10 +1539,7 @@ fn the_search_frees_the_list_behind_it_and_shows_a_picture_of_it_meanwhile() {
     assert!(!s.state.details.is_empty(), "a record is open");
     assert!(s.state.list(EntityKind::Contact).expect("list").data.is_some());
     s.keys("esc");
-    assert_eq!(
-        s.state.list(EntityKind::Contact).and_then(|l| l.selected_id()),
-        Some(picked)
-    );
+    assert_eq!(update::selected(&s.state), Some(picked));
 }
 
 #[test]
