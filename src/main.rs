@@ -61,8 +61,9 @@ mod allocator {
         }
     }
 
-    /// A long write starts (`Some`) or ends (`None`: back to the lean setting, for a
-    /// command the open TUI ran for another process).
+    /// A long write starts (`Some`), or the lean setting comes back (`None`: a long
+    /// write ended, for a command the open TUI ran for another process, or a stretch of
+    /// one asks for it, `tuning::lean`).
     pub fn churn(kind: Option<outpost::tuning::Churn>) {
         let delay = match kind {
             Some(outpost::tuning::Churn::Bulk) => BULK_PURGE_DELAY,

@@ -207,6 +207,7 @@ fn sync_now(app: &App, args: &SyncArgs, format: Format) -> anyhow::Result<()> {
                 Progress::Pull { cursor, head } => {
                     eprint!("\rsync: received up to {cursor}/{head}      ")
                 }
+                Progress::Indexing => eprint!("\rsync: indexing what was received      "),
             }
         }
     };

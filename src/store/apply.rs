@@ -222,6 +222,9 @@ impl Store {
         now_ms: u64,
         skew_ms: u64,
     ) -> Result<Applied, StoreError> {
+        // Read under the guard: a fill that ends meanwhile clears it (`first_pull.rs`).
+        let _writing = self.writing();
+        let unindexed = self.pulling_unindexed();
         let result = self.trees.as_slice().transaction(|trees| {
             let mut applied = Applied::default();
             let mut clock = parse_hlc(trees[META].get(K_LAST_HLC)?.as_deref()).map_err(fail)?;
@@ -235,11 +238,11 @@ impl Store {
                 match item.merge(current.as_ref()) {
                     Outcome::Unchanged => {}
                     Outcome::Put(new) => {
-                        write::replace(trees, kind, id, current.as_ref(), Some(&new))?;
+                        write::replace_indexing(trees, kind, id, current.as_ref(), Some(&new), !unindexed)?;
                         applied.changed += 1;
                     }
                     Outcome::Remove => {
-                        write::replace(trees, kind, id, current.as_ref(), None)?;
+                        write::replace_indexing(trees, kind, id, current.as_ref(), None, !unindexed)?;
                         applied.changed += 1;
                     }
                 }

@@ -91,6 +91,10 @@ pub fn write_backup(store: &Store, out: &mut dyn Write) -> Result<BackupSummary,
         if k.as_ref() == super::meta::K_RESTORED.as_bytes() && !keep_marker {
             continue;
         }
+        // A restore fills every index anyway.
+        if k.as_ref() == super::first_pull::K_INDEXES_TO_FILL.as_bytes() {
+            continue;
+        }
         emit(&Line::Meta {
             key: String::from_utf8_lossy(&k).into_owned(),
             value: String::from_utf8_lossy(&v).into_owned(),

@@ -205,6 +205,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(0);
         }
+        let _writing = self.writing();
         let result = self.trees.as_slice().transaction(|trees| {
             let sent = Sent::read(|k| {
                 let v = trees[META].get(k)?;

@@ -8,6 +8,7 @@ mod backup;
 mod conflict;
 mod error;
 mod fill;
+mod first_pull;
 mod fold;
 mod held;
 mod keys;
@@ -91,6 +92,12 @@ pub struct Store {
     clock: WallClock,
     /// The log's size on disk when opened (see [`Store::grown`]).
     opened_size: u64,
+    /// Set while a first pull writes records without their index entries (see
+    /// `first_pull.rs`).
+    unindexed: std::sync::atomic::AtomicBool,
+    /// Record writes hold it shared; filling the indexes after a first pull holds it
+    /// alone (see `first_pull.rs`).
+    fill_gate: std::sync::RwLock<()>,
 }
 
 impl Store {
@@ -135,12 +142,16 @@ impl Store {
             ctx: Context::default(),
             clock,
             opened_size,
+            unindexed: std::sync::atomic::AtomicBool::new(false),
+            fill_gate: std::sync::RwLock::new(()),
         };
         if store.tree(META).contains_key(backup::K_RESTORING)? {
             // A restore was killed part way: the store goes back to empty.
             store.discard_restore()?;
         }
         store.replica = meta::init_or_migrate(&store)?;
+        // A first pull was cut short: its records' index entries are written now.
+        store.fill_after_first_pull()?;
         Ok(store)
     }
 

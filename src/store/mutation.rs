@@ -165,6 +165,7 @@ impl Store {
             now,
             ..self.ctx.clone()
         };
+        let _writing = self.writing();
         let result = self.trees.as_slice().transaction(|trees| {
             let mut tx = Tx {
                 trees,

@@ -144,6 +144,7 @@ impl Store {
             let c: Change = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("outbox: {e}")))?;
             batch.push((k, c));
         }
+        let _writing = self.writing();
         let result = self.trees.as_slice().transaction(|trees| -> Tx<usize> {
             let mut removed = 0;
             for (k, c) in &batch {

@@ -116,6 +116,21 @@ pub(crate) fn replace<T: TreeWrite>(
     old: Option<&Stored>,
     new: Option<&Stored>,
 ) -> Result<(), T::Error> {
+    replace_indexing(trees, kind, id, old, new, true)
+}
+
+/// [`replace`], where `index_new` false leaves the new version's entries to a fill of
+/// the indexes afterwards (a first pull into an empty store, `first_pull.rs`). The old
+/// version's entries are removed either way (a local write may have added them);
+/// removing an entry that is not there changes nothing.
+pub(crate) fn replace_indexing<T: TreeWrite>(
+    trees: &[T],
+    kind: EntityKind,
+    id: Id,
+    old: Option<&Stored>,
+    new: Option<&Stored>,
+    index_new: bool,
+) -> Result<(), T::Error> {
     let entries = |s: Option<&Stored>| {
         s.filter(|s| !s.deleted)
             .and_then(|s| kind.describe(&s.fields))
@@ -123,7 +138,7 @@ pub(crate) fn replace<T: TreeWrite>(
             .unwrap_or_default()
     };
     // Only the entries that differ are written: an edit of one field leaves the rest.
-    let (before, after) = (entries(old), entries(new));
+    let (before, after) = (entries(old), if index_new { entries(new) } else { Vec::new() });
     for (tree, key) in before.iter().filter(|e| !after.contains(e)) {
         remove_index_key(&trees[*tree], *tree, key)?;
     }

@@ -57,6 +57,8 @@ pub enum Progress {
         /// Server head.
         head: u64,
     },
+    /// Writing the index entries of the records a first pull brought (see `pull`).
+    Indexing,
 }
 
 /// What a sync did.
@@ -768,6 +770,28 @@ fn pull(
     // in transactions of `PULL_PART` changes, the last with its cursor, so a failure on
     // either side leaves the cursor at the last page applied whole (applying part of a
     // page again changes nothing, see `Store::apply_remote`).
+    //
+    // Into an empty store, records are written without their index entries, which are
+    // written from the records at the end, sorted (`store/first_pull.rs`): whatever
+    // the pull's outcome, the indexes are whole when it returns.
+    let first = store.begin_first_pull()?;
+    let outcome = pull_pages(store, api, opts, server, report, progress);
+    if first {
+        progress(Progress::Indexing);
+        store.end_first_pull()?;
+    }
+    outcome
+}
+
+/// [`pull`]'s pages: fetched on this thread, applied on a second.
+fn pull_pages(
+    store: &Store,
+    api: &dyn Api,
+    opts: Options,
+    server: ServerClock,
+    report: &mut Report,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), SyncError> {
     let (to_apply, pages) = std::sync::mpsc::sync_channel::<PullResponse>(0);
     let (to_report, applied) = std::sync::mpsc::channel::<Result<PageReport, SyncError>>();
     std::thread::scope(|scope| {

@@ -175,6 +175,8 @@ pub fn run(app: &App, clock: &Clock, job: &Job, progress: &mut dyn FnMut(usize, 
                     usize::try_from(cursor).unwrap_or(usize::MAX),
                     usize::try_from(head).unwrap_or(usize::MAX),
                 ),
+                // The pull's last figure stays until the sync answers.
+                crate::sync::engine::Progress::Indexing => {}
             };
             Loaded::Synced(Box::new(
                 app.sync(crate::sync::engine::Options::default(), &mut report)?,
