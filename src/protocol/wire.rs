@@ -293,9 +293,14 @@ pub struct PullResponse {
     pub unknown: BTreeMap<String, usize>,
 }
 
+/// A page as read: each entry's text kept whole ([`serde_json::value::RawValue`]) and
+/// decoded straight into an [`Entry`]; only one that fails is read again as a `Value`,
+/// to tell an unknown kind from a malformed entry. (Decoding every entry to a `Value`
+/// first, then to an `Entry`, built each one twice: the most of a first pull's time
+/// after the store's own.)
 #[derive(Deserialize)]
 struct RawPull {
-    entries: Vec<Value>,
+    entries: Vec<Box<serde_json::value::RawValue>>,
     next: u64,
     more: bool,
     head: u64,
@@ -312,10 +317,16 @@ impl TryFrom<RawPull> for PullResponse {
             head: raw.head,
             unknown: BTreeMap::new(),
         };
-        for v in raw.entries {
-            match v.get("change").and_then(unknown_kind) {
-                Some(kind) => *page.unknown.entry(kind).or_default() += 1,
-                None => page.entries.push(serde_json::from_value(v)?),
+        for text in raw.entries {
+            match serde_json::from_str(text.get()) {
+                Ok(entry) => page.entries.push(entry),
+                Err(e) => {
+                    let v: Value = serde_json::from_str(text.get())?;
+                    match v.get("change").and_then(unknown_kind) {
+                        Some(kind) => *page.unknown.entry(kind).or_default() += 1,
+                        None => return Err(e),
+                    }
+                }
             }
         }
         Ok(page)
