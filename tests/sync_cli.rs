@@ -571,3 +571,78 @@ fn moves_offline(anna_first: bool, database: Option<&str>) {
     );
     assert!(conflicts.iter().all(|c| c["field"] != "stage_history"), "{conflicts:?}");
 }
+
+/// A new laptop's first pull writes records without their index entries and fills them
+/// at the end (`store/first_pull.rs`). Killed (SIGKILL) part way, at any point, it
+/// leaves a store that opens with every index exact; the next sync brings the rest, and
+/// the laptop ends with what a pull left alone brings.
+#[test]
+fn a_first_pull_killed_part_way_leaves_every_index_exact_and_the_next_sync_finishes_it() {
+    let t = sync_support::temp();
+    let server = ServerProc::start(&t.path().join("server"), "127.0.0.1:0", None);
+    // The demo's owners are users of the server, as its team would be.
+    for (login, name) in [
+        ("anna", "Anna Becker"),
+        ("tom", "Tom Hughes"),
+        ("marie", "Marie Laurent"),
+        ("kenji", "Kenji Mori"),
+        ("sara", "Sara Lindqvist"),
+    ] {
+        sync_support::server_user_add(&server.dir, None, &[login, "--name", name]);
+    }
+    let boss = Laptop::new(&t, "boss");
+    boss.ok(&["demo", "--scale", "1000"]);
+    boss.ok(&[
+        "sync",
+        "login",
+        "--server",
+        &server.url,
+        "--token",
+        &server.add_user("boss", "manager"),
+        "--keep-demo",
+    ]);
+    boss.sync();
+    let whole = Laptop::new(&t, "whole");
+    whole.login(&server.url, &server.add_user("maja", "manager"));
+    // Small pages: a kill lands between pages as well as in the fill.
+    let started = std::time::Instant::now();
+    whole.ok(&["sync", "--page", "100"]);
+    let took = started.elapsed();
+    let received = whole.ok(&["check"]);
+    let kinds = ["account", "contact", "opportunity", "activity"];
+    let mut outcomes = Vec::new();
+    for (n, fraction) in [0.3, 0.6, 0.85, 0.95].into_iter().enumerate() {
+        let laptop = Laptop::new(&t, &format!("cut{n}"));
+        laptop.login(&server.url, &server.add_user(&format!("cut{n}"), "manager"));
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"))
+            .arg("--data-dir")
+            .arg(&laptop.dir)
+            .args(["sync", "--page", "100"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn sync");
+        std::thread::sleep(took.mul_f64(fraction));
+        let _ = child.kill();
+        let _ = child.wait();
+        if laptop.dir.join("store").exists() {
+            let store = outpost::store::Store::open(&laptop.dir).expect("the store opens after a kill");
+            let report = store.verify().expect("verify");
+            assert!(report.ok(), "killed at {fraction}: {:?}", report.problems);
+            outcomes.push(report.records);
+        }
+        laptop.sync();
+        for kind in kinds {
+            assert_eq!(
+                laptop.records(kind).len(),
+                whole.records(kind).len(),
+                "{kind} after a kill at {fraction}"
+            );
+        }
+        assert!(laptop.ok(&["check"]).contains("ok"), "killed at {fraction}");
+    }
+    eprintln!(
+        "a first pull took {took:?} ({}); records found after each kill: {outcomes:?}",
+        received.lines().next().unwrap_or_default()
+    );
+}
