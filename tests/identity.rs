@@ -274,15 +274,7 @@ fn demo_data_is_not_pushed_unless_the_user_keeps_it() {
     // The demo's records are owned by its sales team; a record's owner must be a user of
     // the server, so the team that tries outpost with the demo data adds them there (their
     // display names turn into their logins on the laptop once it knows them).
-    for (login, name) in [
-        ("anna", "Anna Becker"),
-        ("tom", "Tom Hughes"),
-        ("marie", "Marie Laurent"),
-        ("kenji", "Kenji Mori"),
-        ("sara", "Sara Lindqvist"),
-    ] {
-        add_user(&srv, None, &[login, "--name", name]);
-    }
+    sync_support::add_demo_team(&srv, None);
     laptop.ok(&[
         "sync",
         "login",

@@ -580,16 +580,7 @@ fn moves_offline(anna_first: bool, database: Option<&str>) {
 fn a_first_pull_killed_part_way_leaves_every_index_exact_and_the_next_sync_finishes_it() {
     let t = sync_support::temp();
     let server = ServerProc::start(&t.path().join("server"), "127.0.0.1:0", None);
-    // The demo's owners are users of the server, as its team would be.
-    for (login, name) in [
-        ("anna", "Anna Becker"),
-        ("tom", "Tom Hughes"),
-        ("marie", "Marie Laurent"),
-        ("kenji", "Kenji Mori"),
-        ("sara", "Sara Lindqvist"),
-    ] {
-        sync_support::server_user_add(&server.dir, None, &[login, "--name", name]);
-    }
+    sync_support::add_demo_team(&server.dir, None);
     let boss = Laptop::new(&t, "boss");
     boss.ok(&["demo", "--scale", "1000"]);
     boss.ok(&[

@@ -363,7 +363,7 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::model::{EntityKind, Id, ReplicaId, WallClock};
     use crate::protocol::{Conflict, Outcome, Stored};
@@ -387,15 +387,16 @@ mod tests {
     }
 
     /// A pulled change merged the way the sync engine merges it.
-    struct Merging {
-        id: Id,
-        hlc: Hlc,
-        op: crate::protocol::ChangeOp,
+    pub(in crate::store) struct Merging {
+        pub(in crate::store) kind: EntityKind,
+        pub(in crate::store) id: Id,
+        pub(in crate::store) hlc: Hlc,
+        pub(in crate::store) op: crate::protocol::ChangeOp,
     }
 
     impl Remote for Merging {
         fn target(&self) -> (EntityKind, Id) {
-            (EntityKind::Account, self.id)
+            (self.kind, self.id)
         }
         fn hlc(&self) -> Hlc {
             self.hlc
@@ -421,6 +422,7 @@ mod tests {
                 let mut fields = crate::model::Fields::new();
                 fields.insert("name".into(), serde_json::json!(format!("Account {n}")));
                 Merging {
+                    kind: EntityKind::Account,
                     id: Id::from_slice(&id).expect("id"),
                     hlc: Hlc {
                         wall: 1_700_000_000_000 + n as u64,

@@ -84,34 +84,12 @@ impl Store {
 mod tests {
     use serde_json::json;
 
+    use super::super::Mutation;
+    use super::super::apply::tests::Merging;
     use super::super::mutation::tests::fields;
-    use super::super::{Mutation, Remote};
     use super::*;
     use crate::model::{Hlc, Id, ReplicaId};
-    use crate::protocol::{ChangeOp, Conflict, Outcome, Stored};
-
-    /// A pulled change, merged as the sync engine merges it.
-    struct Pulled {
-        kind: EntityKind,
-        id: Id,
-        hlc: Hlc,
-        op: ChangeOp,
-    }
-
-    impl Remote for Pulled {
-        fn target(&self) -> (EntityKind, Id) {
-            (self.kind, self.id)
-        }
-        fn hlc(&self) -> Hlc {
-            self.hlc
-        }
-        fn conflicts(&self) -> &[Conflict] {
-            &[]
-        }
-        fn merge(&self, current: Option<&Stored>) -> Outcome {
-            crate::protocol::merge::outcome(current, self.hlc, &self.op)
-        }
-    }
+    use crate::protocol::ChangeOp;
 
     /// The laptop's clock in these tests.
     fn now() -> chrono::DateTime<chrono::Utc> {
@@ -127,7 +105,7 @@ mod tests {
     /// Builds pulled changes of another replica, with rising clocks a second ahead of
     /// the laptop's: each wins over a local write made before it was pulled.
     #[derive(Default)]
-    struct Log(Vec<Pulled>, u64);
+    struct Log(Vec<Merging>, u64);
 
     impl Log {
         fn push(&mut self, kind: EntityKind, id: Id, op: ChangeOp) {
@@ -136,7 +114,7 @@ mod tests {
                 counter: 0,
                 replica: ReplicaId(9),
             };
-            self.0.push(Pulled { kind, id, hlc, op });
+            self.0.push(Merging { kind, id, hlc, op });
             self.1 += 1;
         }
         fn create(&mut self, kind: EntityKind, pairs: &[(&str, serde_json::Value)]) -> Id {
@@ -152,7 +130,7 @@ mod tests {
             };
             self.push(kind, id, op);
         }
-        fn take(&mut self) -> Vec<Pulled> {
+        fn take(&mut self) -> Vec<Merging> {
             std::mem::take(&mut self.0)
         }
     }

@@ -349,3 +349,18 @@ pub fn server_user_add(dir: &Path, database: Option<&str>, args: &[&str]) -> Str
         .trim()
         .to_string()
 }
+
+/// The demo's sales team (the owners of its records, by display name) as users of the
+/// server, as a team that tries outpost with the demo data adds them: their names turn
+/// into their logins on a laptop once it knows them.
+pub fn add_demo_team(dir: &Path, database: Option<&str>) {
+    for (login, name) in [
+        ("anna", "Anna Becker"),
+        ("tom", "Tom Hughes"),
+        ("marie", "Marie Laurent"),
+        ("kenji", "Kenji Mori"),
+        ("sara", "Sara Lindqvist"),
+    ] {
+        server_user_add(dir, database, &[login, "--name", name]);
+    }
+}
