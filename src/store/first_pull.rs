@@ -30,6 +30,9 @@ impl Store {
     /// written without index entries until [`Store::end_first_pull`]. Returns whether
     /// they are.
     pub fn begin_first_pull(&self) -> Result<bool, StoreError> {
+        // Alone: two pulls at once (the TUI's and one run for another process) begin and
+        // end in turn, so the marker is there whenever the flag is.
+        let _alone = self.alone();
         if self.unindexed.load(Ordering::Acquire) {
             return Ok(true);
         }
@@ -58,17 +61,28 @@ impl Store {
         self.fill_gate.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Held while no record write may run: the fill, a repair of the indexes
+    /// (`verify.rs`), the start of a first pull.
+    pub(crate) fn alone(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.fill_gate
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether a first pull left the indexes to fill (while it runs: `outpost check`
+    /// run meanwhile finds them incomplete, and says so instead).
+    pub(crate) fn indexes_to_fill(&self) -> Result<bool, StoreError> {
+        Ok(self.tree(META).contains_key(K_INDEXES_TO_FILL)?)
+    }
+
     /// Fills the indexes if the marker says a first pull left them to fill (also at
     /// open, for a pull cut short), then removes the marker.
     pub(crate) fn fill_after_first_pull(&self) -> Result<(), StoreError> {
-        if !self.tree(META).contains_key(K_INDEXES_TO_FILL)? {
+        let _alone = self.alone();
+        if !self.indexes_to_fill()? {
             self.unindexed.store(false, Ordering::Release);
             return Ok(());
         }
-        let _alone = self
-            .fill_gate
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Freed memory goes back at once meanwhile, even inside `outpost sync`.
         let _lean = crate::tuning::lean();
         self.fill_indexes(&EntityKind::ALL_BY_TAG, |_| true)?;
@@ -198,10 +212,17 @@ mod tests {
         let mut log = Log::default();
         let (accounts, activities) = first_page(&mut log);
         store.apply_remote(&log.take(), 1).expect("first page");
+        // The pulled records are not indexed yet, and `check` says why.
+        let meanwhile = problems(&store);
         assert!(
-            problems(&store).iter().any(|p| p.contains("entries missing")),
-            "the pulled records are not indexed yet"
+            meanwhile.iter().any(|p| p.contains("a first sync is under way")),
+            "{meanwhile:?}"
         );
+        assert!(
+            !meanwhile.iter().any(|p| p.contains("entries missing")),
+            "{meanwhile:?}"
+        );
+        assert!(store.tree(super::super::IDX_TITLE).is_empty());
         let mine = Mutation::create(
             EntityKind::Account,
             fields(&[("name", json!("Mine")), ("owner", json!("me"))]),
@@ -267,6 +288,59 @@ mod tests {
         assert!(!store.pulling_unindexed());
         assert_eq!(problems(&store), Vec::<String>::new());
         assert_eq!(store.count(EntityKind::Account), 40);
+    }
+
+    /// Two first pulls at once (the TUI's own and one run for another process) and local
+    /// writes beside them, on three threads: whatever the interleaving, every index is
+    /// exact once both pulls end.
+    #[test]
+    fn two_first_pulls_at_once_beside_local_writes_end_with_every_index_exact() {
+        for round in 0..5 {
+            let dir = tempfile::tempdir().expect("dir");
+            let store = open(dir.path());
+            let mut log = Log::default();
+            let (accounts, _) = first_page(&mut log);
+            let pages: Vec<Vec<Merging>> = {
+                let all = log.take();
+                let mut pages = vec![Vec::new(), Vec::new()];
+                for (i, m) in all.into_iter().enumerate() {
+                    pages[i % 2].push(m);
+                }
+                pages
+            };
+            std::thread::scope(|scope| {
+                for (n, page) in pages.iter().enumerate() {
+                    let store = &store;
+                    scope.spawn(move || {
+                        let first = store.begin_first_pull().expect("begin");
+                        for part in page.chunks(7 + round + n) {
+                            store.apply_remote(part, 1).expect("page");
+                        }
+                        if first {
+                            store.end_first_pull().expect("fill");
+                        }
+                    });
+                }
+                let store = &store;
+                let accounts = &accounts;
+                scope.spawn(move || {
+                    for (i, id) in accounts.iter().enumerate().take(12) {
+                        let owner = json!(format!("local{i}"));
+                        // A pulled create may not have landed yet: then there is nothing
+                        // to edit, and the write is refused.
+                        let _ =
+                            store.commit(&[Mutation::update(EntityKind::Account, *id, fields(&[("owner", owner)]))]);
+                        let mine = fields(&[("name", json!(format!("Local {round} {i}"))), ("owner", json!("me"))]);
+                        store
+                            .commit(&[Mutation::create(EntityKind::Account, mine)])
+                            .expect("create");
+                    }
+                });
+            });
+            assert!(!store.indexes_to_fill().expect("meta"), "round {round}");
+            assert!(!store.pulling_unindexed(), "round {round}");
+            assert_eq!(problems(&store), Vec::<String>::new(), "round {round}");
+        }
     }
 
     /// A store that holds a record already indexes what it pulls as it writes it.

@@ -773,7 +773,8 @@ fn pull(
     //
     // Into an empty store, records are written without their index entries, which are
     // written from the records at the end, sorted (`store/first_pull.rs`): whatever
-    // the pull's outcome, the indexes are whole when it returns.
+    // the pull's outcome, the indexes are whole when it returns, or, if writing them
+    // fails (its error is the one returned then), at the next open.
     let first = store.begin_first_pull()?;
     let outcome = pull_pages(store, api, opts, server, report, progress);
     if first {
