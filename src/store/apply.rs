@@ -224,7 +224,7 @@ impl Store {
     ) -> Result<Applied, StoreError> {
         // Read under the guard: a fill that ends meanwhile clears it (`first_pull.rs`).
         let _writing = self.writing();
-        let unindexed = self.pulling_unindexed();
+        let unindexed = self.indexes_to_fill()?;
         let result = self.trees.as_slice().transaction(|trees| {
             let mut applied = Applied::default();
             let mut clock = parse_hlc(trees[META].get(K_LAST_HLC)?.as_deref()).map_err(fail)?;

@@ -17,8 +17,6 @@
 //! - A meta marker, set before the first record is written and removed after the fill,
 //!   makes an interrupted pull (killed, network lost) fill at the next open.
 
-use std::sync::atomic::Ordering;
-
 use super::{META, Store, StoreError};
 use crate::model::EntityKind;
 
@@ -31,9 +29,9 @@ impl Store {
     /// they are.
     pub fn begin_first_pull(&self) -> Result<bool, StoreError> {
         // Alone: two pulls at once (the TUI's and one run for another process) begin and
-        // end in turn, so the marker is there whenever the flag is.
+        // end in turn.
         let _alone = self.alone();
-        if self.unindexed.load(Ordering::Acquire) {
+        if self.indexes_to_fill()? {
             return Ok(true);
         }
         if !self.has_no_records() {
@@ -41,19 +39,32 @@ impl Store {
         }
         self.tree(META).insert(K_INDEXES_TO_FILL, b"1".as_slice())?;
         self.flush()?;
-        self.unindexed.store(true, Ordering::Release);
         Ok(true)
     }
 
     /// After a pull that [`Store::begin_first_pull`] began (whether it ended well or
-    /// not): writes every record's index entries, while no other record write runs.
+    /// not), and at open (a pull cut short): if the marker says records were written
+    /// without their index entries, writes every record's entries, while no other
+    /// record write runs, then removes the marker.
     pub fn end_first_pull(&self) -> Result<(), StoreError> {
-        self.fill_after_first_pull()
+        let _alone = self.alone();
+        if !self.indexes_to_fill()? {
+            return Ok(());
+        }
+        // Freed memory goes back at once meanwhile, even inside `outpost sync`.
+        let _lean = crate::tuning::lean();
+        self.fill_indexes(&EntityKind::ALL_BY_TAG, |_| true)?;
+        self.flush()?;
+        self.tree(META).remove(K_INDEXES_TO_FILL)?;
+        self.flush()
     }
 
-    /// Whether pulled records are written without their index entries now.
-    pub(crate) fn pulling_unindexed(&self) -> bool {
-        self.unindexed.load(Ordering::Acquire)
+    /// Whether pulled records are written without their index entries now: a first
+    /// pull is under way (`outpost check` run meanwhile finds the indexes incomplete,
+    /// and says so instead). Read under [`Store::writing`] or [`Store::alone`], so a
+    /// fill cannot end in between.
+    pub(crate) fn indexes_to_fill(&self) -> Result<bool, StoreError> {
+        Ok(self.tree(META).contains_key(K_INDEXES_TO_FILL)?)
     }
 
     /// Held by every record write outside a pull's: see the module's comment.
@@ -67,30 +78,6 @@ impl Store {
         self.fill_gate
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Whether a first pull left the indexes to fill (while it runs: `outpost check`
-    /// run meanwhile finds them incomplete, and says so instead).
-    pub(crate) fn indexes_to_fill(&self) -> Result<bool, StoreError> {
-        Ok(self.tree(META).contains_key(K_INDEXES_TO_FILL)?)
-    }
-
-    /// Fills the indexes if the marker says a first pull left them to fill (also at
-    /// open, for a pull cut short), then removes the marker.
-    pub(crate) fn fill_after_first_pull(&self) -> Result<(), StoreError> {
-        let _alone = self.alone();
-        if !self.indexes_to_fill()? {
-            self.unindexed.store(false, Ordering::Release);
-            return Ok(());
-        }
-        // Freed memory goes back at once meanwhile, even inside `outpost sync`.
-        let _lean = crate::tuning::lean();
-        self.fill_indexes(&EntityKind::ALL_BY_TAG, |_| true)?;
-        self.flush()?;
-        self.tree(META).remove(K_INDEXES_TO_FILL)?;
-        self.flush()?;
-        self.unindexed.store(false, Ordering::Release);
-        Ok(())
     }
 }
 
@@ -256,7 +243,6 @@ mod tests {
         store.end_first_pull().expect("fill");
         assert_eq!(problems(&store), Vec::<String>::new());
         assert!(store.meta(K_INDEXES_TO_FILL).expect("meta").is_none());
-        assert!(!store.pulling_unindexed());
         // Writes after the pull index as ever.
         log.set(EntityKind::Account, accounts[3], "owner", json!("rep5"));
         store.apply_remote(&log.take(), 3).expect("a later pull");
@@ -285,7 +271,6 @@ mod tests {
         }
         let store = open(dir.path());
         assert!(store.meta(K_INDEXES_TO_FILL).expect("meta").is_none());
-        assert!(!store.pulling_unindexed());
         assert_eq!(problems(&store), Vec::<String>::new());
         assert_eq!(store.count(EntityKind::Account), 40);
     }
@@ -338,7 +323,6 @@ mod tests {
                 });
             });
             assert!(!store.indexes_to_fill().expect("meta"), "round {round}");
-            assert!(!store.pulling_unindexed(), "round {round}");
             assert_eq!(problems(&store), Vec::<String>::new(), "round {round}");
         }
     }

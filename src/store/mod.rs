@@ -92,9 +92,6 @@ pub struct Store {
     clock: WallClock,
     /// The log's size on disk when opened (see [`Store::grown`]).
     opened_size: u64,
-    /// Set while a first pull writes records without their index entries (see
-    /// `first_pull.rs`).
-    unindexed: std::sync::atomic::AtomicBool,
     /// Record writes hold it shared; filling the indexes after a first pull holds it
     /// alone (see `first_pull.rs`).
     fill_gate: std::sync::RwLock<()>,
@@ -142,7 +139,6 @@ impl Store {
             ctx: Context::default(),
             clock,
             opened_size,
-            unindexed: std::sync::atomic::AtomicBool::new(false),
             fill_gate: std::sync::RwLock::new(()),
         };
         if store.tree(META).contains_key(backup::K_RESTORING)? {
@@ -151,7 +147,7 @@ impl Store {
         }
         store.replica = meta::init_or_migrate(&store)?;
         // A first pull was cut short: its records' index entries are written now.
-        store.fill_after_first_pull()?;
+        store.end_first_pull()?;
         Ok(store)
     }
 
