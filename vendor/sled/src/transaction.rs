@@ -372,12 +372,15 @@ impl TransactionalTree {
     }
 
     fn commit(&self) -> Result<()> {
+        // outpost: leaf by leaf (`Tree::write_leaf`), not key by key: a leaf is
+        // copied once for the keys of this transaction that land in it.
         let writes = self.writes.borrow();
-        let mut guard = pin();
-        for (k, v_opt) in &*writes {
-            while self.tree.insert_inner(k, v_opt.clone(), &mut guard)?.is_err()
-            {
-            }
+        let items: Vec<(&IVec, Option<IVec>)> =
+            writes.iter().map(|(k, v)| (k, v.clone())).collect();
+        let guard = pin();
+        let mut done = 0;
+        while done < items.len() {
+            done += self.tree.write_leaf(&items[done..], &guard)?;
         }
         Ok(())
     }

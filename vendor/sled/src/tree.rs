@@ -168,6 +168,117 @@ impl Tree {
         }
     }
 
+    /// outpost: writes every `(key, value)` of `items` (`None` removes the key), as
+    /// `insert` and `remove` would one by one, but copies and writes each leaf once for
+    /// the run of consecutive items that land in it (until the leaf should split)
+    /// instead of once per item: `insert` copies the whole leaf for every key. Items in
+    /// ascending key order gain the most. Each leaf's write is atomic, as an `insert`
+    /// is; the call as a whole is not (a crash may keep the leaves written before it:
+    /// use a transaction or a batch, which write the same way, for that). A later item
+    /// with the same key as an earlier one wins, as it would one by one.
+    pub fn write_sorted<K: AsRef<[u8]>>(
+        &self,
+        items: &[(K, Option<IVec>)],
+    ) -> Result<()> {
+        let mut done = 0;
+        while done < items.len() {
+            // Pinned and counted as a reader per leaf, not for the whole call: a pin
+            // held long keeps every replaced leaf copy alive, and a transaction waits
+            // for the readers.
+            let guard = pin();
+            let _cc = concurrency_control::read();
+            done += self.write_leaf(&items[done..], &guard)?;
+        }
+        Ok(())
+    }
+
+    /// outpost: writes the items from the first one on that land in the first one's
+    /// leaf, up to the point the leaf should split, in one page write, and returns how
+    /// many it wrote: 0 when the leaf changed meanwhile (call again). One change is
+    /// linked to the page as `insert` does (a small log entry); more replace the page
+    /// with the changed copy, made once. The caller holds sled's concurrency control.
+    pub(crate) fn write_leaf<K: AsRef<[u8]>>(
+        &self,
+        items: &[(K, Option<IVec>)],
+        guard: &Guard,
+    ) -> Result<usize> {
+        let View { node_view, pid, .. } =
+            self.view_for_key(items[0].0.as_ref(), guard)?;
+        let (lo, hi) = (node_view.lo.as_ref(), node_view.hi.as_ref());
+        let prefix_len = node_view.prefix_len as usize;
+        // The first change as a link, and from the second on the changed copy.
+        let mut first: Option<Link> = None;
+        let mut copy: Option<Node> = None;
+        let mut events = vec![];
+        let mut taken = 0;
+        for (key, value) in items {
+            let key = key.as_ref();
+            let inside = key >= lo && (hi.is_empty() || key < hi);
+            if !inside || copy.as_ref().map_or(false, Node::should_split) {
+                break;
+            }
+            taken += 1;
+            let current = match &copy {
+                Some(node) => node.leaf_pair_for_key(key).map(|(_, v)| v),
+                None => match &first {
+                    Some(Link::Set(k, v)) if **k == key[prefix_len..] => Some(v),
+                    Some(Link::Del(k)) if **k == key[prefix_len..] => None,
+                    _ => node_view.leaf_pair_for_key(key).map(|(_, v)| v),
+                },
+            };
+            if current == value.as_ref() {
+                // a no-op set or delete, as `insert_inner` skips it
+                continue;
+            }
+            if let Some(r) = self.subscribers.reserve(key) {
+                events.push((r, key, value.clone()));
+            }
+            let encoded = IVec::from(&key[prefix_len..]);
+            let link = match value {
+                Some(v) => Link::Set(encoded, v.clone()),
+                None => Link::Del(encoded),
+            };
+            match (&mut copy, first.take()) {
+                (Some(node), _) => node.apply(&link),
+                (None, None) => first = Some(link),
+                (None, Some(earlier)) => {
+                    let mut node: Node = (*node_view).clone();
+                    node.apply(&earlier);
+                    node.apply(&link);
+                    copy = Some(node);
+                }
+            }
+        }
+        let written = match (copy, first) {
+            (Some(node), _) => self
+                .context
+                .pagecache
+                .replace(pid, node_view.0, node, guard)?
+                .is_ok(),
+            (None, Some(link)) => self
+                .context
+                .pagecache
+                .link(pid, node_view.0, link, guard)?
+                .is_ok(),
+            (None, None) => return Ok(taken),
+        };
+        if !written {
+            // The leaf changed (or split, or merged) meanwhile.
+            M.tree_looped();
+            return Ok(0);
+        }
+        for (r, key, value) in events {
+            let event = match value {
+                Some(value) => {
+                    subscriber::Event::Insert { key: key.into(), value }
+                }
+                None => subscriber::Event::Remove { key: key.into() },
+            };
+            r.complete(&event);
+        }
+        Ok(taken)
+    }
+
     pub(crate) fn insert_inner(
         &self,
         key: &[u8],
@@ -386,12 +497,11 @@ impl Tree {
     ) -> Result<()> {
         let peg = self.context.pin_log(guard)?;
         trace!("applying batch {:?}", batch);
-        for (k, v_opt) in batch.writes {
-            loop {
-                if self.insert_inner(&k, v_opt.clone(), guard)?.is_ok() {
-                    break;
-                }
-            }
+        // outpost: leaf by leaf (`write_leaf`), not key by key.
+        let items: Vec<(IVec, Option<IVec>)> = batch.writes.into_iter().collect();
+        let mut done = 0;
+        while done < items.len() {
+            done += self.write_leaf(&items[done..], guard)?;
         }
 
         // when the peg drops, it ensures all updates
