@@ -371,4 +371,100 @@ mod tests {
             assert_eq!(tree.get(k).expect("get").as_deref(), Some(v.as_slice()));
         }
     }
+
+    /// The vendored sled's leaf-by-leaf writes through each way in (`write_sorted`, a
+    /// transaction's commit, a batch) against a model, round by round and after a
+    /// reopen. Keys share a long prefix (a leaf stores them without it); runs set keys,
+    /// set a key to the value it holds, write one key several times in a row, remove
+    /// absent keys, come sorted or not, and now and then empty most of a range (its
+    /// leaves merge).
+    #[test]
+    fn leaf_by_leaf_writes_match_a_model_through_every_way_in() {
+        use sled::transaction::ConflictableTransactionError;
+        let dir = tempfile::tempdir().expect("dir");
+        let open = || sled::Config::new().path(dir.path()).open().expect("open");
+        let key = |n: u16| [&b"long/shared/prefix/"[..], &n.to_be_bytes()].concat();
+        let ways = ["write_sorted", "transaction", "batch"];
+        let mut models: Vec<BTreeMap<Vec<u8>, Vec<u8>>> = Vec::new();
+        let read = |tree: &sled::Tree| -> Vec<(Vec<u8>, Vec<u8>)> {
+            tree.iter()
+                .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).expect("read"))
+                .collect()
+        };
+        {
+            let db = open();
+            let mut rng = fastrand::Rng::with_seed(7);
+            for way in ways {
+                let tree = db.open_tree(way).expect("tree");
+                let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+                for round in 0..200 {
+                    let mut ops: Vec<(Vec<u8>, Option<IVec>)> = Vec::new();
+                    if round % 25 == 24 {
+                        let start = rng.u16(0..200);
+                        ops.extend((start..start + 100).filter(|n| n % 10 != 0).map(|n| (key(n), None)));
+                    } else {
+                        for _ in 0..rng.usize(50..150) {
+                            let n = rng.u16(0..300);
+                            let value = match rng.u8(0..4) {
+                                0 => None,
+                                // The value it holds (or the removal of an absent key).
+                                1 => model.get(&key(n)).map(|v| IVec::from(v.as_slice())),
+                                _ => Some(IVec::from(vec![rng.u8(..); rng.usize(0..60)])),
+                            };
+                            for _ in 0..rng.usize(1..4) {
+                                ops.push((key(n), value.clone()));
+                            }
+                        }
+                        if round % 2 == 0 {
+                            // Stable: one key's writes keep their order.
+                            ops.sort_by(|a, b| a.0.cmp(&b.0));
+                        }
+                    }
+                    match way {
+                        "write_sorted" => tree.write_sorted(&ops).expect("write_sorted"),
+                        "transaction" => tree
+                            .transaction(|t| {
+                                for (k, v) in &ops {
+                                    match v {
+                                        Some(v) => t.insert(k.as_slice(), v.clone()).map(drop)?,
+                                        None => t.remove(k.as_slice()).map(drop)?,
+                                    }
+                                }
+                                Ok::<(), ConflictableTransactionError>(())
+                            })
+                            .expect("transaction"),
+                        _ => {
+                            let mut batch = sled::Batch::default();
+                            for (k, v) in &ops {
+                                match v {
+                                    Some(v) => batch.insert(k.as_slice(), v.clone()),
+                                    None => batch.remove(k.as_slice()),
+                                }
+                            }
+                            tree.apply_batch(batch).expect("batch");
+                        }
+                    }
+                    for (k, v) in &ops {
+                        match v {
+                            Some(v) => model.insert(k.clone(), v.to_vec()),
+                            None => model.remove(k),
+                        };
+                    }
+                    let want: Vec<(Vec<u8>, Vec<u8>)> = model.clone().into_iter().collect();
+                    assert_eq!(read(&tree), want, "{way}, round {round}");
+                }
+                models.push(model);
+            }
+            db.flush().expect("flush");
+        }
+        let db = open();
+        for (way, model) in ways.iter().zip(models) {
+            let tree = db.open_tree(way).expect("tree");
+            assert_eq!(
+                read(&tree),
+                model.into_iter().collect::<Vec<_>>(),
+                "{way} after a reopen"
+            );
+        }
+    }
 }

@@ -231,6 +231,13 @@ impl Tree {
                 continue;
             }
             if let Some(r) = self.subscribers.reserve(key) {
+                if !events.is_empty() {
+                    // One watched change per write, as `insert` makes: a watcher
+                    // reads reservations in order and waits for each to be filled,
+                    // so a writer holding many unfilled ones could fill its queue.
+                    taken -= 1;
+                    break;
+                }
                 events.push((r, key, value.clone()));
             }
             let encoded = IVec::from(&key[prefix_len..]);

@@ -1095,15 +1095,23 @@ impl SegmentAccountant {
         let config = self.config.clone();
 
         io_fail!(&config, "file truncation");
-        threadpool::spawn(move || {
-            debug!("truncating file to length {}", at);
-            let res = config
-                .file
-                .set_len(at)
-                .and_then(|_| config.file.sync_all())
-                .map_err(|e| e.into());
-            completer.fill(res);
-        })?;
+        // outpost: on a thread of its own, not sled's pool. `bump_tip` waits for the
+        // truncation while it holds the accountant's lock, and every worker of the
+        // pool can be waiting for that lock in `write_to_log`: a truncation queued
+        // behind them never ran, and the process hung (seen in a first pull of 409k
+        // records). sled's later fix (spacejam/sled#1269) also gives truncation a
+        // thread of its own.
+        std::thread::Builder::new()
+            .name("sled-truncate".into())
+            .spawn(move || {
+                debug!("truncating file to length {}", at);
+                let res = config
+                    .file
+                    .set_len(at)
+                    .and_then(|_| config.file.sync_all())
+                    .map_err(|e| e.into());
+                completer.fill(res);
+            })?;
 
         if self.async_truncations.insert(at, promise).is_some() {
             panic!(
