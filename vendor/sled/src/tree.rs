@@ -257,11 +257,19 @@ impl Tree {
             }
         }
         let written = match (copy, first) {
-            (Some(node), _) => self
+            (Some(mut node), _) => {
+                // The copy grew by doubling; the page cache keeps it, and counts only
+                // its size in the log.
+                if let Data::Leaf(leaf) = &mut node.data {
+                    leaf.keys.shrink_to_fit();
+                    leaf.values.shrink_to_fit();
+                }
+                self
                 .context
                 .pagecache
-                .replace(pid, node_view.0, node, guard)?
-                .is_ok(),
+                    .replace(pid, node_view.0, node, guard)?
+                    .is_ok()
+            }
             (None, Some(link)) => self
                 .context
                 .pagecache
