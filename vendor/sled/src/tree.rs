@@ -188,6 +188,12 @@ impl Tree {
             let guard = pin();
             let _cc = concurrency_control::read();
             done += self.write_leaf(&items[done..], &guard)?;
+            // The leaf replaced, and a log buffer sealed meanwhile (512 KB), are
+            // freed through the epoch: they wait in this thread's bag until 64 wait
+            // there. A leaf written per 60 keys instead of per key fills the bag
+            // slowly while log buffers seal as fast, and a first pull peaked at
+            // 111-224 MB instead of 96-97 MB with this flush.
+            guard.flush();
         }
         Ok(())
     }
