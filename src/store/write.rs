@@ -190,6 +190,13 @@ mod tests {
 
     use super::*;
 
+    /// Every key and value of `tree`, in order.
+    fn read_all(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
+        tree.iter()
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).expect("read"))
+            .collect()
+    }
+
     /// The vendored sled's blind writes in a transaction: read back by the transaction
     /// itself, over what the tree held (and over its own earlier reads), and in the tree
     /// once it commits; an aborted transaction writes nothing.
@@ -264,19 +271,13 @@ mod tests {
                 }
                 pending.apply().expect("apply");
             }
-            let read: Vec<(Vec<u8>, Vec<u8>)> = tree
-                .iter()
-                .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).expect("read"))
-                .collect();
+            let read = read_all(&tree);
             assert_eq!(read, model.clone().into_iter().collect::<Vec<_>>());
             db.flush().expect("flush");
         }
         let db = open();
         let tree = db.open_tree("t").expect("tree");
-        let read: Vec<(Vec<u8>, Vec<u8>)> = tree
-            .iter()
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).expect("read"))
-            .collect();
+        let read = read_all(&tree);
         assert_eq!(read.len(), model.len());
         assert_eq!(
             read,
@@ -355,10 +356,7 @@ mod tests {
         }
         let db = open();
         let tree = db.open_tree("t").expect("tree");
-        let read: Vec<(Vec<u8>, Vec<u8>)> = tree
-            .iter()
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).expect("read"))
-            .collect();
+        let read = read_all(&tree);
         assert_eq!(read.len(), model.len());
         assert!(
             read.iter().eq(model
@@ -386,11 +384,6 @@ mod tests {
         let key = |n: u16| [&b"long/shared/prefix/"[..], &n.to_be_bytes()].concat();
         let ways = ["write_sorted", "transaction", "batch"];
         let mut models: Vec<BTreeMap<Vec<u8>, Vec<u8>>> = Vec::new();
-        let read = |tree: &sled::Tree| -> Vec<(Vec<u8>, Vec<u8>)> {
-            tree.iter()
-                .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).expect("read"))
-                .collect()
-        };
         {
             let db = open();
             let mut rng = fastrand::Rng::with_seed(7);
@@ -451,7 +444,7 @@ mod tests {
                         };
                     }
                     let want: Vec<(Vec<u8>, Vec<u8>)> = model.clone().into_iter().collect();
-                    assert_eq!(read(&tree), want, "{way}, round {round}");
+                    assert_eq!(read_all(&tree), want, "{way}, round {round}");
                 }
                 models.push(model);
             }
@@ -461,7 +454,7 @@ mod tests {
         for (way, model) in ways.iter().zip(models) {
             let tree = db.open_tree(way).expect("tree");
             assert_eq!(
-                read(&tree),
+                read_all(&tree),
                 model.into_iter().collect::<Vec<_>>(),
                 "{way} after a reopen"
             );
