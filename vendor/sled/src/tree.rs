@@ -186,8 +186,9 @@ impl Tree {
             // held long keeps every replaced leaf copy alive, and a transaction waits
             // for the readers.
             let guard = pin();
-            let _cc = concurrency_control::read();
+            let cc = concurrency_control::read();
             done += self.write_leaf(&items[done..], &guard)?;
+            drop(cc);
             // The leaf replaced, and a log buffer sealed meanwhile (512 KB), are
             // freed through the epoch: they wait in this thread's bag until 64 wait
             // there. A leaf written per 60 keys instead of per key fills the bag
@@ -236,14 +237,15 @@ impl Tree {
                 // a no-op set or delete, as `insert_inner` skips it
                 continue;
             }
+            if self.subscribers.ever_used() && (first.is_some() || copy.is_some()) {
+                // Where anything was ever watched, one change per write, as `insert`
+                // makes: a watcher reads reservations in order and waits for each to
+                // be filled, and reserving blocks while its queue is full, so a writer
+                // must not reserve while it holds a reservation unfilled.
+                taken -= 1;
+                break;
+            }
             if let Some(r) = self.subscribers.reserve(key) {
-                if !events.is_empty() {
-                    // One watched change per write, as `insert` makes: a watcher
-                    // reads reservations in order and waits for each to be filled,
-                    // so a writer holding many unfilled ones could fill its queue.
-                    taken -= 1;
-                    break;
-                }
                 events.push((r, key, value.clone()));
             }
             let encoded = IVec::from(&key[prefix_len..]);

@@ -133,6 +133,11 @@ impl SegmentCleaner {
 
 impl Drop for SegmentAccountant {
     fn drop(&mut self) {
+        // outpost: truncations run on threads of their own (`truncate`), each with
+        // the file open; wait for them, so the file is closed when sled is.
+        for (_, truncation) in std::mem::take(&mut self.async_truncations) {
+            let _ = truncation.wait();
+        }
         for segment in &self.segments {
             let segment_utilization = match segment {
                 Segment::Free(_) | Segment::Draining(_) => 0,
@@ -1090,7 +1095,7 @@ impl SegmentAccountant {
 
         assert!(!self.free.contains(&at), "double-free of a segment occurred");
 
-        let (completer, promise) = OneShot::pair();
+        let (completer, mut promise) = OneShot::pair();
 
         let config = self.config.clone();
 
@@ -1100,18 +1105,28 @@ impl SegmentAccountant {
         // pool can be waiting for that lock in `write_to_log`: a truncation queued
         // behind them never ran, and the process hung (seen in a first pull of 409k
         // records). sled's later fix (spacejam/sled#1269) also gives truncation a
-        // thread of its own.
-        std::thread::Builder::new()
+        // thread of its own. The thread lets go of the file before it reports, and
+        // the accountant waits for every truncation when it is dropped, so a
+        // database dropped and opened again finds its file unlocked. Where no
+        // thread can be started, the truncation runs here.
+        let file = config.file.clone();
+        drop(config);
+        let here = file.clone();
+        let spawned = std::thread::Builder::new()
             .name("sled-truncate".into())
             .spawn(move || {
                 debug!("truncating file to length {}", at);
-                let res = config
-                    .file
-                    .set_len(at)
-                    .and_then(|_| config.file.sync_all())
-                    .map_err(|e| e.into());
+                let res = truncate_file(&file, at);
+                drop(file);
                 completer.fill(res);
-            })?;
+            });
+        if let Err(e) = spawned {
+            warn!("no thread for a log truncation ({:?}); truncating inline", e);
+            let (inline, inline_promise) = OneShot::pair();
+            inline.fill(truncate_file(&here, at));
+            promise = inline_promise;
+        }
+        drop(here);
 
         if self.async_truncations.insert(at, promise).is_some() {
             panic!(
@@ -1135,4 +1150,9 @@ impl SegmentAccountant {
 
         idx
     }
+}
+
+/// outpost: shortens the log file to `at` and syncs it (`SegmentAccountant::truncate`).
+fn truncate_file(file: &std::fs::File, at: LogOffset) -> Result<()> {
+    file.set_len(at).and_then(|_| file.sync_all()).map_err(|e| e.into())
 }
