@@ -294,8 +294,8 @@ mod tests {
     /// The vendored sled's `write_sorted`, which `Pending::apply` writes with: two
     /// threads write runs into one tree at once, each run partly out of order and
     /// removing keys of the run before, with values small and large (leaves split by
-    /// count and by size), while a third thread inserts and removes keys one by one. Everything reads back as written, before
-    /// and after a reopen.
+    /// count and by size), while a third thread inserts and removes keys one by one.
+    /// Everything reads back as written, after a reopen.
     #[test]
     fn sorted_runs_from_two_threads_beside_single_writes_read_back_whole_after_a_reopen() {
         let dir = tempfile::tempdir().expect("dir");
@@ -358,13 +358,7 @@ mod tests {
         let tree = db.open_tree("t").expect("tree");
         let read = read_all(&tree);
         assert_eq!(read.len(), model.len());
-        assert!(
-            read.iter().eq(model
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect::<Vec<_>>()
-                .iter())
-        );
+        assert!(read.into_iter().eq(model.clone()), "every key and value as written");
         for (k, v) in model.iter().step_by(53) {
             assert_eq!(tree.get(k).expect("get").as_deref(), Some(v.as_slice()));
         }

@@ -372,17 +372,12 @@ impl TransactionalTree {
     }
 
     fn commit(&self) -> Result<()> {
-        // outpost: leaf by leaf (`Tree::write_leaf`), not key by key: a leaf is
+        // outpost: leaf by leaf (`Tree::write_leaves`), not key by key: a leaf is
         // copied once for the keys of this transaction that land in it.
         let writes = self.writes.borrow();
         let items: Vec<(&IVec, Option<IVec>)> =
             writes.iter().map(|(k, v)| (k, v.clone())).collect();
-        let guard = pin();
-        let mut done = 0;
-        while done < items.len() {
-            done += self.tree.write_leaf(&items[done..], &guard)?;
-        }
-        Ok(())
+        self.tree.write_leaves(&items, &pin())
     }
     fn from_tree(tree: &Tree) -> Self {
         Self {

@@ -199,6 +199,21 @@ impl Tree {
         Ok(())
     }
 
+    /// outpost: writes every item of `items` leaf by leaf ([`Tree::write_leaf`]) under
+    /// one guard: a transaction's commit and a batch, which hold sled's concurrency
+    /// control and a log peg around it.
+    pub(crate) fn write_leaves<K: AsRef<[u8]>>(
+        &self,
+        items: &[(K, Option<IVec>)],
+        guard: &Guard,
+    ) -> Result<()> {
+        let mut done = 0;
+        while done < items.len() {
+            done += self.write_leaf(&items[done..], guard)?;
+        }
+        Ok(())
+    }
+
     /// outpost: writes the items from the first one on that land in the first one's
     /// leaf, up to the point the leaf should split, in one page write, and returns how
     /// many it wrote: 0 when the leaf changed meanwhile (call again). One change is
@@ -272,9 +287,8 @@ impl Tree {
                     leaf.keys.shrink_to_fit();
                     leaf.values.shrink_to_fit();
                 }
-                self
-                .context
-                .pagecache
+                self.context
+                    .pagecache
                     .replace(pid, node_view.0, node, guard)?
                     .is_ok()
             }
@@ -520,12 +534,9 @@ impl Tree {
     ) -> Result<()> {
         let peg = self.context.pin_log(guard)?;
         trace!("applying batch {:?}", batch);
-        // outpost: leaf by leaf (`write_leaf`), not key by key.
+        // outpost: leaf by leaf (`write_leaves`), not key by key.
         let items: Vec<(IVec, Option<IVec>)> = batch.writes.into_iter().collect();
-        let mut done = 0;
-        while done < items.len() {
-            done += self.write_leaf(&items[done..], guard)?;
-        }
+        self.write_leaves(&items, guard)?;
 
         // when the peg drops, it ensures all updates
         // written to the log since its creation are

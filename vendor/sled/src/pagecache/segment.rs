@@ -1097,9 +1097,7 @@ impl SegmentAccountant {
 
         let (completer, mut promise) = OneShot::pair();
 
-        let config = self.config.clone();
-
-        io_fail!(&config, "file truncation");
+        io_fail!(&self.config, "file truncation");
         // outpost: on a thread of its own, not sled's pool. `bump_tip` waits for the
         // truncation while it holds the accountant's lock, and every worker of the
         // pool can be waiting for that lock in `write_to_log`: a truncation queued
@@ -1109,9 +1107,7 @@ impl SegmentAccountant {
         // the accountant waits for every truncation when it is dropped, so a
         // database dropped and opened again finds its file unlocked. Where no
         // thread can be started, the truncation runs here.
-        let file = config.file.clone();
-        drop(config);
-        let here = file.clone();
+        let file = self.config.file.clone();
         let spawned = std::thread::Builder::new()
             .name("sled-truncate".into())
             .spawn(move || {
@@ -1123,10 +1119,9 @@ impl SegmentAccountant {
         if let Err(e) = spawned {
             warn!("no thread for a log truncation ({:?}); truncating inline", e);
             let (inline, inline_promise) = OneShot::pair();
-            inline.fill(truncate_file(&here, at));
+            inline.fill(truncate_file(&self.config.file, at));
             promise = inline_promise;
         }
-        drop(here);
 
         if self.async_truncations.insert(at, promise).is_some() {
             panic!(
