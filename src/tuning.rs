@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 /// A long write: it frees and allocates sled's node copies all the time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Churn {
-    /// A restore, a big import, the demo: one process writing as fast as it can.
+    /// A restore, a big import, the demo: one process writing as fast as it can. And
+    /// `outpost serve`, which applies pushes for as long as it runs.
     Bulk,
     /// The `sync` command (not the TUI's own sync): writes paced by the network and the
     /// server beside them, with the pages of a pull or a push in memory.

@@ -78,6 +78,9 @@ impl ServeArgs {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: &ServeArgs, data_dir: &Path) -> anyhow::Result<()> {
+    // A server applies pushes for its whole life, freeing and allocating sled's node
+    // copies all the time: it keeps freed memory a little, as a restore does.
+    let _churn = crate::tuning::churn(crate::tuning::Churn::Bulk);
     let storage = Storage::choose(args.database.as_deref(), data_dir);
     server::engine::set_max_clock_skew(args.max_clock_skew);
     match args.stages.as_deref().map(str::trim) {

@@ -88,6 +88,7 @@ impl Store {
         pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
         folded: &Folded,
     ) -> Result<usize, StoreError> {
+        let _cache = self.larger_cache(super::FOLD_CACHE_BYTES);
         // The push waits on `folded`: it hears the end even if the fold panics.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.fold_parts(kinds, field, pick, folded)

@@ -421,6 +421,13 @@ impl Db {
         Ok(hasher.finalize())
     }
 
+    /// outpost: sets the page cache's capacity (`Config::cache_capacity`) while the
+    /// database is open, for a stretch of work that reads all over the database. A
+    /// smaller capacity is reached as pages are accessed, not at once.
+    pub fn set_cache_capacity(&self, bytes: u64) {
+        self.context.pagecache.set_cache_capacity(bytes);
+    }
+
     /// Returns the on-disk size of the storage files
     /// for this database.
     pub fn size_on_disk(&self) -> Result<u64> {

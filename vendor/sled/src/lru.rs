@@ -208,6 +208,9 @@ impl CacheAccess {
 /// A simple LRU cache.
 pub struct Lru {
     shards: Vec<(AccessQueue, FastLock<Shard>)>,
+    /// outpost: each shard's capacity, here rather than in the shard so that it can
+    /// change while the database is open (`Db::set_cache_capacity`).
+    shard_capacity: std::sync::atomic::AtomicU64,
 }
 
 unsafe impl Sync for Lru {}
@@ -221,13 +224,25 @@ impl Lru {
              capacity to be at least 256 bytes"
         );
         let shard_capacity = cache_capacity / N_SHARDS as u64;
+        assert!(shard_capacity > 0, "shard capacity must be non-zero");
 
         let mut shards = Vec::with_capacity(N_SHARDS);
         shards.resize_with(N_SHARDS, || {
-            (AccessQueue::default(), FastLock::new(Shard::new(shard_capacity)))
+            (AccessQueue::default(), FastLock::new(Shard::new()))
         });
 
-        Self { shards }
+        Self {
+            shards,
+            shard_capacity: std::sync::atomic::AtomicU64::new(shard_capacity),
+        }
+    }
+
+    /// outpost: sets the cache's capacity. A smaller one is reached as pages are
+    /// accessed (each access evicts from its shard until the shard fits).
+    pub(crate) fn set_capacity(&self, cache_capacity: u64) {
+        let shard_capacity = (cache_capacity / N_SHARDS as u64).max(1);
+        self.shard_capacity
+            .store(shard_capacity, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Called when an item is accessed. Returns a Vec of items to be
@@ -255,11 +270,14 @@ impl Lru {
         if filled {
             // only try to acquire this if
             if let Some(mut shard) = shard_mu.try_lock() {
+                let capacity = self
+                    .shard_capacity
+                    .load(std::sync::atomic::Ordering::Relaxed);
                 let accesses = stack.take(guard);
                 for item in accesses {
                     let (item_pos, item_size) = item.decompose();
                     let to_evict =
-                        shard.accessed(safe_usize(item_pos), item_size);
+                        shard.accessed(safe_usize(item_pos), item_size, capacity);
                     // map shard internal offsets to global items ids
                     for pos in to_evict {
                         let item = (pos * shards) + shard_idx;
@@ -287,24 +305,16 @@ impl Default for Entry {
 struct Shard {
     list: DoublyLinkedList,
     entries: Vec<Entry>,
-    capacity: u64,
     size: u64,
 }
 
 impl Shard {
-    fn new(capacity: u64) -> Self {
-        assert!(capacity > 0, "shard capacity must be non-zero");
-
-        Self {
-            list: DoublyLinkedList::default(),
-            entries: vec![],
-            capacity,
-            size: 0,
-        }
+    fn new() -> Self {
+        Self { list: DoublyLinkedList::default(), entries: vec![], size: 0 }
     }
 
     /// `PageId`s in the shard list are indexes of the entries.
-    fn accessed(&mut self, pos: usize, size: u64) -> Vec<PageId> {
+    fn accessed(&mut self, pos: usize, size: u64, capacity: u64) -> Vec<PageId> {
         if pos >= self.entries.len() {
             self.entries.resize(pos + 1, Entry::default());
         }
@@ -324,7 +334,7 @@ impl Shard {
         }
 
         let mut to_evict = vec![];
-        while self.size > self.capacity {
+        while self.size > capacity {
             if self.list.len() == 1 {
                 // don't evict what we just added
                 break;

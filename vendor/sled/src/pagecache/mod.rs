@@ -1394,6 +1394,11 @@ impl PageCache {
         Ok(on_disk_bytes / logical_size)
     }
 
+    /// outpost: see `Db::set_cache_capacity`.
+    pub(crate) fn set_cache_capacity(&self, bytes: u64) {
+        self.lru.set_capacity(bytes);
+    }
+
     pub(crate) fn size_on_disk(&self) -> Result<u64> {
         let mut size = self.config.file.metadata()?.len();
 
