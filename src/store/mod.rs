@@ -97,7 +97,10 @@ fn cache_bytes_set() -> Option<u64> {
 const FOLD_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// A stretch of work with a larger page cache ([`Store::larger_cache`]); the cache
-/// goes back to its size when this drops.
+/// goes back to its usual size when this drops, not to a size another stretch set (two
+/// folds at once in one process would shrink the cache under the one still running:
+/// slower, nothing else). In the TUI the fold's 32 MB come on top of what the views
+/// hold, for the length of a first sync.
 #[must_use = "the cache is larger until this is dropped"]
 pub(crate) struct LargerCache<'s> {
     db: &'s Db,

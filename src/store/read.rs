@@ -122,6 +122,8 @@ impl Store {
     /// the indexes are incomplete (a first pull cut short, filled at the next open).
     pub fn index_values(&self, index: Index, kind: EntityKind) -> Result<Option<Vec<String>>, StoreError> {
         let pos = keys::secondary(index);
+        // Held so that a fill cannot begin or end meanwhile (`first_pull.rs`).
+        let _writing = self.writing();
         if super::is_packed(pos) || self.indexes_to_fill()? {
             return Ok(None);
         }
@@ -134,20 +136,18 @@ impl Store {
                 break;
             }
             // A key is (tag, value, 0, 16-byte id); a value holds no 0 (text without
-            // control characters), so (tag, value, 1) sorts after all of its keys and
-            // before any longer value it begins.
-            let Some(value) = k.len().checked_sub(17).and_then(|end| k.get(1..end)) else {
+            // control characters, `validate::clean_text`), so (tag, value, 1) sorts
+            // after all of its keys and before any longer value it begins.
+            let Some(end) = k.len().checked_sub(17).filter(|end| *end >= 1) else {
                 return Err(StoreError::Corrupt(format!(
                     "{} key of {} bytes",
                     index.tree(),
                     k.len()
                 )));
             };
-            values.push(String::from_utf8_lossy(value).into_owned());
-            from = keys::valued_prefix(kind, &values[values.len() - 1]);
-            if let Some(last) = from.last_mut() {
-                *last = 1;
-            }
+            values.push(String::from_utf8_lossy(&k[1..end]).into_owned());
+            from = k[..end].to_vec();
+            from.push(1);
         }
         Ok(Some(values))
     }
@@ -667,6 +667,20 @@ mod tests {
             store.index_values(Index::Touch, EntityKind::Activity).expect("values"),
             None,
             "a packed index keeps no key per entry to seek past"
+        );
+    }
+
+    #[test]
+    fn index_values_are_not_read_while_the_indexes_are_being_filled() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).expect("open");
+        store
+            .tree(super::super::META)
+            .insert(super::super::first_pull::K_INDEXES_TO_FILL, b"1".as_slice())
+            .expect("marker");
+        assert_eq!(
+            store.index_values(Index::Owner, EntityKind::Account).expect("values"),
+            None
         );
     }
 }

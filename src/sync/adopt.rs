@@ -255,7 +255,9 @@ fn commit_logins(store: &Store, users: &[Person]) -> Result<usize, SyncError> {
 /// those of values that are no user's login (after a first sync's fold, of 369k
 /// records at 100k contacts, none at all) instead of every record. `None` (read them
 /// all) while the indexes are being filled. A record the model cannot read has no index
-/// entry, and no owner to change ([`fits`] refuses it).
+/// entry, and no owner to change ([`fits`] refuses it). It trusts the owner index, as
+/// lists and filters do: an index found damaged (`outpost check`) is repaired with
+/// `check --repair`, and the owners are checked again when the server's users change.
 fn maybe_not_owned_by_a_login(store: &Store, users: &[Person], kind: EntityKind) -> Result<Option<Vec<Id>>, SyncError> {
     let Some(values) = store.index_values(Index::Owner, kind)? else {
         return Ok(None);

@@ -210,7 +210,7 @@ pub struct Lru {
     shards: Vec<(AccessQueue, FastLock<Shard>)>,
     /// outpost: each shard's capacity, here rather than in the shard so that it can
     /// change while the database is open (`Db::set_cache_capacity`).
-    shard_capacity: std::sync::atomic::AtomicU64,
+    shard_capacity: AtomicU64,
 }
 
 unsafe impl Sync for Lru {}
@@ -233,7 +233,7 @@ impl Lru {
 
         Self {
             shards,
-            shard_capacity: std::sync::atomic::AtomicU64::new(shard_capacity),
+            shard_capacity: AtomicU64::new(shard_capacity),
         }
     }
 
@@ -242,7 +242,7 @@ impl Lru {
     pub(crate) fn set_capacity(&self, cache_capacity: u64) {
         let shard_capacity = (cache_capacity / N_SHARDS as u64).max(1);
         self.shard_capacity
-            .store(shard_capacity, std::sync::atomic::Ordering::Relaxed);
+            .store(shard_capacity, Ordering::Relaxed);
     }
 
     /// Called when an item is accessed. Returns a Vec of items to be
@@ -272,7 +272,7 @@ impl Lru {
             if let Some(mut shard) = shard_mu.try_lock() {
                 let capacity = self
                     .shard_capacity
-                    .load(std::sync::atomic::Ordering::Relaxed);
+                    .load(Ordering::Relaxed);
                 let accesses = stack.take(guard);
                 for item in accesses {
                     let (item_pos, item_size) = item.decompose();
