@@ -88,7 +88,6 @@ impl Store {
         pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
         folded: &Folded,
     ) -> Result<usize, StoreError> {
-        let _cache = self.larger_cache(super::FOLD_CACHE_BYTES);
         // The push waits on `folded`: it hears the end even if the fold panics.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.fold_parts(kinds, field, pick, folded)
@@ -127,8 +126,14 @@ impl Store {
                 }
             });
             let mut folded = 0;
+            // A larger page cache once there is something to write (a pass that only
+            // reads, an adoption that finds nothing, gains nothing from it).
+            let mut cache = None;
             for part in batches {
                 let part = part?;
+                if cache.is_none() && !part.candidates.is_empty() {
+                    cache = Some(self.larger_cache(super::FOLD_CACHE_BYTES));
+                }
                 folded += self.fold_batch(&part.candidates, field)?;
                 if let Some(next) = part.next {
                     shared.advance(next - 1);
