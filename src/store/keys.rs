@@ -46,6 +46,15 @@ pub fn id_of(key: &[u8]) -> Option<Id> {
     key.len().checked_sub(16).and_then(|at| Id::from_slice(&key[at..]))
 }
 
+/// The value of an idx_title or secondary index key (kind tag, value, 0, id); `None`
+/// for a key too short to be one.
+pub fn value_of(key: &[u8]) -> Option<&[u8]> {
+    key.len()
+        .checked_sub(17)
+        .filter(|end| *end >= 1)
+        .map(|end| &key[1..end])
+}
+
 /// Every index entry of one record version: (tree position, key).
 pub fn entries(kind: EntityKind, id: Id, checked: &crate::model::entity::Checked) -> Vec<(usize, Vec<u8>)> {
     let mut out = Vec::with_capacity(checked.links.len() + checked.indexes.len() + 1);
@@ -62,4 +71,21 @@ pub fn entries(kind: EntityKind, id: Id, checked: &crate::model::entity::Checked
 /// The secondary index used for a kind and index, e.g. opportunities by stage.
 pub fn secondary(index: Index) -> usize {
     super::index_pos(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_valued_key_gives_back_its_value_and_id_and_a_short_key_nothing() {
+        let id = Id::new();
+        for value in ["Anna Becker", ""] {
+            let key = valued(EntityKind::Account, value, id);
+            assert_eq!(value_of(&key), Some(value.as_bytes()));
+            assert_eq!(id_of(&key), Some(id));
+        }
+        assert_eq!(value_of(&[EntityKind::Account.tag(); 17]), None);
+        assert_eq!(value_of(&[]), None);
+    }
 }

@@ -110,7 +110,8 @@ pub(crate) struct LargerCache<'s> {
 
 impl Drop for LargerCache<'_> {
     fn drop(&mut self) {
-        self.db.set_cache_capacity(cache_bytes(CACHE_BYTES));
+        // Only made when `OUTPOST_CACHE_MB` is not set: the usual size is the default.
+        self.db.set_cache_capacity(CACHE_BYTES);
     }
 }
 

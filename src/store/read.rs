@@ -135,19 +135,18 @@ impl Store {
             if k.first() != Some(&kind.tag()) {
                 break;
             }
-            // A key is (tag, value, 0, 16-byte id); a value holds no 0 (text without
-            // control characters, `validate::clean_text`), so (tag, value, 1) sorts
-            // after all of its keys and before any longer value it begins.
-            let Some(end) = k.len().checked_sub(17).filter(|end| *end >= 1) else {
+            let Some(value) = keys::value_of(&k) else {
                 return Err(StoreError::Corrupt(format!(
                     "{} key of {} bytes",
                     index.tree(),
                     k.len()
                 )));
             };
-            values.push(String::from_utf8_lossy(&k[1..end]).into_owned());
-            from = k[..end].to_vec();
-            from.push(1);
+            values.push(String::from_utf8_lossy(value).into_owned());
+            // A value holds no 0 (text without control characters,
+            // `validate::clean_text`), so (tag, value, 1) sorts after all of its keys
+            // and before any longer value it begins.
+            from = [&k[..1 + value.len()], &[1]].concat();
         }
         Ok(Some(values))
     }
@@ -174,8 +173,7 @@ impl Store {
                 Ok(k) => k,
                 Err(e) => return Some(Err(e)),
             };
-            let id = keys::id_of(&k)?;
-            let value = &k[1..k.len().saturating_sub(17)];
+            let (id, value) = (keys::id_of(&k)?, keys::value_of(&k)?);
             Some(Ok((String::from_utf8_lossy(value).into_owned(), id)))
         })
     }
