@@ -325,12 +325,12 @@ impl Store {
 
     /// Outbox changes after the acknowledged ones, oldest first, at most `limit`.
     pub fn pending(&self, limit: usize) -> Result<Vec<super::Change>, StoreError> {
-        self.pending_through(limit, u64::MAX)
+        self.pending_between(0, u64::MAX, limit)
     }
 
-    /// [`Store::pending`], only changes numbered up to `through`.
-    pub fn pending_through(&self, limit: usize, through: u64) -> Result<Vec<super::Change>, StoreError> {
-        self.outbox()
+    /// [`Store::pending`], only changes numbered after `after` and up to `through`.
+    pub fn pending_between(&self, after: u64, through: u64, limit: usize) -> Result<Vec<super::Change>, StoreError> {
+        self.outbox_from(after.saturating_add(1))
             .take_while(|c| c.as_ref().map_or(true, |c| c.seq <= through))
             .take(limit)
             .collect()

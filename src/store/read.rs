@@ -191,9 +191,14 @@ impl Store {
 
     /// Changes waiting in the outbox, oldest first.
     pub fn outbox(&self) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
+        self.outbox_from(0)
+    }
+
+    /// [`Store::outbox`] from the change numbered `from` on.
+    pub(crate) fn outbox_from(&self, from: u64) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
         // Bounded by `next_seq`: changes of a staged write after it are not in the
         // outbox yet (see `staged.rs`).
-        self.published_outbox().map(|item| {
+        self.published_outbox_from(from).map(|item| {
             let (_, v) = item?;
             serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("outbox: {e}")))
         })

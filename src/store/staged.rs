@@ -118,6 +118,15 @@ impl Store {
         self.tree(OUTBOX).range(..end)
     }
 
+    /// [`Store::published_outbox`] from the entry numbered `from` on.
+    pub(crate) fn published_outbox_from(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + '_ {
+        let end = self.published_end().unwrap_or([0xFF; 8]);
+        self.tree(OUTBOX).range(from.to_be_bytes()..end)
+    }
+
     /// How many changes are staged.
     #[must_use]
     pub fn staged_len(&self) -> usize {

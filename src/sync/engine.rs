@@ -415,63 +415,123 @@ fn push(
         limit = limit.min(FOLDING_BATCH);
     }
     loop {
-        let acked_before = store.sync_state()?.acked_seq;
-        let through = match folding {
-            None => u64::MAX,
-            Some(f) => f
-                .wait_for(acked_before.saturating_add(limit as u64))
-                .ok_or_else(|| SyncError::Protocol("the owners could not be folded into the creates".into()))?,
-        };
-        let changes = store.pending_through(limit, through)?;
-        if changes.is_empty() {
-            return Ok(());
+        match push_prepared_ahead(store, api, me, limit, folding, report, &mut |sent| {
+            progress(Progress::Push {
+                done: sent.min(total),
+                total,
+            });
+        }) {
+            // A server that takes fewer changes per push (1000 before issue 13): again
+            // from the last change it acknowledged.
+            Err(SyncError::Rejected { status: 413, .. }) if limit > 1 => limit = (limit / 2).max(1),
+            other => return other,
         }
-        let issued = store.next_seq()?.saturating_sub(1);
-        store.mark_pushed_through(changes.iter().map(|c| c.seq).max().unwrap_or(0))?;
-        let Batch {
-            resp,
-            withheld,
-            last,
-            count,
-        } = match push_batch(api, store.replica(), changes, me) {
-            // A server that takes fewer changes per push (1000 before issue 13).
-            Err(SyncError::Rejected { status: 413, .. }) if limit > 1 => {
-                limit = (limit / 2).max(1);
-                continue;
-            }
-            other => other?,
-        };
-        if resp.acked > issued {
-            return Err(SyncError::Protocol(format!(
-                "the server holds {} changes of this replica but this store made only {issued}; \
-                 was the store restored from an old backup? Restore into a new --data-dir and sync that",
-                resp.acked
-            )));
-        }
-        if resp.acked < last {
-            return Err(SyncError::Protocol(format!(
-                "the server acknowledged up to change {} of a push ending at {last}{}",
-                resp.acked,
-                if resp.acked < acked_before {
-                    " (it lost changes it had acknowledged; was it restored from a backup?)"
-                } else {
-                    ""
-                }
-            )));
-        }
-        hold_withheld(store, &withheld)?;
-        store.ack_outbox(resp.acked)?;
-        report.sent += count;
-        report.refused += resp.refused;
-        let withheld_seqs: Vec<u64> = withheld.iter().map(|w| w.change.seq).collect();
-        for r in resp.refusals.iter().filter(|r| !withheld_seqs.contains(&r.seq)) {
-            *report.unknown_kinds.entry(r.entity.clone()).or_default() += 1;
-        }
-        progress(Progress::Push {
-            done: report.sent.min(total),
-            total,
-        });
     }
+}
+
+/// [`push`]'s batches of at most `limit` changes, from the first one not acknowledged.
+/// Each is read, its owners sent as logins and trimmed to size on a second thread while
+/// this one sends the last: the server applies a batch while the laptop reads the next.
+fn push_prepared_ahead(
+    store: &Store,
+    api: &dyn Api,
+    me: &super::adopt::Person,
+    limit: usize,
+    folding: Option<&crate::store::Folded>,
+    report: &mut Report,
+    progress: &mut dyn FnMut(usize),
+) -> Result<(), SyncError> {
+    let first = store.sync_state()?.acked_seq;
+    // A rendezvous: one batch is sent while the next waits, read.
+    let (to_send, prepared) = std::sync::mpsc::sync_channel::<Result<Option<Prepared>, SyncError>>(0);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut after = first;
+            loop {
+                let next = prepare_after(store, me, after, limit, folding);
+                let more = matches!(&next, Ok(Some(_)));
+                if let Ok(Some(p)) = &next {
+                    after = p.last;
+                }
+                // Sending fails once this side stopped on an error, which it reports.
+                if to_send.send(next).is_err() || !more {
+                    return;
+                }
+            }
+        });
+        for next in prepared {
+            let Some(batch) = next? else {
+                return Ok(());
+            };
+            send_and_ack(store, api, batch, report)?;
+            progress(report.sent);
+        }
+        Ok(()) // the preparing thread panicked: the scope raises its panic here
+    })
+}
+
+/// The next batch of at most `limit` changes after number `after`, prepared to send;
+/// `None` when there is none. With `folding`, it waits until the fold passed a whole
+/// batch or ended.
+fn prepare_after(
+    store: &Store,
+    me: &super::adopt::Person,
+    after: u64,
+    limit: usize,
+    folding: Option<&crate::store::Folded>,
+) -> Result<Option<Prepared>, SyncError> {
+    let through = match folding {
+        None => u64::MAX,
+        Some(f) => f
+            .wait_for(after.saturating_add(limit as u64))
+            .ok_or_else(|| SyncError::Protocol("the owners could not be folded into the creates".into()))?,
+    };
+    let changes = store.pending_between(after, through, limit)?;
+    Ok((!changes.is_empty()).then(|| prepare(changes, me)))
+}
+
+/// Sends one prepared batch of this store's changes and, once the server acknowledged
+/// it, drops it from the outbox.
+fn send_and_ack(store: &Store, api: &dyn Api, batch: Prepared, report: &mut Report) -> Result<(), SyncError> {
+    let acked_before = store.sync_state()?.acked_seq;
+    if batch.last <= acked_before {
+        return Ok(()); // read before the server acknowledged it with the last batch
+    }
+    let issued = store.next_seq()?.saturating_sub(1);
+    store.mark_pushed_through(batch.read_through)?;
+    let Batch {
+        resp,
+        withheld,
+        last,
+        count,
+    } = send(api, store.replica(), batch)?;
+    if resp.acked > issued {
+        return Err(SyncError::Protocol(format!(
+            "the server holds {} changes of this replica but this store made only {issued}; \
+             was the store restored from an old backup? Restore into a new --data-dir and sync that",
+            resp.acked
+        )));
+    }
+    if resp.acked < last {
+        return Err(SyncError::Protocol(format!(
+            "the server acknowledged up to change {} of a push ending at {last}{}",
+            resp.acked,
+            if resp.acked < acked_before {
+                " (it lost changes it had acknowledged; was it restored from a backup?)"
+            } else {
+                ""
+            }
+        )));
+    }
+    hold_withheld(store, &withheld)?;
+    store.ack_outbox(resp.acked)?;
+    report.sent += count;
+    report.refused += resp.refused;
+    let withheld_seqs: Vec<u64> = withheld.iter().map(|w| w.change.seq).collect();
+    for r in resp.refusals.iter().filter(|r| !withheld_seqs.contains(&r.seq)) {
+        *report.unknown_kinds.entry(r.entity.clone()).or_default() += 1;
+    }
+    Ok(())
 }
 
 /// After `outpost restore`: the backed-up store may have synced after the backup, so the
@@ -535,7 +595,7 @@ fn check_after_restore(
             withheld,
             last,
             count,
-        } = push_batch(api, restored.old, changes, me)?;
+        } = send(api, restored.old, prepare(changes, me))?;
         if resp.acked < last {
             return Err(SyncError::Protocol(format!(
                 "the server acknowledged up to change {} of a push ending at {last}",
@@ -566,15 +626,24 @@ struct Batch {
     count: usize,
 }
 
-/// Pushes `changes` as `replica`, trimmed to size: a change too large for any push goes
-/// as a withheld envelope (the server acknowledges its place), never left to block the
-/// queue. The caller checks the answer, then [`hold_withheld`] and acknowledges.
-fn push_batch(
-    api: &dyn Api,
-    replica: crate::model::ReplicaId,
-    mut changes: Vec<Change>,
-    me: &super::adopt::Person,
-) -> Result<Batch, SyncError> {
+/// A batch ready to send: its owners sent as logins, trimmed to size.
+struct Prepared {
+    changes: Vec<Change>,
+    /// Changes too large for any push, sent as withheld envelopes.
+    withheld: Vec<Withheld>,
+    /// The last sequence number in the batch (sent or withheld): the next batch starts
+    /// after it (changes trimmed off go in the next).
+    last: u64,
+    /// The highest sequence number read for it, trimmed off or not: a push request may
+    /// carry it from now on (`Store::mark_pushed_through`).
+    read_through: u64,
+}
+
+/// `changes` ready to send: owners naming this user as the login, and trimmed to size
+/// (a change too large for any push goes as a withheld envelope, the server acknowledges
+/// its place, and it is never left to block the outbox).
+fn prepare(mut changes: Vec<Change>, me: &super::adopt::Person) -> Prepared {
+    let read_through = changes.iter().map(|c| c.seq).max().unwrap_or(0);
     owners_as_login(&mut changes, me);
     let withheld = trim_to_size(&mut changes);
     let last = changes
@@ -583,6 +652,22 @@ fn push_batch(
         .chain(withheld.iter().map(|w| w.change.seq))
         .max()
         .unwrap_or(0);
+    Prepared {
+        changes,
+        withheld,
+        last,
+        read_through,
+    }
+}
+
+/// Pushes a prepared batch as `replica`.
+fn send(api: &dyn Api, replica: crate::model::ReplicaId, batch: Prepared) -> Result<Batch, SyncError> {
+    let Prepared {
+        changes,
+        withheld,
+        last,
+        ..
+    } = batch;
     let count = changes.len() + withheld.len();
     let mut req = PushRequest::new(replica, changes);
     req.withheld = withheld.iter().map(Withheld::envelope).collect();
@@ -1465,6 +1550,31 @@ mod tests {
             "{}",
             api.largest.get()
         );
+        assert_eq!(store.outbox_len(), 0);
+    }
+
+    /// Batches read ahead of the push: a batch trimmed to size leaves its tail to the
+    /// next, and the server takes every change once, in order.
+    #[test]
+    fn a_batch_trimmed_to_size_sends_the_rest_next_and_every_change_goes_once_in_order() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).expect("open");
+        let muts: Vec<Mutation> = (0..300)
+            .map(|i| {
+                let mut f = crate::model::Fields::new();
+                f.insert("name".into(), json!(format!("Account {i}")));
+                f.insert("street".into(), json!("x".repeat(40_000)));
+                Mutation::create(EntityKind::Account, f)
+            })
+            .collect();
+        store.commit(&muts).expect("commit");
+        let api = TestServer::new(usize::MAX);
+        let report = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
+        assert_eq!(report.sent, 300, "{report:?}");
+        // About 100 changes of 40 kB fit in 4 MiB.
+        assert!(api.pushes.get() >= 3, "{}", api.pushes.get());
+        let seqs: Vec<u64> = api.took.borrow().iter().map(|c| c.seq).collect();
+        assert_eq!(seqs, (1..=300).collect::<Vec<u64>>());
         assert_eq!(store.outbox_len(), 0);
     }
 
