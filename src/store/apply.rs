@@ -205,22 +205,23 @@ impl Store {
         skew_ms: u64,
     ) -> Result<Applied, StoreError> {
         let now_ms = self.clock.now_ms().max(server_now_ms.unwrap_or(0));
-        // An empty page still moves the cursor.
-        let parts: Vec<&[R]> = if items.is_empty() {
-            vec![&[]]
-        } else {
-            // Read without the guard: a fill ending meanwhile changes only the size.
-            let part = if self.indexes_to_fill()? {
+        let mut total = Applied::default();
+        let mut rest = items;
+        loop {
+            // Read without the guard, only to pick the size: a fill ending meanwhile
+            // makes one part larger, nothing else.
+            let size = if self.indexes_to_fill()? {
                 FIRST_PULL_PART
             } else {
                 PULL_PART
             };
-            items.chunks(part).collect()
-        };
-        let last = parts.len() - 1;
-        let mut total = Applied::default();
-        for (n, part) in parts.into_iter().enumerate() {
-            total += self.apply_part(part, (n == last).then_some(cursor), now_ms, skew_ms)?;
+            let (part, after) = rest.split_at(size.min(rest.len()));
+            // The last part (an empty page's only one) moves the cursor.
+            total += self.apply_part(part, after.is_empty().then_some(cursor), now_ms, skew_ms)?;
+            if after.is_empty() {
+                break;
+            }
+            rest = after;
         }
         self.flush()?;
         Ok(total)

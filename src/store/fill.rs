@@ -82,9 +82,11 @@ fn entries_on_two_threads(
     let (mine, theirs) = records.split_at(records.len() / 2);
     std::thread::scope(|scope| {
         let other = scope.spawn(|| entries(kind, theirs));
-        let mut out = entries(kind, mine)?;
+        let mine = entries(kind, mine);
         // A panic on the other thread is this one's (as it would be on one thread).
-        out.extend(other.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?);
+        let theirs = other.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let mut out = mine?;
+        out.extend(theirs?);
         Ok(out)
     })
 }

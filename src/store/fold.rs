@@ -19,6 +19,7 @@
 //! the highest sequence number it may carry ([`K_PUSHED_THROUGH`]); a create after it
 //! cannot have been sent, and may still take a folded field.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use sled::Transactional;
@@ -335,15 +336,23 @@ struct FoldState {
 impl Folded {
     /// Waits until the fold passed sequence number `seq` or ended, and answers up to
     /// which number changes may be sent (`u64::MAX` once it finished), or `None` if it
-    /// failed (its error is the fold's to report).
-    pub fn wait_for(&self, seq: u64) -> Option<u64> {
+    /// failed (its error is the fold's to report) or `abandoned` was set meanwhile (it
+    /// is looked at every 50 ms).
+    pub fn wait_for(&self, seq: u64, abandoned: &AtomicBool) -> Option<u64> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             match state.ended {
                 Some(true) => return Some(u64::MAX),
                 Some(false) => return None,
                 None if state.through >= seq => return Some(state.through),
-                None => state = self.moved.wait(state).unwrap_or_else(PoisonError::into_inner),
+                None if abandoned.load(Ordering::Relaxed) => return None,
+                None => {
+                    state = self
+                        .moved
+                        .wait_timeout(state, std::time::Duration::from_millis(50))
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
             }
         }
     }

@@ -467,7 +467,11 @@ mod tests {
             .fold_into_creates_sharing(&OWNED_KINDS, "owner", &|_, _| Some(json!("sara")), &folding)
             .expect("fold");
         assert_eq!(folded, 2);
-        assert_eq!(folding.wait_for(u64::MAX), Some(u64::MAX), "it ended");
+        assert_eq!(
+            folding.wait_for(u64::MAX, &std::sync::atomic::AtomicBool::new(false)),
+            Some(u64::MAX),
+            "it ended"
+        );
         let creates: Vec<Option<serde_json::Value>> = store
             .pending(10)
             .expect("outbox")
@@ -507,7 +511,10 @@ mod tests {
             let fold = scope.spawn(|| {
                 store.fold_into_creates_sharing(&OWNED_KINDS, "owner", &|_, _| panic!("a bug in a pick"), &folding)
             });
-            (folding.wait_for(u64::MAX), fold.join())
+            (
+                folding.wait_for(u64::MAX, &std::sync::atomic::AtomicBool::new(false)),
+                fold.join(),
+            )
         });
         assert_eq!(
             heard, None,
