@@ -91,17 +91,19 @@ fn cache_bytes_set() -> Option<u64> {
 /// (`fold.rs`): at 100k contacts the fold rewrites 369k records, their index entries
 /// and outbox entries all over the store while the push reads the outbox, and with
 /// [`CACHE_BYTES`] a fifth of that CPU went to reading evicted pages back from the log.
-/// With 32 MB the first push's CPU fell 32.6 -> 27.4 s and its peak rose 116 -> 126 MB.
+/// With 32 MB the first push's CPU fell 32.6 -> 27.4 s and its peak rose 116 -> 126 MB;
+/// once the push read its next batch while sending the last, 32 MB peaked at 135-149
+/// MB and 24 MB at 125-128 MB, in the same time (27-30 s), so it is 24 MB.
 /// The cache grows at the fold's first part with something to write (an adoption pass
 /// that only reads took 55 -> 82 MB with it, for nothing) and goes back to its size
 /// when the fold ends (a first pull, which writes into an empty store, peaked at
 /// 166-171 MB with 32 MB throughout).
-const FOLD_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+const FOLD_CACHE_BYTES: u64 = 24 * 1024 * 1024;
 
 /// A stretch of work with a larger page cache ([`Store::larger_cache`]); the cache
 /// goes back to its usual size when this drops, not to a size another stretch set (two
 /// folds at once in one process would shrink the cache under the one still running:
-/// slower, nothing else). In the TUI the fold's 32 MB come on top of what the views
+/// slower, nothing else). In the TUI the fold's 24 MB come on top of what the views
 /// hold, for the length of a first sync.
 #[must_use = "the cache is larger until this is dropped"]
 pub(crate) struct LargerCache<'s> {
