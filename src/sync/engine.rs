@@ -1559,18 +1559,27 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_server_that_takes_fewer_changes_per_push_gets_smaller_pushes() {
+    /// A new store holding `n` accounts named "Account i", each with `extra` fields.
+    fn accounts(n: usize, extra: &[(&str, Value)]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("dir");
         let store = Store::open(dir.path()).expect("open");
-        let muts: Vec<Mutation> = (0..2500)
+        let muts: Vec<Mutation> = (0..n)
             .map(|i| {
                 let mut f = crate::model::Fields::new();
                 f.insert("name".into(), json!(format!("Account {i}")));
+                for (k, v) in extra {
+                    f.insert((*k).into(), v.clone());
+                }
                 Mutation::create(EntityKind::Account, f)
             })
             .collect();
         store.commit(&muts).expect("commit");
+        (dir, store)
+    }
+
+    #[test]
+    fn a_server_that_takes_fewer_changes_per_push_gets_smaller_pushes() {
+        let (_dir, store) = accounts(2500, &[]);
         let api = TestServer::new(1000);
         let report = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
         assert_eq!(report.sent, 2500, "{report:?}");
@@ -1586,17 +1595,7 @@ mod tests {
     /// next, and the server takes every change once, in order.
     #[test]
     fn a_batch_trimmed_to_size_sends_the_rest_next_and_every_change_goes_once_in_order() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = Store::open(dir.path()).expect("open");
-        let muts: Vec<Mutation> = (0..300)
-            .map(|i| {
-                let mut f = crate::model::Fields::new();
-                f.insert("name".into(), json!(format!("Account {i}")));
-                f.insert("street".into(), json!("x".repeat(40_000)));
-                Mutation::create(EntityKind::Account, f)
-            })
-            .collect();
-        store.commit(&muts).expect("commit");
+        let (_dir, store) = accounts(300, &[("street", json!("x".repeat(40_000)))]);
         let api = TestServer::new(usize::MAX);
         let report = sync(&store, &api, "http://srv", Options::default(), &mut |_| {}).expect("sync");
         assert_eq!(report.sent, 300, "{report:?}");
@@ -1612,16 +1611,7 @@ mod tests {
     /// again, and the count is the old loop's.
     #[test]
     fn changes_the_server_acknowledged_with_an_earlier_batch_are_not_sent_again() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = Store::open(dir.path()).expect("open");
-        let muts: Vec<Mutation> = (0..400)
-            .map(|i| {
-                let mut f = crate::model::Fields::new();
-                f.insert("name".into(), json!(format!("Account {i}")));
-                Mutation::create(EntityKind::Account, f)
-            })
-            .collect();
-        store.commit(&muts).expect("commit");
+        let (_dir, store) = accounts(400, &[]);
         let api = TestServer::new(usize::MAX);
         api.holds.set(250);
         let opts = Options {
