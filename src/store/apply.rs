@@ -71,7 +71,7 @@ const PULL_PART: usize = 50;
 /// tree and no random index leaves, and a transaction's fixed cost counts. A first pull
 /// of 409k records took 9.5-9.9 s in parts of 50, 8.0 s in parts of 200 and 8.1-8.2 s
 /// in parts of 1,000, its peak (108-109 MB, while the indexes are filled) the same.
-const FIRST_PULL_PART: usize = 200;
+pub(crate) const FIRST_PULL_PART: usize = 200;
 
 impl std::ops::AddAssign for Applied {
     fn add_assign(&mut self, other: Self) {
@@ -182,9 +182,10 @@ fn hold(
 
 impl Store {
     /// Applies `items` (one pulled page, in server order) in transactions of
-    /// [`PULL_PART`] items ([`FIRST_PULL_PART`] in a first pull), the last of which stores `cursor`, then flushes (one
-    /// transaction for a page of 2,000 held every node copy it replaced: 290 MB at the peak
-    /// of a 100k-record pull, 107-113 MB in parts of 50). A crash part way leaves the cursor before
+    /// [`PULL_PART`] items ([`FIRST_PULL_PART`] in a first pull), the last of which
+    /// stores `cursor`, then flushes (one transaction for a page of 2,000 held every node
+    /// copy it replaced: 290 MB at the peak of a 100k-record pull, 107-113 MB in parts of
+    /// 50). A crash part way leaves the cursor before
     /// the page: the next pull fetches it again and merging what was applied once more
     /// changes nothing (a merge of a change the record already holds is `Unchanged`, and a
     /// conflict or a hold already stored is not stored twice).

@@ -161,6 +161,7 @@ impl Store {
         budget: usize,
         records_per_part: usize,
     ) -> Result<(), StoreError> {
+        debug_assert!(records_per_part > 0, "a part of no records reads nothing");
         let mut trees: Vec<Gathered> = (0..ENTITY_BASE).map(|_| Gathered::default()).collect();
         let mut held = 0usize;
         for &kind in kinds {

@@ -62,7 +62,8 @@ impl Store {
     /// Whether pulled records are written without their index entries now: a first
     /// pull is under way (`outpost check` run meanwhile finds the indexes incomplete,
     /// and says so instead). Read under [`Store::writing`] or [`Store::alone`], so a
-    /// fill cannot end in between.
+    /// fill cannot end in between; read without either only for what a fill ending
+    /// meanwhile cannot make wrong (the size of a pull's next transaction).
     pub(crate) fn indexes_to_fill(&self) -> Result<bool, StoreError> {
         Ok(self.tree(META).contains_key(K_INDEXES_TO_FILL)?)
     }
@@ -185,6 +186,31 @@ mod tests {
             log.set(EntityKind::Activity, *id, "due", json!("2027-01-15"));
         }
         (accounts, activities)
+    }
+
+    /// Pages of a first pull go in larger transactions: one of exactly `FIRST_PULL_PART`
+    /// changes, one a change over it, and an empty one each land whole and move the
+    /// cursor, and once filled every index is exact.
+    #[test]
+    fn first_pull_pages_around_a_transactions_size_land_whole_with_their_cursor() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = open(dir.path());
+        assert!(store.begin_first_pull().expect("begin"));
+        let part = super::super::apply::FIRST_PULL_PART;
+        let mut log = Log::default();
+        let mut made = 0;
+        for (cursor, n) in [(1, part), (2, part + 1), (3, 0)] {
+            for i in 0..n {
+                log.create(EntityKind::Account, &[("name", json!(format!("Account {cursor}-{i}")))]);
+            }
+            made += n;
+            let applied = store.apply_remote(&log.take(), cursor).expect("page");
+            assert_eq!(applied.changed, n);
+            assert_eq!(store.sync_state().expect("state").cursor, cursor);
+            assert_eq!(store.live(EntityKind::Account).count(), made);
+        }
+        store.end_first_pull().expect("fill");
+        assert_eq!(problems(&store), Vec::<String>::new());
     }
 
     /// Pulled into an empty store, records are written without index entries until the

@@ -391,3 +391,27 @@ fn still_the_creates(stored: &Stored, create: &Change, field: &str) -> bool {
         None => !fields.contains_key(field),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A push that stopped is not kept waiting for a fold that has not come far enough;
+    /// what the fold passed, or its end, still answers first.
+    #[test]
+    fn a_wait_for_the_fold_ends_when_it_is_abandoned() {
+        let folded = Folded::default();
+        folded.advance(10);
+        let abandoned = AtomicBool::new(true);
+        assert_eq!(folded.wait_for(5, &abandoned), Some(10));
+        let waiting = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| folded.wait_for(20, &waiting));
+            std::thread::sleep(std::time::Duration::from_millis(120));
+            waiting.store(true, Ordering::Relaxed);
+            assert_eq!(waiter.join().expect("waiter"), None);
+        });
+        folded.finish(true);
+        assert_eq!(folded.wait_for(20, &abandoned), Some(u64::MAX));
+    }
+}

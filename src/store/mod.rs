@@ -92,8 +92,8 @@ fn cache_bytes_set() -> Option<u64> {
 /// and outbox entries all over the store while the push reads the outbox, and with
 /// [`CACHE_BYTES`] a fifth of that CPU went to reading evicted pages back from the log.
 /// With 32 MB the first push's CPU fell 32.6 -> 27.4 s and its peak rose 116 -> 126 MB;
-/// once the push read its next batch while sending the last, 32 MB peaked at 135-149
-/// MB and 24 MB at 125-128 MB, in the same time (27-30 s), so it is 24 MB.
+/// once the push read its next batch while sending the last, 32 MB peaked at 135-153
+/// MB and 24 MB at 120-128 MB, in the same time (27-30 s), so it is 24 MB.
 /// The cache grows at the fold's first part with something to write (an adoption pass
 /// that only reads took 55 -> 82 MB with it, for nothing) and goes back to its size
 /// when the fold ends (a first pull, which writes into an empty store, peaked at

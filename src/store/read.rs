@@ -191,11 +191,15 @@ impl Store {
 
     /// Changes waiting in the outbox, oldest first.
     pub fn outbox(&self) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
-        self.outbox_from(0)
+        self.outbox_from_key(sled::IVec::default())
     }
 
     /// [`Store::outbox`] from the change numbered `from` on.
     pub(crate) fn outbox_from(&self, from: u64) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
+        self.outbox_from_key(sled::IVec::from(&from.to_be_bytes()))
+    }
+
+    fn outbox_from_key(&self, from: sled::IVec) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
         // Bounded by `next_seq`: changes of a staged write after it are not in the
         // outbox yet (see `staged.rs`).
         self.published_outbox_from(from).map(|item| {

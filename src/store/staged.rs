@@ -114,17 +114,17 @@ impl Store {
 
     /// The outbox entries that are published (below `next_seq`), oldest first.
     pub(crate) fn published_outbox(&self) -> impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + '_ {
-        let end = self.published_end().unwrap_or([0xFF; 8]);
-        self.tree(OUTBOX).range(..end)
+        // The empty key is the smallest: every entry, a damaged short key too (`verify`).
+        self.published_outbox_from(sled::IVec::default())
     }
 
-    /// [`Store::published_outbox`] from the entry numbered `from` on.
+    /// [`Store::published_outbox`] from key `from` on.
     pub(crate) fn published_outbox_from(
         &self,
-        from: u64,
+        from: sled::IVec,
     ) -> impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + '_ {
         let end = self.published_end().unwrap_or([0xFF; 8]);
-        self.tree(OUTBOX).range(from.to_be_bytes()..end)
+        self.tree(OUTBOX).range(from..sled::IVec::from(&end))
     }
 
     /// How many changes are staged.

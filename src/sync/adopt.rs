@@ -292,6 +292,8 @@ fn login_for<'u>(store: &Store, users: &'u [Person], kind: EntityKind, stored: &
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::AtomicBool;
+
     use super::*;
 
     /// The create of an account named `name`, owned by `owner`.
@@ -468,7 +470,7 @@ mod tests {
             .expect("fold");
         assert_eq!(folded, 2);
         assert_eq!(
-            folding.wait_for(u64::MAX, &std::sync::atomic::AtomicBool::new(false)),
+            folding.wait_for(u64::MAX, &AtomicBool::new(false)),
             Some(u64::MAX),
             "it ended"
         );
@@ -511,10 +513,7 @@ mod tests {
             let fold = scope.spawn(|| {
                 store.fold_into_creates_sharing(&OWNED_KINDS, "owner", &|_, _| panic!("a bug in a pick"), &folding)
             });
-            (
-                folding.wait_for(u64::MAX, &std::sync::atomic::AtomicBool::new(false)),
-                fold.join(),
-            )
+            (folding.wait_for(u64::MAX, &AtomicBool::new(false)), fold.join())
         });
         assert_eq!(
             heard, None,

@@ -1,7 +1,8 @@
-//! The sync procedure: check who and where, push the outbox in bounded batches (each
-//! acknowledged batch is pruned in one transaction), then pull pages until caught up
-//! (each page applied with its cursor in one transaction). Any step may fail and be run
-//! again: pushes are idempotent by (replica, seq), pages by cursor.
+//! The sync procedure: check who and where, push the outbox in bounded batches (the
+//! next one read on a second thread while the last is sent; each acknowledged batch is
+//! pruned), then pull pages until caught up (fetched on this thread while a second
+//! applies the last, in transactions whose last moves the cursor). Any step may fail
+//! and be run again: pushes are idempotent by (replica, seq), pages by cursor.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -395,8 +396,9 @@ fn due_held(store: &Store, retry_all: bool) -> Result<Vec<(EntityKind, Id)>, Syn
 /// The most changes a push carries while a fold runs beside it. The fold, not the
 /// server, sets the pace then, and a batch of 5,000 beside the fold's part took the
 /// first push of 409k records to 147-149 MB (2,000: 137-140 MB, 5% slower). With the
-/// next batch read while one is sent, 2,000 take it to 134-138 MB; 1,000 to 130-133 MB,
-/// in 31-34 s against 29-32 s.
+/// next batch read while one is sent and a 32 MB cache for the fold, 2,000 took it to
+/// 134-153 MB and 1,000 to 130-133 MB (31-34 s against 29-32 s); with the fold's cache at
+/// 24 MB since, 2,000 take it to 120-128 MB.
 const FOLDING_BATCH: usize = 2000;
 
 /// Sends the outbox in batches. With `folding`, a fold of owners into the creates runs
@@ -455,10 +457,12 @@ fn push_prepared_ahead(
             let mut after = first;
             loop {
                 let next = prepare_after(store, me, after, limit, folding, &stopped);
-                let more = matches!(&next, Ok(Some(_)));
-                if let Ok(Some(p)) = &next {
+                let more = if let Ok(Some(p)) = &next {
                     after = p.last;
-                }
+                    true
+                } else {
+                    false
+                };
                 // Sending fails once this side stopped on an error, which it reports.
                 if to_send.send(next).is_err() || !more {
                     return;
@@ -878,7 +882,8 @@ fn pull(
     // Pages are fetched here and applied in order on a second thread, so the next page
     // crosses the network (and is decoded) while the last one is written; the hand-over
     // waits for the applying thread, so at most two pages are held. A page is applied
-    // in transactions of `PULL_PART` changes, the last with its cursor, so a failure on
+    // in transactions of `PULL_PART` changes (`FIRST_PULL_PART` while no index entries
+    // are written), the last with its cursor, so a failure on
     // either side leaves the cursor at the last page applied whole (applying part of a
     // page again changes nothing, see `Store::apply_remote`).
     //
