@@ -80,14 +80,19 @@ fn entries_on_two_threads(
     records: &[(sled::IVec, sled::IVec)],
 ) -> Result<Vec<(usize, Vec<u8>)>, StoreError> {
     let (mine, theirs) = records.split_at(records.len() / 2);
+    let (mine, theirs) = on_two_threads(|| entries(kind, mine), || entries(kind, theirs));
+    let mut out = mine?;
+    out.extend(theirs?);
+    Ok(out)
+}
+
+/// Runs `here` on this thread and `there` on a second one, and answers both; a panic on
+/// the second is this one's (as it would be on one thread).
+fn on_two_threads<A, B: Send>(here: impl FnOnce() -> A, there: impl FnOnce() -> B + Send) -> (A, B) {
     std::thread::scope(|scope| {
-        let other = scope.spawn(|| entries(kind, theirs));
-        let mine = entries(kind, mine);
-        // A panic on the other thread is this one's (as it would be on one thread).
-        let theirs = other.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        let mut out = mine?;
-        out.extend(theirs?);
-        Ok(out)
+        let other = scope.spawn(there);
+        let mine = here();
+        (mine, other.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
     })
 }
 
@@ -143,13 +148,8 @@ impl Store {
             }
             Ok(())
         };
-        std::thread::scope(|scope| {
-            let other = (!there.is_empty()).then(|| scope.spawn(|| write(there)));
-            let mine = write(here);
-            // A panic on the other thread is this one's (as it would be on one thread).
-            let theirs = other.map_or(Ok(()), |t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            mine.and(theirs)
-        })
+        let (mine, theirs) = on_two_threads(|| write(here), || write(there));
+        mine.and(theirs)
     }
 
     /// [`Store::fill_indexes`], reading `records_per_part` records at a time and writing

@@ -408,7 +408,16 @@ mod tests {
         std::thread::scope(|scope| {
             let waiter = scope.spawn(|| folded.wait_for(20, &waiting));
             std::thread::sleep(std::time::Duration::from_millis(120));
+            assert!(!waiter.is_finished(), "it waits while the fold is behind");
             waiting.store(true, Ordering::Relaxed);
+            let given_up = (0..200).any(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                waiter.is_finished()
+            });
+            if !given_up {
+                folded.finish(false); // ends the wait, so the test fails instead of hanging
+            }
+            assert!(given_up, "the wait ends within 2 s of being abandoned");
             assert_eq!(waiter.join().expect("waiter"), None);
         });
         folded.finish(true);
