@@ -12,6 +12,7 @@ mod first_pull;
 mod fold;
 mod held;
 mod keys;
+pub mod lock;
 pub mod meta;
 mod mutation;
 mod packed;
@@ -130,6 +131,8 @@ pub struct Store {
     /// Record writes hold it shared; filling the indexes after a first pull holds it
     /// alone (see `first_pull.rs`).
     fill_gate: std::sync::RwLock<()>,
+    /// Last, so it drops after `db` and `trees`: waits for sled to let go of its lock.
+    _released: lock::ReleasedOnDrop,
 }
 
 impl Store {
@@ -175,6 +178,7 @@ impl Store {
             clock,
             opened_size,
             fill_gate: std::sync::RwLock::new(()),
+            _released: lock::ReleasedOnDrop::new(&dir.join("store")),
         };
         if store.tree(META).contains_key(backup::K_RESTORING)? {
             // A restore was killed part way: the store goes back to empty.
@@ -207,24 +211,11 @@ impl Store {
     /// open writes a new one, so after a big write (a demo of 409k records: 1.4 s) the
     /// command that wrote it pays that once, not the TUI's first frame.
     ///
-    /// sled lets go of its lock file a moment after the last handle is dropped (its
-    /// flusher thread ends on its own), so a store still locked is tried again for up
-    /// to two seconds.
+    /// The store that wrote must have been dropped: a dropped store has let go of its
+    /// lock (see [`lock::ReleasedOnDrop`]).
     pub fn settle(dir: &Path) -> Result<(), StoreError> {
-        let mut tries = 0;
-        loop {
-            match Self::open(dir) {
-                Ok(store) => {
-                    drop(store);
-                    return Ok(());
-                }
-                Err(StoreError::Locked { .. }) if tries < 40 => {
-                    tries += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        drop(Self::open(dir)?);
+        Ok(())
     }
 
     /// The directory the store lives in.
@@ -289,4 +280,27 @@ pub(crate) fn index_pos(index: Index) -> usize {
 /// indexes that are read whole.
 pub(crate) fn is_packed(pos: usize) -> bool {
     pos == index_pos(Index::Touch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dropped store has let go of its lock: it opens again at once, every time, even
+    /// right after a write left sled's background threads busy.
+    #[test]
+    fn a_dropped_store_opens_again_at_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        for round in 0..30 {
+            let store = Store::open(dir.path()).unwrap_or_else(|e| panic!("open {round}: {e}"));
+            let value = vec![b'x'; 64 * 1024];
+            for i in 0..20u32 {
+                store
+                    .tree(META)
+                    .insert(i.to_be_bytes(), value.as_slice())
+                    .expect("write");
+            }
+            store.db.flush().expect("flush");
+        }
+    }
 }

@@ -241,7 +241,11 @@ mod tests {
     #[test]
     fn ascending_batches_past_many_nodes_read_back_whole_after_a_reopen() {
         let dir = tempfile::tempdir().expect("dir");
-        let open = || sled::Config::new().path(dir.path()).open().expect("open");
+        let open = || {
+            // The last handle's lock goes a moment after it drops.
+            crate::store::lock::wait_until_released(dir.path());
+            sled::Config::new().path(dir.path()).open().expect("open")
+        };
         let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         {
             let db = open();
@@ -299,7 +303,11 @@ mod tests {
     #[test]
     fn sorted_runs_from_two_threads_beside_single_writes_read_back_whole_after_a_reopen() {
         let dir = tempfile::tempdir().expect("dir");
-        let open = || sled::Config::new().path(dir.path()).open().expect("open");
+        let open = || {
+            // The last handle's lock goes a moment after it drops.
+            crate::store::lock::wait_until_released(dir.path());
+            sled::Config::new().path(dir.path()).open().expect("open")
+        };
         // Thread t's keys end in t, so the threads' keys interleave in the tree without
         // overlapping.
         let key = |t: u8, n: u32| -> Vec<u8> { [&b"k"[..], &n.to_be_bytes()[..], &[t]].concat() };
@@ -374,7 +382,11 @@ mod tests {
     fn leaf_by_leaf_writes_match_a_model_through_every_way_in() {
         use sled::transaction::ConflictableTransactionError;
         let dir = tempfile::tempdir().expect("dir");
-        let open = || sled::Config::new().path(dir.path()).open().expect("open");
+        let open = || {
+            // The last handle's lock goes a moment after it drops.
+            crate::store::lock::wait_until_released(dir.path());
+            sled::Config::new().path(dir.path()).open().expect("open")
+        };
         let key = |n: u16| [&b"long/shared/prefix/"[..], &n.to_be_bytes()].concat();
         let ways = ["write_sorted", "transaction", "batch"];
         let mut models: Vec<BTreeMap<Vec<u8>, Vec<u8>>> = Vec::new();

@@ -52,6 +52,8 @@ struct Inner {
     lock: RwLock<()>,
     /// Fingerprint of the users last written as User records.
     users_seen: std::sync::Mutex<Option<u64>>,
+    /// Last, so it drops after `db` and `trees`: a server stopped in place can start again.
+    _released: crate::store::lock::ReleasedOnDrop,
 }
 
 /// sled storage in a data dir.
@@ -115,6 +117,7 @@ impl SledBackend {
                 server_id,
                 lock: RwLock::new(()),
                 users_seen: std::sync::Mutex::new(None),
+                _released: crate::store::lock::ReleasedOnDrop::new(&dir.join("server")),
             }),
             accounts,
         })
