@@ -84,7 +84,7 @@ impl App {
         {
             merged.insert(fields::quote::NUMBER.into(), Value::String("(new)".into()));
         }
-        if let Err(e) = kind.check(&merged, old.as_ref(), self.store.context()) {
+        if let Err(e) = kind.validate(&merged, old.as_ref(), self.store.context()) {
             issues.push(FieldIssue {
                 field: e.field,
                 message: e.message,

@@ -665,7 +665,7 @@ impl App {
                     report.errors.push(format!("'{}': {err}", e.title));
                     continue;
                 }
-                if let Err(inv) = EntityKind::Event.check(&fields, None, self.store.context()) {
+                if let Err(inv) = EntityKind::Event.validate(&fields, None, self.store.context()) {
                     report
                         .errors
                         .push(format!("'{}': {}: {}", e.title, inv.field, inv.message));

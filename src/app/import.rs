@@ -516,7 +516,7 @@ impl App {
                         continue;
                     }
                     if kind != EntityKind::Quote
-                        && let Err(e) = kind.check(&fields, None, self.store.context())
+                        && let Err(e) = kind.validate(&fields, None, self.store.context())
                     {
                         errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
                         continue;

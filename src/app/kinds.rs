@@ -872,8 +872,9 @@ mod tests {
             for f in def(kind).title {
                 fields.insert((*f).to_string(), serde_json::json!(format!("T-{f}")));
             }
-            let checked = kind.describe(&fields).expect("describe");
-            assert_eq!(title_of(kind, &checked.fields), checked.title, "{kind}");
+            let normalised = kind.normalised(&fields).expect("normalised");
+            let described = kind.describe(&fields).expect("describe");
+            assert_eq!(title_of(kind, &normalised), described.title, "{kind}");
         }
     }
 

@@ -424,7 +424,7 @@ impl App {
                         report.errors.push(format!("line {line}: {who}: {e}"));
                         continue;
                     }
-                    if let Err(inv) = EntityKind::Contact.check(&fields, None, self.store.context()) {
+                    if let Err(inv) = EntityKind::Contact.validate(&fields, None, self.store.context()) {
                         report
                             .errors
                             .push(format!("line {line}: {who}: {}: {}", inv.field, inv.message));

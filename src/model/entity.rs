@@ -47,6 +47,26 @@ pub enum EntityKind {
     Order,
 }
 
+/// Calls `$f::<R>(args)` with `R` the record type of `$kind`.
+macro_rules! per_kind {
+    ($kind:expr, $f:ident($($arg:expr),*)) => {
+        match $kind {
+            EntityKind::Account => $f::<Account>($($arg),*),
+            EntityKind::Contact => $f::<Contact>($($arg),*),
+            EntityKind::Lead => $f::<Lead>($($arg),*),
+            EntityKind::Opportunity => $f::<Opportunity>($($arg),*),
+            EntityKind::Product => $f::<Product>($($arg),*),
+            EntityKind::Quote => $f::<Quote>($($arg),*),
+            EntityKind::QuoteLine => $f::<QuoteLine>($($arg),*),
+            EntityKind::Activity => $f::<Activity>($($arg),*),
+            EntityKind::Event => $f::<Event>($($arg),*),
+            EntityKind::User => $f::<User>($($arg),*),
+            EntityKind::Territory => $f::<Territory>($($arg),*),
+            EntityKind::Order => $f::<Order>($($arg),*),
+        }
+    };
+}
+
 impl EntityKind {
     /// All kinds, in the order exports and backups use.
     pub const ALL: [Self; 12] = [
@@ -135,7 +155,7 @@ impl EntityKind {
     /// names, no control characters, sizes), so the laptop and the server refuse the same.
     pub fn check(self, fields: &Fields, old: Option<&Fields>, ctx: &Context) -> Result<Checked, Invalid> {
         self.check_shape(fields, false)?;
-        self.check_typed(fields, old, ctx)
+        per_kind!(self, check(fields, old, ctx))
     }
 
     /// [`EntityKind::check`] for a record pushed by a client of record schema `schema`:
@@ -147,7 +167,7 @@ impl EntityKind {
         old: Option<&Fields>,
         ctx: &Context,
         schema: u32,
-    ) -> Result<Checked, Invalid> {
+    ) -> Result<(), Invalid> {
         let newer = schema > SCHEMA;
         self.check_shape(fields, newer)?;
         if newer {
@@ -157,9 +177,9 @@ impl EntityKind {
                 .filter(|(k, _)| known.contains(k))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            return self.check_typed(&only, old, ctx);
+            return per_kind!(self, validate_typed(&only, old, ctx));
         }
-        self.check_typed(fields, old, ctx)
+        per_kind!(self, validate_typed(fields, old, ctx))
     }
 
     /// The checks every kind shares: field names (known to this kind unless
@@ -181,41 +201,25 @@ impl EntityKind {
         super::validate::record_size(fields)
     }
 
-    fn check_typed(self, fields: &Fields, old: Option<&Fields>, ctx: &Context) -> Result<Checked, Invalid> {
-        match self {
-            Self::Account => check::<Account>(fields, old, ctx),
-            Self::Contact => check::<Contact>(fields, old, ctx),
-            Self::Lead => check::<Lead>(fields, old, ctx),
-            Self::Opportunity => check::<Opportunity>(fields, old, ctx),
-            Self::Product => check::<Product>(fields, old, ctx),
-            Self::Quote => check::<Quote>(fields, old, ctx),
-            Self::QuoteLine => check::<QuoteLine>(fields, old, ctx),
-            Self::Activity => check::<Activity>(fields, old, ctx),
-            Self::Event => check::<Event>(fields, old, ctx),
-            Self::User => check::<User>(fields, old, ctx),
-            Self::Territory => check::<Territory>(fields, old, ctx),
-            Self::Order => check::<Order>(fields, old, ctx),
-        }
+    /// [`EntityKind::check`] without its result: whether the fields pass (the
+    /// normalised fields are not built).
+    pub fn validate(self, fields: &Fields, old: Option<&Fields>, ctx: &Context) -> Result<(), Invalid> {
+        self.check_shape(fields, false)?;
+        per_kind!(self, validate_typed(fields, old, ctx))
     }
 
     /// Reads the indexable parts of stored fields without validating them (used when
     /// removing index entries and by the index check).
     #[must_use]
-    pub fn describe(self, fields: &Fields) -> Option<Checked> {
-        match self {
-            Self::Account => describe::<Account>(fields),
-            Self::Contact => describe::<Contact>(fields),
-            Self::Lead => describe::<Lead>(fields),
-            Self::Opportunity => describe::<Opportunity>(fields),
-            Self::Product => describe::<Product>(fields),
-            Self::Quote => describe::<Quote>(fields),
-            Self::QuoteLine => describe::<QuoteLine>(fields),
-            Self::Activity => describe::<Activity>(fields),
-            Self::Event => describe::<Event>(fields),
-            Self::User => describe::<User>(fields),
-            Self::Territory => describe::<Territory>(fields),
-            Self::Order => describe::<Order>(fields),
-        }
+    pub fn describe(self, fields: &Fields) -> Option<Described> {
+        per_kind!(self, describe(fields))
+    }
+
+    /// The fields as [`EntityKind::check`] would normalise them, without checking them
+    /// (`None` when a value has the wrong type).
+    #[must_use]
+    pub fn normalised(self, fields: &Fields) -> Option<Fields> {
+        per_kind!(self, normalised(fields))
     }
 
     /// The links of stored fields, read without validating them: what
@@ -223,20 +227,7 @@ impl EntityKind {
     /// sync server reads the links of every pushed create).
     #[must_use]
     pub fn links(self, fields: &Fields) -> Option<Vec<Link>> {
-        match self {
-            Self::Account => links_of::<Account>(fields),
-            Self::Contact => links_of::<Contact>(fields),
-            Self::Lead => links_of::<Lead>(fields),
-            Self::Opportunity => links_of::<Opportunity>(fields),
-            Self::Product => links_of::<Product>(fields),
-            Self::Quote => links_of::<Quote>(fields),
-            Self::QuoteLine => links_of::<QuoteLine>(fields),
-            Self::Activity => links_of::<Activity>(fields),
-            Self::Event => links_of::<Event>(fields),
-            Self::User => links_of::<User>(fields),
-            Self::Territory => links_of::<Territory>(fields),
-            Self::Order => links_of::<Order>(fields),
-        }
+        per_kind!(self, links_of(fields))
     }
 }
 
@@ -362,17 +353,32 @@ impl Index {
     }
 }
 
-/// A record after checking: normalised fields and what to index.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Checked {
-    /// The normalised fields.
-    pub fields: Fields,
+/// What a record is linked, indexed and named by, read from its fields.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Described {
     /// Relations to check and index.
     pub links: Vec<Link>,
     /// Secondary index values.
     pub indexes: Vec<(Index, String)>,
     /// The name people refer to the record by.
     pub title: String,
+}
+
+/// A record after checking: normalised fields, and what it is linked, indexed and named
+/// by (read through it: `checked.links`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checked {
+    /// The normalised fields.
+    pub fields: Fields,
+    /// Links, index values and title.
+    pub described: Described,
+}
+
+impl std::ops::Deref for Checked {
+    type Target = Described;
+    fn deref(&self) -> &Described {
+        &self.described
+    }
 }
 
 /// Implemented by every entity.
@@ -407,28 +413,49 @@ fn parse<R: Record>(fields: &Fields) -> Result<R, Invalid> {
     })
 }
 
-fn check<R: Record>(fields: &Fields, old: Option<&Fields>, ctx: &Context) -> Result<Checked, Invalid> {
+/// The record of `fields`, checked and normalised against `old`.
+fn checked<R: Record>(fields: &Fields, old: Option<&Fields>, ctx: &Context) -> Result<R, Invalid> {
     let mut record: R = parse(fields)?;
     let old: Option<R> = old.and_then(|o| parse(o).ok());
     record.check(old.as_ref(), ctx)?;
-    Ok(summarise(&record))
+    Ok(record)
 }
 
-fn describe<R: Record>(fields: &Fields) -> Option<Checked> {
-    parse::<R>(fields).ok().map(|r| summarise(&r))
+fn check<R: Record>(fields: &Fields, old: Option<&Fields>, ctx: &Context) -> Result<Checked, Invalid> {
+    let record: R = checked(fields, old, ctx)?;
+    Ok(Checked {
+        fields: fields_of(&record),
+        described: described(&record),
+    })
+}
+
+fn validate_typed<R: Record>(fields: &Fields, old: Option<&Fields>, ctx: &Context) -> Result<(), Invalid> {
+    checked::<R>(fields, old, ctx).map(drop)
+}
+
+fn describe<R: Record>(fields: &Fields) -> Option<Described> {
+    parse::<R>(fields).ok().map(|r| described(&r))
+}
+
+fn normalised<R: Record>(fields: &Fields) -> Option<Fields> {
+    parse::<R>(fields).ok().map(|r| fields_of(&r))
 }
 
 fn links_of<R: Record>(fields: &Fields) -> Option<Vec<Link>> {
     parse::<R>(fields).ok().map(|r| r.links())
 }
 
-fn summarise<R: Record>(record: &R) -> Checked {
-    let fields = match serde_json::to_value(record) {
+/// A record's fields in their stored form. Writing them out costs more than all the
+/// rest a check does, so only a write (which stores them) asks for them.
+fn fields_of<R: Record>(record: &R) -> Fields {
+    match serde_json::to_value(record) {
         Ok(serde_json::Value::Object(map)) => map,
         _ => Fields::new(),
-    };
-    Checked {
-        fields,
+    }
+}
+
+fn described<R: Record>(record: &R) -> Described {
+    Described {
         links: record.links(),
         indexes: record.indexes(),
         title: record.title(),
@@ -451,8 +478,8 @@ impl EntityKind {
             Self::ALL_BY_TAG
                 .iter()
                 .map(|k| {
-                    k.describe(&Fields::new())
-                        .map(|c| c.fields.keys().cloned().collect())
+                    k.normalised(&Fields::new())
+                        .map(|fields| fields.keys().cloned().collect())
                         .unwrap_or_default()
                 })
                 .collect()

@@ -56,13 +56,13 @@ pub fn value_of(key: &[u8]) -> Option<&[u8]> {
 }
 
 /// Every index entry of one record version: (tree position, key).
-pub fn entries(kind: EntityKind, id: Id, checked: &crate::model::entity::Checked) -> Vec<(usize, Vec<u8>)> {
-    let mut out = Vec::with_capacity(checked.links.len() + checked.indexes.len() + 1);
-    for l in &checked.links {
+pub fn entries(kind: EntityKind, id: Id, described: &crate::model::entity::Described) -> Vec<(usize, Vec<u8>)> {
+    let mut out = Vec::with_capacity(described.links.len() + described.indexes.len() + 1);
+    for l in &described.links {
         out.push((super::IDX_PARENT, parent(l.id, kind, id)));
     }
-    out.push((super::IDX_TITLE, valued(kind, &title_value(&checked.title), id)));
-    for (index, value) in &checked.indexes {
+    out.push((super::IDX_TITLE, valued(kind, &title_value(&described.title), id)));
+    for (index, value) in &described.indexes {
         out.push((super::index_pos(*index), valued(kind, value, id)));
     }
     out

@@ -12,7 +12,7 @@ use super::conflict::{self, LocalConflict};
 use super::held;
 use super::meta::{K_DEVICE, K_LAST_HLC, counter_key, parse_hlc, parse_u64};
 use super::{CONFLICTS, HELD, META, OUTBOX, Store, StoreError, Stored, entity_pos};
-use crate::model::entity::{Checked, Context};
+use crate::model::entity::{Checked, Context, Described};
 use crate::model::{EntityKind, Fields, Hlc, Id, ReplicaId};
 use crate::protocol::{CREATED, Change, ChangeOp, Conflict, ConflictKind, DELETED};
 
@@ -289,8 +289,8 @@ impl Tx<'_> {
     }
 
     /// Every link must point at a record that exists and is not in the trash.
-    fn check_links(&self, index: usize, checked: &Checked, old: Option<&Checked>) -> TxResult<()> {
-        for l in &checked.links {
+    fn check_links(&self, index: usize, new: &Described, old: Option<&Described>) -> TxResult<()> {
+        for l in &new.links {
             if old.is_some_and(|o| o.links.contains(l)) {
                 continue;
             }

@@ -136,7 +136,7 @@ pub fn adopt(store: &Store, who: &Person) -> Result<usize, SyncError> {
 fn fits(store: &Store, kind: EntityKind, fields: &Fields, login: &str) -> bool {
     let mut f = fields.clone();
     f.insert("owner".into(), json!(login));
-    kind.check(&f, Some(fields), store.context()).is_ok()
+    kind.validate(&f, Some(fields), store.context()).is_ok()
 }
 
 /// Meta key: set once owners were checked against the server's users (then again only
