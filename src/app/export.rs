@@ -362,7 +362,15 @@ impl App {
     /// (for a few records, a lookup a row). Counting a big kind would walk it all.
     fn preload_names(&self, kind: EntityKind, names: &mut Names) {
         let few = self.store.count_at_most(kind, PRELOAD_ABOVE);
-        names.preload_links(self, kind, if few < PRELOAD_ABOVE { few } else { usize::MAX / 4 });
+        names.preload_links(
+            self,
+            kind,
+            if few < PRELOAD_ABOVE {
+                few
+            } else {
+                crate::app::view::ALL_ROWS
+            },
+        );
     }
 
     /// CSV straight from the stored records: the cells [`Sink`] writes for

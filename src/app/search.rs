@@ -219,7 +219,7 @@ impl App {
         let mut names = Names::default();
         for (i, kind) in kinds.iter().enumerate() {
             // Every record of the kind is read: so is every name it links to.
-            names.preload_links(self, *kind, usize::MAX / 4);
+            names.preload_links(self, *kind, crate::app::view::ALL_ROWS);
             let first = index.items.len();
             // Sort keys: titles trimmed and lower case (past 4 GB of them, empty).
             let mut titles = super::texts::Texts::default();

@@ -60,17 +60,41 @@ impl Names {
             return;
         }
         self.loaded.push(target);
-        // At most twice as many names as rows: beyond that, looking up the links one by
-        // one reads less (the names read so far stay cached).
         let keys = super::kinds::title_keys(target);
-        let limit = rows.saturating_mul(2).max(1_000);
-        for (id, fields) in app.store.live_picked(target, &keys).take(limit).flatten() {
-            let title = super::kinds::title_of(target, &fields);
-            if title.trim().is_empty() {
-                self.cache.insert(id, &id.short());
-            } else {
-                self.cache.insert(id, &title);
+        if rows < ALL_ROWS {
+            // At most twice as many names as rows: beyond that, looking up the links one
+            // by one reads less (the names read so far stay cached).
+            let limit = rows.saturating_mul(2).max(1_000);
+            for (id, fields) in app.store.live_picked(target, &keys).take(limit).flatten() {
+                keep_name(target, &mut self.cache, id, &fields);
             }
+            return;
+        }
+        // Every name: the upper half of the ids is read on a second thread (a cold
+        // store's pages are read and decoded as they are reached: the two halves take
+        // the two cores). A name that does not read is looked up again when needed.
+        let Ok(Some(middle)) = app.store.middle_id(target) else {
+            for (id, fields) in app.store.live_picked(target, &keys).flatten() {
+                keep_name(target, &mut self.cache, id, &fields);
+            }
+            return;
+        };
+        let upper = std::thread::scope(|scope| {
+            let upper = scope.spawn(|| {
+                let mut names = NameTable::default();
+                for (id, fields) in app.store.live_picked_in(target, &keys, middle..).flatten() {
+                    keep_name(target, &mut names, id, &fields);
+                }
+                names
+            });
+            for (id, fields) in app.store.live_picked_in(target, &keys, ..middle).flatten() {
+                keep_name(target, &mut self.cache, id, &fields);
+            }
+            upper.join()
+        });
+        match upper {
+            Ok(names) => self.cache.extend(names),
+            Err(panic) => std::panic::resume_unwind(panic),
         }
     }
 
@@ -83,10 +107,24 @@ impl Names {
     }
 }
 
-/// Names by id, all in one buffer ([`super::texts::Texts`]).
+/// Keeps the title of a record of `kind` (its short id when it has none).
+fn keep_name(kind: EntityKind, cache: &mut NameTable, id: Id, fields: &crate::model::Fields) {
+    let title = super::kinds::title_of(kind, fields);
+    if title.trim().is_empty() {
+        cache.insert(id, &id.short());
+    } else {
+        cache.insert(id, &title);
+    }
+}
+
+/// [`Names::preload_links`]'s `rows` for "every record": each linked kind is read whole.
+pub(crate) const ALL_ROWS: usize = usize::MAX / 4;
+
+/// Names by id, all in one buffer ([`super::texts::Texts`]). Ids are hashed with
+/// foldhash (seeded per table): an export looks up a name for every row.
 #[derive(Default)]
 struct NameTable {
-    at: HashMap<Id, u32>,
+    at: HashMap<Id, u32, foldhash::fast::RandomState>,
     names: super::texts::Texts,
 }
 
@@ -102,6 +140,13 @@ impl NameTable {
             && let Some(i) = self.names.push(name)
         {
             slot.insert(i);
+        }
+    }
+
+    /// Keeps the names of `other` too (a name already kept stays).
+    fn extend(&mut self, other: Self) {
+        for (id, i) in other.at {
+            self.insert(id, other.names.get(i));
         }
     }
 }
@@ -494,5 +539,58 @@ mod tests {
             }
         }
         assert!(seen > 100, "{seen} records compared");
+    }
+
+    /// Every name, read in two halves on two threads, is the name one lookup gives: the
+    /// first, the last, the record at the middle id and a trashed one (which is not
+    /// kept); and a kind of one record is read whole.
+    #[test]
+    fn every_name_read_in_two_halves_is_the_one_a_lookup_gives() {
+        let dir = tempfile::tempdir().expect("dir");
+        let app = App::open(dir.path()).expect("open");
+        let add = |name: &str| {
+            let mut f = crate::model::Fields::new();
+            f.insert("name".into(), Value::String(name.into()));
+            let create = Mutation::create(EntityKind::Account, f);
+            let id = create.id;
+            app.store.commit(&[create]).expect("add");
+            id
+        };
+        let only = add("Only GmbH");
+        let mut names = Names::default();
+        names.preload_links(&app, EntityKind::Contact, ALL_ROWS);
+        assert_eq!(names.cache.get(only), Some("Only GmbH"), "one record: read whole");
+        let ids: Vec<Id> = (0..60).map(|n| add(&format!("Account {n}"))).collect();
+        let middle = app
+            .store
+            .middle_id(EntityKind::Account)
+            .expect("read")
+            .expect("a middle");
+        let trashed = ids[7];
+        app.store
+            .commit(&[Mutation {
+                kind: EntityKind::Account,
+                id: trashed,
+                op: Op::Delete,
+            }])
+            .expect("trash");
+        let mut names = Names::default();
+        names.preload_links(&app, EntityKind::Contact, ALL_ROWS);
+        assert!(names.loaded.contains(&EntityKind::Account));
+        let mut below = 0;
+        for item in app.store.live(EntityKind::Account) {
+            let (id, _) = item.expect("read");
+            below += usize::from(id.as_bytes().as_slice() < middle.as_slice());
+            assert_eq!(
+                names.cache.get(id),
+                Some(Names::default().title(&app, EntityKind::Account, id).as_str()),
+                "{id}"
+            );
+        }
+        assert!(
+            below > 0 && below < 61,
+            "both halves hold records: {below} below the middle"
+        );
+        assert_eq!(names.cache.get(trashed), None, "a trashed record's name is not kept");
     }
 }

@@ -405,8 +405,19 @@ impl Store {
         kind: EntityKind,
         keys: &'a [&'a str],
     ) -> impl Iterator<Item = Result<(Id, crate::model::Fields), StoreError>> + 'a {
+        self.live_picked_in(kind, keys, ..)
+    }
+
+    /// [`Store::live_picked`] of the records whose ids fall in `ids` (as key bytes, see
+    /// [`Store::middle_id`]).
+    pub fn live_picked_in<'a>(
+        &'a self,
+        kind: EntityKind,
+        keys: &'a [&'a str],
+        ids: impl std::ops::RangeBounds<[u8; 16]>,
+    ) -> impl Iterator<Item = Result<(Id, crate::model::Fields), StoreError>> + 'a {
         use serde::de::DeserializeSeed;
-        self.entity_tree(kind).iter().filter_map(move |item| {
+        self.entity_tree(kind).range(ids).filter_map(move |item| {
             let decoded = item.map_err(StoreError::from).and_then(|(k, v)| {
                 let id = Id::from_slice(&k).ok_or_else(|| StoreError::Corrupt("record key".into()))?;
                 let mut de = serde_json::Deserializer::from_slice(&v);
@@ -421,6 +432,22 @@ impl Store {
                 Err(e) => Some(Err(e)),
             }
         })
+    }
+
+    /// The id halfway between the first and the last record of a kind (as a number),
+    /// to read the kind in two halves on two threads: records are keyed by id, and
+    /// ids made one after another (UUIDv7) spread evenly enough. `None` for a kind of
+    /// fewer than two records.
+    pub fn middle_id(&self, kind: EntityKind) -> Result<Option<[u8; 16]>, StoreError> {
+        let tree = self.entity_tree(kind);
+        let number = |key: Option<(sled::IVec, sled::IVec)>| {
+            key.and_then(|(k, _)| <[u8; 16]>::try_from(k.as_ref()).ok())
+                .map(u128::from_be_bytes)
+        };
+        let (Some(first), Some(last)) = (number(tree.first()?), number(tree.last()?)) else {
+            return Ok(None);
+        };
+        Ok((last > first).then(|| (first + (last - first) / 2).to_be_bytes()))
     }
 
     /// As [`Store::live_fields`], collected, in key order, with the decoding spread over

@@ -308,7 +308,7 @@ pub fn load(
     let total = app.count(kind);
     let mut names = NameCache::default();
     // The whole list is read: so is every name it links to.
-    names.names.preload_links(app, kind, usize::MAX / 4);
+    names.names.preload_links(app, kind, crate::app::view::ALL_ROWS);
     let mut rows = Vec::with_capacity(total);
     let mut hay = Haystacks::default();
     for (i, item) in app.live(kind).enumerate() {
