@@ -39,6 +39,51 @@ fn import_reports_every_bad_row_and_imports_nothing() {
     assert_eq!(env.json(&["account", "list"]), serde_json::json!([]));
 }
 
+/// A file of many parts (`store::WRITE_BATCH` rows each) is written part by part while
+/// the next rows are read: a bad row after several parts were written leaves nothing,
+/// nothing staged and nothing to sync; the same file without it imports every row once.
+#[test]
+fn a_bad_row_after_parts_were_written_leaves_nothing_and_the_good_file_imports_whole() {
+    let env = Env::new();
+    env.ok(&["account", "add", "--name", "Acme GmbH"]);
+    let rows = 5 * outpost::store::WRITE_BATCH + 17;
+    let file = |bad_row: Option<usize>| {
+        let mut text = String::from("first_name,last_name,email,account\n");
+        for n in 0..rows {
+            let email = if Some(n) == bad_row {
+                "not an e-mail".to_string()
+            } else {
+                format!("p{n}@acme.example")
+            };
+            text.push_str(&format!("P{n},Person,{email},Acme GmbH\n"));
+        }
+        text
+    };
+    let bad = env.write("bad.csv", &file(Some(rows - 3)));
+    let err = env.fails(&["import", "contacts", s(&bad)], 3);
+    assert!(err.contains(&format!("row {}, column email:", rows - 1)), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert_eq!(env.json(&["contact", "list"]), serde_json::json!([]));
+    let store = outpost::store::Store::open(&env.data()).expect("open");
+    assert_eq!(store.staged_len(), 0, "nothing left staged");
+    assert_eq!(store.outbox_len(), 1, "only the account waits to be sent");
+    drop(store);
+    let good = env.write("good.csv", &file(None));
+    let out = env.ok(&["import", "contacts", s(&good)]);
+    assert!(out.contains(&format!("create {rows}, update 0")), "{out}");
+    let list = env.json(&["contact", "list"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(rows));
+    assert!(
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .all(|c| c["account_name"] == "Acme GmbH")
+    );
+    let store = outpost::store::Store::open(&env.data()).expect("open");
+    assert_eq!(store.staged_len(), 0);
+    assert_eq!(store.outbox_len(), rows + 1, "every row once, and the account");
+}
+
 #[test]
 fn import_map_skip_and_dry_run() {
     let env = Env::new();
