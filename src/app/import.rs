@@ -353,262 +353,270 @@ impl App {
                 }
                 Ok::<(), (Vec<usize>, crate::store::StoreError)>(())
             });
-            for (i, record) in reader.records().enumerate() {
-                let row = i + 2;
-                rows += 1;
-                let record = match record {
-                    Ok(r) => r,
-                    Err(e) => {
-                        errors.push(format!("row {row}: {}", csv_error(&e)));
-                        continue;
-                    }
-                };
-                let mut values: Values = Vec::new();
-                let mut given_id: Option<&str> = None;
-                for (n, (col, target)) in record.iter().zip(&targets).enumerate() {
-                    let spec = match target {
-                        Target::Field(spec) => spec,
-                        Target::Id => {
-                            given_id = Some(col.trim()).filter(|c| !c.is_empty());
+            // The rows are read in a closure of their own, so that a read error, too,
+            // returns here, where the parts are discarded once the writer stopped.
+            let read_rows = (|| -> Result<(), AppError> {
+                for (i, record) in reader.records().enumerate() {
+                    let row = i + 2;
+                    rows += 1;
+                    let record = match record {
+                        Ok(r) => r,
+                        Err(e) => {
+                            errors.push(format!("row {row}: {}", csv_error(&e)));
                             continue;
                         }
-                        Target::Skip => continue,
                     };
-                    if let Some(c) = col.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
-                        errors.push(format!(
-                            "row {row}, column '{}': control character U+{:04X} in the text; remove it",
-                            headers.get(n).map_or("", String::as_str),
-                            u32::from(c)
-                        ));
-                        continue;
-                    }
-                    let col = if opts.raw {
-                        col
-                    } else {
-                        super::export::unescape_cell(col)
-                    };
-                    match values.iter_mut().find(|(s, _)| s.json == spec.json) {
-                        Some((_, texts)) if matches!(spec.ty, spec::Ty::List | spec::Ty::Ref(_)) => {
-                            texts.push(col.to_string())
-                        }
-                        Some((_, texts)) => {
-                            if texts.iter().all(|t| t.trim().is_empty()) {
-                                *texts = vec![col.to_string()];
-                            }
-                        }
-                        None => values.push((spec, vec![col.to_string()])),
-                    }
-                }
-                let column = |field: &str| -> String {
-                    let flag_or_json = spec::specs(kind)
-                        .iter()
-                        .find(|s| s.flag == field || s.json == field)
-                        .map_or(field, |s| s.json);
-                    columns_of
-                        .get(flag_or_json)
-                        .map_or_else(|| field.to_string(), |c| (*c).to_string())
-                };
-                // A reference may come from several columns (`account_id`, `account_name`):
-                // the first one that names a record wins.
-                for (spec, texts) in &mut values {
-                    if let spec::Ty::Ref(k) = spec.ty {
-                        let candidates: Vec<String> = texts.iter().filter(|t| !t.trim().is_empty()).cloned().collect();
-                        let chosen = candidates
-                            .iter()
-                            .find(|t| {
-                                refs.entry((k, (*t).clone()))
-                                    .or_insert_with(|| self.resolve(k, t).map_err(|e| e.to_string()))
-                                    .is_ok()
-                            })
-                            .or(candidates.first())
-                            .cloned()
-                            .unwrap_or_default();
-                        *texts = vec![chosen];
-                    }
-                }
-                // Blank cells of a matched row leave the field as it is.
-                let blank: Vec<&'static str> = values
-                    .iter()
-                    .filter(|(_, texts)| texts.iter().all(|t| t.trim().is_empty()))
-                    .map(|(spec, _)| spec.json)
-                    .collect();
-                let built = super::input::build(&values, now, locale, &mut |k, r| {
-                    refs.entry((k, r.to_string()))
-                        .or_insert_with(|| self.resolve(k, r).map_err(|e| e.to_string()))
-                        .clone()
-                });
-                let fields = match built {
-                    Ok(f) => f,
-                    Err(e) => {
-                        errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
-                        continue;
-                    }
-                };
-                // Which existing record this row is: by id, else by natural key.
-                let mut new_id = None;
-                let mut matched: Vec<Id> = Vec::new();
-                if let Some(text) = given_id {
-                    let Ok(id) = text.parse::<Id>() else {
-                        errors.push(format!(
-                            "row {row}, column {id_column}: '{text}' is not an outpost id; skip the column with --map '{id_column}='"
-                        ));
-                        continue;
-                    };
-                    match self.store.get(kind, id)? {
-                        Some(s) if s.deleted => {
-                            errors.push(format!(
-                                "row {row}, column {id_column}: {kind} {id} is in the trash; restore it first (`outpost trash restore {id}`) or skip the column with --map '{id_column}='"
-                            ));
-                            continue;
-                        }
-                        Some(_) => matched.push(id),
-                        None => {
-                            if let Some(other) = self.kind_of(id)? {
-                                errors.push(format!(
-                                    "row {row}, column {id_column}: {id} is the id of {} {other}, not of {}",
-                                    if other.name().starts_with(['a', 'e', 'i', 'o', 'u']) {
-                                        "an"
-                                    } else {
-                                        "a"
-                                    },
-                                    kind.plural()
-                                ));
+                    let mut values: Values = Vec::new();
+                    let mut given_id: Option<&str> = None;
+                    for (n, (col, target)) in record.iter().zip(&targets).enumerate() {
+                        let spec = match target {
+                            Target::Field(spec) => spec,
+                            Target::Id => {
+                                given_id = Some(col.trim()).filter(|c| !c.is_empty());
                                 continue;
                             }
-                            new_id = Some(id);
-                        }
-                    }
-                }
-                let by_id = !matched.is_empty();
-                let (emails, name) = natural_key(kind, &fields);
-                if matched.is_empty() {
-                    matched = existing.matches(&emails, name.as_ref());
-                }
-                // Two rows of one file must not be the same record: the same natural key (for
-                // rows not matched by id: two records may share a name) or the same record.
-                let own_keys: Vec<String> = if by_id {
-                    Vec::new()
-                } else if emails.is_empty() {
-                    name.iter().map(|n| format!("name {n}")).collect()
-                } else {
-                    emails.iter().map(|e| format!("e-mail {e}")).collect()
-                };
-                let twin = own_keys
-                    .iter()
-                    .find_map(|k| keys_seen.get(k).map(|r| (k.replace('\u{1f}', " "), *r)))
-                    .or_else(|| {
-                        matched
-                            .iter()
-                            .chain(&new_id)
-                            .find_map(|m| claimed.get(m).map(|r| (m.to_string(), *r)))
-                    });
-                if let Some((key, other)) = twin {
-                    errors.push(format!(
-                        "row {row}: the same {kind} as row {other} ({}); merge the two rows",
-                        key.trim()
-                    ));
-                    continue;
-                }
-                for k in own_keys {
-                    keys_seen.insert(k, row);
-                }
-                match matched.as_slice() {
-                    [] => {
-                        if opts.mode == ImportMode::Update {
+                            Target::Skip => continue,
+                        };
+                        if let Some(c) = col.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
                             errors.push(format!(
-                                "row {row}: matches no existing {kind}; --mode update only changes existing records"
+                                "row {row}, column '{}': control character U+{:04X} in the text; remove it",
+                                headers.get(n).map_or("", String::as_str),
+                                u32::from(c)
                             ));
                             continue;
                         }
-                        let mut fields = fields;
-                        if let Err(e) = self.complete_new(kind, &mut fields) {
-                            errors.push(format!("row {row}: {e}"));
-                            continue;
+                        let col = if opts.raw {
+                            col
+                        } else {
+                            super::export::unescape_cell(col)
+                        };
+                        match values.iter_mut().find(|(s, _)| s.json == spec.json) {
+                            Some((_, texts)) if matches!(spec.ty, spec::Ty::List | spec::Ty::Ref(_)) => {
+                                texts.push(col.to_string())
+                            }
+                            Some((_, texts)) => {
+                                if texts.iter().all(|t| t.trim().is_empty()) {
+                                    *texts = vec![col.to_string()];
+                                }
+                            }
+                            None => values.push((spec, vec![col.to_string()])),
                         }
-                        if kind != EntityKind::Quote
-                            && let Err(e) = kind.validate(&fields, None, self.store.context())
-                        {
+                    }
+                    let column = |field: &str| -> String {
+                        let flag_or_json = spec::specs(kind)
+                            .iter()
+                            .find(|s| s.flag == field || s.json == field)
+                            .map_or(field, |s| s.json);
+                        columns_of
+                            .get(flag_or_json)
+                            .map_or_else(|| field.to_string(), |c| (*c).to_string())
+                    };
+                    // A reference may come from several columns (`account_id`, `account_name`):
+                    // the first one that names a record wins.
+                    for (spec, texts) in &mut values {
+                        if let spec::Ty::Ref(k) = spec.ty {
+                            let candidates: Vec<String> =
+                                texts.iter().filter(|t| !t.trim().is_empty()).cloned().collect();
+                            let chosen = candidates
+                                .iter()
+                                .find(|t| {
+                                    refs.entry((k, (*t).clone()))
+                                        .or_insert_with(|| self.resolve(k, t).map_err(|e| e.to_string()))
+                                        .is_ok()
+                                })
+                                .or(candidates.first())
+                                .cloned()
+                                .unwrap_or_default();
+                            *texts = vec![chosen];
+                        }
+                    }
+                    // Blank cells of a matched row leave the field as it is.
+                    let blank: Vec<&'static str> = values
+                        .iter()
+                        .filter(|(_, texts)| texts.iter().all(|t| t.trim().is_empty()))
+                        .map(|(spec, _)| spec.json)
+                        .collect();
+                    let built = super::input::build(&values, now, locale, &mut |k, r| {
+                        refs.entry((k, r.to_string()))
+                            .or_insert_with(|| self.resolve(k, r).map_err(|e| e.to_string()))
+                            .clone()
+                    });
+                    let fields = match built {
+                        Ok(f) => f,
+                        Err(e) => {
                             errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
                             continue;
                         }
-                        let mut m = Mutation::create(kind, fields);
-                        if let Some(id) = new_id {
-                            m.id = id;
-                            claimed.insert(id, row);
-                        }
-                        created += 1;
-                        if errors.is_empty() && !opts.dry_run {
-                            creates.push(m);
-                            create_rows.push(row);
-                        }
-                        if stream && errors.is_empty() && creates.len() >= WRITE_BATCH {
-                            let part = (std::mem::take(&mut creates), std::mem::take(&mut create_rows));
-                            if to_writer.send(part).is_err() {
-                                // The writer stopped on an error: it is reported below.
-                                break;
-                            }
-                            staged_parts += 1;
-                        }
-                    }
-                    [one] => {
-                        claimed.insert(*one, row);
-                        if opts.mode == ImportMode::Create {
+                    };
+                    // Which existing record this row is: by id, else by natural key.
+                    let mut new_id = None;
+                    let mut matched: Vec<Id> = Vec::new();
+                    if let Some(text) = given_id {
+                        let Ok(id) = text.parse::<Id>() else {
                             errors.push(format!(
-                                "row {row}: matches existing {kind} '{}' ({one}); --mode create only adds new records",
-                                self.title(kind, *one)
+                                "row {row}, column {id_column}: '{text}' is not an outpost id; skip the column with --map '{id_column}='"
                             ));
                             continue;
-                        }
-                        let Some(stored) = self.store.get(kind, *one)? else {
-                            continue;
                         };
-                        let mut fields = fields;
-                        fields.retain(|k, _| !blank.contains(&k.as_str()));
-                        // An owner cell may name the user as a new row does (display name,
-                        // e-mail): compare and store the login, so a second run is unchanged.
-                        if let Err(e) = self.owner_to_login(&mut fields, crate::model::records::fields::shared::OWNER) {
-                            errors.push(format!("row {row}, column owner: {e}"));
-                            continue;
+                        match self.store.get(kind, id)? {
+                            Some(s) if s.deleted => {
+                                errors.push(format!(
+                                    "row {row}, column {id_column}: {kind} {id} is in the trash; restore it first (`outpost trash restore {id}`) or skip the column with --map '{id_column}='"
+                                ));
+                                continue;
+                            }
+                            Some(_) => matched.push(id),
+                            None => {
+                                if let Some(other) = self.kind_of(id)? {
+                                    errors.push(format!(
+                                        "row {row}, column {id_column}: {id} is the id of {} {other}, not of {}",
+                                        if other.name().starts_with(['a', 'e', 'i', 'o', 'u']) {
+                                            "an"
+                                        } else {
+                                            "a"
+                                        },
+                                        kind.plural()
+                                    ));
+                                    continue;
+                                }
+                                new_id = Some(id);
+                            }
                         }
-                        if kind == EntityKind::Opportunity {
-                            self.follow_stage_probability(*one, &mut fields)?;
-                        }
-                        let merged = merge_row(kind, &stored.fields, fields);
-                        let mut checked = match kind.check(&merged, Some(&stored.fields), self.store.context()) {
-                            Ok(c) => c,
-                            Err(e) => {
+                    }
+                    let by_id = !matched.is_empty();
+                    let (emails, name) = natural_key(kind, &fields);
+                    if matched.is_empty() {
+                        matched = existing.matches(&emails, name.as_ref());
+                    }
+                    // Two rows of one file must not be the same record: the same natural key (for
+                    // rows not matched by id: two records may share a name) or the same record.
+                    let own_keys: Vec<String> = if by_id {
+                        Vec::new()
+                    } else if emails.is_empty() {
+                        name.iter().map(|n| format!("name {n}")).collect()
+                    } else {
+                        emails.iter().map(|e| format!("e-mail {e}")).collect()
+                    };
+                    let twin = own_keys
+                        .iter()
+                        .find_map(|k| keys_seen.get(k).map(|r| (k.replace('\u{1f}', " "), *r)))
+                        .or_else(|| {
+                            matched
+                                .iter()
+                                .chain(&new_id)
+                                .find_map(|m| claimed.get(m).map(|r| (m.to_string(), *r)))
+                        });
+                    if let Some((key, other)) = twin {
+                        errors.push(format!(
+                            "row {row}: the same {kind} as row {other} ({}); merge the two rows",
+                            key.trim()
+                        ));
+                        continue;
+                    }
+                    for k in own_keys {
+                        keys_seen.insert(k, row);
+                    }
+                    match matched.as_slice() {
+                        [] => {
+                            if opts.mode == ImportMode::Update {
+                                errors.push(format!(
+                                    "row {row}: matches no existing {kind}; --mode update only changes existing records"
+                                ));
+                                continue;
+                            }
+                            let mut fields = fields;
+                            if let Err(e) = self.complete_new(kind, &mut fields) {
+                                errors.push(format!("row {row}: {e}"));
+                                continue;
+                            }
+                            if kind != EntityKind::Quote
+                                && let Err(e) = kind.validate(&fields, None, self.store.context())
+                            {
                                 errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
                                 continue;
                             }
-                        };
-                        dedupe_lists(kind, &mut checked.fields);
-                        let changed: Fields = checked
-                            .fields
-                            .into_iter()
-                            .filter(|(k, v)| stored.fields.get(k) != Some(v))
-                            .collect();
-                        if changed.is_empty() {
-                            unchanged += 1;
-                        } else {
-                            updates.push(Mutation::update(kind, *one, changed));
-                            update_rows.push(row);
+                            let mut m = Mutation::create(kind, fields);
+                            if let Some(id) = new_id {
+                                m.id = id;
+                                claimed.insert(id, row);
+                            }
+                            created += 1;
+                            if errors.is_empty() && !opts.dry_run {
+                                creates.push(m);
+                                create_rows.push(row);
+                            }
+                            if stream && errors.is_empty() && creates.len() >= WRITE_BATCH {
+                                let part = (std::mem::take(&mut creates), std::mem::take(&mut create_rows));
+                                if to_writer.send(part).is_err() {
+                                    // The writer stopped on an error: it is reported below.
+                                    break;
+                                }
+                                staged_parts += 1;
+                            }
+                        }
+                        [one] => {
+                            claimed.insert(*one, row);
+                            if opts.mode == ImportMode::Create {
+                                errors.push(format!(
+                                    "row {row}: matches existing {kind} '{}' ({one}); --mode create only adds new records",
+                                    self.title(kind, *one)
+                                ));
+                                continue;
+                            }
+                            let Some(stored) = self.store.get(kind, *one)? else {
+                                continue;
+                            };
+                            let mut fields = fields;
+                            fields.retain(|k, _| !blank.contains(&k.as_str()));
+                            // An owner cell may name the user as a new row does (display name,
+                            // e-mail): compare and store the login, so a second run is unchanged.
+                            if let Err(e) =
+                                self.owner_to_login(&mut fields, crate::model::records::fields::shared::OWNER)
+                            {
+                                errors.push(format!("row {row}, column owner: {e}"));
+                                continue;
+                            }
+                            if kind == EntityKind::Opportunity {
+                                self.follow_stage_probability(*one, &mut fields)?;
+                            }
+                            let merged = merge_row(kind, &stored.fields, fields);
+                            let mut checked = match kind.check(&merged, Some(&stored.fields), self.store.context()) {
+                                Ok(c) => c,
+                                Err(e) => {
+                                    errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
+                                    continue;
+                                }
+                            };
+                            dedupe_lists(kind, &mut checked.fields);
+                            let changed: Fields = checked
+                                .fields
+                                .into_iter()
+                                .filter(|(k, v)| stored.fields.get(k) != Some(v))
+                                .collect();
+                            if changed.is_empty() {
+                                unchanged += 1;
+                            } else {
+                                updates.push(Mutation::update(kind, *one, changed));
+                                update_rows.push(row);
+                            }
+                        }
+                        many => {
+                            let list: Vec<String> = many
+                                .iter()
+                                .take(5)
+                                .map(|id| format!("'{}' ({id})", self.title(kind, *id)))
+                                .collect();
+                            errors.push(format!(
+                                "row {row}: matches {} existing {}: {}; add an id column to say which",
+                                many.len(),
+                                kind.plural(),
+                                list.join(", ")
+                            ));
                         }
                     }
-                    many => {
-                        let list: Vec<String> = many
-                            .iter()
-                            .take(5)
-                            .map(|id| format!("'{}' ({id})", self.title(kind, *id)))
-                            .collect();
-                        errors.push(format!(
-                            "row {row}: matches {} existing {}: {}; add an id column to say which",
-                            many.len(),
-                            kind.plural(),
-                            list.join(", ")
-                        ));
-                    }
                 }
-            }
+                Ok(())
+            })();
             // Every part sent is written (or the writer stopped) before anything else.
             drop(to_writer);
             match writer.join() {
@@ -618,6 +626,12 @@ impl App {
                     return Err(commit_error(&where_, &part_rows, 0, e));
                 }
                 Err(panic) => std::panic::resume_unwind(panic),
+            }
+            if let Err(e) = read_rows {
+                if staged_parts > 0 {
+                    let _ = self.discard_staged_write();
+                }
+                return Err(e);
             }
             if !errors.is_empty() {
                 if staged_parts > 0 {

@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Bound;
 
 use serde_json::{Map, Value};
 
@@ -61,35 +62,33 @@ impl Names {
         }
         self.loaded.push(target);
         let keys = super::kinds::title_keys(target);
+        // Keeps the names of `ids`, at most `limit` of them.
+        let read = |cache: &mut NameTable, ids: (Bound<[u8; 16]>, Bound<[u8; 16]>), limit: usize| {
+            for (id, fields) in app.store.live_picked_in(target, &keys, ids).take(limit).flatten() {
+                keep_name(target, cache, id, &fields);
+            }
+        };
+        let all = (Bound::Unbounded, Bound::Unbounded);
         if rows < ALL_ROWS {
             // At most twice as many names as rows: beyond that, looking up the links one
             // by one reads less (the names read so far stay cached).
-            let limit = rows.saturating_mul(2).max(1_000);
-            for (id, fields) in app.store.live_picked(target, &keys).take(limit).flatten() {
-                keep_name(target, &mut self.cache, id, &fields);
-            }
+            read(&mut self.cache, all, rows.saturating_mul(2).max(1_000));
             return;
         }
         // Every name: the upper half of the ids is read on a second thread (a cold
         // store's pages are read and decoded as they are reached: the two halves take
         // the two cores). A name that does not read is looked up again when needed.
         let Ok(Some(middle)) = app.store.middle_id(target) else {
-            for (id, fields) in app.store.live_picked(target, &keys).flatten() {
-                keep_name(target, &mut self.cache, id, &fields);
-            }
+            read(&mut self.cache, all, usize::MAX);
             return;
         };
         let upper = std::thread::scope(|scope| {
             let upper = scope.spawn(|| {
                 let mut names = NameTable::default();
-                for (id, fields) in app.store.live_picked_in(target, &keys, middle..).flatten() {
-                    keep_name(target, &mut names, id, &fields);
-                }
+                read(&mut names, (Bound::Included(middle), Bound::Unbounded), usize::MAX);
                 names
             });
-            for (id, fields) in app.store.live_picked_in(target, &keys, ..middle).flatten() {
-                keep_name(target, &mut self.cache, id, &fields);
-            }
+            read(&mut self.cache, (Bound::Unbounded, Bound::Excluded(middle)), usize::MAX);
             upper.join()
         });
         match upper {

@@ -215,8 +215,9 @@ impl EntityKind {
         per_kind!(self, describe(fields))
     }
 
-    /// The fields as [`EntityKind::check`] would normalise them, without checking them
-    /// (`None` when a value has the wrong type).
+    /// The fields read as this kind's record and written back (defaults filled in,
+    /// every field the kind has), without the record's checks and clean-up (`None`
+    /// when a value has the wrong type): what [`EntityKind::field_names`] lists.
     #[must_use]
     pub fn normalised(self, fields: &Fields) -> Option<Fields> {
         per_kind!(self, normalised(fields))

@@ -51,7 +51,10 @@ pub fn wait_until_released(sled_dir: &Path) {
                 let _ = FileExt::unlock(&file);
                 return;
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && start.elapsed() < LONGEST_WAIT => {
+            // fs2's own test for "held by another handle" (EWOULDBLOCK here).
+            Err(e)
+                if e.raw_os_error() == fs2::lock_contended_error().raw_os_error() && start.elapsed() < LONGEST_WAIT =>
+            {
                 std::thread::sleep(Duration::from_millis(5));
             }
             Err(_) => return,
@@ -82,7 +85,7 @@ mod tests {
         wait_until_released(&dir.path().join("absent"));
         std::fs::File::open(dir.path().join("db"))
             .expect("db")
-            .try_lock()
+            .try_lock_exclusive()
             .expect("free");
     }
 }

@@ -435,9 +435,11 @@ impl Store {
     }
 
     /// The id halfway between the first and the last record of a kind (as a number),
-    /// to read the kind in two halves on two threads: records are keyed by id, and
-    /// ids made one after another (UUIDv7) spread evenly enough. `None` for a kind of
-    /// fewer than two records.
+    /// to read the kind in two halves on two threads. Records are keyed by id, and ids
+    /// (UUIDv7) are ordered by the time they were made, so these are halves of that
+    /// time: even for records made at a steady pace or in one go, uneven for a kind
+    /// made in bursts (then one thread reads most, no slower than one thread alone).
+    /// `None` for a kind of fewer than two records.
     pub fn middle_id(&self, kind: EntityKind) -> Result<Option<[u8; 16]>, StoreError> {
         let tree = self.entity_tree(kind);
         let number = |key: Option<(sled::IVec, sled::IVec)>| {

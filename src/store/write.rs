@@ -190,6 +190,13 @@ mod tests {
 
     use super::*;
 
+    /// Opens the sled database in `dir`, once the last handle to it has let go of its
+    /// lock (a moment after it drops).
+    fn open_again(dir: &std::path::Path) -> sled::Db {
+        crate::store::lock::wait_until_released(dir);
+        sled::Config::new().path(dir).open().expect("open")
+    }
+
     /// Every key and value of `tree`, in order.
     fn read_all(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
         tree.iter()
@@ -241,11 +248,7 @@ mod tests {
     #[test]
     fn ascending_batches_past_many_nodes_read_back_whole_after_a_reopen() {
         let dir = tempfile::tempdir().expect("dir");
-        let open = || {
-            // The last handle's lock goes a moment after it drops.
-            crate::store::lock::wait_until_released(dir.path());
-            sled::Config::new().path(dir.path()).open().expect("open")
-        };
+        let open = || open_again(dir.path());
         let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         {
             let db = open();
@@ -303,11 +306,7 @@ mod tests {
     #[test]
     fn sorted_runs_from_two_threads_beside_single_writes_read_back_whole_after_a_reopen() {
         let dir = tempfile::tempdir().expect("dir");
-        let open = || {
-            // The last handle's lock goes a moment after it drops.
-            crate::store::lock::wait_until_released(dir.path());
-            sled::Config::new().path(dir.path()).open().expect("open")
-        };
+        let open = || open_again(dir.path());
         // Thread t's keys end in t, so the threads' keys interleave in the tree without
         // overlapping.
         let key = |t: u8, n: u32| -> Vec<u8> { [&b"k"[..], &n.to_be_bytes()[..], &[t]].concat() };
@@ -382,11 +381,7 @@ mod tests {
     fn leaf_by_leaf_writes_match_a_model_through_every_way_in() {
         use sled::transaction::ConflictableTransactionError;
         let dir = tempfile::tempdir().expect("dir");
-        let open = || {
-            // The last handle's lock goes a moment after it drops.
-            crate::store::lock::wait_until_released(dir.path());
-            sled::Config::new().path(dir.path()).open().expect("open")
-        };
+        let open = || open_again(dir.path());
         let key = |n: u16| [&b"long/shared/prefix/"[..], &n.to_be_bytes()].concat();
         let ways = ["write_sorted", "transaction", "batch"];
         let mut models: Vec<BTreeMap<Vec<u8>, Vec<u8>>> = Vec::new();

@@ -342,9 +342,9 @@ fn due_held(store: &Store, retry_all: bool) -> Result<Vec<(EntityKind, Id)>, Syn
         };
         let parents = m
             .entity
-            .describe(&record.fields)
-            .map(|c| {
-                c.links
+            .links(&record.fields)
+            .map(|links| {
+                links
                     .iter()
                     .map(|l| (l.kind, l.id))
                     .filter(|k| held.contains(k))
