@@ -551,9 +551,13 @@ fn moves_offline(anna_first: bool, database: Option<&str>) {
         ["Prospecting", "Negotiation", "Closed Lost"],
         "anna first: {anna_first}: both moves in the history, ordered by time"
     );
-    let mut times: Vec<&str> = want.iter().map(|(_, t)| t.as_str()).collect();
-    times.sort_unstable();
-    assert_eq!(times, want.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>());
+    // As instants: a time on a whole second is written without its fraction
+    // ("…07Z" after "…07.056Z" as text).
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = want
+        .iter()
+        .map(|(_, t)| chrono::DateTime::parse_from_rfc3339(t).expect("an RFC 3339 time"))
+        .collect();
+    assert!(times.is_sorted(), "ordered by time: {want:?}");
     for l in [&tm.anna, &tm.ben, &tm.boss] {
         assert_eq!(history_of(l, "Nordic deal"), want, "anna first: {anna_first}");
         let deal = one(l, "opps");
