@@ -159,15 +159,14 @@ fn opp_move_follows_stage_probability_and_keeps_history() {
     assert!(env.ok(&["opp", "show", "Deal"]).contains("Budget frozen"));
     env.ok(&["opp", "move", "Deal", "Negotiation"]);
     assert!(env.json(&["opp", "show", "Deal"])[0]["loss_reason"].is_null());
-    let times: Vec<String> = env.json(&["opp", "show", "Deal"])[0]["stage_history"]
+    // As instants: a time on a whole second is written without its fraction.
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = env.json(&["opp", "show", "Deal"])[0]["stage_history"]
         .as_array()
         .expect("history")
         .iter()
-        .map(|h| h["at"].as_str().unwrap_or_default().to_string())
+        .map(|h| chrono::DateTime::parse_from_rfc3339(h["at"].as_str().unwrap_or_default()).expect("a time"))
         .collect();
-    let mut sorted = times.clone();
-    sorted.sort();
-    assert_eq!(times, sorted, "ordered by time");
+    assert!(times.is_sorted(), "ordered by time: {times:?}");
     let err = env.fails(&["opp", "move", "Deal", "Party"], 3);
     assert!(
         err.contains("unknown stage 'Party'") && err.contains("Closed Won"),
