@@ -104,10 +104,17 @@ pub fn adopt(store: &Store, who: &Person) -> Result<usize, SyncError> {
     })?;
     let mut muts = Vec::new();
     for kind in OWNED_KINDS {
-        for item in store.live(kind) {
-            let (id, stored) = item?;
+        // Only the owner is read of each record; a record to adopt is then read whole.
+        for item in store.live_picked(kind, &["owner"]) {
+            let (id, picked) = item?;
+            if !who.adopts(picked.get("owner").and_then(Value::as_str)) {
+                continue;
+            }
+            let Some(stored) = store.get(kind, id)? else {
+                continue;
+            };
             let owner = stored.fields.get("owner").and_then(Value::as_str);
-            if who.adopts(owner) && fits(store, kind, &stored.fields, &who.login) {
+            if !stored.deleted && who.adopts(owner) && fits(store, kind, &stored.fields, &who.login) {
                 let mut f = Fields::new();
                 f.insert("owner".into(), json!(who.login));
                 muts.push(Mutation::update(kind, id, f));
