@@ -72,10 +72,25 @@ impl Store {
         field: &str,
         pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
     ) -> Result<usize, StoreError> {
+        self.fold_into_creates_where(kinds, field, &|_, _| true, pick)
+    }
+
+    /// [`Store::fold_into_creates`] that reads only the records whose create gave
+    /// `field` a value `may_take` accepts (`None`: the create left it unset). A record
+    /// folds only while its field still holds the create's value, so a `pick` that
+    /// answers `None` for every record holding a value `may_take` refuses need not see
+    /// those records (adoption: the records somebody else owns).
+    pub fn fold_into_creates_where(
+        &self,
+        kinds: &[EntityKind],
+        field: &str,
+        may_take: &(dyn Fn(EntityKind, Option<&serde_json::Value>) -> bool + Sync),
+        pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
+    ) -> Result<usize, StoreError> {
         if !self.nothing_sent()? {
             return Ok(0);
         }
-        self.fold_into_creates_sharing(kinds, field, pick, &Folded::default())
+        self.fold_sharing_where(kinds, field, may_take, pick, &Folded::default())
     }
 
     /// [`Store::fold_into_creates`] for a push running beside it on another thread:
@@ -89,9 +104,20 @@ impl Store {
         pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
         folded: &Folded,
     ) -> Result<usize, StoreError> {
+        self.fold_sharing_where(kinds, field, &|_, _| true, pick, folded)
+    }
+
+    fn fold_sharing_where(
+        &self,
+        kinds: &[EntityKind],
+        field: &str,
+        may_take: &(dyn Fn(EntityKind, Option<&serde_json::Value>) -> bool + Sync),
+        pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
+        folded: &Folded,
+    ) -> Result<usize, StoreError> {
         // The push waits on `folded`: it hears the end even if the fold panics.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.fold_parts(kinds, field, pick, folded)
+            self.fold_parts(kinds, field, may_take, pick, folded)
         }));
         folded.finish(matches!(result, Ok(Ok(_))));
         result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
@@ -101,6 +127,7 @@ impl Store {
         &self,
         kinds: &[EntityKind],
         field: &str,
+        may_take: &(dyn Fn(EntityKind, Option<&serde_json::Value>) -> bool + Sync),
         pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
         shared: &Folded,
     ) -> Result<usize, StoreError> {
@@ -115,7 +142,7 @@ impl Store {
             scope.spawn(move || {
                 let mut from = first;
                 while !shared.stopped() {
-                    let read = self.fold_candidates(from, kinds, field, pick);
+                    let read = self.fold_candidates(from, kinds, field, may_take, pick);
                     let next = read.as_ref().ok().and_then(|part| part.next);
                     if to_write.send(read).is_err() {
                         return;
@@ -155,6 +182,7 @@ impl Store {
         from: u64,
         kinds: &[EntityKind],
         field: &str,
+        may_take: &dyn Fn(EntityKind, Option<&serde_json::Value>) -> bool,
         pick: &dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value>,
     ) -> Result<Part, StoreError> {
         let mut batch: Vec<Candidate> = Vec::new();
@@ -166,7 +194,7 @@ impl Store {
             last = <[u8; 8]>::try_from(k.as_ref()).ok().map(u64::from_be_bytes);
             let change: Change = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("outbox: {e}")))?;
             if kinds.contains(&change.entity)
-                && let Some(candidate) = self.fold_candidate(change, field, pick)?
+                && let Some(candidate) = self.fold_candidate(change, field, may_take, pick)?
             {
                 batch.push(candidate);
             }
@@ -186,9 +214,13 @@ impl Store {
         &self,
         change: Change,
         field: &str,
+        may_take: &dyn Fn(EntityKind, Option<&serde_json::Value>) -> bool,
         pick: &dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value>,
     ) -> Result<Option<Candidate>, StoreError> {
-        if !matches!(change.op, ChangeOp::Create { .. }) {
+        let ChangeOp::Create { fields } = &change.op else {
+            return Ok(None);
+        };
+        if !may_take(change.entity, fields.get(field)) {
             return Ok(None);
         }
         let Some(bytes) = self.entity_tree(change.entity).get(change.id.as_bytes())? else {

@@ -98,7 +98,9 @@ pub fn adopt(store: &Store, who: &Person) -> Result<usize, SyncError> {
     }
     // Records whose create was never sent take the owner inside that create.
     let login = json!(who.login);
-    let folded = store.fold_into_creates(&OWNED_KINDS, "owner", &|kind, stored| {
+    // Only records whose create left them to be adopted are read.
+    let may_take = |_: EntityKind, owner: Option<&Value>| who.adopts(owner.and_then(Value::as_str));
+    let folded = store.fold_into_creates_where(&OWNED_KINDS, "owner", &may_take, &|kind, stored| {
         let owner = stored.fields.get("owner").and_then(Value::as_str);
         (who.adopts(owner) && fits(store, kind, &stored.fields, &who.login)).then(|| login.clone())
     })?;
@@ -388,6 +390,29 @@ mod tests {
         assert_eq!(adopt(&store, &sara()).expect("again"), 0, "only once");
         let check = store.verify().expect("verify");
         assert!(check.ok(), "indexes follow the folded owner: {:?}", check.problems);
+    }
+
+    /// The fold reads only records whose create left them to be adopted; a record whose
+    /// create named somebody else and that was made unowned since is adopted all the
+    /// same, by a change of its own (its owner is no longer the create's).
+    #[test]
+    fn a_record_unowned_after_its_create_named_somebody_else_is_adopted_too() {
+        let dir = tempfile::tempdir().expect("temp");
+        let store = Store::open(dir.path()).expect("store");
+        let released = account("Released AB", Some("ben"));
+        let theirs = account("Ben's AB", Some("ben"));
+        store.commit(&[released.clone(), theirs.clone()]).expect("commit");
+        let mut f = Fields::new();
+        f.insert("owner".into(), json!(""));
+        store
+            .commit(&[Mutation::update(EntityKind::Account, released.id, f)])
+            .expect("unowned");
+        let before = store.outbox_len();
+        assert_eq!(adopt(&store, &sara()).expect("adopt"), 1);
+        assert_eq!(owner_of(&store, released.id), "sara");
+        assert_eq!(owner_of(&store, theirs.id), "ben");
+        assert_eq!(store.outbox_len(), before + 1, "a change of its own, not folded");
+        assert!(store.verify().expect("verify").ok());
     }
 
     #[test]
