@@ -90,7 +90,13 @@ impl Store {
         if !self.nothing_sent()? {
             return Ok(0);
         }
-        self.fold_sharing_where(kinds, field, may_take, pick, &Folded::default())
+        let fold = Fold {
+            kinds,
+            field,
+            may_take,
+            pick,
+        };
+        self.fold_sharing(&fold, &Folded::default())
     }
 
     /// [`Store::fold_into_creates`] for a push running beside it on another thread:
@@ -104,33 +110,23 @@ impl Store {
         pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
         folded: &Folded,
     ) -> Result<usize, StoreError> {
-        self.fold_sharing_where(kinds, field, &|_, _| true, pick, folded)
+        let fold = Fold {
+            kinds,
+            field,
+            may_take: &|_, _| true,
+            pick,
+        };
+        self.fold_sharing(&fold, folded)
     }
 
-    fn fold_sharing_where(
-        &self,
-        kinds: &[EntityKind],
-        field: &str,
-        may_take: &(dyn Fn(EntityKind, Option<&serde_json::Value>) -> bool + Sync),
-        pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
-        folded: &Folded,
-    ) -> Result<usize, StoreError> {
+    fn fold_sharing(&self, fold: &Fold<'_>, folded: &Folded) -> Result<usize, StoreError> {
         // The push waits on `folded`: it hears the end even if the fold panics.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.fold_parts(kinds, field, may_take, pick, folded)
-        }));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.fold_parts(fold, folded)));
         folded.finish(matches!(result, Ok(Ok(_))));
         result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     }
 
-    fn fold_parts(
-        &self,
-        kinds: &[EntityKind],
-        field: &str,
-        may_take: &(dyn Fn(EntityKind, Option<&serde_json::Value>) -> bool + Sync),
-        pick: &(dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
-        shared: &Folded,
-    ) -> Result<usize, StoreError> {
+    fn fold_parts(&self, fold: &Fold<'_>, shared: &Folded) -> Result<usize, StoreError> {
         // The next batch's candidates are read (decoded, picked) on a second thread while
         // this one writes the last batch; each batch checks its records again when it
         // writes, so reading ahead never overtakes a change.
@@ -142,7 +138,7 @@ impl Store {
             scope.spawn(move || {
                 let mut from = first;
                 while !shared.stopped() {
-                    let read = self.fold_candidates(from, kinds, field, may_take, pick);
+                    let read = self.fold_candidates(from, fold);
                     let next = read.as_ref().ok().and_then(|part| part.next);
                     if to_write.send(read).is_err() {
                         return;
@@ -162,7 +158,7 @@ impl Store {
                 if cache.is_none() && !part.candidates.is_empty() {
                     cache = Some(self.larger_cache(super::FOLD_CACHE_BYTES));
                 }
-                folded += self.fold_batch(&part.candidates, field)?;
+                folded += self.fold_batch(&part.candidates, fold.field)?;
                 if let Some(next) = part.next {
                     shared.advance(next - 1);
                 }
@@ -177,14 +173,7 @@ impl Store {
 
     /// The candidates among [`super::WRITE_BATCH`] outbox entries from sequence number `from`, and
     /// where the next batch starts (`None` at the end of the outbox).
-    fn fold_candidates(
-        &self,
-        from: u64,
-        kinds: &[EntityKind],
-        field: &str,
-        may_take: &dyn Fn(EntityKind, Option<&serde_json::Value>) -> bool,
-        pick: &dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value>,
-    ) -> Result<Part, StoreError> {
+    fn fold_candidates(&self, from: u64, fold: &Fold<'_>) -> Result<Part, StoreError> {
         let mut batch: Vec<Candidate> = Vec::new();
         let mut read = 0;
         let mut last = None;
@@ -193,8 +182,8 @@ impl Store {
             read += 1;
             last = <[u8; 8]>::try_from(k.as_ref()).ok().map(u64::from_be_bytes);
             let change: Change = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(format!("outbox: {e}")))?;
-            if kinds.contains(&change.entity)
-                && let Some(candidate) = self.fold_candidate(change, field, may_take, pick)?
+            if fold.kinds.contains(&change.entity)
+                && let Some(candidate) = self.fold_candidate(change, fold)?
             {
                 batch.push(candidate);
             }
@@ -210,27 +199,21 @@ impl Store {
     }
 
     /// The record of a create whose `field` may be folded, with the new value.
-    fn fold_candidate(
-        &self,
-        change: Change,
-        field: &str,
-        may_take: &dyn Fn(EntityKind, Option<&serde_json::Value>) -> bool,
-        pick: &dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value>,
-    ) -> Result<Option<Candidate>, StoreError> {
+    fn fold_candidate(&self, change: Change, fold: &Fold<'_>) -> Result<Option<Candidate>, StoreError> {
         let ChangeOp::Create { fields } = &change.op else {
             return Ok(None);
         };
-        if !may_take(change.entity, fields.get(field)) {
+        if !(fold.may_take)(change.entity, fields.get(fold.field)) {
             return Ok(None);
         }
         let Some(bytes) = self.entity_tree(change.entity).get(change.id.as_bytes())? else {
             return Ok(None);
         };
         let stored = super::decode(&bytes)?;
-        if stored.deleted || !still_the_creates(&stored, &change, field) {
+        if stored.deleted || !still_the_creates(&stored, &change, fold.field) {
             return Ok(None);
         }
-        Ok(pick(change.entity, &stored).map(|value| Candidate {
+        Ok((fold.pick)(change.entity, &stored).map(|value| Candidate {
             change,
             bytes,
             stored,
@@ -281,6 +264,15 @@ impl Store {
         });
         finish(result)
     }
+}
+
+/// What a fold writes: `field` of the records of `kinds` whose create's value of it
+/// `may_take` accepts, the value `pick` answers (see [`Store::fold_into_creates_where`]).
+struct Fold<'a> {
+    kinds: &'a [EntityKind],
+    field: &'a str,
+    may_take: &'a (dyn Fn(EntityKind, Option<&serde_json::Value>) -> bool + Sync),
+    pick: &'a (dyn Fn(EntityKind, &Stored) -> Option<serde_json::Value> + Sync),
 }
 
 /// The candidates of one part of the outbox, and where the next part starts (`None`
