@@ -133,8 +133,8 @@ fn an_older_stage_history_array_becomes_entries_and_shows_the_same_history() {
     assert_eq!(
         history,
         [
-            ("Prospecting".to_string(), "2026-01-05T10:00:00Z".to_string()),
-            ("Negotiation".to_string(), "2026-02-01T12:30:00Z".to_string()),
+            ("Prospecting".to_string(), "2026-01-05T10:00:00.000Z".to_string()),
+            ("Negotiation".to_string(), "2026-02-01T12:30:00.000Z".to_string()),
         ],
         "the same history, ordered by time"
     );

@@ -120,12 +120,25 @@ impl StageHistory {
                     let mut v = serde_json::to_value(c).unwrap_or_default();
                     if let Some(o) = v.as_object_mut() {
                         o.insert("id".into(), id.into());
+                        o.insert("at".into(), output_time(c.at).into());
                     }
                     v
                 })
                 .collect(),
         )
     }
+}
+
+/// A history time as output shows it: with milliseconds always, as `created_at` and
+/// `updated_at` are (chrono's own form drops a zero fraction, so a move on a whole
+/// second sorted as text after a later one), and with every digit a finer time has.
+fn output_time(at: DateTime<Utc>) -> String {
+    let form = if at.timestamp_subsec_nanos() % 1_000_000 == 0 {
+        chrono::SecondsFormat::Millis
+    } else {
+        chrono::SecondsFormat::AutoSi
+    };
+    at.to_rfc3339_opts(form, true)
 }
 
 fn text(c: &StageChange) -> String {
@@ -296,6 +309,38 @@ impl Record for Opportunity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Output times have milliseconds always, so they sort as text as they do as times;
+    /// a finer stored time keeps every digit.
+    #[test]
+    fn output_history_times_have_milliseconds_and_sort_as_text() {
+        let history = StageHistory::from_value(&serde_json::json!({
+            "a": {"stage": "Prospecting", "at": "2026-03-01T09:00:07Z"},
+            "b": {"stage": "Qualification", "at": "2026-03-01T09:00:07.056Z"},
+            "c": {"stage": "Proposal", "at": "2026-03-01T09:00:08.000123Z"},
+        }));
+        let out = history.to_output();
+        let times: Vec<&str> = out
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|e| e["at"].as_str().expect("a time"))
+            .collect();
+        assert_eq!(
+            times,
+            [
+                "2026-03-01T09:00:07.000Z",
+                "2026-03-01T09:00:07.056Z",
+                "2026-03-01T09:00:08.000123Z"
+            ]
+        );
+        let mut as_text = times.clone();
+        as_text.sort_unstable();
+        assert_eq!(as_text, times);
+        // The output reads back as the same history.
+        let back: Vec<StageChange> = serde_json::from_value(out).expect("entries");
+        assert_eq!(back, history.into_ordered());
+    }
 
     /// Reports read the history without its ids, in the order people read it: by time,
     /// then by id for entries of the same time, for the map and the legacy array alike.
