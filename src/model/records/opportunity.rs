@@ -133,7 +133,7 @@ impl StageHistory {
 /// `updated_at` are (chrono's own form drops a zero fraction, so a move on a whole
 /// second sorted as text after a later one), and with every digit a finer time has.
 fn output_time(at: DateTime<Utc>) -> String {
-    let form = if at.timestamp_subsec_nanos() % 1_000_000 == 0 {
+    let form = if at.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
         chrono::SecondsFormat::Millis
     } else {
         chrono::SecondsFormat::AutoSi
