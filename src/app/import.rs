@@ -16,12 +16,13 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::ops::Values;
 use super::spec::{self, Spec};
 use super::{App, AppError};
 use crate::model::money::NumberLocale;
 use crate::model::{EntityKind, Fields, Id};
 use crate::store::{Mutation, WRITE_BATCH};
+
+mod rows;
 
 /// Columns the export writes that an import ignores (`id` is used for matching).
 const IGNORED: &[&str] = &["created_at", "updated_at", "deleted", "stage_history", "number"];
@@ -308,11 +309,14 @@ impl App {
             )));
         }
         let targets = plan(kind, &headers, maps)?;
-        let existing = Existing::load(self, kind)?;
-        let mut refs: HashMap<(EntityKind, String), Result<Id, String>> = HashMap::new();
-        let now = self.clock().now();
-        let mut errors = Vec::new();
-        let mut creates = Vec::new();
+        let mut rows = rows::Rows::new(
+            self,
+            kind,
+            opts,
+            locale,
+            (&headers, &targets),
+            Existing::load(self, kind)?,
+        );
         // Creates are written as they are read, in staged parts of [`WRITE_BATCH`] rows (see
         // `store::staged`: nothing enters the outbox until the last part, and a failure
         // or a crash removes what was written), so memory does not grow with the file.
@@ -321,365 +325,91 @@ impl App {
         // created.
         let stream = !opts.dry_run && !self_referencing(kind, &targets);
         let mut staged_parts = 0usize;
-        let mut created = 0usize;
-        let mut updates = Vec::new();
-        // The file row of each create and each update, for commit errors.
-        let (mut create_rows, mut update_rows) = (Vec::new(), Vec::new());
-        let mut unchanged = 0;
-        let mut rows = 0;
-        // Which row claimed an existing record, an id or a natural key, to refuse two
-        // rows that are the same record.
-        let mut claimed: HashMap<Id, usize> = HashMap::new();
-        let mut keys_seen: HashMap<String, usize> = HashMap::new();
-        // The header each field came from, for error messages.
-        let mut columns_of: HashMap<&'static str, &str> = HashMap::new();
-        for (h, t) in headers.iter().zip(&targets) {
-            if let Target::Field(s) = t {
-                columns_of.entry(s.json).or_insert(h.as_str());
-            }
-        }
-        let id_column = headers
-            .iter()
-            .zip(&targets)
-            .find(|(_, t)| matches!(t, Target::Id))
-            .map_or("id", |(h, _)| h.as_str());
         // The staged parts are written on a second thread, in order, while this one reads
-        // and checks the next rows; at most one part waits between them.
-        std::thread::scope(|scope| {
-            let (to_writer, parts) = std::sync::mpsc::sync_channel::<(Vec<Mutation>, Vec<usize>)>(1);
+        // and checks the next rows; at most one part waits between them. Every part sent
+        // is written (or the writer stopped) before anything else happens.
+        let (written, read) = std::thread::scope(|scope| {
+            let (to_writer, parts) = std::sync::mpsc::sync_channel::<rows::Part>(1);
             let writer = scope.spawn(move || {
-                for (n, (part, part_rows)) in parts.into_iter().enumerate() {
-                    self.stage_part("import", &part, n == 0).map_err(|e| (part_rows, e))?;
+                for (n, part) in parts.into_iter().enumerate() {
+                    self.stage_part("import", &part.muts, n == 0)
+                        .map_err(|e| (part.rows, e))?;
                 }
                 Ok::<(), (Vec<usize>, crate::store::StoreError)>(())
             });
-            // The rows are read in a closure of their own, so that a read error, too,
-            // returns here, where the parts are discarded once the writer stopped.
-            let read_rows = (|| -> Result<(), AppError> {
-                for (i, record) in reader.records().enumerate() {
-                    let row = i + 2;
-                    rows += 1;
-                    let record = match record {
-                        Ok(r) => r,
-                        Err(e) => {
-                            errors.push(format!("row {row}: {}", csv_error(&e)));
-                            continue;
-                        }
-                    };
-                    let mut values: Values = Vec::new();
-                    let mut given_id: Option<&str> = None;
-                    for (n, (col, target)) in record.iter().zip(&targets).enumerate() {
-                        let spec = match target {
-                            Target::Field(spec) => spec,
-                            Target::Id => {
-                                given_id = Some(col.trim()).filter(|c| !c.is_empty());
-                                continue;
-                            }
-                            Target::Skip => continue,
-                        };
-                        if let Some(c) = col.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
-                            errors.push(format!(
-                                "row {row}, column '{}': control character U+{:04X} in the text; remove it",
-                                headers.get(n).map_or("", String::as_str),
-                                u32::from(c)
-                            ));
-                            continue;
-                        }
-                        let col = if opts.raw {
-                            col
-                        } else {
-                            super::export::unescape_cell(col)
-                        };
-                        match values.iter_mut().find(|(s, _)| s.json == spec.json) {
-                            Some((_, texts)) if matches!(spec.ty, spec::Ty::List | spec::Ty::Ref(_)) => {
-                                texts.push(col.to_string())
-                            }
-                            Some((_, texts)) => {
-                                if texts.iter().all(|t| t.trim().is_empty()) {
-                                    *texts = vec![col.to_string()];
-                                }
-                            }
-                            None => values.push((spec, vec![col.to_string()])),
-                        }
-                    }
-                    let column = |field: &str| -> String {
-                        let flag_or_json = spec::specs(kind)
-                            .iter()
-                            .find(|s| s.flag == field || s.json == field)
-                            .map_or(field, |s| s.json);
-                        columns_of
-                            .get(flag_or_json)
-                            .map_or_else(|| field.to_string(), |c| (*c).to_string())
-                    };
-                    // A reference may come from several columns (`account_id`, `account_name`):
-                    // the first one that names a record wins.
-                    for (spec, texts) in &mut values {
-                        if let spec::Ty::Ref(k) = spec.ty {
-                            let candidates: Vec<String> =
-                                texts.iter().filter(|t| !t.trim().is_empty()).cloned().collect();
-                            let chosen = candidates
-                                .iter()
-                                .find(|t| {
-                                    refs.entry((k, (*t).clone()))
-                                        .or_insert_with(|| self.resolve(k, t).map_err(|e| e.to_string()))
-                                        .is_ok()
-                                })
-                                .or(candidates.first())
-                                .cloned()
-                                .unwrap_or_default();
-                            *texts = vec![chosen];
-                        }
-                    }
-                    // Blank cells of a matched row leave the field as it is.
-                    let blank: Vec<&'static str> = values
-                        .iter()
-                        .filter(|(_, texts)| texts.iter().all(|t| t.trim().is_empty()))
-                        .map(|(spec, _)| spec.json)
-                        .collect();
-                    let built = super::input::build(&values, now, locale, &mut |k, r| {
-                        refs.entry((k, r.to_string()))
-                            .or_insert_with(|| self.resolve(k, r).map_err(|e| e.to_string()))
-                            .clone()
-                    });
-                    let fields = match built {
-                        Ok(f) => f,
-                        Err(e) => {
-                            errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
-                            continue;
-                        }
-                    };
-                    // Which existing record this row is: by id, else by natural key.
-                    let mut new_id = None;
-                    let mut matched: Vec<Id> = Vec::new();
-                    if let Some(text) = given_id {
-                        let Ok(id) = text.parse::<Id>() else {
-                            errors.push(format!(
-                                "row {row}, column {id_column}: '{text}' is not an outpost id; skip the column with --map '{id_column}='"
-                            ));
-                            continue;
-                        };
-                        match self.store.get(kind, id)? {
-                            Some(s) if s.deleted => {
-                                errors.push(format!(
-                                    "row {row}, column {id_column}: {kind} {id} is in the trash; restore it first (`outpost trash restore {id}`) or skip the column with --map '{id_column}='"
-                                ));
-                                continue;
-                            }
-                            Some(_) => matched.push(id),
-                            None => {
-                                if let Some(other) = self.kind_of(id)? {
-                                    errors.push(format!(
-                                        "row {row}, column {id_column}: {id} is the id of {} {other}, not of {}",
-                                        if other.name().starts_with(['a', 'e', 'i', 'o', 'u']) {
-                                            "an"
-                                        } else {
-                                            "a"
-                                        },
-                                        kind.plural()
-                                    ));
-                                    continue;
-                                }
-                                new_id = Some(id);
-                            }
-                        }
-                    }
-                    let by_id = !matched.is_empty();
-                    let (emails, name) = natural_key(kind, &fields);
-                    if matched.is_empty() {
-                        matched = existing.matches(&emails, name.as_ref());
-                    }
-                    // Two rows of one file must not be the same record: the same natural key (for
-                    // rows not matched by id: two records may share a name) or the same record.
-                    let own_keys: Vec<String> = if by_id {
-                        Vec::new()
-                    } else if emails.is_empty() {
-                        name.iter().map(|n| format!("name {n}")).collect()
-                    } else {
-                        emails.iter().map(|e| format!("e-mail {e}")).collect()
-                    };
-                    let twin = own_keys
-                        .iter()
-                        .find_map(|k| keys_seen.get(k).map(|r| (k.replace('\u{1f}', " "), *r)))
-                        .or_else(|| {
-                            matched
-                                .iter()
-                                .chain(&new_id)
-                                .find_map(|m| claimed.get(m).map(|r| (m.to_string(), *r)))
-                        });
-                    if let Some((key, other)) = twin {
-                        errors.push(format!(
-                            "row {row}: the same {kind} as row {other} ({}); merge the two rows",
-                            key.trim()
-                        ));
-                        continue;
-                    }
-                    for k in own_keys {
-                        keys_seen.insert(k, row);
-                    }
-                    match matched.as_slice() {
-                        [] => {
-                            if opts.mode == ImportMode::Update {
-                                errors.push(format!(
-                                    "row {row}: matches no existing {kind}; --mode update only changes existing records"
-                                ));
-                                continue;
-                            }
-                            let mut fields = fields;
-                            if let Err(e) = self.complete_new(kind, &mut fields) {
-                                errors.push(format!("row {row}: {e}"));
-                                continue;
-                            }
-                            if kind != EntityKind::Quote
-                                && let Err(e) = kind.validate(&fields, None, self.store.context())
-                            {
-                                errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
-                                continue;
-                            }
-                            let mut m = Mutation::create(kind, fields);
-                            if let Some(id) = new_id {
-                                m.id = id;
-                                claimed.insert(id, row);
-                            }
-                            created += 1;
-                            if errors.is_empty() && !opts.dry_run {
-                                creates.push(m);
-                                create_rows.push(row);
-                            }
-                            if stream && errors.is_empty() && creates.len() >= WRITE_BATCH {
-                                let part = (std::mem::take(&mut creates), std::mem::take(&mut create_rows));
-                                if to_writer.send(part).is_err() {
-                                    // The writer stopped on an error: it is reported below.
-                                    break;
-                                }
-                                staged_parts += 1;
-                            }
-                        }
-                        [one] => {
-                            claimed.insert(*one, row);
-                            if opts.mode == ImportMode::Create {
-                                errors.push(format!(
-                                    "row {row}: matches existing {kind} '{}' ({one}); --mode create only adds new records",
-                                    self.title(kind, *one)
-                                ));
-                                continue;
-                            }
-                            let Some(stored) = self.store.get(kind, *one)? else {
-                                continue;
-                            };
-                            let mut fields = fields;
-                            fields.retain(|k, _| !blank.contains(&k.as_str()));
-                            // An owner cell may name the user as a new row does (display name,
-                            // e-mail): compare and store the login, so a second run is unchanged.
-                            if let Err(e) =
-                                self.owner_to_login(&mut fields, crate::model::records::fields::shared::OWNER)
-                            {
-                                errors.push(format!("row {row}, column owner: {e}"));
-                                continue;
-                            }
-                            if kind == EntityKind::Opportunity {
-                                self.follow_stage_probability(*one, &mut fields)?;
-                            }
-                            let merged = merge_row(kind, &stored.fields, fields);
-                            let mut checked = match kind.check(&merged, Some(&stored.fields), self.store.context()) {
-                                Ok(c) => c,
-                                Err(e) => {
-                                    errors.push(format!("row {row}, column {}: {}", column(&e.field), e.message));
-                                    continue;
-                                }
-                            };
-                            dedupe_lists(kind, &mut checked.fields);
-                            let changed: Fields = checked
-                                .fields
-                                .into_iter()
-                                .filter(|(k, v)| stored.fields.get(k) != Some(v))
-                                .collect();
-                            if changed.is_empty() {
-                                unchanged += 1;
-                            } else {
-                                updates.push(Mutation::update(kind, *one, changed));
-                                update_rows.push(row);
-                            }
-                        }
-                        many => {
-                            let list: Vec<String> = many
-                                .iter()
-                                .take(5)
-                                .map(|id| format!("'{}' ({id})", self.title(kind, *id)))
-                                .collect();
-                            errors.push(format!(
-                                "row {row}: matches {} existing {}: {}; add an id column to say which",
-                                many.len(),
-                                kind.plural(),
-                                list.join(", ")
-                            ));
-                        }
-                    }
-                }
-                Ok(())
-            })();
-            // Every part sent is written (or the writer stopped) before anything else.
+            let read = rows.read_all(&mut reader, stream, &mut |part| {
+                let sent = to_writer.send(part).is_ok();
+                staged_parts += usize::from(sent);
+                sent
+            });
             drop(to_writer);
-            match writer.join() {
-                Ok(Ok(())) => {}
-                Ok(Err((part_rows, e))) => {
-                    let _ = self.discard_staged_write();
-                    return Err(commit_error(&where_, &part_rows, 0, e));
-                }
-                Err(panic) => std::panic::resume_unwind(panic),
+            let written = writer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (written, read)
+        });
+        if let Err((part_rows, e)) = written {
+            let _ = self.discard_staged_write();
+            return Err(commit_error(&where_, &part_rows, 0, e));
+        }
+        if let Err(e) = read {
+            if staged_parts > 0 {
+                let _ = self.discard_staged_write();
             }
-            if let Err(e) = read_rows {
-                if staged_parts > 0 {
-                    let _ = self.discard_staged_write();
-                }
-                return Err(e);
+            return Err(e);
+        }
+        if !rows.errors.is_empty() {
+            if staged_parts > 0 {
+                self.discard_staged_write()?;
             }
-            if !errors.is_empty() {
-                if staged_parts > 0 {
-                    self.discard_staged_write()?;
-                }
-                let total = errors.len();
-                errors.truncate(MAX_ERRORS);
-                if total > MAX_ERRORS {
-                    errors.push(format!("... and {} more", total - MAX_ERRORS));
-                }
-                return Err(AppError::Invalid(format!(
-                    "{where_}: {total} of {rows} rows have errors; nothing was imported:\n{}",
-                    errors.join("\n")
-                )));
+            let mut errors = std::mem::take(&mut rows.errors);
+            let total = errors.len();
+            errors.truncate(MAX_ERRORS);
+            if total > MAX_ERRORS {
+                errors.push(format!("... and {} more", total - MAX_ERRORS));
             }
-            let skipped_columns = headers
-                .iter()
-                .zip(&targets)
-                .filter(|(h, t)| {
-                    matches!(t, Target::Skip) && maps.iter().any(|(col, _)| spec::fold(col) == spec::fold(h))
-                })
-                .map(|(h, _)| h.clone())
-                .collect();
-            let updated = updates.len();
-            let row_of: Vec<usize> = create_rows.into_iter().chain(update_rows).collect();
-            if opts.dry_run {
-            } else if staged_parts > 0 {
-                // The last part: the rest of the creates and every update, and the whole
-                // import enters the outbox.
-                let last: Vec<Mutation> = creates.into_iter().chain(updates).collect();
-                let done = [(crate::store::meta::K_STAGED, None)];
-                if let Err(e) = self.store.commit_staged(&last, &done, true) {
-                    let _ = self.discard_staged_write();
-                    return Err(commit_error(&where_, &row_of, 0, e));
-                }
-            } else {
-                self.commit_all_or_nothing(&creates, &updates)
-                    .map_err(|(i, e)| commit_error(&where_, &row_of, i, e))?;
+            return Err(AppError::Invalid(format!(
+                "{where_}: {total} of {} rows have errors; nothing was imported:\n{}",
+                rows.rows,
+                errors.join("\n")
+            )));
+        }
+        let skipped_columns = headers
+            .iter()
+            .zip(&targets)
+            .filter(|(h, t)| matches!(t, Target::Skip) && maps.iter().any(|(col, _)| spec::fold(col) == spec::fold(h)))
+            .map(|(h, _)| h.clone())
+            .collect();
+        let rows::Rows {
+            rows: read_rows,
+            created,
+            unchanged,
+            creates,
+            updates,
+            ..
+        } = rows;
+        let updated = updates.muts.len();
+        let row_of: Vec<usize> = creates.rows.into_iter().chain(updates.rows).collect();
+        if opts.dry_run {
+        } else if staged_parts > 0 {
+            // The last part: the rest of the creates and every update, and the whole
+            // import enters the outbox.
+            let last: Vec<Mutation> = creates.muts.into_iter().chain(updates.muts).collect();
+            let done = [(crate::store::meta::K_STAGED, None)];
+            if let Err(e) = self.store.commit_staged(&last, &done, true) {
+                let _ = self.discard_staged_write();
+                return Err(commit_error(&where_, &row_of, 0, e));
             }
-            Ok(ImportReport {
-                rows,
-                created,
-                updated,
-                unchanged,
-                skipped_columns,
-                dry_run: opts.dry_run,
-                id_only: !has_natural_key(kind),
-            })
+        } else {
+            self.commit_all_or_nothing(&creates.muts, &updates.muts)
+                .map_err(|(i, e)| commit_error(&where_, &row_of, i, e))?;
+        }
+        Ok(ImportReport {
+            rows: read_rows,
+            created,
+            updated,
+            unchanged,
+            skipped_columns,
+            dry_run: opts.dry_run,
+            id_only: !has_natural_key(kind),
         })
     }
 }
