@@ -265,6 +265,30 @@ fn hostile_pushes_are_refused_with_reasons(db: Option<&str>) {
             .contains("name: must not be empty")
     );
 
+    // 4. A field name the sync keeps for itself (`_deleted`, `_created`), in a create as
+    // in a set, makes the push malformed: refused whole (422), nothing written.
+    let mut h4 = Hostile::new(4);
+    let create = h4.create(
+        "account",
+        json!({"name": "Ghost", "owner": "bob", "_deleted": true}),
+        None,
+    );
+    let mut set = h4.create("account", json!({"name": "Plain", "owner": "bob"}), None);
+    set["op"] = json!("set");
+    set["field"] = json!("_created");
+    set["value"] = json!("x");
+    set["base"] = Value::Null;
+    for change in [create, set] {
+        let mut change = change;
+        change["seq"] = json!(1);
+        let (status, answer) = push(&url, &tm.bob_token, &h4.body(vec![change]));
+        assert_eq!(status, 422, "{answer}");
+        assert!(
+            answer.to_string().contains("is not a field name"),
+            "the answer names the field: {answer}"
+        );
+    }
+
     // Nobody else's data changed: anna receives only bob's valid account, and a fresh
     // laptop gets exactly what anna has.
     tm.anna.sync();

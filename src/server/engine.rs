@@ -92,10 +92,16 @@ pub fn new_changes<'a>(
     }
     let mut previous: Option<u64> = None;
     for &(seq, replica, own_clock) in &seqs {
-        if replica != req.replica || !own_clock {
+        if replica != req.replica {
             return Err(ApiError::invalid(format!(
                 "change {seq} of replica {replica} is in a push of replica {}; a replica pushes only its own changes",
                 req.replica
+            )));
+        }
+        if !own_clock {
+            return Err(ApiError::invalid(format!(
+                "change {seq} of replica {replica} carries a clock of another replica; a replica stamps its \
+                 changes with its own clock"
             )));
         }
         if seq == 0 {
@@ -556,6 +562,12 @@ pub fn plan_batch(
     let mut dirty = BTreeSet::new();
     let contexts = Contexts::new(policy);
     for (change, created) in batch.changes.iter().zip(&batch.created) {
+        if let Some(field) = reserved_field(&change.op) {
+            return Err(ApiError::invalid(format!(
+                "change {}: '{field}' is not a field name (names starting with '_' are the sync's own)",
+                change.seq
+            )));
+        }
         let key = (change.entity, change.id);
         let current = records.get(&key);
         let clock = change.hlc.check_bounds(policy.now_ms, policy.max_skew_ms);
@@ -569,14 +581,6 @@ pub fn plan_batch(
         {
             drafts.push(refused(change, reason, current));
             continue;
-        }
-        if let ChangeOp::Set { field, .. } = &change.op
-            && (field.starts_with('_') || field.is_empty())
-        {
-            return Err(ApiError::invalid(format!(
-                "change {}: '{field}' is not a field name",
-                change.seq
-            )));
         }
         let merged = merge::apply(current, change.hlc, &change.op);
         if merged.changed {
@@ -594,6 +598,18 @@ pub fn plan_batch(
         });
     }
     Ok((drafts, dirty))
+}
+
+/// A field name a change may not carry, set or created: empty, or starting with `_`
+/// (`_created` and `_deleted` are the clocks of a record's life, not fields). Such a
+/// push is malformed, and refused whole.
+fn reserved_field(op: &ChangeOp) -> Option<&str> {
+    let reserved = |name: &str| name.is_empty() || name.starts_with('_');
+    match op {
+        ChangeOp::Set { field, .. } => Some(field.as_str()).filter(|f| reserved(f)),
+        ChangeOp::Create { fields } => fields.keys().map(String::as_str).find(|f| reserved(f)),
+        _ => None,
+    }
 }
 
 /// The draft of a refused change, with the server's record as it is.
@@ -719,6 +735,36 @@ mod tests {
             id,
             op: ChangeOp::Create { fields },
         }
+    }
+
+    /// A push is malformed, and refused whole with a message that names what is wrong,
+    /// when it carries another replica's change, a change stamped with another
+    /// replica's clock, or a field name the sync keeps for itself.
+    #[test]
+    fn a_malformed_push_is_refused_whole_and_says_why() {
+        let rep = Principal {
+            user: "sara".into(),
+            role: Role::Rep,
+            name: None,
+            email: None,
+        };
+        let message = |e: ApiError| format!("{e:?}");
+        let mut foreign = create(1, 1000, Id::new(), json!({"name": "A"}));
+        foreign.replica = ReplicaId(8);
+        let e = new_changes(&rep, None, 0, &PushRequest::new(ReplicaId(7), vec![foreign])).expect_err("foreign");
+        assert!(message(e).contains("is in a push of replica"));
+        let mut stamped = create(1, 1000, Id::new(), json!({"name": "A"}));
+        stamped.hlc.replica = ReplicaId(9);
+        let e = new_changes(&rep, None, 0, &PushRequest::new(ReplicaId(7), vec![stamped])).expect_err("clock");
+        assert!(message(e).contains("carries a clock of another replica"));
+        let ghost = create(
+            1,
+            1000,
+            Id::new(),
+            json!({"name": "A", "owner": "sara", "_deleted": true}),
+        );
+        let e = plan(&rep, &[ghost], &mut BTreeMap::new(), &policy()).expect_err("reserved");
+        assert!(message(e).contains("'_deleted' is not a field name"));
     }
 
     #[test]
