@@ -446,3 +446,70 @@ fn a_settled_edit_conflict_is_not_resolved_again() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("settled"));
     assert_eq!(tm.anna.records("accounts")[0]["city"], "Oslo", "nothing was written");
 }
+
+/// An edit written while the laptop's clock ran days ahead is refused for its time; the
+/// next sync, with the clock right, sets the clock back and sends the edit again with
+/// the time now, in the same sync: the server and the other laptops get it, and no
+/// refused conflict is left open. (Needs `faketime`, which `.ci/run` installs.)
+#[test]
+fn an_edit_made_while_the_clock_ran_ahead_is_sent_again_once_it_is_right() {
+    let faketime_there = std::process::Command::new("faketime")
+        .args(["+0 days", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !faketime_there {
+        eprintln!("skipped: faketime is not installed (apt-get install faketime)");
+        return;
+    }
+    let t = team();
+    t.anna.ok(&["account", "add", "--name", "Acme GmbH", "--owner", "anna"]);
+    t.anna.ok(&[
+        "opp",
+        "add",
+        "--name",
+        "Acme pilot",
+        "--account",
+        "Acme GmbH",
+        "--owner",
+        "anna",
+        "--amount",
+        "1000",
+        "--close",
+        "2027-03-01",
+    ]);
+    t.anna.sync();
+    t.boss.sync();
+    let ahead = |args: &[&str]| {
+        let out = std::process::Command::new("faketime")
+            .arg("+3 days")
+            .arg(env!("CARGO_BIN_EXE_outpost"))
+            .arg("--data-dir")
+            .arg(&t.anna.dir)
+            .args(args)
+            .env("TZ", "UTC")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("faketime");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    ahead(&["account", "edit", "Acme GmbH", "--industry", "Robotics"]);
+    ahead(&["opp", "move", "Acme pilot", "Proposal"]);
+    let out = t.anna.run(&["sync"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let industry = |l: &Laptop| t_industry(l);
+    assert_eq!(industry(&t.anna), "Robotics", "the laptop keeps the edit");
+    assert!(open_conflicts(&t.anna).is_empty(), "{:?}", open_conflicts(&t.anna));
+    let stage = |l: &Laptop| l.json(&["opp", "show", "Acme pilot"])[0]["stage"].clone();
+    assert_eq!(stage(&t.anna), "Proposal");
+    t.boss.sync();
+    assert_eq!(industry(&t.boss), "Robotics", "the server has it");
+    assert_eq!(stage(&t.boss), "Proposal");
+    assert!(open_conflicts(&t.boss).is_empty(), "{:?}", open_conflicts(&t.boss));
+}
+
+fn t_industry(l: &Laptop) -> String {
+    l.json(&["account", "show", "Acme GmbH"])[0]["industry"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}

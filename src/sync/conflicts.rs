@@ -88,6 +88,24 @@ pub fn resolve_all(store: &Store, filter: Filter, choice: &Choice) -> Result<Bul
     resolve_all_but(store, filter, choice, &|_| Ok(None))
 }
 
+/// Writes again, as this laptop wrote them, its edits the server refused for their
+/// time: the open refused conflicts whose refused side this replica stamped past
+/// `ceiling` (the latest time the server accepts, read before the clock was set back).
+/// Each is resolved keeping this laptop's value, a new edit with the clock now. Returns
+/// how many.
+pub fn rewrite_refused_ahead(store: &Store, ceiling: u64) -> Result<usize, StoreError> {
+    let me = store.replica();
+    let refused_for_time = |c: &Conflict| {
+        c.kind == ConflictKind::Refused && c.loser.hlc.is_some_and(|h| h.replica == me && h.wall > ceiling)
+    };
+    let filter = Filter {
+        kind: Some(ConflictKind::Refused),
+        entity: None,
+    };
+    let skip = |c: &Conflict| Ok((!refused_for_time(c)).then(|| "not refused for its time".to_string()));
+    Ok(resolve_all_but(store, filter, &Choice::Mine, &skip)?.resolved.len())
+}
+
 /// [`resolve_all`], passing over the conflicts `veto` gives a reason for (a rule of the
 /// layer above, e.g. that a sent quote does not take a refused value back).
 pub fn resolve_all_but(

@@ -142,9 +142,9 @@ pub fn check_identity(store: &Store, api: &dyn Api, server: &str) -> Result<WhoA
 /// the server refuses every later change until real time catches up. Once its wall clock
 /// is right again (`check_clock` passed), its clock is brought back to what the server
 /// accepts and held records are sent again in this sync, with the time now.
-fn rewind_clock(store: &Store, who: &WhoAmI, mut opts: Options) -> Result<(Options, bool), SyncError> {
+fn rewind_clock(store: &Store, who: &WhoAmI, mut opts: Options) -> Result<(Options, Option<u64>), SyncError> {
     let Some(server_now) = who.now else {
-        return Ok((opts, false));
+        return Ok((opts, None));
     };
     let skew = who.max_clock_skew_ms.unwrap_or(Hlc::DEFAULT_MAX_SKEW_MS);
     let ceiling = u64::try_from(server_now.timestamp_millis())
@@ -162,9 +162,9 @@ fn rewind_clock(store: &Store, who: &WhoAmI, mut opts: Options) -> Result<(Optio
             at(new)
         );
         opts.retry_held = true;
-        return Ok((opts, true));
+        return Ok((opts, Some(ceiling)));
     }
-    Ok((opts, false))
+    Ok((opts, None))
 }
 
 fn check_clock(store: &Store, who: &WhoAmI) -> Result<(), SyncError> {
@@ -264,10 +264,15 @@ pub fn sync(
         }
     }
     // Changes stamped while the clock ran ahead came back refused in the pull above;
-    // with the clock set back they go out again now, in the same sync.
-    if rewound && !store.held_live()?.is_empty() {
-        push(store, api, opts, &me, &mut report, progress, None)?;
-        pull(store, api, opts, (&who).into(), &mut report, progress)?;
+    // with the clock set back they go out again now, in the same sync: held records as
+    // they are, and edits of records the server holds (put back to the server's values,
+    // each kept as a refused conflict) written again as the user wrote them.
+    if let Some(ceiling) = rewound {
+        let rewritten = super::conflicts::rewrite_refused_ahead(store, ceiling)?;
+        if rewritten > 0 || !store.held_live()?.is_empty() {
+            push(store, api, opts, &me, &mut report, progress, None)?;
+            pull(store, api, opts, (&who).into(), &mut report, progress)?;
+        }
     }
     // The pull caught up past every change pushed above, so a re-sent record whose
     // create came back without a refusal is on the server now.
