@@ -972,3 +972,40 @@ fn one_occurrence_is_cancelled_or_moved_and_both_survive_an_ics_round_trip() {
     let out = in_zone(&fresh, "Europe/Berlin", &["import", "event", s(&f)]);
     assert_eq!(out.trim(), "create 0, update 0, unchanged 2, skipped 0, bad 0");
 }
+
+/// A card's ORG links an account whatever the script of its capitals ("Öresund" is the
+/// account "Öresund"), and a .vcf or .ics file that is not UTF-8 is refused with its
+/// line, nothing imported, never read with replacement characters.
+#[test]
+fn a_card_links_an_account_in_any_script_and_a_file_not_in_utf8_is_refused() {
+    let env = Env::new();
+    let account = env.add(&["account", "add", "--name", "Öresund Chemie GmbH"]);
+    let card = env.write(
+        "c.vcf",
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Giulia Rossi\r\nN:Rossi;Giulia;;;\r\nORG:Öresund Chemie GmbH\r\n\
+         EMAIL:giulia@oresund.example\r\nEND:VCARD\r\n",
+    );
+    let out = env.ok(&["import", "contact", s(&card)]);
+    assert!(out.contains("skipped 0"), "{out}");
+    assert_eq!(env.json(&["contact", "list"])[0]["account_id"], account.as_str());
+
+    let latin1 = env.path("latin1.vcf");
+    std::fs::write(
+        &latin1,
+        b"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=ISO-8859-1:M\xfcller;J\xfcrgen;;;\r\nEND:VCARD\r\n",
+    )
+    .expect("write");
+    let err = env.fails(&["import", "contact", s(&latin1)], 3);
+    assert!(err.contains("line 3") && err.contains("not UTF-8"), "{err}");
+    let ics = env.path("latin1.ics");
+    std::fs::write(
+        &ics,
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x1\r\nDTSTART:20270105T100000Z\r\n\
+          SUMMARY:Besprechung M\xfcnchen\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .expect("write");
+    let err = env.fails(&["import", "event", s(&ics)], 3);
+    assert!(err.contains("line 6") && err.contains("not UTF-8"), "{err}");
+    assert_eq!(env.json(&["contact", "list"]).as_array().map(Vec::len), Some(1));
+    assert_eq!(env.json(&["event", "list"]), serde_json::json!([]));
+}

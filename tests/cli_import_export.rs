@@ -142,6 +142,47 @@ fn malformed_csv_files_get_clear_errors() {
     assert_eq!(env.json(&["account", "list"]), serde_json::json!([]));
 }
 
+/// A file read through a pipe (`/dev/stdin`, `<(...)`) imports as CSV: nothing looks into
+/// it first, which would use it up. A vCard, an iCalendar text or JSON where CSV is read
+/// is named as such.
+#[test]
+fn a_piped_csv_imports_and_a_file_that_is_not_csv_is_named() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let env = Env::new();
+    let piped = |text: &str| {
+        let mut child = env
+            .cmd()
+            .args(["import", "accounts", "/dev/stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write");
+        child.wait_with_output().expect("wait")
+    };
+    let out = piped("name,city\nAcme,Berlin\nBolt,Paris\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(env.json(&["account", "list"]).as_array().map(Vec::len), Some(2));
+    let out = piped("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann Lee\r\nEND:VCARD\r\n");
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("this is a vCard file, not CSV") && err.contains(".vcf"),
+        "{err}"
+    );
+    let json = env.write("accounts.json", "[{\"name\": \"Acme\"}]\n");
+    let err = env.fails(&["import", "accounts", s(&json)], 3);
+    assert!(err.contains("this is JSON, not CSV"), "{err}");
+    assert_eq!(env.json(&["account", "list"]).as_array().map(Vec::len), Some(2));
+}
+
 #[test]
 fn export_round_trips_through_import() {
     let src = Env::new();

@@ -466,7 +466,7 @@ impl App {
     /// nothing is written (`partial`: the good ones are, and the report lists the rest).
     pub fn import_ics(&self, path: &std::path::Path, partial: bool, dry_run: bool) -> Result<FileReport, AppError> {
         let bytes = std::fs::read(path).map_err(|e| AppError::io(path, e))?;
-        let text = String::from_utf8_lossy(&bytes);
+        let text = super::import::utf8_text(path, &bytes)?;
         let tree = components(&text).map_err(|m| AppError::Invalid(format!("{}: {m}", path.display())))?;
         let mut report = FileReport::default();
         let mut reads: Vec<Read> = Vec::new();

@@ -282,6 +282,35 @@ fn check_duplicate_columns(headers: &[String], targets: &mut [Target]) -> Result
     Ok(())
 }
 
+/// The text of a .vcf or .ics file, which must be UTF-8 (as RFC 6350 and RFC 5545
+/// say); a byte that is not is refused with its line, never replaced.
+pub(crate) fn utf8_text<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b str, AppError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        AppError::Invalid(format!(
+            "{}, line {line}: byte 0x{:02X} is not UTF-8 (the file is in another encoding, perhaps Latin-1); \
+             save it as UTF-8 (`iconv -f latin1 -t utf-8 FILE`) and import it again; nothing was imported",
+            path.display(),
+            bytes[at]
+        ))
+    })
+}
+
+/// What a file whose first header cell is `first` holds when it is plainly not CSV.
+fn not_csv(first: &str) -> Option<&'static str> {
+    let upper = first.trim().to_ascii_uppercase();
+    if upper.starts_with("BEGIN:VCARD") {
+        Some("a vCard file")
+    } else if upper.starts_with("BEGIN:VCALENDAR") {
+        Some("an iCalendar file")
+    } else if upper == "[" || upper.starts_with("[{") || upper.starts_with("{\"") {
+        Some("JSON")
+    } else {
+        None
+    }
+}
+
 fn field_names(kind: EntityKind) -> String {
     spec::specs(kind).iter().map(|s| s.json).collect::<Vec<_>>().join(", ")
 }
@@ -306,6 +335,12 @@ impl App {
         if headers.iter().all(String::is_empty) {
             return Err(AppError::Invalid(format!(
                 "{where_}: the file is empty; expected a header row"
+            )));
+        }
+        if let Some(what) = not_csv(&headers[0]) {
+            return Err(AppError::Invalid(format!(
+                "{where_}: this is {what}, not CSV; import reads CSV, and .vcf and .ics files by their name \
+                 (a piped vCard or iCalendar text: save it to a .vcf or .ics file first)"
             )));
         }
         let targets = plan(kind, &headers, maps)?;

@@ -294,7 +294,7 @@ impl App {
     /// (`partial`: the good ones are, and the report lists the rest).
     pub fn import_vcf(&self, path: &std::path::Path, partial: bool, dry_run: bool) -> Result<FileReport, AppError> {
         let bytes = std::fs::read(path).map_err(|e| AppError::io(path, e))?;
-        let text = String::from_utf8_lossy(&bytes);
+        let text = super::import::utf8_text(path, &bytes)?;
         let (cards, count) = read_cards(&text).map_err(|m| AppError::Invalid(format!("{}: {m}", path.display())))?;
         let mut report = FileReport::default();
         if count == 0 {
@@ -362,11 +362,10 @@ impl App {
                 }
             }
             if let Some(o) = &c.org {
-                let found: Vec<Id> = accounts
-                    .iter()
-                    .filter(|(t, _)| t.eq_ignore_ascii_case(o))
-                    .map(|(_, i)| *i)
-                    .collect();
+                // The titles are case-folded as the title index keeps them (any script,
+                // not only ASCII: "Öresund" is "öresund").
+                let folded = o.trim().to_lowercase();
+                let found: Vec<Id> = accounts.iter().filter(|(t, _)| *t == folded).map(|(_, i)| *i).collect();
                 match found.as_slice() {
                     [one] => {
                         fields.insert(f::ACCOUNT_ID.into(), json!(one.to_string()));

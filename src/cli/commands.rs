@@ -351,8 +351,11 @@ pub fn export(app: &App, args: &ExportArgs, format: Format) -> anyhow::Result<()
     }
 }
 
-/// Whether a file is iCalendar or vCard: by its name, else by its first line.
+/// Whether a file is iCalendar or vCard: by its name, else by its first line. A pipe
+/// (`/dev/stdin`, `<(...)`) is not looked into, which would use up what it holds: it is
+/// read as CSV, and the CSV import names a vCard or iCalendar text it finds instead.
 fn file_type(path: &std::path::Path) -> Option<&'static str> {
+    use std::io::Read as _;
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("ics" | "ical" | "ifb" | "icalendar") => return Some("ics"),
@@ -360,8 +363,12 @@ fn file_type(path: &std::path::Path) -> Option<&'static str> {
         Some("csv") => return None,
         _ => {}
     }
-    let head = std::fs::read(path).ok()?;
-    let text = String::from_utf8_lossy(&head[..head.len().min(256)]).to_ascii_uppercase();
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let mut head = Vec::with_capacity(256);
+    std::fs::File::open(path).ok()?.take(256).read_to_end(&mut head).ok()?;
+    let text = String::from_utf8_lossy(&head).to_ascii_uppercase();
     let first = text.trim_start_matches('\u{feff}').trim_start();
     if first.starts_with("BEGIN:VCALENDAR") {
         Some("ics")
