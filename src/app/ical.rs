@@ -467,7 +467,7 @@ impl App {
     pub fn import_ics(&self, path: &std::path::Path, partial: bool, dry_run: bool) -> Result<FileReport, AppError> {
         let bytes = std::fs::read(path).map_err(|e| AppError::io(path, e))?;
         let text = super::import::utf8_text(path, &bytes)?;
-        let tree = components(&text).map_err(|m| AppError::Invalid(format!("{}: {m}", path.display())))?;
+        let tree = components(text).map_err(|m| AppError::Invalid(format!("{}: {m}", path.display())))?;
         let mut report = FileReport::default();
         let mut reads: Vec<Read> = Vec::new();
         let mut todo = 0;

@@ -295,7 +295,7 @@ impl App {
     pub fn import_vcf(&self, path: &std::path::Path, partial: bool, dry_run: bool) -> Result<FileReport, AppError> {
         let bytes = std::fs::read(path).map_err(|e| AppError::io(path, e))?;
         let text = super::import::utf8_text(path, &bytes)?;
-        let (cards, count) = read_cards(&text).map_err(|m| AppError::Invalid(format!("{}: {m}", path.display())))?;
+        let (cards, count) = read_cards(text).map_err(|m| AppError::Invalid(format!("{}: {m}", path.display())))?;
         let mut report = FileReport::default();
         if count == 0 {
             report.errors.push("line 1: no BEGIN:VCARD in the file".into());
