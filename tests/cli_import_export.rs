@@ -183,6 +183,66 @@ fn a_piped_csv_imports_and_a_file_that_is_not_csv_is_named() {
     assert_eq!(env.json(&["account", "list"]).as_array().map(Vec::len), Some(2));
 }
 
+/// Two records that share an e-mail export as two rows with their ids, and those rows
+/// import as those two records into an empty store (and are unchanged the second time);
+/// a row without an id that shares the e-mail is still the same contact as the first.
+#[test]
+fn rows_with_ids_that_share_an_email_import_as_their_records() {
+    let from = Env::new();
+    let one = from.add(&[
+        "contact",
+        "add",
+        "--first",
+        "Ana",
+        "--last",
+        "One",
+        "--email",
+        "ana@x.example",
+    ]);
+    let two = from.add(&[
+        "contact",
+        "add",
+        "--first",
+        "Ana",
+        "--last",
+        "Two",
+        "--email",
+        "ana@x.example",
+    ]);
+    let csv = from.ok(&["export", "contact", "--format", "csv"]);
+    let into = Env::new();
+    let file = into.write("c.csv", &csv);
+    assert_eq!(
+        into.ok(&["import", "contact", s(&file)]).trim(),
+        "create 2, update 0, unchanged 0"
+    );
+    let mut ids: Vec<String> = into
+        .json(&["contact", "list"])
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect();
+    ids.sort();
+    let mut expected = vec![one, two];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert_eq!(
+        into.ok(&["import", "contact", s(&file)]).trim(),
+        "create 0, update 0, unchanged 2"
+    );
+    let fresh = Env::new();
+    let mixed = fresh.write(
+        "e.csv",
+        &format!(
+            "id,first_name,last_name,emails\n{},Ana,One,ana@x.example\n,Ana,Two,ana@x.example\n",
+            ids[0]
+        ),
+    );
+    let err = fresh.fails(&["import", "contact", s(&mixed)], 3);
+    assert!(err.contains("row 3: the same contact as row 2"), "{err}");
+}
+
 #[test]
 fn export_round_trips_through_import() {
     let src = Env::new();

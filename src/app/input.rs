@@ -130,7 +130,13 @@ fn parse_prices(text: &str, currency: Option<&str>, locale: &NumberLocale) -> Re
             Some((a, b)) if a.chars().all(|c| c.is_ascii_alphabetic()) => (parse_currency(a)?, b.trim()),
             _ => (currency.unwrap_or(DEFAULT_CURRENCY).to_string(), part),
         };
-        map.insert(code, Value::String(parse_amount(amount, locale)?.to_string()));
+        let amount = parse_amount(amount, locale)?.to_string();
+        if map.contains_key(&code) {
+            return Err(format!(
+                "{code} is given twice in '{text}'; give one price per currency"
+            ));
+        }
+        map.insert(code, Value::String(amount));
     }
     Ok(Value::Object(map))
 }
@@ -261,6 +267,12 @@ mod tests {
             Ok(json!({"EUR": "10.5", "GBP": "9"}))
         );
         assert!(parse_prices("EUR x", None, &none).is_err());
+        let twice = parse_prices("EUR 10; eur 12", None, &none).expect_err("twice");
+        assert!(twice.contains("EUR is given twice"), "{twice}");
+        assert!(
+            parse_prices("100; EUR 12", Some("EUR"), &none).is_err(),
+            "the default currency counts"
+        );
         assert!(parse_prices("EUR 1,5", None, &none).is_err());
         let de = NumberLocale::parse("de-DE").expect("locale");
         assert_eq!(parse_prices("EUR 1.234,5", None, &de), Ok(json!({"EUR": "1234.5"})));

@@ -169,7 +169,10 @@ impl<'a> Rows<'a> {
             matched = self.existing.matches(&emails, name.as_ref());
         }
         // Two rows of one file must not be the same record: the same natural key (for
-        // rows not matched by id: two records may share a name) or the same record.
+        // rows not matched by id: two records may share a name) or the same record. A
+        // row that gives a new record's id is that record: its key is kept, for the rows
+        // without an id after it, but not checked (an export of two records that share
+        // an e-mail imports as those two records).
         let own_keys: Vec<String> = if by_id {
             Vec::new()
         } else if emails.is_empty() {
@@ -179,6 +182,7 @@ impl<'a> Rows<'a> {
         };
         let twin = own_keys
             .iter()
+            .filter(|_| new_id.is_none())
             .find_map(|k| self.keys_seen.get(k).map(|r| (k.replace('\u{1f}', " "), *r)))
             .or_else(|| {
                 matched
