@@ -1009,3 +1009,69 @@ fn a_card_links_an_account_in_any_script_and_a_file_not_in_utf8_is_refused() {
     assert_eq!(env.json(&["contact", "list"]).as_array().map(Vec::len), Some(1));
     assert_eq!(env.json(&["event", "list"]), serde_json::json!([]));
 }
+
+/// An .ics file's events come in as the file says, or the file is refused, never
+/// reinterpreted: an event in UTC imports once and is unchanged after (its zone is not
+/// wiped), two events with one UID are an error, an event ending before it starts is an
+/// error (not made zero-length), and extra dates (RDATE) it cannot keep are reported.
+#[test]
+fn ics_imports_are_idempotent_and_refuse_what_they_would_reinterpret() {
+    let env = Env::new();
+    let event = |uid: &str, title: &str, start: &str, end: &str, extra: &str| {
+        format!(
+            "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTART:{start}\r\nDTEND:{end}\r\nSUMMARY:{title}\r\n{extra}END:VEVENT\r\n"
+        )
+    };
+    let cal = |events: &[String]| format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{}END:VCALENDAR\r\n", events.concat());
+    let utc = env.write(
+        "utc.ics",
+        &cal(&[event("u1@x", "Review", "20270105T100000Z", "20270105T110000Z", "")]),
+    );
+    assert!(env.ok(&["import", "event", s(&utc)]).starts_with("create 1,"));
+    let before = env.json(&["event", "list"]);
+    let again = env.ok(&["import", "event", s(&utc)]);
+    assert!(again.starts_with("create 0, update 0, unchanged 1"), "{again}");
+    assert_eq!(env.json(&["event", "list"]), before);
+
+    let twice = env.write(
+        "twice.ics",
+        &cal(&[
+            event("dup@x", "First", "20270106T100000Z", "20270106T110000Z", ""),
+            event("dup@x", "Second", "20270107T100000Z", "20270107T110000Z", ""),
+        ]),
+    );
+    let err = env.fails(&["import", "event", s(&twice)], 3);
+    assert!(err.contains("the UID 'dup@x' is also the event's at line"), "{err}");
+    let backwards = env.write(
+        "back.ics",
+        &cal(&[event("b@x", "Backwards", "20270108T100000Z", "20270108T090000Z", "")]),
+    );
+    let err = env.fails(&["import", "event", s(&backwards)], 3);
+    assert!(
+        err.contains("'Backwards' ends") && err.contains("before it starts"),
+        "{err}"
+    );
+    assert_eq!(env.json(&["event", "list"]), before, "nothing of the refused files");
+
+    let rdate = env.write(
+        "rdate.ics",
+        &cal(&[event(
+            "r@x",
+            "Extra",
+            "20270109T100000Z",
+            "20270109T110000Z",
+            "RDATE:20270110T100000Z\r\n",
+        )]),
+    );
+    let out = env.run(&["import", "event", s(&rdate)]);
+    assert!(out.status.success());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("RDATE 20270110T100000Z") && said.contains("left out"),
+        "{said}"
+    );
+}

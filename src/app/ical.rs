@@ -263,6 +263,8 @@ struct Read {
     event: Event,
     /// X-OUTPOST-ID of a moved occurrence.
     own_id: Option<Id>,
+    /// What the file says that the event cannot keep, for the report.
+    left_out: Vec<String>,
 }
 
 fn read_event(c: &Component) -> Result<Read, String> {
@@ -313,8 +315,25 @@ fn read_event(c: &Component) -> Result<Read, String> {
         },
     };
     if e.end < e.start {
-        e.end = e.start;
+        return Err(format!(
+            "line {}: '{}' ends ({}) before it starts ({}); fix DTEND or DURATION",
+            c.line,
+            e.title,
+            e.end.format("%Y-%m-%d %H:%M UTC"),
+            e.start.format("%Y-%m-%d %H:%M UTC")
+        ));
     }
+    let left_out: Vec<String> = c
+        .all("RDATE")
+        .map(|l| {
+            format!(
+                "line {}: '{}' has extra dates (RDATE {}), which outpost does not keep; those occurrences are left out",
+                l.number,
+                e.title,
+                l.value.trim()
+            )
+        })
+        .collect();
     if let Some(l) = c.get("RRULE") {
         let mut rule = Rule::parse(&l.value, tz).map_err(|m| format!("line {}: RRULE: {m}", l.number))?;
         // The end of a local day is that day (the form `export_rule` writes a date in).
@@ -398,6 +417,7 @@ fn read_event(c: &Component) -> Result<Read, String> {
         recurrence_id,
         cancelled,
         own_id: id_prop("X-OUTPOST-ID"),
+        left_out,
         event: e,
     })
 }
@@ -484,7 +504,10 @@ impl App {
             for c in &cal.children {
                 match c.name.as_str() {
                     "VEVENT" => match read_event(c) {
-                        Ok(r) => reads.push(r),
+                        Ok(mut r) => {
+                            report.skipped.append(&mut r.left_out);
+                            reads.push(r);
+                        }
                         Err(m) => report.errors.push(m),
                     },
                     "VTODO" => todo += 1,
@@ -519,6 +542,8 @@ impl App {
         let mut muts: Vec<Mutation> = Vec::new();
         let mut planned: HashMap<Id, Event> = HashMap::new();
         let mut file_uids: HashMap<String, Id> = HashMap::new();
+        // The line of the event (not an occurrence) that gave each UID.
+        let mut uid_lines: HashMap<String, usize> = HashMap::new();
         for r in reads {
             let line = r.line;
             let uid = r.uid.clone();
@@ -597,6 +622,14 @@ impl App {
                     .push(format!("line {line}: '{}' is cancelled (STATUS:CANCELLED)", e.title));
                 continue;
             }
+            if let Some(first) = uid.as_deref().and_then(|u| uid_lines.get(u)) {
+                report.errors.push(format!(
+                    "line {line}: the UID '{}' is also the event's at line {first}; two events of one file are two \
+                     records (a moved occurrence says RECURRENCE-ID)",
+                    uid.as_deref().unwrap_or_default()
+                ));
+                continue;
+            }
             let id = match uid.as_deref().and_then(target_of_uid) {
                 Some(id) => id,
                 None => outpost_id.unwrap_or_else(Id::new),
@@ -605,6 +638,7 @@ impl App {
             e.uid = if outpost_id.is_some() { None } else { uid.clone() };
             if let Some(u) = &uid {
                 file_uids.insert(u.clone(), id);
+                uid_lines.insert(u.clone(), line);
             }
             if let Some(prev) = planned.get(&id) {
                 // A cancelled occurrence read before its series: keep those EXDATEs.
@@ -621,9 +655,12 @@ impl App {
         order.sort_by_key(|(id, e)| (e.series_id.is_some(), *id));
         for (id, mut e) in order {
             if let Some(old) = existing.get(&id) {
-                // Keep what the file cannot say.
+                // Keep what the file cannot say (a time in UTC names no zone).
                 if e.owner.is_none() {
                     e.owner.clone_from(&old.owner);
+                }
+                if e.tz.is_none() {
+                    e.tz.clone_from(&old.tz);
                 }
                 for (new, old) in [
                     (&mut e.account_id, old.account_id),
