@@ -131,6 +131,14 @@ fn malformed_csv_files_get_clear_errors() {
     std::fs::write(&latin1, b"name\nM\xfcller AG\n").expect("write");
     let err = env.fails(&["import", "accounts", s(&latin1)], 3);
     assert!(err.contains("row 2") && err.contains("UTF-8"), "{err}");
+    // A control character is one error of its row, not also a missing field.
+    let nul = env.write("nul.csv", "name,city\nNUL\u{0}Co,Berlin\n");
+    let err = env.fails(&["import", "accounts", s(&nul)], 3);
+    assert!(
+        err.contains("1 of 1 rows have errors") && err.contains("U+0000"),
+        "{err}"
+    );
+    assert!(!err.contains("must not be empty"), "{err}");
     let empty = env.write("empty.csv", "");
     env.fails(&["import", "accounts", s(&empty)], 3);
     let no_name = env.write("noname.csv", "city\nBerlin\n");

@@ -673,3 +673,16 @@ fn owners_must_be_server_logins_on_postgres() {
     };
     owners_must_be_server_logins(Some(&db.url));
 }
+
+/// A method an endpoint does not take is answered like every other error: 405 with
+/// the `Allow` header and a JSON body saying what is wrong.
+#[test]
+fn a_wrong_method_gets_a_json_error() {
+    let tm = team(None);
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut resp = agent.get(&format!("{}/v1/push", tm.server.url)).call().expect("get");
+    assert_eq!(resp.status().as_u16(), 405);
+    assert_eq!(resp.headers().get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
+    let body: Value = serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json");
+    assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
+}

@@ -402,7 +402,8 @@ impl App {
                 errors.push(format!("... and {} more", total - MAX_ERRORS));
             }
             return Err(AppError::Invalid(format!(
-                "{where_}: {total} of {} rows have errors; nothing was imported:\n{}",
+                "{where_}: {} of {} rows have errors; nothing was imported:\n{}",
+                rows.bad_rows,
                 rows.rows,
                 errors.join("\n")
             )));

@@ -3,9 +3,9 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::app::App;
 use crate::app::export::Format;
 use crate::app::session::{FeedAction, LoggedIn, SyncStatus};
+use crate::app::{App, AppError};
 use crate::sync::engine::{Options, Progress};
 
 /// `outpost sync [--dry-run]` and its subcommands.
@@ -163,6 +163,12 @@ fn login_cmd(
     ca_cert: Option<&std::path::Path>,
     insecure_http: bool,
 ) -> anyhow::Result<()> {
+    if token.trim().is_empty() {
+        return Err(AppError::Invalid(
+            "--token is empty; give the token `outpost server token add LOGIN` printed on the server".into(),
+        )
+        .into());
+    }
     let LoggedIn {
         server,
         who,

@@ -61,6 +61,7 @@ pub fn router<B: Backend>(backend: Arc<B>, limits: &Limits) -> Router {
         )
         .route("/v1/feed/{file}", get(feed::calendar::<B>))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Outside the body limit, so the limit counts decompressed bytes (no gzip bombs).
         .layer(tower_http::decompression::RequestDecompressionLayer::new())
@@ -165,6 +166,14 @@ async fn not_found() -> ApiError {
         StatusCode::NOT_FOUND,
         "not_found",
         "no such endpoint; see /v1/openapi.json",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method; see /v1/openapi.json",
     )
 }
 

@@ -12,7 +12,7 @@ pub enum SyncError {
     NotLoggedIn,
     /// The server could not be reached.
     #[error(
-        "cannot reach the sync server at {server}: {detail}; check the URL and your network, then run `outpost sync` again (nothing was lost)"
+        "cannot reach the sync server at {server}: {detail}; check the URL and your network, then run the command again (nothing was lost)"
     )]
     Unreachable {
         /// Server URL.

@@ -56,8 +56,10 @@ pub(super) struct Rows<'a> {
     /// that are the same record.
     claimed: HashMap<Id, usize>,
     keys_seen: HashMap<String, usize>,
-    /// Row errors, in file order.
+    /// Row errors, in file order (a row may have several).
     pub errors: Vec<String>,
+    /// Rows with at least one error.
+    pub bad_rows: usize,
     /// Creates not handed over yet.
     pub creates: Part,
     pub updates: Part,
@@ -102,6 +104,7 @@ impl<'a> Rows<'a> {
             claimed: HashMap::new(),
             keys_seen: HashMap::new(),
             errors: Vec::new(),
+            bad_rows: 0,
             creates: Part::default(),
             updates: Part::default(),
             rows: 0,
@@ -122,10 +125,12 @@ impl<'a> Rows<'a> {
         for (i, record) in reader.records().enumerate() {
             let row = i + 2;
             self.rows += 1;
+            let errors_before = self.errors.len();
             match record {
                 Ok(record) => self.take(row, &record)?,
                 Err(e) => self.errors.push(format!("row {row}: {}", csv_error(&e))),
             }
+            self.bad_rows += usize::from(self.errors.len() > errors_before);
             let full = stream && self.errors.is_empty() && self.creates.muts.len() >= WRITE_BATCH;
             if full && !send(std::mem::take(&mut self.creates)) {
                 break;
@@ -136,7 +141,9 @@ impl<'a> Rows<'a> {
 
     /// One row: its cells become fields, the fields a create or an update (or an error).
     fn take(&mut self, row: usize, record: &csv::StringRecord) -> Result<(), AppError> {
-        let (mut values, given_id) = self.values(row, record);
+        let Some((mut values, given_id)) = self.values(row, record) else {
+            return Ok(());
+        };
         self.choose_references(&mut values);
         // Blank cells of a matched row leave the field as it is.
         let blank: Vec<&'static str> = values
@@ -220,12 +227,13 @@ impl<'a> Rows<'a> {
         }
     }
 
-    /// The row's cells as field values, and its id cell. A cell with a control character
-    /// is an error and left out; the row's other cells are still read and checked, so
-    /// one run lists every problem of the row.
-    fn values<'r>(&mut self, row: usize, record: &'r csv::StringRecord) -> (Values, Option<&'r str>) {
+    /// The row's cells as field values, and its id cell; `None` when a cell holds a
+    /// control character (each such cell is an error; the row is not checked further,
+    /// which would report the cell's field as missing too).
+    fn values<'r>(&mut self, row: usize, record: &'r csv::StringRecord) -> Option<(Values, Option<&'r str>)> {
         let mut values: Values = Vec::new();
         let mut given_id: Option<&str> = None;
+        let mut clean = true;
         for (n, (col, target)) in record.iter().zip(self.targets).enumerate() {
             let spec = match target {
                 Target::Field(spec) => spec,
@@ -241,6 +249,7 @@ impl<'a> Rows<'a> {
                     self.headers.get(n).map_or("", String::as_str),
                     u32::from(c)
                 ));
+                clean = false;
                 continue;
             }
             let col = if self.opts.raw {
@@ -260,7 +269,7 @@ impl<'a> Rows<'a> {
                 None => values.push((spec, vec![col.to_string()])),
             }
         }
-        (values, given_id)
+        clean.then_some((values, given_id))
     }
 
     /// A reference may come from several columns (`account_id`, `account_name`): the
