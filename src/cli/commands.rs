@@ -253,20 +253,25 @@ pub fn import(app: &App, args: &ImportArgs, format: Format) -> anyhow::Result<()
             args.entity.plural()
         );
     }
-    if format == Format::Table {
-        println!(
+    match format {
+        Format::Table => println!(
             "create {}, update {}, unchanged {}",
             report.created, report.updated, report.unchanged
-        );
-    } else {
-        let counts = serde_json::json!({
-            "rows": report.rows,
-            "create": report.created,
-            "update": report.updated,
-            "unchanged": report.unchanged,
-            "dry_run": report.dry_run,
-        });
-        println!("{counts}");
+        ),
+        Format::Csv => println!(
+            "rows,create,update,unchanged,dry_run\n{},{},{},{},{}",
+            report.rows, report.created, report.updated, report.unchanged, report.dry_run
+        ),
+        _ => {
+            let counts = serde_json::json!({
+                "rows": report.rows,
+                "create": report.created,
+                "update": report.updated,
+                "unchanged": report.unchanged,
+                "dry_run": report.dry_run,
+            });
+            println!("{counts}");
+        }
     }
     Ok(())
 }
@@ -410,15 +415,29 @@ fn import_file(app: &App, args: &ImportArgs, kind: &str, format: Format) -> anyh
     for e in &report.errors {
         eprintln!("not imported: {e}");
     }
+    // `create`, `update` and `dry_run` as a CSV import reports them, beside the older
+    // `created` and `updated`, so one script reads both.
     let value = serde_json::json!({
+        "create": report.created,
+        "update": report.updated,
         "created": report.created,
         "updated": report.updated,
         "unchanged": report.unchanged,
         "skipped": report.skipped,
         "errors": report.errors,
+        "dry_run": args.dry_run,
     });
     match format {
         Format::Json | Format::Ndjson => println!("{value}"),
+        Format::Csv => println!(
+            "create,update,unchanged,skipped,bad,dry_run\n{},{},{},{},{},{}",
+            report.created,
+            report.updated,
+            report.unchanged,
+            report.skipped.len(),
+            report.errors.len(),
+            args.dry_run
+        ),
         _ => println!(
             "create {}, update {}, unchanged {}, skipped {}, bad {}",
             report.created,
