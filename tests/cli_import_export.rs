@@ -239,6 +239,11 @@ fn rows_with_ids_that_share_an_email_import_as_their_records() {
         into.ok(&["import", "contact", s(&file)]).trim(),
         "create 0, update 0, unchanged 2"
     );
+    assert_eq!(
+        into.ok(&["import", "contact", s(&file), "--format", "csv"]),
+        "rows,create,update,unchanged,dry_run\n2,0,0,2,false\n",
+        "the counts as CSV, not JSON"
+    );
     let fresh = Env::new();
     let mixed = fresh.write(
         "e.csv",
