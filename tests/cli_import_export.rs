@@ -254,6 +254,17 @@ fn rows_with_ids_that_share_an_email_import_as_their_records() {
     );
     let err = fresh.fails(&["import", "contact", s(&mixed)], 3);
     assert!(err.contains("row 3: the same contact as row 2"), "{err}");
+    // The other way round too.
+    let reversed = fresh.write(
+        "f.csv",
+        &format!(
+            "id,first_name,last_name,emails\n,Ana,Two,ana@x.example\n{},Ana,One,ana@x.example\n",
+            ids[0]
+        ),
+    );
+    let err = fresh.fails(&["import", "contact", s(&reversed)], 3);
+    assert!(err.contains("row 3: the same contact as row 2"), "{err}");
+    assert_eq!(fresh.json(&["contact", "list"]), serde_json::json!([]));
 }
 
 #[test]

@@ -492,19 +492,43 @@ fn an_edit_made_while_the_clock_ran_ahead_is_sent_again_once_it_is_right() {
             .expect("faketime");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
+    t.anna.ok(&["account", "add", "--name", "Shared AB", "--owner", "anna"]);
+    t.anna.sync();
+    t.boss.sync();
     ahead(&["account", "edit", "Acme GmbH", "--industry", "Robotics"]);
     ahead(&["opp", "move", "Acme pilot", "Proposal"]);
+    // The boss changes this one after anna's edit (ahead) was made: his value must not
+    // be overwritten by anna's sent again, and the two stay a conflict to decide.
+    ahead(&["account", "edit", "Shared AB", "--city", "Malmö"]);
+    t.boss.ok(&["account", "edit", "Shared AB", "--city", "Lund"]);
+    t.boss.sync();
     let out = t.anna.run(&["sync"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let industry = |l: &Laptop| t_industry(l);
     assert_eq!(industry(&t.anna), "Robotics", "the laptop keeps the edit");
-    assert!(open_conflicts(&t.anna).is_empty(), "{:?}", open_conflicts(&t.anna));
-    let stage = |l: &Laptop| l.json(&["opp", "show", "Acme pilot"])[0]["stage"].clone();
-    assert_eq!(stage(&t.anna), "Proposal");
+    let open: Vec<Value> = open_conflicts(&t.anna);
+    assert_eq!(open.len(), 1, "only the city the boss changed since: {open:?}");
+    assert_eq!(open[0]["field"], "city");
+    let city = |l: &Laptop| l.json(&["account", "show", "Shared AB"])[0]["city"].clone();
+    assert_eq!(city(&t.anna), "Lund", "the boss's later value stands");
+    let opp = |l: &Laptop| l.json(&["opp", "show", "Acme pilot"])[0].clone();
+    assert_eq!(opp(&t.anna)["stage"], "Proposal");
+    // One move into Proposal, at the time now: not also one dated three days ahead.
+    let history = opp(&t.anna)["stage_history"].clone();
+    let entered: Vec<&Value> = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter(|e| e["stage"] == "Proposal")
+        .collect();
+    assert_eq!(entered.len(), 1, "{history}");
+    let at = chrono::DateTime::parse_from_rfc3339(entered[0]["at"].as_str().expect("at")).expect("time");
+    assert!(at <= chrono::Utc::now() + chrono::Duration::minutes(5), "{history}");
     t.boss.sync();
     assert_eq!(industry(&t.boss), "Robotics", "the server has it");
-    assert_eq!(stage(&t.boss), "Proposal");
-    assert!(open_conflicts(&t.boss).is_empty(), "{:?}", open_conflicts(&t.boss));
+    assert_eq!(opp(&t.boss)["stage"], "Proposal");
+    assert_eq!(opp(&t.boss)["stage_history"], history);
+    assert_eq!(city(&t.boss), "Lund");
 }
 
 fn t_industry(l: &Laptop) -> String {

@@ -88,22 +88,68 @@ pub fn resolve_all(store: &Store, filter: Filter, choice: &Choice) -> Result<Bul
     resolve_all_but(store, filter, choice, &|_| Ok(None))
 }
 
+/// The fields this store's unsent changes stamped past `ceiling` change, each with the
+/// clock of the value the first such change replaced (its `base`): read before they
+/// are sent, for [`rewrite_refused_ahead`].
+pub type AheadBases = std::collections::HashMap<(EntityKind, crate::model::Id, String), Option<crate::model::Hlc>>;
+
+/// [`AheadBases`] of `store`'s outbox.
+pub fn ahead_bases(store: &Store, ceiling: u64) -> Result<AheadBases, StoreError> {
+    use crate::protocol::ChangeOp;
+    let mut out = AheadBases::new();
+    let mut after = 0;
+    loop {
+        let page = store.pending_between(after, u64::MAX, 1000)?;
+        let Some(last) = page.last() else {
+            return Ok(out);
+        };
+        after = last.seq;
+        for c in page.iter().filter(|c| c.hlc.wall > ceiling) {
+            let (field, base) = match &c.op {
+                ChangeOp::Set { field, base, .. } => (field.clone(), *base),
+                ChangeOp::Delete { base, .. } | ChangeOp::Restore { base } => (DELETED.to_string(), *base),
+                ChangeOp::Create { .. } => continue,
+            };
+            out.entry((c.entity, c.id, field)).or_insert(base);
+        }
+    }
+}
+
 /// Writes again, as this laptop wrote them, its edits the server refused for their
-/// time: the open refused conflicts whose refused side this replica stamped past
-/// `ceiling` (the latest time the server accepts, read before the clock was set back).
-/// Each is resolved keeping this laptop's value, a new edit with the clock now. Returns
-/// how many.
-pub fn rewrite_refused_ahead(store: &Store, ceiling: u64) -> Result<usize, StoreError> {
+/// time (the open refused conflicts whose refused side this replica stamped past
+/// `ceiling`), each resolved keeping this laptop's value: a new edit with the clock
+/// now. Only where the server still holds the value the edit replaced (`bases`): a
+/// value somebody wrote since stays, and the conflict stays open for the user to
+/// decide, as any concurrent edit's would. A stage history is not written again: the
+/// stage written again records the move anew, at the time now (the refused entries
+/// carry the time the clock ran ahead to). A conflict that cannot be resolved stays
+/// open. Returns how many were resolved.
+pub fn rewrite_refused_ahead(store: &Store, ceiling: u64, bases: &AheadBases) -> Result<usize, StoreError> {
+    const STAGE_HISTORY: &str = "stage_history";
     let me = store.replica();
-    let refused_for_time = |c: &Conflict| {
-        c.kind == ConflictKind::Refused && c.loser.hlc.is_some_and(|h| h.replica == me && h.wall > ceiling)
-    };
-    let filter = Filter {
-        kind: Some(ConflictKind::Refused),
-        entity: None,
-    };
-    let skip = |c: &Conflict| Ok((!refused_for_time(c)).then(|| "not refused for its time".to_string()));
-    Ok(resolve_all_but(store, filter, &Choice::Mine, &skip)?.resolved.len())
+    let mut resolved = 0;
+    for l in store.conflicts()? {
+        let c = &l.conflict;
+        let ahead = c.loser.hlc.is_some_and(|h| h.replica == me && h.wall > ceiling);
+        if c.kind != ConflictKind::Refused || !ahead || !store.conflict_is_open(&l)? {
+            continue;
+        }
+        let unchanged_since = bases
+            .get(&(c.entity, c.record, c.field.clone()))
+            .is_some_and(|base| *base == c.winner.hlc);
+        if !unchanged_since {
+            continue;
+        }
+        let choice = if c.field == STAGE_HISTORY {
+            Choice::Theirs
+        } else {
+            Choice::Mine
+        };
+        if resolve_with(store, &c.id, &choice, false).is_ok() {
+            resolved += 1;
+        }
+    }
+    Ok(resolved)
 }
 
 /// [`resolve_all`], passing over the conflicts `veto` gives a reason for (a rule of the

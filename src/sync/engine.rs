@@ -229,6 +229,11 @@ pub fn sync(
         return Err(SyncError::DemoData(super::adopt::demo_message(store)));
     }
     let (opts, rewound) = rewind_clock(store, &who, opts)?;
+    // What the edits stamped ahead replaced, read before they go (see below).
+    let ahead = match rewound {
+        Some(ceiling) => Some((ceiling, super::conflicts::ahead_bases(store, ceiling)?)),
+        None => None,
+    };
     let me: super::adopt::Person = (&who).into();
     report.adopted = super::adopt::adopt(store, &me)?;
     let state = store.sync_state()?;
@@ -267,8 +272,11 @@ pub fn sync(
     // with the clock set back they go out again now, in the same sync: held records as
     // they are, and edits of records the server holds (put back to the server's values,
     // each kept as a refused conflict) written again as the user wrote them.
-    if let Some(ceiling) = rewound {
-        let rewritten = super::conflicts::rewrite_refused_ahead(store, ceiling)?;
+    if let Some((ceiling, bases)) = &ahead {
+        let rewritten = super::conflicts::rewrite_refused_ahead(store, *ceiling, bases)?;
+        // Not refused in the end: written again and sent below.
+        report.refused = report.refused.saturating_sub(rewritten);
+        report.conflicts = report.conflicts.saturating_sub(rewritten);
         if rewritten > 0 || !store.held_live()?.is_empty() {
             push(store, api, opts, &me, &mut report, progress, None)?;
             pull(store, api, opts, (&who).into(), &mut report, progress)?;

@@ -55,7 +55,8 @@ pub(super) struct Rows<'a> {
     /// Which row claimed an existing record, an id or a natural key, to refuse two rows
     /// that are the same record.
     claimed: HashMap<Id, usize>,
-    keys_seen: HashMap<String, usize>,
+    /// The row that first gave each natural key, and whether it gave a new record's id.
+    keys_seen: HashMap<String, (usize, bool)>,
     /// Row errors, in file order (a row may have several).
     pub errors: Vec<String>,
     /// Rows with at least one error.
@@ -176,10 +177,11 @@ impl<'a> Rows<'a> {
             matched = self.existing.matches(&emails, name.as_ref());
         }
         // Two rows of one file must not be the same record: the same natural key (for
-        // rows not matched by id: two records may share a name) or the same record. A
-        // row that gives a new record's id is that record: its key is kept, for the rows
-        // without an id after it, but not checked (an export of two records that share
-        // an e-mail imports as those two records).
+        // rows not matched by id: two records may share a name) or the same record. Two
+        // rows that both give new records' ids are those two records even with one key
+        // (an export of two records that share an e-mail imports as them); a row
+        // without an id that shares a key with any other row is an error, in either
+        // order.
         let own_keys: Vec<String> = if by_id {
             Vec::new()
         } else if emails.is_empty() {
@@ -189,8 +191,12 @@ impl<'a> Rows<'a> {
         };
         let twin = own_keys
             .iter()
-            .filter(|_| new_id.is_none())
-            .find_map(|k| self.keys_seen.get(k).map(|r| (k.replace('\u{1f}', " "), *r)))
+            .find_map(|k| {
+                self.keys_seen
+                    .get(k)
+                    .filter(|(_, with_id)| new_id.is_none() || !with_id)
+                    .map(|(r, _)| (k.replace('\u{1f}', " "), *r))
+            })
             .or_else(|| {
                 matched
                     .iter()
@@ -205,7 +211,7 @@ impl<'a> Rows<'a> {
             ));
         }
         for k in own_keys {
-            self.keys_seen.insert(k, row);
+            self.keys_seen.entry(k).or_insert((row, new_id.is_some()));
         }
         match matched.as_slice() {
             [] => self.create(row, fields, new_id),
