@@ -1041,7 +1041,59 @@ fn ics_imports_are_idempotent_and_refuse_what_they_would_reinterpret() {
         ]),
     );
     let err = env.fails(&["import", "event", s(&twice)], 3);
-    assert!(err.contains("the UID 'dup@x' is also the event's at line"), "{err}");
+    assert!(err.contains("the UID 'dup@x' is also the entry at line"), "{err}");
+    // An updated invitation: the higher SEQUENCE is the event, the older one reported.
+    let updated = env.write(
+        "updated.ics",
+        &cal(&[
+            event(
+                "inv@x",
+                "Old time",
+                "20270106T100000Z",
+                "20270106T110000Z",
+                "SEQUENCE:1\r\n",
+            ),
+            event(
+                "inv@x",
+                "New time",
+                "20270106T140000Z",
+                "20270106T150000Z",
+                "SEQUENCE:2\r\n",
+            ),
+        ]),
+    );
+    let out = env.run(&["import", "event", s(&updated)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(said.contains("an older version (SEQUENCE 1) of UID 'inv@x'"), "{said}");
+    let titles: Vec<Value> = env
+        .json(&["event", "list"])
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["title"].clone())
+        .collect();
+    assert!(
+        titles.contains(&Value::from("New time")) && !titles.contains(&Value::from("Old time")),
+        "{titles:?}"
+    );
+    env.ok(&["event", "rm", "New time"]);
+    // Two versions of one moved occurrence, of one SEQUENCE: an error too.
+    let series = "RRULE:FREQ=WEEKLY;COUNT=4\r\n";
+    let moved = "RECURRENCE-ID:20270118T100000Z\r\n";
+    let occurrences = env.write(
+        "occ.ics",
+        &cal(&[
+            event("w@x", "Weekly", "20270111T100000Z", "20270111T110000Z", series),
+            event("w@x", "Moved", "20270118T120000Z", "20270118T130000Z", moved),
+            event("w@x", "Moved again", "20270118T140000Z", "20270118T150000Z", moved),
+        ]),
+    );
+    let err = env.fails(&["import", "event", s(&occurrences)], 3);
+    assert!(
+        err.contains("the occurrence of UID 'w@x' is also the entry at line"),
+        "{err}"
+    );
     let backwards = env.write(
         "back.ics",
         &cal(&[event("b@x", "Backwards", "20270108T100000Z", "20270108T090000Z", "")]),

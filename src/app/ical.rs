@@ -265,6 +265,53 @@ struct Read {
     own_id: Option<Id>,
     /// What the file says that the event cannot keep, for the report.
     left_out: Vec<String>,
+    /// SEQUENCE: which of two versions of one event (or occurrence) is the later.
+    sequence: u32,
+}
+
+/// One version of each event and of each moved occurrence (by UID and RECURRENCE-ID):
+/// of two, the one with the higher SEQUENCE (RFC 5545: an updated invitation), the
+/// other reported as left out. Two of one SEQUENCE are an error: which is meant cannot
+/// be told, and keeping either would drop the other silently.
+fn latest_versions(reads: Vec<Read>, report: &mut FileReport) -> Vec<Read> {
+    let mut kept: Vec<Read> = Vec::with_capacity(reads.len());
+    let mut at: HashMap<(String, Option<DateTime<Utc>>), usize> = HashMap::new();
+    for r in reads {
+        let Some(uid) = r.uid.clone() else {
+            kept.push(r);
+            continue;
+        };
+        let key = (uid.clone(), r.recurrence_id);
+        let Some(&i) = at.get(&key) else {
+            at.insert(key, kept.len());
+            kept.push(r);
+            continue;
+        };
+        let what = if r.recurrence_id.is_some() {
+            "occurrence of UID"
+        } else {
+            "UID"
+        };
+        let other = &kept[i];
+        if r.sequence == other.sequence {
+            report.errors.push(format!(
+                "line {}: the {what} '{uid}' is also the entry at line {} (both SEQUENCE {}); two entries of one \
+                 file are two records, or one has the higher SEQUENCE",
+                r.line, other.line, r.sequence
+            ));
+            continue;
+        }
+        let (older, newer) = if r.sequence > other.sequence {
+            (std::mem::replace(&mut kept[i], r), i)
+        } else {
+            (r, i)
+        };
+        report.skipped.push(format!(
+            "line {}: an older version (SEQUENCE {}) of {what} '{uid}'; the one at line {} (SEQUENCE {}) is imported",
+            older.line, older.sequence, kept[newer].line, kept[newer].sequence
+        ));
+    }
+    kept
 }
 
 fn read_event(c: &Component) -> Result<Read, String> {
@@ -418,6 +465,7 @@ fn read_event(c: &Component) -> Result<Read, String> {
         cancelled,
         own_id: id_prop("X-OUTPOST-ID"),
         left_out,
+        sequence: c.get("SEQUENCE").and_then(|l| l.value.trim().parse().ok()).unwrap_or(0),
         event: e,
     })
 }
@@ -537,13 +585,12 @@ impl App {
             }
             existing.insert(id, e);
         }
+        let mut reads = latest_versions(reads, &mut report);
         // Series first, so their moved occurrences find them.
         reads.sort_by_key(|r| r.recurrence_id.is_some());
         let mut muts: Vec<Mutation> = Vec::new();
         let mut planned: HashMap<Id, Event> = HashMap::new();
         let mut file_uids: HashMap<String, Id> = HashMap::new();
-        // The line of the event (not an occurrence) that gave each UID.
-        let mut uid_lines: HashMap<String, usize> = HashMap::new();
         for r in reads {
             let line = r.line;
             let uid = r.uid.clone();
@@ -622,14 +669,6 @@ impl App {
                     .push(format!("line {line}: '{}' is cancelled (STATUS:CANCELLED)", e.title));
                 continue;
             }
-            if let Some(first) = uid.as_deref().and_then(|u| uid_lines.get(u)) {
-                report.errors.push(format!(
-                    "line {line}: the UID '{}' is also the event's at line {first}; two events of one file are two \
-                     records (a moved occurrence says RECURRENCE-ID)",
-                    uid.as_deref().unwrap_or_default()
-                ));
-                continue;
-            }
             let id = match uid.as_deref().and_then(target_of_uid) {
                 Some(id) => id,
                 None => outpost_id.unwrap_or_else(Id::new),
@@ -638,7 +677,6 @@ impl App {
             e.uid = if outpost_id.is_some() { None } else { uid.clone() };
             if let Some(u) = &uid {
                 file_uids.insert(u.clone(), id);
-                uid_lines.insert(u.clone(), line);
             }
             if let Some(prev) = planned.get(&id) {
                 // A cancelled occurrence read before its series: keep those EXDATEs.
