@@ -1032,6 +1032,13 @@ fn ics_imports_are_idempotent_and_refuse_what_they_would_reinterpret() {
     let again = env.ok(&["import", "event", s(&utc)]);
     assert!(again.starts_with("create 0, update 0, unchanged 1"), "{again}");
     assert_eq!(env.json(&["event", "list"]), before);
+    // Outpost's own export of it re-imports unchanged and keeps the source UID, so the
+    // source file still finds its event after.
+    let exported = env.write("ours.ics", &env.ok(&["export", "event", "--format", "ics"]));
+    let ours = env.ok(&["import", "event", s(&exported)]);
+    assert!(ours.starts_with("create 0, update 0, unchanged 1"), "{ours}");
+    let source = env.ok(&["import", "event", s(&utc)]);
+    assert!(source.starts_with("create 0, update 0, unchanged 1"), "{source}");
 
     let twice = env.write(
         "twice.ics",

@@ -265,6 +265,9 @@ struct Read {
     own_id: Option<Id>,
     /// What the file says that the event cannot keep, for the report.
     left_out: Vec<String>,
+    /// X-OUTPOST-SOURCE-UID: the UID the event had in the calendar it came from, which
+    /// outpost's own export keeps beside its id.
+    source_uid: Option<String>,
     /// SEQUENCE: which of two versions of one event (or occurrence) is the later.
     sequence: u32,
 }
@@ -461,6 +464,7 @@ fn read_event(c: &Component) -> Result<Read, String> {
             .map(|l| unescape(&l.value))
             .filter(|u| !u.trim().is_empty())
             .or_else(|| text("X-OUTPOST-SOURCE-UID")),
+        source_uid: text("X-OUTPOST-SOURCE-UID"),
         recurrence_id,
         cancelled,
         own_id: id_prop("X-OUTPOST-ID"),
@@ -674,7 +678,13 @@ impl App {
                 None => outpost_id.unwrap_or_else(Id::new),
             };
             // A foreign UID is kept, so the next import of the file finds the record.
-            e.uid = if outpost_id.is_some() { None } else { uid.clone() };
+            // Outpost's own export names the record by its id and keeps the source UID
+            // beside it: both stay.
+            e.uid = if outpost_id.is_some() {
+                r.source_uid.clone()
+            } else {
+                uid.clone()
+            };
             if let Some(u) = &uid {
                 file_uids.insert(u.clone(), id);
             }
