@@ -146,6 +146,7 @@ fn malformed_csv_files_get_clear_errors() {
     assert!(err.contains("no column for name"), "{err}");
     let err = env.fails(&["import", "accounts", "/no/such/file.csv"], 1);
     assert!(err.contains("/no/such/file.csv"), "{err}");
+    assert_eq!(err.matches("(os error 2)").count(), 1, "said once: {err}");
     env.fails(&["import", "widgets", s(&ragged)], 2);
     assert_eq!(env.json(&["account", "list"]), serde_json::json!([]));
 }

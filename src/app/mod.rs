@@ -74,12 +74,13 @@ pub enum AppError {
     #[error(transparent)]
     Sync(crate::sync::SyncError),
     /// A file could not be read or written. Exit 1.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (in the message, not a `source`: the CLI prints the chain, and
+        /// would print it twice).
+        error: std::io::Error,
     },
 }
 
@@ -135,7 +136,7 @@ impl AppError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
         Self::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         }
     }
 }

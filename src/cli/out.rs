@@ -95,8 +95,8 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
         let kind = if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             Some(io.kind())
-        } else if let Some(crate::app::AppError::Io { source, .. }) = cause.downcast_ref() {
-            Some(source.kind())
+        } else if let Some(crate::app::AppError::Io { error, .. }) = cause.downcast_ref() {
+            Some(error.kind())
         } else if let Some(c) = cause.downcast_ref::<csv::Error>() {
             match c.kind() {
                 csv::ErrorKind::Io(io) => Some(io.kind()),

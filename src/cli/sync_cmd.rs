@@ -163,6 +163,13 @@ fn login_cmd(
     ca_cert: Option<&std::path::Path>,
     insecure_http: bool,
 ) -> anyhow::Result<()> {
+    if token.trim().chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(AppError::Invalid(
+            "--token has a space or a line break inside; give the token as `outpost server token add LOGIN` printed it"
+                .into(),
+        )
+        .into());
+    }
     if token.trim().is_empty() {
         return Err(AppError::Invalid(
             "--token is empty; give the token `outpost server token add LOGIN` printed on the server".into(),

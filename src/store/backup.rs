@@ -64,7 +64,7 @@ pub struct BackupSummary {
 fn io(e: std::io::Error) -> StoreError {
     StoreError::Io {
         path: "backup".into(),
-        source: e,
+        error: e,
     }
 }
 

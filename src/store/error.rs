@@ -129,12 +129,13 @@ pub enum StoreError {
     #[error("corrupt data in the store: {0}; check the store, and restore a backup if the check fails")]
     Corrupt(String),
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (in the message, not a `source`: the CLI prints the chain, and
+        /// would print it twice).
+        error: std::io::Error,
     },
     /// sled failed (disk full, I/O error).
     #[error("the store could not be written or read: {0} (is the disk full or read-only?)")]

@@ -147,7 +147,7 @@ impl Store {
     pub fn open_with_clock(dir: &Path, clock: WallClock) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
             path: dir.to_path_buf(),
-            source: e,
+            error: e,
         })?;
         let db = sled::Config::new()
             .path(dir.join("store"))
