@@ -1134,3 +1134,29 @@ fn ics_imports_are_idempotent_and_refuse_what_they_would_reinterpret() {
         "{said}"
     );
 }
+
+/// Two cards of one file with one e-mail are the same contact twice: an error, nothing
+/// imported (as two CSV rows are); two cards that give their ids are those records.
+#[test]
+fn two_cards_with_one_email_are_refused_unless_they_give_ids() {
+    let env = Env::new();
+    let card = |uid: &str, first: &str| {
+        format!(
+            "BEGIN:VCARD\r\nVERSION:3.0\r\n{uid}FN:{first} Lee\r\nN:Lee;{first};;;\r\nEMAIL:lee@x.example\r\nEND:VCARD\r\n"
+        )
+    };
+    let twice = env.write("twice.vcf", &format!("{}{}", card("", "Ann"), card("", "Anne")));
+    let err = env.fails(&["import", "contact", s(&twice)], 3);
+    assert!(err.contains("has the e-mail of the card of line 1"), "{err}");
+    assert_eq!(env.json(&["contact", "list"]), serde_json::json!([]));
+    let ids = env.write(
+        "ids.vcf",
+        &format!(
+            "{}{}",
+            card("UID:urn:uuid:0192f1a0-0000-7000-8000-000000000001\r\n", "Ann"),
+            card("UID:urn:uuid:0192f1a0-0000-7000-8000-000000000002\r\n", "Anne")
+        ),
+    );
+    let out = env.ok(&["import", "contact", s(&ids)]);
+    assert!(out.starts_with("create 2,"), "{out}");
+}

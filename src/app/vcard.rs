@@ -317,6 +317,9 @@ impl App {
         let accounts = self.titles(EntityKind::Account)?;
         let mut muts: Vec<Mutation> = Vec::new();
         let mut claimed: HashMap<Id, usize> = HashMap::new();
+        // The e-mails of the cards that make new contacts: the line, and whether the card
+        // gave an id.
+        let mut new_emails: HashMap<String, (usize, bool)> = HashMap::new();
         for card in cards {
             let c = match card {
                 Ok(c) => c,
@@ -410,8 +413,25 @@ impl App {
                 m.dedup();
                 matched = m;
             }
+            // A card without an id whose e-mail an earlier card of this file gave is that
+            // contact again (as two CSV rows are); cards that give ids are those records.
+            let twin = c.emails.iter().find_map(|e| {
+                new_emails
+                    .get(&fold_email(e))
+                    .filter(|(_, with_id)| uid_id.is_none() || !with_id)
+            });
+            if let (true, Some((prev, _))) = (matched.is_empty(), twin) {
+                report.errors.push(format!(
+                    "line {line}: {who} has the e-mail of the card of line {prev}, which is new here: the same contact \
+                     twice in one file; merge the two cards"
+                ));
+                continue;
+            }
             match matched.as_slice() {
                 [] => {
+                    for e in &c.emails {
+                        new_emails.entry(fold_email(e)).or_insert((line, uid_id.is_some()));
+                    }
                     let id = uid_id.unwrap_or_else(Id::new);
                     if self.store.get(EntityKind::Contact, id)?.is_some_and(|s| s.deleted) {
                         report.skipped.push(format!(
@@ -470,7 +490,7 @@ impl App {
                     report.skipped.push(format!(
                         "line {line}: {who} matches {} contacts ({}); skipped",
                         several.len(),
-                        several.iter().map(Id::short).collect::<Vec<_>>().join(", ")
+                        several.iter().map(Id::to_string).collect::<Vec<_>>().join(", ")
                     ));
                 }
             }
