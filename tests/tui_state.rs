@@ -1599,3 +1599,33 @@ fn the_board_is_freed_when_left_and_comes_back_as_it_was() {
     assert_eq!(s.state.board.selected(&pipeline, today).map(|d| d.id), picked);
     assert_eq!(s.screen(), shown);
 }
+
+/// A paste is text, never keys: in a list it runs nothing (its `D` then `y` would trash a
+/// record), and in the filter being typed it lands as one line of text, the line break a
+/// space, the filter still open.
+#[test]
+fn a_paste_lands_as_text_in_the_field_being_typed_and_runs_no_command() {
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("3");
+    let live = |s: &outpost::tui::harness::Harness| s.state.app.live(EntityKind::Account).count();
+    let before = live(&s);
+    s.paste("x\nDy");
+    assert_eq!(live(&s), before, "nothing trashed");
+    assert!(s.state.popups.is_empty(), "{:?}", s.state.popups);
+    assert!(
+        s.screen().contains("Pasted text goes into a field being typed in"),
+        "{}",
+        s.screen()
+    );
+    s.keys("/");
+    s.paste("Acme\nDy");
+    let list = s
+        .state
+        .lists
+        .iter()
+        .find(|l| l.kind == EntityKind::Account)
+        .expect("accounts");
+    assert!(list.editing, "still typing the filter");
+    assert_eq!(list.input.text(), "Acme Dy");
+    assert_eq!(live(&s), before, "nothing trashed");
+}

@@ -1,4 +1,4 @@
-//! What the event loop takes in: keys and resizes from the terminal (read on their own
+//! What the event loop takes in: keys, pastes and resizes from the terminal (read on their own
 //! thread), and progress and results from the loading worker. Everything arrives on one
 //! channel, so tests can send keys the same way.
 
@@ -20,6 +20,9 @@ pub enum Event {
     Key(KeyPress),
     /// The terminal has a new size (columns, rows).
     Resize(u16, u16),
+    /// Text pasted into the terminal (bracketed paste): text for the field being typed
+    /// in, never keys.
+    Paste(String),
     /// A job is part way.
     Progress(Job, usize, usize),
     /// A job finished (or failed with a message).
@@ -53,6 +56,7 @@ pub fn spawn_input(tx: Sender<Event>, paused: Arc<AtomicBool>) -> std::io::Resul
             let out = match ev {
                 event::Event::Key(k) if k.kind != KeyEventKind::Release => KeyPress::from_event(k).map(Event::Key),
                 event::Event::Resize(w, h) => Some(Event::Resize(w, h)),
+                event::Event::Paste(text) => Some(Event::Paste(text)),
                 _ => None,
             };
             if let Some(e) = out

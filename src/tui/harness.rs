@@ -99,6 +99,12 @@ impl Harness {
         }
     }
 
+    /// Pastes text, as a terminal with bracketed paste sends it.
+    pub fn paste(&mut self, text: &str) {
+        update::handle_event(&mut self.state, Event::Paste(text.to_string()));
+        self.settle();
+    }
+
     /// Runs an action as if chosen in the palette.
     pub fn action(&mut self, action: Action) {
         update::dispatch(&mut self.state, action);

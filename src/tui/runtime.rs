@@ -33,6 +33,8 @@ pub fn run(data_dir: &Path, remote: Option<super::remote::Handler>) -> anyhow::R
     let no_color = no_color_env();
     let theme = load_theme(config.as_deref(), no_color)?;
     let mut terminal = ratatui::try_init().context("cannot set up the terminal (is this a terminal?)")?;
+    // A paste arrives as one text (`Event::Paste`), never as keys that would run commands.
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
     panics_spare_the_screen();
     let size = terminal.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
     let options = Options {
@@ -43,6 +45,7 @@ pub fn run(data_dir: &Path, remote: Option<super::remote::Handler>) -> anyhow::R
         size,
     };
     let result = event_loop(&mut terminal, app, options, remote.map(|r| (data_dir, r)));
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
     ratatui::restore();
     report_quiet_panics();
     result
@@ -197,6 +200,7 @@ fn edit_in_editor(terminal: &mut DefaultTerminal, paused: &AtomicBool, text: &st
         f.write_all(text.as_bytes())?;
     }
     AtomicBool::store(paused, true, Ordering::SeqCst);
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
     ratatui::restore();
     let status = std::process::Command::new("sh")
         .arg("-c")
@@ -204,8 +208,13 @@ fn edit_in_editor(terminal: &mut DefaultTerminal, paused: &AtomicBool, text: &st
         .arg("sh")
         .arg(&path)
         .status();
-    let back = crossterm::terminal::enable_raw_mode()
-        .and_then(|()| crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen));
+    let back = crossterm::terminal::enable_raw_mode().and_then(|()| {
+        crossterm::execute!(
+            std::io::stdout(),
+            crossterm::terminal::EnterAlternateScreen,
+            crossterm::event::EnableBracketedPaste
+        )
+    });
     AtomicBool::store(paused, false, Ordering::SeqCst);
     back?;
     terminal.clear()?;

@@ -44,6 +44,7 @@ macro_rules! cx {
 pub fn handle_event(st: &mut State, event: Event) {
     match event {
         Event::Key(key) => handle_key(st, key),
+        Event::Paste(text) => handle_paste(st, &text),
         Event::Resize(w, h) => st.size = (w, h),
         Event::Progress(job, done, total) => {
             st.status.progress = Some((job.label(), Some((done, total))));
@@ -181,6 +182,49 @@ pub fn handle_key(st: &mut State, key: KeyPress) {
                 .unwrap_or_else(|| "?".into());
             st.say(format!("'{key}' does nothing here; {help} shows the keys"), Level::Info);
         }
+    }
+}
+
+/// Whether a field takes typed text now: a form, the palette, the search, a picker, or
+/// a list's filter being typed.
+fn takes_text(st: &State) -> bool {
+    match st.popups.last() {
+        Some(p) => p.takes_text(),
+        None => match st.view {
+            ViewId::List(kind) if st.details.is_empty() => st.lists.iter().any(|l| l.kind == kind && l.editing),
+            _ => false,
+        },
+    }
+}
+
+/// Pasted text goes into the field being typed in, as typed text: a line break or a
+/// tab becomes a space (the fields are one line; a Tab or Enter would move on or save).
+/// Anywhere else it is refused: its letters would run commands (a `D` then `y` trashes
+/// a record).
+pub fn handle_paste(st: &mut State, text: &str) {
+    if !takes_text(st) {
+        st.say(
+            "Pasted text goes into a field being typed in (a form, a list's filter, the search); nothing was done",
+            Level::Info,
+        );
+        return;
+    }
+    let text = text.replace("\r\n", "\n");
+    let mut spaced = false;
+    for c in text.chars() {
+        let c = if c.is_control() {
+            spaced = true;
+            ' '
+        } else {
+            c
+        };
+        handle_key(st, KeyPress::char(c));
+        if !takes_text(st) {
+            break;
+        }
+    }
+    if spaced {
+        st.say("The pasted line breaks and tabs became spaces", Level::Info);
     }
 }
 

@@ -34,6 +34,15 @@ pub enum Popup {
 }
 
 impl Popup {
+    /// Whether typed text goes into a field of this popup (a paste may land here).
+    #[must_use]
+    pub fn takes_text(&self) -> bool {
+        matches!(
+            self,
+            Self::Palette(_) | Self::Search(_) | Self::Form(_) | Self::Picker(_)
+        )
+    }
+
     /// Gives a key to this popup.
     pub fn handle_key(&mut self, cx: &Ctx, key: KeyPress, out: &mut Effects) {
         match self {
