@@ -422,3 +422,16 @@ fn a_limited_list_is_the_start_of_the_whole_one() {
     let one = env.json(&["contact", "list", "--account", &account, "--limit", "1"]);
     assert_eq!(one[0], theirs[0]);
 }
+
+/// A backup or an export of a data dir that holds no store (a mistyped --data-dir) is an
+/// error, and makes neither a store nor an empty backup file.
+#[test]
+fn a_backup_of_a_data_dir_without_a_store_is_refused() {
+    let env = Env::new();
+    let file = env.path("b.ndjson");
+    let err = env.fails(&["backup", file.to_str().expect("path")], 4);
+    assert!(err.contains("holds no outpost data"), "{err}");
+    assert!(!file.exists(), "no empty backup");
+    assert!(!env.data().join("store").exists(), "no store made");
+    env.fails(&["export", "contact"], 4);
+}

@@ -220,6 +220,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Commands::Server(args) = &command {
         return server_cmd::run(args, &dir, format);
     }
+    if matches!(command, Commands::Backup(_) | Commands::Export(_)) && !dir.join("store").exists() {
+        // Opening would make an empty store, and a mistyped --data-dir an empty file.
+        return Err(AppError::NotFound(format!(
+            "{} holds no outpost data (nothing to back up or export); check --data-dir or OUTPOST_DATA_DIR",
+            dir.display()
+        ))
+        .into());
+    }
     let app = match crate::app::App::open(&dir) {
         Ok(app) => app,
         Err(AppError::Store(crate::store::StoreError::Locked { path })) => {

@@ -63,7 +63,7 @@ pub struct BackupSummary {
 
 fn io(e: std::io::Error) -> StoreError {
     StoreError::Io {
-        path: "backup".into(),
+        path: "the backup's output".into(),
         error: e,
     }
 }
@@ -72,7 +72,11 @@ fn io(e: std::io::Error) -> StoreError {
 pub fn write_backup(store: &Store, out: &mut dyn Write) -> Result<BackupSummary, StoreError> {
     let mut summary = BackupSummary::default();
     let mut emit = |line: &Line| -> Result<(), StoreError> {
-        serde_json::to_writer(&mut *out, line).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // A failed write is the output's (a closed pipe, a full disk), not the store's.
+        serde_json::to_writer(&mut *out, line).map_err(|e| match e.io_error_kind() {
+            Some(kind) => io(std::io::Error::new(kind, e.to_string())),
+            None => StoreError::Corrupt(e.to_string()),
+        })?;
         out.write_all(b"\n").map_err(io)
     };
     emit(&Line::Header {
