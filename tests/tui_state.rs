@@ -1629,3 +1629,31 @@ fn a_paste_lands_as_text_in_the_field_being_typed_and_runs_no_command() {
     assert_eq!(list.input.text(), "Acme Dy");
     assert_eq!(live(&s), before, "nothing trashed");
 }
+
+/// While the window is too small to show anything, keys do nothing unseen: a form's
+/// field keeps what was typed (a `q` once went into it), and `q` quits only with
+/// nothing open.
+#[test]
+fn a_too_small_window_takes_no_keys_into_a_hidden_form() {
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("3 n");
+    assert!(
+        matches!(s.state.popups.last(), Some(Popup::Form(_))),
+        "a new account form"
+    );
+    s.type_text("Acme");
+    let before = s.screen();
+    s.resize(60, 20);
+    assert!(s.screen().contains("keys wait"), "{}", s.screen());
+    s.keys("q x");
+    s.resize(120, 40);
+    assert_eq!(s.screen(), before, "the form as it was");
+    assert!(!s.state.quit);
+    s.keys("esc");
+    if !s.state.popups.is_empty() {
+        s.keys("y");
+    }
+    s.resize(60, 20);
+    s.keys("q");
+    assert!(s.state.quit, "q quits with nothing open");
+}

@@ -81,7 +81,11 @@ fn too_small(st: &State, area: Rect, buf: &mut Buffer) {
             "{}x{} here; outpost needs at least {}x{}",
             area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
         ),
-        "Make the window larger (q quits)".to_string(),
+        if st.popups.is_empty() {
+            "Make the window larger (q quits)".to_string()
+        } else {
+            "Make the window larger; keys wait until then".to_string()
+        },
     ];
     let top = area.y + area.height.saturating_sub(3) / 2;
     for (i, l) in lines.iter().enumerate() {

@@ -151,6 +151,15 @@ pub fn scope(st: &State) -> Scope {
 /// Routes a key: top popup, then the filter being typed, then the current layer's
 /// binding, then the global one.
 pub fn handle_key(st: &mut State, key: KeyPress) {
+    if st.size.0 < super::ui::MIN_SIZE.0 || st.size.1 < super::ui::MIN_SIZE.1 {
+        // Nothing shows but "too small": a key would act unseen (into a hidden form's
+        // field, say). Only the quit key works, and only with nothing open, so a form's
+        // input waits for a larger window.
+        if st.popups.is_empty() && st.keymap.get(Scope::Global, key) == Some(Action::Quit) {
+            st.quit = true;
+        }
+        return;
+    }
     st.status.message = None;
     let mut out = Effects::default();
     if st.keymap.get(Scope::Conflicts, key) != Some(Action::DiscardHeld) {
