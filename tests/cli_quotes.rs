@@ -587,3 +587,38 @@ fn orders_from_accepted_quotes() {
     let table = env.ok(&["account", "show", "Müller & Łódź GmbH"]);
     assert!(table.contains("Orders (1)"), "{table}");
 }
+
+/// What `rm --cascade` trashed together comes back together (a sent quote with its
+/// lines, whole), and a line trashed before a quote was sent cannot come back into it
+/// alone (that would change a frozen quote's total).
+#[test]
+fn trash_restore_brings_back_what_was_trashed_together_and_keeps_a_sent_quote_frozen() {
+    let env = Env::new();
+    setup(&env);
+    let q = new_quote(&env, &[]);
+    env.ok(&["quote", "line-add", &q, "--description", "Kept", "--price", "100"]);
+    env.ok(&["quote", "line-add", &q, "--description", "Dropped", "--price", "50"]);
+    env.ok(&["quote", "line-rm", &q, "2"]);
+    env.ok(&["quote", "send", &q]);
+    let total = show(&env, &q)["grand_total"].clone();
+    let dropped = env
+        .json(&["trash", "list"])
+        .as_array()
+        .expect("trash")
+        .iter()
+        .find(|t| t["kind"] == "quote_line")
+        .and_then(|t| t["id"].as_str().map(String::from))
+        .expect("the dropped line in the trash");
+    let err = env.fails(&["trash", "restore", &dropped], 3);
+    assert!(err.contains("sent"), "{err}");
+    assert_eq!(show(&env, &q)["grand_total"], total, "the sent quote as it was sent");
+
+    env.ok(&["quote", "rm", &q, "--cascade"]);
+    let out = env.ok(&["trash", "restore", &q]);
+    assert!(out.contains("and 1 related record trashed with it"), "{out}");
+    let back = show(&env, &q);
+    assert_eq!(back["grand_total"], total, "{back}");
+    assert_eq!(back["lines"].as_array().map(Vec::len), Some(1));
+    let still: Vec<Value> = env.json(&["trash", "list"]).as_array().cloned().unwrap_or_default();
+    assert_eq!(still.len(), 1, "the line dropped before stays in the trash: {still:?}");
+}

@@ -435,3 +435,41 @@ fn a_backup_of_a_data_dir_without_a_store_is_refused() {
     assert!(!env.data().join("store").exists(), "no store made");
     env.fails(&["export", "contact"], 4);
 }
+
+/// `trash restore` of an account trashed with `--cascade` brings back its contacts and
+/// deals trashed with it, not a contact trashed on its own before.
+#[test]
+fn a_cascade_comes_back_from_the_trash_whole() {
+    let env = Env::new();
+    env.add(&["account", "add", "--name", "Meridian Lda."]);
+    for (first, last) in [("Ana", "One"), ("Rui", "Two")] {
+        env.add(&[
+            "contact",
+            "add",
+            "--first",
+            first,
+            "--last",
+            last,
+            "--account",
+            "Meridian Lda.",
+        ]);
+    }
+    env.add(&[
+        "opp",
+        "add",
+        "--name",
+        "Deal",
+        "--account",
+        "Meridian Lda.",
+        "--amount",
+        "10",
+    ]);
+    env.ok(&["contact", "rm", "Rui Two"]);
+    env.ok(&["account", "rm", "Meridian Lda.", "--cascade"]);
+    let out = env.ok(&["trash", "restore", "Meridian Lda."]);
+    assert!(out.contains("and 2 related records trashed with it"), "{out}");
+    assert_eq!(env.json(&["contact", "list"]).as_array().map(Vec::len), Some(1));
+    assert_eq!(env.json(&["opp", "list"]).as_array().map(Vec::len), Some(1));
+    let trash = env.json(&["trash", "list"]);
+    assert_eq!(trash.as_array().map(Vec::len), Some(1), "{trash}");
+}

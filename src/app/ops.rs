@@ -397,14 +397,59 @@ impl App {
         Ok(muts.len())
     }
 
-    /// Takes a record out of the trash.
-    pub fn restore_from_trash(&self, kind: EntityKind, id: Id) -> Result<(), AppError> {
-        self.store.commit(&[Mutation {
-            kind,
-            id,
-            op: Op::Restore,
-        }])?;
-        Ok(())
+    /// Takes a record out of the trash, with the records trashed with it (`rm --cascade`:
+    /// in the trash, linked to it, their tombstones written in the same write), in one
+    /// transaction. Returns how many came back. A quote line taken out alone must not
+    /// change a frozen (sent) quote; with its quote it is the quote as it was.
+    pub fn restore_from_trash(&self, kind: EntityKind, id: Id) -> Result<usize, AppError> {
+        if kind == EntityKind::QuoteLine {
+            self.check_quote_write(kind, Some(id), None)?;
+        }
+        let tombstone = |s: &crate::store::Stored| s.clocks.get(crate::store::DELETED).copied();
+        let Some(stamp) = self
+            .store
+            .get(kind, id)?
+            .filter(|s| s.deleted)
+            .and_then(|s| tombstone(&s))
+        else {
+            return Err(AppError::Invalid(format!("{kind} {id} is not in the trash")));
+        };
+        // One write stamps its tombstones with one wall time, from one replica.
+        let same_write =
+            |s: &crate::store::Stored| tombstone(s).is_some_and(|h| h.wall == stamp.wall && h.replica == stamp.replica);
+        // Everything that write trashed (one pass), then what of it links to the record,
+        // or to one that does.
+        let mut trashed_with: Vec<(EntityKind, Id, Vec<Id>)> = Vec::new();
+        for k in EntityKind::ALL {
+            for item in self.store.scan(k) {
+                let (other, stored) = item?;
+                if stored.deleted && same_write(&stored) && other != id {
+                    let links = k.describe(&stored.fields).map(|d| d.links).unwrap_or_default();
+                    trashed_with.push((k, other, links.iter().map(|l| l.id).collect()));
+                }
+            }
+        }
+        let mut back = vec![(kind, id)];
+        let mut i = 0;
+        while i < back.len() {
+            let parent = back[i].1;
+            for (k, child, links) in &trashed_with {
+                if links.contains(&parent) && !back.contains(&(*k, *child)) {
+                    back.push((*k, *child));
+                }
+            }
+            i += 1;
+        }
+        let muts: Vec<Mutation> = back
+            .iter()
+            .map(|(k, id)| Mutation {
+                kind: *k,
+                id: *id,
+                op: Op::Restore,
+            })
+            .collect();
+        self.store.commit(&muts)?;
+        Ok(muts.len())
     }
 
     /// Finds a trashed record by id, id prefix or name, any kind.

@@ -200,8 +200,15 @@ pub fn trash(app: &App, cmd: TrashCmd, format: Format) -> anyhow::Result<()> {
         }
         TrashCmd::Restore { reference } => {
             let (kind, id) = app.find_in_trash(&reference)?;
-            app.restore_from_trash(kind, id)?;
-            println!("Restored {kind} '{}'", app.title(kind, id));
+            let n = app.restore_from_trash(kind, id)?;
+            match n.saturating_sub(1) {
+                0 => println!("Restored {kind} '{}'", app.title(kind, id)),
+                with => println!(
+                    "Restored {kind} '{}' and {with} related record{} trashed with it",
+                    app.title(kind, id),
+                    if with == 1 { "" } else { "s" }
+                ),
+            }
             Ok(())
         }
     }
