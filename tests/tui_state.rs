@@ -1228,10 +1228,14 @@ fn undo_takes_back_an_edit_a_done_mark_and_a_delete() {
     s.keys("u");
     assert!(!trashed(&s), "delete undone");
     s.keys("u");
+    assert!(trashed(&s), "the creation undone: the new account back in the trash");
+    s.keys("u");
     assert_eq!(city_now(&s), city, "edit undone");
     s.keys("U U");
     assert_eq!(city_now(&s), "Reykjavik");
-    assert!(trashed(&s));
+    assert!(!trashed(&s), "created again");
+    s.keys("U");
+    assert!(trashed(&s), "deleted again");
 }
 
 /// A big list shows its first page, read from the title index, while the whole list
@@ -1656,4 +1660,42 @@ fn a_too_small_window_takes_no_keys_into_a_hidden_form() {
     s.resize(60, 20);
     s.keys("q");
     assert!(s.state.quit, "q quits with nothing open");
+}
+
+/// Undo takes back the change just made, or says it cannot: a new account is trashed
+/// again, and after a logged call (which undo cannot take back) `u` undoes nothing else
+/// in its place (it undid an older, unrelated change).
+#[test]
+fn undo_takes_back_the_last_change_or_says_it_cannot() {
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("3 n");
+    s.type_text("Undo Me AG");
+    s.keys("ctrl-s");
+    assert!(s.state.popups.is_empty(), "{}", s.screen());
+    let named = |s: &outpost::tui::harness::Harness| {
+        s.state
+            .app
+            .live(EntityKind::Account)
+            .filter_map(Result::ok)
+            .any(|(_, r)| r.text("name") == "Undo Me AG")
+    };
+    assert!(named(&s));
+    s.keys("u");
+    assert!(!named(&s), "undo trashed the new account: {}", s.screen());
+
+    s.keys("4");
+    s.keys("c");
+    s.type_text("Interested");
+    s.keys("tab");
+    s.type_text("Send the quote");
+    s.keys("ctrl-s");
+    assert!(s.state.popups.is_empty(), "{}", s.screen());
+    let activities = s.state.app.count(EntityKind::Activity);
+    s.keys("u");
+    assert!(s.screen().contains("cannot be undone here"), "{}", s.screen());
+    assert!(
+        !named(&s),
+        "the account stays trashed: undo did not reach past the call"
+    );
+    assert_eq!(s.state.app.count(EntityKind::Activity), activities);
 }

@@ -809,6 +809,11 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
     });
     let result: Result<Saved, crate::app::AppError> = match &target {
         Target::Create(kind) => app.create(*kind, &vals).map(|id| {
+            created = Step::created(
+                app,
+                format!("create {} '{}'", kind.name(), app.title(*kind, id)),
+                &[(*kind, id)],
+            );
             (
                 format!("Created {} '{}'", kind.name(), app.title(*kind, id)),
                 vec![*kind],
@@ -838,6 +843,11 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
             .log_activity(ActivityKind::Note, &vals, None)
             .map(|_| ("Note added".to_string(), vec![EntityKind::Activity], None)),
         Target::Meeting(_) => app.create(EntityKind::Event, &vals).map(|id| {
+            created = Step::created(
+                app,
+                format!("schedule '{}'", app.title(EntityKind::Event, id)),
+                &[(EntityKind::Event, id)],
+            );
             (
                 format!("Scheduled '{}'", app.title(EntityKind::Event, id)),
                 vec![EntityKind::Event],
@@ -988,8 +998,14 @@ pub fn submit(cx: &Ctx, form: &mut Form, conflicts: &[ConflictRow], out: &mut Ef
     match result {
         Ok((message, kinds, open)) => {
             out.push(Effect::Pop);
-            if let Some(step) = step.or(created) {
-                out.push(Effect::Wrote(step));
+            match step.or(created) {
+                Some(step) => out.push(Effect::Wrote(step)),
+                // A write undo cannot take back (a logged call and its follow-up, a lead
+                // converted): undo stops at it instead of undoing an older change.
+                None if !kinds.is_empty() && !matches!(target, Target::Resolve(..)) => {
+                    out.push(Effect::Wrote(Step::not_undoable(message.clone())));
+                }
+                None => {}
             }
             if let Target::Trash(kind, id) = target {
                 out.push(Effect::Trashed(kind, id));

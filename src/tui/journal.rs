@@ -41,6 +41,15 @@ impl Step {
         Some(step)
     }
 
+    /// A change undo cannot take back, which stops undo from reaching past it.
+    #[must_use]
+    pub fn not_undoable(label: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            records: Vec::new(),
+        }
+    }
+
     /// The kinds the step touches.
     #[must_use]
     pub fn kinds(&self) -> Vec<EntityKind> {
@@ -90,6 +99,14 @@ impl Journal {
                 Way::Redo => "Nothing to redo".into(),
             });
         };
+        if step.records.is_empty() {
+            // A change undo cannot take back stands in the way: the one before it is
+            // not undone in its place (the next `u` does that, knowingly).
+            return Err(format!(
+                "'{}' cannot be undone here (trash what it made if it was wrong); u again undoes the change before it",
+                step.label
+            ));
+        }
         let keys: Vec<(EntityKind, Id)> = step.records.iter().map(|(k, id, _)| (*k, *id)).collect();
         let Some(now) = Step::before(app, step.label.clone(), &keys) else {
             from.push(step);
