@@ -297,12 +297,32 @@ fn lifecycle_frozen_revise_accept() {
     env.ok(&["quote", "send", &format!("{q}-R2")]);
     env.ok(&["quote", "decline", &format!("{q}-R2")]);
     assert_eq!(show(&env, &format!("{q}-R2"))["status"], "rejected");
-    let old = new_quote(&env, &["--valid-until", "2020-01-31"]);
+    let err = env.fails(&["quote", "add", "--opp", "Rollout", "--valid-until", "2020-01-31"], 3);
+    assert!(err.contains("before the quote's date"), "never valid: {err}");
+    let old = new_quote(&env, &["--date", "2020-01-02", "--valid-until", "2020-01-31"]);
     env.ok(&["quote", "line-add", &old, "--product", "SVC"]);
-    env.ok(&["quote", "send", &old]);
-    assert_eq!(show(&env, &old)["status"], "expired");
-    let err = env.fails(&["quote", "accept", &old], 3);
-    assert!(err.contains("expired") && err.contains("2020-01-31"), "{err}");
+    let err = env.fails(&["quote", "send", &old], 3);
+    assert!(err.contains("2020-01-31") && err.contains("has passed"), "{err}");
+    // Sent while it was valid (the laptop's clock then), it is expired now.
+    let sent_then = std::process::Command::new("faketime")
+        .arg("2020-01-15 12:00:00")
+        .arg(env!("CARGO_BIN_EXE_outpost"))
+        .args(["quote", "send", &old])
+        .env("OUTPOST_DATA_DIR", env.data())
+        .env("TZ", "UTC")
+        .output();
+    match sent_then {
+        Ok(out) if out.status.success() => {
+            assert_eq!(show(&env, &old)["status"], "expired");
+            let err = env.fails(&["quote", "accept", &old], 3);
+            assert!(err.contains("expired") && err.contains("2020-01-31"), "{err}");
+            // Its revision is dated today, so the passed validity does not carry over.
+            env.ok(&["quote", "revise", &old]);
+            assert!(show(&env, &format!("{old}-R2"))["valid_until"].is_null());
+        }
+        Ok(out) => panic!("send under faketime: {}", String::from_utf8_lossy(&out.stderr)),
+        Err(_) => eprintln!("skipped the expiry part: faketime is not installed (apt-get install faketime)"),
+    }
 }
 
 #[test]

@@ -196,6 +196,8 @@ fn pipeline_funnel_winrate_and_stale_figures() {
     let reached: Vec<i64> = f.iter().map(|r| r["reached"].as_i64().expect("test data")).collect();
     assert!(reached.windows(2).all(|w| w[1] <= w[0]), "{reached:?}");
     assert_eq!(reached.last(), Some(&1));
+    let err = env.fails(&["report", "winrate", "--from", "2027-01-01", "--to", "2026-01-01"], 3);
+    assert!(err.contains("is after --to"), "a backwards range is an error: {err}");
     let w = json(&env, &["winrate"]);
     let total = w
         .iter()

@@ -599,6 +599,15 @@ impl App {
                 q.display_number()
             )));
         }
+        if let Some(until) = q.valid_until
+            && until < self.today()
+        {
+            return Err(AppError::Invalid(format!(
+                "quote {} was valid until {until}, which has passed; give it a new date with `outpost quote edit {} --valid-until DATE` first",
+                q.display_number(),
+                q.display_number()
+            )));
+        }
         if q.status_on(self.today()) == QuoteStatus::NeedsApproval {
             return Err(AppError::Invalid(format!(
                 "quote {} is waiting for a manager's approval of its {}% discount; it can be sent once approved (sync to see the answer)",
@@ -731,6 +740,15 @@ impl App {
             if let Some(v) = stored.fields.get(k).filter(|v| !v.is_null()) {
                 f.insert(k.into(), v.clone());
             }
+        }
+        // A validity that has passed does not carry over: the revision is dated today.
+        let today = self.today();
+        if f.get(fields::quote::VALID_UNTIL)
+            .and_then(Value::as_str)
+            .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+            .is_some_and(|d| d < today)
+        {
+            f.remove(fields::quote::VALID_UNTIL);
         }
         f.extend(carried.header.clone());
         f.insert(fields::quote::STATUS.into(), json!("draft"));

@@ -182,6 +182,17 @@ pub enum ActivityShow {
 
 /// Runs `outpost report`.
 pub fn run(app: &App, args: &ReportArgs, format: Format) -> anyhow::Result<()> {
+    if let ReportCmd::Winrate {
+        from: Some(from),
+        to: Some(to),
+    } = &args.command
+        && from > to
+    {
+        return Err(crate::app::AppError::Invalid(format!(
+            "--from {from} is after --to {to}: no day is in that range; swap them"
+        ))
+        .into());
+    }
     let parts = report::Parts {
         activities: matches!(args.command, ReportCmd::Stale { .. } | ReportCmd::Activity { .. }),
         customers: matches!(

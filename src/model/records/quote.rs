@@ -166,6 +166,14 @@ impl Record for Quote {
         if let Some(d) = self.date {
             crate::model::validate::date("date", d)?;
         }
+        if let (Some(date), Some(until)) = (self.date, self.valid_until)
+            && until < date
+        {
+            return Err(Invalid::new(
+                "valid_until",
+                format!("{until} is before the quote's date {date}: the quote would never be valid"),
+            ));
+        }
         if self.revision == 0 {
             self.revision = 1;
         }
