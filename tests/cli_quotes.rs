@@ -235,6 +235,25 @@ fn positions_are_kept_and_editable() {
         3,
     );
     assert!(err.contains("discount"), "{err}");
+    // A line whose amount the totals cannot hold exactly is refused when it is added,
+    // not left to make the quote impossible to show or send.
+    let huge = "1000000000000000";
+    let err = env.fails(
+        &[
+            "quote",
+            "line-add",
+            &q,
+            "--description",
+            "Big",
+            "--qty",
+            huge,
+            "--price",
+            huge,
+        ],
+        3,
+    );
+    assert!(err.contains("too large for the quote's totals"), "{err}");
+    env.ok(&["quote", "show", &q]);
 }
 
 #[test]

@@ -241,6 +241,21 @@ impl Record for QuoteLine {
         non_negative("unit_price", self.unit_price)?;
         percent("discount_pct", self.discount_pct)?;
         percent("tax_pct", self.tax_pct)?;
+        // The quote's totals must compute exactly (with up to 100% tax on the line).
+        if self
+            .quantity
+            .checked_mul(self.unit_price)
+            .and_then(|net| net.checked_mul(Decimal::TWO))
+            .is_none()
+        {
+            return Err(Invalid::new(
+                "quantity",
+                format!(
+                    "{} x {} is too large for the quote's totals to be computed exactly",
+                    self.quantity, self.unit_price
+                ),
+            ));
+        }
         Ok(())
     }
 
