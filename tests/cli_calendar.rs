@@ -1160,37 +1160,3 @@ fn two_cards_with_one_email_are_refused_unless_they_give_ids() {
     let out = env.ok(&["import", "contact", s(&ids)]);
     assert!(out.starts_with("create 2,"), "{out}");
 }
-
-/// A `TZ` that is no IANA zone (a POSIX rule) is not silently taken as UTC for a new
-/// event: the times were read in it, and a stored zone could not follow its daylight
-/// saving. `--tz` says the zone; a zoneinfo path names one.
-#[test]
-fn an_event_under_a_tz_that_names_no_zone_asks_for_one() {
-    let env = Env::new();
-    let add = |tz: &str, extra: &[&str]| {
-        let mut args = vec!["event", "add", "--title", "Standup", "--start", "2027-03-15 09:00"];
-        args.extend_from_slice(extra);
-        env.cmd().env("TZ", tz).args(&args).output().expect("run")
-    };
-    let out = add("CET-1CEST,M3.5.0,M10.5.0/3", &[]);
-    assert_eq!(out.status.code(), Some(3));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("is not a time zone outpost knows") && err.contains("--tz"),
-        "{err}"
-    );
-    assert!(
-        add("CET-1CEST,M3.5.0,M10.5.0/3", &["--tz", "Europe/Berlin"])
-            .status
-            .success()
-    );
-    assert!(add("/usr/share/zoneinfo/Europe/Berlin", &[]).status.success());
-    let zones: Vec<Value> = env
-        .json(&["event", "list"])
-        .as_array()
-        .expect("events")
-        .iter()
-        .map(|e| e["tz"].clone())
-        .collect();
-    assert_eq!(zones, [Value::from("Europe/Berlin"), Value::from("Europe/Berlin")]);
-}

@@ -97,31 +97,10 @@ impl AgendaItem {
 /// The machine's IANA zone: `TZ` when it names one, else the system's setting.
 #[must_use]
 pub fn local_zone() -> Option<chrono_tz::Tz> {
-    zone_of_tz_variable()
+    std::env::var("TZ")
         .ok()
-        .flatten()
+        .and_then(|t| t.trim_start_matches(':').parse().ok())
         .or_else(|| iana_time_zone::get_timezone().ok().and_then(|t| t.parse().ok()))
-}
-
-/// The zone `TZ` names: `None` when it is unset or empty; an error when it is set to
-/// something that is no IANA zone (a POSIX rule such as `CET-1CEST,M3.5.0,M10.5.0/3`,
-/// a misspelling), which times were read in but a stored zone cannot follow. A path
-/// into a zoneinfo directory names the zone after it.
-pub fn zone_of_tz_variable() -> Result<Option<chrono_tz::Tz>, String> {
-    let Ok(raw) = std::env::var("TZ") else {
-        return Ok(None);
-    };
-    let name = raw.trim().trim_start_matches(':');
-    let name = name.rsplit_once("zoneinfo/").map_or(name, |(_, zone)| zone);
-    if name.is_empty() {
-        return Ok(None);
-    }
-    name.parse::<chrono_tz::Tz>().map(Some).map_err(|_| {
-        format!(
-            "TZ='{raw}' is not a time zone outpost knows (an IANA name such as Europe/Berlin): the event's \
-             zone cannot be told; give --tz, or set TZ to the zone's name"
-        )
-    })
 }
 
 impl App {
@@ -129,11 +108,10 @@ impl App {
     /// zone were read in it), and an attendee that names a contact (id, id prefix or
     /// name, not an e-mail address) becomes "First Last <e-mail>".
     pub(crate) fn complete_new_event(&self, fields: &mut crate::model::Fields) -> Result<(), AppError> {
-        if fields.get(fields::event::TZ).is_none_or(Value::is_null) {
-            zone_of_tz_variable().map_err(AppError::Invalid)?;
-            if let Some(z) = local_zone() {
-                fields.insert(fields::event::TZ.into(), json!(z.name()));
-            }
+        if fields.get(fields::event::TZ).is_none_or(Value::is_null)
+            && let Some(z) = local_zone()
+        {
+            fields.insert(fields::event::TZ.into(), json!(z.name()));
         }
         self.attendees_from_contacts(fields)
     }
