@@ -253,6 +253,21 @@ fn positions_are_kept_and_editable() {
         3,
     );
     assert!(err.contains("too large for the quote's totals"), "{err}");
+    let err = env.fails(
+        &[
+            "quote",
+            "line-add",
+            &q,
+            "--description",
+            "Big",
+            "--qty",
+            "1000000000000",
+            "--price",
+            "1000000000000000",
+        ],
+        3,
+    );
+    assert!(err.contains("too large for the quote's totals"), "{err}");
     env.ok(&["quote", "show", &q]);
 }
 

@@ -473,3 +473,26 @@ fn a_cascade_comes_back_from_the_trash_whole() {
     let trash = env.json(&["trash", "list"]);
     assert_eq!(trash.as_array().map(Vec::len), Some(1), "{trash}");
 }
+
+/// A converted lead links the account, contact and deal made from it: the cascade comes
+/// back in an order where each record's links are back first.
+#[test]
+fn a_cascade_with_a_converted_lead_comes_back_too() {
+    let env = Env::new();
+    env.add(&[
+        "lead",
+        "add",
+        "--first",
+        "Ana",
+        "--last",
+        "Lead",
+        "--company",
+        "Lead Co",
+    ]);
+    env.ok(&["lead", "convert", "Ana Lead"]);
+    env.ok(&["account", "rm", "Lead Co", "--cascade"]);
+    let out = env.ok(&["trash", "restore", "Lead Co"]);
+    assert!(out.contains("and 3 related records trashed with it"), "{out}");
+    assert_eq!(env.json(&["trash", "list"]), serde_json::json!([]));
+    assert!(env.ok(&["check"]).contains("ok"));
+}

@@ -1699,3 +1699,25 @@ fn undo_takes_back_the_last_change_or_says_it_cannot() {
     );
     assert_eq!(s.state.app.count(EntityKind::Activity), activities);
 }
+
+/// A paste never answers a confirmation: the trash question has no field, and a
+/// pasted `y` in it once trashed the record.
+#[test]
+fn a_paste_does_not_answer_a_confirmation() {
+    let (_dir, mut s) = common::session(120, 40);
+    s.keys("3");
+    let live = |s: &outpost::tui::harness::Harness| s.state.app.live(EntityKind::Account).count();
+    let before = live(&s);
+    s.keys("D");
+    assert!(
+        matches!(s.state.popups.last(), Some(Popup::Form(_))),
+        "the trash question"
+    );
+    s.paste("y");
+    assert_eq!(live(&s), before, "nothing trashed");
+    assert!(
+        s.screen().contains("Pasted text goes into a field being typed in"),
+        "{}",
+        s.screen()
+    );
+}

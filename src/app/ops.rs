@@ -440,6 +440,55 @@ impl App {
             }
             i += 1;
         }
+        // A line coming back without its quote must not change a sent quote either.
+        for (k, line) in &back[1..] {
+            let with_its_quote = |q: Id| back.iter().any(|(bk, bid)| *bk == EntityKind::Quote && *bid == q);
+            let quote = self
+                .store
+                .get(*k, *line)?
+                .and_then(|s| {
+                    s.fields
+                        .get(fields::quote_line::QUOTE_ID)
+                        .and_then(Value::as_str)
+                        .map(String::from)
+                })
+                .and_then(|q| q.parse::<Id>().ok());
+            if *k == EntityKind::QuoteLine && quote.is_some_and(|q| !with_its_quote(q)) {
+                self.check_quote_write(*k, Some(*line), None)?;
+            }
+        }
+        // Each after the records it links to (a restore needs its links back): a
+        // converted lead links the deal made from it, which links the account.
+        let links_of = |id: Id| {
+            trashed_with
+                .iter()
+                .find(|(_, other, _)| *other == id)
+                .map(|(_, _, links)| links.clone())
+                .unwrap_or_default()
+        };
+        let mut ordered: Vec<(EntityKind, Id)> = Vec::with_capacity(back.len());
+        while ordered.len() < back.len() {
+            let before = ordered.len();
+            for r in &back {
+                let ready = !ordered.contains(r)
+                    && links_of(r.1)
+                        .iter()
+                        .all(|l| !back.iter().any(|(_, b)| b == l) || ordered.iter().any(|(_, o)| o == l));
+                if ready {
+                    ordered.push(*r);
+                }
+            }
+            if ordered.len() == before {
+                // Records that link each other: the rest as found.
+                ordered.extend(
+                    back.iter()
+                        .filter(|r| !ordered.contains(r))
+                        .copied()
+                        .collect::<Vec<_>>(),
+                );
+            }
+        }
+        let back = ordered;
         let muts: Vec<Mutation> = back
             .iter()
             .map(|(k, id)| Mutation {

@@ -44,6 +44,15 @@ impl App {
             muts.push(Mutation::update(kind, id, fields));
         }
         if !now.deleted && to.deleted {
+            // As `rm` without --cascade: records made since that point at it stay live.
+            let dependants = self.dependants(id)?;
+            if !dependants.is_empty() {
+                return Err(AppError::Invalid(format!(
+                    "{kind} '{}' has {} record(s) pointing at it now; trash those first, or this one from its list",
+                    self.title(kind, id),
+                    dependants.len()
+                )));
+            }
             muts.push(Mutation {
                 kind,
                 id,

@@ -84,7 +84,7 @@ fn too_small(st: &State, area: Rect, buf: &mut Buffer) {
         if st.popups.is_empty() {
             "Make the window larger (q quits)".to_string()
         } else {
-            "Make the window larger; keys wait until then".to_string()
+            "Make the window larger; keys wait (ctrl-c quits)".to_string()
         },
     ];
     let top = area.y + area.height.saturating_sub(3) / 2;

@@ -153,9 +153,11 @@ pub fn scope(st: &State) -> Scope {
 pub fn handle_key(st: &mut State, key: KeyPress) {
     if st.size.0 < super::ui::MIN_SIZE.0 || st.size.1 < super::ui::MIN_SIZE.1 {
         // Nothing shows but "too small": a key would act unseen (into a hidden form's
-        // field, say). Only the quit key works, and only with nothing open, so a form's
-        // input waits for a larger window.
-        if st.popups.is_empty() && st.keymap.get(Scope::Global, key) == Some(Action::Quit) {
+        // field, say). The quit key works only with nothing open, so a form's input
+        // waits for a larger window.
+        // Ctrl-C always quits: a window that cannot be made larger must not trap anyone.
+        let quit = st.keymap.get(Scope::Global, key) == Some(Action::Quit);
+        if (st.popups.is_empty() && quit) || key == KeyPress::ctrl('c') {
             st.quit = true;
         }
         return;

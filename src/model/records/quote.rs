@@ -150,7 +150,7 @@ impl Default for Quote {
 }
 
 impl Record for Quote {
-    fn check(&mut self, _old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
+    fn check(&mut self, old: Option<&Self>, _ctx: &Context) -> Result<(), Invalid> {
         if self.opportunity_id.is_none() {
             return Err(Invalid::new("opportunity_id", "a quote needs an opportunity"));
         }
@@ -166,8 +166,12 @@ impl Record for Quote {
         if let Some(d) = self.date {
             crate::model::validate::date("date", d)?;
         }
+        // Only when a write sets either: a quote that holds them crossed (an older
+        // version, two offline edits) must stay editable.
+        let dates_set = old.is_none_or(|o| o.date != self.date || o.valid_until != self.valid_until);
         if let (Some(date), Some(until)) = (self.date, self.valid_until)
             && until < date
+            && dates_set
         {
             return Err(Invalid::new(
                 "valid_until",
@@ -241,11 +245,12 @@ impl Record for QuoteLine {
         non_negative("unit_price", self.unit_price)?;
         percent("discount_pct", self.discount_pct)?;
         percent("tax_pct", self.tax_pct)?;
-        // The quote's totals must compute exactly (with up to 100% tax on the line).
+        // The quote's totals must compute exactly: they scale a line's amount by up to
+        // 100 (percentages) and add tax of up to 100%, so leave that much room.
         if self
             .quantity
             .checked_mul(self.unit_price)
-            .and_then(|net| net.checked_mul(Decimal::TWO))
+            .and_then(|net| net.checked_mul(Decimal::from(10_000)))
             .is_none()
         {
             return Err(Invalid::new(

@@ -37,10 +37,13 @@ impl Popup {
     /// Whether typed text goes into a field of this popup (a paste may land here).
     #[must_use]
     pub fn takes_text(&self) -> bool {
-        matches!(
-            self,
-            Self::Palette(_) | Self::Search(_) | Self::Form(_) | Self::Picker(_)
-        )
+        match self {
+            Self::Palette(_) | Self::Search(_) | Self::Picker(_) => true,
+            // Not a confirmation (no fields: a pasted `y` would answer it), nor a form
+            // asking whether to discard its changes.
+            Self::Form(f) => !f.fields.is_empty() && !f.asking_discard,
+            Self::Help(_) | Self::Choice(_) => false,
+        }
     }
 
     /// Gives a key to this popup.
