@@ -237,37 +237,27 @@ fn positions_are_kept_and_editable() {
     assert!(err.contains("discount"), "{err}");
     // A line whose amount the totals cannot hold exactly is refused when it is added,
     // not left to make the quote impossible to show or send.
-    let huge = "1000000000000000";
-    let err = env.fails(
-        &[
+    for (qty, price) in [
+        ("1000000000000000", "1000000000000000"),
+        ("1000000000000", "1000000000000000"),
+    ] {
+        let args = [
             "quote",
             "line-add",
             &q,
             "--description",
             "Big",
             "--qty",
-            huge,
+            qty,
             "--price",
-            huge,
-        ],
-        3,
-    );
-    assert!(err.contains("too large for the quote's totals"), "{err}");
-    let err = env.fails(
-        &[
-            "quote",
-            "line-add",
-            &q,
-            "--description",
-            "Big",
-            "--qty",
-            "1000000000000",
-            "--price",
-            "1000000000000000",
-        ],
-        3,
-    );
-    assert!(err.contains("too large for the quote's totals"), "{err}");
+            price,
+        ];
+        let err = env.fails(&args, 3);
+        assert!(
+            err.contains("too large for the quote's totals"),
+            "{qty} x {price}: {err}"
+        );
+    }
     env.ok(&["quote", "show", &q]);
 }
 

@@ -384,15 +384,7 @@ impl App {
             }
             i += 1;
         }
-        let muts: Vec<Mutation> = doomed
-            .iter()
-            .rev()
-            .map(|(k, id)| Mutation {
-                kind: *k,
-                id: *id,
-                op: Op::Delete,
-            })
-            .collect();
+        let muts: Vec<Mutation> = doomed.iter().rev().map(|(k, id)| Mutation::delete(*k, *id)).collect();
         self.store.commit(&muts)?;
         Ok(muts.len())
     }
@@ -489,14 +481,7 @@ impl App {
             }
         }
         let back = ordered;
-        let muts: Vec<Mutation> = back
-            .iter()
-            .map(|(k, id)| Mutation {
-                kind: *k,
-                id: *id,
-                op: Op::Restore,
-            })
-            .collect();
+        let muts: Vec<Mutation> = back.iter().map(|(k, id)| Mutation::restore(*k, *id)).collect();
         self.store.commit(&muts)?;
         Ok(muts.len())
     }

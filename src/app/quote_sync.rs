@@ -13,7 +13,7 @@ use super::{App, AppError};
 use crate::model::records::fields;
 use crate::model::{EntityKind, Fields, Id};
 use crate::protocol::frozen::LIFECYCLE;
-use crate::store::{CREATED, ConflictKind, DELETED, LocalConflict, Mutation, Op, Settle};
+use crate::store::{CREATED, ConflictKind, DELETED, LocalConflict, Mutation, Settle};
 
 /// How a revision settles the conflicts it carries (`conflicts list --all` shows it).
 const CARRIED: &str = "revised";
@@ -169,11 +169,7 @@ impl App {
             writes.push(Mutation::create(EntityKind::QuoteLine, lf));
         }
         for lid in &carried.added {
-            writes.push(Mutation {
-                kind: EntityKind::QuoteLine,
-                id: *lid,
-                op: Op::Delete,
-            });
+            writes.push(Mutation::delete(EntityKind::QuoteLine, *lid));
         }
         Ok(writes)
     }

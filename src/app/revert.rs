@@ -9,7 +9,7 @@ use super::{App, AppError};
 use crate::model::entity::merges_by_union;
 use crate::model::{EntityKind, Fields, Id};
 use crate::protocol::record::Stored;
-use crate::store::{Mutation, Op};
+use crate::store::Mutation;
 
 impl App {
     /// Writes record `id` back to `to` (a copy read earlier through [`App::record`]):
@@ -33,11 +33,7 @@ impl App {
         }
         let mut muts = Vec::new();
         if now.deleted && !to.deleted {
-            muts.push(Mutation {
-                kind,
-                id,
-                op: Op::Restore,
-            });
+            muts.push(Mutation::restore(kind, id));
         }
         let stays_in_trash = now.deleted && to.deleted;
         if !fields.is_empty() && !stays_in_trash {
@@ -53,11 +49,7 @@ impl App {
                     dependants.len()
                 )));
             }
-            muts.push(Mutation {
-                kind,
-                id,
-                op: Op::Delete,
-            });
+            muts.push(Mutation::delete(kind, id));
         }
         if muts.is_empty() {
             return Ok(false);

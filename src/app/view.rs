@@ -478,7 +478,7 @@ pub fn cell(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Mutation, Op};
+    use crate::store::Mutation;
 
     /// The CSV cells read through `Cells` (the export's decode) are the cells of the
     /// whole record, for every kind of a demo, an edited record (its own field clocks),
@@ -512,11 +512,7 @@ mod tests {
             .expect("read")
             .0;
         app.store
-            .commit(&[Mutation {
-                kind: EntityKind::Account,
-                id: account,
-                op: Op::Delete,
-            }])
+            .commit(&[Mutation::delete(EntityKind::Account, account)])
             .expect("trash");
         let mut seen = 0;
         for kind in EntityKind::ALL {
@@ -567,11 +563,7 @@ mod tests {
             .expect("a middle");
         let trashed = ids[7];
         app.store
-            .commit(&[Mutation {
-                kind: EntityKind::Account,
-                id: trashed,
-                op: Op::Delete,
-            }])
+            .commit(&[Mutation::delete(EntityKind::Account, trashed)])
             .expect("trash");
         let mut names = Names::default();
         names.preload_links(&app, EntityKind::Contact, ALL_ROWS);

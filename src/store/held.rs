@@ -324,11 +324,7 @@ mod tests {
         store
             .apply_remote(&[refused(id, 5, 1, true, "not yours")], 5)
             .expect("apply");
-        let trash = Mutation {
-            kind: EntityKind::Account,
-            id,
-            op: Op::Delete,
-        };
+        let trash = Mutation::delete(EntityKind::Account, id);
         let missing = Settle {
             id: "77".into(),
             how: "discard".into(),

@@ -69,6 +69,26 @@ impl Mutation {
             op: Op::Update(fields),
         }
     }
+
+    /// A move to the trash.
+    #[must_use]
+    pub fn delete(kind: EntityKind, id: Id) -> Self {
+        Self {
+            kind,
+            id,
+            op: Op::Delete,
+        }
+    }
+
+    /// A return from the trash.
+    #[must_use]
+    pub fn restore(kind: EntityKind, id: Id) -> Self {
+        Self {
+            kind,
+            id,
+            op: Op::Restore,
+        }
+    }
 }
 
 /// A conflict a commit settles, in the same transaction as the writes that resolve it.
@@ -579,20 +599,12 @@ pub(super) mod tests {
             .commit(&[account.clone(), contact(account.id)])
             .expect("created together");
         store
-            .commit(&[Mutation {
-                kind: EntityKind::Account,
-                id: account.id,
-                op: Op::Delete,
-            }])
+            .commit(&[Mutation::delete(EntityKind::Account, account.id)])
             .expect("delete");
         let err = store.commit(&[contact(account.id)]).expect_err("trashed account");
         assert!(err.to_string().contains("trash"), "{err}");
         store
-            .commit(&[Mutation {
-                kind: EntityKind::Account,
-                id: account.id,
-                op: Op::Restore,
-            }])
+            .commit(&[Mutation::restore(EntityKind::Account, account.id)])
             .expect("restore");
         store.commit(&[contact(account.id)]).expect("restored account");
         let ops: Vec<String> = store
